@@ -1,0 +1,61 @@
+# CLI Proxy API. `make run` starts the server, `make test` runs every test.
+GO       ?= go
+SPEC     := api/openapi.yaml
+TS_DIR   := clients/typescript
+BIN      := bin/cli-proxy-api
+GEN_OUT  := gen clients/go $(TS_DIR)/src/schema.d.ts
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
+DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$(VERSION) \
+            -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
+            -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
+
+.PHONY: all build run test test-go test-ts bench fuzz generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/cli-proxy-api
+
+run:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/cli-proxy-api $(ARGS)
+
+test: vet test-go lint-spec test-ts
+
+vet:
+	@u=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); [ -z "$$u" ] || { echo "gofmt needed: $$u"; exit 1; }
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzPatch -fuzztime 60s ./internal/yamledit/
+
+generate: generate-go generate-ts
+
+generate-go:
+	$(GO) generate ./gen/... ./clients/go/...
+
+$(TS_DIR)/node_modules/.installed: $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
+	cd $(TS_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+ts-deps: $(TS_DIR)/node_modules/.installed
+
+generate-ts: ts-deps
+	cd $(TS_DIR) && npx --no-install openapi-typescript ../../$(SPEC) -o src/schema.d.ts
+
+test-ts: ts-deps build
+	cd $(TS_DIR) && npx --no-install tsc -p tsconfig.json && CPA_BIN=../../$(BIN) node --test dist/test/
+
+lint-spec: ts-deps
+	cd $(TS_DIR) && npx --no-install spectral lint ../../$(SPEC) --ruleset ../../api/.spectral.yaml --fail-severity=error
+
+check-generated: generate
+	@git diff --exit-code --stat -- $(GEN_OUT) || { echo "generated code is stale: run 'make generate'"; exit 1; }
+	@u=$$(git ls-files --others --exclude-standard -- $(GEN_OUT)); [ -z "$$u" ] || { echo "untracked generated files: $$u"; exit 1; }
