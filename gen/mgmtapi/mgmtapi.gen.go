@@ -722,6 +722,9 @@ type WsAuthSetting struct {
 // ApiKeyQuery defines model for ApiKeyQuery.
 type ApiKeyQuery = string
 
+// BaseUrlQuery defines model for BaseUrlQuery.
+type BaseUrlQuery = string
+
 // FileNameQuery defines model for FileNameQuery.
 type FileNameQuery = string
 
@@ -858,6 +861,9 @@ type DeleteClaudeApiKeyParams struct {
 	// ApiKey The entry's api-key (trimmed).
 	ApiKey *ApiKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
+	// BaseUrl With api-key, delete only the entries that also have this base-url.
+	BaseUrl *BaseUrlQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
+
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
 
@@ -881,6 +887,9 @@ type PutClaudeApiKeyParams struct {
 type DeleteCodexApiKeyParams struct {
 	// ApiKey The entry's api-key (trimmed).
 	ApiKey *ApiKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
+
+	// BaseUrl With api-key, delete only the entries that also have this base-url.
+	BaseUrl *BaseUrlQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
 
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
@@ -941,6 +950,9 @@ type PutForceGpt5CodexParams struct {
 type DeleteGeminiApiKeyParams struct {
 	// ApiKey The entry's api-key (trimmed).
 	ApiKey *ApiKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
+
+	// BaseUrl With api-key, delete only the entries that also have this base-url.
+	BaseUrl *BaseUrlQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
 
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
@@ -1165,6 +1177,9 @@ type PutUsageStatisticsEnabledParams struct {
 type DeleteVertexApiKeyParams struct {
 	// ApiKey The entry's api-key (trimmed).
 	ApiKey *ApiKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
+
+	// BaseUrl With api-key, delete only the entries that also have this base-url.
+	BaseUrl *BaseUrlQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
 
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
@@ -2063,7 +2078,7 @@ type ClientInterface interface {
 
 	// DeleteApiKeys Delete one api-keys item
 	//
-	// Select the item with `?value=` (every equal item is removed) or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Corresponds with DELETE /api-keys (the `DeleteApiKeys` operationId).
 	DeleteApiKeys(ctx context.Context, params *DeleteApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2151,7 +2166,7 @@ type ClientInterface interface {
 
 	// DeleteClaudeApiKey Delete one claude-api-key entry
 	//
-	// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Corresponds with DELETE /claude-api-key (the `DeleteClaudeApiKey` operationId).
 	DeleteClaudeApiKey(ctx context.Context, params *DeleteClaudeApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2165,7 +2180,7 @@ type ClientInterface interface {
 
 	// PatchClaudeApiKeyWithBody Change one claude-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2174,7 +2189,7 @@ type ClientInterface interface {
 
 	// PatchClaudeApiKey Change one claude-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2201,7 +2216,7 @@ type ClientInterface interface {
 
 	// DeleteCodexApiKey Delete one codex-api-key entry
 	//
-	// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Corresponds with DELETE /codex-api-key (the `DeleteCodexApiKey` operationId).
 	DeleteCodexApiKey(ctx context.Context, params *DeleteCodexApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2215,7 +2230,7 @@ type ClientInterface interface {
 
 	// PatchCodexApiKeyWithBody Change one codex-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2224,7 +2239,7 @@ type ClientInterface interface {
 
 	// PatchCodexApiKey Change one codex-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2381,7 +2396,7 @@ type ClientInterface interface {
 
 	// DeleteGeminiApiKey Delete one gemini-api-key entry
 	//
-	// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Corresponds with DELETE /gemini-api-key (the `DeleteGeminiApiKey` operationId).
 	DeleteGeminiApiKey(ctx context.Context, params *DeleteGeminiApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2395,7 +2410,7 @@ type ClientInterface interface {
 
 	// PatchGeminiApiKeyWithBody Change one gemini-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2404,7 +2419,7 @@ type ClientInterface interface {
 
 	// PatchGeminiApiKey Change one gemini-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2438,7 +2453,7 @@ type ClientInterface interface {
 
 	// DeleteGenerativeLanguageApiKey Delete one generative-language-api-key item
 	//
-	// Select the item with `?value=` (every equal item is removed) or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageApiKey` operationId).
 	DeleteGenerativeLanguageApiKey(ctx context.Context, params *DeleteGenerativeLanguageApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2692,7 +2707,7 @@ type ClientInterface interface {
 
 	// DeleteOpenaiCompatibility Delete one openai-compatibility provider
 	//
-	// Select the provider with `?name=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the provider with `?name=` or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Corresponds with DELETE /openai-compatibility (the `DeleteOpenaiCompatibility` operationId).
 	DeleteOpenaiCompatibility(ctx context.Context, params *DeleteOpenaiCompatibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3066,7 +3081,7 @@ type ClientInterface interface {
 
 	// DeleteVertexApiKey Delete one vertex-api-key entry
 	//
-	// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Corresponds with DELETE /vertex-api-key (the `DeleteVertexApiKey` operationId).
 	DeleteVertexApiKey(ctx context.Context, params *DeleteVertexApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3080,7 +3095,7 @@ type ClientInterface interface {
 
 	// PatchVertexApiKeyWithBody Change one vertex-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3089,7 +3104,7 @@ type ClientInterface interface {
 
 	// PatchVertexApiKey Change one vertex-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3201,7 +3216,7 @@ func (c *Client) GetAntigravityAuthUrl(ctx context.Context, params *GetAntigravi
 
 // DeleteApiKeys Delete one api-keys item
 //
-// Select the item with `?value=` (every equal item is removed) or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Corresponds with DELETE /api-keys (the `DeleteApiKeys` operationId).
 func (c *Client) DeleteApiKeys(ctx context.Context, params *DeleteApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3409,7 +3424,7 @@ func (c *Client) GetAuthFileModels(ctx context.Context, params *GetAuthFileModel
 
 // DeleteClaudeApiKey Delete one claude-api-key entry
 //
-// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Corresponds with DELETE /claude-api-key (the `DeleteClaudeApiKey` operationId).
 func (c *Client) DeleteClaudeApiKey(ctx context.Context, params *DeleteClaudeApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3443,7 +3458,7 @@ func (c *Client) GetClaudeApiKey(ctx context.Context, reqEditors ...RequestEdito
 
 // PatchClaudeApiKeyWithBody Change one claude-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3462,7 +3477,7 @@ func (c *Client) PatchClaudeApiKeyWithBody(ctx context.Context, params *PatchCla
 
 // PatchClaudeApiKey Change one claude-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3519,7 +3534,7 @@ func (c *Client) PutClaudeApiKey(ctx context.Context, params *PutClaudeApiKeyPar
 
 // DeleteCodexApiKey Delete one codex-api-key entry
 //
-// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Corresponds with DELETE /codex-api-key (the `DeleteCodexApiKey` operationId).
 func (c *Client) DeleteCodexApiKey(ctx context.Context, params *DeleteCodexApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3553,7 +3568,7 @@ func (c *Client) GetCodexApiKey(ctx context.Context, reqEditors ...RequestEditor
 
 // PatchCodexApiKeyWithBody Change one codex-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3572,7 +3587,7 @@ func (c *Client) PatchCodexApiKeyWithBody(ctx context.Context, params *PatchCode
 
 // PatchCodexApiKey Change one codex-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3894,7 +3909,7 @@ func (c *Client) PutForceGpt5Codex(ctx context.Context, params *PutForceGpt5Code
 
 // DeleteGeminiApiKey Delete one gemini-api-key entry
 //
-// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Corresponds with DELETE /gemini-api-key (the `DeleteGeminiApiKey` operationId).
 func (c *Client) DeleteGeminiApiKey(ctx context.Context, params *DeleteGeminiApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3928,7 +3943,7 @@ func (c *Client) GetGeminiApiKey(ctx context.Context, reqEditors ...RequestEdito
 
 // PatchGeminiApiKeyWithBody Change one gemini-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3947,7 +3962,7 @@ func (c *Client) PatchGeminiApiKeyWithBody(ctx context.Context, params *PatchGem
 
 // PatchGeminiApiKey Change one gemini-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4021,7 +4036,7 @@ func (c *Client) GetGeminiCliAuthUrl(ctx context.Context, params *GetGeminiCliAu
 
 // DeleteGenerativeLanguageApiKey Delete one generative-language-api-key item
 //
-// Select the item with `?value=` (every equal item is removed) or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageApiKey` operationId).
 func (c *Client) DeleteGenerativeLanguageApiKey(ctx context.Context, params *DeleteGenerativeLanguageApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4584,7 +4599,7 @@ func (c *Client) PutOauthExcludedModels(ctx context.Context, params *PutOauthExc
 
 // DeleteOpenaiCompatibility Delete one openai-compatibility provider
 //
-// Select the provider with `?name=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the provider with `?name=` or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Corresponds with DELETE /openai-compatibility (the `DeleteOpenaiCompatibility` operationId).
 func (c *Client) DeleteOpenaiCompatibility(ctx context.Context, params *DeleteOpenaiCompatibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5418,7 +5433,7 @@ func (c *Client) ImportUsage(ctx context.Context, body ImportUsageJSONRequestBod
 
 // DeleteVertexApiKey Delete one vertex-api-key entry
 //
-// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Corresponds with DELETE /vertex-api-key (the `DeleteVertexApiKey` operationId).
 func (c *Client) DeleteVertexApiKey(ctx context.Context, params *DeleteVertexApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5452,7 +5467,7 @@ func (c *Client) GetVertexApiKey(ctx context.Context, reqEditors ...RequestEdito
 
 // PatchVertexApiKeyWithBody Change one vertex-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5471,7 +5486,7 @@ func (c *Client) PatchVertexApiKeyWithBody(ctx context.Context, params *PatchVer
 
 // PatchVertexApiKey Change one vertex-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6270,6 +6285,18 @@ func NewDeleteClaudeApiKeyRequest(server string, params *DeleteClaudeApiKeyParam
 
 		}
 
+		if params.BaseUrl != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseUrl, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Index != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "index", *params.Index, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -6479,6 +6506,18 @@ func NewDeleteCodexApiKeyRequest(server string, params *DeleteCodexApiKeyParams)
 		if params.ApiKey != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.ApiKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.BaseUrl != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseUrl, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7123,6 +7162,18 @@ func NewDeleteGeminiApiKeyRequest(server string, params *DeleteGeminiApiKeyParam
 		if params.ApiKey != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.ApiKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.BaseUrl != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseUrl, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9747,6 +9798,18 @@ func NewDeleteVertexApiKeyRequest(server string, params *DeleteVertexApiKeyParam
 
 		}
 
+		if params.BaseUrl != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseUrl, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Index != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "index", *params.Index, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -10182,7 +10245,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteApiKeysWithResponse Delete one api-keys item
 	//
-	// Select the item with `?value=` (every equal item is removed) or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10282,7 +10345,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteClaudeApiKeyWithResponse Delete one claude-api-key entry
 	//
-	// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10300,7 +10363,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchClaudeApiKeyWithBodyWithResponse Change one claude-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10309,7 +10372,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchClaudeApiKeyWithResponse Change one claude-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10336,7 +10399,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteCodexApiKeyWithResponse Delete one codex-api-key entry
 	//
-	// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10354,7 +10417,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchCodexApiKeyWithBodyWithResponse Change one codex-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10363,7 +10426,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchCodexApiKeyWithResponse Change one codex-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10530,7 +10593,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteGeminiApiKeyWithResponse Delete one gemini-api-key entry
 	//
-	// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10548,7 +10611,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchGeminiApiKeyWithBodyWithResponse Change one gemini-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10557,7 +10620,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchGeminiApiKeyWithResponse Change one gemini-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10593,7 +10656,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteGenerativeLanguageApiKeyWithResponse Delete one generative-language-api-key item
 	//
-	// Select the item with `?value=` (every equal item is removed) or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10869,7 +10932,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteOpenaiCompatibilityWithResponse Delete one openai-compatibility provider
 	//
-	// Select the provider with `?name=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the provider with `?name=` or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11275,7 +11338,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteVertexApiKeyWithResponse Delete one vertex-api-key entry
 	//
-	// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11293,7 +11356,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchVertexApiKeyWithBodyWithResponse Change one vertex-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11302,7 +11365,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchVertexApiKeyWithResponse Change one vertex-api-key entry
 	//
-	// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18914,7 +18977,7 @@ func (c *ClientWithResponses) GetAntigravityAuthUrlWithResponse(ctx context.Cont
 
 // DeleteApiKeysWithResponse Delete one api-keys item
 //
-// Select the item with `?value=` (every equal item is removed) or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19086,7 +19149,7 @@ func (c *ClientWithResponses) GetAuthFileModelsWithResponse(ctx context.Context,
 
 // DeleteClaudeApiKeyWithResponse Delete one claude-api-key entry
 //
-// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19116,7 +19179,7 @@ func (c *ClientWithResponses) GetClaudeApiKeyWithResponse(ctx context.Context, r
 
 // PatchClaudeApiKeyWithBodyWithResponse Change one claude-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19131,7 +19194,7 @@ func (c *ClientWithResponses) PatchClaudeApiKeyWithBodyWithResponse(ctx context.
 
 // PatchClaudeApiKeyWithResponse Change one claude-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19176,7 +19239,7 @@ func (c *ClientWithResponses) PutClaudeApiKeyWithResponse(ctx context.Context, p
 
 // DeleteCodexApiKeyWithResponse Delete one codex-api-key entry
 //
-// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19206,7 +19269,7 @@ func (c *ClientWithResponses) GetCodexApiKeyWithResponse(ctx context.Context, re
 
 // PatchCodexApiKeyWithBodyWithResponse Change one codex-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19221,7 +19284,7 @@ func (c *ClientWithResponses) PatchCodexApiKeyWithBodyWithResponse(ctx context.C
 
 // PatchCodexApiKeyWithResponse Change one codex-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19488,7 +19551,7 @@ func (c *ClientWithResponses) PutForceGpt5CodexWithResponse(ctx context.Context,
 
 // DeleteGeminiApiKeyWithResponse Delete one gemini-api-key entry
 //
-// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19518,7 +19581,7 @@ func (c *ClientWithResponses) GetGeminiApiKeyWithResponse(ctx context.Context, r
 
 // PatchGeminiApiKeyWithBodyWithResponse Change one gemini-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19533,7 +19596,7 @@ func (c *ClientWithResponses) PatchGeminiApiKeyWithBodyWithResponse(ctx context.
 
 // PatchGeminiApiKeyWithResponse Change one gemini-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19593,7 +19656,7 @@ func (c *ClientWithResponses) GetGeminiCliAuthUrlWithResponse(ctx context.Contex
 
 // DeleteGenerativeLanguageApiKeyWithResponse Delete one generative-language-api-key item
 //
-// Select the item with `?value=` (every equal item is removed) or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20055,7 +20118,7 @@ func (c *ClientWithResponses) PutOauthExcludedModelsWithResponse(ctx context.Con
 
 // DeleteOpenaiCompatibilityWithResponse Delete one openai-compatibility provider
 //
-// Select the provider with `?name=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the provider with `?name=` or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20737,7 +20800,7 @@ func (c *ClientWithResponses) ImportUsageWithResponse(ctx context.Context, body 
 
 // DeleteVertexApiKeyWithResponse Delete one vertex-api-key entry
 //
-// Select the entry with `?api-key=` or `?index=`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20767,7 +20830,7 @@ func (c *ClientWithResponses) GetVertexApiKeyWithResponse(ctx context.Context, r
 
 // PatchVertexApiKeyWithBodyWithResponse Change one vertex-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20782,7 +20845,7 @@ func (c *ClientWithResponses) PatchVertexApiKeyWithBodyWithResponse(ctx context.
 
 // PatchVertexApiKeyWithResponse Change one vertex-api-key entry
 //
-// Select the entry by `index` or by `match` (its api-key); fields present in `value` replace the entry's fields, absent fields are kept. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -28714,6 +28777,19 @@ func (siw *ServerInterfaceWrapper) DeleteClaudeApiKey(w http.ResponseWriter, r *
 		return
 	}
 
+	// ------------- Optional query parameter "base-url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base-url", r.URL.Query(), &params.BaseUrl, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "base-url"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "base-url", Err: err})
+		}
+		return
+	}
+
 	// ------------- Optional query parameter "index" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "index", r.URL.Query(), &params.Index, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -28873,6 +28949,19 @@ func (siw *ServerInterfaceWrapper) DeleteCodexApiKey(w http.ResponseWriter, r *h
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "api-key"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "api-key", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "base-url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base-url", r.URL.Query(), &params.BaseUrl, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "base-url"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "base-url", Err: err})
 		}
 		return
 	}
@@ -29330,6 +29419,19 @@ func (siw *ServerInterfaceWrapper) DeleteGeminiApiKey(w http.ResponseWriter, r *
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "api-key"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "api-key", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "base-url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base-url", r.URL.Query(), &params.BaseUrl, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "base-url"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "base-url", Err: err})
 		}
 		return
 	}
@@ -31128,6 +31230,19 @@ func (siw *ServerInterfaceWrapper) DeleteVertexApiKey(w http.ResponseWriter, r *
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "api-key"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "api-key", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "base-url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base-url", r.URL.Query(), &params.BaseUrl, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "base-url"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "base-url", Err: err})
 		}
 		return
 	}
@@ -43670,184 +43785,188 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L19c9u20ij+VTD6/WZqdyTZadMzz7XnzBnXealvncQnTprnubXHgsiVhJoEWAC0rJOb734HC5AiKVCi",
-	"bMtv4T9tLOJlAew7FrtfO4GIE8GBa9XZ+9qZAA1B4j9ff6Jj8/8QVCBZopngnb3OpwmQQPARGxMJV0wx",
-	"wYmeMEUkqERwBWRKzR80JCMpYiIkmUqmNXBCFdmi5O9UaAiJ0lLwMQGumZ4RTcfbfXIKPCRMkyENLgnj",
-	"5GjUe0d1MOl3uh0VTCCmBh49S6Cz11FaMj7ufPv2rdtJqKQxaAf4QcJ+h9m/U5AzP/zAtZz9oAhNWO8S",
-	"ZmRLSxbHEG6biZhp9Td27nY4jc1cruFSMLqdNyyC9zSGJTMHEkKzZBqREYvgB0XMDHXT4v+Wz3k0wh1a",
-	"nO0gSaIZ0WbOCeVjIIJHM8JG9id7gEwRpVkUEaqzM3QnukU5Medvz5ByAlRGDGR+yl1zsIMfB9t9ckCU",
-	"phHMO49BK/LyxU+E8tDNrggXesL4OF+qRbT5WrOzXrVeHsJ1zQb/H5CiN6QKQpIIxcyvBovMgiOmdN0u",
-	"MzNkadqYcRancWdvt5uBwLiGMUgLg/oCw89HNVCcaio1oSQSAY1IQKMI0Xkk5JTKEKT5F34eM04imvJg",
-	"Ao5WKJnCkCSUQ0SEBVzRGEhMgwnjQLYGLwZdMtAyBfP/GSjzP8EHtYjL1MUUhilbsasrsDaR4oqFIB26",
-	"rqaXBoh7IsVfEOijsGbet0KMIyCHkUhDA4BpTI5eka3BwfHxADcRrkDOsm+1sLjvFyxcDRGucslGfDhI",
-	"9STfDrIVUAU9xhVwg25XsAwI7LIChD9olC47CKYh/kGRK9Ns9Slgs1WsMyNo5Jy/0vAt1TClOH8guAau",
-	"zT9pkkQsoAaUnb+UgedrYdj/X8Kos9f5/3bmsmTHflU7r6UU0k5VYVCcpInSEmhMFMgrkCQQaRQaTkGG",
-	"hp1QpAxDLVxNQUJIhjSMZv3Ot66B9CP8nYLSm4fU7Ly0kxmWGdNoJGQMIdkaMH5FIxaSoQhnA0fZ5t9E",
-	"WEY7RSGnJjSBbbMSczLK8NOso4IIAi0kLupQ8FHEgntakkhA4qAoDsy8ikyZnlgJkUoJXBvWrgGBeyPk",
-	"kIUh8M1DN5AQC234HqdjiA0cIVN0GEE4sILn6IQMKecQkjAFogXRQpjmMzKiLIKQUK0hTrTqk09yRuiY",
-	"MpQFZ+nu7s9BmNqF418wwOUdcQ2S08gCdS8HsID1ZoAINOAJzI9nC5ndNTUfycAtUAui6FUmyo0EwEUg",
-	"Vh3ib/dwTg6LLxwQewh4KILUnpmwcp9Egob7ZBCDUnQMA6LoTJHpxFLysRgbxakCrYZrvZNElFXg9HCw",
-	"xY2NxBjVq65ROSk3yECDiYEJZ3wv9BuR8vA+NkhDjFswMhMaaW3gKvyCOpLVUC4hg+7InLQBF+4DRgMM",
-	"m8+Ip2g0Q4ud+SHi3xXMnIHd0RM6M2f8SYhjKsdwLxzC8mNktob4IzOxJeUTCYHgISqAb5Ba7gEgp1Jb",
-	"dddsYqbQIs8PCa1oyftkAJqOB0aiFBmu4BYNTjXVqfrw+52Bng/ogf6V4LCPYKDSb6WUnkDRxKMaLTtn",
-	"zBmdw2Mr+gBwzXawDU6egXKS0fe9LBC39TOnqZ4Iyf5zL1gRM6UYHxcl2SXMBijDMhWg8i0D84qyyIi8",
-	"e9DEiEqHaqYMryrTNwcIlcFQwwBkyjlacGYEN+jc3H5tbGrzZyJNf82sRplZzousu2taXs96qYz8yrAh",
-	"cSbNMf2ZD3OeG2RiaLR6M4ydXx0zqwt651erkcfMeyAlndVNrupm/2yk2uLUsQghskCElhnR6KTUYhlA",
-	"70xvO/I3z7RaaBpdOC6IgxmdlGprqv7jZWfRcs06aXEJvFkX38zGBMoEtn9hxj7tVs8h1ZMLa2n7UCFT",
-	"7wofh0JEQLn5CjFlkbcfC70/R3QI/g6xCDWLobT6kGro4a/dxQ7WlvJjrzXpfB8V+w80PBSFbMs7iv1h",
-	"FW0ghOdLTspPGUYRwX8YHWUlOuanPkcJ6iUWO+wycN7ldFFHLzlE5QYhU0lEZxe1R1KDDWLKIbwYzm6x",
-	"xyz0LmnpTrj1LNsK9QqMvh961jr/sAbKVCBw7eogOM2HKc8NmQm0iNZ5D+BpbKYQl51uZ0qZ7nRdv/Pu",
-	"7aD6bOVBGSQ0Q1eAtPCpkWRx/W3rrpvIB9uvQkTon1mE7ir7ucq6KnPZdr7BDyOahmAlmZ9cA2zRK8jT",
-	"RnRrB/4dZivRtTJBPZS/w5pyfkgV1Ij5bgeugygNIex5yL+GWLMFlDTQZZvwm2tm+X91lpVS+CBiVPmm",
-	"TySM2PUmdZt8x61mcgenXhjzKBvKL8ZHNFILcjyf/o6xzw63dAsMXXyEJKIBeK47iKRTgmOjhyj3neNP",
-	"JOUhGJXbzDIwtovg8GHU2fuzIfxOMew2bG539tt5t3PdG4tetvKEmX+pvlnJn3nj806hWY/FiZCW/qme",
-	"dPY6Y6Yn6bAfiHgniFjPIhZNWOUv5vxXO9ksuMX5JCdUakajxY17wyAKFdHCma77hA6VsUVG9gOVQC4h",
-	"wduTluRvQfL1iH2S3eBVSC3TlpddR3U7sf/+7xQdy2Ro7wCrN57TCXCCExjrzp5436f+5qKtEd5nWLaG",
-	"4BMhXC+Ve6bB+mLP9Gok9UrD10LYyrx7lHluw9cUebUnPh/xHgReU7xbIu/cEA8h7ko7v1LalXZ1hbBz",
-	"bTcq69wcrah7fKIuP5qnLukqOLaOoOMjNv6DwXSV48xz+Ww9r+6uz11e7hN7S9qb+4/7CgIJGtfNFOFw",
-	"BZIwblGwFqvX84120ZXXC5nfQ3D3Zmr3zlUAs8XDdOz3NY6EDKA3TnTvlx5O7G82BoOrawP1FrvVQDUG",
-	"jo73K+hFlI9TOi5t5BpHNBFWlVp0jIrxmPFxT4veyPlwF9cWibHqxfS6h/7inmL/gV489LuiTDMJWs56",
-	"yJSvaORvJxBrPOxw6Y2Fa+48hmaYBDhlPdOWajZkEdPNN/8Ddj4s9fXxPSeTFhexjO11O3+nQlOzRIDQ",
-	"eu6WAfNv0/p11hjZSIWaPQpnFIlpzzb0H53zo/cCwbUUUQ9jyfxN8VPPStyeBIyYE3LWkKO7m4deJGro",
-	"KGuAyOHfTi1TpSFEwV7VtlYKx1QZ8lCaaqY0C1QP+JIbhCuQ+gY85A/sVkOuU9UzSF3j96sRAP9z8O74",
-	"I6g08pk69u54vX0Qlw0cj+ilzYb3S6fUBQDX3VU1uV6qjvrKsNlT0NrA7nFx1zDhCvC2nQ/qPFanqf8a",
-	"tC+k+QvTE/LyxU/d0kV8dvXtVRbg2mAdH19UuGjhoskGu6zwWZcBseGF+fWrIjRSgig6IwNc04BMQIIH",
-	"oMqOVR3xhR0rc9Ql590cA31rmIdIOkEZRKxLLBV2CWVKpyETXUK5ZmNJr5iedYnVHboExW6X/D0F3iVs",
-	"FInptlHaUWaQhGqj/CuyNfhxQKYsCgMqQ7Vd2JW65d7K/FtHTjW29d4YZeNton9BZaWWUlZoI5Xpiq19",
-	"k1odZJnP5e6VmyqI5QnqoXzSfpfNu0ryTVrPV7JUC80/bt5b0hxh6kkoH+MB/CWV7V/lMKns7HKPSd54",
-	"ky6TfJLv2Gdyh26OwnY+cT/HAmI0d3S8za3YY2fELhc1d2PzLgiY+mF9QP82R5s6hWgxZql0Oq+vtaTk",
-	"t0+fTojDQYJ0kr9x2Mpi/0P7fkMR935jn0Cc6BlJKJOKhFIkiXvUsQDmkVGGDoW4ZHAsxjZ2snpdYj6u",
-	"liqu3fnySeoslfqALLhO7BQ+tZdeQXhh+dZ6kRzNgnSWBJYcUw1K/wFSMeHZtQg/967m35fPVGnvnVGM",
-	"jxkHVTuZZjEoTeOkoXUVMW7s+pTXOCeibLamzLK6Juxfmqe7CGvNUseMjz+JNyyCWiW2geupClGlR83c",
-	"6jACKn1BVMtsMAmxuKoNsEqDAJRqAGPWcm7wzYf2wfuOXn8ELWdHzltWu13NHGvVkLPFTl4g5n5/j4/J",
-	"/bzohsa3f0HEDBcmqYL+snjJxe45J7SGXPbwtYFcLcTCerwImrI17jxwmFfYyac/PFxc7Qea6smhey7q",
-	"vwf3c9xab8fSCFUJIZMQ6Is6Nawu5K6Ccvkk53VrKlvH72iyuLg78Q5XfV7eMRtCWaPA3UQjXXIKdVvZ",
-	"7awH7QqzJ6ZJ2eiJaXJTk2fBJb9O8xV2T7nxryKcbdD08V0G1HkaekbZXschVHwS4UGJ4sVbCImEgGKs",
-	"r+/+7xjGNJgRxpNU75OYjaVpSxjXglTAQ93SXvpJ0Knk9tKvIap2O1PJNHzg0cxCsspOe+Dr6SWB+TUG",
-	"XdO4eQ9qrOdfaXjR5Gm2eZ9LI9gae188o/ntvM1f3FXZv2/CNZZwz66kWpxbxWFrkWi5e8nT7fx+ue3m",
-	"XE73y65b9rpEc/ee+218Y37zouwaq6YruVvX2BJUbu4kw034dXaULXoddt9so6pvUuoeNrnkNytBzZ++",
-	"rAEqt8FOiw+yonA1ZKZRF4fwQmUYzmdZbz+vccMyb+qbqRyosfgyacp0MOklEq4YTK2Z4Y9ByFtiPpqm",
-	"YQM4/Sl2PbFzIN3WrrspPFU/hq/b+Sp4cCWrQVm2YC8QtoNvepf0BW/+0cXW7GnjghnHRsyeZgPzvpYV",
-	"Nn7l6dM8XffuHJq1XxjWv7V023Qs6sMvVkTwVKYqtl4yIfq2Vk5ZGxNUM6lt759WyxkGr6x6mhfTa8st",
-	"X+zudldl+GrGxEuOvMbz/9c/Xt4ZBMUkETd6P1p4xnmbd5vFq5i1nCO248YCM5ZdEdUbNbaXYS0n/ps4",
-	"ZxugsoEZXuDvlEZGYx2IKBzYLEoDDtNBbiFgM6rJAAVu1gRPdg0roSSLV1kGJR2j1hqwiz1xqfc2pf/P",
-	"t/Se7apyYGyTtiusp/lKNr5dDV8b15BrPdf4JC6BzyP+Kn5mzLq2jjO720Hn1HpdRKrX7iOBKsEZH6/X",
-	"7U6888Vrg0U34fLkFqM8B5FHKRSpDPzahf+CcGmyivkil+F58fzrF/v6Osfo8t0v/g7hBdXNAUuzy5uV",
-	"VzOnnCZqIrSL2q3cx9aKSNeyWwIvm/e8bo1HsX+NmwB3GQR19+w0DBtrqRbL1r26UpcsSRrPcYPbsWo0",
-	"G65oPu/CmIsLqT29jy51pccAuNFe3OTUK8tL3RVw4zXkI/nuHm6cPChPSuTDOwNbKuEijyVoxHrtQi6G",
-	"s4uQzla/vbHMpdxxIlLZvKe7WV8LTMv/1gZy3m09EB/ustjiTv744bV9+1BreK3zWMKH0b6uPpS27yWW",
-	"xXvd/UOMRUmgV7zotoOt4LypnvRqg/vr458iYXOz1V3IZ6mI1wqAam6Izffp7qKmn/2D83zT1rvlW/o4",
-	"KP+4+Ru95rRRb/LmYzyAiVbZ/lVWWmVnl19z5Y03ebmVT/KYoqifz+PxwvY+8ajqBURpbrN/UZixrU7A",
-	"L3+LWJwia7k4iZFAEKSS6dmpAdiOPAQqQR64wRej+srZSzHhMrF9COo4ee0OBAo/zPdvonVizyYbxImu",
-	"lfMwTphWREy5C7euLSzx3713edfe71jEY84qkGt+QxfGSHgcfSk3Fm1xcjEilBweHxG8gSIHJ0cuU/Ie",
-	"UfZ0VNcFSWI8Tv4S7hJmqnuG6WcxObXqunICWAlCdQlqWmSuaWH3SIxVn7zGSgeukAfLk/DaQilanHGb",
-	"GaA/o3FEtrDSx7zyR0gwtNf9tY3DYhZZTJNOBA+gf8bP+I8/GnCAa5detv/jj27iakJYvXAeXRvsTtUZ",
-	"Hxy4BLvYY4/8apHBZl6/hJlLuo4pcKtns7fQrE8OXcApZiA2jJILA/QZj4RIcAPMjxJGqYKQbL3c/Zks",
-	"yx+/TVIegTKALuZPKD6wtpmZZQoI6buD9wdvX797/f7TxcnB6emXDx9fYQMFep+M2JVL9X/GzTG7yjcc",
-	"XIoGQsNQglJkSA3aYp2An3dJzHiqQfXJF8NluFjAcZUdbCrtWdEo6rqyF1KkGjKRu3O1uzPvPHAFExR5",
-	"ufvSHW1WWqCn6AgQf0DND9jO0jO7CSF5+/qTCyDD7OmD15/oeEA4jRkfF8rHnPE8OzTT5ao/XUQyC2ic",
-	"aos72ZB5mmlXI6EwyhmfSqGhTw7m3fDcFfBQkUGWU9v5z6s5tavFZhCKMWh1xl+++IkMvp7ZaNmzzt5Z",
-	"p5yw+6zTPcPnwfjNYqF7CWwx8azzbdAnX5ieiFSXIMG9RIqanfGU56nHaRTN3O7jdSXu968iZKA85SEM",
-	"nOTl7m4FymKBCQPCvttVoScgzzg2tEnQmap0tYuYYuJug1IWQfPFdIkSMaCTMdvNPEN/n3zgWDMHOVah",
-	"4kVWrsJW5SAi1T0x6knLlzIx+XJ31yIAtS9dugRlb9dGYwh5xnOm6A7XDDo/NRziZXUjSpn08TTM3lr8",
-	"zWtP1dBDQCUGSA7+u3d4ctD74/XH06MP7wfd7IfDD+/eHX3CZPxn3P326+ej41e9VwefXpuZ8GFEAM7b",
-	"5ETLu6NP1lGrjZ3YKUuFOWczf3YK7sHOi/5ufzdPZ5Gwzl7n5/5u/2ej/VE9Qbm7Q7meSJGwAOV1pi+N",
-	"Qfvuo+aU9fnjsdEzzchGSFIylGKqQOaFBjCu2zRJRBTZkzcEvzMGbWey5iXq7xnfPwo7e523oA8ymLJE",
-	"reXSWzWK/rzJTql0klHdS+VnftrdvbNs5xmE9SUiGDebhenWX+6+qBsvB3CnlDoeO/28utO8asq3bucX",
-	"u77lPcqFSLBXA+AqVSNQmUvjmMpZoSRVfnxkyybc2bb7YFQiOjYHaJ/vd85N/53C4/zHhYMZVC0WPlEs",
-	"zA5wOfqVwi4j0PWBf/kNu71W/xeKnX8OyJYVlvZ6HhtgkTt8noX1mAb/Qqn1z0GfWBlNRsLogHnROCLT",
-	"CPZQMC+t7tQllGTFHoT0SMxujby0gtS+AL2E2b4VfZW6MdYOLYvTrJxUVXwuEo1NMu7KJKxPLK7CYJ1f",
-	"ptC0UL6sQetCKb86GlyObfOCH4YMGnQoFA27P3J7ufuyEeHYkkSmw4ufVnfw1Li5IWmXaNSiCpouGfkh",
-	"3RRINMOjc8xY5pEE1mBDHQj70yCARENYCM+9npGtkGpKkohy2O6T37GhhPmb6DC1PBfs7zFIY8leAiSZ",
-	"FTJiUun9EvVY8v4LAm2fviwKj5wINsfyC+VIatj+dCIix162cvDxT6PE/3k+6LpnPDyNou1bldq5FyQv",
-	"oZBZeI48NXiT+H1xjwVzjJU220MDRETWNOQwNTYH2TLsGbmxiMK5T9AKk69n1hmJPZBXW6vx+YoWdMne",
-	"WrKc5/fE+Ojv7gpCleP4vpV9oe4RRit3bi93Xr5oAF21SNxdyKvDrLZxM3mVpPrRcx06v2TLmYqGWJ11",
-	"9sif/X7//NvAQ4epfvxUmN0rfmd0+ATJKgtwXirG0UbLwiQqVprXAMmKHi2i6M1qSPv70Sha2m3T5n6p",
-	"rpOvFKH91H9m0uMevQqm28+NNiGvoVhr5VQK8mNYg8WgHOFztC1YPGX8NsytiN0bx69lxoW7W1QYBWtk",
-	"mE208vz9S2h4VM5T1R5k4lJklzfwXRppllCp8ysRM8qAmJ/ykBcjn//36Yf3VmF3Liezy/+0Vy6mi71n",
-	"6ZvjHfTJe0z9FadKE+Ch6+I+Lsjyz4nh53nBvQVmWQ0tiVxmHmtE5MClOMyNK/TfQhtYltx+MeYgzrZ8",
-	"x5g1PaNmlYdbfNtXCpscMk7lbGVO3JoMUnesitiKto9cH7k/peKhGLwlIUKr7KCGG5Q1mZ1QTLnpX7jr",
-	"qOgzrkE9ja7QuU0nwxPu6AZiHYKrlRk/KDKcaSM6vEXTW1Xl1gIqQxuf4tEMM+chel68fAu6UmT1gRGz",
-	"iS6Tp+/yYqZd8SPHwNujht0EG0mGSlsZRZZgx2LBlQZ3ZRjmmGkurus/B9/ZhVix5uomb8XsDO212PO4",
-	"FivTm6WkAnmeuMimVVdkZhCylQdkbM/dj0iVIrHy3OXKxKSc4I+HqKDxxvj1Qoni7/Zyq8Jylxx+sjTm",
-	"fM6Jh7M8MYCQ+Fdsgwu3mM6D0bf3s+cCiQQMt2U8SyFAZCElQRbEblt3694aPPdrqbvh7xvyileKv7ZX",
-	"U8/5ampdmVFzTXUzmbHGtRKxdzWlm60uybKL4iTzJ19uMYXLri284SJTxtU2En9BzcwpPutXuPmyLV7u",
-	"7nrvtZ4GGbf3W0/xfqupJEdDq1qFsrWzGtpZ8xLfrZnVmlkNzawitd3UyjJjkK0PCfCDI5JlC1Fzudkn",
-	"B0UhJVJNsje1Rj7ZlzeU2zAORQZn+ZNb+8CmM/BbZCWE35xBVimd//3aYyXO3Jpjj9QcuwsxsCk1rlSf",
-	"vDXGnrUxtp5k8dti9yBZnrzd9gTovbXanqTV1kzeF4y2R/N40RJF+2zxCT5bLPH85Q9nbWqBWmwzWyhT",
-	"zo2qluV3sBk3SCXTiYJAAirqVkVn3FZI2i9kGCm8pr/MotLVREwRe0dpFHWJYjwwwi+aFQZHbj4REZaq",
-	"DCi32Rv0BOL+GR8sKaBpE2NMjNo66+GgVwymRiUdlOs6u3fzHiLA7dmoaWRm+IPBtA6Fy/v+tIyeuVVX",
-	"WgWhCiP/CkjpdrqIlZgjZilqloOBUp5lkdkKRBxjKhbDCW38ncZ8DQ4rt/vkFBNNoL/rkAYT6B0KrqWI",
-	"CBc9pYWEOovZgPY/B++O18OKbC31YYzewzcalZkMl1o5/BLYy8fuPkZMuQs3TBanVMwqRBXBAwx96FWj",
-	"Jpu9znKTUIeyuO+hCFKMLCNHyN3MbBBmtXFZiCXO4JoGOnIppcxJEarPuDLsOE3IVKRRSIawb/kadTp1",
-	"NnIxS9IW1SJmAY2iWSn7UZ8cnPEkooxruNbEkw/I8l/H9DDNDVNkGMhZonsTqiZgIBgJCe6T3SEf20OF",
-	"uIDkm9aHG1FGI233DhmyWbtLuOmhzC/uuIondDvG3CrfufL98qefmjAFJCJH1nerss9lT414CmGY1utM",
-	"r8xX4ioCk61IjEkEVxAR7LbtlSrYZ5NqBk6Q5eSrUzRsEinrOXtiisZHoxGGbhezQ3PrXepRXXVa5OTz",
-	"J6Tzk4NPh79Zt0XmoMiPscaPmJ3q4/Io/CqEKwHT+hEeux/hFPQKrE71/eF0qluMbjF6oxhtxOtIyAB6",
-	"40T3fumhV6wkahvVIN66+mWbjCI63iMSMO0hwfFIlgGfYLpGcK6ShOoJ0YIU5uyTU9SQjU4/WIAIdeyC",
-	"puAV6m9Mr7eJ/gUn2aR0L8/03MV8ETNWC/vHiS+3USsW8Krlxi03vjk3bkJOqX6OxJTqlpRaUrpPUjLq",
-	"TfnmoQ3PbB6e+RZ3ro3PbOMz14nPLNPbDQM0LeqRrYMjcqrTkIliAM0ryFNq4YvYbKpitIrXQqgg9Mbs",
-	"g+I833cAZoX5thGYjzMC8244/Ya0MgtcG4P5XcRgris9vA7Z20uPpx5i+TQIug2yfIpBlk1lesH4CiL2",
-	"iEItLf4dRuxuwi1XWywntrrnUdgGaD5IgOZbIcYRkC0nFw6PV0RpLglxbEtO3JFrIdvhY7fBm3cztDUo",
-	"npWXoZZEq2m+6z0OjdzrC7HMZfnXJwe2vGUYQkgmIIEMIRAxKEK92qxlCyGMaBplluY+oTiI4wZ2GPuH",
-	"wmqWvoFqZFstYW3Q3eGf83t3fdQLkfX9II8eGdvKGGt6XO5aALalMlr3yx24X24uVr2umKfCt25aW+MJ",
-	"0nHrcXl6HpcbqBLWkC15Q1alB7Yn2awIBzpgHrSchoO2LnF1JKY/KJK5gZ55luATEUWEOu+OWXqNZ4OZ",
-	"b4/IFXdk4GlfPT9Fpxp7YxTzOjfavIxGRWQKVT30TUg7nOJQiEsGxwjhPb9qK8xf/6ztlF49gWo//2t1",
-	"j0PBRxEL9IPWeBFjw560cIjpqrRkzCrAs6jhihHVoHQvL8NewxUP1KVlidnjagiJhAioslxya1AeyLDY",
-	"gbFE3zL9WzokZx37Pet01jnjBydHpu82mrNmbA7TQhOi6bhL9ESKdGzvEceRGNLIlp4zE3Szlb7YJeqM",
-	"axaDSHWf/LL7k3NAl4rlO2K7GKF2c9b5v2edlMN1gneKF5ZT468hBCKEYjtm3wBeZAeCFnsMStExnHX2",
-	"+v3+t8EZR9MYa+G4FWDmekkCyo0BPTQfaDCB0JraagpSkSENo1lNToBj3LM/3NlskGbLE9Ww+sXjeQo8",
-	"/6dG3OUt1TClsyphlXA2JFf5SXgfa7pnUD0tellBHi8xfcFAZYMohRMz4sSQsBSaYgIBLG5BGFcaaGjs",
-	"RqVDg95eRLEzfxKu8MrmEKU40XN//VE9z/Wee97ulG/zaqOKDW2keWuF3zzSvCkVpPqx0ECqWwpoKeCe",
-	"KcApAA1Kvh6bVpuV0eowAir9pVbdp7Z+2d0YXx/Ry26ZGaDOYFNBaZnygGbcL9DsCp0lBeRBPKh9BvAe",
-	"IFRV1CNbL3d3ySB7b6+FTQEUMkWHEYQDIvQE5JQp2O6TE6oUyewyYxwpTeNkQIY0uMTnbnSkQQ7MKJqy",
-	"qE6xVKuKbX7m7JoopFrlEg9FjINCg8FYdtRYRcxGiUp0r0FtCU6EqeRbzWtaMq7/8XJe0pJxDWOQtuZx",
-	"GaLfARILCF6eUqXJe3tVaXYNgaubP2Ix06X5Y8ZZnMadvReeqc83S8fHBtRa15tdxyN37z4UVQaYCbCi",
-	"deCWLZKg4d0xve5J0HLWM6crr2i9i/hY8LGxC6eU6S5hPEP+rruYD4SIDNGGYsqLJQ1dViycBdNl7Bra",
-	"+69/vNzd9T/aeUevP5rGRxlEG8S26lzP3bjznPd69t1GsOA2Zp8HWx6X3luCrlWAn44CvAatpPqRU0qq",
-	"Wzpp6eRh6cToGwLvhwMaRUYfx5Lu3uL7b4S0N42KTDGsx2D5/GonjUKMzsObBXtD44YkiZB6nyRUOSNk",
-	"xDiNiISQSQi0vbPteu4oPxjIDjPANoPi5Tm+x4Lza0fXPZXbyN8wVSnJ82/nCKeF+Rl4iEbYkjcoljTg",
-	"2iZQ7s3re9e9Phn8K5vtnwOyFVAFPcYVcMWM2b3dXxLJaggjB3VCFeGiLsTcem8Qc1872G5YUHyNlxtZ",
-	"ZFP7HONRPcdwXh/B59izdqIHRB6SUG2mUSTDd5KAJEgOc8Tcyv/VO0t3d3+GvJtRhNw363fKxyu9yY3E",
-	"FGQvwFtM0yqE3vwp8H6RXPHinIv5OEyRUIoksT6bBRvVTw8bM1M9072jyff71MLPK9d/ZDH4etbJcMBG",
-	"N+BIZ51vg323b/YXF1ZcZpz4zIGNCNMkFIAPAAhcM6W3a2zVO+Wi5xvUUcowtu8Anuk7AKO9F5n5Dypn",
-	"gGvH/T89vl56CBDTZOEZwNd+v/+t5hnAEyXl9inAU3sKsKaoQ0siAU5Zz0xJNRuyiOmmz9jLhDP4F6cx",
-	"fHdp8D7g/h2Wtm+Dxs57Grev1J/JK3Uf6d3cVrIFxvLRIiBporQEGudjqj4x+FMSkCgTU87+TmGfRPY9",
-	"3sA9H1IDwniSoikQs7HE63vGtchb9FwmI395Jj9tbM7wWZzu+35k7uXtt8qyl7P8cqK9geGYg6Zp9Qoa",
-	"pO3w7N9z36mQ2JQCuAhja8s9/zfdNxZCXsPugYXQLZ9rP1EybZ9tP0lbbS3hnJtqCetnCONVA09BXrn8",
-	"jyLVLunBdMKiUoFYpghwDIjcJ6dTOh6DJJ+PCNVk52p3Z95wJxSB2sESr4owXavlHZwcnSYQ3Fa7o6E9",
-	"JhqdSDOPZmYcm37JBRaK4V8Q1Op0DpZ5oUi7+RCkEu3aP8/LBVGZWujS9dRDfQeaukPIn9atjmI+MU1v",
-	"9HS5xENuR7qPnQ5vL8sioHL+4rEu7MafSNw+lxSpHhpxbkchWxOtky4x/1VdokRwqX4xcsT+a0I+fzzO",
-	"HP5GLeWCgz84sYAAGzN6sjmeezDiygOuMV7u8IhvE3l4R7xgU5lf2hCqp3MJs5oSUv0o6SDVLRW0VHA/",
-	"VGBUtb9ToWkPrgOAEMIdNWU6mPQSCVcMpvZypF6NxsYuIMv2sLf7mTcIB0c92o3v1QD+bVrZsU7sKHi1",
-	"tkmFoGbK564feE93jhq4K0udnOsf+G30gXrEaB/itmzx5myxORmk+kGJINUtCbQk8IAksExDwIIMTXQD",
-	"jq+JietxC93AznhfagHO9t1oBNne3kQXaHrAd6YLZMC2PLDlgXfAA5fgfqofFPNT3eJ9i/f3jfco9afA",
-	"H1GW239PgRfznbZZau8tS63ZerIVwhULbE7o5ZWfHIfpYcLMXpbKyIs9bzBhF6cxhGRg2//Yj8QYg8ow",
-	"SSRW9uuT1+hctRe02fiRGBsW62Ob9q4fm+F+bDpTUmWuZfF0mKPse8AejK3DM81ODDOn4Pr9mVMWEWfn",
-	"q8GNb8tyrle2vibxekL1ZJ6bB/9XlVM3SMO+fHeOxRizxj239Fi3RYxXYsqNWMPAqgUEWY4apsHybKg0",
-	"xzK8i7H14hIprhlmGsZhvALG7b3FoU1zimMxfu6GZfHIbpLwtNFB3sagLB14q1C3CvXNFeomuJ7qB8H0",
-	"VLd43uL5feF5RVb3hrMeC3e+srCJDncsxr/OjsJGKhwLWwXuwRU4W6JgrtuLEep02U9Hr5Yrc5jhqFad",
-	"+01MSUz5jMC1lpRQrSFOtCKU2HoKVQ5JYjojMb0El97rRV0yRHdGmBzrHlQ9nOd7Ufak29R11L07Oeg7",
-	"UAQzhHiEOdwORcp1KyifnqBcTg+pfmTUkOqWFlpauH9aMFpBqui4vtTNEe/FEAs5m+M9aMkC1ScDSxgX",
-	"7oPCZ7RAtSIDHLNvvqcSLgKDOYM++U2kMpqRYRpcgsbntCGhUURCOlPuzdzu7qDfH/z0s//F9mcEdYOq",
-	"A07w0Y1epzQoTTVT2uzBk6qzeDAeSxjjA0U8n8JCCthh97iAGr15s557lVWLLYciwsfYLMea6kxoaVdY",
-	"qdq3uaYYH5OQ2gvcS0jcra69NIOQiNGoHitO8xleOxg3jSYLMz53XbMWG9ZTOzeOI7dRSWtxqfXftKL4",
-	"5qJ4bdJJ9RMinFS3ZNOSzYOTTa6x7MB1IqSu9Xy+xs/3o0zauXw6wQFRnCZqIjTRE6rJyYfTT8QtgMWm",
-	"F6FBAIl+YmqmXfFaKqZbb30O9Xcgx6BKfs8QNGWRImKESXKubbL07FcaSaDhLM/1Y3iZumQ2WSKWYEq5",
-	"ShPTaV4WdODy+Lg/bS0mW/5olwhJXizyvqO4jEp3z7NwbDvNfReCLkxdXwgaj+bRFyO7MRe7LTXg9jj0",
-	"bG54XYHUcN1zGWQaJjzErOdZtkPX9btLePgH7txBwn6HjWY6tDO0uQ6fR67DMr1ZSlo7xaFFPXJwRLYO",
-	"To5woFiEsF2oiKMsedpHazRiVIE/6raCxhtj8cV5vu9shBWWe6s8hJYTl5MQmr+Qow3IFtOKuIm2m6Yl",
-	"xDHznIRdQofY2nU2+o2x6p59rsK74e8bsi8tcL9Dm5rwO0hNuK7M8Pp0bioz1kglSGz2kEreeZeU0I6d",
-	"e3myxZimMSr2ZAtfApAp42obib+gZuYUn/Vjikj4CwLtcrwZhuN1GD0NMm5TFz7F1IVNJfnc0PL4H3xm",
-	"vsWLw5wyawLmqgWJhUXCzso4uTpMjtNIs4RKvWOEcS+kmpaROSmkI/zawRLnxbrLQ8ap5U3lWbtz2Dwg",
-	"FbH9TzvouTfP4f05JOwBrPJInNKrZ+yQuLdHRabbz4324oqyiA4jqNDjkXNiEifkFMgrFkCPBhgQQMrE",
-	"eZDqCT5Lc5Q5Vfg0cckDSMQ6QkkQMaMJH5wcYTZRYWvC7Vy92Jkq8gWGpyK4xHCIiM68xtYXha/oNoi4",
-	"dobnfkGcHdl698E3PMjb3PLmB95eT7XKxs2vp1bhe6ofHNtT3eJ6i+ubxvVKFuuvnSFQCRIRb+/P82/d",
-	"r5150m5j8Zkfz00feZXhIyY76JTzeyP2ufm++iSm4FrSQBOmFUQYHeaUbkyJbeatc2UGgo/YOLW0kifV",
-	"RjeWu2ekU9eoP6NxVBj7EH/1jH7K+DiCHspvotz27JOhCJkrKGAMdPxsDPR+v28z/btx8w1dHPnLhGL5",
-	"3VA4FxqfVy7wpnNyQ9q8EovjHZZ4j8ocgZi1stDd2uc+gD5X6yaUHBZY7g5kL/9onRdY+UsxwVVhjpJR",
-	"tjjRUX2wixgtxLoUxrXXaYsDHsxZFr6dMbAW3tIUh8CnM57Nmxe4x0f1mHMj1ZNeyGRx83KFdnGIbNEu",
-	"r8UoElNlloZ3hCMpYjyOQkb8g5OjwtA268O382//LwAA//8=",
+	"7L17c9s20yj+VTD6/WZqdyTZSdPOe+zpPOM4l/rUafzESfO+p/ZEELmSUJMAC4CW9eTku5/BAqRICpQo",
+	"2/It/KeNRVwWwN6x2P3aCUScCA5cq87e184EaAgS//n6Ix2b/4egAskSzQTv7HU+ToAEgo/YmEi4ZIoJ",
+	"TvSEKSJBJYIrIFNq/qAhGUkREyHJVDKtgROqyBYl/6RCQ0iUloKPCXDN9IxoOt7uk1PgIWGaDGlwQRgn",
+	"R6PeO6qDSb/T7ahgAjE18OhZAp29jtKS8XHn27dv3U5CJY1BO8APEvY7zP6dgpz54Qeu5ewHRWjCehcw",
+	"I1tasjiGcNtMxEyrf7Bzt8NpbOZyDZeC0e28pAo+yahm4s9MT7IZuySECDQQwaMZ0Q4kBoroCdWERkqQ",
+	"Cb0Eu7NDqqCXyqgOuuz7CvDesAj+oDEs2ZhAQmhOhEZkxCL4QREzRd28+L/lcx6N8AAXZztIErfyYEL5",
+	"2O0EG9mfLH4xRZRmUUSozlDMIdwW5cSgp0UxyglQGTGQORJ2Dd4Nfhxs98kBUZpGMO88Bq3Ii2fPCeWh",
+	"m10RLvSE8XG+VEsH87VmqLhqvTyEq5oN/j8gRc+cVUgSoZj51SC5WXDElK7bZWaGLE0bM87iNO7s7XYz",
+	"EBjXMAZpYVCfYfjpqAaKU02lJpREIqARCWgUIbWNhJxSGYI0/8LPY8ZJRFMeTMCRMiVTGJKEcoiIsIAr",
+	"GgOJaTBhHMjW4NmgSwZapmD+PwNl/if4oJaumPoyhWHKVuzqCqxNpLhkIUiHrqvJuQHinkjxNwT6KKyZ",
+	"960Q4wjIYSTS0ABgGpOjV2RrcHB8PMBNhEuQs+xbLSzu+xcWroYIV7lkI94fpHqSbwfZCgxjYFwBN+h2",
+	"CcuAwC4rQPiTRumyg2Aa4h8UuTTNVp8CNlvF2TOCRsb+koZvqYYpxfkDwTVwbf5JkyRiATWg7PytDDxf",
+	"C8P+/xJGnb3O/7czF3U79qvaeS2lkHaqCoPiJE2UlkBjokBegiSBSKPQcAoyNOyEImUYauFqChJCMqRh",
+	"NOt3UBSEH+CfFJTePKRm56WdzLDMmEYjIWMIydaA8UsasZAMRTgbOMo2/ybCMtopymA1oQlsm5WYk1GG",
+	"n2YdFUQQaCFxUYeCjyIW3NGSRAISB0VxYOZVZGpkKEqIVErg2rB2DQjcGyGHLAyBbx66gYRYaMP3OB1D",
+	"bOAImaLDCMKBFTxHJ2RIOYeQhCkQLYgWwjSfkRFlEYSEag1xolWffJQzQseUoSw4S3d3fwrC1C4c/4IB",
+	"Lu+Ia5CcRhaoOzmABaw3A6DWokvHs4XM7oqaj2TgFqgFUUaBsaLcSABcBGLVIf52B+fksPiLA2IPAQ9F",
+	"kNozE1buk0jQcJ8MYlCKjmFAFJ0pMp1YSj4WY6M4VaDVcKV3koiyCpweDra4sZEYo3rVNRox5QYZaDAx",
+	"MOGMfwj9RqQ8vIsN0hDjFozMhEZaG7gKv6COZDWUC8igOzInbcCFu4DRAMPmM+IpGs3QYmd+iPh3BTNn",
+	"YHf0hM7MGX8U4pjKMdwJh7D8GJmtIf7ITGxJ+URCIHiICuAbpJY7AMip1FbdNZuYKbTI80NCK1ryPhmA",
+	"puOBkShFhiu4RYNTTXWq3v9+a6DnA3qgfyU47CMYqPRbKaUnULRAqUbD09maRufwmLI+AFyzHWyDk2eg",
+	"nGT0fScLxG39xGmqJ0Ky/9wJVsRMKcbHRUl2AbMByrBMBah8y8C8pCwyIu8ONDGi0qGaKcOryvTNAUJl",
+	"MNQwAJlyjhacGcENOvcGvDYmv/kzkaa/ZlajzAz7RdbdNS2vZmhXe5VhQ+JMmmP6Kx/mPDfIxNBo9WYY",
+	"O786ZlYX9M6vViOPmfdASjqrm1zVzf7JSLXFqWMRQmSBCC0zotFJqcUygN6Z3nbkb55ptdA0+uK4IA5m",
+	"dFKqran6y4vOouWaddLiAnizLr6ZjQmUCWz/wox92q2eQ6onX6yl7UOFTL0rfBwKEQHl5ivElEXefiz0",
+	"/hzRIfg7xCLULIbS6kOqoYe/dhc7WFvKj73WpPN9VOw/0PBQFLIt7yj2h1W0gRCeLzkpP2UYRQT/YXSU",
+	"leiYn/ocJaiXWOywy8B5l9NFHb3kEJUbhEwlEZ19qT2SGmwQUw7hl+HsBnvMQu+Slu6EW8+yrVCv0EsZ",
+	"etY6/7AGylQgcO3qIDjNhynPDZkJtIjWeQ/gaWymEBedbmdKme50Xb/z7s2g+mTlQRkkNENXgLTwqZFk",
+	"cf1t666byAfbSyEi9M8sQneZ/VxlXZW5bDvf4IcRTUOwksxPrgG26BXkaSO6tQP/DrOV6FqZoB7K32FN",
+	"OZ+7z30f4SqI0hDCnof8a4g1W0BJA122Cb+5Zpb/V2dZKYUPIkaVb/pEwohdbVK3yXfcaia3cOqFMY+y",
+	"ofxifEQjtSDH8+lvGfvscEu3wNDFB0giGoDnuoNIOiU4NnqIct85/kRSHoJRuc0sA2O7CA7vR529vxrC",
+	"7xTDbsPmdme/nXc7V72x6GUrT5j5l+qblfyVNz7vFJr1WJwIaemf6klnrzNmepIO+4GId4KI9Sxi0YRV",
+	"/mLOf7WTzYJbnE9yQqVmNFrcuDcMolARLZzpuk/oUBlbZGQ/UAnkAhK8PWlJ/gYkX4/YJ9kNXoXUMm15",
+	"2XVUtxP77/9O0bFMhvPbz+KF7HQCnOAExrqzJ973qb+5aGuE9xmWrSH4RAhXS+WeabC+2DO9Gkm90vC1",
+	"ELYy7w5lntvwNUVe7YnPR7wDgdcU75bIOzfEfYi70s6vlHalXV0h7Fzbjco6N0cr6h6eqMuP5rFLugqO",
+	"rSPo+IiN/2QwXeU481w+W8+ru+tzl5f7xN6S9ub+476CQILGdTNFOFyCJIxbFKzF6vV8o1105fVC5vcQ",
+	"3L6Z2r11FcBs8TAd+32NIyED6I0T3fu5hxP7m43B4OraQL3FbjVQjYGj4/0SehHl45SOSxu5xhFNhFWl",
+	"Fh2jYjxmfNzTojdyPtzFtUVirHoxveqhv7in2H+gFw/9rijTTIKWsx4y5Usa+dsJxBoPO1x6Y+GaO4+h",
+	"GSYBTlnPtKWaDVnEdPPNf4+dD0t9fXzPyaTFRSxje93OP6nQ1CwRILSeu2XA/Nu0fp01RjZSoWaPwhlF",
+	"YtqzDf1H5/zovUBwLUXUw1gyf1P81LMStycBI+aEnDXk6O7moReJGjrKGiBy+LdTy1RpCFGwV7WtlcIx",
+	"VYY8lKaaKc0C1QO+5AbhEqS+Bg/5E7vVkOtU9QxS1/j9agTA/xy8O/4AKo18po69O15vH8RFA8cjemmz",
+	"4f3SKXXxyXV3VU2ul6qjvjJs9hS0NrB7XNw1TLgCvG3ngzqP1Wnqvwbti7jGwOEXz553Sxfx2dW3V1mA",
+	"K4N1fPylwkULF0022GWFz7oMiA0vzK9flY1TVnRGBrimAZmABA9AlR2rOuILO1bmqEvOuzkG+tYwD5F0",
+	"gjKIWJdYKuwSypROQya6hHLNxpJeMj3rEqs7dAmK3S75Zwq8S9goEtNto7SjzCAJ1Ub5V2Rr8OOATFkU",
+	"BlSGaruwK3XLvZH5t46camzrvTHKxttE/4zKSi2lrNBGKtMVW/smtTrIMp/L7Ss3VRDLE9RD+aj9Lpt3",
+	"leSbtJ6vZKkWmn/cvLekOcLUk1A+xj34Syrbv8phUtnZ5R6TvPEmXSb5JN+xz+QW3RyF7Xzkfo4FxGju",
+	"6HibW7HHzohdLmpux+ZdEDD1w/qA/m2ONnUK0WLMUul0Xl9pSclvHz+eEIeDBOkkf+OwlcX+h/b9hiLu",
+	"/cY+gTjRM5JQJhUJpUgS96hjAcwjowwdCnHB4FiMbexk9brEfFwtVVy78+WT1Fkq9QFZcJXYKXxqL72E",
+	"8IvlW+tFcjQL0lkSWHJMNSj9J0jFhGfXIvzcu5x/Xz5Tpb13RjE+ZhxU7WSaxaA0jZOG1lXEuLHrU17j",
+	"nIiy2Zoyy+qasH9pnu4irDVLHTM+/ijesAhqldgGrqcqRJUeNXOrwwio9AVRLbPBJMTisjbAKg0CUKoB",
+	"jFnLucE3H9oH7zt69QG0nB05b1ntdjVzrFVDzhY7eYGY+/09Pib386IbGt/+BREzXJikCvrL4iUXu+ec",
+	"0Bpy2cPXBnK1EAvr8SJoyta488BhXmEnn/5wf3G172mqJ4fuuaj/HtzPcWu9HUsjVCWETEKgv9SpYXUh",
+	"dxWUyyc5r1tT2Tp+R5PFxd2Kd7jq8/KO2RDKGgXuOhrpklOo28puZz1oV5g9MU3KRk9Mk+uaPAsu+XWa",
+	"r7B7yo1finC2QdPHdxlQ52noueQBzaOlC08iPChRvHgLIZEQUIz19d3/HcOYBjPCeJLqfRKzsTRtCeNa",
+	"kAp4qFvaSz8JOpXcXvo1RNVuZyqZhvc8mllIVtlp93w9vSQwv8agaxo370GN9fwrDS+aPM0273NpBFtj",
+	"74tnNL+dt/mLuyr79024xhLu2JVUi3OrOGwtEi13L3m6nd8tt92cy+lu2XXLXpdo7t5zv4lvzG9elF1j",
+	"1XQlt+saW4LKzZ1kuAkvZ0fZotdh9802qvompe5hk0t+sxLU/OnLGqByG+y0+CArCldDZhp1cQgvVIbh",
+	"fJL19vMaNyzzpr6ZyoEaiy+TpkwHk14i4ZLB1JoZ/hiEvCXmo2kaNoDTn2LXEzsH0m3tupvCU/Vj+Lqd",
+	"r4IHV7IalGUL9gJhO/imd0lf8OYfXWzNnjYumHFsxOxpNjDva1lh41eePs3Tde/OoVn7hWH9W0u3Tcei",
+	"PvxiRQRPZapi6yUTom9r5ZS1MUE1k9r2/mm1nGHwyqqneTG9stzy2e5ud1WGr2ZMvOTIazz/f/3y4tYg",
+	"KCaJuNb70cIzzpu82yxexazlHLEdNxaYseyKqN6osb0Maznx38Q52wCVDczwAv+kNDIa60BE4cBmURpw",
+	"mA5yCwGbUU0GKHCzJniya1gJJVm8yjIo6Ri11oBd7IlLvbcp/X++pXdsV5UDY5u0XWE9zVey8e1q+Nq4",
+	"hlzrucZHcQF8HvFX8TNj1rV1nNndDjqn1usiUr12HwlUCc74eL1ut+KdL14bLLoJlye3GOU5iDxKoUhl",
+	"4Ncu/BeES5NVzBe5DM+L51+/2NdXOUaX737xdwi/UN0csDS7vFl5NXPKaaImQruo3cp9bK2IdC27JfCy",
+	"ec/r1ngU+9e4CXCXQVB3z07DsLGWarFs3asrdcGSpPEc17gdq0az4Yrm8y6MubiQ2tP74FJXegyAa+3F",
+	"dU69srzUXQE3XkM+ku/u4drJg/KkRD68M7ClEr7ksQSNWK9dyJfh7EtIZ6vf3ljmUu44Eals3tPdrK8F",
+	"puV/awM577YeiPd3WWxxJ3/88Nq+fag1vNZ5LOHDaF9XH0rb9xLL4r1u/yHGoiTQK15028FWcN5UT3q1",
+	"wf318U+RsLnZ6i7ks1TEawVANTfE5vt0e1HTT/7Beb5p693yLX0clH/c/I1ec9qoN3nzMe7BRKts/yor",
+	"rbKzy6+58sabvNzKJ3lIUdRP5/F4YXsfeVT1AqI0t9k/K8zYVifgl79FLE6RtVycxEggCFLJ9OzUAGxH",
+	"HgKVIA/c4ItRfeXspZhwmdg+BHWcvLQIAoUf5vs30TqxZ5MN4kTXynkYJ0wrIqbchVvXFpb47967vGvv",
+	"d6wxMmcVyDW/oQtjJDyOvpQbi7Y4uRgRSg6PjwjeQJGDkyOXKXmPKHs6quuCJDEeJ38JdwEz1T3D9LOY",
+	"nFp1XTkBrAShugQ1LTLXtLB7JMaqT15jpQNXyIPlSXhtHRctzrjNDNCf0TgiW3nNE/fik2Bor/trG4fF",
+	"LLKYJp0IHkD/jJ/xH3804ADXLr1s/8cf3cTVhLB64Ty6NtidqjM+OHAJdrHHHnlpkcFmXr+AmUu6jilw",
+	"q2ezt9CsTw5dwKkt3CJt8mzBz3gkRIIbYH6UMEoVhGTrxe5PZFn++G2S8giUAXQxf0LxgbXNzCxTQEjf",
+	"Hfxx8Pb1u9d/fPxycnB6+vn9h1fYQIHeJyN26VL9n3FzzK4wDweXooHQMJSgFBlSg7ZYJ+CnXRIznmpQ",
+	"ffLZcBkuFnBcZQebSntWNIq6ruyFFKmGTOTuXO7uzDsPXMEERV7svnBHm5UW6Ck6AsQfUPMDtrP0zG5C",
+	"SN6+/ugCyDB7+uD1RzoeEE5jxseF8jFnPM8OzXS5KFEXkcwCGqfa4k42ZJ5m2tVIKIxyxqdSaOiTg3k3",
+	"PHcFPFRkkOXUdv7zak7tarEZhGIMWp3xF8+ek8HXMxste9bZO+uUE3afdbpn+DwYv1ksdC+BLSaedb4N",
+	"+uQz0xOR6hIkuJdIUbMznvI89TiNopnbfbyuxP1+KUIGylMewsBJXuzuVqAsFpgwIOy7XRV6AvKMY0Ob",
+	"BJ2pSle7iCkm7jYoZRE0X0yXKBEDOhmz3cwz9PfJe441c5BjFSpeZOUqbFUOIlLdE6OetHwpE5Mvdnct",
+	"AlD70qVLUPZ2bTSGkGc8Z4rucM2g81PDIV5UN6KUSR9Pw+ytxd+8NFYNPQRUYoDk4L97hycHvT9ffzg9",
+	"ev/HoJv9cPj+3bujj5iM/4y7315+Ojp+1Xt18PG1mQkfRgTgvE1OtLw7+mgdtdrYiZ2yVJhzNvNnp+Ae",
+	"7Dzr7/Z383QWCevsdX7q7/Z/Mtof1ROUuzuU64kUCQtQXmf60hi07z5qTlmfPhwbPdOMbIQkJUMppgpk",
+	"XmgA47pNk0REkT15Q/A7Y9B2Jmteov6e8f2jsLPXeQv6IIMpS9RargxWo+jPm+yUSicZ1b1Ufub57u6t",
+	"ZTvPIKwvEcG42SxMt/5i91ndeDmAO6XU8djpp9Wd5lVTvnU7P9v1Le9RLkSCvRoAV6kagcpcGsdUzgol",
+	"qfLjI1s24c623QejEtGxOUD7fL9zbvrvFB7nPywczKBqsfCRYmF2gMvRrxR2GYGuD/zLb9jttfq/UOz8",
+	"OiBbVlja63lsgEXu8HkW1mMa/Aul1q+DfTI2SpzR2Zxs1lPRJ1Zwk5EwimFeSY7INII9lNZLSz51CSVZ",
+	"BQghPWK0WyNErXS1z0IvYLZv5WGlmIw1TssyNqsxVZWpi5RkM4+72gnrU5ArO1jnrCk0LdQ0a9C6UN+v",
+	"jjCXo+C8CoihjQYdCpXE7o4GX+y+aERNtk6R6fDs+eoOnsI316T3EuG+ykppQuYXUUhMBbrN8Ogc05h5",
+	"xIO14lAxwv40CCDREBZidq9mZCukmpIkohy2++R3bChh/lA6TC0jBvt7DNKYtxcASWaajJhUer9EPZbm",
+	"/4ZA2/cwixIlJ4LNyYFCjZIaWTCdiMixl60cfPzTaPZ/nQ+67m0PT6No+0b1d+4EyUsoZBaeI08N3iR+",
+	"B91DwRxjus320CoRkbUXOUyNIUK2DHtGbiyicO4otBLm65n1UGIP5NXWlHy6ogX9tDeWLOf55TG+BLy9",
+	"KlHl4L5vZQepe5nRyp2by50XzxpAV60cdxvy6jAreNxMXiWpfvBch85v3nKmoiFWZ5098le/3z//NvDQ",
+	"YaofPhVml43fGR0+QrLKop6XinE03LLYiYrp5jVAskpIiyh6vcLS/n40Wl68fdM+gFKxJ199Qvup/8Sk",
+	"xx26Gky3nxptQl5YsdbKqVTpx1gHi0E5wudoW7B4yvhtmFsRuzeOX8uMC3fhqDA01sgwm33l6Tud0PCo",
+	"nKeqPcjE5c0ub+C7NNIsoVLn9yRmlAExP+VxMEY+/+/T939Yhd35ocwu/2rvYUwXe/nSN8c76JM/MB9Y",
+	"nCpNgIeui/u4IMs/JYaf51X4FphlNd4kcul6rBGRA5fiMNcu238DbWBZxvvFQIQ42/IdY9b0jJpVHm7x",
+	"wV8plnLIOJWzlYlya9JK3bIqYsvcPnB95O6Uivti8JaECK2ygxpuUNZkdkIx5aZ/4QKkos+4BvU0ukLn",
+	"Np0MT7ila4l1CK5WZvygyHCmjejwVlJvVZUbC6gMbXyKRzPMnMftefHyLehK5dV7Rswmukye08uLmXbF",
+	"DxwDb44adhNseBkqbWUUWYIdi1VYGlygYexjprm4rr8OyJZIsmgWwqmUYmqBGRht5vkvWRDqr3loCnoL",
+	"GR+7Adsbt5LBW6z0uslrNztD43u3l1TBJxm193RP456uzAAsJRb4xYmLv1p1Z2cGIVt52Mj23B+KbCLj",
+	"DC6jJ6YOBX/URgXtNyZAFgopf7e3bRUZsOTwk6WR8XPRYJi+S18gJP4V2xDILabzkPl9x1CnjCvLL4fC",
+	"GM0SkN/z7f3s0UMiAYOGGc8SIRBZSKyQheLb1t26FxPkIDs9B0DX8fIM9ynHWEm3BhpJoOGMTKjqFh3t",
+	"FqFf7O4++Yu52xFAG7oXqNTEbS/nnvLl3LpCquai7npCao2LNWJvq0p3e12SJV3FSeYv4TKuM7/u28I7",
+	"PmSI20j8BUWbVpiXnyX5bvYeBxm3N3yP8YavqeqApma1OGdraT4US3NeWr01NFvZvyFDs0j+17UzzRhk",
+	"630C/OCIZFld1FyQWyU/Zxoi1SRjBobo7Qspym1kjSKDs/xptH0I1Rn4bdISgWzOJJ1P851bpCVR0Rqk",
+	"rUFqDdLbkFObUmRLhetbc/RJm6PriTK/NXoHouzRW66PgN5bu/VR2q3NFIyC2fpgXrVaomjfsz7C96wl",
+	"nr/8RbXNOVGLbWYLZcq5UdWyxB82FQuppMBREEhAy8DaBIzb0ln7hdQzhTQLF9nLBDURU8TeURpFXaIY",
+	"D4zwi2aFwZGbT0SENUwDym1aDz2BuH/GB0sqq9qMKROjB896OOglg6lRSQflgt8uoYKHCHB7NmqLmRn+",
+	"ZDCtQ+Hyvj8uK2tuRpZWQajC6M8CUrqdLmIlJg9aiprlgLCUZ+mFtgIRx5ijx3BCG4OpMZGHw8rtPjnF",
+	"DCTo8TukwQR6h4JrKSLCRU9pIaHORDeg/c/Bu+P1sCJbS30oq/fwjUZlJsOlVg6/BPbysbsPEVNuw++T",
+	"xaoV001RRfAAQx961ajJZq+zpDXUoSzueyiCFKMLyRFyNzMbhFnRZBZi7Tu4ooGOXK4xc1KE6jOuDDtO",
+	"EzIVaRSSIexbvkadTp2NXEyftUW1iFlAo2hWSovVJwdnPIko4xquNPEkirL81zE9zH/EFBkGcpbo3oSq",
+	"CRgIRkKC+2R3yMf2UCEuIPmm9eFGlNFI271FhmzW7jKxeijzszuu4gndjDG3yneufL94/rwJU0AicmR9",
+	"uyr7XPbUiKcQhmm9zvTKfCWuVDTZisSYRHAJEcFu216pgn02qWbgBFmyxjpFw2YXs56zR6ZofDAaYeh2",
+	"MTs0t96lLtxVp0VOPn1EOj85+Hj4m3VbZA6K/Bhr/IjZqT4sj8JLIVxtoNaP8ND9CKegV2B1qu8Op1Pd",
+	"YnSL0RvFaCNeR0IG0BsnuvdzD71iJVHbqDj11uXP22QU0fEekYD5MAmOR7LSCATzeIJzlSRUT4gWpDBn",
+	"n5yihmx0+sECRKhjFzQFr1B/Y3q9TfTPOMkmpXt5pqcu5ouYsVrYP0x8uYlasYBXLTduufH1uXETckr1",
+	"UySmVLek1JLSXZKSUW/KNw9tgOoDClB9i0fTRqi24UCbjFAtM4BrhqhaVCVbB0fkVKchE8WInleQ53lD",
+	"dpBNVQyf8ZosFQLYmMFSnOf7DkGtSIM2BrWNQUUj73ZE0Yb0UgtcG4X6XUShriuuvC7pm4urxx5k+jgI",
+	"ug0zfYxhpk2ViIL5GUTsAQWbWvw7jNjtBJyuNpFObOHbo7ANUb2XENW3QowjIFtOLhwer4hTXRLk2VZj",
+	"2aRDJNv2Y7frm3eOtOVZnpSvo5Zuqxnw6/0ejW4dFkK8y0KxTw5sOdgwhJBMQAIZQiBiUIR6VVzLK0IY",
+	"0TTK7Nl9QnEQxyLsMPYPhdVffQPVCLxawtqg08U/5/fugKmXLOt7Yx48MrZFY9Z0w9y2AGyryLQ+mVvw",
+	"yVxfrHr9M4+Fb1237MwjpOPWDfP43DDXUCWsdVtykazKnG1Psll9GvTK3GulGQdtXU73SEx/UCTzDT3x",
+	"BNonIooIdS4fs/Qadwcz3x6Qf+7IwNM+Bn+Mnjb2xijmdb61eYWZisgUqnrom5B2OMWhEBcMjhHCO37s",
+	"V5i//rXfKb18BIWw/tfqHoeCjyIW6HstfyTGhj1p4RDTFTDKmFWAZ1HDFSOqQeneJUjF7Cl7ueKBurAs",
+	"MXtzDiGREAFVlktuDcoDGRY7MJboW6Z/S4fkrGO/Z53OOmf84OTI9N1Gc9aMzWFaaEI0HXeJnkiRju3l",
+	"4jgSQxrZqoxmgm620me7RJ1xzWIQqe6Tn3efO6/017MOmH3GtDqO2L6MULs56/zfs07K4SrBi8YvllPj",
+	"ryEEIoRiO2afRn7JDgQt9hiUomM46+z1+/1vgzOOpjGWiXIrwKIOkgSUGwN6aD7QYAKhNbXVFKQiQxpG",
+	"s5pUCce4Z3+6s9kgzZYnqmH1i8fzGHj+80bc5S3VMKWzKmGVcDYkl/lJeN+wutdhPS16Wa0qLzF9xvht",
+	"gyiFEzPixJCwFJpiXgWs+0IYVxpoaOxGpUOD3l5EsTN/FK4m0eYQpTjRU38UUz3P9V7B3uyUb/KYpYoN",
+	"bQB+a4VfPwC/KRWk+qHQQKpbCmgp4I4pwCkADaohH5tWm5XR6jACKv1ViN2ntrTf7RhfH9DLbpkZoM5g",
+	"M2RpmfKAZtwv0OwSnSUF5EE8qH2M8AdAqKqoR7Ze7O6SQZaGQAubGSlkig4jCAcEA76nTMF2n5xQpUhm",
+	"lxnjSGkaJwMypMEFvgKkIw1yYEbRlEV1iqVaVYf2E2dXRCHVKpePKWIcFBoMxrKjxipiNnRUonsNaqvT",
+	"Ikwl32pe7pVx/cuLebVXxjWMQdpy4GWIfgdILCB4eUqVJn/Mn2khcHXzRyxmujR/zDiL07iz98wz9flm",
+	"6fjYgFrrerPreODu3fuiygATJFa0DtyyRRI0vDumVz0JWs565nTlJa13ER8LPjZ24ZQy3SWMZ8jfdRfz",
+	"gRCRIdpQTHmx2qdLFoazYBaRXUN7//XLi91d/9Ohd/Tqg2l8lEG0QWyrzvXUjTvPea9n320EC25i9nmw",
+	"5WHpvSXoWgX48SjAa9BKqh84paS6pZOWTu6XToy+IfB+OKBRZPRxM3d2a1gmnjdC2ptGfFPqsHx+tZNG",
+	"IUbn4c2CvaFxQ5JESL1PEqqcETJinEZEQsgkBNre2XY9d5TvDWSHGWCbQfHyHLeN3ScRZfypRdc9ltvI",
+	"3zCDK8nTkucIp4X5GXiIRtiShymWNODK5pXuzUvf1z1JGfwrm+3XAdkKqIIe4wq4Ysbs3u4viWQ1hJGD",
+	"OqGKcFEXYm69N4i5rx1s16y1v8bLjSyyqX2O8aCeYzivj+Bz7Fk73QQiD0moNtMokuE7SUASJIc5Ym7l",
+	"/+qdpbu7P0HezShC7pv1O+XjlR7qRmIKshfgLaZpFUJv/j54v0iueHHOxXwcpkgoRZJYn82Cjeqnh42Z",
+	"qZ7p3tHk+31q4eeV6z+yGHw962Q4YKMbcKSzzrfBvts3+4sLKy4zTnzmwEaEaRIKwAcABK6Y0ts1tuqt",
+	"ctHzDeooZRjbdwBP9B2A0d6LzPwHlTPAteP+Hx9fLz0EiGmy8Azga7/f/1bzDOCRknL7FOCxPQVYU9Sh",
+	"JZEAp6xnpqSaDVnEdNO37WXCGfyL0xh+HbQP2DW8x009LO3pBi2gP2jcPl1/Ik/XffR4fQPKFmPLR4uA",
+	"pInSEmicj6n6xOBPSWqioEw5+yeFfRLZR3oD96ZIDQjjSYr2QczGEu/0Gdcib9FzOY/8paz8tLE5a2hx",
+	"uu/75bmX4d8oAWAuB8o5AAeGYw6aZvQrqJW2w5N/5H2rQmJTWuEijK2B9/Qfel9bCHmtvXsWQjd8w/1I",
+	"ybR9y/0oDbi1hHNuvyWsnyGMVw08BXnpMkWKVLtMCNMJi0rFdJkiwDFKcp+cTul4DJJ8OiJUk53L3Z15",
+	"w51QBGoHy+EqwnStlndwcnSaQHBT7Y6G9phodCLNPJqZcWxOJhdtKIZ/Q1Cr0zlY5kU17eZDkEo0dv86",
+	"LxePZWqhS9dTO/YdaOoOIX9vtzq0+cQ0vdZ75hIPuRnpPnQ6vLksi4DK+TPIulgcf45z+4ZSpHpoxLkd",
+	"hWxNtE66xPxXdYkSwYX62cgR+68J+fThOLsFMGopFxz8EYsFBNiY0ZPN8dQjFFcecI3xcotHfJNwxFvi",
+	"BZtKB9PGVT2em5nVlJDqB0kHqW6poKWCu6ECo6r9kwpNe3AVAIQQ7qgp08Gkl0i4ZDC1Nyb1ajQ2dlFa",
+	"toe98s+8QTg46tFufK8G8G/Tyo51YkfB+7ZNKgQ1Uz51/cB7unPUwF1Z6uRc/8Bvog/UI0b7Ordli9dn",
+	"i83JINX3SgSpbkmgJYF7JIFlGgKWbmiiG7iaUq7HDXQDO+NdqQU423ejEWR7ex1doOkB35oukAHb8sCW",
+	"B94CD1yC+6m+V8xPdYv3Ld7fNd6j1J8Cf0Cpb/89BV5Mgtqmrr2z1LVm68lWCJcssImil9eIchymh1k0",
+	"e1l+Iy/2vMEsXpzGEJKBbf9jPxJjDCrDzJFYA7BPXqNz1V7QZuNHYmxYrI9t2rt+bIb7sen0SZW5lsXT",
+	"YeKy7wF7MLYOzzQ7MUynguv3p1NZRJydrwY3vi1LxF7Z+pps7AnVk3nCHvxfVU5dIzf78t05FmNMJffU",
+	"cmbdFDFeiSk3Yg0DqxYQZDlqmAbLU6TSHMvwLsZWlkukuGKYfhiH8QoYt/cWhzbNKY7F+KkblsUju04W",
+	"1EYHeRODsnTgrULdKtTXV6ib4Hqq7wXTU93ieYvnd4XnFVndG856LNz5ysImOtyxGL+cHYWNVDgWtgrc",
+	"vStwtm7BXLcXI9Tpsp+OXi1X5jDtUa0695uYkpjyGYErLSmhWkOcaEUosUUWqhySxHRGYnoBLufXs7oM",
+	"ie6MMGPWHah6OM/3ouxJt6nrqHu3ctC3oAhmCPEAE7sdipTrVlA+PkG5nB5S/cCoIdUtLbS0cPe0YLSC",
+	"VNFxff2bI96LIRZyNsd70JIFqk8GljC+uA8Kn9EC1YoMcMy++Z5K+BIYzBn0yW8ildGMDNPgAjQ+pw0J",
+	"jSIS0plyb+Z2dwf9/uD5T/4X258Q1A2qDjjBBzd6ndKgNNVMabMHj6r44sF4LGGMDxTxfAoLKWCH3eMC",
+	"avTmzXruVVYtthyKCB9jsxxrqjOhpV1hpWrfJqBifExCai9wLyBxt7r20gxCIkajeqw4zWd47WDcNJos",
+	"zPjUdc1abFhP7dw4jtxEJa3FpdZ/04ri64vitUkn1Y+IcFLdkk1LNvdONrnGsgNXiZC61vP5Gj/fjTJp",
+	"5/LpBAdEcZqoidBET6gmJ+9PPxK3ABabXoQGAST6kamZdsVrqZhuvfWJ1d+BHIMq+T1D0JRFiogRJsm5",
+	"shnUs19pJIGGszzXj+Fl6oLZDIpYlynlKk1Mp3mt0IHL4+P+tAWabE2kXSIkebbI+47iMirdPs/Cse00",
+	"d10dujB1fXVoPJoHX6Hs2lzsptSA2+PQs7nhdQlSw1XPZZBpmAURU6FnKRBd118HZEskNmlFNCOcSimm",
+	"EGKCrLN0d/f5L0OqoJfK6NfBvrsBzYtv2QFZlkY43G4zKmr4E4/mIGG/w0ZTKdoZGidTfEkVfJJRm3zx",
+	"aSRfLDMAS4lr51y0qEoOjsjWwckRDhSLELYLdXuU5Rf2FR2NGFXgDwOuoP3GZE5xnu87PWJFBtwoMaLl",
+	"5OWsiOYv5IADssW0Im6ifcdQp66KDSdDoSeoQBl+z7eb5lHEOfMkil1Ch9jadTbjGTO0Tw6y03MAdB0v",
+	"z3A/e+ph15ApdhOqulY0/Q2BdimljHx58tkab0cAbcjCtsD9Dm1yxu8gOeO6Qsrr1bqukFojmSKx+VMq",
+	"6fhdWkY7du7nyrmOBBKjaUO28C0EMsRtJP6Cok0rzMvPknwus8dBxm3yxseYvLGp6jA3NT0eGJ+jw+LF",
+	"YU6ZNSGD1TrNwiJhZ2WkYB0mx2mkWUKl3jHCuBdSTcvInBQSMn7tYOX3YjnqIePU8qbyrN05bB6Qitj+",
+	"lx303Jvp8e5cMvYAVvlkTunlE3bJ3NmzKtPtp0Z7cUlZRIcRVOjxyLlxiRNyCuQlC6BHAwyJIGXiPEj1",
+	"BB/mOcqcKnycueQJKGIdoSSImFGtD06OMJ+qsKXydi6f7UwV+QzDUxFcYEBIRGde6+6zwneEG0RcO8NT",
+	"vyLPjmy9G/FrHuRN7rnzA28v6Fpl4/oXdKvwPdX3ju2pbnG9xfVN43olj/fXzhCoBImIt/fX+bfu1848",
+	"bbmx+MyP56aPvMzwEdM9dMoZzhH73HxffRJTcC1poAnTCiKMj3NKNyYFN/PW+U4DwUdsnFpaydOKoxvL",
+	"3bTSqWvUn9E4Kox9iL96Rj9lfBxBD+U3UW579slQhMyVVDAGOn42Bnq/37e1Dty4+YYujvx5QrEqcSic",
+	"C43Pazd4E1q5IW1mjcXxDku8R2WOQMzbWehu7XMfQJ+qlSNKDgusAgiyl3+0zgssiKaY4KowR8koW5zo",
+	"qD7cR4wWon0K49oLxcUBD+YsC18PGVgLr4mKQ+DjIc/mzev+Y1oBzDqS6kkvZLK4eblCuzhEtmiX2WMU",
+	"iakyS8Nb0pEUMR5HoSbAwclRYWib9+Lb+bf/FwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"crypto/rand"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
+)
+
+//go:embed default_config.yaml
+var defaultConfig string
+
+// ensureConfig creates path from the embedded template when it does not
+// exist yet, with a fresh management key and client API key that are shown
+// once on out. Only the bcrypt hash of the management key is stored; no
+// sample key that works anywhere else is ever written.
+func ensureConfig(path string, out io.Writer) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("stat config: %w", err)
+	}
+	mgmtKey, err := randomKey("cpa-mgmt-")
+	if err != nil {
+		return err
+	}
+	apiKey, err := randomKey("cpa-")
+	if err != nil {
+		return err
+	}
+	hash, err := mgmtauth.HashSecret(mgmtKey)
+	if err != nil {
+		return fmt.Errorf("hash management key: %w", err)
+	}
+	body := strings.NewReplacer("{{MANAGEMENT_KEY_HASH}}", hash, "{{API_KEY}}", apiKey).Replace(defaultConfig)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create config directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create config: %w", err)
+	}
+	if _, err := f.WriteString(body); err != nil {
+		f.Close()
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close config: %w", err)
+	}
+	fmt.Fprintf(out, `Created %s with new keys. They are shown only this once:
+  management key: %s
+  client API key: %s
+Management API: http://127.0.0.1:8317/v0/management (Swagger UI: /v0/management/docs/)
+`, path, mgmtKey, apiKey)
+	return nil
+}
+
+func randomKey(prefix string) (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate key: %w", err)
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,215 @@
+// Package config defines config.yaml as typed Go values and the pure rules
+// that apply to them: defaults, legacy migration, normalisation and
+// validation. It does no I/O; configstore reads and writes the file.
+package config
+
+// Config is the whole of config.yaml. Top-level settings have no omitempty so
+// that encoding two configs and comparing the trees shows every change; list
+// items use omitempty so that entries written back stay as short as an
+// operator would write them.
+type Config struct {
+	Host             string           `yaml:"host"`
+	Port             int              `yaml:"port"`
+	TLS              TLS              `yaml:"tls"`
+	RemoteManagement RemoteManagement `yaml:"remote-management"`
+	// TrustedProxies lists peers (IPs or CIDRs) whose X-Forwarded-For and
+	// X-Real-IP headers are believed when deciding who a client is.
+	TrustedProxies []string `yaml:"trusted-proxies"`
+	AuthDir        string   `yaml:"auth-dir"`
+
+	APIKeys []string `yaml:"api-keys"`
+
+	Debug                  bool          `yaml:"debug"`
+	CommercialMode         bool          `yaml:"commercial-mode"`
+	LoggingToFile          bool          `yaml:"logging-to-file"`
+	LogsMaxTotalSizeMB     int           `yaml:"logs-max-total-size-mb"`
+	UsageStatisticsEnabled bool          `yaml:"usage-statistics-enabled"`
+	ProxyURL               string        `yaml:"proxy-url"`
+	ForceModelPrefix       bool          `yaml:"force-model-prefix"`
+	RequestRetry           int           `yaml:"request-retry"`
+	MaxRetryInterval       int           `yaml:"max-retry-interval"`
+	DisableCooling         bool          `yaml:"disable-cooling"`
+	QuotaExceeded          QuotaExceeded `yaml:"quota-exceeded"`
+	Routing                Routing       `yaml:"routing"`
+	WSAuth                 bool          `yaml:"ws-auth"`
+	Streaming              Streaming     `yaml:"streaming"`
+	RequestLog             bool          `yaml:"request-log"`
+	// ForceGPT5Codex is the legacy v5 flag; kept so its endpoint has a home.
+	ForceGPT5Codex bool `yaml:"force-gpt-5-codex"`
+	// LatestVersionURL is the GitHub "latest release" API URL that
+	// GET /latest-version asks; empty means the project's default.
+	LatestVersionURL string `yaml:"latest-version-url"`
+
+	GeminiKeys          []GeminiKey           `yaml:"gemini-api-key"`
+	CodexKeys           []CodexKey            `yaml:"codex-api-key"`
+	ClaudeKeys          []ClaudeKey           `yaml:"claude-api-key"`
+	OpenAICompatibility []OpenAICompatibility `yaml:"openai-compatibility"`
+	VertexKeys          []VertexKey           `yaml:"vertex-api-key"`
+	OAuthExcludedModels map[string][]string   `yaml:"oauth-excluded-models"`
+	Ampcode             Ampcode               `yaml:"ampcode"`
+	Payload             Payload               `yaml:"payload"`
+
+	Legacy Legacy `yaml:",inline"`
+}
+
+// Legacy holds keys older versions wrote. They are accepted at load,
+// migrated into their current homes by MigrateLegacy, and never written.
+type Legacy struct {
+	AllowRemoteManagement    *bool             `yaml:"allow-remote-management,omitempty"`
+	RemoteManagementKey      string            `yaml:"remote-management-key,omitempty"`
+	GenerativeLanguageAPIKey []string          `yaml:"generative-language-api-key,omitempty"`
+	Auth                     *LegacyAuth       `yaml:"auth,omitempty"`
+	AmpUpstreamURL           string            `yaml:"amp-upstream-url,omitempty"`
+	AmpUpstreamAPIKey        string            `yaml:"amp-upstream-api-key,omitempty"`
+	AmpRestrictManagement    *bool             `yaml:"amp-restrict-management-to-localhost,omitempty"`
+	AmpModelMappings         []AmpModelMapping `yaml:"amp-model-mappings,omitempty"`
+}
+
+// LegacyAuth is the pre-v6.3 `auth.providers` block.
+type LegacyAuth struct {
+	Providers []LegacyAuthProvider `yaml:"providers,omitempty"`
+}
+
+// LegacyAuthProvider is one `auth.providers` entry; only type
+// config-api-key carried client keys.
+type LegacyAuthProvider struct {
+	Name    string         `yaml:"name,omitempty"`
+	Type    string         `yaml:"type,omitempty"`
+	SDK     string         `yaml:"sdk,omitempty"`
+	APIKeys []string       `yaml:"api-keys,omitempty"`
+	Config  map[string]any `yaml:"config,omitempty"`
+}
+
+// TLS makes the server listen with HTTPS.
+type TLS struct {
+	Enable bool   `yaml:"enable"`
+	Cert   string `yaml:"cert"`
+	Key    string `yaml:"key"`
+}
+
+// RemoteManagement controls who may use the Management API.
+type RemoteManagement struct {
+	AllowRemote bool `yaml:"allow-remote"`
+	// SecretKey is the bcrypt hash of the management key. A plaintext value
+	// is hashed at load and the hash written back.
+	SecretKey             string `yaml:"secret-key"`
+	DisableControlPanel   bool   `yaml:"disable-control-panel"`
+	PanelGitHubRepository string `yaml:"panel-github-repository"`
+}
+
+// QuotaExceeded says what to do when an upstream quota is exceeded.
+type QuotaExceeded struct {
+	SwitchProject      bool `yaml:"switch-project"`
+	SwitchPreviewModel bool `yaml:"switch-preview-model"`
+}
+
+// Routing picks the credential-selection strategy.
+type Routing struct {
+	Strategy string `yaml:"strategy,omitempty"`
+}
+
+// Streaming tunes server-sent event streams; nil means unset.
+type Streaming struct {
+	KeepaliveSeconds *int `yaml:"keepalive-seconds,omitempty"`
+	BootstrapRetries *int `yaml:"bootstrap-retries,omitempty"`
+}
+
+// ModelAlias maps an upstream model name to the name clients use.
+type ModelAlias struct {
+	Name  string `yaml:"name" json:"name"`
+	Alias string `yaml:"alias" json:"alias"`
+}
+
+// GeminiKey is one Gemini (AI Studio) API key.
+type GeminiKey struct {
+	APIKey         string            `yaml:"api-key"`
+	Prefix         string            `yaml:"prefix,omitempty"`
+	BaseURL        string            `yaml:"base-url,omitempty"`
+	ProxyURL       string            `yaml:"proxy-url,omitempty"`
+	Headers        map[string]string `yaml:"headers,omitempty"`
+	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
+}
+
+// CodexKey is one Codex (OpenAI Responses) API key.
+type CodexKey struct {
+	APIKey         string            `yaml:"api-key"`
+	Prefix         string            `yaml:"prefix,omitempty"`
+	BaseURL        string            `yaml:"base-url,omitempty"`
+	ProxyURL       string            `yaml:"proxy-url,omitempty"`
+	Headers        map[string]string `yaml:"headers,omitempty"`
+	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
+	Models         []ModelAlias      `yaml:"models,omitempty"`
+}
+
+// ClaudeKey is one Anthropic API key.
+type ClaudeKey struct {
+	APIKey         string            `yaml:"api-key"`
+	Prefix         string            `yaml:"prefix,omitempty"`
+	BaseURL        string            `yaml:"base-url,omitempty"`
+	ProxyURL       string            `yaml:"proxy-url,omitempty"`
+	Headers        map[string]string `yaml:"headers,omitempty"`
+	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
+	Models         []ModelAlias      `yaml:"models,omitempty"`
+}
+
+// VertexKey is one Vertex AI credential in API-key mode.
+type VertexKey struct {
+	APIKey   string            `yaml:"api-key"`
+	Prefix   string            `yaml:"prefix,omitempty"`
+	BaseURL  string            `yaml:"base-url,omitempty"`
+	ProxyURL string            `yaml:"proxy-url,omitempty"`
+	Headers  map[string]string `yaml:"headers,omitempty"`
+	Models   []ModelAlias      `yaml:"models,omitempty"`
+}
+
+// APIKeyEntry is one key of an OpenAI-compatible provider.
+type APIKeyEntry struct {
+	APIKey   string `yaml:"api-key"`
+	ProxyURL string `yaml:"proxy-url,omitempty"`
+}
+
+// OpenAICompatibility is one OpenAI-compatible upstream provider.
+type OpenAICompatibility struct {
+	Name          string            `yaml:"name"`
+	Prefix        string            `yaml:"prefix,omitempty"`
+	BaseURL       string            `yaml:"base-url"`
+	APIKeyEntries []APIKeyEntry     `yaml:"api-key-entries,omitempty"`
+	Models        []ModelAlias      `yaml:"models,omitempty"`
+	Headers       map[string]string `yaml:"headers,omitempty"`
+	// LegacyAPIKeys is the old plain key list, migrated into APIKeyEntries.
+	LegacyAPIKeys []string `yaml:"api-keys,omitempty"`
+}
+
+// Ampcode configures the Amp CLI integration.
+type Ampcode struct {
+	UpstreamURL                   string            `yaml:"upstream-url,omitempty"`
+	UpstreamAPIKey                string            `yaml:"upstream-api-key,omitempty"`
+	RestrictManagementToLocalhost bool              `yaml:"restrict-management-to-localhost,omitempty"`
+	ModelMappings                 []AmpModelMapping `yaml:"model-mappings,omitempty"`
+	ForceModelMappings            bool              `yaml:"force-model-mappings,omitempty"`
+}
+
+// AmpModelMapping routes one Amp model name to another.
+type AmpModelMapping struct {
+	From  string `yaml:"from"`
+	To    string `yaml:"to"`
+	Regex bool   `yaml:"regex,omitempty"`
+}
+
+// Payload holds request-body rewrite rules.
+type Payload struct {
+	Default  []PayloadRule `yaml:"default,omitempty"`
+	Override []PayloadRule `yaml:"override,omitempty"`
+}
+
+// PayloadRule sets parameters on requests for matching models.
+type PayloadRule struct {
+	Models []PayloadModel `yaml:"models,omitempty"`
+	Params map[string]any `yaml:"params,omitempty"`
+}
+
+// PayloadModel matches a model name (wildcards allowed) and protocol.
+type PayloadModel struct {
+	Name     string `yaml:"name"`
+	Protocol string `yaml:"protocol,omitempty"`
+}

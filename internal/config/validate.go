@@ -1,0 +1,115 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// Validate reports the first setting that cannot work, in words an operator
+// can act on. It expects a normalised config.
+func (c *Config) Validate() error {
+	if c.Port < 1 || c.Port > 65535 {
+		return fmt.Errorf("port must be between 1 and 65535, not %d", c.Port)
+	}
+	if c.TLS.Enable && (strings.TrimSpace(c.TLS.Cert) == "" || strings.TrimSpace(c.TLS.Key) == "") {
+		return fmt.Errorf("tls.enable needs both tls.cert and tls.key")
+	}
+	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
+		return err
+	}
+	if err := ValidateProxyURL(c.ProxyURL); err != nil {
+		return fmt.Errorf("proxy-url: %w", err)
+	}
+	switch c.Routing.Strategy {
+	case "", "round-robin", "fill-first":
+	default:
+		return fmt.Errorf("routing.strategy must be round-robin or fill-first, not %q", c.Routing.Strategy)
+	}
+	for i, k := range c.GeminiKeys {
+		if err := validateEndpoint(k.BaseURL, k.ProxyURL); err != nil {
+			return fmt.Errorf("gemini-api-key[%d]: %w", i, err)
+		}
+	}
+	for i, k := range c.CodexKeys {
+		if err := validateEndpoint(k.BaseURL, k.ProxyURL); err != nil {
+			return fmt.Errorf("codex-api-key[%d]: %w", i, err)
+		}
+	}
+	for i, k := range c.ClaudeKeys {
+		if err := validateEndpoint(k.BaseURL, k.ProxyURL); err != nil {
+			return fmt.Errorf("claude-api-key[%d]: %w", i, err)
+		}
+	}
+	for i, k := range c.VertexKeys {
+		if err := validateEndpoint(k.BaseURL, k.ProxyURL); err != nil {
+			return fmt.Errorf("vertex-api-key[%d]: %w", i, err)
+		}
+	}
+	for i, p := range c.OpenAICompatibility {
+		if p.BaseURL == "" {
+			return fmt.Errorf("openai-compatibility[%d] (%s): base-url is required", i, p.Name)
+		}
+		if err := validateEndpoint(p.BaseURL, ""); err != nil {
+			return fmt.Errorf("openai-compatibility[%d] (%s): %w", i, p.Name, err)
+		}
+		for j, e := range p.APIKeyEntries {
+			if err := ValidateProxyURL(e.ProxyURL); err != nil {
+				return fmt.Errorf("openai-compatibility[%d].api-key-entries[%d]: proxy-url: %w", i, j, err)
+			}
+		}
+	}
+	return nil
+}
+
+func validateEndpoint(baseURL, proxyURL string) error {
+	if baseURL != "" {
+		u, err := url.Parse(baseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("base-url must be an http or https URL, not %q", baseURL)
+		}
+	}
+	if err := ValidateProxyURL(proxyURL); err != nil {
+		return fmt.Errorf("proxy-url: %w", err)
+	}
+	return nil
+}
+
+// ValidateProxyURL accepts "" (no proxy) or an http, https, socks5 or
+// socks5h URL with a host.
+func ValidateProxyURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL")
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+	default:
+		return fmt.Errorf("scheme must be http, https, socks5 or socks5h")
+	}
+	if u.Host == "" {
+		return fmt.Errorf("a host is required")
+	}
+	return nil
+}
+
+// ParsePrefixes parses trusted-proxies entries: single addresses or CIDRs.
+func ParsePrefixes(entries []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(entries))
+	for _, e := range entries {
+		if p, err := netip.ParsePrefix(e); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(e)
+		if err != nil {
+			return nil, fmt.Errorf("trusted-proxies: %q is neither an IP address nor a CIDR", e)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}

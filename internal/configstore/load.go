@@ -1,0 +1,80 @@
+package configstore
+
+import (
+	"fmt"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/yamledit"
+)
+
+// SecretHasher turns a plaintext management key into the form stored in
+// config.yaml; LooksHashed recognises values that are already hashed.
+type SecretHasher interface {
+	Hash(plain string) (string, error)
+	LooksHashed(s string) bool
+}
+
+// loaded is the outcome of running file bytes through the load pipeline.
+type loaded struct {
+	cfg *config.Config
+	// raw is the bytes to keep: the input, or the input with legacy keys
+	// migrated and a plaintext secret hashed (rewritten line by line).
+	raw       []byte
+	rewritten bool
+	warnings  []string
+}
+
+// load is the one pipeline every config goes through, from disk or from
+// PUT /config.yaml: parse, migrate legacy keys, hash a plaintext secret,
+// normalise, validate. Errors are errs.Invalid with an operator-readable
+// message.
+func load(raw []byte, hasher SecretHasher) (*loaded, error) {
+	cfg, warnings, err := config.Parse(raw)
+	if err != nil {
+		return nil, errs.New(errs.Invalid, "%s", err.Error())
+	}
+	out := &loaded{raw: raw, warnings: warnings}
+	plaintext := func(c *config.Config) bool {
+		s := c.RemoteManagement.SecretKey
+		return s != "" && !hasher.LooksHashed(s)
+	}
+	if cfg.HasLegacy() || plaintext(cfg) {
+		migrated := cfg.Clone()
+		migrated.MigrateLegacy() // may bring a plaintext key from remote-management-key
+		if plaintext(migrated) {
+			if migrated.RemoteManagement.SecretKey, err = hasher.Hash(migrated.RemoteManagement.SecretKey); err != nil {
+				return nil, errs.Wrap(errs.Internal, err, "hash management key")
+			}
+		}
+		if out.raw, err = rewrite(raw, cfg, migrated); err != nil {
+			return nil, err
+		}
+		out.rewritten = true
+		cfg = migrated
+	}
+	cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		return nil, errs.New(errs.Invalid, "%s", err.Error())
+	}
+	out.cfg = cfg
+	return out, nil
+}
+
+// rewrite returns raw with the values of to written over those of from,
+// touching only the lines of values that differ.
+func rewrite(raw []byte, from, to *config.Config) ([]byte, error) {
+	oldDoc, err := config.Encode(from)
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "encode config")
+	}
+	newDoc, err := config.Encode(to)
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "encode config")
+	}
+	out, err := yamledit.Patch(raw, oldDoc, newDoc)
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, fmt.Errorf("patch config.yaml: %w", err), "failed to save config")
+	}
+	return out, nil
+}

@@ -1,0 +1,52 @@
+// Package configstore owns config.yaml: it loads it, serialises every change
+// through one write path, writes the file back so that only changed lines
+// change, and reloads it when someone edits it by hand.
+package configstore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+)
+
+// Snapshot is one revision of the configuration: the decoded, normalised
+// Config and the exact file bytes it came from. A Snapshot is never mutated;
+// readers keep the pointer they got for the whole request.
+type Snapshot struct {
+	Config *config.Config
+	Raw    []byte
+	// Rev names the revision: a digest of Raw, so equal files have equal
+	// revisions and the watcher can recognise the store's own writes.
+	Rev string
+}
+
+func newSnapshot(cfg *config.Config, raw []byte) *Snapshot {
+	return &Snapshot{Config: cfg, Raw: raw, Rev: revisionOf(raw)}
+}
+
+func revisionOf(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:16])
+}
+
+// ETag is Rev as a strong HTTP entity tag.
+func (s *Snapshot) ETag() string { return `"` + s.Rev + `"` }
+
+// Matches reports whether an If-Match header value names this revision:
+// "*", or a comma-separated list of entity tags one of which is Rev (the
+// quotes and a W/ prefix are tolerated, since clients copy ETags loosely).
+func (s *Snapshot) Matches(ifMatch string) bool {
+	for _, tag := range strings.Split(ifMatch, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return true
+		}
+		tag = strings.Trim(strings.TrimPrefix(tag, "W/"), `"`)
+		if tag == s.Rev {
+			return true
+		}
+	}
+	return false
+}

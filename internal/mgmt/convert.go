@@ -1,0 +1,163 @@
+package mgmt
+
+// Mapping between the generated wire types and config types. The wire types
+// use pointers for optional fields; config types use zero values.
+
+import (
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+)
+
+// optional returns nil for "" so the field is omitted from JSON.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// always returns a pointer even for "", so the field is always sent.
+func always(s string) *string { return &s }
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func headersOut(h map[string]string) *mgmtapi.Headers {
+	if len(h) == 0 {
+		return nil
+	}
+	out := mgmtapi.Headers(h)
+	return &out
+}
+
+func headersIn(h *mgmtapi.Headers) map[string]string {
+	if h == nil {
+		return nil
+	}
+	return map[string]string(*h)
+}
+
+func listOut(l []string) *[]string {
+	if len(l) == 0 {
+		return nil
+	}
+	return &l
+}
+
+func listIn(l *[]string) []string {
+	if l == nil {
+		return nil
+	}
+	return *l
+}
+
+func modelsOut(ms []config.ModelAlias) *[]mgmtapi.ModelAlias {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]mgmtapi.ModelAlias, len(ms))
+	for i, m := range ms {
+		out[i] = mgmtapi.ModelAlias{Name: always(m.Name), Alias: always(m.Alias)}
+	}
+	return &out
+}
+
+func modelsIn(ms *[]mgmtapi.ModelAlias) []config.ModelAlias {
+	if ms == nil {
+		return nil
+	}
+	out := make([]config.ModelAlias, len(*ms))
+	for i, m := range *ms {
+		out[i] = config.ModelAlias{Name: deref(m.Name), Alias: deref(m.Alias)}
+	}
+	return out
+}
+
+func geminiOut(k config.GeminiKey) mgmtapi.GeminiKey {
+	return mgmtapi.GeminiKey{
+		ApiKey: k.APIKey, Prefix: optional(k.Prefix), BaseUrl: optional(k.BaseURL), ProxyUrl: optional(k.ProxyURL),
+		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels),
+	}
+}
+
+func geminiIn(k mgmtapi.GeminiKey) config.GeminiKey {
+	return config.GeminiKey{
+		APIKey: k.ApiKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseUrl), ProxyURL: deref(k.ProxyUrl),
+		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels),
+	}
+}
+
+// codexOut always sends base-url and proxy-url, as the seed examples do.
+func codexOut(k config.CodexKey) mgmtapi.CodexKey {
+	return mgmtapi.CodexKey{
+		ApiKey: k.APIKey, Prefix: optional(k.Prefix), BaseUrl: always(k.BaseURL), ProxyUrl: always(k.ProxyURL),
+		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels), Models: modelsOut(k.Models),
+	}
+}
+
+func codexIn(k mgmtapi.CodexKey) config.CodexKey {
+	return config.CodexKey{
+		APIKey: k.ApiKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseUrl), ProxyURL: deref(k.ProxyUrl),
+		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels), Models: modelsIn(k.Models),
+	}
+}
+
+func vertexOut(k config.VertexKey) mgmtapi.VertexKey {
+	return mgmtapi.VertexKey{
+		ApiKey: k.APIKey, Prefix: optional(k.Prefix), BaseUrl: optional(k.BaseURL), ProxyUrl: optional(k.ProxyURL),
+		Headers: headersOut(k.Headers), Models: modelsOut(k.Models),
+	}
+}
+
+func vertexIn(k mgmtapi.VertexKey) config.VertexKey {
+	return config.VertexKey{
+		APIKey: k.ApiKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseUrl), ProxyURL: deref(k.ProxyUrl),
+		Headers: headersIn(k.Headers), Models: modelsIn(k.Models),
+	}
+}
+
+func openAICompatOut(p config.OpenAICompatibility) mgmtapi.OpenaiCompatibility {
+	out := mgmtapi.OpenaiCompatibility{
+		Name: p.Name, Prefix: optional(p.Prefix), BaseUrl: always(p.BaseURL),
+		Headers: headersOut(p.Headers), Models: modelsOut(p.Models),
+	}
+	entries := make([]mgmtapi.ApiKeyEntry, len(p.APIKeyEntries))
+	for i, e := range p.APIKeyEntries {
+		entries[i] = mgmtapi.ApiKeyEntry{ApiKey: e.APIKey, ProxyUrl: always(e.ProxyURL)}
+	}
+	out.ApiKeyEntries = &entries
+	return out
+}
+
+func openAICompatIn(p mgmtapi.OpenaiCompatibility) config.OpenAICompatibility {
+	out := config.OpenAICompatibility{
+		Name: p.Name, Prefix: deref(p.Prefix), BaseURL: deref(p.BaseUrl),
+		Headers: headersIn(p.Headers), Models: modelsIn(p.Models), LegacyAPIKeys: listIn(p.ApiKeys),
+	}
+	if p.ApiKeyEntries != nil {
+		for _, e := range *p.ApiKeyEntries {
+			out.APIKeyEntries = append(out.APIKeyEntries, config.APIKeyEntry{APIKey: e.ApiKey, ProxyURL: deref(e.ProxyUrl)})
+		}
+	}
+	return out
+}
+
+func mapSlice[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
+func geminiKeyStrings(keys []config.GeminiKey) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.APIKey
+	}
+	return out
+}

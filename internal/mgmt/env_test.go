@@ -1,0 +1,190 @@
+package mgmt_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
+)
+
+const testKey = "test-management-key"
+
+// testHash is a low-cost bcrypt hash of testKey, so tests do not spend
+// their time in bcrypt.
+var testHash = func() string {
+	h, err := bcrypt.GenerateFromPassword([]byte(testKey), bcrypt.MinCost)
+	if err != nil {
+		panic(err)
+	}
+	return string(h)
+}()
+
+// baseConfig is a small commented config in the style an operator writes.
+func baseConfig() string {
+	return `# Test server
+host: "127.0.0.1"
+port: 8317
+
+# Management
+remote-management:
+  # loopback only
+  allow-remote: false
+  secret-key: "` + testHash + `"
+
+debug: false
+logging-to-file: false
+usage-statistics-enabled: false
+request-log: false
+proxy-url: ""
+request-retry: 3 # extra attempts
+max-retry-interval: 30
+
+quota-exceeded:
+  switch-project: true
+  switch-preview-model: true
+
+api-keys:
+  - "k1"
+  - "k2"
+`
+}
+
+type env struct {
+	t      testing.TB
+	path   string
+	store  *configstore.Store
+	guard  *mgmtauth.Guard
+	srv    *httptest.Server
+	client *mgmtapi.ClientWithResponses
+	logs   *bytes.Buffer
+}
+
+type envOption func(*envSettings)
+
+type envSettings struct {
+	envSecret string
+	handler   func(http.Handler) http.Handler
+}
+
+func withEnvSecret(s string) envOption { return func(e *envSettings) { e.envSecret = s } }
+
+// newEnv starts the real router over real HTTP on a config file in a temp
+// dir. Its client validates every exchange against the spec.
+func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
+	t.Helper()
+	var es envSettings
+	for _, o := range opts {
+		o(&es)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	store, err := configstore.Open(path, testHasher{}, log)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	guard := mgmtauth.New(mgmtauth.Settings{}, mgmtauth.WithLogger(log))
+	store.Subscribe(func(_, next *configstore.Snapshot, _ configstore.Source) {
+		guard.Update(mgmtauth.Settings{SecretHash: next.Config.RemoteManagement.SecretKey, EnvSecret: es.envSecret, AllowRemote: next.Config.RemoteManagement.AllowRemote, TrustedProxies: mustPrefixes(t, next.Config.TrustedProxies)})
+	})
+	r := chi.NewRouter()
+	s := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log})
+	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = r
+	if es.handler != nil {
+		h = es.handler(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs}
+	e.client = newContractClient(t, srv.URL, testKey)
+	return e
+}
+
+// do sends a raw request with the management key and returns status,
+// headers and body. It does not validate against the spec; use client for
+// contract-checked calls.
+func (e *env) do(method, path, contentType, body string, hdr ...string) (int, http.Header, string) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+mgmt.Prefix+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func (e *env) file() string {
+	e.t.Helper()
+	b, err := os.ReadFile(e.path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (e *env) writeFile(s string) {
+	e.t.Helper()
+	if err := os.WriteFile(e.path, []byte(s), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func ctx() context.Context { return context.Background() }
+
+func errorOf(t *testing.T, body string) string {
+	t.Helper()
+	var e struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		t.Fatalf("error body is not JSON: %q", body)
+	}
+	return e.Error
+}
+
+type testHasher struct{}
+
+func (testHasher) Hash(p string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.MinCost)
+	return string(h), err
+}
+func (testHasher) LooksHashed(s string) bool { return mgmtauth.LooksHashed(s) }
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}

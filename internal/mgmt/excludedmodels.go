@@ -1,0 +1,81 @@
+package mgmt
+
+import (
+	"context"
+	"strings"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/keylists"
+)
+
+func (s *Server) GetOauthExcludedModels(_ context.Context, _ mgmtapi.GetOauthExcludedModelsRequestObject) (mgmtapi.GetOauthExcludedModelsResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetOauthExcludedModels200JSONResponse{
+		Body:    mgmtapi.OauthExcludedModelsMap{OauthExcludedModels: nonNilMap(snap.Config.OAuthExcludedModels)},
+		Headers: mgmtapi.GetOauthExcludedModels200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+// PutOauthExcludedModels replaces the whole map; normalisation drops empty
+// providers, so `{}` clears it.
+func (s *Server) PutOauthExcludedModels(_ context.Context, r mgmtapi.PutOauthExcludedModelsRequestObject) (mgmtapi.PutOauthExcludedModelsResponseObject, error) {
+	m := map[string][]string(*r.Body)
+	for provider := range m {
+		if strings.TrimSpace(provider) == "" {
+			return nil, errs.New(errs.Invalid, "invalid provider: a provider name must not be empty")
+		}
+	}
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.OAuthExcludedModels = m; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutOauthExcludedModels200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+// PatchOauthExcludedModels sets one provider's patterns; patterns that
+// normalise to nothing remove the provider, which must then exist.
+func (s *Server) PatchOauthExcludedModels(_ context.Context, r mgmtapi.PatchOauthExcludedModelsRequestObject) (mgmtapi.PatchOauthExcludedModelsResponseObject, error) {
+	provider := strings.ToLower(strings.TrimSpace(r.Body.Provider))
+	if provider == "" {
+		return nil, errs.New(errs.Invalid, "invalid provider: a provider name must not be empty")
+	}
+	models := config.NormalizeModelList(r.Body.Models)
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+		if len(models) == 0 {
+			if _, ok := c.OAuthExcludedModels[provider]; !ok {
+				return keylists.ErrNotFound
+			}
+			delete(c.OAuthExcludedModels, provider)
+			return nil
+		}
+		if c.OAuthExcludedModels == nil {
+			c.OAuthExcludedModels = map[string][]string{}
+		}
+		c.OAuthExcludedModels[provider] = models
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchOauthExcludedModels200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) DeleteOauthExcludedModels(_ context.Context, r mgmtapi.DeleteOauthExcludedModelsRequestObject) (mgmtapi.DeleteOauthExcludedModelsResponseObject, error) {
+	provider := strings.ToLower(strings.TrimSpace(deref(r.Params.Provider)))
+	if provider == "" {
+		return nil, errs.New(errs.Invalid, "missing provider")
+	}
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+		if _, ok := c.OAuthExcludedModels[provider]; !ok {
+			return keylists.ErrNotFound
+		}
+		delete(c.OAuthExcludedModels, provider)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.DeleteOauthExcludedModels200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}

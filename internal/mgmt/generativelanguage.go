@@ -1,0 +1,101 @@
+package mgmt
+
+// generative-language-api-key is the legacy key-only view of gemini-api-key:
+// edits go through the string-list rules on the derived list of keys, and
+// the Gemini list is rebuilt from the result, keeping the other fields of
+// entries whose key stays.
+
+import (
+	"context"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/keylists"
+)
+
+func (s *Server) GetGenerativeLanguageApiKey(_ context.Context, _ mgmtapi.GetGenerativeLanguageApiKeyRequestObject) (mgmtapi.GetGenerativeLanguageApiKeyResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetGenerativeLanguageApiKey200JSONResponse{
+		Body:    mgmtapi.GenerativeLanguageApiKeyList{GenerativeLanguageApiKey: geminiKeyStrings(snap.Config.GeminiKeys)},
+		Headers: mgmtapi.GetGenerativeLanguageApiKey200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutGenerativeLanguageApiKey(_ context.Context, r mgmtapi.PutGenerativeLanguageApiKeyRequestObject) (mgmtapi.PutGenerativeLanguageApiKeyResponseObject, error) {
+	keys, err := keylists.ReplaceStrings("api-key", *r.Body)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.GeminiKeys = rebuildGemini(c.GeminiKeys, keys); return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchGenerativeLanguageApiKey(_ context.Context, r mgmtapi.PatchGenerativeLanguageApiKeyRequestObject) (mgmtapi.PatchGenerativeLanguageApiKeyResponseObject, error) {
+	p := *r.Body
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+		keys, err := keylists.PatchString("api-key", geminiKeyStrings(c.GeminiKeys), p.Old, p.Index, patchValue(p))
+		if err != nil {
+			return err
+		}
+		before := c.GeminiKeys
+		c.GeminiKeys = rebuildGemini(before, keys)
+		if at := patchedAt(geminiKeyStrings(before), keys); at >= 0 {
+			// A renamed key keeps the settings of the entry it replaces.
+			renamed := before[at]
+			renamed.APIKey = keys[at]
+			c.GeminiKeys[at] = renamed
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) DeleteGenerativeLanguageApiKey(_ context.Context, r mgmtapi.DeleteGenerativeLanguageApiKeyRequestObject) (mgmtapi.DeleteGenerativeLanguageApiKeyResponseObject, error) {
+	sel := keylists.Selector{Value: r.Params.Value, Index: r.Params.Index}
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+		keys, err := keylists.DeleteString("value", geminiKeyStrings(c.GeminiKeys), sel)
+		if err != nil {
+			return err
+		}
+		c.GeminiKeys = rebuildGemini(c.GeminiKeys, keys)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.DeleteGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+// rebuildGemini returns one Gemini entry per key, in the keys' order: the
+// existing entry for a key that had one, a bare entry for a new key.
+func rebuildGemini(existing []config.GeminiKey, keys []string) []config.GeminiKey {
+	byKey := make(map[string]config.GeminiKey, len(existing))
+	for _, g := range existing {
+		byKey[g.APIKey] = g
+	}
+	out := make([]config.GeminiKey, 0, len(keys))
+	for _, k := range keys {
+		if g, ok := byKey[k]; ok {
+			out = append(out, g)
+			continue
+		}
+		out = append(out, config.GeminiKey{APIKey: k})
+	}
+	return out
+}
+
+// patchedAt returns the index whose value a PATCH changed, or -1.
+func patchedAt(before, after []string) int {
+	for i := range before {
+		if i < len(after) && before[i] != after[i] {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,84 @@
+package mgmt
+
+import (
+	"net/http"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/version"
+)
+
+// versionHeaders names the build on every management response, errors
+// included, so a panel can show which server it talks to.
+func versionHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-CPA-VERSION", version.Version)
+		h.Set("X-CPA-COMMIT", version.Commit)
+		h.Set("X-CPA-BUILD-DATE", version.BuildDate)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// publicPaths need no key (they describe the API), but exist only while the
+// Management API is enabled.
+var publicPaths = map[string]bool{Prefix + "/openapi.json": true}
+
+func authUnlessPublic(auth Authenticator) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		guarded := auth.Middleware(next)
+		open := requireEnabled(auth)(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if publicPaths[r.URL.Path] {
+				open.ServeHTTP(w, r)
+				return
+			}
+			guarded.ServeHTTP(w, r)
+		})
+	}
+}
+
+// requireEnabled answers 404 while no management key is configured, like
+// every other management route.
+func requireEnabled(auth Authenticator) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !auth.Enabled() {
+				writeJSON(w, http.StatusNotFound, errorBody{Error: "management API disabled: set remote-management.secret-key"})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Body limits. The validator reads whole bodies into memory, so every body
+// is capped before it; the limits are generous for what each route takes.
+const (
+	defaultBodyLimit = 1 << 20
+	configBodyLimit  = 4 << 20
+	uploadBodyLimit  = 16 << 20
+	importBodyLimit  = 64 << 20
+)
+
+var bodyLimits = map[string]int64{
+	Prefix + "/config.yaml":   configBodyLimit,
+	Prefix + "/auth-files":    uploadBodyLimit,
+	Prefix + "/vertex/import": uploadBodyLimit,
+	Prefix + "/usage/import":  importBodyLimit,
+}
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, ok := bodyLimits[r.URL.Path]
+		if !ok {
+			limit = defaultBodyLimit
+		}
+		if r.ContentLength > limit {
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,65 @@
+package mgmt
+
+// Partial updates: a field present in a PATCH value replaces the entry's
+// field; an absent field is kept.
+
+import (
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+)
+
+func setIf(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func applyGeminiPartial(k *config.GeminiKey, p mgmtapi.GeminiKeyPartial) {
+	setIf(&k.APIKey, p.ApiKey)
+	setIf(&k.Prefix, p.Prefix)
+	setIf(&k.BaseURL, p.BaseUrl)
+	setIf(&k.ProxyURL, p.ProxyUrl)
+	if p.Headers != nil {
+		k.Headers = headersIn(p.Headers)
+	}
+	if p.ExcludedModels != nil {
+		k.ExcludedModels = *p.ExcludedModels
+	}
+}
+
+func applyCodexPartial(k *config.CodexKey, p mgmtapi.CodexKeyPartial) {
+	setIf(&k.APIKey, p.ApiKey)
+	setIf(&k.Prefix, p.Prefix)
+	setIf(&k.BaseURL, p.BaseUrl)
+	setIf(&k.ProxyURL, p.ProxyUrl)
+	if p.Headers != nil {
+		k.Headers = headersIn(p.Headers)
+	}
+	if p.ExcludedModels != nil {
+		k.ExcludedModels = *p.ExcludedModels
+	}
+	if p.Models != nil {
+		k.Models = modelsIn(p.Models)
+	}
+}
+
+func applyClaudePartial(k *config.ClaudeKey, p mgmtapi.ClaudeKeyPartial) {
+	c := config.CodexKey(*k)
+	applyCodexPartial(&c, p)
+	*k = config.ClaudeKey(c)
+}
+
+func applyVertexPartial(k *config.VertexKey, p mgmtapi.VertexKeyPartial) {
+	setIf(&k.APIKey, p.ApiKey)
+	setIf(&k.Prefix, p.Prefix)
+	setIf(&k.BaseURL, p.BaseUrl)
+	setIf(&k.ProxyURL, p.ProxyUrl)
+	if p.Headers != nil {
+		k.Headers = headersIn(p.Headers)
+	}
+	if p.Models != nil {
+		k.Models = modelsIn(p.Models)
+	}
+}
+
+func claudeIn(k mgmtapi.ClaudeKey) config.ClaudeKey { return config.ClaudeKey(codexIn(k)) }

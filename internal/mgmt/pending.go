@@ -1,0 +1,105 @@
+package mgmt
+
+// Operations that later work fills in. Each answers 501 {"error":"not implemented"},
+// and TestNotImplementedOperations lists exactly these, so none is forgotten.
+
+import (
+	"context"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+)
+
+var errNotImplemented = errs.New(errs.NotImplemented, "not implemented")
+
+func (s *Server) GetAnthropicAuthUrl(context.Context, mgmtapi.GetAnthropicAuthUrlRequestObject) (mgmtapi.GetAnthropicAuthUrlResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetAntigravityAuthUrl(context.Context, mgmtapi.GetAntigravityAuthUrlRequestObject) (mgmtapi.GetAntigravityAuthUrlResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) DeleteAuthFiles(context.Context, mgmtapi.DeleteAuthFilesRequestObject) (mgmtapi.DeleteAuthFilesResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) ListAuthFiles(context.Context, mgmtapi.ListAuthFilesRequestObject) (mgmtapi.ListAuthFilesResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) UploadAuthFile(context.Context, mgmtapi.UploadAuthFileRequestObject) (mgmtapi.UploadAuthFileResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) DownloadAuthFile(context.Context, mgmtapi.DownloadAuthFileRequestObject) (mgmtapi.DownloadAuthFileResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetAuthFileModels(context.Context, mgmtapi.GetAuthFileModelsRequestObject) (mgmtapi.GetAuthFileModelsResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetCodexAuthUrl(context.Context, mgmtapi.GetCodexAuthUrlRequestObject) (mgmtapi.GetCodexAuthUrlResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetGeminiCliAuthUrl(context.Context, mgmtapi.GetGeminiCliAuthUrlRequestObject) (mgmtapi.GetGeminiCliAuthUrlResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetAuthStatus(context.Context, mgmtapi.GetAuthStatusRequestObject) (mgmtapi.GetAuthStatusResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetIflowAuthUrl(context.Context, mgmtapi.GetIflowAuthUrlRequestObject) (mgmtapi.GetIflowAuthUrlResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) PostIflowAuthUrl(context.Context, mgmtapi.PostIflowAuthUrlRequestObject) (mgmtapi.PostIflowAuthUrlResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) DeleteLogs(context.Context, mgmtapi.DeleteLogsRequestObject) (mgmtapi.DeleteLogsResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetLogs(context.Context, mgmtapi.GetLogsRequestObject) (mgmtapi.GetLogsResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) PostOauthCallback(context.Context, mgmtapi.PostOauthCallbackRequestObject) (mgmtapi.PostOauthCallbackResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetQwenAuthUrl(context.Context, mgmtapi.GetQwenAuthUrlRequestObject) (mgmtapi.GetQwenAuthUrlResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) ListRequestErrorLogs(context.Context, mgmtapi.ListRequestErrorLogsRequestObject) (mgmtapi.ListRequestErrorLogsResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetRequestErrorLog(context.Context, mgmtapi.GetRequestErrorLogRequestObject) (mgmtapi.GetRequestErrorLogResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetRequestLogById(context.Context, mgmtapi.GetRequestLogByIdRequestObject) (mgmtapi.GetRequestLogByIdResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) GetUsage(context.Context, mgmtapi.GetUsageRequestObject) (mgmtapi.GetUsageResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) ExportUsage(context.Context, mgmtapi.ExportUsageRequestObject) (mgmtapi.ExportUsageResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) ImportUsage(context.Context, mgmtapi.ImportUsageRequestObject) (mgmtapi.ImportUsageResponseObject, error) {
+	return nil, errNotImplemented
+}
+
+func (s *Server) ImportVertexCredential(context.Context, mgmtapi.ImportVertexCredentialRequestObject) (mgmtapi.ImportVertexCredentialResponseObject, error) {
+	return nil, errNotImplemented
+}

@@ -1,0 +1,64 @@
+// Package mgmt serves the Management API: it implements the generated
+// strict server interface on top of the config store and the other domain
+// packages, and wires auth, request validation and error mapping around it.
+package mgmt
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+)
+
+// Deps is what the Management API needs from the rest of the server.
+type Deps struct {
+	Store *configstore.Store
+	// EnvSecretSet reports whether MANAGEMENT_PASSWORD is set, so that a
+	// config without a management key does not lock the operator out.
+	EnvSecretSet bool
+	// HTTPClient returns a client for outbound calls through proxyURL.
+	HTTPClient func(proxyURL string) *http.Client
+	Log        *slog.Logger
+}
+
+// Server implements every operation of api/openapi.yaml.
+type Server struct {
+	store        *configstore.Store
+	envSecretSet bool
+	httpClient   func(proxyURL string) *http.Client
+	log          *slog.Logger
+}
+
+var _ mgmtapi.StrictServerInterface = (*Server)(nil)
+
+// NewServer returns the Management API implementation.
+func NewServer(d Deps) *Server {
+	return &Server{store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log}
+}
+
+// update runs one change through the store's single write path.
+func (s *Server) update(ifMatch *mgmtapi.IfMatch, mutate func(*config.Config) error) (*configstore.Snapshot, error) {
+	return s.store.Update(headerValue(ifMatch), mutate)
+}
+
+func headerValue(h *mgmtapi.IfMatch) string {
+	if h == nil {
+		return ""
+	}
+	return *h
+}
+
+func etagOf(snap *configstore.Snapshot) *string {
+	e := snap.ETag()
+	return &e
+}
+
+// statusOK is the body and ETag every successful mutation answers with.
+func statusOK(snap *configstore.Snapshot) mgmtapi.StatusOKJSONResponse {
+	return mgmtapi.StatusOKJSONResponse{
+		Body:    mgmtapi.StatusOK{Status: mgmtapi.StatusOKStatusOk},
+		Headers: mgmtapi.StatusOKResponseHeaders{ETag: etagOf(snap)},
+	}
+}

@@ -1,0 +1,317 @@
+package mgmt
+
+// The single-value settings. Each GET answers {"<key>": value} with the
+// revision's ETag; PUT and PATCH are the same change, {"value": ...}.
+
+import (
+	"context"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+)
+
+func (s *Server) GetDebug(_ context.Context, _ mgmtapi.GetDebugRequestObject) (mgmtapi.GetDebugResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetDebug200JSONResponse{
+		Body:    mgmtapi.DebugSetting{Debug: snap.Config.Debug},
+		Headers: mgmtapi.GetDebug200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutDebug(_ context.Context, r mgmtapi.PutDebugRequestObject) (mgmtapi.PutDebugResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.Debug = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutDebug200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchDebug(_ context.Context, r mgmtapi.PatchDebugRequestObject) (mgmtapi.PatchDebugResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.Debug = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchDebug200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetLoggingToFile(_ context.Context, _ mgmtapi.GetLoggingToFileRequestObject) (mgmtapi.GetLoggingToFileResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetLoggingToFile200JSONResponse{
+		Body:    mgmtapi.LoggingToFileSetting{LoggingToFile: snap.Config.LoggingToFile},
+		Headers: mgmtapi.GetLoggingToFile200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutLoggingToFile(_ context.Context, r mgmtapi.PutLoggingToFileRequestObject) (mgmtapi.PutLoggingToFileResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.LoggingToFile = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutLoggingToFile200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchLoggingToFile(_ context.Context, r mgmtapi.PatchLoggingToFileRequestObject) (mgmtapi.PatchLoggingToFileResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.LoggingToFile = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchLoggingToFile200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetUsageStatisticsEnabled(_ context.Context, _ mgmtapi.GetUsageStatisticsEnabledRequestObject) (mgmtapi.GetUsageStatisticsEnabledResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetUsageStatisticsEnabled200JSONResponse{
+		Body:    mgmtapi.UsageStatisticsEnabledSetting{UsageStatisticsEnabled: snap.Config.UsageStatisticsEnabled},
+		Headers: mgmtapi.GetUsageStatisticsEnabled200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutUsageStatisticsEnabled(_ context.Context, r mgmtapi.PutUsageStatisticsEnabledRequestObject) (mgmtapi.PutUsageStatisticsEnabledResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.UsageStatisticsEnabled = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchUsageStatisticsEnabled(_ context.Context, r mgmtapi.PatchUsageStatisticsEnabledRequestObject) (mgmtapi.PatchUsageStatisticsEnabledResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.UsageStatisticsEnabled = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetProxyUrl(_ context.Context, _ mgmtapi.GetProxyUrlRequestObject) (mgmtapi.GetProxyUrlResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetProxyUrl200JSONResponse{
+		Body:    mgmtapi.ProxyUrlSetting{ProxyUrl: snap.Config.ProxyURL},
+		Headers: mgmtapi.GetProxyUrl200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutProxyUrl(_ context.Context, r mgmtapi.PutProxyUrlRequestObject) (mgmtapi.PutProxyUrlResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+		if err := validateProxyURL(v); err != nil {
+			return err
+		}
+		c.ProxyURL = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutProxyUrl200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchProxyUrl(_ context.Context, r mgmtapi.PatchProxyUrlRequestObject) (mgmtapi.PatchProxyUrlResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+		if err := validateProxyURL(v); err != nil {
+			return err
+		}
+		c.ProxyURL = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchProxyUrl200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetQuotaSwitchProject(_ context.Context, _ mgmtapi.GetQuotaSwitchProjectRequestObject) (mgmtapi.GetQuotaSwitchProjectResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetQuotaSwitchProject200JSONResponse{
+		Body:    mgmtapi.QuotaSwitchProjectSetting{SwitchProject: snap.Config.QuotaExceeded.SwitchProject},
+		Headers: mgmtapi.GetQuotaSwitchProject200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutQuotaSwitchProject(_ context.Context, r mgmtapi.PutQuotaSwitchProjectRequestObject) (mgmtapi.PutQuotaSwitchProjectResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchProject = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchQuotaSwitchProject(_ context.Context, r mgmtapi.PatchQuotaSwitchProjectRequestObject) (mgmtapi.PatchQuotaSwitchProjectResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchProject = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetQuotaSwitchPreviewModel(_ context.Context, _ mgmtapi.GetQuotaSwitchPreviewModelRequestObject) (mgmtapi.GetQuotaSwitchPreviewModelResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetQuotaSwitchPreviewModel200JSONResponse{
+		Body:    mgmtapi.QuotaSwitchPreviewModelSetting{SwitchPreviewModel: snap.Config.QuotaExceeded.SwitchPreviewModel},
+		Headers: mgmtapi.GetQuotaSwitchPreviewModel200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutQuotaSwitchPreviewModel(_ context.Context, r mgmtapi.PutQuotaSwitchPreviewModelRequestObject) (mgmtapi.PutQuotaSwitchPreviewModelResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchPreviewModel = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchQuotaSwitchPreviewModel(_ context.Context, r mgmtapi.PatchQuotaSwitchPreviewModelRequestObject) (mgmtapi.PatchQuotaSwitchPreviewModelResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchPreviewModel = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetRequestRetry(_ context.Context, _ mgmtapi.GetRequestRetryRequestObject) (mgmtapi.GetRequestRetryResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetRequestRetry200JSONResponse{
+		Body:    mgmtapi.RequestRetrySetting{RequestRetry: snap.Config.RequestRetry},
+		Headers: mgmtapi.GetRequestRetry200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutRequestRetry(_ context.Context, r mgmtapi.PutRequestRetryRequestObject) (mgmtapi.PutRequestRetryResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.RequestRetry = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutRequestRetry200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchRequestRetry(_ context.Context, r mgmtapi.PatchRequestRetryRequestObject) (mgmtapi.PatchRequestRetryResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.RequestRetry = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchRequestRetry200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetMaxRetryInterval(_ context.Context, _ mgmtapi.GetMaxRetryIntervalRequestObject) (mgmtapi.GetMaxRetryIntervalResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetMaxRetryInterval200JSONResponse{
+		Body:    mgmtapi.MaxRetryIntervalSetting{MaxRetryInterval: snap.Config.MaxRetryInterval},
+		Headers: mgmtapi.GetMaxRetryInterval200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutMaxRetryInterval(_ context.Context, r mgmtapi.PutMaxRetryIntervalRequestObject) (mgmtapi.PutMaxRetryIntervalResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.MaxRetryInterval = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutMaxRetryInterval200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchMaxRetryInterval(_ context.Context, r mgmtapi.PatchMaxRetryIntervalRequestObject) (mgmtapi.PatchMaxRetryIntervalResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.MaxRetryInterval = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchMaxRetryInterval200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetRequestLog(_ context.Context, _ mgmtapi.GetRequestLogRequestObject) (mgmtapi.GetRequestLogResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetRequestLog200JSONResponse{
+		Body:    mgmtapi.RequestLogSetting{RequestLog: snap.Config.RequestLog},
+		Headers: mgmtapi.GetRequestLog200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutRequestLog(_ context.Context, r mgmtapi.PutRequestLogRequestObject) (mgmtapi.PutRequestLogResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.RequestLog = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutRequestLog200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchRequestLog(_ context.Context, r mgmtapi.PatchRequestLogRequestObject) (mgmtapi.PatchRequestLogResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.RequestLog = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchRequestLog200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetWsAuth(_ context.Context, _ mgmtapi.GetWsAuthRequestObject) (mgmtapi.GetWsAuthResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetWsAuth200JSONResponse{
+		Body:    mgmtapi.WsAuthSetting{WsAuth: snap.Config.WSAuth},
+		Headers: mgmtapi.GetWsAuth200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutWsAuth(_ context.Context, r mgmtapi.PutWsAuthRequestObject) (mgmtapi.PutWsAuthResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.WSAuth = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutWsAuth200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchWsAuth(_ context.Context, r mgmtapi.PatchWsAuthRequestObject) (mgmtapi.PatchWsAuthResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.WSAuth = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchWsAuth200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) GetForceGpt5Codex(_ context.Context, _ mgmtapi.GetForceGpt5CodexRequestObject) (mgmtapi.GetForceGpt5CodexResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetForceGpt5Codex200JSONResponse{
+		Body:    mgmtapi.ForceGpt5CodexSetting{Gpt5Codex: snap.Config.ForceGPT5Codex},
+		Headers: mgmtapi.GetForceGpt5Codex200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutForceGpt5Codex(_ context.Context, r mgmtapi.PutForceGpt5CodexRequestObject) (mgmtapi.PutForceGpt5CodexResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.ForceGPT5Codex = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PutForceGpt5Codex200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) PatchForceGpt5Codex(_ context.Context, r mgmtapi.PatchForceGpt5CodexRequestObject) (mgmtapi.PatchForceGpt5CodexResponseObject, error) {
+	v := r.Body.Value
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.ForceGPT5Codex = v; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PatchForceGpt5Codex200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}
+
+func (s *Server) DeleteProxyUrl(_ context.Context, r mgmtapi.DeleteProxyUrlRequestObject) (mgmtapi.DeleteProxyUrlResponseObject, error) {
+	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.ProxyURL = ""; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.DeleteProxyUrl200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+}

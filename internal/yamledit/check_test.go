@@ -1,0 +1,110 @@
+package yamledit
+
+import (
+	"fmt"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// checkHoldsNew asserts, independently of the package's own diff, that out
+// parses and that every value that differs between oldYAML and newYAML has
+// newYAML's value in out (and every key newYAML dropped is gone).
+func checkHoldsNew(t testing.TB, out []byte, oldYAML, newYAML string) {
+	t.Helper()
+	if err := holdsNew(out, []byte(oldYAML), []byte(newYAML)); err != nil {
+		t.Errorf("%v\n--- result ---\n%s", err, out)
+	}
+}
+
+func holdsNew(out, oldYAML, newYAML []byte) error {
+	var got, oldV, newV interface{}
+	if err := yaml.Unmarshal(out, &got); err != nil {
+		return fmt.Errorf("result does not parse: %v", err)
+	}
+	if err := yaml.Unmarshal(oldYAML, &oldV); err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(newYAML, &newV); err != nil {
+		return err
+	}
+	return compareChanged(got, oldV, newV, "")
+}
+
+func compareChanged(got, oldV, newV interface{}, at string) error {
+	nm, newIsMap := asMap(newV)
+	om, oldIsMap := asMap(oldV)
+	if at == "" {
+		// A document without content is an empty mapping.
+		if newV == nil {
+			nm, newIsMap = map[string]interface{}{}, true
+		}
+		if oldV == nil {
+			om, oldIsMap = map[string]interface{}{}, true
+		}
+		if got == nil {
+			got = map[string]interface{}{}
+		}
+	}
+	if newIsMap && oldIsMap {
+		gm, _ := asMap(got)
+		for k, nv := range nm {
+			ov, had := om[k]
+			gv, has := gm[k]
+			if had {
+				if err := compareChanged(gv, ov, nv, at+"."+k); err != nil {
+					return err
+				}
+				continue
+			}
+			if !has || !valueEqual(gv, nv) {
+				return fmt.Errorf("%s.%s = %#v, want %#v", at, k, gv, nv)
+			}
+		}
+		for k := range om {
+			if _, keep := nm[k]; keep {
+				continue
+			}
+			if _, has := gm[k]; has {
+				return fmt.Errorf("%s.%s should be deleted", at, k)
+			}
+		}
+		return nil
+	}
+	ns, newIsSeq := newV.([]interface{})
+	os, oldIsSeq := oldV.([]interface{})
+	if newIsSeq && oldIsSeq && len(ns) == len(os) {
+		gs, _ := got.([]interface{})
+		for i := range ns {
+			if valueEqual(os[i], ns[i]) {
+				continue
+			}
+			if i >= len(gs) {
+				return fmt.Errorf("%s[%d] missing", at, i)
+			}
+			if err := compareChanged(gs[i], os[i], ns[i], fmt.Sprintf("%s[%d]", at, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if !valueEqual(oldV, newV) && !valueEqual(got, newV) {
+		return fmt.Errorf("%s = %#v, want %#v", at, got, newV)
+	}
+	return nil
+}
+
+// asMap views decoded mappings with any key type as string-keyed maps.
+func asMap(v interface{}) (map[string]interface{}, bool) {
+	switch m := v.(type) {
+	case map[string]interface{}:
+		return m, true
+	case map[interface{}]interface{}:
+		out := make(map[string]interface{}, len(m))
+		for k, v := range m {
+			out[fmt.Sprint(k)] = v
+		}
+		return out, true
+	}
+	return nil, false
+}
