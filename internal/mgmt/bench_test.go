@@ -64,7 +64,7 @@ func BenchmarkGetDebugParallel(b *testing.B) {
 			req.Header.Set("X-Management-Key", testKey)
 			w := httptest.NewRecorder()
 			req.RemoteAddr = "127.0.0.1:40000"
-		h.ServeHTTP(w, req)
+			h.ServeHTTP(w, req)
 			if w.Code != http.StatusOK {
 				b.Fatalf("status %d", w.Code)
 			}

@@ -18,17 +18,79 @@ func checkHoldsNew(t testing.TB, out []byte, oldYAML, newYAML string) {
 }
 
 func holdsNew(out, oldYAML, newYAML []byte) error {
-	var got, oldV, newV interface{}
-	if err := yaml.Unmarshal(out, &got); err != nil {
+	got, err := keyedView(out)
+	if err != nil {
 		return fmt.Errorf("result does not parse: %v", err)
 	}
-	if err := yaml.Unmarshal(oldYAML, &oldV); err != nil {
+	oldV, err := keyedView(oldYAML)
+	if err != nil {
 		return err
 	}
-	if err := yaml.Unmarshal(newYAML, &newV); err != nil {
+	newV, err := keyedView(newYAML)
+	if err != nil {
 		return err
 	}
 	return compareChanged(got, oldV, newV, "")
+}
+
+// keyedView decodes the first document of src with mapping keys taken by
+// their text (the first of equal texts wins) and aliases followed, which is
+// how Patch addresses values; scalars decode to typed Go values.
+func keyedView(src []byte) (interface{}, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, err
+	}
+	budget := 1 << 20
+	return view(&doc, &budget)
+}
+
+func view(n *yaml.Node, budget *int) (interface{}, error) {
+	*budget--
+	if *budget < 0 {
+		return nil, fmt.Errorf("document too large")
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return view(n.Content[0], budget)
+	case yaml.AliasNode:
+		return view(n.Alias, budget)
+	case yaml.MappingNode:
+		m := map[string]interface{}{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			for k.Kind == yaml.AliasNode {
+				k = k.Alias
+			}
+			if _, dup := m[k.Value]; dup {
+				continue
+			}
+			v, err := view(n.Content[i+1], budget)
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]interface{}, len(n.Content))
+		for i, c := range n.Content {
+			v, err := view(c, budget)
+			if err != nil {
+				return nil, err
+			}
+			s[i] = v
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		var v interface{}
+		err := n.Decode(&v)
+		return v, err
+	}
+	return nil, nil
 }
 
 func compareChanged(got, oldV, newV interface{}, at string) error {
