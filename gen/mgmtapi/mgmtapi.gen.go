@@ -826,8 +826,11 @@ type PutApiKeysParams struct {
 
 // DeleteAuthFilesParams defines parameters for DeleteAuthFiles.
 type DeleteAuthFilesParams struct {
+	// Name The file to delete.
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
-	All  *string `form:"all,omitempty" json:"all,omitempty"`
+
+	// All `true`, `1` or `*` deletes every credential file.
+	All *string `form:"all,omitempty" json:"all,omitempty"`
 }
 
 // UploadAuthFileJSONBody defines parameters for UploadAuthFile.
@@ -1008,6 +1011,7 @@ type PutGenerativeLanguageApiKeyParams struct {
 
 // GetAuthStatusParams defines parameters for GetAuthStatus.
 type GetAuthStatusParams struct {
+	// State The state returned with the login URL.
 	State *string `form:"state,omitempty" json:"state,omitempty"`
 }
 
@@ -1208,6 +1212,7 @@ type ImportVertexCredentialMultipartBody struct {
 
 // ImportVertexCredentialParams defines parameters for ImportVertexCredential.
 type ImportVertexCredentialParams struct {
+	// Location Vertex AI region (default us-central1).
 	Location *string `form:"location,omitempty" json:"location,omitempty"`
 }
 
@@ -2128,10 +2133,14 @@ type ClientInterface interface {
 
 	// DeleteAuthFiles Delete one credential file, or all
 	//
+	// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+	//
 	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
 	DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAuthFiles List credential files
+	//
+	// Credential files in auth-dir with their provider, account and status.
 	//
 	// Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
 	ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2156,10 +2165,14 @@ type ClientInterface interface {
 
 	// DownloadAuthFile Download one credential file
 	//
+	// The raw bytes of one `.json` file in auth-dir.
+	//
 	// Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 	DownloadAuthFile(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAuthFileModels Models served by one credential
+	//
+	// The models a credential serves after exclusions and aliases.
 	//
 	// Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 	GetAuthFileModels(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2505,6 +2518,8 @@ type ClientInterface interface {
 
 	// GetAuthStatus Poll a login flow
 	//
+	// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+	//
 	// Corresponds with GET /get-auth-status (the `GetAuthStatus` operationId).
 	GetAuthStatus(ctx context.Context, params *GetAuthStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2517,12 +2532,16 @@ type ClientInterface interface {
 
 	// PostIflowAuthUrlWithBody Log in to iFlow with a browser cookie
 	//
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
 	PostIflowAuthUrlWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostIflowAuthUrl Log in to iFlow with a browser cookie
+	//
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2583,6 +2602,8 @@ type ClientInterface interface {
 	PutLoggingToFile(ctx context.Context, params *PutLoggingToFileParams, body PutLoggingToFileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteLogs Remove rotated logs and truncate the active log
+	//
+	// Needs logging-to-file. Request logs and error request logs are not touched.
 	//
 	// Corresponds with DELETE /logs (the `DeleteLogs` operationId).
 	DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2764,6 +2785,8 @@ type ClientInterface interface {
 
 	// DeleteProxyUrl Clear proxy-url
 	//
+	// Sets proxy-url to the empty string (direct connections).
+	//
 	// Corresponds with DELETE /proxy-url (the `DeleteProxyUrl` operationId).
 	DeleteProxyUrl(ctx context.Context, params *DeleteProxyUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2912,6 +2935,8 @@ type ClientInterface interface {
 
 	// GetRequestErrorLog Download one error request log
 	//
+	// Only `error-*.log` files in the log directory; any other name is 404.
+	//
 	// Corresponds with GET /request-error-logs/{name} (the `GetRequestErrorLog` operationId).
 	GetRequestErrorLog(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2959,6 +2984,8 @@ type ClientInterface interface {
 	PutRequestLog(ctx context.Context, params *PutRequestLogParams, body PutRequestLogJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRequestLogById Download the request log of one request ID
+	//
+	// The first log file whose name ends with `-<id>.log`.
 	//
 	// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogById` operationId).
 	GetRequestLogById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3058,6 +3085,8 @@ type ClientInterface interface {
 
 	// ExportUsage Export usage statistics
 	//
+	// The statistics with a format version and export time, for POST /usage/import on this or another server.
+	//
 	// Corresponds with GET /usage/export (the `ExportUsage` operationId).
 	ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3130,6 +3159,8 @@ type ClientInterface interface {
 	PutVertexApiKey(ctx context.Context, params *PutVertexApiKeyParams, body PutVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportVertexCredentialWithBody Import a Vertex service-account key
+	//
+	// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3326,6 +3357,8 @@ func (c *Client) PutApiKeys(ctx context.Context, params *PutApiKeysParams, body 
 
 // DeleteAuthFiles Delete one credential file, or all
 //
+// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+//
 // Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
 func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteAuthFilesRequest(c.Server, params)
@@ -3340,6 +3373,8 @@ func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesPar
 }
 
 // ListAuthFiles List credential files
+//
+// Credential files in auth-dir with their provider, account and status.
 //
 // Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
 func (c *Client) ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3394,6 +3429,8 @@ func (c *Client) UploadAuthFile(ctx context.Context, params *UploadAuthFileParam
 
 // DownloadAuthFile Download one credential file
 //
+// The raw bytes of one `.json` file in auth-dir.
+//
 // Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 func (c *Client) DownloadAuthFile(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDownloadAuthFileRequest(c.Server, params)
@@ -3408,6 +3445,8 @@ func (c *Client) DownloadAuthFile(ctx context.Context, params *DownloadAuthFileP
 }
 
 // GetAuthFileModels Models served by one credential
+//
+// The models a credential serves after exclusions and aliases.
 //
 // Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 func (c *Client) GetAuthFileModels(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4147,6 +4186,8 @@ func (c *Client) PutGenerativeLanguageApiKey(ctx context.Context, params *PutGen
 
 // GetAuthStatus Poll a login flow
 //
+// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+//
 // Corresponds with GET /get-auth-status (the `GetAuthStatus` operationId).
 func (c *Client) GetAuthStatus(ctx context.Context, params *GetAuthStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAuthStatusRequest(c.Server, params)
@@ -4179,6 +4220,8 @@ func (c *Client) GetIflowAuthUrl(ctx context.Context, params *GetIflowAuthUrlPar
 
 // PostIflowAuthUrlWithBody Log in to iFlow with a browser cookie
 //
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
@@ -4195,6 +4238,8 @@ func (c *Client) PostIflowAuthUrlWithBody(ctx context.Context, contentType strin
 }
 
 // PostIflowAuthUrl Log in to iFlow with a browser cookie
+//
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4325,6 +4370,8 @@ func (c *Client) PutLoggingToFile(ctx context.Context, params *PutLoggingToFileP
 }
 
 // DeleteLogs Remove rotated logs and truncate the active log
+//
+// Needs logging-to-file. Request logs and error request logs are not touched.
 //
 // Corresponds with DELETE /logs (the `DeleteLogs` operationId).
 func (c *Client) DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4726,6 +4773,8 @@ func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditor
 
 // DeleteProxyUrl Clear proxy-url
 //
+// Sets proxy-url to the empty string (direct connections).
+//
 // Corresponds with DELETE /proxy-url (the `DeleteProxyUrl` operationId).
 func (c *Client) DeleteProxyUrl(ctx context.Context, params *DeleteProxyUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteProxyUrlRequest(c.Server, params)
@@ -5054,6 +5103,8 @@ func (c *Client) ListRequestErrorLogs(ctx context.Context, reqEditors ...Request
 
 // GetRequestErrorLog Download one error request log
 //
+// Only `error-*.log` files in the log directory; any other name is 404.
+//
 // Corresponds with GET /request-error-logs/{name} (the `GetRequestErrorLog` operationId).
 func (c *Client) GetRequestErrorLog(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRequestErrorLogRequest(c.Server, name)
@@ -5161,6 +5212,8 @@ func (c *Client) PutRequestLog(ctx context.Context, params *PutRequestLogParams,
 }
 
 // GetRequestLogById Download the request log of one request ID
+//
+// The first log file whose name ends with `-<id>.log`.
 //
 // Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogById` operationId).
 func (c *Client) GetRequestLogById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5380,6 +5433,8 @@ func (c *Client) PutUsageStatisticsEnabled(ctx context.Context, params *PutUsage
 
 // ExportUsage Export usage statistics
 //
+// The statistics with a format version and export time, for POST /usage/import on this or another server.
+//
 // Corresponds with GET /usage/export (the `ExportUsage` operationId).
 func (c *Client) ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExportUsageRequest(c.Server)
@@ -5542,6 +5597,8 @@ func (c *Client) PutVertexApiKey(ctx context.Context, params *PutVertexApiKeyPar
 }
 
 // ImportVertexCredentialWithBody Import a Vertex service-account key
+//
+// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
 //
 // Takes any type of body and a specified content type.
 //
@@ -10299,12 +10356,16 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteAuthFilesWithResponse Delete one credential file, or all
 	//
+	// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
 	DeleteAuthFilesWithResponse(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error)
 
 	// ListAuthFilesWithResponse List credential files
+	//
+	// Credential files in auth-dir with their provider, account and status.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10331,12 +10392,16 @@ type ClientWithResponsesInterface interface {
 
 	// DownloadAuthFileWithResponse Download one credential file
 	//
+	// The raw bytes of one `.json` file in auth-dir.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 	DownloadAuthFileWithResponse(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*DownloadAuthFileResponse, error)
 
 	// GetAuthFileModelsWithResponse Models served by one credential
+	//
+	// The models a credential serves after exclusions and aliases.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10712,6 +10777,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetAuthStatusWithResponse Poll a login flow
 	//
+	// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /get-auth-status (the `GetAuthStatus` operationId).
@@ -10728,12 +10795,16 @@ type ClientWithResponsesInterface interface {
 
 	// PostIflowAuthUrlWithBodyWithResponse Log in to iFlow with a browser cookie
 	//
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
 	PostIflowAuthUrlWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIflowAuthUrlResponse, error)
 
 	// PostIflowAuthUrlWithResponse Log in to iFlow with a browser cookie
+	//
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10798,6 +10869,8 @@ type ClientWithResponsesInterface interface {
 	PutLoggingToFileWithResponse(ctx context.Context, params *PutLoggingToFileParams, body PutLoggingToFileJSONRequestBody, reqEditors ...RequestEditorFn) (*PutLoggingToFileResponse, error)
 
 	// DeleteLogsWithResponse Remove rotated logs and truncate the active log
+	//
+	// Needs logging-to-file. Request logs and error request logs are not touched.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10995,6 +11068,8 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteProxyUrlWithResponse Clear proxy-url
 	//
+	// Sets proxy-url to the empty string (direct connections).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /proxy-url (the `DeleteProxyUrl` operationId).
@@ -11155,6 +11230,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetRequestErrorLogWithResponse Download one error request log
 	//
+	// Only `error-*.log` files in the log directory; any other name is 404.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /request-error-logs/{name} (the `GetRequestErrorLog` operationId).
@@ -11206,6 +11283,8 @@ type ClientWithResponsesInterface interface {
 	PutRequestLogWithResponse(ctx context.Context, params *PutRequestLogParams, body PutRequestLogJSONRequestBody, reqEditors ...RequestEditorFn) (*PutRequestLogResponse, error)
 
 	// GetRequestLogByIdWithResponse Download the request log of one request ID
+	//
+	// The first log file whose name ends with `-<id>.log`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11313,6 +11392,8 @@ type ClientWithResponsesInterface interface {
 
 	// ExportUsageWithResponse Export usage statistics
 	//
+	// The statistics with a format version and export time, for POST /usage/import on this or another server.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /usage/export (the `ExportUsage` operationId).
@@ -11391,6 +11472,8 @@ type ClientWithResponsesInterface interface {
 	PutVertexApiKeyWithResponse(ctx context.Context, params *PutVertexApiKeyParams, body PutVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutVertexApiKeyResponse, error)
 
 	// ImportVertexCredentialWithBodyWithResponse Import a Vertex service-account key
+	//
+	// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -19067,6 +19150,8 @@ func (c *ClientWithResponses) PutApiKeysWithResponse(ctx context.Context, params
 
 // DeleteAuthFilesWithResponse Delete one credential file, or all
 //
+// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
@@ -19079,6 +19164,8 @@ func (c *ClientWithResponses) DeleteAuthFilesWithResponse(ctx context.Context, p
 }
 
 // ListAuthFilesWithResponse List credential files
+//
+// Credential files in auth-dir with their provider, account and status.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19123,6 +19210,8 @@ func (c *ClientWithResponses) UploadAuthFileWithResponse(ctx context.Context, pa
 
 // DownloadAuthFileWithResponse Download one credential file
 //
+// The raw bytes of one `.json` file in auth-dir.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
@@ -19135,6 +19224,8 @@ func (c *ClientWithResponses) DownloadAuthFileWithResponse(ctx context.Context, 
 }
 
 // GetAuthFileModelsWithResponse Models served by one credential
+//
+// The models a credential serves after exclusions and aliases.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19748,6 +19839,8 @@ func (c *ClientWithResponses) PutGenerativeLanguageApiKeyWithResponse(ctx contex
 
 // GetAuthStatusWithResponse Poll a login flow
 //
+// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /get-auth-status (the `GetAuthStatus` operationId).
@@ -19776,6 +19869,8 @@ func (c *ClientWithResponses) GetIflowAuthUrlWithResponse(ctx context.Context, p
 
 // PostIflowAuthUrlWithBodyWithResponse Log in to iFlow with a browser cookie
 //
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
@@ -19788,6 +19883,8 @@ func (c *ClientWithResponses) PostIflowAuthUrlWithBodyWithResponse(ctx context.C
 }
 
 // PostIflowAuthUrlWithResponse Log in to iFlow with a browser cookie
+//
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19894,6 +19991,8 @@ func (c *ClientWithResponses) PutLoggingToFileWithResponse(ctx context.Context, 
 }
 
 // DeleteLogsWithResponse Remove rotated logs and truncate the active log
+//
+// Needs logging-to-file. Request logs and error request logs are not touched.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20223,6 +20322,8 @@ func (c *ClientWithResponses) GetOpenAPISpecWithResponse(ctx context.Context, re
 
 // DeleteProxyUrlWithResponse Clear proxy-url
 //
+// Sets proxy-url to the empty string (direct connections).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /proxy-url (the `DeleteProxyUrl` operationId).
@@ -20491,6 +20592,8 @@ func (c *ClientWithResponses) ListRequestErrorLogsWithResponse(ctx context.Conte
 
 // GetRequestErrorLogWithResponse Download one error request log
 //
+// Only `error-*.log` files in the log directory; any other name is 404.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /request-error-logs/{name} (the `GetRequestErrorLog` operationId).
@@ -20578,6 +20681,8 @@ func (c *ClientWithResponses) PutRequestLogWithResponse(ctx context.Context, par
 }
 
 // GetRequestLogByIdWithResponse Download the request log of one request ID
+//
+// The first log file whose name ends with `-<id>.log`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20757,6 +20862,8 @@ func (c *ClientWithResponses) PutUsageStatisticsEnabledWithResponse(ctx context.
 
 // ExportUsageWithResponse Export usage statistics
 //
+// The statistics with a format version and export time, for POST /usage/import on this or another server.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /usage/export (the `ExportUsage` operationId).
@@ -20889,6 +20996,8 @@ func (c *ClientWithResponses) PutVertexApiKeyWithResponse(ctx context.Context, p
 }
 
 // ImportVertexCredentialWithBodyWithResponse Import a Vertex service-account key
+//
+// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -43785,188 +43894,195 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17c9s20yj+VTD6/WZqdyTZSdPOe+zpPOM4l/rUafzESfO+p/ZEELmSUJMAC4CW9eTku5/BAqRICpQo",
-	"2/It/KeNRVwWwN6x2P3aCUScCA5cq87e184EaAgS//n6Ix2b/4egAskSzQTv7HU+ToAEgo/YmEi4ZIoJ",
-	"TvSEKSJBJYIrIFNq/qAhGUkREyHJVDKtgROqyBYl/6RCQ0iUloKPCXDN9IxoOt7uk1PgIWGaDGlwQRgn",
-	"R6PeO6qDSb/T7ahgAjE18OhZAp29jtKS8XHn27dv3U5CJY1BO8APEvY7zP6dgpz54Qeu5ewHRWjCehcw",
-	"I1tasjiGcNtMxEyrf7Bzt8NpbOZyDZeC0e28pAo+yahm4s9MT7IZuySECDQQwaMZ0Q4kBoroCdWERkqQ",
-	"Cb0Eu7NDqqCXyqgOuuz7CvDesAj+oDEs2ZhAQmhOhEZkxCL4QREzRd28+L/lcx6N8AAXZztIErfyYEL5",
-	"2O0EG9mfLH4xRZRmUUSozlDMIdwW5cSgp0UxyglQGTGQORJ2Dd4Nfhxs98kBUZpGMO88Bq3Ii2fPCeWh",
-	"m10RLvSE8XG+VEsH87VmqLhqvTyEq5oN/j8gRc+cVUgSoZj51SC5WXDElK7bZWaGLE0bM87iNO7s7XYz",
-	"EBjXMAZpYVCfYfjpqAaKU02lJpREIqARCWgUIbWNhJxSGYI0/8LPY8ZJRFMeTMCRMiVTGJKEcoiIsIAr",
-	"GgOJaTBhHMjW4NmgSwZapmD+PwNl/if4oJaumPoyhWHKVuzqCqxNpLhkIUiHrqvJuQHinkjxNwT6KKyZ",
-	"960Q4wjIYSTS0ABgGpOjV2RrcHB8PMBNhEuQs+xbLSzu+xcWroYIV7lkI94fpHqSbwfZCgxjYFwBN+h2",
-	"CcuAwC4rQPiTRumyg2Aa4h8UuTTNVp8CNlvF2TOCRsb+koZvqYYpxfkDwTVwbf5JkyRiATWg7PytDDxf",
-	"C8P+/xJGnb3O/7czF3U79qvaeS2lkHaqCoPiJE2UlkBjokBegiSBSKPQcAoyNOyEImUYauFqChJCMqRh",
-	"NOt3UBSEH+CfFJTePKRm56WdzLDMmEYjIWMIydaA8UsasZAMRTgbOMo2/ybCMtopymA1oQlsm5WYk1GG",
-	"n2YdFUQQaCFxUYeCjyIW3NGSRAISB0VxYOZVZGpkKEqIVErg2rB2DQjcGyGHLAyBbx66gYRYaMP3OB1D",
-	"bOAImaLDCMKBFTxHJ2RIOYeQhCkQLYgWwjSfkRFlEYSEag1xolWffJQzQseUoSw4S3d3fwrC1C4c/4IB",
-	"Lu+Ia5CcRhaoOzmABaw3A6DWokvHs4XM7oqaj2TgFqgFUUaBsaLcSABcBGLVIf52B+fksPiLA2IPAQ9F",
-	"kNozE1buk0jQcJ8MYlCKjmFAFJ0pMp1YSj4WY6M4VaDVcKV3koiyCpweDra4sZEYo3rVNRox5QYZaDAx",
-	"MOGMfwj9RqQ8vIsN0hDjFozMhEZaG7gKv6COZDWUC8igOzInbcCFu4DRAMPmM+IpGs3QYmd+iPh3BTNn",
-	"YHf0hM7MGX8U4pjKMdwJh7D8GJmtIf7ITGxJ+URCIHiICuAbpJY7AMip1FbdNZuYKbTI80NCK1ryPhmA",
-	"puOBkShFhiu4RYNTTXWq3v9+a6DnA3qgfyU47CMYqPRbKaUnULRAqUbD09maRufwmLI+AFyzHWyDk2eg",
-	"nGT0fScLxG39xGmqJ0Ky/9wJVsRMKcbHRUl2AbMByrBMBah8y8C8pCwyIu8ONDGi0qGaKcOryvTNAUJl",
-	"MNQwAJlyjhacGcENOvcGvDYmv/kzkaa/ZlajzAz7RdbdNS2vZmhXe5VhQ+JMmmP6Kx/mPDfIxNBo9WYY",
-	"O786ZlYX9M6vViOPmfdASjqrm1zVzf7JSLXFqWMRQmSBCC0zotFJqcUygN6Z3nbkb55ptdA0+uK4IA5m",
-	"dFKqran6y4vOouWaddLiAnizLr6ZjQmUCWz/wox92q2eQ6onX6yl7UOFTL0rfBwKEQHl5ivElEXefiz0",
-	"/hzRIfg7xCLULIbS6kOqoYe/dhc7WFvKj73WpPN9VOw/0PBQFLIt7yj2h1W0gRCeLzkpP2UYRQT/YXSU",
-	"leiYn/ocJaiXWOywy8B5l9NFHb3kEJUbhEwlEZ19qT2SGmwQUw7hl+HsBnvMQu+Slu6EW8+yrVCv0EsZ",
-	"etY6/7AGylQgcO3qIDjNhynPDZkJtIjWeQ/gaWymEBedbmdKme50Xb/z7s2g+mTlQRkkNENXgLTwqZFk",
-	"cf1t666byAfbSyEi9M8sQneZ/VxlXZW5bDvf4IcRTUOwksxPrgG26BXkaSO6tQP/DrOV6FqZoB7K32FN",
-	"OZ+7z30f4SqI0hDCnof8a4g1W0BJA122Cb+5Zpb/V2dZKYUPIkaVb/pEwohdbVK3yXfcaia3cOqFMY+y",
-	"ofxifEQjtSDH8+lvGfvscEu3wNDFB0giGoDnuoNIOiU4NnqIct85/kRSHoJRuc0sA2O7CA7vR529vxrC",
-	"7xTDbsPmdme/nXc7V72x6GUrT5j5l+qblfyVNz7vFJr1WJwIaemf6klnrzNmepIO+4GId4KI9Sxi0YRV",
-	"/mLOf7WTzYJbnE9yQqVmNFrcuDcMolARLZzpuk/oUBlbZGQ/UAnkAhK8PWlJ/gYkX4/YJ9kNXoXUMm15",
-	"2XVUtxP77/9O0bFMhvPbz+KF7HQCnOAExrqzJ973qb+5aGuE9xmWrSH4RAhXS+WeabC+2DO9Gkm90vC1",
-	"ELYy7w5lntvwNUVe7YnPR7wDgdcU75bIOzfEfYi70s6vlHalXV0h7Fzbjco6N0cr6h6eqMuP5rFLugqO",
-	"rSPo+IiN/2QwXeU481w+W8+ru+tzl5f7xN6S9ub+476CQILGdTNFOFyCJIxbFKzF6vV8o1105fVC5vcQ",
-	"3L6Z2r11FcBs8TAd+32NIyED6I0T3fu5hxP7m43B4OraQL3FbjVQjYGj4/0SehHl45SOSxu5xhFNhFWl",
-	"Fh2jYjxmfNzTojdyPtzFtUVirHoxveqhv7in2H+gFw/9rijTTIKWsx4y5Usa+dsJxBoPO1x6Y+GaO4+h",
-	"GSYBTlnPtKWaDVnEdPPNf4+dD0t9fXzPyaTFRSxje93OP6nQ1CwRILSeu2XA/Nu0fp01RjZSoWaPwhlF",
-	"YtqzDf1H5/zovUBwLUXUw1gyf1P81LMStycBI+aEnDXk6O7moReJGjrKGiBy+LdTy1RpCFGwV7WtlcIx",
-	"VYY8lKaaKc0C1QO+5AbhEqS+Bg/5E7vVkOtU9QxS1/j9agTA/xy8O/4AKo18po69O15vH8RFA8cjemmz",
-	"4f3SKXXxyXV3VU2ul6qjvjJs9hS0NrB7XNw1TLgCvG3ngzqP1Wnqvwbti7jGwOEXz553Sxfx2dW3V1mA",
-	"K4N1fPylwkULF0022GWFz7oMiA0vzK9flY1TVnRGBrimAZmABA9AlR2rOuILO1bmqEvOuzkG+tYwD5F0",
-	"gjKIWJdYKuwSypROQya6hHLNxpJeMj3rEqs7dAmK3S75Zwq8S9goEtNto7SjzCAJ1Ub5V2Rr8OOATFkU",
-	"BlSGaruwK3XLvZH5t46camzrvTHKxttE/4zKSi2lrNBGKtMVW/smtTrIMp/L7Ss3VRDLE9RD+aj9Lpt3",
-	"leSbtJ6vZKkWmn/cvLekOcLUk1A+xj34Syrbv8phUtnZ5R6TvPEmXSb5JN+xz+QW3RyF7Xzkfo4FxGju",
-	"6HibW7HHzohdLmpux+ZdEDD1w/qA/m2ONnUK0WLMUul0Xl9pSclvHz+eEIeDBOkkf+OwlcX+h/b9hiLu",
-	"/cY+gTjRM5JQJhUJpUgS96hjAcwjowwdCnHB4FiMbexk9brEfFwtVVy78+WT1Fkq9QFZcJXYKXxqL72E",
-	"8IvlW+tFcjQL0lkSWHJMNSj9J0jFhGfXIvzcu5x/Xz5Tpb13RjE+ZhxU7WSaxaA0jZOG1lXEuLHrU17j",
-	"nIiy2Zoyy+qasH9pnu4irDVLHTM+/ijesAhqldgGrqcqRJUeNXOrwwio9AVRLbPBJMTisjbAKg0CUKoB",
-	"jFnLucE3H9oH7zt69QG0nB05b1ntdjVzrFVDzhY7eYGY+/09Pib386IbGt/+BREzXJikCvrL4iUXu+ec",
-	"0Bpy2cPXBnK1EAvr8SJoyta488BhXmEnn/5wf3G172mqJ4fuuaj/HtzPcWu9HUsjVCWETEKgv9SpYXUh",
-	"dxWUyyc5r1tT2Tp+R5PFxd2Kd7jq8/KO2RDKGgXuOhrpklOo28puZz1oV5g9MU3KRk9Mk+uaPAsu+XWa",
-	"r7B7yo1finC2QdPHdxlQ52noueQBzaOlC08iPChRvHgLIZEQUIz19d3/HcOYBjPCeJLqfRKzsTRtCeNa",
-	"kAp4qFvaSz8JOpXcXvo1RNVuZyqZhvc8mllIVtlp93w9vSQwv8agaxo370GN9fwrDS+aPM0273NpBFtj",
-	"74tnNL+dt/mLuyr79024xhLu2JVUi3OrOGwtEi13L3m6nd8tt92cy+lu2XXLXpdo7t5zv4lvzG9elF1j",
-	"1XQlt+saW4LKzZ1kuAkvZ0fZotdh9802qvompe5hk0t+sxLU/OnLGqByG+y0+CArCldDZhp1cQgvVIbh",
-	"fJL19vMaNyzzpr6ZyoEaiy+TpkwHk14i4ZLB1JoZ/hiEvCXmo2kaNoDTn2LXEzsH0m3tupvCU/Vj+Lqd",
-	"r4IHV7IalGUL9gJhO/imd0lf8OYfXWzNnjYumHFsxOxpNjDva1lh41eePs3Tde/OoVn7hWH9W0u3Tcei",
-	"PvxiRQRPZapi6yUTom9r5ZS1MUE1k9r2/mm1nGHwyqqneTG9stzy2e5ud1WGr2ZMvOTIazz/f/3y4tYg",
-	"KCaJuNb70cIzzpu82yxexazlHLEdNxaYseyKqN6osb0Maznx38Q52wCVDczwAv+kNDIa60BE4cBmURpw",
-	"mA5yCwGbUU0GKHCzJniya1gJJVm8yjIo6Ri11oBd7IlLvbcp/X++pXdsV5UDY5u0XWE9zVey8e1q+Nq4",
-	"hlzrucZHcQF8HvFX8TNj1rV1nNndDjqn1usiUr12HwlUCc74eL1ut+KdL14bLLoJlye3GOU5iDxKoUhl",
-	"4Ncu/BeES5NVzBe5DM+L51+/2NdXOUaX737xdwi/UN0csDS7vFl5NXPKaaImQruo3cp9bK2IdC27JfCy",
-	"ec/r1ngU+9e4CXCXQVB3z07DsLGWarFs3asrdcGSpPEc17gdq0az4Yrm8y6MubiQ2tP74FJXegyAa+3F",
-	"dU69srzUXQE3XkM+ku/u4drJg/KkRD68M7ClEr7ksQSNWK9dyJfh7EtIZ6vf3ljmUu44Eals3tPdrK8F",
-	"puV/awM577YeiPd3WWxxJ3/88Nq+fag1vNZ5LOHDaF9XH0rb9xLL4r1u/yHGoiTQK15028FWcN5UT3q1",
-	"wf318U+RsLnZ6i7ks1TEawVANTfE5vt0e1HTT/7Beb5p693yLX0clH/c/I1ec9qoN3nzMe7BRKts/yor",
-	"rbKzy6+58sabvNzKJ3lIUdRP5/F4YXsfeVT1AqI0t9k/K8zYVifgl79FLE6RtVycxEggCFLJ9OzUAGxH",
-	"HgKVIA/c4ItRfeXspZhwmdg+BHWcvLQIAoUf5vs30TqxZ5MN4kTXynkYJ0wrIqbchVvXFpb47967vGvv",
-	"d6wxMmcVyDW/oQtjJDyOvpQbi7Y4uRgRSg6PjwjeQJGDkyOXKXmPKHs6quuCJDEeJ38JdwEz1T3D9LOY",
-	"nFp1XTkBrAShugQ1LTLXtLB7JMaqT15jpQNXyIPlSXhtHRctzrjNDNCf0TgiW3nNE/fik2Bor/trG4fF",
-	"LLKYJp0IHkD/jJ/xH3804ADXLr1s/8cf3cTVhLB64Ty6NtidqjM+OHAJdrHHHnlpkcFmXr+AmUu6jilw",
-	"q2ezt9CsTw5dwKkt3CJt8mzBz3gkRIIbYH6UMEoVhGTrxe5PZFn++G2S8giUAXQxf0LxgbXNzCxTQEjf",
-	"Hfxx8Pb1u9d/fPxycnB6+vn9h1fYQIHeJyN26VL9n3FzzK4wDweXooHQMJSgFBlSg7ZYJ+CnXRIznmpQ",
-	"ffLZcBkuFnBcZQebSntWNIq6ruyFFKmGTOTuXO7uzDsPXMEERV7svnBHm5UW6Ck6AsQfUPMDtrP0zG5C",
-	"SN6+/ugCyDB7+uD1RzoeEE5jxseF8jFnPM8OzXS5KFEXkcwCGqfa4k42ZJ5m2tVIKIxyxqdSaOiTg3k3",
-	"PHcFPFRkkOXUdv7zak7tarEZhGIMWp3xF8+ek8HXMxste9bZO+uUE3afdbpn+DwYv1ksdC+BLSaedb4N",
-	"+uQz0xOR6hIkuJdIUbMznvI89TiNopnbfbyuxP1+KUIGylMewsBJXuzuVqAsFpgwIOy7XRV6AvKMY0Ob",
-	"BJ2pSle7iCkm7jYoZRE0X0yXKBEDOhmz3cwz9PfJe441c5BjFSpeZOUqbFUOIlLdE6OetHwpE5Mvdnct",
-	"AlD70qVLUPZ2bTSGkGc8Z4rucM2g81PDIV5UN6KUSR9Pw+ytxd+8NFYNPQRUYoDk4L97hycHvT9ffzg9",
-	"ev/HoJv9cPj+3bujj5iM/4y7315+Ojp+1Xt18PG1mQkfRgTgvE1OtLw7+mgdtdrYiZ2yVJhzNvNnp+Ae",
-	"7Dzr7/Z383QWCevsdX7q7/Z/Mtof1ROUuzuU64kUCQtQXmf60hi07z5qTlmfPhwbPdOMbIQkJUMppgpk",
-	"XmgA47pNk0REkT15Q/A7Y9B2Jmteov6e8f2jsLPXeQv6IIMpS9RargxWo+jPm+yUSicZ1b1Ufub57u6t",
-	"ZTvPIKwvEcG42SxMt/5i91ndeDmAO6XU8djpp9Wd5lVTvnU7P9v1Le9RLkSCvRoAV6kagcpcGsdUzgol",
-	"qfLjI1s24c623QejEtGxOUD7fL9zbvrvFB7nPywczKBqsfCRYmF2gMvRrxR2GYGuD/zLb9jttfq/UOz8",
-	"OiBbVlja63lsgEXu8HkW1mMa/Aul1q+DfTI2SpzR2Zxs1lPRJ1Zwk5EwimFeSY7INII9lNZLSz51CSVZ",
-	"BQghPWK0WyNErXS1z0IvYLZv5WGlmIw1TssyNqsxVZWpi5RkM4+72gnrU5ArO1jnrCk0LdQ0a9C6UN+v",
-	"jjCXo+C8CoihjQYdCpXE7o4GX+y+aERNtk6R6fDs+eoOnsI316T3EuG+ykppQuYXUUhMBbrN8Ogc05h5",
-	"xIO14lAxwv40CCDREBZidq9mZCukmpIkohy2++R3bChh/lA6TC0jBvt7DNKYtxcASWaajJhUer9EPZbm",
-	"/4ZA2/cwixIlJ4LNyYFCjZIaWTCdiMixl60cfPzTaPZ/nQ+67m0PT6No+0b1d+4EyUsoZBaeI08N3iR+",
-	"B91DwRxjus320CoRkbUXOUyNIUK2DHtGbiyicO4otBLm65n1UGIP5NXWlHy6ogX9tDeWLOf55TG+BLy9",
-	"KlHl4L5vZQepe5nRyp2by50XzxpAV60cdxvy6jAreNxMXiWpfvBch85v3nKmoiFWZ5098le/3z//NvDQ",
-	"YaofPhVml43fGR0+QrLKop6XinE03LLYiYrp5jVAskpIiyh6vcLS/n40Wl68fdM+gFKxJ199Qvup/8Sk",
-	"xx26Gky3nxptQl5YsdbKqVTpx1gHi0E5wudoW7B4yvhtmFsRuzeOX8uMC3fhqDA01sgwm33l6Tud0PCo",
-	"nKeqPcjE5c0ub+C7NNIsoVLn9yRmlAExP+VxMEY+/+/T939Yhd35ocwu/2rvYUwXe/nSN8c76JM/MB9Y",
-	"nCpNgIeui/u4IMs/JYaf51X4FphlNd4kcul6rBGRA5fiMNcu238DbWBZxvvFQIQ42/IdY9b0jJpVHm7x",
-	"wV8plnLIOJWzlYlya9JK3bIqYsvcPnB95O6Uivti8JaECK2ygxpuUNZkdkIx5aZ/4QKkos+4BvU0ukLn",
-	"Np0MT7ila4l1CK5WZvygyHCmjejwVlJvVZUbC6gMbXyKRzPMnMftefHyLehK5dV7Rswmukye08uLmXbF",
-	"DxwDb44adhNseBkqbWUUWYIdi1VYGlygYexjprm4rr8OyJZIsmgWwqmUYmqBGRht5vkvWRDqr3loCnoL",
-	"GR+7Adsbt5LBW6z0uslrNztD43u3l1TBJxm193RP456uzAAsJRb4xYmLv1p1Z2cGIVt52Mj23B+KbCLj",
-	"DC6jJ6YOBX/URgXtNyZAFgopf7e3bRUZsOTwk6WR8XPRYJi+S18gJP4V2xDILabzkPl9x1CnjCvLL4fC",
-	"GM0SkN/z7f3s0UMiAYOGGc8SIRBZSKyQheLb1t26FxPkIDs9B0DX8fIM9ynHWEm3BhpJoOGMTKjqFh3t",
-	"FqFf7O4++Yu52xFAG7oXqNTEbS/nnvLl3LpCquai7npCao2LNWJvq0p3e12SJV3FSeYv4TKuM7/u28I7",
-	"PmSI20j8BUWbVpiXnyX5bvYeBxm3N3yP8YavqeqApma1OGdraT4US3NeWr01NFvZvyFDs0j+17UzzRhk",
-	"630C/OCIZFld1FyQWyU/Zxoi1SRjBobo7Qspym1kjSKDs/xptH0I1Rn4bdISgWzOJJ1P851bpCVR0Rqk",
-	"rUFqDdLbkFObUmRLhetbc/RJm6PriTK/NXoHouzRW66PgN5bu/VR2q3NFIyC2fpgXrVaomjfsz7C96wl",
-	"nr/8RbXNOVGLbWYLZcq5UdWyxB82FQuppMBREEhAy8DaBIzb0ln7hdQzhTQLF9nLBDURU8TeURpFXaIY",
-	"D4zwi2aFwZGbT0SENUwDym1aDz2BuH/GB0sqq9qMKROjB896OOglg6lRSQflgt8uoYKHCHB7NmqLmRn+",
-	"ZDCtQ+Hyvj8uK2tuRpZWQajC6M8CUrqdLmIlJg9aiprlgLCUZ+mFtgIRx5ijx3BCG4OpMZGHw8rtPjnF",
-	"DCTo8TukwQR6h4JrKSLCRU9pIaHORDeg/c/Bu+P1sCJbS30oq/fwjUZlJsOlVg6/BPbysbsPEVNuw++T",
-	"xaoV001RRfAAQx961ajJZq+zpDXUoSzueyiCFKMLyRFyNzMbhFnRZBZi7Tu4ooGOXK4xc1KE6jOuDDtO",
-	"EzIVaRSSIexbvkadTp2NXEyftUW1iFlAo2hWSovVJwdnPIko4xquNPEkirL81zE9zH/EFBkGcpbo3oSq",
-	"CRgIRkKC+2R3yMf2UCEuIPmm9eFGlNFI271FhmzW7jKxeijzszuu4gndjDG3yneufL94/rwJU0AicmR9",
-	"uyr7XPbUiKcQhmm9zvTKfCWuVDTZisSYRHAJEcFu216pgn02qWbgBFmyxjpFw2YXs56zR6ZofDAaYeh2",
-	"MTs0t96lLtxVp0VOPn1EOj85+Hj4m3VbZA6K/Bhr/IjZqT4sj8JLIVxtoNaP8ND9CKegV2B1qu8Op1Pd",
-	"YnSL0RvFaCNeR0IG0BsnuvdzD71iJVHbqDj11uXP22QU0fEekYD5MAmOR7LSCATzeIJzlSRUT4gWpDBn",
-	"n5yihmx0+sECRKhjFzQFr1B/Y3q9TfTPOMkmpXt5pqcu5ouYsVrYP0x8uYlasYBXLTduufH1uXETckr1",
-	"UySmVLek1JLSXZKSUW/KNw9tgOoDClB9i0fTRqi24UCbjFAtM4BrhqhaVCVbB0fkVKchE8WInleQ53lD",
-	"dpBNVQyf8ZosFQLYmMFSnOf7DkGtSIM2BrWNQUUj73ZE0Yb0UgtcG4X6XUShriuuvC7pm4urxx5k+jgI",
-	"ug0zfYxhpk2ViIL5GUTsAQWbWvw7jNjtBJyuNpFObOHbo7ANUb2XENW3QowjIFtOLhwer4hTXRLk2VZj",
-	"2aRDJNv2Y7frm3eOtOVZnpSvo5Zuqxnw6/0ejW4dFkK8y0KxTw5sOdgwhJBMQAIZQiBiUIR6VVzLK0IY",
-	"0TTK7Nl9QnEQxyLsMPYPhdVffQPVCLxawtqg08U/5/fugKmXLOt7Yx48MrZFY9Z0w9y2AGyryLQ+mVvw",
-	"yVxfrHr9M4+Fb1237MwjpOPWDfP43DDXUCWsdVtykazKnG1Psll9GvTK3GulGQdtXU73SEx/UCTzDT3x",
-	"BNonIooIdS4fs/Qadwcz3x6Qf+7IwNM+Bn+Mnjb2xijmdb61eYWZisgUqnrom5B2OMWhEBcMjhHCO37s",
-	"V5i//rXfKb18BIWw/tfqHoeCjyIW6HstfyTGhj1p4RDTFTDKmFWAZ1HDFSOqQeneJUjF7Cl7ueKBurAs",
-	"MXtzDiGREAFVlktuDcoDGRY7MJboW6Z/S4fkrGO/Z53OOmf84OTI9N1Gc9aMzWFaaEI0HXeJnkiRju3l",
-	"4jgSQxrZqoxmgm620me7RJ1xzWIQqe6Tn3efO6/017MOmH3GtDqO2L6MULs56/zfs07K4SrBi8YvllPj",
-	"ryEEIoRiO2afRn7JDgQt9hiUomM46+z1+/1vgzOOpjGWiXIrwKIOkgSUGwN6aD7QYAKhNbXVFKQiQxpG",
-	"s5pUCce4Z3+6s9kgzZYnqmH1i8fzGHj+80bc5S3VMKWzKmGVcDYkl/lJeN+wutdhPS16Wa0qLzF9xvht",
-	"gyiFEzPixJCwFJpiXgWs+0IYVxpoaOxGpUOD3l5EsTN/FK4m0eYQpTjRU38UUz3P9V7B3uyUb/KYpYoN",
-	"bQB+a4VfPwC/KRWk+qHQQKpbCmgp4I4pwCkADaohH5tWm5XR6jACKv1ViN2ntrTf7RhfH9DLbpkZoM5g",
-	"M2RpmfKAZtwv0OwSnSUF5EE8qH2M8AdAqKqoR7Ze7O6SQZaGQAubGSlkig4jCAcEA76nTMF2n5xQpUhm",
-	"lxnjSGkaJwMypMEFvgKkIw1yYEbRlEV1iqVaVYf2E2dXRCHVKpePKWIcFBoMxrKjxipiNnRUonsNaqvT",
-	"Ikwl32pe7pVx/cuLebVXxjWMQdpy4GWIfgdILCB4eUqVJn/Mn2khcHXzRyxmujR/zDiL07iz98wz9flm",
-	"6fjYgFrrerPreODu3fuiygATJFa0DtyyRRI0vDumVz0JWs565nTlJa13ER8LPjZ24ZQy3SWMZ8jfdRfz",
-	"gRCRIdpQTHmx2qdLFoazYBaRXUN7//XLi91d/9Ohd/Tqg2l8lEG0QWyrzvXUjTvPea9n320EC25i9nmw",
-	"5WHpvSXoWgX48SjAa9BKqh84paS6pZOWTu6XToy+IfB+OKBRZPRxM3d2a1gmnjdC2ptGfFPqsHx+tZNG",
-	"IUbn4c2CvaFxQ5JESL1PEqqcETJinEZEQsgkBNre2XY9d5TvDWSHGWCbQfHyHLeN3ScRZfypRdc9ltvI",
-	"3zCDK8nTkucIp4X5GXiIRtiShymWNODK5pXuzUvf1z1JGfwrm+3XAdkKqIIe4wq4Ysbs3u4viWQ1hJGD",
-	"OqGKcFEXYm69N4i5rx1s16y1v8bLjSyyqX2O8aCeYzivj+Bz7Fk73QQiD0moNtMokuE7SUASJIc5Ym7l",
-	"/+qdpbu7P0HezShC7pv1O+XjlR7qRmIKshfgLaZpFUJv/j54v0iueHHOxXwcpkgoRZJYn82Cjeqnh42Z",
-	"qZ7p3tHk+31q4eeV6z+yGHw962Q4YKMbcKSzzrfBvts3+4sLKy4zTnzmwEaEaRIKwAcABK6Y0ts1tuqt",
-	"ctHzDeooZRjbdwBP9B2A0d6LzPwHlTPAteP+Hx9fLz0EiGmy8Azga7/f/1bzDOCRknL7FOCxPQVYU9Sh",
-	"JZEAp6xnpqSaDVnEdNO37WXCGfyL0xh+HbQP2DW8x009LO3pBi2gP2jcPl1/Ik/XffR4fQPKFmPLR4uA",
-	"pInSEmicj6n6xOBPSWqioEw5+yeFfRLZR3oD96ZIDQjjSYr2QczGEu/0Gdcib9FzOY/8paz8tLE5a2hx",
-	"uu/75bmX4d8oAWAuB8o5AAeGYw6aZvQrqJW2w5N/5H2rQmJTWuEijK2B9/Qfel9bCHmtvXsWQjd8w/1I",
-	"ybR9y/0oDbi1hHNuvyWsnyGMVw08BXnpMkWKVLtMCNMJi0rFdJkiwDFKcp+cTul4DJJ8OiJUk53L3Z15",
-	"w51QBGoHy+EqwnStlndwcnSaQHBT7Y6G9phodCLNPJqZcWxOJhdtKIZ/Q1Cr0zlY5kU17eZDkEo0dv86",
-	"LxePZWqhS9dTO/YdaOoOIX9vtzq0+cQ0vdZ75hIPuRnpPnQ6vLksi4DK+TPIulgcf45z+4ZSpHpoxLkd",
-	"hWxNtE66xPxXdYkSwYX62cgR+68J+fThOLsFMGopFxz8EYsFBNiY0ZPN8dQjFFcecI3xcotHfJNwxFvi",
-	"BZtKB9PGVT2em5nVlJDqB0kHqW6poKWCu6ECo6r9kwpNe3AVAIQQ7qgp08Gkl0i4ZDC1Nyb1ajQ2dlFa",
-	"toe98s+8QTg46tFufK8G8G/Tyo51YkfB+7ZNKgQ1Uz51/cB7unPUwF1Z6uRc/8Bvog/UI0b7Ordli9dn",
-	"i83JINX3SgSpbkmgJYF7JIFlGgKWbmiiG7iaUq7HDXQDO+NdqQU423ejEWR7ex1doOkB35oukAHb8sCW",
-	"B94CD1yC+6m+V8xPdYv3Ld7fNd6j1J8Cf0Cpb/89BV5Mgtqmrr2z1LVm68lWCJcssImil9eIchymh1k0",
-	"e1l+Iy/2vMEsXpzGEJKBbf9jPxJjDCrDzJFYA7BPXqNz1V7QZuNHYmxYrI9t2rt+bIb7sen0SZW5lsXT",
-	"YeKy7wF7MLYOzzQ7MUynguv3p1NZRJydrwY3vi1LxF7Z+pps7AnVk3nCHvxfVU5dIzf78t05FmNMJffU",
-	"cmbdFDFeiSk3Yg0DqxYQZDlqmAbLU6TSHMvwLsZWlkukuGKYfhiH8QoYt/cWhzbNKY7F+KkblsUju04W",
-	"1EYHeRODsnTgrULdKtTXV6ib4Hqq7wXTU93ieYvnd4XnFVndG856LNz5ysImOtyxGL+cHYWNVDgWtgrc",
-	"vStwtm7BXLcXI9Tpsp+OXi1X5jDtUa0695uYkpjyGYErLSmhWkOcaEUosUUWqhySxHRGYnoBLufXs7oM",
-	"ie6MMGPWHah6OM/3ouxJt6nrqHu3ctC3oAhmCPEAE7sdipTrVlA+PkG5nB5S/cCoIdUtLbS0cPe0YLSC",
-	"VNFxff2bI96LIRZyNsd70JIFqk8GljC+uA8Kn9EC1YoMcMy++Z5K+BIYzBn0yW8ildGMDNPgAjQ+pw0J",
-	"jSIS0plyb+Z2dwf9/uD5T/4X258Q1A2qDjjBBzd6ndKgNNVMabMHj6r44sF4LGGMDxTxfAoLKWCH3eMC",
-	"avTmzXruVVYtthyKCB9jsxxrqjOhpV1hpWrfJqBifExCai9wLyBxt7r20gxCIkajeqw4zWd47WDcNJos",
-	"zPjUdc1abFhP7dw4jtxEJa3FpdZ/04ri64vitUkn1Y+IcFLdkk1LNvdONrnGsgNXiZC61vP5Gj/fjTJp",
-	"5/LpBAdEcZqoidBET6gmJ+9PPxK3ABabXoQGAST6kamZdsVrqZhuvfWJ1d+BHIMq+T1D0JRFiogRJsm5",
-	"shnUs19pJIGGszzXj+Fl6oLZDIpYlynlKk1Mp3mt0IHL4+P+tAWabE2kXSIkebbI+47iMirdPs/Cse00",
-	"d10dujB1fXVoPJoHX6Hs2lzsptSA2+PQs7nhdQlSw1XPZZBpmAURU6FnKRBd118HZEskNmlFNCOcSimm",
-	"EGKCrLN0d/f5L0OqoJfK6NfBvrsBzYtv2QFZlkY43G4zKmr4E4/mIGG/w0ZTKdoZGidTfEkVfJJRm3zx",
-	"aSRfLDMAS4lr51y0qEoOjsjWwckRDhSLELYLdXuU5Rf2FR2NGFXgDwOuoP3GZE5xnu87PWJFBtwoMaLl",
-	"5OWsiOYv5IADssW0Im6ifcdQp66KDSdDoSeoQBl+z7eb5lHEOfMkil1Ch9jadTbjGTO0Tw6y03MAdB0v",
-	"z3A/e+ph15ApdhOqulY0/Q2BdimljHx58tkab0cAbcjCtsD9Dm1yxu8gOeO6Qsrr1bqukFojmSKx+VMq",
-	"6fhdWkY7du7nyrmOBBKjaUO28C0EMsRtJP6Cok0rzMvPknwus8dBxm3yxseYvLGp6jA3NT0eGJ+jw+LF",
-	"YU6ZNSGD1TrNwiJhZ2WkYB0mx2mkWUKl3jHCuBdSTcvInBQSMn7tYOX3YjnqIePU8qbyrN05bB6Qitj+",
-	"lx303Jvp8e5cMvYAVvlkTunlE3bJ3NmzKtPtp0Z7cUlZRIcRVOjxyLlxiRNyCuQlC6BHAwyJIGXiPEj1",
-	"BB/mOcqcKnycueQJKGIdoSSImFGtD06OMJ+qsKXydi6f7UwV+QzDUxFcYEBIRGde6+6zwneEG0RcO8NT",
-	"vyLPjmy9G/FrHuRN7rnzA28v6Fpl4/oXdKvwPdX3ju2pbnG9xfVN43olj/fXzhCoBImIt/fX+bfu1848",
-	"bbmx+MyP56aPvMzwEdM9dMoZzhH73HxffRJTcC1poAnTCiKMj3NKNyYFN/PW+U4DwUdsnFpaydOKoxvL",
-	"3bTSqWvUn9E4Kox9iL96Rj9lfBxBD+U3UW579slQhMyVVDAGOn42Bnq/37e1Dty4+YYujvx5QrEqcSic",
-	"C43Pazd4E1q5IW1mjcXxDku8R2WOQMzbWehu7XMfQJ+qlSNKDgusAgiyl3+0zgssiKaY4KowR8koW5zo",
-	"qD7cR4wWon0K49oLxcUBD+YsC18PGVgLr4mKQ+DjIc/mzev+Y1oBzDqS6kkvZLK4eblCuzhEtmiX2WMU",
-	"iakyS8Nb0pEUMR5HoSbAwclRYWib9+Lb+bf/FwAA//8=",
+	"7L17c9s20yj+VTD6/WZqdyTZSd3Oe+zpdBznUp86jZ84ad731J4QIlcSHpMAC4CW9eTku5/BAqRIiqQo",
+	"23Jsh/+0sYjLAtg7Frtfer6IYsGBa9Xb/9KbAg1A4j9ffaAT8/8AlC9ZrJngvf3ehykQX/AxmxAJV0wx",
+	"wYmeMkUkqFhwBWRGzR80IGMpIiIkmUmmNXBCFdmi5J9EaAiI0lLwCQGumZ4TTSfbQ3IGPCBMkxH1Lwnj",
+	"5Hg8eEu1Px32+j3lTyGiBh49j6G331NaMj7pff36td+LqaQRaAf4Ycz+gPm/EpDzaviBazn/QREas8El",
+	"zMmWliyKINg2EzHT6h/s3O9xGpm5XMNGMPq9F1TBRxnWTPyJ6Wk6Y58EEIIGIng4J9qBxEARPaWa0FAJ",
+	"MqVXYHd2RBUMEhnWQZd+XwHeaxbCnzSCho3xJQTmRGhIxiyEHxQxU9TNi/9rnvN4jAe4PNthHLuV+1PK",
+	"J24n2Nj+ZPGLKaI0C0NCdYpiDuG2KCcGPS2KUU6AypCBzJCwb/DO+9HbHpJDojQNYdF5AlqRvWfPCeWB",
+	"m10RLvSU8Um2VEsHi7WmqLhqvTyA65oN/j8gxcCcVUBioZj51SC5WXDIlK7bZWaGLEwbMc6iJOrt7/ZT",
+	"EBjXMAFpYVCfYPTxuAaKM02lJpSEwqch8WkYIrWNhZxRGYA0/8LPE8ZJSBPuT8GRMiUzGJGYcgiJsIAr",
+	"GgGJqD9lHMiW98zrE0/LBMz/56DM/wT3aumKqc8zGCVsxa6uwNpYiisWgHToupqcWyDuqRT/Bl8fBzXz",
+	"vhFiEgI5CkUSGABMY3L8kmx5hycnHm4iXIGcp99qYXHfP7NgNUS4yoaNeHeY6Gm2HWTLN4yBcQXcoNsV",
+	"NAGBXVaA8BcNk6aDYBqiHxS5Ms1WnwI2W8XZU4JGxv6CBm+ohhnF+X3BNXBt/knjOGQ+NaDs/FsZeL7k",
+	"hv3/JYx7+73/b2ch6nbsV7XzSkoh7VQlBsVJEistgUZEgbwCSXyRhIHhFGRk2AlFyjDUwtUMJARkRINw",
+	"PuyhKAjewz8JKL15SM3OSzuZYZkRDcdCRhCQLY/xKxqygIxEMPccZZt/E2EZ7QxlsJrSGLbNSszJKMNP",
+	"044KQvC1kLioI8HHIfPvaUkiBomDojgw8yoyMzIUJUQiJXBtWLsGBO61kCMWBMA3D50nIRLa8D1OJxAZ",
+	"OAKm6CiEwLOC5/iUjCjnEJAgAaIF0UKY5nMypiyEgFCtIYq1GpIPck7ohDKUBefJ7u5PfpDYheNf4OHy",
+	"jrkGyWlogbqXA1jCejMAai26cDxbyOyuqflIPLdALYgyCowV5UYC4CIQq47wt3s4J4fFnx0Q+wh4IPzE",
+	"npmwcp+EggYHxItAKToBjyg6V2Q2tZR8IiZGcSpBq+Fa78QhZSU4KzjY8saGYoLqVd9oxJQbZKD+1MCE",
+	"M/4p9GuR8OA+NkhDhFswNhMaaW3gyv2COpLVUC4hhe7YnLQBF+4DRgMMW8yIp2g0Q4ud2SHi3yXMnIPd",
+	"0VM6N2f8QYgTKidwLxzC8mNktob4QzOxJeVTCb7gASqAr5Fa7gEgp1JbdddsYqrQIs8PCC1pyQfEA00n",
+	"npEoeYYruEWDM011ot79cWegZwNWQP9ScDhAMFDpt1JKTyFvgVKNhqezNY3OUWHKVgHgmu1gG5w8BeU0",
+	"pe97WSBu60dOEz0Vkv3nXrAiYkoxPslLskuYeyjDUhWg9C0F84qy0Ii8e9DEiEpGaq4MryrSNwcIlMFQ",
+	"wwBkwjlacGYEN+jCG/DKmPzmz1ia/ppZjTI17JdZd9+0vJ6jXV2pDBsSZ9Ic09/ZMBeZQSZGRqs3w9j5",
+	"1QmzumDl/Go18ph5D6Wk87rJVd3sH41UW546EgGEFojAMiManhZaNAH01vS2I3+tmFYLTcPPjgviYEYn",
+	"pdqaqr/s9ZYt17STFpfA23WpmtmYQKnArl6YsU/75XNI9PSztbSrUCFV73IfR0KEQLn5ChFlYWU/FlT+",
+	"HNIRVHeIRKBZBIXVB1TDAH/tL3ewtlQ19lqTruqjYv+BloeikG1VjmJ/WEUbCOFFw0lVU4ZRRPAfRkdZ",
+	"iY7ZqS9QglYSix22CZy3GV3U0UsGUbFBwFQc0vnn2iOpwQYx4xB8Hs1vsccsqFxS40649TRthXqJXsqg",
+	"Yq2LD2ugTAkC164OgrNsmOLckJpAy2id9QCeRGYKcdnr92aU6V7f9bvo3w6qj1YeFEFCM3QFSEufWkkW",
+	"19+27ruJqmB7IUSI/pll6K7Sn8usqzSXbVc1+FFIkwCsJKsmVx9bDHLytBXd2oH/gPlKdC1NUA/lH7Cm",
+	"nM/c51Uf4doPkwCCQQX51xBruoCCBtq0Cb+7Zpb/l2dZKYUPQ0ZV1fSxhDG73qRuk+241Uzu4NRzYx6n",
+	"Q1WL8TEN1ZIcz6a/Y+yzwzVugaGL9xCH1IeK6w4i6Yzg2Oghynzn+BNJeABG5TazeMZ2ERzejXv7f7eE",
+	"3ymG/ZbN7c5+vej3rgcTMUhXHjPzLzU0K/k7a3zRyzUbsCgW0tI/1dPefm/C9DQZDX0R7fghG1jEojEr",
+	"/cWc/2onnQW3OJvklErNaLi8ca8ZhIEiWjjT9YDQkTK2yNh+oBLIJcR4e9KR/C1Ivh6xT9MbvBKppdpy",
+	"03VUvxdV3/+doWOZjBa3n/kL2dkUOMEJjHVnT3xYpf5moq0V3qdYtobgEwFcN8o902B9sWd6tZJ6heFr",
+	"Iexk3j3KPLfha4q82hNfjHgPAq8t3jXIOzfEtxB3hZ1fKe0Ku7pC2Lm2G5V1bo5O1D08UZcdzWOXdCUc",
+	"W0fQ8TGb/MVgtspxVnH5bD2v7q7PXV4eEHtLOlj4j4cKfAka180U4XAFkjBuUbAWq9fzjfbRlTcIWLWH",
+	"4O7N1P6dqwBmi0fJpNrXOBbSh8Ek1oOfBzhxdbMJGFxdG6g32K0GqglwdLxfwSCkfJLQSWEj1ziiqbCq",
+	"1LJjVEwmjE8GWgzGzoe7vLZQTNQgotcD9BcPFPsPDKJRtSvKNJOg5XyATPmKhtXtBGJNBTtsvLFwzZ3H",
+	"0AwTA6dsYNpSzUYsZLr95r/DzkeFvlV8z8mk5UU0sb1+759EaGqWCBBYz10TMP8yrV+ljZGNlKi5QuEM",
+	"QzEb2IbVR+f86ANfcC1FOMBYsuqm+GlgJe5AAkbMCTlvydHdzcMgFDV0lDZA5KjeTi0TpSFAwV7WtlYK",
+	"x0QZ8lCaaqY089UAeMMNwhVIfQMe8hd2qyHXmRoYpK7x+9UIgP85fHvyHlQSVpk69u54vX0Qly0cj+il",
+	"TYevlk6Ji0+uu6tqc71UHvWlYbNnoLWBvcLFXcOES8DbdlVQZ7E6bf3XoKsirjFweO/Z837hIj69+q5U",
+	"FuDaYB2ffC5x0dxFkw12WeGzLgJiwwuz61dl45QVnRMP1+SRKUioAKi0Y2VHfG7Hihy14bzbY2DVGhYh",
+	"kk5Q+iHrE0uFfUKZ0knARJ9QrtlE0ium531idYc+QbHbJ//MgPcJG4ditm2UdpQZJKbaKP+KbHk/emTG",
+	"wsCnMlDbuV2pW+6tzL915FRrW++1UTbexPpnVFZqKWWFNlKaLt+6alKrgzT5XO5euSmDWJygHspH7XfZ",
+	"vKsk26T1fCWNWmj2cfPekvYIU09C2RjfwF9S2v5VDpPSzjZ7TLLGm3SZZJN8xz6TO3Rz5Lbzkfs5lhCj",
+	"vaPjTWbFnjgjtlnU3I3NuyRg6oetAvr3BdrUKUTLMUuF03l1rSUlv3/4cEocDhKkk+yNw1Ya+x/Y9xuK",
+	"uPcbBwSiWM9JTJlUJJAijt2jjiUwj40ydCTEJYMTMbGxk+XrEvNxtVRx7S6aJ6mzVOoDsuA6tlNUqb30",
+	"CoLPlm+tF8nRLkinIbDkhGpQ+i+QiomKXQvx8+Bq8b15plL7yhnF5IRxULWTaRaB0jSKW1pXIePGrk94",
+	"jXMiTGdryyzLa8L+hXn6y7DWLHXC+OSDeM1CqFViW7ieyhCVetTMrY5CoLIqiKrJBpMQiavaAKvE90Gp",
+	"FjCmLRcG32LoKnjf0uv3oOX82HnLarernWOtHHK23KkSiIXfv8LH5H5edkPj2z8/ZIYLk0TBsClecrl7",
+	"xgmtIZc+fG0hV3OxsBVeBE3ZGnceOMxL7FSlP3y7uNp3NNHTI/dctPoevJrj1no7GiNUJQRMgq8/16lh",
+	"dSF3JZTLJrmoW1PROn5L4+XF3Yl3uOzzqhyzJZQ1CtxNNNKGU6jbyn5vPWhXmD0RjYtGT0Tjm5o8Sy75",
+	"dZqvsHuKjV+IYL5B06fqMqDO0zBwyQPaR0vnnkRUoET+4i2AWIJPMda36v7vBCbUnxPG40QfkIhNpGlL",
+	"GNeClMBD3dJe+knQieT20q8lqvZ7M8k0vOPh3EKyyk77xtfTDYH5NQZd27j5CtRYz7/S8qKpotnmfS6t",
+	"YGvtfakYrdrO2/zFXZn9V024xhLu2ZVUi3OrOGwtEjW7lyq6Xdwvt92cy+l+2XXHXhs098pzv41vrNq8",
+	"KLrGyulK7tY11oDK7Z1kuAkv5sfpotdh9+02qvwmpe5hk0t+sxLU7OnLGqByG+y0/CArDFZDZhr1cYhK",
+	"qAzD+Sjr7ec1blgWTatmKgZqLL9MmjHtTwexhCsGM2tmVMcgZC0xH03bsAGc/gy7nto5kG5r190WnrIf",
+	"o6rbxSp4cCWrQWlacCUQtkPV9C7pC978o4ut3dPGJTOOjZk9zRbmfS0rbP3Ks0rzdN37C2jWfmFY/9bS",
+	"bdOJqA+/WBHBU5oq37phQvRtrZyyNiaoZlLbvnpaLecYvLLqaV5Ery23fLa721+V4asdEy848lrP/1+/",
+	"7N0ZBPkkETd6P5p7xnmbd5v5q5i1nCO248YCM5quiOqNGtvLsJbT6ps4ZxugsoEZXuCfhIZGY/VEGHg2",
+	"i5LHYeZlFgI2o5p4KHDTJniya1gJBVm8yjIo6Bi11oBd7KlLvbcp/X+xpfdsVxUDY9u0XWE9LVay8e1q",
+	"+dq4hlzrucYHcQl8EfFX8jNj1rV1nNn9Hjqn1usiEr12HwlUCc74ZL1ud+Kdz18bLLsJm5NbjLMcRBVK",
+	"oUikX61dVF8QNiarWCyyCc/z51+/2FfXGUYX737xdwg+U90esCS9vFl5NXPGaaymQruo3dJ9bK2IdC37",
+	"BfDSeS/q1ngcVa9xE+A2QVB3z06DoLWWarFs3asrdcniuPUcN7gdK0ez4YoW8y6NubyQ2tN771JXVhgA",
+	"N9qLm5x6aXmJuwJuvYZspKq7hxsnD8qSElXhnYEtkfA5iyVoxXrtQj6P5p8DOl/99sYyl2LHqUhk+57u",
+	"Zn0tMC3/WxvIRbf1QPx2l8UWd7LHD6/s24daw2udxxJVGF3VtQql7XuJpnivu3+IsSwJ9IoX3XawFZw3",
+	"0dNBbXB/ffxTKGxutroL+TQV8VoBUO0NscU+3V3U9JN/cJ5t2nq3fI2Pg7KPm7/Ra08b9SZvNsY3MNFK",
+	"27/KSivtbPM1V9Z4k5db2SQPKYr66Twez23vI4+qXkKU9jb7J4UZ2+oEfPNbxPwUacvlSYwEAj+RTM/P",
+	"DMB25BFQCfLQDb4c1VfMXooJl4ntQ1DHyUqLIFD4YbF/U61jezbpIE50rZyHccK0ImLGXbh1bWGJ/x68",
+	"zboO/sAaIwtWgVzzK7owxqLC0ZdwY9HmJxdjQsnRyTHBGyhyeHrsMiXvE2VPR/VdkCTG42Qv4S5hrvrn",
+	"mH4Wk1OrvisngJUgVJ+gpkUWmhZ2D8VEDckrrHTgCnmwLAmvreOixTm3mQGGcxqFZCureeJefBIM7XV/",
+	"beOwmEUW06QTwX0YnvNz/uOPBhzg2qWXHf74o5u4nBBWL51H3wa7U3XOvUOXYBd77JMXFhls5vVLmLuk",
+	"65gCt3w2+0vNhuTIBZzawi3SJs8W/JyHQsS4AeZHCeNEQUC29nZ/Ik3547dJwkNQBtDl/An5B9Y2M7NM",
+	"ACF9e/jn4ZtXb1/9+eHz6eHZ2ad3719iAwX6gIzZlUv1f87NMbvCPBxcigZCg0CCUmREDdpinYCfdknE",
+	"eKJBDcknw2W4WMJxlR5sIu1Z0TDsu7IXUiQaUpG7c7W7s+jsuYIJiuzt7rmjTUsLDBQdA+IPqMUB21kG",
+	"ZjchIG9efXABZJg93Xv1gU48wmnE+CRXPuacZ9mhmS4WJeojkllAo0Rb3EmHzNJMuxoJuVHO+UwKDUNy",
+	"uOiG566AB4p4aU5t5z8v59QuF5tBKCag1Tnfe/aceF/ObbTseW//vFdM2H3e65/j82D8ZrHQvQS2mHje",
+	"++oNySempyLRBUhwL5Gi5uc84VnqcRqGc7f7eF2J+/1CBAxURXkIAyfZ290tQZkvMGFAOHC7KvQU5DnH",
+	"hjYJOlOlrnYRM0zcbVDKImi2mD5RIgJ0Mqa7mWXoH5J3HGvmIMfKVbxIy1XYqhxEJHogxgNp+VIqJvd2",
+	"dy0CUPvSpU9Q9vZtNIaQ5zxjiu5wzaCLU8Mh9sobUcikj6dh9tbib1Yaq4YefCoxQNL778HR6eHgr1fv",
+	"z47f/en10x+O3r19e/wBk/Gfc/fbi4/HJy8HLw8/vDIz4cMIH5y3yYmWt8cfrKNWGzuxV5QKC85m/uzl",
+	"3IO9Z8Pd4W6WziJmvf3eT8Pd4U9G+6N6inJ3h3I9lSJmPsrrVF+agK66j1pQ1sf3J0bPNCMbIUnJSIqZ",
+	"ApkVGsC4btMkFmFoT94Q/M4EtJ3Jmpeov6d8/zjo7ffegD5MYUoTtRYrg9Uo+osmO4XSSUZ1L5Sfeb67",
+	"e2fZzlMI60tEMG42C9Ot7+0+qxsvA3CnkDoeO/20utOiasrXfu9nu77mHsVCJNirBXClqhGozCVRROU8",
+	"V5IqOz6yZRPubNt9MCoRnZgDtM/3exem/07ucf7DwsEUqg4LHykWpgfYjH6FsMsQdH3gX3bDbq/Vf0Ox",
+	"86tHtqywtNfz2ACL3OHzLKzH5P2GUutX74BMjBJndDYnm/VMDIkV3GQsjGKYVZIjMglhH6V1Y8mnPqEk",
+	"rQAhZIUY7dcIUStd7bPQS5gfWHlYKiZjjdOijE1rTJVl6jIl2czjrnbC+hTkyg7WOWtyTXM1zVq0ztX3",
+	"qyPMZhRcVAExtNGiQ66S2P3R4N7uXitqsnWKTIdnz1d3qCh8c0N6LxDuy7SUJqR+EYXElKPbFI8uMI1Z",
+	"hXiwVhwqRtif+j7EGoJczO71nGwFVFMSh5TD9pD8gQ0lLB5KB4llxGB/j0Aa8/YSIE5NkzGTSh8UqMfS",
+	"/L/B1/Y9zLJEyYhgc3IgV6OkRhbMpiJ07GUrAx//NJr93xde373t4UkYbt+q/s69IHkBhczCM+SpwZu4",
+	"2kH3UDDHmG7zfbRKRGjtRQ4zY4iQLcOekRuLMFg4Cq2E+XJuPZTYA3m1NSWfrmhBP+2tJctFdnmMLwHv",
+	"rkpUMbjva9FB6l5mdHLn9nJn71kL6MqV4+5CXh2lBY/byas40Q+e69DFzVvGVDRE6ry3T/4eDocXX70K",
+	"Okz0w6fC9LLxO6PDR0hWadRzoxhHwy2NnWg03bzfjDT51XopTWvrmhwaRPJc+XaFRGw+HhDvNxqGv2Lt",
+	"6+yrNe881wdLa9qsBiHeEKWZimutn7QM0zJ9LOtnOLoWbu6bV75e2oe0nPczz9VULy2vVDO+toR+2Fyf",
+	"ftNujkI9q6oSjPbT8IkJyHv0pphuP7XahKx2ZK0hV0IqDOewGJTRdEYc9UZdcRCVp7mslDST2R1o34hR",
+	"kbib0Tofn5EKecrcONY2WWXuplZhTLER/jZtzdP31qHFVsISVYsesUs4XtzAt0moWUylzi6YzCgeMT9l",
+	"AURGsfnfZ+/+tJaOc+A1iIYh+RMTqUWJ0gR44Lq4j0vY9DE2gjArX7iC0b/G6szGyrHWVwZcgsPcmOvf",
+	"Qo1qKhWwHMERpVu+Y+zBgdFPi8Mtv5QsBKGOGKdyvjLDcE0+rjvW4Wx94AeuyN2fNvatxIYlIULL7KCG",
+	"GxRVwJ1AzLjpX3tz9MExgdFc25txI58KOl2zKufGryfxFbaO6WRYyh1dB61Dr7Ui5wdlt6Omgn2nP91a",
+	"vqVoU6UNtUPsRbxkLVrbJkXKwWgxRehYgySYnkzZXO88IJh8D2ruPYvlc78xlrfRq7LEbJVobvfmgaPz",
+	"7fHMboI9dVQgi/jWgGrLpXRa3IJiAGuqRbmuv3pkS8RpSBLhVEoxs8B4RrN6/ksaSfxrFl+ELl/GJ27A",
+	"7tq04DjIl+vd5N2pnaH15ekLquCjDLvL1qdx2VpkAJYSc/zi1FnVqy5ezSBkK4v92V44tZFNpJzBpWVt",
+	"EkEltN+YAFmqhv3dXpmWZEDD4ceNzxsWosEwfZeDQkj8K7JxrFtMZ+8eDhxDnTGuLL8cCWPAS0B+z7cP",
+	"0pcrsQSM/GY8zWZBZC47Rvqewrbu1z17IYfp6TkA+o6Xp7hPOQa8ujXQUAIN5mRKVT9/W2IRem9398nf",
+	"rt6NANrQ5U6psHF3w/qUb1jXFVI1t603E1Jr3I4Se+VYuKDtkzRzbuqsds8ZU66zuLPdwotaZIjbSPw5",
+	"RZuWmFc1S6q6nn0cZNxd0z7Ga9q2qgOamuUKq52l+VAszUV9/M7Q7GT/hgzNPPnf1M40Y5CtdzHww2OS",
+	"puZRC0FulfyMaYhEk5QZGKK3z9wot+FRinjn2ft2+5qt51XbpAUC2ZxJupjmO7dIC6KiM0g7g9QapHch",
+	"pzalyGZF+ztz9Mmbo+uJsmpr9B5E2aO3XB8BvXd266O0W9spGDmz9cE8TbZE0T1KfoSPkgs8v/lZvE0c",
+	"0hzOlHBuVLU0e4vNp0NKeYwU+BLQMrA2AeO2/tlBLn9QLlfGZfq8RE3FDLF3nIRhnyjGfSP8wnlucOTm",
+	"UxFiIVqfcpubRU8hGp5zr6E8rk17MzV68HyAg14xmBmV1CtWbXdZMSqIALdno7aYmeEvBrM6FC7u++Oy",
+	"shZmZGEVhCqMRM0hpdvpPFZiBqhG1CxGlyU8zRG15YsowkRLhhPaeFCN2VgcVm4PyRmmkUGP3xH1pzA4",
+	"ElxLERIuBkoLCXUmugHtfw7fnqyHFela6sNqKw/faFRmsuy1RO7wC2A3j91/iJhyF36fNPAtnzOMKoIH",
+	"GFShV42abPY6zTxEHcrivgfCTzBUkRwjdzOzQZBWvmYBFjCEa4rPdDBhHEZ5Un3OlWHHSUxmIgkDMoID",
+	"y9eo06nTkfM50LaoFhHzaRjOC7nNhuTwnMchZVzDtSYV2b4s/3VMD5NYMUVGvpzHejClagoGgrGQ4D7Z",
+	"Hapie6gQ55B80/pwK8pope3eIUM2a3fpdCso85M7rvwJ3Y4xd8p3pnzvPX/ehikgETmyvluVfSF7asRT",
+	"AKOkXmd6ab4SV++bbIViQkK4gpBgt+1KqYJ9Nqlm4ARpxs06RcOmiLOes0emaLw3GmHgdjE9NLfeRhfu",
+	"qtMipx8/IJ2fHn44+t26LVIHRXaMNX7E9FQflkfhhRCuwFPnR3jofoQz0CuwOtH3h9OJ7jC6w+iNYrQR",
+	"r2MhfRhMYj34eYBesYKobVVhfOvq520yDulkn0jApKYExyNpfQuCyVjBuUpiqqdEC5Kbc0jOUEM2Or23",
+	"BBHq2DlNoVKovza93sT6Z5xkk9K9ONNTF/N5zFgt7B8mvtxGrVjCq44bd9z45ty4DTkl+ikSU6I7UupI",
+	"6T5Jyag3xZuHLkD1AQWovsGj6SJUu3CgTUaoFhnADUNULaqSrcNjcqaTgIl8RM9LyJL1ITtIp8qHz1Sa",
+	"LCUC2JjBkp/n+w5BLUmDLga1i0FFI+9uRNGG9FILXBeF+l1Eoa4rripd0rcXV489yPRxEHQXZvoYw0zb",
+	"KhE589MP2QMKNrX4dxSyuwk4XW0indrqxcdBF6L6TUJU3wgxCYFsOblwdLIiTrUhyLMrqbNJh0i67Sdu",
+	"1zfvHOlq7DwpX0ct3ZbLGNT7PVrdOiyFeBeF4pAc2pq+QQABmYIEMgJfRKAIrVRxLa8IYEyTMLVnDwjF",
+	"QRyLsMPYPxSW8K0aqEbg1RLWBp0u1XN+7w6YesmyvjfmwSNjV/lnTTfMXQvArhRQ55O5A5/MzcVqpX/m",
+	"sfCtm9YOeoR03LlhHp8b5gaqhLVuCy6SWn+MN6NMG7GG5Xsy3wFTJAYeMD7pE09cOrkXGEaxJSRJ+CUX",
+	"M77dJx6WIM8KzrsK6bY502SMW1mbsNsiUJvyQtYVZGvkp35RXXR1VNeewI7ftPKPW2RdOvtQzH5QWbWX",
+	"J57u+1SEIaHu1MzSa5wzzHx7QN7EYwNP93T9MfoF2WtjRtR5Autq87y6ti9/VQ6RfCEuGeCzcWNdeC/+",
+	"2wziWXuEu4ncHZQt4UStApJWqUj0NHt1W9InhCrj2CZUAZziCJdxghtyzy8hc/PXP4U8o1ePoA7a/1rd",
+	"40jwcch8/U3rVImJ4YZaOPR0crqI0jVMOKQalB5cgVTMnnIlEz5Ul5YDpw/yISASQqDKMuUtrziQ4eie",
+	"MdPfMP17MiLnPfs97XTeO+eGij6+P9lG2jJjc5jlmhBNJ32ip1IkE6sHTEIxoqGtO2om6KcrfbZL1DnX",
+	"LAKR6CH5efe5c9l/Oe+h7oI5hxyxfbb6ynnv/573Eg7XMd7CfraCAX8NwBcB5Nsx+270c3og6M5wetB5",
+	"b384HH71zjkqRFjPy60AK15I4lPOhSYj84H6UwisH0LNQCoyokE4r8kjcYJ79pc7mw3SbHGiGsmyfDyP",
+	"QcQ8b8Vd3lANMzovE1YBZwNylZ1E5QNf93RuoMUgLSpWSUyfMLjdIEruxIz0MiQshaaYdCItJ6g00MAY",
+	"1UoHBr0rEcXO/EG46k+bQ5T8RE/9xVD5PNd7Iny7U77NS58yNnSvEzoXxc1fJ7SlgkQ/FBpIdEcBHQXc",
+	"MwU4BaCx3vefAIEqDzck7iTMB5t6CnXW9N2b+1kCXlFpkRgNsi7y4sRAsFn5r45CoLK6wLX71BVovBvD",
+	"7j1eb1hGCcECP7RMuE9TzuprdoV+nxxiIh7UvgKpxEOytbe7S7w0/4MWaTF5RUchBB7BSPsZU7A9JKdU",
+	"KZLafMbwUppGsUdG1L/E55dY29Ezo2jKwjqldaVb+CNn10QhR1AuEVbIOCg0RozVSI3FxSx9pJ7j2vLw",
+	"BqaCmzir+cu4/mVvUfKXcQ0TkFW16v8AiC0g6JqmSpM/F+/jELi6+UMWMV2YP2KcRUnU239WMfXFZun4",
+	"xIBa60W063jgnupvRZU+ZqYsaTS4ZcskaORCRK8HErScD8zpyita7+0+EXximP6MMt0njKfI33cREb4Q",
+	"oSHaQMx4vqSqy9KGs2D6ll1De//1y97ubvWbrbf0+r1pfJxCtEFsK8/11A3HivNez3bcCBbcxqSswJaH",
+	"pVMXoOuU68ejXK9BK4l+4JSS6I5OOjr5tnRi9A2BV90+DUOjj5u5qy9AXwtpL03xMa/D8sW1URIGaHPi",
+	"rYW9/XFDklhIfUBiqpwRMmachkRCwCT4Oo3VWL7/fGcgO0oB2wyKF+e4a+w+DSnjTy2s8bHcdP6OqXNJ",
+	"lg8+QzgtzM82mqnxRZAlDbi2Cb0HtgJ/k8/G+y2d7VePbPlUwYBxBVwxY3ZvDxtCiA1hZKBOqSJc1MX2",
+	"W+8NYu4rB5utmr/JJzNpSFn3DuZBvYNxXh/BF9izdp4PRB4SU22mUSTFdxKDJEgOC8Tcyv41OE92d3+C",
+	"rJtRhNw363fKxiu8kA7FDOTAxxtS0yqAweJh9kGeXPFSnovFOEyRQIo4rgkfrKaHjZmpFdO9pfH3+8al",
+	"mleu/7rF+3LeS3HARk7gSOe9r96B2zf7i4vnLjJOfF/CxoRpEgjAlxcErpnS2zW26p1y0YsN6ihFGLsH",
+	"GE/0AYbR3vPM/AeVMcC1H1w8Pr5eeIER0Xjp/cWX4XD4teb9xSMl5e4NxmN7g7GmqENLIgZO2cBMSTUb",
+	"sZDptkkFioTj/cZpBL96XeYADe9wU48Ke7pBC+hPGnU5A55IzoAqery5AWWr4GWjhUCSWGkJNMrGVENi",
+	"8KcgNVFQJpz9k8ABCe3rSM895lIeYTxO0D6I2ETinT7jWmQtBi7ZVHUNsWra2Jw1tDzd9/3kv5Lh3yrz",
+	"YiYHiskXPcMxvbapFHNqpe3w5F/X36mQ2JRWuAxjZ+A9/Rf2NxZCldbeNxZCt3w8/0jJtHtE/ygNuLWE",
+	"c2a/xWyYIkylGngG8so9RReJdiko7EP6XBVjpghwjJI8IGczOpmAJB+PCdVk52p3Z9FwJxC+2sE6xIow",
+	"XavlHZ4en8Xg31a7o4E9JhqeSjOPZmYcmwzLRRuK0b/Br9XpHCyLaqZ288FPJBq7f18Uq/YytdSlX1G0",
+	"9y1o6g4he8vXbDlrtXj1hzGlU3B6hn3hT7bcPaAvOAff9KtKVW6thVMz0o3eeBeY0e14wEMn6NsLxRCo",
+	"XJxaXVBPdZZ6+9BTJHpk9AI7Ctmaah33ifmv6hMl/Ev1sxFI9l9T8vH9SXqdYPRbLjhUhz7mEGBj1lM6",
+	"x1MPdVx5wDVW0B0e8W3iGu+IF2wqoU8XoPV4rnhWU0KiHyQdJLqjgo4K7ocKjM73TyI0HcC1DxBAsKNm",
+	"TPvTQSzhisHMXr3U6+PY2IV72R42diB1K+HgqJC78Ss1gH+ZVnasUzsKXtxtUiGomfKp6weVp7tADdyV",
+	"Rm/p+gd+G32gHjG6J8QdW7w5W2xPBon+pkSQ6I4EOhL4hiTQpCFg8Y02uoGrCuZ63EI3sDPel1qAs303",
+	"GkG6tzfRBdoe8J3pAimwHQ/seOAd8MAG3E/0N8X8RHd43+H9feM9Sv0Z8AeUDvhfM+D5TK1dOt97S+dr",
+	"tp5sBXDFfJs8u7nKl+MwA0ybNEiTMFViz2tMNcZpBIFLaz74cRiKCUanYXpLrOI4JK/QuWpvetPxQzEx",
+	"LLaKbdqgAWyG+7HpPEyluZoC8zC72veAPRikt5Q6y66/Oi/LMuLsfDG48bUWf97xcF5EnCx7XZqqntir",
+	"aCHnB4TyuU2bZMPbmCJ7u3uV3KZ0oG3S5aeL+8EiNNkqwLWdZSGKqZ4ukhDh/8oi8wap85sP6kRMMPXe",
+	"U8sDdlscfSlm3EhYDBZbwtVmLDUNmlPK0gwn8FrIlimMpbhmmK4Zh2nCPot4m2ZaJ2Ly1G3c/JHdJGts",
+	"q4O8jW1bOPBOt+90+5vr9m1wPdHfBNMT3eF5h+f3heclWT0YzQcs2PnCgnp10urnMqepktlUKLAKHfDA",
+	"1Z337BNenwX2KS9qeCsk+Yv5cdBGjUz1j+OXZOu/yBSuiT+lkvqmyzYZSxFVJXCu0S5Z0OmW31y31LlT",
+	"NXglxqhuLg66Wc/ELFO1KPu7mJHI2DVwrSUlVGuIYq0IdXXAysybRHROInoJLsXas7qElO6MMEHZPWih",
+	"OM/3oodKt6nraKJ3ctB3oKOmCPEA8+gdiYTrToY/PhneTA+JfmDUkOiOFjpauH9aMFpBouikvpTRMR9E",
+	"EAk5X+A9aMl8NSSeJYzP7oPCV8tAtSIejjk03xMJn32DOd6Q/C4SGc7JKPEvQePr5YDQMCQBnSv3RHF3",
+	"1xsOvec/Veu+HxHUDaoOOMF7N3qd0qA01UxpswePqmzn4WQiYYLvQfF8cgvJYYfd4xxqDBbNBu4RXC22",
+	"HIkQ376zDGvKM6EToMRK1YHN98X4hATUXnNfQuzuvu3VIgREjMf1WHGWzfDKwbhpNFma8anrmrXYsJ7a",
+	"uXEcuY1KWotLnWupE8U3F8Vrk06iHxHhJLojm45svjnZZBrLDlzHQupGp2yOaFyNWVsqKC0Bast04ThE",
+	"swhsuYHTd2cfiJuERfhRuPpEmBvHhgLYqrDLhPIKh7sfJdbOVaWLHBLFaaymQhM9pbpqTdT3IdaPTL21",
+	"K15LtXXrrc+f/xbkBFTB3xqApixURIwxF9K1TZSf/kpDCTSYZymdDA9Vl8wmysTyWwlXSWw6LcrNuuLj",
+	"GepZLMLSV7sGr54to9JxVESlu+eVOLad5r4LjOemri8wjkfz4AvR3Zh73pYacHscerY3+K5AargeuERB",
+	"LZNdYsb7NNOl6/qrR7ZEbHOThHPCqZRiBgHmQTtPdnef/zKiCgaJDH/1DtylcFZjzQ7I0mzRwXaXOFPD",
+	"X3g0hzH7AzaaMdPO0Dpn5guq4KMMuxybTyPHZpEBWEpcO7WmRVVyeEy2Dk+PcaBIBLCdK8/ktC77xpGG",
+	"jCqoDtIuof3GZE5+nu87C2ZJBtwq/6Xl5MXkl+Yv5IAe2WJaETfRgWOoM1esiJORMHq5BOT3fLttukyc",
+	"M8uV2Sd0hK1dZzOeMX+H5DA9PQdA3/HyFPdTbd6uIVXsplT1rWj6N/jaZQ4z8uXJJ+W8GwG0IcveAvcH",
+	"dDk4v4McnOsKqUpv2k2F1Bo5M4nNblOquuCyb9qxM/9axnUkkAhNG7JlA8cMQ9xG4s8p2rTEvKpZUpWr",
+	"7nGQcZej8zHm6GyrOixMzdUemCTULKZSp246b8xC8Aj+NBUh1oOj6HJjPgyoj5fNmJDSSkMvFBYVPRLA",
+	"mCahVkQLkqiBb+iJhrXeFYuMRxk7WBVrueAoEiZM4AM3nDA/2XZt7XAHZm9lOGUd2UXpVu0YzWEQUE2L",
+	"lBfnkoR+6Zl9LJRIHzFOLSMtztpfwFYBUp40/7aDXlRmH70//5E9iFUOpDN69YT9R/f2Qs90+6nVXlxR",
+	"FtJRCCXmcex8zsTRT5mUi5zkMNFTfOPp2MhM4TvfhtfEiHWEEj9kxg44PD3GHL/CvufbuXq2M1PkE4zO",
+	"hH+JUTMhnVeaop8UPkndIOLaGZ56HEF6ZOuFDdzwIG8TDJAdeHeL2WlGN7/FXIXvif7m2J7oDtc7XN80",
+	"rpdyy3/pjYBKkIh4+39ffO1/6S1S6Rvz1Px4YfrIqxQfMXNIr5h1H7HPzVd1128wUVJfE6YVhBhE6JRu",
+	"TFRv5q1z9PqCj9kksbSSpbpHn5u7FqYz12g4p1GYG/sIf60Y/YzxSQgDlN9Eue05ICMRMFfmw/ty3sPP",
+	"5719MhwObf0NN262ocsjf5pSrJQdCOfv44t6IpW50dyQNknL8nhHBd6jUq8lpoDNdbfOhCqAPparmRS8",
+	"K1iZEuQg+2g9LVikTzHBVW6OggW5PNFxfUyUGC+FROXGtbefywMeFl/DIay5J1f5IfCFVcXmZStdZJDA",
+	"lDQBk/nNyxTa5SHSRbskMeNQzJRZGl7pZg/3cnUqDk+Pc0PbFCpfL77+vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

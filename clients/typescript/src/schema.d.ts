@@ -197,7 +197,10 @@ export interface paths {
          */
         put: operations["PutProxyUrl"];
         post?: never;
-        /** Clear proxy-url */
+        /**
+         * Clear proxy-url
+         * @description Sets proxy-url to the empty string (direct connections).
+         */
         delete: operations["DeleteProxyUrl"];
         options?: never;
         head?: never;
@@ -691,7 +694,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export usage statistics */
+        /**
+         * Export usage statistics
+         * @description The statistics with a format version and export time, for POST /usage/import on this or another server.
+         */
         get: operations["ExportUsage"];
         put?: never;
         post?: never;
@@ -735,7 +741,10 @@ export interface paths {
         get: operations["GetLogs"];
         put?: never;
         post?: never;
-        /** Remove rotated logs and truncate the active log */
+        /**
+         * Remove rotated logs and truncate the active log
+         * @description Needs logging-to-file. Request logs and error request logs are not touched.
+         */
         delete: operations["DeleteLogs"];
         options?: never;
         head?: never;
@@ -769,7 +778,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download one error request log */
+        /**
+         * Download one error request log
+         * @description Only `error-*.log` files in the log directory; any other name is 404.
+         */
         get: operations["GetRequestErrorLog"];
         put?: never;
         post?: never;
@@ -786,7 +798,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download the request log of one request ID */
+        /**
+         * Download the request log of one request ID
+         * @description The first log file whose name ends with `-<id>.log`.
+         */
         get: operations["GetRequestLogById"];
         put?: never;
         post?: never;
@@ -803,7 +818,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List credential files */
+        /**
+         * List credential files
+         * @description Credential files in auth-dir with their provider, account and status.
+         */
         get: operations["ListAuthFiles"];
         put?: never;
         /**
@@ -811,7 +829,10 @@ export interface paths {
          * @description Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
          */
         post: operations["UploadAuthFile"];
-        /** Delete one credential file, or all */
+        /**
+         * Delete one credential file, or all
+         * @description `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+         */
         delete: operations["DeleteAuthFiles"];
         options?: never;
         head?: never;
@@ -825,7 +846,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download one credential file */
+        /**
+         * Download one credential file
+         * @description The raw bytes of one `.json` file in auth-dir.
+         */
         get: operations["DownloadAuthFile"];
         put?: never;
         post?: never;
@@ -842,7 +866,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Models served by one credential */
+        /**
+         * Models served by one credential
+         * @description The models a credential serves after exclusions and aliases.
+         */
         get: operations["GetAuthFileModels"];
         put?: never;
         post?: never;
@@ -861,7 +888,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import a Vertex service-account key */
+        /**
+         * Import a Vertex service-account key
+         * @description Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+         */
         post: operations["ImportVertexCredential"];
         delete?: never;
         options?: never;
@@ -982,7 +1012,10 @@ export interface paths {
          */
         get: operations["GetIflowAuthUrl"];
         put?: never;
-        /** Log in to iFlow with a browser cookie */
+        /**
+         * Log in to iFlow with a browser cookie
+         * @description Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+         */
         post: operations["PostIflowAuthUrl"];
         delete?: never;
         options?: never;
@@ -997,7 +1030,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Poll a login flow */
+        /**
+         * Poll a login flow
+         * @description `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+         */
         get: operations["GetAuthStatus"];
         put?: never;
         post?: never;
@@ -1047,9 +1083,6 @@ export interface components {
         };
         BoolValue: {
             value: boolean;
-        };
-        IntValue: {
-            value: number;
         };
         StringValue: {
             value: string;
@@ -3597,6 +3630,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The log file's name (`error-*.log`). */
                 name: string;
             };
             cookie?: never;
@@ -3616,6 +3650,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The request ID (8 hex characters) from the application log. */
                 id: string;
             };
             cookie?: never;
@@ -3689,7 +3724,9 @@ export interface operations {
     DeleteAuthFiles: {
         parameters: {
             query?: {
+                /** @description The file to delete. */
                 name?: string;
+                /** @description `true`, `1` or `*` deletes every credential file. */
                 all?: string;
             };
             header?: never;
@@ -3777,6 +3814,7 @@ export interface operations {
     ImportVertexCredential: {
         parameters: {
             query?: {
+                /** @description Vertex AI region (default us-central1). */
                 location?: string;
             };
             header?: never;
@@ -4005,6 +4043,7 @@ export interface operations {
     GetAuthStatus: {
         parameters: {
             query?: {
+                /** @description The state returned with the login URL. */
                 state?: string;
             };
             header?: never;

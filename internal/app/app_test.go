@@ -1,0 +1,200 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startApp runs the whole server on a free loopback port and returns its
+// base URL; the server stops when the test ends.
+func startApp(t *testing.T, cfgPath string, envSecret string) (string, *bytes.Buffer) {
+	t.Helper()
+	out := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{ConfigPath: cfgPath, EnvSecret: envSecret, Stdout: out, Stderr: io.Discard, Ready: func(a net.Addr) { ready <- a }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	select {
+	case a := <-ready:
+		return "http://" + a.String(), &out.buf
+	case err := <-done:
+		t.Fatalf("Run returned early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+	return "", nil
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "config.yaml")
+	var out bytes.Buffer
+	if err := ensureConfig(path, &out); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("config mode %v, want 0600 (it holds keys)", st.Mode().Perm())
+	}
+	keys := regexp.MustCompile(`management key: (\S+)\n  client API key: (\S+)`).FindStringSubmatch(out.String())
+	if keys == nil {
+		t.Fatalf("keys not printed:\n%s", out.String())
+	}
+	if strings.Contains(string(raw), keys[1]) {
+		t.Fatal("the plaintext management key was stored")
+	}
+	if !strings.Contains(string(raw), keys[2]) || !strings.Contains(string(raw), `secret-key: "$2`) || strings.Contains(string(raw), "{{") {
+		t.Fatalf("template not filled:\n%s", raw)
+	}
+	// A second start keeps the file and prints nothing.
+	out.Reset()
+	if err := ensureConfig(path, &out); err != nil || out.Len() != 0 {
+		t.Fatalf("second run: %v %q", err, out.String())
+	}
+	// Two first runs never share keys.
+	other := filepath.Join(dir, "other.yaml")
+	var out2 bytes.Buffer
+	if err := ensureConfig(other, &out2); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out2.String(), keys[1]) {
+		t.Fatal("keys repeat between installations")
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestRunServesTheManagementAPIEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	port := freePort(t)
+	cfg := "host: 127.0.0.1\nport: " + itoa(port) + "\nremote-management:\n  secret-key: \"plain-key\"\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startApp(t, path, "")
+
+	req, _ := http.NewRequest(http.MethodGet, base+"/v0/management/debug", nil)
+	req.Header.Set("X-Management-Key", "plain-key")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != `{"debug":false}` {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "X-CPA-VERSION") {
+		t.Fatalf("CORS headers %v", resp.Header)
+	}
+	raw, _ := os.ReadFile(path)
+	if strings.Contains(string(raw), "plain-key") {
+		t.Fatal("plaintext key left on disk")
+	}
+
+	t.Run("preflight needs no key", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodOptions, base+"/v0/management/debug", nil)
+		req.Header.Set("Origin", "http://panel.example")
+		req.Header.Set("Access-Control-Request-Method", "PUT")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, if-match")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode != http.StatusNoContent || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "PATCH") ||
+			!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "if-match") {
+			t.Fatalf("%d %v", resp.StatusCode, h)
+		}
+	})
+	t.Run("root", func(t *testing.T) {
+		resp, err := http.Get(base + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "CLI Proxy API Server") {
+			t.Fatalf("%s", b)
+		}
+	})
+	t.Run("hand edit applied", func(t *testing.T) {
+		raw, _ := os.ReadFile(path)
+		if err := os.WriteFile(path, append(raw, "debug: true\n"...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			req, _ := http.NewRequest(http.MethodGet, base+"/v0/management/debug", nil)
+			req.Header.Set("X-Management-Key", "plain-key")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(b), "true") {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("hand edit not applied by the running server")
+	})
+}
+
+func TestRunRefusesAnInvalidConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("port: 99999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := Run(context.Background(), Options{ConfigPath: path, Stdout: io.Discard, Stderr: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "port") {
+		t.Fatalf("err = %v, want a port error", err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
