@@ -131,7 +131,11 @@ func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snap
 	if config.Equal(cur.Config, next) {
 		return cur, nil
 	}
-	raw, err := rewrite(cur.Raw, cur.Config, next)
+	file, _, err := config.Parse(cur.Raw)
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "failed to save config")
+	}
+	raw, err := rewrite(cur.Raw, file, overlay(file, cur.Config, next))
 	if err != nil {
 		return nil, err
 	}
