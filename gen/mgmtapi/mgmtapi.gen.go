@@ -13228,8 +13228,6 @@ type GetConfigYAMLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetConfigYAMLResponse200Headers
 }
@@ -13247,11 +13245,6 @@ func (r GetConfigYAMLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetConfigYAMLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetConfigYAMLResponse) GetJSON500() *InternalError {
-	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
@@ -14841,8 +14834,6 @@ type GetLatestVersionResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
 	// JSON502 the response for an HTTP 502 `application/json` response
 	JSON502 *BadGateway
 }
@@ -14860,11 +14851,6 @@ func (r GetLatestVersionResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetLatestVersionResponse) GetJSON403() *Forbidden {
 	return r.JSON403
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetLatestVersionResponse) GetJSON500() *InternalError {
-	return r.JSON500
 }
 
 // GetJSON502 returns the response for an HTTP 502 `application/json` response
@@ -22570,13 +22556,6 @@ func ParseGetConfigYAMLResponse(rsp *http.Response) (*GetConfigYAMLResponse, err
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
 	}
 
 	switch {
@@ -23990,13 +23969,6 @@ func ParseGetLatestVersionResponse(rsp *http.Response) (*GetLatestVersionRespons
 			return nil, err
 		}
 		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest BadGateway
@@ -34131,20 +34103,6 @@ func (response GetConfigYAML403JSONResponse) VisitGetConfigYAMLResponse(w http.R
 	return err
 }
 
-type GetConfigYAML500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response GetConfigYAML500JSONResponse) VisitGetConfigYAMLResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type PutConfigYAMLRequestObject struct {
 	Params PutConfigYAMLParams
 	Body   io.Reader
@@ -36023,20 +35981,6 @@ func (response GetLatestVersion403JSONResponse) VisitGetLatestVersionResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetLatestVersion500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response GetLatestVersion500JSONResponse) VisitGetLatestVersionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -44006,83 +43950,83 @@ var swaggerSpec = []string{
 	"0hzOlHBuVLU0e4vNp0NKeYwU+BLQMrA2AeO2/tlBLn9QLlfGZfq8RE3FDLF3nIRhnyjGfSP8wnlucOTm",
 	"UxFiIVqfcpubRU8hGp5zr6E8rk17MzV68HyAg14xmBmV1CtWbXdZMSqIALdno7aYmeEvBrM6FC7u++Oy",
 	"shZmZGEVhCqMRM0hpdvpPFZiBqhG1CxGlyU8zRG15YsowkRLhhPaeFCN2VgcVm4PyRmmkUGP3xH1pzA4",
-	"ElxLERIuBkoLCXUmugHtfw7fnqyHFela6sNqKw/faFRmsuy1RO7wC2A3j91/iJhyF36fNPAtnzOMKoIH",
-	"GFShV42abPY6zTxEHcrivgfCTzBUkRwjdzOzQZBWvmYBFjCEa4rPdDBhHEZ5Un3OlWHHSUxmIgkDMoID",
-	"y9eo06nTkfM50LaoFhHzaRjOC7nNhuTwnMchZVzDtSYV2b4s/3VMD5NYMUVGvpzHejClagoGgrGQ4D7Z",
-	"Hapie6gQ55B80/pwK8pope3eIUM2a3fpdCso85M7rvwJ3Y4xd8p3pnzvPX/ehikgETmyvluVfSF7asRT",
-	"AKOkXmd6ab4SV++bbIViQkK4gpBgt+1KqYJ9Nqlm4ARpxs06RcOmiLOes0emaLw3GmHgdjE9NLfeRhfu",
-	"qtMipx8/IJ2fHn44+t26LVIHRXaMNX7E9FQflkfhhRCuwFPnR3jofoQz0CuwOtH3h9OJ7jC6w+iNYrQR",
-	"r2MhfRhMYj34eYBesYKobVVhfOvq520yDulkn0jApKYExyNpfQuCyVjBuUpiqqdEC5Kbc0jOUEM2Or23",
-	"BBHq2DlNoVKovza93sT6Z5xkk9K9ONNTF/N5zFgt7B8mvtxGrVjCq44bd9z45ty4DTkl+ikSU6I7UupI",
-	"6T5Jyag3xZuHLkD1AQWovsGj6SJUu3CgTUaoFhnADUNULaqSrcNjcqaTgIl8RM9LyJL1ITtIp8qHz1Sa",
-	"LCUC2JjBkp/n+w5BLUmDLga1i0FFI+9uRNGG9FILXBeF+l1Eoa4rripd0rcXV489yPRxEHQXZvoYw0zb",
-	"KhE589MP2QMKNrX4dxSyuwk4XW0indrqxcdBF6L6TUJU3wgxCYFsOblwdLIiTrUhyLMrqbNJh0i67Sdu",
-	"1zfvHOlq7DwpX0ct3ZbLGNT7PVrdOiyFeBeF4pAc2pq+QQABmYIEMgJfRKAIrVRxLa8IYEyTMLVnDwjF",
-	"QRyLsMPYPxSW8K0aqEbg1RLWBp0u1XN+7w6YesmyvjfmwSNjV/lnTTfMXQvArhRQ55O5A5/MzcVqpX/m",
-	"sfCtm9YOeoR03LlhHp8b5gaqhLVuCy6SWn+MN6NMG7GG5Xsy3wFTJAYeMD7pE09cOrkXGEaxJSRJ+CUX",
-	"M77dJx6WIM8KzrsK6bY502SMW1mbsNsiUJvyQtYVZGvkp35RXXR1VNeewI7ftPKPW2RdOvtQzH5QWbWX",
-	"J57u+1SEIaHu1MzSa5wzzHx7QN7EYwNP93T9MfoF2WtjRtR5Autq87y6ti9/VQ6RfCEuGeCzcWNdeC/+",
-	"2wziWXuEu4ncHZQt4UStApJWqUj0NHt1W9InhCrj2CZUAZziCJdxghtyzy8hc/PXP4U8o1ePoA7a/1rd",
-	"40jwcch8/U3rVImJ4YZaOPR0crqI0jVMOKQalB5cgVTMnnIlEz5Ul5YDpw/yISASQqDKMuUtrziQ4eie",
-	"MdPfMP17MiLnPfs97XTeO+eGij6+P9lG2jJjc5jlmhBNJ32ip1IkE6sHTEIxoqGtO2om6KcrfbZL1DnX",
-	"LAKR6CH5efe5c9l/Oe+h7oI5hxyxfbb6ynnv/573Eg7XMd7CfraCAX8NwBcB5Nsx+270c3og6M5wetB5",
-	"b384HH71zjkqRFjPy60AK15I4lPOhSYj84H6UwisH0LNQCoyokE4r8kjcYJ79pc7mw3SbHGiGsmyfDyP",
-	"QcQ8b8Vd3lANMzovE1YBZwNylZ1E5QNf93RuoMUgLSpWSUyfMLjdIEruxIz0MiQshaaYdCItJ6g00MAY",
-	"1UoHBr0rEcXO/EG46k+bQ5T8RE/9xVD5PNd7Iny7U77NS58yNnSvEzoXxc1fJ7SlgkQ/FBpIdEcBHQXc",
-	"MwU4BaCx3vefAIEqDzck7iTMB5t6CnXW9N2b+1kCXlFpkRgNsi7y4sRAsFn5r45CoLK6wLX71BVovBvD",
-	"7j1eb1hGCcECP7RMuE9TzuprdoV+nxxiIh7UvgKpxEOytbe7S7w0/4MWaTF5RUchBB7BSPsZU7A9JKdU",
-	"KZLafMbwUppGsUdG1L/E55dY29Ezo2jKwjqldaVb+CNn10QhR1AuEVbIOCg0RozVSI3FxSx9pJ7j2vLw",
-	"BqaCmzir+cu4/mVvUfKXcQ0TkFW16v8AiC0g6JqmSpM/F+/jELi6+UMWMV2YP2KcRUnU239WMfXFZun4",
-	"xIBa60W063jgnupvRZU+ZqYsaTS4ZcskaORCRK8HErScD8zpyita7+0+EXximP6MMt0njKfI33cREb4Q",
-	"oSHaQMx4vqSqy9KGs2D6ll1De//1y97ubvWbrbf0+r1pfJxCtEFsK8/11A3HivNez3bcCBbcxqSswJaH",
-	"pVMXoOuU68ejXK9BK4l+4JSS6I5OOjr5tnRi9A2BV90+DUOjj5u5qy9AXwtpL03xMa/D8sW1URIGaHPi",
-	"rYW9/XFDklhIfUBiqpwRMmachkRCwCT4Oo3VWL7/fGcgO0oB2wyKF+e4a+w+DSnjTy2s8bHcdP6OqXNJ",
-	"lg8+QzgtzM82mqnxRZAlDbi2Cb0HtgJ/k8/G+y2d7VePbPlUwYBxBVwxY3ZvDxtCiA1hZKBOqSJc1MX2",
-	"W+8NYu4rB5utmr/JJzNpSFn3DuZBvYNxXh/BF9izdp4PRB4SU22mUSTFdxKDJEgOC8Tcyv41OE92d3+C",
-	"rJtRhNw363fKxiu8kA7FDOTAxxtS0yqAweJh9kGeXPFSnovFOEyRQIo4rgkfrKaHjZmpFdO9pfH3+8al",
-	"mleu/7rF+3LeS3HARk7gSOe9r96B2zf7i4vnLjJOfF/CxoRpEgjAlxcErpnS2zW26p1y0YsN6ihFGLsH",
-	"GE/0AYbR3vPM/AeVMcC1H1w8Pr5eeIER0Xjp/cWX4XD4teb9xSMl5e4NxmN7g7GmqENLIgZO2cBMSTUb",
-	"sZDptkkFioTj/cZpBL96XeYADe9wU48Ke7pBC+hPGnU5A55IzoAqery5AWWr4GWjhUCSWGkJNMrGVENi",
-	"8KcgNVFQJpz9k8ABCe3rSM895lIeYTxO0D6I2ETinT7jWmQtBi7ZVHUNsWra2Jw1tDzd9/3kv5Lh3yrz",
-	"YiYHiskXPcMxvbapFHNqpe3w5F/X36mQ2JRWuAxjZ+A9/Rf2NxZCldbeNxZCt3w8/0jJtHtE/ygNuLWE",
-	"c2a/xWyYIkylGngG8so9RReJdiko7EP6XBVjpghwjJI8IGczOpmAJB+PCdVk52p3Z9FwJxC+2sE6xIow",
-	"XavlHZ4en8Xg31a7o4E9JhqeSjOPZmYcmwzLRRuK0b/Br9XpHCyLaqZ288FPJBq7f18Uq/YytdSlX1G0",
-	"9y1o6g4he8vXbDlrtXj1hzGlU3B6hn3hT7bcPaAvOAff9KtKVW6thVMz0o3eeBeY0e14wEMn6NsLxRCo",
-	"XJxaXVBPdZZ6+9BTJHpk9AI7Ctmaah33ifmv6hMl/Ev1sxFI9l9T8vH9SXqdYPRbLjhUhz7mEGBj1lM6",
-	"x1MPdVx5wDVW0B0e8W3iGu+IF2wqoU8XoPV4rnhWU0KiHyQdJLqjgo4K7ocKjM73TyI0HcC1DxBAsKNm",
-	"TPvTQSzhisHMXr3U6+PY2IV72R42diB1K+HgqJC78Ss1gH+ZVnasUzsKXtxtUiGomfKp6weVp7tADdyV",
-	"Rm/p+gd+G32gHjG6J8QdW7w5W2xPBon+pkSQ6I4EOhL4hiTQpCFg8Y02uoGrCuZ63EI3sDPel1qAs303",
-	"GkG6tzfRBdoe8J3pAimwHQ/seOAd8MAG3E/0N8X8RHd43+H9feM9Sv0Z8AeUDvhfM+D5TK1dOt97S+dr",
-	"tp5sBXDFfJs8u7nKl+MwA0ybNEiTMFViz2tMNcZpBIFLaz74cRiKCUanYXpLrOI4JK/QuWpvetPxQzEx",
-	"LLaKbdqgAWyG+7HpPEyluZoC8zC72veAPRikt5Q6y66/Oi/LMuLsfDG48bUWf97xcF5EnCx7XZqqntir",
-	"aCHnB4TyuU2bZMPbmCJ7u3uV3KZ0oG3S5aeL+8EiNNkqwLWdZSGKqZ4ukhDh/8oi8wap85sP6kRMMPXe",
-	"U8sDdlscfSlm3EhYDBZbwtVmLDUNmlPK0gwn8FrIlimMpbhmmK4Zh2nCPot4m2ZaJ2Ly1G3c/JHdJGts",
-	"q4O8jW1bOPBOt+90+5vr9m1wPdHfBNMT3eF5h+f3heclWT0YzQcs2PnCgnp10urnMqepktlUKLAKHfDA",
-	"1Z337BNenwX2KS9qeCsk+Yv5cdBGjUz1j+OXZOu/yBSuiT+lkvqmyzYZSxFVJXCu0S5Z0OmW31y31LlT",
-	"NXglxqhuLg66Wc/ELFO1KPu7mJHI2DVwrSUlVGuIYq0IdXXAysybRHROInoJLsXas7qElO6MMEHZPWih",
-	"OM/3oodKt6nraKJ3ctB3oKOmCPEA8+gdiYTrToY/PhneTA+JfmDUkOiOFjpauH9aMFpBouikvpTRMR9E",
-	"EAk5X+A9aMl8NSSeJYzP7oPCV8tAtSIejjk03xMJn32DOd6Q/C4SGc7JKPEvQePr5YDQMCQBnSv3RHF3",
-	"1xsOvec/Veu+HxHUDaoOOMF7N3qd0qA01UxpswePqmzn4WQiYYLvQfF8cgvJYYfd4xxqDBbNBu4RXC22",
-	"HIkQ376zDGvKM6EToMRK1YHN98X4hATUXnNfQuzuvu3VIgREjMf1WHGWzfDKwbhpNFma8anrmrXYsJ7a",
-	"uXEcuY1KWotLnWupE8U3F8Vrk06iHxHhJLojm45svjnZZBrLDlzHQupGp2yOaFyNWVsqKC0Bast04ThE",
-	"swhsuYHTd2cfiJuERfhRuPpEmBvHhgLYqrDLhPIKh7sfJdbOVaWLHBLFaaymQhM9pbpqTdT3IdaPTL21",
-	"K15LtXXrrc+f/xbkBFTB3xqApixURIwxF9K1TZSf/kpDCTSYZymdDA9Vl8wmysTyWwlXSWw6LcrNuuLj",
-	"GepZLMLSV7sGr54to9JxVESlu+eVOLad5r4LjOemri8wjkfz4AvR3Zh73pYacHscerY3+K5AargeuERB",
-	"LZNdYsb7NNOl6/qrR7ZEbHOThHPCqZRiBgHmQTtPdnef/zKiCgaJDH/1DtylcFZjzQ7I0mzRwXaXOFPD",
-	"X3g0hzH7AzaaMdPO0Dpn5guq4KMMuxybTyPHZpEBWEpcO7WmRVVyeEy2Dk+PcaBIBLCdK8/ktC77xpGG",
-	"jCqoDtIuof3GZE5+nu87C2ZJBtwq/6Xl5MXkl+Yv5IAe2WJaETfRgWOoM1esiJORMHq5BOT3fLttukyc",
-	"M8uV2Sd0hK1dZzOeMX+H5DA9PQdA3/HyFPdTbd6uIVXsplT1rWj6N/jaZQ4z8uXJJ+W8GwG0IcveAvcH",
-	"dDk4v4McnOsKqUpv2k2F1Bo5M4nNblOquuCyb9qxM/9axnUkkAhNG7JlA8cMQ9xG4s8p2rTEvKpZUpWr",
-	"7nGQcZej8zHm6GyrOixMzdUemCTULKZSp246b8xC8Aj+NBUh1oOj6HJjPgyoj5fNmJDSSkMvFBYVPRLA",
-	"mCahVkQLkqiBb+iJhrXeFYuMRxk7WBVrueAoEiZM4AM3nDA/2XZt7XAHZm9lOGUd2UXpVu0YzWEQUE2L",
-	"lBfnkoR+6Zl9LJRIHzFOLSMtztpfwFYBUp40/7aDXlRmH70//5E9iFUOpDN69YT9R/f2Qs90+6nVXlxR",
-	"FtJRCCXmcex8zsTRT5mUi5zkMNFTfOPp2MhM4TvfhtfEiHWEEj9kxg44PD3GHL/CvufbuXq2M1PkE4zO",
-	"hH+JUTMhnVeaop8UPkndIOLaGZ56HEF6ZOuFDdzwIG8TDJAdeHeL2WlGN7/FXIXvif7m2J7oDtc7XN80",
-	"rpdyy3/pjYBKkIh4+39ffO1/6S1S6Rvz1Px4YfrIqxQfMXNIr5h1H7HPzVd1128wUVJfE6YVhBhE6JRu",
-	"TFRv5q1z9PqCj9kksbSSpbpHn5u7FqYz12g4p1GYG/sIf60Y/YzxSQgDlN9Eue05ICMRMFfmw/ty3sPP",
-	"5719MhwObf0NN262ocsjf5pSrJQdCOfv44t6IpW50dyQNknL8nhHBd6jUq8lpoDNdbfOhCqAPparmRS8",
-	"K1iZEuQg+2g9LVikTzHBVW6OggW5PNFxfUyUGC+FROXGtbefywMeFl/DIay5J1f5IfCFVcXmZStdZJDA",
-	"lDQBk/nNyxTa5SHSRbskMeNQzJRZGl7pZg/3cnUqDk+Pc0PbFCpfL77+vwAAAP//",
+	"ElxLERIuBkoLCXUmugHtfw7fnqyHFela6sNqKw/faFRmsuy1RO7wC2A3j91/8JiShbDls39RRfAogipE",
+	"qVF4za6lOYSoQz7cwUD4CQYdkmPkU2Y2CNIa1izAUoRwTfHBDaZ+w3hNqs+5Mow1iclMJGFARnBgORR1",
+	"2nE6cj6b2RbVImI+DcN5IUvZkBye8zikjGu41qQib5flpI59YToqpsjIl/NYD6ZUTcFAMBYS3Ce7Q1UM",
+	"DFXbHLpuWrNtheOt9NY7ZK1m7S4xbgWNfXLHlT+h27HYTo3O1Oi958/b6EFIRI6s71b5XkiRGkETwCip",
+	"135emq/EVe4mW6GYkBCuICTYbbtSPmCfTSoMOEGaO7NOZbDJ3qwP7JGpDO+Nbhe4XUwPza230Rm76rTI",
+	"6ccPSOenhx+OfrcOiNTVkB1jjUcwPdWH5Rt4IYQr1dR5BB66R+AM9AqsTvT94XSiO4zuMHqjGG3E61hI",
+	"HwaTWA9+HqB/qyBqW9UK37r6eZuMQzrZJxIwPSnB8UhaqYJgWlVwTo+Y6inRguTmHJIz1JCNTu8tQYQ6",
+	"dk5TqBTqr02vN7H+GSfZpHQvzvTUxXweM1YL+4eJL7dRK5bwquPGHTe+OTduQ06JforElOiOlDpSuk9S",
+	"MupN8Q6hCzV9QKGmb/BouljTLrBnk7GmRQZww2BTi6pk6/CYnOkkYCIfm/MSsrR7yA7SqfKBMJUmS4kA",
+	"Nmaw5Of5voNJS9KgiybtoknRyLsbUbQhvdQC18WTfhfxpOuKq0qX9O3F1WMPF30cBN0FjD7GgNG2SkTO",
+	"/PRD9oDCRi3+HYXsbkJHV5tIp7YO8XHQBZt+k2DTN0JMQiBbTi4cnayIOG0I1+yK42zSIZJu+4nb9c07",
+	"R7pqOU/K11FLt+WCBPV+j1a3DkvB2kWhOCSHtjpvEEBApiCBjMAXEShCK1VcyysCGNMkTO3ZA0JxEMci",
+	"7DD2D4XFeKsGqhF4tYS1QadL9ZzfuwOmXrKs74158MjY1fBZ0w1z1wKwK+rT+WTuwCdzc7Fa6Z95LHzr",
+	"plWAHiEdd26Yx+eGuYEqYa3bgouk1h/jzSjTRqxhIZ7Md8AUiYEHjE/6xBOXTu4FhlFsCUkSfsnFjG/3",
+	"iYfFxLPS8a7WuW3ONBnjVtam3rYI1KZQkHUF2Wr3qV9UF10d1VUksOM3reHjFlmXmD4Usx9UVrfliSfu",
+	"PhVhSKg7NbP0GucMM98ekDfx2MDTPUJ/jH5B9tqYEXWewLoqO6+u7RtelUMkX4hLBvgA3FgX3ov/NoN4",
+	"1h7hbiJ3B2WLMVGrgKT1JhI9zd7PlvQJoco4tglVAKc4wmWc4Ibc80vI3Pz1TyHP6NUjqGj2v1b3OBJ8",
+	"HDJff9OKU2JiuKEWDj2dnC6idA0TDqkGpQdXIBWzp1zJhA/VpeXA6dN6CIiEEKiyTHnLKw5kOLpnzPQ3",
+	"TP+ejMh5z35PO533zrmhoo/vT7aRtszYHGa5JkTTSZ/oqRTJxOoBk1CMaGgriJoJ+ulKn+0Sdc41i0Ak",
+	"ekh+3n3uXPZfznuou2D2IEdsn62+ct77v+e9hMN1jLewn61gwF8D8EUA+XbMvhv9nB4IujOcHnTe2x8O",
+	"h1+9c44KEVbmcivA2hWS+JRzocnIfKD+FALrh1AzkIqMaBDOazJCnOCe/eXOZoM0W5yoRrIsH8/9ipjn",
+	"rfjEG6phRudlEilgX0Cusj2tfKrrHsENtBikhb4qyeIThqmbI8/tvZFDhhil0BQTQaQl/pQGGhjzWOnA",
+	"IGrlkduZPwhXkWlzR56f6Km//Smf53qPfW93yrd5s1PGhu6dQedsuPk7g7ZUkOiHQgOJ7iigo4B7pgCn",
+	"ADTW4P4TIFDl4YbEnYT5YNNBofaZvmBzP0vAyyYtEqML1sVQnBgINiv/1VEIVFYXnXafuqKJd2OivceL",
+	"CssoIVjgh5YJ92nKWX3NrtCDk0NMxIPa9xyVeEi29nZ3iZdmctAiLfCu6CiEwCMYMz9jCraH5JQqRVLr",
+	"zZhQStMo9siI+pf4kBLrLXpmFE1ZWKe0rnTwfuTsmijkCMqltAoZB4VmhbH/qLGdmKWP1AdcW7LdwFRw",
+	"+GZ1eBnXv+wtyvAyrmECsqp+/B8AsQUEncxUafLn4qUbAlc3f8gipgvzR4yzKIl6+88qpr7YLB2fGFBr",
+	"/YF2HQ/c5/ytqNLHbJEljQa3bJkEjVyI6PVAgpbzgTldeUXr/dYngk8M059RpvuE8RT5+y62wRciNEQb",
+	"iBnPlzl1+dZwFkzEsmto779+2dvdrX599ZZevzeNj1OINoht5bmeuuFYcd7r2Y4bwYLbmJQV2PKwdOoC",
+	"dJ1y/XiU6zVoJdEPnFIS3dFJRyfflk6MviHw0tqnYWj0cTN39VXmayHt9Sc+y3VYvrgASsIAbU68f7D3",
+	"OG5IEgupD0hMlTNCxozTkEgImARfp1EXyzeZ7wxkRylgm0Hx4hx3jd2nIWX8qQUoPpY7y98xCS7JcrRn",
+	"CKeF+dnGJTW+7bGkAdc2yfbAVsVv8tl4v6Wz/eqRLZ8qGDCugCtmzO7tYUMwsCGMDNQpVYSLuih9671B",
+	"zH3lYHPl/Df4+CUNDutetDyoFy3O6yP4AnvWztiByENiqs00iqT4TmKQBMlhgZhb2b8G58nu7k+QdTOK",
+	"kPtm/U7ZeIW3zqGYgRz4eENqWgUwWDyxPsiTK16vc7EYhykSSBHHNYGA1fSwMTO1Yrq3NP5+X6tU88r1",
+	"36l4X857KQ7YGAgc6bz31Ttw+2Z/cZHZRcaJL0XYmDBNAgH4hoLANVN6u8ZWvVMuerFBHaUIY/eU4ok+",
+	"pTDae56Z/6AyBrj204nHx9cLbykiGi+9pPgyHA6/1rykeKSk3L2meGyvKdYUdWhJxMApG5gpqWYjFjLd",
+	"Nj1AkXC83ziN4FevywGg4R1u6lFhTzdoAf1Jo+71/xN5/V9Fjzc3oGxlumy0EEgSKy2BRtmYakgM/hSk",
+	"JgrKhLN/EjggoX3n6LlnWcojjMcJ2gcRm0i802dci6zFwKWNqq7rVU0bm7OGlqf7vh/vVzL8W+VQzORA",
+	"MY2iZzim1zYpYk6ttB2e/Dv5OxUSm9IKl2HsDLyn/1b+xkKo0tr7xkLols/gHymZds/hH6UBt5Zwzuy3",
+	"mA1ThKlUA89AXrlH5SLRLpmEfRKfqyzMFAGOUZIH5GxGJxOQ5OMxoZrsXO3uLBruBMJXO1gbWBGma7W8",
+	"w9Pjsxj822p3NLDHRMNTaebRzIxj01q5aEMx+jf4tTqdg2VRl9RuPviJRGP374tiJV2mlrr0KwrpvgVN",
+	"3SFkr/KaLWetFu/3MKZ0Ck7PsG/1yZa7B/QF5+CbflVJx621cGpGutFr7QIzuh0PeOgEfXuhGAKVi1Or",
+	"C+qpzjdvn2yKRI+MXmBHIVtTreM+Mf9VfaKEf6l+NgLJ/mtKPr4/Sa8TjH7LBYfq0MccAmzMekrneOqh",
+	"jisPuMYKusMjvk1c4x3xgk2l5ukCtB7PFc9qSkj0g6SDRHdU0FHB/VCB0fn+SYSmA7j2AQIIdtSMaX86",
+	"iCVcMZjZq5d6fRwbu3Av28PGDqRuJRwcFXI3fqUG8C/Tyo51akfBi7tNKgQ1Uz51/aDydBeogbvS6C1d",
+	"/8Bvow/UI0b3hLhjizdni+3JINHflAgS3ZFARwLfkASaNAQso9FGN3D1vVyPW+gGdsb7Ugtwtu9GI0j3",
+	"9ia6QNsDvjNdIAW244EdD7wDHtiA+4n+ppif6A7vO7y/b7xHqT8D/oAS+/5rBjyfc7VLzHtviXnN1pOt",
+	"AK6Yb9NgN9frchxmgGmTBmkSpkrseY2pxjiNIHAJygc/DkMxweg0TFSJ9RiH5BU6V+1Nbzp+KCaGxVax",
+	"TRs0gM1wPzadh6k0V1NgHmZX+x6wB4P0llJn2fVX52VZRpydLwY3vtbizzsezouIk2WvS5POE3sVLeT8",
+	"gFA+t2mTbHgbU2Rvd6+S25QOtE3i+3RxP1iEJlsFuLazLEQx1dNFEiL8X1lk3iAJfvNBnYgJpt57annA",
+	"boujL8WMGwmLwWJLuNqMpaZBc0pZmuEEXgvZgoOxFNcMEy/jME3YZxFv00zrREyeuo2bP7KbZI1tdZC3",
+	"sW0LB97p9p1uf3Pdvg2uJ/qbYHqiOzzv8Py+8Lwkqwej+YAFO19YUK9OWv1c5jRVMpsKBVahAx64CvKe",
+	"fcLrs8A+5UUNb4UkfzE/Dtqokan+cfySbP0XmcI18adUUt902SZjKaKqBM412iULOt3ym+uWOneqBq/E",
+	"GNXNxUE365mYZaoWZX8XMxIZuwautaSEag1RrBWhrqJXmXmTiM5JRC/BpVh7VpeQ0p0RJii7By0U5/le",
+	"9FDpNnUdTfRODvoOdNQUIR5gHr0jkXDdyfDHJ8Ob6SHRD4waEt3RQkcL908LRitIFJ3UlzI65oMIIiHn",
+	"C7wHLZmvhsSzhPHZfVD4ahmoVsTDMYfmeyLhs28wxxuS30UiwzkZJf4laHy9HBAahiSgc+WeKO7uesOh",
+	"9/ynat33I4K6QdUBJ3jvRq9TGpSmmilt9uBRFeA8nEwkTPA9KJ5PbiE57LB7nEONwaLZwD2Cq8WWIxHi",
+	"23eWYU15JnQClFipOrD5vhifkIDaa+5LiN3dt71ahICI8bgeK86yGV45GDeNJkszPnVdsxYb1lM7N44j",
+	"t1FJa3Gpcy11ovjmonht0kn0IyKcRHdk05HNNyebTGPZgetYSN3olM0RjasWa0sFpSVAbZkuHIdoFoEt",
+	"N3D67uwDcZOwCD8KV58Ic+PYUABb33WZUF7hcPejxNq5qnSRQ6I4jdVUaKKnVFetifo+xPqRqbd2xWup",
+	"tm699fnz34KcgCr4WwPQlIWKiDHmQrq2ifLTX2kogQbzLKWT4aHqktlEmVh+K+EqiU2nRblZV0Y8Qz2L",
+	"RVj6atfg1bNlVDqOiqh097wSx7bT3Hep8NzU9aXC8WgefCG6G3PP21IDbo9Dz/YG3xVIDdcDlyioZbJL",
+	"zHifZrp0XX/1yJaIbW6ScE44lVLMIMA8aOfJ7u7zX0ZUwSCR4a/egbsUzmqs2QFZmi062O4SZ2r4C4/m",
+	"MGZ/wEYzZtoZWufMfEEVfJRhl2PzaeTYLDIAS4lrp9a0qEoOj8nW4ekxDhSJALZz5Zmc1mXfONKQUQXV",
+	"QdoltN+YzMnP831nwSzJgFvlv7ScvJj80vyFHNAjW0wr4iY6cAx15ooVcTISRi+XgPyeb7dNl4lzZrky",
+	"+4SOsLXrbMYz5u+QHKan5wDoO16e4n6qzds1pIrdlKq+FU3/Bl+7zGFGvjz5pJx3I4A2ZNlb4P6ALgfn",
+	"d5CDc10hVelNu6mQWiNnJrHZbUpVF1z2TTt25l/LuI4EEqFpQ7Zs4JhhiNtI/DlFm5aYVzVLqnLVPQ4y",
+	"7nJ0PsYcnW1Vh4WpudoDk4SaxVTq1E3njVkIHsGfpiLEenAUXW7MhwH18bIZE1JaaeiFwqKiRwIY0yTU",
+	"imhBEjXwDT3RsNa7YpHxKGMHq2ItFxxFwoQJfOCGE+Yn266tHe7A7K0Mp6wjuyjdqh2jOQwCqmmR8uJc",
+	"ktAvPbOPhRLpI8apZaTFWfsL2CpAypPm33bQi8rso/fnP7IHscqBdEavnrD/6N5e6JluP7XaiyvKQjoK",
+	"ocQ8jp3PmTj6KZNykZMcJnqKbzwdG5kpfOfb8JoYsY5Q4ofM2AGHp8eY41fY93w7V892Zop8gtGZ8C8x",
+	"aiak80pT9JPCJ6kbRFw7w1OPI0iPbL2wgRse5G2CAbID724xO83o5reYq/A90d8c2xPd4XqH65vG9VJu",
+	"+S+9EVAJEhFv/++Lr/0vvUUqfWOemh8vTB95leIjZg7pFbPuI/a5+aru+g0mSuprwrSCEIMIndKNierN",
+	"vHWOXl/wMZskllayVPfoc3PXwnTmGg3nNApzYx/hrxWjnzE+CWGA8psotz0HZCQC5sp8eF/Oe/j5vLdP",
+	"hsOhrb/hxs02dHnkT1OKlbID4fx9fFFPpDI3mhvSJmlZHu+owHtU6rXEFLC57taZUAXQx3I1k4J3BStT",
+	"ghxkH62nBYv0KSa4ys1RsCCXJzquj4kS46WQqNy49vZzecDD4ms4hDX35Co/BL6wqti8bKWLDBKYkiZg",
+	"Mr95mUK7PES6aJckZhyKmTJLwyvd7OFerk7F4elxbmibQuXrxdf/FwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

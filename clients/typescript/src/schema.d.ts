@@ -1780,7 +1780,6 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            500: components["responses"]["InternalError"];
         };
     };
     PutConfigYAML: {
@@ -1838,7 +1837,6 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            500: components["responses"]["InternalError"];
             502: components["responses"]["BadGateway"];
         };
     };

@@ -1,0 +1,209 @@
+package mgmt_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
+)
+
+// validRequests are requests every implemented mutation accepts on
+// statusConfig: a body (or a query) that leads to 200.
+var validRequests = map[string]struct{ query, body string }{
+	"PutConfigYAML":                  {"", "yaml"},
+	"PutApiKeys":                     {"", `["a"]`},
+	"PatchApiKeys":                   {"", `{"index":0,"value":"z"}`},
+	"DeleteApiKeys":                  {"?index=0", ""},
+	"PutGenerativeLanguageApiKey":    {"", `["g"]`},
+	"PatchGenerativeLanguageApiKey":  {"", `{"index":0,"value":"z"}`},
+	"DeleteGenerativeLanguageApiKey": {"?index=0", ""},
+	"PutGeminiApiKey":                {"", `[{"api-key":"g"}]`},
+	"PatchGeminiApiKey":              {"", `{"index":0,"value":{"prefix":"p"}}`},
+	"DeleteGeminiApiKey":             {"?index=0", ""},
+	"PutCodexApiKey":                 {"", `[{"api-key":"c"}]`},
+	"PatchCodexApiKey":               {"", `{"index":0,"value":{"prefix":"p"}}`},
+	"DeleteCodexApiKey":              {"?index=0", ""},
+	"PutClaudeApiKey":                {"", `[{"api-key":"c"}]`},
+	"PatchClaudeApiKey":              {"", `{"index":0,"value":{"prefix":"p"}}`},
+	"DeleteClaudeApiKey":             {"?index=0", ""},
+	"PutVertexApiKey":                {"", `[{"api-key":"v"}]`},
+	"PatchVertexApiKey":              {"", `{"index":0,"value":{"prefix":"p"}}`},
+	"DeleteVertexApiKey":             {"?index=0", ""},
+	"PutOpenaiCompatibility":         {"", `[{"name":"n","base-url":"https://x.example.com"}]`},
+	"PatchOpenaiCompatibility":       {"", `{"index":0,"value":{"prefix":"p"}}`},
+	"DeleteOpenaiCompatibility":      {"?index=0", ""},
+	"PutOauthExcludedModels":         {"", `{"codex":["x"]}`},
+	"PatchOauthExcludedModels":       {"", `{"provider":"codex","models":["y"]}`},
+	"DeleteOauthExcludedModels":      {"?provider=gemini-cli", ""},
+	"DeleteProxyUrl":                 {"", ""},
+}
+
+// notFoundRequests select nothing on statusConfig.
+var notFoundRequests = map[string]struct{ query, body string }{
+	"PatchApiKeys":                   {"", `{"old":"nope","new":"x"}`},
+	"DeleteApiKeys":                  {"?value=nope", ""},
+	"PatchGenerativeLanguageApiKey":  {"", `{"old":"nope","new":"x"}`},
+	"DeleteGenerativeLanguageApiKey": {"?value=nope", ""},
+	"PatchGeminiApiKey":              {"", `{"match":"nope","value":{}}`},
+	"DeleteGeminiApiKey":             {"?api-key=nope", ""},
+	"PatchCodexApiKey":               {"", `{"match":"nope","value":{}}`},
+	"DeleteCodexApiKey":              {"?api-key=nope", ""},
+	"PatchClaudeApiKey":              {"", `{"match":"nope","value":{}}`},
+	"DeleteClaudeApiKey":             {"?api-key=nope", ""},
+	"PatchVertexApiKey":              {"", `{"match":"nope","value":{}}`},
+	"DeleteVertexApiKey":             {"?api-key=nope", ""},
+	"PatchOpenaiCompatibility":       {"", `{"name":"nope","value":{}}`},
+	"DeleteOpenaiCompatibility":      {"?name=nope", ""},
+	"PatchOauthExcludedModels":       {"", `{"provider":"nope","models":[]}`},
+	"DeleteOauthExcludedModels":      {"?provider=nope", ""},
+}
+
+// settingBody is a valid body for a single-value setting, by its schema.
+func settingBody(_ string, schemaRef string) string {
+	switch {
+	case strings.HasSuffix(schemaRef, "/BoolValue"):
+		return `{"value":true}`
+	case strings.HasSuffix(schemaRef, "/StringValue"):
+		return `{"value":"http://127.0.0.1:1"}`
+	case strings.HasSuffix(schemaRef, "Value"):
+		return `{"value":1}`
+	}
+	return ""
+}
+
+func statusConfig() string {
+	return fmt.Sprintf(providersConfig, testHash) + "api-keys: [\"k1\", \"k2\"]\nproxy-url: \"http://127.0.0.1:3128\"\n"
+}
+
+// TestEveryDocumentedStatusIsProduced sends, for every implemented
+// operation, a request that should produce each status the spec documents
+// for it, through the contract checker; then it checks that each one was
+// really produced. A documented status no request can produce is a spec
+// bug, and an undocumented one fails the contract checker.
+func TestEveryDocumentedStatusIsProduced(t *testing.T) {
+	pending := map[string]bool{}
+	probe := newEnv(t, statusConfig())
+	for _, op := range notImplementedOps(t, probe) {
+		pending[op] = true
+	}
+	type op struct{ id, method, path string }
+	var ops []op
+	for path, item := range contractSpec.Paths.Map() {
+		for method, o := range item.Operations() {
+			if !pending[o.OperationID] {
+				ops = append(ops, op{o.OperationID, method, path})
+			}
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].id < ops[j].id })
+
+	doer := &contractDoer{t: t, inner: http.DefaultClient}
+	send := func(e *env, o op, query, body string, hdr ...string) int {
+		t.Helper()
+		ctype := "application/json"
+		if o.id == "PutConfigYAML" {
+			ctype = "application/yaml"
+			if body == "yaml" {
+				body = statusConfig() + "debug: true\n" // a change, so it is written
+			}
+		}
+		req, _ := http.NewRequest(o.method, e.srv.URL+mgmt.Prefix+o.path+query, bytes.NewReader([]byte(body)))
+		if body != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := doer.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	key := []string{"Authorization", "Bearer " + testKey}
+	remoteCfg := strings.Replace(statusConfig(), "secret-key:", "allow-remote: false\n  secret-key:", 1) + "trusted-proxies: [\"127.0.0.1\"]\n"
+	seen := map[string]map[int]bool{}
+	record := func(o op, st int) {
+		if seen[o.id] == nil {
+			seen[o.id] = map[int]bool{}
+		}
+		seen[o.id][st] = true
+	}
+	remote := newEnv(t, remoteCfg)
+	// Statuses are produced in this order on one env per operation; the
+	// ones that change or break the env come last.
+	order := []int{400, 401, 403, 404, 412, 413, 422, 502, 200, 500}
+	for _, o := range ops {
+		spec := contractSpec.Paths.Find(o.path).GetOperation(o.method)
+		valid, ok := validRequests[o.id]
+		if !ok && spec.RequestBody != nil {
+			valid.body = settingBody(spec.RequestBody.Ref, spec.RequestBody.Value.Content.Get("application/json").Schema.Ref)
+		}
+		e := newEnv(t, statusConfig())
+		for _, status := range order {
+			if spec.Responses.Value(strconv.Itoa(status)) == nil {
+				continue
+			}
+			var got int
+			switch status {
+			case 200:
+				if o.id == "GetLatestVersion" {
+					continue // needs a release server; TestLatestVersion covers it
+				}
+				got = send(e, o, valid.query, valid.body, key...)
+			case 400:
+				switch {
+				case o.id == "PutConfigYAML":
+					got = send(e, o, "", "", key...) // no document at all; a bad one is 422
+				case spec.RequestBody != nil:
+					got = send(e, o, valid.query, `{"broken":`, key...)
+				default:
+					got = send(e, o, "", "", key...) // DELETE without a selector
+				}
+			case 401:
+				got = send(e, o, valid.query, valid.body)
+			case 403:
+				got = send(remote, o, valid.query, valid.body, append(key, "X-Forwarded-For", "203.0.113.5")...)
+			case 404:
+				nf := notFoundRequests[o.id]
+				got = send(e, o, nf.query, nf.body, key...)
+			case 412:
+				got = send(e, o, valid.query, valid.body, append(key, "If-Match", `"stale"`)...)
+			case 413:
+				got = send(e, o, valid.query, `["`+strings.Repeat("x", 5<<20)+`"]`, key...)
+			case 422:
+				got = send(e, o, "", "port: 0\n", key...)
+			case 500:
+				// Make the write fail for real: the config path becomes a
+				// directory (on a fresh env, so the request is a change).
+				e := newEnv(t, statusConfig())
+				if err := os.Remove(e.path); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Mkdir(e.path, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				got = send(e, o, valid.query, valid.body, key...)
+			case 502:
+				e2 := newEnv(t, statusConfig()+"latest-version-url: \"http://127.0.0.1:1/x\"\n")
+				got = send(e2, o, "", "", key...)
+			}
+			record(o, got)
+			if got != status {
+				t.Errorf("%s %s%s for %d: got %d", o.method, o.path, valid.query, status, got)
+			}
+		}
+		for code := range spec.Responses.Map() {
+			if st, _ := strconv.Atoi(code); !seen[o.id][st] && !(o.id == "GetLatestVersion" && st == 200) {
+				t.Errorf("%s documents %s, which no request produced", o.id, code)
+			}
+		}
+	}
+}
