@@ -42,13 +42,15 @@ func decodeListOrItems[T any](b []byte) ([]T, error) {
 		}
 		return items, nil
 	case '{':
-		var wrapped struct {
-			Items *[]T `json:"items"`
-		}
-		if err := json.Unmarshal(b, &wrapped); err != nil || wrapped.Items == nil {
+		var wrapped map[string]json.RawMessage
+		if err := json.Unmarshal(b, &wrapped); err != nil || len(wrapped) != 1 {
 			return nil, ErrShape
 		}
-		return *wrapped.Items, nil
+		var items []T
+		if raw, ok := wrapped["items"]; !ok || json.Unmarshal(raw, &items) != nil || items == nil {
+			return nil, ErrShape
+		}
+		return items, nil
 	}
 	return nil, ErrShape
 }
@@ -77,8 +79,10 @@ func (p *StringPatch) UnmarshalJSON(b []byte) error {
 		return ErrShape
 	}
 	got := StringPatch(v)
-	if got.ByIndex() == got.ByValue() {
-		return ErrShape
+	byIndex := got.Index != nil || got.Value != nil
+	byValue := got.Old != nil || got.New != nil
+	if byIndex == byValue || (byIndex && !got.ByIndex()) || (byValue && !got.ByValue()) {
+		return ErrShape // half a pair, or fields of both pairs
 	}
 	*p = got
 	return nil

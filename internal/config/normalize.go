@@ -1,6 +1,8 @@
 package config
 
 import (
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -58,10 +60,12 @@ func NormalizeModelList(models []string) []string {
 // NormalizeHeaders trims names and values and drops pairs where either is empty.
 func NormalizeHeaders(h map[string]string) map[string]string {
 	out := make(map[string]string, len(h))
-	for k, v := range h {
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if k != "" && v != "" {
-			out[k] = v
+	// Sorted, so that when two names trim to the same one the same value
+	// wins every time: the write-back check relies on repeatable results.
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		name, v := strings.TrimSpace(k), strings.TrimSpace(h[k])
+		if _, dup := out[name]; name != "" && v != "" && !dup {
+			out[name] = v
 		}
 	}
 	if len(out) == 0 {
@@ -111,8 +115,11 @@ func NormalizeStrategy(s string) string {
 // them and drops providers left with no patterns.
 func NormalizeExcludedModels(m map[string][]string) map[string][]string {
 	out := make(map[string][]string, len(m))
-	for provider, models := range m {
-		provider = strings.ToLower(strings.TrimSpace(provider))
+	// Sorted, so that spellings of one provider merge in the same order on
+	// every run (see NormalizeHeaders).
+	for _, key := range slices.Sorted(maps.Keys(m)) {
+		models := m[key]
+		provider := strings.ToLower(strings.TrimSpace(key))
 		if provider == "" {
 			continue
 		}

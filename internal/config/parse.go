@@ -37,7 +37,11 @@ func Parse(raw []byte) (cfg *Config, warnings []string, err error) {
 	if len(root.Content) == 0 {
 		return cfg, nil, nil
 	}
-	if doc := root.Content[0]; doc.Kind != yaml.MappingNode {
+	doc := root.Content[0]
+	if doc.Kind == yaml.ScalarNode && doc.Tag == "!!null" {
+		return cfg, nil, nil // "---" followed by nothing but comments
+	}
+	if doc.Kind != yaml.MappingNode {
 		return nil, nil, fmt.Errorf("parse yaml: the document must be a mapping, not %s", kindName(doc.Kind))
 	}
 	if err := root.Decode(cfg); err != nil {

@@ -67,7 +67,7 @@ func validateEndpoint(baseURL, proxyURL string) error {
 	if baseURL != "" {
 		u, err := url.Parse(baseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("base-url must be an http or https URL, not %q", baseURL)
+			return fmt.Errorf("base-url must be an http or https URL with a host") // never echoed: it may carry credentials
 		}
 	}
 	if err := ValidateProxyURL(proxyURL); err != nil {

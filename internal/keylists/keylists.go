@@ -70,7 +70,7 @@ type Selector struct {
 func (s Selector) Choose(valueName string) (value string, index int, byIndex bool, err error) {
 	hasValue := s.Value != nil && strings.TrimSpace(*s.Value) != ""
 	switch {
-	case hasValue && s.Index != nil:
+	case s.Value != nil && s.Index != nil:
 		return "", 0, false, errs.New(errs.Invalid, "give either %s or index, not both", valueName)
 	case hasValue:
 		return strings.TrimSpace(*s.Value), 0, false, nil

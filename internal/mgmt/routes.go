@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/go-chi/chi/v5"
@@ -22,6 +23,11 @@ func init() {
 	openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
 }
 
+// embeddedSpec parses the embedded contract once per process: it is
+// immutable once loaded, and parsing it costs far more than serving a
+// request (150 ms with the race detector on).
+var embeddedSpec = sync.OnceValues(mgmtapi.GetSpec)
+
 // Authenticator guards the Management API: Middleware checks the key of
 // every request, Enabled says whether any key is configured at all.
 type Authenticator interface {
@@ -34,7 +40,7 @@ type Authenticator interface {
 // server answered), then the key check, the body limit, request validation
 // against the embedded spec, and the generated strict handler.
 func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) error {
-	spec, err := mgmtapi.GetSpec()
+	spec, err := embeddedSpec()
 	if err != nil {
 		return fmt.Errorf("load embedded spec: %w", err)
 	}

@@ -1,0 +1,142 @@
+package configstore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+)
+
+// startWatch runs s.Watch until the test ends and checks that it returns
+// nil once its context is cancelled.
+func startWatch(t *testing.T, s *Store) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Watch returned %v", err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Error("Watch did not stop after cancel")
+		}
+	})
+	waitWatched(t, filepath.Dir(s.Path()))
+}
+
+func TestWatch(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, s *Store, p string, rec *recorder)
+	}{
+		{"an edit is applied within a second", func(t *testing.T, s *Store, p string, rec *recorder) {
+			if err := os.WriteFile(p, []byte("port: 9001\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e := rec.wait(t, SourceFile, time.Second)
+			if e.new.Config.Port != 9001 || s.Current() != e.new {
+				t.Fatalf("applied port %d", e.new.Config.Port)
+			}
+		}},
+		{"a rename over the file is applied", func(t *testing.T, s *Store, p string, rec *recorder) {
+			tmp := filepath.Join(filepath.Dir(p), ".config.yaml.swp")
+			if err := os.WriteFile(tmp, []byte("port: 9002\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, p); err != nil {
+				t.Fatal(err)
+			}
+			e := rec.wait(t, SourceFile, time.Second)
+			if e.new.Config.Port != 9002 {
+				t.Fatalf("applied port %d", e.new.Config.Port)
+			}
+			// The watch survives the inode change.
+			if err := os.WriteFile(p, []byte("port: 9003\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if e := rec.wait(t, SourceFile, time.Second); e.new.Config.Port != 9003 {
+				t.Fatalf("applied port %d", e.new.Config.Port)
+			}
+		}},
+		{"a burst of writes is one reload", func(t *testing.T, s *Store, p string, rec *recorder) {
+			// Back to back, as an editor's truncate-write-write would be.
+			for i := 1; i <= 5; i++ {
+				if err := os.WriteFile(p, fmt.Appendf(nil, "port: %d\n", 9010+i), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e := rec.wait(t, SourceFile, time.Second)
+			if e.new.Config.Port != 9015 {
+				t.Fatalf("applied port %d, want the last write", e.new.Config.Port)
+			}
+			time.Sleep(3 * reloadDebounce)
+			if n := rec.count(SourceFile); n != 1 {
+				t.Fatalf("%d reloads for one burst", n)
+			}
+		}},
+		{"the store's own update does not reload", func(t *testing.T, s *Store, p string, rec *recorder) {
+			snap, err := s.Update("", func(c *config.Config) error { c.Port = 9020; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * reloadDebounce)
+			if n := rec.count(SourceFile); n != 0 {
+				t.Fatalf("%d file reloads after the store's own write", n)
+			}
+			if rec.count(SourceAPI) != 1 || s.Current() != snap {
+				t.Fatal("the update's snapshot is not in force")
+			}
+		}},
+		{"unrelated files and invalid edits are not applied", func(t *testing.T, s *Store, p string, rec *recorder) {
+			before := s.Current()
+			dir := filepath.Dir(p)
+			if err := os.WriteFile(filepath.Join(dir, "other.yaml"), []byte("port: 1\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("port: 0\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * reloadDebounce)
+			if s.Current() != before || rec.count(SourceFile) != 0 {
+				t.Fatal("an unrelated file or an invalid edit was applied")
+			}
+			if err := os.WriteFile(p, []byte("port: 9030\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if e := rec.wait(t, SourceFile, time.Second); e.new.Config.Port != 9030 {
+				t.Fatalf("applied port %d", e.new.Config.Port)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, p := openStore(t, "port: 9000\n")
+			rec := newRecorder()
+			s.Subscribe(rec.sub("w"))
+			startWatch(t, s)
+			tc.run(t, s, p, rec)
+		})
+	}
+}
+
+func TestWatchMissingDirectory(t *testing.T) {
+	s, p := openStore(t, "port: 9000\n")
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Dir(p)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Watch(context.Background()); err == nil {
+		t.Fatal("Watch of a missing directory returned nil")
+	}
+}
