@@ -31,7 +31,7 @@ test-go:
 	$(GO) test -race -count=1 ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/ ./internal/mgmtauth/ ./internal/configstore/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzPatch -fuzztime 60s ./internal/yamledit/
