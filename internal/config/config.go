@@ -141,16 +141,9 @@ type CodexKey struct {
 	Models         []ModelAlias      `yaml:"models,omitempty"`
 }
 
-// ClaudeKey is one Anthropic API key.
-type ClaudeKey struct {
-	APIKey         string            `yaml:"api-key"`
-	Prefix         string            `yaml:"prefix,omitempty"`
-	BaseURL        string            `yaml:"base-url,omitempty"`
-	ProxyURL       string            `yaml:"proxy-url,omitempty"`
-	Headers        map[string]string `yaml:"headers,omitempty"`
-	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
-	Models         []ModelAlias      `yaml:"models,omitempty"`
-}
+// ClaudeKey is one Anthropic API key; it has exactly the fields of a
+// Codex key.
+type ClaudeKey CodexKey
 
 // VertexKey is one Vertex AI credential in API-key mode.
 type VertexKey struct {

@@ -21,35 +21,26 @@ func (s *Server) PutApiKeys(_ context.Context, r mgmtapi.PutApiKeysRequestObject
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.APIKeys = keys; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutApiKeys200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.APIKeys = keys; return nil })
+	return mgmtapi.PutApiKeys200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchApiKeys(_ context.Context, r mgmtapi.PatchApiKeysRequestObject) (mgmtapi.PatchApiKeysResponseObject, error) {
 	p := *r.Body
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) (err error) {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) (err error) {
 		c.APIKeys, err = keylists.PatchString("api-key", c.APIKeys, p.Old, p.Index, patchValue(p))
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchApiKeys200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PatchApiKeys200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) DeleteApiKeys(_ context.Context, r mgmtapi.DeleteApiKeysRequestObject) (mgmtapi.DeleteApiKeysResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Value, Index: r.Params.Index}
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) (err error) {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) (err error) {
 		c.APIKeys, err = keylists.DeleteString("value", c.APIKeys, sel)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.DeleteApiKeys200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.DeleteApiKeys200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 // patchValue is the new value of a string-list PATCH, whichever shape it has.

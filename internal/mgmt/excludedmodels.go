@@ -27,11 +27,8 @@ func (s *Server) PutOauthExcludedModels(_ context.Context, r mgmtapi.PutOauthExc
 			return nil, errs.New(errs.Invalid, "invalid provider: a provider name must not be empty")
 		}
 	}
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.OAuthExcludedModels = m; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutOauthExcludedModels200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.OAuthExcludedModels = m; return nil })
+	return mgmtapi.PutOauthExcludedModels200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 // PatchOauthExcludedModels sets one provider's patterns; patterns that
@@ -42,7 +39,7 @@ func (s *Server) PatchOauthExcludedModels(_ context.Context, r mgmtapi.PatchOaut
 		return nil, errs.New(errs.Invalid, "invalid provider: a provider name must not be empty")
 	}
 	models := config.NormalizeModelList(r.Body.Models)
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		if len(models) == 0 {
 			if _, ok := c.OAuthExcludedModels[provider]; !ok {
 				return keylists.ErrNotFound
@@ -56,10 +53,7 @@ func (s *Server) PatchOauthExcludedModels(_ context.Context, r mgmtapi.PatchOaut
 		c.OAuthExcludedModels[provider] = models
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchOauthExcludedModels200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PatchOauthExcludedModels200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) DeleteOauthExcludedModels(_ context.Context, r mgmtapi.DeleteOauthExcludedModelsRequestObject) (mgmtapi.DeleteOauthExcludedModelsResponseObject, error) {
@@ -67,15 +61,12 @@ func (s *Server) DeleteOauthExcludedModels(_ context.Context, r mgmtapi.DeleteOa
 	if provider == "" {
 		return nil, errs.New(errs.Invalid, "missing provider")
 	}
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		if _, ok := c.OAuthExcludedModels[provider]; !ok {
 			return keylists.ErrNotFound
 		}
 		delete(c.OAuthExcludedModels, provider)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.DeleteOauthExcludedModels200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.DeleteOauthExcludedModels200JSONResponse{StatusOKJSONResponse: ok}, err
 }

@@ -26,16 +26,13 @@ func (s *Server) PutGenerativeLanguageApiKey(_ context.Context, r mgmtapi.PutGen
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.GeminiKeys = rebuildGemini(c.GeminiKeys, keys); return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.GeminiKeys = rebuildGemini(c.GeminiKeys, keys); return nil })
+	return mgmtapi.PutGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchGenerativeLanguageApiKey(_ context.Context, r mgmtapi.PatchGenerativeLanguageApiKeyRequestObject) (mgmtapi.PatchGenerativeLanguageApiKeyResponseObject, error) {
 	p := *r.Body
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		keys, err := keylists.PatchString("api-key", geminiKeyStrings(c.GeminiKeys), p.Old, p.Index, patchValue(p))
 		if err != nil {
 			return err
@@ -50,15 +47,12 @@ func (s *Server) PatchGenerativeLanguageApiKey(_ context.Context, r mgmtapi.Patc
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PatchGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) DeleteGenerativeLanguageApiKey(_ context.Context, r mgmtapi.DeleteGenerativeLanguageApiKeyRequestObject) (mgmtapi.DeleteGenerativeLanguageApiKeyResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Value, Index: r.Params.Index}
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		keys, err := keylists.DeleteString("value", geminiKeyStrings(c.GeminiKeys), sel)
 		if err != nil {
 			return err
@@ -66,10 +60,7 @@ func (s *Server) DeleteGenerativeLanguageApiKey(_ context.Context, r mgmtapi.Del
 		c.GeminiKeys = rebuildGemini(c.GeminiKeys, keys)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.DeleteGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.DeleteGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 // rebuildGemini returns one Gemini entry per key, in the keys' order: the

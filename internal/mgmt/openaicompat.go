@@ -27,16 +27,13 @@ func (s *Server) PutOpenaiCompatibility(_ context.Context, r mgmtapi.PutOpenaiCo
 			return nil, errs.New(errs.Invalid, "item %d: %s", i, errs.Message(err))
 		}
 	}
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.OpenAICompatibility = items; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.OpenAICompatibility = items; return nil })
+	return mgmtapi.PutOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchOpenaiCompatibility(_ context.Context, r mgmtapi.PatchOpenaiCompatibilityRequestObject) (mgmtapi.PatchOpenaiCompatibilityResponseObject, error) {
 	p := r.Body
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		list := c.OpenAICompatibility
 		at, err := pickProvider(list, p.Index, p.Name)
 		if err != nil {
@@ -54,15 +51,12 @@ func (s *Server) PatchOpenaiCompatibility(_ context.Context, r mgmtapi.PatchOpen
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PatchOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) DeleteOpenaiCompatibility(_ context.Context, r mgmtapi.DeleteOpenaiCompatibilityRequestObject) (mgmtapi.DeleteOpenaiCompatibilityResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Name, Index: r.Params.Index}
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		name, at, byIndex, err := sel.Choose("name")
 		if err != nil {
 			return err
@@ -74,10 +68,7 @@ func (s *Server) DeleteOpenaiCompatibility(_ context.Context, r mgmtapi.DeleteOp
 		c.OpenAICompatibility, err = keylists.RemoveMatching(c.OpenAICompatibility, func(p config.OpenAICompatibility) bool { return p.Name == name })
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.DeleteOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.DeleteOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func pickProvider(list []config.OpenAICompatibility, index *int, name *string) (int, error) {

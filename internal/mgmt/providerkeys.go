@@ -23,31 +23,22 @@ func (s *Server) PutGeminiApiKey(_ context.Context, r mgmtapi.PutGeminiApiKeyReq
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.update(r.Params.IfMatch, mutate)
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutGeminiApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, mutate)
+	return mgmtapi.PutGeminiApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchGeminiApiKey(_ context.Context, r mgmtapi.PatchGeminiApiKeyRequestObject) (mgmtapi.PatchGeminiApiKeyResponseObject, error) {
 	p := r.Body
-	snap, err := s.update(r.Params.IfMatch, geminiList.patch(p.Index, p.Match, func(k *config.GeminiKey) error {
+	ok, err := s.change(r.Params.IfMatch, geminiList.patch(p.Index, p.Match, func(k *config.GeminiKey) error {
 		applyGeminiPartial(k, p.Value)
 		return nil
 	}))
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchGeminiApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PatchGeminiApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) DeleteGeminiApiKey(_ context.Context, r mgmtapi.DeleteGeminiApiKeyRequestObject) (mgmtapi.DeleteGeminiApiKeyResponseObject, error) {
-	snap, err := s.update(r.Params.IfMatch, geminiList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.DeleteGeminiApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, geminiList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
+	return mgmtapi.DeleteGeminiApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetCodexApiKey(_ context.Context, _ mgmtapi.GetCodexApiKeyRequestObject) (mgmtapi.GetCodexApiKeyResponseObject, error) {
@@ -63,31 +54,22 @@ func (s *Server) PutCodexApiKey(_ context.Context, r mgmtapi.PutCodexApiKeyReque
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.update(r.Params.IfMatch, mutate)
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutCodexApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, mutate)
+	return mgmtapi.PutCodexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchCodexApiKey(_ context.Context, r mgmtapi.PatchCodexApiKeyRequestObject) (mgmtapi.PatchCodexApiKeyResponseObject, error) {
 	p := r.Body
-	snap, err := s.update(r.Params.IfMatch, codexList.patch(p.Index, p.Match, func(k *config.CodexKey) error {
+	ok, err := s.change(r.Params.IfMatch, codexList.patch(p.Index, p.Match, func(k *config.CodexKey) error {
 		applyCodexPartial(k, p.Value)
 		return nil
 	}))
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchCodexApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PatchCodexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) DeleteCodexApiKey(_ context.Context, r mgmtapi.DeleteCodexApiKeyRequestObject) (mgmtapi.DeleteCodexApiKeyResponseObject, error) {
-	snap, err := s.update(r.Params.IfMatch, codexList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.DeleteCodexApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, codexList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
+	return mgmtapi.DeleteCodexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetClaudeApiKey(_ context.Context, _ mgmtapi.GetClaudeApiKeyRequestObject) (mgmtapi.GetClaudeApiKeyResponseObject, error) {
@@ -103,31 +85,22 @@ func (s *Server) PutClaudeApiKey(_ context.Context, r mgmtapi.PutClaudeApiKeyReq
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.update(r.Params.IfMatch, mutate)
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutClaudeApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, mutate)
+	return mgmtapi.PutClaudeApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchClaudeApiKey(_ context.Context, r mgmtapi.PatchClaudeApiKeyRequestObject) (mgmtapi.PatchClaudeApiKeyResponseObject, error) {
 	p := r.Body
-	snap, err := s.update(r.Params.IfMatch, claudeList.patch(p.Index, p.Match, func(k *config.ClaudeKey) error {
+	ok, err := s.change(r.Params.IfMatch, claudeList.patch(p.Index, p.Match, func(k *config.ClaudeKey) error {
 		applyClaudePartial(k, p.Value)
 		return nil
 	}))
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchClaudeApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PatchClaudeApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) DeleteClaudeApiKey(_ context.Context, r mgmtapi.DeleteClaudeApiKeyRequestObject) (mgmtapi.DeleteClaudeApiKeyResponseObject, error) {
-	snap, err := s.update(r.Params.IfMatch, claudeList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.DeleteClaudeApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, claudeList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
+	return mgmtapi.DeleteClaudeApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetVertexApiKey(_ context.Context, _ mgmtapi.GetVertexApiKeyRequestObject) (mgmtapi.GetVertexApiKeyResponseObject, error) {
@@ -143,29 +116,20 @@ func (s *Server) PutVertexApiKey(_ context.Context, r mgmtapi.PutVertexApiKeyReq
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.update(r.Params.IfMatch, mutate)
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutVertexApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, mutate)
+	return mgmtapi.PutVertexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchVertexApiKey(_ context.Context, r mgmtapi.PatchVertexApiKeyRequestObject) (mgmtapi.PatchVertexApiKeyResponseObject, error) {
 	p := r.Body
-	snap, err := s.update(r.Params.IfMatch, vertexList.patch(p.Index, p.Match, func(k *config.VertexKey) error {
+	ok, err := s.change(r.Params.IfMatch, vertexList.patch(p.Index, p.Match, func(k *config.VertexKey) error {
 		applyVertexPartial(k, p.Value)
 		return nil
 	}))
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchVertexApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PatchVertexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) DeleteVertexApiKey(_ context.Context, r mgmtapi.DeleteVertexApiKeyRequestObject) (mgmtapi.DeleteVertexApiKeyResponseObject, error) {
-	snap, err := s.update(r.Params.IfMatch, vertexList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.DeleteVertexApiKey200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, vertexList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
+	return mgmtapi.DeleteVertexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }

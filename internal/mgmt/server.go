@@ -38,9 +38,15 @@ func NewServer(d Deps) *Server {
 	return &Server{store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log}
 }
 
-// update runs one change through the store's single write path.
-func (s *Server) update(ifMatch *mgmtapi.IfMatch, mutate func(*config.Config) error) (*configstore.Snapshot, error) {
-	return s.store.Update(headerValue(ifMatch), mutate)
+// change runs one change through the store's single write path and
+// returns the body and ETag every successful mutation answers with. On
+// error the body is unused: the strict handler answers the error.
+func (s *Server) change(ifMatch *mgmtapi.IfMatch, mutate func(*config.Config) error) (mgmtapi.StatusOKJSONResponse, error) {
+	snap, err := s.store.Update(headerValue(ifMatch), mutate)
+	if err != nil {
+		return mgmtapi.StatusOKJSONResponse{}, err
+	}
+	return statusOK(snap), nil
 }
 
 func headerValue(h *mgmtapi.IfMatch) string {

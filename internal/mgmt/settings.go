@@ -20,20 +20,14 @@ func (s *Server) GetDebug(_ context.Context, _ mgmtapi.GetDebugRequestObject) (m
 
 func (s *Server) PutDebug(_ context.Context, r mgmtapi.PutDebugRequestObject) (mgmtapi.PutDebugResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.Debug = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutDebug200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.Debug = v; return nil })
+	return mgmtapi.PutDebug200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchDebug(_ context.Context, r mgmtapi.PatchDebugRequestObject) (mgmtapi.PatchDebugResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.Debug = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchDebug200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.Debug = v; return nil })
+	return mgmtapi.PatchDebug200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetLoggingToFile(_ context.Context, _ mgmtapi.GetLoggingToFileRequestObject) (mgmtapi.GetLoggingToFileResponseObject, error) {
@@ -46,20 +40,14 @@ func (s *Server) GetLoggingToFile(_ context.Context, _ mgmtapi.GetLoggingToFileR
 
 func (s *Server) PutLoggingToFile(_ context.Context, r mgmtapi.PutLoggingToFileRequestObject) (mgmtapi.PutLoggingToFileResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.LoggingToFile = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutLoggingToFile200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.LoggingToFile = v; return nil })
+	return mgmtapi.PutLoggingToFile200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchLoggingToFile(_ context.Context, r mgmtapi.PatchLoggingToFileRequestObject) (mgmtapi.PatchLoggingToFileResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.LoggingToFile = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchLoggingToFile200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.LoggingToFile = v; return nil })
+	return mgmtapi.PatchLoggingToFile200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetUsageStatisticsEnabled(_ context.Context, _ mgmtapi.GetUsageStatisticsEnabledRequestObject) (mgmtapi.GetUsageStatisticsEnabledResponseObject, error) {
@@ -72,20 +60,14 @@ func (s *Server) GetUsageStatisticsEnabled(_ context.Context, _ mgmtapi.GetUsage
 
 func (s *Server) PutUsageStatisticsEnabled(_ context.Context, r mgmtapi.PutUsageStatisticsEnabledRequestObject) (mgmtapi.PutUsageStatisticsEnabledResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.UsageStatisticsEnabled = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.UsageStatisticsEnabled = v; return nil })
+	return mgmtapi.PutUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchUsageStatisticsEnabled(_ context.Context, r mgmtapi.PatchUsageStatisticsEnabledRequestObject) (mgmtapi.PatchUsageStatisticsEnabledResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.UsageStatisticsEnabled = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.UsageStatisticsEnabled = v; return nil })
+	return mgmtapi.PatchUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetProxyUrl(_ context.Context, _ mgmtapi.GetProxyUrlRequestObject) (mgmtapi.GetProxyUrlResponseObject, error) {
@@ -98,32 +80,26 @@ func (s *Server) GetProxyUrl(_ context.Context, _ mgmtapi.GetProxyUrlRequestObje
 
 func (s *Server) PutProxyUrl(_ context.Context, r mgmtapi.PutProxyUrlRequestObject) (mgmtapi.PutProxyUrlResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		if err := validateProxyURL(v); err != nil {
 			return err
 		}
 		c.ProxyURL = v
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutProxyUrl200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PutProxyUrl200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchProxyUrl(_ context.Context, r mgmtapi.PatchProxyUrlRequestObject) (mgmtapi.PatchProxyUrlResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		if err := validateProxyURL(v); err != nil {
 			return err
 		}
 		c.ProxyURL = v
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchProxyUrl200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	return mgmtapi.PatchProxyUrl200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetQuotaSwitchProject(_ context.Context, _ mgmtapi.GetQuotaSwitchProjectRequestObject) (mgmtapi.GetQuotaSwitchProjectResponseObject, error) {
@@ -136,20 +112,14 @@ func (s *Server) GetQuotaSwitchProject(_ context.Context, _ mgmtapi.GetQuotaSwit
 
 func (s *Server) PutQuotaSwitchProject(_ context.Context, r mgmtapi.PutQuotaSwitchProjectRequestObject) (mgmtapi.PutQuotaSwitchProjectResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchProject = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchProject = v; return nil })
+	return mgmtapi.PutQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchQuotaSwitchProject(_ context.Context, r mgmtapi.PatchQuotaSwitchProjectRequestObject) (mgmtapi.PatchQuotaSwitchProjectResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchProject = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchProject = v; return nil })
+	return mgmtapi.PatchQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetQuotaSwitchPreviewModel(_ context.Context, _ mgmtapi.GetQuotaSwitchPreviewModelRequestObject) (mgmtapi.GetQuotaSwitchPreviewModelResponseObject, error) {
@@ -162,20 +132,14 @@ func (s *Server) GetQuotaSwitchPreviewModel(_ context.Context, _ mgmtapi.GetQuot
 
 func (s *Server) PutQuotaSwitchPreviewModel(_ context.Context, r mgmtapi.PutQuotaSwitchPreviewModelRequestObject) (mgmtapi.PutQuotaSwitchPreviewModelResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchPreviewModel = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchPreviewModel = v; return nil })
+	return mgmtapi.PutQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchQuotaSwitchPreviewModel(_ context.Context, r mgmtapi.PatchQuotaSwitchPreviewModelRequestObject) (mgmtapi.PatchQuotaSwitchPreviewModelResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchPreviewModel = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchPreviewModel = v; return nil })
+	return mgmtapi.PatchQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetRequestRetry(_ context.Context, _ mgmtapi.GetRequestRetryRequestObject) (mgmtapi.GetRequestRetryResponseObject, error) {
@@ -188,20 +152,14 @@ func (s *Server) GetRequestRetry(_ context.Context, _ mgmtapi.GetRequestRetryReq
 
 func (s *Server) PutRequestRetry(_ context.Context, r mgmtapi.PutRequestRetryRequestObject) (mgmtapi.PutRequestRetryResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.RequestRetry = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutRequestRetry200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.RequestRetry = v; return nil })
+	return mgmtapi.PutRequestRetry200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchRequestRetry(_ context.Context, r mgmtapi.PatchRequestRetryRequestObject) (mgmtapi.PatchRequestRetryResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.RequestRetry = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchRequestRetry200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.RequestRetry = v; return nil })
+	return mgmtapi.PatchRequestRetry200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetMaxRetryInterval(_ context.Context, _ mgmtapi.GetMaxRetryIntervalRequestObject) (mgmtapi.GetMaxRetryIntervalResponseObject, error) {
@@ -214,20 +172,14 @@ func (s *Server) GetMaxRetryInterval(_ context.Context, _ mgmtapi.GetMaxRetryInt
 
 func (s *Server) PutMaxRetryInterval(_ context.Context, r mgmtapi.PutMaxRetryIntervalRequestObject) (mgmtapi.PutMaxRetryIntervalResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.MaxRetryInterval = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutMaxRetryInterval200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.MaxRetryInterval = v; return nil })
+	return mgmtapi.PutMaxRetryInterval200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchMaxRetryInterval(_ context.Context, r mgmtapi.PatchMaxRetryIntervalRequestObject) (mgmtapi.PatchMaxRetryIntervalResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.MaxRetryInterval = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchMaxRetryInterval200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.MaxRetryInterval = v; return nil })
+	return mgmtapi.PatchMaxRetryInterval200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetRequestLog(_ context.Context, _ mgmtapi.GetRequestLogRequestObject) (mgmtapi.GetRequestLogResponseObject, error) {
@@ -240,20 +192,14 @@ func (s *Server) GetRequestLog(_ context.Context, _ mgmtapi.GetRequestLogRequest
 
 func (s *Server) PutRequestLog(_ context.Context, r mgmtapi.PutRequestLogRequestObject) (mgmtapi.PutRequestLogResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.RequestLog = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutRequestLog200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.RequestLog = v; return nil })
+	return mgmtapi.PutRequestLog200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchRequestLog(_ context.Context, r mgmtapi.PatchRequestLogRequestObject) (mgmtapi.PatchRequestLogResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.RequestLog = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchRequestLog200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.RequestLog = v; return nil })
+	return mgmtapi.PatchRequestLog200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetWsAuth(_ context.Context, _ mgmtapi.GetWsAuthRequestObject) (mgmtapi.GetWsAuthResponseObject, error) {
@@ -266,20 +212,14 @@ func (s *Server) GetWsAuth(_ context.Context, _ mgmtapi.GetWsAuthRequestObject) 
 
 func (s *Server) PutWsAuth(_ context.Context, r mgmtapi.PutWsAuthRequestObject) (mgmtapi.PutWsAuthResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.WSAuth = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutWsAuth200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.WSAuth = v; return nil })
+	return mgmtapi.PutWsAuth200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchWsAuth(_ context.Context, r mgmtapi.PatchWsAuthRequestObject) (mgmtapi.PatchWsAuthResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.WSAuth = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchWsAuth200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.WSAuth = v; return nil })
+	return mgmtapi.PatchWsAuth200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetForceGpt5Codex(_ context.Context, _ mgmtapi.GetForceGpt5CodexRequestObject) (mgmtapi.GetForceGpt5CodexResponseObject, error) {
@@ -292,26 +232,17 @@ func (s *Server) GetForceGpt5Codex(_ context.Context, _ mgmtapi.GetForceGpt5Code
 
 func (s *Server) PutForceGpt5Codex(_ context.Context, r mgmtapi.PutForceGpt5CodexRequestObject) (mgmtapi.PutForceGpt5CodexResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.ForceGPT5Codex = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PutForceGpt5Codex200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.ForceGPT5Codex = v; return nil })
+	return mgmtapi.PutForceGpt5Codex200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchForceGpt5Codex(_ context.Context, r mgmtapi.PatchForceGpt5CodexRequestObject) (mgmtapi.PatchForceGpt5CodexResponseObject, error) {
 	v := r.Body.Value
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.ForceGPT5Codex = v; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.PatchForceGpt5Codex200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.ForceGPT5Codex = v; return nil })
+	return mgmtapi.PatchForceGpt5Codex200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) DeleteProxyUrl(_ context.Context, r mgmtapi.DeleteProxyUrlRequestObject) (mgmtapi.DeleteProxyUrlResponseObject, error) {
-	snap, err := s.update(r.Params.IfMatch, func(c *config.Config) error { c.ProxyURL = ""; return nil })
-	if err != nil {
-		return nil, err
-	}
-	return mgmtapi.DeleteProxyUrl200JSONResponse{StatusOKJSONResponse: statusOK(snap)}, nil
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.ProxyURL = ""; return nil })
+	return mgmtapi.DeleteProxyUrl200JSONResponse{StatusOKJSONResponse: ok}, err
 }
