@@ -19,15 +19,27 @@ debug: true
 
 generative-language-api-key:
   - "AIzaOld"
+
+# clients
+auth:
+  providers:
+    - name: "inline"
+      type: "config-api-key"
+      api-keys: ["legacy-client-key"]
+
+openai-compatibility:
+  - name: "router" # kept comment
+    base-url: "https://openrouter.ai/api/v1"
+    api-keys: ["sk-legacy"]
 `
 	e := newEnv(t, legacy)
 	got := e.file()
-	for _, gone := range []string{"allow-remote-management", "remote-management-key", "plain-old-key", "generative-language-api-key"} {
+	for _, gone := range []string{"allow-remote-management", "remote-management-key", "plain-old-key", "generative-language-api-key", "auth:", "providers:", "    api-keys:"} {
 		if strings.Contains(got, gone) {
 			t.Fatalf("%q still in the file:\n%s", gone, got)
 		}
 	}
-	for _, kept := range []string{"# legacy config\n", "# old-style management settings\n", "debug: true\n"} {
+	for _, kept := range []string{"# legacy config\n", "# old-style management settings\n", "debug: true\n", `- name: "router" # kept comment`} {
 		if !strings.Contains(got, kept) {
 			t.Fatalf("%q lost:\n%s", kept, got)
 		}
@@ -35,6 +47,12 @@ generative-language-api-key:
 	cfg := e.store.Current().Config
 	if !strings.HasPrefix(cfg.RemoteManagement.SecretKey, "$2") || len(cfg.GeminiKeys) != 1 || cfg.GeminiKeys[0].APIKey != "AIzaOld" {
 		t.Fatalf("migration: %+v", cfg.RemoteManagement)
+	}
+	if len(cfg.APIKeys) != 1 || cfg.APIKeys[0] != "legacy-client-key" {
+		t.Fatalf("auth.providers not migrated: %v", cfg.APIKeys)
+	}
+	if e := cfg.OpenAICompatibility[0].APIKeyEntries; len(e) != 1 || e[0].APIKey != "sk-legacy" {
+		t.Fatalf("openai-compatibility api-keys not migrated: %+v", e)
 	}
 	c := newContractClient(t, e.srv.URL, "plain-old-key")
 	r, err := c.GetDebugWithResponse(ctx())
