@@ -168,8 +168,11 @@ func (t *text) renderFor(s slot, v *yaml.Node, r renderer) (rendering, error) {
 		}
 	}
 	if s.item {
-		if child < 0 {
-			child = s.indent + r.itemOff
+		// The first line lands behind the dash where the old value started
+		// (or one space after a bare dash); the rest must line up with it.
+		child = t.column(s.indEnd) + 1
+		if s.vs != s.indEnd && t.lineOf(s.vs) == t.lineOf(s.indEnd-1) {
+			child = t.column(s.vs)
 		}
 		lines, err := r.block(v, child)
 		if err != nil {

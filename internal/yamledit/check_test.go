@@ -61,18 +61,15 @@ func view(n *yaml.Node, budget *int) (interface{}, error) {
 	case yaml.MappingNode:
 		m := map[string]interface{}{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			for k.Kind == yaml.AliasNode {
-				k = k.Alias
-			}
-			if _, dup := m[k.Value]; dup {
+			id := keyID(n.Content[i])
+			if _, dup := m[id]; dup {
 				continue
 			}
 			v, err := view(n.Content[i+1], budget)
 			if err != nil {
 				return nil, err
 			}
-			m[k.Value] = v
+			m[id] = v
 		}
 		return m, nil
 	case yaml.SequenceNode:

@@ -68,7 +68,7 @@ func diffMappings(oldMap, newMap *yaml.Node, p path, edits *[]edit) {
 	for i := 0; i+1 < len(newMap.Content); i += 2 {
 		k, nv := newMap.Content[i], newMap.Content[i+1]
 		kp := p.with(step{key: k})
-		j := findKey(oldMap, k.Value)
+		j := findKey(oldMap, k)
 		if j < 0 {
 			*edits = append(*edits, edit{path: kp, value: nv})
 			continue
@@ -77,7 +77,7 @@ func diffMappings(oldMap, newMap *yaml.Node, p path, edits *[]edit) {
 	}
 	for i := 0; i+1 < len(oldMap.Content); i += 2 {
 		k := oldMap.Content[i]
-		if findKey(newMap, k.Value) < 0 {
+		if findKey(newMap, k) < 0 {
 			*edits = append(*edits, edit{path: p.with(step{key: k})})
 		}
 	}

@@ -23,7 +23,7 @@ func Equal(a, b *yaml.Node) bool {
 
 // maxVisits bounds every walk that follows aliases, because a small document
 // can alias its way to an exponentially large tree.
-const maxVisits = 1 << 20
+const maxVisits = 1 << 17
 
 // decodeValue turns a node into plain Go values (maps, slices, scalars).
 func decodeValue(n *yaml.Node) (interface{}, error) {

@@ -10,19 +10,27 @@ import (
 )
 
 // parseSource returns src's first document (Kind 0 when src holds none) and
-// whether more documents follow it.
+// whether more documents follow it; every document must parse.
 func parseSource(src []byte) (*yaml.Node, bool, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
+	first := &yaml.Node{}
+	for i := 0; ; i++ {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			return &yaml.Node{}, false, nil
+			return first, i > 1, nil
 		}
-		return nil, false, fmt.Errorf("parse source: %w", err)
+		if err != nil {
+			return nil, false, fmt.Errorf("parse source: %w", err)
+		}
+		if i == 0 {
+			// A config that parses but does not decode could not be loaded either.
+			if _, err := decodeValue(&doc); err != nil {
+				return nil, false, fmt.Errorf("decode source: %w", err)
+			}
+			first = &doc
+		}
 	}
-	var next yaml.Node
-	err := dec.Decode(&next)
-	return &doc, !errors.Is(err, io.EOF), nil
 }
 
 // expectedDoc applies the edits to a copy of src's node tree. Its values are

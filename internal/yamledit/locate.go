@@ -56,7 +56,7 @@ func walk(root *yaml.Node, p path) (trail, error) {
 			if cur.Kind != yaml.MappingNode {
 				break
 			}
-			k := findKey(cur, s.key.Value)
+			k := findKey(cur, s.key)
 			if k < 0 {
 				break
 			}

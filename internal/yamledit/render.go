@@ -96,7 +96,7 @@ func fits(text string, n *yaml.Node, ctx scalarCtx) bool {
 	default:
 		return false
 	}
-	if got.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) == 0 && got.ShortTag() == "!!str" && yaml11Bool[got.Value] {
+	if got.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) == 0 && got.ShortTag() == "!!str" && isYAML11Bool(got.Value) {
 		// yaml.v3 reads these as strings, but YAML 1.1 tools (and yaml.v3's
 		// own encoder) treat them as booleans; quote them like it does.
 		return false
@@ -104,10 +104,13 @@ func fits(text string, n *yaml.Node, ctx scalarCtx) bool {
 	return got.Kind == yaml.ScalarNode && got.Anchor == "" && got.ShortTag() == n.ShortTag() && Equal(got, n)
 }
 
-var yaml11Bool = map[string]bool{
-	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true,
-	"n": true, "N": true, "no": true, "No": true, "NO": true,
-	"on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true,
+func isYAML11Bool(s string) bool {
+	switch s {
+	case "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+		"on", "On", "ON", "off", "Off", "OFF":
+		return true
+	}
+	return false
 }
 
 // isPrintable follows YAML's c-printable set.

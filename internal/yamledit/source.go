@@ -20,12 +20,12 @@ type text struct {
 
 var errLineBreaks = errors.New("source uses line breaks other than LF and CRLF")
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+const utf8BOM = "\xEF\xBB\xBF"
 
 func newText(src []byte) (*text, error) {
 	t := &text{src: src}
 	start := 0
-	if bytes.HasPrefix(src, utf8BOM) {
+	if bytes.HasPrefix(src, []byte(utf8BOM)) {
 		// yaml.v3 does not count the BOM as a column.
 		start = len(utf8BOM)
 	}

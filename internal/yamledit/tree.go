@@ -145,18 +145,32 @@ func expand(n *yaml.Node, active map[*yaml.Node]bool, budget *int) (*yaml.Node, 
 	return c, nil
 }
 
-// findKey returns the index in m.Content of the key spelled key, or -1.
-func findKey(m *yaml.Node, key string) int {
+// findKey returns the index in m.Content of the key matching key, or -1.
+// Keys match by text, as a decoder into a typed struct matches field names.
+func findKey(m *yaml.Node, key *yaml.Node) int {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return -1
 	}
+	id := keyID(key)
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		k := resolve(m.Content[i])
-		if k != nil && k.Kind == yaml.ScalarNode && k.Value == key {
+		if keyID(m.Content[i]) == id {
 			return i
 		}
 	}
 	return -1
+}
+
+// keyID is a key's identity: its text, except that every spelling of null
+// ("", "~", "null") is one key and none equals a string key.
+func keyID(k *yaml.Node) string {
+	k = resolve(k)
+	switch {
+	case k == nil || k.Kind != yaml.ScalarNode:
+		return "\x00complex"
+	case isNull(k):
+		return "\x00null"
+	}
+	return k.Value
 }
 
 // lookup returns the node at p under root, following aliases, or nil.
@@ -173,7 +187,7 @@ func lookup(root *yaml.Node, p path) *yaml.Node {
 			cur = resolve(cur.Content[s.index])
 			continue
 		}
-		i := findKey(cur, s.key.Value)
+		i := findKey(cur, s.key)
 		if i < 0 {
 			return nil
 		}
@@ -216,9 +230,12 @@ func applyNodeFrom(root *yaml.Node, e edit, from int, newRoot *yaml.Node) error 
 				LineComment: cur.LineComment, FootComment: cur.FootComment}
 		}
 		if cur.Kind != yaml.MappingNode {
+			if e.isDelete() && isNull(cur) {
+				return nil // nothing there to delete
+			}
 			return fmt.Errorf("apply %s: %s is a %s, not a mapping", e, e.path[:i], kindName(cur.Kind))
 		}
-		k := findKey(cur, s.key.Value)
+		k := findKey(cur, s.key)
 		if k < 0 {
 			if e.isDelete() {
 				return nil

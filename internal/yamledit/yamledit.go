@@ -25,6 +25,7 @@ import (
 // When nothing differs, src itself is returned. When the change cannot be
 // spliced into the text, the whole document is re-encoded from src's node
 // tree (comments survive, blank lines do not); the result always parses.
+// A src that does not parse and decode is an error, even without changes.
 func Patch(src []byte, oldDoc, newDoc *yaml.Node) ([]byte, error) {
 	out, _, err := patch(src, oldDoc, newDoc)
 	return out, err
@@ -58,13 +59,15 @@ func patch(src []byte, oldDoc, newDoc *yaml.Node) ([]byte, method, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("read new document: %w", err)
 	}
-	edits := diffRoots(oldRoot, newRoot)
-	if len(edits) == 0 {
-		return src, unchanged, nil
-	}
+	// Parse first even when nothing changed: a caller about to write the
+	// file back must learn that it is broken.
 	srcDoc, more, err := parseSource(src)
 	if err != nil {
 		return nil, 0, err
+	}
+	edits := diffRoots(oldRoot, newRoot)
+	if len(edits) == 0 {
+		return src, unchanged, nil
 	}
 	expected, err := expectedDoc(srcDoc, edits, newRoot)
 	if err != nil {
@@ -75,24 +78,16 @@ func patch(src []byte, oldDoc, newDoc *yaml.Node) ([]byte, method, error) {
 		return nil, 0, fmt.Errorf("decode expected document: %w", err)
 	}
 	lay := detectLayout(src, srcDoc)
-	spliceErr := func() error {
-		out, err := spliceAll(src, edits, newRoot, lay)
-		if err != nil {
-			return err
-		}
-		if err := verify(out, want, edits); err != nil {
-			return err
-		}
-		src = out
-		return nil
-	}()
+	out, spliceErr := spliceAll(src, edits, newRoot, lay)
 	if spliceErr == nil {
-		return src, spliced, nil
+		if spliceErr = verify(out, want, edits); spliceErr == nil {
+			return out, spliced, nil
+		}
 	}
 	if more {
 		return nil, 0, fmt.Errorf("patch source: %w; rewriting is impossible because it holds several documents", spliceErr)
 	}
-	out, err := rewrite(expected, lay.eol)
+	out, err = rewrite(expected, lay.eol)
 	if err != nil {
 		return nil, 0, err
 	}
