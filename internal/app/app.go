@@ -77,6 +77,9 @@ func Run(ctx context.Context, opts Options) error {
 	srv := &http.Server{
 		Handler:           router,
 		ReadHeaderTimeout: 10 * time.Second,
+		// Bounds how long a client may take to send a request body; no write
+		// timeout, since proxied responses may stream for minutes.
+		ReadTimeout: 2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
