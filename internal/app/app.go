@@ -80,8 +80,8 @@ func Run(ctx context.Context, opts Options) error {
 		// Bounds how long a client may take to send a request body; no write
 		// timeout, since proxied responses may stream for minutes.
 		ReadTimeout: 2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
