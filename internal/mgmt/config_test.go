@@ -228,7 +228,7 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	if st, _, body := e.do(http.MethodGet, "/no-such-thing", "", ""); st != http.StatusNotFound || errorOf(t, body) != "not found" {
 		t.Fatalf("%d %s", st, body)
 	}
-	if st, _, body := e.do(http.MethodPost, "/debug", "application/json", `{"value":true}`); st != http.StatusMethodNotAllowed {
+	if st, _, body := e.do(http.MethodPost, "/debug", "application/json", `{"value":true}`); st != http.StatusMethodNotAllowed || errorOf(t, body) != "method not allowed" {
 		t.Fatalf("%d %s", st, body)
 	}
 	if st, _, _ := e.do(http.MethodGet, "/config/../debug", "", ""); st == http.StatusOK {

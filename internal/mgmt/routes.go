@@ -76,6 +76,9 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusNotFound, errorBody{Error: "not found"})
 		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method not allowed"})
+		})
 	})
 	return nil
 }
