@@ -196,6 +196,50 @@ describe("management API through the TypeScript SDK", () => {
     assert.ok(etagOf(put), "PUT /config.yaml carries an ETag");
   });
 
+  it("list edits: both body shapes, If-Match on a PATCH, 404 for an unknown item", async () => {
+    const list = await client.GET("/api-keys");
+    assert.equal(list.response.status, 200);
+    assert.deepEqual(list.data, { "api-keys": ["k1"] });
+
+    const put = await client.PUT("/api-keys", { body: { items: ["k1", "k2"] } });
+    assert.equal(put.response.status, 200, JSON.stringify(put.error));
+    const etag = etagOf(put);
+    assert.ok(etag, "a mutation names the revision it wrote");
+
+    const patch = await client.PATCH("/api-keys", {
+      body: { index: 1, value: "k2b" },
+      params: { header: withIfMatch(etag) },
+    });
+    assert.equal(patch.response.status, 200, JSON.stringify(patch.error));
+
+    // The same revision again is stale now: nothing changes.
+    const stale = await client.PATCH("/api-keys", {
+      body: { old: "k1", new: "k1b" },
+      params: { header: withIfMatch(etag) },
+    });
+    assert.equal(stale.response.status, 412);
+    assert.equal(stale.error?.error, "config changed");
+    assert.equal(etagOf(stale), etagOf(patch));
+
+    const missing = await client.DELETE("/api-keys", { params: { query: { value: "nope" } } });
+    assert.equal(missing.response.status, 404);
+    assert.equal(missing.error?.error, "item not found");
+
+    const after = await client.GET("/api-keys");
+    assert.deepEqual(after.data, { "api-keys": ["k1", "k2b"] });
+  });
+
+  it("provider lists take typed entries", async () => {
+    const put = await client.PUT("/codex-api-key", {
+      body: [{ "api-key": "sk-a", "proxy-url": "socks5://127.0.0.1:1080" }],
+    });
+    assert.equal(put.response.status, 200, JSON.stringify(put.error));
+    const got = await client.GET("/codex-api-key");
+    assert.deepEqual(got.data, {
+      "codex-api-key": [{ "api-key": "sk-a", "base-url": "", "proxy-url": "socks5://127.0.0.1:1080" }],
+    });
+  });
+
   it("request bodies are type-checked against the spec", () => {
     // Never called: it only has to compile. If `value` stopped being a boolean in the
     // spec, the directive below would be unused and tsc would fail.
