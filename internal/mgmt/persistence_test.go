@@ -124,29 +124,37 @@ func TestConcurrentWritersKeepDiskAndMemoryInStep(t *testing.T) {
 }
 
 func TestConcurrentWritersWithTheSameETagOneWins(t *testing.T) {
-	e := newEnv(t, baseConfig())
-	etag := e.store.Current().ETag()
-	var wg sync.WaitGroup
-	statuses := make([]int, 2)
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i], _, _ = e.do(http.MethodPut, "/request-retry", "application/json", fmt.Sprintf(`{"value":%d}`, 10+i), "If-Match", etag)
-		}()
+	cases := []struct{ name, method, path, body0, body1 string }{
+		{"setting", http.MethodPut, "/request-retry", `{"value":10}`, `{"value":11}`},
+		{"list", http.MethodPatch, "/api-keys", `{"index":0,"value":"from-a"}`, `{"index":1,"value":"from-b"}`},
 	}
-	wg.Wait()
-	ok, stale := 0, 0
-	for _, s := range statuses {
-		switch s {
-		case http.StatusOK:
-			ok++
-		case http.StatusPreconditionFailed:
-			stale++
-		}
-	}
-	if ok != 1 || stale != 1 {
-		t.Fatalf("statuses %v, want one 200 and one 412", statuses)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, baseConfig())
+			etag := e.store.Current().ETag()
+			var wg sync.WaitGroup
+			statuses := make([]int, 2)
+			for i, body := range []string{c.body0, c.body1} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses[i], _, _ = e.do(c.method, c.path, "application/json", body, "If-Match", etag)
+				}()
+			}
+			wg.Wait()
+			ok, stale := 0, 0
+			for _, s := range statuses {
+				switch s {
+				case http.StatusOK:
+					ok++
+				case http.StatusPreconditionFailed:
+					stale++
+				}
+			}
+			if ok != 1 || stale != 1 {
+				t.Fatalf("statuses %v, want one 200 and one 412", statuses)
+			}
+		})
 	}
 }
 
