@@ -131,64 +131,62 @@ func NormalizeExcludedModels(m map[string][]string) map[string][]string {
 	return out
 }
 
+// normalizeKeyed tidies a provider key list: tidy trims each entry and
+// returns its identity; entries whose api-key ends up empty are dropped, and
+// of entries with the same identity the first is kept.
+func normalizeKeyed[T any](in []T, apiKey func(*T) string, tidy func(*T) (identity string)) []T {
+	out := make([]T, 0, len(in))
+	seen := map[string]bool{}
+	for _, k := range in {
+		id := tidy(&k)
+		if apiKey(&k) == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, k)
+	}
+	return out
+}
+
 // NormalizeGeminiKeys trims every entry, drops entries without a key and
 // keeps the first entry of each api-key.
 func NormalizeGeminiKeys(in []GeminiKey) []GeminiKey {
-	out := make([]GeminiKey, 0, len(in))
-	seen := map[string]bool{}
-	for _, k := range in {
+	return normalizeKeyed(in, func(k *GeminiKey) string { return k.APIKey }, func(k *GeminiKey) string {
 		k.APIKey = strings.TrimSpace(k.APIKey)
-		if k.APIKey == "" || seen[k.APIKey] {
-			continue
-		}
-		seen[k.APIKey] = true
 		k.Prefix = NormalizePrefix(k.Prefix)
 		k.BaseURL = strings.TrimSpace(k.BaseURL)
 		k.ProxyURL = strings.TrimSpace(k.ProxyURL)
 		k.Headers = NormalizeHeaders(k.Headers)
 		k.ExcludedModels = NormalizeModelList(k.ExcludedModels)
-		out = append(out, k)
-	}
-	return out
+		return k.APIKey
+	})
 }
 
 // NormalizeCodexKeys trims every entry, drops entries without a key and
 // keeps the first entry of each (api-key, base-url) pair: one key may serve
 // several endpoints.
 func NormalizeCodexKeys(in []CodexKey) []CodexKey {
-	out := make([]CodexKey, 0, len(in))
-	seen := map[string]bool{}
-	for _, k := range in {
+	return normalizeKeyed(in, func(k *CodexKey) string { return k.APIKey }, func(k *CodexKey) string {
 		k.APIKey = strings.TrimSpace(k.APIKey)
 		k.BaseURL = strings.TrimSpace(k.BaseURL)
-		id := k.APIKey + "\x00" + k.BaseURL
-		if k.APIKey == "" || seen[id] {
-			continue
-		}
-		seen[id] = true
 		k.Prefix = NormalizePrefix(k.Prefix)
 		k.ProxyURL = strings.TrimSpace(k.ProxyURL)
 		k.Headers = NormalizeHeaders(k.Headers)
 		k.ExcludedModels = NormalizeModelList(k.ExcludedModels)
 		k.Models = NormalizeModelAliases(k.Models)
-		out = append(out, k)
-	}
-	return out
+		return k.APIKey + "\x00" + k.BaseURL
+	})
 }
 
 // NormalizeClaudeKeys applies the Codex rules to Claude keys.
 func NormalizeClaudeKeys(in []ClaudeKey) []ClaudeKey {
-	out := make([]ClaudeKey, 0, len(in))
-	for _, k := range NormalizeCodexKeys(claudeAsCodex(in)) {
-		out = append(out, ClaudeKey(k))
-	}
-	return out
-}
-
-func claudeAsCodex(in []ClaudeKey) []CodexKey {
-	out := make([]CodexKey, len(in))
+	asCodex := make([]CodexKey, len(in))
 	for i, k := range in {
-		out[i] = CodexKey(k)
+		asCodex[i] = CodexKey(k)
+	}
+	out := make([]ClaudeKey, 0, len(in))
+	for _, k := range NormalizeCodexKeys(asCodex) {
+		out = append(out, ClaudeKey(k))
 	}
 	return out
 }
@@ -196,16 +194,9 @@ func claudeAsCodex(in []ClaudeKey) []CodexKey {
 // NormalizeVertexKeys trims every entry, drops entries without a key, keeps
 // only complete model aliases and the first entry of each (api-key, base-url).
 func NormalizeVertexKeys(in []VertexKey) []VertexKey {
-	out := make([]VertexKey, 0, len(in))
-	seen := map[string]bool{}
-	for _, k := range in {
+	return normalizeKeyed(in, func(k *VertexKey) string { return k.APIKey }, func(k *VertexKey) string {
 		k.APIKey = strings.TrimSpace(k.APIKey)
 		k.BaseURL = strings.TrimSpace(k.BaseURL)
-		id := k.APIKey + "\x00" + k.BaseURL
-		if k.APIKey == "" || seen[id] {
-			continue
-		}
-		seen[id] = true
 		k.Prefix = NormalizePrefix(k.Prefix)
 		k.ProxyURL = strings.TrimSpace(k.ProxyURL)
 		k.Headers = NormalizeHeaders(k.Headers)
@@ -216,9 +207,8 @@ func NormalizeVertexKeys(in []VertexKey) []VertexKey {
 			}
 		}
 		k.Models = models
-		out = append(out, k)
-	}
-	return out
+		return k.APIKey + "\x00" + k.BaseURL
+	})
 }
 
 // NormalizeOpenAICompatibility trims every provider, migrates legacy key
