@@ -18,6 +18,9 @@ type Config struct {
 	AuthDir        string   `yaml:"auth-dir"`
 
 	APIKeys []string `yaml:"api-keys"`
+	// AllowLocalhostUnauthenticated lets a client on this machine use the
+	// proxy without a client key; see proxy/auth.go for the exact test.
+	AllowLocalhostUnauthenticated bool `yaml:"allow-localhost-unauthenticated"`
 
 	Debug                  bool          `yaml:"debug"`
 	CommercialMode         bool          `yaml:"commercial-mode"`

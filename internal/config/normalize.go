@@ -6,18 +6,16 @@ import (
 	"strings"
 )
 
-// Normalize trims and de-duplicates every list and clamps values that have an
-// obvious meaning when out of range. It is applied at every load and after
-// every change, so what is in memory is always in this form.
+// Normalize trims and de-duplicates every list. It is applied at every load
+// and after every change, so what is in memory is always in this form. It
+// never clamps numbers: an out-of-range value is left for Validate to refuse,
+// so a hand edit and the API meet the same rule.
 func (c *Config) Normalize() {
 	c.Host = strings.TrimSpace(c.Host)
 	c.AuthDir = strings.TrimSpace(c.AuthDir)
 	c.ProxyURL = strings.TrimSpace(c.ProxyURL)
 	c.TrustedProxies = NormalizeKeys(c.TrustedProxies)
 	c.APIKeys = NormalizeKeys(c.APIKeys)
-	c.LogsMaxTotalSizeMB = max(c.LogsMaxTotalSizeMB, 0)
-	c.RequestRetry = max(c.RequestRetry, 0)
-	c.MaxRetryInterval = max(c.MaxRetryInterval, 0)
 	c.Routing.Strategy = NormalizeStrategy(c.Routing.Strategy)
 	c.GeminiKeys = NormalizeGeminiKeys(c.GeminiKeys)
 	c.CodexKeys = NormalizeCodexKeys(c.CodexKeys)
@@ -131,14 +129,15 @@ func NormalizeExcludedModels(m map[string][]string) map[string][]string {
 	return out
 }
 
-// normalizeKeyed tidies a provider key list: tidy trims each entry and
-// returns its identity; entries whose api-key ends up empty are dropped, and
-// of entries with the same identity the first is kept.
-func normalizeKeyed[T any](in []T, apiKey func(*T) string, tidy func(*T) (identity string)) []T {
+// normalizeKeyed tidies a provider key list: tidy trims each entry;
+// entries whose api-key ends up empty are dropped, and of entries with the
+// same ID (see identity.go) the first is kept.
+func normalizeKeyed[T interface{ ID() CredentialID }](in []T, apiKey func(*T) string, tidy func(*T)) []T {
 	out := make([]T, 0, len(in))
-	seen := map[string]bool{}
+	seen := map[CredentialID]bool{}
 	for _, k := range in {
-		id := tidy(&k)
+		tidy(&k)
+		id := k.ID()
 		if apiKey(&k) == "" || seen[id] {
 			continue
 		}
@@ -151,14 +150,13 @@ func normalizeKeyed[T any](in []T, apiKey func(*T) string, tidy func(*T) (identi
 // NormalizeGeminiKeys trims every entry, drops entries without a key and
 // keeps the first entry of each api-key.
 func NormalizeGeminiKeys(in []GeminiKey) []GeminiKey {
-	return normalizeKeyed(in, func(k *GeminiKey) string { return k.APIKey }, func(k *GeminiKey) string {
+	return normalizeKeyed(in, func(k *GeminiKey) string { return k.APIKey }, func(k *GeminiKey) {
 		k.APIKey = strings.TrimSpace(k.APIKey)
 		k.Prefix = NormalizePrefix(k.Prefix)
 		k.BaseURL = strings.TrimSpace(k.BaseURL)
 		k.ProxyURL = strings.TrimSpace(k.ProxyURL)
 		k.Headers = NormalizeHeaders(k.Headers)
 		k.ExcludedModels = NormalizeModelList(k.ExcludedModels)
-		return k.APIKey
 	})
 }
 
@@ -166,7 +164,7 @@ func NormalizeGeminiKeys(in []GeminiKey) []GeminiKey {
 // keeps the first entry of each (api-key, base-url) pair: one key may serve
 // several endpoints.
 func NormalizeCodexKeys(in []CodexKey) []CodexKey {
-	return normalizeKeyed(in, func(k *CodexKey) string { return k.APIKey }, func(k *CodexKey) string {
+	return normalizeKeyed(in, func(k *CodexKey) string { return k.APIKey }, func(k *CodexKey) {
 		k.APIKey = strings.TrimSpace(k.APIKey)
 		k.BaseURL = strings.TrimSpace(k.BaseURL)
 		k.Prefix = NormalizePrefix(k.Prefix)
@@ -174,7 +172,6 @@ func NormalizeCodexKeys(in []CodexKey) []CodexKey {
 		k.Headers = NormalizeHeaders(k.Headers)
 		k.ExcludedModels = NormalizeModelList(k.ExcludedModels)
 		k.Models = NormalizeModelAliases(k.Models)
-		return k.APIKey + "\x00" + k.BaseURL
 	})
 }
 
@@ -194,7 +191,7 @@ func NormalizeClaudeKeys(in []ClaudeKey) []ClaudeKey {
 // NormalizeVertexKeys trims every entry, drops entries without a key, keeps
 // only complete model aliases and the first entry of each (api-key, base-url).
 func NormalizeVertexKeys(in []VertexKey) []VertexKey {
-	return normalizeKeyed(in, func(k *VertexKey) string { return k.APIKey }, func(k *VertexKey) string {
+	return normalizeKeyed(in, func(k *VertexKey) string { return k.APIKey }, func(k *VertexKey) {
 		k.APIKey = strings.TrimSpace(k.APIKey)
 		k.BaseURL = strings.TrimSpace(k.BaseURL)
 		k.Prefix = NormalizePrefix(k.Prefix)
@@ -207,7 +204,6 @@ func NormalizeVertexKeys(in []VertexKey) []VertexKey {
 			}
 		}
 		k.Models = models
-		return k.APIKey + "\x00" + k.BaseURL
 	})
 }
 

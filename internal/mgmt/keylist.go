@@ -9,22 +9,13 @@ import (
 )
 
 // keyedList describes one provider list whose entries are identified by
-// their api-key (and, where one key may serve several endpoints, base-url),
-// so gemini, codex, claude and vertex share one set of rules.
-type keyedList[C any] struct {
+// their config ID (config/identity.go: api-key, and base-url where one key
+// may serve several endpoints), so gemini, codex, claude and vertex share
+// one set of rules.
+type keyedList[C interface{ ID() config.CredentialID }] struct {
 	field   func(*config.Config) *[]C
 	apiKey  func(*C) *string
 	baseURL func(*C) string
-	// byBaseURL says whether entries with the same key but different
-	// base-urls are distinct (codex, claude, vertex) or duplicates (gemini).
-	byBaseURL bool
-}
-
-func (l keyedList[C]) identity(c *C) string {
-	if l.byBaseURL {
-		return *l.apiKey(c) + "\x00" + strings.TrimSpace(l.baseURL(c))
-	}
-	return *l.apiKey(c)
 }
 
 // replace validates a whole new list: every api-key non-empty; entries with
@@ -59,7 +50,7 @@ func (l keyedList[C]) patch(index *int, match *string, apply func(*C) error) fun
 			return err
 		}
 		for i := range list {
-			if i != at && l.identity(&list[i]) == l.identity(entry) {
+			if i != at && list[i].ID() == (*entry).ID() {
 				return errs.New(errs.Invalid, "api-key is already used by the entry at index %d", i)
 			}
 		}
@@ -109,21 +100,18 @@ var (
 		baseURL: func(k *config.GeminiKey) string { return k.BaseURL },
 	}
 	codexList = keyedList[config.CodexKey]{
-		field:     func(c *config.Config) *[]config.CodexKey { return &c.CodexKeys },
-		apiKey:    func(k *config.CodexKey) *string { return &k.APIKey },
-		baseURL:   func(k *config.CodexKey) string { return k.BaseURL },
-		byBaseURL: true,
+		field:   func(c *config.Config) *[]config.CodexKey { return &c.CodexKeys },
+		apiKey:  func(k *config.CodexKey) *string { return &k.APIKey },
+		baseURL: func(k *config.CodexKey) string { return k.BaseURL },
 	}
 	claudeList = keyedList[config.ClaudeKey]{
-		field:     func(c *config.Config) *[]config.ClaudeKey { return &c.ClaudeKeys },
-		apiKey:    func(k *config.ClaudeKey) *string { return &k.APIKey },
-		baseURL:   func(k *config.ClaudeKey) string { return k.BaseURL },
-		byBaseURL: true,
+		field:   func(c *config.Config) *[]config.ClaudeKey { return &c.ClaudeKeys },
+		apiKey:  func(k *config.ClaudeKey) *string { return &k.APIKey },
+		baseURL: func(k *config.ClaudeKey) string { return k.BaseURL },
 	}
 	vertexList = keyedList[config.VertexKey]{
-		field:     func(c *config.Config) *[]config.VertexKey { return &c.VertexKeys },
-		apiKey:    func(k *config.VertexKey) *string { return &k.APIKey },
-		baseURL:   func(k *config.VertexKey) string { return k.BaseURL },
-		byBaseURL: true,
+		field:   func(c *config.Config) *[]config.VertexKey { return &c.VertexKeys },
+		apiKey:  func(k *config.VertexKey) *string { return &k.APIKey },
+		baseURL: func(k *config.VertexKey) string { return k.BaseURL },
 	}
 )
