@@ -364,7 +364,7 @@ func TestConfigNormalize(t *testing.T) {
 		{"proxy-url trimmed", c.ProxyURL == "http://p"},
 		{"trusted proxies", reflect.DeepEqual(c.TrustedProxies, []string{"10.0.0.1"})},
 		{"api keys", reflect.DeepEqual(c.APIKeys, []string{"b", "a"})},
-		{"negative sizes clamp to zero", c.LogsMaxTotalSizeMB == 0 && c.RequestRetry == 0 && c.MaxRetryInterval == 0},
+		{"negative numbers are left for Validate to refuse", c.LogsMaxTotalSizeMB == -5 && c.RequestRetry == -1 && c.MaxRetryInterval == -30},
 		{"strategy canonical", c.Routing.Strategy == "round-robin"},
 		{"gemini deduped", len(c.GeminiKeys) == 1},
 		{"codex trimmed", len(c.CodexKeys) == 1 && c.CodexKeys[0].APIKey == "c"},

@@ -10,8 +10,13 @@ import (
 // Validate reports the first setting that cannot work, in words an operator
 // can act on. It expects a normalised config.
 func (c *Config) Validate() error {
-	if c.Port < 1 || c.Port > 65535 {
-		return fmt.Errorf("port must be between 1 and 65535, not %d", c.Port)
+	// First, so that no later message can quote a value with a stray
+	// control byte in it.
+	if err := c.validateText(); err != nil {
+		return err
+	}
+	if err := c.validateRanges(); err != nil {
+		return err
 	}
 	if c.TLS.Enable && (strings.TrimSpace(c.TLS.Cert) == "" || strings.TrimSpace(c.TLS.Key) == "") {
 		return fmt.Errorf("tls.enable needs both tls.cert and tls.key")
@@ -59,6 +64,40 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("openai-compatibility[%d].api-key-entries[%d]: proxy-url: %w", i, j, err)
 			}
 		}
+	}
+	return nil
+}
+
+// Limits of the numeric settings. The Management API's contract states the
+// same bounds, but these are the ones that count: a hand edit, PUT
+// /config.yaml and every single-setting endpoint all end up here, so no path
+// can store a value another path would refuse.
+const (
+	MaxRequestRetry     = 100
+	MaxRetryIntervalSec = 86400
+)
+
+// validateRanges refuses out-of-range numbers instead of clamping them:
+// a negative retry interval in a hand edit is a mistake to report, not a
+// zero to guess.
+func (c *Config) validateRanges() error {
+	if c.Port < 1 || c.Port > 65535 {
+		return fmt.Errorf("port must be between 1 and 65535, not %d", c.Port)
+	}
+	if c.RequestRetry < 0 || c.RequestRetry > MaxRequestRetry {
+		return fmt.Errorf("request-retry must be between 0 and %d, not %d", MaxRequestRetry, c.RequestRetry)
+	}
+	if c.MaxRetryInterval < 0 || c.MaxRetryInterval > MaxRetryIntervalSec {
+		return fmt.Errorf("max-retry-interval must be between 0 and %d seconds, not %d", MaxRetryIntervalSec, c.MaxRetryInterval)
+	}
+	if c.LogsMaxTotalSizeMB < 0 {
+		return fmt.Errorf("logs-max-total-size-mb must be 0 or more, not %d", c.LogsMaxTotalSizeMB)
+	}
+	if p := c.Streaming.KeepaliveSeconds; p != nil && *p < 0 {
+		return fmt.Errorf("streaming.keepalive-seconds must be 0 or more, not %d", *p)
+	}
+	if p := c.Streaming.BootstrapRetries; p != nil && *p < 0 {
+		return fmt.Errorf("streaming.bootstrap-retries must be 0 or more, not %d", *p)
 	}
 	return nil
 }
