@@ -35,16 +35,20 @@ func revisionOf(raw []byte) string {
 func (s *Snapshot) ETag() string { return `"` + s.Rev + `"` }
 
 // Matches reports whether an If-Match header value names this revision:
-// "*", or a comma-separated list of entity tags one of which is Rev (the
-// quotes and a W/ prefix are tolerated, since clients copy ETags loosely).
+// "*", or a comma-separated list of entity tags one of which is Rev. If-Match
+// uses the strong comparison (RFC 9110 §13.1.1), so a weak tag (W/"…")
+// never matches; a bare revision without quotes is tolerated, since people
+// copy ETags loosely by hand.
 func (s *Snapshot) Matches(ifMatch string) bool {
 	for _, tag := range strings.Split(ifMatch, ",") {
 		tag = strings.TrimSpace(tag)
 		if tag == "*" {
 			return true
 		}
-		tag = strings.Trim(strings.TrimPrefix(tag, "W/"), `"`)
-		if tag == s.Rev {
+		if strings.HasPrefix(tag, "W/") {
+			continue
+		}
+		if strings.TrimSuffix(strings.TrimPrefix(tag, `"`), `"`) == s.Rev {
 			return true
 		}
 	}

@@ -24,11 +24,6 @@ const (
 	SourceFile    Source = "file"
 )
 
-// Subscriber applies a new snapshot to a running subsystem. It is called
-// with the store's write lock held, in the order snapshots are published,
-// so it must be quick and must not call back into the store.
-type Subscriber func(old, new *Snapshot, src Source)
-
 // ErrStale is returned (wrapped in a *PreconditionError) when If-Match names
 // a revision that is no longer current.
 var ErrStale = errors.New("config changed")
@@ -42,37 +37,57 @@ func (e *PreconditionError) Unwrap() error { return ErrStale }
 
 // Store is the single owner of config.yaml.
 type Store struct {
+	// path is the config path as given (made absolute). It may be a
+	// symlink, which is followed afresh on every read and write, so a link
+	// that is re-pointed (as Kubernetes does with ConfigMaps) is noticed.
 	path   string
 	hasher SecretHasher
 	log    *slog.Logger
 
 	// mu serialises every change (API writes and file reloads alike), so
 	// that disk and memory move together and If-Match checks are atomic.
-	mu   sync.Mutex
-	cur  atomic.Pointer[Snapshot]
-	subs []Subscriber
+	// Everything below it is read and written only with mu held, except
+	// cur, which readers load without the lock.
+	mu    sync.Mutex
+	cur   atomic.Pointer[Snapshot]
+	parts []Preparer
+	// rejectedRev is the revision of the last file on disk that did not
+	// load, so the watcher logs a broken hand edit once, not per event.
+	rejectedRev string
+
+	// Test hooks; nil in production.
+	onWatching func()         // the watcher is listening
+	onReloaded func(error)    // the watcher finished a reload
+	beforeSync func(p string) // an API write is about to compare the disk
 }
 
 // Open loads path (which must exist) through the load pipeline. If legacy
 // keys were migrated or a plaintext management key was hashed, the file is
-// written back at once, changing only those lines.
+// written back at once, changing only those lines. Temp files a crash left
+// behind are removed first: they hold keys.
 func Open(path string, hasher SecretHasher, log *slog.Logger) (*Store, error) {
-	resolved, err := resolvePath(path)
+	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("resolve config path: %w", err)
 	}
-	s := &Store{path: resolved, hasher: hasher, log: log}
-	raw, err := os.ReadFile(resolved)
+	s := &Store{path: abs, hasher: hasher, log: log}
+	target := s.target()
+	s.removeStaleTemps(target)
+	raw, err := os.ReadFile(target)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	l, err := load(raw, hasher)
 	if err != nil {
+		if b := backupPath(target); fileExists(b) {
+			return nil, fmt.Errorf("load %s: %w (a copy of the config before an interrupted write is at %s)", path, err, b)
+		}
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
+	s.removeBackup(target)
 	s.logWarnings(l.warnings)
 	if l.rewritten {
-		if err := writeFile(resolved, l.raw); err != nil {
+		if err := writeFile(target, l.raw, raw); err != nil {
 			return nil, fmt.Errorf("write back migrated config: %w", err)
 		}
 		log.Info("config rewritten at load (legacy keys migrated or management key hashed)", "path", path)
@@ -81,41 +96,36 @@ func Open(path string, hasher SecretHasher, log *slog.Logger) (*Store, error) {
 	return s, nil
 }
 
-// resolvePath follows a symlinked config file, so that writes replace the
-// target and leave the link in place.
-func resolvePath(path string) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", fmt.Errorf("resolve config path: %w", err)
+// target is the file config.yaml really is: path with symlinks followed at
+// this moment, or path itself when it does not resolve (yet).
+func (s *Store) target() string {
+	if t, err := filepath.EvalSymlinks(s.path); err == nil {
+		return t
 	}
-	if target, err := filepath.EvalSymlinks(abs); err == nil {
-		return target, nil
-	}
-	return abs, nil
+	return s.path
 }
 
-// Path is the resolved path of config.yaml.
+// Path is the path of config.yaml as given to Open, made absolute.
 func (s *Store) Path() string { return s.path }
 
 // Current returns the snapshot in force. It never blocks.
 func (s *Store) Current() *Snapshot { return s.cur.Load() }
 
-// Subscribe registers fn for every later snapshot, and calls it once now
-// with the current one (old is nil) so the subsystem starts in step.
-func (s *Store) Subscribe(fn Subscriber) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.subs = append(s.subs, fn)
-	fn(nil, s.cur.Load(), SourceStartup)
-}
-
 // Update applies mutate to a copy of the current config and, if the result
-// is valid and different, writes it to config.yaml and publishes it. With a
-// non-empty ifMatch the change is made only if the config is still at that
-// revision. The returned snapshot is the one in force afterwards.
+// is valid, different and accepted by every preparer, writes it to
+// config.yaml and publishes it. With a non-empty ifMatch the change is made
+// only if the config is still at that revision.
+//
+// A hand edit that reached the disk but not yet the store (the watcher
+// debounces) is adopted first, so the change is made on top of it and
+// If-Match sees it. A hand edit that does not load refuses the change with
+// errs.Conflict: writing would silently destroy it.
 func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.adoptDiskLocked(true); err != nil {
+		return nil, err
+	}
 	cur := s.cur.Load()
 	if ifMatch != "" && !cur.Matches(ifMatch) {
 		return nil, &PreconditionError{Current: cur}
@@ -142,12 +152,17 @@ func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snap
 	if err := s.checkRoundTrip(raw, next); err != nil {
 		return nil, err
 	}
-	return s.commitLocked(cur, next, raw, SourceAPI)
+	return s.commitLocked(cur, next, raw, SourceAPI, true)
 }
 
 // ReplaceRaw replaces config.yaml with raw after running it through the
 // full load pipeline and the caller's accept check (nil accepts all); an
 // invalid document is rejected with errs.Invalid and changes nothing.
+//
+// Replacing the whole file is how an operator repairs a hand edit that does
+// not load, so without If-Match such an edit is overwritten (and logged);
+// with If-Match the client named a revision it has seen, and a broken edit
+// it has not seen is a conflict.
 func (s *Store) ReplaceRaw(ifMatch string, raw []byte, accept func(*config.Config) error) (*Snapshot, error) {
 	l, err := load(raw, s.hasher)
 	if err != nil {
@@ -160,50 +175,120 @@ func (s *Store) ReplaceRaw(ifMatch string, raw []byte, accept func(*config.Confi
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.adoptDiskLocked(true); err != nil {
+		var broken *BrokenEditError
+		if ifMatch != "" || !errors.As(err, &broken) {
+			return nil, err
+		}
+		s.log.Warn("config.yaml had a hand edit that did not load; PUT /config.yaml replaces it", "path", s.path, "problem", broken.Problem)
+	}
 	cur := s.cur.Load()
 	if ifMatch != "" && !cur.Matches(ifMatch) {
 		return nil, &PreconditionError{Current: cur}
 	}
 	s.logWarnings(l.warnings)
-	if bytes.Equal(l.raw, cur.Raw) {
+	if bytes.Equal(l.raw, cur.Raw) && s.diskHolds(cur) {
 		return cur, nil
 	}
-	return s.commitLocked(cur, l.cfg, l.raw, SourceAPI)
+	return s.commitLocked(cur, l.cfg, l.raw, SourceAPI, true)
 }
 
-// Reload reads config.yaml again after an outside edit. A file that is
-// unchanged (the store's own write, seen by the watcher) is ignored; a file
-// that does not load is logged and the running config stays in force.
+// Reload applies config.yaml after an outside edit. A file that holds what
+// the store last wrote or loaded is ignored; a file that does not load is
+// logged (once per distinct content) and the running config stays in force.
 func (s *Store) Reload() error {
-	raw, err := os.ReadFile(s.path)
-	if err != nil {
-		return fmt.Errorf("read config: %w", err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.adoptDiskLocked(false)
+}
+
+// BrokenEditError says that config.yaml on disk holds a hand edit the store
+// cannot apply. Its message is meant for the operator.
+type BrokenEditError struct{ Problem string }
+
+func (e *BrokenEditError) Error() string {
+	return "config.yaml was edited by hand and the edit cannot be applied: " + e.Problem
+}
+
+// adoptDiskLocked compares config.yaml on disk with the snapshot in force
+// and, when they differ, applies the file as a hand edit. Reading the file
+// with the lock held is what keeps the store from mistaking its own earlier
+// write for an edit: under the lock the disk holds either the store's last
+// write or someone else's.
+//
+// forWrite says an API write follows. Then a missing file is no obstacle
+// (the write recreates it) and a file that cannot be applied is a
+// *BrokenEditError (kind errs.Conflict); for the watcher it is only logged.
+func (s *Store) adoptDiskLocked(forWrite bool) error {
+	target := s.target()
+	if forWrite && s.beforeSync != nil {
+		s.beforeSync(target)
+	}
+	raw, err := os.ReadFile(target)
+	if err != nil {
+		if forWrite && errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("config.yaml is missing; the next write recreates it", "path", s.path)
+			return nil
+		}
+		if forWrite {
+			return errs.Wrap(errs.Internal, fmt.Errorf("read config: %w", err), "failed to save config")
+		}
+		return fmt.Errorf("read config: %w", err)
+	}
 	cur := s.cur.Load()
-	if revisionOf(raw) == cur.Rev {
+	rev := revisionOf(raw)
+	if rev == cur.Rev {
 		return nil
 	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		// Editors truncate before they write; an empty file is never a
-		// config anyone meant to run.
+	if !forWrite && len(bytes.TrimSpace(raw)) == 0 {
+		// Editors truncate before they write; wait for the rest of the
+		// save, which brings another event.
 		s.log.Warn("config.yaml is empty; the previous config stays in force", "path", s.path)
 		return nil
 	}
+	problem, err := s.applyEditLocked(cur, raw)
+	if problem == "" {
+		s.rejectedRev = ""
+		return err
+	}
+	if rev != s.rejectedRev {
+		s.rejectedRev = rev
+		s.log.Error("config.yaml edited but not applied; the previous config stays in force", "path", s.path, "problem", problem)
+	}
+	if forWrite {
+		return &errs.Error{Kind: errs.Conflict, Msg: (&BrokenEditError{Problem: problem}).Error(), Err: &BrokenEditError{Problem: problem}}
+	}
+	return errs.New(errs.Invalid, "%s", problem)
+}
+
+// applyEditLocked loads raw, a hand edit, and publishes it. problem is
+// non-empty when the edit cannot be applied; err reports a failure of the
+// store itself (writing back a hashed key).
+func (s *Store) applyEditLocked(cur *Snapshot, raw []byte) (problem string, err error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		// Editors truncate before they write; an empty file is never a
+		// config anyone meant to run, and may be a save in progress.
+		return "the file is empty (an editor may be saving it)", nil
+	}
 	l, err := load(raw, s.hasher)
 	if err != nil {
-		s.log.Error("config.yaml edited but not applied; the previous config stays in force", "path", s.path, "error", err)
-		return err
+		return errs.Message(err), nil
 	}
 	s.logWarnings(l.warnings)
-	if !l.rewritten {
-		_, err = s.publishLocked(cur, newSnapshot(l.cfg, l.raw), SourceFile)
-		return err
+	// A hand-typed plaintext key must not stay on disk: write the hashed
+	// form back.
+	_, err = s.commitLocked(cur, l.cfg, l.raw, SourceFile, l.rewritten)
+	var pe *prepareError
+	if errors.As(err, &pe) {
+		return pe.msg, nil
 	}
-	// A hand-edited plaintext key must not stay on disk.
-	_, err = s.commitLocked(cur, l.cfg, l.raw, SourceFile)
-	return err
+	return "", err
+}
+
+// diskHolds reports whether config.yaml holds snap's bytes.
+func (s *Store) diskHolds(snap *Snapshot) bool {
+	raw, err := os.ReadFile(s.target())
+	return err == nil && bytes.Equal(raw, snap.Raw)
 }
 
 // checkRoundTrip makes sure that what is about to be written loads back to
@@ -219,19 +304,26 @@ func (s *Store) checkRoundTrip(raw []byte, want *config.Config) error {
 	return nil
 }
 
-// commitLocked writes raw to disk, then publishes it. Persisting first means
-// a client is only told "ok" for a change that survives a restart.
-func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, src Source) (*Snapshot, error) {
-	if err := writeFile(s.path, raw); err != nil {
-		return nil, errs.Wrap(errs.Internal, err, "failed to save config")
+// commitLocked makes cfg/raw the config in force: every preparer must
+// accept it, then (if write) the file is written, and only then is the
+// snapshot published and the preparers' commits run. Persisting before
+// publishing means a client is only told "ok" for a change that survives a
+// restart; preparing before persisting means a config the running server
+// cannot build is never written.
+func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, src Source, write bool) (*Snapshot, error) {
+	next := newSnapshot(cfg, raw)
+	commits, err := s.prepareLocked(cur, next, src)
+	if err != nil {
+		return nil, err
 	}
-	return s.publishLocked(cur, newSnapshot(cfg, raw), src)
-}
-
-func (s *Store) publishLocked(old, next *Snapshot, src Source) (*Snapshot, error) {
+	if write {
+		if err := writeFile(s.target(), raw, cur.Raw); err != nil {
+			return nil, errs.Wrap(errs.Internal, err, "failed to save config")
+		}
+	}
 	s.cur.Store(next)
-	for _, fn := range s.subs {
-		fn(old, next, src)
+	for _, commit := range commits {
+		commit()
 	}
 	s.log.Info("config applied", "source", string(src), "revision", next.Rev)
 	return next, nil

@@ -13,20 +13,41 @@ import (
 // before the file is read.
 const reloadDebounce = 150 * time.Millisecond
 
-// Watch reloads config.yaml whenever it changes on disk until ctx is done.
-// It watches the directory, not the file: editors that save by writing a new
-// file and renaming it over the old one replace the inode, and a watch on the
-// file itself would be lost with it.
+// Watch reloads config.yaml whenever it may have changed on disk, until ctx
+// is done. It watches directories, not the file: editors that save by
+// writing a new file and renaming it over the old one replace the inode, and
+// a watch on the file itself would be lost with it. It watches the
+// directory of the path as given and, when that is a symlink, the directory
+// of its current target; any event there other than the store's own temp
+// files triggers a reload, because a re-pointed link (Kubernetes swaps a
+// `..data` link beside the file) shows up under other names. Reload reads
+// the file under the store's lock and ignores content the store already
+// holds, so spurious events cost one read.
 func (s *Store) Watch(ctx context.Context) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("create watcher: %w", err)
 	}
 	defer w.Close()
-	if err := w.Add(filepath.Dir(s.path)); err != nil {
-		return fmt.Errorf("watch %s: %w", filepath.Dir(s.path), err)
+	watched := map[string]bool{}
+	watchDirs := func() error {
+		for _, dir := range []string{filepath.Dir(s.path), filepath.Dir(s.target())} {
+			if watched[dir] {
+				continue
+			}
+			if err := w.Add(dir); err != nil {
+				return fmt.Errorf("watch %s: %w", dir, err)
+			}
+			watched[dir] = true
+		}
+		return nil
 	}
-	name := filepath.Base(s.path)
+	if err := watchDirs(); err != nil {
+		return err
+	}
+	if s.onWatching != nil {
+		s.onWatching()
+	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -38,7 +59,7 @@ func (s *Store) Watch(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			if filepath.Base(ev.Name) != name || ev.Op == fsnotify.Chmod {
+			if ev.Op == fsnotify.Chmod || isOwnTemp(filepath.Base(ev.Name), filepath.Base(s.target())) {
 				continue
 			}
 			timer.Reset(reloadDebounce)
@@ -48,8 +69,15 @@ func (s *Store) Watch(ctx context.Context) error {
 			}
 			s.log.Warn("config watcher error", "error", err)
 		case <-timer.C:
-			if err := s.Reload(); err != nil {
+			err := s.Reload()
+			if err != nil {
 				s.log.Debug("config reload skipped", "error", err)
+			}
+			if werr := watchDirs(); werr != nil {
+				s.log.Warn("config watcher cannot follow the link's new target", "error", werr)
+			}
+			if s.onReloaded != nil {
+				s.onReloaded(err)
 			}
 		}
 	}

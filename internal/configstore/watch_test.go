@@ -17,6 +17,8 @@ func startWatch(t *testing.T, s *Store) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	ready := make(chan struct{})
+	s.onWatching = func() { close(ready) }
 	go func() { done <- s.Watch(ctx) }()
 	t.Cleanup(func() {
 		cancel()
@@ -29,7 +31,11 @@ func startWatch(t *testing.T, s *Store) {
 			t.Error("Watch did not stop after cancel")
 		}
 	})
-	waitWatched(t, filepath.Dir(s.Path()))
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("Watch: %v", err)
+	}
 }
 
 func TestWatch(t *testing.T) {

@@ -50,7 +50,7 @@ func TestWriteFile(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := writeFile(p, []byte("port: 1\n")); err != nil {
+			if err := writeFile(p, []byte("port: 1\n"), nil); err != nil {
 				t.Fatal(err)
 			}
 			if got := readFile(t, p); got != "port: 1\n" {
@@ -70,7 +70,7 @@ func TestWriteFile(t *testing.T) {
 	t.Run("empty data", func(t *testing.T) {
 		dir := t.TempDir()
 		p := writeConfig(t, dir, "port: 1\n")
-		if err := writeFile(p, nil); err != nil {
+		if err := writeFile(p, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := readFile(t, p); got != "" {
@@ -84,7 +84,7 @@ func TestWriteFile(t *testing.T) {
 		if err := os.Mkdir(p, 0o700); err != nil { // rename over a directory fails
 			t.Fatal(err)
 		}
-		if err := writeFile(p, []byte("x")); err == nil {
+		if err := writeFile(p, []byte("x"), nil); err == nil {
 			t.Fatal("writing over a directory succeeded")
 		}
 		onlyEntry(t, dir, "config.yaml")
@@ -92,7 +92,7 @@ func TestWriteFile(t *testing.T) {
 
 	t.Run("missing directory fails without a fallback", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "nope", "config.yaml")
-		err := writeFile(p, []byte("x"))
+		err := writeFile(p, []byte("x"), nil)
 		if err == nil || strings.Contains(err.Error(), "in place") {
 			t.Fatalf("err = %v", err)
 		}
@@ -144,7 +144,7 @@ func TestWriteFileInPlaceFallback(t *testing.T) {
 				os.Remove(f.Name())
 				t.Skip("the directory is still writable; the fallback cannot be reached")
 			}
-			if err := writeFile(p, []byte("port: 2\n")); err != nil {
+			if err := writeFile(p, []byte("port: 2\n"), nil); err != nil {
 				t.Fatalf("in-place fallback failed: %v", err)
 			}
 			if got := readFile(t, p); got != "port: 2\n" {
@@ -167,7 +167,7 @@ func TestWriteFileInPlaceFallback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := writeFile(p, []byte("port: 3\n")); err != nil {
+			if err := writeFile(p, []byte("port: 3\n"), nil); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Reload(); err != nil || s.Current().Config.Port != 3 {
@@ -189,7 +189,7 @@ func TestWriteFileInPlaceFallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
-		err := writeFile(p, []byte("port: 2\n"))
+		err := writeFile(p, []byte("port: 2\n"), nil)
 		if err == nil || !strings.Contains(err.Error(), "write config in place") {
 			t.Fatalf("err = %v", err)
 		}

@@ -19,6 +19,7 @@ const (
 	PreconditionFailed             // If-Match named a stale revision
 	Unavailable                    // a needed subsystem is not running
 	NotImplemented                 // this server does not serve the operation yet
+	Unprocessable                  // the input is well-formed but the running server cannot apply it
 )
 
 // Error carries a Kind, a message that is safe to show to a client, and an
