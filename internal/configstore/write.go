@@ -72,7 +72,9 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 
 // backupPath is where writeInPlace keeps the previous content while it
 // overwrites the file, so that a crash in the middle loses nothing.
-func backupPath(path string) string { return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".bak") }
+func backupPath(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".bak")
+}
 
 // writeInPlace overwrites path without truncating it first: the new bytes
 // go over the old ones, and only then is the file cut to length. If the
