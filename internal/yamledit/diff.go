@@ -55,20 +55,90 @@ func (e edit) String() string {
 	return "set " + e.path.String()
 }
 
+// Bounds on how finely a change is split. Every edit is spliced into the
+// text separately and each splice re-reads the whole source, so a change
+// that touches many values of one collection is written as one edit of the
+// collection instead: the result is the same, the diff a little coarser.
+const (
+	maxCollectionEdits = 16 // edits below one mapping or list
+	maxRootEdits       = 64 // edits in the whole document
+)
+
 // diffRoots lists the edits that turn oldRoot into newRoot; both are mappings.
 func diffRoots(oldRoot, newRoot *yaml.Node) []edit {
 	var edits []edit
 	diffMappings(oldRoot, newRoot, nil, &edits)
-	return edits
+	if len(edits) <= maxRootEdits {
+		return edits
+	}
+	// Too many to splice one by one: set each top-level value that has
+	// several edits as a whole.
+	top := indexKeys(newRoot)
+	var out []edit
+	for i := 0; i < len(edits); {
+		j := i + 1
+		for j < len(edits) && keyID(edits[j].path[0].key) == keyID(edits[i].path[0].key) {
+			j++
+		}
+		if j-i == 1 || len(edits[i].path) == 1 {
+			out = append(out, edits[i:j]...)
+		} else {
+			k := edits[i].path[0].key
+			out = append(out, edit{path: path{{key: k}}, value: top.get(k)})
+		}
+		i = j
+	}
+	return out
+}
+
+// keyIndex finds keys of a mapping by their identity. Large mappings are
+// indexed once, so diffing them stays linear; small ones are scanned.
+type keyIndex struct {
+	m   *yaml.Node
+	idx map[string]int
+}
+
+func indexKeys(m *yaml.Node) keyIndex {
+	ki := keyIndex{m: m}
+	if m != nil && m.Kind == yaml.MappingNode && len(m.Content) > 32 {
+		ki.idx = make(map[string]int, len(m.Content)/2)
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			id := keyID(m.Content[i])
+			if _, dup := ki.idx[id]; !dup {
+				ki.idx[id] = i // the first of equal keys, as findKey
+			}
+		}
+	}
+	return ki
+}
+
+// find returns the index in m.Content of the key matching key, or -1.
+func (ki keyIndex) find(key *yaml.Node) int {
+	if ki.idx == nil {
+		return findKey(ki.m, key)
+	}
+	if i, ok := ki.idx[keyID(key)]; ok {
+		return i
+	}
+	return -1
+}
+
+// get returns the value of key, or nil.
+func (ki keyIndex) get(key *yaml.Node) *yaml.Node {
+	if i := ki.find(key); i >= 0 {
+		return ki.m.Content[i+1]
+	}
+	return nil
 }
 
 // diffMappings compares key by key so that only keys whose values changed
 // become edits; keys are identified by their text, as a typed decoder would.
 func diffMappings(oldMap, newMap *yaml.Node, p path, edits *[]edit) {
+	oldIdx, newIdx := indexKeys(oldMap), indexKeys(newMap)
 	for i := 0; i+1 < len(newMap.Content); i += 2 {
 		k, nv := newMap.Content[i], newMap.Content[i+1]
 		kp := p.with(step{key: k})
-		j := findKey(oldMap, k)
+		j := oldIdx.find(k)
 		if j < 0 {
 			*edits = append(*edits, edit{path: kp, value: nv})
 			continue
@@ -77,7 +147,7 @@ func diffMappings(oldMap, newMap *yaml.Node, p path, edits *[]edit) {
 	}
 	for i := 0; i+1 < len(oldMap.Content); i += 2 {
 		k := oldMap.Content[i]
-		if findKey(newMap, k) < 0 {
+		if newIdx.find(k) < 0 {
 			*edits = append(*edits, edit{path: p.with(step{key: k})})
 		}
 	}
@@ -86,16 +156,54 @@ func diffMappings(oldMap, newMap *yaml.Node, p path, edits *[]edit) {
 // diffValues descends into same-shaped collections so that a change deep
 // inside a mapping or a fixed-length list edits only the leaf that moved.
 func diffValues(ov, nv *yaml.Node, p path, edits *[]edit) {
+	start := len(*edits)
 	switch {
 	case ov.Kind == yaml.MappingNode && nv.Kind == yaml.MappingNode && ov.ShortTag() == nv.ShortTag():
 		diffMappings(ov, nv, p, edits)
-	case ov.Kind == yaml.SequenceNode && nv.Kind == yaml.SequenceNode && len(ov.Content) == len(nv.Content) && !shifted(ov, nv):
-		for i := range nv.Content {
-			diffValues(ov.Content[i], nv.Content[i], p.with(step{index: i}), edits)
+	case ov.Kind == yaml.SequenceNode && nv.Kind == yaml.SequenceNode && len(ov.Content) == len(nv.Content):
+		if !diffItems(ov, nv, p, edits) {
+			*edits = append(*edits, edit{path: p, value: nv})
 		}
 	case !Equal(ov, nv):
 		*edits = append(*edits, edit{path: p, value: nv})
 	}
+	if len(*edits)-start > maxCollectionEdits && len(p) > 0 {
+		*edits = append((*edits)[:start], edit{path: p, value: nv})
+	}
+}
+
+// diffItems diffs two same-length sequences index by index, unless they
+// line up better with items moved (one removed here, one added there): then
+// editing index by index would rewrite every item after the gap, and the
+// whole-sequence set, which keeps equal items verbatim, is the smaller
+// change; diffItems then adds nothing and returns false.
+func diffItems(ov, nv *yaml.Node, p path, edits *[]edit) bool {
+	a, b, err := itemIDs(ov.Content, nv.Content)
+	if err != nil {
+		// Items that cannot be keyed are compared index by index.
+		for i := range nv.Content {
+			diffValues(ov.Content[i], nv.Content[i], p.with(step{index: i}), edits)
+		}
+		return true
+	}
+	same, aligned := 0, 0
+	for i, j := range alignIDs(a, b) {
+		if j >= 0 {
+			aligned++
+		}
+		if a[i] == b[i] {
+			same++
+		}
+	}
+	if aligned > same {
+		return false
+	}
+	for i := range nv.Content {
+		if a[i] != b[i] {
+			diffValues(ov.Content[i], nv.Content[i], p.with(step{index: i}), edits)
+		}
+	}
+	return true
 }
 
 // rootOf returns the mapping a document holds; an absent or null document is
@@ -135,25 +243,4 @@ func kindName(k yaml.Kind) string {
 		return "alias"
 	}
 	return "empty node"
-}
-
-// shifted reports whether two same-length sequences line up better with
-// items moved (one removed here, one added there) than index by index. Then
-// editing index by index would rewrite every item after the gap, and the
-// whole-sequence set, which keeps equal items verbatim, is the smaller change.
-func shifted(ov, nv *yaml.Node) bool {
-	keep, err := alignItems(ov.Content, nv.Content)
-	if err != nil {
-		return false
-	}
-	same, aligned := 0, 0
-	for i, j := range keep {
-		if j >= 0 {
-			aligned++
-		}
-		if Equal(ov.Content[i], nv.Content[i]) {
-			same++
-		}
-	}
-	return aligned > same
 }

@@ -10,6 +10,11 @@ import (
 
 // Equal reports whether two nodes hold the same values (style, comments and position ignored).
 func Equal(a, b *yaml.Node) bool {
+	if ka, err := canonKey(a); err == nil {
+		if kb, err := canonKey(b); err == nil {
+			return ka == kb
+		}
+	}
 	va, errA := decodeValue(a)
 	vb, errB := decodeValue(b)
 	if errA == nil && errB == nil {

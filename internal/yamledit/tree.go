@@ -88,29 +88,50 @@ func touchesShared(n *yaml.Node, shared map[*yaml.Node]bool) bool {
 
 var errAliasBudget = errors.New("alias expansion exceeds size limit")
 
+// MaxAliasNodes is how many nodes Patch copies or visits through aliases
+// in one document (nodes written out once do not count). Aliases let a small
+// document stand for an exponentially large tree; beyond this bound Patch
+// refuses the document instead of expanding it, so loaders that want every
+// accepted document to stay editable must refuse larger expansions first.
+const MaxAliasNodes = 1 << 18
+
 // expandAliases returns an alias-free copy of n in which every alias is
 // replaced by a copy of its target, so each path owns its value.
 func expandAliases(n *yaml.Node) (*yaml.Node, error) {
-	budget := maxVisits
-	return expand(n, map[*yaml.Node]bool{}, &budget)
+	x := expander{active: map[*yaml.Node]bool{}, budget: MaxAliasNodes}
+	return x.expand(n)
 }
 
-func expand(n *yaml.Node, active map[*yaml.Node]bool, budget *int) (*yaml.Node, error) {
+type expander struct {
+	active  map[*yaml.Node]bool // alias targets being copied, to catch cycles
+	inAlias int                 // aliases the current node is reached through
+	budget  int                 // nodes still allowed to be copied through aliases
+}
+
+func (x *expander) expand(n *yaml.Node) (*yaml.Node, error) {
 	if n == nil {
 		return nil, nil
 	}
-	*budget--
-	if *budget < 0 {
-		return nil, errAliasBudget
+	if x.inAlias > 0 {
+		x.budget--
+		if x.budget < 0 {
+			return nil, errAliasBudget
+		}
 	}
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
 			return nil, fmt.Errorf("expand alias *%s: unknown anchor", n.Value)
 		}
-		if active[n.Alias] {
+		if x.active[n.Alias] {
 			return nil, fmt.Errorf("expand alias *%s: anchor contains itself", n.Value)
 		}
-		c, err := expand(n.Alias, active, budget)
+		// Marking the target while it is copied catches an anchor that
+		// contains an alias to itself, one level down at the latest.
+		x.active[n.Alias] = true
+		x.inAlias++
+		c, err := x.expand(n.Alias)
+		x.inAlias--
+		delete(x.active, n.Alias)
 		if err != nil {
 			return nil, err
 		}
@@ -126,8 +147,6 @@ func expand(n *yaml.Node, active map[*yaml.Node]bool, budget *int) (*yaml.Node, 
 		}
 		return c, nil
 	}
-	active[n] = true
-	defer delete(active, n)
 	c := new(yaml.Node)
 	*c = *n
 	c.Anchor = ""
@@ -135,7 +154,7 @@ func expand(n *yaml.Node, active map[*yaml.Node]bool, budget *int) (*yaml.Node, 
 	if n.Content != nil {
 		c.Content = make([]*yaml.Node, len(n.Content))
 		for i, ch := range n.Content {
-			e, err := expand(ch, active, budget)
+			e, err := x.expand(ch)
 			if err != nil {
 				return nil, err
 			}
