@@ -761,6 +761,9 @@ type Conflict = Error
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
 
+// HandEditConflict defines model for HandEditConflict.
+type HandEditConflict = Error
+
 // InternalError defines model for InternalError.
 type InternalError = Error
 
@@ -788,6 +791,9 @@ type Unauthorized = Error
 // Unavailable defines model for Unavailable.
 type Unavailable = Error
 
+// Unbuildable defines model for Unbuildable.
+type Unbuildable = Error
+
 // GetAnthropicAuthUrlParams defines parameters for GetAnthropicAuthUrl.
 type GetAnthropicAuthUrlParams struct {
 	// IsWebui Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`).
@@ -808,19 +814,19 @@ type DeleteApiKeysParams struct {
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
 
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchApiKeysParams defines parameters for PatchApiKeys.
 type PatchApiKeysParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutApiKeysParams defines parameters for PutApiKeys.
 type PutApiKeysParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -870,19 +876,19 @@ type DeleteClaudeApiKeyParams struct {
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
 
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchClaudeApiKeyParams defines parameters for PatchClaudeApiKey.
 type PatchClaudeApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutClaudeApiKeyParams defines parameters for PutClaudeApiKey.
 type PutClaudeApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -897,19 +903,19 @@ type DeleteCodexApiKeyParams struct {
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
 
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchCodexApiKeyParams defines parameters for PatchCodexApiKey.
 type PatchCodexApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutCodexApiKeyParams defines parameters for PutCodexApiKey.
 type PutCodexApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -921,31 +927,31 @@ type GetCodexAuthUrlParams struct {
 
 // PutConfigYAMLParams defines parameters for PutConfigYAML.
 type PutConfigYAMLParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchDebugParams defines parameters for PatchDebug.
 type PatchDebugParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutDebugParams defines parameters for PutDebug.
 type PutDebugParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchForceGpt5CodexParams defines parameters for PatchForceGpt5Codex.
 type PatchForceGpt5CodexParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutForceGpt5CodexParams defines parameters for PutForceGpt5Codex.
 type PutForceGpt5CodexParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -960,19 +966,19 @@ type DeleteGeminiApiKeyParams struct {
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
 
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchGeminiApiKeyParams defines parameters for PatchGeminiApiKey.
 type PatchGeminiApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutGeminiApiKeyParams defines parameters for PutGeminiApiKey.
 type PutGeminiApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -993,19 +999,19 @@ type DeleteGenerativeLanguageApiKeyParams struct {
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
 
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchGenerativeLanguageApiKeyParams defines parameters for PatchGenerativeLanguageApiKey.
 type PatchGenerativeLanguageApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutGenerativeLanguageApiKeyParams defines parameters for PutGenerativeLanguageApiKey.
 type PutGenerativeLanguageApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1023,13 +1029,13 @@ type GetIflowAuthUrlParams struct {
 
 // PatchLoggingToFileParams defines parameters for PatchLoggingToFile.
 type PatchLoggingToFileParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutLoggingToFileParams defines parameters for PutLoggingToFile.
 type PutLoggingToFileParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1044,13 +1050,13 @@ type GetLogsParams struct {
 
 // PatchMaxRetryIntervalParams defines parameters for PatchMaxRetryInterval.
 type PatchMaxRetryIntervalParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutMaxRetryIntervalParams defines parameters for PutMaxRetryInterval.
 type PutMaxRetryIntervalParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1059,19 +1065,19 @@ type DeleteOauthExcludedModelsParams struct {
 	// Provider The OAuth provider (case-insensitive).
 	Provider *ProviderQuery `form:"provider,omitempty" json:"provider,omitempty"`
 
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchOauthExcludedModelsParams defines parameters for PatchOauthExcludedModels.
 type PatchOauthExcludedModelsParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutOauthExcludedModelsParams defines parameters for PutOauthExcludedModels.
 type PutOauthExcludedModelsParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1083,97 +1089,97 @@ type DeleteOpenaiCompatibilityParams struct {
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
 
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchOpenaiCompatibilityParams defines parameters for PatchOpenaiCompatibility.
 type PatchOpenaiCompatibilityParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutOpenaiCompatibilityParams defines parameters for PutOpenaiCompatibility.
 type PutOpenaiCompatibilityParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // DeleteProxyUrlParams defines parameters for DeleteProxyUrl.
 type DeleteProxyUrlParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchProxyUrlParams defines parameters for PatchProxyUrl.
 type PatchProxyUrlParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutProxyUrlParams defines parameters for PutProxyUrl.
 type PutProxyUrlParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchQuotaSwitchPreviewModelParams defines parameters for PatchQuotaSwitchPreviewModel.
 type PatchQuotaSwitchPreviewModelParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutQuotaSwitchPreviewModelParams defines parameters for PutQuotaSwitchPreviewModel.
 type PutQuotaSwitchPreviewModelParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchQuotaSwitchProjectParams defines parameters for PatchQuotaSwitchProject.
 type PatchQuotaSwitchProjectParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutQuotaSwitchProjectParams defines parameters for PutQuotaSwitchProject.
 type PutQuotaSwitchProjectParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchRequestLogParams defines parameters for PatchRequestLog.
 type PatchRequestLogParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutRequestLogParams defines parameters for PutRequestLog.
 type PutRequestLogParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchRequestRetryParams defines parameters for PatchRequestRetry.
 type PatchRequestRetryParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutRequestRetryParams defines parameters for PutRequestRetry.
 type PutRequestRetryParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchUsageStatisticsEnabledParams defines parameters for PatchUsageStatisticsEnabled.
 type PatchUsageStatisticsEnabledParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutUsageStatisticsEnabledParams defines parameters for PutUsageStatisticsEnabled.
 type PutUsageStatisticsEnabledParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1188,19 +1194,19 @@ type DeleteVertexApiKeyParams struct {
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
 
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchVertexApiKeyParams defines parameters for PatchVertexApiKey.
 type PatchVertexApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutVertexApiKeyParams defines parameters for PutVertexApiKey.
 type PutVertexApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1218,13 +1224,13 @@ type ImportVertexCredentialParams struct {
 
 // PatchWsAuthParams defines parameters for PatchWsAuth.
 type PatchWsAuthParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutWsAuthParams defines parameters for PutWsAuth.
 type PutWsAuthParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing.
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -11682,8 +11688,12 @@ type DeleteApiKeysResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -11715,9 +11725,19 @@ func (r DeleteApiKeysResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteApiKeysResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r DeleteApiKeysResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteApiKeysResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -11834,10 +11854,14 @@ type PatchApiKeysResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -11869,6 +11893,11 @@ func (r PatchApiKeysResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchApiKeysResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchApiKeysResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -11877,6 +11906,11 @@ func (r PatchApiKeysResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchApiKeysResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchApiKeysResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -11929,10 +11963,14 @@ type PutApiKeysResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -11959,6 +11997,11 @@ func (r PutApiKeysResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutApiKeysResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutApiKeysResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -11967,6 +12010,11 @@ func (r PutApiKeysResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutApiKeysResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutApiKeysResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12422,8 +12470,12 @@ type DeleteClaudeApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -12455,9 +12507,19 @@ func (r DeleteClaudeApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteClaudeApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r DeleteClaudeApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteClaudeApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12574,10 +12636,14 @@ type PatchClaudeApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -12609,6 +12675,11 @@ func (r PatchClaudeApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchClaudeApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchClaudeApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -12617,6 +12688,11 @@ func (r PatchClaudeApiKeyResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchClaudeApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchClaudeApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12669,10 +12745,14 @@ type PutClaudeApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -12699,6 +12779,11 @@ func (r PutClaudeApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutClaudeApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutClaudeApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -12707,6 +12792,11 @@ func (r PutClaudeApiKeyResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutClaudeApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutClaudeApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12761,8 +12851,12 @@ type DeleteCodexApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -12794,9 +12888,19 @@ func (r DeleteCodexApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteCodexApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r DeleteCodexApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteCodexApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12913,10 +13017,14 @@ type PatchCodexApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -12948,6 +13056,11 @@ func (r PatchCodexApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchCodexApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchCodexApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -12956,6 +13069,11 @@ func (r PatchCodexApiKeyResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchCodexApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchCodexApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13008,10 +13126,14 @@ type PutCodexApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -13038,6 +13160,11 @@ func (r PutCodexApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutCodexApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutCodexApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -13046,6 +13173,11 @@ func (r PutCodexApiKeyResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutCodexApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutCodexApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13292,6 +13424,8 @@ type PutConfigYAMLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -13322,6 +13456,11 @@ func (r PutConfigYAMLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PutConfigYAMLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutConfigYAMLResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
@@ -13451,10 +13590,14 @@ type PatchDebugResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -13481,6 +13624,11 @@ func (r PatchDebugResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchDebugResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchDebugResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -13489,6 +13637,11 @@ func (r PatchDebugResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchDebugResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchDebugResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13541,10 +13694,14 @@ type PutDebugResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -13571,6 +13728,11 @@ func (r PutDebugResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutDebugResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutDebugResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -13579,6 +13741,11 @@ func (r PutDebugResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutDebugResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutDebugResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13693,10 +13860,14 @@ type PatchForceGpt5CodexResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -13723,6 +13894,11 @@ func (r PatchForceGpt5CodexResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchForceGpt5CodexResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchForceGpt5CodexResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -13731,6 +13907,11 @@ func (r PatchForceGpt5CodexResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchForceGpt5CodexResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchForceGpt5CodexResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13783,10 +13964,14 @@ type PutForceGpt5CodexResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -13813,6 +13998,11 @@ func (r PutForceGpt5CodexResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutForceGpt5CodexResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutForceGpt5CodexResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -13821,6 +14011,11 @@ func (r PutForceGpt5CodexResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutForceGpt5CodexResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutForceGpt5CodexResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13875,8 +14070,12 @@ type DeleteGeminiApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -13908,9 +14107,19 @@ func (r DeleteGeminiApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteGeminiApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r DeleteGeminiApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteGeminiApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14027,10 +14236,14 @@ type PatchGeminiApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -14062,6 +14275,11 @@ func (r PatchGeminiApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchGeminiApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchGeminiApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -14070,6 +14288,11 @@ func (r PatchGeminiApiKeyResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchGeminiApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchGeminiApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14122,10 +14345,14 @@ type PutGeminiApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -14152,6 +14379,11 @@ func (r PutGeminiApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutGeminiApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutGeminiApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -14160,6 +14392,11 @@ func (r PutGeminiApiKeyResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutGeminiApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutGeminiApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14283,8 +14520,12 @@ type DeleteGenerativeLanguageApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -14316,9 +14557,19 @@ func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14435,10 +14686,14 @@ type PatchGenerativeLanguageApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -14470,6 +14725,11 @@ func (r PatchGenerativeLanguageApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchGenerativeLanguageApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchGenerativeLanguageApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -14478,6 +14738,11 @@ func (r PatchGenerativeLanguageApiKeyResponse) GetJSON412() *PreconditionFailed 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchGenerativeLanguageApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchGenerativeLanguageApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14530,10 +14795,14 @@ type PutGenerativeLanguageApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -14560,6 +14829,11 @@ func (r PutGenerativeLanguageApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutGenerativeLanguageApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutGenerativeLanguageApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -14568,6 +14842,11 @@ func (r PutGenerativeLanguageApiKeyResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutGenerativeLanguageApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutGenerativeLanguageApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14965,10 +15244,14 @@ type PatchLoggingToFileResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -14995,6 +15278,11 @@ func (r PatchLoggingToFileResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchLoggingToFileResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchLoggingToFileResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -15003,6 +15291,11 @@ func (r PatchLoggingToFileResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchLoggingToFileResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchLoggingToFileResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15055,10 +15348,14 @@ type PutLoggingToFileResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -15085,6 +15382,11 @@ func (r PutLoggingToFileResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutLoggingToFileResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutLoggingToFileResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -15093,6 +15395,11 @@ func (r PutLoggingToFileResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutLoggingToFileResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutLoggingToFileResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15366,10 +15673,14 @@ type PatchMaxRetryIntervalResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -15396,6 +15707,11 @@ func (r PatchMaxRetryIntervalResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchMaxRetryIntervalResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchMaxRetryIntervalResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -15404,6 +15720,11 @@ func (r PatchMaxRetryIntervalResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchMaxRetryIntervalResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchMaxRetryIntervalResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15456,10 +15777,14 @@ type PutMaxRetryIntervalResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -15486,6 +15811,11 @@ func (r PutMaxRetryIntervalResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutMaxRetryIntervalResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutMaxRetryIntervalResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -15494,6 +15824,11 @@ func (r PutMaxRetryIntervalResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutMaxRetryIntervalResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutMaxRetryIntervalResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15638,8 +15973,12 @@ type DeleteOauthExcludedModelsResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -15671,9 +16010,19 @@ func (r DeleteOauthExcludedModelsResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteOauthExcludedModelsResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r DeleteOauthExcludedModelsResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteOauthExcludedModelsResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15790,10 +16139,14 @@ type PatchOauthExcludedModelsResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -15825,6 +16178,11 @@ func (r PatchOauthExcludedModelsResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchOauthExcludedModelsResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchOauthExcludedModelsResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -15833,6 +16191,11 @@ func (r PatchOauthExcludedModelsResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchOauthExcludedModelsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchOauthExcludedModelsResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15885,10 +16248,14 @@ type PutOauthExcludedModelsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -15915,6 +16282,11 @@ func (r PutOauthExcludedModelsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutOauthExcludedModelsResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutOauthExcludedModelsResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -15923,6 +16295,11 @@ func (r PutOauthExcludedModelsResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutOauthExcludedModelsResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutOauthExcludedModelsResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15977,8 +16354,12 @@ type DeleteOpenaiCompatibilityResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -16010,9 +16391,19 @@ func (r DeleteOpenaiCompatibilityResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteOpenaiCompatibilityResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r DeleteOpenaiCompatibilityResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteOpenaiCompatibilityResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16129,10 +16520,14 @@ type PatchOpenaiCompatibilityResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -16164,6 +16559,11 @@ func (r PatchOpenaiCompatibilityResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchOpenaiCompatibilityResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchOpenaiCompatibilityResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -16172,6 +16572,11 @@ func (r PatchOpenaiCompatibilityResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchOpenaiCompatibilityResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchOpenaiCompatibilityResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16224,10 +16629,14 @@ type PutOpenaiCompatibilityResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -16254,6 +16663,11 @@ func (r PutOpenaiCompatibilityResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutOpenaiCompatibilityResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutOpenaiCompatibilityResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -16262,6 +16676,11 @@ func (r PutOpenaiCompatibilityResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutOpenaiCompatibilityResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutOpenaiCompatibilityResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16353,8 +16772,12 @@ type DeleteProxyUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -16376,9 +16799,19 @@ func (r DeleteProxyUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteProxyUrlResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r DeleteProxyUrlResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteProxyUrlResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16493,10 +16926,14 @@ type PatchProxyUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -16523,6 +16960,11 @@ func (r PatchProxyUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchProxyUrlResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchProxyUrlResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -16531,6 +16973,11 @@ func (r PatchProxyUrlResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchProxyUrlResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchProxyUrlResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16583,10 +17030,14 @@ type PutProxyUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -16613,6 +17064,11 @@ func (r PutProxyUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutProxyUrlResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutProxyUrlResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -16621,6 +17077,11 @@ func (r PutProxyUrlResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutProxyUrlResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutProxyUrlResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16735,10 +17196,14 @@ type PatchQuotaSwitchPreviewModelResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -16765,6 +17230,11 @@ func (r PatchQuotaSwitchPreviewModelResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchQuotaSwitchPreviewModelResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchQuotaSwitchPreviewModelResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -16773,6 +17243,11 @@ func (r PatchQuotaSwitchPreviewModelResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchQuotaSwitchPreviewModelResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchQuotaSwitchPreviewModelResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16825,10 +17300,14 @@ type PutQuotaSwitchPreviewModelResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -16855,6 +17334,11 @@ func (r PutQuotaSwitchPreviewModelResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutQuotaSwitchPreviewModelResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutQuotaSwitchPreviewModelResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -16863,6 +17347,11 @@ func (r PutQuotaSwitchPreviewModelResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutQuotaSwitchPreviewModelResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutQuotaSwitchPreviewModelResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16977,10 +17466,14 @@ type PatchQuotaSwitchProjectResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -17007,6 +17500,11 @@ func (r PatchQuotaSwitchProjectResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchQuotaSwitchProjectResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchQuotaSwitchProjectResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -17015,6 +17513,11 @@ func (r PatchQuotaSwitchProjectResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchQuotaSwitchProjectResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchQuotaSwitchProjectResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -17067,10 +17570,14 @@ type PutQuotaSwitchProjectResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -17097,6 +17604,11 @@ func (r PutQuotaSwitchProjectResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutQuotaSwitchProjectResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutQuotaSwitchProjectResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -17105,6 +17617,11 @@ func (r PutQuotaSwitchProjectResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutQuotaSwitchProjectResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutQuotaSwitchProjectResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -17426,10 +17943,14 @@ type PatchRequestLogResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -17456,6 +17977,11 @@ func (r PatchRequestLogResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchRequestLogResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchRequestLogResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -17464,6 +17990,11 @@ func (r PatchRequestLogResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchRequestLogResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchRequestLogResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -17516,10 +18047,14 @@ type PutRequestLogResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -17546,6 +18081,11 @@ func (r PutRequestLogResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutRequestLogResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutRequestLogResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -17554,6 +18094,11 @@ func (r PutRequestLogResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutRequestLogResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutRequestLogResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -17737,10 +18282,14 @@ type PatchRequestRetryResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -17767,6 +18316,11 @@ func (r PatchRequestRetryResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchRequestRetryResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchRequestRetryResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -17775,6 +18329,11 @@ func (r PatchRequestRetryResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchRequestRetryResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchRequestRetryResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -17827,10 +18386,14 @@ type PutRequestRetryResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -17857,6 +18420,11 @@ func (r PutRequestRetryResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutRequestRetryResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutRequestRetryResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -17865,6 +18433,11 @@ func (r PutRequestRetryResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutRequestRetryResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutRequestRetryResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -18041,10 +18614,14 @@ type PatchUsageStatisticsEnabledResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -18071,6 +18648,11 @@ func (r PatchUsageStatisticsEnabledResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchUsageStatisticsEnabledResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchUsageStatisticsEnabledResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -18079,6 +18661,11 @@ func (r PatchUsageStatisticsEnabledResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchUsageStatisticsEnabledResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchUsageStatisticsEnabledResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -18131,10 +18718,14 @@ type PutUsageStatisticsEnabledResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -18161,6 +18752,11 @@ func (r PutUsageStatisticsEnabledResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutUsageStatisticsEnabledResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutUsageStatisticsEnabledResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -18169,6 +18765,11 @@ func (r PutUsageStatisticsEnabledResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutUsageStatisticsEnabledResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutUsageStatisticsEnabledResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -18361,8 +18962,12 @@ type DeleteVertexApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -18394,9 +18999,19 @@ func (r DeleteVertexApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteVertexApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r DeleteVertexApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteVertexApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -18513,10 +19128,14 @@ type PatchVertexApiKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -18548,6 +19167,11 @@ func (r PatchVertexApiKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchVertexApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchVertexApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -18556,6 +19180,11 @@ func (r PatchVertexApiKeyResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchVertexApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchVertexApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -18608,10 +19237,14 @@ type PutVertexApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -18638,6 +19271,11 @@ func (r PutVertexApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutVertexApiKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutVertexApiKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -18646,6 +19284,11 @@ func (r PutVertexApiKeyResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutVertexApiKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutVertexApiKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -18850,10 +19493,14 @@ type PatchWsAuthResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -18880,6 +19527,11 @@ func (r PatchWsAuthResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchWsAuthResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PatchWsAuthResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -18888,6 +19540,11 @@ func (r PatchWsAuthResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PatchWsAuthResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchWsAuthResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -18940,10 +19597,14 @@ type PutWsAuthResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
 	// JSON412 the response for an HTTP 412 `application/json` response
 	JSON412 *PreconditionFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -18970,6 +19631,11 @@ func (r PutWsAuthResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutWsAuthResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
 func (r PutWsAuthResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
@@ -18978,6 +19644,11 @@ func (r PutWsAuthResponse) GetJSON412() *PreconditionFailed {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r PutWsAuthResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutWsAuthResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -21228,12 +21899,26 @@ func ParseDeleteApiKeysResponse(rsp *http.Response) (*DeleteApiKeysResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -21362,6 +22047,13 @@ func ParsePatchApiKeysResponse(rsp *http.Response) (*PatchApiKeysResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -21375,6 +22067,13 @@ func ParsePatchApiKeysResponse(rsp *http.Response) (*PatchApiKeysResponse, error
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -21443,6 +22142,13 @@ func ParsePutApiKeysResponse(rsp *http.Response) (*PutApiKeysResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -21456,6 +22162,13 @@ func ParsePutApiKeysResponse(rsp *http.Response) (*PutApiKeysResponse, error) {
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -21857,12 +22570,26 @@ func ParseDeleteClaudeApiKeyResponse(rsp *http.Response) (*DeleteClaudeApiKeyRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -21991,6 +22718,13 @@ func ParsePatchClaudeApiKeyResponse(rsp *http.Response) (*PatchClaudeApiKeyRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22004,6 +22738,13 @@ func ParsePatchClaudeApiKeyResponse(rsp *http.Response) (*PatchClaudeApiKeyRespo
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -22072,6 +22813,13 @@ func ParsePutClaudeApiKeyResponse(rsp *http.Response) (*PutClaudeApiKeyResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22085,6 +22833,13 @@ func ParsePutClaudeApiKeyResponse(rsp *http.Response) (*PutClaudeApiKeyResponse,
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -22160,12 +22915,26 @@ func ParseDeleteCodexApiKeyResponse(rsp *http.Response) (*DeleteCodexApiKeyRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -22294,6 +23063,13 @@ func ParsePatchCodexApiKeyResponse(rsp *http.Response) (*PatchCodexApiKeyRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22307,6 +23083,13 @@ func ParsePatchCodexApiKeyResponse(rsp *http.Response) (*PatchCodexApiKeyRespons
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -22375,6 +23158,13 @@ func ParsePutCodexApiKeyResponse(rsp *http.Response) (*PutCodexApiKeyResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22388,6 +23178,13 @@ func ParsePutCodexApiKeyResponse(rsp *http.Response) (*PutCodexApiKeyResponse, e
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -22623,6 +23420,13 @@ func ParsePutConfigYAMLResponse(rsp *http.Response) (*PutConfigYAMLResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22764,6 +23568,13 @@ func ParsePatchDebugResponse(rsp *http.Response) (*PatchDebugResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22777,6 +23588,13 @@ func ParsePatchDebugResponse(rsp *http.Response) (*PatchDebugResponse, error) {
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -22845,6 +23663,13 @@ func ParsePutDebugResponse(rsp *http.Response) (*PutDebugResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22858,6 +23683,13 @@ func ParsePutDebugResponse(rsp *http.Response) (*PutDebugResponse, error) {
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -22979,6 +23811,13 @@ func ParsePatchForceGpt5CodexResponse(rsp *http.Response) (*PatchForceGpt5CodexR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22992,6 +23831,13 @@ func ParsePatchForceGpt5CodexResponse(rsp *http.Response) (*PatchForceGpt5CodexR
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -23060,6 +23906,13 @@ func ParsePutForceGpt5CodexResponse(rsp *http.Response) (*PutForceGpt5CodexRespo
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23073,6 +23926,13 @@ func ParsePutForceGpt5CodexResponse(rsp *http.Response) (*PutForceGpt5CodexRespo
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -23148,12 +24008,26 @@ func ParseDeleteGeminiApiKeyResponse(rsp *http.Response) (*DeleteGeminiApiKeyRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -23282,6 +24156,13 @@ func ParsePatchGeminiApiKeyResponse(rsp *http.Response) (*PatchGeminiApiKeyRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23295,6 +24176,13 @@ func ParsePatchGeminiApiKeyResponse(rsp *http.Response) (*PatchGeminiApiKeyRespo
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -23363,6 +24251,13 @@ func ParsePutGeminiApiKeyResponse(rsp *http.Response) (*PutGeminiApiKeyResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23376,6 +24271,13 @@ func ParsePutGeminiApiKeyResponse(rsp *http.Response) (*PutGeminiApiKeyResponse,
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -23505,12 +24407,26 @@ func ParseDeleteGenerativeLanguageApiKeyResponse(rsp *http.Response) (*DeleteGen
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -23639,6 +24555,13 @@ func ParsePatchGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PatchGener
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23652,6 +24575,13 @@ func ParsePatchGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PatchGener
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -23720,6 +24650,13 @@ func ParsePutGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PutGenerativ
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23733,6 +24670,13 @@ func ParsePutGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PutGenerativ
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -24077,6 +25021,13 @@ func ParsePatchLoggingToFileResponse(rsp *http.Response) (*PatchLoggingToFileRes
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24090,6 +25041,13 @@ func ParsePatchLoggingToFileResponse(rsp *http.Response) (*PatchLoggingToFileRes
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -24158,6 +25116,13 @@ func ParsePutLoggingToFileResponse(rsp *http.Response) (*PutLoggingToFileRespons
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24171,6 +25136,13 @@ func ParsePutLoggingToFileResponse(rsp *http.Response) (*PutLoggingToFileRespons
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -24421,6 +25393,13 @@ func ParsePatchMaxRetryIntervalResponse(rsp *http.Response) (*PatchMaxRetryInter
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24434,6 +25413,13 @@ func ParsePatchMaxRetryIntervalResponse(rsp *http.Response) (*PatchMaxRetryInter
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -24502,6 +25488,13 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24515,6 +25508,13 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -24665,12 +25665,26 @@ func ParseDeleteOauthExcludedModelsResponse(rsp *http.Response) (*DeleteOauthExc
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -24799,6 +25813,13 @@ func ParsePatchOauthExcludedModelsResponse(rsp *http.Response) (*PatchOauthExclu
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24812,6 +25833,13 @@ func ParsePatchOauthExcludedModelsResponse(rsp *http.Response) (*PatchOauthExclu
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -24880,6 +25908,13 @@ func ParsePutOauthExcludedModelsResponse(rsp *http.Response) (*PutOauthExcludedM
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24893,6 +25928,13 @@ func ParsePutOauthExcludedModelsResponse(rsp *http.Response) (*PutOauthExcludedM
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -24968,12 +26010,26 @@ func ParseDeleteOpenaiCompatibilityResponse(rsp *http.Response) (*DeleteOpenaiCo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -25102,6 +26158,13 @@ func ParsePatchOpenaiCompatibilityResponse(rsp *http.Response) (*PatchOpenaiComp
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25115,6 +26178,13 @@ func ParsePatchOpenaiCompatibilityResponse(rsp *http.Response) (*PatchOpenaiComp
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -25183,6 +26253,13 @@ func ParsePutOpenaiCompatibilityResponse(rsp *http.Response) (*PutOpenaiCompatib
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25196,6 +26273,13 @@ func ParsePutOpenaiCompatibilityResponse(rsp *http.Response) (*PutOpenaiCompatib
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -25283,12 +26367,26 @@ func ParseDeleteProxyUrlResponse(rsp *http.Response) (*DeleteProxyUrlResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -25410,6 +26508,13 @@ func ParsePatchProxyUrlResponse(rsp *http.Response) (*PatchProxyUrlResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25423,6 +26528,13 @@ func ParsePatchProxyUrlResponse(rsp *http.Response) (*PatchProxyUrlResponse, err
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -25491,6 +26603,13 @@ func ParsePutProxyUrlResponse(rsp *http.Response) (*PutProxyUrlResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25504,6 +26623,13 @@ func ParsePutProxyUrlResponse(rsp *http.Response) (*PutProxyUrlResponse, error) 
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -25625,6 +26751,13 @@ func ParsePatchQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PatchQuotaS
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25638,6 +26771,13 @@ func ParsePatchQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PatchQuotaS
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -25706,6 +26846,13 @@ func ParsePutQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PutQuotaSwitc
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25719,6 +26866,13 @@ func ParsePutQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PutQuotaSwitc
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -25840,6 +26994,13 @@ func ParsePatchQuotaSwitchProjectResponse(rsp *http.Response) (*PatchQuotaSwitch
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25853,6 +27014,13 @@ func ParsePatchQuotaSwitchProjectResponse(rsp *http.Response) (*PatchQuotaSwitch
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -25921,6 +27089,13 @@ func ParsePutQuotaSwitchProjectResponse(rsp *http.Response) (*PutQuotaSwitchProj
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25934,6 +27109,13 @@ func ParsePutQuotaSwitchProjectResponse(rsp *http.Response) (*PutQuotaSwitchProj
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -26217,6 +27399,13 @@ func ParsePatchRequestLogResponse(rsp *http.Response) (*PatchRequestLogResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26230,6 +27419,13 @@ func ParsePatchRequestLogResponse(rsp *http.Response) (*PatchRequestLogResponse,
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -26298,6 +27494,13 @@ func ParsePutRequestLogResponse(rsp *http.Response) (*PutRequestLogResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26311,6 +27514,13 @@ func ParsePutRequestLogResponse(rsp *http.Response) (*PutRequestLogResponse, err
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -26486,6 +27696,13 @@ func ParsePatchRequestRetryResponse(rsp *http.Response) (*PatchRequestRetryRespo
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26499,6 +27716,13 @@ func ParsePatchRequestRetryResponse(rsp *http.Response) (*PatchRequestRetryRespo
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -26567,6 +27791,13 @@ func ParsePutRequestRetryResponse(rsp *http.Response) (*PutRequestRetryResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26580,6 +27811,13 @@ func ParsePutRequestRetryResponse(rsp *http.Response) (*PutRequestRetryResponse,
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -26748,6 +27986,13 @@ func ParsePatchUsageStatisticsEnabledResponse(rsp *http.Response) (*PatchUsageSt
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26761,6 +28006,13 @@ func ParsePatchUsageStatisticsEnabledResponse(rsp *http.Response) (*PatchUsageSt
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -26829,6 +28081,13 @@ func ParsePutUsageStatisticsEnabledResponse(rsp *http.Response) (*PutUsageStatis
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26842,6 +28101,13 @@ func ParsePutUsageStatisticsEnabledResponse(rsp *http.Response) (*PutUsageStatis
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -27025,12 +28291,26 @@ func ParseDeleteVertexApiKeyResponse(rsp *http.Response) (*DeleteVertexApiKeyRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -27159,6 +28439,13 @@ func ParsePatchVertexApiKeyResponse(rsp *http.Response) (*PatchVertexApiKeyRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27172,6 +28459,13 @@ func ParsePatchVertexApiKeyResponse(rsp *http.Response) (*PatchVertexApiKeyRespo
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -27240,6 +28534,13 @@ func ParsePutVertexApiKeyResponse(rsp *http.Response) (*PutVertexApiKeyResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27253,6 +28554,13 @@ func ParsePutVertexApiKeyResponse(rsp *http.Response) (*PutVertexApiKeyResponse,
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -27449,6 +28757,13 @@ func ParsePatchWsAuthResponse(rsp *http.Response) (*PatchWsAuthResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27462,6 +28777,13 @@ func ParsePatchWsAuthResponse(rsp *http.Response) (*PatchWsAuthResponse, error) 
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -27530,6 +28852,13 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
 		var dest PreconditionFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27543,6 +28872,13 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -32005,6 +33341,8 @@ type ConflictJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
+type HandEditConflictJSONResponse Error
+
 type InternalErrorJSONResponse Error
 
 type InvalidConfigJSONResponse Error
@@ -32033,6 +33371,8 @@ type StatusOKPlainJSONResponse StatusOK
 type UnauthorizedJSONResponse Error
 
 type UnavailableJSONResponse Error
+
+type UnbuildableJSONResponse Error
 
 type GetAnthropicAuthUrlRequestObject struct {
 	Params GetAnthropicAuthUrlParams
@@ -32271,6 +33611,20 @@ func (response DeleteApiKeys404JSONResponse) VisitDeleteApiKeysResponse(w http.R
 	return err
 }
 
+type DeleteApiKeys409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteApiKeys409JSONResponse) VisitDeleteApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApiKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response DeleteApiKeys412JSONResponse) VisitDeleteApiKeysResponse(w http.ResponseWriter) error {
@@ -32281,6 +33635,20 @@ func (response DeleteApiKeys412JSONResponse) VisitDeleteApiKeysResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKeys422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteApiKeys422JSONResponse) VisitDeleteApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -32440,6 +33808,20 @@ func (response PatchApiKeys404JSONResponse) VisitPatchApiKeysResponse(w http.Res
 	return err
 }
 
+type PatchApiKeys409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchApiKeys409JSONResponse) VisitPatchApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchApiKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchApiKeys412JSONResponse) VisitPatchApiKeysResponse(w http.ResponseWriter) error {
@@ -32464,6 +33846,20 @@ func (response PatchApiKeys413JSONResponse) VisitPatchApiKeysResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchApiKeys422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchApiKeys422JSONResponse) VisitPatchApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -32550,6 +33946,20 @@ func (response PutApiKeys403JSONResponse) VisitPutApiKeysResponse(w http.Respons
 	return err
 }
 
+type PutApiKeys409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutApiKeys409JSONResponse) VisitPutApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutApiKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutApiKeys412JSONResponse) VisitPutApiKeysResponse(w http.ResponseWriter) error {
@@ -32574,6 +33984,20 @@ func (response PutApiKeys413JSONResponse) VisitPutApiKeysResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApiKeys422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutApiKeys422JSONResponse) VisitPutApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -33176,6 +34600,20 @@ func (response DeleteClaudeApiKey404JSONResponse) VisitDeleteClaudeApiKeyRespons
 	return err
 }
 
+type DeleteClaudeApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteClaudeApiKey409JSONResponse) VisitDeleteClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteClaudeApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response DeleteClaudeApiKey412JSONResponse) VisitDeleteClaudeApiKeyResponse(w http.ResponseWriter) error {
@@ -33186,6 +34624,20 @@ func (response DeleteClaudeApiKey412JSONResponse) VisitDeleteClaudeApiKeyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClaudeApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteClaudeApiKey422JSONResponse) VisitDeleteClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -33345,6 +34797,20 @@ func (response PatchClaudeApiKey404JSONResponse) VisitPatchClaudeApiKeyResponse(
 	return err
 }
 
+type PatchClaudeApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchClaudeApiKey409JSONResponse) VisitPatchClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchClaudeApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchClaudeApiKey412JSONResponse) VisitPatchClaudeApiKeyResponse(w http.ResponseWriter) error {
@@ -33369,6 +34835,20 @@ func (response PatchClaudeApiKey413JSONResponse) VisitPatchClaudeApiKeyResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClaudeApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchClaudeApiKey422JSONResponse) VisitPatchClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -33455,6 +34935,20 @@ func (response PutClaudeApiKey403JSONResponse) VisitPutClaudeApiKeyResponse(w ht
 	return err
 }
 
+type PutClaudeApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutClaudeApiKey409JSONResponse) VisitPutClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutClaudeApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutClaudeApiKey412JSONResponse) VisitPutClaudeApiKeyResponse(w http.ResponseWriter) error {
@@ -33479,6 +34973,20 @@ func (response PutClaudeApiKey413JSONResponse) VisitPutClaudeApiKeyResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutClaudeApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutClaudeApiKey422JSONResponse) VisitPutClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -33578,6 +35086,20 @@ func (response DeleteCodexApiKey404JSONResponse) VisitDeleteCodexApiKeyResponse(
 	return err
 }
 
+type DeleteCodexApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteCodexApiKey409JSONResponse) VisitDeleteCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCodexApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response DeleteCodexApiKey412JSONResponse) VisitDeleteCodexApiKeyResponse(w http.ResponseWriter) error {
@@ -33588,6 +35110,20 @@ func (response DeleteCodexApiKey412JSONResponse) VisitDeleteCodexApiKeyResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCodexApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteCodexApiKey422JSONResponse) VisitDeleteCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -33747,6 +35283,20 @@ func (response PatchCodexApiKey404JSONResponse) VisitPatchCodexApiKeyResponse(w 
 	return err
 }
 
+type PatchCodexApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchCodexApiKey409JSONResponse) VisitPatchCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchCodexApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchCodexApiKey412JSONResponse) VisitPatchCodexApiKeyResponse(w http.ResponseWriter) error {
@@ -33771,6 +35321,20 @@ func (response PatchCodexApiKey413JSONResponse) VisitPatchCodexApiKeyResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchCodexApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchCodexApiKey422JSONResponse) VisitPatchCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -33857,6 +35421,20 @@ func (response PutCodexApiKey403JSONResponse) VisitPutCodexApiKeyResponse(w http
 	return err
 }
 
+type PutCodexApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutCodexApiKey409JSONResponse) VisitPutCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutCodexApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutCodexApiKey412JSONResponse) VisitPutCodexApiKeyResponse(w http.ResponseWriter) error {
@@ -33881,6 +35459,20 @@ func (response PutCodexApiKey413JSONResponse) VisitPutCodexApiKeyResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutCodexApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutCodexApiKey422JSONResponse) VisitPutCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34178,6 +35770,20 @@ func (response PutConfigYAML403JSONResponse) VisitPutConfigYAMLResponse(w http.R
 	return err
 }
 
+type PutConfigYAML409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutConfigYAML409JSONResponse) VisitPutConfigYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutConfigYAML412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutConfigYAML412JSONResponse) VisitPutConfigYAMLResponse(w http.ResponseWriter) error {
@@ -34361,6 +35967,20 @@ func (response PatchDebug403JSONResponse) VisitPatchDebugResponse(w http.Respons
 	return err
 }
 
+type PatchDebug409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchDebug409JSONResponse) VisitPatchDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchDebug412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchDebug412JSONResponse) VisitPatchDebugResponse(w http.ResponseWriter) error {
@@ -34385,6 +36005,20 @@ func (response PatchDebug413JSONResponse) VisitPatchDebugResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchDebug422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchDebug422JSONResponse) VisitPatchDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34471,6 +36105,20 @@ func (response PutDebug403JSONResponse) VisitPutDebugResponse(w http.ResponseWri
 	return err
 }
 
+type PutDebug409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutDebug409JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutDebug412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutDebug412JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
@@ -34495,6 +36143,20 @@ func (response PutDebug413JSONResponse) VisitPutDebugResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutDebug422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutDebug422JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34640,6 +36302,20 @@ func (response PatchForceGpt5Codex403JSONResponse) VisitPatchForceGpt5CodexRespo
 	return err
 }
 
+type PatchForceGpt5Codex409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchForceGpt5Codex409JSONResponse) VisitPatchForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchForceGpt5Codex412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchForceGpt5Codex412JSONResponse) VisitPatchForceGpt5CodexResponse(w http.ResponseWriter) error {
@@ -34664,6 +36340,20 @@ func (response PatchForceGpt5Codex413JSONResponse) VisitPatchForceGpt5CodexRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchForceGpt5Codex422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchForceGpt5Codex422JSONResponse) VisitPatchForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34750,6 +36440,20 @@ func (response PutForceGpt5Codex403JSONResponse) VisitPutForceGpt5CodexResponse(
 	return err
 }
 
+type PutForceGpt5Codex409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutForceGpt5Codex409JSONResponse) VisitPutForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutForceGpt5Codex412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutForceGpt5Codex412JSONResponse) VisitPutForceGpt5CodexResponse(w http.ResponseWriter) error {
@@ -34774,6 +36478,20 @@ func (response PutForceGpt5Codex413JSONResponse) VisitPutForceGpt5CodexResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutForceGpt5Codex422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutForceGpt5Codex422JSONResponse) VisitPutForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34873,6 +36591,20 @@ func (response DeleteGeminiApiKey404JSONResponse) VisitDeleteGeminiApiKeyRespons
 	return err
 }
 
+type DeleteGeminiApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteGeminiApiKey409JSONResponse) VisitDeleteGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGeminiApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response DeleteGeminiApiKey412JSONResponse) VisitDeleteGeminiApiKeyResponse(w http.ResponseWriter) error {
@@ -34883,6 +36615,20 @@ func (response DeleteGeminiApiKey412JSONResponse) VisitDeleteGeminiApiKeyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGeminiApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteGeminiApiKey422JSONResponse) VisitDeleteGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35042,6 +36788,20 @@ func (response PatchGeminiApiKey404JSONResponse) VisitPatchGeminiApiKeyResponse(
 	return err
 }
 
+type PatchGeminiApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchGeminiApiKey409JSONResponse) VisitPatchGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchGeminiApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchGeminiApiKey412JSONResponse) VisitPatchGeminiApiKeyResponse(w http.ResponseWriter) error {
@@ -35066,6 +36826,20 @@ func (response PatchGeminiApiKey413JSONResponse) VisitPatchGeminiApiKeyResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGeminiApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchGeminiApiKey422JSONResponse) VisitPatchGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35152,6 +36926,20 @@ func (response PutGeminiApiKey403JSONResponse) VisitPutGeminiApiKeyResponse(w ht
 	return err
 }
 
+type PutGeminiApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutGeminiApiKey409JSONResponse) VisitPutGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutGeminiApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutGeminiApiKey412JSONResponse) VisitPutGeminiApiKeyResponse(w http.ResponseWriter) error {
@@ -35176,6 +36964,20 @@ func (response PutGeminiApiKey413JSONResponse) VisitPutGeminiApiKeyResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGeminiApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutGeminiApiKey422JSONResponse) VisitPutGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35353,6 +37155,20 @@ func (response DeleteGenerativeLanguageApiKey404JSONResponse) VisitDeleteGenerat
 	return err
 }
 
+type DeleteGenerativeLanguageApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteGenerativeLanguageApiKey409JSONResponse) VisitDeleteGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGenerativeLanguageApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response DeleteGenerativeLanguageApiKey412JSONResponse) VisitDeleteGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
@@ -35363,6 +37179,20 @@ func (response DeleteGenerativeLanguageApiKey412JSONResponse) VisitDeleteGenerat
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGenerativeLanguageApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteGenerativeLanguageApiKey422JSONResponse) VisitDeleteGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35522,6 +37352,20 @@ func (response PatchGenerativeLanguageApiKey404JSONResponse) VisitPatchGenerativ
 	return err
 }
 
+type PatchGenerativeLanguageApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchGenerativeLanguageApiKey409JSONResponse) VisitPatchGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchGenerativeLanguageApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchGenerativeLanguageApiKey412JSONResponse) VisitPatchGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
@@ -35546,6 +37390,20 @@ func (response PatchGenerativeLanguageApiKey413JSONResponse) VisitPatchGenerativ
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGenerativeLanguageApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchGenerativeLanguageApiKey422JSONResponse) VisitPatchGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35632,6 +37490,20 @@ func (response PutGenerativeLanguageApiKey403JSONResponse) VisitPutGenerativeLan
 	return err
 }
 
+type PutGenerativeLanguageApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutGenerativeLanguageApiKey409JSONResponse) VisitPutGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutGenerativeLanguageApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutGenerativeLanguageApiKey412JSONResponse) VisitPutGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
@@ -35656,6 +37528,20 @@ func (response PutGenerativeLanguageApiKey413JSONResponse) VisitPutGenerativeLan
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGenerativeLanguageApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutGenerativeLanguageApiKey422JSONResponse) VisitPutGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36126,6 +38012,20 @@ func (response PatchLoggingToFile403JSONResponse) VisitPatchLoggingToFileRespons
 	return err
 }
 
+type PatchLoggingToFile409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchLoggingToFile409JSONResponse) VisitPatchLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchLoggingToFile412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchLoggingToFile412JSONResponse) VisitPatchLoggingToFileResponse(w http.ResponseWriter) error {
@@ -36150,6 +38050,20 @@ func (response PatchLoggingToFile413JSONResponse) VisitPatchLoggingToFileRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchLoggingToFile422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchLoggingToFile422JSONResponse) VisitPatchLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36236,6 +38150,20 @@ func (response PutLoggingToFile403JSONResponse) VisitPutLoggingToFileResponse(w 
 	return err
 }
 
+type PutLoggingToFile409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutLoggingToFile409JSONResponse) VisitPutLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutLoggingToFile412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutLoggingToFile412JSONResponse) VisitPutLoggingToFileResponse(w http.ResponseWriter) error {
@@ -36260,6 +38188,20 @@ func (response PutLoggingToFile413JSONResponse) VisitPutLoggingToFileResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLoggingToFile422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutLoggingToFile422JSONResponse) VisitPutLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36602,6 +38544,20 @@ func (response PatchMaxRetryInterval403JSONResponse) VisitPatchMaxRetryIntervalR
 	return err
 }
 
+type PatchMaxRetryInterval409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchMaxRetryInterval409JSONResponse) VisitPatchMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchMaxRetryInterval412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchMaxRetryInterval412JSONResponse) VisitPatchMaxRetryIntervalResponse(w http.ResponseWriter) error {
@@ -36626,6 +38582,20 @@ func (response PatchMaxRetryInterval413JSONResponse) VisitPatchMaxRetryIntervalR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchMaxRetryInterval422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchMaxRetryInterval422JSONResponse) VisitPatchMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36712,6 +38682,20 @@ func (response PutMaxRetryInterval403JSONResponse) VisitPutMaxRetryIntervalRespo
 	return err
 }
 
+type PutMaxRetryInterval409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutMaxRetryInterval409JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutMaxRetryInterval412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutMaxRetryInterval412JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
@@ -36736,6 +38720,20 @@ func (response PutMaxRetryInterval413JSONResponse) VisitPutMaxRetryIntervalRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutMaxRetryInterval422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutMaxRetryInterval422JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36955,6 +38953,20 @@ func (response DeleteOauthExcludedModels404JSONResponse) VisitDeleteOauthExclude
 	return err
 }
 
+type DeleteOauthExcludedModels409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteOauthExcludedModels409JSONResponse) VisitDeleteOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response DeleteOauthExcludedModels412JSONResponse) VisitDeleteOauthExcludedModelsResponse(w http.ResponseWriter) error {
@@ -36965,6 +38977,20 @@ func (response DeleteOauthExcludedModels412JSONResponse) VisitDeleteOauthExclude
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthExcludedModels422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteOauthExcludedModels422JSONResponse) VisitDeleteOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37124,6 +39150,20 @@ func (response PatchOauthExcludedModels404JSONResponse) VisitPatchOauthExcludedM
 	return err
 }
 
+type PatchOauthExcludedModels409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchOauthExcludedModels409JSONResponse) VisitPatchOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchOauthExcludedModels412JSONResponse) VisitPatchOauthExcludedModelsResponse(w http.ResponseWriter) error {
@@ -37148,6 +39188,20 @@ func (response PatchOauthExcludedModels413JSONResponse) VisitPatchOauthExcludedM
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthExcludedModels422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchOauthExcludedModels422JSONResponse) VisitPatchOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37234,6 +39288,20 @@ func (response PutOauthExcludedModels403JSONResponse) VisitPutOauthExcludedModel
 	return err
 }
 
+type PutOauthExcludedModels409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutOauthExcludedModels409JSONResponse) VisitPutOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutOauthExcludedModels412JSONResponse) VisitPutOauthExcludedModelsResponse(w http.ResponseWriter) error {
@@ -37258,6 +39326,20 @@ func (response PutOauthExcludedModels413JSONResponse) VisitPutOauthExcludedModel
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutOauthExcludedModels422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutOauthExcludedModels422JSONResponse) VisitPutOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37357,6 +39439,20 @@ func (response DeleteOpenaiCompatibility404JSONResponse) VisitDeleteOpenaiCompat
 	return err
 }
 
+type DeleteOpenaiCompatibility409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteOpenaiCompatibility409JSONResponse) VisitDeleteOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response DeleteOpenaiCompatibility412JSONResponse) VisitDeleteOpenaiCompatibilityResponse(w http.ResponseWriter) error {
@@ -37367,6 +39463,20 @@ func (response DeleteOpenaiCompatibility412JSONResponse) VisitDeleteOpenaiCompat
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOpenaiCompatibility422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteOpenaiCompatibility422JSONResponse) VisitDeleteOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37526,6 +39636,20 @@ func (response PatchOpenaiCompatibility404JSONResponse) VisitPatchOpenaiCompatib
 	return err
 }
 
+type PatchOpenaiCompatibility409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchOpenaiCompatibility409JSONResponse) VisitPatchOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchOpenaiCompatibility412JSONResponse) VisitPatchOpenaiCompatibilityResponse(w http.ResponseWriter) error {
@@ -37550,6 +39674,20 @@ func (response PatchOpenaiCompatibility413JSONResponse) VisitPatchOpenaiCompatib
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOpenaiCompatibility422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchOpenaiCompatibility422JSONResponse) VisitPatchOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37636,6 +39774,20 @@ func (response PutOpenaiCompatibility403JSONResponse) VisitPutOpenaiCompatibilit
 	return err
 }
 
+type PutOpenaiCompatibility409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutOpenaiCompatibility409JSONResponse) VisitPutOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutOpenaiCompatibility412JSONResponse) VisitPutOpenaiCompatibilityResponse(w http.ResponseWriter) error {
@@ -37660,6 +39812,20 @@ func (response PutOpenaiCompatibility413JSONResponse) VisitPutOpenaiCompatibilit
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutOpenaiCompatibility422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutOpenaiCompatibility422JSONResponse) VisitPutOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37752,6 +39918,20 @@ func (response DeleteProxyUrl403JSONResponse) VisitDeleteProxyUrlResponse(w http
 	return err
 }
 
+type DeleteProxyUrl409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteProxyUrl409JSONResponse) VisitDeleteProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteProxyUrl412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response DeleteProxyUrl412JSONResponse) VisitDeleteProxyUrlResponse(w http.ResponseWriter) error {
@@ -37762,6 +39942,20 @@ func (response DeleteProxyUrl412JSONResponse) VisitDeleteProxyUrlResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProxyUrl422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteProxyUrl422JSONResponse) VisitDeleteProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37907,6 +40101,20 @@ func (response PatchProxyUrl403JSONResponse) VisitPatchProxyUrlResponse(w http.R
 	return err
 }
 
+type PatchProxyUrl409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchProxyUrl409JSONResponse) VisitPatchProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchProxyUrl412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchProxyUrl412JSONResponse) VisitPatchProxyUrlResponse(w http.ResponseWriter) error {
@@ -37931,6 +40139,20 @@ func (response PatchProxyUrl413JSONResponse) VisitPatchProxyUrlResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchProxyUrl422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchProxyUrl422JSONResponse) VisitPatchProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38017,6 +40239,20 @@ func (response PutProxyUrl403JSONResponse) VisitPutProxyUrlResponse(w http.Respo
 	return err
 }
 
+type PutProxyUrl409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutProxyUrl409JSONResponse) VisitPutProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutProxyUrl412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutProxyUrl412JSONResponse) VisitPutProxyUrlResponse(w http.ResponseWriter) error {
@@ -38041,6 +40277,20 @@ func (response PutProxyUrl413JSONResponse) VisitPutProxyUrlResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutProxyUrl422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutProxyUrl422JSONResponse) VisitPutProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38186,6 +40436,20 @@ func (response PatchQuotaSwitchPreviewModel403JSONResponse) VisitPatchQuotaSwitc
 	return err
 }
 
+type PatchQuotaSwitchPreviewModel409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchQuotaSwitchPreviewModel409JSONResponse) VisitPatchQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchQuotaSwitchPreviewModel412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchQuotaSwitchPreviewModel412JSONResponse) VisitPatchQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
@@ -38210,6 +40474,20 @@ func (response PatchQuotaSwitchPreviewModel413JSONResponse) VisitPatchQuotaSwitc
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchQuotaSwitchPreviewModel422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchQuotaSwitchPreviewModel422JSONResponse) VisitPatchQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38296,6 +40574,20 @@ func (response PutQuotaSwitchPreviewModel403JSONResponse) VisitPutQuotaSwitchPre
 	return err
 }
 
+type PutQuotaSwitchPreviewModel409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutQuotaSwitchPreviewModel409JSONResponse) VisitPutQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutQuotaSwitchPreviewModel412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutQuotaSwitchPreviewModel412JSONResponse) VisitPutQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
@@ -38320,6 +40612,20 @@ func (response PutQuotaSwitchPreviewModel413JSONResponse) VisitPutQuotaSwitchPre
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutQuotaSwitchPreviewModel422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutQuotaSwitchPreviewModel422JSONResponse) VisitPutQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38465,6 +40771,20 @@ func (response PatchQuotaSwitchProject403JSONResponse) VisitPatchQuotaSwitchProj
 	return err
 }
 
+type PatchQuotaSwitchProject409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchQuotaSwitchProject409JSONResponse) VisitPatchQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchQuotaSwitchProject412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchQuotaSwitchProject412JSONResponse) VisitPatchQuotaSwitchProjectResponse(w http.ResponseWriter) error {
@@ -38489,6 +40809,20 @@ func (response PatchQuotaSwitchProject413JSONResponse) VisitPatchQuotaSwitchProj
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchQuotaSwitchProject422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchQuotaSwitchProject422JSONResponse) VisitPatchQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38575,6 +40909,20 @@ func (response PutQuotaSwitchProject403JSONResponse) VisitPutQuotaSwitchProjectR
 	return err
 }
 
+type PutQuotaSwitchProject409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutQuotaSwitchProject409JSONResponse) VisitPutQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutQuotaSwitchProject412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutQuotaSwitchProject412JSONResponse) VisitPutQuotaSwitchProjectResponse(w http.ResponseWriter) error {
@@ -38599,6 +40947,20 @@ func (response PutQuotaSwitchProject413JSONResponse) VisitPutQuotaSwitchProjectR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutQuotaSwitchProject422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutQuotaSwitchProject422JSONResponse) VisitPutQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38987,6 +41349,20 @@ func (response PatchRequestLog403JSONResponse) VisitPatchRequestLogResponse(w ht
 	return err
 }
 
+type PatchRequestLog409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchRequestLog409JSONResponse) VisitPatchRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchRequestLog412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchRequestLog412JSONResponse) VisitPatchRequestLogResponse(w http.ResponseWriter) error {
@@ -39011,6 +41387,20 @@ func (response PatchRequestLog413JSONResponse) VisitPatchRequestLogResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchRequestLog422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchRequestLog422JSONResponse) VisitPatchRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39097,6 +41487,20 @@ func (response PutRequestLog403JSONResponse) VisitPutRequestLogResponse(w http.R
 	return err
 }
 
+type PutRequestLog409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutRequestLog409JSONResponse) VisitPutRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutRequestLog412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutRequestLog412JSONResponse) VisitPutRequestLogResponse(w http.ResponseWriter) error {
@@ -39121,6 +41525,20 @@ func (response PutRequestLog413JSONResponse) VisitPutRequestLogResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutRequestLog422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutRequestLog422JSONResponse) VisitPutRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39355,6 +41773,20 @@ func (response PatchRequestRetry403JSONResponse) VisitPatchRequestRetryResponse(
 	return err
 }
 
+type PatchRequestRetry409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchRequestRetry409JSONResponse) VisitPatchRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchRequestRetry412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchRequestRetry412JSONResponse) VisitPatchRequestRetryResponse(w http.ResponseWriter) error {
@@ -39379,6 +41811,20 @@ func (response PatchRequestRetry413JSONResponse) VisitPatchRequestRetryResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchRequestRetry422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchRequestRetry422JSONResponse) VisitPatchRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39465,6 +41911,20 @@ func (response PutRequestRetry403JSONResponse) VisitPutRequestRetryResponse(w ht
 	return err
 }
 
+type PutRequestRetry409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutRequestRetry409JSONResponse) VisitPutRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutRequestRetry412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutRequestRetry412JSONResponse) VisitPutRequestRetryResponse(w http.ResponseWriter) error {
@@ -39489,6 +41949,20 @@ func (response PutRequestRetry413JSONResponse) VisitPutRequestRetryResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutRequestRetry422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutRequestRetry422JSONResponse) VisitPutRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39697,6 +42171,20 @@ func (response PatchUsageStatisticsEnabled403JSONResponse) VisitPatchUsageStatis
 	return err
 }
 
+type PatchUsageStatisticsEnabled409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchUsageStatisticsEnabled409JSONResponse) VisitPatchUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchUsageStatisticsEnabled412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchUsageStatisticsEnabled412JSONResponse) VisitPatchUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
@@ -39721,6 +42209,20 @@ func (response PatchUsageStatisticsEnabled413JSONResponse) VisitPatchUsageStatis
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUsageStatisticsEnabled422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchUsageStatisticsEnabled422JSONResponse) VisitPatchUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39807,6 +42309,20 @@ func (response PutUsageStatisticsEnabled403JSONResponse) VisitPutUsageStatistics
 	return err
 }
 
+type PutUsageStatisticsEnabled409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutUsageStatisticsEnabled409JSONResponse) VisitPutUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutUsageStatisticsEnabled412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutUsageStatisticsEnabled412JSONResponse) VisitPutUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
@@ -39831,6 +42347,20 @@ func (response PutUsageStatisticsEnabled413JSONResponse) VisitPutUsageStatistics
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutUsageStatisticsEnabled422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutUsageStatisticsEnabled422JSONResponse) VisitPutUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40085,6 +42615,20 @@ func (response DeleteVertexApiKey404JSONResponse) VisitDeleteVertexApiKeyRespons
 	return err
 }
 
+type DeleteVertexApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteVertexApiKey409JSONResponse) VisitDeleteVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteVertexApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response DeleteVertexApiKey412JSONResponse) VisitDeleteVertexApiKeyResponse(w http.ResponseWriter) error {
@@ -40095,6 +42639,20 @@ func (response DeleteVertexApiKey412JSONResponse) VisitDeleteVertexApiKeyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVertexApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteVertexApiKey422JSONResponse) VisitDeleteVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40254,6 +42812,20 @@ func (response PatchVertexApiKey404JSONResponse) VisitPatchVertexApiKeyResponse(
 	return err
 }
 
+type PatchVertexApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchVertexApiKey409JSONResponse) VisitPatchVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchVertexApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchVertexApiKey412JSONResponse) VisitPatchVertexApiKeyResponse(w http.ResponseWriter) error {
@@ -40278,6 +42850,20 @@ func (response PatchVertexApiKey413JSONResponse) VisitPatchVertexApiKeyResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchVertexApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchVertexApiKey422JSONResponse) VisitPatchVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40364,6 +42950,20 @@ func (response PutVertexApiKey403JSONResponse) VisitPutVertexApiKeyResponse(w ht
 	return err
 }
 
+type PutVertexApiKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutVertexApiKey409JSONResponse) VisitPutVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutVertexApiKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutVertexApiKey412JSONResponse) VisitPutVertexApiKeyResponse(w http.ResponseWriter) error {
@@ -40388,6 +42988,20 @@ func (response PutVertexApiKey413JSONResponse) VisitPutVertexApiKeyResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutVertexApiKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutVertexApiKey422JSONResponse) VisitPutVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40654,6 +43268,20 @@ func (response PatchWsAuth403JSONResponse) VisitPatchWsAuthResponse(w http.Respo
 	return err
 }
 
+type PatchWsAuth409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchWsAuth409JSONResponse) VisitPatchWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchWsAuth412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PatchWsAuth412JSONResponse) VisitPatchWsAuthResponse(w http.ResponseWriter) error {
@@ -40678,6 +43306,20 @@ func (response PatchWsAuth413JSONResponse) VisitPatchWsAuthResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWsAuth422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchWsAuth422JSONResponse) VisitPatchWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40764,6 +43406,20 @@ func (response PutWsAuth403JSONResponse) VisitPutWsAuthResponse(w http.ResponseW
 	return err
 }
 
+type PutWsAuth409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutWsAuth409JSONResponse) VisitPutWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutWsAuth412JSONResponse struct{ PreconditionFailedJSONResponse }
 
 func (response PutWsAuth412JSONResponse) VisitPutWsAuthResponse(w http.ResponseWriter) error {
@@ -40788,6 +43444,20 @@ func (response PutWsAuth413JSONResponse) VisitPutWsAuthResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutWsAuth422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutWsAuth422JSONResponse) VisitPutWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43838,195 +46508,203 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17c9s20yj+VTD6/WZqdyTZSd3Oe+zpdBznUp86jZ84ad731J4QIlcSHpMAC4CW9eTku5/BAqRIiqQo",
-	"23Jsh/+0sYjLAtg7Frtfer6IYsGBa9Xb/9KbAg1A4j9ffaAT8/8AlC9ZrJngvf3ehykQX/AxmxAJV0wx",
-	"wYmeMkUkqFhwBWRGzR80IGMpIiIkmUmmNXBCFdmi5J9EaAiI0lLwCQGumZ4TTSfbQ3IGPCBMkxH1Lwnj",
-	"5Hg8eEu1Px32+j3lTyGiBh49j6G331NaMj7pff36td+LqaQRaAf4Ycz+gPm/EpDzaviBazn/QREas8El",
-	"zMmWliyKINg2EzHT6h/s3O9xGpm5XMNGMPq9F1TBRxnWTPyJ6Wk6Y58EEIIGIng4J9qBxEARPaWa0FAJ",
-	"MqVXYHd2RBUMEhnWQZd+XwHeaxbCnzSCho3xJQTmRGhIxiyEHxQxU9TNi/9rnvN4jAe4PNthHLuV+1PK",
-	"J24n2Nj+ZPGLKaI0C0NCdYpiDuG2KCcGPS2KUU6AypCBzJCwb/DO+9HbHpJDojQNYdF5AlqRvWfPCeWB",
-	"m10RLvSU8Um2VEsHi7WmqLhqvTyA65oN/j8gxcCcVUBioZj51SC5WXDIlK7bZWaGLEwbMc6iJOrt7/ZT",
-	"EBjXMAFpYVCfYPTxuAaKM02lJpSEwqch8WkYIrWNhZxRGYA0/8LPE8ZJSBPuT8GRMiUzGJGYcgiJsIAr",
-	"GgGJqD9lHMiW98zrE0/LBMz/56DM/wT3aumKqc8zGCVsxa6uwNpYiisWgHToupqcWyDuqRT/Bl8fBzXz",
-	"vhFiEgI5CkUSGABMY3L8kmx5hycnHm4iXIGcp99qYXHfP7NgNUS4yoaNeHeY6Gm2HWTLN4yBcQXcoNsV",
-	"NAGBXVaA8BcNk6aDYBqiHxS5Ms1WnwI2W8XZU4JGxv6CBm+ohhnF+X3BNXBt/knjOGQ+NaDs/FsZeL7k",
-	"hv3/JYx7+73/b2ch6nbsV7XzSkoh7VQlBsVJEistgUZEgbwCSXyRhIHhFGRk2AlFyjDUwtUMJARkRINw",
-	"PuyhKAjewz8JKL15SM3OSzuZYZkRDcdCRhCQLY/xKxqygIxEMPccZZt/E2EZ7QxlsJrSGLbNSszJKMNP",
-	"044KQvC1kLioI8HHIfPvaUkiBomDojgw8yoyMzIUJUQiJXBtWLsGBO61kCMWBMA3D50nIRLa8D1OJxAZ",
-	"OAKm6CiEwLOC5/iUjCjnEJAgAaIF0UKY5nMypiyEgFCtIYq1GpIPck7ohDKUBefJ7u5PfpDYheNf4OHy",
-	"jrkGyWlogbqXA1jCejMAai26cDxbyOyuqflIPLdALYgyCowV5UYC4CIQq47wt3s4J4fFnx0Q+wh4IPzE",
-	"npmwcp+EggYHxItAKToBjyg6V2Q2tZR8IiZGcSpBq+Fa78QhZSU4KzjY8saGYoLqVd9oxJQbZKD+1MCE",
-	"M/4p9GuR8OA+NkhDhFswNhMaaW3gyv2COpLVUC4hhe7YnLQBF+4DRgMMW8yIp2g0Q4ud2SHi3yXMnIPd",
-	"0VM6N2f8QYgTKidwLxzC8mNktob4QzOxJeVTCb7gASqAr5Fa7gEgp1JbdddsYqrQIs8PCC1pyQfEA00n",
-	"npEoeYYruEWDM011ot79cWegZwNWQP9ScDhAMFDpt1JKTyFvgVKNhqezNY3OUWHKVgHgmu1gG5w8BeU0",
-	"pe97WSBu60dOEz0Vkv3nXrAiYkoxPslLskuYeyjDUhWg9C0F84qy0Ii8e9DEiEpGaq4MryrSNwcIlMFQ",
-	"wwBkwjlacGYEN+jCG/DKmPzmz1ia/ppZjTI17JdZd9+0vJ6jXV2pDBsSZ9Ic09/ZMBeZQSZGRqs3w9j5",
-	"1QmzumDl/Go18ph5D6Wk87rJVd3sH41UW546EgGEFojAMiManhZaNAH01vS2I3+tmFYLTcPPjgviYEYn",
-	"pdqaqr/s9ZYt17STFpfA23WpmtmYQKnArl6YsU/75XNI9PSztbSrUCFV73IfR0KEQLn5ChFlYWU/FlT+",
-	"HNIRVHeIRKBZBIXVB1TDAH/tL3ewtlQ19lqTruqjYv+BloeikG1VjmJ/WEUbCOFFw0lVU4ZRRPAfRkdZ",
-	"iY7ZqS9QglYSix22CZy3GV3U0UsGUbFBwFQc0vnn2iOpwQYx4xB8Hs1vsccsqFxS40649TRthXqJXsqg",
-	"Yq2LD2ugTAkC164OgrNsmOLckJpAy2id9QCeRGYKcdnr92aU6V7f9bvo3w6qj1YeFEFCM3QFSEufWkkW",
-	"19+27ruJqmB7IUSI/pll6K7Sn8usqzSXbVc1+FFIkwCsJKsmVx9bDHLytBXd2oH/gPlKdC1NUA/lH7Cm",
-	"nM/c51Uf4doPkwCCQQX51xBruoCCBtq0Cb+7Zpb/l2dZKYUPQ0ZV1fSxhDG73qRuk+241Uzu4NRzYx6n",
-	"Q1WL8TEN1ZIcz6a/Y+yzwzVugaGL9xCH1IeK6w4i6Yzg2Oghynzn+BNJeABG5TazeMZ2ERzejXv7f7eE",
-	"3ymG/ZbN7c5+vej3rgcTMUhXHjPzLzU0K/k7a3zRyzUbsCgW0tI/1dPefm/C9DQZDX0R7fghG1jEojEr",
-	"/cWc/2onnQW3OJvklErNaLi8ca8ZhIEiWjjT9YDQkTK2yNh+oBLIJcR4e9KR/C1Ivh6xT9MbvBKppdpy",
-	"03VUvxdV3/+doWOZjBa3n/kL2dkUOMEJjHVnT3xYpf5moq0V3qdYtobgEwFcN8o902B9sWd6tZJ6heFr",
-	"Iexk3j3KPLfha4q82hNfjHgPAq8t3jXIOzfEtxB3hZ1fKe0Ku7pC2Lm2G5V1bo5O1D08UZcdzWOXdCUc",
-	"W0fQ8TGb/MVgtspxVnH5bD2v7q7PXV4eEHtLOlj4j4cKfAka180U4XAFkjBuUbAWq9fzjfbRlTcIWLWH",
-	"4O7N1P6dqwBmi0fJpNrXOBbSh8Ek1oOfBzhxdbMJGFxdG6g32K0GqglwdLxfwSCkfJLQSWEj1ziiqbCq",
-	"1LJjVEwmjE8GWgzGzoe7vLZQTNQgotcD9BcPFPsPDKJRtSvKNJOg5XyATPmKhtXtBGJNBTtsvLFwzZ3H",
-	"0AwTA6dsYNpSzUYsZLr95r/DzkeFvlV8z8mk5UU0sb1+759EaGqWCBBYz10TMP8yrV+ljZGNlKi5QuEM",
-	"QzEb2IbVR+f86ANfcC1FOMBYsuqm+GlgJe5AAkbMCTlvydHdzcMgFDV0lDZA5KjeTi0TpSFAwV7WtlYK",
-	"x0QZ8lCaaqY089UAeMMNwhVIfQMe8hd2qyHXmRoYpK7x+9UIgP85fHvyHlQSVpk69u54vX0Qly0cj+il",
-	"TYevlk6Ji0+uu6tqc71UHvWlYbNnoLWBvcLFXcOES8DbdlVQZ7E6bf3XoKsirjFweO/Z837hIj69+q5U",
-	"FuDaYB2ffC5x0dxFkw12WeGzLgJiwwuz61dl45QVnRMP1+SRKUioAKi0Y2VHfG7Hihy14bzbY2DVGhYh",
-	"kk5Q+iHrE0uFfUKZ0knARJ9QrtlE0ium531idYc+QbHbJ//MgPcJG4ditm2UdpQZJKbaKP+KbHk/emTG",
-	"wsCnMlDbuV2pW+6tzL915FRrW++1UTbexPpnVFZqKWWFNlKaLt+6alKrgzT5XO5euSmDWJygHspH7XfZ",
-	"vKsk26T1fCWNWmj2cfPekvYIU09C2RjfwF9S2v5VDpPSzjZ7TLLGm3SZZJN8xz6TO3Rz5Lbzkfs5lhCj",
-	"vaPjTWbFnjgjtlnU3I3NuyRg6oetAvr3BdrUKUTLMUuF03l1rSUlv3/4cEocDhKkk+yNw1Ya+x/Y9xuK",
-	"uPcbBwSiWM9JTJlUJJAijt2jjiUwj40ydCTEJYMTMbGxk+XrEvNxtVRx7S6aJ6mzVOoDsuA6tlNUqb30",
-	"CoLPlm+tF8nRLkinIbDkhGpQ+i+QiomKXQvx8+Bq8b15plL7yhnF5IRxULWTaRaB0jSKW1pXIePGrk94",
-	"jXMiTGdryyzLa8L+hXn6y7DWLHXC+OSDeM1CqFViW7ieyhCVetTMrY5CoLIqiKrJBpMQiavaAKvE90Gp",
-	"FjCmLRcG32LoKnjf0uv3oOX82HnLarernWOtHHK23KkSiIXfv8LH5H5edkPj2z8/ZIYLk0TBsClecrl7",
-	"xgmtIZc+fG0hV3OxsBVeBE3ZGnceOMxL7FSlP3y7uNp3NNHTI/dctPoevJrj1no7GiNUJQRMgq8/16lh",
-	"dSF3JZTLJrmoW1PROn5L4+XF3Yl3uOzzqhyzJZQ1CtxNNNKGU6jbyn5vPWhXmD0RjYtGT0Tjm5o8Sy75",
-	"dZqvsHuKjV+IYL5B06fqMqDO0zBwyQPaR0vnnkRUoET+4i2AWIJPMda36v7vBCbUnxPG40QfkIhNpGlL",
-	"GNeClMBD3dJe+knQieT20q8lqvZ7M8k0vOPh3EKyyk77xtfTDYH5NQZd27j5CtRYz7/S8qKpotnmfS6t",
-	"YGvtfakYrdrO2/zFXZn9V024xhLu2ZVUi3OrOGwtEjW7lyq6Xdwvt92cy+l+2XXHXhs098pzv41vrNq8",
-	"KLrGyulK7tY11oDK7Z1kuAkv5sfpotdh9+02qvwmpe5hk0t+sxLU7OnLGqByG+y0/CArDFZDZhr1cYhK",
-	"qAzD+Sjr7ec1blgWTatmKgZqLL9MmjHtTwexhCsGM2tmVMcgZC0xH03bsAGc/gy7nto5kG5r190WnrIf",
-	"o6rbxSp4cCWrQWlacCUQtkPV9C7pC978o4ut3dPGJTOOjZk9zRbmfS0rbP3Ks0rzdN37C2jWfmFY/9bS",
-	"bdOJqA+/WBHBU5oq37phQvRtrZyyNiaoZlLbvnpaLecYvLLqaV5Ery23fLa721+V4asdEy848lrP/1+/",
-	"7N0ZBPkkETd6P5p7xnmbd5v5q5i1nCO248YCM5quiOqNGtvLsJbT6ps4ZxugsoEZXuCfhIZGY/VEGHg2",
-	"i5LHYeZlFgI2o5p4KHDTJniya1gJBVm8yjIo6Bi11oBd7KlLvbcp/X+xpfdsVxUDY9u0XWE9LVay8e1q",
-	"+dq4hlzrucYHcQl8EfFX8jNj1rV1nNn9Hjqn1usiEr12HwlUCc74ZL1ud+Kdz18bLLsJm5NbjLMcRBVK",
-	"oUikX61dVF8QNiarWCyyCc/z51+/2FfXGUYX737xdwg+U90esCS9vFl5NXPGaaymQruo3dJ9bK2IdC37",
-	"BfDSeS/q1ngcVa9xE+A2QVB3z06DoLWWarFs3asrdcniuPUcN7gdK0ez4YoW8y6NubyQ2tN771JXVhgA",
-	"N9qLm5x6aXmJuwJuvYZspKq7hxsnD8qSElXhnYEtkfA5iyVoxXrtQj6P5p8DOl/99sYyl2LHqUhk+57u",
-	"Zn0tMC3/WxvIRbf1QPx2l8UWd7LHD6/s24daw2udxxJVGF3VtQql7XuJpnivu3+IsSwJ9IoX3XawFZw3",
-	"0dNBbXB/ffxTKGxutroL+TQV8VoBUO0NscU+3V3U9JN/cJ5t2nq3fI2Pg7KPm7/Ra08b9SZvNsY3MNFK",
-	"27/KSivtbPM1V9Z4k5db2SQPKYr66Twez23vI4+qXkKU9jb7J4UZ2+oEfPNbxPwUacvlSYwEAj+RTM/P",
-	"DMB25BFQCfLQDb4c1VfMXooJl4ntQ1DHyUqLIFD4YbF/U61jezbpIE50rZyHccK0ImLGXbh1bWGJ/x68",
-	"zboO/sAaIwtWgVzzK7owxqLC0ZdwY9HmJxdjQsnRyTHBGyhyeHrsMiXvE2VPR/VdkCTG42Qv4S5hrvrn",
-	"mH4Wk1OrvisngJUgVJ+gpkUWmhZ2D8VEDckrrHTgCnmwLAmvreOixTm3mQGGcxqFZCureeJefBIM7XV/",
-	"beOwmEUW06QTwX0YnvNz/uOPBhzg2qWXHf74o5u4nBBWL51H3wa7U3XOvUOXYBd77JMXFhls5vVLmLuk",
-	"65gCt3w2+0vNhuTIBZzawi3SJs8W/JyHQsS4AeZHCeNEQUC29nZ/Ik3547dJwkNQBtDl/An5B9Y2M7NM",
-	"ACF9e/jn4ZtXb1/9+eHz6eHZ2ad3719iAwX6gIzZlUv1f87NMbvCPBxcigZCg0CCUmREDdpinYCfdknE",
-	"eKJBDcknw2W4WMJxlR5sIu1Z0TDsu7IXUiQaUpG7c7W7s+jsuYIJiuzt7rmjTUsLDBQdA+IPqMUB21kG",
-	"ZjchIG9efXABZJg93Xv1gU48wmnE+CRXPuacZ9mhmS4WJeojkllAo0Rb3EmHzNJMuxoJuVHO+UwKDUNy",
-	"uOiG566AB4p4aU5t5z8v59QuF5tBKCag1Tnfe/aceF/ObbTseW//vFdM2H3e65/j82D8ZrHQvQS2mHje",
-	"++oNySempyLRBUhwL5Gi5uc84VnqcRqGc7f7eF2J+/1CBAxURXkIAyfZ290tQZkvMGFAOHC7KvQU5DnH",
-	"hjYJOlOlrnYRM0zcbVDKImi2mD5RIgJ0Mqa7mWXoH5J3HGvmIMfKVbxIy1XYqhxEJHogxgNp+VIqJvd2",
-	"dy0CUPvSpU9Q9vZtNIaQ5zxjiu5wzaCLU8Mh9sobUcikj6dh9tbib1Yaq4YefCoxQNL778HR6eHgr1fv",
-	"z47f/en10x+O3r19e/wBk/Gfc/fbi4/HJy8HLw8/vDIz4cMIH5y3yYmWt8cfrKNWGzuxV5QKC85m/uzl",
-	"3IO9Z8Pd4W6WziJmvf3eT8Pd4U9G+6N6inJ3h3I9lSJmPsrrVF+agK66j1pQ1sf3J0bPNCMbIUnJSIqZ",
-	"ApkVGsC4btMkFmFoT94Q/M4EtJ3Jmpeov6d8/zjo7ffegD5MYUoTtRYrg9Uo+osmO4XSSUZ1L5Sfeb67",
-	"e2fZzlMI60tEMG42C9Ot7+0+qxsvA3CnkDoeO/20utOiasrXfu9nu77mHsVCJNirBXClqhGozCVRROU8",
-	"V5IqOz6yZRPubNt9MCoRnZgDtM/3exem/07ucf7DwsEUqg4LHykWpgfYjH6FsMsQdH3gX3bDbq/Vf0Ox",
-	"86tHtqywtNfz2ACL3OHzLKzH5P2GUutX74BMjBJndDYnm/VMDIkV3GQsjGKYVZIjMglhH6V1Y8mnPqEk",
-	"rQAhZIUY7dcIUStd7bPQS5gfWHlYKiZjjdOijE1rTJVl6jIl2czjrnbC+hTkyg7WOWtyTXM1zVq0ztX3",
-	"qyPMZhRcVAExtNGiQ66S2P3R4N7uXitqsnWKTIdnz1d3qCh8c0N6LxDuy7SUJqR+EYXElKPbFI8uMI1Z",
-	"hXiwVhwqRtif+j7EGoJczO71nGwFVFMSh5TD9pD8gQ0lLB5KB4llxGB/j0Aa8/YSIE5NkzGTSh8UqMfS",
-	"/L/B1/Y9zLJEyYhgc3IgV6OkRhbMpiJ07GUrAx//NJr93xde373t4UkYbt+q/s69IHkBhczCM+SpwZu4",
-	"2kH3UDDHmG7zfbRKRGjtRQ4zY4iQLcOekRuLMFg4Cq2E+XJuPZTYA3m1NSWfrmhBP+2tJctFdnmMLwHv",
-	"rkpUMbjva9FB6l5mdHLn9nJn71kL6MqV4+5CXh2lBY/byas40Q+e69DFzVvGVDRE6ry3T/4eDocXX70K",
-	"Okz0w6fC9LLxO6PDR0hWadRzoxhHwy2NnWg03bzfjDT51XopTWvrmhwaRPJc+XaFRGw+HhDvNxqGv2Lt",
-	"6+yrNe881wdLa9qsBiHeEKWZimutn7QM0zJ9LOtnOLoWbu6bV75e2oe0nPczz9VULy2vVDO+toR+2Fyf",
-	"ftNujkI9q6oSjPbT8IkJyHv0pphuP7XahKx2ZK0hV0IqDOewGJTRdEYc9UZdcRCVp7mslDST2R1o34hR",
-	"kbib0Tofn5EKecrcONY2WWXuplZhTLER/jZtzdP31qHFVsISVYsesUs4XtzAt0moWUylzi6YzCgeMT9l",
-	"AURGsfnfZ+/+tJaOc+A1iIYh+RMTqUWJ0gR44Lq4j0vY9DE2gjArX7iC0b/G6szGyrHWVwZcgsPcmOvf",
-	"Qo1qKhWwHMERpVu+Y+zBgdFPi8Mtv5QsBKGOGKdyvjLDcE0+rjvW4Wx94AeuyN2fNvatxIYlIULL7KCG",
-	"GxRVwJ1AzLjpX3tz9MExgdFc25txI58KOl2zKufGryfxFbaO6WRYyh1dB61Dr7Ui5wdlt6Omgn2nP91a",
-	"vqVoU6UNtUPsRbxkLVrbJkXKwWgxRehYgySYnkzZXO88IJh8D2ruPYvlc78xlrfRq7LEbJVobvfmgaPz",
-	"7fHMboI9dVQgi/jWgGrLpXRa3IJiAGuqRbmuv3pkS8RpSBLhVEoxs8B4RrN6/ksaSfxrFl+ELl/GJ27A",
-	"7tq04DjIl+vd5N2pnaH15ekLquCjDLvL1qdx2VpkAJYSc/zi1FnVqy5ezSBkK4v92V44tZFNpJzBpWVt",
-	"EkEltN+YAFmqhv3dXpmWZEDD4ceNzxsWosEwfZeDQkj8K7JxrFtMZ+8eDhxDnTGuLL8cCWPAS0B+z7cP",
-	"0pcrsQSM/GY8zWZBZC47Rvqewrbu1z17IYfp6TkA+o6Xp7hPOQa8ujXQUAIN5mRKVT9/W2IRem9398nf",
-	"rt6NANrQ5U6psHF3w/qUb1jXFVI1t603E1Jr3I4Se+VYuKDtkzRzbuqsds8ZU66zuLPdwotaZIjbSPw5",
-	"RZuWmFc1S6q6nn0cZNxd0z7Ga9q2qgOamuUKq52l+VAszUV9/M7Q7GT/hgzNPPnf1M40Y5CtdzHww2OS",
-	"puZRC0FulfyMaYhEk5QZGKK3z9wot+FRinjn2ft2+5qt51XbpAUC2ZxJupjmO7dIC6KiM0g7g9QapHch",
-	"pzalyGZF+ztz9Mmbo+uJsmpr9B5E2aO3XB8BvXd266O0W9spGDmz9cE8TbZE0T1KfoSPkgs8v/lZvE0c",
-	"0hzOlHBuVLU0e4vNp0NKeYwU+BLQMrA2AeO2/tlBLn9QLlfGZfq8RE3FDLF3nIRhnyjGfSP8wnlucOTm",
-	"UxFiIVqfcpubRU8hGp5zr6E8rk17MzV68HyAg14xmBmV1CtWbXdZMSqIALdno7aYmeEvBrM6FC7u++Oy",
-	"shZmZGEVhCqMRM0hpdvpPFZiBqhG1CxGlyU8zRG15YsowkRLhhPaeFCN2VgcVm4PyRmmkUGP3xH1pzA4",
-	"ElxLERIuBkoLCXUmugHtfw7fnqyHFela6sNqKw/faFRmsuy1RO7wC2A3j91/8JiShbDls39RRfAogipE",
-	"qVF4za6lOYSoQz7cwUD4CQYdkmPkU2Y2CNIa1izAUoRwTfHBDaZ+w3hNqs+5Mow1iclMJGFARnBgORR1",
-	"2nE6cj6b2RbVImI+DcN5IUvZkBye8zikjGu41qQib5flpI59YToqpsjIl/NYD6ZUTcFAMBYS3Ce7Q1UM",
-	"DFXbHLpuWrNtheOt9NY7ZK1m7S4xbgWNfXLHlT+h27HYTo3O1Oi958/b6EFIRI6s71b5XkiRGkETwCip",
-	"135emq/EVe4mW6GYkBCuICTYbbtSPmCfTSoMOEGaO7NOZbDJ3qwP7JGpDO+Nbhe4XUwPza230Rm76rTI",
-	"6ccPSOenhx+OfrcOiNTVkB1jjUcwPdWH5Rt4IYQr1dR5BB66R+AM9AqsTvT94XSiO4zuMHqjGG3E61hI",
-	"HwaTWA9+HqB/qyBqW9UK37r6eZuMQzrZJxIwPSnB8UhaqYJgWlVwTo+Y6inRguTmHJIz1JCNTu8tQYQ6",
-	"dk5TqBTqr02vN7H+GSfZpHQvzvTUxXweM1YL+4eJL7dRK5bwquPGHTe+OTduQ06JforElOiOlDpSuk9S",
-	"MupN8Q6hCzV9QKGmb/BouljTLrBnk7GmRQZww2BTi6pk6/CYnOkkYCIfm/MSsrR7yA7SqfKBMJUmS4kA",
-	"Nmaw5Of5voNJS9KgiybtoknRyLsbUbQhvdQC18WTfhfxpOuKq0qX9O3F1WMPF30cBN0FjD7GgNG2SkTO",
-	"/PRD9oDCRi3+HYXsbkJHV5tIp7YO8XHQBZt+k2DTN0JMQiBbTi4cnayIOG0I1+yK42zSIZJu+4nb9c07",
-	"R7pqOU/K11FLt+WCBPV+j1a3DkvB2kWhOCSHtjpvEEBApiCBjMAXEShCK1VcyysCGNMkTO3ZA0JxEMci",
-	"7DD2D4XFeKsGqhF4tYS1QadL9ZzfuwOmXrKs74158MjY1fBZ0w1z1wKwK+rT+WTuwCdzc7Fa6Z95LHzr",
-	"plWAHiEdd26Yx+eGuYEqYa3bgouk1h/jzSjTRqxhIZ7Md8AUiYEHjE/6xBOXTu4FhlFsCUkSfsnFjG/3",
-	"iYfFxLPS8a7WuW3ONBnjVtam3rYI1KZQkHUF2Wr3qV9UF10d1VUksOM3reHjFlmXmD4Usx9UVrfliSfu",
-	"PhVhSKg7NbP0GucMM98ekDfx2MDTPUJ/jH5B9tqYEXWewLoqO6+u7RtelUMkX4hLBvgA3FgX3ov/NoN4",
-	"1h7hbiJ3B2WLMVGrgKT1JhI9zd7PlvQJoco4tglVAKc4wmWc4Ibc80vI3Pz1TyHP6NUjqGj2v1b3OBJ8",
-	"HDJff9OKU2JiuKEWDj2dnC6idA0TDqkGpQdXIBWzp1zJhA/VpeXA6dN6CIiEEKiyTHnLKw5kOLpnzPQ3",
-	"TP+ejMh5z35PO533zrmhoo/vT7aRtszYHGa5JkTTSZ/oqRTJxOoBk1CMaGgriJoJ+ulKn+0Sdc41i0Ak",
-	"ekh+3n3uXPZfznuou2D2IEdsn62+ct77v+e9hMN1jLewn61gwF8D8EUA+XbMvhv9nB4IujOcHnTe2x8O",
-	"h1+9c44KEVbmcivA2hWS+JRzocnIfKD+FALrh1AzkIqMaBDOazJCnOCe/eXOZoM0W5yoRrIsH8/9ipjn",
-	"rfjEG6phRudlEilgX0Cusj2tfKrrHsENtBikhb4qyeIThqmbI8/tvZFDhhil0BQTQaQl/pQGGhjzWOnA",
-	"IGrlkduZPwhXkWlzR56f6Km//Smf53qPfW93yrd5s1PGhu6dQedsuPk7g7ZUkOiHQgOJ7iigo4B7pgCn",
-	"ADTW4P4TIFDl4YbEnYT5YNNBofaZvmBzP0vAyyYtEqML1sVQnBgINiv/1VEIVFYXnXafuqKJd2OivceL",
-	"CssoIVjgh5YJ92nKWX3NrtCDk0NMxIPa9xyVeEi29nZ3iZdmctAiLfCu6CiEwCMYMz9jCraH5JQqRVLr",
-	"zZhQStMo9siI+pf4kBLrLXpmFE1ZWKe0rnTwfuTsmijkCMqltAoZB4VmhbH/qLGdmKWP1AdcW7LdwFRw",
-	"+GZ1eBnXv+wtyvAyrmECsqp+/B8AsQUEncxUafLn4qUbAlc3f8gipgvzR4yzKIl6+88qpr7YLB2fGFBr",
-	"/YF2HQ/c5/ytqNLHbJEljQa3bJkEjVyI6PVAgpbzgTldeUXr/dYngk8M059RpvuE8RT5+y62wRciNEQb",
-	"iBnPlzl1+dZwFkzEsmto779+2dvdrX599ZZevzeNj1OINoht5bmeuuFYcd7r2Y4bwYLbmJQV2PKwdOoC",
-	"dJ1y/XiU6zVoJdEPnFIS3dFJRyfflk6MviHw0tqnYWj0cTN39VXmayHt9Sc+y3VYvrgASsIAbU68f7D3",
-	"OG5IEgupD0hMlTNCxozTkEgImARfp1EXyzeZ7wxkRylgm0Hx4hx3jd2nIWX8qQUoPpY7y98xCS7JcrRn",
-	"CKeF+dnGJTW+7bGkAdc2yfbAVsVv8tl4v6Wz/eqRLZ8qGDCugCtmzO7tYUMwsCGMDNQpVYSLuih9671B",
-	"zH3lYHPl/Df4+CUNDutetDyoFy3O6yP4AnvWztiByENiqs00iqT4TmKQBMlhgZhb2b8G58nu7k+QdTOK",
-	"kPtm/U7ZeIW3zqGYgRz4eENqWgUwWDyxPsiTK16vc7EYhykSSBHHNYGA1fSwMTO1Yrq3NP5+X6tU88r1",
-	"36l4X857KQ7YGAgc6bz31Ttw+2Z/cZHZRcaJL0XYmDBNAgH4hoLANVN6u8ZWvVMuerFBHaUIY/eU4ok+",
-	"pTDae56Z/6AyBrj204nHx9cLbykiGi+9pPgyHA6/1rykeKSk3L2meGyvKdYUdWhJxMApG5gpqWYjFjLd",
-	"Nj1AkXC83ziN4FevywGg4R1u6lFhTzdoAf1Jo+71/xN5/V9Fjzc3oGxlumy0EEgSKy2BRtmYakgM/hSk",
-	"JgrKhLN/EjggoX3n6LlnWcojjMcJ2gcRm0i802dci6zFwKWNqq7rVU0bm7OGlqf7vh/vVzL8W+VQzORA",
-	"MY2iZzim1zYpYk6ttB2e/Dv5OxUSm9IKl2HsDLyn/1b+xkKo0tr7xkLols/gHymZds/hH6UBt5Zwzuy3",
-	"mA1ThKlUA89AXrlH5SLRLpmEfRKfqyzMFAGOUZIH5GxGJxOQ5OMxoZrsXO3uLBruBMJXO1gbWBGma7W8",
-	"w9Pjsxj822p3NLDHRMNTaebRzIxj01q5aEMx+jf4tTqdg2VRl9RuPviJRGP374tiJV2mlrr0KwrpvgVN",
-	"3SFkr/KaLWetFu/3MKZ0Ck7PsG/1yZa7B/QF5+CbflVJx621cGpGutFr7QIzuh0PeOgEfXuhGAKVi1Or",
-	"C+qpzjdvn2yKRI+MXmBHIVtTreM+Mf9VfaKEf6l+NgLJ/mtKPr4/Sa8TjH7LBYfq0MccAmzMekrneOqh",
-	"jisPuMYKusMjvk1c4x3xgk2l5ukCtB7PFc9qSkj0g6SDRHdU0FHB/VCB0fn+SYSmA7j2AQIIdtSMaX86",
-	"iCVcMZjZq5d6fRwbu3Av28PGDqRuJRwcFXI3fqUG8C/Tyo51akfBi7tNKgQ1Uz51/aDydBeogbvS6C1d",
-	"/8Bvow/UI0b3hLhjizdni+3JINHflAgS3ZFARwLfkASaNAQso9FGN3D1vVyPW+gGdsb7Ugtwtu9GI0j3",
-	"9ia6QNsDvjNdIAW244EdD7wDHtiA+4n+ppif6A7vO7y/b7xHqT8D/oAS+/5rBjyfc7VLzHtviXnN1pOt",
-	"AK6Yb9NgN9frchxmgGmTBmkSpkrseY2pxjiNIHAJygc/DkMxweg0TFSJ9RiH5BU6V+1Nbzp+KCaGxVax",
-	"TRs0gM1wPzadh6k0V1NgHmZX+x6wB4P0llJn2fVX52VZRpydLwY3vtbizzsezouIk2WvS5POE3sVLeT8",
-	"gFA+t2mTbHgbU2Rvd6+S25QOtE3i+3RxP1iEJlsFuLazLEQx1dNFEiL8X1lk3iAJfvNBnYgJpt57annA",
-	"boujL8WMGwmLwWJLuNqMpaZBc0pZmuEEXgvZgoOxFNcMEy/jME3YZxFv00zrREyeuo2bP7KbZI1tdZC3",
-	"sW0LB97p9p1uf3Pdvg2uJ/qbYHqiOzzv8Py+8Lwkqwej+YAFO19YUK9OWv1c5jRVMpsKBVahAx64CvKe",
-	"fcLrs8A+5UUNb4UkfzE/Dtqokan+cfySbP0XmcI18adUUt902SZjKaKqBM412iULOt3ym+uWOneqBq/E",
-	"GNXNxUE365mYZaoWZX8XMxIZuwautaSEag1RrBWhrqJXmXmTiM5JRC/BpVh7VpeQ0p0RJii7By0U5/le",
-	"9FDpNnUdTfRODvoOdNQUIR5gHr0jkXDdyfDHJ8Ob6SHRD4waEt3RQkcL908LRitIFJ3UlzI65oMIIiHn",
-	"C7wHLZmvhsSzhPHZfVD4ahmoVsTDMYfmeyLhs28wxxuS30UiwzkZJf4laHy9HBAahiSgc+WeKO7uesOh",
-	"9/ynat33I4K6QdUBJ3jvRq9TGpSmmilt9uBRFeA8nEwkTPA9KJ5PbiE57LB7nEONwaLZwD2Cq8WWIxHi",
-	"23eWYU15JnQClFipOrD5vhifkIDaa+5LiN3dt71ahICI8bgeK86yGV45GDeNJkszPnVdsxYb1lM7N44j",
-	"t1FJa3Gpcy11ovjmonht0kn0IyKcRHdk05HNNyebTGPZgetYSN3olM0RjasWa0sFpSVAbZkuHIdoFoEt",
-	"N3D67uwDcZOwCD8KV58Ic+PYUABb33WZUF7hcPejxNq5qnSRQ6I4jdVUaKKnVFetifo+xPqRqbd2xWup",
-	"tm699fnz34KcgCr4WwPQlIWKiDHmQrq2ifLTX2kogQbzLKWT4aHqktlEmVh+K+EqiU2nRblZV0Y8Qz2L",
-	"RVj6atfg1bNlVDqOiqh097wSx7bT3Hep8NzU9aXC8WgefCG6G3PP21IDbo9Dz/YG3xVIDdcDlyioZbJL",
-	"zHifZrp0XX/1yJaIbW6ScE44lVLMIMA8aOfJ7u7zX0ZUwSCR4a/egbsUzmqs2QFZmi062O4SZ2r4C4/m",
-	"MGZ/wEYzZtoZWufMfEEVfJRhl2PzaeTYLDIAS4lrp9a0qEoOj8nW4ekxDhSJALZz5Zmc1mXfONKQUQXV",
-	"QdoltN+YzMnP831nwSzJgFvlv7ScvJj80vyFHNAjW0wr4iY6cAx15ooVcTISRi+XgPyeb7dNl4lzZrky",
-	"+4SOsLXrbMYz5u+QHKan5wDoO16e4n6qzds1pIrdlKq+FU3/Bl+7zGFGvjz5pJx3I4A2ZNlb4P6ALgfn",
-	"d5CDc10hVelNu6mQWiNnJrHZbUpVF1z2TTt25l/LuI4EEqFpQ7Zs4JhhiNtI/DlFm5aYVzVLqnLVPQ4y",
-	"7nJ0PsYcnW1Vh4WpudoDk4SaxVTq1E3njVkIHsGfpiLEenAUXW7MhwH18bIZE1JaaeiFwqKiRwIY0yTU",
-	"imhBEjXwDT3RsNa7YpHxKGMHq2ItFxxFwoQJfOCGE+Yn266tHe7A7K0Mp6wjuyjdqh2jOQwCqmmR8uJc",
-	"ktAvPbOPhRLpI8apZaTFWfsL2CpAypPm33bQi8rso/fnP7IHscqBdEavnrD/6N5e6JluP7XaiyvKQjoK",
-	"ocQ8jp3PmTj6KZNykZMcJnqKbzwdG5kpfOfb8JoYsY5Q4ofM2AGHp8eY41fY93w7V892Zop8gtGZ8C8x",
-	"aiak80pT9JPCJ6kbRFw7w1OPI0iPbL2wgRse5G2CAbID724xO83o5reYq/A90d8c2xPd4XqH65vG9VJu",
-	"+S+9EVAJEhFv/++Lr/0vvUUqfWOemh8vTB95leIjZg7pFbPuI/a5+aru+g0mSuprwrSCEIMIndKNierN",
-	"vHWOXl/wMZskllayVPfoc3PXwnTmGg3nNApzYx/hrxWjnzE+CWGA8psotz0HZCQC5sp8eF/Oe/j5vLdP",
-	"hsOhrb/hxs02dHnkT1OKlbID4fx9fFFPpDI3mhvSJmlZHu+owHtU6rXEFLC57taZUAXQx3I1k4J3BStT",
-	"ghxkH62nBYv0KSa4ys1RsCCXJzquj4kS46WQqNy49vZzecDD4ms4hDX35Co/BL6wqti8bKWLDBKYkiZg",
-	"Mr95mUK7PES6aJckZhyKmTJLwyvd7OFerk7F4elxbmibQuXrxdf/FwAA//8=",
+	"7H3tctu4suCroLRbNfKUJDuZzNS9dk1NOc7H+I6T+MTJ5NwduUKIbEk4pgAOAFrWyaZqn2YfbJ9kCw2Q",
+	"IimSomzLsR3+mYlFfDSA/kaj+0vHF7NIcOBadfa/dKZAA5D4z5cf6MT8PwDlSxZpJnhnv/NhCsQXfMwm",
+	"RMIlU0xwoqdMEQkqElwBmVPzBw3IWIoZEZLMJdMaOKGKdCn5OxYaAqK0FHxCgGumF0TTyc6AnAEPCNNk",
+	"RP0Lwjg5HvffUO1PB51eR/lTmFEDj15E0NnvKC0Zn3S+fv3a60RU0hloB/hhxP6AxT9ikIty+IFrufhB",
+	"ERqx/gUsSFdLNptBsGMmYqbV39i51+F0ZuZyDWvB6HWeUwUfZVgx8Semp8mMPRJACBqI4OGCaAcSA0X0",
+	"lGpCQyXIlF6C3dkRVdCPZVgFXfJ9DXivWAhv6QxqNsaXEJgToSEZsxB+UMRMUTUv/q9+zuMxHuDqbIdR",
+	"5FbuTymfuJ1gY/uTxS+miNIsDAnVCYo5hOtSTgx6WhSjnACVIQOZImHP4J33o7czIIdEaRrCsvMEtCLP",
+	"njwllAdudkW40FPGJwNi8XsWUcmU4BYGxNTu+1dH5D+fPNnb6RElCCVzoBcGcUnX+7Q77Py///N/hx1v",
+	"h3C4BElmZtmg0q2zdLXcuwS11+0fD+Cq4sD+F0jRN2cfkEgoZn41RGM2MGRKV50aM0Pmpp0xzmbxrLO/",
+	"10tAYFzDBKSFQX2C0cfjCijONJWaUBIKn4bEp2GI1DsWck5lANL8Cz9PGCchjbk/BccazBaOSEQ5hERY",
+	"wBWdAZlRf8o4kK73xOsRT8sYzP8XoMz/BPcq6ZSpz3MYxWzNrq6hgkiKSxaAdOi/nj00IIRTKf4Fvj4O",
+	"KuZ9LcQkBHIUijgwAJjG5PgF6XqHJycebqLBq0XyrRIW9/0zC9ZDhKus2Yh3h7GepttBur5hNIwr4Abd",
+	"LqEOCOyyBoQ/aRjXHQTTMPtBkUvTbP0pYLN1kiJhECgontPgNdUwpzi/L7gGrs0/aRSFzKcGlN1/KQPP",
+	"l8yw/1PCuLPf+R+7S9G5a7+q3ZdSCmmnKjA8TuJIaQl0RhRIwyN8EYeB4TxkZNgTRcow1MLVHCQEZESD",
+	"cDHooGgJ3sPfMSi9fUjNzks7mWF/MxqOhZxBQLoe45c0ZAEZiWDhOco2/ybCMu45cko1pRHsmJWYk1GG",
+	"PycdFYTgayFxUUeCj0Pm39GSRAQSB0XxYuZVZG5kMkqcWErg2ogKDQjcKyFHLAiAbx86T8JMaMP3OJ3A",
+	"zMARMEVHIQSeFWTHp2REOYeABDEQLYgWwjRfkDFlIQSEag2zSKsB+SAXhE4oQ1kwjPf2fvKD2C4c/wIP",
+	"l/c75cHLgOm7OwPPSvXPRrH4nByBt++E/WBBZygFAqYuyFSEgSKUTI2IhoBpqxehhLC0M6VqyA3pIKQQ",
+	"kAVoK9Bp+vOCdJkmgbDinYSCBridZhgZc84MrjpSxF5DPopZaFTQnQPizUApOgGPKLpQZG4AYMqheIo4",
+	"ZjVOabB6DKop49hIZSWGPIUbV8EsJIqFwHW4IOISpNOO98mYXaVDIpwSopD6hg3ifEPunX78QHYzG+aR",
+	"rvkiYk28RKOwOk9h53ATzAYYENyWDfkIxkICMXhkoXeazXIpNJybxc9oACiiRWRInenBkHdQPdEgOQ3t",
+	"od8JGa/wTjMA6tI6R+RdFJlX1HwkniMTLYgyarXdQqNH4CKQNx3hb3dAB44XfnZA7CPggfBjS/nN0dUh",
+	"OdMlyGrFxomYGK2/sCgNV3o3CikrLKdEXK7ufygmDkMpcnaqNfWnBnSc8a3Qr0TMg7vYRw0z3KmxmdCo",
+	"hgauzC/ID6w6fAEJdMcGIQy4cBcwGmDYckY8bGNS2GNMzxr/LiDwAuyOntKFQYUPQpxQOYE7EUdW+KNk",
+	"N5ImNBNbuXEqwRc8QGvjFRLVnUkOx5bMJia8DhWMgNCCiXdAPNB04hkOlpXugls0ONNUx+rdH7cGejpg",
+	"CfQvBIcDBAMtVqsSIU0v3SdUo9fEiQKj4Jb4YcoAcM12sQ1OnoBymtD3nSwQt/Ujp7GeCsn+fSdYMWNK",
+	"GZ6YUZsuYOGhwpTom4VvCZiXlIVGv7oDtZ+oeKQWyvCqPH1zgEAlGoHj7w4+1ELuBr5yabRUAOw2Ck6Y",
+	"VkTMeY+MYmPupwIpXV1ehbIIruJQm1aOgHMymZLIaK2SZzSURJ6zEHYOhrxEqpG31lGTpRe0maxOg3rJ",
+	"18QGzHgDX3JtrcxImiPQzFqAiWNvVfr1TMurBfrVSo1XwyWZNJj+VzrMeepAESNjhZth7PzqhFnbrXR+",
+	"tZ7+zLyHUtJF1eSqavaPZgtXp56JAEILRGD5OQ1Pcy3qAHpjetuRv5ZMq4Wm4WcnSHAwY0NSbV1Lvzzr",
+	"rHqakk5aXABv1qVs5sNYTxOdp3xhWsbQK55DrKefrWesDBUScyzzcSRECBS1YJhRFpb2Y0HpzyEdQXmH",
+	"mQg0m0Fu9QHV0Mdfe6sdrO+jHHutC6bso2L/hoaHopDzl45if1hHGwjhec1JlVOG0eXwH0bNW4uO6akv",
+	"UYKWEosdtg6cNyldVNFLClG+QcBUFNLF58ojqcAGMecQfB4tbrDHLChdUu1OuPXUbYV6gbcUQclalx82",
+	"QJkCBK5dFQRn6TD5uSExNlfROu0BPJ6ZKcRFp9eZU6Y7PdfvvHczqD5aeZAHCd1Ga0Ba+dRIsrj+tnXP",
+	"TVQG23MhQvSnrkJ3mfxcZF2FuWy7ssGPQhoHYCVZObn62KKfkaeN6NYO/Acs1qJrYYJqKP+ADeV8en1W",
+	"9hGu/DAOIOiXkH8FsSYLyCnxdZvwu2tm+X9xlrVS+DBkVJVNH0kYs6tt6jbpjlvN5BZOPTPmcTJUuRgf",
+	"01CtyPF0+lvGPjtc7RYYunhvPXYl151E0jnBsVOfDt514U8k5gEYq8XM4hnzT3B4N+7s/9UQfqcY9ho2",
+	"tzv79bzXuepPRD9ZecTMv9TArOSvtPF5J9Osz2aRkJb+qZ529jsTpqfxaOCL2a4fsr5FLBqxwl/MeQp3",
+	"k1lwi9NJTqnUjIarG/eKQRgoooWzSQ4IHSljzo3tByqBXECEt50tyd+A5KsR+zS5wS+QWqIt110f9zqz",
+	"8vv/M7wIIqNl9EM2IGM+BU5wAnRC44kPytTfVLQ1wvsEyzYQfCKAq1q5ZxpsLvZMr0ZSLzd8JYStzLtD",
+	"mec2fEORV3niyxHvQOA1xbsaeeeG+BbiLrfza6VdblfXCDvXdquyzs3Rirr7J+rSo3nokq6AY5sIOj5m",
+	"kz8ZzNc5zkqCRZwv2Hp5XbDBAbFRDf2lC36gwJegcd1MuUA5xi0KVmL1Zr7RHrry+gEr9xDcvpnau3UV",
+	"wGzxKJ6U+xrHQvrQn0S6/3MfJy5vNgGDqxsD9Rq7VUA1AY53F5fQDymfxHSS28gNjmgqrCq16hgVkwnj",
+	"k74W/bHz4a6uLRQT1Z/Rqz76i/uK/Rv6s1G5K8o0k6Dloo9M+ZKG5e0EYk0JO6y9VHHNncfQDBMBp6yP",
+	"8aOajVjIdPPNf4edj3J9y/iek0mri6hje73O37HQ1CwRILCeuzpg/mFav0waIxspUHOJwhmGYt63DcuP",
+	"zvnR+77gWoqwj7Gf5U3xU99K3L4EjHAVctGQo7ubh34oKugoaYDIUb6dWsZKQ4CCvahtrRWOsTLkoTTV",
+	"TGnmqz7wmhuES5D6GjzkT+xWQa5z1TdIXeH3qxAA/3345uQ9XtuVmDr2+n2zfRAXDRyP6KVNhi+XTrF7",
+	"n1B1V9Xkeqk46gvDZs9AawN7iYu7ggkXgLftyqBOo6Ka+q9Bl724wIcDz5487eViGZLogVJlAa4M1nEb",
+	"bFd+0WRvVtf4rPOA2HDg9AZb2XcKii6Ih2vyyBQklABU2LGiIz6zY3mOWnPezTGwbA3LkGYnKP2Q9Yil",
+	"wh6hTOk4YKJHKNdsIukl04sesbpDj6DY7ZG/58B7hI1DMd8xSjvKjOROW5Gu96NH5iwMfCoDtZPZlarl",
+	"3sj820RONbb1Xhll43Wkf0ZlpZJS1mgjhemyrcsmtTpInc/l9pWbIoj5CaqhfNB+l+27StJN2sxXUquF",
+	"ph+37y1pjjDVJJSO8Q38JYXtX+cwKexsvcckbbxNl0k6yXfsM7lFN0dmOx+4n2MFMZo7Ol6nVuyJM2Lr",
+	"Rc3t2LwrAqZ62DKgf1+iTZVCtBqzlDudl1daUvL7hw+nxOEgQTpJ3yR1k7c6gX1vpYh7b3VAYBbpBYko",
+	"k4oEUkSRe4S1AuaxUYaOhLhgcCImNvy0eF1iPq6XKq7def0kVZZKdUAWXEV2ijK1l15C8Nnyrc0iOZoF",
+	"6dQElpxQDUr/CVIxUbJrIX7uXy6/189UaF86o5icMA6qcjLNZqA0nUUNrauQcWPXx7zCOREmszVllsU1",
+	"Yf/cPL1VWCuWOmF88kG8YiFUKrENXE9FiAo9KuZWRyFQWRZEVWeDSZiJy8oAq9j3QakGMCYtlwbfcugy",
+	"eN/Qq/eg5eLYecsqt6uZY60YcrbaqRSIpd+/xMfkfl51Q+NbXT9khguTWMGgLl5ytXvKCa0hlzx8byBX",
+	"M7GwJV4ETdkGdx44zAvsVKY/fLu42nc01tMj97y7/B68nONWejtqI1QlBEyCrz9XqWFVIXcFlEsnOa9a",
+	"U946fkOj1cXdine46PMqHbMhlBUK3HU00ppTqNrKXmczaNeYPTMa5Y2eGY2ua/KsuOQ3ab7G7sk3fi6C",
+	"xRZNn7LLgCpPQ98lD2keLZ15ElGCEtmLtwAiCT7FWN+y+78TmFB/QRiPYn1AZmwiTVvCuBakAB7qlvbS",
+	"T4KOJbeXfg1RtdeZS6bhHQ8XFpJ1dto3vp6uCcyvMOiaxs2XoMZm/pWGF00lzbbvc2kEW2PvS8lo5Xbe",
+	"9i/uiuy/bMINlnDHrqRKnFvHYSuRqN69VNLt/G657fZcTnfLrlv2WqO5l577TXxj5eZF3jVWTC90u66x",
+	"GlRu7iTDTXi+OE4WvQm7b7ZRxTcpVQ+bXLKqtaCmT182AJXbYKfVB1lhsB4y06iHQ5RCZRjOR1ltP29w",
+	"w7JsWjZTPlBj9WXSnGl/2o8kXDKYWzOjPAYhbYn5o5qGDeD0Z9j11M6BdFu57qbwFP0YZd3O18GDK1kP",
+	"St2CS4GwHcqmd0ma8OYfXWzNnjaumHFszOxpNjDvK1lh41eeZZqn695bQrPxC8Pqt5Zum05EdfjFmgie",
+	"wlTZ1jUTom9r7ZSVMUEVk9r25dNqucDglXVP82b0ynLLJ3t7vXUZ+Zox8Zwjr/H8//HLs1uDIJtn41rv",
+	"RzPPOG/ybjN7FbORc8R23FpgRt0VUbVRY3sZ1nJafhPnbANUNjBJDvwd09BorJ4IA88mr/I4zL3UQsBm",
+	"VBMPBW7SBE92AyshJ4vXWQY5HaPSGrCLPXWpMrel/y+39I7tqnxgbJO2a6yn5Uq2vl0NXxtXkGs11/gg",
+	"LoAvI/4KfmbMkriJM7vXQefUZl1ErDfuI4EqwRmfbNbtVrzz2WuDVTdhfXKLcZrGqUQpFLH0y7WL8gvC",
+	"2mQVy0XW4Xn2/KsX+/Iqxej83S/+DsFnqpsDFieXN2uvZs44jdRUaBe1W7iPrRSRrmUvB14y73nVGo9n",
+	"5WvcBrh1EFTds9MgaKylWizb9OpKXbAoajzHNW7HitFsuKLlvCtjri6k8vTeu1SzJQbAtfbiOqdeWF7s",
+	"roAbryEdqezu4drJg9KkRGV4Z2CLJXxOYwkasV67kM+jxeeALta/vbHMJd9xKmLZvKe7Wd8ITMv/NgZy",
+	"2W0zEL/dZbHFnfTxw0v79qHS8NrksUQZRpd1LUNp+16iLt7r9h9irEoCveZFtx1sDeeN9bRfGdxfHf8U",
+	"Cps+rupCPkkdvlEAVHNDbLlPtxc1/egfnKebttktX+3joPTj9m/0mtNGtcmbjvENTLTC9q+z0go7W3/N",
+	"lTbe5uVWOsl9iqJ+PI/HM9v7wKOqVxCluc3+SWHGtioBX/8WMTtF0nJ1EiOBwI8l04szA7AdeQRUgjx0",
+	"g69G9eUTwGLOamL7ENRx0tJCCBR+WO7fVOvInk0yiBNda+dhacJUF25dWQjmn/03adf+H1hjaMkqkGt+",
+	"RRfGWJQ4+mJuLNrs5GJMKDk6OSZ4A0UOT49dsul9ouzpqJ4LksR4nPQl3AUsVG+IGXwxv7fqufIfWLlF",
+	"9QhqWmSpaWH3UEzUgLzEyiTLpLFJXlasBKPFkGdz/HfTmkfuxSfB0F731w4OmyT1p5oI7sNgyIf8xx8N",
+	"OMC1y4A7+PFHN3Exp65eOY+eDXanasi9Q5ejGHvsk+cWGWylhAtYuCIJmEW4eDb7K80G5MgFnNrCTdLm",
+	"Hxd8yEMhItwA82NSEqD7bO8nUlfvYYfEPARlAF3Nn5B9YG2TW8sYENI3h28PX7988/Lth8+nh2dnn969",
+	"f4ENFOgDMmaXrjTHkJtjdoW5OLgUDYQGgQSlyIgatMW6Hj/tkRnjsQY1IJ8Ml+FiBcdVcrCxtGdFw7Dn",
+	"ytRIEWtIRO7u5d7usrPnCpwo8mzvmTvapAxFX9ExIP6AWh6wnaVvdhMC8vrlBxdAhgnovZcf6MQjnM4Y",
+	"n2TKRw15mmCb6XxRsh4imQV0FmuLO8mQaaZuV9MkM8qQz6XQMCCHy2547gp4oDIlGKz/vJiWvFhsCqGY",
+	"gFZD/uzJU+J9Gdpo2WFnf9jJ5zwfdnpDfB6M3ywWupfAFhOHna/egHxaKQbh9tKWChjymKfZ22kYLtzu",
+	"43Ul7vdzETBQJeVcDJzk2d5eAcpsQRgDwoHbVaGnIIccG9o88kwVutpFYFmNuUEpi6DpYnpEiRmgkzHZ",
+	"zTQd9IC841jjCjlWpkJNUl7GVtEhItZ9Me5Ly5cSMflsb88iALUvXXq2WFfPRmMIOeQpU3SHawZdnhoO",
+	"8ay4EbliBHgaZm8t/qal8SrowacSAyS9f/aPTg/7f758f3b87q3XS344evfmzfEHrGcw5O635x+PT170",
+	"Xxx+eGlmwocRPjhvkxMtb44/WEetNnZiJy8VlpzN/NnJuAc7TwZ7g700nUXEOvudnwZ7g5+M9kf1FOXu",
+	"LuV6KkXEfJTXib40AV12H7WkrI/vT4yeaUY2QpKSkRRzBTKt1YBx3aZJJMLQnrwh+N0JaDuTNS9Rf0/4",
+	"/nHQ2e+8Bn2YwJQkas1XBqxQ9JdNdnOlzozqnisX9XRv79YSsicQVlfZYNxsFmaEf7b3pGq8FMDdXPZ9",
+	"7PTT+k7LKkdfe52f7frqe+RLvmCvBsAVCm+gMhfPZlQuMiXk0uMjXZtwZ8fug1GJ6MQcoH2+3zk3/Xcz",
+	"j/PvFw4mULVY+ECxMDnAevTLhV2GoKsD/9Ibdnut/huKnV890rXC0l7PYwOsHoXPs7B+mvcbSq1fvQMy",
+	"MUqc0dmcbNZzMSBWcJOxMIphWvmRyDiEfZTWtSXaeoSSpIiGkCVitFchRK10tc9CL2BxYOVhoR6PNU7z",
+	"MjapCVeUqauUZDOPu9oJm1OQKzta5azJNM3UIGzQOlOPs4ow61FwWUjF0EaDDpnKf3dHg8/2njWiJlvq",
+	"CTv85/oOKzXnTMcnT9d3LCk6ZLo+fdpkL5bFVK7JXHJc4kVStxcSJ4xCys0wiQRpzzFnWokssiYjamHY",
+	"n/o+RBqCTIDw1YJ0A6opiULKYWdA/sCGEpavsoPYcn2wv89AGlv6AiBK7KAxk0of5EjVMph/ga/t45tV",
+	"8ZVS3PaETqYgSoXgmU9F6HhZNwUf/zRmxF/nXs89JOJxGO7cqF7SnVBUDoXMwlPkqcCbqNwbeF8wx9iJ",
+	"i300gURojVMOc2P1kK6RBcj6RRgsvZJWnH0ZWnco9kDBYO3WxyvH0Cl8YzF2nt5U47PD26vqlY8k/Jr3",
+	"xrpnIK2Q+5ZC7kmDZRVLBH4r4XiUlHJvJhyjWN97FkeXd4opB9MwU8POPvlrMBicf/VKiD7W95/kk2vU",
+	"743oWxqupeEkeLxWQUH7NwlBqbWAvd+MnPzVOntNa+vhHRis9YjtpZBjmI8HxPuNhuGvWPI//WqtZM/1",
+	"wSKvNjlEiBdtScLnSiMyqWa1SoyrmieOroWb+/oF/1f2AZfUI94Te7X0Y3F5voQAuGY0tDWlK2amYVg7",
+	"8ba9RbmyYGXFQO2nwSMT/XfolDLdfmq0CWkV00oTtYBUGBVjMSil6ZQ4qs3V/CAqS3NpIXQm06vknpHZ",
+	"InYXzFWuUiOCspS5daytszfdhbfC0GyjadjsP4/f6Ym2aAFLVCV6RC5ve34D38ShZhGVOr2nM6N4xPy0",
+	"LGBO5+S/zt69tTac84PWiIYBeYv56Gax0gR44Lq4jyvY9DEywjOtArmG0b/COuHGfrN2ZQpcjMNcm+vf",
+	"QGerq7iwGggzS7Z811i6faMM54dbfXCai+UdMU7lYm2i5oq0ZresMNpK1fdbXlxTg3tIYsOSEKFFdlDB",
+	"DfIq4G4g5tz0r7yA++CYwGihbYCBkU85na5elXPjV5P4GsPKdDIs5ZZu1Tah10qR84Oy29HDuDROqNbU",
+	"n2KoT6s/3Yp8S9CmTBtqhtjLsNNKtLZN8pSDQXeK0LEGSTDLm7Ip83lAMIchVFwf56sQf2Msb6JXpfnt",
+	"StHc7s09R+eb45ndBHvqqEDm8a0G1VYrEjW4TMY44ESLcl1/9UhXRElkF+FUSjG3wHhGs3r6SxKQ/Wsa",
+	"poXObMYnbsD29jnnOMhWPd7mFbSdofEd9HOq4KMM2zvr9s564zvrPLexZJ9hTqfOhF93f20GId00Xmtn",
+	"6a5HnpSwIZdKt07eFWhsa9JqpYL5d3vzXBA4NYcf1T5JWcohI2Fc3hAh8a+ZjT3uMp2+VTlw3HvOuLLM",
+	"eST0FG9njHDhOwfJa6NIAkbrM55kICEyk9EkeQNjW/eqniqRw+T0HAA9JzgS3Kccg5TdGmgogQYLMqWq",
+	"l70Hsgj9bG/v0V9S346029K1VaEYdXtR3V5U39JF9aYSseLS+noScYNLZmJvbnP33D2SpFZO3PDuvWvC",
+	"4pZX312870buu4OcJmNC0AKnLOd/ZbfcD4NntLfdLSNYc9vdVClCi71Y77c12O+LwW5OprXXW63m8djr",
+	"WV5zXXPdjEG67yLgh8ckyUqlliqKtZVSDiViTRLOYziMfeFJuY2fU8Qbpqkd7EPOjldu2ueocXuW/XKa",
+	"79ywz8ml1q5v7Xpr19+GUNyWim5ga6361qq/dat+M7lZbtTfgdx88A6AB8BcWvO/5RjrzP9mqlPG+r83",
+	"+QYsBbaZBh5gpoGcgKnPdWGzAdUH18WcGyU0Sclkk2SRQnIyBb4EtHmstcO4LWp4kEkKlkmAc5G8rFJT",
+	"MUfsHcdh2COKcd9I2nCRGRxFx1SEWF3ap9wmXNJTmA2G3KupeW1zWU2Nhr/o46CXDOZG2fYmWOk7bWhT",
+	"3ZQQAW7PVq1MM8OfDOZVKJzf94dlPy4N5NwqCFUYF51BSrfTWazEtG61qJmPdYx5kvit64vZDLOnGU5o",
+	"o5M1plhyWLkzIGeYGwodp0fUn0L/SHAtRUi46CstJFQ5Hwxo/3345mQzrEjWUh3kXXr4Rn0zk6VvdzKH",
+	"nwO7fuzevceUNKAym9KPKoJHEZQhSoV2bXYtSQxGHfLhDgbCjzEElhwjnzKzQZAUpmcB1heFK4rPvzCf",
+	"I0YPUz3kyjDWOCJzEYcBGcGB5VDUqeLJyNkUhV2qxYz5NAwXudSDA3I45FFIGddwpUlJMj7LSR37whxz",
+	"TJGRLxeR7k+pmoKBYCwkuE92h8oYGOrRGXTdthrdCMcbKcm3yFrN2l226xIa++SOK3tCN2Oxrc5+Rzr7",
+	"sU0R6PjB7WrtS/FTIaECGMXVatML85W4Ov6kG4oJCeESQoLddkoFC/bZpqaBEySZdKt0DZv60boFH5iu",
+	"8d4ohYHbxeTQ3Hpr/dPrToucfvyADOL08MPR79ZNkjhE0mOscJImp3q/PBjPhXCF21q/Reu3yFqQoNeQ",
+	"UKzvjoBi3ZJPSz6Ph3yM4jAW0of+JNL9n/vo8sspEcUi23k6O4EJ9Reke/nzDhmHdLJPJGAaZoLjkaQi",
+	"D8H00eD8QBHVU6IFycw5IGdoNBgzx1uBCM2OjA5Uqq68Mr1eR/pnnGSbekt+pseuwGQxY70acz/x5SYK",
+	"0wpetay/Zf0PhPU3od1YP0bKjXVLty3dPlq6NYpb/sKoDc++R+HZr/Fo2vjsNj7t0cRn57nNNQO0LV2Q",
+	"7uExOdNxwEQ2xOwFpLlMkfckU2XjuUotvwK1bc3uy87zfQdgF0RPG4HdRmCjrXw7cm9LGrcFro3BbmOw",
+	"bzsGe1PZWHpncXPZ+NBDrB8G92iDrFuWsCZco6l6lLHi/ZDdo1Bri+xHIbudcOv1luapLch/HLQB2t8k",
+	"QPu1EJMQSNcJoaOTNVHaNSHObZW4bfqVkm0/cbu+fR9TWzaudRld12VUySSKxXKq3UeNrqVWXlPkJfCA",
+	"HNqa+EEAAZmCBDICX8xAEVqqvFvGFMCYxmHiFjggFAdx/MgOY/9QWAK/bKAK6VpJxVv0XZXP+b37sarF",
+	"2OZOrXuPjG0xuw29Wbctbdvqdq1r66G5tq4vw0vdXA+FSV63HN4DZBqtN6vlArXerGsoSdZJkPM0Vbq1",
+	"vDll2ghsrEiXumCYIhHwgPFJj3jiwkn0wHClrpAk5hdczPlOj3hgoPeSokwzUIpOwDZnmoxx+ytrUFhs",
+	"bVIxz3rUJDrhEl+2znuMysspYcdvWszOLbKqQkso5j+otIDZI69gcSrCkFB3ambpFT4uZr7dI6fssYGn",
+	"zX/xEN2r7JUxkKocqlXl5l5e2fQBKoNIvhAXDDD3hLGbvOf/NIN41tLibiJ3b2irElKr7SSFl2I9TZ/u",
+	"F5QXoYo4tg29A6c4wmWc4Ibc8SPszPzVr7DP6OUDKO3ZQIHJKi7frPSimBhuqIVDTyen8yhdwYRDqkHp",
+	"/iVIxewplzLhQ3VhOXCS1QMCIiEEqixT7nr5gQxH93qEktdM/x6PyLBjvyedhp0hN1T08f3JDtKWGZvD",
+	"PNOEaDrpET2VIp5YPWASihENbd1uM0EvWemTPaKGXLMZiFgPyM97T93Nx5dhB3UXzJLmiO2z1VeGnf89",
+	"7MQcriK8Of9sBQP+GoAvAsi2Y/bl+efkQNBR4/SgYWd/MBh89YYcFSIsUelWgEWcJPEp50KTkflA/SkE",
+	"1sOi5iAVGdEgXFQkoznBPfvTnc0WaTY/UYVkWT2euxUxTxvxiddUw5wuiiSSw76AXKZ7WvrY371s7WvR",
+	"TypelpLFJ3yhYY48s/dGDhlilEJTzEGT1LpVGmhgbHGlA4OopUduZ/4gXGnC7R15dqLH/saueJ6bpQu4",
+	"2Snf5G1cERvaJzatZ+OBPLFpSnKxvi8EF+uW3Fpye8zk5lQbVRdC9BYgUMXhBsQdu/lgc+yhXp08S3U/",
+	"S8ALQi1io+VWBdmcGAi2q9mooxCoRENpRaFxn9q6yLdjfL7H+x7LlSFY4oeWMfdpwsZ9zS7RN5VBTMSD",
+	"yqdMpXhIus/29oiXJJ7RwmbsC5gyxBR4BJ+LzJmCnQE5pUqRxC41xqHSdBZ5ZET9C3wdjSWVPTOKpiys",
+	"UsfXuq4/cnZFFHIR5fIEhoyDQoPJWLbUWIXM0kfi3a5yZSNMOVd2Wmqfcf3Ls2WlfcY1TAB5QRGiPwAi",
+	"Cwi6z6nS5O3yRSkCVzV/yGZM5+afMc5m8ayz/6Rk6vPt0vGJAbXS02nXcc+96d+KKn1MwVtQn3DLVknQ",
+	"yIUZvepL0HLRN6crL2m1R/5E8Ilh+nPKdI8wniB/z8Wj+EKEhmgDMefZSuYuiSXOgnmj9gzt/ccvz/b2",
+	"yh8evqFX703j4wSiLWJbca7HbhKXnPdmVvFWsOAmxnIJttwvBT4HXavJt5p8qSa/AWHG+p6TZaxbomyJ",
+	"8jsiSqNJCQw08GkYGkvDzF1+/fxKSHtljW/tHUktL+3iMEBrGu+M7N2bG5JEQuoDElHlzKsx4zQkEgIm",
+	"wddJpMzq7fM7A9lRAth26Ck/x22T0mlIGf8ew2Xvwz3z75gznaQlPVKE08L8bGPJap+1WdKAK1uToY8l",
+	"rGu9Ud5vyWy/eqTrUwV9xhVwxTS7NEZ+dWi6IYwU1ClVhIuqNyPWL4WY+9LB9saCtsV3X0lAX/uY6/t9",
+	"zOWcZ4IvUXXjnD+IqSSi2kyjSEJcJAJJkPaWVNBN/9Ufxnt7P0Hazah47pt136Xj5RIYhGIOsu/jFbpp",
+	"FUB/mTfhIMsbMP6Ci+U4TJFAiiiqiBQtJ76tWfsl072h0ff7UKucMW/+RMv7MuwkOGCDZHCkYeerd+D2",
+	"zf7i3gnkuTQ+kmJjwjQJBODzIQJXTOmdCpP/Vln2+RYVojyM7Sui9hXR7dglWcnxg0q57cavhh6eEMk9",
+	"I5rRaOUR0ZfBYPC14hHRA+Ub7UOilhHUPCTaUIijQRYBp6xvpqSajVjIdNMEI3kq9X7jdAa/em0WEQ3v",
+	"cFOPcnu6RUPyLZ21+UNak3Pz/CFlxH99O9QWn01HC4HEkdIS6CwdUw2IQdacPoAqQMzZ3zEckNA+Xvbc",
+	"80flEcajGM2sGZtIjDBhXIu0Rd+l1Csv3VlOiNszKlen+77Tf5RKlxsls02FTj6frWfYs9c0O21GYbYd",
+	"Hn2mjVuVSNvSd1dhbO3k1k6+1Wwb15Z4pUbzN5Z4N0yk8UB5QptQoyX0dXbwRmpHagZHbJBgZ6mCewby",
+	"0qWlELF2uW9sUo1lMW9DuMAxGvmAnM3pZAKSfDwmVJPdy73dZcPdQPhql0iggSJMV+qvh6fHZxH4N9Vb",
+	"aWCPloan0syjmRnHpvxzUb1i9C/wK7VVB8uyqLrdfPBjiT6Dv86zR/FhytRKlx6hivzX2bu3mcN4A5q6",
+	"Q0jf9dY7ILRavgDG2O0pOA3KZvsgXXcr7QvOwTf9yupaWDvo1Ix0rXwPOc53M4bzeLnHNxH3IVC5RJGq",
+	"4Lny+in2hbmI9cioV3YU0p1qHfWI+a/qESX8C/WzEbX2X1Py8f1JcrllzAQuOJTHM2ewbWtGaDLHY49f",
+	"XnvAFcbkLR7xTYKVb4nxbCttWRsI2epXpReO68ku1veS6GLdklxLco+Q5Izq/HcsNO3DlQ8QQLCr5kz7",
+	"034k4ZLB3F4EVps12NjFcNoeNkYn8Tvi4GjXuPFLdZt/mFZ2rFM7Ct5Zb1PVqZjysWs+pae7RA3clVp3",
+	"+uYHfhNNpxox2vQKLQ9+IDy4Oc3F+ptSXKxbemvp7XuhtzrdBwteNdF6XI1R1+MGWo+d8a4UHpztu9F1",
+	"kr29jpbT9IBvTctJgG0ZbstwHxrDrSG0WH9TMot1S2QtkT1qIkN9Zg78HmXF/8cceDZheZvV/s6y2put",
+	"J90ALplva0jU1wx17KyPmfn6SZ6/Uux5hakzOZ1B4Kp79H8chGKCIaeY5RkLUA/IS/S+2yCHZPxQTAw/",
+	"L+PRNjgHm+F+bDvVX2GuumhbzBb6PWAPRt6uZGe06y9P/bWKOLtfDG58rcSfdzxc5BEnzcaaVGwhNgpD",
+	"yMUBoXxhM/PZmFWmyLO9Z6XcpnCgTarGJIv7wSI06ebg2kkT3UVUT5d57vB/Rfl8jQoy9Qd1IiaYSvax",
+	"pZq8KY6+EHNupDIGZa7gaj2Wmgb1+dhpihN4b2iLHkdSXDGsWoDD1GGfRbxtM60TMXns1nv2yK6Tcr3R",
+	"Qd7Eas8deGtItIbEAzEkmhBWrL8JWcW6JaqWqB4lURW0kP5o0WfB7hcWVCvK1vKQGR2czKdCgVVVgQfK",
+	"PZ+2uRR8FticCqi7rtFRni+OgyYKcqJZHb8g3f8gU7gi/pRK6psuO2Qsxays1EKF3syCVmv+5lqzzpyq",
+	"wSsxRkV6edD1GjQmMqxE2d/FnMyMxQZXWlJCtYZZpBWhrtBnUVKQGV2QGb0AlzL0SVU2Z3dGmHDzDvRr",
+	"nOd70bCl29RNdOxbOehb0L4ThLiHeWGPRMx1qzC0CkOtwlBPfLG+Z6QX65bwWsJ75IRn9J1Y0Ul17cZj",
+	"3p/BTMjFkshAS+arAfEsFX52HxSmjwCqFfFwzIH5Hkv47Bs09QbkdxHLcEFGsX8BGtNIBISGIQnoQrnn",
+	"23t73mDgPf2pXKv/iKBuUSnCCd670avUIaWpZkqbPXhQFccPJxMJE3wrj+eTWUgGO+weZ1Cjv2zWd292",
+	"K7HlSISYhISlWFOcCX0pBb6tDmz+SsYnJKA2DuICIhccYa+DISBiPK7GirN0hpcOxm2jycqMj12LrsSG",
+	"zRTqrePITZTtSlxqPXSt3H8gcn9jOo31A6LSWLc02tLo90WjqS62C1eRkLrWkZ6hUFf439ZGTKq527qk",
+	"OA7RbAa25NHpu7MPxE3CZvhRuIKMmH7NBqbYUv2rVPkSh7sb9dzOVaZlHRLFaaSmQhM9pbpsTdT3IdIP",
+	"THG3K95IaXfrrS6r8wbkBFTORx6ApixURIwx3d6VrZ+T/EpDCTRYpFkDDcNWF8xmmcZ6ozFXcWQ6QZDg",
+	"mucyAiaoZ7EIa33uGbx6sopKx7M8Kt0+Y8ax7TQbsObbnvo9qDgsRWM8mntfefeaHPfm1IDb49CzuSl7",
+	"CVLDVd+lh2uYvBkL4SSZm13XXz3SFZFNEhUuCKdSijkEmGpzGO/tPf1lRBX0Yxn+6h24qIG0qKwdkCV1",
+	"HYKdNhG0hj/xaA4j9gdsNQO0naFxDujnVMFHGbY5o9uc0RvnjM5zG0v2G6eKtnRBDo9J9/D0GAeaiQB2",
+	"MvUonYpnX0nTkFEF5e8TCjS2NQGXnef7zupcEDg3yudsxUY+mbP5C9mtR7pMK+ImOnDce+4KJnIyEsYI",
+	"kIDChe80Tf+Mc6a5n3uEjrC162zGM4b9gBwmp+cA6DnBkeB+YjrYNSRa5JSqnpWD/wJfu3yRRpg9+iTT",
+	"tyPttuSzsMD9AW1O6Tan9O3mlN5UIpY6Ja8rETfIAU1smrFCMSaXTdqOnbopUxYngczQaCNdG8ZouO8O",
+	"cpqMCUELnLKc/5V5PB8Gz2hzTreMYE3O6aZK0dJiX+/IikPNIip14u30xiwEj+BPUxFitV2KnkvmQ5/6",
+	"GI2ACZatnPdCYfHeIwGMaRxqRbQgser7hnhpWOmksph/lPKedWHGS/YlYcIEvlrFCbOTLZ/i/Y22ZBpT",
+	"nIDZWRtJXEXjs2Srdo1O1A+opnkyjzJJr790zD7i/9F93NnvjBinlmvnZ+0tYSsBKcsH/rKDnpdm0747",
+	"N5w9iHV+uDN6+YjdcHf27NZ0+6nRXlxSFlqWk2Mex851Txz9FEk5z0kOYz3Fh9uOjcwVPt6vSRGAWEco",
+	"8UNmLJzD02PMWS/sI93dyye7c0U+wehM+BcYVhXSRamR/UnhO/MtIq6d4bEHmiRHtllcyTUP8ibRIumB",
+	"tzfPrRr2QG6e1xFXrL85acW6JayWsB4VYRWqwHzpjIBKkIjl+3+df+196SyL3hgr3/x4bvrIywT5MdFR",
+	"J18fB1HdzVcWDGLQXlJfE6YVhBg/68wJLClj5q1yzvuCj9kktoSZFqVBP6mLG6Bz12iwoLMwM/YR/loy",
+	"+hnjkxD6qJkQ5bbngIxEwFz1L+/LsIOfh519MhgMbFkuN266oasjf5pSbcy2QDgfLV+WGStNUumGtDml",
+	"Vsc7yjE6lXiaMct4prv1yZQB9LFY5CznpMK63yD76UfrsMKqxIoJrjJz5Gzj1YmOqyP0xHglQC8zrr0e",
+	"Xx3wMP/EFWHNvKPMDoHPJks2L13pMuENZtAKmMxuXqqqrw6RLNrltBqHYq7M0vDOP32Nm6kodXh6nBna",
+	"Znz6ev71/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

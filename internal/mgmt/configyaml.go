@@ -48,8 +48,8 @@ func (s *Server) PutConfigYAML(_ context.Context, r mgmtapi.PutConfigYAMLRequest
 	snap, err := s.store.ReplaceRaw(headerValue(r.Params.IfMatch), raw, s.keepsManagementReachable)
 	var pre *configstore.PreconditionError
 	switch {
-	case errors.As(err, &pre):
-		return nil, err
+	case errors.As(err, &pre), errs.KindOf(err) == errs.Conflict, errs.KindOf(err) == errs.Unprocessable:
+		return nil, err // writeError answers 412, 409 and 422 in their documented shapes
 	case err != nil && errs.KindOf(err) == errs.Invalid:
 		return invalidConfig(errs.Message(err)), nil
 	case err != nil:

@@ -44,8 +44,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
 		return
 	}
+	var broken *configstore.BrokenEditError
+	if errors.As(err, &broken) {
+		writeJSON(w, http.StatusConflict, errorBody{Error: "config_file_conflict",
+			Message: broken.Error() + "; fix the file, or replace it with PUT /config.yaml"})
+		return
+	}
 	status := statusOf(errs.KindOf(err))
 	msg := errs.Message(err)
+	if status == http.StatusUnprocessableEntity {
+		writeJSON(w, status, errorBody{Error: "invalid_config", Message: msg})
+		return
+	}
 	if status == http.StatusInternalServerError {
 		s.log.Error("management request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		if msg == "" {
@@ -69,6 +79,8 @@ func statusOf(k errs.Kind) int {
 		return http.StatusServiceUnavailable
 	case errs.NotImplemented:
 		return http.StatusNotImplemented
+	case errs.Unprocessable:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

@@ -2,6 +2,7 @@ package mgmt_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 )
 
@@ -139,7 +141,7 @@ func TestEveryDocumentedStatusIsProduced(t *testing.T) {
 	remote := newEnv(t, remoteCfg)
 	// Statuses are produced in this order on one env per operation; the
 	// ones that change or break the env come last.
-	order := []int{400, 401, 403, 404, 412, 413, 422, 502, 200, 500}
+	order := []int{400, 401, 403, 404, 409, 412, 413, 422, 502, 200, 500}
 	for _, o := range ops {
 		spec := contractSpec.Paths.Find(o.path).GetOperation(o.method)
 		valid, ok := validRequests[o.id]
@@ -183,8 +185,30 @@ func TestEveryDocumentedStatusIsProduced(t *testing.T) {
 					limit = 4 << 20
 				}
 				got = send(e, o, valid.query, `["`+strings.Repeat("x", limit)+`"]`, key...)
+			case 409:
+				// A hand edit on disk that does not load, not yet seen by
+				// the store: the change must not overwrite it.
+				e := newEnv(t, statusConfig())
+				if err := os.WriteFile(e.path, []byte(statusConfig()+"port: 0\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				got = send(e, o, valid.query, valid.body, append(key, "If-Match", "*")...)
 			case 422:
-				got = send(e, o, "", "port: 0\n", key...)
+				if o.id == "PutConfigYAML" {
+					got = send(e, o, "", "port: 0\n", key...)
+					break
+				}
+				// A valid change that a running subsystem cannot build.
+				e := newEnv(t, statusConfig())
+				if err := e.store.SubscribePrepared(func(_, _ *configstore.Snapshot, src configstore.Source) (func(), error) {
+					if src == configstore.SourceAPI {
+						return nil, errors.New("the test subsystem refuses every change")
+					}
+					return nil, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				got = send(e, o, valid.query, valid.body, key...)
 			case 500:
 				// Make the write fail for real: the config path becomes a
 				// directory (on a fresh env, so the request is a change).

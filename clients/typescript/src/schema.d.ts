@@ -1609,6 +1609,35 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description `config_file_conflict`: config.yaml on disk holds a hand edit that the server has
+         *     not applied yet and cannot apply (it does not load, or the running server cannot
+         *     build it); `message` says what is wrong with the file. The change is refused so
+         *     that the edit is not silently overwritten: fix the file, or replace it with
+         *     `PUT /config.yaml` (without `If-Match`). A hand edit that does load is applied
+         *     before any change, so a change is always made on top of it.
+         */
+        HandEditConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description `invalid_config`: the change is valid on its own, but a running subsystem cannot
+         *     build the resulting config (for example a pattern that does not compile);
+         *     `message` says why. Nothing was written or applied.
+         */
+        Unbuildable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description `config changed`: If-Match named a stale revision; `etag` is the current one. */
         PreconditionFailed: {
             headers: {
@@ -1627,7 +1656,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `invalid_config`: the document does not load; `message` says why. */
+        /** @description `invalid_config`: the document does not load, or the running server cannot apply it; `message` says why. */
         InvalidConfig: {
             headers: {
                 [name: string]: unknown;
@@ -1683,7 +1712,7 @@ export interface components {
         };
     };
     parameters: {
-        /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+        /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
         IfMatch: string;
         /** @description Zero-based position in the list. */
         IndexQuery: number;
@@ -1786,7 +1815,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -1811,6 +1840,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidConfig"];
@@ -1867,7 +1897,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -1883,8 +1913,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1892,7 +1924,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -1908,8 +1940,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1940,7 +1974,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -1956,8 +1990,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1965,7 +2001,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -1981,8 +2017,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2013,7 +2051,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2029,8 +2067,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2038,7 +2078,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2054,8 +2094,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2086,7 +2128,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2102,8 +2144,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2111,7 +2155,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2122,7 +2166,9 @@ export interface operations {
             200: components["responses"]["StatusOK"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2130,7 +2176,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2146,8 +2192,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2178,7 +2226,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2194,8 +2242,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2203,7 +2253,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2219,8 +2269,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2251,7 +2303,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2267,8 +2319,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2276,7 +2330,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2292,8 +2346,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2324,7 +2380,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2340,8 +2396,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2349,7 +2407,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2365,8 +2423,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2397,7 +2457,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2413,8 +2473,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2422,7 +2484,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2438,8 +2500,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2470,7 +2534,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2486,8 +2550,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2495,7 +2561,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2511,8 +2577,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2543,7 +2611,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2559,8 +2627,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2568,7 +2638,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2584,8 +2654,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2616,7 +2688,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2632,8 +2704,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2641,7 +2715,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2657,8 +2731,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2689,7 +2765,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2705,8 +2781,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2719,7 +2797,7 @@ export interface operations {
                 index?: components["parameters"]["IndexQuery"];
             };
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2732,7 +2810,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2740,7 +2820,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2757,8 +2837,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2789,7 +2871,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2805,8 +2887,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2819,7 +2903,7 @@ export interface operations {
                 index?: components["parameters"]["IndexQuery"];
             };
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2832,7 +2916,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2840,7 +2926,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2857,8 +2943,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2889,7 +2977,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2905,8 +2993,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2921,7 +3011,7 @@ export interface operations {
                 index?: components["parameters"]["IndexQuery"];
             };
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2934,7 +3024,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2942,7 +3034,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -2959,8 +3051,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2991,7 +3085,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3007,8 +3101,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3023,7 +3119,7 @@ export interface operations {
                 index?: components["parameters"]["IndexQuery"];
             };
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3036,7 +3132,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3044,7 +3142,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3061,8 +3159,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3093,7 +3193,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3109,8 +3209,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3125,7 +3227,7 @@ export interface operations {
                 index?: components["parameters"]["IndexQuery"];
             };
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3138,7 +3240,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3146,7 +3250,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3163,8 +3267,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3195,7 +3301,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3211,8 +3317,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3227,7 +3335,7 @@ export interface operations {
                 index?: components["parameters"]["IndexQuery"];
             };
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3240,7 +3348,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3248,7 +3358,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3265,8 +3375,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3297,7 +3409,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3313,8 +3425,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3327,7 +3441,7 @@ export interface operations {
                 index?: components["parameters"]["IndexQuery"];
             };
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3340,7 +3454,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3348,7 +3464,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3365,8 +3481,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3397,7 +3515,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3413,8 +3531,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3425,7 +3545,7 @@ export interface operations {
                 provider?: components["parameters"]["ProviderQuery"];
             };
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3438,7 +3558,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3446,7 +3568,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. */
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path?: never;
@@ -3463,8 +3585,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
             500: components["responses"]["InternalError"];
         };
     };
