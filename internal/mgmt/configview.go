@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"context"
+	"slices"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
@@ -20,19 +21,19 @@ func (s *Server) GetConfig(_ context.Context, _ mgmtapi.GetConfigRequestObject) 
 func configView(c *config.Config) mgmtapi.ConfigView {
 	rm := c.RemoteManagement
 	v := mgmtapi.ConfigView{
-		Host: &c.Host, Port: &c.Port, AuthDir: &c.AuthDir,
+		Host: ptr(c.Host), Port: ptr(c.Port), AuthDir: ptr(c.AuthDir),
 		TrustedProxies:           ptr(nonNil(c.TrustedProxies)),
-		Debug:                    &c.Debug,
-		LoggingToFile:            &c.LoggingToFile,
-		LogsMaxTotalSizeMb:       &c.LogsMaxTotalSizeMB,
-		UsageStatisticsEnabled:   &c.UsageStatisticsEnabled,
-		ProxyUrl:                 &c.ProxyURL,
-		RequestRetry:             &c.RequestRetry,
-		MaxRetryInterval:         &c.MaxRetryInterval,
-		RequestLog:               &c.RequestLog,
-		WsAuth:                   &c.WSAuth,
-		ForceGpt5Codex:           &c.ForceGPT5Codex,
-		QuotaExceeded:            &mgmtapi.QuotaExceeded{SwitchProject: &c.QuotaExceeded.SwitchProject, SwitchPreviewModel: &c.QuotaExceeded.SwitchPreviewModel},
+		Debug:                    ptr(c.Debug),
+		LoggingToFile:            ptr(c.LoggingToFile),
+		LogsMaxTotalSizeMb:       ptr(c.LogsMaxTotalSizeMB),
+		UsageStatisticsEnabled:   ptr(c.UsageStatisticsEnabled),
+		ProxyUrl:                 ptr(c.ProxyURL),
+		RequestRetry:             ptr(c.RequestRetry),
+		MaxRetryInterval:         ptr(c.MaxRetryInterval),
+		RequestLog:               ptr(c.RequestLog),
+		WsAuth:                   ptr(c.WSAuth),
+		ForceGpt5Codex:           ptr(c.ForceGPT5Codex),
+		QuotaExceeded:            &mgmtapi.QuotaExceeded{SwitchProject: ptr(c.QuotaExceeded.SwitchProject), SwitchPreviewModel: ptr(c.QuotaExceeded.SwitchPreviewModel)},
 		ApiKeys:                  ptr(nonNil(c.APIKeys)),
 		GeminiApiKey:             ptr(mapSlice(c.GeminiKeys, geminiOut)),
 		GenerativeLanguageApiKey: ptr(geminiKeyStrings(c.GeminiKeys)),
@@ -46,7 +47,7 @@ func configView(c *config.Config) mgmtapi.ConfigView {
 		AllowRemote           *bool   `json:"allow-remote,omitempty"`
 		DisableControlPanel   *bool   `json:"disable-control-panel,omitempty"`
 		PanelGithubRepository *string `json:"panel-github-repository,omitempty"`
-	}{AllowRemote: &rm.AllowRemote, DisableControlPanel: &rm.DisableControlPanel, PanelGithubRepository: optional(rm.PanelGitHubRepository)}
+	}{AllowRemote: ptr(rm.AllowRemote), DisableControlPanel: ptr(rm.DisableControlPanel), PanelGithubRepository: optional(rm.PanelGitHubRepository)}
 	return v
 }
 
@@ -54,16 +55,19 @@ func claudeOut(k config.ClaudeKey) mgmtapi.ClaudeKey { return codexOut(config.Co
 
 func ptr[T any](v T) *T { return &v }
 
+// The helpers below copy: a view must never share a slice or map with the
+// snapshot in force, which the data plane reads concurrently.
+
+// nonNil copies l, as [] rather than null when empty.
 func nonNil(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
+	return append(make([]string, 0, len(l)), l...)
 }
 
+// nonNilMap copies m deeply, as {} rather than null when empty.
 func nonNilMap(m map[string][]string) map[string][]string {
-	if m == nil {
-		return map[string][]string{}
+	out := make(map[string][]string, len(m))
+	for k, v := range m {
+		out[k] = slices.Clone(v)
 	}
-	return m
+	return out
 }

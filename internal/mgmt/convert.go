@@ -4,6 +4,9 @@ package mgmt
 // use pointers for optional fields; config types use zero values.
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
@@ -30,7 +33,7 @@ func headersOut(h map[string]string) *mgmtapi.Headers {
 	if len(h) == 0 {
 		return nil
 	}
-	out := mgmtapi.Headers(h)
+	out := mgmtapi.Headers(maps.Clone(h))
 	return &out
 }
 
@@ -38,21 +41,22 @@ func headersIn(h *mgmtapi.Headers) map[string]string {
 	if h == nil {
 		return nil
 	}
-	return map[string]string(*h)
+	return maps.Clone(map[string]string(*h))
 }
 
 func listOut(l []string) *[]string {
 	if len(l) == 0 {
 		return nil
 	}
-	return &l
+	out := slices.Clone(l)
+	return &out
 }
 
 func listIn(l *[]string) []string {
 	if l == nil {
 		return nil
 	}
-	return *l
+	return slices.Clone(*l)
 }
 
 func modelsOut(ms []config.ModelAlias) *[]mgmtapi.ModelAlias {
