@@ -1,23 +1,29 @@
 // Package mgmtauth guards the Management API: it authenticates the management
-// key, restricts remote access, and bans remote addresses that keep guessing.
+// key, restricts remote access, slows down and bans clients that keep
+// guessing, and answers cross-origin browsers with the Management API's own
+// origin list.
 //
 // The configured secret is a bcrypt hash, which is deliberately slow. To keep
 // authenticated requests cheap, keys that bcrypt has accepted are remembered
-// (as salted SHA-256 digests) until the settings change.
+// (as salted SHA-256 digests) until the settings change. To keep guessing
+// from eating the CPU, only a few bcrypt comparisons run at once.
 package mgmtauth
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
 )
 
 // Defaults for the ban policy and the failure table.
@@ -32,6 +38,27 @@ const (
 
 	// defaultJanitorEvery is used when RunJanitor is given a non-positive period.
 	defaultJanitorEvery = 10 * time.Minute
+
+	// defaultMaxWaiting bounds the requests queued for a bcrypt slot; past
+	// it they are answered 503 at once instead of holding a goroutine and
+	// a connection each.
+	defaultMaxWaiting = 32
+)
+
+// DefaultMaxConcurrentChecks is how many bcrypt comparisons run at once by
+// default: half the CPUs, between one and four, so guessing can never take
+// the CPU the proxy needs, while a few honest first logins still run side by
+// side.
+func DefaultMaxConcurrentChecks() int {
+	return min(max(runtime.GOMAXPROCS(0)/2, 1), 4)
+}
+
+// Settings the Management API's CORS policy uses besides the origin list.
+var (
+	corsMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+	corsHeaders = []string{"Authorization", "Content-Type", "X-Management-Key", "If-Match", "If-None-Match"}
+	// ETag is needed for If-Match; X-CPA-* carry the server version.
+	corsExpose = []string{"ETag", "X-CPA-VERSION", "X-CPA-COMMIT", "X-CPA-BUILD-DATE"}
 )
 
 // Error messages returned to clients. They are part of the API contract.
@@ -41,6 +68,12 @@ const (
 	msgMissingKey     = "missing management key"
 	msgInvalidKey     = "invalid management key"
 	msgBannedPrefix   = "IP banned due to too many failed attempts. Try again in "
+
+	// Newer answers carry a stable code in error and prose in message.
+	codeThrottled = "too_many_attempts"
+	msgThrottled  = "too many invalid management keys; try again in "
+	codeBusy      = "busy"
+	msgBusy       = "too many management key checks in progress; try again shortly"
 )
 
 // Settings is what the guard needs from the config; the app rebuilds it on
@@ -49,7 +82,15 @@ type Settings struct {
 	SecretHash     string         // bcrypt hash from config; "" = none
 	EnvSecret      string         // MANAGEMENT_PASSWORD, plaintext, trimmed; "" = none
 	AllowRemote    bool           // remote-management.allow-remote
-	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For / X-Real-IP are believed
+	TrustedProxies []netip.Prefix // peers whose forwarding header is believed
+	// ClientHeader is the header read from trusted proxies
+	// (trusted-proxy-header); the zero value is X-Forwarded-For.
+	ClientHeader httpx.ClientHeader
+	// CORSOrigins are browser origins allowed besides this server's own and
+	// loopback pages (remote-management.cors-allowed-origins). Invalid
+	// patterns and "*" are dropped with a warning; config validation
+	// refuses them before they get here.
+	CORSOrigins []string
 }
 
 // Option customises a Guard at construction.
@@ -90,6 +131,26 @@ func WithBanPolicy(maxFailures int, banFor, idleTTL time.Duration) Option {
 	}
 }
 
+// WithThrottlePolicy sets how repeated wrong keys are slowed down (from every
+// address, loopback included). Zero fields keep the defaults of
+// httpx.ThrottlePolicy.
+func WithThrottlePolicy(p httpx.ThrottlePolicy) Option {
+	return func(g *Guard) { g.throttlePolicy = p }
+}
+
+// WithMaxConcurrentChecks bounds the bcrypt comparisons that run at once
+// (n > 0) and the requests that may queue for one (waiting >= 0).
+func WithMaxConcurrentChecks(n, waiting int) Option {
+	return func(g *Guard) {
+		if n > 0 {
+			g.checks = make(chan struct{}, n)
+		}
+		if waiting >= 0 {
+			g.maxWaiting = int64(waiting)
+		}
+	}
+}
+
 // Guard is the Management API authentication middleware. It is safe for
 // concurrent use; settings can be swapped at any time with Update.
 type Guard struct {
@@ -104,6 +165,20 @@ type Guard struct {
 
 	state atomic.Pointer[snapshot]
 	bans  *banTable
+
+	throttlePolicy httpx.ThrottlePolicy
+	throttle       *httpx.Throttle
+	cors           *httpx.CORS
+
+	// checks is a semaphore with one slot per bcrypt comparison allowed
+	// to run; waiting counts requests queued for a slot.
+	checks     chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+
+	// compare is bcrypt.CompareHashAndPassword; tests replace it to hold
+	// comparisons in flight.
+	compare func(hash, key []byte) error
 
 	// bcryptCalls counts bcrypt comparisons; tests use it to prove that
 	// cached keys skip bcrypt.
@@ -120,7 +195,7 @@ type snapshot struct {
 	hash          []byte // bcrypt hash; nil = none
 	hasEnv        bool
 	envDigest     digest
-	trusted       []netip.Prefix
+	proxies       *httpx.TrustedProxies
 	cache         keyCache
 }
 
@@ -137,13 +212,19 @@ func New(s Settings, opts ...Option) *Guard {
 			idleTTL:     DefaultIdleTTL,
 			maxEntries:  defaultMaxEntries,
 		},
+		checks:     make(chan struct{}, DefaultMaxConcurrentChecks()),
+		maxWaiting: defaultMaxWaiting,
+		compare:    bcrypt.CompareHashAndPassword,
 	}
+	// The loopback origins are always valid, so this cannot fail.
+	g.cors, _ = httpx.NewCORS(corsPolicy(nil))
 	// crypto/rand.Read never fails on supported platforms (Go 1.24+); it
 	// aborts the program instead, so the error carries no information.
 	_, _ = rand.Read(g.salt[:])
 	for _, o := range opts {
 		o(g)
 	}
+	g.throttle = httpx.NewThrottle(g.throttlePolicy, func() time.Time { return g.now() })
 	g.Update(s)
 	return g
 }
@@ -159,7 +240,7 @@ func (g *Guard) Update(s Settings) {
 	st := &snapshot{
 		enabled:       hash != "" || env != "",
 		remoteAllowed: s.AllowRemote || env != "", // an env secret forces remote access on
-		trusted:       normalizePrefixes(s.TrustedProxies),
+		proxies:       httpx.NewTrustedProxies(s.TrustedProxies, s.ClientHeader),
 	}
 	if hash != "" {
 		st.hash = []byte(hash)
@@ -176,6 +257,9 @@ func (g *Guard) Update(s Settings) {
 		st.hasEnv = true
 		st.envDigest = g.digestKey(env)
 	}
+	// The origin list is swapped before the settings, and each is
+	// consistent on its own; nothing depends on seeing both at once.
+	_ = g.cors.Update(corsPolicy(g.validOrigins(s.CORSOrigins)))
 	if prev := g.state.Load(); prev != nil && bytes.Equal(prev.hash, st.hash) {
 		// The digests slice is copy-on-write, so the two caches can share it.
 		st.cache.digests.Store(prev.cache.digests.Load())
@@ -189,6 +273,13 @@ func (g *Guard) Enabled() bool {
 }
 
 // Middleware authenticates every request before passing it to next.
+//
+// In order: a banned remote address is refused, then a remote client when
+// remote management is off; a request without a key is refused without
+// counting; a key the guard already knows (the env secret or one bcrypt
+// accepted) passes without further cost; any other key is checked with
+// bcrypt, but only when its address is not being slowed down (429) and a
+// comparison slot is free (503 when too many are queued).
 func (g *Guard) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := g.state.Load()
@@ -197,17 +288,25 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 			return
 		}
 
-		// An unparseable address is treated as remote (fail closed); all
-		// such requests share the zero-address failure record.
-		addr, ok := ClientIP(r, st.trusted)
-		local := ok && addr.IsLoopback()
+		// An unknown address is treated as remote (fail closed); all such
+		// requests share the zero-address records.
+		client := st.proxies.Client(r)
+		addr, local := client.Addr, client.Local
+		// A loopback peer is never banned, even when it is not local (it
+		// relays for clients of a proxy on this host): a ban would shut
+		// out every client of that proxy, the operator included. The
+		// throttle still slows it down. A loopback address read from a
+		// header is only a claim, and is banned like any other.
+		bannable := !local && !(addr.IsLoopback() && !client.Forwarded)
 
 		var now time.Time
 		if !local {
 			now = g.now()
-			if remaining, banned := g.bans.banned(addr, now); banned {
-				writeError(w, http.StatusForbidden, msgBannedPrefix+banRemaining(remaining))
-				return
+			if bannable {
+				if remaining, banned := g.bans.banned(addr, now); banned {
+					writeError(w, http.StatusForbidden, msgBannedPrefix+banRemaining(remaining))
+					return
+				}
 			}
 			if !st.remoteAllowed {
 				writeError(w, http.StatusForbidden, msgRemoteDisabled)
@@ -222,8 +321,31 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 			return
 		}
 
-		if !g.verify(st, key) {
-			if !local {
+		ok, known := g.known(st, key)
+		if !known {
+			// Wrong keys are slowed down before bcrypt runs, so a throttled
+			// client costs a map lookup, not a comparison.
+			if wait := g.throttle.Wait(addr); wait > 0 {
+				writeThrottled(w, wait)
+				return
+			}
+			release, acquired := g.acquire(r.Context())
+			if !acquired {
+				httpx.SetRetryAfter(w.Header(), time.Second)
+				httpx.WriteError(w, http.StatusServiceUnavailable, codeBusy, msgBusy)
+				return
+			}
+			ok = g.verifySlow(st, key)
+			release()
+			if ok {
+				g.throttle.Succeed(addr)
+			} else {
+				g.throttle.Fail(addr)
+			}
+		}
+
+		if !ok {
+			if bannable {
 				if until, nowBanned := g.bans.fail(addr, now); nowBanned {
 					g.log.Warn("management API: address banned after repeated invalid keys",
 						"addr", addr.String(), "until", until)
@@ -233,11 +355,78 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 			return
 		}
 
-		if !local {
+		if bannable {
 			g.bans.succeed(addr, now)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// acquire waits for a bcrypt slot. It gives up at once when too many
+// requests already wait, and when the client goes away.
+func (g *Guard) acquire(ctx context.Context) (release func(), ok bool) {
+	release = func() { <-g.checks }
+	select {
+	case g.checks <- struct{}{}:
+		return release, true
+	default:
+	}
+	if g.waiting.Add(1) > g.maxWaiting {
+		g.waiting.Add(-1)
+		return nil, false
+	}
+	defer g.waiting.Add(-1)
+	select {
+	case g.checks <- struct{}{}:
+		return release, true
+	case <-ctx.Done():
+		return nil, false
+	}
+}
+
+// CORS is the Management API's CORS middleware: this server's own pages,
+// loopback pages on any port, and the origins in Settings.CORSOrigins. It
+// never answers "*", and origins not on the list get no CORS header at all
+// (so no Private Network Access answer either).
+func (g *Guard) CORS(next http.Handler) http.Handler {
+	return g.cors.Handler(next)
+}
+
+// corsPolicy is the Management API's CORS policy with extra origins.
+func corsPolicy(extra []string) httpx.CORSPolicy {
+	return httpx.CORSPolicy{
+		Origins:        append(httpx.LoopbackOrigins(), extra...),
+		SameOrigin:     true,
+		AllowMethods:   corsMethods,
+		AllowHeaders:   corsHeaders,
+		ExposeHeaders:  corsExpose,
+		MaxAge:         10 * time.Minute,
+		PrivateNetwork: true,
+	}
+}
+
+// validOrigins drops "*" and patterns that do not parse, saying so once per
+// Update. Config validation refuses both, so this only guards other callers.
+func (g *Guard) validOrigins(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, o := range in {
+		if strings.TrimSpace(o) == httpx.AnyOrigin {
+			g.log.Warn(`management CORS: "*" is never allowed for the Management API; ignored`)
+			continue
+		}
+		if _, err := httpx.ParseOrigin(o); err != nil {
+			g.log.Warn("management CORS: origin ignored", "error", err)
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func writeThrottled(w http.ResponseWriter, wait time.Duration) {
+	httpx.SetRetryAfter(w.Header(), wait)
+	httpx.WriteError(w, http.StatusTooManyRequests, codeThrottled,
+		msgThrottled+(time.Duration(httpx.RetrySeconds(wait))*time.Second).String())
 }
 
 // banRemaining formats the time left on a ban, never showing "0s" while the
@@ -250,22 +439,11 @@ func banRemaining(d time.Duration) string {
 	return d.String()
 }
 
-type errorBody struct {
-	Error string `json:"error"`
-}
-
 func writeUnauthorized(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="management"`)
 	writeError(w, http.StatusUnauthorized, msg)
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	// The status line is already sent; a write error means the client went
-	// away and there is nobody left to tell.
-	_ = json.NewEncoder(w).Encode(errorBody{Error: msg})
+	httpx.WriteError(w, status, msg, "")
 }

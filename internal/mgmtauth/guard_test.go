@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
 )
 
 func TestKeyPresentationOverLoopback(t *testing.T) {
@@ -224,7 +226,10 @@ func TestBanPolicyOption(t *testing.T) {
 }
 
 func TestSuccessResetsFailures(t *testing.T) {
-	g := newTestGuard(t, Settings{SecretHash: mustHash(t, testKey), AllowRemote: true})
+	// Only bcrypt successes reset the throttle, and the right key is cached
+	// after the first round; a lenient throttle keeps this about bans.
+	g := newTestGuard(t, Settings{SecretHash: mustHash(t, testKey), AllowRemote: true},
+		WithThrottlePolicy(httpx.ThrottlePolicy{Free: 1000}))
 	for range 3 {
 		for i := 1; i < DefaultMaxFailures; i++ {
 			checkRec(t, g.serve("/", remoteA, bearer("bad")), 401, msgInvalidKey)
@@ -236,35 +241,46 @@ func TestSuccessResetsFailures(t *testing.T) {
 func TestForwardedHeaders(t *testing.T) {
 	hash := mustHash(t, testKey)
 	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	const xffHeader = httpx.XForwardedFor
 	tests := []struct {
 		name    string
 		peer    string
 		trusted []netip.Prefix
+		header  httpx.ClientHeader
 		hdr     map[string]string
 		status  int
 		wantErr string
 	}{
-		{"xff from untrusted loopback peer ignored", localPeer, nil,
-			map[string]string{"X-Forwarded-For": "10.1.2.3"}, 200, ""},
-		{"x-real-ip from untrusted loopback peer ignored", localPeer, nil,
-			map[string]string{"X-Real-IP": "10.1.2.3"}, 200, ""},
-		{"xff from trusted loopback peer believed", localPeer, loopback,
+		{"xff from untrusted loopback peer makes it remote", localPeer, nil, xffHeader,
 			map[string]string{"X-Forwarded-For": "10.1.2.3"}, 403, msgRemoteDisabled},
-		{"x-real-ip from trusted loopback peer believed", localPeer, loopback,
+		{"x-real-ip from untrusted loopback peer makes it remote", localPeer, nil, xffHeader,
 			map[string]string{"X-Real-IP": "10.1.2.3"}, 403, msgRemoteDisabled},
-		{"spoofed loopback xff from remote peer ignored", remoteA, nil,
+		{"forwarded from untrusted loopback peer makes it remote", localPeer, nil, xffHeader,
+			map[string]string{"Forwarded": "for=10.1.2.3"}, 403, msgRemoteDisabled},
+		{"xff from trusted loopback peer believed", localPeer, loopback, xffHeader,
+			map[string]string{"X-Forwarded-For": "10.1.2.3"}, 403, msgRemoteDisabled},
+		{"x-real-ip from trusted loopback peer believed when chosen", localPeer, loopback, httpx.XRealIP,
+			map[string]string{"X-Real-IP": "10.1.2.3"}, 403, msgRemoteDisabled},
+		{"x-real-ip not chosen still marks the request proxied", localPeer, loopback, xffHeader,
+			map[string]string{"X-Real-IP": "10.1.2.3"}, 403, msgRemoteDisabled},
+		{"spoofed loopback xff from remote peer ignored", remoteA, nil, xffHeader,
 			map[string]string{"X-Forwarded-For": "127.0.0.1"}, 403, msgRemoteDisabled},
-		{"spoofed loopback x-real-ip from remote peer ignored", remoteA, nil,
+		{"spoofed loopback x-real-ip from remote peer ignored", remoteA, nil, httpx.XRealIP,
 			map[string]string{"X-Real-IP": "127.0.0.1"}, 403, msgRemoteDisabled},
-		{"spoofed loopback before real client via trusted proxy", localPeer, loopback,
+		{"spoofed loopback before real client via trusted proxy", localPeer, loopback, xffHeader,
 			map[string]string{"X-Forwarded-For": "127.0.0.1, 10.1.2.3"}, 403, msgRemoteDisabled},
-		{"garbage xff via trusted proxy fails closed", localPeer, loopback,
+		// Issue 6 item 4: the proxy passed the client's own header on.
+		{"loopback xff via trusted loopback proxy is not local", localPeer, loopback, xffHeader,
+			map[string]string{"X-Forwarded-For": "127.0.0.1"}, 403, msgRemoteDisabled},
+		{"loopback x-real-ip via trusted loopback proxy is not local", localPeer, loopback, httpx.XRealIP,
+			map[string]string{"X-Real-IP": "::1"}, 403, msgRemoteDisabled},
+		{"garbage xff via trusted proxy fails closed", localPeer, loopback, xffHeader,
 			map[string]string{"X-Forwarded-For": "unknown"}, 403, msgRemoteDisabled},
-		{"trusted proxy without headers is the client", localPeer, loopback, nil, 200, ""},
+		{"trusted proxy without headers is the client", localPeer, loopback, xffHeader, nil, 200, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newTestGuard(t, Settings{SecretHash: hash, TrustedProxies: tc.trusted})
+			g := newTestGuard(t, Settings{SecretHash: hash, TrustedProxies: tc.trusted, ClientHeader: tc.header})
 			hdr := bearer(testKey)
 			for k, v := range tc.hdr {
 				hdr[k] = v
@@ -290,10 +306,14 @@ func TestForwardedHeaders(t *testing.T) {
 	t.Run("end to end over loopback", func(t *testing.T) {
 		hdr := map[string]string{"X-Forwarded-For": "10.1.2.3", "Authorization": "Bearer " + testKey}
 
+		// Not listed: the header is not believed, but it shows the
+		// request was relayed, so the loopback peer is not local either.
 		untrusted := newTestGuard(t, Settings{SecretHash: hash})
 		srv := httptest.NewServer(untrusted.Middleware(okHandler))
 		defer srv.Close()
 		status, h, body := get(t, srv, "/v0/management/config", hdr)
+		checkResponse(t, status, h, body, 403, msgRemoteDisabled)
+		status, h, body = get(t, srv, "/v0/management/config", bearer(testKey))
 		checkResponse(t, status, h, body, 200, "")
 
 		trusted := newTestGuard(t, Settings{SecretHash: hash, TrustedProxies: []netip.Prefix{
@@ -303,6 +323,46 @@ func TestForwardedHeaders(t *testing.T) {
 		defer srv2.Close()
 		status, h, body = get(t, srv2, "/v0/management/config", hdr)
 		checkResponse(t, status, h, body, 403, msgRemoteDisabled)
+	})
+}
+
+// TestSpoofedAddressCannotEscapeBan is issue 6 item 4: behind nginx that sets
+// X-Real-IP and passes the client's X-Forwarded-For on unchanged, a banned
+// client wrote X-Forwarded-For: 127.0.0.1 and was let in as local.
+func TestSpoofedAddressCannotEscapeBan(t *testing.T) {
+	hash := mustHash(t, testKey)
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	viaNginx := func(realIP, xff, key string) map[string]string {
+		return map[string]string{"X-Real-IP": realIP, "X-Forwarded-For": xff, "Authorization": "Bearer " + key}
+	}
+
+	t.Run("x-real-ip chosen", func(t *testing.T) {
+		g := newTestGuard(t, Settings{SecretHash: hash, AllowRemote: true, TrustedProxies: loopback, ClientHeader: httpx.XRealIP})
+		for range DefaultMaxFailures {
+			checkRec(t, g.serve("/", localPeer, viaNginx("198.51.100.7", "198.51.100.7", "bad")), 401, msgInvalidKey)
+		}
+		checkRec(t, g.serve("/", localPeer, viaNginx("198.51.100.7", "127.0.0.1", testKey)), 403,
+			"IP banned due to too many failed attempts. Try again in 30m0s")
+	})
+
+	t.Run("remote refused even with allow-remote off", func(t *testing.T) {
+		g := newTestGuard(t, Settings{SecretHash: hash, TrustedProxies: loopback, ClientHeader: httpx.XRealIP})
+		checkRec(t, g.serve("/", localPeer, viaNginx("198.51.100.7", "127.0.0.1", testKey)), 403, msgRemoteDisabled)
+	})
+
+	t.Run("a forwarded loopback claim is banned like any address", func(t *testing.T) {
+		// Misconfigured (X-Forwarded-For believed, the proxy does not
+		// append): the client picks its address, but claiming loopback
+		// neither makes it local nor exempts it from bans.
+		g := newTestGuard(t, Settings{SecretHash: hash, AllowRemote: true, TrustedProxies: loopback})
+		for range DefaultMaxFailures {
+			checkRec(t, g.serve("/", localPeer, map[string]string{"X-Forwarded-For": "127.0.0.1", "Authorization": "Bearer bad"}), 401, msgInvalidKey)
+		}
+		checkRec(t, g.serve("/", localPeer, map[string]string{"X-Forwarded-For": "127.0.0.1", "Authorization": "Bearer " + testKey}), 403,
+			"IP banned due to too many failed attempts. Try again in 30m0s")
+		// The operator on this machine, talking to the port directly, is
+		// unaffected.
+		checkRec(t, g.serve("/", localPeer, bearer(testKey)), 200, "")
 	})
 }
 

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 const (
@@ -64,27 +62,40 @@ func (g *Guard) digestKey(key string) digest {
 	return sha256.Sum256(b)
 }
 
-// verify reports whether key is accepted under the settings in st.
-func (g *Guard) verify(st *snapshot, key string) bool {
+// known checks key against the keys the guard can check cheaply: the env
+// secret and the digests bcrypt accepted earlier. known is false when bcrypt
+// must decide; ok is then meaningless.
+func (g *Guard) known(st *snapshot, key string) (ok, known bool) {
 	if len(key) > maxKeyLen {
-		return false
+		return false, true
 	}
 	d := g.digestKey(key)
 	// Digests have a fixed length, so comparing them leaks neither the
 	// secret's length nor how many leading bytes matched.
 	if st.hasEnv && subtle.ConstantTimeCompare(d[:], st.envDigest[:]) == 1 {
-		return true
+		return true, true
 	}
+	if st.cache.contains(d) {
+		return true, true
+	}
+	return false, false
+}
+
+// verifySlow runs bcrypt on a key known did not decide. The cache is looked
+// at once more first: while this request waited for a slot, another one may
+// have verified the same key (a panel sends several requests at once after a
+// restart).
+func (g *Guard) verifySlow(st *snapshot, key string) bool {
+	d := g.digestKey(key)
 	if st.cache.contains(d) {
 		return true
 	}
-
 	hash := st.hash
 	if hash == nil {
 		hash = g.dummyHash
 	}
 	g.bcryptCalls.Add(1)
-	err := bcrypt.CompareHashAndPassword(hash, []byte(key))
+	err := g.compare(hash, []byte(key))
 	if err != nil || st.hash == nil {
 		return false
 	}
