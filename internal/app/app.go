@@ -63,6 +63,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	router := chi.NewRouter()
 	router.Use(recoverer(log), cors)
+	router.Use(limitHeaders) // after cors, so a browser can read the 431
 	router.Get("/", rootInfo)
 	server := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log})
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
@@ -77,6 +78,7 @@ func Run(ctx context.Context, opts Options) error {
 	srv := &http.Server{
 		Handler:           router,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    headerHardCap, // limitHeaders answers in JSON below it
 		// Bounds how long a client may take to send a request body; no write
 		// timeout, since proxied responses may stream for minutes.
 		ReadTimeout: 2 * time.Minute,

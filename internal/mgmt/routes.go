@@ -37,8 +37,9 @@ type Authenticator interface {
 
 // Mount registers the Management API on r under Prefix. The order of the
 // layers is the contract: version headers on everything (so 401s say which
-// server answered), then the key check, the body limit, request validation
-// against the embedded spec, and the generated strict handler.
+// server answered), then the key check, the body limit, the UTF-8 check of
+// JSON bodies, request validation against the embedded spec, and the
+// generated strict handler.
 func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) error {
 	spec, err := embeddedSpec()
 	if err != nil {
@@ -65,7 +66,7 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 			r.Handle("/docs/*", http.StripPrefix(Prefix+"/docs/", docs))
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(authUnlessPublic(auth), limitBody, validator)
+			r.Use(authUnlessPublic(auth), limitBody, requireUTF8JSON, validator)
 			mgmtapi.HandlerWithOptions(strict, mgmtapi.ChiServerOptions{
 				BaseRouter: r,
 				ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {

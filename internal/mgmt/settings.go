@@ -150,6 +150,11 @@ func (s *Server) GetRequestRetry(_ context.Context, _ mgmtapi.GetRequestRetryReq
 	}, nil
 }
 
+// The request-retry and max-retry-interval handlers check no range: the
+// contract's bounds refuse most bad values first (400 "invalid body"), and
+// config validation, which the store runs on every write, is the rule that
+// also covers PUT /config.yaml and hand edits.
+
 func (s *Server) PutRequestRetry(_ context.Context, r mgmtapi.PutRequestRetryRequestObject) (mgmtapi.PutRequestRetryResponseObject, error) {
 	v := r.Body.Value
 	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.RequestRetry = v; return nil })
