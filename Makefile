@@ -11,7 +11,7 @@ LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
 
-.PHONY: all build run test test-go test-ts bench fuzz generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps
+.PHONY: all build run test test-go test-ts bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps
 
 all: build
 
@@ -32,6 +32,11 @@ test-go:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/ ./internal/mgmtauth/ ./internal/configstore/
+
+# Thousands of interleaved API writes, hand edits and watcher reloads,
+# checking after every step that memory, ETag and disk agree (a few minutes).
+stress:
+	$(GO) test -race -count=1 -tags stress -run 'TestStress' -timeout 30m ./internal/mgmt/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzPatch -fuzztime 60s ./internal/yamledit/
