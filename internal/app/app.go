@@ -20,6 +20,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
 )
 
@@ -69,6 +70,34 @@ func Run(ctx context.Context, opts Options) error {
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return err
 	}
+
+	// The proxy data plane: its own routes, CORS and client auth, compiled
+	// once per config snapshot.
+	// TODO(configstore): switch to the two-phase subscriber, so a config
+	// the proxy refuses is never written or published.
+	dataPlane, err := proxy.New(proxy.Options{Log: log})
+	if err != nil {
+		return err
+	}
+	var proxyErr error
+	store.Subscribe(func(old, next *configstore.Snapshot, _ configstore.Source) {
+		var oldCfg *config.Config
+		if old != nil {
+			oldCfg = old.Config
+		}
+		commit, err := dataPlane.Prepare(oldCfg, next.Config)
+		if err != nil {
+			proxyErr = err
+			log.Error("proxy cannot use the new config; the previous one stays in force", "error", err)
+			return
+		}
+		proxyErr = nil
+		commit()
+	})
+	if proxyErr != nil {
+		return fmt.Errorf("proxy: %w", proxyErr)
+	}
+	dataPlane.Mount(router)
 
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)

@@ -8,6 +8,9 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/version"
 )
 
 // cors lets a web panel served from another origin manage the server: any
@@ -54,11 +57,15 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
+// rootInfo describes the server: its version, the proxy routes it serves
+// (all but /healthz need a client key) and where the Management API is.
 func rootInfo(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"message":   "CLI Proxy API Server",
-		"endpoints": []string{"POST /v1/chat/completions", "POST /v1/completions", "GET /v1/models"},
+		"message":        "CLI Proxy API Server",
+		"version":        version.Version,
+		"endpoints":      proxy.Routes(),
+		"management_api": "/v0/management",
 	})
 }
 

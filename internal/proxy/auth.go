@@ -1,0 +1,141 @@
+package proxy
+
+import (
+	"crypto/sha256"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+)
+
+// keySet is the client keys of one config snapshot, by SHA-256 digest: a
+// lookup hashes the presented key once and does one map access, whatever
+// the number of keys, and how long it takes says nothing about how close a
+// guess was (the map compares digests, not keys).
+type keySet map[[sha256.Size]byte]config.ClientKeyID
+
+func newKeySet(keys []string) keySet {
+	s := make(keySet, len(keys))
+	for _, k := range keys {
+		s[sha256.Sum256([]byte(k))] = config.ClientKey(k)
+	}
+	return s
+}
+
+func (s keySet) find(k string) (config.ClientKeyID, bool) {
+	id, ok := s[sha256.Sum256([]byte(k))]
+	return id, ok
+}
+
+// presentedKeys returns the client key candidates in the order they are
+// looked at: Authorization (Bearer, or the whole value), X-Api-Key,
+// X-Goog-Api-Key, then ?key=. Up to four; n is how many were present.
+func presentedKeys(r *http.Request) (keys [4]string, n int) {
+	add := func(k string) {
+		if k = strings.TrimSpace(k); k != "" {
+			keys[n] = k
+			n++
+		}
+	}
+	if a := r.Header.Get("Authorization"); a != "" {
+		if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+			a = a[7:]
+		}
+		add(a)
+	}
+	add(r.Header.Get("X-Api-Key"))
+	add(r.Header.Get("X-Goog-Api-Key"))
+	if strings.Contains(r.URL.RawQuery, "key=") {
+		add(r.URL.Query().Get("key"))
+	}
+	return keys, n
+}
+
+// Client-auth outcomes, as errors in the protocol's shape.
+var (
+	errMissingKey = protocol.Error{Status: http.StatusUnauthorized, Code: "missing_api_key",
+		Message: "Missing API key: send a client key from api-keys as 'Authorization: Bearer <key>', 'X-Api-Key', 'X-Goog-Api-Key' or '?key='"}
+	errInvalidKey = protocol.Error{Status: http.StatusUnauthorized, Code: "invalid_api_key", Message: "Invalid API key"}
+	errNoKeys     = protocol.Error{Status: http.StatusUnauthorized, Code: "no_client_keys",
+		Message: "This proxy has no client keys configured, so it refuses every request. Add a key to api-keys in config.yaml, or with PUT /v0/management/api-keys, then send it as 'Authorization: Bearer <key>'."}
+)
+
+// authenticate decides whether r may use the proxy. It returns the client
+// key's ID ("" for an unauthenticated local client) or the error to send.
+func (p *Proxy) authenticate(st *state, r *http.Request) (config.ClientKeyID, *protocol.Error) {
+	if st.allowLocal && isLocalRequest(st.trusted, r) {
+		return "", nil
+	}
+	keys, n := presentedKeys(r)
+	if len(st.keys) == 0 {
+		return "", &errNoKeys
+	}
+	if n == 0 {
+		return "", &errMissingKey
+	}
+	var addr netip.Addr
+	if p.throttle != nil {
+		addr = st.trusted.Client(r).Addr
+		if wait := p.throttle.Wait(addr); wait > 0 {
+			return "", &protocol.Error{Status: http.StatusTooManyRequests, Code: "too_many_wrong_keys",
+				Message: "Too many wrong API keys from this address; wait before trying again", RetryAfter: wait}
+		}
+	}
+	for _, k := range keys[:n] {
+		if id, ok := st.keys.find(k); ok {
+			return id, nil
+		}
+	}
+	if p.throttle != nil {
+		p.throttle.Fail(addr)
+	}
+	return "", &errInvalidKey
+}
+
+// isLocalRequest is the test of allow-localhost-unauthenticated. A request
+// is local only if all of these hold, so that neither a reverse proxy on
+// this host, nor a web page open in a local browser, nor a DNS-rebinding
+// page can use it to reach an open proxy:
+//   - its TCP peer is loopback and it carries no forwarding header
+//     (Forwarded, X-Forwarded-For, X-Real-IP);
+//   - it has no Origin header, or a loopback one (http(s)://localhost,
+//     127.0.0.0/8 or [::1], any port);
+//   - its Host is loopback by name or address.
+func isLocalRequest(t *httpx.TrustedProxies, r *http.Request) bool {
+	if !t.Client(r).Local {
+		return false
+	}
+	if r.Header.Get("X-Forwarded-Host") != "" || r.Header.Get("X-Forwarded-Proto") != "" {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		rest, ok := strings.CutPrefix(o, "http://")
+		if !ok {
+			if rest, ok = strings.CutPrefix(o, "https://"); !ok {
+				return false
+			}
+		}
+		if !isLoopbackHost(rest) {
+			return false
+		}
+	}
+	return isLoopbackHost(r.Host)
+}
+
+// isLoopbackHost reports whether host[:port] names this machine's loopback.
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}

@@ -1,0 +1,132 @@
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+)
+
+// Cooldown durations per upstream status (the reference's table, with
+// every cooldown capped at maxCooldown).
+const (
+	authCooldown     = 30 * time.Minute // 401, 402, 403
+	notFoundCooldown = 30 * time.Minute // 404 (the reference used 12 h; capped)
+	transientCool    = time.Minute      // 408, 5xx, unreachable upstream
+	maxCooldown      = 30 * time.Minute // cap of every cooldown and Retry-After
+	firstBackoff     = time.Second      // 429 without Retry-After: 1 s, 2 s, 4 s … capped
+)
+
+type coolKey struct {
+	id    config.CredentialID
+	model string // the upstream model name
+}
+
+type coolState struct {
+	until time.Time
+	// level counts consecutive 429s without Retry-After, for the
+	// exponential backoff.
+	level int
+}
+
+// cooldowns is the per (credential, model) failure state. It lives in the
+// Proxy, outside any routing table, so that a config change that keeps a
+// credential keeps its cooldowns. Readers on the request path pay one
+// atomic load while nothing is cooling down.
+type cooldowns struct {
+	mu sync.RWMutex
+	m  map[coolKey]coolState
+	n  atomic.Int64 // len(m), read without the lock
+}
+
+func newCooldowns() *cooldowns { return &cooldowns{m: map[coolKey]coolState{}} }
+
+// until returns when (cred, model) may be used again; the zero time means
+// now.
+func (c *cooldowns) until(id config.CredentialID, model string) time.Time {
+	if c.n.Load() == 0 {
+		return time.Time{}
+	}
+	c.mu.RLock()
+	s := c.m[coolKey{id, model}]
+	c.mu.RUnlock()
+	return s.until
+}
+
+// success clears the state of (cred, model).
+func (c *cooldowns) success(id config.CredentialID, model string) {
+	if c.n.Load() == 0 {
+		return
+	}
+	c.mu.Lock()
+	delete(c.m, coolKey{id, model})
+	c.n.Store(int64(len(c.m)))
+	c.mu.Unlock()
+}
+
+// failure records an upstream answer with a failover status (or, with
+// status 0, an unreachable upstream) and returns the cooldown it set.
+// disable-cooling turns off only the backoff of a 429 without Retry-After.
+func (c *cooldowns) failure(id config.CredentialID, model string, status int, retryAfter time.Duration, disableCooling bool, now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := coolKey{id, model}
+	s := c.m[k]
+	var d time.Duration
+	switch {
+	case status == http.StatusTooManyRequests && retryAfter > 0:
+		d = retryAfter
+	case status == http.StatusTooManyRequests:
+		if !disableCooling {
+			d = firstBackoff << min(s.level, 20)
+			s.level++
+		}
+	case status == http.StatusUnauthorized || status == http.StatusPaymentRequired || status == http.StatusForbidden:
+		d = authCooldown
+	case status == http.StatusNotFound:
+		d = notFoundCooldown
+	default: // 408, 5xx, network
+		d = transientCool
+	}
+	d = min(d, maxCooldown)
+	if d <= 0 {
+		return 0
+	}
+	s.until = now.Add(d)
+	c.m[k] = s
+	c.n.Store(int64(len(c.m)))
+	return d
+}
+
+// prune forgets credentials that are no longer configured.
+func (c *cooldowns) prune(keep map[config.CredentialID]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m {
+		if !keep[k.id] {
+			delete(c.m, k)
+		}
+	}
+	c.n.Store(int64(len(c.m)))
+}
+
+// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
+// date. Unusable values give 0; the result is capped at maxCooldown.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return min(time.Duration(min(s, int64(maxCooldown/time.Second)))*time.Second, maxCooldown)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), maxCooldown)
+	}
+	return 0
+}

@@ -1,0 +1,62 @@
+package proxy
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+)
+
+// credential is one upstream credential, compiled from a config entry when
+// a routing table is built. It is immutable; the table shares it between
+// every route it serves.
+//
+// Today every credential is an API key from config.yaml. An OAuth account
+// will be another credential with the same fields plus a token source: the
+// executor asks the credential to authorize a request (authorize), so
+// routing, cooldown and relaying need no change when one arrives.
+type credential struct {
+	id config.CredentialID
+	// label is the masked key (e.g. "sk-…01"): for logs only.
+	label string
+	// provider is the config list (and, for openai-compatibility, the
+	// provider name) the credential came from, for logs and model lists.
+	provider string
+	exec     executor
+	key      string
+	baseURL  string // without trailing slash; the executor's default if unset
+	// custom is the entry's own headers, applied last, so they win.
+	custom []header
+	prefix string
+	// client sends through the transport of the credential's proxy-url
+	// (its own, else the global one, else direct).
+	client *http.Client
+}
+
+type header struct{ name, value string }
+
+func compileHeaders(h map[string]string) []header {
+	out := make([]header, 0, len(h))
+	for k, v := range h {
+		out = append(out, header{http.CanonicalHeaderKey(k), v})
+	}
+	return out
+}
+
+// authorize sets the credential's own auth on an upstream request. It is
+// the only place a provider key is written.
+func (c *credential) authorize(h http.Header) {
+	c.exec.authorize(h, c)
+}
+
+// protocol is the protocol the credential's upstream speaks.
+func (c *credential) protocol() protocol.Protocol { return c.exec.protocol() }
+
+func trimBase(u, def string) string {
+	u = strings.TrimRight(strings.TrimSpace(u), "/")
+	if u == "" {
+		return def
+	}
+	return u
+}

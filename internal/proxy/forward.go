@@ -1,0 +1,273 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tidwall/sjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+)
+
+// Bounds of one client request.
+const (
+	// maxAttempts caps the upstream attempts of one request, over all
+	// passes, however many credentials serve the model.
+	maxAttempts = 32
+	// selectDeadline is the overall deadline of one request from its
+	// arrival until an upstream starts answering; an answer, once begun,
+	// may stream for as long as it takes.
+	selectDeadline = 15 * time.Minute
+	// maxErrorBody bounds how much of a failed upstream answer is kept to
+	// show the client if no other credential succeeds.
+	maxErrorBody = 1 << 20
+)
+
+var errDeadline = errors.New("no upstream answered before the request deadline")
+
+// failure is a failed attempt, kept to answer the client if every
+// candidate fails.
+type failure struct {
+	status int // 0: the upstream could not be reached
+	header http.Header
+	body   []byte
+	// final stops the attempt loop: a stream broke before its first
+	// byte and no bootstrap retry is left.
+	final bool
+}
+
+// forward runs the attempt loop for c and writes the answer.
+//
+// A pass tries each candidate of the model that is not cooling down, once,
+// in strategy order: the first of them to answer 2xx (or an error that is
+// the client's fault: 400, 413, 422 and every other status not listed
+// below) is relayed. 401, 402, 403, 404, 408, 429, 5xx and unreachable
+// upstreams put that credential and model into cooldown and move on to the
+// next candidate at once (failover is always on).
+//
+// When a pass ends without an answer, request-retry allows that many more
+// passes, but only when max-retry-interval is positive: before a pass the
+// proxy waits until the earliest cooldown of the model's credentials ends,
+// and only if that moment lies within max-retry-interval of the request's
+// arrival. So no request ever waits longer than max-retry-interval in
+// total, and request-retry has no effect while max-retry-interval is 0.
+//
+// Every request makes at most maxAttempts upstream attempts and must get
+// an upstream answer started within selectDeadline.
+func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
+	rt := st.table.lookup(c.proto, c.model)
+	if rt == nil {
+		protocol.Write(w, c.proto, protocol.Error{Status: http.StatusNotFound, Code: "model_not_found",
+			Message: "The model '" + c.model + "' is not served by this proxy for this API: no configured credential offers it. The model list shows what is served."})
+		return
+	}
+	ctx, cancel := context.WithCancelCause(c.r.Context())
+	defer cancel(nil)
+	deadline := time.AfterFunc(selectDeadline, func() { cancel(errDeadline) })
+	defer deadline.Stop()
+
+	arrived := p.now()
+	n := len(rt.cands)
+	start := 0
+	if !st.fillFirst && n > 1 {
+		start = int((rt.cursor.Add(1) - 1) % uint64(n))
+	}
+	var last *failure
+	attempts, bootstrapLeft := 0, st.bootstrapRetries
+	for pass := 0; ; pass++ {
+		var earliest time.Time
+		for i := range n {
+			cand := &rt.cands[(start+i)%n]
+			now := p.now()
+			if until := p.cooldowns.until(cand.cred.id, cand.upstream); until.After(now) {
+				if earliest.IsZero() || until.Before(earliest) {
+					earliest = until
+				}
+				continue
+			}
+			if attempts >= maxAttempts {
+				break
+			}
+			attempts++
+			resp, br, f := p.attempt(ctx, st, c, cand, &bootstrapLeft)
+			if resp != nil {
+				if !deadline.Stop() {
+					resp.Body.Close()
+					p.writeAborted(w, c, ctx)
+					return
+				}
+				p.relay(w, st, c, resp, br)
+				return
+			}
+			if f == nil { // the client went away or the deadline passed
+				p.writeAborted(w, c, ctx)
+				return
+			}
+			last = f
+			if f.final {
+				writeFailure(w, c.proto, f)
+				return
+			}
+			if until := p.cooldowns.until(cand.cred.id, cand.upstream); until.After(now) && (earliest.IsZero() || until.Before(earliest)) {
+				earliest = until
+			}
+		}
+		if pass >= st.requestRetry || st.maxRetryInterval <= 0 || attempts >= maxAttempts {
+			break
+		}
+		now := p.now()
+		wait := max(earliest.Sub(now), 0)
+		if earliest.IsZero() || now.Add(wait).After(arrived.Add(st.maxRetryInterval)) {
+			break
+		}
+		if wait > 0 {
+			if err := p.sleep(ctx, wait); err != nil {
+				p.writeAborted(w, c, ctx)
+				return
+			}
+		}
+	}
+	if last != nil {
+		writeFailure(w, c.proto, last)
+		return
+	}
+	// Nothing was tried: every candidate is cooling down.
+	now := p.now()
+	var earliest time.Time
+	for i := range rt.cands {
+		if u := p.cooldowns.until(rt.cands[i].cred.id, rt.cands[i].upstream); earliest.IsZero() || u.Before(earliest) {
+			earliest = u
+		}
+	}
+	wait := max(earliest.Sub(now), time.Second)
+	protocol.Write(w, c.proto, protocol.Error{Status: http.StatusTooManyRequests, Code: "model_cooldown", RetryAfter: wait,
+		Message: "All credentials for model '" + c.model + "' are cooling down after upstream errors; retry in " +
+			strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10) + "s"})
+}
+
+// attempt sends c to one candidate. It returns the response to relay (with
+// br, a reader that already holds the first bytes of a stream), or the
+// failure to remember, or neither when ctx ended.
+func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate, bootstrapLeft *int) (*http.Response, *bufio.Reader, *failure) {
+	cred := cand.cred
+	body := c.body
+	if cand.rewrite && c.proto != protocol.Gemini {
+		// Only the model field changes (alias or prefix); for Gemini the
+		// model is in the URL.
+		if b, err := sjson.SetBytes(body, "model", cand.upstream); err == nil {
+			body = b
+		}
+	}
+	body = cand.payload.apply(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cred.exec.url(cred, c.op, cand.upstream, c.r.URL.Query()), bytes.NewReader(body))
+	if err != nil {
+		p.log.LogAttrs(ctx, slog.LevelError, "build upstream request", slog.String("credential", string(cred.id)), slog.String("error", err.Error()))
+		return nil, nil, &failure{}
+	}
+	req.Header = upstreamHeaders(c.r.Header, c.proto, cred)
+	resp, err := cred.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			// The client left (or the deadline passed): not the
+			// credential's fault, so no cooldown.
+			return nil, nil, nil
+		}
+		p.fail(ctx, st, cand, 0, nil, "unreachable")
+		return nil, nil, &failure{}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if !c.stream {
+			p.cooldowns.success(cred.id, cand.upstream)
+			return resp, nil, nil
+		}
+		// A stream counts as started only once its first byte arrives;
+		// one that fails before may be retried on the next credential
+		// (streaming.bootstrap-retries).
+		br := getReader(resp.Body)
+		if _, err := br.Peek(1); err != nil {
+			putReader(br)
+			resp.Body.Close()
+			if ctx.Err() != nil {
+				return nil, nil, nil
+			}
+			p.fail(ctx, st, cand, 0, nil, "stream ended before its first byte")
+			f := &failure{status: http.StatusBadGateway, final: *bootstrapLeft <= 0}
+			*bootstrapLeft--
+			return nil, nil, f
+		}
+		p.cooldowns.success(cred.id, cand.upstream)
+		return resp, br, nil
+	}
+	if !failoverStatus(resp.StatusCode) {
+		// The request itself is wrong (400, 413, 422, …): another
+		// credential would say the same, so the client hears it now.
+		return resp, nil, nil
+	}
+	errBody, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	p.fail(ctx, st, cand, resp.StatusCode, resp.Header, "")
+	return nil, nil, &failure{status: resp.StatusCode, header: resp.Header, body: errBody}
+}
+
+// failoverStatus reports whether an upstream status means "try another
+// credential": the credential (401, 402, 403), the model on it (404), its
+// quota (429) or the upstream (408, 5xx) failed, not the request.
+func failoverStatus(s int) bool {
+	switch s {
+	case http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound,
+		http.StatusRequestTimeout, http.StatusTooManyRequests:
+		return true
+	}
+	return s >= 500
+}
+
+// fail records a failed attempt's cooldown and logs it, with the
+// credential's ID and masked label only.
+func (p *Proxy) fail(ctx context.Context, st *state, cand *candidate, status int, h http.Header, reason string) {
+	now := p.now()
+	var retryAfter time.Duration
+	if h != nil {
+		retryAfter = parseRetryAfter(h.Get("Retry-After"), now)
+	}
+	d := p.cooldowns.failure(cand.cred.id, cand.upstream, status, retryAfter, st.disableCooling, now)
+	p.log.LogAttrs(ctx, slog.LevelWarn, "upstream attempt failed",
+		slog.String("provider", cand.cred.provider), slog.String("credential", string(cand.cred.id)),
+		slog.String("key", cand.cred.label), slog.String("model", cand.upstream),
+		slog.Int("status", status), slog.String("reason", reason), slog.Duration("cooldown", d))
+}
+
+// writeAborted answers a request whose context ended before an upstream
+// answered: nothing for a client that left, 504 after the deadline.
+func (p *Proxy) writeAborted(w http.ResponseWriter, c *call, ctx context.Context) {
+	if errors.Is(context.Cause(ctx), errDeadline) {
+		protocol.Write(w, c.proto, protocol.Error{Status: http.StatusGatewayTimeout, Code: "upstream_timeout",
+			Message: "No upstream answered within the proxy's deadline"})
+	}
+}
+
+// writeFailure answers with the last failed attempt: an upstream JSON error
+// body as it came, anything else in the protocol's shape.
+func writeFailure(w http.ResponseWriter, proto protocol.Protocol, f *failure) {
+	status := f.status
+	if status == 0 {
+		protocol.Write(w, proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_unreachable",
+			Message: "No upstream for this model could be reached"})
+		return
+	}
+	if len(f.body) > 0 && jsonValid(f.body) {
+		copyResponseHeaders(w.Header(), f.header)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(f.body)
+		return
+	}
+	protocol.Write(w, proto, protocol.Error{Status: status, Code: "upstream_error",
+		Message: "The upstream answered " + strconv.Itoa(status) + " " + http.StatusText(status)})
+}

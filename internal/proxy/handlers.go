@@ -1,0 +1,145 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+)
+
+// MaxBodyBytes is the largest request body the proxy accepts (32 MiB,
+// room for large prompts with inline images). Bigger bodies get 413 in the
+// protocol's error shape.
+const MaxBodyBytes = 32 << 20
+
+var errNotReady = protocol.Error{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: "The proxy has no configuration yet"}
+
+// call is one client request, as the attempt loop needs it.
+type call struct {
+	proto  protocol.Protocol
+	op     operation
+	model  string
+	stream bool
+	body   []byte
+	r      *http.Request
+}
+
+func protoOf(op operation) protocol.Protocol {
+	switch op {
+	case opChat, opCompletions:
+		return protocol.OpenAI
+	case opResponses:
+		return protocol.Responses
+	case opMessages, opCountTokens:
+		return protocol.Claude
+	}
+	return protocol.Gemini
+}
+
+// handle serves the routes whose model is in the JSON body.
+func (p *Proxy) handle(op operation) http.HandlerFunc {
+	proto := protoOf(op)
+	return func(w http.ResponseWriter, r *http.Request) {
+		st := p.state.Load()
+		if st == nil {
+			protocol.Write(w, proto, errNotReady)
+			return
+		}
+		if _, e := p.authenticate(st, r); e != nil {
+			protocol.Write(w, proto, *e)
+			return
+		}
+		body, e := readBody(w, r)
+		if e != nil {
+			protocol.Write(w, proto, *e)
+			return
+		}
+		// Only the envelope is read; the body is passed on as it came.
+		res := gjson.GetManyBytes(body, "model", "stream")
+		model := res[0].String()
+		if model == "" {
+			protocol.Write(w, proto, protocol.Error{Status: http.StatusBadRequest, Code: "missing_model", Message: "The request body has no model"})
+			return
+		}
+		stream := op != opCountTokens && res[1].Bool()
+		p.forward(w, st, &call{proto: proto, op: op, model: model, stream: stream, body: body, r: r})
+	}
+}
+
+// gemini serves POST <prefix>{model}:{method}. A model name may contain
+// '/' (prefixes) and ':' (e.g. kimi-k2:free), so the method is what
+// follows the last ':'.
+func (p *Proxy) gemini(prefix string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st := p.state.Load()
+		if st == nil {
+			protocol.Write(w, protocol.Gemini, errNotReady)
+			return
+		}
+		if _, e := p.authenticate(st, r); e != nil {
+			protocol.Write(w, protocol.Gemini, *e)
+			return
+		}
+		rest := strings.TrimPrefix(r.URL.Path, prefix)
+		i := strings.LastIndexByte(rest, ':')
+		if i <= 0 {
+			protocol.Write(w, protocol.Gemini, protocol.Error{Status: http.StatusNotFound, Code: "not_found",
+				Message: "Expected " + prefix + "{model}:generateContent, :streamGenerateContent or :countTokens"})
+			return
+		}
+		model, method := rest[:i], rest[i+1:]
+		var op operation
+		switch method {
+		case "generateContent":
+			op = opGenerate
+		case "streamGenerateContent":
+			op = opStreamGenerate
+		case "countTokens":
+			op = opGeminiCountTokens
+		default:
+			protocol.Write(w, protocol.Gemini, protocol.Error{Status: http.StatusNotFound, Code: "not_found",
+				Message: "Unknown method '" + method + "': use generateContent, streamGenerateContent or countTokens"})
+			return
+		}
+		body, e := readBody(w, r)
+		if e != nil {
+			protocol.Write(w, protocol.Gemini, *e)
+			return
+		}
+		p.forward(w, st, &call{proto: protocol.Gemini, op: op, model: model, stream: op == opStreamGenerate, body: body, r: r})
+	}
+}
+
+// readBody reads the whole request body once, up to MaxBodyBytes; every
+// attempt then sends the same bytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *protocol.Error) {
+	tooLarge := &protocol.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
+		Message: "The request body is larger than the proxy's limit of 32 MiB"}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge
+	}
+	rd := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		body = make([]byte, r.ContentLength)
+		if _, err = io.ReadFull(rd, body); err == nil {
+			// A body longer than it claimed is refused by net/http.
+			return body, nil
+		}
+	} else {
+		body, err = io.ReadAll(rd)
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, &protocol.Error{Status: http.StatusBadRequest, Code: "bad_body", Message: "The request body could not be read"}
+	}
+	return body, nil
+}

@@ -1,0 +1,167 @@
+package proxy
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+)
+
+// modelLists are the model-list answers of one table, encoded once when
+// the table is built: exactly the models that can be routed.
+type modelLists struct {
+	openAI, claude, gemini []byte
+}
+
+type openAIModel struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+type claudeModel struct {
+	Type        string `json:"type"`
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	CreatedAt   string `json:"created_at"`
+}
+
+type geminiModel struct {
+	Name                       string   `json:"name"`
+	BaseModelID                string   `json:"baseModelId"`
+	DisplayName                string   `json:"displayName"`
+	SupportedGenerationMethods []string `json:"supportedGenerationMethods"`
+}
+
+var geminiMethods = []string{"generateContent", "streamGenerateContent", "countTokens"}
+
+// buildModelLists encodes the lists. GET /v1/models (OpenAI shape) lists
+// what an OpenAI client can reach: the Chat Completions models and the
+// Responses models; a claude-cli client gets the Messages models in
+// Anthropic's shape; /v1beta/models lists the Gemini models.
+func buildModelLists(t *table) modelLists {
+	var l modelLists
+	oa := struct {
+		Object string        `json:"object"`
+		Data   []openAIModel `json:"data"`
+	}{Object: "list", Data: []openAIModel{}}
+	seen := map[string]bool{}
+	for _, p := range []protocol.Protocol{protocol.OpenAI, protocol.Responses} {
+		for _, r := range t.sortedRoutes(p) {
+			if !seen[r.model] {
+				seen[r.model] = true
+				oa.Data = append(oa.Data, openAIModel{ID: r.model, Object: "model", OwnedBy: r.owner})
+			}
+		}
+	}
+	l.openAI, _ = json.Marshal(oa)
+
+	cl := struct {
+		Data    []claudeModel `json:"data"`
+		HasMore bool          `json:"has_more"`
+		FirstID *string       `json:"first_id"`
+		LastID  *string       `json:"last_id"`
+	}{Data: []claudeModel{}}
+	for _, r := range t.sortedRoutes(protocol.Claude) {
+		cl.Data = append(cl.Data, claudeModel{Type: "model", ID: r.model, DisplayName: r.model, CreatedAt: "1970-01-01T00:00:00Z"})
+	}
+	if n := len(cl.Data); n > 0 {
+		cl.FirstID, cl.LastID = &cl.Data[0].ID, &cl.Data[n-1].ID
+	}
+	l.claude, _ = json.Marshal(cl)
+
+	gm := struct {
+		Models []geminiModel `json:"models"`
+	}{Models: []geminiModel{}}
+	for _, r := range t.sortedRoutes(protocol.Gemini) {
+		gm.Models = append(gm.Models, geminiCard(r.model))
+	}
+	l.gemini, _ = json.Marshal(gm)
+	return l
+}
+
+func geminiCard(id string) geminiModel {
+	return geminiModel{Name: "models/" + id, BaseModelID: id, DisplayName: id, SupportedGenerationMethods: geminiMethods}
+}
+
+func isClaudeCLI(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("User-Agent"), "claude-cli")
+}
+
+// listAuth loads the state and authenticates r; it writes the error and
+// returns nil when r may not continue.
+func (p *Proxy) listAuth(w http.ResponseWriter, r *http.Request, proto protocol.Protocol) *state {
+	st := p.state.Load()
+	if st == nil {
+		protocol.Write(w, proto, errNotReady)
+		return nil
+	}
+	if _, e := p.authenticate(st, r); e != nil {
+		protocol.Write(w, proto, *e)
+		return nil
+	}
+	return st
+}
+
+func writeJSON(w http.ResponseWriter, raw []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(raw)
+}
+
+func (p *Proxy) listModels(w http.ResponseWriter, r *http.Request) {
+	proto := protocol.OpenAI
+	if isClaudeCLI(r) {
+		proto = protocol.Claude
+	}
+	st := p.listAuth(w, r, proto)
+	if st == nil {
+		return
+	}
+	if proto == protocol.Claude {
+		writeJSON(w, st.lists.claude)
+		return
+	}
+	writeJSON(w, st.lists.openAI)
+}
+
+// getModel serves GET /v1/models/{id}: the OpenAI model object of a model
+// routable over Chat Completions, Responses or Messages.
+func (p *Proxy) getModel(w http.ResponseWriter, r *http.Request) {
+	st := p.listAuth(w, r, protocol.OpenAI)
+	if st == nil {
+		return
+	}
+	id := strings.TrimPrefix(r.URL.Path, "/v1/models/")
+	for _, proto := range []protocol.Protocol{protocol.OpenAI, protocol.Responses, protocol.Claude} {
+		if rt := st.table.lookup(proto, id); rt != nil {
+			raw, _ := json.Marshal(openAIModel{ID: rt.model, Object: "model", OwnedBy: rt.owner})
+			writeJSON(w, raw)
+			return
+		}
+	}
+	protocol.Write(w, protocol.OpenAI, protocol.Error{Status: http.StatusNotFound, Code: "model_not_found",
+		Message: "The model '" + id + "' is not served by this proxy"})
+}
+
+func (p *Proxy) listGeminiModels(w http.ResponseWriter, r *http.Request) {
+	if st := p.listAuth(w, r, protocol.Gemini); st != nil {
+		writeJSON(w, st.lists.gemini)
+	}
+}
+
+func (p *Proxy) getGeminiModel(w http.ResponseWriter, r *http.Request) {
+	st := p.listAuth(w, r, protocol.Gemini)
+	if st == nil {
+		return
+	}
+	id := strings.TrimPrefix(r.URL.Path, "/v1beta/models/")
+	if rt := st.table.lookup(protocol.Gemini, id); rt != nil {
+		raw, _ := json.Marshal(geminiCard(rt.model))
+		writeJSON(w, raw)
+		return
+	}
+	protocol.Write(w, protocol.Gemini, protocol.Error{Status: http.StatusNotFound, Code: "model_not_found",
+		Message: "The model 'models/" + id + "' is not served by this proxy"})
+}

@@ -1,0 +1,261 @@
+// Package proxy is the data plane: it serves the OpenAI, Claude, Gemini and
+// OpenAI Responses routes over the upstream credentials in config.yaml.
+//
+// Everything a request needs (client keys, routing table, transports,
+// settings) is compiled once per config snapshot by Prepare and swapped in
+// by its commit in one atomic step; a request does one atomic load and
+// never takes the config store's lock. Cooldowns live outside the
+// snapshot, so a config change that keeps a credential keeps its state.
+//
+// The package imports config and the neutral httpx helpers, never the
+// Management API (enforced by a test).
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
+)
+
+// Options configure a Proxy. The zero value works.
+type Options struct {
+	Log *slog.Logger
+	// Throttle slows down addresses that keep sending wrong client keys;
+	// nil means one with httpx's default policy.
+	Throttle *httpx.Throttle
+	// CORSOrigins are the origins whose pages may call the proxy from a
+	// browser; empty means any origin (every request still needs a key).
+	// It is separate from the Management API's list.
+	CORSOrigins []string
+}
+
+// Proxy is the data-plane handler. Create it with New, give it a config
+// with Prepare and its commit, and mount its routes with Mount.
+type Proxy struct {
+	log      *slog.Logger
+	throttle *httpx.Throttle
+	cors     *httpx.CORS
+
+	state     atomic.Pointer[state]
+	cooldowns *cooldowns
+
+	// mu guards transports: the pooled transport of every proxy-url the
+	// committed state uses, reused by later snapshots.
+	mu         sync.Mutex
+	transports map[string]*http.Transport
+
+	// now and sleep are the clock; tests replace them.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// state is everything compiled from one config snapshot. It is immutable.
+type state struct {
+	keys       keySet
+	allowLocal bool
+	trusted    *httpx.TrustedProxies
+	table      *table
+	clients    map[string]*http.Client
+	transports map[string]*http.Transport
+
+	fillFirst        bool
+	requestRetry     int
+	maxRetryInterval time.Duration
+	disableCooling   bool
+	keepalive        time.Duration
+	bootstrapRetries int
+
+	lists modelLists
+}
+
+// New returns a Proxy with no config: until the first commit every request
+// gets 503.
+func New(opts Options) (*Proxy, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	origins := opts.CORSOrigins
+	if len(origins) == 0 {
+		origins = []string{httpx.AnyOrigin}
+	}
+	cors, err := httpx.NewCORS(httpx.CORSPolicy{
+		Origins:        origins,
+		AllowMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		ExposeHeaders:  []string{"Retry-After", "X-Request-Id", "Request-Id"},
+		MaxAge:         10 * time.Minute,
+		PrivateNetwork: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("proxy cors: %w", err)
+	}
+	throttle := opts.Throttle
+	if throttle == nil {
+		throttle = httpx.NewThrottle(httpx.ThrottlePolicy{}, nil)
+	}
+	return &Proxy{
+		log: log, throttle: throttle, cors: cors,
+		cooldowns:  newCooldowns(),
+		transports: map[string]*http.Transport{},
+		now:        time.Now,
+		sleep:      sleepCtx,
+	}, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Prepare compiles next (routing table, client-key digests, wildcards,
+// payload rules, transports). It returns an operator-readable error, with
+// no secret in it, when next cannot be served; otherwise commit swaps the
+// compiled config in atomically and cannot fail. old may be nil (start-up).
+// Prepare does not change the running proxy, so a refused config leaves
+// the old one in force.
+func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
+	if next == nil {
+		return nil, errors.New("proxy: no config")
+	}
+	payload, err := compilePayload(next.Payload)
+	if err != nil {
+		return nil, err
+	}
+	prefixes, err := config.ParsePrefixes(next.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	st := &state{
+		keys:             newKeySet(next.APIKeys),
+		allowLocal:       next.AllowLocalhostUnauthenticated,
+		trusted:          httpx.NewTrustedProxies(prefixes, httpx.XForwardedFor),
+		clients:          map[string]*http.Client{},
+		transports:       map[string]*http.Transport{},
+		fillFirst:        next.Routing.Strategy == "fill-first",
+		requestRetry:     max(next.RequestRetry, 0),
+		maxRetryInterval: time.Duration(max(next.MaxRetryInterval, 0)) * time.Second,
+		disableCooling:   next.DisableCooling,
+	}
+	if v := next.Streaming.KeepaliveSeconds; v != nil && *v > 0 {
+		st.keepalive = time.Duration(*v) * time.Second
+	}
+	if v := next.Streaming.BootstrapRetries; v != nil && *v > 0 {
+		st.bootstrapRetries = *v
+	}
+
+	p.mu.Lock()
+	pool := p.transports
+	p.mu.Unlock()
+	clients := func(proxyURL string) (*http.Client, error) {
+		if c := st.clients[proxyURL]; c != nil {
+			return c, nil
+		}
+		tr := pool[proxyURL]
+		if tr == nil {
+			if tr, err = newTransport(proxyURL); err != nil {
+				return nil, err
+			}
+		}
+		c := &http.Client{
+			Transport: tr,
+			// Never follow an upstream's redirect: it would carry the
+			// credential's key to wherever the redirect points.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+		st.clients[proxyURL], st.transports[proxyURL] = c, tr
+		return c, nil
+	}
+	tbl, warnings, err := buildTable(next, payload, clients)
+	if err != nil {
+		return nil, err
+	}
+	st.table = tbl
+	st.lists = buildModelLists(tbl)
+
+	return func() {
+		p.state.Store(st)
+		p.mu.Lock()
+		for u, tr := range p.transports {
+			if st.transports[u] != tr {
+				// Requests in flight keep their connections; idle
+				// ones of a proxy no longer used are closed.
+				tr.CloseIdleConnections()
+			}
+		}
+		p.transports = st.transports
+		p.mu.Unlock()
+		p.cooldowns.prune(tbl.ids)
+		for _, w := range warnings {
+			p.log.Warn(w)
+		}
+		if st.allowLocal && (old == nil || !old.AllowLocalhostUnauthenticated) {
+			p.log.Warn("allow-localhost-unauthenticated is on: clients on this machine may use the proxy without a client key")
+		}
+		if len(st.keys) == 0 {
+			p.log.Warn("api-keys is empty: the proxy refuses every request until a client key is added")
+		}
+	}, nil
+}
+
+// Mount adds the proxy's routes to r, under their own CORS middleware.
+func (p *Proxy) Mount(r chi.Router) {
+	r.Get("/healthz", healthz)
+	r.Group(func(r chi.Router) {
+		r.Use(p.cors.Handler)
+		r.Get("/v1/models", p.listModels)
+		r.Get("/v1/models/*", p.getModel)
+		r.Post("/v1/models/*", p.gemini("/v1/models/"))
+		r.Post("/v1/chat/completions", p.handle(opChat))
+		r.Post("/v1/completions", p.handle(opCompletions))
+		r.Post("/v1/responses", p.handle(opResponses))
+		r.Post("/v1/messages", p.handle(opMessages))
+		r.Post("/v1/messages/count_tokens", p.handle(opCountTokens))
+		r.Get("/v1beta/models", p.listGeminiModels)
+		r.Get("/v1beta/models/*", p.getGeminiModel)
+		r.Post("/v1beta/models/*", p.gemini("/v1beta/models/"))
+	})
+}
+
+// Routes lists the routes Mount serves, for the server's root document.
+func Routes() []string {
+	return []string{
+		"GET /healthz",
+		"GET /v1/models",
+		"GET /v1/models/{model}",
+		"POST /v1/chat/completions",
+		"POST /v1/completions",
+		"POST /v1/responses",
+		"POST /v1/messages",
+		"POST /v1/messages/count_tokens",
+		"GET /v1beta/models",
+		"GET /v1beta/models/{model}",
+		"POST /v1beta/models/{model}:generateContent",
+		"POST /v1beta/models/{model}:streamGenerateContent",
+		"POST /v1beta/models/{model}:countTokens",
+		"POST /v1/models/{model}:generateContent",
+		"POST /v1/models/{model}:streamGenerateContent",
+		"POST /v1/models/{model}:countTokens",
+	}
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}

@@ -1,0 +1,218 @@
+package proxy
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+)
+
+// candidate is one way to serve a model: a credential and the name the
+// upstream knows the model by.
+type candidate struct {
+	cred *credential
+	// upstream is the model name sent upstream (alias resolved, prefix
+	// removed).
+	upstream string
+	// rewrite says the body's model field must be replaced by upstream.
+	rewrite bool
+	payload *payloadPlan
+}
+
+// route is every candidate for one client-facing model ID, in config
+// order, with the round-robin cursor of that model.
+type route struct {
+	model  string
+	owner  string // provider of the first candidate, for model lists
+	cands  []candidate
+	cursor atomic.Uint64
+}
+
+// table maps (protocol, model) to its route. It is built once per config
+// snapshot and never changed: lookups take no lock and allocate nothing.
+type table struct {
+	routes [protocol.Count]map[string]*route
+	// ids lists the credential IDs in the table, for pruning cooldowns.
+	ids map[config.CredentialID]bool
+}
+
+func (t *table) lookup(p protocol.Protocol, model string) *route {
+	m := t.routes[p]
+	if r := m[model]; r != nil {
+		return r
+	}
+	// Model IDs are matched case-insensitively, as upstreams do; the
+	// table's keys are lower case.
+	return m[strings.ToLower(model)]
+}
+
+// sortedRoutes returns p's routes ordered by model ID.
+func (t *table) sortedRoutes(p protocol.Protocol) []*route {
+	out := make([]*route, 0, len(t.routes[p]))
+	for _, r := range t.routes[p] {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *route) int { return cmp.Compare(a.model, b.model) })
+	return out
+}
+
+// modelEntry is one model a credential serves: the ID clients use and the
+// name the upstream knows it by.
+type modelEntry struct{ id, upstream string }
+
+// tableBuilder compiles one config into a table.
+type tableBuilder struct {
+	t           *table
+	forcePrefix bool
+	payload     []payloadRule
+}
+
+func newTableBuilder(forcePrefix bool, payload []payloadRule) *tableBuilder {
+	t := &table{ids: map[config.CredentialID]bool{}}
+	for i := range t.routes {
+		t.routes[i] = map[string]*route{}
+	}
+	return &tableBuilder{t: t, forcePrefix: forcePrefix, payload: payload}
+}
+
+// modelsOf lists what an entry serves: its models list (alias, or name when
+// there is no alias, → name) if it has one, else the executor's catalogue;
+// minus the IDs excluded-models matches (by client-facing ID or upstream
+// name, case-insensitively).
+func modelsOf(aliases []config.ModelAlias, catalogue []string, excluded []string) []modelEntry {
+	var out []modelEntry
+	if len(aliases) > 0 {
+		for _, a := range aliases {
+			name := cmp.Or(a.Name, a.Alias)
+			out = append(out, modelEntry{id: cmp.Or(a.Alias, a.Name), upstream: name})
+		}
+	} else {
+		for _, m := range catalogue {
+			out = append(out, modelEntry{id: m, upstream: m})
+		}
+	}
+	return slices.DeleteFunc(out, func(m modelEntry) bool {
+		for _, pat := range excluded {
+			if matchWildcard(pat, strings.ToLower(m.id)) || matchWildcard(pat, strings.ToLower(m.upstream)) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// add registers cred for each model: as "<prefix>/<id>" when it has a
+// prefix, and as the bare ID unless force-model-prefix is on and the
+// credential has a prefix.
+func (b *tableBuilder) add(cred *credential, models []modelEntry) {
+	b.t.ids[cred.id] = true
+	p := cred.protocol()
+	for _, m := range models {
+		c := candidate{cred: cred, upstream: m.upstream, rewrite: m.upstream != m.id,
+			payload: planFor(b.payload, m.id, cred.exec.payloadProtocol())}
+		if cred.prefix != "" {
+			pc := c
+			pc.rewrite = true // the prefix is never sent upstream
+			b.put(p, cred.prefix+"/"+m.id, pc)
+		}
+		if cred.prefix == "" || !b.forcePrefix {
+			b.put(p, m.id, c)
+		}
+	}
+}
+
+func (b *tableBuilder) put(p protocol.Protocol, id string, c candidate) {
+	key := strings.ToLower(id)
+	r := b.t.routes[p][key]
+	if r == nil {
+		r = &route{model: id, owner: c.cred.provider}
+		b.t.routes[p][key] = r
+	}
+	for _, have := range r.cands {
+		if have.cred == c.cred {
+			return // an alias list naming one model twice
+		}
+	}
+	r.cands = append(r.cands, c)
+}
+
+// clientFor returns the pooled client for a proxy-url ("" = direct), so that
+// transports are shared across snapshots.
+type clientFor func(proxyURL string) (*http.Client, error)
+
+// buildTable compiles every provider entry of cfg. clients returns the
+// pooled client for a proxy-url ("" = direct); an entry's own proxy-url
+// wins over the global one.
+func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor) (*table, []string, error) {
+	b := newTableBuilder(cfg.ForceModelPrefix, payload)
+	var warnings []string
+	client := func(list string, i int, own string) (*http.Client, error) {
+		c, err := clients(cmp.Or(own, cfg.ProxyURL))
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: proxy-url: %w", list, i, err)
+		}
+		return c, nil
+	}
+	for i, k := range cfg.GeminiKeys {
+		c, err := client("gemini-api-key", i, k.ProxyURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "gemini-api-key", exec: geminiExec{},
+			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultGeminiBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
+		b.add(cred, modelsOf(nil, geminiCatalogue, k.ExcludedModels))
+	}
+	for i, k := range cfg.VertexKeys {
+		c, err := client("vertex-api-key", i, k.ProxyURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "vertex-api-key", exec: vertexExec{},
+			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultVertexBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
+		b.add(cred, modelsOf(k.Models, geminiCatalogue, nil))
+	}
+	for i, k := range cfg.ClaudeKeys {
+		c, err := client("claude-api-key", i, k.ProxyURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "claude-api-key", exec: claudeExec{},
+			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultClaudeBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
+		b.add(cred, modelsOf(k.Models, claudeCatalogue, k.ExcludedModels))
+	}
+	for i, k := range cfg.CodexKeys {
+		c, err := client("codex-api-key", i, k.ProxyURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "codex-api-key", exec: codexExec{},
+			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultCodexBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
+		b.add(cred, modelsOf(k.Models, codexCatalogue, k.ExcludedModels))
+	}
+	for i, p := range cfg.OpenAICompatibility {
+		models := modelsOf(p.Models, nil, nil)
+		if len(models) == 0 {
+			warnings = append(warnings, fmt.Sprintf("openai-compatibility[%d] (%s) lists no models, so no request is routed to it", i, p.Name))
+		}
+		entries := p.APIKeyEntries
+		if len(entries) == 0 {
+			entries = []config.APIKeyEntry{{}} // one key-less credential
+		}
+		for j, e := range entries {
+			c, err := client(fmt.Sprintf("openai-compatibility[%d].api-key-entries", i), j, e.ProxyURL)
+			if err != nil {
+				return nil, nil, err
+			}
+			cred := &credential{id: p.KeyID(e), label: config.MaskKey(e.APIKey), provider: "openai-compatibility/" + p.Name,
+				exec: openAICompatExec{}, key: e.APIKey, baseURL: trimBase(p.BaseURL, ""), custom: compileHeaders(p.Headers),
+				prefix: p.Prefix, client: c}
+			b.add(cred, models)
+		}
+	}
+	return b.t, warnings, nil
+}
