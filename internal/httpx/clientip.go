@@ -199,24 +199,24 @@ func hasForwardingHeader(h http.Header) bool {
 // RemoteAddr and X-Forwarded-For entries) and normalises the result so it
 // can be used as a map key and matched against IPv4 prefixes.
 func ParseAddr(s string) (netip.Addr, bool) {
+	// Pick the one parser that fits the form, because a failed parse
+	// allocates its error and this runs for every entry on every request.
 	var a netip.Addr
-	if ap, err := netip.ParseAddrPort(s); err == nil {
+	var err error
+	switch {
+	case strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]"):
+		a, err = netip.ParseAddr(s[1 : len(s)-1])
+	case strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1:
+		var ap netip.AddrPort
+		ap, err = netip.ParseAddrPort(s)
 		a = ap.Addr()
-	} else if p, err := netip.ParseAddr(unbracket(s)); err == nil {
-		a = p
-	} else {
+	default:
+		a, err = netip.ParseAddr(s)
+	}
+	if err != nil {
 		return netip.Addr{}, false
 	}
 	return a.Unmap().WithZone(""), true
-}
-
-// unbracket removes the brackets of "[ipv6]"; a lone bracket is left in
-// place so the address does not parse.
-func unbracket(s string) string {
-	if len(s) >= 2 && s[0] == '[' && s[len(s)-1] == ']' {
-		return s[1 : len(s)-1]
-	}
-	return s
 }
 
 // normalizePrefixes copies the caller's prefixes (so later edits to the
