@@ -1,0 +1,479 @@
+// Package authfiles keeps the credential files in auth-dir: list, read,
+// write (atomically, byte for byte), delete, and a watcher that reports the
+// files an operator adds, changes or removes by hand.
+//
+// Every access goes through an os.Root opened on the directory, so no name,
+// symlink or ".." can reach a file outside it.
+package authfiles
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+)
+
+// Limits on what the store accepts. A credential is a few KiB; the size
+// cap keeps a mistaken upload from filling the disk or memory.
+const (
+	MaxNameLen  = 128
+	MaxFileSize = 1 << 20
+)
+
+// ErrUnavailable is what every operation answers when no store could be
+// opened (for example auth-dir is a file). Its text is the one panels know.
+var ErrUnavailable = errs.New(errs.Unavailable, "core auth manager unavailable")
+
+// File describes one credential file for listings.
+type File struct {
+	Name     string
+	Size     int64
+	ModTime  time.Time
+	Type     string // the JSON "type" as written
+	Provider string // Type lower-cased, "gemini" read as "gemini-cli"
+	Email    string
+	Disabled bool
+}
+
+// Label is what a panel shows for the credential: the email, else the provider.
+func (f File) Label() string {
+	if f.Email != "" {
+		return f.Email
+	}
+	return f.Provider
+}
+
+// AuthIndex is the stable short ID of a file credential: the first 8 bytes
+// of SHA-256("file:<name>") in hex. Usage records use the same value.
+func AuthIndex(name string) string {
+	sum := sha256.Sum256([]byte("file:" + name))
+	return hex.EncodeToString(sum[:8])
+}
+
+// Store is the auth-dir. It is safe for concurrent use.
+type Store struct {
+	dir  string
+	root *os.Root
+	log  *slog.Logger
+
+	mu sync.Mutex
+	// known maps a file name to the SHA-256 of the content last seen or
+	// written by the store, so the watcher reports only real hand edits.
+	known map[string][32]byte
+	subs  []func(Event)
+	// afterEvent, if set, is called by the watcher after it handled a
+	// name (tests wait on it instead of sleeping).
+	afterEvent func(name string, reported bool)
+	onWatching func()
+}
+
+// ExpandHome replaces a leading "~" with the user's home directory.
+func ExpandHome(p string) (string, error) {
+	if p != "~" && !strings.HasPrefix(p, "~/") && !strings.HasPrefix(p, `~\`) {
+		return p, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("expand ~: %w", err)
+	}
+	return filepath.Join(home, p[1:]), nil
+}
+
+// ResolveDir turns the configured auth-dir into an absolute path: "~" is
+// the home directory, and a relative path is taken from base (the config
+// file's directory), so the server finds the same files whatever its
+// working directory.
+func ResolveDir(dir, base string) (string, error) {
+	dir = strings.TrimSpace(dir)
+	if dir == "" {
+		dir = "~/.cli-proxy-api"
+	}
+	dir, err := ExpandHome(dir)
+	if err != nil {
+		return "", err
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(base, dir)
+	}
+	return filepath.Clean(dir), nil
+}
+
+// Open creates dir (mode 0700) if needed and opens the store on it.
+func Open(dir string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create auth-dir: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open auth-dir: %w", err)
+	}
+	s := &Store{dir: dir, root: root, log: log, known: map[string][32]byte{}}
+	// Seed the known hashes, so the watcher's first events for existing
+	// files are not reported as hand edits.
+	names, _ := s.names()
+	for _, n := range names {
+		if b, err := s.root.ReadFile(n); err == nil {
+			s.known[n] = sha256.Sum256(b)
+		}
+	}
+	return s, nil
+}
+
+// Dir is the absolute path of auth-dir.
+func (s *Store) Dir() string { return s.dir }
+
+// Close releases the directory handle.
+func (s *Store) Close() error { return s.root.Close() }
+
+// ValidateName checks a file name from a client. The messages are the
+// ones panels know; a name is never echoed, since it came from the client.
+func ValidateName(name string) error {
+	switch {
+	case name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == "..":
+		return errs.New(errs.Invalid, "invalid name")
+	case len(name) > MaxNameLen:
+		return errs.New(errs.Invalid, "invalid name: longer than %d bytes", MaxNameLen)
+	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return errs.New(errs.Invalid, "invalid name")
+	case strings.HasPrefix(name, "."):
+		return errs.New(errs.Invalid, "invalid name: hidden files are not allowed")
+	case strings.Contains(name, ".."):
+		return errs.New(errs.Invalid, "invalid name")
+	case strings.TrimSpace(name) != name:
+		return errs.New(errs.Invalid, "invalid name: leading or trailing space")
+	case !strings.HasSuffix(strings.ToLower(name), ".json"):
+		return errs.New(errs.Invalid, "name must end with .json")
+	}
+	return nil
+}
+
+// isCredentialName says whether a directory entry is one of ours: the
+// watcher and the listing skip temp files, hidden files and the rest.
+func isCredentialName(name string) bool { return ValidateName(name) == nil }
+
+// ValidateContent checks an upload: at most MaxFileSize bytes of a JSON
+// object. Registration of anything else would fail later and leave a file
+// no provider can use, so it is refused before anything is written.
+func ValidateContent(data []byte) error {
+	if len(data) > MaxFileSize {
+		return errs.New(errs.Invalid, "file too large: at most %d bytes", MaxFileSize)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
+		return errs.New(errs.Invalid, "invalid auth file: not a JSON object")
+	}
+	return nil
+}
+
+func (s *Store) names() ([]string, error) {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && isCredentialName(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// List returns the credential files directly in auth-dir, sorted by name
+// case-insensitively.
+func (s *Store) List() ([]File, error) {
+	names, err := s.names()
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "failed to read auth directory")
+	}
+	out := make([]File, 0, len(names))
+	for _, n := range names {
+		f, err := s.stat(n)
+		if err != nil {
+			continue // removed between listing and reading
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b File) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out, nil
+}
+
+// Stat describes one file.
+func (s *Store) Stat(name string) (File, error) {
+	if err := ValidateName(name); err != nil {
+		return File{}, err
+	}
+	f, err := s.stat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return File{}, errs.New(errs.NotFound, "file not found")
+	}
+	if err != nil {
+		return File{}, errs.Wrap(errs.Internal, err, "failed to read auth file")
+	}
+	return f, nil
+}
+
+func (s *Store) stat(name string) (File, error) {
+	info, err := s.root.Stat(name)
+	if err != nil {
+		return File{}, err
+	}
+	if !info.Mode().IsRegular() {
+		return File{}, fs.ErrNotExist
+	}
+	f := File{Name: name, Size: info.Size(), ModTime: info.ModTime().UTC()}
+	if info.Size() <= MaxFileSize {
+		if b, err := s.root.ReadFile(name); err == nil {
+			f.Type, f.Email, f.Disabled = summary(b)
+		}
+	}
+	f.Provider = ProviderOf(f.Type)
+	return f, nil
+}
+
+// summary reads the few fields a listing shows; a file that is not a JSON
+// object still lists, with empty fields.
+func summary(b []byte) (typ, email string, disabled bool) {
+	var m struct {
+		Type     string `json:"type"`
+		Email    string `json:"email"`
+		Disabled bool   `json:"disabled"`
+	}
+	_ = json.Unmarshal(b, &m)
+	return m.Type, m.Email, m.Disabled
+}
+
+// ProviderOf maps a file's "type" to the provider the proxy serves it as.
+func ProviderOf(typ string) string {
+	p := strings.ToLower(strings.TrimSpace(typ))
+	switch p {
+	case "":
+		return "unknown"
+	case "gemini":
+		return "gemini-cli"
+	}
+	return p
+}
+
+// Read returns a file's bytes as they are on disk.
+func (s *Store) Read(name string) ([]byte, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	info, err := s.root.Stat(name)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !info.Mode().IsRegular()) {
+		return nil, errs.New(errs.NotFound, "file not found")
+	}
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "failed to read auth file")
+	}
+	b, err := s.root.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errs.New(errs.NotFound, "file not found")
+	}
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "failed to read auth file")
+	}
+	return b, nil
+}
+
+// Upload is one file of an upload request.
+type Upload struct {
+	Name string
+	Data []byte
+}
+
+// WriteAll validates every file first and writes them only if all are
+// valid, so a bad file in a batch leaves the directory untouched.
+func (s *Store) WriteAll(files []Upload) error {
+	if len(files) == 0 {
+		return errs.New(errs.Invalid, "file required")
+	}
+	for _, f := range files {
+		if err := ValidateName(f.Name); err != nil {
+			return err
+		}
+		if err := ValidateContent(f.Data); err != nil {
+			return err
+		}
+	}
+	for _, f := range files {
+		if err := s.Write(f.Name, f.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Write stores data as name, byte for byte, mode 0600. The bytes go to a
+// hidden temp file that is synced and renamed over the target, and the
+// directory is synced, so a crash leaves either the old file or the new
+// one, and "ok" means the file survives a power cut.
+func (s *Store) Write(name string, data []byte) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if len(data) > MaxFileSize {
+		return errs.New(errs.Invalid, "file too large: at most %d bytes", MaxFileSize)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writeLocked(name, data); err != nil {
+		return errs.Wrap(errs.Internal, err, "failed to save auth file")
+	}
+	return nil
+}
+
+// writeLocked does the atomic write; s.mu must be held so the hash is
+// recorded before the watcher can see the rename.
+func (s *Store) writeLocked(name string, data []byte) (err error) {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := ".tmp-" + hex.EncodeToString(rnd[:])
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = s.root.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	// The umask may have narrowed the mode; it can never have widened it,
+	// but an explicit chmod states the contract.
+	if err = s.root.Chmod(tmp, 0o600); err != nil {
+		return err
+	}
+	prev, had := s.known[name]
+	s.known[name] = sha256.Sum256(data)
+	if err = s.root.Rename(tmp, name); err != nil {
+		if had {
+			s.known[name] = prev
+		} else {
+			delete(s.known, name)
+		}
+		return err
+	}
+	return s.syncDir()
+}
+
+func (s *Store) syncDir() error {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	// Some filesystems refuse to sync a directory; the rename is done
+	// either way, so that is not a failure of the write.
+	_ = d.Sync()
+	return nil
+}
+
+// Delete removes one file.
+func (s *Store) Delete(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info, err := s.root.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && info.IsDir()) {
+		return errs.New(errs.NotFound, "file not found")
+	}
+	if err == nil {
+		err = s.root.Remove(name)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return errs.New(errs.NotFound, "file not found")
+	}
+	if err != nil {
+		return errs.Wrap(errs.Internal, err, "failed to delete auth file")
+	}
+	delete(s.known, name)
+	return nil
+}
+
+// DeleteAll removes every credential file directly in auth-dir and says
+// how many it removed. Sub-directories and other files stay.
+func (s *Store) DeleteAll() (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names, err := s.names()
+	if err != nil {
+		return 0, errs.Wrap(errs.Internal, err, "failed to read auth directory")
+	}
+	n := 0
+	for _, name := range names {
+		if err := s.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, errs.Wrap(errs.Internal, err, "failed to delete auth file")
+		}
+		delete(s.known, name)
+		n++
+	}
+	return n, nil
+}
+
+// Exists says whether name is a credential file in the store.
+func (s *Store) Exists(name string) bool {
+	if ValidateName(name) != nil {
+		return false
+	}
+	info, err := s.root.Stat(name)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// Find returns the first file whose bytes satisfy match, in name order;
+// the cookie logins use it to find a duplicate.
+func (s *Store) Find(prefix string, match func([]byte) bool) (string, error) {
+	names, err := s.names()
+	if err != nil {
+		return "", errs.Wrap(errs.Internal, err, "failed to read auth directory")
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if !strings.HasPrefix(n, prefix) {
+			continue
+		}
+		b, err := s.root.ReadFile(n)
+		if err == nil && match(b) {
+			return n, nil
+		}
+	}
+	return "", nil
+}
