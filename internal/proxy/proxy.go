@@ -214,23 +214,40 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 }
 
 // Mount adds the proxy's routes to r, under their own CORS middleware.
+// Every path also answers OPTIONS, so that browser preflights reach the
+// CORS middleware instead of a 405.
 func (p *Proxy) Mount(r chi.Router) {
 	r.Get("/healthz", healthz)
 	r.Group(func(r chi.Router) {
 		r.Use(p.cors.Handler)
-		r.Get("/v1/models", p.listModels)
-		r.Get("/v1/models/*", p.getModel)
-		r.Post("/v1/models/*", p.gemini("/v1/models/"))
-		r.Post("/v1/chat/completions", p.handle(opChat))
-		r.Post("/v1/completions", p.handle(opCompletions))
-		r.Post("/v1/responses", p.handle(opResponses))
-		r.Post("/v1/messages", p.handle(opMessages))
-		r.Post("/v1/messages/count_tokens", p.handle(opCountTokens))
-		r.Get("/v1beta/models", p.listGeminiModels)
-		r.Get("/v1beta/models/*", p.getGeminiModel)
-		r.Post("/v1beta/models/*", p.gemini("/v1beta/models/"))
+		routes := []struct {
+			method, path string
+			h            http.HandlerFunc
+		}{
+			{http.MethodGet, "/v1/models", p.listModels},
+			{http.MethodGet, "/v1/models/*", p.getModel},
+			{http.MethodPost, "/v1/models/*", p.gemini("/v1/models/")},
+			{http.MethodPost, "/v1/chat/completions", p.handle(opChat)},
+			{http.MethodPost, "/v1/completions", p.handle(opCompletions)},
+			{http.MethodPost, "/v1/responses", p.handle(opResponses)},
+			{http.MethodPost, "/v1/messages", p.handle(opMessages)},
+			{http.MethodPost, "/v1/messages/count_tokens", p.handle(opCountTokens)},
+			{http.MethodGet, "/v1beta/models", p.listGeminiModels},
+			{http.MethodGet, "/v1beta/models/*", p.getGeminiModel},
+			{http.MethodPost, "/v1beta/models/*", p.gemini("/v1beta/models/")},
+		}
+		options := map[string]bool{}
+		for _, rt := range routes {
+			r.Method(rt.method, rt.path, rt.h)
+			if !options[rt.path] {
+				options[rt.path] = true
+				r.Options(rt.path, noContent)
+			}
+		}
 	})
 }
+
+func noContent(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
 
 // Routes lists the routes Mount serves, for the server's root document.
 func Routes() []string {
