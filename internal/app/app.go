@@ -18,6 +18,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
@@ -63,7 +64,7 @@ func Run(ctx context.Context, opts Options) error {
 	})
 
 	router := chi.NewRouter()
-	router.Use(recoverer(log), cors)
+	router.Use(recoverer(log), routeCORS(guard.CORS, dataPlaneCORS()))
 	router.Use(limitHeaders) // after cors, so a browser can read the 431
 	router.Get("/", rootInfo)
 	server := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log})
@@ -154,11 +155,14 @@ func Run(ctx context.Context, opts Options) error {
 func guardSettings(c *config.Config, envSecret string) mgmtauth.Settings {
 	// Validate already rejected unparsable entries, so none is dropped here.
 	trusted, _ := config.ParsePrefixes(c.TrustedProxies)
+	header, _ := httpx.ParseClientHeader(c.TrustedProxyHeader)
 	return mgmtauth.Settings{
 		SecretHash:     c.RemoteManagement.SecretKey,
 		EnvSecret:      envSecret,
 		AllowRemote:    c.RemoteManagement.AllowRemote,
 		TrustedProxies: trusted,
+		ClientHeader:   header,
+		CORSOrigins:    c.RemoteManagement.CORSAllowedOrigins,
 	}
 }
 

@@ -118,6 +118,7 @@ func TestRunServesTheManagementAPIEndToEnd(t *testing.T) {
 
 	req, _ := http.NewRequest(http.MethodGet, base+"/v0/management/debug", nil)
 	req.Header.Set("X-Management-Key", "plain-key")
+	req.Header.Set("Origin", "http://localhost:5173")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +128,7 @@ func TestRunServesTheManagementAPIEndToEnd(t *testing.T) {
 	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != `{"debug":false}` {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	if resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "X-CPA-VERSION") {
+	if resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "X-CPA-VERSION") {
 		t.Fatalf("CORS headers %v", resp.Header)
 	}
 	raw, _ := os.ReadFile(path)
@@ -137,7 +138,7 @@ func TestRunServesTheManagementAPIEndToEnd(t *testing.T) {
 
 	t.Run("preflight needs no key", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodOptions, base+"/v0/management/debug", nil)
-		req.Header.Set("Origin", "http://panel.example")
+		req.Header.Set("Origin", "http://localhost:5173")
 		req.Header.Set("Access-Control-Request-Method", "PUT")
 		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, if-match")
 		resp, err := http.DefaultClient.Do(req)
@@ -146,7 +147,8 @@ func TestRunServesTheManagementAPIEndToEnd(t *testing.T) {
 		}
 		resp.Body.Close()
 		h := resp.Header
-		if resp.StatusCode != http.StatusNoContent || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "PATCH") ||
+		if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "http://localhost:5173" ||
+			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "PATCH") ||
 			!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "if-match") {
 			t.Fatalf("%d %v", resp.StatusCode, h)
 		}

@@ -9,31 +9,52 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/version"
 )
 
-// cors lets a web panel served from another origin manage the server: any
-// origin, preflights answered without a key, and the headers a panel needs
-// to read (ETag for If-Match, X-CPA-* for the version) exposed.
-func cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "ETag, X-CPA-VERSION, X-CPA-COMMIT, X-CPA-BUILD-DATE")
-		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
-			allowed := "Authorization, Content-Type, X-Management-Key, If-Match"
-			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-				allowed += ", " + req
+// routeCORS answers cross-origin browsers with the policy of the API a path
+// belongs to: the Management API's own (guard.CORS: this server's pages,
+// loopback pages and listed origins, never "*") under mgmt.Prefix, and other
+// everywhere else. It runs before routing, so preflights, which no route
+// registers, are answered for every path, and before limitHeaders, so a
+// browser can read a 431.
+func routeCORS(management, other func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		mgmtNext, otherNext := management(next), other(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// r.URL.Path is decoded; chi routes on RawPath when it is set,
+			// and a RawPath under the prefix always decodes to a Path
+			// under it, so no request reaches the Management API with
+			// the other policy.
+			if p := r.URL.Path; p == mgmt.Prefix || strings.HasPrefix(p, mgmt.Prefix+"/") {
+				mgmtNext.ServeHTTP(w, r)
+				return
 			}
-			h.Set("Access-Control-Allow-Headers", allowed)
-			h.Set("Access-Control-Max-Age", "600")
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		next.ServeHTTP(w, r)
+			otherNext.ServeHTTP(w, r)
+		})
+	}
+}
+
+// dataPlaneCORS is the policy for every path outside the Management API:
+// any origin, since each proxy request carries its own client key. It is
+// the seam for the proxy's own policy: proxy.Proxy applies its CORS only
+// inside its route group, which preflights never reach, so until it exposes
+// its middleware for routeCORS this mirrors its default.
+func dataPlaneCORS() func(http.Handler) http.Handler {
+	c, err := httpx.NewCORS(httpx.CORSPolicy{
+		Origins:        []string{httpx.AnyOrigin},
+		AllowMethods:   []string{http.MethodGet, http.MethodPost},
+		ExposeHeaders:  []string{"Retry-After", "X-Request-Id", "Request-Id"},
+		MaxAge:         10 * time.Minute,
+		PrivateNetwork: true,
 	})
+	if err != nil {
+		panic(err) // a constant policy; covered by tests
+	}
+	return c.Handler
 }
 
 // recoverer turns a panic in a handler into a 500 and one log line, so one

@@ -15,7 +15,10 @@ type Config struct {
 	// TrustedProxies lists peers (IPs or CIDRs) whose X-Forwarded-For and
 	// X-Real-IP headers are believed when deciding who a client is.
 	TrustedProxies []string `yaml:"trusted-proxies"`
-	AuthDir        string   `yaml:"auth-dir"`
+	// TrustedProxyHeader names the one header read from trusted proxies:
+	// X-Forwarded-For (the default, "") or X-Real-IP.
+	TrustedProxyHeader string `yaml:"trusted-proxy-header"`
+	AuthDir            string `yaml:"auth-dir"`
 
 	APIKeys []string `yaml:"api-keys"`
 	// AllowLocalhostUnauthenticated lets a client on this machine use the
@@ -51,6 +54,16 @@ type Config struct {
 	OAuthExcludedModels map[string][]string   `yaml:"oauth-excluded-models"`
 	Ampcode             Ampcode               `yaml:"ampcode"`
 	Payload             Payload               `yaml:"payload"`
+
+	// Usage says where usage statistics are kept and how long per-request
+	// details live; aggregates are kept forever.
+	Usage UsageStore `yaml:"usage-store,omitempty"`
+	// RequestLogMaxAgeDays bounds how long request and error logs are kept
+	// (0 means 30); logs-max-total-size-mb bounds their total size.
+	RequestLogMaxAgeDays int `yaml:"request-log-max-age-days,omitempty"`
+	// MetricsToken, when set, lets a scraper read GET /metrics with
+	// "Authorization: Bearer <token>" without the management key.
+	MetricsToken string `yaml:"metrics-token,omitempty"`
 
 	Legacy Legacy `yaml:",inline"`
 }
@@ -98,6 +111,10 @@ type RemoteManagement struct {
 	SecretKey             string `yaml:"secret-key"`
 	DisableControlPanel   bool   `yaml:"disable-control-panel"`
 	PanelGitHubRepository string `yaml:"panel-github-repository"`
+	// CORSAllowedOrigins are browser origins (scheme://host[:port], or
+	// scheme://host:* for any port) allowed to call the Management API
+	// besides the server's own pages and loopback pages; "*" is refused.
+	CORSAllowedOrigins []string `yaml:"cors-allowed-origins,omitempty"`
 }
 
 // QuotaExceeded says what to do when an upstream quota is exceeded.
@@ -208,4 +225,17 @@ type PayloadRule struct {
 type PayloadModel struct {
 	Name     string `yaml:"name"`
 	Protocol string `yaml:"protocol,omitempty"`
+}
+
+// UsageStore configures the embedded usage database. Zero values mean the
+// defaults, so an operator writes only what differs.
+type UsageStore struct {
+	// Path is the database file; empty means usage.db next to config.yaml,
+	// a relative path is relative to config.yaml's directory.
+	Path string `yaml:"path,omitempty"`
+	// DetailsMaxCount caps how many per-request details are kept (0 means
+	// 1,000,000).
+	DetailsMaxCount int `yaml:"details-max-count,omitempty"`
+	// DetailsMaxDays drops details older than this (0 means 30).
+	DetailsMaxDays int `yaml:"details-max-days,omitempty"`
 }

@@ -24,6 +24,9 @@ func (c *Config) Validate() error {
 	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
 		return err
 	}
+	if err := c.validateNet(); err != nil {
+		return err
+	}
 	if err := ValidateProxyURL(c.ProxyURL); err != nil {
 		return fmt.Errorf("proxy-url: %w", err)
 	}
