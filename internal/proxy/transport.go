@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -24,6 +25,10 @@ const (
 	idleConnTimeout       = 90 * time.Second
 )
 
+// upstreamTLS, when set, replaces the system's TLS settings for upstream
+// connections. Only tests set it, to trust their own TLS servers.
+var upstreamTLS *tls.Config
+
 // newTransport returns a pooled transport that reaches upstreams directly
 // (proxyURL "") or through an http, https, socks5 or socks5h proxy, with
 // user:password credentials when the URL carries them.
@@ -38,6 +43,9 @@ func newTransport(proxyURL string) (*http.Transport, error) {
 		TLSHandshakeTimeout:   tlsTimeout,
 		ResponseHeaderTimeout: responseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
+	}
+	if upstreamTLS != nil {
+		tr.TLSClientConfig = upstreamTLS.Clone()
 	}
 	if proxyURL == "" {
 		return tr, nil

@@ -1,0 +1,24 @@
+package proxy_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The data plane imports config and neutral helpers, never the management
+// side or the config store (the package map in the style notes).
+func TestImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/cli-proxy-api/cli-proxy-api/internal/proxy/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	const mod = "github.com/cli-proxy-api/cli-proxy-api/"
+	allowed := map[string]bool{"internal/config": true, "internal/errs": true, "internal/httpx": true,
+		"internal/proxy": true, "internal/proxy/protocol": true}
+	for _, pkg := range strings.Fields(string(out)) {
+		if rel, ok := strings.CutPrefix(pkg, mod); ok && !allowed[rel] {
+			t.Errorf("internal/proxy depends on %s", rel)
+		}
+	}
+}
