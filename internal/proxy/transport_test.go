@@ -171,10 +171,10 @@ func TestUpstreamProxies(t *testing.T) {
 	socksURL := "socks5://bob:hunter2@" + socks.ln.Addr().String()
 
 	cfg := baseConfig()
-	cfg.ProxyURL = hpURL // global
-	cfg.GeminiKeys = []config.GeminiKey{{APIKey: "g", BaseURL: tlsUp.URL}}                      // global proxy, CONNECT
+	cfg.ProxyURL = hpURL                                                                           // global
+	cfg.GeminiKeys = []config.GeminiKey{{APIKey: "g", BaseURL: tlsUp.URL}}                         // global proxy, CONNECT
 	cfg.ClaudeKeys = []config.ClaudeKey{{APIKey: "c", BaseURL: plainUp.URL(), ProxyURL: socksURL}} // own proxy wins
-	cfg.CodexKeys = []config.CodexKey{{APIKey: "x", BaseURL: plainUp.URL()}}                      // global proxy, absolute-form
+	cfg.CodexKeys = []config.CodexKey{{APIKey: "x", BaseURL: plainUp.URL()}}                       // global proxy, absolute-form
 	ts := newTestServer(t, cfg)
 
 	if code, _, body := ts.do(t, "POST", "/v1beta/models/gemini-2.5-pro:generateContent", clientKey, `{}`); code != 200 || !strings.Contains(body, "tls") {
