@@ -17,11 +17,17 @@ type rendering struct {
 }
 
 // spliceAll applies the edits one at a time, re-parsing in between, so that
-// each edit sees the keys earlier ones added.
-func spliceAll(src []byte, edits []edit, newRoot *yaml.Node, lay layout) ([]byte, error) {
+// each edit sees the keys earlier ones added. srcDoc is src's first document,
+// already parsed; the first edit uses it, which spares a one-edit change a
+// second parse of a large file.
+func spliceAll(src []byte, srcDoc *yaml.Node, edits []edit, newRoot *yaml.Node, lay layout) ([]byte, error) {
 	out := src
-	for _, e := range edits {
-		next, err := spliceEdit(out, e, newRoot, lay)
+	for i, e := range edits {
+		var doc *yaml.Node
+		if i == 0 {
+			doc = srcDoc
+		}
+		next, err := spliceEdit(out, doc, e, newRoot, lay)
 		if err != nil {
 			return nil, fmt.Errorf("splice %s: %w", e, err)
 		}
@@ -30,28 +36,32 @@ func spliceAll(src []byte, edits []edit, newRoot *yaml.Node, lay layout) ([]byte
 	return out, nil
 }
 
-// spliceEdit applies one edit to src by rewriting the smallest span that holds it.
-func spliceEdit(src []byte, e edit, newRoot *yaml.Node, lay layout) ([]byte, error) {
+// spliceEdit applies one edit to src by rewriting the smallest span that
+// holds it. doc is src's first document parsed, or nil to parse it here; it
+// is only read.
+func spliceEdit(src []byte, doc *yaml.Node, e edit, newRoot *yaml.Node, lay layout) ([]byte, error) {
 	t, err := newText(src)
 	if err != nil {
 		return nil, err
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, fmt.Errorf("parse source: %w", err)
+	if doc == nil {
+		doc = new(yaml.Node)
+		if err := yaml.Unmarshal(src, doc); err != nil {
+			return nil, fmt.Errorf("parse source: %w", err)
+		}
 	}
 	r := renderer{lay}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return t.fillRoot(&doc, nil, e, newRoot, r)
+		return t.fillRoot(doc, nil, e, newRoot, r)
 	}
 	root := doc.Content[0]
 	if isNull(root) || (root.Kind == yaml.MappingNode && len(root.Content) == 0) {
-		return t.fillRoot(&doc, root, e, newRoot, r)
+		return t.fillRoot(doc, root, e, newRoot, r)
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("locate root: a %s, not a mapping", kindName(root.Kind))
 	}
-	shared := aliasTargets(&doc)
+	shared := aliasTargets(doc)
 	tr, err := walk(root, e.path)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package yamledit
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -25,9 +26,11 @@ import (
 
 var errCanonBudget = errors.New("value too large to compare")
 
-// canonizer builds canonical keys; it caches decoded non-string scalars
-// (true, 0, null repeat a lot) and bounds the work alias chains can cause.
+// canonizer builds canonical keys into buf; it caches decoded non-string
+// scalars (true, 0, null repeat a lot) and bounds the work alias chains can
+// cause.
 type canonizer struct {
+	buf     []byte
 	scalars map[[2]string]string
 	inAlias int // how many aliases the current node is reached through
 	budget  int // nodes still allowed to be visited through aliases
@@ -37,24 +40,15 @@ func newCanonizer() *canonizer {
 	return &canonizer{scalars: map[[2]string]string{}, budget: MaxAliasNodes}
 }
 
-// canonKey returns n's canonical key.
-func canonKey(n *yaml.Node) (string, error) {
-	var b strings.Builder
-	if err := newCanonizer().write(&b, n); err != nil {
-		return "", err
-	}
-	return b.String(), nil
+// keyBytes returns n's key in c's buffer, valid until the next call; a map
+// lookup with string(b) does not copy it.
+func (c *canonizer) keyBytes(n *yaml.Node) ([]byte, error) {
+	c.buf = c.buf[:0]
+	err := c.write(n)
+	return c.buf, err
 }
 
-func (c *canonizer) key(n *yaml.Node) (string, error) {
-	var b strings.Builder
-	if err := c.write(&b, n); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-func (c *canonizer) write(b *strings.Builder, n *yaml.Node) error {
+func (c *canonizer) write(n *yaml.Node) error {
 	if c.inAlias > 0 {
 		c.budget--
 		if c.budget < 0 {
@@ -62,17 +56,17 @@ func (c *canonizer) write(b *strings.Builder, n *yaml.Node) error {
 		}
 	}
 	if n == nil || n.Kind == 0 {
-		b.WriteByte('n')
+		c.buf = append(c.buf, 'n')
 		return nil
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
-			b.WriteByte('n')
+			c.buf = append(c.buf, 'n')
 			return nil
 		}
 		if len(n.Content) == 1 {
-			return c.write(b, n.Content[0])
+			return c.write(n.Content[0])
 		}
 	case yaml.AliasNode:
 		if n.Alias == nil {
@@ -80,42 +74,42 @@ func (c *canonizer) write(b *strings.Builder, n *yaml.Node) error {
 		}
 		c.inAlias++
 		defer func() { c.inAlias-- }()
-		return c.write(b, n.Alias)
+		return c.write(n.Alias)
 	case yaml.ScalarNode:
 		tag := n.ShortTag()
 		if tag == "!!str" {
-			writeString(b, n.Value)
+			c.buf = appendString(c.buf, n.Value)
 			return nil
 		}
 		k := [2]string{tag, n.Value}
 		if s, ok := c.scalars[k]; ok {
-			b.WriteString(s)
+			c.buf = append(c.buf, s...)
 			return nil
 		}
 		v, err := decodeValue(n)
 		if err != nil {
 			return err
 		}
-		var sb strings.Builder
-		writeValue(&sb, v)
-		s := sb.String()
+		s := string(appendValue(nil, v))
 		c.scalars[k] = s
-		b.WriteString(s)
+		c.buf = append(c.buf, s...)
 		return nil
 	case yaml.SequenceNode:
 		if n.ShortTag() != "!!seq" {
 			break
 		}
-		b.WriteString("[" + strconv.Itoa(len(n.Content)) + ":")
+		c.buf = append(c.buf, '[')
+		c.buf = strconv.AppendInt(c.buf, int64(len(n.Content)), 10)
+		c.buf = append(c.buf, ':')
 		for _, it := range n.Content {
-			if err := c.write(b, it); err != nil {
+			if err := c.write(it); err != nil {
 				return err
 			}
 		}
-		b.WriteByte(']')
+		c.buf = append(c.buf, ']')
 		return nil
 	case yaml.MappingNode:
-		if ok, err := c.writeMapping(b, n); ok || err != nil {
+		if ok, err := c.writeMapping(n); ok || err != nil {
 			return err
 		}
 	}
@@ -124,120 +118,233 @@ func (c *canonizer) write(b *strings.Builder, n *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	writeValue(b, v)
+	c.buf = appendValue(c.buf, v)
 	return nil
 }
 
 // writeMapping keys a mapping whose keys are all distinct plain strings,
 // which decodes to a map[string]interface{}; ok is false for any other
 // mapping, which then goes the general route.
-func (c *canonizer) writeMapping(b *strings.Builder, n *yaml.Node) (ok bool, err error) {
+func (c *canonizer) writeMapping(n *yaml.Node) (ok bool, err error) {
 	if n.ShortTag() != "!!map" || len(n.Content)%2 != 0 {
 		return false, nil
 	}
-	type pair struct{ k, v string }
-	pairs := make([]pair, 0, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+	for i := 0; i < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
 			return false, nil
 		}
-		var vb strings.Builder
-		if err := c.write(&vb, n.Content[i+1]); err != nil {
+	}
+	// Write the pairs in file order, then put them in key order.
+	type pair struct {
+		key        string
+		start, end int
+	}
+	start := len(c.buf)
+	pairs := make([]pair, 0, len(n.Content)/2)
+	for i := 0; i < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		from := len(c.buf)
+		c.buf = appendString(c.buf, k)
+		if err := c.write(n.Content[i+1]); err != nil {
 			return false, err
 		}
-		pairs = append(pairs, pair{k.Value, vb.String()})
+		pairs = append(pairs, pair{k, from - start, len(c.buf) - start})
 	}
-	slices.SortFunc(pairs, func(x, y pair) int { return strings.Compare(x.k, y.k) })
+	slices.SortFunc(pairs, func(x, y pair) int { return strings.Compare(x.key, y.key) })
 	for i := 1; i < len(pairs); i++ {
-		if pairs[i].k == pairs[i-1].k {
+		if pairs[i].key == pairs[i-1].key {
+			c.buf = c.buf[:start]
 			return false, nil // duplicate keys: whatever yaml.v3 makes of them
 		}
 	}
-	b.WriteString("M" + strconv.Itoa(len(pairs)) + "{")
+	written := slices.Clone(c.buf[start:])
+	c.buf = append(c.buf[:start], 'M')
+	c.buf = strconv.AppendInt(c.buf, int64(len(pairs)), 10)
+	c.buf = append(c.buf, '{')
 	for _, p := range pairs {
-		writeString(b, p.k)
-		b.WriteString(p.v)
+		c.buf = append(c.buf, written[p.start:p.end]...)
 	}
-	b.WriteByte('}')
+	c.buf = append(c.buf, '}')
 	return true, nil
 }
 
-// writeString writes a string's key; the length prefix keeps concatenated
-// keys unambiguous.
-func writeString(b *strings.Builder, s string) {
-	b.WriteString("s" + strconv.Itoa(len(s)) + ":")
-	b.WriteString(s)
+// appendString appends a string's key; the length prefix keeps
+// concatenated keys unambiguous.
+func appendString(b []byte, s string) []byte {
+	b = append(b, 's')
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
 }
 
-// writeValue writes the key of a decoded value. Its cases mirror valueEqual:
-// NaN is one value, -0 equals 0, timestamps are instants.
-func writeValue(b *strings.Builder, v interface{}) {
+// appendValue appends the key of a decoded value. Its cases mirror
+// valueEqual: NaN is one value, -0 equals 0, timestamps are instants.
+func appendValue(b []byte, v interface{}) []byte {
 	switch x := v.(type) {
 	case nil:
-		b.WriteByte('n')
+		return append(b, 'n')
 	case bool:
 		if x {
-			b.WriteString("b1")
-		} else {
-			b.WriteString("b0")
+			return append(b, "b1"...)
 		}
+		return append(b, "b0"...)
 	case int:
-		b.WriteString("i" + strconv.Itoa(x) + ";")
+		b = strconv.AppendInt(append(b, 'i'), int64(x), 10)
+		return append(b, ';')
 	case int64:
-		b.WriteString("I" + strconv.FormatInt(x, 10) + ";")
+		b = strconv.AppendInt(append(b, 'I'), x, 10)
+		return append(b, ';')
 	case uint64:
-		b.WriteString("u" + strconv.FormatUint(x, 10) + ";")
+		b = strconv.AppendUint(append(b, 'u'), x, 10)
+		return append(b, ';')
 	case float64:
 		switch {
 		case math.IsNaN(x):
-			b.WriteString("fNaN;")
+			return append(b, "fNaN;"...)
 		case x == 0:
-			b.WriteString("f0;")
-		default:
-			b.WriteString("f" + strconv.FormatFloat(x, 'g', -1, 64) + ";")
+			return append(b, "f0;"...)
 		}
+		b = strconv.AppendFloat(append(b, 'f'), x, 'g', -1, 64)
+		return append(b, ';')
 	case string:
-		writeString(b, x)
+		return appendString(b, x)
 	case time.Time:
-		b.WriteString("t" + x.UTC().Format(time.RFC3339Nano) + ";")
+		b = x.UTC().AppendFormat(append(b, 't'), time.RFC3339Nano)
+		return append(b, ';')
 	case []interface{}:
-		b.WriteString("[" + strconv.Itoa(len(x)) + ":")
+		b = strconv.AppendInt(append(b, '['), int64(len(x)), 10)
+		b = append(b, ':')
 		for _, it := range x {
-			writeValue(b, it)
+			b = appendValue(b, it)
 		}
-		b.WriteByte(']')
+		return append(b, ']')
 	case map[string]interface{}:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		b.WriteString("M" + strconv.Itoa(len(keys)) + "{")
+		b = strconv.AppendInt(append(b, 'M'), int64(len(keys)), 10)
+		b = append(b, '{')
 		for _, k := range keys {
-			writeString(b, k)
-			writeValue(b, x[k])
+			b = appendString(b, k)
+			b = appendValue(b, x[k])
 		}
-		b.WriteByte('}')
+		return append(b, '}')
 	case map[interface{}]interface{}:
-		type pair struct{ k, v string }
+		type pair struct{ k, v []byte }
 		pairs := make([]pair, 0, len(x))
 		for k, val := range x {
-			var kb, vb strings.Builder
-			writeValue(&kb, k)
-			writeValue(&vb, val)
-			pairs = append(pairs, pair{kb.String(), vb.String()})
+			pairs = append(pairs, pair{appendValue(nil, k), appendValue(nil, val)})
 		}
-		slices.SortFunc(pairs, func(p, q pair) int { return strings.Compare(p.k, q.k) })
-		b.WriteString("X" + strconv.Itoa(len(pairs)) + "{")
+		slices.SortFunc(pairs, func(p, q pair) int { return bytes.Compare(p.k, q.k) })
+		b = strconv.AppendInt(append(b, 'X'), int64(len(pairs)), 10)
+		b = append(b, '{')
 		for _, p := range pairs {
-			b.WriteString(p.k + p.v)
+			b = append(append(b, p.k...), p.v...)
 		}
-		b.WriteByte('}')
-	default:
-		// Types yaml.v3 does not produce for interface{}; reflect.DeepEqual
-		// is what valueEqual falls back to, and %#v tells such values apart.
-		s := fmt.Sprintf("%T:%#v", v, v)
-		b.WriteString("?" + strconv.Itoa(len(s)) + ":" + s)
+		return append(b, '}')
 	}
+	// Types yaml.v3 does not produce for interface{}; reflect.DeepEqual is
+	// what valueEqual falls back to, and %#v tells such values apart.
+	s := fmt.Sprintf("%T:%#v", v, v)
+	b = strconv.AppendInt(append(b, '?'), int64(len(s)), 10)
+	return append(append(b, ':'), s...)
+}
+
+// same reports whether a and b decode to equal values, like comparing their
+// keys, but walks both trees side by side, so comparing two large documents
+// allocates next to nothing. Parts it cannot judge by walking are keyed.
+func (c *canonizer) same(a, b *yaml.Node) (bool, error) {
+	for _, n := range [2]**yaml.Node{&a, &b} {
+		if *n != nil && (*n).Kind == yaml.AliasNode && (*n).Alias != nil {
+			// Follow it, counting what is visited through it.
+			c.inAlias++
+			defer func() { c.inAlias-- }()
+			*n = (*n).Alias
+		}
+	}
+	if c.inAlias > 0 {
+		c.budget--
+		if c.budget < 0 {
+			return false, errCanonBudget
+		}
+	}
+	switch {
+	case a == nil || b == nil || a.Kind != b.Kind || a.Kind == yaml.AliasNode || a.Kind == yaml.DocumentNode:
+	case a.Kind == yaml.ScalarNode:
+		if a.ShortTag() == "!!str" && b.ShortTag() == "!!str" {
+			return a.Value == b.Value, nil
+		}
+	case a.Kind == yaml.SequenceNode:
+		if a.ShortTag() != "!!seq" || b.ShortTag() != "!!seq" {
+			break
+		}
+		if len(a.Content) != len(b.Content) {
+			return false, nil
+		}
+		for i := range a.Content {
+			if ok, err := c.same(a.Content[i], b.Content[i]); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case a.Kind == yaml.MappingNode:
+		_, oka := plainKeys(a)
+		ib, okb := plainKeys(b)
+		if !oka || !okb {
+			break
+		}
+		if len(a.Content) != len(b.Content) {
+			return false, nil
+		}
+		for i := 0; i < len(a.Content); i += 2 {
+			j := ib.find(a.Content[i])
+			if j < 0 {
+				return false, nil
+			}
+			if ok, err := c.same(a.Content[i+1], b.Content[j+1]); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	ka, err := c.keyBytes(a)
+	if err != nil {
+		return false, err
+	}
+	ka = slices.Clone(ka)
+	kb, err := c.keyBytes(b)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(ka, kb), nil
+}
+
+// plainKeys indexes a mapping whose keys are all distinct strings, the
+// mappings same can compare pair by pair; ok is false for any other.
+func plainKeys(m *yaml.Node) (keyIndex, bool) {
+	if m.ShortTag() != "!!map" || len(m.Content)%2 != 0 {
+		return keyIndex{}, false
+	}
+	for i := 0; i < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+			return keyIndex{}, false
+		}
+	}
+	ki := indexKeys(m)
+	if ki.idx != nil {
+		if len(ki.idx) != len(m.Content)/2 {
+			return keyIndex{}, false // duplicate keys
+		}
+		return ki, true
+	}
+	for i := 0; i < len(m.Content); i += 2 {
+		for j := i + 2; j < len(m.Content); j += 2 {
+			if m.Content[i].Value == m.Content[j].Value {
+				return keyIndex{}, false
+			}
+		}
+	}
+	return ki, true
 }

@@ -133,6 +133,11 @@ func compareChanged(got, oldV, newV interface{}, at string) error {
 	ns, newIsSeq := newV.([]interface{})
 	os, oldIsSeq := oldV.([]interface{})
 	if newIsSeq && oldIsSeq && len(ns) == len(os) {
+		if got == nil {
+			// The list is absent from the result because src lacked it;
+			// like a missing mapping, there is nothing to hold the change.
+			return nil
+		}
 		gs, _ := got.([]interface{})
 		for i := range ns {
 			if valueEqual(os[i], ns[i]) {

@@ -10,10 +10,8 @@ import (
 
 // Equal reports whether two nodes hold the same values (style, comments and position ignored).
 func Equal(a, b *yaml.Node) bool {
-	if ka, err := canonKey(a); err == nil {
-		if kb, err := canonKey(b); err == nil {
-			return ka == kb
-		}
+	if same, err := newCanonizer().same(a, b); err == nil {
+		return same
 	}
 	va, errA := decodeValue(a)
 	vb, errB := decodeValue(b)

@@ -173,3 +173,12 @@ func TestPropertyPatch(t *testing.T) {
 	}
 	t.Logf("methods used: %v", counts)
 }
+
+// emptyIfNil treats a document without content as an empty mapping, which
+// is what a config loader makes of it.
+func emptyIfNil(v interface{}) interface{} {
+	if v == nil {
+		return map[string]interface{}{}
+	}
+	return v
+}

@@ -122,14 +122,14 @@ func itemIDs(oldItems, newItems []*yaml.Node) (a, b []int32, err error) {
 	number := func(items []*yaml.Node) ([]int32, error) {
 		out := make([]int32, len(items))
 		for i, it := range items {
-			k, err := c.key(it)
+			k, err := c.keyBytes(it)
 			if err != nil {
 				return nil, err
 			}
-			id, ok := ids[k]
+			id, ok := ids[string(k)]
 			if !ok {
 				id = int32(len(ids))
-				ids[k] = id
+				ids[string(k)] = id
 			}
 			out[i] = id
 		}

@@ -285,8 +285,12 @@ func applyNodeFrom(root *yaml.Node, e edit, from int, newRoot *yaml.Node) error 
 // replacement builds the node that takes old's place: newDoc's value with
 // its own Tag (so yaml.v3 does not keep a stale one), old's comments, and
 // old's quoting where the new value is a string too.
+//
+// Below its top node the replacement shares v's subtree: the expected
+// document is only read after the edits (rewrite copies it before encoding),
+// and ownPath copies whatever a later edit would change.
 func replacement(old, v *yaml.Node) *yaml.Node {
-	c := cloneTree(v)
+	c := shallowCopy(v)
 	c.Anchor = ""
 	if c.HeadComment == "" {
 		c.HeadComment = old.HeadComment

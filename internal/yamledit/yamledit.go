@@ -73,14 +73,10 @@ func patch(src []byte, oldDoc, newDoc *yaml.Node) ([]byte, method, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	want, err := decodeValue(expected)
-	if err != nil {
-		return nil, 0, fmt.Errorf("decode expected document: %w", err)
-	}
 	lay := detectLayout(src, srcDoc)
-	out, spliceErr := spliceAll(src, edits, newRoot, lay)
+	out, spliceErr := spliceAll(src, srcDoc, edits, newRoot, lay)
 	if spliceErr == nil {
-		if spliceErr = verify(out, want, edits); spliceErr == nil {
+		if spliceErr = verify(out, expected, edits); spliceErr == nil {
 			return out, spliced, nil
 		}
 	}
@@ -91,7 +87,7 @@ func patch(src []byte, oldDoc, newDoc *yaml.Node) ([]byte, method, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := verify(out, want, edits); err != nil {
+	if err := verify(out, expected, edits); err != nil {
 		return nil, 0, fmt.Errorf("rewrite source: %w", err)
 	}
 	return out, rewritten, nil
