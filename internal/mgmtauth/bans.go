@@ -157,12 +157,13 @@ func (t *banTable) makeRoomLocked(now time.Time) {
 }
 
 // PurgeStale drops failure records idle longer than the idle TTL whose ban,
-// if any, has expired.
+// if any, has expired, and throttle records that slow nobody down any more.
 func (g *Guard) PurgeStale() {
 	now := g.now()
 	g.bans.mu.Lock()
-	defer g.bans.mu.Unlock()
 	g.bans.purgeLocked(now)
+	g.bans.mu.Unlock()
+	g.throttle.Purge()
 }
 
 // RunJanitor calls PurgeStale every period until ctx is done. A non-positive

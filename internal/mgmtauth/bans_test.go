@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -219,30 +220,34 @@ func TestFailureTableIsBounded(t *testing.T) {
 
 func TestRunJanitor(t *testing.T) {
 	g := newTestGuard(t, Settings{SecretHash: mustHash(t, testKey), AllowRemote: true})
-	failN(g, "192.0.2.1", 1)
-	failN(g, "192.0.2.2", DefaultMaxFailures)
-	g.clock.Advance(3 * time.Hour)
+	synctest.Test(t, func(t *testing.T) {
+		failN(g, "192.0.2.1", 1)
+		failN(g, "192.0.2.2", DefaultMaxFailures)
+		g.throttle.Fail(netip.MustParseAddr("192.0.2.3"))
+		g.clock.Advance(3 * time.Hour)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		g.RunJanitor(ctx, time.Millisecond)
-		close(done)
-	}()
-
-	deadline := time.Now().Add(5 * time.Second)
-	for g.bans.len() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("janitor left %d entries", g.bans.len())
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			g.RunJanitor(ctx, time.Minute)
+			close(done)
+		}()
+		time.Sleep(time.Minute) // the bubble's clock: the first tick, no real wait
+		synctest.Wait()
+		if n := g.bans.len(); n != 0 {
+			t.Fatalf("janitor left %d ban entries", n)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("RunJanitor did not return after cancel")
-	}
+		if n := g.throttle.Len(); n != 0 {
+			t.Fatalf("janitor left %d throttle entries", n)
+		}
+		cancel()
+		synctest.Wait()
+		select {
+		case <-done:
+		default:
+			t.Fatal("RunJanitor did not return after cancel")
+		}
+	})
 
 	t.Run("non-positive period uses default and still stops", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())

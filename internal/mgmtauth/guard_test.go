@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -553,7 +554,7 @@ func TestConcurrentRequestsAndUpdates(t *testing.T) {
 		for range 4 {
 			g.Update(settings)
 			_ = g.Enabled()
-			time.Sleep(time.Millisecond)
+			runtime.Gosched() // let requests run between updates
 		}
 	}()
 	wg.Wait()
