@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
 )
@@ -175,6 +177,8 @@ type Guard struct {
 	checks     chan struct{}
 	waiting    atomic.Int64
 	maxWaiting int64
+	// flight joins concurrent checks of one key; see verifyShared.
+	flight singleflight.Group
 
 	// compare is bcrypt.CompareHashAndPassword; tests replace it to hold
 	// comparisons in flight.
@@ -329,14 +333,12 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 				writeThrottled(w, wait)
 				return
 			}
-			release, acquired := g.acquire(r.Context())
-			if !acquired {
+			var busy bool
+			if ok, busy = g.verifyShared(r.Context(), st, key); busy {
 				httpx.SetRetryAfter(w.Header(), time.Second)
 				httpx.WriteError(w, http.StatusServiceUnavailable, codeBusy, msgBusy)
 				return
 			}
-			ok = g.verifySlow(st, key)
-			release()
 			if ok {
 				g.throttle.Succeed(addr)
 			} else {
@@ -360,6 +362,38 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// verdict is the shared outcome of one bcrypt comparison.
+type verdict uint8
+
+const (
+	verdictWrong verdict = iota
+	verdictOK
+	verdictBusy
+)
+
+// verifyShared runs one bcrypt comparison for all the requests that present
+// the same key under the same settings at the same time: a panel's burst of
+// requests after a restart costs one comparison and one slot, and never
+// fills the queue so that the operator's own requests are answered 503.
+// Different keys (guesses) each need a slot of their own, which is what the
+// bound is for.
+func (g *Guard) verifyShared(ctx context.Context, st *snapshot, key string) (ok, busy bool) {
+	d := g.digestKey(key)
+	flightKey := fmt.Sprintf("%p/%x", st, d[:])
+	v, _, _ := g.flight.Do(flightKey, func() (any, error) {
+		release, acquired := g.acquire(ctx)
+		if !acquired {
+			return verdictBusy, nil
+		}
+		defer release()
+		if g.verifySlow(st, key) {
+			return verdictOK, nil
+		}
+		return verdictWrong, nil
+	})
+	return v == verdictOK, v == verdictBusy
 }
 
 // acquire waits for a bcrypt slot. It gives up at once when too many
