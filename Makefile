@@ -31,7 +31,7 @@ test-go:
 	$(GO) test -race -count=1 ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/ ./internal/mgmtauth/ ./internal/configstore/ ./internal/proxy/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/ ./internal/mgmtauth/ ./internal/configstore/ ./internal/proxy/ ./internal/yamledit/
 
 # Thousands of interleaved API writes, hand edits and watcher reloads,
 # checking after every step that memory, ETag and disk agree (a few minutes).

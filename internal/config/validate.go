@@ -10,6 +10,10 @@ import (
 // Validate reports the first setting that cannot work, in words an operator
 // can act on. It expects a normalised config.
 func (c *Config) Validate() error {
+	// Before anything walks the lists: an oversized one is refused at once.
+	if err := c.checkLimits(); err != nil {
+		return err
+	}
 	// First, so that no later message can quote a value with a stray
 	// control byte in it.
 	if err := c.validateText(); err != nil {

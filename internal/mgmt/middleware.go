@@ -3,6 +3,7 @@ package mgmt
 import (
 	"net/http"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/version"
 )
 
@@ -54,9 +55,11 @@ func requireEnabled(auth Authenticator) func(http.Handler) http.Handler {
 // is capped before it; the limits are generous for what each route takes.
 const (
 	defaultBodyLimit = 1 << 20
-	configBodyLimit  = 4 << 20
-	uploadBodyLimit  = 16 << 20
-	importBodyLimit  = 64 << 20
+	// PUT /config.yaml carries the file itself; config.Parse refuses
+	// anything larger with a clear message, so the body may be that large.
+	configBodyLimit = config.MaxFileBytes
+	uploadBodyLimit = 16 << 20
+	importBodyLimit = 64 << 20
 )
 
 var bodyLimits = map[string]int64{

@@ -2,6 +2,7 @@ package yamledit
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -77,5 +78,35 @@ func BenchmarkPatchListEdit(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestLongListEditIsLinear bounds the memory a one-item edit of a
+// 100,000-item list allocates (issue 6: the item-alignment table alone
+// needed tens of gigabytes at this size). It counts allocated bytes, not
+// time, so it does not depend on the machine's speed.
+func TestLongListEditIsLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100,000-item document")
+	}
+	const limit = 100 << 20
+	for _, e := range listEdits {
+		t.Run(e.name, func(t *testing.T) {
+			src, oldDoc, newDoc := listEditCase(t, 100_000, e)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			out, err := Patch(src, oldDoc, newDoc)
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+				t.Errorf("Patch allocated %d MiB, want at most %d MiB", got>>20, limit>>20)
+			}
+			// One line changes, is added or goes.
+			if d := len(out) - len(src); d < -20 || d > 20 {
+				t.Errorf("result is %d bytes longer than the source; want a one-line change", d)
+			}
+		})
 	}
 }
