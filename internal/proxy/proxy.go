@@ -141,10 +141,14 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	clientHeader, err := httpx.ParseClientHeader(next.TrustedProxyHeader)
+	if err != nil {
+		return nil, fmt.Errorf("trusted-proxy-header: %w", err)
+	}
 	st := &state{
 		keys:             newKeySet(next.APIKeys),
 		allowLocal:       next.AllowLocalhostUnauthenticated,
-		trusted:          httpx.NewTrustedProxies(prefixes, httpx.XForwardedFor),
+		trusted:          httpx.NewTrustedProxies(prefixes, clientHeader),
 		clients:          map[string]*http.Client{},
 		transports:       map[string]*http.Transport{},
 		fillFirst:        next.Routing.Strategy == "fill-first",
@@ -246,6 +250,11 @@ func (p *Proxy) Mount(r chi.Router) {
 		}
 	})
 }
+
+// CORS is the proxy's CORS middleware, for a router that answers
+// preflights before routing (app's routeCORS). Mount applies the same one
+// inside the proxy's routes.
+func (p *Proxy) CORS() func(http.Handler) http.Handler { return p.cors.Handler }
 
 func noContent(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
 
