@@ -2,8 +2,11 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/yamledit"
 )
@@ -178,6 +181,81 @@ func TestValidateListLimits(t *testing.T) {
 			}
 			if verr := c.Validate(); verr == nil || verr.Error() != err.Error() {
 				t.Errorf("Validate = %v, want the limit error first", verr)
+			}
+		})
+	}
+}
+
+// cloneFixture exercises every kind of field Clone and Equal walk: lists of
+// structs, maps of lists, pointers, free-form params, omitted and empty
+// collections.
+const cloneFixture = `port: 8317
+api-keys: [a, b]
+trusted-proxies: []
+streaming: {keepalive-seconds: 0}
+gemini-api-key:
+  - api-key: g
+    headers: {X-A: "1"}
+    excluded-models: []
+codex-api-key:
+  - api-key: c
+    models: [{name: m, alias: n}]
+oauth-excluded-models: {gemini: [x], codex: []}
+payload:
+  default:
+    - models: [{name: "gpt-*"}]
+      params: {temperature: 0.5, n: 1, nested: {deep: [1, "two", null, 2.5]}, flag: true}
+remote-management-key: legacy
+`
+
+// TestCloneAndEqualMatchYAML holds the reflection-based Clone and Equal to
+// what the YAML round trip they replace gives.
+func TestCloneAndEqualMatchYAML(t *testing.T) {
+	yamlClone := func(c *Config) *Config {
+		out, err := yaml.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := &Config{}
+		if err := yaml.Unmarshal(out, cp); err != nil {
+			t.Fatal(err)
+		}
+		return cp
+	}
+	yamlEqual := func(a, b *Config) bool {
+		ab, _ := yaml.Marshal(a)
+		bb, _ := yaml.Marshal(b)
+		return string(ab) == string(bb)
+	}
+	base, _, err := Parse([]byte(cloneFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants := map[string]func(*Config){
+		"as loaded":              func(*Config) {},
+		"nil list":               func(c *Config) { c.APIKeys = nil },
+		"empty list":             func(c *Config) { c.APIKeys = []string{} },
+		"nil map in list item":   func(c *Config) { c.GeminiKeys[0].Headers = nil },
+		"JSON-typed param":       func(c *Config) { c.Payload.Default[0].Params["n"] = float64(1) },
+		"float param changed":    func(c *Config) { c.Payload.Default[0].Params["temperature"] = 0.7 },
+		"pointer cleared":        func(c *Config) { c.Streaming.KeepaliveSeconds = nil },
+		"empty list in map":      func(c *Config) { c.OAuthExcludedModels["codex"] = nil },
+		"list item field":        func(c *Config) { c.CodexKeys[0].Models[0].Alias = "z" },
+		"legacy cleared":         func(c *Config) { c.Legacy = Legacy{} },
+		"excluded models absent": func(c *Config) { c.GeminiKeys[0].ExcludedModels = nil },
+	}
+	for name, mutate := range variants {
+		t.Run(name, func(t *testing.T) {
+			c := yamlClone(base)
+			mutate(c)
+			got, want := c.Clone(), yamlClone(c)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Clone differs from the YAML round trip\n got %#v\nwant %#v", got, want)
+			}
+			for _, other := range []*Config{base, c, want} {
+				if Equal(c, other) != yamlEqual(c, other) {
+					t.Errorf("Equal = %v, YAML says %v", Equal(c, other), yamlEqual(c, other))
+				}
 			}
 		})
 	}

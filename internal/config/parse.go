@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -218,23 +219,155 @@ func Encode(cfg *Config) (*yaml.Node, error) {
 	return &n, nil
 }
 
-// Clone returns a deep copy of cfg. It goes through YAML so that values of
-// free-form fields (payload params) keep the types a file load gives them.
+// Clone returns a deep copy of cfg, the config a YAML round trip of cfg
+// would load: free-form values (payload params) take the types a file load
+// gives them, and a list or map that YAML writes as "[]" or "{}" comes
+// back empty but not nil, one it leaves out comes back nil. It copies by
+// reflection and round-trips only free-form values through YAML, since
+// encoding a whole config with a 100,000-item list took longer than the
+// rest of an edit.
 func (c *Config) Clone() *Config {
-	out, err := yaml.Marshal(c)
-	if err != nil {
-		panic(fmt.Sprintf("config: marshal for clone: %v", err)) // only unencodable types could fail; Config has none
-	}
 	cp := &Config{}
-	if err := yaml.Unmarshal(out, cp); err != nil {
-		panic(fmt.Sprintf("config: unmarshal for clone: %v", err))
-	}
+	cloneValue(reflect.ValueOf(cp).Elem(), reflect.ValueOf(c).Elem())
 	return cp
 }
 
-// Equal reports whether a and b hold the same settings.
+func cloneValue(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.Struct:
+		t := src.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("yaml")
+			if !f.IsExported() || tag == "-" {
+				continue
+			}
+			if _, opts, _ := strings.Cut(tag, ","); hasOpt(opts, "omitempty") && yamlZero(src.Field(i)) {
+				continue // not written, so not read back: stays zero
+			}
+			cloneValue(dst.Field(i), src.Field(i))
+		}
+	case reflect.Slice:
+		out := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
+		for i := range src.Len() {
+			cloneValue(out.Index(i), src.Index(i))
+		}
+		dst.Set(out)
+	case reflect.Map:
+		out := reflect.MakeMapWithSize(src.Type(), src.Len())
+		for it := src.MapRange(); it.Next(); {
+			v := reflect.New(src.Type().Elem()).Elem()
+			cloneValue(v, it.Value())
+			out.SetMapIndex(it.Key(), v)
+		}
+		dst.Set(out)
+	case reflect.Pointer:
+		if src.IsNil() {
+			return
+		}
+		p := reflect.New(src.Type().Elem())
+		cloneValue(p.Elem(), src.Elem())
+		dst.Set(p)
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		dst.Set(src)
+	default:
+		// Free-form and unusual values: exactly what YAML makes of them.
+		out, err := yaml.Marshal(src.Interface())
+		if err != nil {
+			panic(fmt.Sprintf("config: marshal for clone: %v", err)) // only unencodable types could fail; Config has none
+		}
+		p := reflect.New(src.Type())
+		if err := yaml.Unmarshal(out, p.Interface()); err != nil {
+			panic(fmt.Sprintf("config: unmarshal for clone: %v", err))
+		}
+		dst.Set(p.Elem())
+	}
+}
+
+func hasOpt(opts, name string) bool {
+	for _, o := range strings.Split(opts, ",") {
+		if o == name {
+			return true
+		}
+	}
+	return false
+}
+
+// yamlZero mirrors yaml.v3's test for omitempty.
+func yamlZero(v reflect.Value) bool {
+	if z, ok := v.Interface().(interface{ IsZero() bool }); ok {
+		if v.Kind() == reflect.Pointer && v.IsNil() {
+			return true
+		}
+		return z.IsZero()
+	}
+	switch v.Kind() {
+	case reflect.String, reflect.Slice, reflect.Map:
+		return v.Len() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			if t.Field(i).IsExported() && !yamlZero(v.Field(i)) {
+				return false
+			}
+		}
+		return true
+	}
+	return v.IsZero()
+}
+
+// Equal reports whether a and b hold the same settings, i.e. would be
+// written as the same YAML. It compares by reflection (a nil list equals an
+// empty one, as both are written alike) and encodes only free-form values.
 func Equal(a, b *Config) bool {
-	ab, errA := yaml.Marshal(a)
-	bb, errB := yaml.Marshal(b)
+	return sameYAML(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem())
+}
+
+func sameYAML(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Struct:
+		t := a.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.IsExported() && f.Tag.Get("yaml") != "-" && !sameYAML(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !sameYAML(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for it := a.MapRange(); it.Next(); {
+			bv := b.MapIndex(it.Key())
+			if !bv.IsValid() || !sameYAML(it.Value(), bv) {
+				return false
+			}
+		}
+		return true
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return sameYAML(a.Elem(), b.Elem())
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return a.Equal(b)
+	}
+	ab, errA := yaml.Marshal(a.Interface())
+	bb, errB := yaml.Marshal(b.Interface())
 	return errA == nil && errB == nil && bytes.Equal(ab, bb)
 }
