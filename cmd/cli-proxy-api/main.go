@@ -13,12 +13,18 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/version"
 )
 
+// defaultConfig is used when -config is not given.
+const defaultConfig = "config.yaml"
+
 func main() {
 	var configPath string
-	flag.StringVar(&configPath, "config", "config.yaml", "path to config.yaml (created with new keys if missing)")
-	flag.StringVar(&configPath, "c", "config.yaml", "shorthand for -config")
+	flag.StringVar(&configPath, "config", defaultConfig, "path to config.yaml (the default one is created with new keys if missing)")
+	flag.StringVar(&configPath, "c", defaultConfig, "shorthand for -config")
+	initConfig := flag.Bool("init", false, "create the -config file with new keys if it does not exist")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" || f.Name == "c" })
 	if *showVersion {
 		fmt.Printf("cli-proxy-api %s (commit %s, built %s)\n", version.Version, version.Commit, version.BuildDate)
 		return
@@ -27,9 +33,12 @@ func main() {
 	defer stop()
 	err := app.Run(ctx, app.Options{
 		ConfigPath: configPath,
-		EnvSecret:  os.Getenv("MANAGEMENT_PASSWORD"),
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
+		// A missing default config is created (first run); a missing
+		// explicit one is a mistake unless -init says otherwise.
+		CreateConfig: !explicit || *initConfig,
+		EnvSecret:    os.Getenv("MANAGEMENT_PASSWORD"),
+		Stdout:       os.Stdout,
+		Stderr:       os.Stderr,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cli-proxy-api:", err)

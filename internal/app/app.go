@@ -1,5 +1,6 @@
 // Package app wires the server together: config store, management auth,
-// the Management API, the file watcher and the HTTP listener.
+// the Management API, the proxy data plane, the file watcher and the HTTP
+// listener, with one lifecycle for all of them.
 package app
 
 import (
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
@@ -25,9 +27,18 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
 )
 
+// DefaultShutdownTimeout is how long a graceful shutdown lets requests in
+// flight (long streams included) finish before their connections are cut.
+const DefaultShutdownTimeout = 30 * time.Second
+
 // Options are what main passes in.
 type Options struct {
 	ConfigPath string
+	// CreateConfig allows creating ConfigPath from the embedded template
+	// (with new keys) when it does not exist: main sets it for the default
+	// path and for -init, so a mistyped -config path is an error instead
+	// of a brand-new server.
+	CreateConfig bool
 	// EnvSecret is MANAGEMENT_PASSWORD: an extra management key kept only
 	// in memory, which also allows remote management.
 	EnvSecret string
@@ -35,22 +46,58 @@ type Options struct {
 	Stderr    io.Writer
 	// Ready, if set, receives the listener's address once the server serves.
 	Ready func(addr net.Addr)
+	// ShutdownTimeout bounds a graceful shutdown; 0 means
+	// DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 }
 
-// Run serves until ctx is done, then shuts down gracefully.
+// Server is the assembled server. New builds it; Handler serves it in
+// tests exactly as Run serves it in main.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	store    *configstore.Store
+	guard    *mgmtauth.Guard
+	handler  http.Handler
+	inFlight *inFlight
+	// workers run for the life of the server (watcher, janitors); Run
+	// starts each under one errgroup and waits for all of them.
+	workers []func(ctx context.Context) error
+}
+
+// Run builds the server and serves until ctx is done, then shuts down
+// gracefully.
 func Run(ctx context.Context, opts Options) error {
-	level := new(slog.LevelVar)
-	log := slog.New(slog.NewTextHandler(opts.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := ensureConfig(opts.ConfigPath, opts.Stdout); err != nil {
-		return err
-	}
-	store, err := configstore.Open(opts.ConfigPath, bcryptHasher{}, log)
+	s, err := New(opts)
 	if err != nil {
 		return err
 	}
+	return s.Run(ctx)
+}
+
+// New loads the config and assembles every subsystem. Nothing listens and
+// no goroutine runs until Run.
+func New(opts Options) (*Server, error) {
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = io.Discard
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	level := new(slog.LevelVar)
+	log := slog.New(slog.NewTextHandler(opts.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.Stdout); err != nil {
+		return nil, err
+	}
+	store, err := configstore.Open(opts.ConfigPath, bcryptHasher{}, log)
+	if err != nil {
+		return nil, err
+	}
 	envSecret := strings.TrimSpace(opts.EnvSecret)
-	cfg := store.Current().Config
-	guard := mgmtauth.New(guardSettings(cfg, envSecret), mgmtauth.WithLogger(log))
+	guard := mgmtauth.New(guardSettings(store.Current().Config, envSecret), mgmtauth.WithLogger(log))
 	store.Subscribe(func(old, next *configstore.Snapshot, src configstore.Source) {
 		guard.Update(guardSettings(next.Config, envSecret))
 		if next.Config.Debug {
@@ -63,92 +110,129 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	})
 
-	router := chi.NewRouter()
-	router.Use(recoverer(log), routeCORS(guard.CORS, dataPlaneCORS()))
-	router.Use(limitHeaders) // after cors, so a browser can read the 431
-	router.Get("/", rootInfo)
-	server := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log})
-	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
-		return err
-	}
-
-	// The proxy data plane: its own routes, CORS and client auth, compiled
-	// once per config snapshot.
-	// TODO(configstore): switch to the two-phase subscriber, so a config
-	// the proxy refuses is never written or published.
-	dataPlane, err := proxy.New(proxy.Options{Log: log})
+	// The proxy data plane compiles each config before it is written: a
+	// config it cannot serve is refused (422 through the API, logged for a
+	// hand edit) and never published.
+	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var proxyErr error
-	store.Subscribe(func(old, next *configstore.Snapshot, _ configstore.Source) {
+	if err := store.SubscribePrepared(func(old, next *configstore.Snapshot, _ configstore.Source) (func(), error) {
 		var oldCfg *config.Config
 		if old != nil {
 			oldCfg = old.Config
 		}
-		commit, err := dataPlane.Prepare(oldCfg, next.Config)
-		if err != nil {
-			proxyErr = err
-			log.Error("proxy cannot use the new config; the previous one stays in force", "error", err)
-			return
-		}
-		proxyErr = nil
-		commit()
-	})
-	if proxyErr != nil {
-		return fmt.Errorf("proxy: %w", proxyErr)
+		return dataPlane.Prepare(oldCfg, next.Config)
+	}); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+
+	router := chi.NewRouter()
+	flight := &inFlight{}
+	router.Use(recoverer(log), flight.track, routeCORS(guard.CORS, dataPlane.CORS()))
+	router.Use(limitHeaders) // after cors, so a browser can read the 431
+	router.Get("/", rootInfo)
+	server := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log})
+	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
+		return nil, err
 	}
 	dataPlane.Mount(router)
 
+	s := &Server{opts: opts, log: log, store: store, guard: guard, handler: router, inFlight: flight}
+	s.workers = append(s.workers,
+		func(ctx context.Context) error {
+			if err := store.Watch(ctx); err != nil {
+				// Serving goes on without hand-edit reloads; the API
+				// still writes and applies every change.
+				log.Error("config watcher stopped; hand edits will not be applied", "error", err)
+			}
+			return nil
+		},
+		func(ctx context.Context) error { guard.RunJanitor(ctx, time.Hour); return nil },
+	)
+	return s, nil
+}
+
+// Handler is the whole server's HTTP handler: Management API, proxy and
+// their middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store is the config store, for tests that edit the config directly.
+func (s *Server) Store() *configstore.Store { return s.store }
+
+// Run listens on the configured address and serves until ctx is done or
+// serving fails, with every background worker under one group; it returns
+// only after all of them have stopped.
+func (s *Server) Run(ctx context.Context) error {
+	cfg := s.store.Current().Config
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           router,
+		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    headerHardCap, // limitHeaders answers in JSON below it
-		// Bounds how long a client may take to send a request body; no write
-		// timeout, since proxied responses may stream for minutes.
+		// Bounds how long a client may take to send a request; no write
+		// timeout, since proxied responses may stream for minutes (the
+		// proxy sets a deadline per write instead).
 		ReadTimeout: 2 * time.Minute,
 		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		if err := store.Watch(ctx); err != nil {
-			log.Error("config watcher stopped; hand edits will not be applied", "error", err)
-		}
-	}()
-	go guard.RunJanitor(ctx, time.Hour)
 
-	serveErr := make(chan error, 1)
-	go func() {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, w := range s.workers {
+		g.Go(func() error { return w(gctx) })
+	}
+	g.Go(func() error {
+		var err error
 		if cfg.TLS.Enable {
-			serveErr <- srv.ServeTLS(ln, cfg.TLS.Cert, cfg.TLS.Key)
+			err = srv.ServeTLS(ln, cfg.TLS.Cert, cfg.TLS.Key)
 		} else {
-			serveErr <- srv.Serve(ln)
+			err = srv.Serve(ln)
 		}
-	}()
-	log.Info("serving", "addr", ln.Addr().String(), "config", store.Path(), "management", guard.Enabled())
-	if opts.Ready != nil {
-		opts.Ready(ln.Addr())
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("serve: %w", err)
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		return s.shutdown(srv)
+	})
+	s.log.Info("serving", "addr", ln.Addr().String(), "config", s.store.Path(), "management", s.guard.Enabled())
+	if s.opts.Ready != nil {
+		s.opts.Ready(ln.Addr())
 	}
-	select {
-	case err := <-serveErr:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve: %w", err)
-		}
+	err = g.Wait()
+	s.log.Info("server stopped")
+	return err
+}
+
+// shutdown stops accepting connections, lets requests in flight (streams
+// included) finish for up to the shutdown timeout, then cuts the rest, and
+// says in the log what it waited for and how long.
+func (s *Server) shutdown(srv *http.Server) error {
+	start := time.Now()
+	n := s.inFlight.count()
+	s.log.Info("shutting down: no new connections; waiting for requests in flight",
+		"in_flight", n, "timeout", s.opts.ShutdownTimeout.String())
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		cut := s.inFlight.count()
+		_ = srv.Close()
+		s.log.Warn("shutdown timeout reached; cut the connections of requests still running",
+			"cut", cut, "waited", time.Since(start).Round(time.Millisecond).String())
 		return nil
-	case <-ctx.Done():
 	}
-	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
-	defer stop()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
+	s.log.Info("shutdown complete: every request in flight finished", "finished", n, "waited", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }
 

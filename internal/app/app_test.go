@@ -25,7 +25,7 @@ func startApp(t *testing.T, cfgPath string, envSecret string) (string, *bytes.Bu
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, Options{ConfigPath: cfgPath, EnvSecret: envSecret, Stdout: out, Stderr: io.Discard, Ready: func(a net.Addr) { ready <- a }})
+		done <- Run(ctx, Options{ConfigPath: cfgPath, CreateConfig: true, EnvSecret: envSecret, Stdout: out, Stderr: io.Discard, Ready: func(a net.Addr) { ready <- a }})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -59,7 +59,7 @@ func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sub", "config.yaml")
 	var out bytes.Buffer
-	if err := ensureConfig(path, &out); err != nil {
+	if err := ensureConfig(path, true, &out); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(path)
@@ -82,13 +82,13 @@ func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
 	}
 	// A second start keeps the file and prints nothing.
 	out.Reset()
-	if err := ensureConfig(path, &out); err != nil || out.Len() != 0 {
+	if err := ensureConfig(path, true, &out); err != nil || out.Len() != 0 {
 		t.Fatalf("second run: %v %q", err, out.String())
 	}
 	// Two first runs never share keys.
 	other := filepath.Join(dir, "other.yaml")
 	var out2 bytes.Buffer
-	if err := ensureConfig(other, &out2); err != nil {
+	if err := ensureConfig(other, true, &out2); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(out2.String(), keys[1]) {

@@ -19,14 +19,23 @@ import (
 var defaultConfig string
 
 // ensureConfig creates path from the embedded template when it does not
-// exist yet, with a fresh management key and client API key that are shown
-// once on out. Only the bcrypt hash of the management key is stored; no
-// sample key that works anywhere else is ever written.
-func ensureConfig(path string, out io.Writer) error {
+// exist yet and create allows it, with a fresh management key and client
+// API key that are shown once on out. Only the bcrypt hash of the
+// management key is stored; no sample key that works anywhere else is ever
+// written. Without create a missing file is an error that says how to
+// create one: a mistyped -config path must not start a brand-new server
+// with new keys in a new directory.
+func ensureConfig(path string, create bool, out io.Writer) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("stat config: %w", err)
+	}
+	if !create {
+		if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("config file %s does not exist, nor does its directory %s (check the -config path, or add -init to create a new config with new keys)", path, filepath.Dir(path))
+		}
+		return fmt.Errorf("config file %s does not exist (check the -config path, or add -init to create a new config with new keys)", path)
 	}
 	mgmtKey, err := randomKey("cpa-mgmt-")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
@@ -38,48 +39,69 @@ func routeCORS(management, other func(http.Handler) http.Handler) func(http.Hand
 	}
 }
 
-// dataPlaneCORS is the policy for every path outside the Management API:
-// any origin, since each proxy request carries its own client key. It is
-// the seam for the proxy's own policy: proxy.Proxy applies its CORS only
-// inside its route group, which preflights never reach, so until it exposes
-// its middleware for routeCORS this mirrors its default.
-func dataPlaneCORS() func(http.Handler) http.Handler {
-	c, err := httpx.NewCORS(httpx.CORSPolicy{
-		Origins:        []string{httpx.AnyOrigin},
-		AllowMethods:   []string{http.MethodGet, http.MethodPost},
-		ExposeHeaders:  []string{"Retry-After", "X-Request-Id", "Request-Id"},
-		MaxAge:         10 * time.Minute,
-		PrivateNetwork: true,
-	})
-	if err != nil {
-		panic(err) // a constant policy; covered by tests
-	}
-	return c.Handler
-}
-
-// recoverer turns a panic in a handler into a 500 and one log line, so one
-// bad request cannot take the server down.
+// recoverer turns a panic in a handler into one log line and, when the
+// response has not started, a 500; one bad request cannot take the server
+// down. When headers were already sent (a stream in progress) no second
+// status can be written: the connection is aborted instead, so the client
+// sees a cut response rather than a corrupt one.
 func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sw := &startedWriter{ResponseWriter: w}
 			defer func() {
-				if v := recover(); v != nil {
-					if v == http.ErrAbortHandler {
-						panic(v)
-					}
-					log.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusInternalServerError)
-					_, _ = w.Write([]byte(`{"error":"internal error"}` + "\n"))
+				v := recover()
+				if v == nil {
+					return
 				}
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v,
+					"response_started", sw.started, "stack", string(debug.Stack()))
+				if sw.started {
+					panic(http.ErrAbortHandler)
+				}
+				httpx.WriteError(w, http.StatusInternalServerError, "internal error", "")
 			}()
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(sw, r)
 		})
 	}
 }
 
-// rootInfo describes the server: its version, the proxy routes it serves
-// (all but /healthz need a client key) and where the Management API is.
+// startedWriter records whether the response has started. Unwrap keeps
+// http.ResponseController (flushes, write deadlines) working through it.
+type startedWriter struct {
+	http.ResponseWriter
+	started bool
+}
+
+func (w *startedWriter) WriteHeader(code int) {
+	if code >= 200 {
+		w.started = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *startedWriter) Write(b []byte) (int, error) {
+	w.started = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *startedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// inFlight counts the requests being served, for the shutdown log.
+type inFlight struct{ n atomic.Int64 }
+
+func (f *inFlight) track(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.n.Add(1)
+		defer f.n.Add(-1)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (f *inFlight) count() int64 { return f.n.Load() }
+
 func rootInfo(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{

@@ -37,14 +37,19 @@ type Options struct {
 	// browser; empty means any origin (every request still needs a key).
 	// It is separate from the Management API's list.
 	CORSOrigins []string
+	// CORSApplied says the caller runs CORS() in front of the router for
+	// every proxy path (app does, so preflights of any path are answered
+	// before routing); Mount then does not apply it a second time.
+	CORSApplied bool
 }
 
 // Proxy is the data-plane handler. Create it with New, give it a config
 // with Prepare and its commit, and mount its routes with Mount.
 type Proxy struct {
-	log      *slog.Logger
-	throttle *httpx.Throttle
-	cors     *httpx.CORS
+	log         *slog.Logger
+	throttle    *httpx.Throttle
+	cors        *httpx.CORS
+	corsApplied bool
 
 	state     atomic.Pointer[state]
 	cooldowns *cooldowns
@@ -104,7 +109,7 @@ func New(opts Options) (*Proxy, error) {
 		throttle = httpx.NewThrottle(httpx.ThrottlePolicy{}, nil)
 	}
 	return &Proxy{
-		log: log, throttle: throttle, cors: cors,
+		log: log, throttle: throttle, cors: cors, corsApplied: opts.CORSApplied,
 		cooldowns:  newCooldowns(),
 		transports: map[string]*http.Transport{},
 		now:        time.Now,
@@ -223,7 +228,9 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 func (p *Proxy) Mount(r chi.Router) {
 	r.Get("/healthz", healthz)
 	r.Group(func(r chi.Router) {
-		r.Use(p.cors.Handler)
+		if !p.corsApplied {
+			r.Use(p.cors.Handler)
+		}
 		routes := []struct {
 			method, path string
 			h            http.HandlerFunc
