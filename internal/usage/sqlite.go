@@ -1,0 +1,693 @@
+package usage
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// migrations are applied in order; PRAGMA user_version records how many
+// ran. Never edit one that has shipped: append a new one. The SQL sticks to
+// what SQLite and PostgreSQL both accept (BIGINT, TEXT, ON CONFLICT … DO
+// UPDATE, excluded.*), so a PostgreSQL backend can reuse it.
+var migrations = []string{
+	`CREATE TABLE usage_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+
+	CREATE TABLE usage_requests (
+		hour BIGINT NOT NULL,
+		endpoint TEXT NOT NULL,
+		model TEXT NOT NULL,
+		client_key TEXT NOT NULL,
+		requests BIGINT NOT NULL,
+		failures BIGINT NOT NULL,
+		latency_ms BIGINT NOT NULL,
+		input_tokens BIGINT NOT NULL,
+		output_tokens BIGINT NOT NULL,
+		reasoning_tokens BIGINT NOT NULL,
+		cached_tokens BIGINT NOT NULL,
+		total_tokens BIGINT NOT NULL,
+		PRIMARY KEY (hour, endpoint, model, client_key));
+
+	CREATE TABLE usage_attempts (
+		hour BIGINT NOT NULL,
+		credential TEXT NOT NULL,
+		model TEXT NOT NULL,
+		provider TEXT NOT NULL,
+		requests BIGINT NOT NULL,
+		failures BIGINT NOT NULL,
+		latency_ms BIGINT NOT NULL,
+		input_tokens BIGINT NOT NULL,
+		output_tokens BIGINT NOT NULL,
+		reasoning_tokens BIGINT NOT NULL,
+		cached_tokens BIGINT NOT NULL,
+		total_tokens BIGINT NOT NULL,
+		PRIMARY KEY (hour, credential, model));
+
+	CREATE TABLE usage_labels (id TEXT PRIMARY KEY, label TEXT NOT NULL);
+
+	CREATE TABLE usage_details (
+		dedupe_key TEXT PRIMARY KEY,
+		ts BIGINT NOT NULL,
+		request_id TEXT NOT NULL,
+		endpoint TEXT NOT NULL,
+		model TEXT NOT NULL,
+		client_key TEXT NOT NULL,
+		credential TEXT NOT NULL,
+		source TEXT NOT NULL,
+		status INTEGER NOT NULL,
+		failed INTEGER NOT NULL,
+		latency_ms BIGINT NOT NULL,
+		input_tokens BIGINT NOT NULL,
+		output_tokens BIGINT NOT NULL,
+		reasoning_tokens BIGINT NOT NULL,
+		cached_tokens BIGINT NOT NULL,
+		total_tokens BIGINT NOT NULL);
+	CREATE INDEX usage_details_ts ON usage_details (ts);
+	CREATE INDEX usage_details_model ON usage_details (endpoint, model, ts);
+
+	CREATE TABLE usage_import_ledger (
+		origin TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		bucket TEXT NOT NULL,
+		requests BIGINT NOT NULL,
+		failures BIGINT NOT NULL,
+		latency_ms BIGINT NOT NULL,
+		input_tokens BIGINT NOT NULL,
+		output_tokens BIGINT NOT NULL,
+		reasoning_tokens BIGINT NOT NULL,
+		cached_tokens BIGINT NOT NULL,
+		total_tokens BIGINT NOT NULL,
+		PRIMARY KEY (origin, kind, bucket));`,
+}
+
+// SQLiteStore is the embedded store: one file, WAL mode, one writer
+// connection (every write goes through it, so writers never contend) and a
+// small pool of read-only connections that read a consistent snapshot while
+// the writer works.
+type SQLiteStore struct {
+	w, r     *sql.DB
+	instance string
+	// writeMu serialises Append, Import and Prune on the one writer
+	// connection, so that none waits inside database/sql's pool.
+	writeMu sync.Mutex
+}
+
+var _ Store = (*SQLiteStore)(nil)
+
+// OpenSQLite opens (or creates) the database at path and brings its schema
+// up to date. A file that exists but is not a usable database is an
+// error, and is left exactly as it was: nothing is recreated over it.
+func OpenSQLite(path string) (*SQLiteStore, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("usage database %s is a directory", path)
+	}
+	dsn := func(txlock string, extra ...string) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "foreign_keys(1)")
+		for _, e := range extra {
+			q.Add("_pragma", e)
+		}
+		// The writer takes the write lock when a transaction begins, so a
+		// transaction never fails half-way on an upgrade to a write lock.
+		q.Set("_txlock", txlock)
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn("immediate", "journal_mode(WAL)", "synchronous(NORMAL)"))
+	if err != nil {
+		return nil, fmt.Errorf("open usage database: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	s := &SQLiteStore{w: w}
+	if err := s.migrate(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("usage database %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn("deferred", "query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open usage database: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	s.r = r
+	return s, nil
+}
+
+func (s *SQLiteStore) migrate() error {
+	ctx := context.Background()
+	// An unreadable header (not a database, encrypted, truncated) fails
+	// here, before anything is written.
+	var version int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this server knows (%d): refusing to touch it", version, len(migrations))
+	}
+	var ok string
+	if err := s.w.QueryRowContext(ctx, `PRAGMA quick_check(1)`).Scan(&ok); err != nil {
+		return fmt.Errorf("check database: %w", err)
+	}
+	if ok != "ok" {
+		return fmt.Errorf("database is damaged: %s", ok)
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		// PRAGMA takes no parameters; i is ours.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	err := s.w.QueryRowContext(ctx, `SELECT v FROM usage_meta WHERE k = 'instance'`).Scan(&s.instance)
+	if errors.Is(err, sql.ErrNoRows) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		s.instance = hex.EncodeToString(b[:])
+		_, err = s.w.ExecContext(ctx, `INSERT INTO usage_meta (k, v) VALUES ('instance', ?)`, s.instance)
+	}
+	return err
+}
+
+// Instance is the store's random id; imports merge aggregates per origin
+// instance.
+func (s *SQLiteStore) Instance() string { return s.instance }
+
+// Close closes both pools; the WAL is checkpointed by the last close.
+func (s *SQLiteStore) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+const (
+	upsertRequests = `INSERT INTO usage_requests (hour, endpoint, model, client_key, requests, failures, latency_ms,
+		input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (hour, endpoint, model, client_key) DO UPDATE SET
+		requests = usage_requests.requests + excluded.requests,
+		failures = usage_requests.failures + excluded.failures,
+		latency_ms = usage_requests.latency_ms + excluded.latency_ms,
+		input_tokens = usage_requests.input_tokens + excluded.input_tokens,
+		output_tokens = usage_requests.output_tokens + excluded.output_tokens,
+		reasoning_tokens = usage_requests.reasoning_tokens + excluded.reasoning_tokens,
+		cached_tokens = usage_requests.cached_tokens + excluded.cached_tokens,
+		total_tokens = usage_requests.total_tokens + excluded.total_tokens`
+	upsertAttempts = `INSERT INTO usage_attempts (hour, credential, model, provider, requests, failures, latency_ms,
+		input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (hour, credential, model) DO UPDATE SET
+		provider = excluded.provider,
+		requests = usage_attempts.requests + excluded.requests,
+		failures = usage_attempts.failures + excluded.failures,
+		latency_ms = usage_attempts.latency_ms + excluded.latency_ms,
+		input_tokens = usage_attempts.input_tokens + excluded.input_tokens,
+		output_tokens = usage_attempts.output_tokens + excluded.output_tokens,
+		reasoning_tokens = usage_attempts.reasoning_tokens + excluded.reasoning_tokens,
+		cached_tokens = usage_attempts.cached_tokens + excluded.cached_tokens,
+		total_tokens = usage_attempts.total_tokens + excluded.total_tokens`
+	upsertLabel  = `INSERT INTO usage_labels (id, label) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET label = excluded.label`
+	insertDetail = `INSERT INTO usage_details (dedupe_key, ts, request_id, endpoint, model, client_key, credential, source,
+		status, failed, latency_ms, input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (dedupe_key) DO NOTHING`
+)
+
+// batch accumulates the aggregate changes of many events, so that a
+// transaction writes each bucket once however many events it holds.
+type batch struct {
+	req      map[reqKey]*counts
+	att      map[attKey]*counts
+	provider map[attKey]string
+	labels   map[string]string
+}
+
+func newBatch() *batch {
+	return &batch{req: map[reqKey]*counts{}, att: map[attKey]*counts{}, provider: map[attKey]string{}, labels: map[string]string{}}
+}
+
+func (b *batch) addRequest(k reqKey, c counts) {
+	p := b.req[k]
+	if p == nil {
+		p = &counts{}
+		b.req[k] = p
+	}
+	p.add(c)
+}
+
+func (b *batch) addAttempt(k attKey, provider string, c counts) {
+	p := b.att[k]
+	if p == nil {
+		p = &counts{}
+		b.att[k] = p
+	}
+	p.add(c)
+	if provider != "" {
+		b.provider[k] = provider
+	}
+}
+
+func (b *batch) label(id, label string) {
+	if id != "" && label != "" {
+		b.labels[id] = label
+	}
+}
+
+func (b *batch) write(ctx context.Context, tx *sql.Tx) error {
+	if len(b.req) > 0 {
+		st, err := tx.PrepareContext(ctx, upsertRequests)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, k := range sortedReqKeys(b.req) {
+			c := b.req[k]
+			if _, err := st.ExecContext(ctx, k.hour, k.endpoint, k.model, k.client, c.requests, c.failures, c.latencyMS,
+				c.tok.Input, c.tok.Output, c.tok.Reasoning, c.tok.Cached, c.tok.Total); err != nil {
+				return err
+			}
+		}
+	}
+	if len(b.att) > 0 {
+		st, err := tx.PrepareContext(ctx, upsertAttempts)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for k, c := range b.att {
+			if _, err := st.ExecContext(ctx, k.hour, k.credential, k.model, b.provider[k], c.requests, c.failures, c.latencyMS,
+				c.tok.Input, c.tok.Output, c.tok.Reasoning, c.tok.Cached, c.tok.Total); err != nil {
+				return err
+			}
+		}
+	}
+	if len(b.labels) > 0 {
+		st, err := tx.PrepareContext(ctx, upsertLabel)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for id, l := range b.labels {
+			if _, err := st.ExecContext(ctx, id, l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sortedReqKeys gives a stable write order, so that two writers (today
+// there is one; PostgreSQL may have several) lock rows in the same order.
+func sortedReqKeys(m map[reqKey]*counts) []reqKey {
+	out := make([]reqKey, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.hour != b.hour {
+			return a.hour < b.hour
+		}
+		if a.endpoint != b.endpoint {
+			return a.endpoint < b.endpoint
+		}
+		if a.model != b.model {
+			return a.model < b.model
+		}
+		return a.client < b.client
+	})
+	return out
+}
+
+// detailRow is a detail as stored.
+type detailRow struct {
+	key                                      string
+	ts                                       time.Time
+	requestID, endpoint, model, client, cred string
+	source                                   string
+	status                                   int
+	failed                                   bool
+	latencyMS                                int64
+	tok                                      Tokens
+}
+
+func insertDetailRow(ctx context.Context, st *sql.Stmt, d *detailRow) (bool, error) {
+	res, err := st.ExecContext(ctx, d.key, d.ts.UnixNano(), d.requestID, d.endpoint, d.model, d.client, d.cred, d.source,
+		d.status, boolInt(d.failed), d.latencyMS, d.tok.Input, d.tok.Output, d.tok.Reasoning, d.tok.Cached, d.tok.Total)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Append writes events in one transaction: a detail row each, and one
+// upsert per aggregate bucket the batch touches.
+func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, insertDetail)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	b := newBatch()
+	var d detailRow
+	for i := range events {
+		e := &events[i]
+		d = eventRow(e)
+		if _, err := insertDetailRow(ctx, st, &d); err != nil {
+			return err
+		}
+		b.addEvent(e, &d)
+	}
+	if err := b.write(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func eventRow(e *Event) detailRow {
+	model := e.Model
+	if model == "" {
+		model = UnknownModel
+	}
+	tok := e.Tokens.Normalize()
+	cred, _ := e.credential()
+	d := detailRow{
+		ts: e.Time, requestID: e.RequestID, endpoint: e.Endpoint, model: model, client: e.ClientKeyID,
+		cred: cred.CredentialID, source: cred.CredentialLabel, status: e.Status, failed: e.Failed,
+		latencyMS: e.Latency.Milliseconds(), tok: tok,
+	}
+	d.key = dedupeKey(d.endpoint, d.model, d.ts, d.source, d.cred, d.client, d.failed, d.tok)
+	return d
+}
+
+func (b *batch) addEvent(e *Event, d *detailRow) {
+	h := hourOf(d.ts)
+	c := counts{requests: 1, latencyMS: d.latencyMS, tok: d.tok}
+	if d.failed {
+		c.failures = 1
+	}
+	b.addRequest(reqKey{h, d.endpoint, d.model, d.client}, c)
+	b.label(e.ClientKeyID, e.ClientKeyLabel)
+	last := len(e.Attempts) - 1
+	for i, a := range e.Attempts {
+		if a.CredentialID == "" {
+			continue
+		}
+		ac := counts{requests: 1}
+		if a.Failed {
+			ac.failures = 1
+		}
+		if i == last {
+			ac.tok = d.tok // the answering attempt used the tokens
+		}
+		b.addAttempt(attKey{h, a.CredentialID, d.model}, a.Provider, ac)
+		b.label(a.CredentialID, a.CredentialLabel)
+	}
+}
+
+// Prune drops details older than r.MaxAge and beyond the newest
+// r.MaxCount. Aggregates are never pruned.
+func (s *SQLiteStore) Prune(ctx context.Context, r Retention, now time.Time) (int64, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var n int64
+	if r.MaxAge > 0 {
+		res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < ?`, now.Add(-r.MaxAge).UnixNano())
+		if err != nil {
+			return n, err
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	if r.MaxCount > 0 {
+		res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < (
+			SELECT ts FROM usage_details ORDER BY ts DESC LIMIT 1 OFFSET ?)`, r.MaxCount-1)
+		if err != nil {
+			return n, err
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
+}
+
+// hourRange turns q's bounds into hour-bucket bounds (from inclusive, to
+// exclusive) and detail-timestamp bounds.
+func hourRange(q Query) (fromH, toH, fromNS, toNS int64) {
+	fromH, toH = minInt64, maxInt64
+	fromNS, toNS = minInt64, maxInt64
+	if !q.From.IsZero() {
+		fromH = hourOf(q.From)
+		fromNS = q.From.UnixNano()
+	}
+	if !q.To.IsZero() {
+		toH = hourOf(q.To)
+		if q.To.Unix()%3600 != 0 || q.To.Nanosecond() != 0 {
+			toH += 3600 // a partial last hour is included
+		}
+		toNS = q.To.UnixNano()
+	}
+	return
+}
+
+const (
+	minInt64 = -1 << 63
+	maxInt64 = 1<<63 - 1
+)
+
+// Report reads aggregates in one read transaction, so every figure comes
+// from the same snapshot.
+func (s *SQLiteStore) Report(ctx context.Context, q Query) (*Report, error) {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return s.reportIn(ctx, tx, q)
+}
+
+func (s *SQLiteStore) reportIn(ctx context.Context, tx *sql.Tx, q Query) (*Report, error) {
+	loc := q.Loc
+	if loc == nil {
+		loc = time.Local
+	}
+	fromH, toH, fromNS, toNS := hourRange(q)
+	rep := &Report{
+		RequestsByDay: map[string]int64{}, RequestsByHour: map[string]int64{},
+		TokensByDay: map[string]int64{}, TokensByHour: map[string]int64{},
+		APIs: map[string]*APIStats{}, Clients: map[string]*KeyStats{}, Credentials: map[string]*KeyStats{},
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT endpoint, model, SUM(requests), SUM(failures), SUM(total_tokens)
+		FROM usage_requests WHERE hour >= ? AND hour < ? GROUP BY endpoint, model ORDER BY endpoint, model`, fromH, toH)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var ep, model string
+		var n, f, tok int64
+		if err := rows.Scan(&ep, &model, &n, &f, &tok); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		a := rep.APIs[ep]
+		if a == nil {
+			a = &APIStats{Models: map[string]*ModelStats{}}
+			rep.APIs[ep] = a
+		}
+		a.TotalRequests += n
+		a.TotalTokens += tok
+		a.Models[model] = &ModelStats{TotalRequests: n, TotalTokens: tok, Details: []Detail{}}
+		rep.TotalRequests += n
+		rep.FailureCount += f
+		rep.TotalTokens += tok
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rep.SuccessCount = rep.TotalRequests - rep.FailureCount
+
+	rows, err = tx.QueryContext(ctx, `SELECT hour, SUM(requests), SUM(total_tokens) FROM usage_requests
+		WHERE hour >= ? AND hour < ? GROUP BY hour`, fromH, toH)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var h, n, tok int64
+		if err := rows.Scan(&h, &n, &tok); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		t := time.Unix(h, 0).In(loc)
+		day, hr := t.Format("2006-01-02"), t.Format("15")
+		rep.RequestsByDay[day] += n
+		rep.TokensByDay[day] += tok
+		rep.RequestsByHour[hr] += n
+		rep.TokensByHour[hr] += tok
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	labels, err := readLabels(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if err := readKeyStats(ctx, tx, `SELECT client_key, '', SUM(requests), SUM(failures), SUM(input_tokens), SUM(output_tokens),
+		SUM(reasoning_tokens), SUM(cached_tokens), SUM(total_tokens) FROM usage_requests
+		WHERE hour >= ? AND hour < ? AND client_key <> '' GROUP BY client_key`, fromH, toH, labels, rep.Clients); err != nil {
+		return nil, err
+	}
+	if err := readKeyStats(ctx, tx, `SELECT credential, MAX(provider), SUM(requests), SUM(failures), SUM(input_tokens), SUM(output_tokens),
+		SUM(reasoning_tokens), SUM(cached_tokens), SUM(total_tokens) FROM usage_attempts
+		WHERE hour >= ? AND hour < ? GROUP BY credential`, fromH, toH, labels, rep.Credentials); err != nil {
+		return nil, err
+	}
+
+	if q.Details > 0 {
+		st, err := tx.PrepareContext(ctx, `SELECT `+detailCols+` FROM usage_details
+			WHERE endpoint = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT ?`)
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		for ep, a := range rep.APIs {
+			for model, m := range a.Models {
+				rows, err := st.QueryContext(ctx, ep, model, fromNS, toNS, q.Details)
+				if err != nil {
+					return nil, err
+				}
+				for rows.Next() {
+					d, err := scanDetail(rows)
+					if err != nil {
+						rows.Close()
+						return nil, err
+					}
+					m.Details = append(m.Details, d.public())
+				}
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					return nil, err
+				}
+				// Oldest first, as the reference lists them.
+				for i, j := 0, len(m.Details)-1; i < j; i, j = i+1, j-1 {
+					m.Details[i], m.Details[j] = m.Details[j], m.Details[i]
+				}
+			}
+		}
+	}
+	return rep, nil
+}
+
+func readLabels(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, label FROM usage_labels`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var id, l string
+		if err := rows.Scan(&id, &l); err != nil {
+			return nil, err
+		}
+		m[id] = l
+	}
+	return m, rows.Err()
+}
+
+func readKeyStats(ctx context.Context, tx *sql.Tx, query string, fromH, toH int64, labels map[string]string, into map[string]*KeyStats) error {
+	rows, err := tx.QueryContext(ctx, query, fromH, toH)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, provider string
+		var k KeyStats
+		if err := rows.Scan(&id, &provider, &k.TotalRequests, &k.FailureCount, &k.Input, &k.Output, &k.Reasoning, &k.Cached, &k.Total); err != nil {
+			return err
+		}
+		if id == "" {
+			continue
+		}
+		k.SuccessCount = k.TotalRequests - k.FailureCount
+		k.Label = labels[id]
+		k.Provider = provider
+		into[id] = &k
+	}
+	return rows.Err()
+}
+
+const detailCols = `dedupe_key, ts, request_id, endpoint, model, client_key, credential, source, status, failed, latency_ms,
+	input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens`
+
+type scanner interface{ Scan(...any) error }
+
+func scanDetail(r scanner) (detailRow, error) {
+	var d detailRow
+	var ts int64
+	var failed int
+	err := r.Scan(&d.key, &ts, &d.requestID, &d.endpoint, &d.model, &d.client, &d.cred, &d.source, &d.status, &failed, &d.latencyMS,
+		&d.tok.Input, &d.tok.Output, &d.tok.Reasoning, &d.tok.Cached, &d.tok.Total)
+	d.ts = time.Unix(0, ts).UTC()
+	d.failed = failed != 0
+	return d, err
+}
+
+func (d *detailRow) public() Detail {
+	return Detail{Timestamp: d.ts, Source: d.source, AuthIndex: d.cred, Tokens: d.tok, Failed: d.failed,
+		RequestID: d.requestID, ClientKey: d.client, Status: d.status, LatencyMS: d.latencyMS}
+}
+
+// totals reads the all-time request and failure counts.
+func totals(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (n, failed int64, err error) {
+	err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(failures), 0) FROM usage_requests`).Scan(&n, &failed)
+	return
+}
+
+func isIDLike(s string) bool {
+	i := strings.IndexByte(s, ':')
+	return i > 0 && len(s)-i-1 == 24
+}
