@@ -49,6 +49,21 @@ func (e AuthStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for GeminiWebTokenResultStatus.
+const (
+	GeminiWebTokenResultStatusOk GeminiWebTokenResultStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the GeminiWebTokenResultStatus enum.
+func (e GeminiWebTokenResultStatus) Valid() bool {
+	switch e {
+	case GeminiWebTokenResultStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StatusOKStatus.
 const (
 	StatusOKStatusOk StatusOKStatus = "ok"
@@ -58,6 +73,24 @@ const (
 func (e StatusOKStatus) Valid() bool {
 	switch e {
 	case StatusOKStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageRecordingStore.
+const (
+	UsageRecordingStoreOk          UsageRecordingStore = "ok"
+	UsageRecordingStoreUnavailable UsageRecordingStore = "unavailable"
+)
+
+// Valid indicates whether the value is a known member of the UsageRecordingStore enum.
+func (e UsageRecordingStore) Valid() bool {
+	switch e {
+	case UsageRecordingStoreOk:
+		return true
+	case UsageRecordingStoreUnavailable:
 		return true
 	default:
 		return false
@@ -353,6 +386,24 @@ type GeminiKeyPatch struct {
 	Value GeminiKeyPartial `json:"value"`
 }
 
+// GeminiWebToken defines model for GeminiWebToken.
+type GeminiWebToken struct {
+	// Secure1psid The __Secure-1PSID cookie.
+	Secure1psid string `json:"secure_1psid"`
+
+	// Secure1psidts The __Secure-1PSIDTS cookie.
+	Secure1psidts string `json:"secure_1psidts"`
+}
+
+// GeminiWebTokenResult defines model for GeminiWebTokenResult.
+type GeminiWebTokenResult struct {
+	File   string                     `json:"file"`
+	Status GeminiWebTokenResultStatus `json:"status"`
+}
+
+// GeminiWebTokenResultStatus defines model for GeminiWebTokenResult.Status.
+type GeminiWebTokenResultStatus string
+
 // GenerativeLanguageApiKeyList defines model for GenerativeLanguageApiKeyList.
 type GenerativeLanguageApiKeyList struct {
 	GenerativeLanguageApiKey StringArray `json:"generative-language-api-key"`
@@ -600,26 +651,67 @@ type TokenCounts struct {
 	TotalTokens     *int64 `json:"total_tokens,omitempty"`
 }
 
+// UsageAggregates This server's complete aggregates; the reference ignores them.
+type UsageAggregates struct {
+	Attempts []UsageBucket `json:"attempts"`
+
+	// Instance The exporting store's id; an import merges aggregates per instance and bucket.
+	Instance string `json:"instance"`
+
+	// Labels Masked labels by client key or credential id.
+	Labels   map[string]string `json:"labels"`
+	Requests []UsageBucket     `json:"requests"`
+}
+
+// UsageBucket One hourly aggregate. Requests buckets have endpoint and client_key; attempt buckets have credential and provider.
+type UsageBucket struct {
+	ClientKey  *string `json:"client_key,omitempty"`
+	Credential *string `json:"credential,omitempty"`
+	Endpoint   *string `json:"endpoint,omitempty"`
+	Failures   int64   `json:"failures"`
+
+	// Hour Unix time of the hour's start (UTC).
+	Hour      int64       `json:"hour"`
+	LatencyMs *int64      `json:"latency_ms,omitempty"`
+	Model     string      `json:"model"`
+	Provider  *string     `json:"provider,omitempty"`
+	Requests  int64       `json:"requests"`
+	Tokens    TokenCounts `json:"tokens"`
+}
+
 // UsageDetail defines model for UsageDetail.
 type UsageDetail struct {
-	AuthIndex *string      `json:"auth_index,omitempty"`
-	Failed    *bool        `json:"failed,omitempty"`
+	// AuthIndex The upstream credential's id.
+	AuthIndex *string `json:"auth_index,omitempty"`
+
+	// ClientKey The id of the client key that made the request.
+	ClientKey *string `json:"client_key,omitempty"`
+	Failed    *bool   `json:"failed,omitempty"`
+	LatencyMs *int64  `json:"latency_ms,omitempty"`
+	RequestId *string `json:"request_id,omitempty"`
+
+	// Source The upstream credential's masked label.
 	Source    *string      `json:"source,omitempty"`
+	Status    *int         `json:"status,omitempty"`
 	Timestamp *time.Time   `json:"timestamp,omitempty"`
 	Tokens    *TokenCounts `json:"tokens,omitempty"`
 }
 
 // UsageExport defines model for UsageExport.
 type UsageExport struct {
-	ExportedAt time.Time     `json:"exported_at"`
-	Usage      UsageSnapshot `json:"usage"`
-	Version    int           `json:"version"`
+	// Aggregates This server's complete aggregates; the reference ignores them.
+	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
+	ExportedAt time.Time        `json:"exported_at"`
+	Usage      UsageSnapshot    `json:"usage"`
+	Version    int              `json:"version"`
 }
 
 // UsageImport defines model for UsageImport.
 type UsageImport struct {
-	Usage   *UsageSnapshot `json:"usage,omitempty"`
-	Version *int           `json:"version,omitempty"`
+	// Aggregates This server's complete aggregates; the reference ignores them.
+	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
+	Usage      *UsageSnapshot   `json:"usage,omitempty"`
+	Version    *int             `json:"version,omitempty"`
 }
 
 // UsageImportResult defines model for UsageImportResult.
@@ -630,23 +722,67 @@ type UsageImportResult struct {
 	TotalRequests  int64 `json:"total_requests"`
 }
 
+// UsageKeyStats The figures of one client key or upstream credential. For credentials, requests are upstream attempts.
+type UsageKeyStats struct {
+	CachedTokens *int64 `json:"cached_tokens,omitempty"`
+	FailureCount int64  `json:"failure_count"`
+	InputTokens  *int64 `json:"input_tokens,omitempty"`
+
+	// Label The masked key, for display; never the key.
+	Label        string `json:"label"`
+	OutputTokens *int64 `json:"output_tokens,omitempty"`
+
+	// Provider For credentials, the provider kind.
+	Provider        *string `json:"provider,omitempty"`
+	ReasoningTokens *int64  `json:"reasoning_tokens,omitempty"`
+	SuccessCount    int64   `json:"success_count"`
+	TotalRequests   int64   `json:"total_requests"`
+	TotalTokens     int64   `json:"total_tokens"`
+}
+
+// UsageRecording defines model for UsageRecording.
+type UsageRecording struct {
+	// Dropped Events lost because the recording queue was full, since start-up.
+	Dropped int64 `json:"dropped"`
+
+	// Enabled usage-statistics-enabled.
+	Enabled bool `json:"enabled"`
+
+	// Store `unavailable` when the usage store could not be opened at start-up: the proxy serves, nothing is recorded.
+	Store      UsageRecordingStore `json:"store"`
+	StoreError *string             `json:"store_error,omitempty"`
+
+	// WriteErrors Batches the store failed to write, since start-up.
+	WriteErrors *int64 `json:"write_errors,omitempty"`
+}
+
+// UsageRecordingStore `unavailable` when the usage store could not be opened at start-up: the proxy serves, nothing is recorded.
+type UsageRecordingStore string
+
 // UsageResponse defines model for UsageResponse.
 type UsageResponse struct {
-	FailedRequests int64         `json:"failed_requests"`
-	Usage          UsageSnapshot `json:"usage"`
+	FailedRequests int64           `json:"failed_requests"`
+	Recording      *UsageRecording `json:"recording,omitempty"`
+	Usage          UsageSnapshot   `json:"usage"`
 }
 
 // UsageSnapshot defines model for UsageSnapshot.
 type UsageSnapshot struct {
-	Apis           *map[string]ApiUsage `json:"apis,omitempty"`
-	FailureCount   *int64               `json:"failure_count,omitempty"`
-	RequestsByDay  *Counts              `json:"requests_by_day,omitempty"`
-	RequestsByHour *Counts              `json:"requests_by_hour,omitempty"`
-	SuccessCount   *int64               `json:"success_count,omitempty"`
-	TokensByDay    *Counts              `json:"tokens_by_day,omitempty"`
-	TokensByHour   *Counts              `json:"tokens_by_hour,omitempty"`
-	TotalRequests  *int64               `json:"total_requests,omitempty"`
-	TotalTokens    *int64               `json:"total_tokens,omitempty"`
+	Apis *map[string]ApiUsage `json:"apis,omitempty"`
+
+	// Clients Per client key id.
+	Clients *map[string]UsageKeyStats `json:"clients,omitempty"`
+
+	// Credentials Per upstream credential id.
+	Credentials    *map[string]UsageKeyStats `json:"credentials,omitempty"`
+	FailureCount   *int64                    `json:"failure_count,omitempty"`
+	RequestsByDay  *Counts                   `json:"requests_by_day,omitempty"`
+	RequestsByHour *Counts                   `json:"requests_by_hour,omitempty"`
+	SuccessCount   *int64                    `json:"success_count,omitempty"`
+	TokensByDay    *Counts                   `json:"tokens_by_day,omitempty"`
+	TokensByHour   *Counts                   `json:"tokens_by_hour,omitempty"`
+	TotalRequests  *int64                    `json:"total_requests,omitempty"`
+	TotalTokens    *int64                    `json:"total_tokens,omitempty"`
 }
 
 // UsageStatisticsEnabledSetting defines model for UsageStatisticsEnabledSetting.
@@ -1171,6 +1307,18 @@ type PutRequestRetryParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// GetUsageParams defines parameters for GetUsage.
+type GetUsageParams struct {
+	// From Only requests at or after this time (hour resolution for aggregates).
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Only requests before this time (hour resolution for aggregates).
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Details At most this many details per model (newest first; default 100).
+	Details *int `form:"details,omitempty" json:"details,omitempty"`
+}
+
 // PatchUsageStatisticsEnabledParams defines parameters for PatchUsageStatisticsEnabled.
 type PatchUsageStatisticsEnabledParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
@@ -1279,6 +1427,9 @@ type PatchGeminiApiKeyJSONRequestBody = GeminiKeyPatch
 
 // PutGeminiApiKeyJSONRequestBody defines body for PutGeminiApiKey for application/json ContentType.
 type PutGeminiApiKeyJSONRequestBody = GeminiKeyListReplace
+
+// PostGeminiWebTokenJSONRequestBody defines body for PostGeminiWebToken for application/json ContentType.
+type PostGeminiWebTokenJSONRequestBody = GeminiWebToken
 
 // PatchGenerativeLanguageApiKeyJSONRequestBody defines body for PatchGenerativeLanguageApiKey for application/json ContentType.
 type PatchGenerativeLanguageApiKeyJSONRequestBody = StringListPatch
@@ -2075,14 +2226,14 @@ type ClientInterface interface {
 
 	// GetAnthropicAuthUrl Start a Anthropic (Claude) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthUrl` operationId).
 	GetAnthropicAuthUrl(ctx context.Context, params *GetAnthropicAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAntigravityAuthUrl Start a Antigravity login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthUrl` operationId).
 	GetAntigravityAuthUrl(ctx context.Context, params *GetAntigravityAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2139,21 +2290,21 @@ type ClientInterface interface {
 
 	// DeleteAuthFiles Delete one credential file, or all
 	//
-	// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+	// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 	//
 	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
 	DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAuthFiles List credential files
 	//
-	// Credential files in auth-dir with their provider, account and status.
+	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
 	ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UploadAuthFileWithBody Upload a credential file
 	//
-	// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+	// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2162,7 +2313,7 @@ type ClientInterface interface {
 
 	// UploadAuthFile Upload a credential file
 	//
-	// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+	// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2171,14 +2322,14 @@ type ClientInterface interface {
 
 	// DownloadAuthFile Download one credential file
 	//
-	// The raw bytes of one `.json` file in auth-dir.
+	// The raw bytes of one `.json` file in auth-dir, exactly as stored, as an attachment.
 	//
 	// Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 	DownloadAuthFile(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAuthFileModels Models served by one credential
 	//
-	// The models a credential serves after exclusions and aliases.
+	// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
 	//
 	// Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 	GetAuthFileModels(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2285,7 +2436,7 @@ type ClientInterface interface {
 
 	// GetCodexAuthUrl Start a Codex (OpenAI) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Corresponds with GET /codex-auth-url (the `GetCodexAuthUrl` operationId).
 	GetCodexAuthUrl(ctx context.Context, params *GetCodexAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2465,10 +2616,28 @@ type ClientInterface interface {
 
 	// GetGeminiCliAuthUrl Start a Google (Gemini CLI) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthUrl` operationId).
 	GetGeminiCliAuthUrl(ctx context.Context, params *GetGeminiCliAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostGeminiWebTokenWithBody Save Gemini web cookies
+	//
+	// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+	PostGeminiWebTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostGeminiWebToken Save Gemini web cookies
+	//
+	// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+	PostGeminiWebToken(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteGenerativeLanguageApiKey Delete one generative-language-api-key item
 	//
@@ -2524,21 +2693,21 @@ type ClientInterface interface {
 
 	// GetAuthStatus Poll a login flow
 	//
-	// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+	// `wait` while the login is pending, `ok` once its credential is saved, `error` with a reason when it failed, expired or the state is unknown. 400 for a state of the wrong form.
 	//
 	// Corresponds with GET /get-auth-status (the `GetAuthStatus` operationId).
 	GetAuthStatus(ctx context.Context, params *GetAuthStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetIflowAuthUrl Start a iFlow login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Corresponds with GET /iflow-auth-url (the `GetIflowAuthUrl` operationId).
 	GetIflowAuthUrl(ctx context.Context, params *GetIflowAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostIflowAuthUrlWithBody Log in to iFlow with a browser cookie
 	//
-	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2547,7 +2716,7 @@ type ClientInterface interface {
 
 	// PostIflowAuthUrl Log in to iFlow with a browser cookie
 	//
-	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2609,14 +2778,14 @@ type ClientInterface interface {
 
 	// DeleteLogs Remove rotated logs and truncate the active log
 	//
-	// Needs logging-to-file. Request logs and error request logs are not touched.
+	// Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 	//
 	// Corresponds with DELETE /logs (the `DeleteLogs` operationId).
 	DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetLogs Recent application log lines
 	//
-	// Needs logging-to-file (400 `logging to file disabled` otherwise). Pass `latest-timestamp` back as `after` to tail.
+	// Needs logging-to-file (400 `logging to file disabled` otherwise). Reads main.log and its rotations, oldest first; text lines (slog's format) and JSON lines both carry their time. `line-count` counts every line scanned; `lines` keeps those newer than `after`, at most `limit` (default 10000), newest last. Pass `latest-timestamp` back as `after` to tail. Empty when no log file exists yet.
 	//
 	// Corresponds with GET /logs (the `GetLogs` operationId).
 	GetLogs(ctx context.Context, params *GetLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2666,7 +2835,7 @@ type ClientInterface interface {
 
 	// PostOauthCallbackWithBody Hand a provider redirect to a pending login
 	//
-	// For logins where the browser could not reach the callback port; paste the final redirect URL.
+	// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2675,7 +2844,7 @@ type ClientInterface interface {
 
 	// PostOauthCallback Hand a provider redirect to a pending login
 	//
-	// For logins where the browser could not reach the callback port; paste the final redirect URL.
+	// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2927,21 +3096,21 @@ type ClientInterface interface {
 
 	// GetQwenAuthUrl Start a Qwen (device flow) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
 	//
 	// Corresponds with GET /qwen-auth-url (the `GetQwenAuthUrl` operationId).
 	GetQwenAuthUrl(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRequestErrorLogs List error request log files
 	//
-	// Files named `error-*.log`, newest first. Empty while request-log is on.
+	// Files named `error-*.log` (requests that failed while request-log was off), newest first. Log files are kept within logs-max-total-size-mb (default 512) and request-log-max-age-days (default 30).
 	//
 	// Corresponds with GET /request-error-logs (the `ListRequestErrorLogs` operationId).
 	ListRequestErrorLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRequestErrorLog Download one error request log
 	//
-	// Only `error-*.log` files in the log directory; any other name is 404.
+	// Only `error-*.log` files in the log directory; any other name is 404, a name with a path separator or `..` is 400.
 	//
 	// Corresponds with GET /request-error-logs/{name} (the `GetRequestErrorLog` operationId).
 	GetRequestErrorLog(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2991,7 +3160,7 @@ type ClientInterface interface {
 
 	// GetRequestLogById Download the request log of one request ID
 	//
-	// The first log file whose name ends with `-<id>.log`.
+	// The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
 	//
 	// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogById` operationId).
 	GetRequestLogById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3041,10 +3210,12 @@ type ClientInterface interface {
 
 	// GetUsage Aggregated usage statistics
 	//
-	// In-memory request metrics. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23`.
+	// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
+	// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
+	// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
 	//
 	// Corresponds with GET /usage (the `GetUsage` operationId).
-	GetUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetUsage(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUsageStatisticsEnabled Read usage-statistics-enabled
 	//
@@ -3091,14 +3262,16 @@ type ClientInterface interface {
 
 	// ExportUsage Export usage statistics
 	//
-	// The statistics with a format version and export time, for POST /usage/import on this or another server.
+	// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
 	//
 	// Corresponds with GET /usage/export (the `ExportUsage` operationId).
 	ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportUsageWithBody Merge exported usage statistics
 	//
-	// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3107,7 +3280,9 @@ type ClientInterface interface {
 
 	// ImportUsage Merge exported usage statistics
 	//
-	// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3166,7 +3341,7 @@ type ClientInterface interface {
 
 	// ImportVertexCredentialWithBody Import a Vertex service-account key
 	//
-	// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+	// Multipart with a `file` part holding a Google service-account JSON key (at most 1 MiB); `location` (form field or query) defaults to us-central1. The key must be a service account with `project_id` and an RSA `private_key` that parses; it is saved as `vertex-<project>.json` (an existing file is replaced). 400 `file required`, `invalid json`, `invalid service account` (with `message`), `project_id missing`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3219,7 +3394,7 @@ type ClientInterface interface {
 
 // GetAnthropicAuthUrl Start a Anthropic (Claude) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthUrl` operationId).
 func (c *Client) GetAnthropicAuthUrl(ctx context.Context, params *GetAnthropicAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3236,7 +3411,7 @@ func (c *Client) GetAnthropicAuthUrl(ctx context.Context, params *GetAnthropicAu
 
 // GetAntigravityAuthUrl Start a Antigravity login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthUrl` operationId).
 func (c *Client) GetAntigravityAuthUrl(ctx context.Context, params *GetAntigravityAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3363,7 +3538,7 @@ func (c *Client) PutApiKeys(ctx context.Context, params *PutApiKeysParams, body 
 
 // DeleteAuthFiles Delete one credential file, or all
 //
-// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 //
 // Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
 func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3380,7 +3555,7 @@ func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesPar
 
 // ListAuthFiles List credential files
 //
-// Credential files in auth-dir with their provider, account and status.
+// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
 func (c *Client) ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3397,7 +3572,7 @@ func (c *Client) ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorF
 
 // UploadAuthFileWithBody Upload a credential file
 //
-// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3416,7 +3591,7 @@ func (c *Client) UploadAuthFileWithBody(ctx context.Context, params *UploadAuthF
 
 // UploadAuthFile Upload a credential file
 //
-// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3435,7 +3610,7 @@ func (c *Client) UploadAuthFile(ctx context.Context, params *UploadAuthFileParam
 
 // DownloadAuthFile Download one credential file
 //
-// The raw bytes of one `.json` file in auth-dir.
+// The raw bytes of one `.json` file in auth-dir, exactly as stored, as an attachment.
 //
 // Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 func (c *Client) DownloadAuthFile(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3452,7 +3627,7 @@ func (c *Client) DownloadAuthFile(ctx context.Context, params *DownloadAuthFileP
 
 // GetAuthFileModels Models served by one credential
 //
-// The models a credential serves after exclusions and aliases.
+// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
 //
 // Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 func (c *Client) GetAuthFileModels(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3689,7 +3864,7 @@ func (c *Client) PutCodexApiKey(ctx context.Context, params *PutCodexApiKeyParam
 
 // GetCodexAuthUrl Start a Codex (OpenAI) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Corresponds with GET /codex-auth-url (the `GetCodexAuthUrl` operationId).
 func (c *Client) GetCodexAuthUrl(ctx context.Context, params *GetCodexAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4064,11 +4239,49 @@ func (c *Client) PutGeminiApiKey(ctx context.Context, params *PutGeminiApiKeyPar
 
 // GetGeminiCliAuthUrl Start a Google (Gemini CLI) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthUrl` operationId).
 func (c *Client) GetGeminiCliAuthUrl(ctx context.Context, params *GetGeminiCliAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetGeminiCliAuthUrlRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostGeminiWebTokenWithBody Save Gemini web cookies
+//
+// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+func (c *Client) PostGeminiWebTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostGeminiWebTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostGeminiWebToken Save Gemini web cookies
+//
+// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+func (c *Client) PostGeminiWebToken(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostGeminiWebTokenRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4192,7 +4405,7 @@ func (c *Client) PutGenerativeLanguageApiKey(ctx context.Context, params *PutGen
 
 // GetAuthStatus Poll a login flow
 //
-// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+// `wait` while the login is pending, `ok` once its credential is saved, `error` with a reason when it failed, expired or the state is unknown. 400 for a state of the wrong form.
 //
 // Corresponds with GET /get-auth-status (the `GetAuthStatus` operationId).
 func (c *Client) GetAuthStatus(ctx context.Context, params *GetAuthStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4209,7 +4422,7 @@ func (c *Client) GetAuthStatus(ctx context.Context, params *GetAuthStatusParams,
 
 // GetIflowAuthUrl Start a iFlow login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Corresponds with GET /iflow-auth-url (the `GetIflowAuthUrl` operationId).
 func (c *Client) GetIflowAuthUrl(ctx context.Context, params *GetIflowAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4226,7 +4439,7 @@ func (c *Client) GetIflowAuthUrl(ctx context.Context, params *GetIflowAuthUrlPar
 
 // PostIflowAuthUrlWithBody Log in to iFlow with a browser cookie
 //
-// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4245,7 +4458,7 @@ func (c *Client) PostIflowAuthUrlWithBody(ctx context.Context, contentType strin
 
 // PostIflowAuthUrl Log in to iFlow with a browser cookie
 //
-// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4377,7 +4590,7 @@ func (c *Client) PutLoggingToFile(ctx context.Context, params *PutLoggingToFileP
 
 // DeleteLogs Remove rotated logs and truncate the active log
 //
-// Needs logging-to-file. Request logs and error request logs are not touched.
+// Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 //
 // Corresponds with DELETE /logs (the `DeleteLogs` operationId).
 func (c *Client) DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4394,7 +4607,7 @@ func (c *Client) DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // GetLogs Recent application log lines
 //
-// Needs logging-to-file (400 `logging to file disabled` otherwise). Pass `latest-timestamp` back as `after` to tail.
+// Needs logging-to-file (400 `logging to file disabled` otherwise). Reads main.log and its rotations, oldest first; text lines (slog's format) and JSON lines both carry their time. `line-count` counts every line scanned; `lines` keeps those newer than `after`, at most `limit` (default 10000), newest last. Pass `latest-timestamp` back as `after` to tail. Empty when no log file exists yet.
 //
 // Corresponds with GET /logs (the `GetLogs` operationId).
 func (c *Client) GetLogs(ctx context.Context, params *GetLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4504,7 +4717,7 @@ func (c *Client) PutMaxRetryInterval(ctx context.Context, params *PutMaxRetryInt
 
 // PostOauthCallbackWithBody Hand a provider redirect to a pending login
 //
-// For logins where the browser could not reach the callback port; paste the final redirect URL.
+// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4523,7 +4736,7 @@ func (c *Client) PostOauthCallbackWithBody(ctx context.Context, contentType stri
 
 // PostOauthCallback Hand a provider redirect to a pending login
 //
-// For logins where the browser could not reach the callback port; paste the final redirect URL.
+// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5075,7 +5288,7 @@ func (c *Client) PutQuotaSwitchProject(ctx context.Context, params *PutQuotaSwit
 
 // GetQwenAuthUrl Start a Qwen (device flow) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
 //
 // Corresponds with GET /qwen-auth-url (the `GetQwenAuthUrl` operationId).
 func (c *Client) GetQwenAuthUrl(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5092,7 +5305,7 @@ func (c *Client) GetQwenAuthUrl(ctx context.Context, reqEditors ...RequestEditor
 
 // ListRequestErrorLogs List error request log files
 //
-// Files named `error-*.log`, newest first. Empty while request-log is on.
+// Files named `error-*.log` (requests that failed while request-log was off), newest first. Log files are kept within logs-max-total-size-mb (default 512) and request-log-max-age-days (default 30).
 //
 // Corresponds with GET /request-error-logs (the `ListRequestErrorLogs` operationId).
 func (c *Client) ListRequestErrorLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5109,7 +5322,7 @@ func (c *Client) ListRequestErrorLogs(ctx context.Context, reqEditors ...Request
 
 // GetRequestErrorLog Download one error request log
 //
-// Only `error-*.log` files in the log directory; any other name is 404.
+// Only `error-*.log` files in the log directory; any other name is 404, a name with a path separator or `..` is 400.
 //
 // Corresponds with GET /request-error-logs/{name} (the `GetRequestErrorLog` operationId).
 func (c *Client) GetRequestErrorLog(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5219,7 +5432,7 @@ func (c *Client) PutRequestLog(ctx context.Context, params *PutRequestLogParams,
 
 // GetRequestLogById Download the request log of one request ID
 //
-// The first log file whose name ends with `-<id>.log`.
+// The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
 //
 // Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogById` operationId).
 func (c *Client) GetRequestLogById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5329,11 +5542,13 @@ func (c *Client) PutRequestRetry(ctx context.Context, params *PutRequestRetryPar
 
 // GetUsage Aggregated usage statistics
 //
-// In-memory request metrics. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23`.
+// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
+// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
+// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
 //
 // Corresponds with GET /usage (the `GetUsage` operationId).
-func (c *Client) GetUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetUsageRequest(c.Server)
+func (c *Client) GetUsage(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsageRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5439,7 +5654,7 @@ func (c *Client) PutUsageStatisticsEnabled(ctx context.Context, params *PutUsage
 
 // ExportUsage Export usage statistics
 //
-// The statistics with a format version and export time, for POST /usage/import on this or another server.
+// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
 //
 // Corresponds with GET /usage/export (the `ExportUsage` operationId).
 func (c *Client) ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5456,7 +5671,9 @@ func (c *Client) ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn)
 
 // ImportUsageWithBody Merge exported usage statistics
 //
-// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5475,7 +5692,9 @@ func (c *Client) ImportUsageWithBody(ctx context.Context, contentType string, bo
 
 // ImportUsage Merge exported usage statistics
 //
-// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5604,7 +5823,7 @@ func (c *Client) PutVertexApiKey(ctx context.Context, params *PutVertexApiKeyPar
 
 // ImportVertexCredentialWithBody Import a Vertex service-account key
 //
-// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+// Multipart with a `file` part holding a Google service-account JSON key (at most 1 MiB); `location` (form field or query) defaults to us-central1. The key must be a service account with `project_id` and an RSA `private_key` that parses; it is saved as `vertex-<project>.json` (an existing file is replaced). 400 `file required`, `invalid json`, `invalid service account` (with `message`), `project_id missing`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7486,6 +7705,46 @@ func NewGetGeminiCliAuthUrlRequest(server string, params *GetGeminiCliAuthUrlPar
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewPostGeminiWebTokenRequest calls the generic PostGeminiWebToken builder with application/json body
+func NewPostGeminiWebTokenRequest(server string, body PostGeminiWebTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostGeminiWebTokenRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostGeminiWebTokenRequestWithBody constructs an http.Request for the PostGeminiWebToken method, with any body, and a specified content type
+func NewPostGeminiWebTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/gemini-web-token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9591,7 +9850,7 @@ func NewPutRequestRetryRequestWithBody(server string, params *PutRequestRetryPar
 }
 
 // NewGetUsageRequest constructs an http.Request for the GetUsage method
-func NewGetUsageRequest(server string) (*http.Request, error) {
+func NewGetUsageRequest(server string, params *GetUsageParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9607,6 +9866,57 @@ func NewGetUsageRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Details != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "details", *params.Details, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -10290,7 +10600,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetAnthropicAuthUrlWithResponse Start a Anthropic (Claude) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10299,7 +10609,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetAntigravityAuthUrlWithResponse Start a Antigravity login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10362,7 +10672,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteAuthFilesWithResponse Delete one credential file, or all
 	//
-	// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+	// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10371,7 +10681,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListAuthFilesWithResponse List credential files
 	//
-	// Credential files in auth-dir with their provider, account and status.
+	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10380,7 +10690,7 @@ type ClientWithResponsesInterface interface {
 
 	// UploadAuthFileWithBodyWithResponse Upload a credential file
 	//
-	// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+	// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10389,7 +10699,7 @@ type ClientWithResponsesInterface interface {
 
 	// UploadAuthFileWithResponse Upload a credential file
 	//
-	// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+	// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10398,7 +10708,7 @@ type ClientWithResponsesInterface interface {
 
 	// DownloadAuthFileWithResponse Download one credential file
 	//
-	// The raw bytes of one `.json` file in auth-dir.
+	// The raw bytes of one `.json` file in auth-dir, exactly as stored, as an attachment.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10407,7 +10717,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetAuthFileModelsWithResponse Models served by one credential
 	//
-	// The models a credential serves after exclusions and aliases.
+	// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10524,7 +10834,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCodexAuthUrlWithResponse Start a Codex (OpenAI) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10718,12 +11028,30 @@ type ClientWithResponsesInterface interface {
 
 	// GetGeminiCliAuthUrlWithResponse Start a Google (Gemini CLI) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthUrl` operationId).
 	GetGeminiCliAuthUrlWithResponse(ctx context.Context, params *GetGeminiCliAuthUrlParams, reqEditors ...RequestEditorFn) (*GetGeminiCliAuthUrlResponse, error)
+
+	// PostGeminiWebTokenWithBodyWithResponse Save Gemini web cookies
+	//
+	// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+	PostGeminiWebTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error)
+
+	// PostGeminiWebTokenWithResponse Save Gemini web cookies
+	//
+	// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+	PostGeminiWebTokenWithResponse(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error)
 
 	// DeleteGenerativeLanguageApiKeyWithResponse Delete one generative-language-api-key item
 	//
@@ -10783,7 +11111,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetAuthStatusWithResponse Poll a login flow
 	//
-	// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+	// `wait` while the login is pending, `ok` once its credential is saved, `error` with a reason when it failed, expired or the state is unknown. 400 for a state of the wrong form.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10792,7 +11120,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetIflowAuthUrlWithResponse Start a iFlow login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10801,7 +11129,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostIflowAuthUrlWithBodyWithResponse Log in to iFlow with a browser cookie
 	//
-	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10810,7 +11138,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostIflowAuthUrlWithResponse Log in to iFlow with a browser cookie
 	//
-	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10876,7 +11204,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteLogsWithResponse Remove rotated logs and truncate the active log
 	//
-	// Needs logging-to-file. Request logs and error request logs are not touched.
+	// Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10885,7 +11213,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetLogsWithResponse Recent application log lines
 	//
-	// Needs logging-to-file (400 `logging to file disabled` otherwise). Pass `latest-timestamp` back as `after` to tail.
+	// Needs logging-to-file (400 `logging to file disabled` otherwise). Reads main.log and its rotations, oldest first; text lines (slog's format) and JSON lines both carry their time. `line-count` counts every line scanned; `lines` keeps those newer than `after`, at most `limit` (default 10000), newest last. Pass `latest-timestamp` back as `after` to tail. Empty when no log file exists yet.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10939,7 +11267,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostOauthCallbackWithBodyWithResponse Hand a provider redirect to a pending login
 	//
-	// For logins where the browser could not reach the callback port; paste the final redirect URL.
+	// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10948,7 +11276,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostOauthCallbackWithResponse Hand a provider redirect to a pending login
 	//
-	// For logins where the browser could not reach the callback port; paste the final redirect URL.
+	// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11218,7 +11546,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetQwenAuthUrlWithResponse Start a Qwen (device flow) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11227,7 +11555,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListRequestErrorLogsWithResponse List error request log files
 	//
-	// Files named `error-*.log`, newest first. Empty while request-log is on.
+	// Files named `error-*.log` (requests that failed while request-log was off), newest first. Log files are kept within logs-max-total-size-mb (default 512) and request-log-max-age-days (default 30).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11236,7 +11564,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetRequestErrorLogWithResponse Download one error request log
 	//
-	// Only `error-*.log` files in the log directory; any other name is 404.
+	// Only `error-*.log` files in the log directory; any other name is 404, a name with a path separator or `..` is 400.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11290,7 +11618,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetRequestLogByIdWithResponse Download the request log of one request ID
 	//
-	// The first log file whose name ends with `-<id>.log`.
+	// The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11344,12 +11672,14 @@ type ClientWithResponsesInterface interface {
 
 	// GetUsageWithResponse Aggregated usage statistics
 	//
-	// In-memory request metrics. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23`.
+	// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
+	// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
+	// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /usage (the `GetUsage` operationId).
-	GetUsageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
+	GetUsageWithResponse(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
 
 	// GetUsageStatisticsEnabledWithResponse Read usage-statistics-enabled
 	//
@@ -11398,7 +11728,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportUsageWithResponse Export usage statistics
 	//
-	// The statistics with a format version and export time, for POST /usage/import on this or another server.
+	// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11407,7 +11737,9 @@ type ClientWithResponsesInterface interface {
 
 	// ImportUsageWithBodyWithResponse Merge exported usage statistics
 	//
-	// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11416,7 +11748,9 @@ type ClientWithResponsesInterface interface {
 
 	// ImportUsageWithResponse Merge exported usage statistics
 	//
-	// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11479,7 +11813,7 @@ type ClientWithResponsesInterface interface {
 
 	// ImportVertexCredentialWithBodyWithResponse Import a Vertex service-account key
 	//
-	// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+	// Multipart with a `file` part holding a Google service-account JSON key (at most 1 MiB); `location` (form field or query) defaults to us-central1. The key must be a service account with `project_id` and an RSA `private_key` that parses; it is saved as `vertex-<project>.json` (an existing file is replaced). 400 `file required`, `invalid json`, `invalid service account` (with `message`), `project_id missing`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11545,6 +11879,8 @@ type GetAnthropicAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11570,6 +11906,11 @@ func (r GetAnthropicAuthUrlResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetAnthropicAuthUrlResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAnthropicAuthUrlResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -11614,6 +11955,8 @@ type GetAntigravityAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11639,6 +11982,11 @@ func (r GetAntigravityAuthUrlResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetAntigravityAuthUrlResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAntigravityAuthUrlResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12066,8 +12414,6 @@ type DeleteAuthFilesResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 }
@@ -12100,11 +12446,6 @@ func (r DeleteAuthFilesResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteAuthFilesResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DeleteAuthFilesResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12152,8 +12493,8 @@ type ListAuthFilesResponse struct {
 	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12176,9 +12517,9 @@ func (r ListAuthFilesResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ListAuthFilesResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAuthFilesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12225,8 +12566,6 @@ type UploadAuthFileResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 }
@@ -12259,11 +12598,6 @@ func (r UploadAuthFileResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UploadAuthFileResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r UploadAuthFileResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12315,8 +12649,8 @@ type DownloadAuthFileResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12349,9 +12683,9 @@ func (r DownloadAuthFileResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DownloadAuthFileResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DownloadAuthFileResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12394,8 +12728,10 @@ type GetAuthFileModelsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12418,9 +12754,14 @@ func (r GetAuthFileModelsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetAuthFileModelsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAuthFileModelsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAuthFileModelsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13227,6 +13568,8 @@ type GetCodexAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13252,6 +13595,11 @@ func (r GetCodexAuthUrlResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetCodexAuthUrlResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCodexAuthUrlResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14446,6 +14794,8 @@ type GetGeminiCliAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14473,6 +14823,11 @@ func (r GetGeminiCliAuthUrlResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGeminiCliAuthUrlResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r GetGeminiCliAuthUrlResponse) GetBody() []byte {
 	return r.Body
@@ -14496,6 +14851,82 @@ func (r GetGeminiCliAuthUrlResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetGeminiCliAuthUrlResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostGeminiWebTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GeminiWebTokenResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON200() *GeminiWebTokenResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostGeminiWebTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostGeminiWebTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostGeminiWebTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostGeminiWebTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14965,6 +15396,8 @@ type GetIflowAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14990,6 +15423,11 @@ func (r GetIflowAuthUrlResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetIflowAuthUrlResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetIflowAuthUrlResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15038,6 +15476,10 @@ type PostIflowAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15073,6 +15515,16 @@ func (r PostIflowAuthUrlResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r PostIflowAuthUrlResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r PostIflowAuthUrlResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostIflowAuthUrlResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15884,6 +16336,8 @@ type PostOauthCallbackResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15924,6 +16378,11 @@ func (r PostOauthCallbackResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r PostOauthCallbackResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostOauthCallbackResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17671,6 +18130,10 @@ type GetQwenAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17696,6 +18159,16 @@ func (r GetQwenAuthUrlResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetQwenAuthUrlResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetQwenAuthUrlResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetQwenAuthUrlResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18479,6 +18952,8 @@ type GetUsageResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UsageResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -18490,6 +18965,11 @@ type GetUsageResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetUsageResponse) GetJSON200() *UsageResponse {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUsageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18817,6 +19297,8 @@ type ExportUsageResponse struct {
 	JSON403 *Forbidden
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18837,6 +19319,11 @@ func (r ExportUsageResponse) GetJSON403() *Forbidden {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r ExportUsageResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExportUsageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18883,6 +19370,8 @@ type ImportUsageResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18913,6 +19402,11 @@ func (r ImportUsageResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r ImportUsageResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ImportUsageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19340,8 +19834,6 @@ type ImportVertexCredentialResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 }
@@ -19374,11 +19866,6 @@ func (r ImportVertexCredentialResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ImportVertexCredentialResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ImportVertexCredentialResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -19687,7 +20174,7 @@ func (r PutWsAuthResponse) ContentType() string {
 
 // GetAnthropicAuthUrlWithResponse Start a Anthropic (Claude) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19702,7 +20189,7 @@ func (c *ClientWithResponses) GetAnthropicAuthUrlWithResponse(ctx context.Contex
 
 // GetAntigravityAuthUrlWithResponse Start a Antigravity login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19807,7 +20294,7 @@ func (c *ClientWithResponses) PutApiKeysWithResponse(ctx context.Context, params
 
 // DeleteAuthFilesWithResponse Delete one credential file, or all
 //
-// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19822,7 +20309,7 @@ func (c *ClientWithResponses) DeleteAuthFilesWithResponse(ctx context.Context, p
 
 // ListAuthFilesWithResponse List credential files
 //
-// Credential files in auth-dir with their provider, account and status.
+// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19837,7 +20324,7 @@ func (c *ClientWithResponses) ListAuthFilesWithResponse(ctx context.Context, req
 
 // UploadAuthFileWithBodyWithResponse Upload a credential file
 //
-// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19852,7 +20339,7 @@ func (c *ClientWithResponses) UploadAuthFileWithBodyWithResponse(ctx context.Con
 
 // UploadAuthFileWithResponse Upload a credential file
 //
-// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19867,7 +20354,7 @@ func (c *ClientWithResponses) UploadAuthFileWithResponse(ctx context.Context, pa
 
 // DownloadAuthFileWithResponse Download one credential file
 //
-// The raw bytes of one `.json` file in auth-dir.
+// The raw bytes of one `.json` file in auth-dir, exactly as stored, as an attachment.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19882,7 +20369,7 @@ func (c *ClientWithResponses) DownloadAuthFileWithResponse(ctx context.Context, 
 
 // GetAuthFileModelsWithResponse Models served by one credential
 //
-// The models a credential serves after exclusions and aliases.
+// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20077,7 +20564,7 @@ func (c *ClientWithResponses) PutCodexApiKeyWithResponse(ctx context.Context, pa
 
 // GetCodexAuthUrlWithResponse Start a Codex (OpenAI) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20389,7 +20876,7 @@ func (c *ClientWithResponses) PutGeminiApiKeyWithResponse(ctx context.Context, p
 
 // GetGeminiCliAuthUrlWithResponse Start a Google (Gemini CLI) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20400,6 +20887,36 @@ func (c *ClientWithResponses) GetGeminiCliAuthUrlWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseGetGeminiCliAuthUrlResponse(rsp)
+}
+
+// PostGeminiWebTokenWithBodyWithResponse Save Gemini web cookies
+//
+// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+func (c *ClientWithResponses) PostGeminiWebTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error) {
+	rsp, err := c.PostGeminiWebTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostGeminiWebTokenResponse(rsp)
+}
+
+// PostGeminiWebTokenWithResponse Save Gemini web cookies
+//
+// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+func (c *ClientWithResponses) PostGeminiWebTokenWithResponse(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error) {
+	rsp, err := c.PostGeminiWebToken(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostGeminiWebTokenResponse(rsp)
 }
 
 // DeleteGenerativeLanguageApiKeyWithResponse Delete one generative-language-api-key item
@@ -20496,7 +21013,7 @@ func (c *ClientWithResponses) PutGenerativeLanguageApiKeyWithResponse(ctx contex
 
 // GetAuthStatusWithResponse Poll a login flow
 //
-// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+// `wait` while the login is pending, `ok` once its credential is saved, `error` with a reason when it failed, expired or the state is unknown. 400 for a state of the wrong form.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20511,7 +21028,7 @@ func (c *ClientWithResponses) GetAuthStatusWithResponse(ctx context.Context, par
 
 // GetIflowAuthUrlWithResponse Start a iFlow login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20526,7 +21043,7 @@ func (c *ClientWithResponses) GetIflowAuthUrlWithResponse(ctx context.Context, p
 
 // PostIflowAuthUrlWithBodyWithResponse Log in to iFlow with a browser cookie
 //
-// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20541,7 +21058,7 @@ func (c *ClientWithResponses) PostIflowAuthUrlWithBodyWithResponse(ctx context.C
 
 // PostIflowAuthUrlWithResponse Log in to iFlow with a browser cookie
 //
-// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20649,7 +21166,7 @@ func (c *ClientWithResponses) PutLoggingToFileWithResponse(ctx context.Context, 
 
 // DeleteLogsWithResponse Remove rotated logs and truncate the active log
 //
-// Needs logging-to-file. Request logs and error request logs are not touched.
+// Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20664,7 +21181,7 @@ func (c *ClientWithResponses) DeleteLogsWithResponse(ctx context.Context, reqEdi
 
 // GetLogsWithResponse Recent application log lines
 //
-// Needs logging-to-file (400 `logging to file disabled` otherwise). Pass `latest-timestamp` back as `after` to tail.
+// Needs logging-to-file (400 `logging to file disabled` otherwise). Reads main.log and its rotations, oldest first; text lines (slog's format) and JSON lines both carry their time. `line-count` counts every line scanned; `lines` keeps those newer than `after`, at most `limit` (default 10000), newest last. Pass `latest-timestamp` back as `after` to tail. Empty when no log file exists yet.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20754,7 +21271,7 @@ func (c *ClientWithResponses) PutMaxRetryIntervalWithResponse(ctx context.Contex
 
 // PostOauthCallbackWithBodyWithResponse Hand a provider redirect to a pending login
 //
-// For logins where the browser could not reach the callback port; paste the final redirect URL.
+// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20769,7 +21286,7 @@ func (c *ClientWithResponses) PostOauthCallbackWithBodyWithResponse(ctx context.
 
 // PostOauthCallbackWithResponse Hand a provider redirect to a pending login
 //
-// For logins where the browser could not reach the callback port; paste the final redirect URL.
+// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21219,7 +21736,7 @@ func (c *ClientWithResponses) PutQuotaSwitchProjectWithResponse(ctx context.Cont
 
 // GetQwenAuthUrlWithResponse Start a Qwen (device flow) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21234,7 +21751,7 @@ func (c *ClientWithResponses) GetQwenAuthUrlWithResponse(ctx context.Context, re
 
 // ListRequestErrorLogsWithResponse List error request log files
 //
-// Files named `error-*.log`, newest first. Empty while request-log is on.
+// Files named `error-*.log` (requests that failed while request-log was off), newest first. Log files are kept within logs-max-total-size-mb (default 512) and request-log-max-age-days (default 30).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21249,7 +21766,7 @@ func (c *ClientWithResponses) ListRequestErrorLogsWithResponse(ctx context.Conte
 
 // GetRequestErrorLogWithResponse Download one error request log
 //
-// Only `error-*.log` files in the log directory; any other name is 404.
+// Only `error-*.log` files in the log directory; any other name is 404, a name with a path separator or `..` is 400.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21339,7 +21856,7 @@ func (c *ClientWithResponses) PutRequestLogWithResponse(ctx context.Context, par
 
 // GetRequestLogByIdWithResponse Download the request log of one request ID
 //
-// The first log file whose name ends with `-<id>.log`.
+// The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21429,13 +21946,15 @@ func (c *ClientWithResponses) PutRequestRetryWithResponse(ctx context.Context, p
 
 // GetUsageWithResponse Aggregated usage statistics
 //
-// In-memory request metrics. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23`.
+// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
+// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
+// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /usage (the `GetUsage` operationId).
-func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetUsageResponse, error) {
-	rsp, err := c.GetUsage(ctx, reqEditors...)
+func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*GetUsageResponse, error) {
+	rsp, err := c.GetUsage(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21519,7 +22038,7 @@ func (c *ClientWithResponses) PutUsageStatisticsEnabledWithResponse(ctx context.
 
 // ExportUsageWithResponse Export usage statistics
 //
-// The statistics with a format version and export time, for POST /usage/import on this or another server.
+// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21534,7 +22053,9 @@ func (c *ClientWithResponses) ExportUsageWithResponse(ctx context.Context, reqEd
 
 // ImportUsageWithBodyWithResponse Merge exported usage statistics
 //
-// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21549,7 +22070,9 @@ func (c *ClientWithResponses) ImportUsageWithBodyWithResponse(ctx context.Contex
 
 // ImportUsageWithResponse Merge exported usage statistics
 //
-// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21654,7 +22177,7 @@ func (c *ClientWithResponses) PutVertexApiKeyWithResponse(ctx context.Context, p
 
 // ImportVertexCredentialWithBodyWithResponse Import a Vertex service-account key
 //
-// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+// Multipart with a `file` part holding a Google service-account JSON key (at most 1 MiB); `location` (form field or query) defaults to us-central1. The key must be a service account with `project_id` and an RSA `private_key` that parses; it is saved as `vertex-<project>.json` (an existing file is replaced). 400 `file required`, `invalid json`, `invalid service account` (with `message`), `project_id missing`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21791,6 +22314,13 @@ func ParseGetAnthropicAuthUrlResponse(rsp *http.Response) (*GetAnthropicAuthUrlR
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -21844,6 +22374,13 @@ func ParseGetAntigravityAuthUrlResponse(rsp *http.Response) (*GetAntigravityAuth
 			return nil, err
 		}
 		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -22251,13 +22788,6 @@ func ParseDeleteAuthFilesResponse(rsp *http.Response) (*DeleteAuthFilesResponse,
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22312,12 +22842,12 @@ func ParseListAuthFilesResponse(rsp *http.Response) (*ListAuthFilesResponse, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON501 = &dest
+		response.JSON503 = &dest
 
 	}
 
@@ -22379,13 +22909,6 @@ func ParseUploadAuthFileResponse(rsp *http.Response) (*UploadAuthFileResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
@@ -22455,12 +22978,12 @@ func ParseDownloadAuthFileResponse(rsp *http.Response) (*DownloadAuthFileRespons
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON501 = &dest
+		response.JSON503 = &dest
 
 	}
 
@@ -22509,12 +23032,19 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON501 = &dest
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23259,6 +23789,13 @@ func ParseGetCodexAuthUrlResponse(rsp *http.Response) (*GetCodexAuthUrlResponse,
 			return nil, err
 		}
 		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24353,6 +24890,74 @@ func ParseGetGeminiCliAuthUrlResponse(rsp *http.Response) (*GetGeminiCliAuthUrlR
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostGeminiWebTokenResponse parses an HTTP response from a PostGeminiWebTokenWithResponse call
+func ParsePostGeminiWebTokenResponse(rsp *http.Response) (*PostGeminiWebTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostGeminiWebTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GeminiWebTokenResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -24806,6 +25411,13 @@ func ParseGetIflowAuthUrlResponse(rsp *http.Response) (*GetIflowAuthUrlResponse,
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -24873,6 +25485,20 @@ func ParsePostIflowAuthUrlResponse(rsp *http.Response) (*PostIflowAuthUrlRespons
 			return nil, err
 		}
 		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25610,6 +26236,13 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 			return nil, err
 		}
 		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27191,6 +27824,20 @@ func ParseGetQwenAuthUrlResponse(rsp *http.Response) (*GetQwenAuthUrlResponse, e
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -27865,6 +28512,13 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28176,6 +28830,13 @@ func ParseExportUsageResponse(rsp *http.Response) (*ExportUsageResponse, error) 
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -28236,6 +28897,13 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 			return nil, err
 		}
 		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28643,13 +29311,6 @@ func ParseImportVertexCredentialResponse(rsp *http.Response) (*ImportVertexCrede
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29015,6 +29676,9 @@ type ServerInterface interface {
 	// GetGeminiCliAuthUrl Start a Google (Gemini CLI) login
 	// (GET /gemini-cli-auth-url)
 	GetGeminiCliAuthUrl(w http.ResponseWriter, r *http.Request, params GetGeminiCliAuthUrlParams)
+	// PostGeminiWebToken Save Gemini web cookies
+	// (POST /gemini-web-token)
+	PostGeminiWebToken(w http.ResponseWriter, r *http.Request)
 	// DeleteGenerativeLanguageApiKey Delete one generative-language-api-key item
 	// (DELETE /generative-language-api-key)
 	DeleteGenerativeLanguageApiKey(w http.ResponseWriter, r *http.Request, params DeleteGenerativeLanguageApiKeyParams)
@@ -29157,7 +29821,7 @@ type ServerInterface interface {
 	PutRequestRetry(w http.ResponseWriter, r *http.Request, params PutRequestRetryParams)
 	// GetUsage Aggregated usage statistics
 	// (GET /usage)
-	GetUsage(w http.ResponseWriter, r *http.Request)
+	GetUsage(w http.ResponseWriter, r *http.Request, params GetUsageParams)
 	// GetUsageStatisticsEnabled Read usage-statistics-enabled
 	// (GET /usage-statistics-enabled)
 	GetUsageStatisticsEnabled(w http.ResponseWriter, r *http.Request)
@@ -29410,6 +30074,12 @@ func (_ Unimplemented) PutGeminiApiKey(w http.ResponseWriter, r *http.Request, p
 // GetGeminiCliAuthUrl Start a Google (Gemini CLI) login
 // (GET /gemini-cli-auth-url)
 func (_ Unimplemented) GetGeminiCliAuthUrl(w http.ResponseWriter, r *http.Request, params GetGeminiCliAuthUrlParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PostGeminiWebToken Save Gemini web cookies
+// (POST /gemini-web-token)
+func (_ Unimplemented) PostGeminiWebToken(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -29693,7 +30363,7 @@ func (_ Unimplemented) PutRequestRetry(w http.ResponseWriter, r *http.Request, p
 
 // GetUsage Aggregated usage statistics
 // (GET /usage)
-func (_ Unimplemented) GetUsage(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) GetUsage(w http.ResponseWriter, r *http.Request, params GetUsageParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -31031,6 +31701,20 @@ func (siw *ServerInterfaceWrapper) GetGeminiCliAuthUrl(w http.ResponseWriter, r 
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetGeminiCliAuthUrl(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PostGeminiWebToken operation middleware
+func (siw *ServerInterfaceWrapper) PostGeminiWebToken(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PostGeminiWebToken(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -32494,8 +33178,53 @@ func (siw *ServerInterfaceWrapper) PutRequestRetry(w http.ResponseWriter, r *htt
 // GetUsage operation middleware
 func (siw *ServerInterfaceWrapper) GetUsage(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUsageParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "details" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "details", r.URL.Query(), &params.Details, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "details"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "details", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetUsage(w, r)
+		siw.Handler.GetUsage(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -33303,6 +34032,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/vertex/import", wrapper.ImportVertexCredential)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/gemini-web-token", wrapper.PostGeminiWebToken)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/anthropic-auth-url", wrapper.GetAnthropicAuthUrl)
 	})
 	r.Group(func(r chi.Router) {
@@ -33452,6 +34184,20 @@ func (response GetAnthropicAuthUrl501JSONResponse) VisitGetAnthropicAuthUrlRespo
 	return err
 }
 
+type GetAnthropicAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetAnthropicAuthUrl503JSONResponse) VisitGetAnthropicAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAntigravityAuthUrlRequestObject struct {
 	Params GetAntigravityAuthUrlParams
 }
@@ -33526,6 +34272,20 @@ func (response GetAntigravityAuthUrl501JSONResponse) VisitGetAntigravityAuthUrlR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAntigravityAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetAntigravityAuthUrl503JSONResponse) VisitGetAntigravityAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34108,20 +34868,6 @@ func (response DeleteAuthFiles500JSONResponse) VisitDeleteAuthFilesResponse(w ht
 	return err
 }
 
-type DeleteAuthFiles501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response DeleteAuthFiles501JSONResponse) VisitDeleteAuthFilesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type DeleteAuthFiles503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response DeleteAuthFiles503JSONResponse) VisitDeleteAuthFilesResponse(w http.ResponseWriter) error {
@@ -34199,16 +34945,16 @@ func (response ListAuthFiles500JSONResponse) VisitListAuthFilesResponse(w http.R
 	return err
 }
 
-type ListAuthFiles501JSONResponse struct{ NotImplementedJSONResponse }
+type ListAuthFiles503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response ListAuthFiles501JSONResponse) VisitListAuthFilesResponse(w http.ResponseWriter) error {
+func (response ListAuthFiles503JSONResponse) VisitListAuthFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34303,20 +35049,6 @@ func (response UploadAuthFile500JSONResponse) VisitUploadAuthFileResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UploadAuthFile501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response UploadAuthFile501JSONResponse) VisitUploadAuthFileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34427,16 +35159,16 @@ func (response DownloadAuthFile500JSONResponse) VisitDownloadAuthFileResponse(w 
 	return err
 }
 
-type DownloadAuthFile501JSONResponse struct{ NotImplementedJSONResponse }
+type DownloadAuthFile503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response DownloadAuthFile501JSONResponse) VisitDownloadAuthFileResponse(w http.ResponseWriter) error {
+func (response DownloadAuthFile503JSONResponse) VisitDownloadAuthFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34505,16 +35237,30 @@ func (response GetAuthFileModels403JSONResponse) VisitGetAuthFileModelsResponse(
 	return err
 }
 
-type GetAuthFileModels501JSONResponse struct{ NotImplementedJSONResponse }
+type GetAuthFileModels404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response GetAuthFileModels501JSONResponse) VisitGetAuthFileModelsResponse(w http.ResponseWriter) error {
+func (response GetAuthFileModels404JSONResponse) VisitGetAuthFileModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuthFileModels503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetAuthFileModels503JSONResponse) VisitGetAuthFileModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35565,6 +36311,20 @@ func (response GetCodexAuthUrl501JSONResponse) VisitGetCodexAuthUrlResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCodexAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetCodexAuthUrl503JSONResponse) VisitGetCodexAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37074,6 +37834,112 @@ func (response GetGeminiCliAuthUrl501JSONResponse) VisitGetGeminiCliAuthUrlRespo
 	return err
 }
 
+type GetGeminiCliAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetGeminiCliAuthUrl503JSONResponse) VisitGetGeminiCliAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostGeminiWebTokenRequestObject struct {
+	Body *PostGeminiWebTokenJSONRequestBody
+}
+
+type PostGeminiWebTokenResponseObject interface {
+	VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error
+}
+
+type PostGeminiWebToken200JSONResponse GeminiWebTokenResult
+
+func (response PostGeminiWebToken200JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostGeminiWebToken400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostGeminiWebToken400JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostGeminiWebToken401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostGeminiWebToken401JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostGeminiWebToken403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostGeminiWebToken403JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostGeminiWebToken500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PostGeminiWebToken500JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostGeminiWebToken503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response PostGeminiWebToken503JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGenerativeLanguageApiKeyRequestObject struct {
 	Params DeleteGenerativeLanguageApiKeyParams
 }
@@ -37716,6 +38582,20 @@ func (response GetIflowAuthUrl501JSONResponse) VisitGetIflowAuthUrlResponse(w ht
 	return err
 }
 
+type GetIflowAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetIflowAuthUrl503JSONResponse) VisitGetIflowAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PostIflowAuthUrlRequestObject struct {
 	Body *PostIflowAuthUrlJSONRequestBody
 }
@@ -37818,6 +38698,34 @@ func (response PostIflowAuthUrl501JSONResponse) VisitPostIflowAuthUrlResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostIflowAuthUrl502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response PostIflowAuthUrl502JSONResponse) VisitPostIflowAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostIflowAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response PostIflowAuthUrl503JSONResponse) VisitPostIflowAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38868,6 +39776,20 @@ func (response PostOauthCallback501JSONResponse) VisitPostOauthCallbackResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostOauthCallback503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response PostOauthCallback503JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41056,6 +41978,34 @@ func (response GetQwenAuthUrl501JSONResponse) VisitGetQwenAuthUrlResponse(w http
 	return err
 }
 
+type GetQwenAuthUrl502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response GetQwenAuthUrl502JSONResponse) VisitGetQwenAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQwenAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetQwenAuthUrl503JSONResponse) VisitGetQwenAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRequestErrorLogsRequestObject struct {
 }
 
@@ -41982,6 +42932,7 @@ func (response PutRequestRetry500JSONResponse) VisitPutRequestRetryResponse(w ht
 }
 
 type GetUsageRequestObject struct {
+	Params GetUsageParams
 }
 
 type GetUsageResponseObject interface {
@@ -41998,6 +42949,20 @@ func (response GetUsage200JSONResponse) VisitGetUsageResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetUsage400JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42442,6 +43407,20 @@ func (response ExportUsage501JSONResponse) VisitExportUsageResponse(w http.Respo
 	return err
 }
 
+type ExportUsage503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ExportUsage503JSONResponse) VisitExportUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ImportUsageRequestObject struct {
 	Body *ImportUsageJSONRequestBody
 }
@@ -42530,6 +43509,20 @@ func (response ImportUsage501JSONResponse) VisitImportUsageResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsage503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ImportUsage503JSONResponse) VisitImportUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43113,20 +44106,6 @@ func (response ImportVertexCredential500JSONResponse) VisitImportVertexCredentia
 	return err
 }
 
-type ImportVertexCredential501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response ImportVertexCredential501JSONResponse) VisitImportVertexCredentialResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ImportVertexCredential503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response ImportVertexCredential503JSONResponse) VisitImportVertexCredentialResponse(w http.ResponseWriter) error {
@@ -43586,6 +44565,9 @@ type StrictServerInterface interface {
 	// GetGeminiCliAuthUrl Start a Google (Gemini CLI) login
 	// (GET /gemini-cli-auth-url)
 	GetGeminiCliAuthUrl(ctx context.Context, request GetGeminiCliAuthUrlRequestObject) (GetGeminiCliAuthUrlResponseObject, error)
+	// PostGeminiWebToken Save Gemini web cookies
+	// (POST /gemini-web-token)
+	PostGeminiWebToken(ctx context.Context, request PostGeminiWebTokenRequestObject) (PostGeminiWebTokenResponseObject, error)
 	// DeleteGenerativeLanguageApiKey Delete one generative-language-api-key item
 	// (DELETE /generative-language-api-key)
 	DeleteGenerativeLanguageApiKey(ctx context.Context, request DeleteGenerativeLanguageApiKeyRequestObject) (DeleteGenerativeLanguageApiKeyResponseObject, error)
@@ -44772,6 +45754,37 @@ func (sh *strictHandler) GetGeminiCliAuthUrl(w http.ResponseWriter, r *http.Requ
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetGeminiCliAuthUrlResponseObject); ok {
 		if err := validResponse.VisitGetGeminiCliAuthUrlResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PostGeminiWebToken operation middleware
+func (sh *strictHandler) PostGeminiWebToken(w http.ResponseWriter, r *http.Request) {
+	var request PostGeminiWebTokenRequestObject
+
+	var body PostGeminiWebTokenJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PostGeminiWebToken(ctx, request.(PostGeminiWebTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostGeminiWebToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PostGeminiWebTokenResponseObject); ok {
+		if err := validResponse.VisitPostGeminiWebTokenResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -46096,8 +47109,10 @@ func (sh *strictHandler) PutRequestRetry(w http.ResponseWriter, r *http.Request,
 }
 
 // GetUsage operation middleware
-func (sh *strictHandler) GetUsage(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetUsage(w http.ResponseWriter, r *http.Request, params GetUsageParams) {
 	var request GetUsageRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetUsage(ctx, request.(GetUsageRequestObject))
@@ -46508,203 +47523,249 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3tctu4suCroLRbNfKUJDuZzNS9dk1NOc7H+I6T+MTJ5NwduUKIbEk4pgAOAFrWyaZqn2YfbJ9kCw2Q",
-	"IimSomzLsR3+mYlFfDSA/kaj+0vHF7NIcOBadfa/dKZAA5D4z5cf6MT8PwDlSxZpJnhnv/NhCsQXfMwm",
-	"RMIlU0xwoqdMEQkqElwBmVPzBw3IWIoZEZLMJdMaOKGKdCn5OxYaAqK0FHxCgGumF0TTyc6AnAEPCNNk",
-	"RP0Lwjg5HvffUO1PB51eR/lTmFEDj15E0NnvKC0Zn3S+fv3a60RU0hloB/hhxP6AxT9ikIty+IFrufhB",
-	"ERqx/gUsSFdLNptBsGMmYqbV39i51+F0ZuZyDWvB6HWeUwUfZVgx8Semp8mMPRJACBqI4OGCaAcSA0X0",
-	"lGpCQyXIlF6C3dkRVdCPZVgFXfJ9DXivWAhv6QxqNsaXEJgToSEZsxB+UMRMUTUv/q9+zuMxHuDqbIdR",
-	"5FbuTymfuJ1gY/uTxS+miNIsDAnVCYo5hOtSTgx6WhSjnACVIQOZImHP4J33o7czIIdEaRrCsvMEtCLP",
-	"njwllAdudkW40FPGJwNi8XsWUcmU4BYGxNTu+1dH5D+fPNnb6RElCCVzoBcGcUnX+7Q77Py///N/hx1v",
-	"h3C4BElmZtmg0q2zdLXcuwS11+0fD+Cq4sD+F0jRN2cfkEgoZn41RGM2MGRKV50aM0Pmpp0xzmbxrLO/",
-	"10tAYFzDBKSFQX2C0cfjCijONJWaUBIKn4bEp2GI1DsWck5lANL8Cz9PGCchjbk/BccazBaOSEQ5hERY",
-	"wBWdAZlRf8o4kK73xOsRT8sYzP8XoMz/BPcq6ZSpz3MYxWzNrq6hgkiKSxaAdOi/nj00IIRTKf4Fvj4O",
-	"KuZ9LcQkBHIUijgwAJjG5PgF6XqHJycebqLBq0XyrRIW9/0zC9ZDhKus2Yh3h7GepttBur5hNIwr4Abd",
-	"LqEOCOyyBoQ/aRjXHQTTMPtBkUvTbP0pYLN1kiJhECgontPgNdUwpzi/L7gGrs0/aRSFzKcGlN1/KQPP",
-	"l8yw/1PCuLPf+R+7S9G5a7+q3ZdSCmmnKjA8TuJIaQl0RhRIwyN8EYeB4TxkZNgTRcow1MLVHCQEZESD",
-	"cDHooGgJ3sPfMSi9fUjNzks7mWF/MxqOhZxBQLoe45c0ZAEZiWDhOco2/ybCMu45cko1pRHsmJWYk1GG",
-	"PycdFYTgayFxUUeCj0Pm39GSRAQSB0XxYuZVZG5kMkqcWErg2ogKDQjcKyFHLAiAbx86T8JMaMP3OJ3A",
-	"zMARMEVHIQSeFWTHp2REOYeABDEQLYgWwjRfkDFlIQSEag2zSKsB+SAXhE4oQ1kwjPf2fvKD2C4c/wIP",
-	"l/c75cHLgOm7OwPPSvXPRrH4nByBt++E/WBBZygFAqYuyFSEgSKUTI2IhoBpqxehhLC0M6VqyA3pIKQQ",
-	"kAVoK9Bp+vOCdJkmgbDinYSCBridZhgZc84MrjpSxF5DPopZaFTQnQPizUApOgGPKLpQZG4AYMqheIo4",
-	"ZjVOabB6DKop49hIZSWGPIUbV8EsJIqFwHW4IOISpNOO98mYXaVDIpwSopD6hg3ifEPunX78QHYzG+aR",
-	"rvkiYk28RKOwOk9h53ATzAYYENyWDfkIxkICMXhkoXeazXIpNJybxc9oACiiRWRInenBkHdQPdEgOQ3t",
-	"od8JGa/wTjMA6tI6R+RdFJlX1HwkniMTLYgyarXdQqNH4CKQNx3hb3dAB44XfnZA7CPggfBjS/nN0dUh",
-	"OdMlyGrFxomYGK2/sCgNV3o3CikrLKdEXK7ufygmDkMpcnaqNfWnBnSc8a3Qr0TMg7vYRw0z3KmxmdCo",
-	"hgauzC/ID6w6fAEJdMcGIQy4cBcwGmDYckY8bGNS2GNMzxr/LiDwAuyOntKFQYUPQpxQOYE7EUdW+KNk",
-	"N5ImNBNbuXEqwRc8QGvjFRLVnUkOx5bMJia8DhWMgNCCiXdAPNB04hkOlpXugls0ONNUx+rdH7cGejpg",
-	"CfQvBIcDBAMtVqsSIU0v3SdUo9fEiQKj4Jb4YcoAcM12sQ1OnoBymtD3nSwQt/Ujp7GeCsn+fSdYMWNK",
-	"GZ6YUZsuYOGhwpTom4VvCZiXlIVGv7oDtZ+oeKQWyvCqPH1zgEAlGoHj7w4+1ELuBr5yabRUAOw2Ck6Y",
-	"VkTMeY+MYmPupwIpXV1ehbIIruJQm1aOgHMymZLIaK2SZzSURJ6zEHYOhrxEqpG31lGTpRe0maxOg3rJ",
-	"18QGzHgDX3JtrcxImiPQzFqAiWNvVfr1TMurBfrVSo1XwyWZNJj+VzrMeepAESNjhZth7PzqhFnbrXR+",
-	"tZ7+zLyHUtJF1eSqavaPZgtXp56JAEILRGD5OQ1Pcy3qAHpjetuRv5ZMq4Wm4WcnSHAwY0NSbV1Lvzzr",
-	"rHqakk5aXABv1qVs5sNYTxOdp3xhWsbQK55DrKefrWesDBUScyzzcSRECBS1YJhRFpb2Y0HpzyEdQXmH",
-	"mQg0m0Fu9QHV0Mdfe6sdrO+jHHutC6bso2L/hoaHopDzl45if1hHGwjhec1JlVOG0eXwH0bNW4uO6akv",
-	"UYKWEosdtg6cNyldVNFLClG+QcBUFNLF58ojqcAGMecQfB4tbrDHLChdUu1OuPXUbYV6gbcUQclalx82",
-	"QJkCBK5dFQRn6TD5uSExNlfROu0BPJ6ZKcRFp9eZU6Y7PdfvvHczqD5aeZAHCd1Ga0Ba+dRIsrj+tnXP",
-	"TVQG23MhQvSnrkJ3mfxcZF2FuWy7ssGPQhoHYCVZObn62KKfkaeN6NYO/Acs1qJrYYJqKP+ADeV8en1W",
-	"9hGu/DAOIOiXkH8FsSYLyCnxdZvwu2tm+X9xlrVS+DBkVJVNH0kYs6tt6jbpjlvN5BZOPTPmcTJUuRgf",
-	"01CtyPF0+lvGPjtc7RYYunhvPXYl151E0jnBsVOfDt514U8k5gEYq8XM4hnzT3B4N+7s/9UQfqcY9ho2",
-	"tzv79bzXuepPRD9ZecTMv9TArOSvtPF5J9Osz2aRkJb+qZ529jsTpqfxaOCL2a4fsr5FLBqxwl/MeQp3",
-	"k1lwi9NJTqnUjIarG/eKQRgoooWzSQ4IHSljzo3tByqBXECEt50tyd+A5KsR+zS5wS+QWqIt110f9zqz",
-	"8vv/M7wIIqNl9EM2IGM+BU5wAnRC44kPytTfVLQ1wvsEyzYQfCKAq1q5ZxpsLvZMr0ZSLzd8JYStzLtD",
-	"mec2fEORV3niyxHvQOA1xbsaeeeG+BbiLrfza6VdblfXCDvXdquyzs3Rirr7J+rSo3nokq6AY5sIOj5m",
-	"kz8ZzNc5zkqCRZwv2Hp5XbDBAbFRDf2lC36gwJegcd1MuUA5xi0KVmL1Zr7RHrry+gEr9xDcvpnau3UV",
-	"wGzxKJ6U+xrHQvrQn0S6/3MfJy5vNgGDqxsD9Rq7VUA1AY53F5fQDymfxHSS28gNjmgqrCq16hgVkwnj",
-	"k74W/bHz4a6uLRQT1Z/Rqz76i/uK/Rv6s1G5K8o0k6Dloo9M+ZKG5e0EYk0JO6y9VHHNncfQDBMBp6yP",
-	"8aOajVjIdPPNf4edj3J9y/iek0mri6hje73O37HQ1CwRILCeuzpg/mFav0waIxspUHOJwhmGYt63DcuP",
-	"zvnR+77gWoqwj7Gf5U3xU99K3L4EjHAVctGQo7ubh34oKugoaYDIUb6dWsZKQ4CCvahtrRWOsTLkoTTV",
-	"TGnmqz7wmhuES5D6GjzkT+xWQa5z1TdIXeH3qxAA/3345uQ9XtuVmDr2+n2zfRAXDRyP6KVNhi+XTrF7",
-	"n1B1V9Xkeqk46gvDZs9AawN7iYu7ggkXgLftyqBOo6Ka+q9Bl724wIcDz5487eViGZLogVJlAa4M1nEb",
-	"bFd+0WRvVtf4rPOA2HDg9AZb2XcKii6Ih2vyyBQklABU2LGiIz6zY3mOWnPezTGwbA3LkGYnKP2Q9Yil",
-	"wh6hTOk4YKJHKNdsIukl04sesbpDj6DY7ZG/58B7hI1DMd8xSjvKjOROW5Gu96NH5iwMfCoDtZPZlarl",
-	"3sj820RONbb1Xhll43Wkf0ZlpZJS1mgjhemyrcsmtTpInc/l9pWbIoj5CaqhfNB+l+27StJN2sxXUquF",
-	"ph+37y1pjjDVJJSO8Q38JYXtX+cwKexsvcckbbxNl0k6yXfsM7lFN0dmOx+4n2MFMZo7Ol6nVuyJM2Lr",
-	"Rc3t2LwrAqZ62DKgf1+iTZVCtBqzlDudl1daUvL7hw+nxOEgQTpJ3yR1k7c6gX1vpYh7b3VAYBbpBYko",
-	"k4oEUkSRe4S1AuaxUYaOhLhgcCImNvy0eF1iPq6XKq7def0kVZZKdUAWXEV2ijK1l15C8Nnyrc0iOZoF",
-	"6dQElpxQDUr/CVIxUbJrIX7uXy6/189UaF86o5icMA6qcjLNZqA0nUUNrauQcWPXx7zCOREmszVllsU1",
-	"Yf/cPL1VWCuWOmF88kG8YiFUKrENXE9FiAo9KuZWRyFQWRZEVWeDSZiJy8oAq9j3QakGMCYtlwbfcugy",
-	"eN/Qq/eg5eLYecsqt6uZY60YcrbaqRSIpd+/xMfkfl51Q+NbXT9khguTWMGgLl5ytXvKCa0hlzx8byBX",
-	"M7GwJV4ETdkGdx44zAvsVKY/fLu42nc01tMj97y7/B68nONWejtqI1QlBEyCrz9XqWFVIXcFlEsnOa9a",
-	"U946fkOj1cXdine46PMqHbMhlBUK3HU00ppTqNrKXmczaNeYPTMa5Y2eGY2ua/KsuOQ3ab7G7sk3fi6C",
-	"xRZNn7LLgCpPQ98lD2keLZ15ElGCEtmLtwAiCT7FWN+y+78TmFB/QRiPYn1AZmwiTVvCuBakAB7qlvbS",
-	"T4KOJbeXfg1RtdeZS6bhHQ8XFpJ1dto3vp6uCcyvMOiaxs2XoMZm/pWGF00lzbbvc2kEW2PvS8lo5Xbe",
-	"9i/uiuy/bMINlnDHrqRKnFvHYSuRqN69VNLt/G657fZcTnfLrlv2WqO5l577TXxj5eZF3jVWTC90u66x",
-	"GlRu7iTDTXi+OE4WvQm7b7ZRxTcpVQ+bXLKqtaCmT182AJXbYKfVB1lhsB4y06iHQ5RCZRjOR1ltP29w",
-	"w7JsWjZTPlBj9WXSnGl/2o8kXDKYWzOjPAYhbYn5o5qGDeD0Z9j11M6BdFu57qbwFP0YZd3O18GDK1kP",
-	"St2CS4GwHcqmd0ma8OYfXWzNnjaumHFszOxpNjDvK1lh41eeZZqn695bQrPxC8Pqt5Zum05EdfjFmgie",
-	"wlTZ1jUTom9r7ZSVMUEVk9r25dNqucDglXVP82b0ynLLJ3t7vXUZ+Zox8Zwjr/H8//HLs1uDIJtn41rv",
-	"RzPPOG/ybjN7FbORc8R23FpgRt0VUbVRY3sZ1nJafhPnbANUNjBJDvwd09BorJ4IA88mr/I4zL3UQsBm",
-	"VBMPBW7SBE92AyshJ4vXWQY5HaPSGrCLPXWpMrel/y+39I7tqnxgbJO2a6yn5Uq2vl0NXxtXkGs11/gg",
-	"LoAvI/4KfmbMkriJM7vXQefUZl1ErDfuI4EqwRmfbNbtVrzz2WuDVTdhfXKLcZrGqUQpFLH0y7WL8gvC",
-	"2mQVy0XW4Xn2/KsX+/Iqxej83S/+DsFnqpsDFieXN2uvZs44jdRUaBe1W7iPrRSRrmUvB14y73nVGo9n",
-	"5WvcBrh1EFTds9MgaKylWizb9OpKXbAoajzHNW7HitFsuKLlvCtjri6k8vTeu1SzJQbAtfbiOqdeWF7s",
-	"roAbryEdqezu4drJg9KkRGV4Z2CLJXxOYwkasV67kM+jxeeALta/vbHMJd9xKmLZvKe7Wd8ITMv/NgZy",
-	"2W0zEL/dZbHFnfTxw0v79qHS8NrksUQZRpd1LUNp+16iLt7r9h9irEoCveZFtx1sDeeN9bRfGdxfHf8U",
-	"Cps+rupCPkkdvlEAVHNDbLlPtxc1/egfnKebttktX+3joPTj9m/0mtNGtcmbjvENTLTC9q+z0go7W3/N",
-	"lTbe5uVWOsl9iqJ+PI/HM9v7wKOqVxCluc3+SWHGtioBX/8WMTtF0nJ1EiOBwI8l04szA7AdeQRUgjx0",
-	"g69G9eUTwGLOamL7ENRx0tJCCBR+WO7fVOvInk0yiBNda+dhacJUF25dWQjmn/03adf+H1hjaMkqkGt+",
-	"RRfGWJQ4+mJuLNrs5GJMKDk6OSZ4A0UOT49dsul9ouzpqJ4LksR4nPQl3AUsVG+IGXwxv7fqufIfWLlF",
-	"9QhqWmSpaWH3UEzUgLzEyiTLpLFJXlasBKPFkGdz/HfTmkfuxSfB0F731w4OmyT1p5oI7sNgyIf8xx8N",
-	"OMC1y4A7+PFHN3Exp65eOY+eDXanasi9Q5ejGHvsk+cWGWylhAtYuCIJmEW4eDb7K80G5MgFnNrCTdLm",
-	"Hxd8yEMhItwA82NSEqD7bO8nUlfvYYfEPARlAF3Nn5B9YG2TW8sYENI3h28PX7988/Lth8+nh2dnn969",
-	"f4ENFOgDMmaXrjTHkJtjdoW5OLgUDYQGgQSlyIgatMW6Hj/tkRnjsQY1IJ8Ml+FiBcdVcrCxtGdFw7Dn",
-	"ytRIEWtIRO7u5d7usrPnCpwo8mzvmTvapAxFX9ExIP6AWh6wnaVvdhMC8vrlBxdAhgnovZcf6MQjnM4Y",
-	"n2TKRw15mmCb6XxRsh4imQV0FmuLO8mQaaZuV9MkM8qQz6XQMCCHy2547gp4oDIlGKz/vJiWvFhsCqGY",
-	"gFZD/uzJU+J9Gdpo2WFnf9jJ5zwfdnpDfB6M3ywWupfAFhOHna/egHxaKQbh9tKWChjymKfZ22kYLtzu",
-	"43Ul7vdzETBQJeVcDJzk2d5eAcpsQRgDwoHbVaGnIIccG9o88kwVutpFYFmNuUEpi6DpYnpEiRmgkzHZ",
-	"zTQd9IC841jjCjlWpkJNUl7GVtEhItZ9Me5Ly5cSMflsb88iALUvXXq2WFfPRmMIOeQpU3SHawZdnhoO",
-	"8ay4EbliBHgaZm8t/qal8SrowacSAyS9f/aPTg/7f758f3b87q3XS344evfmzfEHrGcw5O635x+PT170",
-	"Xxx+eGlmwocRPjhvkxMtb44/WEetNnZiJy8VlpzN/NnJuAc7TwZ7g700nUXEOvudnwZ7g5+M9kf1FOXu",
-	"LuV6KkXEfJTXib40AV12H7WkrI/vT4yeaUY2QpKSkRRzBTKt1YBx3aZJJMLQnrwh+N0JaDuTNS9Rf0/4",
-	"/nHQ2e+8Bn2YwJQkas1XBqxQ9JdNdnOlzozqnisX9XRv79YSsicQVlfZYNxsFmaEf7b3pGq8FMDdXPZ9",
-	"7PTT+k7LKkdfe52f7frqe+RLvmCvBsAVCm+gMhfPZlQuMiXk0uMjXZtwZ8fug1GJ6MQcoH2+3zk3/Xcz",
-	"j/PvFw4mULVY+ECxMDnAevTLhV2GoKsD/9Ibdnut/huKnV890rXC0l7PYwOsHoXPs7B+mvcbSq1fvQMy",
-	"MUqc0dmcbNZzMSBWcJOxMIphWvmRyDiEfZTWtSXaeoSSpIiGkCVitFchRK10tc9CL2BxYOVhoR6PNU7z",
-	"MjapCVeUqauUZDOPu9oJm1OQKzta5azJNM3UIGzQOlOPs4ow61FwWUjF0EaDDpnKf3dHg8/2njWiJlvq",
-	"CTv85/oOKzXnTMcnT9d3LCk6ZLo+fdpkL5bFVK7JXHJc4kVStxcSJ4xCys0wiQRpzzFnWokssiYjamHY",
-	"n/o+RBqCTIDw1YJ0A6opiULKYWdA/sCGEpavsoPYcn2wv89AGlv6AiBK7KAxk0of5EjVMph/ga/t45tV",
-	"8ZVS3PaETqYgSoXgmU9F6HhZNwUf/zRmxF/nXs89JOJxGO7cqF7SnVBUDoXMwlPkqcCbqNwbeF8wx9iJ",
-	"i300gURojVMOc2P1kK6RBcj6RRgsvZJWnH0ZWnco9kDBYO3WxyvH0Cl8YzF2nt5U47PD26vqlY8k/Jr3",
-	"xrpnIK2Q+5ZC7kmDZRVLBH4r4XiUlHJvJhyjWN97FkeXd4opB9MwU8POPvlrMBicf/VKiD7W95/kk2vU",
-	"743oWxqupeEkeLxWQUH7NwlBqbWAvd+MnPzVOntNa+vhHRis9YjtpZBjmI8HxPuNhuGvWPI//WqtZM/1",
-	"wSKvNjlEiBdtScLnSiMyqWa1SoyrmieOroWb+/oF/1f2AZfUI94Te7X0Y3F5voQAuGY0tDWlK2amYVg7",
-	"8ba9RbmyYGXFQO2nwSMT/XfolDLdfmq0CWkV00oTtYBUGBVjMSil6ZQ4qs3V/CAqS3NpIXQm06vknpHZ",
-	"InYXzFWuUiOCspS5daytszfdhbfC0GyjadjsP4/f6Ym2aAFLVCV6RC5ve34D38ShZhGVOr2nM6N4xPy0",
-	"LGBO5+S/zt69tTac84PWiIYBeYv56Gax0gR44Lq4jyvY9DEywjOtArmG0b/COuHGfrN2ZQpcjMNcm+vf",
-	"QGerq7iwGggzS7Z811i6faMM54dbfXCai+UdMU7lYm2i5oq0ZresMNpK1fdbXlxTg3tIYsOSEKFFdlDB",
-	"DfIq4G4g5tz0r7yA++CYwGihbYCBkU85na5elXPjV5P4GsPKdDIs5ZZu1Tah10qR84Oy29HDuDROqNbU",
-	"n2KoT6s/3Yp8S9CmTBtqhtjLsNNKtLZN8pSDQXeK0LEGSTDLm7Ip83lAMIchVFwf56sQf2Msb6JXpfnt",
-	"StHc7s09R+eb45ndBHvqqEDm8a0G1VYrEjW4TMY44ESLcl1/9UhXRElkF+FUSjG3wHhGs3r6SxKQ/Wsa",
-	"poXObMYnbsD29jnnOMhWPd7mFbSdofEd9HOq4KMM2zvr9s564zvrPLexZJ9hTqfOhF93f20GId00Xmtn",
-	"6a5HnpSwIZdKt07eFWhsa9JqpYL5d3vzXBA4NYcf1T5JWcohI2Fc3hAh8a+ZjT3uMp2+VTlw3HvOuLLM",
-	"eST0FG9njHDhOwfJa6NIAkbrM55kICEyk9EkeQNjW/eqniqRw+T0HAA9JzgS3Kccg5TdGmgogQYLMqWq",
-	"l70Hsgj9bG/v0V9S346029K1VaEYdXtR3V5U39JF9aYSseLS+noScYNLZmJvbnP33D2SpFZO3PDuvWvC",
-	"4pZX312870buu4OcJmNC0AKnLOd/ZbfcD4NntLfdLSNYc9vdVClCi71Y77c12O+LwW5OprXXW63m8djr",
-	"WV5zXXPdjEG67yLgh8ckyUqlliqKtZVSDiViTRLOYziMfeFJuY2fU8Qbpqkd7EPOjldu2ueocXuW/XKa",
-	"79ywz8ml1q5v7Xpr19+GUNyWim5ga6361qq/dat+M7lZbtTfgdx88A6AB8BcWvO/5RjrzP9mqlPG+r83",
-	"+QYsBbaZBh5gpoGcgKnPdWGzAdUH18WcGyU0Sclkk2SRQnIyBb4EtHmstcO4LWp4kEkKlkmAc5G8rFJT",
-	"MUfsHcdh2COKcd9I2nCRGRxFx1SEWF3ap9wmXNJTmA2G3KupeW1zWU2Nhr/o46CXDOZG2fYmWOk7bWhT",
-	"3ZQQAW7PVq1MM8OfDOZVKJzf94dlPy4N5NwqCFUYF51BSrfTWazEtG61qJmPdYx5kvit64vZDLOnGU5o",
-	"o5M1plhyWLkzIGeYGwodp0fUn0L/SHAtRUi46CstJFQ5Hwxo/3345mQzrEjWUh3kXXr4Rn0zk6VvdzKH",
-	"nwO7fuzevceUNKAym9KPKoJHEZQhSoV2bXYtSQxGHfLhDgbCjzEElhwjnzKzQZAUpmcB1heFK4rPvzCf",
-	"I0YPUz3kyjDWOCJzEYcBGcGB5VDUqeLJyNkUhV2qxYz5NAwXudSDA3I45FFIGddwpUlJMj7LSR37whxz",
-	"TJGRLxeR7k+pmoKBYCwkuE92h8oYGOrRGXTdthrdCMcbKcm3yFrN2l226xIa++SOK3tCN2Oxrc5+Rzr7",
-	"sU0R6PjB7WrtS/FTIaECGMXVatML85W4Ov6kG4oJCeESQoLddkoFC/bZpqaBEySZdKt0DZv60boFH5iu",
-	"8d4ohYHbxeTQ3Hpr/dPrToucfvyADOL08MPR79ZNkjhE0mOscJImp3q/PBjPhXCF21q/Reu3yFqQoNeQ",
-	"UKzvjoBi3ZJPSz6Ph3yM4jAW0of+JNL9n/vo8sspEcUi23k6O4EJ9Reke/nzDhmHdLJPJGAaZoLjkaQi",
-	"D8H00eD8QBHVU6IFycw5IGdoNBgzx1uBCM2OjA5Uqq68Mr1eR/pnnGSbekt+pseuwGQxY70acz/x5SYK",
-	"0wpetay/Zf0PhPU3od1YP0bKjXVLty3dPlq6NYpb/sKoDc++R+HZr/Fo2vjsNj7t0cRn57nNNQO0LV2Q",
-	"7uExOdNxwEQ2xOwFpLlMkfckU2XjuUotvwK1bc3uy87zfQdgF0RPG4HdRmCjrXw7cm9LGrcFro3BbmOw",
-	"bzsGe1PZWHpncXPZ+NBDrB8G92iDrFuWsCZco6l6lLHi/ZDdo1Bri+xHIbudcOv1luapLch/HLQB2t8k",
-	"QPu1EJMQSNcJoaOTNVHaNSHObZW4bfqVkm0/cbu+fR9TWzaudRld12VUySSKxXKq3UeNrqVWXlPkJfCA",
-	"HNqa+EEAAZmCBDICX8xAEVqqvFvGFMCYxmHiFjggFAdx/MgOY/9QWAK/bKAK6VpJxVv0XZXP+b37sarF",
-	"2OZOrXuPjG0xuw29Wbctbdvqdq1r66G5tq4vw0vdXA+FSV63HN4DZBqtN6vlArXerGsoSdZJkPM0Vbq1",
-	"vDll2ghsrEiXumCYIhHwgPFJj3jiwkn0wHClrpAk5hdczPlOj3hgoPeSokwzUIpOwDZnmoxx+ytrUFhs",
-	"bVIxz3rUJDrhEl+2znuMysspYcdvWszOLbKqQkso5j+otIDZI69gcSrCkFB3ambpFT4uZr7dI6fssYGn",
-	"zX/xEN2r7JUxkKocqlXl5l5e2fQBKoNIvhAXDDD3hLGbvOf/NIN41tLibiJ3b2irElKr7SSFl2I9TZ/u",
-	"F5QXoYo4tg29A6c4wmWc4Ibc8SPszPzVr7DP6OUDKO3ZQIHJKi7frPSimBhuqIVDTyen8yhdwYRDqkHp",
-	"/iVIxewplzLhQ3VhOXCS1QMCIiEEqixT7nr5gQxH93qEktdM/x6PyLBjvyedhp0hN1T08f3JDtKWGZvD",
-	"PNOEaDrpET2VIp5YPWASihENbd1uM0EvWemTPaKGXLMZiFgPyM97T93Nx5dhB3UXzJLmiO2z1VeGnf89",
-	"7MQcriK8Of9sBQP+GoAvAsi2Y/bl+efkQNBR4/SgYWd/MBh89YYcFSIsUelWgEWcJPEp50KTkflA/SkE",
-	"1sOi5iAVGdEgXFQkoznBPfvTnc0WaTY/UYVkWT2euxUxTxvxiddUw5wuiiSSw76AXKZ7WvrY371s7WvR",
-	"TypelpLFJ3yhYY48s/dGDhlilEJTzEGT1LpVGmhgbHGlA4OopUduZ/4gXGnC7R15dqLH/saueJ6bpQu4",
-	"2Snf5G1cERvaJzatZ+OBPLFpSnKxvi8EF+uW3Fpye8zk5lQbVRdC9BYgUMXhBsQdu/lgc+yhXp08S3U/",
-	"S8ALQi1io+VWBdmcGAi2q9mooxCoRENpRaFxn9q6yLdjfL7H+x7LlSFY4oeWMfdpwsZ9zS7RN5VBTMSD",
-	"yqdMpXhIus/29oiXJJ7RwmbsC5gyxBR4BJ+LzJmCnQE5pUqRxC41xqHSdBZ5ZET9C3wdjSWVPTOKpiys",
-	"UsfXuq4/cnZFFHIR5fIEhoyDQoPJWLbUWIXM0kfi3a5yZSNMOVd2Wmqfcf3Ls2WlfcY1TAB5QRGiPwAi",
-	"Cwi6z6nS5O3yRSkCVzV/yGZM5+afMc5m8ayz/6Rk6vPt0vGJAbXS02nXcc+96d+KKn1MwVtQn3DLVknQ",
-	"yIUZvepL0HLRN6crL2m1R/5E8Ilh+nPKdI8wniB/z8Wj+EKEhmgDMefZSuYuiSXOgnmj9gzt/ccvz/b2",
-	"yh8evqFX703j4wSiLWJbca7HbhKXnPdmVvFWsOAmxnIJttwvBT4HXavJt5p8qSa/AWHG+p6TZaxbomyJ",
-	"8jsiSqNJCQw08GkYGkvDzF1+/fxKSHtljW/tHUktL+3iMEBrGu+M7N2bG5JEQuoDElHlzKsx4zQkEgIm",
-	"wddJpMzq7fM7A9lRAth26Ck/x22T0mlIGf8ew2Xvwz3z75gznaQlPVKE08L8bGPJap+1WdKAK1uToY8l",
-	"rGu9Ud5vyWy/eqTrUwV9xhVwxTS7NEZ+dWi6IYwU1ClVhIuqNyPWL4WY+9LB9saCtsV3X0lAX/uY6/t9",
-	"zOWcZ4IvUXXjnD+IqSSi2kyjSEJcJAJJkPaWVNBN/9Ufxnt7P0Hazah47pt136Xj5RIYhGIOsu/jFbpp",
-	"FUB/mTfhIMsbMP6Ci+U4TJFAiiiqiBQtJ76tWfsl072h0ff7UKucMW/+RMv7MuwkOGCDZHCkYeerd+D2",
-	"zf7i3gnkuTQ+kmJjwjQJBODzIQJXTOmdCpP/Vln2+RYVojyM7Sui9hXR7dglWcnxg0q57cavhh6eEMk9",
-	"I5rRaOUR0ZfBYPC14hHRA+Ub7UOilhHUPCTaUIijQRYBp6xvpqSajVjIdNMEI3kq9X7jdAa/em0WEQ3v",
-	"cFOPcnu6RUPyLZ21+UNak3Pz/CFlxH99O9QWn01HC4HEkdIS6CwdUw2IQdacPoAqQMzZ3zEckNA+Xvbc",
-	"80flEcajGM2sGZtIjDBhXIu0Rd+l1Csv3VlOiNszKlen+77Tf5RKlxsls02FTj6frWfYs9c0O21GYbYd",
-	"Hn2mjVuVSNvSd1dhbO3k1k6+1Wwb15Z4pUbzN5Z4N0yk8UB5QptQoyX0dXbwRmpHagZHbJBgZ6mCewby",
-	"0qWlELF2uW9sUo1lMW9DuMAxGvmAnM3pZAKSfDwmVJPdy73dZcPdQPhql0iggSJMV+qvh6fHZxH4N9Vb",
-	"aWCPloan0syjmRnHpvxzUb1i9C/wK7VVB8uyqLrdfPBjiT6Dv86zR/FhytRKlx6hivzX2bu3mcN4A5q6",
-	"Q0jf9dY7ILRavgDG2O0pOA3KZvsgXXcr7QvOwTf9yupaWDvo1Ix0rXwPOc53M4bzeLnHNxH3IVC5RJGq",
-	"4Lny+in2hbmI9cioV3YU0p1qHfWI+a/qESX8C/WzEbX2X1Py8f1JcrllzAQuOJTHM2ewbWtGaDLHY49f",
-	"XnvAFcbkLR7xTYKVb4nxbCttWRsI2epXpReO68ku1veS6GLdklxLco+Q5Izq/HcsNO3DlQ8QQLCr5kz7",
-	"034k4ZLB3F4EVps12NjFcNoeNkYn8Tvi4GjXuPFLdZt/mFZ2rFM7Ct5Zb1PVqZjysWs+pae7RA3clVp3",
-	"+uYHfhNNpxox2vQKLQ9+IDy4Oc3F+ptSXKxbemvp7XuhtzrdBwteNdF6XI1R1+MGWo+d8a4UHpztu9F1",
-	"kr29jpbT9IBvTctJgG0ZbstwHxrDrSG0WH9TMot1S2QtkT1qIkN9Zg78HmXF/8cceDZheZvV/s6y2put",
-	"J90ALplva0jU1wx17KyPmfn6SZ6/Uux5hakzOZ1B4Kp79H8chGKCIaeY5RkLUA/IS/S+2yCHZPxQTAw/",
-	"L+PRNjgHm+F+bDvVX2GuumhbzBb6PWAPRt6uZGe06y9P/bWKOLtfDG58rcSfdzxc5BEnzcaaVGwhNgpD",
-	"yMUBoXxhM/PZmFWmyLO9Z6XcpnCgTarGJIv7wSI06ebg2kkT3UVUT5d57vB/Rfl8jQoy9Qd1IiaYSvax",
-	"pZq8KY6+EHNupDIGZa7gaj2Wmgb1+dhpihN4b2iLHkdSXDGsWoDD1GGfRbxtM60TMXns1nv2yK6Tcr3R",
-	"Qd7Eas8deGtItIbEAzEkmhBWrL8JWcW6JaqWqB4lURW0kP5o0WfB7hcWVCvK1vKQGR2czKdCgVVVgQfK",
-	"PZ+2uRR8FticCqi7rtFRni+OgyYKcqJZHb8g3f8gU7gi/pRK6psuO2Qsxays1EKF3syCVmv+5lqzzpyq",
-	"wSsxRkV6edD1GjQmMqxE2d/FnMyMxQZXWlJCtYZZpBWhrtBnUVKQGV2QGb0AlzL0SVU2Z3dGmHDzDvRr",
-	"nOd70bCl29RNdOxbOehb0L4ThLiHeWGPRMx1qzC0CkOtwlBPfLG+Z6QX65bwWsJ75IRn9J1Y0Ul17cZj",
-	"3p/BTMjFkshAS+arAfEsFX52HxSmjwCqFfFwzIH5Hkv47Bs09QbkdxHLcEFGsX8BGtNIBISGIQnoQrnn",
-	"23t73mDgPf2pXKv/iKBuUSnCCd670avUIaWpZkqbPXhQFccPJxMJE3wrj+eTWUgGO+weZ1Cjv2zWd292",
-	"K7HlSISYhISlWFOcCX0pBb6tDmz+SsYnJKA2DuICIhccYa+DISBiPK7GirN0hpcOxm2jycqMj12LrsSG",
-	"zRTqrePITZTtSlxqPXSt3H8gcn9jOo31A6LSWLc02tLo90WjqS62C1eRkLrWkZ6hUFf439ZGTKq527qk",
-	"OA7RbAa25NHpu7MPxE3CZvhRuIKMmH7NBqbYUv2rVPkSh7sb9dzOVaZlHRLFaaSmQhM9pbpsTdT3IdIP",
-	"THG3K95IaXfrrS6r8wbkBFTORx6ApixURIwx3d6VrZ+T/EpDCTRYpFkDDcNWF8xmmcZ6ozFXcWQ6QZDg",
-	"mucyAiaoZ7EIa33uGbx6sopKx7M8Kt0+Y8ax7TQbsObbnvo9qDgsRWM8mntfefeaHPfm1IDb49CzuSl7",
-	"CVLDVd+lh2uYvBkL4SSZm13XXz3SFZFNEhUuCKdSijkEmGpzGO/tPf1lRBX0Yxn+6h24qIG0qKwdkCV1",
-	"HYKdNhG0hj/xaA4j9gdsNQO0naFxDujnVMFHGbY5o9uc0RvnjM5zG0v2G6eKtnRBDo9J9/D0GAeaiQB2",
-	"MvUonYpnX0nTkFEF5e8TCjS2NQGXnef7zupcEDg3yudsxUY+mbP5C9mtR7pMK+ImOnDce+4KJnIyEsYI",
-	"kIDChe80Tf+Mc6a5n3uEjrC162zGM4b9gBwmp+cA6DnBkeB+YjrYNSRa5JSqnpWD/wJfu3yRRpg9+iTT",
-	"tyPttuSzsMD9AW1O6Tan9O3mlN5UIpY6Ja8rETfIAU1smrFCMSaXTdqOnbopUxYngczQaCNdG8ZouO8O",
-	"cpqMCUELnLKc/5V5PB8Gz2hzTreMYE3O6aZK0dJiX+/IikPNIip14u30xiwEj+BPUxFitV2KnkvmQ5/6",
-	"GI2ACZatnPdCYfHeIwGMaRxqRbQgser7hnhpWOmksph/lPKedWHGS/YlYcIEvlrFCbOTLZ/i/Y22ZBpT",
-	"nIDZWRtJXEXjs2Srdo1O1A+opnkyjzJJr790zD7i/9F93NnvjBinlmvnZ+0tYSsBKcsH/rKDnpdm0747",
-	"N5w9iHV+uDN6+YjdcHf27NZ0+6nRXlxSFlqWk2Mex851Txz9FEk5z0kOYz3Fh9uOjcwVPt6vSRGAWEco",
-	"8UNmLJzD02PMWS/sI93dyye7c0U+wehM+BcYVhXSRamR/UnhO/MtIq6d4bEHmiRHtllcyTUP8ibRIumB",
-	"tzfPrRr2QG6e1xFXrL85acW6JayWsB4VYRWqwHzpjIBKkIjl+3+df+196SyL3hgr3/x4bvrIywT5MdFR",
-	"J18fB1HdzVcWDGLQXlJfE6YVhBg/68wJLClj5q1yzvuCj9kktoSZFqVBP6mLG6Bz12iwoLMwM/YR/loy",
-	"+hnjkxD6qJkQ5bbngIxEwFz1L+/LsIOfh519MhgMbFkuN266oasjf5pSbcy2QDgfLV+WGStNUumGtDml",
-	"Vsc7yjE6lXiaMct4prv1yZQB9LFY5CznpMK63yD76UfrsMKqxIoJrjJz5Gzj1YmOqyP0xHglQC8zrr0e",
-	"Xx3wMP/EFWHNvKPMDoHPJks2L13pMuENZtAKmMxuXqqqrw6RLNrltBqHYq7M0vDOP32Nm6kodXh6nBna",
-	"Znz6ev71/wcAAP//",
+	"7L3rchs3syj6KiieUxUqNaTkxEmtJVXqK/kSRytyrGXZybdO5NKAM00Sn4bABMCI4pfjqv00+8H2k+xC",
+	"N+ZGzvAiibIt809icXBpAH1Ho/vvTqQmqZIgrekc/t0ZA49B4z9fvuMj9/8YTKRFaoWSncPOuzGwSMmh",
+	"GDEN18IIJZkdC8M0mFRJA2zK3R88ZkOtJkxpNtXCWpCMG9bl7K9MWYiZsVrJEQNphZ0xy0d7fXYOMmbC",
+	"sgGPrpiQ7GTYe81tNO53go6JxjDhDh47S6Fz2DFWCznqfPz4MeikXPMJWA/4cSp+hdl/Z6BnzfCDtHr2",
+	"jWE8Fb0rmLGu1WIygXjPTSRcq7+wc9CRfOLm8g2XghF0nnED73XSMvEfwo7zGQMWQwIWmJLJjFkPkgDD",
+	"7JhbxhOj2JhfA+3sgBvoZTppgy7/vgK8n0UCv/EJLNmYSEPsToQnbCgS+MYwN0XbvPi/5XOeDPEAF2c7",
+	"TlO/8mjM5cjvhBjST4RfwjBjRZIwbnMU8wjX5ZI59CQU45IB14kAXSBh4PAu/Dbc67NjZixPoOw8AmvY",
+	"0yffMS5jP7thUtmxkKM+I/yepFwLoyTBgJjaffvzc/afT54c7AXMKMbZFPiVQ1zWDf/Yv+j8n//1vy86",
+	"4R6TcA2aTdyywRRbR3RV7l2O2qv2T8Zw03Jg/x9o1XNnH7NUGeF+dUTjNjARxradmnBD1qadCCkm2aRz",
+	"eBDkIAhpYQSaYDB/wOD9SQsU55ZryzhLVMQTFvEkQeodKj3lOgbt/oWfR0KyhGcyGoNnDW4LByzlEhKm",
+	"CHDDJ8AmPBoLCawbPgkDFlqdgfv/DIz7n5JhK50KczmFQSZW7OoKKki1uhYxaI/+q9nDGoRwptW/ILIn",
+	"ccu8r5QaJcCeJyqLHQCuMTt5wbrh8elpiJvo8GqWf2uFxX+/FPFqiHCVSzbizXFmx8V2sG7kGI2QBqRD",
+	"t2tYBgR2WQHC7zzJlh2EsDD5xrBr12z1KWCzVZIiZxAoKJ7x+BW3MOU4f6SkBWndP3maJiLiDpT9fxkH",
+	"z9+VYf9fDcPOYef/2S9F5z59NfsvtVaapppjeJJlqbEa+IQZ0I5HRCpLYsd52MCxJ46U4ahFmiloiNmA",
+	"x8ms30HREr+FvzIwdvuQup3XNJljfxOeDJWeQMy6oZDXPBExG6h4FnrKdv9mihj3FDmlGfMU9txK3MkY",
+	"x5/zjgYSiKzSuKjnSg4TET3QklQKGgdF8eLmNWzqZDJKnExrkNaJCgsI3M9KD0Qcg9w+dKGGibKO70k+",
+	"gomDIxaGDxKIQxJkJ2dswKWEmMUZMKuYVco1n7EhFwnEjFsLk9SaPnunZ4yPuEBZcJEdHHwfxRktHP+C",
+	"EJf3C5fxy1jYhzuDkKT6pVMsLvMjCA+9sO/P+ASlQCzMFRurJDaMs7ET0RALS3oRSgiinTE3F9KRDkIK",
+	"MZuBJYHOi59nrCssixWJd5YoHuN2umF0JqVwuOpJEXtdyEEmEqeC7h2xcALG8BGEzPCZYVMHgDAexQvE",
+	"cavxSgPpMaimDDMnlY26kAXcuApBkBiRgLTJjKlr0F47PmRDcVMMiXBqSBMeOTaI813I8Oz9O7Zf2bCQ",
+	"dd0XlVkW5hoF6TxzO4eb4DbAgeC37EIOYKg0MIdHBL3XbMql8GTqFj/hMaCIVqkjdWH7F7KD6okFLXlC",
+	"h/4gZLzAO90AqEvbGpF3UWTecPeRhZ5MrGLGqdW0hU6PwEUgb3qOvz0AHXheeOmBOETAYxVlRPnro6tH",
+	"cmEbkJXExqkaOa1/blEWbux+mnAxt5wGcbm4/4kaeQzlyNm5tTwaO9Bxxt+U/VllMn6IfbQwwZ0augmd",
+	"aujgqvyC/IDU4SvIoTtxCOHAhYeA0QEjyhnxsJ1JQcdYnDX+PYfAM6AdPeMzhwrvlDrlegQPIo5I+KNk",
+	"d5ImcROT3DjTECkZo7XxMxLVg0kOz5bcJua8DhWMmPE5E++IhWD5KHQcrCrdlSQ0OLfcZubNr/cGejFg",
+	"A/QvlIQjBAMtVlKJkKZL9wm36DXxosApuA1+mCYAfLN9bIOT56Cc5fT9IAvEbX0veWbHSot/PwhWTIQx",
+	"jidW1KYrmIWoMOX65ty3HMxrLhKnXz2A2s9MNjAz43hVnb4lQGxyjcDzdw8faiEPA1+zNCoVANpGJZmw",
+	"hqmpDNggc+Z+IZCK1dVVKEJwkyXWtfIEXJPJnKVOa9WyoqHk8lwksHd0IRukGvuNHDVVekGbiXQa1Es+",
+	"5jZgxRv4UlqyMlPtjsAKsgBzx96i9Atcy5sZ+tUajVfHJYV2mP5nMcyHwoGiBs4Kd8PQ/OZUkO3WOL9Z",
+	"TX9u3mOt+axtctM2+3u3hYtTT1QMCQEREz/nyVmtxTKAXrveNPLHhmmtsjy59IIEB3M2JLfkWvrxaWfR",
+	"05R3suoK5HpdmmY+zuw413maF2Z1BsH8OWR2fEmesSZUyM2xyseBUglw1IJhwkXS2E/EjT8nfADNHSYq",
+	"tmICtdXH3EIPfw0WO5Dvoxl7yQXT9NGIf8Oah2KQ8zeOQj+sog2E8MOSk2qmDKfL4T+cmrcSHYtTL1GC",
+	"NxILDbsMnNcFXbTRSwFRvUEsTJrw2WXrkbRgg5pKiC8HszvssYgbl7R0J/x6lm2FeYG3FHHDWssPG6DM",
+	"HAS+XRsE58Uw9bkhNzYX0broATKbuCnUVSfoTLmwncD3+xDcDar3JA/qIKHbaAVIC5/Wkiy+P7UO/ERN",
+	"sD1TKkF/6iJ01/nP86xrbi5q1zT484RnMZAkaybXCFv0KvJ0LbqlgX+F2Up0nZugHcpfYUM5X1yfNX2E",
+	"myjJYoh7DeTfQqz5AmpK/LJN+MU3I/4/P8tKKXycCG6apk81DMXNNnWbYsdJM7mHU6+MeZIP1SzGhzwx",
+	"C3K8mP6esY+GW7oFji7ekseu4bqTaT5lOHbh08G7LvyJZTIGZ7W4WUJn/ikJb4adwz/XhN8rhsGazWln",
+	"P34IOje9kerlK0+F+5fpu5X8WTT+0Kk064lJqjTRP7fjzmFnJOw4G/QjNdmPEtEjxOKpmPtLeE/hfj4L",
+	"bnExyRnXVvBkceN+FpDEhlnlbZIjxgfGmXND+sA1sCtI8bZzR/J3IPl2xD7Lb/DnSC3XlpddHwedSfP9",
+	"/zleBLFBGf1QDciYjkEynACd0Hji/Sb1txBta+F9jmUbCD4Vw81SuecabC72XK+1pF5t+FYIdzLvAWWe",
+	"3/ANRV7riZcjPoDAWxfvlsg7P8SnEHe1nV8p7Wq7ukLY+bZblXV+jp2o+/xEXXE0X7qkm8OxTQSdHIrR",
+	"7wKmqxxnDcEi3hdMXl4fbHDEKKqhV7rg+wYiDRbXLYwPlBOSULAVqzfzjQboyuvFotlDcP9manDvKoDb",
+	"4kE2avY1DpWOoDdKbe+HHk7c3GwEDlc3BuoVdmuBagQS7y6uoZdwOcr4qLaRGxzRWJEqtegYVaORkKOe",
+	"Vb2h9+Euri1RI9Ob8Jse+ot7RvwbepNBsyvKNdNg9ayHTPmaJ83tFGJNAztceqnim3uPoRsmBclFD+NH",
+	"rRiIRNj1N/8Ndn5e69vE97xMWlzEMrYXdP7KlOVuiQAxee6WAfPfrvXLvDGykTlqblA4k0RNe9Sw+ei8",
+	"H70XKWm1SnoY+9ncFD/1SOL2NGCEq9KzNTm6v3noJaqFjvIGiBzN22l1ZizEKNjnta2VwjEzjjyM5VYY",
+	"KyLTA7nkBuEatL0FD/kdu7WQ69T0HFK3+P1aBMD/HL8+fYvXdg2mDl2/b7YP6moNxyN6afPhm6VT5t8n",
+	"tN1VrXO9ND/qC8dmz8FaB3uDi7uFCc8BT+2aoC6iotb1X4NtenGBDweePvkuqMUy5NEDjcoC3DiskxRs",
+	"13zRRDerK3zWdUAoHLi4wTb0TsHwGQtxTSEbg4YGgOZ2bN4RX9mxOkddct7rY2DTGsqQZi8oo0QEjKgw",
+	"YFwYm8VCBYxLK0aaXws7CxjpDgFDsRuwv6YgAyaGiZruOaUdZUZ+p21YN/w2ZFORxBHXsdmr7Erbcu9k",
+	"/m0ip9a29X52ysar1P6AykorpazQRuamq7ZumpR0kGU+l/tXbuZBrE/QDuUX7XfZvquk2KTNfCVLtdDi",
+	"4/a9JesjTDsJFWN8An/J3PavcpjM7exyj0nReJsuk2KSr9hnco9ujsp2fuF+jgXEWN/RQV3/gME7dUWP",
+	"O+au8iHKNFw+SQ2Fayy6Oy4vz7FN78nZ+ckLFil1JaBxLdWxrFlntHfn7ePNRwZUAV2Ya/XS29T8VpWx",
+	"Mbpi3XCKgMZtBiv3K5x6t8Jy4X8/XogFkd8+bBPQv5SE3KaiLkaR1Q7/5Y3VnP3y7t0Z81yBIecqXol1",
+	"89dTMb2AM8y/gDtiMEntjKVcaMNirdLUP4tbAPPEqafPEaNO1UjIpgss93G1nPftPiyfpA2p2kPk4Cal",
+	"KZowjl9DfEmSZLPYmvXCppaE+pxyC8b+DtoI1bBrCX7uXZffl880175xRjU6FRJM62RWTMBYPknXtHcT",
+	"IaEXOcu52b+R5LOtK77m14T9a/MEi7C2LHUk5Oid+lkk0GpWrOEMnIdorkfL3OZ5Alw3hbUts4o1TNR1",
+	"a8hbFkVgzBow5i1LE7wcugne1/zmLVg9O/H+y9btWs/VOR8EuNipEYjyJqbB6+d/XpRt+Ho6SoTjwiwz",
+	"zUIyD5dc7F5wQjKt81QEa2g6lejkBr+O5WKDWygc5gV2atLoPl2k8xue2fFz/+C+OTKhmeO2+p+Wxgxr",
+	"iIWGyF62KcZtQZBzKFdM8qFtTXV/xWueLi7uXvz1817IxjHXhLJFpb6NjbDkFNq2MuhsBu0KQ3TC07oZ",
+	"OuHpbY3QhUuSTZqvsETrjZ+peLZFY7TpeqbN99Pz6VzWj1+vPFJpQInqVWgMqYaIY/R1043sKYx4NGNC",
+	"ppk9YhMx0q4tE9IqNgce6pZ0DavBZlrSNeyaqBp0plpYeCOTGUGyynL+xAEDS55KtJjY675kaECNzTxe",
+	"a179NTTbvhdsLdjW9oc1jNZs523/KnWe/TdNuMESHti514pzqzhsKxItd/g1dPvwsNx2e07Ah2XXO/a6",
+	"RHNvPPe7eCubzYu6s3I+4dP9OiuXoPL6bkvchGezk3zRm7D79TZq/pVQ21Mznz5sJajFY6QNQJUUfrb4",
+	"RC6JV0PmGgU4RCNUjuG81+328wZ3XmXTppnqoTOLDuapsNG4l2q4FjAlM6M5KqRoiRm91g3kwOnPsesZ",
+	"zYF027rudeGZ92M0dfuwCh5cyWpQli24EQjq0DS9T5uFsRjoYlvvsemCGSeGgk5zDfO+lRWu/e62SfP0",
+	"3YMSmo3ffLa/fvXbdKraA2JWxFTNTVVtvWRC9G2tnLI1SqtlUmrfPK3VMwwnWvVYcsJviFs+OTgIVuVI",
+	"XI+J1xx5a8//Hz8+vTcIqplPbvWi9xZXP81wlFcxGzlHqOPWQmWWXRG1GzXUy7GWs+a7UW8boLKBaYvg",
+	"r4wnTmMNVRKHlE4slDANCwsBm3HLQhS4eRM82Q2shJosXmUZ1HSMVmuAFnvmk5duS/8vt/SB7ap6qPI6",
+	"bVdYT+VKtr5da77/biHXdq6B98VlDOacnxnzVm7izA466JzarIvK7MZ9NHCjpJCjzbrdi3cerw2ORyMN",
+	"I26h8YKkSAT2jSmz2PGiy5FPojMEDTICJkZSacodNWkwZX0GyM3uNZ5l0RXYJkYrpLFcRi1XM3DjsBcT",
+	"AFml4RvDRHyEiT4RrdkE9AhMZTEsxbceNCb6HQc4daNZhflR7nK3/pqbK4gZjeOsPLqEYlcwc5yikuZa",
+	"xI335tX7nLvv5oIJ5be2Mk9QHmCx/g9taOXnWQzQlcDGKtPJrNz5PvOalvE7biizOMg4VUL6pJm4PZdX",
+	"MDvKU4nWW1d2zLXPDeZFNCxHan5/U4zTfDXlgWr8OOQiyfTa4d5uIxa36L0UN8yKCeQpa12zbwwzmMa6",
+	"+/7dcwykWOd6nVuQ0exysi5A85bV2vduG14t5mxrGbpWOfo8euLG5eDWULQ4gWKaVhT1F6aLFyS1REtL",
+	"7nxLTEHm0sgn6sjWkD86zk+5Qv+YbQwTmtoy0XHj8MMiv2HDI6RNT99PdNmSBMioTEewyZ5MKjyuOfps",
+	"PjymiiWNsSRLM03dDrGasePlTaH81LGjJi9X8tuKeKVIIqUtxJfcrr+qLA8SWDnZueSpGSvr3+vMxf20",
+	"mmK+ZR28fN5W8jmZbGGDtrHWZeC3BYPxOF7blUI0uGl8hbkSabr2HLcI4ZgPgscVlfMujLm4kNaj/xVm",
+	"zkpvCanBB7ZgHF9TEub0mgZG0Wc/1xQeE+Qsj+5Fii5FBvFFkX4LBd9Lissi/Gw7RkGRSG9xozx7xGIr",
+	"Q6WZz8525O+7He+/glkj47yNqVEV4XO3U/P7X71xYFdCNsu2W9ouPrxso41/sBCmekTkANWLBUKpr2Ae",
+	"leYmbqWitxApHTc/7KOA2cWTenmNgWqJMpYNIOKZyXUEPxb7K4OMChwNsyQJmBHOmkHdsZelayqOlZeg",
+	"9fnb3oxW8KN6O+AMr8VBwqxMbxvSTZZbA45Nxlq97oRKQWIBgWIZhzmG3szIPjVBXh6Hstu73SCoamn2",
+	"KhM3+AY9wJft0Wd43UnfG5jfMyqoQ14eXEaZ0x173uo05l8m+qPJdzcokGUJolFBkYZLhVuJLl1F3JWC",
+	"ukTzW8r3uQ3IfETq2tKqGKkpFOrW2WWLrLVNGoYPKL3t2HUhu+A6OANdlaot/oEKQ98iHA3yvA2g2wjc",
+	"/HQvB7PLmM9WZ6wgrb7eMTez1+t5O/HkWP3GQJbdNgPx0wX0EkEV7P8lMaPWy7FNUgw0kXlT1yY6pywD",
+	"y97k3H/6gkUryq7Ig0aDrTA8Mjvutb5van+jkihKut7mvMkLbm30SGX9y7Jyn+7vrfGjT9NWbNpmkZhL",
+	"U2oUH7cfdbk+bbRfSxZjfIJrtLntX3WTNrezy0MRi8bbDEAsJvmc3h4/npRrle39wt8iLyDK+veqfxjM",
+	"c94m4Jdn8KlOkbdcnCR/hSzs7NwBTCMPgGvQx37wJudJtWwKVnpi1IehjlMU5EWg8EO5f2NrUzqbfJBf",
+	"2xz0c/OIosyIfxLbWj71n73XRdfer1iZt2QVyDU/okdpqBqCMTKJF0CVydWQcfb89IRhlCA7PjvxN7OH",
+	"zNDpmCC3Cqr3Xw5qE1xg3RusimUCXzQT652aoLC7c00LuydqZPrsJdbzLEut5NVMsH6qVReyWhmvW1QK",
+	"9nmSGD6/9H/t4bB5KTxumZIR9C/khfz2WweOsx1Ihel/+62feL4SjV04j4AeJHNzIcNjX9kHexyyZ4QM",
+	"VF/wCma+tCDW3pk/m8OFZn323D8KpHLHmqp2KXkhE6VS3AD3Y15Ir/v04Hu2rEriHstkAsYBuph1sJqW",
+	"jEpC6QwQ0tfHvx2/evn65W/vLs+Oz8//ePP2BTYwYI/YUFz7gpYX0h2zL2ctwSc2ZDyONRjDBtyhLToZ",
+	"vz9gEyEzC6bP/nBcRqoFHDf5wWaazoonSeCLu2qVWchF7v71wX7ZOfRlQQ17evDUH21evLFn+BDIC2LK",
+	"A6ZZem43IWavXr7zj3ywbFv48h0fhUzyiZCjStHlC1mUpRK2Xso7QCQjQCeZJdzJhyzqW/kLt8ooF3Kq",
+	"lYU+Oy674bkbkLGpFC6kGKf5Yl7zJZoRihFYcyGfPvmOhX9f0IvGi87hRadeKeyiE1xgUi38Rljo82cR",
+	"Jl50PoZ99sdCCUW/l1Rg70Jmsqh5xpNk5ncfQ0pxv5+pWJBPfq4IqoOTPT04mIOyWkbVgXDkd1XZMegL",
+	"iQ2p+powc11pEViMcupQihC0WEzAjJoA3u7lu1kUUeqzNxIrQyPHqtR1zYuyUu1ZpjLbU8OeJr6Ui8mn",
+	"BweEAJyyEQRU4jqgiHmlL2TBFP3hukFN1XP49ODp/EbUSvjhabi9JfwtCsq30EPENT5iC//Ze3523Pv9",
+	"5dvzkze/hUH+w/M3r1+fvMMqgBfS//bs/cnpi96L43cv3Uz4eD0C773zouX1yTu6IbXOTuzUpULJ2dyf",
+	"ncrtWOdJ/6B/UCSBTEXnsPN9/6D/vdP+uB2j3N3n0o61SkWE8jrXl0ZNwRxYWNsUpbMNGCp9TqjzpOA0",
+	"xPurdPj+7anTSh0cTqRyNtBqakAX9RDxpa5rkqokITxx7GF/BJbgImOUKIOFeVXtMGC8Utjbl+yuPJ4o",
+	"qn9jDNCYyzivdEdPh7FybRn2dMTy4qXCBizlxhfxHArJk7KTWw6+Xjx7c/6O7dMz3XyqPvvh4KB0c5fQ",
+	"+RKZDt9JXynk3UncOey8Anucn0Ve1sUdlOYTsKhitxg4ZZP9WmF0Z7LUikt/d3Bwb+Xbcgjba3IK6fYJ",
+	"68c9PXjSNl4B4H6tVh92+n51p7Im8seg8wOtb3mPeoFY7LUGcHNlOrHb92utqbiAQMU3m0y4nlWK1BdH",
+	"zrqU0neP9s6pj3zkDp0SBHY+uP77lfR/O3r9HOg1P40dxX5FFJsf+nJSrT25TMC2P/orousppP4fqM78",
+	"FLIuKWEUmo8N8LYTU7NgNfvwH6gN/RQesZEzDpwt4HU+O1V9RgohGypncPjCw8YynSVwiFrg0oL5jljz",
+	"kqZKN6hnQYtyRlobpYTCCE7Us+aqIxPJ1XW3vEL/vK62SH1UB85Xstyc6oaoVbc6AStNMYLdk+fq1vhS",
+	"YTkxL8e/sqyto6c1OjzjsQ+nfUC6fXrwdC0KpMLb2OE/V3f4hcv4ZSxsbkRixyffre7YUALadf3uu3X2",
+	"oixte0uGVOMShJdIiDkDQMqtMIkcaT9gBvsGuU2uCNTusT+PIkgtxJXHwTcz1o255SxNuIS9PvsVG2oo",
+	"M7LFGUkKoN8x/j1mVwBpbl8PhTb2qEaqxGD+BZGlcIpFkVdQ3PYEVaU8bYuwmo5V4nlZtwAf/3Tm6Z8f",
+	"wsAHVcksSfbuVL36QSiqhkJu4QXytOBN2uxl/lwwhz1T8ewQTWuVkNNDwtRZ06zrZAGyfpXEpbebxNnf",
+	"F+Rmxx4oGMgf8njlGF423FmMfSgiIDDl0P3VWK+/IvxY9/L7FBA7IfcphdyTNZZ1xmeJ4vE7pU65phim",
+	"TyIcn9PNwrrCMc3sZ8/ieHlXXXAwCxNz0Tlkf/b7/Q8fwwaiz+znT/L59fzXRvQ7Gl5Kw/nD8aUKCtq/",
+	"eWjTUgs4/IeTkz/RJYJrTTcHfYe1IaNeBjmG+0jaQ4j/LCXw3hEL/8GT5CeHmyHrOjp8EgYs/DbcK4Yg",
+	"Uzr0A+MI5B1K8JY3r9HVZ7+BsGPQ/oaBhfnViIMz7LPQpyUIGUYM5u4ptMnpwrXVWM1rmC8SfdOrigT9",
+	"azRbcev8F5qWxaVznoWjIO2FOIeF/cY9CtwGIb/6NpzboUpgp4OhbWaeJEsn3rYnq1YMvsFK8J/6j0zF",
+	"uK3D7E6er4pNO4cdGJ5FqFAwgQLLW+1bh99VQjSNlBgwg6/TnGCntL3cQE9IA9IIK64hmQXkMKv6kAOn",
+	"EDjCRFe1Ef+G8rqYAY8oKKLPfjj4noWR0oDz+StxzRafKuTgNL1RWKR0JzirdL51GlhmJfvwj/o2fgnu",
+	"3TthK5rPc3hqWhE09YX/5l7rZ4kVKdeWEAzdqppNHLqg8AmZ+2iK6ESnA/7X+ZvfyALtPqcT7r2bpcDm",
+	"z3gv9/IuEXx99jJHVYz+sErjCVq8n8B/BIxbNRERTxwdTFQM7ODHg4Mjf19DN+HE0vNhojFg4MUAhoj4",
+	"clYJ8umz3/gEzCHjlk2UsezJd/+BE5mAgYw90ARewKRiKbdjZsBJMqs0vshhYb9PHxPg+DwpVtbJ7Hkx",
+	"GrAQSXqSGVuOToPv9ZnfPwcMbSvFjmFQVA4dey2e0dAYozAVxmn6WyLr96nTvXLMWSW/f0b1xK2P3BIF",
+	"dmQ4zK2F+R1U/mXlUxfj8yY5+u8PlZ70nC1VH665PkfxxGAgJNezlfVCWjLi37O9cZZwIT9zNeCWBsAn",
+	"4a9EC4zP89gWFls3BfZjNZWuf+ul9TvPTpH15I+Ka2p7TUeAG46KA8+5ZICxoZJxa3k0nvhA2jl93APR",
+	"TtArrHDXybHLe7q23YQ6WyX9NyZn14sbsFOC764Ee5xpUoPXQ/0y8L0V8akJBT9WHthJQnyUmaF/Acu6",
+	"rpWz7W1PUBSdoxZhTaEL7/XJgkVRhL4rYqphwJrM6Ob7Hr8enyz/ExPKOhpxUUuhkVJohx8fRdwJt2nL",
+	"CLHQUKjj+BL0XqxevkaoA75+yLVg3/WnkHVVmsezMsm1VlMCJnSa8Xc/5s9QfiqCU/GqxWmZNOAuNqLm",
+	"bqJwMvLJbTNAgmZYO0LiGTfwXie7iIpdRMXGERV1bkNkX2FOZ17urYqucIOwbhF5uVdeJpG179mQL/KE",
+	"1aSavLqvwM7R2NZkW3WerzsuYk7gLDn8dOlDvFIOOQnjM9qia4WFE3px0XW6lJ/oyHPvqZCGmPNA2THe",
+	"HTrhIveO8jeWqQZ8oyRknhuX6Uqu3fzlH7UO2h5osuP89DwAgRccOe5ziW4PvwaeaODxjI25Caq3lITQ",
+	"Tw8OHn0Ixf1Iuy1dqhJwxdPSXRjFLozinsIoNpWILSEVt5OIG4RAMIorqEVhBCwv+lXc4tAr/5zFlYEZ",
+	"XYzGQO67h5ymYkLwOU7ZzP+aYjC+DJ6xi8XYMYIVsRjrKkVosau4nhhnZ7B/Lga7O5mdvb7Tah6PvV7l",
+	"Nbc1190YrPsmBXl8wvLchqZUUchWKjiUyizLOY/jMHTrzCVFdxoWXhQJbej5eqfZ8V2nxu1Z9uU0X7lh",
+	"X5NLO7t+Z9eTXX8fQnFbKrqDbWfV76z6e7fqN5ObzUb9A8jNL94B8AUwl535v+MYq8z/9VSnivW/yxzy",
+	"iTOHEOfZ5Qz5SnKG1ITx8gw/lC9ueXhkJqVT2POkfZRGkc2lrzQQaUD7kCxDIaMkiyE+qqSNrKRIu8rf",
+	"SJqxmiLtVgtKYK7HcnAUs2OVONPRYTu9scAygBcyHIFEdL+GXsLlKOOjwjdJ2Q6p0kkPB70WMHWGSTiC",
+	"iZCiaEjJ0BoIB7dnqxa5m+F3AdM2tK/v+5dla5fOhNoqGDcYol5BSr/TVazExJ9LUbMeiJrJPDVoN1KT",
+	"CebXdHKAAsWxWGOOlXt9do7ZA5HrP+fRGHrPlbRaJUyqHsb2tjlqHGj/c/z6dDOsyNfSHm/fePhO1XWT",
+	"Fa/jKodfA3v52MFnjylFwGs16WsRZt2EKC2WiNu1PHUk98iHOxirKMP4ZHaCfMrNBmRzoKLBnQJfCfDm",
+	"FAbL7YXEkipZyqb4emMAR8ShuDdb8pGrSWy75XuZWnLaPju+kGnChbRwY1lDulbipJ59YRZSYdgg0rPU",
+	"9sbcjMsnNfSJdqiJgaHNUUHXbZsca+H4WgbFPbJWt3ZfD6GBxv7wx1U9obux2J1980D2zQk98fL84H4t",
+	"nFL8tEioGAZZu9r0wn11etfICZ1uokYsgWtIGHbbaxQs2GebmgZOkOdab9M1KDkwuVC/MF3jrVMKY7+L",
+	"+aH59S715a86LXb2/h0yiLPjd89/IZdS7jwqjrHFoZyf6ufl7XmmVOJL4u98PDsfT8WCBLuChDL7cASU",
+	"2R357Mjn8ZCPUxyGSkfQG6W290MP3aM1JSLVEDk7JH+OWaezUxjxaMa61z/ssWHCR4dMAybqZzheWdjW",
+	"+yvJD4Qv561ilTn77Jze+HPDwgWI0Oyo6ECN6srPrter1P6Ak2xTb6nP9NgVmCpmrFZjPk98uYvCtIBX",
+	"O9a/Y/1fCOtfh3Yz+xgpN7M7ut3R7aOlW6e41S+MdqHsn1Eo+ys8ml0s+y6W79HEste5zS2D2YkuWPf4",
+	"hJ3bLBaqGo73AoqsxMh78qmqsW+Nlt8ctW3N7qvO83UHq8+Jnl20+i5aHW3l+5F7W9K4CbhdvPouXv2+",
+	"49U3lY2NdxZ3l41fejj6l8E9dgHpO5awIlxjXfWoYsVHidiFpX/ysHQi8ueJuJ/Q9NUW9plWjjOexLtg",
+	"9i8mmP2VUqMEWNcL7OenKyLaPYVPYdCz6grwxJrTrp/zayDyCC8vzyHKNPSenJ2fvMCS2fM/vjsPWaTU",
+	"lS90zpkHaAqDgjVwUwSWu/kp2/qYm3E12/oRTul+dbLamx0k4Wn8gBlV6gP5nIZfQ8zsVERkfpUtqMTA",
+	"05wKue/iRm8yXxqUAWU8Lf4Bg3e4aduU6sUkDxwPWp+9PSbU4cXnXsrjkyQldhtTRXuPmksSti55m7Er",
+	"VLtNh3i+7ad+17fvHN9Vrt35um/r625lEvP1+tr93mvdpy88A6ubDn12jIX3eBxDzMaggQ0gUhNwRkCT",
+	"14EYUwxDniW5P/OIcRwkL9KFw9AfBvOlNw3Uoh63UvEWZWTznF+7A75djG3ujf/skXFXT3dDN/x9S9td",
+	"gd2dT/5L88nfXoY3+ue/FCZ524q8XyDT2Lnhd1xgqRv+FkoSOQlqTu9Wf3w45cI6gY3FagsfqjAsBRkL",
+	"OQpYqK5CpmQESLfVokbegRawENwaQn97xjRwoyRpAcKyIZ5BwOAmddidV1wkf70wLJNXUk1lv6K20Lea",
+	"3uIUlNb6RoT261TlpZHpYiG/zbN133FzbT/s+EkL5vpFthUQS9T0G8P8Jcfn7mm7hfe7RiBnKkmKWyS3",
+	"9BbPtXDfdtdSn/xa6sSdwy5b0tdywSR+dlZp25VSW83elzeUbMZUyMjfu4xVgtVow2f/dIOEJCekn8hH",
+	"mVDBaE4qZl5DMbPjym1OWN7jVGrp5b/mJjFNQqps6Gzc/2RhEb1SfCVbt1uIELgRBjPiuOn2jtgPB995",
+	"GYhAahhmxl+O0XzNt0ZzpLIN/ROneI4wnOIZPfCtUWX+L/vKaC1FtqrAPjAxf7fWvr3iFqZ8dh+Vu9XI",
+	"SUGrPM57hbBOzC2iOuEWjO1dgzaCkKlRVB+bq5yGKPsVOIGcADckjLthfSAn91GYvhL2l2zALjr0Pe90",
+	"0bmQjn+8f3u6h1zFjS1hWmnCLB8FzI61ykZE6qNEDXjixPHNzE0Q5Ct9csDMhbRiAiqzfWIBKNf/vuig",
+	"koyZVz1NX5JmfNH5/y86mYSbFCPMLkkhwF9jiFQM1Xa+CPdlfhroF5yAMXwEF53Dfr//MbyQhYzOV0BK",
+	"QC6oB1hSPxqTMs6lmYI2bMDjZNaStO0U9+x3fzZbZA31iVrk8OLxPKxA3pCs6iRSw76YXRd72pgUx2eA",
+	"6FnVy4t0N5LFH/iS0R15Ze+dBHbEqJXlhWQyTEhjgcfOvjI2dojaeOQ08zvl6ytv78irEz32t+jz57lZ",
+	"Wp27nfJd3pDPY8PuKerOkfaFPEVdl+Qy+7kQXGZ35LYjt8dMbl61Mcsi1n4DiM38cKzrzHh8szYVBvb6",
+	"7J3OpLPLDZtwIfuONh3J0ah02USEqqQ5ouSg1xCHLFKZtGRKUNuY6LhPd9puHHKKKT1buNzGXsXXWAFe",
+	"aJMLoM88ZjrYKV0uqv55hgn/s6bK/VZlThFvCzs7dZu0XeXLPE+Aa3SxLuhc/tPjq7b/YGb4nArokI/w",
+	"EeISP6zHYZI0kRXX6Gys0A7iQeur5CWkEuY55Kyi5LuxMI7e47BGRU45naOgGuUETCWxQ16Mqj5imGk3",
+	"ERIM65pEjb4xPic0ucj/6/zNb/4zPnCNuNYztzqhmbOO+yx0X3tIhAUtUgyq+8CMM1UhPqJ2JvQ1TOxY",
+	"GbL/nKHOJQv50IJ2Br5lE2Wsaz8RNmTd/EL6ycHBwcFekBuNCXcUesaNYbmnwAFkLJ+kIUOPOjf5sOhE",
+	"5yLps5cY8oK0LxUqALiZSPCGzaDVhlp5K/VeihtmkPUbnwSZNq6ySnTkc11eXLXdUiHYtVsqOpXOYUdI",
+	"++NTh1F0bSWkhREgA5+H6FeAlADBmzFuLPutTJeBwLXNj5tfm38ipJhkk87hk4apP2yXs506UFud+bSO",
+	"RxmSfnc+FWF9gTmdF7dskSk5YT7hNz0NVs967nT1NW+/bDtVcuQoccqFDRhetyHyB/7yN1IqcWwsVlNZ",
+	"vW/2GbpxFkyKeeDI8z9+fHpw0JxV4TW/eesan+QQbRHb5ud67H6MhvPezJWxFSy4i4ejAVs+L6urBt3O",
+	"/NqZX43m1waEmdnPnCwzuyPKHVF+RUTpNKl6zE37U9uflaYIC0wk5EmqvGnNkhj9C3jRRxem1Yihw+Ux",
+	"QF2lsSgdhVQ4a3WvEp8n85i9IiCp+qDAB+/RAJRvqGjnzBlb+kvQqPCPCPIhlS4iBXGkPABDUShHoqZY",
+	"EUvZPESx4pKhAJ08i5E7KnLsKO2jEJtDLt64oZ/nO74dRlGf4755xFnChfwa3wp8wuCKO0VK/ILVcUq6",
+	"qIbt8Ryzlz7KJz4BN1R9qzdRMSRL/anhP/LZfgpZN+IGekIakEZYcU303faWpxp7yMbckV/bIztyWyK2",
+	"v/SwvSbQtvhQNo+A3r1+/Xpfv3rfqpIlqm6c3RExlaXcumkMy4mLpaAZ0l5JBd3iX5STAopuTt/138i7",
+	"W4xXS1WVqCnoXoRBIHRh0SszZB1VeQNGEElVjiMMi7VK0yZ59gpsM/FtzfXRMN1rnn69L1ubGfPmb1rD",
+	"vy86OQ5QmBeOdNH5GB75faNf/MOqOpfGV6ViyISdu57aa/F/3CvL/rBFJaoO4+7Z5e7Z5f0YaVXJ8Y0p",
+	"uO3Gzyy/PCFSe3c54enCq8u/+/3+x5ZXl18o39i9vNwxgiUvLzcU4miQpSC56LkpuRUDkQi7bkamOpWG",
+	"/5B8Aj+Fu7RLFt7gpj6v7ekWDcnf+GSXcGlncm6ecKmJ+G9vhzqsPz4pRkuAZamxGvikGNP0mUPWmj6A",
+	"KkAmxV8ZHLGEsj2E/r24CZmQaWYpheFIYwASPvXMW/R88uTmIu3NhLg9o3Jxuq87X1KjdLlT2YJC6NQr",
+	"F4SOPYfr1iGoKMzU4dGnJrpXibQtfXcRxp2dvLOT7zU90a0lXqPR/Ikl3h0zD32hPGGXgWhH6Kvs4I3U",
+	"jsIMTkU/x87mhCugr336HZVZnyyMshBNuOQjvGh1hAsSg9WP2PmUj0ag2fsTxi3bvz7YLxvuxyoy+0xj",
+	"DLuwrfrr8dnJeQrRXfVWHtPR8uRMu3mscONQjlQf4qwG/4KoVVv1sLBYRZmDv0+bD1Gm0Wfw54fqUbwb",
+	"C7PQJWDcYJR95TBeg+X+EIqX6csdENaUb9gpYQx4DYqyGrGuv5WOlJQQ4UuAvTZT/cyNdKv8LjXOdzeG",
+	"83i5xycR9wlwXaJIWyRhc6U8ypGgMjtw6hWNwrpja9OAuf+agBkVXZkfnKilf43Z+7en+eWWMxOkktAc",
+	"3F3Btq0Zofkcjz2Ye+UBtxiT93jEd4ncvifGs608j7uo0J1+1XjhuJrsMvtZEl1mdyS3I7lHSHJOdf4r",
+	"U5b34CYCiCHeN1Nho3Ev1XAtYEoXge1mDTb2MZzUg2J0cr8jDo52jR+/Ubf5b9eKxjqjUfDOepuqTsuU",
+	"j13zaTzdEjVwV5a60zc/8LtoOu2IsUsQsuPBXwgPXp/mMvtJKS6zO3rb0dvXQm/LdB8s8bmO1uOryfse",
+	"d9B6aMaHUnhwtq9G18n39jZazroHfG9aTg7sjuHuGO6XxnCXEFpmPymZZXZHZDsie9REhvrMFOQG1T9i",
+	"uBYR9IZF8YLDosaHMPPhbtegxTDPjpTyEVARap9pO1VJYop84lg1G+m0qfYH05Aq7XMRqsxGagL9snxA",
+	"LVaveMs1dqPR3TmBjc/tmxWrKchqQYFd8YzHkm8/r7fhTph1PR449F1ez90z6x6mpezleTgbaQMrT2N4",
+	"ZOzLPPW+7SdqFLKuH8VQTgfKr+BjOPIJEjViU26YGg7LDHyYQbDPTlWeONdJrStILYaDCEw1ZnoTftOz",
+	"yvKkZ8S/oTcZlBn9fnjyXV6Ip5gG2/MR9GI+M2XT75tSg1HYE3bFI992js25uZbFMVMG0q8gwxzGNC+k",
+	"RaX1N2eYW0Ta/b8dXn5sxd03MpnNIW2eqTnPFlImcT1iXM4oJSZFAwvDnh48DRinP32Bh5TbMTPgtCCr",
+	"NAYJ9vshNT5o5L5zp79OkbJ8J74hymPd2iL2iuSLDpgy9yL+b15NukXBsuWneqpGmJP6sSWEvStCv1BT",
+	"6ZQjjI1dQOzlKO0aLC/swMuUo06noESpqVY3Ago2uAz7CPG2zeFO1eixO1GqR3ab2g1rHeRdnCe1A9/Z",
+	"czt77gux59YhrMx+ErLK7I6odkT1KIlqTgvpDWY9Ee//LeJ2rZrMFF1R2AtTEH9x5IfqT6JGmEEUVVil",
+	"Y9B7bEr5290vIGPj37tT8otIxJQEA7XcPns5R8S0aEwlL3xhBxG7Cf7Z8+jXO3mxQgl6NjuJ19HA8wWd",
+	"vGDd6vBHLAHr+gUsFiMHguMnYa+SgP7Hp20Kuoh36vknV89t5XQRXYeosZcHvlxVxyyerbTxi5qyibMj",
+	"4cZqzri1MEnRtejdI3MiiU34jE34Ffh8uU/aUpn7M8Jssw+gyOM8X4sqr/2mbqLM38tB34OanyPEZ5gU",
+	"+bnKpN1pJjvNZKlmspz4MvuZkV5md4S3I7xHTnhO38kMH8GyG1MrjBWRcfrTHMGZgG5zeKSVMU5xx/vV",
+	"PguJQC/zdphJBLg1LMTp+u57puGSqkL12S8q08mMDbLoCixmFIkZTxKGdzz0kv/gIOz3w+++D1nX37xa",
+	"MQH2b3zfciGPRyMNI6wO52gcbnhkke4RwqHScA36iIUxWC4SE2KqElOvAe1vuVLQPtB0qNXE141zvdhU",
+	"yFhNHQDgV9IzVmkInXFCZar7Mz5JECD/dtjkz201DEGDjIDSnxzmexElwp1syLpuYvqLXcGMbr7yRkUB",
+	"hrxhkTWh/BRQeS0hRwWzDJhRjBccsnqBp9wemrGaGqYkFu/ac+c5g5gNZsxYh4xM5KbbhJsriFnCB5BQ",
+	"db1IaUrKbtwhTceANyqmRBh3DgNw0FBjn8RhXLD1a7duNgUNRYLC5qLU7xFHV1hzeAlUHCK3mCdmaDEV",
+	"vTCELd2xyrRDVJVkeJ2PGWoK1Nlrq3blEKG52FbMLWBdsbLgVmHXBctB9JU07g6dVfcA27G3ahEcPB9P",
+	"KhV66FYvdo9YpfBaK2x+kHqlMH7jK4UdHBwcBGXlsIMHrhyGePXWj95m/pQY/dnXELur7Vww0Zgh26ms",
+	"vSJAiBor0qNXNuv5NA6tAuW5SjAvlZC9CUyUni3MhFg/L2mOKKWxYyYxp9A4CiQYg/QRQo6lDYf9Vv5R",
+	"irKXHsZtY9bCjI/d0G7Fhs1s7q3jyF3s8VZc2t0W7EyDL8Q02JhOM/sFUWlmdzS6o9Gvi0YLXWwfblKl",
+	"259w0V2bdlq5hDg3bH2cXGGifmPISGXd8Bq0EUqG7MlewNIkMywsTZKQ4qbz+ltsTHZ82SDIDVpHx9Uq",
+	"ghr4Vaym0pn3lHo7YNOx8BXMSltZjKTS4ItnO9PEG/9igpHUaN/Skl1H6X9HXwT2GwuDldtVEpc1lucN",
+	"eqtUnzkNDFOVuknQtIa4z344+L4Mzs4ZnDPbysJrA0qe1my9vkTYcgN2u/omzdWkXR4zI3lqxsq7AM7e",
+	"nL9jHmH8jvEogtQ+cEjqpyjIRbu0kYHj96i9RN8xbZ7HREPZbktkxQj+4RxmV0jrgCnNnhxhztwwkyZL",
+	"3TAQs6JFUcE9oEZCXvNE5GYaTRv6mn0U2or0u9eM1gjQhM8c6mYp+srZK/EsYJlMxBX44NiBigWYPjuh",
+	"xJqgR5hWE29RrebScMwTd8iUxJBaCgbwOXVdF9o1pIsX3pfghHitdAXr8lQE5F8IWFGg3dF1piMImEOy",
+	"S0z8G3jPVUCvLMweEn+hEngukE/K7JTeSmDBeSUjOPJBCBX2xbqVY/qmOL89HHWBmSH0fh9S0ExpMcLC",
+	"qcUhkwOTCWks8DjwXAsKVwrWWh+KJFlkQn32lk/ZFcwMZTB2O80r6OKX57YLwyp8NL4DqfQZmoCFtHHh",
+	"Hn5CXhUzbtCTR8deceQhQP0LGfI4hrgoz1+4qCRMkxn96vY9NFciTV1DKs+f11/0qaOP/BMYy/1JW46v",
+	"YbwTzu/d3XnqyaTOU+9fM8OxaZoNdLP7nvotmCxp5OevEQk/c3/UbVWuTyMWcEs9la3v/7oGbeGm59MM",
+	"r1kEBAsq5hVAfNefQtZVKSUbTWZMcq3VlFzx4UV2cPDdjwNuoJfp5KfwyIc9YlJzx2tpQJHXB4v3dgVF",
+	"LPyOR3Ocil9hq5VEaIa1a4k84wbe62RXe2RXe2Tj2iN1bkNkv3HJEaILdnzCusdnJziQ0772KuZZfueH",
+	"lz48EdyAaXSsz9HY1oRidZ6vuzrInMC5U10QEhv1oiDuL2S3Ieti1CtNdOS599RXIacLY1TynHCRe+uW",
+	"EcE5ixoiAeMDbO075w9E++w4Pz0PQOAFR477uZlDa8gV0TE3AcnBf0Fkfd5xfLD32IuV3I+025Kjk4D7",
+	"FXa1SXa1Se63NsmmErHxJuO2EnGDWiKM0tXOFfX0VUlo7MKRUbC40tvQpXcYjvvuIaepmBB8jlM287+m",
+	"a5Ivg2fsapfsGMGK2iXrKkWlxb7So/s6S6xIubZ5PoBwKBIIGf40VkmMUXbslVKjhHLBiAh6PEJfGdbr",
+	"wEon3fyx0BP2WjzbO2JhoogcQtZ1KgRpPo5vYODUXh5UhWGDmelFjtJ58oQcuciaMoP+MZ7PyvJZyaPg",
+	"E+VcijhEhx+X7O35sftdXHMLl1cwC8l3mHJtwBwxgeqx4dfkKQz9dtJbLT+cf7DlaDgk3Tq/xcWHYchz",
+	"8DDivT65qId5fhBHq2FQ+qxxjMrfc8sIWZcWMgFj+AjCvaC6qFwNa6jPRF4zYhzPC9a9Km6w5P4aRkLJ",
+	"MqdIZftb49vy4+ysfODVxiInOabtO3zoxdzyOpdMK7Vn/u64ba1F+Q2E5CT06rMGJWwNIFXZ6J806IfG",
+	"ojYP5/mkg1jl+jx3aPpoPZ+3y9FyJ8fnib//Y54Q5nlZnaMeZ3aMqYI8O50aTHDVet/8ltCH8fyW4vjs",
+	"BNmYIvf//vWT/alhf8DgXOHdiYaEzxqdDX8YzGy0RQykGR57lF5+ZJsF5d3yIO8Salcc+C5sZ6eOfiFh",
+	"O6uIK7OfnLQyuyOsHWE9KsKaq6r4d2cAXINGLD/888PH4O9OWUTyV8DKiw6LKXSDkB8Th3bq9SYR1f18",
+	"TdkjHNprHlkmrIEEHx94uwBLNC6+sikvKei5WEaEWRR5RH8xPUvTfFp9U1YZ+zn+2jD6uZCjBHqomTDj",
+	"t+fIB/Iggwj/vujg54vOIev3+1Tm1o9bbOjiyH84e9EqFivvq5blA7TGpO9+SMrRujje8xqjM7nHHav2",
+	"VLqTb6oJoPfzRYNrzjrHFVPQveIjOe7gJkoyI5Q0lTlqPoKGieaDmtd/B1nOQSEDDY+uSl6JOSoquS4x",
+	"OWZlCExR0bCRZUxlkfIQM87GQlc3slDbF4fIN8Anbh0mamoYLgHi8glkpVrr8dlJZWjKN/rxw8f/GwAA",
+	"//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -183,11 +183,11 @@ func TestNotImplementedOperations(t *testing.T) {
 	// Exactly the operations later issues implement. When one is built,
 	// remove it here; the contract test then needs its real statuses.
 	want := []string{
-		"DeleteAuthFiles", "DownloadAuthFile", "ExportUsage", "GetAnthropicAuthUrl", "GetAntigravityAuthUrl",
-		"GetAuthFileModels", "GetAuthStatus", "GetCodexAuthUrl", "GetGeminiCliAuthUrl", "GetIflowAuthUrl",
+		"ExportUsage", "GetAnthropicAuthUrl", "GetAntigravityAuthUrl",
+		"GetAuthStatus", "GetCodexAuthUrl", "GetGeminiCliAuthUrl", "GetIflowAuthUrl",
 		"GetLogs", "DeleteLogs", "GetQwenAuthUrl", "GetRequestErrorLog", "GetRequestLogById", "GetUsage",
-		"ImportUsage", "ImportVertexCredential", "ListAuthFiles", "ListRequestErrorLogs", "PostIflowAuthUrl",
-		"PostOauthCallback", "UploadAuthFile",
+		"ImportUsage", "ListRequestErrorLogs", "PostIflowAuthUrl",
+		"PostOauthCallback",
 	}
 	e := newEnv(t, baseConfig())
 	got := notImplementedOps(t, e)

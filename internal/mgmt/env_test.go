@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
@@ -73,6 +74,10 @@ type env struct {
 	srv    *httptest.Server
 	client *mgmtapi.ClientWithResponses
 	logs   *bytes.Buffer
+	// authDir is the auth-dir of the env's auth-file store (nil store
+	// with withoutAuthFiles).
+	authDir string
+	auth    *authfiles.Store
 }
 
 type envOption func(*envSettings)
@@ -80,7 +85,12 @@ type envOption func(*envSettings)
 type envSettings struct {
 	envSecret string
 	handler   func(http.Handler) http.Handler
+	// noAuthFiles starts the server without an auth-file store, as when
+	// auth-dir cannot be opened.
+	noAuthFiles bool
 }
+
+func withoutAuthFiles() envOption { return func(e *envSettings) { e.noAuthFiles = true } }
 
 func withEnvSecret(s string) envOption { return func(e *envSettings) { e.envSecret = s } }
 
@@ -107,8 +117,17 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	store.Subscribe(func(_, next *configstore.Snapshot, _ configstore.Source) {
 		guard.Update(mgmtauth.Settings{SecretHash: next.Config.RemoteManagement.SecretKey, EnvSecret: es.envSecret, AllowRemote: next.Config.RemoteManagement.AllowRemote, TrustedProxies: mustPrefixes(t, next.Config.TrustedProxies)})
 	})
+	authDir := filepath.Join(dir, "auths")
+	var auth *authfiles.Store
+	if !es.noAuthFiles {
+		if auth, err = authfiles.Open(authDir, log); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = auth.Close() })
+	}
 	r := chi.NewRouter()
-	s := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log})
+	s := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log,
+		AuthFiles: auth})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +137,7 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs}
+	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs, authDir: authDir, auth: auth}
 	e.client = newContractClient(t, srv.URL, testKey)
 	return e
 }

@@ -20,26 +20,6 @@ func (s *Server) GetAntigravityAuthUrl(context.Context, mgmtapi.GetAntigravityAu
 	return nil, errNotImplemented
 }
 
-func (s *Server) DeleteAuthFiles(context.Context, mgmtapi.DeleteAuthFilesRequestObject) (mgmtapi.DeleteAuthFilesResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) ListAuthFiles(context.Context, mgmtapi.ListAuthFilesRequestObject) (mgmtapi.ListAuthFilesResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) UploadAuthFile(context.Context, mgmtapi.UploadAuthFileRequestObject) (mgmtapi.UploadAuthFileResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) DownloadAuthFile(context.Context, mgmtapi.DownloadAuthFileRequestObject) (mgmtapi.DownloadAuthFileResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) GetAuthFileModels(context.Context, mgmtapi.GetAuthFileModelsRequestObject) (mgmtapi.GetAuthFileModelsResponseObject, error) {
-	return nil, errNotImplemented
-}
-
 func (s *Server) GetCodexAuthUrl(context.Context, mgmtapi.GetCodexAuthUrlRequestObject) (mgmtapi.GetCodexAuthUrlResponseObject, error) {
 	return nil, errNotImplemented
 }
@@ -97,9 +77,5 @@ func (s *Server) ExportUsage(context.Context, mgmtapi.ExportUsageRequestObject) 
 }
 
 func (s *Server) ImportUsage(context.Context, mgmtapi.ImportUsageRequestObject) (mgmtapi.ImportUsageResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) ImportVertexCredential(context.Context, mgmtapi.ImportVertexCredentialRequestObject) (mgmtapi.ImportVertexCredentialResponseObject, error) {
 	return nil, errNotImplemented
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 )
@@ -21,6 +22,12 @@ type Deps struct {
 	// HTTPClient returns a client for outbound calls through proxyURL.
 	HTTPClient func(proxyURL string) *http.Client
 	Log        *slog.Logger
+	// AuthFiles is the auth-dir store; nil when auth-dir could not be
+	// opened, and the auth-file operations answer 503.
+	AuthFiles *authfiles.Store
+	// Catalogue lists the models a credential serves; nil uses the
+	// built-in per-provider lists.
+	Catalogue authfiles.Catalogue
 }
 
 // Server implements every operation of api/openapi.yaml.
@@ -29,13 +36,16 @@ type Server struct {
 	envSecretSet bool
 	httpClient   func(proxyURL string) *http.Client
 	log          *slog.Logger
+	authFiles    *authfiles.Store
+	catalogue    authfiles.Catalogue
 }
 
 var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 
 // NewServer returns the Management API implementation.
 func NewServer(d Deps) *Server {
-	return &Server{store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log}
+	return &Server{store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log,
+		authFiles: d.AuthFiles, catalogue: d.Catalogue}
 }
 
 // change runs one change through the store's single write path and

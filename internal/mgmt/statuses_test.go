@@ -98,7 +98,9 @@ func TestEveryDocumentedStatusIsProduced(t *testing.T) {
 	var ops []op
 	for path, item := range contractSpec.Paths.Map() {
 		for method, o := range item.Operations() {
-			if !pending[o.OperationID] {
+			// ownStatusTests need files or fake providers; their own tests
+			// produce every documented status (requireStatusesSeen).
+			if !pending[o.OperationID] && !ownStatusTests[o.OperationID] {
 				ops = append(ops, op{o.OperationID, method, path})
 			}
 		}

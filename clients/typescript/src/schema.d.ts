@@ -676,7 +676,9 @@ export interface paths {
         };
         /**
          * Aggregated usage statistics
-         * @description In-memory request metrics. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23`.
+         * @description Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
+         *     Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
+         *     Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
          */
         get: operations["GetUsage"];
         put?: never;
@@ -696,7 +698,7 @@ export interface paths {
         };
         /**
          * Export usage statistics
-         * @description The statistics with a format version and export time, for POST /usage/import on this or another server.
+         * @description Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
          */
         get: operations["ExportUsage"];
         put?: never;
@@ -718,7 +720,9 @@ export interface paths {
         put?: never;
         /**
          * Merge exported usage statistics
-         * @description Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+         * @description Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+         *     Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+         *     `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
          */
         post: operations["ImportUsage"];
         delete?: never;
@@ -736,14 +740,14 @@ export interface paths {
         };
         /**
          * Recent application log lines
-         * @description Needs logging-to-file (400 `logging to file disabled` otherwise). Pass `latest-timestamp` back as `after` to tail.
+         * @description Needs logging-to-file (400 `logging to file disabled` otherwise). Reads main.log and its rotations, oldest first; text lines (slog's format) and JSON lines both carry their time. `line-count` counts every line scanned; `lines` keeps those newer than `after`, at most `limit` (default 10000), newest last. Pass `latest-timestamp` back as `after` to tail. Empty when no log file exists yet.
          */
         get: operations["GetLogs"];
         put?: never;
         post?: never;
         /**
          * Remove rotated logs and truncate the active log
-         * @description Needs logging-to-file. Request logs and error request logs are not touched.
+         * @description Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
          */
         delete: operations["DeleteLogs"];
         options?: never;
@@ -760,7 +764,7 @@ export interface paths {
         };
         /**
          * List error request log files
-         * @description Files named `error-*.log`, newest first. Empty while request-log is on.
+         * @description Files named `error-*.log` (requests that failed while request-log was off), newest first. Log files are kept within logs-max-total-size-mb (default 512) and request-log-max-age-days (default 30).
          */
         get: operations["ListRequestErrorLogs"];
         put?: never;
@@ -780,7 +784,7 @@ export interface paths {
         };
         /**
          * Download one error request log
-         * @description Only `error-*.log` files in the log directory; any other name is 404.
+         * @description Only `error-*.log` files in the log directory; any other name is 404, a name with a path separator or `..` is 400.
          */
         get: operations["GetRequestErrorLog"];
         put?: never;
@@ -800,7 +804,7 @@ export interface paths {
         };
         /**
          * Download the request log of one request ID
-         * @description The first log file whose name ends with `-<id>.log`.
+         * @description The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
          */
         get: operations["GetRequestLogById"];
         put?: never;
@@ -820,18 +824,18 @@ export interface paths {
         };
         /**
          * List credential files
-         * @description Credential files in auth-dir with their provider, account and status.
+         * @description The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
          */
         get: operations["ListAuthFiles"];
         put?: never;
         /**
          * Upload a credential file
-         * @description Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+         * @description Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
          */
         post: operations["UploadAuthFile"];
         /**
          * Delete one credential file, or all
-         * @description `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+         * @description `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
          */
         delete: operations["DeleteAuthFiles"];
         options?: never;
@@ -848,7 +852,7 @@ export interface paths {
         };
         /**
          * Download one credential file
-         * @description The raw bytes of one `.json` file in auth-dir.
+         * @description The raw bytes of one `.json` file in auth-dir, exactly as stored, as an attachment.
          */
         get: operations["DownloadAuthFile"];
         put?: never;
@@ -868,7 +872,7 @@ export interface paths {
         };
         /**
          * Models served by one credential
-         * @description The models a credential serves after exclusions and aliases.
+         * @description The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
          */
         get: operations["GetAuthFileModels"];
         put?: never;
@@ -890,9 +894,29 @@ export interface paths {
         put?: never;
         /**
          * Import a Vertex service-account key
-         * @description Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+         * @description Multipart with a `file` part holding a Google service-account JSON key (at most 1 MiB); `location` (form field or query) defaults to us-central1. The key must be a service account with `project_id` and an RSA `private_key` that parses; it is saved as `vertex-<project>.json` (an existing file is replaced). 400 `file required`, `invalid json`, `invalid service account` (with `message`), `project_id missing`.
          */
         post: operations["ImportVertexCredential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/gemini-web-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Save Gemini web cookies
+         * @description Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+         */
+        post: operations["PostGeminiWebToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -908,7 +932,7 @@ export interface paths {
         };
         /**
          * Start a Anthropic (Claude) login
-         * @description Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+         * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
         get: operations["GetAnthropicAuthUrl"];
         put?: never;
@@ -928,7 +952,7 @@ export interface paths {
         };
         /**
          * Start a Codex (OpenAI) login
-         * @description Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+         * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
         get: operations["GetCodexAuthUrl"];
         put?: never;
@@ -948,7 +972,7 @@ export interface paths {
         };
         /**
          * Start a Google (Gemini CLI) login
-         * @description Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+         * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
         get: operations["GetGeminiCliAuthUrl"];
         put?: never;
@@ -968,7 +992,7 @@ export interface paths {
         };
         /**
          * Start a Antigravity login
-         * @description Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+         * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
         get: operations["GetAntigravityAuthUrl"];
         put?: never;
@@ -988,7 +1012,7 @@ export interface paths {
         };
         /**
          * Start a Qwen (device flow) login
-         * @description Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+         * @description Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
          */
         get: operations["GetQwenAuthUrl"];
         put?: never;
@@ -1008,13 +1032,13 @@ export interface paths {
         };
         /**
          * Start a iFlow login
-         * @description Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+         * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
         get: operations["GetIflowAuthUrl"];
         put?: never;
         /**
          * Log in to iFlow with a browser cookie
-         * @description Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+         * @description Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
          */
         post: operations["PostIflowAuthUrl"];
         delete?: never;
@@ -1032,7 +1056,7 @@ export interface paths {
         };
         /**
          * Poll a login flow
-         * @description `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+         * @description `wait` while the login is pending, `ok` once its credential is saved, `error` with a reason when it failed, expired or the state is unknown. 400 for a state of the wrong form.
          */
         get: operations["GetAuthStatus"];
         put?: never;
@@ -1054,7 +1078,7 @@ export interface paths {
         put?: never;
         /**
          * Hand a provider redirect to a pending login
-         * @description For logins where the browser could not reach the callback port; paste the final redirect URL.
+         * @description For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
          */
         post: operations["PostOauthCallback"];
         delete?: never;
@@ -1391,10 +1415,18 @@ export interface components {
         UsageDetail: {
             /** Format: date-time */
             timestamp?: string;
+            /** @description The upstream credential's masked label. */
             source?: string;
+            /** @description The upstream credential's id. */
             auth_index?: string;
             tokens?: components["schemas"]["TokenCounts"];
             failed?: boolean;
+            request_id?: string;
+            /** @description The id of the client key that made the request. */
+            client_key?: string;
+            status?: number;
+            /** Format: int64 */
+            latency_ms?: number;
         };
         ModelUsage: {
             /** Format: int64 */
@@ -1415,6 +1447,29 @@ export interface components {
         Counts: {
             [key: string]: number;
         };
+        /** @description The figures of one client key or upstream credential. For credentials, requests are upstream attempts. */
+        UsageKeyStats: {
+            /** @description The masked key, for display; never the key. */
+            label: string;
+            /** @description For credentials, the provider kind. */
+            provider?: string;
+            /** Format: int64 */
+            total_requests: number;
+            /** Format: int64 */
+            success_count: number;
+            /** Format: int64 */
+            failure_count: number;
+            /** Format: int64 */
+            total_tokens: number;
+            /** Format: int64 */
+            input_tokens?: number;
+            /** Format: int64 */
+            output_tokens?: number;
+            /** Format: int64 */
+            reasoning_tokens?: number;
+            /** Format: int64 */
+            cached_tokens?: number;
+        };
         UsageSnapshot: {
             /** Format: int64 */
             total_requests?: number;
@@ -1431,20 +1486,82 @@ export interface components {
             apis?: {
                 [key: string]: components["schemas"]["ApiUsage"];
             };
+            /** @description Per client key id. */
+            clients?: {
+                [key: string]: components["schemas"]["UsageKeyStats"];
+            };
+            /** @description Per upstream credential id. */
+            credentials?: {
+                [key: string]: components["schemas"]["UsageKeyStats"];
+            };
+        };
+        UsageRecording: {
+            /** @description usage-statistics-enabled. */
+            enabled: boolean;
+            /**
+             * @description `unavailable` when the usage store could not be opened at start-up: the proxy serves, nothing is recorded.
+             * @enum {string}
+             */
+            store: "ok" | "unavailable";
+            store_error?: string;
+            /**
+             * Format: int64
+             * @description Events lost because the recording queue was full, since start-up.
+             */
+            dropped: number;
+            /**
+             * Format: int64
+             * @description Batches the store failed to write, since start-up.
+             */
+            write_errors?: number;
         };
         UsageResponse: {
             usage: components["schemas"]["UsageSnapshot"];
             /** Format: int64 */
             failed_requests: number;
+            recording?: components["schemas"]["UsageRecording"];
+        };
+        /** @description One hourly aggregate. Requests buckets have endpoint and client_key; attempt buckets have credential and provider. */
+        UsageBucket: {
+            /**
+             * Format: int64
+             * @description Unix time of the hour's start (UTC).
+             */
+            hour: number;
+            endpoint?: string;
+            model: string;
+            client_key?: string;
+            credential?: string;
+            provider?: string;
+            /** Format: int64 */
+            requests: number;
+            /** Format: int64 */
+            failures: number;
+            /** Format: int64 */
+            latency_ms?: number;
+            tokens: components["schemas"]["TokenCounts"];
+        };
+        /** @description This server's complete aggregates; the reference ignores them. */
+        UsageAggregates: {
+            /** @description The exporting store's id; an import merges aggregates per instance and bucket. */
+            instance: string;
+            requests: components["schemas"]["UsageBucket"][];
+            attempts: components["schemas"]["UsageBucket"][];
+            /** @description Masked labels by client key or credential id. */
+            labels: {
+                [key: string]: string;
+            };
         };
         UsageExport: {
             version: number;
             /** Format: date-time */
             exported_at: string;
+            aggregates?: components["schemas"]["UsageAggregates"];
             usage: components["schemas"]["UsageSnapshot"];
         };
         UsageImport: {
             version?: number;
+            aggregates?: components["schemas"]["UsageAggregates"];
             usage?: components["schemas"]["UsageSnapshot"];
         };
         UsageImportResult: {
@@ -1508,6 +1625,17 @@ export interface components {
                 type?: string;
                 owned_by?: string;
             }[];
+        };
+        GeminiWebToken: {
+            /** @description The __Secure-1PSID cookie. */
+            secure_1psid: string;
+            /** @description The __Secure-1PSIDTS cookie. */
+            secure_1psidts: string;
+        };
+        GeminiWebTokenResult: {
+            /** @enum {string} */
+            status: "ok";
+            file: string;
         };
         VertexImportResult: {
             status: string;
@@ -3594,7 +3722,14 @@ export interface operations {
     };
     GetUsage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only requests at or after this time (hour resolution for aggregates). */
+                from?: string;
+                /** @description Only requests before this time (hour resolution for aggregates). */
+                to?: string;
+                /** @description At most this many details per model (newest first; default 100). */
+                details?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3610,6 +3745,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageResponse"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             501: components["responses"]["NotImplemented"];
@@ -3636,6 +3772,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
     ImportUsage: {
@@ -3665,6 +3802,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
     GetLogs: {
@@ -3694,7 +3832,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     DeleteLogs: {
@@ -3720,7 +3857,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     ListRequestErrorLogs: {
@@ -3772,7 +3908,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The request ID (8 hex characters) from the application log. */
+                /** @description The request ID (X-Request-ID; letters, digits and `-`, at most 64). */
                 id: string;
             };
             cookie?: never;
@@ -3808,7 +3944,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
     UploadAuthFile: {
@@ -3839,7 +3975,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3871,7 +4006,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3903,7 +4037,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     GetAuthFileModels: {
@@ -3930,7 +4063,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            501: components["responses"]["NotImplemented"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
         };
     };
     ImportVertexCredential: {
@@ -3967,7 +4101,35 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    PostGeminiWebToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GeminiWebToken"];
+            };
+        };
+        responses: {
+            /** @description Saved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeminiWebTokenResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3995,7 +4157,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
     GetCodexAuthUrl: {
@@ -4022,7 +4184,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
     GetGeminiCliAuthUrl: {
@@ -4051,7 +4213,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
     GetAntigravityAuthUrl: {
@@ -4078,7 +4240,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
     GetQwenAuthUrl: {
@@ -4102,7 +4264,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["Unavailable"];
         };
     };
     GetIflowAuthUrl: {
@@ -4129,7 +4292,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
     PostIflowAuthUrl: {
@@ -4159,7 +4322,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["Unavailable"];
         };
     };
     GetAuthStatus: {
@@ -4186,7 +4350,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            501: components["responses"]["NotImplemented"];
         };
     };
     PostOauthCallback: {
@@ -4209,7 +4372,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

@@ -1,0 +1,301 @@
+package mgmt
+
+// Auth files, Vertex import and Gemini web cookies: thin adapters over
+// internal/authfiles.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+)
+
+// rawBodyKey carries the exact bytes of a raw JSON upload: the generated
+// handler decodes JSON into a map, which would not store the file byte
+// for byte.
+type rawBodyKey struct{}
+
+// captureRawUpload keeps the body of POST /auth-files for the handler. It
+// runs after limitBody, which bounds what is held in memory.
+func captureRawUpload(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != Prefix+"/auth-files" || !isJSON(r.Header.Get("Content-Type")) || r.Body == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		b, err := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
+			return
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body"})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rawBodyKey{}, b)))
+	})
+}
+
+func (s *Server) authStore() (*authfiles.Store, error) {
+	if s.authFiles == nil {
+		return nil, authfiles.ErrUnavailable
+	}
+	return s.authFiles, nil
+}
+
+// ListAuthFiles lists the credential files in auth-dir.
+func (s *Server) ListAuthFiles(_ context.Context, _ mgmtapi.ListAuthFilesRequestObject) (mgmtapi.ListAuthFilesResponseObject, error) {
+	st, err := s.authStore()
+	if err != nil {
+		return nil, err
+	}
+	files, err := st.List()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]mgmtapi.AuthFile, 0, len(files))
+	for _, f := range files {
+		out = append(out, authFileOut(f))
+	}
+	return mgmtapi.ListAuthFiles200JSONResponse{Files: out}, nil
+}
+
+func authFileOut(f authfiles.File) mgmtapi.AuthFile {
+	mt := f.ModTime
+	return mgmtapi.AuthFile{
+		Id: ptr(f.Name), Name: f.Name, AuthIndex: ptr(authfiles.AuthIndex(f.Name)),
+		Type: ptr(f.Provider), Provider: ptr(f.Provider), Label: ptr(f.Label()),
+		Email: optional(f.Email), Size: ptr(f.Size), Modtime: &mt, Disabled: ptr(f.Disabled),
+		AdditionalProperties: map[string]any{"source": "file"},
+	}
+}
+
+// UploadAuthFile stores one or more files, from a multipart form or a raw
+// JSON body with ?name=.
+func (s *Server) UploadAuthFile(ctx context.Context, req mgmtapi.UploadAuthFileRequestObject) (mgmtapi.UploadAuthFileResponseObject, error) {
+	st, err := s.authStore()
+	if err != nil {
+		return nil, err
+	}
+	var files []authfiles.Upload
+	switch {
+	case req.MultipartBody != nil:
+		if files, err = readUploadParts(req.MultipartBody); err != nil {
+			return nil, err
+		}
+	case req.JSONBody != nil:
+		raw, _ := ctx.Value(rawBodyKey{}).([]byte)
+		if raw == nil {
+			return nil, errs.New(errs.Internal, "upload body lost")
+		}
+		files = []authfiles.Upload{{Name: deref(req.Params.Name), Data: raw}}
+	default:
+		return nil, errs.New(errs.Invalid, "file required")
+	}
+	if err := st.WriteAll(files); err != nil {
+		return nil, err
+	}
+	return mgmtapi.UploadAuthFile200JSONResponse{StatusOKPlainJSONResponse: mgmtapi.StatusOKPlainJSONResponse{Status: mgmtapi.StatusOKStatusOk}}, nil
+}
+
+// readUploadParts collects every `file` part. The file name is read from
+// the raw Content-Disposition: multipart.Part.FileName drops directories,
+// which would quietly turn "../x.json" into "x.json" instead of refusing it.
+func readUploadParts(mr *multipart.Reader) ([]authfiles.Upload, error) {
+	var files []authfiles.Upload
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, bodyErr(err)
+		}
+		if p.FormName() != "file" {
+			_ = p.Close()
+			continue
+		}
+		if len(files) >= 100 {
+			return nil, errs.New(errs.Invalid, "too many files: at most 100")
+		}
+		name := ""
+		if _, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition")); err == nil {
+			name = params["filename"]
+		}
+		data, err := io.ReadAll(io.LimitReader(p, authfiles.MaxFileSize+1))
+		if err != nil {
+			return nil, bodyErr(err)
+		}
+		if len(data) > authfiles.MaxFileSize {
+			return nil, errs.New(errs.Invalid, "file too large: at most %d bytes", authfiles.MaxFileSize)
+		}
+		if err := authfiles.ValidateName(name); err != nil {
+			if errs.Message(err) == "name must end with .json" {
+				return nil, errs.New(errs.Invalid, "file must be .json")
+			}
+			return nil, err
+		}
+		files = append(files, authfiles.Upload{Name: name, Data: data})
+	}
+	if len(files) == 0 {
+		return nil, errs.New(errs.Invalid, "file required")
+	}
+	return files, nil
+}
+
+// bodyErr keeps a body over the route's limit a 413.
+func bodyErr(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return err
+	}
+	return errs.New(errs.Invalid, "invalid body")
+}
+
+// DeleteAuthFiles deletes one file (?name=) or all of them (?all=true).
+func (s *Server) DeleteAuthFiles(_ context.Context, req mgmtapi.DeleteAuthFilesRequestObject) (mgmtapi.DeleteAuthFilesResponseObject, error) {
+	st, err := s.authStore()
+	if err != nil {
+		return nil, err
+	}
+	switch all := strings.ToLower(strings.TrimSpace(deref(req.Params.All))); {
+	case all == "true" || all == "1" || all == "*":
+		n, err := st.DeleteAll()
+		if err != nil {
+			return nil, err
+		}
+		return mgmtapi.DeleteAuthFiles200JSONResponse{Status: "ok", Deleted: &n}, nil
+	case req.Params.Name != nil:
+		if err := st.Delete(*req.Params.Name); err != nil {
+			return nil, err
+		}
+		one := 1
+		return mgmtapi.DeleteAuthFiles200JSONResponse{Status: "ok", Deleted: &one}, nil
+	}
+	return nil, errs.New(errs.Invalid, "invalid name")
+}
+
+// rawAuthFile answers a download with the stored bytes, untouched.
+type rawAuthFile struct {
+	name string
+	data []byte
+}
+
+func (f rawAuthFile) VisitDownloadAuthFileResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.name}))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(f.data)
+	return err
+}
+
+// DownloadAuthFile returns one file's bytes as an attachment.
+func (s *Server) DownloadAuthFile(_ context.Context, req mgmtapi.DownloadAuthFileRequestObject) (mgmtapi.DownloadAuthFileResponseObject, error) {
+	st, err := s.authStore()
+	if err != nil {
+		return nil, err
+	}
+	name := deref(req.Params.Name)
+	b, err := st.Read(name)
+	if err != nil {
+		return nil, err
+	}
+	return rawAuthFile{name: name, data: b}, nil
+}
+
+// GetAuthFileModels lists the models one credential serves.
+func (s *Server) GetAuthFileModels(_ context.Context, req mgmtapi.GetAuthFileModelsRequestObject) (mgmtapi.GetAuthFileModelsResponseObject, error) {
+	st, err := s.authStore()
+	if err != nil {
+		return nil, err
+	}
+	models, err := st.Models(deref(req.Params.Name), s.catalogue)
+	if err != nil {
+		return nil, err
+	}
+	var out mgmtapi.GetAuthFileModels200JSONResponse
+	out.Models = make([]struct {
+		DisplayName *string `json:"display_name,omitempty"`
+		Id          string  `json:"id"`
+		OwnedBy     *string `json:"owned_by,omitempty"`
+		Type        *string `json:"type,omitempty"`
+	}, len(models))
+	for i, m := range models {
+		out.Models[i].Id, out.Models[i].DisplayName = m.ID, optional(m.DisplayName)
+		out.Models[i].Type, out.Models[i].OwnedBy = optional(m.Type), optional(m.OwnedBy)
+	}
+	return out, nil
+}
+
+// ImportVertexCredential saves a service-account key as a vertex credential.
+func (s *Server) ImportVertexCredential(_ context.Context, req mgmtapi.ImportVertexCredentialRequestObject) (mgmtapi.ImportVertexCredentialResponseObject, error) {
+	st, err := s.authStore()
+	if err != nil {
+		return nil, err
+	}
+	var data []byte
+	location := deref(req.Params.Location)
+	for req.Body != nil {
+		p, err := req.Body.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, bodyErr(err)
+		}
+		switch p.FormName() {
+		case "file":
+			if data, err = io.ReadAll(io.LimitReader(p, authfiles.MaxFileSize+1)); err != nil {
+				return nil, bodyErr(err)
+			}
+			if len(data) > authfiles.MaxFileSize {
+				return nil, errs.New(errs.Invalid, "file too large: at most %d bytes", authfiles.MaxFileSize)
+			}
+		case "location":
+			b, err := io.ReadAll(io.LimitReader(p, 256))
+			if err != nil {
+				return nil, bodyErr(err)
+			}
+			if location == "" {
+				location = string(b)
+			}
+		}
+	}
+	if data == nil {
+		return nil, errs.New(errs.Invalid, "file required")
+	}
+	res, err := st.ImportVertex(data, location)
+	if msg := authfiles.VertexMessage(err); msg != "" {
+		return mgmtapi.ImportVertexCredential400JSONResponse{BadRequestJSONResponse: mgmtapi.BadRequestJSONResponse{Error: "invalid service account", Message: &msg}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.ImportVertexCredential200JSONResponse{Status: "ok", AuthFile: ptr(res.File),
+		ProjectId: ptr(res.ProjectID), Email: ptr(res.Email), Location: ptr(res.Location)}, nil
+}
+
+// PostGeminiWebToken saves Gemini web cookies as a credential file.
+func (s *Server) PostGeminiWebToken(_ context.Context, req mgmtapi.PostGeminiWebTokenRequestObject) (mgmtapi.PostGeminiWebTokenResponseObject, error) {
+	st, err := s.authStore()
+	if err != nil {
+		return nil, err
+	}
+	name, err := st.SaveGeminiWeb(req.Body.Secure1psid, req.Body.Secure1psidts)
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.PostGeminiWebToken200JSONResponse{Status: "ok", File: name}, nil
+}
