@@ -43,7 +43,7 @@ func Parse(raw []byte) (cfg *Config, warnings []string, err error) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, nil, fmt.Errorf("parse yaml: %w", err)
+		return nil, nil, fmt.Errorf("parse yaml: %w", describeYAMLError(raw, err))
 	}
 	if len(root.Content) == 0 {
 		return cfg, nil, nil

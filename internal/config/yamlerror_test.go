@@ -44,3 +44,10 @@ func TestDescribeYAMLErrorMasksValues(t *testing.T) {
 		t.Fatalf("message %q", err)
 	}
 }
+
+func TestParseReportsTheRightLine(t *testing.T) {
+	_, _, err := Parse([]byte("# comment\nport: 1\napi-keys: [a, b\ndebug: true\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 3: did not find expected ',' or ']'") || !strings.Contains(err.Error(), "3 | api-keys: [a, b") {
+		t.Fatalf("err = %v", err)
+	}
+}
