@@ -39,8 +39,8 @@ var geminiMethods = []string{"generateContent", "streamGenerateContent", "countT
 
 // buildModelLists encodes the lists. GET /v1/models (OpenAI shape) lists
 // what an OpenAI client can reach: the Chat Completions models and the
-// Responses models; a claude-cli client gets the Messages models in
-// Anthropic's shape; /v1beta/models lists the Gemini models.
+// Responses models; an Anthropic client (isClaudeClient) gets the
+// Messages models in Anthropic's shape; /v1beta/models lists the Gemini models.
 func buildModelLists(t *table) modelLists {
 	var l modelLists
 	oa := struct {
@@ -86,8 +86,11 @@ func geminiCard(id string) geminiModel {
 	return geminiModel{Name: "models/" + id, BaseModelID: id, DisplayName: id, SupportedGenerationMethods: geminiMethods}
 }
 
-func isClaudeCLI(r *http.Request) bool {
-	return strings.HasPrefix(r.Header.Get("User-Agent"), "claude-cli")
+// isClaudeClient tells an Anthropic client: Claude Code (User-Agent
+// claude-cli/…) or any Anthropic SDK, which sends anthropic-version on
+// every request (OpenAI clients never do).
+func isClaudeClient(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("User-Agent"), "claude-cli") || r.Header.Get("Anthropic-Version") != ""
 }
 
 // listAuth loads the state and authenticates r; it writes the error and
@@ -112,7 +115,7 @@ func writeJSON(w http.ResponseWriter, raw []byte) {
 
 func (p *Proxy) listModels(w http.ResponseWriter, r *http.Request) {
 	proto := protocol.OpenAI
-	if isClaudeCLI(r) {
+	if isClaudeClient(r) {
 		proto = protocol.Claude
 	}
 	st := p.listAuth(w, r, proto)
@@ -127,8 +130,13 @@ func (p *Proxy) listModels(w http.ResponseWriter, r *http.Request) {
 }
 
 // getModel serves GET /v1/models/{id}: the OpenAI model object of a model
-// routable over Chat Completions, Responses or Messages.
+// routable over Chat Completions, Responses or Messages; an Anthropic
+// client gets the Anthropic model object of a Messages model.
 func (p *Proxy) getModel(w http.ResponseWriter, r *http.Request) {
+	if isClaudeClient(r) {
+		p.getClaudeModel(w, r)
+		return
+	}
 	st := p.listAuth(w, r, protocol.OpenAI)
 	if st == nil {
 		return
@@ -142,6 +150,21 @@ func (p *Proxy) getModel(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	protocol.Write(w, protocol.OpenAI, protocol.Error{Status: http.StatusNotFound, Code: "model_not_found",
+		Message: "The model '" + id + "' is not served by this proxy"})
+}
+
+func (p *Proxy) getClaudeModel(w http.ResponseWriter, r *http.Request) {
+	st := p.listAuth(w, r, protocol.Claude)
+	if st == nil {
+		return
+	}
+	id := strings.TrimPrefix(r.URL.Path, "/v1/models/")
+	if rt := st.table.lookup(protocol.Claude, id); rt != nil {
+		raw, _ := json.Marshal(claudeModel{Type: "model", ID: rt.model, DisplayName: rt.model, CreatedAt: "1970-01-01T00:00:00Z"})
+		writeJSON(w, raw)
+		return
+	}
+	protocol.Write(w, protocol.Claude, protocol.Error{Status: http.StatusNotFound, Code: "model_not_found",
 		Message: "The model '" + id + "' is not served by this proxy"})
 }
 
