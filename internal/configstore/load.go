@@ -50,6 +50,9 @@ func load(raw []byte, hasher SecretHasher) (*loaded, error) {
 		if out.raw, err = rewrite(raw, cfg, migrated); err != nil {
 			return nil, err
 		}
+		if err := config.CheckFileSize(len(out.raw)); err != nil {
+			return nil, errs.New(errs.Invalid, "%s", err.Error())
+		}
 		out.rewritten = true
 		cfg = migrated
 	}

@@ -442,3 +442,20 @@ func TestCurrentIsConsistentUnderWrites(t *testing.T) {
 		t.Fatal("disk and memory differ")
 	}
 }
+
+// An API write that would grow config.yaml past the size a load accepts is
+// refused with a clear message, and the file stays as it was.
+func TestUpdateRefusesAFileTooLargeToLoad(t *testing.T) {
+	s, p := openStore(t, hashedBase)
+	st := freeze(t, p)
+	// Many long keys: a valid list that renders past config.MaxFileBytes.
+	keys := make([]string, 0, 40_000)
+	for i := range cap(keys) {
+		keys = append(keys, fmt.Sprintf("k%06d-%s", i, strings.Repeat("x", 220)))
+	}
+	_, err := s.Update("", func(c *config.Config) error { c.APIKeys = keys; return nil })
+	if errs.KindOf(err) != errs.Invalid || !strings.Contains(errs.Message(err), "at most") {
+		t.Fatalf("err = %v", err)
+	}
+	st.assertUntouched(t, p)
+}

@@ -149,6 +149,11 @@ func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snap
 	if err != nil {
 		return nil, err
 	}
+	// A change may grow the file past what a load accepts; writing it
+	// would leave a config.yaml the server refuses at its next start.
+	if err := config.CheckFileSize(len(raw)); err != nil {
+		return nil, errs.New(errs.Invalid, "%s", err.Error())
+	}
 	if err := s.checkRoundTrip(raw, next); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 )
@@ -181,10 +182,10 @@ func TestEveryDocumentedStatusIsProduced(t *testing.T) {
 			case 412:
 				got = send(e, o, valid.query, valid.body, append(key, "If-Match", `"stale"`)...)
 			case 413:
-				// Just over the route's limit: 1 MiB, or 4 MiB for config.yaml.
+				// Just over the route's limit: 1 MiB, or config.MaxFileBytes for config.yaml.
 				limit := 1 << 20
 				if o.id == "PutConfigYAML" {
-					limit = 4 << 20
+					limit = config.MaxFileBytes
 				}
 				got = send(e, o, valid.query, `["`+strings.Repeat("x", limit)+`"]`, key...)
 			case 409:
