@@ -11,7 +11,7 @@ LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
 
-.PHONY: all build run test test-go test-ts bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps
+.PHONY: all build run test test-go test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps
 
 all: build
 
@@ -21,7 +21,7 @@ build:
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/cli-proxy-api $(ARGS)
 
-test: vet test-go lint-spec test-ts
+test: vet test-go lint-spec test-ts test-sdk
 
 vet:
 	@u=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); [ -z "$$u" ] || { echo "gofmt needed: $$u"; exit 1; }
@@ -29,6 +29,12 @@ vet:
 
 test-go:
 	$(GO) test -race -count=1 ./...
+
+# The Go SDK is a module of its own (clients/go, only the client's
+# dependencies): vet it and run its tests and examples against the server
+# binary, plus a scratch module that depends on it the way the README says.
+test-sdk-go: build
+	cd clients/go && $(GO) vet ./... && CPA_BIN=$(abspath $(BIN)) $(GO) test -race -count=1 ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/ ./internal/mgmtauth/ ./internal/configstore/ ./internal/proxy/ ./internal/yamledit/
@@ -44,7 +50,8 @@ fuzz:
 generate: generate-go generate-ts
 
 generate-go:
-	$(GO) generate ./gen/... ./clients/go/...
+	$(GO) generate ./gen/...
+	cd clients/go && $(GO) generate ./...
 
 $(TS_DIR)/node_modules/.installed: $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --ignore-scripts
@@ -57,6 +64,19 @@ generate-ts: ts-deps
 
 test-ts: ts-deps build
 	cd $(TS_DIR) && npx --no-install tsc -p tsconfig.json && CPA_BIN=../../$(BIN) node --test dist/test/
+
+# The official OpenAI, Anthropic and Google Gen AI SDKs, unchanged, against
+# the real binary and fake upstreams the tests start (a few seconds).
+SDK_DIR := tests/sdk
+
+$(SDK_DIR)/node_modules/.installed: $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
+	cd $(SDK_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+sdk-deps: $(SDK_DIR)/node_modules/.installed
+
+test-sdk: sdk-deps build
+	cd $(SDK_DIR) && CPA_BIN=../../$(BIN) node --test
 
 lint-spec: ts-deps
 	cd $(TS_DIR) && npx --no-install spectral lint ../../$(SPEC) --ruleset ../../api/.spectral.yaml --fail-severity=error

@@ -1,0 +1,445 @@
+// Shared by the SDK tests: a fake upstream that speaks every provider
+// protocol (streaming included), and the real server binary started on a
+// temporary config that points its providers at that upstream.
+//
+// The binary is $CPA_BIN (relative paths are taken from the current
+// directory) or ../../bin/cli-proxy-api from this folder; `make test-sdk`
+// builds it first.
+
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer as createHTTPServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+
+export const CLIENT_KEY = "sdk-client-key";
+export const WRONG_KEY = "sdk-wrong-key";
+export const UPSTREAM_KEYS = {
+  openai: "up-openai-key",
+  codex: "up-codex-key",
+  claude: "up-claude-key",
+  gemini: "up-gemini-key",
+};
+
+// Model names the tests use. Aliased ones show that the server maps the
+// client-facing name to the upstream's; the others come from the built-in
+// catalogue of keys without a models list.
+export const MODELS = {
+  chat: "sdk-chat", // alias of up-chat (openai-compatibility)
+  chatUpstream: "up-chat",
+  responses: "sdk-resp", // alias of up-resp (codex-api-key)
+  responsesUpstream: "up-resp",
+  claude: "claude-haiku-4-5-20251001", // catalogue (claude-api-key)
+  gemini: "gemini-2.5-flash", // catalogue (gemini-api-key)
+};
+
+const READY_TIMEOUT_MS = 20_000;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const binary = process.env.CPA_BIN
+  ? path.resolve(process.cwd(), process.env.CPA_BIN)
+  : path.resolve(here, "../../bin/cli-proxy-api");
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close((err) => (err ? reject(err) : resolve(port)));
+    });
+  });
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function sendJSON(res, status, value) {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+// The text every fake answers with, split the way the streams send it.
+export const STREAM_PIECES = ["Hel", "lo from ", "the fake upstream"];
+export const FULL_TEXT = STREAM_PIECES.join("");
+
+// startFakeUpstream serves, under one port:
+//   /openai/chat/completions, /openai/completions  (OpenAI)
+//   /codex/responses                               (OpenAI Responses)
+//   /claude/v1/messages, /claude/v1/messages/count_tokens (Anthropic)
+//   /gemini/v1beta/models/{model}:{method}         (Gemini)
+// Every request is recorded (method, path, headers, parsed body). A stream
+// sends its first event, then waits for release() before sending the rest,
+// so a test can prove the first chunk reached the SDK before the upstream
+// sent the second.
+export async function startFakeUpstream() {
+  const requests = [];
+  let waiters = [];
+  // stalls counts streams whose first event did not reach the SDK within
+  // 5 s (a server that buffers): they go on, and the test fails.
+  const stalls = [];
+  const hold = (what) =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        stalls.push(what);
+        resolve();
+      }, 5_000);
+      waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  const release = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+
+  // writeEvents writes SSE events: the first at once, the rest after release.
+  async function writeEvents(res, events, sep = "\n\n") {
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+    const gate = hold(res.req.url);
+    res.write(events[0] + sep);
+    await gate;
+    for (const e of events.slice(1)) {
+      res.write(e + sep);
+      await sleep(2);
+    }
+    res.end();
+  }
+
+  const server = createHTTPServer(async (req, res) => {
+    const raw = await readBody(req);
+    let body = null;
+    try {
+      body = raw ? JSON.parse(raw) : null;
+    } catch {
+      body = raw;
+    }
+    const url = new URL(req.url, "http://upstream");
+    const rec = { method: req.method, path: url.pathname, query: url.search, headers: req.headers, body };
+    requests.push(rec);
+    try {
+      if (url.pathname.startsWith("/openai/")) return await openAI(url.pathname.slice(7), body, res);
+      if (url.pathname === "/codex/responses") return await responses(body, res);
+      if (url.pathname.startsWith("/claude/v1/messages")) return await claude(url.pathname.slice(7), body, res);
+      if (url.pathname.startsWith("/gemini/v1beta/models/")) {
+        const rest = decodeURIComponent(url.pathname.slice("/gemini/v1beta/models/".length));
+        const i = rest.lastIndexOf(":");
+        return await gemini(rest.slice(0, i), rest.slice(i + 1), body, res);
+      }
+      sendJSON(res, 404, { error: { message: `fake upstream: no route ${req.method} ${url.pathname}` } });
+    } catch (err) {
+      if (!res.headersSent) sendJSON(res, 500, { error: { message: String(err) } });
+      else res.destroy();
+    }
+  });
+
+  // --- OpenAI Chat Completions and legacy Completions
+  async function openAI(route, body, res) {
+    const text = lastUserText(body);
+    if (text.includes("fail-400")) {
+      return sendJSON(res, 400, {
+        error: { message: "fake upstream refuses: temperature too high", type: "invalid_request_error", param: "temperature", code: "bad_temperature" },
+      });
+    }
+    const created = 1_700_000_000;
+    if (route === "/completions") {
+      return sendJSON(res, 200, {
+        id: "cmpl-fake-1",
+        object: "text_completion",
+        created,
+        model: body.model,
+        choices: [{ text: FULL_TEXT, index: 0, logprobs: null, finish_reason: "stop" }],
+        usage: { prompt_tokens: 4, completion_tokens: 6, total_tokens: 10 },
+      });
+    }
+    const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+    if (!body.stream) {
+      return sendJSON(res, 200, {
+        id: "chatcmpl-fake-1",
+        object: "chat.completion",
+        created,
+        model: body.model,
+        choices: [{ index: 0, message: { role: "assistant", content: FULL_TEXT, refusal: null }, logprobs: null, finish_reason: "stop" }],
+        usage,
+      });
+    }
+    const chunk = (choices, extra = {}) =>
+      "data: " + JSON.stringify({ id: "chatcmpl-fake-2", object: "chat.completion.chunk", created, model: body.model, choices, ...extra });
+    const events = STREAM_PIECES.map((p, i) =>
+      chunk([{ index: 0, delta: i === 0 ? { role: "assistant", content: p } : { content: p }, finish_reason: null }]),
+    );
+    events.push(chunk([{ index: 0, delta: {}, finish_reason: "stop" }]));
+    if (body.stream_options?.include_usage) events.push(chunk([], { usage }));
+    events.push("data: [DONE]");
+    await writeEvents(res, events);
+  }
+
+  // --- OpenAI Responses
+  async function responses(body, res) {
+    const usage = {
+      input_tokens: 13,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 9,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 22,
+    };
+    const base = {
+      id: "resp_fake_1",
+      object: "response",
+      created_at: 1_700_000_000,
+      model: body.model,
+      error: null,
+      incomplete_details: null,
+      instructions: null,
+      parallel_tool_calls: true,
+      tool_choice: "auto",
+      tools: [],
+      temperature: 1,
+      top_p: 1,
+      metadata: {},
+    };
+    const item = (text, status) => ({
+      id: "msg_fake_1",
+      type: "message",
+      status,
+      role: "assistant",
+      content: [{ type: "output_text", text, annotations: [] }],
+    });
+    const done = { ...base, status: "completed", output: [item(FULL_TEXT, "completed")], usage };
+    if (!body.stream) return sendJSON(res, 200, done);
+    let seq = 0;
+    const ev = (type, data) => `event: ${type}\ndata: ` + JSON.stringify({ type, sequence_number: seq++, ...data });
+    const pending = { ...base, status: "in_progress", output: [], usage: null };
+    const events = [
+      ev("response.created", { response: pending }),
+      ev("response.in_progress", { response: pending }),
+      ev("response.output_item.added", { output_index: 0, item: { ...item("", "in_progress"), content: [] } }),
+      ev("response.content_part.added", {
+        item_id: "msg_fake_1",
+        output_index: 0,
+        content_index: 0,
+        part: { type: "output_text", text: "", annotations: [] },
+      }),
+      ...STREAM_PIECES.map((delta) =>
+        ev("response.output_text.delta", { item_id: "msg_fake_1", output_index: 0, content_index: 0, delta }),
+      ),
+      ev("response.output_text.done", { item_id: "msg_fake_1", output_index: 0, content_index: 0, text: FULL_TEXT }),
+      ev("response.content_part.done", {
+        item_id: "msg_fake_1",
+        output_index: 0,
+        content_index: 0,
+        part: { type: "output_text", text: FULL_TEXT, annotations: [] },
+      }),
+      ev("response.output_item.done", { output_index: 0, item: item(FULL_TEXT, "completed") }),
+      ev("response.completed", { response: done }),
+    ];
+    // The first event waits for release: move the first delta to the front
+    // of the gate by sending everything up to it at once.
+    const firstDelta = events.findIndex((e) => e.includes("response.output_text.delta"));
+    await writeEvents(res, [events.slice(0, firstDelta + 1).join("\n\n"), ...events.slice(firstDelta + 1)]);
+  }
+
+  // --- Anthropic Messages
+  async function claude(route, body, res) {
+    if (route.endsWith("/count_tokens")) {
+      return sendJSON(res, 200, { input_tokens: 42 });
+    }
+    if (lastUserText(body).includes("fail-400")) {
+      return sendJSON(res, 400, {
+        type: "error",
+        error: { type: "invalid_request_error", message: "fake upstream refuses: max_tokens too large" },
+        request_id: "req_fake_1",
+      });
+    }
+    const message = (content, stop_reason, usage) => ({
+      id: "msg_fake_1",
+      type: "message",
+      role: "assistant",
+      model: body.model,
+      content,
+      stop_reason,
+      stop_sequence: null,
+      usage,
+    });
+    if (!body.stream) {
+      return sendJSON(res, 200, message([{ type: "text", text: FULL_TEXT }], "end_turn", { input_tokens: 12, output_tokens: 8 }));
+    }
+    const ev = (type, data) => `event: ${type}\ndata: ` + JSON.stringify({ type, ...data });
+    const events = [
+      ev("message_start", { message: message([], null, { input_tokens: 12, output_tokens: 1 }) }) +
+        "\n\n" +
+        ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }) +
+        "\n\n" +
+        ev("ping", {}) +
+        "\n\n" +
+        ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: STREAM_PIECES[0] } }),
+      ...STREAM_PIECES.slice(1).map((text) => ev("content_block_delta", { index: 0, delta: { type: "text_delta", text } })),
+      ev("content_block_stop", { index: 0 }),
+      ev("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 8 } }),
+      ev("message_stop", {}),
+    ];
+    await writeEvents(res, events);
+  }
+
+  // --- Gemini (Generative Language API)
+  async function gemini(model, method, body, res) {
+    if (method === "countTokens") return sendJSON(res, 200, { totalTokens: 31 });
+    const usageMetadata = { promptTokenCount: 5, candidatesTokenCount: 6, totalTokenCount: 11 };
+    const answer = (text, finishReason, usage) => ({
+      candidates: [{ content: { role: "model", parts: [{ text }] }, ...(finishReason ? { finishReason } : {}), index: 0 }],
+      ...(usage ? { usageMetadata: usage } : {}),
+      modelVersion: model,
+      responseId: "fake-gemini-1",
+    });
+    if (method === "generateContent") return sendJSON(res, 200, answer(FULL_TEXT, "STOP", usageMetadata));
+    if (method !== "streamGenerateContent") return sendJSON(res, 404, { error: { code: 404, message: "no such method", status: "NOT_FOUND" } });
+    // Google ends its SSE events with CRLF pairs.
+    const events = STREAM_PIECES.map(
+      (p, i) => "data: " + JSON.stringify(answer(p, i === STREAM_PIECES.length - 1 ? "STOP" : null, i === STREAM_PIECES.length - 1 ? usageMetadata : null)),
+    );
+    await writeEvents(res, events, "\r\n\r\n");
+  }
+
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url,
+    requests,
+    release,
+    stalls,
+    /** The last recorded request whose path contains fragment. */
+    last(fragment) {
+      for (let i = requests.length - 1; i >= 0; i--) if (requests[i].path.includes(fragment)) return requests[i];
+      throw new Error(`the fake upstream saw no request to ${fragment}; it saw ${requests.map((r) => r.path).join(", ")}`);
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function lastUserText(body) {
+  const msgs = body?.messages;
+  if (!Array.isArray(msgs) || msgs.length === 0) return typeof body?.prompt === "string" ? body.prompt : "";
+  const c = msgs[msgs.length - 1].content;
+  return typeof c === "string" ? c : JSON.stringify(c);
+}
+
+// assertNoClientKey fails if the client key reached the upstream anywhere
+// in a request's headers or query.
+export function clientKeyLeaks(upstream) {
+  return upstream.requests.filter(
+    (r) => r.query.includes(CLIENT_KEY) || Object.values(r.headers).some((v) => String(v).includes(CLIENT_KEY)),
+  );
+}
+
+// startServer writes a config pointing every provider kind at upstreamURL,
+// starts the binary and waits for /healthz.
+export async function startServer(upstreamURL) {
+  if (!existsSync(binary)) {
+    throw new Error(`server binary ${binary} not found: run 'make build' (or set CPA_BIN)`);
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), "cpa-sdk-"));
+  const port = await freePort();
+  const config = `host: 127.0.0.1
+port: ${port}
+auth-dir: ${JSON.stringify(path.join(dir, "auths"))}
+api-keys: [${JSON.stringify(CLIENT_KEY)}]
+openai-compatibility:
+  - name: fake-openai
+    base-url: ${JSON.stringify(upstreamURL + "/openai")}
+    api-key-entries: [{api-key: ${JSON.stringify(UPSTREAM_KEYS.openai)}}]
+    models: [{name: ${MODELS.chatUpstream}, alias: ${MODELS.chat}}]
+codex-api-key:
+  - api-key: ${JSON.stringify(UPSTREAM_KEYS.codex)}
+    base-url: ${JSON.stringify(upstreamURL + "/codex")}
+    models: [{name: ${MODELS.responsesUpstream}, alias: ${MODELS.responses}}]
+claude-api-key:
+  - api-key: ${JSON.stringify(UPSTREAM_KEYS.claude)}
+    base-url: ${JSON.stringify(upstreamURL + "/claude")}
+gemini-api-key:
+  - api-key: ${JSON.stringify(UPSTREAM_KEYS.gemini)}
+    base-url: ${JSON.stringify(upstreamURL + "/gemini")}
+`;
+  const configPath = path.join(dir, "config.yaml");
+  await writeFile(configPath, config, { mode: 0o600 });
+  let log = "";
+  const proc = spawn(binary, ["-config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+  proc.stdout.on("data", (d) => (log += d));
+  proc.stderr.on("data", (d) => (log += d));
+  const kill = () => proc.exitCode === null && proc.signalCode === null && proc.kill("SIGKILL");
+  process.on("exit", kill);
+  const origin = `http://127.0.0.1:${port}`;
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = "no answer yet";
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`server exited early (code ${proc.exitCode}, signal ${proc.signalCode}):\n${log}`);
+    }
+    try {
+      const res = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+      last = `status ${res.status}`;
+    } catch (err) {
+      last = String(err);
+    }
+    if (Date.now() > deadline) {
+      kill();
+      throw new Error(`server not ready after ${READY_TIMEOUT_MS} ms (${last}):\n${log}`);
+    }
+    await sleep(50);
+  }
+
+  return {
+    origin,
+    log: () => log,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((resolve) => proc.once("exit", resolve));
+        proc.kill("SIGTERM");
+        const timer = setTimeout(kill, 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      process.off("exit", kill);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// startAll starts a fake upstream and the server in front of it.
+export async function startAll() {
+  const upstream = await startFakeUpstream();
+  let server;
+  try {
+    server = await startServer(upstream.url);
+  } catch (err) {
+    await upstream.close();
+    throw err;
+  }
+  return {
+    upstream,
+    server,
+    async stop() {
+      await server.stop();
+      await upstream.close();
+    },
+  };
+}
