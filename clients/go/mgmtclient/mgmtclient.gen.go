@@ -16,7 +16,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/cli-proxy-api/cli-proxy-api/internal/apitypes"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -42,6 +41,21 @@ func (e AuthStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for GeminiWebTokenResultStatus.
+const (
+	GeminiWebTokenResultStatusOk GeminiWebTokenResultStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the GeminiWebTokenResultStatus enum.
+func (e GeminiWebTokenResultStatus) Valid() bool {
+	switch e {
+	case GeminiWebTokenResultStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StatusOKStatus.
 const (
 	StatusOKStatusOk StatusOKStatus = "ok"
@@ -57,19 +71,37 @@ func (e StatusOKStatus) Valid() bool {
 	}
 }
 
-// ApiKeyEntry defines model for ApiKeyEntry.
-type ApiKeyEntry struct {
-	ApiKey   string  `json:"api-key"`
-	ProxyUrl *string `json:"proxy-url,omitempty"`
+// Defines values for UsageRecordingStore.
+const (
+	UsageRecordingStoreOk          UsageRecordingStore = "ok"
+	UsageRecordingStoreUnavailable UsageRecordingStore = "unavailable"
+)
+
+// Valid indicates whether the value is a known member of the UsageRecordingStore enum.
+func (e UsageRecordingStore) Valid() bool {
+	switch e {
+	case UsageRecordingStoreOk:
+		return true
+	case UsageRecordingStoreUnavailable:
+		return true
+	default:
+		return false
+	}
 }
 
-// ApiKeysList defines model for ApiKeysList.
-type ApiKeysList struct {
-	ApiKeys StringArray `json:"api-keys"`
+// APIKeyEntry defines model for ApiKeyEntry.
+type APIKeyEntry struct {
+	APIKey   string  `json:"api-key"`
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// ApiUsage defines model for ApiUsage.
-type ApiUsage struct {
+// APIKeysList defines model for ApiKeysList.
+type APIKeysList struct {
+	APIKeys StringArray `json:"api-keys"`
+}
+
+// APIUsage defines model for ApiUsage.
+type APIUsage struct {
 	Models        *map[string]ModelUsage `json:"models,omitempty"`
 	TotalRequests *int64                 `json:"total_requests,omitempty"`
 	TotalTokens   *int64                 `json:"total_tokens,omitempty"`
@@ -80,7 +112,7 @@ type AuthFile struct {
 	AuthIndex            *string                `json:"auth_index,omitempty"`
 	Disabled             *bool                  `json:"disabled,omitempty"`
 	Email                *string                `json:"email,omitempty"`
-	Id                   *string                `json:"id,omitempty"`
+	ID                   *string                `json:"id,omitempty"`
 	Label                *string                `json:"label,omitempty"`
 	Modtime              *time.Time             `json:"modtime,omitempty"`
 	Name                 string                 `json:"name"`
@@ -100,7 +132,7 @@ type AuthFileList struct {
 type AuthFileModels struct {
 	Models []struct {
 		DisplayName *string `json:"display_name,omitempty"`
-		Id          string  `json:"id"`
+		ID          string  `json:"id"`
 		OwnedBy     *string `json:"owned_by,omitempty"`
 		Type        *string `json:"type,omitempty"`
 	} `json:"models"`
@@ -121,11 +153,11 @@ type AuthStatus struct {
 // AuthStatusStatus defines model for AuthStatus.Status.
 type AuthStatusStatus string
 
-// AuthUrl defines model for AuthUrl.
-type AuthUrl struct {
+// AuthURL defines model for AuthUrl.
+type AuthURL struct {
 	State  string `json:"state"`
 	Status string `json:"status"`
-	Url    string `json:"url"`
+	URL    string `json:"url"`
 }
 
 // BoolValue defines model for BoolValue.
@@ -133,24 +165,16 @@ type BoolValue struct {
 	Value bool `json:"value"`
 }
 
-// ClaudeApiKeyList defines model for ClaudeApiKeyList.
-type ClaudeApiKeyList struct {
-	ClaudeApiKey []ClaudeKey `json:"claude-api-key"`
+// ClaudeAPIKeyList defines model for ClaudeApiKeyList.
+type ClaudeAPIKeyList struct {
+	ClaudeAPIKey []ClaudeKey `json:"claude-api-key"`
 }
 
 // ClaudeKey defines model for ClaudeKey.
 type ClaudeKey = CodexKey
 
-// ClaudeKeyArray defines model for ClaudeKeyArray.
-type ClaudeKeyArray = []ClaudeKey
-
-// ClaudeKeyItems defines model for ClaudeKeyItems.
-type ClaudeKeyItems struct {
-	Items []ClaudeKey `json:"items"`
-}
-
-// ClaudeKeyListReplace A raw array, or the same array under `items`.
-type ClaudeKeyListReplace = apitypes.List[ClaudeKey]
+// ClaudeKeyListReplace The whole new list (the server also accepts it under `items`).
+type ClaudeKeyListReplace = []ClaudeKey
 
 // ClaudeKeyPartial Fields to change; absent fields are kept.
 type ClaudeKeyPartial = CodexKeyPartial
@@ -166,46 +190,38 @@ type ClaudeKeyPatch struct {
 	Value ClaudeKeyPartial `json:"value"`
 }
 
-// CodexApiKeyList defines model for CodexApiKeyList.
-type CodexApiKeyList struct {
-	CodexApiKey []CodexKey `json:"codex-api-key"`
+// CodexAPIKeyList defines model for CodexApiKeyList.
+type CodexAPIKeyList struct {
+	CodexAPIKey []CodexKey `json:"codex-api-key"`
 }
 
 // CodexKey defines model for CodexKey.
 type CodexKey struct {
-	ApiKey         string    `json:"api-key"`
-	BaseUrl        *string   `json:"base-url,omitempty"`
+	APIKey         string    `json:"api-key"`
+	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers  *Headers      `json:"headers,omitempty"`
 	Models   *[]ModelAlias `json:"models,omitempty"`
 	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyUrl *string       `json:"proxy-url,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
-// CodexKeyArray defines model for CodexKeyArray.
-type CodexKeyArray = []CodexKey
-
-// CodexKeyItems defines model for CodexKeyItems.
-type CodexKeyItems struct {
-	Items []CodexKey `json:"items"`
-}
-
-// CodexKeyListReplace A raw array, or the same array under `items`.
-type CodexKeyListReplace = apitypes.List[CodexKey]
+// CodexKeyListReplace The whole new list (the server also accepts it under `items`).
+type CodexKeyListReplace = []CodexKey
 
 // CodexKeyPartial Fields to change; absent fields are kept.
 type CodexKeyPartial struct {
-	ApiKey         *string   `json:"api-key,omitempty"`
-	BaseUrl        *string   `json:"base-url,omitempty"`
+	APIKey         *string   `json:"api-key,omitempty"`
+	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers  *Headers      `json:"headers,omitempty"`
 	Models   *[]ModelAlias `json:"models,omitempty"`
 	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyUrl *string       `json:"proxy-url,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
 // CodexKeyPatch defines model for CodexKeyPatch.
@@ -221,14 +237,14 @@ type CodexKeyPatch struct {
 
 // ConfigView The running configuration; remote-management.secret-key is never included.
 type ConfigView struct {
-	ApiKeys                  *StringArray `json:"api-keys,omitempty"`
+	APIKeys                  *StringArray `json:"api-keys,omitempty"`
 	AuthDir                  *string      `json:"auth-dir,omitempty"`
-	ClaudeApiKey             *[]ClaudeKey `json:"claude-api-key,omitempty"`
-	CodexApiKey              *[]CodexKey  `json:"codex-api-key,omitempty"`
+	ClaudeAPIKey             *[]ClaudeKey `json:"claude-api-key,omitempty"`
+	CodexAPIKey              *[]CodexKey  `json:"codex-api-key,omitempty"`
 	Debug                    *bool        `json:"debug,omitempty"`
 	ForceGpt5Codex           *bool        `json:"force-gpt-5-codex,omitempty"`
-	GeminiApiKey             *[]GeminiKey `json:"gemini-api-key,omitempty"`
-	GenerativeLanguageApiKey *StringArray `json:"generative-language-api-key,omitempty"`
+	GeminiAPIKey             *[]GeminiKey `json:"gemini-api-key,omitempty"`
+	GenerativeLanguageAPIKey *StringArray `json:"generative-language-api-key,omitempty"`
 	Host                     *string      `json:"host,omitempty"`
 	LoggingToFile            *bool        `json:"logging-to-file,omitempty"`
 	LogsMaxTotalSizeMb       *int         `json:"logs-max-total-size-mb,omitempty"`
@@ -238,7 +254,7 @@ type ConfigView struct {
 	OauthExcludedModels *ExcludedModels        `json:"oauth-excluded-models,omitempty"`
 	OpenaiCompatibility *[]OpenaiCompatibility `json:"openai-compatibility,omitempty"`
 	Port                *int                   `json:"port,omitempty"`
-	ProxyUrl            *string                `json:"proxy-url,omitempty"`
+	ProxyURL            *string                `json:"proxy-url,omitempty"`
 	QuotaExceeded       *QuotaExceeded         `json:"quota-exceeded,omitempty"`
 	RemoteManagement    *struct {
 		AllowRemote           *bool   `json:"allow-remote,omitempty"`
@@ -249,7 +265,7 @@ type ConfigView struct {
 	RequestRetry           *int                   `json:"request-retry,omitempty"`
 	TrustedProxies         *[]string              `json:"trusted-proxies,omitempty"`
 	UsageStatisticsEnabled *bool                  `json:"usage-statistics-enabled,omitempty"`
-	VertexApiKey           *[]VertexKey           `json:"vertex-api-key,omitempty"`
+	VertexAPIKey           *[]VertexKey           `json:"vertex-api-key,omitempty"`
 	WsAuth                 *bool                  `json:"ws-auth,omitempty"`
 	AdditionalProperties   map[string]interface{} `json:"-"`
 }
@@ -284,55 +300,41 @@ type Error struct {
 // ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
 type ExcludedModels map[string][]string
 
-// ExcludedModelsItems defines model for ExcludedModelsItems.
-type ExcludedModelsItems struct {
-	// Items OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
-	Items ExcludedModels `json:"items"`
-}
-
 // ForceGpt5CodexSetting defines model for ForceGpt5CodexSetting.
 type ForceGpt5CodexSetting struct {
 	Gpt5Codex bool `json:"gpt-5-codex"`
 }
 
-// GeminiApiKeyList defines model for GeminiApiKeyList.
-type GeminiApiKeyList struct {
-	GeminiApiKey []GeminiKey `json:"gemini-api-key"`
+// GeminiAPIKeyList defines model for GeminiApiKeyList.
+type GeminiAPIKeyList struct {
+	GeminiAPIKey []GeminiKey `json:"gemini-api-key"`
 }
 
 // GeminiKey defines model for GeminiKey.
 type GeminiKey struct {
-	ApiKey         string    `json:"api-key"`
-	BaseUrl        *string   `json:"base-url,omitempty"`
+	APIKey         string    `json:"api-key"`
+	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers  *Headers `json:"headers,omitempty"`
 	Prefix   *string  `json:"prefix,omitempty"`
-	ProxyUrl *string  `json:"proxy-url,omitempty"`
+	ProxyURL *string  `json:"proxy-url,omitempty"`
 }
 
-// GeminiKeyArray defines model for GeminiKeyArray.
-type GeminiKeyArray = []GeminiKey
-
-// GeminiKeyItems defines model for GeminiKeyItems.
-type GeminiKeyItems struct {
-	Items []GeminiKey `json:"items"`
-}
-
-// GeminiKeyListReplace A raw array, or the same array under `items`.
-type GeminiKeyListReplace = apitypes.List[GeminiKey]
+// GeminiKeyListReplace The whole new list (the server also accepts it under `items`).
+type GeminiKeyListReplace = []GeminiKey
 
 // GeminiKeyPartial Fields to change; absent fields are kept.
 type GeminiKeyPartial struct {
-	ApiKey         *string   `json:"api-key,omitempty"`
-	BaseUrl        *string   `json:"base-url,omitempty"`
+	APIKey         *string   `json:"api-key,omitempty"`
+	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers  *Headers `json:"headers,omitempty"`
 	Prefix   *string  `json:"prefix,omitempty"`
-	ProxyUrl *string  `json:"proxy-url,omitempty"`
+	ProxyURL *string  `json:"proxy-url,omitempty"`
 }
 
 // GeminiKeyPatch defines model for GeminiKeyPatch.
@@ -346,9 +348,27 @@ type GeminiKeyPatch struct {
 	Value GeminiKeyPartial `json:"value"`
 }
 
-// GenerativeLanguageApiKeyList defines model for GenerativeLanguageApiKeyList.
-type GenerativeLanguageApiKeyList struct {
-	GenerativeLanguageApiKey StringArray `json:"generative-language-api-key"`
+// GeminiWebToken defines model for GeminiWebToken.
+type GeminiWebToken struct {
+	// Secure1Psid The __Secure-1PSID cookie.
+	Secure1Psid string `json:"secure_1psid"`
+
+	// Secure1Psidts The __Secure-1PSIDTS cookie.
+	Secure1Psidts string `json:"secure_1psidts"`
+}
+
+// GeminiWebTokenResult defines model for GeminiWebTokenResult.
+type GeminiWebTokenResult struct {
+	File   string                     `json:"file"`
+	Status GeminiWebTokenResultStatus `json:"status"`
+}
+
+// GeminiWebTokenResultStatus defines model for GeminiWebTokenResult.Status.
+type GeminiWebTokenResultStatus string
+
+// GenerativeLanguageAPIKeyList defines model for GenerativeLanguageApiKeyList.
+type GenerativeLanguageAPIKeyList struct {
+	GenerativeLanguageAPIKey StringArray `json:"generative-language-api-key"`
 }
 
 // Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
@@ -418,7 +438,7 @@ type OauthCallback struct {
 	Code        *string `json:"code,omitempty"`
 	Error       *string `json:"error,omitempty"`
 	Provider    string  `json:"provider"`
-	RedirectUrl *string `json:"redirect_url,omitempty"`
+	RedirectURL *string `json:"redirect_url,omitempty"`
 	State       *string `json:"state,omitempty"`
 }
 
@@ -434,17 +454,17 @@ type OauthExcludedModelsPatch struct {
 	Provider string   `json:"provider"`
 }
 
-// OauthExcludedModelsReplace A raw map, or the same map under `items`.
-type OauthExcludedModelsReplace = apitypes.ExcludedModelsBody
+// OauthExcludedModelsReplace The whole new provider → model patterns map (the server also accepts it under `items`).
+type OauthExcludedModelsReplace map[string][]string
 
 // OpenaiCompatibility defines model for OpenaiCompatibility.
 type OpenaiCompatibility struct {
-	ApiKeyEntries *[]ApiKeyEntry `json:"api-key-entries,omitempty"`
+	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 
-	// ApiKeys Legacy input; migrated into api-key-entries and never returned.
+	// APIKeys Legacy input; migrated into api-key-entries and never returned.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ApiKeys *[]string `json:"api-keys,omitempty"`
-	BaseUrl *string   `json:"base-url,omitempty"`
+	APIKeys *[]string `json:"api-keys,omitempty"`
+	BaseURL *string   `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
@@ -453,28 +473,20 @@ type OpenaiCompatibility struct {
 	Prefix  *string       `json:"prefix,omitempty"`
 }
 
-// OpenaiCompatibilityArray defines model for OpenaiCompatibilityArray.
-type OpenaiCompatibilityArray = []OpenaiCompatibility
-
-// OpenaiCompatibilityItems defines model for OpenaiCompatibilityItems.
-type OpenaiCompatibilityItems struct {
-	Items []OpenaiCompatibility `json:"items"`
-}
-
 // OpenaiCompatibilityList defines model for OpenaiCompatibilityList.
 type OpenaiCompatibilityList struct {
 	OpenaiCompatibility []OpenaiCompatibility `json:"openai-compatibility"`
 }
 
-// OpenaiCompatibilityListReplace A raw array, or the same array under `items`.
-type OpenaiCompatibilityListReplace = apitypes.List[OpenaiCompatibility]
+// OpenaiCompatibilityListReplace The whole new list (the server also accepts it under `items`).
+type OpenaiCompatibilityListReplace = []OpenaiCompatibility
 
 // OpenaiCompatibilityPartial Fields to change; absent fields are kept.
 type OpenaiCompatibilityPartial struct {
-	ApiKeyEntries *[]ApiKeyEntry `json:"api-key-entries,omitempty"`
+	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	ApiKeys *[]string `json:"api-keys,omitempty"`
-	BaseUrl *string   `json:"base-url,omitempty"`
+	APIKeys *[]string `json:"api-keys,omitempty"`
+	BaseURL *string   `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
@@ -494,21 +506,9 @@ type OpenaiCompatibilityPatch struct {
 	Value OpenaiCompatibilityPartial `json:"value"`
 }
 
-// PatchByIndex defines model for PatchByIndex.
-type PatchByIndex struct {
-	Index int    `json:"index"`
-	Value string `json:"value"`
-}
-
-// PatchByValue defines model for PatchByValue.
-type PatchByValue struct {
-	New string `json:"new"`
-	Old string `json:"old"`
-}
-
-// ProxyUrlSetting defines model for ProxyUrlSetting.
-type ProxyUrlSetting struct {
-	ProxyUrl string `json:"proxy-url"`
+// ProxyURLSetting defines model for ProxyUrlSetting.
+type ProxyURLSetting struct {
+	ProxyURL string `json:"proxy-url"`
 }
 
 // QuotaExceeded defines model for QuotaExceeded.
@@ -568,16 +568,17 @@ type StatusOKStatus string
 // StringArray defines model for StringArray.
 type StringArray = []string
 
-// StringItems defines model for StringItems.
-type StringItems struct {
-	Items StringArray `json:"items"`
+// StringListPatch Replace the item equal to Old with New, or the item at Index with Value.
+// Set exactly one pair; the server refuses half a pair or both pairs (400).
+type StringListPatch struct {
+	Index *int    `json:"index,omitempty"`
+	New   *string `json:"new,omitempty"`
+	Old   *string `json:"old,omitempty"`
+	Value *string `json:"value,omitempty"`
 }
 
-// StringListPatch Replace the item equal to `old` with `new`, or the item at `index` with `value`.
-type StringListPatch = apitypes.StringPatch
-
-// StringListReplace A raw array, or the same array under `items`.
-type StringListReplace = apitypes.StringList
+// StringListReplace The whole new list (the server also accepts it under `items`).
+type StringListReplace = []string
 
 // StringValue defines model for StringValue.
 type StringValue struct {
@@ -593,26 +594,67 @@ type TokenCounts struct {
 	TotalTokens     *int64 `json:"total_tokens,omitempty"`
 }
 
+// UsageAggregates This server's complete aggregates; the reference ignores them.
+type UsageAggregates struct {
+	Attempts []UsageBucket `json:"attempts"`
+
+	// Instance The exporting store's id; an import merges aggregates per instance and bucket.
+	Instance string `json:"instance"`
+
+	// Labels Masked labels by client key or credential id.
+	Labels   map[string]string `json:"labels"`
+	Requests []UsageBucket     `json:"requests"`
+}
+
+// UsageBucket One hourly aggregate. Requests buckets have endpoint and client_key; attempt buckets have credential and provider.
+type UsageBucket struct {
+	ClientKey  *string `json:"client_key,omitempty"`
+	Credential *string `json:"credential,omitempty"`
+	Endpoint   *string `json:"endpoint,omitempty"`
+	Failures   int64   `json:"failures"`
+
+	// Hour Unix time of the hour's start (UTC).
+	Hour      int64       `json:"hour"`
+	LatencyMs *int64      `json:"latency_ms,omitempty"`
+	Model     string      `json:"model"`
+	Provider  *string     `json:"provider,omitempty"`
+	Requests  int64       `json:"requests"`
+	Tokens    TokenCounts `json:"tokens"`
+}
+
 // UsageDetail defines model for UsageDetail.
 type UsageDetail struct {
-	AuthIndex *string      `json:"auth_index,omitempty"`
-	Failed    *bool        `json:"failed,omitempty"`
+	// AuthIndex The upstream credential's id.
+	AuthIndex *string `json:"auth_index,omitempty"`
+
+	// ClientKey The id of the client key that made the request.
+	ClientKey *string `json:"client_key,omitempty"`
+	Failed    *bool   `json:"failed,omitempty"`
+	LatencyMs *int64  `json:"latency_ms,omitempty"`
+	RequestID *string `json:"request_id,omitempty"`
+
+	// Source The upstream credential's masked label.
 	Source    *string      `json:"source,omitempty"`
+	Status    *int         `json:"status,omitempty"`
 	Timestamp *time.Time   `json:"timestamp,omitempty"`
 	Tokens    *TokenCounts `json:"tokens,omitempty"`
 }
 
 // UsageExport defines model for UsageExport.
 type UsageExport struct {
-	ExportedAt time.Time     `json:"exported_at"`
-	Usage      UsageSnapshot `json:"usage"`
-	Version    int           `json:"version"`
+	// Aggregates This server's complete aggregates; the reference ignores them.
+	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
+	ExportedAt time.Time        `json:"exported_at"`
+	Usage      UsageSnapshot    `json:"usage"`
+	Version    int              `json:"version"`
 }
 
 // UsageImport defines model for UsageImport.
 type UsageImport struct {
-	Usage   *UsageSnapshot `json:"usage,omitempty"`
-	Version *int           `json:"version,omitempty"`
+	// Aggregates This server's complete aggregates; the reference ignores them.
+	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
+	Usage      *UsageSnapshot   `json:"usage,omitempty"`
+	Version    *int             `json:"version,omitempty"`
 }
 
 // UsageImportResult defines model for UsageImportResult.
@@ -623,23 +665,67 @@ type UsageImportResult struct {
 	TotalRequests  int64 `json:"total_requests"`
 }
 
+// UsageKeyStats The figures of one client key or upstream credential. For credentials, requests are upstream attempts.
+type UsageKeyStats struct {
+	CachedTokens *int64 `json:"cached_tokens,omitempty"`
+	FailureCount int64  `json:"failure_count"`
+	InputTokens  *int64 `json:"input_tokens,omitempty"`
+
+	// Label The masked key, for display; never the key.
+	Label        string `json:"label"`
+	OutputTokens *int64 `json:"output_tokens,omitempty"`
+
+	// Provider For credentials, the provider kind.
+	Provider        *string `json:"provider,omitempty"`
+	ReasoningTokens *int64  `json:"reasoning_tokens,omitempty"`
+	SuccessCount    int64   `json:"success_count"`
+	TotalRequests   int64   `json:"total_requests"`
+	TotalTokens     int64   `json:"total_tokens"`
+}
+
+// UsageRecording defines model for UsageRecording.
+type UsageRecording struct {
+	// Dropped Events lost because the recording queue was full, since start-up.
+	Dropped int64 `json:"dropped"`
+
+	// Enabled usage-statistics-enabled.
+	Enabled bool `json:"enabled"`
+
+	// Store `unavailable` when the usage store could not be opened at start-up: the proxy serves, nothing is recorded.
+	Store      UsageRecordingStore `json:"store"`
+	StoreError *string             `json:"store_error,omitempty"`
+
+	// WriteErrors Batches the store failed to write, since start-up.
+	WriteErrors *int64 `json:"write_errors,omitempty"`
+}
+
+// UsageRecordingStore `unavailable` when the usage store could not be opened at start-up: the proxy serves, nothing is recorded.
+type UsageRecordingStore string
+
 // UsageResponse defines model for UsageResponse.
 type UsageResponse struct {
-	FailedRequests int64         `json:"failed_requests"`
-	Usage          UsageSnapshot `json:"usage"`
+	FailedRequests int64           `json:"failed_requests"`
+	Recording      *UsageRecording `json:"recording,omitempty"`
+	Usage          UsageSnapshot   `json:"usage"`
 }
 
 // UsageSnapshot defines model for UsageSnapshot.
 type UsageSnapshot struct {
-	Apis           *map[string]ApiUsage `json:"apis,omitempty"`
-	FailureCount   *int64               `json:"failure_count,omitempty"`
-	RequestsByDay  *Counts              `json:"requests_by_day,omitempty"`
-	RequestsByHour *Counts              `json:"requests_by_hour,omitempty"`
-	SuccessCount   *int64               `json:"success_count,omitempty"`
-	TokensByDay    *Counts              `json:"tokens_by_day,omitempty"`
-	TokensByHour   *Counts              `json:"tokens_by_hour,omitempty"`
-	TotalRequests  *int64               `json:"total_requests,omitempty"`
-	TotalTokens    *int64               `json:"total_tokens,omitempty"`
+	Apis *map[string]APIUsage `json:"apis,omitempty"`
+
+	// Clients Per client key id.
+	Clients *map[string]UsageKeyStats `json:"clients,omitempty"`
+
+	// Credentials Per upstream credential id.
+	Credentials    *map[string]UsageKeyStats `json:"credentials,omitempty"`
+	FailureCount   *int64                    `json:"failure_count,omitempty"`
+	RequestsByDay  *Counts                   `json:"requests_by_day,omitempty"`
+	RequestsByHour *Counts                   `json:"requests_by_hour,omitempty"`
+	SuccessCount   *int64                    `json:"success_count,omitempty"`
+	TokensByDay    *Counts                   `json:"tokens_by_day,omitempty"`
+	TokensByHour   *Counts                   `json:"tokens_by_hour,omitempty"`
+	TotalRequests  *int64                    `json:"total_requests,omitempty"`
+	TotalTokens    *int64                    `json:"total_tokens,omitempty"`
 }
 
 // UsageStatisticsEnabledSetting defines model for UsageStatisticsEnabledSetting.
@@ -647,9 +733,9 @@ type UsageStatisticsEnabledSetting struct {
 	UsageStatisticsEnabled bool `json:"usage-statistics-enabled"`
 }
 
-// VertexApiKeyList defines model for VertexApiKeyList.
-type VertexApiKeyList struct {
-	VertexApiKey []VertexKey `json:"vertex-api-key"`
+// VertexAPIKeyList defines model for VertexApiKeyList.
+type VertexAPIKeyList struct {
+	VertexAPIKey []VertexKey `json:"vertex-api-key"`
 }
 
 // VertexImportResult defines model for VertexImportResult.
@@ -657,43 +743,35 @@ type VertexImportResult struct {
 	AuthFile  *string `json:"auth-file,omitempty"`
 	Email     *string `json:"email,omitempty"`
 	Location  *string `json:"location,omitempty"`
-	ProjectId *string `json:"project_id,omitempty"`
+	ProjectID *string `json:"project_id,omitempty"`
 	Status    string  `json:"status"`
 }
 
 // VertexKey defines model for VertexKey.
 type VertexKey struct {
-	ApiKey  string  `json:"api-key"`
-	BaseUrl *string `json:"base-url,omitempty"`
+	APIKey  string  `json:"api-key"`
+	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers  *Headers      `json:"headers,omitempty"`
 	Models   *[]ModelAlias `json:"models,omitempty"`
 	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyUrl *string       `json:"proxy-url,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
-// VertexKeyArray defines model for VertexKeyArray.
-type VertexKeyArray = []VertexKey
-
-// VertexKeyItems defines model for VertexKeyItems.
-type VertexKeyItems struct {
-	Items []VertexKey `json:"items"`
-}
-
-// VertexKeyListReplace A raw array, or the same array under `items`.
-type VertexKeyListReplace = apitypes.List[VertexKey]
+// VertexKeyListReplace The whole new list (the server also accepts it under `items`).
+type VertexKeyListReplace = []VertexKey
 
 // VertexKeyPartial Fields to change; absent fields are kept.
 type VertexKeyPartial struct {
-	ApiKey  *string `json:"api-key,omitempty"`
-	BaseUrl *string `json:"base-url,omitempty"`
+	APIKey  *string `json:"api-key,omitempty"`
+	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers  *Headers      `json:"headers,omitempty"`
 	Models   *[]ModelAlias `json:"models,omitempty"`
 	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyUrl *string       `json:"proxy-url,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
 // VertexKeyPatch defines model for VertexKeyPatch.
@@ -712,11 +790,11 @@ type WsAuthSetting struct {
 	WsAuth bool `json:"ws-auth"`
 }
 
-// ApiKeyQuery defines model for ApiKeyQuery.
-type ApiKeyQuery = string
+// APIKeyQuery defines model for ApiKeyQuery.
+type APIKeyQuery = string
 
-// BaseUrlQuery defines model for BaseUrlQuery.
-type BaseUrlQuery = string
+// BaseURLQuery defines model for BaseUrlQuery.
+type BaseURLQuery = string
 
 // FileNameQuery defines model for FileNameQuery.
 type FileNameQuery = string
@@ -733,8 +811,8 @@ type IsWebUIQuery = string
 // NameQuery defines model for NameQuery.
 type NameQuery = string
 
-// ProjectIdQuery defines model for ProjectIdQuery.
-type ProjectIdQuery = string
+// ProjectIDQuery defines model for ProjectIdQuery.
+type ProjectIDQuery = string
 
 // ProviderQuery defines model for ProviderQuery.
 type ProviderQuery = string
@@ -787,20 +865,20 @@ type Unavailable = Error
 // Unbuildable defines model for Unbuildable.
 type Unbuildable = Error
 
-// GetAnthropicAuthUrlParams defines parameters for GetAnthropicAuthUrl.
-type GetAnthropicAuthUrlParams struct {
+// GetAnthropicAuthURLParams defines parameters for GetAnthropicAuthURL.
+type GetAnthropicAuthURLParams struct {
 	// IsWebui Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`).
 	IsWebui *IsWebUIQuery `form:"is_webui,omitempty" json:"is_webui,omitempty"`
 }
 
-// GetAntigravityAuthUrlParams defines parameters for GetAntigravityAuthUrl.
-type GetAntigravityAuthUrlParams struct {
+// GetAntigravityAuthURLParams defines parameters for GetAntigravityAuthURL.
+type GetAntigravityAuthURLParams struct {
 	// IsWebui Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`).
 	IsWebui *IsWebUIQuery `form:"is_webui,omitempty" json:"is_webui,omitempty"`
 }
 
-// DeleteApiKeysParams defines parameters for DeleteApiKeys.
-type DeleteApiKeysParams struct {
+// DeleteAPIKeysParams defines parameters for DeleteAPIKeys.
+type DeleteAPIKeysParams struct {
 	// Value The item's value (trimmed).
 	Value *ValueQuery `form:"value,omitempty" json:"value,omitempty"`
 
@@ -811,14 +889,14 @@ type DeleteApiKeysParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PatchApiKeysParams defines parameters for PatchApiKeys.
-type PatchApiKeysParams struct {
+// PatchAPIKeysParams defines parameters for PatchAPIKeys.
+type PatchAPIKeysParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PutApiKeysParams defines parameters for PutApiKeys.
-type PutApiKeysParams struct {
+// PutAPIKeysParams defines parameters for PutAPIKeys.
+type PutAPIKeysParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -858,40 +936,13 @@ type GetAuthFileModelsParams struct {
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
-// DeleteClaudeApiKeyParams defines parameters for DeleteClaudeApiKey.
-type DeleteClaudeApiKeyParams struct {
-	// ApiKey The entry's api-key (trimmed).
-	ApiKey *ApiKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
+// DeleteClaudeAPIKeyParams defines parameters for DeleteClaudeAPIKey.
+type DeleteClaudeAPIKeyParams struct {
+	// APIKey The entry's api-key (trimmed).
+	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
-	// BaseUrl With api-key, delete only the entries that also have this base-url.
-	BaseUrl *BaseUrlQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
-
-	// Index Zero-based position in the list.
-	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
-
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
-}
-
-// PatchClaudeApiKeyParams defines parameters for PatchClaudeApiKey.
-type PatchClaudeApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
-}
-
-// PutClaudeApiKeyParams defines parameters for PutClaudeApiKey.
-type PutClaudeApiKeyParams struct {
-	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
-}
-
-// DeleteCodexApiKeyParams defines parameters for DeleteCodexApiKey.
-type DeleteCodexApiKeyParams struct {
-	// ApiKey The entry's api-key (trimmed).
-	ApiKey *ApiKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
-
-	// BaseUrl With api-key, delete only the entries that also have this base-url.
-	BaseUrl *BaseUrlQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
+	// BaseURL With api-key, delete only the entries that also have this base-url.
+	BaseURL *BaseURLQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
 
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
@@ -900,20 +951,47 @@ type DeleteCodexApiKeyParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PatchCodexApiKeyParams defines parameters for PatchCodexApiKey.
-type PatchCodexApiKeyParams struct {
+// PatchClaudeAPIKeyParams defines parameters for PatchClaudeAPIKey.
+type PatchClaudeAPIKeyParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PutCodexApiKeyParams defines parameters for PutCodexApiKey.
-type PutCodexApiKeyParams struct {
+// PutClaudeAPIKeyParams defines parameters for PutClaudeAPIKey.
+type PutClaudeAPIKeyParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// GetCodexAuthUrlParams defines parameters for GetCodexAuthUrl.
-type GetCodexAuthUrlParams struct {
+// DeleteCodexAPIKeyParams defines parameters for DeleteCodexAPIKey.
+type DeleteCodexAPIKeyParams struct {
+	// APIKey The entry's api-key (trimmed).
+	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
+
+	// BaseURL With api-key, delete only the entries that also have this base-url.
+	BaseURL *BaseURLQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
+
+	// Index Zero-based position in the list.
+	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PatchCodexAPIKeyParams defines parameters for PatchCodexAPIKey.
+type PatchCodexAPIKeyParams struct {
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutCodexAPIKeyParams defines parameters for PutCodexAPIKey.
+type PutCodexAPIKeyParams struct {
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCodexAuthURLParams defines parameters for GetCodexAuthURL.
+type GetCodexAuthURLParams struct {
 	// IsWebui Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`).
 	IsWebui *IsWebUIQuery `form:"is_webui,omitempty" json:"is_webui,omitempty"`
 }
@@ -948,13 +1026,13 @@ type PutForceGpt5CodexParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// DeleteGeminiApiKeyParams defines parameters for DeleteGeminiApiKey.
-type DeleteGeminiApiKeyParams struct {
-	// ApiKey The entry's api-key (trimmed).
-	ApiKey *ApiKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
+// DeleteGeminiAPIKeyParams defines parameters for DeleteGeminiAPIKey.
+type DeleteGeminiAPIKeyParams struct {
+	// APIKey The entry's api-key (trimmed).
+	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
-	// BaseUrl With api-key, delete only the entries that also have this base-url.
-	BaseUrl *BaseUrlQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
+	// BaseURL With api-key, delete only the entries that also have this base-url.
+	BaseURL *BaseURLQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
 
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
@@ -963,29 +1041,29 @@ type DeleteGeminiApiKeyParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PatchGeminiApiKeyParams defines parameters for PatchGeminiApiKey.
-type PatchGeminiApiKeyParams struct {
+// PatchGeminiAPIKeyParams defines parameters for PatchGeminiAPIKey.
+type PatchGeminiAPIKeyParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PutGeminiApiKeyParams defines parameters for PutGeminiApiKey.
-type PutGeminiApiKeyParams struct {
+// PutGeminiAPIKeyParams defines parameters for PutGeminiAPIKey.
+type PutGeminiAPIKeyParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// GetGeminiCliAuthUrlParams defines parameters for GetGeminiCliAuthUrl.
-type GetGeminiCliAuthUrlParams struct {
+// GetGeminiCliAuthURLParams defines parameters for GetGeminiCliAuthURL.
+type GetGeminiCliAuthURLParams struct {
 	// IsWebui Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`).
 	IsWebui *IsWebUIQuery `form:"is_webui,omitempty" json:"is_webui,omitempty"`
 
-	// ProjectId Google Cloud project ID (`ALL` for every project).
-	ProjectId *ProjectIdQuery `form:"project_id,omitempty" json:"project_id,omitempty"`
+	// ProjectID Google Cloud project ID (`ALL` for every project).
+	ProjectID *ProjectIDQuery `form:"project_id,omitempty" json:"project_id,omitempty"`
 }
 
-// DeleteGenerativeLanguageApiKeyParams defines parameters for DeleteGenerativeLanguageApiKey.
-type DeleteGenerativeLanguageApiKeyParams struct {
+// DeleteGenerativeLanguageAPIKeyParams defines parameters for DeleteGenerativeLanguageAPIKey.
+type DeleteGenerativeLanguageAPIKeyParams struct {
 	// Value The item's value (trimmed).
 	Value *ValueQuery `form:"value,omitempty" json:"value,omitempty"`
 
@@ -996,14 +1074,14 @@ type DeleteGenerativeLanguageApiKeyParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PatchGenerativeLanguageApiKeyParams defines parameters for PatchGenerativeLanguageApiKey.
-type PatchGenerativeLanguageApiKeyParams struct {
+// PatchGenerativeLanguageAPIKeyParams defines parameters for PatchGenerativeLanguageAPIKey.
+type PatchGenerativeLanguageAPIKeyParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PutGenerativeLanguageApiKeyParams defines parameters for PutGenerativeLanguageApiKey.
-type PutGenerativeLanguageApiKeyParams struct {
+// PutGenerativeLanguageAPIKeyParams defines parameters for PutGenerativeLanguageAPIKey.
+type PutGenerativeLanguageAPIKeyParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1014,8 +1092,8 @@ type GetAuthStatusParams struct {
 	State *string `form:"state,omitempty" json:"state,omitempty"`
 }
 
-// GetIflowAuthUrlParams defines parameters for GetIflowAuthUrl.
-type GetIflowAuthUrlParams struct {
+// GetIflowAuthURLParams defines parameters for GetIflowAuthURL.
+type GetIflowAuthURLParams struct {
 	// IsWebui Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`).
 	IsWebui *IsWebUIQuery `form:"is_webui,omitempty" json:"is_webui,omitempty"`
 }
@@ -1098,20 +1176,20 @@ type PutOpenaiCompatibilityParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// DeleteProxyUrlParams defines parameters for DeleteProxyUrl.
-type DeleteProxyUrlParams struct {
+// DeleteProxyURLParams defines parameters for DeleteProxyURL.
+type DeleteProxyURLParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PatchProxyUrlParams defines parameters for PatchProxyUrl.
-type PatchProxyUrlParams struct {
+// PatchProxyURLParams defines parameters for PatchProxyURL.
+type PatchProxyURLParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PutProxyUrlParams defines parameters for PutProxyUrl.
-type PutProxyUrlParams struct {
+// PutProxyURLParams defines parameters for PutProxyURL.
+type PutProxyURLParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1164,6 +1242,18 @@ type PutRequestRetryParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// GetUsageParams defines parameters for GetUsage.
+type GetUsageParams struct {
+	// From Only requests at or after this time (hour resolution for aggregates).
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Only requests before this time (hour resolution for aggregates).
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Details At most this many details per model (newest first; default 100).
+	Details *int `form:"details,omitempty" json:"details,omitempty"`
+}
+
 // PatchUsageStatisticsEnabledParams defines parameters for PatchUsageStatisticsEnabled.
 type PatchUsageStatisticsEnabledParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
@@ -1176,13 +1266,13 @@ type PutUsageStatisticsEnabledParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// DeleteVertexApiKeyParams defines parameters for DeleteVertexApiKey.
-type DeleteVertexApiKeyParams struct {
-	// ApiKey The entry's api-key (trimmed).
-	ApiKey *ApiKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
+// DeleteVertexAPIKeyParams defines parameters for DeleteVertexAPIKey.
+type DeleteVertexAPIKeyParams struct {
+	// APIKey The entry's api-key (trimmed).
+	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
-	// BaseUrl With api-key, delete only the entries that also have this base-url.
-	BaseUrl *BaseUrlQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
+	// BaseURL With api-key, delete only the entries that also have this base-url.
+	BaseURL *BaseURLQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
 
 	// Index Zero-based position in the list.
 	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
@@ -1191,14 +1281,14 @@ type DeleteVertexApiKeyParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PatchVertexApiKeyParams defines parameters for PatchVertexApiKey.
-type PatchVertexApiKeyParams struct {
+// PatchVertexAPIKeyParams defines parameters for PatchVertexAPIKey.
+type PatchVertexAPIKeyParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PutVertexApiKeyParams defines parameters for PutVertexApiKey.
-type PutVertexApiKeyParams struct {
+// PutVertexAPIKeyParams defines parameters for PutVertexAPIKey.
+type PutVertexAPIKeyParams struct {
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1227,11 +1317,11 @@ type PutWsAuthParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
-// PatchApiKeysJSONRequestBody defines body for PatchApiKeys for application/json ContentType.
-type PatchApiKeysJSONRequestBody = StringListPatch
+// PatchAPIKeysJSONRequestBody defines body for PatchAPIKeys for application/json ContentType.
+type PatchAPIKeysJSONRequestBody = StringListPatch
 
-// PutApiKeysJSONRequestBody defines body for PutApiKeys for application/json ContentType.
-type PutApiKeysJSONRequestBody = StringListReplace
+// PutAPIKeysJSONRequestBody defines body for PutAPIKeys for application/json ContentType.
+type PutAPIKeysJSONRequestBody = StringListReplace
 
 // UploadAuthFileJSONRequestBody defines body for UploadAuthFile for application/json ContentType.
 type UploadAuthFileJSONRequestBody UploadAuthFileJSONBody
@@ -1239,17 +1329,17 @@ type UploadAuthFileJSONRequestBody UploadAuthFileJSONBody
 // UploadAuthFileMultipartRequestBody defines body for UploadAuthFile for multipart/form-data ContentType.
 type UploadAuthFileMultipartRequestBody UploadAuthFileMultipartBody
 
-// PatchClaudeApiKeyJSONRequestBody defines body for PatchClaudeApiKey for application/json ContentType.
-type PatchClaudeApiKeyJSONRequestBody = ClaudeKeyPatch
+// PatchClaudeAPIKeyJSONRequestBody defines body for PatchClaudeAPIKey for application/json ContentType.
+type PatchClaudeAPIKeyJSONRequestBody = ClaudeKeyPatch
 
-// PutClaudeApiKeyJSONRequestBody defines body for PutClaudeApiKey for application/json ContentType.
-type PutClaudeApiKeyJSONRequestBody = ClaudeKeyListReplace
+// PutClaudeAPIKeyJSONRequestBody defines body for PutClaudeAPIKey for application/json ContentType.
+type PutClaudeAPIKeyJSONRequestBody = ClaudeKeyListReplace
 
-// PatchCodexApiKeyJSONRequestBody defines body for PatchCodexApiKey for application/json ContentType.
-type PatchCodexApiKeyJSONRequestBody = CodexKeyPatch
+// PatchCodexAPIKeyJSONRequestBody defines body for PatchCodexAPIKey for application/json ContentType.
+type PatchCodexAPIKeyJSONRequestBody = CodexKeyPatch
 
-// PutCodexApiKeyJSONRequestBody defines body for PutCodexApiKey for application/json ContentType.
-type PutCodexApiKeyJSONRequestBody = CodexKeyListReplace
+// PutCodexAPIKeyJSONRequestBody defines body for PutCodexAPIKey for application/json ContentType.
+type PutCodexAPIKeyJSONRequestBody = CodexKeyListReplace
 
 // PatchDebugJSONRequestBody defines body for PatchDebug for application/json ContentType.
 type PatchDebugJSONRequestBody = BoolValue
@@ -1267,20 +1357,23 @@ type PatchForceGpt5CodexJSONRequestBody = BoolValue
 // Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type PutForceGpt5CodexJSONRequestBody = BoolValue
 
-// PatchGeminiApiKeyJSONRequestBody defines body for PatchGeminiApiKey for application/json ContentType.
-type PatchGeminiApiKeyJSONRequestBody = GeminiKeyPatch
+// PatchGeminiAPIKeyJSONRequestBody defines body for PatchGeminiAPIKey for application/json ContentType.
+type PatchGeminiAPIKeyJSONRequestBody = GeminiKeyPatch
 
-// PutGeminiApiKeyJSONRequestBody defines body for PutGeminiApiKey for application/json ContentType.
-type PutGeminiApiKeyJSONRequestBody = GeminiKeyListReplace
+// PutGeminiAPIKeyJSONRequestBody defines body for PutGeminiAPIKey for application/json ContentType.
+type PutGeminiAPIKeyJSONRequestBody = GeminiKeyListReplace
 
-// PatchGenerativeLanguageApiKeyJSONRequestBody defines body for PatchGenerativeLanguageApiKey for application/json ContentType.
-type PatchGenerativeLanguageApiKeyJSONRequestBody = StringListPatch
+// PostGeminiWebTokenJSONRequestBody defines body for PostGeminiWebToken for application/json ContentType.
+type PostGeminiWebTokenJSONRequestBody = GeminiWebToken
 
-// PutGenerativeLanguageApiKeyJSONRequestBody defines body for PutGenerativeLanguageApiKey for application/json ContentType.
-type PutGenerativeLanguageApiKeyJSONRequestBody = StringListReplace
+// PatchGenerativeLanguageAPIKeyJSONRequestBody defines body for PatchGenerativeLanguageAPIKey for application/json ContentType.
+type PatchGenerativeLanguageAPIKeyJSONRequestBody = StringListPatch
 
-// PostIflowAuthUrlJSONRequestBody defines body for PostIflowAuthUrl for application/json ContentType.
-type PostIflowAuthUrlJSONRequestBody = IflowCookieLogin
+// PutGenerativeLanguageAPIKeyJSONRequestBody defines body for PutGenerativeLanguageAPIKey for application/json ContentType.
+type PutGenerativeLanguageAPIKeyJSONRequestBody = StringListReplace
+
+// PostIflowAuthURLJSONRequestBody defines body for PostIflowAuthURL for application/json ContentType.
+type PostIflowAuthURLJSONRequestBody = IflowCookieLogin
 
 // PatchLoggingToFileJSONRequestBody defines body for PatchLoggingToFile for application/json ContentType.
 type PatchLoggingToFileJSONRequestBody = BoolValue
@@ -1309,11 +1402,11 @@ type PatchOpenaiCompatibilityJSONRequestBody = OpenaiCompatibilityPatch
 // PutOpenaiCompatibilityJSONRequestBody defines body for PutOpenaiCompatibility for application/json ContentType.
 type PutOpenaiCompatibilityJSONRequestBody = OpenaiCompatibilityListReplace
 
-// PatchProxyUrlJSONRequestBody defines body for PatchProxyUrl for application/json ContentType.
-type PatchProxyUrlJSONRequestBody = StringValue
+// PatchProxyURLJSONRequestBody defines body for PatchProxyURL for application/json ContentType.
+type PatchProxyURLJSONRequestBody = StringValue
 
-// PutProxyUrlJSONRequestBody defines body for PutProxyUrl for application/json ContentType.
-type PutProxyUrlJSONRequestBody = StringValue
+// PutProxyURLJSONRequestBody defines body for PutProxyURL for application/json ContentType.
+type PutProxyURLJSONRequestBody = StringValue
 
 // PatchQuotaSwitchPreviewModelJSONRequestBody defines body for PatchQuotaSwitchPreviewModel for application/json ContentType.
 type PatchQuotaSwitchPreviewModelJSONRequestBody = BoolValue
@@ -1348,11 +1441,11 @@ type PutUsageStatisticsEnabledJSONRequestBody = BoolValue
 // ImportUsageJSONRequestBody defines body for ImportUsage for application/json ContentType.
 type ImportUsageJSONRequestBody = UsageImport
 
-// PatchVertexApiKeyJSONRequestBody defines body for PatchVertexApiKey for application/json ContentType.
-type PatchVertexApiKeyJSONRequestBody = VertexKeyPatch
+// PatchVertexAPIKeyJSONRequestBody defines body for PatchVertexAPIKey for application/json ContentType.
+type PatchVertexAPIKeyJSONRequestBody = VertexKeyPatch
 
-// PutVertexApiKeyJSONRequestBody defines body for PutVertexApiKey for application/json ContentType.
-type PutVertexApiKeyJSONRequestBody = VertexKeyListReplace
+// PutVertexAPIKeyJSONRequestBody defines body for PutVertexAPIKey for application/json ContentType.
+type PutVertexAPIKeyJSONRequestBody = VertexKeyListReplace
 
 // ImportVertexCredentialMultipartRequestBody defines body for ImportVertexCredential for multipart/form-data ContentType.
 type ImportVertexCredentialMultipartRequestBody ImportVertexCredentialMultipartBody
@@ -1413,7 +1506,7 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 	}
 
 	if raw, found := object["id"]; found {
-		err = json.Unmarshal(raw, &a.Id)
+		err = json.Unmarshal(raw, &a.ID)
 		if err != nil {
 			return fmt.Errorf("error reading 'id': %w", err)
 		}
@@ -1516,8 +1609,8 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	if a.Id != nil {
-		object["id"], err = json.Marshal(a.Id)
+	if a.ID != nil {
+		object["id"], err = json.Marshal(a.ID)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'id': %w", err)
 		}
@@ -1605,7 +1698,7 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 	}
 
 	if raw, found := object["api-keys"]; found {
-		err = json.Unmarshal(raw, &a.ApiKeys)
+		err = json.Unmarshal(raw, &a.APIKeys)
 		if err != nil {
 			return fmt.Errorf("error reading 'api-keys': %w", err)
 		}
@@ -1621,7 +1714,7 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 	}
 
 	if raw, found := object["claude-api-key"]; found {
-		err = json.Unmarshal(raw, &a.ClaudeApiKey)
+		err = json.Unmarshal(raw, &a.ClaudeAPIKey)
 		if err != nil {
 			return fmt.Errorf("error reading 'claude-api-key': %w", err)
 		}
@@ -1629,7 +1722,7 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 	}
 
 	if raw, found := object["codex-api-key"]; found {
-		err = json.Unmarshal(raw, &a.CodexApiKey)
+		err = json.Unmarshal(raw, &a.CodexAPIKey)
 		if err != nil {
 			return fmt.Errorf("error reading 'codex-api-key': %w", err)
 		}
@@ -1653,7 +1746,7 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 	}
 
 	if raw, found := object["gemini-api-key"]; found {
-		err = json.Unmarshal(raw, &a.GeminiApiKey)
+		err = json.Unmarshal(raw, &a.GeminiAPIKey)
 		if err != nil {
 			return fmt.Errorf("error reading 'gemini-api-key': %w", err)
 		}
@@ -1661,7 +1754,7 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 	}
 
 	if raw, found := object["generative-language-api-key"]; found {
-		err = json.Unmarshal(raw, &a.GenerativeLanguageApiKey)
+		err = json.Unmarshal(raw, &a.GenerativeLanguageAPIKey)
 		if err != nil {
 			return fmt.Errorf("error reading 'generative-language-api-key': %w", err)
 		}
@@ -1725,7 +1818,7 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 	}
 
 	if raw, found := object["proxy-url"]; found {
-		err = json.Unmarshal(raw, &a.ProxyUrl)
+		err = json.Unmarshal(raw, &a.ProxyURL)
 		if err != nil {
 			return fmt.Errorf("error reading 'proxy-url': %w", err)
 		}
@@ -1781,7 +1874,7 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 	}
 
 	if raw, found := object["vertex-api-key"]; found {
-		err = json.Unmarshal(raw, &a.VertexApiKey)
+		err = json.Unmarshal(raw, &a.VertexAPIKey)
 		if err != nil {
 			return fmt.Errorf("error reading 'vertex-api-key': %w", err)
 		}
@@ -1815,8 +1908,8 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
-	if a.ApiKeys != nil {
-		object["api-keys"], err = json.Marshal(a.ApiKeys)
+	if a.APIKeys != nil {
+		object["api-keys"], err = json.Marshal(a.APIKeys)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'api-keys': %w", err)
 		}
@@ -1829,15 +1922,15 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	if a.ClaudeApiKey != nil {
-		object["claude-api-key"], err = json.Marshal(a.ClaudeApiKey)
+	if a.ClaudeAPIKey != nil {
+		object["claude-api-key"], err = json.Marshal(a.ClaudeAPIKey)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'claude-api-key': %w", err)
 		}
 	}
 
-	if a.CodexApiKey != nil {
-		object["codex-api-key"], err = json.Marshal(a.CodexApiKey)
+	if a.CodexAPIKey != nil {
+		object["codex-api-key"], err = json.Marshal(a.CodexAPIKey)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'codex-api-key': %w", err)
 		}
@@ -1857,15 +1950,15 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	if a.GeminiApiKey != nil {
-		object["gemini-api-key"], err = json.Marshal(a.GeminiApiKey)
+	if a.GeminiAPIKey != nil {
+		object["gemini-api-key"], err = json.Marshal(a.GeminiAPIKey)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'gemini-api-key': %w", err)
 		}
 	}
 
-	if a.GenerativeLanguageApiKey != nil {
-		object["generative-language-api-key"], err = json.Marshal(a.GenerativeLanguageApiKey)
+	if a.GenerativeLanguageAPIKey != nil {
+		object["generative-language-api-key"], err = json.Marshal(a.GenerativeLanguageAPIKey)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'generative-language-api-key': %w", err)
 		}
@@ -1920,8 +2013,8 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	if a.ProxyUrl != nil {
-		object["proxy-url"], err = json.Marshal(a.ProxyUrl)
+	if a.ProxyURL != nil {
+		object["proxy-url"], err = json.Marshal(a.ProxyURL)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'proxy-url': %w", err)
 		}
@@ -1969,8 +2062,8 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	if a.VertexApiKey != nil {
-		object["vertex-api-key"], err = json.Marshal(a.VertexApiKey)
+	if a.VertexAPIKey != nil {
+		object["vertex-api-key"], err = json.Marshal(a.VertexAPIKey)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'vertex-api-key': %w", err)
 		}
@@ -2066,87 +2159,87 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// GetAnthropicAuthUrl Start a Anthropic (Claude) login
+	// GetAnthropicAuthURL Start a Anthropic (Claude) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
-	// Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthUrl` operationId).
-	GetAnthropicAuthUrl(ctx context.Context, params *GetAnthropicAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthURL` operationId).
+	GetAnthropicAuthURL(ctx context.Context, params *GetAnthropicAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetAntigravityAuthUrl Start a Antigravity login
+	// GetAntigravityAuthURL Start a Antigravity login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
-	// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthUrl` operationId).
-	GetAntigravityAuthUrl(ctx context.Context, params *GetAntigravityAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthURL` operationId).
+	GetAntigravityAuthURL(ctx context.Context, params *GetAntigravityAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteApiKeys Delete one api-keys item
+	// DeleteAPIKeys Delete one api-keys item
 	//
 	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
-	// Corresponds with DELETE /api-keys (the `DeleteApiKeys` operationId).
-	DeleteApiKeys(ctx context.Context, params *DeleteApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /api-keys (the `DeleteAPIKeys` operationId).
+	DeleteAPIKeys(ctx context.Context, params *DeleteAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetApiKeys List api-keys
+	// GetAPIKeys List api-keys
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected.
 	//
-	// Corresponds with GET /api-keys (the `GetApiKeys` operationId).
-	GetApiKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api-keys (the `GetAPIKeys` operationId).
+	GetAPIKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchApiKeysWithBody Change one api-keys item
+	// PatchAPIKeysWithBody Change one api-keys item
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PATCH /api-keys (the `PatchApiKeys` operationId).
-	PatchApiKeysWithBody(ctx context.Context, params *PatchApiKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /api-keys (the `PatchAPIKeys` operationId).
+	PatchAPIKeysWithBody(ctx context.Context, params *PatchAPIKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchApiKeys Change one api-keys item
+	// PatchAPIKeys Change one api-keys item
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PATCH /api-keys (the `PatchApiKeys` operationId).
-	PatchApiKeys(ctx context.Context, params *PatchApiKeysParams, body PatchApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /api-keys (the `PatchAPIKeys` operationId).
+	PatchAPIKeys(ctx context.Context, params *PatchAPIKeysParams, body PatchAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutApiKeysWithBody Replace api-keys
+	// PutAPIKeysWithBody Replace api-keys
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: a raw array or `{"items": [...]}`.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
-	PutApiKeysWithBody(ctx context.Context, params *PutApiKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
+	PutAPIKeysWithBody(ctx context.Context, params *PutAPIKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutApiKeys Replace api-keys
+	// PutAPIKeys Replace api-keys
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: a raw array or `{"items": [...]}`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
-	PutApiKeys(ctx context.Context, params *PutApiKeysParams, body PutApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
+	PutAPIKeys(ctx context.Context, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteAuthFiles Delete one credential file, or all
 	//
-	// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+	// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 	//
 	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
 	DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAuthFiles List credential files
 	//
-	// Credential files in auth-dir with their provider, account and status.
+	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
 	ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UploadAuthFileWithBody Upload a credential file
 	//
-	// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+	// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2155,7 +2248,7 @@ type ClientInterface interface {
 
 	// UploadAuthFile Upload a credential file
 	//
-	// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+	// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2164,124 +2257,124 @@ type ClientInterface interface {
 
 	// DownloadAuthFile Download one credential file
 	//
-	// The raw bytes of one `.json` file in auth-dir.
+	// The raw bytes of one `.json` file in auth-dir, exactly as stored, as an attachment.
 	//
 	// Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 	DownloadAuthFile(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAuthFileModels Models served by one credential
 	//
-	// The models a credential serves after exclusions and aliases.
+	// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
 	//
 	// Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 	GetAuthFileModels(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteClaudeApiKey Delete one claude-api-key entry
+	// DeleteClaudeAPIKey Delete one claude-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
-	// Corresponds with DELETE /claude-api-key (the `DeleteClaudeApiKey` operationId).
-	DeleteClaudeApiKey(ctx context.Context, params *DeleteClaudeApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /claude-api-key (the `DeleteClaudeAPIKey` operationId).
+	DeleteClaudeAPIKey(ctx context.Context, params *DeleteClaudeAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetClaudeApiKey List claude-api-key
+	// GetClaudeAPIKey List claude-api-key
 	//
 	// Claude (Anthropic) API keys with optional model aliases.
 	//
-	// Corresponds with GET /claude-api-key (the `GetClaudeApiKey` operationId).
-	GetClaudeApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /claude-api-key (the `GetClaudeAPIKey` operationId).
+	GetClaudeAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchClaudeApiKeyWithBody Change one claude-api-key entry
+	// PatchClaudeAPIKeyWithBody Change one claude-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PATCH /claude-api-key (the `PatchClaudeApiKey` operationId).
-	PatchClaudeApiKeyWithBody(ctx context.Context, params *PatchClaudeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /claude-api-key (the `PatchClaudeAPIKey` operationId).
+	PatchClaudeAPIKeyWithBody(ctx context.Context, params *PatchClaudeAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchClaudeApiKey Change one claude-api-key entry
+	// PatchClaudeAPIKey Change one claude-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PATCH /claude-api-key (the `PatchClaudeApiKey` operationId).
-	PatchClaudeApiKey(ctx context.Context, params *PatchClaudeApiKeyParams, body PatchClaudeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /claude-api-key (the `PatchClaudeAPIKey` operationId).
+	PatchClaudeAPIKey(ctx context.Context, params *PatchClaudeAPIKeyParams, body PatchClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutClaudeApiKeyWithBody Replace claude-api-key
+	// PutClaudeAPIKeyWithBody Replace claude-api-key
 	//
 	// Claude (Anthropic) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PUT /claude-api-key (the `PutClaudeApiKey` operationId).
-	PutClaudeApiKeyWithBody(ctx context.Context, params *PutClaudeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
+	PutClaudeAPIKeyWithBody(ctx context.Context, params *PutClaudeAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutClaudeApiKey Replace claude-api-key
+	// PutClaudeAPIKey Replace claude-api-key
 	//
 	// Claude (Anthropic) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PUT /claude-api-key (the `PutClaudeApiKey` operationId).
-	PutClaudeApiKey(ctx context.Context, params *PutClaudeApiKeyParams, body PutClaudeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
+	PutClaudeAPIKey(ctx context.Context, params *PutClaudeAPIKeyParams, body PutClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteCodexApiKey Delete one codex-api-key entry
+	// DeleteCodexAPIKey Delete one codex-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
-	// Corresponds with DELETE /codex-api-key (the `DeleteCodexApiKey` operationId).
-	DeleteCodexApiKey(ctx context.Context, params *DeleteCodexApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /codex-api-key (the `DeleteCodexAPIKey` operationId).
+	DeleteCodexAPIKey(ctx context.Context, params *DeleteCodexAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetCodexApiKey List codex-api-key
+	// GetCodexAPIKey List codex-api-key
 	//
 	// Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`.
 	//
-	// Corresponds with GET /codex-api-key (the `GetCodexApiKey` operationId).
-	GetCodexApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /codex-api-key (the `GetCodexAPIKey` operationId).
+	GetCodexAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchCodexApiKeyWithBody Change one codex-api-key entry
+	// PatchCodexAPIKeyWithBody Change one codex-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PATCH /codex-api-key (the `PatchCodexApiKey` operationId).
-	PatchCodexApiKeyWithBody(ctx context.Context, params *PatchCodexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /codex-api-key (the `PatchCodexAPIKey` operationId).
+	PatchCodexAPIKeyWithBody(ctx context.Context, params *PatchCodexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchCodexApiKey Change one codex-api-key entry
+	// PatchCodexAPIKey Change one codex-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PATCH /codex-api-key (the `PatchCodexApiKey` operationId).
-	PatchCodexApiKey(ctx context.Context, params *PatchCodexApiKeyParams, body PatchCodexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /codex-api-key (the `PatchCodexAPIKey` operationId).
+	PatchCodexAPIKey(ctx context.Context, params *PatchCodexAPIKeyParams, body PatchCodexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutCodexApiKeyWithBody Replace codex-api-key
+	// PutCodexAPIKeyWithBody Replace codex-api-key
 	//
 	// Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PUT /codex-api-key (the `PutCodexApiKey` operationId).
-	PutCodexApiKeyWithBody(ctx context.Context, params *PutCodexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /codex-api-key (the `PutCodexAPIKey` operationId).
+	PutCodexAPIKeyWithBody(ctx context.Context, params *PutCodexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutCodexApiKey Replace codex-api-key
+	// PutCodexAPIKey Replace codex-api-key
 	//
 	// Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PUT /codex-api-key (the `PutCodexApiKey` operationId).
-	PutCodexApiKey(ctx context.Context, params *PutCodexApiKeyParams, body PutCodexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /codex-api-key (the `PutCodexAPIKey` operationId).
+	PutCodexAPIKey(ctx context.Context, params *PutCodexAPIKeyParams, body PutCodexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetCodexAuthUrl Start a Codex (OpenAI) login
+	// GetCodexAuthURL Start a Codex (OpenAI) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
-	// Corresponds with GET /codex-auth-url (the `GetCodexAuthUrl` operationId).
-	GetCodexAuthUrl(ctx context.Context, params *GetCodexAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /codex-auth-url (the `GetCodexAuthURL` operationId).
+	GetCodexAuthURL(ctx context.Context, params *GetCodexAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetConfig The whole configuration as JSON
 	//
@@ -2406,146 +2499,164 @@ type ClientInterface interface {
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PutForceGpt5Codex(ctx context.Context, params *PutForceGpt5CodexParams, body PutForceGpt5CodexJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteGeminiApiKey Delete one gemini-api-key entry
+	// DeleteGeminiAPIKey Delete one gemini-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
-	// Corresponds with DELETE /gemini-api-key (the `DeleteGeminiApiKey` operationId).
-	DeleteGeminiApiKey(ctx context.Context, params *DeleteGeminiApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /gemini-api-key (the `DeleteGeminiAPIKey` operationId).
+	DeleteGeminiAPIKey(ctx context.Context, params *DeleteGeminiAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetGeminiApiKey List gemini-api-key
+	// GetGeminiAPIKey List gemini-api-key
 	//
 	// Gemini (AI Studio) API keys. Deduplicated by api-key (first wins).
 	//
-	// Corresponds with GET /gemini-api-key (the `GetGeminiApiKey` operationId).
-	GetGeminiApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /gemini-api-key (the `GetGeminiAPIKey` operationId).
+	GetGeminiAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchGeminiApiKeyWithBody Change one gemini-api-key entry
+	// PatchGeminiAPIKeyWithBody Change one gemini-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PATCH /gemini-api-key (the `PatchGeminiApiKey` operationId).
-	PatchGeminiApiKeyWithBody(ctx context.Context, params *PatchGeminiApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /gemini-api-key (the `PatchGeminiAPIKey` operationId).
+	PatchGeminiAPIKeyWithBody(ctx context.Context, params *PatchGeminiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchGeminiApiKey Change one gemini-api-key entry
+	// PatchGeminiAPIKey Change one gemini-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PATCH /gemini-api-key (the `PatchGeminiApiKey` operationId).
-	PatchGeminiApiKey(ctx context.Context, params *PatchGeminiApiKeyParams, body PatchGeminiApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /gemini-api-key (the `PatchGeminiAPIKey` operationId).
+	PatchGeminiAPIKey(ctx context.Context, params *PatchGeminiAPIKeyParams, body PatchGeminiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutGeminiApiKeyWithBody Replace gemini-api-key
+	// PutGeminiAPIKeyWithBody Replace gemini-api-key
 	//
 	// Gemini (AI Studio) API keys. Deduplicated by api-key (first wins). Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PUT /gemini-api-key (the `PutGeminiApiKey` operationId).
-	PutGeminiApiKeyWithBody(ctx context.Context, params *PutGeminiApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /gemini-api-key (the `PutGeminiAPIKey` operationId).
+	PutGeminiAPIKeyWithBody(ctx context.Context, params *PutGeminiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutGeminiApiKey Replace gemini-api-key
+	// PutGeminiAPIKey Replace gemini-api-key
 	//
 	// Gemini (AI Studio) API keys. Deduplicated by api-key (first wins). Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PUT /gemini-api-key (the `PutGeminiApiKey` operationId).
-	PutGeminiApiKey(ctx context.Context, params *PutGeminiApiKeyParams, body PutGeminiApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /gemini-api-key (the `PutGeminiAPIKey` operationId).
+	PutGeminiAPIKey(ctx context.Context, params *PutGeminiAPIKeyParams, body PutGeminiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetGeminiCliAuthUrl Start a Google (Gemini CLI) login
+	// GetGeminiCliAuthURL Start a Google (Gemini CLI) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
-	// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthUrl` operationId).
-	GetGeminiCliAuthUrl(ctx context.Context, params *GetGeminiCliAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthURL` operationId).
+	GetGeminiCliAuthURL(ctx context.Context, params *GetGeminiCliAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteGenerativeLanguageApiKey Delete one generative-language-api-key item
+	// PostGeminiWebTokenWithBody Save Gemini web cookies
+	//
+	// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+	PostGeminiWebTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostGeminiWebToken Save Gemini web cookies
+	//
+	// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+	PostGeminiWebToken(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteGenerativeLanguageAPIKey Delete one generative-language-api-key item
 	//
 	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
-	// Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageApiKey` operationId).
-	DeleteGenerativeLanguageApiKey(ctx context.Context, params *DeleteGenerativeLanguageApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageAPIKey` operationId).
+	DeleteGenerativeLanguageAPIKey(ctx context.Context, params *DeleteGenerativeLanguageAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetGenerativeLanguageApiKey List generative-language-api-key
+	// GetGenerativeLanguageAPIKey List generative-language-api-key
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry.
 	//
-	// Corresponds with GET /generative-language-api-key (the `GetGenerativeLanguageApiKey` operationId).
+	// Corresponds with GET /generative-language-api-key (the `GetGenerativeLanguageAPIKey` operationId).
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	GetGenerativeLanguageApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetGenerativeLanguageAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchGenerativeLanguageApiKeyWithBody Change one generative-language-api-key item
+	// PatchGenerativeLanguageAPIKeyWithBody Change one generative-language-api-key item
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageApiKey` operationId).
-	PatchGenerativeLanguageApiKeyWithBody(ctx context.Context, params *PatchGenerativeLanguageApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageAPIKey` operationId).
+	PatchGenerativeLanguageAPIKeyWithBody(ctx context.Context, params *PatchGenerativeLanguageAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchGenerativeLanguageApiKey Change one generative-language-api-key item
+	// PatchGenerativeLanguageAPIKey Change one generative-language-api-key item
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageApiKey` operationId).
-	PatchGenerativeLanguageApiKey(ctx context.Context, params *PatchGenerativeLanguageApiKeyParams, body PatchGenerativeLanguageApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageAPIKey` operationId).
+	PatchGenerativeLanguageAPIKey(ctx context.Context, params *PatchGenerativeLanguageAPIKeyParams, body PatchGenerativeLanguageAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutGenerativeLanguageApiKeyWithBody Replace generative-language-api-key
+	// PutGenerativeLanguageAPIKeyWithBody Replace generative-language-api-key
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: a raw array or `{"items": [...]}`.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageApiKey` operationId).
-	PutGenerativeLanguageApiKeyWithBody(ctx context.Context, params *PutGenerativeLanguageApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageAPIKey` operationId).
+	PutGenerativeLanguageAPIKeyWithBody(ctx context.Context, params *PutGenerativeLanguageAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutGenerativeLanguageApiKey Replace generative-language-api-key
+	// PutGenerativeLanguageAPIKey Replace generative-language-api-key
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: a raw array or `{"items": [...]}`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageApiKey` operationId).
-	PutGenerativeLanguageApiKey(ctx context.Context, params *PutGenerativeLanguageApiKeyParams, body PutGenerativeLanguageApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageAPIKey` operationId).
+	PutGenerativeLanguageAPIKey(ctx context.Context, params *PutGenerativeLanguageAPIKeyParams, body PutGenerativeLanguageAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAuthStatus Poll a login flow
 	//
-	// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+	// `wait` while the login is pending, `ok` once its credential is saved, `error` with a reason when it failed, expired or the state is unknown. 400 for a state of the wrong form.
 	//
 	// Corresponds with GET /get-auth-status (the `GetAuthStatus` operationId).
 	GetAuthStatus(ctx context.Context, params *GetAuthStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetIflowAuthUrl Start a iFlow login
+	// GetIflowAuthURL Start a iFlow login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
-	// Corresponds with GET /iflow-auth-url (the `GetIflowAuthUrl` operationId).
-	GetIflowAuthUrl(ctx context.Context, params *GetIflowAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /iflow-auth-url (the `GetIflowAuthURL` operationId).
+	GetIflowAuthURL(ctx context.Context, params *GetIflowAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostIflowAuthUrlWithBody Log in to iFlow with a browser cookie
+	// PostIflowAuthURLWithBody Log in to iFlow with a browser cookie
 	//
-	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
-	PostIflowAuthUrlWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
+	PostIflowAuthURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostIflowAuthUrl Log in to iFlow with a browser cookie
+	// PostIflowAuthURL Log in to iFlow with a browser cookie
 	//
-	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
-	PostIflowAuthUrl(ctx context.Context, body PostIflowAuthUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
+	PostIflowAuthURL(ctx context.Context, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetLatestVersion Latest released version
 	//
@@ -2602,14 +2713,14 @@ type ClientInterface interface {
 
 	// DeleteLogs Remove rotated logs and truncate the active log
 	//
-	// Needs logging-to-file. Request logs and error request logs are not touched.
+	// Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 	//
 	// Corresponds with DELETE /logs (the `DeleteLogs` operationId).
 	DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetLogs Recent application log lines
 	//
-	// Needs logging-to-file (400 `logging to file disabled` otherwise). Pass `latest-timestamp` back as `after` to tail.
+	// Needs logging-to-file (400 `logging to file disabled` otherwise). Reads main.log and its rotations, oldest first; text lines (slog's format) and JSON lines both carry their time. `line-count` counts every line scanned; `lines` keeps those newer than `after`, at most `limit` (default 10000), newest last. Pass `latest-timestamp` back as `after` to tail. Empty when no log file exists yet.
 	//
 	// Corresponds with GET /logs (the `GetLogs` operationId).
 	GetLogs(ctx context.Context, params *GetLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2659,7 +2770,7 @@ type ClientInterface interface {
 
 	// PostOauthCallbackWithBody Hand a provider redirect to a pending login
 	//
-	// For logins where the browser could not reach the callback port; paste the final redirect URL.
+	// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2668,7 +2779,7 @@ type ClientInterface interface {
 
 	// PostOauthCallback Hand a provider redirect to a pending login
 	//
-	// For logins where the browser could not reach the callback port; paste the final redirect URL.
+	// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2782,55 +2893,55 @@ type ClientInterface interface {
 	// Corresponds with GET /openapi.json (the `GetOpenAPISpec` operationId).
 	GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteProxyUrl Clear proxy-url
+	// DeleteProxyURL Clear proxy-url
 	//
 	// Sets proxy-url to the empty string (direct connections).
 	//
-	// Corresponds with DELETE /proxy-url (the `DeleteProxyUrl` operationId).
-	DeleteProxyUrl(ctx context.Context, params *DeleteProxyUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /proxy-url (the `DeleteProxyURL` operationId).
+	DeleteProxyURL(ctx context.Context, params *DeleteProxyURLParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetProxyUrl Read proxy-url
+	// GetProxyURL Read proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none).
 	//
-	// Corresponds with GET /proxy-url (the `GetProxyUrl` operationId).
-	GetProxyUrl(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /proxy-url (the `GetProxyURL` operationId).
+	GetProxyURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchProxyUrlWithBody Set proxy-url
+	// PatchProxyURLWithBody Set proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PATCH /proxy-url (the `PatchProxyUrl` operationId).
-	PatchProxyUrlWithBody(ctx context.Context, params *PatchProxyUrlParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /proxy-url (the `PatchProxyURL` operationId).
+	PatchProxyURLWithBody(ctx context.Context, params *PatchProxyURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchProxyUrl Set proxy-url
+	// PatchProxyURL Set proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PATCH /proxy-url (the `PatchProxyUrl` operationId).
-	PatchProxyUrl(ctx context.Context, params *PatchProxyUrlParams, body PatchProxyUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /proxy-url (the `PatchProxyURL` operationId).
+	PatchProxyURL(ctx context.Context, params *PatchProxyURLParams, body PatchProxyURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutProxyUrlWithBody Set proxy-url
+	// PutProxyURLWithBody Set proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PUT /proxy-url (the `PutProxyUrl` operationId).
-	PutProxyUrlWithBody(ctx context.Context, params *PutProxyUrlParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /proxy-url (the `PutProxyURL` operationId).
+	PutProxyURLWithBody(ctx context.Context, params *PutProxyURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutProxyUrl Set proxy-url
+	// PutProxyURL Set proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PUT /proxy-url (the `PutProxyUrl` operationId).
-	PutProxyUrl(ctx context.Context, params *PutProxyUrlParams, body PutProxyUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /proxy-url (the `PutProxyURL` operationId).
+	PutProxyURL(ctx context.Context, params *PutProxyURLParams, body PutProxyURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetQuotaSwitchPreviewModel Read switch-preview-model
 	//
@@ -2918,23 +3029,23 @@ type ClientInterface interface {
 	// Corresponds with PUT /quota-exceeded/switch-project (the `PutQuotaSwitchProject` operationId).
 	PutQuotaSwitchProject(ctx context.Context, params *PutQuotaSwitchProjectParams, body PutQuotaSwitchProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetQwenAuthUrl Start a Qwen (device flow) login
+	// GetQwenAuthURL Start a Qwen (device flow) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
 	//
-	// Corresponds with GET /qwen-auth-url (the `GetQwenAuthUrl` operationId).
-	GetQwenAuthUrl(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /qwen-auth-url (the `GetQwenAuthURL` operationId).
+	GetQwenAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRequestErrorLogs List error request log files
 	//
-	// Files named `error-*.log`, newest first. Empty while request-log is on.
+	// Files named `error-*.log` (requests that failed while request-log was off), newest first. Log files are kept within logs-max-total-size-mb (default 512) and request-log-max-age-days (default 30).
 	//
 	// Corresponds with GET /request-error-logs (the `ListRequestErrorLogs` operationId).
 	ListRequestErrorLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRequestErrorLog Download one error request log
 	//
-	// Only `error-*.log` files in the log directory; any other name is 404.
+	// Only `error-*.log` files in the log directory; any other name is 404, a name with a path separator or `..` is 400.
 	//
 	// Corresponds with GET /request-error-logs/{name} (the `GetRequestErrorLog` operationId).
 	GetRequestErrorLog(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2982,12 +3093,12 @@ type ClientInterface interface {
 	// Corresponds with PUT /request-log (the `PutRequestLog` operationId).
 	PutRequestLog(ctx context.Context, params *PutRequestLogParams, body PutRequestLogJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetRequestLogById Download the request log of one request ID
+	// GetRequestLogByID Download the request log of one request ID
 	//
-	// The first log file whose name ends with `-<id>.log`.
+	// The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
 	//
-	// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogById` operationId).
-	GetRequestLogById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogByID` operationId).
+	GetRequestLogByID(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRequestRetry Read request-retry
 	//
@@ -3034,10 +3145,12 @@ type ClientInterface interface {
 
 	// GetUsage Aggregated usage statistics
 	//
-	// In-memory request metrics. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23`.
+	// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
+	// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
+	// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
 	//
 	// Corresponds with GET /usage (the `GetUsage` operationId).
-	GetUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetUsage(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUsageStatisticsEnabled Read usage-statistics-enabled
 	//
@@ -3084,14 +3197,16 @@ type ClientInterface interface {
 
 	// ExportUsage Export usage statistics
 	//
-	// The statistics with a format version and export time, for POST /usage/import on this or another server.
+	// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
 	//
 	// Corresponds with GET /usage/export (the `ExportUsage` operationId).
 	ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportUsageWithBody Merge exported usage statistics
 	//
-	// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3100,66 +3215,68 @@ type ClientInterface interface {
 
 	// ImportUsage Merge exported usage statistics
 	//
-	// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /usage/import (the `ImportUsage` operationId).
 	ImportUsage(ctx context.Context, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteVertexApiKey Delete one vertex-api-key entry
+	// DeleteVertexAPIKey Delete one vertex-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
-	// Corresponds with DELETE /vertex-api-key (the `DeleteVertexApiKey` operationId).
-	DeleteVertexApiKey(ctx context.Context, params *DeleteVertexApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /vertex-api-key (the `DeleteVertexAPIKey` operationId).
+	DeleteVertexAPIKey(ctx context.Context, params *DeleteVertexAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetVertexApiKey List vertex-api-key
+	// GetVertexAPIKey List vertex-api-key
 	//
 	// Vertex AI (API-key mode) credentials with model aliases.
 	//
-	// Corresponds with GET /vertex-api-key (the `GetVertexApiKey` operationId).
-	GetVertexApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /vertex-api-key (the `GetVertexAPIKey` operationId).
+	GetVertexAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchVertexApiKeyWithBody Change one vertex-api-key entry
+	// PatchVertexAPIKeyWithBody Change one vertex-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PATCH /vertex-api-key (the `PatchVertexApiKey` operationId).
-	PatchVertexApiKeyWithBody(ctx context.Context, params *PatchVertexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /vertex-api-key (the `PatchVertexAPIKey` operationId).
+	PatchVertexAPIKeyWithBody(ctx context.Context, params *PatchVertexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchVertexApiKey Change one vertex-api-key entry
+	// PatchVertexAPIKey Change one vertex-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PATCH /vertex-api-key (the `PatchVertexApiKey` operationId).
-	PatchVertexApiKey(ctx context.Context, params *PatchVertexApiKeyParams, body PatchVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PATCH /vertex-api-key (the `PatchVertexAPIKey` operationId).
+	PatchVertexAPIKey(ctx context.Context, params *PatchVertexAPIKeyParams, body PatchVertexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutVertexApiKeyWithBody Replace vertex-api-key
+	// PutVertexAPIKeyWithBody Replace vertex-api-key
 	//
 	// Vertex AI (API-key mode) credentials with model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with PUT /vertex-api-key (the `PutVertexApiKey` operationId).
-	PutVertexApiKeyWithBody(ctx context.Context, params *PutVertexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /vertex-api-key (the `PutVertexAPIKey` operationId).
+	PutVertexAPIKeyWithBody(ctx context.Context, params *PutVertexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutVertexApiKey Replace vertex-api-key
+	// PutVertexAPIKey Replace vertex-api-key
 	//
 	// Vertex AI (API-key mode) credentials with model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with PUT /vertex-api-key (the `PutVertexApiKey` operationId).
-	PutVertexApiKey(ctx context.Context, params *PutVertexApiKeyParams, body PutVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with PUT /vertex-api-key (the `PutVertexAPIKey` operationId).
+	PutVertexAPIKey(ctx context.Context, params *PutVertexAPIKeyParams, body PutVertexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportVertexCredentialWithBody Import a Vertex service-account key
 	//
-	// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+	// Multipart with a `file` part holding a Google service-account JSON key (at most 1 MiB); `location` (form field or query) defaults to us-central1. The key must be a service account with `project_id` and an RSA `private_key` that parses; it is saved as `vertex-<project>.json` (an existing file is replaced). 400 `file required`, `invalid json`, `invalid service account` (with `message`), `project_id missing`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3210,13 +3327,13 @@ type ClientInterface interface {
 	PutWsAuth(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// GetAnthropicAuthUrl Start a Anthropic (Claude) login
+// GetAnthropicAuthURL Start a Anthropic (Claude) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
-// Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthUrl` operationId).
-func (c *Client) GetAnthropicAuthUrl(ctx context.Context, params *GetAnthropicAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAnthropicAuthUrlRequest(c.Server, params)
+// Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthURL` operationId).
+func (c *Client) GetAnthropicAuthURL(ctx context.Context, params *GetAnthropicAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAnthropicAuthURLRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3227,13 +3344,13 @@ func (c *Client) GetAnthropicAuthUrl(ctx context.Context, params *GetAnthropicAu
 	return c.Client.Do(req)
 }
 
-// GetAntigravityAuthUrl Start a Antigravity login
+// GetAntigravityAuthURL Start a Antigravity login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
-// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthUrl` operationId).
-func (c *Client) GetAntigravityAuthUrl(ctx context.Context, params *GetAntigravityAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAntigravityAuthUrlRequest(c.Server, params)
+// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthURL` operationId).
+func (c *Client) GetAntigravityAuthURL(ctx context.Context, params *GetAntigravityAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAntigravityAuthURLRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3244,13 +3361,13 @@ func (c *Client) GetAntigravityAuthUrl(ctx context.Context, params *GetAntigravi
 	return c.Client.Do(req)
 }
 
-// DeleteApiKeys Delete one api-keys item
+// DeleteAPIKeys Delete one api-keys item
 //
 // Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
-// Corresponds with DELETE /api-keys (the `DeleteApiKeys` operationId).
-func (c *Client) DeleteApiKeys(ctx context.Context, params *DeleteApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteApiKeysRequest(c.Server, params)
+// Corresponds with DELETE /api-keys (the `DeleteAPIKeys` operationId).
+func (c *Client) DeleteAPIKeys(ctx context.Context, params *DeleteAPIKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAPIKeysRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3261,13 +3378,13 @@ func (c *Client) DeleteApiKeys(ctx context.Context, params *DeleteApiKeysParams,
 	return c.Client.Do(req)
 }
 
-// GetApiKeys List api-keys
+// GetAPIKeys List api-keys
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected.
 //
-// Corresponds with GET /api-keys (the `GetApiKeys` operationId).
-func (c *Client) GetApiKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetApiKeysRequest(c.Server)
+// Corresponds with GET /api-keys (the `GetAPIKeys` operationId).
+func (c *Client) GetAPIKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAPIKeysRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3278,15 +3395,15 @@ func (c *Client) GetApiKeys(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
-// PatchApiKeysWithBody Change one api-keys item
+// PatchAPIKeysWithBody Change one api-keys item
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PATCH /api-keys (the `PatchApiKeys` operationId).
-func (c *Client) PatchApiKeysWithBody(ctx context.Context, params *PatchApiKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchApiKeysRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PATCH /api-keys (the `PatchAPIKeys` operationId).
+func (c *Client) PatchAPIKeysWithBody(ctx context.Context, params *PatchAPIKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAPIKeysRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3297,15 +3414,15 @@ func (c *Client) PatchApiKeysWithBody(ctx context.Context, params *PatchApiKeysP
 	return c.Client.Do(req)
 }
 
-// PatchApiKeys Change one api-keys item
+// PatchAPIKeys Change one api-keys item
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PATCH /api-keys (the `PatchApiKeys` operationId).
-func (c *Client) PatchApiKeys(ctx context.Context, params *PatchApiKeysParams, body PatchApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchApiKeysRequest(c.Server, params, body)
+// Corresponds with PATCH /api-keys (the `PatchAPIKeys` operationId).
+func (c *Client) PatchAPIKeys(ctx context.Context, params *PatchAPIKeysParams, body PatchAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAPIKeysRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3316,15 +3433,15 @@ func (c *Client) PatchApiKeys(ctx context.Context, params *PatchApiKeysParams, b
 	return c.Client.Do(req)
 }
 
-// PutApiKeysWithBody Replace api-keys
+// PutAPIKeysWithBody Replace api-keys
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: a raw array or `{"items": [...]}`.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
-func (c *Client) PutApiKeysWithBody(ctx context.Context, params *PutApiKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutApiKeysRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
+func (c *Client) PutAPIKeysWithBody(ctx context.Context, params *PutAPIKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutAPIKeysRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3335,15 +3452,15 @@ func (c *Client) PutApiKeysWithBody(ctx context.Context, params *PutApiKeysParam
 	return c.Client.Do(req)
 }
 
-// PutApiKeys Replace api-keys
+// PutAPIKeys Replace api-keys
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: a raw array or `{"items": [...]}`.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
-func (c *Client) PutApiKeys(ctx context.Context, params *PutApiKeysParams, body PutApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutApiKeysRequest(c.Server, params, body)
+// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
+func (c *Client) PutAPIKeys(ctx context.Context, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutAPIKeysRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3356,7 +3473,7 @@ func (c *Client) PutApiKeys(ctx context.Context, params *PutApiKeysParams, body 
 
 // DeleteAuthFiles Delete one credential file, or all
 //
-// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 //
 // Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
 func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3373,7 +3490,7 @@ func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesPar
 
 // ListAuthFiles List credential files
 //
-// Credential files in auth-dir with their provider, account and status.
+// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
 func (c *Client) ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3390,7 +3507,7 @@ func (c *Client) ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorF
 
 // UploadAuthFileWithBody Upload a credential file
 //
-// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3409,7 +3526,7 @@ func (c *Client) UploadAuthFileWithBody(ctx context.Context, params *UploadAuthF
 
 // UploadAuthFile Upload a credential file
 //
-// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3428,7 +3545,7 @@ func (c *Client) UploadAuthFile(ctx context.Context, params *UploadAuthFileParam
 
 // DownloadAuthFile Download one credential file
 //
-// The raw bytes of one `.json` file in auth-dir.
+// The raw bytes of one `.json` file in auth-dir, exactly as stored, as an attachment.
 //
 // Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 func (c *Client) DownloadAuthFile(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3445,7 +3562,7 @@ func (c *Client) DownloadAuthFile(ctx context.Context, params *DownloadAuthFileP
 
 // GetAuthFileModels Models served by one credential
 //
-// The models a credential serves after exclusions and aliases.
+// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
 //
 // Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 func (c *Client) GetAuthFileModels(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3460,13 +3577,13 @@ func (c *Client) GetAuthFileModels(ctx context.Context, params *GetAuthFileModel
 	return c.Client.Do(req)
 }
 
-// DeleteClaudeApiKey Delete one claude-api-key entry
+// DeleteClaudeAPIKey Delete one claude-api-key entry
 //
 // Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
-// Corresponds with DELETE /claude-api-key (the `DeleteClaudeApiKey` operationId).
-func (c *Client) DeleteClaudeApiKey(ctx context.Context, params *DeleteClaudeApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteClaudeApiKeyRequest(c.Server, params)
+// Corresponds with DELETE /claude-api-key (the `DeleteClaudeAPIKey` operationId).
+func (c *Client) DeleteClaudeAPIKey(ctx context.Context, params *DeleteClaudeAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteClaudeAPIKeyRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3477,13 +3594,13 @@ func (c *Client) DeleteClaudeApiKey(ctx context.Context, params *DeleteClaudeApi
 	return c.Client.Do(req)
 }
 
-// GetClaudeApiKey List claude-api-key
+// GetClaudeAPIKey List claude-api-key
 //
 // Claude (Anthropic) API keys with optional model aliases.
 //
-// Corresponds with GET /claude-api-key (the `GetClaudeApiKey` operationId).
-func (c *Client) GetClaudeApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetClaudeApiKeyRequest(c.Server)
+// Corresponds with GET /claude-api-key (the `GetClaudeAPIKey` operationId).
+func (c *Client) GetClaudeAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetClaudeAPIKeyRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3494,15 +3611,15 @@ func (c *Client) GetClaudeApiKey(ctx context.Context, reqEditors ...RequestEdito
 	return c.Client.Do(req)
 }
 
-// PatchClaudeApiKeyWithBody Change one claude-api-key entry
+// PatchClaudeAPIKeyWithBody Change one claude-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PATCH /claude-api-key (the `PatchClaudeApiKey` operationId).
-func (c *Client) PatchClaudeApiKeyWithBody(ctx context.Context, params *PatchClaudeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchClaudeApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PATCH /claude-api-key (the `PatchClaudeAPIKey` operationId).
+func (c *Client) PatchClaudeAPIKeyWithBody(ctx context.Context, params *PatchClaudeAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchClaudeAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3513,15 +3630,15 @@ func (c *Client) PatchClaudeApiKeyWithBody(ctx context.Context, params *PatchCla
 	return c.Client.Do(req)
 }
 
-// PatchClaudeApiKey Change one claude-api-key entry
+// PatchClaudeAPIKey Change one claude-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PATCH /claude-api-key (the `PatchClaudeApiKey` operationId).
-func (c *Client) PatchClaudeApiKey(ctx context.Context, params *PatchClaudeApiKeyParams, body PatchClaudeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchClaudeApiKeyRequest(c.Server, params, body)
+// Corresponds with PATCH /claude-api-key (the `PatchClaudeAPIKey` operationId).
+func (c *Client) PatchClaudeAPIKey(ctx context.Context, params *PatchClaudeAPIKeyParams, body PatchClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchClaudeAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3532,15 +3649,15 @@ func (c *Client) PatchClaudeApiKey(ctx context.Context, params *PatchClaudeApiKe
 	return c.Client.Do(req)
 }
 
-// PutClaudeApiKeyWithBody Replace claude-api-key
+// PutClaudeAPIKeyWithBody Replace claude-api-key
 //
 // Claude (Anthropic) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PUT /claude-api-key (the `PutClaudeApiKey` operationId).
-func (c *Client) PutClaudeApiKeyWithBody(ctx context.Context, params *PutClaudeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutClaudeApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
+func (c *Client) PutClaudeAPIKeyWithBody(ctx context.Context, params *PutClaudeAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutClaudeAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3551,15 +3668,15 @@ func (c *Client) PutClaudeApiKeyWithBody(ctx context.Context, params *PutClaudeA
 	return c.Client.Do(req)
 }
 
-// PutClaudeApiKey Replace claude-api-key
+// PutClaudeAPIKey Replace claude-api-key
 //
 // Claude (Anthropic) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PUT /claude-api-key (the `PutClaudeApiKey` operationId).
-func (c *Client) PutClaudeApiKey(ctx context.Context, params *PutClaudeApiKeyParams, body PutClaudeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutClaudeApiKeyRequest(c.Server, params, body)
+// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
+func (c *Client) PutClaudeAPIKey(ctx context.Context, params *PutClaudeAPIKeyParams, body PutClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutClaudeAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3570,13 +3687,13 @@ func (c *Client) PutClaudeApiKey(ctx context.Context, params *PutClaudeApiKeyPar
 	return c.Client.Do(req)
 }
 
-// DeleteCodexApiKey Delete one codex-api-key entry
+// DeleteCodexAPIKey Delete one codex-api-key entry
 //
 // Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
-// Corresponds with DELETE /codex-api-key (the `DeleteCodexApiKey` operationId).
-func (c *Client) DeleteCodexApiKey(ctx context.Context, params *DeleteCodexApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCodexApiKeyRequest(c.Server, params)
+// Corresponds with DELETE /codex-api-key (the `DeleteCodexAPIKey` operationId).
+func (c *Client) DeleteCodexAPIKey(ctx context.Context, params *DeleteCodexAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCodexAPIKeyRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3587,13 +3704,13 @@ func (c *Client) DeleteCodexApiKey(ctx context.Context, params *DeleteCodexApiKe
 	return c.Client.Do(req)
 }
 
-// GetCodexApiKey List codex-api-key
+// GetCodexAPIKey List codex-api-key
 //
 // Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`.
 //
-// Corresponds with GET /codex-api-key (the `GetCodexApiKey` operationId).
-func (c *Client) GetCodexApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCodexApiKeyRequest(c.Server)
+// Corresponds with GET /codex-api-key (the `GetCodexAPIKey` operationId).
+func (c *Client) GetCodexAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCodexAPIKeyRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3604,15 +3721,15 @@ func (c *Client) GetCodexApiKey(ctx context.Context, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
-// PatchCodexApiKeyWithBody Change one codex-api-key entry
+// PatchCodexAPIKeyWithBody Change one codex-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PATCH /codex-api-key (the `PatchCodexApiKey` operationId).
-func (c *Client) PatchCodexApiKeyWithBody(ctx context.Context, params *PatchCodexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchCodexApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PATCH /codex-api-key (the `PatchCodexAPIKey` operationId).
+func (c *Client) PatchCodexAPIKeyWithBody(ctx context.Context, params *PatchCodexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchCodexAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3623,15 +3740,15 @@ func (c *Client) PatchCodexApiKeyWithBody(ctx context.Context, params *PatchCode
 	return c.Client.Do(req)
 }
 
-// PatchCodexApiKey Change one codex-api-key entry
+// PatchCodexAPIKey Change one codex-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PATCH /codex-api-key (the `PatchCodexApiKey` operationId).
-func (c *Client) PatchCodexApiKey(ctx context.Context, params *PatchCodexApiKeyParams, body PatchCodexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchCodexApiKeyRequest(c.Server, params, body)
+// Corresponds with PATCH /codex-api-key (the `PatchCodexAPIKey` operationId).
+func (c *Client) PatchCodexAPIKey(ctx context.Context, params *PatchCodexAPIKeyParams, body PatchCodexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchCodexAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3642,15 +3759,15 @@ func (c *Client) PatchCodexApiKey(ctx context.Context, params *PatchCodexApiKeyP
 	return c.Client.Do(req)
 }
 
-// PutCodexApiKeyWithBody Replace codex-api-key
+// PutCodexAPIKeyWithBody Replace codex-api-key
 //
 // Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PUT /codex-api-key (the `PutCodexApiKey` operationId).
-func (c *Client) PutCodexApiKeyWithBody(ctx context.Context, params *PutCodexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutCodexApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PUT /codex-api-key (the `PutCodexAPIKey` operationId).
+func (c *Client) PutCodexAPIKeyWithBody(ctx context.Context, params *PutCodexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutCodexAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3661,15 +3778,15 @@ func (c *Client) PutCodexApiKeyWithBody(ctx context.Context, params *PutCodexApi
 	return c.Client.Do(req)
 }
 
-// PutCodexApiKey Replace codex-api-key
+// PutCodexAPIKey Replace codex-api-key
 //
 // Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PUT /codex-api-key (the `PutCodexApiKey` operationId).
-func (c *Client) PutCodexApiKey(ctx context.Context, params *PutCodexApiKeyParams, body PutCodexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutCodexApiKeyRequest(c.Server, params, body)
+// Corresponds with PUT /codex-api-key (the `PutCodexAPIKey` operationId).
+func (c *Client) PutCodexAPIKey(ctx context.Context, params *PutCodexAPIKeyParams, body PutCodexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutCodexAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3680,13 +3797,13 @@ func (c *Client) PutCodexApiKey(ctx context.Context, params *PutCodexApiKeyParam
 	return c.Client.Do(req)
 }
 
-// GetCodexAuthUrl Start a Codex (OpenAI) login
+// GetCodexAuthURL Start a Codex (OpenAI) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
-// Corresponds with GET /codex-auth-url (the `GetCodexAuthUrl` operationId).
-func (c *Client) GetCodexAuthUrl(ctx context.Context, params *GetCodexAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCodexAuthUrlRequest(c.Server, params)
+// Corresponds with GET /codex-auth-url (the `GetCodexAuthURL` operationId).
+func (c *Client) GetCodexAuthURL(ctx context.Context, params *GetCodexAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCodexAuthURLRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3945,13 +4062,13 @@ func (c *Client) PutForceGpt5Codex(ctx context.Context, params *PutForceGpt5Code
 	return c.Client.Do(req)
 }
 
-// DeleteGeminiApiKey Delete one gemini-api-key entry
+// DeleteGeminiAPIKey Delete one gemini-api-key entry
 //
 // Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
-// Corresponds with DELETE /gemini-api-key (the `DeleteGeminiApiKey` operationId).
-func (c *Client) DeleteGeminiApiKey(ctx context.Context, params *DeleteGeminiApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteGeminiApiKeyRequest(c.Server, params)
+// Corresponds with DELETE /gemini-api-key (the `DeleteGeminiAPIKey` operationId).
+func (c *Client) DeleteGeminiAPIKey(ctx context.Context, params *DeleteGeminiAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteGeminiAPIKeyRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3962,13 +4079,13 @@ func (c *Client) DeleteGeminiApiKey(ctx context.Context, params *DeleteGeminiApi
 	return c.Client.Do(req)
 }
 
-// GetGeminiApiKey List gemini-api-key
+// GetGeminiAPIKey List gemini-api-key
 //
 // Gemini (AI Studio) API keys. Deduplicated by api-key (first wins).
 //
-// Corresponds with GET /gemini-api-key (the `GetGeminiApiKey` operationId).
-func (c *Client) GetGeminiApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetGeminiApiKeyRequest(c.Server)
+// Corresponds with GET /gemini-api-key (the `GetGeminiAPIKey` operationId).
+func (c *Client) GetGeminiAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGeminiAPIKeyRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3979,15 +4096,15 @@ func (c *Client) GetGeminiApiKey(ctx context.Context, reqEditors ...RequestEdito
 	return c.Client.Do(req)
 }
 
-// PatchGeminiApiKeyWithBody Change one gemini-api-key entry
+// PatchGeminiAPIKeyWithBody Change one gemini-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PATCH /gemini-api-key (the `PatchGeminiApiKey` operationId).
-func (c *Client) PatchGeminiApiKeyWithBody(ctx context.Context, params *PatchGeminiApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchGeminiApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PATCH /gemini-api-key (the `PatchGeminiAPIKey` operationId).
+func (c *Client) PatchGeminiAPIKeyWithBody(ctx context.Context, params *PatchGeminiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchGeminiAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3998,15 +4115,15 @@ func (c *Client) PatchGeminiApiKeyWithBody(ctx context.Context, params *PatchGem
 	return c.Client.Do(req)
 }
 
-// PatchGeminiApiKey Change one gemini-api-key entry
+// PatchGeminiAPIKey Change one gemini-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PATCH /gemini-api-key (the `PatchGeminiApiKey` operationId).
-func (c *Client) PatchGeminiApiKey(ctx context.Context, params *PatchGeminiApiKeyParams, body PatchGeminiApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchGeminiApiKeyRequest(c.Server, params, body)
+// Corresponds with PATCH /gemini-api-key (the `PatchGeminiAPIKey` operationId).
+func (c *Client) PatchGeminiAPIKey(ctx context.Context, params *PatchGeminiAPIKeyParams, body PatchGeminiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchGeminiAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4017,15 +4134,15 @@ func (c *Client) PatchGeminiApiKey(ctx context.Context, params *PatchGeminiApiKe
 	return c.Client.Do(req)
 }
 
-// PutGeminiApiKeyWithBody Replace gemini-api-key
+// PutGeminiAPIKeyWithBody Replace gemini-api-key
 //
 // Gemini (AI Studio) API keys. Deduplicated by api-key (first wins). Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PUT /gemini-api-key (the `PutGeminiApiKey` operationId).
-func (c *Client) PutGeminiApiKeyWithBody(ctx context.Context, params *PutGeminiApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutGeminiApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PUT /gemini-api-key (the `PutGeminiAPIKey` operationId).
+func (c *Client) PutGeminiAPIKeyWithBody(ctx context.Context, params *PutGeminiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutGeminiAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4036,15 +4153,15 @@ func (c *Client) PutGeminiApiKeyWithBody(ctx context.Context, params *PutGeminiA
 	return c.Client.Do(req)
 }
 
-// PutGeminiApiKey Replace gemini-api-key
+// PutGeminiAPIKey Replace gemini-api-key
 //
 // Gemini (AI Studio) API keys. Deduplicated by api-key (first wins). Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PUT /gemini-api-key (the `PutGeminiApiKey` operationId).
-func (c *Client) PutGeminiApiKey(ctx context.Context, params *PutGeminiApiKeyParams, body PutGeminiApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutGeminiApiKeyRequest(c.Server, params, body)
+// Corresponds with PUT /gemini-api-key (the `PutGeminiAPIKey` operationId).
+func (c *Client) PutGeminiAPIKey(ctx context.Context, params *PutGeminiAPIKeyParams, body PutGeminiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutGeminiAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4055,13 +4172,13 @@ func (c *Client) PutGeminiApiKey(ctx context.Context, params *PutGeminiApiKeyPar
 	return c.Client.Do(req)
 }
 
-// GetGeminiCliAuthUrl Start a Google (Gemini CLI) login
+// GetGeminiCliAuthURL Start a Google (Gemini CLI) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
-// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthUrl` operationId).
-func (c *Client) GetGeminiCliAuthUrl(ctx context.Context, params *GetGeminiCliAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetGeminiCliAuthUrlRequest(c.Server, params)
+// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthURL` operationId).
+func (c *Client) GetGeminiCliAuthURL(ctx context.Context, params *GetGeminiCliAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGeminiCliAuthURLRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4072,13 +4189,51 @@ func (c *Client) GetGeminiCliAuthUrl(ctx context.Context, params *GetGeminiCliAu
 	return c.Client.Do(req)
 }
 
-// DeleteGenerativeLanguageApiKey Delete one generative-language-api-key item
+// PostGeminiWebTokenWithBody Save Gemini web cookies
+//
+// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+func (c *Client) PostGeminiWebTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostGeminiWebTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostGeminiWebToken Save Gemini web cookies
+//
+// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+func (c *Client) PostGeminiWebToken(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostGeminiWebTokenRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteGenerativeLanguageAPIKey Delete one generative-language-api-key item
 //
 // Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
-// Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageApiKey` operationId).
-func (c *Client) DeleteGenerativeLanguageApiKey(ctx context.Context, params *DeleteGenerativeLanguageApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteGenerativeLanguageApiKeyRequest(c.Server, params)
+// Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageAPIKey` operationId).
+func (c *Client) DeleteGenerativeLanguageAPIKey(ctx context.Context, params *DeleteGenerativeLanguageAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteGenerativeLanguageAPIKeyRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4089,14 +4244,14 @@ func (c *Client) DeleteGenerativeLanguageApiKey(ctx context.Context, params *Del
 	return c.Client.Do(req)
 }
 
-// GetGenerativeLanguageApiKey List generative-language-api-key
+// GetGenerativeLanguageAPIKey List generative-language-api-key
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry.
 //
-// Corresponds with GET /generative-language-api-key (the `GetGenerativeLanguageApiKey` operationId).
+// Corresponds with GET /generative-language-api-key (the `GetGenerativeLanguageAPIKey` operationId).
 // Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-func (c *Client) GetGenerativeLanguageApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetGenerativeLanguageApiKeyRequest(c.Server)
+func (c *Client) GetGenerativeLanguageAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGenerativeLanguageAPIKeyRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -4107,15 +4262,15 @@ func (c *Client) GetGenerativeLanguageApiKey(ctx context.Context, reqEditors ...
 	return c.Client.Do(req)
 }
 
-// PatchGenerativeLanguageApiKeyWithBody Change one generative-language-api-key item
+// PatchGenerativeLanguageAPIKeyWithBody Change one generative-language-api-key item
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageApiKey` operationId).
-func (c *Client) PatchGenerativeLanguageApiKeyWithBody(ctx context.Context, params *PatchGenerativeLanguageApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchGenerativeLanguageApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageAPIKey` operationId).
+func (c *Client) PatchGenerativeLanguageAPIKeyWithBody(ctx context.Context, params *PatchGenerativeLanguageAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchGenerativeLanguageAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4126,15 +4281,15 @@ func (c *Client) PatchGenerativeLanguageApiKeyWithBody(ctx context.Context, para
 	return c.Client.Do(req)
 }
 
-// PatchGenerativeLanguageApiKey Change one generative-language-api-key item
+// PatchGenerativeLanguageAPIKey Change one generative-language-api-key item
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageApiKey` operationId).
-func (c *Client) PatchGenerativeLanguageApiKey(ctx context.Context, params *PatchGenerativeLanguageApiKeyParams, body PatchGenerativeLanguageApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchGenerativeLanguageApiKeyRequest(c.Server, params, body)
+// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageAPIKey` operationId).
+func (c *Client) PatchGenerativeLanguageAPIKey(ctx context.Context, params *PatchGenerativeLanguageAPIKeyParams, body PatchGenerativeLanguageAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchGenerativeLanguageAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4145,15 +4300,15 @@ func (c *Client) PatchGenerativeLanguageApiKey(ctx context.Context, params *Patc
 	return c.Client.Do(req)
 }
 
-// PutGenerativeLanguageApiKeyWithBody Replace generative-language-api-key
+// PutGenerativeLanguageAPIKeyWithBody Replace generative-language-api-key
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: a raw array or `{"items": [...]}`.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageApiKey` operationId).
-func (c *Client) PutGenerativeLanguageApiKeyWithBody(ctx context.Context, params *PutGenerativeLanguageApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutGenerativeLanguageApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageAPIKey` operationId).
+func (c *Client) PutGenerativeLanguageAPIKeyWithBody(ctx context.Context, params *PutGenerativeLanguageAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutGenerativeLanguageAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4164,15 +4319,15 @@ func (c *Client) PutGenerativeLanguageApiKeyWithBody(ctx context.Context, params
 	return c.Client.Do(req)
 }
 
-// PutGenerativeLanguageApiKey Replace generative-language-api-key
+// PutGenerativeLanguageAPIKey Replace generative-language-api-key
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: a raw array or `{"items": [...]}`.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageApiKey` operationId).
-func (c *Client) PutGenerativeLanguageApiKey(ctx context.Context, params *PutGenerativeLanguageApiKeyParams, body PutGenerativeLanguageApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutGenerativeLanguageApiKeyRequest(c.Server, params, body)
+// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageAPIKey` operationId).
+func (c *Client) PutGenerativeLanguageAPIKey(ctx context.Context, params *PutGenerativeLanguageAPIKeyParams, body PutGenerativeLanguageAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutGenerativeLanguageAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4185,7 +4340,7 @@ func (c *Client) PutGenerativeLanguageApiKey(ctx context.Context, params *PutGen
 
 // GetAuthStatus Poll a login flow
 //
-// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+// `wait` while the login is pending, `ok` once its credential is saved, `error` with a reason when it failed, expired or the state is unknown. 400 for a state of the wrong form.
 //
 // Corresponds with GET /get-auth-status (the `GetAuthStatus` operationId).
 func (c *Client) GetAuthStatus(ctx context.Context, params *GetAuthStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4200,13 +4355,13 @@ func (c *Client) GetAuthStatus(ctx context.Context, params *GetAuthStatusParams,
 	return c.Client.Do(req)
 }
 
-// GetIflowAuthUrl Start a iFlow login
+// GetIflowAuthURL Start a iFlow login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
-// Corresponds with GET /iflow-auth-url (the `GetIflowAuthUrl` operationId).
-func (c *Client) GetIflowAuthUrl(ctx context.Context, params *GetIflowAuthUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetIflowAuthUrlRequest(c.Server, params)
+// Corresponds with GET /iflow-auth-url (the `GetIflowAuthURL` operationId).
+func (c *Client) GetIflowAuthURL(ctx context.Context, params *GetIflowAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIflowAuthURLRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4217,15 +4372,15 @@ func (c *Client) GetIflowAuthUrl(ctx context.Context, params *GetIflowAuthUrlPar
 	return c.Client.Do(req)
 }
 
-// PostIflowAuthUrlWithBody Log in to iFlow with a browser cookie
+// PostIflowAuthURLWithBody Log in to iFlow with a browser cookie
 //
-// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
-func (c *Client) PostIflowAuthUrlWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostIflowAuthUrlRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
+func (c *Client) PostIflowAuthURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostIflowAuthURLRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4236,15 +4391,15 @@ func (c *Client) PostIflowAuthUrlWithBody(ctx context.Context, contentType strin
 	return c.Client.Do(req)
 }
 
-// PostIflowAuthUrl Log in to iFlow with a browser cookie
+// PostIflowAuthURL Log in to iFlow with a browser cookie
 //
-// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
-func (c *Client) PostIflowAuthUrl(ctx context.Context, body PostIflowAuthUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostIflowAuthUrlRequest(c.Server, body)
+// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
+func (c *Client) PostIflowAuthURL(ctx context.Context, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostIflowAuthURLRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4370,7 +4525,7 @@ func (c *Client) PutLoggingToFile(ctx context.Context, params *PutLoggingToFileP
 
 // DeleteLogs Remove rotated logs and truncate the active log
 //
-// Needs logging-to-file. Request logs and error request logs are not touched.
+// Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 //
 // Corresponds with DELETE /logs (the `DeleteLogs` operationId).
 func (c *Client) DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4387,7 +4542,7 @@ func (c *Client) DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // GetLogs Recent application log lines
 //
-// Needs logging-to-file (400 `logging to file disabled` otherwise). Pass `latest-timestamp` back as `after` to tail.
+// Needs logging-to-file (400 `logging to file disabled` otherwise). Reads main.log and its rotations, oldest first; text lines (slog's format) and JSON lines both carry their time. `line-count` counts every line scanned; `lines` keeps those newer than `after`, at most `limit` (default 10000), newest last. Pass `latest-timestamp` back as `after` to tail. Empty when no log file exists yet.
 //
 // Corresponds with GET /logs (the `GetLogs` operationId).
 func (c *Client) GetLogs(ctx context.Context, params *GetLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4497,7 +4652,7 @@ func (c *Client) PutMaxRetryInterval(ctx context.Context, params *PutMaxRetryInt
 
 // PostOauthCallbackWithBody Hand a provider redirect to a pending login
 //
-// For logins where the browser could not reach the callback port; paste the final redirect URL.
+// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4516,7 +4671,7 @@ func (c *Client) PostOauthCallbackWithBody(ctx context.Context, contentType stri
 
 // PostOauthCallback Hand a provider redirect to a pending login
 //
-// For logins where the browser could not reach the callback port; paste the final redirect URL.
+// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4770,13 +4925,13 @@ func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
-// DeleteProxyUrl Clear proxy-url
+// DeleteProxyURL Clear proxy-url
 //
 // Sets proxy-url to the empty string (direct connections).
 //
-// Corresponds with DELETE /proxy-url (the `DeleteProxyUrl` operationId).
-func (c *Client) DeleteProxyUrl(ctx context.Context, params *DeleteProxyUrlParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteProxyUrlRequest(c.Server, params)
+// Corresponds with DELETE /proxy-url (the `DeleteProxyURL` operationId).
+func (c *Client) DeleteProxyURL(ctx context.Context, params *DeleteProxyURLParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProxyURLRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4787,13 +4942,13 @@ func (c *Client) DeleteProxyUrl(ctx context.Context, params *DeleteProxyUrlParam
 	return c.Client.Do(req)
 }
 
-// GetProxyUrl Read proxy-url
+// GetProxyURL Read proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none).
 //
-// Corresponds with GET /proxy-url (the `GetProxyUrl` operationId).
-func (c *Client) GetProxyUrl(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetProxyUrlRequest(c.Server)
+// Corresponds with GET /proxy-url (the `GetProxyURL` operationId).
+func (c *Client) GetProxyURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProxyURLRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -4804,15 +4959,15 @@ func (c *Client) GetProxyUrl(ctx context.Context, reqEditors ...RequestEditorFn)
 	return c.Client.Do(req)
 }
 
-// PatchProxyUrlWithBody Set proxy-url
+// PatchProxyURLWithBody Set proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PATCH /proxy-url (the `PatchProxyUrl` operationId).
-func (c *Client) PatchProxyUrlWithBody(ctx context.Context, params *PatchProxyUrlParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchProxyUrlRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PATCH /proxy-url (the `PatchProxyURL` operationId).
+func (c *Client) PatchProxyURLWithBody(ctx context.Context, params *PatchProxyURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchProxyURLRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4823,15 +4978,15 @@ func (c *Client) PatchProxyUrlWithBody(ctx context.Context, params *PatchProxyUr
 	return c.Client.Do(req)
 }
 
-// PatchProxyUrl Set proxy-url
+// PatchProxyURL Set proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PATCH /proxy-url (the `PatchProxyUrl` operationId).
-func (c *Client) PatchProxyUrl(ctx context.Context, params *PatchProxyUrlParams, body PatchProxyUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchProxyUrlRequest(c.Server, params, body)
+// Corresponds with PATCH /proxy-url (the `PatchProxyURL` operationId).
+func (c *Client) PatchProxyURL(ctx context.Context, params *PatchProxyURLParams, body PatchProxyURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchProxyURLRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4842,15 +4997,15 @@ func (c *Client) PatchProxyUrl(ctx context.Context, params *PatchProxyUrlParams,
 	return c.Client.Do(req)
 }
 
-// PutProxyUrlWithBody Set proxy-url
+// PutProxyURLWithBody Set proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PUT /proxy-url (the `PutProxyUrl` operationId).
-func (c *Client) PutProxyUrlWithBody(ctx context.Context, params *PutProxyUrlParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutProxyUrlRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PUT /proxy-url (the `PutProxyURL` operationId).
+func (c *Client) PutProxyURLWithBody(ctx context.Context, params *PutProxyURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProxyURLRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4861,15 +5016,15 @@ func (c *Client) PutProxyUrlWithBody(ctx context.Context, params *PutProxyUrlPar
 	return c.Client.Do(req)
 }
 
-// PutProxyUrl Set proxy-url
+// PutProxyURL Set proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PUT /proxy-url (the `PutProxyUrl` operationId).
-func (c *Client) PutProxyUrl(ctx context.Context, params *PutProxyUrlParams, body PutProxyUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutProxyUrlRequest(c.Server, params, body)
+// Corresponds with PUT /proxy-url (the `PutProxyURL` operationId).
+func (c *Client) PutProxyURL(ctx context.Context, params *PutProxyURLParams, body PutProxyURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProxyURLRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5066,13 +5221,13 @@ func (c *Client) PutQuotaSwitchProject(ctx context.Context, params *PutQuotaSwit
 	return c.Client.Do(req)
 }
 
-// GetQwenAuthUrl Start a Qwen (device flow) login
+// GetQwenAuthURL Start a Qwen (device flow) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
 //
-// Corresponds with GET /qwen-auth-url (the `GetQwenAuthUrl` operationId).
-func (c *Client) GetQwenAuthUrl(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetQwenAuthUrlRequest(c.Server)
+// Corresponds with GET /qwen-auth-url (the `GetQwenAuthURL` operationId).
+func (c *Client) GetQwenAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetQwenAuthURLRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -5085,7 +5240,7 @@ func (c *Client) GetQwenAuthUrl(ctx context.Context, reqEditors ...RequestEditor
 
 // ListRequestErrorLogs List error request log files
 //
-// Files named `error-*.log`, newest first. Empty while request-log is on.
+// Files named `error-*.log` (requests that failed while request-log was off), newest first. Log files are kept within logs-max-total-size-mb (default 512) and request-log-max-age-days (default 30).
 //
 // Corresponds with GET /request-error-logs (the `ListRequestErrorLogs` operationId).
 func (c *Client) ListRequestErrorLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5102,7 +5257,7 @@ func (c *Client) ListRequestErrorLogs(ctx context.Context, reqEditors ...Request
 
 // GetRequestErrorLog Download one error request log
 //
-// Only `error-*.log` files in the log directory; any other name is 404.
+// Only `error-*.log` files in the log directory; any other name is 404, a name with a path separator or `..` is 400.
 //
 // Corresponds with GET /request-error-logs/{name} (the `GetRequestErrorLog` operationId).
 func (c *Client) GetRequestErrorLog(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5210,13 +5365,13 @@ func (c *Client) PutRequestLog(ctx context.Context, params *PutRequestLogParams,
 	return c.Client.Do(req)
 }
 
-// GetRequestLogById Download the request log of one request ID
+// GetRequestLogByID Download the request log of one request ID
 //
-// The first log file whose name ends with `-<id>.log`.
+// The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
 //
-// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogById` operationId).
-func (c *Client) GetRequestLogById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetRequestLogByIdRequest(c.Server, id)
+// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogByID` operationId).
+func (c *Client) GetRequestLogByID(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRequestLogByIDRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -5322,11 +5477,13 @@ func (c *Client) PutRequestRetry(ctx context.Context, params *PutRequestRetryPar
 
 // GetUsage Aggregated usage statistics
 //
-// In-memory request metrics. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23`.
+// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
+// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
+// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
 //
 // Corresponds with GET /usage (the `GetUsage` operationId).
-func (c *Client) GetUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetUsageRequest(c.Server)
+func (c *Client) GetUsage(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsageRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5432,7 +5589,7 @@ func (c *Client) PutUsageStatisticsEnabled(ctx context.Context, params *PutUsage
 
 // ExportUsage Export usage statistics
 //
-// The statistics with a format version and export time, for POST /usage/import on this or another server.
+// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
 //
 // Corresponds with GET /usage/export (the `ExportUsage` operationId).
 func (c *Client) ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5449,7 +5606,9 @@ func (c *Client) ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn)
 
 // ImportUsageWithBody Merge exported usage statistics
 //
-// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5468,7 +5627,9 @@ func (c *Client) ImportUsageWithBody(ctx context.Context, contentType string, bo
 
 // ImportUsage Merge exported usage statistics
 //
-// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5485,13 +5646,13 @@ func (c *Client) ImportUsage(ctx context.Context, body ImportUsageJSONRequestBod
 	return c.Client.Do(req)
 }
 
-// DeleteVertexApiKey Delete one vertex-api-key entry
+// DeleteVertexAPIKey Delete one vertex-api-key entry
 //
 // Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
-// Corresponds with DELETE /vertex-api-key (the `DeleteVertexApiKey` operationId).
-func (c *Client) DeleteVertexApiKey(ctx context.Context, params *DeleteVertexApiKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteVertexApiKeyRequest(c.Server, params)
+// Corresponds with DELETE /vertex-api-key (the `DeleteVertexAPIKey` operationId).
+func (c *Client) DeleteVertexAPIKey(ctx context.Context, params *DeleteVertexAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteVertexAPIKeyRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5502,13 +5663,13 @@ func (c *Client) DeleteVertexApiKey(ctx context.Context, params *DeleteVertexApi
 	return c.Client.Do(req)
 }
 
-// GetVertexApiKey List vertex-api-key
+// GetVertexAPIKey List vertex-api-key
 //
 // Vertex AI (API-key mode) credentials with model aliases.
 //
-// Corresponds with GET /vertex-api-key (the `GetVertexApiKey` operationId).
-func (c *Client) GetVertexApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetVertexApiKeyRequest(c.Server)
+// Corresponds with GET /vertex-api-key (the `GetVertexAPIKey` operationId).
+func (c *Client) GetVertexAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVertexAPIKeyRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -5519,15 +5680,15 @@ func (c *Client) GetVertexApiKey(ctx context.Context, reqEditors ...RequestEdito
 	return c.Client.Do(req)
 }
 
-// PatchVertexApiKeyWithBody Change one vertex-api-key entry
+// PatchVertexAPIKeyWithBody Change one vertex-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PATCH /vertex-api-key (the `PatchVertexApiKey` operationId).
-func (c *Client) PatchVertexApiKeyWithBody(ctx context.Context, params *PatchVertexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchVertexApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PATCH /vertex-api-key (the `PatchVertexAPIKey` operationId).
+func (c *Client) PatchVertexAPIKeyWithBody(ctx context.Context, params *PatchVertexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchVertexAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5538,15 +5699,15 @@ func (c *Client) PatchVertexApiKeyWithBody(ctx context.Context, params *PatchVer
 	return c.Client.Do(req)
 }
 
-// PatchVertexApiKey Change one vertex-api-key entry
+// PatchVertexAPIKey Change one vertex-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PATCH /vertex-api-key (the `PatchVertexApiKey` operationId).
-func (c *Client) PatchVertexApiKey(ctx context.Context, params *PatchVertexApiKeyParams, body PatchVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchVertexApiKeyRequest(c.Server, params, body)
+// Corresponds with PATCH /vertex-api-key (the `PatchVertexAPIKey` operationId).
+func (c *Client) PatchVertexAPIKey(ctx context.Context, params *PatchVertexAPIKeyParams, body PatchVertexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchVertexAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5557,15 +5718,15 @@ func (c *Client) PatchVertexApiKey(ctx context.Context, params *PatchVertexApiKe
 	return c.Client.Do(req)
 }
 
-// PutVertexApiKeyWithBody Replace vertex-api-key
+// PutVertexAPIKeyWithBody Replace vertex-api-key
 //
 // Vertex AI (API-key mode) credentials with model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with PUT /vertex-api-key (the `PutVertexApiKey` operationId).
-func (c *Client) PutVertexApiKeyWithBody(ctx context.Context, params *PutVertexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutVertexApiKeyRequestWithBody(c.Server, params, contentType, body)
+// Corresponds with PUT /vertex-api-key (the `PutVertexAPIKey` operationId).
+func (c *Client) PutVertexAPIKeyWithBody(ctx context.Context, params *PutVertexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutVertexAPIKeyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5576,15 +5737,15 @@ func (c *Client) PutVertexApiKeyWithBody(ctx context.Context, params *PutVertexA
 	return c.Client.Do(req)
 }
 
-// PutVertexApiKey Replace vertex-api-key
+// PutVertexAPIKey Replace vertex-api-key
 //
 // Vertex AI (API-key mode) credentials with model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with PUT /vertex-api-key (the `PutVertexApiKey` operationId).
-func (c *Client) PutVertexApiKey(ctx context.Context, params *PutVertexApiKeyParams, body PutVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutVertexApiKeyRequest(c.Server, params, body)
+// Corresponds with PUT /vertex-api-key (the `PutVertexAPIKey` operationId).
+func (c *Client) PutVertexAPIKey(ctx context.Context, params *PutVertexAPIKeyParams, body PutVertexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutVertexAPIKeyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5597,7 +5758,7 @@ func (c *Client) PutVertexApiKey(ctx context.Context, params *PutVertexApiKeyPar
 
 // ImportVertexCredentialWithBody Import a Vertex service-account key
 //
-// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+// Multipart with a `file` part holding a Google service-account JSON key (at most 1 MiB); `location` (form field or query) defaults to us-central1. The key must be a service account with `project_id` and an RSA `private_key` that parses; it is saved as `vertex-<project>.json` (an existing file is replaced). 400 `file required`, `invalid json`, `invalid service account` (with `message`), `project_id missing`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5707,8 +5868,8 @@ func (c *Client) PutWsAuth(ctx context.Context, params *PutWsAuthParams, body Pu
 	return c.Client.Do(req)
 }
 
-// NewGetAnthropicAuthUrlRequest constructs an http.Request for the GetAnthropicAuthUrl method
-func NewGetAnthropicAuthUrlRequest(server string, params *GetAnthropicAuthUrlParams) (*http.Request, error) {
+// NewGetAnthropicAuthURLRequest constructs an http.Request for the GetAnthropicAuthURL method
+func NewGetAnthropicAuthURLRequest(server string, params *GetAnthropicAuthURLParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5761,8 +5922,8 @@ func NewGetAnthropicAuthUrlRequest(server string, params *GetAnthropicAuthUrlPar
 	return req, nil
 }
 
-// NewGetAntigravityAuthUrlRequest constructs an http.Request for the GetAntigravityAuthUrl method
-func NewGetAntigravityAuthUrlRequest(server string, params *GetAntigravityAuthUrlParams) (*http.Request, error) {
+// NewGetAntigravityAuthURLRequest constructs an http.Request for the GetAntigravityAuthURL method
+func NewGetAntigravityAuthURLRequest(server string, params *GetAntigravityAuthURLParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5815,8 +5976,8 @@ func NewGetAntigravityAuthUrlRequest(server string, params *GetAntigravityAuthUr
 	return req, nil
 }
 
-// NewDeleteApiKeysRequest constructs an http.Request for the DeleteApiKeys method
-func NewDeleteApiKeysRequest(server string, params *DeleteApiKeysParams) (*http.Request, error) {
+// NewDeleteAPIKeysRequest constructs an http.Request for the DeleteAPIKeys method
+func NewDeleteAPIKeysRequest(server string, params *DeleteAPIKeysParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5896,8 +6057,8 @@ func NewDeleteApiKeysRequest(server string, params *DeleteApiKeysParams) (*http.
 	return req, nil
 }
 
-// NewGetApiKeysRequest constructs an http.Request for the GetApiKeys method
-func NewGetApiKeysRequest(server string) (*http.Request, error) {
+// NewGetAPIKeysRequest constructs an http.Request for the GetAPIKeys method
+func NewGetAPIKeysRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5923,19 +6084,19 @@ func NewGetApiKeysRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPatchApiKeysRequest calls the generic PatchApiKeys builder with application/json body
-func NewPatchApiKeysRequest(server string, params *PatchApiKeysParams, body PatchApiKeysJSONRequestBody) (*http.Request, error) {
+// NewPatchAPIKeysRequest calls the generic PatchAPIKeys builder with application/json body
+func NewPatchAPIKeysRequest(server string, params *PatchAPIKeysParams, body PatchAPIKeysJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchApiKeysRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPatchAPIKeysRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPatchApiKeysRequestWithBody constructs an http.Request for the PatchApiKeys method, with any body, and a specified content type
-func NewPatchApiKeysRequestWithBody(server string, params *PatchApiKeysParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPatchAPIKeysRequestWithBody constructs an http.Request for the PatchAPIKeys method, with any body, and a specified content type
+func NewPatchAPIKeysRequestWithBody(server string, params *PatchAPIKeysParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5978,19 +6139,19 @@ func NewPatchApiKeysRequestWithBody(server string, params *PatchApiKeysParams, c
 	return req, nil
 }
 
-// NewPutApiKeysRequest calls the generic PutApiKeys builder with application/json body
-func NewPutApiKeysRequest(server string, params *PutApiKeysParams, body PutApiKeysJSONRequestBody) (*http.Request, error) {
+// NewPutAPIKeysRequest calls the generic PutAPIKeys builder with application/json body
+func NewPutAPIKeysRequest(server string, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutApiKeysRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPutAPIKeysRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPutApiKeysRequestWithBody constructs an http.Request for the PutApiKeys method, with any body, and a specified content type
-func NewPutApiKeysRequestWithBody(server string, params *PutApiKeysParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPutAPIKeysRequestWithBody constructs an http.Request for the PutAPIKeys method, with any body, and a specified content type
+func NewPutAPIKeysRequestWithBody(server string, params *PutAPIKeysParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6301,8 +6462,8 @@ func NewGetAuthFileModelsRequest(server string, params *GetAuthFileModelsParams)
 	return req, nil
 }
 
-// NewDeleteClaudeApiKeyRequest constructs an http.Request for the DeleteClaudeApiKey method
-func NewDeleteClaudeApiKeyRequest(server string, params *DeleteClaudeApiKeyParams) (*http.Request, error) {
+// NewDeleteClaudeAPIKeyRequest constructs an http.Request for the DeleteClaudeAPIKey method
+func NewDeleteClaudeAPIKeyRequest(server string, params *DeleteClaudeAPIKeyParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6329,9 +6490,9 @@ func NewDeleteClaudeApiKeyRequest(server string, params *DeleteClaudeApiKeyParam
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if params.ApiKey != nil {
+		if params.APIKey != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.ApiKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.APIKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6341,9 +6502,9 @@ func NewDeleteClaudeApiKeyRequest(server string, params *DeleteClaudeApiKeyParam
 
 		}
 
-		if params.BaseUrl != nil {
+		if params.BaseURL != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseUrl, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseURL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6394,8 +6555,8 @@ func NewDeleteClaudeApiKeyRequest(server string, params *DeleteClaudeApiKeyParam
 	return req, nil
 }
 
-// NewGetClaudeApiKeyRequest constructs an http.Request for the GetClaudeApiKey method
-func NewGetClaudeApiKeyRequest(server string) (*http.Request, error) {
+// NewGetClaudeAPIKeyRequest constructs an http.Request for the GetClaudeAPIKey method
+func NewGetClaudeAPIKeyRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6421,19 +6582,19 @@ func NewGetClaudeApiKeyRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPatchClaudeApiKeyRequest calls the generic PatchClaudeApiKey builder with application/json body
-func NewPatchClaudeApiKeyRequest(server string, params *PatchClaudeApiKeyParams, body PatchClaudeApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPatchClaudeAPIKeyRequest calls the generic PatchClaudeAPIKey builder with application/json body
+func NewPatchClaudeAPIKeyRequest(server string, params *PatchClaudeAPIKeyParams, body PatchClaudeAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchClaudeApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPatchClaudeAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPatchClaudeApiKeyRequestWithBody constructs an http.Request for the PatchClaudeApiKey method, with any body, and a specified content type
-func NewPatchClaudeApiKeyRequestWithBody(server string, params *PatchClaudeApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPatchClaudeAPIKeyRequestWithBody constructs an http.Request for the PatchClaudeAPIKey method, with any body, and a specified content type
+func NewPatchClaudeAPIKeyRequestWithBody(server string, params *PatchClaudeAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6476,19 +6637,19 @@ func NewPatchClaudeApiKeyRequestWithBody(server string, params *PatchClaudeApiKe
 	return req, nil
 }
 
-// NewPutClaudeApiKeyRequest calls the generic PutClaudeApiKey builder with application/json body
-func NewPutClaudeApiKeyRequest(server string, params *PutClaudeApiKeyParams, body PutClaudeApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPutClaudeAPIKeyRequest calls the generic PutClaudeAPIKey builder with application/json body
+func NewPutClaudeAPIKeyRequest(server string, params *PutClaudeAPIKeyParams, body PutClaudeAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutClaudeApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPutClaudeAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPutClaudeApiKeyRequestWithBody constructs an http.Request for the PutClaudeApiKey method, with any body, and a specified content type
-func NewPutClaudeApiKeyRequestWithBody(server string, params *PutClaudeApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPutClaudeAPIKeyRequestWithBody constructs an http.Request for the PutClaudeAPIKey method, with any body, and a specified content type
+func NewPutClaudeAPIKeyRequestWithBody(server string, params *PutClaudeAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6531,8 +6692,8 @@ func NewPutClaudeApiKeyRequestWithBody(server string, params *PutClaudeApiKeyPar
 	return req, nil
 }
 
-// NewDeleteCodexApiKeyRequest constructs an http.Request for the DeleteCodexApiKey method
-func NewDeleteCodexApiKeyRequest(server string, params *DeleteCodexApiKeyParams) (*http.Request, error) {
+// NewDeleteCodexAPIKeyRequest constructs an http.Request for the DeleteCodexAPIKey method
+func NewDeleteCodexAPIKeyRequest(server string, params *DeleteCodexAPIKeyParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6559,9 +6720,9 @@ func NewDeleteCodexApiKeyRequest(server string, params *DeleteCodexApiKeyParams)
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if params.ApiKey != nil {
+		if params.APIKey != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.ApiKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.APIKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6571,9 +6732,9 @@ func NewDeleteCodexApiKeyRequest(server string, params *DeleteCodexApiKeyParams)
 
 		}
 
-		if params.BaseUrl != nil {
+		if params.BaseURL != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseUrl, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseURL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6624,8 +6785,8 @@ func NewDeleteCodexApiKeyRequest(server string, params *DeleteCodexApiKeyParams)
 	return req, nil
 }
 
-// NewGetCodexApiKeyRequest constructs an http.Request for the GetCodexApiKey method
-func NewGetCodexApiKeyRequest(server string) (*http.Request, error) {
+// NewGetCodexAPIKeyRequest constructs an http.Request for the GetCodexAPIKey method
+func NewGetCodexAPIKeyRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6651,19 +6812,19 @@ func NewGetCodexApiKeyRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPatchCodexApiKeyRequest calls the generic PatchCodexApiKey builder with application/json body
-func NewPatchCodexApiKeyRequest(server string, params *PatchCodexApiKeyParams, body PatchCodexApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPatchCodexAPIKeyRequest calls the generic PatchCodexAPIKey builder with application/json body
+func NewPatchCodexAPIKeyRequest(server string, params *PatchCodexAPIKeyParams, body PatchCodexAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchCodexApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPatchCodexAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPatchCodexApiKeyRequestWithBody constructs an http.Request for the PatchCodexApiKey method, with any body, and a specified content type
-func NewPatchCodexApiKeyRequestWithBody(server string, params *PatchCodexApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPatchCodexAPIKeyRequestWithBody constructs an http.Request for the PatchCodexAPIKey method, with any body, and a specified content type
+func NewPatchCodexAPIKeyRequestWithBody(server string, params *PatchCodexAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6706,19 +6867,19 @@ func NewPatchCodexApiKeyRequestWithBody(server string, params *PatchCodexApiKeyP
 	return req, nil
 }
 
-// NewPutCodexApiKeyRequest calls the generic PutCodexApiKey builder with application/json body
-func NewPutCodexApiKeyRequest(server string, params *PutCodexApiKeyParams, body PutCodexApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPutCodexAPIKeyRequest calls the generic PutCodexAPIKey builder with application/json body
+func NewPutCodexAPIKeyRequest(server string, params *PutCodexAPIKeyParams, body PutCodexAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutCodexApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPutCodexAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPutCodexApiKeyRequestWithBody constructs an http.Request for the PutCodexApiKey method, with any body, and a specified content type
-func NewPutCodexApiKeyRequestWithBody(server string, params *PutCodexApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPutCodexAPIKeyRequestWithBody constructs an http.Request for the PutCodexAPIKey method, with any body, and a specified content type
+func NewPutCodexAPIKeyRequestWithBody(server string, params *PutCodexAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6761,8 +6922,8 @@ func NewPutCodexApiKeyRequestWithBody(server string, params *PutCodexApiKeyParam
 	return req, nil
 }
 
-// NewGetCodexAuthUrlRequest constructs an http.Request for the GetCodexAuthUrl method
-func NewGetCodexAuthUrlRequest(server string, params *GetCodexAuthUrlParams) (*http.Request, error) {
+// NewGetCodexAuthURLRequest constructs an http.Request for the GetCodexAuthURL method
+func NewGetCodexAuthURLRequest(server string, params *GetCodexAuthURLParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7187,8 +7348,8 @@ func NewPutForceGpt5CodexRequestWithBody(server string, params *PutForceGpt5Code
 	return req, nil
 }
 
-// NewDeleteGeminiApiKeyRequest constructs an http.Request for the DeleteGeminiApiKey method
-func NewDeleteGeminiApiKeyRequest(server string, params *DeleteGeminiApiKeyParams) (*http.Request, error) {
+// NewDeleteGeminiAPIKeyRequest constructs an http.Request for the DeleteGeminiAPIKey method
+func NewDeleteGeminiAPIKeyRequest(server string, params *DeleteGeminiAPIKeyParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7215,9 +7376,9 @@ func NewDeleteGeminiApiKeyRequest(server string, params *DeleteGeminiApiKeyParam
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if params.ApiKey != nil {
+		if params.APIKey != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.ApiKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.APIKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7227,9 +7388,9 @@ func NewDeleteGeminiApiKeyRequest(server string, params *DeleteGeminiApiKeyParam
 
 		}
 
-		if params.BaseUrl != nil {
+		if params.BaseURL != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseUrl, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseURL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7280,8 +7441,8 @@ func NewDeleteGeminiApiKeyRequest(server string, params *DeleteGeminiApiKeyParam
 	return req, nil
 }
 
-// NewGetGeminiApiKeyRequest constructs an http.Request for the GetGeminiApiKey method
-func NewGetGeminiApiKeyRequest(server string) (*http.Request, error) {
+// NewGetGeminiAPIKeyRequest constructs an http.Request for the GetGeminiAPIKey method
+func NewGetGeminiAPIKeyRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7307,19 +7468,19 @@ func NewGetGeminiApiKeyRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPatchGeminiApiKeyRequest calls the generic PatchGeminiApiKey builder with application/json body
-func NewPatchGeminiApiKeyRequest(server string, params *PatchGeminiApiKeyParams, body PatchGeminiApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPatchGeminiAPIKeyRequest calls the generic PatchGeminiAPIKey builder with application/json body
+func NewPatchGeminiAPIKeyRequest(server string, params *PatchGeminiAPIKeyParams, body PatchGeminiAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchGeminiApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPatchGeminiAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPatchGeminiApiKeyRequestWithBody constructs an http.Request for the PatchGeminiApiKey method, with any body, and a specified content type
-func NewPatchGeminiApiKeyRequestWithBody(server string, params *PatchGeminiApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPatchGeminiAPIKeyRequestWithBody constructs an http.Request for the PatchGeminiAPIKey method, with any body, and a specified content type
+func NewPatchGeminiAPIKeyRequestWithBody(server string, params *PatchGeminiAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7362,19 +7523,19 @@ func NewPatchGeminiApiKeyRequestWithBody(server string, params *PatchGeminiApiKe
 	return req, nil
 }
 
-// NewPutGeminiApiKeyRequest calls the generic PutGeminiApiKey builder with application/json body
-func NewPutGeminiApiKeyRequest(server string, params *PutGeminiApiKeyParams, body PutGeminiApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPutGeminiAPIKeyRequest calls the generic PutGeminiAPIKey builder with application/json body
+func NewPutGeminiAPIKeyRequest(server string, params *PutGeminiAPIKeyParams, body PutGeminiAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutGeminiApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPutGeminiAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPutGeminiApiKeyRequestWithBody constructs an http.Request for the PutGeminiApiKey method, with any body, and a specified content type
-func NewPutGeminiApiKeyRequestWithBody(server string, params *PutGeminiApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPutGeminiAPIKeyRequestWithBody constructs an http.Request for the PutGeminiAPIKey method, with any body, and a specified content type
+func NewPutGeminiAPIKeyRequestWithBody(server string, params *PutGeminiAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7417,8 +7578,8 @@ func NewPutGeminiApiKeyRequestWithBody(server string, params *PutGeminiApiKeyPar
 	return req, nil
 }
 
-// NewGetGeminiCliAuthUrlRequest constructs an http.Request for the GetGeminiCliAuthUrl method
-func NewGetGeminiCliAuthUrlRequest(server string, params *GetGeminiCliAuthUrlParams) (*http.Request, error) {
+// NewGetGeminiCliAuthURLRequest constructs an http.Request for the GetGeminiCliAuthURL method
+func NewGetGeminiCliAuthURLRequest(server string, params *GetGeminiCliAuthURLParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7457,9 +7618,9 @@ func NewGetGeminiCliAuthUrlRequest(server string, params *GetGeminiCliAuthUrlPar
 
 		}
 
-		if params.ProjectId != nil {
+		if params.ProjectID != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "project_id", *params.ProjectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "project_id", *params.ProjectID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7483,8 +7644,48 @@ func NewGetGeminiCliAuthUrlRequest(server string, params *GetGeminiCliAuthUrlPar
 	return req, nil
 }
 
-// NewDeleteGenerativeLanguageApiKeyRequest constructs an http.Request for the DeleteGenerativeLanguageApiKey method
-func NewDeleteGenerativeLanguageApiKeyRequest(server string, params *DeleteGenerativeLanguageApiKeyParams) (*http.Request, error) {
+// NewPostGeminiWebTokenRequest calls the generic PostGeminiWebToken builder with application/json body
+func NewPostGeminiWebTokenRequest(server string, body PostGeminiWebTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostGeminiWebTokenRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostGeminiWebTokenRequestWithBody constructs an http.Request for the PostGeminiWebToken method, with any body, and a specified content type
+func NewPostGeminiWebTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/gemini-web-token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteGenerativeLanguageAPIKeyRequest constructs an http.Request for the DeleteGenerativeLanguageAPIKey method
+func NewDeleteGenerativeLanguageAPIKeyRequest(server string, params *DeleteGenerativeLanguageAPIKeyParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7564,8 +7765,8 @@ func NewDeleteGenerativeLanguageApiKeyRequest(server string, params *DeleteGener
 	return req, nil
 }
 
-// NewGetGenerativeLanguageApiKeyRequest constructs an http.Request for the GetGenerativeLanguageApiKey method
-func NewGetGenerativeLanguageApiKeyRequest(server string) (*http.Request, error) {
+// NewGetGenerativeLanguageAPIKeyRequest constructs an http.Request for the GetGenerativeLanguageAPIKey method
+func NewGetGenerativeLanguageAPIKeyRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7591,19 +7792,19 @@ func NewGetGenerativeLanguageApiKeyRequest(server string) (*http.Request, error)
 	return req, nil
 }
 
-// NewPatchGenerativeLanguageApiKeyRequest calls the generic PatchGenerativeLanguageApiKey builder with application/json body
-func NewPatchGenerativeLanguageApiKeyRequest(server string, params *PatchGenerativeLanguageApiKeyParams, body PatchGenerativeLanguageApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPatchGenerativeLanguageAPIKeyRequest calls the generic PatchGenerativeLanguageAPIKey builder with application/json body
+func NewPatchGenerativeLanguageAPIKeyRequest(server string, params *PatchGenerativeLanguageAPIKeyParams, body PatchGenerativeLanguageAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchGenerativeLanguageApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPatchGenerativeLanguageAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPatchGenerativeLanguageApiKeyRequestWithBody constructs an http.Request for the PatchGenerativeLanguageApiKey method, with any body, and a specified content type
-func NewPatchGenerativeLanguageApiKeyRequestWithBody(server string, params *PatchGenerativeLanguageApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPatchGenerativeLanguageAPIKeyRequestWithBody constructs an http.Request for the PatchGenerativeLanguageAPIKey method, with any body, and a specified content type
+func NewPatchGenerativeLanguageAPIKeyRequestWithBody(server string, params *PatchGenerativeLanguageAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7646,19 +7847,19 @@ func NewPatchGenerativeLanguageApiKeyRequestWithBody(server string, params *Patc
 	return req, nil
 }
 
-// NewPutGenerativeLanguageApiKeyRequest calls the generic PutGenerativeLanguageApiKey builder with application/json body
-func NewPutGenerativeLanguageApiKeyRequest(server string, params *PutGenerativeLanguageApiKeyParams, body PutGenerativeLanguageApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPutGenerativeLanguageAPIKeyRequest calls the generic PutGenerativeLanguageAPIKey builder with application/json body
+func NewPutGenerativeLanguageAPIKeyRequest(server string, params *PutGenerativeLanguageAPIKeyParams, body PutGenerativeLanguageAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutGenerativeLanguageApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPutGenerativeLanguageAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPutGenerativeLanguageApiKeyRequestWithBody constructs an http.Request for the PutGenerativeLanguageApiKey method, with any body, and a specified content type
-func NewPutGenerativeLanguageApiKeyRequestWithBody(server string, params *PutGenerativeLanguageApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPutGenerativeLanguageAPIKeyRequestWithBody constructs an http.Request for the PutGenerativeLanguageAPIKey method, with any body, and a specified content type
+func NewPutGenerativeLanguageAPIKeyRequestWithBody(server string, params *PutGenerativeLanguageAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7755,8 +7956,8 @@ func NewGetAuthStatusRequest(server string, params *GetAuthStatusParams) (*http.
 	return req, nil
 }
 
-// NewGetIflowAuthUrlRequest constructs an http.Request for the GetIflowAuthUrl method
-func NewGetIflowAuthUrlRequest(server string, params *GetIflowAuthUrlParams) (*http.Request, error) {
+// NewGetIflowAuthURLRequest constructs an http.Request for the GetIflowAuthURL method
+func NewGetIflowAuthURLRequest(server string, params *GetIflowAuthURLParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -7809,19 +8010,19 @@ func NewGetIflowAuthUrlRequest(server string, params *GetIflowAuthUrlParams) (*h
 	return req, nil
 }
 
-// NewPostIflowAuthUrlRequest calls the generic PostIflowAuthUrl builder with application/json body
-func NewPostIflowAuthUrlRequest(server string, body PostIflowAuthUrlJSONRequestBody) (*http.Request, error) {
+// NewPostIflowAuthURLRequest calls the generic PostIflowAuthURL builder with application/json body
+func NewPostIflowAuthURLRequest(server string, body PostIflowAuthURLJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPostIflowAuthUrlRequestWithBody(server, "application/json", bodyReader)
+	return NewPostIflowAuthURLRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewPostIflowAuthUrlRequestWithBody constructs an http.Request for the PostIflowAuthUrl method, with any body, and a specified content type
-func NewPostIflowAuthUrlRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewPostIflowAuthURLRequestWithBody constructs an http.Request for the PostIflowAuthURL method, with any body, and a specified content type
+func NewPostIflowAuthURLRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8734,8 +8935,8 @@ func NewGetOpenAPISpecRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewDeleteProxyUrlRequest constructs an http.Request for the DeleteProxyUrl method
-func NewDeleteProxyUrlRequest(server string, params *DeleteProxyUrlParams) (*http.Request, error) {
+// NewDeleteProxyURLRequest constructs an http.Request for the DeleteProxyURL method
+func NewDeleteProxyURLRequest(server string, params *DeleteProxyURLParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8776,8 +8977,8 @@ func NewDeleteProxyUrlRequest(server string, params *DeleteProxyUrlParams) (*htt
 	return req, nil
 }
 
-// NewGetProxyUrlRequest constructs an http.Request for the GetProxyUrl method
-func NewGetProxyUrlRequest(server string) (*http.Request, error) {
+// NewGetProxyURLRequest constructs an http.Request for the GetProxyURL method
+func NewGetProxyURLRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8803,19 +9004,19 @@ func NewGetProxyUrlRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPatchProxyUrlRequest calls the generic PatchProxyUrl builder with application/json body
-func NewPatchProxyUrlRequest(server string, params *PatchProxyUrlParams, body PatchProxyUrlJSONRequestBody) (*http.Request, error) {
+// NewPatchProxyURLRequest calls the generic PatchProxyURL builder with application/json body
+func NewPatchProxyURLRequest(server string, params *PatchProxyURLParams, body PatchProxyURLJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchProxyUrlRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPatchProxyURLRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPatchProxyUrlRequestWithBody constructs an http.Request for the PatchProxyUrl method, with any body, and a specified content type
-func NewPatchProxyUrlRequestWithBody(server string, params *PatchProxyUrlParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPatchProxyURLRequestWithBody constructs an http.Request for the PatchProxyURL method, with any body, and a specified content type
+func NewPatchProxyURLRequestWithBody(server string, params *PatchProxyURLParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8858,19 +9059,19 @@ func NewPatchProxyUrlRequestWithBody(server string, params *PatchProxyUrlParams,
 	return req, nil
 }
 
-// NewPutProxyUrlRequest calls the generic PutProxyUrl builder with application/json body
-func NewPutProxyUrlRequest(server string, params *PutProxyUrlParams, body PutProxyUrlJSONRequestBody) (*http.Request, error) {
+// NewPutProxyURLRequest calls the generic PutProxyURL builder with application/json body
+func NewPutProxyURLRequest(server string, params *PutProxyURLParams, body PutProxyURLJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutProxyUrlRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPutProxyURLRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPutProxyUrlRequestWithBody constructs an http.Request for the PutProxyUrl method, with any body, and a specified content type
-func NewPutProxyUrlRequestWithBody(server string, params *PutProxyUrlParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPutProxyURLRequestWithBody constructs an http.Request for the PutProxyURL method, with any body, and a specified content type
+func NewPutProxyURLRequestWithBody(server string, params *PutProxyURLParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9187,8 +9388,8 @@ func NewPutQuotaSwitchProjectRequestWithBody(server string, params *PutQuotaSwit
 	return req, nil
 }
 
-// NewGetQwenAuthUrlRequest constructs an http.Request for the GetQwenAuthUrl method
-func NewGetQwenAuthUrlRequest(server string) (*http.Request, error) {
+// NewGetQwenAuthURLRequest constructs an http.Request for the GetQwenAuthURL method
+func NewGetQwenAuthURLRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9412,8 +9613,8 @@ func NewPutRequestLogRequestWithBody(server string, params *PutRequestLogParams,
 	return req, nil
 }
 
-// NewGetRequestLogByIdRequest constructs an http.Request for the GetRequestLogById method
-func NewGetRequestLogByIdRequest(server string, id string) (*http.Request, error) {
+// NewGetRequestLogByIDRequest constructs an http.Request for the GetRequestLogByID method
+func NewGetRequestLogByIDRequest(server string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9584,7 +9785,7 @@ func NewPutRequestRetryRequestWithBody(server string, params *PutRequestRetryPar
 }
 
 // NewGetUsageRequest constructs an http.Request for the GetUsage method
-func NewGetUsageRequest(server string) (*http.Request, error) {
+func NewGetUsageRequest(server string, params *GetUsageParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9600,6 +9801,57 @@ func NewGetUsageRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Details != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "details", *params.Details, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -9814,8 +10066,8 @@ func NewImportUsageRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
-// NewDeleteVertexApiKeyRequest constructs an http.Request for the DeleteVertexApiKey method
-func NewDeleteVertexApiKeyRequest(server string, params *DeleteVertexApiKeyParams) (*http.Request, error) {
+// NewDeleteVertexAPIKeyRequest constructs an http.Request for the DeleteVertexAPIKey method
+func NewDeleteVertexAPIKeyRequest(server string, params *DeleteVertexAPIKeyParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9842,9 +10094,9 @@ func NewDeleteVertexApiKeyRequest(server string, params *DeleteVertexApiKeyParam
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if params.ApiKey != nil {
+		if params.APIKey != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.ApiKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.APIKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9854,9 +10106,9 @@ func NewDeleteVertexApiKeyRequest(server string, params *DeleteVertexApiKeyParam
 
 		}
 
-		if params.BaseUrl != nil {
+		if params.BaseURL != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseUrl, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseURL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9907,8 +10159,8 @@ func NewDeleteVertexApiKeyRequest(server string, params *DeleteVertexApiKeyParam
 	return req, nil
 }
 
-// NewGetVertexApiKeyRequest constructs an http.Request for the GetVertexApiKey method
-func NewGetVertexApiKeyRequest(server string) (*http.Request, error) {
+// NewGetVertexAPIKeyRequest constructs an http.Request for the GetVertexAPIKey method
+func NewGetVertexAPIKeyRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9934,19 +10186,19 @@ func NewGetVertexApiKeyRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPatchVertexApiKeyRequest calls the generic PatchVertexApiKey builder with application/json body
-func NewPatchVertexApiKeyRequest(server string, params *PatchVertexApiKeyParams, body PatchVertexApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPatchVertexAPIKeyRequest calls the generic PatchVertexAPIKey builder with application/json body
+func NewPatchVertexAPIKeyRequest(server string, params *PatchVertexAPIKeyParams, body PatchVertexAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchVertexApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPatchVertexAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPatchVertexApiKeyRequestWithBody constructs an http.Request for the PatchVertexApiKey method, with any body, and a specified content type
-func NewPatchVertexApiKeyRequestWithBody(server string, params *PatchVertexApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPatchVertexAPIKeyRequestWithBody constructs an http.Request for the PatchVertexAPIKey method, with any body, and a specified content type
+func NewPatchVertexAPIKeyRequestWithBody(server string, params *PatchVertexAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9989,19 +10241,19 @@ func NewPatchVertexApiKeyRequestWithBody(server string, params *PatchVertexApiKe
 	return req, nil
 }
 
-// NewPutVertexApiKeyRequest calls the generic PutVertexApiKey builder with application/json body
-func NewPutVertexApiKeyRequest(server string, params *PutVertexApiKeyParams, body PutVertexApiKeyJSONRequestBody) (*http.Request, error) {
+// NewPutVertexAPIKeyRequest calls the generic PutVertexAPIKey builder with application/json body
+func NewPutVertexAPIKeyRequest(server string, params *PutVertexAPIKeyParams, body PutVertexAPIKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutVertexApiKeyRequestWithBody(server, params, "application/json", bodyReader)
+	return NewPutVertexAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewPutVertexApiKeyRequestWithBody constructs an http.Request for the PutVertexApiKey method, with any body, and a specified content type
-func NewPutVertexApiKeyRequestWithBody(server string, params *PutVertexApiKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+// NewPutVertexAPIKeyRequestWithBody constructs an http.Request for the PutVertexAPIKey method, with any body, and a specified content type
+func NewPutVertexAPIKeyRequestWithBody(server string, params *PutVertexAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -10281,81 +10533,81 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// GetAnthropicAuthUrlWithResponse Start a Anthropic (Claude) login
+	// GetAnthropicAuthURLWithResponse Start a Anthropic (Claude) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthUrl` operationId).
-	GetAnthropicAuthUrlWithResponse(ctx context.Context, params *GetAnthropicAuthUrlParams, reqEditors ...RequestEditorFn) (*GetAnthropicAuthUrlResponse, error)
-
-	// GetAntigravityAuthUrlWithResponse Start a Antigravity login
-	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthUrl` operationId).
-	GetAntigravityAuthUrlWithResponse(ctx context.Context, params *GetAntigravityAuthUrlParams, reqEditors ...RequestEditorFn) (*GetAntigravityAuthUrlResponse, error)
+	// Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthURL` operationId).
+	GetAnthropicAuthURLWithResponse(ctx context.Context, params *GetAnthropicAuthURLParams, reqEditors ...RequestEditorFn) (*GetAnthropicAuthURLResponse, error)
 
-	// DeleteApiKeysWithResponse Delete one api-keys item
+	// GetAntigravityAuthURLWithResponse Start a Antigravity login
+	//
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthURL` operationId).
+	GetAntigravityAuthURLWithResponse(ctx context.Context, params *GetAntigravityAuthURLParams, reqEditors ...RequestEditorFn) (*GetAntigravityAuthURLResponse, error)
+
+	// DeleteAPIKeysWithResponse Delete one api-keys item
 	//
 	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /api-keys (the `DeleteApiKeys` operationId).
-	DeleteApiKeysWithResponse(ctx context.Context, params *DeleteApiKeysParams, reqEditors ...RequestEditorFn) (*DeleteApiKeysResponse, error)
+	// Corresponds with DELETE /api-keys (the `DeleteAPIKeys` operationId).
+	DeleteAPIKeysWithResponse(ctx context.Context, params *DeleteAPIKeysParams, reqEditors ...RequestEditorFn) (*DeleteAPIKeysResponse, error)
 
-	// GetApiKeysWithResponse List api-keys
+	// GetAPIKeysWithResponse List api-keys
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api-keys (the `GetApiKeys` operationId).
-	GetApiKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetApiKeysResponse, error)
+	// Corresponds with GET /api-keys (the `GetAPIKeys` operationId).
+	GetAPIKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIKeysResponse, error)
 
-	// PatchApiKeysWithBodyWithResponse Change one api-keys item
+	// PatchAPIKeysWithBodyWithResponse Change one api-keys item
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /api-keys (the `PatchApiKeys` operationId).
-	PatchApiKeysWithBodyWithResponse(ctx context.Context, params *PatchApiKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchApiKeysResponse, error)
+	// Corresponds with PATCH /api-keys (the `PatchAPIKeys` operationId).
+	PatchAPIKeysWithBodyWithResponse(ctx context.Context, params *PatchAPIKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAPIKeysResponse, error)
 
-	// PatchApiKeysWithResponse Change one api-keys item
+	// PatchAPIKeysWithResponse Change one api-keys item
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /api-keys (the `PatchApiKeys` operationId).
-	PatchApiKeysWithResponse(ctx context.Context, params *PatchApiKeysParams, body PatchApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchApiKeysResponse, error)
+	// Corresponds with PATCH /api-keys (the `PatchAPIKeys` operationId).
+	PatchAPIKeysWithResponse(ctx context.Context, params *PatchAPIKeysParams, body PatchAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAPIKeysResponse, error)
 
-	// PutApiKeysWithBodyWithResponse Replace api-keys
+	// PutAPIKeysWithBodyWithResponse Replace api-keys
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: a raw array or `{"items": [...]}`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
-	PutApiKeysWithBodyWithResponse(ctx context.Context, params *PutApiKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutApiKeysResponse, error)
+	// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
+	PutAPIKeysWithBodyWithResponse(ctx context.Context, params *PutAPIKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAPIKeysResponse, error)
 
-	// PutApiKeysWithResponse Replace api-keys
+	// PutAPIKeysWithResponse Replace api-keys
 	//
 	// Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: a raw array or `{"items": [...]}`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
-	PutApiKeysWithResponse(ctx context.Context, params *PutApiKeysParams, body PutApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PutApiKeysResponse, error)
+	// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
+	PutAPIKeysWithResponse(ctx context.Context, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAPIKeysResponse, error)
 
 	// DeleteAuthFilesWithResponse Delete one credential file, or all
 	//
-	// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+	// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10364,7 +10616,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListAuthFilesWithResponse List credential files
 	//
-	// Credential files in auth-dir with their provider, account and status.
+	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10373,7 +10625,7 @@ type ClientWithResponsesInterface interface {
 
 	// UploadAuthFileWithBodyWithResponse Upload a credential file
 	//
-	// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+	// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10382,7 +10634,7 @@ type ClientWithResponsesInterface interface {
 
 	// UploadAuthFileWithResponse Upload a credential file
 	//
-	// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+	// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10391,7 +10643,7 @@ type ClientWithResponsesInterface interface {
 
 	// DownloadAuthFileWithResponse Download one credential file
 	//
-	// The raw bytes of one `.json` file in auth-dir.
+	// The raw bytes of one `.json` file in auth-dir, exactly as stored, as an attachment.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10400,129 +10652,129 @@ type ClientWithResponsesInterface interface {
 
 	// GetAuthFileModelsWithResponse Models served by one credential
 	//
-	// The models a credential serves after exclusions and aliases.
+	// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 	GetAuthFileModelsWithResponse(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*GetAuthFileModelsResponse, error)
 
-	// DeleteClaudeApiKeyWithResponse Delete one claude-api-key entry
+	// DeleteClaudeAPIKeyWithResponse Delete one claude-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /claude-api-key (the `DeleteClaudeApiKey` operationId).
-	DeleteClaudeApiKeyWithResponse(ctx context.Context, params *DeleteClaudeApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteClaudeApiKeyResponse, error)
+	// Corresponds with DELETE /claude-api-key (the `DeleteClaudeAPIKey` operationId).
+	DeleteClaudeAPIKeyWithResponse(ctx context.Context, params *DeleteClaudeAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteClaudeAPIKeyResponse, error)
 
-	// GetClaudeApiKeyWithResponse List claude-api-key
+	// GetClaudeAPIKeyWithResponse List claude-api-key
 	//
 	// Claude (Anthropic) API keys with optional model aliases.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /claude-api-key (the `GetClaudeApiKey` operationId).
-	GetClaudeApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetClaudeApiKeyResponse, error)
+	// Corresponds with GET /claude-api-key (the `GetClaudeAPIKey` operationId).
+	GetClaudeAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetClaudeAPIKeyResponse, error)
 
-	// PatchClaudeApiKeyWithBodyWithResponse Change one claude-api-key entry
+	// PatchClaudeAPIKeyWithBodyWithResponse Change one claude-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /claude-api-key (the `PatchClaudeApiKey` operationId).
-	PatchClaudeApiKeyWithBodyWithResponse(ctx context.Context, params *PatchClaudeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClaudeApiKeyResponse, error)
+	// Corresponds with PATCH /claude-api-key (the `PatchClaudeAPIKey` operationId).
+	PatchClaudeAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchClaudeAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClaudeAPIKeyResponse, error)
 
-	// PatchClaudeApiKeyWithResponse Change one claude-api-key entry
+	// PatchClaudeAPIKeyWithResponse Change one claude-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /claude-api-key (the `PatchClaudeApiKey` operationId).
-	PatchClaudeApiKeyWithResponse(ctx context.Context, params *PatchClaudeApiKeyParams, body PatchClaudeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClaudeApiKeyResponse, error)
+	// Corresponds with PATCH /claude-api-key (the `PatchClaudeAPIKey` operationId).
+	PatchClaudeAPIKeyWithResponse(ctx context.Context, params *PatchClaudeAPIKeyParams, body PatchClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClaudeAPIKeyResponse, error)
 
-	// PutClaudeApiKeyWithBodyWithResponse Replace claude-api-key
+	// PutClaudeAPIKeyWithBodyWithResponse Replace claude-api-key
 	//
 	// Claude (Anthropic) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /claude-api-key (the `PutClaudeApiKey` operationId).
-	PutClaudeApiKeyWithBodyWithResponse(ctx context.Context, params *PutClaudeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutClaudeApiKeyResponse, error)
+	// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
+	PutClaudeAPIKeyWithBodyWithResponse(ctx context.Context, params *PutClaudeAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutClaudeAPIKeyResponse, error)
 
-	// PutClaudeApiKeyWithResponse Replace claude-api-key
+	// PutClaudeAPIKeyWithResponse Replace claude-api-key
 	//
 	// Claude (Anthropic) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /claude-api-key (the `PutClaudeApiKey` operationId).
-	PutClaudeApiKeyWithResponse(ctx context.Context, params *PutClaudeApiKeyParams, body PutClaudeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutClaudeApiKeyResponse, error)
+	// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
+	PutClaudeAPIKeyWithResponse(ctx context.Context, params *PutClaudeAPIKeyParams, body PutClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutClaudeAPIKeyResponse, error)
 
-	// DeleteCodexApiKeyWithResponse Delete one codex-api-key entry
+	// DeleteCodexAPIKeyWithResponse Delete one codex-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /codex-api-key (the `DeleteCodexApiKey` operationId).
-	DeleteCodexApiKeyWithResponse(ctx context.Context, params *DeleteCodexApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteCodexApiKeyResponse, error)
+	// Corresponds with DELETE /codex-api-key (the `DeleteCodexAPIKey` operationId).
+	DeleteCodexAPIKeyWithResponse(ctx context.Context, params *DeleteCodexAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteCodexAPIKeyResponse, error)
 
-	// GetCodexApiKeyWithResponse List codex-api-key
+	// GetCodexAPIKeyWithResponse List codex-api-key
 	//
 	// Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /codex-api-key (the `GetCodexApiKey` operationId).
-	GetCodexApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCodexApiKeyResponse, error)
+	// Corresponds with GET /codex-api-key (the `GetCodexAPIKey` operationId).
+	GetCodexAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCodexAPIKeyResponse, error)
 
-	// PatchCodexApiKeyWithBodyWithResponse Change one codex-api-key entry
+	// PatchCodexAPIKeyWithBodyWithResponse Change one codex-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /codex-api-key (the `PatchCodexApiKey` operationId).
-	PatchCodexApiKeyWithBodyWithResponse(ctx context.Context, params *PatchCodexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchCodexApiKeyResponse, error)
+	// Corresponds with PATCH /codex-api-key (the `PatchCodexAPIKey` operationId).
+	PatchCodexAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchCodexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchCodexAPIKeyResponse, error)
 
-	// PatchCodexApiKeyWithResponse Change one codex-api-key entry
+	// PatchCodexAPIKeyWithResponse Change one codex-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /codex-api-key (the `PatchCodexApiKey` operationId).
-	PatchCodexApiKeyWithResponse(ctx context.Context, params *PatchCodexApiKeyParams, body PatchCodexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCodexApiKeyResponse, error)
+	// Corresponds with PATCH /codex-api-key (the `PatchCodexAPIKey` operationId).
+	PatchCodexAPIKeyWithResponse(ctx context.Context, params *PatchCodexAPIKeyParams, body PatchCodexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCodexAPIKeyResponse, error)
 
-	// PutCodexApiKeyWithBodyWithResponse Replace codex-api-key
+	// PutCodexAPIKeyWithBodyWithResponse Replace codex-api-key
 	//
 	// Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /codex-api-key (the `PutCodexApiKey` operationId).
-	PutCodexApiKeyWithBodyWithResponse(ctx context.Context, params *PutCodexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCodexApiKeyResponse, error)
+	// Corresponds with PUT /codex-api-key (the `PutCodexAPIKey` operationId).
+	PutCodexAPIKeyWithBodyWithResponse(ctx context.Context, params *PutCodexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCodexAPIKeyResponse, error)
 
-	// PutCodexApiKeyWithResponse Replace codex-api-key
+	// PutCodexAPIKeyWithResponse Replace codex-api-key
 	//
 	// Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /codex-api-key (the `PutCodexApiKey` operationId).
-	PutCodexApiKeyWithResponse(ctx context.Context, params *PutCodexApiKeyParams, body PutCodexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCodexApiKeyResponse, error)
+	// Corresponds with PUT /codex-api-key (the `PutCodexAPIKey` operationId).
+	PutCodexAPIKeyWithResponse(ctx context.Context, params *PutCodexAPIKeyParams, body PutCodexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCodexAPIKeyResponse, error)
 
-	// GetCodexAuthUrlWithResponse Start a Codex (OpenAI) login
+	// GetCodexAuthURLWithResponse Start a Codex (OpenAI) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /codex-auth-url (the `GetCodexAuthUrl` operationId).
-	GetCodexAuthUrlWithResponse(ctx context.Context, params *GetCodexAuthUrlParams, reqEditors ...RequestEditorFn) (*GetCodexAuthUrlResponse, error)
+	// Corresponds with GET /codex-auth-url (the `GetCodexAuthURL` operationId).
+	GetCodexAuthURLWithResponse(ctx context.Context, params *GetCodexAuthURLParams, reqEditors ...RequestEditorFn) (*GetCodexAuthURLResponse, error)
 
 	// GetConfigWithResponse The whole configuration as JSON
 	//
@@ -10655,160 +10907,178 @@ type ClientWithResponsesInterface interface {
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	PutForceGpt5CodexWithResponse(ctx context.Context, params *PutForceGpt5CodexParams, body PutForceGpt5CodexJSONRequestBody, reqEditors ...RequestEditorFn) (*PutForceGpt5CodexResponse, error)
 
-	// DeleteGeminiApiKeyWithResponse Delete one gemini-api-key entry
+	// DeleteGeminiAPIKeyWithResponse Delete one gemini-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /gemini-api-key (the `DeleteGeminiApiKey` operationId).
-	DeleteGeminiApiKeyWithResponse(ctx context.Context, params *DeleteGeminiApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteGeminiApiKeyResponse, error)
+	// Corresponds with DELETE /gemini-api-key (the `DeleteGeminiAPIKey` operationId).
+	DeleteGeminiAPIKeyWithResponse(ctx context.Context, params *DeleteGeminiAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteGeminiAPIKeyResponse, error)
 
-	// GetGeminiApiKeyWithResponse List gemini-api-key
+	// GetGeminiAPIKeyWithResponse List gemini-api-key
 	//
 	// Gemini (AI Studio) API keys. Deduplicated by api-key (first wins).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /gemini-api-key (the `GetGeminiApiKey` operationId).
-	GetGeminiApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGeminiApiKeyResponse, error)
+	// Corresponds with GET /gemini-api-key (the `GetGeminiAPIKey` operationId).
+	GetGeminiAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGeminiAPIKeyResponse, error)
 
-	// PatchGeminiApiKeyWithBodyWithResponse Change one gemini-api-key entry
+	// PatchGeminiAPIKeyWithBodyWithResponse Change one gemini-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /gemini-api-key (the `PatchGeminiApiKey` operationId).
-	PatchGeminiApiKeyWithBodyWithResponse(ctx context.Context, params *PatchGeminiApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchGeminiApiKeyResponse, error)
+	// Corresponds with PATCH /gemini-api-key (the `PatchGeminiAPIKey` operationId).
+	PatchGeminiAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchGeminiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchGeminiAPIKeyResponse, error)
 
-	// PatchGeminiApiKeyWithResponse Change one gemini-api-key entry
+	// PatchGeminiAPIKeyWithResponse Change one gemini-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /gemini-api-key (the `PatchGeminiApiKey` operationId).
-	PatchGeminiApiKeyWithResponse(ctx context.Context, params *PatchGeminiApiKeyParams, body PatchGeminiApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchGeminiApiKeyResponse, error)
+	// Corresponds with PATCH /gemini-api-key (the `PatchGeminiAPIKey` operationId).
+	PatchGeminiAPIKeyWithResponse(ctx context.Context, params *PatchGeminiAPIKeyParams, body PatchGeminiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchGeminiAPIKeyResponse, error)
 
-	// PutGeminiApiKeyWithBodyWithResponse Replace gemini-api-key
+	// PutGeminiAPIKeyWithBodyWithResponse Replace gemini-api-key
 	//
 	// Gemini (AI Studio) API keys. Deduplicated by api-key (first wins). Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /gemini-api-key (the `PutGeminiApiKey` operationId).
-	PutGeminiApiKeyWithBodyWithResponse(ctx context.Context, params *PutGeminiApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutGeminiApiKeyResponse, error)
+	// Corresponds with PUT /gemini-api-key (the `PutGeminiAPIKey` operationId).
+	PutGeminiAPIKeyWithBodyWithResponse(ctx context.Context, params *PutGeminiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutGeminiAPIKeyResponse, error)
 
-	// PutGeminiApiKeyWithResponse Replace gemini-api-key
+	// PutGeminiAPIKeyWithResponse Replace gemini-api-key
 	//
 	// Gemini (AI Studio) API keys. Deduplicated by api-key (first wins). Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /gemini-api-key (the `PutGeminiApiKey` operationId).
-	PutGeminiApiKeyWithResponse(ctx context.Context, params *PutGeminiApiKeyParams, body PutGeminiApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutGeminiApiKeyResponse, error)
+	// Corresponds with PUT /gemini-api-key (the `PutGeminiAPIKey` operationId).
+	PutGeminiAPIKeyWithResponse(ctx context.Context, params *PutGeminiAPIKeyParams, body PutGeminiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutGeminiAPIKeyResponse, error)
 
-	// GetGeminiCliAuthUrlWithResponse Start a Google (Gemini CLI) login
+	// GetGeminiCliAuthURLWithResponse Start a Google (Gemini CLI) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthUrl` operationId).
-	GetGeminiCliAuthUrlWithResponse(ctx context.Context, params *GetGeminiCliAuthUrlParams, reqEditors ...RequestEditorFn) (*GetGeminiCliAuthUrlResponse, error)
+	// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthURL` operationId).
+	GetGeminiCliAuthURLWithResponse(ctx context.Context, params *GetGeminiCliAuthURLParams, reqEditors ...RequestEditorFn) (*GetGeminiCliAuthURLResponse, error)
 
-	// DeleteGenerativeLanguageApiKeyWithResponse Delete one generative-language-api-key item
+	// PostGeminiWebTokenWithBodyWithResponse Save Gemini web cookies
+	//
+	// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+	PostGeminiWebTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error)
+
+	// PostGeminiWebTokenWithResponse Save Gemini web cookies
+	//
+	// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+	PostGeminiWebTokenWithResponse(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error)
+
+	// DeleteGenerativeLanguageAPIKeyWithResponse Delete one generative-language-api-key item
 	//
 	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageApiKey` operationId).
-	DeleteGenerativeLanguageApiKeyWithResponse(ctx context.Context, params *DeleteGenerativeLanguageApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteGenerativeLanguageApiKeyResponse, error)
+	// Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageAPIKey` operationId).
+	DeleteGenerativeLanguageAPIKeyWithResponse(ctx context.Context, params *DeleteGenerativeLanguageAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteGenerativeLanguageAPIKeyResponse, error)
 
-	// GetGenerativeLanguageApiKeyWithResponse List generative-language-api-key
+	// GetGenerativeLanguageAPIKeyWithResponse List generative-language-api-key
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /generative-language-api-key (the `GetGenerativeLanguageApiKey` operationId).
+	// Corresponds with GET /generative-language-api-key (the `GetGenerativeLanguageAPIKey` operationId).
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	GetGenerativeLanguageApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGenerativeLanguageApiKeyResponse, error)
+	GetGenerativeLanguageAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGenerativeLanguageAPIKeyResponse, error)
 
-	// PatchGenerativeLanguageApiKeyWithBodyWithResponse Change one generative-language-api-key item
+	// PatchGenerativeLanguageAPIKeyWithBodyWithResponse Change one generative-language-api-key item
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageApiKey` operationId).
-	PatchGenerativeLanguageApiKeyWithBodyWithResponse(ctx context.Context, params *PatchGenerativeLanguageApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchGenerativeLanguageApiKeyResponse, error)
+	// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageAPIKey` operationId).
+	PatchGenerativeLanguageAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchGenerativeLanguageAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchGenerativeLanguageAPIKeyResponse, error)
 
-	// PatchGenerativeLanguageApiKeyWithResponse Change one generative-language-api-key item
+	// PatchGenerativeLanguageAPIKeyWithResponse Change one generative-language-api-key item
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageApiKey` operationId).
-	PatchGenerativeLanguageApiKeyWithResponse(ctx context.Context, params *PatchGenerativeLanguageApiKeyParams, body PatchGenerativeLanguageApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchGenerativeLanguageApiKeyResponse, error)
+	// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageAPIKey` operationId).
+	PatchGenerativeLanguageAPIKeyWithResponse(ctx context.Context, params *PatchGenerativeLanguageAPIKeyParams, body PatchGenerativeLanguageAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchGenerativeLanguageAPIKeyResponse, error)
 
-	// PutGenerativeLanguageApiKeyWithBodyWithResponse Replace generative-language-api-key
+	// PutGenerativeLanguageAPIKeyWithBodyWithResponse Replace generative-language-api-key
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: a raw array or `{"items": [...]}`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageApiKey` operationId).
-	PutGenerativeLanguageApiKeyWithBodyWithResponse(ctx context.Context, params *PutGenerativeLanguageApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutGenerativeLanguageApiKeyResponse, error)
+	// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageAPIKey` operationId).
+	PutGenerativeLanguageAPIKeyWithBodyWithResponse(ctx context.Context, params *PutGenerativeLanguageAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutGenerativeLanguageAPIKeyResponse, error)
 
-	// PutGenerativeLanguageApiKeyWithResponse Replace generative-language-api-key
+	// PutGenerativeLanguageAPIKeyWithResponse Replace generative-language-api-key
 	//
 	// Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: a raw array or `{"items": [...]}`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageApiKey` operationId).
-	PutGenerativeLanguageApiKeyWithResponse(ctx context.Context, params *PutGenerativeLanguageApiKeyParams, body PutGenerativeLanguageApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutGenerativeLanguageApiKeyResponse, error)
+	// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageAPIKey` operationId).
+	PutGenerativeLanguageAPIKeyWithResponse(ctx context.Context, params *PutGenerativeLanguageAPIKeyParams, body PutGenerativeLanguageAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutGenerativeLanguageAPIKeyResponse, error)
 
 	// GetAuthStatusWithResponse Poll a login flow
 	//
-	// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+	// `wait` while the login is pending, `ok` once its credential is saved, `error` with a reason when it failed, expired or the state is unknown. 400 for a state of the wrong form.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /get-auth-status (the `GetAuthStatus` operationId).
 	GetAuthStatusWithResponse(ctx context.Context, params *GetAuthStatusParams, reqEditors ...RequestEditorFn) (*GetAuthStatusResponse, error)
 
-	// GetIflowAuthUrlWithResponse Start a iFlow login
+	// GetIflowAuthURLWithResponse Start a iFlow login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /iflow-auth-url (the `GetIflowAuthUrl` operationId).
-	GetIflowAuthUrlWithResponse(ctx context.Context, params *GetIflowAuthUrlParams, reqEditors ...RequestEditorFn) (*GetIflowAuthUrlResponse, error)
+	// Corresponds with GET /iflow-auth-url (the `GetIflowAuthURL` operationId).
+	GetIflowAuthURLWithResponse(ctx context.Context, params *GetIflowAuthURLParams, reqEditors ...RequestEditorFn) (*GetIflowAuthURLResponse, error)
 
-	// PostIflowAuthUrlWithBodyWithResponse Log in to iFlow with a browser cookie
+	// PostIflowAuthURLWithBodyWithResponse Log in to iFlow with a browser cookie
 	//
-	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
-	PostIflowAuthUrlWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIflowAuthUrlResponse, error)
+	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
+	PostIflowAuthURLWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error)
 
-	// PostIflowAuthUrlWithResponse Log in to iFlow with a browser cookie
+	// PostIflowAuthURLWithResponse Log in to iFlow with a browser cookie
 	//
-	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+	// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
-	PostIflowAuthUrlWithResponse(ctx context.Context, body PostIflowAuthUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthUrlResponse, error)
+	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
+	PostIflowAuthURLWithResponse(ctx context.Context, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error)
 
 	// GetLatestVersionWithResponse Latest released version
 	//
@@ -10869,7 +11139,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteLogsWithResponse Remove rotated logs and truncate the active log
 	//
-	// Needs logging-to-file. Request logs and error request logs are not touched.
+	// Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10878,7 +11148,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetLogsWithResponse Recent application log lines
 	//
-	// Needs logging-to-file (400 `logging to file disabled` otherwise). Pass `latest-timestamp` back as `after` to tail.
+	// Needs logging-to-file (400 `logging to file disabled` otherwise). Reads main.log and its rotations, oldest first; text lines (slog's format) and JSON lines both carry their time. `line-count` counts every line scanned; `lines` keeps those newer than `after`, at most `limit` (default 10000), newest last. Pass `latest-timestamp` back as `after` to tail. Empty when no log file exists yet.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10932,7 +11202,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostOauthCallbackWithBodyWithResponse Hand a provider redirect to a pending login
 	//
-	// For logins where the browser could not reach the callback port; paste the final redirect URL.
+	// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10941,7 +11211,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostOauthCallbackWithResponse Hand a provider redirect to a pending login
 	//
-	// For logins where the browser could not reach the callback port; paste the final redirect URL.
+	// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11065,59 +11335,59 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /openapi.json (the `GetOpenAPISpec` operationId).
 	GetOpenAPISpecWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPISpecResponse, error)
 
-	// DeleteProxyUrlWithResponse Clear proxy-url
+	// DeleteProxyURLWithResponse Clear proxy-url
 	//
 	// Sets proxy-url to the empty string (direct connections).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /proxy-url (the `DeleteProxyUrl` operationId).
-	DeleteProxyUrlWithResponse(ctx context.Context, params *DeleteProxyUrlParams, reqEditors ...RequestEditorFn) (*DeleteProxyUrlResponse, error)
+	// Corresponds with DELETE /proxy-url (the `DeleteProxyURL` operationId).
+	DeleteProxyURLWithResponse(ctx context.Context, params *DeleteProxyURLParams, reqEditors ...RequestEditorFn) (*DeleteProxyURLResponse, error)
 
-	// GetProxyUrlWithResponse Read proxy-url
+	// GetProxyURLWithResponse Read proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /proxy-url (the `GetProxyUrl` operationId).
-	GetProxyUrlWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetProxyUrlResponse, error)
+	// Corresponds with GET /proxy-url (the `GetProxyURL` operationId).
+	GetProxyURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetProxyURLResponse, error)
 
-	// PatchProxyUrlWithBodyWithResponse Set proxy-url
+	// PatchProxyURLWithBodyWithResponse Set proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /proxy-url (the `PatchProxyUrl` operationId).
-	PatchProxyUrlWithBodyWithResponse(ctx context.Context, params *PatchProxyUrlParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchProxyUrlResponse, error)
+	// Corresponds with PATCH /proxy-url (the `PatchProxyURL` operationId).
+	PatchProxyURLWithBodyWithResponse(ctx context.Context, params *PatchProxyURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchProxyURLResponse, error)
 
-	// PatchProxyUrlWithResponse Set proxy-url
+	// PatchProxyURLWithResponse Set proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /proxy-url (the `PatchProxyUrl` operationId).
-	PatchProxyUrlWithResponse(ctx context.Context, params *PatchProxyUrlParams, body PatchProxyUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchProxyUrlResponse, error)
+	// Corresponds with PATCH /proxy-url (the `PatchProxyURL` operationId).
+	PatchProxyURLWithResponse(ctx context.Context, params *PatchProxyURLParams, body PatchProxyURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchProxyURLResponse, error)
 
-	// PutProxyUrlWithBodyWithResponse Set proxy-url
+	// PutProxyURLWithBodyWithResponse Set proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /proxy-url (the `PutProxyUrl` operationId).
-	PutProxyUrlWithBodyWithResponse(ctx context.Context, params *PutProxyUrlParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProxyUrlResponse, error)
+	// Corresponds with PUT /proxy-url (the `PutProxyURL` operationId).
+	PutProxyURLWithBodyWithResponse(ctx context.Context, params *PutProxyURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProxyURLResponse, error)
 
-	// PutProxyUrlWithResponse Set proxy-url
+	// PutProxyURLWithResponse Set proxy-url
 	//
 	// Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /proxy-url (the `PutProxyUrl` operationId).
-	PutProxyUrlWithResponse(ctx context.Context, params *PutProxyUrlParams, body PutProxyUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProxyUrlResponse, error)
+	// Corresponds with PUT /proxy-url (the `PutProxyURL` operationId).
+	PutProxyURLWithResponse(ctx context.Context, params *PutProxyURLParams, body PutProxyURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProxyURLResponse, error)
 
 	// GetQuotaSwitchPreviewModelWithResponse Read switch-preview-model
 	//
@@ -11209,18 +11479,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /quota-exceeded/switch-project (the `PutQuotaSwitchProject` operationId).
 	PutQuotaSwitchProjectWithResponse(ctx context.Context, params *PutQuotaSwitchProjectParams, body PutQuotaSwitchProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*PutQuotaSwitchProjectResponse, error)
 
-	// GetQwenAuthUrlWithResponse Start a Qwen (device flow) login
+	// GetQwenAuthURLWithResponse Start a Qwen (device flow) login
 	//
-	// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+	// Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /qwen-auth-url (the `GetQwenAuthUrl` operationId).
-	GetQwenAuthUrlWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQwenAuthUrlResponse, error)
+	// Corresponds with GET /qwen-auth-url (the `GetQwenAuthURL` operationId).
+	GetQwenAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQwenAuthURLResponse, error)
 
 	// ListRequestErrorLogsWithResponse List error request log files
 	//
-	// Files named `error-*.log`, newest first. Empty while request-log is on.
+	// Files named `error-*.log` (requests that failed while request-log was off), newest first. Log files are kept within logs-max-total-size-mb (default 512) and request-log-max-age-days (default 30).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11229,7 +11499,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetRequestErrorLogWithResponse Download one error request log
 	//
-	// Only `error-*.log` files in the log directory; any other name is 404.
+	// Only `error-*.log` files in the log directory; any other name is 404, a name with a path separator or `..` is 400.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11281,14 +11551,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /request-log (the `PutRequestLog` operationId).
 	PutRequestLogWithResponse(ctx context.Context, params *PutRequestLogParams, body PutRequestLogJSONRequestBody, reqEditors ...RequestEditorFn) (*PutRequestLogResponse, error)
 
-	// GetRequestLogByIdWithResponse Download the request log of one request ID
+	// GetRequestLogByIDWithResponse Download the request log of one request ID
 	//
-	// The first log file whose name ends with `-<id>.log`.
+	// The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogById` operationId).
-	GetRequestLogByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRequestLogByIdResponse, error)
+	// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogByID` operationId).
+	GetRequestLogByIDWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRequestLogByIDResponse, error)
 
 	// GetRequestRetryWithResponse Read request-retry
 	//
@@ -11337,12 +11607,14 @@ type ClientWithResponsesInterface interface {
 
 	// GetUsageWithResponse Aggregated usage statistics
 	//
-	// In-memory request metrics. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23`.
+	// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
+	// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
+	// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /usage (the `GetUsage` operationId).
-	GetUsageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
+	GetUsageWithResponse(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
 
 	// GetUsageStatisticsEnabledWithResponse Read usage-statistics-enabled
 	//
@@ -11391,7 +11663,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportUsageWithResponse Export usage statistics
 	//
-	// The statistics with a format version and export time, for POST /usage/import on this or another server.
+	// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11400,7 +11672,9 @@ type ClientWithResponsesInterface interface {
 
 	// ImportUsageWithBodyWithResponse Merge exported usage statistics
 	//
-	// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11409,70 +11683,72 @@ type ClientWithResponsesInterface interface {
 
 	// ImportUsageWithResponse Merge exported usage statistics
 	//
-	// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /usage/import (the `ImportUsage` operationId).
 	ImportUsageWithResponse(ctx context.Context, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error)
 
-	// DeleteVertexApiKeyWithResponse Delete one vertex-api-key entry
+	// DeleteVertexAPIKeyWithResponse Delete one vertex-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /vertex-api-key (the `DeleteVertexApiKey` operationId).
-	DeleteVertexApiKeyWithResponse(ctx context.Context, params *DeleteVertexApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteVertexApiKeyResponse, error)
+	// Corresponds with DELETE /vertex-api-key (the `DeleteVertexAPIKey` operationId).
+	DeleteVertexAPIKeyWithResponse(ctx context.Context, params *DeleteVertexAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteVertexAPIKeyResponse, error)
 
-	// GetVertexApiKeyWithResponse List vertex-api-key
+	// GetVertexAPIKeyWithResponse List vertex-api-key
 	//
 	// Vertex AI (API-key mode) credentials with model aliases.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /vertex-api-key (the `GetVertexApiKey` operationId).
-	GetVertexApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVertexApiKeyResponse, error)
+	// Corresponds with GET /vertex-api-key (the `GetVertexAPIKey` operationId).
+	GetVertexAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVertexAPIKeyResponse, error)
 
-	// PatchVertexApiKeyWithBodyWithResponse Change one vertex-api-key entry
+	// PatchVertexAPIKeyWithBodyWithResponse Change one vertex-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /vertex-api-key (the `PatchVertexApiKey` operationId).
-	PatchVertexApiKeyWithBodyWithResponse(ctx context.Context, params *PatchVertexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchVertexApiKeyResponse, error)
+	// Corresponds with PATCH /vertex-api-key (the `PatchVertexAPIKey` operationId).
+	PatchVertexAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchVertexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchVertexAPIKeyResponse, error)
 
-	// PatchVertexApiKeyWithResponse Change one vertex-api-key entry
+	// PatchVertexAPIKeyWithResponse Change one vertex-api-key entry
 	//
 	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PATCH /vertex-api-key (the `PatchVertexApiKey` operationId).
-	PatchVertexApiKeyWithResponse(ctx context.Context, params *PatchVertexApiKeyParams, body PatchVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchVertexApiKeyResponse, error)
+	// Corresponds with PATCH /vertex-api-key (the `PatchVertexAPIKey` operationId).
+	PatchVertexAPIKeyWithResponse(ctx context.Context, params *PatchVertexAPIKeyParams, body PatchVertexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchVertexAPIKeyResponse, error)
 
-	// PutVertexApiKeyWithBodyWithResponse Replace vertex-api-key
+	// PutVertexAPIKeyWithBodyWithResponse Replace vertex-api-key
 	//
 	// Vertex AI (API-key mode) credentials with model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /vertex-api-key (the `PutVertexApiKey` operationId).
-	PutVertexApiKeyWithBodyWithResponse(ctx context.Context, params *PutVertexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutVertexApiKeyResponse, error)
+	// Corresponds with PUT /vertex-api-key (the `PutVertexAPIKey` operationId).
+	PutVertexAPIKeyWithBodyWithResponse(ctx context.Context, params *PutVertexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutVertexAPIKeyResponse, error)
 
-	// PutVertexApiKeyWithResponse Replace vertex-api-key
+	// PutVertexAPIKeyWithResponse Replace vertex-api-key
 	//
 	// Vertex AI (API-key mode) credentials with model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with PUT /vertex-api-key (the `PutVertexApiKey` operationId).
-	PutVertexApiKeyWithResponse(ctx context.Context, params *PutVertexApiKeyParams, body PutVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutVertexApiKeyResponse, error)
+	// Corresponds with PUT /vertex-api-key (the `PutVertexAPIKey` operationId).
+	PutVertexAPIKeyWithResponse(ctx context.Context, params *PutVertexAPIKeyParams, body PutVertexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutVertexAPIKeyResponse, error)
 
 	// ImportVertexCredentialWithBodyWithResponse Import a Vertex service-account key
 	//
-	// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+	// Multipart with a `file` part holding a Google service-account JSON key (at most 1 MiB); `location` (form field or query) defaults to us-central1. The key must be a service account with `project_id` and an RSA `private_key` that parses; it is saved as `vertex-<project>.json` (an existing file is replaced). 400 `file required`, `invalid json`, `invalid service account` (with `message`), `project_id missing`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11525,11 +11801,11 @@ type ClientWithResponsesInterface interface {
 	PutWsAuthWithResponse(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*PutWsAuthResponse, error)
 }
 
-type GetAnthropicAuthUrlResponse struct {
+type GetAnthropicAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *AuthUrl
+	JSON200 *AuthURL
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -11538,40 +11814,47 @@ type GetAnthropicAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetAnthropicAuthUrlResponse) GetJSON200() *AuthUrl {
+func (r GetAnthropicAuthURLResponse) GetJSON200() *AuthURL {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetAnthropicAuthUrlResponse) GetJSON401() *Unauthorized {
+func (r GetAnthropicAuthURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetAnthropicAuthUrlResponse) GetJSON403() *Forbidden {
+func (r GetAnthropicAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetAnthropicAuthUrlResponse) GetJSON500() *InternalError {
+func (r GetAnthropicAuthURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetAnthropicAuthUrlResponse) GetJSON501() *NotImplemented {
+func (r GetAnthropicAuthURLResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAnthropicAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
-func (r GetAnthropicAuthUrlResponse) GetBody() []byte {
+func (r GetAnthropicAuthURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetAnthropicAuthUrlResponse) Status() string {
+func (r GetAnthropicAuthURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -11579,7 +11862,7 @@ func (r GetAnthropicAuthUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetAnthropicAuthUrlResponse) StatusCode() int {
+func (r GetAnthropicAuthURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11587,18 +11870,18 @@ func (r GetAnthropicAuthUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetAnthropicAuthUrlResponse) ContentType() string {
+func (r GetAnthropicAuthURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetAntigravityAuthUrlResponse struct {
+type GetAntigravityAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *AuthUrl
+	JSON200 *AuthURL
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -11607,40 +11890,47 @@ type GetAntigravityAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetAntigravityAuthUrlResponse) GetJSON200() *AuthUrl {
+func (r GetAntigravityAuthURLResponse) GetJSON200() *AuthURL {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetAntigravityAuthUrlResponse) GetJSON401() *Unauthorized {
+func (r GetAntigravityAuthURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetAntigravityAuthUrlResponse) GetJSON403() *Forbidden {
+func (r GetAntigravityAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetAntigravityAuthUrlResponse) GetJSON500() *InternalError {
+func (r GetAntigravityAuthURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetAntigravityAuthUrlResponse) GetJSON501() *NotImplemented {
+func (r GetAntigravityAuthURLResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAntigravityAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
-func (r GetAntigravityAuthUrlResponse) GetBody() []byte {
+func (r GetAntigravityAuthURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetAntigravityAuthUrlResponse) Status() string {
+func (r GetAntigravityAuthURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -11648,7 +11938,7 @@ func (r GetAntigravityAuthUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetAntigravityAuthUrlResponse) StatusCode() int {
+func (r GetAntigravityAuthURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11656,19 +11946,19 @@ func (r GetAntigravityAuthUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetAntigravityAuthUrlResponse) ContentType() string {
+func (r GetAntigravityAuthURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// DeleteApiKeysResponse200Headers the declared response headers of an HTTP 200 response for DeleteApiKeys
-type DeleteApiKeysResponse200Headers struct {
+// DeleteAPIKeysResponse200Headers the declared response headers of an HTTP 200 response for DeleteAPIKeys
+type DeleteAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
-type DeleteApiKeysResponse struct {
+type DeleteAPIKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -11690,61 +11980,61 @@ type DeleteApiKeysResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *DeleteApiKeysResponse200Headers
+	Headers200 *DeleteAPIKeysResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteApiKeysResponse) GetJSON200() *StatusOK {
+func (r DeleteAPIKeysResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteApiKeysResponse) GetJSON400() *BadRequest {
+func (r DeleteAPIKeysResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteApiKeysResponse) GetJSON401() *Unauthorized {
+func (r DeleteAPIKeysResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteApiKeysResponse) GetJSON403() *Forbidden {
+func (r DeleteAPIKeysResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteApiKeysResponse) GetJSON404() *NotFound {
+func (r DeleteAPIKeysResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeleteApiKeysResponse) GetJSON409() *HandEditConflict {
+func (r DeleteAPIKeysResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r DeleteApiKeysResponse) GetJSON412() *PreconditionFailed {
+func (r DeleteAPIKeysResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteApiKeysResponse) GetJSON422() *Unbuildable {
+func (r DeleteAPIKeysResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteApiKeysResponse) GetJSON500() *InternalError {
+func (r DeleteAPIKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r DeleteApiKeysResponse) GetBody() []byte {
+func (r DeleteAPIKeysResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeleteApiKeysResponse) Status() string {
+func (r DeleteAPIKeysResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -11752,7 +12042,7 @@ func (r DeleteApiKeysResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeleteApiKeysResponse) StatusCode() int {
+func (r DeleteAPIKeysResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11760,53 +12050,53 @@ func (r DeleteApiKeysResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteApiKeysResponse) ContentType() string {
+func (r DeleteAPIKeysResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// GetApiKeysResponse200Headers the declared response headers of an HTTP 200 response for GetApiKeys
-type GetApiKeysResponse200Headers struct {
+// GetAPIKeysResponse200Headers the declared response headers of an HTTP 200 response for GetAPIKeys
+type GetAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
-type GetApiKeysResponse struct {
+type GetAPIKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ApiKeysList
+	JSON200 *APIKeysList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetApiKeysResponse200Headers
+	Headers200 *GetAPIKeysResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetApiKeysResponse) GetJSON200() *ApiKeysList {
+func (r GetAPIKeysResponse) GetJSON200() *APIKeysList {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetApiKeysResponse) GetJSON401() *Unauthorized {
+func (r GetAPIKeysResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetApiKeysResponse) GetJSON403() *Forbidden {
+func (r GetAPIKeysResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetBody returns the raw response body bytes
-func (r GetApiKeysResponse) GetBody() []byte {
+func (r GetAPIKeysResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetApiKeysResponse) Status() string {
+func (r GetAPIKeysResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -11814,7 +12104,7 @@ func (r GetApiKeysResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetApiKeysResponse) StatusCode() int {
+func (r GetAPIKeysResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11822,19 +12112,19 @@ func (r GetApiKeysResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetApiKeysResponse) ContentType() string {
+func (r GetAPIKeysResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PatchApiKeysResponse200Headers the declared response headers of an HTTP 200 response for PatchApiKeys
-type PatchApiKeysResponse200Headers struct {
+// PatchAPIKeysResponse200Headers the declared response headers of an HTTP 200 response for PatchAPIKeys
+type PatchAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
-type PatchApiKeysResponse struct {
+type PatchAPIKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -11858,66 +12148,66 @@ type PatchApiKeysResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PatchApiKeysResponse200Headers
+	Headers200 *PatchAPIKeysResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PatchApiKeysResponse) GetJSON200() *StatusOK {
+func (r PatchAPIKeysResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchApiKeysResponse) GetJSON400() *BadRequest {
+func (r PatchAPIKeysResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchApiKeysResponse) GetJSON401() *Unauthorized {
+func (r PatchAPIKeysResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchApiKeysResponse) GetJSON403() *Forbidden {
+func (r PatchAPIKeysResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PatchApiKeysResponse) GetJSON404() *NotFound {
+func (r PatchAPIKeysResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchApiKeysResponse) GetJSON409() *HandEditConflict {
+func (r PatchAPIKeysResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PatchApiKeysResponse) GetJSON412() *PreconditionFailed {
+func (r PatchAPIKeysResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchApiKeysResponse) GetJSON413() *PayloadTooLarge {
+func (r PatchAPIKeysResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchApiKeysResponse) GetJSON422() *Unbuildable {
+func (r PatchAPIKeysResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchApiKeysResponse) GetJSON500() *InternalError {
+func (r PatchAPIKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PatchApiKeysResponse) GetBody() []byte {
+func (r PatchAPIKeysResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PatchApiKeysResponse) Status() string {
+func (r PatchAPIKeysResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -11925,7 +12215,7 @@ func (r PatchApiKeysResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PatchApiKeysResponse) StatusCode() int {
+func (r PatchAPIKeysResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -11933,19 +12223,19 @@ func (r PatchApiKeysResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PatchApiKeysResponse) ContentType() string {
+func (r PatchAPIKeysResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PutApiKeysResponse200Headers the declared response headers of an HTTP 200 response for PutApiKeys
-type PutApiKeysResponse200Headers struct {
+// PutAPIKeysResponse200Headers the declared response headers of an HTTP 200 response for PutAPIKeys
+type PutAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
-type PutApiKeysResponse struct {
+type PutAPIKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -11967,61 +12257,61 @@ type PutApiKeysResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PutApiKeysResponse200Headers
+	Headers200 *PutAPIKeysResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PutApiKeysResponse) GetJSON200() *StatusOK {
+func (r PutAPIKeysResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PutApiKeysResponse) GetJSON400() *BadRequest {
+func (r PutAPIKeysResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PutApiKeysResponse) GetJSON401() *Unauthorized {
+func (r PutAPIKeysResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PutApiKeysResponse) GetJSON403() *Forbidden {
+func (r PutAPIKeysResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PutApiKeysResponse) GetJSON409() *HandEditConflict {
+func (r PutAPIKeysResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PutApiKeysResponse) GetJSON412() *PreconditionFailed {
+func (r PutAPIKeysResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PutApiKeysResponse) GetJSON413() *PayloadTooLarge {
+func (r PutAPIKeysResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PutApiKeysResponse) GetJSON422() *Unbuildable {
+func (r PutAPIKeysResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PutApiKeysResponse) GetJSON500() *InternalError {
+func (r PutAPIKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PutApiKeysResponse) GetBody() []byte {
+func (r PutAPIKeysResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PutApiKeysResponse) Status() string {
+func (r PutAPIKeysResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12029,7 +12319,7 @@ func (r PutApiKeysResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PutApiKeysResponse) StatusCode() int {
+func (r PutAPIKeysResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12037,7 +12327,7 @@ func (r PutApiKeysResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PutApiKeysResponse) ContentType() string {
+func (r PutAPIKeysResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12059,8 +12349,6 @@ type DeleteAuthFilesResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 }
@@ -12093,11 +12381,6 @@ func (r DeleteAuthFilesResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteAuthFilesResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DeleteAuthFilesResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12145,8 +12428,8 @@ type ListAuthFilesResponse struct {
 	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12169,9 +12452,9 @@ func (r ListAuthFilesResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ListAuthFilesResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAuthFilesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12218,8 +12501,6 @@ type UploadAuthFileResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 }
@@ -12252,11 +12533,6 @@ func (r UploadAuthFileResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UploadAuthFileResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r UploadAuthFileResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12308,8 +12584,8 @@ type DownloadAuthFileResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12342,9 +12618,9 @@ func (r DownloadAuthFileResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DownloadAuthFileResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DownloadAuthFileResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12387,8 +12663,10 @@ type GetAuthFileModelsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12411,9 +12689,14 @@ func (r GetAuthFileModelsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetAuthFileModelsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAuthFileModelsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAuthFileModelsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12445,12 +12728,12 @@ func (r GetAuthFileModelsResponse) ContentType() string {
 	return ""
 }
 
-// DeleteClaudeApiKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteClaudeApiKey
-type DeleteClaudeApiKeyResponse200Headers struct {
+// DeleteClaudeAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteClaudeAPIKey
+type DeleteClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type DeleteClaudeApiKeyResponse struct {
+type DeleteClaudeAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -12472,61 +12755,61 @@ type DeleteClaudeApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *DeleteClaudeApiKeyResponse200Headers
+	Headers200 *DeleteClaudeAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteClaudeApiKeyResponse) GetJSON200() *StatusOK {
+func (r DeleteClaudeAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteClaudeApiKeyResponse) GetJSON400() *BadRequest {
+func (r DeleteClaudeAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteClaudeApiKeyResponse) GetJSON401() *Unauthorized {
+func (r DeleteClaudeAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteClaudeApiKeyResponse) GetJSON403() *Forbidden {
+func (r DeleteClaudeAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteClaudeApiKeyResponse) GetJSON404() *NotFound {
+func (r DeleteClaudeAPIKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeleteClaudeApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r DeleteClaudeAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r DeleteClaudeApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r DeleteClaudeAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteClaudeApiKeyResponse) GetJSON422() *Unbuildable {
+func (r DeleteClaudeAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteClaudeApiKeyResponse) GetJSON500() *InternalError {
+func (r DeleteClaudeAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r DeleteClaudeApiKeyResponse) GetBody() []byte {
+func (r DeleteClaudeAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeleteClaudeApiKeyResponse) Status() string {
+func (r DeleteClaudeAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12534,7 +12817,7 @@ func (r DeleteClaudeApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeleteClaudeApiKeyResponse) StatusCode() int {
+func (r DeleteClaudeAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12542,53 +12825,53 @@ func (r DeleteClaudeApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteClaudeApiKeyResponse) ContentType() string {
+func (r DeleteClaudeAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// GetClaudeApiKeyResponse200Headers the declared response headers of an HTTP 200 response for GetClaudeApiKey
-type GetClaudeApiKeyResponse200Headers struct {
+// GetClaudeAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for GetClaudeAPIKey
+type GetClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type GetClaudeApiKeyResponse struct {
+type GetClaudeAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ClaudeApiKeyList
+	JSON200 *ClaudeAPIKeyList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetClaudeApiKeyResponse200Headers
+	Headers200 *GetClaudeAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetClaudeApiKeyResponse) GetJSON200() *ClaudeApiKeyList {
+func (r GetClaudeAPIKeyResponse) GetJSON200() *ClaudeAPIKeyList {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetClaudeApiKeyResponse) GetJSON401() *Unauthorized {
+func (r GetClaudeAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetClaudeApiKeyResponse) GetJSON403() *Forbidden {
+func (r GetClaudeAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetBody returns the raw response body bytes
-func (r GetClaudeApiKeyResponse) GetBody() []byte {
+func (r GetClaudeAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetClaudeApiKeyResponse) Status() string {
+func (r GetClaudeAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12596,7 +12879,7 @@ func (r GetClaudeApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetClaudeApiKeyResponse) StatusCode() int {
+func (r GetClaudeAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12604,400 +12887,19 @@ func (r GetClaudeApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetClaudeApiKeyResponse) ContentType() string {
+func (r GetClaudeAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PatchClaudeApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchClaudeApiKey
-type PatchClaudeApiKeyResponse200Headers struct {
+// PatchClaudeAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchClaudeAPIKey
+type PatchClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type PatchClaudeApiKeyResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *StatusOK
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *HandEditConflict
-	// JSON412 the response for an HTTP 412 `application/json` response
-	JSON412 *PreconditionFailed
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *Unbuildable
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PatchClaudeApiKeyResponse200Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON200() *StatusOK {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON403() *Forbidden {
-	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON404() *NotFound {
-	return r.JSON404
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON409() *HandEditConflict {
-	return r.JSON409
-}
-
-// GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON412() *PreconditionFailed {
-	return r.JSON412
-}
-
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON413() *PayloadTooLarge {
-	return r.JSON413
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON422() *Unbuildable {
-	return r.JSON422
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchClaudeApiKeyResponse) GetJSON500() *InternalError {
-	return r.JSON500
-}
-
-// GetBody returns the raw response body bytes
-func (r PatchClaudeApiKeyResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r PatchClaudeApiKeyResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r PatchClaudeApiKeyResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PatchClaudeApiKeyResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// PutClaudeApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PutClaudeApiKey
-type PutClaudeApiKeyResponse200Headers struct {
-	ETag *string
-}
-
-type PutClaudeApiKeyResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *StatusOK
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *HandEditConflict
-	// JSON412 the response for an HTTP 412 `application/json` response
-	JSON412 *PreconditionFailed
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *Unbuildable
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PutClaudeApiKeyResponse200Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PutClaudeApiKeyResponse) GetJSON200() *StatusOK {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PutClaudeApiKeyResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PutClaudeApiKeyResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PutClaudeApiKeyResponse) GetJSON403() *Forbidden {
-	return r.JSON403
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PutClaudeApiKeyResponse) GetJSON409() *HandEditConflict {
-	return r.JSON409
-}
-
-// GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PutClaudeApiKeyResponse) GetJSON412() *PreconditionFailed {
-	return r.JSON412
-}
-
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PutClaudeApiKeyResponse) GetJSON413() *PayloadTooLarge {
-	return r.JSON413
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PutClaudeApiKeyResponse) GetJSON422() *Unbuildable {
-	return r.JSON422
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PutClaudeApiKeyResponse) GetJSON500() *InternalError {
-	return r.JSON500
-}
-
-// GetBody returns the raw response body bytes
-func (r PutClaudeApiKeyResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r PutClaudeApiKeyResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r PutClaudeApiKeyResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PutClaudeApiKeyResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// DeleteCodexApiKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteCodexApiKey
-type DeleteCodexApiKeyResponse200Headers struct {
-	ETag *string
-}
-
-type DeleteCodexApiKeyResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *StatusOK
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *HandEditConflict
-	// JSON412 the response for an HTTP 412 `application/json` response
-	JSON412 *PreconditionFailed
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *Unbuildable
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *DeleteCodexApiKeyResponse200Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteCodexApiKeyResponse) GetJSON200() *StatusOK {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteCodexApiKeyResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteCodexApiKeyResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteCodexApiKeyResponse) GetJSON403() *Forbidden {
-	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteCodexApiKeyResponse) GetJSON404() *NotFound {
-	return r.JSON404
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeleteCodexApiKeyResponse) GetJSON409() *HandEditConflict {
-	return r.JSON409
-}
-
-// GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r DeleteCodexApiKeyResponse) GetJSON412() *PreconditionFailed {
-	return r.JSON412
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteCodexApiKeyResponse) GetJSON422() *Unbuildable {
-	return r.JSON422
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteCodexApiKeyResponse) GetJSON500() *InternalError {
-	return r.JSON500
-}
-
-// GetBody returns the raw response body bytes
-func (r DeleteCodexApiKeyResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r DeleteCodexApiKeyResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r DeleteCodexApiKeyResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteCodexApiKeyResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// GetCodexApiKeyResponse200Headers the declared response headers of an HTTP 200 response for GetCodexApiKey
-type GetCodexApiKeyResponse200Headers struct {
-	ETag *string
-}
-
-type GetCodexApiKeyResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CodexApiKeyList
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetCodexApiKeyResponse200Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetCodexApiKeyResponse) GetJSON200() *CodexApiKeyList {
-	return r.JSON200
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCodexApiKeyResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetCodexApiKeyResponse) GetJSON403() *Forbidden {
-	return r.JSON403
-}
-
-// GetBody returns the raw response body bytes
-func (r GetCodexApiKeyResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r GetCodexApiKeyResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r GetCodexApiKeyResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetCodexApiKeyResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// PatchCodexApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchCodexApiKey
-type PatchCodexApiKeyResponse200Headers struct {
-	ETag *string
-}
-
-type PatchCodexApiKeyResponse struct {
+type PatchClaudeAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -13021,66 +12923,66 @@ type PatchCodexApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PatchCodexApiKeyResponse200Headers
+	Headers200 *PatchClaudeAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON200() *StatusOK {
+func (r PatchClaudeAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON400() *BadRequest {
+func (r PatchClaudeAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON401() *Unauthorized {
+func (r PatchClaudeAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON403() *Forbidden {
+func (r PatchClaudeAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON404() *NotFound {
+func (r PatchClaudeAPIKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r PatchClaudeAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r PatchClaudeAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON413() *PayloadTooLarge {
+func (r PatchClaudeAPIKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON422() *Unbuildable {
+func (r PatchClaudeAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchCodexApiKeyResponse) GetJSON500() *InternalError {
+func (r PatchClaudeAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PatchCodexApiKeyResponse) GetBody() []byte {
+func (r PatchClaudeAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PatchCodexApiKeyResponse) Status() string {
+func (r PatchClaudeAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13088,7 +12990,7 @@ func (r PatchCodexApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PatchCodexApiKeyResponse) StatusCode() int {
+func (r PatchClaudeAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13096,19 +12998,19 @@ func (r PatchCodexApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PatchCodexApiKeyResponse) ContentType() string {
+func (r PatchClaudeAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PutCodexApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PutCodexApiKey
-type PutCodexApiKeyResponse200Headers struct {
+// PutClaudeAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PutClaudeAPIKey
+type PutClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type PutCodexApiKeyResponse struct {
+type PutClaudeAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -13130,61 +13032,61 @@ type PutCodexApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PutCodexApiKeyResponse200Headers
+	Headers200 *PutClaudeAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PutCodexApiKeyResponse) GetJSON200() *StatusOK {
+func (r PutClaudeAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PutCodexApiKeyResponse) GetJSON400() *BadRequest {
+func (r PutClaudeAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PutCodexApiKeyResponse) GetJSON401() *Unauthorized {
+func (r PutClaudeAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PutCodexApiKeyResponse) GetJSON403() *Forbidden {
+func (r PutClaudeAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PutCodexApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r PutClaudeAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PutCodexApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r PutClaudeAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PutCodexApiKeyResponse) GetJSON413() *PayloadTooLarge {
+func (r PutClaudeAPIKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PutCodexApiKeyResponse) GetJSON422() *Unbuildable {
+func (r PutClaudeAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PutCodexApiKeyResponse) GetJSON500() *InternalError {
+func (r PutClaudeAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PutCodexApiKeyResponse) GetBody() []byte {
+func (r PutClaudeAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PutCodexApiKeyResponse) Status() string {
+func (r PutClaudeAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13192,7 +13094,7 @@ func (r PutCodexApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PutCodexApiKeyResponse) StatusCode() int {
+func (r PutClaudeAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13200,18 +13102,399 @@ func (r PutCodexApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PutCodexApiKeyResponse) ContentType() string {
+func (r PutClaudeAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetCodexAuthUrlResponse struct {
+// DeleteCodexAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteCodexAPIKey
+type DeleteCodexAPIKeyResponse200Headers struct {
+	ETag *string
+}
+
+type DeleteCodexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *AuthUrl
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteCodexAPIKeyResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCodexAPIKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCodexAPIKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCodexAPIKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCodexAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCodexAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for GetCodexAPIKey
+type GetCodexAPIKeyResponse200Headers struct {
+	ETag *string
+}
+
+type GetCodexAPIKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CodexAPIKeyList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCodexAPIKeyResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCodexAPIKeyResponse) GetJSON200() *CodexAPIKeyList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCodexAPIKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCodexAPIKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCodexAPIKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCodexAPIKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCodexAPIKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCodexAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchCodexAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchCodexAPIKey
+type PatchCodexAPIKeyResponse200Headers struct {
+	ETag *string
+}
+
+type PatchCodexAPIKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchCodexAPIKeyResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchCodexAPIKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchCodexAPIKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchCodexAPIKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchCodexAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutCodexAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PutCodexAPIKey
+type PutCodexAPIKeyResponse200Headers struct {
+	ETag *string
+}
+
+type PutCodexAPIKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutCodexAPIKeyResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PutCodexAPIKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutCodexAPIKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutCodexAPIKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutCodexAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCodexAuthURLResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthURL
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -13220,40 +13503,47 @@ type GetCodexAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetCodexAuthUrlResponse) GetJSON200() *AuthUrl {
+func (r GetCodexAuthURLResponse) GetJSON200() *AuthURL {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCodexAuthUrlResponse) GetJSON401() *Unauthorized {
+func (r GetCodexAuthURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetCodexAuthUrlResponse) GetJSON403() *Forbidden {
+func (r GetCodexAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetCodexAuthUrlResponse) GetJSON500() *InternalError {
+func (r GetCodexAuthURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetCodexAuthUrlResponse) GetJSON501() *NotImplemented {
+func (r GetCodexAuthURLResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCodexAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
-func (r GetCodexAuthUrlResponse) GetBody() []byte {
+func (r GetCodexAuthURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetCodexAuthUrlResponse) Status() string {
+func (r GetCodexAuthURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13261,7 +13551,7 @@ func (r GetCodexAuthUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetCodexAuthUrlResponse) StatusCode() int {
+func (r GetCodexAuthURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13269,7 +13559,7 @@ func (r GetCodexAuthUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetCodexAuthUrlResponse) ContentType() string {
+func (r GetCodexAuthURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14045,12 +14335,12 @@ func (r PutForceGpt5CodexResponse) ContentType() string {
 	return ""
 }
 
-// DeleteGeminiApiKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteGeminiApiKey
-type DeleteGeminiApiKeyResponse200Headers struct {
+// DeleteGeminiAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteGeminiAPIKey
+type DeleteGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type DeleteGeminiApiKeyResponse struct {
+type DeleteGeminiAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -14072,61 +14362,61 @@ type DeleteGeminiApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *DeleteGeminiApiKeyResponse200Headers
+	Headers200 *DeleteGeminiAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteGeminiApiKeyResponse) GetJSON200() *StatusOK {
+func (r DeleteGeminiAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteGeminiApiKeyResponse) GetJSON400() *BadRequest {
+func (r DeleteGeminiAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteGeminiApiKeyResponse) GetJSON401() *Unauthorized {
+func (r DeleteGeminiAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteGeminiApiKeyResponse) GetJSON403() *Forbidden {
+func (r DeleteGeminiAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteGeminiApiKeyResponse) GetJSON404() *NotFound {
+func (r DeleteGeminiAPIKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeleteGeminiApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r DeleteGeminiAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r DeleteGeminiApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r DeleteGeminiAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteGeminiApiKeyResponse) GetJSON422() *Unbuildable {
+func (r DeleteGeminiAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteGeminiApiKeyResponse) GetJSON500() *InternalError {
+func (r DeleteGeminiAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r DeleteGeminiApiKeyResponse) GetBody() []byte {
+func (r DeleteGeminiAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeleteGeminiApiKeyResponse) Status() string {
+func (r DeleteGeminiAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14134,7 +14424,7 @@ func (r DeleteGeminiApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeleteGeminiApiKeyResponse) StatusCode() int {
+func (r DeleteGeminiAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14142,53 +14432,53 @@ func (r DeleteGeminiApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteGeminiApiKeyResponse) ContentType() string {
+func (r DeleteGeminiAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// GetGeminiApiKeyResponse200Headers the declared response headers of an HTTP 200 response for GetGeminiApiKey
-type GetGeminiApiKeyResponse200Headers struct {
+// GetGeminiAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for GetGeminiAPIKey
+type GetGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type GetGeminiApiKeyResponse struct {
+type GetGeminiAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GeminiApiKeyList
+	JSON200 *GeminiAPIKeyList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetGeminiApiKeyResponse200Headers
+	Headers200 *GetGeminiAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetGeminiApiKeyResponse) GetJSON200() *GeminiApiKeyList {
+func (r GetGeminiAPIKeyResponse) GetJSON200() *GeminiAPIKeyList {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetGeminiApiKeyResponse) GetJSON401() *Unauthorized {
+func (r GetGeminiAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetGeminiApiKeyResponse) GetJSON403() *Forbidden {
+func (r GetGeminiAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetBody returns the raw response body bytes
-func (r GetGeminiApiKeyResponse) GetBody() []byte {
+func (r GetGeminiAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetGeminiApiKeyResponse) Status() string {
+func (r GetGeminiAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14196,7 +14486,7 @@ func (r GetGeminiApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetGeminiApiKeyResponse) StatusCode() int {
+func (r GetGeminiAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14204,19 +14494,19 @@ func (r GetGeminiApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetGeminiApiKeyResponse) ContentType() string {
+func (r GetGeminiAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PatchGeminiApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchGeminiApiKey
-type PatchGeminiApiKeyResponse200Headers struct {
+// PatchGeminiAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchGeminiAPIKey
+type PatchGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type PatchGeminiApiKeyResponse struct {
+type PatchGeminiAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -14240,66 +14530,66 @@ type PatchGeminiApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PatchGeminiApiKeyResponse200Headers
+	Headers200 *PatchGeminiAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON200() *StatusOK {
+func (r PatchGeminiAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON400() *BadRequest {
+func (r PatchGeminiAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON401() *Unauthorized {
+func (r PatchGeminiAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON403() *Forbidden {
+func (r PatchGeminiAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON404() *NotFound {
+func (r PatchGeminiAPIKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r PatchGeminiAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r PatchGeminiAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON413() *PayloadTooLarge {
+func (r PatchGeminiAPIKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON422() *Unbuildable {
+func (r PatchGeminiAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchGeminiApiKeyResponse) GetJSON500() *InternalError {
+func (r PatchGeminiAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PatchGeminiApiKeyResponse) GetBody() []byte {
+func (r PatchGeminiAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PatchGeminiApiKeyResponse) Status() string {
+func (r PatchGeminiAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14307,7 +14597,7 @@ func (r PatchGeminiApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PatchGeminiApiKeyResponse) StatusCode() int {
+func (r PatchGeminiAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14315,19 +14605,19 @@ func (r PatchGeminiApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PatchGeminiApiKeyResponse) ContentType() string {
+func (r PatchGeminiAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PutGeminiApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PutGeminiApiKey
-type PutGeminiApiKeyResponse200Headers struct {
+// PutGeminiAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PutGeminiAPIKey
+type PutGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type PutGeminiApiKeyResponse struct {
+type PutGeminiAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -14349,61 +14639,61 @@ type PutGeminiApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PutGeminiApiKeyResponse200Headers
+	Headers200 *PutGeminiAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PutGeminiApiKeyResponse) GetJSON200() *StatusOK {
+func (r PutGeminiAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PutGeminiApiKeyResponse) GetJSON400() *BadRequest {
+func (r PutGeminiAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PutGeminiApiKeyResponse) GetJSON401() *Unauthorized {
+func (r PutGeminiAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PutGeminiApiKeyResponse) GetJSON403() *Forbidden {
+func (r PutGeminiAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PutGeminiApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r PutGeminiAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PutGeminiApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r PutGeminiAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PutGeminiApiKeyResponse) GetJSON413() *PayloadTooLarge {
+func (r PutGeminiAPIKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PutGeminiApiKeyResponse) GetJSON422() *Unbuildable {
+func (r PutGeminiAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PutGeminiApiKeyResponse) GetJSON500() *InternalError {
+func (r PutGeminiAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PutGeminiApiKeyResponse) GetBody() []byte {
+func (r PutGeminiAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PutGeminiApiKeyResponse) Status() string {
+func (r PutGeminiAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14411,7 +14701,7 @@ func (r PutGeminiApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PutGeminiApiKeyResponse) StatusCode() int {
+func (r PutGeminiAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14419,18 +14709,18 @@ func (r PutGeminiApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PutGeminiApiKeyResponse) ContentType() string {
+func (r PutGeminiAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetGeminiCliAuthUrlResponse struct {
+type GetGeminiCliAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *AuthUrl
+	JSON200 *AuthURL
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -14439,40 +14729,47 @@ type GetGeminiCliAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetGeminiCliAuthUrlResponse) GetJSON200() *AuthUrl {
+func (r GetGeminiCliAuthURLResponse) GetJSON200() *AuthURL {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetGeminiCliAuthUrlResponse) GetJSON401() *Unauthorized {
+func (r GetGeminiCliAuthURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetGeminiCliAuthUrlResponse) GetJSON403() *Forbidden {
+func (r GetGeminiCliAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetGeminiCliAuthUrlResponse) GetJSON500() *InternalError {
+func (r GetGeminiCliAuthURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetGeminiCliAuthUrlResponse) GetJSON501() *NotImplemented {
+func (r GetGeminiCliAuthURLResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGeminiCliAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
-func (r GetGeminiCliAuthUrlResponse) GetBody() []byte {
+func (r GetGeminiCliAuthURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetGeminiCliAuthUrlResponse) Status() string {
+func (r GetGeminiCliAuthURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14480,7 +14777,7 @@ func (r GetGeminiCliAuthUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetGeminiCliAuthUrlResponse) StatusCode() int {
+func (r GetGeminiCliAuthURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14488,19 +14785,95 @@ func (r GetGeminiCliAuthUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetGeminiCliAuthUrlResponse) ContentType() string {
+func (r GetGeminiCliAuthURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// DeleteGenerativeLanguageApiKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteGenerativeLanguageApiKey
-type DeleteGenerativeLanguageApiKeyResponse200Headers struct {
+type PostGeminiWebTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GeminiWebTokenResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON200() *GeminiWebTokenResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostGeminiWebTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostGeminiWebTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostGeminiWebTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostGeminiWebTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteGenerativeLanguageAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteGenerativeLanguageAPIKey
+type DeleteGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type DeleteGenerativeLanguageApiKeyResponse struct {
+type DeleteGenerativeLanguageAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -14522,61 +14895,61 @@ type DeleteGenerativeLanguageApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *DeleteGenerativeLanguageApiKeyResponse200Headers
+	Headers200 *DeleteGenerativeLanguageAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON200() *StatusOK {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON400() *BadRequest {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON401() *Unauthorized {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON403() *Forbidden {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON404() *NotFound {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON422() *Unbuildable {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON500() *InternalError {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r DeleteGenerativeLanguageApiKeyResponse) GetBody() []byte {
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeleteGenerativeLanguageApiKeyResponse) Status() string {
+func (r DeleteGenerativeLanguageAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14584,7 +14957,7 @@ func (r DeleteGenerativeLanguageApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeleteGenerativeLanguageApiKeyResponse) StatusCode() int {
+func (r DeleteGenerativeLanguageAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14592,53 +14965,53 @@ func (r DeleteGenerativeLanguageApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteGenerativeLanguageApiKeyResponse) ContentType() string {
+func (r DeleteGenerativeLanguageAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// GetGenerativeLanguageApiKeyResponse200Headers the declared response headers of an HTTP 200 response for GetGenerativeLanguageApiKey
-type GetGenerativeLanguageApiKeyResponse200Headers struct {
+// GetGenerativeLanguageAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for GetGenerativeLanguageAPIKey
+type GetGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type GetGenerativeLanguageApiKeyResponse struct {
+type GetGenerativeLanguageAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GenerativeLanguageApiKeyList
+	JSON200 *GenerativeLanguageAPIKeyList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetGenerativeLanguageApiKeyResponse200Headers
+	Headers200 *GetGenerativeLanguageAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetGenerativeLanguageApiKeyResponse) GetJSON200() *GenerativeLanguageApiKeyList {
+func (r GetGenerativeLanguageAPIKeyResponse) GetJSON200() *GenerativeLanguageAPIKeyList {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetGenerativeLanguageApiKeyResponse) GetJSON401() *Unauthorized {
+func (r GetGenerativeLanguageAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetGenerativeLanguageApiKeyResponse) GetJSON403() *Forbidden {
+func (r GetGenerativeLanguageAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetBody returns the raw response body bytes
-func (r GetGenerativeLanguageApiKeyResponse) GetBody() []byte {
+func (r GetGenerativeLanguageAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetGenerativeLanguageApiKeyResponse) Status() string {
+func (r GetGenerativeLanguageAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14646,7 +15019,7 @@ func (r GetGenerativeLanguageApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetGenerativeLanguageApiKeyResponse) StatusCode() int {
+func (r GetGenerativeLanguageAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14654,19 +15027,19 @@ func (r GetGenerativeLanguageApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetGenerativeLanguageApiKeyResponse) ContentType() string {
+func (r GetGenerativeLanguageAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PatchGenerativeLanguageApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchGenerativeLanguageApiKey
-type PatchGenerativeLanguageApiKeyResponse200Headers struct {
+// PatchGenerativeLanguageAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchGenerativeLanguageAPIKey
+type PatchGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type PatchGenerativeLanguageApiKeyResponse struct {
+type PatchGenerativeLanguageAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -14690,66 +15063,66 @@ type PatchGenerativeLanguageApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PatchGenerativeLanguageApiKeyResponse200Headers
+	Headers200 *PatchGenerativeLanguageAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON200() *StatusOK {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON400() *BadRequest {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON401() *Unauthorized {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON403() *Forbidden {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON404() *NotFound {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON413() *PayloadTooLarge {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON422() *Unbuildable {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchGenerativeLanguageApiKeyResponse) GetJSON500() *InternalError {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PatchGenerativeLanguageApiKeyResponse) GetBody() []byte {
+func (r PatchGenerativeLanguageAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PatchGenerativeLanguageApiKeyResponse) Status() string {
+func (r PatchGenerativeLanguageAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14757,7 +15130,7 @@ func (r PatchGenerativeLanguageApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PatchGenerativeLanguageApiKeyResponse) StatusCode() int {
+func (r PatchGenerativeLanguageAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14765,19 +15138,19 @@ func (r PatchGenerativeLanguageApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PatchGenerativeLanguageApiKeyResponse) ContentType() string {
+func (r PatchGenerativeLanguageAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PutGenerativeLanguageApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PutGenerativeLanguageApiKey
-type PutGenerativeLanguageApiKeyResponse200Headers struct {
+// PutGenerativeLanguageAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PutGenerativeLanguageAPIKey
+type PutGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type PutGenerativeLanguageApiKeyResponse struct {
+type PutGenerativeLanguageAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -14799,61 +15172,61 @@ type PutGenerativeLanguageApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PutGenerativeLanguageApiKeyResponse200Headers
+	Headers200 *PutGenerativeLanguageAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PutGenerativeLanguageApiKeyResponse) GetJSON200() *StatusOK {
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PutGenerativeLanguageApiKeyResponse) GetJSON400() *BadRequest {
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PutGenerativeLanguageApiKeyResponse) GetJSON401() *Unauthorized {
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PutGenerativeLanguageApiKeyResponse) GetJSON403() *Forbidden {
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PutGenerativeLanguageApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PutGenerativeLanguageApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PutGenerativeLanguageApiKeyResponse) GetJSON413() *PayloadTooLarge {
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PutGenerativeLanguageApiKeyResponse) GetJSON422() *Unbuildable {
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PutGenerativeLanguageApiKeyResponse) GetJSON500() *InternalError {
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PutGenerativeLanguageApiKeyResponse) GetBody() []byte {
+func (r PutGenerativeLanguageAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PutGenerativeLanguageApiKeyResponse) Status() string {
+func (r PutGenerativeLanguageAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14861,7 +15234,7 @@ func (r PutGenerativeLanguageApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PutGenerativeLanguageApiKeyResponse) StatusCode() int {
+func (r PutGenerativeLanguageAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14869,7 +15242,7 @@ func (r PutGenerativeLanguageApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PutGenerativeLanguageApiKeyResponse) ContentType() string {
+func (r PutGenerativeLanguageAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14945,11 +15318,11 @@ func (r GetAuthStatusResponse) ContentType() string {
 	return ""
 }
 
-type GetIflowAuthUrlResponse struct {
+type GetIflowAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *AuthUrl
+	JSON200 *AuthURL
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -14958,40 +15331,47 @@ type GetIflowAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetIflowAuthUrlResponse) GetJSON200() *AuthUrl {
+func (r GetIflowAuthURLResponse) GetJSON200() *AuthURL {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetIflowAuthUrlResponse) GetJSON401() *Unauthorized {
+func (r GetIflowAuthURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetIflowAuthUrlResponse) GetJSON403() *Forbidden {
+func (r GetIflowAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetIflowAuthUrlResponse) GetJSON500() *InternalError {
+func (r GetIflowAuthURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetIflowAuthUrlResponse) GetJSON501() *NotImplemented {
+func (r GetIflowAuthURLResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetIflowAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
-func (r GetIflowAuthUrlResponse) GetBody() []byte {
+func (r GetIflowAuthURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetIflowAuthUrlResponse) Status() string {
+func (r GetIflowAuthURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14999,7 +15379,7 @@ func (r GetIflowAuthUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetIflowAuthUrlResponse) StatusCode() int {
+func (r GetIflowAuthURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15007,14 +15387,14 @@ func (r GetIflowAuthUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetIflowAuthUrlResponse) ContentType() string {
+func (r GetIflowAuthURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type PostIflowAuthUrlResponse struct {
+type PostIflowAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -15031,50 +15411,64 @@ type PostIflowAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PostIflowAuthUrlResponse) GetJSON200() *IflowCookieResult {
+func (r PostIflowAuthURLResponse) GetJSON200() *IflowCookieResult {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PostIflowAuthUrlResponse) GetJSON400() *BadRequest {
+func (r PostIflowAuthURLResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PostIflowAuthUrlResponse) GetJSON401() *Unauthorized {
+func (r PostIflowAuthURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PostIflowAuthUrlResponse) GetJSON403() *Forbidden {
+func (r PostIflowAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PostIflowAuthUrlResponse) GetJSON409() *Conflict {
+func (r PostIflowAuthURLResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PostIflowAuthUrlResponse) GetJSON500() *InternalError {
+func (r PostIflowAuthURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r PostIflowAuthUrlResponse) GetJSON501() *NotImplemented {
+func (r PostIflowAuthURLResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r PostIflowAuthURLResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostIflowAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
-func (r PostIflowAuthUrlResponse) GetBody() []byte {
+func (r PostIflowAuthURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PostIflowAuthUrlResponse) Status() string {
+func (r PostIflowAuthURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15082,7 +15476,7 @@ func (r PostIflowAuthUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PostIflowAuthUrlResponse) StatusCode() int {
+func (r PostIflowAuthURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15090,7 +15484,7 @@ func (r PostIflowAuthUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PostIflowAuthUrlResponse) ContentType() string {
+func (r PostIflowAuthURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15877,6 +16271,8 @@ type PostOauthCallbackResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15917,6 +16313,11 @@ func (r PostOauthCallbackResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r PostOauthCallbackResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostOauthCallbackResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16751,12 +17152,12 @@ func (r GetOpenAPISpecResponse) ContentType() string {
 	return ""
 }
 
-// DeleteProxyUrlResponse200Headers the declared response headers of an HTTP 200 response for DeleteProxyUrl
-type DeleteProxyUrlResponse200Headers struct {
+// DeleteProxyURLResponse200Headers the declared response headers of an HTTP 200 response for DeleteProxyURL
+type DeleteProxyURLResponse200Headers struct {
 	ETag *string
 }
 
-type DeleteProxyUrlResponse struct {
+type DeleteProxyURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -16774,51 +17175,51 @@ type DeleteProxyUrlResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *DeleteProxyUrlResponse200Headers
+	Headers200 *DeleteProxyURLResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteProxyUrlResponse) GetJSON200() *StatusOK {
+func (r DeleteProxyURLResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteProxyUrlResponse) GetJSON401() *Unauthorized {
+func (r DeleteProxyURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteProxyUrlResponse) GetJSON403() *Forbidden {
+func (r DeleteProxyURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeleteProxyUrlResponse) GetJSON409() *HandEditConflict {
+func (r DeleteProxyURLResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r DeleteProxyUrlResponse) GetJSON412() *PreconditionFailed {
+func (r DeleteProxyURLResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteProxyUrlResponse) GetJSON422() *Unbuildable {
+func (r DeleteProxyURLResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteProxyUrlResponse) GetJSON500() *InternalError {
+func (r DeleteProxyURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r DeleteProxyUrlResponse) GetBody() []byte {
+func (r DeleteProxyURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeleteProxyUrlResponse) Status() string {
+func (r DeleteProxyURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -16826,7 +17227,7 @@ func (r DeleteProxyUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeleteProxyUrlResponse) StatusCode() int {
+func (r DeleteProxyURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -16834,53 +17235,53 @@ func (r DeleteProxyUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteProxyUrlResponse) ContentType() string {
+func (r DeleteProxyURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// GetProxyUrlResponse200Headers the declared response headers of an HTTP 200 response for GetProxyUrl
-type GetProxyUrlResponse200Headers struct {
+// GetProxyURLResponse200Headers the declared response headers of an HTTP 200 response for GetProxyURL
+type GetProxyURLResponse200Headers struct {
 	ETag *string
 }
 
-type GetProxyUrlResponse struct {
+type GetProxyURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProxyUrlSetting
+	JSON200 *ProxyURLSetting
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetProxyUrlResponse200Headers
+	Headers200 *GetProxyURLResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetProxyUrlResponse) GetJSON200() *ProxyUrlSetting {
+func (r GetProxyURLResponse) GetJSON200() *ProxyURLSetting {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetProxyUrlResponse) GetJSON401() *Unauthorized {
+func (r GetProxyURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetProxyUrlResponse) GetJSON403() *Forbidden {
+func (r GetProxyURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetBody returns the raw response body bytes
-func (r GetProxyUrlResponse) GetBody() []byte {
+func (r GetProxyURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetProxyUrlResponse) Status() string {
+func (r GetProxyURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -16888,7 +17289,7 @@ func (r GetProxyUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetProxyUrlResponse) StatusCode() int {
+func (r GetProxyURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -16896,123 +17297,19 @@ func (r GetProxyUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetProxyUrlResponse) ContentType() string {
+func (r GetProxyURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PatchProxyUrlResponse200Headers the declared response headers of an HTTP 200 response for PatchProxyUrl
-type PatchProxyUrlResponse200Headers struct {
+// PatchProxyURLResponse200Headers the declared response headers of an HTTP 200 response for PatchProxyURL
+type PatchProxyURLResponse200Headers struct {
 	ETag *string
 }
 
-type PatchProxyUrlResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *StatusOK
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *HandEditConflict
-	// JSON412 the response for an HTTP 412 `application/json` response
-	JSON412 *PreconditionFailed
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *PayloadTooLarge
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *Unbuildable
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PatchProxyUrlResponse200Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PatchProxyUrlResponse) GetJSON200() *StatusOK {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchProxyUrlResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchProxyUrlResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchProxyUrlResponse) GetJSON403() *Forbidden {
-	return r.JSON403
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchProxyUrlResponse) GetJSON409() *HandEditConflict {
-	return r.JSON409
-}
-
-// GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PatchProxyUrlResponse) GetJSON412() *PreconditionFailed {
-	return r.JSON412
-}
-
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchProxyUrlResponse) GetJSON413() *PayloadTooLarge {
-	return r.JSON413
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchProxyUrlResponse) GetJSON422() *Unbuildable {
-	return r.JSON422
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchProxyUrlResponse) GetJSON500() *InternalError {
-	return r.JSON500
-}
-
-// GetBody returns the raw response body bytes
-func (r PatchProxyUrlResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r PatchProxyUrlResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r PatchProxyUrlResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PatchProxyUrlResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// PutProxyUrlResponse200Headers the declared response headers of an HTTP 200 response for PutProxyUrl
-type PutProxyUrlResponse200Headers struct {
-	ETag *string
-}
-
-type PutProxyUrlResponse struct {
+type PatchProxyURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -17034,61 +17331,61 @@ type PutProxyUrlResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PutProxyUrlResponse200Headers
+	Headers200 *PatchProxyURLResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PutProxyUrlResponse) GetJSON200() *StatusOK {
+func (r PatchProxyURLResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PutProxyUrlResponse) GetJSON400() *BadRequest {
+func (r PatchProxyURLResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PutProxyUrlResponse) GetJSON401() *Unauthorized {
+func (r PatchProxyURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PutProxyUrlResponse) GetJSON403() *Forbidden {
+func (r PatchProxyURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PutProxyUrlResponse) GetJSON409() *HandEditConflict {
+func (r PatchProxyURLResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PutProxyUrlResponse) GetJSON412() *PreconditionFailed {
+func (r PatchProxyURLResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PutProxyUrlResponse) GetJSON413() *PayloadTooLarge {
+func (r PatchProxyURLResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PutProxyUrlResponse) GetJSON422() *Unbuildable {
+func (r PatchProxyURLResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PutProxyUrlResponse) GetJSON500() *InternalError {
+func (r PatchProxyURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PutProxyUrlResponse) GetBody() []byte {
+func (r PatchProxyURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PutProxyUrlResponse) Status() string {
+func (r PatchProxyURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -17096,7 +17393,7 @@ func (r PutProxyUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PutProxyUrlResponse) StatusCode() int {
+func (r PatchProxyURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -17104,7 +17401,111 @@ func (r PutProxyUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PutProxyUrlResponse) ContentType() string {
+func (r PatchProxyURLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutProxyURLResponse200Headers the declared response headers of an HTTP 200 response for PutProxyURL
+type PutProxyURLResponse200Headers struct {
+	ETag *string
+}
+
+type PutProxyURLResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutProxyURLResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutProxyURLResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutProxyURLResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutProxyURLResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutProxyURLResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutProxyURLResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PutProxyURLResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutProxyURLResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutProxyURLResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutProxyURLResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PutProxyURLResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutProxyURLResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutProxyURLResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutProxyURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17651,11 +18052,11 @@ func (r PutQuotaSwitchProjectResponse) ContentType() string {
 	return ""
 }
 
-type GetQwenAuthUrlResponse struct {
+type GetQwenAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *AuthUrl
+	JSON200 *AuthURL
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -17664,40 +18065,54 @@ type GetQwenAuthUrlResponse struct {
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetQwenAuthUrlResponse) GetJSON200() *AuthUrl {
+func (r GetQwenAuthURLResponse) GetJSON200() *AuthURL {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetQwenAuthUrlResponse) GetJSON401() *Unauthorized {
+func (r GetQwenAuthURLResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetQwenAuthUrlResponse) GetJSON403() *Forbidden {
+func (r GetQwenAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetQwenAuthUrlResponse) GetJSON500() *InternalError {
+func (r GetQwenAuthURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetQwenAuthUrlResponse) GetJSON501() *NotImplemented {
+func (r GetQwenAuthURLResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetQwenAuthURLResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetQwenAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
-func (r GetQwenAuthUrlResponse) GetBody() []byte {
+func (r GetQwenAuthURLResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetQwenAuthUrlResponse) Status() string {
+func (r GetQwenAuthURLResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -17705,7 +18120,7 @@ func (r GetQwenAuthUrlResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetQwenAuthUrlResponse) StatusCode() int {
+func (r GetQwenAuthURLResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -17713,7 +18128,7 @@ func (r GetQwenAuthUrlResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetQwenAuthUrlResponse) ContentType() string {
+func (r GetQwenAuthURLResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18128,7 +18543,7 @@ func (r PutRequestLogResponse) ContentType() string {
 	return ""
 }
 
-type GetRequestLogByIdResponse struct {
+type GetRequestLogByIDResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -18144,37 +18559,37 @@ type GetRequestLogByIdResponse struct {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetRequestLogByIdResponse) GetJSON400() *BadRequest {
+func (r GetRequestLogByIDResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetRequestLogByIdResponse) GetJSON401() *Unauthorized {
+func (r GetRequestLogByIDResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetRequestLogByIdResponse) GetJSON403() *Forbidden {
+func (r GetRequestLogByIDResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetRequestLogByIdResponse) GetJSON404() *NotFound {
+func (r GetRequestLogByIDResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetRequestLogByIdResponse) GetJSON501() *NotImplemented {
+func (r GetRequestLogByIDResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
 // GetBody returns the raw response body bytes
-func (r GetRequestLogByIdResponse) GetBody() []byte {
+func (r GetRequestLogByIDResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetRequestLogByIdResponse) Status() string {
+func (r GetRequestLogByIDResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -18182,7 +18597,7 @@ func (r GetRequestLogByIdResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetRequestLogByIdResponse) StatusCode() int {
+func (r GetRequestLogByIDResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -18190,7 +18605,7 @@ func (r GetRequestLogByIdResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetRequestLogByIdResponse) ContentType() string {
+func (r GetRequestLogByIDResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18472,6 +18887,8 @@ type GetUsageResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UsageResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -18483,6 +18900,11 @@ type GetUsageResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetUsageResponse) GetJSON200() *UsageResponse {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUsageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18810,6 +19232,8 @@ type ExportUsageResponse struct {
 	JSON403 *Forbidden
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18830,6 +19254,11 @@ func (r ExportUsageResponse) GetJSON403() *Forbidden {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r ExportUsageResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExportUsageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18876,6 +19305,8 @@ type ImportUsageResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18908,6 +19339,11 @@ func (r ImportUsageResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ImportUsageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r ImportUsageResponse) GetBody() []byte {
 	return r.Body
@@ -18937,12 +19373,12 @@ func (r ImportUsageResponse) ContentType() string {
 	return ""
 }
 
-// DeleteVertexApiKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteVertexApiKey
-type DeleteVertexApiKeyResponse200Headers struct {
+// DeleteVertexAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteVertexAPIKey
+type DeleteVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type DeleteVertexApiKeyResponse struct {
+type DeleteVertexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -18964,61 +19400,61 @@ type DeleteVertexApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *DeleteVertexApiKeyResponse200Headers
+	Headers200 *DeleteVertexAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteVertexApiKeyResponse) GetJSON200() *StatusOK {
+func (r DeleteVertexAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteVertexApiKeyResponse) GetJSON400() *BadRequest {
+func (r DeleteVertexAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteVertexApiKeyResponse) GetJSON401() *Unauthorized {
+func (r DeleteVertexAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteVertexApiKeyResponse) GetJSON403() *Forbidden {
+func (r DeleteVertexAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteVertexApiKeyResponse) GetJSON404() *NotFound {
+func (r DeleteVertexAPIKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeleteVertexApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r DeleteVertexAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r DeleteVertexApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r DeleteVertexAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteVertexApiKeyResponse) GetJSON422() *Unbuildable {
+func (r DeleteVertexAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteVertexApiKeyResponse) GetJSON500() *InternalError {
+func (r DeleteVertexAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r DeleteVertexApiKeyResponse) GetBody() []byte {
+func (r DeleteVertexAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeleteVertexApiKeyResponse) Status() string {
+func (r DeleteVertexAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -19026,7 +19462,7 @@ func (r DeleteVertexApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeleteVertexApiKeyResponse) StatusCode() int {
+func (r DeleteVertexAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -19034,53 +19470,53 @@ func (r DeleteVertexApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteVertexApiKeyResponse) ContentType() string {
+func (r DeleteVertexAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// GetVertexApiKeyResponse200Headers the declared response headers of an HTTP 200 response for GetVertexApiKey
-type GetVertexApiKeyResponse200Headers struct {
+// GetVertexAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for GetVertexAPIKey
+type GetVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type GetVertexApiKeyResponse struct {
+type GetVertexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *VertexApiKeyList
+	JSON200 *VertexAPIKeyList
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetVertexApiKeyResponse200Headers
+	Headers200 *GetVertexAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetVertexApiKeyResponse) GetJSON200() *VertexApiKeyList {
+func (r GetVertexAPIKeyResponse) GetJSON200() *VertexAPIKeyList {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetVertexApiKeyResponse) GetJSON401() *Unauthorized {
+func (r GetVertexAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetVertexApiKeyResponse) GetJSON403() *Forbidden {
+func (r GetVertexAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetBody returns the raw response body bytes
-func (r GetVertexApiKeyResponse) GetBody() []byte {
+func (r GetVertexAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetVertexApiKeyResponse) Status() string {
+func (r GetVertexAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -19088,7 +19524,7 @@ func (r GetVertexApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetVertexApiKeyResponse) StatusCode() int {
+func (r GetVertexAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -19096,19 +19532,19 @@ func (r GetVertexApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetVertexApiKeyResponse) ContentType() string {
+func (r GetVertexAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PatchVertexApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchVertexApiKey
-type PatchVertexApiKeyResponse200Headers struct {
+// PatchVertexAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchVertexAPIKey
+type PatchVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type PatchVertexApiKeyResponse struct {
+type PatchVertexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -19132,66 +19568,66 @@ type PatchVertexApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PatchVertexApiKeyResponse200Headers
+	Headers200 *PatchVertexAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON200() *StatusOK {
+func (r PatchVertexAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON400() *BadRequest {
+func (r PatchVertexAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON401() *Unauthorized {
+func (r PatchVertexAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON403() *Forbidden {
+func (r PatchVertexAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON404() *NotFound {
+func (r PatchVertexAPIKeyResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r PatchVertexAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r PatchVertexAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON413() *PayloadTooLarge {
+func (r PatchVertexAPIKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON422() *Unbuildable {
+func (r PatchVertexAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PatchVertexApiKeyResponse) GetJSON500() *InternalError {
+func (r PatchVertexAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PatchVertexApiKeyResponse) GetBody() []byte {
+func (r PatchVertexAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PatchVertexApiKeyResponse) Status() string {
+func (r PatchVertexAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -19199,7 +19635,7 @@ func (r PatchVertexApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PatchVertexApiKeyResponse) StatusCode() int {
+func (r PatchVertexAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -19207,19 +19643,19 @@ func (r PatchVertexApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PatchVertexApiKeyResponse) ContentType() string {
+func (r PatchVertexAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// PutVertexApiKeyResponse200Headers the declared response headers of an HTTP 200 response for PutVertexApiKey
-type PutVertexApiKeyResponse200Headers struct {
+// PutVertexAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PutVertexAPIKey
+type PutVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-type PutVertexApiKeyResponse struct {
+type PutVertexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -19241,61 +19677,61 @@ type PutVertexApiKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *PutVertexApiKeyResponse200Headers
+	Headers200 *PutVertexAPIKeyResponse200Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PutVertexApiKeyResponse) GetJSON200() *StatusOK {
+func (r PutVertexAPIKeyResponse) GetJSON200() *StatusOK {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r PutVertexApiKeyResponse) GetJSON400() *BadRequest {
+func (r PutVertexAPIKeyResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PutVertexApiKeyResponse) GetJSON401() *Unauthorized {
+func (r PutVertexAPIKeyResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r PutVertexApiKeyResponse) GetJSON403() *Forbidden {
+func (r PutVertexAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PutVertexApiKeyResponse) GetJSON409() *HandEditConflict {
+func (r PutVertexAPIKeyResponse) GetJSON409() *HandEditConflict {
 	return r.JSON409
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r PutVertexApiKeyResponse) GetJSON412() *PreconditionFailed {
+func (r PutVertexAPIKeyResponse) GetJSON412() *PreconditionFailed {
 	return r.JSON412
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r PutVertexApiKeyResponse) GetJSON413() *PayloadTooLarge {
+func (r PutVertexAPIKeyResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r PutVertexApiKeyResponse) GetJSON422() *Unbuildable {
+func (r PutVertexAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PutVertexApiKeyResponse) GetJSON500() *InternalError {
+func (r PutVertexAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PutVertexApiKeyResponse) GetBody() []byte {
+func (r PutVertexAPIKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PutVertexApiKeyResponse) Status() string {
+func (r PutVertexAPIKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -19303,7 +19739,7 @@ func (r PutVertexApiKeyResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PutVertexApiKeyResponse) StatusCode() int {
+func (r PutVertexAPIKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -19311,7 +19747,7 @@ func (r PutVertexApiKeyResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PutVertexApiKeyResponse) ContentType() string {
+func (r PutVertexAPIKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19333,8 +19769,6 @@ type ImportVertexCredentialResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 }
@@ -19367,11 +19801,6 @@ func (r ImportVertexCredentialResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ImportVertexCredentialResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ImportVertexCredentialResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -19678,129 +20107,129 @@ func (r PutWsAuthResponse) ContentType() string {
 	return ""
 }
 
-// GetAnthropicAuthUrlWithResponse Start a Anthropic (Claude) login
+// GetAnthropicAuthURLWithResponse Start a Anthropic (Claude) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthUrl` operationId).
-func (c *ClientWithResponses) GetAnthropicAuthUrlWithResponse(ctx context.Context, params *GetAnthropicAuthUrlParams, reqEditors ...RequestEditorFn) (*GetAnthropicAuthUrlResponse, error) {
-	rsp, err := c.GetAnthropicAuthUrl(ctx, params, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseGetAnthropicAuthUrlResponse(rsp)
-}
-
-// GetAntigravityAuthUrlWithResponse Start a Antigravity login
-//
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthUrl` operationId).
-func (c *ClientWithResponses) GetAntigravityAuthUrlWithResponse(ctx context.Context, params *GetAntigravityAuthUrlParams, reqEditors ...RequestEditorFn) (*GetAntigravityAuthUrlResponse, error) {
-	rsp, err := c.GetAntigravityAuthUrl(ctx, params, reqEditors...)
+// Corresponds with GET /anthropic-auth-url (the `GetAnthropicAuthURL` operationId).
+func (c *ClientWithResponses) GetAnthropicAuthURLWithResponse(ctx context.Context, params *GetAnthropicAuthURLParams, reqEditors ...RequestEditorFn) (*GetAnthropicAuthURLResponse, error) {
+	rsp, err := c.GetAnthropicAuthURL(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetAntigravityAuthUrlResponse(rsp)
+	return ParseGetAnthropicAuthURLResponse(rsp)
 }
 
-// DeleteApiKeysWithResponse Delete one api-keys item
+// GetAntigravityAuthURLWithResponse Start a Antigravity login
+//
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthURL` operationId).
+func (c *ClientWithResponses) GetAntigravityAuthURLWithResponse(ctx context.Context, params *GetAntigravityAuthURLParams, reqEditors ...RequestEditorFn) (*GetAntigravityAuthURLResponse, error) {
+	rsp, err := c.GetAntigravityAuthURL(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAntigravityAuthURLResponse(rsp)
+}
+
+// DeleteAPIKeysWithResponse Delete one api-keys item
 //
 // Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /api-keys (the `DeleteApiKeys` operationId).
-func (c *ClientWithResponses) DeleteApiKeysWithResponse(ctx context.Context, params *DeleteApiKeysParams, reqEditors ...RequestEditorFn) (*DeleteApiKeysResponse, error) {
-	rsp, err := c.DeleteApiKeys(ctx, params, reqEditors...)
+// Corresponds with DELETE /api-keys (the `DeleteAPIKeys` operationId).
+func (c *ClientWithResponses) DeleteAPIKeysWithResponse(ctx context.Context, params *DeleteAPIKeysParams, reqEditors ...RequestEditorFn) (*DeleteAPIKeysResponse, error) {
+	rsp, err := c.DeleteAPIKeys(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteApiKeysResponse(rsp)
+	return ParseDeleteAPIKeysResponse(rsp)
 }
 
-// GetApiKeysWithResponse List api-keys
+// GetAPIKeysWithResponse List api-keys
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api-keys (the `GetApiKeys` operationId).
-func (c *ClientWithResponses) GetApiKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetApiKeysResponse, error) {
-	rsp, err := c.GetApiKeys(ctx, reqEditors...)
+// Corresponds with GET /api-keys (the `GetAPIKeys` operationId).
+func (c *ClientWithResponses) GetAPIKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIKeysResponse, error) {
+	rsp, err := c.GetAPIKeys(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetApiKeysResponse(rsp)
+	return ParseGetAPIKeysResponse(rsp)
 }
 
-// PatchApiKeysWithBodyWithResponse Change one api-keys item
+// PatchAPIKeysWithBodyWithResponse Change one api-keys item
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /api-keys (the `PatchApiKeys` operationId).
-func (c *ClientWithResponses) PatchApiKeysWithBodyWithResponse(ctx context.Context, params *PatchApiKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchApiKeysResponse, error) {
-	rsp, err := c.PatchApiKeysWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PATCH /api-keys (the `PatchAPIKeys` operationId).
+func (c *ClientWithResponses) PatchAPIKeysWithBodyWithResponse(ctx context.Context, params *PatchAPIKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAPIKeysResponse, error) {
+	rsp, err := c.PatchAPIKeysWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchApiKeysResponse(rsp)
+	return ParsePatchAPIKeysResponse(rsp)
 }
 
-// PatchApiKeysWithResponse Change one api-keys item
+// PatchAPIKeysWithResponse Change one api-keys item
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /api-keys (the `PatchApiKeys` operationId).
-func (c *ClientWithResponses) PatchApiKeysWithResponse(ctx context.Context, params *PatchApiKeysParams, body PatchApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchApiKeysResponse, error) {
-	rsp, err := c.PatchApiKeys(ctx, params, body, reqEditors...)
+// Corresponds with PATCH /api-keys (the `PatchAPIKeys` operationId).
+func (c *ClientWithResponses) PatchAPIKeysWithResponse(ctx context.Context, params *PatchAPIKeysParams, body PatchAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAPIKeysResponse, error) {
+	rsp, err := c.PatchAPIKeys(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchApiKeysResponse(rsp)
+	return ParsePatchAPIKeysResponse(rsp)
 }
 
-// PutApiKeysWithBodyWithResponse Replace api-keys
+// PutAPIKeysWithBodyWithResponse Replace api-keys
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: a raw array or `{"items": [...]}`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
-func (c *ClientWithResponses) PutApiKeysWithBodyWithResponse(ctx context.Context, params *PutApiKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutApiKeysResponse, error) {
-	rsp, err := c.PutApiKeysWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
+func (c *ClientWithResponses) PutAPIKeysWithBodyWithResponse(ctx context.Context, params *PutAPIKeysParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAPIKeysResponse, error) {
+	rsp, err := c.PutAPIKeysWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutApiKeysResponse(rsp)
+	return ParsePutAPIKeysResponse(rsp)
 }
 
-// PutApiKeysWithResponse Replace api-keys
+// PutAPIKeysWithResponse Replace api-keys
 //
 // Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: a raw array or `{"items": [...]}`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
-func (c *ClientWithResponses) PutApiKeysWithResponse(ctx context.Context, params *PutApiKeysParams, body PutApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PutApiKeysResponse, error) {
-	rsp, err := c.PutApiKeys(ctx, params, body, reqEditors...)
+// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
+func (c *ClientWithResponses) PutAPIKeysWithResponse(ctx context.Context, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAPIKeysResponse, error) {
+	rsp, err := c.PutAPIKeys(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutApiKeysResponse(rsp)
+	return ParsePutAPIKeysResponse(rsp)
 }
 
 // DeleteAuthFilesWithResponse Delete one credential file, or all
 //
-// `?name=<file>.json` deletes one file; `?all=true` deletes every `.json` file directly in auth-dir.
+// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19815,7 +20244,7 @@ func (c *ClientWithResponses) DeleteAuthFilesWithResponse(ctx context.Context, p
 
 // ListAuthFilesWithResponse List credential files
 //
-// Credential files in auth-dir with their provider, account and status.
+// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19830,7 +20259,7 @@ func (c *ClientWithResponses) ListAuthFilesWithResponse(ctx context.Context, req
 
 // UploadAuthFileWithBodyWithResponse Upload a credential file
 //
-// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19845,7 +20274,7 @@ func (c *ClientWithResponses) UploadAuthFileWithBodyWithResponse(ctx context.Con
 
 // UploadAuthFileWithResponse Upload a credential file
 //
-// Multipart with a `file` part, or the raw JSON body with `?name=<file>.json`. Names must end with `.json`.
+// Multipart with one or more `file` parts, or the raw JSON body (Content-Type application/json) with `?name=<file>.json`. Each file is stored byte for byte, atomically, mode 0600; in a batch, every file is checked before any is written. Names: at most 128 bytes, end with `.json`, no path separators, no `..`, no leading dot (400 `invalid name`, `name must end with .json`). Contents: a JSON object of at most 1 MiB (400 otherwise). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19860,7 +20289,7 @@ func (c *ClientWithResponses) UploadAuthFileWithResponse(ctx context.Context, pa
 
 // DownloadAuthFileWithResponse Download one credential file
 //
-// The raw bytes of one `.json` file in auth-dir.
+// The raw bytes of one `.json` file in auth-dir, exactly as stored, as an attachment.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19875,7 +20304,7 @@ func (c *ClientWithResponses) DownloadAuthFileWithResponse(ctx context.Context, 
 
 // GetAuthFileModelsWithResponse Models served by one credential
 //
-// The models a credential serves after exclusions and aliases.
+// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -19888,199 +20317,199 @@ func (c *ClientWithResponses) GetAuthFileModelsWithResponse(ctx context.Context,
 	return ParseGetAuthFileModelsResponse(rsp)
 }
 
-// DeleteClaudeApiKeyWithResponse Delete one claude-api-key entry
+// DeleteClaudeAPIKeyWithResponse Delete one claude-api-key entry
 //
 // Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /claude-api-key (the `DeleteClaudeApiKey` operationId).
-func (c *ClientWithResponses) DeleteClaudeApiKeyWithResponse(ctx context.Context, params *DeleteClaudeApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteClaudeApiKeyResponse, error) {
-	rsp, err := c.DeleteClaudeApiKey(ctx, params, reqEditors...)
+// Corresponds with DELETE /claude-api-key (the `DeleteClaudeAPIKey` operationId).
+func (c *ClientWithResponses) DeleteClaudeAPIKeyWithResponse(ctx context.Context, params *DeleteClaudeAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteClaudeAPIKeyResponse, error) {
+	rsp, err := c.DeleteClaudeAPIKey(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteClaudeApiKeyResponse(rsp)
+	return ParseDeleteClaudeAPIKeyResponse(rsp)
 }
 
-// GetClaudeApiKeyWithResponse List claude-api-key
+// GetClaudeAPIKeyWithResponse List claude-api-key
 //
 // Claude (Anthropic) API keys with optional model aliases.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /claude-api-key (the `GetClaudeApiKey` operationId).
-func (c *ClientWithResponses) GetClaudeApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetClaudeApiKeyResponse, error) {
-	rsp, err := c.GetClaudeApiKey(ctx, reqEditors...)
+// Corresponds with GET /claude-api-key (the `GetClaudeAPIKey` operationId).
+func (c *ClientWithResponses) GetClaudeAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetClaudeAPIKeyResponse, error) {
+	rsp, err := c.GetClaudeAPIKey(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetClaudeApiKeyResponse(rsp)
+	return ParseGetClaudeAPIKeyResponse(rsp)
 }
 
-// PatchClaudeApiKeyWithBodyWithResponse Change one claude-api-key entry
+// PatchClaudeAPIKeyWithBodyWithResponse Change one claude-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /claude-api-key (the `PatchClaudeApiKey` operationId).
-func (c *ClientWithResponses) PatchClaudeApiKeyWithBodyWithResponse(ctx context.Context, params *PatchClaudeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClaudeApiKeyResponse, error) {
-	rsp, err := c.PatchClaudeApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PATCH /claude-api-key (the `PatchClaudeAPIKey` operationId).
+func (c *ClientWithResponses) PatchClaudeAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchClaudeAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClaudeAPIKeyResponse, error) {
+	rsp, err := c.PatchClaudeAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchClaudeApiKeyResponse(rsp)
+	return ParsePatchClaudeAPIKeyResponse(rsp)
 }
 
-// PatchClaudeApiKeyWithResponse Change one claude-api-key entry
+// PatchClaudeAPIKeyWithResponse Change one claude-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /claude-api-key (the `PatchClaudeApiKey` operationId).
-func (c *ClientWithResponses) PatchClaudeApiKeyWithResponse(ctx context.Context, params *PatchClaudeApiKeyParams, body PatchClaudeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClaudeApiKeyResponse, error) {
-	rsp, err := c.PatchClaudeApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PATCH /claude-api-key (the `PatchClaudeAPIKey` operationId).
+func (c *ClientWithResponses) PatchClaudeAPIKeyWithResponse(ctx context.Context, params *PatchClaudeAPIKeyParams, body PatchClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClaudeAPIKeyResponse, error) {
+	rsp, err := c.PatchClaudeAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchClaudeApiKeyResponse(rsp)
+	return ParsePatchClaudeAPIKeyResponse(rsp)
 }
 
-// PutClaudeApiKeyWithBodyWithResponse Replace claude-api-key
+// PutClaudeAPIKeyWithBodyWithResponse Replace claude-api-key
 //
 // Claude (Anthropic) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /claude-api-key (the `PutClaudeApiKey` operationId).
-func (c *ClientWithResponses) PutClaudeApiKeyWithBodyWithResponse(ctx context.Context, params *PutClaudeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutClaudeApiKeyResponse, error) {
-	rsp, err := c.PutClaudeApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
+func (c *ClientWithResponses) PutClaudeAPIKeyWithBodyWithResponse(ctx context.Context, params *PutClaudeAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutClaudeAPIKeyResponse, error) {
+	rsp, err := c.PutClaudeAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutClaudeApiKeyResponse(rsp)
+	return ParsePutClaudeAPIKeyResponse(rsp)
 }
 
-// PutClaudeApiKeyWithResponse Replace claude-api-key
+// PutClaudeAPIKeyWithResponse Replace claude-api-key
 //
 // Claude (Anthropic) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /claude-api-key (the `PutClaudeApiKey` operationId).
-func (c *ClientWithResponses) PutClaudeApiKeyWithResponse(ctx context.Context, params *PutClaudeApiKeyParams, body PutClaudeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutClaudeApiKeyResponse, error) {
-	rsp, err := c.PutClaudeApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
+func (c *ClientWithResponses) PutClaudeAPIKeyWithResponse(ctx context.Context, params *PutClaudeAPIKeyParams, body PutClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutClaudeAPIKeyResponse, error) {
+	rsp, err := c.PutClaudeAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutClaudeApiKeyResponse(rsp)
+	return ParsePutClaudeAPIKeyResponse(rsp)
 }
 
-// DeleteCodexApiKeyWithResponse Delete one codex-api-key entry
+// DeleteCodexAPIKeyWithResponse Delete one codex-api-key entry
 //
 // Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /codex-api-key (the `DeleteCodexApiKey` operationId).
-func (c *ClientWithResponses) DeleteCodexApiKeyWithResponse(ctx context.Context, params *DeleteCodexApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteCodexApiKeyResponse, error) {
-	rsp, err := c.DeleteCodexApiKey(ctx, params, reqEditors...)
+// Corresponds with DELETE /codex-api-key (the `DeleteCodexAPIKey` operationId).
+func (c *ClientWithResponses) DeleteCodexAPIKeyWithResponse(ctx context.Context, params *DeleteCodexAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteCodexAPIKeyResponse, error) {
+	rsp, err := c.DeleteCodexAPIKey(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteCodexApiKeyResponse(rsp)
+	return ParseDeleteCodexAPIKeyResponse(rsp)
 }
 
-// GetCodexApiKeyWithResponse List codex-api-key
+// GetCodexAPIKeyWithResponse List codex-api-key
 //
 // Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /codex-api-key (the `GetCodexApiKey` operationId).
-func (c *ClientWithResponses) GetCodexApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCodexApiKeyResponse, error) {
-	rsp, err := c.GetCodexApiKey(ctx, reqEditors...)
+// Corresponds with GET /codex-api-key (the `GetCodexAPIKey` operationId).
+func (c *ClientWithResponses) GetCodexAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCodexAPIKeyResponse, error) {
+	rsp, err := c.GetCodexAPIKey(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetCodexApiKeyResponse(rsp)
+	return ParseGetCodexAPIKeyResponse(rsp)
 }
 
-// PatchCodexApiKeyWithBodyWithResponse Change one codex-api-key entry
+// PatchCodexAPIKeyWithBodyWithResponse Change one codex-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /codex-api-key (the `PatchCodexApiKey` operationId).
-func (c *ClientWithResponses) PatchCodexApiKeyWithBodyWithResponse(ctx context.Context, params *PatchCodexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchCodexApiKeyResponse, error) {
-	rsp, err := c.PatchCodexApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PATCH /codex-api-key (the `PatchCodexAPIKey` operationId).
+func (c *ClientWithResponses) PatchCodexAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchCodexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchCodexAPIKeyResponse, error) {
+	rsp, err := c.PatchCodexAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchCodexApiKeyResponse(rsp)
+	return ParsePatchCodexAPIKeyResponse(rsp)
 }
 
-// PatchCodexApiKeyWithResponse Change one codex-api-key entry
+// PatchCodexAPIKeyWithResponse Change one codex-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /codex-api-key (the `PatchCodexApiKey` operationId).
-func (c *ClientWithResponses) PatchCodexApiKeyWithResponse(ctx context.Context, params *PatchCodexApiKeyParams, body PatchCodexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCodexApiKeyResponse, error) {
-	rsp, err := c.PatchCodexApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PATCH /codex-api-key (the `PatchCodexAPIKey` operationId).
+func (c *ClientWithResponses) PatchCodexAPIKeyWithResponse(ctx context.Context, params *PatchCodexAPIKeyParams, body PatchCodexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCodexAPIKeyResponse, error) {
+	rsp, err := c.PatchCodexAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchCodexApiKeyResponse(rsp)
+	return ParsePatchCodexAPIKeyResponse(rsp)
 }
 
-// PutCodexApiKeyWithBodyWithResponse Replace codex-api-key
+// PutCodexAPIKeyWithBodyWithResponse Replace codex-api-key
 //
 // Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /codex-api-key (the `PutCodexApiKey` operationId).
-func (c *ClientWithResponses) PutCodexApiKeyWithBodyWithResponse(ctx context.Context, params *PutCodexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCodexApiKeyResponse, error) {
-	rsp, err := c.PutCodexApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PUT /codex-api-key (the `PutCodexAPIKey` operationId).
+func (c *ClientWithResponses) PutCodexAPIKeyWithBodyWithResponse(ctx context.Context, params *PutCodexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCodexAPIKeyResponse, error) {
+	rsp, err := c.PutCodexAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutCodexApiKeyResponse(rsp)
+	return ParsePutCodexAPIKeyResponse(rsp)
 }
 
-// PutCodexApiKeyWithResponse Replace codex-api-key
+// PutCodexAPIKeyWithResponse Replace codex-api-key
 //
 // Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /codex-api-key (the `PutCodexApiKey` operationId).
-func (c *ClientWithResponses) PutCodexApiKeyWithResponse(ctx context.Context, params *PutCodexApiKeyParams, body PutCodexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCodexApiKeyResponse, error) {
-	rsp, err := c.PutCodexApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PUT /codex-api-key (the `PutCodexAPIKey` operationId).
+func (c *ClientWithResponses) PutCodexAPIKeyWithResponse(ctx context.Context, params *PutCodexAPIKeyParams, body PutCodexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCodexAPIKeyResponse, error) {
+	rsp, err := c.PutCodexAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutCodexApiKeyResponse(rsp)
+	return ParsePutCodexAPIKeyResponse(rsp)
 }
 
-// GetCodexAuthUrlWithResponse Start a Codex (OpenAI) login
+// GetCodexAuthURLWithResponse Start a Codex (OpenAI) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /codex-auth-url (the `GetCodexAuthUrl` operationId).
-func (c *ClientWithResponses) GetCodexAuthUrlWithResponse(ctx context.Context, params *GetCodexAuthUrlParams, reqEditors ...RequestEditorFn) (*GetCodexAuthUrlResponse, error) {
-	rsp, err := c.GetCodexAuthUrl(ctx, params, reqEditors...)
+// Corresponds with GET /codex-auth-url (the `GetCodexAuthURL` operationId).
+func (c *ClientWithResponses) GetCodexAuthURLWithResponse(ctx context.Context, params *GetCodexAuthURLParams, reqEditors ...RequestEditorFn) (*GetCodexAuthURLResponse, error) {
+	rsp, err := c.GetCodexAuthURL(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetCodexAuthUrlResponse(rsp)
+	return ParseGetCodexAuthURLResponse(rsp)
 }
 
 // GetConfigWithResponse The whole configuration as JSON
@@ -20290,206 +20719,236 @@ func (c *ClientWithResponses) PutForceGpt5CodexWithResponse(ctx context.Context,
 	return ParsePutForceGpt5CodexResponse(rsp)
 }
 
-// DeleteGeminiApiKeyWithResponse Delete one gemini-api-key entry
+// DeleteGeminiAPIKeyWithResponse Delete one gemini-api-key entry
 //
 // Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /gemini-api-key (the `DeleteGeminiApiKey` operationId).
-func (c *ClientWithResponses) DeleteGeminiApiKeyWithResponse(ctx context.Context, params *DeleteGeminiApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteGeminiApiKeyResponse, error) {
-	rsp, err := c.DeleteGeminiApiKey(ctx, params, reqEditors...)
+// Corresponds with DELETE /gemini-api-key (the `DeleteGeminiAPIKey` operationId).
+func (c *ClientWithResponses) DeleteGeminiAPIKeyWithResponse(ctx context.Context, params *DeleteGeminiAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteGeminiAPIKeyResponse, error) {
+	rsp, err := c.DeleteGeminiAPIKey(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteGeminiApiKeyResponse(rsp)
+	return ParseDeleteGeminiAPIKeyResponse(rsp)
 }
 
-// GetGeminiApiKeyWithResponse List gemini-api-key
+// GetGeminiAPIKeyWithResponse List gemini-api-key
 //
 // Gemini (AI Studio) API keys. Deduplicated by api-key (first wins).
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /gemini-api-key (the `GetGeminiApiKey` operationId).
-func (c *ClientWithResponses) GetGeminiApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGeminiApiKeyResponse, error) {
-	rsp, err := c.GetGeminiApiKey(ctx, reqEditors...)
+// Corresponds with GET /gemini-api-key (the `GetGeminiAPIKey` operationId).
+func (c *ClientWithResponses) GetGeminiAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGeminiAPIKeyResponse, error) {
+	rsp, err := c.GetGeminiAPIKey(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetGeminiApiKeyResponse(rsp)
+	return ParseGetGeminiAPIKeyResponse(rsp)
 }
 
-// PatchGeminiApiKeyWithBodyWithResponse Change one gemini-api-key entry
+// PatchGeminiAPIKeyWithBodyWithResponse Change one gemini-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /gemini-api-key (the `PatchGeminiApiKey` operationId).
-func (c *ClientWithResponses) PatchGeminiApiKeyWithBodyWithResponse(ctx context.Context, params *PatchGeminiApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchGeminiApiKeyResponse, error) {
-	rsp, err := c.PatchGeminiApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PATCH /gemini-api-key (the `PatchGeminiAPIKey` operationId).
+func (c *ClientWithResponses) PatchGeminiAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchGeminiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchGeminiAPIKeyResponse, error) {
+	rsp, err := c.PatchGeminiAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchGeminiApiKeyResponse(rsp)
+	return ParsePatchGeminiAPIKeyResponse(rsp)
 }
 
-// PatchGeminiApiKeyWithResponse Change one gemini-api-key entry
+// PatchGeminiAPIKeyWithResponse Change one gemini-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /gemini-api-key (the `PatchGeminiApiKey` operationId).
-func (c *ClientWithResponses) PatchGeminiApiKeyWithResponse(ctx context.Context, params *PatchGeminiApiKeyParams, body PatchGeminiApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchGeminiApiKeyResponse, error) {
-	rsp, err := c.PatchGeminiApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PATCH /gemini-api-key (the `PatchGeminiAPIKey` operationId).
+func (c *ClientWithResponses) PatchGeminiAPIKeyWithResponse(ctx context.Context, params *PatchGeminiAPIKeyParams, body PatchGeminiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchGeminiAPIKeyResponse, error) {
+	rsp, err := c.PatchGeminiAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchGeminiApiKeyResponse(rsp)
+	return ParsePatchGeminiAPIKeyResponse(rsp)
 }
 
-// PutGeminiApiKeyWithBodyWithResponse Replace gemini-api-key
+// PutGeminiAPIKeyWithBodyWithResponse Replace gemini-api-key
 //
 // Gemini (AI Studio) API keys. Deduplicated by api-key (first wins). Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /gemini-api-key (the `PutGeminiApiKey` operationId).
-func (c *ClientWithResponses) PutGeminiApiKeyWithBodyWithResponse(ctx context.Context, params *PutGeminiApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutGeminiApiKeyResponse, error) {
-	rsp, err := c.PutGeminiApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PUT /gemini-api-key (the `PutGeminiAPIKey` operationId).
+func (c *ClientWithResponses) PutGeminiAPIKeyWithBodyWithResponse(ctx context.Context, params *PutGeminiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutGeminiAPIKeyResponse, error) {
+	rsp, err := c.PutGeminiAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutGeminiApiKeyResponse(rsp)
+	return ParsePutGeminiAPIKeyResponse(rsp)
 }
 
-// PutGeminiApiKeyWithResponse Replace gemini-api-key
+// PutGeminiAPIKeyWithResponse Replace gemini-api-key
 //
 // Gemini (AI Studio) API keys. Deduplicated by api-key (first wins). Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /gemini-api-key (the `PutGeminiApiKey` operationId).
-func (c *ClientWithResponses) PutGeminiApiKeyWithResponse(ctx context.Context, params *PutGeminiApiKeyParams, body PutGeminiApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutGeminiApiKeyResponse, error) {
-	rsp, err := c.PutGeminiApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PUT /gemini-api-key (the `PutGeminiAPIKey` operationId).
+func (c *ClientWithResponses) PutGeminiAPIKeyWithResponse(ctx context.Context, params *PutGeminiAPIKeyParams, body PutGeminiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutGeminiAPIKeyResponse, error) {
+	rsp, err := c.PutGeminiAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutGeminiApiKeyResponse(rsp)
+	return ParsePutGeminiAPIKeyResponse(rsp)
 }
 
-// GetGeminiCliAuthUrlWithResponse Start a Google (Gemini CLI) login
+// GetGeminiCliAuthURLWithResponse Start a Google (Gemini CLI) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthUrl` operationId).
-func (c *ClientWithResponses) GetGeminiCliAuthUrlWithResponse(ctx context.Context, params *GetGeminiCliAuthUrlParams, reqEditors ...RequestEditorFn) (*GetGeminiCliAuthUrlResponse, error) {
-	rsp, err := c.GetGeminiCliAuthUrl(ctx, params, reqEditors...)
+// Corresponds with GET /gemini-cli-auth-url (the `GetGeminiCliAuthURL` operationId).
+func (c *ClientWithResponses) GetGeminiCliAuthURLWithResponse(ctx context.Context, params *GetGeminiCliAuthURLParams, reqEditors ...RequestEditorFn) (*GetGeminiCliAuthURLResponse, error) {
+	rsp, err := c.GetGeminiCliAuthURL(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetGeminiCliAuthUrlResponse(rsp)
+	return ParseGetGeminiCliAuthURLResponse(rsp)
 }
 
-// DeleteGenerativeLanguageApiKeyWithResponse Delete one generative-language-api-key item
+// PostGeminiWebTokenWithBodyWithResponse Save Gemini web cookies
+//
+// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+func (c *ClientWithResponses) PostGeminiWebTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error) {
+	rsp, err := c.PostGeminiWebTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostGeminiWebTokenResponse(rsp)
+}
+
+// PostGeminiWebTokenWithResponse Save Gemini web cookies
+//
+// Saves the `__Secure-1PSID` and `__Secure-1PSIDTS` cookies of a Gemini web session as `gemini-web-<hash>.json`; the hash is of the first cookie, so the same cookies saved twice give the same file. 400 when a cookie is missing or malformed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
+func (c *ClientWithResponses) PostGeminiWebTokenWithResponse(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error) {
+	rsp, err := c.PostGeminiWebToken(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostGeminiWebTokenResponse(rsp)
+}
+
+// DeleteGenerativeLanguageAPIKeyWithResponse Delete one generative-language-api-key item
 //
 // Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageApiKey` operationId).
-func (c *ClientWithResponses) DeleteGenerativeLanguageApiKeyWithResponse(ctx context.Context, params *DeleteGenerativeLanguageApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteGenerativeLanguageApiKeyResponse, error) {
-	rsp, err := c.DeleteGenerativeLanguageApiKey(ctx, params, reqEditors...)
+// Corresponds with DELETE /generative-language-api-key (the `DeleteGenerativeLanguageAPIKey` operationId).
+func (c *ClientWithResponses) DeleteGenerativeLanguageAPIKeyWithResponse(ctx context.Context, params *DeleteGenerativeLanguageAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteGenerativeLanguageAPIKeyResponse, error) {
+	rsp, err := c.DeleteGenerativeLanguageAPIKey(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteGenerativeLanguageApiKeyResponse(rsp)
+	return ParseDeleteGenerativeLanguageAPIKeyResponse(rsp)
 }
 
-// GetGenerativeLanguageApiKeyWithResponse List generative-language-api-key
+// GetGenerativeLanguageAPIKeyWithResponse List generative-language-api-key
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /generative-language-api-key (the `GetGenerativeLanguageApiKey` operationId).
+// Corresponds with GET /generative-language-api-key (the `GetGenerativeLanguageAPIKey` operationId).
 //
 // Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-func (c *ClientWithResponses) GetGenerativeLanguageApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGenerativeLanguageApiKeyResponse, error) {
-	rsp, err := c.GetGenerativeLanguageApiKey(ctx, reqEditors...)
+func (c *ClientWithResponses) GetGenerativeLanguageAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGenerativeLanguageAPIKeyResponse, error) {
+	rsp, err := c.GetGenerativeLanguageAPIKey(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetGenerativeLanguageApiKeyResponse(rsp)
+	return ParseGetGenerativeLanguageAPIKeyResponse(rsp)
 }
 
-// PatchGenerativeLanguageApiKeyWithBodyWithResponse Change one generative-language-api-key item
+// PatchGenerativeLanguageAPIKeyWithBodyWithResponse Change one generative-language-api-key item
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageApiKey` operationId).
-func (c *ClientWithResponses) PatchGenerativeLanguageApiKeyWithBodyWithResponse(ctx context.Context, params *PatchGenerativeLanguageApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchGenerativeLanguageApiKeyResponse, error) {
-	rsp, err := c.PatchGenerativeLanguageApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageAPIKey` operationId).
+func (c *ClientWithResponses) PatchGenerativeLanguageAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchGenerativeLanguageAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchGenerativeLanguageAPIKeyResponse, error) {
+	rsp, err := c.PatchGenerativeLanguageAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchGenerativeLanguageApiKeyResponse(rsp)
+	return ParsePatchGenerativeLanguageAPIKeyResponse(rsp)
 }
 
-// PatchGenerativeLanguageApiKeyWithResponse Change one generative-language-api-key item
+// PatchGenerativeLanguageAPIKeyWithResponse Change one generative-language-api-key item
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageApiKey` operationId).
-func (c *ClientWithResponses) PatchGenerativeLanguageApiKeyWithResponse(ctx context.Context, params *PatchGenerativeLanguageApiKeyParams, body PatchGenerativeLanguageApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchGenerativeLanguageApiKeyResponse, error) {
-	rsp, err := c.PatchGenerativeLanguageApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PATCH /generative-language-api-key (the `PatchGenerativeLanguageAPIKey` operationId).
+func (c *ClientWithResponses) PatchGenerativeLanguageAPIKeyWithResponse(ctx context.Context, params *PatchGenerativeLanguageAPIKeyParams, body PatchGenerativeLanguageAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchGenerativeLanguageAPIKeyResponse, error) {
+	rsp, err := c.PatchGenerativeLanguageAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchGenerativeLanguageApiKeyResponse(rsp)
+	return ParsePatchGenerativeLanguageAPIKeyResponse(rsp)
 }
 
-// PutGenerativeLanguageApiKeyWithBodyWithResponse Replace generative-language-api-key
+// PutGenerativeLanguageAPIKeyWithBodyWithResponse Replace generative-language-api-key
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: a raw array or `{"items": [...]}`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageApiKey` operationId).
-func (c *ClientWithResponses) PutGenerativeLanguageApiKeyWithBodyWithResponse(ctx context.Context, params *PutGenerativeLanguageApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutGenerativeLanguageApiKeyResponse, error) {
-	rsp, err := c.PutGenerativeLanguageApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageAPIKey` operationId).
+func (c *ClientWithResponses) PutGenerativeLanguageAPIKeyWithBodyWithResponse(ctx context.Context, params *PutGenerativeLanguageAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutGenerativeLanguageAPIKeyResponse, error) {
+	rsp, err := c.PutGenerativeLanguageAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutGenerativeLanguageApiKeyResponse(rsp)
+	return ParsePutGenerativeLanguageAPIKeyResponse(rsp)
 }
 
-// PutGenerativeLanguageApiKeyWithResponse Replace generative-language-api-key
+// PutGenerativeLanguageAPIKeyWithResponse Replace generative-language-api-key
 //
 // Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: a raw array or `{"items": [...]}`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageApiKey` operationId).
-func (c *ClientWithResponses) PutGenerativeLanguageApiKeyWithResponse(ctx context.Context, params *PutGenerativeLanguageApiKeyParams, body PutGenerativeLanguageApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutGenerativeLanguageApiKeyResponse, error) {
-	rsp, err := c.PutGenerativeLanguageApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PUT /generative-language-api-key (the `PutGenerativeLanguageAPIKey` operationId).
+func (c *ClientWithResponses) PutGenerativeLanguageAPIKeyWithResponse(ctx context.Context, params *PutGenerativeLanguageAPIKeyParams, body PutGenerativeLanguageAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutGenerativeLanguageAPIKeyResponse, error) {
+	rsp, err := c.PutGenerativeLanguageAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutGenerativeLanguageApiKeyResponse(rsp)
+	return ParsePutGenerativeLanguageAPIKeyResponse(rsp)
 }
 
 // GetAuthStatusWithResponse Poll a login flow
 //
-// `wait` while the login is pending, `ok` when done (or unknown), `error` with a message when it failed.
+// `wait` while the login is pending, `ok` once its credential is saved, `error` with a reason when it failed, expired or the state is unknown. 400 for a state of the wrong form.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20502,49 +20961,49 @@ func (c *ClientWithResponses) GetAuthStatusWithResponse(ctx context.Context, par
 	return ParseGetAuthStatusResponse(rsp)
 }
 
-// GetIflowAuthUrlWithResponse Start a iFlow login
+// GetIflowAuthURLWithResponse Start a iFlow login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /iflow-auth-url (the `GetIflowAuthUrl` operationId).
-func (c *ClientWithResponses) GetIflowAuthUrlWithResponse(ctx context.Context, params *GetIflowAuthUrlParams, reqEditors ...RequestEditorFn) (*GetIflowAuthUrlResponse, error) {
-	rsp, err := c.GetIflowAuthUrl(ctx, params, reqEditors...)
+// Corresponds with GET /iflow-auth-url (the `GetIflowAuthURL` operationId).
+func (c *ClientWithResponses) GetIflowAuthURLWithResponse(ctx context.Context, params *GetIflowAuthURLParams, reqEditors ...RequestEditorFn) (*GetIflowAuthURLResponse, error) {
+	rsp, err := c.GetIflowAuthURL(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetIflowAuthUrlResponse(rsp)
+	return ParseGetIflowAuthURLResponse(rsp)
 }
 
-// PostIflowAuthUrlWithBodyWithResponse Log in to iFlow with a browser cookie
+// PostIflowAuthURLWithBodyWithResponse Log in to iFlow with a browser cookie
 //
-// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
-func (c *ClientWithResponses) PostIflowAuthUrlWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIflowAuthUrlResponse, error) {
-	rsp, err := c.PostIflowAuthUrlWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
+func (c *ClientWithResponses) PostIflowAuthURLWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error) {
+	rsp, err := c.PostIflowAuthURLWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePostIflowAuthUrlResponse(rsp)
+	return ParsePostIflowAuthURLResponse(rsp)
 }
 
-// PostIflowAuthUrlWithResponse Log in to iFlow with a browser cookie
+// PostIflowAuthURLWithResponse Log in to iFlow with a browser cookie
 //
-// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file.
+// Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /iflow-auth-url (the `PostIflowAuthUrl` operationId).
-func (c *ClientWithResponses) PostIflowAuthUrlWithResponse(ctx context.Context, body PostIflowAuthUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthUrlResponse, error) {
-	rsp, err := c.PostIflowAuthUrl(ctx, body, reqEditors...)
+// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
+func (c *ClientWithResponses) PostIflowAuthURLWithResponse(ctx context.Context, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error) {
+	rsp, err := c.PostIflowAuthURL(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePostIflowAuthUrlResponse(rsp)
+	return ParsePostIflowAuthURLResponse(rsp)
 }
 
 // GetLatestVersionWithResponse Latest released version
@@ -20642,7 +21101,7 @@ func (c *ClientWithResponses) PutLoggingToFileWithResponse(ctx context.Context, 
 
 // DeleteLogsWithResponse Remove rotated logs and truncate the active log
 //
-// Needs logging-to-file. Request logs and error request logs are not touched.
+// Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20657,7 +21116,7 @@ func (c *ClientWithResponses) DeleteLogsWithResponse(ctx context.Context, reqEdi
 
 // GetLogsWithResponse Recent application log lines
 //
-// Needs logging-to-file (400 `logging to file disabled` otherwise). Pass `latest-timestamp` back as `after` to tail.
+// Needs logging-to-file (400 `logging to file disabled` otherwise). Reads main.log and its rotations, oldest first; text lines (slog's format) and JSON lines both carry their time. `line-count` counts every line scanned; `lines` keeps those newer than `after`, at most `limit` (default 10000), newest last. Pass `latest-timestamp` back as `after` to tail. Empty when no log file exists yet.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20747,7 +21206,7 @@ func (c *ClientWithResponses) PutMaxRetryIntervalWithResponse(ctx context.Contex
 
 // PostOauthCallbackWithBodyWithResponse Hand a provider redirect to a pending login
 //
-// For logins where the browser could not reach the callback port; paste the final redirect URL.
+// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20762,7 +21221,7 @@ func (c *ClientWithResponses) PostOauthCallbackWithBodyWithResponse(ctx context.
 
 // PostOauthCallbackWithResponse Hand a provider redirect to a pending login
 //
-// For logins where the browser could not reach the callback port; paste the final redirect URL.
+// For logins where the browser could not reach the callback port: paste the final redirect URL (or code and state). 400 for an unknown provider, a missing state or code, or a provider that does not match; 404 `unknown or expired state`; 409 `oauth flow is not pending` when the login already completed or failed.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20970,94 +21429,94 @@ func (c *ClientWithResponses) GetOpenAPISpecWithResponse(ctx context.Context, re
 	return ParseGetOpenAPISpecResponse(rsp)
 }
 
-// DeleteProxyUrlWithResponse Clear proxy-url
+// DeleteProxyURLWithResponse Clear proxy-url
 //
 // Sets proxy-url to the empty string (direct connections).
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /proxy-url (the `DeleteProxyUrl` operationId).
-func (c *ClientWithResponses) DeleteProxyUrlWithResponse(ctx context.Context, params *DeleteProxyUrlParams, reqEditors ...RequestEditorFn) (*DeleteProxyUrlResponse, error) {
-	rsp, err := c.DeleteProxyUrl(ctx, params, reqEditors...)
+// Corresponds with DELETE /proxy-url (the `DeleteProxyURL` operationId).
+func (c *ClientWithResponses) DeleteProxyURLWithResponse(ctx context.Context, params *DeleteProxyURLParams, reqEditors ...RequestEditorFn) (*DeleteProxyURLResponse, error) {
+	rsp, err := c.DeleteProxyURL(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteProxyUrlResponse(rsp)
+	return ParseDeleteProxyURLResponse(rsp)
 }
 
-// GetProxyUrlWithResponse Read proxy-url
+// GetProxyURLWithResponse Read proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none).
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /proxy-url (the `GetProxyUrl` operationId).
-func (c *ClientWithResponses) GetProxyUrlWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetProxyUrlResponse, error) {
-	rsp, err := c.GetProxyUrl(ctx, reqEditors...)
+// Corresponds with GET /proxy-url (the `GetProxyURL` operationId).
+func (c *ClientWithResponses) GetProxyURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetProxyURLResponse, error) {
+	rsp, err := c.GetProxyURL(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetProxyUrlResponse(rsp)
+	return ParseGetProxyURLResponse(rsp)
 }
 
-// PatchProxyUrlWithBodyWithResponse Set proxy-url
+// PatchProxyURLWithBodyWithResponse Set proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /proxy-url (the `PatchProxyUrl` operationId).
-func (c *ClientWithResponses) PatchProxyUrlWithBodyWithResponse(ctx context.Context, params *PatchProxyUrlParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchProxyUrlResponse, error) {
-	rsp, err := c.PatchProxyUrlWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PATCH /proxy-url (the `PatchProxyURL` operationId).
+func (c *ClientWithResponses) PatchProxyURLWithBodyWithResponse(ctx context.Context, params *PatchProxyURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchProxyURLResponse, error) {
+	rsp, err := c.PatchProxyURLWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchProxyUrlResponse(rsp)
+	return ParsePatchProxyURLResponse(rsp)
 }
 
-// PatchProxyUrlWithResponse Set proxy-url
+// PatchProxyURLWithResponse Set proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /proxy-url (the `PatchProxyUrl` operationId).
-func (c *ClientWithResponses) PatchProxyUrlWithResponse(ctx context.Context, params *PatchProxyUrlParams, body PatchProxyUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchProxyUrlResponse, error) {
-	rsp, err := c.PatchProxyUrl(ctx, params, body, reqEditors...)
+// Corresponds with PATCH /proxy-url (the `PatchProxyURL` operationId).
+func (c *ClientWithResponses) PatchProxyURLWithResponse(ctx context.Context, params *PatchProxyURLParams, body PatchProxyURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchProxyURLResponse, error) {
+	rsp, err := c.PatchProxyURL(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchProxyUrlResponse(rsp)
+	return ParsePatchProxyURLResponse(rsp)
 }
 
-// PutProxyUrlWithBodyWithResponse Set proxy-url
+// PutProxyURLWithBodyWithResponse Set proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /proxy-url (the `PutProxyUrl` operationId).
-func (c *ClientWithResponses) PutProxyUrlWithBodyWithResponse(ctx context.Context, params *PutProxyUrlParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProxyUrlResponse, error) {
-	rsp, err := c.PutProxyUrlWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PUT /proxy-url (the `PutProxyURL` operationId).
+func (c *ClientWithResponses) PutProxyURLWithBodyWithResponse(ctx context.Context, params *PutProxyURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProxyURLResponse, error) {
+	rsp, err := c.PutProxyURLWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutProxyUrlResponse(rsp)
+	return ParsePutProxyURLResponse(rsp)
 }
 
-// PutProxyUrlWithResponse Set proxy-url
+// PutProxyURLWithResponse Set proxy-url
 //
 // Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /proxy-url (the `PutProxyUrl` operationId).
-func (c *ClientWithResponses) PutProxyUrlWithResponse(ctx context.Context, params *PutProxyUrlParams, body PutProxyUrlJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProxyUrlResponse, error) {
-	rsp, err := c.PutProxyUrl(ctx, params, body, reqEditors...)
+// Corresponds with PUT /proxy-url (the `PutProxyURL` operationId).
+func (c *ClientWithResponses) PutProxyURLWithResponse(ctx context.Context, params *PutProxyURLParams, body PutProxyURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProxyURLResponse, error) {
+	rsp, err := c.PutProxyURL(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutProxyUrlResponse(rsp)
+	return ParsePutProxyURLResponse(rsp)
 }
 
 // GetQuotaSwitchPreviewModelWithResponse Read switch-preview-model
@@ -21210,24 +21669,24 @@ func (c *ClientWithResponses) PutQuotaSwitchProjectWithResponse(ctx context.Cont
 	return ParsePutQuotaSwitchProjectResponse(rsp)
 }
 
-// GetQwenAuthUrlWithResponse Start a Qwen (device flow) login
+// GetQwenAuthURLWithResponse Start a Qwen (device flow) login
 //
-// Returns the URL to open in a browser and the state to poll with GET /get-auth-status.
+// Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /qwen-auth-url (the `GetQwenAuthUrl` operationId).
-func (c *ClientWithResponses) GetQwenAuthUrlWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQwenAuthUrlResponse, error) {
-	rsp, err := c.GetQwenAuthUrl(ctx, reqEditors...)
+// Corresponds with GET /qwen-auth-url (the `GetQwenAuthURL` operationId).
+func (c *ClientWithResponses) GetQwenAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQwenAuthURLResponse, error) {
+	rsp, err := c.GetQwenAuthURL(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetQwenAuthUrlResponse(rsp)
+	return ParseGetQwenAuthURLResponse(rsp)
 }
 
 // ListRequestErrorLogsWithResponse List error request log files
 //
-// Files named `error-*.log`, newest first. Empty while request-log is on.
+// Files named `error-*.log` (requests that failed while request-log was off), newest first. Log files are kept within logs-max-total-size-mb (default 512) and request-log-max-age-days (default 30).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21242,7 +21701,7 @@ func (c *ClientWithResponses) ListRequestErrorLogsWithResponse(ctx context.Conte
 
 // GetRequestErrorLogWithResponse Download one error request log
 //
-// Only `error-*.log` files in the log directory; any other name is 404.
+// Only `error-*.log` files in the log directory; any other name is 404, a name with a path separator or `..` is 400.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21330,19 +21789,19 @@ func (c *ClientWithResponses) PutRequestLogWithResponse(ctx context.Context, par
 	return ParsePutRequestLogResponse(rsp)
 }
 
-// GetRequestLogByIdWithResponse Download the request log of one request ID
+// GetRequestLogByIDWithResponse Download the request log of one request ID
 //
-// The first log file whose name ends with `-<id>.log`.
+// The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogById` operationId).
-func (c *ClientWithResponses) GetRequestLogByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRequestLogByIdResponse, error) {
-	rsp, err := c.GetRequestLogById(ctx, id, reqEditors...)
+// Corresponds with GET /request-log-by-id/{id} (the `GetRequestLogByID` operationId).
+func (c *ClientWithResponses) GetRequestLogByIDWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRequestLogByIDResponse, error) {
+	rsp, err := c.GetRequestLogByID(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetRequestLogByIdResponse(rsp)
+	return ParseGetRequestLogByIDResponse(rsp)
 }
 
 // GetRequestRetryWithResponse Read request-retry
@@ -21422,13 +21881,15 @@ func (c *ClientWithResponses) PutRequestRetryWithResponse(ctx context.Context, p
 
 // GetUsageWithResponse Aggregated usage statistics
 //
-// In-memory request metrics. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23`.
+// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
+// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
+// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /usage (the `GetUsage` operationId).
-func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetUsageResponse, error) {
-	rsp, err := c.GetUsage(ctx, reqEditors...)
+func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*GetUsageResponse, error) {
+	rsp, err := c.GetUsage(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21512,7 +21973,7 @@ func (c *ClientWithResponses) PutUsageStatisticsEnabledWithResponse(ctx context.
 
 // ExportUsageWithResponse Export usage statistics
 //
-// The statistics with a format version and export time, for POST /usage/import on this or another server.
+// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21527,7 +21988,9 @@ func (c *ClientWithResponses) ExportUsageWithResponse(ctx context.Context, reqEd
 
 // ImportUsageWithBodyWithResponse Merge exported usage statistics
 //
-// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21542,7 +22005,9 @@ func (c *ClientWithResponses) ImportUsageWithBodyWithResponse(ctx context.Contex
 
 // ImportUsageWithResponse Merge exported usage statistics
 //
-// Merges the request details of an export; details already present are skipped. 400 `unsupported version` for a version other than 0 or 1.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
+// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21555,99 +22020,99 @@ func (c *ClientWithResponses) ImportUsageWithResponse(ctx context.Context, body 
 	return ParseImportUsageResponse(rsp)
 }
 
-// DeleteVertexApiKeyWithResponse Delete one vertex-api-key entry
+// DeleteVertexAPIKeyWithResponse Delete one vertex-api-key entry
 //
 // Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /vertex-api-key (the `DeleteVertexApiKey` operationId).
-func (c *ClientWithResponses) DeleteVertexApiKeyWithResponse(ctx context.Context, params *DeleteVertexApiKeyParams, reqEditors ...RequestEditorFn) (*DeleteVertexApiKeyResponse, error) {
-	rsp, err := c.DeleteVertexApiKey(ctx, params, reqEditors...)
+// Corresponds with DELETE /vertex-api-key (the `DeleteVertexAPIKey` operationId).
+func (c *ClientWithResponses) DeleteVertexAPIKeyWithResponse(ctx context.Context, params *DeleteVertexAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteVertexAPIKeyResponse, error) {
+	rsp, err := c.DeleteVertexAPIKey(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteVertexApiKeyResponse(rsp)
+	return ParseDeleteVertexAPIKeyResponse(rsp)
 }
 
-// GetVertexApiKeyWithResponse List vertex-api-key
+// GetVertexAPIKeyWithResponse List vertex-api-key
 //
 // Vertex AI (API-key mode) credentials with model aliases.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /vertex-api-key (the `GetVertexApiKey` operationId).
-func (c *ClientWithResponses) GetVertexApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVertexApiKeyResponse, error) {
-	rsp, err := c.GetVertexApiKey(ctx, reqEditors...)
+// Corresponds with GET /vertex-api-key (the `GetVertexAPIKey` operationId).
+func (c *ClientWithResponses) GetVertexAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVertexAPIKeyResponse, error) {
+	rsp, err := c.GetVertexAPIKey(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetVertexApiKeyResponse(rsp)
+	return ParseGetVertexAPIKeyResponse(rsp)
 }
 
-// PatchVertexApiKeyWithBodyWithResponse Change one vertex-api-key entry
+// PatchVertexAPIKeyWithBodyWithResponse Change one vertex-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /vertex-api-key (the `PatchVertexApiKey` operationId).
-func (c *ClientWithResponses) PatchVertexApiKeyWithBodyWithResponse(ctx context.Context, params *PatchVertexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchVertexApiKeyResponse, error) {
-	rsp, err := c.PatchVertexApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PATCH /vertex-api-key (the `PatchVertexAPIKey` operationId).
+func (c *ClientWithResponses) PatchVertexAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchVertexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchVertexAPIKeyResponse, error) {
+	rsp, err := c.PatchVertexAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchVertexApiKeyResponse(rsp)
+	return ParsePatchVertexAPIKeyResponse(rsp)
 }
 
-// PatchVertexApiKeyWithResponse Change one vertex-api-key entry
+// PatchVertexAPIKeyWithResponse Change one vertex-api-key entry
 //
 // Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PATCH /vertex-api-key (the `PatchVertexApiKey` operationId).
-func (c *ClientWithResponses) PatchVertexApiKeyWithResponse(ctx context.Context, params *PatchVertexApiKeyParams, body PatchVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchVertexApiKeyResponse, error) {
-	rsp, err := c.PatchVertexApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PATCH /vertex-api-key (the `PatchVertexAPIKey` operationId).
+func (c *ClientWithResponses) PatchVertexAPIKeyWithResponse(ctx context.Context, params *PatchVertexAPIKeyParams, body PatchVertexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchVertexAPIKeyResponse, error) {
+	rsp, err := c.PatchVertexAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePatchVertexApiKeyResponse(rsp)
+	return ParsePatchVertexAPIKeyResponse(rsp)
 }
 
-// PutVertexApiKeyWithBodyWithResponse Replace vertex-api-key
+// PutVertexAPIKeyWithBodyWithResponse Replace vertex-api-key
 //
 // Vertex AI (API-key mode) credentials with model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /vertex-api-key (the `PutVertexApiKey` operationId).
-func (c *ClientWithResponses) PutVertexApiKeyWithBodyWithResponse(ctx context.Context, params *PutVertexApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutVertexApiKeyResponse, error) {
-	rsp, err := c.PutVertexApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
+// Corresponds with PUT /vertex-api-key (the `PutVertexAPIKey` operationId).
+func (c *ClientWithResponses) PutVertexAPIKeyWithBodyWithResponse(ctx context.Context, params *PutVertexAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutVertexAPIKeyResponse, error) {
+	rsp, err := c.PutVertexAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutVertexApiKeyResponse(rsp)
+	return ParsePutVertexAPIKeyResponse(rsp)
 }
 
-// PutVertexApiKeyWithResponse Replace vertex-api-key
+// PutVertexAPIKeyWithResponse Replace vertex-api-key
 //
 // Vertex AI (API-key mode) credentials with model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with PUT /vertex-api-key (the `PutVertexApiKey` operationId).
-func (c *ClientWithResponses) PutVertexApiKeyWithResponse(ctx context.Context, params *PutVertexApiKeyParams, body PutVertexApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutVertexApiKeyResponse, error) {
-	rsp, err := c.PutVertexApiKey(ctx, params, body, reqEditors...)
+// Corresponds with PUT /vertex-api-key (the `PutVertexAPIKey` operationId).
+func (c *ClientWithResponses) PutVertexAPIKeyWithResponse(ctx context.Context, params *PutVertexAPIKeyParams, body PutVertexAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutVertexAPIKeyResponse, error) {
+	rsp, err := c.PutVertexAPIKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePutVertexApiKeyResponse(rsp)
+	return ParsePutVertexAPIKeyResponse(rsp)
 }
 
 // ImportVertexCredentialWithBodyWithResponse Import a Vertex service-account key
 //
-// Multipart with a `file` part holding a service-account JSON key; `location` defaults to us-central1.
+// Multipart with a `file` part holding a Google service-account JSON key (at most 1 MiB); `location` (form field or query) defaults to us-central1. The key must be a service account with `project_id` and an RSA `private_key` that parses; it is saved as `vertex-<project>.json` (an existing file is replaced). 400 `file required`, `invalid json`, `invalid service account` (with `message`), `project_id missing`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21735,22 +22200,22 @@ func (c *ClientWithResponses) PutWsAuthWithResponse(ctx context.Context, params 
 	return ParsePutWsAuthResponse(rsp)
 }
 
-// ParseGetAnthropicAuthUrlResponse parses an HTTP response from a GetAnthropicAuthUrlWithResponse call
-func ParseGetAnthropicAuthUrlResponse(rsp *http.Response) (*GetAnthropicAuthUrlResponse, error) {
+// ParseGetAnthropicAuthURLResponse parses an HTTP response from a GetAnthropicAuthURLWithResponse call
+func ParseGetAnthropicAuthURLResponse(rsp *http.Response) (*GetAnthropicAuthURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetAnthropicAuthUrlResponse{
+	response := &GetAnthropicAuthURLResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest AuthUrl
+		var dest AuthURL
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21784,27 +22249,34 @@ func ParseGetAnthropicAuthUrlResponse(rsp *http.Response) (*GetAnthropicAuthUrlR
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
 }
 
-// ParseGetAntigravityAuthUrlResponse parses an HTTP response from a GetAntigravityAuthUrlWithResponse call
-func ParseGetAntigravityAuthUrlResponse(rsp *http.Response) (*GetAntigravityAuthUrlResponse, error) {
+// ParseGetAntigravityAuthURLResponse parses an HTTP response from a GetAntigravityAuthURLWithResponse call
+func ParseGetAntigravityAuthURLResponse(rsp *http.Response) (*GetAntigravityAuthURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetAntigravityAuthUrlResponse{
+	response := &GetAntigravityAuthURLResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest AuthUrl
+		var dest AuthURL
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21838,20 +22310,27 @@ func ParseGetAntigravityAuthUrlResponse(rsp *http.Response) (*GetAntigravityAuth
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
 }
 
-// ParseDeleteApiKeysResponse parses an HTTP response from a DeleteApiKeysWithResponse call
-func ParseDeleteApiKeysResponse(rsp *http.Response) (*DeleteApiKeysResponse, error) {
+// ParseDeleteAPIKeysResponse parses an HTTP response from a DeleteAPIKeysWithResponse call
+func ParseDeleteAPIKeysResponse(rsp *http.Response) (*DeleteAPIKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeleteApiKeysResponse{
+	response := &DeleteAPIKeysResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -21924,7 +22403,7 @@ func ParseDeleteApiKeysResponse(rsp *http.Response) (*DeleteApiKeysResponse, err
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers DeleteApiKeysResponse200Headers
+		var headers DeleteAPIKeysResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -21938,22 +22417,22 @@ func ParseDeleteApiKeysResponse(rsp *http.Response) (*DeleteApiKeysResponse, err
 	return response, nil
 }
 
-// ParseGetApiKeysResponse parses an HTTP response from a GetApiKeysWithResponse call
-func ParseGetApiKeysResponse(rsp *http.Response) (*GetApiKeysResponse, error) {
+// ParseGetAPIKeysResponse parses an HTTP response from a GetAPIKeysWithResponse call
+func ParseGetAPIKeysResponse(rsp *http.Response) (*GetAPIKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetApiKeysResponse{
+	response := &GetAPIKeysResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ApiKeysList
+		var dest APIKeysList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21977,7 +22456,7 @@ func ParseGetApiKeysResponse(rsp *http.Response) (*GetApiKeysResponse, error) {
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers GetApiKeysResponse200Headers
+		var headers GetAPIKeysResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -21991,15 +22470,15 @@ func ParseGetApiKeysResponse(rsp *http.Response) (*GetApiKeysResponse, error) {
 	return response, nil
 }
 
-// ParsePatchApiKeysResponse parses an HTTP response from a PatchApiKeysWithResponse call
-func ParsePatchApiKeysResponse(rsp *http.Response) (*PatchApiKeysResponse, error) {
+// ParsePatchAPIKeysResponse parses an HTTP response from a PatchAPIKeysWithResponse call
+func ParsePatchAPIKeysResponse(rsp *http.Response) (*PatchAPIKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PatchApiKeysResponse{
+	response := &PatchAPIKeysResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -22079,7 +22558,7 @@ func ParsePatchApiKeysResponse(rsp *http.Response) (*PatchApiKeysResponse, error
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers PatchApiKeysResponse200Headers
+		var headers PatchAPIKeysResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -22093,15 +22572,15 @@ func ParsePatchApiKeysResponse(rsp *http.Response) (*PatchApiKeysResponse, error
 	return response, nil
 }
 
-// ParsePutApiKeysResponse parses an HTTP response from a PutApiKeysWithResponse call
-func ParsePutApiKeysResponse(rsp *http.Response) (*PutApiKeysResponse, error) {
+// ParsePutAPIKeysResponse parses an HTTP response from a PutAPIKeysWithResponse call
+func ParsePutAPIKeysResponse(rsp *http.Response) (*PutAPIKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PutApiKeysResponse{
+	response := &PutAPIKeysResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -22174,7 +22653,7 @@ func ParsePutApiKeysResponse(rsp *http.Response) (*PutApiKeysResponse, error) {
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers PutApiKeysResponse200Headers
+		var headers PutAPIKeysResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -22244,13 +22723,6 @@ func ParseDeleteAuthFilesResponse(rsp *http.Response) (*DeleteAuthFilesResponse,
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22305,12 +22777,12 @@ func ParseListAuthFilesResponse(rsp *http.Response) (*ListAuthFilesResponse, err
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON501 = &dest
+		response.JSON503 = &dest
 
 	}
 
@@ -22372,13 +22844,6 @@ func ParseUploadAuthFileResponse(rsp *http.Response) (*UploadAuthFileResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
@@ -22448,12 +22913,12 @@ func ParseDownloadAuthFileResponse(rsp *http.Response) (*DownloadAuthFileRespons
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON501 = &dest
+		response.JSON503 = &dest
 
 	}
 
@@ -22502,6 +22967,757 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteClaudeAPIKeyResponse parses an HTTP response from a DeleteClaudeAPIKeyWithResponse call
+func ParseDeleteClaudeAPIKeyResponse(rsp *http.Response) (*DeleteClaudeAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteClaudeAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteClaudeAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetClaudeAPIKeyResponse parses an HTTP response from a GetClaudeAPIKeyWithResponse call
+func ParseGetClaudeAPIKeyResponse(rsp *http.Response) (*GetClaudeAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetClaudeAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClaudeAPIKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetClaudeAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchClaudeAPIKeyResponse parses an HTTP response from a PatchClaudeAPIKeyWithResponse call
+func ParsePatchClaudeAPIKeyResponse(rsp *http.Response) (*PatchClaudeAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchClaudeAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchClaudeAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutClaudeAPIKeyResponse parses an HTTP response from a PutClaudeAPIKeyWithResponse call
+func ParsePutClaudeAPIKeyResponse(rsp *http.Response) (*PutClaudeAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutClaudeAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutClaudeAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCodexAPIKeyResponse parses an HTTP response from a DeleteCodexAPIKeyWithResponse call
+func ParseDeleteCodexAPIKeyResponse(rsp *http.Response) (*DeleteCodexAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCodexAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteCodexAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCodexAPIKeyResponse parses an HTTP response from a GetCodexAPIKeyWithResponse call
+func ParseGetCodexAPIKeyResponse(rsp *http.Response) (*GetCodexAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCodexAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CodexAPIKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCodexAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchCodexAPIKeyResponse parses an HTTP response from a PatchCodexAPIKeyWithResponse call
+func ParsePatchCodexAPIKeyResponse(rsp *http.Response) (*PatchCodexAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchCodexAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchCodexAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutCodexAPIKeyResponse parses an HTTP response from a PutCodexAPIKeyWithResponse call
+func ParsePutCodexAPIKeyResponse(rsp *http.Response) (*PutCodexAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutCodexAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutCodexAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCodexAuthURLResponse parses an HTTP response from a GetCodexAuthURLWithResponse call
+func ParseGetCodexAuthURLResponse(rsp *http.Response) (*GetCodexAuthURLResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCodexAuthURLResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthURL
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22509,749 +23725,12 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 		}
 		response.JSON501 = &dest
 
-	}
-
-	return response, nil
-}
-
-// ParseDeleteClaudeApiKeyResponse parses an HTTP response from a DeleteClaudeApiKeyWithResponse call
-func ParseDeleteClaudeApiKeyResponse(rsp *http.Response) (*DeleteClaudeApiKeyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &DeleteClaudeApiKeyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StatusOK
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest HandEditConflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest PreconditionFailed
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Unbuildable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers DeleteClaudeApiKeyResponse200Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseGetClaudeApiKeyResponse parses an HTTP response from a GetClaudeApiKeyWithResponse call
-func ParseGetClaudeApiKeyResponse(rsp *http.Response) (*GetClaudeApiKeyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &GetClaudeApiKeyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ClaudeApiKeyList
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers GetClaudeApiKeyResponse200Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
-	}
-
-	return response, nil
-}
-
-// ParsePatchClaudeApiKeyResponse parses an HTTP response from a PatchClaudeApiKeyWithResponse call
-func ParsePatchClaudeApiKeyResponse(rsp *http.Response) (*PatchClaudeApiKeyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &PatchClaudeApiKeyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StatusOK
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest HandEditConflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest PreconditionFailed
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON413 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Unbuildable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers PatchClaudeApiKeyResponse200Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
-	}
-
-	return response, nil
-}
-
-// ParsePutClaudeApiKeyResponse parses an HTTP response from a PutClaudeApiKeyWithResponse call
-func ParsePutClaudeApiKeyResponse(rsp *http.Response) (*PutClaudeApiKeyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &PutClaudeApiKeyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StatusOK
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest HandEditConflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest PreconditionFailed
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON413 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Unbuildable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers PutClaudeApiKeyResponse200Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseDeleteCodexApiKeyResponse parses an HTTP response from a DeleteCodexApiKeyWithResponse call
-func ParseDeleteCodexApiKeyResponse(rsp *http.Response) (*DeleteCodexApiKeyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &DeleteCodexApiKeyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StatusOK
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest HandEditConflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest PreconditionFailed
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Unbuildable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers DeleteCodexApiKeyResponse200Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseGetCodexApiKeyResponse parses an HTTP response from a GetCodexApiKeyWithResponse call
-func ParseGetCodexApiKeyResponse(rsp *http.Response) (*GetCodexApiKeyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &GetCodexApiKeyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CodexApiKeyList
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers GetCodexApiKeyResponse200Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
-	}
-
-	return response, nil
-}
-
-// ParsePatchCodexApiKeyResponse parses an HTTP response from a PatchCodexApiKeyWithResponse call
-func ParsePatchCodexApiKeyResponse(rsp *http.Response) (*PatchCodexApiKeyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &PatchCodexApiKeyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StatusOK
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest HandEditConflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest PreconditionFailed
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON413 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Unbuildable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers PatchCodexApiKeyResponse200Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
-	}
-
-	return response, nil
-}
-
-// ParsePutCodexApiKeyResponse parses an HTTP response from a PutCodexApiKeyWithResponse call
-func ParsePutCodexApiKeyResponse(rsp *http.Response) (*PutCodexApiKeyResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &PutCodexApiKeyResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StatusOK
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest HandEditConflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest PreconditionFailed
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON413 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Unbuildable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers PutCodexApiKeyResponse200Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseGetCodexAuthUrlResponse parses an HTTP response from a GetCodexAuthUrlWithResponse call
-func ParseGetCodexAuthUrlResponse(rsp *http.Response) (*GetCodexAuthUrlResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &GetCodexAuthUrlResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest AuthUrl
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
+		response.JSON503 = &dest
 
 	}
 
@@ -23952,15 +24431,15 @@ func ParsePutForceGpt5CodexResponse(rsp *http.Response) (*PutForceGpt5CodexRespo
 	return response, nil
 }
 
-// ParseDeleteGeminiApiKeyResponse parses an HTTP response from a DeleteGeminiApiKeyWithResponse call
-func ParseDeleteGeminiApiKeyResponse(rsp *http.Response) (*DeleteGeminiApiKeyResponse, error) {
+// ParseDeleteGeminiAPIKeyResponse parses an HTTP response from a DeleteGeminiAPIKeyWithResponse call
+func ParseDeleteGeminiAPIKeyResponse(rsp *http.Response) (*DeleteGeminiAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeleteGeminiApiKeyResponse{
+	response := &DeleteGeminiAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -24033,7 +24512,7 @@ func ParseDeleteGeminiApiKeyResponse(rsp *http.Response) (*DeleteGeminiApiKeyRes
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers DeleteGeminiApiKeyResponse200Headers
+		var headers DeleteGeminiAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -24047,22 +24526,22 @@ func ParseDeleteGeminiApiKeyResponse(rsp *http.Response) (*DeleteGeminiApiKeyRes
 	return response, nil
 }
 
-// ParseGetGeminiApiKeyResponse parses an HTTP response from a GetGeminiApiKeyWithResponse call
-func ParseGetGeminiApiKeyResponse(rsp *http.Response) (*GetGeminiApiKeyResponse, error) {
+// ParseGetGeminiAPIKeyResponse parses an HTTP response from a GetGeminiAPIKeyWithResponse call
+func ParseGetGeminiAPIKeyResponse(rsp *http.Response) (*GetGeminiAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetGeminiApiKeyResponse{
+	response := &GetGeminiAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GeminiApiKeyList
+		var dest GeminiAPIKeyList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24086,7 +24565,7 @@ func ParseGetGeminiApiKeyResponse(rsp *http.Response) (*GetGeminiApiKeyResponse,
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers GetGeminiApiKeyResponse200Headers
+		var headers GetGeminiAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -24100,15 +24579,15 @@ func ParseGetGeminiApiKeyResponse(rsp *http.Response) (*GetGeminiApiKeyResponse,
 	return response, nil
 }
 
-// ParsePatchGeminiApiKeyResponse parses an HTTP response from a PatchGeminiApiKeyWithResponse call
-func ParsePatchGeminiApiKeyResponse(rsp *http.Response) (*PatchGeminiApiKeyResponse, error) {
+// ParsePatchGeminiAPIKeyResponse parses an HTTP response from a PatchGeminiAPIKeyWithResponse call
+func ParsePatchGeminiAPIKeyResponse(rsp *http.Response) (*PatchGeminiAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PatchGeminiApiKeyResponse{
+	response := &PatchGeminiAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -24188,7 +24667,7 @@ func ParsePatchGeminiApiKeyResponse(rsp *http.Response) (*PatchGeminiApiKeyRespo
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers PatchGeminiApiKeyResponse200Headers
+		var headers PatchGeminiAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -24202,15 +24681,15 @@ func ParsePatchGeminiApiKeyResponse(rsp *http.Response) (*PatchGeminiApiKeyRespo
 	return response, nil
 }
 
-// ParsePutGeminiApiKeyResponse parses an HTTP response from a PutGeminiApiKeyWithResponse call
-func ParsePutGeminiApiKeyResponse(rsp *http.Response) (*PutGeminiApiKeyResponse, error) {
+// ParsePutGeminiAPIKeyResponse parses an HTTP response from a PutGeminiAPIKeyWithResponse call
+func ParsePutGeminiAPIKeyResponse(rsp *http.Response) (*PutGeminiAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PutGeminiApiKeyResponse{
+	response := &PutGeminiAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -24283,7 +24762,7 @@ func ParsePutGeminiApiKeyResponse(rsp *http.Response) (*PutGeminiApiKeyResponse,
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers PutGeminiApiKeyResponse200Headers
+		var headers PutGeminiAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -24297,22 +24776,22 @@ func ParsePutGeminiApiKeyResponse(rsp *http.Response) (*PutGeminiApiKeyResponse,
 	return response, nil
 }
 
-// ParseGetGeminiCliAuthUrlResponse parses an HTTP response from a GetGeminiCliAuthUrlWithResponse call
-func ParseGetGeminiCliAuthUrlResponse(rsp *http.Response) (*GetGeminiCliAuthUrlResponse, error) {
+// ParseGetGeminiCliAuthURLResponse parses an HTTP response from a GetGeminiCliAuthURLWithResponse call
+func ParseGetGeminiCliAuthURLResponse(rsp *http.Response) (*GetGeminiCliAuthURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetGeminiCliAuthUrlResponse{
+	response := &GetGeminiCliAuthURLResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest AuthUrl
+		var dest AuthURL
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24346,20 +24825,88 @@ func ParseGetGeminiCliAuthUrlResponse(rsp *http.Response) (*GetGeminiCliAuthUrlR
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
 }
 
-// ParseDeleteGenerativeLanguageApiKeyResponse parses an HTTP response from a DeleteGenerativeLanguageApiKeyWithResponse call
-func ParseDeleteGenerativeLanguageApiKeyResponse(rsp *http.Response) (*DeleteGenerativeLanguageApiKeyResponse, error) {
+// ParsePostGeminiWebTokenResponse parses an HTTP response from a PostGeminiWebTokenWithResponse call
+func ParsePostGeminiWebTokenResponse(rsp *http.Response) (*PostGeminiWebTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeleteGenerativeLanguageApiKeyResponse{
+	response := &PostGeminiWebTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GeminiWebTokenResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteGenerativeLanguageAPIKeyResponse parses an HTTP response from a DeleteGenerativeLanguageAPIKeyWithResponse call
+func ParseDeleteGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*DeleteGenerativeLanguageAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteGenerativeLanguageAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -24432,7 +24979,7 @@ func ParseDeleteGenerativeLanguageApiKeyResponse(rsp *http.Response) (*DeleteGen
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers DeleteGenerativeLanguageApiKeyResponse200Headers
+		var headers DeleteGenerativeLanguageAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -24446,22 +24993,22 @@ func ParseDeleteGenerativeLanguageApiKeyResponse(rsp *http.Response) (*DeleteGen
 	return response, nil
 }
 
-// ParseGetGenerativeLanguageApiKeyResponse parses an HTTP response from a GetGenerativeLanguageApiKeyWithResponse call
-func ParseGetGenerativeLanguageApiKeyResponse(rsp *http.Response) (*GetGenerativeLanguageApiKeyResponse, error) {
+// ParseGetGenerativeLanguageAPIKeyResponse parses an HTTP response from a GetGenerativeLanguageAPIKeyWithResponse call
+func ParseGetGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*GetGenerativeLanguageAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetGenerativeLanguageApiKeyResponse{
+	response := &GetGenerativeLanguageAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GenerativeLanguageApiKeyList
+		var dest GenerativeLanguageAPIKeyList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24485,7 +25032,7 @@ func ParseGetGenerativeLanguageApiKeyResponse(rsp *http.Response) (*GetGenerativ
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers GetGenerativeLanguageApiKeyResponse200Headers
+		var headers GetGenerativeLanguageAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -24499,15 +25046,15 @@ func ParseGetGenerativeLanguageApiKeyResponse(rsp *http.Response) (*GetGenerativ
 	return response, nil
 }
 
-// ParsePatchGenerativeLanguageApiKeyResponse parses an HTTP response from a PatchGenerativeLanguageApiKeyWithResponse call
-func ParsePatchGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PatchGenerativeLanguageApiKeyResponse, error) {
+// ParsePatchGenerativeLanguageAPIKeyResponse parses an HTTP response from a PatchGenerativeLanguageAPIKeyWithResponse call
+func ParsePatchGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PatchGenerativeLanguageAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PatchGenerativeLanguageApiKeyResponse{
+	response := &PatchGenerativeLanguageAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -24587,7 +25134,7 @@ func ParsePatchGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PatchGener
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers PatchGenerativeLanguageApiKeyResponse200Headers
+		var headers PatchGenerativeLanguageAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -24601,15 +25148,15 @@ func ParsePatchGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PatchGener
 	return response, nil
 }
 
-// ParsePutGenerativeLanguageApiKeyResponse parses an HTTP response from a PutGenerativeLanguageApiKeyWithResponse call
-func ParsePutGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PutGenerativeLanguageApiKeyResponse, error) {
+// ParsePutGenerativeLanguageAPIKeyResponse parses an HTTP response from a PutGenerativeLanguageAPIKeyWithResponse call
+func ParsePutGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PutGenerativeLanguageAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PutGenerativeLanguageApiKeyResponse{
+	response := &PutGenerativeLanguageAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -24682,7 +25229,7 @@ func ParsePutGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PutGenerativ
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers PutGenerativeLanguageApiKeyResponse200Headers
+		var headers PutGenerativeLanguageAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -24750,22 +25297,22 @@ func ParseGetAuthStatusResponse(rsp *http.Response) (*GetAuthStatusResponse, err
 	return response, nil
 }
 
-// ParseGetIflowAuthUrlResponse parses an HTTP response from a GetIflowAuthUrlWithResponse call
-func ParseGetIflowAuthUrlResponse(rsp *http.Response) (*GetIflowAuthUrlResponse, error) {
+// ParseGetIflowAuthURLResponse parses an HTTP response from a GetIflowAuthURLWithResponse call
+func ParseGetIflowAuthURLResponse(rsp *http.Response) (*GetIflowAuthURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetIflowAuthUrlResponse{
+	response := &GetIflowAuthURLResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest AuthUrl
+		var dest AuthURL
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24799,20 +25346,27 @@ func ParseGetIflowAuthUrlResponse(rsp *http.Response) (*GetIflowAuthUrlResponse,
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
 }
 
-// ParsePostIflowAuthUrlResponse parses an HTTP response from a PostIflowAuthUrlWithResponse call
-func ParsePostIflowAuthUrlResponse(rsp *http.Response) (*PostIflowAuthUrlResponse, error) {
+// ParsePostIflowAuthURLResponse parses an HTTP response from a PostIflowAuthURLWithResponse call
+func ParsePostIflowAuthURLResponse(rsp *http.Response) (*PostIflowAuthURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PostIflowAuthUrlResponse{
+	response := &PostIflowAuthURLResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -24866,6 +25420,20 @@ func ParsePostIflowAuthUrlResponse(rsp *http.Response) (*PostIflowAuthUrlRespons
 			return nil, err
 		}
 		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25604,6 +26172,13 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -26325,15 +26900,15 @@ func ParseGetOpenAPISpecResponse(rsp *http.Response) (*GetOpenAPISpecResponse, e
 	return response, nil
 }
 
-// ParseDeleteProxyUrlResponse parses an HTTP response from a DeleteProxyUrlWithResponse call
-func ParseDeleteProxyUrlResponse(rsp *http.Response) (*DeleteProxyUrlResponse, error) {
+// ParseDeleteProxyURLResponse parses an HTTP response from a DeleteProxyURLWithResponse call
+func ParseDeleteProxyURLResponse(rsp *http.Response) (*DeleteProxyURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeleteProxyUrlResponse{
+	response := &DeleteProxyURLResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -26392,7 +26967,7 @@ func ParseDeleteProxyUrlResponse(rsp *http.Response) (*DeleteProxyUrlResponse, e
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers DeleteProxyUrlResponse200Headers
+		var headers DeleteProxyURLResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -26406,22 +26981,22 @@ func ParseDeleteProxyUrlResponse(rsp *http.Response) (*DeleteProxyUrlResponse, e
 	return response, nil
 }
 
-// ParseGetProxyUrlResponse parses an HTTP response from a GetProxyUrlWithResponse call
-func ParseGetProxyUrlResponse(rsp *http.Response) (*GetProxyUrlResponse, error) {
+// ParseGetProxyURLResponse parses an HTTP response from a GetProxyURLWithResponse call
+func ParseGetProxyURLResponse(rsp *http.Response) (*GetProxyURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetProxyUrlResponse{
+	response := &GetProxyURLResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProxyUrlSetting
+		var dest ProxyURLSetting
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -26445,7 +27020,7 @@ func ParseGetProxyUrlResponse(rsp *http.Response) (*GetProxyUrlResponse, error) 
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers GetProxyUrlResponse200Headers
+		var headers GetProxyURLResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -26459,110 +27034,15 @@ func ParseGetProxyUrlResponse(rsp *http.Response) (*GetProxyUrlResponse, error) 
 	return response, nil
 }
 
-// ParsePatchProxyUrlResponse parses an HTTP response from a PatchProxyUrlWithResponse call
-func ParsePatchProxyUrlResponse(rsp *http.Response) (*PatchProxyUrlResponse, error) {
+// ParsePatchProxyURLResponse parses an HTTP response from a PatchProxyURLWithResponse call
+func ParsePatchProxyURLResponse(rsp *http.Response) (*PatchProxyURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PatchProxyUrlResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StatusOK
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest HandEditConflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest PreconditionFailed
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON412 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON413 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Unbuildable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers PatchProxyUrlResponse200Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
-	}
-
-	return response, nil
-}
-
-// ParsePutProxyUrlResponse parses an HTTP response from a PutProxyUrlWithResponse call
-func ParsePutProxyUrlResponse(rsp *http.Response) (*PutProxyUrlResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &PutProxyUrlResponse{
+	response := &PatchProxyURLResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -26635,7 +27115,102 @@ func ParsePutProxyUrlResponse(rsp *http.Response) (*PutProxyUrlResponse, error) 
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers PutProxyUrlResponse200Headers
+		var headers PatchProxyURLResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutProxyURLResponse parses an HTTP response from a PutProxyURLWithResponse call
+func ParsePutProxyURLResponse(rsp *http.Response) (*PutProxyURLResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutProxyURLResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutProxyURLResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -27135,22 +27710,22 @@ func ParsePutQuotaSwitchProjectResponse(rsp *http.Response) (*PutQuotaSwitchProj
 	return response, nil
 }
 
-// ParseGetQwenAuthUrlResponse parses an HTTP response from a GetQwenAuthUrlWithResponse call
-func ParseGetQwenAuthUrlResponse(rsp *http.Response) (*GetQwenAuthUrlResponse, error) {
+// ParseGetQwenAuthURLResponse parses an HTTP response from a GetQwenAuthURLWithResponse call
+func ParseGetQwenAuthURLResponse(rsp *http.Response) (*GetQwenAuthURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetQwenAuthUrlResponse{
+	response := &GetQwenAuthURLResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest AuthUrl
+		var dest AuthURL
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -27183,6 +27758,20 @@ func ParseGetQwenAuthUrlResponse(rsp *http.Response) (*GetQwenAuthUrlResponse, e
 			return nil, err
 		}
 		response.JSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27540,15 +28129,15 @@ func ParsePutRequestLogResponse(rsp *http.Response) (*PutRequestLogResponse, err
 	return response, nil
 }
 
-// ParseGetRequestLogByIdResponse parses an HTTP response from a GetRequestLogByIdWithResponse call
-func ParseGetRequestLogByIdResponse(rsp *http.Response) (*GetRequestLogByIdResponse, error) {
+// ParseGetRequestLogByIDResponse parses an HTTP response from a GetRequestLogByIDWithResponse call
+func ParseGetRequestLogByIDResponse(rsp *http.Response) (*GetRequestLogByIDResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetRequestLogByIdResponse{
+	response := &GetRequestLogByIDResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -27857,6 +28446,13 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -28169,6 +28765,13 @@ func ParseExportUsageResponse(rsp *http.Response) (*ExportUsageResponse, error) 
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -28230,20 +28833,27 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
 }
 
-// ParseDeleteVertexApiKeyResponse parses an HTTP response from a DeleteVertexApiKeyWithResponse call
-func ParseDeleteVertexApiKeyResponse(rsp *http.Response) (*DeleteVertexApiKeyResponse, error) {
+// ParseDeleteVertexAPIKeyResponse parses an HTTP response from a DeleteVertexAPIKeyWithResponse call
+func ParseDeleteVertexAPIKeyResponse(rsp *http.Response) (*DeleteVertexAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeleteVertexApiKeyResponse{
+	response := &DeleteVertexAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -28316,7 +28926,7 @@ func ParseDeleteVertexApiKeyResponse(rsp *http.Response) (*DeleteVertexApiKeyRes
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers DeleteVertexApiKeyResponse200Headers
+		var headers DeleteVertexAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -28330,22 +28940,22 @@ func ParseDeleteVertexApiKeyResponse(rsp *http.Response) (*DeleteVertexApiKeyRes
 	return response, nil
 }
 
-// ParseGetVertexApiKeyResponse parses an HTTP response from a GetVertexApiKeyWithResponse call
-func ParseGetVertexApiKeyResponse(rsp *http.Response) (*GetVertexApiKeyResponse, error) {
+// ParseGetVertexAPIKeyResponse parses an HTTP response from a GetVertexAPIKeyWithResponse call
+func ParseGetVertexAPIKeyResponse(rsp *http.Response) (*GetVertexAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetVertexApiKeyResponse{
+	response := &GetVertexAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest VertexApiKeyList
+		var dest VertexAPIKeyList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -28369,7 +28979,7 @@ func ParseGetVertexApiKeyResponse(rsp *http.Response) (*GetVertexApiKeyResponse,
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers GetVertexApiKeyResponse200Headers
+		var headers GetVertexAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -28383,15 +28993,15 @@ func ParseGetVertexApiKeyResponse(rsp *http.Response) (*GetVertexApiKeyResponse,
 	return response, nil
 }
 
-// ParsePatchVertexApiKeyResponse parses an HTTP response from a PatchVertexApiKeyWithResponse call
-func ParsePatchVertexApiKeyResponse(rsp *http.Response) (*PatchVertexApiKeyResponse, error) {
+// ParsePatchVertexAPIKeyResponse parses an HTTP response from a PatchVertexAPIKeyWithResponse call
+func ParsePatchVertexAPIKeyResponse(rsp *http.Response) (*PatchVertexAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PatchVertexApiKeyResponse{
+	response := &PatchVertexAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -28471,7 +29081,7 @@ func ParsePatchVertexApiKeyResponse(rsp *http.Response) (*PatchVertexApiKeyRespo
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers PatchVertexApiKeyResponse200Headers
+		var headers PatchVertexAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -28485,15 +29095,15 @@ func ParsePatchVertexApiKeyResponse(rsp *http.Response) (*PatchVertexApiKeyRespo
 	return response, nil
 }
 
-// ParsePutVertexApiKeyResponse parses an HTTP response from a PutVertexApiKeyWithResponse call
-func ParsePutVertexApiKeyResponse(rsp *http.Response) (*PutVertexApiKeyResponse, error) {
+// ParsePutVertexAPIKeyResponse parses an HTTP response from a PutVertexAPIKeyWithResponse call
+func ParsePutVertexAPIKeyResponse(rsp *http.Response) (*PutVertexAPIKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PutVertexApiKeyResponse{
+	response := &PutVertexAPIKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -28566,7 +29176,7 @@ func ParsePutVertexApiKeyResponse(rsp *http.Response) (*PutVertexApiKeyResponse,
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers PutVertexApiKeyResponse200Headers
+		var headers PutVertexAPIKeyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -28635,13 +29245,6 @@ func ParseImportVertexCredentialResponse(rsp *http.Response) (*ImportVertexCrede
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
