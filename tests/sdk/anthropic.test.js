@@ -16,7 +16,9 @@ describe("anthropic SDK", () => {
   let client;
   before(async () => {
     env = await startAll();
-    client = new Anthropic({ apiKey: CLIENT_KEY, baseURL: env.server.origin, maxRetries: 0, timeout: 10_000 });
+    // authToken: null so that an ANTHROPIC_AUTH_TOKEN in the environment is
+    // not sent as well.
+    client = new Anthropic({ apiKey: CLIENT_KEY, authToken: null, baseURL: env.server.origin, maxRetries: 0, timeout: 10_000 });
   });
   after(async () => {
     if (env) {
@@ -107,7 +109,7 @@ describe("anthropic SDK", () => {
   });
 
   it("wrong key: AuthenticationError with authentication_error", async () => {
-    const bad = new Anthropic({ apiKey: WRONG_KEY, baseURL: env.server.origin, maxRetries: 0 });
+    const bad = new Anthropic({ apiKey: WRONG_KEY, authToken: null, baseURL: env.server.origin, maxRetries: 0 });
     await assert.rejects(bad.messages.create(ask), (err) => {
       assert.ok(err instanceof Anthropic.AuthenticationError, `got ${err?.constructor?.name}: ${err}`);
       assert.equal(err.status, 401);

@@ -31,6 +31,7 @@ export const UPSTREAM_KEYS = {
 export const MODELS = {
   chat: "sdk-chat", // alias of up-chat (openai-compatibility)
   chatUpstream: "up-chat",
+  limited: "sdk-limited", // alias of up-limited, whose upstream always answers 429
   responses: "sdk-resp", // alias of up-resp (codex-api-key)
   responsesUpstream: "up-resp",
   claude: "claude-haiku-4-5-20251001", // catalogue (claude-api-key)
@@ -149,6 +150,11 @@ export async function startFakeUpstream() {
   // --- OpenAI Chat Completions and legacy Completions
   async function openAI(route, body, res) {
     const text = lastUserText(body);
+    if (body?.model === "up-limited") {
+      const raw = JSON.stringify({ error: { message: "fake upstream: rate limit reached", type: "rate_limit_error", param: null, code: "rate_limit_exceeded" } });
+      res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "30" });
+      return res.end(raw);
+    }
     if (text.includes("fail-400")) {
       return sendJSON(res, 400, {
         error: { message: "fake upstream refuses: temperature too high", type: "invalid_request_error", param: "temperature", code: "bad_temperature" },
@@ -340,8 +346,8 @@ function lastUserText(body) {
   return typeof c === "string" ? c : JSON.stringify(c);
 }
 
-// assertNoClientKey fails if the client key reached the upstream anywhere
-// in a request's headers or query.
+// clientKeyLeaks returns the upstream requests whose headers or query
+// carry the client key (there must be none).
 export function clientKeyLeaks(upstream) {
   return upstream.requests.filter(
     (r) => r.query.includes(CLIENT_KEY) || Object.values(r.headers).some((v) => String(v).includes(CLIENT_KEY)),
@@ -349,11 +355,22 @@ export function clientKeyLeaks(upstream) {
 }
 
 // startServer writes a config pointing every provider kind at upstreamURL,
-// starts the binary and waits for /healthz.
+// starts the binary and waits for /healthz. A port taken by someone else
+// between the probe and the server's listen is retried on another.
 export async function startServer(upstreamURL) {
   if (!existsSync(binary)) {
     throw new Error(`server binary ${binary} not found: run 'make build' (or set CPA_BIN)`);
   }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(upstreamURL);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startServerOnce(upstreamURL) {
   const dir = await mkdtemp(path.join(tmpdir(), "cpa-sdk-"));
   const port = await freePort();
   const config = `host: 127.0.0.1
@@ -364,7 +381,7 @@ openai-compatibility:
   - name: fake-openai
     base-url: ${JSON.stringify(upstreamURL + "/openai")}
     api-key-entries: [{api-key: ${JSON.stringify(UPSTREAM_KEYS.openai)}}]
-    models: [{name: ${MODELS.chatUpstream}, alias: ${MODELS.chat}}]
+    models: [{name: ${MODELS.chatUpstream}, alias: ${MODELS.chat}}, {name: up-limited, alias: ${MODELS.limited}}]
 codex-api-key:
   - api-key: ${JSON.stringify(UPSTREAM_KEYS.codex)}
     base-url: ${JSON.stringify(upstreamURL + "/codex")}
@@ -390,6 +407,8 @@ gemini-api-key:
   let last = "no answer yet";
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
+      process.off("exit", kill);
+      await rm(dir, { recursive: true, force: true });
       throw new Error(`server exited early (code ${proc.exitCode}, signal ${proc.signalCode}):\n${log}`);
     }
     try {
@@ -402,6 +421,8 @@ gemini-api-key:
     }
     if (Date.now() > deadline) {
       kill();
+      process.off("exit", kill);
+      await rm(dir, { recursive: true, force: true });
       throw new Error(`server not ready after ${READY_TIMEOUT_MS} ms (${last}):\n${log}`);
     }
     await sleep(50);

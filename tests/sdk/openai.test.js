@@ -179,6 +179,29 @@ describe("openai SDK", () => {
     });
   });
 
+  it("upstream 429, then cooldown: RateLimitError with Retry-After", async () => {
+    const ask = () => client.chat.completions.create({ model: MODELS.limited, messages: [{ role: "user", content: "hi" }] });
+    const first = await ask().then(
+      () => assert.fail("expected a 429"),
+      (err) => err,
+    );
+    assert.ok(first instanceof OpenAI.RateLimitError, `got ${first?.constructor?.name}: ${first}`);
+    assert.equal(first.status, 429);
+    assert.equal(first.code, "rate_limit_exceeded", "the upstream's own error body is relayed");
+    assert.equal(first.headers.get("retry-after"), "30", "the upstream's Retry-After reaches the SDK");
+    const upstreamCalls = env.upstream.requests.length;
+    // The only credential of the model is cooling down: the server answers
+    // itself, without calling the upstream.
+    const second = await ask().then(
+      () => assert.fail("expected a 429"),
+      (err) => err,
+    );
+    assert.ok(second instanceof OpenAI.RateLimitError, `got ${second?.constructor?.name}: ${second}`);
+    assert.equal(second.code, "model_cooldown");
+    assert.ok(Number(second.headers.get("retry-after")) > 0);
+    assert.equal(env.upstream.requests.length, upstreamCalls);
+  });
+
   it("upstream 400: BadRequestError with the upstream's own error body", async () => {
     await assert.rejects(
       client.chat.completions.create({ model: MODELS.chat, messages: [{ role: "user", content: "fail-400" }] }),
