@@ -89,6 +89,21 @@ describe("anthropic SDK", () => {
     assert.equal(final.usage.output_tokens, 8);
   });
 
+  it("beta.messages.create (as Claude Code calls it): anthropic-beta passed on", async () => {
+    const msg = await client.beta.messages.create({ ...ask, betas: ["interleaved-thinking-2025-05-14"] });
+    assert.deepEqual(msg.content, [{ type: "text", text: FULL_TEXT }]);
+    const seen = env.upstream.last("/claude/v1/messages");
+    assert.equal(seen.headers["anthropic-beta"], "interleaved-thinking-2025-05-14");
+    assert.equal(seen.headers["x-api-key"], UPSTREAM_KEYS.claude);
+  });
+
+  it("authToken (Authorization: Bearer) instead of an API key", async () => {
+    const bearer = new Anthropic({ apiKey: null, authToken: CLIENT_KEY, baseURL: env.server.origin, maxRetries: 0 });
+    const msg = await bearer.messages.create(ask);
+    assert.equal(msg.content[0].text, FULL_TEXT);
+    assert.equal(env.upstream.last("/claude/v1/messages").headers.authorization, `Bearer ${UPSTREAM_KEYS.claude}`);
+  });
+
   it("messages.countTokens", async () => {
     const res = await client.messages.countTokens({ model: MODELS.claude, messages: ask.messages });
     assert.deepEqual(res, { input_tokens: 42 });
