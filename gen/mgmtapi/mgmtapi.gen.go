@@ -97,6 +97,11 @@ func (e UsageRecordingStore) Valid() bool {
 	}
 }
 
+// AllowLocalhostUnauthenticatedSetting defines model for AllowLocalhostUnauthenticatedSetting.
+type AllowLocalhostUnauthenticatedSetting struct {
+	AllowLocalhostUnauthenticated bool `json:"allow-localhost-unauthenticated"`
+}
+
 // ApiKeyEntry defines model for ApiKeyEntry.
 type ApiKeyEntry struct {
 	ApiKey   string  `json:"api-key"`
@@ -261,18 +266,19 @@ type CodexKeyPatch struct {
 
 // ConfigView The running configuration; remote-management.secret-key is never included.
 type ConfigView struct {
-	ApiKeys                  *StringArray `json:"api-keys,omitempty"`
-	AuthDir                  *string      `json:"auth-dir,omitempty"`
-	ClaudeApiKey             *[]ClaudeKey `json:"claude-api-key,omitempty"`
-	CodexApiKey              *[]CodexKey  `json:"codex-api-key,omitempty"`
-	Debug                    *bool        `json:"debug,omitempty"`
-	ForceGpt5Codex           *bool        `json:"force-gpt-5-codex,omitempty"`
-	GeminiApiKey             *[]GeminiKey `json:"gemini-api-key,omitempty"`
-	GenerativeLanguageApiKey *StringArray `json:"generative-language-api-key,omitempty"`
-	Host                     *string      `json:"host,omitempty"`
-	LoggingToFile            *bool        `json:"logging-to-file,omitempty"`
-	LogsMaxTotalSizeMb       *int         `json:"logs-max-total-size-mb,omitempty"`
-	MaxRetryInterval         *int         `json:"max-retry-interval,omitempty"`
+	AllowLocalhostUnauthenticated *bool        `json:"allow-localhost-unauthenticated,omitempty"`
+	ApiKeys                       *StringArray `json:"api-keys,omitempty"`
+	AuthDir                       *string      `json:"auth-dir,omitempty"`
+	ClaudeApiKey                  *[]ClaudeKey `json:"claude-api-key,omitempty"`
+	CodexApiKey                   *[]CodexKey  `json:"codex-api-key,omitempty"`
+	Debug                         *bool        `json:"debug,omitempty"`
+	ForceGpt5Codex                *bool        `json:"force-gpt-5-codex,omitempty"`
+	GeminiApiKey                  *[]GeminiKey `json:"gemini-api-key,omitempty"`
+	GenerativeLanguageApiKey      *StringArray `json:"generative-language-api-key,omitempty"`
+	Host                          *string      `json:"host,omitempty"`
+	LoggingToFile                 *bool        `json:"logging-to-file,omitempty"`
+	LogsMaxTotalSizeMb            *int         `json:"logs-max-total-size-mb,omitempty"`
+	MaxRetryInterval              *int         `json:"max-retry-interval,omitempty"`
 
 	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
 	OauthExcludedModels *ExcludedModels        `json:"oauth-excluded-models,omitempty"`
@@ -281,13 +287,17 @@ type ConfigView struct {
 	ProxyUrl            *string                `json:"proxy-url,omitempty"`
 	QuotaExceeded       *QuotaExceeded         `json:"quota-exceeded,omitempty"`
 	RemoteManagement    *struct {
-		AllowRemote           *bool   `json:"allow-remote,omitempty"`
-		DisableControlPanel   *bool   `json:"disable-control-panel,omitempty"`
-		PanelGithubRepository *string `json:"panel-github-repository,omitempty"`
+		AllowRemote           *bool     `json:"allow-remote,omitempty"`
+		CorsAllowedOrigins    *[]string `json:"cors-allowed-origins,omitempty"`
+		DisableControlPanel   *bool     `json:"disable-control-panel,omitempty"`
+		PanelGithubRepository *string   `json:"panel-github-repository,omitempty"`
 	} `json:"remote-management,omitempty"`
-	RequestLog             *bool                  `json:"request-log,omitempty"`
-	RequestRetry           *int                   `json:"request-retry,omitempty"`
-	TrustedProxies         *[]string              `json:"trusted-proxies,omitempty"`
+	RequestLog     *bool     `json:"request-log,omitempty"`
+	RequestRetry   *int      `json:"request-retry,omitempty"`
+	TrustedProxies *[]string `json:"trusted-proxies,omitempty"`
+
+	// TrustedProxyHeader The one header believed from trusted proxies; empty means X-Forwarded-For.
+	TrustedProxyHeader     *string                `json:"trusted-proxy-header,omitempty"`
 	UsageStatisticsEnabled *bool                  `json:"usage-statistics-enabled,omitempty"`
 	VertexApiKey           *[]VertexKey           `json:"vertex-api-key,omitempty"`
 	WsAuth                 *bool                  `json:"ws-auth,omitempty"`
@@ -885,6 +895,9 @@ type ProviderQuery = string
 // ValueQuery defines model for ValueQuery.
 type ValueQuery = string
 
+// AuthBusy defines model for AuthBusy.
+type AuthBusy = Error
+
 // BadGateway defines model for BadGateway.
 type BadGateway = Error
 
@@ -921,6 +934,9 @@ type PreconditionFailed = Error
 // StatusOKPlain defines model for StatusOKPlain.
 type StatusOKPlain = StatusOK
 
+// TooManyAttempts defines model for TooManyAttempts.
+type TooManyAttempts = Error
+
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
@@ -929,6 +945,18 @@ type Unavailable = Error
 
 // Unbuildable defines model for Unbuildable.
 type Unbuildable = Error
+
+// PatchAllowLocalhostUnauthenticatedParams defines parameters for PatchAllowLocalhostUnauthenticated.
+type PatchAllowLocalhostUnauthenticatedParams struct {
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutAllowLocalhostUnauthenticatedParams defines parameters for PutAllowLocalhostUnauthenticated.
+type PutAllowLocalhostUnauthenticatedParams struct {
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
 
 // GetAnthropicAuthUrlParams defines parameters for GetAnthropicAuthUrl.
 type GetAnthropicAuthUrlParams struct {
@@ -1382,6 +1410,12 @@ type PutWsAuthParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// PatchAllowLocalhostUnauthenticatedJSONRequestBody defines body for PatchAllowLocalhostUnauthenticated for application/json ContentType.
+type PatchAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
+
+// PutAllowLocalhostUnauthenticatedJSONRequestBody defines body for PutAllowLocalhostUnauthenticated for application/json ContentType.
+type PutAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
+
 // PatchApiKeysJSONRequestBody defines body for PatchApiKeys for application/json ContentType.
 type PatchApiKeysJSONRequestBody = StringListPatch
 
@@ -1762,6 +1796,14 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 		return err
 	}
 
+	if raw, found := object["allow-localhost-unauthenticated"]; found {
+		err = json.Unmarshal(raw, &a.AllowLocalhostUnauthenticated)
+		if err != nil {
+			return fmt.Errorf("error reading 'allow-localhost-unauthenticated': %w", err)
+		}
+		delete(object, "allow-localhost-unauthenticated")
+	}
+
 	if raw, found := object["api-keys"]; found {
 		err = json.Unmarshal(raw, &a.ApiKeys)
 		if err != nil {
@@ -1930,6 +1972,14 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 		delete(object, "trusted-proxies")
 	}
 
+	if raw, found := object["trusted-proxy-header"]; found {
+		err = json.Unmarshal(raw, &a.TrustedProxyHeader)
+		if err != nil {
+			return fmt.Errorf("error reading 'trusted-proxy-header': %w", err)
+		}
+		delete(object, "trusted-proxy-header")
+	}
+
 	if raw, found := object["usage-statistics-enabled"]; found {
 		err = json.Unmarshal(raw, &a.UsageStatisticsEnabled)
 		if err != nil {
@@ -1972,6 +2022,13 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 func (a ConfigView) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
+
+	if a.AllowLocalhostUnauthenticated != nil {
+		object["allow-localhost-unauthenticated"], err = json.Marshal(a.AllowLocalhostUnauthenticated)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'allow-localhost-unauthenticated': %w", err)
+		}
+	}
 
 	if a.ApiKeys != nil {
 		object["api-keys"], err = json.Marshal(a.ApiKeys)
@@ -2120,6 +2177,13 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.TrustedProxyHeader != nil {
+		object["trusted-proxy-header"], err = json.Marshal(a.TrustedProxyHeader)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'trusted-proxy-header': %w", err)
+		}
+	}
+
 	if a.UsageStatisticsEnabled != nil {
 		object["usage-statistics-enabled"], err = json.Marshal(a.UsageStatisticsEnabled)
 		if err != nil {
@@ -2223,6 +2287,49 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
+	//
+	// Corresponds with GET /allow-localhost-unauthenticated (the `GetAllowLocalhostUnauthenticated` operationId).
+	GetAllowLocalhostUnauthenticated(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchAllowLocalhostUnauthenticatedWithBody Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+	PatchAllowLocalhostUnauthenticatedWithBody(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+	PatchAllowLocalhostUnauthenticated(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutAllowLocalhostUnauthenticatedWithBody Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+	PutAllowLocalhostUnauthenticatedWithBody(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+	PutAllowLocalhostUnauthenticated(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAnthropicAuthUrl Start a Anthropic (Claude) login
 	//
@@ -2792,14 +2899,14 @@ type ClientInterface interface {
 
 	// GetMaxRetryInterval Read max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400).
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this.
 	//
 	// Corresponds with GET /max-retry-interval (the `GetMaxRetryInterval` operationId).
 	GetMaxRetryInterval(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchMaxRetryIntervalWithBody Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2808,7 +2915,7 @@ type ClientInterface interface {
 
 	// PatchMaxRetryInterval Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2817,7 +2924,7 @@ type ClientInterface interface {
 
 	// PutMaxRetryIntervalWithBody Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2826,7 +2933,7 @@ type ClientInterface interface {
 
 	// PutMaxRetryInterval Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3167,14 +3274,14 @@ type ClientInterface interface {
 
 	// GetRequestRetry Read request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100).
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits.
 	//
 	// Corresponds with GET /request-retry (the `GetRequestRetry` operationId).
 	GetRequestRetry(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchRequestRetryWithBody Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3183,7 +3290,7 @@ type ClientInterface interface {
 
 	// PatchRequestRetry Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3192,7 +3299,7 @@ type ClientInterface interface {
 
 	// PutRequestRetryWithBody Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3201,7 +3308,7 @@ type ClientInterface interface {
 
 	// PutRequestRetry Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3390,6 +3497,99 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /ws-auth (the `PutWsAuth` operationId).
 	PutWsAuth(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
+//
+// Corresponds with GET /allow-localhost-unauthenticated (the `GetAllowLocalhostUnauthenticated` operationId).
+func (c *Client) GetAllowLocalhostUnauthenticated(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAllowLocalhostUnauthenticatedRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchAllowLocalhostUnauthenticatedWithBody Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+func (c *Client) PatchAllowLocalhostUnauthenticatedWithBody(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAllowLocalhostUnauthenticatedRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+func (c *Client) PatchAllowLocalhostUnauthenticated(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAllowLocalhostUnauthenticatedRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutAllowLocalhostUnauthenticatedWithBody Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+func (c *Client) PutAllowLocalhostUnauthenticatedWithBody(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutAllowLocalhostUnauthenticatedRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+func (c *Client) PutAllowLocalhostUnauthenticated(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutAllowLocalhostUnauthenticatedRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetAnthropicAuthUrl Start a Anthropic (Claude) login
@@ -4624,7 +4824,7 @@ func (c *Client) GetLogs(ctx context.Context, params *GetLogsParams, reqEditors 
 
 // GetMaxRetryInterval Read max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400).
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this.
 //
 // Corresponds with GET /max-retry-interval (the `GetMaxRetryInterval` operationId).
 func (c *Client) GetMaxRetryInterval(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4641,7 +4841,7 @@ func (c *Client) GetMaxRetryInterval(ctx context.Context, reqEditors ...RequestE
 
 // PatchMaxRetryIntervalWithBody Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4660,7 +4860,7 @@ func (c *Client) PatchMaxRetryIntervalWithBody(ctx context.Context, params *Patc
 
 // PatchMaxRetryInterval Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4679,7 +4879,7 @@ func (c *Client) PatchMaxRetryInterval(ctx context.Context, params *PatchMaxRetr
 
 // PutMaxRetryIntervalWithBody Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4698,7 +4898,7 @@ func (c *Client) PutMaxRetryIntervalWithBody(ctx context.Context, params *PutMax
 
 // PutMaxRetryInterval Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5449,7 +5649,7 @@ func (c *Client) GetRequestLogById(ctx context.Context, id string, reqEditors ..
 
 // GetRequestRetry Read request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100).
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits.
 //
 // Corresponds with GET /request-retry (the `GetRequestRetry` operationId).
 func (c *Client) GetRequestRetry(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5466,7 +5666,7 @@ func (c *Client) GetRequestRetry(ctx context.Context, reqEditors ...RequestEdito
 
 // PatchRequestRetryWithBody Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5485,7 +5685,7 @@ func (c *Client) PatchRequestRetryWithBody(ctx context.Context, params *PatchReq
 
 // PatchRequestRetry Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5504,7 +5704,7 @@ func (c *Client) PatchRequestRetry(ctx context.Context, params *PatchRequestRetr
 
 // PutRequestRetryWithBody Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5523,7 +5723,7 @@ func (c *Client) PutRequestRetryWithBody(ctx context.Context, params *PutRequest
 
 // PutRequestRetry Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5931,6 +6131,143 @@ func (c *Client) PutWsAuth(ctx context.Context, params *PutWsAuthParams, body Pu
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetAllowLocalhostUnauthenticatedRequest constructs an http.Request for the GetAllowLocalhostUnauthenticated method
+func NewGetAllowLocalhostUnauthenticatedRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/allow-localhost-unauthenticated")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchAllowLocalhostUnauthenticatedRequest calls the generic PatchAllowLocalhostUnauthenticated builder with application/json body
+func NewPatchAllowLocalhostUnauthenticatedRequest(server string, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchAllowLocalhostUnauthenticatedRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPatchAllowLocalhostUnauthenticatedRequestWithBody constructs an http.Request for the PatchAllowLocalhostUnauthenticated method, with any body, and a specified content type
+func NewPatchAllowLocalhostUnauthenticatedRequestWithBody(server string, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/allow-localhost-unauthenticated")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPutAllowLocalhostUnauthenticatedRequest calls the generic PutAllowLocalhostUnauthenticated builder with application/json body
+func NewPutAllowLocalhostUnauthenticatedRequest(server string, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutAllowLocalhostUnauthenticatedRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPutAllowLocalhostUnauthenticatedRequestWithBody constructs an http.Request for the PutAllowLocalhostUnauthenticated method, with any body, and a specified content type
+func NewPutAllowLocalhostUnauthenticatedRequestWithBody(server string, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/allow-localhost-unauthenticated")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
 }
 
 // NewGetAnthropicAuthUrlRequest constructs an http.Request for the GetAnthropicAuthUrl method
@@ -10598,6 +10935,51 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetAllowLocalhostUnauthenticatedWithResponse Read allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /allow-localhost-unauthenticated (the `GetAllowLocalhostUnauthenticated` operationId).
+	GetAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAllowLocalhostUnauthenticatedResponse, error)
+
+	// PatchAllowLocalhostUnauthenticatedWithBodyWithResponse Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+	PatchAllowLocalhostUnauthenticatedWithBodyWithResponse(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAllowLocalhostUnauthenticatedResponse, error)
+
+	// PatchAllowLocalhostUnauthenticatedWithResponse Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+	PatchAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAllowLocalhostUnauthenticatedResponse, error)
+
+	// PutAllowLocalhostUnauthenticatedWithBodyWithResponse Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+	PutAllowLocalhostUnauthenticatedWithBodyWithResponse(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAllowLocalhostUnauthenticatedResponse, error)
+
+	// PutAllowLocalhostUnauthenticatedWithResponse Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+	PutAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAllowLocalhostUnauthenticatedResponse, error)
+
 	// GetAnthropicAuthUrlWithResponse Start a Anthropic (Claude) login
 	//
 	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
@@ -11222,7 +11604,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetMaxRetryIntervalWithResponse Read max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400).
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11231,7 +11613,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchMaxRetryIntervalWithBodyWithResponse Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11240,7 +11622,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchMaxRetryIntervalWithResponse Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11249,7 +11631,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutMaxRetryIntervalWithBodyWithResponse Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11258,7 +11640,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutMaxRetryIntervalWithResponse Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11627,7 +12009,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetRequestRetryWithResponse Read request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100).
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11636,7 +12018,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchRequestRetryWithBodyWithResponse Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11645,7 +12027,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchRequestRetryWithResponse Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11654,7 +12036,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutRequestRetryWithBodyWithResponse Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11663,7 +12045,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutRequestRetryWithResponse Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11866,6 +12248,365 @@ type ClientWithResponsesInterface interface {
 	PutWsAuthWithResponse(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*PutWsAuthResponse, error)
 }
 
+// GetAllowLocalhostUnauthenticatedResponse200Headers the declared response headers of an HTTP 200 response for GetAllowLocalhostUnauthenticated
+type GetAllowLocalhostUnauthenticatedResponse200Headers struct {
+	ETag *string
+}
+
+// GetAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for GetAllowLocalhostUnauthenticated
+type GetAllowLocalhostUnauthenticatedResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetAllowLocalhostUnauthenticatedResponse503Headers the declared response headers of an HTTP 503 response for GetAllowLocalhostUnauthenticated
+type GetAllowLocalhostUnauthenticatedResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetAllowLocalhostUnauthenticatedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AllowLocalhostUnauthenticatedSetting
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAllowLocalhostUnauthenticatedResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAllowLocalhostUnauthenticatedResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAllowLocalhostUnauthenticatedResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON200() *AllowLocalhostUnauthenticatedSetting {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAllowLocalhostUnauthenticatedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAllowLocalhostUnauthenticatedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAllowLocalhostUnauthenticatedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAllowLocalhostUnauthenticatedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchAllowLocalhostUnauthenticatedResponse200Headers the declared response headers of an HTTP 200 response for PatchAllowLocalhostUnauthenticated
+type PatchAllowLocalhostUnauthenticatedResponse200Headers struct {
+	ETag *string
+}
+
+// PatchAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for PatchAllowLocalhostUnauthenticated
+type PatchAllowLocalhostUnauthenticatedResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchAllowLocalhostUnauthenticatedResponse503Headers the declared response headers of an HTTP 503 response for PatchAllowLocalhostUnauthenticated
+type PatchAllowLocalhostUnauthenticatedResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PatchAllowLocalhostUnauthenticatedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchAllowLocalhostUnauthenticatedResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchAllowLocalhostUnauthenticatedResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchAllowLocalhostUnauthenticatedResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchAllowLocalhostUnauthenticatedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchAllowLocalhostUnauthenticatedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchAllowLocalhostUnauthenticatedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutAllowLocalhostUnauthenticatedResponse200Headers the declared response headers of an HTTP 200 response for PutAllowLocalhostUnauthenticated
+type PutAllowLocalhostUnauthenticatedResponse200Headers struct {
+	ETag *string
+}
+
+// PutAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for PutAllowLocalhostUnauthenticated
+type PutAllowLocalhostUnauthenticatedResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutAllowLocalhostUnauthenticatedResponse503Headers the declared response headers of an HTTP 503 response for PutAllowLocalhostUnauthenticated
+type PutAllowLocalhostUnauthenticatedResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PutAllowLocalhostUnauthenticatedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutAllowLocalhostUnauthenticatedResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutAllowLocalhostUnauthenticatedResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutAllowLocalhostUnauthenticatedResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutAllowLocalhostUnauthenticatedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutAllowLocalhostUnauthenticatedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutAllowLocalhostUnauthenticatedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutAllowLocalhostUnauthenticatedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAnthropicAuthUrlResponse429Headers the declared response headers of an HTTP 429 response for GetAnthropicAuthUrl
+type GetAnthropicAuthUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetAnthropicAuthUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11875,12 +12616,16 @@ type GetAnthropicAuthUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAnthropicAuthUrlResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11896,6 +12641,11 @@ func (r GetAnthropicAuthUrlResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetAnthropicAuthUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAnthropicAuthUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -11942,6 +12692,11 @@ func (r GetAnthropicAuthUrlResponse) ContentType() string {
 	return ""
 }
 
+// GetAntigravityAuthUrlResponse429Headers the declared response headers of an HTTP 429 response for GetAntigravityAuthUrl
+type GetAntigravityAuthUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetAntigravityAuthUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11951,12 +12706,16 @@ type GetAntigravityAuthUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAntigravityAuthUrlResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11972,6 +12731,11 @@ func (r GetAntigravityAuthUrlResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetAntigravityAuthUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAntigravityAuthUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12023,6 +12787,16 @@ type DeleteApiKeysResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteApiKeysResponse429Headers the declared response headers of an HTTP 429 response for DeleteApiKeys
+type DeleteApiKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteApiKeysResponse503Headers the declared response headers of an HTTP 503 response for DeleteApiKeys
+type DeleteApiKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteApiKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12042,10 +12816,18 @@ type DeleteApiKeysResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteApiKeysResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteApiKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteApiKeysResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12088,9 +12870,19 @@ func (r DeleteApiKeysResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteApiKeysResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteApiKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteApiKeysResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12127,6 +12919,16 @@ type GetApiKeysResponse200Headers struct {
 	ETag *string
 }
 
+// GetApiKeysResponse429Headers the declared response headers of an HTTP 429 response for GetApiKeys
+type GetApiKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetApiKeysResponse503Headers the declared response headers of an HTTP 503 response for GetApiKeys
+type GetApiKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetApiKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12136,8 +12938,16 @@ type GetApiKeysResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetApiKeysResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetApiKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetApiKeysResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12153,6 +12963,16 @@ func (r GetApiKeysResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetApiKeysResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetApiKeysResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetApiKeysResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12189,6 +13009,16 @@ type PatchApiKeysResponse200Headers struct {
 	ETag *string
 }
 
+// PatchApiKeysResponse429Headers the declared response headers of an HTTP 429 response for PatchApiKeys
+type PatchApiKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchApiKeysResponse503Headers the declared response headers of an HTTP 503 response for PatchApiKeys
+type PatchApiKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchApiKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12210,10 +13040,18 @@ type PatchApiKeysResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchApiKeysResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchApiKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchApiKeysResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12261,9 +13099,19 @@ func (r PatchApiKeysResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchApiKeysResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchApiKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchApiKeysResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12300,6 +13148,16 @@ type PutApiKeysResponse200Headers struct {
 	ETag *string
 }
 
+// PutApiKeysResponse429Headers the declared response headers of an HTTP 429 response for PutApiKeys
+type PutApiKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutApiKeysResponse503Headers the declared response headers of an HTTP 503 response for PutApiKeys
+type PutApiKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutApiKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12319,10 +13177,18 @@ type PutApiKeysResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutApiKeysResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutApiKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutApiKeysResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12365,9 +13231,19 @@ func (r PutApiKeysResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutApiKeysResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutApiKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutApiKeysResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12399,6 +13275,11 @@ func (r PutApiKeysResponse) ContentType() string {
 	return ""
 }
 
+// DeleteAuthFilesResponse429Headers the declared response headers of an HTTP 429 response for DeleteAuthFiles
+type DeleteAuthFilesResponse429Headers struct {
+	RetryAfter *int
+}
+
 type DeleteAuthFilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12412,10 +13293,14 @@ type DeleteAuthFilesResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteAuthFilesResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12441,6 +13326,11 @@ func (r DeleteAuthFilesResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteAuthFilesResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteAuthFilesResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12482,6 +13372,11 @@ func (r DeleteAuthFilesResponse) ContentType() string {
 	return ""
 }
 
+// ListAuthFilesResponse429Headers the declared response headers of an HTTP 429 response for ListAuthFiles
+type ListAuthFilesResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ListAuthFilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12491,10 +13386,14 @@ type ListAuthFilesResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAuthFilesResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12510,6 +13409,11 @@ func (r ListAuthFilesResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListAuthFilesResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAuthFilesResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12551,6 +13455,11 @@ func (r ListAuthFilesResponse) ContentType() string {
 	return ""
 }
 
+// UploadAuthFileResponse429Headers the declared response headers of an HTTP 429 response for UploadAuthFile
+type UploadAuthFileResponse429Headers struct {
+	RetryAfter *int
+}
+
 type UploadAuthFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12564,10 +13473,14 @@ type UploadAuthFileResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UploadAuthFileResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12593,6 +13506,11 @@ func (r UploadAuthFileResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UploadAuthFileResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadAuthFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12634,6 +13552,11 @@ func (r UploadAuthFileResponse) ContentType() string {
 	return ""
 }
 
+// DownloadAuthFileResponse429Headers the declared response headers of an HTTP 429 response for DownloadAuthFile
+type DownloadAuthFileResponse429Headers struct {
+	RetryAfter *int
+}
+
 type DownloadAuthFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12647,10 +13570,14 @@ type DownloadAuthFileResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DownloadAuthFileResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12676,6 +13603,11 @@ func (r DownloadAuthFileResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DownloadAuthFileResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DownloadAuthFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12717,6 +13649,11 @@ func (r DownloadAuthFileResponse) ContentType() string {
 	return ""
 }
 
+// GetAuthFileModelsResponse429Headers the declared response headers of an HTTP 429 response for GetAuthFileModels
+type GetAuthFileModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetAuthFileModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12730,8 +13667,12 @@ type GetAuthFileModelsResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAuthFileModelsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12757,6 +13698,11 @@ func (r GetAuthFileModelsResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetAuthFileModelsResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAuthFileModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12798,6 +13744,16 @@ type DeleteClaudeApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteClaudeApiKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteClaudeApiKey
+type DeleteClaudeApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteClaudeApiKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteClaudeApiKey
+type DeleteClaudeApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteClaudeApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12817,10 +13773,18 @@ type DeleteClaudeApiKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteClaudeApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteClaudeApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteClaudeApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12863,9 +13827,19 @@ func (r DeleteClaudeApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteClaudeApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteClaudeApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteClaudeApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12902,6 +13876,16 @@ type GetClaudeApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetClaudeApiKeyResponse429Headers the declared response headers of an HTTP 429 response for GetClaudeApiKey
+type GetClaudeApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetClaudeApiKeyResponse503Headers the declared response headers of an HTTP 503 response for GetClaudeApiKey
+type GetClaudeApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetClaudeApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12911,8 +13895,16 @@ type GetClaudeApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetClaudeApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClaudeApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetClaudeApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12928,6 +13920,16 @@ func (r GetClaudeApiKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetClaudeApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetClaudeApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetClaudeApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12964,6 +13966,16 @@ type PatchClaudeApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchClaudeApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchClaudeApiKey
+type PatchClaudeApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchClaudeApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchClaudeApiKey
+type PatchClaudeApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchClaudeApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12985,10 +13997,18 @@ type PatchClaudeApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchClaudeApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchClaudeApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchClaudeApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13036,9 +14056,19 @@ func (r PatchClaudeApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchClaudeApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchClaudeApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchClaudeApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13075,6 +14105,16 @@ type PutClaudeApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutClaudeApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PutClaudeApiKey
+type PutClaudeApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutClaudeApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PutClaudeApiKey
+type PutClaudeApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutClaudeApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13094,10 +14134,18 @@ type PutClaudeApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutClaudeApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutClaudeApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutClaudeApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13140,9 +14188,19 @@ func (r PutClaudeApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutClaudeApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutClaudeApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutClaudeApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13179,6 +14237,16 @@ type DeleteCodexApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteCodexApiKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteCodexApiKey
+type DeleteCodexApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteCodexApiKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteCodexApiKey
+type DeleteCodexApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteCodexApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13198,10 +14266,18 @@ type DeleteCodexApiKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteCodexApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteCodexApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCodexApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13244,9 +14320,19 @@ func (r DeleteCodexApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteCodexApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteCodexApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteCodexApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13283,6 +14369,16 @@ type GetCodexApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetCodexApiKeyResponse429Headers the declared response headers of an HTTP 429 response for GetCodexApiKey
+type GetCodexApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetCodexApiKeyResponse503Headers the declared response headers of an HTTP 503 response for GetCodexApiKey
+type GetCodexApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetCodexApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13292,8 +14388,16 @@ type GetCodexApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetCodexApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCodexApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCodexApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13309,6 +14413,16 @@ func (r GetCodexApiKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetCodexApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCodexApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCodexApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13345,6 +14459,16 @@ type PatchCodexApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchCodexApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchCodexApiKey
+type PatchCodexApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchCodexApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchCodexApiKey
+type PatchCodexApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchCodexApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13366,10 +14490,18 @@ type PatchCodexApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchCodexApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchCodexApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchCodexApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13417,9 +14549,19 @@ func (r PatchCodexApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchCodexApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchCodexApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchCodexApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13456,6 +14598,16 @@ type PutCodexApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutCodexApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PutCodexApiKey
+type PutCodexApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutCodexApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PutCodexApiKey
+type PutCodexApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutCodexApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13475,10 +14627,18 @@ type PutCodexApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutCodexApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutCodexApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutCodexApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13521,9 +14681,19 @@ func (r PutCodexApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutCodexApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutCodexApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutCodexApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13555,6 +14725,11 @@ func (r PutCodexApiKeyResponse) ContentType() string {
 	return ""
 }
 
+// GetCodexAuthUrlResponse429Headers the declared response headers of an HTTP 429 response for GetCodexAuthUrl
+type GetCodexAuthUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetCodexAuthUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13564,12 +14739,16 @@ type GetCodexAuthUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCodexAuthUrlResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13585,6 +14764,11 @@ func (r GetCodexAuthUrlResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetCodexAuthUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCodexAuthUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13636,6 +14820,16 @@ type GetConfigResponse200Headers struct {
 	ETag *string
 }
 
+// GetConfigResponse429Headers the declared response headers of an HTTP 429 response for GetConfig
+type GetConfigResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetConfigResponse503Headers the declared response headers of an HTTP 503 response for GetConfig
+type GetConfigResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetConfigResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13645,8 +14839,16 @@ type GetConfigResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetConfigResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetConfigResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetConfigResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13662,6 +14864,16 @@ func (r GetConfigResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetConfigResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetConfigResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetConfigResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13699,6 +14911,16 @@ type GetConfigYAMLResponse200Headers struct {
 	ETag         *string
 }
 
+// GetConfigYAMLResponse429Headers the declared response headers of an HTTP 429 response for GetConfigYAML
+type GetConfigYAMLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetConfigYAMLResponse503Headers the declared response headers of an HTTP 503 response for GetConfigYAML
+type GetConfigYAMLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetConfigYAMLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13708,8 +14930,16 @@ type GetConfigYAMLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetConfigYAMLResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetConfigYAMLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetConfigYAMLResponse503Headers
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
@@ -13725,6 +14955,16 @@ func (r GetConfigYAMLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetConfigYAMLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetConfigYAMLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetConfigYAMLResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13761,6 +15001,16 @@ type PutConfigYAMLResponse200Headers struct {
 	ETag *string
 }
 
+// PutConfigYAMLResponse429Headers the declared response headers of an HTTP 429 response for PutConfigYAML
+type PutConfigYAMLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutConfigYAMLResponse503Headers the declared response headers of an HTTP 503 response for PutConfigYAML
+type PutConfigYAMLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutConfigYAMLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13780,10 +15030,18 @@ type PutConfigYAMLResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *InvalidConfig
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutConfigYAMLResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutConfigYAMLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutConfigYAMLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13826,9 +15084,19 @@ func (r PutConfigYAMLResponse) GetJSON422() *InvalidConfig {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutConfigYAMLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutConfigYAMLResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutConfigYAMLResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13865,6 +15133,16 @@ type GetDebugResponse200Headers struct {
 	ETag *string
 }
 
+// GetDebugResponse429Headers the declared response headers of an HTTP 429 response for GetDebug
+type GetDebugResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetDebugResponse503Headers the declared response headers of an HTTP 503 response for GetDebug
+type GetDebugResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetDebugResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13874,8 +15152,16 @@ type GetDebugResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetDebugResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDebugResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDebugResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13891,6 +15177,16 @@ func (r GetDebugResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetDebugResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetDebugResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetDebugResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13927,6 +15223,16 @@ type PatchDebugResponse200Headers struct {
 	ETag *string
 }
 
+// PatchDebugResponse429Headers the declared response headers of an HTTP 429 response for PatchDebug
+type PatchDebugResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchDebugResponse503Headers the declared response headers of an HTTP 503 response for PatchDebug
+type PatchDebugResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchDebugResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13946,10 +15252,18 @@ type PatchDebugResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchDebugResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchDebugResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchDebugResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13992,9 +15306,19 @@ func (r PatchDebugResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchDebugResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchDebugResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchDebugResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14031,6 +15355,16 @@ type PutDebugResponse200Headers struct {
 	ETag *string
 }
 
+// PutDebugResponse429Headers the declared response headers of an HTTP 429 response for PutDebug
+type PutDebugResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutDebugResponse503Headers the declared response headers of an HTTP 503 response for PutDebug
+type PutDebugResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutDebugResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14050,10 +15384,18 @@ type PutDebugResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutDebugResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutDebugResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutDebugResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14096,9 +15438,19 @@ func (r PutDebugResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutDebugResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutDebugResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutDebugResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14135,6 +15487,16 @@ type GetForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
+// GetForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for GetForceGpt5Codex
+type GetForceGpt5CodexResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetForceGpt5CodexResponse503Headers the declared response headers of an HTTP 503 response for GetForceGpt5Codex
+type GetForceGpt5CodexResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetForceGpt5CodexResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14144,8 +15506,16 @@ type GetForceGpt5CodexResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetForceGpt5CodexResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetForceGpt5CodexResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetForceGpt5CodexResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14161,6 +15531,16 @@ func (r GetForceGpt5CodexResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetForceGpt5CodexResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetForceGpt5CodexResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetForceGpt5CodexResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14197,6 +15577,16 @@ type PatchForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
+// PatchForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for PatchForceGpt5Codex
+type PatchForceGpt5CodexResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchForceGpt5CodexResponse503Headers the declared response headers of an HTTP 503 response for PatchForceGpt5Codex
+type PatchForceGpt5CodexResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchForceGpt5CodexResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14216,10 +15606,18 @@ type PatchForceGpt5CodexResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchForceGpt5CodexResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchForceGpt5CodexResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchForceGpt5CodexResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14262,9 +15660,19 @@ func (r PatchForceGpt5CodexResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchForceGpt5CodexResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchForceGpt5CodexResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchForceGpt5CodexResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14301,6 +15709,16 @@ type PutForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
+// PutForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for PutForceGpt5Codex
+type PutForceGpt5CodexResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutForceGpt5CodexResponse503Headers the declared response headers of an HTTP 503 response for PutForceGpt5Codex
+type PutForceGpt5CodexResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutForceGpt5CodexResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14320,10 +15738,18 @@ type PutForceGpt5CodexResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutForceGpt5CodexResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutForceGpt5CodexResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutForceGpt5CodexResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14366,9 +15792,19 @@ func (r PutForceGpt5CodexResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutForceGpt5CodexResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutForceGpt5CodexResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutForceGpt5CodexResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14405,6 +15841,16 @@ type DeleteGeminiApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteGeminiApiKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteGeminiApiKey
+type DeleteGeminiApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteGeminiApiKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteGeminiApiKey
+type DeleteGeminiApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteGeminiApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14424,10 +15870,18 @@ type DeleteGeminiApiKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteGeminiApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteGeminiApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteGeminiApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14470,9 +15924,19 @@ func (r DeleteGeminiApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteGeminiApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteGeminiApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteGeminiApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14509,6 +15973,16 @@ type GetGeminiApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetGeminiApiKeyResponse429Headers the declared response headers of an HTTP 429 response for GetGeminiApiKey
+type GetGeminiApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetGeminiApiKeyResponse503Headers the declared response headers of an HTTP 503 response for GetGeminiApiKey
+type GetGeminiApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetGeminiApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14518,8 +15992,16 @@ type GetGeminiApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetGeminiApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGeminiApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGeminiApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14535,6 +16017,16 @@ func (r GetGeminiApiKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetGeminiApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGeminiApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGeminiApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14571,6 +16063,16 @@ type PatchGeminiApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchGeminiApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchGeminiApiKey
+type PatchGeminiApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchGeminiApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchGeminiApiKey
+type PatchGeminiApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchGeminiApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14592,10 +16094,18 @@ type PatchGeminiApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchGeminiApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchGeminiApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchGeminiApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14643,9 +16153,19 @@ func (r PatchGeminiApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchGeminiApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchGeminiApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchGeminiApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14682,6 +16202,16 @@ type PutGeminiApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutGeminiApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PutGeminiApiKey
+type PutGeminiApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutGeminiApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PutGeminiApiKey
+type PutGeminiApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutGeminiApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14701,10 +16231,18 @@ type PutGeminiApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutGeminiApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutGeminiApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutGeminiApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14747,9 +16285,19 @@ func (r PutGeminiApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutGeminiApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutGeminiApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutGeminiApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14781,6 +16329,11 @@ func (r PutGeminiApiKeyResponse) ContentType() string {
 	return ""
 }
 
+// GetGeminiCliAuthUrlResponse429Headers the declared response headers of an HTTP 429 response for GetGeminiCliAuthUrl
+type GetGeminiCliAuthUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetGeminiCliAuthUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14790,12 +16343,16 @@ type GetGeminiCliAuthUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGeminiCliAuthUrlResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14811,6 +16368,11 @@ func (r GetGeminiCliAuthUrlResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetGeminiCliAuthUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGeminiCliAuthUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14857,6 +16419,11 @@ func (r GetGeminiCliAuthUrlResponse) ContentType() string {
 	return ""
 }
 
+// PostGeminiWebTokenResponse429Headers the declared response headers of an HTTP 429 response for PostGeminiWebToken
+type PostGeminiWebTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
 type PostGeminiWebTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14868,10 +16435,14 @@ type PostGeminiWebTokenResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostGeminiWebTokenResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14892,6 +16463,11 @@ func (r PostGeminiWebTokenResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PostGeminiWebTokenResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14938,6 +16514,16 @@ type DeleteGenerativeLanguageApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteGenerativeLanguageApiKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteGenerativeLanguageApiKey
+type DeleteGenerativeLanguageApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteGenerativeLanguageApiKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteGenerativeLanguageApiKey
+type DeleteGenerativeLanguageApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteGenerativeLanguageApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14957,10 +16543,18 @@ type DeleteGenerativeLanguageApiKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteGenerativeLanguageApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteGenerativeLanguageApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteGenerativeLanguageApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15003,9 +16597,19 @@ func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteGenerativeLanguageApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15042,6 +16646,16 @@ type GetGenerativeLanguageApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetGenerativeLanguageApiKeyResponse429Headers the declared response headers of an HTTP 429 response for GetGenerativeLanguageApiKey
+type GetGenerativeLanguageApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetGenerativeLanguageApiKeyResponse503Headers the declared response headers of an HTTP 503 response for GetGenerativeLanguageApiKey
+type GetGenerativeLanguageApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetGenerativeLanguageApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15051,8 +16665,16 @@ type GetGenerativeLanguageApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetGenerativeLanguageApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGenerativeLanguageApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGenerativeLanguageApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15068,6 +16690,16 @@ func (r GetGenerativeLanguageApiKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetGenerativeLanguageApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGenerativeLanguageApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGenerativeLanguageApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15104,6 +16736,16 @@ type PatchGenerativeLanguageApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchGenerativeLanguageApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchGenerativeLanguageApiKey
+type PatchGenerativeLanguageApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchGenerativeLanguageApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchGenerativeLanguageApiKey
+type PatchGenerativeLanguageApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchGenerativeLanguageApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15125,10 +16767,18 @@ type PatchGenerativeLanguageApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchGenerativeLanguageApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchGenerativeLanguageApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchGenerativeLanguageApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15176,9 +16826,19 @@ func (r PatchGenerativeLanguageApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchGenerativeLanguageApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchGenerativeLanguageApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchGenerativeLanguageApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15215,6 +16875,16 @@ type PutGenerativeLanguageApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutGenerativeLanguageApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PutGenerativeLanguageApiKey
+type PutGenerativeLanguageApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutGenerativeLanguageApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PutGenerativeLanguageApiKey
+type PutGenerativeLanguageApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutGenerativeLanguageApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15234,10 +16904,18 @@ type PutGenerativeLanguageApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutGenerativeLanguageApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutGenerativeLanguageApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutGenerativeLanguageApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15280,9 +16958,19 @@ func (r PutGenerativeLanguageApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutGenerativeLanguageApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutGenerativeLanguageApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutGenerativeLanguageApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15314,6 +17002,16 @@ func (r PutGenerativeLanguageApiKeyResponse) ContentType() string {
 	return ""
 }
 
+// GetAuthStatusResponse429Headers the declared response headers of an HTTP 429 response for GetAuthStatus
+type GetAuthStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetAuthStatusResponse503Headers the declared response headers of an HTTP 503 response for GetAuthStatus
+type GetAuthStatusResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetAuthStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15325,8 +17023,16 @@ type GetAuthStatusResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAuthStatusResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAuthStatusResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15349,9 +17055,19 @@ func (r GetAuthStatusResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAuthStatusResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetAuthStatusResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAuthStatusResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15383,6 +17099,11 @@ func (r GetAuthStatusResponse) ContentType() string {
 	return ""
 }
 
+// GetIflowAuthUrlResponse429Headers the declared response headers of an HTTP 429 response for GetIflowAuthUrl
+type GetIflowAuthUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetIflowAuthUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15392,12 +17113,16 @@ type GetIflowAuthUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetIflowAuthUrlResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15413,6 +17138,11 @@ func (r GetIflowAuthUrlResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetIflowAuthUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetIflowAuthUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15459,6 +17189,11 @@ func (r GetIflowAuthUrlResponse) ContentType() string {
 	return ""
 }
 
+// PostIflowAuthUrlResponse429Headers the declared response headers of an HTTP 429 response for PostIflowAuthUrl
+type PostIflowAuthUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
 type PostIflowAuthUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15472,6 +17207,8 @@ type PostIflowAuthUrlResponse struct {
 	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
@@ -15480,6 +17217,8 @@ type PostIflowAuthUrlResponse struct {
 	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostIflowAuthUrlResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15505,6 +17244,11 @@ func (r PostIflowAuthUrlResponse) GetJSON403() *Forbidden {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r PostIflowAuthUrlResponse) GetJSON409() *Conflict {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostIflowAuthUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15556,6 +17300,16 @@ func (r PostIflowAuthUrlResponse) ContentType() string {
 	return ""
 }
 
+// GetLatestVersionResponse429Headers the declared response headers of an HTTP 429 response for GetLatestVersion
+type GetLatestVersionResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetLatestVersionResponse503Headers the declared response headers of an HTTP 503 response for GetLatestVersion
+type GetLatestVersionResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetLatestVersionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15565,8 +17319,16 @@ type GetLatestVersionResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON502 the response for an HTTP 502 `application/json` response
 	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLatestVersionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLatestVersionResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15584,9 +17346,19 @@ func (r GetLatestVersionResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLatestVersionResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON502 returns the response for an HTTP 502 `application/json` response
 func (r GetLatestVersionResponse) GetJSON502() *BadGateway {
 	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLatestVersionResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15623,6 +17395,16 @@ type GetLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
+// GetLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for GetLoggingToFile
+type GetLoggingToFileResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetLoggingToFileResponse503Headers the declared response headers of an HTTP 503 response for GetLoggingToFile
+type GetLoggingToFileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetLoggingToFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15632,8 +17414,16 @@ type GetLoggingToFileResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetLoggingToFileResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLoggingToFileResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLoggingToFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15649,6 +17439,16 @@ func (r GetLoggingToFileResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetLoggingToFileResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLoggingToFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLoggingToFileResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15685,6 +17485,16 @@ type PatchLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
+// PatchLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for PatchLoggingToFile
+type PatchLoggingToFileResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchLoggingToFileResponse503Headers the declared response headers of an HTTP 503 response for PatchLoggingToFile
+type PatchLoggingToFileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchLoggingToFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15704,10 +17514,18 @@ type PatchLoggingToFileResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchLoggingToFileResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchLoggingToFileResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchLoggingToFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15750,9 +17568,19 @@ func (r PatchLoggingToFileResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchLoggingToFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchLoggingToFileResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchLoggingToFileResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15789,6 +17617,16 @@ type PutLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
+// PutLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for PutLoggingToFile
+type PutLoggingToFileResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutLoggingToFileResponse503Headers the declared response headers of an HTTP 503 response for PutLoggingToFile
+type PutLoggingToFileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutLoggingToFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15808,10 +17646,18 @@ type PutLoggingToFileResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutLoggingToFileResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutLoggingToFileResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutLoggingToFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15854,9 +17700,19 @@ func (r PutLoggingToFileResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutLoggingToFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutLoggingToFileResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutLoggingToFileResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15888,6 +17744,16 @@ func (r PutLoggingToFileResponse) ContentType() string {
 	return ""
 }
 
+// DeleteLogsResponse429Headers the declared response headers of an HTTP 429 response for DeleteLogs
+type DeleteLogsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteLogsResponse503Headers the declared response headers of an HTTP 503 response for DeleteLogs
+type DeleteLogsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteLogsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15901,10 +17767,16 @@ type DeleteLogsResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteLogsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteLogsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15932,14 +17804,19 @@ func (r DeleteLogsResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteLogsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteLogsResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DeleteLogsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteLogsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15971,6 +17848,16 @@ func (r DeleteLogsResponse) ContentType() string {
 	return ""
 }
 
+// GetLogsResponse429Headers the declared response headers of an HTTP 429 response for GetLogs
+type GetLogsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetLogsResponse503Headers the declared response headers of an HTTP 503 response for GetLogs
+type GetLogsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetLogsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15982,10 +17869,16 @@ type GetLogsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLogsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLogsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16008,14 +17901,19 @@ func (r GetLogsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLogsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetLogsResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetLogsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLogsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16052,6 +17950,16 @@ type GetMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
+// GetMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for GetMaxRetryInterval
+type GetMaxRetryIntervalResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetMaxRetryIntervalResponse503Headers the declared response headers of an HTTP 503 response for GetMaxRetryInterval
+type GetMaxRetryIntervalResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetMaxRetryIntervalResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16061,8 +17969,16 @@ type GetMaxRetryIntervalResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetMaxRetryIntervalResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetMaxRetryIntervalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMaxRetryIntervalResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16078,6 +17994,16 @@ func (r GetMaxRetryIntervalResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetMaxRetryIntervalResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetMaxRetryIntervalResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetMaxRetryIntervalResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16114,6 +18040,16 @@ type PatchMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
+// PatchMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for PatchMaxRetryInterval
+type PatchMaxRetryIntervalResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchMaxRetryIntervalResponse503Headers the declared response headers of an HTTP 503 response for PatchMaxRetryInterval
+type PatchMaxRetryIntervalResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchMaxRetryIntervalResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16133,10 +18069,18 @@ type PatchMaxRetryIntervalResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchMaxRetryIntervalResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchMaxRetryIntervalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchMaxRetryIntervalResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16179,9 +18123,19 @@ func (r PatchMaxRetryIntervalResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchMaxRetryIntervalResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchMaxRetryIntervalResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchMaxRetryIntervalResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16218,6 +18172,16 @@ type PutMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
+// PutMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for PutMaxRetryInterval
+type PutMaxRetryIntervalResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutMaxRetryIntervalResponse503Headers the declared response headers of an HTTP 503 response for PutMaxRetryInterval
+type PutMaxRetryIntervalResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutMaxRetryIntervalResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16237,10 +18201,18 @@ type PutMaxRetryIntervalResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutMaxRetryIntervalResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutMaxRetryIntervalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutMaxRetryIntervalResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16283,9 +18255,19 @@ func (r PutMaxRetryIntervalResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutMaxRetryIntervalResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutMaxRetryIntervalResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutMaxRetryIntervalResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16317,6 +18299,11 @@ func (r PutMaxRetryIntervalResponse) ContentType() string {
 	return ""
 }
 
+// PostOauthCallbackResponse429Headers the declared response headers of an HTTP 429 response for PostOauthCallback
+type PostOauthCallbackResponse429Headers struct {
+	RetryAfter *int
+}
+
 type PostOauthCallbackResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16332,12 +18319,16 @@ type PostOauthCallbackResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostOauthCallbackResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16368,6 +18359,11 @@ func (r PostOauthCallbackResponse) GetJSON404() *NotFound {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r PostOauthCallbackResponse) GetJSON409() *Conflict {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostOauthCallbackResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16419,6 +18415,16 @@ type DeleteOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for DeleteOauthExcludedModels
+type DeleteOauthExcludedModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteOauthExcludedModelsResponse503Headers the declared response headers of an HTTP 503 response for DeleteOauthExcludedModels
+type DeleteOauthExcludedModelsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteOauthExcludedModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16438,10 +18444,18 @@ type DeleteOauthExcludedModelsResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteOauthExcludedModelsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteOauthExcludedModelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteOauthExcludedModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16484,9 +18498,19 @@ func (r DeleteOauthExcludedModelsResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteOauthExcludedModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteOauthExcludedModelsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteOauthExcludedModelsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16523,6 +18547,16 @@ type GetOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// GetOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for GetOauthExcludedModels
+type GetOauthExcludedModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetOauthExcludedModelsResponse503Headers the declared response headers of an HTTP 503 response for GetOauthExcludedModels
+type GetOauthExcludedModelsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetOauthExcludedModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16532,8 +18566,16 @@ type GetOauthExcludedModelsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetOauthExcludedModelsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOauthExcludedModelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOauthExcludedModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16549,6 +18591,16 @@ func (r GetOauthExcludedModelsResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetOauthExcludedModelsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOauthExcludedModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOauthExcludedModelsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16585,6 +18637,16 @@ type PatchOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// PatchOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for PatchOauthExcludedModels
+type PatchOauthExcludedModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchOauthExcludedModelsResponse503Headers the declared response headers of an HTTP 503 response for PatchOauthExcludedModels
+type PatchOauthExcludedModelsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchOauthExcludedModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16606,10 +18668,18 @@ type PatchOauthExcludedModelsResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchOauthExcludedModelsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchOauthExcludedModelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchOauthExcludedModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16657,9 +18727,19 @@ func (r PatchOauthExcludedModelsResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchOauthExcludedModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchOauthExcludedModelsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchOauthExcludedModelsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16696,6 +18776,16 @@ type PutOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// PutOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for PutOauthExcludedModels
+type PutOauthExcludedModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutOauthExcludedModelsResponse503Headers the declared response headers of an HTTP 503 response for PutOauthExcludedModels
+type PutOauthExcludedModelsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutOauthExcludedModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16715,10 +18805,18 @@ type PutOauthExcludedModelsResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutOauthExcludedModelsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutOauthExcludedModelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutOauthExcludedModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16761,9 +18859,19 @@ func (r PutOauthExcludedModelsResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutOauthExcludedModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutOauthExcludedModelsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutOauthExcludedModelsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16800,6 +18908,16 @@ type DeleteOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for DeleteOpenaiCompatibility
+type DeleteOpenaiCompatibilityResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteOpenaiCompatibilityResponse503Headers the declared response headers of an HTTP 503 response for DeleteOpenaiCompatibility
+type DeleteOpenaiCompatibilityResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteOpenaiCompatibilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16819,10 +18937,18 @@ type DeleteOpenaiCompatibilityResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteOpenaiCompatibilityResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteOpenaiCompatibilityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteOpenaiCompatibilityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16865,9 +18991,19 @@ func (r DeleteOpenaiCompatibilityResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteOpenaiCompatibilityResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteOpenaiCompatibilityResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteOpenaiCompatibilityResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16904,6 +19040,16 @@ type GetOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// GetOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for GetOpenaiCompatibility
+type GetOpenaiCompatibilityResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetOpenaiCompatibilityResponse503Headers the declared response headers of an HTTP 503 response for GetOpenaiCompatibility
+type GetOpenaiCompatibilityResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetOpenaiCompatibilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16913,8 +19059,16 @@ type GetOpenaiCompatibilityResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetOpenaiCompatibilityResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOpenaiCompatibilityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOpenaiCompatibilityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16930,6 +19084,16 @@ func (r GetOpenaiCompatibilityResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetOpenaiCompatibilityResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOpenaiCompatibilityResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOpenaiCompatibilityResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16966,6 +19130,16 @@ type PatchOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// PatchOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for PatchOpenaiCompatibility
+type PatchOpenaiCompatibilityResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchOpenaiCompatibilityResponse503Headers the declared response headers of an HTTP 503 response for PatchOpenaiCompatibility
+type PatchOpenaiCompatibilityResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchOpenaiCompatibilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16987,10 +19161,18 @@ type PatchOpenaiCompatibilityResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchOpenaiCompatibilityResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchOpenaiCompatibilityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchOpenaiCompatibilityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17038,9 +19220,19 @@ func (r PatchOpenaiCompatibilityResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchOpenaiCompatibilityResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchOpenaiCompatibilityResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchOpenaiCompatibilityResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17077,6 +19269,16 @@ type PutOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// PutOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for PutOpenaiCompatibility
+type PutOpenaiCompatibilityResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutOpenaiCompatibilityResponse503Headers the declared response headers of an HTTP 503 response for PutOpenaiCompatibility
+type PutOpenaiCompatibilityResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutOpenaiCompatibilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17096,10 +19298,18 @@ type PutOpenaiCompatibilityResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutOpenaiCompatibilityResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutOpenaiCompatibilityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutOpenaiCompatibilityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17142,9 +19352,19 @@ func (r PutOpenaiCompatibilityResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutOpenaiCompatibilityResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutOpenaiCompatibilityResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutOpenaiCompatibilityResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17222,6 +19442,16 @@ type DeleteProxyUrlResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteProxyUrlResponse429Headers the declared response headers of an HTTP 429 response for DeleteProxyUrl
+type DeleteProxyUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteProxyUrlResponse503Headers the declared response headers of an HTTP 503 response for DeleteProxyUrl
+type DeleteProxyUrlResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteProxyUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17237,10 +19467,18 @@ type DeleteProxyUrlResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteProxyUrlResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteProxyUrlResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProxyUrlResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17273,9 +19511,19 @@ func (r DeleteProxyUrlResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteProxyUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteProxyUrlResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteProxyUrlResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17312,6 +19560,16 @@ type GetProxyUrlResponse200Headers struct {
 	ETag *string
 }
 
+// GetProxyUrlResponse429Headers the declared response headers of an HTTP 429 response for GetProxyUrl
+type GetProxyUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetProxyUrlResponse503Headers the declared response headers of an HTTP 503 response for GetProxyUrl
+type GetProxyUrlResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetProxyUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17321,8 +19579,16 @@ type GetProxyUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetProxyUrlResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetProxyUrlResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProxyUrlResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17338,6 +19604,16 @@ func (r GetProxyUrlResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetProxyUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetProxyUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetProxyUrlResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17374,6 +19650,16 @@ type PatchProxyUrlResponse200Headers struct {
 	ETag *string
 }
 
+// PatchProxyUrlResponse429Headers the declared response headers of an HTTP 429 response for PatchProxyUrl
+type PatchProxyUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchProxyUrlResponse503Headers the declared response headers of an HTTP 503 response for PatchProxyUrl
+type PatchProxyUrlResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchProxyUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17393,10 +19679,18 @@ type PatchProxyUrlResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchProxyUrlResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchProxyUrlResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchProxyUrlResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17439,9 +19733,19 @@ func (r PatchProxyUrlResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchProxyUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchProxyUrlResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchProxyUrlResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17478,6 +19782,16 @@ type PutProxyUrlResponse200Headers struct {
 	ETag *string
 }
 
+// PutProxyUrlResponse429Headers the declared response headers of an HTTP 429 response for PutProxyUrl
+type PutProxyUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutProxyUrlResponse503Headers the declared response headers of an HTTP 503 response for PutProxyUrl
+type PutProxyUrlResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutProxyUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17497,10 +19811,18 @@ type PutProxyUrlResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutProxyUrlResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutProxyUrlResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutProxyUrlResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17543,9 +19865,19 @@ func (r PutProxyUrlResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutProxyUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutProxyUrlResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutProxyUrlResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17582,6 +19914,16 @@ type GetQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
+// GetQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for GetQuotaSwitchPreviewModel
+type GetQuotaSwitchPreviewModelResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetQuotaSwitchPreviewModelResponse503Headers the declared response headers of an HTTP 503 response for GetQuotaSwitchPreviewModel
+type GetQuotaSwitchPreviewModelResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetQuotaSwitchPreviewModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17591,8 +19933,16 @@ type GetQuotaSwitchPreviewModelResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetQuotaSwitchPreviewModelResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQuotaSwitchPreviewModelResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetQuotaSwitchPreviewModelResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17608,6 +19958,16 @@ func (r GetQuotaSwitchPreviewModelResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetQuotaSwitchPreviewModelResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetQuotaSwitchPreviewModelResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetQuotaSwitchPreviewModelResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17644,6 +20004,16 @@ type PatchQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
+// PatchQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for PatchQuotaSwitchPreviewModel
+type PatchQuotaSwitchPreviewModelResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchQuotaSwitchPreviewModelResponse503Headers the declared response headers of an HTTP 503 response for PatchQuotaSwitchPreviewModel
+type PatchQuotaSwitchPreviewModelResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchQuotaSwitchPreviewModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17663,10 +20033,18 @@ type PatchQuotaSwitchPreviewModelResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchQuotaSwitchPreviewModelResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchQuotaSwitchPreviewModelResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchQuotaSwitchPreviewModelResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17709,9 +20087,19 @@ func (r PatchQuotaSwitchPreviewModelResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchQuotaSwitchPreviewModelResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchQuotaSwitchPreviewModelResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchQuotaSwitchPreviewModelResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17748,6 +20136,16 @@ type PutQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
+// PutQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for PutQuotaSwitchPreviewModel
+type PutQuotaSwitchPreviewModelResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutQuotaSwitchPreviewModelResponse503Headers the declared response headers of an HTTP 503 response for PutQuotaSwitchPreviewModel
+type PutQuotaSwitchPreviewModelResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutQuotaSwitchPreviewModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17767,10 +20165,18 @@ type PutQuotaSwitchPreviewModelResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutQuotaSwitchPreviewModelResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutQuotaSwitchPreviewModelResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutQuotaSwitchPreviewModelResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17813,9 +20219,19 @@ func (r PutQuotaSwitchPreviewModelResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutQuotaSwitchPreviewModelResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutQuotaSwitchPreviewModelResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutQuotaSwitchPreviewModelResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17852,6 +20268,16 @@ type GetQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
+// GetQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for GetQuotaSwitchProject
+type GetQuotaSwitchProjectResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetQuotaSwitchProjectResponse503Headers the declared response headers of an HTTP 503 response for GetQuotaSwitchProject
+type GetQuotaSwitchProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetQuotaSwitchProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17861,8 +20287,16 @@ type GetQuotaSwitchProjectResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetQuotaSwitchProjectResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQuotaSwitchProjectResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetQuotaSwitchProjectResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17878,6 +20312,16 @@ func (r GetQuotaSwitchProjectResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetQuotaSwitchProjectResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetQuotaSwitchProjectResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetQuotaSwitchProjectResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17914,6 +20358,16 @@ type PatchQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
+// PatchQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for PatchQuotaSwitchProject
+type PatchQuotaSwitchProjectResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchQuotaSwitchProjectResponse503Headers the declared response headers of an HTTP 503 response for PatchQuotaSwitchProject
+type PatchQuotaSwitchProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchQuotaSwitchProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17933,10 +20387,18 @@ type PatchQuotaSwitchProjectResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchQuotaSwitchProjectResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchQuotaSwitchProjectResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchQuotaSwitchProjectResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17979,9 +20441,19 @@ func (r PatchQuotaSwitchProjectResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchQuotaSwitchProjectResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchQuotaSwitchProjectResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchQuotaSwitchProjectResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18018,6 +20490,16 @@ type PutQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
+// PutQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for PutQuotaSwitchProject
+type PutQuotaSwitchProjectResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutQuotaSwitchProjectResponse503Headers the declared response headers of an HTTP 503 response for PutQuotaSwitchProject
+type PutQuotaSwitchProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutQuotaSwitchProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18037,10 +20519,18 @@ type PutQuotaSwitchProjectResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutQuotaSwitchProjectResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutQuotaSwitchProjectResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutQuotaSwitchProjectResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18083,9 +20573,19 @@ func (r PutQuotaSwitchProjectResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutQuotaSwitchProjectResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutQuotaSwitchProjectResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutQuotaSwitchProjectResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18117,6 +20617,11 @@ func (r PutQuotaSwitchProjectResponse) ContentType() string {
 	return ""
 }
 
+// GetQwenAuthUrlResponse429Headers the declared response headers of an HTTP 429 response for GetQwenAuthUrl
+type GetQwenAuthUrlResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetQwenAuthUrlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18126,6 +20631,8 @@ type GetQwenAuthUrlResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
@@ -18134,6 +20641,8 @@ type GetQwenAuthUrlResponse struct {
 	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQwenAuthUrlResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18149,6 +20658,11 @@ func (r GetQwenAuthUrlResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetQwenAuthUrlResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetQwenAuthUrlResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -18200,6 +20714,16 @@ func (r GetQwenAuthUrlResponse) ContentType() string {
 	return ""
 }
 
+// ListRequestErrorLogsResponse429Headers the declared response headers of an HTTP 429 response for ListRequestErrorLogs
+type ListRequestErrorLogsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListRequestErrorLogsResponse503Headers the declared response headers of an HTTP 503 response for ListRequestErrorLogs
+type ListRequestErrorLogsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRequestErrorLogsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18209,10 +20733,18 @@ type ListRequestErrorLogsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListRequestErrorLogsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRequestErrorLogsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18230,6 +20762,11 @@ func (r ListRequestErrorLogsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListRequestErrorLogsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListRequestErrorLogsResponse) GetJSON500() *InternalError {
 	return r.JSON500
@@ -18238,6 +20775,11 @@ func (r ListRequestErrorLogsResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r ListRequestErrorLogsResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListRequestErrorLogsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18269,6 +20811,16 @@ func (r ListRequestErrorLogsResponse) ContentType() string {
 	return ""
 }
 
+// GetRequestErrorLogResponse429Headers the declared response headers of an HTTP 429 response for GetRequestErrorLog
+type GetRequestErrorLogResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetRequestErrorLogResponse503Headers the declared response headers of an HTTP 503 response for GetRequestErrorLog
+type GetRequestErrorLogResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRequestErrorLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18280,8 +20832,16 @@ type GetRequestErrorLogResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRequestErrorLogResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestErrorLogResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -18304,9 +20864,19 @@ func (r GetRequestErrorLogResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetRequestErrorLogResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetRequestErrorLogResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRequestErrorLogResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18343,6 +20913,16 @@ type GetRequestLogResponse200Headers struct {
 	ETag *string
 }
 
+// GetRequestLogResponse429Headers the declared response headers of an HTTP 429 response for GetRequestLog
+type GetRequestLogResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetRequestLogResponse503Headers the declared response headers of an HTTP 503 response for GetRequestLog
+type GetRequestLogResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRequestLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18352,8 +20932,16 @@ type GetRequestLogResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetRequestLogResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRequestLogResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestLogResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18369,6 +20957,16 @@ func (r GetRequestLogResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetRequestLogResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetRequestLogResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRequestLogResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18405,6 +21003,16 @@ type PatchRequestLogResponse200Headers struct {
 	ETag *string
 }
 
+// PatchRequestLogResponse429Headers the declared response headers of an HTTP 429 response for PatchRequestLog
+type PatchRequestLogResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchRequestLogResponse503Headers the declared response headers of an HTTP 503 response for PatchRequestLog
+type PatchRequestLogResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchRequestLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18424,10 +21032,18 @@ type PatchRequestLogResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchRequestLogResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchRequestLogResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchRequestLogResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18470,9 +21086,19 @@ func (r PatchRequestLogResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchRequestLogResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchRequestLogResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchRequestLogResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18509,6 +21135,16 @@ type PutRequestLogResponse200Headers struct {
 	ETag *string
 }
 
+// PutRequestLogResponse429Headers the declared response headers of an HTTP 429 response for PutRequestLog
+type PutRequestLogResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutRequestLogResponse503Headers the declared response headers of an HTTP 503 response for PutRequestLog
+type PutRequestLogResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutRequestLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18528,10 +21164,18 @@ type PutRequestLogResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutRequestLogResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutRequestLogResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutRequestLogResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18574,9 +21218,19 @@ func (r PutRequestLogResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutRequestLogResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutRequestLogResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutRequestLogResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18608,6 +21262,16 @@ func (r PutRequestLogResponse) ContentType() string {
 	return ""
 }
 
+// GetRequestLogByIdResponse429Headers the declared response headers of an HTTP 429 response for GetRequestLogById
+type GetRequestLogByIdResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetRequestLogByIdResponse503Headers the declared response headers of an HTTP 503 response for GetRequestLogById
+type GetRequestLogByIdResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRequestLogByIdResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18619,8 +21283,16 @@ type GetRequestLogByIdResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRequestLogByIdResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestLogByIdResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -18643,9 +21315,19 @@ func (r GetRequestLogByIdResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetRequestLogByIdResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetRequestLogByIdResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRequestLogByIdResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18682,6 +21364,16 @@ type GetRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
+// GetRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for GetRequestRetry
+type GetRequestRetryResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetRequestRetryResponse503Headers the declared response headers of an HTTP 503 response for GetRequestRetry
+type GetRequestRetryResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRequestRetryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18691,8 +21383,16 @@ type GetRequestRetryResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetRequestRetryResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRequestRetryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestRetryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18708,6 +21408,16 @@ func (r GetRequestRetryResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetRequestRetryResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetRequestRetryResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRequestRetryResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18744,6 +21454,16 @@ type PatchRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
+// PatchRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for PatchRequestRetry
+type PatchRequestRetryResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchRequestRetryResponse503Headers the declared response headers of an HTTP 503 response for PatchRequestRetry
+type PatchRequestRetryResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchRequestRetryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18763,10 +21483,18 @@ type PatchRequestRetryResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchRequestRetryResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchRequestRetryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchRequestRetryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18809,9 +21537,19 @@ func (r PatchRequestRetryResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchRequestRetryResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchRequestRetryResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchRequestRetryResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18848,6 +21586,16 @@ type PutRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
+// PutRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for PutRequestRetry
+type PutRequestRetryResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutRequestRetryResponse503Headers the declared response headers of an HTTP 503 response for PutRequestRetry
+type PutRequestRetryResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutRequestRetryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18867,10 +21615,18 @@ type PutRequestRetryResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutRequestRetryResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutRequestRetryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutRequestRetryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18913,9 +21669,19 @@ func (r PutRequestRetryResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutRequestRetryResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutRequestRetryResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutRequestRetryResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18947,6 +21713,16 @@ func (r PutRequestRetryResponse) ContentType() string {
 	return ""
 }
 
+// GetUsageResponse429Headers the declared response headers of an HTTP 429 response for GetUsage
+type GetUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetUsageResponse503Headers the declared response headers of an HTTP 503 response for GetUsage
+type GetUsageResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18958,8 +21734,16 @@ type GetUsageResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUsageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUsageResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18982,9 +21766,19 @@ func (r GetUsageResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUsageResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetUsageResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUsageResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19021,6 +21815,16 @@ type GetUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
+// GetUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for GetUsageStatisticsEnabled
+type GetUsageStatisticsEnabledResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetUsageStatisticsEnabledResponse503Headers the declared response headers of an HTTP 503 response for GetUsageStatisticsEnabled
+type GetUsageStatisticsEnabledResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetUsageStatisticsEnabledResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19030,8 +21834,16 @@ type GetUsageStatisticsEnabledResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUsageStatisticsEnabledResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUsageStatisticsEnabledResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUsageStatisticsEnabledResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19047,6 +21859,16 @@ func (r GetUsageStatisticsEnabledResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetUsageStatisticsEnabledResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUsageStatisticsEnabledResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUsageStatisticsEnabledResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19083,6 +21905,16 @@ type PatchUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
+// PatchUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for PatchUsageStatisticsEnabled
+type PatchUsageStatisticsEnabledResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchUsageStatisticsEnabledResponse503Headers the declared response headers of an HTTP 503 response for PatchUsageStatisticsEnabled
+type PatchUsageStatisticsEnabledResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchUsageStatisticsEnabledResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19102,10 +21934,18 @@ type PatchUsageStatisticsEnabledResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchUsageStatisticsEnabledResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchUsageStatisticsEnabledResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchUsageStatisticsEnabledResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19148,9 +21988,19 @@ func (r PatchUsageStatisticsEnabledResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchUsageStatisticsEnabledResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchUsageStatisticsEnabledResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchUsageStatisticsEnabledResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19187,6 +22037,16 @@ type PutUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
+// PutUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for PutUsageStatisticsEnabled
+type PutUsageStatisticsEnabledResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutUsageStatisticsEnabledResponse503Headers the declared response headers of an HTTP 503 response for PutUsageStatisticsEnabled
+type PutUsageStatisticsEnabledResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutUsageStatisticsEnabledResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19206,10 +22066,18 @@ type PutUsageStatisticsEnabledResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutUsageStatisticsEnabledResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutUsageStatisticsEnabledResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutUsageStatisticsEnabledResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19252,9 +22120,19 @@ func (r PutUsageStatisticsEnabledResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutUsageStatisticsEnabledResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutUsageStatisticsEnabledResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutUsageStatisticsEnabledResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19286,6 +22164,11 @@ func (r PutUsageStatisticsEnabledResponse) ContentType() string {
 	return ""
 }
 
+// ExportUsageResponse429Headers the declared response headers of an HTTP 429 response for ExportUsage
+type ExportUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ExportUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19295,10 +22178,14 @@ type ExportUsageResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ExportUsageResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19314,6 +22201,11 @@ func (r ExportUsageResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ExportUsageResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ExportUsageResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
@@ -19355,6 +22247,11 @@ func (r ExportUsageResponse) ContentType() string {
 	return ""
 }
 
+// ImportUsageResponse429Headers the declared response headers of an HTTP 429 response for ImportUsage
+type ImportUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ImportUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19368,10 +22265,14 @@ type ImportUsageResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportUsageResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19397,6 +22298,11 @@ func (r ImportUsageResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ImportUsageResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportUsageResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
@@ -19443,6 +22349,16 @@ type DeleteVertexApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteVertexApiKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteVertexApiKey
+type DeleteVertexApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteVertexApiKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteVertexApiKey
+type DeleteVertexApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteVertexApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19462,10 +22378,18 @@ type DeleteVertexApiKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteVertexApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteVertexApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteVertexApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19508,9 +22432,19 @@ func (r DeleteVertexApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteVertexApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteVertexApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteVertexApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19547,6 +22481,16 @@ type GetVertexApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetVertexApiKeyResponse429Headers the declared response headers of an HTTP 429 response for GetVertexApiKey
+type GetVertexApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetVertexApiKeyResponse503Headers the declared response headers of an HTTP 503 response for GetVertexApiKey
+type GetVertexApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetVertexApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19556,8 +22500,16 @@ type GetVertexApiKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetVertexApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetVertexApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetVertexApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19573,6 +22525,16 @@ func (r GetVertexApiKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetVertexApiKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetVertexApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVertexApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19609,6 +22571,16 @@ type PatchVertexApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchVertexApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchVertexApiKey
+type PatchVertexApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchVertexApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchVertexApiKey
+type PatchVertexApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchVertexApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19630,10 +22602,18 @@ type PatchVertexApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchVertexApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchVertexApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchVertexApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19681,9 +22661,19 @@ func (r PatchVertexApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchVertexApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchVertexApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchVertexApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19720,6 +22710,16 @@ type PutVertexApiKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutVertexApiKeyResponse429Headers the declared response headers of an HTTP 429 response for PutVertexApiKey
+type PutVertexApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutVertexApiKeyResponse503Headers the declared response headers of an HTTP 503 response for PutVertexApiKey
+type PutVertexApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutVertexApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19739,10 +22739,18 @@ type PutVertexApiKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutVertexApiKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutVertexApiKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutVertexApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19785,9 +22793,19 @@ func (r PutVertexApiKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutVertexApiKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutVertexApiKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutVertexApiKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19819,6 +22837,11 @@ func (r PutVertexApiKeyResponse) ContentType() string {
 	return ""
 }
 
+// ImportVertexCredentialResponse429Headers the declared response headers of an HTTP 429 response for ImportVertexCredential
+type ImportVertexCredentialResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ImportVertexCredentialResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19832,10 +22855,14 @@ type ImportVertexCredentialResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportVertexCredentialResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19861,6 +22888,11 @@ func (r ImportVertexCredentialResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ImportVertexCredentialResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportVertexCredentialResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -19907,6 +22939,16 @@ type GetWsAuthResponse200Headers struct {
 	ETag *string
 }
 
+// GetWsAuthResponse429Headers the declared response headers of an HTTP 429 response for GetWsAuth
+type GetWsAuthResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetWsAuthResponse503Headers the declared response headers of an HTTP 503 response for GetWsAuth
+type GetWsAuthResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetWsAuthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19916,8 +22958,16 @@ type GetWsAuthResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetWsAuthResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetWsAuthResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetWsAuthResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19933,6 +22983,16 @@ func (r GetWsAuthResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetWsAuthResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetWsAuthResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetWsAuthResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19969,6 +23029,16 @@ type PatchWsAuthResponse200Headers struct {
 	ETag *string
 }
 
+// PatchWsAuthResponse429Headers the declared response headers of an HTTP 429 response for PatchWsAuth
+type PatchWsAuthResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchWsAuthResponse503Headers the declared response headers of an HTTP 503 response for PatchWsAuth
+type PatchWsAuthResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchWsAuthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19988,10 +23058,18 @@ type PatchWsAuthResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchWsAuthResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchWsAuthResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchWsAuthResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20034,9 +23112,19 @@ func (r PatchWsAuthResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchWsAuthResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchWsAuthResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchWsAuthResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -20073,6 +23161,16 @@ type PutWsAuthResponse200Headers struct {
 	ETag *string
 }
 
+// PutWsAuthResponse429Headers the declared response headers of an HTTP 429 response for PutWsAuth
+type PutWsAuthResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutWsAuthResponse503Headers the declared response headers of an HTTP 503 response for PutWsAuth
+type PutWsAuthResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutWsAuthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20092,10 +23190,18 @@ type PutWsAuthResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutWsAuthResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutWsAuthResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutWsAuthResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20138,9 +23244,19 @@ func (r PutWsAuthResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutWsAuthResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutWsAuthResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutWsAuthResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -20170,6 +23286,81 @@ func (r PutWsAuthResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetAllowLocalhostUnauthenticatedWithResponse Read allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /allow-localhost-unauthenticated (the `GetAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) GetAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.GetAllowLocalhostUnauthenticated(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAllowLocalhostUnauthenticatedResponse(rsp)
+}
+
+// PatchAllowLocalhostUnauthenticatedWithBodyWithResponse Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) PatchAllowLocalhostUnauthenticatedWithBodyWithResponse(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.PatchAllowLocalhostUnauthenticatedWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchAllowLocalhostUnauthenticatedResponse(rsp)
+}
+
+// PatchAllowLocalhostUnauthenticatedWithResponse Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) PatchAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.PatchAllowLocalhostUnauthenticated(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchAllowLocalhostUnauthenticatedResponse(rsp)
+}
+
+// PutAllowLocalhostUnauthenticatedWithBodyWithResponse Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) PutAllowLocalhostUnauthenticatedWithBodyWithResponse(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.PutAllowLocalhostUnauthenticatedWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutAllowLocalhostUnauthenticatedResponse(rsp)
+}
+
+// PutAllowLocalhostUnauthenticatedWithResponse Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) PutAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.PutAllowLocalhostUnauthenticated(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutAllowLocalhostUnauthenticatedResponse(rsp)
 }
 
 // GetAnthropicAuthUrlWithResponse Start a Anthropic (Claude) login
@@ -21196,7 +24387,7 @@ func (c *ClientWithResponses) GetLogsWithResponse(ctx context.Context, params *G
 
 // GetMaxRetryIntervalWithResponse Read max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400).
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21211,7 +24402,7 @@ func (c *ClientWithResponses) GetMaxRetryIntervalWithResponse(ctx context.Contex
 
 // PatchMaxRetryIntervalWithBodyWithResponse Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21226,7 +24417,7 @@ func (c *ClientWithResponses) PatchMaxRetryIntervalWithBodyWithResponse(ctx cont
 
 // PatchMaxRetryIntervalWithResponse Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21241,7 +24432,7 @@ func (c *ClientWithResponses) PatchMaxRetryIntervalWithResponse(ctx context.Cont
 
 // PutMaxRetryIntervalWithBodyWithResponse Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21256,7 +24447,7 @@ func (c *ClientWithResponses) PutMaxRetryIntervalWithBodyWithResponse(ctx contex
 
 // PutMaxRetryIntervalWithResponse Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21871,7 +25062,7 @@ func (c *ClientWithResponses) GetRequestLogByIdWithResponse(ctx context.Context,
 
 // GetRequestRetryWithResponse Read request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100).
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21886,7 +25077,7 @@ func (c *ClientWithResponses) GetRequestRetryWithResponse(ctx context.Context, r
 
 // PatchRequestRetryWithBodyWithResponse Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21901,7 +25092,7 @@ func (c *ClientWithResponses) PatchRequestRetryWithBodyWithResponse(ctx context.
 
 // PatchRequestRetryWithResponse Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21916,7 +25107,7 @@ func (c *ClientWithResponses) PatchRequestRetryWithResponse(ctx context.Context,
 
 // PutRequestRetryWithBodyWithResponse Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21931,7 +25122,7 @@ func (c *ClientWithResponses) PutRequestRetryWithBodyWithResponse(ctx context.Co
 
 // PutRequestRetryWithResponse Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22265,6 +25456,351 @@ func (c *ClientWithResponses) PutWsAuthWithResponse(ctx context.Context, params 
 	return ParsePutWsAuthResponse(rsp)
 }
 
+// ParseGetAllowLocalhostUnauthenticatedResponse parses an HTTP response from a GetAllowLocalhostUnauthenticatedWithResponse call
+func ParseGetAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*GetAllowLocalhostUnauthenticatedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAllowLocalhostUnauthenticatedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AllowLocalhostUnauthenticatedSetting
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAllowLocalhostUnauthenticatedResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetAllowLocalhostUnauthenticatedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAllowLocalhostUnauthenticatedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchAllowLocalhostUnauthenticatedResponse parses an HTTP response from a PatchAllowLocalhostUnauthenticatedWithResponse call
+func ParsePatchAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*PatchAllowLocalhostUnauthenticatedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchAllowLocalhostUnauthenticatedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchAllowLocalhostUnauthenticatedResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchAllowLocalhostUnauthenticatedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchAllowLocalhostUnauthenticatedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutAllowLocalhostUnauthenticatedResponse parses an HTTP response from a PutAllowLocalhostUnauthenticatedWithResponse call
+func ParsePutAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*PutAllowLocalhostUnauthenticatedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutAllowLocalhostUnauthenticatedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutAllowLocalhostUnauthenticatedResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutAllowLocalhostUnauthenticatedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutAllowLocalhostUnauthenticatedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetAnthropicAuthUrlResponse parses an HTTP response from a GetAnthropicAuthUrlWithResponse call
 func ParseGetAnthropicAuthUrlResponse(rsp *http.Response) (*GetAnthropicAuthUrlResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22300,6 +25836,13 @@ func ParseGetAnthropicAuthUrlResponse(rsp *http.Response) (*GetAnthropicAuthUrlR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22321,6 +25864,19 @@ func ParseGetAnthropicAuthUrlResponse(rsp *http.Response) (*GetAnthropicAuthUrlR
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAnthropicAuthUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22361,6 +25917,13 @@ func ParseGetAntigravityAuthUrlResponse(rsp *http.Response) (*GetAntigravityAuth
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22382,6 +25945,19 @@ func ParseGetAntigravityAuthUrlResponse(rsp *http.Response) (*GetAntigravityAuth
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAntigravityAuthUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22457,12 +26033,26 @@ func ParseDeleteApiKeysResponse(rsp *http.Response) (*DeleteApiKeysResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -22477,6 +26067,26 @@ func ParseDeleteApiKeysResponse(rsp *http.Response) (*DeleteApiKeysResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteApiKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteApiKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -22517,6 +26127,20 @@ func ParseGetApiKeysResponse(rsp *http.Response) (*GetApiKeysResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -22530,6 +26154,26 @@ func ParseGetApiKeysResponse(rsp *http.Response) (*GetApiKeysResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetApiKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetApiKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -22612,12 +26256,26 @@ func ParsePatchApiKeysResponse(rsp *http.Response) (*PatchApiKeysResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -22632,6 +26290,26 @@ func ParsePatchApiKeysResponse(rsp *http.Response) (*PatchApiKeysResponse, error
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchApiKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchApiKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -22707,12 +26385,26 @@ func ParsePutApiKeysResponse(rsp *http.Response) (*PutApiKeysResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -22727,6 +26419,26 @@ func ParsePutApiKeysResponse(rsp *http.Response) (*PutApiKeysResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutApiKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutApiKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -22781,6 +26493,13 @@ func ParseDeleteAuthFilesResponse(rsp *http.Response) (*DeleteAuthFilesResponse,
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22795,6 +26514,19 @@ func ParseDeleteAuthFilesResponse(rsp *http.Response) (*DeleteAuthFilesResponse,
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteAuthFilesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22835,6 +26567,13 @@ func ParseListAuthFilesResponse(rsp *http.Response) (*ListAuthFilesResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22849,6 +26588,19 @@ func ParseListAuthFilesResponse(rsp *http.Response) (*ListAuthFilesResponse, err
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListAuthFilesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22903,6 +26655,13 @@ func ParseUploadAuthFileResponse(rsp *http.Response) (*UploadAuthFileResponse, e
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22917,6 +26676,19 @@ func ParseUploadAuthFileResponse(rsp *http.Response) (*UploadAuthFileResponse, e
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UploadAuthFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22971,6 +26743,13 @@ func ParseDownloadAuthFileResponse(rsp *http.Response) (*DownloadAuthFileRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22985,6 +26764,19 @@ func ParseDownloadAuthFileResponse(rsp *http.Response) (*DownloadAuthFileRespons
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DownloadAuthFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -23039,6 +26831,13 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23046,6 +26845,19 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAuthFileModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -23121,12 +26933,26 @@ func ParseDeleteClaudeApiKeyResponse(rsp *http.Response) (*DeleteClaudeApiKeyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23141,6 +26967,26 @@ func ParseDeleteClaudeApiKeyResponse(rsp *http.Response) (*DeleteClaudeApiKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteClaudeApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteClaudeApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23181,6 +27027,20 @@ func ParseGetClaudeApiKeyResponse(rsp *http.Response) (*GetClaudeApiKeyResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -23194,6 +27054,26 @@ func ParseGetClaudeApiKeyResponse(rsp *http.Response) (*GetClaudeApiKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClaudeApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetClaudeApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23276,12 +27156,26 @@ func ParsePatchClaudeApiKeyResponse(rsp *http.Response) (*PatchClaudeApiKeyRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23296,6 +27190,26 @@ func ParsePatchClaudeApiKeyResponse(rsp *http.Response) (*PatchClaudeApiKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchClaudeApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchClaudeApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23371,12 +27285,26 @@ func ParsePutClaudeApiKeyResponse(rsp *http.Response) (*PutClaudeApiKeyResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23391,6 +27319,26 @@ func ParsePutClaudeApiKeyResponse(rsp *http.Response) (*PutClaudeApiKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutClaudeApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutClaudeApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23466,12 +27414,26 @@ func ParseDeleteCodexApiKeyResponse(rsp *http.Response) (*DeleteCodexApiKeyRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23486,6 +27448,26 @@ func ParseDeleteCodexApiKeyResponse(rsp *http.Response) (*DeleteCodexApiKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteCodexApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCodexApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23526,6 +27508,20 @@ func ParseGetCodexApiKeyResponse(rsp *http.Response) (*GetCodexApiKeyResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -23539,6 +27535,26 @@ func ParseGetCodexApiKeyResponse(rsp *http.Response) (*GetCodexApiKeyResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCodexApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCodexApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23621,12 +27637,26 @@ func ParsePatchCodexApiKeyResponse(rsp *http.Response) (*PatchCodexApiKeyRespons
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23641,6 +27671,26 @@ func ParsePatchCodexApiKeyResponse(rsp *http.Response) (*PatchCodexApiKeyRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchCodexApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchCodexApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23716,12 +27766,26 @@ func ParsePutCodexApiKeyResponse(rsp *http.Response) (*PutCodexApiKeyResponse, e
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23736,6 +27800,26 @@ func ParsePutCodexApiKeyResponse(rsp *http.Response) (*PutCodexApiKeyResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutCodexApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutCodexApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23776,6 +27860,13 @@ func ParseGetCodexAuthUrlResponse(rsp *http.Response) (*GetCodexAuthUrlResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23797,6 +27888,19 @@ func ParseGetCodexAuthUrlResponse(rsp *http.Response) (*GetCodexAuthUrlResponse,
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetCodexAuthUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -23837,6 +27941,20 @@ func ParseGetConfigResponse(rsp *http.Response) (*GetConfigResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -23850,6 +27968,26 @@ func ParseGetConfigResponse(rsp *http.Response) (*GetConfigResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetConfigResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetConfigResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23890,6 +28028,20 @@ func ParseGetConfigYAMLResponse(rsp *http.Response) (*GetConfigYAMLResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -23910,6 +28062,26 @@ func ParseGetConfigYAMLResponse(rsp *http.Response) (*GetConfigYAMLResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetConfigYAMLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetConfigYAMLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23985,12 +28157,26 @@ func ParsePutConfigYAMLResponse(rsp *http.Response) (*PutConfigYAMLResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24005,6 +28191,26 @@ func ParsePutConfigYAMLResponse(rsp *http.Response) (*PutConfigYAMLResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutConfigYAMLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutConfigYAMLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24045,6 +28251,20 @@ func ParseGetDebugResponse(rsp *http.Response) (*GetDebugResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -24058,6 +28278,26 @@ func ParseGetDebugResponse(rsp *http.Response) (*GetDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDebugResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDebugResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24133,12 +28373,26 @@ func ParsePatchDebugResponse(rsp *http.Response) (*PatchDebugResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24153,6 +28407,26 @@ func ParsePatchDebugResponse(rsp *http.Response) (*PatchDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchDebugResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchDebugResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24228,12 +28502,26 @@ func ParsePutDebugResponse(rsp *http.Response) (*PutDebugResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24248,6 +28536,26 @@ func ParsePutDebugResponse(rsp *http.Response) (*PutDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutDebugResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutDebugResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24288,6 +28596,20 @@ func ParseGetForceGpt5CodexResponse(rsp *http.Response) (*GetForceGpt5CodexRespo
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -24301,6 +28623,26 @@ func ParseGetForceGpt5CodexResponse(rsp *http.Response) (*GetForceGpt5CodexRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetForceGpt5CodexResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetForceGpt5CodexResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24376,12 +28718,26 @@ func ParsePatchForceGpt5CodexResponse(rsp *http.Response) (*PatchForceGpt5CodexR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24396,6 +28752,26 @@ func ParsePatchForceGpt5CodexResponse(rsp *http.Response) (*PatchForceGpt5CodexR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchForceGpt5CodexResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchForceGpt5CodexResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24471,12 +28847,26 @@ func ParsePutForceGpt5CodexResponse(rsp *http.Response) (*PutForceGpt5CodexRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24491,6 +28881,26 @@ func ParsePutForceGpt5CodexResponse(rsp *http.Response) (*PutForceGpt5CodexRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutForceGpt5CodexResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutForceGpt5CodexResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24566,12 +28976,26 @@ func ParseDeleteGeminiApiKeyResponse(rsp *http.Response) (*DeleteGeminiApiKeyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24586,6 +29010,26 @@ func ParseDeleteGeminiApiKeyResponse(rsp *http.Response) (*DeleteGeminiApiKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteGeminiApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteGeminiApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24626,6 +29070,20 @@ func ParseGetGeminiApiKeyResponse(rsp *http.Response) (*GetGeminiApiKeyResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -24639,6 +29097,26 @@ func ParseGetGeminiApiKeyResponse(rsp *http.Response) (*GetGeminiApiKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGeminiApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGeminiApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24721,12 +29199,26 @@ func ParsePatchGeminiApiKeyResponse(rsp *http.Response) (*PatchGeminiApiKeyRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24741,6 +29233,26 @@ func ParsePatchGeminiApiKeyResponse(rsp *http.Response) (*PatchGeminiApiKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchGeminiApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchGeminiApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24816,12 +29328,26 @@ func ParsePutGeminiApiKeyResponse(rsp *http.Response) (*PutGeminiApiKeyResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24836,6 +29362,26 @@ func ParsePutGeminiApiKeyResponse(rsp *http.Response) (*PutGeminiApiKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutGeminiApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutGeminiApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24876,6 +29422,13 @@ func ParseGetGeminiCliAuthUrlResponse(rsp *http.Response) (*GetGeminiCliAuthUrlR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24897,6 +29450,19 @@ func ParseGetGeminiCliAuthUrlResponse(rsp *http.Response) (*GetGeminiCliAuthUrlR
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetGeminiCliAuthUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -24944,6 +29510,13 @@ func ParsePostGeminiWebTokenResponse(rsp *http.Response) (*PostGeminiWebTokenRes
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24958,6 +29531,19 @@ func ParsePostGeminiWebTokenResponse(rsp *http.Response) (*PostGeminiWebTokenRes
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostGeminiWebTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -25033,12 +29619,26 @@ func ParseDeleteGenerativeLanguageApiKeyResponse(rsp *http.Response) (*DeleteGen
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25053,6 +29653,26 @@ func ParseDeleteGenerativeLanguageApiKeyResponse(rsp *http.Response) (*DeleteGen
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteGenerativeLanguageApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteGenerativeLanguageApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25093,6 +29713,20 @@ func ParseGetGenerativeLanguageApiKeyResponse(rsp *http.Response) (*GetGenerativ
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -25106,6 +29740,26 @@ func ParseGetGenerativeLanguageApiKeyResponse(rsp *http.Response) (*GetGenerativ
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGenerativeLanguageApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGenerativeLanguageApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25188,12 +29842,26 @@ func ParsePatchGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PatchGener
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25208,6 +29876,26 @@ func ParsePatchGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PatchGener
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchGenerativeLanguageApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchGenerativeLanguageApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25283,12 +29971,26 @@ func ParsePutGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PutGenerativ
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25303,6 +30005,26 @@ func ParsePutGenerativeLanguageApiKeyResponse(rsp *http.Response) (*PutGenerativ
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutGenerativeLanguageApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutGenerativeLanguageApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25350,6 +30072,13 @@ func ParseGetAuthStatusResponse(rsp *http.Response) (*GetAuthStatusResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25357,6 +30086,36 @@ func ParseGetAuthStatusResponse(rsp *http.Response) (*GetAuthStatusResponse, err
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAuthStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAuthStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25397,6 +30156,13 @@ func ParseGetIflowAuthUrlResponse(rsp *http.Response) (*GetIflowAuthUrlResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25418,6 +30184,19 @@ func ParseGetIflowAuthUrlResponse(rsp *http.Response) (*GetIflowAuthUrlResponse,
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetIflowAuthUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -25472,6 +30251,13 @@ func ParsePostIflowAuthUrlResponse(rsp *http.Response) (*PostIflowAuthUrlRespons
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25500,6 +30286,19 @@ func ParsePostIflowAuthUrlResponse(rsp *http.Response) (*PostIflowAuthUrlRespons
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostIflowAuthUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -25540,6 +30339,13 @@ func ParseGetLatestVersionResponse(rsp *http.Response) (*GetLatestVersionRespons
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest BadGateway
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25547,6 +30353,36 @@ func ParseGetLatestVersionResponse(rsp *http.Response) (*GetLatestVersionRespons
 		}
 		response.JSON502 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetLatestVersionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLatestVersionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25587,6 +30423,20 @@ func ParseGetLoggingToFileResponse(rsp *http.Response) (*GetLoggingToFileRespons
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -25600,6 +30450,26 @@ func ParseGetLoggingToFileResponse(rsp *http.Response) (*GetLoggingToFileRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetLoggingToFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLoggingToFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25675,12 +30545,26 @@ func ParsePatchLoggingToFileResponse(rsp *http.Response) (*PatchLoggingToFileRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25695,6 +30579,26 @@ func ParsePatchLoggingToFileResponse(rsp *http.Response) (*PatchLoggingToFileRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchLoggingToFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchLoggingToFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25770,12 +30674,26 @@ func ParsePutLoggingToFileResponse(rsp *http.Response) (*PutLoggingToFileRespons
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25790,6 +30708,26 @@ func ParsePutLoggingToFileResponse(rsp *http.Response) (*PutLoggingToFileRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutLoggingToFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutLoggingToFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25844,6 +30782,13 @@ func ParseDeleteLogsResponse(rsp *http.Response) (*DeleteLogsResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25851,13 +30796,36 @@ func ParseDeleteLogsResponse(rsp *http.Response) (*DeleteLogsResponse, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON501 = &dest
+		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteLogsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteLogsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25905,6 +30873,13 @@ func ParseGetLogsResponse(rsp *http.Response) (*GetLogsResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25912,13 +30887,36 @@ func ParseGetLogsResponse(rsp *http.Response) (*GetLogsResponse, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON501 = &dest
+		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetLogsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLogsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25959,6 +30957,20 @@ func ParseGetMaxRetryIntervalResponse(rsp *http.Response) (*GetMaxRetryIntervalR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -25972,6 +30984,26 @@ func ParseGetMaxRetryIntervalResponse(rsp *http.Response) (*GetMaxRetryIntervalR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetMaxRetryIntervalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetMaxRetryIntervalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26047,12 +31079,26 @@ func ParsePatchMaxRetryIntervalResponse(rsp *http.Response) (*PatchMaxRetryInter
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26067,6 +31113,26 @@ func ParsePatchMaxRetryIntervalResponse(rsp *http.Response) (*PatchMaxRetryInter
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchMaxRetryIntervalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchMaxRetryIntervalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26142,12 +31208,26 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26162,6 +31242,26 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutMaxRetryIntervalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutMaxRetryIntervalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26223,6 +31323,13 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26244,6 +31351,19 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostOauthCallbackResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -26319,12 +31439,26 @@ func ParseDeleteOauthExcludedModelsResponse(rsp *http.Response) (*DeleteOauthExc
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26339,6 +31473,26 @@ func ParseDeleteOauthExcludedModelsResponse(rsp *http.Response) (*DeleteOauthExc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteOauthExcludedModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteOauthExcludedModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26379,6 +31533,20 @@ func ParseGetOauthExcludedModelsResponse(rsp *http.Response) (*GetOauthExcludedM
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -26392,6 +31560,26 @@ func ParseGetOauthExcludedModelsResponse(rsp *http.Response) (*GetOauthExcludedM
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOauthExcludedModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOauthExcludedModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26474,12 +31662,26 @@ func ParsePatchOauthExcludedModelsResponse(rsp *http.Response) (*PatchOauthExclu
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26494,6 +31696,26 @@ func ParsePatchOauthExcludedModelsResponse(rsp *http.Response) (*PatchOauthExclu
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchOauthExcludedModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchOauthExcludedModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26569,12 +31791,26 @@ func ParsePutOauthExcludedModelsResponse(rsp *http.Response) (*PutOauthExcludedM
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26589,6 +31825,26 @@ func ParsePutOauthExcludedModelsResponse(rsp *http.Response) (*PutOauthExcludedM
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutOauthExcludedModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutOauthExcludedModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26664,12 +31920,26 @@ func ParseDeleteOpenaiCompatibilityResponse(rsp *http.Response) (*DeleteOpenaiCo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26684,6 +31954,26 @@ func ParseDeleteOpenaiCompatibilityResponse(rsp *http.Response) (*DeleteOpenaiCo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteOpenaiCompatibilityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteOpenaiCompatibilityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26724,6 +32014,20 @@ func ParseGetOpenaiCompatibilityResponse(rsp *http.Response) (*GetOpenaiCompatib
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -26737,6 +32041,26 @@ func ParseGetOpenaiCompatibilityResponse(rsp *http.Response) (*GetOpenaiCompatib
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOpenaiCompatibilityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOpenaiCompatibilityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26819,12 +32143,26 @@ func ParsePatchOpenaiCompatibilityResponse(rsp *http.Response) (*PatchOpenaiComp
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26839,6 +32177,26 @@ func ParsePatchOpenaiCompatibilityResponse(rsp *http.Response) (*PatchOpenaiComp
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchOpenaiCompatibilityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchOpenaiCompatibilityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26914,12 +32272,26 @@ func ParsePutOpenaiCompatibilityResponse(rsp *http.Response) (*PutOpenaiCompatib
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26934,6 +32306,26 @@ func ParsePutOpenaiCompatibilityResponse(rsp *http.Response) (*PutOpenaiCompatib
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutOpenaiCompatibilityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutOpenaiCompatibilityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27021,12 +32413,26 @@ func ParseDeleteProxyUrlResponse(rsp *http.Response) (*DeleteProxyUrlResponse, e
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27041,6 +32447,26 @@ func ParseDeleteProxyUrlResponse(rsp *http.Response) (*DeleteProxyUrlResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteProxyUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteProxyUrlResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27081,6 +32507,20 @@ func ParseGetProxyUrlResponse(rsp *http.Response) (*GetProxyUrlResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -27094,6 +32534,26 @@ func ParseGetProxyUrlResponse(rsp *http.Response) (*GetProxyUrlResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetProxyUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetProxyUrlResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27169,12 +32629,26 @@ func ParsePatchProxyUrlResponse(rsp *http.Response) (*PatchProxyUrlResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27189,6 +32663,26 @@ func ParsePatchProxyUrlResponse(rsp *http.Response) (*PatchProxyUrlResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchProxyUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchProxyUrlResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27264,12 +32758,26 @@ func ParsePutProxyUrlResponse(rsp *http.Response) (*PutProxyUrlResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27284,6 +32792,26 @@ func ParsePutProxyUrlResponse(rsp *http.Response) (*PutProxyUrlResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutProxyUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutProxyUrlResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27324,6 +32852,20 @@ func ParseGetQuotaSwitchPreviewModelResponse(rsp *http.Response) (*GetQuotaSwitc
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -27337,6 +32879,26 @@ func ParseGetQuotaSwitchPreviewModelResponse(rsp *http.Response) (*GetQuotaSwitc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetQuotaSwitchPreviewModelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetQuotaSwitchPreviewModelResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27412,12 +32974,26 @@ func ParsePatchQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PatchQuotaS
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27432,6 +33008,26 @@ func ParsePatchQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PatchQuotaS
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchQuotaSwitchPreviewModelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchQuotaSwitchPreviewModelResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27507,12 +33103,26 @@ func ParsePutQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PutQuotaSwitc
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27527,6 +33137,26 @@ func ParsePutQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PutQuotaSwitc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutQuotaSwitchPreviewModelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutQuotaSwitchPreviewModelResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27567,6 +33197,20 @@ func ParseGetQuotaSwitchProjectResponse(rsp *http.Response) (*GetQuotaSwitchProj
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -27580,6 +33224,26 @@ func ParseGetQuotaSwitchProjectResponse(rsp *http.Response) (*GetQuotaSwitchProj
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetQuotaSwitchProjectResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetQuotaSwitchProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27655,12 +33319,26 @@ func ParsePatchQuotaSwitchProjectResponse(rsp *http.Response) (*PatchQuotaSwitch
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27675,6 +33353,26 @@ func ParsePatchQuotaSwitchProjectResponse(rsp *http.Response) (*PatchQuotaSwitch
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchQuotaSwitchProjectResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchQuotaSwitchProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27750,12 +33448,26 @@ func ParsePutQuotaSwitchProjectResponse(rsp *http.Response) (*PutQuotaSwitchProj
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27770,6 +33482,26 @@ func ParsePutQuotaSwitchProjectResponse(rsp *http.Response) (*PutQuotaSwitchProj
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutQuotaSwitchProjectResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutQuotaSwitchProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27810,6 +33542,13 @@ func ParseGetQwenAuthUrlResponse(rsp *http.Response) (*GetQwenAuthUrlResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27838,6 +33577,19 @@ func ParseGetQwenAuthUrlResponse(rsp *http.Response) (*GetQwenAuthUrlResponse, e
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetQwenAuthUrlResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -27878,6 +33630,13 @@ func ParseListRequestErrorLogsResponse(rsp *http.Response) (*ListRequestErrorLog
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27892,6 +33651,36 @@ func ParseListRequestErrorLogsResponse(rsp *http.Response) (*ListRequestErrorLog
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListRequestErrorLogsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRequestErrorLogsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27939,6 +33728,13 @@ func ParseGetRequestErrorLogResponse(rsp *http.Response) (*GetRequestErrorLogRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27946,6 +33742,36 @@ func ParseGetRequestErrorLogResponse(rsp *http.Response) (*GetRequestErrorLogRes
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetRequestErrorLogResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestErrorLogResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27986,6 +33812,20 @@ func ParseGetRequestLogResponse(rsp *http.Response) (*GetRequestLogResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -27999,6 +33839,26 @@ func ParseGetRequestLogResponse(rsp *http.Response) (*GetRequestLogResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetRequestLogResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestLogResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28074,12 +33934,26 @@ func ParsePatchRequestLogResponse(rsp *http.Response) (*PatchRequestLogResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28094,6 +33968,26 @@ func ParsePatchRequestLogResponse(rsp *http.Response) (*PatchRequestLogResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchRequestLogResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchRequestLogResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28169,12 +34063,26 @@ func ParsePutRequestLogResponse(rsp *http.Response) (*PutRequestLogResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28189,6 +34097,26 @@ func ParsePutRequestLogResponse(rsp *http.Response) (*PutRequestLogResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutRequestLogResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutRequestLogResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28236,6 +34164,13 @@ func ParseGetRequestLogByIdResponse(rsp *http.Response) (*GetRequestLogByIdRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28243,6 +34178,36 @@ func ParseGetRequestLogByIdResponse(rsp *http.Response) (*GetRequestLogByIdRespo
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetRequestLogByIdResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestLogByIdResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28283,6 +34248,20 @@ func ParseGetRequestRetryResponse(rsp *http.Response) (*GetRequestRetryResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -28296,6 +34275,26 @@ func ParseGetRequestRetryResponse(rsp *http.Response) (*GetRequestRetryResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetRequestRetryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestRetryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28371,12 +34370,26 @@ func ParsePatchRequestRetryResponse(rsp *http.Response) (*PatchRequestRetryRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28391,6 +34404,26 @@ func ParsePatchRequestRetryResponse(rsp *http.Response) (*PatchRequestRetryRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchRequestRetryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchRequestRetryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28466,12 +34499,26 @@ func ParsePutRequestRetryResponse(rsp *http.Response) (*PutRequestRetryResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28486,6 +34533,26 @@ func ParsePutRequestRetryResponse(rsp *http.Response) (*PutRequestRetryResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutRequestRetryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutRequestRetryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28533,6 +34600,13 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28540,6 +34614,36 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUsageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28580,6 +34684,20 @@ func ParseGetUsageStatisticsEnabledResponse(rsp *http.Response) (*GetUsageStatis
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -28593,6 +34711,26 @@ func ParseGetUsageStatisticsEnabledResponse(rsp *http.Response) (*GetUsageStatis
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetUsageStatisticsEnabledResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUsageStatisticsEnabledResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28668,12 +34806,26 @@ func ParsePatchUsageStatisticsEnabledResponse(rsp *http.Response) (*PatchUsageSt
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28688,6 +34840,26 @@ func ParsePatchUsageStatisticsEnabledResponse(rsp *http.Response) (*PatchUsageSt
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchUsageStatisticsEnabledResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchUsageStatisticsEnabledResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28763,12 +34935,26 @@ func ParsePutUsageStatisticsEnabledResponse(rsp *http.Response) (*PutUsageStatis
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28783,6 +34969,26 @@ func ParsePutUsageStatisticsEnabledResponse(rsp *http.Response) (*PutUsageStatis
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutUsageStatisticsEnabledResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutUsageStatisticsEnabledResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28823,6 +35029,13 @@ func ParseExportUsageResponse(rsp *http.Response) (*ExportUsageResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28837,6 +35050,19 @@ func ParseExportUsageResponse(rsp *http.Response) (*ExportUsageResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ExportUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -28891,6 +35117,13 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28905,6 +35138,19 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -28980,12 +35226,26 @@ func ParseDeleteVertexApiKeyResponse(rsp *http.Response) (*DeleteVertexApiKeyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -29000,6 +35260,26 @@ func ParseDeleteVertexApiKeyResponse(rsp *http.Response) (*DeleteVertexApiKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteVertexApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteVertexApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29040,6 +35320,20 @@ func ParseGetVertexApiKeyResponse(rsp *http.Response) (*GetVertexApiKeyResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -29053,6 +35347,26 @@ func ParseGetVertexApiKeyResponse(rsp *http.Response) (*GetVertexApiKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetVertexApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetVertexApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29135,12 +35449,26 @@ func ParsePatchVertexApiKeyResponse(rsp *http.Response) (*PatchVertexApiKeyRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -29155,6 +35483,26 @@ func ParsePatchVertexApiKeyResponse(rsp *http.Response) (*PatchVertexApiKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchVertexApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchVertexApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29230,12 +35578,26 @@ func ParsePutVertexApiKeyResponse(rsp *http.Response) (*PutVertexApiKeyResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -29250,6 +35612,26 @@ func ParsePutVertexApiKeyResponse(rsp *http.Response) (*PutVertexApiKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutVertexApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutVertexApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29304,6 +35686,13 @@ func ParseImportVertexCredentialResponse(rsp *http.Response) (*ImportVertexCrede
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29318,6 +35707,19 @@ func ParseImportVertexCredentialResponse(rsp *http.Response) (*ImportVertexCrede
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportVertexCredentialResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -29358,6 +35760,20 @@ func ParseGetWsAuthResponse(rsp *http.Response) (*GetWsAuthResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -29371,6 +35787,26 @@ func ParseGetWsAuthResponse(rsp *http.Response) (*GetWsAuthResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetWsAuthResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetWsAuthResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29446,12 +35882,26 @@ func ParsePatchWsAuthResponse(rsp *http.Response) (*PatchWsAuthResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -29466,6 +35916,26 @@ func ParsePatchWsAuthResponse(rsp *http.Response) (*PatchWsAuthResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchWsAuthResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchWsAuthResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29541,12 +36011,26 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -29561,6 +36045,26 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutWsAuthResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutWsAuthResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29568,6 +36072,15 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
+	// (GET /allow-localhost-unauthenticated)
+	GetAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request)
+	// PatchAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+	// (PATCH /allow-localhost-unauthenticated)
+	PatchAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request, params PatchAllowLocalhostUnauthenticatedParams)
+	// PutAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+	// (PUT /allow-localhost-unauthenticated)
+	PutAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request, params PutAllowLocalhostUnauthenticatedParams)
 	// GetAnthropicAuthUrl Start a Anthropic (Claude) login
 	// (GET /anthropic-auth-url)
 	GetAnthropicAuthUrl(w http.ResponseWriter, r *http.Request, params GetAnthropicAuthUrlParams)
@@ -29866,6 +36379,24 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
+// (GET /allow-localhost-unauthenticated)
+func (_ Unimplemented) GetAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PatchAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+// (PATCH /allow-localhost-unauthenticated)
+func (_ Unimplemented) PatchAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request, params PatchAllowLocalhostUnauthenticatedParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PutAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+// (PUT /allow-localhost-unauthenticated)
+func (_ Unimplemented) PutAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request, params PutAllowLocalhostUnauthenticatedParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // GetAnthropicAuthUrl Start a Anthropic (Claude) login
 // (GET /anthropic-auth-url)
@@ -30453,6 +36984,102 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// GetAllowLocalhostUnauthenticated operation middleware
+func (siw *ServerInterfaceWrapper) GetAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAllowLocalhostUnauthenticated(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PatchAllowLocalhostUnauthenticated operation middleware
+func (siw *ServerInterfaceWrapper) PatchAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchAllowLocalhostUnauthenticatedParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PatchAllowLocalhostUnauthenticated(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutAllowLocalhostUnauthenticated operation middleware
+func (siw *ServerInterfaceWrapper) PutAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutAllowLocalhostUnauthenticatedParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutAllowLocalhostUnauthenticated(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // GetAnthropicAuthUrl operation middleware
 func (siw *ServerInterfaceWrapper) GetAnthropicAuthUrl(w http.ResponseWriter, r *http.Request) {
@@ -33885,6 +40512,15 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/ws-auth", wrapper.PutWsAuth)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/allow-localhost-unauthenticated", wrapper.GetAllowLocalhostUnauthenticated)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/allow-localhost-unauthenticated", wrapper.PatchAllowLocalhostUnauthenticated)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/allow-localhost-unauthenticated", wrapper.PutAllowLocalhostUnauthenticated)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/force-gpt-5-codex", wrapper.GetForceGpt5Codex)
 	})
 	r.Group(func(r chi.Router) {
@@ -34065,6 +40701,15 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	return r
 }
 
+type AuthBusyResponseHeaders struct {
+	RetryAfter *int
+}
+type AuthBusyJSONResponse struct {
+	Body Error
+
+	Headers AuthBusyResponseHeaders
+}
+
 type BadGatewayJSONResponse Error
 
 type BadRequestJSONResponse Error
@@ -34100,11 +40745,457 @@ type StatusOKJSONResponse struct {
 
 type StatusOKPlainJSONResponse StatusOK
 
+type TooManyAttemptsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyAttemptsJSONResponse struct {
+	Body Error
+
+	Headers TooManyAttemptsResponseHeaders
+}
+
 type UnauthorizedJSONResponse Error
 
 type UnavailableJSONResponse Error
 
 type UnbuildableJSONResponse Error
+
+type GetAllowLocalhostUnauthenticatedRequestObject struct {
+}
+
+type GetAllowLocalhostUnauthenticatedResponseObject interface {
+	VisitGetAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error
+}
+
+type GetAllowLocalhostUnauthenticated200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAllowLocalhostUnauthenticated200JSONResponse struct {
+	Body    AllowLocalhostUnauthenticatedSetting
+	Headers GetAllowLocalhostUnauthenticated200ResponseHeaders
+}
+
+func (response GetAllowLocalhostUnauthenticated200JSONResponse) VisitGetAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAllowLocalhostUnauthenticated401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAllowLocalhostUnauthenticated401JSONResponse) VisitGetAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAllowLocalhostUnauthenticated403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAllowLocalhostUnauthenticated403JSONResponse) VisitGetAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAllowLocalhostUnauthenticated429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetAllowLocalhostUnauthenticated429JSONResponse) VisitGetAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAllowLocalhostUnauthenticated503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetAllowLocalhostUnauthenticated503JSONResponse) VisitGetAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticatedRequestObject struct {
+	Params PatchAllowLocalhostUnauthenticatedParams
+	Body   *PatchAllowLocalhostUnauthenticatedJSONRequestBody
+}
+
+type PatchAllowLocalhostUnauthenticatedResponseObject interface {
+	VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error
+}
+
+type PatchAllowLocalhostUnauthenticated200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated200JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated400JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated401JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated403JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated409JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated412JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated413JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated422JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated429JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated500JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAllowLocalhostUnauthenticated503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchAllowLocalhostUnauthenticated503JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticatedRequestObject struct {
+	Params PutAllowLocalhostUnauthenticatedParams
+	Body   *PutAllowLocalhostUnauthenticatedJSONRequestBody
+}
+
+type PutAllowLocalhostUnauthenticatedResponseObject interface {
+	VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error
+}
+
+type PutAllowLocalhostUnauthenticated200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated200JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated400JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated401JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated403JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated409JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated412JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated413JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated422JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated429JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated500JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAllowLocalhostUnauthenticated503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutAllowLocalhostUnauthenticated503JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetAnthropicAuthUrlRequestObject struct {
 	Params GetAnthropicAuthUrlParams
@@ -34152,6 +41243,23 @@ func (response GetAnthropicAuthUrl403JSONResponse) VisitGetAnthropicAuthUrlRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnthropicAuthUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetAnthropicAuthUrl429JSONResponse) VisitGetAnthropicAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34244,6 +41352,23 @@ func (response GetAntigravityAuthUrl403JSONResponse) VisitGetAntigravityAuthUrlR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAntigravityAuthUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetAntigravityAuthUrl429JSONResponse) VisitGetAntigravityAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34413,6 +41538,23 @@ func (response DeleteApiKeys422JSONResponse) VisitDeleteApiKeysResponse(w http.R
 	return err
 }
 
+type DeleteApiKeys429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteApiKeys429JSONResponse) VisitDeleteApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApiKeys500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteApiKeys500JSONResponse) VisitDeleteApiKeysResponse(w http.ResponseWriter) error {
@@ -34423,6 +41565,23 @@ func (response DeleteApiKeys500JSONResponse) VisitDeleteApiKeysResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKeys503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteApiKeys503JSONResponse) VisitDeleteApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34482,6 +41641,40 @@ func (response GetApiKeys403JSONResponse) VisitGetApiKeysResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKeys429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetApiKeys429JSONResponse) VisitGetApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiKeys503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetApiKeys503JSONResponse) VisitGetApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34624,6 +41817,23 @@ func (response PatchApiKeys422JSONResponse) VisitPatchApiKeysResponse(w http.Res
 	return err
 }
 
+type PatchApiKeys429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchApiKeys429JSONResponse) VisitPatchApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchApiKeys500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchApiKeys500JSONResponse) VisitPatchApiKeysResponse(w http.ResponseWriter) error {
@@ -34634,6 +41844,23 @@ func (response PatchApiKeys500JSONResponse) VisitPatchApiKeysResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchApiKeys503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchApiKeys503JSONResponse) VisitPatchApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34762,6 +41989,23 @@ func (response PutApiKeys422JSONResponse) VisitPutApiKeysResponse(w http.Respons
 	return err
 }
 
+type PutApiKeys429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutApiKeys429JSONResponse) VisitPutApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutApiKeys500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutApiKeys500JSONResponse) VisitPutApiKeysResponse(w http.ResponseWriter) error {
@@ -34772,6 +42016,23 @@ func (response PutApiKeys500JSONResponse) VisitPutApiKeysResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutApiKeys503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutApiKeys503JSONResponse) VisitPutApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -34854,6 +42115,23 @@ func (response DeleteAuthFiles404JSONResponse) VisitDeleteAuthFilesResponse(w ht
 	return err
 }
 
+type DeleteAuthFiles429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteAuthFiles429JSONResponse) VisitDeleteAuthFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteAuthFiles500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteAuthFiles500JSONResponse) VisitDeleteAuthFilesResponse(w http.ResponseWriter) error {
@@ -34927,6 +42205,23 @@ func (response ListAuthFiles403JSONResponse) VisitListAuthFilesResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuthFiles429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response ListAuthFiles429JSONResponse) VisitListAuthFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35039,6 +42334,23 @@ func (response UploadAuthFile413JSONResponse) VisitUploadAuthFileResponse(w http
 	return err
 }
 
+type UploadAuthFile429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response UploadAuthFile429JSONResponse) VisitUploadAuthFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UploadAuthFile500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response UploadAuthFile500JSONResponse) VisitUploadAuthFileResponse(w http.ResponseWriter) error {
@@ -35145,6 +42457,23 @@ func (response DownloadAuthFile404JSONResponse) VisitDownloadAuthFileResponse(w 
 	return err
 }
 
+type DownloadAuthFile429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DownloadAuthFile429JSONResponse) VisitDownloadAuthFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DownloadAuthFile500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DownloadAuthFile500JSONResponse) VisitDownloadAuthFileResponse(w http.ResponseWriter) error {
@@ -35247,6 +42576,23 @@ func (response GetAuthFileModels404JSONResponse) VisitGetAuthFileModelsResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuthFileModels429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetAuthFileModels429JSONResponse) VisitGetAuthFileModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35388,6 +42734,23 @@ func (response DeleteClaudeApiKey422JSONResponse) VisitDeleteClaudeApiKeyRespons
 	return err
 }
 
+type DeleteClaudeApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteClaudeApiKey429JSONResponse) VisitDeleteClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteClaudeApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteClaudeApiKey500JSONResponse) VisitDeleteClaudeApiKeyResponse(w http.ResponseWriter) error {
@@ -35398,6 +42761,23 @@ func (response DeleteClaudeApiKey500JSONResponse) VisitDeleteClaudeApiKeyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClaudeApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteClaudeApiKey503JSONResponse) VisitDeleteClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35457,6 +42837,40 @@ func (response GetClaudeApiKey403JSONResponse) VisitGetClaudeApiKeyResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClaudeApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetClaudeApiKey429JSONResponse) VisitGetClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClaudeApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetClaudeApiKey503JSONResponse) VisitGetClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35599,6 +43013,23 @@ func (response PatchClaudeApiKey422JSONResponse) VisitPatchClaudeApiKeyResponse(
 	return err
 }
 
+type PatchClaudeApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchClaudeApiKey429JSONResponse) VisitPatchClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchClaudeApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchClaudeApiKey500JSONResponse) VisitPatchClaudeApiKeyResponse(w http.ResponseWriter) error {
@@ -35609,6 +43040,23 @@ func (response PatchClaudeApiKey500JSONResponse) VisitPatchClaudeApiKeyResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClaudeApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchClaudeApiKey503JSONResponse) VisitPatchClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35737,6 +43185,23 @@ func (response PutClaudeApiKey422JSONResponse) VisitPutClaudeApiKeyResponse(w ht
 	return err
 }
 
+type PutClaudeApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutClaudeApiKey429JSONResponse) VisitPutClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutClaudeApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutClaudeApiKey500JSONResponse) VisitPutClaudeApiKeyResponse(w http.ResponseWriter) error {
@@ -35747,6 +43212,23 @@ func (response PutClaudeApiKey500JSONResponse) VisitPutClaudeApiKeyResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutClaudeApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutClaudeApiKey503JSONResponse) VisitPutClaudeApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35874,6 +43356,23 @@ func (response DeleteCodexApiKey422JSONResponse) VisitDeleteCodexApiKeyResponse(
 	return err
 }
 
+type DeleteCodexApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteCodexApiKey429JSONResponse) VisitDeleteCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCodexApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteCodexApiKey500JSONResponse) VisitDeleteCodexApiKeyResponse(w http.ResponseWriter) error {
@@ -35884,6 +43383,23 @@ func (response DeleteCodexApiKey500JSONResponse) VisitDeleteCodexApiKeyResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCodexApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteCodexApiKey503JSONResponse) VisitDeleteCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -35943,6 +43459,40 @@ func (response GetCodexApiKey403JSONResponse) VisitGetCodexApiKeyResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCodexApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetCodexApiKey429JSONResponse) VisitGetCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCodexApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetCodexApiKey503JSONResponse) VisitGetCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36085,6 +43635,23 @@ func (response PatchCodexApiKey422JSONResponse) VisitPatchCodexApiKeyResponse(w 
 	return err
 }
 
+type PatchCodexApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchCodexApiKey429JSONResponse) VisitPatchCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchCodexApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchCodexApiKey500JSONResponse) VisitPatchCodexApiKeyResponse(w http.ResponseWriter) error {
@@ -36095,6 +43662,23 @@ func (response PatchCodexApiKey500JSONResponse) VisitPatchCodexApiKeyResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchCodexApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchCodexApiKey503JSONResponse) VisitPatchCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36223,6 +43807,23 @@ func (response PutCodexApiKey422JSONResponse) VisitPutCodexApiKeyResponse(w http
 	return err
 }
 
+type PutCodexApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutCodexApiKey429JSONResponse) VisitPutCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutCodexApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutCodexApiKey500JSONResponse) VisitPutCodexApiKeyResponse(w http.ResponseWriter) error {
@@ -36233,6 +43834,23 @@ func (response PutCodexApiKey500JSONResponse) VisitPutCodexApiKeyResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutCodexApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutCodexApiKey503JSONResponse) VisitPutCodexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36283,6 +43901,23 @@ func (response GetCodexAuthUrl403JSONResponse) VisitGetCodexAuthUrlResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCodexAuthUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetCodexAuthUrl429JSONResponse) VisitGetCodexAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36388,6 +44023,40 @@ func (response GetConfig403JSONResponse) VisitGetConfigResponse(w http.ResponseW
 	return err
 }
 
+type GetConfig429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetConfig429JSONResponse) VisitGetConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfig503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetConfig503JSONResponse) VisitGetConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetConfigYAMLRequestObject struct {
 }
 
@@ -36451,6 +44120,40 @@ func (response GetConfigYAML403JSONResponse) VisitGetConfigYAMLResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigYAML429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetConfigYAML429JSONResponse) VisitGetConfigYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigYAML503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetConfigYAML503JSONResponse) VisitGetConfigYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36586,6 +44289,23 @@ func (response PutConfigYAML422JSONResponse) VisitPutConfigYAMLResponse(w http.R
 	return err
 }
 
+type PutConfigYAML429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutConfigYAML429JSONResponse) VisitPutConfigYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutConfigYAML500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutConfigYAML500JSONResponse) VisitPutConfigYAMLResponse(w http.ResponseWriter) error {
@@ -36596,6 +44316,23 @@ func (response PutConfigYAML500JSONResponse) VisitPutConfigYAMLResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutConfigYAML503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutConfigYAML503JSONResponse) VisitPutConfigYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36655,6 +44392,40 @@ func (response GetDebug403JSONResponse) VisitGetDebugResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDebug429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetDebug429JSONResponse) VisitGetDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDebug503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetDebug503JSONResponse) VisitGetDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36783,6 +44554,23 @@ func (response PatchDebug422JSONResponse) VisitPatchDebugResponse(w http.Respons
 	return err
 }
 
+type PatchDebug429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchDebug429JSONResponse) VisitPatchDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchDebug500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchDebug500JSONResponse) VisitPatchDebugResponse(w http.ResponseWriter) error {
@@ -36793,6 +44581,23 @@ func (response PatchDebug500JSONResponse) VisitPatchDebugResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchDebug503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchDebug503JSONResponse) VisitPatchDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36921,6 +44726,23 @@ func (response PutDebug422JSONResponse) VisitPutDebugResponse(w http.ResponseWri
 	return err
 }
 
+type PutDebug429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutDebug429JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutDebug500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutDebug500JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
@@ -36931,6 +44753,23 @@ func (response PutDebug500JSONResponse) VisitPutDebugResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutDebug503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutDebug503JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -36990,6 +44829,40 @@ func (response GetForceGpt5Codex403JSONResponse) VisitGetForceGpt5CodexResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetForceGpt5Codex429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetForceGpt5Codex429JSONResponse) VisitGetForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetForceGpt5Codex503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetForceGpt5Codex503JSONResponse) VisitGetForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37118,6 +44991,23 @@ func (response PatchForceGpt5Codex422JSONResponse) VisitPatchForceGpt5CodexRespo
 	return err
 }
 
+type PatchForceGpt5Codex429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchForceGpt5Codex429JSONResponse) VisitPatchForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchForceGpt5Codex500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchForceGpt5Codex500JSONResponse) VisitPatchForceGpt5CodexResponse(w http.ResponseWriter) error {
@@ -37128,6 +45018,23 @@ func (response PatchForceGpt5Codex500JSONResponse) VisitPatchForceGpt5CodexRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchForceGpt5Codex503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchForceGpt5Codex503JSONResponse) VisitPatchForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37256,6 +45163,23 @@ func (response PutForceGpt5Codex422JSONResponse) VisitPutForceGpt5CodexResponse(
 	return err
 }
 
+type PutForceGpt5Codex429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutForceGpt5Codex429JSONResponse) VisitPutForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutForceGpt5Codex500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutForceGpt5Codex500JSONResponse) VisitPutForceGpt5CodexResponse(w http.ResponseWriter) error {
@@ -37266,6 +45190,23 @@ func (response PutForceGpt5Codex500JSONResponse) VisitPutForceGpt5CodexResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutForceGpt5Codex503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutForceGpt5Codex503JSONResponse) VisitPutForceGpt5CodexResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37393,6 +45334,23 @@ func (response DeleteGeminiApiKey422JSONResponse) VisitDeleteGeminiApiKeyRespons
 	return err
 }
 
+type DeleteGeminiApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteGeminiApiKey429JSONResponse) VisitDeleteGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGeminiApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteGeminiApiKey500JSONResponse) VisitDeleteGeminiApiKeyResponse(w http.ResponseWriter) error {
@@ -37403,6 +45361,23 @@ func (response DeleteGeminiApiKey500JSONResponse) VisitDeleteGeminiApiKeyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGeminiApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteGeminiApiKey503JSONResponse) VisitDeleteGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37462,6 +45437,40 @@ func (response GetGeminiApiKey403JSONResponse) VisitGetGeminiApiKeyResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGeminiApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetGeminiApiKey429JSONResponse) VisitGetGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGeminiApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetGeminiApiKey503JSONResponse) VisitGetGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37604,6 +45613,23 @@ func (response PatchGeminiApiKey422JSONResponse) VisitPatchGeminiApiKeyResponse(
 	return err
 }
 
+type PatchGeminiApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchGeminiApiKey429JSONResponse) VisitPatchGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchGeminiApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchGeminiApiKey500JSONResponse) VisitPatchGeminiApiKeyResponse(w http.ResponseWriter) error {
@@ -37614,6 +45640,23 @@ func (response PatchGeminiApiKey500JSONResponse) VisitPatchGeminiApiKeyResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGeminiApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchGeminiApiKey503JSONResponse) VisitPatchGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37742,6 +45785,23 @@ func (response PutGeminiApiKey422JSONResponse) VisitPutGeminiApiKeyResponse(w ht
 	return err
 }
 
+type PutGeminiApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutGeminiApiKey429JSONResponse) VisitPutGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutGeminiApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutGeminiApiKey500JSONResponse) VisitPutGeminiApiKeyResponse(w http.ResponseWriter) error {
@@ -37752,6 +45812,23 @@ func (response PutGeminiApiKey500JSONResponse) VisitPutGeminiApiKeyResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGeminiApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutGeminiApiKey503JSONResponse) VisitPutGeminiApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37802,6 +45879,23 @@ func (response GetGeminiCliAuthUrl403JSONResponse) VisitGetGeminiCliAuthUrlRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGeminiCliAuthUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetGeminiCliAuthUrl429JSONResponse) VisitGetGeminiCliAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -37908,6 +46002,23 @@ func (response PostGeminiWebToken403JSONResponse) VisitPostGeminiWebTokenRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostGeminiWebToken429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PostGeminiWebToken429JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38063,6 +46174,23 @@ func (response DeleteGenerativeLanguageApiKey422JSONResponse) VisitDeleteGenerat
 	return err
 }
 
+type DeleteGenerativeLanguageApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteGenerativeLanguageApiKey429JSONResponse) VisitDeleteGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGenerativeLanguageApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteGenerativeLanguageApiKey500JSONResponse) VisitDeleteGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
@@ -38073,6 +46201,23 @@ func (response DeleteGenerativeLanguageApiKey500JSONResponse) VisitDeleteGenerat
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGenerativeLanguageApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteGenerativeLanguageApiKey503JSONResponse) VisitDeleteGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38132,6 +46277,40 @@ func (response GetGenerativeLanguageApiKey403JSONResponse) VisitGetGenerativeLan
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGenerativeLanguageApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetGenerativeLanguageApiKey429JSONResponse) VisitGetGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGenerativeLanguageApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetGenerativeLanguageApiKey503JSONResponse) VisitGetGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38274,6 +46453,23 @@ func (response PatchGenerativeLanguageApiKey422JSONResponse) VisitPatchGenerativ
 	return err
 }
 
+type PatchGenerativeLanguageApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchGenerativeLanguageApiKey429JSONResponse) VisitPatchGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchGenerativeLanguageApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchGenerativeLanguageApiKey500JSONResponse) VisitPatchGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
@@ -38284,6 +46480,23 @@ func (response PatchGenerativeLanguageApiKey500JSONResponse) VisitPatchGenerativ
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchGenerativeLanguageApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchGenerativeLanguageApiKey503JSONResponse) VisitPatchGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38412,6 +46625,23 @@ func (response PutGenerativeLanguageApiKey422JSONResponse) VisitPutGenerativeLan
 	return err
 }
 
+type PutGenerativeLanguageApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutGenerativeLanguageApiKey429JSONResponse) VisitPutGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutGenerativeLanguageApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutGenerativeLanguageApiKey500JSONResponse) VisitPutGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
@@ -38422,6 +46652,23 @@ func (response PutGenerativeLanguageApiKey500JSONResponse) VisitPutGenerativeLan
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutGenerativeLanguageApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutGenerativeLanguageApiKey503JSONResponse) VisitPutGenerativeLanguageApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38490,6 +46737,23 @@ func (response GetAuthStatus403JSONResponse) VisitGetAuthStatusResponse(w http.R
 	return err
 }
 
+type GetAuthStatus429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetAuthStatus429JSONResponse) VisitGetAuthStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAuthStatus501JSONResponse struct{ NotImplementedJSONResponse }
 
 func (response GetAuthStatus501JSONResponse) VisitGetAuthStatusResponse(w http.ResponseWriter) error {
@@ -38500,6 +46764,23 @@ func (response GetAuthStatus501JSONResponse) VisitGetAuthStatusResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuthStatus503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetAuthStatus503JSONResponse) VisitGetAuthStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38550,6 +46831,23 @@ func (response GetIflowAuthUrl403JSONResponse) VisitGetIflowAuthUrlResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIflowAuthUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetIflowAuthUrl429JSONResponse) VisitGetIflowAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38674,6 +46972,23 @@ func (response PostIflowAuthUrl409JSONResponse) VisitPostIflowAuthUrlResponse(w 
 	return err
 }
 
+type PostIflowAuthUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PostIflowAuthUrl429JSONResponse) VisitPostIflowAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PostIflowAuthUrl500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PostIflowAuthUrl500JSONResponse) VisitPostIflowAuthUrlResponse(w http.ResponseWriter) error {
@@ -38779,6 +47094,23 @@ func (response GetLatestVersion403JSONResponse) VisitGetLatestVersionResponse(w 
 	return err
 }
 
+type GetLatestVersion429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetLatestVersion429JSONResponse) VisitGetLatestVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLatestVersion502JSONResponse struct{ BadGatewayJSONResponse }
 
 func (response GetLatestVersion502JSONResponse) VisitGetLatestVersionResponse(w http.ResponseWriter) error {
@@ -38789,6 +47121,23 @@ func (response GetLatestVersion502JSONResponse) VisitGetLatestVersionResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLatestVersion503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetLatestVersion503JSONResponse) VisitGetLatestVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38848,6 +47197,40 @@ func (response GetLoggingToFile403JSONResponse) VisitGetLoggingToFileResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingToFile429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetLoggingToFile429JSONResponse) VisitGetLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingToFile503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetLoggingToFile503JSONResponse) VisitGetLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -38976,6 +47359,23 @@ func (response PatchLoggingToFile422JSONResponse) VisitPatchLoggingToFileRespons
 	return err
 }
 
+type PatchLoggingToFile429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchLoggingToFile429JSONResponse) VisitPatchLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchLoggingToFile500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchLoggingToFile500JSONResponse) VisitPatchLoggingToFileResponse(w http.ResponseWriter) error {
@@ -38986,6 +47386,23 @@ func (response PatchLoggingToFile500JSONResponse) VisitPatchLoggingToFileRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchLoggingToFile503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchLoggingToFile503JSONResponse) VisitPatchLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39114,6 +47531,23 @@ func (response PutLoggingToFile422JSONResponse) VisitPutLoggingToFileResponse(w 
 	return err
 }
 
+type PutLoggingToFile429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutLoggingToFile429JSONResponse) VisitPutLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutLoggingToFile500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutLoggingToFile500JSONResponse) VisitPutLoggingToFileResponse(w http.ResponseWriter) error {
@@ -39124,6 +47558,23 @@ func (response PutLoggingToFile500JSONResponse) VisitPutLoggingToFileResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutLoggingToFile503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutLoggingToFile503JSONResponse) VisitPutLoggingToFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39205,6 +47656,23 @@ func (response DeleteLogs404JSONResponse) VisitDeleteLogsResponse(w http.Respons
 	return err
 }
 
+type DeleteLogs429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteLogs429JSONResponse) VisitDeleteLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteLogs500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteLogs500JSONResponse) VisitDeleteLogsResponse(w http.ResponseWriter) error {
@@ -39219,16 +47687,19 @@ func (response DeleteLogs500JSONResponse) VisitDeleteLogsResponse(w http.Respons
 	return err
 }
 
-type DeleteLogs501JSONResponse struct{ NotImplementedJSONResponse }
+type DeleteLogs503JSONResponse struct{ AuthBusyJSONResponse }
 
-func (response DeleteLogs501JSONResponse) VisitDeleteLogsResponse(w http.ResponseWriter) error {
+func (response DeleteLogs503JSONResponse) VisitDeleteLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39297,6 +47768,23 @@ func (response GetLogs403JSONResponse) VisitGetLogsResponse(w http.ResponseWrite
 	return err
 }
 
+type GetLogs429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetLogs429JSONResponse) VisitGetLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLogs500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetLogs500JSONResponse) VisitGetLogsResponse(w http.ResponseWriter) error {
@@ -39311,16 +47799,19 @@ func (response GetLogs500JSONResponse) VisitGetLogsResponse(w http.ResponseWrite
 	return err
 }
 
-type GetLogs501JSONResponse struct{ NotImplementedJSONResponse }
+type GetLogs503JSONResponse struct{ AuthBusyJSONResponse }
 
-func (response GetLogs501JSONResponse) VisitGetLogsResponse(w http.ResponseWriter) error {
+func (response GetLogs503JSONResponse) VisitGetLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39380,6 +47871,40 @@ func (response GetMaxRetryInterval403JSONResponse) VisitGetMaxRetryIntervalRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMaxRetryInterval429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetMaxRetryInterval429JSONResponse) VisitGetMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMaxRetryInterval503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetMaxRetryInterval503JSONResponse) VisitGetMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39508,6 +48033,23 @@ func (response PatchMaxRetryInterval422JSONResponse) VisitPatchMaxRetryIntervalR
 	return err
 }
 
+type PatchMaxRetryInterval429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchMaxRetryInterval429JSONResponse) VisitPatchMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchMaxRetryInterval500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchMaxRetryInterval500JSONResponse) VisitPatchMaxRetryIntervalResponse(w http.ResponseWriter) error {
@@ -39518,6 +48060,23 @@ func (response PatchMaxRetryInterval500JSONResponse) VisitPatchMaxRetryIntervalR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchMaxRetryInterval503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchMaxRetryInterval503JSONResponse) VisitPatchMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39646,6 +48205,23 @@ func (response PutMaxRetryInterval422JSONResponse) VisitPutMaxRetryIntervalRespo
 	return err
 }
 
+type PutMaxRetryInterval429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutMaxRetryInterval429JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutMaxRetryInterval500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutMaxRetryInterval500JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
@@ -39656,6 +48232,23 @@ func (response PutMaxRetryInterval500JSONResponse) VisitPutMaxRetryIntervalRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutMaxRetryInterval503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutMaxRetryInterval503JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39748,6 +48341,23 @@ func (response PostOauthCallback409JSONResponse) VisitPostOauthCallbackResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostOauthCallback429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PostOauthCallback429JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39917,6 +48527,23 @@ func (response DeleteOauthExcludedModels422JSONResponse) VisitDeleteOauthExclude
 	return err
 }
 
+type DeleteOauthExcludedModels429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteOauthExcludedModels429JSONResponse) VisitDeleteOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteOauthExcludedModels500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteOauthExcludedModels500JSONResponse) VisitDeleteOauthExcludedModelsResponse(w http.ResponseWriter) error {
@@ -39927,6 +48554,23 @@ func (response DeleteOauthExcludedModels500JSONResponse) VisitDeleteOauthExclude
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthExcludedModels503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteOauthExcludedModels503JSONResponse) VisitDeleteOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -39986,6 +48630,40 @@ func (response GetOauthExcludedModels403JSONResponse) VisitGetOauthExcludedModel
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOauthExcludedModels429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetOauthExcludedModels429JSONResponse) VisitGetOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOauthExcludedModels503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetOauthExcludedModels503JSONResponse) VisitGetOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40128,6 +48806,23 @@ func (response PatchOauthExcludedModels422JSONResponse) VisitPatchOauthExcludedM
 	return err
 }
 
+type PatchOauthExcludedModels429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchOauthExcludedModels429JSONResponse) VisitPatchOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchOauthExcludedModels500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchOauthExcludedModels500JSONResponse) VisitPatchOauthExcludedModelsResponse(w http.ResponseWriter) error {
@@ -40138,6 +48833,23 @@ func (response PatchOauthExcludedModels500JSONResponse) VisitPatchOauthExcludedM
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthExcludedModels503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchOauthExcludedModels503JSONResponse) VisitPatchOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40266,6 +48978,23 @@ func (response PutOauthExcludedModels422JSONResponse) VisitPutOauthExcludedModel
 	return err
 }
 
+type PutOauthExcludedModels429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutOauthExcludedModels429JSONResponse) VisitPutOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutOauthExcludedModels500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutOauthExcludedModels500JSONResponse) VisitPutOauthExcludedModelsResponse(w http.ResponseWriter) error {
@@ -40276,6 +49005,23 @@ func (response PutOauthExcludedModels500JSONResponse) VisitPutOauthExcludedModel
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutOauthExcludedModels503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutOauthExcludedModels503JSONResponse) VisitPutOauthExcludedModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40403,6 +49149,23 @@ func (response DeleteOpenaiCompatibility422JSONResponse) VisitDeleteOpenaiCompat
 	return err
 }
 
+type DeleteOpenaiCompatibility429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteOpenaiCompatibility429JSONResponse) VisitDeleteOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteOpenaiCompatibility500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteOpenaiCompatibility500JSONResponse) VisitDeleteOpenaiCompatibilityResponse(w http.ResponseWriter) error {
@@ -40413,6 +49176,23 @@ func (response DeleteOpenaiCompatibility500JSONResponse) VisitDeleteOpenaiCompat
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOpenaiCompatibility503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteOpenaiCompatibility503JSONResponse) VisitDeleteOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40472,6 +49252,40 @@ func (response GetOpenaiCompatibility403JSONResponse) VisitGetOpenaiCompatibilit
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenaiCompatibility429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetOpenaiCompatibility429JSONResponse) VisitGetOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenaiCompatibility503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetOpenaiCompatibility503JSONResponse) VisitGetOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40614,6 +49428,23 @@ func (response PatchOpenaiCompatibility422JSONResponse) VisitPatchOpenaiCompatib
 	return err
 }
 
+type PatchOpenaiCompatibility429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchOpenaiCompatibility429JSONResponse) VisitPatchOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchOpenaiCompatibility500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchOpenaiCompatibility500JSONResponse) VisitPatchOpenaiCompatibilityResponse(w http.ResponseWriter) error {
@@ -40624,6 +49455,23 @@ func (response PatchOpenaiCompatibility500JSONResponse) VisitPatchOpenaiCompatib
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOpenaiCompatibility503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchOpenaiCompatibility503JSONResponse) VisitPatchOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40752,6 +49600,23 @@ func (response PutOpenaiCompatibility422JSONResponse) VisitPutOpenaiCompatibilit
 	return err
 }
 
+type PutOpenaiCompatibility429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutOpenaiCompatibility429JSONResponse) VisitPutOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutOpenaiCompatibility500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutOpenaiCompatibility500JSONResponse) VisitPutOpenaiCompatibilityResponse(w http.ResponseWriter) error {
@@ -40762,6 +49627,23 @@ func (response PutOpenaiCompatibility500JSONResponse) VisitPutOpenaiCompatibilit
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutOpenaiCompatibility503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutOpenaiCompatibility503JSONResponse) VisitPutOpenaiCompatibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40882,6 +49764,23 @@ func (response DeleteProxyUrl422JSONResponse) VisitDeleteProxyUrlResponse(w http
 	return err
 }
 
+type DeleteProxyUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteProxyUrl429JSONResponse) VisitDeleteProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteProxyUrl500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteProxyUrl500JSONResponse) VisitDeleteProxyUrlResponse(w http.ResponseWriter) error {
@@ -40892,6 +49791,23 @@ func (response DeleteProxyUrl500JSONResponse) VisitDeleteProxyUrlResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProxyUrl503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteProxyUrl503JSONResponse) VisitDeleteProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -40951,6 +49867,40 @@ func (response GetProxyUrl403JSONResponse) VisitGetProxyUrlResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProxyUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetProxyUrl429JSONResponse) VisitGetProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProxyUrl503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetProxyUrl503JSONResponse) VisitGetProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41079,6 +50029,23 @@ func (response PatchProxyUrl422JSONResponse) VisitPatchProxyUrlResponse(w http.R
 	return err
 }
 
+type PatchProxyUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchProxyUrl429JSONResponse) VisitPatchProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchProxyUrl500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchProxyUrl500JSONResponse) VisitPatchProxyUrlResponse(w http.ResponseWriter) error {
@@ -41089,6 +50056,23 @@ func (response PatchProxyUrl500JSONResponse) VisitPatchProxyUrlResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchProxyUrl503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchProxyUrl503JSONResponse) VisitPatchProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41217,6 +50201,23 @@ func (response PutProxyUrl422JSONResponse) VisitPutProxyUrlResponse(w http.Respo
 	return err
 }
 
+type PutProxyUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutProxyUrl429JSONResponse) VisitPutProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutProxyUrl500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutProxyUrl500JSONResponse) VisitPutProxyUrlResponse(w http.ResponseWriter) error {
@@ -41227,6 +50228,23 @@ func (response PutProxyUrl500JSONResponse) VisitPutProxyUrlResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutProxyUrl503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutProxyUrl503JSONResponse) VisitPutProxyUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41286,6 +50304,40 @@ func (response GetQuotaSwitchPreviewModel403JSONResponse) VisitGetQuotaSwitchPre
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuotaSwitchPreviewModel429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetQuotaSwitchPreviewModel429JSONResponse) VisitGetQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuotaSwitchPreviewModel503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetQuotaSwitchPreviewModel503JSONResponse) VisitGetQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41414,6 +50466,23 @@ func (response PatchQuotaSwitchPreviewModel422JSONResponse) VisitPatchQuotaSwitc
 	return err
 }
 
+type PatchQuotaSwitchPreviewModel429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchQuotaSwitchPreviewModel429JSONResponse) VisitPatchQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchQuotaSwitchPreviewModel500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchQuotaSwitchPreviewModel500JSONResponse) VisitPatchQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
@@ -41424,6 +50493,23 @@ func (response PatchQuotaSwitchPreviewModel500JSONResponse) VisitPatchQuotaSwitc
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchQuotaSwitchPreviewModel503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchQuotaSwitchPreviewModel503JSONResponse) VisitPatchQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41552,6 +50638,23 @@ func (response PutQuotaSwitchPreviewModel422JSONResponse) VisitPutQuotaSwitchPre
 	return err
 }
 
+type PutQuotaSwitchPreviewModel429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutQuotaSwitchPreviewModel429JSONResponse) VisitPutQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutQuotaSwitchPreviewModel500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutQuotaSwitchPreviewModel500JSONResponse) VisitPutQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
@@ -41562,6 +50665,23 @@ func (response PutQuotaSwitchPreviewModel500JSONResponse) VisitPutQuotaSwitchPre
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutQuotaSwitchPreviewModel503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutQuotaSwitchPreviewModel503JSONResponse) VisitPutQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41621,6 +50741,40 @@ func (response GetQuotaSwitchProject403JSONResponse) VisitGetQuotaSwitchProjectR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuotaSwitchProject429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetQuotaSwitchProject429JSONResponse) VisitGetQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuotaSwitchProject503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetQuotaSwitchProject503JSONResponse) VisitGetQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41749,6 +50903,23 @@ func (response PatchQuotaSwitchProject422JSONResponse) VisitPatchQuotaSwitchProj
 	return err
 }
 
+type PatchQuotaSwitchProject429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchQuotaSwitchProject429JSONResponse) VisitPatchQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchQuotaSwitchProject500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchQuotaSwitchProject500JSONResponse) VisitPatchQuotaSwitchProjectResponse(w http.ResponseWriter) error {
@@ -41759,6 +50930,23 @@ func (response PatchQuotaSwitchProject500JSONResponse) VisitPatchQuotaSwitchProj
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchQuotaSwitchProject503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchQuotaSwitchProject503JSONResponse) VisitPatchQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41887,6 +51075,23 @@ func (response PutQuotaSwitchProject422JSONResponse) VisitPutQuotaSwitchProjectR
 	return err
 }
 
+type PutQuotaSwitchProject429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutQuotaSwitchProject429JSONResponse) VisitPutQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutQuotaSwitchProject500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutQuotaSwitchProject500JSONResponse) VisitPutQuotaSwitchProjectResponse(w http.ResponseWriter) error {
@@ -41897,6 +51102,23 @@ func (response PutQuotaSwitchProject500JSONResponse) VisitPutQuotaSwitchProjectR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutQuotaSwitchProject503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutQuotaSwitchProject503JSONResponse) VisitPutQuotaSwitchProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -41946,6 +51168,23 @@ func (response GetQwenAuthUrl403JSONResponse) VisitGetQwenAuthUrlResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQwenAuthUrl429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetQwenAuthUrl429JSONResponse) VisitGetQwenAuthUrlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42055,6 +51294,23 @@ func (response ListRequestErrorLogs403JSONResponse) VisitListRequestErrorLogsRes
 	return err
 }
 
+type ListRequestErrorLogs429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response ListRequestErrorLogs429JSONResponse) VisitListRequestErrorLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRequestErrorLogs500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ListRequestErrorLogs500JSONResponse) VisitListRequestErrorLogsResponse(w http.ResponseWriter) error {
@@ -42079,6 +51335,23 @@ func (response ListRequestErrorLogs501JSONResponse) VisitListRequestErrorLogsRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequestErrorLogs503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response ListRequestErrorLogs503JSONResponse) VisitListRequestErrorLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42158,6 +51431,23 @@ func (response GetRequestErrorLog404JSONResponse) VisitGetRequestErrorLogRespons
 	return err
 }
 
+type GetRequestErrorLog429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetRequestErrorLog429JSONResponse) VisitGetRequestErrorLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRequestErrorLog501JSONResponse struct{ NotImplementedJSONResponse }
 
 func (response GetRequestErrorLog501JSONResponse) VisitGetRequestErrorLogResponse(w http.ResponseWriter) error {
@@ -42168,6 +51458,23 @@ func (response GetRequestErrorLog501JSONResponse) VisitGetRequestErrorLogRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestErrorLog503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetRequestErrorLog503JSONResponse) VisitGetRequestErrorLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42227,6 +51534,40 @@ func (response GetRequestLog403JSONResponse) VisitGetRequestLogResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestLog429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetRequestLog429JSONResponse) VisitGetRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestLog503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetRequestLog503JSONResponse) VisitGetRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42355,6 +51696,23 @@ func (response PatchRequestLog422JSONResponse) VisitPatchRequestLogResponse(w ht
 	return err
 }
 
+type PatchRequestLog429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchRequestLog429JSONResponse) VisitPatchRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchRequestLog500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchRequestLog500JSONResponse) VisitPatchRequestLogResponse(w http.ResponseWriter) error {
@@ -42365,6 +51723,23 @@ func (response PatchRequestLog500JSONResponse) VisitPatchRequestLogResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchRequestLog503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchRequestLog503JSONResponse) VisitPatchRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42493,6 +51868,23 @@ func (response PutRequestLog422JSONResponse) VisitPutRequestLogResponse(w http.R
 	return err
 }
 
+type PutRequestLog429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutRequestLog429JSONResponse) VisitPutRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutRequestLog500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutRequestLog500JSONResponse) VisitPutRequestLogResponse(w http.ResponseWriter) error {
@@ -42503,6 +51895,23 @@ func (response PutRequestLog500JSONResponse) VisitPutRequestLogResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutRequestLog503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutRequestLog503JSONResponse) VisitPutRequestLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42582,6 +51991,23 @@ func (response GetRequestLogById404JSONResponse) VisitGetRequestLogByIdResponse(
 	return err
 }
 
+type GetRequestLogById429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetRequestLogById429JSONResponse) VisitGetRequestLogByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRequestLogById501JSONResponse struct{ NotImplementedJSONResponse }
 
 func (response GetRequestLogById501JSONResponse) VisitGetRequestLogByIdResponse(w http.ResponseWriter) error {
@@ -42592,6 +52018,23 @@ func (response GetRequestLogById501JSONResponse) VisitGetRequestLogByIdResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestLogById503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetRequestLogById503JSONResponse) VisitGetRequestLogByIdResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42651,6 +52094,40 @@ func (response GetRequestRetry403JSONResponse) VisitGetRequestRetryResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestRetry429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetRequestRetry429JSONResponse) VisitGetRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestRetry503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetRequestRetry503JSONResponse) VisitGetRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42779,6 +52256,23 @@ func (response PatchRequestRetry422JSONResponse) VisitPatchRequestRetryResponse(
 	return err
 }
 
+type PatchRequestRetry429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchRequestRetry429JSONResponse) VisitPatchRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchRequestRetry500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchRequestRetry500JSONResponse) VisitPatchRequestRetryResponse(w http.ResponseWriter) error {
@@ -42789,6 +52283,23 @@ func (response PatchRequestRetry500JSONResponse) VisitPatchRequestRetryResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchRequestRetry503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchRequestRetry503JSONResponse) VisitPatchRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42917,6 +52428,23 @@ func (response PutRequestRetry422JSONResponse) VisitPutRequestRetryResponse(w ht
 	return err
 }
 
+type PutRequestRetry429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutRequestRetry429JSONResponse) VisitPutRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutRequestRetry500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutRequestRetry500JSONResponse) VisitPutRequestRetryResponse(w http.ResponseWriter) error {
@@ -42927,6 +52455,23 @@ func (response PutRequestRetry500JSONResponse) VisitPutRequestRetryResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutRequestRetry503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutRequestRetry503JSONResponse) VisitPutRequestRetryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -42995,6 +52540,23 @@ func (response GetUsage403JSONResponse) VisitGetUsageResponse(w http.ResponseWri
 	return err
 }
 
+type GetUsage429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetUsage429JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUsage501JSONResponse struct{ NotImplementedJSONResponse }
 
 func (response GetUsage501JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
@@ -43005,6 +52567,23 @@ func (response GetUsage501JSONResponse) VisitGetUsageResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsage503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetUsage503JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43064,6 +52643,40 @@ func (response GetUsageStatisticsEnabled403JSONResponse) VisitGetUsageStatistics
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsageStatisticsEnabled429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetUsageStatisticsEnabled429JSONResponse) VisitGetUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsageStatisticsEnabled503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetUsageStatisticsEnabled503JSONResponse) VisitGetUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43192,6 +52805,23 @@ func (response PatchUsageStatisticsEnabled422JSONResponse) VisitPatchUsageStatis
 	return err
 }
 
+type PatchUsageStatisticsEnabled429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchUsageStatisticsEnabled429JSONResponse) VisitPatchUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchUsageStatisticsEnabled500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchUsageStatisticsEnabled500JSONResponse) VisitPatchUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
@@ -43202,6 +52832,23 @@ func (response PatchUsageStatisticsEnabled500JSONResponse) VisitPatchUsageStatis
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchUsageStatisticsEnabled503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchUsageStatisticsEnabled503JSONResponse) VisitPatchUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43330,6 +52977,23 @@ func (response PutUsageStatisticsEnabled422JSONResponse) VisitPutUsageStatistics
 	return err
 }
 
+type PutUsageStatisticsEnabled429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutUsageStatisticsEnabled429JSONResponse) VisitPutUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutUsageStatisticsEnabled500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutUsageStatisticsEnabled500JSONResponse) VisitPutUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
@@ -43340,6 +53004,23 @@ func (response PutUsageStatisticsEnabled500JSONResponse) VisitPutUsageStatistics
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutUsageStatisticsEnabled503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutUsageStatisticsEnabled503JSONResponse) VisitPutUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43389,6 +53070,23 @@ func (response ExportUsage403JSONResponse) VisitExportUsageResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportUsage429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response ExportUsage429JSONResponse) VisitExportUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43495,6 +53193,23 @@ func (response ImportUsage413JSONResponse) VisitImportUsageResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportUsage429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response ImportUsage429JSONResponse) VisitImportUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43650,6 +53365,23 @@ func (response DeleteVertexApiKey422JSONResponse) VisitDeleteVertexApiKeyRespons
 	return err
 }
 
+type DeleteVertexApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteVertexApiKey429JSONResponse) VisitDeleteVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteVertexApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response DeleteVertexApiKey500JSONResponse) VisitDeleteVertexApiKeyResponse(w http.ResponseWriter) error {
@@ -43660,6 +53392,23 @@ func (response DeleteVertexApiKey500JSONResponse) VisitDeleteVertexApiKeyRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVertexApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteVertexApiKey503JSONResponse) VisitDeleteVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43719,6 +53468,40 @@ func (response GetVertexApiKey403JSONResponse) VisitGetVertexApiKeyResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVertexApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetVertexApiKey429JSONResponse) VisitGetVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVertexApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetVertexApiKey503JSONResponse) VisitGetVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43861,6 +53644,23 @@ func (response PatchVertexApiKey422JSONResponse) VisitPatchVertexApiKeyResponse(
 	return err
 }
 
+type PatchVertexApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchVertexApiKey429JSONResponse) VisitPatchVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchVertexApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchVertexApiKey500JSONResponse) VisitPatchVertexApiKeyResponse(w http.ResponseWriter) error {
@@ -43871,6 +53671,23 @@ func (response PatchVertexApiKey500JSONResponse) VisitPatchVertexApiKeyResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchVertexApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchVertexApiKey503JSONResponse) VisitPatchVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43999,6 +53816,23 @@ func (response PutVertexApiKey422JSONResponse) VisitPutVertexApiKeyResponse(w ht
 	return err
 }
 
+type PutVertexApiKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutVertexApiKey429JSONResponse) VisitPutVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutVertexApiKey500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutVertexApiKey500JSONResponse) VisitPutVertexApiKeyResponse(w http.ResponseWriter) error {
@@ -44009,6 +53843,23 @@ func (response PutVertexApiKey500JSONResponse) VisitPutVertexApiKeyResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutVertexApiKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutVertexApiKey503JSONResponse) VisitPutVertexApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -44088,6 +53939,23 @@ func (response ImportVertexCredential413JSONResponse) VisitImportVertexCredentia
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportVertexCredential429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response ImportVertexCredential429JSONResponse) VisitImportVertexCredentialResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -44175,6 +54043,40 @@ func (response GetWsAuth403JSONResponse) VisitGetWsAuthResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWsAuth429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetWsAuth429JSONResponse) VisitGetWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWsAuth503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetWsAuth503JSONResponse) VisitGetWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -44303,6 +54205,23 @@ func (response PatchWsAuth422JSONResponse) VisitPatchWsAuthResponse(w http.Respo
 	return err
 }
 
+type PatchWsAuth429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchWsAuth429JSONResponse) VisitPatchWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchWsAuth500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PatchWsAuth500JSONResponse) VisitPatchWsAuthResponse(w http.ResponseWriter) error {
@@ -44313,6 +54232,23 @@ func (response PatchWsAuth500JSONResponse) VisitPatchWsAuthResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchWsAuth503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchWsAuth503JSONResponse) VisitPatchWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -44441,6 +54377,23 @@ func (response PutWsAuth422JSONResponse) VisitPutWsAuthResponse(w http.ResponseW
 	return err
 }
 
+type PutWsAuth429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutWsAuth429JSONResponse) VisitPutWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutWsAuth500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response PutWsAuth500JSONResponse) VisitPutWsAuthResponse(w http.ResponseWriter) error {
@@ -44455,8 +54408,34 @@ func (response PutWsAuth500JSONResponse) VisitPutWsAuthResponse(w http.ResponseW
 	return err
 }
 
+type PutWsAuth503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutWsAuth503JSONResponse) VisitPutWsAuthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
+	// (GET /allow-localhost-unauthenticated)
+	GetAllowLocalhostUnauthenticated(ctx context.Context, request GetAllowLocalhostUnauthenticatedRequestObject) (GetAllowLocalhostUnauthenticatedResponseObject, error)
+	// PatchAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+	// (PATCH /allow-localhost-unauthenticated)
+	PatchAllowLocalhostUnauthenticated(ctx context.Context, request PatchAllowLocalhostUnauthenticatedRequestObject) (PatchAllowLocalhostUnauthenticatedResponseObject, error)
+	// PutAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+	// (PUT /allow-localhost-unauthenticated)
+	PutAllowLocalhostUnauthenticated(ctx context.Context, request PutAllowLocalhostUnauthenticatedRequestObject) (PutAllowLocalhostUnauthenticatedResponseObject, error)
 	// GetAnthropicAuthUrl Start a Anthropic (Claude) login
 	// (GET /anthropic-auth-url)
 	GetAnthropicAuthUrl(ctx context.Context, request GetAnthropicAuthUrlRequestObject) (GetAnthropicAuthUrlResponseObject, error)
@@ -44789,6 +54768,96 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// GetAllowLocalhostUnauthenticated operation middleware
+func (sh *strictHandler) GetAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request) {
+	var request GetAllowLocalhostUnauthenticatedRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAllowLocalhostUnauthenticated(ctx, request.(GetAllowLocalhostUnauthenticatedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAllowLocalhostUnauthenticated")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAllowLocalhostUnauthenticatedResponseObject); ok {
+		if err := validResponse.VisitGetAllowLocalhostUnauthenticatedResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PatchAllowLocalhostUnauthenticated operation middleware
+func (sh *strictHandler) PatchAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request, params PatchAllowLocalhostUnauthenticatedParams) {
+	var request PatchAllowLocalhostUnauthenticatedRequestObject
+
+	request.Params = params
+
+	var body PatchAllowLocalhostUnauthenticatedJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchAllowLocalhostUnauthenticated(ctx, request.(PatchAllowLocalhostUnauthenticatedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchAllowLocalhostUnauthenticated")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PatchAllowLocalhostUnauthenticatedResponseObject); ok {
+		if err := validResponse.VisitPatchAllowLocalhostUnauthenticatedResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutAllowLocalhostUnauthenticated operation middleware
+func (sh *strictHandler) PutAllowLocalhostUnauthenticated(w http.ResponseWriter, r *http.Request, params PutAllowLocalhostUnauthenticatedParams) {
+	var request PutAllowLocalhostUnauthenticatedRequestObject
+
+	request.Params = params
+
+	var body PutAllowLocalhostUnauthenticatedJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutAllowLocalhostUnauthenticated(ctx, request.(PutAllowLocalhostUnauthenticatedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutAllowLocalhostUnauthenticated")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutAllowLocalhostUnauthenticatedResponseObject); ok {
+		if err := validResponse.VisitPutAllowLocalhostUnauthenticatedResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // GetAnthropicAuthUrl operation middleware
@@ -47523,248 +57592,267 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs3syj6KiieUxUqNaTkxEmtJVXqK/kSRytyrGXZybdO5NKAM00Sn4bABMCI4pfjqv00+8H2k+xC",
-	"N+ZGzvAiibIt809icXBpAH1Ho/vvTqQmqZIgrekc/t0ZA49B4z9fvuMj9/8YTKRFaoWSncPOuzGwSMmh",
-	"GDEN18IIJZkdC8M0mFRJA2zK3R88ZkOtJkxpNtXCWpCMG9bl7K9MWYiZsVrJEQNphZ0xy0d7fXYOMmbC",
-	"sgGPrpiQ7GTYe81tNO53go6JxjDhDh47S6Fz2DFWCznqfPz4MeikXPMJWA/4cSp+hdl/Z6BnzfCDtHr2",
-	"jWE8Fb0rmLGu1WIygXjPTSRcq7+wc9CRfOLm8g2XghF0nnED73XSMvEfwo7zGQMWQwIWmJLJjFkPkgDD",
-	"7JhbxhOj2JhfA+3sgBvoZTppgy7/vgK8n0UCv/EJLNmYSEPsToQnbCgS+MYwN0XbvPi/5XOeDPEAF2c7",
-	"TlO/8mjM5cjvhBjST4RfwjBjRZIwbnMU8wjX5ZI59CQU45IB14kAXSBh4PAu/Dbc67NjZixPoOw8AmvY",
-	"0yffMS5jP7thUtmxkKM+I/yepFwLoyTBgJjaffvzc/afT54c7AXMKMbZFPiVQ1zWDf/Yv+j8n//1vy86",
-	"4R6TcA2aTdyywRRbR3RV7l2O2qv2T8Zw03Jg/x9o1XNnH7NUGeF+dUTjNjARxradmnBD1qadCCkm2aRz",
-	"eBDkIAhpYQSaYDB/wOD9SQsU55ZryzhLVMQTFvEkQeodKj3lOgbt/oWfR0KyhGcyGoNnDW4LByzlEhKm",
-	"CHDDJ8AmPBoLCawbPgkDFlqdgfv/DIz7n5JhK50KczmFQSZW7OoKKki1uhYxaI/+q9nDGoRwptW/ILIn",
-	"ccu8r5QaJcCeJyqLHQCuMTt5wbrh8elpiJvo8GqWf2uFxX+/FPFqiHCVSzbizXFmx8V2sG7kGI2QBqRD",
-	"t2tYBgR2WQHC7zzJlh2EsDD5xrBr12z1KWCzVZIiZxAoKJ7x+BW3MOU4f6SkBWndP3maJiLiDpT9fxkH",
-	"z9+VYf9fDcPOYef/2S9F5z59NfsvtVaapppjeJJlqbEa+IQZ0I5HRCpLYsd52MCxJ46U4ahFmiloiNmA",
-	"x8ms30HREr+FvzIwdvuQup3XNJljfxOeDJWeQMy6oZDXPBExG6h4FnrKdv9mihj3FDmlGfMU9txK3MkY",
-	"x5/zjgYSiKzSuKjnSg4TET3QklQKGgdF8eLmNWzqZDJKnExrkNaJCgsI3M9KD0Qcg9w+dKGGibKO70k+",
-	"gomDIxaGDxKIQxJkJ2dswKWEmMUZMKuYVco1n7EhFwnEjFsLk9SaPnunZ4yPuEBZcJEdHHwfxRktHP+C",
-	"EJf3C5fxy1jYhzuDkKT6pVMsLvMjCA+9sO/P+ASlQCzMFRurJDaMs7ET0RALS3oRSgiinTE3F9KRDkIK",
-	"MZuBJYHOi59nrCssixWJd5YoHuN2umF0JqVwuOpJEXtdyEEmEqeC7h2xcALG8BGEzPCZYVMHgDAexQvE",
-	"cavxSgPpMaimDDMnlY26kAXcuApBkBiRgLTJjKlr0F47PmRDcVMMiXBqSBMeOTaI813I8Oz9O7Zf2bCQ",
-	"dd0XlVkW5hoF6TxzO4eb4DbAgeC37EIOYKg0MIdHBL3XbMql8GTqFj/hMaCIVqkjdWH7F7KD6okFLXlC",
-	"h/4gZLzAO90AqEvbGpF3UWTecPeRhZ5MrGLGqdW0hU6PwEUgb3qOvz0AHXheeOmBOETAYxVlRPnro6tH",
-	"cmEbkJXExqkaOa1/blEWbux+mnAxt5wGcbm4/4kaeQzlyNm5tTwaO9Bxxt+U/VllMn6IfbQwwZ0augmd",
-	"aujgqvyC/IDU4SvIoTtxCOHAhYeA0QEjyhnxsJ1JQcdYnDX+PYfAM6AdPeMzhwrvlDrlegQPIo5I+KNk",
-	"d5ImcROT3DjTECkZo7XxMxLVg0kOz5bcJua8DhWMmPE5E++IhWD5KHQcrCrdlSQ0OLfcZubNr/cGejFg",
-	"A/QvlIQjBAMtVlKJkKZL9wm36DXxosApuA1+mCYAfLN9bIOT56Cc5fT9IAvEbX0veWbHSot/PwhWTIQx",
-	"jidW1KYrmIWoMOX65ty3HMxrLhKnXz2A2s9MNjAz43hVnb4lQGxyjcDzdw8faiEPA1+zNCoVANpGJZmw",
-	"hqmpDNggc+Z+IZCK1dVVKEJwkyXWtfIEXJPJnKVOa9WyoqHk8lwksHd0IRukGvuNHDVVekGbiXQa1Es+",
-	"5jZgxRv4UlqyMlPtjsAKsgBzx96i9Atcy5sZ+tUajVfHJYV2mP5nMcyHwoGiBs4Kd8PQ/OZUkO3WOL9Z",
-	"TX9u3mOt+axtctM2+3u3hYtTT1QMCQEREz/nyVmtxTKAXrveNPLHhmmtsjy59IIEB3M2JLfkWvrxaWfR",
-	"05R3suoK5HpdmmY+zuw413maF2Z1BsH8OWR2fEmesSZUyM2xyseBUglw1IJhwkXS2E/EjT8nfADNHSYq",
-	"tmICtdXH3EIPfw0WO5Dvoxl7yQXT9NGIf8Oah2KQ8zeOQj+sog2E8MOSk2qmDKfL4T+cmrcSHYtTL1GC",
-	"NxILDbsMnNcFXbTRSwFRvUEsTJrw2WXrkbRgg5pKiC8HszvssYgbl7R0J/x6lm2FeYG3FHHDWssPG6DM",
-	"HAS+XRsE58Uw9bkhNzYX0broATKbuCnUVSfoTLmwncD3+xDcDar3JA/qIKHbaAVIC5/Wkiy+P7UO/ERN",
-	"sD1TKkF/6iJ01/nP86xrbi5q1zT484RnMZAkaybXCFv0KvJ0LbqlgX+F2Up0nZugHcpfYUM5X1yfNX2E",
-	"myjJYoh7DeTfQqz5AmpK/LJN+MU3I/4/P8tKKXycCG6apk81DMXNNnWbYsdJM7mHU6+MeZIP1SzGhzwx",
-	"C3K8mP6esY+GW7oFji7ekseu4bqTaT5lOHbh08G7LvyJZTIGZ7W4WUJn/ikJb4adwz/XhN8rhsGazWln",
-	"P34IOje9kerlK0+F+5fpu5X8WTT+0Kk064lJqjTRP7fjzmFnJOw4G/QjNdmPEtEjxOKpmPtLeE/hfj4L",
-	"bnExyRnXVvBkceN+FpDEhlnlbZIjxgfGmXND+sA1sCtI8bZzR/J3IPl2xD7Lb/DnSC3XlpddHwedSfP9",
-	"/zleBLFBGf1QDciYjkEynACd0Hji/Sb1txBta+F9jmUbCD4Vw81SuecabC72XK+1pF5t+FYIdzLvAWWe",
-	"3/ANRV7riZcjPoDAWxfvlsg7P8SnEHe1nV8p7Wq7ukLY+bZblXV+jp2o+/xEXXE0X7qkm8OxTQSdHIrR",
-	"7wKmqxxnDcEi3hdMXl4fbHDEKKqhV7rg+wYiDRbXLYwPlBOSULAVqzfzjQboyuvFotlDcP9manDvKoDb",
-	"4kE2avY1DpWOoDdKbe+HHk7c3GwEDlc3BuoVdmuBagQS7y6uoZdwOcr4qLaRGxzRWJEqtegYVaORkKOe",
-	"Vb2h9+Euri1RI9Ob8Jse+ot7RvwbepNBsyvKNdNg9ayHTPmaJ83tFGJNAztceqnim3uPoRsmBclFD+NH",
-	"rRiIRNj1N/8Ndn5e69vE97xMWlzEMrYXdP7KlOVuiQAxee6WAfPfrvXLvDGykTlqblA4k0RNe9Sw+ei8",
-	"H70XKWm1SnoY+9ncFD/1SOL2NGCEq9KzNTm6v3noJaqFjvIGiBzN22l1ZizEKNjnta2VwjEzjjyM5VYY",
-	"KyLTA7nkBuEatL0FD/kdu7WQ69T0HFK3+P1aBMD/HL8+fYvXdg2mDl2/b7YP6moNxyN6afPhm6VT5t8n",
-	"tN1VrXO9ND/qC8dmz8FaB3uDi7uFCc8BT+2aoC6iotb1X4NtenGBDweePvkuqMUy5NEDjcoC3DiskxRs",
-	"13zRRDerK3zWdUAoHLi4wTb0TsHwGQtxTSEbg4YGgOZ2bN4RX9mxOkddct7rY2DTGsqQZi8oo0QEjKgw",
-	"YFwYm8VCBYxLK0aaXws7CxjpDgFDsRuwv6YgAyaGiZruOaUdZUZ+p21YN/w2ZFORxBHXsdmr7Erbcu9k",
-	"/m0ip9a29X52ysar1P6AykorpazQRuamq7ZumpR0kGU+l/tXbuZBrE/QDuUX7XfZvquk2KTNfCVLtdDi",
-	"4/a9JesjTDsJFWN8An/J3PavcpjM7exyj0nReJsuk2KSr9hnco9ujsp2fuF+jgXEWN/RQV3/gME7dUWP",
-	"O+au8iHKNFw+SQ2Fayy6Oy4vz7FN78nZ+ckLFil1JaBxLdWxrFlntHfn7ePNRwZUAV2Ya/XS29T8VpWx",
-	"Mbpi3XCKgMZtBiv3K5x6t8Jy4X8/XogFkd8+bBPQv5SE3KaiLkaR1Q7/5Y3VnP3y7t0Z81yBIecqXol1",
-	"89dTMb2AM8y/gDtiMEntjKVcaMNirdLUP4tbAPPEqafPEaNO1UjIpgss93G1nPftPiyfpA2p2kPk4Cal",
-	"KZowjl9DfEmSZLPYmvXCppaE+pxyC8b+DtoI1bBrCX7uXZffl880175xRjU6FRJM62RWTMBYPknXtHcT",
-	"IaEXOcu52b+R5LOtK77m14T9a/MEi7C2LHUk5Oid+lkk0GpWrOEMnIdorkfL3OZ5Alw3hbUts4o1TNR1",
-	"a8hbFkVgzBow5i1LE7wcugne1/zmLVg9O/H+y9btWs/VOR8EuNipEYjyJqbB6+d/XpRt+Ho6SoTjwiwz",
-	"zUIyD5dc7F5wQjKt81QEa2g6lejkBr+O5WKDWygc5gV2atLoPl2k8xue2fFz/+C+OTKhmeO2+p+Wxgxr",
-	"iIWGyF62KcZtQZBzKFdM8qFtTXV/xWueLi7uXvz1817IxjHXhLJFpb6NjbDkFNq2MuhsBu0KQ3TC07oZ",
-	"OuHpbY3QhUuSTZqvsETrjZ+peLZFY7TpeqbN99Pz6VzWj1+vPFJpQInqVWgMqYaIY/R1043sKYx4NGNC",
-	"ppk9YhMx0q4tE9IqNgce6pZ0DavBZlrSNeyaqBp0plpYeCOTGUGyynL+xAEDS55KtJjY675kaECNzTxe",
-	"a179NTTbvhdsLdjW9oc1jNZs523/KnWe/TdNuMESHti514pzqzhsKxItd/g1dPvwsNx2e07Ah2XXO/a6",
-	"RHNvPPe7eCubzYu6s3I+4dP9OiuXoPL6bkvchGezk3zRm7D79TZq/pVQ21Mznz5sJajFY6QNQJUUfrb4",
-	"RC6JV0PmGgU4RCNUjuG81+328wZ3XmXTppnqoTOLDuapsNG4l2q4FjAlM6M5KqRoiRm91g3kwOnPsesZ",
-	"zYF027rudeGZ92M0dfuwCh5cyWpQli24EQjq0DS9T5uFsRjoYlvvsemCGSeGgk5zDfO+lRWu/e62SfP0",
-	"3YMSmo3ffLa/fvXbdKraA2JWxFTNTVVtvWRC9G2tnLI1SqtlUmrfPK3VMwwnWvVYcsJviFs+OTgIVuVI",
-	"XI+J1xx5a8//Hz8+vTcIqplPbvWi9xZXP81wlFcxGzlHqOPWQmWWXRG1GzXUy7GWs+a7UW8boLKBaYvg",
-	"r4wnTmMNVRKHlE4slDANCwsBm3HLQhS4eRM82Q2shJosXmUZ1HSMVmuAFnvmk5duS/8vt/SB7ap6qPI6",
-	"bVdYT+VKtr5da77/biHXdq6B98VlDOacnxnzVm7izA466JzarIvK7MZ9NHCjpJCjzbrdi3cerw2ORyMN",
-	"I26h8YKkSAT2jSmz2PGiy5FPojMEDTICJkZSacodNWkwZX0GyM3uNZ5l0RXYJkYrpLFcRi1XM3DjsBcT",
-	"AFml4RvDRHyEiT4RrdkE9AhMZTEsxbceNCb6HQc4daNZhflR7nK3/pqbK4gZjeOsPLqEYlcwc5yikuZa",
-	"xI335tX7nLvv5oIJ5be2Mk9QHmCx/g9taOXnWQzQlcDGKtPJrNz5PvOalvE7biizOMg4VUL6pJm4PZdX",
-	"MDvKU4nWW1d2zLXPDeZFNCxHan5/U4zTfDXlgWr8OOQiyfTa4d5uIxa36L0UN8yKCeQpa12zbwwzmMa6",
-	"+/7dcwykWOd6nVuQ0exysi5A85bV2vduG14t5mxrGbpWOfo8euLG5eDWULQ4gWKaVhT1F6aLFyS1REtL",
-	"7nxLTEHm0sgn6sjWkD86zk+5Qv+YbQwTmtoy0XHj8MMiv2HDI6RNT99PdNmSBMioTEewyZ5MKjyuOfps",
-	"PjymiiWNsSRLM03dDrGasePlTaH81LGjJi9X8tuKeKVIIqUtxJfcrr+qLA8SWDnZueSpGSvr3+vMxf20",
-	"mmK+ZR28fN5W8jmZbGGDtrHWZeC3BYPxOF7blUI0uGl8hbkSabr2HLcI4ZgPgscVlfMujLm4kNaj/xVm",
-	"zkpvCanBB7ZgHF9TEub0mgZG0Wc/1xQeE+Qsj+5Fii5FBvFFkX4LBd9Lissi/Gw7RkGRSG9xozx7xGIr",
-	"Q6WZz8525O+7He+/glkj47yNqVEV4XO3U/P7X71xYFdCNsu2W9ouPrxso41/sBCmekTkANWLBUKpr2Ae",
-	"leYmbqWitxApHTc/7KOA2cWTenmNgWqJMpYNIOKZyXUEPxb7K4OMChwNsyQJmBHOmkHdsZelayqOlZeg",
-	"9fnb3oxW8KN6O+AMr8VBwqxMbxvSTZZbA45Nxlq97oRKQWIBgWIZhzmG3szIPjVBXh6Hstu73SCoamn2",
-	"KhM3+AY9wJft0Wd43UnfG5jfMyqoQ14eXEaZ0x173uo05l8m+qPJdzcokGUJolFBkYZLhVuJLl1F3JWC",
-	"ukTzW8r3uQ3IfETq2tKqGKkpFOrW2WWLrLVNGoYPKL3t2HUhu+A6OANdlaot/oEKQ98iHA3yvA2g2wjc",
-	"/HQvB7PLmM9WZ6wgrb7eMTez1+t5O/HkWP3GQJbdNgPx0wX0EkEV7P8lMaPWy7FNUgw0kXlT1yY6pywD",
-	"y97k3H/6gkUryq7Ig0aDrTA8Mjvutb5van+jkihKut7mvMkLbm30SGX9y7Jyn+7vrfGjT9NWbNpmkZhL",
-	"U2oUH7cfdbk+bbRfSxZjfIJrtLntX3WTNrezy0MRi8bbDEAsJvmc3h4/npRrle39wt8iLyDK+veqfxjM",
-	"c94m4Jdn8KlOkbdcnCR/hSzs7NwBTCMPgGvQx37wJudJtWwKVnpi1IehjlMU5EWg8EO5f2NrUzqbfJBf",
-	"2xz0c/OIosyIfxLbWj71n73XRdfer1iZt2QVyDU/okdpqBqCMTKJF0CVydWQcfb89IRhlCA7PjvxN7OH",
-	"zNDpmCC3Cqr3Xw5qE1xg3RusimUCXzQT652aoLC7c00LuydqZPrsJdbzLEut5NVMsH6qVReyWhmvW1QK",
-	"9nmSGD6/9H/t4bB5KTxumZIR9C/khfz2WweOsx1Ihel/+62feL4SjV04j4AeJHNzIcNjX9kHexyyZ4QM",
-	"VF/wCma+tCDW3pk/m8OFZn323D8KpHLHmqp2KXkhE6VS3AD3Y15Ir/v04Hu2rEriHstkAsYBuph1sJqW",
-	"jEpC6QwQ0tfHvx2/evn65W/vLs+Oz8//ePP2BTYwYI/YUFz7gpYX0h2zL2ctwSc2ZDyONRjDBtyhLToZ",
-	"vz9gEyEzC6bP/nBcRqoFHDf5wWaazoonSeCLu2qVWchF7v71wX7ZOfRlQQ17evDUH21evLFn+BDIC2LK",
-	"A6ZZem43IWavXr7zj3ywbFv48h0fhUzyiZCjStHlC1mUpRK2Xso7QCQjQCeZJdzJhyzqW/kLt8ooF3Kq",
-	"lYU+Oy674bkbkLGpFC6kGKf5Yl7zJZoRihFYcyGfPvmOhX9f0IvGi87hRadeKeyiE1xgUi38Rljo82cR",
-	"Jl50PoZ99sdCCUW/l1Rg70Jmsqh5xpNk5ncfQ0pxv5+pWJBPfq4IqoOTPT04mIOyWkbVgXDkd1XZMegL",
-	"iQ2p+powc11pEViMcupQihC0WEzAjJoA3u7lu1kUUeqzNxIrQyPHqtR1zYuyUu1ZpjLbU8OeJr6Ui8mn",
-	"BweEAJyyEQRU4jqgiHmlL2TBFP3hukFN1XP49ODp/EbUSvjhabi9JfwtCsq30EPENT5iC//Ze3523Pv9",
-	"5dvzkze/hUH+w/M3r1+fvMMqgBfS//bs/cnpi96L43cv3Uz4eD0C773zouX1yTu6IbXOTuzUpULJ2dyf",
-	"ncrtWOdJ/6B/UCSBTEXnsPN9/6D/vdP+uB2j3N3n0o61SkWE8jrXl0ZNwRxYWNsUpbMNGCp9TqjzpOA0",
-	"xPurdPj+7anTSh0cTqRyNtBqakAX9RDxpa5rkqokITxx7GF/BJbgImOUKIOFeVXtMGC8Utjbl+yuPJ4o",
-	"qn9jDNCYyzivdEdPh7FybRn2dMTy4qXCBizlxhfxHArJk7KTWw6+Xjx7c/6O7dMz3XyqPvvh4KB0c5fQ",
-	"+RKZDt9JXynk3UncOey8Anucn0Ve1sUdlOYTsKhitxg4ZZP9WmF0Z7LUikt/d3Bwb+Xbcgjba3IK6fYJ",
-	"68c9PXjSNl4B4H6tVh92+n51p7Im8seg8wOtb3mPeoFY7LUGcHNlOrHb92utqbiAQMU3m0y4nlWK1BdH",
-	"zrqU0neP9s6pj3zkDp0SBHY+uP77lfR/O3r9HOg1P40dxX5FFJsf+nJSrT25TMC2P/orousppP4fqM78",
-	"FLIuKWEUmo8N8LYTU7NgNfvwH6gN/RQesZEzDpwt4HU+O1V9RgohGypncPjCw8YynSVwiFrg0oL5jljz",
-	"kqZKN6hnQYtyRlobpYTCCE7Us+aqIxPJ1XW3vEL/vK62SH1UB85Xstyc6oaoVbc6AStNMYLdk+fq1vhS",
-	"YTkxL8e/sqyto6c1OjzjsQ+nfUC6fXrwdC0KpMLb2OE/V3f4hcv4ZSxsbkRixyffre7YUALadf3uu3X2",
-	"oixte0uGVOMShJdIiDkDQMqtMIkcaT9gBvsGuU2uCNTusT+PIkgtxJXHwTcz1o255SxNuIS9PvsVG2oo",
-	"M7LFGUkKoN8x/j1mVwBpbl8PhTb2qEaqxGD+BZGlcIpFkVdQ3PYEVaU8bYuwmo5V4nlZtwAf/3Tm6Z8f",
-	"wsAHVcksSfbuVL36QSiqhkJu4QXytOBN2uxl/lwwhz1T8ewQTWuVkNNDwtRZ06zrZAGyfpXEpbebxNnf",
-	"F+Rmxx4oGMgf8njlGF423FmMfSgiIDDl0P3VWK+/IvxY9/L7FBA7IfcphdyTNZZ1xmeJ4vE7pU65phim",
-	"TyIcn9PNwrrCMc3sZ8/ieHlXXXAwCxNz0Tlkf/b7/Q8fwwaiz+znT/L59fzXRvQ7Gl5Kw/nD8aUKCtq/",
-	"eWjTUgs4/IeTkz/RJYJrTTcHfYe1IaNeBjmG+0jaQ4j/LCXw3hEL/8GT5CeHmyHrOjp8EgYs/DbcK4Yg",
-	"Uzr0A+MI5B1K8JY3r9HVZ7+BsGPQ/oaBhfnViIMz7LPQpyUIGUYM5u4ptMnpwrXVWM1rmC8SfdOrigT9",
-	"azRbcev8F5qWxaVznoWjIO2FOIeF/cY9CtwGIb/6NpzboUpgp4OhbWaeJEsn3rYnq1YMvsFK8J/6j0zF",
-	"uK3D7E6er4pNO4cdGJ5FqFAwgQLLW+1bh99VQjSNlBgwg6/TnGCntL3cQE9IA9IIK64hmQXkMKv6kAOn",
-	"EDjCRFe1Ef+G8rqYAY8oKKLPfjj4noWR0oDz+StxzRafKuTgNL1RWKR0JzirdL51GlhmJfvwj/o2fgnu",
-	"3TthK5rPc3hqWhE09YX/5l7rZ4kVKdeWEAzdqppNHLqg8AmZ+2iK6ESnA/7X+ZvfyALtPqcT7r2bpcDm",
-	"z3gv9/IuEXx99jJHVYz+sErjCVq8n8B/BIxbNRERTxwdTFQM7ODHg4Mjf19DN+HE0vNhojFg4MUAhoj4",
-	"clYJ8umz3/gEzCHjlk2UsezJd/+BE5mAgYw90ARewKRiKbdjZsBJMqs0vshhYb9PHxPg+DwpVtbJ7Hkx",
-	"GrAQSXqSGVuOToPv9ZnfPwcMbSvFjmFQVA4dey2e0dAYozAVxmn6WyLr96nTvXLMWSW/f0b1xK2P3BIF",
-	"dmQ4zK2F+R1U/mXlUxfj8yY5+u8PlZ70nC1VH665PkfxxGAgJNezlfVCWjLi37O9cZZwIT9zNeCWBsAn",
-	"4a9EC4zP89gWFls3BfZjNZWuf+ul9TvPTpH15I+Ka2p7TUeAG46KA8+5ZICxoZJxa3k0nvhA2jl93APR",
-	"TtArrHDXybHLe7q23YQ6WyX9NyZn14sbsFOC764Ee5xpUoPXQ/0y8L0V8akJBT9WHthJQnyUmaF/Acu6",
-	"rpWz7W1PUBSdoxZhTaEL7/XJgkVRhL4rYqphwJrM6Ob7Hr8enyz/ExPKOhpxUUuhkVJohx8fRdwJt2nL",
-	"CLHQUKjj+BL0XqxevkaoA75+yLVg3/WnkHVVmsezMsm1VlMCJnSa8Xc/5s9QfiqCU/GqxWmZNOAuNqLm",
-	"bqJwMvLJbTNAgmZYO0LiGTfwXie7iIpdRMXGERV1bkNkX2FOZ17urYqucIOwbhF5uVdeJpG179mQL/KE",
-	"1aSavLqvwM7R2NZkW3WerzsuYk7gLDn8dOlDvFIOOQnjM9qia4WFE3px0XW6lJ/oyHPvqZCGmPNA2THe",
-	"HTrhIveO8jeWqQZ8oyRknhuX6Uqu3fzlH7UO2h5osuP89DwAgRccOe5ziW4PvwaeaODxjI25Caq3lITQ",
-	"Tw8OHn0Ixf1Iuy1dqhJwxdPSXRjFLozinsIoNpWILSEVt5OIG4RAMIorqEVhBCwv+lXc4tAr/5zFlYEZ",
-	"XYzGQO67h5ymYkLwOU7ZzP+aYjC+DJ6xi8XYMYIVsRjrKkVosau4nhhnZ7B/Lga7O5mdvb7Tah6PvV7l",
-	"Nbc1190YrPsmBXl8wvLchqZUUchWKjiUyizLOY/jMHTrzCVFdxoWXhQJbej5eqfZ8V2nxu1Z9uU0X7lh",
-	"X5NLO7t+Z9eTXX8fQnFbKrqDbWfV76z6e7fqN5ObzUb9A8jNL94B8AUwl535v+MYq8z/9VSnivW/yxzy",
-	"iTOHEOfZ5Qz5SnKG1ITx8gw/lC9ueXhkJqVT2POkfZRGkc2lrzQQaUD7kCxDIaMkiyE+qqSNrKRIu8rf",
-	"SJqxmiLtVgtKYK7HcnAUs2OVONPRYTu9scAygBcyHIFEdL+GXsLlKOOjwjdJ2Q6p0kkPB70WMHWGSTiC",
-	"iZCiaEjJ0BoIB7dnqxa5m+F3AdM2tK/v+5dla5fOhNoqGDcYol5BSr/TVazExJ9LUbMeiJrJPDVoN1KT",
-	"CebXdHKAAsWxWGOOlXt9do7ZA5HrP+fRGHrPlbRaJUyqHsb2tjlqHGj/c/z6dDOsyNfSHm/fePhO1XWT",
-	"Fa/jKodfA3v52MFnjylFwGs16WsRZt2EKC2WiNu1PHUk98iHOxirKMP4ZHaCfMrNBmRzoKLBnQJfCfDm",
-	"FAbL7YXEkipZyqb4emMAR8ShuDdb8pGrSWy75XuZWnLaPju+kGnChbRwY1lDulbipJ59YRZSYdgg0rPU",
-	"9sbcjMsnNfSJdqiJgaHNUUHXbZsca+H4WgbFPbJWt3ZfD6GBxv7wx1U9obux2J1980D2zQk98fL84H4t",
-	"nFL8tEioGAZZu9r0wn11etfICZ1uokYsgWtIGHbbaxQs2GebmgZOkOdab9M1KDkwuVC/MF3jrVMKY7+L",
-	"+aH59S715a86LXb2/h0yiLPjd89/IZdS7jwqjrHFoZyf6ufl7XmmVOJL4u98PDsfT8WCBLuChDL7cASU",
-	"2R357Mjn8ZCPUxyGSkfQG6W290MP3aM1JSLVEDk7JH+OWaezUxjxaMa61z/ssWHCR4dMAybqZzheWdjW",
-	"+yvJD4Qv561ilTn77Jze+HPDwgWI0Oyo6ECN6srPrter1P6Ak2xTb6nP9NgVmCpmrFZjPk98uYvCtIBX",
-	"O9a/Y/1fCOtfh3Yz+xgpN7M7ut3R7aOlW6e41S+MdqHsn1Eo+ys8ml0s+y6W79HEste5zS2D2YkuWPf4",
-	"hJ3bLBaqGo73AoqsxMh78qmqsW+Nlt8ctW3N7qvO83UHq8+Jnl20+i5aHW3l+5F7W9K4CbhdvPouXv2+",
-	"49U3lY2NdxZ3l41fejj6l8E9dgHpO5awIlxjXfWoYsVHidiFpX/ysHQi8ueJuJ/Q9NUW9plWjjOexLtg",
-	"9i8mmP2VUqMEWNcL7OenKyLaPYVPYdCz6grwxJrTrp/zayDyCC8vzyHKNPSenJ2fvMCS2fM/vjsPWaTU",
-	"lS90zpkHaAqDgjVwUwSWu/kp2/qYm3E12/oRTul+dbLamx0k4Wn8gBlV6gP5nIZfQ8zsVERkfpUtqMTA",
-	"05wKue/iRm8yXxqUAWU8Lf4Bg3e4aduU6sUkDxwPWp+9PSbU4cXnXsrjkyQldhtTRXuPmksSti55m7Er",
-	"VLtNh3i+7ad+17fvHN9Vrt35um/r625lEvP1+tr93mvdpy88A6ubDn12jIX3eBxDzMaggQ0gUhNwRkCT",
-	"14EYUwxDniW5P/OIcRwkL9KFw9AfBvOlNw3Uoh63UvEWZWTznF+7A75djG3ujf/skXFXT3dDN/x9S9td",
-	"gd2dT/5L88nfXoY3+ue/FCZ524q8XyDT2Lnhd1xgqRv+FkoSOQlqTu9Wf3w45cI6gY3FagsfqjAsBRkL",
-	"OQpYqK5CpmQESLfVokbegRawENwaQn97xjRwoyRpAcKyIZ5BwOAmddidV1wkf70wLJNXUk1lv6K20Lea",
-	"3uIUlNb6RoT261TlpZHpYiG/zbN133FzbT/s+EkL5vpFthUQS9T0G8P8Jcfn7mm7hfe7RiBnKkmKWyS3",
-	"9BbPtXDfdtdSn/xa6sSdwy5b0tdywSR+dlZp25VSW83elzeUbMZUyMjfu4xVgtVow2f/dIOEJCekn8hH",
-	"mVDBaE4qZl5DMbPjym1OWN7jVGrp5b/mJjFNQqps6Gzc/2RhEb1SfCVbt1uIELgRBjPiuOn2jtgPB995",
-	"GYhAahhmxl+O0XzNt0ZzpLIN/ROneI4wnOIZPfCtUWX+L/vKaC1FtqrAPjAxf7fWvr3iFqZ8dh+Vu9XI",
-	"SUGrPM57hbBOzC2iOuEWjO1dgzaCkKlRVB+bq5yGKPsVOIGcADckjLthfSAn91GYvhL2l2zALjr0Pe90",
-	"0bmQjn+8f3u6h1zFjS1hWmnCLB8FzI61ykZE6qNEDXjixPHNzE0Q5Ct9csDMhbRiAiqzfWIBKNf/vuig",
-	"koyZVz1NX5JmfNH5/y86mYSbFCPMLkkhwF9jiFQM1Xa+CPdlfhroF5yAMXwEF53Dfr//MbyQhYzOV0BK",
-	"QC6oB1hSPxqTMs6lmYI2bMDjZNaStO0U9+x3fzZbZA31iVrk8OLxPKxA3pCs6iRSw76YXRd72pgUx2eA",
-	"6FnVy4t0N5LFH/iS0R15Ze+dBHbEqJXlhWQyTEhjgcfOvjI2dojaeOQ08zvl6ytv78irEz32t+jz57lZ",
-	"Wp27nfJd3pDPY8PuKerOkfaFPEVdl+Qy+7kQXGZ35LYjt8dMbl61Mcsi1n4DiM38cKzrzHh8szYVBvb6",
-	"7J3OpLPLDZtwIfuONh3J0ah02USEqqQ5ouSg1xCHLFKZtGRKUNuY6LhPd9puHHKKKT1buNzGXsXXWAFe",
-	"aJMLoM88ZjrYKV0uqv55hgn/s6bK/VZlThFvCzs7dZu0XeXLPE+Aa3SxLuhc/tPjq7b/YGb4nArokI/w",
-	"EeISP6zHYZI0kRXX6Gys0A7iQeur5CWkEuY55Kyi5LuxMI7e47BGRU45naOgGuUETCWxQ16Mqj5imGk3",
-	"ERIM65pEjb4xPic0ucj/6/zNb/4zPnCNuNYztzqhmbOO+yx0X3tIhAUtUgyq+8CMM1UhPqJ2JvQ1TOxY",
-	"GbL/nKHOJQv50IJ2Br5lE2Wsaz8RNmTd/EL6ycHBwcFekBuNCXcUesaNYbmnwAFkLJ+kIUOPOjf5sOhE",
-	"5yLps5cY8oK0LxUqALiZSPCGzaDVhlp5K/VeihtmkPUbnwSZNq6ySnTkc11eXLXdUiHYtVsqOpXOYUdI",
-	"++NTh1F0bSWkhREgA5+H6FeAlADBmzFuLPutTJeBwLXNj5tfm38ipJhkk87hk4apP2yXs506UFud+bSO",
-	"RxmSfnc+FWF9gTmdF7dskSk5YT7hNz0NVs967nT1NW+/bDtVcuQoccqFDRhetyHyB/7yN1IqcWwsVlNZ",
-	"vW/2GbpxFkyKeeDI8z9+fHpw0JxV4TW/eesan+QQbRHb5ud67H6MhvPezJWxFSy4i4ejAVs+L6urBt3O",
-	"/NqZX43m1waEmdnPnCwzuyPKHVF+RUTpNKl6zE37U9uflaYIC0wk5EmqvGnNkhj9C3jRRxem1Yihw+Ux",
-	"QF2lsSgdhVQ4a3WvEp8n85i9IiCp+qDAB+/RAJRvqGjnzBlb+kvQqPCPCPIhlS4iBXGkPABDUShHoqZY",
-	"EUvZPESx4pKhAJ08i5E7KnLsKO2jEJtDLt64oZ/nO74dRlGf4755xFnChfwa3wp8wuCKO0VK/ILVcUq6",
-	"qIbt8Ryzlz7KJz4BN1R9qzdRMSRL/anhP/LZfgpZN+IGekIakEZYcU303faWpxp7yMbckV/bIztyWyK2",
-	"v/SwvSbQtvhQNo+A3r1+/Xpfv3rfqpIlqm6c3RExlaXcumkMy4mLpaAZ0l5JBd3iX5STAopuTt/138i7",
-	"W4xXS1WVqCnoXoRBIHRh0SszZB1VeQNGEElVjiMMi7VK0yZ59gpsM/FtzfXRMN1rnn69L1ubGfPmb1rD",
-	"vy86OQ5QmBeOdNH5GB75faNf/MOqOpfGV6ViyISdu57aa/F/3CvL/rBFJaoO4+7Z5e7Z5f0YaVXJ8Y0p",
-	"uO3Gzyy/PCFSe3c54enCq8u/+/3+x5ZXl18o39i9vNwxgiUvLzcU4miQpSC56LkpuRUDkQi7bkamOpWG",
-	"/5B8Aj+Fu7RLFt7gpj6v7ekWDcnf+GSXcGlncm6ecKmJ+G9vhzqsPz4pRkuAZamxGvikGNP0mUPWmj6A",
-	"KkAmxV8ZHLGEsj2E/r24CZmQaWYpheFIYwASPvXMW/R88uTmIu3NhLg9o3Jxuq87X1KjdLlT2YJC6NQr",
-	"F4SOPYfr1iGoKMzU4dGnJrpXibQtfXcRxp2dvLOT7zU90a0lXqPR/Ikl3h0zD32hPGGXgWhH6Kvs4I3U",
-	"jsIMTkU/x87mhCugr336HZVZnyyMshBNuOQjvGh1hAsSg9WP2PmUj0ag2fsTxi3bvz7YLxvuxyoy+0xj",
-	"DLuwrfrr8dnJeQrRXfVWHtPR8uRMu3mscONQjlQf4qwG/4KoVVv1sLBYRZmDv0+bD1Gm0Wfw54fqUbwb",
-	"C7PQJWDcYJR95TBeg+X+EIqX6csdENaUb9gpYQx4DYqyGrGuv5WOlJQQ4UuAvTZT/cyNdKv8LjXOdzeG",
-	"83i5xycR9wlwXaJIWyRhc6U8ypGgMjtw6hWNwrpja9OAuf+agBkVXZkfnKilf43Z+7en+eWWMxOkktAc",
-	"3F3Btq0Zofkcjz2Ye+UBtxiT93jEd4ncvifGs608j7uo0J1+1XjhuJrsMvtZEl1mdyS3I7lHSHJOdf4r",
-	"U5b34CYCiCHeN1Nho3Ev1XAtYEoXge1mDTb2MZzUg2J0cr8jDo52jR+/Ubf5b9eKxjqjUfDOepuqTsuU",
-	"j13zaTzdEjVwV5a60zc/8LtoOu2IsUsQsuPBXwgPXp/mMvtJKS6zO3rb0dvXQm/LdB8s8bmO1uOryfse",
-	"d9B6aMaHUnhwtq9G18n39jZazroHfG9aTg7sjuHuGO6XxnCXEFpmPymZZXZHZDsie9REhvrMFOQG1T9i",
-	"uBYR9IZF8YLDosaHMPPhbtegxTDPjpTyEVARap9pO1VJYop84lg1G+m0qfYH05Aq7XMRqsxGagL9snxA",
-	"LVaveMs1dqPR3TmBjc/tmxWrKchqQYFd8YzHkm8/r7fhTph1PR449F1ez90z6x6mpezleTgbaQMrT2N4",
-	"ZOzLPPW+7SdqFLKuH8VQTgfKr+BjOPIJEjViU26YGg7LDHyYQbDPTlWeONdJrStILYaDCEw1ZnoTftOz",
-	"yvKkZ8S/oTcZlBn9fnjyXV6Ip5gG2/MR9GI+M2XT75tSg1HYE3bFI992js25uZbFMVMG0q8gwxzGNC+k",
-	"RaX1N2eYW0Ta/b8dXn5sxd03MpnNIW2eqTnPFlImcT1iXM4oJSZFAwvDnh48DRinP32Bh5TbMTPgtCCr",
-	"NAYJ9vshNT5o5L5zp79OkbJ8J74hymPd2iL2iuSLDpgy9yL+b15NukXBsuWneqpGmJP6sSWEvStCv1BT",
-	"6ZQjjI1dQOzlKO0aLC/swMuUo06noESpqVY3Ago2uAz7CPG2zeFO1eixO1GqR3ab2g1rHeRdnCe1A9/Z",
-	"czt77gux59YhrMx+ErLK7I6odkT1KIlqTgvpDWY9Ee//LeJ2rZrMFF1R2AtTEH9x5IfqT6JGmEEUVVil",
-	"Y9B7bEr5290vIGPj37tT8otIxJQEA7XcPns5R8S0aEwlL3xhBxG7Cf7Z8+jXO3mxQgl6NjuJ19HA8wWd",
-	"vGDd6vBHLAHr+gUsFiMHguMnYa+SgP7Hp20Kuoh36vknV89t5XQRXYeosZcHvlxVxyyerbTxi5qyibMj",
-	"4cZqzri1MEnRtejdI3MiiU34jE34Ffh8uU/aUpn7M8Jssw+gyOM8X4sqr/2mbqLM38tB34OanyPEZ5gU",
-	"+bnKpN1pJjvNZKlmspz4MvuZkV5md4S3I7xHTnhO38kMH8GyG1MrjBWRcfrTHMGZgG5zeKSVMU5xx/vV",
-	"PguJQC/zdphJBLg1LMTp+u57puGSqkL12S8q08mMDbLoCixmFIkZTxKGdzz0kv/gIOz3w+++D1nX37xa",
-	"MQH2b3zfciGPRyMNI6wO52gcbnhkke4RwqHScA36iIUxWC4SE2KqElOvAe1vuVLQPtB0qNXE141zvdhU",
-	"yFhNHQDgV9IzVmkInXFCZar7Mz5JECD/dtjkz201DEGDjIDSnxzmexElwp1syLpuYvqLXcGMbr7yRkUB",
-	"hrxhkTWh/BRQeS0hRwWzDJhRjBccsnqBp9wemrGaGqYkFu/ac+c5g5gNZsxYh4xM5KbbhJsriFnCB5BQ",
-	"db1IaUrKbtwhTceANyqmRBh3DgNw0FBjn8RhXLD1a7duNgUNRYLC5qLU7xFHV1hzeAlUHCK3mCdmaDEV",
-	"vTCELd2xyrRDVJVkeJ2PGWoK1Nlrq3blEKG52FbMLWBdsbLgVmHXBctB9JU07g6dVfcA27G3ahEcPB9P",
-	"KhV66FYvdo9YpfBaK2x+kHqlMH7jK4UdHBwcBGXlsIMHrhyGePXWj95m/pQY/dnXELur7Vww0Zgh26ms",
-	"vSJAiBor0qNXNuv5NA6tAuW5SjAvlZC9CUyUni3MhFg/L2mOKKWxYyYxp9A4CiQYg/QRQo6lDYf9Vv5R",
-	"irKXHsZtY9bCjI/d0G7Fhs1s7q3jyF3s8VZc2t0W7EyDL8Q02JhOM/sFUWlmdzS6o9Gvi0YLXWwfblKl",
-	"259w0V2bdlq5hDg3bH2cXGGifmPISGXd8Bq0EUqG7MlewNIkMywsTZKQ4qbz+ltsTHZ82SDIDVpHx9Uq",
-	"ghr4Vaym0pn3lHo7YNOx8BXMSltZjKTS4ItnO9PEG/9igpHUaN/Skl1H6X9HXwT2GwuDldtVEpc1lucN",
-	"eqtUnzkNDFOVuknQtIa4z344+L4Mzs4ZnDPbysJrA0qe1my9vkTYcgN2u/omzdWkXR4zI3lqxsq7AM7e",
-	"nL9jHmH8jvEogtQ+cEjqpyjIRbu0kYHj96i9RN8xbZ7HREPZbktkxQj+4RxmV0jrgCnNnhxhztwwkyZL",
-	"3TAQs6JFUcE9oEZCXvNE5GYaTRv6mn0U2or0u9eM1gjQhM8c6mYp+srZK/EsYJlMxBX44NiBigWYPjuh",
-	"xJqgR5hWE29RrebScMwTd8iUxJBaCgbwOXVdF9o1pIsX3pfghHitdAXr8lQE5F8IWFGg3dF1piMImEOy",
-	"S0z8G3jPVUCvLMweEn+hEngukE/K7JTeSmDBeSUjOPJBCBX2xbqVY/qmOL89HHWBmSH0fh9S0ExpMcLC",
-	"qcUhkwOTCWks8DjwXAsKVwrWWh+KJFlkQn32lk/ZFcwMZTB2O80r6OKX57YLwyp8NL4DqfQZmoCFtHHh",
-	"Hn5CXhUzbtCTR8deceQhQP0LGfI4hrgoz1+4qCRMkxn96vY9NFciTV1DKs+f11/0qaOP/BMYy/1JW46v",
-	"YbwTzu/d3XnqyaTOU+9fM8OxaZoNdLP7nvotmCxp5OevEQk/c3/UbVWuTyMWcEs9la3v/7oGbeGm59MM",
-	"r1kEBAsq5hVAfNefQtZVKSUbTWZMcq3VlFzx4UV2cPDdjwNuoJfp5KfwyIc9YlJzx2tpQJHXB4v3dgVF",
-	"LPyOR3Ocil9hq5VEaIa1a4k84wbe62RXe2RXe2Tj2iN1bkNkv3HJEaILdnzCusdnJziQ0772KuZZfueH",
-	"lz48EdyAaXSsz9HY1oRidZ6vuzrInMC5U10QEhv1oiDuL2S3Ieti1CtNdOS599RXIacLY1TynHCRe+uW",
-	"EcE5ixoiAeMDbO075w9E++w4Pz0PQOAFR477uZlDa8gV0TE3AcnBf0Fkfd5xfLD32IuV3I+025Kjk4D7",
-	"FXa1SXa1Se63NsmmErHxJuO2EnGDWiKM0tXOFfX0VUlo7MKRUbC40tvQpXcYjvvuIaepmBB8jlM287+m",
-	"a5Ivg2fsapfsGMGK2iXrKkWlxb7So/s6S6xIubZ5PoBwKBIIGf40VkmMUXbslVKjhHLBiAh6PEJfGdbr",
-	"wEon3fyx0BP2WjzbO2JhoogcQtZ1KgRpPo5vYODUXh5UhWGDmelFjtJ58oQcuciaMoP+MZ7PyvJZyaPg",
-	"E+VcijhEhx+X7O35sftdXHMLl1cwC8l3mHJtwBwxgeqx4dfkKQz9dtJbLT+cf7DlaDgk3Tq/xcWHYchz",
-	"8DDivT65qId5fhBHq2FQ+qxxjMrfc8sIWZcWMgFj+AjCvaC6qFwNa6jPRF4zYhzPC9a9Km6w5P4aRkLJ",
-	"MqdIZftb49vy4+ysfODVxiInOabtO3zoxdzyOpdMK7Vn/u64ba1F+Q2E5CT06rMGJWwNIFXZ6J806IfG",
-	"ojYP5/mkg1jl+jx3aPpoPZ+3y9FyJ8fnib//Y54Q5nlZnaMeZ3aMqYI8O50aTHDVet/8ltCH8fyW4vjs",
-	"BNmYIvf//vWT/alhf8DgXOHdiYaEzxqdDX8YzGy0RQykGR57lF5+ZJsF5d3yIO8Salcc+C5sZ6eOfiFh",
-	"O6uIK7OfnLQyuyOsHWE9KsKaq6r4d2cAXINGLD/888PH4O9OWUTyV8DKiw6LKXSDkB8Th3bq9SYR1f18",
-	"TdkjHNprHlkmrIEEHx94uwBLNC6+sikvKei5WEaEWRR5RH8xPUvTfFp9U1YZ+zn+2jD6uZCjBHqomTDj",
-	"t+fIB/Iggwj/vujg54vOIev3+1Tm1o9bbOjiyH84e9EqFivvq5blA7TGpO9+SMrRujje8xqjM7nHHav2",
-	"VLqTb6oJoPfzRYNrzjrHFVPQveIjOe7gJkoyI5Q0lTlqPoKGieaDmtd/B1nOQSEDDY+uSl6JOSoquS4x",
-	"OWZlCExR0bCRZUxlkfIQM87GQlc3slDbF4fIN8Anbh0mamoYLgHi8glkpVrr8dlJZWjKN/rxw8f/GwAA",
+	"7L37chu30jj4KijuVoVKDSk5cVLfJ1XqlHyNfvFFnyUn57eRSwPONEkcDQEGwIjiybpqn2YfbJ9kC92Y",
+	"GznDiyTKls/8k1gc3NH3bnT/3YnUZKokSGs6h393xsBj0PjPl+d85P4fg4m0mFqhZOewcz4GFik5FCOm",
+	"4VoYoSSzY2GYBjNV0gCbcfcHj9lQqwlTms20sBYk44Z1OfsrVRZiZqxWcsRAWmHnzPLRXp+dgYyZsGzA",
+	"oysmJDsZ9t5yG437naBjojFMuFuPnU+hc9gxVgs56nz+/DnoTLnmE7B+4cdT8RvM/ycFPa9fP0ir598Z",
+	"xqeidwVz1rVaTCYQ77mJhGv1F3YOOpJP3Fy+4cplBJ1n3MBHnTRM/Iew42zGgMWQgAWmZDJn1i9JgGF2",
+	"zC3jiVFszK+BTnbADfRSnTStLvu+ZnmvRALv+ARWHEykIXY3whM2FAl8Z5ibomle/N/qOU+GeIHLsx1P",
+	"p37n0ZjLkT8JMaSfCL6EYcaKJGHcZiDmAa7LJXPgSSDGJQOuEwE6B8LAwV34fbjXZ8fMWJ5A0XkE1rCn",
+	"T35gXMZ+dsOksmMhR31G8D2Zci2MkrQGhNTuh1fP2X8/eXKwFzCjGGcz4FcOcFk3/GP/ovP//T//70Un",
+	"3GMSrkGzids2mPzoCK+Ks8tAe935yRhuGi7s/wKteu7uYzZVRrhfHdK4A0yEsU23JtyQlWknQopJOukc",
+	"HgTZEoS0MAJNazB/wODjScMqzizXlnGWqIgnLOJJgtg7VHrGdQza/Qs/j4RkCU9lNAZPGtwRDtiUS0iY",
+	"ooUbPgE24dFYSGDd8EkYsNDqFNz/52Dc/5QMG/FUmMsZDFKx5lTXYMFUq2sRg/bgv548bIAIp1r9CyJ7",
+	"EjfM+1qpUQLseaLS2C3ANWYnL1g3PH7zJsRDdHA1z741rsV/vxTx+hXhLlccxPvj1I7z42DdyBEaIQ1I",
+	"B27XsGoR2GXNEn7nSbrqIoSFyXeGXbtm628Bm63jFBmBIEaR2vGz1ODskZIWpHX/5NNpIiLuFrL/L+NW",
+	"83dp0P9Tw7Bz2Pk/9gvGuU9fzf5LrZWmiaq7CQepmYeHzCrFJlzOmWM70RiiK8O4BvZXCinErAs8GjMJ",
+	"M/qujDWMs0Gk51PLdCr3jpgGq+eMDy3oCxl+cH/1jt1fITMQKRkbR/Jcd544Ljxn16DFUEDsKROSP0dO",
+	"++z9FDRu0/OdGKaOAyt5ITkz6cDMjYUJ63IHBo4hmIClho9gj1gUl2YGmv108CObjUE61i0MSyW/5iLh",
+	"gwT6F7ITlGWK0nqrp7pEd4ihxq+5hRl/gBs6liydGquBT5gB7U4qUmkSO87ABo59cKRcjprhtiFmAx4n",
+	"836HVvoB/krB2N2v1GGGpsnccU94MlR64qAnFPKaJyJmAxXPQ0953b+ZIsY6Q05mxnwKe24nDnOM459Z",
+	"RwMJRFZp3NRzJYeJiB5oSyoDRmT/bl7DZk5mQokg1RqkdazcAi7uldIDEccgHwB5NUyUdXxJ8hFM3Dpi",
+	"YRx8xyEJGienbMClhJjFKTCrCjwfcpFAzLi1MJla02fnDntHXCCvvkgPDn6M4pQ2jn9BiNv7lcv4ZSzs",
+	"w91BSFLXpcPzy+wKwkMvjPXnfIJcOhbmio1VEjvKNHYiFMTCEv1ADk64M+bmQjrUwZVCzOZgSeDi+c9z",
+	"1hWWxYrEL5YoHuNxumF0KqVwsOpREXtdyEEqEqci7B2xcALG0aKQGT43bOYWIIwH8Rxw3G68UEdyJoqR",
+	"w9RJTUZdyHzduAtBKzEiAWmTOVPXoL32csiG4iYfEtepYZrwyLEpnO9Chqcfz9l+6cBC1nVfVGpZmEl8",
+	"JJMunBwegjsAtwR/ZBdyAEOlgTk4otV7ybPYCk9mbvMTHgOKUGrqUF1YR3hRfLSgJU/o0h8EjZdopxsA",
+	"dR1bQfIuijQ33H1koUcTq5hxag8doZPzcBNIm57jbw+AB54WXvpFHOLCYxWlhPmbg6sHcmFrgJXYxhs1",
+	"clrZwqYs3Nj9acKFrOWRZXFm+fwTNfIQypGyc2t5NHZLxxnfKftKpTJ+iHN0soM7hqGb0Inubl2lX5Ae",
+	"kLpyBdnqThxAuOXCQ6zRLUYUM+JlO5WPrjG/a/x7AYDnQCd6yucOFM6VesP1CB6EHRHzR87uOE3iJia+",
+	"capRCERt8BUi1YNxDk+W3CFmtA4FjJjxBRX8iIVg+Sh0FKzM3ZUkMDiz3Kbm/W/3tvR8wJrVv1ASjnAZ",
+	"aFEgkQhxujBvcYtWLc8K+lWZNrOT1S3AN9vHNjh5tpTTDL8fZIN4rOdKveVyfuxlkQcADKvUpRODLjP5",
+	"J0MwHscajEM0J9Q5vYQnnnWXpKwrmBsnJnGm1QypxSQ19kLOuLCsW1F+AtfOK0B7zDNOYQ2TcIMDOVhD",
+	"hQviO2olH6XTh5QW/34Q5JoIY8TSuYQod2Zi+8I3vO2PhRr2ANpTSV2skkkJEJtMsPJskoRmVIlZt04l",
+	"JnW4ouyyWl13z28V5cKH2Wq9fFCIZHQjSiL0qZkM2CC1DoQzESE/qKpQSyTHpIl1rTxJrUhJnE0dHmlZ",
+	"khkzCUsksHd0IWvkDPaOTJtlCoZaLEmZKCl+zqwmZBZJEjV7oyKejJWxBO4grTtHiM/AugW6dlPtrtkK",
+	"MqZw16uXZN16abVfCZ0GSiXAaVrHy4R2n/9cO8Kn3DypBv+CyLqrJ1v/S2nJhrSwJG+2X5adAtfyZo5W",
+	"81rTVGVdfpjm+c0bQZp/7fxmPfV28x5rzedNk5um2T+6616eeqJiSGgRMUkDPDmttFi1oLeuN438uWZa",
+	"qyxPLr0YgoMNlZ5wS6Ty56edZTty1smqK5Cbdamb+Ti140xirt+Y1SkEi/eQ2vEl2b3rQCFT5utANOjA",
+	"hIuktp+Ia39O+ADqO0xUbMUEKruPuYUe/hosdyDLZj30koG17qMR/4YNL8Wg3FA7Cv2wDjdwhZ9W3FQ9",
+	"ZqAx0f3DKQlrwTG/9QIkeC2y0LCrlvM2x4smfMlXVG0QCzNN+Pyy8UoaoEHNJMSXg/kdzljUk76VJ+H3",
+	"s+oozAv0QcY1ey0+bAEyCyvw7ZpWcJYPU50bMlPFMljnPUCmEzeFuuoEHScMdgLf71Nwt1V9JH5QXRIa",
+	"HdcsaenTRpzF96fWgZ+obm3PlErQW7K8uuvs5zXcldrVDf484WkMxMnq0TXCFr0SP90Ib2ng32C+FlwX",
+	"Jmhe5W+wJZ/PneN1H+EmStIY4l4N+jcga7aBigKx6hB+9c2I/i/OspYLHyeCm7rppxqG4maXsk1+4iSZ",
+	"3MOtl8Y8yYaqZ+NDnpglPp5Pf8/QR8OtPAKHFx/I3lsTzMA0nzEcO7cIoicbf2KpjJ3+grOE/U7QURLe",
+	"DzuHf264fi8YBhs2p5P9/Cno3PRGqpftfCrcv0zf7eTPvPGnTqlZT0ymShP+czvuHHZGwo7TQT9Sk/0o",
+	"ET0CLD4VC38Jb2fez2bBI84nOeXaCp4sH9wrAUlsmFVefzpifIAmgSF94BrYFUwxlqFF+TugfDNgn2bx",
+	"OQuolknLq4JDgs6kPrrnDN2IbFDENpXDrchX7CZAFwbeeL9O/M1Z20Zwn0HZFoxPxXCzku+5BtuzPddr",
+	"I65XGb5xhS3Pe0Ce5w98S5bXeOPFiA/A8DaFuxX8zg/xJdhd5eTXcrvKqa5hdr7tTnmdn6NldV8fq8uv",
+	"5rFzugUY24bRyaEY/S5gts5wVhNq5O3WZJH2oSpHjGJieoXnoW8g0mB73tdCwWZCEgjWQPX25uLgdgbV",
+	"AO1/vVjUmxXuX7cN7l1ucPcySEf1hzJUOoLeaGp7P/Vw4vpmI3AAvvWiXmO3hlWNQKKf5xp6CZejlI8q",
+	"B7nFFTkYqLemqtFIyFHPqt7QG36X95aokelN+E0Pjcw9I/4Nvcmg3n7lmqFfqYeU/Jon9e0UQk0NDV3p",
+	"NfLNvZnRDTMFyUUPQ8qtGIhE2M0P/z12fl7pW0csPSNb3sQqWhl0/kqV5W6LADGh3KrF/I9r/TJrjLRn",
+	"gQQ0OYWoYf3VRUqbHjaDuKe0GAm5Jafy5vtepKTVKulhQHn9ZPipR4y+pwHD5pWeb8hIvMOjl6gGTMwa",
+	"IHjVX4jVqbEQozyxKOSt3Wm587znnxTURk4rCYy+swEkAq6zmHs/BPPzHzGYTO2cTYBLw/7Ze+XD9mP3",
+	"r1pOhfG/PWO5FcaKyPRArnCeXIO2t6CEv2O3BqIzMz2Hmg0mzwbe97+P3775gN7VGi2P4la2uwt1tYHN",
+	"FQ3U2fD1jDn1D6+a3HSbeNYWR33hmEWjo7aRlSwsntrVrToPJ9zUdA+27ikZvoh6+uSHoBIElIXd1EIf",
+	"3DiokxSlWu9jIwf4GnN9dSH0zkEV0fAY3W74nIW4p5CNQUPNghZObNEHUTqxKl9Ycd9b0L2aPRRvNTy7",
+	"jxIRMMLCgHFhbBoLFTAurRhpfi3sPGAkAQUMhYeA/TUDGTAxTNRsz+kryPmy0APDuuH3IZuJJI64xgCM",
+	"tdu9k+a7DbfdWM195USm11P7E4pcjZiyRqZamK7cum5SkqRWmZvuX0RbXGJ1guZVPmqT0+6tRPkhbWcm",
+	"WilL5x93byjaHGCaUSgf4wuYihaOf52taOFkVxuL8sa7tBblk/wHm4vu0cJTOs5HbuJZAozNbTzU9Q8Y",
+	"nKsrehW1EMUAUarh8snUUKTKstJweXmGbXpPTs9OXrBIqSsBtXspj2XNJqOdnzWPtxgUUV7o0lzrt94k",
+	"5jeKjLWBJZtGkgQ0bv2yMuvIG28cWc3878eWssTym4etW/SvBSI3iajLAXSVy395YzVnv56fn3oV1Id5",
+	"588ru9mzw5ie9hrmn/Zm2uiUC21YrNV06t/7Li3zxImnzxGi3qiRkHW+O/dxPZ/37T6tnqQJqJqjA+Fm",
+	"SlPUQRy/hviSOMl2YUWbRYytiHJ6wy0Y+ztoI1TNqSX4uXddfF8900L72hnV6I2QYBons2ICxvLJdEN9",
+	"NxESepHTnOttLEk226bsa3FP2L8yT7C81oatjoQcnatXIoFGtWIDk+biihZ6NMxtnifAdV1E3yqtWMNE",
+	"XTdG+6VRBMZssMasZaGCF0PXrfctv8GI/hNvhW08rs0Mtovxj8udahdROKFqbJf+52XehmkhokQ4KsxS",
+	"U88ks0jR5e45JSTVOsuxsoGkUwrMrrHrWC62cMDhMC+wU62x8YsFeb/nqR0/95lE6oMy6iluo/1pZbi0",
+	"hlhoiOxlk2DcFP+5AHL5JJ+a9lS1V7zl0+XN3YvXYdEKWTvmhqtsEKlvoyOsuIWmoww62612jSI64dOq",
+	"Gjrh09sqoUuunm2ar9FEq42fqXi+Q2W0zsnUZPvp+TxVm4ful97n1IBE2aEbw1SDd/7WOaPfwIhHcybk",
+	"NLVHbCJG2rVlQlrFFpaHsiV5oDXYVEvyQG8IqkFnpoWF9zKZ00rWac5fOFZixSuRBhV700ccNaCxncVr",
+	"QwdmTbPdW8E2WtvG9rCa0er1vN07hBfJf92EW2zhgY17jTC3jsI2AtFqg19Nt08PS213ZwR8WHLdktcV",
+	"knvtvd/FWlmvXlSNlYuZ7O7XWLkClDc3W+IhPJufZJvehtxvdlCLD6SaXtn5vIhrl5q/w9piqZIi75Zf",
+	"Bybx+pW5RgEOUbsqR3A+6mb9eQufV9G0bqZqANCygXkmbDTuTTVcC5iRmlEfFZK3xFSFmwZy4PRn2PWU",
+	"5kC8bdz3putZtGPUdfu0bj24k/VLWbXh2kVQh7rpfb45jMVAE9tm72yX1DjMDbihet9ICjd+clwnefru",
+	"QbGarZ+7Nj/89cf0RjUHxKyJ61qYqtx6xYRo21o7ZWOkWMOk1L5+WqvnGE607p3ohN8QtXxycBCsS/66",
+	"GRGvGPI2nv+/fn56bysopwy61WPmW7h+6tdRuGK2Mo5Qx52FyqxyETUrNdTLkZbTet+o1w1Q2MB8X/BX",
+	"yhMnsYYqiUPKwxdKmIW5hoDNuGUhMtysCd7sFlpChRev0wwqMkajNkCbPfVZmXcl/xdH+sB6VTXgepO2",
+	"a7SnYic7P64Nn743oGsz1UB/cRGDuWBnxoSv2xizgw4ap7brolK7dR8N3Cgp5Gi7bvdinUe3wfFopGHE",
+	"LdQ6SPIMet+ZIv0jz7sc+VxHQ9AgI2BiJJWmpGuTGlW2lK5sc7/GszS6AltHaIU0lsuowTUDNw56MU+T",
+	"VRq+M0zER5ghF8GaTUCPwJQ2w6b4zIXGRLvjAKeuVaswNcxdfOtvubmCmNE4TssjJxTmzlK6nL9fxLV+",
+	"87I/5+6nuaRC+aMtzRMUF5jv/1MTWPl5lgN0JbCxSnUyL06+z7ykZfyJGyqZADKeKiF9tlk8nssrmB9l",
+	"OXirrUsn5tpnCvMyGBYj1b8iysepd035RdV+HHKRpHrjcG93EMtH9FGKG2bFBLJcz67Zd4YZzM/f/Xj+",
+	"HAMpNnGvcwsyml9ONl3Qoma1sd9tS9diRrZWgWuZoi+CJx5cttwKiOY3kE/TCKLeYbrsIKnkmFrh8y0g",
+	"BYlLLZ2oAltNYvw4u+US/mNSOMwEbIsM4bXDD/PEoDVPqba9fT/RZUP+I6NSHcE2ZzIp0bj66LPF8Jgy",
+	"lNTGkqxMsnU7wKqHjpc3ufBThY4Kv1xLb0vslSKJlLYQX3K7+a7SLEhg7WRnkk/NWFn/Xmch7qdRFfMt",
+	"q8vL5m1En5PJDg5oF3tdtfymYDAexxubUggHt42vMFdiOt14jluEcCwGweOOinmXxlzeSOPV/wZzp6U3",
+	"hNTg22Iwjq4pCQtyTQ2h6LNXFYHHBBnJI79I3iVPvb/M0m8h4HtOcZmHn+1GKchzCC4flCePWEVqqDTz",
+	"iemOvL/b0f4rmNcSztuoGmUWvuCdWjz/sseBXQlZz9tuqbv48LKtDv7BQpiqEZEDFC+WEKW6g0VQWpi4",
+	"EYs+QKR0XP+wjwJml2/q5TUGqiXKWDaAiKcmkxH8WJRwFzPEDtMkCZgRTptB2bGXTjcUHEsvQavzN70Z",
+	"LcFH2TvgFK/lQcJSXZmQPFluDzg2KWvVgi1qChIrb+TbOMwg9GZO+qkJsrpfVBbCnQatqpJhsDRxjW3Q",
+	"L/iyOfoM3Z30vYb4PaNKYWTlwW0UxRCw561uY/Flor+a7HSDHFhWABpVSqpxKtyKdeky4K5l1AWY35K/",
+	"LxxA6iNSN+ZW+Uh1oVC3TqybJ+ytkzB8QOltx64y2SXTwSnoMldtsA+UCPoO11HDz5sWdBuGm93u5WB+",
+	"GfP5+rwbJNVXO2Zq9mY9b8eeHKnfepFFt+2W+OUCegmhcvL/kohRo3NsmxQDdWhe17UOzynLwKo3Ofef",
+	"vmBZi7JrUsDRYGsUj9SOe43vm5rfqCSKcuM3GW+ySoJbPVLZ3FlWnNP9vTX+5jPU5Ye2XSTmypQa+cfd",
+	"R11ujhvNbsl8jC/gRls4/nWetIWTXR2KmDfeZQBiPsnX9Pb428k2VzreR/4WeQlQNver/mEwxXsTg1+d",
+	"wac8RdZyeZLsFbKw8zO3YBp5AFyDPvaD1xlPyoVysEQaoz4MZZy80jguCj8U5ze2dkp3kw3yW5OBfmEe",
+	"kVeD8U9iG+tC/7P3Nu/a+w1LjhekAqnmZ7QoDVVNMEYq0QFUmlwNGWfP35wwjBJkx6cn3jN7yAzdjgky",
+	"raDs/8LSS8GFLFd+pQwzWMg5qwPLCkkLuydqZPrsJRYqLiriZEVnsDC0VReyXFKym5dA93mSGD6/9H/t",
+	"4bBZDUlumZIR9C/khfz+++MiX6BQsv/9937ixdpDduk+AnqQzM2FDI99LSfsccieETBQYc4rmPuanFiw",
+	"aPFuDpea9dlz/yiQ6rhrKnen5IVMlJriAbgfswqU3acHP7JV5UX3WCoTMG6hywkXy8nVqJaaTgFX+vb4",
+	"3fHrl29fvju/PD0+O/vj/YcX2MCAPWJDce0rwV5IrLBFdfol+JyOeXGuAceSvkOl2Y8HbCJkasH02R+O",
+	"yki1BOMmu9hU013xJAl81WqtUgsZy92/PtgvOoe+nq5hTw+e+qvNqp72DB8CWUFMccE0S8+dJsTs9ctz",
+	"/8gH6x2GL8/5KGSST4QclarJX8i8npugam4aOCVFCxDIaKGT1BLsZEPmheG8w600yoWcaWWhz46Lbnjv",
+	"BmRsShU/KcZpsQreYu15XMUIrLmQT5/8wMK/L+hF40Xn8KJTLbF30QkuMKkWfiMo9PmzCBIvOp/DPvtj",
+	"qfaoP0uqTHkhU5kXC+RJMvenjyGleN7PVCzIJr9QPditkz09OFhYZbn+sFvCkT9VZcegLyQ2pLKFwix0",
+	"pU1gFdeZAykC0HwzATNqAujdy04zr3XVZ+8llrxHilUqiJxVM6aizUyltqeGPU10KWOTTw8OCAA4ZSMI",
+	"qHZ/QBHzSl/InCj6y3WDmrLl8OnB08WDqNS+xNtwZ0vwm9Ugb8KHiGt8xBb+s/f89Lj3+8sPZyfv34VB",
+	"9sPz92/fnpxj+cwL6X979vHkzYvei+PzlyGVt0tEBN5651nL25Nz8pBapyd2qlyhoGzuz07JO9Z50j/o",
+	"H+SpLKeic9j5sX/Q/9FJf9yOke/ub5DOdVQX2fEGrLfIZs+pEYmwrnU0FhJYxJOkZLjN6unykjGrz94P",
+	"h04oimHI08QekSSkZMB4XiqbmIFU5FNyTEcMkSufPz9lUwDtbjKj0oEjEtk9SOVo4IyTqdynVewuJEsM",
+	"2D97H4AnvZPTgOVf9gLX+z2mtSQscEAkGc9ncoQ3g7/8t1+VsVjrV4LATm4b7kayU1CyUGfG2Fhise8Z",
+	"DNiUj4D+fvHujGkYCIkLL+iZL29KLyclWsppXKqU7D87Zu6G5Brz/5YM6Ww2Fgn4cu+UqS9nuidx57Dz",
+	"GuzKInKdhUL8Pxwc3Fvhvo2q1zUUz81yECIhuFOZz6cHT5oa5zvfr1SSxE4/ru9UFD53PX747/U9Fut+",
+	"fg46P20ykxONnqWGNHOTTiZczzHml8dsHb4HHctHxonw/shN5xMmYK1Va1oq8A1QAXb68Ry3cHp8/vxX",
+	"lHPz1eXkYZlWoJ68jlpMueYTsIiKDQaaosn+yRClHbS2+IvHN/T3RWKKalyfqwqrf81YR9tWo1pRv9dR",
+	"gQ06POOxD3/sPCC1OdiA2vzKZfwyFjaT4bHjkx/Wd6wpXY1dN1jlYg1upIw/bHIkReHYO1HTDW6sWov/",
+	"jjT4DOytSXDaimEtAS4T4NS25Lclvy35fQDy+zno7HNpx1pNRYSm7cy1UKsdnzlMN0iSRljf3qDhqEtW",
+	"lie5UY7MpGWT1ccPb5hVRFOwgv5Aq5lxJEzGPtSIW3BNpipJyKTy+uU52x+BpXWR35aMSCwU5nIGg1SE",
+	"jpZ7Mgw6I4ClPAORz9vF8LnMmEtvgc2ybLkpbfFC6CjnJMIGbMqNJaI1FJInRSe3HaSTp+/Pztk+ZbTK",
+	"puqznw4OioiwYnVUYB1NQ9CgpWZ3kRV/3ZrWmT9g8PHkf1LQc0/wdqXX+hU2qK4EIR8/vOl3HoP6eTuM",
+	"3WBT75Q9mUwTNGXRtjZC9I+lGL8FXMcHNJzloMK6VPtnj868hOjoISmwPMuw3+L514Dn2W20mN5i+lpM",
+	"z4BlNYpXsiElYJvz8eQP3+m1+z/QwPhLyLrkH6FX89gAA5Exa+oeuvL+gY6KX8IjNhLXVNjHu2PsTPUZ",
+	"+WrYUDlpBH92WMB0msAhOmiGqJCgz2XZjeOQfCKMcYqF0jWek6DBb0IOFcrWjI8r0QVS9Xr4IO2qW8X1",
+	"RMfKghtlGWupOj1F55nb6yDB2qaoSni0Xt8akwisJgLfhq7xdCMMfOVu+ospJ9+0kkEIgBifURokESVq",
+	"lGHHJ6zFVyNYUDgCeviwP48imFqISwnCbuasG3PL2TThEvb67DdsqKHIyh6nxMqAfsc38DG7AphmPvah",
+	"0MYeVWgCUbJ/QWTpScUyT85Re3eclKbA4N4Gbjobq8QTzW6+fPxTGBb++SkM/MMqmSbJXusTqodVd8I5",
+	"lDYAaIPv52sBUfZMxfND9OOrhCIsJMwuOp9D1nXcjWyZSVyE1hGD/vuCYvqwB7I6Cr74djkzeWzuyph3",
+	"ZBxcTFn0n2YifAxsu7Up1pDQ5xQvuSm7r3XjfGW0lBcR+DmptDAxF51D9me/3//0Oax3R3z1tCV7dNA6",
+	"IFpi8SWIRZZ3b6XIhTaK7GXYSitF+A/H+X+hGEzXmgIv+w49Qka9DJIm95HkoRD/WcgUe0cs/AdPkl8c",
+	"EoSs6xD+SRiw8PtwLx+CzB2hHxhHIMtfgkHyWaH2PnvnPa4UoMnCLLLUrTPss9BndQwZPrjMTI9oN6F4",
+	"9UaDQmrHr/A8lqhLXVKKBG2nNFsetP8Xqv95zH6WxDSnIUvPRJbOG88ocAeEhPH7cOGESu9i3RqaZuZJ",
+	"snLiXVsp8SBf+ASbNQqW/9T/1oSmr49ONFs1S2aEBajCV3EEQjnxyLGj0aTg8KKMwKYWgwNmMCmQkzyo",
+	"WhI30BPSgDTCimtI5gEZQ8t+hcBJLA6h0X1hxL+hiNJnwCN6i9JnPx38yMJIacD5/EsEzZYzRGTLqUsN",
+	"sUwhHGcv04ed484qw4R/dVM9xm/Z5H8nKEcDxAJ8m0bAnipTA9lv08SKKdeWABNN7ZpNHJghswuZ+2jy",
+	"x6ROuP1fZ+/fkQ7ffU6Q0TufT4EtwsZeZvlfwWj77GUG4vhYxyqNN2/R14X/CBi3aiIinjj8magY2MHP",
+	"BwdH3vdHDxeIhWTDRGPAdzIDGCLCyHnpTVafveMTMIeMWzZRxrInP/wXTmQCBjL2i6blYQzVlNsxM+A4",
+	"p1UaE6iwsN+njwlwDHGKlXUywiLbDliIpGCSGluMToPv9Zk/P7cYOlZ66odv2LLVsbfiGQ2NUVwzYZwK",
+	"syNy8HHqhMoMctbJC69QHHL7I8NODh0pDnNr4eEOukz9I24q1rH8nHKSgf/+UOlJzymJ1eHqy6nmGSEG",
+	"QnI9X1vetaGA4T0rUqcJF/IrFzturdk8IrpMOMT4Im1uIM1VlWU/VjPp+jcGTpx7MowkK8sdV1EvKjIJ",
+	"3HAUVHhGXQN8AiwZt5ZH44l/L72gN/hFNBOCNWYJ18mR2XsKHdgGqxsli+9MRuaXD6AV1r+csO5hrU5c",
+	"3wxlirwIjQhDTehtbCn/kiSEQR4d+gRprOtaDVKR2J6gR5YOy4Q1ucy+1ycNHVkfGgGJiIcBqzMT1LsC",
+	"/X58LcUvjGCbSO55qc1aDKMTbjFpC8diM07QURNAoiJUxY0VaBFhnF45fdMGYTqYVCOT1n3XX0LWVdPs",
+	"mTSTXGs1o8WEToL/4ecsu8kv+ZtndKo5aZgGbON6KmY4CqEkW+Uug3toho2je55xAx910kYDtdFAX280",
+	"UJWsEX0pUcFTz5jXRQa5QVg3D2veK9yGZP7w9M4XKcdq6HVm9ddgF5B5Z8y3PE8b0/MgMT0LLHQFlE1X",
+	"ZqwqOKvjmb70Exq1WDih1CRdJ1X6iY48P5oJaYjdDJQdozvasUu5d5QlI5tqwGQ+QmZFpJguFaXKUmRR",
+	"66Apkxk7zsDELyDwrDBDMi7p2SDtgScaeDxnY26CsuObMOfpwcE3H/5zP/x7R356Wlyeg60NAWpDgB5b",
+	"CNC2PL4hHOh2PH6L8B1GMTGVCKKAZWX4cwcf5d3MaGkRVNTFSCIk83tI0kraF18gyfWEti5+6HEQpzaO",
+	"qKU4X0sc0aZiHlpVVFzNid0aVb4Wo4q7mdam0spprU1la5tKmajd1qTixmDd91OQxycsq59iCqGL1Myc",
+	"FKrUsozEOVJGoRJcUqy1YeFFnjSbUmR26r0nVbTfnfWlmKY1vjyM8aXCaVvbS2t7IdvLfbD5XWk3bm2t",
+	"5aW1vDxey8t2kkC94eUBJIFHb6R5BFSsNdG0pOmrMdFsJgyWLDRt1qkvnHWKSFybb6rNN7Uy31RFWlid",
+	"VY7KgKwOh04lJorNarFQ1le2UJXIQKQBVXJSxoWMkjSG+KhUDahU+eIqeyRuxmqGOF+uE4xpfIvBUQ4Y",
+	"q8Rp6w5L6A2XHcOkfyHDEUhEk2voJVyOUj7K7c5UxIYKWPdw0GsBM6eihSOYCCnyhlTjogbh8Hh2agRx",
+	"M/wuYNZYQ6By7q15o5apFYaiynExbvDNTAn6/ZWWwR8LR63EgWqEeyqz0lLdSE0mmN7aMSp6uWKxiIsH",
+	"/70+O8PqM8iWnvNoDL3nSlqtEiZVDx8NNBnh3NL+9/HbN9uBX7aX5gdAtVDmhH43Wf48uARllWWvHjto",
+	"QXIp9L5cnSx/KFIHkQ3Kn7uerMYR91COVxWrKMUXFuzEUpZzHgOpeShycaczlZ6ocArI5/ZCYsrvdMpm",
+	"+G5tAEdEc7nXFLORy9XWusVLwUoVtT47vpDThAtp4caymrpixBs8QZY+v/gg0vOp7Y25GRePCekTnVAd",
+	"SUY1r4QXu9byNkKmjXS4e2QWbu++cG8NMv/hr6t8Q3djGq1K+UAq5Qk9bvX04JEqlQVDbeC5MQzSZonz",
+	"hfvqRNaRY6PdRI1YAteQMOy2V8sqsc8uhTScoC31dE+lnmJ/XdsUdFoHFnepFZSBT1uUoqXqraGwWpRi",
+	"Na6m9uEwNbUtnrZ42uLp1njqZK6h0hH0RlPb+6mHxvyK/DXV4Iuq0qP/xVJeIx7NWff6pz02TPjokGnA",
+	"qr8Mx8sKcZnMuk7WR8zrYhUrzdlnZ5SBhhsWLq0IVcOS+Fgr6b1yvV5P7U84yS5FvupMrex3T7JfGQTX",
+	"S4BfJ2DeRdZcAuCWmbXMrGVmVWa2CZFI7bdIIlLbEoiWQLQE4q4Ewsm8VQ9v+67oK3pX9Bqvpn1Y1IYh",
+	"tw+Ltn1YVCVrt3xZRAjIuscn7MymsVDlSOIXkBdsQCKXTVUO263VzhfQeme6eXme9uXQg7wcWmCm7dOh",
+	"9ukQ2jPuh5PvSFmhxbWPh9rHQ4/28dC23L7WJXd3bv/Y3wY9DjLVvg5qac/XEsi1qcBXsrREiWjfCH3x",
+	"N0JETZ4n4n7eCa23gpxq5UjwSdy+LPrmXxa9VmqUAOt6ieL5mzXPizxlmMGgZ9UV4E3X18o549dAaBVe",
+	"Xp5BlGroPTk9O3kRIn4v/Hh+FrJIqStBRRo48wuawSAnKdzkr3zc/FQiZ8zNuFwi5windL86YcIrYCSC",
+	"0PgBM6oQWLI5Db+GmNmZiEgRLVpQPamnGfZy38WNXqfI1Ugryngc/gMG53houxQ78kkeOJS9OntzOLuD",
+	"i6++3ttjqgjhDrSMLh6kV2S9X/HAbkOvCtodvFMFjQ2/hKxLjhL4K+UJNWidJAtOkuzY3/hT373DBF27",
+	"rf+j9X98zf6PRmq0WN662ReyUdTI0qPhqk7UZ8dYp5rHMcRsDBrYACI1Aafd1NltiALGMORpkpmejxjH",
+	"QbJSszgM/WGwKk7dQA1yfyO52CETr5+zdco8kFOmmTFv76H56qHeGyHDvy86KokvOsFFR8LsovM5pALS",
+	"yHNVEuM7WfTv7OVWSsepsAdyZNfnP8A1c9/yw86r4Ld+mtZP81j9NLeXSmp9No+FGm/iEqr3yDw66tS6",
+	"Zlpy83W4Zm4h9pEhp+IIafTRhDMurBNBREKWTbKrC8OmIGMhRwEL1VXIlIwACUS56qc3jgYsBLfp0Ltu",
+	"mQZulCS5Rlg2xMsOGNxMHRplJdDJhyMMS+WVVDPZLwli9K0iiTmRq7EAKOHXujLb5/ms5GzKXMm26k+o",
+	"L7aNHddX296hN8Rvsqkyb6Jm3xnmHV/fqhV1dx6RBkw8VUmSuzDdGTe4P4T71vpEv7hP9MTdQ5s3sfVu",
+	"rvZuileJmjX6M4MGz+XLG8oGZ0ro551+Y5U4dsnCZ/90g4TEyKSfyMdgIa4aTsJ2Vj09teOSKzEsnIil",
+	"atjZr5kVgiYhoT48Yk8P/puFeWxX/pXMC92cx8GNMJiyzk23d8R+OvjBM2lcpIZharxnluard1kuoNgu",
+	"JHGc4jmu4Q3e0QO7LEvzP3J/5SYifUWUfxxE4IeNzvs1tzDj83ugG2/UyHFdqzyueEm3SgQaRIOEWzC2",
+	"dw3aCALCWtHg2FxluEdpLcEJAAlwQ8y/G1YHcnIGMu/Xwv6aDthFh75nnS46F9LRnY8f3uwhNXJjS5iV",
+	"mjDLRwGzY63SEZGIUaIGPHHs/2buJgiynT45YOZCWjEBldo+kQ6UI/6+6KD0j8nlPS24JJH/ovN/X3RS",
+	"CTdTjNu8JAEEf40hUjGU2wnKiHaZ3QaacCdgDB/BReew3+9/Di9kLhNkOyChIxMMBu4Dj8akZXBpZqAN",
+	"G/A4mTekfX2DZ/a7v5sdkpTqRA18f/l6HocAsBt0bHKIVMA8Ztf55dUmofP5iXpW9Rzfa8S/P/CxuIOt",
+	"0iU7EcFhvVaW56zTMCGNBR47DdXY2GFELWzRzOfqlZt3l7BVnqhNYHJPCUwWAWe7NHZ3A6e7JB5ZBLs2",
+	"rUBrXG2Nq9W0Apvidmq/FsxObYvXLV63eH0PeO2lQrMqpPUdQGwWh2PdpwcHDJ8Fz4SBvT4716mMnDzK",
+	"JlzIviMCDrdpVHKpEkVQ0hxRwvRriEMWqVRaUveobUwEo08hIm4cMpQqPV+KFcFe+ddYAcaHkHmnzzwK",
+	"uLVTrQJUz7L8R/5nDdjFqtQpS01xqW/cIe1WbjXPE+COTtSIq/5T/1uL6nhEbkgHrgTBEBcQZT3UExOM",
+	"rLhGk3UJ2xByGnNSrECuMEsnaxWVMIiFcaQoDit45wT0BZyr4FrAVBI7cMcHHkcM6xUkQoJhXZOo0XfG",
+	"l/AgR8v/Onv/zn/GrAMR13rudic0s2ICfRa6rz1E2xx7KazdfWAm4lJCfETtTOiL79mxMqTVa2bHXLKQ",
+	"Dy3oMGDcsoky1rWfCBuybhao8eTg4OBgL8hMAQl3OH3KjWGZ/cctyFg+mYYM/TLcZMOiK4aLpM9eYswZ",
+	"UgupUDbBw0QSYdgcGhXWtU7Uj1LcMINcyfhSEnRwpV2iO4jrws/a5FTFZVecqnQrncOOkPbnpw6iyMsq",
+	"pIURaAegiyv6DWBKC0FHLjeWvSuyMuHimubHw6/MPxFSTNJJ5/BJzdSfdksL37ilNrqEaB/t65h7omwR",
+	"VqpaEODxkJfJmBMYJvymp8Hqec/Bg77mq8sIJUqOHP46ZA0YunoRZQLG0boq0LpLLHnC52zGhSULs+WJ",
+	"j4KIlEocgYzVTJYDL3wFlSxBydQRh+6BQ/7/+vnpwcHeETtgE+AyK9DlxsbHbX5C2gcbcyc3MBgOIbJ9",
+	"9i7/jh0MbaGE0bUk4y2/+eBGO8kOZYcosjhXa+m6J0tXDWxvZ+z6ViH+Lma4Gsz4ujT2yupa1b1V3b+s",
+	"6r4FEUptS4LW2wtbAtQSoJYA3T8BctpANV6xOdfFK6UpygxzGnrcLaJG0iRGOxwGLVDwRzna8nB1/GRX",
+	"aSztTWFlllvYKwVRyyywOg/mLL9j8xHWNAClPszbOepjC7siqtL+7Vo2pNJ5ODeOlAWhKQpnS9QM6wMr",
+	"m8WRl0yXFNyYJVR0t0QGUKV9qHh92Nl7N/Tz7MR3Q5Gqc9w3MTpNuJD/iU/UHmGA2Z2ixX7FipwFPpVD",
+	"pXmGESuz6RB9gRsqLdybqBiSlf6K8B/ZbL+ErBtxAz0hDUgjrLgmutD09LQc753LJ/WPz8ktgFjy0q/t",
+	"LS1th5kqsuctbfqJNv3EQ7k8lCxwYuuU24gSbMqtW5dhGRazKWiGSF6gWzf/F2WtgrzbXp9ls5HTJR+v",
+	"km0zUTPQvQgD4cjz2CuSfB6ViRCGa0pVjCMMi7WaTusY7muw9Vi+M+NezXRv+bRNLbHz1BL1rGb7pBLh",
+	"3xedDNgoeBdHuuh8Do/8BdEv/sFxle9gWgcxZMIuOLT3Gsxr98qEPu1QnKyusc170OY9eGR6cZkXfmdy",
+	"/rF1noPHxxYriQ8mfLqU9uDvfr//uSHtwSMlUG3qg5bifA2pD7YUS1BpnoLkoudm41YMRCLspmkrq+Qg",
+	"/IfkE/glbHNTWniPh/q8cqY7VPbf8UmblbI1C3zFWSnrqMztbQUOvY5P8tESYOnUWA18ko9p+sxhRUXC",
+	"QaEmleKvFI5YQgmkQp8ZxoRMyGlqKRH1SGPsJuZayFr0fI2OsF7xr8X43Sn+y9O1SSUfRvOv45d3qveV",
+	"s9Fqya/QMZxw0wJeJV2DOnzz+RvvlcfuSlVYXmNry2htGY8zh+OteXitYeML8/A7pmd8pMSnTdPYUpSv",
+	"xlaxlSCVmyqmop+hQX2yONDXPkehSq1P3UqpGidc8hEGLDgKARKfSB2xsxkfjUCzjyeMW7Z/fbBfNNyP",
+	"VWT2mcaXU8I2iv7HpydnU4juKvLzmGCIJ6fazWOFG4dy8PuHNWrwL4gaBX2/FharKHXr79PhQ5RqtOv8",
+	"+al8FedjYZa6BIwbfNtVuoy3YLm/hDzLzWojkTVFPhxKdgdeJqTUj6zrozsiJSVE+P5sr8mccupGulVu",
+	"ugqJvRtl+3bJ1LctwCTAdQGLTeHR9WXAKbGTSu3ASaY0CuuOrZ0GzP3XBMyo6Mr85IQH+teYffzwJvPd",
+	"Og1LKgn19cBLYL0zQ0E2R/vs556e/ayFpAaF/x5h6S4PbO6JlO4qj3gb0N6Kpl/Wcb8ev1P7VWJ3alvc",
+	"bnG7xe3b47ZTb/5KleU9uIkAYoj3zUzYaNybargWMCOHerPqiY19vDr1oOi9zNqNg6Pu6cevFQv/x7Wi",
+	"sU5pFAwy2aWU2DBlKzTek9BYC0YFDOLxr/QWbQ9ZdxESmyGwTZ/WcpWWq1S5yubIndovitqpbRG7RewW",
+	"se8ZsVeJjQqN9RsIjFmGBOpxB4GRZnwoWRFna8XE+xYTs0u8jYC4KSTdm4CYLbZlIS0LaVlIAwtZgdGp",
+	"/aL4nNoWm1tsbrH5PrAZRcEZyC1qGsZwLSLoDfPSaod55UJhFkN7r0GLYZZ7c8pHcEQ4TvV8pipJTF61",
+	"yKorRylkXFvRkGmYKu2zaavURmoC/aK4WSUuOX9bPHajUVQNLRsT4dTLpDOQ5XJnbUnA//RqYFkVQQcZ",
+	"rOvhx4H93sqkLlkmOEzI3ssy0Nfi1CusHiH5BGJfXbf3fT9Ro5B1/SiGsjRRxiQfFZZNkKgRm3HD1HBY",
+	"ZJLGTNh99kZltSkcW72CqcUAM4EJcE1vwm96mA6vZ8S/oTcZFJmpf3ryQ1aWNJ8G2/MR9GI+N0XTHw9q",
+	"wkQoYhO74pXvOrv8wlyrHpVQ7v0Wse6vbi4+MFmqPEAHXZ9geRk79v92CPC5EUney2S+gB1Z1ZUs0VhR",
+	"J+GIcTmnHPL0NEMY9vTgacA4/enr3E25HTMDTh60SmMgdb8fUuODWvawAGabFKHOTuI7QnHWrWxiL89W",
+	"7hZTJCvH/y0KjLcoSL36Pt+oEdaXaWsufCHMeaFm0smj+FBhCYNW445rsLq+HS+KATjpikoYLORGXQXm",
+	"BOG7ptlv1Ki1xN2TJa4MG7cpYbcRxNzFAleBrFZXb3X1Vlev6uqbYHBqvwj+prbF3hZ7W+y9C/YuCHC9",
+	"wbwn4v2/Rfx5ZYUZ1OcL3O6W1SyH5yg5JmqEifBRzVA6Br3HZlSUyv0CMjY+5Q0l2opETAm3UBPps5cL",
+	"1IL2i/WxhK9vJ2I3wT97Hs57Jy/WyI/P5ifxJlpStqGTF6xbHv6IJWBdv4DFYuSW4AhX2CtV1fr5aZMS",
+	"JeJWhfrPUaFsCYwQL4aoVRWQtVqdwmzwjUj4q5qxCZdzBjdWc6wIAYapayCjdVE7wjCe2enqqlBM+BX4",
+	"UhJPDg72+uyYqkvg827Pr0uFKHx+CwqsQhugz7TuK1ewWM1kwJSMgAGPxkfVmhXCsAmPgQqmoYF8Oe+9",
+	"a8QH6hrYQcCwRhtWp8Cytt4kD1wnwu3AzYq1Mqxy5CRAZMTBxZCWN1HZO1VvaKyZ0BfqyDbnj+c7wxyh",
+	"ueZJnzlWQ2dLLzAl3Njysfix6R6YxAqDUjFDdBZXVRTmMKtIFJaleAAlF+dp1dx7VnO1v71tFN0Wkx8x",
+	"Jt+D6SHD+K+wPM5zlUrbKjGtEvN1KDGrqWvaSkktba2YhVrK2lLWlrLekbI6lTQ1fASrQrCsMFZESBsW",
+	"yKcJKMyDR1oZwzQYDNjqs5DI7WXWDtMwAreGhThd331PNVxS2fM++1WlOpmzQRpdgcV0jDHjScIw+IOy",
+	"kx0chP1++MOPIev6UC4rJsD+je/BL+TxaKRhxK0PP4EbHlkkMLjCodKO+ByxMAbLRWJCzPNoPCnDMJY8",
+	"/GUK2pP3oVYTbEK92EzIWM3cAsDvpGes0hAyIVmk5FCM+nM+SXBBPk2RySimhiFocGwBc0ceZmcRJcJd",
+	"asi6bmL6i13BnEJiskYFN/MN80xwxaeA6scjvfXgh4Uiec7vypE9SM3NWM0MUxKr0++5+5xDzAZzZqyD",
+	"eiYyM96EmyuIWcIHkJgjFjpk1FR/zbhLmo0BmZwpAMbdwwDcaqixT0w3zvn2tds3m4GGPDH+hazTnz8i",
+	"jK6x7GHQRn6J3GKSTWSeWDUeoaU7Vql2gKqSFOMDMb1nDjp7TeXcHSDUV5OPuQUsnF9UlM9tfMHqJfrC",
+	"n3dfnVX3sLZjb+HE5eD9eFQp4UO3HPF1xLKgLBSbGtbmB6mWwuc3vhT+wcHBQVCUxj944NL4CFcf/OhN",
+	"lpICor/ZIvkPbkfNqXXMkL6VDrnEqQjtS2yqVzTr+dR0jZzruUowe7CQvQlMlJ4vzYTotcjSjqg4EAry",
+	"nF4PUCijE9UpttnRzuGw30ioCp750q9x1yC8NGNr/Lsn418j2G1nB9w5MN7FVtUItK3TvdWqWq2qqlVt",
+	"TRBS+4jIQWpbYtASg5YY7IQY5GLsPtxMlW5OeUCxMdppThLizPjg3x7kZoTvDBkSWDe8Bm2EkiF7shew",
+	"aZIaFhZqY0iP5bJy6GxMtpaiQZAZHRzBKJl0Bxr4Vaxm0jAhqVpWwGZj4QvKF/YMMZJKA0XLoProDTRi",
+	"gs/n0AZBW3Ydpf8d7UXYbyzcP+ZMJb5GvKwxulil+swJr1iLw02C5g+I++yngx+LF3kZJXWqdVEHf0C5",
+	"tOstDC9xbZmRYbeiOs1VJ5gfMyP51IyVN9Ocvj87Zx5g/InxKIKpfSTvib5EfXQ63a10Sn+2btapMjXY",
+	"eEyH7iHY+0gKIEd/y3ABI0ooecCUZk+OsJhMmEqTTt0wELO8BXqHZsJAQI2EvOaJyDRjmjYkW5D3JCHe",
+	"79WjAy5owucO5NMperXYa/EsYKlMxBX4h0oDFQswfXZChSBAj7AMBAYxWc2l4Zhu/JApic+bKOjPF5tx",
+	"XejUEJ9eeDuRkzIq5TBZl09FQLajAE1cxvLJ1NGDVEcQMAecl1gRJ/BWyYCe5Jo9JBq5zOKpRzYpszN6",
+	"WJtKdyEygiMfbFgie6xbuqbv8vvbw1GXiCCu3p/DFDRTWoyELF8yGaeZkMYC9462gkwZcroNRZIsE68+",
+	"+8Bn7Armhkr7MPSUFeDit+eOC8Mn/RNMt6TCHmwCFtLBhXv4CWlczLhBKy1de8lIiwvqX8iQxzHEYXZa",
+	"uflRwiyZ06/u3ENzJaZT19BiGCdPNPB4ntVUOvLvpS33N205Pp32BlZ/dnenxSeTKi2+f9ERx6ZpthAe",
+	"73vqD2DSpJYPvEUg/NptjbeWCR8TO8Gr8Ni5uanyGrSFm54vp7NhnVCQVs+zIqG+6y8h66op1bpI5kxy",
+	"rdWM3DPhRXpw8MPPA26gl+rkl/DIRypglTBHo2lAkRVFj/famqMWfserOZ6K32CnxUZpho3LjT7jBj7q",
+	"pC1P2pYn/XrLk1bJGtGXrauSEgKy4xPWPT49wYGceLhXCdcihzN6HHkiuIH6qOoFZN4Z1y7P0xYQfZAC",
+	"ogss9E6lQ4kRVuuGur+QgYSsi+98aKIjz49mQhpiNwNlxyjuOnYp9zatNIpz5mVGA8YH2Np3zvKj9Nlx",
+	"BiZ+AYFnhRmSZQof7SETycfcBMTZ/wWR9YW8MI3Et17P9H74945s0rS436AtX9qWL32k5Uu35fG13q3b",
+	"8vgtyo0yqpZSqXoaMF+4lMbObUc5LS0MPF164urI/B6StJL2xRdIcj2hrXOdPQ7i1JY3bSnO11LedFMx",
+	"r7CqrLXWv00TK6Zc2yzvVjgUCYQMfxqrJMboWPZaqVFCSSFFBD0eoR0US3piMdRu9uD7CXsrnu0dsTBR",
+	"hHch6zqhiGQ5R6Aw4HEvC4bEcN/U9CJHUnjyhIz0SANTg7ZPns3KslnJ6uMzZl6KOERjLpfsw9mx+11c",
+	"cwuXVzAPyS485dqAOWICNQvDr8kKHPrjpPf2fjj/6N4Ri5DUkiyEAB/3I3HDy4j3+uR+GGYJ/xxRCIPC",
+	"H4FjlP5e2EbIurSRCRjDRxDuBeVNZYJlTa1osogShXqe84h18b4Fm9EwEkoWSQJLx98Yl5pdZ2ftI/0m",
+	"WjzJIG3fwUMv5pZXyfG0VJ7274471kp07kBITty1OmtQrK1mSWV6/ScN+qm27u3DWbXpItaZtc8cmLZW",
+	"7YeivM1G7RPvS2YegRZpYJUSOwqOOUM9GZ4ZzJDbGLvwgcCO8cxzdXx6guRPkUto//rJ/sywP2BwptCf",
+	"piHh81r7zh8GU5zuEHJphjZY9p6CZTPY2C429pYQc5eI1xyy2qC2VjBvBfNqUNs6LE7tF8fh1LYY3GJw",
+	"i8G3wWBsDlGqhZ0jygyAa9CITod/fvoc/N2ZcMlHGEXxG8zxx0+uj77OsAyLNnT2rw/2i6aIU36+uqRr",
+	"Dr80jywT1kCCz6e8KvYWLO8sP0gsXGr0sjYlChA4VRf1dKXdPzHwjs/Kz29LYz/HX2tGPxNylEAPhbos",
+	"S4E58nFxSInCvy86+Pmic8j6/f7nsDRufqDLI//hVHSrWKy8w0MWb3Vra5X5Iak+xvJ4zysUNc/RgHV6",
+	"S93J7li3oI/Z7HmxikpuDIkBb738Ixll4SZKUiOUNKU5KmaZmokWHzFs/mS8mIMiaWrepxZEGTOuleoF",
+	"YIGB0hCYcK3mIIvQ5jybO1b7iIUuH2Su8SwPkR2AL5oxTNTMMNwCxMVr8QIp3K2VhqaaDZ8/ff7/AwAA",
 	"//8=",
 }
 

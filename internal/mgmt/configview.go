@@ -22,32 +22,35 @@ func configView(c *config.Config) mgmtapi.ConfigView {
 	rm := c.RemoteManagement
 	v := mgmtapi.ConfigView{
 		Host: ptr(c.Host), Port: ptr(c.Port), AuthDir: ptr(c.AuthDir),
-		TrustedProxies:           ptr(nonNil(c.TrustedProxies)),
-		Debug:                    ptr(c.Debug),
-		LoggingToFile:            ptr(c.LoggingToFile),
-		LogsMaxTotalSizeMb:       ptr(c.LogsMaxTotalSizeMB),
-		UsageStatisticsEnabled:   ptr(c.UsageStatisticsEnabled),
-		ProxyUrl:                 ptr(c.ProxyURL),
-		RequestRetry:             ptr(c.RequestRetry),
-		MaxRetryInterval:         ptr(c.MaxRetryInterval),
-		RequestLog:               ptr(c.RequestLog),
-		WsAuth:                   ptr(c.WSAuth),
-		ForceGpt5Codex:           ptr(c.ForceGPT5Codex),
-		QuotaExceeded:            &mgmtapi.QuotaExceeded{SwitchProject: ptr(c.QuotaExceeded.SwitchProject), SwitchPreviewModel: ptr(c.QuotaExceeded.SwitchPreviewModel)},
-		ApiKeys:                  ptr(nonNil(c.APIKeys)),
-		GeminiApiKey:             ptr(mapSlice(c.GeminiKeys, geminiOut)),
-		GenerativeLanguageApiKey: ptr(geminiKeyStrings(c.GeminiKeys)),
-		CodexApiKey:              ptr(mapSlice(c.CodexKeys, codexOut)),
-		ClaudeApiKey:             ptr(mapSlice(c.ClaudeKeys, claudeOut)),
-		VertexApiKey:             ptr(mapSlice(c.VertexKeys, vertexOut)),
-		OpenaiCompatibility:      ptr(mapSlice(c.OpenAICompatibility, openAICompatOut)),
-		OauthExcludedModels:      ptr(mgmtapi.ExcludedModels(nonNilMap(c.OAuthExcludedModels))),
+		TrustedProxies:                ptr(nonNil(c.TrustedProxies)),
+		Debug:                         ptr(c.Debug),
+		LoggingToFile:                 ptr(c.LoggingToFile),
+		LogsMaxTotalSizeMb:            ptr(c.LogsMaxTotalSizeMB),
+		UsageStatisticsEnabled:        ptr(c.UsageStatisticsEnabled),
+		ProxyUrl:                      ptr(c.ProxyURL),
+		RequestRetry:                  ptr(c.RequestRetry),
+		MaxRetryInterval:              ptr(c.MaxRetryInterval),
+		RequestLog:                    ptr(c.RequestLog),
+		WsAuth:                        ptr(c.WSAuth),
+		AllowLocalhostUnauthenticated: ptr(c.AllowLocalhostUnauthenticated),
+		TrustedProxyHeader:            ptr(c.TrustedProxyHeader),
+		ForceGpt5Codex:                ptr(c.ForceGPT5Codex),
+		QuotaExceeded:                 &mgmtapi.QuotaExceeded{SwitchProject: ptr(c.QuotaExceeded.SwitchProject), SwitchPreviewModel: ptr(c.QuotaExceeded.SwitchPreviewModel)},
+		ApiKeys:                       ptr(nonNil(c.APIKeys)),
+		GeminiApiKey:                  ptr(mapSlice(c.GeminiKeys, geminiOut)),
+		GenerativeLanguageApiKey:      ptr(geminiKeyStrings(c.GeminiKeys)),
+		CodexApiKey:                   ptr(mapSlice(c.CodexKeys, codexOut)),
+		ClaudeApiKey:                  ptr(mapSlice(c.ClaudeKeys, claudeOut)),
+		VertexApiKey:                  ptr(mapSlice(c.VertexKeys, vertexOut)),
+		OpenaiCompatibility:           ptr(mapSlice(c.OpenAICompatibility, openAICompatOut)),
+		OauthExcludedModels:           ptr(mgmtapi.ExcludedModels(nonNilMap(c.OAuthExcludedModels))),
 	}
 	v.RemoteManagement = &struct {
-		AllowRemote           *bool   `json:"allow-remote,omitempty"`
-		DisableControlPanel   *bool   `json:"disable-control-panel,omitempty"`
-		PanelGithubRepository *string `json:"panel-github-repository,omitempty"`
-	}{AllowRemote: ptr(rm.AllowRemote), DisableControlPanel: ptr(rm.DisableControlPanel), PanelGithubRepository: optional(rm.PanelGitHubRepository)}
+		AllowRemote           *bool     `json:"allow-remote,omitempty"`
+		CorsAllowedOrigins    *[]string `json:"cors-allowed-origins,omitempty"`
+		DisableControlPanel   *bool     `json:"disable-control-panel,omitempty"`
+		PanelGithubRepository *string   `json:"panel-github-repository,omitempty"`
+	}{AllowRemote: ptr(rm.AllowRemote), DisableControlPanel: ptr(rm.DisableControlPanel), CorsAllowedOrigins: ptr(nonNil(rm.CORSAllowedOrigins)), PanelGithubRepository: optional(rm.PanelGitHubRepository)}
 	return v
 }
 

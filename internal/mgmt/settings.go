@@ -251,3 +251,23 @@ func (s *Server) DeleteProxyUrl(_ context.Context, r mgmtapi.DeleteProxyUrlReque
 	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.ProxyURL = ""; return nil })
 	return mgmtapi.DeleteProxyUrl200JSONResponse{StatusOKJSONResponse: ok}, err
 }
+
+func (s *Server) GetAllowLocalhostUnauthenticated(_ context.Context, _ mgmtapi.GetAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.GetAllowLocalhostUnauthenticatedResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetAllowLocalhostUnauthenticated200JSONResponse{
+		Body:    mgmtapi.AllowLocalhostUnauthenticatedSetting{AllowLocalhostUnauthenticated: snap.Config.AllowLocalhostUnauthenticated},
+		Headers: mgmtapi.GetAllowLocalhostUnauthenticated200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *Server) PutAllowLocalhostUnauthenticated(_ context.Context, r mgmtapi.PutAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.PutAllowLocalhostUnauthenticatedResponseObject, error) {
+	v := r.Body.Value
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.AllowLocalhostUnauthenticated = v; return nil })
+	return mgmtapi.PutAllowLocalhostUnauthenticated200JSONResponse{StatusOKJSONResponse: ok}, err
+}
+
+func (s *Server) PatchAllowLocalhostUnauthenticated(_ context.Context, r mgmtapi.PatchAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.PatchAllowLocalhostUnauthenticatedResponseObject, error) {
+	v := r.Body.Value
+	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.AllowLocalhostUnauthenticated = v; return nil })
+	return mgmtapi.PatchAllowLocalhostUnauthenticated200JSONResponse{StatusOKJSONResponse: ok}, err
+}

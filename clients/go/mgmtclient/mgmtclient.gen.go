@@ -89,6 +89,11 @@ func (e UsageRecordingStore) Valid() bool {
 	}
 }
 
+// AllowLocalhostUnauthenticatedSetting defines model for AllowLocalhostUnauthenticatedSetting.
+type AllowLocalhostUnauthenticatedSetting struct {
+	AllowLocalhostUnauthenticated bool `json:"allow-localhost-unauthenticated"`
+}
+
 // APIKeyEntry defines model for ApiKeyEntry.
 type APIKeyEntry struct {
 	APIKey   string  `json:"api-key"`
@@ -237,18 +242,19 @@ type CodexKeyPatch struct {
 
 // ConfigView The running configuration; remote-management.secret-key is never included.
 type ConfigView struct {
-	APIKeys                  *StringArray `json:"api-keys,omitempty"`
-	AuthDir                  *string      `json:"auth-dir,omitempty"`
-	ClaudeAPIKey             *[]ClaudeKey `json:"claude-api-key,omitempty"`
-	CodexAPIKey              *[]CodexKey  `json:"codex-api-key,omitempty"`
-	Debug                    *bool        `json:"debug,omitempty"`
-	ForceGpt5Codex           *bool        `json:"force-gpt-5-codex,omitempty"`
-	GeminiAPIKey             *[]GeminiKey `json:"gemini-api-key,omitempty"`
-	GenerativeLanguageAPIKey *StringArray `json:"generative-language-api-key,omitempty"`
-	Host                     *string      `json:"host,omitempty"`
-	LoggingToFile            *bool        `json:"logging-to-file,omitempty"`
-	LogsMaxTotalSizeMb       *int         `json:"logs-max-total-size-mb,omitempty"`
-	MaxRetryInterval         *int         `json:"max-retry-interval,omitempty"`
+	AllowLocalhostUnauthenticated *bool        `json:"allow-localhost-unauthenticated,omitempty"`
+	APIKeys                       *StringArray `json:"api-keys,omitempty"`
+	AuthDir                       *string      `json:"auth-dir,omitempty"`
+	ClaudeAPIKey                  *[]ClaudeKey `json:"claude-api-key,omitempty"`
+	CodexAPIKey                   *[]CodexKey  `json:"codex-api-key,omitempty"`
+	Debug                         *bool        `json:"debug,omitempty"`
+	ForceGpt5Codex                *bool        `json:"force-gpt-5-codex,omitempty"`
+	GeminiAPIKey                  *[]GeminiKey `json:"gemini-api-key,omitempty"`
+	GenerativeLanguageAPIKey      *StringArray `json:"generative-language-api-key,omitempty"`
+	Host                          *string      `json:"host,omitempty"`
+	LoggingToFile                 *bool        `json:"logging-to-file,omitempty"`
+	LogsMaxTotalSizeMb            *int         `json:"logs-max-total-size-mb,omitempty"`
+	MaxRetryInterval              *int         `json:"max-retry-interval,omitempty"`
 
 	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
 	OauthExcludedModels *ExcludedModels        `json:"oauth-excluded-models,omitempty"`
@@ -257,13 +263,17 @@ type ConfigView struct {
 	ProxyURL            *string                `json:"proxy-url,omitempty"`
 	QuotaExceeded       *QuotaExceeded         `json:"quota-exceeded,omitempty"`
 	RemoteManagement    *struct {
-		AllowRemote           *bool   `json:"allow-remote,omitempty"`
-		DisableControlPanel   *bool   `json:"disable-control-panel,omitempty"`
-		PanelGithubRepository *string `json:"panel-github-repository,omitempty"`
+		AllowRemote           *bool     `json:"allow-remote,omitempty"`
+		CorsAllowedOrigins    *[]string `json:"cors-allowed-origins,omitempty"`
+		DisableControlPanel   *bool     `json:"disable-control-panel,omitempty"`
+		PanelGithubRepository *string   `json:"panel-github-repository,omitempty"`
 	} `json:"remote-management,omitempty"`
-	RequestLog             *bool                  `json:"request-log,omitempty"`
-	RequestRetry           *int                   `json:"request-retry,omitempty"`
-	TrustedProxies         *[]string              `json:"trusted-proxies,omitempty"`
+	RequestLog     *bool     `json:"request-log,omitempty"`
+	RequestRetry   *int      `json:"request-retry,omitempty"`
+	TrustedProxies *[]string `json:"trusted-proxies,omitempty"`
+
+	// TrustedProxyHeader The one header believed from trusted proxies; empty means X-Forwarded-For.
+	TrustedProxyHeader     *string                `json:"trusted-proxy-header,omitempty"`
 	UsageStatisticsEnabled *bool                  `json:"usage-statistics-enabled,omitempty"`
 	VertexAPIKey           *[]VertexKey           `json:"vertex-api-key,omitempty"`
 	WsAuth                 *bool                  `json:"ws-auth,omitempty"`
@@ -820,6 +830,9 @@ type ProviderQuery = string
 // ValueQuery defines model for ValueQuery.
 type ValueQuery = string
 
+// AuthBusy defines model for AuthBusy.
+type AuthBusy = Error
+
 // BadGateway defines model for BadGateway.
 type BadGateway = Error
 
@@ -856,6 +869,9 @@ type PreconditionFailed = Error
 // StatusOKPlain defines model for StatusOKPlain.
 type StatusOKPlain = StatusOK
 
+// TooManyAttempts defines model for TooManyAttempts.
+type TooManyAttempts = Error
+
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
@@ -864,6 +880,18 @@ type Unavailable = Error
 
 // Unbuildable defines model for Unbuildable.
 type Unbuildable = Error
+
+// PatchAllowLocalhostUnauthenticatedParams defines parameters for PatchAllowLocalhostUnauthenticated.
+type PatchAllowLocalhostUnauthenticatedParams struct {
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutAllowLocalhostUnauthenticatedParams defines parameters for PutAllowLocalhostUnauthenticated.
+type PutAllowLocalhostUnauthenticatedParams struct {
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
 
 // GetAnthropicAuthURLParams defines parameters for GetAnthropicAuthURL.
 type GetAnthropicAuthURLParams struct {
@@ -1317,6 +1345,12 @@ type PutWsAuthParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// PatchAllowLocalhostUnauthenticatedJSONRequestBody defines body for PatchAllowLocalhostUnauthenticated for application/json ContentType.
+type PatchAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
+
+// PutAllowLocalhostUnauthenticatedJSONRequestBody defines body for PutAllowLocalhostUnauthenticated for application/json ContentType.
+type PutAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
+
 // PatchAPIKeysJSONRequestBody defines body for PatchAPIKeys for application/json ContentType.
 type PatchAPIKeysJSONRequestBody = StringListPatch
 
@@ -1697,6 +1731,14 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 		return err
 	}
 
+	if raw, found := object["allow-localhost-unauthenticated"]; found {
+		err = json.Unmarshal(raw, &a.AllowLocalhostUnauthenticated)
+		if err != nil {
+			return fmt.Errorf("error reading 'allow-localhost-unauthenticated': %w", err)
+		}
+		delete(object, "allow-localhost-unauthenticated")
+	}
+
 	if raw, found := object["api-keys"]; found {
 		err = json.Unmarshal(raw, &a.APIKeys)
 		if err != nil {
@@ -1865,6 +1907,14 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 		delete(object, "trusted-proxies")
 	}
 
+	if raw, found := object["trusted-proxy-header"]; found {
+		err = json.Unmarshal(raw, &a.TrustedProxyHeader)
+		if err != nil {
+			return fmt.Errorf("error reading 'trusted-proxy-header': %w", err)
+		}
+		delete(object, "trusted-proxy-header")
+	}
+
 	if raw, found := object["usage-statistics-enabled"]; found {
 		err = json.Unmarshal(raw, &a.UsageStatisticsEnabled)
 		if err != nil {
@@ -1907,6 +1957,13 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 func (a ConfigView) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
+
+	if a.AllowLocalhostUnauthenticated != nil {
+		object["allow-localhost-unauthenticated"], err = json.Marshal(a.AllowLocalhostUnauthenticated)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'allow-localhost-unauthenticated': %w", err)
+		}
+	}
 
 	if a.APIKeys != nil {
 		object["api-keys"], err = json.Marshal(a.APIKeys)
@@ -2055,6 +2112,13 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.TrustedProxyHeader != nil {
+		object["trusted-proxy-header"], err = json.Marshal(a.TrustedProxyHeader)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'trusted-proxy-header': %w", err)
+		}
+	}
+
 	if a.UsageStatisticsEnabled != nil {
 		object["usage-statistics-enabled"], err = json.Marshal(a.UsageStatisticsEnabled)
 		if err != nil {
@@ -2158,6 +2222,49 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
+	//
+	// Corresponds with GET /allow-localhost-unauthenticated (the `GetAllowLocalhostUnauthenticated` operationId).
+	GetAllowLocalhostUnauthenticated(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchAllowLocalhostUnauthenticatedWithBody Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+	PatchAllowLocalhostUnauthenticatedWithBody(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+	PatchAllowLocalhostUnauthenticated(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutAllowLocalhostUnauthenticatedWithBody Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+	PutAllowLocalhostUnauthenticatedWithBody(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+	PutAllowLocalhostUnauthenticated(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAnthropicAuthURL Start a Anthropic (Claude) login
 	//
@@ -2727,14 +2834,14 @@ type ClientInterface interface {
 
 	// GetMaxRetryInterval Read max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400).
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this.
 	//
 	// Corresponds with GET /max-retry-interval (the `GetMaxRetryInterval` operationId).
 	GetMaxRetryInterval(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchMaxRetryIntervalWithBody Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2743,7 +2850,7 @@ type ClientInterface interface {
 
 	// PatchMaxRetryInterval Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2752,7 +2859,7 @@ type ClientInterface interface {
 
 	// PutMaxRetryIntervalWithBody Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2761,7 +2868,7 @@ type ClientInterface interface {
 
 	// PutMaxRetryInterval Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3102,14 +3209,14 @@ type ClientInterface interface {
 
 	// GetRequestRetry Read request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100).
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits.
 	//
 	// Corresponds with GET /request-retry (the `GetRequestRetry` operationId).
 	GetRequestRetry(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchRequestRetryWithBody Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3118,7 +3225,7 @@ type ClientInterface interface {
 
 	// PatchRequestRetry Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3127,7 +3234,7 @@ type ClientInterface interface {
 
 	// PutRequestRetryWithBody Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3136,7 +3243,7 @@ type ClientInterface interface {
 
 	// PutRequestRetry Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3325,6 +3432,99 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /ws-auth (the `PutWsAuth` operationId).
 	PutWsAuth(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
+//
+// Corresponds with GET /allow-localhost-unauthenticated (the `GetAllowLocalhostUnauthenticated` operationId).
+func (c *Client) GetAllowLocalhostUnauthenticated(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAllowLocalhostUnauthenticatedRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchAllowLocalhostUnauthenticatedWithBody Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+func (c *Client) PatchAllowLocalhostUnauthenticatedWithBody(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAllowLocalhostUnauthenticatedRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+func (c *Client) PatchAllowLocalhostUnauthenticated(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAllowLocalhostUnauthenticatedRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutAllowLocalhostUnauthenticatedWithBody Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+func (c *Client) PutAllowLocalhostUnauthenticatedWithBody(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutAllowLocalhostUnauthenticatedRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutAllowLocalhostUnauthenticated Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+func (c *Client) PutAllowLocalhostUnauthenticated(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutAllowLocalhostUnauthenticatedRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetAnthropicAuthURL Start a Anthropic (Claude) login
@@ -4559,7 +4759,7 @@ func (c *Client) GetLogs(ctx context.Context, params *GetLogsParams, reqEditors 
 
 // GetMaxRetryInterval Read max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400).
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this.
 //
 // Corresponds with GET /max-retry-interval (the `GetMaxRetryInterval` operationId).
 func (c *Client) GetMaxRetryInterval(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4576,7 +4776,7 @@ func (c *Client) GetMaxRetryInterval(ctx context.Context, reqEditors ...RequestE
 
 // PatchMaxRetryIntervalWithBody Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4595,7 +4795,7 @@ func (c *Client) PatchMaxRetryIntervalWithBody(ctx context.Context, params *Patc
 
 // PatchMaxRetryInterval Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4614,7 +4814,7 @@ func (c *Client) PatchMaxRetryInterval(ctx context.Context, params *PatchMaxRetr
 
 // PutMaxRetryIntervalWithBody Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4633,7 +4833,7 @@ func (c *Client) PutMaxRetryIntervalWithBody(ctx context.Context, params *PutMax
 
 // PutMaxRetryInterval Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5384,7 +5584,7 @@ func (c *Client) GetRequestLogByID(ctx context.Context, id string, reqEditors ..
 
 // GetRequestRetry Read request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100).
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits.
 //
 // Corresponds with GET /request-retry (the `GetRequestRetry` operationId).
 func (c *Client) GetRequestRetry(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5401,7 +5601,7 @@ func (c *Client) GetRequestRetry(ctx context.Context, reqEditors ...RequestEdito
 
 // PatchRequestRetryWithBody Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5420,7 +5620,7 @@ func (c *Client) PatchRequestRetryWithBody(ctx context.Context, params *PatchReq
 
 // PatchRequestRetry Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5439,7 +5639,7 @@ func (c *Client) PatchRequestRetry(ctx context.Context, params *PatchRequestRetr
 
 // PutRequestRetryWithBody Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5458,7 +5658,7 @@ func (c *Client) PutRequestRetryWithBody(ctx context.Context, params *PutRequest
 
 // PutRequestRetry Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5866,6 +6066,143 @@ func (c *Client) PutWsAuth(ctx context.Context, params *PutWsAuthParams, body Pu
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetAllowLocalhostUnauthenticatedRequest constructs an http.Request for the GetAllowLocalhostUnauthenticated method
+func NewGetAllowLocalhostUnauthenticatedRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/allow-localhost-unauthenticated")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchAllowLocalhostUnauthenticatedRequest calls the generic PatchAllowLocalhostUnauthenticated builder with application/json body
+func NewPatchAllowLocalhostUnauthenticatedRequest(server string, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchAllowLocalhostUnauthenticatedRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPatchAllowLocalhostUnauthenticatedRequestWithBody constructs an http.Request for the PatchAllowLocalhostUnauthenticated method, with any body, and a specified content type
+func NewPatchAllowLocalhostUnauthenticatedRequestWithBody(server string, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/allow-localhost-unauthenticated")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPutAllowLocalhostUnauthenticatedRequest calls the generic PutAllowLocalhostUnauthenticated builder with application/json body
+func NewPutAllowLocalhostUnauthenticatedRequest(server string, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutAllowLocalhostUnauthenticatedRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPutAllowLocalhostUnauthenticatedRequestWithBody constructs an http.Request for the PutAllowLocalhostUnauthenticated method, with any body, and a specified content type
+func NewPutAllowLocalhostUnauthenticatedRequestWithBody(server string, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/allow-localhost-unauthenticated")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
 }
 
 // NewGetAnthropicAuthURLRequest constructs an http.Request for the GetAnthropicAuthURL method
@@ -10533,6 +10870,51 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetAllowLocalhostUnauthenticatedWithResponse Read allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /allow-localhost-unauthenticated (the `GetAllowLocalhostUnauthenticated` operationId).
+	GetAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAllowLocalhostUnauthenticatedResponse, error)
+
+	// PatchAllowLocalhostUnauthenticatedWithBodyWithResponse Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+	PatchAllowLocalhostUnauthenticatedWithBodyWithResponse(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAllowLocalhostUnauthenticatedResponse, error)
+
+	// PatchAllowLocalhostUnauthenticatedWithResponse Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+	PatchAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAllowLocalhostUnauthenticatedResponse, error)
+
+	// PutAllowLocalhostUnauthenticatedWithBodyWithResponse Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+	PutAllowLocalhostUnauthenticatedWithBodyWithResponse(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAllowLocalhostUnauthenticatedResponse, error)
+
+	// PutAllowLocalhostUnauthenticatedWithResponse Set allow-localhost-unauthenticated
+	//
+	// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+	PutAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAllowLocalhostUnauthenticatedResponse, error)
+
 	// GetAnthropicAuthURLWithResponse Start a Anthropic (Claude) login
 	//
 	// Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
@@ -11157,7 +11539,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetMaxRetryIntervalWithResponse Read max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400).
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11166,7 +11548,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchMaxRetryIntervalWithBodyWithResponse Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11175,7 +11557,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchMaxRetryIntervalWithResponse Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11184,7 +11566,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutMaxRetryIntervalWithBodyWithResponse Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11193,7 +11575,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutMaxRetryIntervalWithResponse Set max-retry-interval
 	//
-	// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+	// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11562,7 +11944,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetRequestRetryWithResponse Read request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100).
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11571,7 +11953,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchRequestRetryWithBodyWithResponse Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11580,7 +11962,7 @@ type ClientWithResponsesInterface interface {
 
 	// PatchRequestRetryWithResponse Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11589,7 +11971,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutRequestRetryWithBodyWithResponse Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11598,7 +11980,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutRequestRetryWithResponse Set request-retry
 	//
-	// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+	// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11801,6 +12183,365 @@ type ClientWithResponsesInterface interface {
 	PutWsAuthWithResponse(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*PutWsAuthResponse, error)
 }
 
+// GetAllowLocalhostUnauthenticatedResponse200Headers the declared response headers of an HTTP 200 response for GetAllowLocalhostUnauthenticated
+type GetAllowLocalhostUnauthenticatedResponse200Headers struct {
+	ETag *string
+}
+
+// GetAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for GetAllowLocalhostUnauthenticated
+type GetAllowLocalhostUnauthenticatedResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetAllowLocalhostUnauthenticatedResponse503Headers the declared response headers of an HTTP 503 response for GetAllowLocalhostUnauthenticated
+type GetAllowLocalhostUnauthenticatedResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetAllowLocalhostUnauthenticatedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AllowLocalhostUnauthenticatedSetting
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAllowLocalhostUnauthenticatedResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAllowLocalhostUnauthenticatedResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAllowLocalhostUnauthenticatedResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON200() *AllowLocalhostUnauthenticatedSetting {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAllowLocalhostUnauthenticatedResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAllowLocalhostUnauthenticatedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAllowLocalhostUnauthenticatedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAllowLocalhostUnauthenticatedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAllowLocalhostUnauthenticatedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchAllowLocalhostUnauthenticatedResponse200Headers the declared response headers of an HTTP 200 response for PatchAllowLocalhostUnauthenticated
+type PatchAllowLocalhostUnauthenticatedResponse200Headers struct {
+	ETag *string
+}
+
+// PatchAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for PatchAllowLocalhostUnauthenticated
+type PatchAllowLocalhostUnauthenticatedResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchAllowLocalhostUnauthenticatedResponse503Headers the declared response headers of an HTTP 503 response for PatchAllowLocalhostUnauthenticated
+type PatchAllowLocalhostUnauthenticatedResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PatchAllowLocalhostUnauthenticatedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchAllowLocalhostUnauthenticatedResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchAllowLocalhostUnauthenticatedResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchAllowLocalhostUnauthenticatedResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchAllowLocalhostUnauthenticatedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchAllowLocalhostUnauthenticatedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchAllowLocalhostUnauthenticatedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchAllowLocalhostUnauthenticatedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutAllowLocalhostUnauthenticatedResponse200Headers the declared response headers of an HTTP 200 response for PutAllowLocalhostUnauthenticated
+type PutAllowLocalhostUnauthenticatedResponse200Headers struct {
+	ETag *string
+}
+
+// PutAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for PutAllowLocalhostUnauthenticated
+type PutAllowLocalhostUnauthenticatedResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutAllowLocalhostUnauthenticatedResponse503Headers the declared response headers of an HTTP 503 response for PutAllowLocalhostUnauthenticated
+type PutAllowLocalhostUnauthenticatedResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PutAllowLocalhostUnauthenticatedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutAllowLocalhostUnauthenticatedResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutAllowLocalhostUnauthenticatedResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutAllowLocalhostUnauthenticatedResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutAllowLocalhostUnauthenticatedResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutAllowLocalhostUnauthenticatedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutAllowLocalhostUnauthenticatedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutAllowLocalhostUnauthenticatedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutAllowLocalhostUnauthenticatedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAnthropicAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetAnthropicAuthURL
+type GetAnthropicAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetAnthropicAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11810,12 +12551,16 @@ type GetAnthropicAuthURLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAnthropicAuthURLResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11831,6 +12576,11 @@ func (r GetAnthropicAuthURLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetAnthropicAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAnthropicAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -11877,6 +12627,11 @@ func (r GetAnthropicAuthURLResponse) ContentType() string {
 	return ""
 }
 
+// GetAntigravityAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetAntigravityAuthURL
+type GetAntigravityAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetAntigravityAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11886,12 +12641,16 @@ type GetAntigravityAuthURLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAntigravityAuthURLResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11907,6 +12666,11 @@ func (r GetAntigravityAuthURLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetAntigravityAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAntigravityAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -11958,6 +12722,16 @@ type DeleteAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for DeleteAPIKeys
+type DeleteAPIKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteAPIKeysResponse503Headers the declared response headers of an HTTP 503 response for DeleteAPIKeys
+type DeleteAPIKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteAPIKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11977,10 +12751,18 @@ type DeleteAPIKeysResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteAPIKeysResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteAPIKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteAPIKeysResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12023,9 +12805,19 @@ func (r DeleteAPIKeysResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteAPIKeysResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteAPIKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteAPIKeysResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12062,6 +12854,16 @@ type GetAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
+// GetAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for GetAPIKeys
+type GetAPIKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetAPIKeysResponse503Headers the declared response headers of an HTTP 503 response for GetAPIKeys
+type GetAPIKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetAPIKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12071,8 +12873,16 @@ type GetAPIKeysResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetAPIKeysResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAPIKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAPIKeysResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12088,6 +12898,16 @@ func (r GetAPIKeysResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetAPIKeysResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAPIKeysResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAPIKeysResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12124,6 +12944,16 @@ type PatchAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
+// PatchAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for PatchAPIKeys
+type PatchAPIKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchAPIKeysResponse503Headers the declared response headers of an HTTP 503 response for PatchAPIKeys
+type PatchAPIKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchAPIKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12145,10 +12975,18 @@ type PatchAPIKeysResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchAPIKeysResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchAPIKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchAPIKeysResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12196,9 +13034,19 @@ func (r PatchAPIKeysResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchAPIKeysResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchAPIKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchAPIKeysResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12235,6 +13083,16 @@ type PutAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
+// PutAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for PutAPIKeys
+type PutAPIKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutAPIKeysResponse503Headers the declared response headers of an HTTP 503 response for PutAPIKeys
+type PutAPIKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutAPIKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12254,10 +13112,18 @@ type PutAPIKeysResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutAPIKeysResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutAPIKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutAPIKeysResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12300,9 +13166,19 @@ func (r PutAPIKeysResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutAPIKeysResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutAPIKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutAPIKeysResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12334,6 +13210,11 @@ func (r PutAPIKeysResponse) ContentType() string {
 	return ""
 }
 
+// DeleteAuthFilesResponse429Headers the declared response headers of an HTTP 429 response for DeleteAuthFiles
+type DeleteAuthFilesResponse429Headers struct {
+	RetryAfter *int
+}
+
 type DeleteAuthFilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12347,10 +13228,14 @@ type DeleteAuthFilesResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteAuthFilesResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12376,6 +13261,11 @@ func (r DeleteAuthFilesResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteAuthFilesResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteAuthFilesResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12417,6 +13307,11 @@ func (r DeleteAuthFilesResponse) ContentType() string {
 	return ""
 }
 
+// ListAuthFilesResponse429Headers the declared response headers of an HTTP 429 response for ListAuthFiles
+type ListAuthFilesResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ListAuthFilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12426,10 +13321,14 @@ type ListAuthFilesResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAuthFilesResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12445,6 +13344,11 @@ func (r ListAuthFilesResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListAuthFilesResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAuthFilesResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12486,6 +13390,11 @@ func (r ListAuthFilesResponse) ContentType() string {
 	return ""
 }
 
+// UploadAuthFileResponse429Headers the declared response headers of an HTTP 429 response for UploadAuthFile
+type UploadAuthFileResponse429Headers struct {
+	RetryAfter *int
+}
+
 type UploadAuthFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12499,10 +13408,14 @@ type UploadAuthFileResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UploadAuthFileResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12528,6 +13441,11 @@ func (r UploadAuthFileResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r UploadAuthFileResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadAuthFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12569,6 +13487,11 @@ func (r UploadAuthFileResponse) ContentType() string {
 	return ""
 }
 
+// DownloadAuthFileResponse429Headers the declared response headers of an HTTP 429 response for DownloadAuthFile
+type DownloadAuthFileResponse429Headers struct {
+	RetryAfter *int
+}
+
 type DownloadAuthFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12582,10 +13505,14 @@ type DownloadAuthFileResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DownloadAuthFileResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12611,6 +13538,11 @@ func (r DownloadAuthFileResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DownloadAuthFileResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DownloadAuthFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12652,6 +13584,11 @@ func (r DownloadAuthFileResponse) ContentType() string {
 	return ""
 }
 
+// GetAuthFileModelsResponse429Headers the declared response headers of an HTTP 429 response for GetAuthFileModels
+type GetAuthFileModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetAuthFileModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12665,8 +13602,12 @@ type GetAuthFileModelsResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAuthFileModelsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12692,6 +13633,11 @@ func (r GetAuthFileModelsResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetAuthFileModelsResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAuthFileModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12733,6 +13679,16 @@ type DeleteClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteClaudeAPIKey
+type DeleteClaudeAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteClaudeAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteClaudeAPIKey
+type DeleteClaudeAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteClaudeAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12752,10 +13708,18 @@ type DeleteClaudeAPIKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteClaudeAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteClaudeAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteClaudeAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12798,9 +13762,19 @@ func (r DeleteClaudeAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteClaudeAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteClaudeAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteClaudeAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12837,6 +13811,16 @@ type GetClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for GetClaudeAPIKey
+type GetClaudeAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetClaudeAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for GetClaudeAPIKey
+type GetClaudeAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetClaudeAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12846,8 +13830,16 @@ type GetClaudeAPIKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetClaudeAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClaudeAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetClaudeAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12863,6 +13855,16 @@ func (r GetClaudeAPIKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetClaudeAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetClaudeAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetClaudeAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12899,6 +13901,16 @@ type PatchClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchClaudeAPIKey
+type PatchClaudeAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchClaudeAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchClaudeAPIKey
+type PatchClaudeAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchClaudeAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12920,10 +13932,18 @@ type PatchClaudeAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchClaudeAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchClaudeAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchClaudeAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12971,9 +13991,19 @@ func (r PatchClaudeAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchClaudeAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchClaudeAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchClaudeAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13010,6 +14040,16 @@ type PutClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutClaudeAPIKey
+type PutClaudeAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutClaudeAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PutClaudeAPIKey
+type PutClaudeAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutClaudeAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13029,10 +14069,18 @@ type PutClaudeAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutClaudeAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutClaudeAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutClaudeAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13075,9 +14123,19 @@ func (r PutClaudeAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutClaudeAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutClaudeAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutClaudeAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13114,6 +14172,16 @@ type DeleteCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteCodexAPIKey
+type DeleteCodexAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteCodexAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteCodexAPIKey
+type DeleteCodexAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteCodexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13133,10 +14201,18 @@ type DeleteCodexAPIKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteCodexAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteCodexAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCodexAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13179,9 +14255,19 @@ func (r DeleteCodexAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteCodexAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteCodexAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13218,6 +14304,16 @@ type GetCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for GetCodexAPIKey
+type GetCodexAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetCodexAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for GetCodexAPIKey
+type GetCodexAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetCodexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13227,8 +14323,16 @@ type GetCodexAPIKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetCodexAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCodexAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCodexAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13244,6 +14348,16 @@ func (r GetCodexAPIKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetCodexAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCodexAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCodexAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13280,6 +14394,16 @@ type PatchCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchCodexAPIKey
+type PatchCodexAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchCodexAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchCodexAPIKey
+type PatchCodexAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchCodexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13301,10 +14425,18 @@ type PatchCodexAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchCodexAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchCodexAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchCodexAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13352,9 +14484,19 @@ func (r PatchCodexAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchCodexAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchCodexAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13391,6 +14533,16 @@ type PutCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutCodexAPIKey
+type PutCodexAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutCodexAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PutCodexAPIKey
+type PutCodexAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutCodexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13410,10 +14562,18 @@ type PutCodexAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutCodexAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutCodexAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutCodexAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13456,9 +14616,19 @@ func (r PutCodexAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutCodexAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutCodexAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13490,6 +14660,11 @@ func (r PutCodexAPIKeyResponse) ContentType() string {
 	return ""
 }
 
+// GetCodexAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetCodexAuthURL
+type GetCodexAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetCodexAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13499,12 +14674,16 @@ type GetCodexAuthURLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCodexAuthURLResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13520,6 +14699,11 @@ func (r GetCodexAuthURLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetCodexAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCodexAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13571,6 +14755,16 @@ type GetConfigResponse200Headers struct {
 	ETag *string
 }
 
+// GetConfigResponse429Headers the declared response headers of an HTTP 429 response for GetConfig
+type GetConfigResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetConfigResponse503Headers the declared response headers of an HTTP 503 response for GetConfig
+type GetConfigResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetConfigResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13580,8 +14774,16 @@ type GetConfigResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetConfigResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetConfigResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetConfigResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13597,6 +14799,16 @@ func (r GetConfigResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetConfigResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetConfigResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetConfigResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13634,6 +14846,16 @@ type GetConfigYAMLResponse200Headers struct {
 	ETag         *string
 }
 
+// GetConfigYAMLResponse429Headers the declared response headers of an HTTP 429 response for GetConfigYAML
+type GetConfigYAMLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetConfigYAMLResponse503Headers the declared response headers of an HTTP 503 response for GetConfigYAML
+type GetConfigYAMLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetConfigYAMLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13643,8 +14865,16 @@ type GetConfigYAMLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetConfigYAMLResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetConfigYAMLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetConfigYAMLResponse503Headers
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
@@ -13660,6 +14890,16 @@ func (r GetConfigYAMLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetConfigYAMLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetConfigYAMLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetConfigYAMLResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13696,6 +14936,16 @@ type PutConfigYAMLResponse200Headers struct {
 	ETag *string
 }
 
+// PutConfigYAMLResponse429Headers the declared response headers of an HTTP 429 response for PutConfigYAML
+type PutConfigYAMLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutConfigYAMLResponse503Headers the declared response headers of an HTTP 503 response for PutConfigYAML
+type PutConfigYAMLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutConfigYAMLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13715,10 +14965,18 @@ type PutConfigYAMLResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *InvalidConfig
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutConfigYAMLResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutConfigYAMLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutConfigYAMLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13761,9 +15019,19 @@ func (r PutConfigYAMLResponse) GetJSON422() *InvalidConfig {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutConfigYAMLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutConfigYAMLResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutConfigYAMLResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13800,6 +15068,16 @@ type GetDebugResponse200Headers struct {
 	ETag *string
 }
 
+// GetDebugResponse429Headers the declared response headers of an HTTP 429 response for GetDebug
+type GetDebugResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetDebugResponse503Headers the declared response headers of an HTTP 503 response for GetDebug
+type GetDebugResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetDebugResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13809,8 +15087,16 @@ type GetDebugResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetDebugResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDebugResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDebugResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13826,6 +15112,16 @@ func (r GetDebugResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetDebugResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetDebugResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetDebugResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13862,6 +15158,16 @@ type PatchDebugResponse200Headers struct {
 	ETag *string
 }
 
+// PatchDebugResponse429Headers the declared response headers of an HTTP 429 response for PatchDebug
+type PatchDebugResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchDebugResponse503Headers the declared response headers of an HTTP 503 response for PatchDebug
+type PatchDebugResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchDebugResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13881,10 +15187,18 @@ type PatchDebugResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchDebugResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchDebugResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchDebugResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13927,9 +15241,19 @@ func (r PatchDebugResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchDebugResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchDebugResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchDebugResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13966,6 +15290,16 @@ type PutDebugResponse200Headers struct {
 	ETag *string
 }
 
+// PutDebugResponse429Headers the declared response headers of an HTTP 429 response for PutDebug
+type PutDebugResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutDebugResponse503Headers the declared response headers of an HTTP 503 response for PutDebug
+type PutDebugResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutDebugResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13985,10 +15319,18 @@ type PutDebugResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutDebugResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutDebugResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutDebugResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14031,9 +15373,19 @@ func (r PutDebugResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutDebugResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutDebugResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutDebugResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14070,6 +15422,16 @@ type GetForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
+// GetForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for GetForceGpt5Codex
+type GetForceGpt5CodexResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetForceGpt5CodexResponse503Headers the declared response headers of an HTTP 503 response for GetForceGpt5Codex
+type GetForceGpt5CodexResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetForceGpt5CodexResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14079,8 +15441,16 @@ type GetForceGpt5CodexResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetForceGpt5CodexResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetForceGpt5CodexResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetForceGpt5CodexResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14096,6 +15466,16 @@ func (r GetForceGpt5CodexResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetForceGpt5CodexResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetForceGpt5CodexResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetForceGpt5CodexResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14132,6 +15512,16 @@ type PatchForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
+// PatchForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for PatchForceGpt5Codex
+type PatchForceGpt5CodexResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchForceGpt5CodexResponse503Headers the declared response headers of an HTTP 503 response for PatchForceGpt5Codex
+type PatchForceGpt5CodexResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchForceGpt5CodexResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14151,10 +15541,18 @@ type PatchForceGpt5CodexResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchForceGpt5CodexResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchForceGpt5CodexResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchForceGpt5CodexResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14197,9 +15595,19 @@ func (r PatchForceGpt5CodexResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchForceGpt5CodexResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchForceGpt5CodexResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchForceGpt5CodexResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14236,6 +15644,16 @@ type PutForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
+// PutForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for PutForceGpt5Codex
+type PutForceGpt5CodexResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutForceGpt5CodexResponse503Headers the declared response headers of an HTTP 503 response for PutForceGpt5Codex
+type PutForceGpt5CodexResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutForceGpt5CodexResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14255,10 +15673,18 @@ type PutForceGpt5CodexResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutForceGpt5CodexResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutForceGpt5CodexResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutForceGpt5CodexResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14301,9 +15727,19 @@ func (r PutForceGpt5CodexResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutForceGpt5CodexResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutForceGpt5CodexResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutForceGpt5CodexResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14340,6 +15776,16 @@ type DeleteGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteGeminiAPIKey
+type DeleteGeminiAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteGeminiAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteGeminiAPIKey
+type DeleteGeminiAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteGeminiAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14359,10 +15805,18 @@ type DeleteGeminiAPIKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteGeminiAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteGeminiAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteGeminiAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14405,9 +15859,19 @@ func (r DeleteGeminiAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteGeminiAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteGeminiAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteGeminiAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14444,6 +15908,16 @@ type GetGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for GetGeminiAPIKey
+type GetGeminiAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetGeminiAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for GetGeminiAPIKey
+type GetGeminiAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetGeminiAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14453,8 +15927,16 @@ type GetGeminiAPIKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetGeminiAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGeminiAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGeminiAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14470,6 +15952,16 @@ func (r GetGeminiAPIKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetGeminiAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGeminiAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGeminiAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14506,6 +15998,16 @@ type PatchGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchGeminiAPIKey
+type PatchGeminiAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchGeminiAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchGeminiAPIKey
+type PatchGeminiAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchGeminiAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14527,10 +16029,18 @@ type PatchGeminiAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchGeminiAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchGeminiAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchGeminiAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14578,9 +16088,19 @@ func (r PatchGeminiAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchGeminiAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchGeminiAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchGeminiAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14617,6 +16137,16 @@ type PutGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutGeminiAPIKey
+type PutGeminiAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutGeminiAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PutGeminiAPIKey
+type PutGeminiAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutGeminiAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14636,10 +16166,18 @@ type PutGeminiAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutGeminiAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutGeminiAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutGeminiAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14682,9 +16220,19 @@ func (r PutGeminiAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutGeminiAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutGeminiAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutGeminiAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14716,6 +16264,11 @@ func (r PutGeminiAPIKeyResponse) ContentType() string {
 	return ""
 }
 
+// GetGeminiCliAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetGeminiCliAuthURL
+type GetGeminiCliAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetGeminiCliAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14725,12 +16278,16 @@ type GetGeminiCliAuthURLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGeminiCliAuthURLResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14746,6 +16303,11 @@ func (r GetGeminiCliAuthURLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetGeminiCliAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGeminiCliAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14792,6 +16354,11 @@ func (r GetGeminiCliAuthURLResponse) ContentType() string {
 	return ""
 }
 
+// PostGeminiWebTokenResponse429Headers the declared response headers of an HTTP 429 response for PostGeminiWebToken
+type PostGeminiWebTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
 type PostGeminiWebTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14803,10 +16370,14 @@ type PostGeminiWebTokenResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostGeminiWebTokenResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14827,6 +16398,11 @@ func (r PostGeminiWebTokenResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PostGeminiWebTokenResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostGeminiWebTokenResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -14873,6 +16449,16 @@ type DeleteGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteGenerativeLanguageAPIKey
+type DeleteGenerativeLanguageAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteGenerativeLanguageAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteGenerativeLanguageAPIKey
+type DeleteGenerativeLanguageAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteGenerativeLanguageAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14892,10 +16478,18 @@ type DeleteGenerativeLanguageAPIKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteGenerativeLanguageAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteGenerativeLanguageAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteGenerativeLanguageAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14938,9 +16532,19 @@ func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteGenerativeLanguageAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14977,6 +16581,16 @@ type GetGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for GetGenerativeLanguageAPIKey
+type GetGenerativeLanguageAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetGenerativeLanguageAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for GetGenerativeLanguageAPIKey
+type GetGenerativeLanguageAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetGenerativeLanguageAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14986,8 +16600,16 @@ type GetGenerativeLanguageAPIKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetGenerativeLanguageAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGenerativeLanguageAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGenerativeLanguageAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15003,6 +16625,16 @@ func (r GetGenerativeLanguageAPIKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetGenerativeLanguageAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGenerativeLanguageAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGenerativeLanguageAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15039,6 +16671,16 @@ type PatchGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchGenerativeLanguageAPIKey
+type PatchGenerativeLanguageAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchGenerativeLanguageAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchGenerativeLanguageAPIKey
+type PatchGenerativeLanguageAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchGenerativeLanguageAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15060,10 +16702,18 @@ type PatchGenerativeLanguageAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchGenerativeLanguageAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchGenerativeLanguageAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchGenerativeLanguageAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15111,9 +16761,19 @@ func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchGenerativeLanguageAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15150,6 +16810,16 @@ type PutGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutGenerativeLanguageAPIKey
+type PutGenerativeLanguageAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutGenerativeLanguageAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PutGenerativeLanguageAPIKey
+type PutGenerativeLanguageAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutGenerativeLanguageAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15169,10 +16839,18 @@ type PutGenerativeLanguageAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutGenerativeLanguageAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutGenerativeLanguageAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutGenerativeLanguageAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15215,9 +16893,19 @@ func (r PutGenerativeLanguageAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutGenerativeLanguageAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutGenerativeLanguageAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15249,6 +16937,16 @@ func (r PutGenerativeLanguageAPIKeyResponse) ContentType() string {
 	return ""
 }
 
+// GetAuthStatusResponse429Headers the declared response headers of an HTTP 429 response for GetAuthStatus
+type GetAuthStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetAuthStatusResponse503Headers the declared response headers of an HTTP 503 response for GetAuthStatus
+type GetAuthStatusResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetAuthStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15260,8 +16958,16 @@ type GetAuthStatusResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAuthStatusResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAuthStatusResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15284,9 +16990,19 @@ func (r GetAuthStatusResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAuthStatusResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetAuthStatusResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAuthStatusResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15318,6 +17034,11 @@ func (r GetAuthStatusResponse) ContentType() string {
 	return ""
 }
 
+// GetIflowAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetIflowAuthURL
+type GetIflowAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetIflowAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15327,12 +17048,16 @@ type GetIflowAuthURLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetIflowAuthURLResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15348,6 +17073,11 @@ func (r GetIflowAuthURLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetIflowAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetIflowAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15394,6 +17124,11 @@ func (r GetIflowAuthURLResponse) ContentType() string {
 	return ""
 }
 
+// PostIflowAuthURLResponse429Headers the declared response headers of an HTTP 429 response for PostIflowAuthURL
+type PostIflowAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
 type PostIflowAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15407,6 +17142,8 @@ type PostIflowAuthURLResponse struct {
 	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
@@ -15415,6 +17152,8 @@ type PostIflowAuthURLResponse struct {
 	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostIflowAuthURLResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15440,6 +17179,11 @@ func (r PostIflowAuthURLResponse) GetJSON403() *Forbidden {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r PostIflowAuthURLResponse) GetJSON409() *Conflict {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostIflowAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -15491,6 +17235,16 @@ func (r PostIflowAuthURLResponse) ContentType() string {
 	return ""
 }
 
+// GetLatestVersionResponse429Headers the declared response headers of an HTTP 429 response for GetLatestVersion
+type GetLatestVersionResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetLatestVersionResponse503Headers the declared response headers of an HTTP 503 response for GetLatestVersion
+type GetLatestVersionResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetLatestVersionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15500,8 +17254,16 @@ type GetLatestVersionResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON502 the response for an HTTP 502 `application/json` response
 	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLatestVersionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLatestVersionResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15519,9 +17281,19 @@ func (r GetLatestVersionResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLatestVersionResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON502 returns the response for an HTTP 502 `application/json` response
 func (r GetLatestVersionResponse) GetJSON502() *BadGateway {
 	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLatestVersionResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15558,6 +17330,16 @@ type GetLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
+// GetLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for GetLoggingToFile
+type GetLoggingToFileResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetLoggingToFileResponse503Headers the declared response headers of an HTTP 503 response for GetLoggingToFile
+type GetLoggingToFileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetLoggingToFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15567,8 +17349,16 @@ type GetLoggingToFileResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetLoggingToFileResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLoggingToFileResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLoggingToFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15584,6 +17374,16 @@ func (r GetLoggingToFileResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetLoggingToFileResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLoggingToFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLoggingToFileResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15620,6 +17420,16 @@ type PatchLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
+// PatchLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for PatchLoggingToFile
+type PatchLoggingToFileResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchLoggingToFileResponse503Headers the declared response headers of an HTTP 503 response for PatchLoggingToFile
+type PatchLoggingToFileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchLoggingToFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15639,10 +17449,18 @@ type PatchLoggingToFileResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchLoggingToFileResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchLoggingToFileResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchLoggingToFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15685,9 +17503,19 @@ func (r PatchLoggingToFileResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchLoggingToFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchLoggingToFileResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchLoggingToFileResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15724,6 +17552,16 @@ type PutLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
+// PutLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for PutLoggingToFile
+type PutLoggingToFileResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutLoggingToFileResponse503Headers the declared response headers of an HTTP 503 response for PutLoggingToFile
+type PutLoggingToFileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutLoggingToFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15743,10 +17581,18 @@ type PutLoggingToFileResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutLoggingToFileResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutLoggingToFileResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutLoggingToFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15789,9 +17635,19 @@ func (r PutLoggingToFileResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutLoggingToFileResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutLoggingToFileResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutLoggingToFileResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15823,6 +17679,16 @@ func (r PutLoggingToFileResponse) ContentType() string {
 	return ""
 }
 
+// DeleteLogsResponse429Headers the declared response headers of an HTTP 429 response for DeleteLogs
+type DeleteLogsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteLogsResponse503Headers the declared response headers of an HTTP 503 response for DeleteLogs
+type DeleteLogsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteLogsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15836,10 +17702,16 @@ type DeleteLogsResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteLogsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteLogsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15867,14 +17739,19 @@ func (r DeleteLogsResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteLogsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteLogsResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DeleteLogsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteLogsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15906,6 +17783,16 @@ func (r DeleteLogsResponse) ContentType() string {
 	return ""
 }
 
+// GetLogsResponse429Headers the declared response headers of an HTTP 429 response for GetLogs
+type GetLogsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetLogsResponse503Headers the declared response headers of an HTTP 503 response for GetLogs
+type GetLogsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetLogsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15917,10 +17804,16 @@ type GetLogsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLogsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLogsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15943,14 +17836,19 @@ func (r GetLogsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLogsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetLogsResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetLogsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLogsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15987,6 +17885,16 @@ type GetMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
+// GetMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for GetMaxRetryInterval
+type GetMaxRetryIntervalResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetMaxRetryIntervalResponse503Headers the declared response headers of an HTTP 503 response for GetMaxRetryInterval
+type GetMaxRetryIntervalResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetMaxRetryIntervalResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15996,8 +17904,16 @@ type GetMaxRetryIntervalResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetMaxRetryIntervalResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetMaxRetryIntervalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMaxRetryIntervalResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16013,6 +17929,16 @@ func (r GetMaxRetryIntervalResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetMaxRetryIntervalResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetMaxRetryIntervalResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetMaxRetryIntervalResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16049,6 +17975,16 @@ type PatchMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
+// PatchMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for PatchMaxRetryInterval
+type PatchMaxRetryIntervalResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchMaxRetryIntervalResponse503Headers the declared response headers of an HTTP 503 response for PatchMaxRetryInterval
+type PatchMaxRetryIntervalResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchMaxRetryIntervalResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16068,10 +18004,18 @@ type PatchMaxRetryIntervalResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchMaxRetryIntervalResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchMaxRetryIntervalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchMaxRetryIntervalResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16114,9 +18058,19 @@ func (r PatchMaxRetryIntervalResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchMaxRetryIntervalResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchMaxRetryIntervalResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchMaxRetryIntervalResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16153,6 +18107,16 @@ type PutMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
+// PutMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for PutMaxRetryInterval
+type PutMaxRetryIntervalResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutMaxRetryIntervalResponse503Headers the declared response headers of an HTTP 503 response for PutMaxRetryInterval
+type PutMaxRetryIntervalResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutMaxRetryIntervalResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16172,10 +18136,18 @@ type PutMaxRetryIntervalResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutMaxRetryIntervalResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutMaxRetryIntervalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutMaxRetryIntervalResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16218,9 +18190,19 @@ func (r PutMaxRetryIntervalResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutMaxRetryIntervalResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutMaxRetryIntervalResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutMaxRetryIntervalResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16252,6 +18234,11 @@ func (r PutMaxRetryIntervalResponse) ContentType() string {
 	return ""
 }
 
+// PostOauthCallbackResponse429Headers the declared response headers of an HTTP 429 response for PostOauthCallback
+type PostOauthCallbackResponse429Headers struct {
+	RetryAfter *int
+}
+
 type PostOauthCallbackResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16267,12 +18254,16 @@ type PostOauthCallbackResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostOauthCallbackResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16303,6 +18294,11 @@ func (r PostOauthCallbackResponse) GetJSON404() *NotFound {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r PostOauthCallbackResponse) GetJSON409() *Conflict {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostOauthCallbackResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -16354,6 +18350,16 @@ type DeleteOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for DeleteOauthExcludedModels
+type DeleteOauthExcludedModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteOauthExcludedModelsResponse503Headers the declared response headers of an HTTP 503 response for DeleteOauthExcludedModels
+type DeleteOauthExcludedModelsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteOauthExcludedModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16373,10 +18379,18 @@ type DeleteOauthExcludedModelsResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteOauthExcludedModelsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteOauthExcludedModelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteOauthExcludedModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16419,9 +18433,19 @@ func (r DeleteOauthExcludedModelsResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteOauthExcludedModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteOauthExcludedModelsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteOauthExcludedModelsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16458,6 +18482,16 @@ type GetOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// GetOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for GetOauthExcludedModels
+type GetOauthExcludedModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetOauthExcludedModelsResponse503Headers the declared response headers of an HTTP 503 response for GetOauthExcludedModels
+type GetOauthExcludedModelsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetOauthExcludedModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16467,8 +18501,16 @@ type GetOauthExcludedModelsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetOauthExcludedModelsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOauthExcludedModelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOauthExcludedModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16484,6 +18526,16 @@ func (r GetOauthExcludedModelsResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetOauthExcludedModelsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOauthExcludedModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOauthExcludedModelsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16520,6 +18572,16 @@ type PatchOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// PatchOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for PatchOauthExcludedModels
+type PatchOauthExcludedModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchOauthExcludedModelsResponse503Headers the declared response headers of an HTTP 503 response for PatchOauthExcludedModels
+type PatchOauthExcludedModelsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchOauthExcludedModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16541,10 +18603,18 @@ type PatchOauthExcludedModelsResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchOauthExcludedModelsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchOauthExcludedModelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchOauthExcludedModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16592,9 +18662,19 @@ func (r PatchOauthExcludedModelsResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchOauthExcludedModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchOauthExcludedModelsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchOauthExcludedModelsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16631,6 +18711,16 @@ type PutOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// PutOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for PutOauthExcludedModels
+type PutOauthExcludedModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutOauthExcludedModelsResponse503Headers the declared response headers of an HTTP 503 response for PutOauthExcludedModels
+type PutOauthExcludedModelsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutOauthExcludedModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16650,10 +18740,18 @@ type PutOauthExcludedModelsResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutOauthExcludedModelsResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutOauthExcludedModelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutOauthExcludedModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16696,9 +18794,19 @@ func (r PutOauthExcludedModelsResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutOauthExcludedModelsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutOauthExcludedModelsResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutOauthExcludedModelsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16735,6 +18843,16 @@ type DeleteOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for DeleteOpenaiCompatibility
+type DeleteOpenaiCompatibilityResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteOpenaiCompatibilityResponse503Headers the declared response headers of an HTTP 503 response for DeleteOpenaiCompatibility
+type DeleteOpenaiCompatibilityResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteOpenaiCompatibilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16754,10 +18872,18 @@ type DeleteOpenaiCompatibilityResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteOpenaiCompatibilityResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteOpenaiCompatibilityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteOpenaiCompatibilityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16800,9 +18926,19 @@ func (r DeleteOpenaiCompatibilityResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteOpenaiCompatibilityResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteOpenaiCompatibilityResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteOpenaiCompatibilityResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16839,6 +18975,16 @@ type GetOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// GetOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for GetOpenaiCompatibility
+type GetOpenaiCompatibilityResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetOpenaiCompatibilityResponse503Headers the declared response headers of an HTTP 503 response for GetOpenaiCompatibility
+type GetOpenaiCompatibilityResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetOpenaiCompatibilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16848,8 +18994,16 @@ type GetOpenaiCompatibilityResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetOpenaiCompatibilityResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOpenaiCompatibilityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOpenaiCompatibilityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16865,6 +19019,16 @@ func (r GetOpenaiCompatibilityResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetOpenaiCompatibilityResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOpenaiCompatibilityResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOpenaiCompatibilityResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -16901,6 +19065,16 @@ type PatchOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// PatchOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for PatchOpenaiCompatibility
+type PatchOpenaiCompatibilityResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchOpenaiCompatibilityResponse503Headers the declared response headers of an HTTP 503 response for PatchOpenaiCompatibility
+type PatchOpenaiCompatibilityResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchOpenaiCompatibilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16922,10 +19096,18 @@ type PatchOpenaiCompatibilityResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchOpenaiCompatibilityResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchOpenaiCompatibilityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchOpenaiCompatibilityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16973,9 +19155,19 @@ func (r PatchOpenaiCompatibilityResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchOpenaiCompatibilityResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchOpenaiCompatibilityResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchOpenaiCompatibilityResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17012,6 +19204,16 @@ type PutOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// PutOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for PutOpenaiCompatibility
+type PutOpenaiCompatibilityResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutOpenaiCompatibilityResponse503Headers the declared response headers of an HTTP 503 response for PutOpenaiCompatibility
+type PutOpenaiCompatibilityResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutOpenaiCompatibilityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17031,10 +19233,18 @@ type PutOpenaiCompatibilityResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutOpenaiCompatibilityResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutOpenaiCompatibilityResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutOpenaiCompatibilityResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17077,9 +19287,19 @@ func (r PutOpenaiCompatibilityResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutOpenaiCompatibilityResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutOpenaiCompatibilityResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutOpenaiCompatibilityResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17157,6 +19377,16 @@ type DeleteProxyURLResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteProxyURLResponse429Headers the declared response headers of an HTTP 429 response for DeleteProxyURL
+type DeleteProxyURLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteProxyURLResponse503Headers the declared response headers of an HTTP 503 response for DeleteProxyURL
+type DeleteProxyURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteProxyURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17172,10 +19402,18 @@ type DeleteProxyURLResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteProxyURLResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteProxyURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProxyURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17208,9 +19446,19 @@ func (r DeleteProxyURLResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteProxyURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteProxyURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteProxyURLResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17247,6 +19495,16 @@ type GetProxyURLResponse200Headers struct {
 	ETag *string
 }
 
+// GetProxyURLResponse429Headers the declared response headers of an HTTP 429 response for GetProxyURL
+type GetProxyURLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetProxyURLResponse503Headers the declared response headers of an HTTP 503 response for GetProxyURL
+type GetProxyURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetProxyURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17256,8 +19514,16 @@ type GetProxyURLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetProxyURLResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetProxyURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProxyURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17273,6 +19539,16 @@ func (r GetProxyURLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetProxyURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetProxyURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetProxyURLResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17309,6 +19585,16 @@ type PatchProxyURLResponse200Headers struct {
 	ETag *string
 }
 
+// PatchProxyURLResponse429Headers the declared response headers of an HTTP 429 response for PatchProxyURL
+type PatchProxyURLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchProxyURLResponse503Headers the declared response headers of an HTTP 503 response for PatchProxyURL
+type PatchProxyURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchProxyURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17328,10 +19614,18 @@ type PatchProxyURLResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchProxyURLResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchProxyURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchProxyURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17374,9 +19668,19 @@ func (r PatchProxyURLResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchProxyURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchProxyURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchProxyURLResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17413,6 +19717,16 @@ type PutProxyURLResponse200Headers struct {
 	ETag *string
 }
 
+// PutProxyURLResponse429Headers the declared response headers of an HTTP 429 response for PutProxyURL
+type PutProxyURLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutProxyURLResponse503Headers the declared response headers of an HTTP 503 response for PutProxyURL
+type PutProxyURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutProxyURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17432,10 +19746,18 @@ type PutProxyURLResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutProxyURLResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutProxyURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutProxyURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17478,9 +19800,19 @@ func (r PutProxyURLResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutProxyURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutProxyURLResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutProxyURLResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17517,6 +19849,16 @@ type GetQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
+// GetQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for GetQuotaSwitchPreviewModel
+type GetQuotaSwitchPreviewModelResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetQuotaSwitchPreviewModelResponse503Headers the declared response headers of an HTTP 503 response for GetQuotaSwitchPreviewModel
+type GetQuotaSwitchPreviewModelResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetQuotaSwitchPreviewModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17526,8 +19868,16 @@ type GetQuotaSwitchPreviewModelResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetQuotaSwitchPreviewModelResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQuotaSwitchPreviewModelResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetQuotaSwitchPreviewModelResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17543,6 +19893,16 @@ func (r GetQuotaSwitchPreviewModelResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetQuotaSwitchPreviewModelResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetQuotaSwitchPreviewModelResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetQuotaSwitchPreviewModelResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17579,6 +19939,16 @@ type PatchQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
+// PatchQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for PatchQuotaSwitchPreviewModel
+type PatchQuotaSwitchPreviewModelResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchQuotaSwitchPreviewModelResponse503Headers the declared response headers of an HTTP 503 response for PatchQuotaSwitchPreviewModel
+type PatchQuotaSwitchPreviewModelResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchQuotaSwitchPreviewModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17598,10 +19968,18 @@ type PatchQuotaSwitchPreviewModelResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchQuotaSwitchPreviewModelResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchQuotaSwitchPreviewModelResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchQuotaSwitchPreviewModelResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17644,9 +20022,19 @@ func (r PatchQuotaSwitchPreviewModelResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchQuotaSwitchPreviewModelResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchQuotaSwitchPreviewModelResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchQuotaSwitchPreviewModelResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17683,6 +20071,16 @@ type PutQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
+// PutQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for PutQuotaSwitchPreviewModel
+type PutQuotaSwitchPreviewModelResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutQuotaSwitchPreviewModelResponse503Headers the declared response headers of an HTTP 503 response for PutQuotaSwitchPreviewModel
+type PutQuotaSwitchPreviewModelResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutQuotaSwitchPreviewModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17702,10 +20100,18 @@ type PutQuotaSwitchPreviewModelResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutQuotaSwitchPreviewModelResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutQuotaSwitchPreviewModelResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutQuotaSwitchPreviewModelResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17748,9 +20154,19 @@ func (r PutQuotaSwitchPreviewModelResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutQuotaSwitchPreviewModelResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutQuotaSwitchPreviewModelResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutQuotaSwitchPreviewModelResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17787,6 +20203,16 @@ type GetQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
+// GetQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for GetQuotaSwitchProject
+type GetQuotaSwitchProjectResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetQuotaSwitchProjectResponse503Headers the declared response headers of an HTTP 503 response for GetQuotaSwitchProject
+type GetQuotaSwitchProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetQuotaSwitchProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17796,8 +20222,16 @@ type GetQuotaSwitchProjectResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetQuotaSwitchProjectResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQuotaSwitchProjectResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetQuotaSwitchProjectResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17813,6 +20247,16 @@ func (r GetQuotaSwitchProjectResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetQuotaSwitchProjectResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetQuotaSwitchProjectResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetQuotaSwitchProjectResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17849,6 +20293,16 @@ type PatchQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
+// PatchQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for PatchQuotaSwitchProject
+type PatchQuotaSwitchProjectResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchQuotaSwitchProjectResponse503Headers the declared response headers of an HTTP 503 response for PatchQuotaSwitchProject
+type PatchQuotaSwitchProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchQuotaSwitchProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17868,10 +20322,18 @@ type PatchQuotaSwitchProjectResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchQuotaSwitchProjectResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchQuotaSwitchProjectResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchQuotaSwitchProjectResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17914,9 +20376,19 @@ func (r PatchQuotaSwitchProjectResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchQuotaSwitchProjectResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchQuotaSwitchProjectResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchQuotaSwitchProjectResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -17953,6 +20425,16 @@ type PutQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
+// PutQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for PutQuotaSwitchProject
+type PutQuotaSwitchProjectResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutQuotaSwitchProjectResponse503Headers the declared response headers of an HTTP 503 response for PutQuotaSwitchProject
+type PutQuotaSwitchProjectResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutQuotaSwitchProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17972,10 +20454,18 @@ type PutQuotaSwitchProjectResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutQuotaSwitchProjectResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutQuotaSwitchProjectResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutQuotaSwitchProjectResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18018,9 +20508,19 @@ func (r PutQuotaSwitchProjectResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutQuotaSwitchProjectResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutQuotaSwitchProjectResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutQuotaSwitchProjectResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18052,6 +20552,11 @@ func (r PutQuotaSwitchProjectResponse) ContentType() string {
 	return ""
 }
 
+// GetQwenAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetQwenAuthURL
+type GetQwenAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
 type GetQwenAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18061,6 +20566,8 @@ type GetQwenAuthURLResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
@@ -18069,6 +20576,8 @@ type GetQwenAuthURLResponse struct {
 	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQwenAuthURLResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18084,6 +20593,11 @@ func (r GetQwenAuthURLResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetQwenAuthURLResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetQwenAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -18135,6 +20649,16 @@ func (r GetQwenAuthURLResponse) ContentType() string {
 	return ""
 }
 
+// ListRequestErrorLogsResponse429Headers the declared response headers of an HTTP 429 response for ListRequestErrorLogs
+type ListRequestErrorLogsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListRequestErrorLogsResponse503Headers the declared response headers of an HTTP 503 response for ListRequestErrorLogs
+type ListRequestErrorLogsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRequestErrorLogsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18144,10 +20668,18 @@ type ListRequestErrorLogsResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListRequestErrorLogsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRequestErrorLogsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18165,6 +20697,11 @@ func (r ListRequestErrorLogsResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListRequestErrorLogsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListRequestErrorLogsResponse) GetJSON500() *InternalError {
 	return r.JSON500
@@ -18173,6 +20710,11 @@ func (r ListRequestErrorLogsResponse) GetJSON500() *InternalError {
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r ListRequestErrorLogsResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListRequestErrorLogsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18204,6 +20746,16 @@ func (r ListRequestErrorLogsResponse) ContentType() string {
 	return ""
 }
 
+// GetRequestErrorLogResponse429Headers the declared response headers of an HTTP 429 response for GetRequestErrorLog
+type GetRequestErrorLogResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetRequestErrorLogResponse503Headers the declared response headers of an HTTP 503 response for GetRequestErrorLog
+type GetRequestErrorLogResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRequestErrorLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18215,8 +20767,16 @@ type GetRequestErrorLogResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRequestErrorLogResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestErrorLogResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -18239,9 +20799,19 @@ func (r GetRequestErrorLogResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetRequestErrorLogResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetRequestErrorLogResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRequestErrorLogResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18278,6 +20848,16 @@ type GetRequestLogResponse200Headers struct {
 	ETag *string
 }
 
+// GetRequestLogResponse429Headers the declared response headers of an HTTP 429 response for GetRequestLog
+type GetRequestLogResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetRequestLogResponse503Headers the declared response headers of an HTTP 503 response for GetRequestLog
+type GetRequestLogResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRequestLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18287,8 +20867,16 @@ type GetRequestLogResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetRequestLogResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRequestLogResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestLogResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18304,6 +20892,16 @@ func (r GetRequestLogResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetRequestLogResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetRequestLogResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRequestLogResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18340,6 +20938,16 @@ type PatchRequestLogResponse200Headers struct {
 	ETag *string
 }
 
+// PatchRequestLogResponse429Headers the declared response headers of an HTTP 429 response for PatchRequestLog
+type PatchRequestLogResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchRequestLogResponse503Headers the declared response headers of an HTTP 503 response for PatchRequestLog
+type PatchRequestLogResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchRequestLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18359,10 +20967,18 @@ type PatchRequestLogResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchRequestLogResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchRequestLogResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchRequestLogResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18405,9 +21021,19 @@ func (r PatchRequestLogResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchRequestLogResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchRequestLogResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchRequestLogResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18444,6 +21070,16 @@ type PutRequestLogResponse200Headers struct {
 	ETag *string
 }
 
+// PutRequestLogResponse429Headers the declared response headers of an HTTP 429 response for PutRequestLog
+type PutRequestLogResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutRequestLogResponse503Headers the declared response headers of an HTTP 503 response for PutRequestLog
+type PutRequestLogResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutRequestLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18463,10 +21099,18 @@ type PutRequestLogResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutRequestLogResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutRequestLogResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutRequestLogResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18509,9 +21153,19 @@ func (r PutRequestLogResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutRequestLogResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutRequestLogResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutRequestLogResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18543,6 +21197,16 @@ func (r PutRequestLogResponse) ContentType() string {
 	return ""
 }
 
+// GetRequestLogByIDResponse429Headers the declared response headers of an HTTP 429 response for GetRequestLogByID
+type GetRequestLogByIDResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetRequestLogByIDResponse503Headers the declared response headers of an HTTP 503 response for GetRequestLogByID
+type GetRequestLogByIDResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRequestLogByIDResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18554,8 +21218,16 @@ type GetRequestLogByIDResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRequestLogByIDResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestLogByIDResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -18578,9 +21250,19 @@ func (r GetRequestLogByIDResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetRequestLogByIDResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetRequestLogByIDResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRequestLogByIDResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18617,6 +21299,16 @@ type GetRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
+// GetRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for GetRequestRetry
+type GetRequestRetryResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetRequestRetryResponse503Headers the declared response headers of an HTTP 503 response for GetRequestRetry
+type GetRequestRetryResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRequestRetryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18626,8 +21318,16 @@ type GetRequestRetryResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetRequestRetryResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetRequestRetryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestRetryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18643,6 +21343,16 @@ func (r GetRequestRetryResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetRequestRetryResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetRequestRetryResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRequestRetryResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18679,6 +21389,16 @@ type PatchRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
+// PatchRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for PatchRequestRetry
+type PatchRequestRetryResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchRequestRetryResponse503Headers the declared response headers of an HTTP 503 response for PatchRequestRetry
+type PatchRequestRetryResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchRequestRetryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18698,10 +21418,18 @@ type PatchRequestRetryResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchRequestRetryResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchRequestRetryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchRequestRetryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18744,9 +21472,19 @@ func (r PatchRequestRetryResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchRequestRetryResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchRequestRetryResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchRequestRetryResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18783,6 +21521,16 @@ type PutRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
+// PutRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for PutRequestRetry
+type PutRequestRetryResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutRequestRetryResponse503Headers the declared response headers of an HTTP 503 response for PutRequestRetry
+type PutRequestRetryResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutRequestRetryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18802,10 +21550,18 @@ type PutRequestRetryResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutRequestRetryResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutRequestRetryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutRequestRetryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18848,9 +21604,19 @@ func (r PutRequestRetryResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutRequestRetryResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutRequestRetryResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutRequestRetryResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18882,6 +21648,16 @@ func (r PutRequestRetryResponse) ContentType() string {
 	return ""
 }
 
+// GetUsageResponse429Headers the declared response headers of an HTTP 429 response for GetUsage
+type GetUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetUsageResponse503Headers the declared response headers of an HTTP 503 response for GetUsage
+type GetUsageResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18893,8 +21669,16 @@ type GetUsageResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUsageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUsageResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18917,9 +21701,19 @@ func (r GetUsageResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUsageResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
 func (r GetUsageResponse) GetJSON501() *NotImplemented {
 	return r.JSON501
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUsageResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -18956,6 +21750,16 @@ type GetUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
+// GetUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for GetUsageStatisticsEnabled
+type GetUsageStatisticsEnabledResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetUsageStatisticsEnabledResponse503Headers the declared response headers of an HTTP 503 response for GetUsageStatisticsEnabled
+type GetUsageStatisticsEnabledResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetUsageStatisticsEnabledResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18965,8 +21769,16 @@ type GetUsageStatisticsEnabledResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUsageStatisticsEnabledResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUsageStatisticsEnabledResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUsageStatisticsEnabledResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18982,6 +21794,16 @@ func (r GetUsageStatisticsEnabledResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetUsageStatisticsEnabledResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUsageStatisticsEnabledResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUsageStatisticsEnabledResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19018,6 +21840,16 @@ type PatchUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
+// PatchUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for PatchUsageStatisticsEnabled
+type PatchUsageStatisticsEnabledResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchUsageStatisticsEnabledResponse503Headers the declared response headers of an HTTP 503 response for PatchUsageStatisticsEnabled
+type PatchUsageStatisticsEnabledResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchUsageStatisticsEnabledResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19037,10 +21869,18 @@ type PatchUsageStatisticsEnabledResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchUsageStatisticsEnabledResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchUsageStatisticsEnabledResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchUsageStatisticsEnabledResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19083,9 +21923,19 @@ func (r PatchUsageStatisticsEnabledResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchUsageStatisticsEnabledResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchUsageStatisticsEnabledResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchUsageStatisticsEnabledResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19122,6 +21972,16 @@ type PutUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
+// PutUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for PutUsageStatisticsEnabled
+type PutUsageStatisticsEnabledResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutUsageStatisticsEnabledResponse503Headers the declared response headers of an HTTP 503 response for PutUsageStatisticsEnabled
+type PutUsageStatisticsEnabledResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutUsageStatisticsEnabledResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19141,10 +22001,18 @@ type PutUsageStatisticsEnabledResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutUsageStatisticsEnabledResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutUsageStatisticsEnabledResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutUsageStatisticsEnabledResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19187,9 +22055,19 @@ func (r PutUsageStatisticsEnabledResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutUsageStatisticsEnabledResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutUsageStatisticsEnabledResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutUsageStatisticsEnabledResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19221,6 +22099,11 @@ func (r PutUsageStatisticsEnabledResponse) ContentType() string {
 	return ""
 }
 
+// ExportUsageResponse429Headers the declared response headers of an HTTP 429 response for ExportUsage
+type ExportUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ExportUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19230,10 +22113,14 @@ type ExportUsageResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ExportUsageResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19249,6 +22136,11 @@ func (r ExportUsageResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ExportUsageResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ExportUsageResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
@@ -19290,6 +22182,11 @@ func (r ExportUsageResponse) ContentType() string {
 	return ""
 }
 
+// ImportUsageResponse429Headers the declared response headers of an HTTP 429 response for ImportUsage
+type ImportUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ImportUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19303,10 +22200,14 @@ type ImportUsageResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON501 the response for an HTTP 501 `application/json` response
 	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportUsageResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19332,6 +22233,11 @@ func (r ImportUsageResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ImportUsageResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportUsageResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON501 returns the response for an HTTP 501 `application/json` response
@@ -19378,6 +22284,16 @@ type DeleteVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteVertexAPIKey
+type DeleteVertexAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteVertexAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteVertexAPIKey
+type DeleteVertexAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteVertexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19397,10 +22313,18 @@ type DeleteVertexAPIKeyResponse struct {
 	JSON412 *PreconditionFailed
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteVertexAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteVertexAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteVertexAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19443,9 +22367,19 @@ func (r DeleteVertexAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteVertexAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteVertexAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteVertexAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19482,6 +22416,16 @@ type GetVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// GetVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for GetVertexAPIKey
+type GetVertexAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetVertexAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for GetVertexAPIKey
+type GetVertexAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetVertexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19491,8 +22435,16 @@ type GetVertexAPIKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetVertexAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetVertexAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetVertexAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19508,6 +22460,16 @@ func (r GetVertexAPIKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetVertexAPIKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetVertexAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVertexAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19544,6 +22506,16 @@ type PatchVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchVertexAPIKey
+type PatchVertexAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchVertexAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchVertexAPIKey
+type PatchVertexAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchVertexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19565,10 +22537,18 @@ type PatchVertexAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchVertexAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchVertexAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchVertexAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19616,9 +22596,19 @@ func (r PatchVertexAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchVertexAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchVertexAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchVertexAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19655,6 +22645,16 @@ type PutVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutVertexAPIKey
+type PutVertexAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutVertexAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PutVertexAPIKey
+type PutVertexAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutVertexAPIKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19674,10 +22674,18 @@ type PutVertexAPIKeyResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutVertexAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutVertexAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutVertexAPIKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19720,9 +22728,19 @@ func (r PutVertexAPIKeyResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutVertexAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutVertexAPIKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutVertexAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19754,6 +22772,11 @@ func (r PutVertexAPIKeyResponse) ContentType() string {
 	return ""
 }
 
+// ImportVertexCredentialResponse429Headers the declared response headers of an HTTP 429 response for ImportVertexCredential
+type ImportVertexCredentialResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ImportVertexCredentialResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19767,10 +22790,14 @@ type ImportVertexCredentialResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportVertexCredentialResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19796,6 +22823,11 @@ func (r ImportVertexCredentialResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ImportVertexCredentialResponse) GetJSON413() *PayloadTooLarge {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportVertexCredentialResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -19842,6 +22874,16 @@ type GetWsAuthResponse200Headers struct {
 	ETag *string
 }
 
+// GetWsAuthResponse429Headers the declared response headers of an HTTP 429 response for GetWsAuth
+type GetWsAuthResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetWsAuthResponse503Headers the declared response headers of an HTTP 503 response for GetWsAuth
+type GetWsAuthResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetWsAuthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19851,8 +22893,16 @@ type GetWsAuthResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetWsAuthResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetWsAuthResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetWsAuthResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19868,6 +22918,16 @@ func (r GetWsAuthResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r GetWsAuthResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetWsAuthResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetWsAuthResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -19904,6 +22964,16 @@ type PatchWsAuthResponse200Headers struct {
 	ETag *string
 }
 
+// PatchWsAuthResponse429Headers the declared response headers of an HTTP 429 response for PatchWsAuth
+type PatchWsAuthResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchWsAuthResponse503Headers the declared response headers of an HTTP 503 response for PatchWsAuth
+type PatchWsAuthResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PatchWsAuthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19923,10 +22993,18 @@ type PatchWsAuthResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchWsAuthResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchWsAuthResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchWsAuthResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19969,9 +23047,19 @@ func (r PatchWsAuthResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchWsAuthResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PatchWsAuthResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchWsAuthResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -20008,6 +23096,16 @@ type PutWsAuthResponse200Headers struct {
 	ETag *string
 }
 
+// PutWsAuthResponse429Headers the declared response headers of an HTTP 429 response for PutWsAuth
+type PutWsAuthResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutWsAuthResponse503Headers the declared response headers of an HTTP 503 response for PutWsAuth
+type PutWsAuthResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PutWsAuthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20027,10 +23125,18 @@ type PutWsAuthResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutWsAuthResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutWsAuthResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutWsAuthResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20073,9 +23179,19 @@ func (r PutWsAuthResponse) GetJSON422() *Unbuildable {
 	return r.JSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutWsAuthResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PutWsAuthResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutWsAuthResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -20105,6 +23221,81 @@ func (r PutWsAuthResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetAllowLocalhostUnauthenticatedWithResponse Read allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /allow-localhost-unauthenticated (the `GetAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) GetAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.GetAllowLocalhostUnauthenticated(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAllowLocalhostUnauthenticatedResponse(rsp)
+}
+
+// PatchAllowLocalhostUnauthenticatedWithBodyWithResponse Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) PatchAllowLocalhostUnauthenticatedWithBodyWithResponse(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.PatchAllowLocalhostUnauthenticatedWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchAllowLocalhostUnauthenticatedResponse(rsp)
+}
+
+// PatchAllowLocalhostUnauthenticatedWithResponse Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /allow-localhost-unauthenticated (the `PatchAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) PatchAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, params *PatchAllowLocalhostUnauthenticatedParams, body PatchAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.PatchAllowLocalhostUnauthenticated(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchAllowLocalhostUnauthenticatedResponse(rsp)
+}
+
+// PutAllowLocalhostUnauthenticatedWithBodyWithResponse Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) PutAllowLocalhostUnauthenticatedWithBodyWithResponse(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.PutAllowLocalhostUnauthenticatedWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutAllowLocalhostUnauthenticatedResponse(rsp)
+}
+
+// PutAllowLocalhostUnauthenticatedWithResponse Set allow-localhost-unauthenticated
+//
+// Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /allow-localhost-unauthenticated (the `PutAllowLocalhostUnauthenticated` operationId).
+func (c *ClientWithResponses) PutAllowLocalhostUnauthenticatedWithResponse(ctx context.Context, params *PutAllowLocalhostUnauthenticatedParams, body PutAllowLocalhostUnauthenticatedJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAllowLocalhostUnauthenticatedResponse, error) {
+	rsp, err := c.PutAllowLocalhostUnauthenticated(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutAllowLocalhostUnauthenticatedResponse(rsp)
 }
 
 // GetAnthropicAuthURLWithResponse Start a Anthropic (Claude) login
@@ -21131,7 +24322,7 @@ func (c *ClientWithResponses) GetLogsWithResponse(ctx context.Context, params *G
 
 // GetMaxRetryIntervalWithResponse Read max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400).
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21146,7 +24337,7 @@ func (c *ClientWithResponses) GetMaxRetryIntervalWithResponse(ctx context.Contex
 
 // PatchMaxRetryIntervalWithBodyWithResponse Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21161,7 +24352,7 @@ func (c *ClientWithResponses) PatchMaxRetryIntervalWithBodyWithResponse(ctx cont
 
 // PatchMaxRetryIntervalWithResponse Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21176,7 +24367,7 @@ func (c *ClientWithResponses) PatchMaxRetryIntervalWithResponse(ctx context.Cont
 
 // PutMaxRetryIntervalWithBodyWithResponse Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21191,7 +24382,7 @@ func (c *ClientWithResponses) PutMaxRetryIntervalWithBodyWithResponse(ctx contex
 
 // PutMaxRetryIntervalWithResponse Set max-retry-interval
 //
-// Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+// The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21806,7 +24997,7 @@ func (c *ClientWithResponses) GetRequestLogByIDWithResponse(ctx context.Context,
 
 // GetRequestRetryWithResponse Read request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100).
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21821,7 +25012,7 @@ func (c *ClientWithResponses) GetRequestRetryWithResponse(ctx context.Context, r
 
 // PatchRequestRetryWithBodyWithResponse Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21836,7 +25027,7 @@ func (c *ClientWithResponses) PatchRequestRetryWithBodyWithResponse(ctx context.
 
 // PatchRequestRetryWithResponse Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21851,7 +25042,7 @@ func (c *ClientWithResponses) PatchRequestRetryWithResponse(ctx context.Context,
 
 // PutRequestRetryWithBodyWithResponse Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21866,7 +25057,7 @@ func (c *ClientWithResponses) PutRequestRetryWithBodyWithResponse(ctx context.Co
 
 // PutRequestRetryWithResponse Set request-retry
 //
-// How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+// How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22200,6 +25391,351 @@ func (c *ClientWithResponses) PutWsAuthWithResponse(ctx context.Context, params 
 	return ParsePutWsAuthResponse(rsp)
 }
 
+// ParseGetAllowLocalhostUnauthenticatedResponse parses an HTTP response from a GetAllowLocalhostUnauthenticatedWithResponse call
+func ParseGetAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*GetAllowLocalhostUnauthenticatedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAllowLocalhostUnauthenticatedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AllowLocalhostUnauthenticatedSetting
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAllowLocalhostUnauthenticatedResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetAllowLocalhostUnauthenticatedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAllowLocalhostUnauthenticatedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchAllowLocalhostUnauthenticatedResponse parses an HTTP response from a PatchAllowLocalhostUnauthenticatedWithResponse call
+func ParsePatchAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*PatchAllowLocalhostUnauthenticatedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchAllowLocalhostUnauthenticatedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchAllowLocalhostUnauthenticatedResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchAllowLocalhostUnauthenticatedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchAllowLocalhostUnauthenticatedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutAllowLocalhostUnauthenticatedResponse parses an HTTP response from a PutAllowLocalhostUnauthenticatedWithResponse call
+func ParsePutAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*PutAllowLocalhostUnauthenticatedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutAllowLocalhostUnauthenticatedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutAllowLocalhostUnauthenticatedResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutAllowLocalhostUnauthenticatedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutAllowLocalhostUnauthenticatedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetAnthropicAuthURLResponse parses an HTTP response from a GetAnthropicAuthURLWithResponse call
 func ParseGetAnthropicAuthURLResponse(rsp *http.Response) (*GetAnthropicAuthURLResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22235,6 +25771,13 @@ func ParseGetAnthropicAuthURLResponse(rsp *http.Response) (*GetAnthropicAuthURLR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22256,6 +25799,19 @@ func ParseGetAnthropicAuthURLResponse(rsp *http.Response) (*GetAnthropicAuthURLR
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAnthropicAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22296,6 +25852,13 @@ func ParseGetAntigravityAuthURLResponse(rsp *http.Response) (*GetAntigravityAuth
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22317,6 +25880,19 @@ func ParseGetAntigravityAuthURLResponse(rsp *http.Response) (*GetAntigravityAuth
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAntigravityAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22392,12 +25968,26 @@ func ParseDeleteAPIKeysResponse(rsp *http.Response) (*DeleteAPIKeysResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -22412,6 +26002,26 @@ func ParseDeleteAPIKeysResponse(rsp *http.Response) (*DeleteAPIKeysResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteAPIKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteAPIKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -22452,6 +26062,20 @@ func ParseGetAPIKeysResponse(rsp *http.Response) (*GetAPIKeysResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -22465,6 +26089,26 @@ func ParseGetAPIKeysResponse(rsp *http.Response) (*GetAPIKeysResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetAPIKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAPIKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -22547,12 +26191,26 @@ func ParsePatchAPIKeysResponse(rsp *http.Response) (*PatchAPIKeysResponse, error
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -22567,6 +26225,26 @@ func ParsePatchAPIKeysResponse(rsp *http.Response) (*PatchAPIKeysResponse, error
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchAPIKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchAPIKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -22642,12 +26320,26 @@ func ParsePutAPIKeysResponse(rsp *http.Response) (*PutAPIKeysResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -22662,6 +26354,26 @@ func ParsePutAPIKeysResponse(rsp *http.Response) (*PutAPIKeysResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutAPIKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutAPIKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -22716,6 +26428,13 @@ func ParseDeleteAuthFilesResponse(rsp *http.Response) (*DeleteAuthFilesResponse,
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22730,6 +26449,19 @@ func ParseDeleteAuthFilesResponse(rsp *http.Response) (*DeleteAuthFilesResponse,
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteAuthFilesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22770,6 +26502,13 @@ func ParseListAuthFilesResponse(rsp *http.Response) (*ListAuthFilesResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22784,6 +26523,19 @@ func ParseListAuthFilesResponse(rsp *http.Response) (*ListAuthFilesResponse, err
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListAuthFilesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22838,6 +26590,13 @@ func ParseUploadAuthFileResponse(rsp *http.Response) (*UploadAuthFileResponse, e
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22852,6 +26611,19 @@ func ParseUploadAuthFileResponse(rsp *http.Response) (*UploadAuthFileResponse, e
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UploadAuthFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22906,6 +26678,13 @@ func ParseDownloadAuthFileResponse(rsp *http.Response) (*DownloadAuthFileRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22920,6 +26699,19 @@ func ParseDownloadAuthFileResponse(rsp *http.Response) (*DownloadAuthFileRespons
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DownloadAuthFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -22974,6 +26766,13 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22981,6 +26780,19 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAuthFileModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -23056,12 +26868,26 @@ func ParseDeleteClaudeAPIKeyResponse(rsp *http.Response) (*DeleteClaudeAPIKeyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23076,6 +26902,26 @@ func ParseDeleteClaudeAPIKeyResponse(rsp *http.Response) (*DeleteClaudeAPIKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteClaudeAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteClaudeAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23116,6 +26962,20 @@ func ParseGetClaudeAPIKeyResponse(rsp *http.Response) (*GetClaudeAPIKeyResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -23129,6 +26989,26 @@ func ParseGetClaudeAPIKeyResponse(rsp *http.Response) (*GetClaudeAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClaudeAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetClaudeAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23211,12 +27091,26 @@ func ParsePatchClaudeAPIKeyResponse(rsp *http.Response) (*PatchClaudeAPIKeyRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23231,6 +27125,26 @@ func ParsePatchClaudeAPIKeyResponse(rsp *http.Response) (*PatchClaudeAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchClaudeAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchClaudeAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23306,12 +27220,26 @@ func ParsePutClaudeAPIKeyResponse(rsp *http.Response) (*PutClaudeAPIKeyResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23326,6 +27254,26 @@ func ParsePutClaudeAPIKeyResponse(rsp *http.Response) (*PutClaudeAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutClaudeAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutClaudeAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23401,12 +27349,26 @@ func ParseDeleteCodexAPIKeyResponse(rsp *http.Response) (*DeleteCodexAPIKeyRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23421,6 +27383,26 @@ func ParseDeleteCodexAPIKeyResponse(rsp *http.Response) (*DeleteCodexAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteCodexAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCodexAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23461,6 +27443,20 @@ func ParseGetCodexAPIKeyResponse(rsp *http.Response) (*GetCodexAPIKeyResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -23474,6 +27470,26 @@ func ParseGetCodexAPIKeyResponse(rsp *http.Response) (*GetCodexAPIKeyResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCodexAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCodexAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23556,12 +27572,26 @@ func ParsePatchCodexAPIKeyResponse(rsp *http.Response) (*PatchCodexAPIKeyRespons
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23576,6 +27606,26 @@ func ParsePatchCodexAPIKeyResponse(rsp *http.Response) (*PatchCodexAPIKeyRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchCodexAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchCodexAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23651,12 +27701,26 @@ func ParsePutCodexAPIKeyResponse(rsp *http.Response) (*PutCodexAPIKeyResponse, e
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23671,6 +27735,26 @@ func ParsePutCodexAPIKeyResponse(rsp *http.Response) (*PutCodexAPIKeyResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutCodexAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutCodexAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23711,6 +27795,13 @@ func ParseGetCodexAuthURLResponse(rsp *http.Response) (*GetCodexAuthURLResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23732,6 +27823,19 @@ func ParseGetCodexAuthURLResponse(rsp *http.Response) (*GetCodexAuthURLResponse,
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetCodexAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -23772,6 +27876,20 @@ func ParseGetConfigResponse(rsp *http.Response) (*GetConfigResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -23785,6 +27903,26 @@ func ParseGetConfigResponse(rsp *http.Response) (*GetConfigResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetConfigResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetConfigResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23825,6 +27963,20 @@ func ParseGetConfigYAMLResponse(rsp *http.Response) (*GetConfigYAMLResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -23845,6 +27997,26 @@ func ParseGetConfigYAMLResponse(rsp *http.Response) (*GetConfigYAMLResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetConfigYAMLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetConfigYAMLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23920,12 +28092,26 @@ func ParsePutConfigYAMLResponse(rsp *http.Response) (*PutConfigYAMLResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -23940,6 +28126,26 @@ func ParsePutConfigYAMLResponse(rsp *http.Response) (*PutConfigYAMLResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutConfigYAMLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutConfigYAMLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -23980,6 +28186,20 @@ func ParseGetDebugResponse(rsp *http.Response) (*GetDebugResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -23993,6 +28213,26 @@ func ParseGetDebugResponse(rsp *http.Response) (*GetDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDebugResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDebugResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24068,12 +28308,26 @@ func ParsePatchDebugResponse(rsp *http.Response) (*PatchDebugResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24088,6 +28342,26 @@ func ParsePatchDebugResponse(rsp *http.Response) (*PatchDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchDebugResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchDebugResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24163,12 +28437,26 @@ func ParsePutDebugResponse(rsp *http.Response) (*PutDebugResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24183,6 +28471,26 @@ func ParsePutDebugResponse(rsp *http.Response) (*PutDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutDebugResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutDebugResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24223,6 +28531,20 @@ func ParseGetForceGpt5CodexResponse(rsp *http.Response) (*GetForceGpt5CodexRespo
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -24236,6 +28558,26 @@ func ParseGetForceGpt5CodexResponse(rsp *http.Response) (*GetForceGpt5CodexRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetForceGpt5CodexResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetForceGpt5CodexResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24311,12 +28653,26 @@ func ParsePatchForceGpt5CodexResponse(rsp *http.Response) (*PatchForceGpt5CodexR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24331,6 +28687,26 @@ func ParsePatchForceGpt5CodexResponse(rsp *http.Response) (*PatchForceGpt5CodexR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchForceGpt5CodexResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchForceGpt5CodexResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24406,12 +28782,26 @@ func ParsePutForceGpt5CodexResponse(rsp *http.Response) (*PutForceGpt5CodexRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24426,6 +28816,26 @@ func ParsePutForceGpt5CodexResponse(rsp *http.Response) (*PutForceGpt5CodexRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutForceGpt5CodexResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutForceGpt5CodexResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24501,12 +28911,26 @@ func ParseDeleteGeminiAPIKeyResponse(rsp *http.Response) (*DeleteGeminiAPIKeyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24521,6 +28945,26 @@ func ParseDeleteGeminiAPIKeyResponse(rsp *http.Response) (*DeleteGeminiAPIKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteGeminiAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteGeminiAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24561,6 +29005,20 @@ func ParseGetGeminiAPIKeyResponse(rsp *http.Response) (*GetGeminiAPIKeyResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -24574,6 +29032,26 @@ func ParseGetGeminiAPIKeyResponse(rsp *http.Response) (*GetGeminiAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGeminiAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGeminiAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24656,12 +29134,26 @@ func ParsePatchGeminiAPIKeyResponse(rsp *http.Response) (*PatchGeminiAPIKeyRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24676,6 +29168,26 @@ func ParsePatchGeminiAPIKeyResponse(rsp *http.Response) (*PatchGeminiAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchGeminiAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchGeminiAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24751,12 +29263,26 @@ func ParsePutGeminiAPIKeyResponse(rsp *http.Response) (*PutGeminiAPIKeyResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24771,6 +29297,26 @@ func ParsePutGeminiAPIKeyResponse(rsp *http.Response) (*PutGeminiAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutGeminiAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutGeminiAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -24811,6 +29357,13 @@ func ParseGetGeminiCliAuthURLResponse(rsp *http.Response) (*GetGeminiCliAuthURLR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24832,6 +29385,19 @@ func ParseGetGeminiCliAuthURLResponse(rsp *http.Response) (*GetGeminiCliAuthURLR
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetGeminiCliAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -24879,6 +29445,13 @@ func ParsePostGeminiWebTokenResponse(rsp *http.Response) (*PostGeminiWebTokenRes
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24893,6 +29466,19 @@ func ParsePostGeminiWebTokenResponse(rsp *http.Response) (*PostGeminiWebTokenRes
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostGeminiWebTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -24968,12 +29554,26 @@ func ParseDeleteGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*DeleteGen
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -24988,6 +29588,26 @@ func ParseDeleteGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*DeleteGen
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteGenerativeLanguageAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteGenerativeLanguageAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25028,6 +29648,20 @@ func ParseGetGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*GetGenerativ
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -25041,6 +29675,26 @@ func ParseGetGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*GetGenerativ
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGenerativeLanguageAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGenerativeLanguageAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25123,12 +29777,26 @@ func ParsePatchGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PatchGener
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25143,6 +29811,26 @@ func ParsePatchGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PatchGener
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchGenerativeLanguageAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchGenerativeLanguageAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25218,12 +29906,26 @@ func ParsePutGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PutGenerativ
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25238,6 +29940,26 @@ func ParsePutGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PutGenerativ
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutGenerativeLanguageAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutGenerativeLanguageAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25285,6 +30007,13 @@ func ParseGetAuthStatusResponse(rsp *http.Response) (*GetAuthStatusResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25292,6 +30021,36 @@ func ParseGetAuthStatusResponse(rsp *http.Response) (*GetAuthStatusResponse, err
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAuthStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAuthStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25332,6 +30091,13 @@ func ParseGetIflowAuthURLResponse(rsp *http.Response) (*GetIflowAuthURLResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25353,6 +30119,19 @@ func ParseGetIflowAuthURLResponse(rsp *http.Response) (*GetIflowAuthURLResponse,
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetIflowAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -25407,6 +30186,13 @@ func ParsePostIflowAuthURLResponse(rsp *http.Response) (*PostIflowAuthURLRespons
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25435,6 +30221,19 @@ func ParsePostIflowAuthURLResponse(rsp *http.Response) (*PostIflowAuthURLRespons
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostIflowAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -25475,6 +30274,13 @@ func ParseGetLatestVersionResponse(rsp *http.Response) (*GetLatestVersionRespons
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest BadGateway
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25482,6 +30288,36 @@ func ParseGetLatestVersionResponse(rsp *http.Response) (*GetLatestVersionRespons
 		}
 		response.JSON502 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetLatestVersionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLatestVersionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25522,6 +30358,20 @@ func ParseGetLoggingToFileResponse(rsp *http.Response) (*GetLoggingToFileRespons
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -25535,6 +30385,26 @@ func ParseGetLoggingToFileResponse(rsp *http.Response) (*GetLoggingToFileRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetLoggingToFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLoggingToFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25610,12 +30480,26 @@ func ParsePatchLoggingToFileResponse(rsp *http.Response) (*PatchLoggingToFileRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25630,6 +30514,26 @@ func ParsePatchLoggingToFileResponse(rsp *http.Response) (*PatchLoggingToFileRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchLoggingToFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchLoggingToFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25705,12 +30609,26 @@ func ParsePutLoggingToFileResponse(rsp *http.Response) (*PutLoggingToFileRespons
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -25725,6 +30643,26 @@ func ParsePutLoggingToFileResponse(rsp *http.Response) (*PutLoggingToFileRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutLoggingToFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutLoggingToFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25779,6 +30717,13 @@ func ParseDeleteLogsResponse(rsp *http.Response) (*DeleteLogsResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25786,13 +30731,36 @@ func ParseDeleteLogsResponse(rsp *http.Response) (*DeleteLogsResponse, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON501 = &dest
+		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteLogsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteLogsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25840,6 +30808,13 @@ func ParseGetLogsResponse(rsp *http.Response) (*GetLogsResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25847,13 +30822,36 @@ func ParseGetLogsResponse(rsp *http.Response) (*GetLogsResponse, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON501 = &dest
+		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetLogsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLogsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25894,6 +30892,20 @@ func ParseGetMaxRetryIntervalResponse(rsp *http.Response) (*GetMaxRetryIntervalR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -25907,6 +30919,26 @@ func ParseGetMaxRetryIntervalResponse(rsp *http.Response) (*GetMaxRetryIntervalR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetMaxRetryIntervalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetMaxRetryIntervalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25982,12 +31014,26 @@ func ParsePatchMaxRetryIntervalResponse(rsp *http.Response) (*PatchMaxRetryInter
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26002,6 +31048,26 @@ func ParsePatchMaxRetryIntervalResponse(rsp *http.Response) (*PatchMaxRetryInter
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchMaxRetryIntervalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchMaxRetryIntervalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26077,12 +31143,26 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26097,6 +31177,26 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutMaxRetryIntervalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutMaxRetryIntervalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26158,6 +31258,13 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26179,6 +31286,19 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostOauthCallbackResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -26254,12 +31374,26 @@ func ParseDeleteOauthExcludedModelsResponse(rsp *http.Response) (*DeleteOauthExc
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26274,6 +31408,26 @@ func ParseDeleteOauthExcludedModelsResponse(rsp *http.Response) (*DeleteOauthExc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteOauthExcludedModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteOauthExcludedModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26314,6 +31468,20 @@ func ParseGetOauthExcludedModelsResponse(rsp *http.Response) (*GetOauthExcludedM
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -26327,6 +31495,26 @@ func ParseGetOauthExcludedModelsResponse(rsp *http.Response) (*GetOauthExcludedM
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOauthExcludedModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOauthExcludedModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26409,12 +31597,26 @@ func ParsePatchOauthExcludedModelsResponse(rsp *http.Response) (*PatchOauthExclu
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26429,6 +31631,26 @@ func ParsePatchOauthExcludedModelsResponse(rsp *http.Response) (*PatchOauthExclu
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchOauthExcludedModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchOauthExcludedModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26504,12 +31726,26 @@ func ParsePutOauthExcludedModelsResponse(rsp *http.Response) (*PutOauthExcludedM
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26524,6 +31760,26 @@ func ParsePutOauthExcludedModelsResponse(rsp *http.Response) (*PutOauthExcludedM
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutOauthExcludedModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutOauthExcludedModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26599,12 +31855,26 @@ func ParseDeleteOpenaiCompatibilityResponse(rsp *http.Response) (*DeleteOpenaiCo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26619,6 +31889,26 @@ func ParseDeleteOpenaiCompatibilityResponse(rsp *http.Response) (*DeleteOpenaiCo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteOpenaiCompatibilityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteOpenaiCompatibilityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26659,6 +31949,20 @@ func ParseGetOpenaiCompatibilityResponse(rsp *http.Response) (*GetOpenaiCompatib
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -26672,6 +31976,26 @@ func ParseGetOpenaiCompatibilityResponse(rsp *http.Response) (*GetOpenaiCompatib
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOpenaiCompatibilityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOpenaiCompatibilityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26754,12 +32078,26 @@ func ParsePatchOpenaiCompatibilityResponse(rsp *http.Response) (*PatchOpenaiComp
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26774,6 +32112,26 @@ func ParsePatchOpenaiCompatibilityResponse(rsp *http.Response) (*PatchOpenaiComp
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchOpenaiCompatibilityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchOpenaiCompatibilityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26849,12 +32207,26 @@ func ParsePutOpenaiCompatibilityResponse(rsp *http.Response) (*PutOpenaiCompatib
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26869,6 +32241,26 @@ func ParsePutOpenaiCompatibilityResponse(rsp *http.Response) (*PutOpenaiCompatib
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutOpenaiCompatibilityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutOpenaiCompatibilityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26956,12 +32348,26 @@ func ParseDeleteProxyURLResponse(rsp *http.Response) (*DeleteProxyURLResponse, e
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -26976,6 +32382,26 @@ func ParseDeleteProxyURLResponse(rsp *http.Response) (*DeleteProxyURLResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteProxyURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteProxyURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27016,6 +32442,20 @@ func ParseGetProxyURLResponse(rsp *http.Response) (*GetProxyURLResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -27029,6 +32469,26 @@ func ParseGetProxyURLResponse(rsp *http.Response) (*GetProxyURLResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetProxyURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetProxyURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27104,12 +32564,26 @@ func ParsePatchProxyURLResponse(rsp *http.Response) (*PatchProxyURLResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27124,6 +32598,26 @@ func ParsePatchProxyURLResponse(rsp *http.Response) (*PatchProxyURLResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchProxyURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchProxyURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27199,12 +32693,26 @@ func ParsePutProxyURLResponse(rsp *http.Response) (*PutProxyURLResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27219,6 +32727,26 @@ func ParsePutProxyURLResponse(rsp *http.Response) (*PutProxyURLResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutProxyURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutProxyURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27259,6 +32787,20 @@ func ParseGetQuotaSwitchPreviewModelResponse(rsp *http.Response) (*GetQuotaSwitc
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -27272,6 +32814,26 @@ func ParseGetQuotaSwitchPreviewModelResponse(rsp *http.Response) (*GetQuotaSwitc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetQuotaSwitchPreviewModelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetQuotaSwitchPreviewModelResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27347,12 +32909,26 @@ func ParsePatchQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PatchQuotaS
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27367,6 +32943,26 @@ func ParsePatchQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PatchQuotaS
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchQuotaSwitchPreviewModelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchQuotaSwitchPreviewModelResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27442,12 +33038,26 @@ func ParsePutQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PutQuotaSwitc
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27462,6 +33072,26 @@ func ParsePutQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PutQuotaSwitc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutQuotaSwitchPreviewModelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutQuotaSwitchPreviewModelResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27502,6 +33132,20 @@ func ParseGetQuotaSwitchProjectResponse(rsp *http.Response) (*GetQuotaSwitchProj
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -27515,6 +33159,26 @@ func ParseGetQuotaSwitchProjectResponse(rsp *http.Response) (*GetQuotaSwitchProj
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetQuotaSwitchProjectResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetQuotaSwitchProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27590,12 +33254,26 @@ func ParsePatchQuotaSwitchProjectResponse(rsp *http.Response) (*PatchQuotaSwitch
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27610,6 +33288,26 @@ func ParsePatchQuotaSwitchProjectResponse(rsp *http.Response) (*PatchQuotaSwitch
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchQuotaSwitchProjectResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchQuotaSwitchProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27685,12 +33383,26 @@ func ParsePutQuotaSwitchProjectResponse(rsp *http.Response) (*PutQuotaSwitchProj
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -27705,6 +33417,26 @@ func ParsePutQuotaSwitchProjectResponse(rsp *http.Response) (*PutQuotaSwitchProj
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutQuotaSwitchProjectResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutQuotaSwitchProjectResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27745,6 +33477,13 @@ func ParseGetQwenAuthURLResponse(rsp *http.Response) (*GetQwenAuthURLResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27773,6 +33512,19 @@ func ParseGetQwenAuthURLResponse(rsp *http.Response) (*GetQwenAuthURLResponse, e
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetQwenAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -27813,6 +33565,13 @@ func ParseListRequestErrorLogsResponse(rsp *http.Response) (*ListRequestErrorLog
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27827,6 +33586,36 @@ func ParseListRequestErrorLogsResponse(rsp *http.Response) (*ListRequestErrorLog
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListRequestErrorLogsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRequestErrorLogsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27874,6 +33663,13 @@ func ParseGetRequestErrorLogResponse(rsp *http.Response) (*GetRequestErrorLogRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27881,6 +33677,36 @@ func ParseGetRequestErrorLogResponse(rsp *http.Response) (*GetRequestErrorLogRes
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetRequestErrorLogResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestErrorLogResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27921,6 +33747,20 @@ func ParseGetRequestLogResponse(rsp *http.Response) (*GetRequestLogResponse, err
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -27934,6 +33774,26 @@ func ParseGetRequestLogResponse(rsp *http.Response) (*GetRequestLogResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetRequestLogResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestLogResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28009,12 +33869,26 @@ func ParsePatchRequestLogResponse(rsp *http.Response) (*PatchRequestLogResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28029,6 +33903,26 @@ func ParsePatchRequestLogResponse(rsp *http.Response) (*PatchRequestLogResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchRequestLogResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchRequestLogResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28104,12 +33998,26 @@ func ParsePutRequestLogResponse(rsp *http.Response) (*PutRequestLogResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28124,6 +34032,26 @@ func ParsePutRequestLogResponse(rsp *http.Response) (*PutRequestLogResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutRequestLogResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutRequestLogResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28171,6 +34099,13 @@ func ParseGetRequestLogByIDResponse(rsp *http.Response) (*GetRequestLogByIDRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28178,6 +34113,36 @@ func ParseGetRequestLogByIDResponse(rsp *http.Response) (*GetRequestLogByIDRespo
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetRequestLogByIDResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestLogByIDResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28218,6 +34183,20 @@ func ParseGetRequestRetryResponse(rsp *http.Response) (*GetRequestRetryResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -28231,6 +34210,26 @@ func ParseGetRequestRetryResponse(rsp *http.Response) (*GetRequestRetryResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetRequestRetryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestRetryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28306,12 +34305,26 @@ func ParsePatchRequestRetryResponse(rsp *http.Response) (*PatchRequestRetryRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28326,6 +34339,26 @@ func ParsePatchRequestRetryResponse(rsp *http.Response) (*PatchRequestRetryRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchRequestRetryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchRequestRetryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28401,12 +34434,26 @@ func ParsePutRequestRetryResponse(rsp *http.Response) (*PutRequestRetryResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28421,6 +34468,26 @@ func ParsePutRequestRetryResponse(rsp *http.Response) (*PutRequestRetryResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutRequestRetryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutRequestRetryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28468,6 +34535,13 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28475,6 +34549,36 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 		}
 		response.JSON501 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUsageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28515,6 +34619,20 @@ func ParseGetUsageStatisticsEnabledResponse(rsp *http.Response) (*GetUsageStatis
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -28528,6 +34646,26 @@ func ParseGetUsageStatisticsEnabledResponse(rsp *http.Response) (*GetUsageStatis
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetUsageStatisticsEnabledResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUsageStatisticsEnabledResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28603,12 +34741,26 @@ func ParsePatchUsageStatisticsEnabledResponse(rsp *http.Response) (*PatchUsageSt
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28623,6 +34775,26 @@ func ParsePatchUsageStatisticsEnabledResponse(rsp *http.Response) (*PatchUsageSt
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchUsageStatisticsEnabledResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchUsageStatisticsEnabledResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28698,12 +34870,26 @@ func ParsePutUsageStatisticsEnabledResponse(rsp *http.Response) (*PutUsageStatis
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28718,6 +34904,26 @@ func ParsePutUsageStatisticsEnabledResponse(rsp *http.Response) (*PutUsageStatis
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutUsageStatisticsEnabledResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutUsageStatisticsEnabledResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28758,6 +34964,13 @@ func ParseExportUsageResponse(rsp *http.Response) (*ExportUsageResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28772,6 +34985,19 @@ func ParseExportUsageResponse(rsp *http.Response) (*ExportUsageResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ExportUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -28826,6 +35052,13 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28840,6 +35073,19 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -28915,12 +35161,26 @@ func ParseDeleteVertexAPIKeyResponse(rsp *http.Response) (*DeleteVertexAPIKeyRes
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -28935,6 +35195,26 @@ func ParseDeleteVertexAPIKeyResponse(rsp *http.Response) (*DeleteVertexAPIKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteVertexAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteVertexAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28975,6 +35255,20 @@ func ParseGetVertexAPIKeyResponse(rsp *http.Response) (*GetVertexAPIKeyResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -28988,6 +35282,26 @@ func ParseGetVertexAPIKeyResponse(rsp *http.Response) (*GetVertexAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetVertexAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetVertexAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29070,12 +35384,26 @@ func ParsePatchVertexAPIKeyResponse(rsp *http.Response) (*PatchVertexAPIKeyRespo
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -29090,6 +35418,26 @@ func ParsePatchVertexAPIKeyResponse(rsp *http.Response) (*PatchVertexAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchVertexAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchVertexAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29165,12 +35513,26 @@ func ParsePutVertexAPIKeyResponse(rsp *http.Response) (*PutVertexAPIKeyResponse,
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -29185,6 +35547,26 @@ func ParsePutVertexAPIKeyResponse(rsp *http.Response) (*PutVertexAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutVertexAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutVertexAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29239,6 +35621,13 @@ func ParseImportVertexCredentialResponse(rsp *http.Response) (*ImportVertexCrede
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29253,6 +35642,19 @@ func ParseImportVertexCredentialResponse(rsp *http.Response) (*ImportVertexCrede
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportVertexCredentialResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -29293,6 +35695,20 @@ func ParseGetWsAuthResponse(rsp *http.Response) (*GetWsAuthResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -29306,6 +35722,26 @@ func ParseGetWsAuthResponse(rsp *http.Response) (*GetWsAuthResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetWsAuthResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetWsAuthResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29381,12 +35817,26 @@ func ParsePatchWsAuthResponse(rsp *http.Response) (*PatchWsAuthResponse, error) 
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -29401,6 +35851,26 @@ func ParsePatchWsAuthResponse(rsp *http.Response) (*PatchWsAuthResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchWsAuthResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchWsAuthResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29476,12 +35946,26 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -29496,6 +35980,26 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutWsAuthResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutWsAuthResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

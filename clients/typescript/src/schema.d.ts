@@ -276,12 +276,12 @@ export interface paths {
         };
         /**
          * Read request-retry
-         * @description How many extra attempts a failed proxied request may make (0 to 100).
+         * @description How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits.
          */
         get: operations["GetRequestRetry"];
         /**
          * Set request-retry
-         * @description How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+         * @description How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
          */
         put: operations["PutRequestRetry"];
         post?: never;
@@ -290,7 +290,7 @@ export interface paths {
         head?: never;
         /**
          * Set request-retry
-         * @description How many extra attempts a failed proxied request may make (0 to 100). PUT and PATCH are the same operation.
+         * @description How many extra passes over the credentials a failed proxied request may make (0 to 100). A pass tries every credential of the model that is not cooling down, once each; another pass is made only when max-retry-interval is above 0, after waiting for the earliest cooldown to end, and only if that moment is within max-retry-interval seconds of the request's arrival. Failover to the next credential within a pass needs no setting and never waits. PUT and PATCH are the same operation.
          */
         patch: operations["PatchRequestRetry"];
         trace?: never;
@@ -304,12 +304,12 @@ export interface paths {
         };
         /**
          * Read max-retry-interval
-         * @description Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400).
+         * @description The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this.
          */
         get: operations["GetMaxRetryInterval"];
         /**
          * Set max-retry-interval
-         * @description Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+         * @description The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
          */
         put: operations["PutMaxRetryInterval"];
         post?: never;
@@ -318,7 +318,7 @@ export interface paths {
         head?: never;
         /**
          * Set max-retry-interval
-         * @description Longest wait, in seconds, for a cooling-down credential before retrying (0 to 86400). PUT and PATCH are the same operation.
+         * @description The longest time, in seconds, a proxied request may wait in total for a cooling-down credential before another pass (0 to 86400); 0 means never wait, so request-retry has no effect. No request waits longer than this. PUT and PATCH are the same operation.
          */
         patch: operations["PatchMaxRetryInterval"];
         trace?: never;
@@ -377,6 +377,34 @@ export interface paths {
          * @description Require a client API key on the /v1/ws WebSocket relay. PUT and PATCH are the same operation.
          */
         patch: operations["PatchWsAuth"];
+        trace?: never;
+    };
+    "/allow-localhost-unauthenticated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read allow-localhost-unauthenticated
+         * @description Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
+         */
+        get: operations["GetAllowLocalhostUnauthenticated"];
+        /**
+         * Set allow-localhost-unauthenticated
+         * @description Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+         */
+        put: operations["PutAllowLocalhostUnauthenticated"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set allow-localhost-unauthenticated
+         * @description Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on. PUT and PATCH are the same operation.
+         */
+        patch: operations["PatchAllowLocalhostUnauthenticated"];
         trace?: never;
     };
     "/force-gpt-5-codex": {
@@ -1144,6 +1172,9 @@ export interface components {
         RequestLogSetting: {
             "request-log": boolean;
         };
+        AllowLocalhostUnauthenticatedSetting: {
+            "allow-localhost-unauthenticated": boolean;
+        };
         WsAuthSetting: {
             "ws-auth": boolean;
         };
@@ -1376,6 +1407,7 @@ export interface components {
                 "allow-remote"?: boolean;
                 "disable-control-panel"?: boolean;
                 "panel-github-repository"?: string;
+                "cors-allowed-origins"?: string[];
             };
             "trusted-proxies"?: string[];
             debug?: boolean;
@@ -1387,6 +1419,9 @@ export interface components {
             "max-retry-interval"?: number;
             "request-log"?: boolean;
             "ws-auth"?: boolean;
+            "allow-localhost-unauthenticated"?: boolean;
+            /** @description The one header believed from trusted proxies; empty means X-Forwarded-For. */
+            "trusted-proxy-header"?: string;
             "force-gpt-5-codex"?: boolean;
             "quota-exceeded"?: components["schemas"]["QuotaExceeded"];
             "api-keys"?: components["schemas"]["StringArray"];
@@ -1738,6 +1773,33 @@ export interface components {
             };
         };
         /**
+         * @description `too_many_attempts`: this address sent several wrong management keys in a row and must
+         *     wait (`Retry-After`, in seconds) before its next key is checked.
+         */
+        TooManyAttempts: {
+            headers: {
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description `busy`: too many key checks are queued (each new key costs a bcrypt run); retry after
+         *     `Retry-After` seconds. A key already verified never gets this. Operations that depend on
+         *     a subsystem (auth files, usage) also answer 503 when it is unavailable.
+         */
+        AuthBusy: {
+            headers: {
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
          * @description `config_file_conflict`: config.yaml on disk holds a hand edit that the server has
          *     not applied yet and cannot apply (it does not load, or the running server cannot
          *     build it); `message` says what is wrong with the file. The change is refused so
@@ -1820,7 +1882,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description A subsystem the operation needs is not running. */
+        /** @description A subsystem the operation needs is not running, or `busy` (too many key checks queued; retry after `Retry-After` seconds). */
         Unavailable: {
             headers: {
                 [name: string]: unknown;
@@ -1913,6 +1975,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetConfigYAML: {
@@ -1937,6 +2001,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutConfigYAML: {
@@ -1972,7 +2038,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["InvalidConfig"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetLatestVersion: {
@@ -1995,7 +2063,9 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             502: components["responses"]["BadGateway"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetDebug: {
@@ -2019,6 +2089,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutDebug: {
@@ -2045,7 +2117,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchDebug: {
@@ -2072,7 +2146,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetLoggingToFile: {
@@ -2096,6 +2172,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutLoggingToFile: {
@@ -2122,7 +2200,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchLoggingToFile: {
@@ -2149,7 +2229,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetUsageStatisticsEnabled: {
@@ -2173,6 +2255,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutUsageStatisticsEnabled: {
@@ -2199,7 +2283,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchUsageStatisticsEnabled: {
@@ -2226,7 +2312,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetProxyUrl: {
@@ -2250,6 +2338,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutProxyUrl: {
@@ -2276,7 +2366,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteProxyUrl: {
@@ -2297,7 +2389,9 @@ export interface operations {
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchProxyUrl: {
@@ -2324,7 +2418,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetQuotaSwitchProject: {
@@ -2348,6 +2444,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutQuotaSwitchProject: {
@@ -2374,7 +2472,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchQuotaSwitchProject: {
@@ -2401,7 +2501,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetQuotaSwitchPreviewModel: {
@@ -2425,6 +2527,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutQuotaSwitchPreviewModel: {
@@ -2451,7 +2555,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchQuotaSwitchPreviewModel: {
@@ -2478,7 +2584,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetRequestRetry: {
@@ -2502,6 +2610,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutRequestRetry: {
@@ -2528,7 +2638,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchRequestRetry: {
@@ -2555,7 +2667,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetMaxRetryInterval: {
@@ -2579,6 +2693,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutMaxRetryInterval: {
@@ -2605,7 +2721,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchMaxRetryInterval: {
@@ -2632,7 +2750,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetRequestLog: {
@@ -2656,6 +2776,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutRequestLog: {
@@ -2682,7 +2804,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchRequestLog: {
@@ -2709,7 +2833,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetWsAuth: {
@@ -2733,6 +2859,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutWsAuth: {
@@ -2759,7 +2887,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchWsAuth: {
@@ -2786,7 +2916,92 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    GetAllowLocalhostUnauthenticated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current value. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowLocalhostUnauthenticatedSetting"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    PutAllowLocalhostUnauthenticated: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoolValue"];
+            };
+        };
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    PatchAllowLocalhostUnauthenticated: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoolValue"];
+            };
+        };
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetForceGpt5Codex: {
@@ -2810,6 +3025,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutForceGpt5Codex: {
@@ -2836,7 +3053,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchForceGpt5Codex: {
@@ -2863,7 +3082,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetApiKeys: {
@@ -2887,6 +3108,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutApiKeys: {
@@ -2913,7 +3136,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteApiKeys: {
@@ -2941,7 +3166,9 @@ export interface operations {
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchApiKeys: {
@@ -2969,7 +3196,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetGenerativeLanguageApiKey: {
@@ -2993,6 +3222,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutGenerativeLanguageApiKey: {
@@ -3019,7 +3250,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteGenerativeLanguageApiKey: {
@@ -3047,7 +3280,9 @@ export interface operations {
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchGenerativeLanguageApiKey: {
@@ -3075,7 +3310,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetGeminiApiKey: {
@@ -3099,6 +3336,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutGeminiApiKey: {
@@ -3125,7 +3364,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteGeminiApiKey: {
@@ -3155,7 +3396,9 @@ export interface operations {
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchGeminiApiKey: {
@@ -3183,7 +3426,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetCodexApiKey: {
@@ -3207,6 +3452,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutCodexApiKey: {
@@ -3233,7 +3480,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteCodexApiKey: {
@@ -3263,7 +3512,9 @@ export interface operations {
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchCodexApiKey: {
@@ -3291,7 +3542,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetClaudeApiKey: {
@@ -3315,6 +3568,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutClaudeApiKey: {
@@ -3341,7 +3596,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteClaudeApiKey: {
@@ -3371,7 +3628,9 @@ export interface operations {
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchClaudeApiKey: {
@@ -3399,7 +3658,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetVertexApiKey: {
@@ -3423,6 +3684,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutVertexApiKey: {
@@ -3449,7 +3712,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteVertexApiKey: {
@@ -3479,7 +3744,9 @@ export interface operations {
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchVertexApiKey: {
@@ -3507,7 +3774,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetOpenaiCompatibility: {
@@ -3531,6 +3800,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutOpenaiCompatibility: {
@@ -3557,7 +3828,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteOpenaiCompatibility: {
@@ -3585,7 +3858,9 @@ export interface operations {
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchOpenaiCompatibility: {
@@ -3613,7 +3888,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetOauthExcludedModels: {
@@ -3637,6 +3914,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PutOauthExcludedModels: {
@@ -3663,7 +3942,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteOauthExcludedModels: {
@@ -3689,7 +3970,9 @@ export interface operations {
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PatchOauthExcludedModels: {
@@ -3717,7 +4000,9 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetUsage: {
@@ -3748,7 +4033,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     ExportUsage: {
@@ -3771,6 +4058,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -3801,6 +4089,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyAttempts"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -3831,7 +4120,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     DeleteLogs: {
@@ -3856,7 +4147,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     ListRequestErrorLogs: {
@@ -3879,8 +4172,10 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetRequestErrorLog: {
@@ -3900,7 +4195,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     GetRequestLogById: {
@@ -3920,7 +4217,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     ListAuthFiles: {
@@ -3943,6 +4242,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3974,6 +4274,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -4005,6 +4306,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -4036,7 +4338,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     GetAuthFileModels: {
@@ -4064,6 +4368,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4100,6 +4405,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -4129,6 +4435,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -4156,7 +4463,9 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4183,7 +4492,9 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4212,7 +4523,9 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4239,7 +4552,9 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4263,7 +4578,9 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];
         };
@@ -4291,7 +4608,9 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4321,7 +4640,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];
         };
@@ -4350,6 +4671,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["AuthBusy"];
         };
     };
     PostOauthCallback: {
@@ -4371,7 +4695,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
