@@ -153,6 +153,17 @@ func WithMaxConcurrentChecks(n, waiting int) Option {
 	}
 }
 
+// WithCompare replaces the bcrypt comparison. Tests outside this package
+// use it to hold a key check in flight (to see the queue bound answer 503)
+// without spending real bcrypt time.
+func WithCompare(compare func(hash, key []byte) error) Option {
+	return func(g *Guard) {
+		if compare != nil {
+			g.compare = compare
+		}
+	}
+}
+
 // Guard is the Management API authentication middleware. It is safe for
 // concurrent use; settings can be swapped at any time with Update.
 type Guard struct {
