@@ -185,7 +185,7 @@ func TestNotImplementedOperations(t *testing.T) {
 	want := []string{
 		"ExportUsage", "GetAnthropicAuthUrl", "GetAntigravityAuthUrl",
 		"GetAuthStatus", "GetCodexAuthUrl", "GetGeminiCliAuthUrl", "GetIflowAuthUrl",
-		"GetLogs", "DeleteLogs", "GetQwenAuthUrl", "GetRequestErrorLog", "GetRequestLogById", "GetUsage",
+		"GetQwenAuthUrl", "GetRequestErrorLog", "GetRequestLogById", "GetUsage",
 		"ImportUsage", "ListRequestErrorLogs", "PostIflowAuthUrl",
 		"PostOauthCallback",
 	}

@@ -76,6 +76,27 @@ func remoteStatus(t *testing.T, method, path string) int {
 	return st
 }
 
+// throttledStatus sends wrong keys from one address until the guard
+// slows it down (429), on a fresh env, and returns the last status.
+func throttledStatus(t *testing.T, method, path string) int {
+	t.Helper()
+	e := newEnv(t, baseConfig())
+	st := 0
+	for range 30 {
+		req, _ := http.NewRequest(method, e.srv.URL+mgmt.Prefix+path, nil)
+		req.Header.Set("Authorization", "Bearer wrong-key")
+		resp, err := (&contractDoer{t: t, inner: http.DefaultClient}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if st = resp.StatusCode; st == http.StatusTooManyRequests {
+			break
+		}
+	}
+	return st
+}
+
 // requireStatusesSeen checks that the contract checker saw every status
 // the spec documents for each operation.
 func requireStatusesSeen(t *testing.T, ops ...string) {
@@ -376,6 +397,9 @@ func testAuthFilesFailures(t *testing.T) {
 		}
 		if st := remoteStatus(t, c.method, c.path); st != 403 {
 			t.Errorf("%s %s from a remote client: %d", c.method, c.path, st)
+		}
+		if st := throttledStatus(t, c.method, c.path); st != 429 {
+			t.Errorf("%s %s after wrong keys: %d", c.method, c.path, st)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	applogs "github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
@@ -78,6 +79,8 @@ type env struct {
 	// with withoutAuthFiles).
 	authDir string
 	auth    *authfiles.Store
+	// logging is the application log GET /logs reads, in dir/logs.
+	logging *applogs.Logging
 }
 
 type envOption func(*envSettings)
@@ -88,7 +91,11 @@ type envSettings struct {
 	// noAuthFiles starts the server without an auth-file store, as when
 	// auth-dir cannot be opened.
 	noAuthFiles bool
+	// noLogging starts the server without the application log.
+	noLogging bool
 }
+
+func withoutLogging() envOption { return func(e *envSettings) { e.noLogging = true } }
 
 func withoutAuthFiles() envOption { return func(e *envSettings) { e.noAuthFiles = true } }
 
@@ -125,9 +132,14 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 		}
 		t.Cleanup(func() { _ = auth.Close() })
 	}
+	var logging *applogs.Logging
+	if !es.noLogging {
+		logging = applogs.New(nil, filepath.Join(dir, "logs"))
+		t.Cleanup(func() { _ = logging.Close() })
+	}
 	r := chi.NewRouter()
 	s := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log,
-		AuthFiles: auth})
+		AuthFiles: auth, Logging: logging})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +149,7 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs, authDir: authDir, auth: auth}
+	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs, authDir: authDir, auth: auth, logging: logging}
 	e.client = newContractClient(t, srv.URL, testKey)
 	return e
 }

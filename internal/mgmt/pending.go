@@ -40,14 +40,6 @@ func (s *Server) PostIflowAuthUrl(context.Context, mgmtapi.PostIflowAuthUrlReque
 	return nil, errNotImplemented
 }
 
-func (s *Server) DeleteLogs(context.Context, mgmtapi.DeleteLogsRequestObject) (mgmtapi.DeleteLogsResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) GetLogs(context.Context, mgmtapi.GetLogsRequestObject) (mgmtapi.GetLogsResponseObject, error) {
-	return nil, errNotImplemented
-}
-
 func (s *Server) PostOauthCallback(context.Context, mgmtapi.PostOauthCallbackRequestObject) (mgmtapi.PostOauthCallbackResponseObject, error) {
 	return nil, errNotImplemented
 }

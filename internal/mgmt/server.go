@@ -11,6 +11,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 )
 
 // Deps is what the Management API needs from the rest of the server.
@@ -28,6 +29,8 @@ type Deps struct {
 	// Catalogue lists the models a credential serves; nil uses the
 	// built-in per-provider lists.
 	Catalogue authfiles.Catalogue
+	// Logging is the application log that GET and DELETE /logs read.
+	Logging *logs.Logging
 }
 
 // Server implements every operation of api/openapi.yaml.
@@ -38,6 +41,7 @@ type Server struct {
 	log          *slog.Logger
 	authFiles    *authfiles.Store
 	catalogue    authfiles.Catalogue
+	logging      *logs.Logging
 }
 
 var _ mgmtapi.StrictServerInterface = (*Server)(nil)
@@ -45,7 +49,7 @@ var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 // NewServer returns the Management API implementation.
 func NewServer(d Deps) *Server {
 	return &Server{store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log,
-		authFiles: d.AuthFiles, catalogue: d.Catalogue}
+		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging}
 }
 
 // change runs one change through the store's single write path and

@@ -1,0 +1,58 @@
+package mgmt
+
+// The application log: thin adapters over internal/logs.
+
+import (
+	"context"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
+)
+
+// appLog checks the preconditions both log operations share: a log
+// subsystem, and logging-to-file on (the panel hides its Logs page while
+// it is off; the 400 text is the one it knows).
+func (s *Server) appLog() (*logs.Logging, error) {
+	if s.logging == nil {
+		return nil, errs.New(errs.Unavailable, "application log unavailable")
+	}
+	if !s.store.Current().Config.LoggingToFile {
+		return nil, errs.New(errs.Invalid, "logging to file disabled")
+	}
+	return s.logging, nil
+}
+
+// GetLogs returns recent application log lines.
+func (s *Server) GetLogs(_ context.Context, req mgmtapi.GetLogsRequestObject) (mgmtapi.GetLogsResponseObject, error) {
+	l, err := s.appLog()
+	if err != nil {
+		return nil, err
+	}
+	var after int64
+	if req.Params.After != nil {
+		after = *req.Params.After
+	}
+	limit := 0
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	got, err := l.Read(after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.GetLogs200JSONResponse{Lines: got.Lines, LineCount: got.LineCount, LatestTimestamp: got.LatestTimestamp}, nil
+}
+
+// DeleteLogs truncates the active log and removes its rotations.
+func (s *Server) DeleteLogs(_ context.Context, _ mgmtapi.DeleteLogsRequestObject) (mgmtapi.DeleteLogsResponseObject, error) {
+	l, err := s.appLog()
+	if err != nil {
+		return nil, err
+	}
+	n, err := l.Clear()
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.DeleteLogs200JSONResponse{Success: true, Message: "Logs cleared successfully", Removed: n}, nil
+}
