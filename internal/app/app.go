@@ -21,6 +21,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
@@ -87,8 +88,8 @@ func New(opts Options) (*Server, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
-	level := new(slog.LevelVar)
-	log := slog.New(slog.NewTextHandler(opts.Stderr, &slog.HandlerOptions{Level: level}))
+	appLog := logs.New(opts.Stderr, logs.DefaultDir(opts.ConfigPath))
+	log := appLog.Logger()
 	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.Stdout); err != nil {
 		return nil, err
 	}
@@ -97,13 +98,14 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	envSecret := strings.TrimSpace(opts.EnvSecret)
+	applyLogging(appLog, store.Current().Config, envSecret, log)
+	authFiles := openAuthFiles(store.Current().Config, opts.ConfigPath, log)
 	guard := mgmtauth.New(guardSettings(store.Current().Config, envSecret), mgmtauth.WithLogger(log))
 	store.Subscribe(func(old, next *configstore.Snapshot, src configstore.Source) {
 		guard.Update(guardSettings(next.Config, envSecret))
-		if next.Config.Debug {
-			level.Set(slog.LevelDebug)
-		} else {
-			level.Set(slog.LevelInfo)
+		applyLogging(appLog, next.Config, envSecret, log)
+		if old != nil && old.Config.AuthDir != next.Config.AuthDir {
+			log.Warn("auth-dir changes take effect after a restart")
 		}
 		if old != nil && (old.Config.Host != next.Config.Host || old.Config.Port != next.Config.Port || old.Config.TLS != next.Config.TLS) {
 			log.Warn("host, port and tls changes take effect after a restart")
@@ -132,7 +134,8 @@ func New(opts Options) (*Server, error) {
 	router.Use(recoverer(log), flight.track, routeCORS(guard.CORS, dataPlane.CORS()))
 	router.Use(limitHeaders) // after cors, so a browser can read the 431
 	router.Get("/", rootInfo)
-	server := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log})
+	server := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
+		AuthFiles: authFiles, Logging: appLog})
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}
@@ -149,7 +152,16 @@ func New(opts Options) (*Server, error) {
 			return nil
 		},
 		func(ctx context.Context) error { guard.RunJanitor(ctx, time.Hour); return nil },
+		func(ctx context.Context) error { return appLog.RunCleaner(ctx, time.Minute) },
 	)
+	if authFiles != nil {
+		s.workers = append(s.workers, func(ctx context.Context) error {
+			if err := authFiles.Watch(ctx); err != nil {
+				log.Error("auth-dir watcher stopped; hand edits of auth files will not be seen", "error", err)
+			}
+			return nil
+		})
+	}
 	return s, nil
 }
 

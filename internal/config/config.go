@@ -25,10 +25,12 @@ type Config struct {
 	// proxy without a client key; see proxy/auth.go for the exact test.
 	AllowLocalhostUnauthenticated bool `yaml:"allow-localhost-unauthenticated"`
 
-	Debug                  bool          `yaml:"debug"`
-	CommercialMode         bool          `yaml:"commercial-mode"`
-	LoggingToFile          bool          `yaml:"logging-to-file"`
-	LogsMaxTotalSizeMB     int           `yaml:"logs-max-total-size-mb"`
+	Debug              bool `yaml:"debug"`
+	CommercialMode     bool `yaml:"commercial-mode"`
+	LoggingToFile      bool `yaml:"logging-to-file"`
+	LogsMaxTotalSizeMB int  `yaml:"logs-max-total-size-mb"`
+	// LoggingJSON writes application log lines as JSON objects.
+	LoggingJSON            bool          `yaml:"logging-json,omitempty"`
 	UsageStatisticsEnabled bool          `yaml:"usage-statistics-enabled"`
 	ProxyURL               string        `yaml:"proxy-url"`
 	ForceModelPrefix       bool          `yaml:"force-model-prefix"`
