@@ -21,7 +21,7 @@ build:
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/cli-proxy-api $(ARGS)
 
-test: vet test-go lint-spec test-ts test-sdk
+test: vet test-go test-sdk-go lint-spec test-ts test-sdk
 
 vet:
 	@u=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); [ -z "$$u" ] || { echo "gofmt needed: $$u"; exit 1; }
@@ -63,7 +63,7 @@ generate-ts: ts-deps
 	cd $(TS_DIR) && npx --no-install openapi-typescript ../../$(SPEC) -o src/schema.d.ts
 
 test-ts: ts-deps build
-	cd $(TS_DIR) && npx --no-install tsc -p tsconfig.json && CPA_BIN=../../$(BIN) node --test dist/test/
+	cd $(TS_DIR) && npx --no-install tsc -p tsconfig.json && CPA_BIN=../../$(BIN) node --test build/test/*.test.js
 
 # The official OpenAI, Anthropic and Google Gen AI SDKs, unchanged, against
 # the real binary and fake upstreams the tests start (a few seconds).

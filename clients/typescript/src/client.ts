@@ -2,12 +2,22 @@
 //
 // The request and response types come from src/schema.d.ts, which is generated from
 // api/openapi.yaml (`make generate-ts`); this file only adds authentication and a few
-// helpers for the ETag / If-Match flow and for the raw config.yaml endpoints.
+// helpers for the ETag / If-Match flow and for the raw config.yaml endpoints;
+// errors.ts adds the typed error and conditional edits.
 
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "./schema.js";
 
 export type { components, operations, paths };
+export {
+  DEFAULT_EDIT_ATTEMPTS,
+  ManagementApiError,
+  edit,
+  isConfigChanged,
+  unwrap,
+  type Editor,
+  type FetchResult,
+} from "./errors.js";
 
 /** Shorthand for the schemas of the spec, e.g. `Schemas["ConfigView"]`. */
 export type Schemas = components["schemas"];

@@ -1,138 +1,37 @@
 // End-to-end test of the SDK against the real server binary.
 //
-// Compiled by `tsc -p tsconfig.json` to dist/test/live.test.js and run with
-// `node --test dist/test/`. The binary is $CPA_BIN (relative paths are taken from the
-// current directory) or ../../bin/cli-proxy-api from this package; `make test-ts`
-// builds it first.
+// Compiled by `tsc -p tsconfig.json` to build/test/live.test.js and run with
+// `node --test build/test/`; test/server.ts starts the binary.
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 
-import { createManagementClient, etagOf, withIfMatch, type ManagementClient } from "../src/client.js";
+import {
+  createManagementClient,
+  edit,
+  etagOf,
+  isConfigChanged,
+  ManagementApiError,
+  unwrap,
+  withIfMatch,
+  type Editor,
+  type ManagementClient,
+} from "../src/client.js";
+import { KEY, startServer, type RunningServer } from "./server.js";
 
-const KEY = "test-management-key";
-const READY_TIMEOUT_MS = 20_000;
-
-// dist/test/live.test.js -> the package directory is two levels up.
-const packageDir = fileURLToPath(new URL("../../", import.meta.url));
-const binary = process.env.CPA_BIN
-  ? path.resolve(process.cwd(), process.env.CPA_BIN)
-  : path.resolve(packageDir, "../../bin/cli-proxy-api");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === "string") {
-        srv.close();
-        reject(new Error("could not read the port of the probe listener"));
-        return;
-      }
-      const { port } = addr;
-      srv.close((err) => (err ? reject(err) : resolve(port)));
-    });
-  });
-}
-
-let workDir = "";
-let server: ChildProcess | undefined;
-let serverLog = "";
+let server: RunningServer;
 let origin = "";
 let client: ManagementClient;
 
-async function waitUntilReady(): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last = "no answer yet";
-  while (Date.now() < deadline) {
-    const proc = server;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`server exited early (code ${proc?.exitCode}, signal ${proc?.signalCode}):\n${serverLog}`);
-    }
-    try {
-      const res = await fetch(`${origin}/v0/management/debug`, {
-        headers: { Authorization: `Bearer ${KEY}` },
-        signal: AbortSignal.timeout(2_000),
-      });
-      await res.arrayBuffer();
-      if (res.status === 200) {
-        return;
-      }
-      last = `status ${res.status}`;
-    } catch (err) {
-      last = String(err);
-    }
-    await sleep(100);
-  }
-  throw new Error(`server not ready after ${READY_TIMEOUT_MS} ms (${last}):\n${serverLog}`);
-}
-
-async function stopServer(): Promise<void> {
-  const proc = server;
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) {
-    return;
-  }
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  proc.kill("SIGTERM");
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 describe("management API through the TypeScript SDK", () => {
   before(async () => {
-    assert.ok(existsSync(binary), `server binary not found at ${binary}; build it (make build) or set CPA_BIN`);
-    workDir = await mkdtemp(path.join(tmpdir(), "cpa-ts-live-"));
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    const configPath = path.join(workDir, "config.yaml");
-    const config = [
-      "host: 127.0.0.1",
-      `port: ${port}`,
-      "remote-management:",
-      "  allow-remote: false",
-      `  secret-key: "${KEY}"`,
-      `auth-dir: ${JSON.stringify(path.join(workDir, "auths"))}`,
-      "debug: false",
-      "request-retry: 3",
-      "api-keys:",
-      '  - "k1"',
-      "",
-    ].join("\n");
-    await writeFile(configPath, config, "utf8");
-
-    server = spawn(binary, ["-config", configPath], {
-      cwd: workDir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const collect = (chunk: Buffer) => {
-      serverLog += chunk.toString("utf8");
-    };
-    server.stdout?.on("data", collect);
-    server.stderr?.on("data", collect);
-    server.on("error", (err) => {
-      serverLog += `\nspawn error: ${String(err)}`;
-    });
-
-    await waitUntilReady();
+    server = await startServer();
+    origin = server.origin;
     client = createManagementClient({ baseUrl: origin, key: KEY });
   });
 
   after(async () => {
-    await stopServer();
-    if (workDir) {
-      await rm(workDir, { recursive: true, force: true });
-    }
+    await server?.stop();
   });
 
   it("GET /debug reads false", async () => {
@@ -247,5 +146,97 @@ describe("management API through the TypeScript SDK", () => {
       // @ts-expect-error PUT /debug takes {value: boolean}, not a string
       client.PUT("/debug", { body: { value: "yes" } });
     assert.equal(typeof wrongBody, "function");
+  });
+  it("unwrap throws a ManagementApiError with status, code and the current etag", async () => {
+    const wrong = createManagementClient({ baseUrl: origin, key: "not-the-key" });
+    await assert.rejects(async () => unwrap(await wrong.GET("/debug")), (err: unknown) => {
+      assert.ok(err instanceof ManagementApiError);
+      assert.equal(err.status, 401);
+      assert.equal(err.code, "invalid management key");
+      assert.equal(isConfigChanged(err), false);
+      return true;
+    });
+
+    const stale = await client.PUT("/request-retry", {
+      body: { value: 9 },
+      params: { header: withIfMatch('"an-old-revision"') },
+    });
+    const current = etagOf(await client.GET("/request-retry"));
+    assert.throws(
+      () => unwrap(stale),
+      (err: unknown) => isConfigChanged(err) && err.code === "config changed" && err.etag === current && current !== undefined,
+    );
+    assert.deepEqual(unwrap(await client.GET("/request-retry")), { "request-retry": 3 });
+  });
+
+  // An editor over api-keys that records every read and write.
+  function recordingEditor(attempts: number) {
+    const reads: string[][] = [];
+    const writes: string[][] = [];
+    const etags: (string | undefined)[] = [];
+    const editor: Editor<string[]> = {
+      attempts,
+      async read() {
+        const r = await client.GET("/api-keys");
+        const value = unwrap(r)["api-keys"];
+        reads.push([...value]);
+        etags.push(etagOf(r));
+        return { value, etag: etagOf(r) };
+      },
+      async write(next, ifMatch) {
+        writes.push([...next]);
+        assert.equal(ifMatch, etags.at(-1), "the write is conditional on the latest read");
+        return unwrap(await client.PUT("/api-keys", { body: next, params: { header: withIfMatch(ifMatch) } }));
+      },
+    };
+    return { editor, reads, writes };
+  }
+
+  async function appendKey(key: string): Promise<void> {
+    const keys = unwrap(await client.GET("/api-keys"))["api-keys"];
+    unwrap(await client.PUT("/api-keys", { body: [...keys, key] }));
+  }
+
+  it("edit recomputes from the fresh state after a 412 and keeps the concurrent change", async () => {
+    unwrap(await client.PUT("/api-keys", { body: ["k1"] }));
+    const { editor, reads, writes } = recordingEditor(3);
+    let rounds = 0;
+    await edit(editor, async (keys) => {
+      rounds++;
+      if (rounds <= 2) {
+        await appendKey(`other-${rounds}`); // a concurrent writer gets in first
+      }
+      return [...keys, "mine"];
+    });
+    assert.equal(rounds, 3);
+    assert.equal(writes.length, 3);
+    writes.forEach((w, i) => assert.deepEqual(w, [...(reads[i] ?? []), "mine"], `round ${i} wrote from its own read`));
+    assert.deepEqual(unwrap(await client.GET("/api-keys"))["api-keys"], ["k1", "other-1", "other-2", "mine"]);
+  });
+
+  it("edit gives up after its attempts with the 412, and stops at once on other errors", async () => {
+    unwrap(await client.PUT("/api-keys", { body: ["k1"] }));
+    const busy = recordingEditor(2);
+    let n = 0;
+    await assert.rejects(
+      edit(busy.editor, async (keys) => {
+        await appendKey(`other-${++n}`);
+        return [...keys, "mine"];
+      }),
+      (err: unknown) => isConfigChanged(err),
+    );
+    assert.equal(busy.writes.length, 2);
+    assert.deepEqual(unwrap(await client.GET("/api-keys"))["api-keys"], ["k1", "other-1", "other-2"]);
+
+    const bad = recordingEditor(5);
+    await assert.rejects(edit(bad.editor, () => [""]), (err: unknown) => err instanceof ManagementApiError && err.status === 400);
+    assert.equal(bad.writes.length, 1);
+
+    let wrote = false;
+    await assert.rejects(
+      edit({ read: async () => ({ value: 1, etag: undefined }), write: async () => (wrote = true) }, (v) => v + 1),
+      /no ETag/,
+    );
+    assert.equal(wrote, false);
   });
 });
