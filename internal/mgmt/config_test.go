@@ -126,7 +126,7 @@ func TestPutConfigYAMLRejectsBadDocuments(t *testing.T) {
 	})
 	t.Run("too large", func(t *testing.T) {
 		e := newEnv(t, baseConfig())
-		huge := baseConfig() + "# " + strings.Repeat("x", 5<<20) + "\n"
+		huge := baseConfig() + "# " + strings.Repeat("x", config.MaxFileBytes) + "\n"
 		if st, body := putYAML(e, huge); st != http.StatusRequestEntityTooLarge {
 			t.Fatalf("%d %s", st, body)
 		}
