@@ -71,7 +71,7 @@ func Parse(raw []byte) (cfg *Config, warnings []string, err error) {
 	if err := root.Decode(&all); err != nil {
 		return nil, nil, fmt.Errorf("decode config: %w", err)
 	}
-	return cfg, unknownKeys(raw), nil
+	return cfg, unknownKeysOf(&root, raw), nil
 }
 
 // maxKeyChecks bounds the key comparisons yaml.v3's duplicate check makes
@@ -178,7 +178,8 @@ func (w *shapeWalk) target(t *yaml.Node, depth int) (shape, error) {
 	return s, nil
 }
 
-// unknownKeys runs a strict decode only to collect the names yaml.v3 rejects.
+// unknownKeys runs a strict decode only to collect the names yaml.v3
+// rejects: unknownKeysOf's reference, and its fallback.
 func unknownKeys(raw []byte) []string {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
@@ -207,16 +208,6 @@ func kindName(k yaml.Kind) string {
 		return "an alias"
 	}
 	return "a document"
-}
-
-// Encode renders cfg as a yaml.v3 document node. Two encodings are what
-// yamledit diffs to find the lines a change touches.
-func Encode(cfg *Config) (*yaml.Node, error) {
-	var n yaml.Node
-	if err := n.Encode(cfg); err != nil {
-		return nil, fmt.Errorf("encode config: %w", err)
-	}
-	return &n, nil
 }
 
 // Clone returns a deep copy of cfg, the config a YAML round trip of cfg

@@ -1,6 +1,7 @@
 package configstore
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
@@ -23,6 +24,10 @@ type loaded struct {
 	raw       []byte
 	rewritten bool
 	warnings  []string
+	// literal is what config.Parse(raw) returns, the file's values before
+	// migration and normalisation; Update diffs against it. nil when it
+	// could not be had without another parse.
+	literal *config.Config
 }
 
 // load is the one pipeline every config goes through, from disk or from
@@ -35,6 +40,9 @@ func load(raw []byte, hasher SecretHasher) (*loaded, error) {
 		return nil, errs.New(errs.Invalid, "%s", err.Error())
 	}
 	out := &loaded{raw: raw, warnings: warnings}
+	// Normalize changes cfg in place: keep the parsed values for the
+	// snapshot, which spares every later Update a parse of the file.
+	literal := cfg.DeepCopy()
 	plaintext := func(c *config.Config) bool {
 		s := c.RemoteManagement.SecretKey
 		return s != "" && !hasher.LooksHashed(s)
@@ -55,12 +63,19 @@ func load(raw []byte, hasher SecretHasher) (*loaded, error) {
 		}
 		out.rewritten = true
 		cfg = migrated
+		// The file now holds other bytes than were parsed (rare: once per
+		// migration or hand-typed key); parse what will be kept.
+		literal = nil
+		if parsed, _, err := config.Parse(out.raw); err == nil {
+			literal = parsed
+		}
 	}
 	cfg.Normalize()
 	if err := cfg.Validate(); err != nil {
 		return nil, errs.New(errs.Invalid, "%s", err.Error())
 	}
 	out.cfg = cfg
+	out.literal = literal
 	return out, nil
 }
 
@@ -80,4 +95,13 @@ func rewrite(raw []byte, from, to *config.Config) ([]byte, error) {
 		return nil, errs.Wrap(errs.Internal, fmt.Errorf("patch config.yaml: %w", err), "failed to save config")
 	}
 	return out, nil
+}
+
+// literalOf returns l's literal config if it is that of raw (the load did
+// not rewrite the bytes it was given), else nil.
+func (l *loaded) literalOf(raw []byte) *config.Config {
+	if l.rewritten || !bytes.Equal(l.raw, raw) {
+		return nil
+	}
+	return l.literal
 }

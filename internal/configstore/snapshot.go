@@ -20,10 +20,25 @@ type Snapshot struct {
 	// Rev names the revision: a digest of Raw, so equal files have equal
 	// revisions and the watcher can recognise the store's own writes.
 	Rev string
+	// literal is exactly what config.Parse(Raw) returns (the file's own
+	// values, before migration and normalisation), kept from the load that
+	// produced Raw so an Update need not parse the file again; nil when
+	// unknown. Shared, never modified.
+	literal *config.Config
 }
 
 func newSnapshot(cfg *config.Config, raw []byte) *Snapshot {
 	return &Snapshot{Config: cfg, Raw: raw, Rev: revisionOf(raw)}
+}
+
+// literalConfig returns config.Parse(s.Raw)'s config, parsing only when the
+// snapshot does not hold it. The result must not be modified.
+func (s *Snapshot) literalConfig() (*config.Config, error) {
+	if s.literal != nil {
+		return s.literal, nil
+	}
+	file, _, err := config.Parse(s.Raw)
+	return file, err
 }
 
 func revisionOf(raw []byte) string {

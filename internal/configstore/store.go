@@ -92,7 +92,9 @@ func Open(path string, hasher SecretHasher, log *slog.Logger) (*Store, error) {
 		}
 		log.Info("config rewritten at load (legacy keys migrated or management key hashed)", "path", path)
 	}
-	s.cur.Store(newSnapshot(l.cfg, l.raw))
+	snap := newSnapshot(l.cfg, l.raw)
+	snap.literal = l.literal
+	s.cur.Store(snap)
 	return s, nil
 }
 
@@ -141,7 +143,7 @@ func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snap
 	if config.Equal(cur.Config, next) {
 		return cur, nil
 	}
-	file, _, err := config.Parse(cur.Raw)
+	file, err := cur.literalConfig()
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "failed to save config")
 	}
@@ -154,10 +156,11 @@ func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snap
 	if err := config.CheckFileSize(len(raw)); err != nil {
 		return nil, errs.New(errs.Invalid, "%s", err.Error())
 	}
-	if err := s.checkRoundTrip(raw, next); err != nil {
+	l, err := s.checkRoundTrip(raw, next)
+	if err != nil {
 		return nil, err
 	}
-	return s.commitLocked(cur, next, raw, SourceAPI, true)
+	return s.commitLocked(cur, next, raw, l.literalOf(raw), SourceAPI, true)
 }
 
 // ReplaceRaw replaces config.yaml with raw after running it through the
@@ -195,7 +198,7 @@ func (s *Store) ReplaceRaw(ifMatch string, raw []byte, accept func(*config.Confi
 	if bytes.Equal(l.raw, cur.Raw) && s.diskHolds(cur) {
 		return cur, nil
 	}
-	return s.commitLocked(cur, l.cfg, l.raw, SourceAPI, true)
+	return s.commitLocked(cur, l.cfg, l.raw, l.literal, SourceAPI, true)
 }
 
 // Reload applies config.yaml after an outside edit. A file that holds what
@@ -282,7 +285,7 @@ func (s *Store) applyEditLocked(cur *Snapshot, raw []byte) (problem string, err 
 	s.logWarnings(l.warnings)
 	// A hand-typed plaintext key must not stay on disk: write the hashed
 	// form back.
-	_, err = s.commitLocked(cur, l.cfg, l.raw, SourceFile, l.rewritten)
+	_, err = s.commitLocked(cur, l.cfg, l.raw, l.literal, SourceFile, l.rewritten)
 	var pe *prepareError
 	if errors.As(err, &pe) {
 		return pe.msg, nil
@@ -297,16 +300,16 @@ func (s *Store) diskHolds(snap *Snapshot) bool {
 }
 
 // checkRoundTrip makes sure that what is about to be written loads back to
-// exactly the config the caller asked for.
-func (s *Store) checkRoundTrip(raw []byte, want *config.Config) error {
+// exactly the config the caller asked for, and returns that load.
+func (s *Store) checkRoundTrip(raw []byte, want *config.Config) (*loaded, error) {
 	l, err := load(raw, s.hasher)
 	if err != nil {
-		return errs.Wrap(errs.Internal, fmt.Errorf("rewritten config does not load: %w", err), "failed to save config")
+		return nil, errs.Wrap(errs.Internal, fmt.Errorf("rewritten config does not load: %w", err), "failed to save config")
 	}
 	if !config.Equal(l.cfg, want) {
-		return errs.Wrap(errs.Internal, errors.New("rewritten config.yaml does not round-trip"), "failed to save config")
+		return nil, errs.Wrap(errs.Internal, errors.New("rewritten config.yaml does not round-trip"), "failed to save config")
 	}
-	return nil
+	return l, nil
 }
 
 // commitLocked makes cfg/raw the config in force: every preparer must
@@ -315,8 +318,11 @@ func (s *Store) checkRoundTrip(raw []byte, want *config.Config) error {
 // publishing means a client is only told "ok" for a change that survives a
 // restart; preparing before persisting means a config the running server
 // cannot build is never written.
-func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, src Source, write bool) (*Snapshot, error) {
+//
+// literal is config.Parse(raw)'s config if the caller has it, or nil.
+func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, literal *config.Config, src Source, write bool) (*Snapshot, error) {
 	next := newSnapshot(cfg, raw)
+	next.literal = literal
 	commits, err := s.prepareLocked(cur, next, src)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,108 @@
+package configstore
+
+import (
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+)
+
+// checkLiteral asserts that the literal config a snapshot carries (which
+// Update diffs against instead of parsing the file) is exactly what
+// config.Parse makes of the snapshot's bytes.
+func checkLiteral(t *testing.T, what string, snap *Snapshot) {
+	t.Helper()
+	want, _, err := config.Parse(snap.Raw)
+	if err != nil {
+		t.Fatalf("%s: Parse: %v", what, err)
+	}
+	if snap.literal == nil {
+		t.Fatalf("%s: snapshot holds no literal config", what)
+	}
+	if !reflect.DeepEqual(snap.literal, want) {
+		t.Fatalf("%s: literal config differs from Parse(Raw)\n got %+v\nwant %+v", what, snap.literal, want)
+	}
+	got, err := snap.literalConfig()
+	if err != nil || got != snap.literal {
+		t.Fatalf("%s: literalConfig did not return the cached config (%v)", what, err)
+	}
+}
+
+func TestSnapshotLiteralIsParseOfRaw(t *testing.T) {
+	const untidy = `# hand-written
+port: 8317
+api-keys: [b, a, a, "", " c "]
+allow-remote-management: true
+remote-management-key: plain-secret
+gemini-api-key:
+  - api-key: g1
+    headers: {x-b: "1", X-A: "2"}
+    excluded-models: []
+oauth-excluded-models:
+  Codex: [M2, m1, m1]
+payload:
+  default:
+    - models: [{name: gpt-*}]
+      params: {temperature: 0.5, n: 2, stop: [a, b], nested: {x: ~}}
+unknown-key: {kept: [1, 2]}
+`
+	t.Run("open with migration", func(t *testing.T) {
+		s, _ := openStore(t, untidy)
+		checkLiteral(t, "Open", s.Current())
+		for i, v := range []string{"x1", "x2"} {
+			snap, err := s.Update("", func(c *config.Config) error { c.ProxyURL = "http://" + v; c.APIKeys = append(c.APIKeys, v); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLiteral(t, "Update "+v, snap)
+			if i == 1 {
+				if _, err := s.Update("", func(c *config.Config) error { c.GeminiKeys[0].Headers["X-C"] = "3"; return nil }); err != nil {
+					t.Fatal(err)
+				}
+				checkLiteral(t, "Update headers", s.Current())
+			}
+		}
+	})
+	t.Run("open without migration", func(t *testing.T) {
+		s, p := openStore(t, "port: 1\napi-keys: [a, a, b]\ntls: {enable: false}\n")
+		checkLiteral(t, "Open", s.Current())
+		if _, err := s.Update("", func(c *config.Config) error { c.Port = 2; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		checkLiteral(t, "Update", s.Current())
+
+		if _, err := s.ReplaceRaw("", []byte("port: 3\napi-keys: [z, y, z]\nextra: 1\n"), nil); err != nil {
+			t.Fatal(err)
+		}
+		checkLiteral(t, "ReplaceRaw", s.Current())
+		if _, err := s.ReplaceRaw("", []byte("port: 4\nremote-management:\n  secret-key: typed-plain\n"), nil); err != nil {
+			t.Fatal(err)
+		}
+		checkLiteral(t, "ReplaceRaw with hashing", s.Current())
+
+		if err := os.WriteFile(p, []byte("port: 5\napi-keys: [q, q]\ncodex-api-key:\n  - api-key: c\n    models: [{name: a, alias: b}]\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		checkLiteral(t, "Reload", s.Current())
+		if err := os.WriteFile(p, []byte("port: 6\nremote-management-key: another-plain\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		checkLiteral(t, "Reload with migration", s.Current())
+
+		// A hand edit picked up by an API write.
+		if err := os.WriteFile(p, []byte("port: 7\napi-keys: [h]\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Update("", func(c *config.Config) error { c.APIKeys = append(c.APIKeys, "i"); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		checkLiteral(t, "Update after hand edit", s.Current())
+	})
+}
