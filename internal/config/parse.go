@@ -34,6 +34,18 @@ func Defaults() *Config {
 // MaxAliasValues values, or anything (under unknown keys too) that yaml.v3
 // cannot decode.
 func Parse(raw []byte) (cfg *Config, warnings []string, err error) {
+	return parse(raw, nil)
+}
+
+// ParseDocument is Parse for bytes already parsed: doc must be the first
+// document yaml.v3 parses from raw, exactly as yaml.Unmarshal into a
+// yaml.Node gives it (a node of Kind 0 when raw holds none). It spares a
+// caller that has just parsed raw a second parse; doc is not modified.
+func ParseDocument(raw []byte, doc *yaml.Node) (cfg *Config, warnings []string, err error) {
+	return parse(raw, doc)
+}
+
+func parse(raw []byte, parsed *yaml.Node) (cfg *Config, warnings []string, err error) {
 	if len(raw) > MaxFileBytes {
 		return nil, nil, fmt.Errorf("config.yaml is %d bytes; at most %d (%d MiB) are allowed", len(raw), MaxFileBytes, MaxFileBytes>>20)
 	}
@@ -41,16 +53,19 @@ func Parse(raw []byte) (cfg *Config, warnings []string, err error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return cfg, nil, nil
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, nil, fmt.Errorf("parse yaml: %w", describeYAMLError(raw, err))
+	root := parsed
+	if root == nil {
+		root = &yaml.Node{}
+		if err := yaml.Unmarshal(raw, root); err != nil {
+			return nil, nil, fmt.Errorf("parse yaml: %w", describeYAMLError(raw, err))
+		}
 	}
 	if len(root.Content) == 0 {
 		return cfg, nil, nil
 	}
 	// Before any decoding: decoding is what an alias bomb or a huge
 	// mapping makes expensive.
-	if err := checkShape(&root); err != nil {
+	if err := checkShape(root); err != nil {
 		return nil, nil, err
 	}
 	doc := root.Content[0]
@@ -71,7 +86,7 @@ func Parse(raw []byte) (cfg *Config, warnings []string, err error) {
 	if err := root.Decode(&all); err != nil {
 		return nil, nil, fmt.Errorf("decode config: %w", err)
 	}
-	return cfg, unknownKeysOf(&root, raw), nil
+	return cfg, unknownKeysOf(root, raw), nil
 }
 
 // maxKeyChecks bounds the key comparisons yaml.v3's duplicate check makes

@@ -1,11 +1,14 @@
 package configstore
 
 import (
+	"bytes"
 	"os"
 	"reflect"
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/yamledit"
+	"gopkg.in/yaml.v3"
 )
 
 // checkLiteral asserts that the literal config a snapshot carries (which
@@ -26,6 +29,38 @@ func checkLiteral(t *testing.T, what string, snap *Snapshot) {
 	got, err := snap.literalConfig()
 	if err != nil || got != snap.literal {
 		t.Fatalf("%s: literalConfig did not return the cached config (%v)", what, err)
+	}
+	if snap.source != nil {
+		fresh, err := yamledit.ParseSource(snap.Raw)
+		if err != nil {
+			t.Fatalf("%s: ParseSource: %v", what, err)
+		}
+		if !bytes.Equal(snap.source.Bytes(), snap.Raw) || !reflect.DeepEqual(snap.source.Doc(), fresh.Doc()) {
+			t.Fatalf("%s: the parsed source kept differs from a parse of Raw", what)
+		}
+	}
+}
+
+// TestParsedDocumentsAgree checks what config.ParseDocument relies on when
+// the store hands it yamledit's parse: the first document a yaml.v3
+// Decoder yields is the tree yaml.Unmarshal gives, positions included.
+func TestParsedDocumentsAgree(t *testing.T) {
+	for _, doc := range []string{
+		"", "# c\n", "---\n", "port: 1\n", "a: &x [1, 2]\nb: *x\n", "--- \nport: 1\n...\n--- \nport: 2\n",
+		"\ufeffport: 1\r\napi-keys:\r\n  - a # c\r\n", "k: |\n  text\n   more\nl: >-\n  folded\n",
+		"x: {a: [b, {c: d}]}\n\n\n# foot\n",
+	} {
+		var want yaml.Node
+		if err := yaml.Unmarshal([]byte(doc), &want); err != nil {
+			t.Fatal(err)
+		}
+		src, err := yamledit.ParseSource([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(src.Doc(), &want) {
+			t.Errorf("%q: the trees differ", doc)
+		}
 	}
 }
 
@@ -71,6 +106,9 @@ unknown-key: {kept: [1, 2]}
 			t.Fatal(err)
 		}
 		checkLiteral(t, "Update", s.Current())
+		if s.Current().source == nil {
+			t.Fatal("an Update's snapshot does not keep its parsed source")
+		}
 
 		if _, err := s.ReplaceRaw("", []byte("port: 3\napi-keys: [z, y, z]\nextra: 1\n"), nil); err != nil {
 			t.Fatal(err)

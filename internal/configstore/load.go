@@ -7,6 +7,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/yamledit"
+	"gopkg.in/yaml.v3"
 )
 
 // SecretHasher turns a plaintext management key into the form stored in
@@ -35,7 +36,22 @@ type loaded struct {
 // normalise, validate. Errors are errs.Invalid with an operator-readable
 // message.
 func load(raw []byte, hasher SecretHasher) (*loaded, error) {
-	cfg, warnings, err := config.Parse(raw)
+	return loadParsed(raw, nil, hasher)
+}
+
+// loadParsed is load for bytes already parsed: doc, unless nil, is raw's
+// first document as yaml.v3 parses it (see config.ParseDocument).
+func loadParsed(raw []byte, doc *yaml.Node, hasher SecretHasher) (*loaded, error) {
+	var (
+		cfg      *config.Config
+		warnings []string
+		err      error
+	)
+	if doc != nil {
+		cfg, warnings, err = config.ParseDocument(raw, doc)
+	} else {
+		cfg, warnings, err = config.Parse(raw)
+	}
 	if err != nil {
 		return nil, errs.New(errs.Invalid, "%s", err.Error())
 	}
@@ -82,6 +98,19 @@ func load(raw []byte, hasher SecretHasher) (*loaded, error) {
 // rewrite returns raw with the values of to written over those of from,
 // touching only the lines of values that differ.
 func rewrite(raw []byte, from, to *config.Config) ([]byte, error) {
+	src, err := yamledit.ParseSource(raw)
+	if err != nil {
+		return nil, patchError(err)
+	}
+	out, err := rewriteSource(src, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// rewriteSource is rewrite for a parsed file; the result comes parsed.
+func rewriteSource(src *yamledit.Source, from, to *config.Config) (*yamledit.Source, error) {
 	oldDoc, err := config.Encode(from)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "encode config")
@@ -90,11 +119,15 @@ func rewrite(raw []byte, from, to *config.Config) ([]byte, error) {
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "encode config")
 	}
-	out, err := yamledit.Patch(raw, oldDoc, newDoc)
+	out, err := yamledit.PatchSource(src, oldDoc, newDoc)
 	if err != nil {
-		return nil, errs.Wrap(errs.Internal, fmt.Errorf("patch config.yaml: %w", err), "failed to save config")
+		return nil, patchError(err)
 	}
 	return out, nil
+}
+
+func patchError(err error) error {
+	return errs.Wrap(errs.Internal, fmt.Errorf("patch config.yaml: %w", err), "failed to save config")
 }
 
 // literalOf returns l's literal config if it is that of raw (the load did

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/yamledit"
 )
 
 // Snapshot is one revision of the configuration: the decoded, normalised
@@ -25,6 +26,16 @@ type Snapshot struct {
 	// produced Raw so an Update need not parse the file again; nil when
 	// unknown. Shared, never modified.
 	literal *config.Config
+	// source is Raw parsed for yamledit, kept from the Update that wrote
+	// Raw (its check parsed it) so the next Update need not parse it; nil
+	// when unknown. Shared, never modified.
+	source *yamledit.Source
+}
+
+// parsed is what is known of a snapshot's Raw parsed: either may be nil.
+type parsed struct {
+	literal *config.Config
+	source  *yamledit.Source
 }
 
 func newSnapshot(cfg *config.Config, raw []byte) *Snapshot {
@@ -39,6 +50,15 @@ func (s *Snapshot) literalConfig() (*config.Config, error) {
 	}
 	file, _, err := config.Parse(s.Raw)
 	return file, err
+}
+
+// parsedSource returns Raw parsed for yamledit, parsing only when the
+// snapshot does not hold it.
+func (s *Snapshot) parsedSource() (*yamledit.Source, error) {
+	if s.source != nil {
+		return s.source, nil
+	}
+	return yamledit.ParseSource(s.Raw)
 }
 
 func revisionOf(raw []byte) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/yamledit"
 )
 
 // Source says where a new snapshot came from, for subscribers and logs.
@@ -147,20 +148,29 @@ func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snap
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "failed to save config")
 	}
-	raw, err := rewrite(cur.Raw, file, overlay(file, cur.Config, next))
+	src, err := cur.parsedSource()
+	if err != nil {
+		return nil, patchError(err)
+	}
+	out, err := rewriteSource(src, file, overlay(file, cur.Config, next))
 	if err != nil {
 		return nil, err
 	}
+	raw := out.Bytes()
 	// A change may grow the file past what a load accepts; writing it
 	// would leave a config.yaml the server refuses at its next start.
 	if err := config.CheckFileSize(len(raw)); err != nil {
 		return nil, errs.New(errs.Invalid, "%s", err.Error())
 	}
-	l, err := s.checkRoundTrip(raw, next)
+	l, err := s.checkRoundTrip(out, next)
 	if err != nil {
 		return nil, err
 	}
-	return s.commitLocked(cur, next, raw, l.literalOf(raw), SourceAPI, true)
+	known := parsed{literal: l.literalOf(raw)}
+	if known.literal != nil {
+		known.source = out
+	}
+	return s.commitLocked(cur, next, raw, known, SourceAPI, true)
 }
 
 // ReplaceRaw replaces config.yaml with raw after running it through the
@@ -198,7 +208,7 @@ func (s *Store) ReplaceRaw(ifMatch string, raw []byte, accept func(*config.Confi
 	if bytes.Equal(l.raw, cur.Raw) && s.diskHolds(cur) {
 		return cur, nil
 	}
-	return s.commitLocked(cur, l.cfg, l.raw, l.literal, SourceAPI, true)
+	return s.commitLocked(cur, l.cfg, l.raw, parsed{literal: l.literal}, SourceAPI, true)
 }
 
 // Reload applies config.yaml after an outside edit. A file that holds what
@@ -285,7 +295,7 @@ func (s *Store) applyEditLocked(cur *Snapshot, raw []byte) (problem string, err 
 	s.logWarnings(l.warnings)
 	// A hand-typed plaintext key must not stay on disk: write the hashed
 	// form back.
-	_, err = s.commitLocked(cur, l.cfg, l.raw, l.literal, SourceFile, l.rewritten)
+	_, err = s.commitLocked(cur, l.cfg, l.raw, parsed{literal: l.literal}, SourceFile, l.rewritten)
 	var pe *prepareError
 	if errors.As(err, &pe) {
 		return pe.msg, nil
@@ -301,8 +311,8 @@ func (s *Store) diskHolds(snap *Snapshot) bool {
 
 // checkRoundTrip makes sure that what is about to be written loads back to
 // exactly the config the caller asked for, and returns that load.
-func (s *Store) checkRoundTrip(raw []byte, want *config.Config) (*loaded, error) {
-	l, err := load(raw, s.hasher)
+func (s *Store) checkRoundTrip(out *yamledit.Source, want *config.Config) (*loaded, error) {
+	l, err := loadParsed(out.Bytes(), out.Doc(), s.hasher)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, fmt.Errorf("rewritten config does not load: %w", err), "failed to save config")
 	}
@@ -319,10 +329,10 @@ func (s *Store) checkRoundTrip(raw []byte, want *config.Config) (*loaded, error)
 // restart; preparing before persisting means a config the running server
 // cannot build is never written.
 //
-// literal is config.Parse(raw)'s config if the caller has it, or nil.
-func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, literal *config.Config, src Source, write bool) (*Snapshot, error) {
+// known holds what the caller already has of raw parsed, for later Updates.
+func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, known parsed, src Source, write bool) (*Snapshot, error) {
 	next := newSnapshot(cfg, raw)
-	next.literal = literal
+	next.literal, next.source = known.literal, known.source
 	commits, err := s.prepareLocked(cur, next, src)
 	if err != nil {
 		return nil, err

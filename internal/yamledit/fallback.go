@@ -150,10 +150,12 @@ func unmarkMerges(n *yaml.Node) {
 // verify checks a candidate result: every document parses, the first one
 // decodes to exactly the expected values (so unknown keys are untouched),
 // and each edit is visible at its path. Walking the two trees side by side
-// is much cheaper than decoding both into Go values.
-func verify(out []byte, expected *yaml.Node, edits []edit) error {
+// is much cheaper than decoding both into Go values. The result is
+// returned parsed.
+func verify(out []byte, expected *yaml.Node, edits []edit) (*Source, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(out))
 	var first *yaml.Node
+	docs := 0
 	for {
 		var d yaml.Node
 		err := dec.Decode(&d)
@@ -161,25 +163,28 @@ func verify(out []byte, expected *yaml.Node, edits []edit) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("verify result: %w", err)
+			return nil, fmt.Errorf("verify result: %w", err)
 		}
 		if first == nil {
 			first = &d
 		}
+		docs++
 	}
+	decoded := false
 	if first != nil && hasAlias(first) {
 		// yaml.v3 refuses to decode documents whose aliases expand too much
 		// relative to their size; the next load and Patch must not.
 		if _, err := decodeValue(first); err != nil {
-			return fmt.Errorf("verify result: %w", err)
+			return nil, fmt.Errorf("verify result: %w", err)
 		}
+		decoded = true
 	}
 	same, err := newCanonizer().same(docRoot(first), docRoot(expected))
 	if err != nil {
-		return fmt.Errorf("verify result: %w", err)
+		return nil, fmt.Errorf("verify result: %w", err)
 	}
 	if !same {
-		return errors.New("verify result: values differ from the expected document")
+		return nil, errors.New("verify result: values differ from the expected document")
 	}
 	var root *yaml.Node
 	if first != nil && len(first.Content) > 0 {
@@ -189,12 +194,15 @@ func verify(out []byte, expected *yaml.Node, edits []edit) error {
 		n := lookup(root, e.path)
 		switch {
 		case e.isDelete() && n != nil:
-			return fmt.Errorf("verify result: %s is still present", e.path)
+			return nil, fmt.Errorf("verify result: %s is still present", e.path)
 		case !e.isDelete() && (n == nil || !Equal(n, e.value)):
-			return fmt.Errorf("verify result: %s does not hold the new value", e.path)
+			return nil, fmt.Errorf("verify result: %s does not hold the new value", e.path)
 		}
 	}
-	return nil
+	if first == nil {
+		first = &yaml.Node{} // as parseSource gives a source without documents
+	}
+	return &Source{src: out, doc: first, more: docs > 1, decoded: decoded}, nil
 }
 
 // docRoot returns a document's root value; a document without content, or

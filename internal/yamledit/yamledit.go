@@ -51,23 +51,85 @@ func (m method) String() string {
 }
 
 func patch(src []byte, oldDoc, newDoc *yaml.Node) ([]byte, method, error) {
-	oldRoot, err := prepare(oldDoc)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read old document: %w", err)
-	}
-	newRoot, err := prepare(newDoc)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read new document: %w", err)
-	}
-	// Parse first even when nothing changed: a caller about to write the
-	// file back must learn that it is broken.
-	srcDoc, more, err := parseSource(src)
+	oldRoot, newRoot, err := prepareBoth(oldDoc, newDoc)
 	if err != nil {
 		return nil, 0, err
 	}
+	// Parse first even when nothing changed: a caller about to write the
+	// file back must learn that it is broken.
+	s, err := ParseSource(src)
+	if err != nil {
+		return nil, 0, err
+	}
+	res, how, err := patchParsed(s, oldRoot, newRoot)
+	if err != nil {
+		return nil, 0, err
+	}
+	return res.src, how, nil
+}
+
+// Source is a YAML source that parses (every document) and whose first
+// document decodes, together with that parse. PatchSource takes one and
+// returns its result as one, parsed while it was checked, so that a caller
+// editing the same file again and again parses each version once.
+type Source struct {
+	src  []byte
+	doc  *yaml.Node // the first document; Kind 0 when src holds none
+	more bool       // more documents follow the first
+	// decoded says the first document is known to decode; a result whose
+	// check did not decode it is decoded when it is patched in turn.
+	decoded bool
+}
+
+// ParseSource parses src as Patch does, failing where Patch would fail
+// for a src that does not parse or decode.
+func ParseSource(src []byte) (*Source, error) {
+	doc, more, err := parseSource(src)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{src: src, doc: doc, more: more, decoded: true}, nil
+}
+
+// Bytes returns the source text.
+func (s *Source) Bytes() []byte { return s.src }
+
+// Doc returns the first document as yaml.v3 parses it, positions included
+// (what yaml.Unmarshal into a yaml.Node gives); Kind 0 when there is none.
+// It is shared: the caller must not modify it.
+func (s *Source) Doc() *yaml.Node { return s.doc }
+
+// PatchSource is Patch on a parsed source; the result comes parsed too (s
+// itself when nothing changed).
+func PatchSource(s *Source, oldDoc, newDoc *yaml.Node) (*Source, error) {
+	oldRoot, newRoot, err := prepareBoth(oldDoc, newDoc)
+	if err != nil {
+		return nil, err
+	}
+	if !s.decoded {
+		if _, err := decodeValue(s.doc); err != nil {
+			return nil, fmt.Errorf("decode source: %w", err)
+		}
+	}
+	res, _, err := patchParsed(s, oldRoot, newRoot)
+	return res, err
+}
+
+func prepareBoth(oldDoc, newDoc *yaml.Node) (oldRoot, newRoot *yaml.Node, err error) {
+	if oldRoot, err = prepare(oldDoc); err != nil {
+		return nil, nil, fmt.Errorf("read old document: %w", err)
+	}
+	if newRoot, err = prepare(newDoc); err != nil {
+		return nil, nil, fmt.Errorf("read new document: %w", err)
+	}
+	return oldRoot, newRoot, nil
+}
+
+func patchParsed(s *Source, oldRoot, newRoot *yaml.Node) (*Source, method, error) {
+	src, srcDoc := s.src, s.doc
 	edits := diffRoots(oldRoot, newRoot)
 	if len(edits) == 0 {
-		return src, unchanged, nil
+		return s, unchanged, nil
 	}
 	expected, err := expectedDoc(srcDoc, edits, newRoot)
 	if err != nil {
@@ -76,21 +138,23 @@ func patch(src []byte, oldDoc, newDoc *yaml.Node) ([]byte, method, error) {
 	lay := detectLayout(src, srcDoc)
 	out, spliceErr := spliceAll(src, srcDoc, edits, newRoot, lay)
 	if spliceErr == nil {
-		if spliceErr = verify(out, expected, edits); spliceErr == nil {
-			return out, spliced, nil
+		var res *Source
+		if res, spliceErr = verify(out, expected, edits); spliceErr == nil {
+			return res, spliced, nil
 		}
 	}
-	if more {
+	if s.more {
 		return nil, 0, fmt.Errorf("patch source: %w; rewriting is impossible because it holds several documents", spliceErr)
 	}
 	out, err = rewrite(expected, lay.eol)
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := verify(out, expected, edits); err != nil {
+	res, err := verify(out, expected, edits)
+	if err != nil {
 		return nil, 0, fmt.Errorf("rewrite source: %w", err)
 	}
-	return out, rewritten, nil
+	return res, rewritten, nil
 }
 
 // prepare returns doc's root mapping without aliases, so the diff can treat

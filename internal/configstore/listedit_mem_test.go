@@ -1,0 +1,118 @@
+package configstore
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+)
+
+// openListStore opens a store whose config.yaml holds an n-item api-keys
+// list, as BenchmarkUpdateListEdit does.
+func openListStore(tb testing.TB, n int) *Store {
+	tb.Helper()
+	var sb strings.Builder
+	sb.WriteString("# proxy config\nport: 8317\n\napi-keys:\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "  - key-%07d\n", i)
+	}
+	p := filepath.Join(tb.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(sb.String()), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	s, err := Open(p, fakeHasher{}, discardLog())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// updateCost is what one call of f costs in memory.
+type updateCost struct {
+	allocated uint64 // bytes allocated
+	// peak is the most the heap (live and not yet collected objects) grew
+	// above what was live before, sampled every 100µs: a close lower bound.
+	peak uint64
+	// retained is how much more is live after than before.
+	retained int64
+}
+
+func (c updateCost) String() string {
+	return fmt.Sprintf("allocated %.1f MiB, heap peak +%.1f MiB, retained %+.1f MiB",
+		float64(c.allocated)/(1<<20), float64(c.peak)/(1<<20), float64(c.retained)/(1<<20))
+}
+
+func measure(f func()) updateCost {
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/allocs:bytes"}}
+	read := func() (heap, allocs uint64) {
+		metrics.Read(samples)
+		return samples[0].Value.Uint64(), samples[1].Value.Uint64()
+	}
+	runtime.GC()
+	base, alloc0 := read()
+	var (
+		peak uint64
+		stop = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		local := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(100 * time.Microsecond)
+		defer t.Stop()
+		for {
+			metrics.Read(local)
+			peak = max(peak, local[0].Value.Uint64())
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	f()
+	close(stop)
+	wg.Wait()
+	heap, alloc1 := read()
+	peak = max(peak, heap)
+	runtime.GC()
+	live, _ := read()
+	return updateCost{allocated: alloc1 - alloc0, peak: peak - base, retained: int64(live) - int64(base)}
+}
+
+// TestLongListUpdateMemory bounds the memory one API change to one item of
+// a 100,000-item list costs end to end in the store (issue 6: it must stay
+// well under 100 MB and take well under a second). It counts allocated
+// bytes, not time, so it does not depend on the machine's speed.
+func TestLongListUpdateMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100,000-item config")
+	}
+	const n = 100_000
+	s := openListStore(t, n)
+	edit := func(v string) {
+		if _, err := s.Update("", func(c *config.Config) error { c.APIKeys[n/2] = v; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("warm-up") // the first edit after Open parses the file once more
+	for i, v := range []string{"changed-1", "changed-2"} {
+		c := measure(func() { edit(v) })
+		t.Logf("update %d of a %d-item list: %v", i+1, n, c)
+		if c.allocated > updateAllocLimit {
+			t.Errorf("one Update allocated %d MiB, want at most %d MiB", c.allocated>>20, updateAllocLimit>>20)
+		}
+	}
+}
+
+// updateAllocLimit is what one Update of TestLongListUpdateMemory may
+// allocate.
+const updateAllocLimit = 200 << 20
