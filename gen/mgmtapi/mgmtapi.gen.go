@@ -12620,8 +12620,6 @@ type GetAnthropicAuthUrlResponse struct {
 	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12651,11 +12649,6 @@ func (r GetAnthropicAuthUrlResponse) GetJSON429() *TooManyAttempts {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetAnthropicAuthUrlResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetAnthropicAuthUrlResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12710,8 +12703,6 @@ type GetAntigravityAuthUrlResponse struct {
 	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12741,11 +12732,6 @@ func (r GetAntigravityAuthUrlResponse) GetJSON429() *TooManyAttempts {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetAntigravityAuthUrlResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetAntigravityAuthUrlResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -14743,8 +14729,6 @@ type GetCodexAuthUrlResponse struct {
 	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -14774,11 +14758,6 @@ func (r GetCodexAuthUrlResponse) GetJSON429() *TooManyAttempts {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCodexAuthUrlResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetCodexAuthUrlResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -16347,8 +16326,6 @@ type GetGeminiCliAuthUrlResponse struct {
 	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -16378,11 +16355,6 @@ func (r GetGeminiCliAuthUrlResponse) GetJSON429() *TooManyAttempts {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetGeminiCliAuthUrlResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetGeminiCliAuthUrlResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -17025,8 +16997,6 @@ type GetAuthStatusResponse struct {
 	JSON403 *Forbidden
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *AuthBusy
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -17058,11 +17028,6 @@ func (r GetAuthStatusResponse) GetJSON403() *Forbidden {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r GetAuthStatusResponse) GetJSON429() *TooManyAttempts {
 	return r.JSON429
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetAuthStatusResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -17117,8 +17082,6 @@ type GetIflowAuthUrlResponse struct {
 	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -17148,11 +17111,6 @@ func (r GetIflowAuthUrlResponse) GetJSON429() *TooManyAttempts {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetIflowAuthUrlResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetIflowAuthUrlResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -17211,8 +17169,6 @@ type PostIflowAuthUrlResponse struct {
 	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON502 the response for an HTTP 502 `application/json` response
 	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -17254,11 +17210,6 @@ func (r PostIflowAuthUrlResponse) GetJSON429() *TooManyAttempts {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r PostIflowAuthUrlResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r PostIflowAuthUrlResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON502 returns the response for an HTTP 502 `application/json` response
@@ -18321,10 +18272,6 @@ type PostOauthCallbackResponse struct {
 	JSON409 *Conflict
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -18364,16 +18311,6 @@ func (r PostOauthCallbackResponse) GetJSON409() *Conflict {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r PostOauthCallbackResponse) GetJSON429() *TooManyAttempts {
 	return r.JSON429
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PostOauthCallbackResponse) GetJSON500() *InternalError {
-	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r PostOauthCallbackResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -20633,10 +20570,6 @@ type GetQwenAuthUrlResponse struct {
 	JSON403 *Forbidden
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON502 the response for an HTTP 502 `application/json` response
 	JSON502 *BadGateway
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -20663,16 +20596,6 @@ func (r GetQwenAuthUrlResponse) GetJSON403() *Forbidden {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r GetQwenAuthUrlResponse) GetJSON429() *TooManyAttempts {
 	return r.JSON429
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetQwenAuthUrlResponse) GetJSON500() *InternalError {
-	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetQwenAuthUrlResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON502 returns the response for an HTTP 502 `application/json` response
@@ -25850,13 +25773,6 @@ func ParseGetAnthropicAuthUrlResponse(rsp *http.Response) (*GetAnthropicAuthUrlR
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25930,13 +25846,6 @@ func ParseGetAntigravityAuthUrlResponse(rsp *http.Response) (*GetAntigravityAuth
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
@@ -27874,13 +27783,6 @@ func ParseGetCodexAuthUrlResponse(rsp *http.Response) (*GetCodexAuthUrlResponse,
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29436,13 +29338,6 @@ func ParseGetGeminiCliAuthUrlResponse(rsp *http.Response) (*GetGeminiCliAuthUrlR
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30079,13 +29974,6 @@ func ParseGetAuthStatusResponse(rsp *http.Response) (*GetAuthStatusResponse, err
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest AuthBusy
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30169,13 +30057,6 @@ func ParseGetIflowAuthUrlResponse(rsp *http.Response) (*GetIflowAuthUrlResponse,
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
@@ -30264,13 +30145,6 @@ func ParsePostIflowAuthUrlResponse(rsp *http.Response) (*PostIflowAuthUrlRespons
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest BadGateway
@@ -31329,20 +31203,6 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 			return nil, err
 		}
 		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
@@ -33548,20 +33408,6 @@ func ParseGetQwenAuthUrlResponse(rsp *http.Response) (*GetQwenAuthUrlResponse, e
 			return nil, err
 		}
 		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest BadGateway
@@ -41278,20 +41124,6 @@ func (response GetAnthropicAuthUrl500JSONResponse) VisitGetAnthropicAuthUrlRespo
 	return err
 }
 
-type GetAnthropicAuthUrl501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetAnthropicAuthUrl501JSONResponse) VisitGetAnthropicAuthUrlResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetAnthropicAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response GetAnthropicAuthUrl503JSONResponse) VisitGetAnthropicAuthUrlResponse(w http.ResponseWriter) error {
@@ -41383,20 +41215,6 @@ func (response GetAntigravityAuthUrl500JSONResponse) VisitGetAntigravityAuthUrlR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetAntigravityAuthUrl501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetAntigravityAuthUrl501JSONResponse) VisitGetAntigravityAuthUrlResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -43936,20 +43754,6 @@ func (response GetCodexAuthUrl500JSONResponse) VisitGetCodexAuthUrlResponse(w ht
 	return err
 }
 
-type GetCodexAuthUrl501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetCodexAuthUrl501JSONResponse) VisitGetCodexAuthUrlResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetCodexAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response GetCodexAuthUrl503JSONResponse) VisitGetCodexAuthUrlResponse(w http.ResponseWriter) error {
@@ -45914,20 +45718,6 @@ func (response GetGeminiCliAuthUrl500JSONResponse) VisitGetGeminiCliAuthUrlRespo
 	return err
 }
 
-type GetGeminiCliAuthUrl501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetGeminiCliAuthUrl501JSONResponse) VisitGetGeminiCliAuthUrlResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetGeminiCliAuthUrl503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response GetGeminiCliAuthUrl503JSONResponse) VisitGetGeminiCliAuthUrlResponse(w http.ResponseWriter) error {
@@ -46754,20 +46544,6 @@ func (response GetAuthStatus429JSONResponse) VisitGetAuthStatusResponse(w http.R
 	return err
 }
 
-type GetAuthStatus501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetAuthStatus501JSONResponse) VisitGetAuthStatusResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetAuthStatus503JSONResponse struct{ AuthBusyJSONResponse }
 
 func (response GetAuthStatus503JSONResponse) VisitGetAuthStatusResponse(w http.ResponseWriter) error {
@@ -46862,20 +46638,6 @@ func (response GetIflowAuthUrl500JSONResponse) VisitGetIflowAuthUrlResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetIflowAuthUrl501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetIflowAuthUrl501JSONResponse) VisitGetIflowAuthUrlResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -46999,20 +46761,6 @@ func (response PostIflowAuthUrl500JSONResponse) VisitPostIflowAuthUrlResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type PostIflowAuthUrl501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response PostIflowAuthUrl501JSONResponse) VisitPostIflowAuthUrlResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -48358,34 +48106,6 @@ func (response PostOauthCallback429JSONResponse) VisitPostOauthCallbackResponse(
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type PostOauthCallback500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response PostOauthCallback500JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type PostOauthCallback501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response PostOauthCallback501JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -51185,34 +50905,6 @@ func (response GetQwenAuthUrl429JSONResponse) VisitGetQwenAuthUrlResponse(w http
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetQwenAuthUrl500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response GetQwenAuthUrl500JSONResponse) VisitGetQwenAuthUrlResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetQwenAuthUrl501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetQwenAuthUrl501JSONResponse) VisitGetQwenAuthUrlResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -57592,268 +57284,267 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37chu30jj4KijuVoVKDSk5cVLfJ1XqlHyNfvFFnyUn57eRSwPONEkcDQEGwIjiybpqn2YfbJ9kC92Y",
-	"GznDiyTKls/8k1gc3NH3bnT/3YnUZKokSGs6h393xsBj0PjPl+d85P4fg4m0mFqhZOewcz4GFik5FCOm",
-	"4VoYoSSzY2GYBjNV0gCbcfcHj9lQqwlTms20sBYk44Z1OfsrVRZiZqxWcsRAWmHnzPLRXp+dgYyZsGzA",
-	"oysmJDsZ9t5yG437naBjojFMuFuPnU+hc9gxVgs56nz+/DnoTLnmE7B+4cdT8RvM/ycFPa9fP0ir598Z",
-	"xqeidwVz1rVaTCYQ77mJhGv1F3YOOpJP3Fy+4cplBJ1n3MBHnTRM/Iew42zGgMWQgAWmZDJn1i9JgGF2",
-	"zC3jiVFszK+BTnbADfRSnTStLvu+ZnmvRALv+ARWHEykIXY3whM2FAl8Z5ibomle/N/qOU+GeIHLsx1P",
-	"p37n0ZjLkT8JMaSfCL6EYcaKJGHcZiDmAa7LJXPgSSDGJQOuEwE6B8LAwV34fbjXZ8fMWJ5A0XkE1rCn",
-	"T35gXMZ+dsOksmMhR31G8D2Zci2MkrQGhNTuh1fP2X8/eXKwFzCjGGcz4FcOcFk3/GP/ovP//T//70Un",
-	"3GMSrkGzids2mPzoCK+Ks8tAe935yRhuGi7s/wKteu7uYzZVRrhfHdK4A0yEsU23JtyQlWknQopJOukc",
-	"HgTZEoS0MAJNazB/wODjScMqzizXlnGWqIgnLOJJgtg7VHrGdQza/Qs/j4RkCU9lNAZPGtwRDtiUS0iY",
-	"ooUbPgE24dFYSGDd8EkYsNDqFNz/52Dc/5QMG/FUmMsZDFKx5lTXYMFUq2sRg/bgv548bIAIp1r9CyJ7",
-	"EjfM+1qpUQLseaLS2C3ANWYnL1g3PH7zJsRDdHA1z741rsV/vxTx+hXhLlccxPvj1I7z42DdyBEaIQ1I",
-	"B27XsGoR2GXNEn7nSbrqIoSFyXeGXbtm628Bm63jFBmBIEaR2vGz1ODskZIWpHX/5NNpIiLuFrL/L+NW",
-	"83dp0P9Tw7Bz2Pk/9gvGuU9fzf5LrZWmiaq7CQepmYeHzCrFJlzOmWM70RiiK8O4BvZXCinErAs8GjMJ",
-	"M/qujDWMs0Gk51PLdCr3jpgGq+eMDy3oCxl+cH/1jt1fITMQKRkbR/Jcd544Ljxn16DFUEDsKROSP0dO",
-	"++z9FDRu0/OdGKaOAyt5ITkz6cDMjYUJ63IHBo4hmIClho9gj1gUl2YGmv108CObjUE61i0MSyW/5iLh",
-	"gwT6F7ITlGWK0nqrp7pEd4ihxq+5hRl/gBs6liydGquBT5gB7U4qUmkSO87ABo59cKRcjprhtiFmAx4n",
-	"836HVvoB/krB2N2v1GGGpsnccU94MlR64qAnFPKaJyJmAxXPQ0953b+ZIsY6Q05mxnwKe24nDnOM459Z",
-	"RwMJRFZp3NRzJYeJiB5oSyoDRmT/bl7DZk5mQokg1RqkdazcAi7uldIDEccgHwB5NUyUdXxJ8hFM3Dpi",
-	"YRx8xyEJGienbMClhJjFKTCrCjwfcpFAzLi1MJla02fnDntHXCCvvkgPDn6M4pQ2jn9BiNv7lcv4ZSzs",
-	"w91BSFLXpcPzy+wKwkMvjPXnfIJcOhbmio1VEjvKNHYiFMTCEv1ADk64M+bmQjrUwZVCzOZgSeDi+c9z",
-	"1hWWxYrEL5YoHuNxumF0KqVwsOpREXtdyEEqEqci7B2xcALG0aKQGT43bOYWIIwH8Rxw3G68UEdyJoqR",
-	"w9RJTUZdyHzduAtBKzEiAWmTOVPXoL32csiG4iYfEtepYZrwyLEpnO9Chqcfz9l+6cBC1nVfVGpZmEl8",
-	"JJMunBwegjsAtwR/ZBdyAEOlgTk4otV7ybPYCk9mbvMTHgOKUGrqUF1YR3hRfLSgJU/o0h8EjZdopxsA",
-	"dR1bQfIuijQ33H1koUcTq5hxag8doZPzcBNIm57jbw+AB54WXvpFHOLCYxWlhPmbg6sHcmFrgJXYxhs1",
-	"clrZwqYs3Nj9acKFrOWRZXFm+fwTNfIQypGyc2t5NHZLxxnfKftKpTJ+iHN0soM7hqGb0Inubl2lX5Ae",
-	"kLpyBdnqThxAuOXCQ6zRLUYUM+JlO5WPrjG/a/x7AYDnQCd6yucOFM6VesP1CB6EHRHzR87uOE3iJia+",
-	"capRCERt8BUi1YNxDk+W3CFmtA4FjJjxBRX8iIVg+Sh0FKzM3ZUkMDiz3Kbm/W/3tvR8wJrVv1ASjnAZ",
-	"aFEgkQhxujBvcYtWLc8K+lWZNrOT1S3AN9vHNjh5tpTTDL8fZIN4rOdKveVyfuxlkQcADKvUpRODLjP5",
-	"J0MwHscajEM0J9Q5vYQnnnWXpKwrmBsnJnGm1QypxSQ19kLOuLCsW1F+AtfOK0B7zDNOYQ2TcIMDOVhD",
-	"hQviO2olH6XTh5QW/34Q5JoIY8TSuYQod2Zi+8I3vO2PhRr2ANpTSV2skkkJEJtMsPJskoRmVIlZt04l",
-	"JnW4ouyyWl13z28V5cKH2Wq9fFCIZHQjSiL0qZkM2CC1DoQzESE/qKpQSyTHpIl1rTxJrUhJnE0dHmlZ",
-	"khkzCUsksHd0IWvkDPaOTJtlCoZaLEmZKCl+zqwmZBZJEjV7oyKejJWxBO4grTtHiM/AugW6dlPtrtkK",
-	"MqZw16uXZN16abVfCZ0GSiXAaVrHy4R2n/9cO8Kn3DypBv+CyLqrJ1v/S2nJhrSwJG+2X5adAtfyZo5W",
-	"81rTVGVdfpjm+c0bQZp/7fxmPfV28x5rzedNk5um2T+6616eeqJiSGgRMUkDPDmttFi1oLeuN438uWZa",
-	"qyxPLr0YgoMNlZ5wS6Ty56edZTty1smqK5Cbdamb+Ti140xirt+Y1SkEi/eQ2vEl2b3rQCFT5utANOjA",
-	"hIuktp+Ia39O+ADqO0xUbMUEKruPuYUe/hosdyDLZj30koG17qMR/4YNL8Wg3FA7Cv2wDjdwhZ9W3FQ9",
-	"ZqAx0f3DKQlrwTG/9QIkeC2y0LCrlvM2x4smfMlXVG0QCzNN+Pyy8UoaoEHNJMSXg/kdzljUk76VJ+H3",
-	"s+oozAv0QcY1ey0+bAEyCyvw7ZpWcJYPU50bMlPFMljnPUCmEzeFuuoEHScMdgLf71Nwt1V9JH5QXRIa",
-	"HdcsaenTRpzF96fWgZ+obm3PlErQW7K8uuvs5zXcldrVDf484WkMxMnq0TXCFr0SP90Ib2ng32C+FlwX",
-	"Jmhe5W+wJZ/PneN1H+EmStIY4l4N+jcga7aBigKx6hB+9c2I/i/OspYLHyeCm7rppxqG4maXsk1+4iSZ",
-	"3MOtl8Y8yYaqZ+NDnpglPp5Pf8/QR8OtPAKHFx/I3lsTzMA0nzEcO7cIoicbf2KpjJ3+grOE/U7QURLe",
-	"DzuHf264fi8YBhs2p5P9/Cno3PRGqpftfCrcv0zf7eTPvPGnTqlZT0ymShP+czvuHHZGwo7TQT9Sk/0o",
-	"ET0CLD4VC38Jb2fez2bBI84nOeXaCp4sH9wrAUlsmFVefzpifIAmgSF94BrYFUwxlqFF+TugfDNgn2bx",
-	"OQuolknLq4JDgs6kPrrnDN2IbFDENpXDrchX7CZAFwbeeL9O/M1Z20Zwn0HZFoxPxXCzku+5BtuzPddr",
-	"I65XGb5xhS3Pe0Ce5w98S5bXeOPFiA/A8DaFuxX8zg/xJdhd5eTXcrvKqa5hdr7tTnmdn6NldV8fq8uv",
-	"5rFzugUY24bRyaEY/S5gts5wVhNq5O3WZJH2oSpHjGJieoXnoW8g0mB73tdCwWZCEgjWQPX25uLgdgbV",
-	"AO1/vVjUmxXuX7cN7l1ucPcySEf1hzJUOoLeaGp7P/Vw4vpmI3AAvvWiXmO3hlWNQKKf5xp6CZejlI8q",
-	"B7nFFTkYqLemqtFIyFHPqt7QG36X95aokelN+E0Pjcw9I/4Nvcmg3n7lmqFfqYeU/Jon9e0UQk0NDV3p",
-	"NfLNvZnRDTMFyUUPQ8qtGIhE2M0P/z12fl7pW0csPSNb3sQqWhl0/kqV5W6LADGh3KrF/I9r/TJrjLRn",
-	"gQQ0OYWoYf3VRUqbHjaDuKe0GAm5Jafy5vtepKTVKulhQHn9ZPipR4y+pwHD5pWeb8hIvMOjl6gGTMwa",
-	"IHjVX4jVqbEQozyxKOSt3Wm587znnxTURk4rCYy+swEkAq6zmHs/BPPzHzGYTO2cTYBLw/7Ze+XD9mP3",
-	"r1pOhfG/PWO5FcaKyPRArnCeXIO2t6CEv2O3BqIzMz2Hmg0mzwbe97+P3775gN7VGi2P4la2uwt1tYHN",
-	"FQ3U2fD1jDn1D6+a3HSbeNYWR33hmEWjo7aRlSwsntrVrToPJ9zUdA+27ikZvoh6+uSHoBIElIXd1EIf",
-	"3DiokxSlWu9jIwf4GnN9dSH0zkEV0fAY3W74nIW4p5CNQUPNghZObNEHUTqxKl9Ycd9b0L2aPRRvNTy7",
-	"jxIRMMLCgHFhbBoLFTAurRhpfi3sPGAkAQUMhYeA/TUDGTAxTNRsz+kryPmy0APDuuH3IZuJJI64xgCM",
-	"tdu9k+a7DbfdWM195USm11P7E4pcjZiyRqZamK7cum5SkqRWmZvuX0RbXGJ1guZVPmqT0+6tRPkhbWcm",
-	"WilL5x93byjaHGCaUSgf4wuYihaOf52taOFkVxuL8sa7tBblk/wHm4vu0cJTOs5HbuJZAozNbTzU9Q8Y",
-	"nKsrehW1EMUAUarh8snUUKTKstJweXmGbXpPTs9OXrBIqSsBtXspj2XNJqOdnzWPtxgUUV7o0lzrt94k",
-	"5jeKjLWBJZtGkgQ0bv2yMuvIG28cWc3878eWssTym4etW/SvBSI3iajLAXSVy395YzVnv56fn3oV1Id5",
-	"588ru9mzw5ie9hrmn/Zm2uiUC21YrNV06t/7Li3zxImnzxGi3qiRkHW+O/dxPZ/37T6tnqQJqJqjA+Fm",
-	"SlPUQRy/hviSOMl2YUWbRYytiHJ6wy0Y+ztoI1TNqSX4uXddfF8900L72hnV6I2QYBons2ICxvLJdEN9",
-	"NxESepHTnOttLEk226bsa3FP2L8yT7C81oatjoQcnatXIoFGtWIDk+biihZ6NMxtnifAdV1E3yqtWMNE",
-	"XTdG+6VRBMZssMasZaGCF0PXrfctv8GI/hNvhW08rs0Mtovxj8udahdROKFqbJf+52XehmkhokQ4KsxS",
-	"U88ks0jR5e45JSTVOsuxsoGkUwrMrrHrWC62cMDhMC+wU62x8YsFeb/nqR0/95lE6oMy6iluo/1pZbi0",
-	"hlhoiOxlk2DcFP+5AHL5JJ+a9lS1V7zl0+XN3YvXYdEKWTvmhqtsEKlvoyOsuIWmoww62612jSI64dOq",
-	"Gjrh09sqoUuunm2ar9FEq42fqXi+Q2W0zsnUZPvp+TxVm4ful97n1IBE2aEbw1SDd/7WOaPfwIhHcybk",
-	"NLVHbCJG2rVlQlrFFpaHsiV5oDXYVEvyQG8IqkFnpoWF9zKZ00rWac5fOFZixSuRBhV700ccNaCxncVr",
-	"QwdmTbPdW8E2WtvG9rCa0er1vN07hBfJf92EW2zhgY17jTC3jsI2AtFqg19Nt08PS213ZwR8WHLdktcV",
-	"knvtvd/FWlmvXlSNlYuZ7O7XWLkClDc3W+IhPJufZJvehtxvdlCLD6SaXtn5vIhrl5q/w9piqZIi75Zf",
-	"Bybx+pW5RgEOUbsqR3A+6mb9eQufV9G0bqZqANCygXkmbDTuTTVcC5iRmlEfFZK3xFSFmwZy4PRn2PWU",
-	"5kC8bdz3putZtGPUdfu0bj24k/VLWbXh2kVQh7rpfb45jMVAE9tm72yX1DjMDbihet9ICjd+clwnefru",
-	"QbGarZ+7Nj/89cf0RjUHxKyJ61qYqtx6xYRo21o7ZWOkWMOk1L5+WqvnGE607p3ohN8QtXxycBCsS/66",
-	"GRGvGPI2nv+/fn56bysopwy61WPmW7h+6tdRuGK2Mo5Qx52FyqxyETUrNdTLkZbTet+o1w1Q2MB8X/BX",
-	"yhMnsYYqiUPKwxdKmIW5hoDNuGUhMtysCd7sFlpChRev0wwqMkajNkCbPfVZmXcl/xdH+sB6VTXgepO2",
-	"a7SnYic7P64Nn743oGsz1UB/cRGDuWBnxoSv2xizgw4ap7brolK7dR8N3Cgp5Gi7bvdinUe3wfFopGHE",
-	"LdQ6SPIMet+ZIv0jz7sc+VxHQ9AgI2BiJJWmpGuTGlW2lK5sc7/GszS6AltHaIU0lsuowTUDNw56MU+T",
-	"VRq+M0zER5ghF8GaTUCPwJQ2w6b4zIXGRLvjAKeuVaswNcxdfOtvubmCmNE4TssjJxTmzlK6nL9fxLV+",
-	"87I/5+6nuaRC+aMtzRMUF5jv/1MTWPl5lgN0JbCxSnUyL06+z7ykZfyJGyqZADKeKiF9tlk8nssrmB9l",
-	"OXirrUsn5tpnCvMyGBYj1b8iysepd035RdV+HHKRpHrjcG93EMtH9FGKG2bFBLJcz67Zd4YZzM/f/Xj+",
-	"HAMpNnGvcwsyml9ONl3Qoma1sd9tS9diRrZWgWuZoi+CJx5cttwKiOY3kE/TCKLeYbrsIKnkmFrh8y0g",
-	"BYlLLZ2oAltNYvw4u+US/mNSOMwEbIsM4bXDD/PEoDVPqba9fT/RZUP+I6NSHcE2ZzIp0bj66LPF8Jgy",
-	"lNTGkqxMsnU7wKqHjpc3ufBThY4Kv1xLb0vslSKJlLYQX3K7+a7SLEhg7WRnkk/NWFn/Xmch7qdRFfMt",
-	"q8vL5m1En5PJDg5oF3tdtfymYDAexxubUggHt42vMFdiOt14jluEcCwGweOOinmXxlzeSOPV/wZzp6U3",
-	"hNTg22Iwjq4pCQtyTQ2h6LNXFYHHBBnJI79I3iVPvb/M0m8h4HtOcZmHn+1GKchzCC4flCePWEVqqDTz",
-	"iemOvL/b0f4rmNcSztuoGmUWvuCdWjz/sseBXQlZz9tuqbv48LKtDv7BQpiqEZEDFC+WEKW6g0VQWpi4",
-	"EYs+QKR0XP+wjwJml2/q5TUGqiXKWDaAiKcmkxH8WJRwFzPEDtMkCZgRTptB2bGXTjcUHEsvQavzN70Z",
-	"LcFH2TvgFK/lQcJSXZmQPFluDzg2KWvVgi1qChIrb+TbOMwg9GZO+qkJsrpfVBbCnQatqpJhsDRxjW3Q",
-	"L/iyOfoM3Z30vYb4PaNKYWTlwW0UxRCw561uY/Flor+a7HSDHFhWABpVSqpxKtyKdeky4K5l1AWY35K/",
-	"LxxA6iNSN+ZW+Uh1oVC3TqybJ+ytkzB8QOltx64y2SXTwSnoMldtsA+UCPoO11HDz5sWdBuGm93u5WB+",
-	"GfP5+rwbJNVXO2Zq9mY9b8eeHKnfepFFt+2W+OUCegmhcvL/kohRo3NsmxQDdWhe17UOzynLwKo3Ofef",
-	"vmBZi7JrUsDRYGsUj9SOe43vm5rfqCSKcuM3GW+ySoJbPVLZ3FlWnNP9vTX+5jPU5Ye2XSTmypQa+cfd",
-	"R11ujhvNbsl8jC/gRls4/nWetIWTXR2KmDfeZQBiPsnX9Pb428k2VzreR/4WeQlQNver/mEwxXsTg1+d",
-	"wac8RdZyeZLsFbKw8zO3YBp5AFyDPvaD1xlPyoVysEQaoz4MZZy80jguCj8U5ze2dkp3kw3yW5OBfmEe",
-	"kVeD8U9iG+tC/7P3Nu/a+w1LjhekAqnmZ7QoDVVNMEYq0QFUmlwNGWfP35wwjBJkx6cn3jN7yAzdjgky",
-	"raDs/8LSS8GFLFd+pQwzWMg5qwPLCkkLuydqZPrsJRYqLiriZEVnsDC0VReyXFKym5dA93mSGD6/9H/t",
-	"4bBZDUlumZIR9C/khfz+++MiX6BQsv/9937ixdpDduk+AnqQzM2FDI99LSfsccieETBQYc4rmPuanFiw",
-	"aPFuDpea9dlz/yiQ6rhrKnen5IVMlJriAbgfswqU3acHP7JV5UX3WCoTMG6hywkXy8nVqJaaTgFX+vb4",
-	"3fHrl29fvju/PD0+O/vj/YcX2MCAPWJDce0rwV5IrLBFdfol+JyOeXGuAceSvkOl2Y8HbCJkasH02R+O",
-	"yki1BOMmu9hU013xJAl81WqtUgsZy92/PtgvOoe+nq5hTw+e+qvNqp72DB8CWUFMccE0S8+dJsTs9ctz",
-	"/8gH6x2GL8/5KGSST4QclarJX8i8npugam4aOCVFCxDIaKGT1BLsZEPmheG8w600yoWcaWWhz46Lbnjv",
-	"BmRsShU/KcZpsQreYu15XMUIrLmQT5/8wMK/L+hF40Xn8KJTLbF30QkuMKkWfiMo9PmzCBIvOp/DPvtj",
-	"qfaoP0uqTHkhU5kXC+RJMvenjyGleN7PVCzIJr9QPditkz09OFhYZbn+sFvCkT9VZcegLyQ2pLKFwix0",
-	"pU1gFdeZAykC0HwzATNqAujdy04zr3XVZ+8llrxHilUqiJxVM6aizUyltqeGPU10KWOTTw8OCAA4ZSMI",
-	"qHZ/QBHzSl/InCj6y3WDmrLl8OnB08WDqNS+xNtwZ0vwm9Ugb8KHiGt8xBb+s/f89Lj3+8sPZyfv34VB",
-	"9sPz92/fnpxj+cwL6X979vHkzYvei+PzlyGVt0tEBN5651nL25Nz8pBapyd2qlyhoGzuz07JO9Z50j/o",
-	"H+SpLKeic9j5sX/Q/9FJf9yOke/ub5DOdVQX2fEGrLfIZs+pEYmwrnU0FhJYxJOkZLjN6unykjGrz94P",
-	"h04oimHI08QekSSkZMB4XiqbmIFU5FNyTEcMkSufPz9lUwDtbjKj0oEjEtk9SOVo4IyTqdynVewuJEsM",
-	"2D97H4AnvZPTgOVf9gLX+z2mtSQscEAkGc9ncoQ3g7/8t1+VsVjrV4LATm4b7kayU1CyUGfG2Fhise8Z",
-	"DNiUj4D+fvHujGkYCIkLL+iZL29KLyclWsppXKqU7D87Zu6G5Brz/5YM6Ww2Fgn4cu+UqS9nuidx57Dz",
-	"GuzKInKdhUL8Pxwc3Fvhvo2q1zUUz81yECIhuFOZz6cHT5oa5zvfr1SSxE4/ru9UFD53PX747/U9Fut+",
-	"fg46P20ykxONnqWGNHOTTiZczzHml8dsHb4HHctHxonw/shN5xMmYK1Va1oq8A1QAXb68Ry3cHp8/vxX",
-	"lHPz1eXkYZlWoJ68jlpMueYTsIiKDQaaosn+yRClHbS2+IvHN/T3RWKKalyfqwqrf81YR9tWo1pRv9dR",
-	"gQ06POOxD3/sPCC1OdiA2vzKZfwyFjaT4bHjkx/Wd6wpXY1dN1jlYg1upIw/bHIkReHYO1HTDW6sWov/",
-	"jjT4DOytSXDaimEtAS4T4NS25Lclvy35fQDy+zno7HNpx1pNRYSm7cy1UKsdnzlMN0iSRljf3qDhqEtW",
-	"lie5UY7MpGWT1ccPb5hVRFOwgv5Aq5lxJEzGPtSIW3BNpipJyKTy+uU52x+BpXWR35aMSCwU5nIGg1SE",
-	"jpZ7Mgw6I4ClPAORz9vF8LnMmEtvgc2ybLkpbfFC6CjnJMIGbMqNJaI1FJInRSe3HaSTp+/Pztk+ZbTK",
-	"puqznw4OioiwYnVUYB1NQ9CgpWZ3kRV/3ZrWmT9g8PHkf1LQc0/wdqXX+hU2qK4EIR8/vOl3HoP6eTuM",
-	"3WBT75Q9mUwTNGXRtjZC9I+lGL8FXMcHNJzloMK6VPtnj868hOjoISmwPMuw3+L514Dn2W20mN5i+lpM",
-	"z4BlNYpXsiElYJvz8eQP3+m1+z/QwPhLyLrkH6FX89gAA5Exa+oeuvL+gY6KX8IjNhLXVNjHu2PsTPUZ",
-	"+WrYUDlpBH92WMB0msAhOmiGqJCgz2XZjeOQfCKMcYqF0jWek6DBb0IOFcrWjI8r0QVS9Xr4IO2qW8X1",
-	"RMfKghtlGWupOj1F55nb6yDB2qaoSni0Xt8akwisJgLfhq7xdCMMfOVu+ospJ9+0kkEIgBifURokESVq",
-	"lGHHJ6zFVyNYUDgCeviwP48imFqISwnCbuasG3PL2TThEvb67DdsqKHIyh6nxMqAfsc38DG7AphmPvah",
-	"0MYeVWgCUbJ/QWTpScUyT85Re3eclKbA4N4Gbjobq8QTzW6+fPxTGBb++SkM/MMqmSbJXusTqodVd8I5",
-	"lDYAaIPv52sBUfZMxfND9OOrhCIsJMwuOp9D1nXcjWyZSVyE1hGD/vuCYvqwB7I6Cr74djkzeWzuyph3",
-	"ZBxcTFn0n2YifAxsu7Up1pDQ5xQvuSm7r3XjfGW0lBcR+DmptDAxF51D9me/3//0Oax3R3z1tCV7dNA6",
-	"IFpi8SWIRZZ3b6XIhTaK7GXYSitF+A/H+X+hGEzXmgIv+w49Qka9DJIm95HkoRD/WcgUe0cs/AdPkl8c",
-	"EoSs6xD+SRiw8PtwLx+CzB2hHxhHIMtfgkHyWaH2PnvnPa4UoMnCLLLUrTPss9BndQwZPrjMTI9oN6F4",
-	"9UaDQmrHr/A8lqhLXVKKBG2nNFsetP8Xqv95zH6WxDSnIUvPRJbOG88ocAeEhPH7cOGESu9i3RqaZuZJ",
-	"snLiXVsp8SBf+ASbNQqW/9T/1oSmr49ONFs1S2aEBajCV3EEQjnxyLGj0aTg8KKMwKYWgwNmMCmQkzyo",
-	"WhI30BPSgDTCimtI5gEZQ8t+hcBJLA6h0X1hxL+hiNJnwCN6i9JnPx38yMJIacD5/EsEzZYzRGTLqUsN",
-	"sUwhHGcv04ed484qw4R/dVM9xm/Z5H8nKEcDxAJ8m0bAnipTA9lv08SKKdeWABNN7ZpNHJghswuZ+2jy",
-	"x6ROuP1fZ+/fkQ7ffU6Q0TufT4EtwsZeZvlfwWj77GUG4vhYxyqNN2/R14X/CBi3aiIinjj8magY2MHP",
-	"BwdH3vdHDxeIhWTDRGPAdzIDGCLCyHnpTVafveMTMIeMWzZRxrInP/wXTmQCBjL2i6blYQzVlNsxM+A4",
-	"p1UaE6iwsN+njwlwDHGKlXUywiLbDliIpGCSGluMToPv9Zk/P7cYOlZ66odv2LLVsbfiGQ2NUVwzYZwK",
-	"syNy8HHqhMoMctbJC69QHHL7I8NODh0pDnNr4eEOukz9I24q1rH8nHKSgf/+UOlJzymJ1eHqy6nmGSEG",
-	"QnI9X1vetaGA4T0rUqcJF/IrFzturdk8IrpMOMT4Im1uIM1VlWU/VjPp+jcGTpx7MowkK8sdV1EvKjIJ",
-	"3HAUVHhGXQN8AiwZt5ZH44l/L72gN/hFNBOCNWYJ18mR2XsKHdgGqxsli+9MRuaXD6AV1r+csO5hrU5c",
-	"3wxlirwIjQhDTehtbCn/kiSEQR4d+gRprOtaDVKR2J6gR5YOy4Q1ucy+1ycNHVkfGgGJiIcBqzMT1LsC",
-	"/X58LcUvjGCbSO55qc1aDKMTbjFpC8diM07QURNAoiJUxY0VaBFhnF45fdMGYTqYVCOT1n3XX0LWVdPs",
-	"mTSTXGs1o8WEToL/4ecsu8kv+ZtndKo5aZgGbON6KmY4CqEkW+Uug3toho2je55xAx910kYDtdFAX280",
-	"UJWsEX0pUcFTz5jXRQa5QVg3D2veK9yGZP7w9M4XKcdq6HVm9ddgF5B5Z8y3PE8b0/MgMT0LLHQFlE1X",
-	"ZqwqOKvjmb70Exq1WDih1CRdJ1X6iY48P5oJaYjdDJQdozvasUu5d5QlI5tqwGQ+QmZFpJguFaXKUmRR",
-	"66Apkxk7zsDELyDwrDBDMi7p2SDtgScaeDxnY26CsuObMOfpwcE3H/5zP/x7R356Wlyeg60NAWpDgB5b",
-	"CNC2PL4hHOh2PH6L8B1GMTGVCKKAZWX4cwcf5d3MaGkRVNTFSCIk83tI0kraF18gyfWEti5+6HEQpzaO",
-	"qKU4X0sc0aZiHlpVVFzNid0aVb4Wo4q7mdam0spprU1la5tKmajd1qTixmDd91OQxycsq59iCqGL1Myc",
-	"FKrUsozEOVJGoRJcUqy1YeFFnjSbUmR26r0nVbTfnfWlmKY1vjyM8aXCaVvbS2t7IdvLfbD5XWk3bm2t",
-	"5aW1vDxey8t2kkC94eUBJIFHb6R5BFSsNdG0pOmrMdFsJgyWLDRt1qkvnHWKSFybb6rNN7Uy31RFWlid",
-	"VY7KgKwOh04lJorNarFQ1le2UJXIQKQBVXJSxoWMkjSG+KhUDahU+eIqeyRuxmqGOF+uE4xpfIvBUQ4Y",
-	"q8Rp6w5L6A2XHcOkfyHDEUhEk2voJVyOUj7K7c5UxIYKWPdw0GsBM6eihSOYCCnyhlTjogbh8Hh2agRx",
-	"M/wuYNZYQ6By7q15o5apFYaiynExbvDNTAn6/ZWWwR8LR63EgWqEeyqz0lLdSE0mmN7aMSp6uWKxiIsH",
-	"/70+O8PqM8iWnvNoDL3nSlqtEiZVDx8NNBnh3NL+9/HbN9uBX7aX5gdAtVDmhH43Wf48uARllWWvHjto",
-	"QXIp9L5cnSx/KFIHkQ3Kn7uerMYR91COVxWrKMUXFuzEUpZzHgOpeShycaczlZ6ocArI5/ZCYsrvdMpm",
-	"+G5tAEdEc7nXFLORy9XWusVLwUoVtT47vpDThAtp4caymrpixBs8QZY+v/gg0vOp7Y25GRePCekTnVAd",
-	"SUY1r4QXu9byNkKmjXS4e2QWbu++cG8NMv/hr6t8Q3djGq1K+UAq5Qk9bvX04JEqlQVDbeC5MQzSZonz",
-	"hfvqRNaRY6PdRI1YAteQMOy2V8sqsc8uhTScoC31dE+lnmJ/XdsUdFoHFnepFZSBT1uUoqXqraGwWpRi",
-	"Na6m9uEwNbUtnrZ42uLp1njqZK6h0hH0RlPb+6mHxvyK/DXV4Iuq0qP/xVJeIx7NWff6pz02TPjokGnA",
-	"qr8Mx8sKcZnMuk7WR8zrYhUrzdlnZ5SBhhsWLq0IVcOS+Fgr6b1yvV5P7U84yS5FvupMrex3T7JfGQTX",
-	"S4BfJ2DeRdZcAuCWmbXMrGVmVWa2CZFI7bdIIlLbEoiWQLQE4q4Ewsm8VQ9v+67oK3pX9Bqvpn1Y1IYh",
-	"tw+Ltn1YVCVrt3xZRAjIuscn7MymsVDlSOIXkBdsQCKXTVUO263VzhfQeme6eXme9uXQg7wcWmCm7dOh",
-	"9ukQ2jPuh5PvSFmhxbWPh9rHQ4/28dC23L7WJXd3bv/Y3wY9DjLVvg5qac/XEsi1qcBXsrREiWjfCH3x",
-	"N0JETZ4n4n7eCa23gpxq5UjwSdy+LPrmXxa9VmqUAOt6ieL5mzXPizxlmMGgZ9UV4E3X18o549dAaBVe",
-	"Xp5BlGroPTk9O3kRIn4v/Hh+FrJIqStBRRo48wuawSAnKdzkr3zc/FQiZ8zNuFwi5windL86YcIrYCSC",
-	"0PgBM6oQWLI5Db+GmNmZiEgRLVpQPamnGfZy38WNXqfI1Ugryngc/gMG53houxQ78kkeOJS9OntzOLuD",
-	"i6++3ttjqgjhDrSMLh6kV2S9X/HAbkOvCtodvFMFjQ2/hKxLjhL4K+UJNWidJAtOkuzY3/hT373DBF27",
-	"rf+j9X98zf6PRmq0WN662ReyUdTI0qPhqk7UZ8dYp5rHMcRsDBrYACI1Aafd1NltiALGMORpkpmejxjH",
-	"QbJSszgM/WGwKk7dQA1yfyO52CETr5+zdco8kFOmmTFv76H56qHeGyHDvy86KokvOsFFR8LsovM5pALS",
-	"yHNVEuM7WfTv7OVWSsepsAdyZNfnP8A1c9/yw86r4Ld+mtZP81j9NLeXSmp9No+FGm/iEqr3yDw66tS6",
-	"Zlpy83W4Zm4h9pEhp+IIafTRhDMurBNBREKWTbKrC8OmIGMhRwEL1VXIlIwACUS56qc3jgYsBLfp0Ltu",
-	"mQZulCS5Rlg2xMsOGNxMHRplJdDJhyMMS+WVVDPZLwli9K0iiTmRq7EAKOHXujLb5/ms5GzKXMm26k+o",
-	"L7aNHddX296hN8Rvsqkyb6Jm3xnmHV/fqhV1dx6RBkw8VUmSuzDdGTe4P4T71vpEv7hP9MTdQ5s3sfVu",
-	"rvZuileJmjX6M4MGz+XLG8oGZ0ro551+Y5U4dsnCZ/90g4TEyKSfyMdgIa4aTsJ2Vj09teOSKzEsnIil",
-	"atjZr5kVgiYhoT48Yk8P/puFeWxX/pXMC92cx8GNMJiyzk23d8R+OvjBM2lcpIZharxnluard1kuoNgu",
-	"JHGc4jmu4Q3e0QO7LEvzP3J/5SYifUWUfxxE4IeNzvs1tzDj83ugG2/UyHFdqzyueEm3SgQaRIOEWzC2",
-	"dw3aCALCWtHg2FxluEdpLcEJAAlwQ8y/G1YHcnIGMu/Xwv6aDthFh75nnS46F9LRnY8f3uwhNXJjS5iV",
-	"mjDLRwGzY63SEZGIUaIGPHHs/2buJgiynT45YOZCWjEBldo+kQ6UI/6+6KD0j8nlPS24JJH/ovN/X3RS",
-	"CTdTjNu8JAEEf40hUjGU2wnKiHaZ3QaacCdgDB/BReew3+9/Di9kLhNkOyChIxMMBu4Dj8akZXBpZqAN",
-	"G/A4mTekfX2DZ/a7v5sdkpTqRA18f/l6HocAsBt0bHKIVMA8Ztf55dUmofP5iXpW9Rzfa8S/P/CxuIOt",
-	"0iU7EcFhvVaW56zTMCGNBR47DdXY2GFELWzRzOfqlZt3l7BVnqhNYHJPCUwWAWe7NHZ3A6e7JB5ZBLs2",
-	"rUBrXG2Nq9W0Apvidmq/FsxObYvXLV63eH0PeO2lQrMqpPUdQGwWh2PdpwcHDJ8Fz4SBvT4716mMnDzK",
-	"JlzIviMCDrdpVHKpEkVQ0hxRwvRriEMWqVRaUveobUwEo08hIm4cMpQqPV+KFcFe+ddYAcaHkHmnzzwK",
-	"uLVTrQJUz7L8R/5nDdjFqtQpS01xqW/cIe1WbjXPE+COTtSIq/5T/1uL6nhEbkgHrgTBEBcQZT3UExOM",
-	"rLhGk3UJ2xByGnNSrECuMEsnaxWVMIiFcaQoDit45wT0BZyr4FrAVBI7cMcHHkcM6xUkQoJhXZOo0XfG",
-	"l/AgR8v/Onv/zn/GrAMR13rudic0s2ICfRa6rz1E2xx7KazdfWAm4lJCfETtTOiL79mxMqTVa2bHXLKQ",
-	"Dy3oMGDcsoky1rWfCBuybhao8eTg4OBgL8hMAQl3OH3KjWGZ/cctyFg+mYYM/TLcZMOiK4aLpM9eYswZ",
-	"UgupUDbBw0QSYdgcGhXWtU7Uj1LcMINcyfhSEnRwpV2iO4jrws/a5FTFZVecqnQrncOOkPbnpw6iyMsq",
-	"pIURaAegiyv6DWBKC0FHLjeWvSuyMuHimubHw6/MPxFSTNJJ5/BJzdSfdksL37ilNrqEaB/t65h7omwR",
-	"VqpaEODxkJfJmBMYJvymp8Hqec/Bg77mq8sIJUqOHP46ZA0YunoRZQLG0boq0LpLLHnC52zGhSULs+WJ",
-	"j4KIlEocgYzVTJYDL3wFlSxBydQRh+6BQ/7/+vnpwcHeETtgE+AyK9DlxsbHbX5C2gcbcyc3MBgOIbJ9",
-	"9i7/jh0MbaGE0bUk4y2/+eBGO8kOZYcosjhXa+m6J0tXDWxvZ+z6ViH+Lma4Gsz4ujT2yupa1b1V3b+s",
-	"6r4FEUptS4LW2wtbAtQSoJYA3T8BctpANV6xOdfFK6UpygxzGnrcLaJG0iRGOxwGLVDwRzna8nB1/GRX",
-	"aSztTWFlllvYKwVRyyywOg/mLL9j8xHWNAClPszbOepjC7siqtL+7Vo2pNJ5ODeOlAWhKQpnS9QM6wMr",
-	"m8WRl0yXFNyYJVR0t0QGUKV9qHh92Nl7N/Tz7MR3Q5Gqc9w3MTpNuJD/iU/UHmGA2Z2ixX7FipwFPpVD",
-	"pXmGESuz6RB9gRsqLdybqBiSlf6K8B/ZbL+ErBtxAz0hDUgjrLgmutD09LQc753LJ/WPz8ktgFjy0q/t",
-	"LS1th5kqsuctbfqJNv3EQ7k8lCxwYuuU24gSbMqtW5dhGRazKWiGSF6gWzf/F2WtgrzbXp9ls5HTJR+v",
-	"km0zUTPQvQgD4cjz2CuSfB6ViRCGa0pVjCMMi7WaTusY7muw9Vi+M+NezXRv+bRNLbHz1BL1rGb7pBLh",
-	"3xedDNgoeBdHuuh8Do/8BdEv/sFxle9gWgcxZMIuOLT3Gsxr98qEPu1QnKyusc170OY9eGR6cZkXfmdy",
-	"/rF1noPHxxYriQ8mfLqU9uDvfr//uSHtwSMlUG3qg5bifA2pD7YUS1BpnoLkoudm41YMRCLspmkrq+Qg",
-	"/IfkE/glbHNTWniPh/q8cqY7VPbf8UmblbI1C3zFWSnrqMztbQUOvY5P8tESYOnUWA18ko9p+sxhRUXC",
-	"QaEmleKvFI5YQgmkQp8ZxoRMyGlqKRH1SGPsJuZayFr0fI2OsF7xr8X43Sn+y9O1SSUfRvOv45d3qveV",
-	"s9Fqya/QMZxw0wJeJV2DOnzz+RvvlcfuSlVYXmNry2htGY8zh+OteXitYeML8/A7pmd8pMSnTdPYUpSv",
-	"xlaxlSCVmyqmop+hQX2yONDXPkehSq1P3UqpGidc8hEGLDgKARKfSB2xsxkfjUCzjyeMW7Z/fbBfNNyP",
-	"VWT2mcaXU8I2iv7HpydnU4juKvLzmGCIJ6fazWOFG4dy8PuHNWrwL4gaBX2/FharKHXr79PhQ5RqtOv8",
-	"+al8FedjYZa6BIwbfNtVuoy3YLm/hDzLzWojkTVFPhxKdgdeJqTUj6zrozsiJSVE+P5sr8mccupGulVu",
-	"ugqJvRtl+3bJ1LctwCTAdQGLTeHR9WXAKbGTSu3ASaY0CuuOrZ0GzP3XBMyo6Mr85IQH+teYffzwJvPd",
-	"Og1LKgn19cBLYL0zQ0E2R/vs556e/ayFpAaF/x5h6S4PbO6JlO4qj3gb0N6Kpl/Wcb8ev1P7VWJ3alvc",
-	"bnG7xe3b47ZTb/5KleU9uIkAYoj3zUzYaNybargWMCOHerPqiY19vDr1oOi9zNqNg6Pu6cevFQv/x7Wi",
-	"sU5pFAwy2aWU2DBlKzTek9BYC0YFDOLxr/QWbQ9ZdxESmyGwTZ/WcpWWq1S5yubIndovitqpbRG7RewW",
-	"se8ZsVeJjQqN9RsIjFmGBOpxB4GRZnwoWRFna8XE+xYTs0u8jYC4KSTdm4CYLbZlIS0LaVlIAwtZgdGp",
-	"/aL4nNoWm1tsbrH5PrAZRcEZyC1qGsZwLSLoDfPSaod55UJhFkN7r0GLYZZ7c8pHcEQ4TvV8pipJTF61",
-	"yKorRylkXFvRkGmYKu2zaavURmoC/aK4WSUuOX9bPHajUVQNLRsT4dTLpDOQ5XJnbUnA//RqYFkVQQcZ",
-	"rOvhx4H93sqkLlkmOEzI3ssy0Nfi1CusHiH5BGJfXbf3fT9Ro5B1/SiGsjRRxiQfFZZNkKgRm3HD1HBY",
-	"ZJLGTNh99kZltSkcW72CqcUAM4EJcE1vwm96mA6vZ8S/oTcZFJmpf3ryQ1aWNJ8G2/MR9GI+N0XTHw9q",
-	"wkQoYhO74pXvOrv8wlyrHpVQ7v0Wse6vbi4+MFmqPEAHXZ9geRk79v92CPC5EUney2S+gB1Z1ZUs0VhR",
-	"J+GIcTmnHPL0NEMY9vTgacA4/enr3E25HTMDTh60SmMgdb8fUuODWvawAGabFKHOTuI7QnHWrWxiL89W",
-	"7hZTJCvH/y0KjLcoSL36Pt+oEdaXaWsufCHMeaFm0smj+FBhCYNW445rsLq+HS+KATjpikoYLORGXQXm",
-	"BOG7ptlv1Ki1xN2TJa4MG7cpYbcRxNzFAleBrFZXb3X1Vlev6uqbYHBqvwj+prbF3hZ7W+y9C/YuCHC9",
-	"wbwn4v2/Rfx5ZYUZ1OcL3O6W1SyH5yg5JmqEifBRzVA6Br3HZlSUyv0CMjY+5Q0l2opETAm3UBPps5cL",
-	"1IL2i/WxhK9vJ2I3wT97Hs57Jy/WyI/P5ifxJlpStqGTF6xbHv6IJWBdv4DFYuSW4AhX2CtV1fr5aZMS",
-	"JeJWhfrPUaFsCYwQL4aoVRWQtVqdwmzwjUj4q5qxCZdzBjdWc6wIAYapayCjdVE7wjCe2enqqlBM+BX4",
-	"UhJPDg72+uyYqkvg827Pr0uFKHx+CwqsQhugz7TuK1ewWM1kwJSMgAGPxkfVmhXCsAmPgQqmoYF8Oe+9",
-	"a8QH6hrYQcCwRhtWp8Cytt4kD1wnwu3AzYq1Mqxy5CRAZMTBxZCWN1HZO1VvaKyZ0BfqyDbnj+c7wxyh",
-	"ueZJnzlWQ2dLLzAl3Njysfix6R6YxAqDUjFDdBZXVRTmMKtIFJaleAAlF+dp1dx7VnO1v71tFN0Wkx8x",
-	"Jt+D6SHD+K+wPM5zlUrbKjGtEvN1KDGrqWvaSkktba2YhVrK2lLWlrLekbI6lTQ1fASrQrCsMFZESBsW",
-	"yKcJKMyDR1oZwzQYDNjqs5DI7WXWDtMwAreGhThd331PNVxS2fM++1WlOpmzQRpdgcV0jDHjScIw+IOy",
-	"kx0chP1++MOPIev6UC4rJsD+je/BL+TxaKRhxK0PP4EbHlkkMLjCodKO+ByxMAbLRWJCzPNoPCnDMJY8",
-	"/GUK2pP3oVYTbEK92EzIWM3cAsDvpGes0hAyIVmk5FCM+nM+SXBBPk2RySimhiFocGwBc0ceZmcRJcJd",
-	"asi6bmL6i13BnEJiskYFN/MN80xwxaeA6scjvfXgh4Uiec7vypE9SM3NWM0MUxKr0++5+5xDzAZzZqyD",
-	"eiYyM96EmyuIWcIHkJgjFjpk1FR/zbhLmo0BmZwpAMbdwwDcaqixT0w3zvn2tds3m4GGPDH+hazTnz8i",
-	"jK6x7GHQRn6J3GKSTWSeWDUeoaU7Vql2gKqSFOMDMb1nDjp7TeXcHSDUV5OPuQUsnF9UlM9tfMHqJfrC",
-	"n3dfnVX3sLZjb+HE5eD9eFQp4UO3HPF1xLKgLBSbGtbmB6mWwuc3vhT+wcHBQVCUxj944NL4CFcf/OhN",
-	"lpICor/ZIvkPbkfNqXXMkL6VDrnEqQjtS2yqVzTr+dR0jZzruUowe7CQvQlMlJ4vzYTotcjSjqg4EAry",
-	"nF4PUCijE9UpttnRzuGw30ioCp750q9x1yC8NGNr/Lsn418j2G1nB9w5MN7FVtUItK3TvdWqWq2qqlVt",
-	"TRBS+4jIQWpbYtASg5YY7IQY5GLsPtxMlW5OeUCxMdppThLizPjg3x7kZoTvDBkSWDe8Bm2EkiF7shew",
-	"aZIaFhZqY0iP5bJy6GxMtpaiQZAZHRzBKJl0Bxr4Vaxm0jAhqVpWwGZj4QvKF/YMMZJKA0XLoProDTRi",
-	"gs/n0AZBW3Ydpf8d7UXYbyzcP+ZMJb5GvKwxulil+swJr1iLw02C5g+I++yngx+LF3kZJXWqdVEHf0C5",
-	"tOstDC9xbZmRYbeiOs1VJ5gfMyP51IyVN9Ocvj87Zx5g/InxKIKpfSTvib5EfXQ63a10Sn+2btapMjXY",
-	"eEyH7iHY+0gKIEd/y3ABI0ooecCUZk+OsJhMmEqTTt0wELO8BXqHZsJAQI2EvOaJyDRjmjYkW5D3JCHe",
-	"79WjAy5owucO5NMperXYa/EsYKlMxBX4h0oDFQswfXZChSBAj7AMBAYxWc2l4Zhu/JApic+bKOjPF5tx",
-	"XejUEJ9eeDuRkzIq5TBZl09FQLajAE1cxvLJ1NGDVEcQMAecl1gRJ/BWyYCe5Jo9JBq5zOKpRzYpszN6",
-	"WJtKdyEygiMfbFgie6xbuqbv8vvbw1GXiCCu3p/DFDRTWoyELF8yGaeZkMYC9462gkwZcroNRZIsE68+",
-	"+8Bn7Armhkr7MPSUFeDit+eOC8Mn/RNMt6TCHmwCFtLBhXv4CWlczLhBKy1de8lIiwvqX8iQxzHEYXZa",
-	"uflRwiyZ06/u3ENzJaZT19BiGCdPNPB4ntVUOvLvpS33N205Pp32BlZ/dnenxSeTKi2+f9ERx6ZpthAe",
-	"73vqD2DSpJYPvEUg/NptjbeWCR8TO8Gr8Ni5uanyGrSFm54vp7NhnVCQVs+zIqG+6y8h66op1bpI5kxy",
-	"rdWM3DPhRXpw8MPPA26gl+rkl/DIRypglTBHo2lAkRVFj/famqMWfserOZ6K32CnxUZpho3LjT7jBj7q",
-	"pC1P2pYn/XrLk1bJGtGXrauSEgKy4xPWPT49wYGceLhXCdcihzN6HHkiuIH6qOoFZN4Z1y7P0xYQfZAC",
-	"ogss9E6lQ4kRVuuGur+QgYSsi+98aKIjz49mQhpiNwNlxyjuOnYp9zatNIpz5mVGA8YH2Np3zvKj9Nlx",
-	"BiZ+AYFnhRmSZQof7SETycfcBMTZ/wWR9YW8MI3Et17P9H74945s0rS436AtX9qWL32k5Uu35fG13q3b",
-	"8vgtyo0yqpZSqXoaMF+4lMbObUc5LS0MPF164urI/B6StJL2xRdIcj2hrXOdPQ7i1JY3bSnO11LedFMx",
-	"r7CqrLXWv00TK6Zc2yzvVjgUCYQMfxqrJMboWPZaqVFCSSFFBD0eoR0US3piMdRu9uD7CXsrnu0dsTBR",
-	"hHch6zqhiGQ5R6Aw4HEvC4bEcN/U9CJHUnjyhIz0SANTg7ZPns3KslnJ6uMzZl6KOERjLpfsw9mx+11c",
-	"cwuXVzAPyS485dqAOWICNQvDr8kKHPrjpPf2fjj/6N4Ri5DUkiyEAB/3I3HDy4j3+uR+GGYJ/xxRCIPC",
-	"H4FjlP5e2EbIurSRCRjDRxDuBeVNZYJlTa1osogShXqe84h18b4Fm9EwEkoWSQJLx98Yl5pdZ2ftI/0m",
-	"WjzJIG3fwUMv5pZXyfG0VJ7274471kp07kBITty1OmtQrK1mSWV6/ScN+qm27u3DWbXpItaZtc8cmLZW",
-	"7YeivM1G7RPvS2YegRZpYJUSOwqOOUM9GZ4ZzJDbGLvwgcCO8cxzdXx6guRPkUto//rJ/sywP2BwptCf",
-	"piHh81r7zh8GU5zuEHJphjZY9p6CZTPY2C429pYQc5eI1xyy2qC2VjBvBfNqUNs6LE7tF8fh1LYY3GJw",
-	"i8G3wWBsDlGqhZ0jygyAa9CITod/fvoc/N2ZcMlHGEXxG8zxx0+uj77OsAyLNnT2rw/2i6aIU36+uqRr",
-	"Dr80jywT1kCCz6e8KvYWLO8sP0gsXGr0sjYlChA4VRf1dKXdPzHwjs/Kz29LYz/HX2tGPxNylEAPhbos",
-	"S4E58nFxSInCvy86+Pmic8j6/f7nsDRufqDLI//hVHSrWKy8w0MWb3Vra5X5Iak+xvJ4zysUNc/RgHV6",
-	"S93J7li3oI/Z7HmxikpuDIkBb738Ixll4SZKUiOUNKU5KmaZmokWHzFs/mS8mIMiaWrepxZEGTOuleoF",
-	"YIGB0hCYcK3mIIvQ5jybO1b7iIUuH2Su8SwPkR2AL5oxTNTMMNwCxMVr8QIp3K2VhqaaDZ8/ff7/AwAA",
-	"//8=",
+	"7L35cuO21jj4KijNVEVOUbI76dz6PrtSt9xr/Esv/tru5P4m7jIh8kjCNQUoAGhZN9NV8zTzYPMkUzgH",
+	"3CRSi2252x3+k7RFEACBs69/dSI1mSoJ0prO4V+dMfAYNP7z5Tkfuf/HYCItplYo2TnsnI+BRUoOxYhp",
+	"uBZGKMnsWBimwUyVNMBm3P3BYzbUasKUZjMtrAXJuGFdzv5MlYWYGauVHDGQVtg5s3y012dnIGMmLBvw",
+	"6IoJyU6GvbfcRuN+J+iYaAwT7vZj51PoHHaM1UKOOp8/fw46U675BKzf+PFU/Arz/0lBz+v3D9Lq+XeG",
+	"8anoXcGcda0WkwnEe24h4Ub9iS8HHcknbi0/cOU2gs4zbuCjThoW/l3YcbZiwGJIwAJTMpkz67ckwDA7",
+	"5pbxxCg25tdAJzvgBnqpTpp2lz1fs71XIoF3fAIrDibSELsb4QkbigS+M8wt0bQu/m/1midDvMDl1Y6n",
+	"U//l0ZjLkT8JMaSfCL6EYcaKJGHcZiDmAa7LJXPgSSDGJQOuEwE6B8LAwV34fbjXZ8fMWJ5A8fIIrGFP",
+	"n/zAuIz96oZJZcdCjvqM4Hsy5VoYJWkPCKndD6+es/9+8uRgL2BGMc5mwK8c4LJu+Pv+Ref/+3/+34tO",
+	"uMckXINmE/fZYPKjI7wqzi4D7XXnJ2O4abiw/wu06rm7j9lUGeF+dUjjDjARxjbdmnBTVpadCCkm6aRz",
+	"eBBkWxDSwgg07cH8DoOPJw27OLNcW8ZZoiKesIgnCWLvUOkZ1zFo9y98PBKSJTyV0Rg8aXBHOGBTLiFh",
+	"ijZu+ATYhEdjIYF1wydhwEKrU3D/n4Nx/1MybMRTYS5nMEjFmlNdgwVTra5FDNqD/3rysAEinGr1b4js",
+	"Sdyw7mulRgmw54lKY7cBN5idvGDd8PjNmxAP0cHVPHvWuBf//FLE63eEX7niIN4fp3acHwfrRo7QCGlA",
+	"OnC7hlWbwFfWbOE3nqSrLkJYmHxn2LUbtv4WcNg6TpERCGIUqR0/Sw2uHilpQVr3Tz6dJiLibiP7/zZu",
+	"N3+VJv0/NQw7h53/Y79gnPv01Oy/1FppWqj6NeEgNfPwkFml2ITLOXNsJxpDdGUY18D+TCGFmHWBR2Mm",
+	"YUbPlbGGcTaI9HxqmU7l3hHTYPWc8aEFfSHDD+6v3rH7K2QGIiVj40iee50njgvP2TVoMRQQe8qE5M+R",
+	"0z57PwWNn+n5TgxTx4GVvJCcmXRg5sbChHW5AwPHEEzAUsNHsEcsikszA81+OviRzcYgHesWhqWSX3OR",
+	"8EEC/QvZCcoyRWm/1VNdojvEUOPX3MKMP8ANHUuWTo3VwCfMgHYnFak0iR1nYAPHPjhSLkfN8LMhZgMe",
+	"J/N+h3b6Af5Mwdjd79RhhqbF3HFPeDJUeuKgJxTymiciZgMVz0NPed2/mSLGOkNOZsZ8CnvuSxzmGMc/",
+	"sxcNJBBZpfGjnis5TET0QJ+kMmBE9u/WNWzmZCaUCFKtQVrHyi3g5l4pPRBxDPIBkFfDRFnHlyQfwcTt",
+	"IxbGwXcckqBxcsoGXEqIWZwCs6rA8yEXCcSMWwuTqTV9du6wd8QF8uqL9ODgxyhO6cPxLwjx837hMn4Z",
+	"C/twdxCS1HXp8Pwyu4Lw0Atj/TmfIJeOhbliY5XEjjKNnQgFsbBEP5CDE+6MubmQDnVwpxCzOVgSuHj+",
+	"85x1hWWxIvGLJYrHeJxuGp1KKRyselTEty7kIBWJUxH2jlg4AeNoUcgMnxs2cxsQxoN4Djjua7xQR3Im",
+	"ipHD1ElNRl3IfN/4FYJ2YkQC0iZzpq5Be+3lkA3FTT4l7lPDNOGRY1O43oUMTz+es/3SgYWs656o1LIw",
+	"k/hIJl04OTwEdwBuC/7ILuQAhkoDc3BEu/eSZ/EpPJm5j5/wGFCEUlOH6sI6woviowUteUKX/iBovEQ7",
+	"3QSo69gKkndRpLnh7iELPZpYxYxTe+gInZyHH4G06Tn+9gB44Gnhpd/EIW48VlFKmL85uHogF7YGWIlt",
+	"vFEjp5UtfJSFG7s/TbiQtTyyLM4sn3+iRh5COVJ2bi2Pxm7ruOI7ZV+pVMYPcY5OdnDHMHQLOtHd7av0",
+	"C9IDUleuINvdiQMIt114iD26zYhiRbxsp/LRNeZ3jX8vAPAc6ERP+dyBwrlSb7gewYOwI2L+yNkdp0nc",
+	"wsQ3TjUKgagNvkKkejDO4cmSO8SM1qGAETO+oIIfsRAsH4WOgpW5u5IEBmeW29S8//Xetp5PWLP7F0rC",
+	"EW4DLQokEiFOF+YtbtGq5VlBvyrTZnayug34Yfs4BhfPtnKa4feDfCAe67lSb7mcH3tZ5AEAwyp16cSg",
+	"y0z+yRCMx7EG4xDNCXVOL+GJZ90lKesK5saJSZxpNUNqMUmNvZAzLizrVpSfwI3zCtAe84xTWMMk3OBE",
+	"DtZQ4YL4jlrJR+n0IaXFfx4EuSbCGLF0LiHKnZnYvvAMb/tjoYY9gPZUUherZFICxCYTrDybJKEZVWLW",
+	"rVOJSR2uKLusVtfd85+KcuHDfGq9fFCIZHQjSiL0qZkM2CC1DoQzESE/qKpQSyTHpIl1ozxJrUhJnE0d",
+	"HmlZkhkzCUsksHd0IWvkDPaOTJtlCoZaLEmZKCl+zqwmZBZJEjV7oyKejJWxBO4grTtHiM/Aug26cVPt",
+	"rtkKMqZw91YvyV7rpdX3Sug0UCoBTss6Xia0e/zH2hk+5eZJNfg3RNZdPdn6X0pLNqSFLXmz/bLsFLiR",
+	"N3O0mteapir78tM0r2/eCNL8a9c366m3W/dYaz5vWtw0rf7RXffy0hMVQ0KbiEka4MlpZcSqDb11b9PM",
+	"n2uWtcry5NKLITjZUOkJt0Qq//G0s2xHzl6y6grkZq/UrXyc2nEmMdd/mNUpBIv3kNrxJdm960AhU+br",
+	"QDTowISLpPY9Edf+nPAB1L8wUbEVE6h8fcwt9PDXYPkFsmzWQy8ZWOseGvEf2PBSDMoNtbPQD+twA3f4",
+	"acVN1WMGGhPdP5ySsBYc81svQILXIgtNu2o7b3O8aMKXfEfVAbEw04TPLxuvpAEa1ExCfDmY3+GMRT3p",
+	"W3kS/ntWHYV5gT7IuOZbiwdbgMzCDvy4ph2c5dNU14bMVLEM1vkbINOJW0JddYKOEwY7gX/vU3C3XX0k",
+	"flDdEhod12xp6dFGnMW/T6MDv1Dd3p4plaC3ZHl319nPa7grjaub/HnC0xiIk9Wja4QjeiV+uhHe0sS/",
+	"wnwtuC4s0LzLX2FLPp87x+sewk2UpDHEvRr0b0DW7AMqCsSqQ/jFDyP6v7jKWi58nAhu6pafahiKm13K",
+	"NvmJk2RyD7demvMkm6qejQ95Ypb4eL78PUMfTbfyCBxefCB7b00wA9N8xnDu3CKInmz8iaUydvoLrhL2",
+	"O0FHSXg/7Bz+seH+vWAYbDicTvbzp6Bz0xupXvblU+H+ZfruS/7IB3/qlIb1xGSqNOE/t+POYWck7Dgd",
+	"9CM12Y8S0SPA4lOx8Jfwdub9bBU84nyRU66t4Mnywb0SkMSGWeX1pyPGB2gSGNIDroFdwRRjGVqUvwPK",
+	"NwP2aRafs4BqmbS8Kjgk6Ezqo3vO0I3IBkVsUzncinzFbgF0YeCN9+vE35y1bQT3GZRtwfhUDDcr+Z4b",
+	"sD3bc29txPUq0zfusOV5D8jz/IFvyfIab7yY8QEY3qZwt4Lf+Sm+BLurnPxablc51TXMzo/dKa/za7Ss",
+	"7utjdfnVPHZOtwBj2zA6ORSj3wTM1hnOakKNvN2aLNI+VOWIUUxMr/A89A1EGmzP+1oo2ExIAsEaqN7e",
+	"XBzczqAaoP2vF4t6s8L967bBvcsN7l4G6aj+UIZKR9AbTW3vpx4uXD9sBA7At97Ua3ytYVcjkOjnuYZe",
+	"wuUo5aPKQW5xRQ4G6q2pajQSctSzqjf0ht/lb0vUyPQm/KaHRuaeEf+B3mRQb79yw9Cv1ENKfs2T+nEK",
+	"oaaGhq70Gvnh3szoppmC5KKHIeVWDEQi7OaH/x5ffl55t45Yeka2/BGraGXQ+TNVlrtPBIgJ5VZt5n/c",
+	"6JfZYKQ9CySgySlEA+uvLlLa9HAYxD2lxUjILTmVN9/3IiWtVkkPA8rrF8NHPWL0PQ0YNq/0fENG4h0e",
+	"vUQ1YGI2AMGr/kKsTo2FGOWJRSFv7ZeWX573fEpBbeS0ksDoORtAIuA6i7n3UzC//hGDydTO2QS4NOxf",
+	"vVc+bD92/6rlVBj/2zOWW2GsiEwP5ArnyTVoewtK+Bu+1kB0ZqbnULPB5NnA+/738ds3H9C7WqPlUdzK",
+	"dnehrjawuaKBOpu+njGnPvGqyU23iWdtcdYXjlk0OmobWcnC5mlc3a7zcMJNTfdg61LJMCPq6ZMfgkoQ",
+	"UBZ2Uwt9cOOgTlKUar2PjRzga8z11Y1QnoMqouExut3wOQvxm0I2Bg01G1o4sUUfROnEqnxhxX1vQfdq",
+	"vqHI1fDsPkpEwAgLA8aFsWksVMC4tGKk+bWw84CRBBQwFB4C9ucMZMDEMFGzPaevIOfLQg8M64bfh2wm",
+	"kjjiGgMw1n7unTTfbbjtxmruKycyvZ7an1DkasSUNTLVwnLl0XWLkiS1ytx0/yLa4harCzTv8lGbnHZv",
+	"JcoPaTsz0UpZOn+4e0PR5gDTjEL5HF/AVLRw/OtsRQsnu9pYlA/epbUoX+RvbC66RwtP6TgfuYlnCTA2",
+	"t/HQq7/D4FxdUVbUQhQDRKmGyydTQ5Eqy0rD5eUZjuk9OT07ecEipa4E1H5LeS5rNpnt/Kx5vsWgiPJG",
+	"l9Za/+lNYn6jyFgbWLJpJElA89ZvK7OOvPHGkdXM/35sKUssv3nauk3/UiByk4i6HEBXufyXN1Zz9sv5",
+	"+alXQX2Yd55e2c3SDmNK7TXMp/Zm2uiUC21YrNV06vN9l7Z54sTT5whRb9RIyDrfnXu4ns/7cZ9WL9IE",
+	"VM3RgXAzpSXqII5fQ3xJnGS7sKLNIsZWRDm94RaM/Q20Earm1BJ83Lsunq9eaWF87Ypq9EZIMI2LWTEB",
+	"Y/lkuqG+mwgJvchpzvU2liRbbVP2tfhN+H5lnWB5rw2fOhJydK5eiQQa1YoNTJqLO1p4o2Ft8zwBrusi",
+	"+lZpxRom6rox2i+NIjBmgz1mIwsVvJi6br9v+Q1G9J94K2zjcW1msF2Mf1x+qXYThROqxnbpf17mbVgW",
+	"IkqEo8IsNfVMMosUXX49p4SkWmc1VjaQdEqB2TV2HcvFFg44nOYFvlRrbPxiQd7veWrHz30lkfqgjHqK",
+	"22h/WhkurSEWGiJ72SQYN8V/LoBcvsinpm+q2ive8unyx92L12HRClk754a7bBCpb6MjrLiFpqMMOtvt",
+	"do0iOuHTqho64dPbKqFLrp5thq/RRKuDn6l4vkNltM7J1GT76fk6VZuH7pfyc2pAouzQjWGqwTt/65zR",
+	"b2DEozkTcpraIzYRI+3GMiGtYgvbQ9mSPNAabKoleaA3BNWgM9PCwnuZzGkn6zTnLxwrsSJLpEHF3jSJ",
+	"owY0trN4bejArBm2eyvYRnvb2B5WM1u9nrd7h/Ai+a9bcItPeGDjXiPMraOwjUC02uBX89qnh6W2uzMC",
+	"Piy5bsnrCsm99t7vYq2sVy+qxsrFSnb3a6xcAcqbmy3xEJ7NT7KP3obcb3ZQiwlSTVl2vi7i2q3meVhb",
+	"bFVS5N1ydmASr9+ZGxTgFLW7cgTno27Wn7fweRVD61aqBgAtG5hnwkbj3lTDtYAZqRn1USH5SCxVuGkg",
+	"By5/hq+e0hqIt43fvel+Fu0Yda99Wrcf/JL1W1n1wbWboBfqlvf15jAWA01sm+XZLqlxWBtwQ/W+kRRu",
+	"nHJcJ3n614NiN1unuzYn/vpjeqOaA2LWxHUtLFUevWJBtG2tXbIxUqxhURpfv6zVcwwnWpcnOuE3RC2f",
+	"HBwE64q/bkbEK4a8jdf/r388vbcdlEsG3SqZ+Raun/p9FK6YrYwj9OLOQmVWuYialRp6y5GW03rfqNcN",
+	"UNjAel/wZ8oTJ7GGKolDqsMXSpiFuYaAw7hlITLcbAje7BZaQoUXr9MMKjJGozZAH3vqqzLvSv4vjvSB",
+	"9apqwPUmY9doT8WX7Py4Nkx9b0DXZqqB/uIiBnPBzowFX7cxZgcdNE5t94pK7dbvaOBGSSFH2712L9Z5",
+	"dBscj0YaRtxCrYMkr6D3nSnKP/L8lSNf62gIGmQETIyk0lR0bVKjypbKlW3u13iWRldg6witkMZyGTW4",
+	"ZuDGQS/WabJKw3eGifgIK+QiWLMJ6BGY0sewKaa50Jxodxzg0rVqFZaGuYtv/S03VxAzmsdpeeSEwtpZ",
+	"Spfr94u41m9e9ufc/TSXVCh/tKV1guIC8+//1ARWfp3lAF0JbKxSncyLk+8zL2kZf+KGWiaAjKdKSF9t",
+	"Fo/n8grmR1kN3uro0om58ZnCvAyGxUz1WUT5PPWuKb+p2odDLpJUbxzu7Q5i+Yg+SnHDrJhAVuvZDfvO",
+	"MIP1+bsfz59jIMUm7nVuQUbzy8mmG1rUrDb2u23pWszI1ipwLVP0RfDEg8u2WwHR/AbyZRpB1DtMlx0k",
+	"lRpTK3y+BaQgcamlE1VgqymMH2e3XMJ/LAqHlYBtUSG8dvphXhi0JpVq29v3C1021D8yKtURbHMmkxKN",
+	"q48+WwyPKUNJbSzJyiJbtwOseuh4eZMLP1XoqPDLtfS2xF4pkkhpC/Elt5t/VZoFCaxd7EzyqRkr6/N1",
+	"FuJ+GlUxP7K6vWzdRvQ5mezggHbxrau23xQMxuN4Y1MK4eC28RXmSkynG69xixCOxSB4/KJi3aU5lz+k",
+	"8ep/hbnT0htCajC3GIyja0rCglxTQyj67FVF4DFBRvLIL5K/kpfeX2bptxDwPae4zMPPdqMU5DUElw/K",
+	"k0fsIjVUmvnCdEfe3+1o/xXMawnnbVSNMgtf8E4tnn/Z48CuhKznbbfUXXx42VYH/2AhTNWIyAGKF0uI",
+	"Uv2CRVBaWLgRiz5ApHRcn9hHAbPLN/XyGgPVEmUsG0DEU5PJCH4uKriLFWKHaZIEzAinzaDs2EunGwqO",
+	"pUzQ6vpNOaMl+Ch7B5zitTxJWOorE5Iny30Dzk3KWrVhi5qCxM4b+WccZhB6Myf91ARZ3y9qC+FOg3ZV",
+	"qTBYWrjGNug3fNkcfYbuTnpeQ/yeUacwsvLgZxTNEPDNW93GYmaiv5rsdIMcWFYAGnVKqnEq3Ip16TLg",
+	"rmXUBZjfkr8vHEDqI1I35lb5THWhULcurJsX7K2TMHxA6W3nrjLZJdPBKegyV22wD5QI+g73UcPPmzZ0",
+	"G4ab3e7lYH4Z8/n6uhsk1VdfzNTszd68HXtypH7rTRavbbfFLxfQSwiVk/+XRIwanWPblBioQ/O6V+vw",
+	"nKoMrMrJuf/yBctalF1TAo4mW6N4pHbca8xvas5RSRTVxm8y3mSdBLdKUtncWVac0/3lGn/zFeryQ9su",
+	"EnNlSY384e6jLjfHjWa3ZD7HF3CjLRz/Ok/awsmuDkXMB+8yADFf5GvKPf52qs2VjveR5yIvAcrmftXf",
+	"DZZ4b2Lwqyv4lJfIRi4vkmUhCzs/cxummQfANehjP3md8aTcKAdbpDF6h6GMk3cax03hg+L8xtZO6W6y",
+	"SX5tMtAvrCPybjA+JbaxL/S/em/zV3u/YsvxglQg1fyMFqWhqgnGSCU6gEqLqyHj7PmbE4ZRguz49MR7",
+	"Zg+ZodsxQaYVlP1f2HopuJDlzq9UYQYbOWd9YFkhaeHriRqZPnuJjYqLjjhZ0xlsDG3VhSy3lOzmLdB9",
+	"nSSG6Zf+rz2cNushyS1TMoL+hbyQ339/XNQLFEr2v//eL7zYe8gu3UdACcncXMjw2PdywjcO2TMCBmrM",
+	"eQVz35MTGxYt3s3h0rA+e+6TAqmPu6Z2d0peyESpKR6A+zHrQNl9evAjW9VedI+lMgHjNrpccLFcXI16",
+	"qekUcKdvj98dv3759uW788vT47Oz399/eIEDDNgjNhTXvhPshcQOW9SnX4Kv6Zg35xpwbOk7VJr9eMAm",
+	"QqYWTJ/97qiMVEswbrKLTTXdFU+SwHet1iq1kLHc/euD/eLl0PfTNezpwVN/tVnX057hQyAriCkumFbp",
+	"udOEmL1+ee6TfLDfYfjynI9CJvlEyFGpm/yFzPu5CermpoFTUbQAgYw2OkktwU42Zd4YzjvcSrNcyJlW",
+	"FvrsuHgN792AjE2p4yfFOC12wVvsPY+7GIE1F/Lpkx9Y+NcFZTRedA4vOtUWexed4AKLauEzgkJfP4sg",
+	"8aLzOeyz35d6j/qzpM6UFzKVebNAniRzf/oYUorn/UzFgmzyC92D3T7Z04ODhV2W+w+7LRz5U1V2DPpC",
+	"4kBqWyjMwqv0EdjFdeZAigA0/5iAGTUB9O5lp5n3uuqz9xJb3iPFKjVEzroZU9NmplLbU8OeJrqUscmn",
+	"BwcEAJyqEQTUuz+giHmlL2ROFP3luklN2XL49ODp4kFUel/ibbizJfjNepA34UPENSaxhf/qPT897v32",
+	"8sPZyft3YZD98Pz927cn59g+80L63559PHnzovfi+PxlSO3tEhGBt9551vL25Jw8pNbpiZ0qVygom/uz",
+	"U/KOdZ70D/oHeSnLqegcdn7sH/R/dNIft2Pku/sblHMd1UV2vAHrLbJZOjUiEfa1jsZCAot4kpQMt1k/",
+	"XV4yZvXZ++HQCUUxDHma2COShJQMGM9bZRMzkIp8So7piCFy5fPnp2wKoN1NZlQ6cEQiuwepHA2ccTKV",
+	"+7KK3YViiQH7V+8D8KR3chqw/Mle4N5+j2UtCQscEEnG85Uc4c3gL//tF2Us9vqVIPAl9xnuRrJTULJQ",
+	"Z8Y4WGKz7xkM2JSPgP5+8e6MaRgIiRsv6Jlvb0qZkxIt5TQvdUr2jx0zd1NyjfV/S4Z0NhuLBHy7d6rU",
+	"lzPdk7hz2HkNdmUTuc5CI/4fDg7urXHfRt3rGprnZjUIkRDcqc3n04MnTYPzL9+vdJLEl35c/1LR+Ny9",
+	"8cN/r39jse/n56Dz0yYrOdHoWWpIMzfpZML1HGN+eczW4XvQsXxknAjvj9x0PmEB1lq1pqUC3wAVYKcf",
+	"z/ETTo/Pn/+Ccm6+u5w8LNMK1JPXUYsp13wCFlGxwUBTDNk/GaK0g9YWf/GYQ39fJKboxvW5qrD6bMY6",
+	"2rYa1Yr+vY4KbPDCMx778MfOA1Kbgw2ozS9cxi9jYTMZHl988sP6F2taV+OrG+xysQc3UsYfNjmSonHs",
+	"najpBjdW7cV/Rxp8BvbWJDhtxbCWAJcJcGpb8tuS35b8PgD5/Rx09rm0Y62mIkLTduZaqNWOzxymGyRJ",
+	"I+xvb9Bw1CUry5PcKEdm0rLJ6uOHN8wqoinYQX+g1cw4EiZjH2rELbghU5UkZFJ5/fKc7Y/A0r7Ib0tG",
+	"JBYKczmDQSpCR8s9GQadEcBSnYHI1+1imC4z5tJbYLMqW25JW2QIHeWcRNiATbmxRLSGQvKkeMl9DtLJ",
+	"0/dn52yfKlplS/XZTwcHRURYsTtqsI6mIWjQUrO7yJq/bk3rzO8w+HjyPynouSd4u9Jr/Q4bVFeCkI8f",
+	"3vQ7j0H93BnGfiwF6y0gLWbCcJbfOetSE589OrwSxqKro0DXrFR+i7BfA8Jmt9Gi7N8JZbNbX42rlfpE",
+	"CdjmCjl5Kjrln/8TTX4/h6xLHgvKY8cBGBqMdUz30Ln2T3Qd/BwesZG4plY73kFiZ6rPyHvChsrJB/iz",
+	"A2em0wQO0WUyRBUBvSDLjhWHrRNhjBP1la7xZQQNngxycVD9ZEx3RKdE1Q/hw6arjg73Jro6Fhwby+hH",
+	"/eIpXs7cXisI1g5F4d7j5/rRmNa/Gpu/Den/6fo33in7yt30F1MXvmmxnxAAMT6jNEgiStQow45P2B2v",
+	"RkKgAAH0ueH7PIpgaiEuley6mbNuzC1n04RL2OuzX3GgU+ezOulxSjwJ6HfMSo/ZFcA083oPhTb2qEIT",
+	"iJL9GyJLSQ7LzDVH7d2xRFoCw20b2OJsrBJPNLv59vFPYVj4x6cw8KlOMk2SvdZLUw+r7oRzKG0A0AZv",
+	"zNcCouyZiueH6FlXCcU8SJhddD6HrOu4G1kXk7gIdiMG/dcFRdnhG8jqKBzi2+XM5EO5K2PekblusYjQ",
+	"381o9xjYdmvlqyGhzymCcVN2X+tY+cpoKS9i4nNSaWFiLjqH7I9+v//pc1jvIPjqaUuWBtC6BFpi8SWI",
+	"RVYJb6XIhTaKLFdrpZUi/Kfj/D9TVKQbTaGQfYceIaO3DJIm95DkoRD/WcgUe0cs/CdPkp8dEoSs6xD+",
+	"SRiw8PtwL5+CzB2hnxhnIBNegmHrWev0PnvnfaAUMsnCLNbT7TPss9DXWQwZpkBmNkS0m1AEeaNBIbXj",
+	"V3geS9SlrkxEgkZQWi0Po/8T1f88ij4rK5rTkKXEjaXzxjMK3AEhYfw+XDihUqaq20PTyjxJVi68a3Mj",
+	"HuQLX/KyRsHyj/rfmtD0mKyaJTPCAlRhnhqBUE48cuxoNCk4vCgjsKnF4IAZLNPjJA/qX8QN9IQ0II2w",
+	"4hqSeUDG0LKDIHASi0No9EMY8R8o4uYZ8IiyQ/rsp4MfWRgpDbiezw3QbLlmQ7adumINyxTCcfYyfdg5",
+	"7qwyTPg8mOoxtrb7BihHA8QCfJtGwJ4qUwPZb9PEiinXlgATTe2aTRyYIbMLmXto8vROJ9z+r7P370iH",
+	"7z4nyOidz6fAFmFjL7P8r2C0ffYyA3FMn7FK481bdFrhPwLGrZqIiCcOfyYqBnbwj4ODI+/Eo1QCYiHZ",
+	"NNEYMHNlAENEGDkvZUn12Ts+AXPIuGUTZSx78sN/4UImYCBjv2naHkY1TbkdMwOOc1qlsaQJC/t9epgA",
+	"x6CjWFknIyyy7YCFSAomqbHF7DT5Xp/583OboWOl5DvMKst2x96KZzQ1xlXNhHEqzI7IwcepEyozyFkn",
+	"L7xCcch9Hxl2cuhIcZpbCw930GXq06qpfcZyguMkA//9odKTnlMSq9PVNzjNazQMhOR6vrbhakNLwXtW",
+	"pE4TLuRXLnbcWrN5RHSZcIjxRdrcQJqrKst+rGbSvd8YAXHuyTCSrKyaW0W9qMgkcMNRUOEZdQ0wKVcy",
+	"bi2PxhOfwbygN/hNNBOCNWYJ95Ijs/cUA7ANVjdKFt+ZjMwvH0ArrH85Yd3DWp24vhnKFJUKGhGGhlC2",
+	"aqkikiSEQR4d+pJlrOtGDVKR2J6gtEeHZcKaXGbf65OGjqwPjYBExMOA1ZkJ6l2B/nt8d8MvjGCbSO55",
+	"88taDKMTbjFpC8diM07QURNAoiJUxY0VaBFhwF25oNIGYTpY5iKT1v2rP4esq6ZZ4jKTXGs1o82EToL/",
+	"4R9ZvZGf8yxkdKo5aZgmbON6KmY4ioUkW+Uug3tohY2je55xAx910kYDtdFAX280UJWsEX0pUcFTz5jX",
+	"RQa5SVg3j0/eK9yGZP7w9M63Dcf+5HVm9ddgF5B5Z8y3vE4b0/MgMT0LLHQFlE1X1pAqOKvjmb4ZExq1",
+	"WDihYiFdJ1X6hY48P5oJaYjdDJQdozvasUu5d5SVB5tqwPI6QmZtnZgutYnKilbR6KCpthg7zsDEbyDw",
+	"rDBDMi4pkY++gScaeDxnY26CsuObMOfpwcE3H/5zP/x7R3562lxeFa0NAWpDgB5bCNC2PL4hHOh2PH6L",
+	"8B1GMTGVCKKAZY3xcwcfVcLMaGkRVNTFSCIk83tI0kraF18gyfWEti5+6HEQpzaOqKU4X0sc0aZiHlpV",
+	"VFytUt0aVb4Wo4q7mdam0spprU1la5tKmajd1qTi5mDd91OQxycs62hiCqGL1MycFKrUsozEOVJGoRJc",
+	"Uqy1YeFFXsaailZ26r0nVbTfnfWlWKY1vjyM8aXCaVvbS2t7IdvLfbD5XWk3bm+t5aW1vDxey8t2kkC9",
+	"4eUBJIFHb6R5BFSsNdG0pOmrMdFsJgyWLDRt+agvXD6KSFxbOOrvUjiqwvZX13mjDhur45pTiTVYszYn",
+	"VFCVLTT8MRBpQN2atGohoySNIT4qNdopNZW4yrK9zVjNEHnLLXixQm4xOTL0sUqc2u3AnZKx7Bgm/QsZ",
+	"jkAivF9DL+FylPJRbkCm/jDUG7qHk14LmDldKxzBREiRD6T2ETWYg8ezU2uGW+E3AbPG8vyVc2/tFLXc",
+	"qbD4VI6LcYPJLyXo91daBn/sybQSB6qh6qnMujZ1IzWZYOVox3EoBcVifxQP/nt9doaNXZC/POfRGHrP",
+	"lbRaJUyqHkb/N1nT3Nb+9/HbN9uBX/YtzZk8tVDmpHe3WJ7nW4KyyrZXzx20ILkUQ19u/JVnfNRBZIMW",
+	"564nax/EPZTjVcUqSjFVgp1YKiDOYyB9DWUn7pSfUq4Jp8h6bi8kVtNOp2yGCWgDOCKay73Kl81cbmTW",
+	"LVL+Kg3K+uz4Qk4TLqSFG8tqWnYRb/AEWfrS3YNIz6e2N+ZmXGQF0iM6oTqSjPpaCS92ra5thEwbKWP3",
+	"yCzct/ueuDXI/Lu/rvIN3Y1ptLrhA+mGJ5Sl6unBI9UOC4bawHNjGKTNEucL99SJrCPHRruJGrEEriFh",
+	"+NpeLavEd3YppOECbRele+qiFPvr2qZX0jqwuEsbngx82n4PLVVvLX7Vfg+rcTW1D4epqW3xtMXTFk+3",
+	"xlMncw2VjqA3mtreTz20ylfkr6kG36+UsvcXu2SNeDRn3euf9tgw4aNDpgEb6jKcL+txZTIzOVkfsUCL",
+	"Vay0Zp+dUSkZbli4tCNUDUviY62k98q99Xpqf8JFdinyVVdqZb97kv3KILheAvw6AfMusuYSALfMrGVm",
+	"LTOrMrNNiERqv0USkdqWQLQEoiUQdyUQTuatenjbBKGvKEHoNV5NmyHUxhO3GULbZghVydotU4QIAVn3",
+	"+ISd2TQWqhwS/ALyzgtI5LKlyvG3tdr5AlrvTDcvr9OmAD1ICtACM21zgNocILRn3A8n35GyQptrs4Da",
+	"LKBHmwW0Lbevdcndnds/9iSfx0Gm2jSflvZ8LYFcmwp8JUtLlIg22eeLJ/sQNXmeiPtJ+FlvBTnVypHg",
+	"k7hNEXo8KUKvlRolwLpeNHj+Zk2ekEfxGQx6Vl0BXll995ozfg2EH+Hl5RlEqYbek9OzkxchIurCj+dn",
+	"IYuUuhLUNoEzv6EZDHLawE2eruPWp6Y1Y27G5aY1R7ik+9VJBV6TIlmC5g+YUYXkka1p+DXEzM5ERBpl",
+	"MYI6PD3N0JD7V9zsdRpZjdihjEfG32Fwjoe2S/khX+SBY9KrqzfHpTu4+Oo7sD0qVObXUEYXD9Ir6tCv",
+	"yJTb0D2CBgTvHUGrwc8h65LHA/5MeUIDWm/HgrcjO/Y3/tR37/lAH23ryGgdGV+zI6ORGi02nG52amwU",
+	"/rGU/VtVbvrsGDtH8ziGmI1BAxtApCbg1JQ6AwxRwBiGPE0yG/IR4zhJ1vwVp6E/DPapqZuoQYBvJBc7",
+	"ZOL1a7belQfyrjQz5u1dLV891HtrYvjXRUcl8UUnuOhImF10PofU0hl5rkpiTHhFR81ebm50nArfQI7s",
+	"3vkb+FjuW37YeV/61uHSOlweq8Pl9lJJrfPlsVDjTXw79a6VR0edWh9LS26+Dh/LLcQ+MuRUPBqNzpZw",
+	"xoV1IohIyLJJBnJh2BRkLOQoYKG6CpmSESCBKPfh9MbRgIXgPjr0PlimgRslSa4Rlg3xsgMGN1OHRllT",
+	"cnLGCMNSeSXVTPZLghg9q0hiTuRqbMlJ+LWu8fV5vip5jTKfsK06BurbX+OL6/tf79Ct4T+yqVduombf",
+	"GeY9WN+qFfX2KHWqkiR3KrrDavBjCPes9VJ+cS/libuHtiTh38bfKF451bzJwxg0+BJf3lChNVPCI++G",
+	"G6vEMTAWPvuXmyQk1iL9Qj68CZHOcBJ/sw7jqR2XnHth4dYrdYzOfs3sArQIidmhU/T/m4V52FT+lBT+",
+	"bs514EYYrAbnlts7Yj8d/ODZJm5SwzA13ldK69U7ERdwZReyMS7xHPfwBu/ogZ2IpfUfuQdxEyG7Ilw/",
+	"MDb/sNHBveYWZnx+DwTgjRo5PmiVB3ovRFaxuYFZJ9yCsb1r0EYQNNUy62NzlSERlX4Ex5IT4IbYcTes",
+	"TuQ4P7LT18L+kg7YRYeeZy9ddC6kIyAfP7zZQ7Li5pYwKw1hlo8CZsdapSPC9VGiBjxxDPlm7hYIsi99",
+	"csDMhbRiAiq1faIByNn/uuigYI2V1D1SX5I0fdH5vy86qYSbKcY2XpJIgL/GEKkYyuMEVQ27zG4DraMT",
+	"MIaP4KJz2O/3P4cXMufS2ReQGJCx6oF7wKMxCfBcmhlowwY8TuYNpVHf4Jn95u9mh7ShulADJ16+nsfB",
+	"kneDjk2+hgqYx+w6v7zaQm2+hk/Pqp5jYI349zsmVDvYKl2y4/UO67WyPOeBhglpLPDYKX/Gxg4jamGL",
+	"Vj5Xr9y6u4St8kJtkY97KvKxCDjblXq7GzjdpTjHIti1qfet3bK1W1ZT7zfF7dR+LZid2havW7xu8foe",
+	"8NpLhWZVtOg7gNgsTse6Tw8OGKbOzoSBvT4716mMnDzKJlzIviMCDrdpVvJWEkVQ0hxRUfFriEMWqVRa",
+	"UvdobEwEo0/RF24eMl0qPV8Kw8C38qexAgy9IDtNn3kUcHunev6onmU1gvzPGvAVq1KnLDWFfL5xh7Rb",
+	"udU8T4A7OlEjrvpH/W8tYOIRefgcuBIEQ1xAlPVQT0wwsuIajcglbEPIaazbsAK5wqzkqlVU5j8WxpGi",
+	"OKzgnRPQF3CugmsBU0nswB1zJ44Y1vRPhATDuiZRo++Mb3NBro//dfb+nX+MmfkR13ruvk5oZsUE+ix0",
+	"T3uItjn2UsS4e8BMxKWE+IjGmdB3mrNjZUir18yOuWQhH1rQYcC4ZRNlrBs/ETZk3SwG4snBwcHBXpCZ",
+	"AhLucPqUG8My+4/bkLF8Mg0Zekq4yaZF5wgXSZ+9xHAupBZSoWyCh4kkwrA5NCqsa/2TH6W4YQa5kvHt",
+	"FujgSl+JDhquCxdmk78St13xV9KtdA47Qtp/PHUQRQ5MIS2MQDsAXdzRrwBT2gj6SLmx7F1RuQg317Q+",
+	"Hn5l/YmQYpJOOodPapb+tFta+MZttdFJQ9/RJp7cE2WLsJvTggCPh7xMxpzAMOE3PQ1Wz3sOHvQ1X91q",
+	"J1Fy5PDXIWvA0PmKKBMwjtZVgdZdYskTPmczLixZmC1PfIBBpFTiCGSsZrIc0+C7jGRFPKaOOHQPHPL/",
+	"1z+eHhzsHbEDNgEusyZWbm7MG/ML0newMXdyA4PhECLbZ+/y5/iCoU8oYXQtyXjLbz642U6yQ9khiiyu",
+	"1Vq67snSVQPb2xm7vlWIv4sZrgYzvi6NvbK7VnVvVfcvq7pvQYRS25Kg9fbClgC1BKglQPdPgJw2UI0g",
+	"bC4j8UppChfDun8ed4uokTSJ0Q6HQQsU/FGOfzxcHdHYVRr7WFN8mOUW9krxyTKLWc7DK8spYj54mSag",
+	"8oD5OEd9bGFXRFXap4VlUyqdR0rjTFk0maK4tETNsIeuslmIdsl0SeGGWdFBd0tkAFXaR2HXx4+9d1M/",
+	"z058NxSpusZ9E6PThAv5d8z+up9IsTsFcP2CjSQLEC/HE/MMSFfWjiGUhxvqiNubqBiSlS6E8J/Zaj+H",
+	"rBtxAz0hDUgjrLgmVG1KtCwHReciQ32qNVnqEXBf+r29pa3tsC5DlszRFltoiy08lBdCyQIntq4UjSjB",
+	"pty6fRmWYTGbgmaI5AW6dfN/UY0myF/b67NsNfKD5PNVikQmaga6F2FsGjkDe0VtyqMyEcIISqmKeYRh",
+	"sVbTaR0PfA22Hst3Zm+rWe4tn7aFFHZeSKGe1WxfQiH866KTARvF0+JMF53P4ZG/IPrFp9dW+Q4WMRBD",
+	"JuyCj3mvweJ1r0zo0w4lvOoe2yz/Nsv/kamqZV74ncn5x9ZZ/Y+PLVbS/Cd8upTk/1e/3//ckOT/SAlU",
+	"m+jfUpyvIdF/S7EEleYpSC56bjVuxUAkwm5apLFKDsJ/Sj6Bn8O2EqOF93iozytnukNl/x2ftDUYW7PA",
+	"V1yDsY7K3N5W4NDr+CSfLQGWTo3VwCf5nKbPHFZUJBwUalIp/kzhiCVULin0dVBMyIScppbKLo80hlNi",
+	"QYJsRM+3lgjrFf9ajN+d4r+8XFtC8WE0/zp+eac2VTkbrXaqCh3DCTftO1XSNeiFb75a4b3y2F2pCst7",
+	"bG0ZrS3jcVYsvDUPrzVsfGEefsdihI+U+LRFCVuK8tXYKrYSpHJTxVT0MzSor6gG+tpX5FOp9YVKqTDh",
+	"hEs+gglKUYaBxKylI3Y246MRaPbxhHHL9q8P9ouB+7GKzD7TmMwkbKPof3x6cjaF6K4iP48Jhnhyqt06",
+	"Vrh5qOK8z3VRg39D1Cjo+72wWEWp23+fDh+iVKNd549P5as4Hwuz9ErAuMF0q9JlvAXL/SXkhWdWG4ms",
+	"KUrUUEU48DIhFTpkXR/dESkpIcKUsL0mc8qpm+lWBdwqJPZulO3bJVPftgCTANcFLDZFLNd3r6ZaSyq1",
+	"AyeZ0iysO7Z2GjD3XxMwo6Ir85MTHuhfY/bxw5vMd+s0LKkk1LexLoH1zgwF2RptJs49ZeKshaQGhf8e",
+	"YekuOS/3REp3VTW7jTFvRdMv67hfj9+p/SqxO7Utbre43eL27XHbqTd/psryHtxEADHE+2YmbDTuTTVc",
+	"C5iRQ71Z9cTBPl6d3qDovczajZOj7unnrxUL/8eNorlOaRYMMtmllNiwZCs03pPQWAtGBQzi8a/0Fm0P",
+	"WXcREpshsK1o1nKVlqtUucrmyJ3aL4raqW0Ru0XsFrHvGbFXiY0KjfUbCIxZ0QJ64w4CI634ULIirtaK",
+	"ifctJmaXeBsBcVNIujcBMdtsy0JaFtKykAYWsgKjU/tF8Tm1LTa32Nxi831gM4qCM5BbNP6L4VpE0Bvm",
+	"bcsO8/Z+wiyG9l6DFsOsHOaUj+CIcJxa7ExVkpi8kZBVV45SyLi27R/TMFXaF7hWqY3UBPpF47BKXHKe",
+	"Wzx2s1FUDW0ba9PUy6QzkOVWYm3fvC/WpGd90zx3Wazrr9RB4t7KOitZvTQsW97L6rTXgvkr7LEg+QRi",
+	"3961930/UaOQdf0shmoZUV0hH6iVLZCoEZtxw9RwWNRbxnrRffZGZR0cHKe7gqnFmC+BZWJNb8Jvelg0",
+	"rmfEf6A3GRT1m3968kPWTjNfBsfzEfRiPjfF0B8PaiI3KIgSX0XKsusa7AtrrcrzoAr133A94ScbxZGf",
+	"TKYJhu/RZ90552OpPj8ddH0Z4mXs2P/LIcDnRiR5L5P5AnZkvUmyclxFN4EjxuWcKq1TtoQw7OnB04Bx",
+	"+tN3g5tyO2YGnIhmlcbY5n4/pMEHtRR7Acw26YKcncR3hOKsW/mIvbymt9tMUdIb/7cow92iI/Lq+3yj",
+	"RtiFpe1M8IUw54WaSSciYu7AEgatxh03YHUXOF6UzHcCDxX6X6ggugrMCcJ3TbPfqFFrHLsn41gZNm7T",
+	"6G0jiLmLUawCWa363KrPrfpcVZ83weDUfhH8TW2LvS32tth7F+xdEOB6g3lPxPt/ifjzyj4sqM8XuN0t",
+	"q1kOz1FyTNQIy8WjmqF0DHqPzah1k/sFZGx8FRqqfRWJmGpgoSbSZy8XqAV9L3aREr4LnIjdAv/qeTjv",
+	"nbxYIz8+m5/Em2hJ2QedvGDd8vRHLAHr3gtYLEZuC45whb1S76l/PG1SokTcqlB/HxXKlsAI8WKIWlUB",
+	"WavVKayZ3oiEv6gZm3A5Z3BjNce+CWCYugayIxcdFgzjmZ2urlfDhF+Bb7jw5OBgr8+OqQcDZlx7fl1q",
+	"1+BLTlCsE9oAfT1y39+BxWomA6ZkBAx4ND6qdnYQhk14DNRWDG3Wy9Xh3SA+UNfADgKGncywhwM2f/VW",
+	"cuA6Ee4L3KrYUcIqR04CREacXAxpexOVpY56Q2PNgr6dRfZx/ni+M8wRmmue9JljNXS2yvf7v7HlY/Fz",
+	"0z0wiX34pGKG6CzuqmhfYVaRKGze8ABKLq7Tqrn3rOZqf3vbKLotJj9iTL4H00OG8V9hE5nnKpW2VWJa",
+	"JebrUGJWU9e0lZJa2loxC7WUtaWsLWW9I2V1Kmlq+AhWRUVZYayIkDYskE8TUJgHj7QyhmkwGEPVZyGR",
+	"28tsHFZGBG4NC3G5vnuearik5uB99otKdTJngzS6AosVEmPGk4Rh8AcVDDs4CPv98IcfQ9b10VVWTID9",
+	"B1O0L+TxaKRhxK0PP4EbHlkkMLjDodKO+ByxMAbLRWJCLL1oPCnDMJY8/GUK2pP3oVYTHEJvsZmQsZq5",
+	"DYD/kp6xSkPIhGSRkkMx6s/5JMEN+cpBJqOYGoagwbEFLOd4mJ1FlAh3qSHruoXpL3YFcwqJyQYV3MwP",
+	"zIuzFY8C6rKO9NaDH7ZT5Dm/K0f2IDU3YzUzTEns4b7n7nMOMRvMmbEO6pnIzHgTbq4gZgkfQGKOWOiQ",
+	"UVOXMuMuaTYGZHKmABh3DwNwu6HBvlbcOOfb1+672Qw05LXqL2Sd/vwRYXSNZQ+DNvJL5BbrXiLzxN7q",
+	"CC3dsUq1A1SVpBiyhxU3c9DZa2p67gChvud6zC1ge/mi73pu4wtWb9G3x7z77qy6h70dewsnbgfvx6NK",
+	"CR+65YivI1bqv9+4Nz9JtWE8v/EN4w8ODg6CooH8wQM3kEe4+uBnb7KUFBD9zbaSf3A7ak6tY4b0rXTI",
+	"JU5FaF9iU71iWM9Xi2vkXM9VggV9hexNYKL0fGklRK9FlnZE/XpQkOcU0E+hjE5Up3BjRzuHw34joSp4",
+	"5ku/x12D8NKKrfHvnox/jWC3nR1w58B4F1tVI9C2TvdWq2q1qqpWtTVBSO0jIgepbYlBSwxaYrATYpCL",
+	"sftwM1W6uQoBxcZopzlJiDPjg889yM0I3xkyJLBueA3aCCVD9mQvYNMkNSws1MaQ8teypuFsTLaWYkCQ",
+	"GR0cwSiZdAca+FWsZtIwIamBVcBmY+Hbrhf2DDGSSgNFy6D66A00YoIZbWiDoE92L0r/O9qL8L2xcP+Y",
+	"M5X4TuqyxuhileozJ7xiewy3CJo/IO6znw5+LJLkMkrqVOuiW/yAylvXWxhe4t4yI8NuRXVaq04wP2ZG",
+	"8qkZK2+mOX1/ds48wPgT41EEU/tI8ol2p1Q258/R6W6lU/qzdatOlanBxmM6dA/B3kdSADn6W4YLGFFC",
+	"yQOmNHtyhP1dwlSadOqmgZjlI9A7NBMGAhok5DVPRKYZ07Ih2YK8Jwnxfq8eHXBDEz53IJ9O0avFXotn",
+	"AUtlIq7AJyoNVCzA9NkJ9WYAPcLODBjEZDWXhmMF8EOmJKY3UdCf7//iXqFTQ3x64e1ETsqodKhkXT4V",
+	"AdmOAjRxGcsnU0cPUh1BwBxwXmKTmsBbJQPKkjV7SDRymcVTj2xRZmeU65pKdyEygiMfbFgie6xbuqbv",
+	"8vvbw1mXiCDu3p/DFDRTWoyELF8yGaeZkMYC9462gkwZcroNRZIsE68++8Bn7ArmhrrtMPSUFeDiP88d",
+	"F4ZP+hRMt6XCHmwCFtLBhXv4CGlczLhBKy1de8lIixvqX8iQxzHEYXZauflRwiyZ06/u3ENzJaZTN9Bi",
+	"GCdPNPB4nrU5OvIpzJb7m7Ycs5m9gdWf3d1p8cmkSovvX3TEuWmZLYTH+176A5g0qeUDbxEIv3Zb461l",
+	"wsfETvAqPHZubqq8Bm3hpuc73GzYuhOk1fOsb6d/9eeQddWU2k8kcya51mpG7pnwIj04+OEfA26gl+rk",
+	"5/DIRypg4y5Ho2lCkfUpj/faNqAWfsOrOZ6KX2Gn/T9phY07gD7jBj7qpO0Y2nYM/Xo7hlbJGtGXrRuF",
+	"EgKy4xPWPT49wYmceLhXCdcihzN6HHkiuIH6qOoFZN4Z1y6v0/b0fJCengss9E7dPIkRVlt5ur+QgYSs",
+	"i3k+tNCR50czIQ2xm4GyYxR3HbuUe5s2/8Q1886fAeMDHO1fzuqj9NlxBiZ+A4FnhRmSZQoffUMmko+5",
+	"CYiz/xsi63trYRmJb73F6P3w7x3ZpGlzv0LbUbTtKPpIO4puy+NrvVu35fFbdABl1MCk0og0YL6XKM2d",
+	"245yWloYeLqU4urI/B6StJL2xRdIcj2hrXOdPQ7i1HYcbSnO19JxdFMxr7CqrLXWv00TK6Zc26zuVjgU",
+	"CYQMfxqrJMboWPZaqVFCdRpFBD0eoR0Uu2xif9JulvD9hL0Vz/aOWJgowruQdZ1QRLKcI1AY8LiXBUNi",
+	"uG9qepEjKTx5QkZ6pIGpQdsnz1Zl2apk9fFFLC9FHKIxl0v24ezY/S6uuYXLK5iHZBeecm3AHDGBmoXh",
+	"12QFDv1xUr69n84n3TtiEZJakoUQYHI/Eje8jHivT+6HYVbwzxGFMCj8EThH6e+FzwhZlz5kAsbwEYR7",
+	"QfmjMsGypn0zWUSJQj3PecS6eN+CzWgYCSWLIoGl42+MS82us7M2Sb+JFk8ySNt38NCLueVVcjwtdYz9",
+	"q+OOtRKdOxCSE3etrhoUe6vZUple/0GTfqptRftwVm26iHVm7TMHpq1V+6Eob7NR+8T7kplHoEUaWKXE",
+	"joJjzVBPhmcGi9Y2xi58ILBjPPNcHZ+eIPlT5BLav36yPzPsdxicKfSnaUj4vNa+87vBEqc7hFxaoQ2W",
+	"vadg2Qw2touNvSXE3CXiNYesNqitFcxbwbwa1LYOi1P7xXE4tS0GtxjcYvBtMBiHQ5RqYeeIMgPgGjSi",
+	"0+Efnz4Hf3UmXPIRRlH8CnP88ZN7R19nWIZ9FDr71wf7xVDEKb9eXdE1h1+aR5YJayDB9Cmvir0FyzvL",
+	"CYmFS40ya1OiAIFTdVFPV9r9EwPv+Kycflua+zn+WjP7mZCjBHoo1GVVCsyRj4tDShT+ddHBxxedQ9bv",
+	"9z+HpXnzA12e+XenolvFYuUdHrLI1a1tH+anpJYVy/M9r1DUvEYDts4tvU52x7oNfcxWz/tHVGpjSAx4",
+	"6+UPySgLN1GSGqGkKa1RMcvULLSYxLB5ynixBkXS1OSnFkQZK66V+gVgg4HSFFhwreYgi9DmvJo7NuCI",
+	"hS4fZK7xLE+RHYDvYzFM1Mww/ASIi2zxAincrZWmpp4Nnz99/v8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

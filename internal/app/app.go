@@ -24,6 +24,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
 )
@@ -61,6 +62,8 @@ type Server struct {
 	guard    *mgmtauth.Guard
 	handler  http.Handler
 	inFlight *inFlight
+	// logins is told where the server listens, for the callback forwarders.
+	logins *oauthlogin.Manager
 	// workers run for the life of the server (watcher, janitors); Run
 	// starts each under one errgroup and waits for all of them.
 	workers []func(ctx context.Context) error
@@ -134,8 +137,12 @@ func New(opts Options) (*Server, error) {
 	router.Use(recoverer(log), flight.track, routeCORS(guard.CORS, dataPlane.CORS()))
 	router.Use(limitHeaders) // after cors, so a browser can read the 431
 	router.Get("/", rootInfo)
+	var logins *oauthlogin.Manager
+	if authFiles != nil {
+		logins = newLogins(authFiles, store, log)
+	}
 	server := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
-		AuthFiles: authFiles, Logging: appLog})
+		AuthFiles: authFiles, Logging: appLog, OAuth: logins})
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}
@@ -155,10 +162,15 @@ func New(opts Options) (*Server, error) {
 		func(ctx context.Context) error { return appLog.RunCleaner(ctx, time.Minute) },
 	)
 	if authFiles != nil {
+		s.logins = logins
 		s.workers = append(s.workers, func(ctx context.Context) error {
 			if err := authFiles.Watch(ctx); err != nil {
 				log.Error("auth-dir watcher stopped; hand edits of auth files will not be seen", "error", err)
 			}
+			return nil
+		}, func(ctx context.Context) error {
+			<-ctx.Done()
+			logins.Close() // forwarders and device-flow pollers
 			return nil
 		})
 	}
@@ -194,6 +206,13 @@ func (s *Server) Run(ctx context.Context) error {
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 
+	if s.logins != nil {
+		scheme := "http"
+		if cfg.TLS.Enable {
+			scheme = "https"
+		}
+		s.logins.SetServerBase(scheme + "://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)))
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, w := range s.workers {
 		g.Go(func() error { return w(gctx) })

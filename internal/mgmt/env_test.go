@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/crypto/bcrypt"
@@ -22,6 +23,7 @@ import (
 	applogs "github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
 )
 
@@ -81,6 +83,8 @@ type env struct {
 	auth    *authfiles.Store
 	// logging is the application log GET /logs reads, in dir/logs.
 	logging *applogs.Logging
+	// oauth runs the logins (nil with withoutAuthFiles).
+	oauth *oauthlogin.Manager
 }
 
 type envOption func(*envSettings)
@@ -93,6 +97,12 @@ type envSettings struct {
 	noAuthFiles bool
 	// noLogging starts the server without the application log.
 	noLogging bool
+	// oauthProviders replace the login providers' endpoints.
+	oauthProviders map[string]oauthlogin.Provider
+}
+
+func withOAuthProviders(p map[string]oauthlogin.Provider) envOption {
+	return func(e *envSettings) { e.oauthProviders = p }
 }
 
 func withoutLogging() envOption { return func(e *envSettings) { e.noLogging = true } }
@@ -137,9 +147,14 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 		logging = applogs.New(nil, filepath.Join(dir, "logs"))
 		t.Cleanup(func() { _ = logging.Close() })
 	}
+	var logins *oauthlogin.Manager
+	if auth != nil {
+		logins = oauthlogin.New(oauthlogin.Options{Store: auth, Providers: es.oauthProviders, Log: log, PollInterval: time.Millisecond})
+		t.Cleanup(logins.Close)
+	}
 	r := chi.NewRouter()
 	s := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log,
-		AuthFiles: auth, Logging: logging})
+		AuthFiles: auth, Logging: logging, OAuth: logins})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +164,10 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs, authDir: authDir, auth: auth, logging: logging}
+	if logins != nil {
+		logins.SetServerBase(srv.URL)
+	}
+	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs, authDir: authDir, auth: auth, logging: logging, oauth: logins}
 	e.client = newContractClient(t, srv.URL, testKey)
 	return e
 }

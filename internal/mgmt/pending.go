@@ -12,42 +12,6 @@ import (
 
 var errNotImplemented = errs.New(errs.NotImplemented, "not implemented")
 
-func (s *Server) GetAnthropicAuthUrl(context.Context, mgmtapi.GetAnthropicAuthUrlRequestObject) (mgmtapi.GetAnthropicAuthUrlResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) GetAntigravityAuthUrl(context.Context, mgmtapi.GetAntigravityAuthUrlRequestObject) (mgmtapi.GetAntigravityAuthUrlResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) GetCodexAuthUrl(context.Context, mgmtapi.GetCodexAuthUrlRequestObject) (mgmtapi.GetCodexAuthUrlResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) GetGeminiCliAuthUrl(context.Context, mgmtapi.GetGeminiCliAuthUrlRequestObject) (mgmtapi.GetGeminiCliAuthUrlResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) GetAuthStatus(context.Context, mgmtapi.GetAuthStatusRequestObject) (mgmtapi.GetAuthStatusResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) GetIflowAuthUrl(context.Context, mgmtapi.GetIflowAuthUrlRequestObject) (mgmtapi.GetIflowAuthUrlResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) PostIflowAuthUrl(context.Context, mgmtapi.PostIflowAuthUrlRequestObject) (mgmtapi.PostIflowAuthUrlResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) PostOauthCallback(context.Context, mgmtapi.PostOauthCallbackRequestObject) (mgmtapi.PostOauthCallbackResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (s *Server) GetQwenAuthUrl(context.Context, mgmtapi.GetQwenAuthUrlRequestObject) (mgmtapi.GetQwenAuthUrlResponseObject, error) {
-	return nil, errNotImplemented
-}
-
 func (s *Server) ListRequestErrorLogs(context.Context, mgmtapi.ListRequestErrorLogsRequestObject) (mgmtapi.ListRequestErrorLogsResponseObject, error) {
 	return nil, errNotImplemented
 }

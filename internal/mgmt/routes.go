@@ -56,6 +56,7 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 		},
 		ResponseErrorHandlerFunc: s.writeError,
 	})
+	s.mountCallbacks(r)
 	r.Route(Prefix, func(r chi.Router) {
 		r.Use(versionHeaders)
 		r.Group(func(r chi.Router) {

@@ -12,6 +12,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
 )
 
 // Deps is what the Management API needs from the rest of the server.
@@ -31,6 +32,8 @@ type Deps struct {
 	Catalogue authfiles.Catalogue
 	// Logging is the application log that GET and DELETE /logs read.
 	Logging *logs.Logging
+	// OAuth runs provider logins; nil answers 503.
+	OAuth *oauthlogin.Manager
 }
 
 // Server implements every operation of api/openapi.yaml.
@@ -42,6 +45,7 @@ type Server struct {
 	authFiles    *authfiles.Store
 	catalogue    authfiles.Catalogue
 	logging      *logs.Logging
+	oauth        *oauthlogin.Manager
 }
 
 var _ mgmtapi.StrictServerInterface = (*Server)(nil)
@@ -49,7 +53,7 @@ var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 // NewServer returns the Management API implementation.
 func NewServer(d Deps) *Server {
 	return &Server{store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log,
-		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging}
+		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging, oauth: d.OAuth}
 }
 
 // change runs one change through the store's single write path and

@@ -3,6 +3,7 @@ package oauthlogin
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -453,4 +454,49 @@ func TestIflowCookieLogin(t *testing.T) {
 	if d, ok := err.(*DuplicateError); !ok || d.File != res.File {
 		t.Fatalf("duplicate: %v", err)
 	}
+}
+
+func TestCLILogin(t *testing.T) {
+	f := newFixture(t)
+	var out strings.Builder
+	// The first paste is garbage, the second the real redirect; the state
+	// is read from the printed URL by the simulated user.
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- CLILogin(context.Background(), f.m, "openai", "", pr, &syncWriter{w: &out, onWrite: func(s string) {
+			if i := strings.Index(s, "state="); i >= 0 {
+				state := s[i+len("state=") : i+len("state=")+32]
+				go func() {
+					_, _ = io.WriteString(pw, "http://localhost:1455/auth/callback?state=not/valid&code=x\n")
+					_, _ = io.WriteString(pw, "http://localhost:1455/auth/callback?code=the-code&state="+state+"\n")
+				}()
+			}
+		}})
+	}()
+	if err := <-done; err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "That did not work: invalid state") || !strings.Contains(out.String(), "Login complete") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	if names := f.names(t); len(names) != 1 || !strings.HasPrefix(names[0], "codex-") {
+		t.Fatalf("files %v", names)
+	}
+	if err := CLILogin(context.Background(), f.m, "nope", "", strings.NewReader(""), io.Discard); err == nil {
+		t.Fatal("unknown provider accepted")
+	}
+}
+
+type syncWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	onWrite func(string)
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onWrite(string(p))
+	return s.w.Write(p)
 }
