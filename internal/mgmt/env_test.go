@@ -24,7 +24,9 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 const testKey = "test-management-key"
@@ -70,13 +72,15 @@ api-keys:
 }
 
 type env struct {
-	t      testing.TB
-	path   string
-	store  *configstore.Store
-	guard  *mgmtauth.Guard
-	srv    *httptest.Server
-	client *mgmtapi.ClientWithResponses
-	logs   *bytes.Buffer
+	usage   *usage.Service
+	reqLogs *requestlog.Logger
+	t       testing.TB
+	path    string
+	store   *configstore.Store
+	guard   *mgmtauth.Guard
+	srv     *httptest.Server
+	client  *mgmtapi.ClientWithResponses
+	logs    *bytes.Buffer
 	// authDir is the auth-dir of the env's auth-file store (nil store
 	// with withoutAuthFiles).
 	authDir string
@@ -90,8 +94,11 @@ type env struct {
 type envOption func(*envSettings)
 
 type envSettings struct {
-	envSecret string
-	handler   func(http.Handler) http.Handler
+	// brokenUsage starts the server with a usage store that could not be
+	// opened.
+	brokenUsage bool
+	envSecret   string
+	handler     func(http.Handler) http.Handler
 	// noAuthFiles starts the server without an auth-file store, as when
 	// auth-dir cannot be opened.
 	noAuthFiles bool
@@ -152,8 +159,9 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 		logins = oauthlogin.New(oauthlogin.Options{Store: auth, Providers: es.oauthProviders, Log: log, PollInterval: time.Millisecond})
 		t.Cleanup(logins.Close)
 	}
+	usageSvc, reqLogs := newUsageDeps(t, dir, store, es)
 	r := chi.NewRouter()
-	s := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log,
+	s := mgmt.NewServer(mgmt.Deps{Usage: usageSvc, RequestLogs: reqLogs, Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log,
 		AuthFiles: auth, Logging: logging, OAuth: logins})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
@@ -168,6 +176,7 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 		logins.SetServerBase(srv.URL)
 	}
 	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs, authDir: authDir, auth: auth, logging: logging, oauth: logins}
+	e.usage, e.reqLogs = usageSvc, reqLogs
 	e.client = newContractClient(t, srv.URL, testKey)
 	return e
 }

@@ -59,7 +59,7 @@ const (
 	// anything larger with a clear message, so the body may be that large.
 	configBodyLimit = config.MaxFileBytes
 	uploadBodyLimit = 16 << 20
-	importBodyLimit = 64 << 20
+	importBodyLimit = 1 << 30 // streamed, never held in memory
 )
 
 var bodyLimits = map[string]int64{

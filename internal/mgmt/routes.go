@@ -67,7 +67,7 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 			r.Handle("/docs/*", http.StripPrefix(Prefix+"/docs/", docs))
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(authUnlessPublic(auth), limitBody, requireUTF8JSON, captureRawUpload, validator)
+			r.Use(authUnlessPublic(auth), limitBody, s.streamUsageImport, requireUTF8JSON, captureRawUpload, validator)
 			mgmtapi.HandlerWithOptions(strict, mgmtapi.ChiServerOptions{
 				BaseRouter: r,
 				ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {

@@ -13,6 +13,8 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 // Deps is what the Management API needs from the rest of the server.
@@ -34,6 +36,11 @@ type Deps struct {
 	Logging *logs.Logging
 	// OAuth runs provider logins; nil answers 503.
 	OAuth *oauthlogin.Manager
+	// Usage serves the usage operations; nil answers 503.
+	Usage *usage.Service
+	// RequestLogs serves the request and error logs; nil when the log
+	// directory could not be opened.
+	RequestLogs *requestlog.Logger
 }
 
 // Server implements every operation of api/openapi.yaml.
@@ -46,13 +53,15 @@ type Server struct {
 	catalogue    authfiles.Catalogue
 	logging      *logs.Logging
 	oauth        *oauthlogin.Manager
+	usage        *usage.Service
+	reqLogs      *requestlog.Logger
 }
 
 var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 
 // NewServer returns the Management API implementation.
 func NewServer(d Deps) *Server {
-	return &Server{store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log,
+	return &Server{usage: d.Usage, reqLogs: d.RequestLogs, store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log,
 		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging, oauth: d.OAuth}
 }
 

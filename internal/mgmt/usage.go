@@ -1,0 +1,168 @@
+package mgmt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
+)
+
+// The usage operations encode the usage package's own types: they carry
+// exactly the spec's JSON (the contract test validates every answer), and
+// copying a large report into the generated pointer structs would double
+// its cost for nothing.
+
+// usageResponse is the spec's UsageResponse.
+type usageResponse struct {
+	Usage          *usage.Report  `json:"usage"`
+	FailedRequests int64          `json:"failed_requests"`
+	Recording      usageRecording `json:"recording"`
+}
+
+type usageRecording struct {
+	Enabled     bool   `json:"enabled"`
+	Store       string `json:"store"`
+	StoreError  string `json:"store_error,omitempty"`
+	Dropped     uint64 `json:"dropped"`
+	WriteErrors uint64 `json:"write_errors"`
+}
+
+func (r usageResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	return json.NewEncoder(w).Encode(r)
+}
+
+func (s *Server) usageService() (*usage.Service, error) {
+	if s.usage == nil {
+		return nil, errs.New(errs.Unavailable, "usage statistics unavailable")
+	}
+	return s.usage, nil
+}
+
+// GetUsage answers the statistics in the asked range.
+func (s *Server) GetUsage(ctx context.Context, req mgmtapi.GetUsageRequestObject) (mgmtapi.GetUsageResponseObject, error) {
+	svc, err := s.usageService()
+	if err != nil {
+		return nil, err
+	}
+	q := usage.Query{Details: usage.DefaultDetailsPerModel}
+	if req.Params.From != nil {
+		q.From = *req.Params.From
+	}
+	if req.Params.To != nil {
+		q.To = *req.Params.To
+	}
+	if req.Params.Details != nil {
+		q.Details = *req.Params.Details
+	}
+	rep, err := svc.Report(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	st := svc.Status()
+	rec := usageRecording{Enabled: st.Enabled, Store: "ok", Dropped: st.Dropped, WriteErrors: st.WriteErrors}
+	if !st.Available {
+		rec.Store, rec.StoreError = "unavailable", st.StoreError
+	}
+	return usageResponse{Usage: rep, FailedRequests: rep.FailureCount, Recording: rec}, nil
+}
+
+// exportStream writes the export as the store streams it. Once the first
+// byte is out the status is sent, so a failure after that can only cut
+// the body short (the client sees invalid JSON, never a half export
+// passing for a whole one).
+type exportStream struct {
+	ctx context.Context
+	svc *usage.Service
+}
+
+func (e exportStream) VisitExportUsageResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="usage-export.json"`)
+	w.WriteHeader(http.StatusOK)
+	return e.svc.Export(e.ctx, w)
+}
+
+// ExportUsage streams every retained detail and the complete aggregates.
+func (s *Server) ExportUsage(ctx context.Context, _ mgmtapi.ExportUsageRequestObject) (mgmtapi.ExportUsageResponseObject, error) {
+	svc, err := s.usageService()
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.Available(); err != nil {
+		return nil, err
+	}
+	return exportStream{ctx: ctx, svc: svc}, nil
+}
+
+// ImportUsage is reached only if the streaming route below is bypassed
+// (it never is on the real router); it merges the decoded body the same
+// way.
+func (s *Server) ImportUsage(ctx context.Context, req mgmtapi.ImportUsageRequestObject) (mgmtapi.ImportUsageResponseObject, error) {
+	svc, err := s.usageService()
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(req.Body)
+	if err != nil {
+		return nil, errs.New(errs.Invalid, "invalid body")
+	}
+	res, err := svc.Import(ctx, bytes.NewReader(b), usage.KeysFrom(s.store.Current().Config))
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.ImportUsage200JSONResponse{Added: res.Added, Skipped: res.Skipped,
+		TotalRequests: res.TotalRequests, FailedRequests: res.FailedRequests}, nil
+}
+
+// usageImportLimit is POST /usage/import's own body limit (documented in
+// the spec): a year of history is far larger than any other body. Tests
+// lower it to produce 413 cheaply.
+var usageImportLimit atomic.Int64
+
+func init() { usageImportLimit.Store(importBodyLimit) }
+
+// streamUsageImport serves POST /usage/import before the UTF-8 check and
+// the validator, which both read whole bodies into memory: the body goes
+// straight from the connection into the store's one import transaction.
+// The key check and the body limit have already run.
+func (s *Server) streamUsageImport(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != Prefix+"/usage/import" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: "Content-Type must be application/json"})
+			return
+		}
+		svc, err := s.usageService()
+		if err == nil {
+			err = svc.Available()
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		body := http.MaxBytesReader(w, r.Body, usageImportLimit.Load())
+		res, err := svc.Import(r.Context(), body, usage.KeysFrom(s.store.Current().Config))
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
+				return
+			}
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+}
