@@ -5,10 +5,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
@@ -46,7 +50,37 @@ func Login(ctx context.Context, opts Options, provider, projectID string, in io.
 func newLogins(st *authfiles.Store, store *configstore.Store, log *slog.Logger) *oauthlogin.Manager {
 	return oauthlogin.New(oauthlogin.Options{
 		Store:      st,
+		Providers:  oauthOverrides(store.Current().Config),
 		HTTPClient: func() *http.Client { return outboundClient(store.Current().Config.ProxyURL) },
 		Log:        log,
 	})
+}
+
+// oauthOverrides applies oauth-endpoints to the providers' defaults. They
+// are read at start; a change takes effect after a restart.
+func oauthOverrides(c *config.Config) map[string]oauthlogin.Provider {
+	d := oauthlogin.Defaults()
+	out := map[string]oauthlogin.Provider{}
+	for name, e := range c.OAuthEndpoints {
+		key := oauthlogin.CanonicalProvider(name)
+		p, ok := d[key]
+		if !ok {
+			continue // Validate refused it already
+		}
+		for dst, v := range map[*string]string{&p.AuthURL: e.AuthURL, &p.TokenURL: e.TokenURL, &p.UserInfoURL: e.UserInfoURL,
+			&p.DeviceCodeURL: e.DeviceCodeURL, &p.CodeAssistURL: e.CodeAssistURL, &p.ProjectsURL: e.ProjectsURL, &p.CookieKeyURL: e.CookieKeyURL} {
+			if v != "" {
+				*dst = v
+			}
+		}
+		if e.CallbackPort != 0 && p.CallbackPort != 0 {
+			p.CallbackPort = e.CallbackPort
+			if u, err := url.Parse(p.RedirectURI); err == nil {
+				u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(e.CallbackPort))
+				p.RedirectURI = u.String()
+			}
+		}
+		out[key] = p
+	}
+	return out
 }

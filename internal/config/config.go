@@ -67,6 +67,9 @@ type Config struct {
 	// "Authorization: Bearer <token>" without the management key.
 	MetricsToken string `yaml:"metrics-token,omitempty"`
 
+	// OAuthEndpoints replace login providers' endpoints (see OAuthEndpoint).
+	OAuthEndpoints map[string]OAuthEndpoint `yaml:"oauth-endpoints,omitempty"`
+
 	Legacy Legacy `yaml:",inline"`
 }
 

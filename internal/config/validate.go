@@ -34,6 +34,9 @@ func (c *Config) Validate() error {
 	if err := ValidateProxyURL(c.ProxyURL); err != nil {
 		return fmt.Errorf("proxy-url: %w", err)
 	}
+	if err := c.validateOAuthEndpoints(); err != nil {
+		return err
+	}
 	switch c.Routing.Strategy {
 	case "", "round-robin", "fill-first":
 	default:
