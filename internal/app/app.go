@@ -115,6 +115,9 @@ func New(opts Options) (*Server, error) {
 		}
 	})
 
+	// Usage statistics, request logs and metrics (usage.go).
+	obs := openObservability(store, opts.ConfigPath, log)
+
 	// The proxy data plane compiles each config before it is written: a
 	// config it cannot serve is refused (422 through the API, logged for a
 	// hand edit) and never published.
@@ -141,11 +144,12 @@ func New(opts Options) (*Server, error) {
 	if authFiles != nil {
 		logins = newLogins(authFiles, store, log)
 	}
-	server := mgmt.NewServer(mgmt.Deps{Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
+	server := mgmt.NewServer(mgmt.Deps{Usage: obs.usage, RequestLogs: obs.reqLogs, Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
 		AuthFiles: authFiles, Logging: appLog, OAuth: logins})
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}
+	obs.mount(router, guard.Middleware)
 	dataPlane.Mount(router)
 
 	s := &Server{opts: opts, log: log, store: store, guard: guard, handler: router, inFlight: flight}
@@ -161,6 +165,7 @@ func New(opts Options) (*Server, error) {
 		func(ctx context.Context) error { guard.RunJanitor(ctx, time.Hour); return nil },
 		func(ctx context.Context) error { return appLog.RunCleaner(ctx, time.Minute) },
 	)
+	s.workers = append(s.workers, obs.workers()...)
 	if authFiles != nil {
 		s.logins = logins
 		s.workers = append(s.workers, func(ctx context.Context) error {

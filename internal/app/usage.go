@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/metrics"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
+)
+
+// observability is the usage store, the request logs and the metrics:
+// what the proxy reports each request to, and what the Management API and
+// GET /metrics read.
+type observability struct {
+	usage   *usage.Service
+	reqLogs *requestlog.Logger // nil when the log directory cannot be opened
+	metrics *metrics.Metrics
+}
+
+// openObservability opens the usage database and the request log
+// directory. Neither failure stops the server: a database that cannot be
+// opened is reported once, clearly, and left exactly as it is for an
+// operator to rescue; the proxy serves and nothing is recorded (GET /usage
+// and the metrics say so).
+func openObservability(store *configstore.Store, configPath string, log *slog.Logger) *observability {
+	cfg := store.Current().Config
+	path := usage.DatabasePath(configPath, cfg)
+	var st usage.Store // a nil interface, not a nil *SQLiteStore, when opening fails
+	db, err := usage.OpenSQLite(path)
+	if err != nil {
+		log.Error("usage statistics are NOT recorded: the usage database cannot be opened; it was left untouched", "path", path, "error", err)
+	} else {
+		st = db
+	}
+	o := &observability{usage: usage.NewService(st, err, usage.Options{Log: log})}
+	if o.reqLogs, err = requestlog.Open(logs.DefaultDir(configPath), log); err != nil {
+		log.Error("request logs are NOT written: the log directory cannot be opened", "error", err)
+		o.reqLogs = nil
+	}
+	o.metrics = metrics.New(o.usage.Status)
+	o.usage.Observe(o.metrics.Observe)
+	o.apply(store.Current())
+	store.Subscribe(func(_, next *configstore.Snapshot, _ configstore.Source) {
+		o.apply(next)
+		o.metrics.ConfigReloaded(true)
+	})
+	return o
+}
+
+func (o *observability) apply(snap *configstore.Snapshot) {
+	o.usage.Apply(snap.Config)
+	if o.reqLogs != nil {
+		o.reqLogs.Apply(snap.Config)
+	}
+	o.metrics.SetToken(snap.Config.MetricsToken)
+}
+
+// mount serves GET /metrics beside the proxy: the metrics token, or the
+// management key under the Management API's rules.
+func (o *observability) mount(r chi.Router, guard func(http.Handler) http.Handler) {
+	r.Method(http.MethodGet, "/metrics", o.metrics.Handler(guard))
+}
+
+// workers write usage batches (and the last one at shutdown, before the
+// store is closed) and keep the log directory within its limits.
+func (o *observability) workers() []func(context.Context) error {
+	ws := []func(context.Context) error{func(ctx context.Context) error {
+		err := o.usage.Run(ctx)
+		if cerr := o.usage.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		return err
+	}}
+	if o.reqLogs != nil {
+		ws = append(ws, func(ctx context.Context) error {
+			err := o.reqLogs.Run(ctx, time.Minute)
+			_ = o.reqLogs.Close()
+			return err
+		})
+	}
+	return ws
+}
