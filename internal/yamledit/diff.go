@@ -178,6 +178,15 @@ func diffValues(ov, nv *yaml.Node, p path, edits *[]edit) {
 // whole-sequence set, which keeps equal items verbatim, is the smaller
 // change; diffItems then adds nothing and returns false.
 func diffItems(ov, nv *yaml.Node, p path, edits *[]edit) bool {
+	if i, ok := onlyDifference(ov.Content, nv.Content); ok {
+		// What an edit of one item of a long list usually is: at most one
+		// index differs, so the alignment below could match no more than
+		// the pairs already equal, and numbering every item is wasted.
+		if i >= 0 {
+			diffValues(ov.Content[i], nv.Content[i], p.with(step{index: i}), edits)
+		}
+		return true
+	}
 	a, b, err := itemIDs(ov.Content, nv.Content)
 	if err != nil {
 		// Items that cannot be keyed are compared index by index.
@@ -204,6 +213,28 @@ func diffItems(ov, nv *yaml.Node, p path, edits *[]edit) bool {
 		}
 	}
 	return true
+}
+
+// onlyDifference compares two same-length lists pair by pair and returns
+// the one index where they differ (-1 if none); ok is false when more
+// than one pair differs or a pair cannot be compared. The comparison is
+// the canonizer's, which agrees with comparing items' canonical keys.
+func onlyDifference(a, b []*yaml.Node) (int, bool) {
+	c := newCanonizer()
+	at := -1
+	for i := range a {
+		same, err := c.same(a[i], b[i])
+		if err != nil {
+			return 0, false
+		}
+		if !same {
+			if at >= 0 {
+				return 0, false
+			}
+			at = i
+		}
+	}
+	return at, true
 }
 
 // rootOf returns the mapping a document holds; an absent or null document is

@@ -23,7 +23,9 @@ var errLineBreaks = errors.New("source uses line breaks other than LF and CRLF")
 const utf8BOM = "\xEF\xBB\xBF"
 
 func newText(src []byte) (*text, error) {
-	t := &text{src: src}
+	// One slot per line, counted first: growing the slice as lines are
+	// found allocated several times the final size for long files.
+	t := &text{src: src, lines: make([]int, 0, bytes.Count(src, []byte{'\n'})+1)}
 	start := 0
 	if bytes.HasPrefix(src, []byte(utf8BOM)) {
 		// yaml.v3 does not count the BOM as a column.
