@@ -151,6 +151,11 @@ type AuthFileModels struct {
 	} `json:"models"`
 }
 
+// AuthFileNames defines model for AuthFileNames.
+type AuthFileNames struct {
+	Names []string `json:"names"`
+}
+
 // AuthFilesDeleted defines model for AuthFilesDeleted.
 type AuthFilesDeleted struct {
 	Deleted *int   `json:"deleted,omitempty"`
@@ -1422,6 +1427,9 @@ type PatchApiKeysJSONRequestBody = StringListPatch
 // PutApiKeysJSONRequestBody defines body for PutApiKeys for application/json ContentType.
 type PutApiKeysJSONRequestBody = StringListReplace
 
+// DeleteAuthFilesJSONRequestBody defines body for DeleteAuthFiles for application/json ContentType.
+type DeleteAuthFilesJSONRequestBody = AuthFileNames
+
 // UploadAuthFileJSONRequestBody defines body for UploadAuthFile for application/json ContentType.
 type UploadAuthFileJSONRequestBody UploadAuthFileJSONBody
 
@@ -2395,12 +2403,23 @@ type ClientInterface interface {
 	// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
 	PutApiKeys(ctx context.Context, params *PutApiKeysParams, body PutApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteAuthFiles Delete one credential file, or all
+	// DeleteAuthFilesWithBody Delete one credential file, or all
 	//
-	// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
-	DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteAuthFilesWithBody(ctx context.Context, params *DeleteAuthFilesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteAuthFiles Delete one credential file, or all
+	//
+	// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
+	DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAuthFiles List credential files
 	//
@@ -3736,13 +3755,34 @@ func (c *Client) PutApiKeys(ctx context.Context, params *PutApiKeysParams, body 
 	return c.Client.Do(req)
 }
 
-// DeleteAuthFiles Delete one credential file, or all
+// DeleteAuthFilesWithBody Delete one credential file, or all
 //
-// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
-func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteAuthFilesRequest(c.Server, params)
+func (c *Client) DeleteAuthFilesWithBody(ctx context.Context, params *DeleteAuthFilesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAuthFilesRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteAuthFiles Delete one credential file, or all
+//
+// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
+func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAuthFilesRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6596,8 +6636,19 @@ func NewPutApiKeysRequestWithBody(server string, params *PutApiKeysParams, conte
 	return req, nil
 }
 
-// NewDeleteAuthFilesRequest constructs an http.Request for the DeleteAuthFiles method
-func NewDeleteAuthFilesRequest(server string, params *DeleteAuthFilesParams) (*http.Request, error) {
+// NewDeleteAuthFilesRequest calls the generic DeleteAuthFiles builder with application/json body
+func NewDeleteAuthFilesRequest(server string, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteAuthFilesRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewDeleteAuthFilesRequestWithBody constructs an http.Request for the DeleteAuthFiles method, with any body, and a specified content type
+func NewDeleteAuthFilesRequestWithBody(server string, params *DeleteAuthFilesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6654,10 +6705,12 @@ func NewDeleteAuthFilesRequest(server string, params *DeleteAuthFilesParams) (*h
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -11052,14 +11105,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api-keys (the `PutApiKeys` operationId).
 	PutApiKeysWithResponse(ctx context.Context, params *PutApiKeysParams, body PutApiKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PutApiKeysResponse, error)
 
-	// DeleteAuthFilesWithResponse Delete one credential file, or all
+	// DeleteAuthFilesWithBodyWithResponse Delete one credential file, or all
 	//
-	// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
-	DeleteAuthFilesWithResponse(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error)
+	DeleteAuthFilesWithBodyWithResponse(ctx context.Context, params *DeleteAuthFilesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error)
+
+	// DeleteAuthFilesWithResponse Delete one credential file, or all
+	//
+	// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
+	DeleteAuthFilesWithResponse(ctx context.Context, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error)
 
 	// ListAuthFilesWithResponse List credential files
 	//
@@ -23406,15 +23468,30 @@ func (c *ClientWithResponses) PutApiKeysWithResponse(ctx context.Context, params
 	return ParsePutApiKeysResponse(rsp)
 }
 
-// DeleteAuthFilesWithResponse Delete one credential file, or all
+// DeleteAuthFilesWithBodyWithResponse Delete one credential file, or all
 //
-// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
-func (c *ClientWithResponses) DeleteAuthFilesWithResponse(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error) {
-	rsp, err := c.DeleteAuthFiles(ctx, params, reqEditors...)
+func (c *ClientWithResponses) DeleteAuthFilesWithBodyWithResponse(ctx context.Context, params *DeleteAuthFilesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error) {
+	rsp, err := c.DeleteAuthFilesWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteAuthFilesResponse(rsp)
+}
+
+// DeleteAuthFilesWithResponse Delete one credential file, or all
+//
+// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
+func (c *ClientWithResponses) DeleteAuthFilesWithResponse(ctx context.Context, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error) {
+	rsp, err := c.DeleteAuthFiles(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -41857,6 +41934,7 @@ func (response PutApiKeys503JSONResponse) VisitPutApiKeysResponse(w http.Respons
 
 type DeleteAuthFilesRequestObject struct {
 	Params DeleteAuthFilesParams
+	Body   *DeleteAuthFilesJSONRequestBody
 }
 
 type DeleteAuthFilesResponseObject interface {
@@ -54726,6 +54804,16 @@ func (sh *strictHandler) DeleteAuthFiles(w http.ResponseWriter, r *http.Request,
 
 	request.Params = params
 
+	var body DeleteAuthFilesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteAuthFiles(ctx, request.(DeleteAuthFilesRequestObject))
 	}
@@ -57284,267 +57372,269 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cuO21jj4KijNVEVOUbI76dz6PrtSt9xr/Esv/tru5P4m7jIh8kjCNQUoAGhZN9NV8zTzYPMkUzgH",
-	"3CRSi2252x3+k7RFEACBs69/dSI1mSoJ0prO4V+dMfAYNP7z5Tkfuf/HYCItplYo2TnsnI+BRUoOxYhp",
-	"uBZGKMnsWBimwUyVNMBm3P3BYzbUasKUZjMtrAXJuGFdzv5MlYWYGauVHDGQVtg5s3y012dnIGMmLBvw",
-	"6IoJyU6GvbfcRuN+J+iYaAwT7vZj51PoHHaM1UKOOp8/fw46U675BKzf+PFU/Arz/0lBz+v3D9Lq+XeG",
-	"8anoXcGcda0WkwnEe24h4Ub9iS8HHcknbi0/cOU2gs4zbuCjThoW/l3YcbZiwGJIwAJTMpkz67ckwDA7",
-	"5pbxxCg25tdAJzvgBnqpTpp2lz1fs71XIoF3fAIrDibSELsb4QkbigS+M8wt0bQu/m/1midDvMDl1Y6n",
-	"U//l0ZjLkT8JMaSfCL6EYcaKJGHcZiDmAa7LJXPgSSDGJQOuEwE6B8LAwV34fbjXZ8fMWJ5A8fIIrGFP",
-	"n/zAuIz96oZJZcdCjvqM4Hsy5VoYJWkPCKndD6+es/9+8uRgL2BGMc5mwK8c4LJu+Pv+Ref/+3/+34tO",
-	"uMckXINmE/fZYPKjI7wqzi4D7XXnJ2O4abiw/wu06rm7j9lUGeF+dUjjDjARxjbdmnBTVpadCCkm6aRz",
-	"eBBkWxDSwgg07cH8DoOPJw27OLNcW8ZZoiKesIgnCWLvUOkZ1zFo9y98PBKSJTyV0Rg8aXBHOGBTLiFh",
-	"ijZu+ATYhEdjIYF1wydhwEKrU3D/n4Nx/1MybMRTYS5nMEjFmlNdgwVTra5FDNqD/3rysAEinGr1b4js",
-	"Sdyw7mulRgmw54lKY7cBN5idvGDd8PjNmxAP0cHVPHvWuBf//FLE63eEX7niIN4fp3acHwfrRo7QCGlA",
-	"OnC7hlWbwFfWbOE3nqSrLkJYmHxn2LUbtv4WcNg6TpERCGIUqR0/Sw2uHilpQVr3Tz6dJiLibiP7/zZu",
-	"N3+VJv0/NQw7h53/Y79gnPv01Oy/1FppWqj6NeEgNfPwkFml2ITLOXNsJxpDdGUY18D+TCGFmHWBR2Mm",
-	"YUbPlbGGcTaI9HxqmU7l3hHTYPWc8aEFfSHDD+6v3rH7K2QGIiVj40iee50njgvP2TVoMRQQe8qE5M+R",
-	"0z57PwWNn+n5TgxTx4GVvJCcmXRg5sbChHW5AwPHEEzAUsNHsEcsikszA81+OviRzcYgHesWhqWSX3OR",
-	"8EEC/QvZCcoyRWm/1VNdojvEUOPX3MKMP8ANHUuWTo3VwCfMgHYnFak0iR1nYAPHPjhSLkfN8LMhZgMe",
-	"J/N+h3b6Af5Mwdjd79RhhqbF3HFPeDJUeuKgJxTymiciZgMVz0NPed2/mSLGOkNOZsZ8CnvuSxzmGMc/",
-	"sxcNJBBZpfGjnis5TET0QJ+kMmBE9u/WNWzmZCaUCFKtQVrHyi3g5l4pPRBxDPIBkFfDRFnHlyQfwcTt",
-	"IxbGwXcckqBxcsoGXEqIWZwCs6rA8yEXCcSMWwuTqTV9du6wd8QF8uqL9ODgxyhO6cPxLwjx837hMn4Z",
-	"C/twdxCS1HXp8Pwyu4Lw0Atj/TmfIJeOhbliY5XEjjKNnQgFsbBEP5CDE+6MubmQDnVwpxCzOVgSuHj+",
-	"85x1hWWxIvGLJYrHeJxuGp1KKRyselTEty7kIBWJUxH2jlg4AeNoUcgMnxs2cxsQxoN4Djjua7xQR3Im",
-	"ipHD1ElNRl3IfN/4FYJ2YkQC0iZzpq5Be+3lkA3FTT4l7lPDNOGRY1O43oUMTz+es/3SgYWs656o1LIw",
-	"k/hIJl04OTwEdwBuC/7ILuQAhkoDc3BEu/eSZ/EpPJm5j5/wGFCEUlOH6sI6woviowUteUKX/iBovEQ7",
-	"3QSo69gKkndRpLnh7iELPZpYxYxTe+gInZyHH4G06Tn+9gB44Gnhpd/EIW48VlFKmL85uHogF7YGWIlt",
-	"vFEjp5UtfJSFG7s/TbiQtTyyLM4sn3+iRh5COVJ2bi2Pxm7ruOI7ZV+pVMYPcY5OdnDHMHQLOtHd7av0",
-	"C9IDUleuINvdiQMIt114iD26zYhiRbxsp/LRNeZ3jX8vAPAc6ERP+dyBwrlSb7gewYOwI2L+yNkdp0nc",
-	"wsQ3TjUKgagNvkKkejDO4cmSO8SM1qGAETO+oIIfsRAsH4WOgpW5u5IEBmeW29S8//Xetp5PWLP7F0rC",
-	"EW4DLQokEiFOF+YtbtGq5VlBvyrTZnayug34Yfs4BhfPtnKa4feDfCAe67lSb7mcH3tZ5AEAwyp16cSg",
-	"y0z+yRCMx7EG4xDNCXVOL+GJZ90lKesK5saJSZxpNUNqMUmNvZAzLizrVpSfwI3zCtAe84xTWMMk3OBE",
-	"DtZQ4YL4jlrJR+n0IaXFfx4EuSbCGLF0LiHKnZnYvvAMb/tjoYY9gPZUUherZFICxCYTrDybJKEZVWLW",
-	"rVOJSR2uKLusVtfd85+KcuHDfGq9fFCIZHQjSiL0qZkM2CC1DoQzESE/qKpQSyTHpIl1ozxJrUhJnE0d",
-	"HmlZkhkzCUsksHd0IWvkDPaOTJtlCoZaLEmZKCl+zqwmZBZJEjV7oyKejJWxBO4grTtHiM/Aug26cVPt",
-	"rtkKMqZw91YvyV7rpdX3Sug0UCoBTss6Xia0e/zH2hk+5eZJNfg3RNZdPdn6X0pLNqSFLXmz/bLsFLiR",
-	"N3O0mteapir78tM0r2/eCNL8a9c366m3W/dYaz5vWtw0rf7RXffy0hMVQ0KbiEka4MlpZcSqDb11b9PM",
-	"n2uWtcry5NKLITjZUOkJt0Qq//G0s2xHzl6y6grkZq/UrXyc2nEmMdd/mNUpBIv3kNrxJdm960AhU+br",
-	"QDTowISLpPY9Edf+nPAB1L8wUbEVE6h8fcwt9PDXYPkFsmzWQy8ZWOseGvEf2PBSDMoNtbPQD+twA3f4",
-	"acVN1WMGGhPdP5ySsBYc81svQILXIgtNu2o7b3O8aMKXfEfVAbEw04TPLxuvpAEa1ExCfDmY3+GMRT3p",
-	"W3kS/ntWHYV5gT7IuOZbiwdbgMzCDvy4ph2c5dNU14bMVLEM1vkbINOJW0JddYKOEwY7gX/vU3C3XX0k",
-	"flDdEhod12xp6dFGnMW/T6MDv1Dd3p4plaC3ZHl319nPa7grjaub/HnC0xiIk9Wja4QjeiV+uhHe0sS/",
-	"wnwtuC4s0LzLX2FLPp87x+sewk2UpDHEvRr0b0DW7AMqCsSqQ/jFDyP6v7jKWi58nAhu6pafahiKm13K",
-	"NvmJk2RyD7demvMkm6qejQ95Ypb4eL78PUMfTbfyCBxefCB7b00wA9N8xnDu3CKInmz8iaUydvoLrhL2",
-	"O0FHSXg/7Bz+seH+vWAYbDicTvbzp6Bz0xupXvblU+H+ZfruS/7IB3/qlIb1xGSqNOE/t+POYWck7Dgd",
-	"9CM12Y8S0SPA4lOx8Jfwdub9bBU84nyRU66t4Mnywb0SkMSGWeX1pyPGB2gSGNIDroFdwRRjGVqUvwPK",
-	"NwP2aRafs4BqmbS8Kjgk6Ezqo3vO0I3IBkVsUzncinzFbgF0YeCN9+vE35y1bQT3GZRtwfhUDDcr+Z4b",
-	"sD3bc29txPUq0zfusOV5D8jz/IFvyfIab7yY8QEY3qZwt4Lf+Sm+BLurnPxablc51TXMzo/dKa/za7Ss",
-	"7utjdfnVPHZOtwBj2zA6ORSj3wTM1hnOakKNvN2aLNI+VOWIUUxMr/A89A1EGmzP+1oo2ExIAsEaqN7e",
-	"XBzczqAaoP2vF4t6s8L967bBvcsN7l4G6aj+UIZKR9AbTW3vpx4uXD9sBA7At97Ua3ytYVcjkOjnuYZe",
-	"wuUo5aPKQW5xRQ4G6q2pajQSctSzqjf0ht/lb0vUyPQm/KaHRuaeEf+B3mRQb79yw9Cv1ENKfs2T+nEK",
-	"oaaGhq70Gvnh3szoppmC5KKHIeVWDEQi7OaH/x5ffl55t45Yeka2/BGraGXQ+TNVlrtPBIgJ5VZt5n/c",
-	"6JfZYKQ9CySgySlEA+uvLlLa9HAYxD2lxUjILTmVN9/3IiWtVkkPA8rrF8NHPWL0PQ0YNq/0fENG4h0e",
-	"vUQ1YGI2AMGr/kKsTo2FGOWJRSFv7ZeWX573fEpBbeS0ksDoORtAIuA6i7n3UzC//hGDydTO2QS4NOxf",
-	"vVc+bD92/6rlVBj/2zOWW2GsiEwP5ArnyTVoewtK+Bu+1kB0ZqbnULPB5NnA+/738ds3H9C7WqPlUdzK",
-	"dnehrjawuaKBOpu+njGnPvGqyU23iWdtcdYXjlk0OmobWcnC5mlc3a7zcMJNTfdg61LJMCPq6ZMfgkoQ",
-	"UBZ2Uwt9cOOgTlKUar2PjRzga8z11Y1QnoMqouExut3wOQvxm0I2Bg01G1o4sUUfROnEqnxhxX1vQfdq",
-	"vqHI1fDsPkpEwAgLA8aFsWksVMC4tGKk+bWw84CRBBQwFB4C9ucMZMDEMFGzPaevIOfLQg8M64bfh2wm",
-	"kjjiGgMw1n7unTTfbbjtxmruKycyvZ7an1DkasSUNTLVwnLl0XWLkiS1ytx0/yLa4harCzTv8lGbnHZv",
-	"JcoPaTsz0UpZOn+4e0PR5gDTjEL5HF/AVLRw/OtsRQsnu9pYlA/epbUoX+RvbC66RwtP6TgfuYlnCTA2",
-	"t/HQq7/D4FxdUVbUQhQDRKmGyydTQ5Eqy0rD5eUZjuk9OT07ecEipa4E1H5LeS5rNpnt/Kx5vsWgiPJG",
-	"l9Za/+lNYn6jyFgbWLJpJElA89ZvK7OOvPHGkdXM/35sKUssv3nauk3/UiByk4i6HEBXufyXN1Zz9sv5",
-	"+alXQX2Yd55e2c3SDmNK7TXMp/Zm2uiUC21YrNV06vN9l7Z54sTT5whRb9RIyDrfnXu4ns/7cZ9WL9IE",
-	"VM3RgXAzpSXqII5fQ3xJnGS7sKLNIsZWRDm94RaM/Q20Earm1BJ83Lsunq9eaWF87Ypq9EZIMI2LWTEB",
-	"Y/lkuqG+mwgJvchpzvU2liRbbVP2tfhN+H5lnWB5rw2fOhJydK5eiQQa1YoNTJqLO1p4o2Ft8zwBrusi",
-	"+lZpxRom6rox2i+NIjBmgz1mIwsVvJi6br9v+Q1G9J94K2zjcW1msF2Mf1x+qXYThROqxnbpf17mbVgW",
-	"IkqEo8IsNfVMMosUXX49p4SkWmc1VjaQdEqB2TV2HcvFFg44nOYFvlRrbPxiQd7veWrHz30lkfqgjHqK",
-	"22h/WhkurSEWGiJ72SQYN8V/LoBcvsinpm+q2ive8unyx92L12HRClk754a7bBCpb6MjrLiFpqMMOtvt",
-	"do0iOuHTqho64dPbKqFLrp5thq/RRKuDn6l4vkNltM7J1GT76fk6VZuH7pfyc2pAouzQjWGqwTt/65zR",
-	"b2DEozkTcpraIzYRI+3GMiGtYgvbQ9mSPNAabKoleaA3BNWgM9PCwnuZzGkn6zTnLxwrsSJLpEHF3jSJ",
-	"owY0trN4bejArBm2eyvYRnvb2B5WM1u9nrd7h/Ai+a9bcItPeGDjXiPMraOwjUC02uBX89qnh6W2uzMC",
-	"Piy5bsnrCsm99t7vYq2sVy+qxsrFSnb3a6xcAcqbmy3xEJ7NT7KP3obcb3ZQiwlSTVl2vi7i2q3meVhb",
-	"bFVS5N1ydmASr9+ZGxTgFLW7cgTno27Wn7fweRVD61aqBgAtG5hnwkbj3lTDtYAZqRn1USH5SCxVuGkg",
-	"By5/hq+e0hqIt43fvel+Fu0Yda99Wrcf/JL1W1n1wbWboBfqlvf15jAWA01sm+XZLqlxWBtwQ/W+kRRu",
-	"nHJcJ3n614NiN1unuzYn/vpjeqOaA2LWxHUtLFUevWJBtG2tXbIxUqxhURpfv6zVcwwnWpcnOuE3RC2f",
-	"HBwE64q/bkbEK4a8jdf/r388vbcdlEsG3SqZ+Raun/p9FK6YrYwj9OLOQmVWuYialRp6y5GW03rfqNcN",
-	"UNjAel/wZ8oTJ7GGKolDqsMXSpiFuYaAw7hlITLcbAje7BZaQoUXr9MMKjJGozZAH3vqqzLvSv4vjvSB",
-	"9apqwPUmY9doT8WX7Py4Nkx9b0DXZqqB/uIiBnPBzowFX7cxZgcdNE5t94pK7dbvaOBGSSFH2712L9Z5",
-	"dBscj0YaRtxCrYMkr6D3nSnKP/L8lSNf62gIGmQETIyk0lR0bVKjypbKlW3u13iWRldg6witkMZyGTW4",
-	"ZuDGQS/WabJKw3eGifgIK+QiWLMJ6BGY0sewKaa50Jxodxzg0rVqFZaGuYtv/S03VxAzmsdpeeSEwtpZ",
-	"Spfr94u41m9e9ufc/TSXVCh/tKV1guIC8+//1ARWfp3lAF0JbKxSncyLk+8zL2kZf+KGWiaAjKdKSF9t",
-	"Fo/n8grmR1kN3uro0om58ZnCvAyGxUz1WUT5PPWuKb+p2odDLpJUbxzu7Q5i+Yg+SnHDrJhAVuvZDfvO",
-	"MIP1+bsfz59jIMUm7nVuQUbzy8mmG1rUrDb2u23pWszI1ipwLVP0RfDEg8u2WwHR/AbyZRpB1DtMlx0k",
-	"lRpTK3y+BaQgcamlE1VgqymMH2e3XMJ/LAqHlYBtUSG8dvphXhi0JpVq29v3C1021D8yKtURbHMmkxKN",
-	"q48+WwyPKUNJbSzJyiJbtwOseuh4eZMLP1XoqPDLtfS2xF4pkkhpC/Elt5t/VZoFCaxd7EzyqRkr6/N1",
-	"FuJ+GlUxP7K6vWzdRvQ5mezggHbxrau23xQMxuN4Y1MK4eC28RXmSkynG69xixCOxSB4/KJi3aU5lz+k",
-	"8ep/hbnT0htCajC3GIyja0rCglxTQyj67FVF4DFBRvLIL5K/kpfeX2bptxDwPae4zMPPdqMU5DUElw/K",
-	"k0fsIjVUmvnCdEfe3+1o/xXMawnnbVSNMgtf8E4tnn/Z48CuhKznbbfUXXx42VYH/2AhTNWIyAGKF0uI",
-	"Uv2CRVBaWLgRiz5ApHRcn9hHAbPLN/XyGgPVEmUsG0DEU5PJCH4uKriLFWKHaZIEzAinzaDs2EunGwqO",
-	"pUzQ6vpNOaMl+Ch7B5zitTxJWOorE5Iny30Dzk3KWrVhi5qCxM4b+WccZhB6Myf91ARZ3y9qC+FOg3ZV",
-	"qTBYWrjGNug3fNkcfYbuTnpeQ/yeUacwsvLgZxTNEPDNW93GYmaiv5rsdIMcWFYAGnVKqnEq3Ip16TLg",
-	"rmXUBZjfkr8vHEDqI1I35lb5THWhULcurJsX7K2TMHxA6W3nrjLZJdPBKegyV22wD5QI+g73UcPPmzZ0",
-	"G4ab3e7lYH4Z8/n6uhsk1VdfzNTszd68HXtypH7rTRavbbfFLxfQSwiVk/+XRIwanWPblBioQ/O6V+vw",
-	"nKoMrMrJuf/yBctalF1TAo4mW6N4pHbca8xvas5RSRTVxm8y3mSdBLdKUtncWVac0/3lGn/zFeryQ9su",
-	"EnNlSY384e6jLjfHjWa3ZD7HF3CjLRz/Ok/awsmuDkXMB+8yADFf5GvKPf52qs2VjveR5yIvAcrmftXf",
-	"DZZ4b2Lwqyv4lJfIRi4vkmUhCzs/cxummQfANehjP3md8aTcKAdbpDF6h6GMk3cax03hg+L8xtZO6W6y",
-	"SX5tMtAvrCPybjA+JbaxL/S/em/zV3u/YsvxglQg1fyMFqWhqgnGSCU6gEqLqyHj7PmbE4ZRguz49MR7",
-	"Zg+ZodsxQaYVlP1f2HopuJDlzq9UYQYbOWd9YFkhaeHriRqZPnuJjYqLjjhZ0xlsDG3VhSy3lOzmLdB9",
-	"nSSG6Zf+rz2cNushyS1TMoL+hbyQ339/XNQLFEr2v//eL7zYe8gu3UdACcncXMjw2PdywjcO2TMCBmrM",
-	"eQVz35MTGxYt3s3h0rA+e+6TAqmPu6Z2d0peyESpKR6A+zHrQNl9evAjW9VedI+lMgHjNrpccLFcXI16",
-	"qekUcKdvj98dv3759uW788vT47Oz399/eIEDDNgjNhTXvhPshcQOW9SnX4Kv6Zg35xpwbOk7VJr9eMAm",
-	"QqYWTJ/97qiMVEswbrKLTTXdFU+SwHet1iq1kLHc/euD/eLl0PfTNezpwVN/tVnX057hQyAriCkumFbp",
-	"udOEmL1+ee6TfLDfYfjynI9CJvlEyFGpm/yFzPu5CermpoFTUbQAgYw2OkktwU42Zd4YzjvcSrNcyJlW",
-	"FvrsuHgN792AjE2p4yfFOC12wVvsPY+7GIE1F/Lpkx9Y+NcFZTRedA4vOtUWexed4AKLauEzgkJfP4sg",
-	"8aLzOeyz35d6j/qzpM6UFzKVebNAniRzf/oYUorn/UzFgmzyC92D3T7Z04ODhV2W+w+7LRz5U1V2DPpC",
-	"4kBqWyjMwqv0EdjFdeZAigA0/5iAGTUB9O5lp5n3uuqz9xJb3iPFKjVEzroZU9NmplLbU8OeJrqUscmn",
-	"BwcEAJyqEQTUuz+giHmlL2ROFP3luklN2XL49ODp4kFUel/ibbizJfjNepA34UPENSaxhf/qPT897v32",
-	"8sPZyft3YZD98Pz927cn59g+80L63559PHnzovfi+PxlSO3tEhGBt9551vL25Jw8pNbpiZ0qVygom/uz",
-	"U/KOdZ70D/oHeSnLqegcdn7sH/R/dNIft2Pku/sblHMd1UV2vAHrLbJZOjUiEfa1jsZCAot4kpQMt1k/",
-	"XV4yZvXZ++HQCUUxDHma2COShJQMGM9bZRMzkIp8So7piCFy5fPnp2wKoN1NZlQ6cEQiuwepHA2ccTKV",
-	"+7KK3YViiQH7V+8D8KR3chqw/Mle4N5+j2UtCQscEEnG85Uc4c3gL//tF2Us9vqVIPAl9xnuRrJTULJQ",
-	"Z8Y4WGKz7xkM2JSPgP5+8e6MaRgIiRsv6Jlvb0qZkxIt5TQvdUr2jx0zd1NyjfV/S4Z0NhuLBHy7d6rU",
-	"lzPdk7hz2HkNdmUTuc5CI/4fDg7urXHfRt3rGprnZjUIkRDcqc3n04MnTYPzL9+vdJLEl35c/1LR+Ny9",
-	"8cN/r39jse/n56Dz0yYrOdHoWWpIMzfpZML1HGN+eczW4XvQsXxknAjvj9x0PmEB1lq1pqUC3wAVYKcf",
-	"z/ETTo/Pn/+Ccm6+u5w8LNMK1JPXUYsp13wCFlGxwUBTDNk/GaK0g9YWf/GYQ39fJKboxvW5qrD6bMY6",
-	"2rYa1Yr+vY4KbPDCMx778MfOA1Kbgw2ozS9cxi9jYTMZHl988sP6F2taV+OrG+xysQc3UsYfNjmSonHs",
-	"najpBjdW7cV/Rxp8BvbWJDhtxbCWAJcJcGpb8tuS35b8PgD5/Rx09rm0Y62mIkLTduZaqNWOzxymGyRJ",
-	"I+xvb9Bw1CUry5PcKEdm0rLJ6uOHN8wqoinYQX+g1cw4EiZjH2rELbghU5UkZFJ5/fKc7Y/A0r7Ib0tG",
-	"JBYKczmDQSpCR8s9GQadEcBSnYHI1+1imC4z5tJbYLMqW25JW2QIHeWcRNiATbmxRLSGQvKkeMl9DtLJ",
-	"0/dn52yfKlplS/XZTwcHRURYsTtqsI6mIWjQUrO7yJq/bk3rzO8w+HjyPynouSd4u9Jr/Q4bVFeCkI8f",
-	"3vQ7j0H93BnGfiwF6y0gLWbCcJbfOetSE589OrwSxqKro0DXrFR+i7BfA8Jmt9Gi7N8JZbNbX42rlfpE",
-	"CdjmCjl5Kjrln/8TTX4/h6xLHgvKY8cBGBqMdUz30Ln2T3Qd/BwesZG4plY73kFiZ6rPyHvChsrJB/iz",
-	"A2em0wQO0WUyRBUBvSDLjhWHrRNhjBP1la7xZQQNngxycVD9ZEx3RKdE1Q/hw6arjg73Jro6Fhwby+hH",
-	"/eIpXs7cXisI1g5F4d7j5/rRmNa/Gpu/Den/6fo33in7yt30F1MXvmmxnxAAMT6jNEgiStQow45P2B2v",
-	"RkKgAAH0ueH7PIpgaiEuley6mbNuzC1n04RL2OuzX3GgU+ezOulxSjwJ6HfMSo/ZFcA083oPhTb2qEIT",
-	"iJL9GyJLSQ7LzDVH7d2xRFoCw20b2OJsrBJPNLv59vFPYVj4x6cw8KlOMk2SvdZLUw+r7oRzKG0A0AZv",
-	"zNcCouyZiueH6FlXCcU8SJhddD6HrOu4G1kXk7gIdiMG/dcFRdnhG8jqKBzi2+XM5EO5K2PekblusYjQ",
-	"381o9xjYdmvlqyGhzymCcVN2X+tY+cpoKS9i4nNSaWFiLjqH7I9+v//pc1jvIPjqaUuWBtC6BFpi8SWI",
-	"RVYJb6XIhTaKLFdrpZUi/Kfj/D9TVKQbTaGQfYceIaO3DJIm95DkoRD/WcgUe0cs/CdPkp8dEoSs6xD+",
-	"SRiw8PtwL5+CzB2hnxhnIBNegmHrWev0PnvnfaAUMsnCLNbT7TPss9DXWQwZpkBmNkS0m1AEeaNBIbXj",
-	"V3geS9SlrkxEgkZQWi0Po/8T1f88ij4rK5rTkKXEjaXzxjMK3AEhYfw+XDihUqaq20PTyjxJVi68a3Mj",
-	"HuQLX/KyRsHyj/rfmtD0mKyaJTPCAlRhnhqBUE48cuxoNCk4vCgjsKnF4IAZLNPjJA/qX8QN9IQ0II2w",
-	"4hqSeUDG0LKDIHASi0No9EMY8R8o4uYZ8IiyQ/rsp4MfWRgpDbiezw3QbLlmQ7adumINyxTCcfYyfdg5",
-	"7qwyTPg8mOoxtrb7BihHA8QCfJtGwJ4qUwPZb9PEiinXlgATTe2aTRyYIbMLmXto8vROJ9z+r7P370iH",
-	"7z4nyOidz6fAFmFjL7P8r2C0ffYyA3FMn7FK481bdFrhPwLGrZqIiCcOfyYqBnbwj4ODI+/Eo1QCYiHZ",
-	"NNEYMHNlAENEGDkvZUn12Ts+AXPIuGUTZSx78sN/4UImYCBjv2naHkY1TbkdMwOOc1qlsaQJC/t9epgA",
-	"x6CjWFknIyyy7YCFSAomqbHF7DT5Xp/583OboWOl5DvMKst2x96KZzQ1xlXNhHEqzI7IwcepEyozyFkn",
-	"L7xCcch9Hxl2cuhIcZpbCw930GXq06qpfcZyguMkA//9odKTnlMSq9PVNzjNazQMhOR6vrbhakNLwXtW",
-	"pE4TLuRXLnbcWrN5RHSZcIjxRdrcQJqrKst+rGbSvd8YAXHuyTCSrKyaW0W9qMgkcMNRUOEZdQ0wKVcy",
-	"bi2PxhOfwbygN/hNNBOCNWYJ95Ijs/cUA7ANVjdKFt+ZjMwvH0ArrH85Yd3DWp24vhnKFJUKGhGGhlC2",
-	"aqkikiSEQR4d+pJlrOtGDVKR2J6gtEeHZcKaXGbf65OGjqwPjYBExMOA1ZkJ6l2B/nt8d8MvjGCbSO55",
-	"88taDKMTbjFpC8diM07QURNAoiJUxY0VaBFhwF25oNIGYTpY5iKT1v2rP4esq6ZZ4jKTXGs1o82EToL/",
-	"4R9ZvZGf8yxkdKo5aZgmbON6KmY4ioUkW+Uug3tohY2je55xAx910kYDtdFAX280UJWsEX0pUcFTz5jX",
-	"RQa5SVg3j0/eK9yGZP7w9M63Dcf+5HVm9ddgF5B5Z8y3vE4b0/MgMT0LLHQFlE1X1pAqOKvjmb4ZExq1",
-	"WDihYiFdJ1X6hY48P5oJaYjdDJQdozvasUu5d5SVB5tqwPI6QmZtnZgutYnKilbR6KCpthg7zsDEbyDw",
-	"rDBDMi4pkY++gScaeDxnY26CsuObMOfpwcE3H/5zP/x7R3562lxeFa0NAWpDgB5bCNC2PL4hHOh2PH6L",
-	"8B1GMTGVCKKAZY3xcwcfVcLMaGkRVNTFSCIk83tI0kraF18gyfWEti5+6HEQpzaOqKU4X0sc0aZiHlpV",
-	"VFytUt0aVb4Wo4q7mdam0spprU1la5tKmajd1qTi5mDd91OQxycs62hiCqGL1MycFKrUsozEOVJGoRJc",
-	"Uqy1YeFFXsaailZ26r0nVbTfnfWlWKY1vjyM8aXCaVvbS2t7IdvLfbD5XWk3bm+t5aW1vDxey8t2kkC9",
-	"4eUBJIFHb6R5BFSsNdG0pOmrMdFsJgyWLDRt+agvXD6KSFxbOOrvUjiqwvZX13mjDhur45pTiTVYszYn",
-	"VFCVLTT8MRBpQN2atGohoySNIT4qNdopNZW4yrK9zVjNEHnLLXixQm4xOTL0sUqc2u3AnZKx7Bgm/QsZ",
-	"jkAivF9DL+FylPJRbkCm/jDUG7qHk14LmDldKxzBREiRD6T2ETWYg8ezU2uGW+E3AbPG8vyVc2/tFLXc",
-	"qbD4VI6LcYPJLyXo91daBn/sybQSB6qh6qnMujZ1IzWZYOVox3EoBcVifxQP/nt9doaNXZC/POfRGHrP",
-	"lbRaJUyqHkb/N1nT3Nb+9/HbN9uBX/YtzZk8tVDmpHe3WJ7nW4KyyrZXzx20ILkUQ19u/JVnfNRBZIMW",
-	"564nax/EPZTjVcUqSjFVgp1YKiDOYyB9DWUn7pSfUq4Jp8h6bi8kVtNOp2yGCWgDOCKay73Kl81cbmTW",
-	"LVL+Kg3K+uz4Qk4TLqSFG8tqWnYRb/AEWfrS3YNIz6e2N+ZmXGQF0iM6oTqSjPpaCS92ra5thEwbKWP3",
-	"yCzct/ueuDXI/Lu/rvIN3Y1ptLrhA+mGJ5Sl6unBI9UOC4bawHNjGKTNEucL99SJrCPHRruJGrEEriFh",
-	"+NpeLavEd3YppOECbRele+qiFPvr2qZX0jqwuEsbngx82n4PLVVvLX7Vfg+rcTW1D4epqW3xtMXTFk+3",
-	"xlMncw2VjqA3mtreTz20ylfkr6kG36+UsvcXu2SNeDRn3euf9tgw4aNDpgEb6jKcL+txZTIzOVkfsUCL",
-	"Vay0Zp+dUSkZbli4tCNUDUviY62k98q99Xpqf8JFdinyVVdqZb97kv3KILheAvw6AfMusuYSALfMrGVm",
-	"LTOrMrNNiERqv0USkdqWQLQEoiUQdyUQTuatenjbBKGvKEHoNV5NmyHUxhO3GULbZghVydotU4QIAVn3",
-	"+ISd2TQWqhwS/ALyzgtI5LKlyvG3tdr5AlrvTDcvr9OmAD1ICtACM21zgNocILRn3A8n35GyQptrs4Da",
-	"LKBHmwW0Lbevdcndnds/9iSfx0Gm2jSflvZ8LYFcmwp8JUtLlIg22eeLJ/sQNXmeiPtJ+FlvBTnVypHg",
-	"k7hNEXo8KUKvlRolwLpeNHj+Zk2ekEfxGQx6Vl0BXll995ozfg2EH+Hl5RlEqYbek9OzkxchIurCj+dn",
-	"IYuUuhLUNoEzv6EZDHLawE2eruPWp6Y1Y27G5aY1R7ik+9VJBV6TIlmC5g+YUYXkka1p+DXEzM5ERBpl",
-	"MYI6PD3N0JD7V9zsdRpZjdihjEfG32Fwjoe2S/khX+SBY9KrqzfHpTu4+Oo7sD0qVObXUEYXD9Ir6tCv",
-	"yJTb0D2CBgTvHUGrwc8h65LHA/5MeUIDWm/HgrcjO/Y3/tR37/lAH23ryGgdGV+zI6ORGi02nG52amwU",
-	"/rGU/VtVbvrsGDtH8ziGmI1BAxtApCbg1JQ6AwxRwBiGPE0yG/IR4zhJ1vwVp6E/DPapqZuoQYBvJBc7",
-	"ZOL1a7belQfyrjQz5u1dLV891HtrYvjXRUcl8UUnuOhImF10PofU0hl5rkpiTHhFR81ebm50nArfQI7s",
-	"3vkb+FjuW37YeV/61uHSOlweq8Pl9lJJrfPlsVDjTXw79a6VR0edWh9LS26+Dh/LLcQ+MuRUPBqNzpZw",
-	"xoV1IohIyLJJBnJh2BRkLOQoYKG6CpmSESCBKPfh9MbRgIXgPjr0PlimgRslSa4Rlg3xsgMGN1OHRllT",
-	"cnLGCMNSeSXVTPZLghg9q0hiTuRqbMlJ+LWu8fV5vip5jTKfsK06BurbX+OL6/tf79Ct4T+yqVduombf",
-	"GeY9WN+qFfX2KHWqkiR3KrrDavBjCPes9VJ+cS/libuHtiTh38bfKF451bzJwxg0+BJf3lChNVPCI++G",
-	"G6vEMTAWPvuXmyQk1iL9Qj68CZHOcBJ/sw7jqR2XnHth4dYrdYzOfs3sArQIidmhU/T/m4V52FT+lBT+",
-	"bs514EYYrAbnlts7Yj8d/ODZJm5SwzA13ldK69U7ERdwZReyMS7xHPfwBu/ogZ2IpfUfuQdxEyG7Ilw/",
-	"MDb/sNHBveYWZnx+DwTgjRo5PmiVB3ovRFaxuYFZJ9yCsb1r0EYQNNUy62NzlSERlX4Ex5IT4IbYcTes",
-	"TuQ4P7LT18L+kg7YRYeeZy9ddC6kIyAfP7zZQ7Li5pYwKw1hlo8CZsdapSPC9VGiBjxxDPlm7hYIsi99",
-	"csDMhbRiAiq1faIByNn/uuigYI2V1D1SX5I0fdH5vy86qYSbKcY2XpJIgL/GEKkYyuMEVQ27zG4DraMT",
-	"MIaP4KJz2O/3P4cXMufS2ReQGJCx6oF7wKMxCfBcmhlowwY8TuYNpVHf4Jn95u9mh7ShulADJ16+nsfB",
-	"kneDjk2+hgqYx+w6v7zaQm2+hk/Pqp5jYI349zsmVDvYKl2y4/UO67WyPOeBhglpLPDYKX/Gxg4jamGL",
-	"Vj5Xr9y6u4St8kJtkY97KvKxCDjblXq7GzjdpTjHIti1qfet3bK1W1ZT7zfF7dR+LZid2havW7xu8foe",
-	"8NpLhWZVtOg7gNgsTse6Tw8OGKbOzoSBvT4716mMnDzKJlzIviMCDrdpVvJWEkVQ0hxRUfFriEMWqVRa",
-	"UvdobEwEo0/RF24eMl0qPV8Kw8C38qexAgy9IDtNn3kUcHunev6onmU1gvzPGvAVq1KnLDWFfL5xh7Rb",
-	"udU8T4A7OlEjrvpH/W8tYOIRefgcuBIEQ1xAlPVQT0wwsuIajcglbEPIaazbsAK5wqzkqlVU5j8WxpGi",
-	"OKzgnRPQF3CugmsBU0nswB1zJ44Y1vRPhATDuiZRo++Mb3NBro//dfb+nX+MmfkR13ruvk5oZsUE+ix0",
-	"T3uItjn2UsS4e8BMxKWE+IjGmdB3mrNjZUir18yOuWQhH1rQYcC4ZRNlrBs/ETZk3SwG4snBwcHBXpCZ",
-	"AhLucPqUG8My+4/bkLF8Mg0Zekq4yaZF5wgXSZ+9xHAupBZSoWyCh4kkwrA5NCqsa/2TH6W4YQa5kvHt",
-	"FujgSl+JDhquCxdmk78St13xV9KtdA47Qtp/PHUQRQ5MIS2MQDsAXdzRrwBT2gj6SLmx7F1RuQg317Q+",
-	"Hn5l/YmQYpJOOodPapb+tFta+MZttdFJQ9/RJp7cE2WLsJvTggCPh7xMxpzAMOE3PQ1Wz3sOHvQ1X91q",
-	"J1Fy5PDXIWvA0PmKKBMwjtZVgdZdYskTPmczLixZmC1PfIBBpFTiCGSsZrIc0+C7jGRFPKaOOHQPHPL/",
-	"1z+eHhzsHbEDNgEusyZWbm7MG/ML0newMXdyA4PhECLbZ+/y5/iCoU8oYXQtyXjLbz642U6yQ9khiiyu",
-	"1Vq67snSVQPb2xm7vlWIv4sZrgYzvi6NvbK7VnVvVfcvq7pvQYRS25Kg9fbClgC1BKglQPdPgJw2UI0g",
-	"bC4j8UppChfDun8ed4uokTSJ0Q6HQQsU/FGOfzxcHdHYVRr7WFN8mOUW9krxyTKLWc7DK8spYj54mSag",
-	"8oD5OEd9bGFXRFXap4VlUyqdR0rjTFk0maK4tETNsIeuslmIdsl0SeGGWdFBd0tkAFXaR2HXx4+9d1M/",
-	"z058NxSpusZ9E6PThAv5d8z+up9IsTsFcP2CjSQLEC/HE/MMSFfWjiGUhxvqiNubqBiSlS6E8J/Zaj+H",
-	"rBtxAz0hDUgjrLgmVG1KtCwHReciQ32qNVnqEXBf+r29pa3tsC5DlszRFltoiy08lBdCyQIntq4UjSjB",
-	"pty6fRmWYTGbgmaI5AW6dfN/UY0myF/b67NsNfKD5PNVikQmaga6F2FsGjkDe0VtyqMyEcIISqmKeYRh",
-	"sVbTaR0PfA22Hst3Zm+rWe4tn7aFFHZeSKGe1WxfQiH866KTARvF0+JMF53P4ZG/IPrFp9dW+Q4WMRBD",
-	"JuyCj3mvweJ1r0zo0w4lvOoe2yz/Nsv/kamqZV74ncn5x9ZZ/Y+PLVbS/Cd8upTk/1e/3//ckOT/SAlU",
-	"m+jfUpyvIdF/S7EEleYpSC56bjVuxUAkwm5apLFKDsJ/Sj6Bn8O2EqOF93iozytnukNl/x2ftDUYW7PA",
-	"V1yDsY7K3N5W4NDr+CSfLQGWTo3VwCf5nKbPHFZUJBwUalIp/kzhiCVULin0dVBMyIScppbKLo80hlNi",
-	"QYJsRM+3lgjrFf9ajN+d4r+8XFtC8WE0/zp+eac2VTkbrXaqCh3DCTftO1XSNeiFb75a4b3y2F2pCst7",
-	"bG0ZrS3jcVYsvDUPrzVsfGEefsdihI+U+LRFCVuK8tXYKrYSpHJTxVT0MzSor6gG+tpX5FOp9YVKqTDh",
-	"hEs+gglKUYaBxKylI3Y246MRaPbxhHHL9q8P9ouB+7GKzD7TmMwkbKPof3x6cjaF6K4iP48Jhnhyqt06",
-	"Vrh5qOK8z3VRg39D1Cjo+72wWEWp23+fDh+iVKNd549P5as4Hwuz9ErAuMF0q9JlvAXL/SXkhWdWG4ms",
-	"KUrUUEU48DIhFTpkXR/dESkpIcKUsL0mc8qpm+lWBdwqJPZulO3bJVPftgCTANcFLDZFLNd3r6ZaSyq1",
-	"AyeZ0iysO7Z2GjD3XxMwo6Ir85MTHuhfY/bxw5vMd+s0LKkk1LexLoH1zgwF2RptJs49ZeKshaQGhf8e",
-	"YekuOS/3REp3VTW7jTFvRdMv67hfj9+p/SqxO7Utbre43eL27XHbqTd/psryHtxEADHE+2YmbDTuTTVc",
-	"C5iRQ71Z9cTBPl6d3qDovczajZOj7unnrxUL/8eNorlOaRYMMtmllNiwZCs03pPQWAtGBQzi8a/0Fm0P",
-	"WXcREpshsK1o1nKVlqtUucrmyJ3aL4raqW0Ru0XsFrHvGbFXiY0KjfUbCIxZ0QJ64w4CI634ULIirtaK",
-	"ifctJmaXeBsBcVNIujcBMdtsy0JaFtKykAYWsgKjU/tF8Tm1LTa32Nxi831gM4qCM5BbNP6L4VpE0Bvm",
-	"bcsO8/Z+wiyG9l6DFsOsHOaUj+CIcJxa7ExVkpi8kZBVV45SyLi27R/TMFXaF7hWqY3UBPpF47BKXHKe",
-	"Wzx2s1FUDW0ba9PUy6QzkOVWYm3fvC/WpGd90zx3Wazrr9RB4t7KOitZvTQsW97L6rTXgvkr7LEg+QRi",
-	"3961930/UaOQdf0shmoZUV0hH6iVLZCoEZtxw9RwWNRbxnrRffZGZR0cHKe7gqnFmC+BZWJNb8Jvelg0",
-	"rmfEf6A3GRT1m3968kPWTjNfBsfzEfRiPjfF0B8PaiI3KIgSX0XKsusa7AtrrcrzoAr133A94ScbxZGf",
-	"TKYJhu/RZ90552OpPj8ddH0Z4mXs2P/LIcDnRiR5L5P5AnZkvUmyclxFN4EjxuWcKq1TtoQw7OnB04Bx",
-	"+tN3g5tyO2YGnIhmlcbY5n4/pMEHtRR7Acw26YKcncR3hOKsW/mIvbymt9tMUdIb/7cow92iI/Lq+3yj",
-	"RtiFpe1M8IUw54WaSSciYu7AEgatxh03YHUXOF6UzHcCDxX6X6ggugrMCcJ3TbPfqFFrHLsn41gZNm7T",
-	"6G0jiLmLUawCWa363KrPrfpcVZ83weDUfhH8TW2LvS32tth7F+xdEOB6g3lPxPt/ifjzyj4sqM8XuN0t",
-	"q1kOz1FyTNQIy8WjmqF0DHqPzah1k/sFZGx8FRqqfRWJmGpgoSbSZy8XqAV9L3aREr4LnIjdAv/qeTjv",
-	"nbxYIz8+m5/Em2hJ2QedvGDd8vRHLAHr3gtYLEZuC45whb1S76l/PG1SokTcqlB/HxXKlsAI8WKIWlUB",
-	"WavVKayZ3oiEv6gZm3A5Z3BjNce+CWCYugayIxcdFgzjmZ2urlfDhF+Bb7jw5OBgr8+OqQcDZlx7fl1q",
-	"1+BLTlCsE9oAfT1y39+BxWomA6ZkBAx4ND6qdnYQhk14DNRWDG3Wy9Xh3SA+UNfADgKGncywhwM2f/VW",
-	"cuA6Ee4L3KrYUcIqR04CREacXAxpexOVpY56Q2PNgr6dRfZx/ni+M8wRmmue9JljNXS2yvf7v7HlY/Fz",
-	"0z0wiX34pGKG6CzuqmhfYVaRKGze8ABKLq7Tqrn3rOZqf3vbKLotJj9iTL4H00OG8V9hE5nnKpW2VWJa",
-	"JebrUGJWU9e0lZJa2loxC7WUtaWsLWW9I2V1Kmlq+AhWRUVZYayIkDYskE8TUJgHj7QyhmkwGEPVZyGR",
-	"28tsHFZGBG4NC3G5vnuearik5uB99otKdTJngzS6AosVEmPGk4Rh8AcVDDs4CPv98IcfQ9b10VVWTID9",
-	"B1O0L+TxaKRhxK0PP4EbHlkkMLjDodKO+ByxMAbLRWJCLL1oPCnDMJY8/GUK2pP3oVYTHEJvsZmQsZq5",
-	"DYD/kp6xSkPIhGSRkkMx6s/5JMEN+cpBJqOYGoagwbEFLOd4mJ1FlAh3qSHruoXpL3YFcwqJyQYV3MwP",
-	"zIuzFY8C6rKO9NaDH7ZT5Dm/K0f2IDU3YzUzTEns4b7n7nMOMRvMmbEO6pnIzHgTbq4gZgkfQGKOWOiQ",
-	"UVOXMuMuaTYGZHKmABh3DwNwu6HBvlbcOOfb1+672Qw05LXqL2Sd/vwRYXSNZQ+DNvJL5BbrXiLzxN7q",
-	"CC3dsUq1A1SVpBiyhxU3c9DZa2p67gChvud6zC1ge/mi73pu4wtWb9G3x7z77qy6h70dewsnbgfvx6NK",
-	"CR+65YivI1bqv9+4Nz9JtWE8v/EN4w8ODg6CooH8wQM3kEe4+uBnb7KUFBD9zbaSf3A7ak6tY4b0rXTI",
-	"JU5FaF9iU71iWM9Xi2vkXM9VggV9hexNYKL0fGklRK9FlnZE/XpQkOcU0E+hjE5Up3BjRzuHw34joSp4",
-	"5ku/x12D8NKKrfHvnox/jWC3nR1w58B4F1tVI9C2TvdWq2q1qqpWtTVBSO0jIgepbYlBSwxaYrATYpCL",
-	"sftwM1W6uQoBxcZopzlJiDPjg889yM0I3xkyJLBueA3aCCVD9mQvYNMkNSws1MaQ8teypuFsTLaWYkCQ",
-	"GR0cwSiZdAca+FWsZtIwIamBVcBmY+Hbrhf2DDGSSgNFy6D66A00YoIZbWiDoE92L0r/O9qL8L2xcP+Y",
-	"M5X4TuqyxuhileozJ7xiewy3CJo/IO6znw5+LJLkMkrqVOuiW/yAylvXWxhe4t4yI8NuRXVaq04wP2ZG",
-	"8qkZK2+mOX1/ds48wPgT41EEU/tI8ol2p1Q258/R6W6lU/qzdatOlanBxmM6dA/B3kdSADn6W4YLGFFC",
-	"yQOmNHtyhP1dwlSadOqmgZjlI9A7NBMGAhok5DVPRKYZ07Ih2YK8Jwnxfq8eHXBDEz53IJ9O0avFXotn",
-	"AUtlIq7AJyoNVCzA9NkJ9WYAPcLODBjEZDWXhmMF8EOmJKY3UdCf7//iXqFTQ3x64e1ETsqodKhkXT4V",
-	"AdmOAjRxGcsnU0cPUh1BwBxwXmKTmsBbJQPKkjV7SDRymcVTj2xRZmeU65pKdyEygiMfbFgie6xbuqbv",
-	"8vvbw1mXiCDu3p/DFDRTWoyELF8yGaeZkMYC9462gkwZcroNRZIsE68++8Bn7ArmhrrtMPSUFeDiP88d",
-	"F4ZP+hRMt6XCHmwCFtLBhXv4CGlczLhBKy1de8lIixvqX8iQxzHEYXZauflRwiyZ06/u3ENzJaZTN9Bi",
-	"GCdPNPB4nrU5OvIpzJb7m7Ycs5m9gdWf3d1p8cmkSovvX3TEuWmZLYTH+176A5g0qeUDbxEIv3Zb461l",
-	"wsfETvAqPHZubqq8Bm3hpuc73GzYuhOk1fOsb6d/9eeQddWU2k8kcya51mpG7pnwIj04+OEfA26gl+rk",
-	"5/DIRypg4y5Ho2lCkfUpj/faNqAWfsOrOZ6KX2Gn/T9phY07gD7jBj7qpO0Y2nYM/Xo7hlbJGtGXrRuF",
-	"EgKy4xPWPT49wYmceLhXCdcihzN6HHkiuIH6qOoFZN4Z1y6v0/b0fJCengss9E7dPIkRVlt5ur+QgYSs",
-	"i3k+tNCR50czIQ2xm4GyYxR3HbuUe5s2/8Q1886fAeMDHO1fzuqj9NlxBiZ+A4FnhRmSZQoffUMmko+5",
-	"CYiz/xsi63trYRmJb73F6P3w7x3ZpGlzv0LbUbTtKPpIO4puy+NrvVu35fFbdABl1MCk0og0YL6XKM2d",
-	"245yWloYeLqU4urI/B6StJL2xRdIcj2hrXOdPQ7i1HYcbSnO19JxdFMxr7CqrLXWv00TK6Zc26zuVjgU",
-	"CYQMfxqrJMboWPZaqVFCdRpFBD0eoR0Uu2xif9JulvD9hL0Vz/aOWJgowruQdZ1QRLKcI1AY8LiXBUNi",
-	"uG9qepEjKTx5QkZ6pIGpQdsnz1Zl2apk9fFFLC9FHKIxl0v24ezY/S6uuYXLK5iHZBeecm3AHDGBmoXh",
-	"12QFDv1xUr69n84n3TtiEZJakoUQYHI/Eje8jHivT+6HYVbwzxGFMCj8EThH6e+FzwhZlz5kAsbwEYR7",
-	"QfmjMsGypn0zWUSJQj3PecS6eN+CzWgYCSWLIoGl42+MS82us7M2Sb+JFk8ySNt38NCLueVVcjwtdYz9",
-	"q+OOtRKdOxCSE3etrhoUe6vZUple/0GTfqptRftwVm26iHVm7TMHpq1V+6Eob7NR+8T7kplHoEUaWKXE",
-	"joJjzVBPhmcGi9Y2xi58ILBjPPNcHZ+eIPlT5BLav36yPzPsdxicKfSnaUj4vNa+87vBEqc7hFxaoQ2W",
-	"vadg2Qw2touNvSXE3CXiNYesNqitFcxbwbwa1LYOi1P7xXE4tS0GtxjcYvBtMBiHQ5RqYeeIMgPgGjSi",
-	"0+Efnz4Hf3UmXPIRRlH8CnP88ZN7R19nWIZ9FDr71wf7xVDEKb9eXdE1h1+aR5YJayDB9Cmvir0FyzvL",
-	"CYmFS40ya1OiAIFTdVFPV9r9EwPv+Kycflua+zn+WjP7mZCjBHoo1GVVCsyRj4tDShT+ddHBxxedQ9bv",
-	"9z+HpXnzA12e+XenolvFYuUdHrLI1a1tH+anpJYVy/M9r1DUvEYDts4tvU52x7oNfcxWz/tHVGpjSAx4",
-	"6+UPySgLN1GSGqGkKa1RMcvULLSYxLB5ynixBkXS1OSnFkQZK66V+gVgg4HSFFhwreYgi9DmvJo7NuCI",
-	"hS4fZK7xLE+RHYDvYzFM1Mww/ASIi2zxAincrZWmpp4Nnz99/v8DAAD//w==",
+	"7L37cts41jj4KijtVrU8RclKd3rq++zqmnKu7V/n4i9Opue345QJkUcSxhSgBkDLmt5U7dPsg+2TbOEc",
+	"8CaRutiWE2f4T3csggAInPv1z06kpjMlQVrTOfqzMwEeg8Z/vvzIx+7/MZhIi5kVSnaOOh8nwCIlR2LM",
+	"NFwLI5RkdiIM02BmShpgc+7+4DEbaTVlSrO5FtaCZNywLmd/pMpCzIzVSo4ZSCvsglk+Puizc5AxE5YN",
+	"eXTFhGSno95bbqNJvxN0TDSBKXf7sYsZdI46xmohx50vX74EnRnXfArWb/xkJn6Dxf+koBf1+wdp9eIH",
+	"w/hM9K5gwbpWi+kU4gO3kHCj/sCXg47kU7eWH7h2G0HnGTfwSScNC/8u7CRbMWAxJGCBKZksmPVbEmCY",
+	"nXDLeGIUm/BroJMdcgO9VCdNu8ueb9jeK5HAOz6FNQcTaYjdjfCEjUQCPxjmlmhaF/+3fs3TEV7g6mon",
+	"s5n/8mjC5difhBjRTwRfwjBjRZIwbjMQ8wDX5ZI58CQQ45IB14kAnQNh4OAu/Et40GcnzFieQPHyGKxh",
+	"T5/8yLiM/eqGSWUnQo77jOB7OuNaGCVpDwip3Q+vnrP/fvJkcBAwoxhnc+BXDnBZN/z98KLz//0//+9F",
+	"JzxgEq5Bs6n7bDD50RFeFWeXgfam85Mx3DRc2P8FWvXc3cdspoxwvzqkcQeYCGObbk24KSvLToUU03Ta",
+	"ORoE2RaEtDAGTXswv8Pw02nDLs4t15ZxlqiIJyziSYLYO1J6znUM2v0LH4+FZAlPZTQBTxrcEQ7ZjEtI",
+	"mKKNGz4FNuXRREhg3fBJGLDQ6hTc/xdg3P+UDBvxVJjLOQxTseFUN2DBTKtrEYP24L+ZPGyBCGda/Qsi",
+	"exo3rPtaqXEC7Hmi0thtwA1mpy9YNzx58ybEQ3RwtcieNe7FP78U8eYd4VeuOYj3J6md5MfBupEjNEIa",
+	"kA7crmHdJvCVDVv4O0/SdRchLEx/MOzaDdt8CzhsE6fICAQxitROnqUGV4+UtCCt+yefzRIRcbeRw38Z",
+	"t5s/S5P+nxpGnaPO/3FYMM5DemoOX2qtNC1U/ZpwmJpFeMSsUmzK5YI5thNNILoyjGtgf6SQQsy6wKMJ",
+	"kzCn58pYwzgbRnoxs0yn8uCYabB6wfjIgr6Q4Qf3V+/E/RUyA5GSsXEkz73OE8eFF+watBgJiD1lQvLn",
+	"yGmfvZ+Bxs/0fCeGmePASl5Izkw6NAtjYcq63IGBYwgmYKnhYzggFsWlmYNmPw9+YvMJSMe6hWGp5Ndc",
+	"JHyYQP9CdoKyTFHab/VUV+gOMdT4Nbcw5w9wQyeSpTNjNfApM6DdSUUqTWLHGdjQsQ+OlMtRM/xsiNmQ",
+	"x8mi36GdfoA/UjB2/zt1mKFpMXfcU56MlJ466AmFvOaJiNlQxYvQU173b6aIsc6Rk5kJn8GB+xKHOcbx",
+	"z+xFAwlEVmn8qOdKjhIRPdAnqQwYkf27dQ2bO5kJJYJUa5DWsXILuLlXSg9FHIN8AOTVMFXW8SXJxzB1",
+	"+4iFcfAdhyRonJ6xIZcSYhanwKwq8HzERQIx49bCdGZNn3102DvmAnn1RToY/BTFKX04/gUhft6vXMYv",
+	"Y2Ef7g5CkrouHZ5fZlcQHnlhrL/gU+TSsTBXbKKS2FGmiROhIBaW6AdycMKdCTcX0qEO7hRitgBLAhfP",
+	"f16wrrAsViR+sUTxGI/TTaNTKYWDVY+K+NaFHKYicSrCwTELp2AcLQqZ4QvD5m4DwngQzwHHfY0X6kjO",
+	"RDFylDqpyagLme8bv0LQToxIQNpkwdQ1aK+9HLGRuMmnxH1qmCU8cmwK17uQ4dmnj+ywdGAh67onKrUs",
+	"zCQ+kkmXTg4PwR2A24I/sgs5hJHSwBwc0e695Fl8Ck/m7uOnPAYUodTMobqwjvCi+GhBS57QpT8IGq/Q",
+	"TjcB6jq2guRdFGluuHvIQo8mVjHj1B46Qifn4UcgbXqOvz0AHnhaeOk3cYQbj1WUEuZvD64eyIWtAVZi",
+	"G2/U2GllSx9l4cYezhIuZC2PLIszq+efqLGHUI6UnVvLo4nbOq74TtlXKpXxQ5yjkx3cMYzcgk50d/sq",
+	"/YL0gNSVK8h2d+oAwm0XHmKPbjOiWBEv26l8dI35XePfSwC8ADrRM75woPBRqTdcj+FB2BExf+TsjtMk",
+	"bmHiG2cahUDUBl8hUj0Y5/BkyR1iRutQwIgZX1LBj1kIlo9DR8HK3F1JAoNzy21q3v92b1vPJ6zZ/Qsl",
+	"4Ri3gRYFEokQpwvzFrdo1fKsoF+VaTM7Wd0G/LBDHIOLZ1s5y/D7QT4Qj/WjUm+5XJx4WeQBAMMqdenE",
+	"oMtM/skQjMexBuMQzQl1Ti/hiWfdJSnrChbGiUmcaTVHajFNjb2Qcy4s61aUn8CN8wrQAfOMU1jDJNzg",
+	"RA7WUOGC+I5aySfp9CGlxb8fBLmmwhixci4hyp2Z2L70DG/7U6GGPYD2VFIXq2RSAsQmE6w8myShGVVi",
+	"1q1TiUkdrii7rFbXPfCfinLhw3xqvXxQiGR0I0oi9Km5DNgwtQ6EMxEhP6iqUEskx6SJdaM8Sa1ISZzN",
+	"HB5pWZIZMwlLJHBwfCFr5Az2jkybZQqGWixJmSgpfsmsJmQWSRI1f6MinkyUsQTuIK07R4jPwboNunEz",
+	"7a7ZCjKmcPdWL8le66XV90roNFQqAU7LOl4mtHv8z40zfM7Nk2r4L4isu3qy9b+UlmxIS1vyZvtV2Slw",
+	"I28WaDWvNU1V9uWnaV7fvBGk+deubzZTb7fuidZ80bS4aVr9k7vu1aWnKoaENhGTNMCTs8qIdRt6696m",
+	"mb/ULGuV5cmlF0NwspHSU26JVP71aWfVjpy9ZNUVyO1eqVv5JLWTTGKu/zCrUwiW7yG1k0uye9eBQqbM",
+	"14Fo0IEpF0nteyKu/TnhQ6h/YapiK6ZQ+fqYW+jhr8HqC2TZrIdeMrDWPTTi37DlpRiUG2pnoR824Qbu",
+	"8POam6rHDDQmun84JWEjOOa3XoAEr0UWmnbddt7meNGEL/mOqgNiYWYJX1w2XkkDNKi5hPhyuLjDGYt6",
+	"0rf2JPz3rDuKd07SXf1Qmf2cH8QqHPObU3r4ZDAYbNgJzbduI+YFOkPjmkMvHuwAu0sb8OOadnCeT1Nd",
+	"GzKbySp+5W+ATKduCXXVCTpOKu0E/r3Pwd129YkYU3VLaP3csKWVR1uxOP8+jQ78QnV7e6ZUgm6b1d1d",
+	"Zz9vYPM0rm7y5wlPYyCWWk83IhzRKzH2rQgITfwbLDbizdICzbv8DXYUOHIvfd1DuImSNIa4V0OHGqhG",
+	"9gEVTWbdIfzqhxEjWl5lozhwkghu6pafaRiJm30KWfmJk4h0D7demvM0m6penhjxxKwIFPny9wx9NN3a",
+	"I3B48YEMzzVRFUzzOcO5c9MkutTxJ5bK2ClSuErY7wQdJeH9qHP0zy337yXUYMvhdLJfPgedm95Y9bIv",
+	"nwn3L9N3X/LPfPDnTmlYT0xnShP+czvpHHXGwk7SYT9S08MoET0CLD4TS38Jb/A+zFbBI84XOePaCp6s",
+	"HtwrAUlsmFVekTtmfIi2iRE94BrYFcwwqKJF+TugfDNgn2WBQkuolont66JUnEhSG2Z0jv5MNiyCrMpx",
+	"X+S0dgugLwVvvF8nh+esbSu4z6BsB8anYrhZy/fcgN3ZnntrK65Xmb5xhy3Pe0Ce5w98R5bXeOPFjA/A",
+	"8LaFuzX8zk/xNdhd5eQ3crvKqW5gdn7sXnmdX6Nldd8eq8uv5rFzuiUY24XRyZEY/13AfJMFrybmyRvQ",
+	"yTTuY2aOGQXn9AoXSN9ApMH2vNOHot6EJBCsgerd7dbB7Sy7ARoie7GoNyvcv24b3Lvc4O5lmI7rD2Wk",
+	"dAS98cz2fu7hwvXDxuAAfOdNvcbXGnY1BokOp2voJVyOUz6uHOQOV+RgoN6sq8ZjIcc9q3ojb4Fe/bZE",
+	"jU1vym96aO3uGfFv6E2H9fYrNwwdXD2k5Nc8qR+nEGpqaOha95Uf7u2dbpoZSC56GNtuxVAkwm5/+O/x",
+	"5eeVd+uIpWdkqx+xjlYGnT9SZbn7RICYUG7dZv7HjX6ZDUbas0QCmrxTNLD+6iKlTQ+HQdxTWoyF3JFT",
+	"eT9CL1LSapX0MLK9fjF81CNG39OA8ftKL7ZkJN7z0ktUAyZmAxC86i/E6tRYiFGeELDjl5ZfXvR8bkNt",
+	"CLeSwOg5G0Ii4DoL/vdTML/+MYPpzC7YFLg07B+9Vz5/IHb/quVUGIjcM5ZbYayITA/kGi/ONWh7C0r4",
+	"d3ytgejMTc+hZoPJs4H3/e+Tt28+oJu3RsujAJrd7kJdbWFzRQN1Nn09Y059BliTv3AbF9/yrC8cs2j0",
+	"GDeykqXN07i6Xedxjdua7sHW5bRhatbTJz8GlWikLP6nFvrgxkGdpHDZeicJeeI3mOurG6GEC1WE5WOY",
+	"veELFuI3hWwCGmo2tHRiyz6I0olV+cKa+96B7tV8Q5E04tl9lIiAERYGjAtj01iogHFpxVjza2EXASMJ",
+	"KGAoPATsjznIgIlRouYHTl9BzpfFQBjWDf8SsrlI4ohrjATZ+Ll30nx34bZbq7mvnMj0emZ/RpGrEVM2",
+	"yFRLy5VH1y1KktQ6c9P9i2jLW6wu0LzLR21y2r+VKD+k3cxEa2Xp/OH+DUXbA0wzCuVzfAVT0dLxb7IV",
+	"LZ3semNRPnif1qJ8kf9gc9E9WnhKx/nITTwrgLG9jYde/R2GH9UVpWctRTFAlGq4fDIzFDKzqjRcXp7j",
+	"mN6Ts/PTFyxS6kpA7beU57Jmm9k+njfPtxwUUd7oylqbP71JzG8UGWsDS7aNJAlo3vptZdaRN944sp75",
+	"348tZYXlN09bt+lfC0RuElFXI/kql//yxmrOfv348cyroD7ePM/z7Gb5jzHlGBvmc4wzbXTGhTYs1mo2",
+	"84nHK9s8deLpc4SoN2osZJ3vzj3czOf9uM/rF2kCquYwRbiZ0RJ1EMevIb4kTrJbWNF2oWtropzecAvG",
+	"/h20Earm1BJ83Lsunq9faWl87Ypq/EbIupg3/7IVUzCWT2db6ruJkNCLnOZcb2NJstW2ZV/L34TvV9YJ",
+	"Vvfa8KljIccf1SuRQKNasYVJc3lHS280rG2eJ8B1XUTfOq1Yw1RdN0b7pVEExmyxx2xkoYIXU9ft9y2/",
+	"wdSCU2+FbTyu7Qy2y4GYqy/VbqJwQtXYLv3Pq7wN61NEiXBUmKWmnklmIaurr+eUkFTrrNjLFpJOKUK8",
+	"xq5judjBAYfTvMCXao2NXy3a/D1P7eS5L2lSH5RRT3Eb7U9r47Y1xEJDZC+bBOOm+M8lkMsX+dz0TVV7",
+	"xVs+W/24e/E6LFsha+fccpcNIvVtdIQ1t9B0lEFnt91uUESnfFZVQ6d8dlsldMXVs8vwDZpodfAzFS/2",
+	"qIzWOZmabD89XzBr+xyCUqJQDUiUHboxzDR452+dM/oNjHm0YELOUnvMpmKs3VgmpFVsaXsoW5IHWoNN",
+	"tSQP9JagGnTmWlh4L5MF7WST5vyVYyXWpKs0qNjbZpPUgMZuFq8tHZg1w/ZvBdtqb1vbw2pmq9fz9u8Q",
+	"Xib/dQvu8AkPbNxrhLlNFLYRiNYb/Gpe+/yw1HZ/RsCHJdcteV0judfe+12slfXqRdVYuVxS736NlWtA",
+	"eXuzJR7Cs8Vp9tG7kPvtDmo5Qaop3c8XaNy41TwPa4etSoq8W01TTOLNO3ODApyidleO4HzSzfrzDj6v",
+	"YmjdStUAoFUD81zYaNKbabgWMCc1oz4qJB+JNRO3DeTA5c/x1TNaA/G28bu33c+yHaPutc+b9oNfsnkr",
+	"6z64dhP0Qt3yvvAdxmKgiW27hN8VNQ6LFG6p3jeSwq1zn+skT/96UOxm57zb5gxkf0xvVHNAzIa4rqWl",
+	"yqPXLIi2rY1LNkaKNSxK4+uXtXqB4USb8kSn/Iao5ZPBINhUhXY7Il4x5G29/n/99em97aBcu+hWycy3",
+	"cP3U76NwxexkHKEX9xYqs85F1KzU0FuOtJzV+0a9boDCBhYegz9SnjiJNVRJHFJBwFDCPMw1BBzGLQuR",
+	"4WZD8GZ30BIqvHiTZlCRMRq1AfrYM18eel/yf3GkD6xXVQOutxm7QXsqvmTvx7Vl6nsDujZTDfQXFzGY",
+	"S3ZmrDy7izE76KBxardXVGp3fkcDN0oKOd7ttXuxzqPb4GQ81jDmFmodJHkpvx9MUYeS568c+6JLI9Ag",
+	"I2BiLJWm6m/TGlW2VDdte7/GszS6AltHaIU0lsuowTUDNw56sWCUVRp+MEzEx1iqF8GaTUGPwZQ+hs0w",
+	"zYXmRLvjEJeuVauwRs1dfOtvubmCmNE8TssjJxQW8VK63EhAxLV+87I/5+6nuaJC+aMtrRMUF5h//+cm",
+	"sPLrrAboSmATlepkUZx8n3lJy/gTN9S7AWQ8U0L6srd4PJdXsDjOigFXR5dOzI3PFOZVMCxmqs8iyuep",
+	"d035TdU+HHGRpHrrcG93EKtH9EmKG2bFFLKi027YD4YZbBTQ/fTxOQZSbONe5xZktLicbruhZc1qa7/b",
+	"jq7FjGytA9cyRV8GTzy4bLsVEM1vIF+mEUS9w3TVQVIpdrXG51tAChKXWjpRBbaaCv1xdssl/MfqdFiS",
+	"2BalymunH+UVSmtSqXa9fb/QZUMhJqNSHcEuZzIt0bj66LPl8JgylNTGkqyt9nU7wKqHjpc3ufBThY4K",
+	"v9xIb0vslSKJlLYQX3K7/VelWZDAxsXOJZ+ZibI+X2cp7qdRFfMjq9vL1m1En9PpHg5oH9+6bvtNwWA8",
+	"jrc2pRAO7hpfYa7EbLb1GrcI4VgOgscvKtZdmXP1Qxqv/jdYOC29IaQGc4vBOLqmJCzJNTWEos9eVQQe",
+	"E2Qkj/wi+St5D4BVln4LAd9ziss8/Gw/SkFezHD1oDx5xHZWI6WZr5B37P3djvZfwaKWcN5G1Siz8CXv",
+	"1PL5lz0O7ErIet52S93Fh5ftdPAPFsJUjYgconixgijVL1gGpaWFG7HoA0RKx/WJfRQwu3pTL68xUC1R",
+	"xrIhRDw1mYzg56LKv1iqdpQmScCMcNoMyo69dLal4FjKBK2u35QzWoKPsnfAKV6rk4SlBjchebLcN+Dc",
+	"pKxVO8eoGUhsAZJ/xlEGoTcL0k9NkDUgo/4U7jRoV5UKg6WFa2yDfsOXzdFn6O6k5zXE7xm1LCMrD35G",
+	"0ZUB37zVbSxnJvqryU43yIFlDaBRy6Yap8KtWJcuA+5GRl2A+S35+9IBpD4idWtulc9UFwp16wq/eeXg",
+	"OgnDB5Tedu4qk10xHZyBLnPVBvtAiaDvcR81/LxpQ7dhuNntXg4XlzFfbK67QVJ99cVMzd7uzduxJ0fq",
+	"d95k8dpuW/x6Ab2EUDn5f0nEqNE5tkuJgTo0r3u1Ds+pysC6nJz7L1+wqkXZDSXgaLINikdqJ73G/Kbm",
+	"HJVEUZH+JuNN1tJwpySV7Z1lxTndX67xd1+hLj+03SIx15bUyB/uP+pye9xodkvmc3wFN9rS8W/ypC2d",
+	"7PpQxHzwPgMQ80W+pdzj76faXOl4H3ku8gqgbO9X/d1gifcmBr++gk95iWzk6iJZFrKwi3O3YZp5CFyD",
+	"PvGT1xlPyh17sFcbo3cYyjh5y3PcFD4ozm9i7YzuJpvktyYD/dI6Im9L41NiGxtU/6P3Nn+19xv2Pi9I",
+	"BVLNL2hRGqmaYIxUogOotLgaMc6evzllGCXITs5OvWf2iBm6HRNkWkHZ/4U9oIILWW5BSxVmsKN01pCW",
+	"FZIWvp6osemzl9gxuWjNk3W/wQ7VVl3Icm/Lbt6L3ddJYph+6f86wGmzZpbcMiUj6F/IC/mXv5wU9QKF",
+	"kv2//MUvvNwEya7cR0AJydxcyPDEN5XCN47YMwIG6hB6BQvfHBQ7Jy3fzdHKsD577pMCqaG8pr57Sl7I",
+	"RKkZHoD7MWuF2X06+Imt63N6wFKZgHEbXS24WC6uRk3ddAq407cn705ev3z78t3Hy7OT8/Pf3394gQMM",
+	"2GM2Ete+Je2FxFZfWBhMSfA1HfMuYUOOvYVHSrOfBmwqZGrB9NnvjspItQLjJrvYVNNd8SQJfPtsrVIL",
+	"Gcs9vB4cFi+HvrGvYU8HT/3VZu1Xe4aPgKwgprhgWqXnThNi9vrlR5/kg40Xw5cf+Thkkk+FHJfa2l/I",
+	"vLGcoLZyGjgVRQsQyGij09QS7GRT5h3qvMOtNMuFnGtloc9Oitfw3g3I2JRaj1KM03I7vuUm+LiLMVhz",
+	"IZ8++ZGFf15QRuNF5+iiU+31d9EJLrCoFj4jKPT1swgSLzpfwj77faUJqj9LapF5IVOZdy3kSbLwp48h",
+	"pXjez1QsyCa/1MbY7ZM9HQyWdlluhOy2cOxPVdkJ6AuJA6l/ojBLr9JHYDvZuQMpAtD8YwJm1BTQu5ed",
+	"Zt50q8/eS+y9jxSr1Jk5a6tM3aOZSm1PjXqa6FLGJp8OBgQAnKoRBAx5b0AR80pfyJwo+st1k5qy5fDp",
+	"4OnyQVSacOJtuLMl+M2aoTfhQ8Q1JrGF/+g9Pzvp/f3lh/PT9+/CIPvh+fu3b08/Yh/PC+l/e/bp9M2L",
+	"3ouTjy9D6rOXiAi89c6zlrenH8lDap2e2KlyhYKyuT87Je9Y50l/0B/kpSxnonPU+ak/6P/kpD9uJ8h3",
+	"D7co5zqui+x4A9ZbZLN0akQibLAdTYQEFvEkKRlus8a+vGTM6rP3o5ETimIY8TSxxyQJKRkwnvfsJmYg",
+	"FfmUHNMRI+TKH5+fsRmAdjeZUenAEYnsHqRyNHDOyVTuyyp2l4olBuwfvQ/Ak97pWcDyJweBe/s9lrUk",
+	"LHBAJBnPV3KEN4O//LdflbHYdFiCwJfcZ7gbyU5ByUKdmeBgiV3H5zBkMz4G+vvFu3OmYSgkbrygZ77P",
+	"KmVOSrSU07zUstk/dszcTck11v8tGdLZfCIS8H3nqVJfznRP485R5zXYtd3sMPqCkADB58fB4N46CG7V",
+	"Rq+hi29WgxAJwZ36jT4dPGkanH/5YaWlJb700+aXig7s7o0f/3vzG8sNSL8EnZ+3WcmJRs9SQ5q5SadT",
+	"rhcY88tjtgnfg47lY+NEeH/kpvMZC7DWqjUtFfgOqAA7+/QRP+Hs5OPzX1HOzXeXk4dVWoF68iZqMeOa",
+	"T8EiKjYYaIohh6cjlHbQ2uIvHnPo74vEFN24vlQVVp/NWEfb1qNa0UjYUYEtXnjGYx/+2HlAajPYgtr8",
+	"ymX8MhY2k+HxxSc/bn6xpoc2vrrFLpebgSNl/HGbIyk62N6Jmm5xY6feGuc73N6NBp+DvTUJTlsxrCXA",
+	"ZQKc2pb8tuS3Jb8PQH6/BJ1DLu1Eq5mI0LSduRZqteNzh+kGSdIYG+0bNBx1ycryJDfKkZm0bLL69OEN",
+	"s4poCrbyH2o1N46EydiHGnELbshMJQmZVF6//MgOx2BpX+S3JSMSC4W5nMMwFaGj5Z4Mg84IYKnOQOTr",
+	"djFMl5lw6S2wWZUtt6QtMoSOc04ibMBm3FgiWiMheVK85D4H6eTZ+/OP7JAqWmVL9dnPg0EREVbsjjq9",
+	"o2kIGrTU7C6y5q870zrzOww/nf5PCnrhCd6+9Fq/wwbVlSDk04c3/c5jUD/3hrGfSsF6S0iLmTCc5XfO",
+	"utTE54AOr4Sx6Ooo0DUrld8i7LeAsNlttCj7n4Sy2a2vx9VKfaIEbHOFnDwVnfLP/4Ymv19C1iWPBeWx",
+	"4wAMDcY6pgfoXPsbug5+CY/ZWFxTqx3vILFz1WfkPWEj5eQD/NmBM9NpAkfoMhmhioBekFXHisPWqTDG",
+	"ifpK1/gyggZPBrk4qH4ypjuiU6Lqh/Bh01VHh3sTXR1Ljo1V9KN+8RQvZ26vFQQbh6Jw7/Fz82hM61+P",
+	"zd+H9P908xvvlH3lbvqrqQvftdhPCIAYn1EaJBElapRhx2fsjlcjIVCAAPrc8H0eRTCzEJdKdt0sWDfm",
+	"lrNZwiUc9NlvONCp81md9DglngT0O2alx+wKYJZ5vUdCG3tcoQlEyf4FkaUkh1XmmqP2/lgiLYHhtg1s",
+	"cT5RiSea3Xz7+KcwLPzn5zDwqU4yTZKD1ktTD6vuhHMobQDQBm/MtwKi7JmKF0foWVcJxTxImF90voSs",
+	"67gbWReTuAh2Iwb95wVF2eEbyOooHOL75czkQ7krY96TuW65iNB/mtHuMbDt1spXQ0KfUwTjtuy+1rHy",
+	"jdFSXsTE56TSwtRcdI7YP/v9/ucvYb2D4JunLVkaQOsSaInF1yAWWSW8tSIX2iiyXK21Vorwb47z/0JR",
+	"kW40hUL2HXqEjN4ySJrcQ5KHQvxnIVMcHDPO/tf5+3ck0jhkx85LF50jj+v5RMYJ1DxhXZ4kSGKiCWB0",
+	"LdIVRzeGPEaxx0tAKJdkb3u55OCYhX/jSfKLQ7qQdR2BeRIGLPxLeJCPJfNK6D8Ed0wmwwTD5LNW7X32",
+	"zvtcKUSThVlsqVs57LPQ13UMGaZcZjZLtNNQxHqjASO1k1d4/ivUrK4sRYJGV1otD9v/A80NedR+VsY0",
+	"p1kriSIr94tnFLgDQkL8l3DphEqZsW4PTSvzJFm78J7obnaG7xw8OZr7Zc9mVLywF76UZ43i6B/1vzdh",
+	"8DFZa0vmkSXoxfw7AtWcKOZY2GgqcfhXJhSmllIEzGD5ISdRUV8mbqAnpAFphBXXkCwCMvKWHR+Bk8Qc",
+	"4UD/ihH/hiIfgAGPKOulz34e/MTCSGnA9XzOg2artSiy7dQVoVilRE5iKdOhvePOOoOLz++pHmPrk2iA",
+	"cjSsLMG3aQTsmTI1kP02TayYcW0JMNGFoNnUgRky8ZC5hyZPW3VCe8HIu88JMnofFzNgy7BxkHk01ggQ",
+	"ffYyA3FMC7JK481bdMbhPwLGrZqKiCcOf6YqBjb462Bw7J2TlCJBrCqbJpMZhjBChJGLUvZXnyGvOGLc",
+	"sqkylj358b9wIRMwkLHfNG0Po7Vm3E6YAcehrdJYqoWF/T49TIBjMFWsrJN9lsWDgIVICqapscXsNPlB",
+	"n/nzc5uhY6WkQsyWy3bH3opnNDXGi82FcarZnsjBp5kTljPI2SSXvEIxz30fGaxy6EhxmlsLKXeQFerT",
+	"xaktyGri5jQD/8OR0tOeU36r09U3bs1rTwyF5HqxsZFsQ6vEe1YQzxIu5DcudtxaY3tEdJlwiPFl2txA",
+	"mquq2GGs5tK93xjZ8dGTYSRZWZW6ihpTkUnghqOgwjPqGmCysWTcWh5Npj4ze0k/8ZtoJgQbzC2ZSH5P",
+	"sQ27YHWjZPGDycj86gG0wvrXE9Y9rNWJ69uhTFGBoRFhaAhl4ZYqPUlCGOTRoS/Fxrpu1DAVie0JSud0",
+	"WCasyWX2gz5ZApD1oXGTiHgYsDrzR72L03+P79r4lRFsG8k9b+pZi2F0wi0m7eAwbcYJOmoCSFSEqrix",
+	"Bi0iDCQsF4raIvwIy3dk0rp/9ZeQddUsS8hmkmut5rSZ0EnwP/41q6PyS55djc5CJw3ThG28UsXcRzGe",
+	"ZIPdZ9ASrbB11NIzbuCTTtoopzbK6duNcqqSNaIvJSp45hnzpognNwnr5nHXB4U7lMwfnt75dujYd73O",
+	"fP8a7BIy7435ltdpY5UeJFZpiYWugbLZ2tpYBWd1PNM3mUKjFgunVASl66RKv9Cx50dzIQ2xm6GyE/SB",
+	"OXYpD46zsmczDVg2SMisXRXTpfZXWTEuGh001UxjJxmY+A0EnhVmSMYlJSjSN/BEA48XbMJNUHboE+Y8",
+	"HQy++7Cm++Hfe/KD0ebyam9taFMb2vTYQpt25fENYU634/E7hCUxivWpREYFLGv4nzv4qMJnRkuLYKku",
+	"RjIgmT9AklbSvvgSSa4ntHVxUY+DOLXxUS3F+Vbio7YV89CqouJq9e3WqPKtGFXczbQ2lVZOa20qO9tU",
+	"ykTttiYVNwfrvp+BPDllWacWUwhdpGbmpFCllmUkzpEyCpXgkmLIDQsv8vLcVIyzU+89qaL9/qwvxTKt",
+	"8eVhjC8VTtvaXlrbC9le7oPN70u7cXtrLS+t5eXxWl52kwTqDS8PIAk8eiPNI6BirYmmJU3fjIlmO2Gw",
+	"ZKFpy2J95bJYROLaglj/KQWxKmx/ff066hyyPq45lVhbNmvfQoVi2VIjIwORBtStSasWMkrSGOLjUgOh",
+	"UrOMqyyL3UzUHJG33FoYK/8WkyNDn6jEqd0O3CkZy05g2r+Q4Rgkwvs19BIuxykf5wZk6ntDPa97OOm1",
+	"gLnTtcIxTIUU+UBqi1GDOXg8e7VmuBX+LmDe2Hagcu6tnaKWOxUWn8pxMW4w+aUE/f5Ky+CPvabW4kA1",
+	"VD2VWTeqbqSmU6yI7TgOpaBY7Pviwf+gz86xYQ3yl+c8mkDvuZJWq4RJ1cPo/yZrmtva/z55+2Y38Mu+",
+	"pTmTpxbKnPTuFsvziUtQVtn2+rmDFiRXYujLDc3yjI86iGzQ4tz1ZG2RuIdyvKpYRSmmSrBTS4XReQyk",
+	"r6HsxJ3yU8o14RRZz+2FxCrh6YzNMQFtCMdEc7lX+bKZyw3aukXKX6XxWp+dXMhZwoW0cGNZTSsy4g2e",
+	"IEtfknwY6cXM9ibcTIqsQHpEJ1RHklFfK+HFvtW1rZBpK2XsHpmF+3bf67cGmX/311W+obsxjVY3fCDd",
+	"8JSyVD09eKTaYcFQG3huDMO0WeJ84Z46kXXs2Gg3UWOWwDUkDF87qGWV+M4+hTRcoO0OdU/doWJ/Xbv0",
+	"gNoEFndpL5SBT9vHoqXqrcWv2sdiPa6m9uEwNbUtnrZ42uLpznjqZK6R0hH0xjPb+7mHVvmK/DXT4Puw",
+	"Uvb+cvevMY8WrHv98wEbJXx8xDRgo2CG82W9u0xmJifrIxZosYqV1uyzcyolww0LV3aEqmFJfKyV9F65",
+	"t17P7M+4yD5FvupKrex3T7JfGQQ3S4DfJmDeRdZcAeCWmbXMrGVmVWa2DZFI7fdIIlLbEoiWQLQE4q4E",
+	"wsm8VQ9vmyD0DSUIvcaraTOE2njiNkNo1wyhKlm7ZYoQISDrnpyyc5vGQpVDgl9A3lECiVy2VDn+tlY7",
+	"X0Lrvenm5XXaFKAHSQFaYqZtDlCbA4T2jPvh5HtSVmhzbRZQmwX0aLOAduX2tS65u3P7x57k8zjIVJvm",
+	"09KebyWQa1uBr2RpiRLRJvt89WQfoibPE3E/CT+brSBnWjkSfBq3KUKPJ0XotVLjBFjXiwbP32zIE/Io",
+	"Podhz6orwCur715zzq+B8CO8vDyHKNXQe3J2fvoiRERd+vHjecgipa4EtU3gzG9oDsOcNnCTp+u49alp",
+	"zYSbSblpzTEu6X51UoHXpEiWoPkDZlQheWRrGn4NMbNzEZFGWYygDk9PMzTk/hU3e51GViN2KOOR8XcY",
+	"fsRD26f8kC/ywDHp1dWb49IdXHzzHdgeFSrzayijiwfpNXXo12TKbekeQQOC946g1eCXkHXJ4wF/pDyh",
+	"Aa23Y8nbkR37G3/q+/d8oI+2dWS0joxv2ZHRSI2WG2k3OzW2Cv9Yyf6tKjd9doIdsXkcQ8wmoIENIVJT",
+	"cGpKnQGGKGAMI54mmQ35mHGcJGsyi9PQHwb71NRN1CDAN5KLPTLx+jVb78oDeVeaGfPurpZvHuq9NTH8",
+	"86KjkviiE1x0JMwvOl9CalWNPFclMSa8oqPmIDc3Ok6FbyBHdu/8B/hY7lt+2Hu//dbh0jpcHqvD5fZS",
+	"Sa3z5bFQ4218O/WulUdHnVofS0tuvg0fyy3EPjLkVDwajc6WcM6FdSKISMiySQZyYdgMZCzkOGChugqZ",
+	"khEggSj34fTG0YCF4D469D5YpoEbJUmuEZaN8LIDBjczh0ZZU3JyxgjDUnkl1Vz2S4IYPatIYk7kamzJ",
+	"Sfi1qfH1x3xV8hplPmFbdQzUt7/GFzf3v96jW8N/ZFOv3ETNfzDMe7C+Vyvq7VHqTCVJ7lR0h9XgxxDu",
+	"Weul/OpeylN3D21Jwv8Yf6N45VTzJg9j0OBLfHlDhdZMCY+8G26iEsfAWPjsH26SkFiL9Av58CZEOsNJ",
+	"/M06jKd2UnLuhYVbr9QxOvs1swvQIiRmh07R/28W5mFT+VNS+Ls514EbYbAanFvu4Jj9PPjRs03cpIZR",
+	"aryvlNardyIu4co+ZGNc4jnu4Q3e0QM7EUvrP3IP4jZCdkW4fmBs/nGrg3vNLcz54h4IwBs1dnzQKg/0",
+	"XoisYnMDs064BWN716CNIGiqZdYn5ipDIir9CI4lJ8ANseNuWJ3IcX5kp6+F/TUdsosOPc9euuhcSEdA",
+	"Pn14c4Bkxc0tYV4awiwfB8xOtErHhOvjRA154hjyzcItEGRf+mTAzIW0YgoqtX2iAcjZ/7zooGCNldQ9",
+	"Ul+SNH3R+b8vOqmEmxnGNl6SSIC/xhCpGMrjBFUNu8xuA62jUzCGj+Gic9Tv97+EFzLn0tkXkBiQseqh",
+	"e8CjCQnwXJo5aMOGPE4WDaVR3+CZ/d3fzR5pQ3WhBk68ej2PgyXvBx2bfA0VMI/ZdX55tYXafA2fnlU9",
+	"x8Aa8e93TKh2sFW6ZMfrHdZrZXnOAw0T0ljgsVP+jI0dRtTCFq38Ub1y6+4TtsoLtUU+7qnIxzLg7Fbq",
+	"7W7gdJfiHMtg16bet3bL1m5ZTb3fFrdT+61gdmpbvG7xusXre8BrLxWaddGi7wBiszwd6z4dDBimzs6F",
+	"gYM++6hTGTl5lE25kH1HBBxu06zkrSSKoKQ5pqLi1xCHLFKptKTu0diYCEafoi/cPGS6VHqxEoaBb+VP",
+	"YwUYekF2mj7zKOD2TvX8UT3LagT5nzXgK1alTllqCvl84w5pv3KreZ4Ad3SiRlz1j/rfW8DEI/LwOXAl",
+	"CIa4gCjroZ6YYGTFNRqRS9iGkNNYt2ENcoVZyVWrqMx/LIwjRXFYwTsnoC/hXAXXAqaS2IE75k4cM6zp",
+	"nwgJhnVNosY/GN/mglwf/+v8/Tv/GDPzI671wn2d0MyKKfRZ6J72EG1z7KWIcfeAmYhLCfExjTOh7zRn",
+	"J8qQVq+ZnXDJQj6yoMOAccumylg3fipsyLpZDMSTwWAwOAgyU0DCHU6fcWNYZv9xGzKWT2chQ08JN9m0",
+	"6BzhIumzlxjOhdRCKpRN8DCRRBi2gEaFdaN/8pMUN8wgVzK+3QIdXOkr0UHDdeHCbPJX4rYr/kq6lc5R",
+	"R0j716cOosiBKaSFMWgHoMs7+g1gRhtBHyk3lr0rKhfh5prWx8OvrD8VUkzTaefoSc3Sn/dLC9+4rTY6",
+	"aeg72sSTe6JsEXZzWhLg8ZBXyZgTGKb8pqfB6kXPwYO+5utb7SRKjh3+OmQNGDpfEWUCxtG6KtC6Syx5",
+	"yhdszoUlC7PliQ8wiJRKHIGM1VyWYxp8l5GsiMfMEYfuwCH/f/316WBwcMwGbApcZk2s3NyYN+YXpO9g",
+	"E+7kBgajEUS2z97lz/EFQ59QwuhakvGW33xws51mh7JHFFleq7V03ZOlqwa2dzN2fa8QfxczXA1mfFsa",
+	"e2V3rerequ5fV3XfgQiltiVBm+2FLQFqCVBLgO6fADltoBpB2FxG4pXSFC6Gdf887hZRI2kSox0OgxYo",
+	"+KMc/3i0PqKxqzT2sab4MMstHJTik2UWs5yHV5ZTxHzwMk1A5QHzcY762MKuiKq0TwvLplQ6j5TGmbJo",
+	"MkVxaYmaYw9dZbMQ7ZLpksINs6KD7pbIAKq0j8Kujx9776Z+np34fihSdY37JkZnCRfyPzH7634ixe4U",
+	"wPUrNpIsQLwcT8wzIF1bO4ZQHm6oI25vqmJI1roQwr9lq/0Ssm7EDfSENCCNsOKaULUp0bIcFJ2LDPWp",
+	"1mSpR8B96ff2lra2x7oMWTJHW2yhLbbwUF4IJQuc2LlSNKIEm3Hr9mVYhsVsBpohkhfo1s3/RTWaIH/t",
+	"oM+y1cgPks9XKRKZqDnoXoSxaeQM7BW1KY/LRAgjKKUq5hGGxVrNZnU88DXYeizfm72tZrm3fNYWUth7",
+	"IYV6VrN7CYXwz4tOBmwUT4szXXS+hMf+gugXn15b5TtYxECMmLBLPuaDBovXvTKhz3uU8Kp7bLP82yz/",
+	"R6aqlnnhDybnHztn9T8+tlhJ85/y2UqS/5/9fv9LQ5L/IyVQbaJ/S3G+hUT/HcUSVJpnILnoudW4FUOR",
+	"CLttkcYqOQj/JvkUfgnbSowW3uOhPq+c6R6V/Xd82tZgbM0C33ANxjoqc3tbgUOvk9N8tgRYOjNWA5/m",
+	"c5o+c1hRkXBQqEml+COFY5ZQuaTQ10ExIRNylloquzzWGE6JBQmyET3fWiKsV/xrMX5/iv/qcm0JxYfR",
+	"/Ov45Z3aVOVstNqpKnQMJ9y271RJ16AXvvtqhffKY/elKqzusbVltLaMx1mx8NY8vNaw8ZV5+B2LET5S",
+	"4tMWJWwpyjdjq9hJkMpNFTPRz9CgvqIa6GtfkU+l1hcqpcKEUy75GKYoRRkGErOWjtn5nI/HoNmnU8Yt",
+	"O7weHBYDD2MVmUOmMZlJ2EbR/+Ts9HwG0V1Ffh4TDPHkTLt1rHDzUMV5n+uihv+CqFHQ93thsYpSt/8+",
+	"HT5EqUa7zj8/l6/i40SYlVcCxg2mW5Uu4y1Y7i8hLzyz3khkTVGihirCgZcJqdAh6/rojkhJCRGmhB00",
+	"mVPO3Ey3KuBWIbF3o2zfL5n6vgWYBLguYLEpYrm+ezXVWlKpHTrJlGZh3Ym1s4C5/5qAGRVdmZ+d8ED/",
+	"mrBPH95kvlunYUklob6NdQms92YoyNZoM3HuKRNnIyQ1KPz3CEt3yXm5J1K6r6rZbYx5K5p+Xcf9ZvxO",
+	"7TeJ3altcbvF7Ra3b4/bTr35I1WW9+AmAoghPjRzYaNJb6bhWsCcHOrNqicO9vHq9AZF72XWbpwcdU8/",
+	"f61Y+D9uFM11RrNgkMk+pcSGJVuh8Z6ExlowKmAQj3+tt2h3yLqLkNgMgW1Fs5artFylylW2R+7UflXU",
+	"Tm2L2C1it4h9z4i9TmxUaKzfQmDMihbQG3cQGGnFh5IVcbVWTLxvMTG7xNsIiNtC0r0JiNlmWxbSspCW",
+	"hTSwkDUYndqvis+pbbG5xeYWm+8Dm1EUnIPcofFfDNcigt4ob1t2lLf3E2Y5tPcatBhl5TBnfAzHhOPU",
+	"YmemksTkjYSsunKUQsa1bf+YhpnSvsC1Sm2kptAvGodV4pLz3OKJm42iamjbWJumXiadgyy3Emv75n21",
+	"Jj2bm+a5y2Jdf6UOEg/W1lnJ6qVh2fJeVqe9FsxfYY8FyacQ+/auvb/0EzUOWdfPYqiWEdUV8oFa2QKJ",
+	"GrM5N0yNRkW9ZawX3WdvVNbBwXG6K5hZjPkSWCbW9Kb8podF43pG/Bt602FRv/nnJz9m7TTzZXA8H0Mv",
+	"5gtTDP1pUBO5QUGU+CpSln3XYF9aa12eB1Wo/47rCT/ZKo78dDpLMHyPPuvOOR8r9fnpoOvLEK9ix+Gf",
+	"DgG+NCLJe5kslrAj602SleMqugkcMy4XVGmdsiWEYU8HTwPG6U/fDW7G7YQZcCKaVRpjm/v9kAYPain2",
+	"Epht0wU5O4kfCMVZt/IRB3lNb7eZoqQ3/m9ZhrtFR+T19/lGjbELS9uZ4Cthzgs1l05ExNyBFQxajztu",
+	"wPoucLwome8EHir0v1RBdB2YE4Tvm2a/UePWOHZPxrEybNym0dtWEHMXo1gFslr1uVWfW/W5qj5vg8Gp",
+	"/Sr4m9oWe1vsbbH3Lti7JMD1houeiA//FPGXtX1YUJ8vcLtbVrMcnqPkmKgxlotHNUPpGPQBm1PrJvcL",
+	"yNj4KjRU+yoSMdXAQk2kz14uUQv6XuwiJXwXOBG7Bf7R83DeO32xQX58tjiNt9GSsg86fcG65emPWQLW",
+	"vRewWIzdFhzhCnul3lN/fdqkRIm4VaH+c1QoWwIjxIsRalUFZK1Xp7BmeiMS/qrmbMrlgsGN1Rz7JoBh",
+	"6hrIjlx0WDCMZ3a6ul4NU34FvuHCk8HgoM9OqAcDZlx7fl1q1+BLTlCsE9oAfT1y39+BxWouA6ZkBAx4",
+	"NDmudnYQhk15DNRWDG3Wq9Xh3SA+VNfABgHDTmbYwwGbv3orOXCdCPcFblXsKGGVIycBIiNOLka0vanK",
+	"Uke9obFmQd/OIvs4fzw/GOYIzTVP+syxGjpb5fv939jysfi56R6YxD58UjFDdBZ3VbSvMOtIFDZveAAl",
+	"F9dp1dx7VnO1v71dFN0Wkx8xJt+D6SHD+G+wicxzlUrbKjGtEvNtKDHrqWvaSkktba2YhVrK2lLWlrLe",
+	"kbI6lTQ1fAzroqKsMFZESBuWyKcJKMyDR1oZwzQYjKHqs5DI7WU2DisjAreGhbhc3z1PNVxSc/A++1Wl",
+	"OlmwYRpdgcUKiTHjScIw+IMKhg0GYb8f/vhTyLo+usqKKbB/Y4r2hTwZjzWMufXhJ3DDI4sEBnc4UtoR",
+	"n2MWxmC5SEyIpReNJ2UYxpKHv8xAe/I+0mqKQ+gtNhcyVnO3AfBf0jNWaQiZkCxSciTG/QWfJrghXznI",
+	"ZBRTwwg0OLaA5RyPsrOIEuEuNWRdtzD9xa5gQSEx2aCCm/mBeXG24lFAXdaR3nrww3aKPOd35cgepOZm",
+	"ouaGKYk93A/cfS4gZsMFM9ZBPROZGW/KzRXELOFDSMwxCx0yaupSZtwlzSeATM4UAOPuYQhuNzTY14qb",
+	"5Hz72n03m4OGvFb9hazTnz8hjG6w7GHQRn6J3GLdS2Se2FsdoaU7Ual2gKqSFEP2sOJmDjoHTU3PHSDU",
+	"91yPuQVsL1/0Xc9tfMH6Lfr2mHffnVX3sLcTb+HE7eD9eFQp4UO3HPF1zEr99xv35iepNoznN75h/GAw",
+	"GARFA/nBAzeQR7j64GdvspQUEP3dtpJ/cDtqTq1jhvStdMglTkVoX2JTvWJYz1eLa+Rcz1WCBX2F7E1h",
+	"qvRiZSVEr2WWdkz9elCQ5xTQT6GMTlSncGNHO0ejfiOhKnjmS7/HfYPwyoqt8e+ejH+NYLebHXDvwHgX",
+	"W1Uj0LZO91ararWqqla1M0FI7SMiB6ltiUFLDFpisBdikIuxh3AzU7q5CgHFxminOUmIM+ODzz3IzQg/",
+	"GDIksG54DdoIJUP25CBgsyQ1LCzUxpDy17Km4WxCtpZiQJAZHRzBKJl0hxr4Vazm0jAhqYFVwOYT4duu",
+	"F/YMMZZKA0XLoProDTRiihltaIOgT3YvSv872ovwvYlw/1gwlfhO6rLG6GKV6jMnvGJ7DLcImj8g7rOf",
+	"Bz8VSXIZJXWqddEtfkjlrestDC9xb5mRYb+iOq1VJ5ifMCP5zEyUN9OcvT//yDzA+BPjUQQz+0jyifan",
+	"VDbnz9Hp7qRT+rN1q86UqcHGEzp0D8HeR1IAOfpbRksYUULJAVOaPTnG/i5hKk06c9NAzPIR6B2aCwMB",
+	"DRLymici04xp2ZBsQd6ThHh/UI8OuKEpXziQT2fo1WKvxbOApTIRV+ATlYYqFmD67JR6M4AeY2cGDGKy",
+	"mkvDsQL4EVMS05so6M/3f3Gv0KkhPr3wdiInZVQ6VLIun4mAbEcBmriM5dOZowepjiBgDjgvsUlN4K2S",
+	"AWXJmgMkGrnM4qlHtiizc8p1TaW7EBnBsQ82LJE91i1d0w/5/R3grCtEEHfvz2EGmiktxkKWL5mM00xI",
+	"Y4F7R1tBpgw53UYiSVaJV5994HN2BQtD3XYYesoKcPGf544Lwyd9CqbbUmEPNgEL6eDCA3yENC5m3KCV",
+	"lq69ZKTFDfUvZMjjGOIwO63c/ChhnizoV3fuobkSs5kbaDGMkycaeLzI2hwd+xRmy/1NW47ZzN7A6s/u",
+	"7rT4dFqlxfcvOuLctMwOwuN9L/0BTJrU8oG3CITfuq3x1jLhY2IneBUeO7c3VV6DtnDT8x1utmzdCdLq",
+	"Rda307/6S8i6akbtJ5IFk1xrNSf3THiRDgY//nXIDfRSnfwSHvtIBWzc5Wg0TSiyPuXxQdsG1MLf8WpO",
+	"ZuI32Gv/T1ph6w6gz7iBTzppO4a2HUO/3Y6hVbJG9GXnRqGEgOzklHVPzk5xIiceHlTCtcjhjB5Hnghu",
+	"oD6qegmZ98a1y+u0PT0fpKfnEgu9UzdPYoTVVp7uL2QgIeting8tdOz50VxIQ+xmqOwExV3HLuXBts0/",
+	"cc2882fA+BBH+5ez+ih9dpKBid9A4FlhhmSZwkffkInkE24C4uz/gsj63lpYRuJ7bzF6P/x7TzZp2txv",
+	"0HYUbTuKPtKOorvy+Frv1m15/A4dQBk1MKk0Ig2Y7yVKc+e2o5yWFgaeLqW4OjJ/gCStpH3xJZJcT2jr",
+	"XGePgzi1HUdbivOtdBzdVswrrCobrfVv08SKGdc2q7sVjkQCIcOfJiqJMTqWvVZqnFCdRhFBj0doB8Uu",
+	"m9iftJslfD9hb8Wzg2MWJorwLmRdJxSRLOcIFAY8HmTBkBjum5pe5EgKT56QkR5pYGrQ9smzVVm2Kll9",
+	"fBHLSxGHaMzlkn04P3G/i2tu4fIKFiHZhWdcGzDHTKBmYfg1WYFDf5yUb++n80n3jliEpJZkIQSY3I/E",
+	"DS8jPuiT+2GUFfxzRCEMCn8EzlH6e+kzQtalD5mCMXwM4UFQ/qhMsKxp30wWUaJQz3MesSnet2AzGsZC",
+	"yaJIYOn4G+NSs+vsbEzSb6LF0wzSDh089GJueZUcz0odY//suGOtROcOheTEXaurBsXearZUptf/pEk/",
+	"17aifTirNl3EJrP2uQPT1qr9UJS32ah96n3JzCPQMg2sUmJHwbFmqCfDc4NFaxtjFz4Q2DGeea5Ozk6R",
+	"/ClyCR1ePzmcG/Y7DM8V+tM0JHxRa9/53WCJ0z1CLq3QBsveU7BsBhu7xcbeEmLuEvGaQ1Yb1NYK5q1g",
+	"Xg1q24TFqf3qOJzaFoNbDG4x+DYYjMMhSrWwC0SZIXANGtHp6J+fvwR/dqZc8jFGUfwGC/zxs3tHX2dY",
+	"hn0UOofXg8NiKOKUX6+u6JrDL80jy4Q1kGD6lFfF3oLlndWExMKlRpm1KVGAwKm6qKcr7f6JgXd8Xk6/",
+	"Lc39HH+tmf1cyHECPRTqsioF5tjHxSElCv+86ODji84R6/f7X8LSvPmBrs78u1PRrWKx8g4PWeTq1rYP",
+	"81NSy4rV+Z5XKGpeowFb55ZeJ7tj3YY+Zavn/SMqtTEkBrz18odklIWbKEmNUNKU1qiYZWoWWk5i2D5l",
+	"vFiDImlq8lMLoowV10r9ArDBQGkKLLhWc5BFaHNezR0bcMRClw8y13hWp8gOwPexGCVqbhh+AsRFtniB",
+	"FO7WSlNTz4Yvn7/8/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

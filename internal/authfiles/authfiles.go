@@ -429,6 +429,37 @@ func (s *Store) Delete(name string) error {
 	return nil
 }
 
+// DeleteNames removes several files: every name is checked (valid and
+// present) before any is deleted, so a mistake in the list deletes nothing.
+func (s *Store) DeleteNames(names []string) (int, error) {
+	if len(names) == 0 {
+		return 0, errs.New(errs.Invalid, "invalid name")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range names {
+		if err := ValidateName(n); err != nil {
+			return 0, err
+		}
+		info, err := s.root.Lstat(n)
+		if errors.Is(err, fs.ErrNotExist) || (err == nil && info.IsDir()) {
+			return 0, errs.New(errs.NotFound, "file not found")
+		}
+		if err != nil {
+			return 0, errs.Wrap(errs.Internal, err, "failed to delete auth file")
+		}
+	}
+	deleted := 0
+	for _, n := range slices.Compact(slices.Sorted(slices.Values(names))) {
+		if err := s.root.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return deleted, errs.Wrap(errs.Internal, err, "failed to delete auth file")
+		}
+		delete(s.known, n)
+		deleted++
+	}
+	return deleted, nil
+}
+
 // DeleteAll removes every credential file directly in auth-dir and says
 // how many it removed. Sub-directories and other files stay.
 func (s *Store) DeleteAll() (int, error) {

@@ -176,6 +176,12 @@ func (s *Server) DeleteAuthFiles(_ context.Context, req mgmtapi.DeleteAuthFilesR
 			return nil, err
 		}
 		return mgmtapi.DeleteAuthFiles200JSONResponse{Status: "ok", Deleted: &n}, nil
+	case req.Body != nil && len(req.Body.Names) > 0:
+		n, err := st.DeleteNames(req.Body.Names)
+		if err != nil {
+			return nil, err
+		}
+		return mgmtapi.DeleteAuthFiles200JSONResponse{Status: "ok", Deleted: &n}, nil
 	case req.Params.Name != nil:
 		if err := st.Delete(*req.Params.Name); err != nil {
 			return nil, err

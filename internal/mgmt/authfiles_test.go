@@ -223,8 +223,21 @@ func testAuthFilesRoundTrip(t *testing.T) {
 	if st, _, _ := e.call("DELETE", "/auth-files", "", nil); st != 400 {
 		t.Fatalf("delete without selector: %d", st)
 	}
+	// Several by name (the newer panels' body): all checked first.
+	if st, _, out := e.call("POST", "/auth-files?name=acc-d.json", "application/json", []byte(`{}`)); st != 200 {
+		t.Fatalf("upload d: %d %s", st, out)
+	}
+	if st, _, _ := e.call("DELETE", "/auth-files", "application/json", []byte(`{"names":["acc-d.json","missing.json"]}`)); st != 404 {
+		t.Fatalf("names with a missing one: %d", st)
+	}
+	if st, _, _ := e.call("DELETE", "/auth-files", "application/json", []byte(`{"names":["acc-d.json","../x.json"]}`)); st != 400 {
+		t.Fatalf("names with a bad one: %d", st)
+	}
+	if st, _, out := e.call("DELETE", "/auth-files", "application/json", []byte(`{"names":["acc-d.json","acc-c.json"]}`)); st != 200 || !strings.Contains(string(out), `"deleted":2`) {
+		t.Fatalf("names: %d %s", st, out)
+	}
 	st, _, out = e.call("DELETE", "/auth-files?all=true", "", nil)
-	if st != 200 || !strings.Contains(string(out), `"deleted":2`) {
+	if st != 200 || !strings.Contains(string(out), `"deleted":1`) {
 		t.Fatalf("delete all: %d %s", st, out)
 	}
 	if n := dirNames(t, e.authDir); len(n) != 0 {

@@ -143,6 +143,11 @@ type AuthFileModels struct {
 	} `json:"models"`
 }
 
+// AuthFileNames defines model for AuthFileNames.
+type AuthFileNames struct {
+	Names []string `json:"names"`
+}
+
 // AuthFilesDeleted defines model for AuthFilesDeleted.
 type AuthFilesDeleted struct {
 	Deleted *int   `json:"deleted,omitempty"`
@@ -1357,6 +1362,9 @@ type PatchAPIKeysJSONRequestBody = StringListPatch
 // PutAPIKeysJSONRequestBody defines body for PutAPIKeys for application/json ContentType.
 type PutAPIKeysJSONRequestBody = StringListReplace
 
+// DeleteAuthFilesJSONRequestBody defines body for DeleteAuthFiles for application/json ContentType.
+type DeleteAuthFilesJSONRequestBody = AuthFileNames
+
 // UploadAuthFileJSONRequestBody defines body for UploadAuthFile for application/json ContentType.
 type UploadAuthFileJSONRequestBody UploadAuthFileJSONBody
 
@@ -2330,12 +2338,23 @@ type ClientInterface interface {
 	// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
 	PutAPIKeys(ctx context.Context, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteAuthFiles Delete one credential file, or all
+	// DeleteAuthFilesWithBody Delete one credential file, or all
 	//
-	// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
-	DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteAuthFilesWithBody(ctx context.Context, params *DeleteAuthFilesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteAuthFiles Delete one credential file, or all
+	//
+	// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
+	DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAuthFiles List credential files
 	//
@@ -3671,13 +3690,34 @@ func (c *Client) PutAPIKeys(ctx context.Context, params *PutAPIKeysParams, body 
 	return c.Client.Do(req)
 }
 
-// DeleteAuthFiles Delete one credential file, or all
+// DeleteAuthFilesWithBody Delete one credential file, or all
 //
-// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
-func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteAuthFilesRequest(c.Server, params)
+func (c *Client) DeleteAuthFilesWithBody(ctx context.Context, params *DeleteAuthFilesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAuthFilesRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteAuthFiles Delete one credential file, or all
+//
+// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
+func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAuthFilesRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6531,8 +6571,19 @@ func NewPutAPIKeysRequestWithBody(server string, params *PutAPIKeysParams, conte
 	return req, nil
 }
 
-// NewDeleteAuthFilesRequest constructs an http.Request for the DeleteAuthFiles method
-func NewDeleteAuthFilesRequest(server string, params *DeleteAuthFilesParams) (*http.Request, error) {
+// NewDeleteAuthFilesRequest calls the generic DeleteAuthFiles builder with application/json body
+func NewDeleteAuthFilesRequest(server string, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteAuthFilesRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewDeleteAuthFilesRequestWithBody constructs an http.Request for the DeleteAuthFiles method, with any body, and a specified content type
+func NewDeleteAuthFilesRequestWithBody(server string, params *DeleteAuthFilesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6589,10 +6640,12 @@ func NewDeleteAuthFilesRequest(server string, params *DeleteAuthFilesParams) (*h
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -10987,14 +11040,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
 	PutAPIKeysWithResponse(ctx context.Context, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAPIKeysResponse, error)
 
-	// DeleteAuthFilesWithResponse Delete one credential file, or all
+	// DeleteAuthFilesWithBodyWithResponse Delete one credential file, or all
 	//
-	// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
-	DeleteAuthFilesWithResponse(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error)
+	DeleteAuthFilesWithBodyWithResponse(ctx context.Context, params *DeleteAuthFilesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error)
+
+	// DeleteAuthFilesWithResponse Delete one credential file, or all
+	//
+	// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
+	DeleteAuthFilesWithResponse(ctx context.Context, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error)
 
 	// ListAuthFilesWithResponse List credential files
 	//
@@ -23341,15 +23403,30 @@ func (c *ClientWithResponses) PutAPIKeysWithResponse(ctx context.Context, params
 	return ParsePutAPIKeysResponse(rsp)
 }
 
-// DeleteAuthFilesWithResponse Delete one credential file, or all
+// DeleteAuthFilesWithBodyWithResponse Delete one credential file, or all
 //
-// `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
-func (c *ClientWithResponses) DeleteAuthFilesWithResponse(ctx context.Context, params *DeleteAuthFilesParams, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error) {
-	rsp, err := c.DeleteAuthFiles(ctx, params, reqEditors...)
+func (c *ClientWithResponses) DeleteAuthFilesWithBodyWithResponse(ctx context.Context, params *DeleteAuthFilesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error) {
+	rsp, err := c.DeleteAuthFilesWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteAuthFilesResponse(rsp)
+}
+
+// DeleteAuthFilesWithResponse Delete one credential file, or all
+//
+// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /auth-files (the `DeleteAuthFiles` operationId).
+func (c *ClientWithResponses) DeleteAuthFilesWithResponse(ctx context.Context, params *DeleteAuthFilesParams, body DeleteAuthFilesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteAuthFilesResponse, error) {
+	rsp, err := c.DeleteAuthFiles(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

@@ -863,7 +863,7 @@ export interface paths {
         post: operations["UploadAuthFile"];
         /**
          * Delete one credential file, or all
-         * @description `?name=<file>.json` deletes one file (404 `file not found`); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
+         * @description `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
          */
         delete: operations["DeleteAuthFiles"];
         options?: never;
@@ -1648,6 +1648,9 @@ export interface components {
         };
         AuthFileList: {
             files: components["schemas"]["AuthFile"][];
+        };
+        AuthFileNames: {
+            names: string[];
         };
         AuthFilesDeleted: {
             status: string;
@@ -4291,7 +4294,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AuthFileNames"];
+            };
+        };
         responses: {
             /** @description Deleted. */
             200: {
@@ -4575,7 +4582,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyAttempts"];
-            500: components["responses"]["InternalError"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];
         };
@@ -4688,7 +4694,6 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyAttempts"];
-            500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
     };
