@@ -43,6 +43,122 @@ func Encode(cfg *Config) (*yaml.Node, error) {
 	return n, nil
 }
 
+// EncodePair returns Encode(from) and Encode(to), the two trees an edit
+// diffs. Where to holds what from holds at the same place, its tree reuses
+// from's nodes instead of building equal ones, so a change to one item of a
+// long list costs one list of pointers, not a second list of nodes. The
+// trees share nodes: neither may be modified.
+func EncodePair(from, to *Config) (oldDoc, newDoc *yaml.Node, err error) {
+	var b nodeBuilder
+	oldDoc = b.value(reflect.ValueOf(from))
+	if !b.whole && b.err == nil {
+		newDoc = b.valueLike(reflect.ValueOf(to), reflect.ValueOf(from), oldDoc)
+	}
+	if b.whole || b.err != nil {
+		if oldDoc, err = Encode(from); err != nil {
+			return nil, nil, err
+		}
+		if newDoc, err = Encode(to); err != nil {
+			return nil, nil, err
+		}
+	}
+	return oldDoc, newDoc, nil
+}
+
+// valueLike is value(v) for a v that stands where prev stood when prevNode
+// was built from it (by value, not by a fallback, unless b.whole is set):
+// whatever v shares with prev reuses prevNode's nodes.
+func (b *nodeBuilder) valueLike(v, prev reflect.Value, prevNode *yaml.Node) *yaml.Node {
+	if !prev.IsValid() || prevNode == nil || v.Type() != prev.Type() || planOf(v.Type()).custom {
+		return b.value(v)
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() || prev.IsNil() {
+			return b.value(v)
+		}
+		if v.Pointer() == prev.Pointer() {
+			return prevNode
+		}
+		return b.valueLike(v.Elem(), prev.Elem(), prevNode)
+	case reflect.Struct:
+		if prevNode.Kind != yaml.MappingNode {
+			return b.value(v)
+		}
+		p := planOf(v.Type())
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		j := 0 // prevNode's next key; both follow p.fields' order
+		for i := range p.fields {
+			f := &p.fields[i]
+			var pv reflect.Value
+			var pn *yaml.Node
+			if j+1 < len(prevNode.Content) && prevNode.Content[j].Value == f.name {
+				pv, _ = fieldByIndex(prev, f.index)
+				pn = prevNode.Content[j+1]
+				j += 2
+			}
+			fv, ok := fieldByIndex(v, f.index)
+			if !ok || f.omitEmpty && yamlZero(fv) {
+				continue
+			}
+			n.Content = append(n.Content, f.keyNode(), b.valueLike(fv, pv, pn))
+		}
+		if len(n.Content) == 0 {
+			n.Style = yaml.FlowStyle
+		}
+		return n
+	case reflect.Slice:
+		l, pl := v.Len(), prev.Len()
+		if l == 0 || pl == 0 || prevNode.Kind != yaml.SequenceNode || len(prevNode.Content) != pl {
+			return b.value(v)
+		}
+		if v.Pointer() == prev.Pointer() && l == pl {
+			return prevNode
+		}
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: make([]*yaml.Node, l)}
+		if v.Type().Elem().Kind() != reflect.String || planOf(v.Type().Elem()).custom {
+			for i := range l {
+				if i < pl {
+					n.Content[i] = b.valueLike(v.Index(i), prev.Index(i), prevNode.Content[i])
+				} else {
+					n.Content[i] = b.value(v.Index(i))
+				}
+			}
+			return n
+		}
+		// Lists of strings, the long ones: items equal at the same place
+		// from the start or from the end are reused.
+		head := 0
+		for head < l && head < pl && v.Index(head).String() == prev.Index(head).String() {
+			head++
+		}
+		tail := 0
+		for tail < l-head && tail < pl-head && v.Index(l-1-tail).String() == prev.Index(pl-1-tail).String() {
+			tail++
+		}
+		for i := range l {
+			switch {
+			case i < head:
+				n.Content[i] = prevNode.Content[i]
+			case i >= l-tail:
+				n.Content[i] = prevNode.Content[i-l+pl]
+			default:
+				n.Content[i] = b.value(v.Index(i))
+			}
+		}
+		return n
+	case reflect.Map:
+		if !v.IsNil() && v.Pointer() == prev.Pointer() {
+			return prevNode
+		}
+	case reflect.String:
+		if v.String() == prev.String() {
+			return prevNode
+		}
+	}
+	return b.value(v)
+}
+
 // encodeYAML is yaml.v3's own encoding of v: the reference Encode must
 // equal, and the fallback for values it does not build itself.
 func encodeYAML(v any) (*yaml.Node, error) {

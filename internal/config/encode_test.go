@@ -289,3 +289,130 @@ func FuzzEncode(f *testing.F) {
 		}
 	})
 }
+
+// mutate changes a few things in cfg: items of lists replaced, added or
+// removed, scalars and whole sections replaced.
+func mutate(r *rand.Rand, cfg *Config, strs []string) {
+	for range 1 + r.IntN(4) {
+		switch r.IntN(7) {
+		case 0:
+			if len(cfg.APIKeys) > 0 {
+				cfg.APIKeys[r.IntN(len(cfg.APIKeys))] = strs[r.IntN(len(strs))]
+			}
+		case 1:
+			cfg.APIKeys = append(cfg.APIKeys, strs[r.IntN(len(strs))])
+		case 2:
+			if len(cfg.APIKeys) > 0 {
+				i := r.IntN(len(cfg.APIKeys))
+				cfg.APIKeys = append(cfg.APIKeys[:i:i], cfg.APIKeys[i+1:]...)
+			}
+		case 3:
+			cfg.Host = strs[r.IntN(len(strs))]
+		case 4:
+			if len(cfg.GeminiKeys) > 0 {
+				k := &cfg.GeminiKeys[r.IntN(len(cfg.GeminiKeys))]
+				k.APIKey = strs[r.IntN(len(strs))]
+				k.ExcludedModels = append(k.ExcludedModels, "m")
+			}
+		case 5:
+			var fresh Config
+			fill(r, reflect.ValueOf(&fresh).Elem(), strs, 0)
+			cfg.CodexKeys, cfg.Payload, cfg.Legacy = fresh.CodexKeys, fresh.Payload, fresh.Legacy
+		case 6:
+			cfg.RemoteManagement.AllowRemote = !cfg.RemoteManagement.AllowRemote
+			cfg.Streaming = Streaming{}
+		}
+	}
+}
+
+// TestEncodePairMatchesYAMLv3 holds both trees EncodePair returns to
+// yaml.v3's encodings of the two configs, for random configs and changes.
+func TestEncodePairMatchesYAMLv3(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	n := 600
+	if testing.Short() {
+		n = 100
+	}
+	for i := range n {
+		var from Config
+		fill(r, reflect.ValueOf(&from).Elem(), trickyStrings, 0)
+		to := from.DeepCopy()
+		if i%3 == 0 {
+			to = &from // the same config, shared slices and all
+		} else {
+			mutate(r, to, trickyStrings)
+		}
+		oldDoc, newDoc, err := EncodePair(&from, to)
+		wantOld, errOld := encodeYAML(&from)
+		wantNew, errNew := encodeYAML(to)
+		if (err == nil) != (errOld == nil && errNew == nil) {
+			t.Fatalf("%d: EncodePair error %v; yaml.v3 errors %v, %v", i, err, errOld, errNew)
+		}
+		if err != nil {
+			continue
+		}
+		if err := sameNode(oldDoc, wantOld, "old"); err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if err := sameNode(newDoc, wantNew, "new"); err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+	}
+}
+
+// TestEncodePairSharesUnchangedItems checks the point of EncodePair: a
+// one-item change to a long list builds one new item node.
+func TestEncodePairSharesUnchangedItems(t *testing.T) {
+	from := &Config{Port: 1}
+	for i := range 1000 {
+		from.APIKeys = append(from.APIKeys, fmt.Sprintf("key-%04d", i))
+	}
+	for name, change := range map[string]func(c *Config){
+		"set":    func(c *Config) { c.APIKeys[500] = "changed" },
+		"append": func(c *Config) { c.APIKeys = append(c.APIKeys, "new") },
+		"delete": func(c *Config) { c.APIKeys = append(c.APIKeys[:500:500], c.APIKeys[501:]...) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			to := from.DeepCopy()
+			change(to)
+			oldDoc, newDoc, err := EncodePair(from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range []struct {
+				doc *yaml.Node
+				cfg *Config
+			}{{oldDoc, from}, {newDoc, to}} {
+				want, _ := encodeYAML(d.cfg)
+				if err := sameNode(d.doc, want, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seen := map[*yaml.Node]bool{}
+			for _, it := range oldDoc.Content[2*apiKeysField(t)+1].Content {
+				seen[it] = true
+			}
+			fresh := 0
+			for _, it := range newDoc.Content[2*apiKeysField(t)+1].Content {
+				if !seen[it] {
+					fresh++
+				}
+			}
+			if fresh > 1 {
+				t.Errorf("%d new item nodes for a one-item change", fresh)
+			}
+		})
+	}
+}
+
+// apiKeysField is the position of api-keys among the keys Encode writes
+// for a config without omitted fields before it.
+func apiKeysField(t *testing.T) int {
+	for i, f := range planOf(reflect.TypeFor[Config]()).fields {
+		if f.name == "api-keys" {
+			return i
+		}
+	}
+	t.Fatal("no api-keys field")
+	return 0
+}

@@ -111,11 +111,7 @@ func rewrite(raw []byte, from, to *config.Config) ([]byte, error) {
 
 // rewriteSource is rewrite for a parsed file; the result comes parsed.
 func rewriteSource(src *yamledit.Source, from, to *config.Config) (*yamledit.Source, error) {
-	oldDoc, err := config.Encode(from)
-	if err != nil {
-		return nil, errs.Wrap(errs.Internal, err, "encode config")
-	}
-	newDoc, err := config.Encode(to)
+	oldDoc, newDoc, err := config.EncodePair(from, to)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "encode config")
 	}
