@@ -38,6 +38,8 @@ test-sdk-go: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/ ./internal/mgmtauth/ ./internal/configstore/ ./internal/proxy/ ./internal/yamledit/
+	# 1M recorded requests are built once per run: one count, a long timeout.
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./internal/usage/
 
 # Thousands of interleaved API writes, hand edits and watcher reloads,
 # checking after every step that memory, ETag and disk agree (a few minutes).

@@ -1,0 +1,192 @@
+package usage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The request path: Record must cost well under a microsecond and never
+// block. The writer drains concurrently, as in the server.
+func BenchmarkRecord(b *testing.B) {
+	s := NewService(nil, nil, Options{QueueSize: 1 << 16})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = s.Run(ctx); close(done) }()
+	ev := benchEvent(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Record(ev)
+	}
+	b.StopTimer()
+	cancel()
+	<-done
+	b.ReportMetric(float64(s.Status().Dropped), "dropped")
+}
+
+func benchEvent(i int) Event {
+	models := []string{"gpt-4o-mini", "claude-sonnet", "gemini-2.5-pro", "gpt-5"}
+	eps := []string{"POST /v1/chat/completions", "POST /v1/messages", "POST /v1/responses"}
+	return Event{
+		Time:      time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 30 * time.Second),
+		RequestID: strconv.Itoa(i), Endpoint: eps[i%3], Model: models[i%4], Status: 200,
+		ClientKeyID: "api-keys:" + strings.Repeat(strconv.Itoa(i%5), 24), ClientKeyLabel: "k…" + strconv.Itoa(i%5),
+		Latency: 800 * time.Millisecond, Tokens: Tokens{Input: 500, Output: 200, Total: 700},
+		Attempts: []Attempt{{CredentialID: "claude-api-key:" + strings.Repeat(strconv.Itoa(i%3), 24), CredentialLabel: "sk-…0" + strconv.Itoa(i%3), Provider: "claude-api-key", Status: 200}},
+	}
+}
+
+const benchRequests = 1_000_000
+
+var (
+	bigOnce sync.Once
+	bigDir  string
+	bigRSS  float64
+	bigHeap float64
+)
+
+// bigStore records 1M requests (one every 30 s: a year of traffic) through
+// the Service, with every detail kept, once per test binary.
+func bigStore(b *testing.B) string {
+	bigOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "usage-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := OpenSQLite(filepath.Join(dir, "usage.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := NewService(st, nil, Options{QueueSize: 1 << 16})
+		s.SetEnabled(true)
+		s.SetRetention(Retention{MaxCount: benchRequests, MaxAge: 10 * 365 * 24 * time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = s.Run(ctx); close(done) }()
+		for i := range benchRequests {
+			for len(s.queue) > cap(s.queue)-16 {
+				runtime.Gosched() // a load test, not a burst: keep nothing from being dropped
+			}
+			s.Record(benchEvent(i))
+		}
+		if err := s.Flush(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		bigHeap = float64(ms.HeapAlloc) / (1 << 20)
+		bigRSS = rssMB()
+		cancel()
+		<-done
+		s.Close()
+		if d := s.Status().Dropped; d != 0 {
+			b.Fatalf("%d events dropped", d)
+		}
+		bigDir = dir
+	})
+	return bigDir
+}
+
+// rssMB reads the resident set size of this process.
+func rssMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkMemoryAfter1M reports heap and RSS once 1M requests with their
+// details were recorded: the store is on disk, so memory stays flat.
+func BenchmarkMemoryAfter1M(b *testing.B) {
+	bigStore(b)
+	for b.Loop() {
+	}
+	b.ReportMetric(bigHeap, "heap-MB")
+	b.ReportMetric(bigRSS, "RSS-MB")
+}
+
+func BenchmarkReport1M(b *testing.B) {
+	st, err := OpenSQLite(filepath.Join(bigStore(b), "usage.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := st.Report(context.Background(), Query{Details: DefaultDetailsPerModel})
+		if err != nil || rep.TotalRequests != benchRequests {
+			b.Fatalf("%v %d", err, rep.TotalRequests)
+		}
+	}
+}
+
+func BenchmarkExport1M(b *testing.B) {
+	st, err := OpenSQLite(filepath.Join(bigStore(b), "usage.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	b.ReportAllocs()
+	var n int64
+	for b.Loop() {
+		cw := &countWriter{}
+		if err := st.Export(context.Background(), cw, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		n = cw.n
+	}
+	b.ReportMetric(float64(n)/(1<<20), "export-MB")
+	b.ReportMetric(rssMB(), "RSS-MB")
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+func BenchmarkImport1M(b *testing.B) {
+	src, err := OpenSQLite(filepath.Join(bigStore(b), "usage.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var exp bytes.Buffer
+	if err := src.Export(context.Background(), &exp, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	src.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		dst, err := OpenSQLite(filepath.Join(dir, "usage.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := dst.Import(context.Background(), io.Reader(bytes.NewReader(exp.Bytes())), noKeys, time.Now())
+		if err != nil || res.TotalRequests != benchRequests {
+			b.Fatalf("%v %+v", err, res)
+		}
+		b.StopTimer()
+		dst.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(rssMB(), "RSS-MB")
+}
