@@ -68,7 +68,7 @@ func oauthOverrides(c *config.Config) map[string]oauthlogin.Provider {
 			continue // Validate refused it already
 		}
 		for dst, v := range map[*string]string{&p.AuthURL: e.AuthURL, &p.TokenURL: e.TokenURL, &p.UserInfoURL: e.UserInfoURL,
-			&p.DeviceCodeURL: e.DeviceCodeURL, &p.CodeAssistURL: e.CodeAssistURL, &p.ProjectsURL: e.ProjectsURL, &p.CookieKeyURL: e.CookieKeyURL} {
+			&p.DeviceCodeURL: e.DeviceCodeURL, &p.CodeAssistURL: e.CodeAssistURL, &p.ProjectsURL: e.ProjectsURL, &p.CookieKeyURL: e.CookieKeyURL, &p.ServiceUsageURL: e.ServiceUsageURL} {
 			if v != "" {
 				*dst = v
 			}

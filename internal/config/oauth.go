@@ -18,8 +18,10 @@ type OAuthEndpoint struct {
 	DeviceCodeURL string `yaml:"device-code-url,omitempty"`
 	CodeAssistURL string `yaml:"code-assist-url,omitempty"`
 	ProjectsURL   string `yaml:"projects-url,omitempty"`
-	CookieKeyURL  string `yaml:"cookie-key-url,omitempty"`
-	CallbackPort  int    `yaml:"callback-port,omitempty"`
+	// ServiceUsageURL is Google's Service Usage API base (…/v1).
+	ServiceUsageURL string `yaml:"service-usage-url,omitempty"`
+	CookieKeyURL    string `yaml:"cookie-key-url,omitempty"`
+	CallbackPort    int    `yaml:"callback-port,omitempty"`
 }
 
 // OAuthProviders are the keys oauth-endpoints accepts.
@@ -37,7 +39,7 @@ func (c *Config) validateOAuthEndpoints() error {
 		}
 		e := c.OAuthEndpoints[n]
 		for field, v := range map[string]string{"auth-url": e.AuthURL, "token-url": e.TokenURL, "user-info-url": e.UserInfoURL,
-			"device-code-url": e.DeviceCodeURL, "code-assist-url": e.CodeAssistURL, "projects-url": e.ProjectsURL, "cookie-key-url": e.CookieKeyURL} {
+			"device-code-url": e.DeviceCodeURL, "code-assist-url": e.CodeAssistURL, "projects-url": e.ProjectsURL, "cookie-key-url": e.CookieKeyURL, "service-usage-url": e.ServiceUsageURL} {
 			if v == "" {
 				continue
 			}

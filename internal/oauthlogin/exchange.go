@@ -273,6 +273,9 @@ func (m *Manager) exchangeGemini(ctx context.Context, p Provider, code, project 
 		if err := m.onboard(ctx, p, pr, hdr); err != nil {
 			return nil, err
 		}
+		if err := m.enableCloudAI(ctx, p, pr, tr.AccessToken); err != nil {
+			return nil, err
+		}
 	}
 	now := m.now()
 	suffix := projects[0]
@@ -285,7 +288,7 @@ func (m *Manager) exchangeGemini(ctx context.Context, p Provider, code, project 
 			"expiry": m.stamp(now.Add(time.Duration(tr.ExpiresIn) * time.Second)), "token_uri": p.TokenURL,
 			"client_id": p.ClientID, "client_secret": p.ClientSecret, "scopes": p.Scopes, "universe_domain": "googleapis.com",
 		},
-		"project_id": strings.Join(projects, ","), "email": email, "auto": auto, "checked": false, "type": "gemini",
+		"project_id": strings.Join(projects, ","), "email": email, "auto": auto, "checked": true, "type": "gemini",
 	})
 }
 
@@ -322,6 +325,37 @@ func (m *Manager) onboard(ctx context.Context, p Provider, project string, hdr f
 		}
 	}
 	return fail("onboarding timed out")
+}
+
+// enableCloudAI makes sure the project has the Cloud AI Companion API on,
+// enabling it if not; without it every request of the credential fails.
+func (m *Manager) enableCloudAI(ctx context.Context, p Provider, project, token string) error {
+	svc := p.ServiceUsageURL + "/projects/" + url.PathEscape(project) + "/services/cloudaicompanion.googleapis.com"
+	var st struct {
+		State string `json:"state"`
+	}
+	if err := m.getJSON(ctx, svc, &st, bearer(token)); err != nil {
+		return fail("Cloud AI API not enabled: %s", errs.Message(err))
+	}
+	if st.State == "ENABLED" {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, svc+":enable", strings.NewReader("{}"))
+	if err != nil {
+		return fail("invalid endpoint")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	bearer(token)(req)
+	resp, err := m.client().Do(req)
+	if err != nil {
+		return fail("Cloud AI API not enabled: cannot reach %s", req.URL.Host)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if resp.StatusCode/100 == 2 || (resp.StatusCode == http.StatusBadRequest && bytes.Contains(bytes.ToLower(body), []byte("already enabled"))) {
+		return nil
+	}
+	return fail("Cloud AI API not enabled: project activation required (%s answered %d)", req.URL.Host, resp.StatusCode)
 }
 
 // sleep waits d (or the test poll interval), or until ctx ends.

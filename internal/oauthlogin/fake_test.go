@@ -90,6 +90,22 @@ func newFake(t *testing.T) *fakeProvider {
 		record("onboardUser", r)
 		writeJSON(w, map[string]any{"done": n%2 == 1}) // done on every second call
 	})
+	mux.HandleFunc("GET /google/serviceusage/projects/{p}/services/cloudaicompanion.googleapis.com", func(w http.ResponseWriter, r *http.Request) {
+		record("serviceusage-get", r)
+		state := "DISABLED"
+		if r.PathValue("p") == "proj-2" {
+			state = "ENABLED"
+		}
+		writeJSON(w, map[string]string{"state": state})
+	})
+	mux.HandleFunc("POST /google/serviceusage/projects/{p}/services/cloudaicompanion.googleapis.com:enable", func(w http.ResponseWriter, r *http.Request) {
+		record("serviceusage-enable", r)
+		if r.PathValue("p") == "proj-bad" {
+			w.WriteHeader(403)
+			return
+		}
+		writeJSON(w, map[string]any{"done": true})
+	})
 	mux.HandleFunc("GET /iflow/userinfo", func(w http.ResponseWriter, r *http.Request) {
 		record("iflow/userinfo", r)
 		if r.URL.Query().Get("accessToken") != "at-iflow" {
@@ -175,6 +191,7 @@ func (f *fakeProvider) providers() map[string]Provider {
 	for _, n := range []string{"gemini", "antigravity"} {
 		set(n, func(p *Provider) {
 			p.TokenURL, p.UserInfoURL, p.ProjectsURL, p.CodeAssistURL = u+"/google/token", u+"/google/userinfo", u+"/google/projects", u+"/google/v1internal"
+			p.ServiceUsageURL = u + "/google/serviceusage"
 		})
 	}
 	set("iflow", func(p *Provider) {

@@ -199,6 +199,9 @@ func TestBrowserFlowsEndToEnd(t *testing.T) {
 				if !strings.Contains(body, `"tierId":"free-tier"`) || r.Header.Get("User-Agent") != "google-api-nodejs-client/9.15.1" {
 					t.Fatalf("onboard %s", body)
 				}
+				if r, _ := f.fake.last("serviceusage-enable"); r == nil || !strings.Contains(r.URL.Path, "/proj-1/") {
+					t.Fatal("the Cloud AI API was not enabled")
+				}
 				tok := f.file(t, "gemini-g@example.com-proj-1.json")["token"].(map[string]any)
 				if tok["refresh_token"] != "rt-google" || tok["universe_domain"] != "googleapis.com" {
 					t.Fatalf("token %v", tok)
@@ -305,6 +308,14 @@ func TestSessionErrors(t *testing.T) {
 	}
 	if len(f.names(t)) != 0 {
 		t.Fatalf("files written: %v", f.names(t))
+	}
+
+	// A project whose Cloud AI API cannot be enabled fails the login.
+	f.fake.tokenStatus = 0
+	st4, _ := f.m.Start("gemini", StartOptions{ProjectID: "proj-bad"})
+	_ = f.m.Callback(ctx, "gemini", st4.State, "c", "")
+	if s, r, _ := f.m.Status(st4.State); s != "error" || !strings.HasPrefix(r, "Cloud AI API not enabled") {
+		t.Fatalf("api check: %s %s", s, r)
 	}
 
 	// Expiry: ten minutes after the start the state is unknown.

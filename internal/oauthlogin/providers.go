@@ -26,11 +26,12 @@ type Provider struct {
 	Scopes        []string
 	PKCE          bool
 
-	UserInfoURL   string // gemini, antigravity, iflow
-	ProjectsURL   string // gemini: projects to pick from
-	CodeAssistURL string // gemini, antigravity: …/v1internal (loadCodeAssist, onboardUser)
-	DeviceCodeURL string // qwen
-	CookieKeyURL  string // iflow cookie login
+	UserInfoURL     string // gemini, antigravity, iflow
+	ProjectsURL     string // gemini: projects to pick from
+	CodeAssistURL   string // gemini, antigravity: …/v1internal (loadCodeAssist, onboardUser)
+	ServiceUsageURL string // gemini: …/v1 (is the Cloud AI Companion API enabled)
+	DeviceCodeURL   string // qwen
+	CookieKeyURL    string // iflow cookie login
 }
 
 // Defaults returns the public parameters of every provider (§10.7 of the
@@ -62,6 +63,7 @@ func Defaults() map[string]Provider {
 			Scopes:      google,
 			UserInfoURL: "https://www.googleapis.com/oauth2/v1/userinfo?alt=json",
 			ProjectsURL: "https://cloudresourcemanager.googleapis.com/v1/projects", CodeAssistURL: "https://cloudcode-pa.googleapis.com/v1internal",
+			ServiceUsageURL: "https://serviceusage.googleapis.com/v1",
 		},
 		"antigravity": {
 			Name: "antigravity", ClientID: "1071006060591-tmhssin2h21lcre235vtolojh4g403ep.apps.googleusercontent.com",
