@@ -105,7 +105,6 @@ func requireOwnStatusesSeen(t *testing.T, ops ...string) {
 	}
 }
 
-
 func usageConfig() string {
 	return strings.Replace(baseConfig(), "usage-statistics-enabled: false", "usage-statistics-enabled: true", 1)
 }
