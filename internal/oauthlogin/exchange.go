@@ -461,6 +461,12 @@ func orDefault(s, d string) string {
 // startDevice begins a qwen device-flow login: it asks for a device code,
 // answers the verification URL and polls for the token in the background.
 func (m *Manager) startDevice(p Provider) (Started, error) {
+	m.mu.Lock()
+	err := m.roomLocked()
+	m.mu.Unlock()
+	if err != nil {
+		return Started{}, err
+	}
 	verifier, challenge := pkce(32)
 	var dc struct {
 		DeviceCode              string `json:"device_code"`
@@ -471,7 +477,7 @@ func (m *Manager) startDevice(p Provider) (Started, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := m.postForm(ctx, p.DeviceCodeURL, url.Values{
+	err = m.postForm(ctx, p.DeviceCodeURL, url.Values{
 		"client_id": {p.ClientID}, "scope": {strings.Join(p.Scopes, " ")},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
 	}, &dc)

@@ -21,6 +21,10 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
 
+// MaxSessions bounds the logins in memory; an authenticated client
+// starting logins in a loop gets 503 instead of growing the table.
+const MaxSessions = 256
+
 // SessionTTL is how long a login may take from its start; after it the
 // state is unknown and a late callback is refused.
 const SessionTTL = 10 * time.Minute
@@ -73,17 +77,18 @@ type Manager struct {
 	poll      time.Duration
 	fwdHost   string
 
-	mu         sync.Mutex
-	sessions   map[string]*session
-	forwarders map[int]*http.Server
-	serverBase string
-	wg         sync.WaitGroup
+	mu          sync.Mutex
+	maxSessions int
+	sessions    map[string]*session
+	forwarders  map[int]*http.Server
+	serverBase  string
+	wg          sync.WaitGroup
 }
 
 // New returns a Manager.
 func New(o Options) *Manager {
 	m := &Manager{store: o.Store, client: o.HTTPClient, log: o.Log, now: o.Now, poll: o.PollInterval, fwdHost: o.ForwardHost,
-		providers: Defaults(), sessions: map[string]*session{}, forwarders: map[int]*http.Server{}}
+		providers: Defaults(), sessions: map[string]*session{}, forwarders: map[int]*http.Server{}, maxSessions: MaxSessions}
 	for k, p := range o.Providers {
 		m.providers[k] = p
 	}
@@ -230,7 +235,9 @@ func (m *Manager) Start(provider string, o StartOptions) (Started, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.purgeLocked()
+	if err := m.roomLocked(); err != nil {
+		return Started{}, err
+	}
 	if o.WebUI {
 		fwd, err := m.startForwarderLocked(p)
 		if err != nil {
@@ -241,6 +248,16 @@ func (m *Manager) Start(provider string, o StartOptions) (Started, error) {
 	m.sessions[state] = s
 	m.log.Info("login started", "provider", provider, "forwarder", o.WebUI)
 	return Started{URL: u, State: state}, nil
+}
+
+// roomLocked purges expired sessions and refuses a new one when the
+// table is full.
+func (m *Manager) roomLocked() error {
+	m.purgeLocked()
+	if len(m.sessions) >= m.maxSessions {
+		return errs.New(errs.Unavailable, "too many logins in progress; try again later")
+	}
+	return nil
 }
 
 // authorizeURL builds the provider's authorisation URL with exactly the

@@ -511,3 +511,20 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.onWrite(string(p))
 	return s.w.Write(p)
 }
+
+func TestSessionTableIsBounded(t *testing.T) {
+	f := newFixture(t)
+	f.m.maxSessions = 3
+	for i := range 3 {
+		if _, err := f.m.Start("codex", StartOptions{}); err != nil {
+			t.Fatalf("login %d: %v", i, err)
+		}
+	}
+	if _, err := f.m.Start("anthropic", StartOptions{}); errs.KindOf(err) != errs.Unavailable {
+		t.Fatalf("over the bound: %v", err)
+	}
+	f.now.Add(SessionTTL + time.Second)
+	if _, err := f.m.Start("anthropic", StartOptions{}); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+}
