@@ -25,6 +25,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/panel"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
 )
@@ -149,6 +150,7 @@ func New(opts Options) (*Server, error) {
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}
+	panel.Mount(router, func() bool { return store.Current().Config.RemoteManagement.DisableControlPanel }, guard.Enabled) // /management.html
 	obs.mount(router, guard.Middleware)
 	dataPlane.Mount(router)
 

@@ -1,0 +1,133 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { etagOf, explain, type Explained } from "../api";
+import { t, useLang } from "../i18n";
+import { api, askConflict, loadConfig, toast } from "../store";
+import { Page, Problem } from "../ui";
+import type { YamlEditor } from "../editor";
+
+/** The line a validation message names ("line 12", "yaml: line 12: …"), if any. */
+export function lineOf(msg: string): number | null {
+  const m = /\bline (\d+)/i.exec(msg);
+  return m ? Number(m[1]) : null;
+}
+
+export function ConfigYaml() {
+  useLang();
+  const host = useRef<HTMLDivElement>(null);
+  const editor = useRef<YamlEditor | null>(null);
+  const [err, setErr] = useState<Explained | null>(null);
+  const [saveErr, setSaveErr] = useState<string>("");
+  const [dirty, setDirty] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const loaded = useRef<{ text: string; etag: string | undefined }>({ text: "", etag: undefined });
+
+  async function load() {
+    const r = await api().getConfigYAML();
+    if (r.data === undefined) {
+      setErr(explain(r));
+      return;
+    }
+    setErr(null);
+    loaded.current = { text: r.data, etag: etagOf(r) };
+    editor.current?.setText(r.data);
+    setDirty(false);
+  }
+
+  useEffect(() => {
+    let alive = true;
+    void import("../editor").then(async (m) => {
+      if (!alive || !host.current) return;
+      editor.current = m.createYamlEditor(host.current, "", () => {
+        setDirty(editor.current?.getText() !== loaded.current.text);
+      });
+      await load();
+    });
+    return () => {
+      alive = false;
+      editor.current?.destroy();
+    };
+  }, []);
+
+  async function save(ifMatch: string | undefined) {
+    const ed = editor.current;
+    if (!ed) return;
+    const text = ed.getText();
+    setBusy(true);
+    setSaveErr("");
+    ed.setError(null);
+    const r = await api().putConfigYAML(text, ifMatch);
+    setBusy(false);
+    if (r.data) {
+      loaded.current = { text, etag: etagOf(r) };
+      setDirty(false);
+      toast("ok", r.data.changed.length ? t("changedKeys", { keys: r.data.changed.join(", ") }) : t("saved"));
+      await loadConfig();
+      // The server may have rewritten the file (a hashed secret): show what is stored.
+      const again = await api().getConfigYAML();
+      if (again.data !== undefined && again.data !== text) {
+        loaded.current = { text: again.data, etag: etagOf(again) };
+        ed.setText(again.data);
+      } else if (again.data !== undefined) {
+        loaded.current.etag = etagOf(again);
+      }
+      return;
+    }
+    const e = explain(r);
+    if (r.response.status === 412) {
+      const fresh = await api().getConfigYAML();
+      const theirs = fresh.data ?? "";
+      if (theirs === loaded.current.text) {
+        // Only the revision moved (an edit was undone): write again.
+        loaded.current.etag = etagOf(fresh);
+        return save(loaded.current.etag);
+      }
+      const mine = await askConflict("config.yaml", loaded.current.text, theirs, text);
+      if (mine) {
+        loaded.current = { text: theirs, etag: etagOf(fresh) };
+        return save(loaded.current.etag);
+      }
+      loaded.current = { text: theirs, etag: etagOf(fresh) };
+      ed.setText(theirs);
+      setDirty(false);
+      return;
+    }
+    const msg = e.message || e.text;
+    const line = lineOf(msg);
+    setSaveErr(line ? t("errorAtLine", { line, msg }) : msg);
+    if (line) ed.setError({ line, message: msg });
+  }
+
+  return (
+    <Page
+      title={t("configYaml")}
+      intro={t("configIntro")}
+      actions={
+        <>
+          <span class="muted" role="status" data-testid="yaml-state">
+            {dirty ? t("unsaved") : t("noChanges")}
+          </span>
+          <button type="button" onClick={() => void load()}>
+            {t("reload")}
+          </button>
+          <button
+            type="button"
+            class="primary"
+            disabled={busy || !dirty}
+            data-testid="yaml-save"
+            onClick={() => void save(loaded.current.etag)}
+          >
+            {t("save")}
+          </button>
+        </>
+      }
+    >
+      <Problem err={err} onRetry={() => void load()} />
+      {saveErr && (
+        <div class="notice error" role="alert" data-testid="yaml-error">
+          <p>{saveErr}</p>
+        </div>
+      )}
+      <div ref={host} class="yaml-editor" data-testid="yaml-editor" />
+    </Page>
+  );
+}
