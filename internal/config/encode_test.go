@@ -69,7 +69,7 @@ var trickyStrings = []string{
 	"\u2029", "\ufeff", "a\ufeffb", "\ufffd", "\uffff", "😀", "a😀b", "\U0010FFFF", "\xff", "a\xc3", "http://example.com:8080/path?q=1#frag",
 	"sk-ABCDEF123456", "$2a$10$abcdefghijklmnopqrstuv", "C:\\path\\x", "a\\nb", "1.2.3.4", "::1", "[::1]:8080",
 	"10.0.0.0/8", "*.example.com", "gpt-*", "model:latest", "=x", "+", "+.5", "0", "00", "0b101", "-0", "1e", "e1",
-	strings.Repeat("x", 200), strings.Repeat("long value ", 40), strings.Repeat("k", 129) + ": v",
+	strings.Repeat("x", 200), strings.Repeat("long value ", 40), strings.Repeat("k", 129) + ": v", strings.Repeat("y", 2000),
 }
 
 var (
@@ -205,9 +205,9 @@ func TestEncodeMatchesYAMLv3EdgeCases(t *testing.T) {
 
 func TestEncodeMatchesYAMLv3Random(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	n := 800
+	n := 500
 	if testing.Short() {
-		n = 200
+		n = 100
 	}
 	for i := range n {
 		var cfg Config
@@ -287,6 +287,25 @@ func FuzzEncode(f *testing.F) {
 		if err := sameNode(got, want, ""); err != nil {
 			t.Fatal(err)
 		}
+		// The same config with a and b swapped, encoded as a pair.
+		to := cfg.DeepCopy()
+		to.Host, to.ProxyURL = b, a
+		to.APIKeys = []string{b, a, a}
+		to.GeminiKeys[0].APIKey = b
+		oldDoc, newDoc, err := EncodePair(cfg, to)
+		wantNew, werr := encodeYAML(to)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("EncodePair error %v, yaml.v3 error %v", err, werr)
+		}
+		if err != nil {
+			return
+		}
+		if err := sameNode(oldDoc, want, "old"); err != nil {
+			t.Fatal(err)
+		}
+		if err := sameNode(newDoc, wantNew, "new"); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 
@@ -329,9 +348,9 @@ func mutate(r *rand.Rand, cfg *Config, strs []string) {
 // yaml.v3's encodings of the two configs, for random configs and changes.
 func TestEncodePairMatchesYAMLv3(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	n := 600
+	n := 300
 	if testing.Short() {
-		n = 100
+		n = 60
 	}
 	for i := range n {
 		var from Config
