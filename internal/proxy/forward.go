@@ -14,6 +14,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 )
 
 // Bounds of one client request.
@@ -41,6 +42,11 @@ type failure struct {
 	// final stops the attempt loop: a stream broke before its first
 	// byte and no bootstrap retry is left.
 	final bool
+	// cross is set when the upstream spoke another protocol: its error
+	// body is translated into the client's shape.
+	cross *crossing
+	// badRequest: the request could not be translated.
+	badRequest error
 }
 
 // forward runs the attempt loop for c and writes the answer.
@@ -111,6 +117,10 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 				return
 			}
 			last = f
+			if f.badRequest != nil {
+				badTranslation(w, c, f.badRequest)
+				return
+			}
 			if f.final {
 				writeFailure(w, c.proto, f)
 				return
@@ -158,7 +168,22 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate, bootstrapLeft *int) (*http.Response, *bufio.Reader, *failure) {
 	cred := cand.cred
 	body := c.body
-	if cand.rewrite && c.proto != protocol.Gemini {
+	op, query, upProto := c.op, c.r.URL.Query(), c.proto
+	c.cross = nil
+	if up := cred.protocol(); up != c.proto {
+		// Another protocol: translate (cross.go).
+		x := crossFor(c, up)
+		if x.local {
+			c.cross = x
+			return localCount(c, x), nil, nil
+		}
+		b, q, err := crossRequest(c, cand, x)
+		if err != nil {
+			return nil, nil, &failure{status: http.StatusBadRequest, final: true, badRequest: err}
+		}
+		body, op, query, upProto = b, x.upOp, q, up
+		c.cross = x
+	} else if cand.rewrite && c.proto != protocol.Gemini {
 		// Only the model field changes (alias or prefix); for Gemini the
 		// model is in the URL.
 		if b, err := sjson.SetBytes(body, "model", cand.upstream); err == nil {
@@ -166,12 +191,12 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 		}
 	}
 	body = cand.payload.apply(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cred.exec.url(cred, c.op, cand.upstream, c.r.URL.Query()), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cred.exec.url(cred, op, cand.upstream, query), bytes.NewReader(body))
 	if err != nil {
 		p.log.LogAttrs(ctx, slog.LevelError, "build upstream request", slog.String("credential", string(cred.id)), slog.String("error", err.Error()))
 		return nil, nil, &failure{}
 	}
-	req.Header = upstreamHeaders(c.r.Header, c.proto, cred)
+	req.Header = upstreamHeaders(c.r.Header, upProto, cred)
 	resp, err := cred.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -213,7 +238,7 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 	errBody, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
 	p.fail(ctx, st, cand, resp.StatusCode, resp.Header, "")
-	return nil, nil, &failure{status: resp.StatusCode, header: resp.Header, body: errBody}
+	return nil, nil, &failure{status: resp.StatusCode, header: resp.Header, body: errBody, cross: c.cross}
 }
 
 // failoverStatus reports whether an upstream status means "try another
@@ -259,6 +284,11 @@ func writeFailure(w http.ResponseWriter, proto protocol.Protocol, f *failure) {
 	if status == 0 {
 		protocol.Write(w, proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_unreachable",
 			Message: "No upstream for this model could be reached"})
+		return
+	}
+	if f.cross != nil && len(f.body) > 0 {
+		copyResponseHeaders(w.Header(), f.header)
+		writeJSONStatus(w, status, translate.Error(f.cross.to, f.cross.from, status, f.body))
 		return
 	}
 	if len(f.body) > 0 && jsonValid(f.body) {

@@ -26,6 +26,14 @@ type call struct {
 	stream bool
 	body   []byte
 	r      *http.Request
+
+	// cross is set by the attempt whose response is relayed when that
+	// upstream speaks another protocol (cross.go); nil for passthrough.
+	cross *crossing
+	// translated caches the translated body per upstream protocol (and
+	// the upstream model it names).
+	translated      [protocol.Count][]byte
+	translatedModel [protocol.Count]string
 }
 
 func protoOf(op operation) protocol.Protocol {

@@ -37,24 +37,20 @@ type geminiModel struct {
 
 var geminiMethods = []string{"generateContent", "streamGenerateContent", "countTokens"}
 
-// buildModelLists encodes the lists. GET /v1/models (OpenAI shape) lists
-// what an OpenAI client can reach: the Chat Completions models and the
-// Responses models; an Anthropic client (isClaudeClient) gets the
-// Messages models in Anthropic's shape; /v1beta/models lists the Gemini models.
+// buildModelLists encodes the lists. Every model is reachable from every
+// client protocol (translated when its upstream speaks another one), so
+// each list has every model: GET /v1/models in OpenAI's shape, or in
+// Anthropic's for an Anthropic client (isClaudeClient); /v1beta/models in
+// Gemini's.
 func buildModelLists(t *table) modelLists {
 	var l modelLists
+	all := t.allRoutes()
 	oa := struct {
 		Object string        `json:"object"`
 		Data   []openAIModel `json:"data"`
 	}{Object: "list", Data: []openAIModel{}}
-	seen := map[string]bool{}
-	for _, p := range []protocol.Protocol{protocol.OpenAI, protocol.Responses} {
-		for _, r := range t.sortedRoutes(p) {
-			if !seen[r.model] {
-				seen[r.model] = true
-				oa.Data = append(oa.Data, openAIModel{ID: r.model, Object: "model", OwnedBy: r.owner})
-			}
-		}
+	for _, r := range all {
+		oa.Data = append(oa.Data, openAIModel{ID: r.model, Object: "model", OwnedBy: r.owner})
 	}
 	l.openAI, _ = json.Marshal(oa)
 
@@ -64,7 +60,7 @@ func buildModelLists(t *table) modelLists {
 		FirstID *string       `json:"first_id"`
 		LastID  *string       `json:"last_id"`
 	}{Data: []claudeModel{}}
-	for _, r := range t.sortedRoutes(protocol.Claude) {
+	for _, r := range all {
 		cl.Data = append(cl.Data, claudeModel{Type: "model", ID: r.model, DisplayName: r.model, CreatedAt: "1970-01-01T00:00:00Z"})
 	}
 	if n := len(cl.Data); n > 0 {
@@ -75,7 +71,7 @@ func buildModelLists(t *table) modelLists {
 	gm := struct {
 		Models []geminiModel `json:"models"`
 	}{Models: []geminiModel{}}
-	for _, r := range t.sortedRoutes(protocol.Gemini) {
+	for _, r := range all {
 		gm.Models = append(gm.Models, geminiCard(r.model))
 	}
 	l.gemini, _ = json.Marshal(gm)
@@ -142,12 +138,10 @@ func (p *Proxy) getModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := strings.TrimPrefix(r.URL.Path, "/v1/models/")
-	for _, proto := range []protocol.Protocol{protocol.OpenAI, protocol.Responses, protocol.Claude} {
-		if rt := st.table.lookup(proto, id); rt != nil {
-			raw, _ := json.Marshal(openAIModel{ID: rt.model, Object: "model", OwnedBy: rt.owner})
-			writeJSON(w, raw)
-			return
-		}
+	if rt := st.table.lookup(protocol.OpenAI, id); rt != nil {
+		raw, _ := json.Marshal(openAIModel{ID: rt.model, Object: "model", OwnedBy: rt.owner})
+		writeJSON(w, raw)
+		return
 	}
 	protocol.Write(w, protocol.OpenAI, protocol.Error{Status: http.StatusNotFound, Code: "model_not_found",
 		Message: "The model '" + id + "' is not served by this proxy"})

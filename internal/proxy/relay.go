@@ -35,6 +35,10 @@ func jsonValid(b []byte) bool { return json.Valid(b) }
 // headers and the body. Non-streamed bodies are copied as they arrive;
 // streams are relayed event by event (see relayStream).
 func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Response, br *bufio.Reader) {
+	if c.cross != nil {
+		p.relayCross(w, st, c, resp, br)
+		return
+	}
 	defer resp.Body.Close()
 	copyResponseHeaders(w.Header(), resp.Header)
 	if br == nil {

@@ -37,6 +37,11 @@ type route struct {
 // snapshot and never changed: lookups take no lock and allocate nothing.
 type table struct {
 	routes [protocol.Count]map[string]*route
+	// any maps a model to every candidate of every protocol, for clients
+	// whose own protocol has no upstream for it: those requests are
+	// translated (translate package). Same-protocol candidates, when they
+	// exist, always win, so passthrough stays the zero-copy path.
+	any map[string]*route
 	// ids lists the credential IDs in the table, for pruning cooldowns.
 	ids map[config.CredentialID]bool
 }
@@ -48,7 +53,43 @@ func (t *table) lookup(p protocol.Protocol, model string) *route {
 	}
 	// Model IDs are matched case-insensitively, as upstreams do; the
 	// table's keys are lower case.
-	return m[strings.ToLower(model)]
+	lower := strings.ToLower(model)
+	if r := m[lower]; r != nil {
+		return r
+	}
+	if r := t.any[model]; r != nil {
+		return r
+	}
+	return t.any[lower]
+}
+
+// crossProtocols is the order in which other protocols' candidates are
+// merged into the cross-protocol routes (config order within each).
+var crossProtocols = [...]protocol.Protocol{protocol.OpenAI, protocol.Responses, protocol.Claude, protocol.Gemini}
+
+// buildAny merges every protocol's routes into t.any.
+func (t *table) buildAny() {
+	t.any = map[string]*route{}
+	for _, p := range crossProtocols {
+		for key, r := range t.routes[p] {
+			a := t.any[key]
+			if a == nil {
+				a = &route{model: r.model, owner: r.owner}
+				t.any[key] = a
+			}
+			a.cands = append(a.cands, r.cands...)
+		}
+	}
+}
+
+// allRoutes returns every model any client can reach, ordered by ID.
+func (t *table) allRoutes() []*route {
+	out := make([]*route, 0, len(t.any))
+	for _, r := range t.any {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *route) int { return cmp.Compare(a.model, b.model) })
+	return out
 }
 
 // sortedRoutes returns p's routes ordered by model ID.
@@ -214,5 +255,6 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor) (*
 			b.add(cred, models)
 		}
 	}
+	b.t.buildAny()
 	return b.t, warnings, nil
 }

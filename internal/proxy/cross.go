@@ -1,0 +1,319 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
+)
+
+// Requests whose upstream speaks another protocol than the client are
+// translated here; same-protocol requests never reach this file.
+
+// maxTranslatedAnswer bounds a non-streamed upstream answer that must be
+// read whole to be translated (inline images make answers large).
+const maxTranslatedAnswer = 64 << 20
+
+// crossing is how one attempt translates: the client's and the upstream's
+// wire formats and the upstream operation.
+type crossing struct {
+	from, to translate.Format
+	upOp     operation
+	// local answers a count-tokens request without an upstream call: the
+	// upstream has no count endpoint.
+	local bool
+}
+
+// clientFormat is the wire format of a client operation.
+func clientFormat(op operation) translate.Format {
+	switch op {
+	case opChat:
+		return translate.Chat
+	case opCompletions:
+		return translate.Completions
+	case opResponses:
+		return translate.Responses
+	case opMessages, opCountTokens:
+		return translate.Claude
+	}
+	return translate.Gemini
+}
+
+func upstreamFormat(p protocol.Protocol) translate.Format {
+	switch p {
+	case protocol.OpenAI:
+		return translate.Chat
+	case protocol.Responses:
+		return translate.Responses
+	case protocol.Claude:
+		return translate.Claude
+	}
+	return translate.Gemini
+}
+
+func isCount(op operation) bool { return op == opCountTokens || op == opGeminiCountTokens }
+
+// crossFor returns the crossing from c to an upstream of protocol up.
+func crossFor(c *call, up protocol.Protocol) *crossing {
+	x := &crossing{from: clientFormat(c.op), to: upstreamFormat(up)}
+	switch {
+	case isCount(c.op):
+		switch up {
+		case protocol.Claude:
+			x.upOp = opCountTokens
+		case protocol.Gemini:
+			x.upOp = opGeminiCountTokens
+		default:
+			x.local = true
+		}
+	case up == protocol.OpenAI:
+		x.upOp = opChat
+	case up == protocol.Responses:
+		x.upOp = opResponses
+	case up == protocol.Claude:
+		x.upOp = opMessages
+	case c.stream:
+		x.upOp = opStreamGenerate
+	default:
+		x.upOp = opGenerate
+	}
+	return x
+}
+
+var sseQuery = url.Values{"alt": {"sse"}}
+
+// crossRequest builds the translated upstream request body and URL query
+// for one candidate. Bodies are cached per upstream protocol and model on
+// the call, so failover to a second credential of the same kind does not
+// translate again.
+func crossRequest(c *call, cand *candidate, x *crossing) ([]byte, url.Values, error) {
+	up := cand.cred.protocol()
+	if cb := c.translated[up]; cb != nil && c.translatedModel[up] == cand.upstream {
+		return cb, c.upQuery(x), nil
+	}
+	o := translate.Options{Model: cand.upstream, Stream: c.stream}
+	var body []byte
+	var err error
+	if isCount(c.op) {
+		body, err = translate.CountRequest(x.from, x.to, c.body, o)
+	} else {
+		body, err = translate.Request(x.from, x.to, c.body, o)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c.translated[up], c.translatedModel[up] = body, cand.upstream
+	return body, c.upQuery(x), nil
+}
+
+func (c *call) upQuery(x *crossing) url.Values {
+	if x.upOp == opStreamGenerate {
+		return sseQuery
+	}
+	return nil
+}
+
+// localCount answers a count-tokens request with the embedded estimate.
+func localCount(c *call, x *crossing) *http.Response {
+	n := translate.Estimate(x.from, c.body)
+	body := translate.CountBody(x.from, n)
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Token-Count-Estimate", "true")
+	return &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body))}
+}
+
+// badTranslation answers a request the translator could not read.
+func badTranslation(w http.ResponseWriter, c *call, err error) {
+	protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadRequest, Code: "invalid_request",
+		Message: "The request could not be translated for this model's upstream: " + err.Error()})
+}
+
+// relayCross writes a translated answer: errors in the client's shape,
+// whole answers translated at once, streams event by event.
+func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http.Response, br *bufio.Reader) {
+	defer resp.Body.Close()
+	x := c.cross
+	copyResponseHeaders(w.Header(), resp.Header)
+	w.Header().Del("Content-Type")
+	if resp.Header.Get("X-Token-Count-Estimate") != "" {
+		w.Header().Set("X-Token-Count-Estimate", "true")
+	}
+	var src io.Reader = resp.Body
+	if br != nil {
+		defer putReader(br)
+		src = br
+	}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		raw, _ := io.ReadAll(io.LimitReader(src, maxErrorBody))
+		writeJSONStatus(w, resp.StatusCode, translate.Error(x.to, x.from, resp.StatusCode, raw))
+		return
+	}
+	if br == nil {
+		raw, err := io.ReadAll(io.LimitReader(src, maxTranslatedAnswer))
+		if err != nil {
+			protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_error", Message: "The upstream answer could not be read"})
+			return
+		}
+		var out []byte
+		switch {
+		case x.local:
+			out = raw
+		case isCount(c.op):
+			out, err = translate.CountResponse(x.to, x.from, raw)
+		default:
+			out, err = translate.Response(x.to, x.from, raw, translate.Options{Model: c.model})
+		}
+		if err != nil {
+			protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_error",
+				Message: "The upstream answered something that is not a " + x.to.String() + " answer"})
+			return
+		}
+		writeJSONStatus(w, resp.StatusCode, out)
+		return
+	}
+	// A stream.
+	array := c.op == opStreamGenerate && c.r.URL.Query().Get("alt") != "sse"
+	ts, err := translate.NewStream(x.to, x.from, translate.Options{Model: c.model, GeminiArray: array,
+		IncludeUsage: x.from == translate.Chat && gjson.GetBytes(c.body, "stream_options.include_usage").Bool() ||
+			x.from == translate.Completions && gjson.GetBytes(c.body, "stream_options.include_usage").Bool()})
+	if err != nil {
+		protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_error", Message: err.Error()})
+		return
+	}
+	keepalive := st.keepalive
+	if array {
+		w.Header().Set("Content-Type", "application/json")
+		keepalive = 0 // a comment line would break the JSON array
+	} else {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Accel-Buffering", "no")
+	}
+	w.WriteHeader(http.StatusOK)
+	sw := newStreamWriter(w, keepalive)
+	rerr := readSSE(br, func(name string, data []byte) error {
+		if out := ts.Event(name, data); len(out) > 0 {
+			return sw.writeEvent(out)
+		}
+		return nil
+	})
+	if rerr == nil || c.r.Context().Err() == nil {
+		if out := ts.Close(); len(out) > 0 {
+			_ = sw.writeEvent(out)
+		}
+	}
+	sw.close()
+	if rerr != nil && c.r.Context().Err() == nil {
+		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "translated stream ended early", slog.String("model", c.model), slog.String("error", rerr.Error()))
+	}
+}
+
+func writeJSONStatus(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeEvent writes one or more complete client events and flushes.
+func (s *streamWriter) writeEvent(b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.w.Write(b); err != nil {
+		return err
+	}
+	s.atBoundary = true
+	if s.timer != nil {
+		s.timer.Reset(s.keepalive)
+	}
+	return s.flushLocked()
+}
+
+// maxEventBytes bounds one upstream SSE event (a large inline image in a
+// Gemini chunk is the biggest seen in practice).
+const maxEventBytes = 64 << 20
+
+var errEventTooLarge = errors.New("an upstream stream event is larger than 64 MiB")
+
+// readSSE reads server-sent events from br and calls fn with each event's
+// name and data (data: lines joined by newlines). Comments and other
+// fields are skipped. An upstream that streams bare JSON lines (no data:
+// prefix) has each line taken as one event.
+func readSSE(br *bufio.Reader, fn func(name string, data []byte) error) error {
+	var name []byte
+	var data []byte
+	have := false
+	var line []byte
+	dispatch := func() error {
+		if !have {
+			name = name[:0]
+			return nil
+		}
+		err := fn(string(name), data)
+		name, data, have = name[:0], data[:0], false
+		return err
+	}
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			line = append(line, chunk...)
+			if len(line) > maxEventBytes {
+				return errEventTooLarge
+			}
+			continue
+		}
+		if len(line) > 0 {
+			line = append(line, chunk...)
+			chunk = line
+		}
+		if len(chunk) > 0 || err == nil {
+			l := bytes.TrimRight(chunk, "\r\n")
+			switch {
+			case len(l) == 0:
+				if derr := dispatch(); derr != nil {
+					return derr
+				}
+			case l[0] == ':':
+			case bytes.HasPrefix(l, []byte("data:")):
+				v := bytes.TrimPrefix(l[5:], []byte(" "))
+				if have {
+					data = append(data, '\n')
+				}
+				data = append(data, v...)
+				have = true
+				if len(data) > maxEventBytes {
+					return errEventTooLarge
+				}
+			case bytes.HasPrefix(l, []byte("event:")):
+				name = append(name[:0], bytes.TrimSpace(l[6:])...)
+			case l[0] == '{' || l[0] == '[':
+				if derr := dispatch(); derr != nil {
+					return derr
+				}
+				if derr := fn("", l); derr != nil {
+					return derr
+				}
+			}
+		}
+		line = line[:0]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return dispatch()
+			}
+			return err
+		}
+	}
+}
+
+var _ = time.Second

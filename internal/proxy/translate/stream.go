@@ -1,0 +1,228 @@
+package translate
+
+import (
+	"bytes"
+)
+
+// A stream is translated event by event: the upstream's parser turns each
+// SSE event into neutral calls on a sink, and the client's emitter (the
+// sink) writes its own events. Finish and usage are held back until the
+// upstream's end marker, because OpenAI sends usage after the finish
+// reason and Claude and Responses want both in their closing events.
+
+// sink receives a stream in neutral form; emitters implement it.
+type sink interface {
+	start(id, model string, created int64, u usage)
+	text(s string)
+	thinking(s, signature string)
+	// toolStart opens tool call i (the parser's own numbering); toolArgs
+	// appends a fragment of its JSON arguments.
+	toolStart(i int, id, name string)
+	toolArgs(i int, frag string)
+	// end closes the answer; fail reports an error inside the stream.
+	end(finish, stopSeq string, u usage)
+	fail(status int, msg string)
+	// out returns and resets what the emitter wrote.
+	out() []byte
+}
+
+// parser reads one upstream SSE event (its event name and data).
+type parser interface {
+	event(name string, data []byte, s *state)
+}
+
+// state is shared by a parser and the Stream around it.
+type state struct {
+	sink    sink
+	started bool
+	tools   map[int]bool // tool calls opened, by parser index
+	anyTool bool
+	finish  string
+	stopSeq string
+	usage   usage
+	done    bool
+	model   string
+}
+
+func (s *state) begin(id, model string, created int64, u usage) {
+	if s.started {
+		return
+	}
+	s.started = true
+	if s.model != "" {
+		model = s.model
+	}
+	s.sink.start(id, model, created, u)
+}
+
+func (s *state) ensure() { s.begin(newID("gen_"), "", 0, usage{}) }
+
+func (s *state) text(t string) {
+	if t == "" {
+		return
+	}
+	s.ensure()
+	s.sink.text(t)
+}
+
+func (s *state) thinking(t, sig string) {
+	if t == "" && sig == "" {
+		return
+	}
+	s.ensure()
+	s.sink.thinking(t, sig)
+}
+
+func (s *state) toolStart(i int, id, name string) {
+	s.ensure()
+	if s.tools == nil {
+		s.tools = map[int]bool{}
+	}
+	if s.tools[i] {
+		return
+	}
+	if id == "" {
+		id = newID("call_")
+	}
+	s.tools[i] = true
+	s.anyTool = true
+	s.sink.toolStart(i, id, name)
+}
+
+func (s *state) toolArgs(i int, frag string) {
+	if frag == "" {
+		return
+	}
+	if !s.tools[i] {
+		s.toolStart(i, "", "")
+	}
+	s.sink.toolArgs(i, frag)
+}
+
+func (s *state) setFinish(f, seq string) {
+	if f != "" {
+		s.finish, s.stopSeq = f, seq
+	}
+}
+
+// finishNow closes the answer once.
+func (s *state) finishNow() {
+	if s.done {
+		return
+	}
+	s.ensure()
+	s.done = true
+	f := s.finish
+	if f == "" {
+		f = finDefault
+	}
+	if f == finStop && s.anyTool {
+		f = finTools
+	}
+	s.sink.end(f, s.stopSeq, s.usage)
+}
+
+func (s *state) fail(status int, msg string) {
+	if s.done {
+		return
+	}
+	s.done = true
+	s.sink.fail(status, msg)
+}
+
+// Stream translates one upstream stream into the client's format.
+type Stream struct {
+	p  parser
+	st state
+}
+
+// NewStream returns the translator of one stream from the upstream format
+// from to the client format to.
+func NewStream(from, to Format, o Options) (*Stream, error) {
+	var p parser
+	switch from {
+	case Chat, Completions:
+		p = &chatParser{}
+	case Responses:
+		p = &responsesParser{}
+	case Claude:
+		p = &claudeParser{}
+	case Gemini:
+		p = &geminiParser{}
+	default:
+		return nil, ErrUnsupported
+	}
+	var k sink
+	switch to {
+	case Chat:
+		k = &chatEmitter{includeUsage: o.IncludeUsage}
+	case Completions:
+		k = &chatEmitter{includeUsage: o.IncludeUsage, legacy: true}
+	case Responses:
+		k = &responsesEmitter{}
+	case Claude:
+		k = &claudeEmitter{}
+	case Gemini:
+		k = &geminiEmitter{array: o.GeminiArray}
+	default:
+		return nil, ErrUnsupported
+	}
+	s := &Stream{p: p}
+	s.st.sink = k
+	s.st.model = o.Model
+	return s, nil
+}
+
+// Event translates one upstream SSE event (the value of its event: line,
+// possibly empty, and its data, the data: lines joined) and returns the
+// client's bytes for it, fully framed, possibly none. The result is valid
+// until the next call.
+func (s *Stream) Event(name string, data []byte) []byte {
+	if s.st.done {
+		return nil
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil
+	}
+	s.p.event(name, data, &s.st)
+	return s.st.sink.out()
+}
+
+// Close ends the stream at the upstream's EOF: if the upstream ended
+// without its end marker, the answer is closed with what came (an error
+// when nothing did).
+func (s *Stream) Close() []byte {
+	if !s.st.done {
+		if s.st.finish != "" || s.st.started {
+			s.st.finishNow()
+		} else {
+			s.st.fail(502, "the upstream stream ended before any answer")
+		}
+	}
+	return s.st.sink.out()
+}
+
+// Done reports whether the client's stream is complete.
+func (s *Stream) Done() bool { return s.st.done }
+
+// buf is the output buffer emitters embed.
+type buf struct{ b []byte }
+
+func (b *buf) out() []byte {
+	o := b.b
+	b.b = b.b[:0]
+	return o
+}
+
+// sse writes one SSE event; an empty name writes a data-only event.
+func (b *buf) sse(name string, data []byte) {
+	if name != "" {
+		b.b = append(b.b, "event: "...)
+		b.b = append(b.b, name...)
+		b.b = append(b.b, '\n')
+	}
+	b.b = append(b.b, "data: "...)
+	b.b = append(b.b, data...)
+	b.b = append(b.b, '\n', '\n')
+}

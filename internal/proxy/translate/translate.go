@@ -1,0 +1,180 @@
+// Package translate converts requests, answers, stream events, token
+// counts and errors between the proxy's client protocols: OpenAI Chat
+// Completions (and legacy Completions), OpenAI Responses, Anthropic
+// Messages and Gemini generateContent.
+//
+// Every function is pure (bytes in, bytes out; a stream keeps its own
+// state), so the translators are table-tested and fuzzed without a
+// network. Each protocol has one parser into a neutral form and one
+// emitter out of it; a pair is a parser and an emitter. The same protocol
+// on both sides is the identity and is never routed through here: the
+// proxy relays those bytes as they are.
+package translate
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Format is a wire format: one per client protocol, Completions apart
+// because its bodies differ from Chat's.
+type Format uint8
+
+const (
+	Chat Format = iota + 1
+	Completions
+	Responses
+	Claude
+	Gemini
+)
+
+func (f Format) String() string {
+	switch f {
+	case Chat:
+		return "openai-chat"
+	case Completions:
+		return "openai-completions"
+	case Responses:
+		return "openai-responses"
+	case Claude:
+		return "claude"
+	case Gemini:
+		return "gemini"
+	}
+	return "unknown"
+}
+
+// Options carry what a translation needs besides the body.
+type Options struct {
+	// Model is the model name to write into the translated body (the
+	// upstream's name) or answer (the client's name).
+	Model string
+	// Stream says the translated request asks for a stream.
+	Stream bool
+	// GeminiArray makes a Gemini stream a JSON array instead of SSE (a
+	// client that called streamGenerateContent without alt=sse).
+	GeminiArray bool
+	// IncludeUsage asks an OpenAI Chat stream for a final usage chunk.
+	IncludeUsage bool
+}
+
+// ErrUnsupported is returned for a format pair with no translator.
+var ErrUnsupported = errors.New("translate: unsupported format pair")
+
+// Pair is the registry entry of one (client, upstream) pair.
+type Pair struct {
+	From, To Format // client format, upstream format
+}
+
+// Request translates a client request body of format from into format to.
+// It fails only when the body is not a JSON object.
+func Request(from, to Format, body []byte, o Options) ([]byte, error) {
+	req, err := parseRequest(from, body)
+	if err != nil {
+		return nil, err
+	}
+	if o.Model != "" {
+		req.Model = o.Model
+	}
+	req.Stream = o.Stream
+	switch to {
+	case Chat:
+		return emitChatRequest(req), nil
+	case Completions:
+		return emitChatRequest(req), nil // Completions upstreams are called with Chat
+	case Responses:
+		return emitResponsesRequest(req), nil
+	case Claude:
+		return emitClaudeRequest(req), nil
+	case Gemini:
+		return emitGeminiRequest(req), nil
+	}
+	return nil, ErrUnsupported
+}
+
+// ParsedRequest exposes what the proxy needs of a parsed request.
+func parseRequest(f Format, body []byte) (*request, error) {
+	if !isObject(body) {
+		return nil, fmt.Errorf("translate: the %s request body is not a JSON object", f)
+	}
+	switch f {
+	case Chat:
+		return parseChatRequest(body), nil
+	case Completions:
+		return parseCompletionsRequest(body), nil
+	case Responses:
+		return parseResponsesRequest(body), nil
+	case Claude:
+		return parseClaudeRequest(body), nil
+	case Gemini:
+		return parseGeminiRequest(body), nil
+	}
+	return nil, ErrUnsupported
+}
+
+// Response translates a whole (non-streamed) upstream answer of format
+// from into the client's format to.
+func Response(from, to Format, body []byte, o Options) ([]byte, error) {
+	if !isObject(body) {
+		return nil, fmt.Errorf("translate: the %s answer is not a JSON object", from)
+	}
+	var resp *response
+	switch from {
+	case Chat, Completions:
+		resp = parseChatResponse(body)
+	case Responses:
+		resp = parseResponsesResponse(body)
+	case Claude:
+		resp = parseClaudeResponse(body)
+	case Gemini:
+		resp = parseGeminiResponse(body)
+	default:
+		return nil, ErrUnsupported
+	}
+	if o.Model != "" {
+		resp.Model = o.Model
+	}
+	fixFinish(resp)
+	switch to {
+	case Chat:
+		return emitChatResponse(resp), nil
+	case Completions:
+		return emitCompletionsResponse(resp), nil
+	case Responses:
+		return emitResponsesResponse(resp), nil
+	case Claude:
+		return emitClaudeResponse(resp), nil
+	case Gemini:
+		return emitGeminiResponse(resp), nil
+	}
+	return nil, ErrUnsupported
+}
+
+// fixFinish makes the finish reason say tool_calls when the answer ends in
+// tool calls: Gemini and Responses have no such reason of their own.
+func fixFinish(r *response) {
+	if r.Finish == "" {
+		r.Finish = finDefault
+	}
+	if r.Finish == finStop {
+		for _, p := range r.Parts {
+			if p.Kind == pToolCall {
+				r.Finish = finTools
+				return
+			}
+		}
+	}
+}
+
+func isObject(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
+}
