@@ -7,6 +7,10 @@
 // yaml.v3 records, and splices in only that span. Every result is parsed and
 // checked before it is returned; when splicing cannot be done or checked, Patch
 // falls back to editing the source's node tree and encoding it whole.
+//
+// A caller that edits the same file repeatedly can keep the parse: ParseSource
+// parses a file once, and PatchSource returns its result together with the
+// parse its check made.
 package yamledit
 
 import (
