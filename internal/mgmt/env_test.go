@@ -106,6 +106,12 @@ type envSettings struct {
 	noLogging bool
 	// oauthProviders replace the login providers' endpoints.
 	oauthProviders map[string]oauthlogin.Provider
+	// guardOpts are extra options for the management guard.
+	guardOpts []mgmtauth.Option
+}
+
+func withGuardOptions(opts ...mgmtauth.Option) envOption {
+	return func(e *envSettings) { e.guardOpts = append(e.guardOpts, opts...) }
 }
 
 func withOAuthProviders(p map[string]oauthlogin.Provider) envOption {
@@ -137,7 +143,7 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	guard := mgmtauth.New(mgmtauth.Settings{}, mgmtauth.WithLogger(log))
+	guard := mgmtauth.New(mgmtauth.Settings{}, append([]mgmtauth.Option{mgmtauth.WithLogger(log)}, es.guardOpts...)...)
 	store.Subscribe(func(_, next *configstore.Snapshot, _ configstore.Source) {
 		guard.Update(mgmtauth.Settings{SecretHash: next.Config.RemoteManagement.SecretKey, EnvSecret: es.envSecret, AllowRemote: next.Config.RemoteManagement.AllowRemote, TrustedProxies: mustPrefixes(t, next.Config.TrustedProxies)})
 	})

@@ -144,7 +144,7 @@ func TestEveryDocumentedStatusIsProduced(t *testing.T) {
 	remote := newEnv(t, remoteCfg)
 	// Statuses are produced in this order on one env per operation; the
 	// ones that change or break the env come last.
-	order := []int{400, 401, 403, 404, 409, 412, 413, 422, 502, 200, 500}
+	order := []int{400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 503, 200, 500}
 	for _, o := range ops {
 		spec := contractSpec.Paths.Find(o.path).GetOperation(o.method)
 		valid, ok := validRequests[o.id]
@@ -223,6 +223,8 @@ func TestEveryDocumentedStatusIsProduced(t *testing.T) {
 					t.Fatal(err)
 				}
 				got = send(e, o, valid.query, valid.body, key...)
+			case 429, 503:
+				got = keyCheckStatus(t, o.method, o.path, status)
 			case 502:
 				e2 := newEnv(t, statusConfig()+"latest-version-url: \"http://127.0.0.1:1/x\"\n")
 				got = send(e2, o, "", "", key...)
