@@ -16,19 +16,26 @@ import (
 // lookup hashes the presented key once and does one map access, whatever
 // the number of keys, and how long it takes says nothing about how close a
 // guess was (the map compares digests, not keys).
-type keySet map[[sha256.Size]byte]config.ClientKeyID
+type keySet map[[sha256.Size]byte]clientIdentity
+
+// clientIdentity is how a client key is named in usage, metrics and logs: its
+// stable id and a masked label, both computed once per config.
+type clientIdentity struct {
+	id    config.ClientKeyID
+	label string
+}
 
 func newKeySet(keys []string) keySet {
 	s := make(keySet, len(keys))
 	for _, k := range keys {
-		s[sha256.Sum256([]byte(k))] = config.ClientKey(k)
+		s[sha256.Sum256([]byte(k))] = clientIdentity{id: config.ClientKey(k), label: config.MaskKey(k)}
 	}
 	return s
 }
 
-func (s keySet) find(k string) (config.ClientKeyID, bool) {
-	id, ok := s[sha256.Sum256([]byte(k))]
-	return id, ok
+func (s keySet) find(k string) (clientIdentity, bool) {
+	ck, ok := s[sha256.Sum256([]byte(k))]
+	return ck, ok
 }
 
 // presentedKeys returns the client key candidates in the order they are
@@ -66,22 +73,22 @@ var (
 
 // authenticate decides whether r may use the proxy. It returns the client
 // key's ID ("" for an unauthenticated local client) or the error to send.
-func (p *Proxy) authenticate(st *state, r *http.Request) (config.ClientKeyID, *protocol.Error) {
+func (p *Proxy) authenticate(st *state, r *http.Request) (clientIdentity, *protocol.Error) {
 	if st.allowLocal && isLocalRequest(st.trusted, r) {
-		return "", nil
+		return clientIdentity{}, nil
 	}
 	keys, n := presentedKeys(r)
 	if len(st.keys) == 0 {
-		return "", &errNoKeys
+		return clientIdentity{}, &errNoKeys
 	}
 	if n == 0 {
-		return "", &errMissingKey
+		return clientIdentity{}, &errMissingKey
 	}
 	var addr netip.Addr
 	if p.throttle != nil {
 		addr = st.trusted.Client(r).Addr
 		if wait := p.throttle.Wait(addr); wait > 0 {
-			return "", &protocol.Error{Status: http.StatusTooManyRequests, Code: "too_many_wrong_keys",
+			return clientIdentity{}, &protocol.Error{Status: http.StatusTooManyRequests, Code: "too_many_wrong_keys",
 				Message: "Too many wrong API keys from this address; wait before trying again", RetryAfter: wait}
 		}
 	}
@@ -93,7 +100,7 @@ func (p *Proxy) authenticate(st *state, r *http.Request) (config.ClientKeyID, *p
 	if p.throttle != nil {
 		p.throttle.Fail(addr)
 	}
-	return "", &errInvalidKey
+	return clientIdentity{}, &errInvalidKey
 }
 
 // isLocalRequest is the test of allow-localhost-unauthenticated. A request

@@ -197,9 +197,9 @@ func TestCrossProtocolEndToEnd(t *testing.T) {
 					var s translatetest.Summary
 					var err error
 					if stream {
-						s, err = translatetest.Stream(cc.format, []byte(out))
+						s, err = translatetest.Stream(cc.format.String(), []byte(out))
 					} else {
-						s, err = translatetest.Whole(cc.format, []byte(out))
+						s, err = translatetest.Whole(cc.format.String(), []byte(out))
 					}
 					if err != nil {
 						t.Fatalf("%v\n%s", err, out)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
 )
 
 // Options configure a Proxy. The zero value works.
@@ -41,6 +42,12 @@ type Options struct {
 	// every proxy path (app does, so preflights of any path are answered
 	// before routing); Mount then does not apply it a second time.
 	CORSApplied bool
+	// Usage receives one event per proxied request (usage statistics and
+	// metrics); nil records nothing.
+	Usage Recorder
+	// RequestLogs writes request logs (all requests with request-log on,
+	// failed ones otherwise); nil writes none.
+	RequestLogs *requestlog.Logger
 }
 
 // Proxy is the data-plane handler. Create it with New, give it a config
@@ -50,6 +57,8 @@ type Proxy struct {
 	throttle    *httpx.Throttle
 	cors        *httpx.CORS
 	corsApplied bool
+	usage       Recorder
+	reqLogs     *requestlog.Logger
 
 	state     atomic.Pointer[state]
 	cooldowns *cooldowns
@@ -110,6 +119,7 @@ func New(opts Options) (*Proxy, error) {
 	}
 	return &Proxy{
 		log: log, throttle: throttle, cors: cors, corsApplied: opts.CORSApplied,
+		usage: opts.Usage, reqLogs: opts.RequestLogs,
 		cooldowns:  newCooldowns(),
 		transports: map[string]*http.Transport{},
 		now:        time.Now,

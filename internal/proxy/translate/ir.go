@@ -260,7 +260,7 @@ func schemaOrObject(s json.RawMessage) json.RawMessage {
 
 // schema reads a JSON schema value, nil when absent.
 func schema(v gjson.Result) json.RawMessage {
-	if !v.Exists() || v.Type == gjson.Null {
+	if !v.Exists() || v.Type == gjson.Null || !json.Valid([]byte(v.Raw)) {
 		return nil
 	}
 	return json.RawMessage(v.Raw)

@@ -12,8 +12,16 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+)
 
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
+// The formats, named as string's String names them (this
+// package cannot import translate: translate's own tests use it).
+const (
+	Chat        = "openai-chat"
+	Completions = "openai-completions"
+	Responses   = "openai-responses"
+	Claude      = "claude"
+	Gemini      = "gemini"
 )
 
 // Call is one tool call as a client assembles it.
@@ -47,14 +55,14 @@ func compact(s string) string {
 }
 
 // Whole reads a non-streamed answer of format f.
-func Whole(f translate.Format, body []byte) (Summary, error) {
+func Whole(f string, body []byte) (Summary, error) {
 	if !json.Valid(body) {
 		return Summary{}, fmt.Errorf("invalid JSON: %s", body)
 	}
 	root := gjson.ParseBytes(body)
 	var s Summary
 	switch f {
-	case translate.Chat, translate.Completions:
+	case Chat, Completions:
 		ch := root.Get("choices.0")
 		s.Text = ch.Get("message.content").String() + ch.Get("text").String()
 		s.Thinking = ch.Get("message.reasoning_content").String()
@@ -63,7 +71,7 @@ func Whole(f translate.Format, body []byte) (Summary, error) {
 		}
 		s.Finish = ch.Get("finish_reason").String()
 		s.Input, s.Output = root.Get("usage.prompt_tokens").Int(), root.Get("usage.completion_tokens").Int()
-	case translate.Responses:
+	case Responses:
 		for _, it := range root.Get("output").Array() {
 			switch it.Get("type").String() {
 			case "message":
@@ -80,7 +88,7 @@ func Whole(f translate.Format, body []byte) (Summary, error) {
 		}
 		s.Finish = root.Get("status").String()
 		s.Input, s.Output = root.Get("usage.input_tokens").Int(), root.Get("usage.output_tokens").Int()
-	case translate.Claude:
+	case Claude:
 		for _, b := range root.Get("content").Array() {
 			switch b.Get("type").String() {
 			case "text":
@@ -93,7 +101,7 @@ func Whole(f translate.Format, body []byte) (Summary, error) {
 		}
 		s.Finish = root.Get("stop_reason").String()
 		s.Input, s.Output = root.Get("usage.input_tokens").Int()+root.Get("usage.cache_read_input_tokens").Int(), root.Get("usage.output_tokens").Int()
-	case translate.Gemini:
+	case Gemini:
 		geminiChunk(root, &s)
 	}
 	if e := root.Get("error"); e.Exists() {
@@ -163,10 +171,10 @@ func ParseSSE(b []byte) []Event {
 
 // Stream reads a streamed answer of format f (SSE; a Gemini JSON array
 // when it starts with '['), checking that every event is valid JSON.
-func Stream(f translate.Format, b []byte) (Summary, error) {
+func Stream(f string, b []byte) (Summary, error) {
 	var s Summary
 	var events []Event
-	if t := bytes.TrimSpace(b); f == translate.Gemini && len(t) > 0 && t[0] == '[' {
+	if t := bytes.TrimSpace(b); f == Gemini && len(t) > 0 && t[0] == '[' {
 		var arr []json.RawMessage
 		if err := json.Unmarshal(t, &arr); err != nil {
 			return s, fmt.Errorf("gemini array: %v", err)
@@ -193,12 +201,12 @@ func Stream(f translate.Format, b []byte) (Summary, error) {
 			return s, fmt.Errorf("event %q has invalid JSON: %s", e.Name, e.Data)
 		}
 		root := gjson.Parse(e.Data)
-		if er := root.Get("error"); er.Exists() && f != translate.Claude {
+		if er := root.Get("error"); er.Exists() && f != Claude {
 			s.Error = er.Get("message").String()
 			continue
 		}
 		switch f {
-		case translate.Chat, translate.Completions:
+		case Chat, Completions:
 			if u := root.Get("usage"); u.IsObject() {
 				s.Input, s.Output = u.Get("prompt_tokens").Int(), u.Get("completion_tokens").Int()
 			}
@@ -223,7 +231,7 @@ func Stream(f translate.Format, b []byte) (Summary, error) {
 			if fr := ch.Get("finish_reason").String(); fr != "" {
 				s.Finish = fr
 			}
-		case translate.Responses:
+		case Responses:
 			switch root.Get("type").String() {
 			case "response.output_text.delta":
 				s.Text += root.Get("delta").String()
@@ -244,7 +252,7 @@ func Stream(f translate.Format, b []byte) (Summary, error) {
 			case "response.failed":
 				s.Error = root.Get("response.error.message").String()
 			}
-		case translate.Claude:
+		case Claude:
 			switch root.Get("type").String() {
 			case "message_start":
 				s.Input = root.Get("message.usage.input_tokens").Int()
@@ -275,7 +283,7 @@ func Stream(f translate.Format, b []byte) (Summary, error) {
 			case "error":
 				s.Error = root.Get("error.message").String()
 			}
-		case translate.Gemini:
+		case Gemini:
 			var part Summary
 			geminiChunk(root, &part)
 			s.Text += part.Text
@@ -298,11 +306,9 @@ func Stream(f translate.Format, b []byte) (Summary, error) {
 	}
 	sort.Slice(ordered, func(i, j int) bool { return ordered[i].order < ordered[j].order })
 	for _, a := range ordered {
-		args := a.args.String()
-		if !json.Valid([]byte(compact(args))) && args != "" {
-			return s, fmt.Errorf("tool call %s: assembled arguments are not JSON: %s", a.name, args)
-		}
-		s.Calls = append(s.Calls, Call{a.id, a.name, compact(args)})
+		// Arguments are kept as assembled: an upstream that streams
+		// invalid JSON arguments is not repaired.
+		s.Calls = append(s.Calls, Call{a.id, a.name, compact(a.args.String())})
 	}
 	return s, nil
 }

@@ -1,0 +1,235 @@
+package proxy
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
+)
+
+// Recorder takes one usage event per proxied request. It must never block:
+// the request path calls it.
+type Recorder interface{ Record(usage.Event) }
+
+// statusClientGone is recorded for a request whose client left before any
+// answer was written (nginx's convention; it never reaches a client).
+const statusClientGone = 499
+
+// maxTappedAnswer bounds how much of a whole (non-streamed) answer is kept
+// to read its token usage; larger answers are relayed without it.
+const maxTappedAnswer = 4 << 20
+
+// observation follows one client request that passed client auth, for
+// usage statistics, metrics and the request log. It is owned by the
+// request's goroutine.
+type observation struct {
+	start    time.Time
+	id       string
+	endpoint string
+	key      clientIdentity
+	// model is the model as routed; "" until routing found it, so a
+	// made-up name is recorded as usage.UnknownModel.
+	model    string
+	entry    *requestlog.Entry
+	attempts []usage.Attempt
+	tokens   usage.Tokens
+	w        *observedWriter
+}
+
+// observe starts following r: it names the request (X-Request-ID, random,
+// never taken from the client) and returns the writer the handler must
+// answer through, so that status and body reach the request log.
+func (p *Proxy) observe(w http.ResponseWriter, endpoint string, key clientIdentity) (*observation, http.ResponseWriter) {
+	id := requestlog.NewID()
+	w.Header().Set("X-Request-Id", id)
+	o := &observation{start: p.now(), id: id, endpoint: endpoint, key: key}
+	o.w = &observedWriter{ResponseWriter: w, o: o}
+	return o, o.w
+}
+
+// logRequest opens the request log entry once the body has been read.
+func (p *Proxy) logRequest(o *observation, r *http.Request, body []byte) {
+	o.entry = p.reqLogs.Begin(r, o.id, body)
+}
+
+// finish records the request: once, when the answer to the client is done.
+func (p *Proxy) finish(o *observation) {
+	status := o.w.status
+	if status == 0 {
+		status = statusClientGone
+	}
+	failed := status < 200 || status >= 300
+	model := o.model
+	if model == "" {
+		model = usage.UnknownModel
+	}
+	if p.usage != nil {
+		ev := usage.Event{
+			Time: o.start, RequestID: o.id, Endpoint: o.endpoint, Model: model,
+			ClientKeyID: string(o.key.id), ClientKeyLabel: o.key.label,
+			Status: status, Failed: failed, Latency: p.now().Sub(o.start),
+			Tokens: o.tokens, Attempts: o.attempts,
+		}
+		if n := len(o.attempts); n > 0 {
+			ev.Provider = o.attempts[n-1].Provider
+		}
+		p.usage.Record(ev)
+	}
+	o.entry.Finish(failed)
+}
+
+// attempt notes upstream attempt n with cand before it is sent.
+func (o *observation) attemptSent(cand *candidate, req *http.Request, body []byte) {
+	if o == nil {
+		return
+	}
+	o.entry.Attempt(len(o.attempts)+1, req.Method, req.URL.String(), string(cand.cred.id)+" ("+cand.cred.label+")", req.Header, body)
+	o.attempts = append(o.attempts, usage.Attempt{
+		CredentialID: string(cand.cred.id), CredentialLabel: cand.cred.label, Provider: cand.cred.provider,
+	})
+}
+
+// attemptDone notes the upstream's answer to the last attempt: its status,
+// or 0 and err when none came.
+func (o *observation) attemptDone(status int, h http.Header, err error) {
+	if o == nil || len(o.attempts) == 0 {
+		return
+	}
+	a := &o.attempts[len(o.attempts)-1]
+	a.Status = status
+	a.Failed = status < 200 || status >= 300
+	o.entry.AttemptResponse(len(o.attempts), status, h, err)
+}
+
+func (o *observation) setTokens(t usage.Tokens, ok bool) {
+	if o != nil && ok {
+		o.tokens = t
+	}
+}
+
+// formatOf names the usage parser for an upstream protocol.
+func formatOf(p protocol.Protocol) usage.Format {
+	switch p {
+	case protocol.OpenAI:
+		return usage.FormatOpenAI
+	case protocol.Responses:
+		return usage.FormatResponses
+	case protocol.Claude:
+		return usage.FormatClaude
+	case protocol.Gemini:
+		return usage.FormatGemini
+	}
+	return usage.FormatUnknown
+}
+
+// copyAnswer relays a whole answer and reads its token usage on the way,
+// from at most maxTappedAnswer bytes.
+func (o *observation) copyAnswer(w io.Writer, body io.Reader, f usage.Format) error {
+	if o == nil {
+		_, err := io.Copy(w, body)
+		return err
+	}
+	var tap bytes.Buffer
+	_, err := io.Copy(w, io.TeeReader(body, &capped{b: &tap, max: maxTappedAnswer}))
+	if tap.Len() > 0 && tap.Len() < maxTappedAnswer {
+		o.setTokens(usage.ParseResponse(f, tap.Bytes()))
+	}
+	return err
+}
+
+// capped keeps the first max bytes written to it and drops the rest.
+type capped struct {
+	b   *bytes.Buffer
+	max int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - c.b.Len(); room > 0 {
+		c.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// sseTap reads token usage from a relayed event stream, line by line.
+type sseTap struct {
+	o      *observation
+	parser usage.StreamParser
+	data   []byte
+	long   bool // the current line is longer than the reader's buffer
+}
+
+func newSSETap(o *observation, f usage.Format) *sseTap {
+	if o == nil {
+		return nil
+	}
+	t := &sseTap{o: o}
+	t.parser.Reset(f)
+	return t
+}
+
+// line takes one line (or a piece of a long one) as relayed.
+func (t *sseTap) line(b []byte, complete bool) {
+	if t == nil {
+		return
+	}
+	if !complete || t.long {
+		// Usage never travels in multi-kilobyte events' continuation;
+		// skip pieces of long lines (an inline image, say).
+		t.long = !complete
+		return
+	}
+	b = bytes.TrimRight(b, "\r\n")
+	switch {
+	case len(b) == 0:
+		if len(t.data) > 0 {
+			t.parser.Event(t.data)
+			t.data = t.data[:0]
+		}
+	case bytes.HasPrefix(b, []byte("data:")):
+		if len(t.data) > 0 {
+			t.data = append(t.data, '\n')
+		}
+		t.data = append(t.data, bytes.TrimPrefix(bytes.TrimPrefix(b, []byte("data:")), []byte(" "))...)
+	}
+}
+
+// done reads the last event (a stream may end without a blank line).
+func (t *sseTap) done() {
+	if t == nil {
+		return
+	}
+	if len(t.data) > 0 {
+		t.parser.Event(t.data)
+	}
+	t.o.setTokens(t.parser.Tokens())
+}
+
+// observedWriter is the client's ResponseWriter as the request log and the
+// usage record see it. Unwrap keeps http.ResponseController working.
+type observedWriter struct {
+	http.ResponseWriter
+	o      *observation
+	status int
+}
+
+func (w *observedWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+		w.o.entry.Response(code, w.Header())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *observedWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.o.entry.Body(b)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *observedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
