@@ -133,7 +133,7 @@ func TestLongListUpdateMemory(t *testing.T) {
 
 // updateAllocLimit is what one Update of a 100,000-item list may allocate;
 // bytesPerItem (plus 1 MiB) what one Update may allocate per list item at
-// any length. Today's figures: about 80 MiB (85 with -race), 840 bytes per item.
+// any length. Today's figures: about 75 MiB (80 with -race), 800 bytes per item.
 const (
 	updateAllocLimit = 120 << 20
 	bytesPerItem     = 1200

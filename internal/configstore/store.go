@@ -168,7 +168,9 @@ func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snap
 	}
 	known := parsed{literal: l.literalOf(raw)}
 	if known.literal != nil {
-		known.source = out
+		// The load parsed out's document, which config.Parse refuses
+		// unless it decodes whole: the next Update need not decode it.
+		known.source = out.KnownToDecode()
 	}
 	return s.commitLocked(cur, next, raw, known, SourceAPI, true)
 }

@@ -72,3 +72,15 @@ func checkSourceParse(t *testing.T, s *Source) {
 		t.Fatalf("the parse returned with the result differs from a fresh parse of it")
 	}
 }
+
+func TestKnownToDecode(t *testing.T) {
+	src, err := ParseSource([]byte("a: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.decoded = false
+	marked := src.KnownToDecode()
+	if src.decoded || !marked.decoded || marked.Doc() != src.Doc() || !bytes.Equal(marked.Bytes(), src.Bytes()) {
+		t.Fatal("KnownToDecode must mark a copy and share the parse")
+	}
+}

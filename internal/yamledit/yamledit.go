@@ -103,6 +103,16 @@ func (s *Source) Bytes() []byte { return s.src }
 // It is shared: the caller must not modify it.
 func (s *Source) Doc() *yaml.Node { return s.doc }
 
+// KnownToDecode returns s marked as a source whose first document decodes
+// (yaml.v3's Node.Decode into an interface{} succeeds), for a caller that
+// has checked that itself: PatchSource then does not decode it again. s is
+// not changed.
+func (s *Source) KnownToDecode() *Source {
+	c := *s
+	c.decoded = true
+	return &c
+}
+
 // PatchSource is Patch on a parsed source; the result comes parsed too (s
 // itself when nothing changed).
 func PatchSource(s *Source, oldDoc, newDoc *yaml.Node) (*Source, error) {
