@@ -71,6 +71,9 @@ function sendJSON(res, status, value) {
   res.end(body);
 }
 
+// The tool call every fake answers with when the request offers tools.
+export const TOOL_CALL = { id: "call_fake_1", name: "get_weather", args: { city: "Paris" } };
+
 // The text every fake answers with, split the way the streams send it.
 export const STREAM_PIECES = ["Hel", "lo from ", "the fake upstream"];
 export const FULL_TEXT = STREAM_PIECES.join("");
@@ -172,6 +175,7 @@ export async function startFakeUpstream() {
       });
     }
     const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+    if (body.tools?.length) return await toolAnswer("openai", body, res);
     if (!body.stream) {
       return sendJSON(res, 200, {
         id: "chatcmpl-fake-1",
@@ -195,6 +199,7 @@ export async function startFakeUpstream() {
 
   // --- OpenAI Responses
   async function responses(body, res) {
+    if (body.tools?.length) return await toolAnswer("responses", body, res);
     const usage = {
       input_tokens: 13,
       input_tokens_details: { cached_tokens: 0 },
@@ -270,6 +275,7 @@ export async function startFakeUpstream() {
         request_id: "req_fake_1",
       });
     }
+    if (body.tools?.length) return await toolAnswer("claude", body, res);
     const message = (content, stop_reason, usage) => ({
       id: "msg_fake_1",
       type: "message",
@@ -303,6 +309,7 @@ export async function startFakeUpstream() {
   // --- Gemini (Generative Language API)
   async function gemini(model, method, body, res) {
     if (method === "countTokens") return sendJSON(res, 200, { totalTokens: 31 });
+    if (body?.tools?.some((t) => t.functionDeclarations?.length)) return await toolAnswer(method === "streamGenerateContent" ? "gemini-stream" : "gemini", body, res);
     const usageMetadata = { promptTokenCount: 5, candidatesTokenCount: 6, totalTokenCount: 11 };
     const answer = (text, finishReason, usage) => ({
       candidates: [{ content: { role: "model", parts: [{ text }] }, ...(finishReason ? { finishReason } : {}), index: 0 }],
@@ -317,6 +324,64 @@ export async function startFakeUpstream() {
       (p, i) => "data: " + JSON.stringify(answer(p, i === STREAM_PIECES.length - 1 ? "STOP" : null, i === STREAM_PIECES.length - 1 ? usageMetadata : null)),
     );
     await writeEvents(res, events, "\r\n\r\n");
+  }
+
+  // toolAnswer answers a request that offers tools with one call of
+  // TOOL_CALL.name (id TOOL_CALL.id), whole or streamed with its arguments
+  // split in two, in kind's protocol.
+  async function toolAnswer(kind, body, res) {
+    const args = JSON.stringify(TOOL_CALL.args);
+    const [a1, a2] = [args.slice(0, 9), args.slice(9)];
+    const stream = kind === "gemini-stream" || (kind !== "gemini" && body.stream);
+    if (kind === "openai") {
+      const msg = { role: "assistant", content: null, tool_calls: [{ id: TOOL_CALL.id, type: "function", function: { name: TOOL_CALL.name, arguments: args } }] };
+      const base = { id: "chatcmpl-tool", object: "chat.completion", created: 1_700_000_000, model: body.model };
+      if (!stream) return sendJSON(res, 200, { ...base, choices: [{ index: 0, message: msg, finish_reason: "tool_calls" }], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } });
+      const chunk = (delta, finish_reason = null) => "data: " + JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason }] });
+      return await writeEvents(res, [
+        chunk({ role: "assistant", tool_calls: [{ index: 0, id: TOOL_CALL.id, type: "function", function: { name: TOOL_CALL.name, arguments: "" } }] }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: a1 } }] }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: a2 } }] }),
+        chunk({}, "tool_calls"),
+        "data: [DONE]",
+      ]);
+    }
+    if (kind === "responses") {
+      const item = { id: "fc_1", type: "function_call", status: "completed", call_id: TOOL_CALL.id, name: TOOL_CALL.name, arguments: args };
+      const done = { id: "resp_tool", object: "response", created_at: 1_700_000_000, status: "completed", model: body.model, output: [item], usage: { input_tokens: 11, output_tokens: 7, total_tokens: 18 } };
+      if (!stream) return sendJSON(res, 200, done);
+      const ev = (type, data) => `event: ${type}\ndata: ` + JSON.stringify({ type, ...data });
+      return await writeEvents(res, [
+        ev("response.created", { response: { ...done, status: "in_progress", output: [] } }) + "\n\n" +
+          ev("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", arguments: "" } }),
+        ev("response.function_call_arguments.delta", { output_index: 0, item_id: "fc_1", delta: a1 }),
+        ev("response.function_call_arguments.delta", { output_index: 0, item_id: "fc_1", delta: a2 }),
+        ev("response.output_item.done", { output_index: 0, item }),
+        ev("response.completed", { response: done }),
+      ]);
+    }
+    if (kind === "claude") {
+      const msg = { id: "msg_tool", type: "message", role: "assistant", model: body.model, stop_sequence: null };
+      if (!stream) return sendJSON(res, 200, { ...msg, content: [{ type: "tool_use", id: TOOL_CALL.id, name: TOOL_CALL.name, input: TOOL_CALL.args }], stop_reason: "tool_use", usage: { input_tokens: 11, output_tokens: 7 } });
+      const ev = (type, data) => `event: ${type}\ndata: ` + JSON.stringify({ type, ...data });
+      return await writeEvents(res, [
+        ev("message_start", { message: { ...msg, content: [], stop_reason: null, usage: { input_tokens: 11, output_tokens: 1 } } }) + "\n\n" +
+          ev("content_block_start", { index: 0, content_block: { type: "tool_use", id: TOOL_CALL.id, name: TOOL_CALL.name, input: {} } }),
+        ev("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: a1 } }),
+        ev("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: a2 } }),
+        ev("content_block_stop", { index: 0 }),
+        ev("message_delta", { delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: 7 } }),
+        ev("message_stop", {}),
+      ]);
+    }
+    const answer = {
+      candidates: [{ content: { role: "model", parts: [{ functionCall: { id: TOOL_CALL.id, name: TOOL_CALL.name, args: TOOL_CALL.args } }] }, finishReason: "STOP", index: 0 }],
+      usageMetadata: { promptTokenCount: 11, candidatesTokenCount: 7, totalTokenCount: 18 },
+      modelVersion: "fake",
+      responseId: "fake-gemini-tool",
+    };
+    if (!stream) return sendJSON(res, 200, answer);
+    return await writeEvents(res, ["data: " + JSON.stringify({ ...answer, candidates: [{ content: { role: "model", parts: [{ text: "" }] }, index: 0 }] }), "data: " + JSON.stringify(answer)], "\r\n\r\n");
   }
 
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
