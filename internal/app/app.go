@@ -122,10 +122,11 @@ func New(opts Options) (*Server, error) {
 	// The proxy data plane compiles each config before it is written: a
 	// config it cannot serve is refused (422 through the API, logged for a
 	// hand edit) and never published.
-	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true})
+	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs})
 	if err != nil {
 		return nil, err
 	}
+	obs.metrics.SetCooldownSource(dataPlane.CoolingDown)
 	if err := store.SubscribePrepared(func(old, next *configstore.Snapshot, _ configstore.Source) (func(), error) {
 		var oldCfg *config.Config
 		if old != nil {

@@ -130,3 +130,20 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// active counts the (credential, model) pairs cooling down at now; entries
+// whose time has passed but that no request has cleared yet do not count.
+func (c *cooldowns) active(now time.Time) int {
+	if c.n.Load() == 0 {
+		return 0
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := 0
+	for _, s := range c.m {
+		if s.until.After(now) {
+			n++
+		}
+	}
+	return n
+}

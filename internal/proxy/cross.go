@@ -15,6 +15,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 // Requests whose upstream speaks another protocol than the client are
@@ -165,6 +166,9 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 			protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_error", Message: "The upstream answer could not be read"})
 			return
 		}
+		if !x.local {
+			c.obs.setTokens(usage.ParseResponse(usageFormat(x.to), raw))
+		}
 		var out []byte
 		switch {
 		case x.local:
@@ -202,7 +206,10 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	}
 	w.WriteHeader(http.StatusOK)
 	sw := newStreamWriter(w, keepalive)
+	tap := newSSETap(c.obs, usageFormat(x.to))
+	defer tap.done()
 	rerr := readSSE(br, func(name string, data []byte) error {
+		tap.event(data)
 		if out := ts.Event(name, data); len(out) > 0 {
 			return sw.writeEvent(out)
 		}

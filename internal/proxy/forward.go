@@ -69,6 +69,9 @@ type failure struct {
 // an upstream answer started within selectDeadline.
 func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 	rt := st.table.lookup(c.proto, c.model)
+	if rt != nil && c.obs != nil {
+		c.obs.model = c.model // a routed, configured name; never a made-up one
+	}
 	if rt == nil {
 		protocol.Write(w, c.proto, protocol.Error{Status: http.StatusNotFound, Code: "model_not_found",
 			Message: "The model '" + c.model + "' is not served by this proxy for this API: no configured credential offers it. The model list shows what is served."})
@@ -197,8 +200,10 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 		return nil, nil, &failure{}
 	}
 	req.Header = upstreamHeaders(c.r.Header, upProto, cred)
+	c.obs.attemptSent(cand, req, body)
 	resp, err := cred.client.Do(req)
 	if err != nil {
+		c.obs.attemptDone(0, nil, err)
 		if ctx.Err() != nil {
 			// The client left (or the deadline passed): not the
 			// credential's fault, so no cooldown.
@@ -207,6 +212,7 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 		p.fail(ctx, st, cand, 0, nil, "unreachable")
 		return nil, nil, &failure{}
 	}
+	c.obs.attemptDone(resp.StatusCode, resp.Header, nil)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if !c.stream {
 			p.cooldowns.success(cred.id, cand.upstream)
@@ -222,6 +228,7 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 			if ctx.Err() != nil {
 				return nil, nil, nil
 			}
+			c.obs.attemptBroken()
 			p.fail(ctx, st, cand, 0, nil, "stream ended before its first byte")
 			f := &failure{status: http.StatusBadGateway, final: *bootstrapLeft <= 0}
 			*bootstrapLeft--

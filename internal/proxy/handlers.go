@@ -26,6 +26,8 @@ type call struct {
 	stream bool
 	body   []byte
 	r      *http.Request
+	// obs follows the request for usage, metrics and the request log.
+	obs *observation
 
 	// cross is set by the attempt whose response is relayed when that
 	// upstream speaks another protocol (cross.go); nil for passthrough.
@@ -51,17 +53,22 @@ func protoOf(op operation) protocol.Protocol {
 // handle serves the routes whose model is in the JSON body.
 func (p *Proxy) handle(op operation) http.HandlerFunc {
 	proto := protoOf(op)
+	endpoint := endpointOf(op)
 	return func(w http.ResponseWriter, r *http.Request) {
 		st := p.state.Load()
 		if st == nil {
 			protocol.Write(w, proto, errNotReady)
 			return
 		}
-		if _, e := p.authenticate(st, r); e != nil {
+		key, e := p.authenticate(st, r)
+		if e != nil {
 			protocol.Write(w, proto, *e)
 			return
 		}
+		o, w := p.observe(w, endpoint, key)
+		defer p.finish(o)
 		body, e := readBody(w, r)
+		p.logRequest(o, r, body)
 		if e != nil {
 			protocol.Write(w, proto, *e)
 			return
@@ -74,7 +81,7 @@ func (p *Proxy) handle(op operation) http.HandlerFunc {
 			return
 		}
 		stream := op != opCountTokens && res[1].Bool()
-		p.forward(w, st, &call{proto: proto, op: op, model: model, stream: stream, body: body, r: r})
+		p.forward(w, st, &call{proto: proto, op: op, model: model, stream: stream, body: body, r: r, obs: o})
 	}
 }
 
@@ -88,18 +95,25 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 			protocol.Write(w, protocol.Gemini, errNotReady)
 			return
 		}
-		if _, e := p.authenticate(st, r); e != nil {
+		key, e := p.authenticate(st, r)
+		if e != nil {
 			protocol.Write(w, protocol.Gemini, *e)
 			return
 		}
 		rest := strings.TrimPrefix(r.URL.Path, prefix)
 		i := strings.LastIndexByte(rest, ':')
+		method := ""
+		if i > 0 {
+			method = rest[i+1:]
+		}
+		o, w := p.observe(w, geminiEndpoint(prefix, method), key)
+		defer p.finish(o)
 		if i <= 0 {
 			protocol.Write(w, protocol.Gemini, protocol.Error{Status: http.StatusNotFound, Code: "not_found",
 				Message: "Expected " + prefix + "{model}:generateContent, :streamGenerateContent or :countTokens"})
 			return
 		}
-		model, method := rest[:i], rest[i+1:]
+		model := rest[:i]
 		var op operation
 		switch method {
 		case "generateContent":
@@ -114,12 +128,41 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 			return
 		}
 		body, e := readBody(w, r)
+		p.logRequest(o, r, body)
 		if e != nil {
 			protocol.Write(w, protocol.Gemini, *e)
 			return
 		}
-		p.forward(w, st, &call{proto: protocol.Gemini, op: op, model: model, stream: op == opStreamGenerate, body: body, r: r})
+		p.forward(w, st, &call{proto: protocol.Gemini, op: op, model: model, stream: op == opStreamGenerate, body: body, r: r, obs: o})
 	}
+}
+
+// endpointOf names a route for usage and metrics: a fixed set of method
+// and route pattern, never a client's raw path.
+func endpointOf(op operation) string {
+	switch op {
+	case opChat:
+		return "POST /v1/chat/completions"
+	case opCompletions:
+		return "POST /v1/completions"
+	case opResponses:
+		return "POST /v1/responses"
+	case opMessages:
+		return "POST /v1/messages"
+	case opCountTokens:
+		return "POST /v1/messages/count_tokens"
+	}
+	return "POST"
+}
+
+// geminiEndpoint names a Gemini route; an unknown method is one name.
+func geminiEndpoint(prefix, method string) string {
+	switch method {
+	case "generateContent", "streamGenerateContent", "countTokens":
+	default:
+		method = "{method}"
+	}
+	return "POST " + prefix + "{model}:" + method
 }
 
 // readBody reads the whole request body once, up to MaxBodyBytes; every

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
@@ -105,22 +105,31 @@ func (o *observation) attemptDone(status int, h http.Header, err error) {
 	o.entry.AttemptResponse(len(o.attempts), status, h, err)
 }
 
+// attemptBroken marks the last attempt failed although its status was 2xx:
+// its stream ended before the first byte.
+func (o *observation) attemptBroken() {
+	if o == nil || len(o.attempts) == 0 {
+		return
+	}
+	o.attempts[len(o.attempts)-1].Failed = true
+}
+
 func (o *observation) setTokens(t usage.Tokens, ok bool) {
 	if o != nil && ok {
 		o.tokens = t
 	}
 }
 
-// formatOf names the usage parser for an upstream protocol.
-func formatOf(p protocol.Protocol) usage.Format {
-	switch p {
-	case protocol.OpenAI:
+// usageFormat names the usage parser for a wire format.
+func usageFormat(f translate.Format) usage.Format {
+	switch f {
+	case translate.Chat, translate.Completions:
 		return usage.FormatOpenAI
-	case protocol.Responses:
+	case translate.Responses:
 		return usage.FormatResponses
-	case protocol.Claude:
+	case translate.Claude:
 		return usage.FormatClaude
-	case protocol.Gemini:
+	case translate.Gemini:
 		return usage.FormatGemini
 	}
 	return usage.FormatUnknown
@@ -197,6 +206,13 @@ func (t *sseTap) line(b []byte, complete bool) {
 	}
 }
 
+// event takes one whole event's data, for streams read event by event.
+func (t *sseTap) event(data []byte) {
+	if t != nil {
+		t.parser.Event(data)
+	}
+}
+
 // done reads the last event (a stream may end without a blank line).
 func (t *sseTap) done() {
 	if t == nil {
@@ -233,3 +249,7 @@ func (w *observedWriter) Write(b []byte) (int, error) {
 }
 
 func (w *observedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// CoolingDown counts the (credential, model) pairs in cooldown now, for the
+// metrics gauge.
+func (p *Proxy) CoolingDown() int { return p.cooldowns.active(p.now()) }

@@ -41,9 +41,10 @@ func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Resp
 	}
 	defer resp.Body.Close()
 	copyResponseHeaders(w.Header(), resp.Header)
+	format := usageFormat(upstreamFormat(c.proto))
 	if br == nil {
 		w.WriteHeader(resp.StatusCode)
-		if _, err := io.Copy(w, resp.Body); err != nil && c.r.Context().Err() == nil {
+		if err := c.obs.copyAnswer(w, resp.Body, format); err != nil && c.r.Context().Err() == nil {
 			p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "relay answer", slog.String("model", c.model), slog.String("error", err.Error()))
 		}
 		return
@@ -62,8 +63,10 @@ func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Resp
 		keepalive = st.keepalive
 	}
 	sw := newStreamWriter(w, keepalive)
-	err := sw.copyFrom(br)
+	tap := newSSETap(c.obs, format)
+	err := sw.copyFrom(br, tap)
 	sw.close()
+	tap.done()
 	if err != nil && c.r.Context().Err() == nil {
 		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "stream ended early", slog.String("model", c.model), slog.String("error", err.Error()))
 	}
@@ -114,11 +117,12 @@ func (s *streamWriter) flushLocked() error {
 }
 
 // copyFrom relays br line by line until EOF. Lines longer than the reader's
-// buffer are passed on in pieces.
-func (s *streamWriter) copyFrom(br *bufio.Reader) error {
+// buffer are passed on in pieces. tap (may be nil) sees every line.
+func (s *streamWriter) copyFrom(br *bufio.Reader, tap *sseTap) error {
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
+			tap.line(line, line[len(line)-1] == '\n')
 			s.mu.Lock()
 			_, werr := s.w.Write(line)
 			if werr == nil {
