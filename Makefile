@@ -11,7 +11,7 @@ LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
 
-.PHONY: all build run test test-go test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps
+.PHONY: all build run test test-go test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel
 
 all: build
 
@@ -21,7 +21,7 @@ build:
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/cli-proxy-api $(ARGS)
 
-test: vet test-go test-sdk-go lint-spec test-ts test-sdk
+test: vet test-go test-sdk-go lint-spec test-ts test-sdk test-panel
 
 vet:
 	@u=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); [ -z "$$u" ] || { echo "gofmt needed: $$u"; exit 1; }
@@ -86,3 +86,25 @@ lint-spec: ts-deps
 check-generated: generate
 	@git diff --exit-code --stat -- $(GEN_OUT) || { echo "generated code is stale: run 'make generate'"; exit 1; }
 	@u=$$(git ls-files --others --exclude-standard -- $(GEN_OUT)); [ -z "$$u" ] || { echo "untracked generated files: $$u"; exit 1; }
+	@[ "$$(sh $(PANEL_DIR)/source-hash.sh)" = "$$(cat internal/panel/source.sha256)" ] || { echo "the panel bundle is stale: run 'make panel'"; exit 1; }
+
+# The web control panel (/management.html): sources in panel/, built with
+# Vite into internal/panel/dist, which is committed and embedded, so `make
+# run` needs no Node.js. source.sha256 records what it was built from.
+PANEL_DIR := panel
+
+$(PANEL_DIR)/node_modules/.installed: $(PANEL_DIR)/package.json $(PANEL_DIR)/package-lock.json
+	cd $(PANEL_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+panel-deps: $(PANEL_DIR)/node_modules/.installed
+
+panel: panel-deps
+	cd $(PANEL_DIR) && npx --no-install tsc -p tsconfig.json && npx --no-install vite build
+	sh $(PANEL_DIR)/source-hash.sh > internal/panel/source.sha256
+
+# Type-checks the panel against the SDK, then drives the real server with
+# headless Chromium (Debian's chromium; skipped with a message when it is
+# missing, a failure under CI=true).
+test-panel: panel-deps build
+	cd $(PANEL_DIR) && npx --no-install tsc -p tsconfig.json && CPA_BIN=../$(BIN) node --test --test-concurrency=1 test/

@@ -21,8 +21,13 @@ export interface YamlEditor {
 }
 
 export function createYamlEditor(parent: HTMLElement, text: string, onChange: () => void): YamlEditor {
+  // In a shadow root CodeMirror adds its styles as constructed style sheets
+  // (adoptedStyleSheets) instead of <style> elements, which the page's
+  // Content-Security-Policy (style-src 'self') would refuse.
+  const root = parent.shadowRoot ?? parent.attachShadow({ mode: "open" });
   const view = new EditorView({
-    parent,
+    root,
+    parent: root,
     state: EditorState.create({
       doc: text,
       extensions: [
@@ -39,6 +44,15 @@ export function createYamlEditor(parent: HTMLElement, text: string, onChange: ()
         lintGutter(),
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ "aria-label": "config.yaml" }),
+        EditorView.theme({
+          "&": { height: "70vh", backgroundColor: "var(--card)", color: "var(--fg)", fontSize: "0.9rem" },
+          "&.cm-focused": { outline: "3px solid var(--focus)" },
+          ".cm-scroller": { fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" },
+          ".cm-gutters": { backgroundColor: "var(--bg)", color: "var(--muted)", borderRight: "1px solid var(--border)" },
+          ".cm-activeLine, .cm-activeLineGutter": { backgroundColor: "color-mix(in srgb, var(--accent) 10%, transparent)" },
+          ".cm-content": { caretColor: "var(--fg)" },
+          ".cm-tooltip": { backgroundColor: "var(--card)", color: "var(--fg)", border: "1px solid var(--border)" },
+        }),
         EditorView.updateListener.of((u) => {
           if (u.docChanged) onChange();
         }),

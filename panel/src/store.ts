@@ -172,7 +172,19 @@ export interface Mutation {
  * is unchanged the edit is re-applied on the fresh config by itself; when the
  * same item changed, the user chooses between both versions.
  */
-export async function apply(m: Mutation): Promise<boolean> {
+export function apply(m: Mutation): Promise<boolean> {
+  // One at a time: a second edit starts from the revision the first wrote.
+  const run = queue.then(() => applyNow(m));
+  queue = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
+
+let queue: Promise<void> = Promise.resolve();
+
+async function applyNow(m: Mutation): Promise<boolean> {
   let cfg = state.cfg;
   let etag = state.etag;
   if (!cfg || !etag) {

@@ -184,17 +184,29 @@ export function TextField(props: {
   );
 }
 
-export function Toggle(props: { label: string; checked: boolean; onSave: (v: boolean) => void; testid?: string }) {
+export function Toggle(props: { label: string; checked: boolean; onSave: (v: boolean) => Promise<unknown>; testid?: string }) {
   const id = useId("t");
+  // While a change is being saved the box shows the new value; afterwards
+  // it shows the server's (the old one again if the change was refused).
+  const [pending, setPending] = useState<boolean | null>(null);
   return (
     <div class="field toggle">
       <input
         id={id}
         type="checkbox"
         role="switch"
-        checked={props.checked}
+        checked={pending ?? props.checked}
+        aria-busy={pending !== null}
         data-testid={props.testid}
-        onChange={(e) => props.onSave((e.currentTarget as HTMLInputElement).checked)}
+        onChange={async (e) => {
+          const v = (e.currentTarget as HTMLInputElement).checked;
+          setPending(v);
+          try {
+            await props.onSave(v);
+          } finally {
+            setPending(null);
+          }
+        }}
       />
       <label for={id}>{props.label}</label>
     </div>

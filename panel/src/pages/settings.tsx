@@ -65,7 +65,7 @@ export function Settings() {
             label={t(b.label)}
             testid={`setting${b.path.replace(/\//g, "-")}`}
             checked={b.get(cfg) ?? false}
-            onSave={(v) => void setBool(b.path, b.get, t(b.label), v)}
+            onSave={(v) => setBool(b.path, b.get, t(b.label), v)}
           />
         ))}
         <TextField
