@@ -927,9 +927,6 @@ type InvalidConfig = Error
 // NotFound defines model for NotFound.
 type NotFound = Error
 
-// NotImplemented defines model for NotImplemented.
-type NotImplemented = Error
-
 // PayloadTooLarge defines model for PayloadTooLarge.
 type PayloadTooLarge = Error
 
@@ -20722,8 +20719,6 @@ type ListRequestErrorLogsResponse struct {
 	JSON429 *TooManyAttempts
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *AuthBusy
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -20755,11 +20750,6 @@ func (r ListRequestErrorLogsResponse) GetJSON429() *TooManyAttempts {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListRequestErrorLogsResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ListRequestErrorLogsResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -20819,8 +20809,6 @@ type GetRequestErrorLogResponse struct {
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *AuthBusy
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -20852,11 +20840,6 @@ func (r GetRequestErrorLogResponse) GetJSON404() *NotFound {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r GetRequestErrorLogResponse) GetJSON429() *TooManyAttempts {
 	return r.JSON429
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetRequestErrorLogResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -21270,8 +21253,6 @@ type GetRequestLogByIdResponse struct {
 	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *AuthBusy
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -21303,11 +21284,6 @@ func (r GetRequestLogByIdResponse) GetJSON404() *NotFound {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r GetRequestLogByIdResponse) GetJSON429() *TooManyAttempts {
 	return r.JSON429
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetRequestLogByIdResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -21721,8 +21697,6 @@ type GetUsageResponse struct {
 	JSON403 *Forbidden
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *AuthBusy
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -21754,11 +21728,6 @@ func (r GetUsageResponse) GetJSON403() *Forbidden {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r GetUsageResponse) GetJSON429() *TooManyAttempts {
 	return r.JSON429
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetUsageResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -22165,8 +22134,6 @@ type ExportUsageResponse struct {
 	JSON403 *Forbidden
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -22191,11 +22158,6 @@ func (r ExportUsageResponse) GetJSON403() *Forbidden {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r ExportUsageResponse) GetJSON429() *TooManyAttempts {
 	return r.JSON429
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ExportUsageResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -22252,8 +22214,6 @@ type ImportUsageResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *NotImplemented
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -22288,11 +22248,6 @@ func (r ImportUsageResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r ImportUsageResponse) GetJSON429() *TooManyAttempts {
 	return r.JSON429
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ImportUsageResponse) GetJSON501() *NotImplemented {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -33567,13 +33522,6 @@ func ParseListRequestErrorLogsResponse(rsp *http.Response) (*ListRequestErrorLog
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest AuthBusy
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33657,13 +33605,6 @@ func ParseGetRequestErrorLogResponse(rsp *http.Response) (*GetRequestErrorLogRes
 			return nil, err
 		}
 		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest AuthBusy
@@ -34094,13 +34035,6 @@ func ParseGetRequestLogByIdResponse(rsp *http.Response) (*GetRequestLogByIdRespo
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest AuthBusy
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34530,13 +34464,6 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest AuthBusy
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34959,13 +34886,6 @@ func ParseExportUsageResponse(rsp *http.Response) (*ExportUsageResponse, error) 
 		}
 		response.JSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35046,13 +34966,6 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 			return nil, err
 		}
 		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest NotImplemented
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
@@ -40650,8 +40563,6 @@ type InvalidConfigJSONResponse Error
 type LogFileTextResponse string
 
 type NotFoundJSONResponse Error
-
-type NotImplementedJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
@@ -51095,20 +51006,6 @@ func (response ListRequestErrorLogs500JSONResponse) VisitListRequestErrorLogsRes
 	return err
 }
 
-type ListRequestErrorLogs501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response ListRequestErrorLogs501JSONResponse) VisitListRequestErrorLogsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ListRequestErrorLogs503JSONResponse struct{ AuthBusyJSONResponse }
 
 func (response ListRequestErrorLogs503JSONResponse) VisitListRequestErrorLogsResponse(w http.ResponseWriter) error {
@@ -51214,20 +51111,6 @@ func (response GetRequestErrorLog429JSONResponse) VisitGetRequestErrorLogRespons
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetRequestErrorLog501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetRequestErrorLog501JSONResponse) VisitGetRequestErrorLogResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -51778,20 +51661,6 @@ func (response GetRequestLogById429JSONResponse) VisitGetRequestLogByIdResponse(
 	return err
 }
 
-type GetRequestLogById501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetRequestLogById501JSONResponse) VisitGetRequestLogByIdResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetRequestLogById503JSONResponse struct{ AuthBusyJSONResponse }
 
 func (response GetRequestLogById503JSONResponse) VisitGetRequestLogByIdResponse(w http.ResponseWriter) error {
@@ -52327,20 +52196,6 @@ func (response GetUsage429JSONResponse) VisitGetUsageResponse(w http.ResponseWri
 	return err
 }
 
-type GetUsage501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response GetUsage501JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetUsage503JSONResponse struct{ AuthBusyJSONResponse }
 
 func (response GetUsage503JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
@@ -52861,20 +52716,6 @@ func (response ExportUsage429JSONResponse) VisitExportUsageResponse(w http.Respo
 	return err
 }
 
-type ExportUsage501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response ExportUsage501JSONResponse) VisitExportUsageResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ExportUsage503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response ExportUsage503JSONResponse) VisitExportUsageResponse(w http.ResponseWriter) error {
@@ -52980,20 +52821,6 @@ func (response ImportUsage429JSONResponse) VisitImportUsageResponse(w http.Respo
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ImportUsage501JSONResponse struct{ NotImplementedJSONResponse }
-
-func (response ImportUsage501JSONResponse) VisitImportUsageResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -57398,243 +57225,242 @@ var swaggerSpec = []string{
 	"zCQ+kkmXTg4PwR2A24I/sgs5hJHSwBwc0e695Fl8Ck/m7uOnPAYUodTMobqwjvCi+GhBS57QpT8IGq/Q",
 	"TjcB6jq2guRdFGluuHvIQo8mVjHj1B46Qifn4UcgbXqOvz0AHnhaeOk3cYQbj1WUEuZvD64eyIWtAVZi",
 	"G2/U2GllSx9l4cYezhIuZC2PLIszq+efqLGHUI6UnVvLo4nbOq74TtlXKpXxQ5yjkx3cMYzcgk50d/sq",
-	"/YL0gNSVK8h2d+oAwm0XHmKPbjOiWBEv26l8dI35XePfSwC8ADrRM75woPBRqTdcj+FB2BExf+TsjtMk",
-	"bmHiG2cahUDUBl8hUj0Y5/BkyR1iRutQwIgZX1LBj1kIlo9DR8HK3F1JAoNzy21q3v92b1vPJ6zZ/Qsl",
-	"4Ri3gRYFEokQpwvzFrdo1fKsoF+VaTM7Wd0G/LBDHIOLZ1s5y/D7QT4Qj/WjUm+5XJx4WeQBAMMqdenE",
-	"oMtM/skQjMexBuMQzQl1Ti/hiWfdJSnrChbGiUmcaTVHajFNjb2Qcy4s61aUn8CN8wrQAfOMU1jDJNzg",
-	"RA7WUOGC+I5aySfp9CGlxb8fBLmmwhixci4hyp2Z2L70DG/7U6GGPYD2VFIXq2RSAsQmE6w8myShGVVi",
-	"1q1TiUkdrii7rFbXPfCfinLhw3xqvXxQiGR0I0oi9Km5DNgwtQ6EMxEhP6iqUEskx6SJdaM8Sa1ISZzN",
-	"HB5pWZIZMwlLJHBwfCFr5Az2jkybZQqGWixJmSgpfsmsJmQWSRI1f6MinkyUsQTuIK07R4jPwboNunEz",
-	"7a7ZCjKmcPdWL8le66XV90roNFQqAU7LOl4mtHv8z40zfM7Nk2r4L4isu3qy9b+UlmxIS1vyZvtV2Slw",
-	"I28WaDWvNU1V9uWnaV7fvBGk+deubzZTb7fuidZ80bS4aVr9k7vu1aWnKoaENhGTNMCTs8qIdRt6696m",
-	"mb/ULGuV5cmlF0NwspHSU26JVP71aWfVjpy9ZNUVyO1eqVv5JLWTTGKu/zCrUwiW7yG1k0uye9eBQqbM",
-	"14Fo0IEpF0nteyKu/TnhQ6h/YapiK6ZQ+fqYW+jhr8HqC2TZrIdeMrDWPTTi37DlpRiUG2pnoR824Qbu",
-	"8POam6rHDDQmun84JWEjOOa3XoAEr0UWmnbddt7meNGEL/mOqgNiYWYJX1w2XkkDNKi5hPhyuLjDGYt6",
-	"0rf2JPz3rDuKd07SXf1Qmf2cH8QqHPObU3r4ZDAYbNgJzbduI+YFOkPjmkMvHuwAu0sb8OOadnCeT1Nd",
-	"GzKbySp+5W+ATKduCXXVCTpOKu0E/r3Pwd129YkYU3VLaP3csKWVR1uxOP8+jQ78QnV7e6ZUgm6b1d1d",
-	"Zz9vYPM0rm7y5wlPYyCWWk83IhzRKzH2rQgITfwbLDbizdICzbv8DXYUOHIvfd1DuImSNIa4V0OHGqhG",
-	"9gEVTWbdIfzqhxEjWl5lozhwkghu6pafaRiJm30KWfmJk4h0D7demvM0m6penhjxxKwIFPny9wx9NN3a",
-	"I3B48YEMzzVRFUzzOcO5c9MkutTxJ5bK2ClSuErY7wQdJeH9qHP0zy337yXUYMvhdLJfPgedm95Y9bIv",
-	"nwn3L9N3X/LPfPDnTmlYT0xnShP+czvpHHXGwk7SYT9S08MoET0CLD4TS38Jb/A+zFbBI84XOePaCp6s",
-	"HtwrAUlsmFVekTtmfIi2iRE94BrYFcwwqKJF+TugfDNgn2WBQkuolont66JUnEhSG2Z0jv5MNiyCrMpx",
-	"X+S0dgugLwVvvF8nh+esbSu4z6BsB8anYrhZy/fcgN3ZnntrK65Xmb5xhy3Pe0Ce5w98R5bXeOPFjA/A",
-	"8LaFuzX8zk/xNdhd5eQ3crvKqW5gdn7sXnmdX6Nldd8eq8uv5rFzuiUY24XRyZEY/13AfJMFrybmyRvQ",
-	"yTTuY2aOGQXn9AoXSN9ApMH2vNOHot6EJBCsgerd7dbB7Sy7ARoie7GoNyvcv24b3Lvc4O5lmI7rD2Wk",
-	"dAS98cz2fu7hwvXDxuAAfOdNvcbXGnY1BokOp2voJVyOUz6uHOQOV+RgoN6sq8ZjIcc9q3ojb4Fe/bZE",
-	"jU1vym96aO3uGfFv6E2H9fYrNwwdXD2k5Nc8qR+nEGpqaOha95Uf7u2dbpoZSC56GNtuxVAkwm5/+O/x",
-	"5eeVd+uIpWdkqx+xjlYGnT9SZbn7RICYUG7dZv7HjX6ZDUbas0QCmrxTNLD+6iKlTQ+HQdxTWoyF3JFT",
-	"eT9CL1LSapX0MLK9fjF81CNG39OA8ftKL7ZkJN7z0ktUAyZmAxC86i/E6tRYiFGeELDjl5ZfXvR8bkNt",
-	"CLeSwOg5G0Ii4DoL/vdTML/+MYPpzC7YFLg07B+9Vz5/IHb/quVUGIjcM5ZbYayITA/kGi/ONWh7C0r4",
-	"d3ytgejMTc+hZoPJs4H3/e+Tt28+oJu3RsujAJrd7kJdbWFzRQN1Nn09Y059BliTv3AbF9/yrC8cs2j0",
-	"GDeykqXN07i6Xedxjdua7sHW5bRhatbTJz8GlWikLP6nFvrgxkGdpHDZeicJeeI3mOurG6GEC1WE5WOY",
-	"veELFuI3hWwCGmo2tHRiyz6I0olV+cKa+96B7tV8Q5E04tl9lIiAERYGjAtj01iogHFpxVjza2EXASMJ",
-	"KGAoPATsjznIgIlRouYHTl9BzpfFQBjWDf8SsrlI4ohrjATZ+Ll30nx34bZbq7mvnMj0emZ/RpGrEVM2",
-	"yFRLy5VH1y1KktQ6c9P9i2jLW6wu0LzLR21y2r+VKD+k3cxEa2Xp/OH+DUXbA0wzCuVzfAVT0dLxb7IV",
-	"LZ3semNRPnif1qJ8kf9gc9E9WnhKx/nITTwrgLG9jYde/R2GH9UVpWctRTFAlGq4fDIzFDKzqjRcXp7j",
-	"mN6Ts/PTFyxS6kpA7beU57Jmm9k+njfPtxwUUd7oylqbP71JzG8UGWsDS7aNJAlo3vptZdaRN944sp75",
-	"348tZYXlN09bt+lfC0RuElFXI/kql//yxmrOfv348cyroD7ePM/z7Gb5jzHlGBvmc4wzbXTGhTYs1mo2",
-	"84nHK9s8deLpc4SoN2osZJ3vzj3czOf9uM/rF2kCquYwRbiZ0RJ1EMevIb4kTrJbWNF2oWtropzecAvG",
-	"/h20Earm1BJ83Lsunq9faWl87Ypq/EbIupg3/7IVUzCWT2db6ruJkNCLnOZcb2NJstW2ZV/L34TvV9YJ",
-	"Vvfa8KljIccf1SuRQKNasYVJc3lHS280rG2eJ8B1XUTfOq1Yw1RdN0b7pVEExmyxx2xkoYIXU9ft9y2/",
-	"wdSCU2+FbTyu7Qy2y4GYqy/VbqJwQtXYLv3Pq7wN61NEiXBUmKWmnklmIaurr+eUkFTrrNjLFpJOKUK8",
-	"xq5judjBAYfTvMCXao2NXy3a/D1P7eS5L2lSH5RRT3Eb7U9r47Y1xEJDZC+bBOOm+M8lkMsX+dz0TVV7",
-	"xVs+W/24e/E6LFsha+fccpcNIvVtdIQ1t9B0lEFnt91uUESnfFZVQ6d8dlsldMXVs8vwDZpodfAzFS/2",
-	"qIzWOZmabD89XzBr+xyCUqJQDUiUHboxzDR452+dM/oNjHm0YELOUnvMpmKs3VgmpFVsaXsoW5IHWoNN",
-	"tSQP9JagGnTmWlh4L5MF7WST5vyVYyXWpKs0qNjbZpPUgMZuFq8tHZg1w/ZvBdtqb1vbw2pmq9fz9u8Q",
-	"Xib/dQvu8AkPbNxrhLlNFLYRiNYb/Gpe+/yw1HZ/RsCHJdcteV0judfe+12slfXqRdVYuVxS736NlWtA",
-	"eXuzJR7Cs8Vp9tG7kPvtDmo5Qaop3c8XaNy41TwPa4etSoq8W01TTOLNO3ODApyidleO4HzSzfrzDj6v",
-	"YmjdStUAoFUD81zYaNKbabgWMCc1oz4qJB+JNRO3DeTA5c/x1TNaA/G28bu33c+yHaPutc+b9oNfsnkr",
-	"6z64dhP0Qt3yvvAdxmKgiW27hN8VNQ6LFG6p3jeSwq1zn+skT/96UOxm57zb5gxkf0xvVHNAzIa4rqWl",
-	"yqPXLIi2rY1LNkaKNSxK4+uXtXqB4USb8kSn/Iao5ZPBINhUhXY7Il4x5G29/n/99em97aBcu+hWycy3",
-	"cP3U76NwxexkHKEX9xYqs85F1KzU0FuOtJzV+0a9boDCBhYegz9SnjiJNVRJHFJBwFDCPMw1BBzGLQuR",
-	"4WZD8GZ30BIqvHiTZlCRMRq1AfrYM18eel/yf3GkD6xXVQOutxm7QXsqvmTvx7Vl6nsDujZTDfQXFzGY",
-	"S3ZmrDy7izE76KBxardXVGp3fkcDN0oKOd7ttXuxzqPb4GQ81jDmFmodJHkpvx9MUYeS568c+6JLI9Ag",
-	"I2BiLJWm6m/TGlW2VDdte7/GszS6AltHaIU0lsuowTUDNw56sWCUVRp+MEzEx1iqF8GaTUGPwZQ+hs0w",
-	"zYXmRLvjEJeuVauwRs1dfOtvubmCmNE8TssjJxQW8VK63EhAxLV+87I/5+6nuaJC+aMtrRMUF5h//+cm",
-	"sPLrrAboSmATlepkUZx8n3lJy/gTN9S7AWQ8U0L6srd4PJdXsDjOigFXR5dOzI3PFOZVMCxmqs8iyuep",
-	"d035TdU+HHGRpHrrcG93EKtH9EmKG2bFFLKi027YD4YZbBTQ/fTxOQZSbONe5xZktLicbruhZc1qa7/b",
-	"jq7FjGytA9cyRV8GTzy4bLsVEM1vIF+mEUS9w3TVQVIpdrXG51tAChKXWjpRBbaaCv1xdssl/MfqdFiS",
-	"2BalymunH+UVSmtSqXa9fb/QZUMhJqNSHcEuZzIt0bj66LPl8JgylNTGkqyt9nU7wKqHjpc3ufBThY4K",
-	"v9xIb0vslSKJlLYQX3K7/VelWZDAxsXOJZ+ZibI+X2cp7qdRFfMjq9vL1m1En9PpHg5oH9+6bvtNwWA8",
-	"jrc2pRAO7hpfYa7EbLb1GrcI4VgOgscvKtZdmXP1Qxqv/jdYOC29IaQGc4vBOLqmJCzJNTWEos9eVQQe",
-	"E2Qkj/wi+St5D4BVln4LAd9ziss8/Gw/SkFezHD1oDx5xHZWI6WZr5B37P3djvZfwaKWcN5G1Siz8CXv",
-	"1PL5lz0O7ErIet52S93Fh5ftdPAPFsJUjYgconixgijVL1gGpaWFG7HoA0RKx/WJfRQwu3pTL68xUC1R",
-	"xrIhRDw1mYzg56LKv1iqdpQmScCMcNoMyo69dLal4FjKBK2u35QzWoKPsnfAKV6rk4SlBjchebLcN+Dc",
-	"pKxVO8eoGUhsAZJ/xlEGoTcL0k9NkDUgo/4U7jRoV5UKg6WFa2yDfsOXzdFn6O6k5zXE7xm1LCMrD35G",
-	"0ZUB37zVbSxnJvqryU43yIFlDaBRy6Yap8KtWJcuA+5GRl2A+S35+9IBpD4idWtulc9UFwp16wq/eeXg",
-	"OgnDB5Tedu4qk10xHZyBLnPVBvtAiaDvcR81/LxpQ7dhuNntXg4XlzFfbK67QVJ99cVMzd7uzduxJ0fq",
-	"d95k8dpuW/x6Ab2EUDn5f0nEqNE5tkuJgTo0r3u1Ds+pysC6nJz7L1+wqkXZDSXgaLINikdqJ73G/Kbm",
-	"HJVEUZH+JuNN1tJwpySV7Z1lxTndX67xd1+hLj+03SIx15bUyB/uP+pye9xodkvmc3wFN9rS8W/ypC2d",
-	"7PpQxHzwPgMQ80W+pdzj76faXOl4H3ku8gqgbO9X/d1gifcmBr++gk95iWzk6iJZFrKwi3O3YZp5CFyD",
-	"PvGT1xlPyh17sFcbo3cYyjh5y3PcFD4ozm9i7YzuJpvktyYD/dI6Im9L41NiGxtU/6P3Nn+19xv2Pi9I",
-	"BVLNL2hRGqmaYIxUogOotLgaMc6evzllGCXITs5OvWf2iBm6HRNkWkHZ/4U9oIILWW5BSxVmsKN01pCW",
-	"FZIWvp6osemzl9gxuWjNk3W/wQ7VVl3Icm/Lbt6L3ddJYph+6f86wGmzZpbcMiUj6F/IC/mXv5wU9QKF",
-	"kv2//MUvvNwEya7cR0AJydxcyPDEN5XCN47YMwIG6hB6BQvfHBQ7Jy3fzdHKsD577pMCqaG8pr57Sl7I",
-	"RKkZHoD7MWuF2X06+Imt63N6wFKZgHEbXS24WC6uRk3ddAq407cn705ev3z78t3Hy7OT8/Pf3394gQMM",
-	"2GM2Ete+Je2FxFZfWBhMSfA1HfMuYUOOvYVHSrOfBmwqZGrB9NnvjspItQLjJrvYVNNd8SQJfPtsrVIL",
-	"Gcs9vB4cFi+HvrGvYU8HT/3VZu1Xe4aPgKwgprhgWqXnThNi9vrlR5/kg40Xw5cf+Thkkk+FHJfa2l/I",
-	"vLGcoLZyGjgVRQsQyGij09QS7GRT5h3qvMOtNMuFnGtloc9Oitfw3g3I2JRaj1KM03I7vuUm+LiLMVhz",
-	"IZ8++ZGFf15QRuNF5+iiU+31d9EJLrCoFj4jKPT1swgSLzpfwj77faUJqj9LapF5IVOZdy3kSbLwp48h",
-	"pXjez1QsyCa/1MbY7ZM9HQyWdlluhOy2cOxPVdkJ6AuJA6l/ojBLr9JHYDvZuQMpAtD8YwJm1BTQu5ed",
-	"Zt50q8/eS+y9jxSr1Jk5a6tM3aOZSm1PjXqa6FLGJp8OBgQAnKoRBAx5b0AR80pfyJwo+st1k5qy5fDp",
-	"4OnyQVSacOJtuLMl+M2aoTfhQ8Q1JrGF/+g9Pzvp/f3lh/PT9+/CIPvh+fu3b08/Yh/PC+l/e/bp9M2L",
-	"3ouTjy9D6rOXiAi89c6zlrenH8lDap2e2KlyhYKyuT87Je9Y50l/0B/kpSxnonPU+ak/6P/kpD9uJ8h3",
-	"D7co5zqui+x4A9ZbZLN0akQibLAdTYQEFvEkKRlus8a+vGTM6rP3o5ETimIY8TSxxyQJKRkwnvfsJmYg",
-	"FfmUHNMRI+TKH5+fsRmAdjeZUenAEYnsHqRyNHDOyVTuyyp2l4olBuwfvQ/Ak97pWcDyJweBe/s9lrUk",
-	"LHBAJBnPV3KEN4O//LdflbHYdFiCwJfcZ7gbyU5ByUKdmeBgiV3H5zBkMz4G+vvFu3OmYSgkbrygZ77P",
-	"KmVOSrSU07zUstk/dszcTck11v8tGdLZfCIS8H3nqVJfznRP485R5zXYtd3sMPqCkADB58fB4N46CG7V",
-	"Rq+hi29WgxAJwZ36jT4dPGkanH/5YaWlJb700+aXig7s7o0f/3vzG8sNSL8EnZ+3WcmJRs9SQ5q5SadT",
-	"rhcY88tjtgnfg47lY+NEeH/kpvMZC7DWqjUtFfgOqAA7+/QRP+Hs5OPzX1HOzXeXk4dVWoF68iZqMeOa",
-	"T8EiKjYYaIohh6cjlHbQ2uIvHnPo74vEFN24vlQVVp/NWEfb1qNa0UjYUYEtXnjGYx/+2HlAajPYgtr8",
-	"ymX8MhY2k+HxxSc/bn6xpoc2vrrFLpebgSNl/HGbIyk62N6Jmm5xY6feGuc73N6NBp+DvTUJTlsxrCXA",
-	"ZQKc2pb8tuS3Jb8PQH6/BJ1DLu1Eq5mI0LSduRZqteNzh+kGSdIYG+0bNBx1ycryJDfKkZm0bLL69OEN",
-	"s4poCrbyH2o1N46EydiHGnELbshMJQmZVF6//MgOx2BpX+S3JSMSC4W5nMMwFaGj5Z4Mg84IYKnOQOTr",
-	"djFMl5lw6S2wWZUtt6QtMoSOc04ibMBm3FgiWiMheVK85D4H6eTZ+/OP7JAqWmVL9dnPg0EREVbsjjq9",
-	"o2kIGrTU7C6y5q870zrzOww/nf5PCnrhCd6+9Fq/wwbVlSDk04c3/c5jUD/3hrGfSsF6S0iLmTCc5XfO",
-	"utTE54AOr4Sx6Ooo0DUrld8i7LeAsNlttCj7n4Sy2a2vx9VKfaIEbHOFnDwVnfLP/4Ymv19C1iWPBeWx",
-	"4wAMDcY6pgfoXPsbug5+CY/ZWFxTqx3vILFz1WfkPWEj5eQD/NmBM9NpAkfoMhmhioBekFXHisPWqTDG",
-	"ifpK1/gyggZPBrk4qH4ypjuiU6Lqh/Bh01VHh3sTXR1Ljo1V9KN+8RQvZ26vFQQbh6Jw7/Fz82hM61+P",
-	"zd+H9P908xvvlH3lbvqrqQvftdhPCIAYn1EaJBElapRhx2fsjlcjIVCAAPrc8H0eRTCzEJdKdt0sWDfm",
-	"lrNZwiUc9NlvONCp81md9DglngT0O2alx+wKYJZ5vUdCG3tcoQlEyf4FkaUkh1XmmqP2/lgiLYHhtg1s",
-	"cT5RiSea3Xz7+KcwLPzn5zDwqU4yTZKD1ktTD6vuhHMobQDQBm/MtwKi7JmKF0foWVcJxTxImF90voSs",
-	"67gbWReTuAh2Iwb95wVF2eEbyOooHOL75czkQ7krY96TuW65iNB/mtHuMbDt1spXQ0KfUwTjtuy+1rHy",
-	"jdFSXsTE56TSwtRcdI7YP/v9/ucvYb2D4JunLVkaQOsSaInF1yAWWSW8tSIX2iiyXK21Vorwb47z/0JR",
-	"kW40hUL2HXqEjN4ySJrcQ5KHQvxnIVMcHDPO/tf5+3ck0jhkx85LF50jj+v5RMYJ1DxhXZ4kSGKiCWB0",
-	"LdIVRzeGPEaxx0tAKJdkb3u55OCYhX/jSfKLQ7qQdR2BeRIGLPxLeJCPJfNK6D8Ed0wmwwTD5LNW7X32",
-	"zvtcKUSThVlsqVs57LPQ13UMGaZcZjZLtNNQxHqjASO1k1d4/ivUrK4sRYJGV1otD9v/A80NedR+VsY0",
-	"p1kriSIr94tnFLgDQkL8l3DphEqZsW4PTSvzJFm78J7obnaG7xw8OZr7Zc9mVLywF76UZ43i6B/1vzdh",
-	"8DFZa0vmkSXoxfw7AtWcKOZY2GgqcfhXJhSmllIEzGD5ISdRUV8mbqAnpAFphBXXkCwCMvKWHR+Bk8Qc",
-	"4UD/ihH/hiIfgAGPKOulz34e/MTCSGnA9XzOg2artSiy7dQVoVilRE5iKdOhvePOOoOLz++pHmPrk2iA",
-	"cjSsLMG3aQTsmTI1kP02TayYcW0JMNGFoNnUgRky8ZC5hyZPW3VCe8HIu88JMnofFzNgy7BxkHk01ggQ",
-	"ffYyA3FMC7JK481bdMbhPwLGrZqKiCcOf6YqBjb462Bw7J2TlCJBrCqbJpMZhjBChJGLUvZXnyGvOGLc",
-	"sqkylj358b9wIRMwkLHfNG0Po7Vm3E6YAcehrdJYqoWF/T49TIBjMFWsrJN9lsWDgIVICqapscXsNPlB",
-	"n/nzc5uhY6WkQsyWy3bH3opnNDXGi82FcarZnsjBp5kTljPI2SSXvEIxz30fGaxy6EhxmlsLKXeQFerT",
-	"xaktyGri5jQD/8OR0tOeU36r09U3bs1rTwyF5HqxsZFsQ6vEe1YQzxIu5DcudtxaY3tEdJlwiPFl2txA",
-	"mquq2GGs5tK93xjZ8dGTYSRZWZW6ihpTkUnghqOgwjPqGmCysWTcWh5Npj4ze0k/8ZtoJgQbzC2ZSH5P",
-	"sQ27YHWjZPGDycj86gG0wvrXE9Y9rNWJ69uhTFGBoRFhaAhl4ZYqPUlCGOTRoS/Fxrpu1DAVie0JSud0",
-	"WCasyWX2gz5ZApD1oXGTiHgYsDrzR72L03+P79r4lRFsG8k9b+pZi2F0wi0m7eAwbcYJOmoCSFSEqrix",
-	"Bi0iDCQsF4raIvwIy3dk0rp/9ZeQddUsS8hmkmut5rSZ0EnwP/41q6PyS55djc5CJw3ThG28UsXcRzGe",
-	"ZIPdZ9ASrbB11NIzbuCTTtoopzbK6duNcqqSNaIvJSp45hnzpognNwnr5nHXB4U7lMwfnt75dujYd73O",
-	"fP8a7BIy7435ltdpY5UeJFZpiYWugbLZ2tpYBWd1PNM3mUKjFgunVASl66RKv9Cx50dzIQ2xm6GyE/SB",
-	"OXYpD46zsmczDVg2SMisXRXTpfZXWTEuGh001UxjJxmY+A0EnhVmSMYlJSjSN/BEA48XbMJNUHboE+Y8",
-	"HQy++7Cm++Hfe/KD0ebyam9taFMb2vTYQpt25fENYU634/E7hCUxivWpREYFLGv4nzv4qMJnRkuLYKku",
-	"RjIgmT9AklbSvvgSSa4ntHVxUY+DOLXxUS3F+Vbio7YV89CqouJq9e3WqPKtGFXczbQ2lVZOa20qO9tU",
-	"ykTttiYVNwfrvp+BPDllWacWUwhdpGbmpFCllmUkzpEyCpXgkmLIDQsv8vLcVIyzU+89qaL9/qwvxTKt",
-	"8eVhjC8VTtvaXlrbC9le7oPN70u7cXtrLS+t5eXxWl52kwTqDS8PIAk8eiPNI6BirYmmJU3fjIlmO2Gw",
-	"ZKFpy2J95bJYROLaglj/KQWxKmx/ff066hyyPq45lVhbNmvfQoVi2VIjIwORBtStSasWMkrSGOLjUgOh",
-	"UrOMqyyL3UzUHJG33FoYK/8WkyNDn6jEqd0O3CkZy05g2r+Q4Rgkwvs19BIuxykf5wZk6ntDPa97OOm1",
-	"gLnTtcIxTIUU+UBqi1GDOXg8e7VmuBX+LmDe2Hagcu6tnaKWOxUWn8pxMW4w+aUE/f5Ky+CPvabW4kA1",
-	"VD2VWTeqbqSmU6yI7TgOpaBY7Pviwf+gz86xYQ3yl+c8mkDvuZJWq4RJ1cPo/yZrmtva/z55+2Y38Mu+",
-	"pTmTpxbKnPTuFsvziUtQVtn2+rmDFiRXYujLDc3yjI86iGzQ4tz1ZG2RuIdyvKpYRSmmSrBTS4XReQyk",
-	"r6HsxJ3yU8o14RRZz+2FxCrh6YzNMQFtCMdEc7lX+bKZyw3aukXKX6XxWp+dXMhZwoW0cGNZTSsy4g2e",
-	"IEtfknwY6cXM9ibcTIqsQHpEJ1RHklFfK+HFvtW1rZBpK2XsHpmF+3bf67cGmX/311W+obsxjVY3fCDd",
-	"8JSyVD09eKTaYcFQG3huDMO0WeJ84Z46kXXs2Gg3UWOWwDUkDF87qGWV+M4+hTRcoO0OdU/doWJ/Xbv0",
-	"gNoEFndpL5SBT9vHoqXqrcWv2sdiPa6m9uEwNbUtnrZ42uLpznjqZK6R0hH0xjPb+7mHVvmK/DXT4Puw",
-	"Uvb+cvevMY8WrHv98wEbJXx8xDRgo2CG82W9u0xmJifrIxZosYqV1uyzcyolww0LV3aEqmFJfKyV9F65",
-	"t17P7M+4yD5FvupKrex3T7JfGQQ3S4DfJmDeRdZcAeCWmbXMrGVmVWa2DZFI7fdIIlLbEoiWQLQE4q4E",
-	"wsm8VQ9vmyD0DSUIvcaraTOE2njiNkNo1wyhKlm7ZYoQISDrnpyyc5vGQpVDgl9A3lECiVy2VDn+tlY7",
-	"X0Lrvenm5XXaFKAHSQFaYqZtDlCbA4T2jPvh5HtSVmhzbRZQmwX0aLOAduX2tS65u3P7x57k8zjIVJvm",
-	"09KebyWQa1uBr2RpiRLRJvt89WQfoibPE3E/CT+brSBnWjkSfBq3KUKPJ0XotVLjBFjXiwbP32zIE/Io",
-	"Podhz6orwCur715zzq+B8CO8vDyHKNXQe3J2fvoiRERd+vHjecgipa4EtU3gzG9oDsOcNnCTp+u49alp",
-	"zYSbSblpzTEu6X51UoHXpEiWoPkDZlQheWRrGn4NMbNzEZFGWYygDk9PMzTk/hU3e51GViN2KOOR8XcY",
-	"fsRD26f8kC/ywDHp1dWb49IdXHzzHdgeFSrzayijiwfpNXXo12TKbekeQQOC946g1eCXkHXJ4wF/pDyh",
-	"Aa23Y8nbkR37G3/q+/d8oI+2dWS0joxv2ZHRSI2WG2k3OzW2Cv9Yyf6tKjd9doIdsXkcQ8wmoIENIVJT",
-	"cGpKnQGGKGAMI54mmQ35mHGcJGsyi9PQHwb71NRN1CDAN5KLPTLx+jVb78oDeVeaGfPurpZvHuq9NTH8",
-	"86KjkviiE1x0JMwvOl9CalWNPFclMSa8oqPmIDc3Ok6FbyBHdu/8B/hY7lt+2Hu//dbh0jpcHqvD5fZS",
-	"Sa3z5bFQ4218O/WulUdHnVofS0tuvg0fyy3EPjLkVDwajc6WcM6FdSKISMiySQZyYdgMZCzkOGChugqZ",
-	"khEggSj34fTG0YCF4D469D5YpoEbJUmuEZaN8LIDBjczh0ZZU3JyxgjDUnkl1Vz2S4IYPatIYk7kamzJ",
-	"Sfi1qfH1x3xV8hplPmFbdQzUt7/GFzf3v96jW8N/ZFOv3ETNfzDMe7C+Vyvq7VHqTCVJ7lR0h9XgxxDu",
-	"Weul/OpeylN3D21Jwv8Yf6N45VTzJg9j0OBLfHlDhdZMCY+8G26iEsfAWPjsH26SkFiL9Av58CZEOsNJ",
-	"/M06jKd2UnLuhYVbr9QxOvs1swvQIiRmh07R/28W5mFT+VNS+Ls514EbYbAanFvu4Jj9PPjRs03cpIZR",
-	"aryvlNardyIu4co+ZGNc4jnu4Q3e0QM7EUvrP3IP4jZCdkW4fmBs/nGrg3vNLcz54h4IwBs1dnzQKg/0",
-	"XoisYnMDs064BWN716CNIGiqZdYn5ipDIir9CI4lJ8ANseNuWJ3IcX5kp6+F/TUdsosOPc9euuhcSEdA",
-	"Pn14c4Bkxc0tYV4awiwfB8xOtErHhOvjRA154hjyzcItEGRf+mTAzIW0YgoqtX2iAcjZ/7zooGCNldQ9",
-	"Ul+SNH3R+b8vOqmEmxnGNl6SSIC/xhCpGMrjBFUNu8xuA62jUzCGj+Gic9Tv97+EFzLn0tkXkBiQseqh",
-	"e8CjCQnwXJo5aMOGPE4WDaVR3+CZ/d3fzR5pQ3WhBk68ej2PgyXvBx2bfA0VMI/ZdX55tYXafA2fnlU9",
-	"x8Aa8e93TKh2sFW6ZMfrHdZrZXnOAw0T0ljgsVP+jI0dRtTCFq38Ub1y6+4TtsoLtUU+7qnIxzLg7Fbq",
-	"7W7gdJfiHMtg16bet3bL1m5ZTb3fFrdT+61gdmpbvG7xusXre8BrLxWaddGi7wBiszwd6z4dDBimzs6F",
-	"gYM++6hTGTl5lE25kH1HBBxu06zkrSSKoKQ5pqLi1xCHLFKptKTu0diYCEafoi/cPGS6VHqxEoaBb+VP",
-	"YwUYekF2mj7zKOD2TvX8UT3LagT5nzXgK1alTllqCvl84w5pv3KreZ4Ad3SiRlz1j/rfW8DEI/LwOXAl",
-	"CIa4gCjroZ6YYGTFNRqRS9iGkNNYt2ENcoVZyVWrqMx/LIwjRXFYwTsnoC/hXAXXAqaS2IE75k4cM6zp",
-	"nwgJhnVNosY/GN/mglwf/+v8/Tv/GDPzI671wn2d0MyKKfRZ6J72EG1z7KWIcfeAmYhLCfExjTOh7zRn",
-	"J8qQVq+ZnXDJQj6yoMOAccumylg3fipsyLpZDMSTwWAwOAgyU0DCHU6fcWNYZv9xGzKWT2chQ08JN9m0",
-	"6BzhIumzlxjOhdRCKpRN8DCRRBi2gEaFdaN/8pMUN8wgVzK+3QIdXOkr0UHDdeHCbPJX4rYr/kq6lc5R",
-	"R0j716cOosiBKaSFMWgHoMs7+g1gRhtBHyk3lr0rKhfh5prWx8OvrD8VUkzTaefoSc3Sn/dLC9+4rTY6",
-	"aeg72sSTe6JsEXZzWhLg8ZBXyZgTGKb8pqfB6kXPwYO+5utb7SRKjh3+OmQNGDpfEWUCxtG6KtC6Syx5",
-	"yhdszoUlC7PliQ8wiJRKHIGM1VyWYxp8l5GsiMfMEYfuwCH/f/316WBwcMwGbApcZk2s3NyYN+YXpO9g",
-	"E+7kBgajEUS2z97lz/EFQ59QwuhakvGW33xws51mh7JHFFleq7V03ZOlqwa2dzN2fa8QfxczXA1mfFsa",
-	"e2V3rerequ5fV3XfgQiltiVBm+2FLQFqCVBLgO6fADltoBpB2FxG4pXSFC6Gdf887hZRI2kSox0OgxYo",
-	"+KMc/3i0PqKxqzT2sab4MMstHJTik2UWs5yHV5ZTxHzwMk1A5QHzcY762MKuiKq0TwvLplQ6j5TGmbJo",
-	"MkVxaYmaYw9dZbMQ7ZLpksINs6KD7pbIAKq0j8Kujx9776Z+np34fihSdY37JkZnCRfyPzH7634ixe4U",
-	"wPUrNpIsQLwcT8wzIF1bO4ZQHm6oI25vqmJI1roQwr9lq/0Ssm7EDfSENCCNsOKaULUp0bIcFJ2LDPWp",
-	"1mSpR8B96ff2lra2x7oMWTJHW2yhLbbwUF4IJQuc2LlSNKIEm3Hr9mVYhsVsBpohkhfo1s3/RTWaIH/t",
-	"oM+y1cgPks9XKRKZqDnoXoSxaeQM7BW1KY/LRAgjKKUq5hGGxVrNZnU88DXYeizfm72tZrm3fNYWUth7",
-	"IYV6VrN7CYXwz4tOBmwUT4szXXS+hMf+gugXn15b5TtYxECMmLBLPuaDBovXvTKhz3uU8Kp7bLP82yz/",
-	"R6aqlnnhDybnHztn9T8+tlhJ85/y2UqS/5/9fv9LQ5L/IyVQbaJ/S3G+hUT/HcUSVJpnILnoudW4FUOR",
-	"CLttkcYqOQj/JvkUfgnbSowW3uOhPq+c6R6V/Xd82tZgbM0C33ANxjoqc3tbgUOvk9N8tgRYOjNWA5/m",
-	"c5o+c1hRkXBQqEml+COFY5ZQuaTQ10ExIRNylloquzzWGE6JBQmyET3fWiKsV/xrMX5/iv/qcm0JxYfR",
-	"/Ov45Z3aVOVstNqpKnQMJ9y271RJ16AXvvtqhffKY/elKqzusbVltLaMx1mx8NY8vNaw8ZV5+B2LET5S",
-	"4tMWJWwpyjdjq9hJkMpNFTPRz9CgvqIa6GtfkU+l1hcqpcKEUy75GKYoRRkGErOWjtn5nI/HoNmnU8Yt",
-	"O7weHBYDD2MVmUOmMZlJ2EbR/+Ts9HwG0V1Ffh4TDPHkTLt1rHDzUMV5n+uihv+CqFHQ93thsYpSt/8+",
-	"HT5EqUa7zj8/l6/i40SYlVcCxg2mW5Uu4y1Y7i8hLzyz3khkTVGihirCgZcJqdAh6/rojkhJCRGmhB00",
-	"mVPO3Ey3KuBWIbF3o2zfL5n6vgWYBLguYLEpYrm+ezXVWlKpHTrJlGZh3Ym1s4C5/5qAGRVdmZ+d8ED/",
-	"mrBPH95kvlunYUklob6NdQms92YoyNZoM3HuKRNnIyQ1KPz3CEt3yXm5J1K6r6rZbYx5K5p+Xcf9ZvxO",
-	"7TeJ3altcbvF7Ra3b4/bTr35I1WW9+AmAoghPjRzYaNJb6bhWsCcHOrNqicO9vHq9AZF72XWbpwcdU8/",
-	"f61Y+D9uFM11RrNgkMk+pcSGJVuh8Z6ExlowKmAQj3+tt2h3yLqLkNgMgW1Fs5artFylylW2R+7UflXU",
-	"Tm2L2C1it4h9z4i9TmxUaKzfQmDMihbQG3cQGGnFh5IVcbVWTLxvMTG7xNsIiNtC0r0JiNlmWxbSspCW",
-	"hTSwkDUYndqvis+pbbG5xeYWm+8Dm1EUnIPcofFfDNcigt4ob1t2lLf3E2Y5tPcatBhl5TBnfAzHhOPU",
-	"YmemksTkjYSsunKUQsa1bf+YhpnSvsC1Sm2kptAvGodV4pLz3OKJm42iamjbWJumXiadgyy3Emv75n21",
-	"Jj2bm+a5y2Jdf6UOEg/W1lnJ6qVh2fJeVqe9FsxfYY8FyacQ+/auvb/0EzUOWdfPYqiWEdUV8oFa2QKJ",
-	"GrM5N0yNRkW9ZawX3WdvVNbBwXG6K5hZjPkSWCbW9Kb8podF43pG/Bt602FRv/nnJz9m7TTzZXA8H0Mv",
-	"5gtTDP1pUBO5QUGU+CpSln3XYF9aa12eB1Wo/47rCT/ZKo78dDpLMHyPPuvOOR8r9fnpoOvLEK9ix+Gf",
-	"DgG+NCLJe5kslrAj602SleMqugkcMy4XVGmdsiWEYU8HTwPG6U/fDW7G7YQZcCKaVRpjm/v9kAYPain2",
-	"Epht0wU5O4kfCMVZt/IRB3lNb7eZoqQ3/m9ZhrtFR+T19/lGjbELS9uZ4Cthzgs1l05ExNyBFQxajztu",
-	"wPoucLwome8EHir0v1RBdB2YE4Tvm2a/UePWOHZPxrEybNym0dtWEHMXo1gFslr1uVWfW/W5qj5vg8Gp",
-	"/Sr4m9oWe1vsbbH3Lti7JMD1houeiA//FPGXtX1YUJ8vcLtbVrMcnqPkmKgxlotHNUPpGPQBm1PrJvcL",
-	"yNj4KjRU+yoSMdXAQk2kz14uUQv6XuwiJXwXOBG7Bf7R83DeO32xQX58tjiNt9GSsg86fcG65emPWQLW",
-	"vRewWIzdFhzhCnul3lN/fdqkRIm4VaH+c1QoWwIjxIsRalUFZK1Xp7BmeiMS/qrmbMrlgsGN1Rz7JoBh",
-	"6hrIjlx0WDCMZ3a6ul4NU34FvuHCk8HgoM9OqAcDZlx7fl1q1+BLTlCsE9oAfT1y39+BxWouA6ZkBAx4",
-	"NDmudnYQhk15DNRWDG3Wq9Xh3SA+VNfABgHDTmbYwwGbv3orOXCdCPcFblXsKGGVIycBIiNOLka0vanK",
-	"Uke9obFmQd/OIvs4fzw/GOYIzTVP+syxGjpb5fv939jysfi56R6YxD58UjFDdBZ3VbSvMOtIFDZveAAl",
-	"F9dp1dx7VnO1v71dFN0Wkx8xJt+D6SHD+G+wicxzlUrbKjGtEvNtKDHrqWvaSkktba2YhVrK2lLWlrLe",
-	"kbI6lTQ1fAzroqKsMFZESBuWyKcJKMyDR1oZwzQYjKHqs5DI7WU2DisjAreGhbhc3z1PNVxSc/A++1Wl",
-	"OlmwYRpdgcUKiTHjScIw+IMKhg0GYb8f/vhTyLo+usqKKbB/Y4r2hTwZjzWMufXhJ3DDI4sEBnc4UtoR",
-	"n2MWxmC5SEyIpReNJ2UYxpKHv8xAe/I+0mqKQ+gtNhcyVnO3AfBf0jNWaQiZkCxSciTG/QWfJrghXznI",
-	"ZBRTwwg0OLaA5RyPsrOIEuEuNWRdtzD9xa5gQSEx2aCCm/mBeXG24lFAXdaR3nrww3aKPOd35cgepOZm",
-	"ouaGKYk93A/cfS4gZsMFM9ZBPROZGW/KzRXELOFDSMwxCx0yaupSZtwlzSeATM4UAOPuYQhuNzTY14qb",
-	"5Hz72n03m4OGvFb9hazTnz8hjG6w7GHQRn6J3GLdS2Se2FsdoaU7Ual2gKqSFEP2sOJmDjoHTU3PHSDU",
-	"91yPuQVsL1/0Xc9tfMH6Lfr2mHffnVX3sLcTb+HE7eD9eFQp4UO3HPF1zEr99xv35iepNoznN75h/GAw",
-	"GARFA/nBAzeQR7j64GdvspQUEP3dtpJ/cDtqTq1jhvStdMglTkVoX2JTvWJYz1eLa+Rcz1WCBX2F7E1h",
-	"qvRiZSVEr2WWdkz9elCQ5xTQT6GMTlSncGNHO0ejfiOhKnjmS7/HfYPwyoqt8e+ejH+NYLebHXDvwHgX",
-	"W1Uj0LZO91ararWqqla1M0FI7SMiB6ltiUFLDFpisBdikIuxh3AzU7q5CgHFxminOUmIM+ODzz3IzQg/",
-	"GDIksG54DdoIJUP25CBgsyQ1LCzUxpDy17Km4WxCtpZiQJAZHRzBKJl0hxr4Vazm0jAhqYFVwOYT4duu",
-	"F/YMMZZKA0XLoProDTRiihltaIOgT3YvSv872ovwvYlw/1gwlfhO6rLG6GKV6jMnvGJ7DLcImj8g7rOf",
-	"Bz8VSXIZJXWqddEtfkjlrestDC9xb5mRYb+iOq1VJ5ifMCP5zEyUN9OcvT//yDzA+BPjUQQz+0jyifan",
-	"VDbnz9Hp7qRT+rN1q86UqcHGEzp0D8HeR1IAOfpbRksYUULJAVOaPTnG/i5hKk06c9NAzPIR6B2aCwMB",
-	"DRLymici04xp2ZBsQd6ThHh/UI8OuKEpXziQT2fo1WKvxbOApTIRV+ATlYYqFmD67JR6M4AeY2cGDGKy",
-	"mkvDsQL4EVMS05so6M/3f3Gv0KkhPr3wdiInZVQ6VLIun4mAbEcBmriM5dOZowepjiBgDjgvsUlN4K2S",
-	"AWXJmgMkGrnM4qlHtiizc8p1TaW7EBnBsQ82LJE91i1d0w/5/R3grCtEEHfvz2EGmiktxkKWL5mM00xI",
-	"Y4F7R1tBpgw53UYiSVaJV5994HN2BQtD3XYYesoKcPGf544Lwyd9CqbbUmEPNgEL6eDCA3yENC5m3KCV",
-	"lq69ZKTFDfUvZMjjGOIwO63c/ChhnizoV3fuobkSs5kbaDGMkycaeLzI2hwd+xRmy/1NW47ZzN7A6s/u",
-	"7rT4dFqlxfcvOuLctMwOwuN9L/0BTJrU8oG3CITfuq3x1jLhY2IneBUeO7c3VV6DtnDT8x1utmzdCdLq",
-	"Rda307/6S8i6akbtJ5IFk1xrNSf3THiRDgY//nXIDfRSnfwSHvtIBWzc5Wg0TSiyPuXxQdsG1MLf8WpO",
-	"ZuI32Gv/T1ph6w6gz7iBTzppO4a2HUO/3Y6hVbJG9GXnRqGEgOzklHVPzk5xIiceHlTCtcjhjB5Hnghu",
-	"oD6qegmZ98a1y+u0PT0fpKfnEgu9UzdPYoTVVp7uL2QgIeting8tdOz50VxIQ+xmqOwExV3HLuXBts0/",
-	"cc2882fA+BBH+5ez+ih9dpKBid9A4FlhhmSZwkffkInkE24C4uz/gsj63lpYRuJ7bzF6P/x7TzZp2txv",
-	"0HYUbTuKPtKOorvy+Frv1m15/A4dQBk1MKk0Ig2Y7yVKc+e2o5yWFgaeLqW4OjJ/gCStpH3xJZJcT2jr",
-	"XGePgzi1HUdbivOtdBzdVswrrCobrfVv08SKGdc2q7sVjkQCIcOfJiqJMTqWvVZqnFCdRhFBj0doB8Uu",
-	"m9iftJslfD9hb8Wzg2MWJorwLmRdJxSRLOcIFAY8HmTBkBjum5pe5EgKT56QkR5pYGrQ9smzVVm2Kll9",
-	"fBHLSxGHaMzlkn04P3G/i2tu4fIKFiHZhWdcGzDHTKBmYfg1WYFDf5yUb++n80n3jliEpJZkIQSY3I/E",
-	"DS8jPuiT+2GUFfxzRCEMCn8EzlH6e+kzQtalD5mCMXwM4UFQ/qhMsKxp30wWUaJQz3MesSnet2AzGsZC",
-	"yaJIYOn4G+NSs+vsbEzSb6LF0wzSDh089GJueZUcz0odY//suGOtROcOheTEXaurBsXearZUptf/pEk/",
-	"17aifTirNl3EJrP2uQPT1qr9UJS32ah96n3JzCPQMg2sUmJHwbFmqCfDc4NFaxtjFz4Q2DGeea5Ozk6R",
-	"/ClyCR1ePzmcG/Y7DM8V+tM0JHxRa9/53WCJ0z1CLq3QBsveU7BsBhu7xcbeEmLuEvGaQ1Yb1NYK5q1g",
-	"Xg1q24TFqf3qOJzaFoNbDG4x+DYYjMMhSrWwC0SZIXANGtHp6J+fvwR/dqZc8jFGUfwGC/zxs3tHX2dY",
-	"hn0UOofXg8NiKOKUX6+u6JrDL80jy4Q1kGD6lFfF3oLlndWExMKlRpm1KVGAwKm6qKcr7f6JgXd8Xk6/",
-	"Lc39HH+tmf1cyHECPRTqsioF5tjHxSElCv+86ODji84R6/f7X8LSvPmBrs78u1PRrWKx8g4PWeTq1rYP",
-	"81NSy4rV+Z5XKGpeowFb55ZeJ7tj3YY+Zavn/SMqtTEkBrz18odklIWbKEmNUNKU1qiYZWoWWk5i2D5l",
-	"vFiDImlq8lMLoowV10r9ArDBQGkKLLhWc5BFaHNezR0bcMRClw8y13hWp8gOwPexGCVqbhh+AsRFtniB",
-	"FO7WSlNTz4Yvn7/8/wEAAP//",
+	"/YL0gNSVKyLqZ3zhjvWjUm+4HsODkHZipMglHdVO3MJEg880ClSoWb1CAH0wKuxRPA6PciMIMuuY8SV1",
+	"9piFYPk4dNSgzCmVpCM9t9ym5v1v97b1fMKa3b9QEo5xG6idk3iB+FGYirhFC5Enq/2qfJjZnOo24Icd",
+	"4hhcPNvKWYYrD/KBeKwflXrL5eLE8/UHAAyr1KUTKS4zWQIpk+MBcazBGGZQQHIyPk88GyxJLFewME7k",
+	"4EyrOWLeNDX2Qs65sKxbUSQCN84rEwfMMyFhDZNwgxM5WEPlBeI7SvifpNMtlBb/fhDkmgpjxMq5hCjD",
+	"ZSLw0jO87U+FSvMAmkhJ9aryTAkQm0xI8SyHBFBUL1m3Tr0k1bKiOLJavfHAfyrKWA/zqfW8thBv6EaU",
+	"ROhTcxmwYWodCGfsNj+oqoBIJMekiXWjPEmtSByczRweaVmSvzJpRSRwcHwha3g2e0dmwjIFQ42QJDaU",
+	"ur5kFggyMSSJmr9REU8mylgCd5DWnSPE52DdBt24mXbXbAUZJrh7q5dkr/XS6nsldBoqlQCnZR0vE9o9",
+	"/ufGGT7npj41/BdE1l092c1fSkv2mKUteRP4qhwSuJE3C7RA15p5Kvvy0zSvb94I0qJr1zebqbdb90Rr",
+	"vmha3DSt/sld9+rSUxVDQpuISRrgyVllxLoNvXVv08xfapa1yvLk0oshOJnT5rklUvnXp51Vm2z2klVX",
+	"ILd7pW7lk9ROMumz/sOsTiFYvofUTi7JhlwHCpliXAeiQQemXCS174m49ueED6H+hamKrZhC5etjbqGH",
+	"vwarL5CVsB56yVhZ99CIf8OWl2JQbqidhX7YhBu4w89rbqoeM9Aw5/7hBO6N4JjfegESvBZZaNp123mb",
+	"40UTvuQ7qg6IhZklfHHZeCUN0KDmEuLL4eIOZyzqSd/ak/Dfs+4o3jlJd/VDZfZzfhCrcMxvTunhk8Fg",
+	"sGEnNN+6jZgX6FiMaw69eLAD7C5twI9r2sF5Pk11bcjsD6v4lb8BMp26JdRVJ+g4qbQT+Pc+B3fb1Sdi",
+	"TNUtoSVxw5ZWHm3F4vz7NDrwC9Xt7ZlSCbpAVnd3nf28gc3TuLrJnyc8jYFYaj3diHBEr8TYtyIgNPFv",
+	"sNiIN0sLNO/yN9hR4Mg93nUP4SZK0hjiXg0daqAa2QdUNJl1h/CrH0aMaHmVjeLASSK4qVt+pmEkbvYp",
+	"ZOUnTiLSPdx6ac7TbKp6eWLEE7MiUOTL3zP00XRrj8DhxQcy4tZEKDDN5wznzs186J7Gn1gqY6dI4Sph",
+	"vxN0lIT3o87RP7fcv5dQgy2H08l++Rx0bnpj1cu+fCbcv0zffck/88GfO6VhPTGdKU34z+2kc9QZCztJ",
+	"h/1ITQ+jRPQIsPhMLP0lvPH4MFsFjzhf5IxrK3iyenCvBCSxYVZ5Re6Y8SHaJkb0gGtgVzDDAIUW5e+A",
+	"8s2AfZYF3SyhWia2r4v4cCJJbcjOOfoG2bAIWCrHUJED2C2Afgm88X6dHJ6ztq3gPoOyHRifiuFmLd9z",
+	"A3Zne+6trbheZfrGHbY87wF5nj/wHVle440XMz4Aw9sW7tbwOz/F12B3lZPfyO0qp7qB2fmxe+V1fo2W",
+	"1X17rC6/msfO6ZZgbBdGJ0di/HcB800WvJr4IW9AJ9O4jz85ZhTo0itcIH0DkQbb804fiiATkkCwBqp3",
+	"t1sHt7PsBmiI7MWi3qxw/7ptcO9yg7uXYTquP5SR0hH0xjPb+7mHC9cPG4MD8J039Rpfa9jVGCQ6nK6h",
+	"l3A5Tvm4cpA7XJGDgXqzrhqPhRz3rOqNvAV69dsSNTa9Kb/pobW7Z8S/oTcd1tuv3DB0cPWQkl/zpH6c",
+	"QqipoaFr3Vd+uLd3umlmILnoYZy4FUORCLv94b/Hl59X3q0jlp6RrX7EOloZdP5IleXuEwFiQrl1m/kf",
+	"N/plNhhpzxIJaPJO0cD6q4uUNj0cBnFPaTEWckdO5f0IvUhJq1XSwyjx+sXwUY8YfU8DxsIrvdiSkXjP",
+	"Sy9RDZiYDUDwqr8Qq1NjIUZ5QsCOX1p+edHzeQK14dBKAqPnbAiJgOsskN5Pwfz6xwymM7tgU+DSsH/0",
+	"XvlY/Nj9q5ZTYVBvz1huhbEiMj2Qa7w416DtLSjh3/G1BqIzNz2Hmg0mzwbe979P3r75gG7eGi2PAmh2",
+	"uwt1tYXNFQ3U2fT1jDn12VRN/sJtXHzLs75wzKLRY9zISpY2T+Pqdp3HCG5rugdblx+GaU5Pn/wYVKKR",
+	"svifWuiDGwd1kkJP650k5InfYK6vboSSF1QR4o4h64YvWIjfFLIJaKjZ0NKJLfsgSidW5Qtr7nsHulfz",
+	"DUUChmf3USICRlgYMC6MTWOhAsalFWPNr4VdBIwkoICh8BCwP+YgAyZGiZofOH0FOV8WA2FYN/xLyOYi",
+	"iSOuMRJk4+feSfPdhdturea+ciLT65n9GUWuRkzZIFMtLVceXbcoSVLrzE33L6Itb7G6QPMuH7XJaf9W",
+	"ovyQdjMTrZWl84f7NxRtDzDNKJTP8RVMRUvHv8lWtHSy641F+eB9WovyRf6DzUX3aOEpHecjN/GsAMb2",
+	"Nh569XcYflRXlOq0FMUAUarh8snMUMjMqtJweXmOY3pPzs5PX7BIqSsBtd9SnsuabWb7eN4833JQRHmj",
+	"K2tt/vQmMb9RZKwNLNk2kiSgeeu3lVlH3njjyHrmfz+2lBWW3zxt3aZ/LRC5SURdjeSrXP7LG6s5+/Xj",
+	"xzOvgvp48zxnspvlEsaUr2uYz9fNtNEZF9qwWKvZzCfxrmzz1ImnzxGi3qixkHW+O/dwM5/34z6vX6QJ",
+	"qJrDFOFmRkvUQRy/hviSOMluYUXbha6tiXJ6wy0Y+3fQRqiaU0vwce+6eL5+paXxtSuq8Rsh62Le/MtW",
+	"TMFYPp1tqe8mQkIvcppzvY0lyVbbln0tfxO+X1knWN1rw6eOhRx/VK9EAo1qxRYmzeUdLb3RsLZ5ngDX",
+	"dRF967RiDVN13Rjtl0YRGLPFHrORhQpeTF2337f8BlMLTr0VtvG4tjPYLgdirr5Uu4nCCVVju/Q/r/I2",
+	"rPUQJcJRYZaaeiaZhayuvp5TQlKts8IpW0g6pQjxGruO5WIHBxxO8wJfqjU2frVo8/c8tZPnvjxIfVBG",
+	"PcVttD+tjdvWEAsNkb1sEoyb4j+XQC5f5HPTN1XtFW/5bPXj7sXrsGyFrJ1zy102iNS30RHW3ELTUQad",
+	"3Xa7QRGd8llVDZ3y2W2V0BVXzy7DN2ii1cHPVLzYozJa52Rqsv30fPGp7XMISolCNSBRdujGMNPgnb91",
+	"zug3MObRggk5S+0xm4qxdmOZkFaxpe2hbEkeaA021ZI80FuCatCZa2HhvUwWtJNNmvNXjpVYk67SoGJv",
+	"m01SAxq7Wby2dGDWDNu/FWyrvW1tD6uZrV7P279DeJn81y24wyc8sHGvEeY2UdhGIFpv8Kt57fPDUtv9",
+	"GQEflly35HWN5F5773exVtarF1Vj5XJ5uvs1Vq4B5e3NlngIzxan2UfvQu63O6jlBKmmdD9f7HDjVvM8",
+	"rB22KinybjVNMYk378wNCnCK2l05gvNJN+vPO/i8iqF1K1UDgFYNzHNho0lvpuFawJzUjPqokHwk1h/c",
+	"NpADlz/HV89oDcTbxu/edj/Ldoy61z5v2g9+yeatrPvg2k3QC3XL+yJyGIuBJrbtEn5X1Dgs+Lelet9I",
+	"CrfOfa6TPP3rQbGbnfNumzOQ/TG9Uc0BMRviupaWKo9esyDatjYu2Rgp1rAoja9f1uoFhhNtyhOd8hui",
+	"lk8Gg2BTRdftiHjFkLf1+v/116f3toNy7aJbJTPfwvVTv4/CFbOTcYRe3FuozDoXUbNSQ2850nJW7xv1",
+	"ugEKG1jEC/5IeeIk1lAlcUjF9UIJ8zDXEHAYtyxEhpsNwZvdQUuo8OJNmkFFxmjUBuhjz3yp5X3J/8WR",
+	"PrBeVQ243mbsBu2p+JK9H9eWqe8N6NpMNdBfXMRgLtmZsYrrLsbsoIPGqd1eUand+R0N3Cgp5Hi31+7F",
+	"Oo9ug5PxWMOYW6h1kAjjqxv+YIqajjx/5dgXXRqBBhkBE2OpNFV/m9aosqW6adv7NZ6l0RXYOkIrpLFc",
+	"Rg2uGbhx0IsFo6zS8INhIj7GsrcI1mwKegym9DFshmkuNCfaHYe4dK1ahTVq7uJbf8vNFcSM5nFaHjmh",
+	"sIiX0uWi/CKu9ZuX/Tl3P80VFcofbWmdoLjA/Ps/N4GVX2c1QFcCm6hUJ4vi5PvMS1rGn7ihPggg45kS",
+	"0peQxeO5vILFcVZYtzq6dGJufKYwr4JhMVN9FlE+T71rym+q9uGIiyTVW4d7u4NYPaJPUtwwK6aQFXB2",
+	"w34wzGDR/e6nj88xkGIb9zq3IKPF5XTbDS1rVlv73XZ0LWZkax24lin6MnjiwWXbrYBofgP5Mo0g6h2m",
+	"qw6SSrGrNT7fAlKQuNTSiSqw1VS7j7NbLuE/VqfD8r62KPtdO/0or1Bak0q16+37hS4bCjEZleoIdjmT",
+	"aYnG1UefLYfHlKGkNpZkbbWv2wFWPXS8vMmFnyp0VPjlRnpbYq8USaS0hfiS2+2/Ks2CBDYudi75zEyU",
+	"9fk6S3E/jaqYH1ndXrZuI/qcTvdwQPv41nXbbwoG43G8tSmFcHDX+ApzJWazrde4RQjHchA8flGx7sqc",
+	"qx/SePW/wcJp6Q0hNZhbDMbRNSVhSa6pIRR99qoi8JggI3nkF8lfyevpr7L0Wwj4nlNc5uFn+1EK8mKG",
+	"qwflySO2hhopzXyFvGPv73a0/woWtYTzNqpGmYUveaeWz7/scWBXQtbztlvqLj68bKeDf7AQpmpE5BDF",
+	"ixVEqX7BMigtLdyIRR8gUjquT+yjgNnVm3p5jYFqiTKWDSHiqclkBD8XVf7FUrWjNEkCZoTTZlB27KWz",
+	"LQXHUiZodf2mnNESfJS9A07xWp0kLDWLCcmT5b4B5yZlrdqFRc1AYjuN/DOOMgi9WZB+aoKsmRf1enCn",
+	"QbuqVBgsLVxjG/QbvmyOPkN3Jz2vIX7PqP0XWXnwM4oOB/jmrW5jOTPRX012ukEOLGsAjdof1TgVbsW6",
+	"dBlwNzLqAsxvyd+XDiD1Ealbc6t8prpQqFtX+M0rB9dJGD6g9LZzV5nsiungDHSZqzbYB0oEfY/7qOHn",
+	"TRu6DcPNbvdyuLiM+WJz3Q2S6qsvZmr2dm/ejj05Ur/zJovXdtvi1wvoJYTKyf9LIkaNzrFdSgzUoXnd",
+	"q3V4TlUG1uXk3H/5glUtym4oAUeTbVA8UjvpNeY3NeeoJIqK9DcZb7L2gDslqWzvLCvO6f5yjb/7CnX5",
+	"oe0Wibm2pEb+cP9Rl9vjRrNbMp/jK7jRlo5/kydt6WTXhyLmg/cZgJgv8i3lHn8/1eZKx/vIc5FXAGV7",
+	"v+rvBku8NzH49RV8yktkI1cXybKQhV2cuw3TzEPgGvSJn7zOeFLu2IN9zxi9w1DGyduH46bwQXF+E2tn",
+	"dDfZJL81GeiX1hF5WxqfEtvY7Pkfvbf5q73fsI94QSqQan5Bi9JI1QRjpBIdQKXF1Yhx9vzNKcMoQXZy",
+	"duo9s0fM0O2YINMKyv4v7AEVXMhyO1eqMIPdmbPmrqyQtPD1RI1Nn73E7sNFa56s+w12e7bqQpb7RHbz",
+	"vua+ThLD9Ev/1wFOmzWG5JYpGUH/Ql7Iv/zlpKgXKJTs/+UvfuHlJkh25T4CSkjm5kKGJ76pFL5xxJ4R",
+	"MFC3zStY+Eab2Dlp+W6OVob12XOfFEjN2TX1sFPyQiZKzfAA3I9ZW8nu08FPbF3P0AOWygSM2+hqwcVy",
+	"cTVq6qZTwJ2+PXl38vrl25fvPl6enZyf//7+wwscYMAes5G49u1dLyS2+qLm+xJ8Tce8S9iQY5/ekdLs",
+	"pwGbCplaMH32u6MyUq3AuMkuNtV0VzxJAt+KWqvUQsZyD68Hh8XLoW+Sa9jTwVN/tVkr057hIyAriCku",
+	"mFbpudOEmL1++dEn+WATw/DlRz4OmeRTIcelFvEXMm8sJ6itnAZORdECBDLa6DS1BDvZlHmHOu9wK81y",
+	"IedaWeizk+I1vHcDMjalNp4U47Tcjm+5oTzuYgzWXMinT35k4Z8XlNF40Tm66FR7/V10ggssqoXPCAp9",
+	"/SyCxIvOl7DPfl9pKOrPktpNXshU5l0LeZIs/OljSCme9zMVC7LJL7UEdvtkTweDpV2Wmwq7LRz7U1V2",
+	"AvpC4kDqnyjM0qv0Ediade5AigA0/5iAGTUF9O5lp5k33eqz9xL72CPFKnU5zloUUydmplLbU6OeJrqU",
+	"scmngwEBAKdqBAE15A8oYl7pC5kTRX+5blJTthw+HTxdPohKQ0u8DXe2BL9ZY/EmfIi4xiS28B+952cn",
+	"vb+//HB++v5dGGQ/PH//9u3pR+yJeSH9b88+nb550Xtx8vFlSH32EhGBt9551vL29CN5SK3TEztVrlBQ",
+	"Nvdnp+Qd6zzpD/qDvJTlTHSOOj/1B/2fnPTH7QT57uEW5VzHdZEdb8B6i2yWTo1IhM2qqbV/xJOkZLjN",
+	"muTykjGrz96PRk4oimHE08QekySkZMB43v+amIFU5FNyTEeMkCt/fH7GZgDa3WRGpQNHJLJ7kMrRwDkn",
+	"U7kvq9hdKpYYsH/0PgBPeqdnAcufHATu7fdY1pKwwAGRZDxfyRHeDP7y335VxmIDXwkCX3Kf4W4kOwUl",
+	"C3VmgoMldvCew5DN+Bjo7xfvzpmGoZC48YKe+dazlDkp0VJO81L7Y//YMXM3JddY/7dkSGfziUjA93Cn",
+	"Sn050z2NO0ed12DXdrPrLHXX/3EwuLcOglu10WvoiJvVIERCcKd+o08HT5oG519+WGlpiS/9tPmlopu5",
+	"e+PH/978xnID0i9B5+dtVnKi0bPUkGZu0umU6wXG/PKYbcL3oGP52DgR3h+56XzGAqy1ak1LBb4DKsDO",
+	"Pn3ETzg7+fj8V5Rz893l5GGVVqCevIlazLjmU7CIig0GmmLI4ekIpR20tviLxxz6+yIxRTeuL1WF1Wcz",
+	"1tG29ahWNBJ2VGCLF57x2Ic/dh6Q2gy2oDa/chm/jIXNZHh88cmPm1+s6aGNr26xy+Vm4EgZf9zmSIoO",
+	"tneiplvcWLXB/h1p8DnYW5PgtBXDWgJcJsCpbclvS35b8vsA5PdL0Dnk0k60mokITduZa6FWOz53mG6Q",
+	"JI2x0b5Bw1GXrCxPcqMcmUnLJqtPH94wq4imYCv/oVZz40iYjH2oEbfghsxUkpBJ5fXLj+xwDJb2RX5b",
+	"MiKxUJjLOQxTETpa7skw6IwAluoMRL5uF8N0mQmX3gKbVdlyS9oiQ+g45yTCBmzGjSWiNRKSJ8VL7nOQ",
+	"Tp69P//IDqmiVbZUn/08GBQRYcXuqNM7moagQUvN7iJr/rozrTO/w/DT6f+koBee4O1Lr/U7bFBdCUI+",
+	"fXjT7zwG9XNvGPupFKy3hLSYCcNZfuesS018DujwShiLro4CXbNS+S3CfgsIm91Gi7L/SSib3fp6XK3U",
+	"J0rANlfIyVPRKf/8b2jy+yVkXfJYUB47DsDQYKxjeoDOtb+h6+CX8JiNxTW12vEOEjtXfUbeEzZSTj7A",
+	"nx04M50mcIQukxGqCOgFWXWsOGydCmOcqK90jS8jaPBkkIuD6idjuiM6Jap+CB82XXV0uDfR1bHk2FhF",
+	"P+oXT/Fy5vZaQbBxKAr3Hj83j8a0/vXY/H1I/083v/FO2Vfupr+auvBdi/2EAIjxGaVBElGiRhl2fMbu",
+	"eDUSAgUIoM8N3+dRBDMLcalk182CdWNuOZslXMJBn/2GA506n9VJj1PiSUC/Y1Z6zK4AZpnXeyS0sccV",
+	"mkCU7F8QWUpyWGWuOWrvjyXSEhhu28AW5xOVeKLZzbePfwrDwn9+DgOf6iTTJDlovTT1sOpOOIfSBgBt",
+	"8MZ8KyDKnql4cYSedZVQzIOE+UXnS8i6jruRdTGJi2A3YtB/XlCUHb6BrI7CIb5fzkw+lLsy5j2Z65aL",
+	"CP2nGe0eA9turXw1JPQ5RTBuy+5rHSvfGC3lRUx8TiotTM1F54j9s9/vf/4S1jsIvnnakqUBtC6Bllh8",
+	"DWKRVcJbK3KhjSLL1VprpQj/5jj/LxQV6UZTKGTfoUfI6C2DpMk9JHkoxH8WMsXBMePsf52/f0cijUN2",
+	"7Lx00TnyuJ5PZJxAzRPW5UmCJCaaAEbXIl1xdGPIYxR7vASEckn2tpdLDo5Z+DeeJL84pAtZ1xGYJ2HA",
+	"wr+EB/lYMq+E/kNwx2QyTDBMPmvV3mfvvM+VQjRZmMWWupXDPgt9XceQYcplZrNEOw1FrDcaMFI7eYXn",
+	"v0LN6spSJGh0pdXysP0/0NyQR+1nZUxzmrWSKLJyv3hGgTsgJMR/CZdOqJQZ6/bQtDJPkrUL74nuZmf4",
+	"zsGTo7lf9mxGxQt74Ut51iiO/lH/exMGH5O1tmQeWYJezL8jUM2JYo6FjaYSh39lQmFqKUXADJYfchIV",
+	"9WXiBnpCGpBGWHENySIgI2/Z8RE4ScwRDvSvGPFvKPIBGPCIsl767OfBTyyMlAZcz+c8aLZaiyLbTl0R",
+	"ilVK5CSWMh3aO+6sM7j4/J7qMbY+iQYoR8PKEnybRsCeKVMD2W/TxIoZ15YAE10Imk0dmCETD5l7aPK0",
+	"VSe0F4y8+5wgo/dxMQO2DBsHmUdjjQDRZy8zEMe0IKs03rxFZxz+I2DcqqmIeOLwZ6piYIO/DgbH3jlJ",
+	"KRLEqrJpMplhCCNEGLkoZX/1GfKKI8Ytmypj2ZMf/wsXMgEDGftN0/YwWmvG7YQZcBzaKo2lWljY79PD",
+	"BDgGU8XKOtlnWTwIWIikYJoaW8xOkx/0mT8/txk6VkoqxGy5bHfsrXhGU2O82FwYp5rtiRx8mjlhOYOc",
+	"TXLJKxTz3PeRwSqHjhSnubWQcgdZoT5dnNqCrCZuTjPwPxwpPe055bc6XX3j1rz2xFBIrhcbG8k2tEq8",
+	"ZwXxLOFCfuNix601tkdElwmHGF+mzQ2kuaqKHcZqLt37jZEdHz0ZRpKVVamrqDEVmQRuOAoqPKOuASYb",
+	"S8at5dFk6jOzl/QTv4lmQrDB3JKJ5PcU27ALVjdKFj+YjMyvHkArrH89Yd3DWp24vh3KFBUYGhGGhlAW",
+	"bqnSkySEQR4d+lJsrOtGDVOR2J6gdE6HZcKaXGY/6JMlAFkfGjeJiIcBqzN/1Ls4/ff4ro1fGcG2kdzz",
+	"pp61GEYn3GLSDg7TZpygoyaAREWoihtr0CLCQMJyoagtwo+wfEcmrftXfwlZV82yhGwmudZqTpsJnQT/",
+	"41+zOiq/5NnV6Cx00jBN2MYrVcx9FONJNth9Bi3RCltHLT3jBj7ppI1yaqOcvt0opypZI/pSooJnnjFv",
+	"inhyk7BuHnd9ULhDyfzh6Z1vh4591+vM96/BLiHz3phveZ02VulBYpWWWOgaKJutrY1VcFbHM32TKTRq",
+	"sXBKRVC6Tqr0Cx17fjQX0hC7GSo7QR+YY5fy4DgrezbTgGWDhMzaVTFdan+VFeOi0UFTzTR2koGJ30Dg",
+	"WWGGZFxSgiJ9A0808HjBJtwEZYc+Yc7TweC7D2u6H/69Jz8YbS6v9taGNrWhTY8ttGlXHt8Q5nQ7Hr9D",
+	"WBKjWJ9KZFTAsob/uYOPKnxmtLQIlupiJAOS+QMkaSXtiy+R5HpCWxcX9TiIUxsf1VKcbyU+alsxD60q",
+	"Kq5W326NKt+KUcXdTGtTaeW01qays02lTNRua1Jxc7Du+xnIk1OWdWoxhdBFamZOClVqWUbiHCmjUAku",
+	"KYbcsPAiL89NxTg79d6TKtrvz/pSLNMaXx7G+FLhtK3tpbW9kO3lPtj8vrQbt7fW8tJaXh6v5WU3SaDe",
+	"8PIAksCjN9I8AirWmmha0vTNmGi2EwZLFpq2LNZXLotFJK4tiPWfUhCrwvbX16+jziHr45pTibVls/Yt",
+	"VCiWLTUyMhBpQN2atGohoySNIT4uNRAqNcu4yrLYzUTNEXnLrYWx8m8xOTL0iUqc2u3AnZKx7ASm/QsZ",
+	"jkEivF9DL+FynPJxbkCmvjfU87qHk14LmDtdKxzDVEiRD6S2GDWYg8ezV2uGW+HvAuaNbQcq597aKWq5",
+	"U2HxqRwX4waTX0rQ76+0DP7Ya2otDlRD1VOZdaPqRmo6xYrYjuNQCorFvi8e/A/67Bwb1iB/ec6jCfSe",
+	"K2m1SphUPYz+b7Kmua3975O3b3YDv+xbmjN5aqHMSe9usTyfuARllW2vnztoQXIlhr7c0CzP+KiDyAYt",
+	"zl1P1haJeyjHq4pVlGKqBDu1VBidx0D6GspO3Ck/pVwTTpH13F5IrBKeztgcE9CGcEw0l3uVL5u53KCt",
+	"W6T8VRqv9dnJhZwlXEgLN5bVtCIj3uAJsvQlyYeRXsxsb8LNpMgKpEd0QnUkGfW1El7sW13bCpm2Usbu",
+	"kVm4b/e9fmuQ+Xd/XeUbuhvTaHXDB9INTylL1dODR6odFgy1gefGMEybJc4X7qkTWceOjXYTNWYJXEPC",
+	"8LWDWlaJ7+xTSMMF2u5Q99QdKvbXtUsPqE1gcZf2Qhn4tH0sWqreWvyqfSzW42pqHw5TU9viaYunLZ7u",
+	"jKdO5hopHUFvPLO9n3tola/IXzMNvg8rZe8vd/8a82jButc/H7BRwsdHTAM2CmY4X9a7y2RmcrI+YoEW",
+	"q1hpzT47p1Iy3LBwZUeoGpbEx1pJ75V76/XM/oyL7FPkq67Uyn73JPuVQXCzBPhtAuZdZM0VAG6ZWcvM",
+	"WmZWZWbbEInUfo8kIrUtgWgJREsg7kognMxb9fC2CULfUILQa7yaNkOojSduM4R2zRCqkrVbpggRArLu",
+	"ySk7t2ksVDkk+AXkHSWQyGVLleNva7XzJbTem25eXqdNAXqQFKAlZtrmALU5QGjPuB9OvidlhTbXZgG1",
+	"WUCPNgtoV25f65K7O7d/7Ek+j4NMtWk+Le35VgK5thX4SpaWKBFtss9XT/YhavI8EfeT8LPZCnKmlSPB",
+	"p3GbIvR4UoReKzVOgHW9aPD8zYY8IY/icxj2rLoCvLL67jXn/BoIP8LLy3OIUg29J2fnpy9CRNSlHz+e",
+	"hyxS6kpQ2wTO/IbmMMxpAzd5uo5bn5rWTLiZlJvWHOOS7lcnFXhNimQJmj9gRhWSR7am4dcQMzsXEWmU",
+	"xQjq8PQ0Q0PuX3Gz12lkNWKHMh4Zf4fhRzy0fcoP+SIPHJNeXb05Lt3BxTffge1RoTK/hjK6eJBeU4d+",
+	"Tabclu4RNCB47whaDX4JWZc8HvBHyhMa0Ho7lrwd2bG/8ae+f88H+mhbR0bryPiWHRmN1Gi5kXazU2Or",
+	"8I+V7N+qctNnJ9gRm8cxxGwCGtgQIjUFp6bUGWCIAsYw4mmS2ZCPGcdJsiazOA39YbBPTd1EDQJ8I7nY",
+	"IxOvX7P1rjyQd6WZMe/uavnmod5bE8M/LzoqiS86wUVHwvyi8yWkVtXIc1USY8IrOmoOcnOj41T4BnJk",
+	"985/gI/lvuWHvffbbx0urcPlsTpcbi+V1DpfHgs13sa3U+9aeXTUqfWxtOTm2/Cx3ELsI0NOxaPR6GwJ",
+	"51xYJ4KIhCybZCAXhs1AxkKOAxaqq5ApGQESiHIfTm8cDVgI7qND74NlGrhRkuQaYdkILztgcDNzaJQ1",
+	"JSdnjDAslVdSzWW/JIjRs4ok5kSuxpachF+bGl9/zFclr1HmE7ZVx0B9+2t8cXP/6z26NfxHNvXKTdT8",
+	"B8O8B+t7taLeHqXOVJLkTkV3WA1+DOGetV7Kr+6lPHX30JYk/I/xN4pXTjVv8jAGDb7ElzdUaM2U8Mi7",
+	"4SYqcQyMhc/+4SYJibVIv5APb0KkM5zE36zDeGonJedeWLj1Sh2js18zuwAtQmJ26BT9/2ZhHjaVPyWF",
+	"v5tzHbgRBqvBueUOjtnPgx8928RNahilxvtKab16J+ISruxDNsYlnuMe3uAdPbATsbT+I/cgbiNkV4Tr",
+	"B8bmH7c6uNfcwpwv7oEAvFFjxwet8kDvhcgqNjcw64RbMLZ3DdoIgqZaZn1irjIkotKP4FhyAtwQO+6G",
+	"1Ykc50d2+lrYX9Mhu+jQ8+yli86FdATk04c3B0hW3NwS5qUhzPJxwOxEq3RMuD5O1JAnjiHfLNwCQfal",
+	"TwbMXEgrpqBS2ycagJz9z4sOCtZYSd0j9SVJ0xed//uik0q4mWFs4yWJBPhrDJGKoTxOUNWwy+w20Do6",
+	"BWP4GC46R/1+/0t4IXMunX0BiQEZqx66BzyakADPpZmDNmzI42TRUBr1DZ7Z3/3d7JE2VBdq4MSr1/M4",
+	"WPJ+0LHJ11AB85hd55dXW6jN1/DpWdVzDKwR/37HhGoHW6VLdrzeYb1Wluc80DAhjQUeO+XP2NhhRC1s",
+	"0cof1Su37j5hq7xQW+Tjnop8LAPObqXe7gZOdynOsQx2bep9a7ds7ZbV1PttcTu13wpmp7bF6xavW7y+",
+	"B7z2UqFZFy36DiA2y9Ox7tPBgGHq7FwYOOizjzqVkZNH2ZQL2XdEwOE2zUreSqIISppjKip+DXHIIpVK",
+	"S+oejY2JYPQp+sLNQ6ZLpRcrYRj4Vv40VoChF2Sn6TOPAm7vVM8f1bOsRpD/WQO+YlXqlKWmkM837pD2",
+	"K7ea5wlwRydqxFX/qP+9BUw8Ig+fA1eCYIgLiLIe6okJRlZcoxG5hG0IOY11G9YgV5iVXLWKyvzHwjhS",
+	"FIcVvHMC+hLOVXAtYCqJHbhj7sQxw5r+iZBgWNckavyD8W0uyPXxv87fv/OPMTM/4lov3NcJzayYQp+F",
+	"7mkP0TbHXooYdw+YibiUEB/TOBP6TnN2ogxp9ZrZCZcs5CMLOgwYt2yqjHXjp8KGrJvFQDwZDAaDgyAz",
+	"BSTc4fQZN4Zl9h+3IWP5dBYy9JRwk02LzhEukj57ieFcSC2kQtkEDxNJhGELaFRYN/onP0lxwwxyJePb",
+	"LdDBlb4SHTRcFy7MJn8lbrvir6Rb6Rx1hLR/feogihyYQloYg3YAuryj3wBmtBH0kXJj2buichFurml9",
+	"PPzK+lMhxTSddo6e1Cz9eb+08I3baqOThr6jTTy5J8oWYTenJQEeD3mVjDmBYcpvehqsXvQcPOhrvr7V",
+	"TqLk2OGvQ9aAofMVUSZgHK2rAq27xJKnfMHmXFiyMFue+ACDSKnEEchYzWU5psF3GcmKeMwccegOHPL/",
+	"11+fDgYHx2zApsBl1sTKzY15Y35B+g424U5uYDAaQWT77F3+HF8w9AkljK4lGW/5zQc322l2KHtEkeW1",
+	"WkvXPVm6amB7N2PX9wrxdzHD1WDGt6WxV3bXqu6t6v51VfcdiFBqWxK02V7YEqCWALUE6P4JkNMGqhGE",
+	"zWUkXilN4WJY98/jbhE1kiYx2uEwaIGCP8rxj0frIxq7SmMfa4oPs9zCQSk+WWYxy3l4ZTlFzAcv0wRU",
+	"HjAf56iPLeyKqEr7tLBsSqXzSGmcKYsmUxSXlqg59tBVNgvRLpkuKdwwKzrobokMoEr7KOz6+LH3burn",
+	"2YnvhyJV17hvYnSWcCH/E7O/7idS7E4BXL9iI8kCxMvxxDwD0rW1Ywjl4YY64vamKoZkrQsh/Fu22i8h",
+	"60bcQE9IA9IIK64JVZsSLctB0bnIUJ9qTZZ6BNyXfm9vaWt7rMuQJXO0xRbaYgsP5YVQssCJnStFI0qw",
+	"GbduX4ZlWMxmoBkieYFu3fxfVKMJ8tcO+ixbjfwg+XyVIpGJmoPuRRibRs7AXlGb8rhMhDCCUqpiHmFY",
+	"rNVsVscDX4Otx/K92dtqlnvLZ20hhb0XUqhnNbuXUAj/vOhkwEbxtDjTRedLeOwviH7x6bVVvoNFDMSI",
+	"CbvkYz5osHjdKxP6vEcJr7rHNsu/zfJ/ZKpqmRf+YHL+sXNW/+Nji5U0/ymfrST5/9nv9780JPk/UgLV",
+	"Jvq3FOdbSPTfUSxBpXkGkoueW41bMRSJsNsWaaySg/Bvkk/hl7CtxGjhPR7q88qZ7lHZf8enbQ3G1izw",
+	"DddgrKMyt7cVOPQ6Oc1nS4ClM2M18Gk+p+kzhxUVCQeFmlSKP1I4ZgmVSwp9HRQTMiFnqaWyy2ON4ZRY",
+	"kCAb0fOtJcJ6xb8W4/en+K8u15ZQfBjNv45f3qlNVc5Gq52qQsdwwm37TpV0DXrhu69WeK88dl+qwuoe",
+	"W1tGa8t4nBULb83Daw0bX5mH37EY4SMlPm1RwpaifDO2ip0EqdxUMRP9DA3qK6qBvvYV+VRqfaFSKkw4",
+	"5ZKPYYpSlGEgMWvpmJ3P+XgMmn06Zdyyw+vBYTHwMFaROWQak5mEbRT9T85Oz2cQ3VXk5zHBEE/OtFvH",
+	"CjcPVZz3uS5q+C+IGgV9vxcWqyh1++/T4UOUarTr/PNz+So+ToRZeSVg3GC6Veky3oLl/hLywjPrjUTW",
+	"FCVqqCIceJmQCh2yro/uiJSUEGFK2EGTOeXMzXSrAm4VEns3yvb9kqnvW4BJgOsCFpsiluu7V1OtJZXa",
+	"oZNMaRbWnVg7C5j7rwmYUdGV+dkJD/SvCfv04U3mu3UallQS6ttYl8B6b4aCbI02E+eeMnE2QlKDwn+P",
+	"sHSXnJd7IqX7qprdxpi3ounXddxvxu/UfpPYndoWt1vcbnH79rjt1Js/UmV5D24igBjiQzMXNpr0Zhqu",
+	"BczJod6seuJgH69Ob1D0XmbtxslR9/Tz14qF/+NG0VxnNAsGmexTSmxYshUa70lorAWjAgbx+Nd6i3aH",
+	"rLsIic0Q2FY0a7lKy1WqXGV75E7tV0Xt1LaI3SJ2i9j3jNjrxEaFxvotBMasaAG9cQeBkVZ8KFkRV2vF",
+	"xPsWE7NLvI2AuC0k3ZuAmG22ZSEtC2lZSAMLWYPRqf2q+JzaFptbbG6x+T6wGUXBOcgdGv/FcC0i6I3y",
+	"tmVHeXs/YZZDe69Bi1FWDnPGx3BMOE4tdmYqSUzeSMiqK0cpZFzb9o9pmCntC1yr1EZqCv2icVglLjnP",
+	"LZ642SiqhraNtWnqZdI5yHIrsbZv3ldr0rO5aZ67LNb1V+og8WBtnZWsXhqWLe9lddprwfwV9liQfAqx",
+	"b+/a+0s/UeOQdf0shmoZUV0hH6iVLZCoMZtzw9RoVNRbxnrRffZGZR0cHKe7gpnFmC+BZWJNb8pvelg0",
+	"rmfEv6E3HRb1m39+8mPWTjNfBsfzMfRivjDF0J8GNZEbFESJryJl2XcN9qW11uV5UIX6tp5wU/LGSqF9",
+	"OrH6esKrYH74p4PkL43Q/l4miyUwz5qMZHW1irYAx4zLBZVMp7QHYdjTwdOAcfrTt3WbcTthBpysZZXG",
+	"IOV+P6TBg1rSuwQv27Qzzk7iB8JV1q18xEFenNttpqjNjf9bFsZu0dp4/X2+UWNsp9K2GLhzPp6aSye0",
+	"YTT/CiqsRwI3YH1fNl4UsXciCJXeX6rpuQ5eCVT3TUXfqHFrrronc1UZNm7Tem0riLmLmaoCWa1C2yq0",
+	"rUJbVWi3weDUfhX8TW2LvS32tth7F+xdEuB6w0VPxId/ivjL2s4oqGEXuN0t60sOz1FyTNQYC7ijvqB0",
+	"DPqAzamZkvsFZGx8XRiqRhWJmKpSoUrRZy+XqAV9L/Z1Er4vm4jdAv/oeTjvnb7YID8+W5zG26g72Qed",
+	"vmDd8vTHLAHr3gtYLMZuC45whb1SN6i/Pm3ShkTc6kKPUBeyJXhAAB+helSAyHq9CMuRN2LTr2rOpk7N",
+	"hxurObYkAMPUNZCJtmheYBjPTGB1bRCm/Ap8L4Mng8FBn51QewNMZvaMt9QJwVdzoDAiNK/5Ut++dQKL",
+	"1VwGTMkIGPBoclxtmiAMm/IYqGMXmoNXC6+7QXyoroENAoZNwrA9AvZV9QZo4DoR7gvcqtiswSpHFwLE",
+	"KpxcjGh7U5VlZXobXs2CvlNE9nH+eH4wzFGMa570meMZdLbKt9K/seVj8XPTPTCJLe6kYoYIJu6q6Axh",
+	"1tEa7IvwANoqrtPqq/esr2p/e7torC0mP2JMvgcbQobx32B/lucqlbbVRlpt5NvQRtZT17SVklraWrHv",
+	"tJS1pawtZb0jZXUqaWr4GNYFHFlhrIiQNiyRTxNQBAWPtDKGaTAYntRnIZHby2wcFh0Ebg0Lcbm+e55q",
+	"uKS+2332q0p1smDDNLoCi8UHY8aThGFcBdXiGgzCfj/88aeQdX3gkhVTYP/G7OcLeTIeaxhjx35HTOCG",
+	"RxYJDO5wpLQjPscsjMFykZgQqxoaT8owQiSPLJmB9uR9pNXU9/J3b7G5kLGauw2A/5KesUpDyIRkkZIj",
+	"Me4v+DTBDfmiPCajmBpGoMGxBayUeJSdRZQId6kh67qF6S92BQuKNskGFdzMD8zrnhWPAmpgjvTWgx92",
+	"KuQ5vysHzSA1NxM1N0xJbI9+4O5zATEbLpixDuqZyOxxU26uIGYJH0JijlnokFFTAzDjLmk+AWRypgAY",
+	"dw9DcLuhwb4M2yTn29fuu9kcNORl4C9knf78CWF0g4kOwyjyS+QWS0oi88S25Qgt3YlKtQNUlaQYDYfF",
+	"LHPQOWjqJ+4Aob6decwtYOf2oqV5bqwL1m/Rd568++6suoe9nXhTJW4H78ejSgkfuuVgqmNWam3fuDc/",
+	"SbUXO7/xvdgHg8EgKHqzDx64NzvC1Qc/e5OlpIDo77ZL++0ZTU52Y4aEqnRaJZZD+FviN71iWM9XVGtk",
+	"Qc9VgkVvhexNYar0YmUlxJNl3nRMPW1QIucU9E7hfk7mppBcRwRHo34jxSmY30u/x33D4sqKrRXvnqx4",
+	"jWC3m0Fv78B4F6NTI9C2bvBWPWrVo6p6tDNBSO0jIgepbYlBSwxaYrAXYpCLsYdwM1O6OVOfolW0U4Ek",
+	"xJkVwYf15/aAHwxZBFg3vAZthJIhe3IQsFmSGhYW+l9IOV5ZY202IaNJMSDIrAeOYJRss0MN/CpWc2mY",
+	"kNTkKWDzifCtyQvDhBhLpYHiV1AP9JYWMcWsLzQm0Ce7F6X/HQ0/+N5EuH8smEp8t3FZYz2xSvWZE16x",
+	"hYRbBO0YEPfZz4OfikSyjJI6HbnoqD6kEtD1poKXuLfMWrBfUZ3WqhPMT5iRfGYmyttbzt6ff2QeYPyJ",
+	"8SiCmX0kOTd3ShajY9pJOfSH1Nx8/4ROz4Oi91oU0IoekNESaJdwa8CUZk+OsZlJmEqTztw0ELN8BPpr",
+	"5sJAQIOEvOaJyFRcWjb03fjJt4MIfFAP17ihKV842E1n6Gdir8WzgKUyEVfgk3mGKhZg+uyUGhGAHmMb",
+	"AgwrsppLw7Hc9RFTElOAKJ7ONztxr9CpIWK88JYbJy5U2jGyLp+JgKw5ARqdjOXTmUPsVEcQMAdll9iR",
+	"JfB2woBSQs0BYn8ufHgykC3K7JwSO1PpLkRGcOzj+Er0i3VL1/RDfn8HOOsKNcPd+3OYgWZKi7GQ5Usm",
+	"czET0ljg3vVV0BtDbrCRSJJVKtRnH/icXcHCUGsZhr6rAlz857njwshEn2/otlRYaE3AQjq48AAfIbGK",
+	"GTdoN6VrL5lNcUP9CxnyOIY4zE4rNwhKmCcL+tWde2iuxGzmBlqMkOSJBh4vsp4+xz5f13J/05Zj6q43",
+	"efqzuztRPZ1Wier9y4A4Ny2zgxR430t/AJMmtQT9LQLht279u7Vw91X4Ap6pR7PtjYfXoC3c9Hxfli0b",
+	"ToK0epF1m/Sv/hKyrppR04RkwSTXWs3J8xFepIPBj38dcgO9VCe/hMc+CADbTTliSxOKrLt2fNA2r7Tw",
+	"d7yak5n4DfbatZJW2Lpv5TNu4JNO2j6XbZ/Lb7fPZZWsEX3Zub0lISA7OWXdk7NTnMjJeQeVSCjy5aIz",
+	"jyeCG6gPWF5C5r2x3/I6bSfKB+lEucRC79SDkhhhtQGl+wsZSMi6mAtDCx17fjQX0hC7GSo7QbnVsUt5",
+	"sG3LSlwz71cZMD7E0f7lrKpHn51kYOI3EHhWmCFZprnRN2Sy9YSbgDj7vyCyviMU1kz43htj3g//3pOV",
+	"mDb3G7R9MNs+mI+0D+auPL7W33RbHr9D30pGbTcq7TMD5jtg0ty5ESinpYWlpktpoI7MHyBJK2lffIkk",
+	"1xPaOmfW4yBObZ/MluJ8K30ytxXzCqvKRrP72zSxYsa1zYpMhSORQMjwp4lKYgw8Za+VGidUXVBE0OMR",
+	"GjSxNyR21exmSdFP2Fvx7OCYhYkivAtZ1wlFJMs5AoWxhAdZnCFG0qamFzmSwpMnZG1HGpgaNGLybFWW",
+	"rUpWH1968VLEIVpluWQfzk/c7+KaW7i8gkVIBt4Z1wbMMROoWRh+Tebc0B8n5aT76XxiuiMWIaklmVMf",
+	"E+CRuOFlxAd98iOMsjJ1jiiEQeFYwDlKfy99Rsi69CFTMIaPITwIyh+VCZY1TYfJtEkU6nnOIzaF0hZs",
+	"RsNYKFmUtisdf2PIZ3adnY2J7E20eJpB2qGDh17MLa+S41mpz+mfHXeslcDXoZCcuGt11aDYW82WyvT6",
+	"nzTp59oGqg9nnqaL2GSfPndg2pqnH4ryNhu1T713l3kEWqaBVUrsKDhWuvRkeG6w1GpjNMEHAjvGMxfU",
+	"ydkpkj9Fvp3D6yeHc8N+h+G5QseYhoQvau07vxsszLlHyKUV2vDVewpfzWBjt2jVW0LMXWJQc8hqw8xa",
+	"wbwVzKthZpuwOLVfHYdT22Jwi8EtBt8Gg3E4RKkWdoEoMwSuQSM6Hf3z85fgz86USz6GKUj7Gyzwx8/u",
+	"HX2dYRlW/+8cXg8Oi6GIU369usJkDr80jywT1kCCCU1eFXsLlndWc/0KlxolraZEAQKn6qKerrT7J0bQ",
+	"8Xk5s7U093P8tWb2cyHHCfRQqMsKAJhjH+CGlCj886KDjy86R6zf738JS/PmB7o68+9ORbeKxco7PGSR",
+	"Blvb9MpPSY0WVud7XqGoefkDbPhaep3sjnUb+pStnnc9qJSdkBi51ssfklEWbqIkNUJJU1qjYpapWWg5",
+	"rWD7bOxiDYqkqUn9LIgyFjMrVbnHsvilKbCWWc1BFsHGeelybBsRC10+yFzjWZ0iOwDffWGUqLlh+AkQ",
+	"F4nYBVK4WytNTZ0Gvnz+8v8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -18,7 +18,6 @@ const (
 	Conflict                       // the request conflicts with current state
 	PreconditionFailed             // If-Match named a stale revision
 	Unavailable                    // a needed subsystem is not running
-	NotImplemented                 // this server does not serve the operation yet
 	Unprocessable                  // the input is well-formed but the running server cannot apply it
 )
 

@@ -77,8 +77,6 @@ func statusOf(k errs.Kind) int {
 		return http.StatusPreconditionFailed
 	case errs.Unavailable:
 		return http.StatusServiceUnavailable
-	case errs.NotImplemented:
-		return http.StatusNotImplemented
 	case errs.Unprocessable:
 		return http.StatusUnprocessableEntity
 	}

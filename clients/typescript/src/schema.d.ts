@@ -1876,15 +1876,6 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `not implemented`: this server does not serve the operation yet. */
-        NotImplemented: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
         /** @description A subsystem the operation needs is not running, or `busy` (too many key checks queued; retry after `Retry-After` seconds). */
         Unavailable: {
             headers: {
@@ -4037,7 +4028,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyAttempts"];
-            501: components["responses"]["NotImplemented"];
             503: components["responses"]["AuthBusy"];
         };
     };
@@ -4062,7 +4052,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyAttempts"];
-            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4093,7 +4082,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyAttempts"];
-            501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4177,7 +4165,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
-            501: components["responses"]["NotImplemented"];
             503: components["responses"]["AuthBusy"];
         };
     };
@@ -4199,7 +4186,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyAttempts"];
-            501: components["responses"]["NotImplemented"];
             503: components["responses"]["AuthBusy"];
         };
     };
@@ -4221,7 +4207,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyAttempts"];
-            501: components["responses"]["NotImplemented"];
             503: components["responses"]["AuthBusy"];
         };
     };
