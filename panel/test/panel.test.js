@@ -61,6 +61,17 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
   }
 
+  /** Polls the API until field of GET p equals want (a save is asynchronous). */
+  async function eventually(p, field, want) {
+    let got;
+    for (let i = 0; i < 100; i++) {
+      got = (await srv.api("GET", p)).body[field];
+      if (JSON.stringify(got) === JSON.stringify(want)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(got, want, `${p} ${field}`);
+  }
+
   async function toast(page, text) {
     await page.locator(".toast", { hasText: text }).first().waitFor();
   }
@@ -166,16 +177,13 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     }
     await page.getByTestId("setting-request-retry").fill("7");
     await page.getByTestId("setting-request-retry").press("Enter");
-    await toast(page, "Saved");
-    assert.equal((await srv.api("GET", "/request-retry")).body["request-retry"], 7);
+    await eventually("/request-retry", "request-retry", 7);
     await page.getByTestId("setting-max-retry-interval").fill("45");
     await page.getByTestId("setting-max-retry-interval").press("Enter");
-    await toast(page, "Saved");
-    assert.equal((await srv.api("GET", "/max-retry-interval")).body["max-retry-interval"], 45);
+    await eventually("/max-retry-interval", "max-retry-interval", 45);
     await page.getByTestId("setting-proxy-url").fill("socks5://127.0.0.1:1080");
     await page.getByTestId("setting-proxy-url").press("Enter");
-    await toast(page, "Saved");
-    assert.equal((await srv.api("GET", "/proxy-url")).body["proxy-url"], "socks5://127.0.0.1:1080");
+    await eventually("/proxy-url", "proxy-url", "socks5://127.0.0.1:1080");
     await page.getByTestId("setting-proxy-url").fill("");
     await page.getByTestId("setting-proxy-url").press("Enter");
     for (let i = 0; i < 50 && (await srv.api("GET", "/proxy-url")).body["proxy-url"] !== ""; i++) await page.waitForTimeout(50);
@@ -339,6 +347,7 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     assert.equal(await editor.textContent(), before, "the text is kept");
     await shot(page, "config-yaml-error");
     // Fix it: replace the bad line with a comment.
+    await editor.click();
     await page.keyboard.press("Control+End");
     await page.keyboard.press("ArrowUp");
     await page.keyboard.press("Home");

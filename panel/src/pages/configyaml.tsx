@@ -121,13 +121,13 @@ export function ConfigYaml() {
         </>
       }
     >
-      <Problem err={err} onRetry={() => void load()} />
+      <Problem key="problem" err={err} onRetry={() => void load()} />
       {saveErr && (
-        <div class="notice error" role="alert" data-testid="yaml-error">
+        <div key="error" class="notice error" role="alert" data-testid="yaml-error">
           <p>{saveErr}</p>
         </div>
       )}
-      <div ref={host} class="yaml-editor" data-testid="yaml-editor" />
+      <div key="editor" ref={host} class="yaml-editor" data-testid="yaml-editor" />
     </Page>
   );
 }
