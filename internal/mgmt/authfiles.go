@@ -74,7 +74,7 @@ func (s *Server) ListAuthFiles(_ context.Context, _ mgmtapi.ListAuthFilesRequest
 func authFileOut(f authfiles.File) mgmtapi.AuthFile {
 	mt := f.ModTime
 	return mgmtapi.AuthFile{
-		Id: ptr(f.Name), Name: f.Name, AuthIndex: ptr(authfiles.AuthIndex(f.Name)),
+		ID: ptr(f.Name), Name: f.Name, AuthIndex: ptr(authfiles.AuthIndex(f.Name)),
 		Type: ptr(f.Provider), Provider: ptr(f.Provider), Label: ptr(f.Label()),
 		Email: optional(f.Email), Size: ptr(f.Size), Modtime: &mt, Disabled: ptr(f.Disabled),
 		AdditionalProperties: map[string]any{"source": "file"},
@@ -234,12 +234,12 @@ func (s *Server) GetAuthFileModels(_ context.Context, req mgmtapi.GetAuthFileMod
 	var out mgmtapi.GetAuthFileModels200JSONResponse
 	out.Models = make([]struct {
 		DisplayName *string `json:"display_name,omitempty"`
-		Id          string  `json:"id"`
+		ID          string  `json:"id"`
 		OwnedBy     *string `json:"owned_by,omitempty"`
 		Type        *string `json:"type,omitempty"`
 	}, len(models))
 	for i, m := range models {
-		out.Models[i].Id, out.Models[i].DisplayName = m.ID, optional(m.DisplayName)
+		out.Models[i].ID, out.Models[i].DisplayName = m.ID, optional(m.DisplayName)
 		out.Models[i].Type, out.Models[i].OwnedBy = optional(m.Type), optional(m.OwnedBy)
 	}
 	return out, nil
@@ -290,7 +290,7 @@ func (s *Server) ImportVertexCredential(_ context.Context, req mgmtapi.ImportVer
 		return nil, err
 	}
 	return mgmtapi.ImportVertexCredential200JSONResponse{Status: "ok", AuthFile: ptr(res.File),
-		ProjectId: ptr(res.ProjectID), Email: ptr(res.Email), Location: ptr(res.Location)}, nil
+		ProjectID: ptr(res.ProjectID), Email: ptr(res.Email), Location: ptr(res.Location)}, nil
 }
 
 // PostGeminiWebToken saves Gemini web cookies as a credential file.
@@ -299,7 +299,7 @@ func (s *Server) PostGeminiWebToken(_ context.Context, req mgmtapi.PostGeminiWeb
 	if err != nil {
 		return nil, err
 	}
-	name, err := st.SaveGeminiWeb(req.Body.Secure1psid, req.Body.Secure1psidts)
+	name, err := st.SaveGeminiWeb(req.Body.Secure1Psid, req.Body.Secure1Psidts)
 	if err != nil {
 		return nil, err
 	}

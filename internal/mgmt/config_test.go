@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
@@ -19,7 +19,7 @@ func TestGetConfigNeverShowsTheSecret(t *testing.T) {
 	if strings.Contains(string(r.Body), "secret") || strings.Contains(string(r.Body), testHash) {
 		t.Fatalf("GET /config leaks the management secret: %s", r.Body)
 	}
-	if got := *r.JSON200.ApiKeys; len(got) != 2 || got[0] != "k1" {
+	if got := *r.JSON200.APIKeys; len(got) != 2 || got[0] != "k1" {
 		t.Fatalf("api-keys %v", got)
 	}
 	if *r.JSON200.RequestRetry != 3 || !*r.JSON200.QuotaExceeded.SwitchProject {
@@ -52,9 +52,9 @@ func TestGetConfigYAMLIsTheFileAsStored(t *testing.T) {
 	}
 }
 
-func putYAML(e *env, body string, edit ...mgmtapi.RequestEditorFn) (int, string) {
+func putYAML(e *env, body string, edit ...mgmtclient.RequestEditorFn) (int, string) {
 	e.t.Helper()
-	resp, err := e.client.PutConfigYAMLWithBody(ctx(), &mgmtapi.PutConfigYAMLParams{}, "application/yaml", strings.NewReader(body), edit...)
+	resp, err := e.client.PutConfigYAMLWithBody(ctx(), &mgmtclient.PutConfigYAMLParams{}, "application/yaml", strings.NewReader(body), edit...)
 	must(e, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
@@ -126,11 +127,11 @@ func (d *contractDoer) Do(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-func newContractClient(t testing.TB, baseURL, key string) *mgmtapi.ClientWithResponses {
+func newContractClient(t testing.TB, baseURL, key string) *mgmtclient.ClientWithResponses {
 	t.Helper()
-	c, err := mgmtapi.NewClientWithResponses(baseURL+"/v0/management",
-		mgmtapi.WithHTTPClient(&contractDoer{t: t, inner: http.DefaultClient}),
-		mgmtapi.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+	c, err := mgmtclient.NewClientWithResponses(baseURL+"/v0/management",
+		mgmtclient.WithHTTPClient(&contractDoer{t: t, inner: http.DefaultClient}),
+		mgmtclient.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
 			if key != "" {
 				r.Header.Set("Authorization", "Bearer "+key)
 			}
@@ -151,7 +152,7 @@ func mustPrefixes(t testing.TB, entries []string) []netip.Prefix {
 }
 
 // ifMatch is a request editor that sends If-Match.
-func ifMatch(etag string) mgmtapi.RequestEditorFn {
+func ifMatch(etag string) mgmtclient.RequestEditorFn {
 	return func(_ context.Context, r *http.Request) error {
 		r.Header.Set("If-Match", etag)
 		return nil

@@ -83,14 +83,14 @@ func modelsIn(ms *[]mgmtapi.ModelAlias) []config.ModelAlias {
 
 func geminiOut(k config.GeminiKey) mgmtapi.GeminiKey {
 	return mgmtapi.GeminiKey{
-		ApiKey: k.APIKey, Prefix: optional(k.Prefix), BaseUrl: optional(k.BaseURL), ProxyUrl: optional(k.ProxyURL),
+		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: optional(k.BaseURL), ProxyURL: optional(k.ProxyURL),
 		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels),
 	}
 }
 
 func geminiIn(k mgmtapi.GeminiKey) config.GeminiKey {
 	return config.GeminiKey{
-		APIKey: k.ApiKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseUrl), ProxyURL: deref(k.ProxyUrl),
+		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
 		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels),
 	}
 }
@@ -98,53 +98,53 @@ func geminiIn(k mgmtapi.GeminiKey) config.GeminiKey {
 // codexOut always sends base-url and proxy-url, as the seed examples do.
 func codexOut(k config.CodexKey) mgmtapi.CodexKey {
 	return mgmtapi.CodexKey{
-		ApiKey: k.APIKey, Prefix: optional(k.Prefix), BaseUrl: always(k.BaseURL), ProxyUrl: always(k.ProxyURL),
+		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: always(k.BaseURL), ProxyURL: always(k.ProxyURL),
 		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels), Models: modelsOut(k.Models),
 	}
 }
 
 func codexIn(k mgmtapi.CodexKey) config.CodexKey {
 	return config.CodexKey{
-		APIKey: k.ApiKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseUrl), ProxyURL: deref(k.ProxyUrl),
+		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
 		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels), Models: modelsIn(k.Models),
 	}
 }
 
 func vertexOut(k config.VertexKey) mgmtapi.VertexKey {
 	return mgmtapi.VertexKey{
-		ApiKey: k.APIKey, Prefix: optional(k.Prefix), BaseUrl: optional(k.BaseURL), ProxyUrl: optional(k.ProxyURL),
+		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: optional(k.BaseURL), ProxyURL: optional(k.ProxyURL),
 		Headers: headersOut(k.Headers), Models: modelsOut(k.Models),
 	}
 }
 
 func vertexIn(k mgmtapi.VertexKey) config.VertexKey {
 	return config.VertexKey{
-		APIKey: k.ApiKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseUrl), ProxyURL: deref(k.ProxyUrl),
+		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
 		Headers: headersIn(k.Headers), Models: modelsIn(k.Models),
 	}
 }
 
 func openAICompatOut(p config.OpenAICompatibility) mgmtapi.OpenaiCompatibility {
 	out := mgmtapi.OpenaiCompatibility{
-		Name: p.Name, Prefix: optional(p.Prefix), BaseUrl: always(p.BaseURL),
+		Name: p.Name, Prefix: optional(p.Prefix), BaseURL: always(p.BaseURL),
 		Headers: headersOut(p.Headers), Models: modelsOut(p.Models),
 	}
-	entries := make([]mgmtapi.ApiKeyEntry, len(p.APIKeyEntries))
+	entries := make([]mgmtapi.APIKeyEntry, len(p.APIKeyEntries))
 	for i, e := range p.APIKeyEntries {
-		entries[i] = mgmtapi.ApiKeyEntry{ApiKey: e.APIKey, ProxyUrl: always(e.ProxyURL)}
+		entries[i] = mgmtapi.APIKeyEntry{APIKey: e.APIKey, ProxyURL: always(e.ProxyURL)}
 	}
-	out.ApiKeyEntries = &entries
+	out.APIKeyEntries = &entries
 	return out
 }
 
 func openAICompatIn(p mgmtapi.OpenaiCompatibility) config.OpenAICompatibility {
 	out := config.OpenAICompatibility{
-		Name: p.Name, Prefix: deref(p.Prefix), BaseURL: deref(p.BaseUrl),
-		Headers: headersIn(p.Headers), Models: modelsIn(p.Models), LegacyAPIKeys: listIn(p.ApiKeys),
+		Name: p.Name, Prefix: deref(p.Prefix), BaseURL: deref(p.BaseURL),
+		Headers: headersIn(p.Headers), Models: modelsIn(p.Models), LegacyAPIKeys: listIn(p.APIKeys),
 	}
-	if p.ApiKeyEntries != nil {
-		for _, e := range *p.ApiKeyEntries {
-			out.APIKeyEntries = append(out.APIKeyEntries, config.APIKeyEntry{APIKey: e.ApiKey, ProxyURL: deref(e.ProxyUrl)})
+	if p.APIKeyEntries != nil {
+		for _, e := range *p.APIKeyEntries {
+			out.APIKeyEntries = append(out.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL)})
 		}
 	}
 	return out

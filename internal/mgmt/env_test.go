@@ -17,7 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	applogs "github.com/cli-proxy-api/cli-proxy-api/internal/logs"
@@ -79,7 +79,7 @@ type env struct {
 	store   *configstore.Store
 	guard   *mgmtauth.Guard
 	srv     *httptest.Server
-	client  *mgmtapi.ClientWithResponses
+	client  *mgmtclient.ClientWithResponses
 	logs    *bytes.Buffer
 	// authDir is the auth-dir of the env's auth-file store (nil store
 	// with withoutAuthFiles).

@@ -13,24 +13,24 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/keylists"
 )
 
-func (s *Server) GetGenerativeLanguageApiKey(_ context.Context, _ mgmtapi.GetGenerativeLanguageApiKeyRequestObject) (mgmtapi.GetGenerativeLanguageApiKeyResponseObject, error) {
+func (s *Server) GetGenerativeLanguageAPIKey(_ context.Context, _ mgmtapi.GetGenerativeLanguageAPIKeyRequestObject) (mgmtapi.GetGenerativeLanguageAPIKeyResponseObject, error) {
 	snap := s.store.Current()
-	return mgmtapi.GetGenerativeLanguageApiKey200JSONResponse{
-		Body:    mgmtapi.GenerativeLanguageApiKeyList{GenerativeLanguageApiKey: geminiKeyStrings(snap.Config.GeminiKeys)},
-		Headers: mgmtapi.GetGenerativeLanguageApiKey200ResponseHeaders{ETag: etagOf(snap)},
+	return mgmtapi.GetGenerativeLanguageAPIKey200JSONResponse{
+		Body:    mgmtapi.GenerativeLanguageAPIKeyList{GenerativeLanguageAPIKey: geminiKeyStrings(snap.Config.GeminiKeys)},
+		Headers: mgmtapi.GetGenerativeLanguageAPIKey200ResponseHeaders{ETag: etagOf(snap)},
 	}, nil
 }
 
-func (s *Server) PutGenerativeLanguageApiKey(_ context.Context, r mgmtapi.PutGenerativeLanguageApiKeyRequestObject) (mgmtapi.PutGenerativeLanguageApiKeyResponseObject, error) {
+func (s *Server) PutGenerativeLanguageAPIKey(_ context.Context, r mgmtapi.PutGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PutGenerativeLanguageAPIKeyResponseObject, error) {
 	keys, err := keylists.ReplaceStrings("api-key", *r.Body)
 	if err != nil {
 		return nil, err
 	}
 	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.GeminiKeys = rebuildGemini(c.GeminiKeys, keys); return nil })
-	return mgmtapi.PutGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PutGenerativeLanguageAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchGenerativeLanguageApiKey(_ context.Context, r mgmtapi.PatchGenerativeLanguageApiKeyRequestObject) (mgmtapi.PatchGenerativeLanguageApiKeyResponseObject, error) {
+func (s *Server) PatchGenerativeLanguageAPIKey(_ context.Context, r mgmtapi.PatchGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PatchGenerativeLanguageAPIKeyResponseObject, error) {
 	p := *r.Body
 	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		keys, err := keylists.PatchString("api-key", geminiKeyStrings(c.GeminiKeys), p.Old, p.Index, patchValue(p))
@@ -47,10 +47,10 @@ func (s *Server) PatchGenerativeLanguageApiKey(_ context.Context, r mgmtapi.Patc
 		}
 		return nil
 	})
-	return mgmtapi.PatchGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PatchGenerativeLanguageAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteGenerativeLanguageApiKey(_ context.Context, r mgmtapi.DeleteGenerativeLanguageApiKeyRequestObject) (mgmtapi.DeleteGenerativeLanguageApiKeyResponseObject, error) {
+func (s *Server) DeleteGenerativeLanguageAPIKey(_ context.Context, r mgmtapi.DeleteGenerativeLanguageAPIKeyRequestObject) (mgmtapi.DeleteGenerativeLanguageAPIKeyResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Value, Index: r.Params.Index}
 	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		keys, err := keylists.DeleteString("value", geminiKeyStrings(c.GeminiKeys), sel)
@@ -60,7 +60,7 @@ func (s *Server) DeleteGenerativeLanguageApiKey(_ context.Context, r mgmtapi.Del
 		c.GeminiKeys = rebuildGemini(c.GeminiKeys, keys)
 		return nil
 	})
-	return mgmtapi.DeleteGenerativeLanguageApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.DeleteGenerativeLanguageAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 // rebuildGemini returns one Gemini entry per key, in the keys' order: the

@@ -10,8 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/apitypes"
+	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 )
@@ -21,9 +20,9 @@ func ip(i int) *int       { return &i }
 
 func TestAPIKeysThroughTheClient(t *testing.T) {
 	e := newEnv(t, baseConfig())
-	g, err := e.client.GetApiKeysWithResponse(ctx())
+	g, err := e.client.GetAPIKeysWithResponse(ctx())
 	must(e, err)
-	if strings.Join(g.JSON200.ApiKeys, ",") != "k1,k2" || g.HTTPResponse.Header.Get("ETag") == "" {
+	if strings.Join(g.JSON200.APIKeys, ",") != "k1,k2" || g.HTTPResponse.Header.Get("ETag") == "" {
 		t.Fatalf("GET %s", g.Body)
 	}
 	steps := []struct {
@@ -32,31 +31,31 @@ func TestAPIKeysThroughTheClient(t *testing.T) {
 		want string
 	}{
 		{"PUT raw array, trimmed and merged", func() (int, error) {
-			r, err := e.client.PutApiKeysWithResponse(ctx(), &mgmtapi.PutApiKeysParams{}, apitypes.StringList{" a ", "b", "a"})
+			r, err := e.client.PutAPIKeysWithResponse(ctx(), &mgmtclient.PutAPIKeysParams{}, mgmtclient.StringListReplace{" a ", "b", "a"})
 			return r.StatusCode(), err
 		}, "a,b"},
 		{"PUT items form", func() (int, error) {
-			r, err := e.client.PutApiKeysWithBodyWithResponse(ctx(), &mgmtapi.PutApiKeysParams{}, "application/json", strings.NewReader(`{"items":["x","y","z"]}`))
+			r, err := e.client.PutAPIKeysWithBodyWithResponse(ctx(), &mgmtclient.PutAPIKeysParams{}, "application/json", strings.NewReader(`{"items":["x","y","z"]}`))
 			return r.StatusCode(), err
 		}, "x,y,z"},
 		{"PATCH old/new", func() (int, error) {
-			r, err := e.client.PatchApiKeysWithResponse(ctx(), &mgmtapi.PatchApiKeysParams{}, apitypes.StringPatch{Old: sp("y"), New: sp("y2")})
+			r, err := e.client.PatchAPIKeysWithResponse(ctx(), &mgmtclient.PatchAPIKeysParams{}, mgmtclient.StringListPatch{Old: sp("y"), New: sp("y2")})
 			return r.StatusCode(), err
 		}, "x,y2,z"},
 		{"PATCH index/value", func() (int, error) {
-			r, err := e.client.PatchApiKeysWithResponse(ctx(), &mgmtapi.PatchApiKeysParams{}, apitypes.StringPatch{Index: ip(0), Value: sp("x2")})
+			r, err := e.client.PatchAPIKeysWithResponse(ctx(), &mgmtclient.PatchAPIKeysParams{}, mgmtclient.StringListPatch{Index: ip(0), Value: sp("x2")})
 			return r.StatusCode(), err
 		}, "x2,y2,z"},
 		{"DELETE value", func() (int, error) {
-			r, err := e.client.DeleteApiKeysWithResponse(ctx(), &mgmtapi.DeleteApiKeysParams{Value: sp("y2")})
+			r, err := e.client.DeleteAPIKeysWithResponse(ctx(), &mgmtclient.DeleteAPIKeysParams{Value: sp("y2")})
 			return r.StatusCode(), err
 		}, "x2,z"},
 		{"DELETE index", func() (int, error) {
-			r, err := e.client.DeleteApiKeysWithResponse(ctx(), &mgmtapi.DeleteApiKeysParams{Index: ip(1)})
+			r, err := e.client.DeleteAPIKeysWithResponse(ctx(), &mgmtclient.DeleteAPIKeysParams{Index: ip(1)})
 			return r.StatusCode(), err
 		}, "x2"},
 		{"PUT empty array clears", func() (int, error) {
-			r, err := e.client.PutApiKeysWithResponse(ctx(), &mgmtapi.PutApiKeysParams{}, apitypes.StringList{})
+			r, err := e.client.PutAPIKeysWithResponse(ctx(), &mgmtclient.PutAPIKeysParams{}, mgmtclient.StringListReplace{})
 			return r.StatusCode(), err
 		}, ""},
 	}
@@ -66,9 +65,9 @@ func TestAPIKeysThroughTheClient(t *testing.T) {
 		if st != http.StatusOK {
 			t.Fatalf("%s: status %d", s.name, st)
 		}
-		g, err := e.client.GetApiKeysWithResponse(ctx())
+		g, err := e.client.GetAPIKeysWithResponse(ctx())
 		must(e, err)
-		if got := strings.Join(g.JSON200.ApiKeys, ","); got != s.want {
+		if got := strings.Join(g.JSON200.APIKeys, ","); got != s.want {
 			t.Fatalf("%s: %q, want %q", s.name, got, s.want)
 		}
 	}
@@ -177,41 +176,41 @@ func providersEnv(t *testing.T) *env { return newEnv(t, fmt.Sprintf(providersCon
 
 func TestGeminiKeys(t *testing.T) {
 	e := providersEnv(t)
-	g, err := e.client.GetGeminiApiKeyWithResponse(ctx())
+	g, err := e.client.GetGeminiAPIKeyWithResponse(ctx())
 	must(e, err)
-	if len(g.JSON200.GeminiApiKey) != 2 || g.JSON200.GeminiApiKey[1].BaseUrl != nil {
+	if len(g.JSON200.GeminiAPIKey) != 2 || g.JSON200.GeminiAPIKey[1].BaseURL != nil {
 		t.Fatalf("GET %s", g.Body)
 	}
-	r, err := e.client.PutGeminiApiKeyWithResponse(ctx(), &mgmtapi.PutGeminiApiKeyParams{}, apitypes.List[mgmtapi.GeminiKey]{
-		{ApiKey: " A1 ", Prefix: sp("/team/"), ExcludedModels: &[]string{"Gemini-2.5-PRO", " x ", "x"}},
-		{ApiKey: "A1"},
-		{ApiKey: "A2", Headers: &mgmtapi.Headers{"X-A": " v ", "": "z"}},
+	r, err := e.client.PutGeminiAPIKeyWithResponse(ctx(), &mgmtclient.PutGeminiAPIKeyParams{}, []mgmtclient.GeminiKey{
+		{APIKey: " A1 ", Prefix: sp("/team/"), ExcludedModels: &[]string{"Gemini-2.5-PRO", " x ", "x"}},
+		{APIKey: "A1"},
+		{APIKey: "A2", Headers: &mgmtclient.Headers{"X-A": " v ", "": "z"}},
 	})
 	must(e, err)
 	statusOf(t, r.HTTPResponse, http.StatusOK)
-	g, _ = e.client.GetGeminiApiKeyWithResponse(ctx())
+	g, _ = e.client.GetGeminiAPIKeyWithResponse(ctx())
 	if got := strings.TrimSpace(string(g.Body)); got != `{"gemini-api-key":[{"api-key":"A1","excluded-models":["gemini-2.5-pro","x"],"prefix":"team"},{"api-key":"A2","headers":{"X-A":"v"}}]}` {
 		t.Fatalf("normalised list %s", got)
 	}
-	p, err := e.client.PatchGeminiApiKeyWithResponse(ctx(), &mgmtapi.PatchGeminiApiKeyParams{}, mgmtapi.GeminiKeyPatch{Match: sp("A2"), Value: mgmtapi.GeminiKeyPartial{ProxyUrl: sp("socks5://127.0.0.1:1080")}})
+	p, err := e.client.PatchGeminiAPIKeyWithResponse(ctx(), &mgmtclient.PatchGeminiAPIKeyParams{}, mgmtclient.GeminiKeyPatch{Match: sp("A2"), Value: mgmtclient.GeminiKeyPartial{ProxyURL: sp("socks5://127.0.0.1:1080")}})
 	must(e, err)
 	statusOf(t, p.HTTPResponse, http.StatusOK)
 	if k := e.store.Current().Config.GeminiKeys[1]; k.ProxyURL != "socks5://127.0.0.1:1080" || k.Headers["X-A"] != "v" {
 		t.Fatalf("partial PATCH lost fields: %+v", k)
 	}
-	p, err = e.client.PatchGeminiApiKeyWithResponse(ctx(), &mgmtapi.PatchGeminiApiKeyParams{}, mgmtapi.GeminiKeyPatch{Index: ip(0), Value: mgmtapi.GeminiKeyPartial{ApiKey: sp("A0")}})
+	p, err = e.client.PatchGeminiAPIKeyWithResponse(ctx(), &mgmtclient.PatchGeminiAPIKeyParams{}, mgmtclient.GeminiKeyPatch{Index: ip(0), Value: mgmtclient.GeminiKeyPartial{APIKey: sp("A0")}})
 	must(e, err)
 	statusOf(t, p.HTTPResponse, http.StatusOK)
-	p, err = e.client.PatchGeminiApiKeyWithResponse(ctx(), &mgmtapi.PatchGeminiApiKeyParams{}, mgmtapi.GeminiKeyPatch{Match: sp("nope"), Value: mgmtapi.GeminiKeyPartial{}})
+	p, err = e.client.PatchGeminiAPIKeyWithResponse(ctx(), &mgmtclient.PatchGeminiAPIKeyParams{}, mgmtclient.GeminiKeyPatch{Match: sp("nope"), Value: mgmtclient.GeminiKeyPartial{}})
 	must(e, err)
 	statusOf(t, p.HTTPResponse, http.StatusNotFound)
-	d, err := e.client.DeleteGeminiApiKeyWithResponse(ctx(), &mgmtapi.DeleteGeminiApiKeyParams{ApiKey: sp("A0")})
+	d, err := e.client.DeleteGeminiAPIKeyWithResponse(ctx(), &mgmtclient.DeleteGeminiAPIKeyParams{APIKey: sp("A0")})
 	must(e, err)
 	statusOf(t, d.HTTPResponse, http.StatusOK)
-	d, err = e.client.DeleteGeminiApiKeyWithResponse(ctx(), &mgmtapi.DeleteGeminiApiKeyParams{Index: ip(0)})
+	d, err = e.client.DeleteGeminiAPIKeyWithResponse(ctx(), &mgmtclient.DeleteGeminiAPIKeyParams{Index: ip(0)})
 	must(e, err)
 	statusOf(t, d.HTTPResponse, http.StatusOK)
-	d, err = e.client.DeleteGeminiApiKeyWithResponse(ctx(), &mgmtapi.DeleteGeminiApiKeyParams{ApiKey: sp("A0")})
+	d, err = e.client.DeleteGeminiAPIKeyWithResponse(ctx(), &mgmtclient.DeleteGeminiAPIKeyParams{APIKey: sp("A0")})
 	must(e, err)
 	statusOf(t, d.HTTPResponse, http.StatusNotFound)
 	if got := e.store.Current().Config.GeminiKeys; len(got) != 0 {
@@ -221,93 +220,93 @@ func TestGeminiKeys(t *testing.T) {
 
 func TestCodexClaudeVertexKeys(t *testing.T) {
 	e := providersEnv(t)
-	c, err := e.client.GetCodexApiKeyWithResponse(ctx())
+	c, err := e.client.GetCodexAPIKeyWithResponse(ctx())
 	must(e, err)
-	if len(c.JSON200.CodexApiKey) != 2 {
+	if len(c.JSON200.CodexAPIKey) != 2 {
 		t.Fatalf("one key at two base-urls is two entries: %s", c.Body)
 	}
 	// An entry without base-url is valid and keeps "base-url":"".
-	pc, err := e.client.PutCodexApiKeyWithResponse(ctx(), &mgmtapi.PutCodexApiKeyParams{}, apitypes.List[mgmtapi.CodexKey]{
-		{ApiKey: "sk-a", ProxyUrl: sp("socks5://proxy.example.com:1080")},
-		{ApiKey: "sk-b", BaseUrl: sp("https://c.example.com"), ProxyUrl: sp("")},
+	pc, err := e.client.PutCodexAPIKeyWithResponse(ctx(), &mgmtclient.PutCodexAPIKeyParams{}, []mgmtclient.CodexKey{
+		{APIKey: "sk-a", ProxyURL: sp("socks5://proxy.example.com:1080")},
+		{APIKey: "sk-b", BaseURL: sp("https://c.example.com"), ProxyURL: sp("")},
 	})
 	must(e, err)
 	statusOf(t, pc.HTTPResponse, http.StatusOK)
-	c, _ = e.client.GetCodexApiKeyWithResponse(ctx())
+	c, _ = e.client.GetCodexAPIKeyWithResponse(ctx())
 	if !strings.Contains(string(c.Body), `{"api-key":"sk-a","base-url":"","proxy-url":"socks5://proxy.example.com:1080"}`) {
 		t.Fatalf("codex GET %s", c.Body)
 	}
-	pp, err := e.client.PatchCodexApiKeyWithResponse(ctx(), &mgmtapi.PatchCodexApiKeyParams{}, mgmtapi.CodexKeyPatch{Index: ip(1), Value: mgmtapi.CodexKeyPartial{ApiKey: sp("sk-b2")}})
+	pp, err := e.client.PatchCodexAPIKeyWithResponse(ctx(), &mgmtclient.PatchCodexAPIKeyParams{}, mgmtclient.CodexKeyPatch{Index: ip(1), Value: mgmtclient.CodexKeyPartial{APIKey: sp("sk-b2")}})
 	must(e, err)
 	statusOf(t, pp.HTTPResponse, http.StatusOK)
-	pd, err := e.client.DeleteCodexApiKeyWithResponse(ctx(), &mgmtapi.DeleteCodexApiKeyParams{ApiKey: sp("sk-b2"), BaseUrl: sp("https://other.example.com")})
+	pd, err := e.client.DeleteCodexAPIKeyWithResponse(ctx(), &mgmtclient.DeleteCodexAPIKeyParams{APIKey: sp("sk-b2"), BaseURL: sp("https://other.example.com")})
 	must(e, err)
 	statusOf(t, pd.HTTPResponse, http.StatusNotFound)
-	pd, err = e.client.DeleteCodexApiKeyWithResponse(ctx(), &mgmtapi.DeleteCodexApiKeyParams{ApiKey: sp("sk-b2"), BaseUrl: sp("https://c.example.com")})
+	pd, err = e.client.DeleteCodexAPIKeyWithResponse(ctx(), &mgmtclient.DeleteCodexAPIKeyParams{APIKey: sp("sk-b2"), BaseURL: sp("https://c.example.com")})
 	must(e, err)
 	statusOf(t, pd.HTTPResponse, http.StatusOK)
 
-	cl, err := e.client.GetClaudeApiKeyWithResponse(ctx())
+	cl, err := e.client.GetClaudeAPIKeyWithResponse(ctx())
 	must(e, err)
-	if m := *cl.JSON200.ClaudeApiKey[0].Models; len(m) != 1 || *m[0].Alias != "sonnet" {
+	if m := *cl.JSON200.ClaudeAPIKey[0].Models; len(m) != 1 || *m[0].Alias != "sonnet" {
 		t.Fatalf("claude GET %s", cl.Body)
 	}
-	clp, err := e.client.PatchClaudeApiKeyWithResponse(ctx(), &mgmtapi.PatchClaudeApiKeyParams{}, mgmtapi.ClaudeKeyPatch{Match: sp("a1"), Value: mgmtapi.ClaudeKeyPartial{BaseUrl: sp("https://example.com/api")}})
+	clp, err := e.client.PatchClaudeAPIKeyWithResponse(ctx(), &mgmtclient.PatchClaudeAPIKeyParams{}, mgmtclient.ClaudeKeyPatch{Match: sp("a1"), Value: mgmtclient.ClaudeKeyPartial{BaseURL: sp("https://example.com/api")}})
 	must(e, err)
 	statusOf(t, clp.HTTPResponse, http.StatusOK)
 	if k := e.store.Current().Config.ClaudeKeys[0]; k.BaseURL != "https://example.com/api" || len(k.Models) != 1 {
 		t.Fatalf("claude PATCH %+v", k)
 	}
-	clu, err := e.client.PutClaudeApiKeyWithResponse(ctx(), &mgmtapi.PutClaudeApiKeyParams{}, apitypes.List[mgmtapi.ClaudeKey]{{ApiKey: "a2"}})
+	clu, err := e.client.PutClaudeAPIKeyWithResponse(ctx(), &mgmtclient.PutClaudeAPIKeyParams{}, []mgmtclient.ClaudeKey{{APIKey: "a2"}})
 	must(e, err)
 	statusOf(t, clu.HTTPResponse, http.StatusOK)
-	cld, err := e.client.DeleteClaudeApiKeyWithResponse(ctx(), &mgmtapi.DeleteClaudeApiKeyParams{Index: ip(0)})
+	cld, err := e.client.DeleteClaudeAPIKeyWithResponse(ctx(), &mgmtclient.DeleteClaudeAPIKeyParams{Index: ip(0)})
 	must(e, err)
 	statusOf(t, cld.HTTPResponse, http.StatusOK)
 
-	v, err := e.client.GetVertexApiKeyWithResponse(ctx())
+	v, err := e.client.GetVertexAPIKeyWithResponse(ctx())
 	must(e, err)
 	statusOf(t, v.HTTPResponse, http.StatusOK)
-	vu, err := e.client.PutVertexApiKeyWithResponse(ctx(), &mgmtapi.PutVertexApiKeyParams{}, apitypes.List[mgmtapi.VertexKey]{
-		{ApiKey: "v1", BaseUrl: sp("https://vertex.example.com"), Models: &[]mgmtapi.ModelAlias{{Name: sp("gemini-2.5-pro"), Alias: sp("pro")}, {Name: sp("only-name")}}},
+	vu, err := e.client.PutVertexAPIKeyWithResponse(ctx(), &mgmtclient.PutVertexAPIKeyParams{}, []mgmtclient.VertexKey{
+		{APIKey: "v1", BaseURL: sp("https://vertex.example.com"), Models: &[]mgmtclient.ModelAlias{{Name: sp("gemini-2.5-pro"), Alias: sp("pro")}, {Name: sp("only-name")}}},
 	})
 	must(e, err)
 	statusOf(t, vu.HTTPResponse, http.StatusOK)
 	if m := e.store.Current().Config.VertexKeys[0].Models; len(m) != 1 {
 		t.Fatalf("vertex keeps only complete aliases: %+v", m)
 	}
-	vp, err := e.client.PatchVertexApiKeyWithResponse(ctx(), &mgmtapi.PatchVertexApiKeyParams{}, mgmtapi.VertexKeyPatch{Match: sp("v1"), Value: mgmtapi.VertexKeyPartial{ProxyUrl: sp("http://127.0.0.1:3128")}})
+	vp, err := e.client.PatchVertexAPIKeyWithResponse(ctx(), &mgmtclient.PatchVertexAPIKeyParams{}, mgmtclient.VertexKeyPatch{Match: sp("v1"), Value: mgmtclient.VertexKeyPartial{ProxyURL: sp("http://127.0.0.1:3128")}})
 	must(e, err)
 	statusOf(t, vp.HTTPResponse, http.StatusOK)
-	vd, err := e.client.DeleteVertexApiKeyWithResponse(ctx(), &mgmtapi.DeleteVertexApiKeyParams{ApiKey: sp("v1")})
+	vd, err := e.client.DeleteVertexAPIKeyWithResponse(ctx(), &mgmtclient.DeleteVertexAPIKeyParams{APIKey: sp("v1")})
 	must(e, err)
 	statusOf(t, vd.HTTPResponse, http.StatusOK)
 }
 
 func TestGenerativeLanguageKeysAreAViewOfGemini(t *testing.T) {
 	e := providersEnv(t)
-	g, err := e.client.GetGenerativeLanguageApiKeyWithResponse(ctx())
+	g, err := e.client.GetGenerativeLanguageAPIKeyWithResponse(ctx())
 	must(e, err)
-	if strings.Join(g.JSON200.GenerativeLanguageApiKey, ",") != "g1,g2" {
+	if strings.Join(g.JSON200.GenerativeLanguageAPIKey, ",") != "g1,g2" {
 		t.Fatalf("GET %s", g.Body)
 	}
-	r, err := e.client.PutGenerativeLanguageApiKeyWithResponse(ctx(), &mgmtapi.PutGenerativeLanguageApiKeyParams{}, apitypes.StringList{"g1", "g3"})
+	r, err := e.client.PutGenerativeLanguageAPIKeyWithResponse(ctx(), &mgmtclient.PutGenerativeLanguageAPIKeyParams{}, mgmtclient.StringListReplace{"g1", "g3"})
 	must(e, err)
 	statusOf(t, r.HTTPResponse, http.StatusOK)
 	keys := e.store.Current().Config.GeminiKeys
 	if len(keys) != 2 || keys[0].BaseURL == "" || keys[1].APIKey != "g3" {
 		t.Fatalf("gemini after PUT %+v", keys)
 	}
-	p, err := e.client.PatchGenerativeLanguageApiKeyWithResponse(ctx(), &mgmtapi.PatchGenerativeLanguageApiKeyParams{}, apitypes.StringPatch{Old: sp("g1"), New: sp("g1b")})
+	p, err := e.client.PatchGenerativeLanguageAPIKeyWithResponse(ctx(), &mgmtclient.PatchGenerativeLanguageAPIKeyParams{}, mgmtclient.StringListPatch{Old: sp("g1"), New: sp("g1b")})
 	must(e, err)
 	statusOf(t, p.HTTPResponse, http.StatusOK)
 	if k := e.store.Current().Config.GeminiKeys[0]; k.APIKey != "g1b" || k.BaseURL == "" {
 		t.Fatalf("renamed key lost its settings: %+v", k)
 	}
-	d, err := e.client.DeleteGenerativeLanguageApiKeyWithResponse(ctx(), &mgmtapi.DeleteGenerativeLanguageApiKeyParams{Value: sp("g3")})
+	d, err := e.client.DeleteGenerativeLanguageAPIKeyWithResponse(ctx(), &mgmtclient.DeleteGenerativeLanguageAPIKeyParams{Value: sp("g3")})
 	must(e, err)
 	statusOf(t, d.HTTPResponse, http.StatusOK)
-	d, err = e.client.DeleteGenerativeLanguageApiKeyWithResponse(ctx(), &mgmtapi.DeleteGenerativeLanguageApiKeyParams{Value: sp("g3")})
+	d, err = e.client.DeleteGenerativeLanguageAPIKeyWithResponse(ctx(), &mgmtclient.DeleteGenerativeLanguageAPIKeyParams{Value: sp("g3")})
 	must(e, err)
 	statusOf(t, d.HTTPResponse, http.StatusNotFound)
 }
@@ -320,7 +319,7 @@ func TestOpenAICompatibility(t *testing.T) {
 		t.Fatalf("GET %s", got)
 	}
 	// Legacy api-keys input is migrated and never shown.
-	put, err := e.client.PutOpenaiCompatibilityWithBodyWithResponse(ctx(), &mgmtapi.PutOpenaiCompatibilityParams{}, "application/json",
+	put, err := e.client.PutOpenaiCompatibilityWithBodyWithResponse(ctx(), &mgmtclient.PutOpenaiCompatibilityParams{}, "application/json",
 		strings.NewReader(`[{"name":"openrouter","base-url":"https://openrouter.ai/api/v1","api-keys":["sk1"," sk2 "],"models":[{"name":"m","alias":"a"}]},{"name":"iflow","base-url":"https://apis.iflow.cn/v1"}]`))
 	must(e, err)
 	statusOf(t, put.HTTPResponse, http.StatusOK)
@@ -331,19 +330,19 @@ func TestOpenAICompatibility(t *testing.T) {
 	if strings.Contains(e.file(), "api-keys:\n      - sk1") {
 		t.Fatalf("legacy field written:\n%s", e.file())
 	}
-	p, err := e.client.PatchOpenaiCompatibilityWithResponse(ctx(), &mgmtapi.PatchOpenaiCompatibilityParams{}, mgmtapi.OpenaiCompatibilityPatch{Name: sp("iflow"), Value: mgmtapi.OpenaiCompatibilityPartial{Name: sp("iflow2")}})
+	p, err := e.client.PatchOpenaiCompatibilityWithResponse(ctx(), &mgmtclient.PatchOpenaiCompatibilityParams{}, mgmtclient.OpenaiCompatibilityPatch{Name: sp("iflow"), Value: mgmtclient.OpenaiCompatibilityPartial{Name: sp("iflow2")}})
 	must(e, err)
 	statusOf(t, p.HTTPResponse, http.StatusOK)
-	p, err = e.client.PatchOpenaiCompatibilityWithResponse(ctx(), &mgmtapi.PatchOpenaiCompatibilityParams{}, mgmtapi.OpenaiCompatibilityPatch{Index: ip(1), Value: mgmtapi.OpenaiCompatibilityPartial{Name: sp("openrouter")}})
+	p, err = e.client.PatchOpenaiCompatibilityWithResponse(ctx(), &mgmtclient.PatchOpenaiCompatibilityParams{}, mgmtclient.OpenaiCompatibilityPatch{Index: ip(1), Value: mgmtclient.OpenaiCompatibilityPartial{Name: sp("openrouter")}})
 	must(e, err)
 	statusOf(t, p.HTTPResponse, http.StatusBadRequest)
-	p, err = e.client.PatchOpenaiCompatibilityWithResponse(ctx(), &mgmtapi.PatchOpenaiCompatibilityParams{}, mgmtapi.OpenaiCompatibilityPatch{Name: sp("nope"), Value: mgmtapi.OpenaiCompatibilityPartial{}})
+	p, err = e.client.PatchOpenaiCompatibilityWithResponse(ctx(), &mgmtclient.PatchOpenaiCompatibilityParams{}, mgmtclient.OpenaiCompatibilityPatch{Name: sp("nope"), Value: mgmtclient.OpenaiCompatibilityPartial{}})
 	must(e, err)
 	statusOf(t, p.HTTPResponse, http.StatusNotFound)
-	d, err := e.client.DeleteOpenaiCompatibilityWithResponse(ctx(), &mgmtapi.DeleteOpenaiCompatibilityParams{Name: sp("iflow2")})
+	d, err := e.client.DeleteOpenaiCompatibilityWithResponse(ctx(), &mgmtclient.DeleteOpenaiCompatibilityParams{Name: sp("iflow2")})
 	must(e, err)
 	statusOf(t, d.HTTPResponse, http.StatusOK)
-	d, err = e.client.DeleteOpenaiCompatibilityWithResponse(ctx(), &mgmtapi.DeleteOpenaiCompatibilityParams{Index: ip(0)})
+	d, err = e.client.DeleteOpenaiCompatibilityWithResponse(ctx(), &mgmtclient.DeleteOpenaiCompatibilityParams{Index: ip(0)})
 	must(e, err)
 	statusOf(t, d.HTTPResponse, http.StatusOK)
 	if n := len(e.store.Current().Config.OpenAICompatibility); n != 0 {
@@ -353,7 +352,7 @@ func TestOpenAICompatibility(t *testing.T) {
 
 func TestOAuthExcludedModels(t *testing.T) {
 	e := providersEnv(t)
-	r, err := e.client.PutOauthExcludedModelsWithBodyWithResponse(ctx(), &mgmtapi.PutOauthExcludedModelsParams{}, "application/json",
+	r, err := e.client.PutOauthExcludedModelsWithBodyWithResponse(ctx(), &mgmtclient.PutOauthExcludedModelsParams{}, "application/json",
 		strings.NewReader(`{"Gemini-CLI":["Gemini-2.5-Pro"," gemini-2.5-pro ","x"],"claude":[],"codex":["gpt-5"]}`))
 	must(e, err)
 	statusOf(t, r.HTTPResponse, http.StatusOK)
@@ -362,19 +361,19 @@ func TestOAuthExcludedModels(t *testing.T) {
 	if got := strings.TrimSpace(string(g.Body)); got != `{"oauth-excluded-models":{"codex":["gpt-5"],"gemini-cli":["gemini-2.5-pro","x"]}}` {
 		t.Fatalf("GET %s", got)
 	}
-	items, err := e.client.PutOauthExcludedModelsWithBodyWithResponse(ctx(), &mgmtapi.PutOauthExcludedModelsParams{}, "application/json", strings.NewReader(`{"items":{"qwen":["q*"]}}`))
+	items, err := e.client.PutOauthExcludedModelsWithBodyWithResponse(ctx(), &mgmtclient.PutOauthExcludedModelsParams{}, "application/json", strings.NewReader(`{"items":{"qwen":["q*"]}}`))
 	must(e, err)
 	statusOf(t, items.HTTPResponse, http.StatusOK)
-	p, err := e.client.PatchOauthExcludedModelsWithResponse(ctx(), &mgmtapi.PatchOauthExcludedModelsParams{}, mgmtapi.OauthExcludedModelsPatch{Provider: " Claude ", Models: []string{"claude-3"}})
+	p, err := e.client.PatchOauthExcludedModelsWithResponse(ctx(), &mgmtclient.PatchOauthExcludedModelsParams{}, mgmtclient.OauthExcludedModelsPatch{Provider: " Claude ", Models: []string{"claude-3"}})
 	must(e, err)
 	statusOf(t, p.HTTPResponse, http.StatusOK)
-	p, err = e.client.PatchOauthExcludedModelsWithResponse(ctx(), &mgmtapi.PatchOauthExcludedModelsParams{}, mgmtapi.OauthExcludedModelsPatch{Provider: "codex", Models: []string{}})
+	p, err = e.client.PatchOauthExcludedModelsWithResponse(ctx(), &mgmtclient.PatchOauthExcludedModelsParams{}, mgmtclient.OauthExcludedModelsPatch{Provider: "codex", Models: []string{}})
 	must(e, err)
 	statusOf(t, p.HTTPResponse, http.StatusNotFound)
-	d, err := e.client.DeleteOauthExcludedModelsWithResponse(ctx(), &mgmtapi.DeleteOauthExcludedModelsParams{Provider: sp("CLAUDE")})
+	d, err := e.client.DeleteOauthExcludedModelsWithResponse(ctx(), &mgmtclient.DeleteOauthExcludedModelsParams{Provider: sp("CLAUDE")})
 	must(e, err)
 	statusOf(t, d.HTTPResponse, http.StatusOK)
-	d, err = e.client.DeleteOauthExcludedModelsWithResponse(ctx(), &mgmtapi.DeleteOauthExcludedModelsParams{Provider: sp("claude")})
+	d, err = e.client.DeleteOauthExcludedModelsWithResponse(ctx(), &mgmtclient.DeleteOauthExcludedModelsParams{Provider: sp("claude")})
 	must(e, err)
 	statusOf(t, d.HTTPResponse, http.StatusNotFound)
 	if got := e.store.Current().Config.OAuthExcludedModels; len(got) != 1 || got["qwen"][0] != "q*" {
@@ -430,7 +429,7 @@ func TestConcurrentIndexPatchesAreAllApplied(t *testing.T) {
 		keys[i] = fmt.Sprintf("key-%02d", i)
 	}
 	e := newEnv(t, baseConfig())
-	r, err := e.client.PutApiKeysWithResponse(ctx(), &mgmtapi.PutApiKeysParams{}, apitypes.StringList(keys))
+	r, err := e.client.PutAPIKeysWithResponse(ctx(), &mgmtclient.PutAPIKeysParams{}, mgmtclient.StringListReplace(keys))
 	must(e, err)
 	statusOf(t, r.HTTPResponse, http.StatusOK)
 	var wg sync.WaitGroup
@@ -460,17 +459,17 @@ func TestConcurrentIndexPatchesAreAllApplied(t *testing.T) {
 
 func TestStaleIfMatchOnLists(t *testing.T) {
 	e := providersEnv(t)
-	g, err := e.client.GetGeminiApiKeyWithResponse(ctx())
+	g, err := e.client.GetGeminiAPIKeyWithResponse(ctx())
 	must(e, err)
 	etag := g.HTTPResponse.Header.Get("ETag")
-	first, err := e.client.DeleteGeminiApiKeyWithResponse(ctx(), &mgmtapi.DeleteGeminiApiKeyParams{Index: ip(0)}, ifMatch(etag))
+	first, err := e.client.DeleteGeminiAPIKeyWithResponse(ctx(), &mgmtclient.DeleteGeminiAPIKeyParams{Index: ip(0)}, ifMatch(etag))
 	must(e, err)
 	statusOf(t, first.HTTPResponse, http.StatusOK)
 	newTag := first.HTTPResponse.Header.Get("ETag")
 	if newTag == "" || newTag == etag {
 		t.Fatalf("mutation ETag %q (was %q)", newTag, etag)
 	}
-	second, err := e.client.DeleteGeminiApiKeyWithResponse(ctx(), &mgmtapi.DeleteGeminiApiKeyParams{Index: ip(0)}, ifMatch(etag))
+	second, err := e.client.DeleteGeminiAPIKeyWithResponse(ctx(), &mgmtclient.DeleteGeminiAPIKeyParams{Index: ip(0)}, ifMatch(etag))
 	must(e, err)
 	statusOf(t, second.HTTPResponse, http.StatusPreconditionFailed)
 	if *second.JSON412.Etag != newTag {
@@ -484,7 +483,7 @@ func TestStaleIfMatchOnLists(t *testing.T) {
 func TestListEditTouchesOnlyThatList(t *testing.T) {
 	e := providersEnv(t)
 	before := e.file()
-	r, err := e.client.PatchClaudeApiKeyWithResponse(ctx(), &mgmtapi.PatchClaudeApiKeyParams{}, mgmtapi.ClaudeKeyPatch{Index: ip(0), Value: mgmtapi.ClaudeKeyPartial{ApiKey: sp("a1-rotated")}})
+	r, err := e.client.PatchClaudeAPIKeyWithResponse(ctx(), &mgmtclient.PatchClaudeAPIKeyParams{}, mgmtclient.ClaudeKeyPatch{Index: ip(0), Value: mgmtclient.ClaudeKeyPartial{APIKey: sp("a1-rotated")}})
 	must(e, err)
 	statusOf(t, r.HTTPResponse, http.StatusOK)
 	diff := changedLines(t, before, e.file())
@@ -493,7 +492,7 @@ func TestListEditTouchesOnlyThatList(t *testing.T) {
 	}
 	// Replacing a whole list rewrites that list's block and nothing else.
 	before = e.file()
-	put, err := e.client.PutApiKeysWithResponse(ctx(), &mgmtapi.PutApiKeysParams{}, apitypes.StringList{"n1", "n2", "n3"})
+	put, err := e.client.PutAPIKeysWithResponse(ctx(), &mgmtclient.PutAPIKeysParams{}, mgmtclient.StringListReplace{"n1", "n2", "n3"})
 	must(e, err)
 	statusOf(t, put.HTTPResponse, http.StatusOK)
 	after := e.file()
@@ -509,12 +508,12 @@ func TestListEditTouchesOnlyThatList(t *testing.T) {
 
 func TestListsSurviveARestart(t *testing.T) {
 	e := providersEnv(t)
-	r, err := e.client.PutCodexApiKeyWithResponse(ctx(), &mgmtapi.PutCodexApiKeyParams{}, apitypes.List[mgmtapi.CodexKey]{
-		{ApiKey: "sk-1", BaseUrl: sp("https://a.example.com"), Headers: &mgmtapi.Headers{"X-Team": "t"}, Models: &[]mgmtapi.ModelAlias{{Name: sp("gpt-5"), Alias: sp("g5")}}},
+	r, err := e.client.PutCodexAPIKeyWithResponse(ctx(), &mgmtclient.PutCodexAPIKeyParams{}, []mgmtclient.CodexKey{
+		{APIKey: "sk-1", BaseURL: sp("https://a.example.com"), Headers: &mgmtclient.Headers{"X-Team": "t"}, Models: &[]mgmtclient.ModelAlias{{Name: sp("gpt-5"), Alias: sp("g5")}}},
 	})
 	must(e, err)
 	statusOf(t, r.HTTPResponse, http.StatusOK)
-	g1, _ := e.client.GetCodexApiKeyWithResponse(ctx())
+	g1, _ := e.client.GetCodexAPIKeyWithResponse(ctx())
 	restarted, err := configstore.Open(e.path, testHasher{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

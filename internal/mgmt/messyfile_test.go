@@ -5,8 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/apitypes"
+	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 )
 
 // A hand-written file need not be in normalised form: its values may be
@@ -20,7 +19,7 @@ func TestEditsOnAFileThatIsNotNormalised(t *testing.T) {
 	}
 	t.Run("unrelated setting leaves the messy list alone", func(t *testing.T) {
 		before := e.file()
-		r, err := e.client.PutDebugWithResponse(ctx(), &mgmtapi.PutDebugParams{}, mgmtapi.BoolValue{Value: true})
+		r, err := e.client.PutDebugWithResponse(ctx(), &mgmtclient.PutDebugParams{}, mgmtclient.BoolValue{Value: true})
 		must(e, err)
 		statusOf(t, r.HTTPResponse, http.StatusOK)
 		if diff := changedLines(t, before, e.file()); len(diff) != 1 {
@@ -28,7 +27,7 @@ func TestEditsOnAFileThatIsNotNormalised(t *testing.T) {
 		}
 	})
 	t.Run("editing the list by index edits the item the API showed", func(t *testing.T) {
-		r, err := e.client.PatchApiKeysWithResponse(ctx(), &mgmtapi.PatchApiKeysParams{}, apitypes.StringPatch{Index: ip(1), Value: sp("k2b")})
+		r, err := e.client.PatchAPIKeysWithResponse(ctx(), &mgmtclient.PatchAPIKeysParams{}, mgmtclient.StringListPatch{Index: ip(1), Value: sp("k2b")})
 		must(e, err)
 		statusOf(t, r.HTTPResponse, http.StatusOK)
 		if got := strings.Join(e.store.Current().Config.APIKeys, ","); got != "k1,k2b" {

@@ -14,7 +14,7 @@ import (
 // call reaches the handler.
 var minimalBodies = map[string]string{
 	"ImportUsage":            `{"version":1,"usage":{}}`,
-	"PostIflowAuthUrl":       `{"cookie":"BXAuth=x;"}`,
+	"PostIflowAuthURL":       `{"cookie":"BXAuth=x;"}`,
 	"PostOauthCallback":      `{"provider":"codex","redirect_url":"http://localhost:1455/auth/callback?code=c&state=s"}`,
 	"UploadAuthFile":         "multipart",
 	"ImportVertexCredential": "multipart",

@@ -34,78 +34,78 @@ func truthy(p *string) bool {
 	return false
 }
 
-func (s *Server) startLogin(provider string, o oauthlogin.StartOptions) (mgmtapi.AuthUrl, error) {
+func (s *Server) startLogin(provider string, o oauthlogin.StartOptions) (mgmtapi.AuthURL, error) {
 	m, err := s.logins()
 	if err != nil {
-		return mgmtapi.AuthUrl{}, err
+		return mgmtapi.AuthURL{}, err
 	}
 	st, err := m.Start(provider, o)
 	if err != nil {
-		return mgmtapi.AuthUrl{}, err
+		return mgmtapi.AuthURL{}, err
 	}
-	return mgmtapi.AuthUrl{Status: "ok", Url: st.URL, State: st.State}, nil
+	return mgmtapi.AuthURL{Status: "ok", URL: st.URL, State: st.State}, nil
 }
 
-// GetAnthropicAuthUrl starts a Claude login.
-func (s *Server) GetAnthropicAuthUrl(_ context.Context, req mgmtapi.GetAnthropicAuthUrlRequestObject) (mgmtapi.GetAnthropicAuthUrlResponseObject, error) {
+// GetAnthropicAuthURL starts a Claude login.
+func (s *Server) GetAnthropicAuthURL(_ context.Context, req mgmtapi.GetAnthropicAuthURLRequestObject) (mgmtapi.GetAnthropicAuthURLResponseObject, error) {
 	u, err := s.startLogin("anthropic", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui)})
 	if err != nil {
 		return nil, err
 	}
-	return mgmtapi.GetAnthropicAuthUrl200JSONResponse(u), nil
+	return mgmtapi.GetAnthropicAuthURL200JSONResponse(u), nil
 }
 
-// GetCodexAuthUrl starts a Codex login.
-func (s *Server) GetCodexAuthUrl(_ context.Context, req mgmtapi.GetCodexAuthUrlRequestObject) (mgmtapi.GetCodexAuthUrlResponseObject, error) {
+// GetCodexAuthURL starts a Codex login.
+func (s *Server) GetCodexAuthURL(_ context.Context, req mgmtapi.GetCodexAuthURLRequestObject) (mgmtapi.GetCodexAuthURLResponseObject, error) {
 	u, err := s.startLogin("codex", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui)})
 	if err != nil {
 		return nil, err
 	}
-	return mgmtapi.GetCodexAuthUrl200JSONResponse(u), nil
+	return mgmtapi.GetCodexAuthURL200JSONResponse(u), nil
 }
 
-// GetGeminiCliAuthUrl starts a Google (Gemini CLI) login.
-func (s *Server) GetGeminiCliAuthUrl(_ context.Context, req mgmtapi.GetGeminiCliAuthUrlRequestObject) (mgmtapi.GetGeminiCliAuthUrlResponseObject, error) {
-	u, err := s.startLogin("gemini", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui), ProjectID: deref(req.Params.ProjectId)})
+// GetGeminiCliAuthURL starts a Google (Gemini CLI) login.
+func (s *Server) GetGeminiCliAuthURL(_ context.Context, req mgmtapi.GetGeminiCliAuthURLRequestObject) (mgmtapi.GetGeminiCliAuthURLResponseObject, error) {
+	u, err := s.startLogin("gemini", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui), ProjectID: deref(req.Params.ProjectID)})
 	if err != nil {
 		return nil, err
 	}
-	return mgmtapi.GetGeminiCliAuthUrl200JSONResponse(u), nil
+	return mgmtapi.GetGeminiCliAuthURL200JSONResponse(u), nil
 }
 
-// GetAntigravityAuthUrl starts an Antigravity login.
-func (s *Server) GetAntigravityAuthUrl(_ context.Context, req mgmtapi.GetAntigravityAuthUrlRequestObject) (mgmtapi.GetAntigravityAuthUrlResponseObject, error) {
+// GetAntigravityAuthURL starts an Antigravity login.
+func (s *Server) GetAntigravityAuthURL(_ context.Context, req mgmtapi.GetAntigravityAuthURLRequestObject) (mgmtapi.GetAntigravityAuthURLResponseObject, error) {
 	u, err := s.startLogin("antigravity", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui)})
 	if err != nil {
 		return nil, err
 	}
-	return mgmtapi.GetAntigravityAuthUrl200JSONResponse(u), nil
+	return mgmtapi.GetAntigravityAuthURL200JSONResponse(u), nil
 }
 
-// GetIflowAuthUrl starts an iFlow login.
-func (s *Server) GetIflowAuthUrl(_ context.Context, req mgmtapi.GetIflowAuthUrlRequestObject) (mgmtapi.GetIflowAuthUrlResponseObject, error) {
+// GetIflowAuthURL starts an iFlow login.
+func (s *Server) GetIflowAuthURL(_ context.Context, req mgmtapi.GetIflowAuthURLRequestObject) (mgmtapi.GetIflowAuthURLResponseObject, error) {
 	u, err := s.startLogin("iflow", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui)})
 	if err != nil {
 		return nil, err
 	}
-	return mgmtapi.GetIflowAuthUrl200JSONResponse(u), nil
+	return mgmtapi.GetIflowAuthURL200JSONResponse(u), nil
 }
 
-// GetQwenAuthUrl starts a Qwen device-flow login.
-func (s *Server) GetQwenAuthUrl(_ context.Context, _ mgmtapi.GetQwenAuthUrlRequestObject) (mgmtapi.GetQwenAuthUrlResponseObject, error) {
+// GetQwenAuthURL starts a Qwen device-flow login.
+func (s *Server) GetQwenAuthURL(_ context.Context, _ mgmtapi.GetQwenAuthURLRequestObject) (mgmtapi.GetQwenAuthURLResponseObject, error) {
 	u, err := s.startLogin("qwen", oauthlogin.StartOptions{})
 	var up *oauthlogin.UpstreamError
 	if errors.As(err, &up) {
-		return mgmtapi.GetQwenAuthUrl502JSONResponse{BadGatewayJSONResponse: mgmtapi.BadGatewayJSONResponse{Error: up.Msg}}, nil
+		return mgmtapi.GetQwenAuthURL502JSONResponse{BadGatewayJSONResponse: mgmtapi.BadGatewayJSONResponse{Error: up.Msg}}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return mgmtapi.GetQwenAuthUrl200JSONResponse(u), nil
+	return mgmtapi.GetQwenAuthURL200JSONResponse(u), nil
 }
 
-// PostIflowAuthUrl logs in to iFlow with a browser cookie.
-func (s *Server) PostIflowAuthUrl(ctx context.Context, req mgmtapi.PostIflowAuthUrlRequestObject) (mgmtapi.PostIflowAuthUrlResponseObject, error) {
+// PostIflowAuthURL logs in to iFlow with a browser cookie.
+func (s *Server) PostIflowAuthURL(ctx context.Context, req mgmtapi.PostIflowAuthURLRequestObject) (mgmtapi.PostIflowAuthURLResponseObject, error) {
 	m, err := s.logins()
 	if err != nil {
 		return nil, err
@@ -116,13 +116,13 @@ func (s *Server) PostIflowAuthUrl(ctx context.Context, req mgmtapi.PostIflowAuth
 	status := "error"
 	switch {
 	case errors.As(err, &dup):
-		return mgmtapi.PostIflowAuthUrl409JSONResponse{ConflictJSONResponse: mgmtapi.ConflictJSONResponse{Error: dup.Error(), Status: &status, ExistingFile: &dup.File}}, nil
+		return mgmtapi.PostIflowAuthURL409JSONResponse{ConflictJSONResponse: mgmtapi.ConflictJSONResponse{Error: dup.Error(), Status: &status, ExistingFile: &dup.File}}, nil
 	case errors.As(err, &up):
-		return mgmtapi.PostIflowAuthUrl502JSONResponse{BadGatewayJSONResponse: mgmtapi.BadGatewayJSONResponse{Error: up.Msg, Status: &status}}, nil
+		return mgmtapi.PostIflowAuthURL502JSONResponse{BadGatewayJSONResponse: mgmtapi.BadGatewayJSONResponse{Error: up.Msg, Status: &status}}, nil
 	case err != nil:
 		return nil, err
 	}
-	return mgmtapi.PostIflowAuthUrl200JSONResponse{Status: "ok", SavedPath: ptr(res.File), Email: ptr(res.Email), Expired: ptr(res.Expired), Type: ptr("iflow")}, nil
+	return mgmtapi.PostIflowAuthURL200JSONResponse{Status: "ok", SavedPath: ptr(res.File), Email: ptr(res.Email), Expired: ptr(res.Expired), Type: ptr("iflow")}, nil
 }
 
 // GetAuthStatus reports how a login is doing.
@@ -150,8 +150,8 @@ func (s *Server) PostOauthCallback(ctx context.Context, req mgmtapi.PostOauthCal
 		return nil, errs.New(errs.Invalid, "unsupported provider")
 	}
 	code, state, perr := deref(b.Code), deref(b.State), deref(b.Error)
-	if b.RedirectUrl != nil && strings.TrimSpace(*b.RedirectUrl) != "" {
-		rc, rs, re, err := oauthlogin.ParseRedirect(*b.RedirectUrl)
+	if b.RedirectURL != nil && strings.TrimSpace(*b.RedirectURL) != "" {
+		rc, rs, re, err := oauthlogin.ParseRedirect(*b.RedirectURL)
 		if err != nil {
 			return nil, err
 		}

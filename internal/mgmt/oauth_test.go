@@ -19,8 +19,8 @@ import (
 )
 
 func init() {
-	for _, op := range []string{"GetAnthropicAuthUrl", "GetCodexAuthUrl", "GetGeminiCliAuthUrl", "GetAntigravityAuthUrl",
-		"GetQwenAuthUrl", "GetIflowAuthUrl", "PostIflowAuthUrl", "GetAuthStatus", "PostOauthCallback"} {
+	for _, op := range []string{"GetAnthropicAuthURL", "GetCodexAuthURL", "GetGeminiCliAuthURL", "GetAntigravityAuthURL",
+		"GetQwenAuthURL", "GetIflowAuthURL", "PostIflowAuthURL", "GetAuthStatus", "PostOauthCallback"} {
 		ownStatusTests[op] = true
 	}
 }
@@ -324,6 +324,6 @@ func TestOAuthLogins(t *testing.T) {
 			}
 		}
 	})
-	requireStatusesSeen(t, "GetAnthropicAuthUrl", "GetCodexAuthUrl", "GetGeminiCliAuthUrl", "GetAntigravityAuthUrl",
-		"GetQwenAuthUrl", "GetIflowAuthUrl", "PostIflowAuthUrl", "GetAuthStatus", "PostOauthCallback")
+	requireStatusesSeen(t, "GetAnthropicAuthURL", "GetCodexAuthURL", "GetGeminiCliAuthURL", "GetAntigravityAuthURL",
+		"GetQwenAuthURL", "GetIflowAuthURL", "PostIflowAuthURL", "GetAuthStatus", "PostOauthCallback")
 }

@@ -97,20 +97,20 @@ func checkProvider(p *config.OpenAICompatibility) (err error) {
 func applyOpenAICompatPartial(p *config.OpenAICompatibility, v mgmtapi.OpenaiCompatibilityPartial) {
 	setIf(&p.Name, v.Name)
 	setIf(&p.Prefix, v.Prefix)
-	setIf(&p.BaseURL, v.BaseUrl)
+	setIf(&p.BaseURL, v.BaseURL)
 	if v.Headers != nil {
 		p.Headers = headersIn(v.Headers)
 	}
 	if v.Models != nil {
 		p.Models = modelsIn(v.Models)
 	}
-	if v.ApiKeyEntries != nil {
+	if v.APIKeyEntries != nil {
 		p.APIKeyEntries = nil
-		for _, e := range *v.ApiKeyEntries {
-			p.APIKeyEntries = append(p.APIKeyEntries, config.APIKeyEntry{APIKey: e.ApiKey, ProxyURL: deref(e.ProxyUrl)})
+		for _, e := range *v.APIKeyEntries {
+			p.APIKeyEntries = append(p.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL)})
 		}
 	}
-	if v.ApiKeys != nil {
-		p.LegacyAPIKeys = *v.ApiKeys // folded into api-key-entries by Normalize
+	if v.APIKeys != nil {
+		p.LegacyAPIKeys = *v.APIKeys // folded into api-key-entries by Normalize
 	}
 }

@@ -15,10 +15,10 @@ func setIf(dst *string, v *string) {
 }
 
 func applyGeminiPartial(k *config.GeminiKey, p mgmtapi.GeminiKeyPartial) {
-	setIf(&k.APIKey, p.ApiKey)
+	setIf(&k.APIKey, p.APIKey)
 	setIf(&k.Prefix, p.Prefix)
-	setIf(&k.BaseURL, p.BaseUrl)
-	setIf(&k.ProxyURL, p.ProxyUrl)
+	setIf(&k.BaseURL, p.BaseURL)
+	setIf(&k.ProxyURL, p.ProxyURL)
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}
@@ -28,10 +28,10 @@ func applyGeminiPartial(k *config.GeminiKey, p mgmtapi.GeminiKeyPartial) {
 }
 
 func applyCodexPartial(k *config.CodexKey, p mgmtapi.CodexKeyPartial) {
-	setIf(&k.APIKey, p.ApiKey)
+	setIf(&k.APIKey, p.APIKey)
 	setIf(&k.Prefix, p.Prefix)
-	setIf(&k.BaseURL, p.BaseUrl)
-	setIf(&k.ProxyURL, p.ProxyUrl)
+	setIf(&k.BaseURL, p.BaseURL)
+	setIf(&k.ProxyURL, p.ProxyURL)
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}
@@ -50,10 +50,10 @@ func applyClaudePartial(k *config.ClaudeKey, p mgmtapi.ClaudeKeyPartial) {
 }
 
 func applyVertexPartial(k *config.VertexKey, p mgmtapi.VertexKeyPartial) {
-	setIf(&k.APIKey, p.ApiKey)
+	setIf(&k.APIKey, p.APIKey)
 	setIf(&k.Prefix, p.Prefix)
-	setIf(&k.BaseURL, p.BaseUrl)
-	setIf(&k.ProxyURL, p.ProxyUrl)
+	setIf(&k.BaseURL, p.BaseURL)
+	setIf(&k.ProxyURL, p.ProxyURL)
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}

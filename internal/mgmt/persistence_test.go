@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
@@ -38,19 +38,19 @@ func TestSingleSettingChangesOnlyItsLine(t *testing.T) {
 		want string
 	}{
 		{"bool", func(e *env) int {
-			r, _ := e.client.PatchDebugWithResponse(ctx(), &mgmtapi.PatchDebugParams{}, mgmtapi.BoolValue{Value: true})
+			r, _ := e.client.PatchDebugWithResponse(ctx(), &mgmtclient.PatchDebugParams{}, mgmtclient.BoolValue{Value: true})
 			return r.StatusCode()
 		}, `"debug: false" -> "debug: true"`},
 		{"int keeps its comment", func(e *env) int {
-			r, _ := e.client.PutRequestRetryWithResponse(ctx(), &mgmtapi.PutRequestRetryParams{}, mgmtapi.RetryCountValue{Value: 9})
+			r, _ := e.client.PutRequestRetryWithResponse(ctx(), &mgmtclient.PutRequestRetryParams{}, mgmtclient.RetryCountValue{Value: 9})
 			return r.StatusCode()
 		}, `"request-retry: 3 # extra attempts" -> "request-retry: 9 # extra attempts"`},
 		{"nested bool", func(e *env) int {
-			r, _ := e.client.PutQuotaSwitchProjectWithResponse(ctx(), &mgmtapi.PutQuotaSwitchProjectParams{}, mgmtapi.BoolValue{Value: false})
+			r, _ := e.client.PutQuotaSwitchProjectWithResponse(ctx(), &mgmtclient.PutQuotaSwitchProjectParams{}, mgmtclient.BoolValue{Value: false})
 			return r.StatusCode()
 		}, `"  switch-project: true" -> "  switch-project: false"`},
 		{"quoted string keeps its quotes", func(e *env) int {
-			r, _ := e.client.PutProxyUrlWithResponse(ctx(), &mgmtapi.PutProxyUrlParams{}, mgmtapi.StringValue{Value: "http://127.0.0.1:3128"})
+			r, _ := e.client.PutProxyURLWithResponse(ctx(), &mgmtclient.PutProxyURLParams{}, mgmtclient.StringValue{Value: "http://127.0.0.1:3128"})
 			return r.StatusCode()
 		}, `"proxy-url: \"\"" -> "proxy-url: \"http://127.0.0.1:3128\""`},
 	}
@@ -72,7 +72,7 @@ func TestSingleSettingChangesOnlyItsLine(t *testing.T) {
 func TestNewKeyIsAppendedWithoutTouchingTheRest(t *testing.T) {
 	e := newEnv(t, baseConfig())
 	before := e.file()
-	r, err := e.client.PutWsAuthWithResponse(ctx(), &mgmtapi.PutWsAuthParams{}, mgmtapi.BoolValue{Value: true})
+	r, err := e.client.PutWsAuthWithResponse(ctx(), &mgmtclient.PutWsAuthParams{}, mgmtclient.BoolValue{Value: true})
 	must(e, err)
 	statusOf(t, r.HTTPResponse, http.StatusOK)
 	after := e.file()
@@ -207,7 +207,7 @@ func TestHandEditsAreAppliedWithinOneSecond(t *testing.T) {
 		waitFor(t, "recovery edit", func() bool { return e.store.Current().Config.RequestRetry == 3 })
 	})
 	t.Run("own writes do not reload", func(t *testing.T) {
-		r, err := e.client.PutDebugWithResponse(ctx(), &mgmtapi.PutDebugParams{}, mgmtapi.BoolValue{Value: true})
+		r, err := e.client.PutDebugWithResponse(ctx(), &mgmtclient.PutDebugParams{}, mgmtclient.BoolValue{Value: true})
 		must(e, err)
 		statusOf(t, r.HTTPResponse, http.StatusOK)
 		written := e.store.Current()
@@ -221,9 +221,12 @@ func TestHandEditsAreAppliedWithinOneSecond(t *testing.T) {
 		waitFor(t, "hashing", func() bool {
 			return !strings.Contains(e.file(), "typed-by-hand") && strings.Contains(e.file(), "secret-key: \"$2")
 		})
+		// The file is written before the new key reaches the guard (disk
+		// first, then publish), so wait for the key to be accepted.
 		c := newContractClient(t, e.srv.URL, "typed-by-hand")
-		r, err := c.GetDebugWithResponse(ctx())
-		must(e, err)
-		statusOf(t, r.HTTPResponse, http.StatusOK)
+		waitFor(t, "the hashed key accepted", func() bool {
+			r, err := c.GetDebugWithResponse(ctx())
+			return err == nil && r.StatusCode() == http.StatusOK
+		})
 	})
 }

@@ -10,126 +10,126 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
-func (s *Server) GetGeminiApiKey(_ context.Context, _ mgmtapi.GetGeminiApiKeyRequestObject) (mgmtapi.GetGeminiApiKeyResponseObject, error) {
+func (s *Server) GetGeminiAPIKey(_ context.Context, _ mgmtapi.GetGeminiAPIKeyRequestObject) (mgmtapi.GetGeminiAPIKeyResponseObject, error) {
 	snap := s.store.Current()
-	return mgmtapi.GetGeminiApiKey200JSONResponse{
-		Body:    mgmtapi.GeminiApiKeyList{GeminiApiKey: mapSlice(snap.Config.GeminiKeys, geminiOut)},
-		Headers: mgmtapi.GetGeminiApiKey200ResponseHeaders{ETag: etagOf(snap)},
+	return mgmtapi.GetGeminiAPIKey200JSONResponse{
+		Body:    mgmtapi.GeminiAPIKeyList{GeminiAPIKey: mapSlice(snap.Config.GeminiKeys, geminiOut)},
+		Headers: mgmtapi.GetGeminiAPIKey200ResponseHeaders{ETag: etagOf(snap)},
 	}, nil
 }
 
-func (s *Server) PutGeminiApiKey(_ context.Context, r mgmtapi.PutGeminiApiKeyRequestObject) (mgmtapi.PutGeminiApiKeyResponseObject, error) {
+func (s *Server) PutGeminiAPIKey(_ context.Context, r mgmtapi.PutGeminiAPIKeyRequestObject) (mgmtapi.PutGeminiAPIKeyResponseObject, error) {
 	mutate, err := geminiList.replace(mapSlice(*r.Body, geminiIn))
 	if err != nil {
 		return nil, err
 	}
 	ok, err := s.change(r.Params.IfMatch, mutate)
-	return mgmtapi.PutGeminiApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PutGeminiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchGeminiApiKey(_ context.Context, r mgmtapi.PatchGeminiApiKeyRequestObject) (mgmtapi.PatchGeminiApiKeyResponseObject, error) {
+func (s *Server) PatchGeminiAPIKey(_ context.Context, r mgmtapi.PatchGeminiAPIKeyRequestObject) (mgmtapi.PatchGeminiAPIKeyResponseObject, error) {
 	p := r.Body
 	ok, err := s.change(r.Params.IfMatch, geminiList.patch(p.Index, p.Match, func(k *config.GeminiKey) error {
 		applyGeminiPartial(k, p.Value)
 		return nil
 	}))
-	return mgmtapi.PatchGeminiApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PatchGeminiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteGeminiApiKey(_ context.Context, r mgmtapi.DeleteGeminiApiKeyRequestObject) (mgmtapi.DeleteGeminiApiKeyResponseObject, error) {
-	ok, err := s.change(r.Params.IfMatch, geminiList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
-	return mgmtapi.DeleteGeminiApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+func (s *Server) DeleteGeminiAPIKey(_ context.Context, r mgmtapi.DeleteGeminiAPIKeyRequestObject) (mgmtapi.DeleteGeminiAPIKeyResponseObject, error) {
+	ok, err := s.change(r.Params.IfMatch, geminiList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
+	return mgmtapi.DeleteGeminiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetCodexApiKey(_ context.Context, _ mgmtapi.GetCodexApiKeyRequestObject) (mgmtapi.GetCodexApiKeyResponseObject, error) {
+func (s *Server) GetCodexAPIKey(_ context.Context, _ mgmtapi.GetCodexAPIKeyRequestObject) (mgmtapi.GetCodexAPIKeyResponseObject, error) {
 	snap := s.store.Current()
-	return mgmtapi.GetCodexApiKey200JSONResponse{
-		Body:    mgmtapi.CodexApiKeyList{CodexApiKey: mapSlice(snap.Config.CodexKeys, codexOut)},
-		Headers: mgmtapi.GetCodexApiKey200ResponseHeaders{ETag: etagOf(snap)},
+	return mgmtapi.GetCodexAPIKey200JSONResponse{
+		Body:    mgmtapi.CodexAPIKeyList{CodexAPIKey: mapSlice(snap.Config.CodexKeys, codexOut)},
+		Headers: mgmtapi.GetCodexAPIKey200ResponseHeaders{ETag: etagOf(snap)},
 	}, nil
 }
 
-func (s *Server) PutCodexApiKey(_ context.Context, r mgmtapi.PutCodexApiKeyRequestObject) (mgmtapi.PutCodexApiKeyResponseObject, error) {
+func (s *Server) PutCodexAPIKey(_ context.Context, r mgmtapi.PutCodexAPIKeyRequestObject) (mgmtapi.PutCodexAPIKeyResponseObject, error) {
 	mutate, err := codexList.replace(mapSlice(*r.Body, codexIn))
 	if err != nil {
 		return nil, err
 	}
 	ok, err := s.change(r.Params.IfMatch, mutate)
-	return mgmtapi.PutCodexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PutCodexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchCodexApiKey(_ context.Context, r mgmtapi.PatchCodexApiKeyRequestObject) (mgmtapi.PatchCodexApiKeyResponseObject, error) {
+func (s *Server) PatchCodexAPIKey(_ context.Context, r mgmtapi.PatchCodexAPIKeyRequestObject) (mgmtapi.PatchCodexAPIKeyResponseObject, error) {
 	p := r.Body
 	ok, err := s.change(r.Params.IfMatch, codexList.patch(p.Index, p.Match, func(k *config.CodexKey) error {
 		applyCodexPartial(k, p.Value)
 		return nil
 	}))
-	return mgmtapi.PatchCodexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PatchCodexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteCodexApiKey(_ context.Context, r mgmtapi.DeleteCodexApiKeyRequestObject) (mgmtapi.DeleteCodexApiKeyResponseObject, error) {
-	ok, err := s.change(r.Params.IfMatch, codexList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
-	return mgmtapi.DeleteCodexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+func (s *Server) DeleteCodexAPIKey(_ context.Context, r mgmtapi.DeleteCodexAPIKeyRequestObject) (mgmtapi.DeleteCodexAPIKeyResponseObject, error) {
+	ok, err := s.change(r.Params.IfMatch, codexList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
+	return mgmtapi.DeleteCodexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetClaudeApiKey(_ context.Context, _ mgmtapi.GetClaudeApiKeyRequestObject) (mgmtapi.GetClaudeApiKeyResponseObject, error) {
+func (s *Server) GetClaudeAPIKey(_ context.Context, _ mgmtapi.GetClaudeAPIKeyRequestObject) (mgmtapi.GetClaudeAPIKeyResponseObject, error) {
 	snap := s.store.Current()
-	return mgmtapi.GetClaudeApiKey200JSONResponse{
-		Body:    mgmtapi.ClaudeApiKeyList{ClaudeApiKey: mapSlice(snap.Config.ClaudeKeys, claudeOut)},
-		Headers: mgmtapi.GetClaudeApiKey200ResponseHeaders{ETag: etagOf(snap)},
+	return mgmtapi.GetClaudeAPIKey200JSONResponse{
+		Body:    mgmtapi.ClaudeAPIKeyList{ClaudeAPIKey: mapSlice(snap.Config.ClaudeKeys, claudeOut)},
+		Headers: mgmtapi.GetClaudeAPIKey200ResponseHeaders{ETag: etagOf(snap)},
 	}, nil
 }
 
-func (s *Server) PutClaudeApiKey(_ context.Context, r mgmtapi.PutClaudeApiKeyRequestObject) (mgmtapi.PutClaudeApiKeyResponseObject, error) {
+func (s *Server) PutClaudeAPIKey(_ context.Context, r mgmtapi.PutClaudeAPIKeyRequestObject) (mgmtapi.PutClaudeAPIKeyResponseObject, error) {
 	mutate, err := claudeList.replace(mapSlice(*r.Body, claudeIn))
 	if err != nil {
 		return nil, err
 	}
 	ok, err := s.change(r.Params.IfMatch, mutate)
-	return mgmtapi.PutClaudeApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PutClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchClaudeApiKey(_ context.Context, r mgmtapi.PatchClaudeApiKeyRequestObject) (mgmtapi.PatchClaudeApiKeyResponseObject, error) {
+func (s *Server) PatchClaudeAPIKey(_ context.Context, r mgmtapi.PatchClaudeAPIKeyRequestObject) (mgmtapi.PatchClaudeAPIKeyResponseObject, error) {
 	p := r.Body
 	ok, err := s.change(r.Params.IfMatch, claudeList.patch(p.Index, p.Match, func(k *config.ClaudeKey) error {
 		applyClaudePartial(k, p.Value)
 		return nil
 	}))
-	return mgmtapi.PatchClaudeApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PatchClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteClaudeApiKey(_ context.Context, r mgmtapi.DeleteClaudeApiKeyRequestObject) (mgmtapi.DeleteClaudeApiKeyResponseObject, error) {
-	ok, err := s.change(r.Params.IfMatch, claudeList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
-	return mgmtapi.DeleteClaudeApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+func (s *Server) DeleteClaudeAPIKey(_ context.Context, r mgmtapi.DeleteClaudeAPIKeyRequestObject) (mgmtapi.DeleteClaudeAPIKeyResponseObject, error) {
+	ok, err := s.change(r.Params.IfMatch, claudeList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
+	return mgmtapi.DeleteClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetVertexApiKey(_ context.Context, _ mgmtapi.GetVertexApiKeyRequestObject) (mgmtapi.GetVertexApiKeyResponseObject, error) {
+func (s *Server) GetVertexAPIKey(_ context.Context, _ mgmtapi.GetVertexAPIKeyRequestObject) (mgmtapi.GetVertexAPIKeyResponseObject, error) {
 	snap := s.store.Current()
-	return mgmtapi.GetVertexApiKey200JSONResponse{
-		Body:    mgmtapi.VertexApiKeyList{VertexApiKey: mapSlice(snap.Config.VertexKeys, vertexOut)},
-		Headers: mgmtapi.GetVertexApiKey200ResponseHeaders{ETag: etagOf(snap)},
+	return mgmtapi.GetVertexAPIKey200JSONResponse{
+		Body:    mgmtapi.VertexAPIKeyList{VertexAPIKey: mapSlice(snap.Config.VertexKeys, vertexOut)},
+		Headers: mgmtapi.GetVertexAPIKey200ResponseHeaders{ETag: etagOf(snap)},
 	}, nil
 }
 
-func (s *Server) PutVertexApiKey(_ context.Context, r mgmtapi.PutVertexApiKeyRequestObject) (mgmtapi.PutVertexApiKeyResponseObject, error) {
+func (s *Server) PutVertexAPIKey(_ context.Context, r mgmtapi.PutVertexAPIKeyRequestObject) (mgmtapi.PutVertexAPIKeyResponseObject, error) {
 	mutate, err := vertexList.replace(mapSlice(*r.Body, vertexIn))
 	if err != nil {
 		return nil, err
 	}
 	ok, err := s.change(r.Params.IfMatch, mutate)
-	return mgmtapi.PutVertexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PutVertexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchVertexApiKey(_ context.Context, r mgmtapi.PatchVertexApiKeyRequestObject) (mgmtapi.PatchVertexApiKeyResponseObject, error) {
+func (s *Server) PatchVertexAPIKey(_ context.Context, r mgmtapi.PatchVertexAPIKeyRequestObject) (mgmtapi.PatchVertexAPIKeyResponseObject, error) {
 	p := r.Body
 	ok, err := s.change(r.Params.IfMatch, vertexList.patch(p.Index, p.Match, func(k *config.VertexKey) error {
 		applyVertexPartial(k, p.Value)
 		return nil
 	}))
-	return mgmtapi.PatchVertexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PatchVertexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteVertexApiKey(_ context.Context, r mgmtapi.DeleteVertexApiKeyRequestObject) (mgmtapi.DeleteVertexApiKeyResponseObject, error) {
-	ok, err := s.change(r.Params.IfMatch, vertexList.remove(r.Params.ApiKey, r.Params.BaseUrl, r.Params.Index))
-	return mgmtapi.DeleteVertexApiKey200JSONResponse{StatusOKJSONResponse: ok}, err
+func (s *Server) DeleteVertexAPIKey(_ context.Context, r mgmtapi.DeleteVertexAPIKeyRequestObject) (mgmtapi.DeleteVertexAPIKeyResponseObject, error) {
+	ok, err := s.change(r.Params.IfMatch, vertexList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
+	return mgmtapi.DeleteVertexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }

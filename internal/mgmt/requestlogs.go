@@ -60,7 +60,7 @@ func (l errorLogFile) VisitGetRequestErrorLogResponse(w http.ResponseWriter) err
 
 type requestLogFile struct{ logFile }
 
-func (l requestLogFile) VisitGetRequestLogByIdResponse(w http.ResponseWriter) error {
+func (l requestLogFile) VisitGetRequestLogByIDResponse(w http.ResponseWriter) error {
 	return l.visit(w)
 }
 
@@ -76,12 +76,12 @@ func (s *Server) GetRequestErrorLog(_ context.Context, req mgmtapi.GetRequestErr
 	return errorLogFile{logFile{f: f, name: req.Name}}, nil
 }
 
-// GetRequestLogById downloads the log of one request id.
-func (s *Server) GetRequestLogById(_ context.Context, req mgmtapi.GetRequestLogByIdRequestObject) (mgmtapi.GetRequestLogByIdResponseObject, error) {
+// GetRequestLogByID downloads the log of one request id.
+func (s *Server) GetRequestLogByID(_ context.Context, req mgmtapi.GetRequestLogByIDRequestObject) (mgmtapi.GetRequestLogByIDResponseObject, error) {
 	if s.reqLogs == nil {
 		return nil, errNoLogDir
 	}
-	f, name, err := s.reqLogs.OpenByID(req.Id)
+	f, name, err := s.reqLogs.OpenByID(req.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -70,15 +70,15 @@ func (s *Server) PatchUsageStatisticsEnabled(_ context.Context, r mgmtapi.PatchU
 	return mgmtapi.PatchUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetProxyUrl(_ context.Context, _ mgmtapi.GetProxyUrlRequestObject) (mgmtapi.GetProxyUrlResponseObject, error) {
+func (s *Server) GetProxyURL(_ context.Context, _ mgmtapi.GetProxyURLRequestObject) (mgmtapi.GetProxyURLResponseObject, error) {
 	snap := s.store.Current()
-	return mgmtapi.GetProxyUrl200JSONResponse{
-		Body:    mgmtapi.ProxyUrlSetting{ProxyUrl: snap.Config.ProxyURL},
-		Headers: mgmtapi.GetProxyUrl200ResponseHeaders{ETag: etagOf(snap)},
+	return mgmtapi.GetProxyURL200JSONResponse{
+		Body:    mgmtapi.ProxyURLSetting{ProxyURL: snap.Config.ProxyURL},
+		Headers: mgmtapi.GetProxyURL200ResponseHeaders{ETag: etagOf(snap)},
 	}, nil
 }
 
-func (s *Server) PutProxyUrl(_ context.Context, r mgmtapi.PutProxyUrlRequestObject) (mgmtapi.PutProxyUrlResponseObject, error) {
+func (s *Server) PutProxyURL(_ context.Context, r mgmtapi.PutProxyURLRequestObject) (mgmtapi.PutProxyURLResponseObject, error) {
 	v := r.Body.Value
 	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		if err := validateProxyURL(v); err != nil {
@@ -87,10 +87,10 @@ func (s *Server) PutProxyUrl(_ context.Context, r mgmtapi.PutProxyUrlRequestObje
 		c.ProxyURL = v
 		return nil
 	})
-	return mgmtapi.PutProxyUrl200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PutProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchProxyUrl(_ context.Context, r mgmtapi.PatchProxyUrlRequestObject) (mgmtapi.PatchProxyUrlResponseObject, error) {
+func (s *Server) PatchProxyURL(_ context.Context, r mgmtapi.PatchProxyURLRequestObject) (mgmtapi.PatchProxyURLResponseObject, error) {
 	v := r.Body.Value
 	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
 		if err := validateProxyURL(v); err != nil {
@@ -99,7 +99,7 @@ func (s *Server) PatchProxyUrl(_ context.Context, r mgmtapi.PatchProxyUrlRequest
 		c.ProxyURL = v
 		return nil
 	})
-	return mgmtapi.PatchProxyUrl200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.PatchProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetQuotaSwitchProject(_ context.Context, _ mgmtapi.GetQuotaSwitchProjectRequestObject) (mgmtapi.GetQuotaSwitchProjectResponseObject, error) {
@@ -247,9 +247,9 @@ func (s *Server) PatchForceGpt5Codex(_ context.Context, r mgmtapi.PatchForceGpt5
 	return mgmtapi.PatchForceGpt5Codex200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteProxyUrl(_ context.Context, r mgmtapi.DeleteProxyUrlRequestObject) (mgmtapi.DeleteProxyUrlResponseObject, error) {
+func (s *Server) DeleteProxyURL(_ context.Context, r mgmtapi.DeleteProxyURLRequestObject) (mgmtapi.DeleteProxyURLResponseObject, error) {
 	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.ProxyURL = ""; return nil })
-	return mgmtapi.DeleteProxyUrl200JSONResponse{StatusOKJSONResponse: ok}, err
+	return mgmtapi.DeleteProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) GetAllowLocalhostUnauthenticated(_ context.Context, _ mgmtapi.GetAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.GetAllowLocalhostUnauthenticatedResponseObject, error) {

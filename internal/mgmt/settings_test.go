@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
@@ -15,8 +15,8 @@ import (
 type setting struct {
 	path, key string
 	get       func(e *env) (int, any)
-	put       func(e *env, v any, edit ...mgmtapi.RequestEditorFn) int
-	patch     func(e *env, v any, edit ...mgmtapi.RequestEditorFn) int
+	put       func(e *env, v any, edit ...mgmtclient.RequestEditorFn) int
+	patch     func(e *env, v any, edit ...mgmtclient.RequestEditorFn) int
 	read      func(c *config.Config) any
 	values    []any  // values to set, in order (the first differs from baseConfig)
 	wrongType string // a JSON body whose value has the wrong type
@@ -31,13 +31,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.Debug
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutDebugWithResponse(ctx(), &mgmtapi.PutDebugParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutDebugWithResponse(ctx(), &mgmtclient.PutDebugParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchDebugWithResponse(ctx(), &mgmtapi.PatchDebugParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchDebugWithResponse(ctx(), &mgmtclient.PatchDebugParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -50,13 +50,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.LoggingToFile
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutLoggingToFileWithResponse(ctx(), &mgmtapi.PutLoggingToFileParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutLoggingToFileWithResponse(ctx(), &mgmtclient.PutLoggingToFileParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchLoggingToFileWithResponse(ctx(), &mgmtapi.PatchLoggingToFileParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchLoggingToFileWithResponse(ctx(), &mgmtclient.PatchLoggingToFileParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -69,13 +69,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.UsageStatisticsEnabled
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutUsageStatisticsEnabledWithResponse(ctx(), &mgmtapi.PutUsageStatisticsEnabledParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutUsageStatisticsEnabledWithResponse(ctx(), &mgmtclient.PutUsageStatisticsEnabledParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchUsageStatisticsEnabledWithResponse(ctx(), &mgmtapi.PatchUsageStatisticsEnabledParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchUsageStatisticsEnabledWithResponse(ctx(), &mgmtclient.PatchUsageStatisticsEnabledParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -84,17 +84,17 @@ func settings() []setting {
 		{
 			path: "/proxy-url", key: "proxy-url", values: []any{"socks5://user:pass@127.0.0.1:1080/", "http://127.0.0.1:8080"}, wrongType: `{"value":true}`,
 			get: func(e *env) (int, any) {
-				r, err := e.client.GetProxyUrlWithResponse(ctx())
+				r, err := e.client.GetProxyURLWithResponse(ctx())
 				must(e, err)
-				return r.StatusCode(), r.JSON200.ProxyUrl
+				return r.StatusCode(), r.JSON200.ProxyURL
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutProxyUrlWithResponse(ctx(), &mgmtapi.PutProxyUrlParams{}, mgmtapi.StringValue{Value: v.(string)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutProxyURLWithResponse(ctx(), &mgmtclient.PutProxyURLParams{}, mgmtclient.StringValue{Value: v.(string)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchProxyUrlWithResponse(ctx(), &mgmtapi.PatchProxyUrlParams{}, mgmtapi.StringValue{Value: v.(string)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchProxyURLWithResponse(ctx(), &mgmtclient.PatchProxyURLParams{}, mgmtclient.StringValue{Value: v.(string)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -107,13 +107,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.SwitchProject
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutQuotaSwitchProjectWithResponse(ctx(), &mgmtapi.PutQuotaSwitchProjectParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutQuotaSwitchProjectWithResponse(ctx(), &mgmtclient.PutQuotaSwitchProjectParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchQuotaSwitchProjectWithResponse(ctx(), &mgmtapi.PatchQuotaSwitchProjectParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchQuotaSwitchProjectWithResponse(ctx(), &mgmtclient.PatchQuotaSwitchProjectParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -126,13 +126,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.SwitchPreviewModel
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutQuotaSwitchPreviewModelWithResponse(ctx(), &mgmtapi.PutQuotaSwitchPreviewModelParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutQuotaSwitchPreviewModelWithResponse(ctx(), &mgmtclient.PutQuotaSwitchPreviewModelParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchQuotaSwitchPreviewModelWithResponse(ctx(), &mgmtapi.PatchQuotaSwitchPreviewModelParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchQuotaSwitchPreviewModelWithResponse(ctx(), &mgmtclient.PatchQuotaSwitchPreviewModelParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -145,13 +145,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.RequestRetry
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutRequestRetryWithResponse(ctx(), &mgmtapi.PutRequestRetryParams{}, mgmtapi.RetryCountValue{Value: v.(int)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutRequestRetryWithResponse(ctx(), &mgmtclient.PutRequestRetryParams{}, mgmtclient.RetryCountValue{Value: v.(int)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchRequestRetryWithResponse(ctx(), &mgmtapi.PatchRequestRetryParams{}, mgmtapi.RetryCountValue{Value: v.(int)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchRequestRetryWithResponse(ctx(), &mgmtclient.PatchRequestRetryParams{}, mgmtclient.RetryCountValue{Value: v.(int)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -164,13 +164,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.MaxRetryInterval
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutMaxRetryIntervalWithResponse(ctx(), &mgmtapi.PutMaxRetryIntervalParams{}, mgmtapi.RetryIntervalValue{Value: v.(int)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutMaxRetryIntervalWithResponse(ctx(), &mgmtclient.PutMaxRetryIntervalParams{}, mgmtclient.RetryIntervalValue{Value: v.(int)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchMaxRetryIntervalWithResponse(ctx(), &mgmtapi.PatchMaxRetryIntervalParams{}, mgmtapi.RetryIntervalValue{Value: v.(int)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchMaxRetryIntervalWithResponse(ctx(), &mgmtclient.PatchMaxRetryIntervalParams{}, mgmtclient.RetryIntervalValue{Value: v.(int)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -183,13 +183,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.RequestLog
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutRequestLogWithResponse(ctx(), &mgmtapi.PutRequestLogParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutRequestLogWithResponse(ctx(), &mgmtclient.PutRequestLogParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchRequestLogWithResponse(ctx(), &mgmtapi.PatchRequestLogParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchRequestLogWithResponse(ctx(), &mgmtclient.PatchRequestLogParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -202,13 +202,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.WsAuth
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutWsAuthWithResponse(ctx(), &mgmtapi.PutWsAuthParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutWsAuthWithResponse(ctx(), &mgmtclient.PutWsAuthParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchWsAuthWithResponse(ctx(), &mgmtapi.PatchWsAuthParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchWsAuthWithResponse(ctx(), &mgmtclient.PatchWsAuthParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -221,13 +221,13 @@ func settings() []setting {
 				must(e, err)
 				return r.StatusCode(), r.JSON200.Gpt5Codex
 			},
-			put: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PutForceGpt5CodexWithResponse(ctx(), &mgmtapi.PutForceGpt5CodexParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			put: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PutForceGpt5CodexWithResponse(ctx(), &mgmtclient.PutForceGpt5CodexParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
-			patch: func(e *env, v any, ed ...mgmtapi.RequestEditorFn) int {
-				r, err := e.client.PatchForceGpt5CodexWithResponse(ctx(), &mgmtapi.PatchForceGpt5CodexParams{}, mgmtapi.BoolValue{Value: v.(bool)}, ed...)
+			patch: func(e *env, v any, ed ...mgmtclient.RequestEditorFn) int {
+				r, err := e.client.PatchForceGpt5CodexWithResponse(ctx(), &mgmtclient.PatchForceGpt5CodexParams{}, mgmtclient.BoolValue{Value: v.(bool)}, ed...)
 				must(e, err)
 				return r.StatusCode()
 			},
@@ -254,7 +254,7 @@ func TestSettings(t *testing.T) {
 				t.Fatalf("GET %s: %d", s.path, st)
 			}
 			// PUT, then PATCH, each visible in GET, memory and a fresh load of the file.
-			for i, apply := range []func(*env, any, ...mgmtapi.RequestEditorFn) int{s.put, s.patch} {
+			for i, apply := range []func(*env, any, ...mgmtclient.RequestEditorFn) int{s.put, s.patch} {
 				want := s.values[i]
 				if st := apply(e, want); st != http.StatusOK {
 					t.Fatalf("set %v: status %d", want, st)
@@ -336,7 +336,7 @@ func TestSettingsRangeChecks(t *testing.T) {
 	}
 	for _, c := range proxy {
 		t.Run("proxy-url "+c.name, func(t *testing.T) {
-			r, err := e.client.PutProxyUrlWithResponse(ctx(), &mgmtapi.PutProxyUrlParams{}, mgmtapi.StringValue{Value: c.value})
+			r, err := e.client.PutProxyURLWithResponse(ctx(), &mgmtclient.PutProxyURLParams{}, mgmtclient.StringValue{Value: c.value})
 			must(e, err)
 			if r.StatusCode() != http.StatusBadRequest || !strings.HasPrefix(r.JSON400.Error, "invalid proxy-url") {
 				t.Fatalf("%d %s", r.StatusCode(), r.Body)
@@ -350,13 +350,13 @@ func TestSettingsRangeChecks(t *testing.T) {
 
 func TestDeleteProxyURL(t *testing.T) {
 	e := newEnv(t, strings.Replace(baseConfig(), `proxy-url: ""`, `proxy-url: "http://127.0.0.1:3128"`, 1))
-	r, err := e.client.DeleteProxyUrlWithResponse(ctx(), &mgmtapi.DeleteProxyUrlParams{})
+	r, err := e.client.DeleteProxyURLWithResponse(ctx(), &mgmtclient.DeleteProxyURLParams{})
 	must(e, err)
 	statusOf(t, r.HTTPResponse, http.StatusOK)
 	if e.store.Current().Config.ProxyURL != "" || !strings.Contains(e.file(), `proxy-url: ""`) {
 		t.Fatalf("proxy-url not cleared:\n%s", e.file())
 	}
-	stale, err := e.client.DeleteProxyUrlWithResponse(ctx(), &mgmtapi.DeleteProxyUrlParams{}, ifMatch(`"stale"`))
+	stale, err := e.client.DeleteProxyURLWithResponse(ctx(), &mgmtclient.DeleteProxyURLParams{}, ifMatch(`"stale"`))
 	must(e, err)
 	statusOf(t, stale.HTTPResponse, http.StatusPreconditionFailed)
 	var body struct{ Error, Etag string }

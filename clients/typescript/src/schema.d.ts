@@ -190,25 +190,25 @@ export interface paths {
          * Read proxy-url
          * @description Global outbound proxy (http, https, socks5 or socks5h URL; empty for none).
          */
-        get: operations["GetProxyUrl"];
+        get: operations["GetProxyURL"];
         /**
          * Set proxy-url
          * @description Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
          */
-        put: operations["PutProxyUrl"];
+        put: operations["PutProxyURL"];
         post?: never;
         /**
          * Clear proxy-url
          * @description Sets proxy-url to the empty string (direct connections).
          */
-        delete: operations["DeleteProxyUrl"];
+        delete: operations["DeleteProxyURL"];
         options?: never;
         head?: never;
         /**
          * Set proxy-url
          * @description Global outbound proxy (http, https, socks5 or socks5h URL; empty for none). PUT and PATCH are the same operation.
          */
-        patch: operations["PatchProxyUrl"];
+        patch: operations["PatchProxyURL"];
         trace?: never;
     };
     "/quota-exceeded/switch-project": {
@@ -449,25 +449,25 @@ export interface paths {
          * List api-keys
          * @description Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected.
          */
-        get: operations["GetApiKeys"];
+        get: operations["GetAPIKeys"];
         /**
          * Replace api-keys
          * @description Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: a raw array or `{"items": [...]}`.
          */
-        put: operations["PutApiKeys"];
+        put: operations["PutAPIKeys"];
         post?: never;
         /**
          * Delete one api-keys item
          * @description Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        delete: operations["DeleteApiKeys"];
+        delete: operations["DeleteAPIKeys"];
         options?: never;
         head?: never;
         /**
          * Change one api-keys item
          * @description Client API keys accepted by the proxy (data plane). Keys are trimmed; duplicates are merged keeping the first; an empty key is rejected. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        patch: operations["PatchApiKeys"];
+        patch: operations["PatchAPIKeys"];
         trace?: never;
     };
     "/generative-language-api-key": {
@@ -482,25 +482,25 @@ export interface paths {
          * @deprecated
          * @description Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry.
          */
-        get: operations["GetGenerativeLanguageApiKey"];
+        get: operations["GetGenerativeLanguageAPIKey"];
         /**
          * Replace generative-language-api-key
          * @description Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: a raw array or `{"items": [...]}`.
          */
-        put: operations["PutGenerativeLanguageApiKey"];
+        put: operations["PutGenerativeLanguageAPIKey"];
         post?: never;
         /**
          * Delete one generative-language-api-key item
          * @description Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        delete: operations["DeleteGenerativeLanguageApiKey"];
+        delete: operations["DeleteGenerativeLanguageAPIKey"];
         options?: never;
         head?: never;
         /**
          * Change one generative-language-api-key item
          * @description Legacy key-only view of gemini-api-key. A key added here becomes a gemini-api-key entry with default fields; a key removed here removes its gemini-api-key entry. Body: `{"old","new"}` (404 when old is absent) or `{"index","value"}`. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        patch: operations["PatchGenerativeLanguageApiKey"];
+        patch: operations["PatchGenerativeLanguageAPIKey"];
         trace?: never;
     };
     "/gemini-api-key": {
@@ -514,25 +514,25 @@ export interface paths {
          * List gemini-api-key
          * @description Gemini (AI Studio) API keys. Deduplicated by api-key (first wins).
          */
-        get: operations["GetGeminiApiKey"];
+        get: operations["GetGeminiAPIKey"];
         /**
          * Replace gemini-api-key
          * @description Gemini (AI Studio) API keys. Deduplicated by api-key (first wins). Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
          */
-        put: operations["PutGeminiApiKey"];
+        put: operations["PutGeminiAPIKey"];
         post?: never;
         /**
          * Delete one gemini-api-key entry
          * @description Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        delete: operations["DeleteGeminiApiKey"];
+        delete: operations["DeleteGeminiAPIKey"];
         options?: never;
         head?: never;
         /**
          * Change one gemini-api-key entry
          * @description Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        patch: operations["PatchGeminiApiKey"];
+        patch: operations["PatchGeminiAPIKey"];
         trace?: never;
     };
     "/codex-api-key": {
@@ -546,25 +546,25 @@ export interface paths {
          * List codex-api-key
          * @description Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`.
          */
-        get: operations["GetCodexApiKey"];
+        get: operations["GetCodexAPIKey"];
         /**
          * Replace codex-api-key
          * @description Codex (OpenAI Responses) API keys. An entry without base-url is valid and keeps `"base-url":""`. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
          */
-        put: operations["PutCodexApiKey"];
+        put: operations["PutCodexAPIKey"];
         post?: never;
         /**
          * Delete one codex-api-key entry
          * @description Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        delete: operations["DeleteCodexApiKey"];
+        delete: operations["DeleteCodexAPIKey"];
         options?: never;
         head?: never;
         /**
          * Change one codex-api-key entry
          * @description Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        patch: operations["PatchCodexApiKey"];
+        patch: operations["PatchCodexAPIKey"];
         trace?: never;
     };
     "/claude-api-key": {
@@ -578,25 +578,25 @@ export interface paths {
          * List claude-api-key
          * @description Claude (Anthropic) API keys with optional model aliases.
          */
-        get: operations["GetClaudeApiKey"];
+        get: operations["GetClaudeAPIKey"];
         /**
          * Replace claude-api-key
          * @description Claude (Anthropic) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
          */
-        put: operations["PutClaudeApiKey"];
+        put: operations["PutClaudeAPIKey"];
         post?: never;
         /**
          * Delete one claude-api-key entry
          * @description Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        delete: operations["DeleteClaudeApiKey"];
+        delete: operations["DeleteClaudeAPIKey"];
         options?: never;
         head?: never;
         /**
          * Change one claude-api-key entry
          * @description Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        patch: operations["PatchClaudeApiKey"];
+        patch: operations["PatchClaudeAPIKey"];
         trace?: never;
     };
     "/vertex-api-key": {
@@ -610,25 +610,25 @@ export interface paths {
          * List vertex-api-key
          * @description Vertex AI (API-key mode) credentials with model aliases.
          */
-        get: operations["GetVertexApiKey"];
+        get: operations["GetVertexAPIKey"];
         /**
          * Replace vertex-api-key
          * @description Vertex AI (API-key mode) credentials with model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
          */
-        put: operations["PutVertexApiKey"];
+        put: operations["PutVertexAPIKey"];
         post?: never;
         /**
          * Delete one vertex-api-key entry
          * @description Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        delete: operations["DeleteVertexApiKey"];
+        delete: operations["DeleteVertexAPIKey"];
         options?: never;
         head?: never;
         /**
          * Change one vertex-api-key entry
          * @description Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
          */
-        patch: operations["PatchVertexApiKey"];
+        patch: operations["PatchVertexAPIKey"];
         trace?: never;
     };
     "/openai-compatibility": {
@@ -834,7 +834,7 @@ export interface paths {
          * Download the request log of one request ID
          * @description The first log file (request log or error log, in name order) whose name ends with `-<id>.log`. Every proxied response carries its id in X-Request-ID.
          */
-        get: operations["GetRequestLogById"];
+        get: operations["GetRequestLogByID"];
         put?: never;
         post?: never;
         delete?: never;
@@ -962,7 +962,7 @@ export interface paths {
          * Start a Anthropic (Claude) login
          * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
-        get: operations["GetAnthropicAuthUrl"];
+        get: operations["GetAnthropicAuthURL"];
         put?: never;
         post?: never;
         delete?: never;
@@ -982,7 +982,7 @@ export interface paths {
          * Start a Codex (OpenAI) login
          * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
-        get: operations["GetCodexAuthUrl"];
+        get: operations["GetCodexAuthURL"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1002,7 +1002,7 @@ export interface paths {
          * Start a Google (Gemini CLI) login
          * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
-        get: operations["GetGeminiCliAuthUrl"];
+        get: operations["GetGeminiCliAuthURL"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1022,7 +1022,7 @@ export interface paths {
          * Start a Antigravity login
          * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
-        get: operations["GetAntigravityAuthUrl"];
+        get: operations["GetAntigravityAuthURL"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1042,7 +1042,7 @@ export interface paths {
          * Start a Qwen (device flow) login
          * @description Starts a device-flow login: the URL is the provider's verification page; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
          */
-        get: operations["GetQwenAuthUrl"];
+        get: operations["GetQwenAuthURL"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1062,13 +1062,13 @@ export interface paths {
          * Start a iFlow login
          * @description Starts a login session (valid 10 minutes) and returns the URL to open in a browser and the state to poll with GET /get-auth-status. With `is_webui`, a forwarder on the provider's callback port hands the redirect to this server; without it, paste the final redirect URL into POST /oauth-callback. 500 when the forwarder cannot listen.
          */
-        get: operations["GetIflowAuthUrl"];
+        get: operations["GetIflowAuthURL"];
         put?: never;
         /**
          * Log in to iFlow with a browser cookie
          * @description Exchanges a browser cookie holding `BXAuth` for an iFlow API key and saves it as an auth file. 400 `cookie is required`, `cookie missing BXAuth field`; 409 `duplicate BXAuth found` (with the existing file); 502 when iFlow refuses the cookie.
          */
-        post: operations["PostIflowAuthUrl"];
+        post: operations["PostIflowAuthURL"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2311,7 +2311,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    GetProxyUrl: {
+    GetProxyURL: {
         parameters: {
             query?: never;
             header?: never;
@@ -2336,7 +2336,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PutProxyUrl: {
+    PutProxyURL: {
         parameters: {
             query?: never;
             header?: {
@@ -2365,7 +2365,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    DeleteProxyUrl: {
+    DeleteProxyURL: {
         parameters: {
             query?: never;
             header?: {
@@ -2388,7 +2388,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PatchProxyUrl: {
+    PatchProxyURL: {
         parameters: {
             query?: never;
             header?: {
@@ -3081,7 +3081,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    GetApiKeys: {
+    GetAPIKeys: {
         parameters: {
             query?: never;
             header?: never;
@@ -3106,7 +3106,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PutApiKeys: {
+    PutAPIKeys: {
         parameters: {
             query?: never;
             header?: {
@@ -3135,7 +3135,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    DeleteApiKeys: {
+    DeleteAPIKeys: {
         parameters: {
             query?: {
                 /** @description The item's value (trimmed). */
@@ -3165,7 +3165,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PatchApiKeys: {
+    PatchAPIKeys: {
         parameters: {
             query?: never;
             header?: {
@@ -3195,7 +3195,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    GetGenerativeLanguageApiKey: {
+    GetGenerativeLanguageAPIKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -3220,7 +3220,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PutGenerativeLanguageApiKey: {
+    PutGenerativeLanguageAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -3249,7 +3249,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    DeleteGenerativeLanguageApiKey: {
+    DeleteGenerativeLanguageAPIKey: {
         parameters: {
             query?: {
                 /** @description The item's value (trimmed). */
@@ -3279,7 +3279,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PatchGenerativeLanguageApiKey: {
+    PatchGenerativeLanguageAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -3309,7 +3309,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    GetGeminiApiKey: {
+    GetGeminiAPIKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -3334,7 +3334,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PutGeminiApiKey: {
+    PutGeminiAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -3363,7 +3363,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    DeleteGeminiApiKey: {
+    DeleteGeminiAPIKey: {
         parameters: {
             query?: {
                 /** @description The entry's api-key (trimmed). */
@@ -3395,7 +3395,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PatchGeminiApiKey: {
+    PatchGeminiAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -3425,7 +3425,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    GetCodexApiKey: {
+    GetCodexAPIKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -3450,7 +3450,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PutCodexApiKey: {
+    PutCodexAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -3479,7 +3479,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    DeleteCodexApiKey: {
+    DeleteCodexAPIKey: {
         parameters: {
             query?: {
                 /** @description The entry's api-key (trimmed). */
@@ -3511,7 +3511,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PatchCodexApiKey: {
+    PatchCodexAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -3541,7 +3541,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    GetClaudeApiKey: {
+    GetClaudeAPIKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -3566,7 +3566,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PutClaudeApiKey: {
+    PutClaudeAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -3595,7 +3595,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    DeleteClaudeApiKey: {
+    DeleteClaudeAPIKey: {
         parameters: {
             query?: {
                 /** @description The entry's api-key (trimmed). */
@@ -3627,7 +3627,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PatchClaudeApiKey: {
+    PatchClaudeAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -3657,7 +3657,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    GetVertexApiKey: {
+    GetVertexAPIKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -3682,7 +3682,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PutVertexApiKey: {
+    PutVertexAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -3711,7 +3711,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    DeleteVertexApiKey: {
+    DeleteVertexAPIKey: {
         parameters: {
             query?: {
                 /** @description The entry's api-key (trimmed). */
@@ -3743,7 +3743,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    PatchVertexApiKey: {
+    PatchVertexAPIKey: {
         parameters: {
             query?: never;
             header?: {
@@ -4189,7 +4189,7 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
-    GetRequestLogById: {
+    GetRequestLogByID: {
         parameters: {
             query?: never;
             header?: never;
@@ -4432,7 +4432,7 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    GetAnthropicAuthUrl: {
+    GetAnthropicAuthURL: {
         parameters: {
             query?: {
                 /** @description Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`). */
@@ -4460,7 +4460,7 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    GetCodexAuthUrl: {
+    GetCodexAuthURL: {
         parameters: {
             query?: {
                 /** @description Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`). */
@@ -4488,7 +4488,7 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    GetGeminiCliAuthUrl: {
+    GetGeminiCliAuthURL: {
         parameters: {
             query?: {
                 /** @description Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`). */
@@ -4518,7 +4518,7 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    GetAntigravityAuthUrl: {
+    GetAntigravityAuthURL: {
         parameters: {
             query?: {
                 /** @description Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`). */
@@ -4546,7 +4546,7 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    GetQwenAuthUrl: {
+    GetQwenAuthURL: {
         parameters: {
             query?: never;
             header?: never;
@@ -4571,7 +4571,7 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    GetIflowAuthUrl: {
+    GetIflowAuthURL: {
         parameters: {
             query?: {
                 /** @description Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`). */
@@ -4599,7 +4599,7 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    PostIflowAuthUrl: {
+    PostIflowAuthURL: {
         parameters: {
             query?: never;
             header?: never;
