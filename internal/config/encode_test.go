@@ -206,6 +206,9 @@ func TestEncodeMatchesYAMLv3EdgeCases(t *testing.T) {
 func TestEncodeMatchesYAMLv3Random(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	n := 500
+	if raceEnabled {
+		n = 60
+	}
 	if testing.Short() {
 		n = 100
 	}
@@ -349,6 +352,9 @@ func mutate(r *rand.Rand, cfg *Config, strs []string) {
 func TestEncodePairMatchesYAMLv3(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	n := 300
+	if raceEnabled {
+		n = 40
+	}
 	if testing.Short() {
 		n = 60
 	}

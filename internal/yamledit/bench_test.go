@@ -86,8 +86,8 @@ func BenchmarkPatchListEdit(b *testing.B) {
 // needed tens of gigabytes at this size). It counts allocated bytes, not
 // time, so it does not depend on the machine's speed.
 func TestLongListEditIsLinear(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a 100,000-item document")
+	if testing.Short() || raceEnabled {
+		t.Skip("builds a 100,000-item document; runs without -race in make test-scale")
 	}
 	const limit = 100 << 20
 	for _, e := range listEdits {

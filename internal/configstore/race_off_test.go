@@ -1,0 +1,5 @@
+//go:build !race
+
+package configstore
+
+const raceEnabled = false
