@@ -1,7 +1,14 @@
 package mgmt
 
 // The single-value settings. Each GET answers {"<key>": value} with the
-// revision's ETag; PUT and PATCH are the same change, {"value": ...}.
+// revision's ETag; PUT and PATCH are the same change, {"value": ...}. The
+// generated interface wants three methods per setting; each is one line
+// over the setting's descriptor, and read/write hold the shared logic.
+//
+// request-retry and max-retry-interval check no range here: the contract's
+// bounds refuse most bad values first (400 "invalid body"), and config
+// validation, which the store runs on every write, is the rule that also
+// covers PUT /config.yaml and hand edits.
 
 import (
 	"context"
@@ -10,264 +17,227 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
-func (s *Server) GetDebug(_ context.Context, _ mgmtapi.GetDebugRequestObject) (mgmtapi.GetDebugResponseObject, error) {
+// setting is one single-value setting of config.yaml.
+type setting[T any] struct {
+	get func(*config.Config) T
+	set func(*config.Config, T)
+	// check refuses a value before the store is asked (nil: none).
+	check func(T) error
+}
+
+// read returns the value in force and the ETag of its revision.
+func read[T any](s *Server, st setting[T]) (T, *string) {
 	snap := s.store.Current()
-	return mgmtapi.GetDebug200JSONResponse{
-		Body:    mgmtapi.DebugSetting{Debug: snap.Config.Debug},
-		Headers: mgmtapi.GetDebug200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+	return st.get(snap.Config), etagOf(snap)
+}
+
+// write makes the value the one in force (PUT and PATCH alike).
+func write[T any](s *Server, st setting[T], ifMatch *mgmtapi.IfMatch, v T) (mgmtapi.StatusOKJSONResponse, error) {
+	if st.check != nil {
+		if err := st.check(v); err != nil {
+			return mgmtapi.StatusOKJSONResponse{}, err
+		}
+	}
+	return s.change(ifMatch, func(c *config.Config) error { st.set(c, v); return nil })
+}
+
+var (
+	debug                         = setting[bool]{get: func(c *config.Config) bool { return c.Debug }, set: func(c *config.Config, v bool) { c.Debug = v }}
+	loggingToFile                 = setting[bool]{get: func(c *config.Config) bool { return c.LoggingToFile }, set: func(c *config.Config, v bool) { c.LoggingToFile = v }}
+	usageStatisticsEnabled        = setting[bool]{get: func(c *config.Config) bool { return c.UsageStatisticsEnabled }, set: func(c *config.Config, v bool) { c.UsageStatisticsEnabled = v }}
+	proxyURL                      = setting[string]{get: func(c *config.Config) string { return c.ProxyURL }, set: func(c *config.Config, v string) { c.ProxyURL = v }, check: validateProxyURL}
+	quotaSwitchProject            = setting[bool]{get: func(c *config.Config) bool { return c.QuotaExceeded.SwitchProject }, set: func(c *config.Config, v bool) { c.QuotaExceeded.SwitchProject = v }}
+	quotaSwitchPreviewModel       = setting[bool]{get: func(c *config.Config) bool { return c.QuotaExceeded.SwitchPreviewModel }, set: func(c *config.Config, v bool) { c.QuotaExceeded.SwitchPreviewModel = v }}
+	requestRetry                  = setting[int]{get: func(c *config.Config) int { return c.RequestRetry }, set: func(c *config.Config, v int) { c.RequestRetry = v }}
+	maxRetryInterval              = setting[int]{get: func(c *config.Config) int { return c.MaxRetryInterval }, set: func(c *config.Config, v int) { c.MaxRetryInterval = v }}
+	requestLog                    = setting[bool]{get: func(c *config.Config) bool { return c.RequestLog }, set: func(c *config.Config, v bool) { c.RequestLog = v }}
+	wsAuth                        = setting[bool]{get: func(c *config.Config) bool { return c.WSAuth }, set: func(c *config.Config, v bool) { c.WSAuth = v }}
+	forceGpt5Codex                = setting[bool]{get: func(c *config.Config) bool { return c.ForceGPT5Codex }, set: func(c *config.Config, v bool) { c.ForceGPT5Codex = v }}
+	allowLocalhostUnauthenticated = setting[bool]{get: func(c *config.Config) bool { return c.AllowLocalhostUnauthenticated }, set: func(c *config.Config, v bool) { c.AllowLocalhostUnauthenticated = v }}
+)
+
+func (s *Server) GetDebug(context.Context, mgmtapi.GetDebugRequestObject) (mgmtapi.GetDebugResponseObject, error) {
+	v, etag := read(s, debug)
+	return mgmtapi.GetDebug200JSONResponse{Body: mgmtapi.DebugSetting{Debug: v}, Headers: mgmtapi.GetDebug200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutDebug(_ context.Context, r mgmtapi.PutDebugRequestObject) (mgmtapi.PutDebugResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.Debug = v; return nil })
+	ok, err := write(s, debug, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutDebug200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchDebug(_ context.Context, r mgmtapi.PatchDebugRequestObject) (mgmtapi.PatchDebugResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.Debug = v; return nil })
+	ok, err := write(s, debug, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchDebug200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetLoggingToFile(_ context.Context, _ mgmtapi.GetLoggingToFileRequestObject) (mgmtapi.GetLoggingToFileResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetLoggingToFile200JSONResponse{
-		Body:    mgmtapi.LoggingToFileSetting{LoggingToFile: snap.Config.LoggingToFile},
-		Headers: mgmtapi.GetLoggingToFile200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetLoggingToFile(context.Context, mgmtapi.GetLoggingToFileRequestObject) (mgmtapi.GetLoggingToFileResponseObject, error) {
+	v, etag := read(s, loggingToFile)
+	return mgmtapi.GetLoggingToFile200JSONResponse{Body: mgmtapi.LoggingToFileSetting{LoggingToFile: v}, Headers: mgmtapi.GetLoggingToFile200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutLoggingToFile(_ context.Context, r mgmtapi.PutLoggingToFileRequestObject) (mgmtapi.PutLoggingToFileResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.LoggingToFile = v; return nil })
+	ok, err := write(s, loggingToFile, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutLoggingToFile200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchLoggingToFile(_ context.Context, r mgmtapi.PatchLoggingToFileRequestObject) (mgmtapi.PatchLoggingToFileResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.LoggingToFile = v; return nil })
+	ok, err := write(s, loggingToFile, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchLoggingToFile200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetUsageStatisticsEnabled(_ context.Context, _ mgmtapi.GetUsageStatisticsEnabledRequestObject) (mgmtapi.GetUsageStatisticsEnabledResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetUsageStatisticsEnabled200JSONResponse{
-		Body:    mgmtapi.UsageStatisticsEnabledSetting{UsageStatisticsEnabled: snap.Config.UsageStatisticsEnabled},
-		Headers: mgmtapi.GetUsageStatisticsEnabled200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetUsageStatisticsEnabled(context.Context, mgmtapi.GetUsageStatisticsEnabledRequestObject) (mgmtapi.GetUsageStatisticsEnabledResponseObject, error) {
+	v, etag := read(s, usageStatisticsEnabled)
+	return mgmtapi.GetUsageStatisticsEnabled200JSONResponse{Body: mgmtapi.UsageStatisticsEnabledSetting{UsageStatisticsEnabled: v}, Headers: mgmtapi.GetUsageStatisticsEnabled200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutUsageStatisticsEnabled(_ context.Context, r mgmtapi.PutUsageStatisticsEnabledRequestObject) (mgmtapi.PutUsageStatisticsEnabledResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.UsageStatisticsEnabled = v; return nil })
+	ok, err := write(s, usageStatisticsEnabled, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchUsageStatisticsEnabled(_ context.Context, r mgmtapi.PatchUsageStatisticsEnabledRequestObject) (mgmtapi.PatchUsageStatisticsEnabledResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.UsageStatisticsEnabled = v; return nil })
+	ok, err := write(s, usageStatisticsEnabled, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetProxyURL(_ context.Context, _ mgmtapi.GetProxyURLRequestObject) (mgmtapi.GetProxyURLResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetProxyURL200JSONResponse{
-		Body:    mgmtapi.ProxyURLSetting{ProxyURL: snap.Config.ProxyURL},
-		Headers: mgmtapi.GetProxyURL200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetProxyURL(context.Context, mgmtapi.GetProxyURLRequestObject) (mgmtapi.GetProxyURLResponseObject, error) {
+	v, etag := read(s, proxyURL)
+	return mgmtapi.GetProxyURL200JSONResponse{Body: mgmtapi.ProxyURLSetting{ProxyURL: v}, Headers: mgmtapi.GetProxyURL200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutProxyURL(_ context.Context, r mgmtapi.PutProxyURLRequestObject) (mgmtapi.PutProxyURLResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
-		if err := validateProxyURL(v); err != nil {
-			return err
-		}
-		c.ProxyURL = v
-		return nil
-	})
+	ok, err := write(s, proxyURL, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchProxyURL(_ context.Context, r mgmtapi.PatchProxyURLRequestObject) (mgmtapi.PatchProxyURLResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
-		if err := validateProxyURL(v); err != nil {
-			return err
-		}
-		c.ProxyURL = v
-		return nil
-	})
+	ok, err := write(s, proxyURL, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetQuotaSwitchProject(_ context.Context, _ mgmtapi.GetQuotaSwitchProjectRequestObject) (mgmtapi.GetQuotaSwitchProjectResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetQuotaSwitchProject200JSONResponse{
-		Body:    mgmtapi.QuotaSwitchProjectSetting{SwitchProject: snap.Config.QuotaExceeded.SwitchProject},
-		Headers: mgmtapi.GetQuotaSwitchProject200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetQuotaSwitchProject(context.Context, mgmtapi.GetQuotaSwitchProjectRequestObject) (mgmtapi.GetQuotaSwitchProjectResponseObject, error) {
+	v, etag := read(s, quotaSwitchProject)
+	return mgmtapi.GetQuotaSwitchProject200JSONResponse{Body: mgmtapi.QuotaSwitchProjectSetting{SwitchProject: v}, Headers: mgmtapi.GetQuotaSwitchProject200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutQuotaSwitchProject(_ context.Context, r mgmtapi.PutQuotaSwitchProjectRequestObject) (mgmtapi.PutQuotaSwitchProjectResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchProject = v; return nil })
+	ok, err := write(s, quotaSwitchProject, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchQuotaSwitchProject(_ context.Context, r mgmtapi.PatchQuotaSwitchProjectRequestObject) (mgmtapi.PatchQuotaSwitchProjectResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchProject = v; return nil })
+	ok, err := write(s, quotaSwitchProject, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetQuotaSwitchPreviewModel(_ context.Context, _ mgmtapi.GetQuotaSwitchPreviewModelRequestObject) (mgmtapi.GetQuotaSwitchPreviewModelResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetQuotaSwitchPreviewModel200JSONResponse{
-		Body:    mgmtapi.QuotaSwitchPreviewModelSetting{SwitchPreviewModel: snap.Config.QuotaExceeded.SwitchPreviewModel},
-		Headers: mgmtapi.GetQuotaSwitchPreviewModel200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetQuotaSwitchPreviewModel(context.Context, mgmtapi.GetQuotaSwitchPreviewModelRequestObject) (mgmtapi.GetQuotaSwitchPreviewModelResponseObject, error) {
+	v, etag := read(s, quotaSwitchPreviewModel)
+	return mgmtapi.GetQuotaSwitchPreviewModel200JSONResponse{Body: mgmtapi.QuotaSwitchPreviewModelSetting{SwitchPreviewModel: v}, Headers: mgmtapi.GetQuotaSwitchPreviewModel200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutQuotaSwitchPreviewModel(_ context.Context, r mgmtapi.PutQuotaSwitchPreviewModelRequestObject) (mgmtapi.PutQuotaSwitchPreviewModelResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchPreviewModel = v; return nil })
+	ok, err := write(s, quotaSwitchPreviewModel, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchQuotaSwitchPreviewModel(_ context.Context, r mgmtapi.PatchQuotaSwitchPreviewModelRequestObject) (mgmtapi.PatchQuotaSwitchPreviewModelResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.QuotaExceeded.SwitchPreviewModel = v; return nil })
+	ok, err := write(s, quotaSwitchPreviewModel, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetRequestRetry(_ context.Context, _ mgmtapi.GetRequestRetryRequestObject) (mgmtapi.GetRequestRetryResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetRequestRetry200JSONResponse{
-		Body:    mgmtapi.RequestRetrySetting{RequestRetry: snap.Config.RequestRetry},
-		Headers: mgmtapi.GetRequestRetry200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetRequestRetry(context.Context, mgmtapi.GetRequestRetryRequestObject) (mgmtapi.GetRequestRetryResponseObject, error) {
+	v, etag := read(s, requestRetry)
+	return mgmtapi.GetRequestRetry200JSONResponse{Body: mgmtapi.RequestRetrySetting{RequestRetry: v}, Headers: mgmtapi.GetRequestRetry200ResponseHeaders{ETag: etag}}, nil
 }
 
-// The request-retry and max-retry-interval handlers check no range: the
-// contract's bounds refuse most bad values first (400 "invalid body"), and
-// config validation, which the store runs on every write, is the rule that
-// also covers PUT /config.yaml and hand edits.
-
 func (s *Server) PutRequestRetry(_ context.Context, r mgmtapi.PutRequestRetryRequestObject) (mgmtapi.PutRequestRetryResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.RequestRetry = v; return nil })
+	ok, err := write(s, requestRetry, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutRequestRetry200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchRequestRetry(_ context.Context, r mgmtapi.PatchRequestRetryRequestObject) (mgmtapi.PatchRequestRetryResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.RequestRetry = v; return nil })
+	ok, err := write(s, requestRetry, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchRequestRetry200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetMaxRetryInterval(_ context.Context, _ mgmtapi.GetMaxRetryIntervalRequestObject) (mgmtapi.GetMaxRetryIntervalResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetMaxRetryInterval200JSONResponse{
-		Body:    mgmtapi.MaxRetryIntervalSetting{MaxRetryInterval: snap.Config.MaxRetryInterval},
-		Headers: mgmtapi.GetMaxRetryInterval200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetMaxRetryInterval(context.Context, mgmtapi.GetMaxRetryIntervalRequestObject) (mgmtapi.GetMaxRetryIntervalResponseObject, error) {
+	v, etag := read(s, maxRetryInterval)
+	return mgmtapi.GetMaxRetryInterval200JSONResponse{Body: mgmtapi.MaxRetryIntervalSetting{MaxRetryInterval: v}, Headers: mgmtapi.GetMaxRetryInterval200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutMaxRetryInterval(_ context.Context, r mgmtapi.PutMaxRetryIntervalRequestObject) (mgmtapi.PutMaxRetryIntervalResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.MaxRetryInterval = v; return nil })
+	ok, err := write(s, maxRetryInterval, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutMaxRetryInterval200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchMaxRetryInterval(_ context.Context, r mgmtapi.PatchMaxRetryIntervalRequestObject) (mgmtapi.PatchMaxRetryIntervalResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.MaxRetryInterval = v; return nil })
+	ok, err := write(s, maxRetryInterval, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchMaxRetryInterval200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetRequestLog(_ context.Context, _ mgmtapi.GetRequestLogRequestObject) (mgmtapi.GetRequestLogResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetRequestLog200JSONResponse{
-		Body:    mgmtapi.RequestLogSetting{RequestLog: snap.Config.RequestLog},
-		Headers: mgmtapi.GetRequestLog200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetRequestLog(context.Context, mgmtapi.GetRequestLogRequestObject) (mgmtapi.GetRequestLogResponseObject, error) {
+	v, etag := read(s, requestLog)
+	return mgmtapi.GetRequestLog200JSONResponse{Body: mgmtapi.RequestLogSetting{RequestLog: v}, Headers: mgmtapi.GetRequestLog200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutRequestLog(_ context.Context, r mgmtapi.PutRequestLogRequestObject) (mgmtapi.PutRequestLogResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.RequestLog = v; return nil })
+	ok, err := write(s, requestLog, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutRequestLog200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchRequestLog(_ context.Context, r mgmtapi.PatchRequestLogRequestObject) (mgmtapi.PatchRequestLogResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.RequestLog = v; return nil })
+	ok, err := write(s, requestLog, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchRequestLog200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetWsAuth(_ context.Context, _ mgmtapi.GetWsAuthRequestObject) (mgmtapi.GetWsAuthResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetWsAuth200JSONResponse{
-		Body:    mgmtapi.WsAuthSetting{WsAuth: snap.Config.WSAuth},
-		Headers: mgmtapi.GetWsAuth200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetWsAuth(context.Context, mgmtapi.GetWsAuthRequestObject) (mgmtapi.GetWsAuthResponseObject, error) {
+	v, etag := read(s, wsAuth)
+	return mgmtapi.GetWsAuth200JSONResponse{Body: mgmtapi.WsAuthSetting{WsAuth: v}, Headers: mgmtapi.GetWsAuth200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutWsAuth(_ context.Context, r mgmtapi.PutWsAuthRequestObject) (mgmtapi.PutWsAuthResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.WSAuth = v; return nil })
+	ok, err := write(s, wsAuth, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutWsAuth200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchWsAuth(_ context.Context, r mgmtapi.PatchWsAuthRequestObject) (mgmtapi.PatchWsAuthResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.WSAuth = v; return nil })
+	ok, err := write(s, wsAuth, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchWsAuth200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetForceGpt5Codex(_ context.Context, _ mgmtapi.GetForceGpt5CodexRequestObject) (mgmtapi.GetForceGpt5CodexResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetForceGpt5Codex200JSONResponse{
-		Body:    mgmtapi.ForceGpt5CodexSetting{Gpt5Codex: snap.Config.ForceGPT5Codex},
-		Headers: mgmtapi.GetForceGpt5Codex200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetForceGpt5Codex(context.Context, mgmtapi.GetForceGpt5CodexRequestObject) (mgmtapi.GetForceGpt5CodexResponseObject, error) {
+	v, etag := read(s, forceGpt5Codex)
+	return mgmtapi.GetForceGpt5Codex200JSONResponse{Body: mgmtapi.ForceGpt5CodexSetting{Gpt5Codex: v}, Headers: mgmtapi.GetForceGpt5Codex200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutForceGpt5Codex(_ context.Context, r mgmtapi.PutForceGpt5CodexRequestObject) (mgmtapi.PutForceGpt5CodexResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.ForceGPT5Codex = v; return nil })
+	ok, err := write(s, forceGpt5Codex, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutForceGpt5Codex200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchForceGpt5Codex(_ context.Context, r mgmtapi.PatchForceGpt5CodexRequestObject) (mgmtapi.PatchForceGpt5CodexResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.ForceGPT5Codex = v; return nil })
+	ok, err := write(s, forceGpt5Codex, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchForceGpt5Codex200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteProxyURL(_ context.Context, r mgmtapi.DeleteProxyURLRequestObject) (mgmtapi.DeleteProxyURLResponseObject, error) {
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.ProxyURL = ""; return nil })
-	return mgmtapi.DeleteProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
-}
-
-func (s *Server) GetAllowLocalhostUnauthenticated(_ context.Context, _ mgmtapi.GetAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.GetAllowLocalhostUnauthenticatedResponseObject, error) {
-	snap := s.store.Current()
-	return mgmtapi.GetAllowLocalhostUnauthenticated200JSONResponse{
-		Body:    mgmtapi.AllowLocalhostUnauthenticatedSetting{AllowLocalhostUnauthenticated: snap.Config.AllowLocalhostUnauthenticated},
-		Headers: mgmtapi.GetAllowLocalhostUnauthenticated200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+func (s *Server) GetAllowLocalhostUnauthenticated(context.Context, mgmtapi.GetAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.GetAllowLocalhostUnauthenticatedResponseObject, error) {
+	v, etag := read(s, allowLocalhostUnauthenticated)
+	return mgmtapi.GetAllowLocalhostUnauthenticated200JSONResponse{Body: mgmtapi.AllowLocalhostUnauthenticatedSetting{AllowLocalhostUnauthenticated: v}, Headers: mgmtapi.GetAllowLocalhostUnauthenticated200ResponseHeaders{ETag: etag}}, nil
 }
 
 func (s *Server) PutAllowLocalhostUnauthenticated(_ context.Context, r mgmtapi.PutAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.PutAllowLocalhostUnauthenticatedResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.AllowLocalhostUnauthenticated = v; return nil })
+	ok, err := write(s, allowLocalhostUnauthenticated, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutAllowLocalhostUnauthenticated200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *Server) PatchAllowLocalhostUnauthenticated(_ context.Context, r mgmtapi.PatchAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.PatchAllowLocalhostUnauthenticatedResponseObject, error) {
-	v := r.Body.Value
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.AllowLocalhostUnauthenticated = v; return nil })
+	ok, err := write(s, allowLocalhostUnauthenticated, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchAllowLocalhostUnauthenticated200JSONResponse{StatusOKJSONResponse: ok}, err
+}
+
+// DeleteProxyURL clears the global proxy (direct connections).
+func (s *Server) DeleteProxyURL(_ context.Context, r mgmtapi.DeleteProxyURLRequestObject) (mgmtapi.DeleteProxyURLResponseObject, error) {
+	ok, err := write(s, proxyURL, r.Params.IfMatch, "")
+	return mgmtapi.DeleteProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
 }
