@@ -21,6 +21,9 @@ type Snapshot struct {
 	// Rev names the revision: a digest of Raw, so equal files have equal
 	// revisions and the watcher can recognise the store's own writes.
 	Rev string
+	// Actor names who made this revision through the API (a key
+	// identity, never a key); empty for the file and startup.
+	Actor string
 	// literal is exactly what config.Parse(Raw) returns (the file's own
 	// values, before migration and normalisation), kept from the load that
 	// produced Raw so an Update need not parse the file again; nil when

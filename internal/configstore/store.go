@@ -2,6 +2,7 @@ package configstore
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,6 +125,15 @@ func (s *Store) Current() *Snapshot { return s.cur.Load() }
 // If-Match sees it. A hand edit that does not load refuses the change with
 // errs.Conflict: writing would silently destroy it.
 func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snapshot, error) {
+	return s.UpdateContext(context.Background(), ifMatch, mutate)
+}
+
+// UpdateContext is Update for the *Change ctx may carry (WithChange): its
+// actor, dry-run and source, and where the store reports what changed. A
+// dry run returns the current snapshot; the one it would publish is in
+// Change.New.
+func (s *Store) UpdateContext(ctx context.Context, ifMatch string, mutate func(*config.Config) error) (*Snapshot, error) {
+	ch := ChangeFrom(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.adoptDiskLocked(true); err != nil {
@@ -172,7 +182,7 @@ func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snap
 		// unless it decodes whole: the next Update need not decode it.
 		known.source = out.KnownToDecode()
 	}
-	return s.commitLocked(cur, next, raw, known, SourceAPI, true)
+	return s.commitChangeLocked(ch, cur, next, raw, known)
 }
 
 // ReplaceRaw replaces config.yaml with raw after running it through the
@@ -184,6 +194,13 @@ func (s *Store) Update(ifMatch string, mutate func(*config.Config) error) (*Snap
 // with If-Match the client named a revision it has seen, and a broken edit
 // it has not seen is a conflict.
 func (s *Store) ReplaceRaw(ifMatch string, raw []byte, accept func(*config.Config) error) (*Snapshot, error) {
+	return s.ReplaceRawContext(context.Background(), ifMatch, raw, accept)
+}
+
+// ReplaceRawContext is ReplaceRaw for the *Change ctx may carry; see
+// UpdateContext.
+func (s *Store) ReplaceRawContext(ctx context.Context, ifMatch string, raw []byte, accept func(*config.Config) error) (*Snapshot, error) {
+	ch := ChangeFrom(ctx)
 	l, err := load(raw, s.hasher)
 	if err != nil {
 		return nil, err
@@ -210,7 +227,26 @@ func (s *Store) ReplaceRaw(ifMatch string, raw []byte, accept func(*config.Confi
 	if bytes.Equal(l.raw, cur.Raw) && s.diskHolds(cur) {
 		return cur, nil
 	}
-	return s.commitLocked(cur, l.cfg, l.raw, parsed{literal: l.literal}, SourceAPI, true)
+	return s.commitChangeLocked(ch, cur, l.cfg, l.raw, parsed{literal: l.literal})
+}
+
+// commitChangeLocked commits an API write, or with a dry run prepares it
+// and stops there, and reports both revisions in ch.
+func (s *Store) commitChangeLocked(ch *Change, cur *Snapshot, cfg *config.Config, raw []byte, known parsed) (*Snapshot, error) {
+	if ch.dryRun() {
+		next := newSnapshot(cfg, raw)
+		next.Actor = ch.Actor
+		if _, err := s.prepareLocked(cur, next, ch.source()); err != nil {
+			return nil, err
+		}
+		ch.Old, ch.New = cur, next
+		return cur, nil
+	}
+	next, err := s.commitLocked(cur, cfg, raw, known, ch.source(), true, ch.actor())
+	if err == nil && ch != nil {
+		ch.Old, ch.New = cur, next
+	}
+	return next, err
 }
 
 // Reload applies config.yaml after an outside edit. A file that holds what
@@ -297,7 +333,7 @@ func (s *Store) applyEditLocked(cur *Snapshot, raw []byte) (problem string, err 
 	s.logWarnings(l.warnings)
 	// A hand-typed plaintext key must not stay on disk: write the hashed
 	// form back.
-	_, err = s.commitLocked(cur, l.cfg, l.raw, parsed{literal: l.literal}, SourceFile, l.rewritten)
+	_, err = s.commitLocked(cur, l.cfg, l.raw, parsed{literal: l.literal}, SourceFile, l.rewritten, "")
 	var pe *prepareError
 	if errors.As(err, &pe) {
 		return pe.msg, nil
@@ -332,8 +368,9 @@ func (s *Store) checkRoundTrip(out *yamledit.Source, want *config.Config) (*load
 // cannot build is never written.
 //
 // known holds what the caller already has of raw parsed, for later Updates.
-func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, known parsed, src Source, write bool) (*Snapshot, error) {
+func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, known parsed, src Source, write bool, actor string) (*Snapshot, error) {
 	next := newSnapshot(cfg, raw)
+	next.Actor = actor
 	next.literal, next.source = known.literal, known.source
 	commits, err := s.prepareLocked(cur, next, src)
 	if err != nil {

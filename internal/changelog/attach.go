@@ -1,0 +1,100 @@
+package changelog
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+)
+
+// Feed follows the config store: it records every accepted revision in the
+// history (when there is a database) and publishes an event for it, in
+// the order the store publishes them.
+type Feed struct {
+	Hub *Hub
+	DB  *DB // nil: no history (the database could not be opened)
+	log *slog.Logger
+	now func() time.Time
+
+	mu sync.Mutex
+	// last is the latest revision recorded and its ETag, so the
+	// management layer can say which revision a request made.
+	last struct {
+		etag string
+		rev  int64
+	}
+}
+
+// Follow subscribes a Feed to store. db may be nil. The config in force at
+// start-up is recorded as a revision (source file) when it differs from
+// the latest recorded one, so it can be rolled back to.
+func Follow(store *configstore.Store, hub *Hub, db *DB, log *slog.Logger) *Feed {
+	f := &Feed{Hub: hub, DB: db, log: log, now: time.Now}
+	store.Subscribe(func(old, next *configstore.Snapshot, src configstore.Source) {
+		f.record(old, next, src)
+	})
+	return f
+}
+
+func (f *Feed) record(old, next *configstore.Snapshot, src configstore.Source) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	at := f.now().UTC()
+	if old == nil {
+		// Start-up: record the file when history does not end with it.
+		if f.DB == nil {
+			f.setLast(next.ETag(), 0)
+			return
+		}
+		latest, err := f.DB.Latest(context.Background())
+		if err == nil && latest.ETag == next.ETag() {
+			f.setLast(next.ETag(), latest.Revision)
+			return
+		}
+		rev, err := f.DB.AddRevision(context.Background(), Revision{At: at, Source: string(configstore.SourceFile), Actor: "file", ETag: next.ETag(), YAML: next.Raw})
+		if err != nil {
+			f.log.Error("config history: cannot record the config at start-up", "error", err)
+			return
+		}
+		f.setLast(next.ETag(), rev)
+		return
+	}
+	source, actor := string(src), next.Actor
+	if src == configstore.SourceFile || actor == "" {
+		actor = "file"
+		if src != configstore.SourceFile {
+			actor = string(src)
+		}
+	}
+	paths := ChangedPaths(old.Config, next.Config)
+	var rev int64
+	if f.DB != nil {
+		var err error
+		rev, err = f.DB.AddRevision(context.Background(), Revision{At: at, Source: source, Actor: actor, ETag: next.ETag(), Paths: paths, YAML: next.Raw})
+		if err != nil {
+			f.log.Error("config history: a revision was not recorded", "error", err, "etag", next.ETag())
+			rev = f.last.rev + 1
+		}
+	} else {
+		rev = f.last.rev + 1
+	}
+	f.setLast(next.ETag(), rev)
+	f.Hub.Publish(Event{Revision: rev, ETag: next.ETag(), Source: source, Paths: paths, At: at})
+}
+
+func (f *Feed) setLast(etag string, rev int64) {
+	f.last.etag, f.last.rev = etag, rev
+}
+
+// RevisionOf returns the revision number of the snapshot with etag when
+// it is the latest one the feed recorded, else 0.
+func (f *Feed) RevisionOf(etag string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.last.etag == etag {
+		return f.last.rev
+	}
+	return 0
+}
