@@ -83,9 +83,10 @@ func statusOf(k errs.Kind) int {
 	return http.StatusInternalServerError
 }
 
-// validationError answers requests the OpenAPI validator rejected. Body
-// problems are all "invalid body" (details go to the debug log only, since
-// they may quote the body); a bad parameter names the parameter.
+// validationError answers requests the OpenAPI validator rejected: body
+// problems are "invalid body" and a bad parameter "invalid <name>", each
+// with a message that names the field and the rule (reasons.go); the full
+// error, which may quote the body, goes to the debug log only.
 func (s *Server) validationError(_ context.Context, err error, w http.ResponseWriter, r *http.Request, o middleware.ErrorHandlerOpts) {
 	var tooLarge *http.MaxBytesError
 	var re *openapi3filter.RequestError
@@ -98,9 +99,9 @@ func (s *Server) validationError(_ context.Context, err error, w http.ResponseWr
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "not found"})
 	case errors.As(err, &re) && re.RequestBody != nil:
 		s.log.Debug("invalid request body", "path", r.URL.Path, "error", err)
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body"})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: bodyReason(re)})
 	case errors.As(err, &re) && re.Parameter != nil:
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid " + re.Parameter.Name})
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid " + re.Parameter.Name, Message: paramReason(re)})
 	default:
 		s.log.Debug("invalid request", "path", r.URL.Path, "error", err)
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid request"})

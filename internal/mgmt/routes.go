@@ -37,7 +37,8 @@ type Authenticator interface {
 
 // Mount registers the Management API on r under Prefix. The order of the
 // layers is the contract: version headers on everything (so 401s say which
-// server answered), then the key check, the body limit, the UTF-8 check of
+// server answered), then the key check, the body limit, the tolerant
+// reading of Content-Type, the UTF-8 check of
 // JSON bodies, request validation against the embedded spec, and the
 // generated strict handler.
 func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) error {
@@ -67,7 +68,7 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 			r.Handle("/docs/*", http.StripPrefix(Prefix+"/docs/", docs))
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(authUnlessPublic(auth), limitBody, s.streamUsageImport, requireUTF8JSON, captureRawUpload, validator)
+			r.Use(authUnlessPublic(auth), limitBody, forgivingContentType, s.streamUsageImport, requireUTF8JSON, captureRawUpload, validator)
 			mgmtapi.HandlerWithOptions(strict, mgmtapi.ChiServerOptions{
 				BaseRouter: r,
 				ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -94,5 +95,5 @@ func (s *Server) writeBodyError(w http.ResponseWriter, r *http.Request, err erro
 		return
 	}
 	s.log.Debug("undecodable request body", "path", r.URL.Path, "error", err)
-	writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body"})
+	writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: decodeReason(err)})
 }

@@ -297,7 +297,8 @@ func TestSettings(t *testing.T) {
 				{"malformed", "application/json", `{"value":`},
 				{"empty", "application/json", ``},
 				{"array", "application/json", `[true]`},
-				{"text/plain", "text/plain", `{"value":true}`},
+				{"form-encoded pairs", "application/x-www-form-urlencoded", `value=true`},
+				{"xml", "application/xml", `{"value":true}`},
 			}
 			for _, b := range bad {
 				for _, m := range []string{http.MethodPut, http.MethodPatch} {
@@ -309,6 +310,15 @@ func TestSettings(t *testing.T) {
 			}
 			if e.file() != before {
 				t.Fatal("a bad body changed the file")
+			}
+
+			// JSON sent as curl sends it without -H (form-urlencoded),
+			// as text/plain, or with no Content-Type is read as JSON.
+			for _, ctype := range []string{"application/x-www-form-urlencoded", "text/plain", ""} {
+				body, _ := json.Marshal(map[string]any{"value": s.values[1]})
+				if st, _, resp := e.do(http.MethodPut, s.path, ctype, string(body)); st != http.StatusOK {
+					t.Errorf("PUT %s as %q: %d %s, want 200", s.path, ctype, st, resp)
+				}
 			}
 		})
 	}

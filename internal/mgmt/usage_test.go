@@ -198,8 +198,8 @@ func TestUsageOperations(t *testing.T) {
 			t.Errorf("import %s: %d %s", bad, st, body)
 		}
 	}
-	if st, _, _ := fresh.call("POST", "/usage/import", "text/plain", exp, key...); st != 400 {
-		t.Errorf("import as text/plain: %d", st)
+	if st, _, _ := fresh.call("POST", "/usage/import", "application/xml", exp, key...); st != 400 {
+		t.Errorf("import as application/xml: %d", st)
 	}
 	_, _, c := fresh.call("GET", "/usage", "", nil, key...)
 	if usageOf(t, b) != usageOf(t, c) {

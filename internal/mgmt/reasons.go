@@ -1,0 +1,110 @@
+package mgmt
+
+import (
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// Bad requests say why: `error` stays the documented code ("invalid body",
+// "invalid <parameter>") and `message` names the field and the rule it
+// breaks. Reasons come from the schema and the decoder, never from the
+// value, which may be a key.
+
+// bodyReason describes why the validator refused a request body.
+func bodyReason(re *openapi3filter.RequestError) string {
+	var se *openapi3.SchemaError
+	if errors.As(re.Err, &se) {
+		return fieldReason(se)
+	}
+	var pe *openapi3filter.ParseError
+	if errors.As(re.Err, &pe) {
+		return "the body is not valid JSON"
+	}
+	if strings.Contains(re.Error(), "header Content-Type has unexpected value") {
+		return "unsupported Content-Type"
+	}
+	if strings.Contains(re.Error(), "value is required but missing") {
+		return "a body is required"
+	}
+	return "the body does not match the operation's schema"
+}
+
+// paramReason describes why the validator refused a parameter.
+func paramReason(re *openapi3filter.RequestError) string {
+	var se *openapi3.SchemaError
+	if errors.As(re.Err, &se) {
+		return re.Parameter.Name + ": " + se.Reason
+	}
+	return re.Parameter.Name + ": not a valid value"
+}
+
+func fieldReason(se *openapi3.SchemaError) string {
+	path := strings.Join(se.JSONPointer(), ".")
+	if path == "" {
+		path = "body"
+	}
+	return path + ": " + se.Reason
+}
+
+// decodeReason describes why the generated handler could not decode a body
+// the validator let through.
+func decodeReason(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return field + ": must be " + jsonKind(te.Type.Kind().String())
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "the body is not valid JSON (at byte " + strconv.FormatInt(se.Offset, 10) + ")"
+	}
+	return "the body could not be decoded"
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	}
+	if strings.HasPrefix(goKind, "int") || strings.HasPrefix(goKind, "uint") || strings.HasPrefix(goKind, "float") {
+		return "a number"
+	}
+	return "of another type"
+}
+
+// forgivingContentType takes bodies as the existing implementation does:
+// curl without -H sends form-urlencoded, scripts often send text/plain or
+// nothing, and PUT /config.yaml gets text/yaml, application/x-yaml or
+// anything else. A JSON route reads such a body as JSON (it must still
+// parse), and config.yaml reads any body as YAML. Multipart uploads and
+// explicit JSON are left alone.
+func forgivingContentType(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			switch {
+			case r.URL.Path == Prefix+"/config.yaml":
+				r.Header.Set("Content-Type", "application/yaml")
+			case mt == "", mt == "text/plain", mt == "application/x-www-form-urlencoded":
+				r.Header.Set("Content-Type", "application/json")
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
