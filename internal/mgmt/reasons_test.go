@@ -49,3 +49,18 @@ func TestConfigYAMLAnyContentType(t *testing.T) {
 		}
 	}
 }
+
+// A newer panel may send list-item fields this server does not know: they
+// are ignored (not stored), never a 400, and the known fields are kept.
+func TestUnknownListItemFieldsAreIgnored(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	st, _, body := e.do(http.MethodPut, "/gemini-api-key", "application/json",
+		`[{"api-key":"g1","prefix":"p","future-field":{"x":1},"priority":5}]`)
+	if st != http.StatusOK {
+		t.Fatalf("%d %s", st, body)
+	}
+	k := e.store.Current().Config.GeminiKeys
+	if len(k) != 1 || k[0].APIKey != "g1" || k[0].Prefix != "p" || strings.Contains(e.file(), "future-field") {
+		t.Fatalf("keys %+v\n%s", k, e.file())
+	}
+}
