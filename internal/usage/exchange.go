@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
@@ -215,6 +216,11 @@ func reportTx(ctx context.Context, tx *sql.Tx, s *SQLiteStore, q Query) (*Report
 var endpointName = regexp.MustCompile(`^[A-Z]+ /\S*$`)
 
 // importer holds the state of one import while the body streams in.
+// Nothing grows with the body: details go to the store in multi-row
+// statements, the aggregates of new details are staged every few thousand
+// buckets, and the aggregate buckets of our own exports are staged in a
+// temporary table and de-duplicated against the ledger in one set-based
+// pass at the end.
 type importer struct {
 	ctx  context.Context
 	tx   *sql.Tx
@@ -223,18 +229,25 @@ type importer struct {
 	now  time.Time
 	self string
 
-	insDetail *sql.Stmt
+	details     *rowWriter  // usage_details, RETURNING the keys added
+	pending     []detailRow // the details queued in details
+	addedKeys   map[string]int
+	buckets     *rowWriter // usage_stage_import
+	bucketsSeen map[string]bool
 
 	version    int64
 	hasAgg     bool
-	fromDetail *batch // aggregates of newly added details (reference exports)
-	aggBatch   *batch // aggregates of `aggregates` (our exports), after the ledger
+	fromDetail *batch // aggregates of newly added details (reference exports), staged as it fills
 	labels     map[string]string
 
 	detailsAdded, detailsSkipped int64
-	aggAdded, aggSkipped         int64
+	aggSkipped                   int64 // buckets of our own instance
 	origin                       string
 }
+
+// flushBatchAt is how many buckets the aggregates of new details gather
+// before they are staged.
+const flushBatchAt = 8192
 
 func invalid(format string, args ...any) error {
 	return errs.New(errs.Invalid, "invalid usage export: "+format, args...)
@@ -250,40 +263,57 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 		return ImportResult{}, err
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, insertDetail)
-	if err != nil {
+	if err := ensureStage(ctx, tx); err != nil {
 		return ImportResult{}, err
 	}
-	defer st.Close()
+	if _, err := tx.ExecContext(ctx, stageImportSchema); err != nil {
+		return ImportResult{}, err
+	}
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	dec.UseNumber()
-	im := &importer{ctx: ctx, tx: tx, dec: dec, keys: keys, now: now, self: s.instance, insDetail: st,
-		fromDetail: newBatch(), aggBatch: newBatch(), labels: map[string]string{}}
+	im := &importer{ctx: ctx, tx: tx, dec: dec, keys: keys, now: now, self: s.instance,
+		addedKeys: map[string]int{}, bucketsSeen: map[string]bool{}, fromDetail: newBatch(), labels: map[string]string{}}
+	im.details = newDetailWriter(ctx, tx, func(key string) { im.addedKeys[key]++ })
+	im.details.afterFlush = im.detailsWritten
+	defer im.details.close()
+	im.buckets = newRowWriter(ctx, tx, stageImportInsert, stageImportWidth, stageImportTail)
+	im.buckets.afterFlush = func() error { clear(im.bucketsSeen); return nil }
+	defer im.buckets.close()
 	if err := im.document(); err != nil {
 		return ImportResult{}, err
 	}
 	if im.version != 0 && im.version != 1 {
 		return ImportResult{}, errs.New(errs.Invalid, "unsupported version")
 	}
+	if err := im.details.flush(); err != nil {
+		return ImportResult{}, err
+	}
 	var res ImportResult
 	if im.hasAgg {
 		// Our export: the aggregates are complete, the details only refill
-		// the detail window.
-		if err := im.aggBatch.write(ctx, tx); err != nil {
+		// the detail window; what the details staged is dropped.
+		if err := im.buckets.flush(); err != nil {
 			return ImportResult{}, err
 		}
-		res.Added, res.Skipped = im.aggAdded, im.aggSkipped
+		added, offered, err := stageImportDeltas(ctx, tx, im.origin)
+		if err != nil {
+			return ImportResult{}, err
+		}
+		res.Added, res.Skipped = added, im.aggSkipped+offered-added
 	} else {
-		if err := im.fromDetail.write(ctx, tx); err != nil {
+		if err := im.fromDetail.stage(ctx, tx); err != nil {
 			return ImportResult{}, err
 		}
 		res.Added, res.Skipped = im.detailsAdded, im.detailsSkipped
+	}
+	if err := applyStage(ctx, tx); err != nil {
+		return ImportResult{}, err
 	}
 	lb := newBatch()
 	for id, l := range im.labels {
 		lb.label(id, l)
 	}
-	if err := lb.write(ctx, tx); err != nil {
+	if err := lb.writeLabels(ctx, tx); err != nil {
 		return ImportResult{}, err
 	}
 	if res.TotalRequests, res.FailedRequests, err = totals(ctx, tx); err != nil {
@@ -293,6 +323,75 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 		return ImportResult{}, err
 	}
 	return res, nil
+}
+
+// stageImportSchema holds the aggregate buckets of an export of another
+// instance, one row per ledger bucket (the largest figures seen).
+const stageImportSchema = `CREATE TEMP TABLE IF NOT EXISTS usage_stage_import (
+	kind TEXT NOT NULL, bucket TEXT NOT NULL, hour BIGINT NOT NULL, endpoint TEXT NOT NULL, model TEXT NOT NULL,
+	client_key TEXT NOT NULL, credential TEXT NOT NULL, provider TEXT NOT NULL, ` + countDefs + `,
+	PRIMARY KEY (kind, bucket))`
+
+const stageImportWidth = 16
+
+var (
+	stageImportInsert = `INSERT INTO usage_stage_import (kind, bucket, hour, endpoint, model, client_key, credential, provider, ` +
+		strings.Join(countNames, ", ") + `) VALUES `
+	stageImportTail = ` ON CONFLICT (kind, bucket) DO UPDATE SET ` + greatestProvider("usage_stage_import") + `, ` +
+		joinMap(countNames, func(n string) string {
+			return n + " = CASE WHEN excluded." + n + " > usage_stage_import." + n + " THEN excluded." + n + " ELSE usage_stage_import." + n + " END"
+		}, ", ")
+)
+
+// stageImportDeltas de-duplicates the staged buckets against the ledger:
+// only the growth over the largest figures merged before from the same
+// origin is staged for applyStage, and the ledger keeps the new largest
+// figures. Importing the same export twice adds nothing; a newer export of
+// the same server adds only what is new. It returns the requests added and
+// the requests the buckets held.
+func stageImportDeltas(ctx context.Context, tx *sql.Tx, origin string) (added, offered int64, err error) {
+	old := func(n string) string { return "COALESCE(l." + n + ", 0)" }
+	delta := joinMap(countNames, func(n string) string {
+		return "CASE WHEN b." + n + " > " + old(n) + " THEN b." + n + " - " + old(n) + " ELSE 0 END"
+	}, ", ")
+	top := joinMap(countNames, func(n string) string {
+		return "CASE WHEN b." + n + " > " + old(n) + " THEN b." + n + " ELSE " + old(n) + " END"
+	}, ", ")
+	grew := "(" + joinMap(countNames, func(n string) string { return "b." + n + " > " + old(n) }, " OR ") + ")"
+	join := ` FROM usage_stage_import b LEFT JOIN usage_import_ledger l ON l.origin = ? AND l.kind = b.kind AND l.bucket = b.bucket
+		WHERE ` + grew
+	cn := strings.Join(countNames, ", ")
+	for _, q := range []string{
+		`DELETE FROM usage_stage_requests`,
+		`DELETE FROM usage_stage_attempts`,
+		`INSERT INTO usage_stage_requests (hour, endpoint, model, client_key, ` + cn + `)
+			SELECT b.hour, b.endpoint, b.model, b.client_key, ` + delta + join + ` AND b.kind = 'requests'`,
+		`INSERT INTO usage_stage_attempts (hour, credential, model, provider, ` + cn + `)
+			SELECT b.hour, b.credential, b.model, b.provider, ` + delta + join + ` AND b.kind = 'attempts'`,
+		`INSERT INTO usage_import_ledger (origin, kind, bucket, ` + cn + `)
+			SELECT ?, b.kind, b.bucket, ` + top + join + `
+			ON CONFLICT (origin, kind, bucket) DO UPDATE SET ` +
+			joinMap(countNames, func(n string) string { return n + " = excluded." + n }, ", "),
+	} {
+		var args []any
+		switch strings.Count(q, "?") {
+		case 1:
+			args = []any{origin}
+		case 2:
+			args = []any{origin, origin}
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(requests), 0) FROM usage_stage_requests`).Scan(&added); err != nil {
+		return 0, 0, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(requests), 0) FROM usage_stage_import WHERE kind = 'requests'`).Scan(&offered); err != nil {
+		return 0, 0, err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM usage_stage_import`)
+	return added, offered, err
 }
 
 // The JSON walk. Every reader consumes exactly one value.
@@ -513,23 +612,40 @@ func (im *importer) detail(endpoint, model, client string) error {
 	row := detailRow{ts: d.Timestamp, requestID: d.RequestID, endpoint: endpoint, model: model, client: client, cred: cred,
 		source: label, status: d.Status, failed: d.Failed, latencyMS: d.LatencyMS, tok: tok}
 	row.key = dedupeKey(row.endpoint, row.model, row.ts, row.source, row.cred, row.client, row.failed, row.tok)
-	added, err := insertDetailRow(im.ctx, im.insDetail, &row)
-	if err != nil {
-		return err
+	im.pending = append(im.pending, row)
+	return addDetail(im.details, &row)
+}
+
+// detailsWritten runs after each multi-row insert of details: those whose
+// key came back were added, the others were stored already. The aggregates
+// of the added ones count unless the export carries aggregates.
+func (im *importer) detailsWritten() error {
+	for i := range im.pending {
+		row := &im.pending[i]
+		if im.addedKeys[row.key] == 0 {
+			im.detailsSkipped++
+			continue
+		}
+		im.addedKeys[row.key]--
+		im.detailsAdded++
+		if im.hasAgg {
+			continue
+		}
+		c := counts{requests: 1, latencyMS: row.latencyMS, tok: row.tok}
+		if row.failed {
+			c.failures = 1
+		}
+		h := hourOf(row.ts)
+		im.fromDetail.addRequest(reqKey{h, row.endpoint, row.model, row.client}, c)
+		if row.cred != "" {
+			im.fromDetail.addAttempt(attKey{h, row.cred, row.model}, "", c)
+		}
 	}
-	if !added {
-		im.detailsSkipped++
-		return nil
-	}
-	im.detailsAdded++
-	c := counts{requests: 1, latencyMS: row.latencyMS, tok: tok}
-	if row.failed {
-		c.failures = 1
-	}
-	h := hourOf(row.ts)
-	im.fromDetail.addRequest(reqKey{h, endpoint, model, client}, c)
-	if cred != "" {
-		im.fromDetail.addAttempt(attKey{h, cred, model}, "", c)
+	clear(im.pending)
+	im.pending = im.pending[:0]
+	clear(im.addedKeys)
+	if len(im.fromDetail.req)+len(im.fromDetail.att) >= flushBatchAt {
+		return im.fromDetail.stage(im.ctx, im.tx)
 	}
 	return nil
 }
@@ -589,53 +705,24 @@ func (im *importer) bucket(kind string, b *bucketJSON) error {
 	var bucket string
 	if kind == "requests" {
 		bucket = strconv.FormatInt(b.Hour, 10) + "\x00" + b.Endpoint + "\x00" + b.Model + "\x00" + b.ClientKey
+		b.Credential, b.Provider = "", ""
 	} else {
 		if b.Credential == "" {
 			return nil
 		}
 		bucket = strconv.FormatInt(b.Hour, 10) + "\x00" + b.Credential + "\x00" + b.Model
+		b.Endpoint, b.ClientKey = "", ""
 	}
-	var old counts
-	err := im.tx.QueryRowContext(im.ctx, `SELECT requests, failures, latency_ms, input_tokens, output_tokens, reasoning_tokens,
-		cached_tokens, total_tokens FROM usage_import_ledger WHERE origin = ? AND kind = ? AND bucket = ?`, im.origin, kind, bucket).
-		Scan(&old.requests, &old.failures, &old.latencyMS, &old.tok.Input, &old.tok.Output, &old.tok.Reasoning, &old.tok.Cached, &old.tok.Total)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	nw := b.counts()
-	delta := counts{
-		requests: max(nw.requests-old.requests, 0), failures: max(nw.failures-old.failures, 0),
-		latencyMS: max(nw.latencyMS-old.latencyMS, 0),
-		tok: Tokens{Input: max(nw.tok.Input-old.tok.Input, 0), Output: max(nw.tok.Output-old.tok.Output, 0),
-			Reasoning: max(nw.tok.Reasoning-old.tok.Reasoning, 0), Cached: max(nw.tok.Cached-old.tok.Cached, 0),
-			Total: max(nw.tok.Total-old.tok.Total, 0)},
-	}
-	if delta == (counts{}) {
-		if kind == "requests" {
-			im.aggSkipped += b.Requests
+	// One statement must not upsert the same row twice (PostgreSQL refuses).
+	if seen := kind + "\x00" + bucket; im.bucketsSeen[seen] {
+		if err := im.buckets.flush(); err != nil {
+			return err
 		}
-		return nil
-	}
-	top := counts{requests: max(nw.requests, old.requests), failures: max(nw.failures, old.failures), latencyMS: max(nw.latencyMS, old.latencyMS),
-		tok: Tokens{Input: max(nw.tok.Input, old.tok.Input), Output: max(nw.tok.Output, old.tok.Output), Reasoning: max(nw.tok.Reasoning, old.tok.Reasoning),
-			Cached: max(nw.tok.Cached, old.tok.Cached), Total: max(nw.tok.Total, old.tok.Total)}}
-	if _, err := im.tx.ExecContext(im.ctx, `INSERT INTO usage_import_ledger (origin, kind, bucket, requests, failures, latency_ms,
-		input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (origin, kind, bucket) DO UPDATE SET requests = excluded.requests, failures = excluded.failures,
-		latency_ms = excluded.latency_ms, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-		reasoning_tokens = excluded.reasoning_tokens, cached_tokens = excluded.cached_tokens, total_tokens = excluded.total_tokens`,
-		im.origin, kind, bucket, top.requests, top.failures, top.latencyMS, top.tok.Input, top.tok.Output, top.tok.Reasoning,
-		top.tok.Cached, top.tok.Total); err != nil {
-		return err
-	}
-	if kind == "requests" {
-		im.aggAdded += delta.requests
-		im.aggSkipped += b.Requests - delta.requests
-		im.aggBatch.addRequest(reqKey{b.Hour, b.Endpoint, b.Model, b.ClientKey}, delta)
 	} else {
-		im.aggBatch.addAttempt(attKey{b.Hour, b.Credential, b.Model}, b.Provider, delta)
+		im.bucketsSeen[seen] = true
 	}
-	return nil
+	return im.buckets.add(kind, bucket, b.Hour, b.Endpoint, b.Model, b.ClientKey, b.Credential, b.Provider, b.Requests, b.Failures,
+		b.LatencyMS, b.Tokens.Input, b.Tokens.Output, b.Tokens.Reasoning, b.Tokens.Cached, b.Tokens.Total)
 }
 
 // isTooLarge reports whether the body ran over its limit, which the HTTP

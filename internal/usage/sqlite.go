@@ -89,6 +89,9 @@ var migrations = []string{
 		cached_tokens BIGINT NOT NULL,
 		total_tokens BIGINT NOT NULL,
 		PRIMARY KEY (origin, kind, bucket));`,
+
+	// 2: rollups (rollup.go), built from the hourly rows already there.
+	migration2(),
 }
 
 // SQLiteStore is the embedded store: one file, WAL mode, one writer
@@ -201,37 +204,38 @@ func (s *SQLiteStore) Close() error {
 }
 
 const (
-	upsertRequests = `INSERT INTO usage_requests (hour, endpoint, model, client_key, requests, failures, latency_ms,
-		input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (hour, endpoint, model, client_key) DO UPDATE SET
-		requests = usage_requests.requests + excluded.requests,
-		failures = usage_requests.failures + excluded.failures,
-		latency_ms = usage_requests.latency_ms + excluded.latency_ms,
-		input_tokens = usage_requests.input_tokens + excluded.input_tokens,
-		output_tokens = usage_requests.output_tokens + excluded.output_tokens,
-		reasoning_tokens = usage_requests.reasoning_tokens + excluded.reasoning_tokens,
-		cached_tokens = usage_requests.cached_tokens + excluded.cached_tokens,
-		total_tokens = usage_requests.total_tokens + excluded.total_tokens`
-	upsertAttempts = `INSERT INTO usage_attempts (hour, credential, model, provider, requests, failures, latency_ms,
-		input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (hour, credential, model) DO UPDATE SET
-		provider = excluded.provider,
-		requests = usage_attempts.requests + excluded.requests,
-		failures = usage_attempts.failures + excluded.failures,
-		latency_ms = usage_attempts.latency_ms + excluded.latency_ms,
-		input_tokens = usage_attempts.input_tokens + excluded.input_tokens,
-		output_tokens = usage_attempts.output_tokens + excluded.output_tokens,
-		reasoning_tokens = usage_attempts.reasoning_tokens + excluded.reasoning_tokens,
-		cached_tokens = usage_attempts.cached_tokens + excluded.cached_tokens,
-		total_tokens = usage_attempts.total_tokens + excluded.total_tokens`
-	upsertLabel  = `INSERT INTO usage_labels (id, label) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET label = excluded.label`
-	insertDetail = `INSERT INTO usage_details (dedupe_key, ts, request_id, endpoint, model, client_key, credential, source,
-		status, failed, latency_ms, input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (dedupe_key) DO NOTHING`
+	detailInsertHead = `INSERT INTO usage_details (dedupe_key, ts, request_id, endpoint, model, client_key, credential, source,
+		status, failed, latency_ms, input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens) VALUES `
+	detailInsertTail = ` ON CONFLICT (dedupe_key) DO NOTHING`
+	detailWidth      = 16
 )
+
+// newDetailWriter inserts details in multi-row statements; a detail whose
+// dedupe key is already stored is left out. With onAdded set, the key of
+// every detail actually added is passed to it (RETURNING).
+func newDetailWriter(ctx context.Context, tx *sql.Tx, onAdded func(key string)) *rowWriter {
+	tail := detailInsertTail
+	if onAdded != nil {
+		tail += ` RETURNING dedupe_key`
+	}
+	w := newRowWriter(ctx, tx, detailInsertHead, detailWidth, tail)
+	if onAdded != nil {
+		var key string
+		w.onRow = func(r *sql.Rows) error {
+			if err := r.Scan(&key); err != nil {
+				return err
+			}
+			onAdded(key)
+			return nil
+		}
+	}
+	return w
+}
+
+func addDetail(w *rowWriter, d *detailRow) error {
+	return w.add(d.key, d.ts.UnixNano(), d.requestID, d.endpoint, d.model, d.client, d.cred, d.source,
+		d.status, boolInt(d.failed), d.latencyMS, d.tok.Input, d.tok.Output, d.tok.Reasoning, d.tok.Cached, d.tok.Total)
+}
 
 // batch accumulates the aggregate changes of many events, so that a
 // transaction writes each bucket once however many events it holds.
@@ -273,47 +277,71 @@ func (b *batch) label(id, label string) {
 	}
 }
 
+// write adds the batch to the hourly aggregates and every rollup, and
+// upserts its labels.
 func (b *batch) write(ctx context.Context, tx *sql.Tx) error {
-	if len(b.req) > 0 {
-		st, err := tx.PrepareContext(ctx, upsertRequests)
-		if err != nil {
+	if len(b.req) > 0 || len(b.att) > 0 {
+		if err := ensureStage(ctx, tx); err != nil {
 			return err
 		}
-		defer st.Close()
+		if err := b.stage(ctx, tx); err != nil {
+			return err
+		}
+		if err := applyStage(ctx, tx); err != nil {
+			return err
+		}
+	}
+	return b.writeLabels(ctx, tx)
+}
+
+// stage writes the batch's buckets into the staging tables (ensureStage
+// first) and empties it; applyStage then adds them everywhere.
+func (b *batch) stage(ctx context.Context, tx *sql.Tx) error {
+	if len(b.req) > 0 {
+		w := newRowWriter(ctx, tx, stageRequestsInsert, 4+len(countNames), "")
+		defer w.close()
 		for _, k := range sortedReqKeys(b.req) {
 			c := b.req[k]
-			if _, err := st.ExecContext(ctx, k.hour, k.endpoint, k.model, k.client, c.requests, c.failures, c.latencyMS,
+			if err := w.add(k.hour, k.endpoint, k.model, k.client, c.requests, c.failures, c.latencyMS,
 				c.tok.Input, c.tok.Output, c.tok.Reasoning, c.tok.Cached, c.tok.Total); err != nil {
 				return err
 			}
 		}
+		if err := w.flush(); err != nil {
+			return err
+		}
+		clear(b.req)
 	}
 	if len(b.att) > 0 {
-		st, err := tx.PrepareContext(ctx, upsertAttempts)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+		w := newRowWriter(ctx, tx, stageAttemptsInsert, 4+len(countNames), "")
+		defer w.close()
 		for k, c := range b.att {
-			if _, err := st.ExecContext(ctx, k.hour, k.credential, k.model, b.provider[k], c.requests, c.failures, c.latencyMS,
+			if err := w.add(k.hour, k.credential, k.model, b.provider[k], c.requests, c.failures, c.latencyMS,
 				c.tok.Input, c.tok.Output, c.tok.Reasoning, c.tok.Cached, c.tok.Total); err != nil {
 				return err
 			}
 		}
-	}
-	if len(b.labels) > 0 {
-		st, err := tx.PrepareContext(ctx, upsertLabel)
-		if err != nil {
+		if err := w.flush(); err != nil {
 			return err
 		}
-		defer st.Close()
-		for id, l := range b.labels {
-			if _, err := st.ExecContext(ctx, id, l); err != nil {
-				return err
-			}
-		}
+		clear(b.att)
+		clear(b.provider)
 	}
 	return nil
+}
+
+func (b *batch) writeLabels(ctx context.Context, tx *sql.Tx) error {
+	if len(b.labels) == 0 {
+		return nil
+	}
+	w := newRowWriter(ctx, tx, `INSERT INTO usage_labels (id, label) VALUES `, 2, ` ON CONFLICT (id) DO UPDATE SET label = excluded.label`)
+	defer w.close()
+	for id, l := range b.labels {
+		if err := w.add(id, l); err != nil {
+			return err
+		}
+	}
+	return w.flush()
 }
 
 // sortedReqKeys gives a stable write order, so that two writers (today
@@ -351,16 +379,6 @@ type detailRow struct {
 	tok                                      Tokens
 }
 
-func insertDetailRow(ctx context.Context, st *sql.Stmt, d *detailRow) (bool, error) {
-	res, err := st.ExecContext(ctx, d.key, d.ts.UnixNano(), d.requestID, d.endpoint, d.model, d.client, d.cred, d.source,
-		d.status, boolInt(d.failed), d.latencyMS, d.tok.Input, d.tok.Output, d.tok.Reasoning, d.tok.Cached, d.tok.Total)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
-}
-
 func boolInt(b bool) int {
 	if b {
 		return 1
@@ -381,20 +399,20 @@ func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
 		return err
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, insertDetail)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	dw := newDetailWriter(ctx, tx, nil)
+	defer dw.close()
 	b := newBatch()
 	var d detailRow
 	for i := range events {
 		e := &events[i]
 		d = eventRow(e)
-		if _, err := insertDetailRow(ctx, st, &d); err != nil {
+		if err := addDetail(dw, &d); err != nil {
 			return err
 		}
 		b.addEvent(e, &d)
+	}
+	if err := dw.flush(); err != nil {
+		return err
 	}
 	if err := b.write(ctx, tx); err != nil {
 		return err
@@ -510,77 +528,25 @@ func (s *SQLiteStore) reportIn(ctx context.Context, tx *sql.Tx, q Query) (*Repor
 		loc = time.Local
 	}
 	fromH, toH, fromNS, toNS := hourRange(q)
-	rep := &Report{
-		RequestsByDay: map[string]int64{}, RequestsByHour: map[string]int64{},
-		TokensByDay: map[string]int64{}, TokensByHour: map[string]int64{},
-		APIs: map[string]*APIStats{}, Clients: map[string]*KeyStats{}, Credentials: map[string]*KeyStats{},
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT endpoint, model, SUM(requests), SUM(failures), SUM(total_tokens)
-		FROM usage_requests WHERE hour >= ? AND hour < ? GROUP BY endpoint, model ORDER BY endpoint, model`, fromH, toH)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var ep, model string
-		var n, f, tok int64
-		if err := rows.Scan(&ep, &model, &n, &f, &tok); err != nil {
-			rows.Close()
+	rep := emptyReport()
+	if fromH < toH {
+		if err := readRollups(ctx, tx, rep, fromH, toH); err != nil {
 			return nil, err
 		}
-		a := rep.APIs[ep]
-		if a == nil {
-			a = &APIStats{Models: map[string]*ModelStats{}}
-			rep.APIs[ep] = a
-		}
-		a.TotalRequests += n
-		a.TotalTokens += tok
-		a.Models[model] = &ModelStats{TotalRequests: n, TotalTokens: tok, Details: []Detail{}}
-		rep.TotalRequests += n
-		rep.FailureCount += f
-		rep.TotalTokens += tok
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rep.SuccessCount = rep.TotalRequests - rep.FailureCount
-
-	rows, err = tx.QueryContext(ctx, `SELECT hour, SUM(requests), SUM(total_tokens) FROM usage_requests
-		WHERE hour >= ? AND hour < ? GROUP BY hour`, fromH, toH)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var h, n, tok int64
-		if err := rows.Scan(&h, &n, &tok); err != nil {
-			rows.Close()
+		if err := readDayHours(ctx, tx, rep, fromH, toH, loc); err != nil {
 			return nil, err
 		}
-		t := time.Unix(h, 0).In(loc)
-		day, hr := t.Format("2006-01-02"), t.Format("15")
-		rep.RequestsByDay[day] += n
-		rep.TokensByDay[day] += tok
-		rep.RequestsByHour[hr] += n
-		rep.TokensByHour[hr] += tok
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-
 	labels, err := readLabels(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	if err := readKeyStats(ctx, tx, `SELECT client_key, '', SUM(requests), SUM(failures), SUM(input_tokens), SUM(output_tokens),
-		SUM(reasoning_tokens), SUM(cached_tokens), SUM(total_tokens) FROM usage_requests
-		WHERE hour >= ? AND hour < ? AND client_key <> '' GROUP BY client_key`, fromH, toH, labels, rep.Clients); err != nil {
-		return nil, err
-	}
-	if err := readKeyStats(ctx, tx, `SELECT credential, MAX(provider), SUM(requests), SUM(failures), SUM(input_tokens), SUM(output_tokens),
-		SUM(reasoning_tokens), SUM(cached_tokens), SUM(total_tokens) FROM usage_attempts
-		WHERE hour >= ? AND hour < ? GROUP BY credential`, fromH, toH, labels, rep.Credentials); err != nil {
-		return nil, err
+	rep.SuccessCount = rep.TotalRequests - rep.FailureCount
+	for _, into := range []map[string]*KeyStats{rep.Clients, rep.Credentials} {
+		for id, k := range into {
+			k.SuccessCount = k.TotalRequests - k.FailureCount
+			k.Label = labels[id]
+		}
 	}
 
 	if q.Details > 0 {
@@ -633,29 +599,6 @@ func readLabels(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
 		m[id] = l
 	}
 	return m, rows.Err()
-}
-
-func readKeyStats(ctx context.Context, tx *sql.Tx, query string, fromH, toH int64, labels map[string]string, into map[string]*KeyStats) error {
-	rows, err := tx.QueryContext(ctx, query, fromH, toH)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, provider string
-		var k KeyStats
-		if err := rows.Scan(&id, &provider, &k.TotalRequests, &k.FailureCount, &k.Input, &k.Output, &k.Reasoning, &k.Cached, &k.Total); err != nil {
-			return err
-		}
-		if id == "" {
-			continue
-		}
-		k.SuccessCount = k.TotalRequests - k.FailureCount
-		k.Label = labels[id]
-		k.Provider = provider
-		into[id] = &k
-	}
-	return rows.Err()
 }
 
 const detailCols = `dedupe_key, ts, request_id, endpoint, model, client_key, credential, source, status, failed, latency_ms,
