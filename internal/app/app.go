@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
@@ -28,6 +29,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/panel"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // DefaultShutdownTimeout is how long a graceful shutdown lets requests in
@@ -122,9 +124,24 @@ func New(opts Options) (*Server, error) {
 	// The proxy data plane compiles each config before it is written: a
 	// config it cannot serve is refused (422 through the API, logged for a
 	// hand edit) and never published.
-	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs})
+	// Auth files of OAuth accounts and service accounts are credentials
+	// too (accounts.go): loaded now, reloaded on every hand edit, upload
+	// or delete; their tokens are refreshed and written back as needed.
+	var accounts *upstreamauth.Manager
+	var tokens proxy.TokenSource
+	if authFiles != nil {
+		accounts = newAccounts(authFiles, store, log)
+		tokens = accounts
+	}
+	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens})
 	if err != nil {
 		return nil, err
+	}
+	if accounts != nil {
+		accounts.SetOnChange(dataPlane.SetAccounts)
+		authFiles.Subscribe(accounts.Changed)
+		authFiles.SubscribeWrites(func(ev authfiles.Event) { accounts.Reload(ev.Name) })
+		accounts.Load()
 	}
 	obs.metrics.SetCooldownSource(dataPlane.CoolingDown)
 	if err := store.SubscribePrepared(func(old, next *configstore.Snapshot, _ configstore.Source) (func(), error) {

@@ -47,6 +47,8 @@ type File struct {
 	Provider string // Type lower-cased, "gemini" read as "gemini-cli"
 	Email    string
 	Disabled bool
+	// Status is what the data plane reports about the credential.
+	Status Status
 }
 
 // Label is what a panel shows for the credential: the email, else the provider.
@@ -75,6 +77,10 @@ type Store struct {
 	// written by the store, so the watcher reports only real hand edits.
 	known map[string][32]byte
 	subs  []func(Event)
+	// status is the data plane's view of each file (status.go).
+	status map[string]Status
+	// writeSubs hear of the store's own writes (SubscribeWrites).
+	writeSubs []func(Event)
 	// afterEvent, if set, is called by the watcher after it handled a
 	// name (tests wait on it instead of sleeping).
 	afterEvent func(name string, reported bool)
@@ -255,6 +261,7 @@ func (s *Store) stat(name string) (File, error) {
 		}
 	}
 	f.Provider = ProviderOf(f.Type)
+	f.Status = s.StatusOf(name)
 	return f, nil
 }
 
@@ -344,10 +351,12 @@ func (s *Store) Write(name string, data []byte) error {
 		return errs.New(errs.Invalid, "file too large: at most %d bytes", MaxFileSize)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.writeLocked(name, data); err != nil {
+	err := s.writeLocked(name, data)
+	s.mu.Unlock()
+	if err != nil {
 		return errs.Wrap(errs.Internal, err, "failed to save auth file")
 	}
+	s.wrote(Event{Name: name, Op: Changed})
 	return nil
 }
 
@@ -426,6 +435,7 @@ func (s *Store) Delete(name string) error {
 		return errs.Wrap(errs.Internal, err, "failed to delete auth file")
 	}
 	delete(s.known, name)
+	s.wroteLocked(Event{Name: name, Op: Removed})
 	return nil
 }
 
@@ -455,6 +465,7 @@ func (s *Store) DeleteNames(names []string) (int, error) {
 			return deleted, errs.Wrap(errs.Internal, err, "failed to delete auth file")
 		}
 		delete(s.known, n)
+		s.wroteLocked(Event{Name: n, Op: Removed})
 		deleted++
 	}
 	return deleted, nil
@@ -475,6 +486,7 @@ func (s *Store) DeleteAll() (int, error) {
 			return n, errs.Wrap(errs.Internal, err, "failed to delete auth file")
 		}
 		delete(s.known, name)
+		s.wroteLocked(Event{Name: name, Op: Removed})
 		n++
 	}
 	return n, nil

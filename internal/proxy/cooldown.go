@@ -147,3 +147,17 @@ func (c *cooldowns) active(now time.Time) int {
 	}
 	return n
 }
+
+// set makes (cred, model) cool down until t (a quota shared by several
+// credentials of one account).
+func (c *cooldowns) set(id config.CredentialID, model string, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := coolKey{id, model}
+	s := c.m[k]
+	if t.After(s.until) {
+		s.until = t
+	}
+	c.m[k] = s
+	c.n.Store(int64(len(c.m)))
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // Bounds of one client request.
@@ -120,6 +121,9 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 				return
 			}
 			last = f
+			if f.status == http.StatusTooManyRequests {
+				p.quotaSiblings(st, rt, cand)
+			}
 			if f.badRequest != nil {
 				badTranslation(w, c, f.badRequest)
 				return
@@ -194,14 +198,50 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 		}
 	}
 	body = cand.payload.apply(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cred.exec.url(cred, op, cand.upstream, query), bytes.NewReader(body))
-	if err != nil {
-		p.log.LogAttrs(ctx, slog.LevelError, "build upstream request", slog.String("credential", string(cred.id)), slog.String("error", err.Error()))
-		return nil, nil, &failure{}
+	var creds upstreamauth.Creds
+	if ox := cred.oauth; ox != nil {
+		// An auth-file account: its token (refreshed first if it is about
+		// to expire) and its provider's envelope (oauth.go).
+		var err error
+		if creds, err = cred.oauthToken(ctx, ""); err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, nil
+			}
+			return nil, nil, p.unavailable(ctx, cand, err)
+		}
+		body = ox.exec.envelope(body, cred, cand.upstream, op, c.stream)
 	}
-	req.Header = upstreamHeaders(c.r.Header, upProto, cred)
-	c.obs.attemptSent(cand, req, body)
-	resp, err := cred.client.Do(req)
+	send := func(creds upstreamauth.Creds) (*http.Response, error) {
+		u := ""
+		if cred.oauth != nil {
+			u = cred.oauth.exec.endpoint(cred, op, cand.upstream, c.stream, creds)
+		} else {
+			u = cred.exec.url(cred, op, cand.upstream, query)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header = upstreamHeaders(c.r.Header, upProto, cred)
+		if cred.oauth != nil {
+			cred.oauth.exec.headers(req.Header, c.r.Header, cred, creds, c.stream)
+		}
+		c.obs.attemptSent(cand, req, body)
+		return cred.client.Do(req)
+	}
+	resp, err := send(creds)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized && cred.oauth != nil {
+		// The token was refused: refresh it (once for every request that
+		// saw this token) and try again with the new one.
+		fresh, terr := cred.oauthToken(ctx, creds.Token)
+		if terr == nil && fresh.Token != creds.Token {
+			c.obs.attemptDone(resp.StatusCode, resp.Header, nil)
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			creds = fresh
+			resp, err = send(creds)
+		}
+	}
 	if err != nil {
 		c.obs.attemptDone(0, nil, err)
 		if ctx.Err() != nil {
@@ -213,6 +253,9 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 		return nil, nil, &failure{}
 	}
 	c.obs.attemptDone(resp.StatusCode, resp.Header, nil)
+	if cred.oauth != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		cred.oauth.exec.unwrap(resp, c.stream)
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if !c.stream {
 			p.cooldowns.success(cred.id, cand.upstream)
@@ -244,7 +287,12 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 	}
 	errBody, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
-	p.fail(ctx, st, cand, resp.StatusCode, resp.Header, "")
+	var hint time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests && cred.protocol() == protocol.Gemini {
+		// Google's quota errors say when the quota resets (in the body).
+		hint = time.Duration(retryHint(errBody)) * time.Millisecond
+	}
+	p.failHint(ctx, st, cand, resp.StatusCode, resp.Header, "", hint)
 	return nil, nil, &failure{status: resp.StatusCode, header: resp.Header, body: errBody, cross: c.cross}
 }
 
@@ -263,10 +311,19 @@ func failoverStatus(s int) bool {
 // fail records a failed attempt's cooldown and logs it, with the
 // credential's ID and masked label only.
 func (p *Proxy) fail(ctx context.Context, st *state, cand *candidate, status int, h http.Header, reason string) {
+	p.failHint(ctx, st, cand, status, h, reason, 0)
+}
+
+// failHint is fail with a reset hint read from the answer's body, used
+// when the answer has no Retry-After.
+func (p *Proxy) failHint(ctx context.Context, st *state, cand *candidate, status int, h http.Header, reason string, hint time.Duration) {
 	now := p.now()
 	var retryAfter time.Duration
 	if h != nil {
 		retryAfter = parseRetryAfter(h.Get("Retry-After"), now)
+	}
+	if retryAfter == 0 && hint > 0 {
+		retryAfter = min(hint, maxCooldown)
 	}
 	d := p.cooldowns.failure(cand.cred.id, cand.upstream, status, retryAfter, st.disableCooling, now)
 	p.log.LogAttrs(ctx, slog.LevelWarn, "upstream attempt failed",

@@ -18,7 +18,10 @@ func TestImportRules(t *testing.T) {
 	const mod = "github.com/cli-proxy-api/cli-proxy-api/"
 	allowed := map[string]bool{"internal/config": true, "internal/errs": true, "internal/httpx": true,
 		"internal/proxy": true, "internal/proxy/protocol": true, "internal/proxy/translate": true, "internal/proxy/translate/translatetest": true,
-		"internal/usage": true, "internal/requestlog": true, "internal/version": true}
+		"internal/usage": true, "internal/requestlog": true, "internal/version": true,
+		// Auth-file accounts: the account type and token source, and the
+		// auth-dir store they read and write back to.
+		"internal/upstreamauth": true, "internal/authfiles": true}
 	for _, pkg := range strings.Fields(string(out)) {
 		if rel, ok := strings.CutPrefix(pkg, mod); ok && !allowed[rel] {
 			t.Errorf("internal/proxy depends on %s", rel)

@@ -26,6 +26,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // Options configure a Proxy. The zero value works.
@@ -48,6 +49,9 @@ type Options struct {
 	// RequestLogs writes request logs (all requests with request-log on,
 	// failed ones otherwise); nil writes none.
 	RequestLogs *requestlog.Logger
+	// Tokens hands out the tokens of auth-file accounts (SetAccounts);
+	// nil serves no account.
+	Tokens TokenSource
 }
 
 // Proxy is the data-plane handler. Create it with New, give it a config
@@ -68,6 +72,14 @@ type Proxy struct {
 	mu         sync.Mutex
 	transports map[string]*http.Transport
 
+	// buildMu orders table builds: config commits and account changes.
+	// It guards cfg (the committed config), accounts and accGen.
+	buildMu  sync.Mutex
+	cfg      *config.Config
+	accounts []upstreamauth.Account
+	accGen   uint64
+	tokens   TokenSource
+
 	// now and sleep are the clock; tests replace them.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -86,6 +98,7 @@ type state struct {
 	requestRetry     int
 	maxRetryInterval time.Duration
 	disableCooling   bool
+	switchProject    bool
 	keepalive        time.Duration
 	bootstrapRetries int
 
@@ -119,7 +132,7 @@ func New(opts Options) (*Proxy, error) {
 	}
 	return &Proxy{
 		log: log, throttle: throttle, cors: cors, corsApplied: opts.CORSApplied,
-		usage: opts.Usage, reqLogs: opts.RequestLogs,
+		usage: opts.Usage, reqLogs: opts.RequestLogs, tokens: opts.Tokens,
 		cooldowns:  newCooldowns(),
 		transports: map[string]*http.Transport{},
 		now:        time.Now,
@@ -148,17 +161,67 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 	if next == nil {
 		return nil, errors.New("proxy: no config")
 	}
-	payload, err := compilePayload(next.Payload)
+	p.buildMu.Lock()
+	accounts, gen := p.accounts, p.accGen
+	p.buildMu.Unlock()
+	st, warnings, err := p.compile(next, accounts)
 	if err != nil {
 		return nil, err
+	}
+	return func() {
+		p.buildMu.Lock()
+		defer p.buildMu.Unlock()
+		if p.accGen != gen {
+			// Accounts changed since Prepare: build again with them
+			// (the config part built before, so this cannot fail in
+			// practice; if it does, the prepared table is kept).
+			if st2, w2, err := p.compile(next, p.accounts); err == nil {
+				st, warnings = st2, w2
+			}
+		}
+		p.cfg = next
+		p.install(st, warnings)
+		if st.allowLocal && (old == nil || !old.AllowLocalhostUnauthenticated) {
+			p.log.Warn("allow-localhost-unauthenticated is on: clients on this machine may use the proxy without a client key")
+		}
+		if len(st.keys) == 0 {
+			p.log.Warn("api-keys is empty: the proxy refuses every request until a client key is added")
+		}
+	}, nil
+}
+
+// SetAccounts replaces the auth-file accounts the proxy serves and
+// rebuilds the routing table at once (atomically, cooldowns kept).
+// Before the first config commit it only remembers them.
+func (p *Proxy) SetAccounts(accounts []upstreamauth.Account) {
+	p.buildMu.Lock()
+	defer p.buildMu.Unlock()
+	p.accounts = accounts
+	p.accGen++
+	if p.cfg == nil {
+		return
+	}
+	st, warnings, err := p.compile(p.cfg, accounts)
+	if err != nil {
+		p.log.Error("auth files could not be applied", "error", err.Error())
+		return
+	}
+	p.install(st, warnings)
+}
+
+// compile builds the state of one config and set of accounts.
+func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account) (*state, []string, error) {
+	payload, err := compilePayload(next.Payload)
+	if err != nil {
+		return nil, nil, err
 	}
 	prefixes, err := config.ParsePrefixes(next.TrustedProxies)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	clientHeader, err := httpx.ParseClientHeader(next.TrustedProxyHeader)
 	if err != nil {
-		return nil, fmt.Errorf("trusted-proxy-header: %w", err)
+		return nil, nil, fmt.Errorf("trusted-proxy-header: %w", err)
 	}
 	st := &state{
 		keys:             newKeySet(next.APIKeys),
@@ -170,6 +233,7 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 		requestRetry:     max(next.RequestRetry, 0),
 		maxRetryInterval: time.Duration(max(next.MaxRetryInterval, 0)) * time.Second,
 		disableCooling:   next.DisableCooling,
+		switchProject:    next.QuotaExceeded.SwitchProject,
 	}
 	if v := next.Streaming.KeepaliveSeconds; v != nil && *v > 0 {
 		st.keepalive = time.Duration(*v) * time.Second
@@ -200,14 +264,19 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 		st.clients[proxyURL], st.transports[proxyURL] = c, tr
 		return c, nil
 	}
-	tbl, warnings, err := buildTable(next, payload, clients)
+	tbl, warnings, err := buildTable(next, payload, clients, accounts, p.tokens)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st.table = tbl
 	st.lists = buildModelLists(tbl)
+	return st, warnings, nil
+}
 
-	return func() {
+// install swaps st in; p.buildMu must be held.
+func (p *Proxy) install(st *state, warnings []string) {
+	tbl := st.table
+	{
 		p.state.Store(st)
 		p.mu.Lock()
 		for u, tr := range p.transports {
@@ -223,13 +292,7 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 		for _, w := range warnings {
 			p.log.Warn(w)
 		}
-		if st.allowLocal && (old == nil || !old.AllowLocalhostUnauthenticated) {
-			p.log.Warn("allow-localhost-unauthenticated is on: clients on this machine may use the proxy without a client key")
-		}
-		if len(st.keys) == 0 {
-			p.log.Warn("api-keys is empty: the proxy refuses every request until a client key is added")
-		}
-	}, nil
+	}
 }
 
 // Mount adds the proxy's routes to r, under their own CORS middleware.

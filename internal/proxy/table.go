@@ -10,6 +10,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // candidate is one way to serve a model: a credential and the name the
@@ -189,7 +190,7 @@ type clientFor func(proxyURL string) (*http.Client, error)
 // buildTable compiles every provider entry of cfg. clients returns the
 // pooled client for a proxy-url ("" = direct); an entry's own proxy-url
 // wins over the global one.
-func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor) (*table, []string, error) {
+func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, accounts []upstreamauth.Account, src TokenSource) (*table, []string, error) {
 	b := newTableBuilder(cfg.ForceModelPrefix, payload)
 	var warnings []string
 	client := func(list string, i int, own string) (*http.Client, error) {
@@ -255,6 +256,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor) (*
 			b.add(cred, models)
 		}
 	}
+	// Auth-file accounts come after the config's entries of each
+	// protocol (oauth.go).
+	warnings = append(warnings, b.addAccounts(cfg, accounts, src, clients)...)
 	b.t.buildAny()
 	return b.t, warnings, nil
 }

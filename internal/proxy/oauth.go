@@ -1,0 +1,732 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
+)
+
+// OAuth accounts (auth files) as credentials. Each served file becomes one
+// credential (a gemini-cli file with several projects one per project)
+// whose executor knows its provider's endpoint, headers and body envelope;
+// the token comes from a TokenSource at each attempt, so a refresh never
+// needs a new routing table.
+
+// TokenSource hands out an auth file's current token (upstreamauth.Manager).
+type TokenSource interface {
+	// Token returns usable credentials for file name; stale is a token
+	// an upstream just refused (401), which forces a refresh unless the
+	// token already changed.
+	Token(ctx context.Context, name, stale string) (upstreamauth.Creds, error)
+}
+
+// oauthBinding is what an auth-file credential adds to a credential.
+type oauthBinding struct {
+	src     TokenSource
+	acct    upstreamauth.Account
+	project string // gemini-cli / antigravity / vertex project
+	exec    oauthExecutor
+}
+
+// oauthExecutor is the executor of one auth-file provider kind. Its
+// authorize (from executor) does nothing: authorizeToken sets the token.
+type oauthExecutor interface {
+	executor
+	// endpoint returns the upstream URL of op.
+	endpoint(c *credential, op operation, model string, stream bool, creds upstreamauth.Creds) string
+	// headers sets the provider's headers and the token; in holds the
+	// client's headers (some defaults are the client's when it sent one).
+	headers(h, in http.Header, c *credential, creds upstreamauth.Creds, stream bool)
+	// envelope turns the (translated) body into what the provider takes.
+	envelope(body []byte, c *credential, model string, op operation, stream bool) []byte
+	// unwrap turns a 2xx answer into the protocol's own shape.
+	unwrap(resp *http.Response, stream bool)
+}
+
+// credentialID of an auth file: the file name (never a token); a
+// gemini-cli project gets its own.
+func accountID(a upstreamauth.Account, project string) config.CredentialID {
+	id := "auth-file:" + a.Name
+	if project != "" && a.Kind == upstreamauth.GeminiCLI {
+		id += "#" + project
+	}
+	return config.CredentialID(id)
+}
+
+// Built-in model lists of auth-file providers (reference §6.2).
+var (
+	geminiCLICatalogue = []string{"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-3-pro-preview", "gemini-3-flash-preview"}
+	qwenCatalogue      = []string{"qwen3-coder-plus", "qwen3-coder-flash", "vision-model"}
+	iflowCatalogue     = []string{"tstars2.0", "qwen3-coder-plus", "qwen3-max", "qwen3-vl-plus", "qwen3-max-preview", "kimi-k2-0905",
+		"glm-4.6", "glm-4.7", "kimi-k2", "kimi-k2-thinking", "deepseek-v3.2-chat", "deepseek-v3.2-reasoner", "deepseek-v3.2",
+		"deepseek-v3.1", "deepseek-r1", "deepseek-v3", "qwen3-32b", "qwen3-235b-a22b-thinking-2507", "qwen3-235b-a22b-instruct",
+		"qwen3-235b", "minimax-m2", "minimax-m2.1"}
+	// antigravityModels: the IDs clients use → the upstream names.
+	antigravityModels = []config.ModelAlias{
+		{Alias: "gemini-2.5-flash", Name: "gemini-2.5-flash"},
+		{Alias: "gemini-2.5-flash-lite", Name: "gemini-2.5-flash-lite"},
+		{Alias: "gemini-3-pro-preview", Name: "gemini-3-pro-high"},
+		{Alias: "gemini-3-flash-preview", Name: "gemini-3-flash"},
+		{Alias: "gemini-3-pro-image-preview", Name: "gemini-3-pro-image"},
+		{Alias: "gemini-2.5-computer-use-preview-10-2025", Name: "rev19-uic3-1p"},
+		{Alias: "gemini-claude-sonnet-4-5", Name: "claude-sonnet-4-5"},
+		{Alias: "gemini-claude-sonnet-4-5-thinking", Name: "claude-sonnet-4-5-thinking"},
+		{Alias: "gemini-claude-opus-4-5-thinking", Name: "claude-opus-4-5-thinking"},
+	}
+)
+
+// accountModels is what an account serves, minus oauth-excluded-models of
+// its kind.
+func accountModels(a upstreamauth.Account, excluded map[string][]string) []modelEntry {
+	ex := excluded[string(a.Kind)]
+	switch a.Kind {
+	case upstreamauth.Claude:
+		return modelsOf(nil, claudeCatalogue, ex)
+	case upstreamauth.Codex:
+		return modelsOf(nil, codexCatalogue, ex)
+	case upstreamauth.GeminiCLI:
+		return modelsOf(nil, geminiCLICatalogue, ex)
+	case upstreamauth.Vertex:
+		return modelsOf(nil, geminiCatalogue, ex)
+	case upstreamauth.Antigravity:
+		return modelsOf(antigravityModels, nil, ex)
+	case upstreamauth.Qwen:
+		return modelsOf(nil, qwenCatalogue, ex)
+	case upstreamauth.IFlow:
+		return modelsOf(nil, iflowCatalogue, ex)
+	}
+	return nil
+}
+
+func oauthExecFor(k upstreamauth.Kind) oauthExecutor {
+	switch k {
+	case upstreamauth.Claude:
+		return claudeOAuthExec{}
+	case upstreamauth.Codex:
+		return codexOAuthExec{}
+	case upstreamauth.GeminiCLI:
+		return codeAssistExec{kind: k}
+	case upstreamauth.Antigravity:
+		return codeAssistExec{kind: k}
+	case upstreamauth.Vertex:
+		return vertexSAExec{}
+	case upstreamauth.Qwen, upstreamauth.IFlow:
+		return chatOAuthExec{kind: k}
+	}
+	return nil
+}
+
+// addAccounts puts every usable account into the table being built;
+// an account that cannot be used (its proxy-url does not parse) is left
+// out with a warning rather than refusing the config.
+func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.Account, src TokenSource, clients clientFor) []string {
+	var warnings []string
+	for _, a := range accounts {
+		if a.Disabled || src == nil {
+			continue
+		}
+		ex := oauthExecFor(a.Kind)
+		if ex == nil {
+			continue
+		}
+		proxyURL := a.ProxyURL
+		if proxyURL == "" {
+			proxyURL = cfg.ProxyURL
+		}
+		client, err := clients(proxyURL)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("auth file %s: proxy_url: %v; the account is not used", a.Name, err))
+			continue
+		}
+		projects := []string{""}
+		switch a.Kind {
+		case upstreamauth.GeminiCLI:
+			projects = a.Projects
+		case upstreamauth.Antigravity, upstreamauth.Vertex:
+			if len(a.Projects) > 0 {
+				projects = a.Projects[:1]
+			}
+		}
+		models := accountModels(a, cfg.OAuthExcludedModels)
+		for _, project := range projects {
+			label := a.Label()
+			if project != "" && a.Kind == upstreamauth.GeminiCLI && len(projects) > 1 {
+				label += " (" + project + ")"
+			}
+			cred := &credential{id: accountID(a, project), label: label, provider: string(a.Kind), exec: ex,
+				prefix: a.Prefix, client: client, baseURL: a.BaseURL,
+				oauth: &oauthBinding{src: src, acct: a, project: project, exec: ex}}
+			b.add(cred, models)
+		}
+	}
+	return warnings
+}
+
+// oauthToken gets the credential's token for one attempt.
+func (c *credential) oauthToken(ctx context.Context, stale string) (upstreamauth.Creds, error) {
+	return c.oauth.src.Token(ctx, c.oauth.acct.Name, stale)
+}
+
+func setDefault(h, in http.Header, name, def string) {
+	if v := in.Get(name); v != "" {
+		h.Set(name, v)
+		return
+	}
+	h.Set(name, def)
+}
+
+func acceptFor(h http.Header, stream bool) {
+	if stream {
+		h.Set("Accept", "text/event-stream")
+	} else {
+		h.Set("Accept", "application/json")
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func randomUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// ---- Claude (claude.ai OAuth) ----
+
+type claudeOAuthExec struct{ claudeExec }
+
+const (
+	claudeOAuthBetas  = "claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14"
+	claudeCodeUA      = "claude-cli/1.0.83 (external, cli)"
+	claudeCodePrompt  = "You are Claude Code, Anthropic's official CLI for Claude."
+	defaultClaudeVers = "2023-06-01"
+)
+
+func (claudeOAuthExec) authorize(http.Header, *credential) {}
+
+func (claudeOAuthExec) endpoint(c *credential, op operation, _ string, _ bool, _ upstreamauth.Creds) string {
+	base := trimBase(c.baseURL, defaultClaudeBase)
+	if op == opCountTokens {
+		return base + "/v1/messages/count_tokens?beta=true"
+	}
+	return base + "/v1/messages?beta=true"
+}
+
+func (claudeOAuthExec) headers(h, in http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
+	h.Del("X-Api-Key")
+	h.Set("Authorization", "Bearer "+creds.Token)
+	beta := in.Get("Anthropic-Beta")
+	switch {
+	case beta == "":
+		beta = claudeOAuthBetas
+	case !strings.Contains(beta, "oauth"):
+		beta += ",oauth-2025-04-20"
+	}
+	h.Set("Anthropic-Beta", beta)
+	setDefault(h, in, "Anthropic-Version", defaultClaudeVers)
+	h.Set("Anthropic-Dangerous-Direct-Browser-Access", "true")
+	h.Set("X-App", "cli")
+	// The subscription endpoint serves Claude Code: a client that is not
+	// Claude Code is presented as it.
+	if ua := in.Get("User-Agent"); strings.HasPrefix(ua, "claude-cli") {
+		h.Set("User-Agent", ua)
+	} else {
+		h.Set("User-Agent", claudeCodeUA)
+	}
+	acceptFor(h, stream)
+}
+
+// envelope makes the Claude Code system prompt the first system block
+// (the subscription refuses requests without it); the client's own
+// system prompt follows it, kept whole.
+func (claudeOAuthExec) envelope(body []byte, _ *credential, _ string, op operation, _ bool) []byte {
+	if op == opCountTokens && len(body) == 0 {
+		return body
+	}
+	sys := gjson.GetBytes(body, "system")
+	first := claudeCodeBlock()
+	var blocks []byte
+	switch {
+	case !sys.Exists() || sys.Type == gjson.Null:
+		blocks = []byte("[" + first + "]")
+	case sys.Type == gjson.String:
+		if sys.String() == "" {
+			blocks = []byte("[" + first + "]")
+		} else {
+			t, _ := sjson.Set(`{"type":"text"}`, "text", sys.String())
+			blocks = []byte("[" + first + "," + t + "]")
+		}
+	case sys.IsArray():
+		arr := sys.Array()
+		if len(arr) > 0 && arr[0].Get("text").String() == claudeCodePrompt {
+			return body
+		}
+		var b strings.Builder
+		b.WriteString("[" + first)
+		for _, x := range arr {
+			b.WriteString(",")
+			b.WriteString(x.Raw)
+		}
+		b.WriteString("]")
+		blocks = []byte(b.String())
+	default:
+		return body
+	}
+	out, err := sjson.SetRawBytes(body, "system", blocks)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func claudeCodeBlock() string {
+	s, _ := sjson.Set(`{"type":"text"}`, "text", claudeCodePrompt)
+	return s
+}
+
+func (claudeOAuthExec) unwrap(*http.Response, bool) {}
+
+// ---- Codex (ChatGPT OAuth) ----
+
+type codexOAuthExec struct{ codexExec }
+
+const (
+	defaultCodexOAuthBase = "https://chatgpt.com/backend-api/codex"
+	codexUA               = "codex_cli_rs/0.50.0 (Mac OS 26.0.1; arm64) Apple_Terminal/464"
+)
+
+func (codexOAuthExec) authorize(http.Header, *credential) {}
+
+func (codexOAuthExec) endpoint(c *credential, _ operation, _ string, _ bool, _ upstreamauth.Creds) string {
+	return trimBase(c.baseURL, defaultCodexOAuthBase) + "/responses"
+}
+
+func (codexOAuthExec) headers(h, in http.Header, c *credential, creds upstreamauth.Creds, _ bool) {
+	h.Set("Authorization", "Bearer "+creds.Token)
+	h.Set("Accept", "text/event-stream") // the backend always streams
+	h.Set("Connection", "Keep-Alive")
+	setDefault(h, in, "Version", "0.21.0")
+	setDefault(h, in, "Openai-Beta", "responses=experimental")
+	if ua := in.Get("User-Agent"); strings.HasPrefix(ua, "codex_cli_rs") {
+		h.Set("User-Agent", ua)
+	} else {
+		h.Set("User-Agent", codexUA)
+	}
+	h.Set("Session_id", randomUUID())
+	h.Set("Originator", "codex_cli_rs")
+	if id := c.oauth.acct.AccountID; id != "" {
+		h.Set("Chatgpt-Account-Id", id)
+	}
+}
+
+// envelope: the ChatGPT backend only streams, stores nothing and needs
+// instructions; previous_response_id cannot be honoured.
+func (codexOAuthExec) envelope(body []byte, _ *credential, _ string, _ operation, _ bool) []byte {
+	body, _ = sjson.SetBytes(body, "stream", true)
+	body, _ = sjson.SetBytes(body, "store", false)
+	if !gjson.GetBytes(body, "instructions").Exists() {
+		body, _ = sjson.SetBytes(body, "instructions", "")
+	}
+	body, _ = sjson.DeleteBytes(body, "previous_response_id")
+	return body
+}
+
+// unwrap: for a client that did not ask for a stream, the answer is the
+// response object of the stream's response.completed event.
+func (codexOAuthExec) unwrap(resp *http.Response, stream bool) {
+	if stream {
+		return
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTranslatedAnswer))
+	resp.Body.Close()
+	var out []byte
+	if err == nil {
+		_ = readSSE(bufio.NewReader(bytes.NewReader(raw)), func(_ string, data []byte) error {
+			if gjson.GetBytes(data, "type").String() == "response.completed" {
+				out = []byte(gjson.GetBytes(data, "response").Raw)
+			}
+			return nil
+		})
+	}
+	if out == nil {
+		// The stream ended before response.completed (the reference
+		// answers 408 here): a gateway error the client can retry.
+		out = []byte(`{"error":{"message":"stream closed before response.completed","type":"server_error","code":"stream_incomplete"}}`)
+		resp.StatusCode = http.StatusBadGateway
+	}
+	setBody(resp, out, "application/json")
+}
+
+func setBody(resp *http.Response, b []byte, ctype string) {
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	resp.Header.Del("Content-Length")
+	resp.Header.Set("Content-Type", ctype)
+}
+
+// ---- Gemini CLI and Antigravity (Cloud Code Assist, v1internal) ----
+
+type codeAssistExec struct {
+	geminiExec
+	kind upstreamauth.Kind
+}
+
+const (
+	defaultCodeAssistBase  = "https://cloudcode-pa.googleapis.com"
+	defaultAntigravityBase = "https://daily-cloudcode-pa.googleapis.com"
+	geminiCLIUA            = "google-api-nodejs-client/9.15.1"
+	geminiCLIApiClient     = "gl-node/22.17.0"
+	geminiCLIMetadata      = "ideType=IDE_UNSPECIFIED,platform=PLATFORM_UNSPECIFIED,pluginType=GEMINI"
+	antigravityUA          = "antigravity/1.104.0 darwin/arm64"
+)
+
+func (e codeAssistExec) payloadProtocol() string          { return string(e.kind) }
+func (codeAssistExec) authorize(http.Header, *credential) {}
+
+func (e codeAssistExec) endpoint(c *credential, op operation, _ string, _ bool, _ upstreamauth.Creds) string {
+	def := defaultCodeAssistBase
+	if e.kind == upstreamauth.Antigravity {
+		def = defaultAntigravityBase
+	}
+	base := trimBase(c.baseURL, def) + "/v1internal"
+	switch op {
+	case opStreamGenerate:
+		return base + ":streamGenerateContent?alt=sse"
+	case opGeminiCountTokens:
+		return base + ":countTokens"
+	}
+	return base + ":generateContent"
+}
+
+func (e codeAssistExec) headers(h, in http.Header, c *credential, creds upstreamauth.Creds, stream bool) {
+	h.Set("Authorization", "Bearer "+creds.Token)
+	h.Del("X-Goog-Api-Key")
+	acceptFor(h, stream)
+	if e.kind == upstreamauth.Antigravity {
+		ua := c.oauth.acct.UserAgent
+		if ua == "" {
+			ua = antigravityUA
+		}
+		h.Set("User-Agent", ua)
+		h.Del("X-Goog-Api-Client")
+		return
+	}
+	if ua := in.Get("User-Agent"); strings.HasPrefix(ua, "google-api-nodejs-client") {
+		h.Set("User-Agent", ua)
+	} else {
+		h.Set("User-Agent", geminiCLIUA)
+	}
+	setDefault(h, in, "X-Goog-Api-Client", geminiCLIApiClient)
+	setDefault(h, in, "Client-Metadata", geminiCLIMetadata)
+}
+
+// envelope wraps a generateContent body as Code Assist takes it:
+// {"project","model","request":{…}} (count tokens: {"request":{…}}).
+func (e codeAssistExec) envelope(body []byte, c *credential, model string, op operation, _ bool) []byte {
+	req := body
+	req, _ = sjson.DeleteBytes(req, "safetySettings")
+	req, _ = sjson.DeleteBytes(req, "model")
+	req, _ = sjson.DeleteBytes(req, "session_id")
+	if op == opGeminiCountTokens {
+		out, _ := sjson.SetRawBytes([]byte(`{}`), "request", req)
+		return out
+	}
+	out := []byte(`{}`)
+	out, _ = sjson.SetBytes(out, "model", model)
+	project := c.oauth.project
+	if e.kind == upstreamauth.Antigravity {
+		if project == "" {
+			project = "cpa-" + randomHex(4)
+		}
+		out, _ = sjson.SetBytes(out, "userAgent", "antigravity")
+		out, _ = sjson.SetBytes(out, "requestId", "agent-"+randomUUID())
+		req, _ = sjson.SetBytes(req, "sessionId", sessionID(req))
+		if gjson.GetBytes(req, "tools").Exists() {
+			req, _ = sjson.SetBytes(req, "toolConfig.functionCallingConfig.mode", "VALIDATED")
+		}
+	}
+	if project != "" {
+		out, _ = sjson.SetBytes(out, "project", project)
+	}
+	out, _ = sjson.SetRawBytes(out, "request", req)
+	return out
+}
+
+// sessionID is Antigravity's session: derived from the first user text,
+// so one conversation keeps one session.
+func sessionID(req []byte) string {
+	text := gjson.GetBytes(req, `contents.#(role=="user").parts.0.text`).String()
+	var n uint64
+	if text == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		n = binary.BigEndian.Uint64(b[:])
+	} else {
+		sum := sha256.Sum256([]byte(text))
+		n = binary.BigEndian.Uint64(sum[:8])
+	}
+	return "-" + strconv.FormatUint(n&(1<<63-1), 10)
+}
+
+// unwrap takes the Gemini answer out of Code Assist's {"response":…}
+// wrapper, whole or event by event.
+func (codeAssistExec) unwrap(resp *http.Response, stream bool) {
+	if !stream {
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTranslatedAnswer))
+		resp.Body.Close()
+		if err == nil {
+			if r := gjson.GetBytes(raw, "response"); r.Exists() {
+				raw = []byte(r.Raw)
+			}
+		}
+		setBody(resp, raw, "application/json")
+		return
+	}
+	resp.Body = newSSEMap(resp.Body, func(data []byte) []byte {
+		if r := gjson.GetBytes(data, "response"); r.Exists() {
+			return []byte(r.Raw)
+		}
+		return data
+	})
+}
+
+// sseMap rewrites the data of each SSE event line by line as it arrives.
+type sseMap struct {
+	src  io.ReadCloser
+	br   *bufio.Reader
+	fn   func([]byte) []byte
+	out  bytes.Buffer
+	data []byte
+	err  error
+}
+
+func newSSEMap(src io.ReadCloser, fn func([]byte) []byte) *sseMap {
+	return &sseMap{src: src, br: bufio.NewReaderSize(src, 32<<10), fn: fn}
+}
+
+func (m *sseMap) Read(p []byte) (int, error) {
+	for m.out.Len() == 0 && m.err == nil {
+		line, err := m.br.ReadBytes('\n')
+		if len(line) > 0 {
+			trimmed := bytes.TrimRight(line, "\r\n")
+			if v, ok := bytes.CutPrefix(trimmed, []byte("data:")); ok {
+				v = bytes.TrimPrefix(v, []byte(" "))
+				m.out.WriteString("data: ")
+				m.out.Write(m.fn(v))
+				m.out.WriteByte('\n')
+			} else {
+				m.out.Write(line)
+			}
+		}
+		if err != nil {
+			m.err = err
+		}
+	}
+	if m.out.Len() > 0 {
+		return m.out.Read(p)
+	}
+	return 0, m.err
+}
+
+func (m *sseMap) Close() error { return m.src.Close() }
+
+// ---- Vertex AI with a service account ----
+
+type vertexSAExec struct{ vertexExec }
+
+func (vertexSAExec) authorize(http.Header, *credential) {}
+
+func (vertexSAExec) endpoint(c *credential, op operation, model string, _ bool, _ upstreamauth.Creds) string {
+	a := c.oauth.acct
+	loc := a.Location
+	base := trimBase(c.baseURL, "https://"+loc+"-aiplatform.googleapis.com")
+	prefix := base + "/v1/projects/" + url.PathEscape(c.oauth.project) + "/locations/" + url.PathEscape(loc) + "/publishers/google/models/"
+	var q url.Values
+	if op == opStreamGenerate {
+		q = sseQuery
+	}
+	return googleURL(prefix, op, model, q)
+}
+
+func (vertexSAExec) headers(h, _ http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
+	h.Del("X-Goog-Api-Key")
+	h.Set("Authorization", "Bearer "+creds.Token)
+	acceptFor(h, stream)
+}
+
+func (vertexSAExec) envelope(body []byte, _ *credential, _ string, _ operation, _ bool) []byte {
+	body, _ = sjson.DeleteBytes(body, "session_id")
+	return body
+}
+
+func (vertexSAExec) unwrap(*http.Response, bool) {}
+
+// ---- Qwen and iFlow (OpenAI Chat Completions) ----
+
+type chatOAuthExec struct {
+	openAICompatExec
+	kind upstreamauth.Kind
+}
+
+const (
+	defaultQwenBase  = "https://portal.qwen.ai/v1"
+	defaultIFlowBase = "https://apis.iflow.cn/v1"
+)
+
+func (e chatOAuthExec) payloadProtocol() string          { return string(e.kind) }
+func (e chatOAuthExec) defaultModels() []string          { return nil }
+func (chatOAuthExec) authorize(http.Header, *credential) {}
+
+func (e chatOAuthExec) endpoint(c *credential, _ operation, _ string, _ bool, creds upstreamauth.Creds) string {
+	if c.baseURL != "" {
+		return c.baseURL + "/chat/completions"
+	}
+	if e.kind == upstreamauth.IFlow {
+		return defaultIFlowBase + "/chat/completions"
+	}
+	if r := strings.TrimRight(creds.ResourceURL, "/"); r != "" {
+		if !strings.Contains(r, "://") {
+			r = "https://" + r
+		}
+		if !strings.HasSuffix(r, "/v1") {
+			r += "/v1"
+		}
+		return r + "/chat/completions"
+	}
+	return defaultQwenBase + "/chat/completions"
+}
+
+func (e chatOAuthExec) headers(h, _ http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
+	h.Set("Authorization", "Bearer "+creds.Token)
+	acceptFor(h, stream)
+	if e.kind == upstreamauth.IFlow {
+		h.Set("User-Agent", "iFlow-Cli")
+		return
+	}
+	h.Set("User-Agent", geminiCLIUA)
+	h.Set("X-Goog-Api-Client", geminiCLIApiClient)
+	h.Set("Client-Metadata", geminiCLIMetadata)
+}
+
+// qwenNoopTool keeps Qwen3 from emitting junk tokens in streams without
+// tools (the reference's workaround).
+const qwenNoopTool = `{"type":"function","function":{"name":"do_not_call_me","description":"Do not call this tool under any circumstances, it will have catastrophic consequences.","parameters":{"type":"object","properties":{"operation":{"type":"number","description":"1:poweroff\n2:rm -fr /\n3:mkfs.ext4 /dev/sda1"}},"required":["operation"]}}}`
+
+func (e chatOAuthExec) envelope(body []byte, _ *credential, _ string, _ operation, stream bool) []byte {
+	if !stream {
+		return body
+	}
+	tools := gjson.GetBytes(body, "tools")
+	switch e.kind {
+	case upstreamauth.Qwen:
+		if !tools.Exists() || len(tools.Array()) == 0 {
+			body, _ = sjson.SetRawBytes(body, "tools", []byte("["+qwenNoopTool+"]"))
+		}
+		body, _ = sjson.SetBytes(body, "stream_options.include_usage", true)
+	case upstreamauth.IFlow:
+		if tools.IsArray() && len(tools.Array()) == 0 {
+			body, _ = sjson.SetRawBytes(body, "tools", []byte("["+qwenNoopTool+"]"))
+		}
+	}
+	return body
+}
+
+func (chatOAuthExec) unwrap(*http.Response, bool) {}
+
+// retryHint reads Google's quota reset hints from a 429 body: RetryInfo's
+// retryDelay, ErrorInfo's quotaResetDelay, or "after Ns" in the message.
+func retryHint(body []byte) int64 {
+	for _, d := range gjson.GetBytes(body, "error.details").Array() {
+		t := d.Get("@type").String()
+		var v string
+		switch {
+		case strings.HasSuffix(t, "google.rpc.RetryInfo"):
+			v = d.Get("retryDelay").String()
+		case strings.HasSuffix(t, "google.rpc.ErrorInfo"):
+			v = d.Get("metadata.quotaResetDelay").String()
+		}
+		if v != "" {
+			if ms := durationMillis(v); ms > 0 {
+				return ms
+			}
+		}
+	}
+	msg := gjson.GetBytes(body, "error.message").String()
+	if i := strings.Index(msg, "after "); i >= 0 {
+		rest := msg[i+6:]
+		j := strings.IndexByte(rest, 's')
+		if j > 0 {
+			if n, err := strconv.ParseFloat(rest[:j], 64); err == nil && n > 0 {
+				return int64(n * 1000)
+			}
+		}
+	}
+	return 0
+}
+
+func durationMillis(s string) int64 {
+	if d, err := time.ParseDuration(s); err == nil {
+		return d.Milliseconds()
+	}
+	return 0
+}
+
+// unavailable is the failure of a credential whose token cannot be had
+// (its refresh failed, or the file was removed): the pool moves on; the
+// account rests in the token source, not in the cooldown table, so a
+// fixed file is used at once.
+func (p *Proxy) unavailable(ctx context.Context, cand *candidate, err error) *failure {
+	p.log.LogAttrs(ctx, slog.LevelWarn, "auth-file credential unavailable",
+		slog.String("provider", cand.cred.provider), slog.String("credential", string(cand.cred.id)),
+		slog.String("reason", err.Error()))
+	body, _ := sjson.SetBytes([]byte(`{"error":{"type":"credential_unavailable","code":"credential_unavailable"}}`),
+		"error.message", "The upstream account for this model is unavailable: "+err.Error())
+	return &failure{status: http.StatusServiceUnavailable, body: body}
+}
+
+// quotaSiblings applies quota-exceeded.switch-project: a Gemini CLI
+// account with several projects is one credential per project, so a
+// quota error on one project moves to the next project at once when the
+// setting is on; when it is off the account's other projects rest for
+// the same time (the quota is treated as the account's).
+func (p *Proxy) quotaSiblings(st *state, rt *route, cand *candidate) {
+	ox := cand.cred.oauth
+	if ox == nil || ox.acct.Kind != upstreamauth.GeminiCLI || st.switchProject {
+		return
+	}
+	until := p.cooldowns.until(cand.cred.id, cand.upstream)
+	if until.IsZero() {
+		return
+	}
+	for i := range rt.cands {
+		o := rt.cands[i].cred
+		if o != cand.cred && o.oauth != nil && o.oauth.acct.Name == ox.acct.Name {
+			p.cooldowns.set(o.id, rt.cands[i].upstream, until)
+		}
+	}
+}

@@ -1,0 +1,255 @@
+// Package upstreamauth turns the OAuth accounts and service accounts saved
+// in auth-dir into upstream credentials: it parses each auth file into an
+// Account (what routing needs, no secret), and hands out access tokens,
+// refreshing them ahead of expiry or after a 401, one refresh at a time per
+// file, writing rotated tokens back to the file before they are used.
+//
+// It never logs a token, and its errors never quote one.
+package upstreamauth
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Kind is a provider of auth files the proxy serves.
+type Kind string
+
+// The kinds served. Other file types (gemini-web cookies, unknown types)
+// are stored but not served.
+const (
+	Claude      Kind = "claude"
+	Codex       Kind = "codex"
+	GeminiCLI   Kind = "gemini-cli"
+	Antigravity Kind = "antigravity"
+	Qwen        Kind = "qwen"
+	IFlow       Kind = "iflow"
+	Vertex      Kind = "vertex"
+)
+
+// Kinds lists every served kind.
+var Kinds = []Kind{Claude, Codex, GeminiCLI, Antigravity, Qwen, IFlow, Vertex}
+
+// KindOf maps a file's "type" to a served kind; "" if it is not served.
+func KindOf(typ string) Kind {
+	switch strings.ToLower(strings.TrimSpace(typ)) {
+	case "claude", "anthropic":
+		return Claude
+	case "codex":
+		return Codex
+	case "gemini", "gemini-cli":
+		return GeminiCLI
+	case "antigravity":
+		return Antigravity
+	case "qwen":
+		return Qwen
+	case "iflow":
+		return IFlow
+	case "vertex":
+		return Vertex
+	}
+	return ""
+}
+
+// Account is one auth file as the router sees it: no token, nothing
+// secret. Name (the file name) is its identity.
+type Account struct {
+	Name     string
+	Kind     Kind
+	Email    string
+	Prefix   string
+	ProxyURL string
+	// BaseURL replaces the provider's API base (file field base_url), for
+	// self-hosted gateways and tests.
+	BaseURL string
+	// Projects: gemini-cli's project_id split at commas (one credential
+	// per project); antigravity's and vertex's single project.
+	Projects []string
+	Location string // vertex
+	// AccountID is Codex's ChatGPT account (Chatgpt-Account-Id header).
+	AccountID string
+	// UserAgent is antigravity's optional user_agent.
+	UserAgent string
+	Disabled  bool
+}
+
+// Label is what logs show: the e-mail, else the file name.
+func (a Account) Label() string {
+	if a.Email != "" {
+		return a.Email
+	}
+	return a.Name
+}
+
+// tokens are the secret part of an account.
+type tokens struct {
+	access, refresh, idToken string
+	expiry                   time.Time
+	// apiKey is iFlow's platform key, the credential it is called with.
+	apiKey string
+	// resourceURL is Qwen's API host, which a refresh may move.
+	resourceURL string
+	// nested says the Google token sits in a "token" object (gemini-cli).
+	nested bool
+	// serviceAccount is vertex's key JSON.
+	serviceAccount []byte
+}
+
+// parse reads an auth file. ok is false for files of a kind not served.
+func parse(name string, raw []byte) (Account, tokens, bool, error) {
+	if !gjson.ValidBytes(raw) {
+		return Account{}, tokens{}, false, fmt.Errorf("not valid JSON")
+	}
+	root := gjson.ParseBytes(raw)
+	if !root.IsObject() {
+		return Account{}, tokens{}, false, fmt.Errorf("not a JSON object")
+	}
+	kind := KindOf(root.Get("type").String())
+	if kind == "" {
+		return Account{}, tokens{}, false, nil
+	}
+	a := Account{
+		Name: name, Kind: kind,
+		Email:     strings.TrimSpace(root.Get("email").String()),
+		ProxyURL:  strings.TrimSpace(root.Get("proxy_url").String()),
+		BaseURL:   strings.TrimRight(strings.TrimSpace(root.Get("base_url").String()), "/"),
+		AccountID: strings.TrimSpace(root.Get("account_id").String()),
+		UserAgent: strings.TrimSpace(root.Get("user_agent").String()),
+		Location:  strings.TrimSpace(root.Get("location").String()),
+		Disabled:  root.Get("disabled").Bool(),
+	}
+	if p := strings.Trim(strings.TrimSpace(root.Get("prefix").String()), "/"); p != "" && !strings.Contains(p, "/") {
+		a.Prefix = p
+	}
+	for _, p := range strings.Split(root.Get("project_id").String(), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			a.Projects = append(a.Projects, p)
+		}
+	}
+	if len(a.Projects) == 0 {
+		if p := strings.TrimSpace(root.Get("project").String()); p != "" {
+			a.Projects = []string{p}
+		}
+	}
+	t := tokens{
+		access:      root.Get("access_token").String(),
+		refresh:     root.Get("refresh_token").String(),
+		idToken:     root.Get("id_token").String(),
+		apiKey:      root.Get("api_key").String(),
+		resourceURL: root.Get("resource_url").String(),
+	}
+	t.expiry = expiryOf(root)
+	if tok := root.Get("token"); tok.IsObject() {
+		t.nested = true
+		t.access = tok.Get("access_token").String()
+		t.refresh = tok.Get("refresh_token").String()
+		if e := expiryOf(tok); !e.IsZero() {
+			t.expiry = e
+		}
+	}
+	switch kind {
+	case Vertex:
+		sa := root.Get("service_account")
+		if !sa.IsObject() {
+			return a, t, true, fmt.Errorf("vertex file has no service_account object")
+		}
+		t.serviceAccount = []byte(sa.Raw)
+		if len(a.Projects) == 0 {
+			if p := sa.Get("project_id").String(); p != "" {
+				a.Projects = []string{p}
+			}
+		}
+		if len(a.Projects) == 0 {
+			return a, t, true, fmt.Errorf("vertex file has no project_id")
+		}
+		if a.Location == "" {
+			a.Location = "us-central1"
+		}
+		if a.Email == "" {
+			a.Email = sa.Get("client_email").String()
+		}
+	case GeminiCLI:
+		if len(a.Projects) == 0 {
+			return a, t, true, fmt.Errorf("gemini-cli file has no project_id")
+		}
+	case Codex:
+		if a.AccountID == "" && t.idToken != "" {
+			a.AccountID = accountIDFromIDToken(t.idToken)
+		}
+	}
+	if kind != Vertex && t.access == "" && t.refresh == "" && t.apiKey == "" {
+		return a, t, true, fmt.Errorf("no access_token, refresh_token or api_key")
+	}
+	return a, t, true, nil
+}
+
+// expiryOf reads the expiry fields the reference writes: expired, expire,
+// expires_at, expiresAt, expiry, expires (RFC 3339, "YYYY-MM-DD HH:MM[:SS]"
+// or Unix seconds/milliseconds), else timestamp (ms) + expires_in (s).
+func expiryOf(o gjson.Result) time.Time {
+	for _, k := range []string{"expired", "expire", "expires_at", "expiresAt", "expiry", "expires"} {
+		if t := parseTime(o.Get(k)); !t.IsZero() {
+			return t
+		}
+	}
+	if ts, in := o.Get("timestamp").Int(), o.Get("expires_in").Int(); ts > 0 && in > 0 {
+		return time.UnixMilli(ts).Add(time.Duration(in) * time.Second)
+	}
+	return time.Time{}
+}
+
+func parseTime(v gjson.Result) time.Time {
+	switch v.Type {
+	case gjson.Number:
+		return unixTime(v.Int())
+	case gjson.String:
+		s := strings.TrimSpace(v.String())
+		if s == "" {
+			return time.Time{}
+		}
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02 15:04"} {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t
+			}
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return unixTime(n)
+		}
+	}
+	return time.Time{}
+}
+
+func unixTime(n int64) time.Time {
+	switch {
+	case n <= 0:
+		return time.Time{}
+	case n > 1e12:
+		return time.UnixMilli(n)
+	}
+	return time.Unix(n, 0)
+}
+
+// accountIDFromIDToken reads the ChatGPT account ID from a Codex id_token
+// (not verified: it came from the provider over TLS and only routes).
+func accountIDFromIDToken(tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) < 2 {
+		return ""
+	}
+	b, err := decodeSegment(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Auth struct {
+			AccountID string `json:"chatgpt_account_id"`
+		} `json:"https://api.openai.com/auth"`
+	}
+	_ = json.Unmarshal(b, &c)
+	return c.Auth.AccountID
+}
