@@ -506,7 +506,7 @@ func testVertexImport(t *testing.T) {
 		{"not rsa", bad(func(m map[string]any) { m["private_key"] = ecPEM }), "invalid service account", "private_key is not an RSA key"},
 		{"wrong type", bad(func(m map[string]any) { m["type"] = "authorized_user" }), "invalid service account", `type must be "service_account"`},
 		{"no project", bad(func(m map[string]any) { m["project_id"] = "" }), "project_id missing", ""},
-		{"no file part", "", "invalid body", ""},
+		{"no file part", "", "invalid body", `property "file" is missing`},
 		{"oversized", `{"x":"` + strings.Repeat("a", 1<<20) + `"}`, "file too large: at most 1048576 bytes", ""},
 	}
 	for _, c := range cases {

@@ -2,20 +2,106 @@ package mgmt
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
+	"net/http"
 	"slices"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
 
-// GetConfig answers the running configuration without the management
-// secret.
+// GetConfig answers every setting of the running configuration except its
+// secrets. The body is built once per revision: encoding it costs more than
+// the rest of the request, and a revision never changes.
 func (s *Server) GetConfig(_ context.Context, _ mgmtapi.GetConfigRequestObject) (mgmtapi.GetConfigResponseObject, error) {
 	snap := s.store.Current()
-	return mgmtapi.GetConfig200JSONResponse{
-		Body:    configView(snap.Config),
-		Headers: mgmtapi.GetConfig200ResponseHeaders{ETag: etagOf(snap)},
-	}, nil
+	c := s.configBody.Load()
+	if c == nil || c.rev != snap.Rev {
+		body, err := configJSON(snap.Config)
+		if err != nil {
+			return nil, errs.Wrap(errs.Internal, err, "failed to read config")
+		}
+		c = &encodedView{rev: snap.Rev, body: body}
+		s.configBody.Store(c)
+	}
+	return rawConfig{body: c.body, etag: snap.ETag()}, nil
+}
+
+// encodedView is GET /config's body for one revision.
+type encodedView struct {
+	rev  string
+	body []byte
+}
+
+// rawConfig writes a body encoded ahead of time.
+type rawConfig struct {
+	body []byte
+	etag string
+}
+
+func (r rawConfig) VisitGetConfigResponse(w http.ResponseWriter) error {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("ETag", r.etag)
+	h.Set("Content-Length", strconv.Itoa(len(r.body)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(r.body)
+	return err
+}
+
+// secretSettings are left out of GET /config: the management key's hash,
+// the metrics token, and the Amp upstream key (current and legacy homes).
+var secretSettings = [][]string{
+	{"remote-management", "secret-key"},
+	{"metrics-token"},
+	{"ampcode", "upstream-api-key"},
+	{"remote-management-key"},
+	{"amp-upstream-api-key"},
+}
+
+// configJSON is every setting of c as config.yaml names them, minus the
+// secrets; the lists use the shapes of their own endpoints (the seeds'),
+// so a panel can write back what it read. Client and provider keys are in
+// full: panels write whole lists back, and a masked key written back
+// would destroy the real one.
+func configJSON(c *config.Config) ([]byte, error) {
+	raw, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	all := map[string]any{}
+	if err := yaml.Unmarshal(raw, &all); err != nil {
+		return nil, err
+	}
+	typed, err := json.Marshal(configView(c))
+	if err != nil {
+		return nil, err
+	}
+	var view map[string]any
+	if err := json.Unmarshal(typed, &view); err != nil {
+		return nil, err
+	}
+	maps.Copy(all, view)
+	for _, path := range secretSettings {
+		deletePath(all, path)
+	}
+	return json.Marshal(all)
+}
+
+func deletePath(m map[string]any, path []string) {
+	for len(path) > 1 {
+		next, ok := m[path[0]].(map[string]any)
+		if !ok {
+			return
+		}
+		m, path = next, path[1:]
+	}
+	delete(m, path[0])
 }
 
 func configView(c *config.Config) mgmtapi.ConfigView {

@@ -46,6 +46,9 @@ func paramReason(re *openapi3filter.RequestError) string {
 }
 
 func fieldReason(se *openapi3.SchemaError) string {
+	if strings.HasPrefix(se.Reason, "property ") {
+		return se.Reason // names the property itself: `property "x" is missing`
+	}
 	path := strings.Join(se.JSONPointer(), ".")
 	if path == "" {
 		path = "body"

@@ -6,9 +6,11 @@ package mgmt
 import (
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
@@ -55,6 +57,13 @@ type Server struct {
 	oauth        *oauthlogin.Manager
 	usage        *usage.Service
 	reqLogs      *requestlog.Logger
+	// changes is the change feed (events, history, audit); nil without.
+	changes *changelog.Feed
+	// onEventsOpen, when set, is called once an event stream has sent
+	// what it replays (a test hook).
+	onEventsOpen func()
+	// configBody caches GET /config's body for the revision in force.
+	configBody atomic.Pointer[encodedView]
 }
 
 var _ mgmtapi.StrictServerInterface = (*Server)(nil)
