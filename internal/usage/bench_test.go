@@ -1,13 +1,13 @@
 package usage
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,12 +55,29 @@ var (
 )
 
 // bigStore records 1M requests (one every 30 s: a year of traffic) through
-// the Service, with every detail kept, once per test binary.
+// the Service, with every detail kept, once per test binary. With
+// USAGE_BENCH_STORE naming a usage.db made by an earlier run (of any
+// schema version), a copy of it is used instead, and the time its opening
+// (migrations included) took is logged.
 func bigStore(b *testing.B) string {
 	bigOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "usage-bench-")
 		if err != nil {
 			b.Fatal(err)
+		}
+		if src := os.Getenv("USAGE_BENCH_STORE"); src != "" {
+			if err := copyFile(src, filepath.Join(dir, "usage.db")); err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			st, err := OpenSQLite(filepath.Join(dir, "usage.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			st.Close()
+			b.Logf("opened %s (migrations included) in %v", src, time.Since(start))
+			bigDir = dir
+			return
 		}
 		st, err := OpenSQLite(filepath.Join(dir, "usage.db"))
 		if err != nil {
@@ -97,14 +114,45 @@ func bigStore(b *testing.B) string {
 	return bigDir
 }
 
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
 // rssMB reads the resident set size of this process.
-func rssMB() float64 {
+func rssMB() float64 { return procStatusMB("VmRSS:") }
+
+// peakRSSMB reads the peak resident set size since resetPeakRSS.
+func peakRSSMB() float64 { return procStatusMB("VmHWM:") }
+
+// resetPeakRSS returns what the heap no longer uses to the OS and resets
+// the peak RSS to the current RSS (Linux), so that peakRSSMB measures
+// what happens next.
+func resetPeakRSS() {
+	runtime.GC()
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+func procStatusMB(field string) float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			var kb float64
 			fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
 			return kb / 1024
@@ -124,15 +172,38 @@ func BenchmarkMemoryAfter1M(b *testing.B) {
 }
 
 func BenchmarkReport1M(b *testing.B) {
+	benchReport(b, func(time.Time) Query { return Query{Details: DefaultDetailsPerModel} })
+}
+
+// One day in the middle of the year, as a dashboard asks for it: whole
+// hours, not on a UTC day boundary (local midnight elsewhere).
+func BenchmarkReport1MOneDay(b *testing.B) {
+	benchReport(b, func(start time.Time) Query {
+		from := start.Add(180*24*time.Hour + 5*time.Hour)
+		return Query{From: from, To: from.Add(24 * time.Hour), Details: DefaultDetailsPerModel}
+	})
+}
+
+// Ninety days ending at an odd minute: whole days from the daily rollups,
+// the edges from the hourly rows.
+func BenchmarkReport1MQuarter(b *testing.B) {
+	benchReport(b, func(start time.Time) Query {
+		from := start.Add(100*24*time.Hour + 7*time.Hour + 13*time.Minute)
+		return Query{From: from, To: from.Add(90 * 24 * time.Hour), Details: DefaultDetailsPerModel}
+	})
+}
+
+func benchReport(b *testing.B, query func(start time.Time) Query) {
 	st, err := OpenSQLite(filepath.Join(bigStore(b), "usage.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	q := query(benchEvent(0).Time)
 	b.ReportAllocs()
 	for b.Loop() {
-		rep, err := st.Report(context.Background(), Query{Details: DefaultDetailsPerModel})
-		if err != nil || rep.TotalRequests != benchRequests {
+		rep, err := st.Report(context.Background(), q)
+		if err != nil || rep.TotalRequests == 0 || (q.From.IsZero() && rep.TotalRequests != benchRequests) {
 			b.Fatalf("%v %d", err, rep.TotalRequests)
 		}
 	}
@@ -146,6 +217,8 @@ func BenchmarkExport1M(b *testing.B) {
 	defer st.Close()
 	b.ReportAllocs()
 	var n int64
+	resetPeakRSS()
+	before := rssMB()
 	for b.Loop() {
 		cw := &countWriter{}
 		if err := st.Export(context.Background(), cw, time.Now()); err != nil {
@@ -154,6 +227,7 @@ func BenchmarkExport1M(b *testing.B) {
 		n = cw.n
 	}
 	b.ReportMetric(float64(n)/(1<<20), "export-MB")
+	b.ReportMetric(peakRSSMB()-before, "export-peak-MB")
 	b.ReportMetric(rssMB(), "RSS-MB")
 }
 
@@ -161,16 +235,25 @@ type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
+// BenchmarkImport1M imports an export of 1M requests from a file into an
+// empty store; import-peak-MB is how far the import itself raised the
+// process's peak RSS (Go heap and SQLite's page caches alike).
 func BenchmarkImport1M(b *testing.B) {
 	src, err := OpenSQLite(filepath.Join(bigStore(b), "usage.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	var exp bytes.Buffer
-	if err := src.Export(context.Background(), &exp, time.Now()); err != nil {
+	expPath := filepath.Join(b.TempDir(), "export.json")
+	f, err := os.Create(expPath)
+	if err != nil {
 		b.Fatal(err)
 	}
+	if err := src.Export(context.Background(), f, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
 	src.Close()
+	var peak float64
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
@@ -179,14 +262,33 @@ func BenchmarkImport1M(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		in, err := os.Open(expPath)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resetPeakRSS()
+		before := rssMB()
 		b.StartTimer()
-		res, err := dst.Import(context.Background(), io.Reader(bytes.NewReader(exp.Bytes())), noKeys, time.Now())
+		res, err := dst.Import(context.Background(), in, noKeys, time.Now())
 		if err != nil || res.TotalRequests != benchRequests {
 			b.Fatalf("%v %+v", err, res)
 		}
 		b.StopTimer()
+		peak = max(peak, peakRSSMB()-before)
+		in.Close()
 		dst.Close()
 		b.StartTimer()
 	}
+	b.ReportMetric(peak, "import-peak-MB")
 	b.ReportMetric(rssMB(), "RSS-MB")
+}
+
+// TestMain removes the benchmarks' store, which bigStore shares between
+// benchmarks.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bigDir != "" {
+		os.RemoveAll(bigDir)
+	}
+	os.Exit(code)
 }
