@@ -486,3 +486,56 @@ func TestOAuthFilesComeAndGo(t *testing.T) {
 		t.Errorf("models: %s", models)
 	}
 }
+
+// quota-exceeded.switch-project: a 429 on one project of a Gemini CLI
+// account moves to its next project at once when on; when off the
+// account's other projects rest too.
+func TestOAuthSwitchProject(t *testing.T) {
+	c := oauthCases(t)[2] // gemini-cli
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			e := newOAuthEnv(t, c, time.Now().Add(time.Hour))
+			var seen []string
+			var mu sync.Mutex
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				p := gjson.GetBytes(b, "project").String()
+				mu.Lock()
+				seen = append(seen, p)
+				mu.Unlock()
+				if p == "p1" {
+					w.WriteHeader(http.StatusTooManyRequests)
+					_, _ = io.WriteString(w, `{"error":{"code":429,"message":"quota","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"90s"}]}}`)
+					return
+				}
+				_, _ = io.WriteString(w, `{"response":`+geminiAnswer+`}`)
+			}))
+			defer up.Close()
+			cfg := baseConfig()
+			cfg.QuotaExceeded.SwitchProject = on
+			cfg.Routing.Strategy = "fill-first"
+			e.ts.apply(t, cfg)
+			f := c.file(up.URL, time.Now().Add(time.Hour))
+			f["project_id"] = "p1,p2"
+			raw, _ := json.Marshal(f)
+			if err := e.store.Write(e.name, raw); err != nil {
+				t.Fatal(err)
+			}
+			code, _ := e.chat(c.model)
+			mu.Lock()
+			got := strings.Join(seen, ",")
+			mu.Unlock()
+			if on && (code != 200 || got != "p1,p2") {
+				t.Errorf("switch on: %d, projects %s", code, got)
+			}
+			if !on && (code != 429 || got != "p1") {
+				t.Errorf("switch off: %d, projects %s", code, got)
+			}
+			// The body's reset hint is the cooldown.
+			until := e.ts.p.cooldowns.until(accountID(upstreamauth.Account{Name: e.name, Kind: upstreamauth.GeminiCLI}, "p1"), c.model)
+			if d := time.Until(until); d < 85*time.Second || d > 90*time.Second {
+				t.Errorf("cooldown %v, want 90s", d)
+			}
+		})
+	}
+}
