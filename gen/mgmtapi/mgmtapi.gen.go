@@ -102,7 +102,10 @@ type AllowLocalhostUnauthenticatedSetting struct {
 
 // APIKeyEntry defines model for ApiKeyEntry.
 type APIKeyEntry struct {
-	APIKey   string  `json:"api-key"`
+	// APIKey Entries whose key is empty after trimming are dropped.
+	APIKey string `json:"api-key"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
@@ -203,7 +206,7 @@ type ClaudeKeyListReplace = apitypes.List[ClaudeKey]
 // ClaudeKeyPartial Fields to change; absent fields are kept.
 type ClaudeKeyPartial = CodexKeyPartial
 
-// ClaudeKeyPatch defines model for ClaudeKeyPatch.
+// ClaudeKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type ClaudeKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -221,15 +224,20 @@ type CodexAPIKeyList struct {
 
 // CodexKey defines model for CodexKey.
 type CodexKey struct {
-	APIKey         string    `json:"api-key"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey string `json:"api-key"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
 // CodexKeyArray defines model for CodexKeyArray.
@@ -245,18 +253,23 @@ type CodexKeyListReplace = apitypes.List[CodexKey]
 
 // CodexKeyPartial Fields to change; absent fields are kept.
 type CodexKeyPartial struct {
-	APIKey         *string   `json:"api-key,omitempty"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey *string `json:"api-key,omitempty"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// CodexKeyPatch defines model for CodexKeyPatch.
+// CodexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type CodexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -265,6 +278,19 @@ type CodexKeyPatch struct {
 
 	// Value Fields to change; absent fields are kept.
 	Value CodexKeyPartial `json:"value"`
+}
+
+// ConfigFileConflictError 409 `config_file_conflict`.
+//
+// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
+type ConfigFileConflictError struct {
+	// Error Always `config_file_conflict`.
+	//
+	// Example: config_file_conflict
+	Error string `json:"error"`
+
+	// Message What is wrong with the hand-edited file.
+	Message string `json:"message"`
 }
 
 // ConfigView The running configuration; remote-management.secret-key is never included.
@@ -321,17 +347,35 @@ type DebugSetting struct {
 	Debug bool `json:"debug"`
 }
 
-// Error defines model for Error.
-type Error struct {
+// DuplicateAuthFileError 409 from an iFlow cookie login whose account already has a credential file.
+//
+// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
+type DuplicateAuthFileError struct {
+	// Error Example: duplicate BXAuth found
 	Error string `json:"error"`
 
-	// Etag With 412, the current revision.
-	Etag         *string `json:"etag,omitempty"`
+	// ExistingFile The credential file that already holds this account.
+	//
+	// Example: iflow-user-1716206400.json
 	ExistingFile *string `json:"existing_file,omitempty"`
-	Message      *string `json:"message,omitempty"`
 
-	// Status OAuth operations also say `error` here.
+	// Status Always `error`.
+	//
+	// Example: error
 	Status *string `json:"status,omitempty"`
+}
+
+// Error The error body of most failures.
+//
+// Example: {"error":"item not found"}
+type Error struct {
+	// Error What went wrong; stable, so clients may match on it.
+	//
+	// Example: invalid body
+	Error string `json:"error"`
+
+	// Message Details, when there are any (never a secret).
+	Message *string `json:"message,omitempty"`
 }
 
 // ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
@@ -355,14 +399,19 @@ type GeminiAPIKeyList struct {
 
 // GeminiKey defines model for GeminiKey.
 type GeminiKey struct {
-	APIKey         string    `json:"api-key"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey string `json:"api-key"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers `json:"headers,omitempty"`
-	Prefix   *string  `json:"prefix,omitempty"`
-	ProxyURL *string  `json:"proxy-url,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+	Prefix  *string  `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
 // GeminiKeyArray defines model for GeminiKeyArray.
@@ -378,17 +427,22 @@ type GeminiKeyListReplace = apitypes.List[GeminiKey]
 
 // GeminiKeyPartial Fields to change; absent fields are kept.
 type GeminiKeyPartial struct {
-	APIKey         *string   `json:"api-key,omitempty"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey *string `json:"api-key,omitempty"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers `json:"headers,omitempty"`
-	Prefix   *string  `json:"prefix,omitempty"`
-	ProxyURL *string  `json:"proxy-url,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+	Prefix  *string  `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// GeminiKeyPatch defines model for GeminiKeyPatch.
+// GeminiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type GeminiKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -439,6 +493,22 @@ type IflowCookieResult struct {
 	Type      *string `json:"type,omitempty"`
 }
 
+// InvalidConfigError 422 `invalid_config`; `message` is always set.
+//
+// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
+type InvalidConfigError struct {
+	// Error Always `invalid_config`.
+	//
+	// Example: invalid_config
+	Error string `json:"error"`
+
+	// Message Why the config cannot be loaded or applied.
+	Message *string `json:"message,omitempty"`
+}
+
+// KeyArray Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`).
+type KeyArray = []string
+
 // LatestVersion defines model for LatestVersion.
 type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
@@ -465,6 +535,7 @@ type LogsCleared struct {
 
 // MaxRetryIntervalSetting defines model for MaxRetryIntervalSetting.
 type MaxRetryIntervalSetting struct {
+	// MaxRetryInterval Seconds.
 	MaxRetryInterval int `json:"max-retry-interval"`
 }
 
@@ -501,27 +572,33 @@ type OauthExcludedModelsMap struct {
 
 // OauthExcludedModelsPatch defines model for OauthExcludedModelsPatch.
 type OauthExcludedModelsPatch struct {
-	Models   []string `json:"models"`
-	Provider string   `json:"provider"`
+	Models []string `json:"models"`
+
+	// Provider Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	Provider string `json:"provider"`
 }
 
 // OauthExcludedModelsReplace A raw map, or the same map under `items`.
 type OauthExcludedModelsReplace = apitypes.ExcludedModelsBody
 
-// OpenaiCompatibility defines model for OpenaiCompatibility.
+// OpenaiCompatibility An OpenAI-compatible provider. `base-url` is required too (400 `base-url must not be empty` when it is missing).
 type OpenaiCompatibility struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 
 	// APIKeys Legacy input; migrated into api-key-entries and never returned.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-	BaseURL *string   `json:"base-url,omitempty"`
+
+	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
+	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-	Name    string        `json:"name"`
-	Prefix  *string       `json:"prefix,omitempty"`
+
+	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	Name   string  `json:"name"`
+	Prefix *string `json:"prefix,omitempty"`
 }
 
 // OpenaiCompatibilityArray defines model for OpenaiCompatibilityArray.
@@ -545,16 +622,20 @@ type OpenaiCompatibilityPartial struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-	BaseURL *string   `json:"base-url,omitempty"`
+
+	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
+	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-	Name    *string       `json:"name,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+
+	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	Name   *string `json:"name,omitempty"`
+	Prefix *string `json:"prefix,omitempty"`
 }
 
-// OpenaiCompatibilityPatch defines model for OpenaiCompatibilityPatch.
+// OpenaiCompatibilityPatch Give `index` or `name` (index wins when both are given); neither is 400 `missing index or name`. An index past the end of the list is 400.
 type OpenaiCompatibilityPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -567,18 +648,39 @@ type OpenaiCompatibilityPatch struct {
 
 // PatchByIndex defines model for PatchByIndex.
 type PatchByIndex struct {
-	Index int    `json:"index"`
+	Index int `json:"index"`
+
+	// Value The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`).
 	Value string `json:"value"`
 }
 
 // PatchByValue defines model for PatchByValue.
 type PatchByValue struct {
+	// New The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`).
 	New string `json:"new"`
+
+	// Old The current value (trimmed); 404 when no item has it.
 	Old string `json:"old"`
+}
+
+// PreconditionFailedError 412 `config changed`.
+//
+// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
+type PreconditionFailedError struct {
+	// Error Always `config changed`.
+	//
+	// Example: config changed
+	Error string `json:"error"`
+
+	// Etag The current revision; re-read, recompute and send it as If-Match.
+	//
+	// Example: "5d41402abc4b2a76b9719d911017c592"
+	Etag string `json:"etag"`
 }
 
 // ProxyURLSetting defines model for ProxyUrlSetting.
 type ProxyURLSetting struct {
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL string `json:"proxy-url"`
 }
 
@@ -627,6 +729,19 @@ type RetryIntervalValue struct {
 	Value int `json:"value"`
 }
 
+// RetryLaterError 429 `too_many_attempts`; the Retry-After header says when to retry.
+//
+// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
+type RetryLaterError struct {
+	// Error Always `too_many_attempts`.
+	//
+	// Example: too_many_attempts
+	Error string `json:"error"`
+
+	// Message Example: too many invalid management keys; try again in 4s
+	Message string `json:"message"`
+}
+
 // StatusOK defines model for StatusOK.
 type StatusOK struct {
 	Deleted *int           `json:"deleted,omitempty"`
@@ -641,7 +756,8 @@ type StringArray = []string
 
 // StringItems defines model for StringItems.
 type StringItems struct {
-	Items StringArray `json:"items"`
+	// Items Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`).
+	Items KeyArray `json:"items"`
 }
 
 // StringListPatch Replace the item equal to `old` with `new`, or the item at `index` with `value`.
@@ -652,6 +768,7 @@ type StringListReplace = apitypes.StringList
 
 // StringValue defines model for StringValue.
 type StringValue struct {
+	// Value Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong.
 	Value string `json:"value"`
 }
 
@@ -662,6 +779,24 @@ type TokenCounts struct {
 	OutputTokens    *int64 `json:"output_tokens,omitempty"`
 	ReasoningTokens *int64 `json:"reasoning_tokens,omitempty"`
 	TotalTokens     *int64 `json:"total_tokens,omitempty"`
+}
+
+// UpstreamError 502 from an upstream server (release server, login provider).
+//
+// Example: {"error":"unexpected_status","message":"release server answered 503"}
+type UpstreamError struct {
+	// Error A short code (`request_failed`, `unexpected_status`, `decode_failed`, `invalid_response`) or the provider's reason.
+	//
+	// Example: request_failed
+	Error string `json:"error"`
+
+	// Message Details.
+	Message *string `json:"message,omitempty"`
+
+	// Status Login operations also say `error` here.
+	//
+	// Example: error
+	Status *string `json:"status,omitempty"`
 }
 
 // UsageAggregates This server's complete aggregates; the reference ignores them.
@@ -819,14 +954,19 @@ type VertexImportResult struct {
 
 // VertexKey defines model for VertexKey.
 type VertexKey struct {
-	APIKey  string  `json:"api-key"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey string `json:"api-key"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
 // VertexKeyArray defines model for VertexKeyArray.
@@ -842,17 +982,22 @@ type VertexKeyListReplace = apitypes.List[VertexKey]
 
 // VertexKeyPartial Fields to change; absent fields are kept.
 type VertexKeyPartial struct {
-	APIKey  *string `json:"api-key,omitempty"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey *string `json:"api-key,omitempty"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// VertexKeyPatch defines model for VertexKeyPatch.
+// VertexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type VertexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -898,53 +1043,88 @@ type ProviderQuery = string
 // ValueQuery defines model for ValueQuery.
 type ValueQuery = string
 
-// AuthBusy defines model for AuthBusy.
+// AuthBusy The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type AuthBusy = Error
 
-// BadGateway defines model for BadGateway.
-type BadGateway = Error
+// BadGateway 502 from an upstream server (release server, login provider).
+//
+// Example: {"error":"unexpected_status","message":"release server answered 503"}
+type BadGateway = UpstreamError
 
-// BadRequest defines model for BadRequest.
+// BadRequest The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type BadRequest = Error
 
-// Conflict defines model for Conflict.
-type Conflict = Error
+// Conflict 409 from an iFlow cookie login whose account already has a credential file.
+//
+// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
+type Conflict = DuplicateAuthFileError
 
-// Forbidden defines model for Forbidden.
+// FlowNotPending The error body of most failures.
+//
+// Example: {"error":"item not found"}
+type FlowNotPending = Error
+
+// Forbidden The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type Forbidden = Error
 
-// HandEditConflict defines model for HandEditConflict.
-type HandEditConflict = Error
+// HandEditConflict 409 `config_file_conflict`.
+//
+// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
+type HandEditConflict = ConfigFileConflictError
 
-// InternalError defines model for InternalError.
+// InternalError The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type InternalError = Error
 
-// InvalidConfig defines model for InvalidConfig.
-type InvalidConfig = Error
+// InvalidConfig 422 `invalid_config`; `message` is always set.
+//
+// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
+type InvalidConfig = InvalidConfigError
 
-// NotFound defines model for NotFound.
+// NotFound The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type NotFound = Error
 
-// PayloadTooLarge defines model for PayloadTooLarge.
+// PayloadTooLarge The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type PayloadTooLarge = Error
 
-// PreconditionFailed defines model for PreconditionFailed.
-type PreconditionFailed = Error
+// PreconditionFailed 412 `config changed`.
+//
+// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
+type PreconditionFailed = PreconditionFailedError
 
 // StatusOKPlain defines model for StatusOKPlain.
 type StatusOKPlain = StatusOK
 
-// TooManyAttempts defines model for TooManyAttempts.
-type TooManyAttempts = Error
+// TooManyAttempts 429 `too_many_attempts`; the Retry-After header says when to retry.
+//
+// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
+type TooManyAttempts = RetryLaterError
 
-// Unauthorized defines model for Unauthorized.
+// Unauthorized The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type Unauthorized = Error
 
-// Unavailable defines model for Unavailable.
+// Unavailable The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type Unavailable = Error
 
-// Unbuildable defines model for Unbuildable.
-type Unbuildable = Error
+// Unbuildable 422 `invalid_config`; `message` is always set.
+//
+// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
+type Unbuildable = InvalidConfigError
 
 // PatchAllowLocalhostUnauthenticatedParams defines parameters for PatchAllowLocalhostUnauthenticated.
 type PatchAllowLocalhostUnauthenticatedParams struct {
@@ -1013,19 +1193,19 @@ type UploadAuthFileMultipartBody struct {
 
 // UploadAuthFileParams defines parameters for UploadAuthFile.
 type UploadAuthFileParams struct {
-	// Name File name for a raw JSON upload.
+	// Name File name for a raw JSON upload (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes).
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // DownloadAuthFileParams defines parameters for DownloadAuthFile.
 type DownloadAuthFileParams struct {
-	// Name The credential file's name.
+	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // GetAuthFileModelsParams defines parameters for GetAuthFileModels.
 type GetAuthFileModelsParams struct {
-	// Name The credential file's name.
+	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
@@ -6857,19 +7037,21 @@ type AuthBusyJSONResponse struct {
 	Headers AuthBusyResponseHeaders
 }
 
-type BadGatewayJSONResponse Error
+type BadGatewayJSONResponse UpstreamError
 
 type BadRequestJSONResponse Error
 
-type ConflictJSONResponse Error
+type ConflictJSONResponse DuplicateAuthFileError
+
+type FlowNotPendingJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
-type HandEditConflictJSONResponse Error
+type HandEditConflictJSONResponse ConfigFileConflictError
 
 type InternalErrorJSONResponse Error
 
-type InvalidConfigJSONResponse Error
+type InvalidConfigJSONResponse InvalidConfigError
 
 type LogFileTextResponse string
 
@@ -6877,7 +7059,14 @@ type NotFoundJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
-type PreconditionFailedJSONResponse Error
+type PreconditionFailedResponseHeaders struct {
+	ETag *string
+}
+type PreconditionFailedJSONResponse struct {
+	Body PreconditionFailedError
+
+	Headers PreconditionFailedResponseHeaders
+}
 
 type StatusOKResponseHeaders struct {
 	ETag *string
@@ -6894,16 +7083,23 @@ type TooManyAttemptsResponseHeaders struct {
 	RetryAfter *int
 }
 type TooManyAttemptsJSONResponse struct {
-	Body Error
+	Body RetryLaterError
 
 	Headers TooManyAttemptsResponseHeaders
 }
 
 type UnauthorizedJSONResponse Error
 
-type UnavailableJSONResponse Error
+type UnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type UnavailableJSONResponse struct {
+	Body Error
 
-type UnbuildableJSONResponse Error
+	Headers UnavailableResponseHeaders
+}
+
+type UnbuildableJSONResponse InvalidConfigError
 
 type GetAllowLocalhostUnauthenticatedRequestObject struct {
 }
@@ -7085,10 +7281,13 @@ type PatchAllowLocalhostUnauthenticated412JSONResponse struct{ PreconditionFaile
 func (response PatchAllowLocalhostUnauthenticated412JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7257,10 +7456,13 @@ type PutAllowLocalhostUnauthenticated412JSONResponse struct{ PreconditionFailedJ
 func (response PutAllowLocalhostUnauthenticated412JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7428,10 +7630,13 @@ type GetAnthropicAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetAnthropicAuthURL503JSONResponse) VisitGetAnthropicAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7523,10 +7728,13 @@ type GetAntigravityAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetAntigravityAuthURL503JSONResponse) VisitGetAntigravityAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7632,10 +7840,13 @@ type DeleteAPIKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteAPIKeys412JSONResponse) VisitDeleteAPIKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7897,10 +8108,13 @@ type PatchAPIKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchAPIKeys412JSONResponse) VisitPatchAPIKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8069,10 +8283,13 @@ type PutAPIKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutAPIKeys412JSONResponse) VisitPutAPIKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8269,10 +8486,13 @@ type DeleteAuthFiles503JSONResponse struct{ UnavailableJSONResponse }
 func (response DeleteAuthFiles503JSONResponse) VisitDeleteAuthFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8363,10 +8583,13 @@ type ListAuthFiles503JSONResponse struct{ UnavailableJSONResponse }
 func (response ListAuthFiles503JSONResponse) VisitListAuthFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8488,10 +8711,13 @@ type UploadAuthFile503JSONResponse struct{ UnavailableJSONResponse }
 func (response UploadAuthFile503JSONResponse) VisitUploadAuthFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8611,10 +8837,13 @@ type DownloadAuthFile503JSONResponse struct{ UnavailableJSONResponse }
 func (response DownloadAuthFile503JSONResponse) VisitDownloadAuthFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8720,10 +8949,13 @@ type GetAuthFileModels503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetAuthFileModels503JSONResponse) VisitGetAuthFileModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8829,10 +9061,13 @@ type DeleteClaudeAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteClaudeAPIKey412JSONResponse) VisitDeleteClaudeAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9094,10 +9329,13 @@ type PatchClaudeAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchClaudeAPIKey412JSONResponse) VisitPatchClaudeAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9266,10 +9504,13 @@ type PutClaudeAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutClaudeAPIKey412JSONResponse) VisitPutClaudeAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9451,10 +9692,13 @@ type DeleteCodexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteCodexAPIKey412JSONResponse) VisitDeleteCodexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9716,10 +9960,13 @@ type PatchCodexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchCodexAPIKey412JSONResponse) VisitPatchCodexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9888,10 +10135,13 @@ type PutCodexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutCodexAPIKey412JSONResponse) VisitPutCodexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10059,10 +10309,13 @@ type GetCodexAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetCodexAuthURL503JSONResponse) VisitGetCodexAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10356,10 +10609,13 @@ type PutConfigYAML412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutConfigYAML412JSONResponse) VisitPutConfigYAMLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10621,10 +10877,13 @@ type PatchDebug412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchDebug412JSONResponse) VisitPatchDebugResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10793,10 +11052,13 @@ type PutDebug412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutDebug412JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11058,10 +11320,13 @@ type PatchForceGpt5Codex412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchForceGpt5Codex412JSONResponse) VisitPatchForceGpt5CodexResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11230,10 +11495,13 @@ type PutForceGpt5Codex412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutForceGpt5Codex412JSONResponse) VisitPutForceGpt5CodexResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11415,10 +11683,13 @@ type DeleteGeminiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteGeminiAPIKey412JSONResponse) VisitDeleteGeminiAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11680,10 +11951,13 @@ type PatchGeminiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchGeminiAPIKey412JSONResponse) VisitPatchGeminiAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11852,10 +12126,13 @@ type PutGeminiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutGeminiAPIKey412JSONResponse) VisitPutGeminiAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12023,10 +12300,13 @@ type GetGeminiCliAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetGeminiCliAuthURL503JSONResponse) VisitGetGeminiCliAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12132,10 +12412,13 @@ type PostGeminiWebToken503JSONResponse struct{ UnavailableJSONResponse }
 func (response PostGeminiWebToken503JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12241,10 +12524,13 @@ type DeleteGenerativeLanguageAPIKey412JSONResponse struct{ PreconditionFailedJSO
 func (response DeleteGenerativeLanguageAPIKey412JSONResponse) VisitDeleteGenerativeLanguageAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12506,10 +12792,13 @@ type PatchGenerativeLanguageAPIKey412JSONResponse struct{ PreconditionFailedJSON
 func (response PatchGenerativeLanguageAPIKey412JSONResponse) VisitPatchGenerativeLanguageAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12678,10 +12967,13 @@ type PutGenerativeLanguageAPIKey412JSONResponse struct{ PreconditionFailedJSONRe
 func (response PutGenerativeLanguageAPIKey412JSONResponse) VisitPutGenerativeLanguageAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12947,10 +13239,13 @@ type GetIflowAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetIflowAuthURL503JSONResponse) VisitGetIflowAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13084,10 +13379,13 @@ type PostIflowAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response PostIflowAuthURL503JSONResponse) VisitPostIflowAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13370,10 +13668,13 @@ type PatchLoggingToFile412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchLoggingToFile412JSONResponse) VisitPatchLoggingToFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13542,10 +13843,13 @@ type PutLoggingToFile412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutLoggingToFile412JSONResponse) VisitPutLoggingToFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14044,10 +14348,13 @@ type PatchMaxRetryInterval412JSONResponse struct{ PreconditionFailedJSONResponse
 func (response PatchMaxRetryInterval412JSONResponse) VisitPatchMaxRetryIntervalResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14216,10 +14523,13 @@ type PutMaxRetryInterval412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutMaxRetryInterval412JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14379,7 +14689,7 @@ func (response PostOauthCallback404JSONResponse) VisitPostOauthCallbackResponse(
 	return err
 }
 
-type PostOauthCallback409JSONResponse struct{ ConflictJSONResponse }
+type PostOauthCallback409JSONResponse struct{ FlowNotPendingJSONResponse }
 
 func (response PostOauthCallback409JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
 
@@ -14415,10 +14725,13 @@ type PostOauthCallback503JSONResponse struct{ UnavailableJSONResponse }
 func (response PostOauthCallback503JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14524,10 +14837,13 @@ type DeleteOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONResp
 func (response DeleteOauthExcludedModels412JSONResponse) VisitDeleteOauthExcludedModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14789,10 +15105,13 @@ type PatchOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONRespo
 func (response PatchOauthExcludedModels412JSONResponse) VisitPatchOauthExcludedModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14961,10 +15280,13 @@ type PutOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONRespons
 func (response PutOauthExcludedModels412JSONResponse) VisitPutOauthExcludedModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15146,10 +15468,13 @@ type DeleteOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONResp
 func (response DeleteOpenaiCompatibility412JSONResponse) VisitDeleteOpenaiCompatibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15411,10 +15736,13 @@ type PatchOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONRespo
 func (response PatchOpenaiCompatibility412JSONResponse) VisitPatchOpenaiCompatibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15583,10 +15911,13 @@ type PutOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONRespons
 func (response PutOpenaiCompatibility412JSONResponse) VisitPutOpenaiCompatibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15761,10 +16092,13 @@ type DeleteProxyURL412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteProxyURL412JSONResponse) VisitDeleteProxyURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16012,10 +16346,13 @@ type PatchProxyURL412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchProxyURL412JSONResponse) VisitPatchProxyURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16184,10 +16521,13 @@ type PutProxyURL412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutProxyURL412JSONResponse) VisitPutProxyURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16449,10 +16789,13 @@ type PatchQuotaSwitchPreviewModel412JSONResponse struct{ PreconditionFailedJSONR
 func (response PatchQuotaSwitchPreviewModel412JSONResponse) VisitPatchQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16621,10 +16964,13 @@ type PutQuotaSwitchPreviewModel412JSONResponse struct{ PreconditionFailedJSONRes
 func (response PutQuotaSwitchPreviewModel412JSONResponse) VisitPutQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16886,10 +17232,13 @@ type PatchQuotaSwitchProject412JSONResponse struct{ PreconditionFailedJSONRespon
 func (response PatchQuotaSwitchProject412JSONResponse) VisitPatchQuotaSwitchProjectResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17058,10 +17407,13 @@ type PutQuotaSwitchProject412JSONResponse struct{ PreconditionFailedJSONResponse
 func (response PutQuotaSwitchProject412JSONResponse) VisitPutQuotaSwitchProjectResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17228,10 +17580,13 @@ type GetQwenAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetQwenAuthURL503JSONResponse) VisitGetQwenAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17623,10 +17978,13 @@ type PatchRequestLog412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchRequestLog412JSONResponse) VisitPatchRequestLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17795,10 +18153,13 @@ type PutRequestLog412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutRequestLog412JSONResponse) VisitPutRequestLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18169,10 +18530,13 @@ type PatchRequestRetry412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchRequestRetry412JSONResponse) VisitPatchRequestRetryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18341,10 +18705,13 @@ type PutRequestRetry412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutRequestRetry412JSONResponse) VisitPutRequestRetryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18704,10 +19071,13 @@ type PatchUsageStatisticsEnabled412JSONResponse struct{ PreconditionFailedJSONRe
 func (response PatchUsageStatisticsEnabled412JSONResponse) VisitPatchUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18876,10 +19246,13 @@ type PutUsageStatisticsEnabled412JSONResponse struct{ PreconditionFailedJSONResp
 func (response PutUsageStatisticsEnabled412JSONResponse) VisitPutUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19032,10 +19405,13 @@ type ExportUsage503JSONResponse struct{ UnavailableJSONResponse }
 func (response ExportUsage503JSONResponse) VisitExportUsageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19141,10 +19517,13 @@ type ImportUsage503JSONResponse struct{ UnavailableJSONResponse }
 func (response ImportUsage503JSONResponse) VisitImportUsageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19250,10 +19629,13 @@ type DeleteVertexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteVertexAPIKey412JSONResponse) VisitDeleteVertexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19515,10 +19897,13 @@ type PatchVertexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchVertexAPIKey412JSONResponse) VisitPatchVertexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19687,10 +20072,13 @@ type PutVertexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutVertexAPIKey412JSONResponse) VisitPutVertexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19887,10 +20275,13 @@ type ImportVertexCredential503JSONResponse struct{ UnavailableJSONResponse }
 func (response ImportVertexCredential503JSONResponse) VisitImportVertexCredentialResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20076,10 +20467,13 @@ type PatchWsAuth412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchWsAuth412JSONResponse) VisitPatchWsAuthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20248,10 +20642,13 @@ type PutWsAuth412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutWsAuth412JSONResponse) VisitPutWsAuthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -23510,268 +23907,312 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts41jj4KijtVrU8RclKd3rq++zqmnKu7V/n4i9Opue345QJkUcSxhSgBkDLmt5U7dPsg+2TbOEc",
-	"8CaRutiWE2f4T3csggAInPv1z06kpjMlQVrTOfqzMwEeg8Z/vvzIx+7/MZhIi5kVSnaOOh8nwCIlR2LM",
-	"NFwLI5RkdiIM02BmShpgc+7+4DEbaTVlSrO5FtaCZNywLmd/pMpCzIzVSo4ZSCvsglk+Puizc5AxE5YN",
-	"eXTFhGSno95bbqNJvxN0TDSBKXf7sYsZdI46xmohx50vX74EnRnXfArWb/xkJn6Dxf+koBf1+wdp9eIH",
-	"w/hM9K5gwbpWi+kU4gO3kHCj/sCXg47kU7eWH7h2G0HnGTfwSScNC/8u7CRbMWAxJGCBKZksmPVbEmCY",
-	"nXDLeGIUm/BroJMdcgO9VCdNu8ueb9jeK5HAOz6FNQcTaYjdjfCEjUQCPxjmlmhaF/+3fs3TEV7g6mon",
-	"s5n/8mjC5difhBjRTwRfwjBjRZIwbjMQ8wDX5ZI58CQQ45IB14kAnQNh4OAu/Et40GcnzFieQPHyGKxh",
-	"T5/8yLiM/eqGSWUnQo77jOB7OuNaGCVpDwip3Q+vnrP/fvJkcBAwoxhnc+BXDnBZN/z98KLz//0//+9F",
-	"JzxgEq5Bs6n7bDD50RFeFWeXgfam85Mx3DRc2P8FWvXc3cdspoxwvzqkcQeYCGObbk24KSvLToUU03Ta",
-	"ORoE2RaEtDAGTXswv8Pw02nDLs4t15ZxlqiIJyziSYLYO1J6znUM2v0LH4+FZAlPZTQBTxrcEQ7ZjEtI",
-	"mKKNGz4FNuXRREhg3fBJGLDQ6hTc/xdg3P+UDBvxVJjLOQxTseFUN2DBTKtrEYP24L+ZPGyBCGda/Qsi",
-	"exo3rPtaqXEC7Hmi0thtwA1mpy9YNzx58ybEQ3RwtcieNe7FP78U8eYd4VeuOYj3J6md5MfBupEjNEIa",
-	"kA7crmHdJvCVDVv4O0/SdRchLEx/MOzaDdt8CzhsE6fICAQxitROnqUGV4+UtCCt+yefzRIRcbeRw38Z",
-	"t5s/S5P+nxpGnaPO/3FYMM5DemoOX2qtNC1U/ZpwmJpFeMSsUmzK5YI5thNNILoyjGtgf6SQQsy6wKMJ",
-	"kzCn58pYwzgbRnoxs0yn8uCYabB6wfjIgr6Q4Qf3V+/E/RUyA5GSsXEkz73OE8eFF+watBgJiD1lQvLn",
-	"yGmfvZ+Bxs/0fCeGmePASl5Izkw6NAtjYcq63IGBYwgmYKnhYzggFsWlmYNmPw9+YvMJSMe6hWGp5Ndc",
-	"JHyYQP9CdoKyTFHab/VUV+gOMdT4Nbcw5w9wQyeSpTNjNfApM6DdSUUqTWLHGdjQsQ+OlMtRM/xsiNmQ",
-	"x8mi36GdfoA/UjB2/zt1mKFpMXfcU56MlJ466AmFvOaJiNlQxYvQU173b6aIsc6Rk5kJn8GB+xKHOcbx",
-	"z+xFAwlEVmn8qOdKjhIRPdAnqQwYkf27dQ2bO5kJJYJUa5DWsXILuLlXSg9FHIN8AOTVMFXW8SXJxzB1",
-	"+4iFcfAdhyRonJ6xIZcSYhanwKwq8HzERQIx49bCdGZNn3102DvmAnn1RToY/BTFKX04/gUhft6vXMYv",
-	"Y2Ef7g5CkrouHZ5fZlcQHnlhrL/gU+TSsTBXbKKS2FGmiROhIBaW6AdycMKdCTcX0qEO7hRitgBLAhfP",
-	"f16wrrAsViR+sUTxGI/TTaNTKYWDVY+K+NaFHKYicSrCwTELp2AcLQqZ4QvD5m4DwngQzwHHfY0X6kjO",
-	"RDFylDqpyagLme8bv0LQToxIQNpkwdQ1aK+9HLGRuMmnxH1qmCU8cmwK17uQ4dmnj+ywdGAh67onKrUs",
-	"zCQ+kkmXTg4PwR2A24I/sgs5hJHSwBwc0e695Fl8Ck/m7uOnPAYUodTMobqwjvCi+GhBS57QpT8IGq/Q",
-	"TjcB6jq2guRdFGluuHvIQo8mVjHj1B46Qifn4UcgbXqOvz0AHnhaeOk3cYQbj1WUEuZvD64eyIWtAVZi",
-	"G2/U2GllSx9l4cYezhIuZC2PLIszq+efqLGHUI6UnVvLo4nbOq74TtlXKpXxQ5yjkx3cMYzcgk50d/sq",
-	"/YL0gNSVKyLqZ3zhjvWjUm+4HsODkHZipMglHdVO3MJEg880ClSoWb1CAH0wKuxRPA6PciMIMuuY8SV1",
-	"9piFYPk4dNSgzCmVpCM9t9ym5v1v97b1fMKa3b9QEo5xG6idk3iB+FGYirhFC5Enq/2qfJjZnOo24Icd",
-	"4hhcPNvKWYYrD/KBeKwflXrL5eLE8/UHAAyr1KUTKS4zWQIpk+MBcazBGGZQQHIyPk88GyxJLFewME7k",
-	"4EyrOWLeNDX2Qs65sKxbUSQCN84rEwfMMyFhDZNwgxM5WEPlBeI7SvifpNMtlBb/fhDkmgpjxMq5hCjD",
-	"ZSLw0jO87U+FSvMAmkhJ9aryTAkQm0xI8SyHBFBUL1m3Tr0k1bKiOLJavfHAfyrKWA/zqfW8thBv6EaU",
-	"ROhTcxmwYWodCGfsNj+oqoBIJMekiXWjPEmtSByczRweaVmSvzJpRSRwcHwha3g2e0dmwjIFQ42QJDaU",
-	"ur5kFggyMSSJmr9REU8mylgCd5DWnSPE52DdBt24mXbXbAUZJrh7q5dkr/XS6nsldBoqlQCnZR0vE9o9",
-	"/ufGGT7npj41/BdE1l092c1fSkv2mKUteRP4qhwSuJE3C7RA15p5Kvvy0zSvb94I0qJr1zebqbdb90Rr",
-	"vmha3DSt/sld9+rSUxVDQpuISRrgyVllxLoNvXVv08xfapa1yvLk0oshOJnT5rklUvnXp51Vm2z2klVX",
-	"ILd7pW7lk9ROMumz/sOsTiFYvofUTi7JhlwHCpliXAeiQQemXCS174m49ueED6H+hamKrZhC5etjbqGH",
-	"vwarL5CVsB56yVhZ99CIf8OWl2JQbqidhX7YhBu4w89rbqoeM9Aw5/7hBO6N4JjfegESvBZZaNp123mb",
-	"40UTvuQ7qg6IhZklfHHZeCUN0KDmEuLL4eIOZyzqSd/ak/Dfs+4o3jlJd/VDZfZzfhCrcMxvTunhk8Fg",
-	"sGEnNN+6jZgX6FiMaw69eLAD7C5twI9r2sF5Pk11bcjsD6v4lb8BMp26JdRVJ+g4qbQT+Pc+B3fb1Sdi",
-	"TNUtoSVxw5ZWHm3F4vz7NDrwC9Xt7ZlSCbpAVnd3nf28gc3TuLrJnyc8jYFYaj3diHBEr8TYtyIgNPFv",
-	"sNiIN0sLNO/yN9hR4Mg93nUP4SZK0hjiXg0daqAa2QdUNJl1h/CrH0aMaHmVjeLASSK4qVt+pmEkbvYp",
-	"ZOUnTiLSPdx6ac7TbKp6eWLEE7MiUOTL3zP00XRrj8DhxQcy4tZEKDDN5wznzs186J7Gn1gqY6dI4Sph",
-	"vxN0lIT3o87RP7fcv5dQgy2H08l++Rx0bnpj1cu+fCbcv0zffck/88GfO6VhPTGdKU34z+2kc9QZCztJ",
-	"h/1ITQ+jRPQIsPhMLP0lvPH4MFsFjzhf5IxrK3iyenCvBCSxYVZ5Re6Y8SHaJkb0gGtgVzDDAIUW5e+A",
-	"8s2AfZYF3SyhWia2r4v4cCJJbcjOOfoG2bAIWCrHUJED2C2Afgm88X6dHJ6ztq3gPoOyHRifiuFmLd9z",
-	"A3Zne+6trbheZfrGHbY87wF5nj/wHVle440XMz4Aw9sW7tbwOz/F12B3lZPfyO0qp7qB2fmxe+V1fo2W",
-	"1X17rC6/msfO6ZZgbBdGJ0di/HcB800WvJr4IW9AJ9O4jz85ZhTo0itcIH0DkQbb804fiiATkkCwBqp3",
-	"t1sHt7PsBmiI7MWi3qxw/7ptcO9yg7uXYTquP5SR0hH0xjPb+7mHC9cPG4MD8J039Rpfa9jVGCQ6nK6h",
-	"l3A5Tvm4cpA7XJGDgXqzrhqPhRz3rOqNvAV69dsSNTa9Kb/pobW7Z8S/oTcd1tuv3DB0cPWQkl/zpH6c",
-	"QqipoaFr3Vd+uLd3umlmILnoYZy4FUORCLv94b/Hl59X3q0jlp6RrX7EOloZdP5IleXuEwFiQrl1m/kf",
-	"N/plNhhpzxIJaPJO0cD6q4uUNj0cBnFPaTEWckdO5f0IvUhJq1XSwyjx+sXwUY8YfU8DxsIrvdiSkXjP",
-	"Sy9RDZiYDUDwqr8Qq1NjIUZ5QsCOX1p+edHzeQK14dBKAqPnbAiJgOsskN5Pwfz6xwymM7tgU+DSsH/0",
-	"XvlY/Nj9q5ZTYVBvz1huhbEiMj2Qa7w416DtLSjh3/G1BqIzNz2Hmg0mzwbe979P3r75gG7eGi2PAmh2",
-	"uwt1tYXNFQ3U2fT1jDn12VRN/sJtXHzLs75wzKLRY9zISpY2T+Pqdp3HCG5rugdblx+GaU5Pn/wYVKKR",
-	"svifWuiDGwd1kkJP650k5InfYK6vboSSF1QR4o4h64YvWIjfFLIJaKjZ0NKJLfsgSidW5Qtr7nsHulfz",
-	"DUUChmf3USICRlgYMC6MTWOhAsalFWPNr4VdBIwkoICh8BCwP+YgAyZGiZofOH0FOV8WA2FYN/xLyOYi",
-	"iSOuMRJk4+feSfPdhdturea+ciLT65n9GUWuRkzZIFMtLVceXbcoSVLrzE33L6Itb7G6QPMuH7XJaf9W",
-	"ovyQdjMTrZWl84f7NxRtDzDNKJTP8RVMRUvHv8lWtHSy641F+eB9WovyRf6DzUX3aOEpHecjN/GsAMb2",
-	"Nh569XcYflRXlOq0FMUAUarh8snMUMjMqtJweXmOY3pPzs5PX7BIqSsBtd9SnsuabWb7eN4833JQRHmj",
-	"K2tt/vQmMb9RZKwNLNk2kiSgeeu3lVlH3njjyHrmfz+2lBWW3zxt3aZ/LRC5SURdjeSrXP7LG6s5+/Xj",
-	"xzOvgvp48zxnspvlEsaUr2uYz9fNtNEZF9qwWKvZzCfxrmzz1ImnzxGi3qixkHW+O/dwM5/34z6vX6QJ",
-	"qJrDFOFmRkvUQRy/hviSOMluYUXbha6tiXJ6wy0Y+3fQRqiaU0vwce+6eL5+paXxtSuq8Rsh62Le/MtW",
-	"TMFYPp1tqe8mQkIvcppzvY0lyVbbln0tfxO+X1knWN1rw6eOhRx/VK9EAo1qxRYmzeUdLb3RsLZ5ngDX",
-	"dRF967RiDVN13Rjtl0YRGLPFHrORhQpeTF2337f8BlMLTr0VtvG4tjPYLgdirr5Uu4nCCVVju/Q/r/I2",
-	"rPUQJcJRYZaaeiaZhayuvp5TQlKts8IpW0g6pQjxGruO5WIHBxxO8wJfqjU2frVo8/c8tZPnvjxIfVBG",
-	"PcVttD+tjdvWEAsNkb1sEoyb4j+XQC5f5HPTN1XtFW/5bPXj7sXrsGyFrJ1zy102iNS30RHW3ELTUQad",
-	"3Xa7QRGd8llVDZ3y2W2V0BVXzy7DN2ii1cHPVLzYozJa52Rqsv30fPGp7XMISolCNSBRdujGMNPgnb91",
-	"zug3MObRggk5S+0xm4qxdmOZkFaxpe2hbEkeaA021ZI80FuCatCZa2HhvUwWtJNNmvNXjpVYk67SoGJv",
-	"m01SAxq7Wby2dGDWDNu/FWyrvW1tD6uZrV7P279DeJn81y24wyc8sHGvEeY2UdhGIFpv8Kt57fPDUtv9",
-	"GQEflly35HWN5F5773exVtarF1Vj5XJ5uvs1Vq4B5e3NlngIzxan2UfvQu63O6jlBKmmdD9f7HDjVvM8",
-	"rB22KinybjVNMYk378wNCnCK2l05gvNJN+vPO/i8iqF1K1UDgFYNzHNho0lvpuFawJzUjPqokHwk1h/c",
-	"NpADlz/HV89oDcTbxu/edj/Ldoy61z5v2g9+yeatrPvg2k3QC3XL+yJyGIuBJrbtEn5X1Dgs+Lelet9I",
-	"CrfOfa6TPP3rQbGbnfNumzOQ/TG9Uc0BMRviupaWKo9esyDatjYu2Rgp1rAoja9f1uoFhhNtyhOd8hui",
-	"lk8Gg2BTRdftiHjFkLf1+v/116f3toNy7aJbJTPfwvVTv4/CFbOTcYRe3FuozDoXUbNSQ2850nJW7xv1",
-	"ugEKG1jEC/5IeeIk1lAlcUjF9UIJ8zDXEHAYtyxEhpsNwZvdQUuo8OJNmkFFxmjUBuhjz3yp5X3J/8WR",
-	"PrBeVQ243mbsBu2p+JK9H9eWqe8N6NpMNdBfXMRgLtmZsYrrLsbsoIPGqd1eUand+R0N3Cgp5Hi31+7F",
-	"Oo9ug5PxWMOYW6h1kAjjqxv+YIqajjx/5dgXXRqBBhkBE2OpNFV/m9aosqW6adv7NZ6l0RXYOkIrpLFc",
-	"Rg2uGbhx0IsFo6zS8INhIj7GsrcI1mwKegym9DFshmkuNCfaHYe4dK1ahTVq7uJbf8vNFcSM5nFaHjmh",
-	"sIiX0uWi/CKu9ZuX/Tl3P80VFcofbWmdoLjA/Ps/N4GVX2c1QFcCm6hUJ4vi5PvMS1rGn7ihPggg45kS",
-	"0peQxeO5vILFcVZYtzq6dGJufKYwr4JhMVN9FlE+T71rym+q9uGIiyTVW4d7u4NYPaJPUtwwK6aQFXB2",
-	"w34wzGDR/e6nj88xkGIb9zq3IKPF5XTbDS1rVlv73XZ0LWZkax24lin6MnjiwWXbrYBofgP5Mo0g6h2m",
-	"qw6SSrGrNT7fAlKQuNTSiSqw1VS7j7NbLuE/VqfD8r62KPtdO/0or1Bak0q16+37hS4bCjEZleoIdjmT",
-	"aYnG1UefLYfHlKGkNpZkbbWv2wFWPXS8vMmFnyp0VPjlRnpbYq8USaS0hfiS2+2/Ks2CBDYudi75zEyU",
-	"9fk6S3E/jaqYH1ndXrZuI/qcTvdwQPv41nXbbwoG43G8tSmFcHDX+ApzJWazrde4RQjHchA8flGx7sqc",
-	"qx/SePW/wcJp6Q0hNZhbDMbRNSVhSa6pIRR99qoi8JggI3nkF8lfyevpr7L0Wwj4nlNc5uFn+1EK8mKG",
-	"qwflySO2hhopzXyFvGPv73a0/woWtYTzNqpGmYUveaeWz7/scWBXQtbztlvqLj68bKeDf7AQpmpE5BDF",
-	"ixVEqX7BMigtLdyIRR8gUjquT+yjgNnVm3p5jYFqiTKWDSHiqclkBD8XVf7FUrWjNEkCZoTTZlB27KWz",
-	"LQXHUiZodf2mnNESfJS9A07xWp0kLDWLCcmT5b4B5yZlrdqFRc1AYjuN/DOOMgi9WZB+aoKsmRf1enCn",
-	"QbuqVBgsLVxjG/QbvmyOPkN3Jz2vIX7PqP0XWXnwM4oOB/jmrW5jOTPRX012ukEOLGsAjdof1TgVbsW6",
-	"dBlwNzLqAsxvyd+XDiD1Ealbc6t8prpQqFtX+M0rB9dJGD6g9LZzV5nsiungDHSZqzbYB0oEfY/7qOHn",
-	"TRu6DcPNbvdyuLiM+WJz3Q2S6qsvZmr2dm/ejj05Ur/zJovXdtvi1wvoJYTKyf9LIkaNzrFdSgzUoXnd",
-	"q3V4TlUG1uXk3H/5glUtym4oAUeTbVA8UjvpNeY3NeeoJIqK9DcZb7L2gDslqWzvLCvO6f5yjb/7CnX5",
-	"oe0Wibm2pEb+cP9Rl9vjRrNbMp/jK7jRlo5/kydt6WTXhyLmg/cZgJgv8i3lHn8/1eZKx/vIc5FXAGV7",
-	"v+rvBku8NzH49RV8yktkI1cXybKQhV2cuw3TzEPgGvSJn7zOeFLu2IN9zxi9w1DGyduH46bwQXF+E2tn",
-	"dDfZJL81GeiX1hF5WxqfEtvY7Pkfvbf5q73fsI94QSqQan5Bi9JI1QRjpBIdQKXF1Yhx9vzNKcMoQXZy",
-	"duo9s0fM0O2YINMKyv4v7AEVXMhyO1eqMIPdmbPmrqyQtPD1RI1Nn73E7sNFa56s+w12e7bqQpb7RHbz",
-	"vua+ThLD9Ev/1wFOmzWG5JYpGUH/Ql7Iv/zlpKgXKJTs/+UvfuHlJkh25T4CSkjm5kKGJ76pFL5xxJ4R",
-	"MFC3zStY+Eab2Dlp+W6OVob12XOfFEjN2TX1sFPyQiZKzfAA3I9ZW8nu08FPbF3P0AOWygSM2+hqwcVy",
-	"cTVq6qZTwJ2+PXl38vrl25fvPl6enZyf//7+wwscYMAes5G49u1dLyS2+qLm+xJ8Tce8S9iQY5/ekdLs",
-	"pwGbCplaMH32u6MyUq3AuMkuNtV0VzxJAt+KWqvUQsZyD68Hh8XLoW+Sa9jTwVN/tVkr057hIyAriCku",
-	"mFbpudOEmL1++dEn+WATw/DlRz4OmeRTIcelFvEXMm8sJ6itnAZORdECBDLa6DS1BDvZlHmHOu9wK81y",
-	"IedaWeizk+I1vHcDMjalNp4U47Tcjm+5oTzuYgzWXMinT35k4Z8XlNF40Tm66FR7/V10ggssqoXPCAp9",
-	"/SyCxIvOl7DPfl9pKOrPktpNXshU5l0LeZIs/OljSCme9zMVC7LJL7UEdvtkTweDpV2Wmwq7LRz7U1V2",
-	"AvpC4kDqnyjM0qv0Ediade5AigA0/5iAGTUF9O5lp5k33eqz9xL72CPFKnU5zloUUydmplLbU6OeJrqU",
-	"scmngwEBAKdqBAE15A8oYl7pC5kTRX+5blJTthw+HTxdPohKQ0u8DXe2BL9ZY/EmfIi4xiS28B+952cn",
-	"vb+//HB++v5dGGQ/PH//9u3pR+yJeSH9b88+nb550Xtx8vFlSH32EhGBt9551vL29CN5SK3TEztVrlBQ",
-	"Nvdnp+Qd6zzpD/qDvJTlTHSOOj/1B/2fnPTH7QT57uEW5VzHdZEdb8B6i2yWTo1IhM2qqbV/xJOkZLjN",
-	"muTykjGrz96PRk4oimHE08QekySkZMB43v+amIFU5FNyTEeMkCt/fH7GZgDa3WRGpQNHJLJ7kMrRwDkn",
-	"U7kvq9hdKpYYsH/0PgBPeqdnAcufHATu7fdY1pKwwAGRZDxfyRHeDP7y335VxmIDXwkCX3Kf4W4kOwUl",
-	"C3VmgoMldvCew5DN+Bjo7xfvzpmGoZC48YKe+dazlDkp0VJO81L7Y//YMXM3JddY/7dkSGfziUjA93Cn",
-	"Sn050z2NO0ed12DXdrPrLHXX/3EwuLcOglu10WvoiJvVIERCcKd+o08HT5oG519+WGlpiS/9tPmlopu5",
-	"e+PH/978xnID0i9B5+dtVnKi0bPUkGZu0umU6wXG/PKYbcL3oGP52DgR3h+56XzGAqy1ak1LBb4DKsDO",
-	"Pn3ETzg7+fj8V5Rz893l5GGVVqCevIlazLjmU7CIig0GmmLI4ekIpR20tviLxxz6+yIxRTeuL1WF1Wcz",
-	"1tG29ahWNBJ2VGCLF57x2Ic/dh6Q2gy2oDa/chm/jIXNZHh88cmPm1+s6aGNr26xy+Vm4EgZf9zmSIoO",
-	"tneiplvcWLXB/h1p8DnYW5PgtBXDWgJcJsCpbclvS35b8vsA5PdL0Dnk0k60mokITduZa6FWOz53mG6Q",
-	"JI2x0b5Bw1GXrCxPcqMcmUnLJqtPH94wq4imYCv/oVZz40iYjH2oEbfghsxUkpBJ5fXLj+xwDJb2RX5b",
-	"MiKxUJjLOQxTETpa7skw6IwAluoMRL5uF8N0mQmX3gKbVdlyS9oiQ+g45yTCBmzGjSWiNRKSJ8VL7nOQ",
-	"Tp69P//IDqmiVbZUn/08GBQRYcXuqNM7moagQUvN7gKbv354szutM7/D8NPp/6SgF57g7Uuv9e1pG1RX",
-	"gpBPH970O49B/dwbxn4qBestIS1mwnCW3znrUhOfAzq8Esaiq6NA16xUfouw3wLCZrfRoux/Espmt74e",
-	"Vyv1iRKwzRVy8lR0yj//G5r8fglZlzwWlMeOAzA0GOuYHqBz7W/oOvglPGZjcU2tdryDxM5Vn5H3hI2U",
-	"kw/wZwfOTKcJHKHLZIQqAnpBVh0rDlunwhgn6itd48sIGjwZ5OKg+smY7ohOiaofwodNVx0d7k10dSw5",
-	"NlbRj/rFn5yd/uaO+NZaQbBxKAr3Hj83j8a0/vXY/H1I/083v/FO2Vfupr+auvBdi/2EAIjxGaVBElGi",
-	"RhRNSpaWWgmBAgTQ54bv8yiCmYW4VLLrZsG6MbeczRIu4aDPfsOBTp3P6qTHKfEkoN8xKz1mVwCzzOs9",
-	"EtrY4wpNIEr2L4gsJTmsMtcctffHEul8MNy2gS3OJyrxRLObbx//FIaF//wcBj7VSaZJctB6aeph1Z1w",
-	"DqUNANrgjflWQJQ9U/HiCD3rKqGYBwnzi86XkHUddyPrYhIXwW7EoP+8oCg7fANZHYVDfL+cmXwod2XM",
-	"ezLXLRcR+k8z2j0Gtt1a+WpI6HOKYNyW3dc6Vr4xWsqLmPicVFqYmovOEftnv9///CWsdxB887QlSwNo",
-	"XQItsfgaxCKrhLdW5EIbRZartdZKEf7Ncf5fKCrSjaZQyL5Dj5DRWwZJk3tI8lCI/yxkioNjxtn/On//",
-	"jkQah+zYeemic+RxPZ/IOIGaJ6zLkwRJTDQBjK5FuuLoxpDHKPZ4CQjlkuxtL5ccHLPwbzxJfnFIF7Ku",
-	"IzBPwoCFfwkP8rFkXgn9h+COyWSYYJh81qq9z955nyuFaLIwiy11K4d9Fvq6jiHDlMvMZol2GopYbzRg",
-	"pHbyCs9/hZrVlaVI0OhKq+Vh+3+guSGP2s/KmOY0ayVRZOV+8YwCd0BIiP8SLp1QKTPW7aFpZZ4kaxfe",
-	"E93NzvCdgydHc7/s2YyKF/bCl/KsURz9o/73Jgw+JmttyTyyBL2Yf0egmhPFHAsbTSUO/8qEwtRSioAZ",
-	"LD/kJCrqy8QN9IQ0II2w4hqSRUBG3rLjI3CSmCMc6F8x4t9Q5AMw4BFlvfTZz4OfWBgpDbiez3nQbLUW",
-	"RbaduiIUq5TISSxlOrR33FlncPH5PdVjbH0SDVCOhpUl+DaNgD1Tpgay36aJFTOuLQEmuhA0mzowQyYe",
-	"MvfQ5GmrTmgvGHn3OUFG7+NiBmwZNg4yj8YaAaLPXmYgjmlBVmm8eYvOOPxHwLhVUxHxxOHPVMXABn8d",
-	"DI69c5JSJIhVZdNkMsMQRogwclHK/uoz5BVHjFs2VcayJz/+Fy5kAgYy9pum7WG01ozbCTPgOLRVGku1",
-	"sLDfp4cJcAymipV1ss+yeBCwEEnBNDW2mJ0mP+gzf35uM3SslFSI2XLZ7thb8YymxnixuTBONdsTOfg0",
-	"c8JyBjmb5JJXKOa57yODVQ4dKU5zayHlDrJCfbo4tQVZTdycZuB/OFJ62nPKb3W6+satee2JoZBcLzY2",
-	"km1olXjPCuJZwoX8xsWOW2tsj4guEw4xvkybG0hzVRU7jNVcuvcbIzs+ejKMJCurUldRYyoyCdxwFFR4",
-	"Rl0DTDaWjFvLo8nUZ2Yv6Sd+E82EYIO5JRPJ7ym2YResbpQsfjAZmV89gFZY/3rCuoe1OnF9O5QpKjA0",
-	"IgwNoSzcUqUnSQiDPDr0pdhY140apiKxPUHpnA7LhDW5zH7QJ0sAsj40bhIRDwNWZ/6od3H67/FdG78y",
-	"gm0juedNPWsxjE64xaQdHKbNOEFHTQCJilAVN9agRYSBhOVCUVuEH2H5jkxa96/+ErKummUJ2UxyrdWc",
-	"NhM6Cf7Hv2Z1VH7Js6vRWeikYZqwjVeqmPsoxpMcGPsMWiIr79ZRS8+4gU86aaOc2iinbzfKqUrWiL6U",
-	"qOCZZ8ybIp7cJKybx10fFO5QMn94eufboWPf9Trz/WuwS8i8N+br1ylKA7axSvuOVVpioWugbLa2NlbB",
-	"WR3P9E2m0KjFwikVQek6qdIvdOz50VxIQ+xmqOwEfWCOXcqD46zs2UwDlg0SMmtXxXSp/VVWjItGB001",
-	"09hJBiZ+A4FnhRmScUkJivQNPNHA4wWbcBOUHfqEOU8Hg+8+rOl++Pee/GC0ubzaWxva1IY2PbbQpl15",
-	"fEOY0+14/A5hSYxifSqRUQHLGv7nDj6q8JnR0iJYqouRDEjmD5CklbQvvkSS6wltXVzU4yBObXxUS3G+",
-	"lfiobcU8tKqouFp9uzWqfCtGFXczrU2lldNam8rONpUyUbutScXNwbrvZyBPTlnWqcUUQhepmTkpVKll",
-	"GYlzpIxCJbikGHLDwou8PDcV4+zUe0+qaL8/6wsu0xpfHtD4UuG0re2ltb2Q7eU+2Py+tBu3t9by0lpe",
-	"Hq/lZTdJoN7w8gCSwKM30jwCKtaaaFrS9M2YaLYTBksWmrYs1lcui0Ukri2I9Z9SEKvC9tfXr6POIevj",
-	"mlOJtWWz9i1UKJYtNTIyEGlA3Zq0aiGjJI0hPi41ECo1y7jKstjNRM0RecuthbHybzE5MvSJSpza7cCd",
-	"krHsBKb9CxmOQSK8X0Mv4XKc8nFuQKa+N9TzuoeTXguYO10rHMNUSJEPpLYYNZiDx7NXa4Zb4e8C5o1t",
-	"Byrn3toparlTYfGpHBfjBpNfStDvr7QM/thrai0OVEPVU5l1o+pGajrFitiO41AKisW+Lx78D/rsHBvW",
-	"IH95zqMJ9J4rabVKmFQ9jP5vsqa5rf3vk7dvdgO/7FuaM3lqocxJ726xPJ+4BGWVba+fO2hBciWGvtzQ",
-	"LM/4qIPIBi3OXU/WFol7KMerilWUYqoEO7VUGJ3HQPoayk7cKT+lXBNOkfXcXkisEp7O2BwT0IZwTDSX",
-	"e5Uvm7ncoK1bpPxVGq/12cmFnCVcSAs3ltW0IiPe4Amy9CXJh5FezGxvws2kyAqkR3RCdSQZ9bUSXuxb",
-	"XdsKmbZSxu6RWbhv971+a5D5d39d5Ru6G9NodcMH0g1PKUvV04NHqh0WDLWB58YwTJslzhfuqRNZx46N",
-	"dhM1ZglcQ8LwtYNaVonv7FNIwwXa7lD31B0q9te1Sw+oTWBxl/ZCGfi0fSxaqt5a/Kp9LNbjamofDlNT",
-	"2+Jpi6ctnu6Mp07mGikdQW88s72fe2iVr8hfMw2+Dytl7y93/xrzaMG61z8fsFHCx0dMAzYKZjhf1rvL",
-	"ZGZysj5igRarWGnNPjunUjLcsHBlR6galsTHWknvlXvr9cz+jIvsU+SrrtTKfvck+5VBcLME+G0C5l1k",
-	"zRUAbplZy8xaZlZlZtsQidR+jyQitS2BaAlESyDuSiCczFv18LYJQt9QgtBrvJo2Q6iNJ24zhHbNEKqS",
-	"tVumCBECsu7JKTu3aSxUOST4BeQdJZDIZUuV429rtfMltN6bbu7XaVOAHi4FaImZtjlAbQ4Q2jPuh5Pv",
-	"SVmhzbVZQG0W0KPNAtqV29e65O7O7R97ks/jIFNtmk9Le76VQK5tBb6SpSVKRJvs89WTfYiaPE/E/ST8",
-	"bLaCnGnlSPBp3KYIPZ4UoddKjRNgXS8aPH+zIU/Io/gchj2rrgCvrL57zTm/BsKP8PLyHKJUQ+/J2fnp",
-	"ixARdenHj+chi5S6EtQ2gTO/oTkMc9rATZ6u49anpjUTbiblpjXHuKT71UkFXpMiWYLmD5hRheSRrWn4",
-	"NcTMzkVEGmUxgjo8Pc3QkPtX3Ox1GlmN2KGMR8bfYfgRD22f8kO+yAPHpFdXb45Ld3DxzXdge1SozK+h",
-	"jC4epNfUoV+TKbelewQNCN47glaDX0LWJY8H/JHyhAa03o4lb0d27G/8qe/f84E+2taR0ToyvmVHRiM1",
-	"Wm6k3ezU2Cr8YyX7t6rc9NkJdsTmcQwxm4AGNoRITcGpKXUGGKKAMYx4mmQ25GPGcZKsySxOQ38Y7FNT",
-	"N1GDAN9ILvbIxFfWbL0rD+ldaWbMu7tavnmo99bE8M+Ljkrii05w0ZEwv+h8CalVNfJclcSY8IqOmoPc",
-	"3Og4Fb6BHNm98x/gY7lv+WHv/fZbh0vrcHmsDpfbSyW1zpfHQo238e3Uu1YeHXVqfSwtufk2fCy3EPvI",
-	"kFPxaDQ6W8I5F9aJICIhyyYZyIVhM5CxkOOAheoqZEpGgASi3IfTG0cDFoL76ND7YJkGbpQkuUZYNsLL",
-	"DhjczBwaZU3JyRkjDEvllVRz2S8JYvSsIok5kauxJSfh16bG1x/zVclrlPmEbdUxUN/+Gl/c3P96j24N",
-	"/5FNvXITNf/BMO/B+l6tqLdHqTOVJLlT0R1Wgx9DuGetl/KreylP3T20JQn/Y/yN4pVTzZs8jEGDL/Hl",
-	"DRVaMyU88m64iUocA2Phs3+4SUJiLdIv5MObEOkMJ/E36zCe2knJuRcWbr1Sx+js18wuQIuQmB06Rf+/",
-	"WZiHTeVPSeHv5lwHboTBanBuuYNj9vPgR882cZMaRqnxvlJar96JuIQr+5CNcYnnuIc3eEcP7EQsrf/I",
-	"PYjbCNkV4fqBsfnHrQ7uNbcw54t7IABv1NjxQas80HshsorNDcw64RaM7V2DNoKgqZZZn5irDImo9CM4",
-	"lpwAN8SOu2F1Isf5kZ2+FvbXdMguOvQ8e+micyEdAfn04c0BkhU3t4R5aQizfBwwO9EqHROujxM15Ilj",
-	"yDcLt0CQfemTATMX0oopqNT2iQYgZ//zooOCNVZS90h9SdL0Ref/vuikEm5mGNt4SSIB/hpDpGIojxNU",
-	"Newyuw20jk7BGD6Gi85Rv9//El7InEtnX0BiQMaqh+4BjyYkwHNp5qANG/I4WTSURn2DZ/Z3fzd7pA3V",
-	"hRo48er1PA6WvB90bPI1VMA8Ztf55dUWavM1fHpW9RwDa8S/3zGh2sFW6ZIdr3dYr5XlOQ80TEhjgcdO",
-	"+TM2dhhRC1u08kf1yq27T9gqL9QW+binIh/LgLNbqbe7gdNdinMsg12bet/aLVu7ZTX1flvcTu23gtmp",
-	"bfG6xesWr+8Br71UaNZFi74DiM3ydKz7dDBgmDo7FwYO+uyjTmXk5FE25UL2HRFwuE2zkreSKIKS5piK",
-	"il9DHLJIpdKSukdjYyIYfYq+cPOQ6VLpxUoYBr6VP40VYOgF2Wn6zKOA2zvV80f1LKsR5H/WgK9YlTpl",
-	"qSnk8407pP3KreZ5AtzRiRpx1T/qf28BE4/Iw+fAlSAY4gKirId6YoKRFddoRC5hG0JOY92GNcgVZiVX",
-	"raIy/7EwjhTFYQXvnIC+hHMVXAuYSmIH7pg7ccywpn8iJBjWNYka/2B8mwtyffyv8/fv/GPMzI+41gv3",
-	"dUIzK6bQZ6F72kO0zbGXIsbdA2YiLiXExzTOhL7TnJ0oQ1q9ZnbCJQv5yIIOA8Ytmypj3fipsCHrZjEQ",
-	"TwaDweAgyEwBCXc4fcaNYZn9x23IWD6dhQw9Jdxk06JzhIukz15iOBdSC6lQNsHDRBJh2AIaFdaN/slP",
-	"Utwwg1zJ+HYLdHClr0QHDdeFC7PJX4nbrvgr6VY6Rx0h7V+fOogiB6aQFsagHYAu7+g3gBltBH2k3Fj2",
-	"rqhchJtrWh8Pv7L+VEgxTaedoyc1S3/eLy1847ba6KSh72gTT+6JskXYzWlJgMdDXiVjTmCY8pueBqsX",
-	"PQcP+pqvb7WTKDl2+OuQNWDofEWUCRhH66pA6y6x5ClfsDkXlizMlic+wCBSKnEEMlZzWY5p8F1GsiIe",
-	"M0ccugOH/P/116eDwcExG7ApcJk1sXJzY96YX5C+g024kxsYjEYQ2T57lz/HFwx9Qgmja0nGW37zwc12",
-	"mh3KHlFkea3W0nVPlq4a2N7N2PW9QvxdzHA1mPFtaeyV3bWqe6u6f13VfQcilNqWBG22F7YEqCVALQG6",
-	"fwLktIFqBGFzGYlXSlO4GNb987hbRI2kSYx2OAxaoOCPcvzj0fqIxq7S2Mea4sMst3BQik+WWcxyHl5Z",
-	"ThHzwcs0AZUHzMc56mMLuyKq0j4tLJtS6TxSGmfKoskUxaUlao49dJXNQrRLpksKN8yKDrpbIgOo0j4K",
-	"uz5+7L2b+nl24vuhSNU17psYnSVcyP/E7K/7iRS7UwDXr9hIsgDxcjwxz4B0be0YQnm4oY64vamKIVnr",
-	"Qgj/lq32S8i6ETfQE9KANMKKa0LVpkTLclB0LjLUp1qTpR4B96Xf21va2h7rMmTJHG2xhbbYwkN5IZQs",
-	"cGLnStGIEmzGrduXYRkWsxlohkheoFs3/xfVaIL8tYM+y1YjP0g+X6VIZKLmoHsRxqaRM7BX1KY8LhMh",
-	"jKCUqphHGBZrNZvV8cDXYOuxfG/2tprl3vJZW0hh74UU6lnN7iUUwj8vOhmwUTwtznTR+RIe+wuiX3x6",
-	"bZXvYBEDMWLCLvmYDxosXvfKhD7vUcKr7rHN8m+z/B+ZqlrmhT+YnH/snNX/+NhiJc1/ymcrSf5/9vv9",
-	"Lw1J/o+UQLWJ/i3F+RYS/XcUS1BpnoHkoudW41YMRSLstkUaq+Qg/JvkU/glbCsxWniPh/q8cqZ7VPbf",
-	"8Wlbg7E1C3zDNRjrqMztbQUOvU5O89kSYOnMWA18ms9p+sxhRUXCQaEmleKPFI5ZQuWSQl8HxYRMyFlq",
-	"qezyWGM4JRYkyEb0fGuJsF7xr8X4/Sn+q8u1JRQfRvOv45d3alOVs9Fqp6rQMZxw275TJV2DXvjuqxXe",
-	"K4/dl6qwusfWltHaMh5nxcJb8/Baw8ZX5uF3LEb4SIlPW5SwpSjfjK1iJ0EqN1XMRD9Dg/qKaqCvfUU+",
-	"lVpfqJQKE0655GOYohRlGEjMWjpm53M+HoNmn04Zt+zwenBYDDyMVWQOmcZkJmEbRf+Ts9PzGUR3Ffl5",
-	"TDDEkzPt1rHCzUMV532uixr+C6JGQd/vhcUqSt3++3T4EKUa7Tr//Fy+io8TYVZeCRg3mG5Vuoy3YLm/",
-	"hLzwzHojkTVFiRqqCAdeJqRCh6zrozsiJSVEmBJ20GROOXMz3aqAW4XE3o2yfb9k6vsWYBLguoDFpojl",
-	"+u7VVGtJpXboJFOahXUn1s4C5v5rAmZUdGV+dsID/WvCPn14k/lunYYllYT6NtYlsN6boYDW0G0mzn1l",
-	"4myEpAaF/x5h6S45L/dESvdVNbuNMW9F06/ruN+M36n9JrE7tS1ut7jd4vbtcdupN3+kyvIe3EQAMcSH",
-	"Zi5sNOnNNFwLmJNDvVn1xME+Xp3eoOi9zNqNk6Pu6eevFQv/x42iuc5oFgwy2aeU2LBkKzTek9BYC0YF",
-	"DOLxr/UW7Q5ZdxESmyGwrWjWcpWWq1S5yvbIndqvitqpbRG7RewWse8ZsdeJjQqN9VsIjFnRAnrjDgIj",
-	"rfhQsiKu1oqJ9y0mZpd4GwFxW0i6NwEx22zLQloW0rKQBhayBqNT+1XxObUtNrfY3GLzfWAzioJzkDs0",
-	"/ovhWkTQG+Vty47y9n7CLIf2XoMWo6wc5oyP4ZhwnFrszFSSmLyRkFVXjlLIuLbtH9MwU9oXuFapjdQU",
-	"+kXjsEpccp5bPHGzUVQNbRtr09TLpHOQ5VZibd+8r9akZ3PTPHdZrOuv1EHiwdo6K1m9NCxb3svqtNeC",
-	"+SvssSD5FGLf3rX3l36ixiHr+lkM1TKiukI+UCtbIFFjNueGqdGoqLeM9aL77I3KOjg4TncFM4sxXwLL",
-	"xJrelN/0sGhcz4h/Q286LOo3//zkx6ydZr4Mjudj6MV8YYqhPw1qIjcoiBJfRcqy7xrsS2uty/OgCvVt",
-	"PeGm5I2VQvt0YvX1hFfB/PBPB8lfGqH9vUwWS2CeNRnJ6moVbQGOGZcLKplOaQ/CsKeDpwHj9Kdv6zbj",
-	"dsIMOFnLKo1Byv1+SIMHtaR3CV62aWecncQPhKusW/mIg7w4t9tMUZsb/7csjN2itfH6+3yjxthOpW0x",
-	"cOd8PDWXTmjDaP4VVFiPBG7A+r5svChi70QQKr2/VNNzHbwSqO6bir5R49ZcdU/mqjJs3Kb12lYQcxcz",
-	"VQWyWoW2VWhbhbaq0G6Dwan9Kvib2hZ7W+xtsfcu2LskwPWGi56ID/8U8Ze1nVFQwy5wu1vWlxyeo+SY",
-	"qDEWcEd9QekY9AGbUzMl9wvI2Pi6MFSNKhIxVaVClaLPXi5RC/pe7OskfF82EbsF/tHzcN47fbFBfny2",
-	"OH2xjbqTfdDpC9YtT3/MErDuvYDFYuy24AhX2Ct1g/rr0yZtSMStLvQIdSFbggcE8BGqRwWIrNeLsBx5",
-	"Izb9quZs6tR8uLGaY0sCMExdA5loi+YFhvHMBFbXBmHKr8D3MngyGBz02Qm1N8BkZs94S50QfDUHCiNC",
-	"85ov9e1bJ7BYzWXAlIyAAY8mx9WmCcKwKY+BOnahOXi18LobxIfqGtggYNgkDNsjYF9Vb4AGrhPhvsCt",
-	"is0arHJ0IUCswsnFiLY3VVlWprfh1SzoO0VkH+eP5wfDHMW45kmfOZ5BZ6t8K/0bWz4WPzfdA5PY4k4q",
-	"Zohg4q6KzhBmHa3BvggPoK3iOq2+es/6qva3t4vG2mLyI8bke7AhZBj/DfZnea5SaVttpNVGvg1tZD11",
-	"TVspqaWtFftOS1lbytpS1jtSVqeSpoaPYV3AkRXGighpwxL5NAFFUPBIK2OYBoPhSX0WErm9zMZh0UHg",
-	"1rAQl+u756mGS+q73We/qlQnCzZMoyuwWHwwZjxJGMZVUC2uwSDs98MffwpZ1wcuWTEF9m/Mfr6QJ+Ox",
-	"hjF27HfEBG54ZJHA4A5HSjvic8zCGCwXiQmxqqHxpAwjRPLIkhloT95HWk19L3/3FpsLGau52wD4L+kZ",
-	"qzSETEgWKTkS4/6CTxPckC/KYzKKqWEEGhxbwEqJR9lZRIlwlxqyrluY/mJXsKBok2xQwc38wLzuWfEo",
-	"oAbmSG89+GGnQp7zu3LQDFJzM1Fzw5TE9ugH7j4XELPhghnroJ6JzB435eYKYpbwISTmmIUOGTU1ADPu",
-	"kuYTQCZnCoBx9zAEtxsa7MuwTXK+fe2+m81BQ14G/kLW6c+fEEY3mOgwjCK/RG6xpCQyT2xbjtDSnahU",
-	"O0BVSYrRcFjMMgedg6Z+4g4Q6tuZx9wCdm4vWprnxrpg/RZ958m7786qe9jbiTdV4nbwfjyqlPChWw6m",
-	"Omal1vaNe/OTVHux8xvfi30wGAyCojf74IF7syNcffCzN1lKCoj+bru0357R5GQ3ZkioSqdVYjmEvyV+",
-	"0yuG9XxFtUYW9FwlWPRWyN4UpkovVlZCPFnmTcfU0wYlck5B7xTu52RuCsl1RHA06jdSnIL5vfR73Dcs",
-	"rqzYWvHuyYrXCHa7GfT2Dox3MTo1Am3rBm/Vo1Y9qqpHOxOE1D4icpDalhi0xKAlBnshBrkYewg3M6Wb",
-	"M/UpWkU7FUhCnFkRfFh/bg/4wZBFgHXDa9BGKBmyJwcBmyWpYWGh/4WU45U11mYTMpoUA4LMeuAIRsk2",
-	"O9TAr2I1l4YJSU2eAjafCN+avDBMiLFUGih+BfVAb2kRU8z6QmMCfbJ7Ufrf0fCD702E+8eCqcR3G5c1",
-	"1hOrVJ854RVbSLhF0I4BcZ/9PPipSCTLKKnTkYuO6kMqAV1vKniJe8usBfsV1WmtOsH8hBnJZ2aivL3l",
-	"7P35R+YBxp8YjyKY2UeSc3OnZDE6pp2UQ39Izc33T+j0PCh6r0UBregBGS2Bdgm3Bkxp9uQYm5mEqTTp",
-	"zE0DMctHoL9mLgwENEjIa56ITMWlZUPfjZ98O4jAB/VwjRua8oWD3XSGfib2WjwLWCoTcQU+mWeoYgGm",
-	"z06pEQHoMbYhwLAiq7k0HMtdHzElMQWI4ul8sxP3Cp0aIsYLb7lx4kKlHSPr8pkIyJoToNHJWD6dOcRO",
-	"dQQBc1B2iR1ZAm8nDCgl1Bwg9ufChycD2aLMzimxM5XuQmQExz6Or0S/WLd0TT/k93eAs65QM9y9P4cZ",
-	"aKa0GAtZvmQyFzMhjQXuXV8FvTHkBhuJJFmlQn32gc/ZFSwMtZZh6LsqwMV/njsujEz0+YZuS4WF1gQs",
-	"pIMLD/AREquYcYN2U7r2ktkUN9S/kCGPY4jD7LRyg6CEebKgX925h+ZKzGZuoMUISZ5o4PEi6+lz7PN1",
-	"Lfc3bTmm7nqTpz+7uxPV02mVqN6/DIhz0zI7SIH3vfQHMGlSS9DfIhB+69a/Wwt3X4Uv4Jl6NNveeHgN",
-	"2sJNz/dl2bLhJEirF1m3Sf/qLyHrqhk1TUgWTHKt1Zw8H+FFOhj8+NchN9BLdfJLeOyDALDdlCO2NKHI",
-	"umvHB23zSgt/x6s5OTv9DfbatfJkJn6DxdZ9K59xA5900va5bPtcfrt9LqtkjejLzu0tCQHZySnrnpyd",
-	"4kROzjuoREKRLxedeTwR3EB9wPISMu+N/fp1EKXbTpQP0olyiYXeqQclMcJqA0r3FzKQkHUxF4YWOvb8",
-	"aC6kIXYzVHaCcqtjl/Jg25aVuGberzJgfIij/ctZVY8+O8nAxG8g8KwwQ7JMc6NvyGTrCTcBcfZ/QWR9",
-	"RyismfC9N8a8H/69Jysxbe43aPtgtn0wH2kfzF15fK2/6bY8foe+lYzablTaZwbMd8CkuXMjUE5LC0tN",
-	"l9JAHZk/QJJW0r74EkmuJ7R1zqzHQZzaPpktxflW+mRuK+YVVpWNZve3aWLFjGubFZkKRyKBkOFPE5XE",
-	"GHjKXis1Tqi6oIigxyM0aGJvSOyq2c2Sop+wt+LZwTELE0V4F7KuE4pIlnMECmMJD7I4Q4ykTU0vciSF",
-	"J0/I2o40MDVoxOTZqixblaw+vvTipYhDtMpyyT6cn7jfxTW3cHkFi5AMvDOuDZhjJlCzMPyazLmhP07K",
-	"SffT+cR0RyxCUksypz4mwCNxw8uID/rkRxhlZeocUQiDwrGAc5T+XvqMkHXpQ6ZgDB9DeBCUPyoTLGua",
-	"DpNpkyjU85xHbAqlLdiMhrFQsihtVzr+xpDP7Do7GxPZm2jxNIO0QwcPvZhbXiXHs1Kf0z877lgrga9D",
-	"ITlx1+qqQbG3mi2V6fU/adLPtQ1UH848TRexyT597sC0NU8/FOVtNmqfeu8u8wi0TAOrlNhRcKx06cnw",
-	"3GCp1cZogg8EdoxnLqiTs1Mkf4p8O4fXTw7nhv0Ow3OFjjENCV/U2nd+N1iYc4+QSyu04av3FL6awcZu",
-	"0aq3hJi7xKDmkNWGmbWCeSuYV8PMNmFxar86Dqe2xeAWg1sMvg0G43CIUi3sAlFmCFyDRnQ6+ufnL8Gf",
-	"nSmXfAxTkPY3WOCPn907+jrDMqz+3zm8HhwWQxGn/Hp1hckcfmkeWSasgQQTmrwq9hYs76zm+hUuNUpa",
-	"TYkCBE7VRT1dafdPjKDj83Jma2nu5/hrzeznQo4T6KFQlxUAMMc+wA0pUfjnRQcfX3SOWL/f/xKW5s0P",
-	"dHXm352KbhWLlXd4yCINtrbplZ+SGi2szve8QlHz8gfY8LX0Ovkn6zb0KVs973pQKTshMXKtlz8koyzc",
-	"RElqhJKmtEbFLFOz0HJawfbZ2MUaFElTk/pZEGUsZlaqco9l8UtTYC2zmoMsgo3z0uXYNiIWunyQucaz",
-	"OkV2AL77wihRc8PwEyAuErELpHC3VpqaOg18+fzl/w8AAP//",
+	"7L35cttG9jD6Kqd4v6qQKZCiHDu/iVSpKXmNJrKtseRkvs/0GE2gSfYI7GbQDVGcXFfdp7kPdp/kVp/T",
+	"2EiAiyR6C/5JZALo9ezrn61ATWdKcml06+jP1oSzkMf457NLNrb/D7kOYjEzQsnWUetywiFQciTGEPNr",
+	"oYWSYCZCQ8z1TEnNYc7sP1gIo1hNQcUwj4UxXALT0GbwR6IMD0GbWMkxcGmEWYBh404PLrgMQRgYsuAK",
+	"hITTUfclM8Gk1/JaOpjwKbPr4TdsOot466g1aD0KHx4+7D9gw+Dh8AH7nx+HP/3P4U/hT4eH/cP/CR79",
+	"9GDQankts5jZt7WJhRy3Pn70Wm+4iRcnI8Pj1Q1e8EDJUINRMGd2MXykYg5mwkHyGwPMGD6dmZo1PfRa",
+	"UyHFNJm2jvrZ1EIaPuZx66OdfMZiNuXGnfLJTPzKF/9MeLyoPmwuTbz4TgObie4VX0DbxGI65WHHrkDY",
+	"t/7Aj72WZFM7mXuxtL6pkGdcjs2kdXRYdSCPmeZv46hmGb8LM0nn9yDkETcclIwWeCp2gYJrMBNmgEVa",
+	"wYRdcwKKIdO8m8RR3VrT56XFri7vuYj4Kzbla44piHlogYlFMBIR/06DnQLa3N7l3G7A7/1HK+kfg1Qw",
+	"Y2YCmturMCrWnv0t4iwUcgyhMvhvv9fzPWAGpkobOHzwNxguDNedHrwUWts3hYaH/T74OBOiwB+JiHno",
+	"Q1vF4At5zSIR4kL8jgeMlqRGeGxzhP+Riqc0SOntuvPC/5Uult1kF/vgbxa4jOGx/fLf7/7dOxgMBoP3",
+	"7/5N//9+MOi9+8d/3r+70O/fvVbv372S7/9XJX6cjhDvVk/6ZDZztx5MmBw7KBC0I0cWhAZtRBTZo3OU",
+	"wdGJNpNgqQpRBiaBszgSPM5oh2fJhf+93+nBCWjDIp5/POZGw8PDB8Bk6GbXIJWZCDnuAZGl6YzFQitJ",
+	"a8ADbr95/gQsQeh4oBUwmHN2ZekNtP3fDwat/+//+X8HLb8Dkl/zGKZ221xnx0/kMD//lCJtgNdTGfKb",
+	"GmD9PzxWXQv3IcyUFvZXS+vsAUZCm7qbF3bIZZyupzNe61T/zodvT2tWcWFYbIBBpAIWQcCiCInuSMVz",
+	"Foc8tn/h47GQELFEBhPuKLo9wiHMmOQRKFq4tnA9ZcFESA5t/9D3wDdxwu3/F1zb/ynp11IsoT/M+TAR",
+	"G051AwWYxepahDzOUH8ToVxFpg1U8jxW/+GBOQ1rVvFCqXHE4UmkktAux74Mp0+h7Z+cnfl4pBbKFumz",
+	"2pW55x9EuOFIzt2e1xzL65PETLLDgXZgSa6QmksLfNd83SLwk52O6DcWJesuSRg+/U7DtX1t8w3hazvM",
+	"/9FrpaSEmGtiJo8TjWsJlDRcGvsnm80iETC7rAPLEwocHD8buk90Mp0yu5PWpVIwZXIBlgMHEx5cafgj",
+	"4Qm3F0SrtGPEsYotV7Pfe60p15qN7QJN+vmUSTbmUy5NcSQh7f2MY671MZh4AWzMhAQ9UbGJFniuOhnq",
+	"hTZ8Wl7XCWQPEBHVjMe4L5Cch9rSQakMxImU9oQq1lo4C4vtkEh2zUTEhhGnA83P/n/FfNQ6av1fB7nI",
+	"eEBP9cEzHA4/KF+6bw/DPwJTcYIs5u4Uoc1ZMAHJ5/RcaaOBwTCIFzNcfucYYo5HY6W2gfRRhOuiDOeD",
+	"JpnNcg37OYus/LmAax6LkeChI+7IQSxH6sHr9Jyc2BLymZU9lRxIVjjSNrO4Y+UJ7UFiL7NDEg6Tes5j",
+	"eNT/AeYTLq3QKnTx7HoD2fKK0nRhvXVn6d4+KEinH0k4C18ww+dsVzjOMHgJZoiqZyQh5qNEV0OyGEVq",
+	"fgSBUlfC8mJLlextPewfdixeGmYS3Tpy7xP+RZxpfsHj6+WJXzy7hIOIGa5N95rHlqt74N4HjR9AImML",
+	"CQh+FeuxEhbX5sOIiQhXnOPYC25g0JoYM9NHBwdsJnpjYSbJsBeo6UHMZ0ofxCoxPO6OVNyd8oMnZ6fn",
+	"sbpZnJyfHrhVaLe8QesIQitKmmB2BOJAgRFTrhKzC0q8nWkTczatRY0TCYl7J91+oJIoRJQd2uNmyHUt",
+	"J0Z44yEMWRgtjsHHA/Et0DGiExCokNtXLRlIh/0ONTFtz9l3J+XjCyE3TES9FkHXGzrVHaELJZLXiXk9",
+	"emOFsWUgi5OooCRMmAwju0EmCfsroc2OCI/srlRirKAc25GPMuEIJkzDA2QiGtp9q6MddhDsnPT8WIXL",
+	"lHvCYajCBYSK5EWS8UhsoXusXAkJ4/bL4vjnqe62vNtMqVueRxi9xTwk3d0LvS0u3SfqZNacQcYxvkvX",
+	"CW1UTQbyHxevX1mthTQVy2vtv4h1F+/H/jp1KtFI8CjseLk6M0j6/R+C7Hjwn9wfSJIvkd9bqEWFLD9E",
+	"Isp1J+mlcO6g6jsNai4HkmDdia4If1Klm7KAZ8kVRy2EIG3GtHEqbJiqZRbMPGADGSYE/hxQ68WPaEtv",
+	"35x1LH3/6LWeKDmKRLAD6hRvP5/i8b9QShupRFqqxm+ENkKOP1jWk5LhbqJ53D38n8MfH/R/fNjvozpb",
+	"QYS3BaGn6ex2aqth18NU9UL9I2DLejcePmp94nmk5sCCQCXSZCwZd6YtAStu0UeJXYMwSJLsl6+UOefS",
+	"KuS3O1tFrNuuwQlBMzfcPeBY7eC+o1XIYNM926EjboiSE+eibap4KMKQy13FUyYlD1foLZ8qw4GFoZUj",
+	"SU6CkbhOLQ1XfKGrSNDpOdCAECbcUtRMUqOlpgYv3YPLTDQVEh78NIWHj7Rj+nbup0Jbvl23siASVu6d",
+	"TyyYsMhCtHsiNIxYpGs4Pr5SEJzDdJp7IZf14/tkjbjt+RDhCxOiro7u4b3/wmT4LBTmbsSDrC2IPh+C",
+	"dKSiQEQv9BZsGqFNlofCwuBwgWQTzShI+0JhLHV0QgfOzsMjmFmhYppo/HXIzZxzCYf42Y+PHv3wyEO4",
+	"7x/DSNzgQHYleGQxn0UssLoeGd7O317CQWE122PgE/zI0qb0rOovsuo8/CMonoKS9nKvYKKi0ApOeA64",
+	"f+Q3KBKQHDZheoAn4o4DFtyQ4YllPy+gLQpMKlIszBiTU7gysQ6/GshhIqIQhOkcF+QxzRYa5nYBQjtc",
+	"xWNLz9QZt8jehuY0FNdBq4HM1o27cLRIi4hLEy1AXfPYGd+PNl7TQPrLF+VD2z6xvN5PLV9km1s6OTwE",
+	"ewAokNKRDaSznFtUodU7C1y+FRbN7eanzIquEoyaWTYsjOOup9LwWLKILn03IqnZNX9OWsKKPOgMlSVh",
+	"251TFQlyeG4U2EHd10cQczQzFc6rZ6azI5jxGKUhC21cCiRUXsuOX7mg5UMvLAu/yS6tamn4RpU2pGZc",
+	"bre0u9PQyxxv8rWnTG/JLNFGIxjdE/iVJ+vobnFrPmEEy7Gm0yMAQYmMyMTtyKgT6j7Q3KUzjITk8MPW",
+	"lHB7slZa9kZJ3i3NiRahChJiU9sTHkeuhKkgOws8yDOFVHbpCA2/MQeziIny4bV+/vlnePPsn2+fXVzC",
+	"6avnr+Hnn38eyN9IpT+C6x97/V5/IN++OTuCg+vDg2DCzIEDCKGkHsiX3ExUeATnry8uB/JSTLk2zELo",
+	"g/6Dh93+o+6D/mX/p6PDR0f9h73DBz88fPTj/0GLSr0xtBIsIzV2BI9pK8IzY1gwseeH236lzHMUuXej",
+	"LXbE4qc5Mr9SoJNgUouvKCLbGyFJHzVLw6fVgxFeRTwwKnZ/ZB6PSmXS8Glp8PvQJktj+tB2CqBHSpnn",
+	"XFpxbk1ChrC0WqsQlrfuZ/JHJK44XsY5W1hQvlTqjMVjfjt0dgYiUnetpBbhWPciKFaNTBLdeYwGSHTm",
+	"5DT+tjKdY5CoCBo23tbRvfUeV1e7SapKV+QfZT55vPgQ2JKbzmp2ho0toLj7RYcfmTY7luejpzCJY0vD",
+	"lOQ9eEUwgjKqm8cy165Vnjywa53OEsM9MgD3ymbVNEhhnT0V38HNXaCq/PrX3W4nU7DV1faHnE1VcapP",
+	"leTH+eGQ7ovUO4+oYAYPxIkl97Lr85SSf+atI8pcKvWSycWJU55uhy9GqQ9WFfuQ6mDVXpfUcFP2vpR8",
+	"LULCQ739FtFEf8YMj+tRZ2VxyMGt1OtUdG0Xovk1j1nkBP+lFdplMYjVHKmlFUEGEoNS2iX/h2ffcz6Q",
+	"ThqwIiz55TfkaBKarK48vE/HxFvJEjNRsfgvD3c2HuOV/MoXy9aCzFqxzl5aPifko84CuTLiK4UnYA+7",
+	"asTUcLky4j2wjOqxfSgGhyw9Q9x4W/DBfaueSyvcWOjphiIGbRBiNzorA9QnEzNxy4nv3V25m0MV2v7a",
+	"Jfke+Og2dDssPuqQmoPuUWib2msqOT6h0u/Z6d0jSqONYjfQ21KfQqtpl98EURLysDtVIY/0EbiQJRi0",
+	"xjPTfTdo5aqNXbCVpD+JZpWbJQgzlUQaqubSg2Fi0KXglKsMRMqGHWLhOomMfcuJTiWNl2W7LXs43EY7",
+	"xwNZoaGVRKQ0mlLFqaUFrSXZEVHgQxSp+ZkKWDRR2hCd5tKgDT+84MY4u/ostgBuBFEPMspG6WfdpPxd",
+	"QesaKhVxJp3xl6LeWkfvNo7wPovZUMP/8MDYm6UIyGfSUMzI0pJcMONKMMkzF3U4nyjNUx5n2WyKKRhb",
+	"Yg+NxRzCWM1mPOytRrt5dsKbBQYhrk6C47WlAnypQ65YmBgz8/C/2gOtgiv9yD6hvybw9s1Zaq+wh5CH",
+	"uRwDkwu6SR5pnsYPZtY+579q27/tIJbYYOQCDybKhcmshtyUzt8dV/056zNBnt7Kc9abZTs770kcs0Xd",
+	"5Lpu9rdEB5anJjqAiwhJKWHReemNdQt6ab+mkT9WTGuUYdEHp7uR8q7iKTMULPfjw9b6eN10AKOuuNz9",
+	"86oVpd62+g2bOOHe8v0kZvKBvMSrtg+vFRZcL8so6rX4lImo8jsRVv4csSGv/mCqQiOmvHQSITO8i79W",
+	"YBdFcv1ZiXZZcMrKQy3+y29xWam6UjEi/fDnBvzB1b5fc2vV2IMRQijWGj7dCLIZBOTgwSoRioZdt5yX",
+	"Ge7U4VS2ovILodCziC0+1F5PDWSoueThh+HiDmcsqtnA2pNw+1l3FK+sFr26UZn+nB3EssBHhikM4Za5",
+	"SEr+3FLkODGCrSPHCw+UZUdMRCg8zFjAK+PKLXjffzg3DnpKmz/s9/sbTprOa91B66eYABBWAFX+4JZ4",
+	"urQY917dai6yYcrr4Km/aJWuZF9waVf3rqWuWl7L6tQtz3333rvbqt6SJFFeEoaebFjSyiMnk2y1Gnrb",
+	"cxNVre2xUtFvqUZVXl2maG0Q7+i9qsGfRCwJOYkY1TQywDe6BYFuK2JJA1utfhONWJqgfpXORLCloHlJ",
+	"wtsxeYCctxAFzR68ltGCEFpnySDk98c4KHL6r36I6R1rI5m9PDOmTig15ZD3kI9YEpmiiGr/RCH1rhJp",
+	"pdi8pMeVLrSGM6QXV1JW113+L+41EjyWZ9koFp5Egumq6WcxH4mbOrHkL6ENZKhAsvw9oGNhzNN0qGoB",
+	"F4N9liXcbPp7Jgs03NojsATrDUVDVAkIMZsDjp15WTHfBX+CRIY8BvSTacRrJfnrUevo3Zbrd6qUt+Xr",
+	"dLIf33utm+5YddOdz4T9S/fsTt5lL79vFV7riulMxUSYmaU6rUJ8dBCJLkE+m4mlfwkXhXGQzoJHnE1y",
+	"zmIjWAW6PLckEPMoybJyDGyIJu8RPbB6+RWnTMqGFje0+NujxfUU57w6vfKFuObgo5pPXgJ0svvQpnjl",
+	"uZCaIrqHym4i5jAW11x2jkFyYSY8ziA/dT3Qh8plNvo9ONkU/OyGWMXKzPqwXrafVm/tAiMCYJjnDBeT",
+	"mimJBtcltKMTlZCeSapbUcuUNu0gx6qQ36wVY+0Lu0ux9quthNjS8LUrbETYhmw2IqzDhB0l2FpUzEf8",
+	"BPLrtgRhjfjqhvgc0mvp5DcKr6VT3SC7unf3Krq6ORrJtSHBDQneUnLNcKYRXPcouC5Rpl3k1upMmZXt",
+	"POz/BNW5Mj1MPPzG8oxqHANLTJLSULY4lrrTWPW5pMezUkupOtHHHlXXnRwm/WyUjGgv+Uz1UPGb4PNN",
+	"3ubV0Pk02IV27NLYjl0yXzcPB+tpHsTcdF0IBhEXIYmsV3DI3WNMvNtFJ3it1JlXSaLv3x/h3btyaO9l",
+	"mIyrD2Wk4oB3xzPTfdTFiatfG3NL9nZe1Av8rGZVYy4xLO6adyMmxwkblw5yhyuyMFAdgqDGYyHHXaO6",
+	"Ixctsbq3SI11d8puuhil0dXiv7w7HW5D6m+6GFXXRQnxmoTAKbuhb/7248N+f1OsQWU028a4Q/e689vb",
+	"YWZcMtHF2lVGDEUkzPaX9Bo/flL6tkpQccJztkEirPkGD6s2WJJhVu7nj0QZZrfPeUhou26h/7RvP0tf",
+	"zjKGC2SkLhqNXqy+/kDFuouv8bCrYjEWckcJ0sXNdAMlTayiLla1qp4MH3VJ8ehiPRFhVLyodtCuUGIX",
+	"gdSNVA02py8gWJYu63AzLJo40YaHqPksq6Mbz6D48aLrKp5VFm9SkrtMDhjySPDrtCSYGwLc/McuEG/K",
+	"mdTwr+5zV1UstH9VSkcYJNvVhhmhjQh0l8s18UzXPDa3oLO/4Wc1JG2uuxaha5zgNZz1f5+8PHuDAZ8V",
+	"hkKXxLPTXairLbzwGLKQDl/N9hNXzrMuom7XILjlGZ5atlQbR1rLtJY2Qu9V7aCmNkWlNJsWE6SCE65U",
+	"EVVgoODQ5RoUE6ZXC1fUSL/7KtFRI5fmgmbtxBUqdGklWxTHTEt1uuPAbHjKTKGTKou8a3e2JpylWsam",
+	"wkXlGVJRdhuBtwpaaoADq6faR5Szp0YUcTViIkpiKvJYFcC+lEW5pQ6Bcv0cC1xYyf4YtLEUDFPeqfKF",
+	"hilbuFo2GFu+dMzFkkO7aBRPsZaT9rJaPzFHDZvJBbRJHGdAQnqnd5dTLssua6jLDvy3tJPlUoVOdA0i",
+	"4QHRfA+Y0CYJhfKASSPGMbsWZuEBSfMeVsG68eCPOZceIOR2wChA6SyNvdfQ9r/3YS6iMGCxS5/YsN07",
+	"WYR3kQi3Nv8+t+L/i5l5hOpDLS3eoB8sTVd8u2pS0grW+cfuX91YXmJ5gvpVNj6yr9BA27i1cujdza+1",
+	"VmHPHu7fs7U9JtfTtmyMz+DbWjr+Tc6tpZNd793KXt6neyubpPFvNeTzG3ZJFeC88Untzye1Qk62d0rR",
+	"p7/z4aW6oiqHS0kRPEhi/uFwpinbaFV9+/DhAt/pHp5fnD51yn3lXopjGb3NaJcX9eMt51gUF7oy1+at",
+	"19mIlizbG/JUtk1M8Wjc6mWlhvszZ7dfL8vfj5l/RYKvH7Zq0b/kZLBO41xNiCwTuBsTM/jl8vLc2S9d",
+	"8Y2s/HKbarAwGVJ5Iw0mZWhkypwxEes0jbhaYTy12uYThKgzNRayKnbQPtyc0uPee79+kjqgqs/25Dcz",
+	"mqIK4tg1Dz+Q/LFbltJ2WX9rkqYqkvZXDX0PHsBy2n6xmlleTFBzU2fZuddSbzt5lpdWXmn5yde1izd5",
+	"UWy9krvXI8VCVzrcFQnYJExtbQcqaibl1fyKRXWwkr/IMCgrXVMS7qCtKqRCtL2RaChILDyCbSRFaiCR",
+	"ylUbZMZlKesMS7676nWr6FQuWL8Z0JferzrBMzU+E7IqW9V9bNKCeLew1VtQ7qIZd7N4EaWr2FYmXd4r",
+	"fl+a01vdQ80RjIUcX6rnIuK1xqstnMDLK1r6omZu/STiLK7KYS2g2spZxHyqrrfKb02CgGu9xXrTN3Mc",
+	"z6epWvtLdoMlW06d37r26Kpd3JWtzlzi8da+7+Xc7NWZKleex9JVuHrdz6syG9VYdQb0RFcLf2kW++rn",
+	"GYcnC7B9cUv1olBYosLBhSb3rW0iOAzZ6Ss9sF9ckYrXLDGTJ64rVHUSRLWEUZt5vbbcQ8xDEfPAfKiL",
+	"NqhLn14CxWyS93V7KpvbX7LZ6ubuJbBj2WVbOeaWq8z02401HjbyuuItfAEGnLrr81q7ndAGE+GUzcoG",
+	"wimb3dY8uBLBs8vrG2yE5ZcfkyNwX2bCqtih1fOTYN87Oc0ClKLcntYDP7W/+cX2h1gdtY1Qkj6vAI5i",
+	"4yRnYOnUGhy7rsnk9jVWCkWlKvCgGFAY8lnMXfBhVTDkGR+zYAFCzhJzDFMxju27IKRRsLQ8lHXJlhVz",
+	"k8SS5O4t8dMVCbfYRitZa+A82YP5coPk/Jnj7Wu4/OexPNdaWretKFSBf7s5fLYM/qt4bf9OoK3WtrU7",
+	"qGK0aoPV/oMpl/l61YQ7bOET+7ZqYW4TG6sFovX+rorP3n9alrY/H9inZUkNC/lrsZBtCMi2fi/sKH0f",
+	"bi9qTb1/r1f1LZWdXsvdfu/X6bWGkmzv/sL7ebw4TTe9C7fd7qCyvVTYTficXBnHqSHW29YKW2Nf3UWT",
+	"S7tVbzycrCDZDocjKZ3ps+/Za6moxm+ZNjhY6nN8DA/7DwlUpcI2lhiMLMxmF6SdysOtV55mTUuHVT/K",
+	"4QNYbuqwNvHv9s0obpF6V72k1ZWs2p0MNUSov4m8QcVqawlU27QlYsIA01mPi/Iqttr3tll7uODqm1Q3",
+	"i7dxvWH3WwqDy/dSdRTlpKHV6IG5MMGkO7M3y+dkU6vOF8nexK7q26Z44PQX+Ok5zYGyRe3FbLueZQ9A",
+	"1WfvN60Hd7J5Kes2XLkI+qBqetckGOkKOrC2K4S7YrPEjty3sHHXVqq9Va3gKi3dDeXlq9y5Tm19xV53",
+	"fGeqPm1mQ47Y0lTFt9dMiN6ijVPeIuusZjk0UvWCTLzA1KRNVUhvvYh6caPkNNt6/t2dYRtWUGgZUxHi",
+	"8BNUNI2hRkGFlg5pCp5rD8ClVWKz3kifpkvOTrx9dU9lxlq1vnUhEKUvd1z7fWTVF7tI3bkA8i3iu6rX",
+	"lMdb7eQRog/3lt6Sx1Fvbe2jFVn+UqPgOqMZ4gXK0PyPhEUWC3wVpb0ifcnnfmY6w9eYydRiegWRdQfz",
+	"WUln2WQyK2l/tWYy2ixtdH+GsfxIP7HBcesw+iIYbjgslDz2fVabWMReBe8enFQJ3lnPqExsTqOjSBJ3",
+	"PabrBfJj15k9awaWGlNct1CrGGPCYtZWmEk9z1lNoXLJZtm+nhNiSGyeo7wUWsCCCQ9vG8vgtdBNd/vP",
+	"VWLu9D3dhJDj2w9x78Ecb10MTI3c8aj/IMuhzsJlHES0Yx5xplMI8VxedWp869RIHInkNzMeGB5+yGKS",
+	"c4mjPKaDMR7Co/4P28sW1GMM8z2hnTbnTNsFe+CvLMH+GHL7fuGtNPQy5nqmpOZ+J6V9BftibtzOJY/y",
+	"hLfJ1+3tkj2NAcV5MzINLNLKomWaUA0THvP7zarGoKWT8TjmY2Z4ZXiW0O4Sv9N5w2eWfXLszAQjHnMZ",
+	"cBBjqWJqdTmt8KsUWkFuH1X1OAmuuKmSbITUhsmgxj7KbyzTwIYcRsX8Ow0iPMYyAlMKAubxmOvCZmCG",
+	"dY1oTLQYDXHqynvEBjp3iVh/ybSlzzSOJdMUAoeNrlRcTOgXYWU0ejGa7O6nuWLedUdbmMdrFcR3t/9a",
+	"sHLzrNzMa8lhopI4WuQn3wOnymp34hom7BqdDjMlpOvLj8fz4YovjsGto/x24cTs+1kMywoY5iNVl43K",
+	"xqkOgHOLqnyYVh64BVOwh7J6XG+luAEjpjz1vtjXvtOgDYsNtN9ePkEKvWsEMTNcBosP09ssdNnstXUE",
+	"4B2CH1NOuQ68i0LHMjjj4aZLL4F0dmPZNLUg7cI7V2NbS5271kSo5pCFxKiSrpSBc3UwkfnhCvQCpbkp",
+	"C7kjx7i7yuFHWe/qilpbd4GKlF3WdJXSKokDvsv5TAv0cQMn3QA9laH2a1ua3Q7gqqHm2U2mu5ShpsR3",
+	"N9LtApumPB8VW8mHme13laTSysbJLiSb6YkyrhRTmhaxi5XMfVVearqGWhQ7ne7hsPa973VbqUvhYmF4",
+	"Kxs54e9dIsn1lZjNbjX3HYPYlwsk4Ank61kZf3WztWDzK19cGFaXFIrFLbm2dFNJviRnVRCfHjwvCWDa",
+	"S0kqBQ1ln6TiUIWIcUcd13GlD1mWz6fVkbPukKuH6cjyFV94MFIxuDaDx84OYfnPFV9UEuy7at71oe0r",
+	"91XU7+BKyGpeew+qvMvuufVFffbEkHJi2xDFoxVELO9yGTyXFlGLpW94oOKwup4cpd1W2N2uMS0oUpiw",
+	"GbBEpzKOG4t6aGNZ4lESRR5oYbU3lI+7yewWwnGhMGF5LXUlDAuwVXRJW6VzdRC/2CE8K+gFxR7igUqi",
+	"MA1VUTMueQjMZFs6SqH7ZkG6ObaoJGMixujbk6FVlVogFhupv6+Up1TMP9Tn92DcIT2vILSPmQkmpPm7",
+	"bRD1BqOwoTW/880smzXcNaUn7WVAtAYAyQZU4dW+M1uNi8C9UdDIUeGW8snSYSQusXBrjpmNVFU/69at",
+	"mrMW0FVSkUvxu+3YZUa/Yk4553GRs9fYTApMYo/rqJAp6hZ0V0af3vSH4eJDyBabC1GTtlL+MDU9bPfl",
+	"3VmeZRM7Lzj/bLflfnmpl4SAGRt5RoSsNoJjl8q5VWSh6tMqukDFc9dVC7n/qryrWqPZ0ByLBtugXCVm",
+	"0q2tvFJfPSNSATPVJQBQ+rRrqDVw3L3hcX5OTVHDu1blahrHfO4ihxk075bztraEd/Zw//lt2xOt+jiX",
+	"bIzPEJexdPybojOWTnZ90lf28j5TvbJJmiKHDTn9CxU9LMB9U/Rwf0UPV8jL9tFNv+uTxExq5fX1fSaK",
+	"U6Rvrk6SljsUZnFhF0wjDzmLeXziBq+yzRZjYwGbINA3gOqLPS3cPy4KH+TnZxGC7iYd5Nc6H+TSPEKC",
+	"MBrUXLrAZayIYF92rUbS0P7Wv7ovs0+7dvgc1WdUUPgjGq9HqiImNJHoBy9MrkbA4MnZKWBKDZycn7pg",
+	"lSPQdDvaS40CxZAAjBz2BtiXCtslaA+oMj0GP2kvM8elihN+Hqmx7sGzax4vHMehYDlhjEU3FlyBUQNZ",
+	"7JZGmWjoraXUJsCCWu5fHRzWlW8DZkDJgPcGciC///4k75kllOx9/72bOIsQAsl5SPa28n14VPmQ6YH0",
+	"7SgqFv/FL47gMQEDca0rvkjjCS0ZWb6bo5XXevDEVWmi7hIxR0an5EBGSs3wAOyPMR8lmofQftj/AXxq",
+	"71Nco2vJE/odSGTEtV3oatOxYnMgn6rNJRxX+vLk1cmLZy+fvbr8cH5ycfH76zdP8QXNzTGMLHnEAMaB",
+	"tNdMgW9KctfXDFgYxlxrGDKsTTJSMfzQh6mQieG6B7+71L1lGNfpxSYx3RWLIg843kmsEsNTQe3gun+Q",
+	"f+y74DdLLx+6q03793U1G3Eyjur8gmmWrj1NHsKLZ5eu0IiFQfCfXbKxD5JNLeHO6wIOZJr9hr3yGIa0",
+	"UeseD4GMFjpNDMFOOqQdwQ6ZEvfCKAM5j5XhPTjJP8N711yGGvw0hc5PuaU2LCqMQCCuM9O0XcWYGz2Q",
+	"mKH454AC0wato8FS+t+g5Q0wfQ6fERS6JD+CxEHro9+D34WZqMSUVoJniRi1GMhEZhmTLIoW7vQxRhLP",
+	"+7EKBbkF7dapXZ+esBm36yQWWVplsX+HXcKxO1VluepAFhqRCL30KW1iXu4gkm/GyiFTjoEK6WlmhS+t",
+	"4IlMFykWTFk0UvGUh6CRW6rYiTUqMV016sZEl1I2+bDfJwBglKnqEZP3KKVaxQOZEUV3uXZQXXQoPOw/",
+	"XD6IUgMVvA17tgS/aaBlHT4ELMZCOv6/uk/OT7q/PXtzcfr6le+lPzx5/fLl6aXFm3Ag3W+P356ePe0+",
+	"Pbl8ZmfCcoQBd4Z8x1penl5SsIfB0MgyV8gpm/1nq+Dcbx32+r1+1qZtJlpHrR96/d4PVrRhZoJ892CL",
+	"lobjqmC3M26coyatb4dIJDRMWTARkkPAoqjgz5k7mGYFW3YPXo9GVihyUv8xSUJKesBSx7RjBlKRW9sy",
+	"HTFCrnz55BxmnKS+lEp7gI066R6ksjRwzsib5jKP2kstvTz4V/cNZ1H39NyD7EnHs1+/xrZshAUWiCSw",
+	"bCZLeFP4y377RWmDQeipQGq3YW8kPQUlcyV4gi9LC+Mw50OYsTGnfz99dQExHwqJC8/pmQs6pupNGFIr",
+	"adweXOaPLTO3Q7IYe2AW/Gswn4iIu7pVpA9lTPc0tBI4NycWIM5SeHi7BA5WyiMkQPB50O9TST1pXBs8",
+	"ZPnE2Q+wzdLRnySYsY0elnUTpyIpSlEbUtbttgpanWUCdXO71w7wHRz7Yf+w7uVs5we0OCt9UEPAh/0f",
+	"Nn/0XMVDEYYcXagPH/y0+YtLpV4yuThJQ1M/eq1H28xkRaPHiSZ7jk6mUxYvMPWIhbAJ372WYWNtRXh3",
+	"5Lr1HhsIVqo1DRX4BqgA9h62Wzg/uXzyC8q52eoy8rBKK1CJ30QtZixmU24QFWvMevkrB6cjlHbQRucu",
+	"HgsJ3heJeayUy5/9WFZYXbWhKtq2HtWydEqkAlt88JiFLiK89QmpTX8LavMLk+GzUJhUhscPDx9s/nC1",
+	"fgd9usUqz9kiUiy8VOqMxeRcf/jgwTZHMkxEFGLAx52o6RY3dupsuM/S9od3ocEX3NyaBCeNGNYQ4CIB",
+	"TkxDfhvy25DfT0B+P3qtAybNJFYzEaBpO3XMVGrHFxbTNZIkS7k012g4apOV5TAzypGZtGiyevvmDIwi",
+	"miIsoRvGaq4x0zR0EYjMcPvKTEURmVRePLuEgzE3tC4KwyAjEvhCf5jzYSJ8S8sdGcZs6eVE0cAVTKc2",
+	"IhMmnQU2LW9upzR50uRxxkmE8dCbQkRrJCSL8o/QW2Tp5Pnri0s4oFLi6VQ9eNTv54Gi+epcK5BIaMNr",
+	"tNT0LuxFv31ztjut07/z4dvTfyY8XjiCty+91q4wjupUV4KQt2/Oeq2vQf3cG8a+LcTwLiEtJgQyyO4c",
+	"2k+wY26HDq+AsejqyNE1bbHbIOyXgLDpbTQo+1dC2fTW1+NqqX5wxE19CdWsIg6Vwfk7mvx+9qFNHgsq",
+	"p4MvYMYAdqPB+Aj/7+g6+Nk/xrABdJw5B4mZqx6Q9wRGysoHeTxAnET8CF0mI1QR0nbsS44Vi61p1AHG",
+	"Gyz7MrwaTwa5OKi6J2aAo1Oi7Idw2RRlR0da1HbZsbGKfk/xRE/OT3+1R3xrrcDb+CoK9w4/N7+N1YXW",
+	"Y/O3If0/3PzFK2Wepy37P4u68E2L/YQAiPEppUESUaBGFBxOlpZKCYECBNDnht+zIOAzk5chIsNCO2SG",
+	"wSxiknd68Cu+aNX5NPguTIgncfodC3WEcMX5LPV6j0SszXGJJhAl+w8WhKlmrhlq748l0vlg9HwNW5xP",
+	"VOSIZjtbfhpT5b9773suakwmUdRpvDTVsGpPOIPSGgCt8cZ8KSAKj1W4OELPuooo5kHy+aD10Yd2VkNa",
+	"RWEe7EYM+s8BRdnhF8jqKBzi2+XM5EO5K2Pek7luuZbhX81o9zWw7cbKV0FCn1AE47bsvtKx8oXRUpZn",
+	"UmSk0vCpHrSO4F2v13v/0a92EHzxtCVNHmlcAg2x+BzEIi3Iu1bkQhtFmnq51krh/91y/p/T7JmIUyhk",
+	"z6KHD/SVRtJkH5I85OOfuUzROQYG/7h4/YpEGovs2OJ90DpyuJ4NpK1AzSJosyhCEpMWR0W6YunGkGEn",
+	"7VQCQrkk/drJJZ1j8P/Oouhni3Q+tC2BOfQ98L/3O9m7ZF7x3UZwxWQyjDBMHk8nFHEPXi3lYqSxpa4B",
+	"j+/qTPuAWdapzRLtNBSxXmvASMzkOZ7/CjWrqowTodGVZsvC9v9Ac0MWtZ+Wzs9o1koWy8r94hl59oCQ",
+	"EH/vL51QITHerqFuZhZFayfeE91Nz/CVhSdLcz/u2YyKF/bUlRavUBzdo963Jgx+TdbagnlkCXoxa5NA",
+	"NSOKGRbWmkos/hUJha6kFB5orJ5mJSpqlM007wqpudTCiGseLbw8BS11fHhWErOEg/reiP/yPB+Auvcj",
+	"1sGj/g/gByrmOJ/LeYhhtURNupyq2jSrlMhKLEU6tHfcWWdwcfk95WNsfBI1UI6GlSX41rWAPVO6ArJf",
+	"JpERMxYbAkx0IcQwtWCGTNwH+1Bnyc5WaM8ZefsJQUb3cjHjsAwbndSjsUaA6MGzFMQxLcioGG/eoDMO",
+	"//CAGTUVAYss/kxVyKH/Y79/7JyTlCJBrCodJiuozkeIMHJRyP7qAfKKI2AGpkobOHzwN5xIe5g7SYum",
+	"5WG01oyZCWhuObRRMVZwAr/Xo4cRZxhMFSrjuiyXxAOPGv5RqnE2Og3e6YE7P7sYOlZKKsRsuXR18FI8",
+	"pqExXmwutFXN9kQO3s6ssJxCzia55DmKeXZ/ZLDKoCPBYaCN6UfFAz2uO9DCORYOeOWKOlsLPlN2k6Vx",
+	"P/gbmhgt+rWOWv9+9+/ewWAwGLx/92/6//eDQe/dP/7z/t2Ffv/utXr/7pV8/78qUoDvIMNUFz+gdqKr",
+	"CaXTFC0PRiqedq1SXh5utdFTqdzNUEgWLzbWhMDvKjJa71dxPY+YkF+4OHRrTfIr4heE28CWeUYNyyir",
+	"iAehmkv7fW3EyaVjD4inaQHPknpVkpX4DUMBiqVU38MkaAnMGBZMpi5jfElvcouoJ1AbzECpqnBPMRe7",
+	"YHWtxPOdTtnP6gE0SsTnUyIcrFWpEduhTF5XoxZh6BXKDi4UoJOEMK5ZMFWOpGoVw0REpisozdRimTC6",
+	"0AGELBTIktHoSkTc96DKLFPtenX7eUmL/8wIto1G4VZag2F0wg0m7eDIrccJOmoCSFTQyrixBi0CDHDs",
+	"lqr5bAyLwrIiqRbhPv3Zh7aapYniIFkcqzktBkv8PPgxrdDzc5b1jU5MLAaDAzZxVCUzJMWekmNln8FU",
+	"ZH3eOprqMdP8bRw10VdN9NWXG31VJmtEXwpU8Nwx5k2RWHYQaGfx4J3cTUtmGUfviJkBiwTTVW6FF9ws",
+	"IfPemK+bJ69A2sRQ7TuGaomFroGy2dqaXTlntTwzr05m/5UVKDNZMa9j2FitzBXxm8UcyxkJmXbzhLjQ",
+	"HTQtEkZve3UVAOEkBRO3AM+xwhTJmKTESdoDi2LOwgVMmPaKgQaEOQ/7/W8+3Op++Pee/HO0uKxEXhNy",
+	"1YRcfW0hV7vy+Jrwq9vx+B3CpYBikEoRWx4uV6S1qvJ6tSktzYO42hhhgWS+gyStoH2xJZJcTWir4rW+",
+	"DuLUxG01FOdLidvaVsxDq4oKy0X+G6PKl2JUsTfT2FQaOa2xqexsUykStduaVOwY0H494/LkFNJmUjoX",
+	"ukjNzEihSgykJM6SMgrhYJJi2zX4g6zwOxUJbVV7T8povz/rC07TGF8+ofGlxGkb20tjeyHby32w+X1p",
+	"N3ZtjeWlsbx8vZaX3SSBasPLJ5AEvnojzVdAxRoTTUOavhgTzXbCYMFC05Tr+szluojENYW6/iqFukps",
+	"f31dPeposj6uOZFY8zZtK0MFbGGpwZLmQcxN3kxMyCBKQh4eFxobFZp4XKXZ9Xqi5oi8xa7oWJE4HxwZ",
+	"+kRFVu224E5JYmbCp72B9MdcIrxf827E5Dhh48yATP14qNV/Fwe9FnxudS1/zKdCiuxFatdRgTl4PHu1",
+	"ZtgZfhN8XtsOoXTujZ2ikjvlFp/ScQHTmJRTgH53pUXwxx5Ya3GgHKqeyLRLVjtQ0ylW6rYch1JQDPWq",
+	"I/Dv9OACG+kgf3nCggnvPlHSxCoCqboY/V9nTbNL+98nL892A790L/XZyJVQZqV3O1mW51yAstKy14/t",
+	"NSC5EkNfbLSWZXxUQWSNFmevJ23XxByU41WFKkgwVQJODRVsZyEnfQ1lJ2aVn0KuCaPIemYGEquXJzOY",
+	"Y2LckB8TzWVO5UtHLjaOa+epiKWGcD04GchZxIQ0/MZARYs04g2OIEtXKn0YxIuZ6U6YnuTZivSITqiK",
+	"JKO+VsCLfatrWyHTVsrYPTILu3fXUrwCmX9311W8obsxjUY3/ES64Sllzzp68JVqhzlDreG5IR8m9RLn",
+	"U/vUiqxjy0bbkRpDxK95BPhZp5JV4jf7FNJwgqZr1T11rQrdde3Sm2oTWNyl7VEKPk1/jYaqNxa/cn+N",
+	"9biamE+HqYlp8LTB0wZPd8ZTK3ONVBzw7nhmuo+6aJUvyV+zmLv+sJS9v9yVbMyCBbSvH3VgFLHxEcQc",
+	"GxgDjpf2FNOpmZysj1jnxCgozNmDCypxwzT4KytC1bAgPlZKes/tVy9m5hFOsk+RrzxTI/vdk+xXBMHN",
+	"EuCXCZh3kTVXALhhZg0za5hZmZltQyQS8y2SiMQ0BKIhEA2BuCuBsDJv2cPbJAh9QQlCL/BqmgyhJp64",
+	"yRDaNUOoTNZumSJECAjtk1O4MEkoVDEk+CnPOl0gkUunKsbfVmrnS2i9N93czdOkAH26FKAlZtrkADU5",
+	"QGjPuB9OvidlhRbXZAE1WUBfbRbQrty+0iV3d27/tSf5fB1kqknzaWjPlxLIta3AV7C0BJFokn0+e7IP",
+	"UZMnkbifhJ/NVpDzWFkSfBo2KUJfT4rQC6XGEYe2Ew2enG3IE3IoPufDrlFXHK+suqvOBbvmhB/+hw8X",
+	"PEhi3j08vzh96iOiLv14eeFDoNSVoLYJDNyC5nyY0Qams3QdOz8105kwPSk20znGKe2vVipwmhTJEjS+",
+	"B1rlkkc6p2bXPAQzFwFplPkb1HnqYYqGzH1iR6/SyCrEDqUdMv7Oh5d4aPuUH7JJPnFMenn2+rh0Cxdf",
+	"fGe4rwqV2TUvoosD6TV16Ndkym3pHkEDgvOOoNXgZx/a5PHgfyQsohcab8eStyM99jN36vv3fKCPtnFk",
+	"NI6ML9mRUUuNlht81zs1tgr/WMn+LSs3PTjBTt0sDHkIEx5zGPJATblVU6oMMEQBQz5iSZTakI+B4SBp",
+	"81schv6hsU9N1UA1AnwtudgjE1+Zs/GufErvSj1j3t3V8sVDvbMm+n8OWioKBy1v0JJ8Pmh99KmFNvJc",
+	"FYWY8IqOmk5mbrScCr9Ajmy/+Qv4WO5bftiTIZMsvxaiG4dL43D5Wh0ut5dKKp0vXws13sa3U+1a+eqo",
+	"U+NjacjNl+FjuYXYR4ackkej1tniz5kwVgQREVk2yUAuNMy4DIUce+CrKx+UDDgSiGIfTmcc9cDndtO+",
+	"88FCzJlWkuQaYWCEl+0Bv5lZNEqbpZMzRmhI5JVUc9krCGL0rCSJWZGrtiUn4demhtyX2azkNUp9wqbs",
+	"GKhuoY0flnpoV/a/3qNbw22yrldupObfaXAerG/Vinp7lDpXUZQ5Fe1h1fgxhH3WeCk/u5fy1N5DU5Lw",
+	"L+NvFM+tal7nYfRqfInPbqjQmi7gkXPDTVRkGRj4j/9lB/GJtUg3kQtvQqTTjMTftMN4YiYF556fu/UK",
+	"HaPTX1O7AE1CYrZvFf2fwM/CprKnpPC3M67Db4TGanB2us4xPOo/cGwTFxnzUaKdr5Tmq3YiLuHKPmRj",
+	"nOIJruEM7+gTOxEL83/lHsRthOyScP2JsfnBVgf3ghk+Z4t7IABnamz5oFEO6J0QWcbmGmYdMcO16V7z",
+	"WAuCpkpmfaKvUiSi0o/csuSIM03suO2XB7KcH9npC2F+SYYwaNHz9KNBayAtAXn75qyDZMWOLfm88AoY",
+	"NvbATGKVjAnXx5Eassgy5JuFncBLd3rYBz2QRky5SkyPaABy9j8HLRSssZK6Q+oPJE0PWv/3oJVIfjPD",
+	"2MYPJBLgryEPVMiL7wmqGvYhvQ20jk651mzMB62jXq/30R/IjEunOyAxIGXVQ/uABRMS4JnUcx5rGLIw",
+	"WtSURj3DM/vN3c0eaUN5ohpOvHo9XwdL3g861vkaSmAewnV2eZWF2lwNn65RXcvAavHvd0yotrBVuGTL",
+	"6y3Wx8qwjAdqEFIbzkKr/GkTWoyohC2a+VI9t/PuE7aKEzVFPu6pyMcy4OxW6u1u4HSX4hzLYNek3jd2",
+	"y8ZuWU693xa3E/OlYHZiGrxu8LrB63vAaycV6nXRoq84D/XycNB+2O8Dps7OheadHlzGiQysPApTJmTP",
+	"EgGL2zQqeSuJIiipj6mo+DUPfQhUIg2pe/RuSASjR9EXdhwyXap4sRKGgV9lT0PFMfSC7DQ9cChg1071",
+	"/FE9S2sEuZ9jjp8YlVhlqS7k88we0n7lVv0k4szSiQpx1T3qfWsBE1+Rh8+CK0EwD3OIMg7qiQkGRlyj",
+	"EbmAbQg5tXUb1iCXn5ZcNYrK/IdCW1IU+iW8swL6Es6VcM0DFYUW3DF34hiwpn8kJNfQ1pEaf6ddmwty",
+	"ffzj4vUr9xgz8wMWxwu7OxGDEVPeA98+7SLaZthLEeP2AeiAScnDY3pP+67TnJkoTVp9DGbCJPhsZHjs",
+	"e8AMTJU29v2pMD600xiIw36/3+94qSkgYhanz5nWkNp/7IK0YdOZD+gpYTodFp0jTEQ9eIbhXEgtpELZ",
+	"BA8TSYSGBa9VWDf6J99KcQMauZJ27Rbo4Aq7RAcNi3MXZp2/Epdd8lfSrbSOWkKaHx9aiCIHppCGj3ls",
+	"AXR5Rb9yPqOFoI+UaQOv8spFuLi6+fHwS/NPhRTTZNo6OqyY+v1+aeGZXWqtk4b20SSe3BNlC7Cb05IA",
+	"j4e8SsaswDBlN92Ym3jRtfAQX7P1rXYiJccWfy2yeoDOV0QZDxhaVwVad4klT9kC5kwYsjAbFrkAg0Cp",
+	"yBLIUM1lMabBdRlJi3jMLHFo9y3y/+3Hh/1+5xj6MOVMpk2s7NiYN+YmpH3AhFm5AfhoxAPTg1fZc/xA",
+	"0xYKGF1JMl6ymzd2tNP0UPaIIstzNZaue7J0VcD2bsaubxXi72KGq8CML0tjL62uUd0b1f3zqu47EKHE",
+	"NCRos72wIUANAWoI0P0TIKsNlCMI68tIPFcxhYth3T+Hu3nUSBKFaIfDoAUK/ijGPx6tj2hsqxj7WFN8",
+	"mGGGdwrxyTKNWc7CK4spYi54mQag8oDZe5b6mNyuiKq0SwtLh1RxFimNI6XRZIri0iI1xx66yqQh2gXT",
+	"JYUbpkUH7S2RAVTFLgq7On7stR36SXri+6FI5TnumxidR0zIv2L21/NIzV8pc06gsHdVpz6M6xdsJ5kD",
+	"ejGqmKWguraCDCE+v6G+uN2pCnm01pHg/z2d7Wcf2gHTvCuk5lILI64JYevSLYuh0ZngUJ1wTfZ6BN9n",
+	"bm0vaWl7rM6QpnQ0JReakgufyhehZI4TO9eLRpSAGTN2XRpSLIYZjwGRPEe3dvYXVWri2WedHqSzkTck",
+	"G69UKjJScx53A4xQI5dgN69QeVwkQhhHKVU+jtAQxmo2q+KEL7ipxvK9Wd0qpnvJZk05hb2XU6hmNbsX",
+	"UvD/HLRSYKOoWhxp0ProH7sLol9ckm2Z72ApAzECYZY8zZ0au9e9MqH3e5Tzymtscv2bXP+vTGEt8sLv",
+	"dMY/ds7t//rYYinZf8pmK6n+f/Z6vY81qf5fKYFq0v0bivMlpPvvKJag0jzjkomunY0ZMRSRMNuWaiyT",
+	"A//vkk35z35Tj9Hw13ioT0pnukdl/xWbNpUYG7PAF1yJsYrK3N5WYNHr5DQbLeKQzLSJOZtmY+oeWKwo",
+	"STgo1CRS/JHwY4ioaJLvqqFoH4ScJYaKL49jDKrEsgTpG13XYMKvVvwrMX5/iv/qdE0hxU+j+Vfxyzs1",
+	"q8rYaLlflW8Zjr9t96mCrkEffPM1C++Vx+5LVVhdY2PLaGwZX2fdwlvz8ErDxmfm4XcsSfiVEp+mNGFD",
+	"Ub4YW8VOglRmqpiJXooG1XXVeHzt6vKpxLhypVSecMokG/MpSlEauMTcpWO4mLPxmMfw9hSYgYPr/kH+",
+	"4kGoAn0AMaY0CVMr+p+cn17MeHBXkZ+FBEMsOo/tPEbYcajuvMt4UcP/8KBW0HdrgVAFiV1/jw6fB0mM",
+	"dp1374tXcTkReuUTD5jGpKvCZbzkhrlLyMrPrDcSGZ0XqqG6cNzJhFTuENouuiNQUvIAE8M6deaUczvS",
+	"rcq4lUjs3Sjbt0umvm0BJuIszmGxLm65uoc1VVxSiRlayZRGgfbEmJkH9r/aA62CK/3ICg/01wTevjlL",
+	"fbdWw5JK8upm1gWw3puhgOaIm3yc+8rH2QhJNQr/PcLSXTJf7omU7qt2dhNp3oimn9dxvxm/E/NFYndi",
+	"GtxucLvB7dvjtlVv/kiUYV1+E3Ae8vBAz4UJJt1ZzK8Fn5NDvV71xJddvDp9QdF7qbUbB0fd041fKRb+",
+	"075FY53TKBhksk8psWbKRmi8J6GxEoxyGMTjX+st2h2y7iIk1kNgU9es4SoNVylzle2ROzGfFbUT0yB2",
+	"g9gNYt8zYq8TGxUa67cQGNPSBfTFHQRGmvFTyYo4WyMm3reYmF7ibQTEbSHp3gTEdLENC2lYSMNCaljI",
+	"GoxOzGfF58Q02Nxgc4PN94HNKArOudyh/V/Ir0XAu6OsedlR1uRP6OXQ3msei1FaFHPGxvyYcJwa7cxU",
+	"FOmsnZBRV5ZSyLCy+R/EfKZiV+ZaJSZQU97L24eV4pKz3OKJHY2iamjZWKGmWiadc1lsKNZ0z/tsrXo2",
+	"t86zlwVtd6UWEjtr66ykVdOweHk3rdZeCebPsdOCZFMeuiav3e97kRr70HajaKpoRNWFXKBWOkGkxjBn",
+	"GtRolFddxqrRPThTaR8Hy+mu+MxgzJfAYrG6O2U3XSwd19Xiv7w7HeZVnB8dPkibambT4PtszLshW+j8",
+	"1R/6FZEbFESJnyJl2Xcl9qW51uV5UJ36pqpwXfLGSrl9OrHqqsKrYH7wp4Xkj7XQ/lpGiyUwT1uNpNW1",
+	"8uYAx8DkggqnU9qD0PCw/9ADRv90zd1mzExAcytrGRVjkHKv59PL/UrSuwQv2zQ1Tk/iO8JVaJc20clK",
+	"dNvF5BW68X/LwtgtGhyvv88zNcamKk2jgTvn46m5tEIbRvOvoMJ6JLAvrO/OxvJS9lYEoQL8S5U918Er",
+	"geq+qeiZGjfmqnsyVxVh4zYN2LaCmLuYqUqQ1Si0jULbKLRlhXYbDE7MZ8HfxDTY22Bvg713wd4lAa47",
+	"XHRFePCnCD+u7Y+CGnaO2+2ivmTxHCXHSI2xjDvqCyoOedyBObVUsr9wGWpXF4aqUQUipKpUqFL04NkS",
+	"taD9Yncn4bqzidBO8K+ug/Pu6dMN8uPjxenTbdSddEOnT6FdHP4YIm7sdx6EYmyXYAmX3y30hPrxYZ02",
+	"JMJGF/oKdSFTgAcE8BGqRzmIrNeLsCh5LTb9ouYwtWo+vzExw8YEXIO65mSizVsYaGCpCayqGcKUXXHX",
+	"0eCw3+/04ISaHGAys2O8hX4IrpoDhRGhec0V/HYNFCBUc+mBkgEHzoLJcbl1gtAwZSGnvl1oDl4tv25f",
+	"YkN1zaHvAbYKwyYJ2F3VGaA5iyNhd2BnxZYNRlm64CFW4eBiRMubqjQr09nwKiZ0/SLSzbnj+U6DpRjX",
+	"LOqB5Rl0tso11L8xxWNxY9M9gMRGd1KBJoKJq8r7Q+h1tAa7I3wCbRXnafTVe9ZXY3d7u2isDSZ/xZh8",
+	"DzaEFOO/wC4tT1QiTaONNNrIl6GNrKeuSSMlNbS1ZN9pKGtDWRvKekfKalXSRLMxXxdwZIQ2IkDasEQ+",
+	"tUcRFCyIldYQc43hST3widx+SN/DooOcGQ0+Ttezz5OYf6Du2z34RSVxtIBhElxxg8UHQ2BRBBhXQbW4",
+	"+n2/1/Mf/OBD2wUuGTHl8F/Mfh7Ik/E45mPs22+JCb9hgUECgyscqdgSn2PwQ26YiLSPVQ21I2UYIZJF",
+	"lsx47Mj7KFZT19HffgVzIUM1twvgbiddbVTMfRASAiVHYtxbsGmEC3JFeXRKMWM+4jG3bAErJR6lZxFE",
+	"wl6qD207Mf0LrviCok3Sl3Ju5l7M6p7ljzxqY4701oEf9itkGb8rBs0gNdcTNdegJDZJ79j7XPAQhgvQ",
+	"xkI9iNQeN2X6iocQsSGP9DH4FhljagOm7SXNJxyZnM4Bxt7DkNvV0MuuDNsk49vXdt8w5zHPysAPZJX+",
+	"/BZhdIOJDsMosktkBktKIvPE5uUILe2JSmILqCpKMBoOi1lmoNOp6ypuAaG6qXnIDMf+7Xlj88xY561f",
+	"ous/effVGXUPaztxpkpcDt6PQ5UCPrSLwVTHUGhwX7s2N0i5Izu7cR3Z+/1+38s7tPc/cYd2hKs3bvQ6",
+	"S0kO0d9sr/bbM5qM7IaAhKpwWgWWQ/hb4Dfd/LWuq6hWy4KeqAiL3grZnfKpihcrMyGeLPOmY+ppgxI5",
+	"o6B3CvezMjeF5FoiOBr1ailOzvyeuTXuGxZXZmysePdkxasFu90MensHxrsYnWqBtnGDN+pRox6V1aOd",
+	"CUJiviJykJiGGDTEoCEGeyEGmRh7wG9mKq7P1KdoldiqQJKHqRXBhfVn9oDvNFkEoO1f81gLJX047Hgw",
+	"ixINfq7/+ZTjlbbXhgkZTfIXvNR6YAlGwTY7jDm7CtVcahCSmjx5MJ8I16A8N0yIsVQxp/gV1AOdpUVM",
+	"MesLjQm0ZfuhdL+j4Qe/mwj7xwJU5HqOywrriVGqB1Z4xRYSdhK0Y/CwB4/6P+SJZCkltTpy3ld9SCWg",
+	"q00Fz3BtqbVgv6I6zVUlmJ+AlmymJ8rZW85fX1yCAxh3YiwI+Mx8JTk3d0oWo2PaSTl0h1Tfgv+ETs+B",
+	"ovNa5NCKHpDREmgXcKsPKobDY2xm4idSJzM7DA8hewP9NXOhuUcvCXnNIpGquDSt73ryk28HEbhTDde4",
+	"oClbWNhNZuhnghfisQeJjMQVd8k8QxUKrntwSo0IeDzGNgQYVmRiJjXDctdHoCSmAFE8nWt2Yj+hU0PE",
+	"eOosN1ZcKLVjhDabCY+sOR4anbRh05lF7CQOuAcWyj5gRxbP2Qk9SgnVHcT+TPhwZCCdFMycEjsTaS9E",
+	"BvzYxfEV6Be0C9f0XXZ/HRx1hZrh6t05zHgMKhZjIYuXTOZiEFIbzpzrK6c3mtxgIxFFq1SoB2/YHK74",
+	"QlNrGUDfVQ4ubnv2uDAy0eUb2iXlFlrtgU8H53fwERKrEJhGuylde8FsigvqDaTPwpCHfnpamUFQ8nm0",
+	"oF/tufv6Ssxm9kWDEZIsijkLF2lPn2OXr2uYu2nDMHXXmTzd2d2dqJ5Oy0T1/mVAHJum2UEKvO+p33Cd",
+	"RJUE/SUC4Zdu/bu1cPdZ+AKeqUOz7Y2H1zw2/Kbr+rJs2XCSSxMv0m6T7tOffWirGTVNiBYgWRyrOXk+",
+	"/EHS7z/4ccg07yZx9LN/7IIAsN2UJbY0oEi7a4edpnml4b/h1Zycn/7K99q18mQmfuWLrftWPmaav42j",
+	"ps9l0+fyy+1zWSZrRF92bm9JCAgnp9A+OT/Fgayc1ylFQpEvF515LBJM8+qA5SVk3hv7dfMgSjedKD9J",
+	"J8olFnqnHpTECMsNKO2/kIH40MZcGJro2PGjuZCa2M1QmQnKrZZdys62LStxzqxfpQdsiG+7j9OqHj04",
+	"ScHELcBzrDBFslRzoz2ksvWEaY84+394YFxHKKyZ8K03xrwf/r0nKzEt7lfe9MFs+mB+pX0wd+Xxlf6m",
+	"2/L4HfpWArXdKLXP9MB1wKSxMyNQRktzS02b0kAtme8gSStoX2yJJFcT2ipn1tdBnJo+mQ3F+VL6ZG4r",
+	"5uVWlY1m95dJZMSMxSYtMuWPRMR9wJ8mKgox8BReKDWOqLqgCHiXBWjQxN6Q2FWznSZFH8JL8bhzDH6k",
+	"CO98aFuhiGQ5S6AwlrCTxhliJG2iu4ElKSw6JGs70sBEoxGTpbNCOitZfVzpxQ8i9NEqyyS8uTixv4tr",
+	"ZviHK77wycA7Y7Hm+hgEahaaXZM513fHSTnpbjiXmG6JhU9qSerUxwR4JG54GWGnR36EUVqmzhIF38sd",
+	"CzhG4d9L2/ChTRuZcq3ZmPsdr7ipVLCsaDpMpk2iUE8yHrEplDZnMzEfCyXz0naF468N+Uyvs7Uxkb2O",
+	"Fk9TSDuw8NANmWFlcjwr9Dn9s2WPtRT4OhSSEXctz+rla6tYUpFev6NB31c2UP105mm6iE326QsLpo15",
+	"+lNR3nqj9qnz7oJDoGUaWKbEloJjpUtHhucaS63WRhO8IbADlrqgTs5Pkfwp8u0cXB8ezDX8zocXCh1j",
+	"MY/YotK+87vGwpx7hFyaoQlfvafw1RQ2dotWvSXE3CUGNYOsJsysEcwbwbwcZrYJixPz2XE4MQ0GNxjc",
+	"YPBtMBhf50ESC7NAlBlyFvMY0eno3fuP3p+tKZNszKdcml/5An98b7+Jr1Msw+r/rYPr/kH+KuKUm6+q",
+	"MJnFr5gFBoTRPMKEJqeKveSGtVZz/XKXGiWtJkQBPKvqop6uYvsnRtCxeTGztTD2E/y1YvQLIccR76JQ",
+	"lxYA0McuwA0pkf/noIWPB60j6PV6H/3CuNmBro78u1XRjYJQOYeHzNNgK5teuSGp0cLqeE9KFDUrf4AN",
+	"Xwufk3+yakFv09mzrgelshMSI9e62UMyyvKbIEq0UFIX5iiZZSomWk4r2D4bO5+DImkqUj9zoozFzApV",
+	"7rEsfmEIrGVWcZB5sHFWuhzbRoQiLh5kpvGsDpEegOu+MIrUXANugYd5InaOFPbWCkNTp4GP7z/+/wEA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
