@@ -47,6 +47,48 @@ func (e AuthStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for ConfigRevisionSource.
+const (
+	ConfigRevisionSourceAPI      ConfigRevisionSource = "api"
+	ConfigRevisionSourceFile     ConfigRevisionSource = "file"
+	ConfigRevisionSourceRollback ConfigRevisionSource = "rollback"
+)
+
+// Valid indicates whether the value is a known member of the ConfigRevisionSource enum.
+func (e ConfigRevisionSource) Valid() bool {
+	switch e {
+	case ConfigRevisionSourceAPI:
+		return true
+	case ConfigRevisionSourceFile:
+		return true
+	case ConfigRevisionSourceRollback:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConfigRevisionDetailSource.
+const (
+	ConfigRevisionDetailSourceAPI      ConfigRevisionDetailSource = "api"
+	ConfigRevisionDetailSourceFile     ConfigRevisionDetailSource = "file"
+	ConfigRevisionDetailSourceRollback ConfigRevisionDetailSource = "rollback"
+)
+
+// Valid indicates whether the value is a known member of the ConfigRevisionDetailSource enum.
+func (e ConfigRevisionDetailSource) Valid() bool {
+	switch e {
+	case ConfigRevisionDetailSourceAPI:
+		return true
+	case ConfigRevisionDetailSourceFile:
+		return true
+	case ConfigRevisionDetailSourceRollback:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GeminiWebTokenResultStatus.
 const (
 	GeminiWebTokenResultStatusOk GeminiWebTokenResultStatus = "ok"
@@ -102,10 +144,7 @@ type AllowLocalhostUnauthenticatedSetting struct {
 
 // APIKeyEntry defines model for ApiKeyEntry.
 type APIKeyEntry struct {
-	// APIKey Entries whose key is empty after trimming are dropped.
-	APIKey string `json:"api-key"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	APIKey   string  `json:"api-key"`
 	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
@@ -119,6 +158,38 @@ type APIUsage struct {
 	Models        *map[string]ModelUsage `json:"models,omitempty"`
 	TotalRequests *int64                 `json:"total_requests,omitempty"`
 	TotalTokens   *int64                 `json:"total_tokens,omitempty"`
+}
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	At time.Time `json:"at"`
+
+	// Client The client address (after trusted-proxies).
+	Client string `json:"client"`
+	DryRun bool   `json:"dryRun"`
+	ID     int64  `json:"id"`
+
+	// Identity `config-key`, `env-password`, or `none` when authentication failed. Never the key.
+	Identity string `json:"identity"`
+	Method   string `json:"method"`
+
+	// Operation The operationId, or the method and path pattern when none matched.
+	Operation string `json:"operation"`
+
+	// Paths What changed (as in events); never a value.
+	Paths []string `json:"paths"`
+
+	// Revision The history revision the request made, if any.
+	Revision *int64 `json:"revision,omitempty"`
+	Status   int    `json:"status"`
+}
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Entries []AuditEntry `json:"entries"`
+
+	// More More entries follow; ask again with `since` = the last entry's `at` and `after` = its `id`.
+	More bool `json:"more"`
 }
 
 // AuthFile defines model for AuthFile.
@@ -206,7 +277,7 @@ type ClaudeKeyListReplace = apitypes.List[ClaudeKey]
 // ClaudeKeyPartial Fields to change; absent fields are kept.
 type ClaudeKeyPartial = CodexKeyPartial
 
-// ClaudeKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+// ClaudeKeyPatch defines model for ClaudeKeyPatch.
 type ClaudeKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -224,20 +295,15 @@ type CodexAPIKeyList struct {
 
 // CodexKey defines model for CodexKey.
 type CodexKey struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey string `json:"api-key"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey         string    `json:"api-key"`
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers      `json:"headers,omitempty"`
+	Models   *[]ModelAlias `json:"models,omitempty"`
+	Prefix   *string       `json:"prefix,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
 // CodexKeyArray defines model for CodexKeyArray.
@@ -253,23 +319,18 @@ type CodexKeyListReplace = apitypes.List[CodexKey]
 
 // CodexKeyPartial Fields to change; absent fields are kept.
 type CodexKeyPartial struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey *string `json:"api-key,omitempty"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey         *string   `json:"api-key,omitempty"`
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers      `json:"headers,omitempty"`
+	Models   *[]ModelAlias `json:"models,omitempty"`
+	Prefix   *string       `json:"prefix,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
-// CodexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+// CodexKeyPatch defines model for CodexKeyPatch.
 type CodexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -280,18 +341,49 @@ type CodexKeyPatch struct {
 	Value CodexKeyPartial `json:"value"`
 }
 
-// ConfigFileConflictError 409 `config_file_conflict`.
-//
-// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
-type ConfigFileConflictError struct {
-	// Error Always `config_file_conflict`.
-	//
-	// Example: config_file_conflict
-	Error string `json:"error"`
+// ConfigHistoryPage defines model for ConfigHistoryPage.
+type ConfigHistoryPage struct {
+	// NextBefore Pass as `before` for the next (older) page; absent on the last page.
+	NextBefore *int64           `json:"next_before,omitempty"`
+	Revisions  []ConfigRevision `json:"revisions"`
 
-	// Message What is wrong with the hand-edited file.
-	Message string `json:"message"`
+	// Total How many revisions are kept.
+	Total int64 `json:"total"`
 }
+
+// ConfigRevision defines model for ConfigRevision.
+type ConfigRevision struct {
+	// Actor Who made it: `config-key` (the management key in config.yaml), `env-password` (MANAGEMENT_PASSWORD), or `file` (a hand edit, or the file found at start-up).
+	Actor    string               `json:"actor"`
+	At       time.Time            `json:"at"`
+	Etag     string               `json:"etag"`
+	Paths    []string             `json:"paths"`
+	Revision int64                `json:"revision"`
+	Source   ConfigRevisionSource `json:"source"`
+}
+
+// ConfigRevisionSource defines model for ConfigRevision.Source.
+type ConfigRevisionSource string
+
+// ConfigRevisionDetail defines model for ConfigRevisionDetail.
+type ConfigRevisionDetail struct {
+	// Actor Who made it: `config-key` (the management key in config.yaml), `env-password` (MANAGEMENT_PASSWORD), or `file` (a hand edit, or the file found at start-up).
+	Actor string    `json:"actor"`
+	At    time.Time `json:"at"`
+
+	// Diff Unified diff against the previous revision kept (the whole file as added for the first one).
+	Diff     string                     `json:"diff"`
+	Etag     string                     `json:"etag"`
+	Paths    []string                   `json:"paths"`
+	Revision int64                      `json:"revision"`
+	Source   ConfigRevisionDetailSource `json:"source"`
+
+	// Yaml The exact bytes of config.yaml at this revision.
+	Yaml string `json:"yaml"`
+}
+
+// ConfigRevisionDetailSource defines model for ConfigRevisionDetail.Source.
+type ConfigRevisionDetailSource string
 
 // ConfigView The running configuration; remote-management.secret-key is never included.
 type ConfigView struct {
@@ -336,7 +428,16 @@ type ConfigView struct {
 // ConfigYAMLResult defines model for ConfigYAMLResult.
 type ConfigYAMLResult struct {
 	Changed []string `json:"changed"`
-	Ok      bool     `json:"ok"`
+
+	// Diff With `?dryRun=true`, the unified diff of config.yaml the request would make.
+	Diff *string `json:"diff,omitempty"`
+
+	// DryRun Present and true for a dry run (`?dryRun=true`); nothing changed.
+	DryRun *bool `json:"dryRun,omitempty"`
+	Ok     bool  `json:"ok"`
+
+	// Revision The config history revision this request made (absent when nothing changed, for a dry run, or without history).
+	Revision *int64 `json:"revision,omitempty"`
 }
 
 // Counts defines model for Counts.
@@ -347,35 +448,17 @@ type DebugSetting struct {
 	Debug bool `json:"debug"`
 }
 
-// DuplicateAuthFileError 409 from an iFlow cookie login whose account already has a credential file.
-//
-// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
-type DuplicateAuthFileError struct {
-	// Error Example: duplicate BXAuth found
-	Error string `json:"error"`
-
-	// ExistingFile The credential file that already holds this account.
-	//
-	// Example: iflow-user-1716206400.json
-	ExistingFile *string `json:"existing_file,omitempty"`
-
-	// Status Always `error`.
-	//
-	// Example: error
-	Status *string `json:"status,omitempty"`
-}
-
-// Error The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// Error defines model for Error.
 type Error struct {
-	// Error What went wrong; stable, so clients may match on it.
-	//
-	// Example: invalid body
 	Error string `json:"error"`
 
-	// Message Details, when there are any (never a secret).
-	Message *string `json:"message,omitempty"`
+	// Etag With 412, the current revision.
+	Etag         *string `json:"etag,omitempty"`
+	ExistingFile *string `json:"existing_file,omitempty"`
+	Message      *string `json:"message,omitempty"`
+
+	// Status OAuth operations also say `error` here.
+	Status *string `json:"status,omitempty"`
 }
 
 // ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
@@ -399,19 +482,14 @@ type GeminiAPIKeyList struct {
 
 // GeminiKey defines model for GeminiKey.
 type GeminiKey struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey string `json:"api-key"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey         string    `json:"api-key"`
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers `json:"headers,omitempty"`
+	Prefix   *string  `json:"prefix,omitempty"`
+	ProxyURL *string  `json:"proxy-url,omitempty"`
 }
 
 // GeminiKeyArray defines model for GeminiKeyArray.
@@ -427,22 +505,17 @@ type GeminiKeyListReplace = apitypes.List[GeminiKey]
 
 // GeminiKeyPartial Fields to change; absent fields are kept.
 type GeminiKeyPartial struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey *string `json:"api-key,omitempty"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey         *string   `json:"api-key,omitempty"`
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers `json:"headers,omitempty"`
+	Prefix   *string  `json:"prefix,omitempty"`
+	ProxyURL *string  `json:"proxy-url,omitempty"`
 }
 
-// GeminiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+// GeminiKeyPatch defines model for GeminiKeyPatch.
 type GeminiKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -493,22 +566,6 @@ type IflowCookieResult struct {
 	Type      *string `json:"type,omitempty"`
 }
 
-// InvalidConfigError 422 `invalid_config`; `message` is always set.
-//
-// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
-type InvalidConfigError struct {
-	// Error Always `invalid_config`.
-	//
-	// Example: invalid_config
-	Error string `json:"error"`
-
-	// Message Why the config cannot be loaded or applied.
-	Message *string `json:"message,omitempty"`
-}
-
-// KeyArray Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`).
-type KeyArray = []string
-
 // LatestVersion defines model for LatestVersion.
 type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
@@ -535,7 +592,6 @@ type LogsCleared struct {
 
 // MaxRetryIntervalSetting defines model for MaxRetryIntervalSetting.
 type MaxRetryIntervalSetting struct {
-	// MaxRetryInterval Seconds.
 	MaxRetryInterval int `json:"max-retry-interval"`
 }
 
@@ -572,33 +628,27 @@ type OauthExcludedModelsMap struct {
 
 // OauthExcludedModelsPatch defines model for OauthExcludedModelsPatch.
 type OauthExcludedModelsPatch struct {
-	Models []string `json:"models"`
-
-	// Provider Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	Provider string `json:"provider"`
+	Models   []string `json:"models"`
+	Provider string   `json:"provider"`
 }
 
 // OauthExcludedModelsReplace A raw map, or the same map under `items`.
 type OauthExcludedModelsReplace = apitypes.ExcludedModelsBody
 
-// OpenaiCompatibility An OpenAI-compatible provider. `base-url` is required too (400 `base-url must not be empty` when it is missing).
+// OpenaiCompatibility defines model for OpenaiCompatibility.
 type OpenaiCompatibility struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 
 	// APIKeys Legacy input; migrated into api-key-entries and never returned.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-
-	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL *string `json:"base-url,omitempty"`
+	BaseURL *string   `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-
-	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	Name   string  `json:"name"`
-	Prefix *string `json:"prefix,omitempty"`
+	Name    string        `json:"name"`
+	Prefix  *string       `json:"prefix,omitempty"`
 }
 
 // OpenaiCompatibilityArray defines model for OpenaiCompatibilityArray.
@@ -622,20 +672,16 @@ type OpenaiCompatibilityPartial struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-
-	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL *string `json:"base-url,omitempty"`
+	BaseURL *string   `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-
-	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	Name   *string `json:"name,omitempty"`
-	Prefix *string `json:"prefix,omitempty"`
+	Name    *string       `json:"name,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
 }
 
-// OpenaiCompatibilityPatch Give `index` or `name` (index wins when both are given); neither is 400 `missing index or name`. An index past the end of the list is 400.
+// OpenaiCompatibilityPatch defines model for OpenaiCompatibilityPatch.
 type OpenaiCompatibilityPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -648,39 +694,18 @@ type OpenaiCompatibilityPatch struct {
 
 // PatchByIndex defines model for PatchByIndex.
 type PatchByIndex struct {
-	Index int `json:"index"`
-
-	// Value The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`).
+	Index int    `json:"index"`
 	Value string `json:"value"`
 }
 
 // PatchByValue defines model for PatchByValue.
 type PatchByValue struct {
-	// New The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`).
 	New string `json:"new"`
-
-	// Old The current value (trimmed); 404 when no item has it.
 	Old string `json:"old"`
-}
-
-// PreconditionFailedError 412 `config changed`.
-//
-// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
-type PreconditionFailedError struct {
-	// Error Always `config changed`.
-	//
-	// Example: config changed
-	Error string `json:"error"`
-
-	// Etag The current revision; re-read, recompute and send it as If-Match.
-	//
-	// Example: "5d41402abc4b2a76b9719d911017c592"
-	Etag string `json:"etag"`
 }
 
 // ProxyURLSetting defines model for ProxyUrlSetting.
 type ProxyURLSetting struct {
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL string `json:"proxy-url"`
 }
 
@@ -729,23 +754,24 @@ type RetryIntervalValue struct {
 	Value int `json:"value"`
 }
 
-// RetryLaterError 429 `too_many_attempts`; the Retry-After header says when to retry.
-//
-// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
-type RetryLaterError struct {
-	// Error Always `too_many_attempts`.
-	//
-	// Example: too_many_attempts
-	Error string `json:"error"`
-
-	// Message Example: too many invalid management keys; try again in 4s
-	Message string `json:"message"`
+// RollbackRequest defines model for RollbackRequest.
+type RollbackRequest struct {
+	Revision int64 `json:"revision"`
 }
 
 // StatusOK defines model for StatusOK.
 type StatusOK struct {
-	Deleted *int           `json:"deleted,omitempty"`
-	Status  StatusOKStatus `json:"status"`
+	Deleted *int `json:"deleted,omitempty"`
+
+	// Diff With `?dryRun=true`, the unified diff of config.yaml the change would make (empty when it would change nothing).
+	Diff *string `json:"diff,omitempty"`
+
+	// DryRun Present and true when the request was a dry run (`?dryRun=true`) and nothing changed.
+	DryRun *bool `json:"dryRun,omitempty"`
+
+	// Revision The config history revision this change made (absent when it changed nothing, for a dry run, or without history).
+	Revision *int64         `json:"revision,omitempty"`
+	Status   StatusOKStatus `json:"status"`
 }
 
 // StatusOKStatus defines model for StatusOK.Status.
@@ -756,8 +782,7 @@ type StringArray = []string
 
 // StringItems defines model for StringItems.
 type StringItems struct {
-	// Items Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`).
-	Items KeyArray `json:"items"`
+	Items StringArray `json:"items"`
 }
 
 // StringListPatch Replace the item equal to `old` with `new`, or the item at `index` with `value`.
@@ -768,7 +793,6 @@ type StringListReplace = apitypes.StringList
 
 // StringValue defines model for StringValue.
 type StringValue struct {
-	// Value Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong.
 	Value string `json:"value"`
 }
 
@@ -779,24 +803,6 @@ type TokenCounts struct {
 	OutputTokens    *int64 `json:"output_tokens,omitempty"`
 	ReasoningTokens *int64 `json:"reasoning_tokens,omitempty"`
 	TotalTokens     *int64 `json:"total_tokens,omitempty"`
-}
-
-// UpstreamError 502 from an upstream server (release server, login provider).
-//
-// Example: {"error":"unexpected_status","message":"release server answered 503"}
-type UpstreamError struct {
-	// Error A short code (`request_failed`, `unexpected_status`, `decode_failed`, `invalid_response`) or the provider's reason.
-	//
-	// Example: request_failed
-	Error string `json:"error"`
-
-	// Message Details.
-	Message *string `json:"message,omitempty"`
-
-	// Status Login operations also say `error` here.
-	//
-	// Example: error
-	Status *string `json:"status,omitempty"`
 }
 
 // UsageAggregates This server's complete aggregates; the reference ignores them.
@@ -954,19 +960,14 @@ type VertexImportResult struct {
 
 // VertexKey defines model for VertexKey.
 type VertexKey struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey string `json:"api-key"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey  string  `json:"api-key"`
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers      `json:"headers,omitempty"`
+	Models   *[]ModelAlias `json:"models,omitempty"`
+	Prefix   *string       `json:"prefix,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
 // VertexKeyArray defines model for VertexKeyArray.
@@ -982,22 +983,17 @@ type VertexKeyListReplace = apitypes.List[VertexKey]
 
 // VertexKeyPartial Fields to change; absent fields are kept.
 type VertexKeyPartial struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey *string `json:"api-key,omitempty"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey  *string `json:"api-key,omitempty"`
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers      `json:"headers,omitempty"`
+	Models   *[]ModelAlias `json:"models,omitempty"`
+	Prefix   *string       `json:"prefix,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
-// VertexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+// VertexKeyPatch defines model for VertexKeyPatch.
 type VertexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -1018,6 +1014,9 @@ type APIKeyQuery = string
 
 // BaseURLQuery defines model for BaseUrlQuery.
 type BaseURLQuery = string
+
+// DryRun defines model for DryRun.
+type DryRun = bool
 
 // FileNameQuery defines model for FileNameQuery.
 type FileNameQuery = string
@@ -1043,97 +1042,84 @@ type ProviderQuery = string
 // ValueQuery defines model for ValueQuery.
 type ValueQuery = string
 
-// AuthBusy The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// AuthBusy defines model for AuthBusy.
 type AuthBusy = Error
 
-// BadGateway 502 from an upstream server (release server, login provider).
-//
-// Example: {"error":"unexpected_status","message":"release server answered 503"}
-type BadGateway = UpstreamError
+// BadGateway defines model for BadGateway.
+type BadGateway = Error
 
-// BadRequest The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// BadRequest defines model for BadRequest.
 type BadRequest = Error
 
-// Conflict 409 from an iFlow cookie login whose account already has a credential file.
-//
-// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
-type Conflict = DuplicateAuthFileError
+// Conflict defines model for Conflict.
+type Conflict = Error
 
-// FlowNotPending The error body of most failures.
-//
-// Example: {"error":"item not found"}
-type FlowNotPending = Error
-
-// Forbidden The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// Forbidden defines model for Forbidden.
 type Forbidden = Error
 
-// HandEditConflict 409 `config_file_conflict`.
-//
-// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
-type HandEditConflict = ConfigFileConflictError
+// HandEditConflict defines model for HandEditConflict.
+type HandEditConflict = Error
 
-// InternalError The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// HistoryUnavailable defines model for HistoryUnavailable.
+type HistoryUnavailable = Error
+
+// InternalError defines model for InternalError.
 type InternalError = Error
 
-// InvalidConfig 422 `invalid_config`; `message` is always set.
-//
-// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
-type InvalidConfig = InvalidConfigError
+// InvalidConfig defines model for InvalidConfig.
+type InvalidConfig = Error
 
-// NotFound The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// NotFound defines model for NotFound.
 type NotFound = Error
 
-// PayloadTooLarge The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// PayloadTooLarge defines model for PayloadTooLarge.
 type PayloadTooLarge = Error
 
-// PreconditionFailed 412 `config changed`.
-//
-// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
-type PreconditionFailed = PreconditionFailedError
+// PreconditionFailed defines model for PreconditionFailed.
+type PreconditionFailed = Error
 
 // StatusOKPlain defines model for StatusOKPlain.
 type StatusOKPlain = StatusOK
 
-// TooManyAttempts 429 `too_many_attempts`; the Retry-After header says when to retry.
-//
-// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
-type TooManyAttempts = RetryLaterError
+// TooManyAttempts defines model for TooManyAttempts.
+type TooManyAttempts = Error
 
-// Unauthorized The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// TooManySubscribers defines model for TooManySubscribers.
+type TooManySubscribers = Error
+
+// Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
-// Unavailable The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// Unavailable defines model for Unavailable.
 type Unavailable = Error
 
-// Unbuildable 422 `invalid_config`; `message` is always set.
-//
-// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
-type Unbuildable = InvalidConfigError
+// Unbuildable defines model for Unbuildable.
+type Unbuildable = Error
 
 // PatchAllowLocalhostUnauthenticatedParams defines parameters for PatchAllowLocalhostUnauthenticated.
 type PatchAllowLocalhostUnauthenticatedParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutAllowLocalhostUnauthenticatedParams defines parameters for PutAllowLocalhostUnauthenticated.
 type PutAllowLocalhostUnauthenticatedParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1152,6 +1138,14 @@ type GetAntigravityAuthURLParams struct {
 
 // DeleteAPIKeysParams defines parameters for DeleteAPIKeys.
 type DeleteAPIKeysParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Value The item's value (trimmed).
 	Value *ValueQuery `form:"value,omitempty" json:"value,omitempty"`
 
@@ -1164,18 +1158,54 @@ type DeleteAPIKeysParams struct {
 
 // PatchAPIKeysParams defines parameters for PatchAPIKeys.
 type PatchAPIKeysParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutAPIKeysParams defines parameters for PutAPIKeys.
 type PutAPIKeysParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// GetAuditParams defines parameters for GetAudit.
+type GetAuditParams struct {
+	// Since Entries at or after this time (RFC 3339).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// After Only entries with a larger id (paging with `since`).
+	After *int64 `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit At most this many entries.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // DeleteAuthFilesParams defines parameters for DeleteAuthFiles.
 type DeleteAuthFilesParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Name The file to delete.
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
 
@@ -1193,24 +1223,40 @@ type UploadAuthFileMultipartBody struct {
 
 // UploadAuthFileParams defines parameters for UploadAuthFile.
 type UploadAuthFileParams struct {
-	// Name File name for a raw JSON upload (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes).
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// Name File name for a raw JSON upload.
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // DownloadAuthFileParams defines parameters for DownloadAuthFile.
 type DownloadAuthFileParams struct {
-	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
+	// Name The credential file's name.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // GetAuthFileModelsParams defines parameters for GetAuthFileModels.
 type GetAuthFileModelsParams struct {
-	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
+	// Name The credential file's name.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // DeleteClaudeAPIKeyParams defines parameters for DeleteClaudeAPIKey.
 type DeleteClaudeAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// APIKey The entry's api-key (trimmed).
 	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
@@ -1226,18 +1272,42 @@ type DeleteClaudeAPIKeyParams struct {
 
 // PatchClaudeAPIKeyParams defines parameters for PatchClaudeAPIKey.
 type PatchClaudeAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutClaudeAPIKeyParams defines parameters for PutClaudeAPIKey.
 type PutClaudeAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // DeleteCodexAPIKeyParams defines parameters for DeleteCodexAPIKey.
 type DeleteCodexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// APIKey The entry's api-key (trimmed).
 	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
@@ -1253,12 +1323,28 @@ type DeleteCodexAPIKeyParams struct {
 
 // PatchCodexAPIKeyParams defines parameters for PatchCodexAPIKey.
 type PatchCodexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutCodexAPIKeyParams defines parameters for PutCodexAPIKey.
 type PutCodexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1271,36 +1357,113 @@ type GetCodexAuthURLParams struct {
 
 // PutConfigYAMLParams defines parameters for PutConfigYAML.
 type PutConfigYAMLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetConfigHistoryParams defines parameters for GetConfigHistory.
+type GetConfigHistoryParams struct {
+	// Before Only revisions older than this one (from `next_before`).
+	Before *int64 `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit At most this many revisions.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// RollbackConfigParams defines parameters for RollbackConfig.
+type RollbackConfigParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchDebugParams defines parameters for PatchDebug.
 type PatchDebugParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutDebugParams defines parameters for PutDebug.
 type PutDebugParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// WatchEventsParams defines parameters for WatchEvents.
+type WatchEventsParams struct {
+	// LastEventID The `id` of the last event received; the missed ones are sent first.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
 // PatchForceGpt5CodexParams defines parameters for PatchForceGpt5Codex.
 type PatchForceGpt5CodexParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutForceGpt5CodexParams defines parameters for PutForceGpt5Codex.
 type PutForceGpt5CodexParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // DeleteGeminiAPIKeyParams defines parameters for DeleteGeminiAPIKey.
 type DeleteGeminiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// APIKey The entry's api-key (trimmed).
 	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
@@ -1316,12 +1479,28 @@ type DeleteGeminiAPIKeyParams struct {
 
 // PatchGeminiAPIKeyParams defines parameters for PatchGeminiAPIKey.
 type PatchGeminiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutGeminiAPIKeyParams defines parameters for PutGeminiAPIKey.
 type PutGeminiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1335,8 +1514,27 @@ type GetGeminiCliAuthURLParams struct {
 	ProjectID *ProjectIDQuery `form:"project_id,omitempty" json:"project_id,omitempty"`
 }
 
+// PostGeminiWebTokenParams defines parameters for PostGeminiWebToken.
+type PostGeminiWebTokenParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteGenerativeLanguageAPIKeyParams defines parameters for DeleteGenerativeLanguageAPIKey.
 type DeleteGenerativeLanguageAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Value The item's value (trimmed).
 	Value *ValueQuery `form:"value,omitempty" json:"value,omitempty"`
 
@@ -1349,12 +1547,28 @@ type DeleteGenerativeLanguageAPIKeyParams struct {
 
 // PatchGenerativeLanguageAPIKeyParams defines parameters for PatchGenerativeLanguageAPIKey.
 type PatchGenerativeLanguageAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutGenerativeLanguageAPIKeyParams defines parameters for PutGenerativeLanguageAPIKey.
 type PutGenerativeLanguageAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1371,16 +1585,54 @@ type GetIflowAuthURLParams struct {
 	IsWebui *IsWebUIQuery `form:"is_webui,omitempty" json:"is_webui,omitempty"`
 }
 
+// PostIflowAuthURLParams defines parameters for PostIflowAuthURL.
+type PostIflowAuthURLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // PatchLoggingToFileParams defines parameters for PatchLoggingToFile.
 type PatchLoggingToFileParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutLoggingToFileParams defines parameters for PutLoggingToFile.
 type PutLoggingToFileParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteLogsParams defines parameters for DeleteLogs.
+type DeleteLogsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 }
 
 // GetLogsParams defines parameters for GetLogs.
@@ -1394,18 +1646,53 @@ type GetLogsParams struct {
 
 // PatchMaxRetryIntervalParams defines parameters for PatchMaxRetryInterval.
 type PatchMaxRetryIntervalParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutMaxRetryIntervalParams defines parameters for PutMaxRetryInterval.
 type PutMaxRetryIntervalParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// PostOauthCallbackParams defines parameters for PostOauthCallback.
+type PostOauthCallbackParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteOauthExcludedModelsParams defines parameters for DeleteOauthExcludedModels.
 type DeleteOauthExcludedModelsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Provider The OAuth provider (case-insensitive).
 	Provider *ProviderQuery `form:"provider,omitempty" json:"provider,omitempty"`
 
@@ -1415,18 +1702,42 @@ type DeleteOauthExcludedModelsParams struct {
 
 // PatchOauthExcludedModelsParams defines parameters for PatchOauthExcludedModels.
 type PatchOauthExcludedModelsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutOauthExcludedModelsParams defines parameters for PutOauthExcludedModels.
 type PutOauthExcludedModelsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // DeleteOpenaiCompatibilityParams defines parameters for DeleteOpenaiCompatibility.
 type DeleteOpenaiCompatibilityParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Name The provider's name (trimmed).
 	Name *NameQuery `form:"name,omitempty" json:"name,omitempty"`
 
@@ -1439,78 +1750,182 @@ type DeleteOpenaiCompatibilityParams struct {
 
 // PatchOpenaiCompatibilityParams defines parameters for PatchOpenaiCompatibility.
 type PatchOpenaiCompatibilityParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutOpenaiCompatibilityParams defines parameters for PutOpenaiCompatibility.
 type PutOpenaiCompatibilityParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // DeleteProxyURLParams defines parameters for DeleteProxyURL.
 type DeleteProxyURLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchProxyURLParams defines parameters for PatchProxyURL.
 type PatchProxyURLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutProxyURLParams defines parameters for PutProxyURL.
 type PutProxyURLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchQuotaSwitchPreviewModelParams defines parameters for PatchQuotaSwitchPreviewModel.
 type PatchQuotaSwitchPreviewModelParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutQuotaSwitchPreviewModelParams defines parameters for PutQuotaSwitchPreviewModel.
 type PutQuotaSwitchPreviewModelParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchQuotaSwitchProjectParams defines parameters for PatchQuotaSwitchProject.
 type PatchQuotaSwitchProjectParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutQuotaSwitchProjectParams defines parameters for PutQuotaSwitchProject.
 type PutQuotaSwitchProjectParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchRequestLogParams defines parameters for PatchRequestLog.
 type PatchRequestLogParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutRequestLogParams defines parameters for PutRequestLog.
 type PutRequestLogParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchRequestRetryParams defines parameters for PatchRequestRetry.
 type PatchRequestRetryParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutRequestRetryParams defines parameters for PutRequestRetry.
 type PutRequestRetryParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1529,18 +1944,53 @@ type GetUsageParams struct {
 
 // PatchUsageStatisticsEnabledParams defines parameters for PatchUsageStatisticsEnabled.
 type PatchUsageStatisticsEnabledParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutUsageStatisticsEnabledParams defines parameters for PutUsageStatisticsEnabled.
 type PutUsageStatisticsEnabledParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ImportUsageParams defines parameters for ImportUsage.
+type ImportUsageParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteVertexAPIKeyParams defines parameters for DeleteVertexAPIKey.
 type DeleteVertexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// APIKey The entry's api-key (trimmed).
 	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
@@ -1556,12 +2006,28 @@ type DeleteVertexAPIKeyParams struct {
 
 // PatchVertexAPIKeyParams defines parameters for PatchVertexAPIKey.
 type PatchVertexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutVertexAPIKeyParams defines parameters for PutVertexAPIKey.
 type PutVertexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1574,18 +2040,42 @@ type ImportVertexCredentialMultipartBody struct {
 
 // ImportVertexCredentialParams defines parameters for ImportVertexCredential.
 type ImportVertexCredentialParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Location Vertex AI region (default us-central1).
 	Location *string `form:"location,omitempty" json:"location,omitempty"`
 }
 
 // PatchWsAuthParams defines parameters for PatchWsAuth.
 type PatchWsAuthParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutWsAuthParams defines parameters for PutWsAuth.
 type PutWsAuthParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1622,6 +2112,9 @@ type PatchCodexAPIKeyJSONRequestBody = CodexKeyPatch
 
 // PutCodexAPIKeyJSONRequestBody defines body for PutCodexAPIKey for application/json ContentType.
 type PutCodexAPIKeyJSONRequestBody = CodexKeyListReplace
+
+// RollbackConfigJSONRequestBody defines body for RollbackConfig for application/json ContentType.
+type RollbackConfigJSONRequestBody = RollbackRequest
 
 // PatchDebugJSONRequestBody defines body for PatchDebug for application/json ContentType.
 type PatchDebugJSONRequestBody = BoolValue
@@ -2426,6 +2919,9 @@ type ServerInterface interface {
 	// PutAPIKeys Replace api-keys
 	// (PUT /api-keys)
 	PutAPIKeys(w http.ResponseWriter, r *http.Request, params PutAPIKeysParams)
+	// GetAudit The audit trail of management requests
+	// (GET /audit)
+	GetAudit(w http.ResponseWriter, r *http.Request, params GetAuditParams)
 	// DeleteAuthFiles Delete one credential file, or all
 	// (DELETE /auth-files)
 	DeleteAuthFiles(w http.ResponseWriter, r *http.Request, params DeleteAuthFilesParams)
@@ -2477,6 +2973,15 @@ type ServerInterface interface {
 	// PutConfigYAML Replace config.yaml
 	// (PUT /config.yaml)
 	PutConfigYAML(w http.ResponseWriter, r *http.Request, params PutConfigYAMLParams)
+	// GetConfigHistory Revisions of config.yaml, newest first
+	// (GET /config/history)
+	GetConfigHistory(w http.ResponseWriter, r *http.Request, params GetConfigHistoryParams)
+	// GetConfigRevision One revision's config.yaml and its diff
+	// (GET /config/history/{revision})
+	GetConfigRevision(w http.ResponseWriter, r *http.Request, revision int64)
+	// RollbackConfig Make an earlier revision current
+	// (POST /config/rollback)
+	RollbackConfig(w http.ResponseWriter, r *http.Request, params RollbackConfigParams)
 	// GetDebug Read debug
 	// (GET /debug)
 	GetDebug(w http.ResponseWriter, r *http.Request)
@@ -2486,6 +2991,9 @@ type ServerInterface interface {
 	// PutDebug Set debug
 	// (PUT /debug)
 	PutDebug(w http.ResponseWriter, r *http.Request, params PutDebugParams)
+	// WatchEvents Config changes, live (Server-Sent Events)
+	// (GET /events)
+	WatchEvents(w http.ResponseWriter, r *http.Request, params WatchEventsParams)
 	// GetForceGpt5Codex Read gpt-5-codex
 	// (GET /force-gpt-5-codex)
 	//
@@ -2518,7 +3026,7 @@ type ServerInterface interface {
 	GetGeminiCliAuthURL(w http.ResponseWriter, r *http.Request, params GetGeminiCliAuthURLParams)
 	// PostGeminiWebToken Save Gemini web cookies
 	// (POST /gemini-web-token)
-	PostGeminiWebToken(w http.ResponseWriter, r *http.Request)
+	PostGeminiWebToken(w http.ResponseWriter, r *http.Request, params PostGeminiWebTokenParams)
 	// DeleteGenerativeLanguageAPIKey Delete one generative-language-api-key item
 	// (DELETE /generative-language-api-key)
 	DeleteGenerativeLanguageAPIKey(w http.ResponseWriter, r *http.Request, params DeleteGenerativeLanguageAPIKeyParams)
@@ -2541,7 +3049,7 @@ type ServerInterface interface {
 	GetIflowAuthURL(w http.ResponseWriter, r *http.Request, params GetIflowAuthURLParams)
 	// PostIflowAuthURL Log in to iFlow with a browser cookie
 	// (POST /iflow-auth-url)
-	PostIflowAuthURL(w http.ResponseWriter, r *http.Request)
+	PostIflowAuthURL(w http.ResponseWriter, r *http.Request, params PostIflowAuthURLParams)
 	// GetLatestVersion Latest released version
 	// (GET /latest-version)
 	GetLatestVersion(w http.ResponseWriter, r *http.Request)
@@ -2556,7 +3064,7 @@ type ServerInterface interface {
 	PutLoggingToFile(w http.ResponseWriter, r *http.Request, params PutLoggingToFileParams)
 	// DeleteLogs Remove rotated logs and truncate the active log
 	// (DELETE /logs)
-	DeleteLogs(w http.ResponseWriter, r *http.Request)
+	DeleteLogs(w http.ResponseWriter, r *http.Request, params DeleteLogsParams)
 	// GetLogs Recent application log lines
 	// (GET /logs)
 	GetLogs(w http.ResponseWriter, r *http.Request, params GetLogsParams)
@@ -2571,7 +3079,7 @@ type ServerInterface interface {
 	PutMaxRetryInterval(w http.ResponseWriter, r *http.Request, params PutMaxRetryIntervalParams)
 	// PostOauthCallback Hand a provider redirect to a pending login
 	// (POST /oauth-callback)
-	PostOauthCallback(w http.ResponseWriter, r *http.Request)
+	PostOauthCallback(w http.ResponseWriter, r *http.Request, params PostOauthCallbackParams)
 	// DeleteOauthExcludedModels Remove one provider
 	// (DELETE /oauth-excluded-models)
 	DeleteOauthExcludedModels(w http.ResponseWriter, r *http.Request, params DeleteOauthExcludedModelsParams)
@@ -2676,7 +3184,7 @@ type ServerInterface interface {
 	ExportUsage(w http.ResponseWriter, r *http.Request)
 	// ImportUsage Merge exported usage statistics
 	// (POST /usage/import)
-	ImportUsage(w http.ResponseWriter, r *http.Request)
+	ImportUsage(w http.ResponseWriter, r *http.Request, params ImportUsageParams)
 	// DeleteVertexAPIKey Delete one vertex-api-key entry
 	// (DELETE /vertex-api-key)
 	DeleteVertexAPIKey(w http.ResponseWriter, r *http.Request, params DeleteVertexAPIKeyParams)
@@ -2758,6 +3266,12 @@ func (_ Unimplemented) PatchAPIKeys(w http.ResponseWriter, r *http.Request, para
 // PutAPIKeys Replace api-keys
 // (PUT /api-keys)
 func (_ Unimplemented) PutAPIKeys(w http.ResponseWriter, r *http.Request, params PutAPIKeysParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetAudit The audit trail of management requests
+// (GET /audit)
+func (_ Unimplemented) GetAudit(w http.ResponseWriter, r *http.Request, params GetAuditParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2863,6 +3377,24 @@ func (_ Unimplemented) PutConfigYAML(w http.ResponseWriter, r *http.Request, par
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetConfigHistory Revisions of config.yaml, newest first
+// (GET /config/history)
+func (_ Unimplemented) GetConfigHistory(w http.ResponseWriter, r *http.Request, params GetConfigHistoryParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetConfigRevision One revision's config.yaml and its diff
+// (GET /config/history/{revision})
+func (_ Unimplemented) GetConfigRevision(w http.ResponseWriter, r *http.Request, revision int64) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RollbackConfig Make an earlier revision current
+// (POST /config/rollback)
+func (_ Unimplemented) RollbackConfig(w http.ResponseWriter, r *http.Request, params RollbackConfigParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetDebug Read debug
 // (GET /debug)
 func (_ Unimplemented) GetDebug(w http.ResponseWriter, r *http.Request) {
@@ -2878,6 +3410,12 @@ func (_ Unimplemented) PatchDebug(w http.ResponseWriter, r *http.Request, params
 // PutDebug Set debug
 // (PUT /debug)
 func (_ Unimplemented) PutDebug(w http.ResponseWriter, r *http.Request, params PutDebugParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// WatchEvents Config changes, live (Server-Sent Events)
+// (GET /events)
+func (_ Unimplemented) WatchEvents(w http.ResponseWriter, r *http.Request, params WatchEventsParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2937,7 +3475,7 @@ func (_ Unimplemented) GetGeminiCliAuthURL(w http.ResponseWriter, r *http.Reques
 
 // PostGeminiWebToken Save Gemini web cookies
 // (POST /gemini-web-token)
-func (_ Unimplemented) PostGeminiWebToken(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) PostGeminiWebToken(w http.ResponseWriter, r *http.Request, params PostGeminiWebTokenParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2981,7 +3519,7 @@ func (_ Unimplemented) GetIflowAuthURL(w http.ResponseWriter, r *http.Request, p
 
 // PostIflowAuthURL Log in to iFlow with a browser cookie
 // (POST /iflow-auth-url)
-func (_ Unimplemented) PostIflowAuthURL(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) PostIflowAuthURL(w http.ResponseWriter, r *http.Request, params PostIflowAuthURLParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3011,7 +3549,7 @@ func (_ Unimplemented) PutLoggingToFile(w http.ResponseWriter, r *http.Request, 
 
 // DeleteLogs Remove rotated logs and truncate the active log
 // (DELETE /logs)
-func (_ Unimplemented) DeleteLogs(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) DeleteLogs(w http.ResponseWriter, r *http.Request, params DeleteLogsParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3041,7 +3579,7 @@ func (_ Unimplemented) PutMaxRetryInterval(w http.ResponseWriter, r *http.Reques
 
 // PostOauthCallback Hand a provider redirect to a pending login
 // (POST /oauth-callback)
-func (_ Unimplemented) PostOauthCallback(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) PostOauthCallback(w http.ResponseWriter, r *http.Request, params PostOauthCallbackParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3251,7 +3789,7 @@ func (_ Unimplemented) ExportUsage(w http.ResponseWriter, r *http.Request) {
 
 // ImportUsage Merge exported usage statistics
 // (POST /usage/import)
-func (_ Unimplemented) ImportUsage(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) ImportUsage(w http.ResponseWriter, r *http.Request, params ImportUsageParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3335,6 +3873,19 @@ func (siw *ServerInterfaceWrapper) PatchAllowLocalhostUnauthenticated(w http.Res
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchAllowLocalhostUnauthenticatedParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -3375,6 +3926,19 @@ func (siw *ServerInterfaceWrapper) PutAllowLocalhostUnauthenticated(w http.Respo
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutAllowLocalhostUnauthenticatedParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -3483,6 +4047,19 @@ func (siw *ServerInterfaceWrapper) DeleteAPIKeys(w http.ResponseWriter, r *http.
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteAPIKeysParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	// ------------- Optional query parameter "value" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "value", r.URL.Query(), &params.Value, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -3564,6 +4141,19 @@ func (siw *ServerInterfaceWrapper) PatchAPIKeys(w http.ResponseWriter, r *http.R
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchAPIKeysParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -3605,6 +4195,19 @@ func (siw *ServerInterfaceWrapper) PutAPIKeys(w http.ResponseWriter, r *http.Req
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutAPIKeysParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -3637,6 +4240,65 @@ func (siw *ServerInterfaceWrapper) PutAPIKeys(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// GetAudit operation middleware
+func (siw *ServerInterfaceWrapper) GetAudit(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAuditParams
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", r.URL.Query(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "since"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "since", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", r.URL.Query(), &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAudit(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteAuthFiles operation middleware
 func (siw *ServerInterfaceWrapper) DeleteAuthFiles(w http.ResponseWriter, r *http.Request) {
 
@@ -3645,6 +4307,19 @@ func (siw *ServerInterfaceWrapper) DeleteAuthFiles(w http.ResponseWriter, r *htt
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteAuthFilesParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	// ------------- Optional query parameter "name" -------------
 
@@ -3705,6 +4380,19 @@ func (siw *ServerInterfaceWrapper) UploadAuthFile(w http.ResponseWriter, r *http
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params UploadAuthFileParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	// ------------- Optional query parameter "name" -------------
 
@@ -3805,6 +4493,19 @@ func (siw *ServerInterfaceWrapper) DeleteClaudeAPIKey(w http.ResponseWriter, r *
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteClaudeAPIKeyParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	// ------------- Optional query parameter "api-key" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "api-key", r.URL.Query(), &params.APIKey, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -3899,6 +4600,19 @@ func (siw *ServerInterfaceWrapper) PatchClaudeAPIKey(w http.ResponseWriter, r *h
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchClaudeAPIKeyParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -3940,6 +4654,19 @@ func (siw *ServerInterfaceWrapper) PutClaudeAPIKey(w http.ResponseWriter, r *htt
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutClaudeAPIKeyParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -3980,6 +4707,19 @@ func (siw *ServerInterfaceWrapper) DeleteCodexAPIKey(w http.ResponseWriter, r *h
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteCodexAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	// ------------- Optional query parameter "api-key" -------------
 
@@ -4075,6 +4815,19 @@ func (siw *ServerInterfaceWrapper) PatchCodexAPIKey(w http.ResponseWriter, r *ht
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchCodexAPIKeyParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -4115,6 +4868,19 @@ func (siw *ServerInterfaceWrapper) PutCodexAPIKey(w http.ResponseWriter, r *http
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutCodexAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -4218,6 +4984,19 @@ func (siw *ServerInterfaceWrapper) PutConfigYAML(w http.ResponseWriter, r *http.
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutConfigYAMLParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -4250,6 +5029,132 @@ func (siw *ServerInterfaceWrapper) PutConfigYAML(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// GetConfigHistory operation middleware
+func (siw *ServerInterfaceWrapper) GetConfigHistory(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetConfigHistoryParams
+
+	// ------------- Optional query parameter "before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "before", r.URL.Query(), &params.Before, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "before"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "before", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetConfigHistory(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetConfigRevision operation middleware
+func (siw *ServerInterfaceWrapper) GetConfigRevision(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "revision" -------------
+	var revision int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "revision", chi.URLParam(r, "revision"), &revision, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "revision", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetConfigRevision(w, r, revision)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RollbackConfig operation middleware
+func (siw *ServerInterfaceWrapper) RollbackConfig(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RollbackConfigParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RollbackConfig(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetDebug operation middleware
 func (siw *ServerInterfaceWrapper) GetDebug(w http.ResponseWriter, r *http.Request) {
 
@@ -4272,6 +5177,19 @@ func (siw *ServerInterfaceWrapper) PatchDebug(w http.ResponseWriter, r *http.Req
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchDebugParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -4314,6 +5232,19 @@ func (siw *ServerInterfaceWrapper) PutDebug(w http.ResponseWriter, r *http.Reque
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutDebugParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -4346,6 +5277,47 @@ func (siw *ServerInterfaceWrapper) PutDebug(w http.ResponseWriter, r *http.Reque
 	handler.ServeHTTP(w, r)
 }
 
+// WatchEvents operation middleware
+func (siw *ServerInterfaceWrapper) WatchEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WatchEventsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Last-Event-ID", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Last-Event-ID", Err: err})
+			return
+		}
+
+		params.LastEventID = &LastEventID
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WatchEvents(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetForceGpt5Codex operation middleware
 func (siw *ServerInterfaceWrapper) GetForceGpt5Codex(w http.ResponseWriter, r *http.Request) {
 
@@ -4368,6 +5340,19 @@ func (siw *ServerInterfaceWrapper) PatchForceGpt5Codex(w http.ResponseWriter, r 
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchForceGpt5CodexParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -4410,6 +5395,19 @@ func (siw *ServerInterfaceWrapper) PutForceGpt5Codex(w http.ResponseWriter, r *h
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutForceGpt5CodexParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -4450,6 +5448,19 @@ func (siw *ServerInterfaceWrapper) DeleteGeminiAPIKey(w http.ResponseWriter, r *
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteGeminiAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	// ------------- Optional query parameter "api-key" -------------
 
@@ -4545,6 +5556,19 @@ func (siw *ServerInterfaceWrapper) PatchGeminiAPIKey(w http.ResponseWriter, r *h
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchGeminiAPIKeyParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -4585,6 +5609,19 @@ func (siw *ServerInterfaceWrapper) PutGeminiAPIKey(w http.ResponseWriter, r *htt
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutGeminiAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -4667,8 +5704,27 @@ func (siw *ServerInterfaceWrapper) GetGeminiCliAuthURL(w http.ResponseWriter, r 
 // PostGeminiWebToken operation middleware
 func (siw *ServerInterfaceWrapper) PostGeminiWebToken(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PostGeminiWebTokenParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.PostGeminiWebToken(w, r)
+		siw.Handler.PostGeminiWebToken(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4686,6 +5742,19 @@ func (siw *ServerInterfaceWrapper) DeleteGenerativeLanguageAPIKey(w http.Respons
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteGenerativeLanguageAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	// ------------- Optional query parameter "value" -------------
 
@@ -4768,6 +5837,19 @@ func (siw *ServerInterfaceWrapper) PatchGenerativeLanguageAPIKey(w http.Response
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchGenerativeLanguageAPIKeyParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -4808,6 +5890,19 @@ func (siw *ServerInterfaceWrapper) PutGenerativeLanguageAPIKey(w http.ResponseWr
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutGenerativeLanguageAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -4910,8 +6005,27 @@ func (siw *ServerInterfaceWrapper) GetIflowAuthURL(w http.ResponseWriter, r *htt
 // PostIflowAuthURL operation middleware
 func (siw *ServerInterfaceWrapper) PostIflowAuthURL(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PostIflowAuthURLParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.PostIflowAuthURL(w, r)
+		siw.Handler.PostIflowAuthURL(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4958,6 +6072,19 @@ func (siw *ServerInterfaceWrapper) PatchLoggingToFile(w http.ResponseWriter, r *
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchLoggingToFileParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -4999,6 +6126,19 @@ func (siw *ServerInterfaceWrapper) PutLoggingToFile(w http.ResponseWriter, r *ht
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutLoggingToFileParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5034,8 +6174,27 @@ func (siw *ServerInterfaceWrapper) PutLoggingToFile(w http.ResponseWriter, r *ht
 // DeleteLogs operation middleware
 func (siw *ServerInterfaceWrapper) DeleteLogs(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteLogsParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteLogs(w, r)
+		siw.Handler.DeleteLogs(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5114,6 +6273,19 @@ func (siw *ServerInterfaceWrapper) PatchMaxRetryInterval(w http.ResponseWriter, 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchMaxRetryIntervalParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5155,6 +6327,19 @@ func (siw *ServerInterfaceWrapper) PutMaxRetryInterval(w http.ResponseWriter, r 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutMaxRetryIntervalParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5190,8 +6375,27 @@ func (siw *ServerInterfaceWrapper) PutMaxRetryInterval(w http.ResponseWriter, r 
 // PostOauthCallback operation middleware
 func (siw *ServerInterfaceWrapper) PostOauthCallback(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PostOauthCallbackParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.PostOauthCallback(w, r)
+		siw.Handler.PostOauthCallback(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5209,6 +6413,19 @@ func (siw *ServerInterfaceWrapper) DeleteOauthExcludedModels(w http.ResponseWrit
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteOauthExcludedModelsParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	// ------------- Optional query parameter "provider" -------------
 
@@ -5278,6 +6495,19 @@ func (siw *ServerInterfaceWrapper) PatchOauthExcludedModels(w http.ResponseWrite
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchOauthExcludedModelsParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5319,6 +6549,19 @@ func (siw *ServerInterfaceWrapper) PutOauthExcludedModels(w http.ResponseWriter,
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutOauthExcludedModelsParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5359,6 +6602,19 @@ func (siw *ServerInterfaceWrapper) DeleteOpenaiCompatibility(w http.ResponseWrit
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteOpenaiCompatibilityParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	// ------------- Optional query parameter "name" -------------
 
@@ -5441,6 +6697,19 @@ func (siw *ServerInterfaceWrapper) PatchOpenaiCompatibility(w http.ResponseWrite
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchOpenaiCompatibilityParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5481,6 +6750,19 @@ func (siw *ServerInterfaceWrapper) PutOpenaiCompatibility(w http.ResponseWriter,
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutOpenaiCompatibilityParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -5537,6 +6819,19 @@ func (siw *ServerInterfaceWrapper) DeleteProxyURL(w http.ResponseWriter, r *http
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteProxyURLParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5592,6 +6887,19 @@ func (siw *ServerInterfaceWrapper) PatchProxyURL(w http.ResponseWriter, r *http.
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchProxyURLParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5632,6 +6940,19 @@ func (siw *ServerInterfaceWrapper) PutProxyURL(w http.ResponseWriter, r *http.Re
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutProxyURLParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -5688,6 +7009,19 @@ func (siw *ServerInterfaceWrapper) PatchQuotaSwitchPreviewModel(w http.ResponseW
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchQuotaSwitchPreviewModelParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5728,6 +7062,19 @@ func (siw *ServerInterfaceWrapper) PutQuotaSwitchPreviewModel(w http.ResponseWri
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutQuotaSwitchPreviewModelParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -5784,6 +7131,19 @@ func (siw *ServerInterfaceWrapper) PatchQuotaSwitchProject(w http.ResponseWriter
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchQuotaSwitchProjectParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5824,6 +7184,19 @@ func (siw *ServerInterfaceWrapper) PutQuotaSwitchProject(w http.ResponseWriter, 
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutQuotaSwitchProjectParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -5934,6 +7307,19 @@ func (siw *ServerInterfaceWrapper) PatchRequestLog(w http.ResponseWriter, r *htt
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchRequestLogParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -5974,6 +7360,19 @@ func (siw *ServerInterfaceWrapper) PutRequestLog(w http.ResponseWriter, r *http.
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutRequestLogParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -6056,6 +7455,19 @@ func (siw *ServerInterfaceWrapper) PatchRequestRetry(w http.ResponseWriter, r *h
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchRequestRetryParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -6096,6 +7508,19 @@ func (siw *ServerInterfaceWrapper) PutRequestRetry(w http.ResponseWriter, r *htt
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutRequestRetryParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -6211,6 +7636,19 @@ func (siw *ServerInterfaceWrapper) PatchUsageStatisticsEnabled(w http.ResponseWr
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchUsageStatisticsEnabledParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -6251,6 +7689,19 @@ func (siw *ServerInterfaceWrapper) PutUsageStatisticsEnabled(w http.ResponseWrit
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutUsageStatisticsEnabledParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -6301,8 +7752,27 @@ func (siw *ServerInterfaceWrapper) ExportUsage(w http.ResponseWriter, r *http.Re
 // ImportUsage operation middleware
 func (siw *ServerInterfaceWrapper) ImportUsage(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportUsageParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ImportUsage(w, r)
+		siw.Handler.ImportUsage(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6320,6 +7790,19 @@ func (siw *ServerInterfaceWrapper) DeleteVertexAPIKey(w http.ResponseWriter, r *
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteVertexAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	// ------------- Optional query parameter "api-key" -------------
 
@@ -6415,6 +7898,19 @@ func (siw *ServerInterfaceWrapper) PatchVertexAPIKey(w http.ResponseWriter, r *h
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchVertexAPIKeyParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -6456,6 +7952,19 @@ func (siw *ServerInterfaceWrapper) PutVertexAPIKey(w http.ResponseWriter, r *htt
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutVertexAPIKeyParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -6496,6 +8005,19 @@ func (siw *ServerInterfaceWrapper) ImportVertexCredential(w http.ResponseWriter,
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params ImportVertexCredentialParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	// ------------- Optional query parameter "location" -------------
 
@@ -6544,6 +8066,19 @@ func (siw *ServerInterfaceWrapper) PatchWsAuth(w http.ResponseWriter, r *http.Re
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PatchWsAuthParams
 
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-Match" -------------
@@ -6584,6 +8119,19 @@ func (siw *ServerInterfaceWrapper) PutWsAuth(w http.ResponseWriter, r *http.Requ
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params PutWsAuthParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -6741,6 +8289,21 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Put(options.BaseURL+"/config.yaml", wrapper.PutConfigYAML)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/events", wrapper.WatchEvents)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config/history", wrapper.GetConfigHistory)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config/history/{revision}", wrapper.GetConfigRevision)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/config/rollback", wrapper.RollbackConfig)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/audit", wrapper.GetAudit)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/latest-version", wrapper.GetLatestVersion)
@@ -7037,21 +8600,28 @@ type AuthBusyJSONResponse struct {
 	Headers AuthBusyResponseHeaders
 }
 
-type BadGatewayJSONResponse UpstreamError
+type BadGatewayJSONResponse Error
 
 type BadRequestJSONResponse Error
 
-type ConflictJSONResponse DuplicateAuthFileError
-
-type FlowNotPendingJSONResponse Error
+type ConflictJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
-type HandEditConflictJSONResponse ConfigFileConflictError
+type HandEditConflictJSONResponse Error
+
+type HistoryUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type HistoryUnavailableJSONResponse struct {
+	Body Error
+
+	Headers HistoryUnavailableResponseHeaders
+}
 
 type InternalErrorJSONResponse Error
 
-type InvalidConfigJSONResponse InvalidConfigError
+type InvalidConfigJSONResponse Error
 
 type LogFileTextResponse string
 
@@ -7059,14 +8629,7 @@ type NotFoundJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
-type PreconditionFailedResponseHeaders struct {
-	ETag *string
-}
-type PreconditionFailedJSONResponse struct {
-	Body PreconditionFailedError
-
-	Headers PreconditionFailedResponseHeaders
-}
+type PreconditionFailedJSONResponse Error
 
 type StatusOKResponseHeaders struct {
 	ETag *string
@@ -7083,23 +8646,25 @@ type TooManyAttemptsResponseHeaders struct {
 	RetryAfter *int
 }
 type TooManyAttemptsJSONResponse struct {
-	Body RetryLaterError
+	Body Error
 
 	Headers TooManyAttemptsResponseHeaders
 }
 
-type UnauthorizedJSONResponse Error
-
-type UnavailableResponseHeaders struct {
+type TooManySubscribersResponseHeaders struct {
 	RetryAfter *int
 }
-type UnavailableJSONResponse struct {
+type TooManySubscribersJSONResponse struct {
 	Body Error
 
-	Headers UnavailableResponseHeaders
+	Headers TooManySubscribersResponseHeaders
 }
 
-type UnbuildableJSONResponse InvalidConfigError
+type UnauthorizedJSONResponse Error
+
+type UnavailableJSONResponse Error
+
+type UnbuildableJSONResponse Error
 
 type GetAllowLocalhostUnauthenticatedRequestObject struct {
 }
@@ -7281,13 +8846,10 @@ type PatchAllowLocalhostUnauthenticated412JSONResponse struct{ PreconditionFaile
 func (response PatchAllowLocalhostUnauthenticated412JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7456,13 +9018,10 @@ type PutAllowLocalhostUnauthenticated412JSONResponse struct{ PreconditionFailedJ
 func (response PutAllowLocalhostUnauthenticated412JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7630,13 +9189,10 @@ type GetAnthropicAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetAnthropicAuthURL503JSONResponse) VisitGetAnthropicAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7728,13 +9284,10 @@ type GetAntigravityAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetAntigravityAuthURL503JSONResponse) VisitGetAntigravityAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7840,13 +9393,10 @@ type DeleteAPIKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteAPIKeys412JSONResponse) VisitDeleteAPIKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8108,13 +9658,10 @@ type PatchAPIKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchAPIKeys412JSONResponse) VisitPatchAPIKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8283,13 +9830,10 @@ type PutAPIKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutAPIKeys412JSONResponse) VisitPutAPIKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8357,6 +9901,104 @@ func (response PutAPIKeys500JSONResponse) VisitPutAPIKeysResponse(w http.Respons
 type PutAPIKeys503JSONResponse struct{ AuthBusyJSONResponse }
 
 func (response PutAPIKeys503JSONResponse) VisitPutAPIKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuditRequestObject struct {
+	Params GetAuditParams
+}
+
+type GetAuditResponseObject interface {
+	VisitGetAuditResponse(w http.ResponseWriter) error
+}
+
+type GetAudit200JSONResponse AuditPage
+
+func (response GetAudit200JSONResponse) VisitGetAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAudit400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetAudit400JSONResponse) VisitGetAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAudit401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAudit401JSONResponse) VisitGetAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAudit403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAudit403JSONResponse) VisitGetAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAudit429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetAudit429JSONResponse) VisitGetAuditResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAudit503JSONResponse struct{ HistoryUnavailableJSONResponse }
+
+func (response GetAudit503JSONResponse) VisitGetAuditResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8486,13 +10128,10 @@ type DeleteAuthFiles503JSONResponse struct{ UnavailableJSONResponse }
 func (response DeleteAuthFiles503JSONResponse) VisitDeleteAuthFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8583,13 +10222,10 @@ type ListAuthFiles503JSONResponse struct{ UnavailableJSONResponse }
 func (response ListAuthFiles503JSONResponse) VisitListAuthFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8711,13 +10347,10 @@ type UploadAuthFile503JSONResponse struct{ UnavailableJSONResponse }
 func (response UploadAuthFile503JSONResponse) VisitUploadAuthFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8837,13 +10470,10 @@ type DownloadAuthFile503JSONResponse struct{ UnavailableJSONResponse }
 func (response DownloadAuthFile503JSONResponse) VisitDownloadAuthFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8949,13 +10579,10 @@ type GetAuthFileModels503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetAuthFileModels503JSONResponse) VisitGetAuthFileModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9061,13 +10688,10 @@ type DeleteClaudeAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteClaudeAPIKey412JSONResponse) VisitDeleteClaudeAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9329,13 +10953,10 @@ type PatchClaudeAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchClaudeAPIKey412JSONResponse) VisitPatchClaudeAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9504,13 +11125,10 @@ type PutClaudeAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutClaudeAPIKey412JSONResponse) VisitPutClaudeAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9692,13 +11310,10 @@ type DeleteCodexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteCodexAPIKey412JSONResponse) VisitDeleteCodexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9960,13 +11575,10 @@ type PatchCodexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchCodexAPIKey412JSONResponse) VisitPatchCodexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10135,13 +11747,10 @@ type PutCodexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutCodexAPIKey412JSONResponse) VisitPutCodexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10309,13 +11918,10 @@ type GetCodexAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetCodexAuthURL503JSONResponse) VisitGetCodexAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10609,13 +12215,10 @@ type PutConfigYAML412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutConfigYAML412JSONResponse) VisitPutConfigYAMLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10683,6 +12286,395 @@ func (response PutConfigYAML500JSONResponse) VisitPutConfigYAMLResponse(w http.R
 type PutConfigYAML503JSONResponse struct{ AuthBusyJSONResponse }
 
 func (response PutConfigYAML503JSONResponse) VisitPutConfigYAMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigHistoryRequestObject struct {
+	Params GetConfigHistoryParams
+}
+
+type GetConfigHistoryResponseObject interface {
+	VisitGetConfigHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetConfigHistory200JSONResponse ConfigHistoryPage
+
+func (response GetConfigHistory200JSONResponse) VisitGetConfigHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigHistory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetConfigHistory400JSONResponse) VisitGetConfigHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigHistory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetConfigHistory401JSONResponse) VisitGetConfigHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigHistory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetConfigHistory403JSONResponse) VisitGetConfigHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigHistory429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetConfigHistory429JSONResponse) VisitGetConfigHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigHistory503JSONResponse struct{ HistoryUnavailableJSONResponse }
+
+func (response GetConfigHistory503JSONResponse) VisitGetConfigHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigRevisionRequestObject struct {
+	Revision int64 `json:"revision"`
+}
+
+type GetConfigRevisionResponseObject interface {
+	VisitGetConfigRevisionResponse(w http.ResponseWriter) error
+}
+
+type GetConfigRevision200JSONResponse ConfigRevisionDetail
+
+func (response GetConfigRevision200JSONResponse) VisitGetConfigRevisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigRevision400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetConfigRevision400JSONResponse) VisitGetConfigRevisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigRevision401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetConfigRevision401JSONResponse) VisitGetConfigRevisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigRevision403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetConfigRevision403JSONResponse) VisitGetConfigRevisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigRevision404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetConfigRevision404JSONResponse) VisitGetConfigRevisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigRevision429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetConfigRevision429JSONResponse) VisitGetConfigRevisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetConfigRevision503JSONResponse struct{ HistoryUnavailableJSONResponse }
+
+func (response GetConfigRevision503JSONResponse) VisitGetConfigRevisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfigRequestObject struct {
+	Params RollbackConfigParams
+	Body   *RollbackConfigJSONRequestBody
+}
+
+type RollbackConfigResponseObject interface {
+	VisitRollbackConfigResponse(w http.ResponseWriter) error
+}
+
+type RollbackConfig200ResponseHeaders struct {
+	ETag *string
+}
+
+type RollbackConfig200JSONResponse struct {
+	Body    ConfigYAMLResult
+	Headers RollbackConfig200ResponseHeaders
+}
+
+func (response RollbackConfig200JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RollbackConfig400JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RollbackConfig401JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RollbackConfig403JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RollbackConfig404JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response RollbackConfig409JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response RollbackConfig412JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig422JSONResponse struct{ InvalidConfigJSONResponse }
+
+func (response RollbackConfig422JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response RollbackConfig429JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RollbackConfig500JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackConfig503JSONResponse struct{ HistoryUnavailableJSONResponse }
+
+func (response RollbackConfig503JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -10877,13 +12869,10 @@ type PatchDebug412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchDebug412JSONResponse) VisitPatchDebugResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11052,13 +13041,10 @@ type PutDebug412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutDebug412JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11126,6 +13112,119 @@ func (response PutDebug500JSONResponse) VisitPutDebugResponse(w http.ResponseWri
 type PutDebug503JSONResponse struct{ AuthBusyJSONResponse }
 
 func (response PutDebug503JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchEventsRequestObject struct {
+	Params WatchEventsParams
+}
+
+type WatchEventsResponseObject interface {
+	VisitWatchEventsResponse(w http.ResponseWriter) error
+}
+
+type WatchEvents200TextEventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response WatchEvents200TextEventStreamResponse) VisitWatchEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type WatchEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response WatchEvents401JSONResponse) VisitWatchEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response WatchEvents403JSONResponse) VisitWatchEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchEvents429JSONResponse struct{ TooManySubscribersJSONResponse }
+
+func (response WatchEvents429JSONResponse) VisitWatchEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchEvents503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response WatchEvents503JSONResponse) VisitWatchEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -11320,13 +13419,10 @@ type PatchForceGpt5Codex412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchForceGpt5Codex412JSONResponse) VisitPatchForceGpt5CodexResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11495,13 +13591,10 @@ type PutForceGpt5Codex412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutForceGpt5Codex412JSONResponse) VisitPutForceGpt5CodexResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11683,13 +13776,10 @@ type DeleteGeminiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteGeminiAPIKey412JSONResponse) VisitDeleteGeminiAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11951,13 +14041,10 @@ type PatchGeminiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchGeminiAPIKey412JSONResponse) VisitPatchGeminiAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12126,13 +14213,10 @@ type PutGeminiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutGeminiAPIKey412JSONResponse) VisitPutGeminiAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12300,20 +14384,18 @@ type GetGeminiCliAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetGeminiCliAuthURL503JSONResponse) VisitGetGeminiCliAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type PostGeminiWebTokenRequestObject struct {
-	Body *PostGeminiWebTokenJSONRequestBody
+	Params PostGeminiWebTokenParams
+	Body   *PostGeminiWebTokenJSONRequestBody
 }
 
 type PostGeminiWebTokenResponseObject interface {
@@ -12412,13 +14494,10 @@ type PostGeminiWebToken503JSONResponse struct{ UnavailableJSONResponse }
 func (response PostGeminiWebToken503JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12524,13 +14603,10 @@ type DeleteGenerativeLanguageAPIKey412JSONResponse struct{ PreconditionFailedJSO
 func (response DeleteGenerativeLanguageAPIKey412JSONResponse) VisitDeleteGenerativeLanguageAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12792,13 +14868,10 @@ type PatchGenerativeLanguageAPIKey412JSONResponse struct{ PreconditionFailedJSON
 func (response PatchGenerativeLanguageAPIKey412JSONResponse) VisitPatchGenerativeLanguageAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12967,13 +15040,10 @@ type PutGenerativeLanguageAPIKey412JSONResponse struct{ PreconditionFailedJSONRe
 func (response PutGenerativeLanguageAPIKey412JSONResponse) VisitPutGenerativeLanguageAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13239,20 +15309,18 @@ type GetIflowAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetIflowAuthURL503JSONResponse) VisitGetIflowAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type PostIflowAuthURLRequestObject struct {
-	Body *PostIflowAuthURLJSONRequestBody
+	Params PostIflowAuthURLParams
+	Body   *PostIflowAuthURLJSONRequestBody
 }
 
 type PostIflowAuthURLResponseObject interface {
@@ -13379,13 +15447,10 @@ type PostIflowAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response PostIflowAuthURL503JSONResponse) VisitPostIflowAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13668,13 +15733,10 @@ type PatchLoggingToFile412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchLoggingToFile412JSONResponse) VisitPatchLoggingToFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13843,13 +15905,10 @@ type PutLoggingToFile412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutLoggingToFile412JSONResponse) VisitPutLoggingToFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13932,6 +15991,7 @@ func (response PutLoggingToFile503JSONResponse) VisitPutLoggingToFileResponse(w 
 }
 
 type DeleteLogsRequestObject struct {
+	Params DeleteLogsParams
 }
 
 type DeleteLogsResponseObject interface {
@@ -14348,13 +16408,10 @@ type PatchMaxRetryInterval412JSONResponse struct{ PreconditionFailedJSONResponse
 func (response PatchMaxRetryInterval412JSONResponse) VisitPatchMaxRetryIntervalResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14523,13 +16580,10 @@ type PutMaxRetryInterval412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutMaxRetryInterval412JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14612,7 +16666,8 @@ func (response PutMaxRetryInterval503JSONResponse) VisitPutMaxRetryIntervalRespo
 }
 
 type PostOauthCallbackRequestObject struct {
-	Body *PostOauthCallbackJSONRequestBody
+	Params PostOauthCallbackParams
+	Body   *PostOauthCallbackJSONRequestBody
 }
 
 type PostOauthCallbackResponseObject interface {
@@ -14689,7 +16744,7 @@ func (response PostOauthCallback404JSONResponse) VisitPostOauthCallbackResponse(
 	return err
 }
 
-type PostOauthCallback409JSONResponse struct{ FlowNotPendingJSONResponse }
+type PostOauthCallback409JSONResponse struct{ ConflictJSONResponse }
 
 func (response PostOauthCallback409JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
 
@@ -14725,13 +16780,10 @@ type PostOauthCallback503JSONResponse struct{ UnavailableJSONResponse }
 func (response PostOauthCallback503JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14837,13 +16889,10 @@ type DeleteOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONResp
 func (response DeleteOauthExcludedModels412JSONResponse) VisitDeleteOauthExcludedModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15105,13 +17154,10 @@ type PatchOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONRespo
 func (response PatchOauthExcludedModels412JSONResponse) VisitPatchOauthExcludedModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15280,13 +17326,10 @@ type PutOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONRespons
 func (response PutOauthExcludedModels412JSONResponse) VisitPutOauthExcludedModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15468,13 +17511,10 @@ type DeleteOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONResp
 func (response DeleteOpenaiCompatibility412JSONResponse) VisitDeleteOpenaiCompatibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15736,13 +17776,10 @@ type PatchOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONRespo
 func (response PatchOpenaiCompatibility412JSONResponse) VisitPatchOpenaiCompatibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15911,13 +17948,10 @@ type PutOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONRespons
 func (response PutOpenaiCompatibility412JSONResponse) VisitPutOpenaiCompatibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16092,13 +18126,10 @@ type DeleteProxyURL412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteProxyURL412JSONResponse) VisitDeleteProxyURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16346,13 +18377,10 @@ type PatchProxyURL412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchProxyURL412JSONResponse) VisitPatchProxyURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16521,13 +18549,10 @@ type PutProxyURL412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutProxyURL412JSONResponse) VisitPutProxyURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16789,13 +18814,10 @@ type PatchQuotaSwitchPreviewModel412JSONResponse struct{ PreconditionFailedJSONR
 func (response PatchQuotaSwitchPreviewModel412JSONResponse) VisitPatchQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16964,13 +18986,10 @@ type PutQuotaSwitchPreviewModel412JSONResponse struct{ PreconditionFailedJSONRes
 func (response PutQuotaSwitchPreviewModel412JSONResponse) VisitPutQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17232,13 +19251,10 @@ type PatchQuotaSwitchProject412JSONResponse struct{ PreconditionFailedJSONRespon
 func (response PatchQuotaSwitchProject412JSONResponse) VisitPatchQuotaSwitchProjectResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17407,13 +19423,10 @@ type PutQuotaSwitchProject412JSONResponse struct{ PreconditionFailedJSONResponse
 func (response PutQuotaSwitchProject412JSONResponse) VisitPutQuotaSwitchProjectResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17580,13 +19593,10 @@ type GetQwenAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetQwenAuthURL503JSONResponse) VisitGetQwenAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17978,13 +19988,10 @@ type PatchRequestLog412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchRequestLog412JSONResponse) VisitPatchRequestLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18153,13 +20160,10 @@ type PutRequestLog412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutRequestLog412JSONResponse) VisitPutRequestLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18530,13 +20534,10 @@ type PatchRequestRetry412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchRequestRetry412JSONResponse) VisitPatchRequestRetryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18705,13 +20706,10 @@ type PutRequestRetry412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutRequestRetry412JSONResponse) VisitPutRequestRetryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19071,13 +21069,10 @@ type PatchUsageStatisticsEnabled412JSONResponse struct{ PreconditionFailedJSONRe
 func (response PatchUsageStatisticsEnabled412JSONResponse) VisitPatchUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19246,13 +21241,10 @@ type PutUsageStatisticsEnabled412JSONResponse struct{ PreconditionFailedJSONResp
 func (response PutUsageStatisticsEnabled412JSONResponse) VisitPutUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19405,20 +21397,18 @@ type ExportUsage503JSONResponse struct{ UnavailableJSONResponse }
 func (response ExportUsage503JSONResponse) VisitExportUsageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type ImportUsageRequestObject struct {
-	Body *ImportUsageJSONRequestBody
+	Params ImportUsageParams
+	Body   *ImportUsageJSONRequestBody
 }
 
 type ImportUsageResponseObject interface {
@@ -19517,13 +21507,10 @@ type ImportUsage503JSONResponse struct{ UnavailableJSONResponse }
 func (response ImportUsage503JSONResponse) VisitImportUsageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19629,13 +21616,10 @@ type DeleteVertexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteVertexAPIKey412JSONResponse) VisitDeleteVertexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19897,13 +21881,10 @@ type PatchVertexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchVertexAPIKey412JSONResponse) VisitPatchVertexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20072,13 +22053,10 @@ type PutVertexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutVertexAPIKey412JSONResponse) VisitPutVertexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20275,13 +22253,10 @@ type ImportVertexCredential503JSONResponse struct{ UnavailableJSONResponse }
 func (response ImportVertexCredential503JSONResponse) VisitImportVertexCredentialResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20467,13 +22442,10 @@ type PatchWsAuth412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchWsAuth412JSONResponse) VisitPatchWsAuthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20642,13 +22614,10 @@ type PutWsAuth412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutWsAuth412JSONResponse) VisitPutWsAuthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20759,6 +22728,9 @@ type StrictServerInterface interface {
 	// PutAPIKeys Replace api-keys
 	// (PUT /api-keys)
 	PutAPIKeys(ctx context.Context, request PutAPIKeysRequestObject) (PutAPIKeysResponseObject, error)
+	// GetAudit The audit trail of management requests
+	// (GET /audit)
+	GetAudit(ctx context.Context, request GetAuditRequestObject) (GetAuditResponseObject, error)
 	// DeleteAuthFiles Delete one credential file, or all
 	// (DELETE /auth-files)
 	DeleteAuthFiles(ctx context.Context, request DeleteAuthFilesRequestObject) (DeleteAuthFilesResponseObject, error)
@@ -20810,6 +22782,15 @@ type StrictServerInterface interface {
 	// PutConfigYAML Replace config.yaml
 	// (PUT /config.yaml)
 	PutConfigYAML(ctx context.Context, request PutConfigYAMLRequestObject) (PutConfigYAMLResponseObject, error)
+	// GetConfigHistory Revisions of config.yaml, newest first
+	// (GET /config/history)
+	GetConfigHistory(ctx context.Context, request GetConfigHistoryRequestObject) (GetConfigHistoryResponseObject, error)
+	// GetConfigRevision One revision's config.yaml and its diff
+	// (GET /config/history/{revision})
+	GetConfigRevision(ctx context.Context, request GetConfigRevisionRequestObject) (GetConfigRevisionResponseObject, error)
+	// RollbackConfig Make an earlier revision current
+	// (POST /config/rollback)
+	RollbackConfig(ctx context.Context, request RollbackConfigRequestObject) (RollbackConfigResponseObject, error)
 	// GetDebug Read debug
 	// (GET /debug)
 	GetDebug(ctx context.Context, request GetDebugRequestObject) (GetDebugResponseObject, error)
@@ -20819,6 +22800,9 @@ type StrictServerInterface interface {
 	// PutDebug Set debug
 	// (PUT /debug)
 	PutDebug(ctx context.Context, request PutDebugRequestObject) (PutDebugResponseObject, error)
+	// WatchEvents Config changes, live (Server-Sent Events)
+	// (GET /events)
+	WatchEvents(ctx context.Context, request WatchEventsRequestObject) (WatchEventsResponseObject, error)
 	// GetForceGpt5Codex Read gpt-5-codex
 	// (GET /force-gpt-5-codex)
 	//
@@ -21333,6 +23317,32 @@ func (sh *strictHandler) PutAPIKeys(w http.ResponseWriter, r *http.Request, para
 	}
 }
 
+// GetAudit operation middleware
+func (sh *strictHandler) GetAudit(w http.ResponseWriter, r *http.Request, params GetAuditParams) {
+	var request GetAuditRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAudit(ctx, request.(GetAuditRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAudit")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAuditResponseObject); ok {
+		if err := validResponse.VisitGetAuditResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteAuthFiles operation middleware
 func (sh *strictHandler) DeleteAuthFiles(w http.ResponseWriter, r *http.Request, params DeleteAuthFilesParams) {
 	var request DeleteAuthFilesRequestObject
@@ -21823,6 +23833,91 @@ func (sh *strictHandler) PutConfigYAML(w http.ResponseWriter, r *http.Request, p
 	}
 }
 
+// GetConfigHistory operation middleware
+func (sh *strictHandler) GetConfigHistory(w http.ResponseWriter, r *http.Request, params GetConfigHistoryParams) {
+	var request GetConfigHistoryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConfigHistory(ctx, request.(GetConfigHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConfigHistory")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetConfigHistoryResponseObject); ok {
+		if err := validResponse.VisitGetConfigHistoryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetConfigRevision operation middleware
+func (sh *strictHandler) GetConfigRevision(w http.ResponseWriter, r *http.Request, revision int64) {
+	var request GetConfigRevisionRequestObject
+
+	request.Revision = revision
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetConfigRevision(ctx, request.(GetConfigRevisionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetConfigRevision")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetConfigRevisionResponseObject); ok {
+		if err := validResponse.VisitGetConfigRevisionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RollbackConfig operation middleware
+func (sh *strictHandler) RollbackConfig(w http.ResponseWriter, r *http.Request, params RollbackConfigParams) {
+	var request RollbackConfigRequestObject
+
+	request.Params = params
+
+	var body RollbackConfigJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RollbackConfig(ctx, request.(RollbackConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RollbackConfig")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RollbackConfigResponseObject); ok {
+		if err := validResponse.VisitRollbackConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetDebug operation middleware
 func (sh *strictHandler) GetDebug(w http.ResponseWriter, r *http.Request) {
 	var request GetDebugRequestObject
@@ -21906,6 +24001,32 @@ func (sh *strictHandler) PutDebug(w http.ResponseWriter, r *http.Request, params
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PutDebugResponseObject); ok {
 		if err := validResponse.VisitPutDebugResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WatchEvents operation middleware
+func (sh *strictHandler) WatchEvents(w http.ResponseWriter, r *http.Request, params WatchEventsParams) {
+	var request WatchEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WatchEvents(ctx, request.(WatchEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WatchEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WatchEventsResponseObject); ok {
+		if err := validResponse.VisitWatchEventsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -22146,8 +24267,10 @@ func (sh *strictHandler) GetGeminiCliAuthURL(w http.ResponseWriter, r *http.Requ
 }
 
 // PostGeminiWebToken operation middleware
-func (sh *strictHandler) PostGeminiWebToken(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) PostGeminiWebToken(w http.ResponseWriter, r *http.Request, params PostGeminiWebTokenParams) {
 	var request PostGeminiWebTokenRequestObject
+
+	request.Params = params
 
 	var body PostGeminiWebTokenJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -22345,8 +24468,10 @@ func (sh *strictHandler) GetIflowAuthURL(w http.ResponseWriter, r *http.Request,
 }
 
 // PostIflowAuthURL operation middleware
-func (sh *strictHandler) PostIflowAuthURL(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) PostIflowAuthURL(w http.ResponseWriter, r *http.Request, params PostIflowAuthURLParams) {
 	var request PostIflowAuthURLRequestObject
+
+	request.Params = params
 
 	var body PostIflowAuthURLJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -22490,8 +24615,10 @@ func (sh *strictHandler) PutLoggingToFile(w http.ResponseWriter, r *http.Request
 }
 
 // DeleteLogs operation middleware
-func (sh *strictHandler) DeleteLogs(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) DeleteLogs(w http.ResponseWriter, r *http.Request, params DeleteLogsParams) {
 	var request DeleteLogsRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteLogs(ctx, request.(DeleteLogsRequestObject))
@@ -22630,8 +24757,10 @@ func (sh *strictHandler) PutMaxRetryInterval(w http.ResponseWriter, r *http.Requ
 }
 
 // PostOauthCallback operation middleware
-func (sh *strictHandler) PostOauthCallback(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) PostOauthCallback(w http.ResponseWriter, r *http.Request, params PostOauthCallbackParams) {
 	var request PostOauthCallbackRequestObject
+
+	request.Params = params
 
 	var body PostOauthCallbackJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -23633,8 +25762,10 @@ func (sh *strictHandler) ExportUsage(w http.ResponseWriter, r *http.Request) {
 }
 
 // ImportUsage operation middleware
-func (sh *strictHandler) ImportUsage(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ImportUsage(w http.ResponseWriter, r *http.Request, params ImportUsageParams) {
 	var request ImportUsageRequestObject
+
+	request.Params = params
 
 	var body ImportUsageJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -23907,312 +26038,315 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cttG9jD6Kqd4v6qQKZCiHDu/iVSpKXmNJrKtseRkvs/0GE2gSfYI7GbQDVGcXFfdp7kPdp/kVp/T",
-	"2EiAiyR6C/5JZALo9ezrn61ATWdKcml06+jP1oSzkMf457NLNrb/D7kOYjEzQsnWUetywiFQciTGEPNr",
-	"oYWSYCZCQ8z1TEnNYc7sP1gIo1hNQcUwj4UxXALT0GbwR6IMD0GbWMkxcGmEWYBh404PLrgMQRgYsuAK",
-	"hITTUfclM8Gk1/JaOpjwKbPr4TdsOot466g1aD0KHx4+7D9gw+Dh8AH7nx+HP/3P4U/hT4eH/cP/CR79",
-	"9GDQankts5jZt7WJhRy3Pn70Wm+4iRcnI8Pj1Q1e8EDJUINRMGd2MXykYg5mwkHyGwPMGD6dmZo1PfRa",
-	"UyHFNJm2jvrZ1EIaPuZx66OdfMZiNuXGnfLJTPzKF/9MeLyoPmwuTbz4TgObie4VX0DbxGI65WHHrkDY",
-	"t/7Aj72WZFM7mXuxtL6pkGdcjs2kdXRYdSCPmeZv46hmGb8LM0nn9yDkETcclIwWeCp2gYJrMBNmgEVa",
-	"wYRdcwKKIdO8m8RR3VrT56XFri7vuYj4Kzbla44piHlogYlFMBIR/06DnQLa3N7l3G7A7/1HK+kfg1Qw",
-	"Y2YCmturMCrWnv0t4iwUcgyhMvhvv9fzPWAGpkobOHzwNxguDNedHrwUWts3hYaH/T74OBOiwB+JiHno",
-	"Q1vF4At5zSIR4kL8jgeMlqRGeGxzhP+Riqc0SOntuvPC/5Uult1kF/vgbxa4jOGx/fLf7/7dOxgMBoP3",
-	"7/5N//9+MOi9+8d/3r+70O/fvVbv372S7/9XJX6cjhDvVk/6ZDZztx5MmBw7KBC0I0cWhAZtRBTZo3OU",
-	"wdGJNpNgqQpRBiaBszgSPM5oh2fJhf+93+nBCWjDIp5/POZGw8PDB8Bk6GbXIJWZCDnuAZGl6YzFQitJ",
-	"a8ADbr95/gQsQeh4oBUwmHN2ZekNtP3fDwat/+//+X8HLb8Dkl/zGKZ221xnx0/kMD//lCJtgNdTGfKb",
-	"GmD9PzxWXQv3IcyUFvZXS+vsAUZCm7qbF3bIZZyupzNe61T/zodvT2tWcWFYbIBBpAIWQcCiCInuSMVz",
-	"Foc8tn/h47GQELFEBhPuKLo9wiHMmOQRKFq4tnA9ZcFESA5t/9D3wDdxwu3/F1zb/ynp11IsoT/M+TAR",
-	"G051AwWYxepahDzOUH8ToVxFpg1U8jxW/+GBOQ1rVvFCqXHE4UmkktAux74Mp0+h7Z+cnfl4pBbKFumz",
-	"2pW55x9EuOFIzt2e1xzL65PETLLDgXZgSa6QmksLfNd83SLwk52O6DcWJesuSRg+/U7DtX1t8w3hazvM",
-	"/9FrpaSEmGtiJo8TjWsJlDRcGvsnm80iETC7rAPLEwocHD8buk90Mp0yu5PWpVIwZXIBlgMHEx5cafgj",
-	"4Qm3F0SrtGPEsYotV7Pfe60p15qN7QJN+vmUSTbmUy5NcSQh7f2MY671MZh4AWzMhAQ9UbGJFniuOhnq",
-	"hTZ8Wl7XCWQPEBHVjMe4L5Cch9rSQakMxImU9oQq1lo4C4vtkEh2zUTEhhGnA83P/n/FfNQ6av1fB7nI",
-	"eEBP9cEzHA4/KF+6bw/DPwJTcYIs5u4Uoc1ZMAHJ5/RcaaOBwTCIFzNcfucYYo5HY6W2gfRRhOuiDOeD",
-	"JpnNcg37OYus/LmAax6LkeChI+7IQSxH6sHr9Jyc2BLymZU9lRxIVjjSNrO4Y+UJ7UFiL7NDEg6Tes5j",
-	"eNT/AeYTLq3QKnTx7HoD2fKK0nRhvXVn6d4+KEinH0k4C18ww+dsVzjOMHgJZoiqZyQh5qNEV0OyGEVq",
-	"fgSBUlfC8mJLlextPewfdixeGmYS3Tpy7xP+RZxpfsHj6+WJXzy7hIOIGa5N95rHlqt74N4HjR9AImML",
-	"CQh+FeuxEhbX5sOIiQhXnOPYC25g0JoYM9NHBwdsJnpjYSbJsBeo6UHMZ0ofxCoxPO6OVNyd8oMnZ6fn",
-	"sbpZnJyfHrhVaLe8QesIQitKmmB2BOJAgRFTrhKzC0q8nWkTczatRY0TCYl7J91+oJIoRJQd2uNmyHUt",
-	"J0Z44yEMWRgtjsHHA/Et0DGiExCokNtXLRlIh/0ONTFtz9l3J+XjCyE3TES9FkHXGzrVHaELJZLXiXk9",
-	"emOFsWUgi5OooCRMmAwju0EmCfsroc2OCI/srlRirKAc25GPMuEIJkzDA2QiGtp9q6MddhDsnPT8WIXL",
-	"lHvCYajCBYSK5EWS8UhsoXusXAkJ4/bL4vjnqe62vNtMqVueRxi9xTwk3d0LvS0u3SfqZNacQcYxvkvX",
-	"CW1UTQbyHxevX1mthTQVy2vtv4h1F+/H/jp1KtFI8CjseLk6M0j6/R+C7Hjwn9wfSJIvkd9bqEWFLD9E",
-	"Isp1J+mlcO6g6jsNai4HkmDdia4If1Klm7KAZ8kVRy2EIG3GtHEqbJiqZRbMPGADGSYE/hxQ68WPaEtv",
-	"35x1LH3/6LWeKDmKRLAD6hRvP5/i8b9QShupRFqqxm+ENkKOP1jWk5LhbqJ53D38n8MfH/R/fNjvozpb",
-	"QYS3BaGn6ex2aqth18NU9UL9I2DLejcePmp94nmk5sCCQCXSZCwZd6YtAStu0UeJXYMwSJLsl6+UOefS",
-	"KuS3O1tFrNuuwQlBMzfcPeBY7eC+o1XIYNM926EjboiSE+eibap4KMKQy13FUyYlD1foLZ8qw4GFoZUj",
-	"SU6CkbhOLQ1XfKGrSNDpOdCAECbcUtRMUqOlpgYv3YPLTDQVEh78NIWHj7Rj+nbup0Jbvl23siASVu6d",
-	"TyyYsMhCtHsiNIxYpGs4Pr5SEJzDdJp7IZf14/tkjbjt+RDhCxOiro7u4b3/wmT4LBTmbsSDrC2IPh+C",
-	"dKSiQEQv9BZsGqFNlofCwuBwgWQTzShI+0JhLHV0QgfOzsMjmFmhYppo/HXIzZxzCYf42Y+PHv3wyEO4",
-	"7x/DSNzgQHYleGQxn0UssLoeGd7O317CQWE122PgE/zI0qb0rOovsuo8/CMonoKS9nKvYKKi0ApOeA64",
-	"f+Q3KBKQHDZheoAn4o4DFtyQ4YllPy+gLQpMKlIszBiTU7gysQ6/GshhIqIQhOkcF+QxzRYa5nYBQjtc",
-	"xWNLz9QZt8jehuY0FNdBq4HM1o27cLRIi4hLEy1AXfPYGd+PNl7TQPrLF+VD2z6xvN5PLV9km1s6OTwE",
-	"ewAokNKRDaSznFtUodU7C1y+FRbN7eanzIquEoyaWTYsjOOup9LwWLKILn03IqnZNX9OWsKKPOgMlSVh",
-	"251TFQlyeG4U2EHd10cQczQzFc6rZ6azI5jxGKUhC21cCiRUXsuOX7mg5UMvLAu/yS6tamn4RpU2pGZc",
-	"bre0u9PQyxxv8rWnTG/JLNFGIxjdE/iVJ+vobnFrPmEEy7Gm0yMAQYmMyMTtyKgT6j7Q3KUzjITk8MPW",
-	"lHB7slZa9kZJ3i3NiRahChJiU9sTHkeuhKkgOws8yDOFVHbpCA2/MQeziIny4bV+/vlnePPsn2+fXVzC",
-	"6avnr+Hnn38eyN9IpT+C6x97/V5/IN++OTuCg+vDg2DCzIEDCKGkHsiX3ExUeATnry8uB/JSTLk2zELo",
-	"g/6Dh93+o+6D/mX/p6PDR0f9h73DBz88fPTj/0GLSr0xtBIsIzV2BI9pK8IzY1gwseeH236lzHMUuXej",
-	"LXbE4qc5Mr9SoJNgUouvKCLbGyFJHzVLw6fVgxFeRTwwKnZ/ZB6PSmXS8Glp8PvQJktj+tB2CqBHSpnn",
-	"XFpxbk1ChrC0WqsQlrfuZ/JHJK44XsY5W1hQvlTqjMVjfjt0dgYiUnetpBbhWPciKFaNTBLdeYwGSHTm",
-	"5DT+tjKdY5CoCBo23tbRvfUeV1e7SapKV+QfZT55vPgQ2JKbzmp2ho0toLj7RYcfmTY7luejpzCJY0vD",
-	"lOQ9eEUwgjKqm8cy165Vnjywa53OEsM9MgD3ymbVNEhhnT0V38HNXaCq/PrX3W4nU7DV1faHnE1VcapP",
-	"leTH+eGQ7ovUO4+oYAYPxIkl97Lr85SSf+atI8pcKvWSycWJU55uhy9GqQ9WFfuQ6mDVXpfUcFP2vpR8",
-	"LULCQ739FtFEf8YMj+tRZ2VxyMGt1OtUdG0Xovk1j1nkBP+lFdplMYjVHKmlFUEGEoNS2iX/h2ffcz6Q",
-	"ThqwIiz55TfkaBKarK48vE/HxFvJEjNRsfgvD3c2HuOV/MoXy9aCzFqxzl5aPifko84CuTLiK4UnYA+7",
-	"asTUcLky4j2wjOqxfSgGhyw9Q9x4W/DBfaueSyvcWOjphiIGbRBiNzorA9QnEzNxy4nv3V25m0MV2v7a",
-	"Jfke+Og2dDssPuqQmoPuUWib2msqOT6h0u/Z6d0jSqONYjfQ21KfQqtpl98EURLysDtVIY/0EbiQJRi0",
-	"xjPTfTdo5aqNXbCVpD+JZpWbJQgzlUQaqubSg2Fi0KXglKsMRMqGHWLhOomMfcuJTiWNl2W7LXs43EY7",
-	"xwNZoaGVRKQ0mlLFqaUFrSXZEVHgQxSp+ZkKWDRR2hCd5tKgDT+84MY4u/ostgBuBFEPMspG6WfdpPxd",
-	"QesaKhVxJp3xl6LeWkfvNo7wPovZUMP/8MDYm6UIyGfSUMzI0pJcMONKMMkzF3U4nyjNUx5n2WyKKRhb",
-	"Yg+NxRzCWM1mPOytRrt5dsKbBQYhrk6C47WlAnypQ65YmBgz8/C/2gOtgiv9yD6hvybw9s1Zaq+wh5CH",
-	"uRwDkwu6SR5pnsYPZtY+579q27/tIJbYYOQCDybKhcmshtyUzt8dV/056zNBnt7Kc9abZTs770kcs0Xd",
-	"5Lpu9rdEB5anJjqAiwhJKWHReemNdQt6ab+mkT9WTGuUYdEHp7uR8q7iKTMULPfjw9b6eN10AKOuuNz9",
-	"86oVpd62+g2bOOHe8v0kZvKBvMSrtg+vFRZcL8so6rX4lImo8jsRVv4csSGv/mCqQiOmvHQSITO8i79W",
-	"YBdFcv1ZiXZZcMrKQy3+y29xWam6UjEi/fDnBvzB1b5fc2vV2IMRQijWGj7dCLIZBOTgwSoRioZdt5yX",
-	"Ge7U4VS2ovILodCziC0+1F5PDWSoueThh+HiDmcsqtnA2pNw+1l3FK+sFr26UZn+nB3EssBHhikM4Za5",
-	"SEr+3FLkODGCrSPHCw+UZUdMRCg8zFjAK+PKLXjffzg3DnpKmz/s9/sbTprOa91B66eYABBWAFX+4JZ4",
-	"urQY917dai6yYcrr4Km/aJWuZF9waVf3rqWuWl7L6tQtz3333rvbqt6SJFFeEoaebFjSyiMnk2y1Gnrb",
-	"cxNVre2xUtFvqUZVXl2maG0Q7+i9qsGfRCwJOYkY1TQywDe6BYFuK2JJA1utfhONWJqgfpXORLCloHlJ",
-	"wtsxeYCctxAFzR68ltGCEFpnySDk98c4KHL6r36I6R1rI5m9PDOmTig15ZD3kI9YEpmiiGr/RCH1rhJp",
-	"pdi8pMeVLrSGM6QXV1JW113+L+41EjyWZ9koFp5Egumq6WcxH4mbOrHkL6ENZKhAsvw9oGNhzNN0qGoB",
-	"F4N9liXcbPp7Jgs03NojsATrDUVDVAkIMZsDjp15WTHfBX+CRIY8BvSTacRrJfnrUevo3Zbrd6qUt+Xr",
-	"dLIf33utm+5YddOdz4T9S/fsTt5lL79vFV7riulMxUSYmaU6rUJ8dBCJLkE+m4mlfwkXhXGQzoJHnE1y",
-	"zmIjWAW6PLckEPMoybJyDGyIJu8RPbB6+RWnTMqGFje0+NujxfUU57w6vfKFuObgo5pPXgJ0svvQpnjl",
-	"uZCaIrqHym4i5jAW11x2jkFyYSY8ziA/dT3Qh8plNvo9ONkU/OyGWMXKzPqwXrafVm/tAiMCYJjnDBeT",
-	"mimJBtcltKMTlZCeSapbUcuUNu0gx6qQ36wVY+0Lu0ux9quthNjS8LUrbETYhmw2IqzDhB0l2FpUzEf8",
-	"BPLrtgRhjfjqhvgc0mvp5DcKr6VT3SC7unf3Krq6ORrJtSHBDQneUnLNcKYRXPcouC5Rpl3k1upMmZXt",
-	"POz/BNW5Mj1MPPzG8oxqHANLTJLSULY4lrrTWPW5pMezUkupOtHHHlXXnRwm/WyUjGgv+Uz1UPGb4PNN",
-	"3ubV0Pk02IV27NLYjl0yXzcPB+tpHsTcdF0IBhEXIYmsV3DI3WNMvNtFJ3it1JlXSaLv3x/h3btyaO9l",
-	"mIyrD2Wk4oB3xzPTfdTFiatfG3NL9nZe1Av8rGZVYy4xLO6adyMmxwkblw5yhyuyMFAdgqDGYyHHXaO6",
-	"Ixctsbq3SI11d8puuhil0dXiv7w7HW5D6m+6GFXXRQnxmoTAKbuhb/7248N+f1OsQWU028a4Q/e689vb",
-	"YWZcMtHF2lVGDEUkzPaX9Bo/flL6tkpQccJztkEirPkGD6s2WJJhVu7nj0QZZrfPeUhou26h/7RvP0tf",
-	"zjKGC2SkLhqNXqy+/kDFuouv8bCrYjEWckcJ0sXNdAMlTayiLla1qp4MH3VJ8ehiPRFhVLyodtCuUGIX",
-	"gdSNVA02py8gWJYu63AzLJo40YaHqPksq6Mbz6D48aLrKp5VFm9SkrtMDhjySPDrtCSYGwLc/McuEG/K",
-	"mdTwr+5zV1UstH9VSkcYJNvVhhmhjQh0l8s18UzXPDa3oLO/4Wc1JG2uuxaha5zgNZz1f5+8PHuDAZ8V",
-	"hkKXxLPTXairLbzwGLKQDl/N9hNXzrMuom7XILjlGZ5atlQbR1rLtJY2Qu9V7aCmNkWlNJsWE6SCE65U",
-	"EVVgoODQ5RoUE6ZXC1fUSL/7KtFRI5fmgmbtxBUqdGklWxTHTEt1uuPAbHjKTKGTKou8a3e2JpylWsam",
-	"wkXlGVJRdhuBtwpaaoADq6faR5Szp0YUcTViIkpiKvJYFcC+lEW5pQ6Bcv0cC1xYyf4YtLEUDFPeqfKF",
-	"hilbuFo2GFu+dMzFkkO7aBRPsZaT9rJaPzFHDZvJBbRJHGdAQnqnd5dTLssua6jLDvy3tJPlUoVOdA0i",
-	"4QHRfA+Y0CYJhfKASSPGMbsWZuEBSfMeVsG68eCPOZceIOR2wChA6SyNvdfQ9r/3YS6iMGCxS5/YsN07",
-	"WYR3kQi3Nv8+t+L/i5l5hOpDLS3eoB8sTVd8u2pS0grW+cfuX91YXmJ5gvpVNj6yr9BA27i1cujdza+1",
-	"VmHPHu7fs7U9JtfTtmyMz+DbWjr+Tc6tpZNd793KXt6neyubpPFvNeTzG3ZJFeC88Untzye1Qk62d0rR",
-	"p7/z4aW6oiqHS0kRPEhi/uFwpinbaFV9+/DhAt/pHp5fnD51yn3lXopjGb3NaJcX9eMt51gUF7oy1+at",
-	"19mIlizbG/JUtk1M8Wjc6mWlhvszZ7dfL8vfj5l/RYKvH7Zq0b/kZLBO41xNiCwTuBsTM/jl8vLc2S9d",
-	"8Y2s/HKbarAwGVJ5Iw0mZWhkypwxEes0jbhaYTy12uYThKgzNRayKnbQPtyc0uPee79+kjqgqs/25Dcz",
-	"mqIK4tg1Dz+Q/LFbltJ2WX9rkqYqkvZXDX0PHsBy2n6xmlleTFBzU2fZuddSbzt5lpdWXmn5yde1izd5",
-	"UWy9krvXI8VCVzrcFQnYJExtbQcqaibl1fyKRXWwkr/IMCgrXVMS7qCtKqRCtL2RaChILDyCbSRFaiCR",
-	"ylUbZMZlKesMS7676nWr6FQuWL8Z0JferzrBMzU+E7IqW9V9bNKCeLew1VtQ7qIZd7N4EaWr2FYmXd4r",
-	"fl+a01vdQ80RjIUcX6rnIuK1xqstnMDLK1r6omZu/STiLK7KYS2g2spZxHyqrrfKb02CgGu9xXrTN3Mc",
-	"z6epWvtLdoMlW06d37r26Kpd3JWtzlzi8da+7+Xc7NWZKleex9JVuHrdz6syG9VYdQb0RFcLf2kW++rn",
-	"GYcnC7B9cUv1olBYosLBhSb3rW0iOAzZ6Ss9sF9ckYrXLDGTJ64rVHUSRLWEUZt5vbbcQ8xDEfPAfKiL",
-	"NqhLn14CxWyS93V7KpvbX7LZ6ubuJbBj2WVbOeaWq8z02401HjbyuuItfAEGnLrr81q7ndAGE+GUzcoG",
-	"wimb3dY8uBLBs8vrG2yE5ZcfkyNwX2bCqtih1fOTYN87Oc0ClKLcntYDP7W/+cX2h1gdtY1Qkj6vAI5i",
-	"4yRnYOnUGhy7rsnk9jVWCkWlKvCgGFAY8lnMXfBhVTDkGR+zYAFCzhJzDFMxju27IKRRsLQ8lHXJlhVz",
-	"k8SS5O4t8dMVCbfYRitZa+A82YP5coPk/Jnj7Wu4/OexPNdaWretKFSBf7s5fLYM/qt4bf9OoK3WtrU7",
-	"qGK0aoPV/oMpl/l61YQ7bOET+7ZqYW4TG6sFovX+rorP3n9alrY/H9inZUkNC/lrsZBtCMi2fi/sKH0f",
-	"bi9qTb1/r1f1LZWdXsvdfu/X6bWGkmzv/sL7ebw4TTe9C7fd7qCyvVTYTficXBnHqSHW29YKW2Nf3UWT",
-	"S7tVbzycrCDZDocjKZ3ps+/Za6moxm+ZNjhY6nN8DA/7DwlUpcI2lhiMLMxmF6SdysOtV55mTUuHVT/K",
-	"4QNYbuqwNvHv9s0obpF6V72k1ZWs2p0MNUSov4m8QcVqawlU27QlYsIA01mPi/Iqttr3tll7uODqm1Q3",
-	"i7dxvWH3WwqDy/dSdRTlpKHV6IG5MMGkO7M3y+dkU6vOF8nexK7q26Z44PQX+Ok5zYGyRe3FbLueZQ9A",
-	"1WfvN60Hd7J5Kes2XLkI+qBqetckGOkKOrC2K4S7YrPEjty3sHHXVqq9Va3gKi3dDeXlq9y5Tm19xV53",
-	"fGeqPm1mQ47Y0lTFt9dMiN6ijVPeIuusZjk0UvWCTLzA1KRNVUhvvYh6caPkNNt6/t2dYRtWUGgZUxHi",
-	"8BNUNI2hRkGFlg5pCp5rD8ClVWKz3kifpkvOTrx9dU9lxlq1vnUhEKUvd1z7fWTVF7tI3bkA8i3iu6rX",
-	"lMdb7eQRog/3lt6Sx1Fvbe2jFVn+UqPgOqMZ4gXK0PyPhEUWC3wVpb0ifcnnfmY6w9eYydRiegWRdQfz",
-	"WUln2WQyK2l/tWYy2ixtdH+GsfxIP7HBcesw+iIYbjgslDz2fVabWMReBe8enFQJ3lnPqExsTqOjSBJ3",
-	"PabrBfJj15k9awaWGlNct1CrGGPCYtZWmEk9z1lNoXLJZtm+nhNiSGyeo7wUWsCCCQ9vG8vgtdBNd/vP",
-	"VWLu9D3dhJDj2w9x78Ecb10MTI3c8aj/IMuhzsJlHES0Yx5xplMI8VxedWp869RIHInkNzMeGB5+yGKS",
-	"c4mjPKaDMR7Co/4P28sW1GMM8z2hnTbnTNsFe+CvLMH+GHL7fuGtNPQy5nqmpOZ+J6V9BftibtzOJY/y",
-	"hLfJ1+3tkj2NAcV5MzINLNLKomWaUA0THvP7zarGoKWT8TjmY2Z4ZXiW0O4Sv9N5w2eWfXLszAQjHnMZ",
-	"cBBjqWJqdTmt8KsUWkFuH1X1OAmuuKmSbITUhsmgxj7KbyzTwIYcRsX8Ow0iPMYyAlMKAubxmOvCZmCG",
-	"dY1oTLQYDXHqynvEBjp3iVh/ybSlzzSOJdMUAoeNrlRcTOgXYWU0ejGa7O6nuWLedUdbmMdrFcR3t/9a",
-	"sHLzrNzMa8lhopI4WuQn3wOnymp34hom7BqdDjMlpOvLj8fz4YovjsGto/x24cTs+1kMywoY5iNVl43K",
-	"xqkOgHOLqnyYVh64BVOwh7J6XG+luAEjpjz1vtjXvtOgDYsNtN9ePkEKvWsEMTNcBosP09ssdNnstXUE",
-	"4B2CH1NOuQ68i0LHMjjj4aZLL4F0dmPZNLUg7cI7V2NbS5271kSo5pCFxKiSrpSBc3UwkfnhCvQCpbkp",
-	"C7kjx7i7yuFHWe/qilpbd4GKlF3WdJXSKokDvsv5TAv0cQMn3QA9laH2a1ua3Q7gqqHm2U2mu5ShpsR3",
-	"N9LtApumPB8VW8mHme13laTSysbJLiSb6YkyrhRTmhaxi5XMfVVearqGWhQ7ne7hsPa973VbqUvhYmF4",
-	"Kxs54e9dIsn1lZjNbjX3HYPYlwsk4Ank61kZf3WztWDzK19cGFaXFIrFLbm2dFNJviRnVRCfHjwvCWDa",
-	"S0kqBQ1ln6TiUIWIcUcd13GlD1mWz6fVkbPukKuH6cjyFV94MFIxuDaDx84OYfnPFV9UEuy7at71oe0r",
-	"91XU7+BKyGpeew+qvMvuufVFffbEkHJi2xDFoxVELO9yGTyXFlGLpW94oOKwup4cpd1W2N2uMS0oUpiw",
-	"GbBEpzKOG4t6aGNZ4lESRR5oYbU3lI+7yewWwnGhMGF5LXUlDAuwVXRJW6VzdRC/2CE8K+gFxR7igUqi",
-	"MA1VUTMueQjMZFs6SqH7ZkG6ObaoJGMixujbk6FVlVogFhupv6+Up1TMP9Tn92DcIT2vILSPmQkmpPm7",
-	"bRD1BqOwoTW/880smzXcNaUn7WVAtAYAyQZU4dW+M1uNi8C9UdDIUeGW8snSYSQusXBrjpmNVFU/69at",
-	"mrMW0FVSkUvxu+3YZUa/Yk4553GRs9fYTApMYo/rqJAp6hZ0V0af3vSH4eJDyBabC1GTtlL+MDU9bPfl",
-	"3VmeZRM7Lzj/bLflfnmpl4SAGRt5RoSsNoJjl8q5VWSh6tMqukDFc9dVC7n/qryrWqPZ0ByLBtugXCVm",
-	"0q2tvFJfPSNSATPVJQBQ+rRrqDVw3L3hcX5OTVHDu1blahrHfO4ihxk075bztraEd/Zw//lt2xOt+jiX",
-	"bIzPEJexdPybojOWTnZ90lf28j5TvbJJmiKHDTn9CxU9LMB9U/Rwf0UPV8jL9tFNv+uTxExq5fX1fSaK",
-	"U6Rvrk6SljsUZnFhF0wjDzmLeXziBq+yzRZjYwGbINA3gOqLPS3cPy4KH+TnZxGC7iYd5Nc6H+TSPEKC",
-	"MBrUXLrAZayIYF92rUbS0P7Wv7ovs0+7dvgc1WdUUPgjGq9HqiImNJHoBy9MrkbA4MnZKWBKDZycn7pg",
-	"lSPQdDvaS40CxZAAjBz2BtiXCtslaA+oMj0GP2kvM8elihN+Hqmx7sGzax4vHMehYDlhjEU3FlyBUQNZ",
-	"7JZGmWjoraXUJsCCWu5fHRzWlW8DZkDJgPcGciC///4k75kllOx9/72bOIsQAsl5SPa28n14VPmQ6YH0",
-	"7SgqFv/FL47gMQEDca0rvkjjCS0ZWb6bo5XXevDEVWmi7hIxR0an5EBGSs3wAOyPMR8lmofQftj/AXxq",
-	"71Nco2vJE/odSGTEtV3oatOxYnMgn6rNJRxX+vLk1cmLZy+fvbr8cH5ycfH76zdP8QXNzTGMLHnEAMaB",
-	"tNdMgW9KctfXDFgYxlxrGDKsTTJSMfzQh6mQieG6B7+71L1lGNfpxSYx3RWLIg843kmsEsNTQe3gun+Q",
-	"f+y74DdLLx+6q03793U1G3Eyjur8gmmWrj1NHsKLZ5eu0IiFQfCfXbKxD5JNLeHO6wIOZJr9hr3yGIa0",
-	"UeseD4GMFjpNDMFOOqQdwQ6ZEvfCKAM5j5XhPTjJP8N711yGGvw0hc5PuaU2LCqMQCCuM9O0XcWYGz2Q",
-	"mKH454AC0wato8FS+t+g5Q0wfQ6fERS6JD+CxEHro9+D34WZqMSUVoJniRi1GMhEZhmTLIoW7vQxRhLP",
-	"+7EKBbkF7dapXZ+esBm36yQWWVplsX+HXcKxO1VluepAFhqRCL30KW1iXu4gkm/GyiFTjoEK6WlmhS+t",
-	"4IlMFykWTFk0UvGUh6CRW6rYiTUqMV016sZEl1I2+bDfJwBglKnqEZP3KKVaxQOZEUV3uXZQXXQoPOw/",
-	"XD6IUgMVvA17tgS/aaBlHT4ELMZCOv6/uk/OT7q/PXtzcfr6le+lPzx5/fLl6aXFm3Ag3W+P356ePe0+",
-	"Pbl8ZmfCcoQBd4Z8x1penl5SsIfB0MgyV8gpm/1nq+Dcbx32+r1+1qZtJlpHrR96/d4PVrRhZoJ892CL",
-	"lobjqmC3M26coyatb4dIJDRMWTARkkPAoqjgz5k7mGYFW3YPXo9GVihyUv8xSUJKesBSx7RjBlKRW9sy",
-	"HTFCrnz55BxmnKS+lEp7gI066R6ksjRwzsib5jKP2kstvTz4V/cNZ1H39NyD7EnHs1+/xrZshAUWiCSw",
-	"bCZLeFP4y377RWmDQeipQGq3YW8kPQUlcyV4gi9LC+Mw50OYsTGnfz99dQExHwqJC8/pmQs6pupNGFIr",
-	"adweXOaPLTO3Q7IYe2AW/Gswn4iIu7pVpA9lTPc0tBI4NycWIM5SeHi7BA5WyiMkQPB50O9TST1pXBs8",
-	"ZPnE2Q+wzdLRnySYsY0elnUTpyIpSlEbUtbttgpanWUCdXO71w7wHRz7Yf+w7uVs5we0OCt9UEPAh/0f",
-	"Nn/0XMVDEYYcXagPH/y0+YtLpV4yuThJQ1M/eq1H28xkRaPHiSZ7jk6mUxYvMPWIhbAJ372WYWNtRXh3",
-	"5Lr1HhsIVqo1DRX4BqgA9h62Wzg/uXzyC8q52eoy8rBKK1CJ30QtZixmU24QFWvMevkrB6cjlHbQRucu",
-	"HgsJ3heJeayUy5/9WFZYXbWhKtq2HtWydEqkAlt88JiFLiK89QmpTX8LavMLk+GzUJhUhscPDx9s/nC1",
-	"fgd9usUqz9kiUiy8VOqMxeRcf/jgwTZHMkxEFGLAx52o6RY3dupsuM/S9od3ocEX3NyaBCeNGNYQ4CIB",
-	"TkxDfhvy25DfT0B+P3qtAybNJFYzEaBpO3XMVGrHFxbTNZIkS7k012g4apOV5TAzypGZtGiyevvmDIwi",
-	"miIsoRvGaq4x0zR0EYjMcPvKTEURmVRePLuEgzE3tC4KwyAjEvhCf5jzYSJ8S8sdGcZs6eVE0cAVTKc2",
-	"IhMmnQU2LW9upzR50uRxxkmE8dCbQkRrJCSL8o/QW2Tp5Pnri0s4oFLi6VQ9eNTv54Gi+epcK5BIaMNr",
-	"tNT0LuxFv31ztjut07/z4dvTfyY8XjiCty+91q4wjupUV4KQt2/Oeq2vQf3cG8a+LcTwLiEtJgQyyO4c",
-	"2k+wY26HDq+AsejqyNE1bbHbIOyXgLDpbTQo+1dC2fTW1+NqqX5wxE19CdWsIg6Vwfk7mvx+9qFNHgsq",
-	"p4MvYMYAdqPB+Aj/7+g6+Nk/xrABdJw5B4mZqx6Q9wRGysoHeTxAnET8CF0mI1QR0nbsS44Vi61p1AHG",
-	"Gyz7MrwaTwa5OKi6J2aAo1Oi7Idw2RRlR0da1HbZsbGKfk/xRE/OT3+1R3xrrcDb+CoK9w4/N7+N1YXW",
-	"Y/O3If0/3PzFK2Wepy37P4u68E2L/YQAiPEppUESUaBGFBxOlpZKCYECBNDnht+zIOAzk5chIsNCO2SG",
-	"wSxiknd68Cu+aNX5NPguTIgncfodC3WEcMX5LPV6j0SszXGJJhAl+w8WhKlmrhlq748l0vlg9HwNW5xP",
-	"VOSIZjtbfhpT5b9773suakwmUdRpvDTVsGpPOIPSGgCt8cZ8KSAKj1W4OELPuooo5kHy+aD10Yd2VkNa",
-	"RWEe7EYM+s8BRdnhF8jqKBzi2+XM5EO5K2Pek7luuZbhX81o9zWw7cbKV0FCn1AE47bsvtKx8oXRUpZn",
-	"UmSk0vCpHrSO4F2v13v/0a92EHzxtCVNHmlcAg2x+BzEIi3Iu1bkQhtFmnq51krh/91y/p/T7JmIUyhk",
-	"z6KHD/SVRtJkH5I85OOfuUzROQYG/7h4/YpEGovs2OJ90DpyuJ4NpK1AzSJosyhCEpMWR0W6YunGkGEn",
-	"7VQCQrkk/drJJZ1j8P/Oouhni3Q+tC2BOfQ98L/3O9m7ZF7x3UZwxWQyjDBMHk8nFHEPXi3lYqSxpa4B",
-	"j+/qTPuAWdapzRLtNBSxXmvASMzkOZ7/CjWrqowTodGVZsvC9v9Ac0MWtZ+Wzs9o1koWy8r94hl59oCQ",
-	"EH/vL51QITHerqFuZhZFayfeE91Nz/CVhSdLcz/u2YyKF/bUlRavUBzdo963Jgx+TdbagnlkCXoxa5NA",
-	"NSOKGRbWmkos/hUJha6kFB5orJ5mJSpqlM007wqpudTCiGseLbw8BS11fHhWErOEg/reiP/yPB+Auvcj",
-	"1sGj/g/gByrmOJ/LeYhhtURNupyq2jSrlMhKLEU6tHfcWWdwcfk95WNsfBI1UI6GlSX41rWAPVO6ArJf",
-	"JpERMxYbAkx0IcQwtWCGTNwH+1Bnyc5WaM8ZefsJQUb3cjHjsAwbndSjsUaA6MGzFMQxLcioGG/eoDMO",
-	"//CAGTUVAYss/kxVyKH/Y79/7JyTlCJBrCodJiuozkeIMHJRyP7qAfKKI2AGpkobOHzwN5xIe5g7SYum",
-	"5WG01oyZCWhuObRRMVZwAr/Xo4cRZxhMFSrjuiyXxAOPGv5RqnE2Og3e6YE7P7sYOlZKKsRsuXR18FI8",
-	"pqExXmwutFXN9kQO3s6ssJxCzia55DmKeXZ/ZLDKoCPBYaCN6UfFAz2uO9DCORYOeOWKOlsLPlN2k6Vx",
-	"P/gbmhgt+rWOWv9+9+/ewWAwGLx/92/6//eDQe/dP/7z/t2Ffv/utXr/7pV8/78qUoDvIMNUFz+gdqKr",
-	"CaXTFC0PRiqedq1SXh5utdFTqdzNUEgWLzbWhMDvKjJa71dxPY+YkF+4OHRrTfIr4heE28CWeUYNyyir",
-	"iAehmkv7fW3EyaVjD4inaQHPknpVkpX4DUMBiqVU38MkaAnMGBZMpi5jfElvcouoJ1AbzECpqnBPMRe7",
-	"YHWtxPOdTtnP6gE0SsTnUyIcrFWpEduhTF5XoxZh6BXKDi4UoJOEMK5ZMFWOpGoVw0REpisozdRimTC6",
-	"0AGELBTIktHoSkTc96DKLFPtenX7eUmL/8wIto1G4VZag2F0wg0m7eDIrccJOmoCSFTQyrixBi0CDHDs",
-	"lqr5bAyLwrIiqRbhPv3Zh7aapYniIFkcqzktBkv8PPgxrdDzc5b1jU5MLAaDAzZxVCUzJMWekmNln8FU",
-	"ZH3eOprqMdP8bRw10VdN9NWXG31VJmtEXwpU8Nwx5k2RWHYQaGfx4J3cTUtmGUfviJkBiwTTVW6FF9ws",
-	"IfPemK+bJ69A2sRQ7TuGaomFroGy2dqaXTlntTwzr05m/5UVKDNZMa9j2FitzBXxm8UcyxkJmXbzhLjQ",
-	"HTQtEkZve3UVAOEkBRO3AM+xwhTJmKTESdoDi2LOwgVMmPaKgQaEOQ/7/W8+3Op++Pee/HO0uKxEXhNy",
-	"1YRcfW0hV7vy+Jrwq9vx+B3CpYBikEoRWx4uV6S1qvJ6tSktzYO42hhhgWS+gyStoH2xJZJcTWir4rW+",
-	"DuLUxG01FOdLidvaVsxDq4oKy0X+G6PKl2JUsTfT2FQaOa2xqexsUykStduaVOwY0H494/LkFNJmUjoX",
-	"ukjNzEihSgykJM6SMgrhYJJi2zX4g6zwOxUJbVV7T8povz/rC07TGF8+ofGlxGkb20tjeyHby32w+X1p",
-	"N3ZtjeWlsbx8vZaX3SSBasPLJ5AEvnojzVdAxRoTTUOavhgTzXbCYMFC05Tr+szluojENYW6/iqFukps",
-	"f31dPeposj6uOZFY8zZtK0MFbGGpwZLmQcxN3kxMyCBKQh4eFxobFZp4XKXZ9Xqi5oi8xa7oWJE4HxwZ",
-	"+kRFVu224E5JYmbCp72B9MdcIrxf827E5Dhh48yATP14qNV/Fwe9FnxudS1/zKdCiuxFatdRgTl4PHu1",
-	"ZtgZfhN8XtsOoXTujZ2ikjvlFp/ScQHTmJRTgH53pUXwxx5Ya3GgHKqeyLRLVjtQ0ylW6rYch1JQDPWq",
-	"I/Dv9OACG+kgf3nCggnvPlHSxCoCqboY/V9nTbNL+98nL892A790L/XZyJVQZqV3O1mW51yAstKy14/t",
-	"NSC5EkNfbLSWZXxUQWSNFmevJ23XxByU41WFKkgwVQJODRVsZyEnfQ1lJ2aVn0KuCaPIemYGEquXJzOY",
-	"Y2LckB8TzWVO5UtHLjaOa+epiKWGcD04GchZxIQ0/MZARYs04g2OIEtXKn0YxIuZ6U6YnuTZivSITqiK",
-	"JKO+VsCLfatrWyHTVsrYPTILu3fXUrwCmX9311W8obsxjUY3/ES64Sllzzp68JVqhzlDreG5IR8m9RLn",
-	"U/vUiqxjy0bbkRpDxK95BPhZp5JV4jf7FNJwgqZr1T11rQrdde3Sm2oTWNyl7VEKPk1/jYaqNxa/cn+N",
-	"9biamE+HqYlp8LTB0wZPd8ZTK3ONVBzw7nhmuo+6aJUvyV+zmLv+sJS9v9yVbMyCBbSvH3VgFLHxEcQc",
-	"GxgDjpf2FNOpmZysj1jnxCgozNmDCypxwzT4KytC1bAgPlZKes/tVy9m5hFOsk+RrzxTI/vdk+xXBMHN",
-	"EuCXCZh3kTVXALhhZg0za5hZmZltQyQS8y2SiMQ0BKIhEA2BuCuBsDJv2cPbJAh9QQlCL/BqmgyhJp64",
-	"yRDaNUOoTNZumSJECAjtk1O4MEkoVDEk+CnPOl0gkUunKsbfVmrnS2i9N93czdOkAH26FKAlZtrkADU5",
-	"QGjPuB9OvidlhRbXZAE1WUBfbRbQrty+0iV3d27/tSf5fB1kqknzaWjPlxLIta3AV7C0BJFokn0+e7IP",
-	"UZMnkbifhJ/NVpDzWFkSfBo2KUJfT4rQC6XGEYe2Ew2enG3IE3IoPufDrlFXHK+suqvOBbvmhB/+hw8X",
-	"PEhi3j08vzh96iOiLv14eeFDoNSVoLYJDNyC5nyY0Qams3QdOz8105kwPSk20znGKe2vVipwmhTJEjS+",
-	"B1rlkkc6p2bXPAQzFwFplPkb1HnqYYqGzH1iR6/SyCrEDqUdMv7Oh5d4aPuUH7JJPnFMenn2+rh0Cxdf",
-	"fGe4rwqV2TUvoosD6TV16Ndkym3pHkEDgvOOoNXgZx/a5PHgfyQsohcab8eStyM99jN36vv3fKCPtnFk",
-	"NI6ML9mRUUuNlht81zs1tgr/WMn+LSs3PTjBTt0sDHkIEx5zGPJATblVU6oMMEQBQz5iSZTakI+B4SBp",
-	"81schv6hsU9N1UA1AnwtudgjE1+Zs/GufErvSj1j3t3V8sVDvbMm+n8OWioKBy1v0JJ8Pmh99KmFNvJc",
-	"FYWY8IqOmk5mbrScCr9Ajmy/+Qv4WO5bftiTIZMsvxaiG4dL43D5Wh0ut5dKKp0vXws13sa3U+1a+eqo",
-	"U+NjacjNl+FjuYXYR4ackkej1tniz5kwVgQREVk2yUAuNMy4DIUce+CrKx+UDDgSiGIfTmcc9cDndtO+",
-	"88FCzJlWkuQaYWCEl+0Bv5lZNEqbpZMzRmhI5JVUc9krCGL0rCSJWZGrtiUn4demhtyX2azkNUp9wqbs",
-	"GKhuoY0flnpoV/a/3qNbw22yrldupObfaXAerG/Vinp7lDpXUZQ5Fe1h1fgxhH3WeCk/u5fy1N5DU5Lw",
-	"L+NvFM+tal7nYfRqfInPbqjQmi7gkXPDTVRkGRj4j/9lB/GJtUg3kQtvQqTTjMTftMN4YiYF556fu/UK",
-	"HaPTX1O7AE1CYrZvFf2fwM/CprKnpPC3M67Db4TGanB2us4xPOo/cGwTFxnzUaKdr5Tmq3YiLuHKPmRj",
-	"nOIJruEM7+gTOxEL83/lHsRthOyScP2JsfnBVgf3ghk+Z4t7IABnamz5oFEO6J0QWcbmGmYdMcO16V7z",
-	"WAuCpkpmfaKvUiSi0o/csuSIM03suO2XB7KcH9npC2F+SYYwaNHz9KNBayAtAXn75qyDZMWOLfm88AoY",
-	"NvbATGKVjAnXx5Eassgy5JuFncBLd3rYBz2QRky5SkyPaABy9j8HLRSssZK6Q+oPJE0PWv/3oJVIfjPD",
-	"2MYPJBLgryEPVMiL7wmqGvYhvQ20jk651mzMB62jXq/30R/IjEunOyAxIGXVQ/uABRMS4JnUcx5rGLIw",
-	"WtSURj3DM/vN3c0eaUN5ohpOvHo9XwdL3g861vkaSmAewnV2eZWF2lwNn65RXcvAavHvd0yotrBVuGTL",
-	"6y3Wx8qwjAdqEFIbzkKr/GkTWoyohC2a+VI9t/PuE7aKEzVFPu6pyMcy4OxW6u1u4HSX4hzLYNek3jd2",
-	"y8ZuWU693xa3E/OlYHZiGrxu8LrB63vAaycV6nXRoq84D/XycNB+2O8Dps7OheadHlzGiQysPApTJmTP",
-	"EgGL2zQqeSuJIiipj6mo+DUPfQhUIg2pe/RuSASjR9EXdhwyXap4sRKGgV9lT0PFMfSC7DQ9cChg1071",
-	"/FE9S2sEuZ9jjp8YlVhlqS7k88we0n7lVv0k4szSiQpx1T3qfWsBE1+Rh8+CK0EwD3OIMg7qiQkGRlyj",
-	"EbmAbQg5tXUb1iCXn5ZcNYrK/IdCW1IU+iW8swL6Es6VcM0DFYUW3DF34hiwpn8kJNfQ1pEaf6ddmwty",
-	"ffzj4vUr9xgz8wMWxwu7OxGDEVPeA98+7SLaZthLEeP2AeiAScnDY3pP+67TnJkoTVp9DGbCJPhsZHjs",
-	"e8AMTJU29v2pMD600xiIw36/3+94qSkgYhanz5nWkNp/7IK0YdOZD+gpYTodFp0jTEQ9eIbhXEgtpELZ",
-	"BA8TSYSGBa9VWDf6J99KcQMauZJ27Rbo4Aq7RAcNi3MXZp2/Epdd8lfSrbSOWkKaHx9aiCIHppCGj3ls",
-	"AXR5Rb9yPqOFoI+UaQOv8spFuLi6+fHwS/NPhRTTZNo6OqyY+v1+aeGZXWqtk4b20SSe3BNlC7Cb05IA",
-	"j4e8SsaswDBlN92Ym3jRtfAQX7P1rXYiJccWfy2yeoDOV0QZDxhaVwVad4klT9kC5kwYsjAbFrkAg0Cp",
-	"yBLIUM1lMabBdRlJi3jMLHFo9y3y/+3Hh/1+5xj6MOVMpk2s7NiYN+YmpH3AhFm5AfhoxAPTg1fZc/xA",
-	"0xYKGF1JMl6ymzd2tNP0UPaIIstzNZaue7J0VcD2bsaubxXi72KGq8CML0tjL62uUd0b1f3zqu47EKHE",
-	"NCRos72wIUANAWoI0P0TIKsNlCMI68tIPFcxhYth3T+Hu3nUSBKFaIfDoAUK/ijGPx6tj2hsqxj7WFN8",
-	"mGGGdwrxyTKNWc7CK4spYi54mQag8oDZe5b6mNyuiKq0SwtLh1RxFimNI6XRZIri0iI1xx66yqQh2gXT",
-	"JYUbpkUH7S2RAVTFLgq7On7stR36SXri+6FI5TnumxidR0zIv2L21/NIzV8pc06gsHdVpz6M6xdsJ5kD",
-	"ejGqmKWguraCDCE+v6G+uN2pCnm01pHg/z2d7Wcf2gHTvCuk5lILI64JYevSLYuh0ZngUJ1wTfZ6BN9n",
-	"bm0vaWl7rM6QpnQ0JReakgufyhehZI4TO9eLRpSAGTN2XRpSLIYZjwGRPEe3dvYXVWri2WedHqSzkTck",
-	"G69UKjJScx53A4xQI5dgN69QeVwkQhhHKVU+jtAQxmo2q+KEL7ipxvK9Wd0qpnvJZk05hb2XU6hmNbsX",
-	"UvD/HLRSYKOoWhxp0ProH7sLol9ckm2Z72ApAzECYZY8zZ0au9e9MqH3e5Tzymtscv2bXP+vTGEt8sLv",
-	"dMY/ds7t//rYYinZf8pmK6n+f/Z6vY81qf5fKYFq0v0bivMlpPvvKJag0jzjkomunY0ZMRSRMNuWaiyT",
-	"A//vkk35z35Tj9Hw13ioT0pnukdl/xWbNpUYG7PAF1yJsYrK3N5WYNHr5DQbLeKQzLSJOZtmY+oeWKwo",
-	"STgo1CRS/JHwY4ioaJLvqqFoH4ScJYaKL49jDKrEsgTpG13XYMKvVvwrMX5/iv/qdE0hxU+j+Vfxyzs1",
-	"q8rYaLlflW8Zjr9t96mCrkEffPM1C++Vx+5LVVhdY2PLaGwZX2fdwlvz8ErDxmfm4XcsSfiVEp+mNGFD",
-	"Ub4YW8VOglRmqpiJXooG1XXVeHzt6vKpxLhypVSecMokG/MpSlEauMTcpWO4mLPxmMfw9hSYgYPr/kH+",
-	"4kGoAn0AMaY0CVMr+p+cn17MeHBXkZ+FBEMsOo/tPEbYcajuvMt4UcP/8KBW0HdrgVAFiV1/jw6fB0mM",
-	"dp1374tXcTkReuUTD5jGpKvCZbzkhrlLyMrPrDcSGZ0XqqG6cNzJhFTuENouuiNQUvIAE8M6deaUczvS",
-	"rcq4lUjs3Sjbt0umvm0BJuIszmGxLm65uoc1VVxSiRlayZRGgfbEmJkH9r/aA62CK/3ICg/01wTevjlL",
-	"fbdWw5JK8upm1gWw3puhgOaIm3yc+8rH2QhJNQr/PcLSXTJf7omU7qt2dhNp3oimn9dxvxm/E/NFYndi",
-	"GtxucLvB7dvjtlVv/kiUYV1+E3Ae8vBAz4UJJt1ZzK8Fn5NDvV71xJddvDp9QdF7qbUbB0fd041fKRb+",
-	"075FY53TKBhksk8psWbKRmi8J6GxEoxyGMTjX+st2h2y7iIk1kNgU9es4SoNVylzle2ROzGfFbUT0yB2",
-	"g9gNYt8zYq8TGxUa67cQGNPSBfTFHQRGmvFTyYo4WyMm3reYmF7ibQTEbSHp3gTEdLENC2lYSMNCaljI",
-	"GoxOzGfF58Q02Nxgc4PN94HNKArOudyh/V/Ir0XAu6OsedlR1uRP6OXQ3msei1FaFHPGxvyYcJwa7cxU",
-	"FOmsnZBRV5ZSyLCy+R/EfKZiV+ZaJSZQU97L24eV4pKz3OKJHY2iamjZWKGmWiadc1lsKNZ0z/tsrXo2",
-	"t86zlwVtd6UWEjtr66ykVdOweHk3rdZeCebPsdOCZFMeuiav3e97kRr70HajaKpoRNWFXKBWOkGkxjBn",
-	"GtRolFddxqrRPThTaR8Hy+mu+MxgzJfAYrG6O2U3XSwd19Xiv7w7HeZVnB8dPkibambT4PtszLshW+j8",
-	"1R/6FZEbFESJnyJl2Xcl9qW51uV5UJ36pqpwXfLGSrl9OrHqqsKrYH7wp4Xkj7XQ/lpGiyUwT1uNpNW1",
-	"8uYAx8DkggqnU9qD0PCw/9ADRv90zd1mzExAcytrGRVjkHKv59PL/UrSuwQv2zQ1Tk/iO8JVaJc20clK",
-	"dNvF5BW68X/LwtgtGhyvv88zNcamKk2jgTvn46m5tEIbRvOvoMJ6JLAvrO/OxvJS9lYEoQL8S5U918Er",
-	"geq+qeiZGjfmqnsyVxVh4zYN2LaCmLuYqUqQ1Si0jULbKLRlhXYbDE7MZ8HfxDTY22Bvg713wd4lAa47",
-	"XHRFePCnCD+u7Y+CGnaO2+2ivmTxHCXHSI2xjDvqCyoOedyBObVUsr9wGWpXF4aqUQUipKpUqFL04NkS",
-	"taD9Yncn4bqzidBO8K+ug/Pu6dMN8uPjxenTbdSddEOnT6FdHP4YIm7sdx6EYmyXYAmX3y30hPrxYZ02",
-	"JMJGF/oKdSFTgAcE8BGqRzmIrNeLsCh5LTb9ouYwtWo+vzExw8YEXIO65mSizVsYaGCpCayqGcKUXXHX",
-	"0eCw3+/04ISaHGAys2O8hX4IrpoDhRGhec0V/HYNFCBUc+mBkgEHzoLJcbl1gtAwZSGnvl1oDl4tv25f",
-	"YkN1zaHvAbYKwyYJ2F3VGaA5iyNhd2BnxZYNRlm64CFW4eBiRMubqjQr09nwKiZ0/SLSzbnj+U6DpRjX",
-	"LOqB5Rl0tso11L8xxWNxY9M9gMRGd1KBJoKJq8r7Q+h1tAa7I3wCbRXnafTVe9ZXY3d7u2isDSZ/xZh8",
-	"DzaEFOO/wC4tT1QiTaONNNrIl6GNrKeuSSMlNbS1ZN9pKGtDWRvKekfKalXSRLMxXxdwZIQ2IkDasEQ+",
-	"tUcRFCyIldYQc43hST3widx+SN/DooOcGQ0+Ttezz5OYf6Du2z34RSVxtIBhElxxg8UHQ2BRBBhXQbW4",
-	"+n2/1/Mf/OBD2wUuGTHl8F/Mfh7Ik/E45mPs22+JCb9hgUECgyscqdgSn2PwQ26YiLSPVQ21I2UYIZJF",
-	"lsx47Mj7KFZT19HffgVzIUM1twvgbiddbVTMfRASAiVHYtxbsGmEC3JFeXRKMWM+4jG3bAErJR6lZxFE",
-	"wl6qD207Mf0LrviCok3Sl3Ju5l7M6p7ljzxqY4701oEf9itkGb8rBs0gNdcTNdegJDZJ79j7XPAQhgvQ",
-	"xkI9iNQeN2X6iocQsSGP9DH4FhljagOm7SXNJxyZnM4Bxt7DkNvV0MuuDNsk49vXdt8w5zHPysAPZJX+",
-	"/BZhdIOJDsMosktkBktKIvPE5uUILe2JSmILqCpKMBoOi1lmoNOp6ypuAaG6qXnIDMf+7Xlj88xY561f",
-	"ous/effVGXUPaztxpkpcDt6PQ5UCPrSLwVTHUGhwX7s2N0i5Izu7cR3Z+/1+38s7tPc/cYd2hKs3bvQ6",
-	"S0kO0d9sr/bbM5qM7IaAhKpwWgWWQ/hb4Dfd/LWuq6hWy4KeqAiL3grZnfKpihcrMyGeLPOmY+ppgxI5",
-	"o6B3CvezMjeF5FoiOBr1ailOzvyeuTXuGxZXZmysePdkxasFu90MensHxrsYnWqBtnGDN+pRox6V1aOd",
-	"CUJiviJykJiGGDTEoCEGeyEGmRh7wG9mKq7P1KdoldiqQJKHqRXBhfVn9oDvNFkEoO1f81gLJX047Hgw",
-	"ixINfq7/+ZTjlbbXhgkZTfIXvNR6YAlGwTY7jDm7CtVcahCSmjx5MJ8I16A8N0yIsVQxp/gV1AOdpUVM",
-	"MesLjQm0ZfuhdL+j4Qe/mwj7xwJU5HqOywrriVGqB1Z4xRYSdhK0Y/CwB4/6P+SJZCkltTpy3ld9SCWg",
-	"q00Fz3BtqbVgv6I6zVUlmJ+AlmymJ8rZW85fX1yCAxh3YiwI+Mx8JTk3d0oWo2PaSTl0h1Tfgv+ETs+B",
-	"ovNa5NCKHpDREmgXcKsPKobDY2xm4idSJzM7DA8hewP9NXOhuUcvCXnNIpGquDSt73ryk28HEbhTDde4",
-	"oClbWNhNZuhnghfisQeJjMQVd8k8QxUKrntwSo0IeDzGNgQYVmRiJjXDctdHoCSmAFE8nWt2Yj+hU0PE",
-	"eOosN1ZcKLVjhDabCY+sOR4anbRh05lF7CQOuAcWyj5gRxbP2Qk9SgnVHcT+TPhwZCCdFMycEjsTaS9E",
-	"BvzYxfEV6Be0C9f0XXZ/HRx1hZrh6t05zHgMKhZjIYuXTOZiEFIbzpzrK6c3mtxgIxFFq1SoB2/YHK74",
-	"QlNrGUDfVQ4ubnv2uDAy0eUb2iXlFlrtgU8H53fwERKrEJhGuylde8FsigvqDaTPwpCHfnpamUFQ8nm0",
-	"oF/tufv6Ssxm9kWDEZIsijkLF2lPn2OXr2uYu2nDMHXXmTzd2d2dqJ5Oy0T1/mVAHJum2UEKvO+p33Cd",
-	"RJUE/SUC4Zdu/bu1cPdZ+AKeqUOz7Y2H1zw2/Kbr+rJs2XCSSxMv0m6T7tOffWirGTVNiBYgWRyrOXk+",
-	"/EHS7z/4ccg07yZx9LN/7IIAsN2UJbY0oEi7a4edpnml4b/h1Zycn/7K99q18mQmfuWLrftWPmaav42j",
-	"ps9l0+fyy+1zWSZrRF92bm9JCAgnp9A+OT/Fgayc1ylFQpEvF515LBJM8+qA5SVk3hv7dfMgSjedKD9J",
-	"J8olFnqnHpTECMsNKO2/kIH40MZcGJro2PGjuZCa2M1QmQnKrZZdys62LStxzqxfpQdsiG+7j9OqHj04",
-	"ScHELcBzrDBFslRzoz2ksvWEaY84+394YFxHKKyZ8K03xrwf/r0nKzEt7lfe9MFs+mB+pX0wd+Xxlf6m",
-	"2/L4HfpWArXdKLXP9MB1wKSxMyNQRktzS02b0kAtme8gSStoX2yJJFcT2ipn1tdBnJo+mQ3F+VL6ZG4r",
-	"5uVWlY1m95dJZMSMxSYtMuWPRMR9wJ8mKgox8BReKDWOqLqgCHiXBWjQxN6Q2FWznSZFH8JL8bhzDH6k",
-	"CO98aFuhiGQ5S6AwlrCTxhliJG2iu4ElKSw6JGs70sBEoxGTpbNCOitZfVzpxQ8i9NEqyyS8uTixv4tr",
-	"ZviHK77wycA7Y7Hm+hgEahaaXZM513fHSTnpbjiXmG6JhU9qSerUxwR4JG54GWGnR36EUVqmzhIF38sd",
-	"CzhG4d9L2/ChTRuZcq3ZmPsdr7ipVLCsaDpMpk2iUE8yHrEplDZnMzEfCyXz0naF468N+Uyvs7Uxkb2O",
-	"Fk9TSDuw8NANmWFlcjwr9Dn9s2WPtRT4OhSSEXctz+rla6tYUpFev6NB31c2UP105mm6iE326QsLpo15",
-	"+lNR3nqj9qnz7oJDoGUaWKbEloJjpUtHhucaS63WRhO8IbADlrqgTs5Pkfwp8u0cXB8ezDX8zocXCh1j",
-	"MY/YotK+87vGwpx7hFyaoQlfvafw1RQ2dotWvSXE3CUGNYOsJsysEcwbwbwcZrYJixPz2XE4MQ0GNxjc",
-	"YPBtMBhf50ESC7NAlBlyFvMY0eno3fuP3p+tKZNszKdcml/5An98b7+Jr1Msw+r/rYPr/kH+KuKUm6+q",
-	"MJnFr5gFBoTRPMKEJqeKveSGtVZz/XKXGiWtJkQBPKvqop6uYvsnRtCxeTGztTD2E/y1YvQLIccR76JQ",
-	"lxYA0McuwA0pkf/noIWPB60j6PV6H/3CuNmBro78u1XRjYJQOYeHzNNgK5teuSGp0cLqeE9KFDUrf4AN",
-	"Xwufk3+yakFv09mzrgelshMSI9e62UMyyvKbIEq0UFIX5iiZZSomWk4r2D4bO5+DImkqUj9zoozFzApV",
-	"7rEsfmEIrGVWcZB5sHFWuhzbRoQiLh5kpvGsDpEegOu+MIrUXANugYd5InaOFPbWCkNTp4GP7z/+/wEA",
-	"AP//",
+	"7L3pcuPItTD4KhmciWjSAbKoWnxvS9HhUG3dmlZ16ZZUbn+fWSEkiUMyLTCTnZkQRfdUxDzNPNg8yUSe",
+	"k9hIgIu2Wgz/cJcIINezr3+2Rmo2VxKkNa3DP1tT4BFo/OebCz5x/43AjLSYW6Fk67B1MQU2UnIsJkzD",
+	"tTBCSWanwjANZq6kAbbg7g8esbFWM6Y0W2hhLUjGDWtz9keiLETMWK3khIG0wi6Z5ZNOj52DjJiwbMhH",
+	"V0xIdjLuvuN2NO21gpYZTWHG3Xrscg6tw5axWshJ6/Pnz0FrzjWfgfULP56LX2H5PwnoZfX6QVq9/MEw",
+	"PhfdK1iyttViNoOo4yYS7q0/8OOgJfnMzeVf3LiMoPWSG/io45qJfxd2ms4YsAhisMCUjJfM+iUJMMxO",
+	"uWU8NopN+TXQyQ65gW6i47rVpc+3LO+1Xn5I5PrCQqsTCA+ZTiQuZTFVMbDRlMsJsPY1j0XE3asBPtWJ",
+	"lEJOmEmGZmkszMwPbDSF0ZUJmAYZgZtvIAlEeks+izuMy4hxaRagHQwkJuFxwBbuPNyIiRRjARGLxHjM",
+	"1JgVPnVA4F4Zqmj5gxnI0L0TsrYbMIxwP4cMl98J2DCx6aqlslMhJ4f48VjEQGt3EM3a7l+jRGuQlikJ",
+	"TJiB1GATLSHqBGwqjFV6GTC4dkiBiy9u3AO/sXzpdmOnsGRcQ485yOJJJCyzmovYDTpSOsJXGLcWZnPb",
+	"Y+/noPE4/V1Hyq02XXhx722e2Cmu3gQsVhMhTTCQsZqYgCWGT4CJ2Vxp22EaxokBxlmkl3iNeLbP+308",
+	"pEudyMtEmmTu3oYoxC3RvO6UegNZA1h0wiWwimDMk9i2Dsc8NhCkYDZUKgYuEc7eihh+4zPYgIAjDZHD",
+	"fB7j/n4wzM1YB9/4n82wfTJGQrE+2/F87jHMnzBinBjTT3SVwjBjRRwzblNS5glbm0sCGiRlXDLgOhag",
+	"M2IXOPoW/iXs9NixA4kY8o8nYA17fvAUj5tmN9mZM6KjsznXwihJa0CK2P7w9hX78eCg3wmYUYyzBfAr",
+	"RyBZO/z9yaD1//0//++gFXaYhGvQbOa2DSY7OqLf+dmlJHTb+ckIbmou7H+DVl1HYyI2V0a4X1O8jIWx",
+	"dbcm3JClaWdCilkyax32M7gR0sIENK3B/A7Djyc1qzi3XFvGWaxGPGYjHsfIJcZKL7iOQLt/4eOJkCzm",
+	"iRxNwbMgd4RDNucSYqZo4YbPgM34aCoksHZ4EAaMyGDAwiUY9x8lw1p+IMzlAoaJ2HKqW7BgrtW1iEB7",
+	"8N/OhnZAhDOt/gUjexLVzPuzUpMY2KtYJZFbgHuZnbxm7fD49DTEQ3RwtUyf1a7FP78U0fYV4S43HMT7",
+	"Y0fp0uNg7ZFjaEIakA7crmHTIvCTLUv4O4+TTRchLMx+MOzavbb9FvC1bRJJSiBIIEns9GVicPaRkhak",
+	"df/k83ksRsgMnvzLKGTN+aD/p4Zx67D1fzzJBbQn9NQ8eaO10jTRCi8fJmYZHjKrFJtxuWROvCH27JgU",
+	"+yOBBCLWBj6aMgkLeq6M43NsONLLuXUMpHPENFi9ZHxsQQ9k+MH91T12f4XMwEjJyDiS5z7nsZP2luwa",
+	"NDFyokxI/hw5reB5MHeSnpIDyXNBoszwkMN1SBTyssOL/jO2mIJ0IqIwLJH8mouYD2MgFlaQXQvrLZ/q",
+	"Gt0hwS36mVtY8Ee4oWPJkrmxGviMGdDupEYqiSOUAoaOfXCkXI6a4bYhYkMexctei1b6Af5IwNiHX6nD",
+	"DE2TueOe8Xis9MxBTygkioUol4We8rp/O/ENRUjkZGbK59BxO3GY4yQpln5oIIaRVRo39UrJcSxGj7Ql",
+	"lQIjsn83r8ll0VQuNJZbwMW9VXooogjkIyCvhpmyji9JPoGZW0ckjIPvKCRB4+SMDbmUTlhOgFmV4/mY",
+	"ixiiVMw0PXbhsHfCBfLqQdLvPxtFCW0c/4IQt/cLl9GbSNjHu4OQpK5Lh+eX6RWEhyXRV0m38ys2VXHk",
+	"KNPUiVCAovUUhTRIcWfKzUA61MGVQsSWYEng4tnPS9YWTtAm8YvFikd4nCV1xqMifjWQw0TEThXtHLFw",
+	"BsbRopAZvjRs4RYgjAfxDHDcbrxQR3ImipFOLI+YUQOZrRt3IWglRsQgbbxk6hq015IP2VjcFPQW5YTN",
+	"ecxHjk3hfAMZnn28YE8KBxaytnuiEsvCVOIjmXTl5PAQ3AG4JfgjG8ghjJUG5uCIVu8lz3wrPF64zc94",
+	"BChCqblDdWEd4XVQRDrTx5wi7wBHcMNnc3oTEFgOW173KpJ2N/xdIa5i2JB0Q5gNIYocPnHLnYxbJsZq",
+	"DhIiPA2pUs0QSXPir/EKnFJ37LgU8V7WNgA4trJT0Dm5MShQ1POoFXGXeKzD8QUXbjF4RW5cCTc2RXS6",
+	"dz91p9JOUmZ1J9KCljymw3oUgrvG5dwAaP2wJXLcRuGTgIKFnqBZxQy/TlU1t0XcBHKRV/jbI1Asz7Uu",
+	"/SIIdCI1SohG705YPDkStoKsEIM/VROnP69sysKNfTKPuZCV0kxR8Fw//1hNPC3hyIO5tXw0dUvHGX9T",
+	"9q1KZPQY5+ikPHcMYzehU7Lcugq/ZMaWWFwR+z3jS3esF0qdcj2BR2HCJPKgPOP4a+wmJm55phEtUQd+",
+	"iwD6aPzSE+MoPMzMoihWRYyvGB6OWAiWT0JHnlZsXbiJc8ttYt7/em9LzwasWP1rJeEoN76RIIj4kRuP",
+	"uUWbsWeAK1QytUJXLcC/9gTfwcnTpZyluPIoG8RjvVDqHZfLYy+BPQJgWKUunfB3mUp9SJkct44iDcYw",
+	"g6Ks08Z47AWWgmx5BUvjhEPOtFog5s0SYwcS+U27pPIF7j2v9nVSXiSsIV7klEBhSM2E6I66mD/G82To",
+	"9jr0Y+wvSmSHYwojBS1PdVuHrWdPycLLSBkj/dgx/CNmM9k55m7V9yCCVC0nPHQUGcX3lZWYoojL41gt",
+	"DGs/e9oprBH184FEBZ3V6OfvNasAkk0Sypa7u5WMsoNU8lE61V9p8e9HoagzYYxYQ4YQVaxUQ115hii+",
+	"n3x7V0NBwTJSFpQkQGRSHcLLGaQfegm0yvpDlp+SXacabDp+q6gCPc5WqwWsXPugG1ESSY5aSPL18HVf",
+	"1Ir+RnzGJLEtOG5KYiZncwelWhbUo1REFTF0jgayQlBjv5EVv8i2UCsghQqVooxmkAXQ4fCpGvF4qowl",
+	"cAdp3TlCdA7WLdC9N9fumq0guyFifjdOP+sm5e8K6FT0vzgBRmj3+J9bR/iUWeLV8F8wsu7qyX36Rloy",
+	"l64syXtC14XPwL15s0RHZKUVtrQuP0z9/OZUkJGrcn6znWW7eY+15su6yU3d7B+JQ6xOPVMRxLSIiERA",
+	"Hp+V3ti0oHfuaxr5c8W0VlkeX3rZEwcbKz3jlkjlX5+31l0m6UdWXYHc7ZOqmY+dKlt327Y0bMQtdK1A",
+	"J8Ta7Y9i4SlEhb8Pn2VySZvIj9WJsRB1HdwIIP14bdgo81qvgnrQEtGOByUiijOocH4TVXDw4PQRkNfd",
+	"OTdmoXRqc5NKQkh25wLuODpMKmqP/Yb2bkdsrmBZuYkZ2KmKKpEmI+vVJ5c9PslVSxoNJbY5t9OMhOEa",
+	"3XK9VzCqXIv7xFSEJzj653UM1uYoGZIHvHPkLfqcPCToF7EwM5X78T9wwjyHeCTnV28vNakUtIHc6Dzj",
+	"EQRMjBmXeKw7XLRBSb1SzijTAHRbcdvK4LYAJNl9FW8nGzvI3eJ0lJ/qkOqskoz4SA/3z+wUNxGOAn5W",
+	"HO9MaVg/2ndODktDSsbKMYEjxs2Vl2rJZmSEHEHIfiKFmxubxcWE3JIqHnISDX5CzhuKKCyAVB3PSTfo",
+	"F1d9PHaamjmqianVCQSr1Cix00tyK1dBXmorr6YVMOMirvxOVCNmzIdQ/cFMRUgEdyaN5Dis5pjkv6x6",
+	"aMS/YUf6tgb2q/i4jR/jCjfdVDU3Rl/dHpDsb30NjldWQ8NuWs67jBfX8ehsReUXImHmMV9e1l5JDTSo",
+	"hYTocri8wxmLanFr40n4/Ww6it/4DCo2KtOf60n1jN+c0MODfr+/ZSU03qaFmNcY0xZVHHr+YA/YXVmA",
+	"f69uBefZMCvkNjV0r+NX9gXIZOamUFetoOVU2Vbgv/sU3G1VH0kYLi8JnYtblrT2aCexOmNRPhoQJ6pa",
+	"20ulYoyKWF/ddfrzFjJP71UN/irmSQQkxlfTjRG+0S0oEzsREBr4V1huxZuVCepX+SvsqeRkwZZVD+Fm",
+	"FCcRRN0KOrRVUiqYXTYdwi/+NWJEq7NsVUGOY8FN1fRzDWNx85CKXXbipJbdw60XxjxJh6qWJ3y4Yvme",
+	"s+nvGfpouI1H4PDiA/l1K4IWmeYLhmNnQj9GrOFPLJERaIbeFIMCmZLwftw6/OeO6/dacbDj63Synz8F",
+	"rZvuRHXTnc+F+5fpuZ38M3v5U6vwWpcCVBHBuJ22DlsTYafJsDdSsyejWHQJsPhcrPwlvJfySToLHnE2",
+	"yRnXVvB4/eDeCojJIEmazBHjQzSCj+kB10Ae21bQoPxdUL4esM/SONwVVEvF9k1BoE4kqYziPcdwITbM",
+	"Y+WL4fsUE+YmwFAFvPFK1TdjbTvBfQplezA+FcHNRr7nXtif7bmvduJ6peFrV9jwvEfkef7A92R5tTee",
+	"j/gIDG9XuNvA7/wQX4LdlU5+K7crneoWZufffVBe5+doWN3Xx+qyq/nWOd0KjO3D6ORYTHzUX7WZU8KN",
+	"vSSP8Pouz7hBL3dIL1AIceY3bqs4At1hc14Aa28bRjule7CjQTg1LO9D9dzePqRm6wpYQrfL+qZ+UQvy",
+	"umZzlpBwF+dM8fTzlacz1t/Eh4KRfQXZR1bpKmu/omBOYQ9Z0QdC6XFl5zcTshid21n1k7D2u+Pfjn9+",
+	"8+7NbxeXZ8fn57+///C6Q96TsYghZO1CCG9G4jH2C+O+GMeIa227ybzaC7SPIwosRQzVez5u573YxQ6r",
+	"Ek0cLjUp8blwdy9it1StKGtpu1kpm9c7KfzAgb9Pv8lNHogyYLwG683fPI53Yp4rSLBuRx2P18HqYzGV",
+	"E30NhqKe525DKimk1jm0IGCjfFOEBo6xSxBl9GAstMHItWqwcOBYk+J7w5GMWjCrOaWrWX4VI6/cBk4T",
+	"0J7Xz/pTdtp/F7DY5tKoyLEoJZb6GP0jRskA3RwVewZGGmzXh1uRT05I4skVbH7/4IHgdu71AD0z3UhU",
+	"21nv39gX3Lsi5e5lmEyqD2Ws9Ai6k7ntvujixNWvTcBx/L0X9TN+VrOqCUh0QF5DN+ZykvBJ6SD3uCIH",
+	"A9V+LjWZCDnpWtUde5fc+t5iNTHdGb/pIifqGvFv6M6G1QZ99xpGGXVRtL3mcfV7CqGmQqjcGEPkX/cO",
+	"IHKgSy66mEtrxVDE3s+/0+G/x49flb6tkh69ZL++iU3CY9D6I1GWuy0CRIRymxbzP+7tN+nLSINWSEBd",
+	"iBC9WH11I6VNF1+DqKu0mAi5JxP0jtXuSEmrVdzFTNrqyfBRlzSfrgbMF1Z6uaNk7R3/3VjVYGL6AoJX",
+	"9YWsBJXst9Pix8uuz6WujsuQwOg5G0Is4DpNNvZDMD//EYPZ3C7ZDLg07B/dtz5fOXL/quRpmPjYNZZb",
+	"YawYmS7IDW7ta9D2FpTw7/hZDdFZmK5DzRofUI2k8b+O351+wFi7CrMXhZXsC3VVEgZW0Qj/RiEYP/mU",
+	"7W1VJIpBJQtMQ5nxK9gSbrSisWhANQQTFHQCPukxLbjQLi+pc5Qm+qchNVVxE0FLXdXB+aagGR/IWBE7",
+	"g1JNHjzD2l558pFBpRUF5S2gWJ4mkfmhO7fRW9CJmt54tWSa+GIzdXF0u4S+rY762vHv2kjKWu6+snh6",
+	"r2rVWcLUru7lVA2pgN/nB0+DUmrGBlE0aMGNIwSSMiarHflpUPtGl3J5IZRzn8d+U6a14UsW4p5CNgUN",
+	"22XjVT954cTKrHrDfe9BFCr2kNcN8BLYKBYBI8IYMC6MTSKhAsalFRPNr4VdBoyE0oChPBewPxYgAybG",
+	"sVp0mFUMhZE0sM6wdviXkC1EHI24jkqBinXbvZN1dh8BaGdT7Fsnxf48ty9QCq7FlC1i7sp0xberJiXh",
+	"dpNL5P6l5tUllieoX+U37RZ5eE9Gdkj7uTI2qjfZw4d3ZuwOMPUolI3xBdwZK8e/zZ+xcrKbHRrZyw/p",
+	"0cgm+Q92adyjF6JwnN+4G2INMHb3Q9Cnv8PwQl1BhfXbwCjRcHkwNxTWuS5LX16e4zvdg7Pzk9dspNSV",
+	"qNYMimNZs8toF+f1460G7hUXujbX9q3XaV61ImNl8OOu0Y7eoF29rNRgdertVZuZ//2Yt9ZYfv2wVYv+",
+	"JUfkOhF1XVEsXf6bG6s5++Xi4sxbBXzybVbqp52WwIkoicIwX2YqNRDMudCGRVrN57721NoyT5x4+goh",
+	"6lRNhKyKL3EPt/N5/96nzZPUAVV9KD3czGmKKojj1xBdEifZL/R1t/DqDZG4p9yCsX8HXe0ji/Fx9zp/",
+	"vnmmlfcrZ1STUyGr4rL9x1bMwFg+m++o78ZCQnfkNOdqs1eczrYr+1rdE35fmidYX2vNVidCTi7UWxFD",
+	"rVqxg5V5dUUrX9TMbV7FwHVV1PkmrVjDTF3XRqQnoxEYs8Ma0zdzFTwfumq97/gNptyeeMN47XHtZkNf",
+	"TRZY/6hyEXmgRIU52f+8ztuwRCElSxmWmGommaZVrH+eUUJSrdN6nztIOoXMyQq7juVijyARHMY7Q+s8",
+	"+18kC/M9T+z0la9qWR04WE1xa+1PG3OLNERCw8he1gnGdTkKKyCXTfKpbk9le8U7Pl/f3L04glatkJVj",
+	"7rjKGpH6NjrChluoO8qgtd9qtyiiMz4vq6EzPr+tErrmfdvn9S2aaPnllypaPqAyWuX3q7P9dPfO2Cwk",
+	"0FeARNHHHsFcg/fHV8UHnMKEj5ZMyHlij9hMTLR7lwlpFVtZHsqWFBSQVrPeI1M3aC20sPBexktayTbN",
+	"+QvH821IqaxRsXfNeKwAjf0sXjv6lCtee3gr2E5r29keVjFatZ738D76VfJfNeEeW3hk414tzG2jsLVA",
+	"tNngV/HZp8eltg9nBHxcct2Q1w2Se+W938VaWa1elI2Vq1XV79dYuQGUdzdb4iG8XJ6km96H3O92UKtJ",
+	"vHUp6b5G/9alZrnCeyxVUjDkeip9HG1fmXspwCEqV+UIzkddrz/v4fPKX62aqRyTtW5gXgg7mnYxvBUW",
+	"pGZUh3Rkb2LZ/F1ja3D6c/z0jOZAvK3d967rWbVjVH32adt6cCfbl7Jpw5WLoA+qpve1zzEWA01suxWl",
+	"WFPjMFRoR/W+lhTuXJ+jSvL0nwf5avauDVFfJcMf06mqD4jZEmq3Fo6ev71hQrRtbZ2yNnivZlJ6v3pa",
+	"q5cYTrStlsGM3xC1POj3g22NSHYj4iVD3s7z//dfn9/fCnw6QaEjwB7keWNqQ7a+g53zVCqXWKw1u0dN",
+	"kHuO/fOVBPPQP9Ymp0vaTYKelJtHde4WH4hDlwIPudkQMEja+y4xg3eIDfQbXA8NFHnpL7+Ge4sOvKOr",
+	"sRqoctffXsY4+vDBQrM2uSTrlWj6yrGys2pfvNdFEZiwgjb8kfDYaUihiqPQV/OSsAgzjRRf45aFKOCl",
+	"ryAl2UMrLcl+2zTRkkxbq33SZs98R6qH0jfzI31kPb6cc7HLu1u09XwnD35cO5YDqkHXei6F8Ql5zO+K",
+	"XwOb3ezjPAlaaAzd7xOV2L2/0cCNkkJO9vvsXrxB6KY6nkw0TLiFSoecML4+9A8mb6jAs0+OPO8ZgwY5",
+	"AiYmUmkqvT6rMJ0Uipbv7kd7mYyuwFYRWiGN5XIEdbl5DnqxcK9VGn4wTERH2B0IwZrNQE/AFDbD5pjp",
+	"RmMipxzi1JUcGuv23SWW4x03VxAxGocNl2n10ivA1h+F3oUiqozTKPoP736aayq7P9rCPEF+gdn+P9WB",
+	"lZ9nPSBcApuqRMfL/OR7zMuWxp+4obakIKO5El7coeO5vILlUdaWpPR24cSwZqk30KyDYT5SdSJhNk61",
+	"K9QvqvLhmIs40TunF7iDqExvvWFWzCDtc+Ve+8FQ7jJrf7x4tatMFHMLcrS8nO26oFVNfmc/756u7JRs",
+	"bQLXIkVfBU88uHS5JRDNbiCbphZE82zlTQVAN8QY5JCCxKVXX684BbaKpoBRessF/Mcq4Sg/F0T7yuHH",
+	"WXuQimzKfW/fT3RZU5wyTzvf9UxmBRpXHe1YW0g3aFXHLm3Myb8dYFVDx5ubTPgpQ0eJX26ltwX2SpFr",
+	"2Bz3cp9KA0kalLJ1snPJ52aqrE/ZW4kzq1X9/Zvl5aXz1qLPyewBDugh9rpp+XXBh1gfYEe0IRzcN57H",
+	"XIn5fOc5bhEytJp0gTvK510bc30jtVf/KyzPLa8LT8byAlQQQUlYkWsqCEWPvS0JPNji28sDXBdoS9Z2",
+	"cJ2l30LA95ziMgt3fBilICvwvH5Qnjxip/ax0sxXDU4LoW8q9X4bVaPIwle8oavnX/RwsSshq3nbLXUX",
+	"H86418E/WshcOQJ3iOLFGqKUd7AKSisT12LRB2zcXp1ISgHa6zf1hrrFx8pYNoQRT0wqI/ixqAMLmgHH",
+	"SRwHDOuvZ3VvdhQcC8ng5fnr0sarjYioeFV0Qyh2SMxNmNRtHr+p6o9YLN9zmELozZL0UxNkZk3MTnan",
+	"QasqVV0udnz8VCmPKA2X9dGO6F6n5xXE7yV1SScrD24jby+IX97qNtbq3tPVpKcbZMCyAdCoS3SFE+tW",
+	"rEsXAXcro87B/Jb8feUAEh8BvTO3ykaqCr27daeVrINLlYThA5hvO3aZya6ZDs5AF7lqjX2gQNAfcB0V",
+	"/LxuQbdhuOntXg6XlxFfbi+9Q1J9+cNUzd7ty9uxJ0fq915k/tl+S/xyAeSEUBn5f0PEqNYZu0+VkSo0",
+	"r/q0Cs+p0MimHLD7r2CyrkXZLWVxabAtikdip93afLr6nKhYjbL+PlXGG7eGWsX+7r0R8nO6v9z2775q",
+	"b3Zo+0X+bqyqkz18+Cjf3XGj3i2ZjfEF3Ggrx7/Nk7ZysptDX7OXHzLgNZvka8p1/34q8BaO9xvPfV8D",
+	"lN39qr8bbHtTx+A3F/EqTpG+uT5JmvUu7PLcLZhGHgLXoI/94FXGk1LxWAx7oW8YyjhZP1hcFD7Iz29q",
+	"7ZzuJh3k1zoD/XqRWt8e1KdgY/aLe9nXcUtD+Vr/6L7LPu264XNgnVOFkM9oURqrimCMRKIDqDC5GjPO",
+	"Xp2eMIxKZcdnJ94ze8gM3Y4Jsg6IBf8XNmAOBliWE8ufmoBRRaNYTYQ0QaZ3p5IWfh6riemxN9egl4UW",
+	"qWkX0iEfXTGrBrIYA9VWMl4WIqEihum+/i+KPfK9S50ur+QIegM5kH/5y3Gp42HvL3/xE682o10vGhxQ",
+	"Ajw3Axke++a++MUhe0nAMEj6/WejK1jiP4Da767ezeHaaz32yiehojPGEUqp3KIHMlZqjgfgftQwTgxE",
+	"rP28/4yFVCGxuMa0XVzYYYmMwbiFrtdcLdZXpI7qOgFcaUXNY3zBgD1iY3EN1HF7ILHPNtYGVBJ8Wdes",
+	"FeaQY/TVWGn2rM9mQiYWTI/9TgXb1mDcpBebaLorHscBA7wTrRILKct9ct1/kn8cMi7NArRhz/vP/dW+",
+	"UnIci5HtGj4GsoKY/IJ9SWh3mhCxn99c+KQyB4MsfHPBJyGTfCbkhOAKXx/ILN5MUMCbBk51EQMEMlro",
+	"LLEEO+mQWXt473ArjDKQC60s9Nhx/hneuwEZGRamvfB9jNNqL3wP4iazQblVTMCagXx+8JSFfw4og3bQ",
+	"Ohy0yo32B61ggEXc8BlBoa/XRpA4aH0Oe+x3HxRXXAmeJWLUciATd2OpoBcv/eljCDOe90sVCbLJYzFk",
+	"7NJupnwObp3seb+/ssq0QfVQRUu3hCN/qtjMeyDxRXzogLH8KW1igQ33MfYPATTbTMCMmgF699LTzJof",
+	"99h7yWJhLFIsNuOx01IhYga5pdLY/1gyldiuGnc10aWUTT7v9wkAfAvRgDqUBpShofRAZkTRX64b1BQt",
+	"h8/7z1cPwsIMUR9riONtuLMl+NXeslaHDyOuMWky/Ef31dlx9+9vPpyfvP8tDNIfXr1/9+7kArtgDqT/",
+	"7eXHk9PX3dfHF29CapQeixF4651nLe9OLshDap2e2CpzhZyyuT9bBe9Y66DX7/WzarZz0TpsPev1e89a",
+	"harlT3ao6Dypiuw4Bestsmn6fhoQOuOjqZDARjyOC4bbNNCTF4xZPfZ+PHZCUQRjnsT2iCQhJQPGsxhX",
+	"YgZSkU/JMR0xRq588eqMzQG0u8mUSgcYdurvQSpHAxecTOW+smp7pV5qwP7R/QA87p6cBSx70gnc1++x",
+	"sq1vaW+nXDKezeQIbwp/2W+/KGMdxDMJAj9y23A3kp6C7ziA6swUX5YYEruAIXYgoL9f/3bONAyFxIXn",
+	"9Mw376dMXYmWchq3xy7yx46ZuyG5xhLgBUM6W0xFDO6IhLuvXrEZ7UnUOmz9DHZjV3GMviAkQPB52u/f",
+	"Wyf3ndqZVzR6vyjUvMx6CRf0EscE6ub2rz3Bd3Ds5/2DupeznT+hxTnpg2oqP+8/2/7RW6WHIooAfSXP",
+	"n/64/YsLpd5xuTxO47A+B60Xu8zkRKOXiSHN3CSzGddLjPnlEduG70HL8olxIrw/ctP6RG0OqtSahgp8",
+	"B1SAnX28wC2cHV+8+gXl3Gx1GXlYpxWoJ2+jFnOu+QwsomKNgSZ/5clrSoSos80U3jwZo1yEdhkPIljd",
+	"4b6IUd7L9HNZtfV5tlVUcDNSZlkrSC92+OAlj9IknEekS/0d6NIvXEZvImFTaR8/PHi6/cMzDZnc+pZi",
+	"2fDTHVZ5xpex4tGFUqdckx/u+dOnuxzJMBFxhD7gO9HdHW7sxNvtqKzzHan1OdhbE+ukEdgaUl0k1Ylt",
+	"CHVDqBtC/VUR6s9B6wmXdqrVXIzQXJ66Kyo17nNHEwwSL0fjDBg0RrXJcnOQGfrI9Fo0g338cMqsIuoj",
+	"HEkcarUwjtjJyIcvcQvulbmKYzLT/Pzmgj2ZgKV1kS+YDFMsFOZyAcNEhI7qe4INOiWVhVoZI197jmEK",
+	"zpRLb9VNK8W5KW2edXSU8RxhAzbnxoJv2CV5nH/ktoMU9ez9+QV7QlXZ0ql67EW/n0eZ5asbcSmVRXMT",
+	"1Gi+6V1gk/0Pp3tTxRPzOww/nvxPAnrpCd5D6cpuhTquU4cJQj5+OO21vgWV9sEw9mMhAHAFaTG7hrPs",
+	"zlmbeoN16PAKGIvukxxd03YPDcJ+DQib3kaDsv9JKJve+mZcLdXYisHWV3nK0tspp/1vaEb8KWRt8oJQ",
+	"bjy+gOHGWIu3gw67v6E74qfwiE3ENXXw8k4Xu1A9Rh4ZNlZOPqBes8JYppMYDtENQwUR0LOy7qxx2DoT",
+	"xjilQOkK/0hQ4x0htwmVo8AUSnR0lH0bPhS77DxxX6L7ZMVZso5+r/FEj89OfnVH/Aj6w/ZXUQ3wmLzD",
+	"wO6kNuP996EnPN/+xW/KvnUw8cUUi+9aQSBUQdqQ0iQkJgW6RbGsZL2plCUoPAE9fvg9H41gbiEqFKi7",
+	"WbJ2xC1n85hL6PTYr/iihrwrQJQQ9wL6HXPiI3YFME997tgb96hEPYjm/QtGllIs1tlwRgQejnnS+WCw",
+	"bw0DpY6/SF7b2fLxT2FY+M9PYeATrWQSx53GR1QNq+6EMyitAdAaX9DXAqLspYqWh+jXVzFFXEhYDFqf",
+	"Q9Z2fJAslnGUh9oRK/9zQDF++AUyRQrG+H55OHlwHo+FP5AJcLXY0X+aIfBbYPCN5bCC2L6iSMtdBYNK",
+	"t85XRnV5HrufEVULMzNoHbJ/9nq9T5/DavfEd0SF0sSGxiHRkJUvQVbS2n4bxTi0kCSRsLXmS4p5LAQL",
+	"p/5djKZMY2AxuhPjKdtKM2oaYVWQ1ng0TEhqwdGhsEcfVyqBhhlzERvGSxHhh1gOKQ9vp6jmwGe/uvfs",
+	"krVLVRM6wUAWaErAyP5JpaR8eDrGPKbfUb+0To+9jyO3JyRvFFAdYtZ2mNk2B9L/QoUSJCzcB2EsZsKG",
+	"zBeGd0R1bg+Lbxz03f/SFwLGLZspY9mPfRbxpaFoz3VlCu9kjQyuXE3ancOimDi2eBLCUB2p9oe3r9iz",
+	"Z89+7GTZCn+gnSNLVsD9pBkTfNfaNI7Irpb3ipfpBtPo3tghmWYiYu05nzjAIKManWHtknAT1Utaqx9b",
+	"Wd92LYvMH7cPcZDZQutWgBdaWoEPckgL/BbK/fa3VLN9WENyJOwZ5qKva8LvJWBYQu8rZxYPqdr+QqVk",
+	"6y3JF1NgSPuY1VzETmtbJ3NFskmCWk42fdLuRtNy+DcHVz9ReLx7m2Lie+6yQ0ZfGSSE7iGppiH+M1fv",
+	"OkeMs//r/P1vpF06aQpbPg5ah16YygYyjqzxmLV5HKMMN5oCplkgZXOC2ZBHqIF6ZRRVxPTrtDzxEQv/",
+	"xuOY6gcjRQ8PwoCFfwk72btEwUO/EVwx+XlizJfC04mE7rHffEgNxeqzME0ycDOHPRb6as0hw9z71NGE",
+	"xnVKXaq1Oid2+hbP/w7iYlUloxh9arSuOjKRVlrPcHUrlQx9VenwgNKR/hKunGWhmIJbQy2JjOONEz+Q",
+	"YJue9m8O8hzN+fzAXjK82te+lHcFjfOPet+bXv4tOeMKNu0V6MWUbQLVTOrM8LXWvu3wr0hSTCVNCZjB",
+	"inVOuaXWkdxAV0gD0ggrriFeBiRuFP3agVOKHYlBcdCIf0OeQsaAjyhRssde9J+xcKQ04HyeJWi2Xr4o",
+	"XU5V3aJ1muVUwiLFenDc2WQl9ymh5WNsXM41UI7W8BX4NrWAPVemArLfJbEVc64tASZ6iDWbOTBDdh8y",
+	"99BklQ40XxRYfvsVQUb3YjkHtgobndRhvUHU6LE3KYhjJqlVGm/eYqwF/sPpJmomRjx2+DNTEbD+X/v9",
+	"Ix97Qll1xKrSYVLpYghjRBi5LCQM9xjyisNM5Tl4+t84kQkYyMgvmpaHYbtONWMGHKO2SmN1Lxb2evQw",
+	"Bo5RtZGyTkpaFSQCFiIpmCXG5qPT4J0e8+fnFkPHSnnomGCdro69Ey9paAwcXggDnQcjBx/nseJRCjn3",
+	"J8G8RdHRnQT5IzI4SnDCW4szd5AqqmuRUI+z9aoAsxRRnjjNrxtxy8vDVXehz9TEoZBcL7d2xa/p+3zP",
+	"trqzmAv5lQsotzaefUMUnLCN8VUqXkPEy+rdk0gtpPu+1kZ24Qk2Ere0BGpJNSpJL3DDUaThKR0OsJKF",
+	"ZNxaPprOfNmPFZ3HL+LWJCMV3u8pyG0frK6VQX4wKUNYP4BGrP9yYr2HtSrBfjeUycv71CIMvUIlHgpl",
+	"BCUhDHLz0Nf5ZG331jARse0KqhXgsExYk0n3nR5ZF5D1oUeKiHgYsCqTSnUEi9+Pb0H9hRFsFxk/61Be",
+	"iWF0wg0m7WE0rMcJOmoCSFSZyrixAS1GGFFerEK4Qxwq1oZK5Xr/6U8ha6t5Wu2DSa61WtBiQifrP/1r",
+	"WqTrp6x0B8aCOLmZBmwCV0smRAr2J6/z1xG9Sq65ncNXX3IDH3XchLs24a5fb7hrmQASJSrQyzPPwreF",
+	"vrpBWDtL1enk0S5kUvGUkdge47Hgpsp58DPYFbR/MDbt58kr1DZBqw8dtLrCbDdA2XxjicacBzvu6nsd",
+	"oqGMhTOqxdV28qef6MhzroWQhhjTUNkpeuAcY5Wdo7T65tx38xQy7ZrIdKELY1oTkt4O6kp3suMUTPwC",
+	"As80UyTjkrLfaQ881sCjJZtyExTjtQhznvf7331862Nz+gfywtE2svKkTYxrE+P6rcW47isN1MS73k4a",
+	"2CM+lVEoZylENiiHOeUlqVOqm0fNtimWzDGEDhK/gkbHV4h3NUmuCpD93shYEyjb0KavJVB2V9ERbToq",
+	"KjeWaEw6X4tJx91MY9FpZL/GovOAFp0i+butQceNwdrv5yCPT1jarszkghwpuRnRVIllKTF0RI+CP7ik",
+	"BCXDwkHWo4IqUreqvTxlAvFwth+cpjH9PKLpp8STG8tPY/khy8/jCgQPpTG5XTR2n8bu8+3affaTGarN",
+	"Po8gM3zzJqLvit41BqKGiH01BqLdBMyCfaipDfmFa0MSMWyqQv6nVIUsCQibi7hSS67NMd2JxFLsaV80",
+	"qqvOVjoEGhhpQH2dNPW01MFRoTNfoQvVVVp2xUzVApG32LMfC+XngyPrn6rYqfIO3CllzU5h1hvIcAIS",
+	"4f0aujGXk4RPMvM1NZSjsghdHPRawMLpb+EEZkKK7MWaCgSv6Hge1ELiZvi7gEVtP5/SuTe2j0rulFuR",
+	"SsfFuMHEn2L+Ol1pEfyxieNGHCiH6ScyraPRHqnZDBtIOI5D6TcWG6qllT567Bw7wSF/ecVHU+i+UtJq",
+	"FTOpupj5UGehc0v7X8fvTvcDv3Qv9VlMlVDm5Hw3WZZ1XYCy0rI3jx00ILmWP1DsFJplu1RBZI2+564n",
+	"7TfIPZTjVUVqlGCaCDux1EeER0CaHcpO3KlJhTwbTlkF3A4kNtVI5myBaXpDOCKay71ymI5c7HzazhMj",
+	"Sx1Ne+x4IOcxF9LCjWUVPT6JN3iCLH0Hj+FIL+e2O+VmmudO0iM6oSqSjJpdAS++HsVuJ7TbSW27R7bi",
+	"Tsm3269A+9/9xRbv8m7spdEiH0mLPKGsX085vlE9Mme9G7nzkynVsNlSnCsr9pc3tzXoLGDt47MT3zM2",
+	"QF2NQSSsCZhWpFqZIFMYkUCi1T0nk9R7CJBwRWI8dlIo1ktALwE3Fi17bqrOatErGhj9BcoAFc1SEsxA",
+	"ojRLbZl8ESw2hKXyy8hGQBk50mo+d4TWV/NBWdigDH3kSSZuVKBqOJAwG0LkOEHELR9yA2wIRkSlM2dt",
+	"tZCgSSqeg0bvhZJeya5rOr1RTPar21awCwtlpZdkWOEgUGN2Z9mm4mMSbuwlcYb6Yln0fMdqWQe3q5aV",
+	"rfYW9bKerpTL+oLVskrX1FTNukPVrA85+I6LWBWkmItG7dqqWWXC9uTPFL4+b1RCUJLL06tLYqWvRJjR",
+	"vradep0ZyUQnI3CJFGPhSIMYjxmfcCGNLfcEz0SxDWpJuv9tuH6cDyuT2RB0Tjj95lMP6LXP90bsmnM7",
+	"zZFL55OVBajb4/zDY1l6Qq/BclFr00q31qSn3id2OhKWnuwPpowoMsKMaQf+29AzFQ+w3kZlPZvfqRF9",
+	"EX1+MCU8tVOtkknBA+YVM7RNyIjEEqr5wg07+3gxkE9K9MTJlhq1Oqe/SVjkGIU2BaMSPQIWposNWdso",
+	"xjPZxgkHiYyUhIEcLvFnIScMH6GRugrzOz32oeLFtLO0R5O07ulAprEHFdLBB7+OzJK2p/V59xDDVLt7",
+	"IF9cupEM+74JhY61lfZlwCI8n4AtHKNI9f7Od6vxfS+Rkt+CqreVIr/jV4BsnutYgM5JjicptaQ4gmFS",
+	"75547Z6yWE2wtm47VhMWwzXEDD/rVAow+M1DWvRxgqZH/z316I/8de3TiX8bWNylyXsKPk2P4CaQpAkk",
+	"uW2P4M1YndjHw+nENhjdYHSD0Q+I0U6OQ/tOfSm0YxZauLH0WtdYDXwWHlIFQdIyQzIRsTno3NRPmrLX",
+	"Qwt2fjLzDyREArtCpMpwJ2Am9cYLyQ76fTYzXj0KRXQYMs6MA2Q5gtRghXY1tJJPtFoYimMJI245vk5y",
+	"OQmtb9CIxY5ZeMimwLUdArch8zEC6Nl0/6UExoMXzPTYBwdlEka0poEMT7mxXRyoe/I6dJr3EOgzTI/A",
+	"Y8RUA4iCFS/EQf/p8yPyVBg1A8q+QHO60gOJfV0jMgdcSbWQVG4Q+2VwpgFdHR3GWajBgE3Pm7olhX9+",
+	"DjvM8KVxK9LQ1cDTBiak+rPUav7sKaP7o/gejM3DExwBaz9/+qN3c3TcOfnQIDziSFHtfUZDtw/6zOBt",
+	"+xtVmj198df0BIYwFTLquO1EwvgzhOiI3tZpFNKCC4uZG8JWGSd+d4T5DYHmFksmFuUWUZgmf+CJ0xFp",
+	"GIG4dpOjwwTvBr08FOBE+Sva5OZNkuJzA2fpzrcXoN2ot6yhkfsRbvhsHruR8Mmhx5iBFNEhO/ivZ3/t",
+	"+/8dDCRCNvtzkJldB63D50+DQQssn1B8+GDQehE9P3jef8qHo+fDp/y//jr88b8Ofox+PDjoH/zX6MWP",
+	"T9072DyQ7FP4HZ8L/Ambzwxah/8ctJBqDFqfgkGLW3zpaf/pi27/oNt/etF/dth/fth/8b8Hrc8Dide3",
+	"Z1ALncAhC0vbDgNEdkY1oiUViHY/0tbp5zW89q+xNlVOlkicYiGhc4Sh8X4KQp6vNUTxPBm6Mxo6GL9r",
+	"UkOR9pqAxeIaWPsc4127GPNEiNWp1e3HSo+gO5nb7osuhgqX2MNcw4jb3NRfvt1TmPDRkrWvX3TYOOYT",
+	"d/BkS8XxssYlaewuhUSindUqVpizx86pCjg3LFxbEcarFOyxlRaFt+6rn+f2BU7ykKaF8kyNjeGebAxF",
+	"ENxuafg6AfMuNo01AG5UoUYValSh26pCu5CTxH6PxCSxDSlpSElDSh6PlDg5upzK0tRh+orqMP2MV9MU",
+	"YmqKMTSFmB6uEFOZAN6yEhOhKmsfn7Bzm0RCFespvIasKzySw3SqYvGCStvACgF4MMuAn6eptPR4lZZW",
+	"2G5TaqkptYTWlMfm+Q+kANE2mmJLTbGlb7bY0r5yQWXgyd3lgm+9ltL3RtCaakoNlfpasmB3FSILdp5R",
+	"LJqaSl+8phJRk1exuJ+6StvJ45lWjlifRE0lpm+nEtPPSk1iYG0vRLw63VKOyaP4AoZdq65A1qeenfNr",
+	"n3kWXl6ewyjR0D04Oz95HSKirvx4cR6ykVJXglJHOfMLWsAwow3cZFWR3PwUBjPlZlrsoE4xTu5XJz94",
+	"7YykDho/YEblMko6p+HXEDG7ECPSUvM3sNwMan1e86JP3OhVWl6FgKKMR8bfYXiBh3ZbGeVBBY9sdY+c",
+	"OFaevT55zAFU9N0mfX8JGsCvoYhnHhc29EjdUMlsR68OWjO8UwdNGD+FrE2OGvgj4TG90DhpVpw06bGf",
+	"+lP/mhw26IRu/C+N/+Vr9r/U0i0kODv5YnaKhFmr41jWn3rsmKFJBKvfTEEDG8JIzcBpQlXWIJ8ZTbVa",
+	"vOn7iHEcxJNIGob+MFg7oGqgGh2hlrA8ILtfm7NxCj2mU6iehe/vIfrqod6bNsM/By0VRxjdL2ExaH0O",
+	"Wduxa+TOKsa0E/IvdTLbp+NU+AXybvfNf4Br6MtJGg+k3JDB2sF+4ydq/ETfqp/o9vJLpc/oW6Hbu7ik",
+	"qj1C3zEda1xDDWH6OlxDtxAlyYxUcsTU+ojCBRfWiTUiJoMs2fWFYXOQkZCTgIXqKqTUXUdKRhoikFZw",
+	"bCOENt2AheA2HXonM9PAjZJZvdQxXnbA4Gbu0MhRmdyHlOci9wrCHT0rSXdOjKvUsNwREn7tkr9LI5Oz",
+	"K3V627I/o7q8J354x8Tcu3lj/CZrFLhxrBY/GOYdb//BhTtrUOpMxXHmC3WHVeN+Ee5Z41z94s7VE3cP",
+	"TcOa/xg3qXjr1P06x2hQ4wJ9c+OTzwt45L2HUxU7BsbCl/9wg4TEWqSfyMdvIdIZToIyFsOQzB1/wScZ",
+	"5t7IVBIMg+zX1NZAk5BAHh6x5/0fWZjFhWVPyYjQzrgO3AiDvULcdJ0j9qL/1LNNXKSGcWK8i5fmq/Z9",
+	"3glXHtjziWt7hYs/xct9ZN9nYf5v3PG5i3ReksofmQw83engfuYWFnx5D5TjVE2w3L3y2OKlzzIZqOHy",
+	"MbdgbPcaNFaVrq1JZK5S7KOOQthbIAZuiI+3w/JATmRAPvyzsL8kQzZo0fP0o0FrIB3l+fjhtIP0qFDo",
+	"Px3X8klQqhk8idWQx46T3yzdBEG604M+MwNpxQxUYntEPFAk+HPQQokcq6l4pL4kMXzQ+r8HrUTCzRyj",
+	"Pi9JlsBfIxipCIrvCao7epneBppqZ2AMn8Cgddjr9T6HA5mx93QHJD+kPH7oHvDRlCR/Ls0CtGFDHsV1",
+	"rQRO8cz+7u/mAWlDeaIaFr5+Pd8GL38YdKxzfJTAPGLX2eVVdvXwNfy6VnUd56vFPyyujbBVuGQnJGAJ",
+	"KmV5xjwNE9JY4Nhpw9jIYUQlbNHMF+qtm/chYas4UVOm5Z7KtKwCzn5FYe8GTncpr7IKdk1JhMY02phG",
+	"b1sSYVcqkNivhQYktqEADQVoKMCjUgAvaZpNgbO/YZezleFY+3m/zzCleSEMdHrsQidy5GRcNuNC9hy5",
+	"cFSARiUnK9EOJc0R9b+8hihkI5VISyokvRsRaelReIkbh+yoSi/X4kzwq+xpVhwVjUY95lHArZ1az6LK",
+	"l9aD8j9rwE+sSpwCVhf9euoO6U52o4cTos2rGLgjMBWys3/UdE76cn5KB+cE+hDloGg9uhCfHVlxjabw",
+	"ApoiyNUW4tiAlWFa/90q6tQYCeNoWBSWENZpCyvIWkLSAJsOpl3ajhj2rY2FBMPaJlaTH4xv5UwOHCz4",
+	"So+x1MKIa710uxOaWTGDHgvd0y7ie4b2FHXvHjAz4lJCdETvmZBdAcwN9YREE4PvfxhiNeYwYNzXUg6x",
+	"r2DI2mnMx0G/3+93si5zMXfE4Iwbw1JjlFuQsXw2D6l1EzfpsOji4SLusTcY6IZkRioUf/AwkbYYtoRa",
+	"7Xmrl/WjFDfMIDszvqUwHVxhl+hm4jp3xNZ5XXHZmxs7bm/m+CvAnBaSVW3+LS9ahYvbvanjF+spd6om",
+	"p26pta4m2keTvHNPlG0E0q7pCHjI62TMSRozftPVYPWy6+BBX/PN7eRjJScOfx2yBgxdyIgyAeNo6hVo",
+	"aiZePuNLKmOO5m7LYx8mMVIqdgQyUgtZjMzwTdzSqixzRxzafYf8//3X5/1+54j12Qy4LJZIx6Q9PyHt",
+	"g025EzgYjMcwsj32W/YcPzC0hQJGV5KMd/zmgxvtJD2UB0SR1bkas9s9md0qYHs/y9v3CvF3sQlWYMa3",
+	"ahQo7aOxDjTWgS9rHdiDXCW2IVbbjZcNqWpIVUOqviSpchpGObayvi7IW6UpkA6LQ3osz8NikjhKmyyN",
+	"KMKkFBl6uDnWs63cGBFQ5JzlFjqFyG2ZRnNngafFhDwf1k0DUA3J7L2VDlConvskvHRIpbMYchwpjbNT",
+	"FLEXqwUT9LUPXi/YUSkQM61M6W6JrLFK+/j06si6927oV+mJf2WhdeXF3TcVO4u5kP+JqXf3E0N3p9C2",
+	"X7B9d44bxRBtnkL3xipCRCvgZhQnEUTdmYog3ugICf+WzvZTyNojbqArpAFphBXXhON1+bDFOPNMKqnO",
+	"iCd/AwLuG7+2d7S0r6LQRppJ01TPaKpnPJbzRMkce/auWI7Iw+bcunUZluI7Nk1EcpAjZjv7F9X1guyz",
+	"To+ls5H7JhuvVII0VgvQ3RHG95Hzs5tXPj0qkiuMQpUqH0cYFmk1n1ex2Z/BVtODBzMTVkz3js+byhgP",
+	"XhmjmintXxMj/HPQSoGNYpJxpEHrc3jkL4h+8VnQZQ6FVSnEmAm74lPv1BjqvhC7ekipsbybpmxDU7bh",
+	"G9Obi1zzB5Nxmr3LNHx7DLRUt2HG52tVG/7s9Xqfa6o2fPekrKnc0NCmr6Fyw56iDqrsc5BcdN1s3Iqh",
+	"iIXdteZnmXCEf5N8Bj+FTWFPC+/xUF+VzvSrMDX8xmdNSc/GKPEVl/Ssoke3t1Q4RDw+yUaLgSVz6s2f",
+	"jWl6zGFFSWpCQSmR4o8EjlhMNbVCXwLHhEzIeWKpUPhEYwwq1qJI3+j6tilhtdmhkjY8nNlhfbqmIufj",
+	"2B2qOOudmrVlDLfcry10rCnctftaQX+hD7774pdfiBs/lPqxvpvGktJYUr7NApi35vaVZpUvzO3vWNvy",
+	"uydTTY3LhvZ8NZaSvYSzzFAyF70UDaoL9IG+9gUeVWJ9hVyqcznjkk9ghpKZYSAxfeyInS/4ZAKafTxh",
+	"3LIn1/0n+YtPIjUyT5jGrDJha9WJ47OT8zmM7qpG8IhgiMdn2s1jhRuHmiL4pCM1/BeMapUHvxYWqVHi",
+	"1t+jw4dRotGq9M9Pxau4mAqz9knAuMG8t8JlvAPL/SVk5Yg2m6isyQsXUYFB8HIm1c1kbR/ZMlJSwghz",
+	"8zp1xpwzN9JdapztS4zvRgO/X4L2fQtFMXCdQ21d6Hh1B3mq1aUSO3TSLo3C2lNr5wFz/28CZtToyrxw",
+	"Agn9a8o+fjhN/dZOv5NKQnUr+QICPJiZgubQTfLUfSVPbYWkGnPDPcLSXdKUHp3oPlRh9ybYvxF3v2zQ",
+	"wnZKkNivkg4ktqECDRVoqMBjUAGnXP2RKMu7cDMCiCB6YhbCjqbduYZrAQsKJqhXfPFlnylAX1A0ZGq/",
+	"x8FR8/XjV4qa/+PeorHOaBQMsHlIybNmykYQvSdBtBKMchjE49/o/9ofsu4ieNZDYFM7r+E/Df+5Lf/Z",
+	"nQwk9osSgcQ2JKAhAQ0J+GIkYJMoqtD9sIMQmla5oC/uIITSjI8lf+Jsjeh536Jneom3ETp3haR7EzrT",
+	"xTbMpmE2DbO5M7PZgPuJ/aKYn9gG7xu8b/D+cfEexcsFyD26bUZwLUbQHWe9Ag+znprCrAZVX4MW47R6",
+	"65xP4IioAbWnmqs4NlkTLquuHE2RUWWvTaZhrrQv5K4SO1Iz6OXd+koR4VlO+dSNRrFHtGwse1Qt5y5A",
+	"5v37mmaVX7DB1fZOle6yWNtfqYPEzsZKPGnRPizP3037EVSC+VvsOiL5DCLfU7n7l16sJiFr+1EMlcmi",
+	"klU+nC2dIFYTtuCGqfE4Lw+O5c177FSlPU0cT7yCucXIOIFVjU13xm+6WLmwa8S/oTsb5uXGXxw8TXvY",
+	"ZtPg+3wC3YgvTf7qs35F1AqFmuKnSFl8CfEHg/GVuTZl2FAnhqb8dV3azFpDCTqx6vLX62D+5E8HyZ9r",
+	"of29jJcrYJ623UlLtuXtL44Yl0uq8E8JJ8Kw5/3nAeP0p2+JOOd2ygw4WcsqjUHfvV5IL/crSe8KvOzS",
+	"Qzw9iR8IV1m7tIlOVkveLSYvJY//WRXGbtFPfPN9nqoJNhhqOmLcORNSLaQT2jA7Yg0VNiOBe2FzT0Oe",
+	"91xwIgh1ilgpLLsJXglUH5qKnqpJYwK7JxNYETZu07ZwJ4i5i+mrBFmN6tuovo3qe1vVdxdcT+wXwfTE",
+	"Nnje4HmD54+D5ytCYXe47IroyZ8i+ryxORBq7TkVaBd1MEcRUBqN1QQ7E6AOonQEusMW1E/M/QIyMr4e",
+	"ENUrG4mI6pahmtJjb1boCu0XW5sJ39NQRG6Cf3Q9nHdPXm+RSV8uT17vokKlGzp5zdrF4Y9YDNZ9F7BI",
+	"TNwSHIkLu4WGaH99XqdhiajRr75B/coW4AEBfIwqVw4im3UtrJ5fi02/qAWbcblkcGM1x14bYJi6BjL7",
+	"5l05DOOpWa2qv8eMX4Fv0nHQ73d67Jj6dmDCuWfRhRYfvjYHBUahyc5Xpvc9QVikFjJgSo6AAR9Nj8rd",
+	"QIRhMx4BNa1DE/N6nwD3Eh+qa2D9gGGfPOz7gd2LvVEbuI6F24GbFbuQWOXoQoBYhYOLMS1vptJ8WG8X",
+	"rJjQt0BJN+eP5wfDHMW45nGPOZ5BZ0uZnhJubPFY/Nh0D0xil0epmCGCiavKW56YTbQG23g8ggaM8zQ6",
+	"8D3rwNrf3j5acIPJ3zAm34NdIsX4b7rx0CuVSNvoLY3e8nXoLZvpcNLIUw0VLtmMGhrc0OCGBj8aDXZq",
+	"bmL4BDYFRllhrBghFVkhtCagSA8+0soYpsFgGFWPhUSYL9P3sCwlcGtYiNP13PNEwyW1s++xX1Si4yUb",
+	"JqMrsFieMmI8jhnGf1ANtn4/7PXCp89C1vYBVlbMgP0b884H8ngy0TDh1kegwA0fWSRFuMKx0o5MHbEw",
+	"AstFbEKse2k80cNIliwCZg7aM4KxVjN8hb5iCyEjtXALAL+TrrFKQ8iEZCMlx2LSW/JZjAvyJZZMSls1",
+	"jEGDYyBYS/MwPYtRLNylhqztJqa/2BUsKSomfSnne/7FrN5d/ihgeJ5ImT34YVtPnnHGYnAP0n0zVQvD",
+	"lGRDZacdd59LiNhwyYx1UM9EauObcXMFEYv5EGJzxEKHjJp64Bl3SYspIDs0OcC4exiCWw297MvvTTMO",
+	"f+32zRagIWs+MJBVOvlHhNEtZj8M98gukVssOops1k6FIWhpT1WiHaCqOMGoPSx3moFObvj7A2thZ5Y/",
+	"Bwitoq1vrPSM29ZhK+IWum7sVrBmAAw2L9G3ab376qy6h7Ude/MnLgfvx6NKAR/axaCvI5bGZaGAVbM2",
+	"P0hpgTN+I2bJrHV40O/3+0FrJiT93c/W6WSYCeh6K+q9sGuEqw9+9DrrSw7Rva+c/X4Bq0tGdiOGhKpw",
+	"WgWWQ/hb4Dfd/LWur49Xy4JeqRjLIgvZncFM6eXaTIgnq7zpiHouoezOKYyfwhKddE6hw44Ijse9WoqT",
+	"M783fo0PDYtrMzaWwXuyDNaC3X5GwgcHxrsYsmqBtnHCN4pUo0jdVpHam3Qk9hsiHIltyEZDNhqy8YXJ",
+	"RiYaP4GbudL1lQ8oqkY7tUpClFomfEpDZmP4wZCVgbXDa9BGKBmyg07A5nFiWJjrlCHlt6X96tmUDDH5",
+	"C0FqkXCkpWAZHmrgV5FaSMOEpCZkAVtMhe/4nxs7xEQqDRRng7qlt96IGWa8oYGCtuw+lP53NCbhd1Ph",
+	"/rFkKvZN/GWFRcYq1WNOIMbGJW4StI1A1GMv+s/yJLqU5jq9e6SSOEIb/5CKhFebH97g2lILxMOK/zRX",
+	"lbB/zIzkczNV3oZz9v78gnmA8SfGRyOY228k3+hOiXJ0THspnP6Q3KxzZSrQ6phOz4Oi95nk0Ir+l/EK",
+	"aBdwq8+UZgdH2EInTKRJ5m4YiFj2BnqLFsJAQC8Jec1jkarNNG1IFh/vWUIE7lTDNS5oxpcOdpM5ernY",
+	"z+JlwBIZiyvwiUxDFQkwPXZCTS1AT7ClBYY/Wc2l4VgQ/ZApielPFPfnW+y4T+jUEDFee2uQEyxKjUVZ",
+	"m89FQBaiAA1ZxvLZ3CF2okcQMAdll9gHKPC2x4DSYU0HsT8TUzwZSCdldkFJrYl0FyJHcOTjDQv0i7UL",
+	"1/RDdn8dHHWNmuHq/TnMQTOlxUTI4iWTCZoJaSxw73jL6Y0hJ9xYxPE6FeqxD3zBrmBpqKERQ89ZDi5+",
+	"e+64MILS51q6JeVWXxOwkA4u7OAjJFYR4wZtsXTtBVMsLqg3kCGPIojC9LQyI6OERbykX925h+ZKzOfu",
+	"RYuRnDzWwKNl2knqyOcqW+5v2nJMW/ZmVH92dyeqJ7MiUb2dnPlAwiMuita3h/h431N/AJPElZzgHULv",
+	"126KvLVU+EUYCp6px8/dLZnXoC3cdH1zoB07qYK0epm2UfWf/hSytppTP454ySTXWi3IDRMOkn7/6V+H",
+	"3EA30fFP4ZGPXcDuaI5K04AibUUfdZqurBb+jldzfHbyK3wl7ViP5+JXWO7ckPUlN/BRx00D16aB69fb",
+	"wLVMAIkS7d23lVCVHZ+w9vHZCQ7kRMlOKdSLXNDog+Sx4AaqY7dX0P7BGLWfB1G6abH6KC1WV5jtnZqr",
+	"Esssd1Z1fyGrCVkb04JooiPPuRZCGmJMQ2WnKBo7xio7u/ZixTmzRqwB40N823+cFk3pseMUTPwCAs80",
+	"UyRLlUPaQyq+T7kJSAb4F4ysb0uGJSm+946vj83pH0jroG38Ck2D16bB6zfa4HVfaaDSTXZbaWCPhqyM",
+	"+rSU+sIGzLd2pbEzi1RGdXOzUZtyZx1D6CDxK2h0fIV4V5PkKh/c90bGmgawDW36WhrA7io65jadrd6C",
+	"d0lsxZxrm9YFC8cihpDhT1MVRxiDy35WahJTQUgxgi4foR0Wm55iu9h2mnN+wN6Jl50jFsaK8C5kbSdo",
+	"kXzoSBmGVXbSkEsMKk5Md+SID48PyEmA1DIxaHvl6awsnZVsTr5a5qWIQjQmc8k+nB+738U1t3B5BcuQ",
+	"7NJzrg2YIyZQWzH8mqzQoT9OSvn3w/m8f0csQlJ10qgFrC+AZBAvI+r0yP0xTisLOqIQBrk/BMco/L2y",
+	"jZC1aSMzMIZPIOwExU2lwmpF320yrBKFepVxk7sQ2zrWpWEilMzrFhYuqjZONr341taKAnVUe5bC5BMH",
+	"Od2IW14m3PNCq98/W+4CStHCQyE5cezyrEG+toolFSn7P2nQT5U9hB/PjE4Xsc2Ofu4AujGjPxaNrje+",
+	"n3j3NfMItEotyzTb0XosY+oJ9sJgHd3acIkPBHaMpz6247MTJJSKnFdPrg+eLAz7HYbnCj1/GmK+rLQu",
+	"/W6w6uoDQi7N0MT83lPMbwob+4X43hJi7hK4m0FWE3HXCPuNsH/biLtt+J7YL47tiW1wvcH1BtcfFtfx",
+	"dRglWtglItcQuAaNiHf4z08OiWZc8gnMQNpfYYk/fnLf6OsUH7FdROvJdf9J/irilJ+vquqcwy/NR5YJ",
+	"ayDGzDKv3r0Dyyt0xtxJSNnDCdGKwCnaaCVQ2v0Tww75ophiXBj7Ff5aMfq5kJMYuigopjUbzJGPCkSa",
+	"Ff45aOHjQeuQ9Xq9z2Fh3OxA10f+fcots4pFyrtwZJ6PXNl5zQ9JnTnWx3tVor1ZxQrsZFz4nDyuVQv6",
+	"mM6etckoVQqRGO7XzR6S8RhuRnFihJKmMEfJKFQx0WrWxu5p8fkcFEVUkYObE2WsVFdoi4B9FApDYKG6",
+	"ioPMI7SzWvfYZyQSuniQmRa1PkR6AL5dxzhWC8NwCxDlGfE5UrhbKwxNrSnWhz0V18BG5C6gzO/Aw3MW",
+	"4o3bVXE85KOrPPKSJ5GwzGouSkCPI5nW50+f//8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

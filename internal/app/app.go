@@ -165,6 +165,8 @@ func New(opts Options) (*Server, error) {
 	}
 	server := mgmt.NewServer(mgmt.Deps{Usage: obs.usage, RequestLogs: obs.reqLogs, Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
 		AuthFiles: authFiles, Logging: appLog, OAuth: logins})
+	// Change events, config history with rollback, audit trail (changes.go).
+	server.SetChangeFeed(openChangeFeed(store, obs.usage, opts.ConfigPath, log))
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}

@@ -82,3 +82,13 @@ func (d *DB) Audit(ctx context.Context, since time.Time, afterID int64, limit in
 	}
 	return out, more, rows.Err()
 }
+
+// LatestAudit returns the newest limit entries, oldest first.
+func (d *DB) LatestAudit(ctx context.Context, limit int) ([]AuditEntry, error) {
+	var maxID int64
+	if err := d.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM mgmt_audit`).Scan(&maxID); err != nil {
+		return nil, err
+	}
+	out, _, err := d.Audit(ctx, time.Time{}, max(maxID-int64(limit), 0), limit)
+	return out, err
+}

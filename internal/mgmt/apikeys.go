@@ -16,27 +16,27 @@ func (s *Server) GetAPIKeys(_ context.Context, _ mgmtapi.GetAPIKeysRequestObject
 	}, nil
 }
 
-func (s *Server) PutAPIKeys(_ context.Context, r mgmtapi.PutAPIKeysRequestObject) (mgmtapi.PutAPIKeysResponseObject, error) {
+func (s *Server) PutAPIKeys(ctx context.Context, r mgmtapi.PutAPIKeysRequestObject) (mgmtapi.PutAPIKeysResponseObject, error) {
 	keys, err := keylists.ReplaceStrings("api-key", *r.Body)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.APIKeys = keys; return nil })
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error { c.APIKeys = keys; return nil })
 	return mgmtapi.PutAPIKeys200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchAPIKeys(_ context.Context, r mgmtapi.PatchAPIKeysRequestObject) (mgmtapi.PatchAPIKeysResponseObject, error) {
+func (s *Server) PatchAPIKeys(ctx context.Context, r mgmtapi.PatchAPIKeysRequestObject) (mgmtapi.PatchAPIKeysResponseObject, error) {
 	p := *r.Body
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) (err error) {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) (err error) {
 		c.APIKeys, err = keylists.PatchString("api-key", c.APIKeys, p.Old, p.Index, patchValue(p))
 		return err
 	})
 	return mgmtapi.PatchAPIKeys200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteAPIKeys(_ context.Context, r mgmtapi.DeleteAPIKeysRequestObject) (mgmtapi.DeleteAPIKeysResponseObject, error) {
+func (s *Server) DeleteAPIKeys(ctx context.Context, r mgmtapi.DeleteAPIKeysRequestObject) (mgmtapi.DeleteAPIKeysResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Value, Index: r.Params.Index}
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) (err error) {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) (err error) {
 		c.APIKeys, err = keylists.DeleteString("value", c.APIKeys, sel)
 		return err
 	})

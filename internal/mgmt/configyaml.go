@@ -37,7 +37,7 @@ func (c configYAML) VisitGetConfigYAMLResponse(w http.ResponseWriter) error {
 
 // PutConfigYAML validates a whole document by loading it exactly as a file
 // at startup would be loaded, and only then writes and applies it.
-func (s *Server) PutConfigYAML(_ context.Context, r mgmtapi.PutConfigYAMLRequestObject) (mgmtapi.PutConfigYAMLResponseObject, error) {
+func (s *Server) PutConfigYAML(ctx context.Context, r mgmtapi.PutConfigYAMLRequestObject) (mgmtapi.PutConfigYAMLResponseObject, error) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, err // a MaxBytesError becomes 413
@@ -45,7 +45,7 @@ func (s *Server) PutConfigYAML(_ context.Context, r mgmtapi.PutConfigYAMLRequest
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return invalidConfig("the document is empty"), nil
 	}
-	snap, err := s.store.ReplaceRaw(headerValue(r.Params.IfMatch), raw, s.keepsManagementReachable)
+	snap, err := s.store.ReplaceRawContext(ctx, headerValue(r.Params.IfMatch), raw, s.keepsManagementReachable)
 	var pre *configstore.PreconditionError
 	switch {
 	case errors.As(err, &pre), errs.KindOf(err) == errs.Conflict, errs.KindOf(err) == errs.Unprocessable:
@@ -57,8 +57,10 @@ func (s *Server) PutConfigYAML(_ context.Context, r mgmtapi.PutConfigYAMLRequest
 		msg := "failed to write config"
 		return mgmtapi.PutConfigYAML500JSONResponse{InternalErrorJSONResponse: mgmtapi.InternalErrorJSONResponse{Error: "write_failed", Message: &msg}}, nil
 	}
+	res := mgmtapi.ConfigYAMLResult{Ok: true, Changed: []string{"config"}}
+	res.DryRun, res.Diff, res.Revision = s.outcome(ctx)
 	return mgmtapi.PutConfigYAML200JSONResponse{
-		Body:    mgmtapi.ConfigYAMLResult{Ok: true, Changed: []string{"config"}},
+		Body:    res,
 		Headers: mgmtapi.PutConfigYAML200ResponseHeaders{ETag: etagOf(snap)},
 	}, nil
 }

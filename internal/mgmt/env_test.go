@@ -89,6 +89,8 @@ type env struct {
 	logging *applogs.Logging
 	// oauth runs the logins (nil with withoutAuthFiles).
 	oauth *oauthlogin.Manager
+	// server is the Management API implementation behind srv.
+	server *mgmt.Server
 }
 
 type envOption func(*envSettings)
@@ -183,6 +185,7 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	}
 	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs, authDir: authDir, auth: auth, logging: logging, oauth: logins}
 	e.usage, e.reqLogs = usageSvc, reqLogs
+	e.server = s
 	e.client = newContractClient(t, srv.URL, testKey)
 	return e
 }

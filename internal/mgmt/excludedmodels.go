@@ -20,26 +20,26 @@ func (s *Server) GetOauthExcludedModels(_ context.Context, _ mgmtapi.GetOauthExc
 
 // PutOauthExcludedModels replaces the whole map; normalisation drops empty
 // providers, so `{}` clears it.
-func (s *Server) PutOauthExcludedModels(_ context.Context, r mgmtapi.PutOauthExcludedModelsRequestObject) (mgmtapi.PutOauthExcludedModelsResponseObject, error) {
+func (s *Server) PutOauthExcludedModels(ctx context.Context, r mgmtapi.PutOauthExcludedModelsRequestObject) (mgmtapi.PutOauthExcludedModelsResponseObject, error) {
 	m := map[string][]string(*r.Body)
 	for provider := range m {
 		if strings.TrimSpace(provider) == "" {
 			return nil, errs.New(errs.Invalid, "invalid provider: a provider name must not be empty")
 		}
 	}
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.OAuthExcludedModels = m; return nil })
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error { c.OAuthExcludedModels = m; return nil })
 	return mgmtapi.PutOauthExcludedModels200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 // PatchOauthExcludedModels sets one provider's patterns; patterns that
 // normalise to nothing remove the provider, which must then exist.
-func (s *Server) PatchOauthExcludedModels(_ context.Context, r mgmtapi.PatchOauthExcludedModelsRequestObject) (mgmtapi.PatchOauthExcludedModelsResponseObject, error) {
+func (s *Server) PatchOauthExcludedModels(ctx context.Context, r mgmtapi.PatchOauthExcludedModelsRequestObject) (mgmtapi.PatchOauthExcludedModelsResponseObject, error) {
 	provider := strings.ToLower(strings.TrimSpace(r.Body.Provider))
 	if provider == "" {
 		return nil, errs.New(errs.Invalid, "invalid provider: a provider name must not be empty")
 	}
 	models := config.NormalizeModelList(r.Body.Models)
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		if len(models) == 0 {
 			if _, ok := c.OAuthExcludedModels[provider]; !ok {
 				return keylists.ErrNotFound
@@ -56,12 +56,12 @@ func (s *Server) PatchOauthExcludedModels(_ context.Context, r mgmtapi.PatchOaut
 	return mgmtapi.PatchOauthExcludedModels200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteOauthExcludedModels(_ context.Context, r mgmtapi.DeleteOauthExcludedModelsRequestObject) (mgmtapi.DeleteOauthExcludedModelsResponseObject, error) {
+func (s *Server) DeleteOauthExcludedModels(ctx context.Context, r mgmtapi.DeleteOauthExcludedModelsRequestObject) (mgmtapi.DeleteOauthExcludedModelsResponseObject, error) {
 	provider := strings.ToLower(strings.TrimSpace(deref(r.Params.Provider)))
 	if provider == "" {
 		return nil, errs.New(errs.Invalid, "missing provider")
 	}
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		if _, ok := c.OAuthExcludedModels[provider]; !ok {
 			return keylists.ErrNotFound
 		}

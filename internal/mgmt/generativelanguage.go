@@ -21,18 +21,18 @@ func (s *Server) GetGenerativeLanguageAPIKey(_ context.Context, _ mgmtapi.GetGen
 	}, nil
 }
 
-func (s *Server) PutGenerativeLanguageAPIKey(_ context.Context, r mgmtapi.PutGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PutGenerativeLanguageAPIKeyResponseObject, error) {
+func (s *Server) PutGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.PutGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PutGenerativeLanguageAPIKeyResponseObject, error) {
 	keys, err := keylists.ReplaceStrings("api-key", *r.Body)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.GeminiKeys = rebuildGemini(c.GeminiKeys, keys); return nil })
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error { c.GeminiKeys = rebuildGemini(c.GeminiKeys, keys); return nil })
 	return mgmtapi.PutGenerativeLanguageAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchGenerativeLanguageAPIKey(_ context.Context, r mgmtapi.PatchGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PatchGenerativeLanguageAPIKeyResponseObject, error) {
+func (s *Server) PatchGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.PatchGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PatchGenerativeLanguageAPIKeyResponseObject, error) {
 	p := *r.Body
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		keys, err := keylists.PatchString("api-key", geminiKeyStrings(c.GeminiKeys), p.Old, p.Index, patchValue(p))
 		if err != nil {
 			return err
@@ -50,9 +50,9 @@ func (s *Server) PatchGenerativeLanguageAPIKey(_ context.Context, r mgmtapi.Patc
 	return mgmtapi.PatchGenerativeLanguageAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteGenerativeLanguageAPIKey(_ context.Context, r mgmtapi.DeleteGenerativeLanguageAPIKeyRequestObject) (mgmtapi.DeleteGenerativeLanguageAPIKeyResponseObject, error) {
+func (s *Server) DeleteGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.DeleteGenerativeLanguageAPIKeyRequestObject) (mgmtapi.DeleteGenerativeLanguageAPIKeyResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Value, Index: r.Params.Index}
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		keys, err := keylists.DeleteString("value", geminiKeyStrings(c.GeminiKeys), sel)
 		if err != nil {
 			return err

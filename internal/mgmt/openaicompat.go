@@ -20,20 +20,20 @@ func (s *Server) GetOpenaiCompatibility(_ context.Context, _ mgmtapi.GetOpenaiCo
 
 // PutOpenaiCompatibility replaces the providers; every provider needs a
 // name (unique: the first of a name is kept) and a base-url.
-func (s *Server) PutOpenaiCompatibility(_ context.Context, r mgmtapi.PutOpenaiCompatibilityRequestObject) (mgmtapi.PutOpenaiCompatibilityResponseObject, error) {
+func (s *Server) PutOpenaiCompatibility(ctx context.Context, r mgmtapi.PutOpenaiCompatibilityRequestObject) (mgmtapi.PutOpenaiCompatibilityResponseObject, error) {
 	items := mapSlice(*r.Body, openAICompatIn)
 	for i := range items {
 		if err := checkProvider(&items[i]); err != nil {
 			return nil, errs.New(errs.Invalid, "item %d: %s", i, errs.Message(err))
 		}
 	}
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error { c.OpenAICompatibility = items; return nil })
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error { c.OpenAICompatibility = items; return nil })
 	return mgmtapi.PutOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchOpenaiCompatibility(_ context.Context, r mgmtapi.PatchOpenaiCompatibilityRequestObject) (mgmtapi.PatchOpenaiCompatibilityResponseObject, error) {
+func (s *Server) PatchOpenaiCompatibility(ctx context.Context, r mgmtapi.PatchOpenaiCompatibilityRequestObject) (mgmtapi.PatchOpenaiCompatibilityResponseObject, error) {
 	p := r.Body
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		list := c.OpenAICompatibility
 		at, err := pickProvider(list, p.Index, p.Name)
 		if err != nil {
@@ -54,9 +54,9 @@ func (s *Server) PatchOpenaiCompatibility(_ context.Context, r mgmtapi.PatchOpen
 	return mgmtapi.PatchOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteOpenaiCompatibility(_ context.Context, r mgmtapi.DeleteOpenaiCompatibilityRequestObject) (mgmtapi.DeleteOpenaiCompatibilityResponseObject, error) {
+func (s *Server) DeleteOpenaiCompatibility(ctx context.Context, r mgmtapi.DeleteOpenaiCompatibilityRequestObject) (mgmtapi.DeleteOpenaiCompatibilityResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Name, Index: r.Params.Index}
-	ok, err := s.change(r.Params.IfMatch, func(c *config.Config) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		name, at, byIndex, err := sel.Choose("name")
 		if err != nil {
 			return err

@@ -18,26 +18,26 @@ func (s *Server) GetGeminiAPIKey(_ context.Context, _ mgmtapi.GetGeminiAPIKeyReq
 	}, nil
 }
 
-func (s *Server) PutGeminiAPIKey(_ context.Context, r mgmtapi.PutGeminiAPIKeyRequestObject) (mgmtapi.PutGeminiAPIKeyResponseObject, error) {
+func (s *Server) PutGeminiAPIKey(ctx context.Context, r mgmtapi.PutGeminiAPIKeyRequestObject) (mgmtapi.PutGeminiAPIKeyResponseObject, error) {
 	mutate, err := geminiList.replace(mapSlice(*r.Body, geminiIn))
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.change(r.Params.IfMatch, mutate)
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, mutate)
 	return mgmtapi.PutGeminiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchGeminiAPIKey(_ context.Context, r mgmtapi.PatchGeminiAPIKeyRequestObject) (mgmtapi.PatchGeminiAPIKeyResponseObject, error) {
+func (s *Server) PatchGeminiAPIKey(ctx context.Context, r mgmtapi.PatchGeminiAPIKeyRequestObject) (mgmtapi.PatchGeminiAPIKeyResponseObject, error) {
 	p := r.Body
-	ok, err := s.change(r.Params.IfMatch, geminiList.patch(p.Index, p.Match, func(k *config.GeminiKey) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, geminiList.patch(p.Index, p.Match, func(k *config.GeminiKey) error {
 		applyGeminiPartial(k, p.Value)
 		return nil
 	}))
 	return mgmtapi.PatchGeminiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteGeminiAPIKey(_ context.Context, r mgmtapi.DeleteGeminiAPIKeyRequestObject) (mgmtapi.DeleteGeminiAPIKeyResponseObject, error) {
-	ok, err := s.change(r.Params.IfMatch, geminiList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
+func (s *Server) DeleteGeminiAPIKey(ctx context.Context, r mgmtapi.DeleteGeminiAPIKeyRequestObject) (mgmtapi.DeleteGeminiAPIKeyResponseObject, error) {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, geminiList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
 	return mgmtapi.DeleteGeminiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -49,26 +49,26 @@ func (s *Server) GetCodexAPIKey(_ context.Context, _ mgmtapi.GetCodexAPIKeyReque
 	}, nil
 }
 
-func (s *Server) PutCodexAPIKey(_ context.Context, r mgmtapi.PutCodexAPIKeyRequestObject) (mgmtapi.PutCodexAPIKeyResponseObject, error) {
+func (s *Server) PutCodexAPIKey(ctx context.Context, r mgmtapi.PutCodexAPIKeyRequestObject) (mgmtapi.PutCodexAPIKeyResponseObject, error) {
 	mutate, err := codexList.replace(mapSlice(*r.Body, codexIn))
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.change(r.Params.IfMatch, mutate)
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, mutate)
 	return mgmtapi.PutCodexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchCodexAPIKey(_ context.Context, r mgmtapi.PatchCodexAPIKeyRequestObject) (mgmtapi.PatchCodexAPIKeyResponseObject, error) {
+func (s *Server) PatchCodexAPIKey(ctx context.Context, r mgmtapi.PatchCodexAPIKeyRequestObject) (mgmtapi.PatchCodexAPIKeyResponseObject, error) {
 	p := r.Body
-	ok, err := s.change(r.Params.IfMatch, codexList.patch(p.Index, p.Match, func(k *config.CodexKey) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, codexList.patch(p.Index, p.Match, func(k *config.CodexKey) error {
 		applyCodexPartial(k, p.Value)
 		return nil
 	}))
 	return mgmtapi.PatchCodexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteCodexAPIKey(_ context.Context, r mgmtapi.DeleteCodexAPIKeyRequestObject) (mgmtapi.DeleteCodexAPIKeyResponseObject, error) {
-	ok, err := s.change(r.Params.IfMatch, codexList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
+func (s *Server) DeleteCodexAPIKey(ctx context.Context, r mgmtapi.DeleteCodexAPIKeyRequestObject) (mgmtapi.DeleteCodexAPIKeyResponseObject, error) {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, codexList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
 	return mgmtapi.DeleteCodexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -80,26 +80,26 @@ func (s *Server) GetClaudeAPIKey(_ context.Context, _ mgmtapi.GetClaudeAPIKeyReq
 	}, nil
 }
 
-func (s *Server) PutClaudeAPIKey(_ context.Context, r mgmtapi.PutClaudeAPIKeyRequestObject) (mgmtapi.PutClaudeAPIKeyResponseObject, error) {
+func (s *Server) PutClaudeAPIKey(ctx context.Context, r mgmtapi.PutClaudeAPIKeyRequestObject) (mgmtapi.PutClaudeAPIKeyResponseObject, error) {
 	mutate, err := claudeList.replace(mapSlice(*r.Body, claudeIn))
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.change(r.Params.IfMatch, mutate)
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, mutate)
 	return mgmtapi.PutClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchClaudeAPIKey(_ context.Context, r mgmtapi.PatchClaudeAPIKeyRequestObject) (mgmtapi.PatchClaudeAPIKeyResponseObject, error) {
+func (s *Server) PatchClaudeAPIKey(ctx context.Context, r mgmtapi.PatchClaudeAPIKeyRequestObject) (mgmtapi.PatchClaudeAPIKeyResponseObject, error) {
 	p := r.Body
-	ok, err := s.change(r.Params.IfMatch, claudeList.patch(p.Index, p.Match, func(k *config.ClaudeKey) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, claudeList.patch(p.Index, p.Match, func(k *config.ClaudeKey) error {
 		applyClaudePartial(k, p.Value)
 		return nil
 	}))
 	return mgmtapi.PatchClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteClaudeAPIKey(_ context.Context, r mgmtapi.DeleteClaudeAPIKeyRequestObject) (mgmtapi.DeleteClaudeAPIKeyResponseObject, error) {
-	ok, err := s.change(r.Params.IfMatch, claudeList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
+func (s *Server) DeleteClaudeAPIKey(ctx context.Context, r mgmtapi.DeleteClaudeAPIKeyRequestObject) (mgmtapi.DeleteClaudeAPIKeyResponseObject, error) {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, claudeList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
 	return mgmtapi.DeleteClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -111,25 +111,25 @@ func (s *Server) GetVertexAPIKey(_ context.Context, _ mgmtapi.GetVertexAPIKeyReq
 	}, nil
 }
 
-func (s *Server) PutVertexAPIKey(_ context.Context, r mgmtapi.PutVertexAPIKeyRequestObject) (mgmtapi.PutVertexAPIKeyResponseObject, error) {
+func (s *Server) PutVertexAPIKey(ctx context.Context, r mgmtapi.PutVertexAPIKeyRequestObject) (mgmtapi.PutVertexAPIKeyResponseObject, error) {
 	mutate, err := vertexList.replace(mapSlice(*r.Body, vertexIn))
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.change(r.Params.IfMatch, mutate)
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, mutate)
 	return mgmtapi.PutVertexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchVertexAPIKey(_ context.Context, r mgmtapi.PatchVertexAPIKeyRequestObject) (mgmtapi.PatchVertexAPIKeyResponseObject, error) {
+func (s *Server) PatchVertexAPIKey(ctx context.Context, r mgmtapi.PatchVertexAPIKeyRequestObject) (mgmtapi.PatchVertexAPIKeyResponseObject, error) {
 	p := r.Body
-	ok, err := s.change(r.Params.IfMatch, vertexList.patch(p.Index, p.Match, func(k *config.VertexKey) error {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, vertexList.patch(p.Index, p.Match, func(k *config.VertexKey) error {
 		applyVertexPartial(k, p.Value)
 		return nil
 	}))
 	return mgmtapi.PatchVertexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteVertexAPIKey(_ context.Context, r mgmtapi.DeleteVertexAPIKeyRequestObject) (mgmtapi.DeleteVertexAPIKeyResponseObject, error) {
-	ok, err := s.change(r.Params.IfMatch, vertexList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
+func (s *Server) DeleteVertexAPIKey(ctx context.Context, r mgmtapi.DeleteVertexAPIKeyRequestObject) (mgmtapi.DeleteVertexAPIKeyResponseObject, error) {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, vertexList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
 	return mgmtapi.DeleteVertexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }

@@ -51,7 +51,7 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 		Options:               openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
 		ErrorHandlerWithOpts:  s.validationError,
 	})
-	strict := mgmtapi.NewStrictHandlerWithOptions(s, nil, mgmtapi.StrictHTTPServerOptions{
+	strict := mgmtapi.NewStrictHandlerWithOptions(s, []mgmtapi.StrictMiddlewareFunc{s.changeMiddleware}, mgmtapi.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.writeBodyError(w, r, err)
 		},
@@ -68,7 +68,7 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 			r.Handle("/docs/*", http.StripPrefix(Prefix+"/docs/", docs))
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(authUnlessPublic(auth), limitBody, forgivingContentType, s.streamUsageImport, requireUTF8JSON, captureRawUpload, validator)
+			r.Use(s.audit, authUnlessPublic(auth), s.refuseDryRun, limitBody, forgivingContentType, s.streamUsageImport, requireUTF8JSON, captureRawUpload, validator)
 			mgmtapi.HandlerWithOptions(strict, mgmtapi.ChiServerOptions{
 				BaseRouter: r,
 				ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {

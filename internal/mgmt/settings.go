@@ -32,13 +32,13 @@ func read[T any](s *Server, st setting[T]) (T, *string) {
 }
 
 // write makes the value the one in force (PUT and PATCH alike).
-func write[T any](s *Server, st setting[T], ifMatch *mgmtapi.IfMatch, v T) (mgmtapi.StatusOKJSONResponse, error) {
+func write[T any](ctx context.Context, s *Server, st setting[T], ifMatch *mgmtapi.IfMatch, v T) (mgmtapi.StatusOKJSONResponse, error) {
 	if st.check != nil {
 		if err := st.check(v); err != nil {
 			return mgmtapi.StatusOKJSONResponse{}, err
 		}
 	}
-	return s.change(ifMatch, func(c *config.Config) error { st.set(c, v); return nil })
+	return s.changeCtx(ctx, ifMatch, func(c *config.Config) error { st.set(c, v); return nil })
 }
 
 var (
@@ -61,13 +61,13 @@ func (s *Server) GetDebug(context.Context, mgmtapi.GetDebugRequestObject) (mgmta
 	return mgmtapi.GetDebug200JSONResponse{Body: mgmtapi.DebugSetting{Debug: v}, Headers: mgmtapi.GetDebug200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutDebug(_ context.Context, r mgmtapi.PutDebugRequestObject) (mgmtapi.PutDebugResponseObject, error) {
-	ok, err := write(s, debug, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutDebug(ctx context.Context, r mgmtapi.PutDebugRequestObject) (mgmtapi.PutDebugResponseObject, error) {
+	ok, err := write(ctx, s, debug, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutDebug200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchDebug(_ context.Context, r mgmtapi.PatchDebugRequestObject) (mgmtapi.PatchDebugResponseObject, error) {
-	ok, err := write(s, debug, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchDebug(ctx context.Context, r mgmtapi.PatchDebugRequestObject) (mgmtapi.PatchDebugResponseObject, error) {
+	ok, err := write(ctx, s, debug, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchDebug200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -76,13 +76,13 @@ func (s *Server) GetLoggingToFile(context.Context, mgmtapi.GetLoggingToFileReque
 	return mgmtapi.GetLoggingToFile200JSONResponse{Body: mgmtapi.LoggingToFileSetting{LoggingToFile: v}, Headers: mgmtapi.GetLoggingToFile200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutLoggingToFile(_ context.Context, r mgmtapi.PutLoggingToFileRequestObject) (mgmtapi.PutLoggingToFileResponseObject, error) {
-	ok, err := write(s, loggingToFile, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutLoggingToFile(ctx context.Context, r mgmtapi.PutLoggingToFileRequestObject) (mgmtapi.PutLoggingToFileResponseObject, error) {
+	ok, err := write(ctx, s, loggingToFile, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutLoggingToFile200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchLoggingToFile(_ context.Context, r mgmtapi.PatchLoggingToFileRequestObject) (mgmtapi.PatchLoggingToFileResponseObject, error) {
-	ok, err := write(s, loggingToFile, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchLoggingToFile(ctx context.Context, r mgmtapi.PatchLoggingToFileRequestObject) (mgmtapi.PatchLoggingToFileResponseObject, error) {
+	ok, err := write(ctx, s, loggingToFile, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchLoggingToFile200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -91,13 +91,13 @@ func (s *Server) GetUsageStatisticsEnabled(context.Context, mgmtapi.GetUsageStat
 	return mgmtapi.GetUsageStatisticsEnabled200JSONResponse{Body: mgmtapi.UsageStatisticsEnabledSetting{UsageStatisticsEnabled: v}, Headers: mgmtapi.GetUsageStatisticsEnabled200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutUsageStatisticsEnabled(_ context.Context, r mgmtapi.PutUsageStatisticsEnabledRequestObject) (mgmtapi.PutUsageStatisticsEnabledResponseObject, error) {
-	ok, err := write(s, usageStatisticsEnabled, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutUsageStatisticsEnabled(ctx context.Context, r mgmtapi.PutUsageStatisticsEnabledRequestObject) (mgmtapi.PutUsageStatisticsEnabledResponseObject, error) {
+	ok, err := write(ctx, s, usageStatisticsEnabled, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchUsageStatisticsEnabled(_ context.Context, r mgmtapi.PatchUsageStatisticsEnabledRequestObject) (mgmtapi.PatchUsageStatisticsEnabledResponseObject, error) {
-	ok, err := write(s, usageStatisticsEnabled, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchUsageStatisticsEnabled(ctx context.Context, r mgmtapi.PatchUsageStatisticsEnabledRequestObject) (mgmtapi.PatchUsageStatisticsEnabledResponseObject, error) {
+	ok, err := write(ctx, s, usageStatisticsEnabled, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchUsageStatisticsEnabled200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -106,13 +106,13 @@ func (s *Server) GetProxyURL(context.Context, mgmtapi.GetProxyURLRequestObject) 
 	return mgmtapi.GetProxyURL200JSONResponse{Body: mgmtapi.ProxyURLSetting{ProxyURL: v}, Headers: mgmtapi.GetProxyURL200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutProxyURL(_ context.Context, r mgmtapi.PutProxyURLRequestObject) (mgmtapi.PutProxyURLResponseObject, error) {
-	ok, err := write(s, proxyURL, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutProxyURL(ctx context.Context, r mgmtapi.PutProxyURLRequestObject) (mgmtapi.PutProxyURLResponseObject, error) {
+	ok, err := write(ctx, s, proxyURL, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchProxyURL(_ context.Context, r mgmtapi.PatchProxyURLRequestObject) (mgmtapi.PatchProxyURLResponseObject, error) {
-	ok, err := write(s, proxyURL, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchProxyURL(ctx context.Context, r mgmtapi.PatchProxyURLRequestObject) (mgmtapi.PatchProxyURLResponseObject, error) {
+	ok, err := write(ctx, s, proxyURL, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -121,13 +121,13 @@ func (s *Server) GetQuotaSwitchProject(context.Context, mgmtapi.GetQuotaSwitchPr
 	return mgmtapi.GetQuotaSwitchProject200JSONResponse{Body: mgmtapi.QuotaSwitchProjectSetting{SwitchProject: v}, Headers: mgmtapi.GetQuotaSwitchProject200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutQuotaSwitchProject(_ context.Context, r mgmtapi.PutQuotaSwitchProjectRequestObject) (mgmtapi.PutQuotaSwitchProjectResponseObject, error) {
-	ok, err := write(s, quotaSwitchProject, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutQuotaSwitchProject(ctx context.Context, r mgmtapi.PutQuotaSwitchProjectRequestObject) (mgmtapi.PutQuotaSwitchProjectResponseObject, error) {
+	ok, err := write(ctx, s, quotaSwitchProject, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchQuotaSwitchProject(_ context.Context, r mgmtapi.PatchQuotaSwitchProjectRequestObject) (mgmtapi.PatchQuotaSwitchProjectResponseObject, error) {
-	ok, err := write(s, quotaSwitchProject, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchQuotaSwitchProject(ctx context.Context, r mgmtapi.PatchQuotaSwitchProjectRequestObject) (mgmtapi.PatchQuotaSwitchProjectResponseObject, error) {
+	ok, err := write(ctx, s, quotaSwitchProject, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchQuotaSwitchProject200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -136,13 +136,13 @@ func (s *Server) GetQuotaSwitchPreviewModel(context.Context, mgmtapi.GetQuotaSwi
 	return mgmtapi.GetQuotaSwitchPreviewModel200JSONResponse{Body: mgmtapi.QuotaSwitchPreviewModelSetting{SwitchPreviewModel: v}, Headers: mgmtapi.GetQuotaSwitchPreviewModel200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutQuotaSwitchPreviewModel(_ context.Context, r mgmtapi.PutQuotaSwitchPreviewModelRequestObject) (mgmtapi.PutQuotaSwitchPreviewModelResponseObject, error) {
-	ok, err := write(s, quotaSwitchPreviewModel, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutQuotaSwitchPreviewModel(ctx context.Context, r mgmtapi.PutQuotaSwitchPreviewModelRequestObject) (mgmtapi.PutQuotaSwitchPreviewModelResponseObject, error) {
+	ok, err := write(ctx, s, quotaSwitchPreviewModel, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchQuotaSwitchPreviewModel(_ context.Context, r mgmtapi.PatchQuotaSwitchPreviewModelRequestObject) (mgmtapi.PatchQuotaSwitchPreviewModelResponseObject, error) {
-	ok, err := write(s, quotaSwitchPreviewModel, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchQuotaSwitchPreviewModel(ctx context.Context, r mgmtapi.PatchQuotaSwitchPreviewModelRequestObject) (mgmtapi.PatchQuotaSwitchPreviewModelResponseObject, error) {
+	ok, err := write(ctx, s, quotaSwitchPreviewModel, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchQuotaSwitchPreviewModel200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -151,13 +151,13 @@ func (s *Server) GetRequestRetry(context.Context, mgmtapi.GetRequestRetryRequest
 	return mgmtapi.GetRequestRetry200JSONResponse{Body: mgmtapi.RequestRetrySetting{RequestRetry: v}, Headers: mgmtapi.GetRequestRetry200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutRequestRetry(_ context.Context, r mgmtapi.PutRequestRetryRequestObject) (mgmtapi.PutRequestRetryResponseObject, error) {
-	ok, err := write(s, requestRetry, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutRequestRetry(ctx context.Context, r mgmtapi.PutRequestRetryRequestObject) (mgmtapi.PutRequestRetryResponseObject, error) {
+	ok, err := write(ctx, s, requestRetry, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutRequestRetry200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchRequestRetry(_ context.Context, r mgmtapi.PatchRequestRetryRequestObject) (mgmtapi.PatchRequestRetryResponseObject, error) {
-	ok, err := write(s, requestRetry, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchRequestRetry(ctx context.Context, r mgmtapi.PatchRequestRetryRequestObject) (mgmtapi.PatchRequestRetryResponseObject, error) {
+	ok, err := write(ctx, s, requestRetry, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchRequestRetry200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -166,13 +166,13 @@ func (s *Server) GetMaxRetryInterval(context.Context, mgmtapi.GetMaxRetryInterva
 	return mgmtapi.GetMaxRetryInterval200JSONResponse{Body: mgmtapi.MaxRetryIntervalSetting{MaxRetryInterval: v}, Headers: mgmtapi.GetMaxRetryInterval200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutMaxRetryInterval(_ context.Context, r mgmtapi.PutMaxRetryIntervalRequestObject) (mgmtapi.PutMaxRetryIntervalResponseObject, error) {
-	ok, err := write(s, maxRetryInterval, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutMaxRetryInterval(ctx context.Context, r mgmtapi.PutMaxRetryIntervalRequestObject) (mgmtapi.PutMaxRetryIntervalResponseObject, error) {
+	ok, err := write(ctx, s, maxRetryInterval, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutMaxRetryInterval200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchMaxRetryInterval(_ context.Context, r mgmtapi.PatchMaxRetryIntervalRequestObject) (mgmtapi.PatchMaxRetryIntervalResponseObject, error) {
-	ok, err := write(s, maxRetryInterval, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchMaxRetryInterval(ctx context.Context, r mgmtapi.PatchMaxRetryIntervalRequestObject) (mgmtapi.PatchMaxRetryIntervalResponseObject, error) {
+	ok, err := write(ctx, s, maxRetryInterval, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchMaxRetryInterval200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -181,13 +181,13 @@ func (s *Server) GetRequestLog(context.Context, mgmtapi.GetRequestLogRequestObje
 	return mgmtapi.GetRequestLog200JSONResponse{Body: mgmtapi.RequestLogSetting{RequestLog: v}, Headers: mgmtapi.GetRequestLog200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutRequestLog(_ context.Context, r mgmtapi.PutRequestLogRequestObject) (mgmtapi.PutRequestLogResponseObject, error) {
-	ok, err := write(s, requestLog, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutRequestLog(ctx context.Context, r mgmtapi.PutRequestLogRequestObject) (mgmtapi.PutRequestLogResponseObject, error) {
+	ok, err := write(ctx, s, requestLog, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutRequestLog200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchRequestLog(_ context.Context, r mgmtapi.PatchRequestLogRequestObject) (mgmtapi.PatchRequestLogResponseObject, error) {
-	ok, err := write(s, requestLog, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchRequestLog(ctx context.Context, r mgmtapi.PatchRequestLogRequestObject) (mgmtapi.PatchRequestLogResponseObject, error) {
+	ok, err := write(ctx, s, requestLog, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchRequestLog200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -196,13 +196,13 @@ func (s *Server) GetWsAuth(context.Context, mgmtapi.GetWsAuthRequestObject) (mgm
 	return mgmtapi.GetWsAuth200JSONResponse{Body: mgmtapi.WsAuthSetting{WsAuth: v}, Headers: mgmtapi.GetWsAuth200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutWsAuth(_ context.Context, r mgmtapi.PutWsAuthRequestObject) (mgmtapi.PutWsAuthResponseObject, error) {
-	ok, err := write(s, wsAuth, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutWsAuth(ctx context.Context, r mgmtapi.PutWsAuthRequestObject) (mgmtapi.PutWsAuthResponseObject, error) {
+	ok, err := write(ctx, s, wsAuth, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutWsAuth200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchWsAuth(_ context.Context, r mgmtapi.PatchWsAuthRequestObject) (mgmtapi.PatchWsAuthResponseObject, error) {
-	ok, err := write(s, wsAuth, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchWsAuth(ctx context.Context, r mgmtapi.PatchWsAuthRequestObject) (mgmtapi.PatchWsAuthResponseObject, error) {
+	ok, err := write(ctx, s, wsAuth, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchWsAuth200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -211,13 +211,13 @@ func (s *Server) GetForceGpt5Codex(context.Context, mgmtapi.GetForceGpt5CodexReq
 	return mgmtapi.GetForceGpt5Codex200JSONResponse{Body: mgmtapi.ForceGpt5CodexSetting{Gpt5Codex: v}, Headers: mgmtapi.GetForceGpt5Codex200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutForceGpt5Codex(_ context.Context, r mgmtapi.PutForceGpt5CodexRequestObject) (mgmtapi.PutForceGpt5CodexResponseObject, error) {
-	ok, err := write(s, forceGpt5Codex, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutForceGpt5Codex(ctx context.Context, r mgmtapi.PutForceGpt5CodexRequestObject) (mgmtapi.PutForceGpt5CodexResponseObject, error) {
+	ok, err := write(ctx, s, forceGpt5Codex, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutForceGpt5Codex200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchForceGpt5Codex(_ context.Context, r mgmtapi.PatchForceGpt5CodexRequestObject) (mgmtapi.PatchForceGpt5CodexResponseObject, error) {
-	ok, err := write(s, forceGpt5Codex, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchForceGpt5Codex(ctx context.Context, r mgmtapi.PatchForceGpt5CodexRequestObject) (mgmtapi.PatchForceGpt5CodexResponseObject, error) {
+	ok, err := write(ctx, s, forceGpt5Codex, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchForceGpt5Codex200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
@@ -226,18 +226,18 @@ func (s *Server) GetAllowLocalhostUnauthenticated(context.Context, mgmtapi.GetAl
 	return mgmtapi.GetAllowLocalhostUnauthenticated200JSONResponse{Body: mgmtapi.AllowLocalhostUnauthenticatedSetting{AllowLocalhostUnauthenticated: v}, Headers: mgmtapi.GetAllowLocalhostUnauthenticated200ResponseHeaders{ETag: etag}}, nil
 }
 
-func (s *Server) PutAllowLocalhostUnauthenticated(_ context.Context, r mgmtapi.PutAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.PutAllowLocalhostUnauthenticatedResponseObject, error) {
-	ok, err := write(s, allowLocalhostUnauthenticated, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PutAllowLocalhostUnauthenticated(ctx context.Context, r mgmtapi.PutAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.PutAllowLocalhostUnauthenticatedResponseObject, error) {
+	ok, err := write(ctx, s, allowLocalhostUnauthenticated, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PutAllowLocalhostUnauthenticated200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchAllowLocalhostUnauthenticated(_ context.Context, r mgmtapi.PatchAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.PatchAllowLocalhostUnauthenticatedResponseObject, error) {
-	ok, err := write(s, allowLocalhostUnauthenticated, r.Params.IfMatch, r.Body.Value)
+func (s *Server) PatchAllowLocalhostUnauthenticated(ctx context.Context, r mgmtapi.PatchAllowLocalhostUnauthenticatedRequestObject) (mgmtapi.PatchAllowLocalhostUnauthenticatedResponseObject, error) {
+	ok, err := write(ctx, s, allowLocalhostUnauthenticated, r.Params.IfMatch, r.Body.Value)
 	return mgmtapi.PatchAllowLocalhostUnauthenticated200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 // DeleteProxyURL clears the global proxy (direct connections).
-func (s *Server) DeleteProxyURL(_ context.Context, r mgmtapi.DeleteProxyURLRequestObject) (mgmtapi.DeleteProxyURLResponseObject, error) {
-	ok, err := write(s, proxyURL, r.Params.IfMatch, "")
+func (s *Server) DeleteProxyURL(ctx context.Context, r mgmtapi.DeleteProxyURLRequestObject) (mgmtapi.DeleteProxyURLResponseObject, error) {
+	ok, err := write(ctx, s, proxyURL, r.Params.IfMatch, "")
 	return mgmtapi.DeleteProxyURL200JSONResponse{StatusOKJSONResponse: ok}, err
 }

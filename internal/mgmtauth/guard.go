@@ -307,6 +307,10 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 		// requests share the zero-address records.
 		client := st.proxies.Client(r)
 		addr, local := client.Addr, client.Local
+		info := AuthInfoFrom(r.Context())
+		if info != nil {
+			info.Client = addr.String()
+		}
 		// A loopback peer is never banned, even when it is not local (it
 		// relays for clients of a proxy on this host): a ban would shut
 		// out every client of that proxy, the operator included. The
@@ -370,6 +374,9 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 
 		if bannable {
 			g.bans.succeed(addr, now)
+		}
+		if info != nil {
+			info.Identity = g.identityOf(st, key)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -41,6 +41,48 @@ func (e AuthStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for ConfigRevisionSource.
+const (
+	ConfigRevisionSourceAPI      ConfigRevisionSource = "api"
+	ConfigRevisionSourceFile     ConfigRevisionSource = "file"
+	ConfigRevisionSourceRollback ConfigRevisionSource = "rollback"
+)
+
+// Valid indicates whether the value is a known member of the ConfigRevisionSource enum.
+func (e ConfigRevisionSource) Valid() bool {
+	switch e {
+	case ConfigRevisionSourceAPI:
+		return true
+	case ConfigRevisionSourceFile:
+		return true
+	case ConfigRevisionSourceRollback:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConfigRevisionDetailSource.
+const (
+	ConfigRevisionDetailSourceAPI      ConfigRevisionDetailSource = "api"
+	ConfigRevisionDetailSourceFile     ConfigRevisionDetailSource = "file"
+	ConfigRevisionDetailSourceRollback ConfigRevisionDetailSource = "rollback"
+)
+
+// Valid indicates whether the value is a known member of the ConfigRevisionDetailSource enum.
+func (e ConfigRevisionDetailSource) Valid() bool {
+	switch e {
+	case ConfigRevisionDetailSourceAPI:
+		return true
+	case ConfigRevisionDetailSourceFile:
+		return true
+	case ConfigRevisionDetailSourceRollback:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GeminiWebTokenResultStatus.
 const (
 	GeminiWebTokenResultStatusOk GeminiWebTokenResultStatus = "ok"
@@ -96,10 +138,7 @@ type AllowLocalhostUnauthenticatedSetting struct {
 
 // APIKeyEntry defines model for ApiKeyEntry.
 type APIKeyEntry struct {
-	// APIKey Entries whose key is empty after trimming are dropped.
-	APIKey string `json:"api-key"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	APIKey   string  `json:"api-key"`
 	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
@@ -113,6 +152,38 @@ type APIUsage struct {
 	Models        *map[string]ModelUsage `json:"models,omitempty"`
 	TotalRequests *int64                 `json:"total_requests,omitempty"`
 	TotalTokens   *int64                 `json:"total_tokens,omitempty"`
+}
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	At time.Time `json:"at"`
+
+	// Client The client address (after trusted-proxies).
+	Client string `json:"client"`
+	DryRun bool   `json:"dryRun"`
+	ID     int64  `json:"id"`
+
+	// Identity `config-key`, `env-password`, or `none` when authentication failed. Never the key.
+	Identity string `json:"identity"`
+	Method   string `json:"method"`
+
+	// Operation The operationId, or the method and path pattern when none matched.
+	Operation string `json:"operation"`
+
+	// Paths What changed (as in events); never a value.
+	Paths []string `json:"paths"`
+
+	// Revision The history revision the request made, if any.
+	Revision *int64 `json:"revision,omitempty"`
+	Status   int    `json:"status"`
+}
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Entries []AuditEntry `json:"entries"`
+
+	// More More entries follow; ask again with `since` = the last entry's `at` and `after` = its `id`.
+	More bool `json:"more"`
 }
 
 // AuthFile defines model for AuthFile.
@@ -192,7 +263,7 @@ type ClaudeKeyListReplace = []ClaudeKey
 // ClaudeKeyPartial Fields to change; absent fields are kept.
 type ClaudeKeyPartial = CodexKeyPartial
 
-// ClaudeKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+// ClaudeKeyPatch defines model for ClaudeKeyPatch.
 type ClaudeKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -210,20 +281,15 @@ type CodexAPIKeyList struct {
 
 // CodexKey defines model for CodexKey.
 type CodexKey struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey string `json:"api-key"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey         string    `json:"api-key"`
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers      `json:"headers,omitempty"`
+	Models   *[]ModelAlias `json:"models,omitempty"`
+	Prefix   *string       `json:"prefix,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
 // CodexKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -231,23 +297,18 @@ type CodexKeyListReplace = []CodexKey
 
 // CodexKeyPartial Fields to change; absent fields are kept.
 type CodexKeyPartial struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey *string `json:"api-key,omitempty"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey         *string   `json:"api-key,omitempty"`
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers      `json:"headers,omitempty"`
+	Models   *[]ModelAlias `json:"models,omitempty"`
+	Prefix   *string       `json:"prefix,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
-// CodexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+// CodexKeyPatch defines model for CodexKeyPatch.
 type CodexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -258,18 +319,49 @@ type CodexKeyPatch struct {
 	Value CodexKeyPartial `json:"value"`
 }
 
-// ConfigFileConflictError 409 `config_file_conflict`.
-//
-// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
-type ConfigFileConflictError struct {
-	// Error Always `config_file_conflict`.
-	//
-	// Example: config_file_conflict
-	Error string `json:"error"`
+// ConfigHistoryPage defines model for ConfigHistoryPage.
+type ConfigHistoryPage struct {
+	// NextBefore Pass as `before` for the next (older) page; absent on the last page.
+	NextBefore *int64           `json:"next_before,omitempty"`
+	Revisions  []ConfigRevision `json:"revisions"`
 
-	// Message What is wrong with the hand-edited file.
-	Message string `json:"message"`
+	// Total How many revisions are kept.
+	Total int64 `json:"total"`
 }
+
+// ConfigRevision defines model for ConfigRevision.
+type ConfigRevision struct {
+	// Actor Who made it: `config-key` (the management key in config.yaml), `env-password` (MANAGEMENT_PASSWORD), or `file` (a hand edit, or the file found at start-up).
+	Actor    string               `json:"actor"`
+	At       time.Time            `json:"at"`
+	Etag     string               `json:"etag"`
+	Paths    []string             `json:"paths"`
+	Revision int64                `json:"revision"`
+	Source   ConfigRevisionSource `json:"source"`
+}
+
+// ConfigRevisionSource defines model for ConfigRevision.Source.
+type ConfigRevisionSource string
+
+// ConfigRevisionDetail defines model for ConfigRevisionDetail.
+type ConfigRevisionDetail struct {
+	// Actor Who made it: `config-key` (the management key in config.yaml), `env-password` (MANAGEMENT_PASSWORD), or `file` (a hand edit, or the file found at start-up).
+	Actor string    `json:"actor"`
+	At    time.Time `json:"at"`
+
+	// Diff Unified diff against the previous revision kept (the whole file as added for the first one).
+	Diff     string                     `json:"diff"`
+	Etag     string                     `json:"etag"`
+	Paths    []string                   `json:"paths"`
+	Revision int64                      `json:"revision"`
+	Source   ConfigRevisionDetailSource `json:"source"`
+
+	// Yaml The exact bytes of config.yaml at this revision.
+	Yaml string `json:"yaml"`
+}
+
+// ConfigRevisionDetailSource defines model for ConfigRevisionDetail.Source.
+type ConfigRevisionDetailSource string
 
 // ConfigView The running configuration; remote-management.secret-key is never included.
 type ConfigView struct {
@@ -314,7 +406,16 @@ type ConfigView struct {
 // ConfigYAMLResult defines model for ConfigYAMLResult.
 type ConfigYAMLResult struct {
 	Changed []string `json:"changed"`
-	Ok      bool     `json:"ok"`
+
+	// Diff With `?dryRun=true`, the unified diff of config.yaml the request would make.
+	Diff *string `json:"diff,omitempty"`
+
+	// DryRun Present and true for a dry run (`?dryRun=true`); nothing changed.
+	DryRun *bool `json:"dryRun,omitempty"`
+	Ok     bool  `json:"ok"`
+
+	// Revision The config history revision this request made (absent when nothing changed, for a dry run, or without history).
+	Revision *int64 `json:"revision,omitempty"`
 }
 
 // Counts defines model for Counts.
@@ -325,35 +426,17 @@ type DebugSetting struct {
 	Debug bool `json:"debug"`
 }
 
-// DuplicateAuthFileError 409 from an iFlow cookie login whose account already has a credential file.
-//
-// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
-type DuplicateAuthFileError struct {
-	// Error Example: duplicate BXAuth found
-	Error string `json:"error"`
-
-	// ExistingFile The credential file that already holds this account.
-	//
-	// Example: iflow-user-1716206400.json
-	ExistingFile *string `json:"existing_file,omitempty"`
-
-	// Status Always `error`.
-	//
-	// Example: error
-	Status *string `json:"status,omitempty"`
-}
-
-// Error The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// Error defines model for Error.
 type Error struct {
-	// Error What went wrong; stable, so clients may match on it.
-	//
-	// Example: invalid body
 	Error string `json:"error"`
 
-	// Message Details, when there are any (never a secret).
-	Message *string `json:"message,omitempty"`
+	// Etag With 412, the current revision.
+	Etag         *string `json:"etag,omitempty"`
+	ExistingFile *string `json:"existing_file,omitempty"`
+	Message      *string `json:"message,omitempty"`
+
+	// Status OAuth operations also say `error` here.
+	Status *string `json:"status,omitempty"`
 }
 
 // ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
@@ -371,19 +454,14 @@ type GeminiAPIKeyList struct {
 
 // GeminiKey defines model for GeminiKey.
 type GeminiKey struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey string `json:"api-key"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey         string    `json:"api-key"`
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers `json:"headers,omitempty"`
+	Prefix   *string  `json:"prefix,omitempty"`
+	ProxyURL *string  `json:"proxy-url,omitempty"`
 }
 
 // GeminiKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -391,22 +469,17 @@ type GeminiKeyListReplace = []GeminiKey
 
 // GeminiKeyPartial Fields to change; absent fields are kept.
 type GeminiKeyPartial struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey *string `json:"api-key,omitempty"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey         *string   `json:"api-key,omitempty"`
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers `json:"headers,omitempty"`
+	Prefix   *string  `json:"prefix,omitempty"`
+	ProxyURL *string  `json:"proxy-url,omitempty"`
 }
 
-// GeminiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+// GeminiKeyPatch defines model for GeminiKeyPatch.
 type GeminiKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -457,19 +530,6 @@ type IflowCookieResult struct {
 	Type      *string `json:"type,omitempty"`
 }
 
-// InvalidConfigError 422 `invalid_config`; `message` is always set.
-//
-// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
-type InvalidConfigError struct {
-	// Error Always `invalid_config`.
-	//
-	// Example: invalid_config
-	Error string `json:"error"`
-
-	// Message Why the config cannot be loaded or applied.
-	Message *string `json:"message,omitempty"`
-}
-
 // LatestVersion defines model for LatestVersion.
 type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
@@ -496,7 +556,6 @@ type LogsCleared struct {
 
 // MaxRetryIntervalSetting defines model for MaxRetryIntervalSetting.
 type MaxRetryIntervalSetting struct {
-	// MaxRetryInterval Seconds.
 	MaxRetryInterval int `json:"max-retry-interval"`
 }
 
@@ -533,33 +592,27 @@ type OauthExcludedModelsMap struct {
 
 // OauthExcludedModelsPatch defines model for OauthExcludedModelsPatch.
 type OauthExcludedModelsPatch struct {
-	Models []string `json:"models"`
-
-	// Provider Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	Provider string `json:"provider"`
+	Models   []string `json:"models"`
+	Provider string   `json:"provider"`
 }
 
 // OauthExcludedModelsReplace The whole new provider → model patterns map (the server also accepts it under `items`).
 type OauthExcludedModelsReplace map[string][]string
 
-// OpenaiCompatibility An OpenAI-compatible provider. `base-url` is required too (400 `base-url must not be empty` when it is missing).
+// OpenaiCompatibility defines model for OpenaiCompatibility.
 type OpenaiCompatibility struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 
 	// APIKeys Legacy input; migrated into api-key-entries and never returned.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-
-	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL *string `json:"base-url,omitempty"`
+	BaseURL *string   `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-
-	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	Name   string  `json:"name"`
-	Prefix *string `json:"prefix,omitempty"`
+	Name    string        `json:"name"`
+	Prefix  *string       `json:"prefix,omitempty"`
 }
 
 // OpenaiCompatibilityList defines model for OpenaiCompatibilityList.
@@ -575,20 +628,16 @@ type OpenaiCompatibilityPartial struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-
-	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL *string `json:"base-url,omitempty"`
+	BaseURL *string   `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-
-	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	Name   *string `json:"name,omitempty"`
-	Prefix *string `json:"prefix,omitempty"`
+	Name    *string       `json:"name,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
 }
 
-// OpenaiCompatibilityPatch Give `index` or `name` (index wins when both are given); neither is 400 `missing index or name`. An index past the end of the list is 400.
+// OpenaiCompatibilityPatch defines model for OpenaiCompatibilityPatch.
 type OpenaiCompatibilityPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -599,24 +648,8 @@ type OpenaiCompatibilityPatch struct {
 	Value OpenaiCompatibilityPartial `json:"value"`
 }
 
-// PreconditionFailedError 412 `config changed`.
-//
-// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
-type PreconditionFailedError struct {
-	// Error Always `config changed`.
-	//
-	// Example: config changed
-	Error string `json:"error"`
-
-	// Etag The current revision; re-read, recompute and send it as If-Match.
-	//
-	// Example: "5d41402abc4b2a76b9719d911017c592"
-	Etag string `json:"etag"`
-}
-
 // ProxyURLSetting defines model for ProxyUrlSetting.
 type ProxyURLSetting struct {
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL string `json:"proxy-url"`
 }
 
@@ -665,23 +698,24 @@ type RetryIntervalValue struct {
 	Value int `json:"value"`
 }
 
-// RetryLaterError 429 `too_many_attempts`; the Retry-After header says when to retry.
-//
-// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
-type RetryLaterError struct {
-	// Error Always `too_many_attempts`.
-	//
-	// Example: too_many_attempts
-	Error string `json:"error"`
-
-	// Message Example: too many invalid management keys; try again in 4s
-	Message string `json:"message"`
+// RollbackRequest defines model for RollbackRequest.
+type RollbackRequest struct {
+	Revision int64 `json:"revision"`
 }
 
 // StatusOK defines model for StatusOK.
 type StatusOK struct {
-	Deleted *int           `json:"deleted,omitempty"`
-	Status  StatusOKStatus `json:"status"`
+	Deleted *int `json:"deleted,omitempty"`
+
+	// Diff With `?dryRun=true`, the unified diff of config.yaml the change would make (empty when it would change nothing).
+	Diff *string `json:"diff,omitempty"`
+
+	// DryRun Present and true when the request was a dry run (`?dryRun=true`) and nothing changed.
+	DryRun *bool `json:"dryRun,omitempty"`
+
+	// Revision The config history revision this change made (absent when it changed nothing, for a dry run, or without history).
+	Revision *int64         `json:"revision,omitempty"`
+	Status   StatusOKStatus `json:"status"`
 }
 
 // StatusOKStatus defines model for StatusOK.Status.
@@ -704,7 +738,6 @@ type StringListReplace = []string
 
 // StringValue defines model for StringValue.
 type StringValue struct {
-	// Value Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong.
 	Value string `json:"value"`
 }
 
@@ -715,24 +748,6 @@ type TokenCounts struct {
 	OutputTokens    *int64 `json:"output_tokens,omitempty"`
 	ReasoningTokens *int64 `json:"reasoning_tokens,omitempty"`
 	TotalTokens     *int64 `json:"total_tokens,omitempty"`
-}
-
-// UpstreamError 502 from an upstream server (release server, login provider).
-//
-// Example: {"error":"unexpected_status","message":"release server answered 503"}
-type UpstreamError struct {
-	// Error A short code (`request_failed`, `unexpected_status`, `decode_failed`, `invalid_response`) or the provider's reason.
-	//
-	// Example: request_failed
-	Error string `json:"error"`
-
-	// Message Details.
-	Message *string `json:"message,omitempty"`
-
-	// Status Login operations also say `error` here.
-	//
-	// Example: error
-	Status *string `json:"status,omitempty"`
 }
 
 // UsageAggregates This server's complete aggregates; the reference ignores them.
@@ -890,19 +905,14 @@ type VertexImportResult struct {
 
 // VertexKey defines model for VertexKey.
 type VertexKey struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey string `json:"api-key"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey  string  `json:"api-key"`
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers      `json:"headers,omitempty"`
+	Models   *[]ModelAlias `json:"models,omitempty"`
+	Prefix   *string       `json:"prefix,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
 // VertexKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -910,22 +920,17 @@ type VertexKeyListReplace = []VertexKey
 
 // VertexKeyPartial Fields to change; absent fields are kept.
 type VertexKeyPartial struct {
-	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
-	APIKey *string `json:"api-key,omitempty"`
-
-	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
+	APIKey  *string `json:"api-key,omitempty"`
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
-
-	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
-	ProxyURL *string `json:"proxy-url,omitempty"`
+	Headers  *Headers      `json:"headers,omitempty"`
+	Models   *[]ModelAlias `json:"models,omitempty"`
+	Prefix   *string       `json:"prefix,omitempty"`
+	ProxyURL *string       `json:"proxy-url,omitempty"`
 }
 
-// VertexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+// VertexKeyPatch defines model for VertexKeyPatch.
 type VertexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -946,6 +951,9 @@ type APIKeyQuery = string
 
 // BaseURLQuery defines model for BaseUrlQuery.
 type BaseURLQuery = string
+
+// DryRun defines model for DryRun.
+type DryRun = bool
 
 // FileNameQuery defines model for FileNameQuery.
 type FileNameQuery = string
@@ -971,97 +979,84 @@ type ProviderQuery = string
 // ValueQuery defines model for ValueQuery.
 type ValueQuery = string
 
-// AuthBusy The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// AuthBusy defines model for AuthBusy.
 type AuthBusy = Error
 
-// BadGateway 502 from an upstream server (release server, login provider).
-//
-// Example: {"error":"unexpected_status","message":"release server answered 503"}
-type BadGateway = UpstreamError
+// BadGateway defines model for BadGateway.
+type BadGateway = Error
 
-// BadRequest The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// BadRequest defines model for BadRequest.
 type BadRequest = Error
 
-// Conflict 409 from an iFlow cookie login whose account already has a credential file.
-//
-// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
-type Conflict = DuplicateAuthFileError
+// Conflict defines model for Conflict.
+type Conflict = Error
 
-// FlowNotPending The error body of most failures.
-//
-// Example: {"error":"item not found"}
-type FlowNotPending = Error
-
-// Forbidden The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// Forbidden defines model for Forbidden.
 type Forbidden = Error
 
-// HandEditConflict 409 `config_file_conflict`.
-//
-// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
-type HandEditConflict = ConfigFileConflictError
+// HandEditConflict defines model for HandEditConflict.
+type HandEditConflict = Error
 
-// InternalError The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// HistoryUnavailable defines model for HistoryUnavailable.
+type HistoryUnavailable = Error
+
+// InternalError defines model for InternalError.
 type InternalError = Error
 
-// InvalidConfig 422 `invalid_config`; `message` is always set.
-//
-// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
-type InvalidConfig = InvalidConfigError
+// InvalidConfig defines model for InvalidConfig.
+type InvalidConfig = Error
 
-// NotFound The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// NotFound defines model for NotFound.
 type NotFound = Error
 
-// PayloadTooLarge The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// PayloadTooLarge defines model for PayloadTooLarge.
 type PayloadTooLarge = Error
 
-// PreconditionFailed 412 `config changed`.
-//
-// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
-type PreconditionFailed = PreconditionFailedError
+// PreconditionFailed defines model for PreconditionFailed.
+type PreconditionFailed = Error
 
 // StatusOKPlain defines model for StatusOKPlain.
 type StatusOKPlain = StatusOK
 
-// TooManyAttempts 429 `too_many_attempts`; the Retry-After header says when to retry.
-//
-// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
-type TooManyAttempts = RetryLaterError
+// TooManyAttempts defines model for TooManyAttempts.
+type TooManyAttempts = Error
 
-// Unauthorized The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// TooManySubscribers defines model for TooManySubscribers.
+type TooManySubscribers = Error
+
+// Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
-// Unavailable The error body of most failures.
-//
-// Example: {"error":"item not found"}
+// Unavailable defines model for Unavailable.
 type Unavailable = Error
 
-// Unbuildable 422 `invalid_config`; `message` is always set.
-//
-// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
-type Unbuildable = InvalidConfigError
+// Unbuildable defines model for Unbuildable.
+type Unbuildable = Error
 
 // PatchAllowLocalhostUnauthenticatedParams defines parameters for PatchAllowLocalhostUnauthenticated.
 type PatchAllowLocalhostUnauthenticatedParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutAllowLocalhostUnauthenticatedParams defines parameters for PutAllowLocalhostUnauthenticated.
 type PutAllowLocalhostUnauthenticatedParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1080,6 +1075,14 @@ type GetAntigravityAuthURLParams struct {
 
 // DeleteAPIKeysParams defines parameters for DeleteAPIKeys.
 type DeleteAPIKeysParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Value The item's value (trimmed).
 	Value *ValueQuery `form:"value,omitempty" json:"value,omitempty"`
 
@@ -1092,18 +1095,54 @@ type DeleteAPIKeysParams struct {
 
 // PatchAPIKeysParams defines parameters for PatchAPIKeys.
 type PatchAPIKeysParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutAPIKeysParams defines parameters for PutAPIKeys.
 type PutAPIKeysParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// GetAuditParams defines parameters for GetAudit.
+type GetAuditParams struct {
+	// Since Entries at or after this time (RFC 3339).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// After Only entries with a larger id (paging with `since`).
+	After *int64 `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit At most this many entries.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // DeleteAuthFilesParams defines parameters for DeleteAuthFiles.
 type DeleteAuthFilesParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Name The file to delete.
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
 
@@ -1121,24 +1160,40 @@ type UploadAuthFileMultipartBody struct {
 
 // UploadAuthFileParams defines parameters for UploadAuthFile.
 type UploadAuthFileParams struct {
-	// Name File name for a raw JSON upload (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes).
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// Name File name for a raw JSON upload.
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // DownloadAuthFileParams defines parameters for DownloadAuthFile.
 type DownloadAuthFileParams struct {
-	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
+	// Name The credential file's name.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // GetAuthFileModelsParams defines parameters for GetAuthFileModels.
 type GetAuthFileModelsParams struct {
-	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
+	// Name The credential file's name.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // DeleteClaudeAPIKeyParams defines parameters for DeleteClaudeAPIKey.
 type DeleteClaudeAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// APIKey The entry's api-key (trimmed).
 	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
@@ -1154,18 +1209,42 @@ type DeleteClaudeAPIKeyParams struct {
 
 // PatchClaudeAPIKeyParams defines parameters for PatchClaudeAPIKey.
 type PatchClaudeAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutClaudeAPIKeyParams defines parameters for PutClaudeAPIKey.
 type PutClaudeAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // DeleteCodexAPIKeyParams defines parameters for DeleteCodexAPIKey.
 type DeleteCodexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// APIKey The entry's api-key (trimmed).
 	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
@@ -1181,12 +1260,28 @@ type DeleteCodexAPIKeyParams struct {
 
 // PatchCodexAPIKeyParams defines parameters for PatchCodexAPIKey.
 type PatchCodexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutCodexAPIKeyParams defines parameters for PutCodexAPIKey.
 type PutCodexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1199,36 +1294,113 @@ type GetCodexAuthURLParams struct {
 
 // PutConfigYAMLParams defines parameters for PutConfigYAML.
 type PutConfigYAMLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetConfigHistoryParams defines parameters for GetConfigHistory.
+type GetConfigHistoryParams struct {
+	// Before Only revisions older than this one (from `next_before`).
+	Before *int64 `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit At most this many revisions.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// RollbackConfigParams defines parameters for RollbackConfig.
+type RollbackConfigParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchDebugParams defines parameters for PatchDebug.
 type PatchDebugParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutDebugParams defines parameters for PutDebug.
 type PutDebugParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// WatchEventsParams defines parameters for WatchEvents.
+type WatchEventsParams struct {
+	// LastEventID The `id` of the last event received; the missed ones are sent first.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
 // PatchForceGpt5CodexParams defines parameters for PatchForceGpt5Codex.
 type PatchForceGpt5CodexParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutForceGpt5CodexParams defines parameters for PutForceGpt5Codex.
 type PutForceGpt5CodexParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // DeleteGeminiAPIKeyParams defines parameters for DeleteGeminiAPIKey.
 type DeleteGeminiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// APIKey The entry's api-key (trimmed).
 	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
@@ -1244,12 +1416,28 @@ type DeleteGeminiAPIKeyParams struct {
 
 // PatchGeminiAPIKeyParams defines parameters for PatchGeminiAPIKey.
 type PatchGeminiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutGeminiAPIKeyParams defines parameters for PutGeminiAPIKey.
 type PutGeminiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1263,8 +1451,27 @@ type GetGeminiCliAuthURLParams struct {
 	ProjectID *ProjectIDQuery `form:"project_id,omitempty" json:"project_id,omitempty"`
 }
 
+// PostGeminiWebTokenParams defines parameters for PostGeminiWebToken.
+type PostGeminiWebTokenParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteGenerativeLanguageAPIKeyParams defines parameters for DeleteGenerativeLanguageAPIKey.
 type DeleteGenerativeLanguageAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Value The item's value (trimmed).
 	Value *ValueQuery `form:"value,omitempty" json:"value,omitempty"`
 
@@ -1277,12 +1484,28 @@ type DeleteGenerativeLanguageAPIKeyParams struct {
 
 // PatchGenerativeLanguageAPIKeyParams defines parameters for PatchGenerativeLanguageAPIKey.
 type PatchGenerativeLanguageAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutGenerativeLanguageAPIKeyParams defines parameters for PutGenerativeLanguageAPIKey.
 type PutGenerativeLanguageAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1299,16 +1522,54 @@ type GetIflowAuthURLParams struct {
 	IsWebui *IsWebUIQuery `form:"is_webui,omitempty" json:"is_webui,omitempty"`
 }
 
+// PostIflowAuthURLParams defines parameters for PostIflowAuthURL.
+type PostIflowAuthURLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // PatchLoggingToFileParams defines parameters for PatchLoggingToFile.
 type PatchLoggingToFileParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutLoggingToFileParams defines parameters for PutLoggingToFile.
 type PutLoggingToFileParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteLogsParams defines parameters for DeleteLogs.
+type DeleteLogsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 }
 
 // GetLogsParams defines parameters for GetLogs.
@@ -1322,18 +1583,53 @@ type GetLogsParams struct {
 
 // PatchMaxRetryIntervalParams defines parameters for PatchMaxRetryInterval.
 type PatchMaxRetryIntervalParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutMaxRetryIntervalParams defines parameters for PutMaxRetryInterval.
 type PutMaxRetryIntervalParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// PostOauthCallbackParams defines parameters for PostOauthCallback.
+type PostOauthCallbackParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteOauthExcludedModelsParams defines parameters for DeleteOauthExcludedModels.
 type DeleteOauthExcludedModelsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Provider The OAuth provider (case-insensitive).
 	Provider *ProviderQuery `form:"provider,omitempty" json:"provider,omitempty"`
 
@@ -1343,18 +1639,42 @@ type DeleteOauthExcludedModelsParams struct {
 
 // PatchOauthExcludedModelsParams defines parameters for PatchOauthExcludedModels.
 type PatchOauthExcludedModelsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutOauthExcludedModelsParams defines parameters for PutOauthExcludedModels.
 type PutOauthExcludedModelsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // DeleteOpenaiCompatibilityParams defines parameters for DeleteOpenaiCompatibility.
 type DeleteOpenaiCompatibilityParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Name The provider's name (trimmed).
 	Name *NameQuery `form:"name,omitempty" json:"name,omitempty"`
 
@@ -1367,78 +1687,182 @@ type DeleteOpenaiCompatibilityParams struct {
 
 // PatchOpenaiCompatibilityParams defines parameters for PatchOpenaiCompatibility.
 type PatchOpenaiCompatibilityParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutOpenaiCompatibilityParams defines parameters for PutOpenaiCompatibility.
 type PutOpenaiCompatibilityParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // DeleteProxyURLParams defines parameters for DeleteProxyURL.
 type DeleteProxyURLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchProxyURLParams defines parameters for PatchProxyURL.
 type PatchProxyURLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutProxyURLParams defines parameters for PutProxyURL.
 type PutProxyURLParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchQuotaSwitchPreviewModelParams defines parameters for PatchQuotaSwitchPreviewModel.
 type PatchQuotaSwitchPreviewModelParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutQuotaSwitchPreviewModelParams defines parameters for PutQuotaSwitchPreviewModel.
 type PutQuotaSwitchPreviewModelParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchQuotaSwitchProjectParams defines parameters for PatchQuotaSwitchProject.
 type PatchQuotaSwitchProjectParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutQuotaSwitchProjectParams defines parameters for PutQuotaSwitchProject.
 type PutQuotaSwitchProjectParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchRequestLogParams defines parameters for PatchRequestLog.
 type PatchRequestLogParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutRequestLogParams defines parameters for PutRequestLog.
 type PutRequestLogParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PatchRequestRetryParams defines parameters for PatchRequestRetry.
 type PatchRequestRetryParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutRequestRetryParams defines parameters for PutRequestRetry.
 type PutRequestRetryParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1457,18 +1881,53 @@ type GetUsageParams struct {
 
 // PatchUsageStatisticsEnabledParams defines parameters for PatchUsageStatisticsEnabled.
 type PatchUsageStatisticsEnabledParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutUsageStatisticsEnabledParams defines parameters for PutUsageStatisticsEnabled.
 type PutUsageStatisticsEnabledParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ImportUsageParams defines parameters for ImportUsage.
+type ImportUsageParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteVertexAPIKeyParams defines parameters for DeleteVertexAPIKey.
 type DeleteVertexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// APIKey The entry's api-key (trimmed).
 	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
 
@@ -1484,12 +1943,28 @@ type DeleteVertexAPIKeyParams struct {
 
 // PatchVertexAPIKeyParams defines parameters for PatchVertexAPIKey.
 type PatchVertexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutVertexAPIKeyParams defines parameters for PutVertexAPIKey.
 type PutVertexAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1502,18 +1977,42 @@ type ImportVertexCredentialMultipartBody struct {
 
 // ImportVertexCredentialParams defines parameters for ImportVertexCredential.
 type ImportVertexCredentialParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// Location Vertex AI region (default us-central1).
 	Location *string `form:"location,omitempty" json:"location,omitempty"`
 }
 
 // PatchWsAuthParams defines parameters for PatchWsAuth.
 type PatchWsAuthParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // PutWsAuthParams defines parameters for PutWsAuth.
 type PutWsAuthParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1550,6 +2049,9 @@ type PatchCodexAPIKeyJSONRequestBody = CodexKeyPatch
 
 // PutCodexAPIKeyJSONRequestBody defines body for PutCodexAPIKey for application/json ContentType.
 type PutCodexAPIKeyJSONRequestBody = CodexKeyListReplace
+
+// RollbackConfigJSONRequestBody defines body for RollbackConfig for application/json ContentType.
+type RollbackConfigJSONRequestBody = RollbackRequest
 
 // PatchDebugJSONRequestBody defines body for PatchDebug for application/json ContentType.
 type PatchDebugJSONRequestBody = BoolValue
@@ -2506,6 +3008,16 @@ type ClientInterface interface {
 	// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
 	PutAPIKeys(ctx context.Context, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAudit The audit trail of management requests
+	//
+	// Every management request that changes something (or tries to, dry runs included) and
+	// every one that fails authentication: time, client address, key identity (never the key),
+	// operationId, status and changed paths (never values). Oldest first from `since`; without
+	// `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+	//
+	// Corresponds with GET /audit (the `GetAudit` operationId).
+	GetAudit(ctx context.Context, params *GetAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteAuthFilesWithBody Delete one credential file, or all
 	//
 	// `?name=<file>.json` deletes one file (404 `file not found`); a JSON body `{"names":[...]}` deletes several (all are checked first: a bad or missing name deletes nothing); `?all=true` (or `1`, `*`) deletes every `.json` file directly in auth-dir. Neither is 400 `invalid name`. `deleted` counts the removed files.
@@ -2697,6 +3209,47 @@ type ClientInterface interface {
 	// Corresponds with PUT /config.yaml (the `PutConfigYAML` operationId).
 	PutConfigYAMLWithBody(ctx context.Context, params *PutConfigYAMLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetConfigHistory Revisions of config.yaml, newest first
+	//
+	// Every accepted revision is kept (API writes, hand edits, rollbacks, and the file found at
+	// start-up when it differs from the last one kept): the newest 100, and of those, the ones
+	// older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
+	// embedded database beside config.yaml (owner-only permissions) and needs the management key.
+	//
+	// Corresponds with GET /config/history (the `GetConfigHistory` operationId).
+	GetConfigHistory(ctx context.Context, params *GetConfigHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetConfigRevision One revision's config.yaml and its diff
+	//
+	// The exact bytes of config.yaml at that revision (they hold keys) and the unified diff against the revision before it.
+	//
+	// Corresponds with GET /config/history/{revision} (the `GetConfigRevision` operationId).
+	GetConfigRevision(ctx context.Context, revision int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RollbackConfigWithBody Make an earlier revision current
+	//
+	// Writes the revision's exact bytes through the same validation and write path as PUT
+	// /config.yaml, recorded as a new revision with source `rollback` (so a rollback is undone
+	// by rolling back to the revision before it). Rolling back to the current content changes
+	// nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
+	RollbackConfigWithBody(ctx context.Context, params *RollbackConfigParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RollbackConfig Make an earlier revision current
+	//
+	// Writes the revision's exact bytes through the same validation and write path as PUT
+	// /config.yaml, recorded as a new revision with source `rollback` (so a rollback is undone
+	// by rolling back to the revision before it). Rolling back to the current content changes
+	// nothing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
+	RollbackConfig(ctx context.Context, params *RollbackConfigParams, body RollbackConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetDebug Read debug
 	//
 	// Debug logging (log level debug).
@@ -2739,6 +3292,19 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /debug (the `PutDebug` operationId).
 	PutDebug(ctx context.Context, params *PutDebugParams, body PutDebugJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WatchEvents Config changes, live (Server-Sent Events)
+	//
+	// A `text/event-stream`: one `change` event per accepted config change (API write, hand
+	// edit or rollback), sent within 100 ms, with `id:` a sequence number that only grows and
+	// `data:` a ConfigChangeEvent. A `: heartbeat` comment is sent every 15 s. Reconnect with
+	// `Last-Event-ID` to be sent the events missed, from the last 1024; when some are gone (or
+	// the id is unknown, as after a restart) a `reset` event (data `{}`) says to re-read
+	// everything. At most 32 streams are open at once (429 beyond). A client that does not read
+	// (10 s per write, or 256 events behind) is disconnected; writers never wait for it.
+	//
+	// Corresponds with GET /events (the `WatchEvents` operationId).
+	WatchEvents(ctx context.Context, params *WatchEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetForceGpt5Codex Read gpt-5-codex
 	//
@@ -2857,7 +3423,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
-	PostGeminiWebTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostGeminiWebTokenWithBody(ctx context.Context, params *PostGeminiWebTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostGeminiWebToken Save Gemini web cookies
 	//
@@ -2866,7 +3432,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
-	PostGeminiWebToken(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostGeminiWebToken(ctx context.Context, params *PostGeminiWebTokenParams, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteGenerativeLanguageAPIKey Delete one generative-language-api-key item
 	//
@@ -2941,7 +3507,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
-	PostIflowAuthURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostIflowAuthURLWithBody(ctx context.Context, params *PostIflowAuthURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostIflowAuthURL Log in to iFlow with a browser cookie
 	//
@@ -2950,7 +3516,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
-	PostIflowAuthURL(ctx context.Context, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostIflowAuthURL(ctx context.Context, params *PostIflowAuthURLParams, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetLatestVersion Latest released version
 	//
@@ -3010,7 +3576,7 @@ type ClientInterface interface {
 	// Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 	//
 	// Corresponds with DELETE /logs (the `DeleteLogs` operationId).
-	DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteLogs(ctx context.Context, params *DeleteLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetLogs Recent application log lines
 	//
@@ -3069,7 +3635,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /oauth-callback (the `PostOauthCallback` operationId).
-	PostOauthCallbackWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostOauthCallbackWithBody(ctx context.Context, params *PostOauthCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostOauthCallback Hand a provider redirect to a pending login
 	//
@@ -3078,7 +3644,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /oauth-callback (the `PostOauthCallback` operationId).
-	PostOauthCallback(ctx context.Context, body PostOauthCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostOauthCallback(ctx context.Context, params *PostOauthCallbackParams, body PostOauthCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteOauthExcludedModels Remove one provider
 	//
@@ -3505,7 +4071,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /usage/import (the `ImportUsage` operationId).
-	ImportUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ImportUsageWithBody(ctx context.Context, params *ImportUsageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportUsage Merge exported usage statistics
 	//
@@ -3516,7 +4082,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /usage/import (the `ImportUsage` operationId).
-	ImportUsage(ctx context.Context, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ImportUsage(ctx context.Context, params *ImportUsageParams, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteVertexAPIKey Delete one vertex-api-key entry
 	//
@@ -3848,6 +4414,26 @@ func (c *Client) PutAPIKeysWithBody(ctx context.Context, params *PutAPIKeysParam
 // Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
 func (c *Client) PutAPIKeys(ctx context.Context, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutAPIKeysRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAudit The audit trail of management requests
+//
+// Every management request that changes something (or tries to, dry runs included) and
+// every one that fails authentication: time, client address, key identity (never the key),
+// operationId, status and changed paths (never values). Oldest first from `since`; without
+// `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+//
+// Corresponds with GET /audit (the `GetAudit` operationId).
+func (c *Client) GetAudit(ctx context.Context, params *GetAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAuditRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4279,6 +4865,87 @@ func (c *Client) PutConfigYAMLWithBody(ctx context.Context, params *PutConfigYAM
 	return c.Client.Do(req)
 }
 
+// GetConfigHistory Revisions of config.yaml, newest first
+//
+// Every accepted revision is kept (API writes, hand edits, rollbacks, and the file found at
+// start-up when it differs from the last one kept): the newest 100, and of those, the ones
+// older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
+// embedded database beside config.yaml (owner-only permissions) and needs the management key.
+//
+// Corresponds with GET /config/history (the `GetConfigHistory` operationId).
+func (c *Client) GetConfigHistory(ctx context.Context, params *GetConfigHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConfigHistoryRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetConfigRevision One revision's config.yaml and its diff
+//
+// The exact bytes of config.yaml at that revision (they hold keys) and the unified diff against the revision before it.
+//
+// Corresponds with GET /config/history/{revision} (the `GetConfigRevision` operationId).
+func (c *Client) GetConfigRevision(ctx context.Context, revision int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConfigRevisionRequest(c.Server, revision)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RollbackConfigWithBody Make an earlier revision current
+//
+// Writes the revision's exact bytes through the same validation and write path as PUT
+// /config.yaml, recorded as a new revision with source `rollback` (so a rollback is undone
+// by rolling back to the revision before it). Rolling back to the current content changes
+// nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
+func (c *Client) RollbackConfigWithBody(ctx context.Context, params *RollbackConfigParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRollbackConfigRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RollbackConfig Make an earlier revision current
+//
+// Writes the revision's exact bytes through the same validation and write path as PUT
+// /config.yaml, recorded as a new revision with source `rollback` (so a rollback is undone
+// by rolling back to the revision before it). Rolling back to the current content changes
+// nothing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
+func (c *Client) RollbackConfig(ctx context.Context, params *RollbackConfigParams, body RollbackConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRollbackConfigRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetDebug Read debug
 //
 // Debug logging (log level debug).
@@ -4362,6 +5029,29 @@ func (c *Client) PutDebugWithBody(ctx context.Context, params *PutDebugParams, c
 // Corresponds with PUT /debug (the `PutDebug` operationId).
 func (c *Client) PutDebug(ctx context.Context, params *PutDebugParams, body PutDebugJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutDebugRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WatchEvents Config changes, live (Server-Sent Events)
+//
+// A `text/event-stream`: one `change` event per accepted config change (API write, hand
+// edit or rollback), sent within 100 ms, with `id:` a sequence number that only grows and
+// `data:` a ConfigChangeEvent. A `: heartbeat` comment is sent every 15 s. Reconnect with
+// `Last-Event-ID` to be sent the events missed, from the last 1024; when some are gone (or
+// the id is unknown, as after a restart) a `reset` event (data `{}`) says to re-read
+// everything. At most 32 streams are open at once (429 beyond). A client that does not read
+// (10 s per write, or 256 events behind) is disconnected; writers never wait for it.
+//
+// Corresponds with GET /events (the `WatchEvents` operationId).
+func (c *Client) WatchEvents(ctx context.Context, params *WatchEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWatchEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4604,8 +5294,8 @@ func (c *Client) GetGeminiCliAuthURL(ctx context.Context, params *GetGeminiCliAu
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
-func (c *Client) PostGeminiWebTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostGeminiWebTokenRequestWithBody(c.Server, contentType, body)
+func (c *Client) PostGeminiWebTokenWithBody(ctx context.Context, params *PostGeminiWebTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostGeminiWebTokenRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4623,8 +5313,8 @@ func (c *Client) PostGeminiWebTokenWithBody(ctx context.Context, contentType str
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
-func (c *Client) PostGeminiWebToken(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostGeminiWebTokenRequest(c.Server, body)
+func (c *Client) PostGeminiWebToken(ctx context.Context, params *PostGeminiWebTokenParams, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostGeminiWebTokenRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4787,8 +5477,8 @@ func (c *Client) GetIflowAuthURL(ctx context.Context, params *GetIflowAuthURLPar
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
-func (c *Client) PostIflowAuthURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostIflowAuthURLRequestWithBody(c.Server, contentType, body)
+func (c *Client) PostIflowAuthURLWithBody(ctx context.Context, params *PostIflowAuthURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostIflowAuthURLRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4806,8 +5496,8 @@ func (c *Client) PostIflowAuthURLWithBody(ctx context.Context, contentType strin
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
-func (c *Client) PostIflowAuthURL(ctx context.Context, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostIflowAuthURLRequest(c.Server, body)
+func (c *Client) PostIflowAuthURL(ctx context.Context, params *PostIflowAuthURLParams, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostIflowAuthURLRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4936,8 +5626,8 @@ func (c *Client) PutLoggingToFile(ctx context.Context, params *PutLoggingToFileP
 // Needs logging-to-file (400 otherwise). Truncates main.log and deletes its rotations; `removed` counts the deleted files. 404 `log directory not found` when the directory does not exist. Request logs and error request logs are not touched.
 //
 // Corresponds with DELETE /logs (the `DeleteLogs` operationId).
-func (c *Client) DeleteLogs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteLogsRequest(c.Server)
+func (c *Client) DeleteLogs(ctx context.Context, params *DeleteLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLogsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5065,8 +5755,8 @@ func (c *Client) PutMaxRetryInterval(ctx context.Context, params *PutMaxRetryInt
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /oauth-callback (the `PostOauthCallback` operationId).
-func (c *Client) PostOauthCallbackWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostOauthCallbackRequestWithBody(c.Server, contentType, body)
+func (c *Client) PostOauthCallbackWithBody(ctx context.Context, params *PostOauthCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostOauthCallbackRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5084,8 +5774,8 @@ func (c *Client) PostOauthCallbackWithBody(ctx context.Context, contentType stri
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /oauth-callback (the `PostOauthCallback` operationId).
-func (c *Client) PostOauthCallback(ctx context.Context, body PostOauthCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostOauthCallbackRequest(c.Server, body)
+func (c *Client) PostOauthCallback(ctx context.Context, params *PostOauthCallbackParams, body PostOauthCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostOauthCallbackRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6021,8 +6711,8 @@ func (c *Client) ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn)
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /usage/import (the `ImportUsage` operationId).
-func (c *Client) ImportUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewImportUsageRequestWithBody(c.Server, contentType, body)
+func (c *Client) ImportUsageWithBody(ctx context.Context, params *ImportUsageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportUsageRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6042,8 +6732,8 @@ func (c *Client) ImportUsageWithBody(ctx context.Context, contentType string, bo
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /usage/import (the `ImportUsage` operationId).
-func (c *Client) ImportUsage(ctx context.Context, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewImportUsageRequest(c.Server, body)
+func (c *Client) ImportUsage(ctx context.Context, params *ImportUsageParams, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportUsageRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6333,6 +7023,33 @@ func NewPatchAllowLocalhostUnauthenticatedRequestWithBody(server string, params 
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -6386,6 +7103,33 @@ func NewPutAllowLocalhostUnauthenticatedRequestWithBody(server string, params *P
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -6549,6 +7293,18 @@ func NewDeleteAPIKeysRequest(server string, params *DeleteAPIKeysParams) (*http.
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Value != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "value", *params.Value, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -6659,6 +7415,33 @@ func NewPatchAPIKeysRequestWithBody(server string, params *PatchAPIKeysParams, c
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -6714,6 +7497,33 @@ func NewPutAPIKeysRequestWithBody(server string, params *PutAPIKeysParams, conte
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -6734,6 +7544,84 @@ func NewPutAPIKeysRequestWithBody(server string, params *PutAPIKeysParams, conte
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewGetAuditRequest constructs an http.Request for the GetAudit method
+func NewGetAuditRequest(server string, params *GetAuditParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/audit")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -6777,6 +7665,18 @@ func NewDeleteAuthFilesRequestWithBody(server string, params *DeleteAuthFilesPar
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Name != nil {
 
@@ -6883,6 +7783,18 @@ func NewUploadAuthFileRequestWithBody(server string, params *UploadAuthFileParam
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Name != nil {
 
@@ -7048,6 +7960,18 @@ func NewDeleteClaudeAPIKeyRequest(server string, params *DeleteClaudeAPIKeyParam
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.APIKey != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.APIKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -7170,6 +8094,33 @@ func NewPatchClaudeAPIKeyRequestWithBody(server string, params *PatchClaudeAPIKe
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -7225,6 +8176,33 @@ func NewPutClaudeAPIKeyRequestWithBody(server string, params *PutClaudeAPIKeyPar
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -7277,6 +8255,18 @@ func NewDeleteCodexAPIKeyRequest(server string, params *DeleteCodexAPIKeyParams)
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.APIKey != nil {
 
@@ -7400,6 +8390,33 @@ func NewPatchCodexAPIKeyRequestWithBody(server string, params *PatchCodexAPIKeyP
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -7453,6 +8470,33 @@ func NewPutCodexAPIKeyRequestWithBody(server string, params *PutCodexAPIKeyParam
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -7607,7 +8651,216 @@ func NewPutConfigYAMLRequestWithBody(server string, params *PutConfigYAMLParams,
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetConfigHistoryRequest constructs an http.Request for the GetConfigHistory method
+func NewGetConfigHistoryRequest(server string, params *GetConfigHistoryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/config/history")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetConfigRevisionRequest constructs an http.Request for the GetConfigRevision method
+func NewGetConfigRevisionRequest(server string, revision int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "revision", revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/config/history/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRollbackConfigRequest calls the generic RollbackConfig builder with application/json body
+func NewRollbackConfigRequest(server string, params *RollbackConfigParams, body RollbackConfigJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRollbackConfigRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRollbackConfigRequestWithBody constructs an http.Request for the RollbackConfig method, with any body, and a specified content type
+func NewRollbackConfigRequestWithBody(server string, params *RollbackConfigParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/config/rollback")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -7689,6 +8942,33 @@ func NewPatchDebugRequestWithBody(server string, params *PatchDebugParams, conte
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -7744,6 +9024,33 @@ func NewPutDebugRequestWithBody(server string, params *PutDebugParams, contentTy
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -7762,6 +9069,48 @@ func NewPutDebugRequestWithBody(server string, params *PutDebugParams, contentTy
 			}
 
 			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewWatchEventsRequest constructs an http.Request for the WatchEvents method
+func NewWatchEventsRequest(server string, params *WatchEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
 		}
 
 	}
@@ -7826,6 +9175,33 @@ func NewPatchForceGpt5CodexRequestWithBody(server string, params *PatchForceGpt5
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -7881,6 +9257,33 @@ func NewPutForceGpt5CodexRequestWithBody(server string, params *PutForceGpt5Code
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -7933,6 +9336,18 @@ func NewDeleteGeminiAPIKeyRequest(server string, params *DeleteGeminiAPIKeyParam
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.APIKey != nil {
 
@@ -8056,6 +9471,33 @@ func NewPatchGeminiAPIKeyRequestWithBody(server string, params *PatchGeminiAPIKe
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -8109,6 +9551,33 @@ func NewPutGeminiAPIKeyRequestWithBody(server string, params *PutGeminiAPIKeyPar
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -8203,18 +9672,18 @@ func NewGetGeminiCliAuthURLRequest(server string, params *GetGeminiCliAuthURLPar
 }
 
 // NewPostGeminiWebTokenRequest calls the generic PostGeminiWebToken builder with application/json body
-func NewPostGeminiWebTokenRequest(server string, body PostGeminiWebTokenJSONRequestBody) (*http.Request, error) {
+func NewPostGeminiWebTokenRequest(server string, params *PostGeminiWebTokenParams, body PostGeminiWebTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPostGeminiWebTokenRequestWithBody(server, "application/json", bodyReader)
+	return NewPostGeminiWebTokenRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewPostGeminiWebTokenRequestWithBody constructs an http.Request for the PostGeminiWebToken method, with any body, and a specified content type
-func NewPostGeminiWebTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewPostGeminiWebTokenRequestWithBody(server string, params *PostGeminiWebTokenParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8230,6 +9699,33 @@ func NewPostGeminiWebTokenRequestWithBody(server string, contentType string, bod
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
@@ -8269,6 +9765,18 @@ func NewDeleteGenerativeLanguageAPIKeyRequest(server string, params *DeleteGener
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Value != nil {
 
@@ -8380,6 +9888,33 @@ func NewPatchGenerativeLanguageAPIKeyRequestWithBody(server string, params *Patc
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -8433,6 +9968,33 @@ func NewPutGenerativeLanguageAPIKeyRequestWithBody(server string, params *PutGen
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -8569,18 +10131,18 @@ func NewGetIflowAuthURLRequest(server string, params *GetIflowAuthURLParams) (*h
 }
 
 // NewPostIflowAuthURLRequest calls the generic PostIflowAuthURL builder with application/json body
-func NewPostIflowAuthURLRequest(server string, body PostIflowAuthURLJSONRequestBody) (*http.Request, error) {
+func NewPostIflowAuthURLRequest(server string, params *PostIflowAuthURLParams, body PostIflowAuthURLJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPostIflowAuthURLRequestWithBody(server, "application/json", bodyReader)
+	return NewPostIflowAuthURLRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewPostIflowAuthURLRequestWithBody constructs an http.Request for the PostIflowAuthURL method, with any body, and a specified content type
-func NewPostIflowAuthURLRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewPostIflowAuthURLRequestWithBody(server string, params *PostIflowAuthURLParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8596,6 +10158,33 @@ func NewPostIflowAuthURLRequestWithBody(server string, contentType string, body 
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
@@ -8692,6 +10281,33 @@ func NewPatchLoggingToFileRequestWithBody(server string, params *PatchLoggingToF
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -8747,6 +10363,33 @@ func NewPutLoggingToFileRequestWithBody(server string, params *PutLoggingToFileP
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -8773,7 +10416,7 @@ func NewPutLoggingToFileRequestWithBody(server string, params *PutLoggingToFileP
 }
 
 // NewDeleteLogsRequest constructs an http.Request for the DeleteLogs method
-func NewDeleteLogsRequest(server string) (*http.Request, error) {
+func NewDeleteLogsRequest(server string, params *DeleteLogsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8789,6 +10432,33 @@ func NewDeleteLogsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
@@ -8922,6 +10592,33 @@ func NewPatchMaxRetryIntervalRequestWithBody(server string, params *PatchMaxRetr
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -8977,6 +10674,33 @@ func NewPutMaxRetryIntervalRequestWithBody(server string, params *PutMaxRetryInt
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -9003,18 +10727,18 @@ func NewPutMaxRetryIntervalRequestWithBody(server string, params *PutMaxRetryInt
 }
 
 // NewPostOauthCallbackRequest calls the generic PostOauthCallback builder with application/json body
-func NewPostOauthCallbackRequest(server string, body PostOauthCallbackJSONRequestBody) (*http.Request, error) {
+func NewPostOauthCallbackRequest(server string, params *PostOauthCallbackParams, body PostOauthCallbackJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPostOauthCallbackRequestWithBody(server, "application/json", bodyReader)
+	return NewPostOauthCallbackRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewPostOauthCallbackRequestWithBody constructs an http.Request for the PostOauthCallback method, with any body, and a specified content type
-func NewPostOauthCallbackRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewPostOauthCallbackRequestWithBody(server string, params *PostOauthCallbackParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9030,6 +10754,33 @@ func NewPostOauthCallbackRequestWithBody(server string, contentType string, body
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
@@ -9069,6 +10820,18 @@ func NewDeleteOauthExcludedModelsRequest(server string, params *DeleteOauthExclu
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Provider != nil {
 
@@ -9168,6 +10931,33 @@ func NewPatchOauthExcludedModelsRequestWithBody(server string, params *PatchOaut
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -9223,6 +11013,33 @@ func NewPutOauthExcludedModelsRequestWithBody(server string, params *PutOauthExc
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -9275,6 +11092,18 @@ func NewDeleteOpenaiCompatibilityRequest(server string, params *DeleteOpenaiComp
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Name != nil {
 
@@ -9386,6 +11215,33 @@ func NewPatchOpenaiCompatibilityRequestWithBody(server string, params *PatchOpen
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -9439,6 +11295,33 @@ func NewPutOpenaiCompatibilityRequestWithBody(server string, params *PutOpenaiCo
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -9510,6 +11393,33 @@ func NewDeleteProxyURLRequest(server string, params *DeleteProxyURLParams) (*htt
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
@@ -9592,6 +11502,33 @@ func NewPatchProxyURLRequestWithBody(server string, params *PatchProxyURLParams,
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -9645,6 +11582,33 @@ func NewPutProxyURLRequestWithBody(server string, params *PutProxyURLParams, con
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -9729,6 +11693,33 @@ func NewPatchQuotaSwitchPreviewModelRequestWithBody(server string, params *Patch
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -9782,6 +11773,33 @@ func NewPutQuotaSwitchPreviewModelRequestWithBody(server string, params *PutQuot
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -9866,6 +11884,33 @@ func NewPatchQuotaSwitchProjectRequestWithBody(server string, params *PatchQuota
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -9919,6 +11964,33 @@ func NewPutQuotaSwitchProjectRequestWithBody(server string, params *PutQuotaSwit
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -10091,6 +12163,33 @@ func NewPatchRequestLogRequestWithBody(server string, params *PatchRequestLogPar
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -10144,6 +12243,33 @@ func NewPutRequestLogRequestWithBody(server string, params *PutRequestLogParams,
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -10262,6 +12388,33 @@ func NewPatchRequestRetryRequestWithBody(server string, params *PatchRequestRetr
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -10315,6 +12468,33 @@ func NewPutRequestRetryRequestWithBody(server string, params *PutRequestRetryPar
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -10477,6 +12657,33 @@ func NewPatchUsageStatisticsEnabledRequestWithBody(server string, params *PatchU
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -10532,6 +12739,33 @@ func NewPutUsageStatisticsEnabledRequestWithBody(server string, params *PutUsage
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -10585,18 +12819,18 @@ func NewExportUsageRequest(server string) (*http.Request, error) {
 }
 
 // NewImportUsageRequest calls the generic ImportUsage builder with application/json body
-func NewImportUsageRequest(server string, body ImportUsageJSONRequestBody) (*http.Request, error) {
+func NewImportUsageRequest(server string, params *ImportUsageParams, body ImportUsageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewImportUsageRequestWithBody(server, "application/json", bodyReader)
+	return NewImportUsageRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewImportUsageRequestWithBody constructs an http.Request for the ImportUsage method, with any body, and a specified content type
-func NewImportUsageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewImportUsageRequestWithBody(server string, params *ImportUsageParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -10612,6 +12846,33 @@ func NewImportUsageRequestWithBody(server string, contentType string, body io.Re
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
@@ -10651,6 +12912,18 @@ func NewDeleteVertexAPIKeyRequest(server string, params *DeleteVertexAPIKeyParam
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.APIKey != nil {
 
@@ -10774,6 +13047,33 @@ func NewPatchVertexAPIKeyRequestWithBody(server string, params *PatchVertexAPIKe
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -10829,6 +13129,33 @@ func NewPutVertexAPIKeyRequestWithBody(server string, params *PutVertexAPIKeyPar
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -10881,6 +13208,18 @@ func NewImportVertexCredentialRequestWithBody(server string, params *ImportVerte
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Location != nil {
 
@@ -10967,6 +13306,33 @@ func NewPatchWsAuthRequestWithBody(server string, params *PatchWsAuthParams, con
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
@@ -11020,6 +13386,33 @@ func NewPutWsAuthRequestWithBody(server string, params *PutWsAuthParams, content
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
@@ -11207,6 +13600,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api-keys (the `PutAPIKeys` operationId).
 	PutAPIKeysWithResponse(ctx context.Context, params *PutAPIKeysParams, body PutAPIKeysJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAPIKeysResponse, error)
+
+	// GetAuditWithResponse The audit trail of management requests
+	//
+	// Every management request that changes something (or tries to, dry runs included) and
+	// every one that fails authentication: time, client address, key identity (never the key),
+	// operationId, status and changed paths (never values). Oldest first from `since`; without
+	// `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /audit (the `GetAudit` operationId).
+	GetAuditWithResponse(ctx context.Context, params *GetAuditParams, reqEditors ...RequestEditorFn) (*GetAuditResponse, error)
 
 	// DeleteAuthFilesWithBodyWithResponse Delete one credential file, or all
 	//
@@ -11419,6 +13824,51 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /config.yaml (the `PutConfigYAML` operationId).
 	PutConfigYAMLWithBodyWithResponse(ctx context.Context, params *PutConfigYAMLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutConfigYAMLResponse, error)
 
+	// GetConfigHistoryWithResponse Revisions of config.yaml, newest first
+	//
+	// Every accepted revision is kept (API writes, hand edits, rollbacks, and the file found at
+	// start-up when it differs from the last one kept): the newest 100, and of those, the ones
+	// older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
+	// embedded database beside config.yaml (owner-only permissions) and needs the management key.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /config/history (the `GetConfigHistory` operationId).
+	GetConfigHistoryWithResponse(ctx context.Context, params *GetConfigHistoryParams, reqEditors ...RequestEditorFn) (*GetConfigHistoryResponse, error)
+
+	// GetConfigRevisionWithResponse One revision's config.yaml and its diff
+	//
+	// The exact bytes of config.yaml at that revision (they hold keys) and the unified diff against the revision before it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /config/history/{revision} (the `GetConfigRevision` operationId).
+	GetConfigRevisionWithResponse(ctx context.Context, revision int64, reqEditors ...RequestEditorFn) (*GetConfigRevisionResponse, error)
+
+	// RollbackConfigWithBodyWithResponse Make an earlier revision current
+	//
+	// Writes the revision's exact bytes through the same validation and write path as PUT
+	// /config.yaml, recorded as a new revision with source `rollback` (so a rollback is undone
+	// by rolling back to the revision before it). Rolling back to the current content changes
+	// nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
+	RollbackConfigWithBodyWithResponse(ctx context.Context, params *RollbackConfigParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RollbackConfigResponse, error)
+
+	// RollbackConfigWithResponse Make an earlier revision current
+	//
+	// Writes the revision's exact bytes through the same validation and write path as PUT
+	// /config.yaml, recorded as a new revision with source `rollback` (so a rollback is undone
+	// by rolling back to the revision before it). Rolling back to the current content changes
+	// nothing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
+	RollbackConfigWithResponse(ctx context.Context, params *RollbackConfigParams, body RollbackConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*RollbackConfigResponse, error)
+
 	// GetDebugWithResponse Read debug
 	//
 	// Debug logging (log level debug).
@@ -11463,6 +13913,21 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /debug (the `PutDebug` operationId).
 	PutDebugWithResponse(ctx context.Context, params *PutDebugParams, body PutDebugJSONRequestBody, reqEditors ...RequestEditorFn) (*PutDebugResponse, error)
+
+	// WatchEventsWithResponse Config changes, live (Server-Sent Events)
+	//
+	// A `text/event-stream`: one `change` event per accepted config change (API write, hand
+	// edit or rollback), sent within 100 ms, with `id:` a sequence number that only grows and
+	// `data:` a ConfigChangeEvent. A `: heartbeat` comment is sent every 15 s. Reconnect with
+	// `Last-Event-ID` to be sent the events missed, from the last 1024; when some are gone (or
+	// the id is unknown, as after a restart) a `reset` event (data `{}`) says to re-read
+	// everything. At most 32 streams are open at once (429 beyond). A client that does not read
+	// (10 s per write, or 256 events behind) is disconnected; writers never wait for it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /events (the `WatchEvents` operationId).
+	WatchEventsWithResponse(ctx context.Context, params *WatchEventsParams, reqEditors ...RequestEditorFn) (*WatchEventsResponse, error)
 
 	// GetForceGpt5CodexWithResponse Read gpt-5-codex
 	//
@@ -11589,7 +14054,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
-	PostGeminiWebTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error)
+	PostGeminiWebTokenWithBodyWithResponse(ctx context.Context, params *PostGeminiWebTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error)
 
 	// PostGeminiWebTokenWithResponse Save Gemini web cookies
 	//
@@ -11598,7 +14063,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
-	PostGeminiWebTokenWithResponse(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error)
+	PostGeminiWebTokenWithResponse(ctx context.Context, params *PostGeminiWebTokenParams, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error)
 
 	// DeleteGenerativeLanguageAPIKeyWithResponse Delete one generative-language-api-key item
 	//
@@ -11681,7 +14146,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
-	PostIflowAuthURLWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error)
+	PostIflowAuthURLWithBodyWithResponse(ctx context.Context, params *PostIflowAuthURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error)
 
 	// PostIflowAuthURLWithResponse Log in to iFlow with a browser cookie
 	//
@@ -11690,7 +14155,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
-	PostIflowAuthURLWithResponse(ctx context.Context, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error)
+	PostIflowAuthURLWithResponse(ctx context.Context, params *PostIflowAuthURLParams, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error)
 
 	// GetLatestVersionWithResponse Latest released version
 	//
@@ -11756,7 +14221,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /logs (the `DeleteLogs` operationId).
-	DeleteLogsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DeleteLogsResponse, error)
+	DeleteLogsWithResponse(ctx context.Context, params *DeleteLogsParams, reqEditors ...RequestEditorFn) (*DeleteLogsResponse, error)
 
 	// GetLogsWithResponse Recent application log lines
 	//
@@ -11819,7 +14284,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oauth-callback (the `PostOauthCallback` operationId).
-	PostOauthCallbackWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostOauthCallbackResponse, error)
+	PostOauthCallbackWithBodyWithResponse(ctx context.Context, params *PostOauthCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostOauthCallbackResponse, error)
 
 	// PostOauthCallbackWithResponse Hand a provider redirect to a pending login
 	//
@@ -11828,7 +14293,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oauth-callback (the `PostOauthCallback` operationId).
-	PostOauthCallbackWithResponse(ctx context.Context, body PostOauthCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*PostOauthCallbackResponse, error)
+	PostOauthCallbackWithResponse(ctx context.Context, params *PostOauthCallbackParams, body PostOauthCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*PostOauthCallbackResponse, error)
 
 	// DeleteOauthExcludedModelsWithResponse Remove one provider
 	//
@@ -12291,7 +14756,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /usage/import (the `ImportUsage` operationId).
-	ImportUsageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error)
+	ImportUsageWithBodyWithResponse(ctx context.Context, params *ImportUsageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error)
 
 	// ImportUsageWithResponse Merge exported usage statistics
 	//
@@ -12302,7 +14767,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /usage/import (the `ImportUsage` operationId).
-	ImportUsageWithResponse(ctx context.Context, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error)
+	ImportUsageWithResponse(ctx context.Context, params *ImportUsageParams, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error)
 
 	// DeleteVertexAPIKeyWithResponse Delete one vertex-api-key entry
 	//
@@ -12508,11 +14973,6 @@ type PatchAllowLocalhostUnauthenticatedResponse200Headers struct {
 	ETag *string
 }
 
-// PatchAllowLocalhostUnauthenticatedResponse412Headers the declared response headers of an HTTP 412 response for PatchAllowLocalhostUnauthenticated
-type PatchAllowLocalhostUnauthenticatedResponse412Headers struct {
-	ETag *string
-}
-
 // PatchAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for PatchAllowLocalhostUnauthenticated
 type PatchAllowLocalhostUnauthenticatedResponse429Headers struct {
 	RetryAfter *int
@@ -12550,8 +15010,6 @@ type PatchAllowLocalhostUnauthenticatedResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchAllowLocalhostUnauthenticatedResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchAllowLocalhostUnauthenticatedResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchAllowLocalhostUnauthenticatedResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12647,11 +15105,6 @@ type PutAllowLocalhostUnauthenticatedResponse200Headers struct {
 	ETag *string
 }
 
-// PutAllowLocalhostUnauthenticatedResponse412Headers the declared response headers of an HTTP 412 response for PutAllowLocalhostUnauthenticated
-type PutAllowLocalhostUnauthenticatedResponse412Headers struct {
-	ETag *string
-}
-
 // PutAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for PutAllowLocalhostUnauthenticated
 type PutAllowLocalhostUnauthenticatedResponse429Headers struct {
 	RetryAfter *int
@@ -12689,8 +15142,6 @@ type PutAllowLocalhostUnauthenticatedResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutAllowLocalhostUnauthenticatedResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutAllowLocalhostUnauthenticatedResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutAllowLocalhostUnauthenticatedResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12786,11 +15237,6 @@ type GetAnthropicAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
-// GetAnthropicAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetAnthropicAuthURL
-type GetAnthropicAuthURLResponse503Headers struct {
-	RetryAfter *int
-}
-
 type GetAnthropicAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12808,8 +15254,6 @@ type GetAnthropicAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetAnthropicAuthURLResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetAnthropicAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12876,11 +15320,6 @@ type GetAntigravityAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
-// GetAntigravityAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetAntigravityAuthURL
-type GetAntigravityAuthURLResponse503Headers struct {
-	RetryAfter *int
-}
-
 type GetAntigravityAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12898,8 +15337,6 @@ type GetAntigravityAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetAntigravityAuthURLResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetAntigravityAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12966,11 +15403,6 @@ type DeleteAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
-// DeleteAPIKeysResponse412Headers the declared response headers of an HTTP 412 response for DeleteAPIKeys
-type DeleteAPIKeysResponse412Headers struct {
-	ETag *string
-}
-
 // DeleteAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for DeleteAPIKeys
 type DeleteAPIKeysResponse429Headers struct {
 	RetryAfter *int
@@ -13008,8 +15440,6 @@ type DeleteAPIKeysResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteAPIKeysResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *DeleteAPIKeysResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteAPIKeysResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13195,11 +15625,6 @@ type PatchAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
-// PatchAPIKeysResponse412Headers the declared response headers of an HTTP 412 response for PatchAPIKeys
-type PatchAPIKeysResponse412Headers struct {
-	ETag *string
-}
-
 // PatchAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for PatchAPIKeys
 type PatchAPIKeysResponse429Headers struct {
 	RetryAfter *int
@@ -13239,8 +15664,6 @@ type PatchAPIKeysResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchAPIKeysResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchAPIKeysResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchAPIKeysResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13341,11 +15764,6 @@ type PutAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
-// PutAPIKeysResponse412Headers the declared response headers of an HTTP 412 response for PutAPIKeys
-type PutAPIKeysResponse412Headers struct {
-	ETag *string
-}
-
 // PutAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for PutAPIKeys
 type PutAPIKeysResponse429Headers struct {
 	RetryAfter *int
@@ -13383,8 +15801,6 @@ type PutAPIKeysResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutAPIKeysResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutAPIKeysResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutAPIKeysResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13475,13 +15891,98 @@ func (r PutAPIKeysResponse) ContentType() string {
 	return ""
 }
 
-// DeleteAuthFilesResponse429Headers the declared response headers of an HTTP 429 response for DeleteAuthFiles
-type DeleteAuthFilesResponse429Headers struct {
+// GetAuditResponse429Headers the declared response headers of an HTTP 429 response for GetAudit
+type GetAuditResponse429Headers struct {
 	RetryAfter *int
 }
 
-// DeleteAuthFilesResponse503Headers the declared response headers of an HTTP 503 response for DeleteAuthFiles
-type DeleteAuthFilesResponse503Headers struct {
+// GetAuditResponse503Headers the declared response headers of an HTTP 503 response for GetAudit
+type GetAuditResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetAuditResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuditPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *HistoryUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAuditResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAuditResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAuditResponse) GetJSON200() *AuditPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAuditResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAuditResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAuditResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAuditResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAuditResponse) GetJSON503() *HistoryUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAuditResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAuditResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAuditResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAuditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteAuthFilesResponse429Headers the declared response headers of an HTTP 429 response for DeleteAuthFiles
+type DeleteAuthFilesResponse429Headers struct {
 	RetryAfter *int
 }
 
@@ -13506,8 +16007,6 @@ type DeleteAuthFilesResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteAuthFilesResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *DeleteAuthFilesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13584,11 +16083,6 @@ type ListAuthFilesResponse429Headers struct {
 	RetryAfter *int
 }
 
-// ListAuthFilesResponse503Headers the declared response headers of an HTTP 503 response for ListAuthFiles
-type ListAuthFilesResponse503Headers struct {
-	RetryAfter *int
-}
-
 type ListAuthFilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13606,8 +16100,6 @@ type ListAuthFilesResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListAuthFilesResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListAuthFilesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13674,11 +16166,6 @@ type UploadAuthFileResponse429Headers struct {
 	RetryAfter *int
 }
 
-// UploadAuthFileResponse503Headers the declared response headers of an HTTP 503 response for UploadAuthFile
-type UploadAuthFileResponse503Headers struct {
-	RetryAfter *int
-}
-
 type UploadAuthFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13700,8 +16187,6 @@ type UploadAuthFileResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UploadAuthFileResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *UploadAuthFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13778,11 +16263,6 @@ type DownloadAuthFileResponse429Headers struct {
 	RetryAfter *int
 }
 
-// DownloadAuthFileResponse503Headers the declared response headers of an HTTP 503 response for DownloadAuthFile
-type DownloadAuthFileResponse503Headers struct {
-	RetryAfter *int
-}
-
 type DownloadAuthFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13804,8 +16284,6 @@ type DownloadAuthFileResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DownloadAuthFileResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *DownloadAuthFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13882,11 +16360,6 @@ type GetAuthFileModelsResponse429Headers struct {
 	RetryAfter *int
 }
 
-// GetAuthFileModelsResponse503Headers the declared response headers of an HTTP 503 response for GetAuthFileModels
-type GetAuthFileModelsResponse503Headers struct {
-	RetryAfter *int
-}
-
 type GetAuthFileModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13906,8 +16379,6 @@ type GetAuthFileModelsResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetAuthFileModelsResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetAuthFileModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13979,11 +16450,6 @@ type DeleteClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// DeleteClaudeAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteClaudeAPIKey
-type DeleteClaudeAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // DeleteClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteClaudeAPIKey
 type DeleteClaudeAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -14021,8 +16487,6 @@ type DeleteClaudeAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteClaudeAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *DeleteClaudeAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteClaudeAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14208,11 +16672,6 @@ type PatchClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PatchClaudeAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchClaudeAPIKey
-type PatchClaudeAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PatchClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchClaudeAPIKey
 type PatchClaudeAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -14252,8 +16711,6 @@ type PatchClaudeAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchClaudeAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchClaudeAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchClaudeAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14354,11 +16811,6 @@ type PutClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PutClaudeAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutClaudeAPIKey
-type PutClaudeAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PutClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutClaudeAPIKey
 type PutClaudeAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -14396,8 +16848,6 @@ type PutClaudeAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutClaudeAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutClaudeAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutClaudeAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14493,11 +16943,6 @@ type DeleteCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// DeleteCodexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteCodexAPIKey
-type DeleteCodexAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // DeleteCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteCodexAPIKey
 type DeleteCodexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -14535,8 +16980,6 @@ type DeleteCodexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteCodexAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *DeleteCodexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteCodexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14722,11 +17165,6 @@ type PatchCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PatchCodexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchCodexAPIKey
-type PatchCodexAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PatchCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchCodexAPIKey
 type PatchCodexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -14766,8 +17204,6 @@ type PatchCodexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchCodexAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchCodexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchCodexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14868,11 +17304,6 @@ type PutCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PutCodexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutCodexAPIKey
-type PutCodexAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PutCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutCodexAPIKey
 type PutCodexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -14910,8 +17341,6 @@ type PutCodexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutCodexAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutCodexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutCodexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15007,11 +17436,6 @@ type GetCodexAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
-// GetCodexAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetCodexAuthURL
-type GetCodexAuthURLResponse503Headers struct {
-	RetryAfter *int
-}
-
 type GetCodexAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15029,8 +17453,6 @@ type GetCodexAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetCodexAuthURLResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetCodexAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15278,11 +17700,6 @@ type PutConfigYAMLResponse200Headers struct {
 	ETag *string
 }
 
-// PutConfigYAMLResponse412Headers the declared response headers of an HTTP 412 response for PutConfigYAML
-type PutConfigYAMLResponse412Headers struct {
-	ETag *string
-}
-
 // PutConfigYAMLResponse429Headers the declared response headers of an HTTP 429 response for PutConfigYAML
 type PutConfigYAMLResponse429Headers struct {
 	RetryAfter *int
@@ -15320,8 +17737,6 @@ type PutConfigYAMLResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutConfigYAMLResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutConfigYAMLResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutConfigYAMLResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15406,6 +17821,325 @@ func (r PutConfigYAMLResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutConfigYAMLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetConfigHistoryResponse429Headers the declared response headers of an HTTP 429 response for GetConfigHistory
+type GetConfigHistoryResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetConfigHistoryResponse503Headers the declared response headers of an HTTP 503 response for GetConfigHistory
+type GetConfigHistoryResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetConfigHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConfigHistoryPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *HistoryUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetConfigHistoryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetConfigHistoryResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetConfigHistoryResponse) GetJSON200() *ConfigHistoryPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetConfigHistoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetConfigHistoryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetConfigHistoryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetConfigHistoryResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetConfigHistoryResponse) GetJSON503() *HistoryUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConfigHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConfigHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConfigHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConfigHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetConfigRevisionResponse429Headers the declared response headers of an HTTP 429 response for GetConfigRevision
+type GetConfigRevisionResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetConfigRevisionResponse503Headers the declared response headers of an HTTP 503 response for GetConfigRevision
+type GetConfigRevisionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetConfigRevisionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConfigRevisionDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *HistoryUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetConfigRevisionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetConfigRevisionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetConfigRevisionResponse) GetJSON200() *ConfigRevisionDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetConfigRevisionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetConfigRevisionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetConfigRevisionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetConfigRevisionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetConfigRevisionResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetConfigRevisionResponse) GetJSON503() *HistoryUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConfigRevisionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConfigRevisionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConfigRevisionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConfigRevisionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RollbackConfigResponse200Headers the declared response headers of an HTTP 200 response for RollbackConfig
+type RollbackConfigResponse200Headers struct {
+	ETag *string
+}
+
+// RollbackConfigResponse429Headers the declared response headers of an HTTP 429 response for RollbackConfig
+type RollbackConfigResponse429Headers struct {
+	RetryAfter *int
+}
+
+// RollbackConfigResponse503Headers the declared response headers of an HTTP 503 response for RollbackConfig
+type RollbackConfigResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RollbackConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConfigYAMLResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *InvalidConfig
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *HistoryUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RollbackConfigResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RollbackConfigResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RollbackConfigResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RollbackConfigResponse) GetJSON200() *ConfigYAMLResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RollbackConfigResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RollbackConfigResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RollbackConfigResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RollbackConfigResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RollbackConfigResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r RollbackConfigResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RollbackConfigResponse) GetJSON422() *InvalidConfig {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RollbackConfigResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RollbackConfigResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RollbackConfigResponse) GetJSON503() *HistoryUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RollbackConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RollbackConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RollbackConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RollbackConfigResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15507,11 +18241,6 @@ type PatchDebugResponse200Headers struct {
 	ETag *string
 }
 
-// PatchDebugResponse412Headers the declared response headers of an HTTP 412 response for PatchDebug
-type PatchDebugResponse412Headers struct {
-	ETag *string
-}
-
 // PatchDebugResponse429Headers the declared response headers of an HTTP 429 response for PatchDebug
 type PatchDebugResponse429Headers struct {
 	RetryAfter *int
@@ -15549,8 +18278,6 @@ type PatchDebugResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchDebugResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchDebugResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchDebugResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15646,11 +18373,6 @@ type PutDebugResponse200Headers struct {
 	ETag *string
 }
 
-// PutDebugResponse412Headers the declared response headers of an HTTP 412 response for PutDebug
-type PutDebugResponse412Headers struct {
-	ETag *string
-}
-
 // PutDebugResponse429Headers the declared response headers of an HTTP 429 response for PutDebug
 type PutDebugResponse429Headers struct {
 	RetryAfter *int
@@ -15688,8 +18410,6 @@ type PutDebugResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutDebugResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutDebugResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutDebugResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15774,6 +18494,82 @@ func (r PutDebugResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutDebugResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// WatchEventsResponse429Headers the declared response headers of an HTTP 429 response for WatchEvents
+type WatchEventsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// WatchEventsResponse503Headers the declared response headers of an HTTP 503 response for WatchEvents
+type WatchEventsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type WatchEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManySubscribers
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *WatchEventsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *WatchEventsResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WatchEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WatchEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r WatchEventsResponse) GetJSON429() *TooManySubscribers {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r WatchEventsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r WatchEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WatchEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WatchEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WatchEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15875,11 +18671,6 @@ type PatchForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
-// PatchForceGpt5CodexResponse412Headers the declared response headers of an HTTP 412 response for PatchForceGpt5Codex
-type PatchForceGpt5CodexResponse412Headers struct {
-	ETag *string
-}
-
 // PatchForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for PatchForceGpt5Codex
 type PatchForceGpt5CodexResponse429Headers struct {
 	RetryAfter *int
@@ -15917,8 +18708,6 @@ type PatchForceGpt5CodexResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchForceGpt5CodexResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchForceGpt5CodexResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchForceGpt5CodexResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -16014,11 +18803,6 @@ type PutForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
-// PutForceGpt5CodexResponse412Headers the declared response headers of an HTTP 412 response for PutForceGpt5Codex
-type PutForceGpt5CodexResponse412Headers struct {
-	ETag *string
-}
-
 // PutForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for PutForceGpt5Codex
 type PutForceGpt5CodexResponse429Headers struct {
 	RetryAfter *int
@@ -16056,8 +18840,6 @@ type PutForceGpt5CodexResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutForceGpt5CodexResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutForceGpt5CodexResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutForceGpt5CodexResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -16153,11 +18935,6 @@ type DeleteGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// DeleteGeminiAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteGeminiAPIKey
-type DeleteGeminiAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // DeleteGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteGeminiAPIKey
 type DeleteGeminiAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -16195,8 +18972,6 @@ type DeleteGeminiAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteGeminiAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *DeleteGeminiAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteGeminiAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -16382,11 +19157,6 @@ type PatchGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PatchGeminiAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchGeminiAPIKey
-type PatchGeminiAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PatchGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchGeminiAPIKey
 type PatchGeminiAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -16426,8 +19196,6 @@ type PatchGeminiAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchGeminiAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchGeminiAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchGeminiAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -16528,11 +19296,6 @@ type PutGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PutGeminiAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutGeminiAPIKey
-type PutGeminiAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PutGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutGeminiAPIKey
 type PutGeminiAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -16570,8 +19333,6 @@ type PutGeminiAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutGeminiAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutGeminiAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutGeminiAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -16667,11 +19428,6 @@ type GetGeminiCliAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
-// GetGeminiCliAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetGeminiCliAuthURL
-type GetGeminiCliAuthURLResponse503Headers struct {
-	RetryAfter *int
-}
-
 type GetGeminiCliAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16689,8 +19445,6 @@ type GetGeminiCliAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetGeminiCliAuthURLResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetGeminiCliAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16757,11 +19511,6 @@ type PostGeminiWebTokenResponse429Headers struct {
 	RetryAfter *int
 }
 
-// PostGeminiWebTokenResponse503Headers the declared response headers of an HTTP 503 response for PostGeminiWebToken
-type PostGeminiWebTokenResponse503Headers struct {
-	RetryAfter *int
-}
-
 type PostGeminiWebTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16781,8 +19530,6 @@ type PostGeminiWebTokenResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostGeminiWebTokenResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *PostGeminiWebTokenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16854,11 +19601,6 @@ type DeleteGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// DeleteGenerativeLanguageAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteGenerativeLanguageAPIKey
-type DeleteGenerativeLanguageAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // DeleteGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteGenerativeLanguageAPIKey
 type DeleteGenerativeLanguageAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -16896,8 +19638,6 @@ type DeleteGenerativeLanguageAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteGenerativeLanguageAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *DeleteGenerativeLanguageAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteGenerativeLanguageAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17083,11 +19823,6 @@ type PatchGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PatchGenerativeLanguageAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchGenerativeLanguageAPIKey
-type PatchGenerativeLanguageAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PatchGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchGenerativeLanguageAPIKey
 type PatchGenerativeLanguageAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -17127,8 +19862,6 @@ type PatchGenerativeLanguageAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchGenerativeLanguageAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchGenerativeLanguageAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchGenerativeLanguageAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17229,11 +19962,6 @@ type PutGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PutGenerativeLanguageAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutGenerativeLanguageAPIKey
-type PutGenerativeLanguageAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PutGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutGenerativeLanguageAPIKey
 type PutGenerativeLanguageAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -17271,8 +19999,6 @@ type PutGenerativeLanguageAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutGenerativeLanguageAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutGenerativeLanguageAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutGenerativeLanguageAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17458,11 +20184,6 @@ type GetIflowAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
-// GetIflowAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetIflowAuthURL
-type GetIflowAuthURLResponse503Headers struct {
-	RetryAfter *int
-}
-
 type GetIflowAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17480,8 +20201,6 @@ type GetIflowAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetIflowAuthURLResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetIflowAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17548,11 +20267,6 @@ type PostIflowAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
-// PostIflowAuthURLResponse503Headers the declared response headers of an HTTP 503 response for PostIflowAuthURL
-type PostIflowAuthURLResponse503Headers struct {
-	RetryAfter *int
-}
-
 type PostIflowAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17576,8 +20290,6 @@ type PostIflowAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostIflowAuthURLResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *PostIflowAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17839,11 +20551,6 @@ type PatchLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
-// PatchLoggingToFileResponse412Headers the declared response headers of an HTTP 412 response for PatchLoggingToFile
-type PatchLoggingToFileResponse412Headers struct {
-	ETag *string
-}
-
 // PatchLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for PatchLoggingToFile
 type PatchLoggingToFileResponse429Headers struct {
 	RetryAfter *int
@@ -17881,8 +20588,6 @@ type PatchLoggingToFileResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchLoggingToFileResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchLoggingToFileResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchLoggingToFileResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17978,11 +20683,6 @@ type PutLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
-// PutLoggingToFileResponse412Headers the declared response headers of an HTTP 412 response for PutLoggingToFile
-type PutLoggingToFileResponse412Headers struct {
-	ETag *string
-}
-
 // PutLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for PutLoggingToFile
 type PutLoggingToFileResponse429Headers struct {
 	RetryAfter *int
@@ -18020,8 +20720,6 @@ type PutLoggingToFileResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutLoggingToFileResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutLoggingToFileResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutLoggingToFileResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18408,11 +21106,6 @@ type PatchMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
-// PatchMaxRetryIntervalResponse412Headers the declared response headers of an HTTP 412 response for PatchMaxRetryInterval
-type PatchMaxRetryIntervalResponse412Headers struct {
-	ETag *string
-}
-
 // PatchMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for PatchMaxRetryInterval
 type PatchMaxRetryIntervalResponse429Headers struct {
 	RetryAfter *int
@@ -18450,8 +21143,6 @@ type PatchMaxRetryIntervalResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchMaxRetryIntervalResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchMaxRetryIntervalResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchMaxRetryIntervalResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18547,11 +21238,6 @@ type PutMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
-// PutMaxRetryIntervalResponse412Headers the declared response headers of an HTTP 412 response for PutMaxRetryInterval
-type PutMaxRetryIntervalResponse412Headers struct {
-	ETag *string
-}
-
 // PutMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for PutMaxRetryInterval
 type PutMaxRetryIntervalResponse429Headers struct {
 	RetryAfter *int
@@ -18589,8 +21275,6 @@ type PutMaxRetryIntervalResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutMaxRetryIntervalResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutMaxRetryIntervalResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutMaxRetryIntervalResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18686,11 +21370,6 @@ type PostOauthCallbackResponse429Headers struct {
 	RetryAfter *int
 }
 
-// PostOauthCallbackResponse503Headers the declared response headers of an HTTP 503 response for PostOauthCallback
-type PostOauthCallbackResponse503Headers struct {
-	RetryAfter *int
-}
-
 type PostOauthCallbackResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18705,15 +21384,13 @@ type PostOauthCallbackResponse struct {
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *FlowNotPending
+	JSON409 *Conflict
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostOauthCallbackResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *PostOauthCallbackResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -18742,7 +21419,7 @@ func (r PostOauthCallbackResponse) GetJSON404() *NotFound {
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PostOauthCallbackResponse) GetJSON409() *FlowNotPending {
+func (r PostOauthCallbackResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
@@ -18790,11 +21467,6 @@ type DeleteOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
-// DeleteOauthExcludedModelsResponse412Headers the declared response headers of an HTTP 412 response for DeleteOauthExcludedModels
-type DeleteOauthExcludedModelsResponse412Headers struct {
-	ETag *string
-}
-
 // DeleteOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for DeleteOauthExcludedModels
 type DeleteOauthExcludedModelsResponse429Headers struct {
 	RetryAfter *int
@@ -18832,8 +21504,6 @@ type DeleteOauthExcludedModelsResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteOauthExcludedModelsResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *DeleteOauthExcludedModelsResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteOauthExcludedModelsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19019,11 +21689,6 @@ type PatchOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
-// PatchOauthExcludedModelsResponse412Headers the declared response headers of an HTTP 412 response for PatchOauthExcludedModels
-type PatchOauthExcludedModelsResponse412Headers struct {
-	ETag *string
-}
-
 // PatchOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for PatchOauthExcludedModels
 type PatchOauthExcludedModelsResponse429Headers struct {
 	RetryAfter *int
@@ -19063,8 +21728,6 @@ type PatchOauthExcludedModelsResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchOauthExcludedModelsResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchOauthExcludedModelsResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchOauthExcludedModelsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19165,11 +21828,6 @@ type PutOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
-// PutOauthExcludedModelsResponse412Headers the declared response headers of an HTTP 412 response for PutOauthExcludedModels
-type PutOauthExcludedModelsResponse412Headers struct {
-	ETag *string
-}
-
 // PutOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for PutOauthExcludedModels
 type PutOauthExcludedModelsResponse429Headers struct {
 	RetryAfter *int
@@ -19207,8 +21865,6 @@ type PutOauthExcludedModelsResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutOauthExcludedModelsResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutOauthExcludedModelsResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutOauthExcludedModelsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19304,11 +21960,6 @@ type DeleteOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
-// DeleteOpenaiCompatibilityResponse412Headers the declared response headers of an HTTP 412 response for DeleteOpenaiCompatibility
-type DeleteOpenaiCompatibilityResponse412Headers struct {
-	ETag *string
-}
-
 // DeleteOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for DeleteOpenaiCompatibility
 type DeleteOpenaiCompatibilityResponse429Headers struct {
 	RetryAfter *int
@@ -19346,8 +21997,6 @@ type DeleteOpenaiCompatibilityResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteOpenaiCompatibilityResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *DeleteOpenaiCompatibilityResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteOpenaiCompatibilityResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19533,11 +22182,6 @@ type PatchOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
-// PatchOpenaiCompatibilityResponse412Headers the declared response headers of an HTTP 412 response for PatchOpenaiCompatibility
-type PatchOpenaiCompatibilityResponse412Headers struct {
-	ETag *string
-}
-
 // PatchOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for PatchOpenaiCompatibility
 type PatchOpenaiCompatibilityResponse429Headers struct {
 	RetryAfter *int
@@ -19577,8 +22221,6 @@ type PatchOpenaiCompatibilityResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchOpenaiCompatibilityResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchOpenaiCompatibilityResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchOpenaiCompatibilityResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19679,11 +22321,6 @@ type PutOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
-// PutOpenaiCompatibilityResponse412Headers the declared response headers of an HTTP 412 response for PutOpenaiCompatibility
-type PutOpenaiCompatibilityResponse412Headers struct {
-	ETag *string
-}
-
 // PutOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for PutOpenaiCompatibility
 type PutOpenaiCompatibilityResponse429Headers struct {
 	RetryAfter *int
@@ -19721,8 +22358,6 @@ type PutOpenaiCompatibilityResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutOpenaiCompatibilityResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutOpenaiCompatibilityResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutOpenaiCompatibilityResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19859,11 +22494,6 @@ type DeleteProxyURLResponse200Headers struct {
 	ETag *string
 }
 
-// DeleteProxyURLResponse412Headers the declared response headers of an HTTP 412 response for DeleteProxyURL
-type DeleteProxyURLResponse412Headers struct {
-	ETag *string
-}
-
 // DeleteProxyURLResponse429Headers the declared response headers of an HTTP 429 response for DeleteProxyURL
 type DeleteProxyURLResponse429Headers struct {
 	RetryAfter *int
@@ -19897,8 +22527,6 @@ type DeleteProxyURLResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteProxyURLResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *DeleteProxyURLResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteProxyURLResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20074,11 +22702,6 @@ type PatchProxyURLResponse200Headers struct {
 	ETag *string
 }
 
-// PatchProxyURLResponse412Headers the declared response headers of an HTTP 412 response for PatchProxyURL
-type PatchProxyURLResponse412Headers struct {
-	ETag *string
-}
-
 // PatchProxyURLResponse429Headers the declared response headers of an HTTP 429 response for PatchProxyURL
 type PatchProxyURLResponse429Headers struct {
 	RetryAfter *int
@@ -20116,8 +22739,6 @@ type PatchProxyURLResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchProxyURLResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchProxyURLResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchProxyURLResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20213,11 +22834,6 @@ type PutProxyURLResponse200Headers struct {
 	ETag *string
 }
 
-// PutProxyURLResponse412Headers the declared response headers of an HTTP 412 response for PutProxyURL
-type PutProxyURLResponse412Headers struct {
-	ETag *string
-}
-
 // PutProxyURLResponse429Headers the declared response headers of an HTTP 429 response for PutProxyURL
 type PutProxyURLResponse429Headers struct {
 	RetryAfter *int
@@ -20255,8 +22871,6 @@ type PutProxyURLResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutProxyURLResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutProxyURLResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutProxyURLResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20442,11 +23056,6 @@ type PatchQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
-// PatchQuotaSwitchPreviewModelResponse412Headers the declared response headers of an HTTP 412 response for PatchQuotaSwitchPreviewModel
-type PatchQuotaSwitchPreviewModelResponse412Headers struct {
-	ETag *string
-}
-
 // PatchQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for PatchQuotaSwitchPreviewModel
 type PatchQuotaSwitchPreviewModelResponse429Headers struct {
 	RetryAfter *int
@@ -20484,8 +23093,6 @@ type PatchQuotaSwitchPreviewModelResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchQuotaSwitchPreviewModelResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchQuotaSwitchPreviewModelResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchQuotaSwitchPreviewModelResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20581,11 +23188,6 @@ type PutQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
-// PutQuotaSwitchPreviewModelResponse412Headers the declared response headers of an HTTP 412 response for PutQuotaSwitchPreviewModel
-type PutQuotaSwitchPreviewModelResponse412Headers struct {
-	ETag *string
-}
-
 // PutQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for PutQuotaSwitchPreviewModel
 type PutQuotaSwitchPreviewModelResponse429Headers struct {
 	RetryAfter *int
@@ -20623,8 +23225,6 @@ type PutQuotaSwitchPreviewModelResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutQuotaSwitchPreviewModelResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutQuotaSwitchPreviewModelResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutQuotaSwitchPreviewModelResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20810,11 +23410,6 @@ type PatchQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
-// PatchQuotaSwitchProjectResponse412Headers the declared response headers of an HTTP 412 response for PatchQuotaSwitchProject
-type PatchQuotaSwitchProjectResponse412Headers struct {
-	ETag *string
-}
-
 // PatchQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for PatchQuotaSwitchProject
 type PatchQuotaSwitchProjectResponse429Headers struct {
 	RetryAfter *int
@@ -20852,8 +23447,6 @@ type PatchQuotaSwitchProjectResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchQuotaSwitchProjectResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchQuotaSwitchProjectResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchQuotaSwitchProjectResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20949,11 +23542,6 @@ type PutQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
-// PutQuotaSwitchProjectResponse412Headers the declared response headers of an HTTP 412 response for PutQuotaSwitchProject
-type PutQuotaSwitchProjectResponse412Headers struct {
-	ETag *string
-}
-
 // PutQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for PutQuotaSwitchProject
 type PutQuotaSwitchProjectResponse429Headers struct {
 	RetryAfter *int
@@ -20991,8 +23579,6 @@ type PutQuotaSwitchProjectResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutQuotaSwitchProjectResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutQuotaSwitchProjectResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutQuotaSwitchProjectResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21088,11 +23674,6 @@ type GetQwenAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
-// GetQwenAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetQwenAuthURL
-type GetQwenAuthURLResponse503Headers struct {
-	RetryAfter *int
-}
-
 type GetQwenAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21110,8 +23691,6 @@ type GetQwenAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetQwenAuthURLResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *GetQwenAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21448,11 +24027,6 @@ type PatchRequestLogResponse200Headers struct {
 	ETag *string
 }
 
-// PatchRequestLogResponse412Headers the declared response headers of an HTTP 412 response for PatchRequestLog
-type PatchRequestLogResponse412Headers struct {
-	ETag *string
-}
-
 // PatchRequestLogResponse429Headers the declared response headers of an HTTP 429 response for PatchRequestLog
 type PatchRequestLogResponse429Headers struct {
 	RetryAfter *int
@@ -21490,8 +24064,6 @@ type PatchRequestLogResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchRequestLogResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchRequestLogResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchRequestLogResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21587,11 +24159,6 @@ type PutRequestLogResponse200Headers struct {
 	ETag *string
 }
 
-// PutRequestLogResponse412Headers the declared response headers of an HTTP 412 response for PutRequestLog
-type PutRequestLogResponse412Headers struct {
-	ETag *string
-}
-
 // PutRequestLogResponse429Headers the declared response headers of an HTTP 429 response for PutRequestLog
 type PutRequestLogResponse429Headers struct {
 	RetryAfter *int
@@ -21629,8 +24196,6 @@ type PutRequestLogResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutRequestLogResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutRequestLogResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutRequestLogResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21906,11 +24471,6 @@ type PatchRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
-// PatchRequestRetryResponse412Headers the declared response headers of an HTTP 412 response for PatchRequestRetry
-type PatchRequestRetryResponse412Headers struct {
-	ETag *string
-}
-
 // PatchRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for PatchRequestRetry
 type PatchRequestRetryResponse429Headers struct {
 	RetryAfter *int
@@ -21948,8 +24508,6 @@ type PatchRequestRetryResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchRequestRetryResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchRequestRetryResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchRequestRetryResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -22045,11 +24603,6 @@ type PutRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
-// PutRequestRetryResponse412Headers the declared response headers of an HTTP 412 response for PutRequestRetry
-type PutRequestRetryResponse412Headers struct {
-	ETag *string
-}
-
 // PutRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for PutRequestRetry
 type PutRequestRetryResponse429Headers struct {
 	RetryAfter *int
@@ -22087,8 +24640,6 @@ type PutRequestRetryResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutRequestRetryResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutRequestRetryResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutRequestRetryResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -22364,11 +24915,6 @@ type PatchUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
-// PatchUsageStatisticsEnabledResponse412Headers the declared response headers of an HTTP 412 response for PatchUsageStatisticsEnabled
-type PatchUsageStatisticsEnabledResponse412Headers struct {
-	ETag *string
-}
-
 // PatchUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for PatchUsageStatisticsEnabled
 type PatchUsageStatisticsEnabledResponse429Headers struct {
 	RetryAfter *int
@@ -22406,8 +24952,6 @@ type PatchUsageStatisticsEnabledResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchUsageStatisticsEnabledResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchUsageStatisticsEnabledResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchUsageStatisticsEnabledResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -22503,11 +25047,6 @@ type PutUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
-// PutUsageStatisticsEnabledResponse412Headers the declared response headers of an HTTP 412 response for PutUsageStatisticsEnabled
-type PutUsageStatisticsEnabledResponse412Headers struct {
-	ETag *string
-}
-
 // PutUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for PutUsageStatisticsEnabled
 type PutUsageStatisticsEnabledResponse429Headers struct {
 	RetryAfter *int
@@ -22545,8 +25084,6 @@ type PutUsageStatisticsEnabledResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutUsageStatisticsEnabledResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutUsageStatisticsEnabledResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutUsageStatisticsEnabledResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -22642,11 +25179,6 @@ type ExportUsageResponse429Headers struct {
 	RetryAfter *int
 }
 
-// ExportUsageResponse503Headers the declared response headers of an HTTP 503 response for ExportUsage
-type ExportUsageResponse503Headers struct {
-	RetryAfter *int
-}
-
 type ExportUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22662,8 +25194,6 @@ type ExportUsageResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ExportUsageResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ExportUsageResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22725,11 +25255,6 @@ type ImportUsageResponse429Headers struct {
 	RetryAfter *int
 }
 
-// ImportUsageResponse503Headers the declared response headers of an HTTP 503 response for ImportUsage
-type ImportUsageResponse503Headers struct {
-	RetryAfter *int
-}
-
 type ImportUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22749,8 +25274,6 @@ type ImportUsageResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ImportUsageResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ImportUsageResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -22822,11 +25345,6 @@ type DeleteVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// DeleteVertexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteVertexAPIKey
-type DeleteVertexAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // DeleteVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteVertexAPIKey
 type DeleteVertexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -22864,8 +25382,6 @@ type DeleteVertexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteVertexAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *DeleteVertexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteVertexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23051,11 +25567,6 @@ type PatchVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PatchVertexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchVertexAPIKey
-type PatchVertexAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PatchVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchVertexAPIKey
 type PatchVertexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -23095,8 +25606,6 @@ type PatchVertexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchVertexAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchVertexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchVertexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23197,11 +25706,6 @@ type PutVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
-// PutVertexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutVertexAPIKey
-type PutVertexAPIKeyResponse412Headers struct {
-	ETag *string
-}
-
 // PutVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutVertexAPIKey
 type PutVertexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -23239,8 +25743,6 @@ type PutVertexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutVertexAPIKeyResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutVertexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutVertexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23336,11 +25838,6 @@ type ImportVertexCredentialResponse429Headers struct {
 	RetryAfter *int
 }
 
-// ImportVertexCredentialResponse503Headers the declared response headers of an HTTP 503 response for ImportVertexCredential
-type ImportVertexCredentialResponse503Headers struct {
-	RetryAfter *int
-}
-
 type ImportVertexCredentialResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23362,8 +25859,6 @@ type ImportVertexCredentialResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ImportVertexCredentialResponse429Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ImportVertexCredentialResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -23530,11 +26025,6 @@ type PatchWsAuthResponse200Headers struct {
 	ETag *string
 }
 
-// PatchWsAuthResponse412Headers the declared response headers of an HTTP 412 response for PatchWsAuth
-type PatchWsAuthResponse412Headers struct {
-	ETag *string
-}
-
 // PatchWsAuthResponse429Headers the declared response headers of an HTTP 429 response for PatchWsAuth
 type PatchWsAuthResponse429Headers struct {
 	RetryAfter *int
@@ -23572,8 +26062,6 @@ type PatchWsAuthResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchWsAuthResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PatchWsAuthResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchWsAuthResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23669,11 +26157,6 @@ type PutWsAuthResponse200Headers struct {
 	ETag *string
 }
 
-// PutWsAuthResponse412Headers the declared response headers of an HTTP 412 response for PutWsAuth
-type PutWsAuthResponse412Headers struct {
-	ETag *string
-}
-
 // PutWsAuthResponse429Headers the declared response headers of an HTTP 429 response for PutWsAuth
 type PutWsAuthResponse429Headers struct {
 	RetryAfter *int
@@ -23711,8 +26194,6 @@ type PutWsAuthResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutWsAuthResponse200Headers
-	// Headers412 the parsed response headers for an HTTP 412 response
-	Headers412 *PutWsAuthResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutWsAuthResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23996,6 +26477,24 @@ func (c *ClientWithResponses) PutAPIKeysWithResponse(ctx context.Context, params
 		return nil, err
 	}
 	return ParsePutAPIKeysResponse(rsp)
+}
+
+// GetAuditWithResponse The audit trail of management requests
+//
+// Every management request that changes something (or tries to, dry runs included) and
+// every one that fails authentication: time, client address, key identity (never the key),
+// operationId, status and changed paths (never values). Oldest first from `since`; without
+// `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /audit (the `GetAudit` operationId).
+func (c *ClientWithResponses) GetAuditWithResponse(ctx context.Context, params *GetAuditParams, reqEditors ...RequestEditorFn) (*GetAuditResponse, error) {
+	rsp, err := c.GetAudit(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAuditResponse(rsp)
 }
 
 // DeleteAuthFilesWithBodyWithResponse Delete one credential file, or all
@@ -24347,6 +26846,75 @@ func (c *ClientWithResponses) PutConfigYAMLWithBodyWithResponse(ctx context.Cont
 	return ParsePutConfigYAMLResponse(rsp)
 }
 
+// GetConfigHistoryWithResponse Revisions of config.yaml, newest first
+//
+// Every accepted revision is kept (API writes, hand edits, rollbacks, and the file found at
+// start-up when it differs from the last one kept): the newest 100, and of those, the ones
+// older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
+// embedded database beside config.yaml (owner-only permissions) and needs the management key.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /config/history (the `GetConfigHistory` operationId).
+func (c *ClientWithResponses) GetConfigHistoryWithResponse(ctx context.Context, params *GetConfigHistoryParams, reqEditors ...RequestEditorFn) (*GetConfigHistoryResponse, error) {
+	rsp, err := c.GetConfigHistory(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConfigHistoryResponse(rsp)
+}
+
+// GetConfigRevisionWithResponse One revision's config.yaml and its diff
+//
+// The exact bytes of config.yaml at that revision (they hold keys) and the unified diff against the revision before it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /config/history/{revision} (the `GetConfigRevision` operationId).
+func (c *ClientWithResponses) GetConfigRevisionWithResponse(ctx context.Context, revision int64, reqEditors ...RequestEditorFn) (*GetConfigRevisionResponse, error) {
+	rsp, err := c.GetConfigRevision(ctx, revision, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConfigRevisionResponse(rsp)
+}
+
+// RollbackConfigWithBodyWithResponse Make an earlier revision current
+//
+// Writes the revision's exact bytes through the same validation and write path as PUT
+// /config.yaml, recorded as a new revision with source `rollback` (so a rollback is undone
+// by rolling back to the revision before it). Rolling back to the current content changes
+// nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
+func (c *ClientWithResponses) RollbackConfigWithBodyWithResponse(ctx context.Context, params *RollbackConfigParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RollbackConfigResponse, error) {
+	rsp, err := c.RollbackConfigWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRollbackConfigResponse(rsp)
+}
+
+// RollbackConfigWithResponse Make an earlier revision current
+//
+// Writes the revision's exact bytes through the same validation and write path as PUT
+// /config.yaml, recorded as a new revision with source `rollback` (so a rollback is undone
+// by rolling back to the revision before it). Rolling back to the current content changes
+// nothing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
+func (c *ClientWithResponses) RollbackConfigWithResponse(ctx context.Context, params *RollbackConfigParams, body RollbackConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*RollbackConfigResponse, error) {
+	rsp, err := c.RollbackConfig(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRollbackConfigResponse(rsp)
+}
+
 // GetDebugWithResponse Read debug
 //
 // Debug logging (log level debug).
@@ -24420,6 +26988,27 @@ func (c *ClientWithResponses) PutDebugWithResponse(ctx context.Context, params *
 		return nil, err
 	}
 	return ParsePutDebugResponse(rsp)
+}
+
+// WatchEventsWithResponse Config changes, live (Server-Sent Events)
+//
+// A `text/event-stream`: one `change` event per accepted config change (API write, hand
+// edit or rollback), sent within 100 ms, with `id:` a sequence number that only grows and
+// `data:` a ConfigChangeEvent. A `: heartbeat` comment is sent every 15 s. Reconnect with
+// `Last-Event-ID` to be sent the events missed, from the last 1024; when some are gone (or
+// the id is unknown, as after a restart) a `reset` event (data `{}`) says to re-read
+// everything. At most 32 streams are open at once (429 beyond). A client that does not read
+// (10 s per write, or 256 events behind) is disconnected; writers never wait for it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /events (the `WatchEvents` operationId).
+func (c *ClientWithResponses) WatchEventsWithResponse(ctx context.Context, params *WatchEventsParams, reqEditors ...RequestEditorFn) (*WatchEventsResponse, error) {
+	rsp, err := c.WatchEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWatchEventsResponse(rsp)
 }
 
 // GetForceGpt5CodexWithResponse Read gpt-5-codex
@@ -24617,8 +27206,8 @@ func (c *ClientWithResponses) GetGeminiCliAuthURLWithResponse(ctx context.Contex
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
-func (c *ClientWithResponses) PostGeminiWebTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error) {
-	rsp, err := c.PostGeminiWebTokenWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PostGeminiWebTokenWithBodyWithResponse(ctx context.Context, params *PostGeminiWebTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error) {
+	rsp, err := c.PostGeminiWebTokenWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24632,8 +27221,8 @@ func (c *ClientWithResponses) PostGeminiWebTokenWithBodyWithResponse(ctx context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /gemini-web-token (the `PostGeminiWebToken` operationId).
-func (c *ClientWithResponses) PostGeminiWebTokenWithResponse(ctx context.Context, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error) {
-	rsp, err := c.PostGeminiWebToken(ctx, body, reqEditors...)
+func (c *ClientWithResponses) PostGeminiWebTokenWithResponse(ctx context.Context, params *PostGeminiWebTokenParams, body PostGeminiWebTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*PostGeminiWebTokenResponse, error) {
+	rsp, err := c.PostGeminiWebToken(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24769,8 +27358,8 @@ func (c *ClientWithResponses) GetIflowAuthURLWithResponse(ctx context.Context, p
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
-func (c *ClientWithResponses) PostIflowAuthURLWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error) {
-	rsp, err := c.PostIflowAuthURLWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PostIflowAuthURLWithBodyWithResponse(ctx context.Context, params *PostIflowAuthURLParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error) {
+	rsp, err := c.PostIflowAuthURLWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24784,8 +27373,8 @@ func (c *ClientWithResponses) PostIflowAuthURLWithBodyWithResponse(ctx context.C
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
-func (c *ClientWithResponses) PostIflowAuthURLWithResponse(ctx context.Context, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error) {
-	rsp, err := c.PostIflowAuthURL(ctx, body, reqEditors...)
+func (c *ClientWithResponses) PostIflowAuthURLWithResponse(ctx context.Context, params *PostIflowAuthURLParams, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error) {
+	rsp, err := c.PostIflowAuthURL(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24892,8 +27481,8 @@ func (c *ClientWithResponses) PutLoggingToFileWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /logs (the `DeleteLogs` operationId).
-func (c *ClientWithResponses) DeleteLogsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*DeleteLogsResponse, error) {
-	rsp, err := c.DeleteLogs(ctx, reqEditors...)
+func (c *ClientWithResponses) DeleteLogsWithResponse(ctx context.Context, params *DeleteLogsParams, reqEditors ...RequestEditorFn) (*DeleteLogsResponse, error) {
+	rsp, err := c.DeleteLogs(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24997,8 +27586,8 @@ func (c *ClientWithResponses) PutMaxRetryIntervalWithResponse(ctx context.Contex
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oauth-callback (the `PostOauthCallback` operationId).
-func (c *ClientWithResponses) PostOauthCallbackWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostOauthCallbackResponse, error) {
-	rsp, err := c.PostOauthCallbackWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PostOauthCallbackWithBodyWithResponse(ctx context.Context, params *PostOauthCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostOauthCallbackResponse, error) {
+	rsp, err := c.PostOauthCallbackWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -25012,8 +27601,8 @@ func (c *ClientWithResponses) PostOauthCallbackWithBodyWithResponse(ctx context.
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oauth-callback (the `PostOauthCallback` operationId).
-func (c *ClientWithResponses) PostOauthCallbackWithResponse(ctx context.Context, body PostOauthCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*PostOauthCallbackResponse, error) {
-	rsp, err := c.PostOauthCallback(ctx, body, reqEditors...)
+func (c *ClientWithResponses) PostOauthCallbackWithResponse(ctx context.Context, params *PostOauthCallbackParams, body PostOauthCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*PostOauthCallbackResponse, error) {
+	rsp, err := c.PostOauthCallback(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -25781,8 +28370,8 @@ func (c *ClientWithResponses) ExportUsageWithResponse(ctx context.Context, reqEd
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /usage/import (the `ImportUsage` operationId).
-func (c *ClientWithResponses) ImportUsageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error) {
-	rsp, err := c.ImportUsageWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ImportUsageWithBodyWithResponse(ctx context.Context, params *ImportUsageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error) {
+	rsp, err := c.ImportUsageWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -25798,8 +28387,8 @@ func (c *ClientWithResponses) ImportUsageWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /usage/import (the `ImportUsage` operationId).
-func (c *ClientWithResponses) ImportUsageWithResponse(ctx context.Context, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error) {
-	rsp, err := c.ImportUsage(ctx, body, reqEditors...)
+func (c *ClientWithResponses) ImportUsageWithResponse(ctx context.Context, params *ImportUsageParams, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error) {
+	rsp, err := c.ImportUsage(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -26177,16 +28766,6 @@ func ParsePatchAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*Patch
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchAllowLocalhostUnauthenticatedResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchAllowLocalhostUnauthenticatedResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -26316,16 +28895,6 @@ func ParsePutAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*PutAllo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutAllowLocalhostUnauthenticatedResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutAllowLocalhostUnauthenticatedResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -26420,16 +28989,6 @@ func ParseGetAnthropicAuthURLResponse(rsp *http.Response) (*GetAnthropicAuthURLR
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetAnthropicAuthURLResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26504,16 +29063,6 @@ func ParseGetAntigravityAuthURLResponse(rsp *http.Response) (*GetAntigravityAuth
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetAntigravityAuthURLResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -26623,16 +29172,6 @@ func ParseDeleteAPIKeysResponse(rsp *http.Response) (*DeleteAPIKeysResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers DeleteAPIKeysResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteAPIKeysResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -26856,16 +29395,6 @@ func ParsePatchAPIKeysResponse(rsp *http.Response) (*PatchAPIKeysResponse, error
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchAPIKeysResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchAPIKeysResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -26995,16 +29524,6 @@ func ParsePutAPIKeysResponse(rsp *http.Response) (*PutAPIKeysResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutAPIKeysResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutAPIKeysResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -27017,6 +29536,90 @@ func ParsePutAPIKeysResponse(rsp *http.Response) (*PutAPIKeysResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutAPIKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAuditResponse parses an HTTP response from a GetAuditWithResponse call
+func ParseGetAuditResponse(rsp *http.Response) (*GetAuditResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAuditResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuditPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest HistoryUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAuditResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAuditResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -27113,16 +29716,6 @@ func ParseDeleteAuthFilesResponse(rsp *http.Response) (*DeleteAuthFilesResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers DeleteAuthFilesResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27197,16 +29790,6 @@ func ParseListAuthFilesResponse(rsp *http.Response) (*ListAuthFilesResponse, err
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListAuthFilesResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27295,16 +29878,6 @@ func ParseUploadAuthFileResponse(rsp *http.Response) (*UploadAuthFileResponse, e
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers UploadAuthFileResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27393,16 +29966,6 @@ func ParseDownloadAuthFileResponse(rsp *http.Response) (*DownloadAuthFileRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers DownloadAuthFileResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27484,16 +30047,6 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetAuthFileModelsResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -27603,16 +30156,6 @@ func ParseDeleteClaudeAPIKeyResponse(rsp *http.Response) (*DeleteClaudeAPIKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers DeleteClaudeAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteClaudeAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -27836,16 +30379,6 @@ func ParsePatchClaudeAPIKeyResponse(rsp *http.Response) (*PatchClaudeAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchClaudeAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchClaudeAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -27975,16 +30508,6 @@ func ParsePutClaudeAPIKeyResponse(rsp *http.Response) (*PutClaudeAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutClaudeAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutClaudeAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -28114,16 +30637,6 @@ func ParseDeleteCodexAPIKeyResponse(rsp *http.Response) (*DeleteCodexAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers DeleteCodexAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteCodexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -28347,16 +30860,6 @@ func ParsePatchCodexAPIKeyResponse(rsp *http.Response) (*PatchCodexAPIKeyRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchCodexAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchCodexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -28486,16 +30989,6 @@ func ParsePutCodexAPIKeyResponse(rsp *http.Response) (*PutCodexAPIKeyResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutCodexAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutCodexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -28590,16 +31083,6 @@ func ParseGetCodexAuthURLResponse(rsp *http.Response) (*GetCodexAuthURLResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetCodexAuthURLResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -28890,16 +31373,6 @@ func ParsePutConfigYAMLResponse(rsp *http.Response) (*PutConfigYAMLResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutConfigYAMLResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutConfigYAMLResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -28912,6 +31385,310 @@ func ParsePutConfigYAMLResponse(rsp *http.Response) (*PutConfigYAMLResponse, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutConfigYAMLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetConfigHistoryResponse parses an HTTP response from a GetConfigHistoryWithResponse call
+func ParseGetConfigHistoryResponse(rsp *http.Response) (*GetConfigHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConfigHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConfigHistoryPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest HistoryUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetConfigHistoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetConfigHistoryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetConfigRevisionResponse parses an HTTP response from a GetConfigRevisionWithResponse call
+func ParseGetConfigRevisionResponse(rsp *http.Response) (*GetConfigRevisionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConfigRevisionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConfigRevisionDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest HistoryUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetConfigRevisionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetConfigRevisionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRollbackConfigResponse parses an HTTP response from a RollbackConfigWithResponse call
+func ParseRollbackConfigResponse(rsp *http.Response) (*RollbackConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RollbackConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConfigYAMLResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest InvalidConfig
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest HistoryUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RollbackConfigResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers RollbackConfigResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RollbackConfigResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -29116,16 +31893,6 @@ func ParsePatchDebugResponse(rsp *http.Response) (*PatchDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchDebugResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchDebugResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -29255,16 +32022,6 @@ func ParsePutDebugResponse(rsp *http.Response) (*PutDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutDebugResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutDebugResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -29277,6 +32034,76 @@ func ParsePutDebugResponse(rsp *http.Response) (*PutDebugResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutDebugResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseWatchEventsResponse parses an HTTP response from a WatchEventsWithResponse call
+func ParseWatchEventsResponse(rsp *http.Response) (*WatchEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WatchEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManySubscribers
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers WatchEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers WatchEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -29481,16 +32308,6 @@ func ParsePatchForceGpt5CodexResponse(rsp *http.Response) (*PatchForceGpt5CodexR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchForceGpt5CodexResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchForceGpt5CodexResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -29620,16 +32437,6 @@ func ParsePutForceGpt5CodexResponse(rsp *http.Response) (*PutForceGpt5CodexRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutForceGpt5CodexResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutForceGpt5CodexResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -29759,16 +32566,6 @@ func ParseDeleteGeminiAPIKeyResponse(rsp *http.Response) (*DeleteGeminiAPIKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers DeleteGeminiAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteGeminiAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -29992,16 +32789,6 @@ func ParsePatchGeminiAPIKeyResponse(rsp *http.Response) (*PatchGeminiAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchGeminiAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchGeminiAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -30131,16 +32918,6 @@ func ParsePutGeminiAPIKeyResponse(rsp *http.Response) (*PutGeminiAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutGeminiAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutGeminiAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -30235,16 +33012,6 @@ func ParseGetGeminiCliAuthURLResponse(rsp *http.Response) (*GetGeminiCliAuthURLR
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetGeminiCliAuthURLResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -30326,16 +33093,6 @@ func ParsePostGeminiWebTokenResponse(rsp *http.Response) (*PostGeminiWebTokenRes
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers PostGeminiWebTokenResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -30445,16 +33202,6 @@ func ParseDeleteGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*DeleteGen
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers DeleteGenerativeLanguageAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteGenerativeLanguageAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -30678,16 +33425,6 @@ func ParsePatchGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PatchGener
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchGenerativeLanguageAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchGenerativeLanguageAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -30817,16 +33554,6 @@ func ParsePutGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PutGenerativ
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutGenerativeLanguageAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutGenerativeLanguageAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -31005,16 +33732,6 @@ func ParseGetIflowAuthURLResponse(rsp *http.Response) (*GetIflowAuthURLResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetIflowAuthURLResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -31110,16 +33827,6 @@ func ParsePostIflowAuthURLResponse(rsp *http.Response) (*PostIflowAuthURLRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers PostIflowAuthURLResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -31400,16 +34107,6 @@ func ParsePatchLoggingToFileResponse(rsp *http.Response) (*PatchLoggingToFileRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchLoggingToFileResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchLoggingToFileResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -31539,16 +34236,6 @@ func ParsePutLoggingToFileResponse(rsp *http.Response) (*PutLoggingToFileRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutLoggingToFileResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutLoggingToFileResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -31954,16 +34641,6 @@ func ParsePatchMaxRetryIntervalResponse(rsp *http.Response) (*PatchMaxRetryInter
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchMaxRetryIntervalResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchMaxRetryIntervalResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32093,16 +34770,6 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutMaxRetryIntervalResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutMaxRetryIntervalResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32178,7 +34845,7 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest FlowNotPending
+		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -32211,16 +34878,6 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers PostOauthCallbackResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -32330,16 +34987,6 @@ func ParseDeleteOauthExcludedModelsResponse(rsp *http.Response) (*DeleteOauthExc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers DeleteOauthExcludedModelsResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteOauthExcludedModelsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32563,16 +35210,6 @@ func ParsePatchOauthExcludedModelsResponse(rsp *http.Response) (*PatchOauthExclu
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchOauthExcludedModelsResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchOauthExcludedModelsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32702,16 +35339,6 @@ func ParsePutOauthExcludedModelsResponse(rsp *http.Response) (*PutOauthExcludedM
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutOauthExcludedModelsResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutOauthExcludedModelsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32841,16 +35468,6 @@ func ParseDeleteOpenaiCompatibilityResponse(rsp *http.Response) (*DeleteOpenaiCo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers DeleteOpenaiCompatibilityResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteOpenaiCompatibilityResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33074,16 +35691,6 @@ func ParsePatchOpenaiCompatibilityResponse(rsp *http.Response) (*PatchOpenaiComp
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchOpenaiCompatibilityResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchOpenaiCompatibilityResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33213,16 +35820,6 @@ func ParsePutOpenaiCompatibilityResponse(rsp *http.Response) (*PutOpenaiCompatib
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutOpenaiCompatibilityResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutOpenaiCompatibilityResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33364,16 +35961,6 @@ func ParseDeleteProxyURLResponse(rsp *http.Response) (*DeleteProxyURLResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers DeleteProxyURLResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteProxyURLResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33590,16 +36177,6 @@ func ParsePatchProxyURLResponse(rsp *http.Response) (*PatchProxyURLResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchProxyURLResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchProxyURLResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33729,16 +36306,6 @@ func ParsePutProxyURLResponse(rsp *http.Response) (*PutProxyURLResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutProxyURLResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutProxyURLResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33955,16 +36522,6 @@ func ParsePatchQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PatchQuotaS
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchQuotaSwitchPreviewModelResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchQuotaSwitchPreviewModelResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -34094,16 +36651,6 @@ func ParsePutQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PutQuotaSwitc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutQuotaSwitchPreviewModelResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutQuotaSwitchPreviewModelResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -34320,16 +36867,6 @@ func ParsePatchQuotaSwitchProjectResponse(rsp *http.Response) (*PatchQuotaSwitch
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchQuotaSwitchProjectResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchQuotaSwitchProjectResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -34459,16 +36996,6 @@ func ParsePutQuotaSwitchProjectResponse(rsp *http.Response) (*PutQuotaSwitchProj
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutQuotaSwitchProjectResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutQuotaSwitchProjectResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -34563,16 +37090,6 @@ func ParseGetQwenAuthURLResponse(rsp *http.Response) (*GetQwenAuthURLResponse, e
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers GetQwenAuthURLResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -34937,16 +37454,6 @@ func ParsePatchRequestLogResponse(rsp *http.Response) (*PatchRequestLogResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchRequestLogResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchRequestLogResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35076,16 +37583,6 @@ func ParsePutRequestLogResponse(rsp *http.Response) (*PutRequestLogResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutRequestLogResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutRequestLogResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35386,16 +37883,6 @@ func ParsePatchRequestRetryResponse(rsp *http.Response) (*PatchRequestRetryRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchRequestRetryResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchRequestRetryResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35525,16 +38012,6 @@ func ParsePutRequestRetryResponse(rsp *http.Response) (*PutRequestRetryResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutRequestRetryResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutRequestRetryResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35835,16 +38312,6 @@ func ParsePatchUsageStatisticsEnabledResponse(rsp *http.Response) (*PatchUsageSt
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchUsageStatisticsEnabledResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchUsageStatisticsEnabledResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35974,16 +38441,6 @@ func ParsePutUsageStatisticsEnabledResponse(rsp *http.Response) (*PutUsageStatis
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutUsageStatisticsEnabledResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutUsageStatisticsEnabledResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36071,16 +38528,6 @@ func ParseExportUsageResponse(rsp *http.Response) (*ExportUsageResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ExportUsageResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -36162,16 +38609,6 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ImportUsageResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -36281,16 +38718,6 @@ func ParseDeleteVertexAPIKeyResponse(rsp *http.Response) (*DeleteVertexAPIKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers DeleteVertexAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteVertexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36514,16 +38941,6 @@ func ParsePatchVertexAPIKeyResponse(rsp *http.Response) (*PatchVertexAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchVertexAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchVertexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36653,16 +39070,6 @@ func ParsePutVertexAPIKeyResponse(rsp *http.Response) (*PutVertexAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutVertexAPIKeyResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutVertexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36771,16 +39178,6 @@ func ParseImportVertexCredentialResponse(rsp *http.Response) (*ImportVertexCrede
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
-	case rsp.StatusCode == 503:
-		var headers ImportVertexCredentialResponse503Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -36977,16 +39374,6 @@ func ParsePatchWsAuthResponse(rsp *http.Response) (*PatchWsAuthResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PatchWsAuthResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchWsAuthResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -37116,16 +39503,6 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
-	case rsp.StatusCode == 412:
-		var headers PutWsAuthResponse412Headers
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutWsAuthResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
