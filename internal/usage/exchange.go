@@ -250,10 +250,6 @@ type importer struct {
 	origin                       string
 }
 
-// importCacheKiB is the writer's page cache during an import (SQLite's
-// default, restored afterwards, is 2000 KiB).
-const importCacheKiB = 64 << 10
-
 // flushBatchAt is how many buckets the aggregates of new details gather
 // before they are staged.
 const flushBatchAt = 8192
@@ -271,21 +267,7 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 	if err != nil {
 		return ImportResult{}, err
 	}
-	// A year of details lands at random places of the dedupe-key index: a
-	// page cache that holds the index (bounded, for this transaction only)
-	// keeps each page from being read and spilled many times over.
-	var cacheSize int64
-	if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cacheSize); err != nil {
-		tx.Rollback()
-		return ImportResult{}, err
-	}
-	defer func() {
-		tx.Rollback() // the writer's one connection is free again
-		_, _ = s.w.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, cacheSize))
-	}()
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, importCacheKiB)); err != nil {
-		return ImportResult{}, err
-	}
+	defer tx.Rollback()
 	if err := ensureStage(ctx, tx); err != nil {
 		return ImportResult{}, err
 	}

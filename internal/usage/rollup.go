@@ -203,9 +203,11 @@ func applyStage(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// maxParams bounds the parameters of one statement (SQLite's default limit
-// is 32766, PostgreSQL's 65535).
-const maxParams = 4096
+// maxParams bounds the parameters of one statement. The limits are far
+// higher (SQLite 32766, PostgreSQL 65535), but the driver binds parameters
+// in time quadratic in their number: a few hundred amortise the statement
+// without that cost.
+const maxParams = 256
 
 // rowWriter inserts fixed-width rows with multi-row INSERT statements: one
 // prepared statement for full chunks, one built for the remainder. With
