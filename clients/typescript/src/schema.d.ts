@@ -72,6 +72,121 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Config changes, live (Server-Sent Events)
+         * @description A `text/event-stream`: one `change` event per accepted config change (API write, hand
+         *     edit or rollback), sent within 100 ms, with `id:` a sequence number that only grows and
+         *     `data:` a ConfigChangeEvent. A `: heartbeat` comment is sent every 15 s. Reconnect with
+         *     `Last-Event-ID` to be sent the events missed, from the last 1024; when some are gone (or
+         *     the id is unknown, as after a restart) a `reset` event (data `{}`) says to re-read
+         *     everything. At most 32 streams are open at once (429 beyond). A client that does not read
+         *     (10 s per write, or 256 events behind) is disconnected; writers never wait for it.
+         */
+        get: operations["WatchEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/config/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revisions of config.yaml, newest first
+         * @description Every accepted revision is kept (API writes, hand edits, rollbacks, and the file found at
+         *     start-up when it differs from the last one kept): the newest 100, and of those, the ones
+         *     older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
+         *     embedded database beside config.yaml (owner-only permissions) and needs the management key.
+         */
+        get: operations["GetConfigHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/config/history/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One revision's config.yaml and its diff
+         * @description The exact bytes of config.yaml at that revision (they hold keys) and the unified diff against the revision before it.
+         */
+        get: operations["GetConfigRevision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/config/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make an earlier revision current
+         * @description Writes the revision's exact bytes through the same validation and write path as PUT
+         *     /config.yaml, recorded as a new revision with source `rollback` (so a rollback is undone
+         *     by rolling back to the revision before it). Rolling back to the current content changes
+         *     nothing.
+         */
+        post: operations["RollbackConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail of management requests
+         * @description Every management request that changes something (or tries to, dry runs included) and
+         *     every one that fails authentication: time, client address, key identity (never the key),
+         *     operationId, status and changed paths (never values). Oldest first from `since`; without
+         *     `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+         */
+        get: operations["GetAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/latest-version": {
         parameters: {
             query?: never;
@@ -1119,141 +1234,33 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @description The error body of most failures.
-         * @example {
-         *       "error": "item not found"
-         *     }
-         */
         Error: {
-            /**
-             * @description What went wrong; stable, so clients may match on it.
-             * @example invalid body
-             */
             error: string;
-            /** @description Details, when there are any (never a secret). */
             message?: string;
-        };
-        /**
-         * @description 412 `config changed`.
-         * @example {
-         *       "error": "config changed",
-         *       "etag": "\"5d41402abc4b2a76b9719d911017c592\""
-         *     }
-         */
-        PreconditionFailedError: {
-            /**
-             * @description Always `config changed`.
-             * @example config changed
-             */
-            error: string;
-            /**
-             * @description The current revision; re-read, recompute and send it as If-Match.
-             * @example "5d41402abc4b2a76b9719d911017c592"
-             */
-            etag: string;
-        };
-        /**
-         * @description 409 `config_file_conflict`.
-         * @example {
-         *       "error": "config_file_conflict",
-         *       "message": "config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"
-         *     }
-         */
-        ConfigFileConflictError: {
-            /**
-             * @description Always `config_file_conflict`.
-             * @example config_file_conflict
-             */
-            error: string;
-            /** @description What is wrong with the hand-edited file. */
-            message: string;
-        };
-        /**
-         * @description 422 `invalid_config`; `message` is always set.
-         * @example {
-         *       "error": "invalid_config",
-         *       "message": "line 3: port must be between 1 and 65535, not 0"
-         *     }
-         */
-        InvalidConfigError: {
-            /**
-             * @description Always `invalid_config`.
-             * @example invalid_config
-             */
-            error: string;
-            /** @description Why the config cannot be loaded or applied. */
-            message?: string;
-        };
-        /**
-         * @description 429 `too_many_attempts`; the Retry-After header says when to retry.
-         * @example {
-         *       "error": "too_many_attempts",
-         *       "message": "too many invalid management keys; try again in 4s"
-         *     }
-         */
-        RetryLaterError: {
-            /**
-             * @description Always `too_many_attempts`.
-             * @example too_many_attempts
-             */
-            error: string;
-            /** @example too many invalid management keys; try again in 4s */
-            message: string;
-        };
-        /**
-         * @description 502 from an upstream server (release server, login provider).
-         * @example {
-         *       "error": "unexpected_status",
-         *       "message": "release server answered 503"
-         *     }
-         */
-        UpstreamError: {
-            /**
-             * @description A short code (`request_failed`, `unexpected_status`, `decode_failed`, `invalid_response`) or the provider's reason.
-             * @example request_failed
-             */
-            error: string;
-            /** @description Details. */
-            message?: string;
-            /**
-             * @description Login operations also say `error` here.
-             * @example error
-             */
+            /** @description With 412, the current revision. */
+            etag?: string;
+            /** @description OAuth operations also say `error` here. */
             status?: string;
-        };
-        /**
-         * @description 409 from an iFlow cookie login whose account already has a credential file.
-         * @example {
-         *       "status": "error",
-         *       "error": "duplicate BXAuth found",
-         *       "existing_file": "iflow-user-1716206400.json"
-         *     }
-         */
-        DuplicateAuthFileError: {
-            /**
-             * @description Always `error`.
-             * @example error
-             */
-            status?: string;
-            /** @example duplicate BXAuth found */
-            error: string;
-            /**
-             * @description The credential file that already holds this account.
-             * @example iflow-user-1716206400.json
-             */
             existing_file?: string;
         };
         StatusOK: {
             /** @enum {string} */
             status: "ok";
             deleted?: number;
+            /** @description Present and true when the request was a dry run (`?dryRun=true`) and nothing changed. */
+            dryRun?: boolean;
+            /** @description With `?dryRun=true`, the unified diff of config.yaml the change would make (empty when it would change nothing). */
+            diff?: string;
+            /**
+             * Format: int64
+             * @description The config history revision this change made (absent when it changed nothing, for a dry run, or without history).
+             */
+            revision?: number;
         };
         BoolValue: {
             value: boolean;
         };
         StringValue: {
-            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong. */
             value: string;
         };
         RetryCountValue: {
@@ -1272,7 +1279,6 @@ export interface components {
             "usage-statistics-enabled": boolean;
         };
         ProxyUrlSetting: {
-            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url": string;
         };
         QuotaSwitchProjectSetting: {
@@ -1285,7 +1291,6 @@ export interface components {
             "request-retry": number;
         };
         MaxRetryIntervalSetting: {
-            /** @description Seconds. */
             "max-retry-interval": number;
         };
         RequestLogSetting: {
@@ -1303,27 +1308,121 @@ export interface components {
         ConfigYAMLResult: {
             ok: boolean;
             changed: string[];
+            /** @description Present and true for a dry run (`?dryRun=true`); nothing changed. */
+            dryRun?: boolean;
+            /** @description With `?dryRun=true`, the unified diff of config.yaml the request would make. */
+            diff?: string;
+            /**
+             * Format: int64
+             * @description The config history revision this request made (absent when nothing changed, for a dry run, or without history).
+             */
+            revision?: number;
+        };
+        /**
+         * @description The data of a `change` event of GET /events: one accepted config change.
+         * @example {
+         *       "revision": 42,
+         *       "etag": "\"5d41402abc4b2a76b9719d911017c592\"",
+         *       "source": "api",
+         *       "paths": [
+         *         "api-keys[1]",
+         *         "debug"
+         *       ],
+         *       "at": "2025-01-02T03:04:05.678Z"
+         *     }
+         */
+        ConfigChangeEvent: {
+            /**
+             * Format: int64
+             * @description The config history revision (GET /config/history/{revision}).
+             */
+            revision: number;
+            /** @description The ETag of the new config. */
+            etag: string;
+            /** @enum {string} */
+            source: "api" | "file" | "rollback";
+            /** @description What changed: top-level config.yaml keys, list items by index (`api-keys[1]`), map entries by key (`oauth-excluded-models.codex`). Never a value. */
+            paths: string[];
+            /** Format: date-time */
+            at: string;
+        };
+        ConfigRevision: {
+            /** Format: int64 */
+            revision: number;
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            source: "api" | "file" | "rollback";
+            /** @description Who made it: `config-key` (the management key in config.yaml), `env-password` (MANAGEMENT_PASSWORD), or `file` (a hand edit, or the file found at start-up). */
+            actor: string;
+            etag: string;
+            paths: string[];
+        };
+        ConfigRevisionDetail: components["schemas"]["ConfigRevision"] & {
+            /** @description The exact bytes of config.yaml at this revision. */
+            yaml: string;
+            /** @description Unified diff against the previous revision kept (the whole file as added for the first one). */
+            diff: string;
+        };
+        ConfigHistoryPage: {
+            revisions: components["schemas"]["ConfigRevision"][];
+            /**
+             * Format: int64
+             * @description How many revisions are kept.
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @description Pass as `before` for the next (older) page; absent on the last page.
+             */
+            next_before?: number;
+        };
+        RollbackRequest: {
+            /** Format: int64 */
+            revision: number;
+        };
+        AuditEntry: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            at: string;
+            /** @description The client address (after trusted-proxies). */
+            client: string;
+            /** @description `config-key`, `env-password`, or `none` when authentication failed. Never the key. */
+            identity: string;
+            method: string;
+            /** @description The operationId, or the method and path pattern when none matched. */
+            operation: string;
+            status: number;
+            dryRun: boolean;
+            /**
+             * Format: int64
+             * @description The history revision the request made, if any.
+             */
+            revision?: number;
+            /** @description What changed (as in events); never a value. */
+            paths: string[];
+        };
+        AuditPage: {
+            entries: components["schemas"]["AuditEntry"][];
+            /** @description More entries follow; ask again with `since` = the last entry's `at` and `after` = its `id`. */
+            more: boolean;
         };
         LatestVersion: {
             "latest-version": string;
         };
         StringArray: string[];
-        /** @description Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`). */
-        KeyArray: string[];
         StringItems: {
-            items: components["schemas"]["KeyArray"];
+            items: components["schemas"]["StringArray"];
         };
         /** @description A raw array, or the same array under `items`. */
-        StringListReplace: components["schemas"]["KeyArray"] | components["schemas"]["StringItems"];
+        StringListReplace: components["schemas"]["StringArray"] | components["schemas"]["StringItems"];
         PatchByValue: {
-            /** @description The current value (trimmed); 404 when no item has it. */
             old: string;
-            /** @description The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`). */
             new: string;
         };
         PatchByIndex: {
             index: number;
-            /** @description The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`). */
             value: string;
         };
         /** @description Replace the item equal to `old` with `new`, or the item at `index` with `value`. */
@@ -1345,41 +1444,30 @@ export interface components {
             alias?: string;
         };
         ApiKeyEntry: {
-            /** @description Entries whose key is empty after trimming are dropped. */
             "api-key": string;
-            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
         };
         GeminiKey: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key": string;
             prefix?: string;
-            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
-            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
         /** @description Fields to change; absent fields are kept. */
         GeminiKeyPartial: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key"?: string;
             prefix?: string;
-            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
-            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
         CodexKey: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key": string;
             prefix?: string;
-            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
-            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
@@ -1387,12 +1475,9 @@ export interface components {
         };
         /** @description Fields to change; absent fields are kept. */
         CodexKeyPartial: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key"?: string;
             prefix?: string;
-            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
-            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
@@ -1401,34 +1486,25 @@ export interface components {
         ClaudeKey: components["schemas"]["CodexKey"];
         ClaudeKeyPartial: components["schemas"]["CodexKeyPartial"];
         VertexKey: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key": string;
             prefix?: string;
-            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
-            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
         /** @description Fields to change; absent fields are kept. */
         VertexKeyPartial: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key"?: string;
             prefix?: string;
-            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
-            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
-        /** @description An OpenAI-compatible provider. `base-url` is required too (400 `base-url must not be empty` when it is missing). */
         OpenaiCompatibility: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             name: string;
             prefix?: string;
-            /** @description An http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
             "api-key-entries"?: components["schemas"]["ApiKeyEntry"][];
             /**
@@ -1441,10 +1517,8 @@ export interface components {
         };
         /** @description Fields to change; absent fields are kept. */
         OpenaiCompatibilityPartial: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             name?: string;
             prefix?: string;
-            /** @description An http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
             "api-key-entries"?: components["schemas"]["ApiKeyEntry"][];
             /** @deprecated */
@@ -1461,7 +1535,6 @@ export interface components {
         GeminiKeyArray: components["schemas"]["GeminiKey"][];
         /** @description A raw array, or the same array under `items`. */
         GeminiKeyListReplace: components["schemas"]["GeminiKeyArray"] | components["schemas"]["GeminiKeyItems"];
-        /** @description Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400. */
         GeminiKeyPatch: {
             index?: number;
             /** @description Select by the entry's api-key when index is absent. */
@@ -1477,7 +1550,6 @@ export interface components {
         CodexKeyArray: components["schemas"]["CodexKey"][];
         /** @description A raw array, or the same array under `items`. */
         CodexKeyListReplace: components["schemas"]["CodexKeyArray"] | components["schemas"]["CodexKeyItems"];
-        /** @description Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400. */
         CodexKeyPatch: {
             index?: number;
             /** @description Select by the entry's api-key when index is absent. */
@@ -1493,7 +1565,6 @@ export interface components {
         ClaudeKeyArray: components["schemas"]["ClaudeKey"][];
         /** @description A raw array, or the same array under `items`. */
         ClaudeKeyListReplace: components["schemas"]["ClaudeKeyArray"] | components["schemas"]["ClaudeKeyItems"];
-        /** @description Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400. */
         ClaudeKeyPatch: {
             index?: number;
             /** @description Select by the entry's api-key when index is absent. */
@@ -1509,7 +1580,6 @@ export interface components {
         VertexKeyArray: components["schemas"]["VertexKey"][];
         /** @description A raw array, or the same array under `items`. */
         VertexKeyListReplace: components["schemas"]["VertexKeyArray"] | components["schemas"]["VertexKeyItems"];
-        /** @description Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400. */
         VertexKeyPatch: {
             index?: number;
             /** @description Select by the entry's api-key when index is absent. */
@@ -1525,7 +1595,6 @@ export interface components {
         OpenaiCompatibilityArray: components["schemas"]["OpenaiCompatibility"][];
         /** @description A raw array, or the same array under `items`. */
         OpenaiCompatibilityListReplace: components["schemas"]["OpenaiCompatibilityArray"] | components["schemas"]["OpenaiCompatibilityItems"];
-        /** @description Give `index` or `name` (index wins when both are given); neither is 400 `missing index or name`. An index past the end of the list is 400. */
         OpenaiCompatibilityPatch: {
             index?: number;
             /** @description Select by the provider's name when index is absent. */
@@ -1545,7 +1614,6 @@ export interface components {
         /** @description A raw map, or the same map under `items`. */
         OauthExcludedModelsReplace: components["schemas"]["ExcludedModels"] | components["schemas"]["ExcludedModelsItems"];
         OauthExcludedModelsPatch: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             provider: string;
             models: string[];
         };
@@ -1866,6 +1934,42 @@ export interface components {
         };
     };
     responses: {
+        /**
+         * @description `too_many_subscribers`: as many event streams as the server allows (32) are open; retry
+         *     after `Retry-After` seconds. Or `too_many_attempts` (see the other operations).
+         */
+        TooManySubscribers: {
+            headers: {
+                /** @description Seconds to wait before the next attempt. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "too_many_subscribers",
+                 *       "message": "32 event streams are open; try again later"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `history unavailable`: the embedded database could not be opened, so no history or audit is kept. Also `busy` (see the other operations). */
+        HistoryUnavailable: {
+            headers: {
+                /** @description Seconds to wait before the next attempt (with `busy`). */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "history unavailable"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Done; the ETag names the revision that was written. */
         StatusOK: {
             headers: {
@@ -1873,11 +1977,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "status": "ok"
-                 *     }
-                 */
                 "application/json": components["schemas"]["StatusOK"];
             };
         };
@@ -1887,21 +1986,10 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "status": "ok"
-                 *     }
-                 */
                 "application/json": components["schemas"]["StatusOK"];
             };
         };
-        /**
-         * @description `invalid body` when the body does not match the operation's schema (wrong
-         *     JSON, a wrong type, a value out of range, a missing field), `invalid <parameter>`
-         *     for a query or path parameter that does not match its schema, or the handler's own
-         *     reason for a rule no schema can state (an index past the end of the list, a
-         *     duplicate key, an invalid URL).
-         */
+        /** @description The request is malformed (`invalid body` for a body of the wrong shape) or names an invalid selector. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -1928,7 +2016,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `item not found` (a value, match, name or provider that selects nothing), `file not found` and the like. */
+        /** @description `item not found`, `file not found` and the like. */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -1937,33 +2025,12 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `duplicate BXAuth found`: a credential file for this iFlow account already exists; `existing_file` names it. */
+        /** @description The operation conflicts with the current state. */
         Conflict: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "status": "error",
-                 *       "error": "duplicate BXAuth found",
-                 *       "existing_file": "iflow-user-1716206400.json"
-                 *     }
-                 */
-                "application/json": components["schemas"]["DuplicateAuthFileError"];
-            };
-        };
-        /** @description `oauth flow is not pending`: the login already completed or failed. */
-        FlowNotPending: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "error": "oauth flow is not pending"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -1973,17 +2040,11 @@ export interface components {
          */
         TooManyAttempts: {
             headers: {
-                "Retry-After": components["headers"]["RetryAfter"];
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": "too_many_attempts",
-                 *       "message": "too many invalid management keys; try again in 4s"
-                 *     }
-                 */
-                "application/json": components["schemas"]["RetryLaterError"];
+                "application/json": components["schemas"]["Error"];
             };
         };
         /**
@@ -1993,7 +2054,7 @@ export interface components {
          */
         AuthBusy: {
             headers: {
-                "Retry-After": components["headers"]["RetryAfter"];
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -2013,13 +2074,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": "config_file_conflict",
-                 *       "message": "config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"
-                 *     }
-                 */
-                "application/json": components["schemas"]["ConfigFileConflictError"];
+                "application/json": components["schemas"]["Error"];
             };
         };
         /**
@@ -2032,29 +2087,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": "invalid_config",
-                 *       "message": "oauth-excluded-models: pattern \"gpt-[\" does not compile"
-                 *     }
-                 */
-                "application/json": components["schemas"]["InvalidConfigError"];
+                "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `config changed`: If-Match named a stale revision; `etag` (and the ETag header) is the current one. Nothing was changed: re-read, recompute, retry. */
+        /** @description `config changed`: If-Match named a stale revision; `etag` is the current one. */
         PreconditionFailed: {
             headers: {
-                ETag: components["headers"]["ETag"];
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": "config changed",
-                 *       "etag": "\"5d41402abc4b2a76b9719d911017c592\""
-                 *     }
-                 */
-                "application/json": components["schemas"]["PreconditionFailedError"];
+                "application/json": components["schemas"]["Error"];
             };
         };
         /** @description `request body too large`. */
@@ -2063,11 +2105,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": "request body too large"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -2077,16 +2114,10 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": "invalid_config",
-                 *       "message": "line 3: port must be between 1 and 65535, not 0"
-                 *     }
-                 */
-                "application/json": components["schemas"]["InvalidConfigError"];
+                "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The server could not complete the operation (for example `failed to save config`, or `write_failed` with a `message`). */
+        /** @description The server could not complete the operation (for example `failed to save config`). */
         InternalError: {
             headers: {
                 [name: string]: unknown;
@@ -2095,19 +2126,18 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description An upstream server could not be reached or answered badly; `error` is a short code or the upstream's reason, `message` the detail. */
+        /** @description An upstream server could not be reached or answered badly. */
         BadGateway: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["UpstreamError"];
+                "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description A subsystem the operation needs is not running (`core auth manager unavailable`, `usage store unavailable`), or `busy` (too many key checks queued; retry after `Retry-After` seconds). */
+        /** @description A subsystem the operation needs is not running, or `busy` (too many key checks queued; retry after `Retry-After` seconds). */
         Unavailable: {
             headers: {
-                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -2120,18 +2150,20 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example === REQUEST INFO ===
-                 *     Version: v6.0.0
-                 *     URL: /v1/chat/completions
-                 *     Method: POST
-                 *     Timestamp: 2024-05-20T09:15:04.123456Z
-                 */
                 "text/plain": string;
             };
         };
     };
     parameters: {
+        /**
+         * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+         *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+         *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+         *     returned), history, events and the running config stay as they are. The audit trail
+         *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+         *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+         */
+        DryRun: boolean;
         /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
         IfMatch: string;
         /** @description Zero-based position in the list. */
@@ -2146,7 +2178,7 @@ export interface components {
         NameQuery: string;
         /** @description The OAuth provider (case-insensitive). */
         ProviderQuery: string;
-        /** @description The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`. */
+        /** @description The credential file's name. */
         FileNameQuery: string;
         /** @description Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`). */
         IsWebUIQuery: string;
@@ -2157,8 +2189,6 @@ export interface components {
     headers: {
         /** @description The config revision this response was read from or written as (a quoted strong entity tag). Send it back in If-Match. */
         ETag: string;
-        /** @description Seconds to wait before the next attempt. */
-        RetryAfter: number;
     };
     pathItems: never;
 }
@@ -2239,7 +2269,17 @@ export interface operations {
     };
     PutConfigYAML: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2273,6 +2313,177 @@ export interface operations {
             429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["AuthBusy"];
+        };
+    };
+    WatchEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `id` of the last event received; the missed ones are sent first. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream: `event: change`, `id: <n>`, `data: <ConfigChangeEvent>` (JSON on one line); or `event: reset`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: change
+                     *     id: 1736000000001
+                     *     data: {"revision":42,"etag":"\"5d41402abc4b2a76b9719d911017c592\"","source":"api","paths":["debug"],"at":"2025-01-02T03:04:05Z"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManySubscribers"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    GetConfigHistory: {
+        parameters: {
+            query?: {
+                /** @description Only revisions older than this one (from `next_before`). */
+                before?: number;
+                /** @description At most this many revisions. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigHistoryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["HistoryUnavailable"];
+        };
+    };
+    GetConfigRevision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A revision number from the history or an event. */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigRevisionDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["HistoryUnavailable"];
+        };
+    };
+    RollbackConfig: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RollbackRequest"];
+            };
+        };
+        responses: {
+            /** @description Written and applied (or, with dryRun, what would be). */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigYAMLResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["InvalidConfig"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["HistoryUnavailable"];
+        };
+    };
+    GetAudit: {
+        parameters: {
+            query?: {
+                /** @description Entries at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only entries with a larger id (paging with `since`). */
+                after?: number;
+                /** @description At most this many entries. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["HistoryUnavailable"];
         };
     };
     GetLatestVersion: {
@@ -2327,7 +2538,17 @@ export interface operations {
     };
     PutDebug: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2356,7 +2577,17 @@ export interface operations {
     };
     PatchDebug: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2410,7 +2641,17 @@ export interface operations {
     };
     PutLoggingToFile: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2439,7 +2680,17 @@ export interface operations {
     };
     PatchLoggingToFile: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2493,7 +2744,17 @@ export interface operations {
     };
     PutUsageStatisticsEnabled: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2522,7 +2783,17 @@ export interface operations {
     };
     PatchUsageStatisticsEnabled: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2576,7 +2847,17 @@ export interface operations {
     };
     PutProxyURL: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2605,7 +2886,17 @@ export interface operations {
     };
     DeleteProxyURL: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2628,7 +2919,17 @@ export interface operations {
     };
     PatchProxyURL: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2682,7 +2983,17 @@ export interface operations {
     };
     PutQuotaSwitchProject: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2711,7 +3022,17 @@ export interface operations {
     };
     PatchQuotaSwitchProject: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2765,7 +3086,17 @@ export interface operations {
     };
     PutQuotaSwitchPreviewModel: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2794,7 +3125,17 @@ export interface operations {
     };
     PatchQuotaSwitchPreviewModel: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2848,7 +3189,17 @@ export interface operations {
     };
     PutRequestRetry: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2877,7 +3228,17 @@ export interface operations {
     };
     PatchRequestRetry: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2931,7 +3292,17 @@ export interface operations {
     };
     PutMaxRetryInterval: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2960,7 +3331,17 @@ export interface operations {
     };
     PatchMaxRetryInterval: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3014,7 +3395,17 @@ export interface operations {
     };
     PutRequestLog: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3043,7 +3434,17 @@ export interface operations {
     };
     PatchRequestLog: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3097,7 +3498,17 @@ export interface operations {
     };
     PutWsAuth: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3126,7 +3537,17 @@ export interface operations {
     };
     PatchWsAuth: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3180,7 +3601,17 @@ export interface operations {
     };
     PutAllowLocalhostUnauthenticated: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3209,7 +3640,17 @@ export interface operations {
     };
     PatchAllowLocalhostUnauthenticated: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3263,7 +3704,17 @@ export interface operations {
     };
     PutForceGpt5Codex: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3292,7 +3743,17 @@ export interface operations {
     };
     PatchForceGpt5Codex: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3346,7 +3807,17 @@ export interface operations {
     };
     PutAPIKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3376,6 +3847,15 @@ export interface operations {
     DeleteAPIKeys: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description The item's value (trimmed). */
                 value?: components["parameters"]["ValueQuery"];
                 /** @description Zero-based position in the list. */
@@ -3405,7 +3885,17 @@ export interface operations {
     };
     PatchAPIKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3460,7 +3950,17 @@ export interface operations {
     };
     PutGenerativeLanguageAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3490,6 +3990,15 @@ export interface operations {
     DeleteGenerativeLanguageAPIKey: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description The item's value (trimmed). */
                 value?: components["parameters"]["ValueQuery"];
                 /** @description Zero-based position in the list. */
@@ -3519,7 +4028,17 @@ export interface operations {
     };
     PatchGenerativeLanguageAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3574,7 +4093,17 @@ export interface operations {
     };
     PutGeminiAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3604,6 +4133,15 @@ export interface operations {
     DeleteGeminiAPIKey: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description The entry's api-key (trimmed). */
                 "api-key"?: components["parameters"]["ApiKeyQuery"];
                 /** @description With api-key, delete only the entries that also have this base-url. */
@@ -3635,7 +4173,17 @@ export interface operations {
     };
     PatchGeminiAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3690,7 +4238,17 @@ export interface operations {
     };
     PutCodexAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3720,6 +4278,15 @@ export interface operations {
     DeleteCodexAPIKey: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description The entry's api-key (trimmed). */
                 "api-key"?: components["parameters"]["ApiKeyQuery"];
                 /** @description With api-key, delete only the entries that also have this base-url. */
@@ -3751,7 +4318,17 @@ export interface operations {
     };
     PatchCodexAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3806,7 +4383,17 @@ export interface operations {
     };
     PutClaudeAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3836,6 +4423,15 @@ export interface operations {
     DeleteClaudeAPIKey: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description The entry's api-key (trimmed). */
                 "api-key"?: components["parameters"]["ApiKeyQuery"];
                 /** @description With api-key, delete only the entries that also have this base-url. */
@@ -3867,7 +4463,17 @@ export interface operations {
     };
     PatchClaudeAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3922,7 +4528,17 @@ export interface operations {
     };
     PutVertexAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -3952,6 +4568,15 @@ export interface operations {
     DeleteVertexAPIKey: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description The entry's api-key (trimmed). */
                 "api-key"?: components["parameters"]["ApiKeyQuery"];
                 /** @description With api-key, delete only the entries that also have this base-url. */
@@ -3983,7 +4608,17 @@ export interface operations {
     };
     PatchVertexAPIKey: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -4038,7 +4673,17 @@ export interface operations {
     };
     PutOpenaiCompatibility: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -4068,6 +4713,15 @@ export interface operations {
     DeleteOpenaiCompatibility: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description The provider's name (trimmed). */
                 name?: components["parameters"]["NameQuery"];
                 /** @description Zero-based position in the list. */
@@ -4097,7 +4751,17 @@ export interface operations {
     };
     PatchOpenaiCompatibility: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -4152,7 +4816,17 @@ export interface operations {
     };
     PutOauthExcludedModels: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -4182,6 +4856,15 @@ export interface operations {
     DeleteOauthExcludedModels: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description The OAuth provider (case-insensitive). */
                 provider?: components["parameters"]["ProviderQuery"];
             };
@@ -4209,7 +4892,17 @@ export interface operations {
     };
     PatchOauthExcludedModels: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: {
                 /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -4295,7 +4988,17 @@ export interface operations {
     };
     ImportUsage: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4356,7 +5059,17 @@ export interface operations {
     };
     DeleteLogs: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4476,7 +5189,16 @@ export interface operations {
     UploadAuthFile: {
         parameters: {
             query?: {
-                /** @description File name for a raw JSON upload (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). */
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+                /** @description File name for a raw JSON upload. */
                 name?: string;
             };
             header?: never;
@@ -4508,6 +5230,15 @@ export interface operations {
     DeleteAuthFiles: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description The file to delete. */
                 name?: string;
                 /** @description `true`, `1` or `*` deletes every credential file. */
@@ -4544,7 +5275,7 @@ export interface operations {
     DownloadAuthFile: {
         parameters: {
             query?: {
-                /** @description The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`. */
+                /** @description The credential file's name. */
                 name?: components["parameters"]["FileNameQuery"];
             };
             header?: never;
@@ -4576,7 +5307,7 @@ export interface operations {
     GetAuthFileModels: {
         parameters: {
             query?: {
-                /** @description The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`. */
+                /** @description The credential file's name. */
                 name?: components["parameters"]["FileNameQuery"];
             };
             header?: never;
@@ -4605,6 +5336,15 @@ export interface operations {
     ImportVertexCredential: {
         parameters: {
             query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
                 /** @description Vertex AI region (default us-central1). */
                 location?: string;
             };
@@ -4642,7 +5382,17 @@ export interface operations {
     };
     PostGeminiWebToken: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4839,7 +5589,17 @@ export interface operations {
     };
     PostIflowAuthURL: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4899,7 +5659,17 @@ export interface operations {
     };
     PostOauthCallback: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4915,7 +5685,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["FlowNotPending"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyAttempts"];
             503: components["responses"]["Unavailable"];
         };
