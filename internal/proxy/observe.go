@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
@@ -37,7 +38,10 @@ type observation struct {
 	entry    *requestlog.Entry
 	attempts []usage.Attempt
 	tokens   usage.Tokens
-	w        *observedWriter
+	// readTokens says someone records usage: without a recorder the
+	// answers are relayed without reading their token counts.
+	readTokens bool
+	w          *observedWriter
 }
 
 // observe starts following r: it names the request (X-Request-ID, random,
@@ -46,7 +50,7 @@ type observation struct {
 func (p *Proxy) observe(w http.ResponseWriter, endpoint string, key clientIdentity) (*observation, http.ResponseWriter) {
 	id := requestlog.NewID()
 	w.Header().Set("X-Request-Id", id)
-	o := &observation{start: p.now(), id: id, endpoint: endpoint, key: key}
+	o := &observation{start: p.now(), id: id, endpoint: endpoint, key: key, readTokens: p.usage != nil}
 	o.w = &observedWriter{ResponseWriter: w, o: o}
 	return o, o.w
 }
@@ -138,17 +142,33 @@ func usageFormat(f translate.Format) usage.Format {
 // copyAnswer relays a whole answer and reads its token usage on the way,
 // from at most maxTappedAnswer bytes.
 func (o *observation) copyAnswer(w io.Writer, body io.Reader, f usage.Format) error {
-	if o == nil {
+	if o == nil || !o.readTokens {
 		_, err := io.Copy(w, body)
 		return err
 	}
-	var tap bytes.Buffer
-	_, err := io.Copy(w, io.TeeReader(body, &capped{b: &tap, max: maxTappedAnswer}))
+	// Pooled buffers: the writer wrapper and the tee hide the fast paths
+	// io.Copy would otherwise take, and a fresh 32 KiB buffer per request
+	// was most of the proxy's own allocation.
+	buf := copyBuffers.Get().(*[]byte)
+	tap := tapBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		copyBuffers.Put(buf)
+		if tap.Cap() <= 256<<10 { // keep no huge answer alive in the pool
+			tap.Reset()
+			tapBuffers.Put(tap)
+		}
+	}()
+	_, err := io.CopyBuffer(w, io.TeeReader(body, &capped{b: tap, max: maxTappedAnswer}), *buf)
 	if tap.Len() > 0 && tap.Len() < maxTappedAnswer {
 		o.setTokens(usage.ParseResponse(f, tap.Bytes()))
 	}
 	return err
 }
+
+var (
+	copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	tapBuffers  = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
 
 // capped keeps the first max bytes written to it and drops the rest.
 type capped struct {
@@ -172,7 +192,7 @@ type sseTap struct {
 }
 
 func newSSETap(o *observation, f usage.Format) *sseTap {
-	if o == nil {
+	if o == nil || !o.readTokens {
 		return nil
 	}
 	t := &sseTap{o: o}
