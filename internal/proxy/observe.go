@@ -142,14 +142,15 @@ func usageFormat(f translate.Format) usage.Format {
 // copyAnswer relays a whole answer and reads its token usage on the way,
 // from at most maxTappedAnswer bytes.
 func (o *observation) copyAnswer(w io.Writer, body io.Reader, f usage.Format) error {
-	if o == nil || !o.readTokens {
-		_, err := io.Copy(w, body)
-		return err
-	}
 	// Pooled buffers: the writer wrapper and the tee hide the fast paths
 	// io.Copy would otherwise take, and a fresh 32 KiB buffer per request
 	// was most of the proxy's own allocation.
 	buf := copyBuffers.Get().(*[]byte)
+	if o == nil || !o.readTokens {
+		_, err := io.CopyBuffer(w, body, *buf)
+		copyBuffers.Put(buf)
+		return err
+	}
 	tap := tapBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		copyBuffers.Put(buf)
