@@ -77,6 +77,12 @@ func (p *Proxy) authenticate(st *state, r *http.Request) (clientIdentity, *proto
 	if st.allowLocal && isLocalRequest(st.trusted, r) {
 		return clientIdentity{}, nil
 	}
+	return p.checkKey(st, r)
+}
+
+// checkKey demands a client key from api-keys, whoever the client is,
+// slowing down addresses that keep sending wrong ones.
+func (p *Proxy) checkKey(st *state, r *http.Request) (clientIdentity, *protocol.Error) {
 	keys, n := presentedKeys(r)
 	if len(st.keys) == 0 {
 		return clientIdentity{}, &errNoKeys

@@ -79,6 +79,9 @@ type Proxy struct {
 	accounts []upstreamauth.Account
 	accGen   uint64
 	tokens   TokenSource
+	// relays are the /v1/ws connections serving as credentials
+	// (wsrelay.go); a change bumps accGen too.
+	relays []*relayConn
 
 	// now and sleep are the clock; tests replace them.
 	now   func() time.Time
@@ -99,6 +102,8 @@ type state struct {
 	maxRetryInterval time.Duration
 	disableCooling   bool
 	switchProject    bool
+	switchPreview    bool
+	wsAuth           bool
 	keepalive        time.Duration
 	bootstrapRetries int
 
@@ -162,9 +167,9 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 		return nil, errors.New("proxy: no config")
 	}
 	p.buildMu.Lock()
-	accounts, gen := p.accounts, p.accGen
+	accounts, relays, gen := p.accounts, p.relays, p.accGen
 	p.buildMu.Unlock()
-	st, warnings, err := p.compile(next, accounts)
+	st, warnings, err := p.compile(next, accounts, relays)
 	if err != nil {
 		return nil, err
 	}
@@ -175,12 +180,13 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 			// Accounts changed since Prepare: build again with them
 			// (the config part built before, so this cannot fail in
 			// practice; if it does, the prepared table is kept).
-			if st2, w2, err := p.compile(next, p.accounts); err == nil {
+			if st2, w2, err := p.compile(next, p.accounts, p.relays); err == nil {
 				st, warnings = st2, w2
 			}
 		}
 		p.cfg = next
 		p.install(st, warnings)
+		p.dropRefusedRelays(st)
 		if st.allowLocal && (old == nil || !old.AllowLocalhostUnauthenticated) {
 			p.log.Warn("allow-localhost-unauthenticated is on: clients on this machine may use the proxy without a client key")
 		}
@@ -201,16 +207,22 @@ func (p *Proxy) SetAccounts(accounts []upstreamauth.Account) {
 	if p.cfg == nil {
 		return
 	}
-	st, warnings, err := p.compile(p.cfg, accounts)
+	p.rebuildLocked("auth files")
+}
+
+// rebuildLocked builds the table again from the committed config, the
+// accounts and the relays; p.buildMu must be held.
+func (p *Proxy) rebuildLocked(what string) {
+	st, warnings, err := p.compile(p.cfg, p.accounts, p.relays)
 	if err != nil {
-		p.log.Error("auth files could not be applied", "error", err.Error())
+		p.log.Error(what+" could not be applied", "error", err.Error())
 		return
 	}
 	p.install(st, warnings)
 }
 
 // compile builds the state of one config and set of accounts.
-func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account) (*state, []string, error) {
+func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account, relays []*relayConn) (*state, []string, error) {
 	payload, err := compilePayload(next.Payload)
 	if err != nil {
 		return nil, nil, err
@@ -234,6 +246,8 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account) (*
 		maxRetryInterval: time.Duration(max(next.MaxRetryInterval, 0)) * time.Second,
 		disableCooling:   next.DisableCooling,
 		switchProject:    next.QuotaExceeded.SwitchProject,
+		switchPreview:    next.QuotaExceeded.SwitchPreviewModel,
+		wsAuth:           next.WSAuth,
 	}
 	if v := next.Streaming.KeepaliveSeconds; v != nil && *v > 0 {
 		st.keepalive = time.Duration(*v) * time.Second
@@ -264,7 +278,7 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account) (*
 		st.clients[proxyURL], st.transports[proxyURL] = c, tr
 		return c, nil
 	}
-	tbl, warnings, err := buildTable(next, payload, clients, accounts, p.tokens)
+	tbl, warnings, err := buildTable(next, payload, clients, accounts, p.tokens, st.allowedRelays(relays))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -319,6 +333,7 @@ func (p *Proxy) Mount(r chi.Router) {
 			{http.MethodGet, "/v1beta/models", p.listGeminiModels},
 			{http.MethodGet, "/v1beta/models/*", p.getGeminiModel},
 			{http.MethodPost, "/v1beta/models/*", p.gemini("/v1beta/models/")},
+			{http.MethodGet, "/v1/ws", p.serveRelay},
 		}
 		options := map[string]bool{}
 		for _, rt := range routes {
@@ -357,6 +372,7 @@ func Routes() []string {
 		"POST /v1/models/{model}:generateContent",
 		"POST /v1/models/{model}:streamGenerateContent",
 		"POST /v1/models/{model}:countTokens",
+		"GET /v1/ws",
 	}
 }
 

@@ -190,7 +190,7 @@ type clientFor func(proxyURL string) (*http.Client, error)
 // buildTable compiles every provider entry of cfg. clients returns the
 // pooled client for a proxy-url ("" = direct); an entry's own proxy-url
 // wins over the global one.
-func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, accounts []upstreamauth.Account, src TokenSource) (*table, []string, error) {
+func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, accounts []upstreamauth.Account, src TokenSource, relays []*relayConn) (*table, []string, error) {
 	b := newTableBuilder(cfg.ForceModelPrefix, payload)
 	var warnings []string
 	client := func(list string, i int, own string) (*http.Client, error) {
@@ -259,6 +259,8 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 	// Auth-file accounts come after the config's entries of each
 	// protocol (oauth.go).
 	warnings = append(warnings, b.addAccounts(cfg, accounts, src, clients)...)
+	// /v1/ws relays last (wsrelay.go).
+	b.addRelays(cfg, relays)
 	b.t.buildAny()
 	return b.t, warnings, nil
 }
