@@ -144,7 +144,10 @@ type AllowLocalhostUnauthenticatedSetting struct {
 
 // APIKeyEntry defines model for ApiKeyEntry.
 type APIKeyEntry struct {
-	APIKey   string  `json:"api-key"`
+	// APIKey Entries whose key is empty after trimming are dropped.
+	APIKey string `json:"api-key"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
@@ -277,7 +280,7 @@ type ClaudeKeyListReplace = apitypes.List[ClaudeKey]
 // ClaudeKeyPartial Fields to change; absent fields are kept.
 type ClaudeKeyPartial = CodexKeyPartial
 
-// ClaudeKeyPatch defines model for ClaudeKeyPatch.
+// ClaudeKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type ClaudeKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -295,15 +298,20 @@ type CodexAPIKeyList struct {
 
 // CodexKey defines model for CodexKey.
 type CodexKey struct {
-	APIKey         string    `json:"api-key"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey string `json:"api-key"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
 // CodexKeyArray defines model for CodexKeyArray.
@@ -319,18 +327,23 @@ type CodexKeyListReplace = apitypes.List[CodexKey]
 
 // CodexKeyPartial Fields to change; absent fields are kept.
 type CodexKeyPartial struct {
-	APIKey         *string   `json:"api-key,omitempty"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey *string `json:"api-key,omitempty"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// CodexKeyPatch defines model for CodexKeyPatch.
+// CodexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type CodexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -339,6 +352,19 @@ type CodexKeyPatch struct {
 
 	// Value Fields to change; absent fields are kept.
 	Value CodexKeyPartial `json:"value"`
+}
+
+// ConfigFileConflictError 409 `config_file_conflict`.
+//
+// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
+type ConfigFileConflictError struct {
+	// Error Always `config_file_conflict`.
+	//
+	// Example: config_file_conflict
+	Error string `json:"error"`
+
+	// Message What is wrong with the hand-edited file.
+	Message string `json:"message"`
 }
 
 // ConfigHistoryPage defines model for ConfigHistoryPage.
@@ -448,17 +474,35 @@ type DebugSetting struct {
 	Debug bool `json:"debug"`
 }
 
-// Error defines model for Error.
-type Error struct {
+// DuplicateAuthFileError 409 from an iFlow cookie login whose account already has a credential file.
+//
+// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
+type DuplicateAuthFileError struct {
+	// Error Example: duplicate BXAuth found
 	Error string `json:"error"`
 
-	// Etag With 412, the current revision.
-	Etag         *string `json:"etag,omitempty"`
+	// ExistingFile The credential file that already holds this account.
+	//
+	// Example: iflow-user-1716206400.json
 	ExistingFile *string `json:"existing_file,omitempty"`
-	Message      *string `json:"message,omitempty"`
 
-	// Status OAuth operations also say `error` here.
+	// Status Always `error`.
+	//
+	// Example: error
 	Status *string `json:"status,omitempty"`
+}
+
+// Error The error body of most failures.
+//
+// Example: {"error":"item not found"}
+type Error struct {
+	// Error What went wrong; stable, so clients may match on it.
+	//
+	// Example: invalid body
+	Error string `json:"error"`
+
+	// Message Details, when there are any (never a secret).
+	Message *string `json:"message,omitempty"`
 }
 
 // ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
@@ -482,14 +526,19 @@ type GeminiAPIKeyList struct {
 
 // GeminiKey defines model for GeminiKey.
 type GeminiKey struct {
-	APIKey         string    `json:"api-key"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey string `json:"api-key"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers `json:"headers,omitempty"`
-	Prefix   *string  `json:"prefix,omitempty"`
-	ProxyURL *string  `json:"proxy-url,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+	Prefix  *string  `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
 // GeminiKeyArray defines model for GeminiKeyArray.
@@ -505,17 +554,22 @@ type GeminiKeyListReplace = apitypes.List[GeminiKey]
 
 // GeminiKeyPartial Fields to change; absent fields are kept.
 type GeminiKeyPartial struct {
-	APIKey         *string   `json:"api-key,omitempty"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey *string `json:"api-key,omitempty"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers `json:"headers,omitempty"`
-	Prefix   *string  `json:"prefix,omitempty"`
-	ProxyURL *string  `json:"proxy-url,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+	Prefix  *string  `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// GeminiKeyPatch defines model for GeminiKeyPatch.
+// GeminiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type GeminiKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -566,6 +620,22 @@ type IflowCookieResult struct {
 	Type      *string `json:"type,omitempty"`
 }
 
+// InvalidConfigError 422 `invalid_config`; `message` is always set.
+//
+// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
+type InvalidConfigError struct {
+	// Error Always `invalid_config`.
+	//
+	// Example: invalid_config
+	Error string `json:"error"`
+
+	// Message Why the config cannot be loaded or applied.
+	Message *string `json:"message,omitempty"`
+}
+
+// KeyArray Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`).
+type KeyArray = []string
+
 // LatestVersion defines model for LatestVersion.
 type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
@@ -592,6 +662,7 @@ type LogsCleared struct {
 
 // MaxRetryIntervalSetting defines model for MaxRetryIntervalSetting.
 type MaxRetryIntervalSetting struct {
+	// MaxRetryInterval Seconds.
 	MaxRetryInterval int `json:"max-retry-interval"`
 }
 
@@ -628,27 +699,33 @@ type OauthExcludedModelsMap struct {
 
 // OauthExcludedModelsPatch defines model for OauthExcludedModelsPatch.
 type OauthExcludedModelsPatch struct {
-	Models   []string `json:"models"`
-	Provider string   `json:"provider"`
+	Models []string `json:"models"`
+
+	// Provider Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	Provider string `json:"provider"`
 }
 
 // OauthExcludedModelsReplace A raw map, or the same map under `items`.
 type OauthExcludedModelsReplace = apitypes.ExcludedModelsBody
 
-// OpenaiCompatibility defines model for OpenaiCompatibility.
+// OpenaiCompatibility An OpenAI-compatible provider. `base-url` is required too (400 `base-url must not be empty` when it is missing).
 type OpenaiCompatibility struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 
 	// APIKeys Legacy input; migrated into api-key-entries and never returned.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-	BaseURL *string   `json:"base-url,omitempty"`
+
+	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
+	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-	Name    string        `json:"name"`
-	Prefix  *string       `json:"prefix,omitempty"`
+
+	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	Name   string  `json:"name"`
+	Prefix *string `json:"prefix,omitempty"`
 }
 
 // OpenaiCompatibilityArray defines model for OpenaiCompatibilityArray.
@@ -672,16 +749,20 @@ type OpenaiCompatibilityPartial struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-	BaseURL *string   `json:"base-url,omitempty"`
+
+	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
+	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-	Name    *string       `json:"name,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+
+	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	Name   *string `json:"name,omitempty"`
+	Prefix *string `json:"prefix,omitempty"`
 }
 
-// OpenaiCompatibilityPatch defines model for OpenaiCompatibilityPatch.
+// OpenaiCompatibilityPatch Give `index` or `name` (index wins when both are given); neither is 400 `missing index or name`. An index past the end of the list is 400.
 type OpenaiCompatibilityPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -694,18 +775,39 @@ type OpenaiCompatibilityPatch struct {
 
 // PatchByIndex defines model for PatchByIndex.
 type PatchByIndex struct {
-	Index int    `json:"index"`
+	Index int `json:"index"`
+
+	// Value The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`).
 	Value string `json:"value"`
 }
 
 // PatchByValue defines model for PatchByValue.
 type PatchByValue struct {
+	// New The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`).
 	New string `json:"new"`
+
+	// Old The current value (trimmed); 404 when no item has it.
 	Old string `json:"old"`
+}
+
+// PreconditionFailedError 412 `config changed`.
+//
+// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
+type PreconditionFailedError struct {
+	// Error Always `config changed`.
+	//
+	// Example: config changed
+	Error string `json:"error"`
+
+	// Etag The current revision; re-read, recompute and send it as If-Match.
+	//
+	// Example: "5d41402abc4b2a76b9719d911017c592"
+	Etag string `json:"etag"`
 }
 
 // ProxyURLSetting defines model for ProxyUrlSetting.
 type ProxyURLSetting struct {
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL string `json:"proxy-url"`
 }
 
@@ -754,6 +856,19 @@ type RetryIntervalValue struct {
 	Value int `json:"value"`
 }
 
+// RetryLaterError 429 `too_many_attempts`; the Retry-After header says when to retry.
+//
+// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
+type RetryLaterError struct {
+	// Error Always `too_many_attempts`.
+	//
+	// Example: too_many_attempts
+	Error string `json:"error"`
+
+	// Message Example: too many invalid management keys; try again in 4s
+	Message string `json:"message"`
+}
+
 // RollbackRequest defines model for RollbackRequest.
 type RollbackRequest struct {
 	Revision int64 `json:"revision"`
@@ -782,7 +897,8 @@ type StringArray = []string
 
 // StringItems defines model for StringItems.
 type StringItems struct {
-	Items StringArray `json:"items"`
+	// Items Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`).
+	Items KeyArray `json:"items"`
 }
 
 // StringListPatch Replace the item equal to `old` with `new`, or the item at `index` with `value`.
@@ -793,6 +909,7 @@ type StringListReplace = apitypes.StringList
 
 // StringValue defines model for StringValue.
 type StringValue struct {
+	// Value Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong.
 	Value string `json:"value"`
 }
 
@@ -803,6 +920,24 @@ type TokenCounts struct {
 	OutputTokens    *int64 `json:"output_tokens,omitempty"`
 	ReasoningTokens *int64 `json:"reasoning_tokens,omitempty"`
 	TotalTokens     *int64 `json:"total_tokens,omitempty"`
+}
+
+// UpstreamError 502 from an upstream server (release server, login provider).
+//
+// Example: {"error":"unexpected_status","message":"release server answered 503"}
+type UpstreamError struct {
+	// Error A short code (`request_failed`, `unexpected_status`, `decode_failed`, `invalid_response`) or the provider's reason.
+	//
+	// Example: request_failed
+	Error string `json:"error"`
+
+	// Message Details.
+	Message *string `json:"message,omitempty"`
+
+	// Status Login operations also say `error` here.
+	//
+	// Example: error
+	Status *string `json:"status,omitempty"`
 }
 
 // UsageAggregates This server's complete aggregates; the reference ignores them.
@@ -960,14 +1095,19 @@ type VertexImportResult struct {
 
 // VertexKey defines model for VertexKey.
 type VertexKey struct {
-	APIKey  string  `json:"api-key"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey string `json:"api-key"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
 // VertexKeyArray defines model for VertexKeyArray.
@@ -983,17 +1123,22 @@ type VertexKeyListReplace = apitypes.List[VertexKey]
 
 // VertexKeyPartial Fields to change; absent fields are kept.
 type VertexKeyPartial struct {
-	APIKey  *string `json:"api-key,omitempty"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey *string `json:"api-key,omitempty"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// VertexKeyPatch defines model for VertexKeyPatch.
+// VertexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type VertexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -1042,59 +1187,98 @@ type ProviderQuery = string
 // ValueQuery defines model for ValueQuery.
 type ValueQuery = string
 
-// AuthBusy defines model for AuthBusy.
+// AuthBusy The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type AuthBusy = Error
 
-// BadGateway defines model for BadGateway.
-type BadGateway = Error
+// BadGateway 502 from an upstream server (release server, login provider).
+//
+// Example: {"error":"unexpected_status","message":"release server answered 503"}
+type BadGateway = UpstreamError
 
-// BadRequest defines model for BadRequest.
+// BadRequest The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type BadRequest = Error
 
-// Conflict defines model for Conflict.
-type Conflict = Error
+// Conflict 409 from an iFlow cookie login whose account already has a credential file.
+//
+// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
+type Conflict = DuplicateAuthFileError
 
-// Forbidden defines model for Forbidden.
+// FlowNotPending The error body of most failures.
+//
+// Example: {"error":"item not found"}
+type FlowNotPending = Error
+
+// Forbidden The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type Forbidden = Error
 
-// HandEditConflict defines model for HandEditConflict.
-type HandEditConflict = Error
+// HandEditConflict 409 `config_file_conflict`.
+//
+// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
+type HandEditConflict = ConfigFileConflictError
 
-// HistoryUnavailable defines model for HistoryUnavailable.
+// HistoryUnavailable The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type HistoryUnavailable = Error
 
-// InternalError defines model for InternalError.
+// InternalError The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type InternalError = Error
 
-// InvalidConfig defines model for InvalidConfig.
-type InvalidConfig = Error
+// InvalidConfig 422 `invalid_config`; `message` is always set.
+//
+// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
+type InvalidConfig = InvalidConfigError
 
-// NotFound defines model for NotFound.
+// NotFound The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type NotFound = Error
 
-// PayloadTooLarge defines model for PayloadTooLarge.
+// PayloadTooLarge The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type PayloadTooLarge = Error
 
-// PreconditionFailed defines model for PreconditionFailed.
-type PreconditionFailed = Error
+// PreconditionFailed 412 `config changed`.
+//
+// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
+type PreconditionFailed = PreconditionFailedError
 
 // StatusOKPlain defines model for StatusOKPlain.
 type StatusOKPlain = StatusOK
 
-// TooManyAttempts defines model for TooManyAttempts.
-type TooManyAttempts = Error
+// TooManyAttempts 429 `too_many_attempts`; the Retry-After header says when to retry.
+//
+// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
+type TooManyAttempts = RetryLaterError
 
-// TooManySubscribers defines model for TooManySubscribers.
+// TooManySubscribers The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type TooManySubscribers = Error
 
-// Unauthorized defines model for Unauthorized.
+// Unauthorized The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type Unauthorized = Error
 
-// Unavailable defines model for Unavailable.
+// Unavailable The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type Unavailable = Error
 
-// Unbuildable defines model for Unbuildable.
-type Unbuildable = Error
+// Unbuildable 422 `invalid_config`; `message` is always set.
+//
+// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
+type Unbuildable = InvalidConfigError
 
 // PatchAllowLocalhostUnauthenticatedParams defines parameters for PatchAllowLocalhostUnauthenticated.
 type PatchAllowLocalhostUnauthenticatedParams struct {
@@ -1231,19 +1415,19 @@ type UploadAuthFileParams struct {
 	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
 	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 
-	// Name File name for a raw JSON upload.
+	// Name File name for a raw JSON upload (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes).
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // DownloadAuthFileParams defines parameters for DownloadAuthFile.
 type DownloadAuthFileParams struct {
-	// Name The credential file's name.
+	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // GetAuthFileModelsParams defines parameters for GetAuthFileModels.
 type GetAuthFileModelsParams struct {
-	// Name The credential file's name.
+	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
@@ -8600,15 +8784,17 @@ type AuthBusyJSONResponse struct {
 	Headers AuthBusyResponseHeaders
 }
 
-type BadGatewayJSONResponse Error
+type BadGatewayJSONResponse UpstreamError
 
 type BadRequestJSONResponse Error
 
-type ConflictJSONResponse Error
+type ConflictJSONResponse DuplicateAuthFileError
+
+type FlowNotPendingJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
-type HandEditConflictJSONResponse Error
+type HandEditConflictJSONResponse ConfigFileConflictError
 
 type HistoryUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -8621,7 +8807,7 @@ type HistoryUnavailableJSONResponse struct {
 
 type InternalErrorJSONResponse Error
 
-type InvalidConfigJSONResponse Error
+type InvalidConfigJSONResponse InvalidConfigError
 
 type LogFileTextResponse string
 
@@ -8629,7 +8815,14 @@ type NotFoundJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
-type PreconditionFailedJSONResponse Error
+type PreconditionFailedResponseHeaders struct {
+	ETag *string
+}
+type PreconditionFailedJSONResponse struct {
+	Body PreconditionFailedError
+
+	Headers PreconditionFailedResponseHeaders
+}
 
 type StatusOKResponseHeaders struct {
 	ETag *string
@@ -8646,7 +8839,7 @@ type TooManyAttemptsResponseHeaders struct {
 	RetryAfter *int
 }
 type TooManyAttemptsJSONResponse struct {
-	Body Error
+	Body RetryLaterError
 
 	Headers TooManyAttemptsResponseHeaders
 }
@@ -8662,9 +8855,16 @@ type TooManySubscribersJSONResponse struct {
 
 type UnauthorizedJSONResponse Error
 
-type UnavailableJSONResponse Error
+type UnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type UnavailableJSONResponse struct {
+	Body Error
 
-type UnbuildableJSONResponse Error
+	Headers UnavailableResponseHeaders
+}
+
+type UnbuildableJSONResponse InvalidConfigError
 
 type GetAllowLocalhostUnauthenticatedRequestObject struct {
 }
@@ -8846,10 +9046,13 @@ type PatchAllowLocalhostUnauthenticated412JSONResponse struct{ PreconditionFaile
 func (response PatchAllowLocalhostUnauthenticated412JSONResponse) VisitPatchAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9018,10 +9221,13 @@ type PutAllowLocalhostUnauthenticated412JSONResponse struct{ PreconditionFailedJ
 func (response PutAllowLocalhostUnauthenticated412JSONResponse) VisitPutAllowLocalhostUnauthenticatedResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9189,10 +9395,13 @@ type GetAnthropicAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetAnthropicAuthURL503JSONResponse) VisitGetAnthropicAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9284,10 +9493,13 @@ type GetAntigravityAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetAntigravityAuthURL503JSONResponse) VisitGetAntigravityAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9393,10 +9605,13 @@ type DeleteAPIKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteAPIKeys412JSONResponse) VisitDeleteAPIKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9658,10 +9873,13 @@ type PatchAPIKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchAPIKeys412JSONResponse) VisitPatchAPIKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9830,10 +10048,13 @@ type PutAPIKeys412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutAPIKeys412JSONResponse) VisitPutAPIKeysResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10128,10 +10349,13 @@ type DeleteAuthFiles503JSONResponse struct{ UnavailableJSONResponse }
 func (response DeleteAuthFiles503JSONResponse) VisitDeleteAuthFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10222,10 +10446,13 @@ type ListAuthFiles503JSONResponse struct{ UnavailableJSONResponse }
 func (response ListAuthFiles503JSONResponse) VisitListAuthFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10347,10 +10574,13 @@ type UploadAuthFile503JSONResponse struct{ UnavailableJSONResponse }
 func (response UploadAuthFile503JSONResponse) VisitUploadAuthFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10470,10 +10700,13 @@ type DownloadAuthFile503JSONResponse struct{ UnavailableJSONResponse }
 func (response DownloadAuthFile503JSONResponse) VisitDownloadAuthFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10579,10 +10812,13 @@ type GetAuthFileModels503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetAuthFileModels503JSONResponse) VisitGetAuthFileModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10688,10 +10924,13 @@ type DeleteClaudeAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteClaudeAPIKey412JSONResponse) VisitDeleteClaudeAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10953,10 +11192,13 @@ type PatchClaudeAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchClaudeAPIKey412JSONResponse) VisitPatchClaudeAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11125,10 +11367,13 @@ type PutClaudeAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutClaudeAPIKey412JSONResponse) VisitPutClaudeAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11310,10 +11555,13 @@ type DeleteCodexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteCodexAPIKey412JSONResponse) VisitDeleteCodexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11575,10 +11823,13 @@ type PatchCodexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchCodexAPIKey412JSONResponse) VisitPatchCodexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11747,10 +11998,13 @@ type PutCodexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutCodexAPIKey412JSONResponse) VisitPutCodexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11918,10 +12172,13 @@ type GetCodexAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetCodexAuthURL503JSONResponse) VisitGetCodexAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12215,10 +12472,13 @@ type PutConfigYAML412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutConfigYAML412JSONResponse) VisitPutConfigYAMLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12618,10 +12878,13 @@ type RollbackConfig412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response RollbackConfig412JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12869,10 +13132,13 @@ type PatchDebug412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchDebug412JSONResponse) VisitPatchDebugResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13041,10 +13307,13 @@ type PutDebug412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutDebug412JSONResponse) VisitPutDebugResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13419,10 +13688,13 @@ type PatchForceGpt5Codex412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchForceGpt5Codex412JSONResponse) VisitPatchForceGpt5CodexResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13591,10 +13863,13 @@ type PutForceGpt5Codex412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutForceGpt5Codex412JSONResponse) VisitPutForceGpt5CodexResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13776,10 +14051,13 @@ type DeleteGeminiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteGeminiAPIKey412JSONResponse) VisitDeleteGeminiAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14041,10 +14319,13 @@ type PatchGeminiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchGeminiAPIKey412JSONResponse) VisitPatchGeminiAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14213,10 +14494,13 @@ type PutGeminiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutGeminiAPIKey412JSONResponse) VisitPutGeminiAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14384,10 +14668,13 @@ type GetGeminiCliAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetGeminiCliAuthURL503JSONResponse) VisitGetGeminiCliAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14494,10 +14781,13 @@ type PostGeminiWebToken503JSONResponse struct{ UnavailableJSONResponse }
 func (response PostGeminiWebToken503JSONResponse) VisitPostGeminiWebTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14603,10 +14893,13 @@ type DeleteGenerativeLanguageAPIKey412JSONResponse struct{ PreconditionFailedJSO
 func (response DeleteGenerativeLanguageAPIKey412JSONResponse) VisitDeleteGenerativeLanguageAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14868,10 +15161,13 @@ type PatchGenerativeLanguageAPIKey412JSONResponse struct{ PreconditionFailedJSON
 func (response PatchGenerativeLanguageAPIKey412JSONResponse) VisitPatchGenerativeLanguageAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15040,10 +15336,13 @@ type PutGenerativeLanguageAPIKey412JSONResponse struct{ PreconditionFailedJSONRe
 func (response PutGenerativeLanguageAPIKey412JSONResponse) VisitPutGenerativeLanguageAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15309,10 +15608,13 @@ type GetIflowAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetIflowAuthURL503JSONResponse) VisitGetIflowAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15447,10 +15749,13 @@ type PostIflowAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response PostIflowAuthURL503JSONResponse) VisitPostIflowAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15733,10 +16038,13 @@ type PatchLoggingToFile412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchLoggingToFile412JSONResponse) VisitPatchLoggingToFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15905,10 +16213,13 @@ type PutLoggingToFile412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutLoggingToFile412JSONResponse) VisitPutLoggingToFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16408,10 +16719,13 @@ type PatchMaxRetryInterval412JSONResponse struct{ PreconditionFailedJSONResponse
 func (response PatchMaxRetryInterval412JSONResponse) VisitPatchMaxRetryIntervalResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16580,10 +16894,13 @@ type PutMaxRetryInterval412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutMaxRetryInterval412JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16744,7 +17061,7 @@ func (response PostOauthCallback404JSONResponse) VisitPostOauthCallbackResponse(
 	return err
 }
 
-type PostOauthCallback409JSONResponse struct{ ConflictJSONResponse }
+type PostOauthCallback409JSONResponse struct{ FlowNotPendingJSONResponse }
 
 func (response PostOauthCallback409JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
 
@@ -16780,10 +17097,13 @@ type PostOauthCallback503JSONResponse struct{ UnavailableJSONResponse }
 func (response PostOauthCallback503JSONResponse) VisitPostOauthCallbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16889,10 +17209,13 @@ type DeleteOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONResp
 func (response DeleteOauthExcludedModels412JSONResponse) VisitDeleteOauthExcludedModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17154,10 +17477,13 @@ type PatchOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONRespo
 func (response PatchOauthExcludedModels412JSONResponse) VisitPatchOauthExcludedModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17326,10 +17652,13 @@ type PutOauthExcludedModels412JSONResponse struct{ PreconditionFailedJSONRespons
 func (response PutOauthExcludedModels412JSONResponse) VisitPutOauthExcludedModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17511,10 +17840,13 @@ type DeleteOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONResp
 func (response DeleteOpenaiCompatibility412JSONResponse) VisitDeleteOpenaiCompatibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17776,10 +18108,13 @@ type PatchOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONRespo
 func (response PatchOpenaiCompatibility412JSONResponse) VisitPatchOpenaiCompatibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17948,10 +18283,13 @@ type PutOpenaiCompatibility412JSONResponse struct{ PreconditionFailedJSONRespons
 func (response PutOpenaiCompatibility412JSONResponse) VisitPutOpenaiCompatibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18126,10 +18464,13 @@ type DeleteProxyURL412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteProxyURL412JSONResponse) VisitDeleteProxyURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18377,10 +18718,13 @@ type PatchProxyURL412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchProxyURL412JSONResponse) VisitPatchProxyURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18549,10 +18893,13 @@ type PutProxyURL412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutProxyURL412JSONResponse) VisitPutProxyURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18814,10 +19161,13 @@ type PatchQuotaSwitchPreviewModel412JSONResponse struct{ PreconditionFailedJSONR
 func (response PatchQuotaSwitchPreviewModel412JSONResponse) VisitPatchQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18986,10 +19336,13 @@ type PutQuotaSwitchPreviewModel412JSONResponse struct{ PreconditionFailedJSONRes
 func (response PutQuotaSwitchPreviewModel412JSONResponse) VisitPutQuotaSwitchPreviewModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19251,10 +19604,13 @@ type PatchQuotaSwitchProject412JSONResponse struct{ PreconditionFailedJSONRespon
 func (response PatchQuotaSwitchProject412JSONResponse) VisitPatchQuotaSwitchProjectResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19423,10 +19779,13 @@ type PutQuotaSwitchProject412JSONResponse struct{ PreconditionFailedJSONResponse
 func (response PutQuotaSwitchProject412JSONResponse) VisitPutQuotaSwitchProjectResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19593,10 +19952,13 @@ type GetQwenAuthURL503JSONResponse struct{ UnavailableJSONResponse }
 func (response GetQwenAuthURL503JSONResponse) VisitGetQwenAuthURLResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -19988,10 +20350,13 @@ type PatchRequestLog412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchRequestLog412JSONResponse) VisitPatchRequestLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20160,10 +20525,13 @@ type PutRequestLog412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutRequestLog412JSONResponse) VisitPutRequestLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20534,10 +20902,13 @@ type PatchRequestRetry412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchRequestRetry412JSONResponse) VisitPatchRequestRetryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20706,10 +21077,13 @@ type PutRequestRetry412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutRequestRetry412JSONResponse) VisitPutRequestRetryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21069,10 +21443,13 @@ type PatchUsageStatisticsEnabled412JSONResponse struct{ PreconditionFailedJSONRe
 func (response PatchUsageStatisticsEnabled412JSONResponse) VisitPatchUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21241,10 +21618,13 @@ type PutUsageStatisticsEnabled412JSONResponse struct{ PreconditionFailedJSONResp
 func (response PutUsageStatisticsEnabled412JSONResponse) VisitPutUsageStatisticsEnabledResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21397,10 +21777,13 @@ type ExportUsage503JSONResponse struct{ UnavailableJSONResponse }
 func (response ExportUsage503JSONResponse) VisitExportUsageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21507,10 +21890,13 @@ type ImportUsage503JSONResponse struct{ UnavailableJSONResponse }
 func (response ImportUsage503JSONResponse) VisitImportUsageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21616,10 +22002,13 @@ type DeleteVertexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response DeleteVertexAPIKey412JSONResponse) VisitDeleteVertexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -21881,10 +22270,13 @@ type PatchVertexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchVertexAPIKey412JSONResponse) VisitPatchVertexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -22053,10 +22445,13 @@ type PutVertexAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutVertexAPIKey412JSONResponse) VisitPutVertexAPIKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -22253,10 +22648,13 @@ type ImportVertexCredential503JSONResponse struct{ UnavailableJSONResponse }
 func (response ImportVertexCredential503JSONResponse) VisitImportVertexCredentialResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -22442,10 +22840,13 @@ type PatchWsAuth412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PatchWsAuth412JSONResponse) VisitPatchWsAuthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -22614,10 +23015,13 @@ type PutWsAuth412JSONResponse struct{ PreconditionFailedJSONResponse }
 func (response PutWsAuth412JSONResponse) VisitPutWsAuthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -26038,315 +26442,357 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3pcuPItTD4KhmciWjSAbKoWnxvS9HhUG3dmlZ16ZZUbn+fWSEkiUMyLTCTnZkQRfdUxDzNPNg8yUSe",
-	"k9hIgIu2Wgz/cJcIINezr3+2Rmo2VxKkNa3DP1tT4BFo/OebCz5x/43AjLSYW6Fk67B1MQU2UnIsJkzD",
-	"tTBCSWanwjANZq6kAbbg7g8esbFWM6Y0W2hhLUjGDWtz9keiLETMWK3khIG0wi6Z5ZNOj52DjJiwbMhH",
-	"V0xIdjLuvuN2NO21gpYZTWHG3Xrscg6tw5axWshJ6/Pnz0FrzjWfgfULP56LX2H5PwnoZfX6QVq9/MEw",
-	"PhfdK1iyttViNoOo4yYS7q0/8OOgJfnMzeVf3LiMoPWSG/io45qJfxd2ms4YsAhisMCUjJfM+iUJMMxO",
-	"uWU8NopN+TXQyQ65gW6i47rVpc+3LO+1Xn5I5PrCQqsTCA+ZTiQuZTFVMbDRlMsJsPY1j0XE3asBPtWJ",
-	"lEJOmEmGZmkszMwPbDSF0ZUJmAYZgZtvIAlEeks+izuMy4hxaRagHQwkJuFxwBbuPNyIiRRjARGLxHjM",
-	"1JgVPnVA4F4Zqmj5gxnI0L0TsrYbMIxwP4cMl98J2DCx6aqlslMhJ4f48VjEQGt3EM3a7l+jRGuQlikJ",
-	"TJiB1GATLSHqBGwqjFV6GTC4dkiBiy9u3AO/sXzpdmOnsGRcQ485yOJJJCyzmovYDTpSOsJXGLcWZnPb",
-	"Y+/noPE4/V1Hyq02XXhx722e2Cmu3gQsVhMhTTCQsZqYgCWGT4CJ2Vxp22EaxokBxlmkl3iNeLbP+308",
-	"pEudyMtEmmTu3oYoxC3RvO6UegNZA1h0wiWwimDMk9i2Dsc8NhCkYDZUKgYuEc7eihh+4zPYgIAjDZHD",
-	"fB7j/n4wzM1YB9/4n82wfTJGQrE+2/F87jHMnzBinBjTT3SVwjBjRRwzblNS5glbm0sCGiRlXDLgOhag",
-	"M2IXOPoW/iXs9NixA4kY8o8nYA17fvAUj5tmN9mZM6KjsznXwihJa0CK2P7w9hX78eCg3wmYUYyzBfAr",
-	"RyBZO/z9yaD1//0//++gFXaYhGvQbOa2DSY7OqLf+dmlJHTb+ckIbmou7H+DVl1HYyI2V0a4X1O8jIWx",
-	"dbcm3JClaWdCilkyax32M7gR0sIENK3B/A7Djyc1qzi3XFvGWaxGPGYjHsfIJcZKL7iOQLt/4eOJkCzm",
-	"iRxNwbMgd4RDNucSYqZo4YbPgM34aCoksHZ4EAaMyGDAwiUY9x8lw1p+IMzlAoaJ2HKqW7BgrtW1iEB7",
-	"8N/OhnZAhDOt/gUjexLVzPuzUpMY2KtYJZFbgHuZnbxm7fD49DTEQ3RwtUyf1a7FP78U0fYV4S43HMT7",
-	"Y0fp0uNg7ZFjaEIakA7crmHTIvCTLUv4O4+TTRchLMx+MOzavbb9FvC1bRJJSiBIIEns9GVicPaRkhak",
-	"df/k83ksRsgMnvzLKGTN+aD/p4Zx67D1fzzJBbQn9NQ8eaO10jTRCi8fJmYZHjKrFJtxuWROvCH27JgU",
-	"+yOBBCLWBj6aMgkLeq6M43NsONLLuXUMpHPENFi9ZHxsQQ9k+MH91T12f4XMwEjJyDiS5z7nsZP2luwa",
-	"NDFyokxI/hw5reB5MHeSnpIDyXNBoszwkMN1SBTyssOL/jO2mIJ0IqIwLJH8mouYD2MgFlaQXQvrLZ/q",
-	"Gt0hwS36mVtY8Ee4oWPJkrmxGviMGdDupEYqiSOUAoaOfXCkXI6a4bYhYkMexctei1b6Af5IwNiHX6nD",
-	"DE2TueOe8Xis9MxBTygkioUol4We8rp/O/ENRUjkZGbK59BxO3GY4yQpln5oIIaRVRo39UrJcSxGj7Ql",
-	"lQIjsn83r8ll0VQuNJZbwMW9VXooogjkIyCvhpmyji9JPoGZW0ckjIPvKCRB4+SMDbmUTlhOgFmV4/mY",
-	"ixiiVMw0PXbhsHfCBfLqQdLvPxtFCW0c/4IQt/cLl9GbSNjHu4OQpK5Lh+eX6RWEhyXRV0m38ys2VXHk",
-	"KNPUiVCAovUUhTRIcWfKzUA61MGVQsSWYEng4tnPS9YWTtAm8YvFikd4nCV1xqMifjWQw0TEThXtHLFw",
-	"BsbRopAZvjRs4RYgjAfxDHDcbrxQR3ImipFOLI+YUQOZrRt3IWglRsQgbbxk6hq015IP2VjcFPQW5YTN",
-	"ecxHjk3hfAMZnn28YE8KBxaytnuiEsvCVOIjmXTl5PAQ3AG4JfgjG8ghjJUG5uCIVu8lz3wrPF64zc94",
-	"BChCqblDdWEd4XVQRDrTx5wi7wBHcMNnc3oTEFgOW173KpJ2N/xdIa5i2JB0Q5gNIYocPnHLnYxbJsZq",
-	"DhIiPA2pUs0QSXPir/EKnFJ37LgU8V7WNgA4trJT0Dm5MShQ1POoFXGXeKzD8QUXbjF4RW5cCTc2RXS6",
-	"dz91p9JOUmZ1J9KCljymw3oUgrvG5dwAaP2wJXLcRuGTgIKFnqBZxQy/TlU1t0XcBHKRV/jbI1Asz7Uu",
-	"/SIIdCI1SohG705YPDkStoKsEIM/VROnP69sysKNfTKPuZCV0kxR8Fw//1hNPC3hyIO5tXw0dUvHGX9T",
-	"9q1KZPQY5+ikPHcMYzehU7Lcugq/ZMaWWFwR+z3jS3esF0qdcj2BR2HCJPKgPOP4a+wmJm55phEtUQd+",
-	"iwD6aPzSE+MoPMzMoihWRYyvGB6OWAiWT0JHnlZsXbiJc8ttYt7/em9LzwasWP1rJeEoN76RIIj4kRuP",
-	"uUWbsWeAK1QytUJXLcC/9gTfwcnTpZyluPIoG8RjvVDqHZfLYy+BPQJgWKUunfB3mUp9SJkct44iDcYw",
-	"g6Ks08Z47AWWgmx5BUvjhEPOtFog5s0SYwcS+U27pPIF7j2v9nVSXiSsIV7klEBhSM2E6I66mD/G82To",
-	"9jr0Y+wvSmSHYwojBS1PdVuHrWdPycLLSBkj/dgx/CNmM9k55m7V9yCCVC0nPHQUGcX3lZWYoojL41gt",
-	"DGs/e9oprBH184FEBZ3V6OfvNasAkk0Sypa7u5WMsoNU8lE61V9p8e9HoagzYYxYQ4YQVaxUQ115hii+",
-	"n3x7V0NBwTJSFpQkQGRSHcLLGaQfegm0yvpDlp+SXacabDp+q6gCPc5WqwWsXPugG1ESSY5aSPL18HVf",
-	"1Ir+RnzGJLEtOG5KYiZncwelWhbUo1REFTF0jgayQlBjv5EVv8i2UCsghQqVooxmkAXQ4fCpGvF4qowl",
-	"cAdp3TlCdA7WLdC9N9fumq0guyFifjdOP+sm5e8K6FT0vzgBRmj3+J9bR/iUWeLV8F8wsu7qyX36Rloy",
-	"l64syXtC14XPwL15s0RHZKUVtrQuP0z9/OZUkJGrcn6znWW7eY+15su6yU3d7B+JQ6xOPVMRxLSIiERA",
-	"Hp+V3ti0oHfuaxr5c8W0VlkeX3rZEwcbKz3jlkjlX5+31l0m6UdWXYHc7ZOqmY+dKlt327Y0bMQtdK1A",
-	"J8Ta7Y9i4SlEhb8Pn2VySZvIj9WJsRB1HdwIIP14bdgo81qvgnrQEtGOByUiijOocH4TVXDw4PQRkNfd",
-	"OTdmoXRqc5NKQkh25wLuODpMKmqP/Yb2bkdsrmBZuYkZ2KmKKpEmI+vVJ5c9PslVSxoNJbY5t9OMhOEa",
-	"3XK9VzCqXIv7xFSEJzj653UM1uYoGZIHvHPkLfqcPCToF7EwM5X78T9wwjyHeCTnV28vNakUtIHc6Dzj",
-	"EQRMjBmXeKw7XLRBSb1SzijTAHRbcdvK4LYAJNl9FW8nGzvI3eJ0lJ/qkOqskoz4SA/3z+wUNxGOAn5W",
-	"HO9MaVg/2ndODktDSsbKMYEjxs2Vl2rJZmSEHEHIfiKFmxubxcWE3JIqHnISDX5CzhuKKCyAVB3PSTfo",
-	"F1d9PHaamjmqianVCQSr1Cix00tyK1dBXmorr6YVMOMirvxOVCNmzIdQ/cFMRUgEdyaN5Dis5pjkv6x6",
-	"aMS/YUf6tgb2q/i4jR/jCjfdVDU3Rl/dHpDsb30NjldWQ8NuWs67jBfX8ehsReUXImHmMV9e1l5JDTSo",
-	"hYTocri8wxmLanFr40n4/Ww6it/4DCo2KtOf60n1jN+c0MODfr+/ZSU03qaFmNcY0xZVHHr+YA/YXVmA",
-	"f69uBefZMCvkNjV0r+NX9gXIZOamUFetoOVU2Vbgv/sU3G1VH0kYLi8JnYtblrT2aCexOmNRPhoQJ6pa",
-	"20ulYoyKWF/ddfrzFjJP71UN/irmSQQkxlfTjRG+0S0oEzsREBr4V1huxZuVCepX+SvsqeRkwZZVD+Fm",
-	"FCcRRN0KOrRVUiqYXTYdwi/+NWJEq7NsVUGOY8FN1fRzDWNx85CKXXbipJbdw60XxjxJh6qWJ3y4Yvme",
-	"s+nvGfpouI1H4PDiA/l1K4IWmeYLhmNnQj9GrOFPLJERaIbeFIMCmZLwftw6/OeO6/dacbDj63Synz8F",
-	"rZvuRHXTnc+F+5fpuZ38M3v5U6vwWpcCVBHBuJ22DlsTYafJsDdSsyejWHQJsPhcrPwlvJfySToLHnE2",
-	"yRnXVvB4/eDeCojJIEmazBHjQzSCj+kB10Ae21bQoPxdUL4esM/SONwVVEvF9k1BoE4kqYziPcdwITbM",
-	"Y+WL4fsUE+YmwFAFvPFK1TdjbTvBfQplezA+FcHNRr7nXtif7bmvduJ6peFrV9jwvEfkef7A92R5tTee",
-	"j/gIDG9XuNvA7/wQX4LdlU5+K7crneoWZufffVBe5+doWN3Xx+qyq/nWOd0KjO3D6ORYTHzUX7WZU8KN",
-	"vSSP8Pouz7hBL3dIL1AIceY3bqs4At1hc14Aa28bRjule7CjQTg1LO9D9dzePqRm6wpYQrfL+qZ+UQvy",
-	"umZzlpBwF+dM8fTzlacz1t/Eh4KRfQXZR1bpKmu/omBOYQ9Z0QdC6XFl5zcTshid21n1k7D2u+Pfjn9+",
-	"8+7NbxeXZ8fn57+///C6Q96TsYghZO1CCG9G4jH2C+O+GMeIa227ybzaC7SPIwosRQzVez5u573YxQ6r",
-	"Ek0cLjUp8blwdy9it1StKGtpu1kpm9c7KfzAgb9Pv8lNHogyYLwG683fPI53Yp4rSLBuRx2P18HqYzGV",
-	"E30NhqKe525DKimk1jm0IGCjfFOEBo6xSxBl9GAstMHItWqwcOBYk+J7w5GMWjCrOaWrWX4VI6/cBk4T",
-	"0J7Xz/pTdtp/F7DY5tKoyLEoJZb6GP0jRskA3RwVewZGGmzXh1uRT05I4skVbH7/4IHgdu71AD0z3UhU",
-	"21nv39gX3Lsi5e5lmEyqD2Ws9Ai6k7ntvujixNWvTcBx/L0X9TN+VrOqCUh0QF5DN+ZykvBJ6SD3uCIH",
-	"A9V+LjWZCDnpWtUde5fc+t5iNTHdGb/pIifqGvFv6M6G1QZ99xpGGXVRtL3mcfV7CqGmQqjcGEPkX/cO",
-	"IHKgSy66mEtrxVDE3s+/0+G/x49flb6tkh69ZL++iU3CY9D6I1GWuy0CRIRymxbzP+7tN+nLSINWSEBd",
-	"iBC9WH11I6VNF1+DqKu0mAi5JxP0jtXuSEmrVdzFTNrqyfBRlzSfrgbMF1Z6uaNk7R3/3VjVYGL6AoJX",
-	"9YWsBJXst9Pix8uuz6WujsuQwOg5G0Is4DpNNvZDMD//EYPZ3C7ZDLg07B/dtz5fOXL/quRpmPjYNZZb",
-	"YawYmS7IDW7ta9D2FpTw7/hZDdFZmK5DzRofUI2k8b+O351+wFi7CrMXhZXsC3VVEgZW0Qj/RiEYP/mU",
-	"7W1VJIpBJQtMQ5nxK9gSbrSisWhANQQTFHQCPukxLbjQLi+pc5Qm+qchNVVxE0FLXdXB+aagGR/IWBE7",
-	"g1JNHjzD2l558pFBpRUF5S2gWJ4mkfmhO7fRW9CJmt54tWSa+GIzdXF0u4S+rY762vHv2kjKWu6+snh6",
-	"r2rVWcLUru7lVA2pgN/nB0+DUmrGBlE0aMGNIwSSMiarHflpUPtGl3J5IZRzn8d+U6a14UsW4p5CNgUN",
-	"22XjVT954cTKrHrDfe9BFCr2kNcN8BLYKBYBI8IYMC6MTSKhAsalFRPNr4VdBoyE0oChPBewPxYgAybG",
-	"sVp0mFUMhZE0sM6wdviXkC1EHI24jkqBinXbvZN1dh8BaGdT7Fsnxf48ty9QCq7FlC1i7sp0xberJiXh",
-	"dpNL5P6l5tUllieoX+U37RZ5eE9Gdkj7uTI2qjfZw4d3ZuwOMPUolI3xBdwZK8e/zZ+xcrKbHRrZyw/p",
-	"0cgm+Q92adyjF6JwnN+4G2INMHb3Q9Cnv8PwQl1BhfXbwCjRcHkwNxTWuS5LX16e4zvdg7Pzk9dspNSV",
-	"qNYMimNZs8toF+f1460G7hUXujbX9q3XaV61ImNl8OOu0Y7eoF29rNRgdertVZuZ//2Yt9ZYfv2wVYv+",
-	"JUfkOhF1XVEsXf6bG6s5++Xi4sxbBXzybVbqp52WwIkoicIwX2YqNRDMudCGRVrN57721NoyT5x4+goh",
-	"6lRNhKyKL3EPt/N5/96nzZPUAVV9KD3czGmKKojj1xBdEifZL/R1t/DqDZG4p9yCsX8HXe0ji/Fx9zp/",
-	"vnmmlfcrZ1STUyGr4rL9x1bMwFg+m++o78ZCQnfkNOdqs1eczrYr+1rdE35fmidYX2vNVidCTi7UWxFD",
-	"rVqxg5V5dUUrX9TMbV7FwHVV1PkmrVjDTF3XRqQnoxEYs8Ma0zdzFTwfumq97/gNptyeeMN47XHtZkNf",
-	"TRZY/6hyEXmgRIU52f+8ztuwRCElSxmWmGommaZVrH+eUUJSrdN6nztIOoXMyQq7juVijyARHMY7Q+s8",
-	"+18kC/M9T+z0la9qWR04WE1xa+1PG3OLNERCw8he1gnGdTkKKyCXTfKpbk9le8U7Pl/f3L04glatkJVj",
-	"7rjKGpH6NjrChluoO8qgtd9qtyiiMz4vq6EzPr+tErrmfdvn9S2aaPnllypaPqAyWuX3q7P9dPfO2Cwk",
-	"0FeARNHHHsFcg/fHV8UHnMKEj5ZMyHlij9hMTLR7lwlpFVtZHsqWFBSQVrPeI1M3aC20sPBexktayTbN",
-	"+QvH821IqaxRsXfNeKwAjf0sXjv6lCtee3gr2E5r29keVjFatZ738D76VfJfNeEeW3hk414tzG2jsLVA",
-	"tNngV/HZp8eltg9nBHxcct2Q1w2Se+W938VaWa1elI2Vq1XV79dYuQGUdzdb4iG8XJ6km96H3O92UKtJ",
-	"vHUp6b5G/9alZrnCeyxVUjDkeip9HG1fmXspwCEqV+UIzkddrz/v4fPKX62aqRyTtW5gXgg7mnYxvBUW",
-	"pGZUh3Rkb2LZ/F1ja3D6c/z0jOZAvK3d967rWbVjVH32adt6cCfbl7Jpw5WLoA+qpve1zzEWA01suxWl",
-	"WFPjMFRoR/W+lhTuXJ+jSvL0nwf5avauDVFfJcMf06mqD4jZEmq3Fo6ev71hQrRtbZ2yNnivZlJ6v3pa",
-	"q5cYTrStlsGM3xC1POj3g22NSHYj4iVD3s7z//dfn9/fCnw6QaEjwB7keWNqQ7a+g53zVCqXWKw1u0dN",
-	"kHuO/fOVBPPQP9Ymp0vaTYKelJtHde4WH4hDlwIPudkQMEja+y4xg3eIDfQbXA8NFHnpL7+Ge4sOvKOr",
-	"sRqoctffXsY4+vDBQrM2uSTrlWj6yrGys2pfvNdFEZiwgjb8kfDYaUihiqPQV/OSsAgzjRRf45aFKOCl",
-	"ryAl2UMrLcl+2zTRkkxbq33SZs98R6qH0jfzI31kPb6cc7HLu1u09XwnD35cO5YDqkHXei6F8Ql5zO+K",
-	"XwOb3ezjPAlaaAzd7xOV2L2/0cCNkkJO9vvsXrxB6KY6nkw0TLiFSoecML4+9A8mb6jAs0+OPO8ZgwY5",
-	"AiYmUmkqvT6rMJ0Uipbv7kd7mYyuwFYRWiGN5XIEdbl5DnqxcK9VGn4wTERH2B0IwZrNQE/AFDbD5pjp",
-	"RmMipxzi1JUcGuv23SWW4x03VxAxGocNl2n10ivA1h+F3oUiqozTKPoP736aayq7P9rCPEF+gdn+P9WB",
-	"lZ9nPSBcApuqRMfL/OR7zMuWxp+4obakIKO5El7coeO5vILlUdaWpPR24cSwZqk30KyDYT5SdSJhNk61",
-	"K9QvqvLhmIs40TunF7iDqExvvWFWzCDtc+Ve+8FQ7jJrf7x4tatMFHMLcrS8nO26oFVNfmc/756u7JRs",
-	"bQLXIkVfBU88uHS5JRDNbiCbphZE82zlTQVAN8QY5JCCxKVXX684BbaKpoBRessF/Mcq4Sg/F0T7yuHH",
-	"WXuQimzKfW/fT3RZU5wyTzvf9UxmBRpXHe1YW0g3aFXHLm3Myb8dYFVDx5ubTPgpQ0eJX26ltwX2SpFr",
-	"2Bz3cp9KA0kalLJ1snPJ52aqrE/ZW4kzq1X9/Zvl5aXz1qLPyewBDugh9rpp+XXBh1gfYEe0IRzcN57H",
-	"XIn5fOc5bhEytJp0gTvK510bc30jtVf/KyzPLa8LT8byAlQQQUlYkWsqCEWPvS0JPNji28sDXBdoS9Z2",
-	"cJ2l30LA95ziMgt3fBilICvwvH5Qnjxip/ax0sxXDU4LoW8q9X4bVaPIwle8oavnX/RwsSshq3nbLXUX",
-	"H86418E/WshcOQJ3iOLFGqKUd7AKSisT12LRB2zcXp1ISgHa6zf1hrrFx8pYNoQRT0wqI/ixqAMLmgHH",
-	"SRwHDOuvZ3VvdhQcC8ng5fnr0sarjYioeFV0Qyh2SMxNmNRtHr+p6o9YLN9zmELozZL0UxNkZk3MTnan",
-	"QasqVV0udnz8VCmPKA2X9dGO6F6n5xXE7yV1SScrD24jby+IX97qNtbq3tPVpKcbZMCyAdCoS3SFE+tW",
-	"rEsXAXcro87B/Jb8feUAEh8BvTO3ykaqCr27daeVrINLlYThA5hvO3aZya6ZDs5AF7lqjX2gQNAfcB0V",
-	"/LxuQbdhuOntXg6XlxFfbi+9Q1J9+cNUzd7ty9uxJ0fq915k/tl+S/xyAeSEUBn5f0PEqNYZu0+VkSo0",
-	"r/q0Cs+p0MimHLD7r2CyrkXZLWVxabAtikdip93afLr6nKhYjbL+PlXGG7eGWsX+7r0R8nO6v9z2775q",
-	"b3Zo+0X+bqyqkz18+Cjf3XGj3i2ZjfEF3Ggrx7/Nk7ZysptDX7OXHzLgNZvka8p1/34q8BaO9xvPfV8D",
-	"lN39qr8bbHtTx+A3F/EqTpG+uT5JmvUu7PLcLZhGHgLXoI/94FXGk1LxWAx7oW8YyjhZP1hcFD7Iz29q",
-	"7ZzuJh3k1zoD/XqRWt8e1KdgY/aLe9nXcUtD+Vr/6L7LPu264XNgnVOFkM9oURqrimCMRKIDqDC5GjPO",
-	"Xp2eMIxKZcdnJ94ze8gM3Y4Jsg6IBf8XNmAOBliWE8ufmoBRRaNYTYQ0QaZ3p5IWfh6riemxN9egl4UW",
-	"qWkX0iEfXTGrBrIYA9VWMl4WIqEihum+/i+KPfK9S50ur+QIegM5kH/5y3Gp42HvL3/xE682o10vGhxQ",
-	"Ajw3Axke++a++MUhe0nAMEj6/WejK1jiP4Da767ezeHaaz32yiehojPGEUqp3KIHMlZqjgfgftQwTgxE",
-	"rP28/4yFVCGxuMa0XVzYYYmMwbiFrtdcLdZXpI7qOgFcaUXNY3zBgD1iY3EN1HF7ILHPNtYGVBJ8Wdes",
-	"FeaQY/TVWGn2rM9mQiYWTI/9TgXb1mDcpBebaLorHscBA7wTrRILKct9ct1/kn8cMi7NArRhz/vP/dW+",
-	"UnIci5HtGj4GsoKY/IJ9SWh3mhCxn99c+KQyB4MsfHPBJyGTfCbkhOAKXx/ILN5MUMCbBk51EQMEMlro",
-	"LLEEO+mQWXt473ArjDKQC60s9Nhx/hneuwEZGRamvfB9jNNqL3wP4iazQblVTMCagXx+8JSFfw4og3bQ",
-	"Ohy0yo32B61ggEXc8BlBoa/XRpA4aH0Oe+x3HxRXXAmeJWLUciATd2OpoBcv/eljCDOe90sVCbLJYzFk",
-	"7NJupnwObp3seb+/ssq0QfVQRUu3hCN/qtjMeyDxRXzogLH8KW1igQ33MfYPATTbTMCMmgF699LTzJof",
-	"99h7yWJhLFIsNuOx01IhYga5pdLY/1gyldiuGnc10aWUTT7v9wkAfAvRgDqUBpShofRAZkTRX64b1BQt",
-	"h8/7z1cPwsIMUR9riONtuLMl+NXeslaHDyOuMWky/Ef31dlx9+9vPpyfvP8tDNIfXr1/9+7kArtgDqT/",
-	"7eXHk9PX3dfHF29CapQeixF4651nLe9OLshDap2e2CpzhZyyuT9bBe9Y66DX7/WzarZz0TpsPev1e89a",
-	"harlT3ao6Dypiuw4Bestsmn6fhoQOuOjqZDARjyOC4bbNNCTF4xZPfZ+PHZCUQRjnsT2iCQhJQPGsxhX",
-	"YgZSkU/JMR0xRq588eqMzQG0u8mUSgcYdurvQSpHAxecTOW+smp7pV5qwP7R/QA87p6cBSx70gnc1++x",
-	"sq1vaW+nXDKezeQIbwp/2W+/KGMdxDMJAj9y23A3kp6C7ziA6swUX5YYEruAIXYgoL9f/3bONAyFxIXn",
-	"9Mw376dMXYmWchq3xy7yx46ZuyG5xhLgBUM6W0xFDO6IhLuvXrEZ7UnUOmz9DHZjV3GMviAkQPB52u/f",
-	"Wyf3ndqZVzR6vyjUvMx6CRf0EscE6ub2rz3Bd3Ds5/2DupeznT+hxTnpg2oqP+8/2/7RW6WHIooAfSXP",
-	"n/64/YsLpd5xuTxO47A+B60Xu8zkRKOXiSHN3CSzGddLjPnlEduG70HL8olxIrw/ctP6RG0OqtSahgp8",
-	"B1SAnX28wC2cHV+8+gXl3Gx1GXlYpxWoJ2+jFnOu+QwsomKNgSZ/5clrSoSos80U3jwZo1yEdhkPIljd",
-	"4b6IUd7L9HNZtfV5tlVUcDNSZlkrSC92+OAlj9IknEekS/0d6NIvXEZvImFTaR8/PHi6/cMzDZnc+pZi",
-	"2fDTHVZ5xpex4tGFUqdckx/u+dOnuxzJMBFxhD7gO9HdHW7sxNvtqKzzHan1OdhbE+ukEdgaUl0k1Ylt",
-	"CHVDqBtC/VUR6s9B6wmXdqrVXIzQXJ66Kyo17nNHEwwSL0fjDBg0RrXJcnOQGfrI9Fo0g338cMqsIuoj",
-	"HEkcarUwjtjJyIcvcQvulbmKYzLT/Pzmgj2ZgKV1kS+YDFMsFOZyAcNEhI7qe4INOiWVhVoZI197jmEK",
-	"zpRLb9VNK8W5KW2edXSU8RxhAzbnxoJv2CV5nH/ktoMU9ez9+QV7QlXZ0ql67EW/n0eZ5asbcSmVRXMT",
-	"1Gi+6V1gk/0Pp3tTxRPzOww/nvxPAnrpCd5D6cpuhTquU4cJQj5+OO21vgWV9sEw9mMhAHAFaTG7hrPs",
-	"zlmbeoN16PAKGIvukxxd03YPDcJ+DQib3kaDsv9JKJve+mZcLdXYisHWV3nK0tspp/1vaEb8KWRt8oJQ",
-	"bjy+gOHGWIu3gw67v6E74qfwiE3ENXXw8k4Xu1A9Rh4ZNlZOPqBes8JYppMYDtENQwUR0LOy7qxx2DoT",
-	"xjilQOkK/0hQ4x0htwmVo8AUSnR0lH0bPhS77DxxX6L7ZMVZso5+r/FEj89OfnVH/Aj6w/ZXUQ3wmLzD",
-	"wO6kNuP996EnPN/+xW/KvnUw8cUUi+9aQSBUQdqQ0iQkJgW6RbGsZL2plCUoPAE9fvg9H41gbiEqFKi7",
-	"WbJ2xC1n85hL6PTYr/iihrwrQJQQ9wL6HXPiI3YFME997tgb96hEPYjm/QtGllIs1tlwRgQejnnS+WCw",
-	"bw0DpY6/SF7b2fLxT2FY+M9PYeATrWQSx53GR1QNq+6EMyitAdAaX9DXAqLspYqWh+jXVzFFXEhYDFqf",
-	"Q9Z2fJAslnGUh9oRK/9zQDF++AUyRQrG+H55OHlwHo+FP5AJcLXY0X+aIfBbYPCN5bCC2L6iSMtdBYNK",
-	"t85XRnV5HrufEVULMzNoHbJ/9nq9T5/DavfEd0SF0sSGxiHRkJUvQVbS2n4bxTi0kCSRsLXmS4p5LAQL",
-	"p/5djKZMY2AxuhPjKdtKM2oaYVWQ1ng0TEhqwdGhsEcfVyqBhhlzERvGSxHhh1gOKQ9vp6jmwGe/uvfs",
-	"krVLVRM6wUAWaErAyP5JpaR8eDrGPKbfUb+0To+9jyO3JyRvFFAdYtZ2mNk2B9L/QoUSJCzcB2EsZsKG",
-	"zBeGd0R1bg+Lbxz03f/SFwLGLZspY9mPfRbxpaFoz3VlCu9kjQyuXE3ancOimDi2eBLCUB2p9oe3r9iz",
-	"Z89+7GTZCn+gnSNLVsD9pBkTfNfaNI7Irpb3ipfpBtPo3tghmWYiYu05nzjAIKManWHtknAT1Utaqx9b",
-	"Wd92LYvMH7cPcZDZQutWgBdaWoEPckgL/BbK/fa3VLN9WENyJOwZ5qKva8LvJWBYQu8rZxYPqdr+QqVk",
-	"6y3JF1NgSPuY1VzETmtbJ3NFskmCWk42fdLuRtNy+DcHVz9ReLx7m2Lie+6yQ0ZfGSSE7iGppiH+M1fv",
-	"OkeMs//r/P1vpF06aQpbPg5ah16YygYyjqzxmLV5HKMMN5oCplkgZXOC2ZBHqIF6ZRRVxPTrtDzxEQv/",
-	"xuOY6gcjRQ8PwoCFfwk72btEwUO/EVwx+XlizJfC04mE7rHffEgNxeqzME0ycDOHPRb6as0hw9z71NGE",
-	"xnVKXaq1Oid2+hbP/w7iYlUloxh9arSuOjKRVlrPcHUrlQx9VenwgNKR/hKunGWhmIJbQy2JjOONEz+Q",
-	"YJue9m8O8hzN+fzAXjK82te+lHcFjfOPet+bXv4tOeMKNu0V6MWUbQLVTOrM8LXWvu3wr0hSTCVNCZjB",
-	"inVOuaXWkdxAV0gD0ggrriFeBiRuFP3agVOKHYlBcdCIf0OeQsaAjyhRssde9J+xcKQ04HyeJWi2Xr4o",
-	"XU5V3aJ1muVUwiLFenDc2WQl9ymh5WNsXM41UI7W8BX4NrWAPVemArLfJbEVc64tASZ6iDWbOTBDdh8y",
-	"99BklQ40XxRYfvsVQUb3YjkHtgobndRhvUHU6LE3KYhjJqlVGm/eYqwF/sPpJmomRjx2+DNTEbD+X/v9",
-	"Ix97Qll1xKrSYVLpYghjRBi5LCQM9xjyisNM5Tl4+t84kQkYyMgvmpaHYbtONWMGHKO2SmN1Lxb2evQw",
-	"Bo5RtZGyTkpaFSQCFiIpmCXG5qPT4J0e8+fnFkPHSnnomGCdro69Ey9paAwcXggDnQcjBx/nseJRCjn3",
-	"J8G8RdHRnQT5IzI4SnDCW4szd5AqqmuRUI+z9aoAsxRRnjjNrxtxy8vDVXehz9TEoZBcL7d2xa/p+3zP",
-	"trqzmAv5lQsotzaefUMUnLCN8VUqXkPEy+rdk0gtpPu+1kZ24Qk2Ere0BGpJNSpJL3DDUaThKR0OsJKF",
-	"ZNxaPprOfNmPFZ3HL+LWJCMV3u8pyG0frK6VQX4wKUNYP4BGrP9yYr2HtSrBfjeUycv71CIMvUIlHgpl",
-	"BCUhDHLz0Nf5ZG331jARse0KqhXgsExYk0n3nR5ZF5D1oUeKiHgYsCqTSnUEi9+Pb0H9hRFsFxk/61Be",
-	"iWF0wg0m7WE0rMcJOmoCSFSZyrixAS1GGFFerEK4Qxwq1oZK5Xr/6U8ha6t5Wu2DSa61WtBiQifrP/1r",
-	"WqTrp6x0B8aCOLmZBmwCV0smRAr2J6/z1xG9Sq65ncNXX3IDH3XchLs24a5fb7hrmQASJSrQyzPPwreF",
-	"vrpBWDtL1enk0S5kUvGUkdge47Hgpsp58DPYFbR/MDbt58kr1DZBqw8dtLrCbDdA2XxjicacBzvu6nsd",
-	"oqGMhTOqxdV28qef6MhzroWQhhjTUNkpeuAcY5Wdo7T65tx38xQy7ZrIdKELY1oTkt4O6kp3suMUTPwC",
-	"As80UyTjkrLfaQ881sCjJZtyExTjtQhznvf7331862Nz+gfywtE2svKkTYxrE+P6rcW47isN1MS73k4a",
-	"2CM+lVEoZylENiiHOeUlqVOqm0fNtimWzDGEDhK/gkbHV4h3NUmuCpD93shYEyjb0KavJVB2V9ERbToq",
-	"KjeWaEw6X4tJx91MY9FpZL/GovOAFp0i+butQceNwdrv5yCPT1jarszkghwpuRnRVIllKTF0RI+CP7ik",
-	"BCXDwkHWo4IqUreqvTxlAvFwth+cpjH9PKLpp8STG8tPY/khy8/jCgQPpTG5XTR2n8bu8+3affaTGarN",
-	"Po8gM3zzJqLvit41BqKGiH01BqLdBMyCfaipDfmFa0MSMWyqQv6nVIUsCQibi7hSS67NMd2JxFLsaV80",
-	"qqvOVjoEGhhpQH2dNPW01MFRoTNfoQvVVVp2xUzVApG32LMfC+XngyPrn6rYqfIO3CllzU5h1hvIcAIS",
-	"4f0aujGXk4RPMvM1NZSjsghdHPRawMLpb+EEZkKK7MWaCgSv6Hge1ELiZvi7gEVtP5/SuTe2j0rulFuR",
-	"SsfFuMHEn2L+Ol1pEfyxieNGHCiH6ScyraPRHqnZDBtIOI5D6TcWG6qllT567Bw7wSF/ecVHU+i+UtJq",
-	"FTOpupj5UGehc0v7X8fvTvcDv3Qv9VlMlVDm5Hw3WZZ1XYCy0rI3jx00ILmWP1DsFJplu1RBZI2+564n",
-	"7TfIPZTjVUVqlGCaCDux1EeER0CaHcpO3KlJhTwbTlkF3A4kNtVI5myBaXpDOCKay71ymI5c7HzazhMj",
-	"Sx1Ne+x4IOcxF9LCjWUVPT6JN3iCLH0Hj+FIL+e2O+VmmudO0iM6oSqSjJpdAS++HsVuJ7TbSW27R7bi",
-	"Tsm3269A+9/9xRbv8m7spdEiH0mLPKGsX085vlE9Mme9G7nzkynVsNlSnCsr9pc3tzXoLGDt47MT3zM2",
-	"QF2NQSSsCZhWpFqZIFMYkUCi1T0nk9R7CJBwRWI8dlIo1ktALwE3Fi17bqrOatErGhj9BcoAFc1SEsxA",
-	"ojRLbZl8ESw2hKXyy8hGQBk50mo+d4TWV/NBWdigDH3kSSZuVKBqOJAwG0LkOEHELR9yA2wIRkSlM2dt",
-	"tZCgSSqeg0bvhZJeya5rOr1RTPar21awCwtlpZdkWOEgUGN2Z9mm4mMSbuwlcYb6Yln0fMdqWQe3q5aV",
-	"rfYW9bKerpTL+oLVskrX1FTNukPVrA85+I6LWBWkmItG7dqqWWXC9uTPFL4+b1RCUJLL06tLYqWvRJjR",
-	"vradep0ZyUQnI3CJFGPhSIMYjxmfcCGNLfcEz0SxDWpJuv9tuH6cDyuT2RB0Tjj95lMP6LXP90bsmnM7",
-	"zZFL55OVBajb4/zDY1l6Qq/BclFr00q31qSn3id2OhKWnuwPpowoMsKMaQf+29AzFQ+w3kZlPZvfqRF9",
-	"EX1+MCU8tVOtkknBA+YVM7RNyIjEEqr5wg07+3gxkE9K9MTJlhq1Oqe/SVjkGIU2BaMSPQIWposNWdso",
-	"xjPZxgkHiYyUhIEcLvFnIScMH6GRugrzOz32oeLFtLO0R5O07ulAprEHFdLBB7+OzJK2p/V59xDDVLt7",
-	"IF9cupEM+74JhY61lfZlwCI8n4AtHKNI9f7Od6vxfS+Rkt+CqreVIr/jV4BsnutYgM5JjicptaQ4gmFS",
-	"75547Z6yWE2wtm47VhMWwzXEDD/rVAow+M1DWvRxgqZH/z316I/8de3TiX8bWNylyXsKPk2P4CaQpAkk",
-	"uW2P4M1YndjHw+nENhjdYHSD0Q+I0U6OQ/tOfSm0YxZauLH0WtdYDXwWHlIFQdIyQzIRsTno3NRPmrLX",
-	"Qwt2fjLzDyREArtCpMpwJ2Am9cYLyQ76fTYzXj0KRXQYMs6MA2Q5gtRghXY1tJJPtFoYimMJI245vk5y",
-	"OQmtb9CIxY5ZeMimwLUdArch8zEC6Nl0/6UExoMXzPTYBwdlEka0poEMT7mxXRyoe/I6dJr3EOgzTI/A",
-	"Y8RUA4iCFS/EQf/p8yPyVBg1A8q+QHO60gOJfV0jMgdcSbWQVG4Q+2VwpgFdHR3GWajBgE3Pm7olhX9+",
-	"DjvM8KVxK9LQ1cDTBiak+rPUav7sKaP7o/gejM3DExwBaz9/+qN3c3TcOfnQIDziSFHtfUZDtw/6zOBt",
-	"+xtVmj198df0BIYwFTLquO1EwvgzhOiI3tZpFNKCC4uZG8JWGSd+d4T5DYHmFksmFuUWUZgmf+CJ0xFp",
-	"GIG4dpOjwwTvBr08FOBE+Sva5OZNkuJzA2fpzrcXoN2ot6yhkfsRbvhsHruR8Mmhx5iBFNEhO/ivZ3/t",
-	"+/8dDCRCNvtzkJldB63D50+DQQssn1B8+GDQehE9P3jef8qHo+fDp/y//jr88b8Ofox+PDjoH/zX6MWP",
-	"T9072DyQ7FP4HZ8L/Ambzwxah/8ctJBqDFqfgkGLW3zpaf/pi27/oNt/etF/dth/fth/8b8Hrc8Dide3",
-	"Z1ALncAhC0vbDgNEdkY1oiUViHY/0tbp5zW89q+xNlVOlkicYiGhc4Sh8X4KQp6vNUTxPBm6Mxo6GL9r",
-	"UkOR9pqAxeIaWPsc4127GPNEiNWp1e3HSo+gO5nb7osuhgqX2MNcw4jb3NRfvt1TmPDRkrWvX3TYOOYT",
-	"d/BkS8XxssYlaewuhUSindUqVpizx86pCjg3LFxbEcarFOyxlRaFt+6rn+f2BU7ykKaF8kyNjeGebAxF",
-	"ENxuafg6AfMuNo01AG5UoUYValSh26pCu5CTxH6PxCSxDSlpSElDSh6PlDg5upzK0tRh+orqMP2MV9MU",
-	"YmqKMTSFmB6uEFOZAN6yEhOhKmsfn7Bzm0RCFespvIasKzySw3SqYvGCStvACgF4MMuAn6eptPR4lZZW",
-	"2G5TaqkptYTWlMfm+Q+kANE2mmJLTbGlb7bY0r5yQWXgyd3lgm+9ltL3RtCaakoNlfpasmB3FSILdp5R",
-	"LJqaSl+8phJRk1exuJ+6StvJ45lWjlifRE0lpm+nEtPPSk1iYG0vRLw63VKOyaP4AoZdq65A1qeenfNr",
-	"n3kWXl6ewyjR0D04Oz95HSKirvx4cR6ykVJXglJHOfMLWsAwow3cZFWR3PwUBjPlZlrsoE4xTu5XJz94",
-	"7YykDho/YEblMko6p+HXEDG7ECPSUvM3sNwMan1e86JP3OhVWl6FgKKMR8bfYXiBh3ZbGeVBBY9sdY+c",
-	"OFaevT55zAFU9N0mfX8JGsCvoYhnHhc29EjdUMlsR68OWjO8UwdNGD+FrE2OGvgj4TG90DhpVpw06bGf",
-	"+lP/mhw26IRu/C+N/+Vr9r/U0i0kODv5YnaKhFmr41jWn3rsmKFJBKvfTEEDG8JIzcBpQlXWIJ8ZTbVa",
-	"vOn7iHEcxJNIGob+MFg7oGqgGh2hlrA8ILtfm7NxCj2mU6iehe/vIfrqod6bNsM/By0VRxjdL2ExaH0O",
-	"Wduxa+TOKsa0E/IvdTLbp+NU+AXybvfNf4Br6MtJGg+k3JDB2sF+4ydq/ETfqp/o9vJLpc/oW6Hbu7ik",
-	"qj1C3zEda1xDDWH6OlxDtxAlyYxUcsTU+ojCBRfWiTUiJoMs2fWFYXOQkZCTgIXqKqTUXUdKRhoikFZw",
-	"bCOENt2AheA2HXonM9PAjZJZvdQxXnbA4Gbu0MhRmdyHlOci9wrCHT0rSXdOjKvUsNwREn7tkr9LI5Oz",
-	"K3V627I/o7q8J354x8Tcu3lj/CZrFLhxrBY/GOYdb//BhTtrUOpMxXHmC3WHVeN+Ee5Z41z94s7VE3cP",
-	"TcOa/xg3qXjr1P06x2hQ4wJ9c+OTzwt45L2HUxU7BsbCl/9wg4TEWqSfyMdvIdIZToIyFsOQzB1/wScZ",
-	"5t7IVBIMg+zX1NZAk5BAHh6x5/0fWZjFhWVPyYjQzrgO3AiDvULcdJ0j9qL/1LNNXKSGcWK8i5fmq/Z9",
-	"3glXHtjziWt7hYs/xct9ZN9nYf5v3PG5i3ReksofmQw83engfuYWFnx5D5TjVE2w3L3y2OKlzzIZqOHy",
-	"MbdgbPcaNFaVrq1JZK5S7KOOQthbIAZuiI+3w/JATmRAPvyzsL8kQzZo0fP0o0FrIB3l+fjhtIP0qFDo",
-	"Px3X8klQqhk8idWQx46T3yzdBEG604M+MwNpxQxUYntEPFAk+HPQQokcq6l4pL4kMXzQ+r8HrUTCzRyj",
-	"Pi9JlsBfIxipCIrvCao7epneBppqZ2AMn8Cgddjr9T6HA5mx93QHJD+kPH7oHvDRlCR/Ls0CtGFDHsV1",
-	"rQRO8cz+7u/mAWlDeaIaFr5+Pd8GL38YdKxzfJTAPGLX2eVVdvXwNfy6VnUd56vFPyyujbBVuGQnJGAJ",
-	"KmV5xjwNE9JY4Nhpw9jIYUQlbNHMF+qtm/chYas4UVOm5Z7KtKwCzn5FYe8GTncpr7IKdk1JhMY02phG",
-	"b1sSYVcqkNivhQYktqEADQVoKMCjUgAvaZpNgbO/YZezleFY+3m/zzCleSEMdHrsQidy5GRcNuNC9hy5",
-	"cFSARiUnK9EOJc0R9b+8hihkI5VISyokvRsRaelReIkbh+yoSi/X4kzwq+xpVhwVjUY95lHArZ1az6LK",
-	"l9aD8j9rwE+sSpwCVhf9euoO6U52o4cTos2rGLgjMBWys3/UdE76cn5KB+cE+hDloGg9uhCfHVlxjabw",
-	"ApoiyNUW4tiAlWFa/90q6tQYCeNoWBSWENZpCyvIWkLSAJsOpl3ajhj2rY2FBMPaJlaTH4xv5UwOHCz4",
-	"So+x1MKIa710uxOaWTGDHgvd0y7ie4b2FHXvHjAz4lJCdETvmZBdAcwN9YREE4PvfxhiNeYwYNzXUg6x",
-	"r2DI2mnMx0G/3+93si5zMXfE4Iwbw1JjlFuQsXw2D6l1EzfpsOji4SLusTcY6IZkRioUf/AwkbYYtoRa",
-	"7Xmrl/WjFDfMIDszvqUwHVxhl+hm4jp3xNZ5XXHZmxs7bm/m+CvAnBaSVW3+LS9ahYvbvanjF+spd6om",
-	"p26pta4m2keTvHNPlG0E0q7pCHjI62TMSRozftPVYPWy6+BBX/PN7eRjJScOfx2yBgxdyIgyAeNo6hVo",
-	"aiZePuNLKmOO5m7LYx8mMVIqdgQyUgtZjMzwTdzSqixzRxzafYf8//3X5/1+54j12Qy4LJZIx6Q9PyHt",
-	"g025EzgYjMcwsj32W/YcPzC0hQJGV5KMd/zmgxvtJD2UB0SR1bkas9s9md0qYHs/y9v3CvF3sQlWYMa3",
-	"ahQo7aOxDjTWgS9rHdiDXCW2IVbbjZcNqWpIVUOqviSpchpGObayvi7IW6UpkA6LQ3osz8NikjhKmyyN",
-	"KMKkFBl6uDnWs63cGBFQ5JzlFjqFyG2ZRnNngafFhDwf1k0DUA3J7L2VDlConvskvHRIpbMYchwpjbNT",
-	"FLEXqwUT9LUPXi/YUSkQM61M6W6JrLFK+/j06si6927oV+mJf2WhdeXF3TcVO4u5kP+JqXf3E0N3p9C2",
-	"X7B9d44bxRBtnkL3xipCRCvgZhQnEUTdmYog3ugICf+WzvZTyNojbqArpAFphBXXhON1+bDFOPNMKqnO",
-	"iCd/AwLuG7+2d7S0r6LQRppJ01TPaKpnPJbzRMkce/auWI7Iw+bcunUZluI7Nk1EcpAjZjv7F9X1guyz",
-	"To+ls5H7JhuvVII0VgvQ3RHG95Hzs5tXPj0qkiuMQpUqH0cYFmk1n1ex2Z/BVtODBzMTVkz3js+byhgP",
-	"XhmjmintXxMj/HPQSoGNYpJxpEHrc3jkL4h+8VnQZQ6FVSnEmAm74lPv1BjqvhC7ekipsbybpmxDU7bh",
-	"G9Obi1zzB5Nxmr3LNHx7DLRUt2HG52tVG/7s9Xqfa6o2fPekrKnc0NCmr6Fyw56iDqrsc5BcdN1s3Iqh",
-	"iIXdteZnmXCEf5N8Bj+FTWFPC+/xUF+VzvSrMDX8xmdNSc/GKPEVl/Ssoke3t1Q4RDw+yUaLgSVz6s2f",
-	"jWl6zGFFSWpCQSmR4o8EjlhMNbVCXwLHhEzIeWKpUPhEYwwq1qJI3+j6tilhtdmhkjY8nNlhfbqmIufj",
-	"2B2qOOudmrVlDLfcry10rCnctftaQX+hD7774pdfiBs/lPqxvpvGktJYUr7NApi35vaVZpUvzO3vWNvy",
-	"uydTTY3LhvZ8NZaSvYSzzFAyF70UDaoL9IG+9gUeVWJ9hVyqcznjkk9ghpKZYSAxfeyInS/4ZAKafTxh",
-	"3LIn1/0n+YtPIjUyT5jGrDJha9WJ47OT8zmM7qpG8IhgiMdn2s1jhRuHmiL4pCM1/BeMapUHvxYWqVHi",
-	"1t+jw4dRotGq9M9Pxau4mAqz9knAuMG8t8JlvAPL/SVk5Yg2m6isyQsXUYFB8HIm1c1kbR/ZMlJSwghz",
-	"8zp1xpwzN9JdapztS4zvRgO/X4L2fQtFMXCdQ21d6Hh1B3mq1aUSO3TSLo3C2lNr5wFz/28CZtToyrxw",
-	"Agn9a8o+fjhN/dZOv5NKQnUr+QICPJiZgubQTfLUfSVPbYWkGnPDPcLSXdKUHp3oPlRh9ybYvxF3v2zQ",
-	"wnZKkNivkg4ktqECDRVoqMBjUAGnXP2RKMu7cDMCiCB6YhbCjqbduYZrAQsKJqhXfPFlnylAX1A0ZGq/",
-	"x8FR8/XjV4qa/+PeorHOaBQMsHlIybNmykYQvSdBtBKMchjE49/o/9ofsu4ieNZDYFM7r+E/Df+5Lf/Z",
-	"nQwk9osSgcQ2JKAhAQ0J+GIkYJMoqtD9sIMQmla5oC/uIITSjI8lf+Jsjeh536Jneom3ETp3haR7EzrT",
-	"xTbMpmE2DbO5M7PZgPuJ/aKYn9gG7xu8b/D+cfEexcsFyD26bUZwLUbQHWe9Ag+znprCrAZVX4MW47R6",
-	"65xP4IioAbWnmqs4NlkTLquuHE2RUWWvTaZhrrQv5K4SO1Iz6OXd+koR4VlO+dSNRrFHtGwse1Qt5y5A",
-	"5v37mmaVX7DB1fZOle6yWNtfqYPEzsZKPGnRPizP3037EVSC+VvsOiL5DCLfU7n7l16sJiFr+1EMlcmi",
-	"klU+nC2dIFYTtuCGqfE4Lw+O5c177FSlPU0cT7yCucXIOIFVjU13xm+6WLmwa8S/oTsb5uXGXxw8TXvY",
-	"ZtPg+3wC3YgvTf7qs35F1AqFmuKnSFl8CfEHg/GVuTZl2FAnhqb8dV3azFpDCTqx6vLX62D+5E8HyZ9r",
-	"of29jJcrYJ623UlLtuXtL44Yl0uq8E8JJ8Kw5/3nAeP0p2+JOOd2ygw4WcsqjUHfvV5IL/crSe8KvOzS",
-	"Qzw9iR8IV1m7tIlOVkveLSYvJY//WRXGbtFPfPN9nqoJNhhqOmLcORNSLaQT2jA7Yg0VNiOBe2FzT0Oe",
-	"91xwIgh1ilgpLLsJXglUH5qKnqpJYwK7JxNYETZu07ZwJ4i5i+mrBFmN6tuovo3qe1vVdxdcT+wXwfTE",
-	"Nnje4HmD54+D5ytCYXe47IroyZ8i+ryxORBq7TkVaBd1MEcRUBqN1QQ7E6AOonQEusMW1E/M/QIyMr4e",
-	"ENUrG4mI6pahmtJjb1boCu0XW5sJ39NQRG6Cf3Q9nHdPXm+RSV8uT17vokKlGzp5zdrF4Y9YDNZ9F7BI",
-	"TNwSHIkLu4WGaH99XqdhiajRr75B/coW4AEBfIwqVw4im3UtrJ5fi02/qAWbcblkcGM1x14bYJi6BjL7",
-	"5l05DOOpWa2qv8eMX4Fv0nHQ73d67Jj6dmDCuWfRhRYfvjYHBUahyc5Xpvc9QVikFjJgSo6AAR9Nj8rd",
-	"QIRhMx4BNa1DE/N6nwD3Eh+qa2D9gGGfPOz7gd2LvVEbuI6F24GbFbuQWOXoQoBYhYOLMS1vptJ8WG8X",
-	"rJjQt0BJN+eP5wfDHMW45nGPOZ5BZ0uZnhJubPFY/Nh0D0xil0epmCGCiavKW56YTbQG23g8ggaM8zQ6",
-	"8D3rwNrf3j5acIPJ3zAm34NdIsX4b7rx0CuVSNvoLY3e8nXoLZvpcNLIUw0VLtmMGhrc0OCGBj8aDXZq",
-	"bmL4BDYFRllhrBghFVkhtCagSA8+0soYpsFgGFWPhUSYL9P3sCwlcGtYiNP13PNEwyW1s++xX1Si4yUb",
-	"JqMrsFieMmI8jhnGf1ANtn4/7PXCp89C1vYBVlbMgP0b884H8ngy0TDh1kegwA0fWSRFuMKx0o5MHbEw",
-	"AstFbEKse2k80cNIliwCZg7aM4KxVjN8hb5iCyEjtXALAL+TrrFKQ8iEZCMlx2LSW/JZjAvyJZZMSls1",
-	"jEGDYyBYS/MwPYtRLNylhqztJqa/2BUsKSomfSnne/7FrN5d/ihgeJ5ImT34YVtPnnHGYnAP0n0zVQvD",
-	"lGRDZacdd59LiNhwyYx1UM9EauObcXMFEYv5EGJzxEKHjJp64Bl3SYspIDs0OcC4exiCWw297MvvTTMO",
-	"f+32zRagIWs+MJBVOvlHhNEtZj8M98gukVssOops1k6FIWhpT1WiHaCqOMGoPSx3moFObvj7A2thZ5Y/",
-	"Bwitoq1vrPSM29ZhK+IWum7sVrBmAAw2L9G3ab376qy6h7Ude/MnLgfvx6NKAR/axaCvI5bGZaGAVbM2",
-	"P0hpgTN+I2bJrHV40O/3+0FrJiT93c/W6WSYCeh6K+q9sGuEqw9+9DrrSw7Rva+c/X4Bq0tGdiOGhKpw",
-	"WgWWQ/hb4Dfd/LWur49Xy4JeqRjLIgvZncFM6eXaTIgnq7zpiHouoezOKYyfwhKddE6hw44Ijse9WoqT",
-	"M783fo0PDYtrMzaWwXuyDNaC3X5GwgcHxrsYsmqBtnHCN4pUo0jdVpHam3Qk9hsiHIltyEZDNhqy8YXJ",
-	"RiYaP4GbudL1lQ8oqkY7tUpClFomfEpDZmP4wZCVgbXDa9BGKBmyg07A5nFiWJjrlCHlt6X96tmUDDH5",
-	"C0FqkXCkpWAZHmrgV5FaSMOEpCZkAVtMhe/4nxs7xEQqDRRng7qlt96IGWa8oYGCtuw+lP53NCbhd1Ph",
-	"/rFkKvZN/GWFRcYq1WNOIMbGJW4StI1A1GMv+s/yJLqU5jq9e6SSOEIb/5CKhFebH97g2lILxMOK/zRX",
-	"lbB/zIzkczNV3oZz9v78gnmA8SfGRyOY228k3+hOiXJ0THspnP6Q3KxzZSrQ6phOz4Oi95nk0Ir+l/EK",
-	"aBdwq8+UZgdH2EInTKRJ5m4YiFj2BnqLFsJAQC8Jec1jkarNNG1IFh/vWUIE7lTDNS5oxpcOdpM5ernY",
-	"z+JlwBIZiyvwiUxDFQkwPXZCTS1AT7ClBYY/Wc2l4VgQ/ZApielPFPfnW+y4T+jUEDFee2uQEyxKjUVZ",
-	"m89FQBaiAA1ZxvLZ3CF2okcQMAdll9gHKPC2x4DSYU0HsT8TUzwZSCdldkFJrYl0FyJHcOTjDQv0i7UL",
-	"1/RDdn8dHHWNmuHq/TnMQTOlxUTI4iWTCZoJaSxw73jL6Y0hJ9xYxPE6FeqxD3zBrmBpqKERQ89ZDi5+",
-	"e+64MILS51q6JeVWXxOwkA4u7OAjJFYR4wZtsXTtBVMsLqg3kCGPIojC9LQyI6OERbykX925h+ZKzOfu",
-	"RYuRnDzWwKNl2knqyOcqW+5v2nJMW/ZmVH92dyeqJ7MiUb2dnPlAwiMuita3h/h431N/AJPElZzgHULv",
-	"126KvLVU+EUYCp6px8/dLZnXoC3cdH1zoB07qYK0epm2UfWf/hSytppTP454ySTXWi3IDRMOkn7/6V+H",
-	"3EA30fFP4ZGPXcDuaI5K04AibUUfdZqurBb+jldzfHbyK3wl7ViP5+JXWO7ckPUlN/BRx00D16aB69fb",
-	"wLVMAIkS7d23lVCVHZ+w9vHZCQ7kRMlOKdSLXNDog+Sx4AaqY7dX0P7BGLWfB1G6abH6KC1WV5jtnZqr",
-	"Esssd1Z1fyGrCVkb04JooiPPuRZCGmJMQ2WnKBo7xio7u/ZixTmzRqwB40N823+cFk3pseMUTPwCAs80",
-	"UyRLlUPaQyq+T7kJSAb4F4ysb0uGJSm+946vj83pH0jroG38Ck2D16bB6zfa4HVfaaDSTXZbaWCPhqyM",
-	"+rSU+sIGzLd2pbEzi1RGdXOzUZtyZx1D6CDxK2h0fIV4V5PkKh/c90bGmgawDW36WhrA7io65jadrd6C",
-	"d0lsxZxrm9YFC8cihpDhT1MVRxiDy35WahJTQUgxgi4foR0Wm55iu9h2mnN+wN6Jl50jFsaK8C5kbSdo",
-	"kXzoSBmGVXbSkEsMKk5Md+SID48PyEmA1DIxaHvl6awsnZVsTr5a5qWIQjQmc8k+nB+738U1t3B5BcuQ",
-	"7NJzrg2YIyZQWzH8mqzQoT9OSvn3w/m8f0csQlJ10qgFrC+AZBAvI+r0yP0xTisLOqIQBrk/BMco/L2y",
-	"jZC1aSMzMIZPIOwExU2lwmpF320yrBKFepVxk7sQ2zrWpWEilMzrFhYuqjZONr341taKAnVUe5bC5BMH",
-	"Od2IW14m3PNCq98/W+4CStHCQyE5cezyrEG+toolFSn7P2nQT5U9hB/PjE4Xsc2Ofu4AujGjPxaNrje+",
-	"n3j3NfMItEotyzTb0XosY+oJ9sJgHd3acIkPBHaMpz6247MTJJSKnFdPrg+eLAz7HYbnCj1/GmK+rLQu",
-	"/W6w6uoDQi7N0MT83lPMbwob+4X43hJi7hK4m0FWE3HXCPuNsH/biLtt+J7YL47tiW1wvcH1BtcfFtfx",
-	"dRglWtglItcQuAaNiHf4z08OiWZc8gnMQNpfYYk/fnLf6OsUH7FdROvJdf9J/irilJ+vquqcwy/NR5YJ",
-	"ayDGzDKv3r0Dyyt0xtxJSNnDCdGKwCnaaCVQ2v0Tww75ophiXBj7Ff5aMfq5kJMYuigopjUbzJGPCkSa",
-	"Ff45aOHjQeuQ9Xq9z2Fh3OxA10f+fcots4pFyrtwZJ6PXNl5zQ9JnTnWx3tVor1ZxQrsZFz4nDyuVQv6",
-	"mM6etckoVQqRGO7XzR6S8RhuRnFihJKmMEfJKFQx0WrWxu5p8fkcFEVUkYObE2WsVFdoi4B9FApDYKG6",
-	"ioPMI7SzWvfYZyQSuniQmRa1PkR6AL5dxzhWC8NwCxDlGfE5UrhbKwxNrSnWhz0V18BG5C6gzO/Aw3MW",
-	"4o3bVXE85KOrPPKSJ5GwzGouSkCPI5nW50+f//8AAAD//w==",
+	"7L35cts4ujj6KijdUxWpi5JlJ+mZtqtrytm6fdpJfGJnen4nypgQCUkYU4AaAC1r+qbqPs19sPskt/B9",
+	"ABeJ1OIl23D+mI5FEuu3r3+2IjmdScGE0a3DP1sTRmOm4J8vL+jY/jdmOlJ8ZrgUrcPWxYSRSIoRHxPF",
+	"rrnmUhAz4ZoopmdSaEbm1P5BYzJSckqkInPFjWGCUE3alPyRSsNioo2SYkyYMNwsiKHjTo+cMxETbsiQ",
+	"RleEC3Iy6r6mJpr0WkFLRxM2pXY97IZOZwlrHbYGrafxk/0n/QM6jJ4MD+hffhz+9Jf9n+Kf9vf7+3+J",
+	"nv50MGi1gpZZzOzb2iguxq1Pn4LWO2bU4nhkmFrd4DmLpIg1MZLMqV0MG0nFiJkwItiNIdQYNp2ZmjU9",
+	"CVpTLvg0nbYO+9nUXBg2Zqr1yU4+o4pOmXGnfDzjv7HF/6RMLaoPmwmjFo80oTPevWIL0jaKT6cs7tgV",
+	"cPvWH/Bx0BJ0aidzL5bWN+XilImxmbQO96sO5BnV7L1KapbxOzcTP39AYpYww4gUyQJOxS6QM03MhBpC",
+	"Ey3JhF4zBIoh1aybqqRurf55abGry3uhFu9Ssbqw0KiUhYdEpQKWMp/IhJFoQsWYkfY1TXhM7asBPFWp",
+	"EFyMiU6HeqENm+pHJJqw6EoHRDERMzvfQCB09xZ0mnQIFTGhQs+ZsuCb6pQmAZnb87AjpoKPOItJzEcj",
+	"Ikek8KmFX/vKUMaLR3ogQvtOSNp2wDCG/RwSWH4nIMPU+FULaSZcjA/h4xFPGK7dIiNp239FqVJMGCIF",
+	"I1wPhGImVYLFnYBMuDZSLQLCri0+w+KLG3d4qw1d2N2YCVsQqliPWDijacwNMYryxA4aSRXDKxnAk7cz",
+	"puA43V3H0q7WL7y49zZNzQRWrwOSyDEXOhiIRI51QFJNx4zw6Uwq0yGKjVLNCCWxWsA1wtk+6ffhkC5V",
+	"Ki5TodOZfZvFIWwJ57Wn1BuIGsDCEy6BVcxGNE1M63BEE80yLBhKmTAqAM5e8YS9oVO2Bh0jxWJLtGgC",
+	"+3ukiZ2RtJmlGbD4sPcvLUV4RIQkM2omRDOL8kYqHdjfEkZjexuxNPB32OuFAaGGTKU2ZP/gr2S4MEx3",
+	"euQ119q+yTWeCMwEpPaPlCt7HG2pSMgFQDosxEITxSXJEeIE0NmRVFMcpPR2HV7Cf0oEhN5kBOTgr5aI",
+	"GcOU/fKfH/7Z2xsMBoOPH/6J//1hMOh9+O9/ffxwrj9+eCs/fngjPv5XJR0+GQF9Xz3p49nMURcHXUBt",
+	"OO7IgTHXRBueJPboHAdy/KhNBSIMcCAqCKMq4UxlPCqwbCn8Iez0yLFFh4TlH4+Z0eTJ/gGAGs6uM3gj",
+	"yP6mM6q4lgLXAAfcfvfqObGMpxMQLQklc0avLF8j7fD3vUHr//t//t9BK+wQwa6ZIlO7baaz40e2m5+/",
+	"53wb6OKJiNlNDbD+L1Oya+lrTGZSc/urp0kJ16bu5rkdcpl31POzoHWif2fD9yc1qzg3VBlCSSIjmpCI",
+	"Jgkw95FUc6pipuy/4PGYC5LQVEQT5iQHe4RDMqOCJUTiwrWF6ymNJlww0g73w4AgCwhIuGDa/keKsJYz",
+	"cn05Z8OUbzjVDRRgpuQ1j5nKUH8TQ15Fpg3c+EzJf7HInMQ1q/hFynHCyPNEprFdjn2ZnLwg7fD49DSE",
+	"I7VQtvDPalfmnl/yeMORnLk9rzmWt8eW5vvDIe3IsnYuNBMW+K7ZukXAJzsd0d9pkq67JG7Y9JEm1/a1",
+	"zTcEr+0w/6eg5UkJCnGpmTxLNawlksIwYew/6WyW8AhY5p7lCQVJET4buk90Op1Su5PWhZRkSsWCWEkP",
+	"ZRPyR8pSZi8IV2nHUEoqy7rs90FryrTlqa3DlvGfT6mgYza1ckJhJC7s/YwV0/qIGLUgdEy5IHoilUkW",
+	"cK6ZbFRe13EuNAEiSi8KEMFYrC0dtKKAEzSq1lo4C4vtJBX0mvKEDhOGB5qf/X8pNmodtv6vvVw12cOn",
+	"eu8lDAcfLImC9jDCQ2IqTpAq5k6RtBmNJkSwOT6X2opJZBipxQyW3zkiisHRWO1gIEJQFbqgK4REo25g",
+	"uYb9nCZWz1mQa6ZQDkTiDhzEcqQKkYnNrI4jxUDQwpGW5CUQkDooSTvR82n/MZlPmLDKEdfFs0MJqKC1",
+	"FdZbd5bu7b2CFvQJlYD4F2rYnO4KxxkGL8EMUvWMJKCsVwnJfJTI+SGJpLzilhdbqmRv60l/v2Px0lCT",
+	"6tahex/xL2FUs3Omrpcn/uXlBdlLqGHadK+Z0qAAuPeJhg9IKpSFBAC/ivVYCYtpczmiPIEV5zj2CzNk",
+	"0JoYM9OHe3t0xntjbibpsBfJ6Z5iM6n3lEwNU92RVN0p23t+enKm5M3i+Oxkz61Cu+UNWocktqKkiWaH",
+	"hO9JYviUydTsghLvZ9ooRqe1qHEsSOre8duPZJrEgLJDe9wUuK7lxABvLCZDGieLIxLCgYQW6CjSCRLJ",
+	"mNlXQf9xwz4CjV/bcw7dSYXwQswM5UmvhdD1Dk91R+gCieRtat6O3llhbBnIVJoUlNEJFXFiN0gFYn8l",
+	"tNkRyVO7K5kaKygrO/JhJhyRCdXkAJiIJu0+MZLsdwDsnPT8TMbLlNvpeiSWKC+ijIdiC95j5UpQGLdf",
+	"Fsc/8zaC5d1mxoPlebjRW8yD0t290Nvi0kOkTmbNGWQc45FfJ2mDajIQ/33+9o3VWlBTsbzW/oWsu3g/",
+	"9tepU4lGnCVW5c2WMUj7/cdRdjzwJwsHAuVL4PcWakEhyw/R6bE1Jxl4OHdQ9UgTORdWO7aw7kRXgD8h",
+	"/aYs4FlyxUALQUibUW2cqST2apkFs4DQgYhTBH9GwLoCH+GW3r877Vj6/iloPZdilPBoB9Qp3n4+xbN/",
+	"gJQ2kqmwVI3dcG24GF9a1uPJcDfVTHX3/7L/40H/xyf9PqizFUR4WxB64We3U1sNux6mqhcaHhK6rHfD",
+	"4YPWx18lck5oFMlUmIwlw860JWDFLYYgsWvCDZAk++Ubac6YsAr57c5WIuu2a3BC0MwNdw84Vjt46GgV",
+	"MFi/Zzt0wgxScuRcuE2phjyOmdhVPKVCsHiF3rKpNIzQOLZyJMpJZMSvvaXhii10FQk6OSM4IIlTZilq",
+	"JqnhUr2dSffIRSaackEOfpqSJ0+1Y/p27hdcW75dt7Io4VbunU8smNDEQrR7wjUB2081x4dXCoJz7Ke5",
+	"F3JZP36I1ojbng8SvjhF6uroHtz7r1TEL2Nu7kY80NoC6HMZ+ZGKAlHR8DenmrCYWxgcLoBsZkZI+7Ol",
+	"jk7ogNlZfEhmVqiYphp+HTIzZ0yQffjsx6dPHz8NAO77R2TEbwpGUWnlyVlCI6vroeHt7P0F2SusZnsM",
+	"fA4fWdrkz6r+IqvOIzwsmT+lsJd7RSYyia3gBOcA+wd+AyIBymETqgdwIu44yIIZNDzR7OcFafMCk0ok",
+	"jTPGlJm0nVgHXw3EMOVJTLjpHBXkMU0XmsztArh2uJoZsu1unHEL7W1gTgNxnWg5ENm6YReOFmmeMGGS",
+	"BZHXTDknz+HGaxqIcPmiQtK2TyyvD73lC21zSycHh2APAARSPLKBcB4aiyq4emeBy7dCk7nd/JRa0VUQ",
+	"I2eWDXPjuOuvaDd/X1BJb4Uqzv5e1m3vTjoqhnX0n02HLI4tyaCGDq16UxLs5YwJFsNpCOm9AyDmp+4a",
+	"r9jM9MixVTVRgSZtzdDZJc2EqVxs02A8qVc0b+VEw3t3U3d6VUaogusMDJ6GKUETPKzd2Jmm1+wV6nMr",
+	"krszKZdOz0F0FbNwFNlIYgd1Xx8SxcAgWIDsnpnODsmMKZBbLV1gggNLCVp2/MoFLaNHYVnwTYZeVUuD",
+	"N6r0VgsM2y3t7iB7kVO4fO1ePFkyILXBXIn3RMLKk3Ucsri1EGkXzelbB3jeCcrOSNBvh8VO/L7EuUtn",
+	"mHDByOOtedb2yF9a9kadyy3NEYFYRikKFNuzCMdYuKlgEAs4yFMJ/HDpCA27MXuzhPLy4bV+/vln8u7l",
+	"/7x/eX5BTt68ekt+/vnngfg7Gl8OyfWPvX6vPxDv350ekr3r/b1oQs2eAwhLXAbiNTMTGR+Ss7fnFwNx",
+	"wadMG2oh9KB/8KTbf9o96F/0fzrcf3rYf9LbP3j85OmP/zsQa83WlWCZyLFjTVRbZYsaQ6OJPT/Y9htp",
+	"XoFytBttsSMWP82R+Y0kOo0mtfgKyoy9EdTJwAZg2LR6MMSrhEVGKvePzDdVqfYbNi0Nfh96f2nMkLSd",
+	"qh6g+hw456PK7X7AupdWa1X38tbDTFJM+BWDyzijCwvKF1KeUjW+JVN2pjw0TFiZOoGx7kWkrxoZZe8z",
+	"BRwQ3G45jb+t9O1EGVDZDR1vG/qy9R5XV7tJ/vUrCg+zKB24+JjQJYeq1cENHbvQhyyWASWJjhVClqIa",
+	"euQNwghoE24ey1y7Vs0NiF3rdJYaFqCpfkku8WFL6yzf8A5s7hyMGm9/2+12MlOIvNr+kLOpKk71hRTs",
+	"KD8ctFIA9c5jrKiBA3Fiyb3s+sxT8i+8dUCZCylfU7E4dmru7fDFSHlpleZLry1X+8e8ia3sJyt5xbgg",
+	"T/T2WwRx+JQapupRZ2VxwMGtfuKMKdouRLNrpmjiVLSlFdplUaLkHKilFUEGAiTsdslTFdj3nLeq46Vv",
+	"bsmvlb6v2MLiHdjHWXyfLiR3h+fp0G586Aa8wzXqwkjFm3x8gEFOBB0Q6OOzIm7xChMKC7s7pa9aTnho",
+	"JQiApqWV6KKGDwYoTdqPDzqFNQLhGgg0ntX4GN8qUgEx6xS0DRd5D3GOlUrZe0FTM5GK/5vFO/t2AA9/",
+	"Y4tlY15mTFznzigjBwhPzkGwMuIbCWBvMaxqRO9XWBnxHqCneuyQFGO3lp4BQbyVPeIbCyzAyEMz6cZc",
+	"EW2ATG2MJYjA3JOaiVuOuvdogt3iHUg7XLukMCAhhj3iDouPOqjbOuOLqb2mUlxCNcnYYKHZhY6/RxPi",
+	"7U1ha5RocGp02U2UpDGLu1MZs0QfEhdRSAat8cx0PwxauT5rF8x3saXdRZ3OrYaImVIA45RzgXG6dDWO",
+	"eMnuinKbThNTCLotmTlottuyA9JttHM0EBVqeUku9kH1UnlDKBgzsyPCuCTLfE5lRJOJ1AbpNBMGXGzx",
+	"OTPGub1mygK44Ug90GeS+M+6afm7Ah8oxs76oNTW4YeNI3zMQqrk8F8sMvZmMRD+pTAY0rW0JBfTvsLF",
+	"Xrrg8/lEauYFG8u3PKZA6Jc9NMt8YyVnMxb3VoNRAzvhzQJi0VcngfHaQhJ4qYOREmRizCyA/9cB0TK6",
+	"0k/tE/zXhLx/d+qNVPYQ8ii0I0LFAm+SJZr58N7MGO/cyxDtbQexxAYCi1g0kS6KbTUirnT+7rjqz1mf",
+	"cgzEqDxnvVmgt/MeK0UXdZPrutnfIx1YnhrpACwiRk2UJmelN9Yt6LX9Gkf+VDGtkYYml05hR4uNVFNq",
+	"UJb58UlrfdqGH8DIKyZ2/7xqRcdpzE0dtJvSFDE1rGs4BJGugC16O2ti1dET6rWLtseIVBsWdy0sc6Y7",
+	"ldgQZxkXy6getHhceQKrh8ZjTO+pSNxAqmjhxDJHJq67M6r1XCrvDhVSMBdWUqAdlgM7zzZ5AzhhkeSK",
+	"LSo3MQWbYoVpMGhlDL365LLHJ7khFUcDvctFkSAJhzXa5bqo7hryQs1EV6TWWPrvbBykTUGUwuyNzpHD",
+	"emdfg9hVw6a6cj/uB4oYaRES7QbV2/OuoIJ1gRFvzprSmAWEjyyVspNucdHeKPBnFegXaQMEGlMrgTu4",
+	"LQBJdl/F28nGDvKUDjzKj3VIdVZJXlyWEigd/hTXEZQCflYc71Qqtnq0r61w59OhRtIywSNC9ZUTh9HX",
+	"pbmIWEh+RlMn1SbL8AqpQSNoSFGu+xkkj5DHYQGk6niu36BbXPXxYABOPZE1KmXBMjVKzeQSA8eqIC8u",
+	"RGOs0go2pTyp/I5XI2ZCh6z6g6mMgQhuTRoxuPvPSlafxauuPNT83+wWDGIFBZZx888NPBtWu+7Wqjk2",
+	"BA3vANUOAlZgemk1OOy65bzO+HUdH89WVH4h5nqW0MVl7fXUQIacCxZfDhd3OGNeLXquPQm3n3VH8YZO",
+	"WcVGhf85O4hlJRM9IJDVJXI1GEO8SslkKHxunUxWeGCZl6I8AYVlRiNWmWpmwfv+M7xg0BPc/H6/399w",
+	"0nhe6w5av4Dc07gCqPIHt8TTpcW49+pWc54Ns8RmfGDCKl3JvmDCru5DS161gtaccssF8buPwd1W9R61",
+	"l/KSIBp1w5JWHjk9aKvV4NuBm6hqbc+kTP7urTjl1WXGnQ3sDd+rGvx5QtOYoVpTTSMjeKNbUCK3IpY4",
+	"8G9ssZFGLE1Qv0pnltxSub1AhfEIQw1cWAootz3yViQLRGid5YdiKCCERmMc4OqHIEmsTW4K8qTsOkXY",
+	"lLPgXGJtUS22/wTF+K5acKUsvWQ7Kl3oRsm4YCBbd/m/utdQ8FieZaMqepxwqqumnyk24jd1Ysl/hAUi",
+	"QwW0H9wDOhbGPPFDVQu4Lve7jIDZ9PdMFnC4tUdgCdY7DJCsEhAUnRMYO9NCIQUWfiKpiJkiEJChAa+l",
+	"YG9HrcMPW67fmW+CLV/Hk/30MWjddMey63c+4/Zfumd38iF7+WOr8FoXs/2B8lFLdVqFlKko4V2EfDrj",
+	"S39xF+6352eBI84mOaPKcFqBLq8sCQTXFqrWR4QOwbc6wgdUMQx9bAUNLW5o8XdIi+spzll1xYVf+DUj",
+	"Iaj56JkEY1ZI2pjCNOdCo6VrKO0mFCNjfs0EWKk4eKI95Ht3J34oXbGDsEeON+VDuSFWsTKzPqyX7afV",
+	"WzuH0DMyzMvVFOvpYF4trItrRycqIT2TVLeilp427SDHypjdrBVj7Qu7S7H2q62E2NLwtStsRNiGbDYi",
+	"rMOEHSXYWlTMR/wM8uu2BGGN+OqG+BLSa+nkNwqvpVPdILu6dx9UdHVzNJJrQ4IbEryl5JrhTCO4PqDg",
+	"ukSZdpFbq5NnV7bzpP8TqU6f7UEtgu8s9bjGMbDEJDEzdYtjqTuNiqgH7SNsKmINVnN/7VF13clBHvBG",
+	"yQj3ks9UDxUus7baJS/YjbnEsOPVxZ5RDaHUIb4QuoIPLji5LRPIHpnRAot0cQzgU7cPtgxe8EEQu0hQ",
+	"dm/vfIhFBX2GcKHVTf0q5xjemc1ZYugbF7t0D/nK/Yz1N/GuEBCyJDhEpgoyf59ITJjm5pAU43WQoC8F",
+	"AvNSbmlnOaaHtF8fvzn+5eXrl28uLs+Oz89/f/vuhQt9xcIc7UKafCYuukofqcVlQ7ShynTTWXXE0i5B",
+	"U5hE9eeaKJ3bRdpsEyojU4XSsncD0hm3d4/5gUpihcTNrsBsXhdQ4wYO3H26Ta6LlikDxgso1eTiP7cS",
+	"xJeQYNXPPxqtgtX7YslciItxLHVmNyTTQhlPixYIbFjXF6CBQraMJVUZjCgNeWPVYAHUuLqw8g0F5mqY",
+	"Xq7du1xRdDNJhGkC3PPqWX/MTvvvnM03hd+sLrVcwNeV+jhyBU+6OSr2NIsUM10XB4vSFhco51aoDLsH",
+	"+ga3CxENWj66oRKn7t9BG9y7tczeyzAdVx/KSKqIdccz033ahYmrXxszKwfuvKhf4LOaVY2ZgGC5a9ZN",
+	"qBindFw6yB2uyMJAdUyWHI+5GHeN7I5c+Njq3hI51t0pvekCJ+pq/m/WnQ63kX1vupDa0AWV+Rr55pTe",
+	"4Dd//fFJv78p+KoypWBj8od73QUyYVCooLwL9X0NH/LExa5udUlv4ePnpW+rNDdnTcg2iJJmvsH9qg2W",
+	"lLqV+/kjlYba7TMWI9quW+j/2Ldf+pezqkoFMlKXEoAvVl9/JJXuwmss7krFx1zsyEhdIGE3ksIomXSh",
+	"8m/1ZPCoi5aYLtRc5FbMrI5YWeF7LtC1m8gabPYvAFiWLmt/MywuhVfvdgbFjxddVxW6OkJZMJdDTYYs",
+	"4ezal012QxA3/5HLhpgyKjT5R/eVq7wc239VckzIVOpqQw3Xhke6y8SaAM9rpswt6Ozf4bMakjbXXYvQ",
+	"NVFBNXLM/zl+ffoOsm4qPCcufX5HeKySX6AXQvg3DEb+2RWf3tQLoBhePYeCKFN6xTYE3i/pQ4qBkgM6",
+	"rUqZqz7oy+a3y0vqHPlCCz64vCqCOGjJqzoMWBc+7lKaKqLIXXF6H0ZO2k41czHypRUF5S2A0O/LQLmh",
+	"O7fRiiCszt94tdybum4ndZkmuyaHLM/wwkoKtflVtXLE0kbwvaod1JRUrLS4+Br4WCfRVdjFwoGYNLVc",
+	"OnFiRezleos1FpqHqixZYzvJjSG1E1eYeUsr2aKng+9k4o4Dirhhmj6eVNkss3Zna0Iuq+1AWG+3PIM3",
+	"t2xjlKmClhrgAB3IPsICJnKEUcEjypNUYW+CqsTOpZIyW9q5wPY0B1KgpBgfWWV+mGClNkwF0WRKF64E",
+	"K+RcLh1zsVLuLlYv1Gt1kJWoVQyMLlQsSNtn2KDe1Ond5ZTL4uQa6rIDCyrtZLnCvtMmooQHBNlwQCjX",
+	"Jo25DAgVho8VveZmERBUsAIo3nwTkD/mTAQEILdDjCQgMPuEJk3a4Q8hmfMkjqiKSwliddu9k9dyFyF9",
+	"axflK6uR/TIzT0Gjq6XFG1S2pemKb1dNiorauhiO+9cAl5dYnqB+lU0cxzfoRGxCL3Lo3S32Yq0NJXv4",
+	"8NEX22NyPW3LxvgC8RdLx78pAGPpZNdHYGQvP2QIRjZJE4PRkM/vOGyiAOdN3MTDxU2skJPtAyfw09/Z",
+	"8EJesQrHrGZRqtjl/kxjRuyq+nZ5eQ7vdPfPzk9eOOW+ci/FsYzeZrSL8/rxlvMAiwtdmWvz1uvMdkvO",
+	"hg25lNsmTzpfa/WyvC/l1LlS1svy9+N5WZHg64etWvSvORms0zhXrYxlAndjFCW/XlycOZOyq0SYdQ1q",
+	"Y0FKKmKsRaGJ8QwNrcszypX25XWqFcYTq20+B4g6lWMuquLb7cPNaafuvY/rJ6kDqvqKBOxmhlNUQRy9",
+	"ZvElyh+7ZdJul5m+JrG3opjVqqHv4IAsl7MqlnbOa+BrZuosO/da93qn6KellVdafvJ17RLxtCh2DM1D",
+	"wBJJY9fxyhXP2iRMbW0HKmom5dX8BhVGoQEdzzAoq+NZEu5IW1ZIhWB7Q9GQo1h4SLaRFDul2jEbZMZl",
+	"KesUOpW5Ut6r6FTus7YZ0JferzrBUzk+5aKqooL72Pjq4Lew1VtQ7oIZd7N4kfhVbCuTLu8Vvi/NGazu",
+	"oeYIxlyML+QrnrBa49UWfvnlFS19UTO3fp4wqqrqLBRQbeUsFJvK661qMKRRxLTeYr3+zRzH82mq1v6a",
+	"3kApwxMXSlB7dNVRB5UVUl1xjK3DEZbrh6zOVLnyPN67wvvufl6V2bDhhDOgp7pa+POVVlY/zzg8WoDt",
+	"i1uqF4WCaxUOLjC5b20TgWFc/FldMOVXVbztLU3N5LlrZlydqFctYdRWB1lbkkixmCsWmcu6AJC6Eh9L",
+	"oJhN8rFuT2Vz+2s6W93cvcTaLLtsK8fccpWZfruxDtFGXle8ha/AgFN3fUFrtxPaYCKc0lnZQDils9ua",
+	"B1eCqnZ5fYONsPzyM3QEPpSZsCqca/X8BLHvHZ9kMWNJbk/rkdDb38Ji135oFdEGKPHPK4Cj2O/XGVg6",
+	"tQbH7s7V7QrFVivwoBjjGbOZYi4etCo+9ZSNabQgXMxSc0SmfKzsu4QLI8nS8kDWRVuWYiZVAuXuLfHT",
+	"dUyy2IYrWWvgPH4A8+UGyfkL54TVcPkvY3mutbRuW/WuAv92c/hsGY9Z8drDO4G2WtvW7qCK0aoNVg8f",
+	"37rM16sm3GELn9m3VQtzm9hYLRCt93dVfPbx87K0h/OBfV6W1LCQ/ywWsg0B2dbvZTd9L24vGOgzeL2q",
+	"b6ns9Co4dcFEcL9OrzWUZHv3F9zPs8WJ3/Qu3Ha7g8r2UmE3YXN0ZRx5Q2ywrRW2xr66iyaH6w82H05W",
+	"NHOHwxGYYfbF9xy0ZFLjt/Td3rDHf4GMPuk/8bHiBKzdE6pdKOj6E7VTBbD1ytOs6W+36kfZPyDLHe7W",
+	"JqffvjPfLdLDq5e0upLafNf6m8i79a322QO1TVsixg2hOmv4V17FVvveNrMcFlx9k/Jm8V7VG3a/pzC4",
+	"fC9VR1HO41qNHphzE026kFbL5mhTq072yN6UMPSWWTcw/Tl8eoZzgGxRezHbrmfZA1D12cdN64GdbF7K",
+	"ug1XLgI/qJr+HZqnga6AA2u7Yu0rNktIIrqFjbu2mvqt6tlXaeluqCBf5c611OuryrvjO5X1aTMb0vZW",
+	"0uPzt9dMCN6ijVPeIhGwZjk4UvWCjFpAatKmStm3XkS9uFFymm09/+7OsA0rKPTPrAhx+KmqHyJ2TS20",
+	"OvNZka5tFhNWic0axX6elqE78fbVPZUZa9X61oVAlL7cce33UfnlnSth4TBsR+l1bTmNdUnSdeUxqpZY",
+	"7Ppb20dglcbec0ao6zSXJ4SSNorg3vSPT9xrvnH23bJGfRJUno4K2X51aaRosd8mk/QOGaNug6sJozxv",
+	"jeTWcOuc0W2bQtwinrAawPL4vp08kPjhg6VT5XH7W1uXcUVWnqkxqDgjLUAV6Gzsj5QmluqGMolD18dE",
+	"sHmYmWrhNWoyMwy+AsxhB3NtSUfeZKItWRtqzbK4Wdzowxli8yP9zAburdM2imC44bBA0n3os9okkjyo",
+	"otcjx1WKXta7N1PTfDQean5o+wzrFcAjJH95J25vvHOto6VIFpAgC/nI9gEVep6LNoVqbpt1yXrJC0Kw",
+	"85z4pVAWGk1YfNvYmaAFbuHbfy5Tc6fv8Sa4GN9+iHsPHnrvYq5q5Nyn/YMsZz8Lz3IQ0VYsYVR7CAlc",
+	"Hr839nZqJNxUsJsZiwyLL7MY+FzCLY/pYIzF5Gn/8fayLPZ6hvxi0g6dcHGJrRqh/fHyEuyPMbPvF97y",
+	"ob6K6ZkU2gogjvYV7Nm5MyWXdMsT3iY/vLdLtj4EsBdarxOaaGnR0ifwkwlT7H6z+CFI7ng8VmxMDasM",
+	"B+TaXeIjDa2ErShLaPbJkRP8RkwxETHCx0IqBt3qpxV+PK9t7BTF9yyNrpipkmy40IaKiNUVY7NMA5qU",
+	"GanYI014fARlK6YYdM7UmOnCZsgMSpvhmCCmDmHqynuEpoJ3yZB4TbWlzziOJdOuteoVW1gILRSQ4HFl",
+	"9kMxevHup7niTnBHW5gnaBXURbf/WrBy86zczFvByESmKlnkJ98jTrHT7sQ1mdBrcHLNJHe6Bh7P5RVb",
+	"HBG3jvLbhRODhqo+ZmoFDPORqivHZeNUB1y6RVU+9JUubsEU7KFU1ja8IYZPmff22dceaSxcSdrvL57f",
+	"RjlJqGEiWlxOb7PQZTPr1hGndwi29ZxyHXgXhY5lcIbD9UsvgXR2Y9k0tSCdl7Nc1810TUR0DllAjHr1",
+	"zZcvq1N+rZ6T+X0L9AKkOVB2C3p45fCOm1WX27sLVHh2WdNpM69Ruu35TAv0cQMn3QA9lakda4u53g7g",
+	"qqHm5U2mu5ShpsR3N9LtApvGvDKprOSzS4na1EsrGyc7F3SmJ9K4amzeCLOLVdZ9VV6qX0Mtip1MH+Cw",
+	"Hnrf67ZSlzIIBWdvgWaIv3fJXNBXfDa71dx3TJpYLsgBJ5CvZ2X81c3Wgs1vbHFuaF0SMtS3xYq8UrAl",
+	"OauC+PTIq5IApgNPUjFILfvEi0MVIsYddVzHlS6zrLLPqyNnHbNXD9OR5Su2QMOpa73sO8uv651/V827",
+	"PpVi5b6K+h254qKa196DKu+yyW59UV88EamcSDkE8WgFEcu7XAbPpUXUYuk7FkkVV9cvxDTvCrvbNaSh",
+	"JRIShCOaai/juLHIHylLGfgcRmmSBASa4WeF3W8hHBdqk5bXUlfFtNp7AUrn6iBhKug15Yn9Msx9JzA2",
+	"KqokAh+NC42SMyZYqVb9oYfumwXq5tC2G42JkBNiTwZXVWoLXZi4whHhFnxZn08Gca74vILQPqMmmqDm",
+	"77aB1JsYSeDLO9/MslnDXZM/6SADojUAiDagiiiKO7NVVQTujYJGjgq3lE+WDiN1iaxbc8xspKp6bWvN",
+	"GhsCrjF/s0oqcimltx27zOhXzClnTBU5e43NpMAkHnAdFTJF3YLuyuj9TV8OF5cxXWyuRY/aSvlDb3rY",
+	"7su7szzLJnZecP7Zbsv9+lJ9EQEzNvISCVltxNAuxbOryELVp1V0Aetnr6tOc/+FuVe1RrOhYSgOtkG5",
+	"Ss2kW1vpp75aSyIjaqpLToD0addQa+CoK9eyvYc/P6emiOZdq8A1zfS+dFHNDJp3y7FcW8U/e/jw+ZTb",
+	"E636OJdsjC8Ql7F0/JuiM5ZOdn2SYfbyQ6YWZpM0RTUbcvofVGSzAPdNkc2HK7K5Ql62j276XR+nZlIr",
+	"r69vNVOcwr+5Ookvr8nN4twuGEceMqqYOnaDV9lmSw0UIQwXvyGgvtjTgv3DouBBfn4WIfBu/CC/1fkg",
+	"Vxs1cqOJnAsXKA8VOOzLrtuQTyVp/aP7Ovu0a4fPUX2GBaw/gfF6JCtiQlMBfvDC5HJEKHl+ekIghYsc",
+	"n524YJVDovF2dOCNAsWQAIhUDwbQmg7ac+iAYCcECH7SQWaO84oTfJ7Ise6Rl9dMLXyAMQTLcWMsutHo",
+	"ihg5EMWYbMx8zCOzYwIF3NxfGAvtygUSaogUEesNxED88MNx3jaPS9H74Qc3cRYhRARjMdrbyvcRYKVN",
+	"qgcitKNIxf8NXxySZwgMyLWu2MLHE1oysnw3hyuv9chzVxUMu5koiCAnUgxEIuUMDsD+qNgo1Swm7Sf9",
+	"xyTEDl/FNbquXHHYIalImLYLXe07WOwPFmJ1w5TBSiv6fsILmpkjMrLkEQIYB8JeMwa+ScFca0NC41gx",
+	"rcmQQjT4SCryuE+mXKSG6R753aWKLsO49hebKrwrmiQBYXAnSqaGeUFt77q/l38cuuA3Sy+fuKv1PY27",
+	"mo4YGkd1fsGuLao9TRaTX15euMI2FgZJ+PKCjkMi6NQS7rwO5UBk8e8cA/AVo9i9KwAgw4VOU4Ow44e0",
+	"I9ghPXEvjDIQcyUN65Hj/DO4d81ErEnoUzZDzy21oUlhBARxnZmm7SrGzOiBgIzYPwcYmDZoHQ6W0k0H",
+	"rWAA6ZrwDKHQJZUiJA5an8Ie+d0F6RdXAmcJGLUYiFRkGbo0SRbu9CFGEs77mYw5ugWhISi0MNYTOmN2",
+	"ncgiS6ss9ouxSzhypyotVx2IQuMbrpc+xU3Myx1r8s1YOWTKIFDBn2ZWaNUKnsB0gWKRKU1GUk1ZTDRw",
+	"S6mcWCNT05WjrkK65Nnkk34fAYBiZnSATD7AFH6pBiIjiu5y7aC66FB40n+yfBClhj1wG/ZsEX59oGUd",
+	"PkRUQeGm8B/d52fH3b+/fHd+8vZNGPgfnr99/frkwuJNPBDut2fvT05fdF8cX7y0M0H5y4g5Q75jLa9P",
+	"LjDYw0BoZJkr5JTN/tkqOPdb+71+r591apzx1mHrca/fe9wqdO7d26Kr6bgq2O2UGeeo8fUUfYLKlEYT",
+	"LhiJaJIU/Dk+8YQWbNk98nY0skKRk/qPUBKSIiA0y7lBZiAkurUt0+Ej4MoXz8/IjKHU56l0AGkw7h6E",
+	"tDRwTtGb5jLd2ktd/QLyj+47RpPuyVlAsiedwH79FjozIhZYIBKEZjNZwuvhL/vtV6kNBKF7gdRuw96I",
+	"PwXXdRuU4Am8LCBFZ86G0IUb/37x5pwoNuQCFp7TMxd0jNXCIKRW4Lg9cpE/tszcDkkVtMEt+NfIfMIT",
+	"5uqkoT6UMd2T2ErgzBxbgDj18PB+CRyslIdIAOBz0O9jCUdhXCdMYPnI2fegrdfhnyiY0Y0elnUTe5EU",
+	"pKgNJRLstgpanWUCdXO71/bgHRj7SX+/7uVs53u4OCt9YE/QJ/3Hmz96JdWQxzEDF+qTg582f3Eh5Wsq",
+	"Fsc+NPVT0Hq6zUxWNHqWarTn6HQ6pWoBqUc0JpvwPWgZOtZWhHdHrlsfsdV3lVrTUIHvgAqQs/cXsIWz",
+	"44vnv4Kcm60uIw+rtAKU+E3UYkYVnTIDqFhj1stf2XuBiZl1Fr3CmycjkIvAmudABEpc3hcxeialy+z+",
+	"VFZtXR2sKiq4HimzLFqgF1t88IzGPin4M9Kl/hZ06Vcq4pcxN17ahw/3DzZ/uFpZBj/dYpVndJFIGl9I",
+	"eUoVuuGfHBxscyTDlCcxhIbcie5ucWMnztr70jfmvAu1Pmfm1sQ6bQS2hlQXSXVqGkLdEOqGUH9VhPpT",
+	"0NqjwkyUnPEIzOXe2VOpcZ9bmqCBeFkap5kGY1QbLTf7maEPTa9FM9j7d6fESKQ+3JLEoZJzDdmrsYtq",
+	"pIbZV2YySdBM88vLC7I3ZgbXhaEdaJgiIdeXczZMeWipviPYkIG9nHwauaL/2ApnQoWz6voS/XZKkydi",
+	"HmU8h5sAPDRI3kZc0CT/CDxQlqKevT2/IHtYDt9P1SNP+/08+DRfnWtnk3BtWI3m6+/CXvT7d6c7U8UT",
+	"/Tsbvj/5n5SphSN4D6Ur2xWqpE4dRgh5/+601/oWVNoHw9j3hbjgJaSFJENKsjsn7efQ9bmDh1fAWHCf",
+	"5Ojq20Q3CPs1IKy/jQZl/5NQ1t/6elwt1cBOmKkvA5xV2cHSOn8DM+LPIWmjFwRL9MALkIUAHZUg5iL8",
+	"G7gjfg6PIBQBnHHO6WLmskfQI0NG0soHeYyBShN2CG4YLNAEnpVVZ43FVh/JADEMy/6RoMY7gm4TLI8F",
+	"WeXg6Cj7NlyGRtl54gszLztLVtHvBZzo8dnJb/aIP4P+sPlVUAMcJm8xsD2p9Xj/fegJTzZ/8UaaVxYm",
+	"vphi8V0rCIgqQBs8TQJiUqBbGJqO1ptKWQLDE8DjB9/TKGIzkxdBQmNFO6aGkllCBev0yG/womJ5+9E4",
+	"Re7F8HcoExKTK8Zm3uc+4kqboxL1QJr3LyhHU82GMyLwcMwTzwdi92sY6HwiE0de29nyfURX+OFjGLiY",
+	"NZEmSafxEVXDqj3hDEprALTGF/S1gCh5JuPFIfj1ZYIRF4LNB61PIWlnFdNlEuehdsjK/xxgjB98AUwR",
+	"gzG+Xx6OHpzPx8IfyAS4XHPxP80Q+C0w+MZyWEFsn2Ok5baCQaVb5yujujTP+MiIqmFTPWgdkg+9Xu/j",
+	"p7DaPfEdUSGfDtM4JBqy8iXIii8xvFaMAwtJGnNTa77EmMdCsLD370I0pY+BhehOiKdsS0WwcaWRga85",
+	"rQkX2Ie0g2GPLq5UMBxmRHmiCS1FhB9CVbg8vB2jmgOX/G7fg9yXYlGWTjAQBZoSELR/YnU9F54OMY/+",
+	"OxCYdKdH3iax3ROQNwyoDqGYQ5jZNgfC/YK1VwSb2w/ChE+5CYlr3GaJ6swcFt/Y79v/+RcCQg2ZSm3I",
+	"T30S04XGaM9VZQruZIUMLl2N7xBqQEyEQv5gloU0gva7V8/J48ePf+pk2Qp/gJ0jS1aA/fiMCbptmS1L",
+	"ZJcrHiYLv0Ef3ZtYJFOEx6Q9o2MLGGhUwzOsXRJsonpJ2yWjr+QeuuN2IQ4iW2jdCuBCSytwQQ6+dUSh",
+	"kUR/Q3X9hzUkx9ycQSmKVU34rWAQltD7ypnFQ6q2v2Jp+3pL8sWEEaB9xCjKE6u1rZK5ItlEQS0nmy4H",
+	"f61pOfybhauffRplwjAmvmcvOyT4lQZCaB+iahrCP3P1rnNEKPnv87dvULu00pQd1EpTTpjKBtKWrNGE",
+	"tGmSgAznq2QDZbOC2ZDGoIE6ZRRURP+1b5dwRMK/0STBfgZA0cP9MCDhD2EnexcpeOg2AitGP08C+VJw",
+	"OjFXPfJmKSnPJxm4zn+h6x4REii34R1NYFzH1KVaq3NqJq/g/O8gLlYVU0vAp4brqiMTvrtPhqsbqWTo",
+	"ulyE+5iO9EO4dJaFWip2DbUkMknWTvxAgq0/7TcW8izN+fTAXjK42heutUgFjXOPet+bXv4tOeMKNu0l",
+	"6IVEfwTVTOrM8LXWvm3xr0hSdCVNCYiGgptWuQX6FVHNulxoJjQ3/JoliyDPWvZ+7cAqxZbEYGs+/m+W",
+	"p5ARRiNMlOyRp/3HJIykYjCfYwmKrFY188upKme2SrOsSlikWA+OO+us5C4ltHyMjcu5BsrBGr4E37oW",
+	"sGdSV0D26zQxfEaVQcAED7EiUwtmwO5DYh/qrD6GovMCy28/R8joXixmjCzDRsc7rNeIGj3y0oM4ZJIa",
+	"qeDmDcRawD+sbiKnPKKJxZ+pjBnp/9jvH7nYE8yqQ1blh8l6cLARIIxYFBKGewR4xWGm8uwf/BUm0gGk",
+	"2+OicXkQtmtVM6KZZdRGKij6R8JeDx8mjEJUbSyNlZKWBYkAexJjdYpsdBy80yPu/Oxi8FgxDx0SrP3q",
+	"yGv+DIeGwOE516zzYOTg/SyRNPaQc38SzCsQHe1JoD8ig6MUJiRtyG0tHv1R3dEXTrxwFSuX2dlaRJrS",
+	"m6xGyMFfwYNkEbV12Prnh3/29gaDweDjh3/if38YDHof/vtfHz+c648f3sqPH96Ij/9VoYzeQdqprqyD",
+	"vdFXqxVMPQLvWY20G1NDy8Otdq0sqa9DLqhabCw4BN9VlEu4XxviWUK5+MoFp1sb9b4hzoJUgNBl7lLD",
+	"XMpq514s58J+X2u7u3CMBPDUV4cuqWwlqYrdUBC1qOcPAVTYEIQaQ6PJ1JUjWdLF3CJuTcq8UnFPwXe7",
+	"YHWtbPRIe0a1egCNuvHl1A0Ha1UKx3YokxdtqkUYfAVLTxSqmwpEGJAyQleWGEshDVOemC7HGgYWy7jR",
+	"hfZSaPUAlgyeMiTiYUCqTD3VkTVuP69x8V8YwbbRPdxKazAMT7jBpB2MmfU4gUeNAAmqXBk31qBFBJHu",
+	"3VKpuI3xsVCzyusb7tOfQ9KWM1+FhAiqlJzjYqB+3MGPvvzbz1lJEYhRgUpjMGATUFsybWISAnrDv46o",
+	"WnQZbh1W+4xq9l4lTRhuE4b79YbhlgkgUqICvTxzLHxTSK4dhLSzFKJOHoWDph5HGZHtEZpwqqucGr8w",
+	"s4T2D8am3Tx5IewmmPahg2mXmO0aKJutLR2Z82DLXfMimfavrE6myWpKHpGNRTNdLdmZ63rOhW8qTVSh",
+	"SbWvVYlvB3WFaMmxBxO3gMAxTY9kVGBWPu6BJorReEEmVAfFODLEnCf9/ncfd/u5Of0DeQdxG1lN1yb2",
+	"tom9/dZib3eVBmricG8nDewQN0swxLQUuhuUw6/yAuue6ubRvG2McbMMoQPEr6DR0SXiXU2SqwJ3vzcy",
+	"1gTwNrTpawng3VZ0BJuOjMv9axqTztdi0rE301h0Gtmvseg8oEWnSP5ua9CxY5D22xkTxyfEd1TUuSCH",
+	"Sm5GNGVqiCeGluhhUAoVmDilSTjIup9gpexWtZenTCAezvYD0zSmn89o+inx5Mby01h+0PLzeQWCh9KY",
+	"7C4au09j9/l27T67yQzVZp/PIDN88yai74reNQaihoh9NQai7QTMgn2oqVn5hWtWIjFsqlX+p1SrLAkI",
+	"64vLYquw9THdqYAS8b5fG9Z7J0udCzWLFDN5l05fguGo0DGw0B3rypeD0RM5B+QdpUkSEMjYxwL++eDA",
+	"+icysaq8BXdMpTMTNu0NRDhmAuD9mnUTKsYpHWfma2x0h+UaujDoNWdzq7+FYzblgmcv1lRGeI7H86AW",
+	"EjvD3zmb1/YZKp17Y/uo5E65Fal0XIRqSEgq5tXjlRbBH5pLrsWBcph+Knx9j3Ykp1NobGE5DqbfGGwC",
+	"6yqQ9Mg5dKgD/vKcRhPWfS6FUTIhQnYh86HOQmeX9n+OX5/uBn5+L/U525VQZuV8O1mWDV6AstKy148d",
+	"NCC5kj9Q7GCaZbtUQWSNvmevx/dBpA7K4apiGaWQJkJODPY3oTFDzQ5kJ2rVpEKeDcWsAmoGApp9pDMy",
+	"h/TBITtCmkudcuhHLnZkbecJm6VOqz1yPBCzhHJh2I0hFb1HkTc4gixcZ5FhpBYz051QPclzOvERnlAV",
+	"SQbNroAXX49itxXabaW23SNbsaf0juk0qbS8/+4utniXd2MvjRb5mbTIE8xGdpTjG9Ujc9a7ljvvTbC2",
+	"zoaiYVkRwrzprgZnAWkfn524XrYB6GqExdzogCiJqpUOMoURCCRY3XMyiT2RGBCumI9GVgqFOg7gJaDa",
+	"gGXPTtVZLsaFA4O/QGqGxbykYHogQJrFdlGuOBcZsoV0y8hGABk5VnI2s4TWVRkCWViDDH3kSCZslINq",
+	"OBBsOmSx5QQxNXRINSNDpnlcOnPSlnPBFErFM6bAeyGFU7LrmmGvFZPd6jYVEoMCXv6SNCkcBGjM9izb",
+	"WBRNsBtziZyhvogXPt+yitf+7ap4Zau9RR2vg6UyXl+wilfpmppqXneo5vUuB99REasCj7lg1K6t5lUm",
+	"bHt/evj6tFYJAUkuT68uiZWuQmJG+9pm4nRmIBOdjMClgo+4JQ18NCJ0TLnQptyrPBPF1qglfv+bcP04",
+	"H1ak0yFTOeF0m/ce0GuX7w3YNaNmkiOXyicrC1C3x/mHxzJ/Qi+YobzWpuW31qSn3id2WhLmT/aRLiOK",
+	"iCFj2oL/JvT04gHU26iss/M7Nsgvos8jXcJTM1EyHRc8YE4xA9uEiFEswYIoVJOz9xcDsVeiJ1a2VKDV",
+	"Wf1NsHmOUWBT0DJVESOhX2xI2loSmsk2VjhIRSwFG4jhAn7mYkzgERipqzC/0yPvKl70Ha8dmvh6rAPh",
+	"Yw8qpIN3bh2ZJW1H6/P2IYZeu3sgX5zfSIZ934RCR9pSufJkMZxPQOaWUXi9v/PdanzfS6Tkt6DqbaTI",
+	"r+kVAzZPVcKZykmOIym1pDhmw7TePfHCPiWJHEPN33YixyRh1ywh8FmnUoCBbx7Sog8TuJabtTZ9R0kh",
+	"oqux6ddZCmiMN1nbdLo6hnETWNyl+bwHn6Z3cRNI0gSS3LZ38XqsTs3nw+nUNBjdYHSD0Q+I0VaOA/tO",
+	"fSm0YxIadmPwta42itFpeIgVBFHLDNFERGZM5aZ+1JSdHlqw86OZfyBYzKFbhVeGOwHR3hvPBdnv98lU",
+	"O/Uo5PFhSCjRFpBFxLzBCuxqYCUfKznXGMcSxtRQeB3lchRaX4IRixyT8JBMGFVmyKgJiYsRAM+m/S8m",
+	"MO4/JbpH3lkoEyzCNQ1EeEq16cJA3ZMXodW8hww/g/QIOEZINWBxsOSF2O8fPDlCT4WWU4bZF2BOl2og",
+	"oN9sjOaAKyHnAssNQh8PShQDV0eHUBIqppnx541dnMI/P4UdoulC2xUp1lWM+sYqqPoTbzV/fEDw/jC+",
+	"B2Lz4AQjRtpPDn5ybo6OPScXGgRHHEvsCUBw6PZ+n2i4bXejUpGDpz/6ExiyCRdxx24n5tqdIYuP8G3l",
+	"o5DmlBvI3OCmyjjxuyXMLxE0N1gyoVg4j0Of/AEnjkekWMT4tZ0cHCZwN+DlwQAnzF9ROjdvohSfGzhL",
+	"d7653P5avWUFjeyP7IZOZ4kdCZ4cOowZCB4fkv2/PP6x7/63PxAA2eTPQWZ2HbQOnxwEgxYzdIzx4YNB",
+	"62n8ZP9J/4AOoyfDA/qXH4c//WX/p/in/f3+/l+ipz8d2HegqSHap+A7OuPwEzTFGbQOPwxaQDUGrY/B",
+	"oEUNvHTQP3ja7e93+wcX/ceH/SeH/af/O2h9Ggi4vh2DWvAEDklY2nYYALITrF0tsHC1/RG3jj+v4LV7",
+	"jbSxorMA4pRwwTpHEBrvpkDk+VpDFM/ToT2joYXxuyY1FGmvDkjCrxlpn0O8axdinhCxOrW6/UiqiHXH",
+	"M9N92oVQ4RJ7mCkWUZOb+su3e8rGNFqQ9vXTDhkldGwPHm2pMF7WUMXH7mJIJNhZjSSFOXvkHKuTU03C",
+	"lRVBvErBHltpUXhlv/plZp7CJA9pWijP1NgY7snGUATBzZaGrxMw72LTWAHgRhVqVKFGFbqtKrQNOUnN",
+	"90hMUtOQkoaUNKTk85ESK0eXU1maOkxfUR2mX+BqmkJMTTGGphDTwxViKhPAW1ZiQlQl7eMTcm7SmMti",
+	"PYUXLOtWD+TQT1UsXlBpG1giAA9mGXDzNJWWPl+lpSW225RaakotgTXlc/P8B1KAcBtNsaWm2NI3W2xp",
+	"V7mgMvDk7nLBt15L6XsjaE01pYZKfS1ZsNsKkQU7T5TwpqbSF6+phNTkecLvp67SZvJ4pqQl1idxU4np",
+	"26nE9IuU44SRthMinp9uKMfkUHzOhl0jr5ioTz07p9cu8yy8vDxnUapYd//s/ORFCIi69OPFeUgiKa84",
+	"po5S4hY0Z8OMNlCdVUWy82MYzITqSbGzO8Y42V+t/OC0M5Q6cPyAaJnLKH5OTa9ZTMycR6il5m9AuRnQ",
+	"+pzmhZ/Y0au0vAoBRWqHjL+z4QUc2m1llAcVPLLVfebEsfLs9cljFqDi7zbp+0vQAHrNinjmcGFNj9Q1",
+	"lcy29OqANcM5dcCE8XNI2uioYX+kNMEXGifNkpPGH/upO/WvyWEDTujG/9L4X75m/0st3QKCs5UvZqtI",
+	"mJU6jmX9qUeOCZhEoPrNhClGhiySU2Y1oSprkMuMxlotzvR9RCgM4kgkDoN/aKgdUDVQjY5QS1gekN2v",
+	"zNk4hT6nU6iehe/uIfrqod6ZNsM/By2ZxBDdL9h80PoUkrZl18CdZQJpJ+hf6mS2T8up4Avg3fab/wDX",
+	"0JeTNB5IuUGDtYX9xk/U+Im+VT/R7eWXSp/Rt0K3t3FJVXuEvmM61riGGsL0dbiGbiFKohmp5Iip9RGF",
+	"c8qNFWt4ggZZtOtzTWZMxFyMAxLKqxBTdy0piRSLmTCcQhshsOkGJGR206FzMhPFqJYiq5c6gssOCLuZ",
+	"WTSyVCb3IeW5yL2CcIfPStKdFeMqNSx7hIhf2+Tv4sjo7PJOb1P2Z1SX94QP75iYezdvjNtkjQI3SuT8",
+	"kSbO8fYfXLizBqXOZJJkvlB7WDXuF26fNc7VL+5cPbH30DSs+Y9xk/JXVt2vc4wGNS7Qlzcu+byAR857",
+	"OJGJZWAkfPYPO0iIrEW4iVz8FiCdpigoQzEMQezxF3ySYe6N9JJgGGS/elsDToICeXhEnvR/ImEWF5Y9",
+	"RSNCO+M67IZr6BVip+sckaf9A8c2YZGKjVLtXLw4X7Xv80648sCeT1jbc1j8KVzuZ/Z9Fub/xh2f20jn",
+	"Jan8M5OBg60O7hdq2Jwu7oFynMoxlLuXDluc9FkmAzVcPqGGadO9ZgqqStfWJNJXHvuwoxD0FkgY1cjH",
+	"22F5ICsyAB/+hZtf0yEZtPC5/2jQGghLed6/O+0APSoU+vfjGjoOSjWDx4kc0sRy8puFnSDwO93vEz0Q",
+	"hk+ZTE0PiQeIBH8OWiCRQzUVh9SXKIYPWv/3oJUKdjODqM9LlCXg15hFMmbF9zjWHb30twGm2inTmo7Z",
+	"oHXY6/U+hQORsXe/A5QfPI8f2gc0mqDkT4WeM6XJkMZJXSuBUzizv7u7eUDaUJ6ohoWvXs+3wcsfBh3r",
+	"HB8lMI/JdXZ5lV09XA2/rpFdy/lq8Q+KawNsFS7ZCglQgkoamjFPTbjQhlHotKFNbDGiErZw5gv5ys77",
+	"kLBVnKgp03JPZVqWAWe3orB3A6e7lFdZBrumJEJjGm1Mo7ctibAtFUjN10IDUtNQgIYCNBTgs1IAJ2nq",
+	"dYGzb6DL2dJwpP2k3yeQ0jznmnV65EKlIrIyLplSLnqWXFgqgKOikxVphxT6CPtfXrM4JJFMhUEVEt+N",
+	"kbT0MLzEjoN2VKkWK3Em8FX2NCuOCkajHnEoYNeOrWdB5fP1oNzPisEnRqZWAauLfj21h3Qnu9HDCdH6",
+	"ecKoJTAVsrN71HRO+nJ+SgvnCPoszkHROHRBPhsZfg2m8AKaAsjVFuJYg5Whr/9uJHZqjLm2NCwOSwhr",
+	"tYUlZC0haQBNB32XtiMCfWsTLpgmbZ3I8SPtWjmjAwcKvuJjKLUQUaUWdndcEcOnrEdC+7QL+J6hPUbd",
+	"2wdER1QIFh/hezokV4zNNPaEBBOD638YQjXmMCDU1VIOoa9gSNo+5mO/3+/3O1mXuYRaYnBGtSbeGGUX",
+	"pA2dzkJs3US1HxZcPJQnPfISAt2AzAgJ4g8cJtAWTRasVnve6GV9L/gN0cDOtGspjAdX2CW4majKHbF1",
+	"XldY9vrGjpubOf7G2AwXklVtfpMXrYLFbd/U8Yv1lDuV41O71FpXE+6jSd65J8oWMWFWdAQ45FUyZiWN",
+	"Kb3pKmbUomvhQV3T9e3kEynGFn8tsgYEXMiAMgGhYOrlYGpGXj6lCyxjDuZuQxMXJhFJmVgCGcu5KEZm",
+	"uCZuvirLzBKHdt8i/19/fNLvd45In0wZFcUS6ZC05ybEfZAJtQIHYaMRi0yPvMmewwcat1DA6EqS8Zre",
+	"vLOjnfhDeUAUWZ6rMbvdk9mtArZ3s7x9rxB/F5tgBWZ8q0aB0j4a60BjHfiy1oEdyFVqGmK12XjZkKqG",
+	"VDWk6kuSKqthlGMr6+uCvJIKA+mgOKTD8jwsJk1i32QpwgiTUmTo4fpYz7a0Y8QMI+cMNaxTiNwWPpo7",
+	"CzwtJuS5sG4cAGtIZu8tdYAC9dwl4fkhpcpiyGEkH2cnMWIvkXPC8WsXvF6wo2Igpq9MaW8JrbFSufj0",
+	"6si6t3bo5/7Ev7LQuvLi7puKnSWUi//E1LtXiZy/keYMYejB9a76ALdfoYl3jiHFQG3qYXxtLSGkGOwm",
+	"StKYxd2pjFmy1h0S/s3P9nNI2hHVrMuFZkJzw68R0+uyYovR5plsUp0Xj14HAN+Xbm2vcWlfRbkNn0/T",
+	"1NBoamh8LheKFDn27Fy3HJCHzKix69LE4zu0TgRykCNmO/sXVvdi2WedHvGzoRMnG69UiDSRc6a6EUT5",
+	"oQu0m9c/PSqSK4hFFTIfh2sSKzmbVTHbX5ippgcPZiysmO41nTX1MR68PkY1U9q9Mkb456DlgQ0jk2Gk",
+	"QetTeOQuCH9xudBlDgW1KfiIcLPkWe/UmOu+ELt6SNmxvJumeENTvOEb056LXPORzjjNzsUavj0GWqre",
+	"MKWzldoNf/Z6vU81tRu+e1LW1G9oaNPXUL9hR1EHVPYZE5R37WzU8CFPuNm28meZcIR/E3TKfg6b8p6G",
+	"vYVDfV4606/C1PCGTpvCno1R4isu7FlFj25vqbCIeHySjZYwks6wQ382pu4RixUlqQkEpVTwP1J2RBKs",
+	"rBW6Qjg6JFzMUoPlwscKIlGhIoV/o+uap4TVZodK2vBwZofV6Zq6nJ/H7lDFWe/Usi1juOWubaFlTeG2",
+	"PdgK+gt+8N2XwPxC3Pih1I/V3TSWlMaS8m2Wwbw1t680q3xhbn/HCpffPZlqKl02tOersZTsJJxlhpIZ",
+	"73k0qC7Tx9S1K/MoU+Pq5GK1yykVdMymIJlpwgQkkR2R8zkdj5ki708INWTvur+Xv7gXy0jvEQW5ZdzU",
+	"qhPHZyfnMxbdVY2gMcIQTc6UncdwOw62RnCpR3L4LxbVKg9uLSSWUWrX38PDZ1GqwKr04WPxKi4mXK98",
+	"EhCqIfutcBmvmaHuErKiROtNVEbn5YuwzCBzciZWzyRtF9kSSSFYBBl6nTpjzpkd6S6VznYlxnejgd8v",
+	"Qfu+haKEUZVDbV0AeXUfeazYJVMztNIujkLaE2NmAbH/rwOiZXSln1qBBP81Ie/fnXq/tdXvhBSsuqF8",
+	"AQEezEyBc6gmheq+Uqg2QlKNueEeYekuyUqfneg+VHn3JuS/EXe/bNDCZkqQmq+SDqSmoQINFWiowOeg",
+	"Ala5+iOVhnbZTcRYzOI9PecmmnRnil1zNsdggnrFF152mQL4BUZDevs9DA6arxu/UtT8H/sWjnWGo0CA",
+	"zUNKnjVTNoLoPQmilWCUwyAc/1r/1+6QdRfBsx4Cmwp6Df9p+M9t+c/2ZCA1X5QIpKYhAQ0JaEjAFyMB",
+	"60RRCe6HLYRQX+sCv7iDEIozfi75E2ZrRM/7Fj39Jd5G6NwWku5N6PSLbZhNw2waZnNnZrMG91PzRTE/",
+	"NQ3eN3jf4P3nxXsQL+dM7NBzM2bXPGLdUdYx8DDrrMn1clD1NVN85Gu4zuiYHSE1wCZVM5kkOmvFZeSV",
+	"pSkiruy4SRSbSeXKucvURHLKennPvlJEeJZTPrGjYewRLhuKH1XLuXMm8i5+TcvKL9jmanO/SntZpO2u",
+	"1EJiZ20lHl+6D4r0d31XgkowfwW9RwSdsth1Vu7+0EvkOCRtN4rGYllYuMqFs/kJEjkmc6qJHI3yIuFQ",
+	"5LxHTqXvbGJ54hWbGYiM41DbWHen9KYL9Qu7mv+bdafDvOj40/0D38k2mwbep2PWjelC568+7ldErWCo",
+	"KXwKlMUVEn8wGF+aa12GDfZjaIpg16XNrLSVwBOrLoK9CuZ7f1pI/lQL7W9FslgCc998xxduy5tgHBEq",
+	"FljnHxNOuCZP+k8CQvFP1xhxRs2EaGZlLSMVBH33eiG+3K8kvUvwsk0ncX8SjxBXSbu0iU5WUd4uJi8o",
+	"D/9ZFsZu0VV8/X2eyjG0GWr6Ytw5E1LOhRXaIDtiBRXWI4F9YX1nQ5p3XrAiCPaLWCovuw5eEVQfmoqe",
+	"ynFjArsnE1gRNm7TvHAriLmL6asEWY3q26i+jep7W9V3G1xPzRfB9NQ0eN7geYPnnwfPl4TC7nDR5fHe",
+	"nzz+tLZFEGjtORVoF3UwSxFAGk3kGPoTgA4iVcxUh8yxq5j9hYlYu3pAWK8s4jHWLQM1pUdeLtEV3C80",
+	"OOOusyGP7QT/6Do475682CCTPlucvNhGhfIbOnlB2sXhj0jCjP0uIDEf2yVYEhd2C23RfnxSp2HxuNGv",
+	"vkH9yhTgAQB8BCpXDiLrdS2ooV+LTb/KOZlSsSDsxigKHTeYJvKaodk3782hCfVmtaouH1N6xVyrjv1+",
+	"v9Mjx9i9AxLOHYsuNPpwtTkwMApMdq4+vesMQmI5FwGRImKE0WhyVO4JwjWZ0phh6zowMa92C7Av0aG8",
+	"ZqQfEOiWB90/oIexM2ozqhJud2BnhV4kRlq6EABWweB8hMubSp8P6+yCFRO6Rih+c+54HmliKcY1TXrE",
+	"8gw8W8z0FOzGFI/FjY33QAT0ehSSaCSYsKq88YleR2ugmcdn0IBhnkYHvmcdWLnb20ULbjD5G8bke7BL",
+	"eIz/ptsPPZepMI3e0ugtX4fesp4Op4081VDhks2oocENDW5o8GejwVbNTTUds3WBUYZrwyOgIkuEVgcY",
+	"6UEjJbUmimkIo+qREAnzpX8PylIyajQJYbqefZ4qdolN7XvkV5mqZEGGaXTFDJSnjAlNEgLxH1iDrd8P",
+	"e73w4HFI2i7AyvApI/+GvPOBOB6PFRtT4yJQ2A2NDJAiWOFIKkumjkgYM0N5okOoe6kd0YNIliwCZsaU",
+	"YwQjJafwCn5F5lzEcm4XwNxOutpIxULCBYmkGPFxb0GnCSzIlVjSnrYqNmKKWQYCtTQP/VlECbeXGpK2",
+	"nRj/IldsgVEx/qWc77kXs3p3+aOAwHkCZXbgB809acYZi8E9QPf1RM41kYIMpZl07H0uWEyGC6KNhXrC",
+	"vY1vSvUVi0lChyzRRyS0yKiwE562lzSfMGCHOgcYew9DZleDL7vye5OMw1/bfZM5UyxrPjAQVTr5e4DR",
+	"DWY/CPfILpEaKDoKbNZMuEZoaU9kqiygyiSFqD0od5qBTqeuWb8FhFKv/pFUU2pah62YGta1Y7eCFQNg",
+	"sH6Jrlnr3Vdn5D2s7diZP2E5cD8OVQr40C4GfR0RH5cFAlbN2twgpQVO6Q2fptPW4X6/3+8HrSkX+Hc/",
+	"W6eVYcZM1VtR74VdA1y9c6PXWV9yiO595ez3C1hdMrIbEyBUhdMqsBzE3wK/6eavdV19vFoW9FwmUBaZ",
+	"i+6UTaVarMwEeLLMm46w5xLI7hTD+DEs0UrnGDpsieBo1KulODnze+nW+NCwuDJjYxm8J8tgLdjtZiR8",
+	"cGC8iyGrFmgbJ3yjSDWK1G0VqZ1JR2q+IcKRmoZsNGSjIRtfmGxkovEeu5lJVV/5AKNqlFWrBIu9ZcKl",
+	"NGQ2hkcarQykHV4zpbkUIdnvBGSWpJqEuU4ZYn6b71pPJmiIyV8IvEXCkpaCZXioGL2K5VxowgU2IQvI",
+	"fMJd3//c2MHHQiqGcTagWzrrDZ9CxhsYKHDL9kPhfgdjEnw34fYfCyIT18pfVFhkjJQ9YgViaFxiJwHb",
+	"CIt75Gn/cZ5E52mu1bsjmSYx2PiHWCS82vzwEtbmLRAPK/7jXFXC/jHRgs70RDobztnb8wviAMadGI0i",
+	"NjPfSL7RnRLl8Jh2UjjdIdlZZ1JXoNUxnp4DReczyaEV/C+jJdAu4FafSEX2j6CFTpgKnc7sMCwm2Rvg",
+	"LZpzzQJ8iYtrmnCvNuO0IVp8nGcJELhTDdewoCldWNhNZ+DlIr/wZwFJRcKvmEtkGsqYM90jJ9jUgqkx",
+	"tLSA8CejqNAUCqIfEikg/Qnj/lyLHfsJnhogxgtnDbKCRamxKGnTGQ/QQhSAIUsbOp1ZxE5VxAJioewS",
+	"+gAFzvYYYDqs7gD2Z2KKIwN+UmLmmNSaCnshImJHLt6wQL9Iu3BNj7L768CoK9QMVu/OYcYUkYqPuShe",
+	"MpqgCRfaMOocbzm90eiEG/EkWaVCPfKOzskVW2hsaETAc5aDi9uePS6IoHS5lnZJudVXByTEgws78AiI",
+	"VUyoBlssXnvBFAsL6g1ESOOYxaE/rczIKNg8WeCv9txDfcVnM/uigUhOmihG44XvJHXkcpUNdTdtKKQt",
+	"OzOqO7u7E9WTaZGo3k7OfCDhERaF69tBfLzvqd8xnSaVnOA1QO/Xboq8tVT4RRgKnKnDz+0tmddMGXbT",
+	"dc2BtuykyoRRC99G1X36c0jacob9OJIFEVQpOUc3TDhI+/2DH4dUs26qkp/DIxe7AN3RLJXGAblvRR93",
+	"mq6shv0drub47OQ39pW0Yz2e8d/YYuuGrM+oZu9V0jRwbRq4fr0NXMsEECnRzn1bEVXJ8QlpH5+dwEBW",
+	"lOyUQr3QBQ0+SJpwqll17PYS2j8Yo3bzAEo3LVY/S4vVJWZ7p+aqyDLLnVXtX8BqQtKGtCCc6MhxrjkX",
+	"GhnTUJoJiMaWsYrOtr1YYc6sEWtA6BDedh/7oik9cuzBxC0gcEzTI5lXDnEPXnyfUB2gDPAvFhnXlgxK",
+	"UnzvHV8/N6d/IK0Dt/Ebaxq8Ng1ev9EGr7tKA5VusttKAzs0ZCXYp6XUFzYgrrUrjp1ZpDKqm5uN2pg7",
+	"axlCB4hfQaOjS8S7miRX+eC+NzLWNIBtaNPX0gB2W9Ext+ls9Ba8ThPDZ1QZXxcsHPGEhQR+msgkhhhc",
+	"8ouU4wQLQvKIdWkEdlhoegrtYts+53yfvObPOkckTCTiXUjaVtBC+dCSMgir7PiQSwgqTnU3ssSHJvvo",
+	"JABqmWqwvVI/K/Gzos3JVcu85HEIxmQqyLvzY/s7v6aGXV6xRYh26RlVmukjwkFb0fQardChO05M+XfD",
+	"ubx/SyxCVHV81ALUFwAyCJcRd3ro/hj5yoKWKIRB7g+BMQp/L20jJG3cyJRpTccs7ATFTXlhtaLvNhpW",
+	"kUI9z7jJXYhtHetSbMylyOsWFi6qNk7WX3xrY0WBOqo99TC5ZyGnG1NDy4R7Vmj1+2fLXkApWnjIBUWO",
+	"XZ41yNdWsaQiZf+Ag36s7CH8+czoeBGb7OjnFqAbM/rnotH1xvcT574mDoGWqWWZZltaD2VMHcGea6ij",
+	"Wxsu8Q7BjlDvYzs+OwFCKdF5tXe9vzfX5Hc2PJfg+VMsoYtK69LvGqquPiDk4gxNzO89xfx62NgtxPeW",
+	"EHOXwN0MspqIu0bYb4T920bcbcL31HxxbE9Ng+sNrje4/rC4Dq+zKFXcLAC5howqpgDxDj98tEg0pYKO",
+	"2ZQJ8xtbwI8f7Tfq2uMjtIto7V339/JXAafcfFVV5yx+KRoZwo1mCWSWOfXuNTO0QmfMnYSYPZwirQis",
+	"og1WAqnsPyHskM6LKcaFsZ/DrxWjn3MxTlgXBEVfs0EfuahAoFnhn4MWPB60Dkmv1/sUFsbNDnR15N8n",
+	"1BAjSSydC0fk+ciVndfckNiZY3W85yXam1WsgE7Ghc/R41q1oPd+9qxNRqlSiIBwv272EI3H7CZKUs2l",
+	"0IU5SkahiomWsza2T4vP58Aooooc3JwoQ6W6QlsE6KNQGAIK1VUcZB6hndW6hz4jMVfFg8y0qNUh/AG4",
+	"dh2jRM41gS2wOM+Iz5HC3lphaGxNsTrsKb9mJEJ3AWZ+Bw6esxBv2K5MkiGNrvLIS5rG3BCjKC8BPYyk",
+	"W58+fvr/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

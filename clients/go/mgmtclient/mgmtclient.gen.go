@@ -138,7 +138,10 @@ type AllowLocalhostUnauthenticatedSetting struct {
 
 // APIKeyEntry defines model for ApiKeyEntry.
 type APIKeyEntry struct {
-	APIKey   string  `json:"api-key"`
+	// APIKey Entries whose key is empty after trimming are dropped.
+	APIKey string `json:"api-key"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
@@ -263,7 +266,7 @@ type ClaudeKeyListReplace = []ClaudeKey
 // ClaudeKeyPartial Fields to change; absent fields are kept.
 type ClaudeKeyPartial = CodexKeyPartial
 
-// ClaudeKeyPatch defines model for ClaudeKeyPatch.
+// ClaudeKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type ClaudeKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -281,15 +284,20 @@ type CodexAPIKeyList struct {
 
 // CodexKey defines model for CodexKey.
 type CodexKey struct {
-	APIKey         string    `json:"api-key"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey string `json:"api-key"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
 // CodexKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -297,18 +305,23 @@ type CodexKeyListReplace = []CodexKey
 
 // CodexKeyPartial Fields to change; absent fields are kept.
 type CodexKeyPartial struct {
-	APIKey         *string   `json:"api-key,omitempty"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey *string `json:"api-key,omitempty"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// CodexKeyPatch defines model for CodexKeyPatch.
+// CodexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type CodexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -317,6 +330,19 @@ type CodexKeyPatch struct {
 
 	// Value Fields to change; absent fields are kept.
 	Value CodexKeyPartial `json:"value"`
+}
+
+// ConfigFileConflictError 409 `config_file_conflict`.
+//
+// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
+type ConfigFileConflictError struct {
+	// Error Always `config_file_conflict`.
+	//
+	// Example: config_file_conflict
+	Error string `json:"error"`
+
+	// Message What is wrong with the hand-edited file.
+	Message string `json:"message"`
 }
 
 // ConfigHistoryPage defines model for ConfigHistoryPage.
@@ -426,17 +452,35 @@ type DebugSetting struct {
 	Debug bool `json:"debug"`
 }
 
-// Error defines model for Error.
-type Error struct {
+// DuplicateAuthFileError 409 from an iFlow cookie login whose account already has a credential file.
+//
+// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
+type DuplicateAuthFileError struct {
+	// Error Example: duplicate BXAuth found
 	Error string `json:"error"`
 
-	// Etag With 412, the current revision.
-	Etag         *string `json:"etag,omitempty"`
+	// ExistingFile The credential file that already holds this account.
+	//
+	// Example: iflow-user-1716206400.json
 	ExistingFile *string `json:"existing_file,omitempty"`
-	Message      *string `json:"message,omitempty"`
 
-	// Status OAuth operations also say `error` here.
+	// Status Always `error`.
+	//
+	// Example: error
 	Status *string `json:"status,omitempty"`
+}
+
+// Error The error body of most failures.
+//
+// Example: {"error":"item not found"}
+type Error struct {
+	// Error What went wrong; stable, so clients may match on it.
+	//
+	// Example: invalid body
+	Error string `json:"error"`
+
+	// Message Details, when there are any (never a secret).
+	Message *string `json:"message,omitempty"`
 }
 
 // ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
@@ -454,14 +498,19 @@ type GeminiAPIKeyList struct {
 
 // GeminiKey defines model for GeminiKey.
 type GeminiKey struct {
-	APIKey         string    `json:"api-key"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey string `json:"api-key"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers `json:"headers,omitempty"`
-	Prefix   *string  `json:"prefix,omitempty"`
-	ProxyURL *string  `json:"proxy-url,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+	Prefix  *string  `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
 // GeminiKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -469,17 +518,22 @@ type GeminiKeyListReplace = []GeminiKey
 
 // GeminiKeyPartial Fields to change; absent fields are kept.
 type GeminiKeyPartial struct {
-	APIKey         *string   `json:"api-key,omitempty"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey *string `json:"api-key,omitempty"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL        *string   `json:"base-url,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers `json:"headers,omitempty"`
-	Prefix   *string  `json:"prefix,omitempty"`
-	ProxyURL *string  `json:"proxy-url,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+	Prefix  *string  `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// GeminiKeyPatch defines model for GeminiKeyPatch.
+// GeminiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type GeminiKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -530,6 +584,19 @@ type IflowCookieResult struct {
 	Type      *string `json:"type,omitempty"`
 }
 
+// InvalidConfigError 422 `invalid_config`; `message` is always set.
+//
+// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
+type InvalidConfigError struct {
+	// Error Always `invalid_config`.
+	//
+	// Example: invalid_config
+	Error string `json:"error"`
+
+	// Message Why the config cannot be loaded or applied.
+	Message *string `json:"message,omitempty"`
+}
+
 // LatestVersion defines model for LatestVersion.
 type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
@@ -556,6 +623,7 @@ type LogsCleared struct {
 
 // MaxRetryIntervalSetting defines model for MaxRetryIntervalSetting.
 type MaxRetryIntervalSetting struct {
+	// MaxRetryInterval Seconds.
 	MaxRetryInterval int `json:"max-retry-interval"`
 }
 
@@ -592,27 +660,33 @@ type OauthExcludedModelsMap struct {
 
 // OauthExcludedModelsPatch defines model for OauthExcludedModelsPatch.
 type OauthExcludedModelsPatch struct {
-	Models   []string `json:"models"`
-	Provider string   `json:"provider"`
+	Models []string `json:"models"`
+
+	// Provider Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	Provider string `json:"provider"`
 }
 
 // OauthExcludedModelsReplace The whole new provider → model patterns map (the server also accepts it under `items`).
 type OauthExcludedModelsReplace map[string][]string
 
-// OpenaiCompatibility defines model for OpenaiCompatibility.
+// OpenaiCompatibility An OpenAI-compatible provider. `base-url` is required too (400 `base-url must not be empty` when it is missing).
 type OpenaiCompatibility struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 
 	// APIKeys Legacy input; migrated into api-key-entries and never returned.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-	BaseURL *string   `json:"base-url,omitempty"`
+
+	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
+	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-	Name    string        `json:"name"`
-	Prefix  *string       `json:"prefix,omitempty"`
+
+	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	Name   string  `json:"name"`
+	Prefix *string `json:"prefix,omitempty"`
 }
 
 // OpenaiCompatibilityList defines model for OpenaiCompatibilityList.
@@ -628,16 +702,20 @@ type OpenaiCompatibilityPartial struct {
 	APIKeyEntries *[]APIKeyEntry `json:"api-key-entries,omitempty"`
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	APIKeys *[]string `json:"api-keys,omitempty"`
-	BaseURL *string   `json:"base-url,omitempty"`
+
+	// BaseURL An http or https URL with a host (trimmed); anything else is 400 with the reason.
+	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
-	Name    *string       `json:"name,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+
+	// Name Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	Name   *string `json:"name,omitempty"`
+	Prefix *string `json:"prefix,omitempty"`
 }
 
-// OpenaiCompatibilityPatch defines model for OpenaiCompatibilityPatch.
+// OpenaiCompatibilityPatch Give `index` or `name` (index wins when both are given); neither is 400 `missing index or name`. An index past the end of the list is 400.
 type OpenaiCompatibilityPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -648,8 +726,24 @@ type OpenaiCompatibilityPatch struct {
 	Value OpenaiCompatibilityPartial `json:"value"`
 }
 
+// PreconditionFailedError 412 `config changed`.
+//
+// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
+type PreconditionFailedError struct {
+	// Error Always `config changed`.
+	//
+	// Example: config changed
+	Error string `json:"error"`
+
+	// Etag The current revision; re-read, recompute and send it as If-Match.
+	//
+	// Example: "5d41402abc4b2a76b9719d911017c592"
+	Etag string `json:"etag"`
+}
+
 // ProxyURLSetting defines model for ProxyUrlSetting.
 type ProxyURLSetting struct {
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL string `json:"proxy-url"`
 }
 
@@ -698,6 +792,19 @@ type RetryIntervalValue struct {
 	Value int `json:"value"`
 }
 
+// RetryLaterError 429 `too_many_attempts`; the Retry-After header says when to retry.
+//
+// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
+type RetryLaterError struct {
+	// Error Always `too_many_attempts`.
+	//
+	// Example: too_many_attempts
+	Error string `json:"error"`
+
+	// Message Example: too many invalid management keys; try again in 4s
+	Message string `json:"message"`
+}
+
 // RollbackRequest defines model for RollbackRequest.
 type RollbackRequest struct {
 	Revision int64 `json:"revision"`
@@ -738,6 +845,7 @@ type StringListReplace = []string
 
 // StringValue defines model for StringValue.
 type StringValue struct {
+	// Value Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong.
 	Value string `json:"value"`
 }
 
@@ -748,6 +856,24 @@ type TokenCounts struct {
 	OutputTokens    *int64 `json:"output_tokens,omitempty"`
 	ReasoningTokens *int64 `json:"reasoning_tokens,omitempty"`
 	TotalTokens     *int64 `json:"total_tokens,omitempty"`
+}
+
+// UpstreamError 502 from an upstream server (release server, login provider).
+//
+// Example: {"error":"unexpected_status","message":"release server answered 503"}
+type UpstreamError struct {
+	// Error A short code (`request_failed`, `unexpected_status`, `decode_failed`, `invalid_response`) or the provider's reason.
+	//
+	// Example: request_failed
+	Error string `json:"error"`
+
+	// Message Details.
+	Message *string `json:"message,omitempty"`
+
+	// Status Login operations also say `error` here.
+	//
+	// Example: error
+	Status *string `json:"status,omitempty"`
 }
 
 // UsageAggregates This server's complete aggregates; the reference ignores them.
@@ -905,14 +1031,19 @@ type VertexImportResult struct {
 
 // VertexKey defines model for VertexKey.
 type VertexKey struct {
-	APIKey  string  `json:"api-key"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey string `json:"api-key"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
 // VertexKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -920,17 +1051,22 @@ type VertexKeyListReplace = []VertexKey
 
 // VertexKeyPartial Fields to change; absent fields are kept.
 type VertexKeyPartial struct {
-	APIKey  *string `json:"api-key,omitempty"`
+	// APIKey Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	APIKey *string `json:"api-key,omitempty"`
+
+	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers  *Headers      `json:"headers,omitempty"`
-	Models   *[]ModelAlias `json:"models,omitempty"`
-	Prefix   *string       `json:"prefix,omitempty"`
-	ProxyURL *string       `json:"proxy-url,omitempty"`
+	Headers *Headers      `json:"headers,omitempty"`
+	Models  *[]ModelAlias `json:"models,omitempty"`
+	Prefix  *string       `json:"prefix,omitempty"`
+
+	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
+	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// VertexKeyPatch defines model for VertexKeyPatch.
+// VertexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
 type VertexKeyPatch struct {
 	Index *int `json:"index,omitempty"`
 
@@ -979,59 +1115,98 @@ type ProviderQuery = string
 // ValueQuery defines model for ValueQuery.
 type ValueQuery = string
 
-// AuthBusy defines model for AuthBusy.
+// AuthBusy The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type AuthBusy = Error
 
-// BadGateway defines model for BadGateway.
-type BadGateway = Error
+// BadGateway 502 from an upstream server (release server, login provider).
+//
+// Example: {"error":"unexpected_status","message":"release server answered 503"}
+type BadGateway = UpstreamError
 
-// BadRequest defines model for BadRequest.
+// BadRequest The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type BadRequest = Error
 
-// Conflict defines model for Conflict.
-type Conflict = Error
+// Conflict 409 from an iFlow cookie login whose account already has a credential file.
+//
+// Example: {"error":"duplicate BXAuth found","existing_file":"iflow-user-1716206400.json","status":"error"}
+type Conflict = DuplicateAuthFileError
 
-// Forbidden defines model for Forbidden.
+// FlowNotPending The error body of most failures.
+//
+// Example: {"error":"item not found"}
+type FlowNotPending = Error
+
+// Forbidden The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type Forbidden = Error
 
-// HandEditConflict defines model for HandEditConflict.
-type HandEditConflict = Error
+// HandEditConflict 409 `config_file_conflict`.
+//
+// Example: {"error":"config_file_conflict","message":"config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"}
+type HandEditConflict = ConfigFileConflictError
 
-// HistoryUnavailable defines model for HistoryUnavailable.
+// HistoryUnavailable The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type HistoryUnavailable = Error
 
-// InternalError defines model for InternalError.
+// InternalError The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type InternalError = Error
 
-// InvalidConfig defines model for InvalidConfig.
-type InvalidConfig = Error
+// InvalidConfig 422 `invalid_config`; `message` is always set.
+//
+// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
+type InvalidConfig = InvalidConfigError
 
-// NotFound defines model for NotFound.
+// NotFound The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type NotFound = Error
 
-// PayloadTooLarge defines model for PayloadTooLarge.
+// PayloadTooLarge The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type PayloadTooLarge = Error
 
-// PreconditionFailed defines model for PreconditionFailed.
-type PreconditionFailed = Error
+// PreconditionFailed 412 `config changed`.
+//
+// Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
+type PreconditionFailed = PreconditionFailedError
 
 // StatusOKPlain defines model for StatusOKPlain.
 type StatusOKPlain = StatusOK
 
-// TooManyAttempts defines model for TooManyAttempts.
-type TooManyAttempts = Error
+// TooManyAttempts 429 `too_many_attempts`; the Retry-After header says when to retry.
+//
+// Example: {"error":"too_many_attempts","message":"too many invalid management keys; try again in 4s"}
+type TooManyAttempts = RetryLaterError
 
-// TooManySubscribers defines model for TooManySubscribers.
+// TooManySubscribers The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type TooManySubscribers = Error
 
-// Unauthorized defines model for Unauthorized.
+// Unauthorized The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type Unauthorized = Error
 
-// Unavailable defines model for Unavailable.
+// Unavailable The error body of most failures.
+//
+// Example: {"error":"item not found"}
 type Unavailable = Error
 
-// Unbuildable defines model for Unbuildable.
-type Unbuildable = Error
+// Unbuildable 422 `invalid_config`; `message` is always set.
+//
+// Example: {"error":"invalid_config","message":"line 3: port must be between 1 and 65535, not 0"}
+type Unbuildable = InvalidConfigError
 
 // PatchAllowLocalhostUnauthenticatedParams defines parameters for PatchAllowLocalhostUnauthenticated.
 type PatchAllowLocalhostUnauthenticatedParams struct {
@@ -1168,19 +1343,19 @@ type UploadAuthFileParams struct {
 	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
 	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 
-	// Name File name for a raw JSON upload.
+	// Name File name for a raw JSON upload (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes).
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // DownloadAuthFileParams defines parameters for DownloadAuthFile.
 type DownloadAuthFileParams struct {
-	// Name The credential file's name.
+	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
 // GetAuthFileModelsParams defines parameters for GetAuthFileModels.
 type GetAuthFileModelsParams struct {
-	// Name The credential file's name.
+	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
 }
 
@@ -14973,6 +15148,11 @@ type PatchAllowLocalhostUnauthenticatedResponse200Headers struct {
 	ETag *string
 }
 
+// PatchAllowLocalhostUnauthenticatedResponse412Headers the declared response headers of an HTTP 412 response for PatchAllowLocalhostUnauthenticated
+type PatchAllowLocalhostUnauthenticatedResponse412Headers struct {
+	ETag *string
+}
+
 // PatchAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for PatchAllowLocalhostUnauthenticated
 type PatchAllowLocalhostUnauthenticatedResponse429Headers struct {
 	RetryAfter *int
@@ -15010,6 +15190,8 @@ type PatchAllowLocalhostUnauthenticatedResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchAllowLocalhostUnauthenticatedResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchAllowLocalhostUnauthenticatedResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchAllowLocalhostUnauthenticatedResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15105,6 +15287,11 @@ type PutAllowLocalhostUnauthenticatedResponse200Headers struct {
 	ETag *string
 }
 
+// PutAllowLocalhostUnauthenticatedResponse412Headers the declared response headers of an HTTP 412 response for PutAllowLocalhostUnauthenticated
+type PutAllowLocalhostUnauthenticatedResponse412Headers struct {
+	ETag *string
+}
+
 // PutAllowLocalhostUnauthenticatedResponse429Headers the declared response headers of an HTTP 429 response for PutAllowLocalhostUnauthenticated
 type PutAllowLocalhostUnauthenticatedResponse429Headers struct {
 	RetryAfter *int
@@ -15142,6 +15329,8 @@ type PutAllowLocalhostUnauthenticatedResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutAllowLocalhostUnauthenticatedResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutAllowLocalhostUnauthenticatedResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutAllowLocalhostUnauthenticatedResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15237,6 +15426,11 @@ type GetAnthropicAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetAnthropicAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetAnthropicAuthURL
+type GetAnthropicAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetAnthropicAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15254,6 +15448,8 @@ type GetAnthropicAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetAnthropicAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAnthropicAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15320,6 +15516,11 @@ type GetAntigravityAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetAntigravityAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetAntigravityAuthURL
+type GetAntigravityAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetAntigravityAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15337,6 +15538,8 @@ type GetAntigravityAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetAntigravityAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAntigravityAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15403,6 +15606,11 @@ type DeleteAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteAPIKeysResponse412Headers the declared response headers of an HTTP 412 response for DeleteAPIKeys
+type DeleteAPIKeysResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for DeleteAPIKeys
 type DeleteAPIKeysResponse429Headers struct {
 	RetryAfter *int
@@ -15440,6 +15648,8 @@ type DeleteAPIKeysResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteAPIKeysResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteAPIKeysResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteAPIKeysResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15625,6 +15835,11 @@ type PatchAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
+// PatchAPIKeysResponse412Headers the declared response headers of an HTTP 412 response for PatchAPIKeys
+type PatchAPIKeysResponse412Headers struct {
+	ETag *string
+}
+
 // PatchAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for PatchAPIKeys
 type PatchAPIKeysResponse429Headers struct {
 	RetryAfter *int
@@ -15664,6 +15879,8 @@ type PatchAPIKeysResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchAPIKeysResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchAPIKeysResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchAPIKeysResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15764,6 +15981,11 @@ type PutAPIKeysResponse200Headers struct {
 	ETag *string
 }
 
+// PutAPIKeysResponse412Headers the declared response headers of an HTTP 412 response for PutAPIKeys
+type PutAPIKeysResponse412Headers struct {
+	ETag *string
+}
+
 // PutAPIKeysResponse429Headers the declared response headers of an HTTP 429 response for PutAPIKeys
 type PutAPIKeysResponse429Headers struct {
 	RetryAfter *int
@@ -15801,6 +16023,8 @@ type PutAPIKeysResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutAPIKeysResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutAPIKeysResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutAPIKeysResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15986,6 +16210,11 @@ type DeleteAuthFilesResponse429Headers struct {
 	RetryAfter *int
 }
 
+// DeleteAuthFilesResponse503Headers the declared response headers of an HTTP 503 response for DeleteAuthFiles
+type DeleteAuthFilesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteAuthFilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16007,6 +16236,8 @@ type DeleteAuthFilesResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteAuthFilesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteAuthFilesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16083,6 +16314,11 @@ type ListAuthFilesResponse429Headers struct {
 	RetryAfter *int
 }
 
+// ListAuthFilesResponse503Headers the declared response headers of an HTTP 503 response for ListAuthFiles
+type ListAuthFilesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListAuthFilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16100,6 +16336,8 @@ type ListAuthFilesResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListAuthFilesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAuthFilesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16166,6 +16404,11 @@ type UploadAuthFileResponse429Headers struct {
 	RetryAfter *int
 }
 
+// UploadAuthFileResponse503Headers the declared response headers of an HTTP 503 response for UploadAuthFile
+type UploadAuthFileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UploadAuthFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16187,6 +16430,8 @@ type UploadAuthFileResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UploadAuthFileResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UploadAuthFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16263,6 +16508,11 @@ type DownloadAuthFileResponse429Headers struct {
 	RetryAfter *int
 }
 
+// DownloadAuthFileResponse503Headers the declared response headers of an HTTP 503 response for DownloadAuthFile
+type DownloadAuthFileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DownloadAuthFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16284,6 +16534,8 @@ type DownloadAuthFileResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DownloadAuthFileResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DownloadAuthFileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16360,6 +16612,11 @@ type GetAuthFileModelsResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetAuthFileModelsResponse503Headers the declared response headers of an HTTP 503 response for GetAuthFileModels
+type GetAuthFileModelsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetAuthFileModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16379,6 +16636,8 @@ type GetAuthFileModelsResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetAuthFileModelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAuthFileModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16450,6 +16709,11 @@ type DeleteClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteClaudeAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteClaudeAPIKey
+type DeleteClaudeAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteClaudeAPIKey
 type DeleteClaudeAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -16487,6 +16751,8 @@ type DeleteClaudeAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteClaudeAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteClaudeAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteClaudeAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -16672,6 +16938,11 @@ type PatchClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchClaudeAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchClaudeAPIKey
+type PatchClaudeAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PatchClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchClaudeAPIKey
 type PatchClaudeAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -16711,6 +16982,8 @@ type PatchClaudeAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchClaudeAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchClaudeAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchClaudeAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -16811,6 +17084,11 @@ type PutClaudeAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutClaudeAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutClaudeAPIKey
+type PutClaudeAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PutClaudeAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutClaudeAPIKey
 type PutClaudeAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -16848,6 +17126,8 @@ type PutClaudeAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutClaudeAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutClaudeAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutClaudeAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -16943,6 +17223,11 @@ type DeleteCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteCodexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteCodexAPIKey
+type DeleteCodexAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteCodexAPIKey
 type DeleteCodexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -16980,6 +17265,8 @@ type DeleteCodexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteCodexAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteCodexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteCodexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17165,6 +17452,11 @@ type PatchCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchCodexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchCodexAPIKey
+type PatchCodexAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PatchCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchCodexAPIKey
 type PatchCodexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -17204,6 +17496,8 @@ type PatchCodexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchCodexAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchCodexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchCodexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17304,6 +17598,11 @@ type PutCodexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutCodexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutCodexAPIKey
+type PutCodexAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PutCodexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutCodexAPIKey
 type PutCodexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -17341,6 +17640,8 @@ type PutCodexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutCodexAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutCodexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutCodexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17436,6 +17737,11 @@ type GetCodexAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetCodexAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetCodexAuthURL
+type GetCodexAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetCodexAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17453,6 +17759,8 @@ type GetCodexAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetCodexAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCodexAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17700,6 +18008,11 @@ type PutConfigYAMLResponse200Headers struct {
 	ETag *string
 }
 
+// PutConfigYAMLResponse412Headers the declared response headers of an HTTP 412 response for PutConfigYAML
+type PutConfigYAMLResponse412Headers struct {
+	ETag *string
+}
+
 // PutConfigYAMLResponse429Headers the declared response headers of an HTTP 429 response for PutConfigYAML
 type PutConfigYAMLResponse429Headers struct {
 	RetryAfter *int
@@ -17737,6 +18050,8 @@ type PutConfigYAMLResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutConfigYAMLResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutConfigYAMLResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutConfigYAMLResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18019,6 +18334,11 @@ type RollbackConfigResponse200Headers struct {
 	ETag *string
 }
 
+// RollbackConfigResponse412Headers the declared response headers of an HTTP 412 response for RollbackConfig
+type RollbackConfigResponse412Headers struct {
+	ETag *string
+}
+
 // RollbackConfigResponse429Headers the declared response headers of an HTTP 429 response for RollbackConfig
 type RollbackConfigResponse429Headers struct {
 	RetryAfter *int
@@ -18056,6 +18376,8 @@ type RollbackConfigResponse struct {
 	JSON503 *HistoryUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RollbackConfigResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *RollbackConfigResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RollbackConfigResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18241,6 +18563,11 @@ type PatchDebugResponse200Headers struct {
 	ETag *string
 }
 
+// PatchDebugResponse412Headers the declared response headers of an HTTP 412 response for PatchDebug
+type PatchDebugResponse412Headers struct {
+	ETag *string
+}
+
 // PatchDebugResponse429Headers the declared response headers of an HTTP 429 response for PatchDebug
 type PatchDebugResponse429Headers struct {
 	RetryAfter *int
@@ -18278,6 +18605,8 @@ type PatchDebugResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchDebugResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchDebugResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchDebugResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18373,6 +18702,11 @@ type PutDebugResponse200Headers struct {
 	ETag *string
 }
 
+// PutDebugResponse412Headers the declared response headers of an HTTP 412 response for PutDebug
+type PutDebugResponse412Headers struct {
+	ETag *string
+}
+
 // PutDebugResponse429Headers the declared response headers of an HTTP 429 response for PutDebug
 type PutDebugResponse429Headers struct {
 	RetryAfter *int
@@ -18410,6 +18744,8 @@ type PutDebugResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutDebugResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutDebugResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutDebugResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18671,6 +19007,11 @@ type PatchForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
+// PatchForceGpt5CodexResponse412Headers the declared response headers of an HTTP 412 response for PatchForceGpt5Codex
+type PatchForceGpt5CodexResponse412Headers struct {
+	ETag *string
+}
+
 // PatchForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for PatchForceGpt5Codex
 type PatchForceGpt5CodexResponse429Headers struct {
 	RetryAfter *int
@@ -18708,6 +19049,8 @@ type PatchForceGpt5CodexResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchForceGpt5CodexResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchForceGpt5CodexResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchForceGpt5CodexResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18803,6 +19146,11 @@ type PutForceGpt5CodexResponse200Headers struct {
 	ETag *string
 }
 
+// PutForceGpt5CodexResponse412Headers the declared response headers of an HTTP 412 response for PutForceGpt5Codex
+type PutForceGpt5CodexResponse412Headers struct {
+	ETag *string
+}
+
 // PutForceGpt5CodexResponse429Headers the declared response headers of an HTTP 429 response for PutForceGpt5Codex
 type PutForceGpt5CodexResponse429Headers struct {
 	RetryAfter *int
@@ -18840,6 +19188,8 @@ type PutForceGpt5CodexResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutForceGpt5CodexResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutForceGpt5CodexResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutForceGpt5CodexResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18935,6 +19285,11 @@ type DeleteGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteGeminiAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteGeminiAPIKey
+type DeleteGeminiAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteGeminiAPIKey
 type DeleteGeminiAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -18972,6 +19327,8 @@ type DeleteGeminiAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteGeminiAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteGeminiAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteGeminiAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19157,6 +19514,11 @@ type PatchGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchGeminiAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchGeminiAPIKey
+type PatchGeminiAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PatchGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchGeminiAPIKey
 type PatchGeminiAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -19196,6 +19558,8 @@ type PatchGeminiAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchGeminiAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchGeminiAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchGeminiAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19296,6 +19660,11 @@ type PutGeminiAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutGeminiAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutGeminiAPIKey
+type PutGeminiAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PutGeminiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutGeminiAPIKey
 type PutGeminiAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -19333,6 +19702,8 @@ type PutGeminiAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutGeminiAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutGeminiAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutGeminiAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19428,6 +19799,11 @@ type GetGeminiCliAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetGeminiCliAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetGeminiCliAuthURL
+type GetGeminiCliAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetGeminiCliAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19445,6 +19821,8 @@ type GetGeminiCliAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetGeminiCliAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGeminiCliAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19511,6 +19889,11 @@ type PostGeminiWebTokenResponse429Headers struct {
 	RetryAfter *int
 }
 
+// PostGeminiWebTokenResponse503Headers the declared response headers of an HTTP 503 response for PostGeminiWebToken
+type PostGeminiWebTokenResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PostGeminiWebTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19530,6 +19913,8 @@ type PostGeminiWebTokenResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostGeminiWebTokenResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostGeminiWebTokenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -19601,6 +19986,11 @@ type DeleteGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteGenerativeLanguageAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteGenerativeLanguageAPIKey
+type DeleteGenerativeLanguageAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteGenerativeLanguageAPIKey
 type DeleteGenerativeLanguageAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -19638,6 +20028,8 @@ type DeleteGenerativeLanguageAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteGenerativeLanguageAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteGenerativeLanguageAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteGenerativeLanguageAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19823,6 +20215,11 @@ type PatchGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchGenerativeLanguageAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchGenerativeLanguageAPIKey
+type PatchGenerativeLanguageAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PatchGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchGenerativeLanguageAPIKey
 type PatchGenerativeLanguageAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -19862,6 +20259,8 @@ type PatchGenerativeLanguageAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchGenerativeLanguageAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchGenerativeLanguageAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchGenerativeLanguageAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19962,6 +20361,11 @@ type PutGenerativeLanguageAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutGenerativeLanguageAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutGenerativeLanguageAPIKey
+type PutGenerativeLanguageAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PutGenerativeLanguageAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutGenerativeLanguageAPIKey
 type PutGenerativeLanguageAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -19999,6 +20403,8 @@ type PutGenerativeLanguageAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutGenerativeLanguageAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutGenerativeLanguageAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutGenerativeLanguageAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20184,6 +20590,11 @@ type GetIflowAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetIflowAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetIflowAuthURL
+type GetIflowAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetIflowAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20201,6 +20612,8 @@ type GetIflowAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetIflowAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetIflowAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20267,6 +20680,11 @@ type PostIflowAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
+// PostIflowAuthURLResponse503Headers the declared response headers of an HTTP 503 response for PostIflowAuthURL
+type PostIflowAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PostIflowAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20290,6 +20708,8 @@ type PostIflowAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostIflowAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostIflowAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -20551,6 +20971,11 @@ type PatchLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
+// PatchLoggingToFileResponse412Headers the declared response headers of an HTTP 412 response for PatchLoggingToFile
+type PatchLoggingToFileResponse412Headers struct {
+	ETag *string
+}
+
 // PatchLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for PatchLoggingToFile
 type PatchLoggingToFileResponse429Headers struct {
 	RetryAfter *int
@@ -20588,6 +21013,8 @@ type PatchLoggingToFileResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchLoggingToFileResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchLoggingToFileResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchLoggingToFileResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20683,6 +21110,11 @@ type PutLoggingToFileResponse200Headers struct {
 	ETag *string
 }
 
+// PutLoggingToFileResponse412Headers the declared response headers of an HTTP 412 response for PutLoggingToFile
+type PutLoggingToFileResponse412Headers struct {
+	ETag *string
+}
+
 // PutLoggingToFileResponse429Headers the declared response headers of an HTTP 429 response for PutLoggingToFile
 type PutLoggingToFileResponse429Headers struct {
 	RetryAfter *int
@@ -20720,6 +21152,8 @@ type PutLoggingToFileResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutLoggingToFileResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutLoggingToFileResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutLoggingToFileResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21106,6 +21540,11 @@ type PatchMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
+// PatchMaxRetryIntervalResponse412Headers the declared response headers of an HTTP 412 response for PatchMaxRetryInterval
+type PatchMaxRetryIntervalResponse412Headers struct {
+	ETag *string
+}
+
 // PatchMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for PatchMaxRetryInterval
 type PatchMaxRetryIntervalResponse429Headers struct {
 	RetryAfter *int
@@ -21143,6 +21582,8 @@ type PatchMaxRetryIntervalResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchMaxRetryIntervalResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchMaxRetryIntervalResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchMaxRetryIntervalResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21238,6 +21679,11 @@ type PutMaxRetryIntervalResponse200Headers struct {
 	ETag *string
 }
 
+// PutMaxRetryIntervalResponse412Headers the declared response headers of an HTTP 412 response for PutMaxRetryInterval
+type PutMaxRetryIntervalResponse412Headers struct {
+	ETag *string
+}
+
 // PutMaxRetryIntervalResponse429Headers the declared response headers of an HTTP 429 response for PutMaxRetryInterval
 type PutMaxRetryIntervalResponse429Headers struct {
 	RetryAfter *int
@@ -21275,6 +21721,8 @@ type PutMaxRetryIntervalResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutMaxRetryIntervalResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutMaxRetryIntervalResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutMaxRetryIntervalResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21370,6 +21818,11 @@ type PostOauthCallbackResponse429Headers struct {
 	RetryAfter *int
 }
 
+// PostOauthCallbackResponse503Headers the declared response headers of an HTTP 503 response for PostOauthCallback
+type PostOauthCallbackResponse503Headers struct {
+	RetryAfter *int
+}
+
 type PostOauthCallbackResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21384,13 +21837,15 @@ type PostOauthCallbackResponse struct {
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
+	JSON409 *FlowNotPending
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostOauthCallbackResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostOauthCallbackResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -21419,7 +21874,7 @@ func (r PostOauthCallbackResponse) GetJSON404() *NotFound {
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r PostOauthCallbackResponse) GetJSON409() *Conflict {
+func (r PostOauthCallbackResponse) GetJSON409() *FlowNotPending {
 	return r.JSON409
 }
 
@@ -21467,6 +21922,11 @@ type DeleteOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteOauthExcludedModelsResponse412Headers the declared response headers of an HTTP 412 response for DeleteOauthExcludedModels
+type DeleteOauthExcludedModelsResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for DeleteOauthExcludedModels
 type DeleteOauthExcludedModelsResponse429Headers struct {
 	RetryAfter *int
@@ -21504,6 +21964,8 @@ type DeleteOauthExcludedModelsResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteOauthExcludedModelsResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteOauthExcludedModelsResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteOauthExcludedModelsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21689,6 +22151,11 @@ type PatchOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// PatchOauthExcludedModelsResponse412Headers the declared response headers of an HTTP 412 response for PatchOauthExcludedModels
+type PatchOauthExcludedModelsResponse412Headers struct {
+	ETag *string
+}
+
 // PatchOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for PatchOauthExcludedModels
 type PatchOauthExcludedModelsResponse429Headers struct {
 	RetryAfter *int
@@ -21728,6 +22195,8 @@ type PatchOauthExcludedModelsResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchOauthExcludedModelsResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchOauthExcludedModelsResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchOauthExcludedModelsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21828,6 +22297,11 @@ type PutOauthExcludedModelsResponse200Headers struct {
 	ETag *string
 }
 
+// PutOauthExcludedModelsResponse412Headers the declared response headers of an HTTP 412 response for PutOauthExcludedModels
+type PutOauthExcludedModelsResponse412Headers struct {
+	ETag *string
+}
+
 // PutOauthExcludedModelsResponse429Headers the declared response headers of an HTTP 429 response for PutOauthExcludedModels
 type PutOauthExcludedModelsResponse429Headers struct {
 	RetryAfter *int
@@ -21865,6 +22339,8 @@ type PutOauthExcludedModelsResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutOauthExcludedModelsResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutOauthExcludedModelsResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutOauthExcludedModelsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21960,6 +22436,11 @@ type DeleteOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteOpenaiCompatibilityResponse412Headers the declared response headers of an HTTP 412 response for DeleteOpenaiCompatibility
+type DeleteOpenaiCompatibilityResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for DeleteOpenaiCompatibility
 type DeleteOpenaiCompatibilityResponse429Headers struct {
 	RetryAfter *int
@@ -21997,6 +22478,8 @@ type DeleteOpenaiCompatibilityResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteOpenaiCompatibilityResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteOpenaiCompatibilityResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteOpenaiCompatibilityResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -22182,6 +22665,11 @@ type PatchOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// PatchOpenaiCompatibilityResponse412Headers the declared response headers of an HTTP 412 response for PatchOpenaiCompatibility
+type PatchOpenaiCompatibilityResponse412Headers struct {
+	ETag *string
+}
+
 // PatchOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for PatchOpenaiCompatibility
 type PatchOpenaiCompatibilityResponse429Headers struct {
 	RetryAfter *int
@@ -22221,6 +22709,8 @@ type PatchOpenaiCompatibilityResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchOpenaiCompatibilityResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchOpenaiCompatibilityResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchOpenaiCompatibilityResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -22321,6 +22811,11 @@ type PutOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
 }
 
+// PutOpenaiCompatibilityResponse412Headers the declared response headers of an HTTP 412 response for PutOpenaiCompatibility
+type PutOpenaiCompatibilityResponse412Headers struct {
+	ETag *string
+}
+
 // PutOpenaiCompatibilityResponse429Headers the declared response headers of an HTTP 429 response for PutOpenaiCompatibility
 type PutOpenaiCompatibilityResponse429Headers struct {
 	RetryAfter *int
@@ -22358,6 +22853,8 @@ type PutOpenaiCompatibilityResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutOpenaiCompatibilityResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutOpenaiCompatibilityResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutOpenaiCompatibilityResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -22494,6 +22991,11 @@ type DeleteProxyURLResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteProxyURLResponse412Headers the declared response headers of an HTTP 412 response for DeleteProxyURL
+type DeleteProxyURLResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteProxyURLResponse429Headers the declared response headers of an HTTP 429 response for DeleteProxyURL
 type DeleteProxyURLResponse429Headers struct {
 	RetryAfter *int
@@ -22527,6 +23029,8 @@ type DeleteProxyURLResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteProxyURLResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteProxyURLResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteProxyURLResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -22702,6 +23206,11 @@ type PatchProxyURLResponse200Headers struct {
 	ETag *string
 }
 
+// PatchProxyURLResponse412Headers the declared response headers of an HTTP 412 response for PatchProxyURL
+type PatchProxyURLResponse412Headers struct {
+	ETag *string
+}
+
 // PatchProxyURLResponse429Headers the declared response headers of an HTTP 429 response for PatchProxyURL
 type PatchProxyURLResponse429Headers struct {
 	RetryAfter *int
@@ -22739,6 +23248,8 @@ type PatchProxyURLResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchProxyURLResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchProxyURLResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchProxyURLResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -22834,6 +23345,11 @@ type PutProxyURLResponse200Headers struct {
 	ETag *string
 }
 
+// PutProxyURLResponse412Headers the declared response headers of an HTTP 412 response for PutProxyURL
+type PutProxyURLResponse412Headers struct {
+	ETag *string
+}
+
 // PutProxyURLResponse429Headers the declared response headers of an HTTP 429 response for PutProxyURL
 type PutProxyURLResponse429Headers struct {
 	RetryAfter *int
@@ -22871,6 +23387,8 @@ type PutProxyURLResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutProxyURLResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutProxyURLResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutProxyURLResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23056,6 +23574,11 @@ type PatchQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
+// PatchQuotaSwitchPreviewModelResponse412Headers the declared response headers of an HTTP 412 response for PatchQuotaSwitchPreviewModel
+type PatchQuotaSwitchPreviewModelResponse412Headers struct {
+	ETag *string
+}
+
 // PatchQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for PatchQuotaSwitchPreviewModel
 type PatchQuotaSwitchPreviewModelResponse429Headers struct {
 	RetryAfter *int
@@ -23093,6 +23616,8 @@ type PatchQuotaSwitchPreviewModelResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchQuotaSwitchPreviewModelResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchQuotaSwitchPreviewModelResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchQuotaSwitchPreviewModelResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23188,6 +23713,11 @@ type PutQuotaSwitchPreviewModelResponse200Headers struct {
 	ETag *string
 }
 
+// PutQuotaSwitchPreviewModelResponse412Headers the declared response headers of an HTTP 412 response for PutQuotaSwitchPreviewModel
+type PutQuotaSwitchPreviewModelResponse412Headers struct {
+	ETag *string
+}
+
 // PutQuotaSwitchPreviewModelResponse429Headers the declared response headers of an HTTP 429 response for PutQuotaSwitchPreviewModel
 type PutQuotaSwitchPreviewModelResponse429Headers struct {
 	RetryAfter *int
@@ -23225,6 +23755,8 @@ type PutQuotaSwitchPreviewModelResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutQuotaSwitchPreviewModelResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutQuotaSwitchPreviewModelResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutQuotaSwitchPreviewModelResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23410,6 +23942,11 @@ type PatchQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
+// PatchQuotaSwitchProjectResponse412Headers the declared response headers of an HTTP 412 response for PatchQuotaSwitchProject
+type PatchQuotaSwitchProjectResponse412Headers struct {
+	ETag *string
+}
+
 // PatchQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for PatchQuotaSwitchProject
 type PatchQuotaSwitchProjectResponse429Headers struct {
 	RetryAfter *int
@@ -23447,6 +23984,8 @@ type PatchQuotaSwitchProjectResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchQuotaSwitchProjectResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchQuotaSwitchProjectResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchQuotaSwitchProjectResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23542,6 +24081,11 @@ type PutQuotaSwitchProjectResponse200Headers struct {
 	ETag *string
 }
 
+// PutQuotaSwitchProjectResponse412Headers the declared response headers of an HTTP 412 response for PutQuotaSwitchProject
+type PutQuotaSwitchProjectResponse412Headers struct {
+	ETag *string
+}
+
 // PutQuotaSwitchProjectResponse429Headers the declared response headers of an HTTP 429 response for PutQuotaSwitchProject
 type PutQuotaSwitchProjectResponse429Headers struct {
 	RetryAfter *int
@@ -23579,6 +24123,8 @@ type PutQuotaSwitchProjectResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutQuotaSwitchProjectResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutQuotaSwitchProjectResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutQuotaSwitchProjectResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -23674,6 +24220,11 @@ type GetQwenAuthURLResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetQwenAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetQwenAuthURL
+type GetQwenAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetQwenAuthURLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23691,6 +24242,8 @@ type GetQwenAuthURLResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetQwenAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetQwenAuthURLResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -24027,6 +24580,11 @@ type PatchRequestLogResponse200Headers struct {
 	ETag *string
 }
 
+// PatchRequestLogResponse412Headers the declared response headers of an HTTP 412 response for PatchRequestLog
+type PatchRequestLogResponse412Headers struct {
+	ETag *string
+}
+
 // PatchRequestLogResponse429Headers the declared response headers of an HTTP 429 response for PatchRequestLog
 type PatchRequestLogResponse429Headers struct {
 	RetryAfter *int
@@ -24064,6 +24622,8 @@ type PatchRequestLogResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchRequestLogResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchRequestLogResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchRequestLogResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -24159,6 +24719,11 @@ type PutRequestLogResponse200Headers struct {
 	ETag *string
 }
 
+// PutRequestLogResponse412Headers the declared response headers of an HTTP 412 response for PutRequestLog
+type PutRequestLogResponse412Headers struct {
+	ETag *string
+}
+
 // PutRequestLogResponse429Headers the declared response headers of an HTTP 429 response for PutRequestLog
 type PutRequestLogResponse429Headers struct {
 	RetryAfter *int
@@ -24196,6 +24761,8 @@ type PutRequestLogResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutRequestLogResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutRequestLogResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutRequestLogResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -24471,6 +25038,11 @@ type PatchRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
+// PatchRequestRetryResponse412Headers the declared response headers of an HTTP 412 response for PatchRequestRetry
+type PatchRequestRetryResponse412Headers struct {
+	ETag *string
+}
+
 // PatchRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for PatchRequestRetry
 type PatchRequestRetryResponse429Headers struct {
 	RetryAfter *int
@@ -24508,6 +25080,8 @@ type PatchRequestRetryResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchRequestRetryResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchRequestRetryResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchRequestRetryResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -24603,6 +25177,11 @@ type PutRequestRetryResponse200Headers struct {
 	ETag *string
 }
 
+// PutRequestRetryResponse412Headers the declared response headers of an HTTP 412 response for PutRequestRetry
+type PutRequestRetryResponse412Headers struct {
+	ETag *string
+}
+
 // PutRequestRetryResponse429Headers the declared response headers of an HTTP 429 response for PutRequestRetry
 type PutRequestRetryResponse429Headers struct {
 	RetryAfter *int
@@ -24640,6 +25219,8 @@ type PutRequestRetryResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutRequestRetryResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutRequestRetryResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutRequestRetryResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -24915,6 +25496,11 @@ type PatchUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
+// PatchUsageStatisticsEnabledResponse412Headers the declared response headers of an HTTP 412 response for PatchUsageStatisticsEnabled
+type PatchUsageStatisticsEnabledResponse412Headers struct {
+	ETag *string
+}
+
 // PatchUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for PatchUsageStatisticsEnabled
 type PatchUsageStatisticsEnabledResponse429Headers struct {
 	RetryAfter *int
@@ -24952,6 +25538,8 @@ type PatchUsageStatisticsEnabledResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchUsageStatisticsEnabledResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchUsageStatisticsEnabledResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchUsageStatisticsEnabledResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -25047,6 +25635,11 @@ type PutUsageStatisticsEnabledResponse200Headers struct {
 	ETag *string
 }
 
+// PutUsageStatisticsEnabledResponse412Headers the declared response headers of an HTTP 412 response for PutUsageStatisticsEnabled
+type PutUsageStatisticsEnabledResponse412Headers struct {
+	ETag *string
+}
+
 // PutUsageStatisticsEnabledResponse429Headers the declared response headers of an HTTP 429 response for PutUsageStatisticsEnabled
 type PutUsageStatisticsEnabledResponse429Headers struct {
 	RetryAfter *int
@@ -25084,6 +25677,8 @@ type PutUsageStatisticsEnabledResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutUsageStatisticsEnabledResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutUsageStatisticsEnabledResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutUsageStatisticsEnabledResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -25179,6 +25774,11 @@ type ExportUsageResponse429Headers struct {
 	RetryAfter *int
 }
 
+// ExportUsageResponse503Headers the declared response headers of an HTTP 503 response for ExportUsage
+type ExportUsageResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ExportUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25194,6 +25794,8 @@ type ExportUsageResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ExportUsageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ExportUsageResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25255,6 +25857,11 @@ type ImportUsageResponse429Headers struct {
 	RetryAfter *int
 }
 
+// ImportUsageResponse503Headers the declared response headers of an HTTP 503 response for ImportUsage
+type ImportUsageResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ImportUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25274,6 +25881,8 @@ type ImportUsageResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ImportUsageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ImportUsageResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25345,6 +25954,11 @@ type DeleteVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// DeleteVertexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteVertexAPIKey
+type DeleteVertexAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteVertexAPIKey
 type DeleteVertexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -25382,6 +25996,8 @@ type DeleteVertexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *DeleteVertexAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteVertexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteVertexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -25567,6 +26183,11 @@ type PatchVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PatchVertexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchVertexAPIKey
+type PatchVertexAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PatchVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchVertexAPIKey
 type PatchVertexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -25606,6 +26227,8 @@ type PatchVertexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchVertexAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchVertexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchVertexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -25706,6 +26329,11 @@ type PutVertexAPIKeyResponse200Headers struct {
 	ETag *string
 }
 
+// PutVertexAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutVertexAPIKey
+type PutVertexAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
 // PutVertexAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutVertexAPIKey
 type PutVertexAPIKeyResponse429Headers struct {
 	RetryAfter *int
@@ -25743,6 +26371,8 @@ type PutVertexAPIKeyResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutVertexAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutVertexAPIKeyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutVertexAPIKeyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -25838,6 +26468,11 @@ type ImportVertexCredentialResponse429Headers struct {
 	RetryAfter *int
 }
 
+// ImportVertexCredentialResponse503Headers the declared response headers of an HTTP 503 response for ImportVertexCredential
+type ImportVertexCredentialResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ImportVertexCredentialResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25859,6 +26494,8 @@ type ImportVertexCredentialResponse struct {
 	JSON503 *Unavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ImportVertexCredentialResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ImportVertexCredentialResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -26025,6 +26662,11 @@ type PatchWsAuthResponse200Headers struct {
 	ETag *string
 }
 
+// PatchWsAuthResponse412Headers the declared response headers of an HTTP 412 response for PatchWsAuth
+type PatchWsAuthResponse412Headers struct {
+	ETag *string
+}
+
 // PatchWsAuthResponse429Headers the declared response headers of an HTTP 429 response for PatchWsAuth
 type PatchWsAuthResponse429Headers struct {
 	RetryAfter *int
@@ -26062,6 +26704,8 @@ type PatchWsAuthResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PatchWsAuthResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchWsAuthResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PatchWsAuthResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -26157,6 +26801,11 @@ type PutWsAuthResponse200Headers struct {
 	ETag *string
 }
 
+// PutWsAuthResponse412Headers the declared response headers of an HTTP 412 response for PutWsAuth
+type PutWsAuthResponse412Headers struct {
+	ETag *string
+}
+
 // PutWsAuthResponse429Headers the declared response headers of an HTTP 429 response for PutWsAuth
 type PutWsAuthResponse429Headers struct {
 	RetryAfter *int
@@ -26194,6 +26843,8 @@ type PutWsAuthResponse struct {
 	JSON503 *AuthBusy
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *PutWsAuthResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutWsAuthResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutWsAuthResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -28766,6 +29417,16 @@ func ParsePatchAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*Patch
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchAllowLocalhostUnauthenticatedResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchAllowLocalhostUnauthenticatedResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -28895,6 +29556,16 @@ func ParsePutAllowLocalhostUnauthenticatedResponse(rsp *http.Response) (*PutAllo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutAllowLocalhostUnauthenticatedResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutAllowLocalhostUnauthenticatedResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -28989,6 +29660,16 @@ func ParseGetAnthropicAuthURLResponse(rsp *http.Response) (*GetAnthropicAuthURLR
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAnthropicAuthURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29063,6 +29744,16 @@ func ParseGetAntigravityAuthURLResponse(rsp *http.Response) (*GetAntigravityAuth
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAntigravityAuthURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29172,6 +29863,16 @@ func ParseDeleteAPIKeysResponse(rsp *http.Response) (*DeleteAPIKeysResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteAPIKeysResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteAPIKeysResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -29395,6 +30096,16 @@ func ParsePatchAPIKeysResponse(rsp *http.Response) (*PatchAPIKeysResponse, error
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchAPIKeysResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchAPIKeysResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -29524,6 +30235,16 @@ func ParsePutAPIKeysResponse(rsp *http.Response) (*PutAPIKeysResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutAPIKeysResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutAPIKeysResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -29716,6 +30437,16 @@ func ParseDeleteAuthFilesResponse(rsp *http.Response) (*DeleteAuthFilesResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteAuthFilesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29790,6 +30521,16 @@ func ParseListAuthFilesResponse(rsp *http.Response) (*ListAuthFilesResponse, err
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAuthFilesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29878,6 +30619,16 @@ func ParseUploadAuthFileResponse(rsp *http.Response) (*UploadAuthFileResponse, e
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UploadAuthFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -29966,6 +30717,16 @@ func ParseDownloadAuthFileResponse(rsp *http.Response) (*DownloadAuthFileRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DownloadAuthFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -30047,6 +30808,16 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAuthFileModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -30156,6 +30927,16 @@ func ParseDeleteClaudeAPIKeyResponse(rsp *http.Response) (*DeleteClaudeAPIKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteClaudeAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteClaudeAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -30379,6 +31160,16 @@ func ParsePatchClaudeAPIKeyResponse(rsp *http.Response) (*PatchClaudeAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchClaudeAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchClaudeAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -30508,6 +31299,16 @@ func ParsePutClaudeAPIKeyResponse(rsp *http.Response) (*PutClaudeAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutClaudeAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutClaudeAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -30637,6 +31438,16 @@ func ParseDeleteCodexAPIKeyResponse(rsp *http.Response) (*DeleteCodexAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteCodexAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteCodexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -30860,6 +31671,16 @@ func ParsePatchCodexAPIKeyResponse(rsp *http.Response) (*PatchCodexAPIKeyRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchCodexAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchCodexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -30989,6 +31810,16 @@ func ParsePutCodexAPIKeyResponse(rsp *http.Response) (*PutCodexAPIKeyResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutCodexAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutCodexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -31083,6 +31914,16 @@ func ParseGetCodexAuthURLResponse(rsp *http.Response) (*GetCodexAuthURLResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCodexAuthURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -31373,6 +32214,16 @@ func ParsePutConfigYAMLResponse(rsp *http.Response) (*PutConfigYAMLResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutConfigYAMLResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutConfigYAMLResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -31677,6 +32528,16 @@ func ParseRollbackConfigResponse(rsp *http.Response) (*RollbackConfigResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers RollbackConfigResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers RollbackConfigResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -31893,6 +32754,16 @@ func ParsePatchDebugResponse(rsp *http.Response) (*PatchDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchDebugResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchDebugResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32022,6 +32893,16 @@ func ParsePutDebugResponse(rsp *http.Response) (*PutDebugResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutDebugResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutDebugResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32308,6 +33189,16 @@ func ParsePatchForceGpt5CodexResponse(rsp *http.Response) (*PatchForceGpt5CodexR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchForceGpt5CodexResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchForceGpt5CodexResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32437,6 +33328,16 @@ func ParsePutForceGpt5CodexResponse(rsp *http.Response) (*PutForceGpt5CodexRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutForceGpt5CodexResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutForceGpt5CodexResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32566,6 +33467,16 @@ func ParseDeleteGeminiAPIKeyResponse(rsp *http.Response) (*DeleteGeminiAPIKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteGeminiAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteGeminiAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32789,6 +33700,16 @@ func ParsePatchGeminiAPIKeyResponse(rsp *http.Response) (*PatchGeminiAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchGeminiAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchGeminiAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -32918,6 +33839,16 @@ func ParsePutGeminiAPIKeyResponse(rsp *http.Response) (*PutGeminiAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutGeminiAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutGeminiAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33012,6 +33943,16 @@ func ParseGetGeminiCliAuthURLResponse(rsp *http.Response) (*GetGeminiCliAuthURLR
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGeminiCliAuthURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -33093,6 +34034,16 @@ func ParsePostGeminiWebTokenResponse(rsp *http.Response) (*PostGeminiWebTokenRes
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostGeminiWebTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -33202,6 +34153,16 @@ func ParseDeleteGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*DeleteGen
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteGenerativeLanguageAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteGenerativeLanguageAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33425,6 +34386,16 @@ func ParsePatchGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PatchGener
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchGenerativeLanguageAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchGenerativeLanguageAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33554,6 +34525,16 @@ func ParsePutGenerativeLanguageAPIKeyResponse(rsp *http.Response) (*PutGenerativ
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutGenerativeLanguageAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutGenerativeLanguageAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -33732,6 +34713,16 @@ func ParseGetIflowAuthURLResponse(rsp *http.Response) (*GetIflowAuthURLResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetIflowAuthURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -33827,6 +34818,16 @@ func ParsePostIflowAuthURLResponse(rsp *http.Response) (*PostIflowAuthURLRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostIflowAuthURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -34107,6 +35108,16 @@ func ParsePatchLoggingToFileResponse(rsp *http.Response) (*PatchLoggingToFileRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchLoggingToFileResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchLoggingToFileResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -34236,6 +35247,16 @@ func ParsePutLoggingToFileResponse(rsp *http.Response) (*PutLoggingToFileRespons
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutLoggingToFileResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutLoggingToFileResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -34641,6 +35662,16 @@ func ParsePatchMaxRetryIntervalResponse(rsp *http.Response) (*PatchMaxRetryInter
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchMaxRetryIntervalResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchMaxRetryIntervalResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -34770,6 +35801,16 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutMaxRetryIntervalResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutMaxRetryIntervalResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -34845,7 +35886,7 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
+		var dest FlowNotPending
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -34878,6 +35919,16 @@ func ParsePostOauthCallbackResponse(rsp *http.Response) (*PostOauthCallbackRespo
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostOauthCallbackResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -34987,6 +36038,16 @@ func ParseDeleteOauthExcludedModelsResponse(rsp *http.Response) (*DeleteOauthExc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteOauthExcludedModelsResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteOauthExcludedModelsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35210,6 +36271,16 @@ func ParsePatchOauthExcludedModelsResponse(rsp *http.Response) (*PatchOauthExclu
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchOauthExcludedModelsResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchOauthExcludedModelsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35339,6 +36410,16 @@ func ParsePutOauthExcludedModelsResponse(rsp *http.Response) (*PutOauthExcludedM
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutOauthExcludedModelsResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutOauthExcludedModelsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35468,6 +36549,16 @@ func ParseDeleteOpenaiCompatibilityResponse(rsp *http.Response) (*DeleteOpenaiCo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteOpenaiCompatibilityResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteOpenaiCompatibilityResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35691,6 +36782,16 @@ func ParsePatchOpenaiCompatibilityResponse(rsp *http.Response) (*PatchOpenaiComp
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchOpenaiCompatibilityResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchOpenaiCompatibilityResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35820,6 +36921,16 @@ func ParsePutOpenaiCompatibilityResponse(rsp *http.Response) (*PutOpenaiCompatib
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutOpenaiCompatibilityResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutOpenaiCompatibilityResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -35961,6 +37072,16 @@ func ParseDeleteProxyURLResponse(rsp *http.Response) (*DeleteProxyURLResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteProxyURLResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteProxyURLResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36177,6 +37298,16 @@ func ParsePatchProxyURLResponse(rsp *http.Response) (*PatchProxyURLResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchProxyURLResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchProxyURLResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36306,6 +37437,16 @@ func ParsePutProxyURLResponse(rsp *http.Response) (*PutProxyURLResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutProxyURLResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutProxyURLResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36522,6 +37663,16 @@ func ParsePatchQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PatchQuotaS
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchQuotaSwitchPreviewModelResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchQuotaSwitchPreviewModelResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36651,6 +37802,16 @@ func ParsePutQuotaSwitchPreviewModelResponse(rsp *http.Response) (*PutQuotaSwitc
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutQuotaSwitchPreviewModelResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutQuotaSwitchPreviewModelResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36867,6 +38028,16 @@ func ParsePatchQuotaSwitchProjectResponse(rsp *http.Response) (*PatchQuotaSwitch
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchQuotaSwitchProjectResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchQuotaSwitchProjectResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -36996,6 +38167,16 @@ func ParsePutQuotaSwitchProjectResponse(rsp *http.Response) (*PutQuotaSwitchProj
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutQuotaSwitchProjectResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutQuotaSwitchProjectResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -37090,6 +38271,16 @@ func ParseGetQwenAuthURLResponse(rsp *http.Response) (*GetQwenAuthURLResponse, e
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetQwenAuthURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -37454,6 +38645,16 @@ func ParsePatchRequestLogResponse(rsp *http.Response) (*PatchRequestLogResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchRequestLogResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchRequestLogResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -37583,6 +38784,16 @@ func ParsePutRequestLogResponse(rsp *http.Response) (*PutRequestLogResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutRequestLogResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutRequestLogResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -37883,6 +39094,16 @@ func ParsePatchRequestRetryResponse(rsp *http.Response) (*PatchRequestRetryRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchRequestRetryResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchRequestRetryResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -38012,6 +39233,16 @@ func ParsePutRequestRetryResponse(rsp *http.Response) (*PutRequestRetryResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutRequestRetryResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutRequestRetryResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -38312,6 +39543,16 @@ func ParsePatchUsageStatisticsEnabledResponse(rsp *http.Response) (*PatchUsageSt
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchUsageStatisticsEnabledResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchUsageStatisticsEnabledResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -38441,6 +39682,16 @@ func ParsePutUsageStatisticsEnabledResponse(rsp *http.Response) (*PutUsageStatis
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutUsageStatisticsEnabledResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutUsageStatisticsEnabledResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -38528,6 +39779,16 @@ func ParseExportUsageResponse(rsp *http.Response) (*ExportUsageResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ExportUsageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -38609,6 +39870,16 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ImportUsageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -38718,6 +39989,16 @@ func ParseDeleteVertexAPIKeyResponse(rsp *http.Response) (*DeleteVertexAPIKeyRes
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteVertexAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteVertexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -38941,6 +40222,16 @@ func ParsePatchVertexAPIKeyResponse(rsp *http.Response) (*PatchVertexAPIKeyRespo
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchVertexAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchVertexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -39070,6 +40361,16 @@ func ParsePutVertexAPIKeyResponse(rsp *http.Response) (*PutVertexAPIKeyResponse,
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutVertexAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutVertexAPIKeyResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -39178,6 +40479,16 @@ func ParseImportVertexCredentialResponse(rsp *http.Response) (*ImportVertexCrede
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ImportVertexCredentialResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -39374,6 +40685,16 @@ func ParsePatchWsAuthResponse(rsp *http.Response) (*PatchWsAuthResponse, error) 
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchWsAuthResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PatchWsAuthResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -39503,6 +40824,16 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutWsAuthResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers PutWsAuthResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

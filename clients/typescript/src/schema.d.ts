@@ -1234,13 +1234,129 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description The error body of most failures.
+         * @example {
+         *       "error": "item not found"
+         *     }
+         */
         Error: {
+            /**
+             * @description What went wrong; stable, so clients may match on it.
+             * @example invalid body
+             */
             error: string;
+            /** @description Details, when there are any (never a secret). */
             message?: string;
-            /** @description With 412, the current revision. */
-            etag?: string;
-            /** @description OAuth operations also say `error` here. */
+        };
+        /**
+         * @description 412 `config changed`.
+         * @example {
+         *       "error": "config changed",
+         *       "etag": "\"5d41402abc4b2a76b9719d911017c592\""
+         *     }
+         */
+        PreconditionFailedError: {
+            /**
+             * @description Always `config changed`.
+             * @example config changed
+             */
+            error: string;
+            /**
+             * @description The current revision; re-read, recompute and send it as If-Match.
+             * @example "5d41402abc4b2a76b9719d911017c592"
+             */
+            etag: string;
+        };
+        /**
+         * @description 409 `config_file_conflict`.
+         * @example {
+         *       "error": "config_file_conflict",
+         *       "message": "config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"
+         *     }
+         */
+        ConfigFileConflictError: {
+            /**
+             * @description Always `config_file_conflict`.
+             * @example config_file_conflict
+             */
+            error: string;
+            /** @description What is wrong with the hand-edited file. */
+            message: string;
+        };
+        /**
+         * @description 422 `invalid_config`; `message` is always set.
+         * @example {
+         *       "error": "invalid_config",
+         *       "message": "line 3: port must be between 1 and 65535, not 0"
+         *     }
+         */
+        InvalidConfigError: {
+            /**
+             * @description Always `invalid_config`.
+             * @example invalid_config
+             */
+            error: string;
+            /** @description Why the config cannot be loaded or applied. */
+            message?: string;
+        };
+        /**
+         * @description 429 `too_many_attempts`; the Retry-After header says when to retry.
+         * @example {
+         *       "error": "too_many_attempts",
+         *       "message": "too many invalid management keys; try again in 4s"
+         *     }
+         */
+        RetryLaterError: {
+            /**
+             * @description Always `too_many_attempts`.
+             * @example too_many_attempts
+             */
+            error: string;
+            /** @example too many invalid management keys; try again in 4s */
+            message: string;
+        };
+        /**
+         * @description 502 from an upstream server (release server, login provider).
+         * @example {
+         *       "error": "unexpected_status",
+         *       "message": "release server answered 503"
+         *     }
+         */
+        UpstreamError: {
+            /**
+             * @description A short code (`request_failed`, `unexpected_status`, `decode_failed`, `invalid_response`) or the provider's reason.
+             * @example request_failed
+             */
+            error: string;
+            /** @description Details. */
+            message?: string;
+            /**
+             * @description Login operations also say `error` here.
+             * @example error
+             */
             status?: string;
+        };
+        /**
+         * @description 409 from an iFlow cookie login whose account already has a credential file.
+         * @example {
+         *       "status": "error",
+         *       "error": "duplicate BXAuth found",
+         *       "existing_file": "iflow-user-1716206400.json"
+         *     }
+         */
+        DuplicateAuthFileError: {
+            /**
+             * @description Always `error`.
+             * @example error
+             */
+            status?: string;
+            /** @example duplicate BXAuth found */
+            error: string;
+            /**
+             * @description The credential file that already holds this account.
+             * @example iflow-user-1716206400.json
+             */
             existing_file?: string;
         };
         StatusOK: {
@@ -1261,6 +1377,7 @@ export interface components {
             value: boolean;
         };
         StringValue: {
+            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong. */
             value: string;
         };
         RetryCountValue: {
@@ -1279,6 +1396,7 @@ export interface components {
             "usage-statistics-enabled": boolean;
         };
         ProxyUrlSetting: {
+            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url": string;
         };
         QuotaSwitchProjectSetting: {
@@ -1291,6 +1409,7 @@ export interface components {
             "request-retry": number;
         };
         MaxRetryIntervalSetting: {
+            /** @description Seconds. */
             "max-retry-interval": number;
         };
         RequestLogSetting: {
@@ -1412,17 +1531,22 @@ export interface components {
             "latest-version": string;
         };
         StringArray: string[];
+        /** @description Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`). */
+        KeyArray: string[];
         StringItems: {
-            items: components["schemas"]["StringArray"];
+            items: components["schemas"]["KeyArray"];
         };
         /** @description A raw array, or the same array under `items`. */
-        StringListReplace: components["schemas"]["StringArray"] | components["schemas"]["StringItems"];
+        StringListReplace: components["schemas"]["KeyArray"] | components["schemas"]["StringItems"];
         PatchByValue: {
+            /** @description The current value (trimmed); 404 when no item has it. */
             old: string;
+            /** @description The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`). */
             new: string;
         };
         PatchByIndex: {
             index: number;
+            /** @description The new value; trimmed, must not be empty (only spaces is 400 `must not be empty`). */
             value: string;
         };
         /** @description Replace the item equal to `old` with `new`, or the item at `index` with `value`. */
@@ -1444,30 +1568,41 @@ export interface components {
             alias?: string;
         };
         ApiKeyEntry: {
+            /** @description Entries whose key is empty after trimming are dropped. */
             "api-key": string;
+            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
         };
         GeminiKey: {
+            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key": string;
             prefix?: string;
+            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
+            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
         /** @description Fields to change; absent fields are kept. */
         GeminiKeyPartial: {
+            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key"?: string;
             prefix?: string;
+            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
+            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
         CodexKey: {
+            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key": string;
             prefix?: string;
+            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
+            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
@@ -1475,9 +1610,12 @@ export interface components {
         };
         /** @description Fields to change; absent fields are kept. */
         CodexKeyPartial: {
+            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key"?: string;
             prefix?: string;
+            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
+            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
@@ -1486,25 +1624,34 @@ export interface components {
         ClaudeKey: components["schemas"]["CodexKey"];
         ClaudeKeyPartial: components["schemas"]["CodexKeyPartial"];
         VertexKey: {
+            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key": string;
             prefix?: string;
+            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
+            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
         /** @description Fields to change; absent fields are kept. */
         VertexKeyPartial: {
+            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key"?: string;
             prefix?: string;
+            /** @description Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
+            /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
+        /** @description An OpenAI-compatible provider. `base-url` is required too (400 `base-url must not be empty` when it is missing). */
         OpenaiCompatibility: {
+            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             name: string;
             prefix?: string;
+            /** @description An http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
             "api-key-entries"?: components["schemas"]["ApiKeyEntry"][];
             /**
@@ -1517,8 +1664,10 @@ export interface components {
         };
         /** @description Fields to change; absent fields are kept. */
         OpenaiCompatibilityPartial: {
+            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             name?: string;
             prefix?: string;
+            /** @description An http or https URL with a host (trimmed); anything else is 400 with the reason. */
             "base-url"?: string;
             "api-key-entries"?: components["schemas"]["ApiKeyEntry"][];
             /** @deprecated */
@@ -1535,6 +1684,7 @@ export interface components {
         GeminiKeyArray: components["schemas"]["GeminiKey"][];
         /** @description A raw array, or the same array under `items`. */
         GeminiKeyListReplace: components["schemas"]["GeminiKeyArray"] | components["schemas"]["GeminiKeyItems"];
+        /** @description Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400. */
         GeminiKeyPatch: {
             index?: number;
             /** @description Select by the entry's api-key when index is absent. */
@@ -1550,6 +1700,7 @@ export interface components {
         CodexKeyArray: components["schemas"]["CodexKey"][];
         /** @description A raw array, or the same array under `items`. */
         CodexKeyListReplace: components["schemas"]["CodexKeyArray"] | components["schemas"]["CodexKeyItems"];
+        /** @description Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400. */
         CodexKeyPatch: {
             index?: number;
             /** @description Select by the entry's api-key when index is absent. */
@@ -1565,6 +1716,7 @@ export interface components {
         ClaudeKeyArray: components["schemas"]["ClaudeKey"][];
         /** @description A raw array, or the same array under `items`. */
         ClaudeKeyListReplace: components["schemas"]["ClaudeKeyArray"] | components["schemas"]["ClaudeKeyItems"];
+        /** @description Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400. */
         ClaudeKeyPatch: {
             index?: number;
             /** @description Select by the entry's api-key when index is absent. */
@@ -1580,6 +1732,7 @@ export interface components {
         VertexKeyArray: components["schemas"]["VertexKey"][];
         /** @description A raw array, or the same array under `items`. */
         VertexKeyListReplace: components["schemas"]["VertexKeyArray"] | components["schemas"]["VertexKeyItems"];
+        /** @description Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400. */
         VertexKeyPatch: {
             index?: number;
             /** @description Select by the entry's api-key when index is absent. */
@@ -1595,6 +1748,7 @@ export interface components {
         OpenaiCompatibilityArray: components["schemas"]["OpenaiCompatibility"][];
         /** @description A raw array, or the same array under `items`. */
         OpenaiCompatibilityListReplace: components["schemas"]["OpenaiCompatibilityArray"] | components["schemas"]["OpenaiCompatibilityItems"];
+        /** @description Give `index` or `name` (index wins when both are given); neither is 400 `missing index or name`. An index past the end of the list is 400. */
         OpenaiCompatibilityPatch: {
             index?: number;
             /** @description Select by the provider's name when index is absent. */
@@ -1614,6 +1768,7 @@ export interface components {
         /** @description A raw map, or the same map under `items`. */
         OauthExcludedModelsReplace: components["schemas"]["ExcludedModels"] | components["schemas"]["ExcludedModelsItems"];
         OauthExcludedModelsPatch: {
+            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             provider: string;
             models: string[];
         };
@@ -1977,6 +2132,11 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "status": "ok"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StatusOK"];
             };
         };
@@ -1986,10 +2146,21 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "status": "ok"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StatusOK"];
             };
         };
-        /** @description The request is malformed (`invalid body` for a body of the wrong shape) or names an invalid selector. */
+        /**
+         * @description `invalid body` when the body does not match the operation's schema (wrong
+         *     JSON, a wrong type, a value out of range, a missing field), `invalid <parameter>`
+         *     for a query or path parameter that does not match its schema, or the handler's own
+         *     reason for a rule no schema can state (an index past the end of the list, a
+         *     duplicate key, an invalid URL).
+         */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -2016,7 +2187,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `item not found`, `file not found` and the like. */
+        /** @description `item not found` (a value, match, name or provider that selects nothing), `file not found` and the like. */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -2025,12 +2196,33 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The operation conflicts with the current state. */
+        /** @description `duplicate BXAuth found`: a credential file for this iFlow account already exists; `existing_file` names it. */
         Conflict: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "status": "error",
+                 *       "error": "duplicate BXAuth found",
+                 *       "existing_file": "iflow-user-1716206400.json"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DuplicateAuthFileError"];
+            };
+        };
+        /** @description `oauth flow is not pending`: the login already completed or failed. */
+        FlowNotPending: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "oauth flow is not pending"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -2040,11 +2232,17 @@ export interface components {
          */
         TooManyAttempts: {
             headers: {
-                "Retry-After"?: number;
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "error": "too_many_attempts",
+                 *       "message": "too many invalid management keys; try again in 4s"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RetryLaterError"];
             };
         };
         /**
@@ -2054,7 +2252,7 @@ export interface components {
          */
         AuthBusy: {
             headers: {
-                "Retry-After"?: number;
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -2074,7 +2272,13 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "error": "config_file_conflict",
+                 *       "message": "config.yaml was edited by hand and the edit cannot be applied: port must be between 1 and 65535, not 0; fix the file, or replace it with PUT /config.yaml"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConfigFileConflictError"];
             };
         };
         /**
@@ -2087,16 +2291,29 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "error": "invalid_config",
+                 *       "message": "oauth-excluded-models: pattern \"gpt-[\" does not compile"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InvalidConfigError"];
             };
         };
-        /** @description `config changed`: If-Match named a stale revision; `etag` is the current one. */
+        /** @description `config changed`: If-Match named a stale revision; `etag` (and the ETag header) is the current one. Nothing was changed: re-read, recompute, retry. */
         PreconditionFailed: {
             headers: {
+                ETag: components["headers"]["ETag"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "error": "config changed",
+                 *       "etag": "\"5d41402abc4b2a76b9719d911017c592\""
+                 *     }
+                 */
+                "application/json": components["schemas"]["PreconditionFailedError"];
             };
         };
         /** @description `request body too large`. */
@@ -2105,6 +2322,11 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "request body too large"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -2114,10 +2336,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                /**
+                 * @example {
+                 *       "error": "invalid_config",
+                 *       "message": "line 3: port must be between 1 and 65535, not 0"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InvalidConfigError"];
             };
         };
-        /** @description The server could not complete the operation (for example `failed to save config`). */
+        /** @description The server could not complete the operation (for example `failed to save config`, or `write_failed` with a `message`). */
         InternalError: {
             headers: {
                 [name: string]: unknown;
@@ -2126,18 +2354,19 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description An upstream server could not be reached or answered badly. */
+        /** @description An upstream server could not be reached or answered badly; `error` is a short code or the upstream's reason, `message` the detail. */
         BadGateway: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["UpstreamError"];
             };
         };
-        /** @description A subsystem the operation needs is not running, or `busy` (too many key checks queued; retry after `Retry-After` seconds). */
+        /** @description A subsystem the operation needs is not running (`core auth manager unavailable`, `usage store unavailable`), or `busy` (too many key checks queued; retry after `Retry-After` seconds). */
         Unavailable: {
             headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -2150,6 +2379,13 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example === REQUEST INFO ===
+                 *     Version: v6.0.0
+                 *     URL: /v1/chat/completions
+                 *     Method: POST
+                 *     Timestamp: 2024-05-20T09:15:04.123456Z
+                 */
                 "text/plain": string;
             };
         };
@@ -2178,7 +2414,7 @@ export interface components {
         NameQuery: string;
         /** @description The OAuth provider (case-insensitive). */
         ProviderQuery: string;
-        /** @description The credential file's name. */
+        /** @description The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`. */
         FileNameQuery: string;
         /** @description Start a local callback forwarder for a login launched from a web panel on the same machine (`1`, `true`, `yes`, `on`). */
         IsWebUIQuery: string;
@@ -2189,6 +2425,8 @@ export interface components {
     headers: {
         /** @description The config revision this response was read from or written as (a quoted strong entity tag). Send it back in If-Match. */
         ETag: string;
+        /** @description Seconds to wait before the next attempt. */
+        RetryAfter: number;
     };
     pathItems: never;
 }
@@ -5198,7 +5436,7 @@ export interface operations {
                  *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
                  */
                 dryRun?: components["parameters"]["DryRun"];
-                /** @description File name for a raw JSON upload. */
+                /** @description File name for a raw JSON upload (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). */
                 name?: string;
             };
             header?: never;
@@ -5275,7 +5513,7 @@ export interface operations {
     DownloadAuthFile: {
         parameters: {
             query?: {
-                /** @description The credential file's name. */
+                /** @description The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`. */
                 name?: components["parameters"]["FileNameQuery"];
             };
             header?: never;
@@ -5307,7 +5545,7 @@ export interface operations {
     GetAuthFileModels: {
         parameters: {
             query?: {
-                /** @description The credential file's name. */
+                /** @description The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`. */
                 name?: components["parameters"]["FileNameQuery"];
             };
             header?: never;
@@ -5685,7 +5923,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["FlowNotPending"];
             429: components["responses"]["TooManyAttempts"];
             503: components["responses"]["Unavailable"];
         };
