@@ -30,6 +30,8 @@ type coolState struct {
 	// level counts consecutive 429s without Retry-After, for the
 	// exponential backoff.
 	level int
+	// quota: the last failure was a 429 (switch-preview-model).
+	quota bool
 }
 
 // cooldowns is the per (credential, model) failure state. It lives in the
@@ -92,13 +94,29 @@ func (c *cooldowns) failure(id config.CredentialID, model string, status int, re
 		d = transientCool
 	}
 	d = min(d, maxCooldown)
+	s.quota = status == http.StatusTooManyRequests
 	if d <= 0 {
+		if s.quota {
+			c.m[k] = s
+			c.n.Store(int64(len(c.m)))
+		}
 		return 0
 	}
 	s.until = now.Add(d)
 	c.m[k] = s
 	c.n.Store(int64(len(c.m)))
 	return d
+}
+
+// quota reports whether (cred, model) last failed with a 429.
+func (c *cooldowns) quota(id config.CredentialID, model string) bool {
+	if c.n.Load() == 0 {
+		return false
+	}
+	c.mu.RLock()
+	s := c.m[coolKey{id, model}]
+	c.mu.RUnlock()
+	return s.quota
 }
 
 // prune forgets credentials that are no longer configured.

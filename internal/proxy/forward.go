@@ -96,17 +96,54 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 		for i := range n {
 			cand := &rt.cands[(start+i)%n]
 			now := p.now()
+			// quota-exceeded.switch-preview-model: while the model is
+			// out of quota on this credential, its preview is used.
+			usePreview := false
 			if until := p.cooldowns.until(cand.cred.id, cand.upstream); until.After(now) {
-				if earliest.IsZero() || until.Before(earliest) {
-					earliest = until
+				if !p.previewUsable(st, cand, now) {
+					if earliest.IsZero() || until.Before(earliest) {
+						earliest = until
+					}
+					continue
 				}
-				continue
+				usePreview = true
 			}
 			if attempts >= maxAttempts {
 				break
 			}
 			attempts++
-			resp, br, f := p.attempt(ctx, st, c, cand, &bootstrapLeft)
+			var resp *http.Response
+			var br *bufio.Reader
+			var f *failure
+			if !usePreview {
+				resp, br, f = p.attempt(ctx, st, c, cand, &bootstrapLeft)
+				if f != nil && f.status == http.StatusTooManyRequests {
+					p.quotaSiblings(st, rt, cand)
+					// The same credential on the model's preview, at once.
+					usePreview = f.badRequest == nil && !f.final && attempts < maxAttempts && p.previewUsable(st, cand, p.now())
+					if usePreview {
+						attempts++
+					}
+				}
+			}
+			if usePreview {
+				pv := cand.preview
+				p.log.LogAttrs(ctx, slog.LevelInfo, "quota exceeded; using the preview model",
+					slog.String("credential", string(cand.cred.id)), slog.String("model", cand.upstream), slog.String("preview", pv.upstream))
+				pr, pbr, pf := p.attempt(ctx, st, c, pv, &bootstrapLeft)
+				switch {
+				case pr != nil:
+					resp, br, f = pr, pbr, nil
+					w.Header().Set("X-Cpa-Preview-Model", pv.upstream)
+				case pf == nil, pf.final, pf.badRequest != nil, f == nil:
+					resp, br, f = nil, nil, pf
+				}
+				// Otherwise the model's own 429 stays the answer if no
+				// other credential serves the request.
+				if f == nil && resp == nil && ctx.Err() == nil {
+					f = &failure{status: http.StatusTooManyRequests}
+				}
+			}
 			if resp != nil {
 				if !deadline.Stop() {
 					resp.Body.Close()
@@ -121,9 +158,6 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 				return
 			}
 			last = f
-			if f.status == http.StatusTooManyRequests {
-				p.quotaSiblings(st, rt, cand)
-			}
 			if f.badRequest != nil {
 				badTranslation(w, c, f.badRequest)
 				return
@@ -294,6 +328,17 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 	}
 	p.failHint(ctx, st, cand, resp.StatusCode, resp.Header, "", hint)
 	return nil, nil, &failure{status: resp.StatusCode, header: resp.Header, body: errBody, cross: c.cross}
+}
+
+// previewUsable says whether cand's preview may be tried now: the setting
+// is on, the model is out of quota on the credential (or just answered
+// 429) and the preview is not cooling down itself.
+func (p *Proxy) previewUsable(st *state, cand *candidate, now time.Time) bool {
+	pv := cand.preview
+	if pv == nil || !st.switchPreview || !p.cooldowns.quota(cand.cred.id, cand.upstream) {
+		return false
+	}
+	return !p.cooldowns.until(pv.cred.id, pv.upstream).After(now)
 }
 
 // failoverStatus reports whether an upstream status means "try another

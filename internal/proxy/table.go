@@ -23,6 +23,11 @@ type candidate struct {
 	// rewrite says the body's model field must be replaced by upstream.
 	rewrite bool
 	payload *payloadPlan
+	// preview is the same credential on the model's preview
+	// (previewFallback), tried once after a 429 when
+	// quota-exceeded.switch-preview-model is on; nil when there is none
+	// or the credential does not serve it.
+	preview *candidate
 }
 
 // route is every candidate for one client-facing model ID, in config
@@ -157,6 +162,10 @@ func (b *tableBuilder) add(cred *credential, models []modelEntry) {
 	for _, m := range models {
 		c := candidate{cred: cred, upstream: m.upstream, rewrite: m.upstream != m.id,
 			payload: planFor(b.payload, m.id, cred.exec.payloadProtocol())}
+		if pv := previewOf(cred, m.id, models); pv != nil {
+			c.preview = &candidate{cred: cred, upstream: pv.upstream, rewrite: true,
+				payload: planFor(b.payload, pv.id, cred.exec.payloadProtocol())}
+		}
 		if cred.prefix != "" {
 			pc := c
 			pc.rewrite = true // the prefix is never sent upstream
@@ -263,4 +272,33 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 	b.addRelays(cfg, relays)
 	b.t.buildAny()
 	return b.t, warnings, nil
+}
+
+// previewFallback names, per model, the preview model a quota error moves
+// to when quota-exceeded.switch-preview-model is on. Only Google's models
+// have one: a preview model of the next generation has its own quota
+// (Gemini API, Vertex, Gemini CLI, Antigravity, the AI Studio relay).
+// Claude, Codex, Qwen and iFlow have no preview model in their lists.
+var previewFallback = map[string]string{
+	"gemini-2.5-pro":        "gemini-3-pro-preview",
+	"gemini-2.5-flash":      "gemini-3-flash-preview",
+	"gemini-2.5-flash-lite": "gemini-3-flash-preview",
+}
+
+// previewOf returns the entry of models that is the preview of id, if the
+// credential serves it and speaks Gemini.
+func previewOf(cred *credential, id string, models []modelEntry) *modelEntry {
+	if cred.protocol() != protocol.Gemini {
+		return nil
+	}
+	want, ok := previewFallback[strings.ToLower(id)]
+	if !ok {
+		return nil
+	}
+	for i := range models {
+		if strings.EqualFold(models[i].id, want) {
+			return &models[i]
+		}
+	}
+	return nil
 }
