@@ -68,7 +68,7 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 			r.Handle("/docs/*", http.StripPrefix(Prefix+"/docs/", docs))
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(s.audit, authUnlessPublic(auth), s.refuseDryRun, limitBody, forgivingContentType, s.streamUsageImport, requireUTF8JSON, captureRawUpload, validator)
+			r.Use(s.audit, authUnlessPublic(auth), s.refuseDryRun, limitBody, forgivingContentType, s.streamUsageImport, requireUTF8JSON, captureRawUpload, skipPlainReads(validator))
 			mgmtapi.HandlerWithOptions(strict, mgmtapi.ChiServerOptions{
 				BaseRouter: r,
 				ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
