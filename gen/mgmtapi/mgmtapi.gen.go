@@ -137,7 +137,7 @@ func (e UsageRecordingStore) Valid() bool {
 	}
 }
 
-// AllowLocalhostUnauthenticatedSetting defines model for AllowLocalhostUnauthenticatedSetting.
+// AllowLocalhostUnauthenticatedSetting Example: {"allow-localhost-unauthenticated":false}
 type AllowLocalhostUnauthenticatedSetting struct {
 	AllowLocalhostUnauthenticated bool `json:"allow-localhost-unauthenticated"`
 }
@@ -151,7 +151,7 @@ type APIKeyEntry struct {
 	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// APIKeysList defines model for ApiKeysList.
+// APIKeysList Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2","sk-example-client-key-3"]}
 type APIKeysList struct {
 	APIKeys StringArray `json:"api-keys"`
 }
@@ -211,12 +211,12 @@ type AuthFile struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
-// AuthFileList defines model for AuthFileList.
+// AuthFileList Example: {"files":[{"disabled":false,"email":"user@example.com","modtime":"2025-08-30T12:34:56Z","name":"acc1.json","provider":"gemini","size":1234,"type":"google"}]}
 type AuthFileList struct {
 	Files []AuthFile `json:"files"`
 }
 
-// AuthFileModels defines model for AuthFileModels.
+// AuthFileModels Example: {"models":[{"display_name":"Gemini 2.5 Pro","id":"gemini-2.5-pro","owned_by":"google","type":"gemini"}]}
 type AuthFileModels struct {
 	Models []struct {
 		DisplayName *string `json:"display_name,omitempty"`
@@ -226,18 +226,18 @@ type AuthFileModels struct {
 	} `json:"models"`
 }
 
-// AuthFileNames defines model for AuthFileNames.
+// AuthFileNames Example: {"names":["acc1.json","codex-user@example.com.json"]}
 type AuthFileNames struct {
 	Names []string `json:"names"`
 }
 
-// AuthFilesDeleted defines model for AuthFilesDeleted.
+// AuthFilesDeleted Example: {"deleted":3,"status":"ok"}
 type AuthFilesDeleted struct {
 	Deleted *int   `json:"deleted,omitempty"`
 	Status  string `json:"status"`
 }
 
-// AuthStatus defines model for AuthStatus.
+// AuthStatus Example: {"status":"wait"}
 type AuthStatus struct {
 	Error  *string          `json:"error,omitempty"`
 	Status AuthStatusStatus `json:"status"`
@@ -246,19 +246,19 @@ type AuthStatus struct {
 // AuthStatusStatus defines model for AuthStatus.Status.
 type AuthStatusStatus string
 
-// AuthURL defines model for AuthUrl.
+// AuthURL Example: {"state":"anth-1716206400","status":"ok","url":"https://claude.ai/oauth/authorize?client_id=EXAMPLE\u0026response_type=code\u0026state=anth-1716206400"}
 type AuthURL struct {
 	State  string `json:"state"`
 	Status string `json:"status"`
 	URL    string `json:"url"`
 }
 
-// BoolValue defines model for BoolValue.
+// BoolValue Example: {"value":true}
 type BoolValue struct {
 	Value bool `json:"value"`
 }
 
-// ClaudeAPIKeyList defines model for ClaudeApiKeyList.
+// ClaudeAPIKeyList Example: {"claude-api-key":[{"api-key":"sk-ant-example-0001","base-url":"https://example.com/api","models":[{"alias":"claude-sonnet-latest","name":"claude-3-5-sonnet-20241022"}],"proxy-url":"socks5://proxy.example.com:1080"}]}
 type ClaudeAPIKeyList struct {
 	ClaudeAPIKey []ClaudeKey `json:"claude-api-key"`
 }
@@ -291,7 +291,7 @@ type ClaudeKeyPatch struct {
 	Value ClaudeKeyPartial `json:"value"`
 }
 
-// CodexAPIKeyList defines model for CodexApiKeyList.
+// CodexAPIKeyList Example: {"codex-api-key":[{"api-key":"sk-example-codex-0001","base-url":"https://api.example.com/v1","proxy-url":""}]}
 type CodexAPIKeyList struct {
 	CodexAPIKey []CodexKey `json:"codex-api-key"`
 }
@@ -412,6 +412,8 @@ type ConfigRevisionDetail struct {
 type ConfigRevisionDetailSource string
 
 // ConfigView The running configuration; remote-management.secret-key is never included.
+//
+// Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2"],"auth-dir":"~/.cli-proxy-api","claude-api-key":[{"api-key":"sk-ant-example-0001","base-url":"https://example.com/api","models":[{"alias":"claude-sonnet-latest","name":"claude-3-5-sonnet-20241022"}],"proxy-url":"socks5://proxy.example.com:1080"}],"codex-api-key":[{"api-key":"sk-example-codex-0001","base-url":"https://api.example.com/v1","proxy-url":""}],"debug":true,"gemini-api-key":[{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000001","base-url":"https://generativelanguage.googleapis.com","headers":{"X-Custom-Header":"custom-value"},"proxy-url":""},{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000002","proxy-url":"socks5://proxy.example.com:1080"}],"generative-language-api-key":["AIzaSy-EXAMPLE-KEY-000000000000000001","AIzaSy-EXAMPLE-KEY-000000000000000002"],"host":"","logging-to-file":false,"max-retry-interval":30,"oauth-excluded-models":{"codex":["gpt-5-codex-mini"],"gemini-cli":["gemini-2.5-pro-preview-*"]},"openai-compatibility":[{"api-key-entries":[{"api-key":"sk-or-example-0001","proxy-url":""}],"base-url":"https://openrouter.ai/api/v1","models":[{"alias":"kimi-k2","name":"moonshotai/kimi-k2:free"}],"name":"openrouter"},{"api-key-entries":[{"api-key":"sk-iflow-example-0001","proxy-url":"socks5://proxy.example.com:1080"}],"base-url":"https://apis.iflow.cn/v1","models":[{"alias":"deepseek-v3.1","name":"deepseek-v3.1"},{"alias":"glm-4.5","name":"glm-4.5"}],"name":"iflow"}],"port":8317,"proxy-url":"","quota-exceeded":{"switch-preview-model":true,"switch-project":true},"remote-management":{"allow-remote":false,"disable-control-panel":false},"request-log":true,"request-retry":3,"usage-statistics-enabled":true,"ws-auth":false}
 type ConfigView struct {
 	AllowLocalhostUnauthenticated *bool        `json:"allow-localhost-unauthenticated,omitempty"`
 	APIKeys                       *StringArray `json:"api-keys,omitempty"`
@@ -451,7 +453,7 @@ type ConfigView struct {
 	AdditionalProperties   map[string]interface{} `json:"-"`
 }
 
-// ConfigYAMLResult defines model for ConfigYAMLResult.
+// ConfigYAMLResult Example: {"changed":["config"],"ok":true}
 type ConfigYAMLResult struct {
 	Changed []string `json:"changed"`
 
@@ -469,7 +471,7 @@ type ConfigYAMLResult struct {
 // Counts defines model for Counts.
 type Counts map[string]int64
 
-// DebugSetting defines model for DebugSetting.
+// DebugSetting Example: {"debug":false}
 type DebugSetting struct {
 	Debug bool `json:"debug"`
 }
@@ -514,12 +516,12 @@ type ExcludedModelsItems struct {
 	Items ExcludedModels `json:"items"`
 }
 
-// ForceGpt5CodexSetting defines model for ForceGpt5CodexSetting.
+// ForceGpt5CodexSetting Example: {"gpt-5-codex":false}
 type ForceGpt5CodexSetting struct {
 	Gpt5Codex bool `json:"gpt-5-codex"`
 }
 
-// GeminiAPIKeyList defines model for GeminiApiKeyList.
+// GeminiAPIKeyList Example: {"gemini-api-key":[{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000001","base-url":"https://generativelanguage.googleapis.com","headers":{"X-Custom-Header":"custom-value"},"proxy-url":""},{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000002","proxy-url":"socks5://proxy.example.com:1080"}]}
 type GeminiAPIKeyList struct {
 	GeminiAPIKey []GeminiKey `json:"gemini-api-key"`
 }
@@ -580,7 +582,7 @@ type GeminiKeyPatch struct {
 	Value GeminiKeyPartial `json:"value"`
 }
 
-// GeminiWebToken defines model for GeminiWebToken.
+// GeminiWebToken Example: {"secure_1psid":"g.a000EXAMPLE-1PSID-VALUE","secure_1psidts":"sidts-EXAMPLE-1PSIDTS-VALUE"}
 type GeminiWebToken struct {
 	// Secure1Psid The __Secure-1PSID cookie.
 	Secure1Psid string `json:"secure_1psid"`
@@ -589,7 +591,7 @@ type GeminiWebToken struct {
 	Secure1Psidts string `json:"secure_1psidts"`
 }
 
-// GeminiWebTokenResult defines model for GeminiWebTokenResult.
+// GeminiWebTokenResult Example: {"file":"gemini-web-3f2a9c1e.json","status":"ok"}
 type GeminiWebTokenResult struct {
 	File   string                     `json:"file"`
 	Status GeminiWebTokenResultStatus `json:"status"`
@@ -598,7 +600,7 @@ type GeminiWebTokenResult struct {
 // GeminiWebTokenResultStatus defines model for GeminiWebTokenResult.Status.
 type GeminiWebTokenResultStatus string
 
-// GenerativeLanguageAPIKeyList defines model for GenerativeLanguageApiKeyList.
+// GenerativeLanguageAPIKeyList Example: {"generative-language-api-key":["AIzaSy-EXAMPLE-KEY-000000000000000001","AIzaSy-EXAMPLE-KEY-000000000000000002"]}
 type GenerativeLanguageAPIKeyList struct {
 	GenerativeLanguageAPIKey StringArray `json:"generative-language-api-key"`
 }
@@ -606,12 +608,12 @@ type GenerativeLanguageAPIKeyList struct {
 // Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 type Headers map[string]string
 
-// IflowCookieLogin defines model for IflowCookieLogin.
+// IflowCookieLogin Example: {"cookie":"BXAuth=EXAMPLE-BXAUTH-VALUE; other=1"}
 type IflowCookieLogin struct {
 	Cookie string `json:"cookie"`
 }
 
-// IflowCookieResult defines model for IflowCookieResult.
+// IflowCookieResult Example: {"email":"user","expired":"2025-12-31 23:59:59","saved_path":"iflow-user-1716206400.json","status":"ok","type":"iflow"}
 type IflowCookieResult struct {
 	Email     *string `json:"email,omitempty"`
 	Expired   *string `json:"expired,omitempty"`
@@ -636,31 +638,31 @@ type InvalidConfigError struct {
 // KeyArray Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`).
 type KeyArray = []string
 
-// LatestVersion defines model for LatestVersion.
+// LatestVersion Example: {"latest-version":"v6.1.4"}
 type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
 }
 
-// LogLines defines model for LogLines.
+// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"]}
 type LogLines struct {
 	LatestTimestamp int64    `json:"latest-timestamp"`
 	LineCount       int      `json:"line-count"`
 	Lines           []string `json:"lines"`
 }
 
-// LoggingToFileSetting defines model for LoggingToFileSetting.
+// LoggingToFileSetting Example: {"logging-to-file":true}
 type LoggingToFileSetting struct {
 	LoggingToFile bool `json:"logging-to-file"`
 }
 
-// LogsCleared defines model for LogsCleared.
+// LogsCleared Example: {"message":"Logs cleared successfully","removed":3,"success":true}
 type LogsCleared struct {
 	Message string `json:"message"`
 	Removed int    `json:"removed"`
 	Success bool   `json:"success"`
 }
 
-// MaxRetryIntervalSetting defines model for MaxRetryIntervalSetting.
+// MaxRetryIntervalSetting Example: {"max-retry-interval":30}
 type MaxRetryIntervalSetting struct {
 	// MaxRetryInterval Seconds.
 	MaxRetryInterval int `json:"max-retry-interval"`
@@ -682,7 +684,7 @@ type ModelUsage struct {
 	TotalTokens   *int64         `json:"total_tokens,omitempty"`
 }
 
-// OauthCallback defines model for OauthCallback.
+// OauthCallback Example: {"provider":"anthropic","redirect_url":"http://localhost:54545/callback?code=EXAMPLE-CODE\u0026state=anth-1716206400"}
 type OauthCallback struct {
 	Code        *string `json:"code,omitempty"`
 	Error       *string `json:"error,omitempty"`
@@ -691,17 +693,17 @@ type OauthCallback struct {
 	State       *string `json:"state,omitempty"`
 }
 
-// OauthExcludedModelsMap defines model for OauthExcludedModelsMap.
+// OauthExcludedModelsMap Example: {"oauth-excluded-models":{"codex":["gpt-5-codex-mini"],"gemini-cli":["gemini-2.5-pro-preview-*"]}}
 type OauthExcludedModelsMap struct {
 	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
 	OauthExcludedModels ExcludedModels `json:"oauth-excluded-models"`
 }
 
-// OauthExcludedModelsPatch defines model for OauthExcludedModelsPatch.
+// OauthExcludedModelsPatch Example: {"models":["gemini-2.5-pro-preview-*"],"provider":"gemini-cli"}
 type OauthExcludedModelsPatch struct {
 	Models []string `json:"models"`
 
-	// Provider Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	// Provider Trimmed and lower-cased; must not be empty. Only spaces is 400 `invalid provider: a provider name must not be empty`.
 	Provider string `json:"provider"`
 }
 
@@ -736,7 +738,7 @@ type OpenaiCompatibilityItems struct {
 	Items []OpenaiCompatibility `json:"items"`
 }
 
-// OpenaiCompatibilityList defines model for OpenaiCompatibilityList.
+// OpenaiCompatibilityList Example: {"openai-compatibility":[{"api-key-entries":[{"api-key":"sk-or-example-0001","proxy-url":""}],"base-url":"https://openrouter.ai/api/v1","models":[{"alias":"kimi-k2","name":"moonshotai/kimi-k2:free"}],"name":"openrouter"},{"api-key-entries":[{"api-key":"sk-iflow-example-0001","proxy-url":"socks5://proxy.example.com:1080"}],"base-url":"https://apis.iflow.cn/v1","models":[{"alias":"deepseek-v3.1","name":"deepseek-v3.1"},{"alias":"glm-4.5","name":"glm-4.5"}],"name":"iflow"}]}
 type OpenaiCompatibilityList struct {
 	OpenaiCompatibility []OpenaiCompatibility `json:"openai-compatibility"`
 }
@@ -805,7 +807,7 @@ type PreconditionFailedError struct {
 	Etag string `json:"etag"`
 }
 
-// ProxyURLSetting defines model for ProxyUrlSetting.
+// ProxyURLSetting Example: {"proxy-url":"socks5://user:pass@proxy.example.com:1080/"}
 type ProxyURLSetting struct {
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL string `json:"proxy-url"`
@@ -817,17 +819,17 @@ type QuotaExceeded struct {
 	SwitchProject      *bool `json:"switch-project,omitempty"`
 }
 
-// QuotaSwitchPreviewModelSetting defines model for QuotaSwitchPreviewModelSetting.
+// QuotaSwitchPreviewModelSetting Example: {"switch-preview-model":true}
 type QuotaSwitchPreviewModelSetting struct {
 	SwitchPreviewModel bool `json:"switch-preview-model"`
 }
 
-// QuotaSwitchProjectSetting defines model for QuotaSwitchProjectSetting.
+// QuotaSwitchProjectSetting Example: {"switch-project":true}
 type QuotaSwitchProjectSetting struct {
 	SwitchProject bool `json:"switch-project"`
 }
 
-// RequestErrorLogList defines model for RequestErrorLogList.
+// RequestErrorLogList Example: {"files":[{"modified":1716196504,"name":"error-v1-chat-completions-2024-05-20T091504-3f2a9c1e.log","size":4821}]}
 type RequestErrorLogList struct {
 	Files []struct {
 		Modified int64  `json:"modified"`
@@ -836,22 +838,22 @@ type RequestErrorLogList struct {
 	} `json:"files"`
 }
 
-// RequestLogSetting defines model for RequestLogSetting.
+// RequestLogSetting Example: {"request-log":false}
 type RequestLogSetting struct {
 	RequestLog bool `json:"request-log"`
 }
 
-// RequestRetrySetting defines model for RequestRetrySetting.
+// RequestRetrySetting Example: {"request-retry":3}
 type RequestRetrySetting struct {
 	RequestRetry int `json:"request-retry"`
 }
 
-// RetryCountValue defines model for RetryCountValue.
+// RetryCountValue Example: {"value":5}
 type RetryCountValue struct {
 	Value int `json:"value"`
 }
 
-// RetryIntervalValue defines model for RetryIntervalValue.
+// RetryIntervalValue Example: {"value":30}
 type RetryIntervalValue struct {
 	Value int `json:"value"`
 }
@@ -907,7 +909,7 @@ type StringListPatch = apitypes.StringPatch
 // StringListReplace A raw array, or the same array under `items`.
 type StringListReplace = apitypes.StringList
 
-// StringValue defines model for StringValue.
+// StringValue Example: {"value":"socks5://user:pass@proxy.example.com:1080/"}
 type StringValue struct {
 	// Value Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong.
 	Value string `json:"value"`
@@ -986,7 +988,7 @@ type UsageDetail struct {
 	Tokens    *TokenCounts `json:"tokens,omitempty"`
 }
 
-// UsageExport defines model for UsageExport.
+// UsageExport Example: {"exported_at":"2024-05-20T18:00:00Z","usage":{"apis":{"POST /v1/chat/completions":{"models":{"gpt-4o-mini":{"details":[{"auth_index":"c3f1a2b4","failed":false,"source":"sk-e...0001","timestamp":"2024-05-20T09:15:04.123456Z","tokens":{"cached_tokens":0,"input_tokens":523,"output_tokens":308,"reasoning_tokens":0,"total_tokens":831}}],"total_requests":8,"total_tokens":7123}},"total_requests":12,"total_tokens":9021}},"failure_count":2,"requests_by_day":{"2024-05-20":12},"requests_by_hour":{"09":4,"18":8},"success_count":22,"tokens_by_day":{"2024-05-20":9876},"tokens_by_hour":{"09":1234,"18":865},"total_requests":24,"total_tokens":13890},"version":1}
 type UsageExport struct {
 	// Aggregates This server's complete aggregates; the reference ignores them.
 	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
@@ -995,7 +997,7 @@ type UsageExport struct {
 	Version    int              `json:"version"`
 }
 
-// UsageImport defines model for UsageImport.
+// UsageImport Example: {"usage":{"apis":{"POST /v1/chat/completions":{"models":{"gpt-4o-mini":{"details":[{"auth_index":"c3f1a2b4","failed":false,"source":"sk-e...0001","timestamp":"2024-05-20T09:15:04.123456Z","tokens":{"cached_tokens":0,"input_tokens":523,"output_tokens":308,"reasoning_tokens":0,"total_tokens":831}}],"total_requests":8,"total_tokens":7123}},"total_requests":12,"total_tokens":9021}},"failure_count":2,"requests_by_day":{"2024-05-20":12},"requests_by_hour":{"09":4,"18":8},"success_count":22,"tokens_by_day":{"2024-05-20":9876},"tokens_by_hour":{"09":1234,"18":865},"total_requests":24,"total_tokens":13890},"version":1}
 type UsageImport struct {
 	// Aggregates This server's complete aggregates; the reference ignores them.
 	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
@@ -1003,7 +1005,7 @@ type UsageImport struct {
 	Version    *int             `json:"version,omitempty"`
 }
 
-// UsageImportResult defines model for UsageImportResult.
+// UsageImportResult Example: {"added":24,"failed_requests":2,"skipped":0,"total_requests":24}
 type UsageImportResult struct {
 	Added          int64 `json:"added"`
 	FailedRequests int64 `json:"failed_requests"`
@@ -1048,7 +1050,7 @@ type UsageRecording struct {
 // UsageRecordingStore `unavailable` when the usage store could not be opened at start-up: the proxy serves, nothing is recorded.
 type UsageRecordingStore string
 
-// UsageResponse defines model for UsageResponse.
+// UsageResponse Example: {"failed_requests":2,"recording":{"dropped":0,"enabled":true,"store":"ok","write_errors":0},"usage":{"apis":{"POST /v1/chat/completions":{"models":{"gpt-4o-mini":{"details":[{"auth_index":"c3f1a2b4","failed":false,"source":"sk-e...0001","timestamp":"2024-05-20T09:15:04.123456Z","tokens":{"cached_tokens":0,"input_tokens":523,"output_tokens":308,"reasoning_tokens":0,"total_tokens":831}}],"total_requests":8,"total_tokens":7123}},"total_requests":12,"total_tokens":9021}},"failure_count":2,"requests_by_day":{"2024-05-20":12},"requests_by_hour":{"09":4,"18":8},"success_count":22,"tokens_by_day":{"2024-05-20":9876},"tokens_by_hour":{"09":1234,"18":865},"total_requests":24,"total_tokens":13890}}
 type UsageResponse struct {
 	FailedRequests int64           `json:"failed_requests"`
 	Recording      *UsageRecording `json:"recording,omitempty"`
@@ -1074,17 +1076,17 @@ type UsageSnapshot struct {
 	TotalTokens    *int64                    `json:"total_tokens,omitempty"`
 }
 
-// UsageStatisticsEnabledSetting defines model for UsageStatisticsEnabledSetting.
+// UsageStatisticsEnabledSetting Example: {"usage-statistics-enabled":true}
 type UsageStatisticsEnabledSetting struct {
 	UsageStatisticsEnabled bool `json:"usage-statistics-enabled"`
 }
 
-// VertexAPIKeyList defines model for VertexApiKeyList.
+// VertexAPIKeyList Example: {"vertex-api-key":[{"api-key":"vk-example-0001","base-url":"https://vertex.example.com","models":[{"alias":"vertex-pro","name":"gemini-2.5-pro"}],"proxy-url":""}]}
 type VertexAPIKeyList struct {
 	VertexAPIKey []VertexKey `json:"vertex-api-key"`
 }
 
-// VertexImportResult defines model for VertexImportResult.
+// VertexImportResult Example: {"auth-file":"vertex-my-project-123.json","email":"svc@my-project-123.iam.gserviceaccount.com","location":"us-central1","project_id":"my-project-123","status":"ok"}
 type VertexImportResult struct {
 	AuthFile  *string `json:"auth-file,omitempty"`
 	Email     *string `json:"email,omitempty"`
@@ -1149,7 +1151,7 @@ type VertexKeyPatch struct {
 	Value VertexKeyPartial `json:"value"`
 }
 
-// WsAuthSetting defines model for WsAuthSetting.
+// WsAuthSetting Example: {"ws-auth":false}
 type WsAuthSetting struct {
 	WsAuth bool `json:"ws-auth"`
 }
@@ -26442,357 +26444,401 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cts4ujj6KijdUxWpi5JlJ+mZtqtrytm6fdpJfGJnen4nypgQCUkYU4AaAC1r+qbqPs19sPskt/B9",
-	"ABeJ1OIl23D+mI5FEuu3r3+2IjmdScGE0a3DP1sTRmOm4J8vL+jY/jdmOlJ8ZrgUrcPWxYSRSIoRHxPF",
-	"rrnmUhAz4ZoopmdSaEbm1P5BYzJSckqkInPFjWGCUE3alPyRSsNioo2SYkyYMNwsiKHjTo+cMxETbsiQ",
-	"RleEC3Iy6r6mJpr0WkFLRxM2pXY97IZOZwlrHbYGrafxk/0n/QM6jJ4MD+hffhz+9Jf9n+Kf9vf7+3+J",
-	"nv50MGi1gpZZzOzb2iguxq1Pn4LWO2bU4nhkmFrd4DmLpIg1MZLMqV0MG0nFiJkwItiNIdQYNp2ZmjU9",
-	"CVpTLvg0nbYO+9nUXBg2Zqr1yU4+o4pOmXGnfDzjv7HF/6RMLaoPmwmjFo80oTPevWIL0jaKT6cs7tgV",
-	"cPvWH/Bx0BJ0aidzL5bWN+XilImxmbQO96sO5BnV7L1KapbxOzcTP39AYpYww4gUyQJOxS6QM03MhBpC",
-	"Ey3JhF4zBIoh1aybqqRurf55abGry3uhFu9Ssbqw0KiUhYdEpQKWMp/IhJFoQsWYkfY1TXhM7asBPFWp",
-	"EFyMiU6HeqENm+pHJJqw6EoHRDERMzvfQCB09xZ0mnQIFTGhQs+ZsuCb6pQmAZnb87AjpoKPOItJzEcj",
-	"Ikek8KmFX/vKUMaLR3ogQvtOSNp2wDCG/RwSWH4nIMPU+FULaSZcjA/h4xFPGK7dIiNp239FqVJMGCIF",
-	"I1wPhGImVYLFnYBMuDZSLQLCri0+w+KLG3d4qw1d2N2YCVsQqliPWDijacwNMYryxA4aSRXDKxnAk7cz",
-	"puA43V3H0q7WL7y49zZNzQRWrwOSyDEXOhiIRI51QFJNx4zw6Uwq0yGKjVLNCCWxWsA1wtk+6ffhkC5V",
-	"Ki5TodOZfZvFIWwJ57Wn1BuIGsDCEy6BVcxGNE1M63BEE80yLBhKmTAqAM5e8YS9oVO2Bh0jxWJLtGgC",
-	"+3ukiZ2RtJmlGbD4sPcvLUV4RIQkM2omRDOL8kYqHdjfEkZjexuxNPB32OuFAaGGTKU2ZP/gr2S4MEx3",
-	"euQ119q+yTWeCMwEpPaPlCt7HG2pSMgFQDosxEITxSXJEeIE0NmRVFMcpPR2HV7Cf0oEhN5kBOTgr5aI",
-	"GcOU/fKfH/7Z2xsMBoOPH/6J//1hMOh9+O9/ffxwrj9+eCs/fngjPv5XJR0+GQF9Xz3p49nMURcHXUBt",
-	"OO7IgTHXRBueJPboHAdy/KhNBSIMcCAqCKMq4UxlPCqwbCn8Iez0yLFFh4TlH4+Z0eTJ/gGAGs6uM3gj",
-	"yP6mM6q4lgLXAAfcfvfqObGMpxMQLQklc0avLF8j7fD3vUHr//t//t9BK+wQwa6ZIlO7baaz40e2m5+/",
-	"53wb6OKJiNlNDbD+L1Oya+lrTGZSc/urp0kJ16bu5rkdcpl31POzoHWif2fD9yc1qzg3VBlCSSIjmpCI",
-	"Jgkw95FUc6pipuy/4PGYC5LQVEQT5iQHe4RDMqOCJUTiwrWF6ymNJlww0g73w4AgCwhIuGDa/keKsJYz",
-	"cn05Z8OUbzjVDRRgpuQ1j5nKUH8TQ15Fpg3c+EzJf7HInMQ1q/hFynHCyPNEprFdjn2ZnLwg7fD49DSE",
-	"I7VQtvDPalfmnl/yeMORnLk9rzmWt8eW5vvDIe3IsnYuNBMW+K7ZukXAJzsd0d9pkq67JG7Y9JEm1/a1",
-	"zTcEr+0w/6eg5UkJCnGpmTxLNawlksIwYew/6WyW8AhY5p7lCQVJET4buk90Op1Su5PWhZRkSsWCWEkP",
-	"ZRPyR8pSZi8IV2nHUEoqy7rs90FryrTlqa3DlvGfT6mgYza1ckJhJC7s/YwV0/qIGLUgdEy5IHoilUkW",
-	"cK6ZbFRe13EuNAEiSi8KEMFYrC0dtKKAEzSq1lo4C4vtJBX0mvKEDhOGB5qf/X8pNmodtv6vvVw12cOn",
-	"eu8lDAcfLImC9jDCQ2IqTpAq5k6RtBmNJkSwOT6X2opJZBipxQyW3zkiisHRWO1gIEJQFbqgK4REo25g",
-	"uYb9nCZWz1mQa6ZQDkTiDhzEcqQKkYnNrI4jxUDQwpGW5CUQkDooSTvR82n/MZlPmLDKEdfFs0MJqKC1",
-	"FdZbd5bu7b2CFvQJlYD4F2rYnO4KxxkGL8EMUvWMJKCsVwnJfJTI+SGJpLzilhdbqmRv60l/v2Px0lCT",
-	"6tahex/xL2FUs3Omrpcn/uXlBdlLqGHadK+Z0qAAuPeJhg9IKpSFBAC/ivVYCYtpczmiPIEV5zj2CzNk",
-	"0JoYM9OHe3t0xntjbibpsBfJ6Z5iM6n3lEwNU92RVN0p23t+enKm5M3i+Oxkz61Cu+UNWocktqKkiWaH",
-	"hO9JYviUydTsghLvZ9ooRqe1qHEsSOre8duPZJrEgLJDe9wUuK7lxABvLCZDGieLIxLCgYQW6CjSCRLJ",
-	"mNlXQf9xwz4CjV/bcw7dSYXwQswM5UmvhdD1Dk91R+gCieRtat6O3llhbBnIVJoUlNEJFXFiN0gFYn8l",
-	"tNkRyVO7K5kaKygrO/JhJhyRCdXkAJiIJu0+MZLsdwDsnPT8TMbLlNvpeiSWKC+ijIdiC95j5UpQGLdf",
-	"Fsc/8zaC5d1mxoPlebjRW8yD0t290Nvi0kOkTmbNGWQc45FfJ2mDajIQ/33+9o3VWlBTsbzW/oWsu3g/",
-	"9tepU4lGnCVW5c2WMUj7/cdRdjzwJwsHAuVL4PcWakEhyw/R6bE1Jxl4OHdQ9UgTORdWO7aw7kRXgD8h",
-	"/aYs4FlyxUALQUibUW2cqST2apkFs4DQgYhTBH9GwLoCH+GW3r877Vj6/iloPZdilPBoB9Qp3n4+xbN/",
-	"gJQ2kqmwVI3dcG24GF9a1uPJcDfVTHX3/7L/40H/xyf9PqizFUR4WxB64We3U1sNux6mqhcaHhK6rHfD",
-	"4YPWx18lck5oFMlUmIwlw860JWDFLYYgsWvCDZAk++Ubac6YsAr57c5WIuu2a3BC0MwNdw84Vjt46GgV",
-	"MFi/Zzt0wgxScuRcuE2phjyOmdhVPKVCsHiF3rKpNIzQOLZyJMpJZMSvvaXhii10FQk6OSM4IIlTZilq",
-	"JqnhUr2dSffIRSaackEOfpqSJ0+1Y/p27hdcW75dt7Io4VbunU8smNDEQrR7wjUB2081x4dXCoJz7Ke5",
-	"F3JZP36I1ojbng8SvjhF6uroHtz7r1TEL2Nu7kY80NoC6HMZ+ZGKAlHR8DenmrCYWxgcLoBsZkZI+7Ol",
-	"jk7ogNlZfEhmVqiYphp+HTIzZ0yQffjsx6dPHz8NAO77R2TEbwpGUWnlyVlCI6vroeHt7P0F2SusZnsM",
-	"fA4fWdrkz6r+IqvOIzwsmT+lsJd7RSYyia3gBOcA+wd+AyIBymETqgdwIu44yIIZNDzR7OcFafMCk0ok",
-	"jTPGlJm0nVgHXw3EMOVJTLjpHBXkMU0XmsztArh2uJoZsu1unHEL7W1gTgNxnWg5ENm6YReOFmmeMGGS",
-	"BZHXTDknz+HGaxqIcPmiQtK2TyyvD73lC21zSycHh2APAARSPLKBcB4aiyq4emeBy7dCk7nd/JRa0VUQ",
-	"I2eWDXPjuOuvaDd/X1BJb4Uqzv5e1m3vTjoqhnX0n02HLI4tyaCGDq16UxLs5YwJFsNpCOm9AyDmp+4a",
-	"r9jM9MixVTVRgSZtzdDZJc2EqVxs02A8qVc0b+VEw3t3U3d6VUaogusMDJ6GKUETPKzd2Jmm1+wV6nMr",
-	"krszKZdOz0F0FbNwFNlIYgd1Xx8SxcAgWIDsnpnODsmMKZBbLV1gggNLCVp2/MoFLaNHYVnwTYZeVUuD",
-	"N6r0VgsM2y3t7iB7kVO4fO1ePFkyILXBXIn3RMLKk3Ucsri1EGkXzelbB3jeCcrOSNBvh8VO/L7EuUtn",
-	"mHDByOOtedb2yF9a9kadyy3NEYFYRikKFNuzCMdYuKlgEAs4yFMJ/HDpCA27MXuzhPLy4bV+/vln8u7l",
-	"/7x/eX5BTt68ekt+/vnngfg7Gl8OyfWPvX6vPxDv350ekr3r/b1oQs2eAwhLXAbiNTMTGR+Ss7fnFwNx",
-	"wadMG2oh9KB/8KTbf9o96F/0fzrcf3rYf9LbP3j85OmP/zsQa83WlWCZyLFjTVRbZYsaQ6OJPT/Y9htp",
-	"XoFytBttsSMWP82R+Y0kOo0mtfgKyoy9EdTJwAZg2LR6MMSrhEVGKvePzDdVqfYbNi0Nfh96f2nMkLSd",
-	"qh6g+hw456PK7X7AupdWa1X38tbDTFJM+BWDyzijCwvKF1KeUjW+JVN2pjw0TFiZOoGx7kWkrxoZZe8z",
-	"BRwQ3G45jb+t9O1EGVDZDR1vG/qy9R5XV7tJ/vUrCg+zKB24+JjQJYeq1cENHbvQhyyWASWJjhVClqIa",
-	"euQNwghoE24ey1y7Vs0NiF3rdJYaFqCpfkku8WFL6yzf8A5s7hyMGm9/2+12MlOIvNr+kLOpKk71hRTs",
-	"KD8ctFIA9c5jrKiBA3Fiyb3s+sxT8i+8dUCZCylfU7E4dmru7fDFSHlpleZLry1X+8e8ia3sJyt5xbgg",
-	"T/T2WwRx+JQapupRZ2VxwMGtfuKMKdouRLNrpmjiVLSlFdplUaLkHKilFUEGAiTsdslTFdj3nLeq46Vv",
-	"bsmvlb6v2MLiHdjHWXyfLiR3h+fp0G586Aa8wzXqwkjFm3x8gEFOBB0Q6OOzIm7xChMKC7s7pa9aTnho",
-	"JQiApqWV6KKGDwYoTdqPDzqFNQLhGgg0ntX4GN8qUgEx6xS0DRd5D3GOlUrZe0FTM5GK/5vFO/t2AA9/",
-	"Y4tlY15mTFznzigjBwhPzkGwMuIbCWBvMaxqRO9XWBnxHqCneuyQFGO3lp4BQbyVPeIbCyzAyEMz6cZc",
-	"EW2ATG2MJYjA3JOaiVuOuvdogt3iHUg7XLukMCAhhj3iDouPOqjbOuOLqb2mUlxCNcnYYKHZhY6/RxPi",
-	"7U1ha5RocGp02U2UpDGLu1MZs0QfEhdRSAat8cx0PwxauT5rF8x3saXdRZ3OrYaImVIA45RzgXG6dDWO",
-	"eMnuinKbThNTCLotmTlottuyA9JttHM0EBVqeUku9kH1UnlDKBgzsyPCuCTLfE5lRJOJ1AbpNBMGXGzx",
-	"OTPGub1mygK44Ug90GeS+M+6afm7Ah8oxs76oNTW4YeNI3zMQqrk8F8sMvZmMRD+pTAY0rW0JBfTvsLF",
-	"Xrrg8/lEauYFG8u3PKZA6Jc9NMt8YyVnMxb3VoNRAzvhzQJi0VcngfHaQhJ4qYOREmRizCyA/9cB0TK6",
-	"0k/tE/zXhLx/d+qNVPYQ8ii0I0LFAm+SJZr58N7MGO/cyxDtbQexxAYCi1g0kS6KbTUirnT+7rjqz1mf",
-	"cgzEqDxnvVmgt/MeK0UXdZPrutnfIx1YnhrpACwiRk2UJmelN9Yt6LX9Gkf+VDGtkYYml05hR4uNVFNq",
-	"UJb58UlrfdqGH8DIKyZ2/7xqRcdpzE0dtJvSFDE1rGs4BJGugC16O2ti1dET6rWLtseIVBsWdy0sc6Y7",
-	"ldgQZxkXy6getHhceQKrh8ZjTO+pSNxAqmjhxDJHJq67M6r1XCrvDhVSMBdWUqAdlgM7zzZ5AzhhkeSK",
-	"LSo3MQWbYoVpMGhlDL365LLHJ7khFUcDvctFkSAJhzXa5bqo7hryQs1EV6TWWPrvbBykTUGUwuyNzpHD",
-	"emdfg9hVw6a6cj/uB4oYaRES7QbV2/OuoIJ1gRFvzprSmAWEjyyVspNucdHeKPBnFegXaQMEGlMrgTu4",
-	"LQBJdl/F28nGDvKUDjzKj3VIdVZJXlyWEigd/hTXEZQCflYc71Qqtnq0r61w59OhRtIywSNC9ZUTh9HX",
-	"pbmIWEh+RlMn1SbL8AqpQSNoSFGu+xkkj5DHYQGk6niu36BbXPXxYABOPZE1KmXBMjVKzeQSA8eqIC8u",
-	"RGOs0go2pTyp/I5XI2ZCh6z6g6mMgQhuTRoxuPvPSlafxauuPNT83+wWDGIFBZZx888NPBtWu+7Wqjk2",
-	"BA3vANUOAlZgemk1OOy65bzO+HUdH89WVH4h5nqW0MVl7fXUQIacCxZfDhd3OGNeLXquPQm3n3VH8YZO",
-	"WcVGhf85O4hlJRM9IJDVJXI1GEO8SslkKHxunUxWeGCZl6I8AYVlRiNWmWpmwfv+M7xg0BPc/H6/399w",
-	"0nhe6w5av4Dc07gCqPIHt8TTpcW49+pWc54Ns8RmfGDCKl3JvmDCru5DS161gtaccssF8buPwd1W9R61",
-	"l/KSIBp1w5JWHjk9aKvV4NuBm6hqbc+kTP7urTjl1WXGnQ3sDd+rGvx5QtOYoVpTTSMjeKNbUCK3IpY4",
-	"8G9ssZFGLE1Qv0pnltxSub1AhfEIQw1cWAootz3yViQLRGid5YdiKCCERmMc4OqHIEmsTW4K8qTsOkXY",
-	"lLPgXGJtUS22/wTF+K5acKUsvWQ7Kl3oRsm4YCBbd/m/utdQ8FieZaMqepxwqqumnyk24jd1Ysl/hAUi",
-	"QwW0H9wDOhbGPPFDVQu4Lve7jIDZ9PdMFnC4tUdgCdY7DJCsEhAUnRMYO9NCIQUWfiKpiJkiEJChAa+l",
-	"YG9HrcMPW67fmW+CLV/Hk/30MWjddMey63c+4/Zfumd38iF7+WOr8FoXs/2B8lFLdVqFlKko4V2EfDrj",
-	"S39xF+6352eBI84mOaPKcFqBLq8sCQTXFqrWR4QOwbc6wgdUMQx9bAUNLW5o8XdIi+spzll1xYVf+DUj",
-	"Iaj56JkEY1ZI2pjCNOdCo6VrKO0mFCNjfs0EWKk4eKI95Ht3J34oXbGDsEeON+VDuSFWsTKzPqyX7afV",
-	"WzuH0DMyzMvVFOvpYF4trItrRycqIT2TVLeilp427SDHypjdrBVj7Qu7S7H2q62E2NLwtStsRNiGbDYi",
-	"rMOEHSXYWlTMR/wM8uu2BGGN+OqG+BLSa+nkNwqvpVPdILu6dx9UdHVzNJJrQ4IbEryl5JrhTCO4PqDg",
-	"ukSZdpFbq5NnV7bzpP8TqU6f7UEtgu8s9bjGMbDEJDEzdYtjqTuNiqgH7SNsKmINVnN/7VF13clBHvBG",
-	"yQj3ks9UDxUus7baJS/YjbnEsOPVxZ5RDaHUIb4QuoIPLji5LRPIHpnRAot0cQzgU7cPtgxe8EEQu0hQ",
-	"dm/vfIhFBX2GcKHVTf0q5xjemc1ZYugbF7t0D/nK/Yz1N/GuEBCyJDhEpgoyf59ITJjm5pAU43WQoC8F",
-	"AvNSbmlnOaaHtF8fvzn+5eXrl28uLs+Oz89/f/vuhQt9xcIc7UKafCYuukofqcVlQ7ShynTTWXXE0i5B",
-	"U5hE9eeaKJ3bRdpsEyojU4XSsncD0hm3d4/5gUpihcTNrsBsXhdQ4wYO3H26Ta6LlikDxgso1eTiP7cS",
-	"xJeQYNXPPxqtgtX7YslciItxLHVmNyTTQhlPixYIbFjXF6CBQraMJVUZjCgNeWPVYAHUuLqw8g0F5mqY",
-	"Xq7du1xRdDNJhGkC3PPqWX/MTvvvnM03hd+sLrVcwNeV+jhyBU+6OSr2NIsUM10XB4vSFhco51aoDLsH",
-	"+ga3CxENWj66oRKn7t9BG9y7tczeyzAdVx/KSKqIdccz033ahYmrXxszKwfuvKhf4LOaVY2ZgGC5a9ZN",
-	"qBindFw6yB2uyMJAdUyWHI+5GHeN7I5c+Njq3hI51t0pvekCJ+pq/m/WnQ63kX1vupDa0AWV+Rr55pTe",
-	"4Dd//fFJv78p+KoypWBj8od73QUyYVCooLwL9X0NH/LExa5udUlv4ePnpW+rNDdnTcg2iJJmvsH9qg2W",
-	"lLqV+/kjlYba7TMWI9quW+j/2Ldf+pezqkoFMlKXEoAvVl9/JJXuwmss7krFx1zsyEhdIGE3ksIomXSh",
-	"8m/1ZPCoi5aYLtRc5FbMrI5YWeF7LtC1m8gabPYvAFiWLmt/MywuhVfvdgbFjxddVxW6OkJZMJdDTYYs",
-	"4ezal012QxA3/5HLhpgyKjT5R/eVq7wc239VckzIVOpqQw3Xhke6y8SaAM9rpswt6Ozf4bMakjbXXYvQ",
-	"NVFBNXLM/zl+ffoOsm4qPCcufX5HeKySX6AXQvg3DEb+2RWf3tQLoBhePYeCKFN6xTYE3i/pQ4qBkgM6",
-	"rUqZqz7oy+a3y0vqHPlCCz64vCqCOGjJqzoMWBc+7lKaKqLIXXF6H0ZO2k41czHypRUF5S2A0O/LQLmh",
-	"O7fRiiCszt94tdybum4ndZkmuyaHLM/wwkoKtflVtXLE0kbwvaod1JRUrLS4+Br4WCfRVdjFwoGYNLVc",
-	"OnFiRezleos1FpqHqixZYzvJjSG1E1eYeUsr2aKng+9k4o4Dirhhmj6eVNkss3Zna0Iuq+1AWG+3PIM3",
-	"t2xjlKmClhrgAB3IPsICJnKEUcEjypNUYW+CqsTOpZIyW9q5wPY0B1KgpBgfWWV+mGClNkwF0WRKF64E",
-	"K+RcLh1zsVLuLlYv1Gt1kJWoVQyMLlQsSNtn2KDe1Ond5ZTL4uQa6rIDCyrtZLnCvtMmooQHBNlwQCjX",
-	"Jo25DAgVho8VveZmERBUsAIo3nwTkD/mTAQEILdDjCQgMPuEJk3a4Q8hmfMkjqiKSwliddu9k9dyFyF9",
-	"axflK6uR/TIzT0Gjq6XFG1S2pemKb1dNiorauhiO+9cAl5dYnqB+lU0cxzfoRGxCL3Lo3S32Yq0NJXv4",
-	"8NEX22NyPW3LxvgC8RdLx78pAGPpZNdHYGQvP2QIRjZJE4PRkM/vOGyiAOdN3MTDxU2skJPtAyfw09/Z",
-	"8EJesQrHrGZRqtjl/kxjRuyq+nZ5eQ7vdPfPzk9eOOW+ci/FsYzeZrSL8/rxlvMAiwtdmWvz1uvMdkvO",
-	"hg25lNsmTzpfa/WyvC/l1LlS1svy9+N5WZHg64etWvSvORms0zhXrYxlAndjFCW/XlycOZOyq0SYdQ1q",
-	"Y0FKKmKsRaGJ8QwNrcszypX25XWqFcYTq20+B4g6lWMuquLb7cPNaafuvY/rJ6kDqvqKBOxmhlNUQRy9",
-	"ZvElyh+7ZdJul5m+JrG3opjVqqHv4IAsl7MqlnbOa+BrZuosO/da93qn6KellVdafvJ17RLxtCh2DM1D",
-	"wBJJY9fxyhXP2iRMbW0HKmom5dX8BhVGoQEdzzAoq+NZEu5IW1ZIhWB7Q9GQo1h4SLaRFDul2jEbZMZl",
-	"KesUOpW5Ut6r6FTus7YZ0JferzrBUzk+5aKqooL72Pjq4Lew1VtQ7oIZd7N4kfhVbCuTLu8Vvi/NGazu",
-	"oeYIxlyML+QrnrBa49UWfvnlFS19UTO3fp4wqqrqLBRQbeUsFJvK661qMKRRxLTeYr3+zRzH82mq1v6a",
-	"3kApwxMXSlB7dNVRB5UVUl1xjK3DEZbrh6zOVLnyPN67wvvufl6V2bDhhDOgp7pa+POVVlY/zzg8WoDt",
-	"i1uqF4WCaxUOLjC5b20TgWFc/FldMOVXVbztLU3N5LlrZlydqFctYdRWB1lbkkixmCsWmcu6AJC6Eh9L",
-	"oJhN8rFuT2Vz+2s6W93cvcTaLLtsK8fccpWZfruxDtFGXle8ha/AgFN3fUFrtxPaYCKc0lnZQDils9ua",
-	"B1eCqnZ5fYONsPzyM3QEPpSZsCqca/X8BLHvHZ9kMWNJbk/rkdDb38Ji135oFdEGKPHPK4Cj2O/XGVg6",
-	"tQbH7s7V7QrFVivwoBjjGbOZYi4etCo+9ZSNabQgXMxSc0SmfKzsu4QLI8nS8kDWRVuWYiZVAuXuLfHT",
-	"dUyy2IYrWWvgPH4A8+UGyfkL54TVcPkvY3mutbRuW/WuAv92c/hsGY9Z8drDO4G2WtvW7qCK0aoNVg8f",
-	"37rM16sm3GELn9m3VQtzm9hYLRCt93dVfPbx87K0h/OBfV6W1LCQ/ywWsg0B2dbvZTd9L24vGOgzeL2q",
-	"b6ns9Co4dcFEcL9OrzWUZHv3F9zPs8WJ3/Qu3Ha7g8r2UmE3YXN0ZRx5Q2ywrRW2xr66iyaH6w82H05W",
-	"NHOHwxGYYfbF9xy0ZFLjt/Td3rDHf4GMPuk/8bHiBKzdE6pdKOj6E7VTBbD1ytOs6W+36kfZPyDLHe7W",
-	"JqffvjPfLdLDq5e0upLafNf6m8i79a322QO1TVsixg2hOmv4V17FVvveNrMcFlx9k/Jm8V7VG3a/pzC4",
-	"fC9VR1HO41qNHphzE026kFbL5mhTq072yN6UMPSWWTcw/Tl8eoZzgGxRezHbrmfZA1D12cdN64GdbF7K",
-	"ug1XLgI/qJr+HZqnga6AA2u7Yu0rNktIIrqFjbu2mvqt6tlXaeluqCBf5c611OuryrvjO5X1aTMb0vZW",
-	"0uPzt9dMCN6ijVPeIhGwZjk4UvWCjFpAatKmStm3XkS9uFFymm09/+7OsA0rKPTPrAhx+KmqHyJ2TS20",
-	"OvNZka5tFhNWic0axX6elqE78fbVPZUZa9X61oVAlL7cce33UfnlnSth4TBsR+l1bTmNdUnSdeUxqpZY",
-	"7Ppb20dglcbec0ao6zSXJ4SSNorg3vSPT9xrvnH23bJGfRJUno4K2X51aaRosd8mk/QOGaNug6sJozxv",
-	"jeTWcOuc0W2bQtwinrAawPL4vp08kPjhg6VT5XH7W1uXcUVWnqkxqDgjLUAV6Gzsj5QmluqGMolD18dE",
-	"sHmYmWrhNWoyMwy+AsxhB3NtSUfeZKItWRtqzbK4Wdzowxli8yP9zAburdM2imC44bBA0n3os9okkjyo",
-	"otcjx1WKXta7N1PTfDQean5o+wzrFcAjJH95J25vvHOto6VIFpAgC/nI9gEVep6LNoVqbpt1yXrJC0Kw",
-	"85z4pVAWGk1YfNvYmaAFbuHbfy5Tc6fv8Sa4GN9+iHsPHnrvYq5q5Nyn/YMsZz8Lz3IQ0VYsYVR7CAlc",
-	"Hr839nZqJNxUsJsZiwyLL7MY+FzCLY/pYIzF5Gn/8fayLPZ6hvxi0g6dcHGJrRqh/fHyEuyPMbPvF97y",
-	"ob6K6ZkU2gogjvYV7Nm5MyWXdMsT3iY/vLdLtj4EsBdarxOaaGnR0ifwkwlT7H6z+CFI7ng8VmxMDasM",
-	"B+TaXeIjDa2ErShLaPbJkRP8RkwxETHCx0IqBt3qpxV+PK9t7BTF9yyNrpipkmy40IaKiNUVY7NMA5qU",
-	"GanYI014fARlK6YYdM7UmOnCZsgMSpvhmCCmDmHqynuEpoJ3yZB4TbWlzziOJdOuteoVW1gILRSQ4HFl",
-	"9kMxevHup7niTnBHW5gnaBXURbf/WrBy86zczFvByESmKlnkJ98jTrHT7sQ1mdBrcHLNJHe6Bh7P5RVb",
-	"HBG3jvLbhRODhqo+ZmoFDPORqivHZeNUB1y6RVU+9JUubsEU7KFU1ja8IYZPmff22dceaSxcSdrvL57f",
-	"RjlJqGEiWlxOb7PQZTPr1hGndwi29ZxyHXgXhY5lcIbD9UsvgXR2Y9k0tSCdl7Nc1810TUR0DllAjHr1",
-	"zZcvq1N+rZ6T+X0L9AKkOVB2C3p45fCOm1WX27sLVHh2WdNpM69Ruu35TAv0cQMn3QA9lakda4u53g7g",
-	"qqHm5U2mu5ShpsR3N9LtApvGvDKprOSzS4na1EsrGyc7F3SmJ9K4amzeCLOLVdZ9VV6qX0Mtip1MH+Cw",
-	"Hnrf67ZSlzIIBWdvgWaIv3fJXNBXfDa71dx3TJpYLsgBJ5CvZ2X81c3Wgs1vbHFuaF0SMtS3xYq8UrAl",
-	"OauC+PTIq5IApgNPUjFILfvEi0MVIsYddVzHlS6zrLLPqyNnHbNXD9OR5Su2QMOpa73sO8uv651/V827",
-	"PpVi5b6K+h254qKa196DKu+yyW59UV88EamcSDkE8WgFEcu7XAbPpUXUYuk7FkkVV9cvxDTvCrvbNaSh",
-	"JRIShCOaai/juLHIHylLGfgcRmmSBASa4WeF3W8hHBdqk5bXUlfFtNp7AUrn6iBhKug15Yn9Msx9JzA2",
-	"KqokAh+NC42SMyZYqVb9oYfumwXq5tC2G42JkBNiTwZXVWoLXZi4whHhFnxZn08Gca74vILQPqMmmqDm",
-	"77aB1JsYSeDLO9/MslnDXZM/6SADojUAiDagiiiKO7NVVQTujYJGjgq3lE+WDiN1iaxbc8xspKp6bWvN",
-	"GhsCrjF/s0oqcimltx27zOhXzClnTBU5e43NpMAkHnAdFTJF3YLuyuj9TV8OF5cxXWyuRY/aSvlDb3rY",
-	"7su7szzLJnZecP7Zbsv9+lJ9EQEzNvISCVltxNAuxbOryELVp1V0Aetnr6tOc/+FuVe1RrOhYSgOtkG5",
-	"Ss2kW1vpp75aSyIjaqpLToD0addQa+CoK9eyvYc/P6emiOZdq8A1zfS+dFHNDJp3y7FcW8U/e/jw+ZTb",
-	"E636OJdsjC8Ql7F0/JuiM5ZOdn2SYfbyQ6YWZpM0RTUbcvofVGSzAPdNkc2HK7K5Ql62j276XR+nZlIr",
-	"r69vNVOcwr+5Ookvr8nN4twuGEceMqqYOnaDV9lmSw0UIQwXvyGgvtjTgv3DouBBfn4WIfBu/CC/1fkg",
-	"Vxs1cqOJnAsXKA8VOOzLrtuQTyVp/aP7Ovu0a4fPUX2GBaw/gfF6JCtiQlMBfvDC5HJEKHl+ekIghYsc",
-	"n524YJVDovF2dOCNAsWQAIhUDwbQmg7ac+iAYCcECH7SQWaO84oTfJ7Ise6Rl9dMLXyAMQTLcWMsutHo",
-	"ihg5EMWYbMx8zCOzYwIF3NxfGAvtygUSaogUEesNxED88MNx3jaPS9H74Qc3cRYhRARjMdrbyvcRYKVN",
-	"qgcitKNIxf8NXxySZwgMyLWu2MLHE1oysnw3hyuv9chzVxUMu5koiCAnUgxEIuUMDsD+qNgo1Swm7Sf9",
-	"xyTEDl/FNbquXHHYIalImLYLXe07WOwPFmJ1w5TBSiv6fsILmpkjMrLkEQIYB8JeMwa+ScFca0NC41gx",
-	"rcmQQjT4SCryuE+mXKSG6R753aWKLsO49hebKrwrmiQBYXAnSqaGeUFt77q/l38cuuA3Sy+fuKv1PY27",
-	"mo4YGkd1fsGuLao9TRaTX15euMI2FgZJ+PKCjkMi6NQS7rwO5UBk8e8cA/AVo9i9KwAgw4VOU4Ow44e0",
-	"I9ghPXEvjDIQcyUN65Hj/DO4d81ErEnoUzZDzy21oUlhBARxnZmm7SrGzOiBgIzYPwcYmDZoHQ6W0k0H",
-	"rWAA6ZrwDKHQJZUiJA5an8Ie+d0F6RdXAmcJGLUYiFRkGbo0SRbu9CFGEs77mYw5ugWhISi0MNYTOmN2",
-	"ncgiS6ss9ouxSzhypyotVx2IQuMbrpc+xU3Myx1r8s1YOWTKIFDBn2ZWaNUKnsB0gWKRKU1GUk1ZTDRw",
-	"S6mcWCNT05WjrkK65Nnkk34fAYBiZnSATD7AFH6pBiIjiu5y7aC66FB40n+yfBClhj1wG/ZsEX59oGUd",
-	"PkRUQeGm8B/d52fH3b+/fHd+8vZNGPgfnr99/frkwuJNPBDut2fvT05fdF8cX7y0M0H5y4g5Q75jLa9P",
-	"LjDYw0BoZJkr5JTN/tkqOPdb+71+r591apzx1mHrca/fe9wqdO7d26Kr6bgq2O2UGeeo8fUUfYLKlEYT",
-	"LhiJaJIU/Dk+8YQWbNk98nY0skKRk/qPUBKSIiA0y7lBZiAkurUt0+Ej4MoXz8/IjKHU56l0AGkw7h6E",
-	"tDRwTtGb5jLd2ktd/QLyj+47RpPuyVlAsiedwH79FjozIhZYIBKEZjNZwuvhL/vtV6kNBKF7gdRuw96I",
-	"PwXXdRuU4Am8LCBFZ86G0IUb/37x5pwoNuQCFp7TMxd0jNXCIKRW4Lg9cpE/tszcDkkVtMEt+NfIfMIT",
-	"5uqkoT6UMd2T2ErgzBxbgDj18PB+CRyslIdIAOBz0O9jCUdhXCdMYPnI2fegrdfhnyiY0Y0elnUTe5EU",
-	"pKgNJRLstgpanWUCdXO71/bgHRj7SX+/7uVs53u4OCt9YE/QJ/3Hmz96JdWQxzEDF+qTg582f3Eh5Wsq",
-	"Fsc+NPVT0Hq6zUxWNHqWarTn6HQ6pWoBqUc0JpvwPWgZOtZWhHdHrlsfsdV3lVrTUIHvgAqQs/cXsIWz",
-	"44vnv4Kcm60uIw+rtAKU+E3UYkYVnTIDqFhj1stf2XuBiZl1Fr3CmycjkIvAmudABEpc3hcxeialy+z+",
-	"VFZtXR2sKiq4HimzLFqgF1t88IzGPin4M9Kl/hZ06Vcq4pcxN17ahw/3DzZ/uFpZBj/dYpVndJFIGl9I",
-	"eUoVuuGfHBxscyTDlCcxhIbcie5ucWMnztr70jfmvAu1Pmfm1sQ6bQS2hlQXSXVqGkLdEOqGUH9VhPpT",
-	"0NqjwkyUnPEIzOXe2VOpcZ9bmqCBeFkap5kGY1QbLTf7maEPTa9FM9j7d6fESKQ+3JLEoZJzDdmrsYtq",
-	"pIbZV2YySdBM88vLC7I3ZgbXhaEdaJgiIdeXczZMeWipviPYkIG9nHwauaL/2ApnQoWz6voS/XZKkydi",
-	"HmU8h5sAPDRI3kZc0CT/CDxQlqKevT2/IHtYDt9P1SNP+/08+DRfnWtnk3BtWI3m6+/CXvT7d6c7U8UT",
-	"/Tsbvj/5n5SphSN4D6Ur2xWqpE4dRgh5/+601/oWVNoHw9j3hbjgJaSFJENKsjsn7efQ9bmDh1fAWHCf",
-	"5Ojq20Q3CPs1IKy/jQZl/5NQ1t/6elwt1cBOmKkvA5xV2cHSOn8DM+LPIWmjFwRL9MALkIUAHZUg5iL8",
-	"G7gjfg6PIBQBnHHO6WLmskfQI0NG0soHeYyBShN2CG4YLNAEnpVVZ43FVh/JADEMy/6RoMY7gm4TLI8F",
-	"WeXg6Cj7NlyGRtl54gszLztLVtHvBZzo8dnJb/aIP4P+sPlVUAMcJm8xsD2p9Xj/fegJTzZ/8UaaVxYm",
-	"vphi8V0rCIgqQBs8TQJiUqBbGJqO1ptKWQLDE8DjB9/TKGIzkxdBQmNFO6aGkllCBev0yG/womJ5+9E4",
-	"Re7F8HcoExKTK8Zm3uc+4kqboxL1QJr3LyhHU82GMyLwcMwTzwdi92sY6HwiE0de29nyfURX+OFjGLiY",
-	"NZEmSafxEVXDqj3hDEprALTGF/S1gCh5JuPFIfj1ZYIRF4LNB61PIWlnFdNlEuehdsjK/xxgjB98AUwR",
-	"gzG+Xx6OHpzPx8IfyAS4XHPxP80Q+C0w+MZyWEFsn2Ok5baCQaVb5yujujTP+MiIqmFTPWgdkg+9Xu/j",
-	"p7DaPfEdUSGfDtM4JBqy8iXIii8xvFaMAwtJGnNTa77EmMdCsLD370I0pY+BhehOiKdsS0WwcaWRga85",
-	"rQkX2Ie0g2GPLq5UMBxmRHmiCS1FhB9CVbg8vB2jmgOX/G7fg9yXYlGWTjAQBZoSELR/YnU9F54OMY/+",
-	"OxCYdKdH3iax3ROQNwyoDqGYQ5jZNgfC/YK1VwSb2w/ChE+5CYlr3GaJ6swcFt/Y79v/+RcCQg2ZSm3I",
-	"T30S04XGaM9VZQruZIUMLl2N7xBqQEyEQv5gloU0gva7V8/J48ePf+pk2Qp/gJ0jS1aA/fiMCbptmS1L",
-	"ZJcrHiYLv0Ef3ZtYJFOEx6Q9o2MLGGhUwzOsXRJsonpJ2yWjr+QeuuN2IQ4iW2jdCuBCSytwQQ6+dUSh",
-	"kUR/Q3X9hzUkx9ycQSmKVU34rWAQltD7ypnFQ6q2v2Jp+3pL8sWEEaB9xCjKE6u1rZK5ItlEQS0nmy4H",
-	"f61pOfybhauffRplwjAmvmcvOyT4lQZCaB+iahrCP3P1rnNEKPnv87dvULu00pQd1EpTTpjKBtKWrNGE",
-	"tGmSgAznq2QDZbOC2ZDGoIE6ZRRURP+1b5dwRMK/0STBfgZA0cP9MCDhD2EnexcpeOg2AitGP08C+VJw",
-	"OjFXPfJmKSnPJxm4zn+h6x4REii34R1NYFzH1KVaq3NqJq/g/O8gLlYVU0vAp4brqiMTvrtPhqsbqWTo",
-	"ulyE+5iO9EO4dJaFWip2DbUkMknWTvxAgq0/7TcW8izN+fTAXjK42heutUgFjXOPet+bXv4tOeMKNu0l",
-	"6IVEfwTVTOrM8LXWvm3xr0hSdCVNCYiGgptWuQX6FVHNulxoJjQ3/JoliyDPWvZ+7cAqxZbEYGs+/m+W",
-	"p5ARRiNMlOyRp/3HJIykYjCfYwmKrFY188upKme2SrOsSlikWA+OO+us5C4ltHyMjcu5BsrBGr4E37oW",
-	"sGdSV0D26zQxfEaVQcAED7EiUwtmwO5DYh/qrD6GovMCy28/R8joXixmjCzDRsc7rNeIGj3y0oM4ZJIa",
-	"qeDmDcRawD+sbiKnPKKJxZ+pjBnp/9jvH7nYE8yqQ1blh8l6cLARIIxYFBKGewR4xWGm8uwf/BUm0gGk",
-	"2+OicXkQtmtVM6KZZdRGKij6R8JeDx8mjEJUbSyNlZKWBYkAexJjdYpsdBy80yPu/Oxi8FgxDx0SrP3q",
-	"yGv+DIeGwOE516zzYOTg/SyRNPaQc38SzCsQHe1JoD8ig6MUJiRtyG0tHv1R3dEXTrxwFSuX2dlaRJrS",
-	"m6xGyMFfwYNkEbV12Prnh3/29gaDweDjh3/if38YDHof/vtfHz+c648f3sqPH96Ij/9VoYzeQdqprqyD",
-	"vdFXqxVMPQLvWY20G1NDy8Otdq0sqa9DLqhabCw4BN9VlEu4XxviWUK5+MoFp1sb9b4hzoJUgNBl7lLD",
-	"XMpq514s58J+X2u7u3CMBPDUV4cuqWwlqYrdUBC1qOcPAVTYEIQaQ6PJ1JUjWdLF3CJuTcq8UnFPwXe7",
-	"YHWtbPRIe0a1egCNuvHl1A0Ha1UKx3YokxdtqkUYfAVLTxSqmwpEGJAyQleWGEshDVOemC7HGgYWy7jR",
-	"hfZSaPUAlgyeMiTiYUCqTD3VkTVuP69x8V8YwbbRPdxKazAMT7jBpB2MmfU4gUeNAAmqXBk31qBFBJHu",
-	"3VKpuI3xsVCzyusb7tOfQ9KWM1+FhAiqlJzjYqB+3MGPvvzbz1lJEYhRgUpjMGATUFsybWISAnrDv46o",
-	"WnQZbh1W+4xq9l4lTRhuE4b79YbhlgkgUqICvTxzLHxTSK4dhLSzFKJOHoWDph5HGZHtEZpwqqucGr8w",
-	"s4T2D8am3Tx5IewmmPahg2mXmO0aKJutLR2Z82DLXfMimfavrE6myWpKHpGNRTNdLdmZ63rOhW8qTVSh",
-	"SbWvVYlvB3WFaMmxBxO3gMAxTY9kVGBWPu6BJorReEEmVAfFODLEnCf9/ncfd/u5Of0DeQdxG1lN1yb2",
-	"tom9/dZib3eVBmricG8nDewQN0swxLQUuhuUw6/yAuue6ubRvG2McbMMoQPEr6DR0SXiXU2SqwJ3vzcy",
-	"1gTwNrTpawng3VZ0BJuOjMv9axqTztdi0rE301h0Gtmvseg8oEWnSP5ua9CxY5D22xkTxyfEd1TUuSCH",
-	"Sm5GNGVqiCeGluhhUAoVmDilSTjIup9gpexWtZenTCAezvYD0zSmn89o+inx5Mby01h+0PLzeQWCh9KY",
-	"7C4au09j9/l27T67yQzVZp/PIDN88yai74reNQaihoh9NQai7QTMgn2oqVn5hWtWIjFsqlX+p1SrLAkI",
-	"64vLYquw9THdqYAS8b5fG9Z7J0udCzWLFDN5l05fguGo0DGw0B3rypeD0RM5B+QdpUkSEMjYxwL++eDA",
-	"+icysaq8BXdMpTMTNu0NRDhmAuD9mnUTKsYpHWfma2x0h+UaujDoNWdzq7+FYzblgmcv1lRGeI7H86AW",
-	"EjvD3zmb1/YZKp17Y/uo5E65Fal0XIRqSEgq5tXjlRbBH5pLrsWBcph+Knx9j3Ykp1NobGE5DqbfGGwC",
-	"6yqQ9Mg5dKgD/vKcRhPWfS6FUTIhQnYh86HOQmeX9n+OX5/uBn5+L/U525VQZuV8O1mWDV6AstKy148d",
-	"NCC5kj9Q7GCaZbtUQWSNvmevx/dBpA7K4apiGaWQJkJODPY3oTFDzQ5kJ2rVpEKeDcWsAmoGApp9pDMy",
-	"h/TBITtCmkudcuhHLnZkbecJm6VOqz1yPBCzhHJh2I0hFb1HkTc4gixcZ5FhpBYz051QPclzOvERnlAV",
-	"SQbNroAXX49itxXabaW23SNbsaf0juk0qbS8/+4utniXd2MvjRb5mbTIE8xGdpTjG9Ujc9a7ljvvTbC2",
-	"zoaiYVkRwrzprgZnAWkfn524XrYB6GqExdzogCiJqpUOMoURCCRY3XMyiT2RGBCumI9GVgqFOg7gJaDa",
-	"gGXPTtVZLsaFA4O/QGqGxbykYHogQJrFdlGuOBcZsoV0y8hGABk5VnI2s4TWVRkCWViDDH3kSCZslINq",
-	"OBBsOmSx5QQxNXRINSNDpnlcOnPSlnPBFErFM6bAeyGFU7LrmmGvFZPd6jYVEoMCXv6SNCkcBGjM9izb",
-	"WBRNsBtziZyhvogXPt+yitf+7ap4Zau9RR2vg6UyXl+wilfpmppqXneo5vUuB99REasCj7lg1K6t5lUm",
-	"bHt/evj6tFYJAUkuT68uiZWuQmJG+9pm4nRmIBOdjMClgo+4JQ18NCJ0TLnQptyrPBPF1qglfv+bcP04",
-	"H1ak0yFTOeF0m/ce0GuX7w3YNaNmkiOXyicrC1C3x/mHxzJ/Qi+YobzWpuW31qSn3id2WhLmT/aRLiOK",
-	"iCFj2oL/JvT04gHU26iss/M7Nsgvos8jXcJTM1EyHRc8YE4xA9uEiFEswYIoVJOz9xcDsVeiJ1a2VKDV",
-	"Wf1NsHmOUWBT0DJVESOhX2xI2loSmsk2VjhIRSwFG4jhAn7mYkzgERipqzC/0yPvKl70Ha8dmvh6rAPh",
-	"Yw8qpIN3bh2ZJW1H6/P2IYZeu3sgX5zfSIZ934RCR9pSufJkMZxPQOaWUXi9v/PdanzfS6Tkt6DqbaTI",
-	"r+kVAzZPVcKZykmOIym1pDhmw7TePfHCPiWJHEPN33YixyRh1ywh8FmnUoCBbx7Sog8TuJabtTZ9R0kh",
-	"oqux6ddZCmiMN1nbdLo6hnETWNyl+bwHn6Z3cRNI0gSS3LZ38XqsTs3nw+nUNBjdYHSD0Q+I0VaOA/tO",
-	"fSm0YxIadmPwta42itFpeIgVBFHLDNFERGZM5aZ+1JSdHlqw86OZfyBYzKFbhVeGOwHR3hvPBdnv98lU",
-	"O/Uo5PFhSCjRFpBFxLzBCuxqYCUfKznXGMcSxtRQeB3lchRaX4IRixyT8JBMGFVmyKgJiYsRAM+m/S8m",
-	"MO4/JbpH3lkoEyzCNQ1EeEq16cJA3ZMXodW8hww/g/QIOEZINWBxsOSF2O8fPDlCT4WWU4bZF2BOl2og",
-	"oN9sjOaAKyHnAssNQh8PShQDV0eHUBIqppnx541dnMI/P4UdoulC2xUp1lWM+sYqqPoTbzV/fEDw/jC+",
-	"B2Lz4AQjRtpPDn5ybo6OPScXGgRHHEvsCUBw6PZ+n2i4bXejUpGDpz/6ExiyCRdxx24n5tqdIYuP8G3l",
-	"o5DmlBvI3OCmyjjxuyXMLxE0N1gyoVg4j0Of/AEnjkekWMT4tZ0cHCZwN+DlwQAnzF9ROjdvohSfGzhL",
-	"d7653P5avWUFjeyP7IZOZ4kdCZ4cOowZCB4fkv2/PP6x7/63PxAA2eTPQWZ2HbQOnxwEgxYzdIzx4YNB",
-	"62n8ZP9J/4AOoyfDA/qXH4c//WX/p/in/f3+/l+ipz8d2HegqSHap+A7OuPwEzTFGbQOPwxaQDUGrY/B",
-	"oEUNvHTQP3ja7e93+wcX/ceH/SeH/af/O2h9Ggi4vh2DWvAEDklY2nYYALITrF0tsHC1/RG3jj+v4LV7",
-	"jbSxorMA4pRwwTpHEBrvpkDk+VpDFM/ToT2joYXxuyY1FGmvDkjCrxlpn0O8axdinhCxOrW6/UiqiHXH",
-	"M9N92oVQ4RJ7mCkWUZOb+su3e8rGNFqQ9vXTDhkldGwPHm2pMF7WUMXH7mJIJNhZjSSFOXvkHKuTU03C",
-	"lRVBvErBHltpUXhlv/plZp7CJA9pWijP1NgY7snGUATBzZaGrxMw72LTWAHgRhVqVKFGFbqtKrQNOUnN",
-	"90hMUtOQkoaUNKTk85ESK0eXU1maOkxfUR2mX+BqmkJMTTGGphDTwxViKhPAW1ZiQlQl7eMTcm7SmMti",
-	"PYUXLOtWD+TQT1UsXlBpG1giAA9mGXDzNJWWPl+lpSW225RaakotgTXlc/P8B1KAcBtNsaWm2NI3W2xp",
-	"V7mgMvDk7nLBt15L6XsjaE01pYZKfS1ZsNsKkQU7T5TwpqbSF6+phNTkecLvp67SZvJ4pqQl1idxU4np",
-	"26nE9IuU44SRthMinp9uKMfkUHzOhl0jr5ioTz07p9cu8yy8vDxnUapYd//s/ORFCIi69OPFeUgiKa84",
-	"po5S4hY0Z8OMNlCdVUWy82MYzITqSbGzO8Y42V+t/OC0M5Q6cPyAaJnLKH5OTa9ZTMycR6il5m9AuRnQ",
-	"+pzmhZ/Y0au0vAoBRWqHjL+z4QUc2m1llAcVPLLVfebEsfLs9cljFqDi7zbp+0vQAHrNinjmcGFNj9Q1",
-	"lcy29OqANcM5dcCE8XNI2uioYX+kNMEXGifNkpPGH/upO/WvyWEDTujG/9L4X75m/0st3QKCs5UvZqtI",
-	"mJU6jmX9qUeOCZhEoPrNhClGhiySU2Y1oSprkMuMxlotzvR9RCgM4kgkDoN/aKgdUDVQjY5QS1gekN2v",
-	"zNk4hT6nU6iehe/uIfrqod6ZNsM/By2ZxBDdL9h80PoUkrZl18CdZQJpJ+hf6mS2T8up4Avg3fab/wDX",
-	"0JeTNB5IuUGDtYX9xk/U+Im+VT/R7eWXSp/Rt0K3t3FJVXuEvmM61riGGsL0dbiGbiFKohmp5Iip9RGF",
-	"c8qNFWt4ggZZtOtzTWZMxFyMAxLKqxBTdy0piRSLmTCcQhshsOkGJGR206FzMhPFqJYiq5c6gssOCLuZ",
-	"WTSyVCb3IeW5yL2CcIfPStKdFeMqNSx7hIhf2+Tv4sjo7PJOb1P2Z1SX94QP75iYezdvjNtkjQI3SuT8",
-	"kSbO8fYfXLizBqXOZJJkvlB7WDXuF26fNc7VL+5cPbH30DSs+Y9xk/JXVt2vc4wGNS7Qlzcu+byAR857",
-	"OJGJZWAkfPYPO0iIrEW4iVz8FiCdpigoQzEMQezxF3ySYe6N9JJgGGS/elsDToICeXhEnvR/ImEWF5Y9",
-	"RSNCO+M67IZr6BVip+sckaf9A8c2YZGKjVLtXLw4X7Xv80648sCeT1jbc1j8KVzuZ/Z9Fub/xh2f20jn",
-	"Jan8M5OBg60O7hdq2Jwu7oFynMoxlLuXDluc9FkmAzVcPqGGadO9ZgqqStfWJNJXHvuwoxD0FkgY1cjH",
-	"22F5ICsyAB/+hZtf0yEZtPC5/2jQGghLed6/O+0APSoU+vfjGjoOSjWDx4kc0sRy8puFnSDwO93vEz0Q",
-	"hk+ZTE0PiQeIBH8OWiCRQzUVh9SXKIYPWv/3oJUKdjODqM9LlCXg15hFMmbF9zjWHb30twGm2inTmo7Z",
-	"oHXY6/U+hQORsXe/A5QfPI8f2gc0mqDkT4WeM6XJkMZJXSuBUzizv7u7eUDaUJ6ohoWvXs+3wcsfBh3r",
-	"HB8lMI/JdXZ5lV09XA2/rpFdy/lq8Q+KawNsFS7ZCglQgkoamjFPTbjQhlHotKFNbDGiErZw5gv5ys77",
-	"kLBVnKgp03JPZVqWAWe3orB3A6e7lFdZBrumJEJjGm1Mo7ctibAtFUjN10IDUtNQgIYCNBTgs1IAJ2nq",
-	"dYGzb6DL2dJwpP2k3yeQ0jznmnV65EKlIrIyLplSLnqWXFgqgKOikxVphxT6CPtfXrM4JJFMhUEVEt+N",
-	"kbT0MLzEjoN2VKkWK3Em8FX2NCuOCkajHnEoYNeOrWdB5fP1oNzPisEnRqZWAauLfj21h3Qnu9HDCdH6",
-	"ecKoJTAVsrN71HRO+nJ+SgvnCPoszkHROHRBPhsZfg2m8AKaAsjVFuJYg5Whr/9uJHZqjLm2NCwOSwhr",
-	"tYUlZC0haQBNB32XtiMCfWsTLpgmbZ3I8SPtWjmjAwcKvuJjKLUQUaUWdndcEcOnrEdC+7QL+J6hPUbd",
-	"2wdER1QIFh/hezokV4zNNPaEBBOD638YQjXmMCDU1VIOoa9gSNo+5mO/3+/3O1mXuYRaYnBGtSbeGGUX",
-	"pA2dzkJs3US1HxZcPJQnPfISAt2AzAgJ4g8cJtAWTRasVnve6GV9L/gN0cDOtGspjAdX2CW4majKHbF1",
-	"XldY9vrGjpubOf7G2AwXklVtfpMXrYLFbd/U8Yv1lDuV41O71FpXE+6jSd65J8oWMWFWdAQ45FUyZiWN",
-	"Kb3pKmbUomvhQV3T9e3kEynGFn8tsgYEXMiAMgGhYOrlYGpGXj6lCyxjDuZuQxMXJhFJmVgCGcu5KEZm",
-	"uCZuvirLzBKHdt8i/19/fNLvd45In0wZFcUS6ZC05ybEfZAJtQIHYaMRi0yPvMmewwcat1DA6EqS8Zre",
-	"vLOjnfhDeUAUWZ6rMbvdk9mtArZ3s7x9rxB/F5tgBWZ8q0aB0j4a60BjHfiy1oEdyFVqGmK12XjZkKqG",
-	"VDWk6kuSKqthlGMr6+uCvJIKA+mgOKTD8jwsJk1i32QpwgiTUmTo4fpYz7a0Y8QMI+cMNaxTiNwWPpo7",
-	"CzwtJuS5sG4cAGtIZu8tdYAC9dwl4fkhpcpiyGEkH2cnMWIvkXPC8WsXvF6wo2Igpq9MaW8JrbFSufj0",
-	"6si6t3bo5/7Ev7LQuvLi7puKnSWUi//E1LtXiZy/keYMYejB9a76ALdfoYl3jiHFQG3qYXxtLSGkGOwm",
-	"StKYxd2pjFmy1h0S/s3P9nNI2hHVrMuFZkJzw68R0+uyYovR5plsUp0Xj14HAN+Xbm2vcWlfRbkNn0/T",
-	"1NBoamh8LheKFDn27Fy3HJCHzKix69LE4zu0TgRykCNmO/sXVvdi2WedHvGzoRMnG69UiDSRc6a6EUT5",
-	"oQu0m9c/PSqSK4hFFTIfh2sSKzmbVTHbX5ippgcPZiysmO41nTX1MR68PkY1U9q9Mkb456DlgQ0jk2Gk",
-	"QetTeOQuCH9xudBlDgW1KfiIcLPkWe/UmOu+ELt6SNmxvJumeENTvOEb056LXPORzjjNzsUavj0GWqre",
-	"MKWzldoNf/Z6vU81tRu+e1LW1G9oaNPXUL9hR1EHVPYZE5R37WzU8CFPuNm28meZcIR/E3TKfg6b8p6G",
-	"vYVDfV4606/C1PCGTpvCno1R4isu7FlFj25vqbCIeHySjZYwks6wQ382pu4RixUlqQkEpVTwP1J2RBKs",
-	"rBW6Qjg6JFzMUoPlwscKIlGhIoV/o+uap4TVZodK2vBwZofV6Zq6nJ/H7lDFWe/Usi1juOWubaFlTeG2",
-	"PdgK+gt+8N2XwPxC3Pih1I/V3TSWlMaS8m2Wwbw1t680q3xhbn/HCpffPZlqKl02tOersZTsJJxlhpIZ",
-	"73k0qC7Tx9S1K/MoU+Pq5GK1yykVdMymIJlpwgQkkR2R8zkdj5ki708INWTvur+Xv7gXy0jvEQW5ZdzU",
-	"qhPHZyfnMxbdVY2gMcIQTc6UncdwOw62RnCpR3L4LxbVKg9uLSSWUWrX38PDZ1GqwKr04WPxKi4mXK98",
-	"EhCqIfutcBmvmaHuErKiROtNVEbn5YuwzCBzciZWzyRtF9kSSSFYBBl6nTpjzpkd6S6VznYlxnejgd8v",
-	"Qfu+haKEUZVDbV0AeXUfeazYJVMztNIujkLaE2NmAbH/rwOiZXSln1qBBP81Ie/fnXq/tdXvhBSsuqF8",
-	"AQEezEyBc6gmheq+Uqg2QlKNueEeYekuyUqfneg+VHn3JuS/EXe/bNDCZkqQmq+SDqSmoQINFWiowOeg",
-	"Ala5+iOVhnbZTcRYzOI9PecmmnRnil1zNsdggnrFF152mQL4BUZDevs9DA6arxu/UtT8H/sWjnWGo0CA",
-	"zUNKnjVTNoLoPQmilWCUwyAc/1r/1+6QdRfBsx4Cmwp6Df9p+M9t+c/2ZCA1X5QIpKYhAQ0JaEjAFyMB",
-	"60RRCe6HLYRQX+sCv7iDEIozfi75E2ZrRM/7Fj39Jd5G6NwWku5N6PSLbZhNw2waZnNnZrMG91PzRTE/",
-	"NQ3eN3jf4P3nxXsQL+dM7NBzM2bXPGLdUdYx8DDrrMn1clD1NVN85Gu4zuiYHSE1wCZVM5kkOmvFZeSV",
-	"pSkiruy4SRSbSeXKucvURHLKennPvlJEeJZTPrGjYewRLhuKH1XLuXMm8i5+TcvKL9jmanO/SntZpO2u",
-	"1EJiZ20lHl+6D4r0d31XgkowfwW9RwSdsth1Vu7+0EvkOCRtN4rGYllYuMqFs/kJEjkmc6qJHI3yIuFQ",
-	"5LxHTqXvbGJ54hWbGYiM41DbWHen9KYL9Qu7mv+bdafDvOj40/0D38k2mwbep2PWjelC568+7ldErWCo",
-	"KXwKlMUVEn8wGF+aa12GDfZjaIpg16XNrLSVwBOrLoK9CuZ7f1pI/lQL7W9FslgCc998xxduy5tgHBEq",
-	"FljnHxNOuCZP+k8CQvFP1xhxRs2EaGZlLSMVBH33eiG+3K8kvUvwsk0ncX8SjxBXSbu0iU5WUd4uJi8o",
-	"D/9ZFsZu0VV8/X2eyjG0GWr6Ytw5E1LOhRXaIDtiBRXWI4F9YX1nQ5p3XrAiCPaLWCovuw5eEVQfmoqe",
-	"ynFjArsnE1gRNm7TvHAriLmL6asEWY3q26i+jep7W9V3G1xPzRfB9NQ0eN7geYPnnwfPl4TC7nDR5fHe",
-	"nzz+tLZFEGjtORVoF3UwSxFAGk3kGPoTgA4iVcxUh8yxq5j9hYlYu3pAWK8s4jHWLQM1pUdeLtEV3C80",
-	"OOOusyGP7QT/6Do475682CCTPlucvNhGhfIbOnlB2sXhj0jCjP0uIDEf2yVYEhd2C23RfnxSp2HxuNGv",
-	"vkH9yhTgAQB8BCpXDiLrdS2ooV+LTb/KOZlSsSDsxigKHTeYJvKaodk3782hCfVmtaouH1N6xVyrjv1+",
-	"v9Mjx9i9AxLOHYsuNPpwtTkwMApMdq4+vesMQmI5FwGRImKE0WhyVO4JwjWZ0phh6zowMa92C7Av0aG8",
-	"ZqQfEOiWB90/oIexM2ozqhJud2BnhV4kRlq6EABWweB8hMubSp8P6+yCFRO6Rih+c+54HmliKcY1TXrE",
-	"8gw8W8z0FOzGFI/FjY33QAT0ehSSaCSYsKq88YleR2ugmcdn0IBhnkYHvmcdWLnb20ULbjD5G8bke7BL",
-	"eIz/ptsPPZepMI3e0ugtX4fesp4Op4081VDhks2oocENDW5o8GejwVbNTTUds3WBUYZrwyOgIkuEVgcY",
-	"6UEjJbUmimkIo+qREAnzpX8PylIyajQJYbqefZ4qdolN7XvkV5mqZEGGaXTFDJSnjAlNEgLxH1iDrd8P",
-	"e73w4HFI2i7AyvApI/+GvPOBOB6PFRtT4yJQ2A2NDJAiWOFIKkumjkgYM0N5okOoe6kd0YNIliwCZsaU",
-	"YwQjJafwCn5F5lzEcm4XwNxOutpIxULCBYmkGPFxb0GnCSzIlVjSnrYqNmKKWQYCtTQP/VlECbeXGpK2",
-	"nRj/IldsgVEx/qWc77kXs3p3+aOAwHkCZXbgB809acYZi8E9QPf1RM41kYIMpZl07H0uWEyGC6KNhXrC",
-	"vY1vSvUVi0lChyzRRyS0yKiwE562lzSfMGCHOgcYew9DZleDL7vye5OMw1/bfZM5UyxrPjAQVTr5e4DR",
-	"DWY/CPfILpEaKDoKbNZMuEZoaU9kqiygyiSFqD0od5qBTqeuWb8FhFKv/pFUU2pah62YGta1Y7eCFQNg",
-	"sH6Jrlnr3Vdn5D2s7diZP2E5cD8OVQr40C4GfR0RH5cFAlbN2twgpQVO6Q2fptPW4X6/3+8HrSkX+Hc/",
-	"W6eVYcZM1VtR74VdA1y9c6PXWV9yiO595ez3C1hdMrIbEyBUhdMqsBzE3wK/6eavdV19vFoW9FwmUBaZ",
-	"i+6UTaVarMwEeLLMm46w5xLI7hTD+DEs0UrnGDpsieBo1KulODnze+nW+NCwuDJjYxm8J8tgLdjtZiR8",
-	"cGC8iyGrFmgbJ3yjSDWK1G0VqZ1JR2q+IcKRmoZsNGSjIRtfmGxkovEeu5lJVV/5AKNqlFWrBIu9ZcKl",
-	"NGQ2hkcarQykHV4zpbkUIdnvBGSWpJqEuU4ZYn6b71pPJmiIyV8IvEXCkpaCZXioGL2K5VxowgU2IQvI",
-	"fMJd3//c2MHHQiqGcTagWzrrDZ9CxhsYKHDL9kPhfgdjEnw34fYfCyIT18pfVFhkjJQ9YgViaFxiJwHb",
-	"CIt75Gn/cZ5E52mu1bsjmSYx2PiHWCS82vzwEtbmLRAPK/7jXFXC/jHRgs70RDobztnb8wviAMadGI0i",
-	"NjPfSL7RnRLl8Jh2UjjdIdlZZ1JXoNUxnp4DReczyaEV/C+jJdAu4FafSEX2j6CFTpgKnc7sMCwm2Rvg",
-	"LZpzzQJ8iYtrmnCvNuO0IVp8nGcJELhTDdewoCldWNhNZ+DlIr/wZwFJRcKvmEtkGsqYM90jJ9jUgqkx",
-	"tLSA8CejqNAUCqIfEikg/Qnj/lyLHfsJnhogxgtnDbKCRamxKGnTGQ/QQhSAIUsbOp1ZxE5VxAJioewS",
-	"+gAFzvYYYDqs7gD2Z2KKIwN+UmLmmNSaCnshImJHLt6wQL9Iu3BNj7L768CoK9QMVu/OYcYUkYqPuShe",
-	"MpqgCRfaMOocbzm90eiEG/EkWaVCPfKOzskVW2hsaETAc5aDi9uePS6IoHS5lnZJudVXByTEgws78AiI",
-	"VUyoBlssXnvBFAsL6g1ESOOYxaE/rczIKNg8WeCv9txDfcVnM/uigUhOmihG44XvJHXkcpUNdTdtKKQt",
-	"OzOqO7u7E9WTaZGo3k7OfCDhERaF69tBfLzvqd8xnSaVnOA1QO/Xboq8tVT4RRgKnKnDz+0tmddMGXbT",
-	"dc2BtuykyoRRC99G1X36c0jacob9OJIFEVQpOUc3TDhI+/2DH4dUs26qkp/DIxe7AN3RLJXGAblvRR93",
-	"mq6shv0drub47OQ39pW0Yz2e8d/YYuuGrM+oZu9V0jRwbRq4fr0NXMsEECnRzn1bEVXJ8QlpH5+dwEBW",
-	"lOyUQr3QBQ0+SJpwqll17PYS2j8Yo3bzAEo3LVY/S4vVJWZ7p+aqyDLLnVXtX8BqQtKGtCCc6MhxrjkX",
-	"GhnTUJoJiMaWsYrOtr1YYc6sEWtA6BDedh/7oik9cuzBxC0gcEzTI5lXDnEPXnyfUB2gDPAvFhnXlgxK",
-	"UnzvHV8/N6d/IK0Dt/Ebaxq8Ng1ev9EGr7tKA5VusttKAzs0ZCXYp6XUFzYgrrUrjp1ZpDKqm5uN2pg7",
-	"axlCB4hfQaOjS8S7miRX+eC+NzLWNIBtaNPX0gB2W9Ext+ls9Ba8ThPDZ1QZXxcsHPGEhQR+msgkhhhc",
-	"8ouU4wQLQvKIdWkEdlhoegrtYts+53yfvObPOkckTCTiXUjaVtBC+dCSMgir7PiQSwgqTnU3ssSHJvvo",
-	"JABqmWqwvVI/K/Gzos3JVcu85HEIxmQqyLvzY/s7v6aGXV6xRYh26RlVmukjwkFb0fQardChO05M+XfD",
-	"ubx/SyxCVHV81ALUFwAyCJcRd3ro/hj5yoKWKIRB7g+BMQp/L20jJG3cyJRpTccs7ATFTXlhtaLvNhpW",
-	"kUI9z7jJXYhtHetSbMylyOsWFi6qNk7WX3xrY0WBOqo99TC5ZyGnG1NDy4R7Vmj1+2fLXkApWnjIBUWO",
-	"XZ41yNdWsaQiZf+Ag36s7CH8+czoeBGb7OjnFqAbM/rnotH1xvcT574mDoGWqWWZZltaD2VMHcGea6ij",
-	"Wxsu8Q7BjlDvYzs+OwFCKdF5tXe9vzfX5Hc2PJfg+VMsoYtK69LvGqquPiDk4gxNzO89xfx62NgtxPeW",
-	"EHOXwN0MspqIu0bYb4T920bcbcL31HxxbE9Ng+sNrje4/rC4Dq+zKFXcLAC5howqpgDxDj98tEg0pYKO",
-	"2ZQJ8xtbwI8f7Tfq2uMjtIto7V339/JXAafcfFVV5yx+KRoZwo1mCWSWOfXuNTO0QmfMnYSYPZwirQis",
-	"og1WAqnsPyHskM6LKcaFsZ/DrxWjn3MxTlgXBEVfs0EfuahAoFnhn4MWPB60Dkmv1/sUFsbNDnR15N8n",
-	"1BAjSSydC0fk+ciVndfckNiZY3W85yXam1WsgE7Ghc/R41q1oPd+9qxNRqlSiIBwv272EI3H7CZKUs2l",
-	"0IU5SkahiomWsza2T4vP58Aooooc3JwoQ6W6QlsE6KNQGAIK1VUcZB6hndW6hz4jMVfFg8y0qNUh/AG4",
-	"dh2jRM41gS2wOM+Iz5HC3lphaGxNsTrsKb9mJEJ3AWZ+Bw6esxBv2K5MkiGNrvLIS5rG3BCjKC8BPYyk",
-	"W58+fvr/AwAA//8=",
+	"7P35cuNGsjgKv0oFfyfCpAOkSC22mwrHHPVm61jdrdNSj31Os0coAkWyRmAVjSqI4vTXv/ie5j7YfZIb",
+	"lVmFhQS4aOnFg/lj3CKAWrIys3LPj41ATmdSMKFVo/+xMWE0ZDH888UlHZv/hkwFMZ9pLkWj37icMBJI",
+	"MeJjErMbrrgURE+4IjFTMykUI3Nq/qAhGcVySmRM5jHXmglCFWlS8mciNQuJ0rEUY8KE5npBNB23OuSC",
+	"iZBwTYY0uCZckNNR+xXVwaTT8BoqmLApNetht3Q6i1ij3xg0jsLD3mF3nw6Dw+E+/fGH4ZMfe0/CJ71e",
+	"t/djcPRkf9BoeA29mJm3lY65GDc+ffIab5mOFycjzeLVDV6wQIpQES3JnJrFsJGMGdETRgS71YRqzaYz",
+	"XbGmQ68x5YJPk2mj302n5kKzMYsbn8zkMxrTKdMWyicz/htb/HfC4kU5sJnQ8eI7ReiMt6/ZgjR1zKdT",
+	"FrbMCrh560/42GsIOjWT2RcL65tyccbEWE8a/V4ZQJ5Sxd7FUcUyfud64ub3SMgiphmRIloAVMwCOVNE",
+	"T6gmNFKSTOgNQ6QYUsXaSRxVrdU9Lyx2dXnP48XbRKwuzNdxwvw+iRMBS5lPZMRIMKFizEjzhkY8pOZV",
+	"D57GiRBcjIlKhmqhNJuq70gwYcG18kjMRMjMfAOB2N1Z0GnUIlSEhAo1Z7FB30QlNPLI3MDDjJgIPuIs",
+	"JCEfjYgckdynBn/NK0MZLr5TA+Gbd3zSNAP6IeynT2D5LY8ME+1WLaSecDHuw8cjHjFcuyFG0jT/CpI4",
+	"ZkITKRjhaiBippNYsLDlkQlXWsYLj7AbQ8+w+PzGLd0qTRdmN3rCFoTGrEMMntEk5JromPLIDBrIOIRX",
+	"UoQnb2YsBnDasw6lWa1beH7vTZroCaxeeSSSYy6UNxCRHCuPJIqOGeHTmYx1i8RslChGKAnjBRwjwPaw",
+	"2wUgXcWJuEqESmbmbRb6sCWc10CpMxAViIUQLqBVyEY0iXSjP6KRYikVDKWMGBWAZy95xF7TKVtDjkHM",
+	"QsO0aAT7+04RMyNpMsMzYPF+559KCv+YCElmVE+IYobktYyVZ36LGA3NaYRSw99+p+N7hGoylUqT3v5P",
+	"ZLjQTLU65BVXyrzJFUIEZgJW+2fCYwOOpoyJzwVgOizEYBPFJckR0gTw2ZGMpzhI4e0quoT/FBgIvU0Z",
+	"yP5PholpzWLz5T/e/6OzNxgMBh/e/wP/+/1g0Hn/X//88P5CfXj/Rn54/1p8+I9SPnw6Av6+CumT2cxy",
+	"F4tdwG047siiMVdEaR5FBnT2BrL3UZMKJBi4gaggjMYRZ3F6R3nmWvK/91sdcmLIIWLZx2OmFTns7QOq",
+	"4ewqxTeC1990RmOupMA1AICbb18+I+biaXlESULJnNFrc6+Rpv/73qDx//7//59Bw28RwW5YTKZm20yl",
+	"4MdrN4O/u/k28MVTEbLbCmT9XxbLtuGvIZlJxc2vjidFXOmqk+dmyOW7o/o+8xqn6nc2fHdasYoLTWNN",
+	"KIlkQCMS0CiCy30k4zmNQxabf8HjMRckookIJsxKDgaEQzKjgkVE4sKVwespDSZcMNL0e75H8ArwiL9g",
+	"yvxHCr/yZuTqas6GCd8A1Q0cYBbLGx6yOCX9TRfyKjFtuI3PY/lPFujTsGIVv0g5jhh5FskkNMsxL5PT",
+	"56Tpn5yd+QBSg2UL96xyZfb5FQ83gOTc7nkNWN6cGJ7vgEOagbnauVBMGOS7YesWAZ/sBKK/0yhZd0hc",
+	"s+l3ityY1zafELy2w/yfvIZjJSjEJXryNFGwlkAKzYQ2/6SzWcQDuDL3zJ2QkxThs6H9RCXTKTU7aVxK",
+	"SaZULIiR9FA2IX8mLGHmgHCVZow4lrG5usz3XmPKlLlTG/2Gdp9PqaBjNjVyQm4kLsz5jGOm1DHR8YLQ",
+	"MeWCqImMdbQAuKayUXFdJ5nQBIQonShABGOhMnzQiAJW0Chbaw4WhtpJIugN5REdRgwBmsH+P2I2avQb",
+	"/2cvU0328KnaewHDwQdLoqABht8nugSCNGYWiqTJaDAhgs3xuVRGTCLDIF7MYPmtYxIzAI3RDgbCB1Wh",
+	"DbqCTxTqBubWMJ/TyOg5C3LDYpQDkbnDDWJupBKRic2MjiPFQNAcSAvyEghILZSkreh51D0g8wkTRjni",
+	"Kg87lIByWltuvVWwtG/v5bSgT6gEhL9QzeZ0VzxOKXgJZ5CrpywBZb1STOajSM77JJDympu72HAlc1qH",
+	"3V7L0KWmOlGNvn0f6S9iVLELFt8sT/zLi0uyF1HNlG7fsFiBAmDfJwo+IImIDSYA+pWsx0hYTOmrEeUR",
+	"rDijsV+YJoPGROuZ6u/t0RnvjLmeJMNOIKd7MZtJtRfLRLO4PZJxe8r2np2dnsfydnFyfrpnV6Hs8gaN",
+	"PgmNKKmDWZ/wPUk0nzKZ6F1I4t1M6ZjRaSVpnAiS2Hfc9gOZRCGQ7NCAm8Kta25iwDcWkiENo8Ux8QEg",
+	"vkE6inyCBDJk5lXQf+yw34HGrwycfQspH14ImaY86jQQu94iVHfELpBI3iT6zeitEcaWkSxOopwyOqEi",
+	"jMwGqUDqL8U2MyI5MruSiTaCcmxG7qfCEZlQRfbhElGk2SVakl4L0M5Kz09luMy5ra5HQonyIsp4KLbg",
+	"OZauBIVx82V+/HNnI1jebWo8WJ6Ha7XFPCjdPQi/zS/dR+6k18AgvTG+c+skTVBNBuK/Lt68NloLairm",
+	"rjV/4dWdPx/z69SqRCPOIqPypssYJN3uQZCCB/5k/kCgfAn3vcFaUMgyIFo9tgKSnsNzi1XfKSLnwmjH",
+	"Btet6Ar4J6TblEE8w64YaCGIaTOqtDWVhE4tM2jmEToQYYLozwhYV+Aj3NK7t2ctw98/eY1nUowiHuxA",
+	"OvnTz6Z4+gdIaSOZCMPV2C1Xmovxlbl6HBtuJ4rF7d6PvR/2uz8cdrugzpYw4W1R6Lmb3UxtNOxqnCpf",
+	"qN8ndFnvBuCD1sdfRnJOaBDIROj0SoadKcPA8lv0QWJXhGtgSebL11KfM2EU8rvBVuLVbdZghaCZHe4B",
+	"aKxycN/yKrhg3Z7N0BHTyMnx5sJtynjIw5CJXcVTKgQLV/gtm0rNCA1DI0einERG/MZZGq7ZQpWxoNNz",
+	"ggOSMGGGo6aSGi7V2ZlUh1ymoikXZP/JlBweKXvpm7mfc2Xu7aqVBRE3cu98YtCERgaj7ROuCNh+ym98",
+	"eCUnOIdumgdhl9Xj+2iNuCt8kPGFCXJXy/fg3H+lInwRcn0/5oHWFiCfq8CNlBeI8oa/OVWEhdzg4HAB",
+	"bDM1QpqfDXe0QgfMzsI+mRmhYpoo+HXI9JwxQXrw2Q9HRwdHHuB995iM+G3OKCqNPDmLaGB0PTS8nb+7",
+	"JHu51WxPgc/gI8ObHKyqD7IMHn6/YP6UwhzuNZnIKDSCE8AB9g/3DYgEKIdNqBoARCw4yIJpNDzR9OcF",
+	"afLcJRVJGqYXU2rStmIdfDUQw4RHIeG6dZyTxxRdKDI3C+DK0mpqyDa7scYttLeBOQ3EdaLkQKTrhl1Y",
+	"XqR4xISOFkTesNg6efobj2kg/OWD8knTPDF3ve8sX2ibW4IcAMEAAARSBNlAWA+NIRVcvbXAZVuh0dxs",
+	"fkqN6CqIljNzDXNtb9df0W7+LqeS3olUrP29qNven3WUDGv5P5sOWRgalkE1HRr1piDYyxkTLARoCOm8",
+	"AyDmJ/YYr9lMd8iJUTVRgSZNxdDZJfWExZnYpsB4Uq1o3smJhudup251yoxQOdcZGDw1iwWNEFi7XWeK",
+	"3rCXqM+tSO7WpFyAnsXossvCcmQtiRnUft0nMQODYA6zO3o665MZi0FuNXyBCQ5Xitcw45cuaJk8csuC",
+	"b1LyKlsavFGmtxpk2G5p90fZy4zDZWt34smSAakJ5ko8J+KXQtbekPmt+ci7aMbfWnDnnaLsjAz9blRs",
+	"xe8rnLsAw4gLRg62vrO2J/7CsjfqXHZplgmEMkhQoNj+irAXC9clF8QCAHkm4T5cAqFmt3pvFlFeBF7j",
+	"559/Jm9f/Pe7FxeX5PT1yzfk559/Hoi/o/GlT25+6HQ73YF49/asT/ZuenvBhOo9ixCGuQzEK6YnMuyT",
+	"8zcXlwNxyadMaWowdL+7f9juHrX3u5fdJ/3eUb972OntHxwe/fC/A7HWbF2KlpEc26uJKqNsUa1pMDHw",
+	"g22/lvolKEe78RYzYv7TjJhfS6KSYFJJr6DMmBNBnQxsAJpNywdDuopYoGVs/5H6pkrVfs2mhcEfQu8v",
+	"jOmTplXVPVSfPet8jDO7H1zdS6s1qntx634qKUb8msFhnNOFQeVLKc9oPL7jpWxNeWiYMDJ1BGM9iEhf",
+	"NjLK3ucx3IDgdst4/F2lbyvKgMqu6Xjb0Jet97i62k3yr1uR30+jdODgQ0KXHKpGB9d0bEMf0lgGlCRa",
+	"RghZimrokNeII6BN2HnM5do2aq5HzFqns0QzD031S3KJC1taZ/mGd2BzF2DUePPbbqeTmkLk9fZATqcq",
+	"gepzKdhxBhy0UgD3zmKsqAaAWLHkQXZ97jj5F946kMyllK+oWJxYNfdu9KKlvDJK85XTlsv9Y87EVvST",
+	"FbxiXJBDtf0WQRw+o5rF1aSzsji4wY1+Yo0pyixEsRsW08iqaEsrNMuiJJZz4JZGBBkIkLCbBU+VZ96z",
+	"3qqWk765Yb9G+r5mC0N3YB9n4UO6kOwZXiRDs/GhHfAex6hyI+VP8mAfg5wIOiDQx2dE3PwRRhQWdn9O",
+	"X7Ycv28kCMCmpZWovIYPBihFmgf7rdwagXENBBrPKnyMb2JSgjHrFLQNB/kAcY6lStk7QRM9kTH/Fwt3",
+	"9u0AHf7GFsvGvNSYuM6dUSQOEJ6sg2BlxNcS0N5QWNmIzq+wMuIDYE/52D7Jx24tPQOGeCd7xDcWWICR",
+	"h3rSDnlMlAY2tTGWIABzT6Indjnxg0cT7BbvQJr+2iX5HvEx7BF3mH/UQt3WGl905TEV4hLKWcYGC80u",
+	"fPwdmhDvbgpbo0SDU6PNboMoCVnYnsqQRapPbEQhGTTGM91+P2hk+qxZMN/FlnYfdTqzGiJlSgEXp5wL",
+	"jNOlq3HES3ZXlNtUEulc0G3BzEHT3RYdkHajreOBKFHLC3KxC6qXsTOEgjEzBRHGJZnL50wGNJpIpZFP",
+	"M6HBxRZeMK2t2yt3gOgwidw37aT4kY2e/eQ1ZrEhCs2R42z87GNZvK0LZG30328c4UMahiWH/2SBNtiA",
+	"wfMvhMYwsKUl2Tj4lZvvhQ1Yn0+kYk4YMnedoy4IFzOANhd2GMvZjIWd1QBWgMHtAuLXVyeB8ZpCEnip",
+	"hdEVZKL1zIP/Vx5RMrhWR+YJ/mtC3r09c4YtA4Qscu2YULHA02eRYi4kODXgW5c0RIibQQyDgmAkFkyk",
+	"jXxbjaIrwN+CqxrO6oxj8EYeXfArZUZQ1237pI0+OPOk3TMCROmT/conB40PqxiWzrRJ1zDbO4ljuqja",
+	"o6ra5DtkUcuYhCwKFhGikkyj88Ib6xb0ynyNI38qmVZLTaMra0tAY5KMp1SjmPXDYWN9RokbQMtrJnb/",
+	"vGxFJ0nIdRVR6cIUIdWsrTnEt65QBx5oRRg9Ommd4tN0hJcozcK2IRnOVKuU6MI0GWSZo3gNHpZCYBVo",
+	"PMTMo5KcEmTYBk/Mvc3ETXtGlZrL2HlqhRTMRrzkWJQRDqzTnbwG0jO0eM0WpZuYgrmzxGrpNVJZoxxy",
+	"6ePTzMaLo4FKaANc8HaBNZrl2oDzCi5G9USVZP2Yq8maX0iTgpSHiSWtY8tcrOkPwmo1m6rS/dgfKFKk",
+	"IUg0aZRvz3mpcoYPRpylbUpD5hE+MszQTLrFQTt7xccy1M/zBoiBpkY5sHibQ5L0vPKnk47tZdkmCMoP",
+	"VUR1XspebAIV6EMOiusYSo4+S8A7lTFbBe0rI3e6TK2RNHftMaHq2krq6IZTXATMJz+jFZYqnSaf+VSj",
+	"fdanKHL+DEKRz0M/h1JVV7vboF1cOXgwNqiayeo4YSt3QqInVxjTVoZ5YS5QZJVXsCnlUel3vJwwIzpk",
+	"5R9MZQhMcGvWiHHnH0slijSUduWh4v9id7ggVkhgmTY/bhANYLXrTq1EMIBg5kb//cfcKdjEKwv4RqJY",
+	"/J/2k04gp40cIBv73f2jdven9kH3srffPzjsH/3wv7kcxyDoubi0DGSNMTOQaDhI9fYPDtNVjyFpovFp",
+	"VbKwS92a+iymrtDeEtRw2HVge5XKFTnAOWEDITeL6OLKbvoX2B3Z7xyR81g2EE/tntv7nSNzbRoONRcs",
+	"vBousj1nMED4lMAgE3FSIBRfKK5le6LJVnNn9OPlwv9a4Nv9rIP+azply8AX+Nv7AoIFMmS37WVsxaer",
+	"kBRu2BSQy6YF9HtBLp/IjB8Y2FdIIUT1YesUwtwDIxfElEegps5owEoTDA3BPXxeHwx6ipvvdbvdDSeF",
+	"8Fp3UOo5ZByHS2cVul8PvGWvxBLqZp/fkVEuLdm+V7Xmi3SYMr/JnHK9ukbmAlpWmX42mjArf2/26OEw",
+	"nv3ug3e/Fb9DDXZpuXBmQk9yscCNIqi9Bui+aTZEENEkZB3K98DIs5fahf+GMtUVD39+8cfJq/OzF4Ok",
+	"293/wWVRXZll/WwIDX+H6X9ennwFanaVa6G28siq61sBDN/27ERl4HsqZfT31ECZAdAaLY3UsrLs1KC5",
+	"QW7C98pmfQaARrW85PLFc2inFpD3OWuIUbmp0Kna3e12jYqeZuJnp5ljdnt0xvF6dncTjTg1WGCnUlII",
+	"ptuY1pLd0/bpQfvIvbHf3T/sdff3G58+FOwnDTSB9Pf24MdObvJ+r/tTt+zSWt7mljc4Au83tth4iyxN",
+	"UH0S1t2wpQHqEo06xxhCZMPNwADVIW9EtECWrdK8bwzxhZQHjO9d/RDE8LVJi/kjrjBW6WJ2q02Yz5uu",
+	"zD8BPe5rqSpVRJdswoUD3ahW5gzf6w7/V/vaJ69M5tloxzkBtC+ZfhazEb+tkun/LayEKSmg8e0ByDE3",
+	"5qkbqlw7tKpFkQDT6R+YLeBwa0FgmPJbDHwuEwFjOicwdmrCgdR2+IkkImQxgUArBXQtBXszAq671fqt",
+	"7dPb8nWErGHHt+2xbLudz7j5l+qYnbxPX/7QyL3WxioewPmo4TqNXCpkEPE2Yj6d8aW/uA3j3XOzAIjT",
+	"Sc5prDktIZeXhgWCyxrtUseEDiFmYoQPaMwwpLnh1by45sV/QV5czXHOyyup/MJvGPHBRoYRB2AJ9kkT",
+	"UxPnXCg0Ew+l2UTMyJjfMAEmXg4RJg7zXRgDfihtERO/Q0425TnaIVapMjXdrdfLpuVbu4CQUjLMylDl",
+	"62RhvjysiyvLJ0oxPZXGt+KWjjftIKvLkN1Wi+pgXKiU1FPnGLxWLavTGc+LzHs3vUZRvC6Vn4tzb3tP",
+	"mq+2kp4Lw1eCppada35dy86WEnYUnStJMRvxMwjO2zKENXKzHeJLiM0FyG+UmgtQ3SA023cfVWa2c9Qi",
+	"c82Caxa8pcic0kwtMT+ixLzEmXYRmMuz8Ve2c9h9Qsrz8TtQ3OQvVsugwmO0dEliqvsWYKmCRkmsknJx",
+	"cSURQqvFBAyo2hZyUFhgo2SEe8lmqsYKm6pfHkgj2K2+wjyG1cWeUwW5GT6+4NsKMjbboSkjSEeb0dwV",
+	"aaOPIBLGPNgy5MiFLu0iQZm9vXWBUSX8GYL8Vjf1q5xjvHg6Z+FC37jYpXPIVu5mrD6Jt7kwriXBIdBl",
+	"mPn7RGIFBq77JB9lhwx9KbOAF5LVW8uReKT56uT1yS8vXr14fXl1fnJx8fubt89tLD1W+mnm6m6k4qIt",
+	"HZQYWtZEaRrrdjIrjzPcJdQRszI/romtu1t83DYBbjKJUVp2/mH01dmE41hiydXNPuJ0XhsGZwf27Hna",
+	"Ta6LcSsixnOo/WaDw7cSxJeIYDUEZTRaRat3+RrcEM1mr9SZ2ZBMcnWBDVkgsmGhcMAGCul3hlWlOBIr",
+	"SEQtRwvgxuWV2m8pXK6aqeVi4MslijezRJjGwz2vwvpDCu2/czbfFDS3utRiRXBbO+jYVlBqZ6TYUSyI",
+	"GQRlZ9IWFyjnLl2y9wsF/+A1XChMo9/4v3udgvYDUZl/RZ+29zkNgAYThsnYoYWNHCuf+uT0X/Ri0bbR",
+	"Gu3fXvyPmbz4v4qljJmAGNkbFlExTszFiYFodMaVDfTLqTt/tJ8lSstpG3UbA2H8GyXET8vb8HZd5n5j",
+	"91PJ9tB2m8gBamvobLe8D17DKEJmd14jkuMxF+O2lm2symctNFN624YUsDZYAm6MOHDQ9crTqVLrrlns",
+	"eKbbRxaBIP7vQ3r2QcThjUIMYRs4J5u3v4fwNjljgvI2VD3XfMgjCJvPkKWdxi8v466MlylyBSFL0MfM",
+	"hxVUO5QbvEZcLqHTaz7l7ev9jDSnUgo1kZryPfusP4oZg5nsK9noeUyq3gOWRFyzjW2wqZxeVQcG7wSi",
+	"cochYzPF2HX75qDTy3U3KPwM+7AfjKNp+7BzlL3qfsiBAGZFXgWWqJ8Oej8uHY3X+DORmhq0Yiy0BYrm",
+	"XAeTFDlgtY6VpM+gnnga9rRyn2SpYvgoxW4bJNwOpNCxjNpQ9j1LNrMJAO1IptzL/QQ0AUGAkGLZVppq",
+	"rjQPVJsJG3iMX8xV29DKA6aweXfLSspfdR/L8mYeOqzJe3BXT3qVlAFlJOOAtXNsp/y15ftny0VhGHTF",
+	"qtby7Z2OCDlyWRrAMoMu21skx6ptWDaoUW3F/8Xa0+E2hptVLg/dN/Cbn3447HY3xftX3ghrU6Ht6zYm",
+	"vZLvb3lIb+DjZ4Vvy8yO1hSebhDNJNkGe2UbLFgkV85nlXOtW+h/m7dfuJereFYZp3AcrOz4AxmrNrzG",
+	"wraM+ZiLHbXACoZYNhk8aqMboQ0VyLmW8aI8yHVFaSuw1rLhlxht7rB6m3FxKaNvNxjkP160bY+U8qQ4",
+	"wWxFITJkEWc3romIHYLY+Y9tnu+UUaHIH+2Xtg9JaP5Vqu5VXyplsLphsb4Dn/07fFbB0tJrqzReuEIJ",
+	"/5+TV2dvIQd9Od7AVpIC/zzk5n/wGvK6IlI5fXs31C3T06GJmP83TJX72XZt2dREK5/8N4dKglN6zTak",
+	"hS7Z/WIGxjyw3cYJs2W7Xb+pZnFJrWNXocylPpbltyHEyollXXKjrQVQkuNouzq5JEfStCZIm8FZWJFX",
+	"3AIYt1z9VDt0q9T6tyEROG9+gOB+d/rltp7EtgysyoneNY15eYbnRsAoL1JgZY9yOa5SMFnaIr5XtreK",
+	"iuWl/gfXYgrLkNsGFliXG+sLLFcmn1C1Ws68wl/xWIXbKzwJmWugcuISp2dhJVu0THONAi04oEYyVsFC",
+	"SBWdFGt3tibto9wrgu0sijM458M2LooybKlADrAImkdYH1COMP1qRHmUxNj6q6xuylLFxi29PuCJmQPD",
+	"iKUYHxOlzS0FpX/RzKbIlC5shwMoabIE5nwjil18QGjlVV7aASJm4IKgYkGaLkscrYitzn2gXJRP1/Cd",
+	"HS6qwk6WG1hlJhKP4L3uEcqVTkIuPUKF5uOY3nC98AhqbB70Rrn1yJ9zJjwCmNsiWhKQwF1SviJN/3uf",
+	"zHkUBjQOC0UOqrZ7rxieXaT+rQN2XhoV75eZPgIVsZxLFxTAcl69QUdcWk7+7bJFoWZYGWpZ2zu3zqx6",
+	"eNV8+SiLE1SfZh0d+g2GJtUBnRn27hbRuda4lT58/JjO7Sm5+o5Ix/gCUZ1L4N8U1rkE2fVxnenLjxnY",
+	"mU5SR3bW7PMvHIyZw/M6GvPxojFX2Mn24Zj46e9seCmv2Uo5cBYkMbvqzRQWo+nQbrfrpNPe+cXp8/bf",
+	"T87evWh4hVe1Mlsw/20XXr68sK+vlnooTFSmbF9dXcA7OJI1xZRCbHklm0e7vKgeb7lyRH6hK3NtBnCp",
+	"1daaeazUPGfD9sFonz4JemzFyFNWAWXJT7WhuMi21URsjFn5lpxKdGZVojVa2eeMtCjRdB7GYbii31QP",
+	"WwawX7NLosqusWrxLrL/Wx1T8uvl5bn1hNhy8mnr1yZ2FaAixKp9imh33aNTZEZ5rFy903KzxOkokvNn",
+	"QAlncszFSjKjedLoN9Bq6Gq9tJ/+cfLu8lck7WMsXP5zr1GSj4ifbyrOYt/7sH6BpYSUrz0GBrAZDor1",
+	"xnr77YMe2T/oHz3pHz0xVEVvWHhl5bntjKxgOXd3AEZarBjxKivPpespo9XcWnareLNdma01NYJK6imv",
+	"GsP398lyReV8d6GsDZtiusr6+aCtl3aKl19aeal1NFvXLjHyeL27tilp0kAkaWibLtv6zZsE5a1tpXmt",
+	"s7ia36DJBfRA5yn9p60kCoI7acoSiR/s0yj2cxT5+2QbLaBVqBG6QR9YlqDPIALTdpNaIuhin+9Gv3Hz",
+	"Q6fXOVw9/+UXN5HD0vtlcD6T4zMuVorI2S+162HV6GfswgNEboOjo9Hv7R/hDxA0m3W6Ir39frfb73YJ",
+	"FyOZegZpELAZ1MKu2l1uzp0dcPmFfdzi3Z3UoGXgwveFOb3VPVTAfMzF+FK+5BErtzuvBOiUura3CONZ",
+	"XvTSFxXLU88iRuOVcnUZKzPvkABfIioJAqbUKImiRQOjT25cUTt8VLH+HMdZgX06ysaKd26KjZt3b2as",
+	"LpumDBCv6C00FTi1YUzlR1Ue1Lq619KoqNJ+Jrao4dbhUst1I1dnKt1dlkxZEh1kf15VKrA9pPXHJapc",
+	"O3EVNlc/T0U5dCiZF7fUsnM1yFcre6IHb2vTIAxjkzuqMpW+qnrmb2iiJ8+ozYMpImCueCwVehLLGQ8A",
+	"s0Mes0BfZZ6e/t5eGhvaPzo8OjzaC+yYfwtkyFJh99mb5y92qmJovi6XBiuLQq4tE1xcfIWouIVAmE7y",
+	"oQqoRffhKzpbgu4jx6avQPJBIh+XI2FKx9wSJKlRq6zA75qtlVQ1BnhsU7d3oziVR55S+y8IhJGcs7gd",
+	"ULWDPdhFEbgZ+oRmDnVgfnewD1dhpdfY7Sw2eCCmdFb0P0zp7K7eh5Vg2l1e3+CCKL78FOM1HssLURbG",
+	"uwo/Qcx7J6dprHCUmes7xHfmfZ/YKDdzlNAwswlY456XIIe1goIF1tpvW5X+jPbOhfRz7WNK6CQf2x+y",
+	"WcxsHkBZUt0ZG9NgQbiYJfqYTPk4Nu8SLrQkS8sD6kJTecx0EgtU/bakX9s32lBfKhhW+09OHsE7skF5",
+	"+8KFLCqkpy/j2Kp05GxbYL+E/nbzJ28Zh1/y2uP7mLda29be5pLRSqzNdTLbXzSZbVUWfPT0lWVBsWzC",
+	"HTD1M0dIVLKWTdJKJa9YHzVR8tmHzyu5PF4kxeeVPGpJ4d9LUtiGgWwbPWE2/SDBEzDQZ4idKD+lYuhE",
+	"LjQIlMyHDZ1Yw0m2D6KA83m6OHWb3kWo2g5Q6V5KzI5sji7fY+fy8bb191R4cnZR2HH93mbgpG00dgCO",
+	"wOonX3zPXkNGFXEpQRLH5jKB1eTZ6GH30OV3EfCrTaiyiRnrIWqm8mDrpdCMwRIOEHwJDQmrPLa9fVeH",
+	"yaWWrS+c5t5ytYD6jUHjKDzsHXb36TA4HO7TH38YPvmx9yR80ut1ez8GR0/2B407li4rX9LqSiprMVWf",
+	"hMu7OyYxa8eMhh4xMJvOEs1AO1eGiXFNqCKno/Yrg57FVWy1722rnsGCy09S3i7exRW+k1K5PVEs7s+o",
+	"Uv9ZLsHvrZ7GXykiO9tLGTyLud4rjpDyAhdlWZ7L5S62y8yF6S/g03OcAwSU8tOtrraxGhq35bqXPXpl",
+	"n33YtG7Y8YYlF4uAVCx2HehKl4kflC3wLTqbgM2BT35NN8KpDCHdGJ3yvSc/HHUPU2USKLJ902sHE6pB",
+	"k4uYIQXVznzzl90nvaPuYRaAF8lx2nHw8Kf93lYdBles+HZRO3vLKvvx3alZZJldyg7lZavcuRtfdStE",
+	"e3RnsiLTt1CdoDyHbEMBg5Uqd9nbaxYEvuv1S3KFZyoXdIeCCRWLxZHKl6vjBeRir2lCdlTdgezOS6uW",
+	"5gpu/zWrKvHzry5rdw/+hoWdUc3iyhC2J8TXUl5NqVhcUa2N9Kf8Y7ic4Ov2CfSptqUmbGd+JoiWBM6o",
+	"QnxaGbMQ2qalxCKezn1WLIWpjAS7sI16uSCHameJanVPRXGmbH3rQtwKX+649oeoBfvWFrW0xLqjzrC2",
+	"wOa6yjNVBTPLlohNIN/8VhZvsWU7ygeuo4Eic66MBmmiEuR8bPjEvmZrTrTuV2vDJYVnRTyg+kFV8Q10",
+	"jW1Tf+MedTbsBlfLbPCs3bldw6NU2rhn1H05smWR6DuFAuCHj5ZenuXfbe3GwRUZEa7CpGXN5IBVoDWz",
+	"PxMaGQ7syyj0bQNdweZ+aiyH16hODWH4ClwUOxjMC1aKTUbygr2n0jCOm8WNPp4pPAPpZ3YxbJ1+mUfD",
+	"DcAC4f6xYbVGarmXql1ho3tgNbtDTsrU7Hx0DirJLnQb9W40X/vV6vcx8k9goSy4xrr4gCksNq9JES2g",
+	"4ggUeDEPqFDzTE7KFYvfrMlXi3GQJZWVH1qKpaPBhIV3jR70GhDAcffPZaLv9T2eBBfjuw/x4OGT72zU",
+	"aYXQfNTdT4sgpQGqFiOaMYsYVQ5DPFsYydnrWxXiciLY7YwFmoVXaapZJi4Xx7Q4xkJy1D3YXjAmaiJj",
+	"DQVbSNO30snVCMylvkf8lSWYH0Nm3s+95fJCXBtrv+WYZ84lkfnDMrG5OOFdCu50dil/BLlaxMAFCn0r",
+	"QiMlDVm6ikhkwmL2sGWRIEz4ZDyO2ZhqVhoQzZU9xO8UscYWRmj6ybGVHEcsZiJghI+FjJkyv05LXLFO",
+	"ddkpjvlpElwzXSYacaE0FQGrqvVubh1or69lzL5ThIfHUAdsihlKLB4zldsMmUHldBwT5NwhTF16jhEd",
+	"bihytCEZ8BVVhj/jOIZNY9A5dFaQcb4iFw9LE/3y8dv3h+aKR8iCNjeP18jpnnb/lWhl51k5mTeCkYlM",
+	"4miRQb5DrJaoLMQVmdAb8FPOJLfKim1Pf80Wx8Suo/h2DmLm/TS6sbHak9yNVF7bNx2nPOLbLqr0oSsd",
+	"dodLwQCltHXCLdF8ypzD1rz2ncK+GKT57vLZXbSbiGomgsXV9C4LXTZebx3yfo90A3dTrkPvvNCxjM4A",
+	"XLf0AkqnJ5ZOU4nSWbeMJbaW6MlV6gJekxOSYRYwo1K+UkTO1cF46rrP8QuQ5kBbzinypcPb26y8IPJ9",
+	"sMJdl7wiMzZtgbItfKY5/rjhJt2APaUJd2t7xdwN4cqx5sWtU37yYhT8yMIrWEvOc9H7CbMK/7dh69ra",
+	"ECZYzPmbi0uyd9PbCyZU7+V8H8U0g/FMtw8l5mrkk4feF1G1ERyMenR/eNjI0MLaEdxpQXeLTqdjwxBz",
+	"kGwUvC393lG/e9jp7R8cHv3wv408AJek/e6y/H60f7Aikx90fyqTs7vLkvNPB71PRhddzmf6afnFH3v7",
+	"B59KEp96+8tvPunu9z5ljPzKJlvuZzzjari4CtGIk8HADPWp+I7j590njf6h1+j91Oj/lKXzpQPvO2BV",
+	"jPvkpx9/+JR/Jz+uAbgd+oejkv3tHy7vr3fw05MuVkFG21xvtch+QSDcKFDk5EfMjs8Qe1tySxF942QX",
+	"gs7UROpGfgsfd/I92K+KS3VrqOT9p9MSKq4JtCbQb41AH5vW1pFPabkP6OyFkEAkz4PHa6hrPpuZF7pl",
+	"0FuFTRjeyUe/MvXOI6QLvaM56M5TL1c8BAhk61kZf3WzlVzvN7a40LSq/hK0JcNGalKwJf21RKjrkJcF",
+	"xVZ5TlTF+O30E6dmlqhu97QdLnGNz217BGG2HJhW3L1mC/RohVzNIro4tvZdI9dfs0WpIHxfi2Z1sunK",
+	"eeXtZuSai3Id5gFMpEtc+HPT1P1ttMU6JUNQO1cIsbjLZfRcWkQllb5lgYxDGwWz5MjGSlEl/owbKHAQ",
+	"SajSE9BEOd3RjkX+TFjCwBk8SqLII4qLgKX9OO9gdMh15Siupap/R7lbGYx5q4P4iaA3lEfmSz9zasPY",
+	"aAAkATjPbdSwnDHBCi1G+w67bxdo81Re6uiGrFgDGdtSMfMJe43cxCUeYrvgq+pCAZACgs9LGO1TqoMJ",
+	"WlTtNpB7Ey0JfHnvk1k2F9tjcpD2UiRag4BoW1+O6Cu5zuM8rqbY2c1hh+1WhqeMEC5CqPupVo1ryfux",
+	"JO/VwNB7S4YFnN8odmfc/I7S+hI9J7YS0NZCXzpSWU33tR6PDel0WNymTEew9XbuOnZRVl3xtJyzOC+c",
+	"VrhTcnLOI66jRCyuWtB9ZdUSqlzfSBANmeWkut2X95falsh9u2lXOcC2331tdZCQAFNJ6AVeiuVBzut7",
+	"aa7wsV26pJWxkLJPy3gINkqrrCW73H6tkP9+c71Ff2gcIR/LU57LbmeaxTKXnV4o57PSDLosSf3h+8Wt",
+	"WiTzE1TDdJ0RJdETWyPPjTdduISMdm//wNVAdcVV1U3wn0tvcDrtjI3gywPm+jwhcCMZ0FRWbwdM6JhG",
+	"ti6B+RycPo3icJvqHedWXOZkrSy/mq2l3AGZrmeX+qvbh3Fmx1p3PLlvyf4vnFxed0DJsHm3ijVre2Gm",
+	"Dx+/Os32PLY6mDkd4wsE3y6Bf1MI7hJk19fySF9+zAoe6SR1B5Sanf4bdUTJ4X3dEeXxOqKssJftI9B/",
+	"VyeJnpQrTmm35vJk1fXNnPPTuzdXF+A6mHC9uDCbwZGHjMYsPrGDl/mA8ol5BPKw8BsCOqaBJMAGFgUP",
+	"MtgaYsFzc4P8VhVDtjQPF4RrReRc2KxJqHVoXrb9vFP16Y/2q/TTthk+YwMz7ET2CZxkI1mSFJQIiGPM",
+	"TS5HhJJnZ6cEqiiQk/NTG2zcJwpPTnnOcpMP6YS0RW8gKLS95RFTHsHWoBC8rrzU7O80Vlsudaw65MUN",
+	"ixcuwwySHbjWhhRpcE20HIh8Uh4WH8lS80ICZdHtX5gMZ3sDEKqJFAHrDMRAfP+9WQ4TmqO20vn+eztx",
+	"GuFNBGMh2vWL5+FhUxCqBsI3o8iY/wu+6JOniAx4o12zhcsHMSxm+Wz6K691yDNb1xrb+8aQQkikGIhI",
+	"yhkAwPwYs1GiWEiah90D4mMP/fwabd/70G+RRERMmYWutOTv5Dvw+9jKIGGw0lcnr09+efHqxevLq/OT",
+	"i4vf37x9Di8opo/JyLBOSEAZCHPMmLgghVkWLISGYcyUIkMK6YAjGZODLplykWimOuR3W61lGceVO9gk",
+	"xrOiUeQRBmcC9fmcELd3093LPvZt8oLhpYf2aJ9JMYp4oNuKjhg6YVR2wDhL20CTheSXF5e2hKjBQeK/",
+	"uKRjnwg6NUw9azoxEGkCJMcMzJhR7I/vAZLhQqeJRtxxQ5oRzJCO8edGGYh5LDXrkJPsMzh3xUSoiO+q",
+	"pvjuJlWaRrkREMVV6gIzqxgzrQYCitJ8HGBiwaDRHyxVfBk0vAFUTIFniIW2rgti4qDxye+Q322WZn4l",
+	"AEugqMVAJCItkkOjaGGhDzkuAO+nMuQYfmC2DjhD1ITOmFknXp+FVeYbKJslHFuoQrObgch1guZq6VPc",
+	"xLzYwjnbjJFRpgx8QA6aaVcVI5TChQwci0xpNJLxlIVEwU0qYyvyyES35agdI19yV+hht4sIQLE4kYcC",
+	"gIdVtGQ8EClTtIdrBlV5x+Vh93AZEIUO1nAaBraIvy5RpooeAhpDiVz/j/az85P231+8vTh989r33A/P",
+	"3rx6dXpp6CYcCPvb03enZ8/bz08uX5iZoKlEwKzD0F4tr04vMVhXgxGreCtknM382cjFIzV6nW4HCrZD",
+	"bccZb/QbB51u58CIPVRP4N7dQ16U1oZvJ3B1WPaMJtBxWbLCGdPWIew6ArgM5SkNJlwwEtAoyvmNXeYx",
+	"zTkcOuTNaGQEJqsRHKOUJIVHaJp0jZeBkBg+Yy4dPoJb+fLZOZkxlAgdl/YgD9qeg5CGB84peu1t2YPm",
+	"H+2X+CMLzb888kf7LaNR+/TcI+mTlme+fhNzSD0CuVNPqCA0nckwXod/6W+/SqUhidAJq2Yb5kQcFKTI",
+	"FOQJvCwgR3vOhmRGxwz/fv76gsRsyAUsPONnNmkM6zJDSpTAcTvkMntsLnMzJI0FcKfMj0/mEx4xW5Ea",
+	"daX00j0NjXTO9IlBiDOHD++W0MFIeUgECn2OXSyILzRDtwZc+Xiz74Fhtf8RBTO60Q22bmInroIUtaFK",
+	"WafYsdpcAlVz29f24B0Y+7Dbq3o53fkeLs5IHwy63B92DzZ/9FLGQx6GDEI1DvefbP7iUspXVCxOXGrR",
+	"J69xtM1MRjR6mii09ahkOqXxAnLPaUg20bvX0HQM9f0tyBX26ylXeWou8BfgAuT83SVs4fzk8tmvIOem",
+	"q0vZwyqvAAV/E7eY0ZhOmQZSrDD5Za/sPcfKHFXWvtybpyOQi8DSZ1EEmgk8FDN6KqWt/vOpqNpaB2IZ",
+	"F1xPlGlJFeAXW3zwlIauQsxn5EvdLfjSr1SEL0KunbQPH/b2N3+4WtwRP91iled0EUkaXkp5RmOMlTjc",
+	"398GJMOERyGEoN2L725xYqfWEoy55vfk1hdM35lZJ7XAVrPqPKtOdM2oa0ZdM+qvilF/8hp7ads2MJc7",
+	"R1Cpxn1heIIC5mV4nGIKjFFNtNz0UkMfml7zZrB3b8+Ilsh9uGGJw1jOFVQfCW30NNXMvDKTUYRmml9e",
+	"XJK9MdO4Lgz7QMMU8bm6mrNhwn3D9S3Dhgo6y8VDXIs57Hs7ocJadV2PNzOlzgppHKd3DtceeG+QvY24",
+	"oFH2EXinDEfFyGZsceam6pCjbjcLcs9WZ3vXRlxpVqH5urMwB/3u7dnOXPFU/c6G707/O2HxwjK8x9KV",
+	"zQrjqEodRgx59/as0/gWVNpHo9h3ufyDJaKFIhGUpGdOms8imoSshcDLUSy4TzJy5eOY3nC9qAn2ayBY",
+	"dxo1yf47kaw79fW0WmhDEzFd3YkjLbOItRX/BmbEn33SRC8I1miEFyDbCfoGQzyG/zdwR/zsH0OYAjjj",
+	"rNNFz2WHoEeGjKSRD7L4gziJWB/cMFihEzwrq84aQ60uygHiG5b9I16FdwTdJlgfFaoCgaOj6NuwmWBF",
+	"54nrjbLsLFklv+cA0ZPz098MiD+D/rD5VVADLCVvMbCB1Hq6/2voCYebv3gt9UuDE19MsfhLKwhIKsAb",
+	"HE8CZpLjW5gTgNabUlkCwxPA4wffu2b6uSZCtwvSDKmmZBZRwVod8hu8GDPXQuaYhAneXgx/hzJvIblm",
+	"bOZ87iMeK31c4B7I8/4J5QTLr+GUCTze5YnwgaSJigt0PpGRZa/NdPku2st//8H3bDybSKKoVfuIynHV",
+	"QDjF0goErfAFfS0oSp7KcNEHv76MMOJCsPmg8cknzbRpkYzCLAwPr/KPA4z/gy/gUsRgjL/uHY4enM93",
+	"he9sArSRiRghmLUfy7s0l8ppU02KHbuyqM6ul1VBzpKp0LYNbRB7QyCGYdbKa81Ead1ubGeVTgYtvSom",
+	"2B82bKetqheQv2zHE5drjf+72T+/BbmmNpiW3DHPMMB0W3mo1Jv1lV02NEuCSe8SzaZq0OiT951O58Mn",
+	"v9wr8/UzX8j6K+eXUEqpnI9VPTlofNidv7nco9rDUzOsL8Gw3OW/Vi4Gk1MScl1pD8Yg0lz0tXOYQ3iq",
+	"CyqGcFkIUG3KmEBjZqKl57q4KMJFECUhC1sYR2oDdQXDYUaUR4rQQoh9H8okZ/kCGCbu2ZIP5j1INMpX",
+	"02p5A5HjVh5BgzKWm7bx/hBE6r4DAUi1OuRNFJo9AePECHUfqvD4qbF4IOwvWDRLsLn5wI/4lGuf2GbU",
+	"hl3PdD//Rq9r/ude8IysN5VKkyddEtKFwvDZVe0UzmSFwS4dDY4JiQoxodAmC+zckJfRfPvyGTk4OHjS",
+	"StM//gTDUZr9Aftp5DnbNuU9DfteLgEeLdwGXbh0ZIgsJjwkzRkdG8RAKyXCsHJJsInyJW1XgmEl0dOC",
+	"28aMiHShVSuAAy2swEaNuH5tue5t3Q29qx7XMh9yfQ4FWFZNC28EgziPzld+WTymreBXbBZVbZq/nDAC",
+	"vI/omPLIqMGrbC7PNlEEzNimLXiw1lbv/83g1c8uZzVimGQA5Rt8gl8pYITmIer6Pvwz05dbx4SS/7p4",
+	"8xrVdSOnmUGNnGbFtHQgZdgajUiTRhFIh65tDHA2I/INaQgqvdXuQed2X7sGZMfE/xuNIuwQBhzd7/ke",
+	"8b/3W+m7yMF9uxFYMTrOIkhAA+iEPO6Q10sZkC5rw3Yz921vNp9AhQrnuQNvBeaCVZrxEz15CfC/hyBa",
+	"VgUzAiclrquKTbg2nSmtbuSSvu0b5/cwv+t7fwmWuQpCZg2VLDKK1k78SCFLDtqvDeYZnvPpkd2OcLTP",
+	"beO+Eh5nH3X+ahr/t+TdzDkJlrAXqiogqqZSZ0qvlQ4DQ395lqJKeYpHFBT6Nmoz8K+AKtbmQjGhuOY3",
+	"LFp4WYq4CxTwiC2Cg+3G+b9YlpNHGA0w87RDjroHxA9kzGA+eyXEZLUcpVtOWR3KVZ5lVMI8x3p02lnn",
+	"drA5tkUw1j78CiwH98ISfqtKxJ5JVYLZr5JI8xmNNSImuNxjMjVoBte9T8xDlRYjiek8d+U3nyFmtC8X",
+	"M0aWcaPlIgDWiBod8sKhOKTmahnDyWsIXoF/GN1ETnlAI0M/Uxky0v2h2z22wTyYpohXlRsmbUrHRkAw",
+	"YpHLwO4QuCv6qcrT2/8JJlIe1DbARePyIA7aqGZEMXNRaxlDtVbidzr4MGIUwpRDqY2UtCxIeMQHVgCl",
+	"QNLRcfBWh1j4mcUgWDGxHzLW3erIK/4Uh4ZI7DlXrPVo7ODdLJI0dJjzcBLMSxAdDSTQwZPiUQITkiYk",
+	"C+dBf1wF+hzEc0excpitrUWkKb1NC7Ls/wQuOUOojX7jH+//0dkbDAaDD+//gf/9fjDovP+vf354f6E+",
+	"vH8jP7x/LT78R4kyencD4ce0dlqiWPyfxfJz6wuhQfEGmADLI9q/Gwu6/6Tz4o+TV+dnL7AhBQcGst/d",
+	"P2p3f2ofdC97B/2Dwz5Wjo3ZKGZqkn7e29tzH2dFSrDCXaPgYCkvwISFdlcLV0wd69kzunQ7pJoWb5PV",
+	"xvkFxXvIBY0XG+tSwXcllTMe1vp5HlEuvnKR787myG/oTkT+RejyvVhxLRYV5r1QzoX5vtLqeGmvQOAw",
+	"riFBQdksyIPsloKQSN3N5kGxFUGo1jSYTG3VmiUt0i7izkzYqUP3isP8d+NHlfLod8oJB6tHV6t4X07F",
+	"s1RSpuRtR+y5au1VpI6vYP2UXB1lgaQOkp1va/hjra9hwiPd5liIw/AHrlWuxy1amkAMAr8nXj++R8rM",
+	"a+XhYXY/r3DxX4Q17Kbv2ZVWUBhCuKakHQzI1TSBoEaEBPW5SBtryCKAdI12oRbixiBvKMrmdDz76c8+",
+	"acqZK6VDBI1jOcfFQIHE/R9cfcOf07o4EGgFpfRgwDoqvGBOxkwajG34OkLD0U27dWz4U6rYuziqY8nr",
+	"WPKvN5a8yACRE+X45bm9wjfFlZtBSDPNg2tlMVVoXrOcEa89AhXkyxxJvzC9RPaPdk3bebIy+nVE+GNH",
+	"hC9dtmuwbLa2Nmp2B5vbNasCa/5KC8HqtGjqMdlYFdYWS57FDEpDckF8uLp8EudCdl0xVnzbq6q0TE4c",
+	"mtgFePbSdERGBZaWwD3QKGY0XJAJVV4+KhAp57Db/csHj3/um/7hI8htMGqGmGsiyHu5n7LOHOq6TYXO",
+	"d+c4KO/OERQac3zCWPNXjl7WLMk64HhKF/m12WLEJcvo5V/L9/LAWtH9vT0sRZJbVb/X/alrXdK7MOO0",
+	"3nMdhF4HoX9rQei7ClIVAel3E6R2CCAnGBFdiGH3itGCWfMFd2FlYe1NDMk0d2kL7o0cc6FL9175bVYW",
+	"wf6t3ABL7ZTKueVOTNJbP97+NpfASo+lndluHR9f89KvJT5+Wy0BzHcyLLYOq613X4v1zpxMbbyrZdXa",
+	"ePeIxrs8+7ur7c6MQZpvZkycnBLXaVplgifaM1KmKRNNHDM0TA9jvqjAjEdF/EEqsGBl/0a5Q6/IIB7P",
+	"zAfT1Fa+z2jlK9zJtZGvNvKhke/zCgRfqY0vTWYGIvmCVr6VhXweO5+ZrTbz1Wa+b9fMt5vIVW7l+wwi",
+	"1zdvEfw2rotVg2ApY72XSXBlxEc2CloeXdsEa8b71dgEt9MpcibBuqzyFy6rjAy8Lqj871JQuSDUrK9/",
+	"jt0s1+eaJAK6mLiWotiShCw111UsiJnOmky7ojbHuaa2uQaO1650l5rIORDvKIkij0ANFOwxkw0O4spE",
+	"RiGLDekJTE7WEzbtDIQ/ZgLw/Ya1IyrGCR2nHgvsxYoFcNow6A1nc6Oy+5irkb5YUWvmGYLnUY1iZoa/",
+	"czavbIVXgHtt7iq9nTLDYQFchCpI8cxXKsEjzaM/9D9eSwPFJJxEuIpJzUBOp9B7ydw4mBaosYe5renU",
+	"IRfQRBXul2c0mLD2Myl0LCMiZBsysqqMsmZp/3Py6mw39HN7SaXihrmj+uSng96PA7HSu7g/EITk+xf3",
+	"CbQKNz8jTRv66JNB4z/26X/0uv9h056GQbyY6V9PLn7d4ofbQWMg/k+u7VTayRYE44FwhbhgNW0yqCpQ",
+	"Z8ZZW+GjlIKM3mUAmdYOyVFQ4UiKZLua01mT23LmU76BeJphWEZtFfq3OR7XhphaCoajCmWQQIIbOdXY",
+	"XoyGDDVtkAupUVtzuY0U86GoHgjotZXMyBySzYfsGO8TapV1N3K+IXozS+8vNDrvkJOBmEWUC81uNSlp",
+	"/Z3RiI/N5c2wiPrtCVWTrAIAPkIIlV03oGnnaP7rUbS/WpbislzNWP93rxNEvI2aNp1x8zxkw2Sczv6Q",
+	"TGYrBfwBBQSDE2+ZSqJSt9nvFo3zmHs/QaG2B3wme8ApVuqwfPIbtQhkQtRaOWtvgnXnNhTUTEv/Zh3+",
+	"FXj6SPPk/NQ2zvdA6yYs5Fp5JJaoJCsvVf3hOgCXWXYpYANGBmw65KOR0SegxhG4+KjSYFc2U7WWC1Xi",
+	"wCC1SMWw0KUUTA0E6CXYm9IWriRDtpB2GekIoO2EsZzNzLViK/CBVqNAIjq2FwRslIOSPxBsOmShufdC",
+	"qumQKkaGTPGwAHPSlHPBYtRvZiwG16MU1lyCvTt1UVm7Zou1Co9d3aYim1Dc0h2SIjlAgO3DwLKJBUMF",
+	"u9VXeA9WF7jE51tWuOzdrcJluto71LjcXypx+QUrXBaOqa50eY9Kl28z9B3lqcpzlAsulcpKl0XGtvfR",
+	"4denteokyK1ZAY+CEG2rB6e8r6kn1voBbKKVMrhE8BE3rIGPRoSOKRdKWyOk/TQVPNcomG7/m2j9JBtW",
+	"JNMhizPGaTfvwhdubEURoK4Z1ZOMuOJssqIAdXeaf3wqcxB6zjTlldZJt7W6jMBDUqdhYQ6y36kioYgQ",
+	"KlsY9N9Enk48gHiK0hp0v4NQUSCf71SBTvUklsk453+1aihYmUSIYgkWC6OKnL+7HIi9Aj8xsmUMOqzR",
+	"VgWbZxQF1iElkzhgxHeL9UlTSUJT2cYIB4kIpWADMVzAz1yMCTwCd0MZ5bc65G3Ji0ESx0YQsGTiapUP",
+	"hAscKpEO3tp1pDbRHf0I28cHO132kcq1uo2k1PdNKHSkKWNbujME+Hhkbi4KZ+Vo/WU1vr9KmPO3oOpt",
+	"5Miv6DWDa57GEWdxxnIsS6lkxWCLqZSKnpunJJJjqIffjOSYROyGRQQ+a5UKMPDNY/pmYALb37vSO2M5",
+	"KcTr1d6ZKksBDfEkyxunVwYgb0ILc88Ckzw/uXz2K0ZNufs5xZeKKFiHPl9fQNN22PlUyggbm9UhQXVI",
+	"0JcwAF4wvYGqE/35aDrRNUXXFF1T9CNStJHjwL5TXbLyhPia3Wp8ra10zOjU72ONWtQyfTQRkRmLM1M/",
+	"aspWD83Z+dHMPxAs5NDJySnDLY8oF1fBBel1u2SqrHrk87DvE0qUQWQRMGewArsaWMnHsZwrjEjyQ6op",
+	"vI5yOQqtL8CIRU6I3ycTRmM9ZFT7xEZ7gB/X/Bezj3tHRHXIW4NlggW4poHwz6jSbRioffrcN5r3kOFn",
+	"kCICYIQ8IRZ6S16IXnf/8Bg9FUpOGaZOgTldxgMBLUtDNAdcCzkXWBYWelxREjNwdbQIJX7MFNMO3tg7",
+	"0f/4yW8RRRfKrChm7ZhR13QMVX/irOYH+wTPDyO1IMoSIBgw0jzcf2LdHC0DJxvaASAOJfbLITh0s9cl",
+	"Ck7bnqiMyf7RDw4CQzbhImyZ7YRcWRiy8Bjfjl082ZxyDWlXXJcZJ343jPkFouYGSyY00uCh70JQAOII",
+	"opgFjN+YycFhAmcDXh4MVcPks1hl5k2U4jMDZ+HMN7eiWau3rJBR0QUPT/qWYgaCh33S+/Hgh679X28g",
+	"ALPJx0Fqdh00+of73qDBNB1jdsJg0DgKD3uH3X06DA6H+/THH4ZPfuw9CZ/0et3ej8HRk33zDnRQRvsU",
+	"fAfudW8A1l1otTRoANcYND54gwbV8BJWUu61u/uX3YN+97DfPfrfQePTQNwlhAch0Cd+Ydu+B8ROsK+D",
+	"wKYO5kfcOv68Qtf2NdLEbgcCmFPEBWsdQ2KGnQKJ52sNNr1IhgZGQ4Pj902pyfNe5ZGI3zDSvIDI5TZE",
+	"ryFhtSp1+5GMA9Yez3T7CFMjCtfDLGYB1Zmpv3i6Z2xMgwVp3hy1yCiiYwN4tKXCeGmzMReFjcGtYGfV",
+	"kuTm7JAL7NxBFfFXVgTROTl7bKlF4aX56peZPoJJHtO0UJyptjE8kI0hj4KbLQ1fJ2Lex6axgsC1KlSr",
+	"QrUqdFdVaBt2kui/IjNJdM1KalZSs5LPx0qMHF1MSqqLqH1FRdR+gaOpq6jVpUDqKmqPV0WtyADvWEYN",
+	"SZU0T07JhU5CLvPVPJ6zMEFJAtmhmypfOqPUNrDEAB7NMmDnqcukfb4yaUvXbl0nra6TBtaUz33nf9lC",
+	"ad3cT2UlbRKl5XSprk2OpfzRfgZvtH9Fn0i/gV+0b5zu9bCF005O/0UvFm2bGdj+7cX/tLvL//sshdQQ",
+	"S+pKanUltW+2ktquYldpXM/9xa5vvVDat3JfLFVK25aTrmX2N0yEMk6ZvbfrBFWF1FZvne3Lp6Wcua6f",
+	"VrPbryVbeltlI2cPDCJeV1H74lXUkJs8i/jDVFLbzOfPsZH5aVjXXvt2aq/9IuU4YqRppaFnZxsKsFkS",
+	"n7NhO21VX56ieEFvbIaif3V1wYIkZu3e+cXpcx8IdenHywufBFJec0wxpsQuaM6GKW+gKq2DZubHcKkJ",
+	"VROMkOoYFPIxFs78agQhq8Wj+ITje0TJTNhycyp6w0Ki5zxAa0b2BhRhAuuA1dDxEzN6mTWgRNKSyhLj",
+	"72x4CUC7q7D1SC7HpdV95gTD4uzVSYYGocK/bHGAL8ED6A3L05mlhTU9z9fULtzS+wdWL+v8A+H7Z580",
+	"0aHH/kxohC/UzrwlZ54D+5mF+tfk2INghdpPV/vpvmY/XSXfAoazlc9uq4iplcqtRf2pQ04I2HagStKE",
+	"xYwMWSCnzGhCZWYtm0GPNX2si+SYUBjEskgcBv9QUGOibKAKHaGSsTzidb8yZ+08/JzOw+orfHdP4leP",
+	"9dZG638cNGQUQhaIYPNB45NPmua6httZRpCehH7IVmrENTcVfAF3t/nm38CF+OUkjYd3J77NOZ0B/7Zp",
+	"u7SV+fegge7Bv7thqidFsVZLg2X5iQWbbz2ZZ5B3a9P3Ds5AdEsYxlB7A2tv4LfqDby7cFfqGfxWLrVt",
+	"HI/lfr9vj8mDNWJLx992/rsPu/PI2idXM72vwyd3Bxke7XcFD1ilc86fU66NPMkjFGTQocIVmTERcjH2",
+	"iC+vfcytN2wqiFnIhOYUusyBMd0jPjOb9m2YAokZVVKkBY1HcNgeYbczQ0aGg2XOu6xYQCcnVeOzglht",
+	"5OdS1daAEOlrmwR7HBm9jC5sQhcdSeX1d+HDe2bO388NZjdZoTmPIjn/ThHr8fw3rqxbQVLnMopSJ7QB",
+	"VoXfi5tntVf7i3u1T8051L3B/m380/xlJOeVHmmvwvf84tZWh8jRkXXbTmRkLjDiP/3DDOLj1SLsRDYC",
+	"EIhOURTCoVqNIAb8OWewn7mBnSToe+mvzsiDk6Cw7x+Tw+4T4qeRhelTtN4001uH3XIFbZnMdK1jctTd",
+	"t9cmLDJmo0RZ3zrOV+50vhetPLLLGdb2DBZ/Bof7mZ3Oufm/cY/zNtJ5QSr/zGxgfyvA/UI1m9PFA3CO",
+	"MzmGfhTSUouVPotsoOKWj6hmSrdvWAxl3yuLhqlrR33YvA2af0SMKrzHm35xICMywD38C9e/JkMyaOBz",
+	"99GgMRCG87x7e9YCfpTrxOHG1XTsFYp6jyM5pBFJ0wQ8t9Nel6iB0HzKZKI7yDxAJPg4aIBEDuWOLFFf",
+	"oRg+aPz/Bo1EsNsZxA1foSwBv4YskCHLv8exMPCVOw2wkU+ZUnTMBo1+p9P55A9Eer27HaD84O74oXlA",
+	"gwlK/lSoOYsVGdIwqur1cQYw+7s9m0fkDcWJKq7w1eP5Nu7yxyHHKo9TAc1DcpMeXmnbHVtks61l29x8",
+	"lfQH1e8Bt3KHbIQEqBEnNU0vT0W4UJpRaIWjdGgoohS3cOZL+dLM+5i4lZ+orqP0QHWUlhFnt6rN90On",
+	"+9Q/Wka7umZJbRqtTaN3rVmyLRdI9NfCAxJdc4CaA9Qc4LNyACtpqnURy6+hDeHScKR52O0SqDkw54q1",
+	"OuQyTkRgZFwypVx0DLswXABHRQcu8g4p1DG2471hoU8CmQiNKiS+GyJr6WBcjxkH7agyXqwE+MBX6dO0",
+	"ejEYjTrEkoBZO3b5BpXPFWyzP8cMPtEyMQpYVdjxmQHSvexGjydEq2cRo4bBlMjO9lHd2uzL+SkNniPq",
+	"szBDRW3JBe/ZQPMbMIXnyBRQrrJSzhqq9F2DBi2xlWrIleFhoV8gWKMtLBFrgUg96Arq2igeE2ijHXHB",
+	"FGmqSI6/U7ZrPjpwoCIzPoZaKAGN44XZHY+J5lPWIb552gZ6T8ke0x3MA6ICKgQLj/E95ZNrxmYKm7aC",
+	"icE2KPWhXLrvEWqLnfvQ+NMnTRdP0ut2u91W2gYyooYZnFOliDNGmQUpTaczH3urUeWGBRcP5VGHvIAI",
+	"Q2AzQoL4A8AE3qLIglVqzxu9rO8EvyUKrjNlO5wj4HK7xBoaceaIrfK6wrLXd17d3G31N8ZmuJC0rPrr",
+	"rKocLG77rqtfrOnjmRyfmaVWuppwH3XW1ANxtoAJvaIjAJBX2ZiRNKb0th0zHS/aBh/iGxqtbbUaSTE2",
+	"9GuI1SPgQgaS8QgFUy8HUzPe5VO6wD4DYO7WNLJhEoGUkWGQoZyLfGSG7bLoyibNDHNodg3x//TDYbfb",
+	"OiZdMmVU5HsYQLaknRD3QSbUCByEjUYs0B3yOn0OHyjcQo6iS1nGK3r71ox26oDyiCSyPFdtdnsgs1sJ",
+	"bu9mefurYvx9bIIllPGtGgUK+6itA7V14MtaB3ZgV4mumdVm42XNqmpWVbOqL8mqjIZRjK2sLsjyUsYY",
+	"SAfVWy2VZ2ExSRS6LmgBRpgUIkP762M9m9KMETKMnNNUs1Yuclu4aO408DSfCWnDunEALPKavrfUog3U",
+	"c5v96IaUcRpDDiO5ODuJEXuRnBOOX9vg9ZwdFQMxXelYc0pojZWxjU8vj6x7Y4Z+5iD+lYXWFRf30Fzs",
+	"PKJc/Dum9b2M5Py11OeIQ4+ud1UHuP0KXfYzCskHalOH42uLOCHHYLdBlIQsbE9lyKK17hD/b262n33S",
+	"DKhibS4UE4prfoOUXpWOnI82T2WT8oIE6HUA9H1h1/YKl/ZV1Dlx+TR18ZK6eMnncqFIkVHPzo0FgHjI",
+	"jGqzLkUcvUNvU2AHGWE2039hWTWWftbqEDcbOnHS8QqlbCM5Z3E7gCg/dIG2swq6x3l2BbGoQmbjcEXC",
+	"WM5mZZftL0yX84NHMxaWTPeKzurCJI9emKT8Utq9JIn/cdBwyIaRyTDSoPHJP7YHhL/YPOviDQVFQfiI",
+	"cL3kWW9VmOu+0HX1mLJjcTd1YYi6MMQ3pj3nb83vVHrT7FwI4tu7QAuVIaZ0tlIX4mOn0/lUURfiW2Fl",
+	"aUkI8yZU73nfyPWra0+54I0PRihy5ajhDfxrv3PUnsWyPYvZDWfz9vdw/HfmjnVJiJrdfQ0lIXaUnsAK",
+	"MGOC8raZjWo+5BHX21ZxLfIi/2+CTtnPfl2qVbM3ANRnBZh+FdaL13RaF2mt7RxfcZHWMn50d+OHIcST",
+	"03S0iJFkpnTM6DQdU3WIoYqCIAayVyL4nwk7JhEWAvNtbR3lEy5micbS7+MYgluhyIV7o207+vjlloxS",
+	"3vB4lozV6eoaq5/HlFF2s96rTWN64RY7NfrmavK37buYU4nwg798OdMvdBs/amPEFBW27I3ovDvvPzZo",
+	"xKlq9BvXfMrb1/tZPPNUSqEmUlO+Z5/1RzFjjU8fbBvE1/DephVljRBh3HyxU5zHEEYsEwzeTh8uMc+l",
+	"dl/qui3jtoVQ27beyjdHBHiX9OLKJutQvkdnfO+mt1OnxBLsqY1htTHs26ySemfpqtQy9oWlq3sWQP3G",
+	"roU8Q9yWSfbuwyS9e14aXgm/374NYoXcWlvaal76VVjadhLuU0PbjHccWZdXjmTxja08KhNty0JjAdYp",
+	"FXTMpiDZK8IE5DUek4s5HY9ZTN6dGlFw76a7l724F8pA7ZEY0h25rlRHT85PL2YsuJsamrPDczGSUPyU",
+	"a/ND49nZKTk37Acq6r3KNnByfmpEP1dgq9HrdDtdczQWSI1+46DT7RwAP9YTs5qiwEZDRFcancdmSxqY",
+	"IXZksYl3cvhPFlTquXbbJJRBYpbUwXNmQRKDAfT9h/ypXxppdvkTj1AFuZ+5c3/FNLXnneO766ypWmXF",
+	"u7DIJrMqEdaOJU0b1xVIIVgA+amtKrsjAPs+df52vcfux27/urzzry1PRozGGdZWpU+UMrhfsF6dTPTQ",
+	"KAo4CmkaQcQjII54BPvcG1kO/zUh796euaiNkdH9pWCtUm6WI4BHs6jhHHGdQPhQCYQbManCMvaAuHSf",
+	"VL3PznQfPuAHmxvUCS+1ZP1lQ3Y2c4JEf5V8INE1F6i5QM0FPgcXMMrVn4nUtM1uA8ZCFu6pOdfBJI3m",
+	"ArtVtY4NL9s8GfwCY4GdqwkGByXbjl8qav63eQvHOsdRIBbsMSXPiilrQfSBBNFSNMpwEMC/1lW7O2bd",
+	"R/CsxsC6fmR9/9T3z13vn+3ZQKK/KBNIdM0CahZQs4AvxgLWiaIS3A9bCKGu0gt+cQ8hFGf8XPInzFaL",
+	"ng8terpDvIvQuS0mPZjQ6RZbXzb1ZVNfNve+bNbQfqK/KOUnuqb7mu5ruv+8dA/i5ZyJHTrOhuyGB6w9",
+	"Svtl9tO+slwtx//fsJiPXAXjGR2zY+QG2KJtJqNIpY3otLw2PEWEpf1mScxmMrbNDGSiAzllnaxjZSE+",
+	"PK2oMDGjYZgTLhtKf5XLuXMmsh6WdcPWL9jkbXO3VnNYpGmP1GBia20dKle4ElpUtF1PjlI0fwmddwSd",
+	"stD2FW9/34nk2CdNO4rCUnFYts1GzrkJIjkmc6qIHI2yEvlQ4r9DzqTr62PuxGs20xCEx6Gyt2pP6W0b",
+	"qne2Ff8Xa0+HWcn9o96+6+OcTgPv0zFrh3ShslcPuiVRKxjVCp8CZ7Fl9B8Nx5fmWpcMht1I6hLwVRle",
+	"K01VEGLlJeBX0Xzvo8HkT5XY/kZEiyU0d62nXNnCrAXMMaFigV0uMDeKK3LYPfQIxT9tW9AZ1ROimJG1",
+	"tIwhXr7T8fHlbinrXcKXbfroO0h8h7RKmoVNtNJ+CmYxWSS5zRYqCmN36Km//jzP5BiabNVdYe6dtCvn",
+	"wghtkFiyQgrricC8sL6vJ836jhgRBLulLBVXXoeviKqPzUXP5Lg2gT2QCSyPG3dp3bkVxtzH9FXArFr1",
+	"rVXfWvW9q+q7Da0n+otQeqJrOq/pvKbzz0PnS0Jhe7ho83DvIw8/rW2QBVp7xgWaeR3McASQRiM5hu4c",
+	"oIPIOGRxi8yxp575hYlQ2dJVWK0v4CFW7QM1pUNeLPEV3C+09+O2rycPzQR/tC2et0+fb5BJny5On2+j",
+	"QrkNnT4nzfzwxyRi2nznkZCPzRIMi/PbuaaAPxxWaVg8rPWrb1C/0jl8AAQfgcqVoch6XQs6SFRS069y",
+	"TqZULAi71TGFfjNMEXnD0OybdaZRhDqzWlmPmym9ZrZRTa/bbXXICfaugTx1e0Xn2tzYMjIYGAUmO9ud",
+	"wfbFIaGcC49IETDCaDA5LnbE4YpMaciwcSOYmFd7ZZiX6FDeMNL1CPSKhN430MHbGrUZjSNudmBmhU48",
+	"Whq+4AFVweB8hMubSpd6a+2CJRPaNkBucxY83yliOMYNjTrE3BkIW8z0FOxW58Fix8ZzIAI6nQpJFDJM",
+	"WFXW9ket4zXQyuYzaMAwT60DP7AOHNvT20ULrin5G6bkB7BLOIr/pptvPZOJ0LXeUustX4fesp4PJ7U8",
+	"VXPhgs2o5sE1D6558GfjwUbNTRQds3WBUZorzQPgIkuMVnkY6UGDWCpFYqYgjKpDfGTMV+49qKDKqFbE",
+	"h+k65nkSs6vAkIrfIb/KJI4WZJgE10xDJdWQ0CgiEP+B5eu6Xb/T8fcPfNK0AVaaTxn5F+SdD8TJeByz",
+	"MdU2AoXd0kADK4IVjmRs2NQx8UOmKY+UDyValWV6EMmSRsDMWGwvglEsp/AKfkXmXIRybhbA7E7aSsuY",
+	"+YQLEkgx4uPOgk4jWJAtsaQcb43ZiMXMXCBQ9rXvYBFE3ByqT5pmYvyLXLMFRsW4l7J7z76YlgrMHnkE",
+	"4Amc2aIftLal6c2YD+4Bvq8mcq6IFGQo9aRlznPBQjJcEKUN1hPubHxTqq5ZSCI6ZJE6Jr4hxhj7QCpz",
+	"SPMJg+tQZQhjzmHIzGrwZVu5cJLe8Ddm32TOYpa23hiIMp38HeDoBrMfhHukh0g11MeFaxaKqQK2NCcy",
+	"iQ2iyiiBqD2ozJuiTmb4+xPKtqeWP4MIjbytbyTjKdWNfiOkmrXN2A1vxQDorV+ibVV8/9Vp+QBrO7Hm",
+	"T1gOnI8llRw9NPNBX8fExWWBgFWxNjtIYYFTesunybTR73W73a7XmHKBf3fTdRoZZsziaivqg1zXgFdv",
+	"7ehV1pcMoztf+fX7BawuKdsNCTCqHLRyVw7Sb+6+aWevtW0pvsor6JmMoII3F+0pm8p4sTIT0Mny3XSM",
+	"HcdAdqcYxo9hiUY6x9BhwwRHo04lx8kuvxd2jY+Niysz1pbBB7IMVqLdbkbCR0fG+xiyKpG2dsLXilSt",
+	"SN1VkdqZdST6G2Icia7ZRs02arbxhdlGKhrvsduZjKsrH2BUTWzUKsFCZ5mwKQ2pjeE7hVYG0vRtmWif",
+	"9FoemUWJIn6mU/qY32b2Bi2kJmiIyV7wnEXCsJacZXgYM3odyrlQhAvsl+eR+YQHkyVjBx8LGTOMswHd",
+	"0lpv+BQy3sBAgVs2Hwr7OxiT4LsJN/9YEBmFoMpTUWKR0VJ2iBGIoceOmQRsIyzskKPuQZZE53iu0bsD",
+	"mUQh2PiHWI+83PzwAtbmLBCPK/7jXGXC/glRgs7URFobzvmbi0tiEcZCjAYBm+lvJN/oXolyCKadFE4L",
+	"JDPrTKoSsjpB6FlUtD6TDFvB/zJaQu0cbXWJjEnvGLo9+YlQycwMw0KSvgHeojlXzMOXuLihEXdqM07r",
+	"o8XHepaAgFvleA0LmtKFwd1kBl4u8gt/6pFERPya2USmoQw5Ux1yiv1AWDyGbiAQ/qRjKhSFguh9IgWk",
+	"P2Hcn+0GZT5BqAFhPLfWICNYFNrqkiadcQ8tRB4YspSm05kh7CQOmEcMll1BTyXP2h49TIdVLaD+VEyx",
+	"bMBNSvQck1oTYQ5EBOzYxhvm+Bdp5o7pu/T8WjDqCjeD1Vs4zFhMZMzHXOQPGU3QhAulGbWOt4zfKHTC",
+	"jXgUrXKhDnlL5+SaLRT23iLgOcvQxW7PgAsiKG2upVlSZvVVHvERcH4LHgGzCglVYIvFY8+ZYmFBnYHw",
+	"aRiy0HfQSo2Mgs2jBf5q4O6raz6bmRc1RHLSKGY0XLimZ8c2V1lTe9KaQtqyNaNa2N2fqZ5O80z1bnLm",
+	"IwmPsChc3w7i40NP/ZapJCq9CV4B9n7tpsg7S4Vf5EIBmFr63N6SecNizW7baf+grZr+MqHjhev4az/9",
+	"2SdNOcN+HNGCCBrHco5uGH+QdLv7P7ieQz/7xzZ2ARr5GS6NA3JD8lN5w8JW3UBYs7/D0Zycn/7GvpLO",
+	"wScz/htbbN07+ClV7F0c1b2G617DX2+v4SIDRE60c4thJFVyckqaJ+enMJARJVuFUC90QYMPEjqpsfLY",
+	"7SWyf7SL2s4DJF13A/4s3YCXLtt79QHGK7PYBNj8BVeNT5qQFoQTHduba86FwotpKPUERGNzsYrWtm2D",
+	"Yc60Z7BH6BDeth+7oikdcuLQxC7As5emIzKnHOIenPg+ocpDGeCfLNC2AxqUpPirNyf+3Df9o3Yltoda",
+	"3ZK4t9rwt9Fv3Fznm1YeNEp7VAYd+04nkNOG7Uj8ytHKmuVk/Ygz4sv6IuMAS0vo5V/JN9DE5iH9Pezu",
+	"ll9Rv9f9qbtTY2E8+d9Y3U64bif8jbYT3lWAKvUs3lWA2qH9L8HWNoUuxB6xTXQdg7BGvPSiyixtTUw3",
+	"NndoC+6LHGOhS/dd+S1W5rb8Vjj/UpPhVU65E4P0qsfa34bxlzQ03pHd1m2Eax76tbQR3lYryMx1Gx1B",
+	"r5JI8xmNtSv55o94xHwCP01kFEJ4NflFynGEtT55wNo0ABM79LOFpsNNV06gR17xp61j4kcS+YNPmkaG",
+	"RtHfsFyImG25aFqIF09UOzBMkkY99P8AV08UmNWpm5W4WdGcaAuhXvHQBz8BFeTtxYn5nd9Qza6u2cJH",
+	"l8OMxoqpY8JBEVX0Bh0MvgUnVnOww9mSDoap+ajFuoAUKB0B7BoOI2x10LM1ckUjDVPwvczVBWPk/l7a",
+	"hk+auJEpU4qOmd/y8ptyekhJN3q0mSOHepbeeve5FKqu2JiNuRRZScrcQVWGQLuDb2wsFlF1u0wdTu4Z",
+	"zGmHVNOisWKW6+L8sWEOoBAIPuSComRRnNXL1laypDxnf4+DfihtD/35PCR4EJtcJBcGoWsPyefi0dV+",
+	"lVMbmUAsAS1zyyLPNrweKtRahj1XUCK5MhLmLaIdoc59enJ+CoxSol9y76a3N1fkdza8kODUjVlEF6WG",
+	"w98VFNR9RMzFGepw7gcK53a4sVv09h0x5j4x2Slm1cGUtbBfC/t3DabcRO+J/uLUnuia1mtar2n9cWkd",
+	"XmdBEnO9AOIaMhqzGAiv//6DIaIpFXTMpkzo39gCfvxgvolvHD2i7WvvpruXvQo0ZecrKyho6CumgSZc",
+	"KxZB0qBV714xTUt0xsz/i4nhCfIKzyjaYCWQsfknRJTSeT57PDf2M/i1ZPQLLsYRa4Og6MpxqGMb8Ak8",
+	"y/84QB/MoNEnnU7nk58bNwXo6si/T6gmWpJQWu+cyFLNS5vq2SGx6crqeM8KvDctRoL2zexzdKaXLeid",
+	"mz3tgFIoAiMgkrOdPkQjN7sNokRxKVRujoJRqGSi5YSc7SseZHNggFhJenXGlKEIYa7jBbTIyA0BNQhL",
+	"AJkF36dtDKCFTMjjPCBTLWp1CAcA24llFMm5IrAFFmbFDjKiMKeWGxq7jqwOe8ZvGAnQrYFJ/Z7F5zR6",
+	"H7Yro2hIg+ssqJYmIddEx5QXkB5GUo1PHz79fwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -131,7 +131,7 @@ func (e UsageRecordingStore) Valid() bool {
 	}
 }
 
-// AllowLocalhostUnauthenticatedSetting defines model for AllowLocalhostUnauthenticatedSetting.
+// AllowLocalhostUnauthenticatedSetting Example: {"allow-localhost-unauthenticated":false}
 type AllowLocalhostUnauthenticatedSetting struct {
 	AllowLocalhostUnauthenticated bool `json:"allow-localhost-unauthenticated"`
 }
@@ -145,7 +145,7 @@ type APIKeyEntry struct {
 	ProxyURL *string `json:"proxy-url,omitempty"`
 }
 
-// APIKeysList defines model for ApiKeysList.
+// APIKeysList Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2","sk-example-client-key-3"]}
 type APIKeysList struct {
 	APIKeys StringArray `json:"api-keys"`
 }
@@ -205,12 +205,12 @@ type AuthFile struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
-// AuthFileList defines model for AuthFileList.
+// AuthFileList Example: {"files":[{"disabled":false,"email":"user@example.com","modtime":"2025-08-30T12:34:56Z","name":"acc1.json","provider":"gemini","size":1234,"type":"google"}]}
 type AuthFileList struct {
 	Files []AuthFile `json:"files"`
 }
 
-// AuthFileModels defines model for AuthFileModels.
+// AuthFileModels Example: {"models":[{"display_name":"Gemini 2.5 Pro","id":"gemini-2.5-pro","owned_by":"google","type":"gemini"}]}
 type AuthFileModels struct {
 	Models []struct {
 		DisplayName *string `json:"display_name,omitempty"`
@@ -220,18 +220,18 @@ type AuthFileModels struct {
 	} `json:"models"`
 }
 
-// AuthFileNames defines model for AuthFileNames.
+// AuthFileNames Example: {"names":["acc1.json","codex-user@example.com.json"]}
 type AuthFileNames struct {
 	Names []string `json:"names"`
 }
 
-// AuthFilesDeleted defines model for AuthFilesDeleted.
+// AuthFilesDeleted Example: {"deleted":3,"status":"ok"}
 type AuthFilesDeleted struct {
 	Deleted *int   `json:"deleted,omitempty"`
 	Status  string `json:"status"`
 }
 
-// AuthStatus defines model for AuthStatus.
+// AuthStatus Example: {"status":"wait"}
 type AuthStatus struct {
 	Error  *string          `json:"error,omitempty"`
 	Status AuthStatusStatus `json:"status"`
@@ -240,19 +240,19 @@ type AuthStatus struct {
 // AuthStatusStatus defines model for AuthStatus.Status.
 type AuthStatusStatus string
 
-// AuthURL defines model for AuthUrl.
+// AuthURL Example: {"state":"anth-1716206400","status":"ok","url":"https://claude.ai/oauth/authorize?client_id=EXAMPLE\u0026response_type=code\u0026state=anth-1716206400"}
 type AuthURL struct {
 	State  string `json:"state"`
 	Status string `json:"status"`
 	URL    string `json:"url"`
 }
 
-// BoolValue defines model for BoolValue.
+// BoolValue Example: {"value":true}
 type BoolValue struct {
 	Value bool `json:"value"`
 }
 
-// ClaudeAPIKeyList defines model for ClaudeApiKeyList.
+// ClaudeAPIKeyList Example: {"claude-api-key":[{"api-key":"sk-ant-example-0001","base-url":"https://example.com/api","models":[{"alias":"claude-sonnet-latest","name":"claude-3-5-sonnet-20241022"}],"proxy-url":"socks5://proxy.example.com:1080"}]}
 type ClaudeAPIKeyList struct {
 	ClaudeAPIKey []ClaudeKey `json:"claude-api-key"`
 }
@@ -277,7 +277,7 @@ type ClaudeKeyPatch struct {
 	Value ClaudeKeyPartial `json:"value"`
 }
 
-// CodexAPIKeyList defines model for CodexApiKeyList.
+// CodexAPIKeyList Example: {"codex-api-key":[{"api-key":"sk-example-codex-0001","base-url":"https://api.example.com/v1","proxy-url":""}]}
 type CodexAPIKeyList struct {
 	CodexAPIKey []CodexKey `json:"codex-api-key"`
 }
@@ -390,6 +390,8 @@ type ConfigRevisionDetail struct {
 type ConfigRevisionDetailSource string
 
 // ConfigView The running configuration; remote-management.secret-key is never included.
+//
+// Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2"],"auth-dir":"~/.cli-proxy-api","claude-api-key":[{"api-key":"sk-ant-example-0001","base-url":"https://example.com/api","models":[{"alias":"claude-sonnet-latest","name":"claude-3-5-sonnet-20241022"}],"proxy-url":"socks5://proxy.example.com:1080"}],"codex-api-key":[{"api-key":"sk-example-codex-0001","base-url":"https://api.example.com/v1","proxy-url":""}],"debug":true,"gemini-api-key":[{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000001","base-url":"https://generativelanguage.googleapis.com","headers":{"X-Custom-Header":"custom-value"},"proxy-url":""},{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000002","proxy-url":"socks5://proxy.example.com:1080"}],"generative-language-api-key":["AIzaSy-EXAMPLE-KEY-000000000000000001","AIzaSy-EXAMPLE-KEY-000000000000000002"],"host":"","logging-to-file":false,"max-retry-interval":30,"oauth-excluded-models":{"codex":["gpt-5-codex-mini"],"gemini-cli":["gemini-2.5-pro-preview-*"]},"openai-compatibility":[{"api-key-entries":[{"api-key":"sk-or-example-0001","proxy-url":""}],"base-url":"https://openrouter.ai/api/v1","models":[{"alias":"kimi-k2","name":"moonshotai/kimi-k2:free"}],"name":"openrouter"},{"api-key-entries":[{"api-key":"sk-iflow-example-0001","proxy-url":"socks5://proxy.example.com:1080"}],"base-url":"https://apis.iflow.cn/v1","models":[{"alias":"deepseek-v3.1","name":"deepseek-v3.1"},{"alias":"glm-4.5","name":"glm-4.5"}],"name":"iflow"}],"port":8317,"proxy-url":"","quota-exceeded":{"switch-preview-model":true,"switch-project":true},"remote-management":{"allow-remote":false,"disable-control-panel":false},"request-log":true,"request-retry":3,"usage-statistics-enabled":true,"ws-auth":false}
 type ConfigView struct {
 	AllowLocalhostUnauthenticated *bool        `json:"allow-localhost-unauthenticated,omitempty"`
 	APIKeys                       *StringArray `json:"api-keys,omitempty"`
@@ -429,7 +431,7 @@ type ConfigView struct {
 	AdditionalProperties   map[string]interface{} `json:"-"`
 }
 
-// ConfigYAMLResult defines model for ConfigYAMLResult.
+// ConfigYAMLResult Example: {"changed":["config"],"ok":true}
 type ConfigYAMLResult struct {
 	Changed []string `json:"changed"`
 
@@ -447,7 +449,7 @@ type ConfigYAMLResult struct {
 // Counts defines model for Counts.
 type Counts map[string]int64
 
-// DebugSetting defines model for DebugSetting.
+// DebugSetting Example: {"debug":false}
 type DebugSetting struct {
 	Debug bool `json:"debug"`
 }
@@ -486,12 +488,12 @@ type Error struct {
 // ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
 type ExcludedModels map[string][]string
 
-// ForceGpt5CodexSetting defines model for ForceGpt5CodexSetting.
+// ForceGpt5CodexSetting Example: {"gpt-5-codex":false}
 type ForceGpt5CodexSetting struct {
 	Gpt5Codex bool `json:"gpt-5-codex"`
 }
 
-// GeminiAPIKeyList defines model for GeminiApiKeyList.
+// GeminiAPIKeyList Example: {"gemini-api-key":[{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000001","base-url":"https://generativelanguage.googleapis.com","headers":{"X-Custom-Header":"custom-value"},"proxy-url":""},{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000002","proxy-url":"socks5://proxy.example.com:1080"}]}
 type GeminiAPIKeyList struct {
 	GeminiAPIKey []GeminiKey `json:"gemini-api-key"`
 }
@@ -544,7 +546,7 @@ type GeminiKeyPatch struct {
 	Value GeminiKeyPartial `json:"value"`
 }
 
-// GeminiWebToken defines model for GeminiWebToken.
+// GeminiWebToken Example: {"secure_1psid":"g.a000EXAMPLE-1PSID-VALUE","secure_1psidts":"sidts-EXAMPLE-1PSIDTS-VALUE"}
 type GeminiWebToken struct {
 	// Secure1Psid The __Secure-1PSID cookie.
 	Secure1Psid string `json:"secure_1psid"`
@@ -553,7 +555,7 @@ type GeminiWebToken struct {
 	Secure1Psidts string `json:"secure_1psidts"`
 }
 
-// GeminiWebTokenResult defines model for GeminiWebTokenResult.
+// GeminiWebTokenResult Example: {"file":"gemini-web-3f2a9c1e.json","status":"ok"}
 type GeminiWebTokenResult struct {
 	File   string                     `json:"file"`
 	Status GeminiWebTokenResultStatus `json:"status"`
@@ -562,7 +564,7 @@ type GeminiWebTokenResult struct {
 // GeminiWebTokenResultStatus defines model for GeminiWebTokenResult.Status.
 type GeminiWebTokenResultStatus string
 
-// GenerativeLanguageAPIKeyList defines model for GenerativeLanguageApiKeyList.
+// GenerativeLanguageAPIKeyList Example: {"generative-language-api-key":["AIzaSy-EXAMPLE-KEY-000000000000000001","AIzaSy-EXAMPLE-KEY-000000000000000002"]}
 type GenerativeLanguageAPIKeyList struct {
 	GenerativeLanguageAPIKey StringArray `json:"generative-language-api-key"`
 }
@@ -570,12 +572,12 @@ type GenerativeLanguageAPIKeyList struct {
 // Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 type Headers map[string]string
 
-// IflowCookieLogin defines model for IflowCookieLogin.
+// IflowCookieLogin Example: {"cookie":"BXAuth=EXAMPLE-BXAUTH-VALUE; other=1"}
 type IflowCookieLogin struct {
 	Cookie string `json:"cookie"`
 }
 
-// IflowCookieResult defines model for IflowCookieResult.
+// IflowCookieResult Example: {"email":"user","expired":"2025-12-31 23:59:59","saved_path":"iflow-user-1716206400.json","status":"ok","type":"iflow"}
 type IflowCookieResult struct {
 	Email     *string `json:"email,omitempty"`
 	Expired   *string `json:"expired,omitempty"`
@@ -597,31 +599,31 @@ type InvalidConfigError struct {
 	Message *string `json:"message,omitempty"`
 }
 
-// LatestVersion defines model for LatestVersion.
+// LatestVersion Example: {"latest-version":"v6.1.4"}
 type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
 }
 
-// LogLines defines model for LogLines.
+// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"]}
 type LogLines struct {
 	LatestTimestamp int64    `json:"latest-timestamp"`
 	LineCount       int      `json:"line-count"`
 	Lines           []string `json:"lines"`
 }
 
-// LoggingToFileSetting defines model for LoggingToFileSetting.
+// LoggingToFileSetting Example: {"logging-to-file":true}
 type LoggingToFileSetting struct {
 	LoggingToFile bool `json:"logging-to-file"`
 }
 
-// LogsCleared defines model for LogsCleared.
+// LogsCleared Example: {"message":"Logs cleared successfully","removed":3,"success":true}
 type LogsCleared struct {
 	Message string `json:"message"`
 	Removed int    `json:"removed"`
 	Success bool   `json:"success"`
 }
 
-// MaxRetryIntervalSetting defines model for MaxRetryIntervalSetting.
+// MaxRetryIntervalSetting Example: {"max-retry-interval":30}
 type MaxRetryIntervalSetting struct {
 	// MaxRetryInterval Seconds.
 	MaxRetryInterval int `json:"max-retry-interval"`
@@ -643,7 +645,7 @@ type ModelUsage struct {
 	TotalTokens   *int64         `json:"total_tokens,omitempty"`
 }
 
-// OauthCallback defines model for OauthCallback.
+// OauthCallback Example: {"provider":"anthropic","redirect_url":"http://localhost:54545/callback?code=EXAMPLE-CODE\u0026state=anth-1716206400"}
 type OauthCallback struct {
 	Code        *string `json:"code,omitempty"`
 	Error       *string `json:"error,omitempty"`
@@ -652,17 +654,17 @@ type OauthCallback struct {
 	State       *string `json:"state,omitempty"`
 }
 
-// OauthExcludedModelsMap defines model for OauthExcludedModelsMap.
+// OauthExcludedModelsMap Example: {"oauth-excluded-models":{"codex":["gpt-5-codex-mini"],"gemini-cli":["gemini-2.5-pro-preview-*"]}}
 type OauthExcludedModelsMap struct {
 	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
 	OauthExcludedModels ExcludedModels `json:"oauth-excluded-models"`
 }
 
-// OauthExcludedModelsPatch defines model for OauthExcludedModelsPatch.
+// OauthExcludedModelsPatch Example: {"models":["gemini-2.5-pro-preview-*"],"provider":"gemini-cli"}
 type OauthExcludedModelsPatch struct {
 	Models []string `json:"models"`
 
-	// Provider Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`.
+	// Provider Trimmed and lower-cased; must not be empty. Only spaces is 400 `invalid provider: a provider name must not be empty`.
 	Provider string `json:"provider"`
 }
 
@@ -689,7 +691,7 @@ type OpenaiCompatibility struct {
 	Prefix *string `json:"prefix,omitempty"`
 }
 
-// OpenaiCompatibilityList defines model for OpenaiCompatibilityList.
+// OpenaiCompatibilityList Example: {"openai-compatibility":[{"api-key-entries":[{"api-key":"sk-or-example-0001","proxy-url":""}],"base-url":"https://openrouter.ai/api/v1","models":[{"alias":"kimi-k2","name":"moonshotai/kimi-k2:free"}],"name":"openrouter"},{"api-key-entries":[{"api-key":"sk-iflow-example-0001","proxy-url":"socks5://proxy.example.com:1080"}],"base-url":"https://apis.iflow.cn/v1","models":[{"alias":"deepseek-v3.1","name":"deepseek-v3.1"},{"alias":"glm-4.5","name":"glm-4.5"}],"name":"iflow"}]}
 type OpenaiCompatibilityList struct {
 	OpenaiCompatibility []OpenaiCompatibility `json:"openai-compatibility"`
 }
@@ -741,7 +743,7 @@ type PreconditionFailedError struct {
 	Etag string `json:"etag"`
 }
 
-// ProxyURLSetting defines model for ProxyUrlSetting.
+// ProxyURLSetting Example: {"proxy-url":"socks5://user:pass@proxy.example.com:1080/"}
 type ProxyURLSetting struct {
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL string `json:"proxy-url"`
@@ -753,17 +755,17 @@ type QuotaExceeded struct {
 	SwitchProject      *bool `json:"switch-project,omitempty"`
 }
 
-// QuotaSwitchPreviewModelSetting defines model for QuotaSwitchPreviewModelSetting.
+// QuotaSwitchPreviewModelSetting Example: {"switch-preview-model":true}
 type QuotaSwitchPreviewModelSetting struct {
 	SwitchPreviewModel bool `json:"switch-preview-model"`
 }
 
-// QuotaSwitchProjectSetting defines model for QuotaSwitchProjectSetting.
+// QuotaSwitchProjectSetting Example: {"switch-project":true}
 type QuotaSwitchProjectSetting struct {
 	SwitchProject bool `json:"switch-project"`
 }
 
-// RequestErrorLogList defines model for RequestErrorLogList.
+// RequestErrorLogList Example: {"files":[{"modified":1716196504,"name":"error-v1-chat-completions-2024-05-20T091504-3f2a9c1e.log","size":4821}]}
 type RequestErrorLogList struct {
 	Files []struct {
 		Modified int64  `json:"modified"`
@@ -772,22 +774,22 @@ type RequestErrorLogList struct {
 	} `json:"files"`
 }
 
-// RequestLogSetting defines model for RequestLogSetting.
+// RequestLogSetting Example: {"request-log":false}
 type RequestLogSetting struct {
 	RequestLog bool `json:"request-log"`
 }
 
-// RequestRetrySetting defines model for RequestRetrySetting.
+// RequestRetrySetting Example: {"request-retry":3}
 type RequestRetrySetting struct {
 	RequestRetry int `json:"request-retry"`
 }
 
-// RetryCountValue defines model for RetryCountValue.
+// RetryCountValue Example: {"value":5}
 type RetryCountValue struct {
 	Value int `json:"value"`
 }
 
-// RetryIntervalValue defines model for RetryIntervalValue.
+// RetryIntervalValue Example: {"value":30}
 type RetryIntervalValue struct {
 	Value int `json:"value"`
 }
@@ -843,7 +845,7 @@ type StringListPatch struct {
 // StringListReplace The whole new list (the server also accepts it under `items`).
 type StringListReplace = []string
 
-// StringValue defines model for StringValue.
+// StringValue Example: {"value":"socks5://user:pass@proxy.example.com:1080/"}
 type StringValue struct {
 	// Value Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong.
 	Value string `json:"value"`
@@ -922,7 +924,7 @@ type UsageDetail struct {
 	Tokens    *TokenCounts `json:"tokens,omitempty"`
 }
 
-// UsageExport defines model for UsageExport.
+// UsageExport Example: {"exported_at":"2024-05-20T18:00:00Z","usage":{"apis":{"POST /v1/chat/completions":{"models":{"gpt-4o-mini":{"details":[{"auth_index":"c3f1a2b4","failed":false,"source":"sk-e...0001","timestamp":"2024-05-20T09:15:04.123456Z","tokens":{"cached_tokens":0,"input_tokens":523,"output_tokens":308,"reasoning_tokens":0,"total_tokens":831}}],"total_requests":8,"total_tokens":7123}},"total_requests":12,"total_tokens":9021}},"failure_count":2,"requests_by_day":{"2024-05-20":12},"requests_by_hour":{"09":4,"18":8},"success_count":22,"tokens_by_day":{"2024-05-20":9876},"tokens_by_hour":{"09":1234,"18":865},"total_requests":24,"total_tokens":13890},"version":1}
 type UsageExport struct {
 	// Aggregates This server's complete aggregates; the reference ignores them.
 	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
@@ -931,7 +933,7 @@ type UsageExport struct {
 	Version    int              `json:"version"`
 }
 
-// UsageImport defines model for UsageImport.
+// UsageImport Example: {"usage":{"apis":{"POST /v1/chat/completions":{"models":{"gpt-4o-mini":{"details":[{"auth_index":"c3f1a2b4","failed":false,"source":"sk-e...0001","timestamp":"2024-05-20T09:15:04.123456Z","tokens":{"cached_tokens":0,"input_tokens":523,"output_tokens":308,"reasoning_tokens":0,"total_tokens":831}}],"total_requests":8,"total_tokens":7123}},"total_requests":12,"total_tokens":9021}},"failure_count":2,"requests_by_day":{"2024-05-20":12},"requests_by_hour":{"09":4,"18":8},"success_count":22,"tokens_by_day":{"2024-05-20":9876},"tokens_by_hour":{"09":1234,"18":865},"total_requests":24,"total_tokens":13890},"version":1}
 type UsageImport struct {
 	// Aggregates This server's complete aggregates; the reference ignores them.
 	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
@@ -939,7 +941,7 @@ type UsageImport struct {
 	Version    *int             `json:"version,omitempty"`
 }
 
-// UsageImportResult defines model for UsageImportResult.
+// UsageImportResult Example: {"added":24,"failed_requests":2,"skipped":0,"total_requests":24}
 type UsageImportResult struct {
 	Added          int64 `json:"added"`
 	FailedRequests int64 `json:"failed_requests"`
@@ -984,7 +986,7 @@ type UsageRecording struct {
 // UsageRecordingStore `unavailable` when the usage store could not be opened at start-up: the proxy serves, nothing is recorded.
 type UsageRecordingStore string
 
-// UsageResponse defines model for UsageResponse.
+// UsageResponse Example: {"failed_requests":2,"recording":{"dropped":0,"enabled":true,"store":"ok","write_errors":0},"usage":{"apis":{"POST /v1/chat/completions":{"models":{"gpt-4o-mini":{"details":[{"auth_index":"c3f1a2b4","failed":false,"source":"sk-e...0001","timestamp":"2024-05-20T09:15:04.123456Z","tokens":{"cached_tokens":0,"input_tokens":523,"output_tokens":308,"reasoning_tokens":0,"total_tokens":831}}],"total_requests":8,"total_tokens":7123}},"total_requests":12,"total_tokens":9021}},"failure_count":2,"requests_by_day":{"2024-05-20":12},"requests_by_hour":{"09":4,"18":8},"success_count":22,"tokens_by_day":{"2024-05-20":9876},"tokens_by_hour":{"09":1234,"18":865},"total_requests":24,"total_tokens":13890}}
 type UsageResponse struct {
 	FailedRequests int64           `json:"failed_requests"`
 	Recording      *UsageRecording `json:"recording,omitempty"`
@@ -1010,17 +1012,17 @@ type UsageSnapshot struct {
 	TotalTokens    *int64                    `json:"total_tokens,omitempty"`
 }
 
-// UsageStatisticsEnabledSetting defines model for UsageStatisticsEnabledSetting.
+// UsageStatisticsEnabledSetting Example: {"usage-statistics-enabled":true}
 type UsageStatisticsEnabledSetting struct {
 	UsageStatisticsEnabled bool `json:"usage-statistics-enabled"`
 }
 
-// VertexAPIKeyList defines model for VertexApiKeyList.
+// VertexAPIKeyList Example: {"vertex-api-key":[{"api-key":"vk-example-0001","base-url":"https://vertex.example.com","models":[{"alias":"vertex-pro","name":"gemini-2.5-pro"}],"proxy-url":""}]}
 type VertexAPIKeyList struct {
 	VertexAPIKey []VertexKey `json:"vertex-api-key"`
 }
 
-// VertexImportResult defines model for VertexImportResult.
+// VertexImportResult Example: {"auth-file":"vertex-my-project-123.json","email":"svc@my-project-123.iam.gserviceaccount.com","location":"us-central1","project_id":"my-project-123","status":"ok"}
 type VertexImportResult struct {
 	AuthFile  *string `json:"auth-file,omitempty"`
 	Email     *string `json:"email,omitempty"`
@@ -1077,7 +1079,7 @@ type VertexKeyPatch struct {
 	Value VertexKeyPartial `json:"value"`
 }
 
-// WsAuthSetting defines model for WsAuthSetting.
+// WsAuthSetting Example: {"ws-auth":false}
 type WsAuthSetting struct {
 	WsAuth bool `json:"ws-auth"`
 }

@@ -1373,57 +1373,145 @@ export interface components {
              */
             revision?: number;
         };
+        /**
+         * @example {
+         *       "value": true
+         *     }
+         */
         BoolValue: {
             value: boolean;
         };
+        /**
+         * @example {
+         *       "value": "socks5://user:pass@proxy.example.com:1080/"
+         *     }
+         */
         StringValue: {
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed). Anything else is 400 `invalid proxy-url: <reason>` (the URL is never echoed); this is checked by the server only, so that the answer says what is wrong. */
             value: string;
         };
+        /**
+         * @example {
+         *       "value": 5
+         *     }
+         */
         RetryCountValue: {
             value: number;
         };
+        /**
+         * @example {
+         *       "value": 30
+         *     }
+         */
         RetryIntervalValue: {
             value: number;
         };
+        /**
+         * @example {
+         *       "debug": false
+         *     }
+         */
         DebugSetting: {
             debug: boolean;
         };
+        /**
+         * @example {
+         *       "logging-to-file": true
+         *     }
+         */
         LoggingToFileSetting: {
             "logging-to-file": boolean;
         };
+        /**
+         * @example {
+         *       "usage-statistics-enabled": true
+         *     }
+         */
         UsageStatisticsEnabledSetting: {
             "usage-statistics-enabled": boolean;
         };
+        /**
+         * @example {
+         *       "proxy-url": "socks5://user:pass@proxy.example.com:1080/"
+         *     }
+         */
         ProxyUrlSetting: {
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url": string;
         };
+        /**
+         * @example {
+         *       "switch-project": true
+         *     }
+         */
         QuotaSwitchProjectSetting: {
             "switch-project": boolean;
         };
+        /**
+         * @example {
+         *       "switch-preview-model": true
+         *     }
+         */
         QuotaSwitchPreviewModelSetting: {
             "switch-preview-model": boolean;
         };
+        /**
+         * @example {
+         *       "request-retry": 3
+         *     }
+         */
         RequestRetrySetting: {
             "request-retry": number;
         };
+        /**
+         * @example {
+         *       "max-retry-interval": 30
+         *     }
+         */
         MaxRetryIntervalSetting: {
             /** @description Seconds. */
             "max-retry-interval": number;
         };
+        /**
+         * @example {
+         *       "request-log": false
+         *     }
+         */
         RequestLogSetting: {
             "request-log": boolean;
         };
+        /**
+         * @example {
+         *       "allow-localhost-unauthenticated": false
+         *     }
+         */
         AllowLocalhostUnauthenticatedSetting: {
             "allow-localhost-unauthenticated": boolean;
         };
+        /**
+         * @example {
+         *       "ws-auth": false
+         *     }
+         */
         WsAuthSetting: {
             "ws-auth": boolean;
         };
+        /**
+         * @example {
+         *       "gpt-5-codex": false
+         *     }
+         */
         ForceGpt5CodexSetting: {
             "gpt-5-codex": boolean;
         };
+        /**
+         * @example {
+         *       "ok": true,
+         *       "changed": [
+         *         "config"
+         *       ]
+         *     }
+         */
         ConfigYAMLResult: {
             ok: boolean;
             changed: string[];
@@ -1527,6 +1615,11 @@ export interface components {
             /** @description More entries follow; ask again with `since` = the last entry's `at` and `after` = its `id`. */
             more: boolean;
         };
+        /**
+         * @example {
+         *       "latest-version": "v6.1.4"
+         *     }
+         */
         LatestVersion: {
             "latest-version": string;
         };
@@ -1551,9 +1644,26 @@ export interface components {
         };
         /** @description Replace the item equal to `old` with `new`, or the item at `index` with `value`. */
         StringListPatch: components["schemas"]["PatchByValue"] | components["schemas"]["PatchByIndex"];
+        /**
+         * @example {
+         *       "api-keys": [
+         *         "sk-example-client-key-1",
+         *         "sk-example-client-key-2",
+         *         "sk-example-client-key-3"
+         *       ]
+         *     }
+         */
         ApiKeysList: {
             "api-keys": components["schemas"]["StringArray"];
         };
+        /**
+         * @example {
+         *       "generative-language-api-key": [
+         *         "AIzaSy-EXAMPLE-KEY-000000000000000001",
+         *         "AIzaSy-EXAMPLE-KEY-000000000000000002"
+         *       ]
+         *     }
+         */
         GenerativeLanguageApiKeyList: {
             "generative-language-api-key": components["schemas"]["StringArray"];
         };
@@ -1675,6 +1785,24 @@ export interface components {
             models?: components["schemas"]["ModelAlias"][];
             headers?: components["schemas"]["Headers"];
         };
+        /**
+         * @example {
+         *       "gemini-api-key": [
+         *         {
+         *           "api-key": "AIzaSy-EXAMPLE-KEY-000000000000000001",
+         *           "base-url": "https://generativelanguage.googleapis.com",
+         *           "headers": {
+         *             "X-Custom-Header": "custom-value"
+         *           },
+         *           "proxy-url": ""
+         *         },
+         *         {
+         *           "api-key": "AIzaSy-EXAMPLE-KEY-000000000000000002",
+         *           "proxy-url": "socks5://proxy.example.com:1080"
+         *         }
+         *       ]
+         *     }
+         */
         GeminiApiKeyList: {
             "gemini-api-key": components["schemas"]["GeminiKey"][];
         };
@@ -1691,6 +1819,17 @@ export interface components {
             match?: string;
             value: components["schemas"]["GeminiKeyPartial"];
         };
+        /**
+         * @example {
+         *       "codex-api-key": [
+         *         {
+         *           "api-key": "sk-example-codex-0001",
+         *           "base-url": "https://api.example.com/v1",
+         *           "proxy-url": ""
+         *         }
+         *       ]
+         *     }
+         */
         CodexApiKeyList: {
             "codex-api-key": components["schemas"]["CodexKey"][];
         };
@@ -1707,6 +1846,23 @@ export interface components {
             match?: string;
             value: components["schemas"]["CodexKeyPartial"];
         };
+        /**
+         * @example {
+         *       "claude-api-key": [
+         *         {
+         *           "api-key": "sk-ant-example-0001",
+         *           "base-url": "https://example.com/api",
+         *           "proxy-url": "socks5://proxy.example.com:1080",
+         *           "models": [
+         *             {
+         *               "name": "claude-3-5-sonnet-20241022",
+         *               "alias": "claude-sonnet-latest"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         ClaudeApiKeyList: {
             "claude-api-key": components["schemas"]["ClaudeKey"][];
         };
@@ -1723,6 +1879,23 @@ export interface components {
             match?: string;
             value: components["schemas"]["ClaudeKeyPartial"];
         };
+        /**
+         * @example {
+         *       "vertex-api-key": [
+         *         {
+         *           "api-key": "vk-example-0001",
+         *           "base-url": "https://vertex.example.com",
+         *           "proxy-url": "",
+         *           "models": [
+         *             {
+         *               "name": "gemini-2.5-pro",
+         *               "alias": "vertex-pro"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         VertexApiKeyList: {
             "vertex-api-key": components["schemas"]["VertexKey"][];
         };
@@ -1739,6 +1912,48 @@ export interface components {
             match?: string;
             value: components["schemas"]["VertexKeyPartial"];
         };
+        /**
+         * @example {
+         *       "openai-compatibility": [
+         *         {
+         *           "name": "openrouter",
+         *           "base-url": "https://openrouter.ai/api/v1",
+         *           "api-key-entries": [
+         *             {
+         *               "api-key": "sk-or-example-0001",
+         *               "proxy-url": ""
+         *             }
+         *           ],
+         *           "models": [
+         *             {
+         *               "name": "moonshotai/kimi-k2:free",
+         *               "alias": "kimi-k2"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "name": "iflow",
+         *           "base-url": "https://apis.iflow.cn/v1",
+         *           "api-key-entries": [
+         *             {
+         *               "api-key": "sk-iflow-example-0001",
+         *               "proxy-url": "socks5://proxy.example.com:1080"
+         *             }
+         *           ],
+         *           "models": [
+         *             {
+         *               "name": "deepseek-v3.1",
+         *               "alias": "deepseek-v3.1"
+         *             },
+         *             {
+         *               "name": "glm-4.5",
+         *               "alias": "glm-4.5"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         OpenaiCompatibilityList: {
             "openai-compatibility": components["schemas"]["OpenaiCompatibility"][];
         };
@@ -1762,13 +1977,33 @@ export interface components {
         ExcludedModelsItems: {
             items: components["schemas"]["ExcludedModels"];
         };
+        /**
+         * @example {
+         *       "oauth-excluded-models": {
+         *         "gemini-cli": [
+         *           "gemini-2.5-pro-preview-*"
+         *         ],
+         *         "codex": [
+         *           "gpt-5-codex-mini"
+         *         ]
+         *       }
+         *     }
+         */
         OauthExcludedModelsMap: {
             "oauth-excluded-models": components["schemas"]["ExcludedModels"];
         };
         /** @description A raw map, or the same map under `items`. */
         OauthExcludedModelsReplace: components["schemas"]["ExcludedModels"] | components["schemas"]["ExcludedModelsItems"];
+        /**
+         * @example {
+         *       "provider": "gemini-cli",
+         *       "models": [
+         *         "gemini-2.5-pro-preview-*"
+         *       ]
+         *     }
+         */
         OauthExcludedModelsPatch: {
-            /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
+            /** @description Trimmed and lower-cased; must not be empty. Only spaces is 400 `invalid provider: a provider name must not be empty`. */
             provider: string;
             models: string[];
         };
@@ -1776,7 +2011,118 @@ export interface components {
             "switch-project"?: boolean;
             "switch-preview-model"?: boolean;
         };
-        /** @description The running configuration; remote-management.secret-key is never included. */
+        /**
+         * @description The running configuration; remote-management.secret-key is never included.
+         * @example {
+         *       "host": "",
+         *       "port": 8317,
+         *       "auth-dir": "~/.cli-proxy-api",
+         *       "remote-management": {
+         *         "allow-remote": false,
+         *         "disable-control-panel": false
+         *       },
+         *       "debug": true,
+         *       "logging-to-file": false,
+         *       "usage-statistics-enabled": true,
+         *       "proxy-url": "",
+         *       "request-retry": 3,
+         *       "max-retry-interval": 30,
+         *       "request-log": true,
+         *       "ws-auth": false,
+         *       "quota-exceeded": {
+         *         "switch-project": true,
+         *         "switch-preview-model": true
+         *       },
+         *       "api-keys": [
+         *         "sk-example-client-key-1",
+         *         "sk-example-client-key-2"
+         *       ],
+         *       "gemini-api-key": [
+         *         {
+         *           "api-key": "AIzaSy-EXAMPLE-KEY-000000000000000001",
+         *           "base-url": "https://generativelanguage.googleapis.com",
+         *           "headers": {
+         *             "X-Custom-Header": "custom-value"
+         *           },
+         *           "proxy-url": ""
+         *         },
+         *         {
+         *           "api-key": "AIzaSy-EXAMPLE-KEY-000000000000000002",
+         *           "proxy-url": "socks5://proxy.example.com:1080"
+         *         }
+         *       ],
+         *       "generative-language-api-key": [
+         *         "AIzaSy-EXAMPLE-KEY-000000000000000001",
+         *         "AIzaSy-EXAMPLE-KEY-000000000000000002"
+         *       ],
+         *       "codex-api-key": [
+         *         {
+         *           "api-key": "sk-example-codex-0001",
+         *           "base-url": "https://api.example.com/v1",
+         *           "proxy-url": ""
+         *         }
+         *       ],
+         *       "claude-api-key": [
+         *         {
+         *           "api-key": "sk-ant-example-0001",
+         *           "base-url": "https://example.com/api",
+         *           "proxy-url": "socks5://proxy.example.com:1080",
+         *           "models": [
+         *             {
+         *               "name": "claude-3-5-sonnet-20241022",
+         *               "alias": "claude-sonnet-latest"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "openai-compatibility": [
+         *         {
+         *           "name": "openrouter",
+         *           "base-url": "https://openrouter.ai/api/v1",
+         *           "api-key-entries": [
+         *             {
+         *               "api-key": "sk-or-example-0001",
+         *               "proxy-url": ""
+         *             }
+         *           ],
+         *           "models": [
+         *             {
+         *               "name": "moonshotai/kimi-k2:free",
+         *               "alias": "kimi-k2"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "name": "iflow",
+         *           "base-url": "https://apis.iflow.cn/v1",
+         *           "api-key-entries": [
+         *             {
+         *               "api-key": "sk-iflow-example-0001",
+         *               "proxy-url": "socks5://proxy.example.com:1080"
+         *             }
+         *           ],
+         *           "models": [
+         *             {
+         *               "name": "deepseek-v3.1",
+         *               "alias": "deepseek-v3.1"
+         *             },
+         *             {
+         *               "name": "glm-4.5",
+         *               "alias": "glm-4.5"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "oauth-excluded-models": {
+         *         "gemini-cli": [
+         *           "gemini-2.5-pro-preview-*"
+         *         ],
+         *         "codex": [
+         *           "gpt-5-codex-mini"
+         *         ]
+         *       }
+         *     }
+         */
         ConfigView: {
             host?: string;
             port?: number;
@@ -1928,6 +2274,64 @@ export interface components {
              */
             write_errors?: number;
         };
+        /**
+         * @example {
+         *       "usage": {
+         *         "total_requests": 24,
+         *         "success_count": 22,
+         *         "failure_count": 2,
+         *         "total_tokens": 13890,
+         *         "requests_by_day": {
+         *           "2024-05-20": 12
+         *         },
+         *         "requests_by_hour": {
+         *           "18": 8,
+         *           "09": 4
+         *         },
+         *         "tokens_by_day": {
+         *           "2024-05-20": 9876
+         *         },
+         *         "tokens_by_hour": {
+         *           "18": 865,
+         *           "09": 1234
+         *         },
+         *         "apis": {
+         *           "POST /v1/chat/completions": {
+         *             "total_requests": 12,
+         *             "total_tokens": 9021,
+         *             "models": {
+         *               "gpt-4o-mini": {
+         *                 "total_requests": 8,
+         *                 "total_tokens": 7123,
+         *                 "details": [
+         *                   {
+         *                     "timestamp": "2024-05-20T09:15:04.123456Z",
+         *                     "source": "sk-e...0001",
+         *                     "auth_index": "c3f1a2b4",
+         *                     "tokens": {
+         *                       "input_tokens": 523,
+         *                       "output_tokens": 308,
+         *                       "reasoning_tokens": 0,
+         *                       "cached_tokens": 0,
+         *                       "total_tokens": 831
+         *                     },
+         *                     "failed": false
+         *                   }
+         *                 ]
+         *               }
+         *             }
+         *           }
+         *         }
+         *       },
+         *       "failed_requests": 2,
+         *       "recording": {
+         *         "enabled": true,
+         *         "store": "ok",
+         *         "dropped": 0,
+         *         "write_errors": 0
+         *       }
+         *     }
+         */
         UsageResponse: {
             usage: components["schemas"]["UsageSnapshot"];
             /** Format: int64 */
@@ -1965,6 +2369,59 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * @example {
+         *       "version": 1,
+         *       "exported_at": "2024-05-20T18:00:00Z",
+         *       "usage": {
+         *         "total_requests": 24,
+         *         "success_count": 22,
+         *         "failure_count": 2,
+         *         "total_tokens": 13890,
+         *         "requests_by_day": {
+         *           "2024-05-20": 12
+         *         },
+         *         "requests_by_hour": {
+         *           "18": 8,
+         *           "09": 4
+         *         },
+         *         "tokens_by_day": {
+         *           "2024-05-20": 9876
+         *         },
+         *         "tokens_by_hour": {
+         *           "18": 865,
+         *           "09": 1234
+         *         },
+         *         "apis": {
+         *           "POST /v1/chat/completions": {
+         *             "total_requests": 12,
+         *             "total_tokens": 9021,
+         *             "models": {
+         *               "gpt-4o-mini": {
+         *                 "total_requests": 8,
+         *                 "total_tokens": 7123,
+         *                 "details": [
+         *                   {
+         *                     "timestamp": "2024-05-20T09:15:04.123456Z",
+         *                     "source": "sk-e...0001",
+         *                     "auth_index": "c3f1a2b4",
+         *                     "tokens": {
+         *                       "input_tokens": 523,
+         *                       "output_tokens": 308,
+         *                       "reasoning_tokens": 0,
+         *                       "cached_tokens": 0,
+         *                       "total_tokens": 831
+         *                     },
+         *                     "failed": false
+         *                   }
+         *                 ]
+         *               }
+         *             }
+         *           }
+         *         }
+         *       }
+         *     }
+         */
         UsageExport: {
             version: number;
             /** Format: date-time */
@@ -1972,11 +2429,71 @@ export interface components {
             aggregates?: components["schemas"]["UsageAggregates"];
             usage: components["schemas"]["UsageSnapshot"];
         };
+        /**
+         * @example {
+         *       "version": 1,
+         *       "usage": {
+         *         "total_requests": 24,
+         *         "success_count": 22,
+         *         "failure_count": 2,
+         *         "total_tokens": 13890,
+         *         "requests_by_day": {
+         *           "2024-05-20": 12
+         *         },
+         *         "requests_by_hour": {
+         *           "18": 8,
+         *           "09": 4
+         *         },
+         *         "tokens_by_day": {
+         *           "2024-05-20": 9876
+         *         },
+         *         "tokens_by_hour": {
+         *           "18": 865,
+         *           "09": 1234
+         *         },
+         *         "apis": {
+         *           "POST /v1/chat/completions": {
+         *             "total_requests": 12,
+         *             "total_tokens": 9021,
+         *             "models": {
+         *               "gpt-4o-mini": {
+         *                 "total_requests": 8,
+         *                 "total_tokens": 7123,
+         *                 "details": [
+         *                   {
+         *                     "timestamp": "2024-05-20T09:15:04.123456Z",
+         *                     "source": "sk-e...0001",
+         *                     "auth_index": "c3f1a2b4",
+         *                     "tokens": {
+         *                       "input_tokens": 523,
+         *                       "output_tokens": 308,
+         *                       "reasoning_tokens": 0,
+         *                       "cached_tokens": 0,
+         *                       "total_tokens": 831
+         *                     },
+         *                     "failed": false
+         *                   }
+         *                 ]
+         *               }
+         *             }
+         *           }
+         *         }
+         *       }
+         *     }
+         */
         UsageImport: {
             version?: number;
             aggregates?: components["schemas"]["UsageAggregates"];
             usage?: components["schemas"]["UsageSnapshot"];
         };
+        /**
+         * @example {
+         *       "added": 24,
+         *       "skipped": 0,
+         *       "total_requests": 24,
+         *       "failed_requests": 2
+         *     }
+         */
         UsageImportResult: {
             /** Format: int64 */
             added: number;
@@ -1987,17 +2504,44 @@ export interface components {
             /** Format: int64 */
             failed_requests: number;
         };
+        /**
+         * @example {
+         *       "lines": [
+         *         "2024-05-20 12:00:00 info request accepted"
+         *       ],
+         *       "line-count": 125,
+         *       "latest-timestamp": 1716206400
+         *     }
+         */
         LogLines: {
             lines: string[];
             "line-count": number;
             /** Format: int64 */
             "latest-timestamp": number;
         };
+        /**
+         * @example {
+         *       "success": true,
+         *       "message": "Logs cleared successfully",
+         *       "removed": 3
+         *     }
+         */
         LogsCleared: {
             success: boolean;
             message: string;
             removed: number;
         };
+        /**
+         * @example {
+         *       "files": [
+         *         {
+         *           "name": "error-v1-chat-completions-2024-05-20T091504-3f2a9c1e.log",
+         *           "size": 4821,
+         *           "modified": 1716196504
+         *         }
+         *       ]
+         *     }
+         */
         RequestErrorLogList: {
             files: {
                 name: string;
@@ -2024,16 +2568,57 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @example {
+         *       "files": [
+         *         {
+         *           "name": "acc1.json",
+         *           "size": 1234,
+         *           "modtime": "2025-08-30T12:34:56Z",
+         *           "type": "google",
+         *           "provider": "gemini",
+         *           "email": "user@example.com",
+         *           "disabled": false
+         *         }
+         *       ]
+         *     }
+         */
         AuthFileList: {
             files: components["schemas"]["AuthFile"][];
         };
+        /**
+         * @example {
+         *       "names": [
+         *         "acc1.json",
+         *         "codex-user@example.com.json"
+         *       ]
+         *     }
+         */
         AuthFileNames: {
             names: string[];
         };
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "deleted": 3
+         *     }
+         */
         AuthFilesDeleted: {
             status: string;
             deleted?: number;
         };
+        /**
+         * @example {
+         *       "models": [
+         *         {
+         *           "id": "gemini-2.5-pro",
+         *           "display_name": "Gemini 2.5 Pro",
+         *           "type": "gemini",
+         *           "owned_by": "google"
+         *         }
+         *       ]
+         *     }
+         */
         AuthFileModels: {
             models: {
                 id: string;
@@ -2042,17 +2627,38 @@ export interface components {
                 owned_by?: string;
             }[];
         };
+        /**
+         * @example {
+         *       "secure_1psid": "g.a000EXAMPLE-1PSID-VALUE",
+         *       "secure_1psidts": "sidts-EXAMPLE-1PSIDTS-VALUE"
+         *     }
+         */
         GeminiWebToken: {
             /** @description The __Secure-1PSID cookie. */
             secure_1psid: string;
             /** @description The __Secure-1PSIDTS cookie. */
             secure_1psidts: string;
         };
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "file": "gemini-web-3f2a9c1e.json"
+         *     }
+         */
         GeminiWebTokenResult: {
             /** @enum {string} */
             status: "ok";
             file: string;
         };
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "auth-file": "vertex-my-project-123.json",
+         *       "project_id": "my-project-123",
+         *       "email": "svc@my-project-123.iam.gserviceaccount.com",
+         *       "location": "us-central1"
+         *     }
+         */
         VertexImportResult: {
             status: string;
             "auth-file"?: string;
@@ -2060,14 +2666,35 @@ export interface components {
             email?: string;
             location?: string;
         };
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "url": "https://claude.ai/oauth/authorize?client_id=EXAMPLE&response_type=code&state=anth-1716206400",
+         *       "state": "anth-1716206400"
+         *     }
+         */
         AuthUrl: {
             status: string;
             url: string;
             state: string;
         };
+        /**
+         * @example {
+         *       "cookie": "BXAuth=EXAMPLE-BXAUTH-VALUE; other=1"
+         *     }
+         */
         IflowCookieLogin: {
             cookie: string;
         };
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "saved_path": "iflow-user-1716206400.json",
+         *       "email": "user",
+         *       "expired": "2025-12-31 23:59:59",
+         *       "type": "iflow"
+         *     }
+         */
         IflowCookieResult: {
             status: string;
             saved_path?: string;
@@ -2075,11 +2702,22 @@ export interface components {
             expired?: string;
             type?: string;
         };
+        /**
+         * @example {
+         *       "status": "wait"
+         *     }
+         */
         AuthStatus: {
             /** @enum {string} */
             status: "ok" | "wait" | "error";
             error?: string;
         };
+        /**
+         * @example {
+         *       "provider": "anthropic",
+         *       "redirect_url": "http://localhost:54545/callback?code=EXAMPLE-CODE&state=anth-1716206400"
+         *     }
+         */
         OauthCallback: {
             provider: string;
             redirect_url?: string;
@@ -2447,6 +3085,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openapi": "3.0.3",
+                     *       "info": {
+                     *         "title": "CLI Proxy API Management API",
+                     *         "version": "1.0.0"
+                     *       },
+                     *       "paths": {}
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -2496,6 +3144,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example port: 8317
+                     *     remote-management:
+                     *       allow-remote: false
+                     *       secret-key: "$2a$10$EXAMPLEbcryptHASHEXAMPLEbcryptHASHEXAMPLEbcryptHASHEx"
+                     *     # client keys of the proxy
+                     *     api-keys:
+                     *       - "sk-example-client-key-1"
+                     */
                     "application/yaml": string;
                 };
             };
@@ -2527,6 +3184,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example port: 8317
+                 *     remote-management:
+                 *       allow-remote: false
+                 *       secret-key: "$2a$10$EXAMPLEbcryptHASHEXAMPLEbcryptHASHEXAMPLEbcryptHASHEx"
+                 *     auth-dir: "~/.cli-proxy-api"
+                 *     debug: false
+                 *     api-keys:
+                 *       - "sk-example-client-key-1"
+                 */
                 "application/yaml": string;
             };
         };
@@ -4065,6 +4732,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       "sk-example-client-key-1",
+                 *       "sk-example-client-key-2",
+                 *       "sk-example-client-key-3"
+                 *     ]
+                 */
                 "application/json": components["schemas"]["StringListReplace"];
             };
         };
@@ -4208,6 +4882,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       "AIzaSy-EXAMPLE-KEY-000000000000000001",
+                 *       "AIzaSy-EXAMPLE-KEY-000000000000000002"
+                 *     ]
+                 */
                 "application/json": components["schemas"]["StringListReplace"];
             };
         };
@@ -4351,6 +5031,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "api-key": "AIzaSy-EXAMPLE-KEY-000000000000000001",
+                 *         "headers": {
+                 *           "X-Custom-Header": "vendor-value"
+                 *         }
+                 *       },
+                 *       {
+                 *         "api-key": "AIzaSy-EXAMPLE-KEY-000000000000000002",
+                 *         "base-url": "https://custom.example.com"
+                 *       }
+                 *     ]
+                 */
                 "application/json": components["schemas"]["GeminiKeyListReplace"];
             };
         };
@@ -4496,6 +5190,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "api-key": "sk-example-codex-0001",
+                 *         "proxy-url": "socks5://proxy.example.com:1080"
+                 *       },
+                 *       {
+                 *         "api-key": "sk-example-codex-0002",
+                 *         "base-url": "https://c.example.com",
+                 *         "proxy-url": ""
+                 *       }
+                 *     ]
+                 */
                 "application/json": components["schemas"]["CodexKeyListReplace"];
             };
         };
@@ -4641,6 +5348,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "api-key": "sk-ant-example-0001",
+                 *         "proxy-url": "socks5://proxy.example.com:1080"
+                 *       },
+                 *       {
+                 *         "api-key": "sk-ant-example-0002",
+                 *         "base-url": "https://c.example.com",
+                 *         "proxy-url": ""
+                 *       }
+                 *     ]
+                 */
                 "application/json": components["schemas"]["ClaudeKeyListReplace"];
             };
         };
@@ -4786,6 +5506,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "api-key": "vk-example-0001",
+                 *         "proxy-url": "socks5://proxy.example.com:1080"
+                 *       },
+                 *       {
+                 *         "api-key": "vk-example-0002",
+                 *         "base-url": "https://c.example.com",
+                 *         "proxy-url": ""
+                 *       }
+                 *     ]
+                 */
                 "application/json": components["schemas"]["VertexKeyListReplace"];
             };
         };
@@ -4931,6 +5664,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "name": "openrouter",
+                 *         "base-url": "https://openrouter.ai/api/v1",
+                 *         "api-key-entries": [
+                 *           {
+                 *             "api-key": "sk-or-example-0001",
+                 *             "proxy-url": ""
+                 *           }
+                 *         ],
+                 *         "models": [
+                 *           {
+                 *             "name": "moonshotai/kimi-k2:free",
+                 *             "alias": "kimi-k2"
+                 *           }
+                 *         ]
+                 *       }
+                 *     ]
+                 */
                 "application/json": components["schemas"]["OpenaiCompatibilityListReplace"];
             };
         };
@@ -5074,6 +5827,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "gemini-cli": [
+                 *         "gemini-2.5-pro-preview-*"
+                 *       ],
+                 *       "codex": [
+                 *         "gpt-5-codex-mini"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["OauthExcludedModelsReplace"];
             };
         };
@@ -5449,6 +6212,18 @@ export interface operations {
                     /** Format: binary */
                     file: string;
                 };
+                /**
+                 * @example {
+                 *       "type": "gemini",
+                 *       "email": "user@example.com",
+                 *       "project_id": "my-project-123",
+                 *       "token": {
+                 *         "access_token": "ya29.EXAMPLE",
+                 *         "refresh_token": "1//EXAMPLE",
+                 *         "expiry": "2025-08-30T13:34:56Z"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     [key: string]: unknown;
                 };
@@ -5528,6 +6303,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "gemini",
+                     *       "email": "user@example.com",
+                     *       "project_id": "my-project-123",
+                     *       "token": {
+                     *         "access_token": "ya29.EXAMPLE",
+                     *         "refresh_token": "1//EXAMPLE",
+                     *         "expiry": "2025-08-30T13:34:56Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
