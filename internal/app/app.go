@@ -164,7 +164,7 @@ func New(opts Options) (*Server, error) {
 		logins = newLogins(authFiles, store, log)
 	}
 	server := mgmt.NewServer(mgmt.Deps{Usage: obs.usage, RequestLogs: obs.reqLogs, Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
-		AuthFiles: authFiles, Logging: appLog, OAuth: logins})
+		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane})
 	// Change events, config history with rollback, audit trail (changes.go).
 	server.SetChangeFeed(openChangeFeed(store, obs.usage, opts.ConfigPath, log))
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {

@@ -21,6 +21,13 @@ type Catalogue interface {
 	ModelsFor(provider string) []Model
 }
 
+// FileCatalogue is a Catalogue that also knows each file's own settings
+// (prefix, disabled): Models asks it per file when it can.
+type FileCatalogue interface {
+	Catalogue
+	ModelsForFile(name, provider string) []Model
+}
+
 // Builtin is a short, fixed list per provider, for when no proxy
 // catalogue is wired in.
 type Builtin struct{}
@@ -63,6 +70,9 @@ func (s *Store) Models(name string, c Catalogue) ([]Model, error) {
 	}
 	if c == nil {
 		c = Builtin{}
+	}
+	if fc, ok := c.(FileCatalogue); ok {
+		return slices.Clone(fc.ModelsForFile(f.Name, f.Provider)), nil
 	}
 	return slices.Clone(c.ModelsFor(f.Provider)), nil
 }
