@@ -227,15 +227,15 @@ func TestEventsReplayAndReset(t *testing.T) {
 func TestEventsStalledClientIsDropped(t *testing.T) {
 	restore := mgmt.SetEventsTiming(time.Hour, 200*time.Millisecond)
 	defer restore()
-	e := newEnv(t, baseConfig())
+	e := newEnv(t, baseConfig(), withSmallSendBuffers())
 	f := withFeed(t, e)
 	// Writes go on at full speed while the client reads nothing; each
-	// changes 1000 client keys, so every event is large (its paths) and
-	// the connection's buffers fill quickly.
+	// changes 200 client keys, so every event is large (its paths) and
+	// the connection's small buffers fill within a few writes.
 	keys := func(prefix string) string {
 		var b strings.Builder
 		b.WriteString("[")
-		for i := range 1000 {
+		for i := range 200 {
 			if i > 0 {
 				b.WriteString(",")
 			}

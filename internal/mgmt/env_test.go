@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -107,7 +108,8 @@ type envSettings struct {
 	// noLogging starts the server without the application log.
 	noLogging bool
 	// oauthProviders replace the login providers' endpoints.
-	oauthProviders map[string]oauthlogin.Provider
+	oauthProviders   map[string]oauthlogin.Provider
+	smallSendBuffers bool
 	// guardOpts are extra options for the management guard.
 	guardOpts []mgmtauth.Option
 }
@@ -125,6 +127,11 @@ func withoutLogging() envOption { return func(e *envSettings) { e.noLogging = tr
 func withoutAuthFiles() envOption { return func(e *envSettings) { e.noAuthFiles = true } }
 
 func withEnvSecret(s string) envOption { return func(e *envSettings) { e.envSecret = s } }
+
+// withSmallSendBuffers gives the server's connections a tiny kernel send
+// buffer, so a client that stops reading blocks the server after a few
+// kilobytes instead of megabytes.
+func withSmallSendBuffers() envOption { return func(e *envSettings) { e.smallSendBuffers = true } }
 
 // newEnv starts the real router over real HTTP on a config file in a temp
 // dir. Its client validates every exchange against the spec.
@@ -178,7 +185,15 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	if es.handler != nil {
 		h = es.handler(h)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	if es.smallSendBuffers {
+		srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
+			if tc, ok := c.(*net.TCPConn); ok && st == http.StateNew {
+				_ = tc.SetWriteBuffer(4096)
+			}
+		}
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	if logins != nil {
 		logins.SetServerBase(srv.URL)
