@@ -495,6 +495,8 @@ gemini-api-key:
 
   return {
     origin,
+    // auth-dir: OAuth-account files written here serve at once.
+    authDir: path.join(dir, "auths"),
     log: () => log,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
