@@ -48,13 +48,10 @@ func (w *auditWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// Unwrap is the only way through: a Flush method here would shadow the
+// ResponseController's unwrapping and silently stop at an inner writer
+// that is not itself a Flusher (the event stream then never flushed).
 func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *auditWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
 
 // audit records every request that changes something (any method but GET
 // and HEAD; dry runs and refusals included) and every one that failed

@@ -18,6 +18,7 @@ export {
   type Editor,
   type FetchResult,
 } from "./errors.js";
+export { watch, type ConfigChangeEvent, type WatchEvent, type WatchOptions } from "./watch.js";
 
 /** Shorthand for the schemas of the spec, e.g. `Schemas["ConfigView"]`. */
 export type Schemas = components["schemas"];
