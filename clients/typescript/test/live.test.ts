@@ -48,7 +48,7 @@ describe("management API through the TypeScript SDK", () => {
       params: { header: withIfMatch(etagOf(before)) },
     });
     assert.equal(res.response.status, 200, JSON.stringify(res.error));
-    assert.deepEqual(res.data, { status: "ok" });
+    assert.equal(res.data?.status, "ok");
     const etag = etagOf(res);
     assert.ok(etag, "PUT /debug carries an ETag");
     assert.notEqual(etag, etagOf(before), "the write made a new revision");
