@@ -74,22 +74,21 @@ func (s *Server) ListAuthFiles(_ context.Context, _ mgmtapi.ListAuthFilesRequest
 
 func authFileOut(f authfiles.File) mgmtapi.AuthFile {
 	mt := f.ModTime
-	extra := map[string]any{"source": "file"}
 	// The data plane's view of the credential: status (active,
 	// unavailable, disabled, invalid; absent when the proxy does not
 	// serve the file's type), the last refresh or write-back error and,
 	// while unavailable, when it is retried.
-	if f.Status.LastError != "" {
-		extra["last_error"] = f.Status.LastError
-	}
+	var next *time.Time
 	if !f.Status.NextRetry.IsZero() {
-		extra["next_retry"] = f.Status.NextRetry.UTC().Format(time.RFC3339)
+		t := f.Status.NextRetry.UTC()
+		next = &t
 	}
 	return mgmtapi.AuthFile{
 		ID: ptr(f.Name), Name: f.Name, AuthIndex: ptr(authfiles.AuthIndex(f.Name)),
 		Type: ptr(f.Provider), Provider: ptr(f.Provider), Label: ptr(f.Label()),
 		Email: optional(f.Email), Size: ptr(f.Size), Modtime: &mt, Disabled: ptr(f.Disabled),
-		Status: optional(f.Status.State), AdditionalProperties: extra,
+		Status: optional(f.Status.State), LastError: optional(f.Status.LastError), NextRetry: next,
+		AdditionalProperties: map[string]any{"source": "file"},
 	}
 }
 

@@ -191,15 +191,23 @@ type AuditPage struct {
 
 // AuthFile defines model for AuthFile.
 type AuthFile struct {
-	AuthIndex            *string                `json:"auth_index,omitempty"`
-	Disabled             *bool                  `json:"disabled,omitempty"`
-	Email                *string                `json:"email,omitempty"`
-	ID                   *string                `json:"id,omitempty"`
-	Label                *string                `json:"label,omitempty"`
-	Modtime              *time.Time             `json:"modtime,omitempty"`
-	Name                 string                 `json:"name"`
-	Provider             *string                `json:"provider,omitempty"`
-	Size                 *int64                 `json:"size,omitempty"`
+	AuthIndex *string `json:"auth_index,omitempty"`
+	Disabled  *bool   `json:"disabled,omitempty"`
+	Email     *string `json:"email,omitempty"`
+	ID        *string `json:"id,omitempty"`
+	Label     *string `json:"label,omitempty"`
+
+	// LastError The last token refresh or write-back error, with no token in it.
+	LastError *string    `json:"last_error,omitempty"`
+	Modtime   *time.Time `json:"modtime,omitempty"`
+	Name      string     `json:"name"`
+
+	// NextRetry While `unavailable`, when the credential is tried again.
+	NextRetry *time.Time `json:"next_retry,omitempty"`
+	Provider  *string    `json:"provider,omitempty"`
+	Size      *int64     `json:"size,omitempty"`
+
+	// Status How the proxy serves this credential: `active`, `unavailable` (a token refresh or write-back failed; see `last_error` and `next_retry`), `disabled` or `invalid`; absent for types the proxy does not serve.
 	Status               *string                `json:"status,omitempty"`
 	Type                 *string                `json:"type,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
@@ -389,7 +397,11 @@ type ConfigRevisionDetail struct {
 // ConfigRevisionDetailSource defines model for ConfigRevisionDetail.Source.
 type ConfigRevisionDetailSource string
 
-// ConfigView The running configuration; remote-management.secret-key is never included.
+// ConfigView Every setting of the running configuration, in config.yaml's names (settings not listed
+// here appear too, e.g. tls, routing, streaming, payload, ampcode, usage-store). Client and
+// provider keys are shown in full: panels write whole lists back, and a masked key written
+// back would destroy the real one. Only secrets are left out: the management key's hash
+// (remote-management.secret-key), metrics-token and ampcode.upstream-api-key.
 //
 // Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2"],"auth-dir":"~/.cli-proxy-api","claude-api-key":[{"api-key":"sk-ant-example-0001","base-url":"https://example.com/api","models":[{"alias":"claude-sonnet-latest","name":"claude-3-5-sonnet-20241022"}],"proxy-url":"socks5://proxy.example.com:1080"}],"codex-api-key":[{"api-key":"sk-example-codex-0001","base-url":"https://api.example.com/v1","proxy-url":""}],"debug":true,"gemini-api-key":[{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000001","base-url":"https://generativelanguage.googleapis.com","headers":{"X-Custom-Header":"custom-value"},"proxy-url":""},{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000002","proxy-url":"socks5://proxy.example.com:1080"}],"generative-language-api-key":["AIzaSy-EXAMPLE-KEY-000000000000000001","AIzaSy-EXAMPLE-KEY-000000000000000002"],"host":"","logging-to-file":false,"max-retry-interval":30,"oauth-excluded-models":{"codex":["gpt-5-codex-mini"],"gemini-cli":["gemini-2.5-pro-preview-*"]},"openai-compatibility":[{"api-key-entries":[{"api-key":"sk-or-example-0001","proxy-url":""}],"base-url":"https://openrouter.ai/api/v1","models":[{"alias":"kimi-k2","name":"moonshotai/kimi-k2:free"}],"name":"openrouter"},{"api-key-entries":[{"api-key":"sk-iflow-example-0001","proxy-url":"socks5://proxy.example.com:1080"}],"base-url":"https://apis.iflow.cn/v1","models":[{"alias":"deepseek-v3.1","name":"deepseek-v3.1"},{"alias":"glm-4.5","name":"glm-4.5"}],"name":"iflow"}],"port":8317,"proxy-url":"","quota-exceeded":{"switch-preview-model":true,"switch-project":true},"remote-management":{"allow-remote":false,"disable-control-panel":false},"request-log":true,"request-retry":3,"usage-statistics-enabled":true,"ws-auth":false}
 type ConfigView struct {
@@ -2410,6 +2422,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "label")
 	}
 
+	if raw, found := object["last_error"]; found {
+		err = json.Unmarshal(raw, &a.LastError)
+		if err != nil {
+			return fmt.Errorf("error reading 'last_error': %w", err)
+		}
+		delete(object, "last_error")
+	}
+
 	if raw, found := object["modtime"]; found {
 		err = json.Unmarshal(raw, &a.Modtime)
 		if err != nil {
@@ -2424,6 +2444,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("error reading 'name': %w", err)
 		}
 		delete(object, "name")
+	}
+
+	if raw, found := object["next_retry"]; found {
+		err = json.Unmarshal(raw, &a.NextRetry)
+		if err != nil {
+			return fmt.Errorf("error reading 'next_retry': %w", err)
+		}
+		delete(object, "next_retry")
 	}
 
 	if raw, found := object["provider"]; found {
@@ -2512,6 +2540,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.LastError != nil {
+		object["last_error"], err = json.Marshal(a.LastError)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'last_error': %w", err)
+		}
+	}
+
 	if a.Modtime != nil {
 		object["modtime"], err = json.Marshal(a.Modtime)
 		if err != nil {
@@ -2522,6 +2557,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 	object["name"], err = json.Marshal(a.Name)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'name': %w", err)
+	}
+
+	if a.NextRetry != nil {
+		object["next_retry"], err = json.Marshal(a.NextRetry)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'next_retry': %w", err)
+		}
 	}
 
 	if a.Provider != nil {

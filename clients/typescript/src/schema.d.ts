@@ -2012,7 +2012,11 @@ export interface components {
             "switch-preview-model"?: boolean;
         };
         /**
-         * @description The running configuration; remote-management.secret-key is never included.
+         * @description Every setting of the running configuration, in config.yaml's names (settings not listed
+         *     here appear too, e.g. tls, routing, streaming, payload, ampcode, usage-store). Client and
+         *     provider keys are shown in full: panels write whole lists back, and a masked key written
+         *     back would destroy the real one. Only secrets are left out: the management key's hash
+         *     (remote-management.secret-key), metrics-token and ampcode.upstream-api-key.
          * @example {
          *       "host": "",
          *       "port": 8317,
@@ -2558,7 +2562,15 @@ export interface components {
             type?: string;
             provider?: string;
             label?: string;
+            /** @description How the proxy serves this credential: `active`, `unavailable` (a token refresh or write-back failed; see `last_error` and `next_retry`), `disabled` or `invalid`; absent for types the proxy does not serve. */
             status?: string;
+            /** @description The last token refresh or write-back error, with no token in it. */
+            last_error?: string;
+            /**
+             * Format: date-time
+             * @description While `unavailable`, when the credential is tried again.
+             */
+            next_retry?: string;
             email?: string;
             /** Format: int64 */
             size?: number;
