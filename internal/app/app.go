@@ -65,6 +65,9 @@ type Server struct {
 	guard    *mgmtauth.Guard
 	handler  http.Handler
 	inFlight *inFlight
+	// onShutdown run when a graceful shutdown starts (closing connections
+	// net/http does not track, such as WebSocket relays).
+	onShutdown []func()
 	// logins is told where the server listens, for the callback forwarders.
 	logins *oauthlogin.Manager
 	// workers run for the life of the server (watcher, janitors); Run
@@ -174,7 +177,8 @@ func New(opts Options) (*Server, error) {
 	obs.mount(router, guard.Middleware)
 	dataPlane.Mount(router)
 
-	s := &Server{opts: opts, log: log, store: store, guard: guard, handler: router, inFlight: flight}
+	s := &Server{opts: opts, log: log, store: store, guard: guard, handler: router, inFlight: flight,
+		onShutdown: []func(){dataPlane.CloseRelays}}
 	s.workers = append(s.workers,
 		func(ctx context.Context) error {
 			if err := store.Watch(ctx); err != nil {
@@ -239,6 +243,9 @@ func (s *Server) Run(ctx context.Context) error {
 			scheme = "https"
 		}
 		s.logins.SetServerBase(scheme + "://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)))
+	}
+	for _, f := range s.onShutdown {
+		srv.RegisterOnShutdown(f)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, w := range s.workers {

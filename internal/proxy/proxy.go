@@ -124,7 +124,7 @@ func New(opts Options) (*Proxy, error) {
 	cors, err := httpx.NewCORS(httpx.CORSPolicy{
 		Origins:        origins,
 		AllowMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		ExposeHeaders:  []string{"Retry-After", "X-Request-Id", "Request-Id"},
+		ExposeHeaders:  []string{"Retry-After", "X-Request-Id", "Request-Id", "X-Cpa-Preview-Model", "X-Token-Count-Estimate"},
 		MaxAge:         10 * time.Minute,
 		PrivateNetwork: true,
 	})

@@ -677,3 +677,15 @@ func (b *tableBuilder) addRelays(cfg *config.Config, relays []*relayConn) {
 		b.add(rc.cred, models)
 	}
 }
+
+// CloseRelays tells every /v1/ws relay that the server is going away
+// (close code 1001), so relays reconnect elsewhere at once: net/http's
+// graceful shutdown does not see hijacked connections.
+func (p *Proxy) CloseRelays() {
+	p.buildMu.Lock()
+	relays := append([]*relayConn(nil), p.relays...)
+	p.buildMu.Unlock()
+	for _, rc := range relays {
+		rc.close(websocket.StatusGoingAway, "server shutting down")
+	}
+}

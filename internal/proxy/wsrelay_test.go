@@ -330,3 +330,22 @@ func TestRelayDisconnectFailsOver(t *testing.T) {
 		t.Fatalf("relay-only model still listed: %s", list)
 	}
 }
+
+// A graceful shutdown closes every relay with 1001 (going away) and takes
+// it out of the pool, rather than cutting the connection.
+func TestCloseRelaysOnShutdown(t *testing.T) {
+	ts := newTestServer(t, baseConfig())
+	rc, st := ts.dialRelay(t, "Authorization", "Bearer "+clientKey)
+	if st != 0 {
+		t.Fatal(st)
+	}
+	ts.waitRelays(t, "gemini-flash-latest", 1)
+	ts.p.CloseRelays()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, err := rc.conn.Read(ctx)
+	if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("relay read after CloseRelays: %v, want close 1001", err)
+	}
+	ts.waitRelays(t, "gemini-flash-latest", 0)
+}
