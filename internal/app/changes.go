@@ -2,8 +2,10 @@ package app
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
@@ -17,10 +19,21 @@ func openChangeFeed(store *configstore.Store, u *usage.Service, configPath strin
 	if st := u.SQLite(); st != nil {
 		w, r := st.DB()
 		var err error
-		if db, err = changelog.Open(w, r, usage.DatabasePath(configPath, store.Current().Config), changelog.Options{}); err != nil {
+		if db, err = changelog.Open(w, r, usage.DatabasePath(configPath, store.Current().Config), retention(store.Current().Config)); err != nil {
 			log.Error("config history and audit are NOT kept: their tables cannot be set up", "error", err)
 			db = nil
 		}
 	}
 	return changelog.Follow(store, changelog.NewHub(0, 0), db, log)
+}
+
+// retention is the history and audit bounds of usage-store; zero values
+// keep changelog's defaults. They are read at start.
+func retention(c *config.Config) changelog.Options {
+	const day = 24 * time.Hour
+	u := c.Usage
+	return changelog.Options{
+		HistoryMaxCount: u.HistoryMaxRevisions, HistoryMaxAge: time.Duration(u.HistoryMaxDays) * day,
+		AuditMaxCount: u.AuditMaxEntries, AuditMaxAge: time.Duration(u.AuditMaxDays) * day,
+	}
 }

@@ -3,6 +3,9 @@ package app
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -50,5 +53,48 @@ func TestEventsStreamThroughTheWholeServer(t *testing.T) {
 		if strings.HasPrefix(line, "data: ") && strings.Contains(line, `"paths":["debug"]`) {
 			return
 		}
+	}
+}
+
+// usage-store.history-max-revisions bounds the kept config history.
+func TestHistoryRetentionFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	cfg := "host: 127.0.0.1\nport: 8317\nremote-management:\n  secret-key: \"k\"\nusage-store:\n  history-max-revisions: 3\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{ConfigPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	call := func(method, p, body string) string {
+		req, _ := http.NewRequest(method, srv.URL+"/v0/management"+p, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer k")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, p, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	for i := range 6 {
+		call(http.MethodPut, "/request-retry", fmt.Sprintf(`{"value":%d}`, i+1))
+	}
+	var page struct {
+		Total     int               `json:"total"`
+		Revisions []json.RawMessage `json:"revisions"`
+	}
+	if err := json.Unmarshal([]byte(call(http.MethodGet, "/config/history", "")), &page); err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 3 || len(page.Revisions) != 3 {
+		t.Fatalf("history keeps %d (%d listed), want 3", page.Total, len(page.Revisions))
 	}
 }

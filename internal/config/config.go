@@ -243,4 +243,14 @@ type UsageStore struct {
 	DetailsMaxCount int `yaml:"details-max-count,omitempty"`
 	// DetailsMaxDays drops details older than this (0 means 30).
 	DetailsMaxDays int `yaml:"details-max-days,omitempty"`
+	// HistoryMaxRevisions is how many config revisions are kept for
+	// GET /config/history and rollback (0 means 100).
+	HistoryMaxRevisions int `yaml:"history-max-revisions,omitempty"`
+	// HistoryMaxDays drops revisions older than this, except the newest
+	// ten (0 means 90).
+	HistoryMaxDays int `yaml:"history-max-days,omitempty"`
+	// AuditMaxEntries and AuditMaxDays bound the audit trail (0 means
+	// 100,000 entries and 90 days).
+	AuditMaxEntries int `yaml:"audit-max-entries,omitempty"`
+	AuditMaxDays    int `yaml:"audit-max-days,omitempty"`
 }

@@ -103,6 +103,15 @@ func (c *Config) validateRanges() error {
 	if c.LogsMaxTotalSizeMB < 0 {
 		return fmt.Errorf("logs-max-total-size-mb must be 0 or more, not %d", c.LogsMaxTotalSizeMB)
 	}
+	for name, v := range map[string]int{
+		"usage-store.details-max-count": c.Usage.DetailsMaxCount, "usage-store.details-max-days": c.Usage.DetailsMaxDays,
+		"usage-store.history-max-revisions": c.Usage.HistoryMaxRevisions, "usage-store.history-max-days": c.Usage.HistoryMaxDays,
+		"usage-store.audit-max-entries": c.Usage.AuditMaxEntries, "usage-store.audit-max-days": c.Usage.AuditMaxDays,
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s must be 0 or more, not %d", name, v)
+		}
+	}
 	if p := c.Streaming.KeepaliveSeconds; p != nil && *p < 0 {
 		return fmt.Errorf("streaming.keepalive-seconds must be 0 or more, not %d", *p)
 	}
