@@ -32,7 +32,7 @@ func parseChatRequest(body []byte) *request {
 			if rc := m.Get("reasoning_content"); rc.Type == gjson.String && rc.Str != "" {
 				parts = append(parts, part{Kind: pThinking, Text: rc.Str})
 			}
-			parts = append(parts, chatContent(content)...)
+			parts = append(parts, openAIContent(content)...)
 			if rf := m.Get("refusal"); rf.Type == gjson.String && rf.Str != "" && len(parts) == 0 {
 				parts = append(parts, part{Kind: pText, Text: rf.Str})
 			}
@@ -46,7 +46,7 @@ func parseChatRequest(body []byte) *request {
 			}
 			r.addMessage("assistant", parts...)
 		default:
-			r.addMessage("user", chatContent(content)...)
+			r.addMessage("user", openAIContent(content)...)
 		}
 	}
 	for _, t := range root.Get("tools").Array() {
@@ -105,7 +105,10 @@ func parseChatRequest(body []byte) *request {
 	return r
 }
 
-func chatContent(c gjson.Result) []part {
+// openAIContent reads the content of an OpenAI Chat or Responses message:
+// a string, or parts of either API's types (their names never clash, so
+// one reader serves both).
+func openAIContent(c gjson.Result) []part {
 	if c.Type == gjson.String {
 		if c.Str == "" {
 			return nil
@@ -121,19 +124,23 @@ func chatContent(c gjson.Result) []part {
 			}
 		case "refusal":
 			out = append(out, part{Kind: pText, Text: p.Get("refusal").String()})
-		case "image_url":
-			u := p.Get("image_url.url")
-			if !u.Exists() {
-				u = p.Get("image_url")
+		case "image_url", "input_image":
+			u := p.Get("image_url")
+			if u.IsObject() {
+				u = u.Get("url")
 			}
 			if s := u.String(); s != "" {
 				out = append(out, imagePart(s))
 			}
-		case "file":
+		case "file", "input_file":
 			// A base64 PDF or image travels as inline data where the
 			// upstream takes it; other file references are dropped.
-			if fd := p.Get("file.file_data").String(); fd != "" {
-				out = append(out, imagePart(fd))
+			fd := p.Get("file.file_data")
+			if !fd.Exists() {
+				fd = p.Get("file_data")
+			}
+			if s := fd.String(); s != "" {
+				out = append(out, imagePart(s))
 			}
 		}
 	}

@@ -45,9 +45,9 @@ func parseResponsesRequest(body []byte) *request {
 					r.System = append(r.System, t)
 				}
 			case "assistant":
-				r.addMessage("assistant", responsesContent(c)...)
+				r.addMessage("assistant", openAIContent(c)...)
 			default:
-				r.addMessage("user", responsesContent(c)...)
+				r.addMessage("user", openAIContent(c)...)
 			}
 		}
 	}
@@ -83,39 +83,6 @@ func parseResponsesRequest(body []byte) *request {
 		r.Format = &responseFormat{Name: f.Get("name").String(), Schema: schema(f.Get("schema")), Strict: optBool(f.Get("strict"))}
 	}
 	return r
-}
-
-func responsesContent(c gjson.Result) []part {
-	if c.Type == gjson.String {
-		if c.Str == "" {
-			return nil
-		}
-		return []part{{Kind: pText, Text: c.Str}}
-	}
-	var out []part
-	for _, p := range c.Array() {
-		switch p.Get("type").String() {
-		case "input_text", "output_text", "text":
-			if t := p.Get("text").String(); t != "" {
-				out = append(out, part{Kind: pText, Text: t})
-			}
-		case "refusal":
-			out = append(out, part{Kind: pText, Text: p.Get("refusal").String()})
-		case "input_image":
-			u := p.Get("image_url")
-			if u.IsObject() {
-				u = u.Get("url")
-			}
-			if s := u.String(); s != "" {
-				out = append(out, imagePart(s))
-			}
-		case "input_file":
-			if fd := p.Get("file_data").String(); fd != "" {
-				out = append(out, imagePart(fd))
-			}
-		}
-	}
-	return out
 }
 
 type respItem struct {
