@@ -1,6 +1,7 @@
 // The control panel in headless Chromium against the real server.
 import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import http from "node:http";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
@@ -17,14 +18,38 @@ import {
 const exe = findChromium();
 if (!exe) console.log("# SKIP panel browser tests: no Chromium found (apt-get install -y chromium, or set CHROMIUM_PATH)");
 
+/** A fake OAuth token endpoint: it records the codes it is sent and answers as a provider would. */
+async function startFakeOAuthProvider() {
+  const codes = [];
+  const srv = http.createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    if (req.url !== "/token") {
+      res.writeHead(404).end();
+      return;
+    }
+    codes.push(new URLSearchParams(body).get("code"));
+    // id_token payload: {"email":"panel@example.com"}
+    const idToken = "h." + Buffer.from(JSON.stringify({ email: "panel@example.com" })).toString("base64url") + ".s";
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ access_token: "at-panel", refresh_token: "rt-panel", expires_in: 3600, id_token: idToken }));
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${srv.address().port}`, codes, close: () => new Promise((r) => srv.close(r)) };
+}
+
 const pages = ["overview", "settings", "keys", "providers", "openai", "excluded", "config", "usage", "logs", "auth-files", "oauth"];
 
 describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => {
-  let browser, srv, upstream, proxy;
+  let browser, srv, upstream, proxy, provider;
   before(async () => {
     await mkdir(outDir, { recursive: true });
     upstream = await startFakeUpstream();
-    srv = await startServer({ upstream: upstream.url });
+    provider = await startFakeOAuthProvider();
+    srv = await startServer({
+      upstream: upstream.url,
+      extra: `oauth-endpoints:\n  codex:\n    token-url: ${JSON.stringify(provider.url + "/token")}\n`,
+    });
     proxy = await startPrefixProxy(srv.origin);
     browser = await chromium.launch({ executablePath: exe, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
   });
@@ -33,6 +58,7 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     await proxy?.close();
     await srv?.stop();
     await upstream?.close();
+    await provider?.close();
   });
 
   /** A fresh page that records console errors and page errors (CSP violations show as console errors). */
@@ -442,6 +468,30 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
       assert.deepEqual(page.problems, [], `console errors${suffix}`);
       await page.context().close();
     }
+  });
+
+  test("OAuth login: start, paste the provider's redirect, the status turns ok and the credential is saved", async () => {
+    const page = await newPage();
+    await signIn(page);
+    await go(page, "oauth");
+    const codex = page.getByTestId("oauth-codex");
+    // The provider's page opens in a new tab; this machine has no network,
+    // so it stays blank, as the page of a remote server's redirect would.
+    page.context().on("page", (p) => p !== page && p.close().catch(() => {}));
+    await codex.getByRole("button", { name: "Log in" }).click();
+    const href = await codex.getByRole("link", { name: "Open the provider's login page" }).getAttribute("href");
+    const state = new URL(href).searchParams.get("state");
+    assert.ok(state, href);
+    await codex.getByText("Waiting for the login to finish…").waitFor();
+    // The redirect the provider's page would end on, pasted by the user.
+    await codex.getByLabel("Paste the redirect URL").fill(`http://localhost:1455/auth/callback?code=c0de&state=${state}`);
+    await codex.getByRole("button", { name: "Send" }).click();
+    await codex.getByText("Logged in; the credential was saved.").waitFor({ timeout: 15_000 });
+    assert.equal(provider.codes.at(-1), "c0de", "the server exchanged the pasted code");
+    const files = (await srv.api("GET", "/auth-files")).body.files.map((f) => f.name);
+    assert.ok(files.includes("codex-panel@example.com.json"), JSON.stringify(files));
+    assert.deepEqual(page.problems, []);
+    await shot(page, "oauth-login");
   });
 
   test("the panel can be navigated by keyboard alone", async () => {
