@@ -43,7 +43,7 @@ test-sdk-go: build
 	cd clients/go && $(GO) vet ./... && CPA_BIN=$(abspath $(BIN)) $(GO) test -race -count=1 ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/ ./internal/mgmtauth/ ./internal/configstore/ ./internal/proxy/ ./internal/yamledit/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/ ./internal/mgmtauth/ ./internal/configstore/ ./internal/proxy/ ./internal/proxy/translate/ ./internal/yamledit/ ./internal/app/
 	# 1M recorded requests are built once per run: one count, a long timeout.
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./internal/usage/
 
