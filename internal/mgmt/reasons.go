@@ -10,6 +10,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 )
 
 // Bad requests say why: `error` stays the documented code ("invalid body",
@@ -110,4 +112,26 @@ func forgivingContentType(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// paramError answers a parameter the generated router could not bind: the
+// validator is skipped for plain GETs, so a required query parameter left
+// out entirely is found here. It answers as the validator would.
+func paramError(w http.ResponseWriter, _ *http.Request, err error) {
+	var req *mgmtapi.RequiredParamError
+	var hdr *mgmtapi.RequiredHeaderError
+	var format *mgmtapi.InvalidParamFormatError
+	var many *mgmtapi.TooManyValuesForParamError
+	switch {
+	case errors.As(err, &req):
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid " + req.ParamName, Message: req.ParamName + ": is required"})
+	case errors.As(err, &hdr):
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid " + hdr.ParamName, Message: hdr.ParamName + ": is required"})
+	case errors.As(err, &format):
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid " + format.ParamName, Message: format.ParamName + ": not a valid value"})
+	case errors.As(err, &many):
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid " + many.ParamName, Message: many.ParamName + ": give it once"})
+	default:
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid request"})
+	}
 }

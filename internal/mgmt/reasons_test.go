@@ -64,3 +64,15 @@ func TestUnknownListItemFieldsAreIgnored(t *testing.T) {
 		t.Fatalf("keys %+v\n%s", k, e.file())
 	}
 }
+
+// A plain GET skips the request validator; a parameter the router cannot
+// bind is still refused in the validator's words.
+func TestPlainGETBadPathParameter(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	st, _, body := e.do(http.MethodGet, "/config/history/not-a-number", "", "")
+	var eb struct{ Error, Message string }
+	_ = json.Unmarshal([]byte(body), &eb)
+	if st != http.StatusBadRequest || eb.Error != "invalid revision" || !strings.HasPrefix(eb.Message, "revision: ") {
+		t.Fatalf("%d %s", st, body)
+	}
+}

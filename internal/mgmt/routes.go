@@ -70,10 +70,8 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 		r.Group(func(r chi.Router) {
 			r.Use(s.audit, authUnlessPublic(auth), s.refuseDryRun, limitBody, forgivingContentType, s.streamUsageImport, requireUTF8JSON, captureRawUpload, skipPlainReads(validator))
 			mgmtapi.HandlerWithOptions(strict, mgmtapi.ChiServerOptions{
-				BaseRouter: r,
-				ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-					writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid request"})
-				},
+				BaseRouter:       r,
+				ErrorHandlerFunc: paramError,
 			})
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
