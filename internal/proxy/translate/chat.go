@@ -78,15 +78,8 @@ func parseChatRequest(body []byte) *request {
 	if r.MaxTokens == nil {
 		r.MaxTokens = optInt(root.Get("max_tokens"))
 	}
-	r.Temperature = optFloat(root.Get("temperature"))
-	r.TopP = optFloat(root.Get("top_p"))
+	openAISampling(r, root)
 	r.TopK = optInt(root.Get("top_k"))
-	r.Stop = stops(root.Get("stop"))
-	r.Seed = optInt(root.Get("seed"))
-	r.PresencePenalty = optFloat(root.Get("presence_penalty"))
-	r.FrequencyPenalty = optFloat(root.Get("frequency_penalty"))
-	r.N = optInt(root.Get("n"))
-	r.User = root.Get("user").String()
 	if e := root.Get("reasoning_effort"); e.Type == gjson.String && e.Str != "" {
 		r.Reasoning = &reasoning{Effort: e.Str}
 	} else if e := root.Get("reasoning.effort"); e.Type == gjson.String && e.Str != "" {
@@ -163,14 +156,7 @@ func parseCompletionsRequest(body []byte) *request {
 	}
 	r.addMessage("user", part{Kind: pText, Text: prompt})
 	r.MaxTokens = optInt(root.Get("max_tokens"))
-	r.Temperature = optFloat(root.Get("temperature"))
-	r.TopP = optFloat(root.Get("top_p"))
-	r.Stop = stops(root.Get("stop"))
-	r.Seed = optInt(root.Get("seed"))
-	r.PresencePenalty = optFloat(root.Get("presence_penalty"))
-	r.FrequencyPenalty = optFloat(root.Get("frequency_penalty"))
-	r.N = optInt(root.Get("n"))
-	r.User = root.Get("user").String()
+	openAISampling(r, root)
 	r.IncludeUsage = root.Get("stream_options.include_usage").Bool()
 	return r
 }
@@ -697,4 +683,17 @@ func (e *chatEmitter) fail(status int, msg string) {
 	e.b = append(e.b, "data: "...)
 	e.b = append(e.b, openAIErrorBody(status, msg)...)
 	e.b = append(e.b, "\n\n"...)
+}
+
+// openAISampling reads the sampling parameters Chat Completions and legacy
+// Completions share.
+func openAISampling(r *request, root gjson.Result) {
+	r.Temperature = optFloat(root.Get("temperature"))
+	r.TopP = optFloat(root.Get("top_p"))
+	r.Stop = stops(root.Get("stop"))
+	r.Seed = optInt(root.Get("seed"))
+	r.PresencePenalty = optFloat(root.Get("presence_penalty"))
+	r.FrequencyPenalty = optFloat(root.Get("frequency_penalty"))
+	r.N = optInt(root.Get("n"))
+	r.User = root.Get("user").String()
 }
