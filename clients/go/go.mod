@@ -2,10 +2,7 @@ module github.com/cli-proxy-api/cli-proxy-api/clients/go
 
 go 1.24.0
 
-require (
-	github.com/oapi-codegen/runtime v1.8.0
-	go.yaml.in/yaml/v3 v3.0.4
-)
+require github.com/oapi-codegen/runtime v1.8.0
 
 require (
 	github.com/apapsch/go-jsonmerge/v2 v2.0.0 // indirect

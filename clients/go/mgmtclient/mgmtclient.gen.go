@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -17975,8 +17973,6 @@ type GetConfigYAMLResponse503Headers struct {
 type GetConfigYAMLResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// YAML200 the response for an HTTP 200 `application/yaml` response
-	YAML200 *string
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -17991,11 +17987,6 @@ type GetConfigYAMLResponse struct {
 	Headers429 *GetConfigYAMLResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetConfigYAMLResponse503Headers
-}
-
-// GetYAML200 returns the response for an HTTP 200 `application/yaml` response
-func (r GetConfigYAMLResponse) GetYAML200() *string {
-	return r.YAML200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -32074,12 +32065,8 @@ func ParseGetConfigYAMLResponse(rsp *http.Response) (*GetConfigYAMLResponse, err
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
-		var dest string
-		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.YAML200 = &dest
+	case rsp.StatusCode == 200:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized

@@ -4,6 +4,7 @@ package mgmtclient
 // error, and conditional edits that survive concurrent writers.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,36 +31,90 @@ func WithManagementKey(key string) ClientOption {
 var ErrConfigChanged = errors.New("config changed")
 
 // APIError is a non-2xx answer of the Management API. Get it with errors.As
-// from the error of Check or Edit.
+// from the error of Check, Edit or Watch, or test it with IsNotFound,
+// IsConflict, IsUnauthorized and IsPreconditionFailed.
 type APIError struct {
 	// StatusCode is the HTTP status, e.g. 412.
 	StatusCode int
-	// Code is the body's "error" field, the stable machine-readable reason
-	// (e.g. "config changed", "invalid body", "invalid management key").
-	Code string
-	// Message is the body's "message" field, the human-readable detail
-	// (e.g. which field of a body is wrong); often empty.
-	Message string
+	// ErrorCode is the body's "error" field, the stable machine-readable
+	// reason (e.g. "config changed", "invalid body", "invalid management
+	// key"); empty when the body is not the API's JSON error.
+	ErrorCode string
+	// ServerMessage is the body's "message" field, the human-readable
+	// detail (e.g. which field of a body is wrong); often empty.
+	ServerMessage string
 	// ETag is the config revision the server holds now: the body's "etag"
 	// (sent with 412) or else the response's ETag header; often empty.
 	ETag string
 	// Body is the raw response body.
 	Body []byte
+
+	// Code is ErrorCode, under its first name.
+	//
+	// Deprecated: use ErrorCode; both are set.
+	Code string
+	// Message is ServerMessage, under its first name.
+	//
+	// Deprecated: use ServerMessage; both are set.
+	Message string
 }
 
-// Error returns "<status> <code>: <message>".
+// newAPIError reads the API's JSON error body ({"error", "message",
+// "etag"}); a body that is not one leaves those fields empty.
+func newAPIError(status int, body []byte, header http.Header) *APIError {
+	e := &APIError{StatusCode: status, Body: body}
+	var fields struct {
+		Error   string `json:"error"`
+		Message string `json:"message"`
+		ETag    string `json:"etag"`
+	}
+	if json.Unmarshal(body, &fields) == nil {
+		e.ErrorCode, e.ServerMessage, e.ETag = fields.Error, fields.Message, fields.ETag
+		e.Code, e.Message = fields.Error, fields.Message
+	}
+	if e.ETag == "" && header != nil {
+		e.ETag = header.Get("ETag")
+	}
+	return e
+}
+
+// Error returns "management API: <status> <error code>: <server message>".
 func (e *APIError) Error() string {
 	s := "management API: " + strconv.Itoa(e.StatusCode)
-	if e.Code != "" {
-		s += " " + e.Code
+	if code := cmp.Or(e.ErrorCode, e.Code); code != "" {
+		s += " " + code
 	} else if t := http.StatusText(e.StatusCode); t != "" {
 		s += " " + t
 	}
-	if e.Message != "" {
-		s += ": " + e.Message
+	if msg := cmp.Or(e.ServerMessage, e.Message); msg != "" {
+		s += ": " + msg
 	}
 	return s
 }
+
+// StatusCode returns the HTTP status of the *APIError in err's chain, or 0
+// when there is none (a transport error, a canceled context …).
+func StatusCode(err error) int {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode
+	}
+	return 0
+}
+
+// IsNotFound reports a 404 answer: the item, file or log is not there.
+func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
+
+// IsConflict reports a 409 answer, e.g. config_file_conflict: config.yaml
+// holds a hand edit that does not load, so API writes are refused.
+func IsConflict(err error) bool { return StatusCode(err) == http.StatusConflict }
+
+// IsUnauthorized reports a 401 answer: no management key, or a wrong one.
+func IsUnauthorized(err error) bool { return StatusCode(err) == http.StatusUnauthorized }
+
+// IsPreconditionFailed reports a 412 answer: the If-Match revision was
+// stale and nothing changed (the same as errors.Is(err, ErrConfigChanged)).
+func IsPreconditionFailed(err error) bool { return StatusCode(err) == http.StatusPreconditionFailed }
 
 // Is makes errors.Is(err, ErrConfigChanged) true for a 412.
 func (e *APIError) Is(target error) bool {
@@ -88,19 +143,11 @@ func Check[R Response](resp R, err error) (R, error) {
 	if code >= 200 && code < 300 {
 		return resp, nil
 	}
-	apiErr := &APIError{StatusCode: code, Body: resp.GetBody()}
-	var body struct {
-		Error   string `json:"error"`
-		Message string `json:"message"`
-		ETag    string `json:"etag"`
+	var header http.Header
+	if h := httpResponse(resp); h != nil {
+		header = h.Header
 	}
-	if json.Unmarshal(apiErr.Body, &body) == nil {
-		apiErr.Code, apiErr.Message, apiErr.ETag = body.Error, body.Message, body.ETag
-	}
-	if apiErr.ETag == "" {
-		apiErr.ETag = ETag(resp)
-	}
-	return resp, apiErr
+	return resp, newAPIError(code, resp.GetBody(), header)
 }
 
 // ETag returns the ETag header of a generated response ("" if none): the

@@ -289,3 +289,22 @@ func TestOutsideModule(t *testing.T) {
 		t.Fatalf("outside program printed %q", out)
 	}
 }
+
+// TestGetConfigYAMLReturnsTheFile: GET /config.yaml gives the file's bytes
+// in Body (the generated code used to parse the document into a string and
+// fail on every real config) and the revision in its ETag.
+func TestGetConfigYAMLReturnsTheFile(t *testing.T) {
+	root, dir := startServerIn(t)
+	c := newClient(t, root)
+	resp, err := mgmtclient.Check(c.GetConfigYAMLWithResponse(context.Background()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(resp.Body) != string(onDisk) || mgmtclient.ETag(resp) == "" {
+		t.Fatalf("body %q (ETag %q), file %q", resp.Body, mgmtclient.ETag(resp), onDisk)
+	}
+}

@@ -155,11 +155,19 @@ func (b *lockedBuffer) String() string {
 
 // startServer gives a test its own server.
 func startServer(t *testing.T) string {
+	root, _ := startServerIn(t)
+	return root
+}
+
+// startServerIn gives a test its own server and the directory holding its
+// config.yaml.
+func startServerIn(t *testing.T) (root, dir string) {
 	t.Helper()
-	root, stop, err := launch(t.TempDir())
+	dir = t.TempDir()
+	root, stop, err := launch(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	return root
+	return root, dir
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -26,36 +27,61 @@ type ChangeEvent struct {
 }
 
 // Watch streams config changes from baseURL (".../v0/management") with the
-// management key, calling fn for each event in order, until ctx ends, the
-// server closes the stream or fn returns an error. It returns the ID of the
-// last event seen: call Watch again with it as lastEventID to resume
-// without missing anything (or to get a Reset event when too much was
-// missed). hc nil means http.DefaultClient.
+// management key; it is c.Watch for a client made from those pieces (see
+// Client.Watch). hc nil means http.DefaultClient.
 func Watch(ctx context.Context, hc *http.Client, baseURL, key, lastEventID string, fn func(ChangeEvent) error) (string, error) {
-	if hc == nil {
-		hc = http.DefaultClient
+	var doer HttpRequestDoer = http.DefaultClient
+	if hc != nil {
+		doer = hc
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(baseURL, "/")+"/events", nil)
+	c, err := NewClient(baseURL, WithHTTPClient(doer), WithManagementKey(key))
 	if err != nil {
 		return lastEventID, err
 	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Accept", "text/event-stream")
+	return c.Watch(ctx, lastEventID, fn)
+}
+
+// Watch streams config changes (GET /events) with the client's server,
+// HTTP client and request editors (the management key), calling fn for each
+// event in order, until ctx ends, the server closes the stream or fn returns
+// an error. It returns the ID of the last event seen: call Watch again with
+// it as lastEventID to resume without missing anything (or to get a Reset
+// event when too much was missed). A refused stream (401, 429 …) is an
+// *APIError.
+//
+// The HTTP client must not have a Timeout shorter than the watch: a stream
+// is one long response.
+func (c *Client) Watch(ctx context.Context, lastEventID string, fn func(ChangeEvent) error) (string, error) {
+	return watchEvents(ctx, c, lastEventID, fn)
+}
+
+// Watch is Client.Watch for the client NewClientWithResponses returns.
+func (c *ClientWithResponses) Watch(ctx context.Context, lastEventID string, fn func(ChangeEvent) error) (string, error) {
+	return watchEvents(ctx, c.ClientInterface, lastEventID, fn)
+}
+
+// maxErrorBody bounds what is read of a refused stream's answer.
+const maxErrorBody = 64 << 10
+
+func watchEvents(ctx context.Context, c ClientInterface, lastEventID string, fn func(ChangeEvent) error) (string, error) {
+	var params WatchEventsParams
 	if lastEventID != "" {
-		req.Header.Set("Last-Event-ID", lastEventID)
+		params.LastEventID = &lastEventID
 	}
-	resp, err := hc.Do(req)
+	resp, err := c.WatchEvents(ctx, &params, func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Accept", "text/event-stream")
+		return nil
+	})
 	if err != nil {
 		return lastEventID, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		var body struct {
-			Error   string `json:"error"`
-			Message string `json:"message"`
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		if err != nil {
+			return lastEventID, fmt.Errorf("read the refusal of GET /events (%d): %w", resp.StatusCode, err)
 		}
-		_ = json.NewDecoder(resp.Body).Decode(&body)
-		return lastEventID, &APIError{StatusCode: resp.StatusCode, Code: body.Error, Message: body.Message}
+		return lastEventID, newAPIError(resp.StatusCode, body, resp.Header)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
