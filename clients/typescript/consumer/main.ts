@@ -8,8 +8,9 @@ import {
   createManagementClient,
   edit,
   etagOf,
+  getRequestLog,
   isConfigChanged,
-  ManagementApiError,
+  isNotFound,
   unwrap,
   withIfMatch,
   type Schemas,
@@ -40,12 +41,19 @@ await edit(
   },
 );
 
+const stale = await api.PUT("/debug", { body: { value: true }, params: { header: withIfMatch('"stale"') } });
+if (!isConfigChanged(stale)) throw new Error(`a stale If-Match got ${stale.response.status}`);
 try {
-  unwrap(await api.PUT("/debug", { body: { value: true }, params: { header: withIfMatch('"stale"') } }));
+  unwrap(stale);
 } catch (err) {
-  if (!(err instanceof ManagementApiError) || !isConfigChanged(err)) throw err;
-  console.log(`412 ${err.code}, current ${err.etag === etagOf(await api.GET("/debug"))}`);
+  if (!isConfigChanged(err)) throw err;
+  // isConfigChanged narrowed err to ManagementApiError.
+  console.log(`412 ${err.errorCode}, current ${err.etag === etagOf(await api.GET("/debug"))}`);
 }
+
+// A log that is not there: the text helper throws a ManagementApiError.
+const noLog: string | Error = await getRequestLog(api, "0123456789abcdef").catch((err: Error) => err);
+if (!isNotFound(noLog)) throw new Error(`no request log: ${String(noLog)}`);
 
 // The package's types are real (not `any`): a wrong body does not compile.
 // @ts-expect-error PUT /debug takes {value: boolean}

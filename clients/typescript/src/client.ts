@@ -3,21 +3,32 @@
 // The request and response types come from src/schema.d.ts, which is generated from
 // api/openapi.yaml (`make generate-ts`); this file only adds authentication and a few
 // helpers for the ETag / If-Match flow and for the raw config.yaml endpoints;
-// errors.ts adds the typed error and conditional edits.
+// errors.ts adds the typed error and conditional edits, text.ts the operations
+// that answer text.
 
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "./schema.js";
+import { TEXT_RESPONSE_PATHS, getRequestErrorLog, getRequestLog, readConfigYAML } from "./text.js";
 
 export type { components, operations, paths };
 export {
   DEFAULT_EDIT_ATTEMPTS,
   ManagementApiError,
+  apiErrorOf,
   edit,
   isConfigChanged,
+  isConflict,
+  isNotFound,
+  isPreconditionFailed,
+  isUnauthorized,
+  statusOf,
   unwrap,
+  type ConfigChangedTest,
   type Editor,
+  type FailureTest,
   type FetchResult,
 } from "./errors.js";
+export { TEXT_RESPONSE_PATHS, getRequestErrorLog, getRequestLog, readConfigYAML } from "./text.js";
 export { watch, type ConfigChangeEvent, type WatchEvent, type WatchOptions } from "./watch.js";
 
 /** Shorthand for the schemas of the spec, e.g. `Schemas["ConfigView"]`. */
@@ -80,12 +91,6 @@ export function etagOf(result: Response | HasResponse): string | undefined {
   return undefined;
 }
 
-/** True for a 412 answer: the If-Match revision was stale and nothing changed. */
-export function isPreconditionFailed(result: Response | HasResponse): boolean {
-  const response = result instanceof Response ? result : result.response;
-  return response.status === 412;
-}
-
 /** Middleware that puts the management key on every request. */
 export function bearerAuth(key: string): Middleware {
   return {
@@ -121,10 +126,39 @@ function createHelpers(api: Client<paths>) {
         params: { header: withIfMatch(ifMatch) },
       });
     },
+
+    /** GET /config.yaml as `{ yaml, etag }`; a failure throws a ManagementApiError. */
+    readConfigYAML() {
+      return readConfigYAML(api);
+    },
+
+    /** One `error-*.log` file as text; a failure (404 …) throws a ManagementApiError. */
+    getRequestErrorLog(name: string) {
+      return getRequestErrorLog(api, name);
+    },
+
+    /** The request log of one `X-Request-ID` as text; a failure (404 …) throws a ManagementApiError. */
+    getRequestLog(id: string) {
+      return getRequestLog(api, id);
+    },
   };
 }
 
-/** The openapi-fetch client for `paths`, plus the config.yaml helpers. */
+const textPaths: ReadonlySet<string> = new Set(TEXT_RESPONSE_PATHS);
+
+/**
+ * Makes a GET of a path that answers text read it as text when the call names
+ * no `parseAs`: the types already say its data is a string, and openapi-fetch's
+ * default (JSON) would throw a SyntaxError instead.
+ */
+function readTextAnswersAsText(api: Client<paths>): void {
+  const get = api.GET;
+  const getText = (url: string, init?: { parseAs?: string }) =>
+    get(url as never, (textPaths.has(url) && init?.parseAs === undefined ? { ...init, parseAs: "text" } : init) as never);
+  api.GET = getText as typeof api.GET;
+}
+
+/** The openapi-fetch client for `paths`, plus the config.yaml and text helpers. */
 export type ManagementClient = Client<paths> & ReturnType<typeof createHelpers>;
 
 /**
@@ -138,5 +172,6 @@ export function createManagementClient(options: ManagementClientOptions): Manage
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   api.use(bearerAuth(options.key));
+  readTextAnswersAsText(api);
   return Object.assign(api, createHelpers(api));
 }

@@ -60,6 +60,8 @@ describe("the packed npm package", () => {
       "package/dist/errors.d.ts",
       "package/dist/errors.js",
       "package/dist/schema.d.ts",
+      "package/dist/text.d.ts",
+      "package/dist/text.js",
       "package/dist/watch.d.ts",
       "package/dist/watch.js",
       "package/package.json",
