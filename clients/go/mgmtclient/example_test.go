@@ -35,9 +35,49 @@ func ExampleAPIError() {
 	_, err = mgmtclient.Check(c.GetDebugWithResponse(context.Background()))
 	var apiErr *mgmtclient.APIError
 	if errors.As(err, &apiErr) {
-		fmt.Println(apiErr.StatusCode, apiErr.Code)
+		fmt.Println(apiErr.StatusCode, apiErr.ErrorCode)
 	}
-	// Output: 401 invalid management key
+	fmt.Println("unauthorized:", mgmtclient.IsUnauthorized(err))
+	// Output:
+	// 401 invalid management key
+	// unauthorized: true
+}
+
+// IsNotFound and its siblings test an error for one status, through any
+// wrapping (errors.As).
+func ExampleIsNotFound() {
+	c, err := mgmtclient.NewClientWithResponses(baseURL, mgmtclient.WithManagementKey(managementKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = mgmtclient.Check(c.GetRequestLogByIDWithResponse(context.Background(), "0123456789abcdef"))
+	err = fmt.Errorf("fetching the log: %w", err)
+	fmt.Println("not found:", mgmtclient.IsNotFound(err))
+	fmt.Println("conflict:", mgmtclient.IsConflict(err))
+	// Output:
+	// not found: true
+	// conflict: false
+}
+
+// Watch streams config changes with the client's key; fn's error ends it.
+func ExampleClientWithResponses_Watch() {
+	ctx := context.Background()
+	c, err := mgmtclient.NewClientWithResponses(baseURL, mgmtclient.WithManagementKey(managementKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	stop := errors.New("stop")
+	// A watch resumed from an id older than anything the server keeps (here
+	// 0) starts with a reset: re-read the state, then follow the changes.
+	// Call Watch again with the id it returns to resume where it stopped.
+	_, err = c.Watch(ctx, "0", func(ev mgmtclient.ChangeEvent) error {
+		fmt.Println("reset:", ev.Reset)
+		return stop
+	})
+	fmt.Println("stopped by fn:", errors.Is(err, stop))
+	// Output:
+	// reset: true
+	// stopped by fn: true
 }
 
 // A write with a stale If-Match is refused with 412 and changes nothing;
