@@ -8,5 +8,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 find panel/src panel/management.html panel/vite.config.ts panel/tsconfig.json panel/package.json panel/package-lock.json \
-  clients/typescript/src/client.ts clients/typescript/src/errors.ts -type f |
+  clients/typescript/src/client.ts clients/typescript/src/errors.ts clients/typescript/src/text.ts clients/typescript/src/watch.ts -type f |
   LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
