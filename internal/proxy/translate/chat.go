@@ -523,8 +523,8 @@ func (chatParser) event(_ string, data []byte, s *state) {
 		return
 	}
 	root := gjson.ParseBytes(data)
-	if e := root.Get("error"); e.Exists() {
-		s.fail(int(e.Get("code").Int()), errMessage(e))
+	if root.Get("error").Exists() {
+		s.failWith(parseError(Chat, 0, root))
 		return
 	}
 	s.begin(root.Get("id").String(), root.Get("model").String(), root.Get("created").Int(), usage{})
@@ -676,12 +676,12 @@ func (e *chatEmitter) end(finish, _ string, u usage) {
 	e.b = append(e.b, "data: [DONE]\n\n"...)
 }
 
-func (e *chatEmitter) fail(status int, msg string) {
+func (e *chatEmitter) fail(ae apiError) {
 	if e.prefix == nil {
 		e.start("", "", 0, usage{})
 	}
 	e.b = append(e.b, "data: "...)
-	e.b = append(e.b, openAIErrorBody(status, msg)...)
+	e.b = append(e.b, openAIErrorBody(ae)...)
 	e.b = append(e.b, "\n\n"...)
 }
 

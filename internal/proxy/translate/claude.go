@@ -539,7 +539,7 @@ func (p *claudeParser) event(name string, data []byte, s *state) {
 	case "message_stop":
 		s.finishNow()
 	case "error":
-		s.fail(0, errMessage(root.Get("error")))
+		s.failWith(parseError(Claude, 0, root))
 	}
 }
 
@@ -639,6 +639,6 @@ func (e *claudeEmitter) end(finish, stopSeq string, u usage) {
 	e.b = append(e.b, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
 }
 
-func (e *claudeEmitter) fail(status int, msg string) {
-	e.sse("error", claudeErrorBody(status, msg))
+func (e *claudeEmitter) fail(ae apiError) {
+	e.sse("error", claudeErrorBody(ae))
 }

@@ -518,8 +518,8 @@ func (p *geminiParser) event(_ string, data []byte, s *state) {
 		}
 		return
 	}
-	if e := root.Get("error"); e.Exists() {
-		s.fail(int(e.Get("code").Int()), errMessage(e))
+	if root.Get("error").Exists() {
+		s.failWith(parseError(Gemini, 0, root))
 		return
 	}
 	s.begin(root.Get("responseId").String(), root.Get("modelVersion").String(), 0, usage{})
@@ -642,9 +642,9 @@ func (e *geminiEmitter) end(finish, _ string, u usage) {
 	}
 }
 
-func (e *geminiEmitter) fail(status int, msg string) {
+func (e *geminiEmitter) fail(ae apiError) {
 	e.flushCalls()
-	body := geminiErrorBody(status, msg)
+	body := geminiErrorBody(ae)
 	if e.array {
 		if e.n == 0 {
 			e.b = append(e.b, '[')

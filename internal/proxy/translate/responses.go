@@ -444,9 +444,9 @@ func (p *responsesParser) event(name string, data []byte, s *state) {
 		s.setFinish(responsesFinishIn(r), "")
 		s.finishNow()
 	case "response.failed":
-		s.fail(0, cmpOr(root.Get("response.error.message").String(), "the upstream response failed"))
+		s.failWith(parseError(Responses, 0, root.Get("response")))
 	case "error":
-		s.fail(0, cmpOr(root.Get("message").String(), errMessage(root.Get("error"))))
+		s.failWith(parseError(Responses, 0, root))
 	}
 }
 
@@ -591,12 +591,11 @@ func (e *responsesEmitter) end(finish, _ string, u usage) {
 	e.ev(typ, map[string]any{"response": e.o})
 }
 
-func (e *responsesEmitter) fail(status int, msg string) {
+func (e *responsesEmitter) fail(ae apiError) {
 	if e.o == nil {
 		e.start("", "", 0, usage{})
 	}
 	e.o.Status = "failed"
-	e.o.Error = map[string]string{"code": "server_error", "message": msg}
+	e.o.Error = map[string]string{"code": cmpOr(ae.openAICode(), "server_error"), "message": ae.Message}
 	e.ev("response.failed", map[string]any{"response": e.o})
-	_ = status
 }
