@@ -3,7 +3,6 @@ package translate
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"github.com/tidwall/gjson"
 )
@@ -126,13 +125,10 @@ func claudeResultText(c gjson.Result) string {
 	if c.Type == gjson.String {
 		return c.Str
 	}
-	var b strings.Builder
+	var b lines
 	for _, x := range c.Array() {
 		if x.Get("type").String() == "text" {
-			if b.Len() > 0 {
-				b.WriteString("\n")
-			}
-			b.WriteString(x.Get("text").String())
+			b.add(x.Get("text").String())
 		}
 	}
 	return b.String()

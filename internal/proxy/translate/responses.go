@@ -29,9 +29,9 @@ func parseResponsesRequest(body []byte) *request {
 			out := it.Get("output")
 			r.addMessage("tool", part{Kind: pToolResult, CallID: it.Get("call_id").String(), Text: textOf(out)})
 		case "reasoning":
-			var b strings.Builder
+			var b lines
 			for _, s := range it.Get("summary").Array() {
-				b.WriteString(s.Get("text").String())
+				b.add(s.Get("text").String())
 			}
 			if b.Len() > 0 {
 				r.addMessage("assistant", part{Kind: pThinking, Text: b.String()})
@@ -167,7 +167,7 @@ func emitResponsesRequest(r *request) []byte {
 				out.Input = append(out.Input, respItem{Type: "function_call", CallID: p.CallID, Name: p.Name, Arguments: &a})
 			case pToolResult:
 				flush()
-				t := p.Text
+				t := resultText(p)
 				out.Input = append(out.Input, respItem{Type: "function_call_output", CallID: p.CallID, Output: &t})
 			}
 		}
@@ -228,13 +228,13 @@ func parseResponsesResponse(body []byte) *response {
 				}
 			}
 		case "reasoning":
-			var b strings.Builder
+			var b lines
 			for _, s := range it.Get("summary").Array() {
-				b.WriteString(s.Get("text").String())
+				b.add(s.Get("text").String())
 			}
 			if b.Len() == 0 {
 				for _, s := range it.Get("content").Array() {
-					b.WriteString(s.Get("text").String())
+					b.add(s.Get("text").String())
 				}
 			}
 			if b.Len() > 0 {
@@ -462,6 +462,7 @@ func (p *responsesParser) mark(i int) {
 type responsesEmitter struct {
 	buf
 	o     *respObject
+	clock int64 // created_at when the upstream gave no time
 	seq   int
 	open  int // output index of the open item, -1 none
 	kind  string
@@ -479,6 +480,9 @@ func (e *responsesEmitter) ev(typ string, fields map[string]any) {
 }
 
 func (e *responsesEmitter) start(id, model string, created int64, _ usage) {
+	if created == 0 {
+		created = e.clock
+	}
 	e.o = newRespObject(id, model, created)
 	e.open = -1
 	e.ev("response.created", map[string]any{"response": e.o})

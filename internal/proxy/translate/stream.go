@@ -159,11 +159,11 @@ func NewStream(from, to Format, o Options) (*Stream, error) {
 	var k sink
 	switch to {
 	case Chat:
-		k = &chatEmitter{includeUsage: o.IncludeUsage}
+		k = &chatEmitter{includeUsage: o.IncludeUsage, clock: o.created()}
 	case Completions:
-		k = &chatEmitter{includeUsage: o.IncludeUsage, legacy: true}
+		k = &chatEmitter{includeUsage: o.IncludeUsage, legacy: true, clock: o.created()}
 	case Responses:
-		k = &responsesEmitter{}
+		k = &responsesEmitter{clock: o.created()}
 	case Claude:
 		k = &claudeEmitter{}
 	case Gemini:
