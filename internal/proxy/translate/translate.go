@@ -4,8 +4,8 @@
 // Messages and Gemini generateContent.
 //
 // Every function is pure (bytes in, bytes out; a stream keeps its own
-// state), so the translators are table-tested and fuzzed without a
-// network. Each protocol has one parser into a neutral form and one
+// state; the time an answer is stamped with comes in Options.Now), so the
+// translators are table-tested and fuzzed without a network. Each protocol has one parser into a neutral form and one
 // emitter out of it; a pair is a parser and an emitter. The same protocol
 // on both sides is the identity and is never routed through here: the
 // proxy relays those bytes as they are.
