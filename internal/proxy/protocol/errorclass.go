@@ -14,7 +14,8 @@ type ErrorClass struct {
 	// OpenAIType is error.type in OpenAI's shape (Chat, Responses).
 	OpenAIType string
 	// OpenAICode is error.code where OpenAI has one code for the whole
-	// class, else empty.
+	// class, else empty. None for 401: an upstream's 401 is about the
+	// proxy's credential, not the client's key.
 	OpenAICode string
 	// ClaudeType is error.type in Anthropic's shape.
 	ClaudeType string
@@ -29,7 +30,7 @@ var errorClasses = [...]ErrorClass{
 	{http.StatusBadRequest, "invalid_request_error", "", "invalid_request_error", "INVALID_ARGUMENT"},
 	{http.StatusBadRequest, "invalid_request_error", "", "invalid_request_error", "FAILED_PRECONDITION"},
 	{http.StatusBadRequest, "invalid_request_error", "", "invalid_request_error", "OUT_OF_RANGE"},
-	{http.StatusUnauthorized, "authentication_error", "invalid_api_key", "authentication_error", "UNAUTHENTICATED"},
+	{http.StatusUnauthorized, "authentication_error", "", "authentication_error", "UNAUTHENTICATED"},
 	{http.StatusPaymentRequired, "insufficient_quota", "insufficient_quota", "billing_error", "FAILED_PRECONDITION"},
 	{http.StatusForbidden, "permission_error", "", "permission_error", "PERMISSION_DENIED"},
 	{http.StatusNotFound, "invalid_request_error", "", "not_found_error", "NOT_FOUND"},
