@@ -176,7 +176,7 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 		case isCount(c.op):
 			out, err = translate.CountResponse(x.to, x.from, raw)
 		default:
-			out, err = translate.Response(x.to, x.from, raw, translate.Options{Model: c.model})
+			out, err = translate.Response(x.to, x.from, raw, translate.Options{Model: c.model, Now: p.now()})
 		}
 		if err != nil {
 			protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_error",
@@ -188,7 +188,7 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	}
 	// A stream.
 	array := c.op == opStreamGenerate && c.r.URL.Query().Get("alt") != "sse"
-	ts, err := translate.NewStream(x.to, x.from, translate.Options{Model: c.model, GeminiArray: array,
+	ts, err := translate.NewStream(x.to, x.from, translate.Options{Model: c.model, GeminiArray: array, Now: p.now(),
 		IncludeUsage: x.from == translate.Chat && gjson.GetBytes(c.body, "stream_options.include_usage").Bool() ||
 			x.from == translate.Completions && gjson.GetBytes(c.body, "stream_options.include_usage").Bool()})
 	if err != nil {

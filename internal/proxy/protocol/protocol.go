@@ -60,13 +60,14 @@ type Error struct {
 //	Gemini:            {"error":{"code":<status>,"message","status"}}
 func Write(w http.ResponseWriter, p Protocol, e Error) {
 	var body any
+	class := ClassOf(e.Status)
 	switch p {
 	case Claude:
-		body = claudeError{Type: "error", Error: claudeDetail{Type: claudeType(e.Status), Message: e.Message}}
+		body = claudeError{Type: "error", Error: claudeDetail{Type: class.ClaudeType, Message: e.Message}}
 	case Gemini:
-		body = geminiError{Error: geminiDetail{Code: e.Status, Message: e.Message, Status: googleStatus(e.Status)}}
+		body = geminiError{Error: geminiDetail{Code: e.Status, Message: e.Message, Status: class.GoogleStatus}}
 	default:
-		body = openAIError{Error: openAIDetail{Message: e.Message, Type: openAIType(e.Status), Code: e.Code}}
+		body = openAIError{Error: openAIDetail{Message: e.Message, Type: class.OpenAIType, Code: e.Code}}
 	}
 	raw, _ := json.Marshal(body)
 	h := w.Header()
@@ -107,66 +108,4 @@ type geminiDetail struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
 	Status  string `json:"status"`
-}
-
-func openAIType(status int) string {
-	switch {
-	case status == http.StatusUnauthorized:
-		return "authentication_error"
-	case status == http.StatusForbidden:
-		return "permission_error"
-	case status == http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case status >= 500:
-		return "server_error"
-	}
-	return "invalid_request_error"
-}
-
-func claudeType(status int) string {
-	switch status {
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case 529:
-		return "overloaded_error"
-	}
-	if status >= 500 {
-		return "api_error"
-	}
-	return "invalid_request_error"
-}
-
-// googleStatus maps an HTTP status to the google.rpc.Code name Google APIs
-// put in error.status.
-func googleStatus(status int) string {
-	switch status {
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
-		return "INVALID_ARGUMENT"
-	case http.StatusUnauthorized:
-		return "UNAUTHENTICATED"
-	case http.StatusForbidden:
-		return "PERMISSION_DENIED"
-	case http.StatusNotFound:
-		return "NOT_FOUND"
-	case http.StatusTooManyRequests:
-		return "RESOURCE_EXHAUSTED"
-	case http.StatusNotImplemented:
-		return "UNIMPLEMENTED"
-	case http.StatusBadGateway, http.StatusServiceUnavailable:
-		return "UNAVAILABLE"
-	case http.StatusGatewayTimeout:
-		return "DEADLINE_EXCEEDED"
-	}
-	if status >= 500 {
-		return "INTERNAL"
-	}
-	return "FAILED_PRECONDITION"
 }

@@ -242,11 +242,11 @@ func emitChatRequest(r *request) []byte {
 		switch m.Role {
 		case "assistant":
 			msg := chatMsg{Role: "assistant"}
-			var text strings.Builder
+			var text lines
 			for _, p := range m.Parts {
 				switch p.Kind {
 				case pText:
-					text.WriteString(p.Text)
+					text.add(p.Text)
 				case pToolCall:
 					msg.ToolCalls = append(msg.ToolCalls, chatToolCall{ID: p.CallID, Type: "function",
 						Function: chatFunc{Name: p.Name, Arguments: argsString(p.Args)}})
@@ -265,7 +265,7 @@ func emitChatRequest(r *request) []byte {
 			var rest []part
 			for _, p := range m.Parts {
 				if p.Kind == pToolResult {
-					out.Messages = append(out.Messages, chatMsg{Role: "tool", ToolCallID: p.CallID, Content: p.Text})
+					out.Messages = append(out.Messages, chatMsg{Role: "tool", ToolCallID: p.CallID, Content: resultText(p)})
 				} else {
 					rest = append(rest, p)
 				}
@@ -283,7 +283,7 @@ func emitChatRequest(r *request) []byte {
 				}
 			}
 			for _, p := range results {
-				out.Messages = append(out.Messages, chatMsg{Role: "tool", ToolCallID: p.CallID, Content: p.Text})
+				out.Messages = append(out.Messages, chatMsg{Role: "tool", ToolCallID: p.CallID, Content: resultText(p)})
 			}
 			if len(rest) > 0 {
 				out.Messages = append(out.Messages, chatMsg{Role: "user", Content: chatUserContent(rest)})
@@ -466,13 +466,13 @@ type chatOutMsg struct {
 
 func emitChatResponse(r *response) []byte {
 	msg := &chatOutMsg{Role: "assistant"}
-	var text, think strings.Builder
+	var text, think lines
 	for _, p := range r.Parts {
 		switch p.Kind {
 		case pText:
-			text.WriteString(p.Text)
+			text.add(p.Text)
 		case pThinking:
-			think.WriteString(p.Text)
+			think.add(p.Text)
 		case pToolCall:
 			msg.ToolCalls = append(msg.ToolCalls, chatToolCall{ID: p.CallID, Type: "function", Function: chatFunc{Name: p.Name, Arguments: argsString(p.Args)}})
 		}
@@ -493,10 +493,10 @@ func emitChatResponse(r *response) []byte {
 }
 
 func emitCompletionsResponse(r *response) []byte {
-	var text strings.Builder
+	var text lines
 	for _, p := range r.Parts {
 		if p.Kind == pText {
-			text.WriteString(p.Text)
+			text.add(p.Text)
 		}
 	}
 	s := text.String()
@@ -523,8 +523,8 @@ func (chatParser) event(_ string, data []byte, s *state) {
 		return
 	}
 	root := gjson.ParseBytes(data)
-	if e := root.Get("error"); e.Exists() {
-		s.fail(int(e.Get("code").Int()), errMessage(e))
+	if root.Get("error").Exists() {
+		s.failWith(parseError(Chat, 0, root))
 		return
 	}
 	s.begin(root.Get("id").String(), root.Get("model").String(), root.Get("created").Int(), usage{})
@@ -567,6 +567,7 @@ type chatEmitter struct {
 	buf
 	id, model    string
 	created      int64
+	clock        int64 // created when the upstream gave no time
 	includeUsage bool
 	legacy       bool
 	tools        map[int]int // parser index → OpenAI tool_calls index
@@ -575,6 +576,9 @@ type chatEmitter struct {
 }
 
 func (e *chatEmitter) start(id, model string, created int64, _ usage) {
+	if created == 0 {
+		created = e.clock
+	}
 	e.id, e.model, e.created = cmpOr(id, newID("chatcmpl-")), model, created
 	obj := "chat.completion.chunk"
 	if e.legacy {
@@ -676,12 +680,12 @@ func (e *chatEmitter) end(finish, _ string, u usage) {
 	e.b = append(e.b, "data: [DONE]\n\n"...)
 }
 
-func (e *chatEmitter) fail(status int, msg string) {
+func (e *chatEmitter) fail(ae apiError) {
 	if e.prefix == nil {
 		e.start("", "", 0, usage{})
 	}
 	e.b = append(e.b, "data: "...)
-	e.b = append(e.b, openAIErrorBody(status, msg)...)
+	e.b = append(e.b, openAIErrorBody(ae)...)
 	e.b = append(e.b, "\n\n"...)
 }
 

@@ -3,7 +3,6 @@ package translate
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"github.com/tidwall/gjson"
 )
@@ -126,13 +125,10 @@ func claudeResultText(c gjson.Result) string {
 	if c.Type == gjson.String {
 		return c.Str
 	}
-	var b strings.Builder
+	var b lines
 	for _, x := range c.Array() {
 		if x.Get("type").String() == "text" {
-			if b.Len() > 0 {
-				b.WriteString("\n")
-			}
-			b.WriteString(x.Get("text").String())
+			b.add(x.Get("text").String())
 		}
 	}
 	return b.String()
@@ -539,7 +535,7 @@ func (p *claudeParser) event(name string, data []byte, s *state) {
 	case "message_stop":
 		s.finishNow()
 	case "error":
-		s.fail(0, errMessage(root.Get("error")))
+		s.failWith(parseError(Claude, 0, root))
 	}
 }
 
@@ -639,6 +635,6 @@ func (e *claudeEmitter) end(finish, stopSeq string, u usage) {
 	e.b = append(e.b, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
 }
 
-func (e *claudeEmitter) fail(status int, msg string) {
-	e.sse("error", claudeErrorBody(status, msg))
+func (e *claudeEmitter) fail(ae apiError) {
+	e.sse("error", claudeErrorBody(ae))
 }

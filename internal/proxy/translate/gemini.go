@@ -59,10 +59,8 @@ func parseGeminiRequest(body []byte) *request {
 			case gget(p, "functionResponse", "function_response").Exists():
 				fr := gget(p, "functionResponse", "function_response")
 				name := fr.Get("name").String()
-				id := fr.Get("id").String()
-				if q := pending[name]; id == "" && len(q) > 0 {
-					id, pending[name] = q[0], q[1:]
-				} else if id == "" {
+				id := answerCall(pending, name, fr.Get("id").String())
+				if id == "" {
 					seq++
 					id = "call_" + strconv.Itoa(seq) + "_" + safeIDPart(name)
 				}
@@ -145,6 +143,26 @@ func parseGeminiRequest(body []byte) *request {
 		r.Reasoning = rs
 	}
 	return r
+}
+
+// answerCall pairs a functionResponse with its call among the unanswered
+// calls of that name (pending, oldest first) and returns the call's ID:
+// the response's own ID when a call has it, else the oldest call's (a
+// client may give its responses IDs its calls lack), else the response's
+// ID, empty when it has none.
+func answerCall(pending map[string][]string, name, id string) string {
+	q := pending[name]
+	for i, c := range q {
+		if c == id {
+			pending[name] = append(q[:i:i], q[i+1:]...)
+			return id
+		}
+	}
+	if len(q) > 0 {
+		pending[name] = q[1:]
+		return q[0]
+	}
+	return id
 }
 
 func safeIDPart(s string) string {
@@ -282,11 +300,10 @@ func geminiResponseValue(p part) json.RawMessage {
 	if !p.IsError && strings.HasPrefix(t, "{") && json.Valid([]byte(t)) {
 		return json.RawMessage(t)
 	}
-	key := "output"
 	if p.IsError {
-		key = "error"
+		return json.RawMessage(resultText(p))
 	}
-	b, _ := json.Marshal(map[string]string{key: p.Text})
+	b, _ := json.Marshal(map[string]string{"output": p.Text})
 	return b
 }
 
@@ -518,8 +535,8 @@ func (p *geminiParser) event(_ string, data []byte, s *state) {
 		}
 		return
 	}
-	if e := root.Get("error"); e.Exists() {
-		s.fail(int(e.Get("code").Int()), errMessage(e))
+	if root.Get("error").Exists() {
+		s.failWith(parseError(Gemini, 0, root))
 		return
 	}
 	s.begin(root.Get("responseId").String(), root.Get("modelVersion").String(), 0, usage{})
@@ -642,9 +659,9 @@ func (e *geminiEmitter) end(finish, _ string, u usage) {
 	}
 }
 
-func (e *geminiEmitter) fail(status int, msg string) {
+func (e *geminiEmitter) fail(ae apiError) {
 	e.flushCalls()
-	body := geminiErrorBody(status, msg)
+	body := geminiErrorBody(ae)
 	if e.array {
 		if e.n == 0 {
 			e.b = append(e.b, '[')

@@ -266,7 +266,49 @@ func schema(v gjson.Result) json.RawMessage {
 	return json.RawMessage(v.Raw)
 }
 
-// textOf joins the text of a string-or-parts content value.
+// lines joins the texts of several parts that must become one string,
+// one per line, so that "A" and "B" never become "AB". Empty texts add
+// nothing.
+type lines struct{ strings.Builder }
+
+func (l *lines) add(s string) {
+	if s == "" {
+		return
+	}
+	if l.Len() > 0 {
+		l.WriteByte('\n')
+	}
+	l.WriteString(s)
+}
+
+// resultText is a tool result as one text, for the protocols whose tool
+// results are plain text (OpenAI Chat, Responses) or a JSON object
+// (Gemini): a failed call's result is sent as {"error": …}, the marker
+// Gemini's functionResponse uses, so the model still sees that the call
+// failed where the protocol has no flag for it (Claude's is_error).
+func resultText(p part) string {
+	if !p.IsError {
+		return p.Text
+	}
+	t := strings.TrimSpace(p.Text)
+	if v := gjson.Parse(t); v.IsObject() && json.Valid([]byte(t)) {
+		if m := v.Map(); len(m) == 1 && m["error"].Exists() {
+			return t // already {"error": …}
+		}
+	}
+	if (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Valid([]byte(t)) {
+		return `{"error":` + t + `}`
+	}
+	// The model reads this text: no \u003c for "<" as json.Marshal writes.
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]string{"error": p.Text})
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// textOf joins the text of a string-or-parts content value, a line per
+// part.
 func textOf(v gjson.Result) string {
 	if v.Type == gjson.String {
 		return v.Str
@@ -277,14 +319,14 @@ func textOf(v gjson.Result) string {
 		}
 		return ""
 	}
-	var b strings.Builder
+	var b lines
 	for _, p := range v.Array() {
 		if p.Type == gjson.String {
-			b.WriteString(p.Str)
+			b.add(p.Str)
 			continue
 		}
 		if t := p.Get("text"); t.Exists() {
-			b.WriteString(t.String())
+			b.add(t.String())
 		}
 	}
 	return b.String()

@@ -29,9 +29,9 @@ func parseResponsesRequest(body []byte) *request {
 			out := it.Get("output")
 			r.addMessage("tool", part{Kind: pToolResult, CallID: it.Get("call_id").String(), Text: textOf(out)})
 		case "reasoning":
-			var b strings.Builder
+			var b lines
 			for _, s := range it.Get("summary").Array() {
-				b.WriteString(s.Get("text").String())
+				b.add(s.Get("text").String())
 			}
 			if b.Len() > 0 {
 				r.addMessage("assistant", part{Kind: pThinking, Text: b.String()})
@@ -167,7 +167,7 @@ func emitResponsesRequest(r *request) []byte {
 				out.Input = append(out.Input, respItem{Type: "function_call", CallID: p.CallID, Name: p.Name, Arguments: &a})
 			case pToolResult:
 				flush()
-				t := p.Text
+				t := resultText(p)
 				out.Input = append(out.Input, respItem{Type: "function_call_output", CallID: p.CallID, Output: &t})
 			}
 		}
@@ -228,13 +228,13 @@ func parseResponsesResponse(body []byte) *response {
 				}
 			}
 		case "reasoning":
-			var b strings.Builder
+			var b lines
 			for _, s := range it.Get("summary").Array() {
-				b.WriteString(s.Get("text").String())
+				b.add(s.Get("text").String())
 			}
 			if b.Len() == 0 {
 				for _, s := range it.Get("content").Array() {
-					b.WriteString(s.Get("text").String())
+					b.add(s.Get("text").String())
 				}
 			}
 			if b.Len() > 0 {
@@ -444,9 +444,9 @@ func (p *responsesParser) event(name string, data []byte, s *state) {
 		s.setFinish(responsesFinishIn(r), "")
 		s.finishNow()
 	case "response.failed":
-		s.fail(0, cmpOr(root.Get("response.error.message").String(), "the upstream response failed"))
+		s.failWith(parseError(Responses, 0, root.Get("response")))
 	case "error":
-		s.fail(0, cmpOr(root.Get("message").String(), errMessage(root.Get("error"))))
+		s.failWith(parseError(Responses, 0, root))
 	}
 }
 
@@ -462,6 +462,7 @@ func (p *responsesParser) mark(i int) {
 type responsesEmitter struct {
 	buf
 	o     *respObject
+	clock int64 // created_at when the upstream gave no time
 	seq   int
 	open  int // output index of the open item, -1 none
 	kind  string
@@ -479,6 +480,9 @@ func (e *responsesEmitter) ev(typ string, fields map[string]any) {
 }
 
 func (e *responsesEmitter) start(id, model string, created int64, _ usage) {
+	if created == 0 {
+		created = e.clock
+	}
 	e.o = newRespObject(id, model, created)
 	e.open = -1
 	e.ev("response.created", map[string]any{"response": e.o})
@@ -591,12 +595,11 @@ func (e *responsesEmitter) end(finish, _ string, u usage) {
 	e.ev(typ, map[string]any{"response": e.o})
 }
 
-func (e *responsesEmitter) fail(status int, msg string) {
+func (e *responsesEmitter) fail(ae apiError) {
 	if e.o == nil {
 		e.start("", "", 0, usage{})
 	}
 	e.o.Status = "failed"
-	e.o.Error = map[string]string{"code": "server_error", "message": msg}
+	e.o.Error = map[string]string{"code": cmpOr(ae.openAICode(), "server_error"), "message": ae.Message}
 	e.ev("response.failed", map[string]any{"response": e.o})
-	_ = status
 }

@@ -21,7 +21,7 @@ type sink interface {
 	toolArgs(i int, frag string)
 	// end closes the answer; fail reports an error inside the stream.
 	end(finish, stopSeq string, u usage)
-	fail(status int, msg string)
+	fail(e apiError)
 	// out returns and resets what the emitter wrote.
 	out() []byte
 }
@@ -122,12 +122,16 @@ func (s *state) finishNow() {
 	s.sink.end(f, s.stopSeq, s.usage)
 }
 
-func (s *state) fail(status int, msg string) {
+func (s *state) fail(status int, msg string) { s.failWith(newAPIError(status, msg)) }
+
+// failWith reports an upstream's error inside the stream, in the client's
+// error shape, and ends the stream.
+func (s *state) failWith(e apiError) {
 	if s.done {
 		return
 	}
 	s.done = true
-	s.sink.fail(status, msg)
+	s.sink.fail(e)
 }
 
 // Stream translates one upstream stream into the client's format.
@@ -155,11 +159,11 @@ func NewStream(from, to Format, o Options) (*Stream, error) {
 	var k sink
 	switch to {
 	case Chat:
-		k = &chatEmitter{includeUsage: o.IncludeUsage}
+		k = &chatEmitter{includeUsage: o.IncludeUsage, clock: o.created()}
 	case Completions:
-		k = &chatEmitter{includeUsage: o.IncludeUsage, legacy: true}
+		k = &chatEmitter{includeUsage: o.IncludeUsage, legacy: true, clock: o.created()}
 	case Responses:
-		k = &responsesEmitter{}
+		k = &responsesEmitter{clock: o.created()}
 	case Claude:
 		k = &claudeEmitter{}
 	case Gemini:

@@ -4,8 +4,8 @@
 // Messages and Gemini generateContent.
 //
 // Every function is pure (bytes in, bytes out; a stream keeps its own
-// state), so the translators are table-tested and fuzzed without a
-// network. Each protocol has one parser into a neutral form and one
+// state; the time an answer is stamped with comes in Options.Now), so the
+// translators are table-tested and fuzzed without a network. Each protocol has one parser into a neutral form and one
 // emitter out of it; a pair is a parser and an emitter. The same protocol
 // on both sides is the identity and is never routed through here: the
 // proxy relays those bytes as they are.
@@ -14,6 +14,7 @@ package translate
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Format is a wire format: one per client protocol, Completions apart
@@ -56,6 +57,18 @@ type Options struct {
 	GeminiArray bool
 	// IncludeUsage asks an OpenAI Chat stream for a final usage chunk.
 	IncludeUsage bool
+	// Now is the time an answer is created at (OpenAI's created,
+	// Responses' created_at) when the upstream gave none; zero means
+	// time.Now().
+	Now time.Time
+}
+
+// created is the Unix time of an answer whose upstream gave none.
+func (o Options) created() int64 {
+	if o.Now.IsZero() {
+		return time.Now().Unix()
+	}
+	return o.Now.Unix()
 }
 
 // ErrUnsupported is returned for a format pair with no translator.
@@ -133,6 +146,9 @@ func Response(from, to Format, body []byte, o Options) ([]byte, error) {
 	}
 	if o.Model != "" {
 		resp.Model = o.Model
+	}
+	if resp.Created == 0 {
+		resp.Created = o.created()
 	}
 	fixFinish(resp)
 	switch to {

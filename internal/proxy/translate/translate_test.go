@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -16,6 +17,10 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
+
+// goldenNow is the clock of the golden answers: the time an answer is
+// created at when its upstream gave none.
+var goldenNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 var formats = []Format{Chat, Responses, Claude, Gemini}
 
@@ -167,7 +172,7 @@ func TestResponseGolden(t *testing.T) {
 			name := names(from) + "_to_" + names(to)
 			t.Run(name, func(t *testing.T) {
 				stableIDs(t)
-				out, err := Response(from, to, read(t, names(from)+".response.json"), Options{Model: "client-model"})
+				out, err := Response(from, to, read(t, names(from)+".response.json"), Options{Model: "client-model", Now: goldenNow})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -178,7 +183,7 @@ func TestResponseGolden(t *testing.T) {
 				}
 				checkSummary(t, to, s)
 
-				st, _ := NewStream(from, to, Options{Model: "client-model", IncludeUsage: true})
+				st, _ := NewStream(from, to, Options{Model: "client-model", IncludeUsage: true, Now: goldenNow})
 				var transcript []byte
 				for _, e := range translatetest.ParseSSE(read(t, names(from)+".stream.sse")) {
 					transcript = append(transcript, st.Event(e.Name, []byte(e.Data))...)
