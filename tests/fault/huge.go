@@ -18,7 +18,7 @@ type shapeReader struct {
 
 func (s *shapeReader) Write(p []byte) (int, error) {
 	s.size += int64(len(p))
-	if room := 160 - len(s.head); room > 0 {
+	if room := 400 - len(s.head); room > 0 {
 		s.head = append(s.head, p[:min(room, len(p))]...)
 	}
 	s.tail = append(s.tail, p...)
@@ -33,7 +33,7 @@ func (s *shapeReader) describe() string {
 	if s.size <= int64(len(s.head)) {
 		return squeeze(s.head)
 	}
-	return fmt.Sprintf("%s … %s", squeeze(s.head), squeeze(s.tail))
+	return fmt.Sprintf("%s … %s", squeeze(s.head[:120]), squeeze(s.tail))
 }
 
 func squeeze(b []byte) string {
@@ -66,7 +66,8 @@ func runHuge(ctx context.Context, r *report, fl *fleet, o options) {
 		"POST /v1/messages (Anthropic client, whole answer) → OpenAI upstream; fresh server per row.\n"+
 			"huge = a valid chat completion whose content is %d MiB; RSS from /proc/<pid>/status: before (idle), peak (VmHWM), after (+0 s, +3 s).",
 		o.hugeMB))
-	t := r.table("case", "concurrent", "client status", "answer bytes", "answer shape (first request)", "RSS before", "peak VmHWM", "RSS after +0s/+3s", "time")
+	t := r.table("case", "concurrent", "client status", "answer bytes", "RSS before", "peak VmHWM", "RSS after +0s/+3s", "time")
+	var shapes []string
 	for _, c := range []hugeCase{
 		{"huge valid JSON", hugeAnswer, 1},
 		{"huge valid JSON", hugeAnswer, 4},
@@ -80,9 +81,14 @@ func runHuge(ctx context.Context, r *report, fl *fleet, o options) {
 			t.row(c.name, fmt.Sprint(c.conc), "error: "+err.Error())
 			continue
 		}
-		t.row(row...)
+		t.row(row[:len(row)-1]...)
+		shapes = append(shapes, fmt.Sprintf("%s ×%d: %s", c.name, c.conc, row[len(row)-1]))
 	}
 	t.flush()
+	r.printf("\n   answer seen by the (first) client:\n")
+	for _, s := range shapes {
+		r.printf("   - %s\n", s)
+	}
 }
 
 func hugeRow(ctx context.Context, fl *fleet, o options, c hugeCase) ([]string, error) {
@@ -136,8 +142,8 @@ func hugeRow(ctx context.Context, fl *fleet, o options, c hugeCase) ([]string, e
 	if first != nil {
 		shape = first.describe()
 	}
-	return []string{c.name, fmt.Sprint(c.conc), strings.Join(st, " "), sizesText(sizes), shape,
-		mib(before), mib(hwm), mib(after0) + " / " + mib(after3), elapsed.Round(100 * time.Millisecond).String()}, nil
+	return []string{c.name, fmt.Sprint(c.conc), strings.Join(st, " "), sizesText(sizes),
+		mib(before), mib(hwm), mib(after0) + " / " + mib(after3), elapsed.Round(100 * time.Millisecond).String(), shape}, nil
 }
 
 func mib(kb int64) string { return fmt.Sprintf("%d MiB", kb>>10) }

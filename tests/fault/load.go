@@ -159,11 +159,12 @@ func metricsText(m metricsCounts) string {
 	return fmt.Sprintf("%.0f (dropped %.0f)", m.Requests, m.Dropped)
 }
 
-// runKill9 is scenario 6: kill -9 under load, restart, compare.
+// runKill9 is scenario 6: kill -9 under load, restart, compare; several
+// rounds, as the kill lands at a different moment of the writer's batch cycle.
 func runKill9(ctx context.Context, r *report, fl *fleet, o options) {
 	r.section("6. kill -9 window", fmt.Sprintf(
-		"full-speed load on %d connections; after %s the server gets SIGKILL; restart on the same data; GET /usage.\n"+
-			"lost = answered 200 − counted; window = lost ÷ answer rate.", o.conns, o.killAfter))
+		"full-speed load on %d connections; after %s (+ round × 0.37 s) the server gets SIGKILL; restart on the same data; GET /usage;\n"+
+			"%d rounds on the same data. lost = answered 200 − newly counted; window = lost ÷ the round's answer rate.", o.conns, o.killAfter, o.kills))
 	up := newUpstream(map[string]fault{"good-key": healthy}, 0)
 	defer up.close()
 	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
@@ -172,24 +173,41 @@ func runKill9(ctx context.Context, r *report, fl *fleet, o options) {
 		return
 	}
 	defer p.close()
-	stop := make(chan struct{})
-	go func() {
-		select {
-		case <-time.After(o.killAfter):
-		case <-ctx.Done():
+	t := r.table("round", "answered 200 before kill", "rate", "counted after restart", "lost", "window (lost ÷ rate)", "load CPU server/tool")
+	defer t.flush()
+	var counted int64
+	var lostTotal, answeredTotal int64
+	var secondsTotal float64
+	for round := 0; round < o.kills && ctx.Err() == nil; round++ {
+		stop := make(chan struct{})
+		go func() {
+			select {
+			case <-time.After(o.killAfter + time.Duration(round)*370*time.Millisecond):
+			case <-ctx.Done():
+			}
+			p.kill()
+			close(stop)
+		}()
+		res := load(ctx, p, o.conns, 0, stop)
+		if err := p.start(ctx); err != nil {
+			t.row(fmt.Sprint(round+1), "restart error: "+err.Error())
+			return
 		}
-		p.kill()
-		close(stop)
-	}()
-	res := load(ctx, p, o.conns, 0, stop)
-	r.printf("   load until the kill: %s\n\n", res)
-	if err := p.start(ctx); err != nil {
-		r.printf("   restart error: %v\n", err)
-		return
+		u := p.usage(ctx)
+		if u.Err != nil {
+			t.row(fmt.Sprint(round+1), u.Err.Error())
+			return
+		}
+		lost := res.answered - (u.Total - counted)
+		counted = u.Total
+		lostTotal += lost
+		answeredTotal += res.answered
+		secondsTotal += res.elapsed.Seconds()
+		t.row(fmt.Sprint(round+1), fmt.Sprint(res.answered), fmt.Sprintf("%.0f/s", res.rate()), u.String(), fmt.Sprint(lost),
+			fmt.Sprintf("%.2f s", float64(lost)/res.rate()), fmt.Sprintf("%.1f s / %.1f s", res.srvCPU, res.toolCPU))
 	}
-	u := p.usage(ctx)
-	t := r.table("answered 200 before kill", "counted after restart", "lost", "window (lost ÷ rate)")
-	lost := res.answered - u.Total
-	t.row(fmt.Sprint(res.answered), u.String(), fmt.Sprint(lost), fmt.Sprintf("%.2f s at %.0f/s", float64(lost)/res.rate(), res.rate()))
-	t.flush()
+	if answeredTotal > 0 {
+		t.row("all", fmt.Sprint(answeredTotal), fmt.Sprintf("%.0f/s", float64(answeredTotal)/secondsTotal), "", fmt.Sprint(lostTotal),
+			fmt.Sprintf("%.2f s on average", float64(lostTotal)/float64(answeredTotal)*secondsTotal/float64(o.kills)), "")
+	}
 }

@@ -27,6 +27,7 @@ type options struct {
 	conns     int
 	duration  time.Duration
 	killAfter time.Duration
+	kills     int
 	hugeMB    int
 	only      map[string]bool
 }
@@ -39,7 +40,8 @@ func main() {
 	flag.IntVar(&o.conc, "conc", 16, "scenario 1: concurrent requests")
 	flag.IntVar(&o.conns, "conns", 32, "scenarios 5 and 6: load connections")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "scenario 5: sustained load duration (the issue's figure: 10m)")
-	flag.DurationVar(&o.killAfter, "kill-after", 10*time.Second, "scenario 6: load before kill -9")
+	flag.DurationVar(&o.killAfter, "kill-after", 5*time.Second, "scenario 6: load before each kill -9")
+	flag.IntVar(&o.kills, "kills", 3, "scenario 6: kill -9 rounds")
 	flag.IntVar(&o.hugeMB, "huge-mb", 100, "scenario 2: size of the huge answer's content in MiB")
 	flag.StringVar(&only, "only", "", "comma-separated scenarios to run (1-6; default all)")
 	flag.Parse()
@@ -78,8 +80,8 @@ func run(o options) int {
 	r.printf("# Fault run of %s\n", o.bin)
 	r.printf("   version: %s\n", strings.TrimSpace(string(version)))
 	r.printf("   date: %s, %d CPUs, load average at start %s\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), loadAvg())
-	r.printf("   flags: -n %d -conc %d -conns %d -duration %s -kill-after %s -huge-mb %d\n",
-		o.n, o.conc, o.conns, o.duration, o.killAfter, o.hugeMB)
+	r.printf("   flags: -n %d -conc %d -conns %d -duration %s -kill-after %s -kills %d -huge-mb %d\n",
+		o.n, o.conc, o.conns, o.duration, o.killAfter, o.kills, o.hugeMB)
 
 	scenarios := []struct {
 		id  string

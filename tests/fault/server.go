@@ -163,6 +163,7 @@ func (p *proxy) start(ctx context.Context) error {
 	cmd := exec.Command(p.fl.bin, "-config", p.config)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Dir = p.dir
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("start %s: %w", p.fl.bin, err)

@@ -41,7 +41,7 @@ func runShutdown(ctx context.Context, r *report, fl *fleet, o options) {
 	select {
 	case res = <-done:
 	case <-time.After(drainTimeout):
-		res = result{status: -1}
+		res = result{status: -1, out: non200}
 	}
 	graceful := false
 	select {

@@ -286,16 +286,17 @@ func faultyWhole(w http.ResponseWriter, f fault) {
 }
 
 // faultyStream sends half the content events then resets (resetAtHalf), or
-// every content event but neither finish, [DONE] nor the terminating chunk.
+// every content event but the last, and neither finish, [DONE] nor the
+// terminating chunk (noFinalChunk), so a synthesised end shows as such.
 func faultyStream(w http.ResponseWriter, f fault) {
 	conn, rw, ok := hijack(w)
 	if !ok {
 		return
 	}
 	_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n")
-	n := len(streamPieces)
+	n := len(streamPieces) - 1 // the last content event is the dropped final chunk
 	if f == resetAtHalf {
-		n /= 2
+		n = len(streamPieces) / 2
 	}
 	for _, e := range streamEvents[:n] {
 		writeChunk(rw, e)
