@@ -15,6 +15,9 @@ type loadResult struct {
 	answered, failed int64
 	elapsed          time.Duration
 	toolCPU, srvCPU  float64
+	// lastSeconds is the answer rate over the last 2 s of the run (the
+	// machine is shared, so the rate at the end can differ from the mean).
+	lastSeconds float64
 }
 
 func (l loadResult) rate() float64 { return float64(l.answered) / l.elapsed.Seconds() }
@@ -46,6 +49,11 @@ func load(ctx context.Context, p *proxy, conns int, d time.Duration, stop <-chan
 	// The server's CPU is sampled while it runs: a killed server has no /proc entry.
 	var srvLast atomic.Int64 // centiseconds
 	sampled := make(chan struct{})
+	type point struct {
+		at       time.Time
+		answered int64
+	}
+	var history []point // one point per tick: bounded by the run's length
 	go func() {
 		defer close(sampled)
 		tick := time.NewTicker(250 * time.Millisecond)
@@ -54,6 +62,7 @@ func load(ctx context.Context, p *proxy, conns int, d time.Duration, stop <-chan
 			if c := cpuSeconds(p.pid()); c > 0 {
 				srvLast.Store(int64(c * 100))
 			}
+			history = append(history, point{time.Now(), answered.Load()})
 			<-tick.C
 		}
 	}()
@@ -91,12 +100,22 @@ func load(ctx context.Context, p *proxy, conns int, d time.Duration, stop <-chan
 		srvLast.Store(int64(c * 100))
 	}
 	srvCPU := float64(srvLast.Load())/100 - srv0
+	endAnswered := answered.Load()
 	halt.Store(true)
 	wg.Wait()
 	<-sampled
 	client.CloseIdleConnections()
-	return loadResult{answered: answered.Load(), failed: failed.Load(), elapsed: elapsed,
+	res := loadResult{answered: answered.Load(), failed: failed.Load(), elapsed: elapsed,
 		toolCPU: selfCPU() - cpu0, srvCPU: srvCPU}
+	res.lastSeconds = res.rate()
+	end := start.Add(elapsed)
+	for i := len(history) - 1; i >= 0; i-- {
+		if d := end.Sub(history[i].at); d >= 2*time.Second {
+			res.lastSeconds = float64(endAnswered-history[i].answered) / d.Seconds()
+			break
+		}
+	}
+	return res
 }
 
 // runReadYourWrites is scenario 5.
@@ -164,7 +183,7 @@ func metricsText(m metricsCounts) string {
 func runKill9(ctx context.Context, r *report, fl *fleet, o options) {
 	r.section("6. kill -9 window", fmt.Sprintf(
 		"full-speed load on %d connections; after %s (+ round × 0.37 s) the server gets SIGKILL; restart on the same data; GET /usage;\n"+
-			"%d rounds on the same data. lost = answered 200 − newly counted; window = lost ÷ the round's answer rate.", o.conns, o.killAfter, o.kills))
+			"%d rounds on the same data. lost = answered 200 − newly counted; window = lost ÷ the answer rate of the last 2 s before the kill.", o.conns, o.killAfter, o.kills))
 	up := newUpstream(map[string]fault{"good-key": healthy}, 0)
 	defer up.close()
 	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
@@ -173,11 +192,11 @@ func runKill9(ctx context.Context, r *report, fl *fleet, o options) {
 		return
 	}
 	defer p.close()
-	t := r.table("round", "answered 200 before kill", "rate", "counted after restart", "lost", "window (lost ÷ rate)", "load CPU server/tool")
+	t := r.table("round", "answered 200 before kill", "rate mean / last 2 s", "counted after restart", "lost", "window (lost ÷ last-2-s rate)", "load CPU server/tool")
 	defer t.flush()
 	var counted int64
 	var lostTotal, answeredTotal int64
-	var secondsTotal float64
+	var windowTotal float64
 	for round := 0; round < o.kills && ctx.Err() == nil; round++ {
 		stop := make(chan struct{})
 		go func() {
@@ -202,12 +221,12 @@ func runKill9(ctx context.Context, r *report, fl *fleet, o options) {
 		counted = u.Total
 		lostTotal += lost
 		answeredTotal += res.answered
-		secondsTotal += res.elapsed.Seconds()
-		t.row(fmt.Sprint(round+1), fmt.Sprint(res.answered), fmt.Sprintf("%.0f/s", res.rate()), u.String(), fmt.Sprint(lost),
-			fmt.Sprintf("%.2f s", float64(lost)/res.rate()), fmt.Sprintf("%.1f s / %.1f s", res.srvCPU, res.toolCPU))
+		window := float64(lost) / res.lastSeconds
+		windowTotal += window
+		t.row(fmt.Sprint(round+1), fmt.Sprint(res.answered), fmt.Sprintf("%.0f/s / %.0f/s", res.rate(), res.lastSeconds), u.String(), fmt.Sprint(lost),
+			fmt.Sprintf("%.2f s", window), fmt.Sprintf("%.1f s / %.1f s", res.srvCPU, res.toolCPU))
 	}
 	if answeredTotal > 0 {
-		t.row("all", fmt.Sprint(answeredTotal), fmt.Sprintf("%.0f/s", float64(answeredTotal)/secondsTotal), "", fmt.Sprint(lostTotal),
-			fmt.Sprintf("%.2f s on average", float64(lostTotal)/float64(answeredTotal)*secondsTotal/float64(o.kills)), "")
+		t.row("all", fmt.Sprint(answeredTotal), "", "", fmt.Sprint(lostTotal), fmt.Sprintf("%.2f s on average", windowTotal/float64(o.kills)), "")
 	}
 }

@@ -6,6 +6,13 @@ import (
 	"time"
 )
 
+// The two credentials of scenario 1, in fill-first order; their last two
+// characters tell them apart in usage's masked labels.
+const (
+	badKey  = "fault-cred-c1"
+	goodKey = "fault-cred-c2"
+)
+
 // midCase is one row of scenario 1: a client shape and how the first
 // credential breaks.
 type midCase struct {
@@ -33,8 +40,9 @@ func runMidAnswer(ctx context.Context, r *report, fl *fleet, o options) {
 		"fill-first, credential 1 breaks mid-answer, credential 2 healthy; %d requests per row, %d concurrent; fresh server per row.\n"+
 			"client: ok = 200 + whole answer; cut-clean = 200, read OK, answer incomplete (synth-end: incomplete but ended by [DONE]/message_stop);\n"+
 			"err-event = protocol error event in the stream; read-err = 200 then aborted; non-200 = other status / no answer.\n"+
-			"upstream: requests that reached credential 1 (failing) and credential 2. usage: GET /usage once the total stops changing (≤ 5 s).", o.n, o.conc))
-	t := r.table("case", "fault", "ok", "cut-clean", "synth-end", "err-event", "read-err", "non-200", "cred1 (bad) hits", "cred2 hits", "usage total/ok/failed")
+			"upstream: requests that reached credential 1 (failing) and credential 2. usage: GET /usage once the total stops changing (≤ 5 s):\n"+
+			"requests total/ok/failed, and credential 1's attempts (usage.credentials) ok/failed.", o.n, o.conc))
+	t := r.table("case", "fault", "ok", "cut-clean", "synth-end", "err-event", "read-err", "non-200", "cred1 (bad) hits", "cred2 hits", "usage total/ok/failed", "usage cred1 attempts ok/failed")
 	for _, c := range midCases {
 		if ctx.Err() != nil {
 			return
@@ -50,9 +58,9 @@ func runMidAnswer(ctx context.Context, r *report, fl *fleet, o options) {
 }
 
 func midRow(ctx context.Context, fl *fleet, o options, c midCase) ([]string, error) {
-	up := newUpstream(map[string]fault{"bad-key": c.fault, "good-key": healthy}, 0)
+	up := newUpstream(map[string]fault{badKey: c.fault, goodKey: healthy}, 0)
 	defer up.close()
-	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"bad-key", "good-key"}})
+	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{badKey, goodKey}})
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +83,16 @@ func midRow(ctx context.Context, fl *fleet, o options, c midCase) ([]string, err
 	return []string{c.name, c.fault.String(),
 		fmt.Sprint(t.n[complete]), fmt.Sprint(t.n[truncatedClean]), fmt.Sprint(t.n[synthesisedEnd]),
 		fmt.Sprint(t.n[errorEvent]), fmt.Sprint(t.n[readError]), fmt.Sprint(t.n[non200]) + t.statusText(),
-		fmt.Sprint(up.hitsOf("openai:bad-key")), fmt.Sprint(up.hitsOf("openai:good-key")),
-		usageCell(u)}, nil
+		fmt.Sprint(up.hitsOf("openai:" + badKey)), fmt.Sprint(up.hitsOf("openai:" + goodKey)),
+		usageCell(u), credCell(u, badKey)}, nil
+}
+
+func credCell(u usageCounts, key string) string {
+	c, ok := u.credential(key)
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d", c.Success, c.Failure)
 }
 
 func usageCell(u usageCounts) string {

@@ -277,7 +277,27 @@ func (p *proxy) mgmtGet(ctx context.Context, path string) (int, []byte, error) {
 type usageCounts struct {
 	Total, Success, Failure int64
 	Dropped                 map[string]float64
-	Err                     error
+	// Credentials are the per-credential attempt counts, by masked label.
+	Credentials map[string]keyStats
+	Err         error
+}
+
+type keyStats struct {
+	Label   string `json:"label"`
+	Total   int64  `json:"total_requests"`
+	Success int64  `json:"success_count"`
+	Failure int64  `json:"failure_count"`
+}
+
+// credential finds the attempts of the credential whose masked label ends
+// like key (labels keep a key's last two characters, never the key).
+func (u usageCounts) credential(key string) (keyStats, bool) {
+	for _, c := range u.Credentials {
+		if strings.HasSuffix(c.Label, key[len(key)-2:]) {
+			return c, true
+		}
+	}
+	return keyStats{}, false
 }
 
 func (u usageCounts) String() string {
@@ -316,15 +336,17 @@ func (p *proxy) usage(ctx context.Context) usageCounts {
 	}
 	var doc struct {
 		Usage struct {
-			Total   int64 `json:"total_requests"`
-			Success int64 `json:"success_count"`
-			Failure int64 `json:"failure_count"`
+			Total       int64               `json:"total_requests"`
+			Success     int64               `json:"success_count"`
+			Failure     int64               `json:"failure_count"`
+			Credentials map[string]keyStats `json:"credentials"`
 		} `json:"usage"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return usageCounts{Err: fmt.Errorf("GET /usage: %w", err)}
 	}
-	u := usageCounts{Total: doc.Usage.Total, Success: doc.Usage.Success, Failure: doc.Usage.Failure, Dropped: map[string]float64{}}
+	u := usageCounts{Total: doc.Usage.Total, Success: doc.Usage.Success, Failure: doc.Usage.Failure,
+		Dropped: map[string]float64{}, Credentials: doc.Usage.Credentials}
 	var any map[string]any
 	if json.Unmarshal(body, &any) == nil {
 		findDropped("", any, u.Dropped)
