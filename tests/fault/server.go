@@ -347,9 +347,9 @@ func (p *proxy) usage(ctx context.Context) usageCounts {
 	}
 	u := usageCounts{Total: doc.Usage.Total, Success: doc.Usage.Success, Failure: doc.Usage.Failure,
 		Dropped: map[string]float64{}, Credentials: doc.Usage.Credentials}
-	var any map[string]any
-	if json.Unmarshal(body, &any) == nil {
-		findDropped("", any, u.Dropped)
+	var tree map[string]any
+	if json.Unmarshal(body, &tree) == nil {
+		findDropped("", tree, u.Dropped)
 	}
 	return u
 }
