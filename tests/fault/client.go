@@ -16,7 +16,7 @@ import (
 // newHTTPClient keeps up to conns connections to the proxy alive.
 func newHTTPClient(conns int) *http.Client {
 	return &http.Client{
-		Timeout: 5 * time.Minute,
+		Timeout: 2 * time.Minute, // bounds every request: the tool stops by itself
 		Transport: &http.Transport{
 			MaxIdleConns:        conns * 2,
 			MaxIdleConnsPerHost: conns * 2,
