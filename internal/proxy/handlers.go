@@ -69,6 +69,9 @@ func (p *Proxy) handle(op operation) http.HandlerFunc {
 		defer p.finish(o)
 		body, e := readBody(w, r)
 		p.logRequest(o, r, body)
+		if e == nil {
+			e = checkBody(body)
+		}
 		if e != nil {
 			protocol.Write(w, proto, *e)
 			return
@@ -129,6 +132,9 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 		}
 		body, e := readBody(w, r)
 		p.logRequest(o, r, body)
+		if e == nil {
+			e = checkBody(body)
+		}
 		if e != nil {
 			protocol.Write(w, protocol.Gemini, *e)
 			return
