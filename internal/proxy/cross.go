@@ -208,22 +208,31 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	sw := newStreamWriter(w, keepalive)
 	tap := newSSETap(c.obs, usageFormat(x.to))
 	defer tap.done()
+	var werr error
 	rerr := readSSE(br, func(name string, data []byte) error {
 		tap.event(data)
 		if out := ts.Event(name, data); len(out) > 0 {
-			return sw.writeEvent(out)
+			werr = sw.writeEvent(out)
 		}
-		return nil
+		return werr
 	})
-	if rerr == nil || c.r.Context().Err() == nil {
+	switch {
+	case werr != nil || c.r.Context().Err() != nil: // the client left
+	case ts.Done(), rerr == nil && ts.Complete():
 		if out := ts.Close(); len(out) > 0 {
 			_ = sw.writeEvent(out)
 		}
+	default:
+		// Cut short: the client's own error event, never an invented end.
+		if out := ts.Fail(brokenMessage(rerr)); len(out) > 0 {
+			_ = sw.writeEvent(out)
+		}
+		sw.close()
+		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "translated stream broke off before its end", slog.String("model", c.model), slog.Any("error", rerr))
+		p.brokenAnswer(st, c, brokenMessage(rerr))
+		abortResponse()
 	}
 	sw.close()
-	if rerr != nil && c.r.Context().Err() == nil {
-		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "translated stream ended early", slog.String("model", c.model), slog.String("error", rerr.Error()))
-	}
 }
 
 func writeJSONStatus(w http.ResponseWriter, status int, body []byte) {

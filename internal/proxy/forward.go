@@ -48,6 +48,8 @@ type failure struct {
 	cross *crossing
 	// badRequest: the request could not be translated.
 	badRequest error
+	// own is the proxy's own error to answer with (a broken answer).
+	own *protocol.Error
 }
 
 // forward runs the attempt loop for c and writes the answer.
@@ -290,7 +292,23 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 	if cred.oauth != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		cred.oauth.exec.unwrap(resp, c.stream)
 	}
+	c.served = cand
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if !c.stream && c.cross == nil {
+			// Nothing goes to the client before the first 32 KiB (or
+			// the whole answer) arrived well (broken.go).
+			br, whole, err := readAhead(resp)
+			if err != nil {
+				resp.Body.Close()
+				if ctx.Err() != nil {
+					return nil, nil, nil
+				}
+				return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
+			}
+			c.whole = whole
+			p.cooldowns.success(cred.id, cand.upstream)
+			return resp, br, nil
+		}
 		if !c.stream {
 			p.cooldowns.success(cred.id, cand.upstream)
 			return resp, nil, nil
@@ -328,6 +346,19 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 	}
 	p.failHint(ctx, st, cand, resp.StatusCode, resp.Header, "", hint)
 	return nil, nil, &failure{status: resp.StatusCode, header: resp.Header, body: errBody, cross: c.cross}
+}
+
+// brokenAttempt records a 2xx answer that failed before anything of it
+// was relayed: a failed attempt, with the cooldown of a 5xx.
+func (p *Proxy) brokenAttempt(ctx context.Context, st *state, c *call, cand *candidate, err error) *failure {
+	c.obs.attemptBroken()
+	p.fail(ctx, st, cand, 0, nil, err.Error())
+	e := brokenError(err)
+	if errors.Is(err, errNotAnswer) {
+		e = protocol.Error{Status: http.StatusBadGateway, Code: "upstream_bad_answer",
+			Message: "The upstream answered 2xx with something that is not a " + cand.cred.protocol().String() + " answer"}
+	}
+	return &failure{status: http.StatusBadGateway, own: &e}
 }
 
 // previewUsable says whether cand's preview may be tried now: the setting
@@ -390,6 +421,10 @@ func (p *Proxy) writeAborted(w http.ResponseWriter, c *call, ctx context.Context
 // body as it came, anything else in the protocol's shape.
 func writeFailure(w http.ResponseWriter, proto protocol.Protocol, f *failure) {
 	status := f.status
+	if f.own != nil {
+		protocol.Write(w, proto, *f.own)
+		return
+	}
 	if status == 0 {
 		protocol.Write(w, proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_unreachable",
 			Message: "No upstream for this model could be reached"})

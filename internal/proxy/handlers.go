@@ -32,6 +32,11 @@ type call struct {
 	// cross is set by the attempt whose response is relayed when that
 	// upstream speaks another protocol (cross.go); nil for passthrough.
 	cross *crossing
+	// served is the candidate whose answer is relayed, to cool it down
+	// if that answer breaks (broken.go); whole says the read-ahead holds
+	// all of a whole answer.
+	served *candidate
+	whole  bool
 	// translated caches the translated body per upstream protocol (and
 	// the upstream model it names).
 	translated      [protocol.Count][]byte
