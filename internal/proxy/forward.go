@@ -309,7 +309,17 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 			p.cooldowns.success(cred.id, cand.upstream)
 			return resp, br, nil
 		}
-		if !c.stream {
+		if !c.stream { // another protocol: c.cross is set
+			// Read and translated whole before anything goes to the
+			// client (answer.go).
+			err := p.translateAnswer(c, resp)
+			resp.Body.Close()
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, nil, nil
+				}
+				return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
+			}
 			p.cooldowns.success(cred.id, cand.upstream)
 			return resp, nil, nil
 		}
@@ -354,9 +364,12 @@ func (p *Proxy) brokenAttempt(ctx context.Context, st *state, c *call, cand *can
 	c.obs.attemptBroken()
 	p.fail(ctx, st, cand, 0, nil, err.Error())
 	e := brokenError(err)
-	if errors.Is(err, errNotAnswer) {
+	switch {
+	case errors.Is(err, errNotAnswer), errors.Is(err, translate.ErrNotAnswer):
 		e = protocol.Error{Status: http.StatusBadGateway, Code: "upstream_bad_answer",
 			Message: "The upstream answered 2xx with something that is not a " + cand.cred.protocol().String() + " answer"}
+	case errors.Is(err, errAnswerTooLarge):
+		e = protocol.Error{Status: http.StatusBadGateway, Code: "upstream_answer_too_large", Message: errAnswerTooLarge.Error()}
 	}
 	return &failure{status: http.StatusBadGateway, own: &e}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 )
 
 // MaxBodyBytes is the largest request body the proxy accepts (32 MiB,
@@ -37,6 +38,8 @@ type call struct {
 	// all of a whole answer.
 	served *candidate
 	whole  bool
+	// answer is the translated whole answer of a cross-protocol attempt.
+	answer *translate.Answer
 	// translated caches the translated body per upstream protocol (and
 	// the upstream model it names).
 	translated      [protocol.Count][]byte
