@@ -56,7 +56,9 @@ openai-compatibility:
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, Options{ConfigPath: path, Stderr: logs, Ready: func(a net.Addr) { ready <- a }}) }()
+	go func() {
+		done <- Run(ctx, Options{ConfigPath: path, Stderr: logs, Ready: func(a net.Addr) { ready <- a }})
+	}()
 	var base string
 	select {
 	case a := <-ready:
