@@ -257,3 +257,20 @@ func crossServerRec(t *testing.T) (*testServer, map[string]*upstream, recorder) 
 	rec := make(recorder, 16)
 	return newTestServerOpts(t, crossConfig(ups), Options{Usage: rec}), ups, rec
 }
+
+// A stream request answered 200 with an HTML page fails over like a 5xx.
+func TestStreamAnsweredWithHTMLFailsOver(t *testing.T) {
+	ts, a, b, rec := brokenKeys(t)
+	a.setReply(htmlPage)
+	b.setReply(func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"from second\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	})
+	out, err := streamResult(t, ts, "/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if err != nil || !strings.Contains(out, "from second") || strings.Contains(out, "nginx") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if ev := <-rec; ev.Failed || len(ev.Attempts) != 2 || !ev.Attempts[0].Failed {
+		t.Fatalf("usage: %+v", ev)
+	}
+}

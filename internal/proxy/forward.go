@@ -339,6 +339,13 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 			*bootstrapLeft--
 			return nil, nil, f
 		}
+		if first, _ := br.Peek(1); first[0] == '<' {
+			// An HTML page (a wrong base-url, a login portal): no
+			// event stream starts with '<'.
+			putReader(br)
+			resp.Body.Close()
+			return nil, nil, p.brokenAttempt(ctx, st, c, cand, errNotAnswer)
+		}
 		p.cooldowns.success(cred.id, cand.upstream)
 		return resp, br, nil
 	}
