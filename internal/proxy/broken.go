@@ -119,8 +119,10 @@ func (e *streamEnd) line(l []byte) {
 	l = bytes.TrimRight(l, "\r\n")
 	data, isData := bytes.CutPrefix(l, []byte("data:"))
 	data = bytes.TrimLeft(data, " ")
-	name, isEvent := bytes.CutPrefix(l, []byte("event:"))
-	name = bytes.TrimSpace(name)
+	var name []byte
+	if n, ok := bytes.CutPrefix(l, []byte("event:")); ok {
+		name = bytes.TrimSpace(n)
+	}
 	switch e.proto {
 	case protocol.OpenAI:
 		switch {
@@ -128,7 +130,7 @@ func (e *streamEnd) line(l []byte) {
 			e.done = true
 		case isData && bytes.HasPrefix(data, []byte(`{"error"`)):
 			e.done, e.failed = true, true
-		case isData && hasStringField(data, "finish_reason"):
+		case isData && hasStringField(data, keyFinishReason):
 			e.finished = true
 		}
 	case protocol.Responses:
@@ -141,7 +143,6 @@ func (e *streamEnd) line(l []byte) {
 		case "response.failed", "error":
 			e.done, e.failed = true, true
 		}
-		_ = isEvent
 	case protocol.Claude:
 		if isData {
 			name = jsonType(data)
@@ -154,7 +155,7 @@ func (e *streamEnd) line(l []byte) {
 		}
 	case protocol.Gemini:
 		// SSE data lines, or the lines of a pretty-printed JSON array.
-		if hasStringField(l, "finishReason") {
+		if hasStringField(l, keyFinishReasonGemini) {
 			e.finished = true
 		}
 	}
@@ -179,20 +180,25 @@ func jsonType(data []byte) []byte {
 	return nil
 }
 
-// hasStringField reports whether l holds "key" followed by a colon and a
-// string (so not null). Inside a JSON string the quotes would be escaped,
-// so text that mentions the key does not match.
-func hasStringField(l []byte, key string) bool {
-	k := `"` + key + `"`
+var (
+	keyFinishReason       = []byte(`"finish_reason"`)
+	keyFinishReasonGemini = []byte(`"finishReason"`)
+)
+
+// hasStringField reports whether l holds the quoted key k followed by a
+// colon and a string (so not null). Inside a JSON string the quotes would
+// be escaped, so text that mentions the key does not match.
+func hasStringField(l, k []byte) bool {
 	for {
-		i := bytes.Index(l, []byte(k))
+		i := bytes.Index(l, k)
 		if i < 0 {
 			return false
 		}
 		l = l[i+len(k):]
-		rest := bytes.TrimLeft(l, " \t")
-		if r, ok := bytes.CutPrefix(rest, []byte(":")); ok && len(bytes.TrimLeft(r, " \t")) > 0 && bytes.TrimLeft(r, " \t")[0] == '"' {
-			return true
+		if r, ok := bytes.CutPrefix(bytes.TrimLeft(l, " \t"), []byte(":")); ok {
+			if r = bytes.TrimLeft(r, " \t"); len(r) > 0 && r[0] == '"' {
+				return true
+			}
 		}
 	}
 }

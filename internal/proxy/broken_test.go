@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
@@ -272,5 +273,35 @@ func TestStreamAnsweredWithHTMLFailsOver(t *testing.T) {
 	}
 	if ev := <-rec; ev.Failed || len(ev.Attempts) != 2 || !ev.Attempts[0].Failed {
 		t.Fatalf("usage: %+v", ev)
+	}
+}
+
+func TestStreamEndMarkers(t *testing.T) {
+	cases := []struct {
+		proto       protocol.Protocol
+		lines       []string
+		atEOF, atRd bool // complete at a clean EOF, at a read error
+	}{
+		{protocol.OpenAI, []string{`data: {"choices":[{"delta":{"content":"x"},"finish_reason":null}]}`}, false, false},
+		{protocol.OpenAI, []string{`data: {"choices":[{"delta":{"content":"\"finish_reason\":\"stop\""}}]}`}, false, false},
+		{protocol.OpenAI, []string{`data: {"choices":[{"delta":{},"finish_reason" : "stop"}]}`}, true, false},
+		{protocol.OpenAI, []string{`data: {"choices":[]}`, `data: [DONE]`}, true, true},
+		{protocol.OpenAI, []string{`data: {"error":{"message":"overloaded"}}`}, true, true},
+		{protocol.Claude, []string{"event: message_delta", `data: {"type":"message_delta","delta":{"stop_reason":"end_turn"}}`}, false, false},
+		{protocol.Claude, []string{"event: message_stop", `data: {"type":"message_stop"}`}, true, true},
+		{protocol.Claude, []string{`data: {"type":"message_stop"}`}, true, true},
+		{protocol.Responses, []string{"event: response.output_text.delta"}, false, false},
+		{protocol.Responses, []string{"event: response.completed"}, true, true},
+		{protocol.Gemini, []string{`data: {"candidates":[{"content":{"parts":[{"text":"x"}]}}]}`}, false, false},
+		{protocol.Gemini, []string{`[{`, `  "candidates": [{"finishReason": "STOP"}]`}, true, false},
+	}
+	for i, c := range cases {
+		e := &streamEnd{proto: c.proto}
+		for _, l := range c.lines {
+			e.line([]byte(l + "\n"))
+		}
+		if e.complete(true) != c.atEOF || e.complete(false) != c.atRd {
+			t.Errorf("case %d (%s): complete at EOF %v, at a read error %v", i, c.proto, e.complete(true), e.complete(false))
+		}
 	}
 }
