@@ -113,6 +113,10 @@ type streamEnd struct {
 	done     bool // the protocol's end marker (or an error event) came
 	finished bool // a finish reason came (Chat, Gemini)
 	failed   bool // the upstream ended the stream with its own error
+	// whole: the upstream answered a stream request with a whole JSON
+	// answer (no event stream; some OpenAI-compatible servers ignore
+	// "stream"): a clean EOF ends it.
+	whole bool
 }
 
 func (e *streamEnd) line(l []byte) {
@@ -164,7 +168,7 @@ func (e *streamEnd) line(l []byte) {
 // complete says whether the stream may end here: after its end marker,
 // or at a clean EOF after its finish reason.
 func (e *streamEnd) complete(eof bool) bool {
-	return e.done || eof && e.finished
+	return e.done || eof && (e.finished || e.whole)
 }
 
 // jsonType returns the value of a leading "type" field of a JSON object

@@ -305,3 +305,17 @@ func TestStreamEndMarkers(t *testing.T) {
 		}
 	}
 }
+
+// An OpenAI-compatible server that ignores "stream" and answers a whole
+// JSON answer is relayed as it came.
+func TestStreamRequestAnsweredWholeIsRelayed(t *testing.T) {
+	ts, a, _, rec := brokenKeys(t)
+	a.setReply(jsonReply(smallAnswer))
+	out, err := streamResult(t, ts, "/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if err != nil || out != smallAnswer {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if ev := <-rec; ev.Failed {
+		t.Fatalf("usage: %+v", ev)
+	}
+}

@@ -68,7 +68,7 @@ func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Resp
 	}
 	sw := newStreamWriter(w, keepalive)
 	tap := newSSETap(c.obs, format)
-	end := &streamEnd{proto: c.proto}
+	end := &streamEnd{proto: c.proto, whole: !sse && c.proto != protocol.Gemini}
 	err := sw.copyFrom(br, tap, end)
 	tap.done()
 	var ue *upstreamReadError
