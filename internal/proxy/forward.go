@@ -368,7 +368,7 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 // brokenAttempt records a 2xx answer that failed before anything of it
 // was relayed: a failed attempt, with the cooldown of a 5xx.
 func (p *Proxy) brokenAttempt(ctx context.Context, st *state, c *call, cand *candidate, err error) *failure {
-	c.obs.attemptBroken()
+	c.obs.attemptAnswerBroken(err)
 	p.fail(ctx, st, cand, 0, nil, err.Error())
 	e := brokenError(err)
 	switch {

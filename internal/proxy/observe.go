@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -124,6 +125,17 @@ func (o *observation) attemptBroken() {
 		return
 	}
 	o.attempts[len(o.attempts)-1].Failed = true
+}
+
+// attemptAnswerBroken marks the last attempt failed: its 2xx answer broke
+// (or was not in its protocol's format) before anything of it was relayed.
+// The request log says why.
+func (o *observation) attemptAnswerBroken(err error) {
+	if o == nil || len(o.attempts) == 0 {
+		return
+	}
+	o.attemptBroken()
+	o.entry.AttemptResponse(len(o.attempts), 0, nil, fmt.Errorf("the answer could not be used: %w", err))
 }
 
 // answerBroken marks the request and its last attempt failed: the
