@@ -15,15 +15,10 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 // Requests whose upstream speaks another protocol than the client are
 // translated here; same-protocol requests never reach this file.
-
-// maxTranslatedAnswer bounds a non-streamed upstream answer that must be
-// read whole to be translated (inline images make answers large).
-const maxTranslatedAnswer = 64 << 20
 
 // crossing is how one attempt translates: the client's and the upstream's
 // wire formats and the upstream operation.
@@ -161,29 +156,16 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 		return
 	}
 	if br == nil {
-		raw, err := io.ReadAll(io.LimitReader(src, maxTranslatedAnswer))
-		if err != nil {
-			protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_error", Message: "The upstream answer could not be read"})
+		if x.local {
+			raw, _ := io.ReadAll(src)
+			writeJSONStatus(w, resp.StatusCode, raw)
 			return
 		}
-		if !x.local {
-			c.obs.setTokens(usage.ParseResponse(usageFormat(x.to), raw))
-		}
-		var out []byte
-		switch {
-		case x.local:
-			out = raw
-		case isCount(c.op):
-			out, err = translate.CountResponse(x.to, x.from, raw)
-		default:
-			out, err = translate.Response(x.to, x.from, raw, translate.Options{Model: c.model, Now: p.now()})
-		}
-		if err != nil {
-			protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_error",
-				Message: "The upstream answered something that is not a " + x.to.String() + " answer"})
-			return
-		}
-		writeJSONStatus(w, resp.StatusCode, out)
+		// Translated in the attempt (answer.go).
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.FormatInt(c.answer.Len(), 10))
+		w.WriteHeader(resp.StatusCode)
+		_, _ = c.answer.WriteTo(w)
 		return
 	}
 	// A stream.
@@ -208,22 +190,31 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	sw := newStreamWriter(w, keepalive)
 	tap := newSSETap(c.obs, usageFormat(x.to))
 	defer tap.done()
+	var werr error
 	rerr := readSSE(br, func(name string, data []byte) error {
 		tap.event(data)
 		if out := ts.Event(name, data); len(out) > 0 {
-			return sw.writeEvent(out)
+			werr = sw.writeEvent(out)
 		}
-		return nil
+		return werr
 	})
-	if rerr == nil || c.r.Context().Err() == nil {
+	switch {
+	case werr != nil || c.r.Context().Err() != nil: // the client left
+	case ts.Done(), rerr == nil && ts.Complete():
 		if out := ts.Close(); len(out) > 0 {
 			_ = sw.writeEvent(out)
 		}
+	default:
+		// Cut short: the client's own error event, never an invented end.
+		if out := ts.Fail(brokenMessage(rerr)); len(out) > 0 {
+			_ = sw.writeEvent(out)
+		}
+		sw.close()
+		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "translated stream broke off before its end", slog.String("model", c.model), slog.Any("error", rerr))
+		p.brokenAnswer(st, c, brokenMessage(rerr))
+		abortResponse()
 	}
 	sw.close()
-	if rerr != nil && c.r.Context().Err() == nil {
-		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "translated stream ended early", slog.String("model", c.model), slog.String("error", rerr.Error()))
-	}
 }
 
 func writeJSONStatus(w http.ResponseWriter, status int, body []byte) {

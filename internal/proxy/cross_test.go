@@ -103,17 +103,26 @@ var streamAnswers = map[string][]string{
 
 // crossServer routes model "m-<kind>" to an upstream of each kind only.
 func crossServer(t *testing.T) (*testServer, map[string]*upstream) {
+	ups := crossUpstreams(t)
+	return newTestServer(t, crossConfig(ups)), ups
+}
+
+func crossUpstreams(t *testing.T) map[string]*upstream {
 	ups := map[string]*upstream{}
 	for _, k := range []string{"openai", "responses", "claude", "gemini"} {
 		ups[k] = newUpstream(t, k)
 		ups[k].setReply(protoReply(k))
 	}
+	return ups
+}
+
+func crossConfig(ups map[string]*upstream) *config.Config {
 	cfg := baseConfig()
 	cfg.OpenAICompatibility = []config.OpenAICompatibility{{Name: "o", BaseURL: ups["openai"].URL(), Models: []config.ModelAlias{{Name: "up-o", Alias: "m-openai"}}}}
 	cfg.CodexKeys = []config.CodexKey{{APIKey: "k", BaseURL: ups["responses"].URL(), Models: []config.ModelAlias{{Name: "up-r", Alias: "m-responses"}}}}
 	cfg.ClaudeKeys = []config.ClaudeKey{{APIKey: "k", BaseURL: ups["claude"].URL(), Models: []config.ModelAlias{{Name: "up-c", Alias: "m-claude"}}}}
 	cfg.VertexKeys = []config.VertexKey{{APIKey: "k", BaseURL: ups["gemini"].URL(), Models: []config.ModelAlias{{Name: "up-g", Alias: "m-gemini"}}}}
-	return newTestServer(t, cfg), ups
+	return cfg
 }
 
 // clientCase is one client protocol: its route and a request with a

@@ -48,6 +48,8 @@ type failure struct {
 	cross *crossing
 	// badRequest: the request could not be translated.
 	badRequest error
+	// own is the proxy's own error to answer with (a broken answer).
+	own *protocol.Error
 }
 
 // forward runs the attempt loop for c and writes the answer.
@@ -290,8 +292,34 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 	if cred.oauth != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		cred.oauth.exec.unwrap(resp, c.stream)
 	}
+	c.served = cand
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if !c.stream {
+		if !c.stream && c.cross == nil {
+			// Nothing goes to the client before the first 32 KiB (or
+			// the whole answer) arrived well (broken.go).
+			br, whole, err := readAhead(resp)
+			if err != nil {
+				resp.Body.Close()
+				if ctx.Err() != nil {
+					return nil, nil, nil
+				}
+				return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
+			}
+			c.whole = whole
+			p.cooldowns.success(cred.id, cand.upstream)
+			return resp, br, nil
+		}
+		if !c.stream { // another protocol: c.cross is set
+			// Read and translated whole before anything goes to the
+			// client (answer.go).
+			err := p.translateAnswer(c, resp)
+			resp.Body.Close()
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, nil, nil
+				}
+				return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
+			}
 			p.cooldowns.success(cred.id, cand.upstream)
 			return resp, nil, nil
 		}
@@ -311,6 +339,13 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 			*bootstrapLeft--
 			return nil, nil, f
 		}
+		if first, _ := br.Peek(1); first[0] == '<' {
+			// An HTML page (a wrong base-url, a login portal): no
+			// event stream starts with '<'.
+			putReader(br)
+			resp.Body.Close()
+			return nil, nil, p.brokenAttempt(ctx, st, c, cand, errNotAnswer)
+		}
 		p.cooldowns.success(cred.id, cand.upstream)
 		return resp, br, nil
 	}
@@ -328,6 +363,22 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 	}
 	p.failHint(ctx, st, cand, resp.StatusCode, resp.Header, "", hint)
 	return nil, nil, &failure{status: resp.StatusCode, header: resp.Header, body: errBody, cross: c.cross}
+}
+
+// brokenAttempt records a 2xx answer that failed before anything of it
+// was relayed: a failed attempt, with the cooldown of a 5xx.
+func (p *Proxy) brokenAttempt(ctx context.Context, st *state, c *call, cand *candidate, err error) *failure {
+	c.obs.attemptAnswerBroken(err)
+	p.fail(ctx, st, cand, 0, nil, err.Error())
+	e := brokenError(err)
+	switch {
+	case errors.Is(err, errNotAnswer), errors.Is(err, translate.ErrNotAnswer):
+		e = protocol.Error{Status: http.StatusBadGateway, Code: "upstream_bad_answer",
+			Message: "The upstream answered 2xx with something that is not a " + cand.cred.protocol().String() + " answer"}
+	case errors.Is(err, errAnswerTooLarge):
+		e = protocol.Error{Status: http.StatusBadGateway, Code: "upstream_answer_too_large", Message: errAnswerTooLarge.Error()}
+	}
+	return &failure{status: http.StatusBadGateway, own: &e}
 }
 
 // previewUsable says whether cand's preview may be tried now: the setting
@@ -390,6 +441,10 @@ func (p *Proxy) writeAborted(w http.ResponseWriter, c *call, ctx context.Context
 // body as it came, anything else in the protocol's shape.
 func writeFailure(w http.ResponseWriter, proto protocol.Protocol, f *failure) {
 	status := f.status
+	if f.own != nil {
+		protocol.Write(w, proto, *f.own)
+		return
+	}
 	if status == 0 {
 		protocol.Write(w, proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_unreachable",
 			Message: "No upstream for this model could be reached"})

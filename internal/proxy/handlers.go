@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 )
 
 // MaxBodyBytes is the largest request body the proxy accepts (32 MiB,
@@ -32,6 +33,13 @@ type call struct {
 	// cross is set by the attempt whose response is relayed when that
 	// upstream speaks another protocol (cross.go); nil for passthrough.
 	cross *crossing
+	// served is the candidate whose answer is relayed, to cool it down
+	// if that answer breaks (broken.go); whole says the read-ahead holds
+	// all of a whole answer.
+	served *candidate
+	whole  bool
+	// answer is the translated whole answer of a cross-protocol attempt.
+	answer *translate.Answer
 	// translated caches the translated body per upstream protocol (and
 	// the upstream model it names).
 	translated      [protocol.Count][]byte
@@ -69,6 +77,9 @@ func (p *Proxy) handle(op operation) http.HandlerFunc {
 		defer p.finish(o)
 		body, e := readBody(w, r)
 		p.logRequest(o, r, body)
+		if e == nil {
+			e = checkBody(body)
+		}
 		if e != nil {
 			protocol.Write(w, proto, *e)
 			return
@@ -129,6 +140,9 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 		}
 		body, e := readBody(w, r)
 		p.logRequest(o, r, body)
+		if e == nil {
+			e = checkBody(body)
+		}
 		if e != nil {
 			protocol.Write(w, protocol.Gemini, *e)
 			return

@@ -129,7 +129,12 @@ func baseConfig() *config.Config {
 
 func newTestServer(t *testing.T, cfg *config.Config) *testServer {
 	t.Helper()
-	p, err := New(Options{})
+	return newTestServerOpts(t, cfg, Options{})
+}
+
+func newTestServerOpts(t *testing.T, cfg *config.Config, opts Options) *testServer {
+	t.Helper()
+	p, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

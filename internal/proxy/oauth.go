@@ -362,7 +362,7 @@ func (codexOAuthExec) unwrap(resp *http.Response, stream bool) {
 	if stream {
 		return
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTranslatedAnswer))
+	raw, err := readAnswer(resp.Body, -1, MaxAnswerBytes)
 	resp.Body.Close()
 	var out []byte
 	if err == nil {
@@ -497,10 +497,19 @@ func sessionID(req []byte) string {
 // wrapper, whole or event by event.
 func (codeAssistExec) unwrap(resp *http.Response, stream bool) {
 	if !stream {
-		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTranslatedAnswer))
+		raw, err := readAnswer(resp.Body, resp.ContentLength, MaxAnswerBytes)
 		resp.Body.Close()
-		if err == nil {
-			if r := gjson.GetBytes(raw, "response"); r.Exists() {
+		if err != nil {
+			// Cut or too large: a gateway error, so the attempt fails
+			// over like a 5xx instead of relaying part of an answer.
+			resp.StatusCode = http.StatusBadGateway
+			setBody(resp, []byte(`{"error":{"code":502,"message":"the upstream answer could not be read whole","status":"UNAVAILABLE"}}`), "application/json")
+			return
+		}
+		if r := gjson.GetBytes(raw, "response"); r.Exists() {
+			if r.Index > 0 {
+				raw = raw[r.Index : r.Index+len(r.Raw)] // no copy
+			} else {
 				raw = []byte(r.Raw)
 			}
 		}

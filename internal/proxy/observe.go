@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -42,6 +43,9 @@ type observation struct {
 	// answers are relayed without reading their token counts.
 	readTokens bool
 	w          *observedWriter
+	// broken: the upstream's answer failed after its 2xx status
+	// (broken.go), so the request failed whatever status it was sent.
+	broken bool
 }
 
 // observe starts following r: it names the request (X-Request-ID, random,
@@ -67,6 +71,11 @@ func (p *Proxy) finish(o *observation) {
 		status = statusClientGone
 	}
 	failed := status < 200 || status >= 300
+	if o.broken && !failed {
+		// The client got a cut answer or the upstream's error event:
+		// no answer, as the proxy's verdict says.
+		status, failed = http.StatusBadGateway, true
+	}
 	model := o.model
 	if model == "" {
 		model = usage.UnknownModel
@@ -116,6 +125,28 @@ func (o *observation) attemptBroken() {
 		return
 	}
 	o.attempts[len(o.attempts)-1].Failed = true
+}
+
+// attemptAnswerBroken marks the last attempt failed: its 2xx answer broke
+// (or was not in its protocol's format) before anything of it was relayed.
+// The request log says why.
+func (o *observation) attemptAnswerBroken(err error) {
+	if o == nil || len(o.attempts) == 0 {
+		return
+	}
+	o.attemptBroken()
+	o.entry.AttemptResponse(len(o.attempts), 0, nil, fmt.Errorf("the answer could not be used: %w", err))
+}
+
+// answerBroken marks the request and its last attempt failed: the
+// upstream's answer broke after its 2xx status (broken.go).
+func (o *observation) answerBroken(reason string) {
+	if o == nil {
+		return
+	}
+	o.broken = true
+	o.attemptBroken()
+	o.entry.Body([]byte("\n[the upstream answer broke: " + reason + "]\n"))
 }
 
 func (o *observation) setTokens(t usage.Tokens, ok bool) {

@@ -86,6 +86,8 @@ type Proxy struct {
 	// now and sleep are the clock; tests replace them.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
+	// maxAnswer is MaxAnswerBytes; tests lower it.
+	maxAnswer int64
 }
 
 // state is everything compiled from one config snapshot. It is immutable.
@@ -142,6 +144,7 @@ func New(opts Options) (*Proxy, error) {
 		transports: map[string]*http.Transport{},
 		now:        time.Now,
 		sleep:      sleepCtx,
+		maxAnswer:  MaxAnswerBytes,
 	}, nil
 }
 

@@ -8,8 +8,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 // streamWriteTimeout drops a client that stops reading a stream: each
@@ -32,24 +36,24 @@ func putReader(br *bufio.Reader) {
 func jsonValid(b []byte) bool { return json.Valid(b) }
 
 // relay copies an upstream answer to the client: status, the allowed
-// headers and the body. Non-streamed bodies are copied as they arrive;
-// streams are relayed event by event (see relayStream).
+// headers and the body. Whole bodies are copied as they arrive (after the
+// read-ahead of attempt); streams are relayed event by event. An answer
+// that breaks on the way is never ended cleanly (broken.go).
 func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Response, br *bufio.Reader) {
 	if c.cross != nil {
 		p.relayCross(w, st, c, resp, br)
 		return
 	}
 	defer resp.Body.Close()
+	if br != nil {
+		defer putReader(br)
+	}
 	copyResponseHeaders(w.Header(), resp.Header)
 	format := usageFormat(upstreamFormat(c.proto))
-	if br == nil {
-		w.WriteHeader(resp.StatusCode)
-		if err := c.obs.copyAnswer(w, resp.Body, format); err != nil && c.r.Context().Err() == nil {
-			p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "relay answer", slog.String("model", c.model), slog.String("error", err.Error()))
-		}
+	if !c.stream || resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		p.relayWhole(w, st, c, resp, br, format)
 		return
 	}
-	defer putReader(br)
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	sse := mt == "text/event-stream"
 	if sse {
@@ -64,11 +68,55 @@ func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Resp
 	}
 	sw := newStreamWriter(w, keepalive)
 	tap := newSSETap(c.obs, format)
-	err := sw.copyFrom(br, tap)
-	sw.close()
+	end := &streamEnd{proto: c.proto, whole: !sse && c.proto != protocol.Gemini}
+	err := sw.copyFrom(br, tap, end)
 	tap.done()
-	if err != nil && c.r.Context().Err() == nil {
-		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "stream ended early", slog.String("model", c.model), slog.String("error", err.Error()))
+	var ue *upstreamReadError
+	broke := errors.As(err, &ue)
+	switch {
+	case c.r.Context().Err() != nil: // the client left
+	case broke && !end.complete(false), err == nil && !end.complete(true):
+		var cause error
+		if broke {
+			cause = ue.err
+		}
+		_ = sw.writeEvent(protocol.StreamError(c.proto, brokenError(cause), c.proto == protocol.Gemini && !sse))
+		sw.close()
+		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "stream broke off before its end", slog.String("model", c.model), slog.Any("error", cause))
+		p.brokenAnswer(st, c, brokenMessage(cause))
+		abortResponse()
+	case err != nil && !broke:
+		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "stream to the client ended early", slog.String("model", c.model), slog.String("error", err.Error()))
+	case end.failed:
+		// The upstream ended the stream with its own error event, which
+		// the client got: a failed answer all the same.
+		p.brokenAnswer(st, c, "the upstream ended the stream with an error event")
+	}
+	sw.close()
+}
+
+// relayWhole copies a whole answer (or an error the client hears as it
+// came). After its first bytes a break aborts the client's response.
+func (p *Proxy) relayWhole(w http.ResponseWriter, st *state, c *call, resp *http.Response, br *bufio.Reader, format usage.Format) {
+	var src io.Reader = resp.Body
+	if br != nil {
+		src = br
+		if c.whole {
+			w.Header().Set("Content-Length", strconv.Itoa(br.Buffered()))
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	rd := &readErr{r: src}
+	err := c.obs.copyAnswer(w, rd, format)
+	switch {
+	case c.r.Context().Err() != nil: // the client left
+	case rd.err != nil:
+		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "answer broke off after its first bytes", slog.String("model", c.model),
+			slog.Int64("relayed", rd.n), slog.String("error", rd.err.Error()))
+		p.brokenAnswer(st, c, "the answer broke off after "+itoa64(rd.n)+" bytes: "+rd.err.Error())
+		abortResponse()
+	case err != nil:
+		p.log.LogAttrs(c.r.Context(), slog.LevelWarn, "relay answer", slog.String("model", c.model), slog.String("error", err.Error()))
 	}
 }
 
@@ -117,11 +165,17 @@ func (s *streamWriter) flushLocked() error {
 }
 
 // copyFrom relays br line by line until EOF. Lines longer than the reader's
-// buffer are passed on in pieces. tap (may be nil) sees every line.
-func (s *streamWriter) copyFrom(br *bufio.Reader, tap *sseTap) error {
+// buffer are passed on in pieces. tap (may be nil) and end see every line.
+// A failure to read br is returned as an *upstreamReadError, and the piece
+// of line read before it is not relayed.
+func (s *streamWriter) copyFrom(br *bufio.Reader, tap *sseTap, end *streamEnd) error {
 	for {
 		line, err := br.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) && !errors.Is(err, io.EOF) {
+			return &upstreamReadError{err}
+		}
 		if len(line) > 0 {
+			end.line(line)
 			tap.line(line, line[len(line)-1] == '\n')
 			s.mu.Lock()
 			_, werr := s.w.Write(line)
@@ -143,10 +197,8 @@ func (s *streamWriter) copyFrom(br *bufio.Reader, tap *sseTap) error {
 		}
 		switch {
 		case err == nil, errors.Is(err, bufio.ErrBufferFull):
-		case errors.Is(err, io.EOF):
+		default: // io.EOF
 			return nil
-		default:
-			return err
 		}
 	}
 }

@@ -289,7 +289,7 @@ func TestRelayDisconnectFailsOver(t *testing.T) {
 	up := newUpstream(t, "gemini-key")
 	up.setReply(func(w http.ResponseWriter, _ *http.Request, _ int) {
 		w.Header().Set("Content-Type", "text/event-stream")
-		_, _ = io.WriteString(w, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"from the key\"}],\"role\":\"model\"}}]}\n\n")
+		_, _ = io.WriteString(w, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"from the key\"}],\"role\":\"model\"},\"finishReason\":\"STOP\"}]}\n\n")
 	})
 	cfg := baseConfig()
 	cfg.GeminiKeys = []config.GeminiKey{{APIKey: "g-key-0001", BaseURL: up.URL()}}

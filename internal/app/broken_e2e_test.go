@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// An upstream answer that breaks after its 200, through the whole server
+// (recoverer, in-flight tracking, CORS, header limits): the client's
+// response is aborted (a stream after its error event), nothing is logged
+// as a crash, and usage, the error log and the metrics count the request
+// as failed.
+func TestBrokenAnswerEndToEnd(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), `"stream":true`) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi"}}]}`+"\n\n")
+		} else {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"`+strings.Repeat("x", 64<<10))
+		}
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // the connection drops, no last chunk
+	}))
+	t.Cleanup(up.Close)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	cfg := fmt.Sprintf(`host: 127.0.0.1
+port: %d
+remote-management:
+  secret-key: "mgmt-key"
+usage-statistics-enabled: true
+api-keys: ["client-key"]
+openai-compatibility:
+  - name: fake
+    base-url: %q
+    api-key-entries: [{api-key: "upstream-key"}, {api-key: "upstream-key-2"}]
+    models: [{name: up-chat, alias: chat-model}]
+`, freePort(t), up.URL+"/v1")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{ConfigPath: path, Stderr: logs, Ready: func(a net.Addr) { ready <- a }})
+	}()
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a.String()
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	send := func(method, p, key, body string) (*http.Response, string, error) {
+		req, _ := http.NewRequest(method, base+p, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp, string(b), err
+	}
+
+	_, body, err := send("POST", "/v1/chat/completions", "client-key", `{"model":"chat-model","messages":[{"role":"user","content":"hi"}]}`)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("whole answer: the client read %d bytes and %v, want io.ErrUnexpectedEOF", len(body), err)
+	}
+	_, body, err = send("POST", "/v1/chat/completions", "client-key", `{"model":"chat-model","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(body, `data: {"error":{`) || strings.Contains(body, "[DONE]") {
+		t.Fatalf("stream: %v\n%s", err, body)
+	}
+
+	var report struct {
+		Usage struct {
+			TotalRequests int64 `json:"total_requests"`
+			FailureCount  int64 `json:"failure_count"`
+		} `json:"usage"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for report.Usage.TotalRequests < 2 && time.Now().Before(deadline) {
+		_, raw, _ := send("GET", "/v0/management/usage", "mgmt-key", "")
+		if err := json.Unmarshal([]byte(raw), &report); err != nil {
+			t.Fatalf("usage: %v %s", err, raw)
+		}
+		if report.Usage.TotalRequests < 2 {
+			time.Sleep(50 * time.Millisecond) // the recorder writes in batches
+		}
+	}
+	if report.Usage.TotalRequests != 2 || report.Usage.FailureCount != 2 {
+		t.Fatalf("usage: %+v, want 2 requests, 2 failures", report.Usage)
+	}
+	_, list, _ := send("GET", "/v0/management/request-error-logs", "mgmt-key", "")
+	if strings.Count(list, `"name"`) != 2 {
+		t.Fatalf("error logs: %s", list)
+	}
+	_, metrics, _ := send("GET", "/metrics", "mgmt-key", "")
+	if !strings.Contains(metrics, `route="POST /v1/chat/completions"} 2`) || strings.Count(metrics, `outcome="failure"`) != 2 || strings.Contains(metrics, `outcome="success"`) {
+		t.Fatalf("metrics do not count the failed attempts:\n%s", metrics)
+	}
+	logs.mu.Lock()
+	out := logs.buf.String()
+	logs.mu.Unlock()
+	if strings.Contains(out, "panicked") || strings.Contains(out, "panic") {
+		t.Fatalf("the abort was logged as a crash:\n%s", out)
+	}
+}
