@@ -40,7 +40,7 @@ func captureRawUpload(next http.Handler) http.Handler {
 			return
 		}
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body"})
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: "the body could not be read"})
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(b))
@@ -184,7 +184,7 @@ func bodyErr(err error) error {
 	if errors.As(err, &tooLarge) {
 		return err
 	}
-	return errs.New(errs.Invalid, "invalid body")
+	return &badBodyError{reason: "body: not a multipart form that can be read"}
 }
 
 // DeleteAuthFiles deletes one file (?name=) or all of them (?all=true).
