@@ -49,6 +49,9 @@ type Options struct {
 	EnvSecret string
 	Stdout    io.Writer
 	Stderr    io.Writer
+	// Listener, if set, is where Run serves instead of listening on the
+	// config's host and port; Run closes it.
+	Listener net.Listener
 	// Ready, if set, receives the listener's address once the server serves.
 	Ready func(addr net.Addr)
 	// ShutdownTimeout bounds a graceful shutdown; 0 means
@@ -78,8 +81,18 @@ type Server struct {
 // Run builds the server and serves until ctx is done, then shuts down
 // gracefully.
 func Run(ctx context.Context, opts Options) error {
+	ln, err := firstRunListener(opts)
+	if err != nil {
+		return err
+	}
+	if ln != nil {
+		opts.Listener = ln
+	}
 	s, err := New(opts)
 	if err != nil {
+		if ln != nil {
+			_ = ln.Close()
+		}
 		return err
 	}
 	return s.Run(ctx)
@@ -220,10 +233,12 @@ func (s *Server) Store() *configstore.Store { return s.store }
 // only after all of them have stopped.
 func (s *Server) Run(ctx context.Context) error {
 	cfg := s.store.Current().Config
-	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+	ln := s.opts.Listener
+	if ln == nil {
+		var err error
+		if ln, err = listen(cfg.Host, cfg.Port); err != nil {
+			return err
+		}
 	}
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -271,7 +286,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.opts.Ready != nil {
 		s.opts.Ready(ln.Addr())
 	}
-	err = g.Wait()
+	err := g.Wait()
 	s.log.Info("server stopped")
 	return err
 }

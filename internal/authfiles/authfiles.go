@@ -7,7 +7,6 @@
 package authfiles
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -131,6 +130,7 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("open auth-dir: %w", err)
 	}
 	s := &Store{dir: dir, root: root, log: log, known: map[string][32]byte{}}
+	s.removeStaleTemps()
 	// Seed the known hashes, so the watcher's first events for existing
 	// files are not reported as hand edits.
 	names, _ := s.names()
@@ -363,9 +363,7 @@ func (s *Store) Write(name string, data []byte) error {
 // writeLocked does the atomic write; s.mu must be held so the hash is
 // recorded before the watcher can see the rename.
 func (s *Store) writeLocked(name string, data []byte) (err error) {
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := ".tmp-" + hex.EncodeToString(rnd[:])
+	tmp := newTempName()
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

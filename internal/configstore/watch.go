@@ -22,7 +22,8 @@ const reloadDebounce = 150 * time.Millisecond
 // files triggers a reload, because a re-pointed link (Kubernetes swaps a
 // `..data` link beside the file) shows up under other names. Reload reads
 // the file under the store's lock and ignores content the store already
-// holds, so spurious events cost one read.
+// holds, so spurious events cost one read. Once its watches are in place
+// it reads the file once, so an edit made before Watch started is applied.
 func (s *Store) Watch(ctx context.Context) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -45,6 +46,22 @@ func (s *Store) Watch(ctx context.Context) error {
 	if err := watchDirs(); err != nil {
 		return err
 	}
+	reload := func() {
+		err := s.Reload()
+		if err != nil {
+			s.log.Debug("config reload skipped", "error", err)
+		}
+		if werr := watchDirs(); werr != nil {
+			s.log.Warn("config watcher cannot follow the link's new target", "error", werr)
+		}
+		if s.onReloaded != nil {
+			s.onReloaded(err)
+		}
+	}
+	// A hand edit made after the store read the file and before the
+	// watches existed raised no event: read the file once now that any
+	// later edit will.
+	reload()
 	if s.onWatching != nil {
 		s.onWatching()
 	}
@@ -69,16 +86,7 @@ func (s *Store) Watch(ctx context.Context) error {
 			}
 			s.log.Warn("config watcher error", "error", err)
 		case <-timer.C:
-			err := s.Reload()
-			if err != nil {
-				s.log.Debug("config reload skipped", "error", err)
-			}
-			if werr := watchDirs(); werr != nil {
-				s.log.Warn("config watcher cannot follow the link's new target", "error", werr)
-			}
-			if s.onReloaded != nil {
-				s.onReloaded(err)
-			}
+			reload()
 		}
 	}
 }

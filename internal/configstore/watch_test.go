@@ -146,3 +146,30 @@ func TestWatchMissingDirectory(t *testing.T) {
 		t.Fatal("Watch of a missing directory returned nil")
 	}
 }
+
+// An edit made after Open read the file and before Watch registered its
+// watches raises no event; Watch reads the file once its watches are in
+// place, so the edit is in force by the time it reports that it listens.
+func TestWatchAppliesAnEditMadeBeforeItStarted(t *testing.T) {
+	s, p := openStore(t, "port: 9000\n")
+	rec := newRecorder()
+	s.Subscribe(rec.sub("w"))
+	if err := os.WriteFile(p, []byte("port: 9040\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startWatch(t, s) // returns once Watch called onWatching
+	if n := rec.count(SourceFile); n != 1 {
+		t.Fatalf("%d file reloads once the watcher listens, want 1", n)
+	}
+	if got := s.Current().Config.Port; got != 9040 {
+		t.Fatalf("port %d in force, want the hand edit's 9040", got)
+	}
+	// A file that did not change costs a read and reports nothing.
+	s2, _ := openStore(t, "port: 9000\n")
+	rec2 := newRecorder()
+	s2.Subscribe(rec2.sub("w"))
+	startWatch(t, s2)
+	if n := rec2.count(SourceFile); n != 0 {
+		t.Fatalf("%d reloads reported for an unchanged file", n)
+	}
+}

@@ -40,7 +40,7 @@ func captureRawUpload(next http.Handler) http.Handler {
 			return
 		}
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body"})
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: "the body could not be read"})
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(b))
@@ -151,6 +151,9 @@ func readUploadParts(mr *multipart.Reader) ([]authfiles.Upload, error) {
 		if len(data) > authfiles.MaxFileSize {
 			return nil, errs.New(errs.Invalid, "file too large: at most %d bytes", authfiles.MaxFileSize)
 		}
+		if err := requireUTF8File(data); err != nil {
+			return nil, err
+		}
 		if err := authfiles.ValidateName(name); err != nil {
 			if errs.Message(err) == "name must end with .json" {
 				return nil, errs.New(errs.Invalid, "file must be .json")
@@ -165,13 +168,23 @@ func readUploadParts(mr *multipart.Reader) ([]authfiles.Upload, error) {
 	return files, nil
 }
 
+// requireUTF8File refuses a credential file part that is not UTF-8: it
+// must be JSON, and JSON is UTF-8 (the raw JSON upload is checked by
+// requireUTF8Text).
+func requireUTF8File(data []byte) error {
+	if at := invalidUTF8At(data); at >= 0 {
+		return &badBodyError{reason: notUTF8("file", int64(at))}
+	}
+	return nil
+}
+
 // bodyErr keeps a body over the route's limit a 413.
 func bodyErr(err error) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return err
 	}
-	return errs.New(errs.Invalid, "invalid body")
+	return &badBodyError{reason: "body: not a multipart form that can be read"}
 }
 
 // DeleteAuthFiles deletes one file (?name=) or all of them (?all=true).
@@ -279,6 +292,9 @@ func (s *Server) ImportVertexCredential(_ context.Context, req mgmtapi.ImportVer
 			}
 			if len(data) > authfiles.MaxFileSize {
 				return nil, errs.New(errs.Invalid, "file too large: at most %d bytes", authfiles.MaxFileSize)
+			}
+			if err := requireUTF8File(data); err != nil {
+				return nil, err
 			}
 		case "location":
 			b, err := io.ReadAll(io.LimitReader(p, 256))

@@ -44,6 +44,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
 		return
 	}
+	var bad *badBodyError
+	if errors.As(err, &bad) {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: bad.reason})
+		return
+	}
 	var broken *configstore.BrokenEditError
 	if errors.As(err, &broken) {
 		writeJSON(w, http.StatusConflict, errorBody{Error: "config_file_conflict",
@@ -82,6 +87,14 @@ func statusOf(k errs.Kind) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// badBodyError is a body a handler refused for a reason the validator
+// cannot see (a multipart file part, a streamed import): 400 "invalid
+// body" with reason as the message. The reason names the field and the
+// rule, never the value.
+type badBodyError struct{ reason string }
+
+func (e *badBodyError) Error() string { return "invalid body: " + e.reason }
 
 // validationError answers requests the OpenAPI validator rejected: body
 // problems are "invalid body" and a bad parameter "invalid <name>", each

@@ -25,6 +25,10 @@ func bodyReason(re *openapi3filter.RequestError) string {
 	if errors.As(re.Err, &se) {
 		return fieldReason(se)
 	}
+	var syntax *json.SyntaxError
+	if errors.As(re.Err, &syntax) {
+		return notJSON(syntax)
+	}
 	var pe *openapi3filter.ParseError
 	if errors.As(re.Err, &pe) {
 		return "the body is not valid JSON"
@@ -58,6 +62,13 @@ func fieldReason(se *openapi3.SchemaError) string {
 	return path + ": " + se.Reason
 }
 
+// notJSON is the message for a body that does not parse as JSON: where,
+// as the offset of the byte the parser stopped at, never the bytes.
+func notJSON(se *json.SyntaxError) string {
+	// Offset counts the bytes read, the offending one included.
+	return "body: not valid JSON at byte offset " + strconv.FormatInt(max(se.Offset-1, 0), 10)
+}
+
 // decodeReason describes why the generated handler could not decode a body
 // the validator let through.
 func decodeReason(err error) string {
@@ -71,7 +82,7 @@ func decodeReason(err error) string {
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return "the body is not valid JSON (at byte " + strconv.FormatInt(se.Offset, 10) + ")"
+		return notJSON(se)
 	}
 	return "the body could not be decoded"
 }

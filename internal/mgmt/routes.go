@@ -68,7 +68,7 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 			r.Handle("/docs/*", http.StripPrefix(Prefix+"/docs/", docs))
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(s.audit, authUnlessPublic(auth), s.refuseDryRun, limitBody, forgivingContentType, s.streamUsageImport, requireUTF8JSON, captureRawUpload, skipPlainReads(validator))
+			r.Use(s.audit, authUnlessPublic(auth), s.refuseDryRun, limitBody, forgivingContentType, s.streamUsageImport, requireUTF8Text, captureRawUpload, skipPlainReads(validator))
 			mgmtapi.HandlerWithOptions(strict, mgmtapi.ChiServerOptions{
 				BaseRouter:       r,
 				ErrorHandlerFunc: paramError,

@@ -2,6 +2,7 @@ package mgmt_test
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -90,20 +91,24 @@ func TestControlCharactersAreRefused(t *testing.T) {
 // sent with a stray Latin-1 byte used to be stored as a different key.
 func TestInvalidUTF8BodyIsRefused(t *testing.T) {
 	e := providersEnv(t)
-	cases := []struct{ name, method, path, ctype, body string }{
-		{"client key", "PUT", "/api-keys", "application/json", "[\"k\xe9y\"]"},
-		{"with charset", "PUT", "/api-keys", "application/json; charset=utf-8", "[\"k\xffy\"]"},
-		{"truncated sequence", "PATCH", "/api-keys", "application/json", "{\"index\":0,\"value\":\"k\xe2\x82\"}"},
-		{"gemini key", "PUT", "/gemini-api-key", "application/json", "[{\"api-key\":\"\xc0\xaf\"}]"},
-		{"setting", "PUT", "/proxy-url", "application/json", "{\"value\":\"http://p\xff:1\"}"},
-		{"outside strings", "PUT", "/debug", "application/json", "{\"value\":true}\xff"},
+	cases := []struct {
+		name, method, path, ctype, body string
+		offset                          int
+	}{
+		{"client key", "PUT", "/api-keys", "application/json", "[\"k\xe9y\"]", 3},
+		{"with charset", "PUT", "/api-keys", "application/json; charset=utf-8", "[\"k\xffy\"]", 3},
+		{"truncated sequence", "PATCH", "/api-keys", "application/json", "{\"index\":0,\"value\":\"k\xe2\x82\"}", 21},
+		{"gemini key", "PUT", "/gemini-api-key", "application/json", "[{\"api-key\":\"\xc0\xaf\"}]", 13},
+		{"setting", "PUT", "/proxy-url", "application/json", "{\"value\":\"http://p\xff:1\"}", 18},
+		{"outside strings", "PUT", "/debug", "application/json", "{\"value\":true}\xff", 14},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			before := e.file()
 			st, _, body := e.do(c.method, c.path, c.ctype, c.body)
-			if st != http.StatusBadRequest || strings.TrimSpace(body) != `{"error":"invalid body"}` {
-				t.Fatalf("%d %s, want 400 invalid body", st, body)
+			want := fmt.Sprintf(`{"error":"invalid body","message":"body: not valid UTF-8 at byte offset %d"}`, c.offset)
+			if st != http.StatusBadRequest || strings.TrimSpace(body) != want {
+				t.Fatalf("%d %s, want 400 %s", st, body, want)
 			}
 			if e.file() != before {
 				t.Fatal("a refused body changed the file")

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"sync"
 	"sync/atomic"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
@@ -130,10 +133,30 @@ var usageImportLimit atomic.Int64
 
 func init() { usageImportLimit.Store(importBodyLimit) }
 
+// importSchema is the request schema of POST /usage/import.
+var importSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
+	spec, err := embeddedSpec()
+	if err != nil {
+		return nil, err
+	}
+	op := spec.Paths.Find("/usage/import")
+	if op == nil || op.Post == nil || op.Post.RequestBody == nil {
+		return nil, errors.New("the spec has no POST /usage/import body")
+	}
+	media := op.Post.RequestBody.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil || media.Schema.Value == nil {
+		return nil, errors.New("the spec has no JSON schema for POST /usage/import")
+	}
+	return media.Schema.Value, nil
+})
+
 // streamUsageImport serves POST /usage/import before the UTF-8 check and
 // the validator, which both read whole bodies into memory: the body goes
-// straight from the connection into the store's one import transaction.
-// The key check and the body limit have already run.
+// from the connection through a schemaStream, which checks it against the
+// operation's schema (UTF-8 included) as it passes, into the store's one
+// import transaction; a body that breaks the schema rolls the transaction
+// back and is answered like the validator's refusals. The key check and
+// the body limit have already run.
 func (s *Server) streamUsageImport(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != Prefix+"/usage/import" {
@@ -152,15 +175,27 @@ func (s *Server) streamUsageImport(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		body := http.MaxBytesReader(w, r.Body, usageImportLimit.Load())
+		schema, err := importSchema()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		body := newSchemaStream(http.MaxBytesReader(w, r.Body, usageImportLimit.Load()), schema)
 		res, err := svc.Import(r.Context(), body, usage.KeysFrom(s.store.Current().Config))
 		if err != nil {
+			// The import stops at the first byte it was not handed: a
+			// body the stream refused is answered for what it broke,
+			// whatever the import made of its end.
 			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
+			switch {
+			case body.Invalid() != nil:
+				s.log.Debug("invalid usage import", "reason", body.Invalid().reason)
+				writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: body.Invalid().reason})
+			case errors.As(body.ReadErr(), &tooLarge), errors.As(err, &tooLarge):
 				writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
-				return
+			default:
+				s.writeError(w, r, err)
 			}
-			s.writeError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, res)

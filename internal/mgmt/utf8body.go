@@ -6,18 +6,22 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// requireUTF8JSON refuses a JSON body that is not valid UTF-8 with 400
-// "invalid body". encoding/json would otherwise replace each bad byte with
-// U+FFFD and the handler would store a key or name that is not what the
-// client sent, without a word. It must run after limitBody, whose cap bounds
-// what is read here, and before the validator, which reads the body too.
-func requireUTF8JSON(next http.Handler) http.Handler {
+// requireUTF8Text refuses a JSON or YAML body that is not valid UTF-8 with
+// 400 "invalid body" and a message that says where. encoding/json would
+// otherwise replace each bad byte with U+FFFD and the handler would store a
+// key or name that is not what the client sent, without a word. It must run
+// after limitBody, whose cap bounds what is read here, and before the
+// validator, which reads the body too. (POST /usage/import is checked as it
+// streams: usageimport.go.)
+func requireUTF8Text(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Body == http.NoBody || !isJSON(r.Header.Get("Content-Type")) {
+		ct := r.Header.Get("Content-Type")
+		if r.Body == nil || r.Body == http.NoBody || !isJSON(ct) && !isYAML(ct) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -30,13 +34,43 @@ func requireUTF8JSON(next http.Handler) http.Handler {
 		case errors.As(err, &tooLarge):
 			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
 			return
-		case err != nil, !utf8.Valid(b):
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body"})
+		case err != nil:
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: "the body could not be read"})
+			return
+		}
+		if at := invalidUTF8At(b); at >= 0 {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: notUTF8("body", int64(at))})
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// invalidUTF8At is the offset of the first byte of b that is not part of
+// valid UTF-8, or -1 when b is valid.
+func invalidUTF8At(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// notUTF8 is the message for text that is not UTF-8; it gives the place,
+// never the bytes.
+func notUTF8(field string, offset int64) string {
+	return field + ": not valid UTF-8 at byte offset " + strconv.FormatInt(offset, 10)
 }
 
 // isJSON reports whether a Content-Type names JSON: application/json or
@@ -47,4 +81,10 @@ func isJSON(contentType string) bool {
 		return false
 	}
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// isYAML reports whether a Content-Type names the YAML of PUT /config.yaml.
+func isYAML(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/yaml"
 }

@@ -4281,7 +4281,7 @@ type ClientInterface interface {
 
 	// ImportUsageWithBody Merge exported usage statistics
 	//
-	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies; it is checked against this schema as it streams, and a body that breaks it (or is not UTF-8 or not JSON) gets 400 `invalid body` with a `message` naming the field and the rule, as other operations do (keys of `apis`, `models` and the count maps are written `*`). It is merged in one transaction: on any error nothing is imported.
 	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
 	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
@@ -4292,7 +4292,7 @@ type ClientInterface interface {
 
 	// ImportUsage Merge exported usage statistics
 	//
-	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies; it is checked against this schema as it streams, and a body that breaks it (or is not UTF-8 or not JSON) gets 400 `invalid body` with a `message` naming the field and the rule, as other operations do (keys of `apis`, `models` and the count maps are written `*`). It is merged in one transaction: on any error nothing is imported.
 	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
 	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
@@ -6921,7 +6921,7 @@ func (c *Client) ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn)
 
 // ImportUsageWithBody Merge exported usage statistics
 //
-// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies; it is checked against this schema as it streams, and a body that breaks it (or is not UTF-8 or not JSON) gets 400 `invalid body` with a `message` naming the field and the rule, as other operations do (keys of `apis`, `models` and the count maps are written `*`). It is merged in one transaction: on any error nothing is imported.
 // Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
 // `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
@@ -6942,7 +6942,7 @@ func (c *Client) ImportUsageWithBody(ctx context.Context, params *ImportUsagePar
 
 // ImportUsage Merge exported usage statistics
 //
-// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies; it is checked against this schema as it streams, and a body that breaks it (or is not UTF-8 or not JSON) gets 400 `invalid body` with a `message` naming the field and the rule, as other operations do (keys of `apis`, `models` and the count maps are written `*`). It is merged in one transaction: on any error nothing is imported.
 // Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
 // `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
@@ -14966,7 +14966,7 @@ type ClientWithResponsesInterface interface {
 
 	// ImportUsageWithBodyWithResponse Merge exported usage statistics
 	//
-	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies; it is checked against this schema as it streams, and a body that breaks it (or is not UTF-8 or not JSON) gets 400 `invalid body` with a `message` naming the field and the rule, as other operations do (keys of `apis`, `models` and the count maps are written `*`). It is merged in one transaction: on any error nothing is imported.
 	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
 	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
@@ -14977,7 +14977,7 @@ type ClientWithResponsesInterface interface {
 
 	// ImportUsageWithResponse Merge exported usage statistics
 	//
-	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+	// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies; it is checked against this schema as it streams, and a body that breaks it (or is not UTF-8 or not JSON) gets 400 `invalid body` with a `message` naming the field and the rule, as other operations do (keys of `apis`, `models` and the count maps are written `*`). It is merged in one transaction: on any error nothing is imported.
 	// Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
 	// `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 	//
@@ -29049,7 +29049,7 @@ func (c *ClientWithResponses) ExportUsageWithResponse(ctx context.Context, reqEd
 
 // ImportUsageWithBodyWithResponse Merge exported usage statistics
 //
-// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies; it is checked against this schema as it streams, and a body that breaks it (or is not UTF-8 or not JSON) gets 400 `invalid body` with a `message` naming the field and the rule, as other operations do (keys of `apis`, `models` and the count maps are written `*`). It is merged in one transaction: on any error nothing is imported.
 // Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
 // `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
@@ -29066,7 +29066,7 @@ func (c *ClientWithResponses) ImportUsageWithBodyWithResponse(ctx context.Contex
 
 // ImportUsageWithResponse Merge exported usage statistics
 //
-// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies. It is merged in one transaction: on any error nothing is imported.
+// Accepts exports of this server and of the reference (`version` 0 or 1; 400 `unsupported version` otherwise, 400 `invalid usage export` for another shape). The body is streamed and may be up to 1 GiB, unlike other bodies; it is checked against this schema as it streams, and a body that breaks it (or is not UTF-8 or not JSON) gets 400 `invalid body` with a `message` naming the field and the rule, as other operations do (keys of `apis`, `models` and the count maps are written `*`). It is merged in one transaction: on any error nothing is imported.
 // Details are de-duplicated (api, model, timestamp, source, auth_index, failed, tokens), so the same export imported twice counts once; with `aggregates` (this server's exports) the hourly aggregates are merged per origin server and bucket instead, and the details only fill the detail window. Raw keys found in a reference export (api names that are client keys, `source`) are stored as ids and masked labels only.
 // `added` counts requests newly counted, `skipped` those already present; the totals are taken after the merge. 503 when the usage store could not be opened.
 //
