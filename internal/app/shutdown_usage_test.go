@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // logSignal is a log sink that closes a channel the first time a line
@@ -194,5 +197,58 @@ func TestShutdownRecordsRequestsAnsweredDuringTheDrain(t *testing.T) {
 	base, _ = startServer(t, path, io.Discard)
 	if u := getUsage(t, base); u.Usage.TotalRequests != 1 || u.Usage.TotalTokens != 18 {
 		t.Fatalf("after restart: %+v; want the request answered during the drain", u)
+	}
+}
+
+// Every request answered before a read is in it: GET /usage, the export
+// and /metrics, read right after the last answer (issue 17, item 5).
+func TestStatisticsAreReadYourWrites(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, chatAnswer)
+	}))
+	defer up.Close()
+	base, _ := startServer(t, usageServerConfig(t, t.TempDir(), up.URL), io.Discard)
+	mgmtGet := func(p string) string {
+		req, _ := http.NewRequest(http.MethodGet, base+p, nil)
+		req.Header.Set("Authorization", "Bearer mgmt-key")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", p, resp.StatusCode, err)
+		}
+		return string(b)
+	}
+	const n = 3
+	for round := 1; round <= 3; round++ {
+		for range n {
+			if status, err := chatRequest(t, base); err != nil || status != http.StatusOK {
+				t.Fatalf("request: %d %v", status, err)
+			}
+		}
+		want := int64(round * n)
+		if u := getUsage(t, base); u.Usage.TotalRequests != want {
+			t.Fatalf("round %d: GET /usage counts %d, want %d", round, u.Usage.TotalRequests, want)
+		}
+		if c := strings.Count(mgmtGet("/v0/management/usage/export"), `"request_id"`); int64(c) != want {
+			t.Fatalf("round %d: the export has %d details, want %d", round, c, want)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(strings.NewReader(mgmtGet("/metrics")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total float64
+		for _, m := range families["cpa_requests_total"].GetMetric() {
+			total += m.GetCounter().GetValue()
+		}
+		if int64(total) != want {
+			t.Fatalf("round %d: cpa_requests_total = %v, want %d", round, total, want)
+		}
 	}
 }
