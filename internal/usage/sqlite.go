@@ -92,6 +92,39 @@ var migrations = []string{
 
 	// 2: rollups (rollup.go), built from the hourly rows already there.
 	migration2(),
+
+	// 3: details are keyed by (ts, dedupe_key), not by the random
+	// dedupe_key alone, so that a new detail lands at the end of every
+	// index instead of on a random page of a large one (the writer spent
+	// most of its time there once a store held a few 100k details). The
+	// key already hashes ts, so the two are unique together exactly when
+	// the key is unique alone.
+	`CREATE TABLE usage_details_v3 (
+		dedupe_key TEXT NOT NULL,
+		ts BIGINT NOT NULL,
+		request_id TEXT NOT NULL,
+		endpoint TEXT NOT NULL,
+		model TEXT NOT NULL,
+		client_key TEXT NOT NULL,
+		credential TEXT NOT NULL,
+		source TEXT NOT NULL,
+		status INTEGER NOT NULL,
+		failed INTEGER NOT NULL,
+		latency_ms BIGINT NOT NULL,
+		input_tokens BIGINT NOT NULL,
+		output_tokens BIGINT NOT NULL,
+		reasoning_tokens BIGINT NOT NULL,
+		cached_tokens BIGINT NOT NULL,
+		total_tokens BIGINT NOT NULL,
+		UNIQUE (ts, dedupe_key));
+	INSERT INTO usage_details_v3 (dedupe_key, ts, request_id, endpoint, model, client_key, credential, source, status, failed,
+		latency_ms, input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
+		SELECT dedupe_key, ts, request_id, endpoint, model, client_key, credential, source, status, failed,
+		latency_ms, input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens
+		FROM usage_details ORDER BY ts, dedupe_key;
+	DROP TABLE usage_details;
+	ALTER TABLE usage_details_v3 RENAME TO usage_details;
+	CREATE INDEX usage_details_model ON usage_details (endpoint, model, ts);`,
 }
 
 // SQLiteStore is the embedded store: one file, WAL mode, one writer
@@ -127,7 +160,9 @@ func OpenSQLite(path string) (*SQLiteStore, error) {
 		q.Set("_txlock", txlock)
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn("immediate", "journal_mode(WAL)", "synchronous(NORMAL)"))
+	// Statement journals (multi-row inserts that may stop half-way) stay
+	// in memory rather than in temporary files.
+	w, err := sql.Open("sqlite", dsn("immediate", "journal_mode(WAL)", "synchronous(NORMAL)", "temp_store(MEMORY)"))
 	if err != nil {
 		return nil, fmt.Errorf("open usage database: %w", err)
 	}
@@ -206,7 +241,7 @@ func (s *SQLiteStore) Close() error {
 const (
 	detailInsertHead = `INSERT INTO usage_details (dedupe_key, ts, request_id, endpoint, model, client_key, credential, source,
 		status, failed, latency_ms, input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens) VALUES `
-	detailInsertTail = ` ON CONFLICT (dedupe_key) DO NOTHING`
+	detailInsertTail = ` ON CONFLICT (ts, dedupe_key) DO NOTHING`
 	detailWidth      = 16
 )
 
@@ -386,8 +421,9 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// Append writes events in one transaction: a detail row each, and one
-// upsert per aggregate bucket the batch touches.
+// Append writes events in one transaction: a detail row each (inserted
+// in chunks, detailbatch.go), and one upsert per aggregate bucket the
+// batch touches.
 func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
 	if len(events) == 0 {
 		return nil
@@ -399,19 +435,21 @@ func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
 		return err
 	}
 	defer tx.Rollback()
-	dw := newDetailWriter(ctx, tx, nil)
-	defer dw.close()
+	var details detailBatch
 	b := newBatch()
 	var d detailRow
 	for i := range events {
 		e := &events[i]
 		d = eventRow(e)
-		if err := addDetail(dw, &d); err != nil {
-			return err
-		}
+		details.add(&d)
 		b.addEvent(e, &d)
+		if details.rows == detailChunk {
+			if err := details.flush(ctx, tx); err != nil {
+				return err
+			}
+		}
 	}
-	if err := dw.flush(); err != nil {
+	if err := details.flush(ctx, tx); err != nil {
 		return err
 	}
 	if err := b.write(ctx, tx); err != nil {
