@@ -201,9 +201,12 @@ func (s *Service) Run(ctx context.Context) error {
 	prune := time.NewTicker(s.opts.PruneInterval)
 	defer prune.Stop()
 	var reported uint64
-	s.pruneNow(ctx)
+	pruneMore := s.pruneNow(ctx)
 	for {
 		select {
+		case <-pruneMore:
+			s.write(ctx)
+			pruneMore = s.pruneNow(ctx)
 		case <-flush.C:
 			s.write(ctx)
 			reported = s.reportDrops(reported)
@@ -214,7 +217,7 @@ func (s *Service) Run(ctx context.Context) error {
 			close(done)
 		case <-prune.C:
 			s.write(ctx)
-			s.pruneNow(ctx)
+			pruneMore = s.pruneNow(ctx)
 		case <-ctx.Done():
 			s.pending.mu.Lock()
 			s.pending.closed = true
@@ -271,16 +274,40 @@ func (s *Service) reportDrops(reported uint64) uint64 {
 	return d
 }
 
-func (s *Service) pruneNow(ctx context.Context) {
+// stepPruner is a store that can prune a bounded step at a time.
+type stepPruner interface {
+	PruneStep(ctx context.Context, r Retention, now time.Time, limit int) (int64, bool, error)
+}
+
+// pruneNow runs one step of the retention; the channel it returns is
+// ready when another step is due (nil when none is), so that the writer
+// commits and answers reads between steps.
+func (s *Service) pruneNow(ctx context.Context) <-chan struct{} {
 	if s.store == nil {
-		return
+		return nil
 	}
-	if n, err := s.store.Prune(ctx, *s.retention.Load(), s.opts.Now()); err != nil {
+	var n int64
+	var more bool
+	var err error
+	if sp, ok := s.store.(stepPruner); ok {
+		n, more, err = sp.PruneStep(ctx, *s.retention.Load(), s.opts.Now(), pruneChunk)
+	} else {
+		n, err = s.store.Prune(ctx, *s.retention.Load(), s.opts.Now())
+	}
+	if err != nil {
 		s.log.Warn("usage: pruning details failed", "error", err)
-	} else if n > 0 {
+		return nil
+	}
+	if n > 0 {
 		s.log.Debug("usage: pruned details", "rows", n)
 	}
+	if !more {
+		return nil
+	}
+	return readyNow
 }
+
+var readyNow = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Flush waits until every event recorded before the call is written (or
 // ctx ends); Run must be running.

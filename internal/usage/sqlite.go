@@ -502,27 +502,62 @@ func (b *batch) addEvent(e *Event, d *detailRow) {
 // Prune drops details older than r.MaxAge and beyond the newest
 // r.MaxCount. Aggregates are never pruned.
 func (s *SQLiteStore) Prune(ctx context.Context, r Retention, now time.Time) (int64, error) {
+	var total int64
+	for {
+		n, more, err := s.PruneStep(ctx, r, now, pruneChunk)
+		total += n
+		if err != nil || !more {
+			return total, err
+		}
+	}
+}
+
+// pruneChunk is how many details one prune step deletes at most, so that
+// the writer commits new events between steps instead of waiting for a
+// minute's worth of deletes.
+const pruneChunk = 20_000
+
+// PruneStep deletes at most about limit of the details Prune would (the
+// oldest first) and says whether more are left.
+func (s *SQLiteStore) PruneStep(ctx context.Context, r Retention, now time.Time, limit int) (n int64, more bool, err error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	var n int64
+	cutoff := int64(minInt64)
 	if r.MaxAge > 0 {
-		res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < ?`, now.Add(-r.MaxAge).UnixNano())
-		if err != nil {
-			return n, err
-		}
-		k, _ := res.RowsAffected()
-		n += k
+		cutoff = now.Add(-r.MaxAge).UnixNano()
 	}
 	if r.MaxCount > 0 {
-		res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < (
-			SELECT ts FROM usage_details ORDER BY ts DESC LIMIT 1 OFFSET ?)`, r.MaxCount-1)
-		if err != nil {
-			return n, err
+		var ts int64
+		err := s.w.QueryRowContext(ctx, `SELECT ts FROM usage_details ORDER BY ts DESC LIMIT 1 OFFSET ?`, r.MaxCount-1).Scan(&ts)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return 0, false, err
+		default:
+			cutoff = max(cutoff, ts)
 		}
-		k, _ := res.RowsAffected()
-		n += k
 	}
-	return n, nil
+	if cutoff == minInt64 {
+		return 0, false, nil
+	}
+	// Below the limit-th oldest detail under the cutoff, if there are
+	// that many; else everything under the cutoff.
+	var bound int64
+	err = s.w.QueryRowContext(ctx, `SELECT ts FROM usage_details WHERE ts < ? ORDER BY ts LIMIT 1 OFFSET ?`, cutoff, limit).Scan(&bound)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		bound = cutoff
+	case err != nil:
+		return 0, false, err
+	default:
+		more = true
+	}
+	res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < ?`, bound)
+	if err != nil {
+		return 0, false, err
+	}
+	n, _ = res.RowsAffected()
+	return n, more, nil
 }
 
 // hourRange turns q's bounds into hour-bucket bounds (from inclusive, to
