@@ -171,7 +171,7 @@ func OpenSQLite(path string) (*SQLiteStore, error) {
 	s := &SQLiteStore{w: w}
 	if err := s.migrate(); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("usage database %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	r, err := sql.Open("sqlite", dsn("deferred", "query_only(1)"))
 	if err != nil {
