@@ -137,6 +137,9 @@ type SQLiteStore struct {
 	// writeMu serialises Append, Import and Prune on the one writer
 	// connection, so that none waits inside database/sql's pool.
 	writeMu sync.Mutex
+	// pruneCutoff is the cutoff of a prune that has steps left (0: none):
+	// finding it reads the whole time index, once per prune, not per step.
+	pruneCutoff int64
 }
 
 var _ Store = (*SQLiteStore)(nil)
@@ -522,11 +525,20 @@ const pruneChunk = 20_000
 func (s *SQLiteStore) PruneStep(ctx context.Context, r Retention, now time.Time, limit int) (n int64, more bool, err error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer func() {
+		if !more {
+			s.pruneCutoff = 0
+		}
+	}()
 	cutoff := int64(minInt64)
 	if r.MaxAge > 0 {
 		cutoff = now.Add(-r.MaxAge).UnixNano()
 	}
-	if r.MaxCount > 0 {
+	if s.pruneCutoff != 0 {
+		// Details only get newer: the count cutoff found by the first step
+		// still holds (the next prune catches up with the newest).
+		cutoff = max(cutoff, s.pruneCutoff)
+	} else if r.MaxCount > 0 {
 		var ts int64
 		err := s.w.QueryRowContext(ctx, `SELECT ts FROM usage_details ORDER BY ts DESC LIMIT 1 OFFSET ?`, r.MaxCount-1).Scan(&ts)
 		switch {
@@ -551,6 +563,7 @@ func (s *SQLiteStore) PruneStep(ctx context.Context, r Retention, now time.Time,
 		return 0, false, err
 	default:
 		more = true
+		s.pruneCutoff = cutoff
 	}
 	res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < ?`, bound)
 	if err != nil {
