@@ -36,6 +36,10 @@ import (
 // flight (long streams included) finish before their connections are cut.
 const DefaultShutdownTimeout = 30 * time.Second
 
+// cutGrace is how long handlers whose connections a shutdown cut get to
+// return (and record their request) before the usage writer stops.
+const cutGrace = 5 * time.Second
+
 // Options are what main passes in.
 type Options struct {
 	ConfigPath string
@@ -76,6 +80,11 @@ type Server struct {
 	// workers run for the life of the server (watcher, janitors); Run
 	// starts each under one errgroup and waits for all of them.
 	workers []func(ctx context.Context) error
+	// sinks keep what requests produce (the usage writer, which owns the
+	// database the config history and audit share; the request logs).
+	// They stop only after the HTTP server has drained, so that nothing
+	// answered during the drain is lost.
+	sinks []func(ctx context.Context) error
 }
 
 // Run builds the server and serves until ctx is done, then shuts down
@@ -204,7 +213,7 @@ func New(opts Options) (*Server, error) {
 		func(ctx context.Context) error { guard.RunJanitor(ctx, time.Hour); return nil },
 		func(ctx context.Context) error { return appLog.RunCleaner(ctx, time.Minute) },
 	)
-	s.workers = append(s.workers, obs.workers()...)
+	s.sinks = obs.workers()
 	if authFiles != nil {
 		s.logins = logins
 		s.workers = append(s.workers, func(ctx context.Context) error {
@@ -266,6 +275,11 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, w := range s.workers {
 		g.Go(func() error { return w(gctx) })
 	}
+	sinkCtx, stopSinks := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSinks()
+	for _, w := range s.sinks {
+		g.Go(func() error { return w(sinkCtx) })
+	}
 	g.Go(func() error {
 		var err error
 		if cfg.TLS.Enable {
@@ -280,7 +294,9 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		return s.shutdown(srv)
+		err := s.shutdown(srv)
+		stopSinks() // only now: the requests of the drain are recorded
+		return err
 	})
 	s.log.Info("serving", "addr", ln.Addr().String(), "config", s.store.Path(), "management", s.guard.Enabled())
 	if s.opts.Ready != nil {
@@ -305,8 +321,11 @@ func (s *Server) shutdown(srv *http.Server) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		cut := s.inFlight.count()
 		_ = srv.Close()
+		// Handlers of cut connections still record what they did; the
+		// usage writer stops after them (or after this bound).
+		left := s.inFlight.waitIdle(cutGrace)
 		s.log.Warn("shutdown timeout reached; cut the connections of requests still running",
-			"cut", cut, "waited", time.Since(start).Round(time.Millisecond).String())
+			"cut", cut, "still_running", left, "waited", time.Since(start).Round(time.Millisecond).String())
 		return nil
 	}
 	if err != nil {

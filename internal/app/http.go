@@ -102,6 +102,18 @@ func (f *inFlight) track(next http.Handler) http.Handler {
 
 func (f *inFlight) count() int64 { return f.n.Load() }
 
+// waitIdle waits until no request is being served, at most d, and returns
+// how many still are.
+func (f *inFlight) waitIdle(d time.Duration) int64 {
+	deadline := time.Now().Add(d)
+	for n := f.count(); ; n = f.count() {
+		if n <= 0 || !time.Now().Before(deadline) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func rootInfo(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{

@@ -103,6 +103,11 @@ func (s *Server) ExportUsage(ctx context.Context, _ mgmtapi.ExportUsageRequestOb
 	if err := svc.Available(); err != nil {
 		return nil, err
 	}
+	// Every request answered before the call is in the export, or the
+	// export is refused: it cannot say so once it has started.
+	if err := svc.Sync(ctx); err != nil {
+		return nil, err
+	}
 	return exportStream{ctx: ctx, svc: svc}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -55,7 +56,7 @@ func (p *Proxy) observe(w http.ResponseWriter, endpoint string, key clientIdenti
 	id := requestlog.NewID()
 	w.Header().Set("X-Request-Id", id)
 	o := &observation{start: p.now(), id: id, endpoint: endpoint, key: key, readTokens: p.usage != nil}
-	o.w = &observedWriter{ResponseWriter: w, o: o}
+	o.w = &observedWriter{ResponseWriter: w, o: o, left: -1}
 	return o, o.w
 }
 
@@ -93,6 +94,7 @@ func (p *Proxy) finish(o *observation) {
 		p.usage.Record(ev)
 	}
 	o.entry.Finish(failed)
+	o.w.release()
 }
 
 // attempt notes upstream attempt n with cand before it is sent.
@@ -278,16 +280,26 @@ func (t *sseTap) done() {
 
 // observedWriter is the client's ResponseWriter as the request log and the
 // usage record see it. Unwrap keeps http.ResponseController working.
+//
+// The last byte of an answer with a Content-Length is held back until the
+// request is recorded (finish), so that no client has the whole answer
+// before its usage is: a read right after it sees it. (Without a
+// Content-Length the end of the body is sent after the handler returns.)
 type observedWriter struct {
 	http.ResponseWriter
 	o      *observation
 	status int
+	left   int64 // bytes the Content-Length still expects; -1 when none
+	held   []byte
 }
 
 func (w *observedWriter) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
 		w.o.entry.Response(code, w.Header())
+		if n, err := strconv.ParseInt(w.Header().Get("Content-Length"), 10, 64); err == nil && n > 0 {
+			w.left = n
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -297,7 +309,27 @@ func (w *observedWriter) Write(b []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	w.o.entry.Body(b)
+	if w.left > 0 && int64(len(b)) == w.left {
+		w.left = 0
+		last := b[len(b)-1]
+		if n, err := w.ResponseWriter.Write(b[:len(b)-1]); err != nil {
+			return n, err
+		}
+		w.held = []byte{last}
+		return len(b), nil
+	}
+	if w.left > 0 {
+		w.left -= int64(len(b))
+	}
 	return w.ResponseWriter.Write(b)
+}
+
+// release sends the byte held back, once the request is recorded.
+func (w *observedWriter) release() {
+	if w.held != nil {
+		_, _ = w.ResponseWriter.Write(w.held)
+		w.held = nil
+	}
 }
 
 func (w *observedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

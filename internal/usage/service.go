@@ -2,6 +2,7 @@ package usage
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -20,13 +21,17 @@ type Recorder interface {
 
 // Options configure a Service.
 type Options struct {
-	// QueueSize bounds the events waiting to be written (default 16384).
+	// QueueSize bounds the events waiting to be written (default 32768,
+	// seconds of full load); past it events are dropped and counted.
 	QueueSize int
 	// FlushInterval is how often queued events are written in one
 	// transaction (default 1 s): a crash loses at most this much.
 	FlushInterval time.Duration
-	// MaxBatch writes early when this many events wait (default 2048).
+	// MaxBatch writes early when this many events wait (default 4096).
 	MaxBatch int
+	// ReadWait bounds how long a read (Report, Sync) waits for the writer
+	// to commit what was recorded before it (default 2 s).
+	ReadWait time.Duration
 	// PruneInterval is how often details are pruned (default 1 min).
 	PruneInterval time.Duration
 	Log           *slog.Logger
@@ -35,24 +40,43 @@ type Options struct {
 }
 
 // Service is the usage subsystem: the non-blocking recorder in front, one
-// writer goroutine behind it that batches events into the store, prunes
-// details, and feeds observers (metrics). With no store (it could not be
-// opened) it still counts and observes, and reports itself unavailable.
+// writer goroutine behind it that batches events into the store and
+// prunes details. Observers (metrics) see each event as it is recorded.
+// With no store (it could not be opened) it still counts and observes, and
+// reports itself unavailable.
 type Service struct {
 	store    Store
 	storeErr error
 	opts     Options
 	log      *slog.Logger
 
-	queue     chan Event
 	enabled   atomic.Bool
 	dropped   atomic.Uint64
 	writeErrs atomic.Uint64
 	retention atomic.Pointer[Retention]
-	flushReq  chan chan struct{}
+	observers atomic.Pointer[[]func(*Event)]
+	obsMu     sync.Mutex // serialises Observe
 
-	obsMu     sync.Mutex
-	observers []func(*Event)
+	// pending holds what was recorded and is not committed yet; wake tells
+	// the writer a full batch waits; flushReq asks it to commit now.
+	pending  pending
+	wake     chan struct{}
+	flushReq chan chan struct{}
+}
+
+// pending is the events between Record and the store: queued (waiting for
+// the writer) and writing (taken by the writer, not committed yet). Reads
+// that cannot wait for the writer merge both (merge.go); commits counts
+// the writer's finished batches so that such a read can tell whether the
+// store moved under it.
+type pending struct {
+	mu      sync.Mutex
+	queued  []Event
+	writing []Event
+	spare   []Event
+	commits uint64
+	// closed is set when the writer has stopped: later events are dropped.
+	closed bool
 }
 
 var _ Recorder = (*Service)(nil)
@@ -61,13 +85,17 @@ var _ Recorder = (*Service)(nil)
 // why, for GET /usage and the start-up log).
 func NewService(store Store, storeErr error, opts Options) *Service {
 	if opts.QueueSize <= 0 {
-		opts.QueueSize = 16384
+		opts.QueueSize = 1 << 15
 	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = time.Second
 	}
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 2048
+		opts.MaxBatch = 4096
+	}
+	opts.MaxBatch = min(opts.MaxBatch, opts.QueueSize)
+	if opts.ReadWait <= 0 {
+		opts.ReadWait = 2 * time.Second
 	}
 	if opts.PruneInterval <= 0 {
 		opts.PruneInterval = time.Minute
@@ -79,20 +107,39 @@ func NewService(store Store, storeErr error, opts Options) *Service {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: store, storeErr: storeErr, opts: opts, log: opts.Log,
-		queue: make(chan Event, opts.QueueSize), flushReq: make(chan chan struct{})}
+		wake: make(chan struct{}, 1), flushReq: make(chan chan struct{})}
 	s.retention.Store(&Retention{MaxCount: DefaultDetailsMaxCount, MaxAge: DefaultDetailsMaxDays * 24 * time.Hour})
 	return s
 }
 
-// Record queues e for the writer. It never blocks: when the queue is full
-// the event is dropped and counted (GET /usage and the metrics show it).
-// Events are queued even while statistics are off, so that the metrics
-// still see them; the writer does not store them then.
+// Record shows e to the observers and queues it for the writer. It never
+// blocks: when the queue is full, or the writer has stopped, the event is
+// dropped and counted (GET /usage, the metrics and the log show it). While
+// statistics are off only the observers see it.
 func (s *Service) Record(e Event) {
-	select {
-	case s.queue <- e:
-	default:
+	if obs := s.observers.Load(); obs != nil {
+		for _, fn := range *obs {
+			fn(&e)
+		}
+	}
+	if s.store == nil || !s.enabled.Load() {
+		return
+	}
+	p := &s.pending
+	p.mu.Lock()
+	if p.closed || len(p.queued) >= s.opts.QueueSize {
+		p.mu.Unlock()
 		s.dropped.Add(1)
+		return
+	}
+	p.queued = append(p.queued, e)
+	full := len(p.queued) == s.opts.MaxBatch
+	p.mu.Unlock()
+	if full {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -111,12 +158,18 @@ func (s *Service) SetRetention(r Retention) {
 	s.retention.Store(&r)
 }
 
-// Observe adds fn, called on the writer goroutine for every event taken
-// off the queue (whether or not statistics are stored). Call before Run.
+// Observe adds fn, called by Record for every event (whether or not
+// statistics are stored), on the request's goroutine: it must be quick and
+// safe for concurrent use.
 func (s *Service) Observe(fn func(*Event)) {
 	s.obsMu.Lock()
-	s.observers = append(s.observers, fn)
-	s.obsMu.Unlock()
+	defer s.obsMu.Unlock()
+	var obs []func(*Event)
+	if cur := s.observers.Load(); cur != nil {
+		obs = slices.Clone(*cur)
+	}
+	obs = append(obs, fn)
+	s.observers.Store(&obs)
 }
 
 // Status is the recording state GET /usage and the metrics report.
@@ -137,91 +190,127 @@ func (s *Service) Status() Status {
 	return st
 }
 
-// Run is the writer: it drains the queue, writes a batch every
-// FlushInterval (or MaxBatch events), prunes details every PruneInterval,
-// and on ctx's end writes what is left and returns.
+// Run is the writer: it writes what was recorded every FlushInterval (or
+// as soon as MaxBatch events wait, or a read asks), prunes details every
+// PruneInterval, and on ctx's end writes what is left and returns; events
+// recorded after that are dropped and counted. Run the HTTP server's drain
+// before ending ctx, so that nothing it answered is lost.
 func (s *Service) Run(ctx context.Context) error {
 	flush := time.NewTicker(s.opts.FlushInterval)
 	defer flush.Stop()
 	prune := time.NewTicker(s.opts.PruneInterval)
 	defer prune.Stop()
-	s.obsMu.Lock()
-	observers := slices.Clone(s.observers)
-	s.obsMu.Unlock()
-	batch := make([]Event, 0, s.opts.MaxBatch)
-	take := func(e Event) {
-		for _, fn := range observers {
-			fn(&e)
-		}
-		if s.store != nil && s.enabled.Load() {
-			batch = append(batch, e)
-		}
-	}
-	write := func() {
-		if len(batch) == 0 {
-			return
-		}
-		// Written even when ctx is done: the final flush at shutdown.
-		if err := s.store.Append(context.WithoutCancel(ctx), batch); err != nil {
-			s.writeErrs.Add(1)
-			s.dropped.Add(uint64(len(batch)))
-			s.log.Error("usage: writing a batch failed; its events are lost", "events", len(batch), "error", err)
-		}
-		clear(batch)
-		batch = batch[:0]
-	}
-	drain := func() {
-		for {
-			select {
-			case e := <-s.queue:
-				take(e)
-				if len(batch) >= s.opts.MaxBatch {
-					write()
-				}
-			default:
-				return
-			}
-		}
-	}
-	s.pruneNow(ctx)
+	var reported uint64
+	pruneMore := s.pruneNow(ctx)
 	for {
 		select {
-		case e := <-s.queue:
-			take(e)
-			if len(batch) >= s.opts.MaxBatch {
-				write()
-			}
+		case <-pruneMore:
+			s.write(ctx)
+			pruneMore = s.pruneNow(ctx)
 		case <-flush.C:
-			write()
+			s.write(ctx)
+			reported = s.reportDrops(reported)
+		case <-s.wake:
+			s.write(ctx)
 		case done := <-s.flushReq:
-			drain()
-			write()
+			s.write(ctx)
 			close(done)
 		case <-prune.C:
-			write()
-			s.pruneNow(ctx)
+			s.write(ctx)
+			pruneMore = s.pruneNow(ctx)
 		case <-ctx.Done():
-			drain()
-			write()
+			s.pending.mu.Lock()
+			s.pending.closed = true
+			s.pending.mu.Unlock()
+			s.write(ctx)
+			if d := s.dropped.Load(); d > 0 {
+				s.log.Warn("usage: events were dropped since start-up; they are not in the statistics", "dropped", d,
+					"write_errors", s.writeErrs.Load())
+			}
 			return nil
 		}
 	}
 }
 
-func (s *Service) pruneNow(ctx context.Context) {
-	if s.store == nil {
+// write commits every queued event in one transaction (even when ctx is
+// done: it is also the final write at shutdown).
+func (s *Service) write(ctx context.Context) {
+	p := &s.pending
+	p.mu.Lock()
+	batch := p.queued
+	p.queued, p.spare = p.spare[:0], nil
+	p.writing = batch
+	p.mu.Unlock()
+	if len(batch) == 0 {
+		p.mu.Lock()
+		p.writing = nil
+		p.spare = batch
+		p.mu.Unlock()
 		return
 	}
-	if n, err := s.store.Prune(ctx, *s.retention.Load(), s.opts.Now()); err != nil {
-		s.log.Warn("usage: pruning details failed", "error", err)
-	} else if n > 0 {
-		s.log.Debug("usage: pruned details", "rows", n)
+	err := s.store.Append(context.WithoutCancel(ctx), batch)
+	if err != nil {
+		s.writeErrs.Add(1)
+		s.dropped.Add(uint64(len(batch)))
+		s.log.Error("usage: writing a batch failed; its events are lost", "events", len(batch), "error", err)
 	}
+	clear(batch)
+	p.mu.Lock()
+	p.writing = nil
+	p.commits++
+	if cap(batch) <= 4*s.opts.MaxBatch { // an overload's queue is not kept
+		p.spare = batch[:0]
+	}
+	p.mu.Unlock()
 }
 
+// reportDrops logs the events dropped since the last report (at most once
+// per flush interval); it returns the total reported.
+func (s *Service) reportDrops(reported uint64) uint64 {
+	d := s.dropped.Load()
+	if d > reported {
+		s.log.Warn("usage: events dropped: the writer could not keep up or a write failed", "dropped", d-reported, "dropped_total", d)
+	}
+	return d
+}
+
+// stepPruner is a store that can prune a bounded step at a time.
+type stepPruner interface {
+	PruneStep(ctx context.Context, r Retention, now time.Time, limit int) (int64, bool, error)
+}
+
+// pruneNow runs one step of the retention; the channel it returns is
+// ready when another step is due (nil when none is), so that the writer
+// commits and answers reads between steps.
+func (s *Service) pruneNow(ctx context.Context) <-chan struct{} {
+	if s.store == nil {
+		return nil
+	}
+	var n int64
+	var more bool
+	var err error
+	if sp, ok := s.store.(stepPruner); ok {
+		n, more, err = sp.PruneStep(ctx, *s.retention.Load(), s.opts.Now(), pruneChunk)
+	} else {
+		n, err = s.store.Prune(ctx, *s.retention.Load(), s.opts.Now())
+	}
+	if err != nil {
+		s.log.Warn("usage: pruning details failed", "error", err)
+		return nil
+	}
+	if n > 0 {
+		s.log.Debug("usage: pruned details", "rows", n)
+	}
+	if !more {
+		return nil
+	}
+	return readyNow
+}
+
+var readyNow = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // Flush waits until every event recorded before the call is written (or
-// ctx ends). Tests and export use it instead of sleeping; Run must be
-// running.
+// ctx ends); Run must be running.
 func (s *Service) Flush(ctx context.Context) error {
 	done := make(chan struct{})
 	select {
@@ -247,7 +336,29 @@ func (s *Service) Prune(ctx context.Context) (int64, error) {
 
 var errUnavailable = errs.New(errs.Unavailable, "usage statistics unavailable: the usage store could not be opened")
 
-// Report answers GET /usage. Without a store it is an empty report.
+// Sync waits, at most ReadWait, until every event recorded before the call
+// is committed, so that a read after it sees them all.
+func (s *Service) Sync(ctx context.Context) error {
+	if s.store == nil {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.opts.ReadWait)
+	defer cancel()
+	if err := s.Flush(wctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return errWriterBusy
+	}
+	return nil
+}
+
+var errWriterBusy = errs.New(errs.Unavailable, "usage statistics are busy: the writer did not commit the latest events in time; retry")
+
+// Report answers GET /usage with every request recorded before the call:
+// it lets the writer commit them (Sync), or, when the writer cannot within
+// ReadWait (a long import holds the store), adds the events it has not
+// committed to what the store holds. Without a store it is an empty report.
 func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
 		return nil, errs.New(errs.Invalid, "invalid range: to is before from")
@@ -255,7 +366,45 @@ func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
 	if s.store == nil {
 		return emptyReport(), nil
 	}
-	return s.store.Report(ctx, q)
+	err := s.Sync(ctx)
+	if err == nil {
+		return s.store.Report(ctx, q)
+	}
+	if !errors.Is(err, errWriterBusy) {
+		return nil, err
+	}
+	// The store and the pending events must be read with no commit in
+	// between (which would count a batch twice, or not at all).
+	for range 5 {
+		events, commits := s.pendingEvents()
+		rep, err := s.store.Report(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if s.commitCount() == commits {
+			rep.addPending(events, q)
+			return rep, nil
+		}
+	}
+	return nil, errWriterBusy
+}
+
+// pendingEvents copies the events recorded and not committed, with the
+// commit count they belong to.
+func (s *Service) pendingEvents() ([]Event, uint64) {
+	p := &s.pending
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Event, 0, len(p.writing)+len(p.queued))
+	out = append(out, p.writing...)
+	out = append(out, p.queued...)
+	return out, p.commits
+}
+
+func (s *Service) commitCount() uint64 {
+	s.pending.mu.Lock()
+	defer s.pending.mu.Unlock()
+	return s.pending.commits
 }
 
 func emptyReport() *Report {
@@ -271,7 +420,8 @@ func (s *Service) Available() error {
 	return nil
 }
 
-// Export streams the export document to w.
+// Export streams the export document to w; call Sync first for
+// read-your-writes (it must be known before the answer starts).
 func (s *Service) Export(ctx context.Context, w io.Writer) error {
 	if s.store == nil {
 		return errUnavailable

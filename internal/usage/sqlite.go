@@ -92,6 +92,39 @@ var migrations = []string{
 
 	// 2: rollups (rollup.go), built from the hourly rows already there.
 	migration2(),
+
+	// 3: details are keyed by (ts, dedupe_key), not by the random
+	// dedupe_key alone, so that a new detail lands at the end of every
+	// index instead of on a random page of a large one (the writer spent
+	// most of its time there once a store held a few 100k details). The
+	// key already hashes ts, so the two are unique together exactly when
+	// the key is unique alone.
+	`CREATE TABLE usage_details_v3 (
+		dedupe_key TEXT NOT NULL,
+		ts BIGINT NOT NULL,
+		request_id TEXT NOT NULL,
+		endpoint TEXT NOT NULL,
+		model TEXT NOT NULL,
+		client_key TEXT NOT NULL,
+		credential TEXT NOT NULL,
+		source TEXT NOT NULL,
+		status INTEGER NOT NULL,
+		failed INTEGER NOT NULL,
+		latency_ms BIGINT NOT NULL,
+		input_tokens BIGINT NOT NULL,
+		output_tokens BIGINT NOT NULL,
+		reasoning_tokens BIGINT NOT NULL,
+		cached_tokens BIGINT NOT NULL,
+		total_tokens BIGINT NOT NULL,
+		UNIQUE (ts, dedupe_key));
+	INSERT INTO usage_details_v3 (dedupe_key, ts, request_id, endpoint, model, client_key, credential, source, status, failed,
+		latency_ms, input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens)
+		SELECT dedupe_key, ts, request_id, endpoint, model, client_key, credential, source, status, failed,
+		latency_ms, input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens
+		FROM usage_details ORDER BY ts, dedupe_key;
+	DROP TABLE usage_details;
+	ALTER TABLE usage_details_v3 RENAME TO usage_details;
+	CREATE INDEX usage_details_model ON usage_details (endpoint, model, ts);`,
 }
 
 // SQLiteStore is the embedded store: one file, WAL mode, one writer
@@ -104,6 +137,9 @@ type SQLiteStore struct {
 	// writeMu serialises Append, Import and Prune on the one writer
 	// connection, so that none waits inside database/sql's pool.
 	writeMu sync.Mutex
+	// pruneCutoff is the cutoff of a prune that has steps left (0: none):
+	// finding it reads the whole time index, once per prune, not per step.
+	pruneCutoff int64
 }
 
 var _ Store = (*SQLiteStore)(nil)
@@ -127,7 +163,9 @@ func OpenSQLite(path string) (*SQLiteStore, error) {
 		q.Set("_txlock", txlock)
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn("immediate", "journal_mode(WAL)", "synchronous(NORMAL)"))
+	// Statement journals (multi-row inserts that may stop half-way) stay
+	// in memory rather than in temporary files.
+	w, err := sql.Open("sqlite", dsn("immediate", "journal_mode(WAL)", "synchronous(NORMAL)", "temp_store(MEMORY)"))
 	if err != nil {
 		return nil, fmt.Errorf("open usage database: %w", err)
 	}
@@ -136,7 +174,7 @@ func OpenSQLite(path string) (*SQLiteStore, error) {
 	s := &SQLiteStore{w: w}
 	if err := s.migrate(); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("usage database %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	r, err := sql.Open("sqlite", dsn("deferred", "query_only(1)"))
 	if err != nil {
@@ -206,7 +244,7 @@ func (s *SQLiteStore) Close() error {
 const (
 	detailInsertHead = `INSERT INTO usage_details (dedupe_key, ts, request_id, endpoint, model, client_key, credential, source,
 		status, failed, latency_ms, input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens) VALUES `
-	detailInsertTail = ` ON CONFLICT (dedupe_key) DO NOTHING`
+	detailInsertTail = ` ON CONFLICT (ts, dedupe_key) DO NOTHING`
 	detailWidth      = 16
 )
 
@@ -386,8 +424,9 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// Append writes events in one transaction: a detail row each, and one
-// upsert per aggregate bucket the batch touches.
+// Append writes events in one transaction: a detail row each (inserted
+// in chunks, detailbatch.go), and one upsert per aggregate bucket the
+// batch touches.
 func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
 	if len(events) == 0 {
 		return nil
@@ -399,19 +438,21 @@ func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
 		return err
 	}
 	defer tx.Rollback()
-	dw := newDetailWriter(ctx, tx, nil)
-	defer dw.close()
+	var details detailBatch
 	b := newBatch()
 	var d detailRow
 	for i := range events {
 		e := &events[i]
 		d = eventRow(e)
-		if err := addDetail(dw, &d); err != nil {
-			return err
-		}
+		details.add(&d)
 		b.addEvent(e, &d)
+		if details.rows == detailChunk {
+			if err := details.flush(ctx, tx); err != nil {
+				return err
+			}
+		}
 	}
-	if err := dw.flush(); err != nil {
+	if err := details.flush(ctx, tx); err != nil {
 		return err
 	}
 	if err := b.write(ctx, tx); err != nil {
@@ -464,27 +505,72 @@ func (b *batch) addEvent(e *Event, d *detailRow) {
 // Prune drops details older than r.MaxAge and beyond the newest
 // r.MaxCount. Aggregates are never pruned.
 func (s *SQLiteStore) Prune(ctx context.Context, r Retention, now time.Time) (int64, error) {
+	var total int64
+	for {
+		n, more, err := s.PruneStep(ctx, r, now, pruneChunk)
+		total += n
+		if err != nil || !more {
+			return total, err
+		}
+	}
+}
+
+// pruneChunk is how many details one prune step deletes at most, so that
+// the writer commits new events between steps instead of waiting for a
+// minute's worth of deletes.
+const pruneChunk = 20_000
+
+// PruneStep deletes at most about limit of the details Prune would (the
+// oldest first) and says whether more are left.
+func (s *SQLiteStore) PruneStep(ctx context.Context, r Retention, now time.Time, limit int) (n int64, more bool, err error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	var n int64
+	defer func() {
+		if !more {
+			s.pruneCutoff = 0
+		}
+	}()
+	cutoff := int64(minInt64)
 	if r.MaxAge > 0 {
-		res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < ?`, now.Add(-r.MaxAge).UnixNano())
-		if err != nil {
-			return n, err
-		}
-		k, _ := res.RowsAffected()
-		n += k
+		cutoff = now.Add(-r.MaxAge).UnixNano()
 	}
-	if r.MaxCount > 0 {
-		res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < (
-			SELECT ts FROM usage_details ORDER BY ts DESC LIMIT 1 OFFSET ?)`, r.MaxCount-1)
-		if err != nil {
-			return n, err
+	if s.pruneCutoff != 0 {
+		// Details only get newer: the count cutoff found by the first step
+		// still holds (the next prune catches up with the newest).
+		cutoff = max(cutoff, s.pruneCutoff)
+	} else if r.MaxCount > 0 {
+		var ts int64
+		err := s.w.QueryRowContext(ctx, `SELECT ts FROM usage_details ORDER BY ts DESC LIMIT 1 OFFSET ?`, r.MaxCount-1).Scan(&ts)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return 0, false, err
+		default:
+			cutoff = max(cutoff, ts)
 		}
-		k, _ := res.RowsAffected()
-		n += k
 	}
-	return n, nil
+	if cutoff == minInt64 {
+		return 0, false, nil
+	}
+	// Below the limit-th oldest detail under the cutoff, if there are
+	// that many; else everything under the cutoff.
+	var bound int64
+	err = s.w.QueryRowContext(ctx, `SELECT ts FROM usage_details WHERE ts < ? ORDER BY ts LIMIT 1 OFFSET ?`, cutoff, limit).Scan(&bound)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		bound = cutoff
+	case err != nil:
+		return 0, false, err
+	default:
+		more = true
+		s.pruneCutoff = cutoff
+	}
+	res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < ?`, bound)
+	if err != nil {
+		return 0, false, err
+	}
+	n, _ = res.RowsAffected()
+	return n, more, nil
 }
 
 // hourRange turns q's bounds into hour-bucket bounds (from inclusive, to

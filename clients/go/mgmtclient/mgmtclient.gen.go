@@ -979,7 +979,7 @@ type UsageKeyStats struct {
 
 // UsageRecording defines model for UsageRecording.
 type UsageRecording struct {
-	// Dropped Events lost because the recording queue was full, since start-up.
+	// Dropped Requests answered but not counted in the statistics, since start-up - the recording queue was full (the writer fell behind), a batch failed to write, or the request ended after the writer stopped (its connection was cut by a shutdown timeout). 0 means every answered request is counted.
 	Dropped int64 `json:"dropped"`
 
 	// Enabled usage-statistics-enabled.
@@ -4225,6 +4225,7 @@ type ClientInterface interface {
 	// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
 	// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
 	// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
+	// Read-your-writes: the answer includes every request answered before the call (the writer commits first, or, if it cannot within 2 s, the events it holds are added to the answer).
 	//
 	// Corresponds with GET /usage (the `GetUsage` operationId).
 	GetUsage(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4274,7 +4275,7 @@ type ClientInterface interface {
 
 	// ExportUsage Export usage statistics
 	//
-	// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
+	// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. It includes every request answered before the call: 503 when the usage writer cannot commit them within 2 s (retry), or when the usage store could not be opened.
 	//
 	// Corresponds with GET /usage/export (the `ExportUsage` operationId).
 	ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6795,6 +6796,7 @@ func (c *Client) PutRequestRetry(ctx context.Context, params *PutRequestRetryPar
 // Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
 // Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
 // Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
+// Read-your-writes: the answer includes every request answered before the call (the writer commits first, or, if it cannot within 2 s, the events it holds are added to the answer).
 //
 // Corresponds with GET /usage (the `GetUsage` operationId).
 func (c *Client) GetUsage(ctx context.Context, params *GetUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6904,7 +6906,7 @@ func (c *Client) PutUsageStatisticsEnabled(ctx context.Context, params *PutUsage
 
 // ExportUsage Export usage statistics
 //
-// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
+// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. It includes every request answered before the call: 503 when the usage writer cannot commit them within 2 s (retry), or when the usage store could not be opened.
 //
 // Corresponds with GET /usage/export (the `ExportUsage` operationId).
 func (c *Client) ExportUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -14904,6 +14906,7 @@ type ClientWithResponsesInterface interface {
 	// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
 	// Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
 	// Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
+	// Read-your-writes: the answer includes every request answered before the call (the writer commits first, or, if it cannot within 2 s, the events it holds are added to the answer).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14957,7 +14960,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportUsageWithResponse Export usage statistics
 	//
-	// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
+	// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. It includes every request answered before the call: 503 when the usage writer cannot commit them within 2 s (retry), or when the usage store could not be opened.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -28945,6 +28948,7 @@ func (c *ClientWithResponses) PutRequestRetryWithResponse(ctx context.Context, p
 // Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
 // Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
 // Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
+// Read-your-writes: the answer includes every request answered before the call (the writer commits first, or, if it cannot within 2 s, the events it holds are added to the answer).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -29034,7 +29038,7 @@ func (c *ClientWithResponses) PutUsageStatisticsEnabledWithResponse(ctx context.
 
 // ExportUsageWithResponse Export usage statistics
 //
-// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
+// Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. It includes every request answered before the call: 503 when the usage writer cannot commit them within 2 s (retry), or when the usage store could not be opened.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -822,6 +822,7 @@ export interface paths {
          * @description Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
          *     Aggregates are exact and kept forever; `details` lists the newest requests per model from the detail window (see `usage-store` in config.yaml).
          *     Additions to the reference shape: `usage.clients` (per client key) and `usage.credentials` (per upstream credential, counting attempts, so a request that failed over shows on both), keyed by stable ids with masked labels; `recording` says whether statistics are being recorded and how many events were dropped.
+         *     Read-your-writes: the answer includes every request answered before the call (the writer commits first, or, if it cannot within 2 s, the events it holds are added to the answer).
          */
         get: operations["GetUsage"];
         put?: never;
@@ -841,7 +842,7 @@ export interface paths {
         };
         /**
          * Export usage statistics
-         * @description Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. 503 when the usage store could not be opened.
+         * @description Every retained detail in the reference's shape (`version` 1), plus `aggregates`: the complete hourly aggregates, client and credential breakdowns included, which the reference ignores and this server imports, so export then import restores history older than the detail window too. The body is streamed. It includes every request answered before the call: 503 when the usage writer cannot commit them within 2 s (retry), or when the usage store could not be opened.
          */
         get: operations["ExportUsage"];
         put?: never;
@@ -2269,7 +2270,7 @@ export interface components {
             store_error?: string;
             /**
              * Format: int64
-             * @description Events lost because the recording queue was full, since start-up.
+             * @description Requests answered but not counted in the statistics, since start-up - the recording queue was full (the writer fell behind), a batch failed to write, or the request ended after the writer stopped (its connection was cut by a shutdown timeout). 0 means every answered request is counted.
              */
             dropped: number;
             /**
