@@ -58,6 +58,7 @@ type Load struct {
 	Conns int
 
 	answered, failed, events, bodyBytes atomic.Int64
+	firstErr                            atomic.Pointer[string]
 }
 
 // LoadResult counts one run.
@@ -67,6 +68,7 @@ type LoadResult struct {
 	BodyBytes        int64 // body bytes of the answered requests
 	Elapsed          time.Duration
 	ToolCPU          float64 // this process's CPU seconds during the run
+	FirstError       string  // the first failure (error or status) seen, if any
 }
 
 // Rate is answered requests per second.
@@ -87,6 +89,7 @@ func (l *Load) Run(ctx context.Context, d time.Duration, limit int64, stop <-cha
 	l.failed.Store(0)
 	l.events.Store(0)
 	l.bodyBytes.Store(0)
+	l.firstErr.Store(nil)
 	wire := l.Req.wire(l.Addr)
 	var halt atomic.Bool
 	var wg sync.WaitGroup
@@ -104,13 +107,14 @@ func (l *Load) Run(ctx context.Context, d time.Duration, limit int64, stop <-cha
 				status, events, n, err := c.roundTrip()
 				switch {
 				case err != nil:
-					l.failed.Add(1)
+					l.fail(err.Error())
+
 					c.close()
 					if errors.Is(err, errDial) {
 						pause(ctx, 10*time.Millisecond) // the server is down: do not spin
 					}
 				case status != 200:
-					l.failed.Add(1)
+					l.fail(fmt.Sprintf("status %d", status))
 				default:
 					l.events.Add(events)
 					l.bodyBytes.Add(n)
@@ -137,7 +141,19 @@ func (l *Load) Run(ctx context.Context, d time.Duration, limit int64, stop <-cha
 	halt.Store(true)
 	wg.Wait()
 	return LoadResult{Answered: l.answered.Load(), Failed: l.failed.Load(), Events: l.events.Load(),
-		BodyBytes: l.bodyBytes.Load(), Elapsed: elapsed, ToolCPU: SelfCPU() - cpu0}
+		BodyBytes: l.bodyBytes.Load(), Elapsed: elapsed, ToolCPU: SelfCPU() - cpu0, FirstError: l.firstError()}
+}
+
+func (l *Load) fail(why string) {
+	l.failed.Add(1)
+	l.firstErr.CompareAndSwap(nil, &why)
+}
+
+func (l *Load) firstError() string {
+	if p := l.firstErr.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 func pause(ctx context.Context, d time.Duration) {
