@@ -29,7 +29,7 @@ func newRoundTable() *roundTable {
 	return t
 }
 
-func (t *roundTable) row(cells ...string) { fmt.Fprintln(t.tw, strings.Join(cells, "\t")+"\t") }
+func (t *roundTable) row(cells ...string) { fmt.Fprintln(t.tw, strings.Join(cells, "\t")) }
 
 func (t *roundTable) add(c benchCase, m, base measurement) {
 	ratioRate, ratioCPU := "—", "—"
