@@ -11,7 +11,7 @@ LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
 
-.PHONY: all build run test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel fault-run
+.PHONY: all build run test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel fault-run bench-e2e
 
 all: build
 
@@ -46,6 +46,16 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/mgmt/ ./internal/mgmtauth/ ./internal/configstore/ ./internal/proxy/ ./internal/proxy/translate/ ./internal/yamledit/ ./internal/app/
 	# 1M recorded requests are built once per run: one count, a long timeout.
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./internal/usage/
+
+# End-to-end benchmark (tests/bench/README.md): builds bin/cli-proxy-api (or
+# measures BIN=path as is) and drives it and a plain httputil.ReverseProxy on
+# the same fake upstream with the same load: throughput, server CPU and
+# allocations per request, and their ratios. DURATION per case and round
+# (6s), CONNS (32), BENCH_ARGS for any other flag. About 2 minutes.
+bench-e2e:
+	@if [ "$(BIN)" = "bin/cli-proxy-api" ]; then $(MAKE) --no-print-directory build; fi
+	@[ -x "$(BIN)" ] || { echo "bench-e2e: no binary at $(BIN)"; exit 1; }
+	$(GO) run ./tests/bench -bin $(abspath $(BIN)) $(if $(DURATION),-duration $(DURATION)) $(if $(CONNS),-conns $(CONNS)) $(BENCH_ARGS)
 
 # Thousands of interleaved API writes, hand edits and watcher reloads,
 # checking after every step that memory, ETag and disk agree (a few minutes).

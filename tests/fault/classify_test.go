@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 func TestClassifyWholeTellsCompleteFromCut(t *testing.T) {
@@ -15,9 +17,9 @@ func TestClassifyWholeTellsCompleteFromCut(t *testing.T) {
 		readErr error
 		want    outcome
 	}{
-		{"whole", 200, wholeAnswer, nil, complete},
-		{"cut with a clean end", 200, wholeAnswer[:len(wholeAnswer)/2], nil, truncatedClean},
-		{"aborted", 200, wholeAnswer[:10], io.ErrUnexpectedEOF, readError},
+		{"whole", 200, harness.WholeAnswer, nil, complete},
+		{"cut with a clean end", 200, harness.WholeAnswer[:len(harness.WholeAnswer)/2], nil, truncatedClean},
+		{"aborted", 200, harness.WholeAnswer[:10], io.ErrUnexpectedEOF, readError},
 		{"502", 502, []byte(`{"error":{"message":"x"}}`), nil, non200},
 	}
 	for _, c := range cases {
@@ -29,9 +31,9 @@ func TestClassifyWholeTellsCompleteFromCut(t *testing.T) {
 
 func TestClassifyStreamSeesSynthesisedEndsAndErrorEvents(t *testing.T) {
 	var all, half strings.Builder
-	for i, e := range streamEvents {
+	for i, e := range harness.StreamEvents {
 		all.Write(e)
-		if i < len(streamPieces)/2 {
+		if i < len(harness.StreamPieces)/2 {
 			half.Write(e)
 		}
 	}
@@ -56,9 +58,9 @@ func TestClassifyStreamSeesSynthesisedEndsAndErrorEvents(t *testing.T) {
 		{"openai cut, synthesised [DONE]", half.String() + "data: [DONE]\n\n", nil, synthesisedEnd},
 		{"openai error event then abort", half.String() + "data: {\"error\":{\"message\":\"upstream failed\"}}\n\n", io.ErrUnexpectedEOF, errorEvent},
 		{"openai cut, aborted", half.String(), errors.New("unexpected EOF"), readError},
-		{"anthropic whole", anthropic(streamPieces, true), nil, complete},
-		{"anthropic cut, synthesised message_stop", anthropic(streamPieces[:3], true), nil, synthesisedEnd},
-		{"anthropic error event", anthropic(streamPieces[:3], false) + "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"x\"}}\n\n", nil, errorEvent},
+		{"anthropic whole", anthropic(harness.StreamPieces, true), nil, complete},
+		{"anthropic cut, synthesised message_stop", anthropic(harness.StreamPieces[:3], true), nil, synthesisedEnd},
+		{"anthropic error event", anthropic(harness.StreamPieces[:3], false) + "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"x\"}}\n\n", nil, errorEvent},
 	}
 	for _, c := range cases {
 		if got := classifyStream(200, []byte(c.body), c.readErr); got != c.want {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 // newHTTPClient keeps up to conns connections to the proxy alive.
@@ -106,7 +108,7 @@ func classifyWhole(status int, body []byte, readErr error) outcome {
 			Message struct{ Content string } `json:"message"`
 		} `json:"choices"`
 	}
-	if json.Unmarshal(body, &doc) == nil && len(doc.Choices) == 1 && doc.Choices[0].Message.Content == wholeText {
+	if json.Unmarshal(body, &doc) == nil && len(doc.Choices) == 1 && doc.Choices[0].Message.Content == harness.WholeText {
 		return complete
 	}
 	return truncatedClean
@@ -158,7 +160,7 @@ func parseStream(body []byte) streamSeen {
 	return s
 }
 
-// classifyStream judges an OpenAI or Anthropic stream of streamText.
+// classifyStream judges an OpenAI or Anthropic stream of harness.StreamText.
 func classifyStream(status int, body []byte, readErr error) outcome {
 	if status != 200 {
 		return non200
@@ -169,7 +171,7 @@ func classifyStream(status int, body []byte, readErr error) outcome {
 		return errorEvent
 	case readErr != nil:
 		return readError
-	case s.text == streamText && s.ended:
+	case s.text == harness.StreamText && s.ended:
 		return complete
 	case s.ended:
 		return synthesisedEnd

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 // shapeReader keeps the head and tail of an answer and its size, never the whole.
@@ -61,7 +63,7 @@ type hugeCase struct {
 
 // runHuge is scenario 2: an Anthropic client (whole answer) of a model whose
 // OpenAI upstream answers a huge valid completion, or truncated JSON.
-func runHuge(ctx context.Context, r *report, fl *fleet, o options) {
+func runHuge(ctx context.Context, r *report, fl *harness.Fleet, o options) {
 	r.section("2. Huge translated answer", fmt.Sprintf(
 		"POST /v1/messages (Anthropic client, whole answer) → OpenAI upstream; fresh server per row.\n"+
 			"huge = a valid chat completion whose content is %d MiB; RSS from /proc/<pid>/status: before (idle), peak (VmHWM), after (+0 s, +3 s).",
@@ -91,15 +93,15 @@ func runHuge(ctx context.Context, r *report, fl *fleet, o options) {
 	}
 }
 
-func hugeRow(ctx context.Context, fl *fleet, o options, c hugeCase) ([]string, error) {
+func hugeRow(ctx context.Context, fl *harness.Fleet, o options, c hugeCase) ([]string, error) {
 	up := newUpstream(map[string]fault{"huge-key": c.fault}, int64(o.hugeMB)<<20)
 	defer up.close()
-	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"huge-key"}})
+	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"huge-key"}})
 	if err != nil {
 		return nil, err
 	}
-	defer p.close()
-	before, _ := procStatusKB(p.pid(), "VmRSS")
+	defer p.Close()
+	before, _ := harness.ProcStatusKB(p.PID(), "VmRSS")
 	client := newHTTPClient(c.conc)
 	var mu sync.Mutex
 	statuses := map[string]int{}
@@ -109,7 +111,7 @@ func hugeRow(ctx context.Context, fl *fleet, o options, c hugeCase) ([]string, e
 	runParallel(c.conc, c.conc, func(i int) {
 		s := &shapeReader{}
 		status := "no answer"
-		resp, err := post(ctx, client, p.origin+"/v1/messages", messagesBody(modelOpenAI, false))
+		resp, err := post(ctx, client, p.Origin+"/v1/messages", messagesBody(modelOpenAI, false))
 		if err == nil {
 			_, err = io.Copy(s, resp.Body)
 			resp.Body.Close()
@@ -127,13 +129,13 @@ func hugeRow(ctx context.Context, fl *fleet, o options, c hugeCase) ([]string, e
 		}
 	})
 	elapsed := time.Since(start)
-	after0, _ := procStatusKB(p.pid(), "VmRSS")
-	hwm, _ := procStatusKB(p.pid(), "VmHWM")
+	after0, _ := harness.ProcStatusKB(p.PID(), "VmRSS")
+	hwm, _ := harness.ProcStatusKB(p.PID(), "VmHWM")
 	select {
 	case <-ctx.Done():
 	case <-time.After(3 * time.Second):
 	}
-	after3, _ := procStatusKB(p.pid(), "VmRSS")
+	after3, _ := harness.ProcStatusKB(p.PID(), "VmRSS")
 	var st []string
 	for k, v := range statuses {
 		st = append(st, fmt.Sprintf("%s×%d", k, v))

@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 // loadResult counts a load run's answers.
@@ -27,91 +26,70 @@ func (l loadResult) String() string {
 		l.answered, l.elapsed.Round(100*time.Millisecond), l.rate(), l.failed, l.srvCPU, l.toolCPU)
 }
 
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-// load sends small chat requests on conns connections until stop is closed
-// (or d passed, if d > 0). It stops by itself: every request has a timeout.
+// load sends small chat requests on conns keep-alive connections until stop
+// is closed (or d passed, if d > 0). It stops by itself: every request has a
+// timeout.
 func load(ctx context.Context, p *proxy, conns int, d time.Duration, stop <-chan struct{}) loadResult {
-	client := newHTTPClient(conns)
-	client.Timeout = 30 * time.Second
-	body := chatBody(modelOpenAI, false)
-	var answered, failed atomic.Int64
-	var halt atomic.Bool
-	cpu0, srv0 := selfCPU(), cpuSeconds(p.pid())
-	start := time.Now()
-	var wg sync.WaitGroup
+	gen := &harness.Load{Addr: p.Addr(), Req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelOpenAI, false)), Conns: conns}
+	srv0 := harness.CPUSeconds(p.PID())
 	// The server's CPU is sampled while it runs: a killed server has no /proc entry.
 	var srvLast atomic.Int64 // centiseconds
-	sampled := make(chan struct{})
 	type point struct {
 		at       time.Time
 		answered int64
 	}
 	var history []point // one point per tick: bounded by the run's length
+	halt := make(chan struct{})
+	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
-		for !halt.Load() {
-			if c := cpuSeconds(p.pid()); c > 0 {
+		for {
+			if c := harness.CPUSeconds(p.PID()); c > 0 {
 				srvLast.Store(int64(c * 100))
 			}
-			history = append(history, point{time.Now(), answered.Load()})
-			<-tick.C
+			history = append(history, point{time.Now(), gen.Answered()})
+			select {
+			case <-halt:
+				return
+			case <-tick.C:
+			}
 		}
 	}()
-	for w := 0; w < conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !halt.Load() && ctx.Err() == nil {
-				resp, err := post(ctx, client, p.origin+"/v1/chat/completions", body)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if err == nil && resp.StatusCode == 200 {
-					answered.Add(1)
-				} else {
-					failed.Add(1)
-				}
-			}
-		}()
-	}
-	var timer <-chan time.Time
-	if d > 0 {
-		timer = time.After(d)
-	}
-	select {
-	case <-timer:
-	case <-stop:
-	case <-ctx.Done():
-	}
-	elapsed := time.Since(start)
-	if c := cpuSeconds(p.pid()); c > 0 {
-		srvLast.Store(int64(c * 100))
-	}
-	srvCPU := float64(srvLast.Load())/100 - srv0
-	endAnswered := answered.Load()
-	halt.Store(true)
-	wg.Wait()
+	// The last CPU sample and answer count are taken the moment the run's
+	// end is decided, before the in-flight requests are read.
+	var endAnswered atomic.Int64
+	end := make(chan struct{})
+	go func() {
+		var timer <-chan time.Time
+		if d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			timer = t.C
+		}
+		select {
+		case <-timer:
+		case <-stop:
+		case <-ctx.Done():
+		}
+		if c := harness.CPUSeconds(p.PID()); c > 0 {
+			srvLast.Store(int64(c * 100))
+		}
+		endAnswered.Store(gen.Answered())
+		close(end)
+	}()
+	start := time.Now()
+	run := gen.Run(ctx, 0, 0, end)
+	close(halt)
 	<-sampled
-	client.CloseIdleConnections()
-	res := loadResult{answered: answered.Load(), failed: failed.Load(), elapsed: elapsed,
-		toolCPU: selfCPU() - cpu0, srvCPU: srvCPU}
+	res := loadResult{answered: run.Answered, failed: run.Failed, elapsed: run.Elapsed,
+		toolCPU: run.ToolCPU, srvCPU: float64(srvLast.Load())/100 - srv0}
 	res.lastSeconds = res.rate()
-	end := start.Add(elapsed)
+	endAt := start.Add(res.elapsed)
 	for i := len(history) - 1; i >= 0; i-- {
-		if d := end.Sub(history[i].at); d >= 2*time.Second {
-			res.lastSeconds = float64(endAnswered-history[i].answered) / d.Seconds()
+		if dd := endAt.Sub(history[i].at); dd >= 2*time.Second {
+			res.lastSeconds = float64(endAnswered.Load()-history[i].answered) / dd.Seconds()
 			break
 		}
 	}
@@ -119,24 +97,24 @@ func load(ctx context.Context, p *proxy, conns int, d time.Duration, stop <-chan
 }
 
 // runReadYourWrites is scenario 5.
-func runReadYourWrites(ctx context.Context, r *report, fl *fleet, o options) {
+func runReadYourWrites(ctx context.Context, r *report, fl *harness.Fleet, o options) {
 	r.section("5. Read-your-writes and sustained load", fmt.Sprintf(
 		"(a) 50 chat requests (8 concurrent), then at once GET /usage and GET /metrics (cpa_requests_total summed).\n"+
 			"(b) full-speed load on %d connections for %s, then GET /usage at +0/+1/+3/+5 s after it stops.\n"+
 			"dropped = every numeric field named *dropped* in GET /usage (recording.dropped today), and the metrics' *dropped* series.", o.conns, o.duration))
 	up := newUpstream(map[string]fault{"good-key": healthy}, 0)
 	defer up.close()
-	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
+	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
 	if err != nil {
 		r.printf("   error: %v\n", err)
 		return
 	}
-	defer p.close()
+	defer p.Close()
 
 	client := newHTTPClient(8)
 	var answered atomic.Int64
 	runParallel(50, 8, func(int) {
-		status, _, err := readAll(post(ctx, client, p.origin+"/v1/chat/completions", chatBody(modelOpenAI, false)))
+		status, _, err := readAll(post(ctx, client, p.Origin+"/v1/chat/completions", chatBody(modelOpenAI, false)))
 		if err == nil && status == 200 {
 			answered.Add(1)
 		}
@@ -147,13 +125,13 @@ func runReadYourWrites(ctx context.Context, r *report, fl *fleet, o options) {
 	t.row("(a) at once after 50", fmt.Sprint(answered.Load()), u.String(), metricsText(m), fmt.Sprint(answered.Load()-u.Total))
 	t.flush()
 
-	p.close()
-	p, err = fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
+	p.Close()
+	p, err = startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
 	if err != nil {
 		r.printf("   error: %v\n", err)
 		return
 	}
-	defer p.close()
+	defer p.Close()
 	res := load(ctx, p, o.conns, o.duration, nil)
 	stopped := time.Now()
 	r.printf("\n   (b) load: %s\n\n", res)
@@ -180,18 +158,18 @@ func metricsText(m metricsCounts) string {
 
 // runKill9 is scenario 6: kill -9 under load, restart, compare; several
 // rounds, as the kill lands at a different moment of the writer's batch cycle.
-func runKill9(ctx context.Context, r *report, fl *fleet, o options) {
+func runKill9(ctx context.Context, r *report, fl *harness.Fleet, o options) {
 	r.section("6. kill -9 window", fmt.Sprintf(
 		"full-speed load on %d connections; after %s (+ round × 0.37 s) the server gets SIGKILL; restart on the same data; GET /usage;\n"+
 			"%d rounds on the same data. lost = answered 200 − newly counted; window = lost ÷ the answer rate of the last 2 s before the kill.", o.conns, o.killAfter, o.kills))
 	up := newUpstream(map[string]fault{"good-key": healthy}, 0)
 	defer up.close()
-	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
+	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
 	if err != nil {
 		r.printf("   error: %v\n", err)
 		return
 	}
-	defer p.close()
+	defer p.Close()
 	t := r.table("round", "answered 200 before kill", "rate mean / last 2 s", "counted after restart", "lost", "window (lost ÷ last-2-s rate)", "load CPU server/tool")
 	defer t.flush()
 	var counted int64
@@ -204,11 +182,11 @@ func runKill9(ctx context.Context, r *report, fl *fleet, o options) {
 			case <-time.After(o.killAfter + time.Duration(round)*370*time.Millisecond):
 			case <-ctx.Done():
 			}
-			p.kill()
+			p.Kill()
 			close(stop)
 		}()
 		res := load(ctx, p, o.conns, 0, stop)
-		if err := p.start(ctx); err != nil {
+		if err := p.Start(ctx); err != nil {
 			t.row(fmt.Sprint(round+1), "restart error: "+err.Error())
 			return
 		}

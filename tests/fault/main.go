@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 type options struct {
@@ -71,21 +73,21 @@ func run(o options) int {
 	// run when the scenarios return.
 	go func() {
 		<-ctx.Done()
-		fl.killAll()
+		fl.KillAll()
 	}()
-	defer fl.killAll()
+	defer fl.KillAll()
 
 	r := &report{w: os.Stdout, start: time.Now()}
 	version, _ := exec.Command(o.bin, "-version").CombinedOutput()
 	r.printf("# Fault run of %s\n", o.bin)
 	r.printf("   version: %s\n", strings.TrimSpace(string(version)))
-	r.printf("   date: %s, %d CPUs, load average at start %s\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), loadAvg())
+	r.printf("   date: %s, %d CPUs, load average at start %s\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), harness.LoadAvg())
 	r.printf("   flags: -n %d -conc %d -conns %d -duration %s -kill-after %s -kills %d -huge-mb %d\n",
 		o.n, o.conc, o.conns, o.duration, o.killAfter, o.kills, o.hugeMB)
 
 	scenarios := []struct {
 		id  string
-		run func(context.Context, *report, *fleet, options)
+		run func(context.Context, *report, *harness.Fleet, options)
 	}{
 		{"1", runMidAnswer}, {"2", runHuge}, {"3", runMalformed},
 		{"4", runShutdown}, {"5", runReadYourWrites}, {"6", runKill9},
@@ -99,7 +101,7 @@ func run(o options) int {
 		}
 		s.run(ctx, r, fl, o)
 	}
-	r.printf("\n# done in %s, load average %s\n", time.Since(r.start).Round(time.Second), loadAvg())
+	r.printf("\n# done in %s, load average %s\n", time.Since(r.start).Round(time.Second), harness.LoadAvg())
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "fault: interrupted")
 		return 130

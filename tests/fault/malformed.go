@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 type malformedCase struct {
@@ -39,17 +41,17 @@ func malformedCases() []malformedCase {
 }
 
 // runMalformed is scenario 3: a truncated JSON body to every POST route.
-func runMalformed(ctx context.Context, r *report, fl *fleet, o options) {
+func runMalformed(ctx context.Context, r *report, fl *harness.Fleet, o options) {
 	r.section("3. Malformed request bodies", "truncated JSON (a valid body cut 5 bytes short, the model still readable) to every POST route;\n"+
 		"same = a model of the route's protocol, cross = a model served only by another protocol (translated). One server, requests one at a time.")
 	up := newUpstream(map[string]fault{"good-key": healthy}, 0)
 	defer up.close()
-	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
+	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
 	if err != nil {
 		r.printf("   error: %v\n", err)
 		return
 	}
-	defer p.close()
+	defer p.Close()
 	client := newHTTPClient(1)
 	t := r.table("route", "model", "status", "upstream called", "answer (start)")
 	bad := 0
@@ -64,7 +66,7 @@ func runMalformed(ctx context.Context, r *report, fl *fleet, o options) {
 		}
 		body = body[:len(body)-5]
 		before := up.totalHits()
-		status, b, err := readAll(post(ctx, client, p.origin+path, []byte(body)))
+		status, b, err := readAll(post(ctx, client, p.Origin+path, []byte(body)))
 		called := up.totalHits() - before
 		answer := squeeze(b)
 		if len(answer) > 90 {

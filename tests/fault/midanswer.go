@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 // The two credentials of scenario 1, in fill-first order; their last two
@@ -35,7 +37,7 @@ var midCases = []midCase{
 
 // runMidAnswer is scenario 1: two credentials under fill-first, the first
 // failing mid-answer, the second healthy.
-func runMidAnswer(ctx context.Context, r *report, fl *fleet, o options) {
+func runMidAnswer(ctx context.Context, r *report, fl *harness.Fleet, o options) {
 	r.section("1. Mid-answer failure", fmt.Sprintf(
 		"fill-first, credential 1 breaks mid-answer, credential 2 healthy; %d requests per row, %d concurrent; fresh server per row.\n"+
 			"client: ok = 200 + whole answer; cut-clean = 200, read OK, answer incomplete (synth-end: incomplete but ended by [DONE]/message_stop);\n"+
@@ -57,14 +59,14 @@ func runMidAnswer(ctx context.Context, r *report, fl *fleet, o options) {
 	t.flush()
 }
 
-func midRow(ctx context.Context, fl *fleet, o options, c midCase) ([]string, error) {
+func midRow(ctx context.Context, fl *harness.Fleet, o options, c midCase) ([]string, error) {
 	up := newUpstream(map[string]fault{badKey: c.fault, goodKey: healthy}, 0)
 	defer up.close()
-	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{badKey, goodKey}})
+	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{badKey, goodKey}})
 	if err != nil {
 		return nil, err
 	}
-	defer p.close()
+	defer p.Close()
 	client := newHTTPClient(o.conc)
 	var t tally
 	body := chatBody(modelOpenAI, c.stream)
@@ -72,7 +74,7 @@ func midRow(ctx context.Context, fl *fleet, o options, c midCase) ([]string, err
 		body = messagesBody(modelOpenAI, c.stream)
 	}
 	runParallel(o.n, o.conc, func(int) {
-		status, b, err := readAll(post(ctx, client, p.origin+c.path, body))
+		status, b, err := readAll(post(ctx, client, p.Origin+c.path, body))
 		if c.stream {
 			t.add(classifyStream(status, b, err), status)
 		} else {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 // report prints sections and tables as they are measured.
@@ -17,7 +19,7 @@ type report struct {
 func (r *report) printf(format string, a ...any) { fmt.Fprintf(r.w, format, a...) }
 
 func (r *report) section(title, about string) {
-	r.printf("\n## %s   [load average %s, +%s]\n", title, loadAvg(), time.Since(r.start).Round(time.Second))
+	r.printf("\n## %s   [load average %s, +%s]\n", title, harness.LoadAvg(), time.Since(r.start).Round(time.Second))
 	for _, line := range strings.Split(about, "\n") {
 		r.printf("   %s\n", line)
 	}

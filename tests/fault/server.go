@@ -4,72 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 const (
 	clientKey = "fault-client-key"
 	mgmtKey   = "fault-mgmt-key"
-	// readyTimeout bounds the wait for /healthz: generous, the machine is shared.
-	readyTimeout = 60 * time.Second
 	// drainTimeout bounds the wait for a SIGTERMed server to exit (it drains for up to 30 s).
-	drainTimeout = 45 * time.Second
+	drainTimeout = harness.DrainTimeout
 )
-
-// fleet owns every server process the tool starts, so that a signal or a
-// panic in a scenario never leaves one running.
-type fleet struct {
-	bin  string
-	mu   sync.Mutex
-	live map[int]*exec.Cmd
-}
-
-func newFleet(bin string) *fleet { return &fleet{bin: bin, live: map[int]*exec.Cmd{}} }
-
-func (f *fleet) add(cmd *exec.Cmd) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.live[cmd.Process.Pid] = cmd
-}
-
-func (f *fleet) remove(pid int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.live, pid)
-}
-
-// killAll sends SIGKILL to every server still running (used on a signal to the tool).
-func (f *fleet) killAll() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for pid, cmd := range f.live {
-		_ = cmd.Process.Kill()
-		delete(f.live, pid)
-	}
-}
 
 // proxy is one running server binary on a temp config.
 type proxy struct {
-	fl      *fleet
-	dir     string // temp dir holding config.yaml, usage.db, logs
-	config  string
-	origin  string
-	cmd     *exec.Cmd
-	logPath string
-	exited  chan struct{}
-	waitErr error
+	*harness.Server
 }
 
 // serverConfig is what a scenario puts in config.yaml.
@@ -115,161 +66,31 @@ gemini-api-key:
 		c.upstream+"/claude", c.upstream+"/gemini")
 }
 
+// newFleet starts servers from bin and warms each one's management key cache
+// (one bcrypt run) once it is ready, so later reads are immediate.
+func newFleet(bin string) *harness.Fleet {
+	fl := harness.NewFleet(bin)
+	fl.Warm = func(ctx context.Context, s *harness.Server) error {
+		if st, _, err := s.Get(ctx, "/v0/management/usage", mgmtKey); err != nil || st != 200 {
+			return fmt.Errorf("management warm-up: status %d, %v", st, err)
+		}
+		return nil
+	}
+	return fl
+}
+
 // startProxy writes a config into a new temp dir and starts the binary on it.
-func (f *fleet) startProxy(ctx context.Context, cfg serverConfig) (*proxy, error) {
-	dir, err := os.MkdirTemp("", "cpa-fault-")
+func startProxy(ctx context.Context, fl *harness.Fleet, cfg serverConfig) (*proxy, error) {
+	s, err := fl.Start(ctx, cfg.yaml)
 	if err != nil {
-		return nil, fmt.Errorf("temp dir: %w", err)
+		return nil, err
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		path := filepath.Join(dir, "config.yaml")
-		if err := os.WriteFile(path, []byte(cfg.yaml(port, dir)), 0o600); err != nil {
-			return nil, fmt.Errorf("write config: %w", err)
-		}
-		p := &proxy{fl: f, dir: dir, config: path, origin: fmt.Sprintf("http://127.0.0.1:%d", port)}
-		if lastErr = p.start(ctx); lastErr == nil {
-			return p, nil
-		}
-		if !strings.Contains(lastErr.Error(), "address already in use") {
-			break
-		}
-	}
-	_ = os.RemoveAll(dir)
-	return nil, lastErr
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// start runs the binary on p.config and waits for /healthz, then warms the
-// management key cache (one bcrypt run) so later reads are immediate.
-func (p *proxy) start(ctx context.Context) error {
-	p.logPath = filepath.Join(p.dir, fmt.Sprintf("server-%d.log", time.Now().UnixNano()))
-	logFile, err := os.Create(p.logPath)
-	if err != nil {
-		return fmt.Errorf("server log: %w", err)
-	}
-	cmd := exec.Command(p.fl.bin, "-config", p.config)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Dir = p.dir
-	dieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("start %s: %w", p.fl.bin, err)
-	}
-	p.cmd = cmd
-	p.exited = make(chan struct{})
-	p.fl.add(cmd)
-	go func() {
-		p.waitErr = cmd.Wait()
-		logFile.Close()
-		p.fl.remove(cmd.Process.Pid)
-		close(p.exited)
-	}()
-	if err := p.waitReady(ctx); err != nil {
-		p.kill()
-		return fmt.Errorf("%w\nserver log tail:\n%s", err, p.logTail(1500))
-	}
-	if st, _, err := p.mgmtGet(ctx, "/v0/management/usage"); err != nil || st != 200 {
-		p.kill()
-		return fmt.Errorf("management warm-up: status %d, %v", st, err)
-	}
-	return nil
-}
-
-func (p *proxy) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(readyTimeout)
-	c := &http.Client{Timeout: 2 * time.Second}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-p.exited:
-			return fmt.Errorf("server exited at start-up (%v)", p.waitErr)
-		default:
-		}
-		if resp, err := c.Get(p.origin + "/healthz"); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("server not ready after %s", readyTimeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-p.exited:
-		case <-tick.C:
-		}
-	}
-}
-
-func (p *proxy) pid() int { return p.cmd.Process.Pid }
-
-// kill sends SIGKILL and waits for the exit.
-func (p *proxy) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.exited
-}
-
-// terminate sends SIGTERM and waits (bounded) for the exit; SIGKILL after.
-func (p *proxy) terminate() (graceful bool) {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		return true
-	case <-time.After(drainTimeout):
-		p.kill()
-		return false
-	}
-}
-
-// close stops the server (SIGTERM, then SIGKILL) and removes its temp dir.
-func (p *proxy) close() {
-	select {
-	case <-p.exited:
-	default:
-		p.terminate()
-	}
-	_ = os.RemoveAll(p.dir)
-}
-
-func (p *proxy) logTail(n int) string {
-	b, _ := os.ReadFile(p.logPath)
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
+	return &proxy{s}, nil
 }
 
 // mgmtGet GETs a management or metrics path with the management key.
 func (p *proxy) mgmtGet(ctx context.Context, path string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.origin+path, nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+mgmtKey)
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	return p.Get(ctx, path, mgmtKey)
 }
 
 // usageCounts is what GET /usage says, plus every numeric field named like
@@ -393,7 +214,7 @@ func (p *proxy) metrics(ctx context.Context) metricsCounts {
 		if strings.HasPrefix(s, "#") {
 			continue
 		}
-		name, val, ok := metricLine(s)
+		name, val, ok := harness.MetricLine(s)
 		if !ok {
 			continue
 		}
@@ -405,66 +226,4 @@ func (p *proxy) metrics(ctx context.Context) metricsCounts {
 		}
 	}
 	return m
-}
-
-func metricLine(s string) (string, float64, bool) {
-	i := strings.LastIndexByte(s, ' ')
-	if i < 0 {
-		return "", 0, false
-	}
-	v, err := strconv.ParseFloat(s[i+1:], 64)
-	if err != nil {
-		return "", 0, false
-	}
-	name := s[:i]
-	if j := strings.IndexByte(name, '{'); j >= 0 {
-		name = name[:j]
-	}
-	return name, v, true
-}
-
-// procStatusKB reads a field (VmRSS, VmHWM) of /proc/<pid>/status in KiB.
-func procStatusKB(pid int, field string) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		}
-	}
-	return 0, errors.New(field + " not found")
-}
-
-// cpuSeconds is the user+system CPU time of a process (from /proc/<pid>/stat).
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ is 100 on Linux
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

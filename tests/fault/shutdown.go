@@ -6,36 +6,38 @@ import (
 	"net/http"
 	"syscall"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 // runShutdown is scenario 4: a request in flight at SIGTERM, answered by the
 // upstream during the drain; is it in GET /usage after a restart?
-func runShutdown(ctx context.Context, r *report, fl *fleet, o options) {
+func runShutdown(ctx context.Context, r *report, fl *harness.Fleet, o options) {
 	r.section("4. Shutdown drain", "a chat request is held by the upstream; SIGTERM; once the server refuses new connections the upstream answers;\n"+
 		"then the server is restarted on the same config and data and GET /usage is read.")
 	up := newUpstream(map[string]fault{"hold-key": holdUntilReleased}, 0)
 	defer up.close()
-	p, err := fl.startProxy(ctx, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"hold-key"}})
+	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"hold-key"}})
 	if err != nil {
 		r.printf("   error: %v\n", err)
 		return
 	}
-	defer p.close()
+	defer p.Close()
 	type result struct {
 		status int
 		out    outcome
 	}
 	done := make(chan result, 1)
 	go func() {
-		status, b, err := readAll(post(ctx, newHTTPClient(1), p.origin+"/v1/chat/completions", chatBody(modelOpenAI, false)))
+		status, b, err := readAll(post(ctx, newHTTPClient(1), p.Origin+"/v1/chat/completions", chatBody(modelOpenAI, false)))
 		done <- result{status, classifyWhole(status, b, err)}
 	}()
 	if err := up.waitArrival(ctx, 30*time.Second); err != nil {
 		r.printf("   error: %v\n", err)
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	closed := waitRefused(ctx, p.origin, 10*time.Second)
+	_ = p.Signal(syscall.SIGTERM)
+	closed := waitRefused(ctx, p.Origin, 10*time.Second)
 	up.releaseHeld()
 	var res result
 	select {
@@ -45,16 +47,16 @@ func runShutdown(ctx context.Context, r *report, fl *fleet, o options) {
 	}
 	graceful := false
 	select {
-	case <-p.exited:
+	case <-p.Exited():
 		graceful = true
 	case <-time.After(drainTimeout):
-		p.kill()
+		p.Kill()
 	}
 	t := r.table("step", "seen")
 	t.row("listener closed after SIGTERM", fmt.Sprint(closed))
 	t.row("client status (in-flight request)", fmt.Sprintf("%d, %s", res.status, outcomeName(res.out)))
-	t.row("server exit", fmt.Sprintf("%v (graceful: %v)", p.waitErr, graceful))
-	if err := p.start(ctx); err != nil {
+	t.row("server exit", fmt.Sprintf("%v (graceful: %v)", p.WaitErr(), graceful))
+	if err := p.Start(ctx); err != nil {
 		t.row("restart", "error: "+err.Error())
 		t.flush()
 		return

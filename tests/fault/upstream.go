@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/tests/internal/harness"
 )
 
 // Model names the config serves: modelOpenAI (openai-compatibility, two
@@ -45,19 +47,6 @@ func (f fault) String() string {
 // faultPause lets the proxy read and relay the bytes sent before a fault,
 // so the fault lands mid-answer rather than before the first byte.
 const faultPause = 10 * time.Millisecond
-
-// Answers of the fake: a non-stream content of ~8 KiB, and a stream of 20 pieces.
-var (
-	wholeText    = strings.Repeat("lorem ipsum dolor sit amet ", 300)
-	streamPieces = func() []string {
-		p := make([]string, 20)
-		for i := range p {
-			p[i] = fmt.Sprintf("piece-%02d ", i)
-		}
-		return p
-	}()
-	streamText = strings.Join(streamPieces, "")
-)
 
 // upstream is the fake provider: one loopback HTTP server for every protocol,
 // with the OpenAI answers chosen per credential (API key).
@@ -133,45 +122,12 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func chatCompletion(content string) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"id": "chatcmpl-fault", "object": "chat.completion", "created": 1700000000, "model": "up-chat",
-		"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": content}, "finish_reason": "stop"}},
-		"usage":   map[string]any{"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
-	})
-	return b
-}
-
-var (
-	wholeAnswer      = chatCompletion(wholeText)
-	completionAnswer = []byte(`{"id":"cmpl-fault","object":"text_completion","created":1700000000,"model":"up-chat","choices":[{"text":"hello","index":0,"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":4,"completion_tokens":6,"total_tokens":10}}`)
-	// streamEvents are the content events, then finish, usage and [DONE].
-	streamEvents = func() [][]byte {
-		chunk := func(choices any, extra map[string]any) []byte {
-			m := map[string]any{"id": "chatcmpl-fault", "object": "chat.completion.chunk", "created": 1700000000, "model": "up-chat", "choices": choices}
-			for k, v := range extra {
-				m[k] = v
-			}
-			b, _ := json.Marshal(m)
-			return []byte("data: " + string(b) + "\n\n")
-		}
-		var ev [][]byte
-		for i, p := range streamPieces {
-			delta := map[string]any{"content": p}
-			if i == 0 {
-				delta["role"] = "assistant"
-			}
-			ev = append(ev, chunk([]any{map[string]any{"index": 0, "delta": delta, "finish_reason": nil}}, nil))
-		}
-		ev = append(ev, chunk([]any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": "stop"}}, nil))
-		ev = append(ev, chunk([]any{}, map[string]any{"usage": map[string]any{"prompt_tokens": 11, "completion_tokens": 20, "total_tokens": 31}}))
-		return append(ev, []byte("data: [DONE]\n\n"))
-	}()
-)
+// completionAnswer is the legacy /completions answer.
+var completionAnswer = []byte(`{"id":"cmpl-fault","object":"text_completion","created":1700000000,"model":"up-chat","choices":[{"text":"hello","index":0,"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":4,"completion_tokens":6,"total_tokens":10}}`)
 
 func (u *upstream) openAI(w http.ResponseWriter, r *http.Request, key string, legacy, stream bool) {
 	if legacy {
-		writeJSON(w, completionAnswer)
+		harness.WriteJSON(w, completionAnswer)
 		return
 	}
 	switch f := u.faults[key]; f {
@@ -188,7 +144,7 @@ func (u *upstream) openAI(w http.ResponseWriter, r *http.Request, key string, le
 	case hugeAnswer:
 		u.huge(w)
 	case truncatedJSON:
-		writeJSON(w, wholeAnswer[:len(wholeAnswer)/2])
+		harness.WriteJSON(w, harness.WholeAnswer[:len(harness.WholeAnswer)/2])
 	default:
 		if stream {
 			faultyStream(w, f)
@@ -200,23 +156,10 @@ func (u *upstream) openAI(w http.ResponseWriter, r *http.Request, key string, le
 
 func (u *upstream) healthyChat(w http.ResponseWriter, stream bool) {
 	if !stream {
-		writeJSON(w, wholeAnswer)
+		harness.WriteJSON(w, harness.WholeAnswer)
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	fl, _ := w.(http.Flusher)
-	for _, e := range streamEvents {
-		_, _ = w.Write(e)
-		if fl != nil {
-			fl.Flush()
-		}
-	}
-}
-
-func writeJSON(w http.ResponseWriter, b []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-	_, _ = w.Write(b)
+	harness.WriteEvents(w, harness.StreamEvents)
 }
 
 // huge writes a valid chat completion whose content is u.hugeBytes of "a",
@@ -270,7 +213,7 @@ func faultyWhole(w http.ResponseWriter, f fault) {
 	if !ok {
 		return
 	}
-	body := wholeAnswer
+	body := harness.WholeAnswer
 	switch f {
 	case noFinalChunk:
 		_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -294,11 +237,11 @@ func faultyStream(w http.ResponseWriter, f fault) {
 		return
 	}
 	_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n")
-	n := len(streamPieces) - 1 // the last content event is the dropped final chunk
+	n := len(harness.StreamPieces) - 1 // the last content event is the dropped final chunk
 	if f == resetAtHalf {
-		n = len(streamPieces) / 2
+		n = len(harness.StreamPieces) / 2
 	}
-	for _, e := range streamEvents[:n] {
+	for _, e := range harness.StreamEvents[:n] {
 		writeChunk(rw, e)
 	}
 	breakConn(conn, rw, f)
@@ -307,7 +250,7 @@ func faultyStream(w http.ResponseWriter, f fault) {
 func (u *upstream) codex(w http.ResponseWriter, stream bool) {
 	resp := `{"id":"resp_fault","object":"response","created_at":1700000000,"status":"completed","model":"up-resp","output":[{"id":"msg_1","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"hello","annotations":[]}]}],"usage":{"input_tokens":3,"output_tokens":1,"total_tokens":4}}`
 	if !stream {
-		writeJSON(w, []byte(resp))
+		harness.WriteJSON(w, []byte(resp))
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -317,12 +260,12 @@ func (u *upstream) codex(w http.ResponseWriter, stream bool) {
 
 func (u *upstream) claude(w http.ResponseWriter, countTokens, stream bool) {
 	if countTokens {
-		writeJSON(w, []byte(`{"input_tokens":3}`))
+		harness.WriteJSON(w, []byte(`{"input_tokens":3}`))
 		return
 	}
 	msg := `{"id":"msg_fault","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"hello"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}`
 	if !stream {
-		writeJSON(w, []byte(msg))
+		harness.WriteJSON(w, []byte(msg))
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -344,12 +287,12 @@ func (u *upstream) gemini(w http.ResponseWriter, path string) {
 	answer := `{"candidates":[{"content":{"role":"model","parts":[{"text":"hello"}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":1,"totalTokenCount":4}}`
 	switch {
 	case strings.HasSuffix(path, ":countTokens"):
-		writeJSON(w, []byte(`{"totalTokens":3}`))
+		harness.WriteJSON(w, []byte(`{"totalTokens":3}`))
 	case strings.HasSuffix(path, ":streamGenerateContent"):
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprintf(w, "data: %s\r\n\r\n", answer)
 	default:
-		writeJSON(w, []byte(answer))
+		harness.WriteJSON(w, []byte(answer))
 	}
 }
 
