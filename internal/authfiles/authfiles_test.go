@@ -201,7 +201,12 @@ func TestWatcherReportsHandEditsOnly(t *testing.T) {
 	ready := make(chan struct{})
 	s.onWatching = func() { close(ready) }
 	go func() { done <- s.Watch(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
 	<-ready
 
 	wait := func(name string) bool {

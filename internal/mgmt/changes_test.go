@@ -437,10 +437,11 @@ func TestRollbackStatuses(t *testing.T) {
 	}
 	// 401 and 403 for every new operation.
 	anon := newContractClient(t, e.srv.URL, "")
-	anon.GetConfigHistoryWithResponse(c, nil)
-	anon.GetConfigRevisionWithResponse(c, 1)
-	anon.RollbackConfigWithResponse(c, nil, mgmtclient.RollbackRequest{Revision: 1})
-	anon.GetAuditWithResponse(c, nil)
+	// The contract client checks the answers itself; the results are not needed here.
+	_, _ = anon.GetConfigHistoryWithResponse(c, nil)
+	_, _ = anon.GetConfigRevisionWithResponse(c, 1)
+	_, _ = anon.RollbackConfigWithResponse(c, nil, mgmtclient.RollbackRequest{Revision: 1})
+	_, _ = anon.GetAuditWithResponse(c, nil)
 	reqAnon, _ := http.NewRequest(http.MethodGet, e.srv.URL+mgmt.Prefix+"/events", nil)
 	if resp, err := (&contractDoer{t: t, inner: http.DefaultClient}).Do(reqAnon); err == nil {
 		resp.Body.Close()

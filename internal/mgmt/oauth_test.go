@@ -27,10 +27,9 @@ func init() {
 
 // fakeOAuth is a provider's token, device and cookie endpoints.
 type fakeOAuth struct {
-	srv     *httptest.Server
-	mu      sync.Mutex
-	bodies  []string
-	refused bool
+	srv    *httptest.Server
+	mu     sync.Mutex
+	bodies []string
 }
 
 func newFakeOAuth(t *testing.T) *fakeOAuth {

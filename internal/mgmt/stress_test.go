@@ -24,7 +24,12 @@ func TestStressWritersEditsAndWatcher(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.store.Watch(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d, %d steps", seed, stressSteps)

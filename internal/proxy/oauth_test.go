@@ -244,7 +244,7 @@ func newOAuthEnv(t *testing.T, c oauthCase, expired time.Time) *oauthEnv {
 	if e.store, err = authfiles.Open(e.dir, nil); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.store.Close() })
+	t.Cleanup(func() { _ = e.store.Close() }) // some tests close it first
 	ep := upstreamauth.Endpoint{TokenURL: e.tok.URL + "/token", UserInfoURL: e.tok.URL + "/userinfo", ClientID: "cid", ClientSecret: "secret"}
 	eps := upstreamauth.Endpoints{}
 	for _, k := range upstreamauth.Kinds {

@@ -24,7 +24,7 @@ func streamConfig(t *testing.T, ups ...*upstream) *config.Config {
 	return cfg
 }
 
-func streamRequest(t *testing.T, ts *testServer, ctx context.Context) *http.Response {
+func streamRequest(t *testing.T, ctx context.Context, ts *testServer) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, "POST", ts.srv.URL+"/v1/chat/completions",
 		strings.NewReader(`{"model":"m","stream":true,"messages":[]}`))
@@ -69,7 +69,7 @@ func TestStreamIsRelayedEventByEvent(t *testing.T) {
 		_, _ = w.Write([]byte("data: {\"n\":2}\n\ndata: [DONE]\n\n"))
 	})
 	ts := newTestServer(t, streamConfig(t, up))
-	resp := streamRequest(t, ts, context.Background())
+	resp := streamRequest(t, context.Background(), ts)
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("status %d type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -106,7 +106,7 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 	})
 	ts := newTestServer(t, streamConfig(t, up))
 	ctx, cancel := context.WithCancel(context.Background())
-	resp := streamRequest(t, ts, ctx)
+	resp := streamRequest(t, ctx, ts)
 	readEvent(t, bufio.NewReader(resp.Body))
 	gone := time.Now()
 	cancel()
@@ -144,7 +144,7 @@ func TestBootstrapRetries(t *testing.T) {
 		cfg := streamConfig(t, a, b)
 		cfg.Streaming.BootstrapRetries = &tc.retries
 		ts := newTestServer(t, cfg)
-		resp := streamRequest(t, ts, context.Background())
+		resp := streamRequest(t, context.Background(), ts)
 		resp.Body.Close()
 		if resp.StatusCode != tc.wantCode {
 			t.Fatalf("bootstrap-retries %d: got %d, want %d", tc.retries, resp.StatusCode, tc.wantCode)
@@ -169,7 +169,7 @@ func TestKeepaliveComments(t *testing.T) {
 	one := 1
 	cfg.Streaming.KeepaliveSeconds = &one
 	ts := newTestServer(t, cfg)
-	resp := streamRequest(t, ts, context.Background())
+	resp := streamRequest(t, context.Background(), ts)
 	defer resp.Body.Close()
 	br := bufio.NewReader(resp.Body)
 	readEvent(t, br)

@@ -223,7 +223,7 @@ func checkReports(t *testing.T, s *SQLiteStore, rng *rand.Rand, base time.Time, 
 			t.Fatal(err)
 		}
 		want, err := reportFromHourly(ctx, tx, q)
-		tx.Rollback()
+		_ = tx.Rollback() // a read-only transaction
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -393,7 +393,9 @@ func TestMigrationBuildsRollups(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s := openTest(t, dir)
 	var v int
 	if err := s.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != len(migrations) {
