@@ -51,6 +51,10 @@ type Options struct {
 	Stderr    io.Writer
 	// Ready, if set, receives the listener's address once the server serves.
 	Ready func(addr net.Addr)
+	// Listener, if set, is served instead of listening on the configured
+	// host and port (tests hand over a listener they opened, so no port is
+	// freed and then reused). Run closes it.
+	Listener net.Listener
 	// ShutdownTimeout bounds a graceful shutdown; 0 means
 	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
@@ -221,9 +225,12 @@ func (s *Server) Store() *configstore.Store { return s.store }
 func (s *Server) Run(ctx context.Context) error {
 	cfg := s.store.Current().Config
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+	ln := s.opts.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", addr, err)
+		}
 	}
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -271,7 +278,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.opts.Ready != nil {
 		s.opts.Ready(ln.Addr())
 	}
-	err = g.Wait()
+	err := g.Wait()
 	s.log.Info("server stopped")
 	return err
 }

@@ -14,7 +14,7 @@ import (
 // header, so any web page could try management keys and read the answers.
 func TestManagementCORSFollowsConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := "host: 127.0.0.1\nport: " + itoa(freePort(t)) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
 		"  cors-allowed-origins: [\"https://panel.example.com\"]\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestManagementCORSFollowsConfig(t *testing.T) {
 // X-Real-IP makes the server read the address nginx saw.
 func TestTrustedProxyHeaderFromConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := "host: 127.0.0.1\nport: " + itoa(freePort(t)) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
 		"trusted-proxies: [\"127.0.0.1\", \"::1\"]\ntrusted-proxy-header: X-Real-IP\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -30,7 +30,8 @@ func TestEventsStreamThroughTheWholeServer(t *testing.T) {
 	}
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The event ends the wait; the deadline only bounds a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v0/management/events", nil)
 	req.Header.Set("Authorization", "Bearer k")
@@ -48,7 +49,7 @@ func TestEventsStreamThroughTheWholeServer(t *testing.T) {
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
-			t.Fatalf("no change event within 10s: %v", err)
+			t.Fatalf("no change event: %v", err)
 		}
 		if strings.HasPrefix(line, "data: ") && strings.Contains(line, `"paths":["debug"]`) {
 			return

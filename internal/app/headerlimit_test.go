@@ -16,7 +16,7 @@ import (
 // cap now gets the JSON error shape.
 func TestOversizedHeadersGetAJSON431(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := "host: 127.0.0.1\nport: " + itoa(freePort(t)) + "\nremote-management:\n  secret-key: \"plain-key\"\n"
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
