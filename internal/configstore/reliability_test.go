@@ -407,7 +407,7 @@ func TestWatchFollowsAConfigMapSwap(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
 		t.Fatal(err)
 	}
-	if e := rec.wait(t, SourceFile, 2*time.Second); e.new.Config.Port != 9300 {
+	if e := rec.wait(t, SourceFile, hangBound); e.new.Config.Port != 9300 {
 		t.Fatalf("applied port %d", e.new.Config.Port)
 	}
 }
