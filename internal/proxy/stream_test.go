@@ -63,8 +63,8 @@ func TestStreamIsRelayedEventByEvent(t *testing.T) {
 		w.(http.Flusher).Flush()
 		select {
 		case <-readFirst:
-		case <-time.After(5 * time.Second):
-			return // the test fails below: the event never arrived
+		case <-time.After(2 * time.Minute):
+			return // the test failed below: the event never arrived
 		}
 		_, _ = w.Write([]byte("data: {\"n\":2}\n\ndata: [DONE]\n\n"))
 	})
@@ -82,7 +82,7 @@ func TestStreamIsRelayedEventByEvent(t *testing.T) {
 		if ev != "data: {\"n\":1}\n" {
 			t.Fatalf("first event %q", ev)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(time.Minute): // a buffering proxy waits for the second for good
 		t.Fatal("first event not relayed before the upstream sent the second")
 	}
 	close(readFirst)
@@ -113,11 +113,13 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 	resp.Body.Close()
 	select {
 	case at := <-cancelled:
-		if d := at.Sub(gone); d > time.Second {
+		// Promptly, that is not by a timeout of some kind; generous, for
+		// -race on a loaded machine.
+		if d := at.Sub(gone); d > 20*time.Second {
 			t.Fatalf("upstream saw the cancel after %v", d)
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("upstream request not cancelled within 1s of the client leaving")
+	case <-time.After(2 * time.Minute):
+		t.Fatal("upstream request never cancelled after the client left")
 	}
 	// Leaving is not the credential's fault: no cooldown.
 	if until := ts.p.cooldowns.until(ts.p.state.Load().table.lookup(1, "m").cands[0].cred.id, "m"); !until.IsZero() {
