@@ -58,8 +58,17 @@ bench:
 stress:
 	$(GO) test -race -count=1 -tags stress -run 'TestStress' -timeout 30m ./internal/mgmt/
 
+# Every fuzz target in the repo, found by name, each for FUZZTIME (go test
+# fuzzes one target per run).
+FUZZTIME ?= 30s
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzPatch -fuzztime 60s ./internal/yamledit/
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' internal cmd | sort | while read -r f; do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			echo "== $$t ($$(dirname $$f)) for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) "./$$(dirname $$f)/"; \
+		done; \
+	done
 
 generate: generate-go generate-ts
 

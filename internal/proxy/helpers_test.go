@@ -36,7 +36,7 @@ type upstream struct {
 	reply func(w http.ResponseWriter, r *http.Request, n int)
 }
 
-func newUpstream(t *testing.T, name string) *upstream {
+func newUpstream(t testing.TB, name string) *upstream {
 	t.Helper()
 	u := &upstream{name: name}
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -127,7 +127,7 @@ func baseConfig() *config.Config {
 	return c
 }
 
-func newTestServer(t *testing.T, cfg *config.Config) *testServer {
+func newTestServer(t testing.TB, cfg *config.Config) *testServer {
 	t.Helper()
 	p, err := New(Options{})
 	if err != nil {
@@ -145,7 +145,7 @@ func newTestServer(t *testing.T, cfg *config.Config) *testServer {
 }
 
 // apply normalises, validates and commits cfg, as the config store would.
-func (ts *testServer) apply(t *testing.T, cfg *config.Config) {
+func (ts *testServer) apply(t testing.TB, cfg *config.Config) {
 	t.Helper()
 	cfg.Normalize()
 	if err := cfg.Validate(); err != nil {
