@@ -500,9 +500,10 @@ func TestDryRunChangesNothing(t *testing.T) {
 		}
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i].id < ops[j].id })
-	doer := &contractDoer{t: t, inner: http.DefaultClient}
 	for _, o := range ops {
 		t.Run(o.id, func(t *testing.T) {
+			t.Parallel() // one env per operation
+			doer := &contractDoer{t: t, inner: http.DefaultClient}
 			e := newEnv(t, statusConfig())
 			f := withFeed(t, e)
 			spec := contractSpec.Paths.Find(o.path).GetOperation(o.method)

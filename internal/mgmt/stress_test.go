@@ -19,6 +19,7 @@ import (
 // disk agree with the last acknowledged write (issue 6.1). A short run is
 // part of `make test`; `make stress` runs thousands of steps.
 func TestStressWritersEditsAndWatcher(t *testing.T) {
+	t.Parallel() // an env of its own
 	e := newEnv(t, baseConfig())
 	reloads := watchConfig(t, e)
 
