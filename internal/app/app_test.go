@@ -77,6 +77,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 
 func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
+	t.Parallel() // a server and temp dir of its own
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sub", "config.yaml")
 	var out bytes.Buffer
@@ -130,6 +131,7 @@ func freePort(t *testing.T) int {
 }
 
 func TestRunServesTheManagementAPIEndToEnd(t *testing.T) {
+	t.Parallel() // a server and temp dir of its own
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n"

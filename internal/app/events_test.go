@@ -19,6 +19,7 @@ import (
 // audit, CORS …): a writer wrapper that shadows flushing would hold every
 // event back, which the mgmt package's own router cannot show.
 func TestEventsStreamThroughTheWholeServer(t *testing.T) {
+	t.Parallel() // a server and temp dir of its own
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte("host: 127.0.0.1\nport: 8317\nremote-management:\n  secret-key: \"k\"\n"), 0o600); err != nil {
@@ -59,6 +60,7 @@ func TestEventsStreamThroughTheWholeServer(t *testing.T) {
 
 // usage-store.history-max-revisions bounds the kept config history.
 func TestHistoryRetentionFromConfig(t *testing.T) {
+	t.Parallel() // a server and temp dir of its own
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
 	cfg := "host: 127.0.0.1\nport: 8317\nremote-management:\n  secret-key: \"k\"\nusage-store:\n  history-max-revisions: 3\n"
