@@ -213,10 +213,13 @@ func waitFor(t *testing.T, reloads <-chan error, what string, cond func() bool) 
 }
 
 // drain forgets the reloads that happened so far.
-func drain(reloads <-chan error) {
+func drain(t *testing.T, reloads <-chan error) {
 	for {
 		select {
-		case <-reloads:
+		case err := <-reloads:
+			if err != nil {
+				t.Logf("an earlier reload failed: %v", err)
+			}
 		default:
 			return
 		}
@@ -243,7 +246,7 @@ func TestHandEditsAreApplied(t *testing.T) {
 	})
 	t.Run("invalid edit keeps the last good config", func(t *testing.T) {
 		good := e.store.Current()
-		drain(reloads)
+		drain(t, reloads)
 		e.writeFile("port: [broken\n")
 		// Until the reload that read the broken file (an editor's
 		// truncation may bring one of its own first).
@@ -260,7 +263,7 @@ func TestHandEditsAreApplied(t *testing.T) {
 		waitFor(t, reloads, "recovery edit", func() bool { return e.store.Current().Config.RequestRetry == 3 })
 	})
 	t.Run("own writes do not reload", func(t *testing.T) {
-		drain(reloads)
+		drain(t, reloads)
 		r, err := e.client.PutDebugWithResponse(ctx(), &mgmtclient.PutDebugParams{}, mgmtclient.BoolValue{Value: true})
 		must(e, err)
 		statusOf(t, r.HTTPResponse, http.StatusOK)
