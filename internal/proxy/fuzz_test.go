@@ -268,3 +268,31 @@ func FuzzReadSSE(f *testing.F) {
 		}
 	})
 }
+
+// The fuzz proxy is worth fuzzing: each model it names is answered on
+// every route, by its upstream (token counts for an OpenAI upstream are
+// local).
+func TestFuzzProxyServesEveryModel(t *testing.T) {
+	fp := newFuzzProxy(t)
+	for _, path := range envelopeRoutes {
+		for _, m := range fuzzModels {
+			before := fp.hits.Load()
+			status, h, raw := fp.post(t, path, []byte(`{"model":"`+m+`","messages":[{"role":"user","content":"hi"}],"input":"hi","prompt":"hi","max_tokens":5}`))
+			checkAnswer(t, path, status, h, raw)
+			local := strings.HasSuffix(path, "count_tokens") && (m == "m-openai" || m == "m-responses")
+			if status != http.StatusOK || (fp.hits.Load() == before) != local {
+				t.Errorf("%s %s: %d (upstream requests %d) %s", path, m, status, fp.hits.Load()-before, raw)
+			}
+		}
+	}
+	for _, method := range []string{"generateContent", "streamGenerateContent", "countTokens"} {
+		for _, m := range fuzzModels {
+			before := fp.hits.Load()
+			status, _, raw := fp.post(t, "/v1beta/models/"+m+":"+method, []byte(`{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`))
+			local := method == "countTokens" && (m == "m-openai" || m == "m-responses")
+			if status != http.StatusOK || (fp.hits.Load() == before) != local {
+				t.Errorf("%s:%s: %d %s", m, method, status, raw)
+			}
+		}
+	}
+}
