@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -28,6 +29,10 @@ type fuzzProxy struct {
 	ts   *testServer
 	hits atomic.Int64
 }
+
+// fuzzClient ends a request the proxy never answers: a hang is a finding
+// (the bound is far beyond any answer of these loopback upstreams).
+var fuzzClient = &http.Client{Timeout: time.Minute}
 
 var fuzzModels = []string{"m-openai", "m-responses", "m-claude", "m-gemini"}
 
@@ -63,7 +68,7 @@ func (fp *fuzzProxy) post(t *testing.T, path string, body []byte) (int, http.Hea
 	}
 	req.Header.Set("Authorization", "Bearer "+clientKey)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := fuzzClient.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", path, err)
 	}
@@ -125,6 +130,13 @@ func FuzzEnvelope(f *testing.F) {
 		}
 		if model == "" && status != http.StatusBadRequest {
 			t.Fatalf("%s: a body without a model got %d, want 400", path, status)
+		}
+		// The envelope's stream flag decides the answer's form.
+		if status == http.StatusOK {
+			stream := gjson.GetBytes(body, "stream").Bool() && !strings.HasSuffix(path, "count_tokens")
+			if sse := strings.HasPrefix(h.Get("Content-Type"), "text/event-stream"); sse != stream {
+				t.Fatalf("%s: stream %v but answered as %s: %q", path, stream, h.Get("Content-Type"), raw)
+			}
 		}
 	})
 }
