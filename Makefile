@@ -23,9 +23,15 @@ run:
 
 test: vet test-go test-scale test-sdk-go lint-spec test-ts test-sdk test-panel
 
+# golangci-lint (.golangci.yml) at a pinned version, fetched through the
+# module proxy, so go.mod stays free of it; clients/go is a module of its own.
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+
 vet:
 	@u=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$')); [ -z "$$u" ] || { echo "gofmt needed: $$u"; exit 1; }
 	$(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
+	cd clients/go && $(GOLANGCI_LINT) run --config ../../.golangci.yml ./...
 
 test-go:
 	$(GO) test -race -count=1 ./...
@@ -71,8 +77,17 @@ fault-run:
 	@[ -x "$(BIN)" ] || { echo "fault-run: no binary at $(BIN)"; exit 1; }
 	$(GO) run ./tests/fault -bin $(abspath $(BIN)) $(if $(DURATION),-duration $(DURATION)) $(FAULT_ARGS)
 
+# Every fuzz target in the repo, found by name, each for FUZZTIME (go test
+# fuzzes one target per run).
+FUZZTIME ?= 30s
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzPatch -fuzztime 60s ./internal/yamledit/
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' internal cmd | sort | while read -r f; do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			echo "== $$t ($$(dirname $$f)) for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) "./$$(dirname $$f)/"; \
+		done; \
+	done
 
 generate: generate-go generate-ts
 

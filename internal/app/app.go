@@ -53,11 +53,13 @@ type Options struct {
 	EnvSecret string
 	Stdout    io.Writer
 	Stderr    io.Writer
-	// Listener, if set, is where Run serves instead of listening on the
-	// config's host and port; Run closes it.
-	Listener net.Listener
 	// Ready, if set, receives the listener's address once the server serves.
 	Ready func(addr net.Addr)
+	// Listener, if set, is served instead of listening on the configured
+	// host and port: a first run opens it before creating the config, and
+	// tests hand over a listener they opened, so no port is freed and then
+	// reused. Run closes it.
+	Listener net.Listener
 	// ShutdownTimeout bounds a graceful shutdown; 0 means
 	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration

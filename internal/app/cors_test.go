@@ -13,8 +13,9 @@ import (
 // Issue 6 item 6: the whole server answered CORS with "*" and allowed any
 // header, so any web page could try management keys and read the answers.
 func TestManagementCORSFollowsConfig(t *testing.T) {
+	t.Parallel() // a server and temp dir of its own
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := "host: 127.0.0.1\nport: " + itoa(freePort(t)) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
 		"  cors-allowed-origins: [\"https://panel.example.com\"]\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -117,8 +118,9 @@ func TestManagementCORSFollowsConfig(t *testing.T) {
 // passing the client's X-Forwarded-For through, trusted-proxy-header:
 // X-Real-IP makes the server read the address nginx saw.
 func TestTrustedProxyHeaderFromConfig(t *testing.T) {
+	t.Parallel() // a server and temp dir of its own
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := "host: 127.0.0.1\nport: " + itoa(freePort(t)) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
 		"trusted-proxies: [\"127.0.0.1\", \"::1\"]\ntrusted-proxy-header: X-Real-IP\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

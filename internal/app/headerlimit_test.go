@@ -15,8 +15,9 @@ import (
 // under Go's default 1 MiB, no refusal at all); every size up to the hard
 // cap now gets the JSON error shape.
 func TestOversizedHeadersGetAJSON431(t *testing.T) {
+	t.Parallel() // a server and temp dir of its own
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := "host: 127.0.0.1\nport: " + itoa(freePort(t)) + "\nremote-management:\n  secret-key: \"plain-key\"\n"
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestPanelLoginEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
 	cbPort := freePort(t)
-	cfg := "host: 127.0.0.1\nport: " + itoa(freePort(t)) + "\nauth-dir: ./auths\nlogging-to-file: true\n" +
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nauth-dir: ./auths\nlogging-to-file: true\n" +
 		"remote-management:\n  secret-key: \"plain-key\"\n" +
 		"oauth-endpoints:\n  codex:\n    token-url: \"" + fake.URL + "/token\"\n    callback-port: " + itoa(cbPort) + "\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

@@ -83,7 +83,7 @@ claude-api-key:
   - {api-key: %q, base-url: %q, models: [{name: claude-x, alias: claude-x}]}
 gemini-api-key:
   - {api-key: %q, base-url: %q}
-`, freePort(t), clientKey, up.URL+"/v1", upstreamKey, upstreamKey, up.URL, upstreamKey, up.URL)
+`, configPort, clientKey, up.URL+"/v1", upstreamKey, upstreamKey, up.URL, upstreamKey, up.URL)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +92,9 @@ gemini-api-key:
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan net.Addr, 1)
 		done := make(chan error, 1)
+		ln := listenLoopback(t)
 		go func() {
-			done <- Run(ctx, Options{ConfigPath: path, Ready: func(a net.Addr) { ready <- a }})
+			done <- Run(ctx, Options{ConfigPath: path, Listener: ln, Ready: func(a net.Addr) { ready <- a }})
 		}()
 		select {
 		case a := <-ready:
@@ -171,7 +172,7 @@ gemini-api-key:
 	}
 	read := func(base string, want int64) (report, string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(2 * time.Minute) // only bounds a hang
 		for {
 			_, body := do(base, http.MethodGet, "/v0/management/usage", "", mgmt...)
 			var r report

@@ -15,7 +15,7 @@ import (
 func TestUnopenableUsageStoreStillServes(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
-	cfg := "host: 127.0.0.1\nport: " + itoa(freePort(t)) + "\nremote-management:\n  secret-key: \"plain-key\"\nmetrics-token: \"scrape-token\"\n"
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\nmetrics-token: \"scrape-token\"\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -201,12 +201,17 @@ func TestWatcherReportsHandEditsOnly(t *testing.T) {
 	ready := make(chan struct{})
 	s.onWatching = func() { close(ready) }
 	go func() { done <- s.Watch(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
 	<-ready
 
 	wait := func(name string) bool {
 		t.Helper()
-		deadline := time.After(10 * time.Second)
+		deadline := time.After(2 * time.Minute) // only bounds a hang
 		for {
 			select {
 			case h := <-hook:

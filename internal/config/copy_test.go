@@ -9,6 +9,7 @@ import (
 )
 
 func TestDeepCopyIsExactAndIndependent(t *testing.T) {
+	t.Parallel() // CPU-bound and independent
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 300 {
 		var cfg Config

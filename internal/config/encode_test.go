@@ -225,6 +225,7 @@ func TestEncodeMatchesYAMLv3Random(t *testing.T) {
 // TestEncodeRandomStrings tries random strings made of the characters that
 // matter to YAML.
 func TestEncodeRandomStrings(t *testing.T) {
+	t.Parallel() // CPU-bound and independent
 	r := rand.New(rand.NewPCG(3, 4))
 	alphabet := []string{"a", "Z", "0", "1", "9", " ", " ", "-", ":", "#", "'", "\"", ".", "?", "[", "]", "{", "}", ",", "&", "*",
 		"!", "|", ">", "%", "@", "`", "~", "<", "+", "_", "e", "x", "o", "t", "n", "é", "日", "😀", "\t", "\n", "\r", "\\", "/", "\u00a0", "\ufeff"}

@@ -60,6 +60,7 @@ func mapping(keys int) string {
 // the write-back can rewrite. Each document is either refused with the
 // expected message, or a one-setting change to it patches and loads back.
 func TestHostileDocuments(t *testing.T) {
+	t.Parallel() // CPU-bound and independent
 	tests := []struct {
 		name    string
 		doc     string

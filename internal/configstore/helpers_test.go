@@ -143,10 +143,10 @@ type recorder struct {
 func newRecorder() *recorder { return &recorder{ch: make(chan event, 64)} }
 
 func (r *recorder) sub(who string) Subscriber {
-	return func(old, new *Snapshot, src Source) {
+	return func(prev, next *Snapshot, src Source) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		e := event{who, old, new, src}
+		e := event{who, prev, next, src}
 		r.events = append(r.events, e)
 		select {
 		case r.ch <- e:

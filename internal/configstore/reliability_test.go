@@ -22,7 +22,7 @@ import (
 func waitBlockedIn(t *testing.T, fn string) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(hangBound)
 	for time.Now().Before(deadline) {
 		n := runtime.Stack(buf, true)
 		for _, g := range bytes.Split(buf[:n], []byte("\n\n")) {
@@ -407,7 +407,7 @@ func TestWatchFollowsAConfigMapSwap(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
 		t.Fatal(err)
 	}
-	if e := rec.wait(t, SourceFile, 2*time.Second); e.new.Config.Port != 9300 {
+	if e := rec.wait(t, SourceFile, hangBound); e.new.Config.Port != 9300 {
 		t.Fatalf("applied port %d", e.new.Config.Port)
 	}
 }

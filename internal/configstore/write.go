@@ -29,7 +29,7 @@ func writeFile(path string, data, old []byte) error {
 		return err
 	}
 	if ipErr := writeInPlace(path, data, old, mode, overwrite); ipErr != nil {
-		return fmt.Errorf("write config in place after %v: %w", err, ipErr)
+		return fmt.Errorf("write config in place after %w: %w", err, ipErr)
 	}
 	return nil
 }
@@ -92,7 +92,7 @@ func writeInPlace(path string, data, old []byte, mode fs.FileMode, put func(*os.
 	if err := put(f, data); err != nil {
 		if rerr := overwrite(f, old); rerr != nil {
 			f.Close()
-			return fmt.Errorf("write config: %w (restoring the previous content failed too: %v)", err, rerr)
+			return fmt.Errorf("write config: %w (restoring the previous content failed too: %w)", err, rerr)
 		}
 		f.Close()
 		if haveBackup {

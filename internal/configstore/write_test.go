@@ -141,7 +141,7 @@ func TestWriteFileInPlaceFallback(t *testing.T) {
 			l.lock(t, dir)
 			if f, err := os.CreateTemp(dir, "probe-*"); err == nil {
 				f.Close()
-				os.Remove(f.Name())
+				_ = os.Remove(f.Name())
 				t.Skip("the directory is still writable; the fallback cannot be reached")
 			}
 			if err := writeFile(p, []byte("port: 2\n"), nil); err != nil {

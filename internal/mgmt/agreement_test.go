@@ -136,6 +136,7 @@ func TestSchemaAndServerAgree(t *testing.T) {
 		schema := media.Schema.Value
 		for _, c := range cases {
 			t.Run(op+" "+c.body, func(t *testing.T) {
+				t.Parallel() // one env per case
 				var v any
 				if err := json.Unmarshal([]byte(c.body), &v); err != nil {
 					t.Fatalf("table body is not JSON: %v", err)

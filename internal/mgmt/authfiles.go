@@ -127,7 +127,7 @@ func readUploadParts(mr *multipart.Reader) ([]authfiles.Upload, error) {
 	var files []authfiles.Upload
 	for {
 		p, err := mr.NextPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -279,7 +279,7 @@ func (s *Server) ImportVertexCredential(_ context.Context, req mgmtapi.ImportVer
 	location := deref(req.Params.Location)
 	for req.Body != nil {
 		p, err := req.Body.NextPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

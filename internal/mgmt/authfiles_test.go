@@ -561,6 +561,7 @@ func testGeminiWebToken(t *testing.T) {
 // TestAuthFiles drives every auth-file operation over real HTTP; each
 // documented status must have been produced by one of its subtests.
 func TestAuthFiles(t *testing.T) {
+	t.Parallel() // envs of its own
 	t.Run("upload, list, download, models, delete", testAuthFilesRoundTrip)
 	t.Run("bad names and traversal touch nothing", testAuthFilesBadNames)
 	t.Run("vertex import", testVertexImport)

@@ -285,7 +285,7 @@ func TestCodexClaudeVertexKeys(t *testing.T) {
 
 func TestGenerativeLanguageKeysAreAViewOfGemini(t *testing.T) {
 	e := providersEnv(t)
-	g, err := e.client.GetGenerativeLanguageAPIKeyWithResponse(ctx())
+	g, err := e.client.GetGenerativeLanguageAPIKeyWithResponse(ctx()) //nolint:staticcheck // the deprecated alias must keep working
 	must(e, err)
 	if strings.Join(g.JSON200.GenerativeLanguageAPIKey, ",") != "g1,g2" {
 		t.Fatalf("GET %s", g.Body)

@@ -69,9 +69,3 @@ func notImplementedOps(t *testing.T, e *env) []string {
 	sort.Strings(got)
 	return got
 }
-
-func sortedCopy(in []string) []string {
-	out := append([]string(nil), in...)
-	sort.Strings(out)
-	return out
-}

@@ -27,10 +27,9 @@ func init() {
 
 // fakeOAuth is a provider's token, device and cookie endpoints.
 type fakeOAuth struct {
-	srv     *httptest.Server
-	mu      sync.Mutex
-	bodies  []string
-	refused bool
+	srv    *httptest.Server
+	mu     sync.Mutex
+	bodies []string
 }
 
 func newFakeOAuth(t *testing.T) *fakeOAuth {
@@ -237,7 +236,8 @@ func TestOAuthLogins(t *testing.T) {
 		if st != 200 || u != "https://qwen.example/v?c=UC" {
 			t.Fatalf("%d %s", st, u)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// The flow's end ends the wait; the deadline only bounds a hang.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if s, r := e.oauth.Wait(ctx, state); s != "ok" {
 			t.Fatalf("%s %s", s, r)

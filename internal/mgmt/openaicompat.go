@@ -110,7 +110,7 @@ func applyOpenAICompatPartial(p *config.OpenAICompatibility, v mgmtapi.OpenaiCom
 			p.APIKeyEntries = append(p.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL)})
 		}
 	}
-	if v.APIKeys != nil {
-		p.LegacyAPIKeys = *v.APIKeys // folded into api-key-entries by Normalize
+	if v.APIKeys != nil { //nolint:staticcheck // the deprecated api-keys field is still accepted
+		p.LegacyAPIKeys = *v.APIKeys //nolint:staticcheck // folded into api-key-entries by Normalize
 	}
 }

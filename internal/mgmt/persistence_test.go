@@ -158,32 +158,81 @@ func TestConcurrentWritersWithTheSameETagOneWins(t *testing.T) {
 	}
 }
 
-// waitFor polls cond. The promised reload latency is one second (the
-// debounce is 150 ms); the deadline is wider because -race on a loaded
-// 2-core CI machine slows everything several times, and a timed assertion
-// must not fail for that. BenchmarkReloadLatency measures the real figure.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// watchConfig runs the store's watcher until the test ends and returns once
+// it listens; the channel receives the result of each reload it makes.
+func watchConfig(t *testing.T, e *env) <-chan error {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
+	ready := make(chan struct{})
+	reloads := make(chan error, 256)
+	e.store.NotifyWatch(func() { close(ready) }, func(err error) {
+		select {
+		case reloads <- err:
+		default: // nobody is waiting for this one
 		}
-		time.Sleep(20 * time.Millisecond)
+	})
+	ctx, cancel := contextWithCancel()
+	done := make(chan error, 1)
+	go func() { done <- e.store.Watch(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Watch: %v", err)
+		}
+	})
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("Watch: %v", err)
 	}
-	t.Fatalf("%s did not happen within 5s", what)
+	return reloads
 }
 
-func TestHandEditsAreAppliedWithinOneSecond(t *testing.T) {
+// nextReload waits for the watcher's next reload and returns its result.
+// The promised reload latency is one second (BenchmarkReloadLatency
+// measures it); the bound here only ends a hang, so that -race on a loaded
+// machine cannot fail a test.
+func nextReload(t *testing.T, reloads <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-reloads:
+		return err
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the watcher did not reload")
+		return nil
+	}
+}
+
+// waitFor waits for reloads until cond holds.
+func waitFor(t *testing.T, reloads <-chan error, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if err := nextReload(t, reloads); err != nil {
+			t.Logf("%s: a reload failed: %v", what, err)
+		}
+	}
+}
+
+// drain forgets the reloads that happened so far.
+func drain(t *testing.T, reloads <-chan error) {
+	for {
+		select {
+		case err := <-reloads:
+			if err != nil {
+				t.Logf("an earlier reload failed: %v", err)
+			}
+		default:
+			return
+		}
+	}
+}
+
+func TestHandEditsAreApplied(t *testing.T) {
 	e := newEnv(t, baseConfig())
-	watchCtx, cancel := contextWithCancel()
-	defer cancel()
-	go func() { _ = e.store.Watch(watchCtx) }()
-	time.Sleep(100 * time.Millisecond) // let the watcher register
+	reloads := watchConfig(t, e)
 
 	t.Run("in place", func(t *testing.T) {
 		e.writeFile(strings.Replace(baseConfig(), "debug: false", "debug: true", 1))
-		waitFor(t, "in-place edit", func() bool { return e.store.Current().Config.Debug })
+		waitFor(t, reloads, "in-place edit", func() bool { return e.store.Current().Config.Debug })
 	})
 	t.Run("rename over the file", func(t *testing.T) {
 		tmp := e.path + ".swp"
@@ -193,38 +242,49 @@ func TestHandEditsAreAppliedWithinOneSecond(t *testing.T) {
 		if err := os.Rename(tmp, e.path); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "rename edit", func() bool { return e.store.Current().Config.RequestRetry == 11 })
+		waitFor(t, reloads, "rename edit", func() bool { return e.store.Current().Config.RequestRetry == 11 })
 	})
 	t.Run("invalid edit keeps the last good config", func(t *testing.T) {
 		good := e.store.Current()
+		drain(t, reloads)
 		e.writeFile("port: [broken\n")
-		time.Sleep(400 * time.Millisecond)
+		// Until the reload that read the broken file (an editor's
+		// truncation may bring one of its own first).
+		for nextReload(t, reloads) == nil {
+			if e.store.Current() != good {
+				t.Fatal("the running config changed before the broken edit was read")
+			}
+		}
 		if e.store.Current() != good {
 			t.Fatal("an invalid edit replaced the running config")
 		}
 		// The API still works and a later good edit is applied.
 		e.writeFile(baseConfig())
-		waitFor(t, "recovery edit", func() bool { return e.store.Current().Config.RequestRetry == 3 })
+		waitFor(t, reloads, "recovery edit", func() bool { return e.store.Current().Config.RequestRetry == 3 })
 	})
 	t.Run("own writes do not reload", func(t *testing.T) {
+		drain(t, reloads)
 		r, err := e.client.PutDebugWithResponse(ctx(), &mgmtclient.PutDebugParams{}, mgmtclient.BoolValue{Value: true})
 		must(e, err)
 		statusOf(t, r.HTTPResponse, http.StatusOK)
 		written := e.store.Current()
-		time.Sleep(400 * time.Millisecond)
+		// The write's own file events make the watcher reload once.
+		if err := nextReload(t, reloads); err != nil {
+			t.Fatalf("reload after the store's own write: %v", err)
+		}
 		if e.store.Current() != written {
 			t.Fatal("the store's own write was reloaded")
 		}
 	})
 	t.Run("plaintext key typed by hand is hashed", func(t *testing.T) {
 		e.writeFile(strings.Replace(baseConfig(), testHash, "typed-by-hand", 1))
-		waitFor(t, "hashing", func() bool {
+		waitFor(t, reloads, "hashing", func() bool {
 			return !strings.Contains(e.file(), "typed-by-hand") && strings.Contains(e.file(), "secret-key: \"$2")
 		})
 		// The file is written before the new key reaches the guard (disk
 		// first, then publish), so wait for the key to be accepted.
 		c := newContractClient(t, e.srv.URL, "typed-by-hand")
-		waitFor(t, "the hashed key accepted", func() bool {
+		waitFor(t, reloads, "the hashed key accepted", func() bool {
 			r, err := c.GetDebugWithResponse(ctx())
 			return err == nil && r.StatusCode() == http.StatusOK
 		})

@@ -11,7 +11,6 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
@@ -72,17 +71,6 @@ var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 func NewServer(d Deps) *Server {
 	return &Server{usage: d.Usage, reqLogs: d.RequestLogs, store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log,
 		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging, oauth: d.OAuth}
-}
-
-// change runs one change through the store's single write path and
-// returns the body and ETag every successful mutation answers with. On
-// error the body is unused: the strict handler answers the error.
-func (s *Server) change(ifMatch *mgmtapi.IfMatch, mutate func(*config.Config) error) (mgmtapi.StatusOKJSONResponse, error) {
-	snap, err := s.store.Update(headerValue(ifMatch), mutate)
-	if err != nil {
-		return mgmtapi.StatusOKJSONResponse{}, err
-	}
-	return statusOK(snap), nil
 }
 
 func headerValue(h *mgmtapi.IfMatch) string {

@@ -217,7 +217,7 @@ func settings() []setting {
 		{
 			path: "/force-gpt-5-codex", key: "gpt-5-codex", values: []any{true, false}, wrongType: `{"value":"false"}`,
 			get: func(e *env) (int, any) {
-				r, err := e.client.GetForceGpt5CodexWithResponse(ctx())
+				r, err := e.client.GetForceGpt5CodexWithResponse(ctx()) //nolint:staticcheck // the deprecated setting must keep working
 				must(e, err)
 				return r.StatusCode(), r.JSON200.Gpt5Codex
 			},

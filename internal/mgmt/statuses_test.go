@@ -108,8 +108,7 @@ func TestEveryDocumentedStatusIsProduced(t *testing.T) {
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i].id < ops[j].id })
 
-	doer := &contractDoer{t: t, inner: http.DefaultClient}
-	send := func(e *env, o op, query, body string, hdr ...string) int {
+	send := func(t *testing.T, e *env, o op, query, body string, hdr ...string) int {
 		t.Helper()
 		ctype := "application/json"
 		if o.id == "PutConfigYAML" {
@@ -125,7 +124,7 @@ func TestEveryDocumentedStatusIsProduced(t *testing.T) {
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
-		resp, err := doer.Do(req)
+		resp, err := (&contractDoer{t: t, inner: http.DefaultClient}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,110 +133,108 @@ func TestEveryDocumentedStatusIsProduced(t *testing.T) {
 	}
 	key := []string{"Authorization", "Bearer " + testKey}
 	remoteCfg := strings.Replace(statusConfig(), "secret-key:", "allow-remote: false\n  secret-key:", 1) + "trusted-proxies: [\"127.0.0.1\"]\n"
-	seen := map[string]map[int]bool{}
-	record := func(o op, st int) {
-		if seen[o.id] == nil {
-			seen[o.id] = map[int]bool{}
-		}
-		seen[o.id][st] = true
-	}
-	remote := newEnv(t, remoteCfg)
+	remote := newEnv(t, remoteCfg) // shared by the operations: it only answers 403
 	// Statuses are produced in this order on one env per operation; the
-	// ones that change or break the env come last.
+	// ones that change or break the env come last. The operations are
+	// independent, each on envs of its own: they run in parallel.
 	order := []int{400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 503, 200, 500}
 	for _, o := range ops {
-		spec := contractSpec.Paths.Find(o.path).GetOperation(o.method)
-		valid, ok := validRequests[o.id]
-		if !ok && spec.RequestBody != nil {
-			valid.body = settingBody(spec.RequestBody.Ref, spec.RequestBody.Value.Content.Get("application/json").Schema.Ref)
-		}
-		e := newEnv(t, statusConfig())
-		for _, status := range order {
-			if spec.Responses.Value(strconv.Itoa(status)) == nil {
-				continue
+		t.Run(o.id, func(t *testing.T) {
+			t.Parallel()
+			seen := map[int]bool{}
+			spec := contractSpec.Paths.Find(o.path).GetOperation(o.method)
+			valid, ok := validRequests[o.id]
+			if !ok && spec.RequestBody != nil {
+				valid.body = settingBody(spec.RequestBody.Ref, spec.RequestBody.Value.Content.Get("application/json").Schema.Ref)
 			}
-			var got int
-			switch status {
-			case 200:
-				if o.id == "GetLatestVersion" {
-					continue // needs a release server; TestLatestVersion covers it
+			e := newEnv(t, statusConfig())
+			for _, status := range order {
+				if spec.Responses.Value(strconv.Itoa(status)) == nil {
+					continue
 				}
-				got = send(e, o, valid.query, valid.body, key...)
-			case 400:
-				switch {
-				case o.id == "PutConfigYAML":
-					got = send(e, o, "", "", key...) // no document at all; a bad one is 422
-				case spec.RequestBody != nil:
-					got = send(e, o, valid.query, `{"broken":`, key...)
-				default:
-					got = send(e, o, "", "", key...) // DELETE without a selector
-				}
-			case 401:
-				got = send(e, o, valid.query, valid.body)
-			case 403:
-				got = send(remote, o, valid.query, valid.body, append(key, "X-Forwarded-For", "203.0.113.5")...)
-			case 404:
-				nf := notFoundRequests[o.id]
-				got = send(e, o, nf.query, nf.body, key...)
-			case 412:
-				got = send(e, o, valid.query, valid.body, append(key, "If-Match", `"stale"`)...)
-			case 413:
-				// Just over the route's limit: 1 MiB, or config.MaxFileBytes for config.yaml.
-				limit := 1 << 20
-				if o.id == "PutConfigYAML" {
-					limit = config.MaxFileBytes
-				}
-				got = send(e, o, valid.query, `["`+strings.Repeat("x", limit)+`"]`, key...)
-			case 409:
-				// A hand edit on disk that does not load, not yet seen by
-				// the store: the change must not overwrite it.
-				e := newEnv(t, statusConfig())
-				if err := os.WriteFile(e.path, []byte(statusConfig()+"port: 0\n"), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				got = send(e, o, valid.query, valid.body, append(key, "If-Match", "*")...)
-			case 422:
-				if o.id == "PutConfigYAML" {
-					got = send(e, o, "", "port: 0\n", key...)
-					break
-				}
-				// A valid change that a running subsystem cannot build.
-				e := newEnv(t, statusConfig())
-				if err := e.store.SubscribePrepared(func(_, _ *configstore.Snapshot, src configstore.Source) (func(), error) {
-					if src == configstore.SourceAPI {
-						return nil, errors.New("the test subsystem refuses every change")
+				var got int
+				switch status {
+				case 200:
+					if o.id == "GetLatestVersion" {
+						continue // needs a release server; TestLatestVersion covers it
 					}
-					return nil, nil
-				}); err != nil {
-					t.Fatal(err)
+					got = send(t, e, o, valid.query, valid.body, key...)
+				case 400:
+					switch {
+					case o.id == "PutConfigYAML":
+						got = send(t, e, o, "", "", key...) // no document at all; a bad one is 422
+					case spec.RequestBody != nil:
+						got = send(t, e, o, valid.query, `{"broken":`, key...)
+					default:
+						got = send(t, e, o, "", "", key...) // DELETE without a selector
+					}
+				case 401:
+					got = send(t, e, o, valid.query, valid.body)
+				case 403:
+					got = send(t, remote, o, valid.query, valid.body, append(key, "X-Forwarded-For", "203.0.113.5")...)
+				case 404:
+					nf := notFoundRequests[o.id]
+					got = send(t, e, o, nf.query, nf.body, key...)
+				case 412:
+					got = send(t, e, o, valid.query, valid.body, append(key, "If-Match", `"stale"`)...)
+				case 413:
+					// Just over the route's limit: 1 MiB, or config.MaxFileBytes for config.yaml.
+					limit := 1 << 20
+					if o.id == "PutConfigYAML" {
+						limit = config.MaxFileBytes
+					}
+					got = send(t, e, o, valid.query, `["`+strings.Repeat("x", limit)+`"]`, key...)
+				case 409:
+					// A hand edit on disk that does not load, not yet seen by
+					// the store: the change must not overwrite it.
+					e := newEnv(t, statusConfig())
+					if err := os.WriteFile(e.path, []byte(statusConfig()+"port: 0\n"), 0o600); err != nil {
+						t.Fatal(err)
+					}
+					got = send(t, e, o, valid.query, valid.body, append(key, "If-Match", "*")...)
+				case 422:
+					if o.id == "PutConfigYAML" {
+						got = send(t, e, o, "", "port: 0\n", key...)
+						break
+					}
+					// A valid change that a running subsystem cannot build.
+					e := newEnv(t, statusConfig())
+					if err := e.store.SubscribePrepared(func(_, _ *configstore.Snapshot, src configstore.Source) (func(), error) {
+						if src == configstore.SourceAPI {
+							return nil, errors.New("the test subsystem refuses every change")
+						}
+						return nil, nil
+					}); err != nil {
+						t.Fatal(err)
+					}
+					got = send(t, e, o, valid.query, valid.body, key...)
+				case 500:
+					// Make the write fail for real: the config path becomes a
+					// directory (on a fresh env, so the request is a change).
+					e := newEnv(t, statusConfig())
+					if err := os.Remove(e.path); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.Mkdir(e.path, 0o700); err != nil {
+						t.Fatal(err)
+					}
+					got = send(t, e, o, valid.query, valid.body, key...)
+				case 429, 503:
+					got = keyCheckStatus(t, o.method, o.path, status)
+				case 502:
+					e2 := newEnv(t, statusConfig()+"latest-version-url: \"http://127.0.0.1:1/x\"\n")
+					got = send(t, e2, o, "", "", key...)
 				}
-				got = send(e, o, valid.query, valid.body, key...)
-			case 500:
-				// Make the write fail for real: the config path becomes a
-				// directory (on a fresh env, so the request is a change).
-				e := newEnv(t, statusConfig())
-				if err := os.Remove(e.path); err != nil {
-					t.Fatal(err)
+				seen[got] = true
+				if got != status {
+					t.Errorf("%s %s%s for %d: got %d", o.method, o.path, valid.query, status, got)
 				}
-				if err := os.Mkdir(e.path, 0o700); err != nil {
-					t.Fatal(err)
+			}
+			for code := range spec.Responses.Map() {
+				if st, _ := strconv.Atoi(code); !seen[st] && !(o.id == "GetLatestVersion" && st == 200) {
+					t.Errorf("%s documents %s, which no request produced", o.id, code)
 				}
-				got = send(e, o, valid.query, valid.body, key...)
-			case 429, 503:
-				got = keyCheckStatus(t, o.method, o.path, status)
-			case 502:
-				e2 := newEnv(t, statusConfig()+"latest-version-url: \"http://127.0.0.1:1/x\"\n")
-				got = send(e2, o, "", "", key...)
 			}
-			record(o, got)
-			if got != status {
-				t.Errorf("%s %s%s for %d: got %d", o.method, o.path, valid.query, status, got)
-			}
-		}
-		for code := range spec.Responses.Map() {
-			if st, _ := strconv.Atoi(code); !seen[o.id][st] && !(o.id == "GetLatestVersion" && st == 200) {
-				t.Errorf("%s documents %s, which no request produced", o.id, code)
-			}
-		}
+		})
 	}
 }

@@ -1,7 +1,6 @@
 package mgmt_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -20,11 +19,9 @@ import (
 // disk agree with the last acknowledged write (issue 6.1). A short run is
 // part of `make test`; `make stress` runs thousands of steps.
 func TestStressWritersEditsAndWatcher(t *testing.T) {
+	t.Parallel() // an env of its own
 	e := newEnv(t, baseConfig())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.store.Watch(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	reloads := watchConfig(t, e)
 
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d, %d steps", seed, stressSteps)
@@ -109,19 +106,13 @@ func TestStressWritersEditsAndWatcher(t *testing.T) {
 		}
 		return content
 	}
-	// waitApplied waits (bounded) for the watcher to apply the file on disk.
+	// waitApplied waits for the watcher's reloads until it applied the
+	// file on disk.
 	waitApplied := func(step int, content string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			if string(e.store.Current().Raw) == content {
-				etag = e.store.Current().ETag()
-				check(step, "hand edit applied by the watcher")
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Fatalf("step %d: the watcher did not apply a hand edit within 5s", step)
+		waitFor(t, reloads, fmt.Sprintf("step %d: hand edit", step), func() bool { return string(e.store.Current().Raw) == content })
+		etag = e.store.Current().ETag()
+		check(step, "hand edit applied by the watcher")
 	}
 
 	for step := range stressSteps {

@@ -40,6 +40,7 @@ func newUsageDeps(t testing.TB, dir string, store *configstore.Store, es envSett
 		// As the app runs when neither could be opened.
 		svc = usage.NewService(nil, errors.New("usage database is damaged"), usage.Options{})
 	} else {
+		seedUsageDB(t, filepath.Join(dir, "usage.db"))
 		st, err := usage.OpenSQLite(filepath.Join(dir, "usage.db"))
 		if err != nil {
 			t.Fatal(err)

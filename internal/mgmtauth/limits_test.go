@@ -110,11 +110,11 @@ func TestConcurrentBcryptChecksAreBounded(t *testing.T) {
 func TestConcurrentChecksOfOneKeyShareOneComparison(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newTestGuard(t, Settings{SecretHash: mustHash(t, testKey)}, WithMaxConcurrentChecks(1, 0))
-		real := g.compare
+		compare := g.compare
 		release := make(chan struct{})
 		g.compare = func(hash, key []byte) error {
 			<-release
-			return real(hash, key)
+			return compare(hash, key)
 		}
 		const burst = 50
 		codes := make(chan int, burst)

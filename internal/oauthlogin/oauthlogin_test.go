@@ -3,6 +3,7 @@ package oauthlogin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -336,7 +337,8 @@ func TestQwenDeviceFlow(t *testing.T) {
 	if err != nil || st.URL != "https://qwen.example/verify?code=ABCD" || st.UserCode != "ABCD" {
 		t.Fatalf("%+v %v", st, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The flow's end ends the wait; the deadline only bounds a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if s, r := f.m.Wait(ctx, st.State); s != "ok" {
 		t.Fatalf("status %s %s", s, r)
@@ -364,7 +366,7 @@ func TestQwenDeviceFlow(t *testing.T) {
 	bad := New(Options{Store: f.store, Providers: map[string]Provider{"qwen": {Name: "qwen", DeviceCodeURL: f.fake.srv.URL + "/nope"}}})
 	if _, err := bad.Start("qwen", StartOptions{}); err == nil {
 		t.Fatal("start without a device code")
-	} else if _, ok := err.(*UpstreamError); !ok {
+	} else if ue := (*UpstreamError)(nil); !errors.As(err, &ue) {
 		t.Fatalf("err %T", err)
 	}
 }
@@ -448,7 +450,7 @@ func TestIflowCookieLogin(t *testing.T) {
 	}
 	if _, err := f.m.IflowCookieLogin(ctx, "BXAuth=bad"); err == nil {
 		t.Fatal("refused cookie accepted")
-	} else if _, ok := err.(*UpstreamError); !ok {
+	} else if ue := (*UpstreamError)(nil); !errors.As(err, &ue) {
 		t.Fatalf("err %T", err)
 	}
 	res, err := f.m.IflowCookieLogin(ctx, "other=1;  BXAuth=good ")
@@ -462,7 +464,7 @@ func TestIflowCookieLogin(t *testing.T) {
 		t.Fatalf("file %v", got)
 	}
 	_, err = f.m.IflowCookieLogin(ctx, "BXAuth=good;")
-	if d, ok := err.(*DuplicateError); !ok || d.File != res.File {
+	if d := (*DuplicateError)(nil); !errors.As(err, &d) || d.File != res.File {
 		t.Fatalf("duplicate: %v", err)
 	}
 }

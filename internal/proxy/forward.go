@@ -149,14 +149,14 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 			if resp != nil {
 				if !deadline.Stop() {
 					resp.Body.Close()
-					p.writeAborted(w, c, ctx)
+					p.writeAborted(ctx, w, c)
 					return
 				}
 				p.relay(w, st, c, resp, br)
 				return
 			}
 			if f == nil { // the client went away or the deadline passed
-				p.writeAborted(w, c, ctx)
+				p.writeAborted(ctx, w, c)
 				return
 			}
 			last = f
@@ -182,7 +182,7 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 		}
 		if wait > 0 {
 			if err := p.sleep(ctx, wait); err != nil {
-				p.writeAborted(w, c, ctx)
+				p.writeAborted(ctx, w, c)
 				return
 			}
 		}
@@ -430,7 +430,7 @@ func (p *Proxy) failHint(ctx context.Context, st *state, cand *candidate, status
 
 // writeAborted answers a request whose context ended before an upstream
 // answered: nothing for a client that left, 504 after the deadline.
-func (p *Proxy) writeAborted(w http.ResponseWriter, c *call, ctx context.Context) {
+func (p *Proxy) writeAborted(ctx context.Context, w http.ResponseWriter, c *call) {
 	if errors.Is(context.Cause(ctx), errDeadline) {
 		protocol.Write(w, c.proto, protocol.Error{Status: http.StatusGatewayTimeout, Code: "upstream_timeout",
 			Message: "No upstream answered within the proxy's deadline"})

@@ -111,20 +111,14 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 			protocol.Write(w, protocol.Gemini, *e)
 			return
 		}
-		rest := strings.TrimPrefix(r.URL.Path, prefix)
-		i := strings.LastIndexByte(rest, ':')
-		method := ""
-		if i > 0 {
-			method = rest[i+1:]
-		}
+		model, method, ok := splitGeminiPath(strings.TrimPrefix(r.URL.Path, prefix))
 		o, w := p.observe(w, geminiEndpoint(prefix, method), key)
 		defer p.finish(o)
-		if i <= 0 {
+		if !ok {
 			protocol.Write(w, protocol.Gemini, protocol.Error{Status: http.StatusNotFound, Code: "not_found",
 				Message: "Expected " + prefix + "{model}:generateContent, :streamGenerateContent or :countTokens"})
 			return
 		}
-		model := rest[:i]
 		var op operation
 		switch method {
 		case "generateContent":
@@ -149,6 +143,16 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 		}
 		p.forward(w, st, &call{proto: protocol.Gemini, op: op, model: model, stream: op == opStreamGenerate, body: body, r: r, obs: o})
 	}
+}
+
+// splitGeminiPath splits the path after a Gemini prefix, {model}:{method},
+// at its last ':'; ok is false when there is no model before it.
+func splitGeminiPath(rest string) (model, method string, ok bool) {
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
 }
 
 // endpointOf names a route for usage and metrics: a fixed set of method

@@ -36,7 +36,7 @@ type upstream struct {
 	reply func(w http.ResponseWriter, r *http.Request, n int)
 }
 
-func newUpstream(t *testing.T, name string) *upstream {
+func newUpstream(t testing.TB, name string) *upstream {
 	t.Helper()
 	u := &upstream{name: name}
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -127,12 +127,12 @@ func baseConfig() *config.Config {
 	return c
 }
 
-func newTestServer(t *testing.T, cfg *config.Config) *testServer {
+func newTestServer(t testing.TB, cfg *config.Config) *testServer {
 	t.Helper()
 	return newTestServerOpts(t, cfg, Options{})
 }
 
-func newTestServerOpts(t *testing.T, cfg *config.Config, opts Options) *testServer {
+func newTestServerOpts(t testing.TB, cfg *config.Config, opts Options) *testServer {
 	t.Helper()
 	p, err := New(opts)
 	if err != nil {
@@ -150,7 +150,7 @@ func newTestServerOpts(t *testing.T, cfg *config.Config, opts Options) *testServ
 }
 
 // apply normalises, validates and commits cfg, as the config store would.
-func (ts *testServer) apply(t *testing.T, cfg *config.Config) {
+func (ts *testServer) apply(t testing.TB, cfg *config.Config) {
 	t.Helper()
 	cfg.Normalize()
 	if err := cfg.Validate(); err != nil {

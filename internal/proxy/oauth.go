@@ -526,12 +526,11 @@ func (codeAssistExec) unwrap(resp *http.Response, stream bool) {
 
 // sseMap rewrites the data of each SSE event line by line as it arrives.
 type sseMap struct {
-	src  io.ReadCloser
-	br   *bufio.Reader
-	fn   func([]byte) []byte
-	out  bytes.Buffer
-	data []byte
-	err  error
+	src io.ReadCloser
+	br  *bufio.Reader
+	fn  func([]byte) []byte
+	out bytes.Buffer
+	err error
 }
 
 func newSSEMap(src io.ReadCloser, fn func([]byte) []byte) *sseMap {

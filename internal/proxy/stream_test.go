@@ -24,7 +24,7 @@ func streamConfig(t *testing.T, ups ...*upstream) *config.Config {
 	return cfg
 }
 
-func streamRequest(t *testing.T, ts *testServer, ctx context.Context) *http.Response {
+func streamRequest(t *testing.T, ctx context.Context, ts *testServer) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, "POST", ts.srv.URL+"/v1/chat/completions",
 		strings.NewReader(`{"model":"m","stream":true,"messages":[]}`))
@@ -63,13 +63,13 @@ func TestStreamIsRelayedEventByEvent(t *testing.T) {
 		w.(http.Flusher).Flush()
 		select {
 		case <-readFirst:
-		case <-time.After(5 * time.Second):
-			return // the test fails below: the event never arrived
+		case <-time.After(2 * time.Minute):
+			return // the test failed below: the event never arrived
 		}
 		_, _ = w.Write([]byte("data: {\"n\":2}\n\ndata: [DONE]\n\n"))
 	})
 	ts := newTestServer(t, streamConfig(t, up))
-	resp := streamRequest(t, ts, context.Background())
+	resp := streamRequest(t, context.Background(), ts)
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("status %d type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -82,7 +82,7 @@ func TestStreamIsRelayedEventByEvent(t *testing.T) {
 		if ev != "data: {\"n\":1}\n" {
 			t.Fatalf("first event %q", ev)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(time.Minute): // a buffering proxy waits for the second for good
 		t.Fatal("first event not relayed before the upstream sent the second")
 	}
 	close(readFirst)
@@ -106,18 +106,20 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 	})
 	ts := newTestServer(t, streamConfig(t, up))
 	ctx, cancel := context.WithCancel(context.Background())
-	resp := streamRequest(t, ts, ctx)
+	resp := streamRequest(t, ctx, ts)
 	readEvent(t, bufio.NewReader(resp.Body))
 	gone := time.Now()
 	cancel()
 	resp.Body.Close()
 	select {
 	case at := <-cancelled:
-		if d := at.Sub(gone); d > time.Second {
+		// Promptly, that is not by a timeout of some kind; generous, for
+		// -race on a loaded machine.
+		if d := at.Sub(gone); d > 20*time.Second {
 			t.Fatalf("upstream saw the cancel after %v", d)
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("upstream request not cancelled within 1s of the client leaving")
+	case <-time.After(2 * time.Minute):
+		t.Fatal("upstream request never cancelled after the client left")
 	}
 	// Leaving is not the credential's fault: no cooldown.
 	if until := ts.p.cooldowns.until(ts.p.state.Load().table.lookup(1, "m").cands[0].cred.id, "m"); !until.IsZero() {
@@ -144,7 +146,7 @@ func TestBootstrapRetries(t *testing.T) {
 		cfg := streamConfig(t, a, b)
 		cfg.Streaming.BootstrapRetries = &tc.retries
 		ts := newTestServer(t, cfg)
-		resp := streamRequest(t, ts, context.Background())
+		resp := streamRequest(t, context.Background(), ts)
 		resp.Body.Close()
 		if resp.StatusCode != tc.wantCode {
 			t.Fatalf("bootstrap-retries %d: got %d, want %d", tc.retries, resp.StatusCode, tc.wantCode)
@@ -169,7 +171,7 @@ func TestKeepaliveComments(t *testing.T) {
 	one := 1
 	cfg.Streaming.KeepaliveSeconds = &one
 	ts := newTestServer(t, cfg)
-	resp := streamRequest(t, ts, context.Background())
+	resp := streamRequest(t, context.Background(), ts)
 	defer resp.Body.Close()
 	br := bufio.NewReader(resp.Body)
 	readEvent(t, br)

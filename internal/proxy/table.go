@@ -98,16 +98,6 @@ func (t *table) allRoutes() []*route {
 	return out
 }
 
-// sortedRoutes returns p's routes ordered by model ID.
-func (t *table) sortedRoutes(p protocol.Protocol) []*route {
-	out := make([]*route, 0, len(t.routes[p]))
-	for _, r := range t.routes[p] {
-		out = append(out, r)
-	}
-	slices.SortFunc(out, func(a, b *route) int { return cmp.Compare(a.model, b.model) })
-	return out
-}
-
 // modelEntry is one model a credential serves: the ID clients use and the
 // name the upstream knows it by.
 type modelEntry struct{ id, upstream string }

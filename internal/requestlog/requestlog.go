@@ -123,7 +123,6 @@ type Entry struct {
 	buf     bytes.Buffer
 	tmp     *os.File
 	status  int
-	failed  bool
 	bodyCut bool
 	inResp  bool
 	err     error
@@ -154,9 +153,9 @@ func (e *Entry) Attempt(n int, method, url, auth string, h http.Header, body []b
 	fmt.Fprintf(e.w(), "=== API REQUEST %d ===\nTimestamp: %s\nUpstream URL: %s\nHTTP Method: %s\nAuth: %s\n\nHeaders:\n",
 		n, e.l.now().Format(time.RFC3339Nano), maskURL(url), method, auth)
 	writeHeaders(e.w(), h)
-	e.w().Write([]byte("\nBody:\n"))
-	e.w().Write(body)
-	e.w().Write([]byte("\n\n"))
+	_, _ = e.w().Write([]byte("\nBody:\n"))
+	_, _ = e.w().Write(body)
+	_, _ = e.w().Write([]byte("\n\n"))
 	e.spill()
 }
 
@@ -173,7 +172,7 @@ func (e *Entry) AttemptResponse(n int, status int, h http.Header, err error) {
 	}
 	fmt.Fprintf(e.w(), "Status: %d\nHeaders:\n", status)
 	writeHeaders(e.w(), h)
-	e.w().Write([]byte("\n"))
+	_, _ = e.w().Write([]byte("\n"))
 }
 
 // Response logs the status and headers sent to the client.
@@ -185,7 +184,7 @@ func (e *Entry) Response(status int, h http.Header) {
 	e.inResp = true
 	fmt.Fprintf(e.w(), "=== RESPONSE ===\nStatus: %d\n", status)
 	writeHeaders(e.w(), h)
-	e.w().Write([]byte("\n"))
+	_, _ = e.w().Write([]byte("\n"))
 }
 
 // Body appends a chunk of the response body sent to the client (streamed
@@ -203,10 +202,12 @@ func (e *Entry) Body(p []byte) {
 		}
 		return
 	}
-	e.w().Write(p)
+	_, _ = e.w().Write(p)
 	e.spill()
 }
 
+// w never fails: an error writing the spill file is kept in e.err and
+// reported when the entry is written.
 func (e *Entry) w() io.Writer {
 	if e.tmp != nil {
 		return &errWriter{e: e}

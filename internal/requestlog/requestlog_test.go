@@ -26,7 +26,7 @@ func newTest(t *testing.T, full bool) *Logger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
+	t.Cleanup(func() { _ = l.Close() }) // some tests close it first
 	l.Apply(&config.Config{RequestLog: full})
 	return l
 }
@@ -156,7 +156,9 @@ func TestSweepKeepsWithinLimits(t *testing.T) {
 		names = append(names, name)
 	}
 	other := filepath.Join(l.Dir(), "main.log")
-	os.WriteFile(other, []byte("app log"), 0o600)
+	if err := os.WriteFile(other, []byte("app log"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	fi, _ := os.Stat(filepath.Join(l.Dir(), names[0]))
 	// Age: older than 8.5 h goes (the first two); size: keep at most 5.
 	l.cur.Store(&settings{full: true, maxAge: 8*time.Hour + 30*time.Minute, maxBytes: 5 * fi.Size()})

@@ -231,9 +231,7 @@ func mintVertex(ctx context.Context, client *http.Client, saJSON []byte) (string
 // describeOAuth2 keeps the status and error code of an oauth2 failure,
 // never the body.
 func describeOAuth2(err error) string {
-	var re interface{ Error() string }
-	re = err
-	msg := re.Error()
+	msg := err.Error()
 	if i := strings.Index(msg, "\nResponse:"); i >= 0 {
 		msg = msg[:i]
 	}

@@ -74,7 +74,9 @@ func bigStore(b *testing.B) string {
 			if err != nil {
 				b.Fatal(err)
 			}
-			st.Close()
+			if err := st.Close(); err != nil {
+				b.Fatal(err)
+			}
 			b.Logf("opened %s (migrations included) in %v", src, time.Since(start))
 			bigDir = dir
 			return
@@ -105,7 +107,9 @@ func bigStore(b *testing.B) string {
 		bigRSS = rssMB()
 		cancel()
 		<-done
-		s.Close()
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
 		if d := s.Status().Dropped; d != 0 {
 			b.Fatalf("%d events dropped", d)
 		}
@@ -160,7 +164,9 @@ func procStatusMB(field string) float64 {
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, field); ok {
 			var kb float64
-			fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%f", &kb); err != nil {
+				return 0
+			}
 			return kb / 1024
 		}
 	}
@@ -204,7 +210,7 @@ func benchReport(b *testing.B, query func(start time.Time) Query) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }() // read-only benchmark: nothing to lose
 	q := query(benchEvent(0).Time)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -220,7 +226,7 @@ func BenchmarkExport1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }() // read-only benchmark: nothing to lose
 	b.ReportAllocs()
 	var n int64
 	resetPeakRSS()
@@ -258,7 +264,9 @@ func BenchmarkImport1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	f.Close()
-	src.Close()
+	if err := src.Close(); err != nil {
+		b.Fatal(err)
+	}
 	var peak float64
 	b.ReportAllocs()
 	for b.Loop() {
@@ -282,7 +290,9 @@ func BenchmarkImport1M(b *testing.B) {
 		b.StopTimer()
 		peak = max(peak, peakRSSMB()-before)
 		in.Close()
-		dst.Close()
+		if err := dst.Close(); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 	}
 	b.ReportMetric(peak, "import-peak-MB")
@@ -294,7 +304,9 @@ func BenchmarkImport1M(b *testing.B) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if bigDir != "" {
-		os.RemoveAll(bigDir)
+		if err := os.RemoveAll(bigDir); err != nil {
+			fmt.Fprintln(os.Stderr, "remove the large database:", err)
+		}
 	}
 	os.Exit(code)
 }

@@ -31,10 +31,6 @@ type bucketJSON struct {
 	Tokens     Tokens `json:"tokens"`
 }
 
-func (b *bucketJSON) counts() counts {
-	return counts{requests: b.Requests, failures: b.Failures, latencyMS: b.LatencyMS, tok: b.Tokens}
-}
-
 // Export streams the export document. Everything is read in one read
 // transaction, so the document is a consistent snapshot however long the
 // client takes to read it; memory stays flat because rows go straight to w.

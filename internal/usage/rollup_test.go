@@ -223,7 +223,7 @@ func checkReports(t *testing.T, s *SQLiteStore, rng *rand.Rand, base time.Time, 
 			t.Fatal(err)
 		}
 		want, err := reportFromHourly(ctx, tx, q)
-		tx.Rollback()
+		_ = tx.Rollback() // a read-only transaction
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,6 +286,7 @@ func appendRandomly(t *testing.T, s *SQLiteStore, rng *rand.Rand, evs []Event) {
 // after appends, prunes, reference imports, imports of another instance's
 // exports (twice, and a newer one), over random ranges and zones.
 func TestRollupsMatchHourlyRows(t *testing.T) {
+	t.Parallel() // a database of its own
 	seeds := uint64(3)
 	if raceDetector {
 		seeds = 1
@@ -356,6 +357,7 @@ func TestRollupsMatchHourlyRows(t *testing.T) {
 // A store made by schema 1 gets its rollups built from its hourly rows
 // when it is opened.
 func TestMigrationBuildsRollups(t *testing.T) {
+	t.Parallel() // a database of its own
 	dir := t.TempDir()
 	path := filepath.Join(dir, "usage.db")
 	db, err := sql.Open("sqlite", "file:"+path)
@@ -393,7 +395,9 @@ func TestMigrationBuildsRollups(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s := openTest(t, dir)
 	var v int
 	if err := s.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != len(migrations) {

@@ -173,12 +173,12 @@ func OpenSQLite(path string) (*SQLiteStore, error) {
 	w.SetConnMaxLifetime(0)
 	s := &SQLiteStore{w: w}
 	if err := s.migrate(); err != nil {
-		w.Close()
+		_ = w.Close() // the migration error is the one to report
 		return nil, openError(path, err)
 	}
 	r, err := sql.Open("sqlite", dsn("deferred", "query_only(1)"))
 	if err != nil {
-		w.Close()
+		_ = w.Close() // the open error is the one to report
 		return nil, fmt.Errorf("open usage database: %w", err)
 	}
 	r.SetMaxOpenConns(4)

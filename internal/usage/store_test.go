@@ -21,7 +21,7 @@ func openTest(t testing.TB, dir string) *SQLiteStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { _ = s.Close() }) // some tests close it first to reopen it
 	return s
 }
 
@@ -103,7 +103,9 @@ func TestRestartKeepsStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	inst := s.Instance()
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s2 := openTest(t, dir)
 	if s2.Instance() != inst {
 		t.Fatal("instance id changed across restart")
@@ -223,7 +225,9 @@ func TestImportReferenceExport(t *testing.T) {
 		t.Fatalf("apis: %v", rep.APIs)
 	}
 	// No raw key anywhere in the store: the database file and its WAL.
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{"usage.db", "usage.db-wal"} {
 		b, _ := os.ReadFile(filepath.Join(dir, f))
 		for _, secret := range []string{"sk-client-secret-123456", "sk-upstream-secret-abcdef"} {

@@ -20,7 +20,7 @@ func checkHoldsNew(t testing.TB, out []byte, oldYAML, newYAML string) {
 func holdsNew(out, oldYAML, newYAML []byte) error {
 	got, err := keyedView(out)
 	if err != nil {
-		return fmt.Errorf("result does not parse: %v", err)
+		return fmt.Errorf("result does not parse: %w", err)
 	}
 	oldV, err := keyedView(oldYAML)
 	if err != nil {

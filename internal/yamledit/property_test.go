@@ -133,6 +133,7 @@ func commented(src []byte) []byte {
 // config yields exactly the new config's values, and that it is done by
 // splicing, not by the rewrite fallback.
 func TestPropertyPatch(t *testing.T) {
+	t.Parallel() // CPU-bound and independent
 	r := rand.New(rand.NewPCG(1, 2))
 	variants := []struct {
 		name string

@@ -219,19 +219,6 @@ var newID = func(prefix string) string {
 	return prefix + string(b[:])
 }
 
-// rawJSON returns v as JSON if it is valid JSON, else as a JSON string, so
-// that an emitter never writes invalid JSON whatever the client sent.
-func rawJSON(s string) json.RawMessage {
-	if s == "" {
-		return nil
-	}
-	if json.Valid([]byte(s)) {
-		return json.RawMessage(s)
-	}
-	b, _ := json.Marshal(s)
-	return b
-}
-
 // argsObject returns the arguments as a JSON object: Gemini and Claude
 // want an object, while OpenAI carries a string that may be empty, partial
 // or not an object. Anything but an object is wrapped, never dropped.

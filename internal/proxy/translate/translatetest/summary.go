@@ -177,7 +177,7 @@ func Stream(f string, b []byte) (Summary, error) {
 	if t := bytes.TrimSpace(b); f == Gemini && len(t) > 0 && t[0] == '[' {
 		var arr []json.RawMessage
 		if err := json.Unmarshal(t, &arr); err != nil {
-			return s, fmt.Errorf("gemini array: %v", err)
+			return s, fmt.Errorf("gemini array: %w", err)
 		}
 		for _, a := range arr {
 			events = append(events, Event{Data: string(a)})
