@@ -178,9 +178,9 @@ func (s *schemaStream) fail(err error) {
 		s.invalid = bad
 	case errors.As(err, &syntax):
 		s.invalid = &badBodyError{reason: "body: not valid JSON at byte offset " + strconv.FormatInt(s.syntaxAt(syntax), 10)}
-	case err == io.EOF && len(s.stack) == 0: // at the root: nothing but white space
+	case errors.Is(err, io.EOF) && len(s.stack) == 0: // at the root: nothing but white space
 		s.invalid = &badBodyError{reason: "a body is required"}
-	case err == io.EOF, errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		s.invalid = &badBodyError{reason: "body: not valid JSON: it ends at byte offset " + strconv.FormatInt(s.read, 10) + ", inside the document"}
 	default:
 		s.srcErr = err
@@ -370,12 +370,12 @@ func (s *schemaStream) closeObject(c container) error {
 	return checkCount(c, "properties", c.schema.MinProps, c.schema.MaxProps)
 }
 
-func checkCount(c container, what string, min uint64, max *uint64) error {
+func checkCount(c container, what string, least uint64, most *uint64) error {
 	switch {
-	case c.count < min:
-		return &badBodyError{reason: pathName(c.path) + ": minimum number of " + what + " is " + strconv.FormatUint(min, 10)}
-	case max != nil && c.count > *max:
-		return &badBodyError{reason: pathName(c.path) + ": maximum number of " + what + " is " + strconv.FormatUint(*max, 10)}
+	case c.count < least:
+		return &badBodyError{reason: pathName(c.path) + ": minimum number of " + what + " is " + strconv.FormatUint(least, 10)}
+	case most != nil && c.count > *most:
+		return &badBodyError{reason: pathName(c.path) + ": maximum number of " + what + " is " + strconv.FormatUint(*most, 10)}
 	}
 	return nil
 }

@@ -33,7 +33,9 @@ func TestMigrationKeysDetailsByTime(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	s := openTest(t, dir)
 	count := func() int {

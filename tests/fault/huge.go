@@ -156,7 +156,7 @@ func sizesText(sizes []int64) string {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		b.WriteString(fmt.Sprint(s))
+		fmt.Fprint(&b, s)
 	}
 	return b.String()
 }

@@ -72,7 +72,7 @@ func newFleet(bin string) *harness.Fleet {
 	fl := harness.NewFleet(bin)
 	fl.Warm = func(ctx context.Context, s *harness.Server) error {
 		if st, _, err := s.Get(ctx, "/v0/management/usage", mgmtKey); err != nil || st != 200 {
-			return fmt.Errorf("management warm-up: status %d, %v", st, err)
+			return fmt.Errorf("management warm-up: status %d, %w", st, err)
 		}
 		return nil
 	}
@@ -126,14 +126,6 @@ func (u usageCounts) String() string {
 		return "usage: " + u.Err.Error()
 	}
 	return fmt.Sprintf("total %d (ok %d, failed %d)%s", u.Total, u.Success, u.Failure, u.droppedText())
-}
-
-func (u usageCounts) droppedSum() float64 {
-	var s float64
-	for _, v := range u.Dropped {
-		s += v
-	}
-	return s
 }
 
 func (u usageCounts) droppedText() string {

@@ -189,7 +189,7 @@ func (c *loadConn) roundTrip() (status int, events, n int64, err error) {
 	if c.conn == nil {
 		conn, err := net.DialTimeout("tcp", c.addr, 5*time.Second)
 		if err != nil {
-			return 0, 0, 0, fmt.Errorf("%w: %v", errDial, err)
+			return 0, 0, 0, fmt.Errorf("%w: %w", errDial, err)
 		}
 		c.conn = conn
 		if c.br == nil {

@@ -160,7 +160,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 	for {
 		select {
 		case <-s.exited:
-			return fmt.Errorf("server exited at start-up (%v)", s.waitErr)
+			return fmt.Errorf("server exited at start-up (%w)", s.waitErr)
 		default:
 		}
 		if resp, err := c.Get(s.Origin + "/healthz"); err == nil {
