@@ -21,13 +21,14 @@ var errAnswerTooLarge = errors.New("The upstream's answer is larger than the pro
 // translateAnswer reads a whole upstream answer of another protocol once,
 // checks that it is an answer of that protocol, and translates it for the
 // client into c.answer. The answer's body is the only large buffer: it is
-// read into one allocation of its declared length, and its large values
+// read into one buffer of its declared length, and its large values
 // go to the client from it (translate.ParseAnswer).
 func (p *Proxy) translateAnswer(c *call, resp *http.Response) error {
 	raw, err := readAnswer(resp.Body, resp.ContentLength, p.maxAnswer)
 	if err != nil {
 		return err
 	}
+	p.big.read(c, len(raw))
 	x := c.cross
 	if isCount(c.op) {
 		if err := translate.IsCountAnswer(x.to, raw); err != nil {
@@ -49,6 +50,10 @@ func (p *Proxy) translateAnswer(c *call, resp *http.Response) error {
 	return nil
 }
 
+// answerProbe is how much of a declared answer length is allocated
+// before any of the answer has arrived.
+const answerProbe = 4 << 20
+
 // readAnswer reads body whole, up to limit bytes: into one buffer of the
 // declared length n when there is one.
 func readAnswer(body io.Reader, n, limit int64) ([]byte, error) {
@@ -56,9 +61,20 @@ func readAnswer(body io.Reader, n, limit int64) ([]byte, error) {
 		return nil, errAnswerTooLarge
 	}
 	if n >= 0 {
-		raw := make([]byte, n)
+		// One buffer of the declared length, but allocated in full only
+		// once its first part has arrived: an upstream that declares a
+		// huge length and sends nothing costs no more than that part.
+		raw := make([]byte, min(n, answerProbe))
 		if _, err := io.ReadFull(body, raw); err != nil {
 			return nil, err
+		}
+		if n > answerProbe {
+			whole := make([]byte, n)
+			copy(whole, raw)
+			if _, err := io.ReadFull(body, whole[answerProbe:]); err != nil {
+				return nil, err
+			}
+			raw = whole
 		}
 		return raw, nil
 	}

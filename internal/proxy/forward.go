@@ -71,6 +71,7 @@ type failure struct {
 // Every request makes at most maxAttempts upstream attempts and must get
 // an upstream answer started within selectDeadline.
 func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
+	defer p.big.done(c)
 	rt := st.table.lookup(c.proto, c.model)
 	if rt != nil && c.obs != nil {
 		c.obs.model = c.model // a routed, configured name; never a made-up one

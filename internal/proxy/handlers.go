@@ -40,6 +40,8 @@ type call struct {
 	whole  bool
 	// answer is the translated whole answer of a cross-protocol attempt.
 	answer *translate.Answer
+	// bigAnswer: answer (or an attempt's) was large (bigstate.go).
+	bigAnswer bool
 	// translated caches the translated body per upstream protocol (and
 	// the upstream model it names).
 	translated      [protocol.Count][]byte

@@ -88,6 +88,7 @@ type Proxy struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// maxAnswer is MaxAnswerBytes; tests lower it.
 	maxAnswer int64
+	big       bigAnswers
 }
 
 // state is everything compiled from one config snapshot. It is immutable.
