@@ -17,6 +17,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 func (s *Server) logins() (*oauthlogin.Manager, error) {
@@ -146,7 +147,7 @@ func (s *Server) PostOauthCallback(ctx context.Context, req mgmtapi.PostOauthCal
 		return nil, err
 	}
 	b := req.Body
-	if oauthlogin.CanonicalProvider(b.Provider) == "" {
+	if providers.LoginName(b.Provider) == "" {
 		return nil, errs.New(errs.Invalid, "unsupported provider")
 	}
 	code, state, perr := deref(b.Code), deref(b.State), deref(b.Error)
