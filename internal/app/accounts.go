@@ -41,7 +41,7 @@ func refreshEndpoints(c *config.Config) upstreamauth.Endpoints {
 			continue
 		}
 		l := logins[p.Login.Name]
-		out[upstreamauth.Kind(p.Kind)] = upstreamauth.Endpoint{TokenURL: l.TokenURL, UserInfoURL: l.UserInfoURL, ClientID: l.ClientID, ClientSecret: l.ClientSecret}
+		out[p.Kind] = upstreamauth.Endpoint{TokenURL: l.TokenURL, UserInfoURL: l.UserInfoURL, ClientID: l.ClientID, ClientSecret: l.ClientSecret}
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // TestRefreshEndpointsFollowTheLogins: every served kind that logs in
@@ -18,7 +17,7 @@ func TestRefreshEndpointsFollowTheLogins(t *testing.T) {
 	}
 	eps := refreshEndpoints(c)
 	for _, p := range providers.All() {
-		ep, ok := eps[upstreamauth.Kind(p.Kind)]
+		ep, ok := eps[p.Kind]
 		if !p.AuthFile || p.Login == nil {
 			if ok {
 				t.Errorf("%s has a refresh endpoint but no login", p.Kind)

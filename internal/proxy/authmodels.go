@@ -3,20 +3,21 @@ package proxy
 import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // The proxy's per-type model lists, for GET /auth-files/models: what an
 // auth file serves is what the routing table gives its credential.
 
-var modelOwners = map[upstreamauth.Kind][2]string{ // kind → type, owned_by
-	upstreamauth.Claude:      {"claude", "anthropic"},
-	upstreamauth.Codex:       {"openai", "openai"},
-	upstreamauth.GeminiCLI:   {"gemini", "google"},
-	upstreamauth.Vertex:      {"gemini", "google"},
-	upstreamauth.Antigravity: {"antigravity", "google"},
-	upstreamauth.Qwen:        {"qwen", "qwen"},
-	upstreamauth.IFlow:       {"iflow", "iflow"},
+var modelOwners = map[providers.Kind][2]string{ // kind → type, owned_by
+	providers.Claude:      {"claude", "anthropic"},
+	providers.Codex:       {"openai", "openai"},
+	providers.GeminiCLI:   {"gemini", "google"},
+	providers.Vertex:      {"gemini", "google"},
+	providers.Antigravity: {"antigravity", "google"},
+	providers.Qwen:        {"qwen", "qwen"},
+	providers.IFlow:       {"iflow", "iflow"},
 }
 
 // ModelsFor lists the models every auth file of provider (an auth-file
@@ -27,7 +28,7 @@ func (p *Proxy) ModelsFor(provider string) []authfiles.Model {
 	p.buildMu.Lock()
 	cfg := p.cfg
 	p.buildMu.Unlock()
-	return p.accountModelList(upstreamauth.Account{Kind: upstreamauth.Kind(provider)}, cfg == nil || !cfg.ForceModelPrefix, cfg)
+	return p.accountModelList(upstreamauth.Account{Kind: providers.Kind(provider)}, cfg == nil || !cfg.ForceModelPrefix, cfg)
 }
 
 // ModelsForFile lists the model IDs clients use for the auth file name:
@@ -46,7 +47,7 @@ func (p *Proxy) ModelsForFile(name, provider string) []authfiles.Model {
 	}
 	p.buildMu.Unlock()
 	if acct == nil {
-		return p.accountModelList(upstreamauth.Account{Kind: upstreamauth.Kind(provider)}, true, cfg)
+		return p.accountModelList(upstreamauth.Account{Kind: providers.Kind(provider)}, true, cfg)
 	}
 	if acct.Disabled {
 		return []authfiles.Model{}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
@@ -22,8 +23,8 @@ func TestAuthFileModels(t *testing.T) {
 	ts := newTestServer(t, cfg)
 	var _ authfiles.FileCatalogue = ts.p
 	ts.p.SetAccounts([]upstreamauth.Account{
-		{Name: "c.json", Kind: upstreamauth.Codex, Prefix: "team"},
-		{Name: "off.json", Kind: upstreamauth.Claude, Disabled: true},
+		{Name: "c.json", Kind: providers.Codex, Prefix: "team"},
+		{Name: "off.json", Kind: providers.Claude, Disabled: true},
 	})
 
 	got := fileModelIDs(ts.p.ModelsForFile("c.json", "codex"))
