@@ -17,3 +17,15 @@ func vertex() Provider {
 func geminiAPIKey() Provider {
 	return Provider{Kind: GeminiAPIKey, KeyList: "gemini-api-key", Models: googleModels(), ModelType: "gemini", Owner: "google"}
 }
+
+// aiStudio: Gemini through AI Studio relays (browser pages connected to
+// /v1/ws).
+func aiStudio() Provider {
+	return Provider{
+		Kind: AIStudio, Relay: true,
+		Models: ids("gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-3-pro-preview",
+			"gemini-3-flash-preview", "gemini-pro-latest", "gemini-flash-latest", "gemini-flash-lite-latest",
+			"gemini-2.5-flash-image-preview", "gemini-2.5-flash-image"),
+		ModelType: "gemini", Owner: "google",
+	}
+}

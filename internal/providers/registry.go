@@ -29,6 +29,7 @@ const (
 	IFlow        Kind = "iflow"
 	Vertex       Kind = "vertex"
 	GeminiAPIKey Kind = "gemini-api-key"
+	AIStudio     Kind = "aistudio"
 )
 
 // Provider is everything the project knows about one provider kind.
@@ -42,6 +43,8 @@ type Provider struct {
 	// KeyList is the config list of its API keys ("claude-api-key"); ""
 	// when it has none.
 	KeyList string
+	// Relay says it is served by AI Studio relays connected to /v1/ws.
+	Relay bool
 	// Login holds its public login parameters; nil when it has no login.
 	Login *Login
 	// Models is the built-in catalogue: the IDs clients use and, where it
@@ -70,7 +73,7 @@ func (m Model) UpstreamName() string {
 // All returns every provider kind, in a fixed order. Each call returns
 // fresh values, so a caller may change what it gets.
 func All() []Provider {
-	return []Provider{claude(), codex(), geminiCLI(), antigravity(), qwen(), iflow(), vertex(), geminiAPIKey()}
+	return []Provider{claude(), codex(), geminiCLI(), antigravity(), qwen(), iflow(), vertex(), geminiAPIKey(), aiStudio()}
 }
 
 // Lookup finds the provider kind a name or alias denotes; ok is false for
@@ -147,4 +150,15 @@ func ids(list ...string) []Model {
 		out[i] = Model{ID: id}
 	}
 	return out
+}
+
+// Catalogue returns the built-in models of kind k; none for an unknown
+// kind.
+func Catalogue(k Kind) []Model {
+	for _, p := range All() {
+		if p.Kind == k {
+			return p.Models
+		}
+	}
+	return nil
 }

@@ -16,8 +16,8 @@ func TestEveryKindIsComplete(t *testing.T) {
 	withoutLogin := map[Kind]bool{}
 	for _, p := range All() {
 		k := p.Kind
-		if !p.AuthFile && p.KeyList == "" {
-			t.Errorf("%s: served from neither auth files nor API keys", k)
+		if !p.AuthFile && p.KeyList == "" && !p.Relay {
+			t.Errorf("%s: served from neither auth files, API keys nor relays", k)
 		}
 		if len(p.Models) == 0 || p.ModelType == "" || p.Owner == "" {
 			t.Errorf("%s: catalogue %d models, type %q, owner %q", k, len(p.Models), p.ModelType, p.Owner)
@@ -55,8 +55,8 @@ func TestEveryKindIsComplete(t *testing.T) {
 		}
 	}
 	// Kinds that are not logged into: vertex files are imported service
-	// accounts, gemini-api-key has keys only.
-	if len(withoutLogin) != 2 || !withoutLogin[Vertex] || !withoutLogin[GeminiAPIKey] {
+	// accounts, gemini-api-key has keys only, aistudio relays connect.
+	if len(withoutLogin) != 3 || !withoutLogin[Vertex] || !withoutLogin[GeminiAPIKey] || !withoutLogin[AIStudio] {
 		t.Errorf("kinds without a login: %v", withoutLogin)
 	}
 	if _, ok := Lookup("nope"); ok {

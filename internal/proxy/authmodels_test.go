@@ -38,13 +38,13 @@ func TestAuthFileModels(t *testing.T) {
 		t.Fatalf("disabled file: %v", fileModelIDs(got))
 	}
 	// A file the proxy has not loaded (yet): its type's list.
-	if got := fileModelIDs(ts.p.ModelsForFile("new.json", "gemini-cli")); !slices.Equal(got, geminiCLICatalogue) {
+	if got := fileModelIDs(ts.p.ModelsForFile("new.json", "gemini-cli")); !slices.Equal(got, catalogueIDs(providers.GeminiCLI)) {
 		t.Fatalf("gemini-cli: %v", got)
 	}
 	if got := ts.p.ModelsFor("gemini-web"); len(got) != 0 {
 		t.Fatalf("gemini-web is not served: %v", fileModelIDs(got))
 	}
-	if got := fileModelIDs(ts.p.ModelsFor("iflow")); len(got) != len(iflowCatalogue) {
+	if got := fileModelIDs(ts.p.ModelsFor("iflow")); len(got) != len(catalogueIDs(providers.IFlow)) {
 		t.Fatalf("iflow: %v", got)
 	}
 

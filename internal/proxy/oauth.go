@@ -72,49 +72,10 @@ func accountID(a upstreamauth.Account, project string) config.CredentialID {
 	return config.CredentialID(id)
 }
 
-// Built-in model lists of auth-file providers (reference §6.2).
-var (
-	geminiCLICatalogue = []string{"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-3-pro-preview", "gemini-3-flash-preview"}
-	qwenCatalogue      = []string{"qwen3-coder-plus", "qwen3-coder-flash", "vision-model"}
-	iflowCatalogue     = []string{"tstars2.0", "qwen3-coder-plus", "qwen3-max", "qwen3-vl-plus", "qwen3-max-preview", "kimi-k2-0905",
-		"glm-4.6", "glm-4.7", "kimi-k2", "kimi-k2-thinking", "deepseek-v3.2-chat", "deepseek-v3.2-reasoner", "deepseek-v3.2",
-		"deepseek-v3.1", "deepseek-r1", "deepseek-v3", "qwen3-32b", "qwen3-235b-a22b-thinking-2507", "qwen3-235b-a22b-instruct",
-		"qwen3-235b", "minimax-m2", "minimax-m2.1"}
-	// antigravityModels: the IDs clients use → the upstream names.
-	antigravityModels = []config.ModelAlias{
-		{Alias: "gemini-2.5-flash", Name: "gemini-2.5-flash"},
-		{Alias: "gemini-2.5-flash-lite", Name: "gemini-2.5-flash-lite"},
-		{Alias: "gemini-3-pro-preview", Name: "gemini-3-pro-high"},
-		{Alias: "gemini-3-flash-preview", Name: "gemini-3-flash"},
-		{Alias: "gemini-3-pro-image-preview", Name: "gemini-3-pro-image"},
-		{Alias: "gemini-2.5-computer-use-preview-10-2025", Name: "rev19-uic3-1p"},
-		{Alias: "gemini-claude-sonnet-4-5", Name: "claude-sonnet-4-5"},
-		{Alias: "gemini-claude-sonnet-4-5-thinking", Name: "claude-sonnet-4-5-thinking"},
-		{Alias: "gemini-claude-opus-4-5-thinking", Name: "claude-opus-4-5-thinking"},
-	}
-)
-
-// accountModels is what an account serves, minus oauth-excluded-models of
-// its kind.
+// accountModels is what an account serves: its kind's catalogue minus
+// oauth-excluded-models of its kind.
 func accountModels(a upstreamauth.Account, excluded map[string][]string) []modelEntry {
-	ex := excluded[string(a.Kind)]
-	switch a.Kind {
-	case providers.Claude:
-		return modelsOf(nil, claudeCatalogue, ex)
-	case providers.Codex:
-		return modelsOf(nil, codexCatalogue, ex)
-	case providers.GeminiCLI:
-		return modelsOf(nil, geminiCLICatalogue, ex)
-	case providers.Vertex:
-		return modelsOf(nil, geminiCatalogue, ex)
-	case providers.Antigravity:
-		return modelsOf(antigravityModels, nil, ex)
-	case providers.Qwen:
-		return modelsOf(nil, qwenCatalogue, ex)
-	case providers.IFlow:
-		return modelsOf(nil, iflowCatalogue, ex)
-	}
-	return nil
+	return modelsOf(nil, a.Kind, excluded[string(a.Kind)])
 }
 
 func oauthExecFor(k providers.Kind) oauthExecutor {
@@ -608,7 +569,6 @@ const (
 )
 
 func (e chatOAuthExec) payloadProtocol() string          { return string(e.kind) }
-func (e chatOAuthExec) defaultModels() []string          { return nil }
 func (chatOAuthExec) authorize(http.Header, *credential) {}
 
 func (e chatOAuthExec) endpoint(c *credential, _ operation, _ string, _ bool, creds upstreamauth.Creds) string {
