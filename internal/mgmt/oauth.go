@@ -171,17 +171,15 @@ func orElse(a, b string) string {
 	return b
 }
 
-// callbackRoutes are the provider redirects the forwarder hands over.
-var callbackRoutes = map[string]string{
-	"/anthropic/callback": "anthropic", "/codex/callback": "codex", "/google/callback": "gemini",
-	"/iflow/callback": "iflow", "/antigravity/callback": "antigravity",
-}
-
 // mountCallbacks serves the provider redirects on the main port. The page
 // says whether the login worked; it never shows a code or token.
 func (s *Server) mountCallbacks(r chi.Router) {
-	for route, provider := range callbackRoutes {
-		r.Get(route, func(w http.ResponseWriter, r *http.Request) {
+	for _, login := range providers.Logins() {
+		if login.CallbackRoute == "" {
+			continue // device flow: no redirect
+		}
+		provider := login.Name
+		r.Get(login.CallbackRoute, func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
 			perr := orElse(q.Get("error"), q.Get("error_description"))
 			msg := "Authentication failed: this login is unknown, expired or already finished. Start it again."
