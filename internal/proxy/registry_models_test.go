@@ -68,3 +68,13 @@ func TestAuthFileTypeAliases(t *testing.T) {
 		t.Fatalf("anthropic: %+v", got)
 	}
 }
+
+// TestEveryFileKindHasAnExecutor: a kind the registry serves from auth
+// files needs its executor here (the "one file" of a new kind).
+func TestEveryFileKindHasAnExecutor(t *testing.T) {
+	for _, k := range providers.FileKinds() {
+		if oauthExecFor(k) == nil {
+			t.Errorf("%s has no executor", k)
+		}
+	}
+}
