@@ -7,7 +7,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
@@ -28,19 +28,20 @@ func newAccounts(files *authfiles.Store, store *configstore.Store, log *slog.Log
 	})
 }
 
-// refreshEndpoints maps the login providers' parameters to the kinds of
-// auth files.
+// refreshEndpoints gives each kind of auth file that logs in the token
+// endpoint of its login (oauth-endpoints applied).
 func refreshEndpoints(c *config.Config) upstreamauth.Endpoints {
-	providers := oauthlogin.Defaults()
+	logins := providers.Logins()
 	for k, p := range oauthOverrides(c) {
-		providers[k] = p
+		logins[k] = p
 	}
-	kinds := map[string]upstreamauth.Kind{"anthropic": upstreamauth.Claude, "codex": upstreamauth.Codex, "gemini": upstreamauth.GeminiCLI,
-		"antigravity": upstreamauth.Antigravity, "qwen": upstreamauth.Qwen, "iflow": upstreamauth.IFlow}
 	out := upstreamauth.Endpoints{}
-	for name, kind := range kinds {
-		p := providers[name]
-		out[kind] = upstreamauth.Endpoint{TokenURL: p.TokenURL, UserInfoURL: p.UserInfoURL, ClientID: p.ClientID, ClientSecret: p.ClientSecret}
+	for _, p := range providers.All() {
+		if !p.AuthFile || p.Login == nil {
+			continue
+		}
+		l := logins[p.Login.Name]
+		out[p.Kind] = upstreamauth.Endpoint{TokenURL: l.TokenURL, UserInfoURL: l.UserInfoURL, ClientID: l.ClientID, ClientSecret: l.ClientSecret}
 	}
 	return out
 }

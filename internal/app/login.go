@@ -16,6 +16,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // Login runs `-login <provider>`: the same login as the Management API's,
@@ -59,10 +60,10 @@ func newLogins(st *authfiles.Store, store *configstore.Store, log *slog.Logger) 
 // oauthOverrides applies oauth-endpoints to the providers' defaults. They
 // are read at start; a change takes effect after a restart.
 func oauthOverrides(c *config.Config) map[string]oauthlogin.Provider {
-	d := oauthlogin.Defaults()
+	d := providers.Logins()
 	out := map[string]oauthlogin.Provider{}
 	for name, e := range c.OAuthEndpoints {
-		key := oauthlogin.CanonicalProvider(name)
+		key := providers.LoginName(name)
 		p, ok := d[key]
 		if !ok {
 			continue // Validate refused it already

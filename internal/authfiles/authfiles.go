@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // Limits on what the store accepts. A credential is a few KiB; the size
@@ -43,7 +44,7 @@ type File struct {
 	Size     int64
 	ModTime  time.Time
 	Type     string // the JSON "type" as written
-	Provider string // Type lower-cased, "gemini" read as "gemini-cli"
+	Provider string // the served kind (providers.FileKind), else Type lower-cased
 	Email    string
 	Disabled bool
 	// Status is what the data plane reports about the credential.
@@ -277,16 +278,16 @@ func summary(b []byte) (typ, email string, disabled bool) {
 	return m.Type, m.Email, m.Disabled
 }
 
-// ProviderOf maps a file's "type" to the provider the proxy serves it as.
+// ProviderOf maps a file's "type" to the provider the proxy serves it as:
+// the registry's kind for any of its names, else the type lower-cased.
 func ProviderOf(typ string) string {
-	p := strings.ToLower(strings.TrimSpace(typ))
-	switch p {
-	case "":
-		return "unknown"
-	case "gemini":
-		return "gemini-cli"
+	if k := providers.FileKind(typ); k != "" {
+		return string(k)
 	}
-	return p
+	if p := strings.ToLower(strings.TrimSpace(typ)); p != "" {
+		return p
+	}
+	return "unknown"
 }
 
 // Read returns a file's bytes as they are on disk.

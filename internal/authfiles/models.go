@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // Model is one model a credential can serve.
@@ -28,33 +29,20 @@ type FileCatalogue interface {
 	ModelsForFile(name, provider string) []Model
 }
 
-// Builtin is a short, fixed list per provider, for when no proxy
-// catalogue is wired in.
+// Builtin answers from the provider registry's catalogues alone (no
+// exclusions, no prefixes), for when no proxy catalogue is wired in.
 type Builtin struct{}
 
-var builtin = map[string]struct {
-	typ, owner string
-	ids        []string
-}{
-	"claude":      {"claude", "anthropic", []string{"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805", "claude-sonnet-4-20250514"}},
-	"codex":       {"openai", "openai", []string{"gpt-5", "gpt-5-codex", "gpt-5-codex-mini", "gpt-5.1", "gpt-5.1-codex", "gpt-5.1-codex-mini", "gpt-5.1-codex-max"}},
-	"gemini-cli":  {"gemini", "google", []string{"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-3-pro-preview"}},
-	"vertex":      {"gemini", "google", []string{"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"}},
-	"gemini-web":  {"gemini", "google", []string{"gemini-2.5-pro", "gemini-2.5-flash"}},
-	"antigravity": {"antigravity", "antigravity", []string{"gemini-2.5-flash", "gemini-3-pro-preview", "claude-sonnet-4-5"}},
-	"qwen":        {"qwen", "qwen", []string{"qwen3-coder-plus", "qwen3-coder-flash"}},
-	"iflow":       {"iflow", "iflow", []string{"qwen3-coder-plus", "kimi-k2", "deepseek-v3.1", "glm-4.6"}},
-}
-
-// ModelsFor returns the built-in list for provider, or none.
+// ModelsFor returns the registry's catalogue of the kind provider names,
+// or none when files of that type are not served.
 func (Builtin) ModelsFor(provider string) []Model {
-	b, ok := builtin[provider]
+	p, ok := providers.Lookup(string(providers.FileKind(provider)))
 	if !ok {
 		return nil
 	}
-	out := make([]Model, 0, len(b.ids))
-	for _, id := range b.ids {
-		out = append(out, Model{ID: id, Type: b.typ, OwnedBy: b.owner})
+	out := make([]Model, 0, len(p.Models))
+	for _, m := range p.Models {
+		out = append(out, Model{ID: m.ID, Type: p.ModelType, OwnedBy: p.Owner})
 	}
 	return out
 }

@@ -3,8 +3,9 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"slices"
 	"sort"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // OAuthEndpoint replaces a login provider's public endpoints, for
@@ -24,19 +25,25 @@ type OAuthEndpoint struct {
 	CallbackPort    int    `yaml:"callback-port,omitempty"`
 }
 
-// OAuthProviders are the keys oauth-endpoints accepts.
-var OAuthProviders = []string{"anthropic", "antigravity", "codex", "gemini-cli", "iflow", "qwen"}
-
+// validateOAuthEndpoints accepts as keys any name of a provider kind that
+// logs in (its kind, its login's name or an alias: codex, claude or
+// anthropic, gemini-cli or gemini …), but one key per provider.
 func (c *Config) validateOAuthEndpoints() error {
 	names := make([]string, 0, len(c.OAuthEndpoints))
 	for n := range c.OAuthEndpoints {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	keyOf := map[string]string{}
 	for _, n := range names {
-		if !slices.Contains(OAuthProviders, n) {
-			return fmt.Errorf("oauth-endpoints: unknown provider %q (one of %v)", n, OAuthProviders)
+		login := providers.LoginName(n)
+		if login == "" {
+			return fmt.Errorf("oauth-endpoints: unknown provider %q (one of %v)", n, loginKinds())
 		}
+		if other, dup := keyOf[login]; dup {
+			return fmt.Errorf("oauth-endpoints: %q and %q name the same provider", other, n)
+		}
+		keyOf[login] = n
 		e := c.OAuthEndpoints[n]
 		for field, v := range map[string]string{"auth-url": e.AuthURL, "token-url": e.TokenURL, "user-info-url": e.UserInfoURL,
 			"device-code-url": e.DeviceCodeURL, "code-assist-url": e.CodeAssistURL, "projects-url": e.ProjectsURL, "cookie-key-url": e.CookieKeyURL, "service-usage-url": e.ServiceUsageURL} {
@@ -53,4 +60,16 @@ func (c *Config) validateOAuthEndpoints() error {
 		}
 	}
 	return nil
+}
+
+// loginKinds lists the kinds oauth-endpoints can name, for errors.
+func loginKinds() []string {
+	var out []string
+	for _, p := range providers.All() {
+		if p.Login != nil {
+			out = append(out, string(p.Kind))
+		}
+	}
+	sort.Strings(out)
+	return out
 }

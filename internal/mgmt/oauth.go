@@ -17,6 +17,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 func (s *Server) logins() (*oauthlogin.Manager, error) {
@@ -146,7 +147,7 @@ func (s *Server) PostOauthCallback(ctx context.Context, req mgmtapi.PostOauthCal
 		return nil, err
 	}
 	b := req.Body
-	if oauthlogin.CanonicalProvider(b.Provider) == "" {
+	if providers.LoginName(b.Provider) == "" {
 		return nil, errs.New(errs.Invalid, "unsupported provider")
 	}
 	code, state, perr := deref(b.Code), deref(b.State), deref(b.Error)
@@ -170,17 +171,15 @@ func orElse(a, b string) string {
 	return b
 }
 
-// callbackRoutes are the provider redirects the forwarder hands over.
-var callbackRoutes = map[string]string{
-	"/anthropic/callback": "anthropic", "/codex/callback": "codex", "/google/callback": "gemini",
-	"/iflow/callback": "iflow", "/antigravity/callback": "antigravity",
-}
-
 // mountCallbacks serves the provider redirects on the main port. The page
 // says whether the login worked; it never shows a code or token.
 func (s *Server) mountCallbacks(r chi.Router) {
-	for route, provider := range callbackRoutes {
-		r.Get(route, func(w http.ResponseWriter, r *http.Request) {
+	for _, login := range providers.Logins() {
+		if login.CallbackRoute == "" {
+			continue // device flow: no redirect
+		}
+		provider := login.Name
+		r.Get(login.CallbackRoute, func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
 			perr := orElse(q.Get("error"), q.Get("error_description"))
 			msg := "Authentication failed: this login is unknown, expired or already finished. Start it again."

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 func init() {
@@ -78,7 +79,7 @@ func freeTCPPort(t *testing.T) int {
 // providers points every login at the fake; browser providers get a free
 // callback port each, or busy for the 500 case.
 func (f *fakeOAuth) providers(t *testing.T, busyPort int) map[string]oauthlogin.Provider {
-	d := oauthlogin.Defaults()
+	d := providers.Logins()
 	for name, p := range d {
 		p.TokenURL = f.srv.URL + "/token"
 		if name == "qwen" {

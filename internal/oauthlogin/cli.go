@@ -8,13 +8,14 @@ import (
 	"strings"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // CLILogin runs a login on a terminal: it prints the URL, then reads the
 // redirect URL the browser ended on (or, for qwen, waits for the device to
 // be confirmed). It is the same session, exchange and save as the API's.
 func CLILogin(ctx context.Context, m *Manager, provider, projectID string, in io.Reader, out io.Writer) error {
-	name := CanonicalProvider(provider)
+	name := providers.LoginName(provider)
 	if name == "" {
 		return fmt.Errorf("unknown provider %q (anthropic, codex, gemini-cli, antigravity, qwen, iflow)", provider)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // fakeProvider plays every provider's token, user-info, project and
@@ -179,7 +181,7 @@ func (f *fakeProvider) last(name string) (*http.Request, string) {
 // providers points every endpoint at the fake, keeping the public
 // parameters (client IDs, redirect URIs, scopes) as they are.
 func (f *fakeProvider) providers() map[string]Provider {
-	d := Defaults()
+	d := providers.Logins()
 	u := f.srv.URL
 	set := func(name string, fn func(p *Provider)) {
 		p := d[name]

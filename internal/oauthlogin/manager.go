@@ -19,6 +19,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // MaxSessions bounds the logins in memory; an authenticated client
@@ -67,6 +68,10 @@ type Options struct {
 	ForwardHost string
 }
 
+// Provider is a provider's login parameters: the registry's, with any
+// oauth-endpoints overrides applied.
+type Provider = providers.Login
+
 // Manager holds the login sessions. It is safe for concurrent use.
 type Manager struct {
 	store     *authfiles.Store
@@ -88,7 +93,7 @@ type Manager struct {
 // New returns a Manager.
 func New(o Options) *Manager {
 	m := &Manager{store: o.Store, client: o.HTTPClient, log: o.Log, now: o.Now, poll: o.PollInterval, fwdHost: o.ForwardHost,
-		providers: Defaults(), sessions: map[string]*session{}, forwarders: map[int]*http.Server{}, maxSessions: MaxSessions}
+		providers: providers.Logins(), sessions: map[string]*session{}, forwarders: map[int]*http.Server{}, maxSessions: MaxSessions}
 	for k, p := range o.Providers {
 		m.providers[k] = p
 	}
@@ -380,7 +385,7 @@ func (m *Manager) Status(state string) (status, reason string, err error) {
 // and the command line. A nil error means the callback was accepted; the
 // outcome of the login is then in Status.
 func (m *Manager) Callback(ctx context.Context, provider, state, code, providerErr string) error {
-	name := CanonicalProvider(provider)
+	name := providers.LoginName(provider)
 	if name == "" || name == "qwen" {
 		return errs.New(errs.Invalid, "unsupported provider")
 	}

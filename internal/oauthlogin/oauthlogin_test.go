@@ -19,12 +19,13 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // TestPublicParameters checks each provider's defaults and authorisation
 // URL against the recorded public facts.
 func TestPublicParameters(t *testing.T) {
-	d := Defaults()
+	d := providers.Logins()
 	cases := []struct {
 		provider, clientID, authURL, tokenURL, redirect string
 		port                                            int

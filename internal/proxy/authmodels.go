@@ -3,31 +3,22 @@ package proxy
 import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // The proxy's per-type model lists, for GET /auth-files/models: what an
 // auth file serves is what the routing table gives its credential.
 
-var modelOwners = map[upstreamauth.Kind][2]string{ // kind → type, owned_by
-	upstreamauth.Claude:      {"claude", "anthropic"},
-	upstreamauth.Codex:       {"openai", "openai"},
-	upstreamauth.GeminiCLI:   {"gemini", "google"},
-	upstreamauth.Vertex:      {"gemini", "google"},
-	upstreamauth.Antigravity: {"antigravity", "google"},
-	upstreamauth.Qwen:        {"qwen", "qwen"},
-	upstreamauth.IFlow:       {"iflow", "iflow"},
-}
-
 // ModelsFor lists the models every auth file of provider (an auth-file
-// type: claude, codex, gemini-cli, antigravity, qwen, iflow, vertex)
-// serves: the built-in list of that type minus oauth-excluded-models.
-// Types the proxy does not serve list nothing.
+// type: any name of a kind the registry serves from files) serves: the
+// built-in list of that kind minus oauth-excluded-models. Types the proxy
+// does not serve list nothing.
 func (p *Proxy) ModelsFor(provider string) []authfiles.Model {
 	p.buildMu.Lock()
 	cfg := p.cfg
 	p.buildMu.Unlock()
-	return p.accountModelList(upstreamauth.Account{Kind: upstreamauth.Kind(provider)}, cfg == nil || !cfg.ForceModelPrefix, cfg)
+	return p.accountModelList(upstreamauth.Account{Kind: providers.FileKind(provider)}, cfg == nil || !cfg.ForceModelPrefix, cfg)
 }
 
 // ModelsForFile lists the model IDs clients use for the auth file name:
@@ -46,7 +37,7 @@ func (p *Proxy) ModelsForFile(name, provider string) []authfiles.Model {
 	}
 	p.buildMu.Unlock()
 	if acct == nil {
-		return p.accountModelList(upstreamauth.Account{Kind: upstreamauth.Kind(provider)}, true, cfg)
+		return p.accountModelList(upstreamauth.Account{Kind: providers.FileKind(provider)}, true, cfg)
 	}
 	if acct.Disabled {
 		return []authfiles.Model{}
@@ -59,17 +50,17 @@ func (p *Proxy) accountModelList(a upstreamauth.Account, bare bool, cfg *config.
 	if cfg != nil {
 		excluded = cfg.OAuthExcludedModels
 	}
-	owner, ok := modelOwners[a.Kind]
-	if !ok {
+	kind, ok := providers.Lookup(string(a.Kind))
+	if !ok || !kind.AuthFile {
 		return []authfiles.Model{}
 	}
 	out := []authfiles.Model{}
 	for _, m := range accountModels(a, excluded) {
 		if a.Prefix != "" {
-			out = append(out, authfiles.Model{ID: a.Prefix + "/" + m.id, Type: owner[0], OwnedBy: owner[1]})
+			out = append(out, authfiles.Model{ID: a.Prefix + "/" + m.id, Type: kind.ModelType, OwnedBy: kind.Owner})
 		}
 		if a.Prefix == "" || bare {
-			out = append(out, authfiles.Model{ID: m.id, Type: owner[0], OwnedBy: owner[1]})
+			out = append(out, authfiles.Model{ID: m.id, Type: kind.ModelType, OwnedBy: kind.Owner})
 		}
 	}
 	return out

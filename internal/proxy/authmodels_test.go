@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
@@ -22,8 +23,8 @@ func TestAuthFileModels(t *testing.T) {
 	ts := newTestServer(t, cfg)
 	var _ authfiles.FileCatalogue = ts.p
 	ts.p.SetAccounts([]upstreamauth.Account{
-		{Name: "c.json", Kind: upstreamauth.Codex, Prefix: "team"},
-		{Name: "off.json", Kind: upstreamauth.Claude, Disabled: true},
+		{Name: "c.json", Kind: providers.Codex, Prefix: "team"},
+		{Name: "off.json", Kind: providers.Claude, Disabled: true},
 	})
 
 	got := fileModelIDs(ts.p.ModelsForFile("c.json", "codex"))
@@ -37,13 +38,13 @@ func TestAuthFileModels(t *testing.T) {
 		t.Fatalf("disabled file: %v", fileModelIDs(got))
 	}
 	// A file the proxy has not loaded (yet): its type's list.
-	if got := fileModelIDs(ts.p.ModelsForFile("new.json", "gemini-cli")); !slices.Equal(got, geminiCLICatalogue) {
+	if got := fileModelIDs(ts.p.ModelsForFile("new.json", "gemini-cli")); !slices.Equal(got, catalogueIDs(providers.GeminiCLI)) {
 		t.Fatalf("gemini-cli: %v", got)
 	}
 	if got := ts.p.ModelsFor("gemini-web"); len(got) != 0 {
 		t.Fatalf("gemini-web is not served: %v", fileModelIDs(got))
 	}
-	if got := fileModelIDs(ts.p.ModelsFor("iflow")); len(got) != len(iflowCatalogue) {
+	if got := fileModelIDs(ts.p.ModelsFor("iflow")); len(got) != len(catalogueIDs(providers.IFlow)) {
 		t.Fatalf("iflow: %v", got)
 	}
 

@@ -35,16 +35,12 @@ type executor interface {
 	// query string with any key removed (only Gemini uses it).
 	url(c *credential, op operation, model string, query url.Values) string
 	authorize(h http.Header, c *credential)
-	// defaultModels is the built-in catalogue used for entries without a
-	// models list (catalogue.go).
-	defaultModels() []string
 }
 
 type openAICompatExec struct{}
 
 func (openAICompatExec) protocol() protocol.Protocol { return protocol.OpenAI }
 func (openAICompatExec) payloadProtocol() string     { return "openai" }
-func (openAICompatExec) defaultModels() []string     { return nil }
 func (openAICompatExec) url(c *credential, op operation, _ string, _ url.Values) string {
 	if op == opCompletions {
 		return c.baseURL + "/completions"
@@ -66,7 +62,6 @@ const defaultCodexBase = "https://api.openai.com/v1"
 
 func (codexExec) protocol() protocol.Protocol { return protocol.Responses }
 func (codexExec) payloadProtocol() string     { return "codex" }
-func (codexExec) defaultModels() []string     { return codexCatalogue }
 func (codexExec) url(c *credential, _ operation, _ string, _ url.Values) string {
 	return c.baseURL + "/responses"
 }
@@ -78,7 +73,6 @@ const defaultClaudeBase = "https://api.anthropic.com"
 
 func (claudeExec) protocol() protocol.Protocol { return protocol.Claude }
 func (claudeExec) payloadProtocol() string     { return "claude" }
-func (claudeExec) defaultModels() []string     { return claudeCatalogue }
 func (claudeExec) url(c *credential, op operation, _ string, _ url.Values) string {
 	if op == opCountTokens {
 		return c.baseURL + "/v1/messages/count_tokens"
@@ -106,7 +100,6 @@ const defaultGeminiBase = "https://generativelanguage.googleapis.com"
 
 func (geminiExec) protocol() protocol.Protocol { return protocol.Gemini }
 func (geminiExec) payloadProtocol() string     { return "gemini" }
-func (geminiExec) defaultModels() []string     { return geminiCatalogue }
 func (geminiExec) url(c *credential, op operation, model string, q url.Values) string {
 	return googleURL(c.baseURL+"/v1beta/models/", op, model, q)
 }
@@ -119,7 +112,6 @@ const defaultVertexBase = "https://aiplatform.googleapis.com"
 
 func (vertexExec) protocol() protocol.Protocol { return protocol.Gemini }
 func (vertexExec) payloadProtocol() string     { return "vertex" }
-func (vertexExec) defaultModels() []string     { return geminiCatalogue }
 func (vertexExec) url(c *credential, op operation, model string, q url.Values) string {
 	return googleURL(c.baseURL+"/v1/publishers/google/models/", op, model, q)
 }

@@ -21,7 +21,9 @@ func TestImportRules(t *testing.T) {
 		"internal/usage": true, "internal/requestlog": true, "internal/version": true,
 		// Auth-file accounts: the account type and token source, and the
 		// auth-dir store they read and write back to.
-		"internal/upstreamauth": true, "internal/authfiles": true}
+		"internal/upstreamauth": true, "internal/authfiles": true,
+		// The provider registry: kinds, catalogues, owners.
+		"internal/providers": true}
 	for _, pkg := range strings.Fields(string(out)) {
 		if rel, ok := strings.CutPrefix(pkg, mod); ok && !allowed[rel] {
 			t.Errorf("internal/proxy depends on %s", rel)

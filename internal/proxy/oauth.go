@@ -21,6 +21,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
@@ -65,70 +66,31 @@ type oauthExecutor interface {
 // gemini-cli project gets its own.
 func accountID(a upstreamauth.Account, project string) config.CredentialID {
 	id := "auth-file:" + a.Name
-	if project != "" && a.Kind == upstreamauth.GeminiCLI {
+	if project != "" && a.Kind == providers.GeminiCLI {
 		id += "#" + project
 	}
 	return config.CredentialID(id)
 }
 
-// Built-in model lists of auth-file providers (reference §6.2).
-var (
-	geminiCLICatalogue = []string{"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-3-pro-preview", "gemini-3-flash-preview"}
-	qwenCatalogue      = []string{"qwen3-coder-plus", "qwen3-coder-flash", "vision-model"}
-	iflowCatalogue     = []string{"tstars2.0", "qwen3-coder-plus", "qwen3-max", "qwen3-vl-plus", "qwen3-max-preview", "kimi-k2-0905",
-		"glm-4.6", "glm-4.7", "kimi-k2", "kimi-k2-thinking", "deepseek-v3.2-chat", "deepseek-v3.2-reasoner", "deepseek-v3.2",
-		"deepseek-v3.1", "deepseek-r1", "deepseek-v3", "qwen3-32b", "qwen3-235b-a22b-thinking-2507", "qwen3-235b-a22b-instruct",
-		"qwen3-235b", "minimax-m2", "minimax-m2.1"}
-	// antigravityModels: the IDs clients use → the upstream names.
-	antigravityModels = []config.ModelAlias{
-		{Alias: "gemini-2.5-flash", Name: "gemini-2.5-flash"},
-		{Alias: "gemini-2.5-flash-lite", Name: "gemini-2.5-flash-lite"},
-		{Alias: "gemini-3-pro-preview", Name: "gemini-3-pro-high"},
-		{Alias: "gemini-3-flash-preview", Name: "gemini-3-flash"},
-		{Alias: "gemini-3-pro-image-preview", Name: "gemini-3-pro-image"},
-		{Alias: "gemini-2.5-computer-use-preview-10-2025", Name: "rev19-uic3-1p"},
-		{Alias: "gemini-claude-sonnet-4-5", Name: "claude-sonnet-4-5"},
-		{Alias: "gemini-claude-sonnet-4-5-thinking", Name: "claude-sonnet-4-5-thinking"},
-		{Alias: "gemini-claude-opus-4-5-thinking", Name: "claude-opus-4-5-thinking"},
-	}
-)
-
-// accountModels is what an account serves, minus oauth-excluded-models of
-// its kind.
+// accountModels is what an account serves: its kind's catalogue minus
+// oauth-excluded-models of its kind.
 func accountModels(a upstreamauth.Account, excluded map[string][]string) []modelEntry {
-	ex := excluded[string(a.Kind)]
-	switch a.Kind {
-	case upstreamauth.Claude:
-		return modelsOf(nil, claudeCatalogue, ex)
-	case upstreamauth.Codex:
-		return modelsOf(nil, codexCatalogue, ex)
-	case upstreamauth.GeminiCLI:
-		return modelsOf(nil, geminiCLICatalogue, ex)
-	case upstreamauth.Vertex:
-		return modelsOf(nil, geminiCatalogue, ex)
-	case upstreamauth.Antigravity:
-		return modelsOf(antigravityModels, nil, ex)
-	case upstreamauth.Qwen:
-		return modelsOf(nil, qwenCatalogue, ex)
-	case upstreamauth.IFlow:
-		return modelsOf(nil, iflowCatalogue, ex)
-	}
-	return nil
+	return modelsOf(nil, a.Kind, excluded[string(a.Kind)])
 }
 
-func oauthExecFor(k upstreamauth.Kind) oauthExecutor {
+func oauthExecFor(k providers.Kind) oauthExecutor {
 	switch k {
-	case upstreamauth.Claude:
+	case providers.Claude:
 		return claudeOAuthExec{}
-	case upstreamauth.Codex:
+	case providers.Codex:
 		return codexOAuthExec{}
-	case upstreamauth.GeminiCLI:
+	case providers.GeminiCLI:
 		return codeAssistExec{kind: k}
-	case upstreamauth.Antigravity:
+	case providers.Antigravity:
 		return codeAssistExec{kind: k}
-	case upstreamauth.Vertex:
+	case providers.Vertex:
 		return vertexSAExec{}
-	case upstreamauth.Qwen, upstreamauth.IFlow:
+	case providers.Qwen, providers.IFlow:
 		return chatOAuthExec{kind: k}
 	}
 	return nil
@@ -158,9 +120,9 @@ func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.A
 		}
 		projects := []string{""}
 		switch a.Kind {
-		case upstreamauth.GeminiCLI:
+		case providers.GeminiCLI:
 			projects = a.Projects
-		case upstreamauth.Antigravity, upstreamauth.Vertex:
+		case providers.Antigravity, providers.Vertex:
 			if len(a.Projects) > 0 {
 				projects = a.Projects[:1]
 			}
@@ -168,7 +130,7 @@ func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.A
 		models := accountModels(a, cfg.OAuthExcludedModels)
 		for _, project := range projects {
 			label := a.Label()
-			if project != "" && a.Kind == upstreamauth.GeminiCLI && len(projects) > 1 {
+			if project != "" && a.Kind == providers.GeminiCLI && len(projects) > 1 {
 				label += " (" + project + ")"
 			}
 			cred := &credential{id: accountID(a, project), label: label, provider: string(a.Kind), exec: ex,
@@ -393,7 +355,7 @@ func setBody(resp *http.Response, b []byte, ctype string) {
 
 type codeAssistExec struct {
 	geminiExec
-	kind upstreamauth.Kind
+	kind providers.Kind
 }
 
 const (
@@ -410,7 +372,7 @@ func (codeAssistExec) authorize(http.Header, *credential) {}
 
 func (e codeAssistExec) endpoint(c *credential, op operation, _ string, _ bool, _ upstreamauth.Creds) string {
 	def := defaultCodeAssistBase
-	if e.kind == upstreamauth.Antigravity {
+	if e.kind == providers.Antigravity {
 		def = defaultAntigravityBase
 	}
 	base := trimBase(c.baseURL, def) + "/v1internal"
@@ -427,7 +389,7 @@ func (e codeAssistExec) headers(h, in http.Header, c *credential, creds upstream
 	h.Set("Authorization", "Bearer "+creds.Token)
 	h.Del("X-Goog-Api-Key")
 	acceptFor(h, stream)
-	if e.kind == upstreamauth.Antigravity {
+	if e.kind == providers.Antigravity {
 		ua := c.oauth.acct.UserAgent
 		if ua == "" {
 			ua = antigravityUA
@@ -459,7 +421,7 @@ func (e codeAssistExec) envelope(body []byte, c *credential, model string, op op
 	out := []byte(`{}`)
 	out, _ = sjson.SetBytes(out, "model", model)
 	project := c.oauth.project
-	if e.kind == upstreamauth.Antigravity {
+	if e.kind == providers.Antigravity {
 		if project == "" {
 			project = "cpa-" + randomHex(4)
 		}
@@ -598,7 +560,7 @@ func (vertexSAExec) unwrap(*http.Response, bool) {}
 
 type chatOAuthExec struct {
 	openAICompatExec
-	kind upstreamauth.Kind
+	kind providers.Kind
 }
 
 const (
@@ -607,14 +569,13 @@ const (
 )
 
 func (e chatOAuthExec) payloadProtocol() string          { return string(e.kind) }
-func (e chatOAuthExec) defaultModels() []string          { return nil }
 func (chatOAuthExec) authorize(http.Header, *credential) {}
 
 func (e chatOAuthExec) endpoint(c *credential, _ operation, _ string, _ bool, creds upstreamauth.Creds) string {
 	if c.baseURL != "" {
 		return c.baseURL + "/chat/completions"
 	}
-	if e.kind == upstreamauth.IFlow {
+	if e.kind == providers.IFlow {
 		return defaultIFlowBase + "/chat/completions"
 	}
 	if r := strings.TrimRight(creds.ResourceURL, "/"); r != "" {
@@ -632,7 +593,7 @@ func (e chatOAuthExec) endpoint(c *credential, _ operation, _ string, _ bool, cr
 func (e chatOAuthExec) headers(h, _ http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
 	h.Set("Authorization", "Bearer "+creds.Token)
 	acceptFor(h, stream)
-	if e.kind == upstreamauth.IFlow {
+	if e.kind == providers.IFlow {
 		h.Set("User-Agent", "iFlow-Cli")
 		return
 	}
@@ -651,12 +612,12 @@ func (e chatOAuthExec) envelope(body []byte, _ *credential, _ string, _ operatio
 	}
 	tools := gjson.GetBytes(body, "tools")
 	switch e.kind {
-	case upstreamauth.Qwen:
+	case providers.Qwen:
 		if !tools.Exists() || len(tools.Array()) == 0 {
 			body, _ = sjson.SetRawBytes(body, "tools", []byte("["+qwenNoopTool+"]"))
 		}
 		body, _ = sjson.SetBytes(body, "stream_options.include_usage", true)
-	case upstreamauth.IFlow:
+	case providers.IFlow:
 		if tools.IsArray() && len(tools.Array()) == 0 {
 			body, _ = sjson.SetRawBytes(body, "tools", []byte("["+qwenNoopTool+"]"))
 		}
@@ -724,7 +685,7 @@ func (p *Proxy) unavailable(ctx context.Context, cand *candidate, err error) *fa
 // the same time (the quota is treated as the account's).
 func (p *Proxy) quotaSiblings(st *state, rt *route, cand *candidate) {
 	ox := cand.cred.oauth
-	if ox == nil || ox.acct.Kind != upstreamauth.GeminiCLI || st.switchProject {
+	if ox == nil || ox.acct.Kind != providers.GeminiCLI || st.switchProject {
 		return
 	}
 	until := p.cooldowns.until(cand.cred.id, cand.upstream)

@@ -22,13 +22,14 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // oauthCase is one auth-file kind: its file, a model it serves, and what
 // its provider requires on every call (the reference's facts).
 type oauthCase struct {
-	kind   upstreamauth.Kind
+	kind   providers.Kind
 	file   func(upURL string, expired time.Time) map[string]any
 	model  string
 	path   string            // upstream path (and query) expected
@@ -55,7 +56,7 @@ func tokenFile(kind string, upURL string, expired time.Time, extra map[string]an
 
 func oauthCases(t *testing.T) []oauthCase {
 	return []oauthCase{
-		{kind: upstreamauth.Claude, model: "claude-sonnet-4-5-20250929", path: "/v1/messages?beta=true",
+		{kind: providers.Claude, model: "claude-sonnet-4-5-20250929", path: "/v1/messages?beta=true",
 			file: func(u string, e time.Time) map[string]any { return tokenFile("claude", u, e, nil) },
 			header: map[string]string{"Anthropic-Version": "2023-06-01", "Anthropic-Beta": "", "Anthropic-Dangerous-Direct-Browser-Access": "true",
 				"X-App": "cli", "User-Agent": claudeCodeUA},
@@ -68,7 +69,7 @@ func oauthCases(t *testing.T) []oauthCase {
 				}
 			},
 			answer: claudeAnswer, ctype: "application/json"},
-		{kind: upstreamauth.Codex, model: "gpt-5", path: "/responses",
+		{kind: providers.Codex, model: "gpt-5", path: "/responses",
 			file: func(u string, e time.Time) map[string]any {
 				return tokenFile("codex", u, e, map[string]any{"account_id": "acct-1"})
 			},
@@ -80,7 +81,7 @@ func oauthCases(t *testing.T) []oauthCase {
 				}
 			},
 			answer: codexAnswer, ctype: "text/event-stream"},
-		{kind: upstreamauth.GeminiCLI, model: "gemini-2.5-pro", path: "/v1internal:generateContent",
+		{kind: providers.GeminiCLI, model: "gemini-2.5-pro", path: "/v1internal:generateContent",
 			file: func(u string, e time.Time) map[string]any {
 				return map[string]any{"type": "gemini", "email": "a@example.com", "project_id": "proj-1", "base_url": u,
 					"token": map[string]any{"access_token": "at-0", "refresh_token": "rt-0", "token_type": "Bearer", "expiry": e.UTC().Format(time.RFC3339)}}
@@ -93,7 +94,7 @@ func oauthCases(t *testing.T) []oauthCase {
 				}
 			},
 			answer: `{"response":` + geminiAnswer + `,"traceId":"t"}`, ctype: "application/json"},
-		{kind: upstreamauth.Antigravity, model: "gemini-3-pro-preview", path: "/v1internal:generateContent",
+		{kind: providers.Antigravity, model: "gemini-3-pro-preview", path: "/v1internal:generateContent",
 			file: func(u string, e time.Time) map[string]any {
 				return tokenFile("antigravity", u, e, map[string]any{"project_id": "ag-proj"})
 			},
@@ -106,7 +107,7 @@ func oauthCases(t *testing.T) []oauthCase {
 				}
 			},
 			answer: `{"response":` + geminiAnswer + `}`, ctype: "application/json"},
-		{kind: upstreamauth.Qwen, model: "qwen3-coder-plus", path: "/chat/completions",
+		{kind: providers.Qwen, model: "qwen3-coder-plus", path: "/chat/completions",
 			file:   func(u string, e time.Time) map[string]any { return tokenFile("qwen", u, e, nil) },
 			header: map[string]string{"User-Agent": geminiCLIUA, "X-Goog-Api-Client": geminiCLIApiClient, "Client-Metadata": geminiCLIMetadata},
 			body: func(t *testing.T, b []byte) {
@@ -115,7 +116,7 @@ func oauthCases(t *testing.T) []oauthCase {
 				}
 			},
 			answer: chatAnswer, ctype: "application/json"},
-		{kind: upstreamauth.IFlow, model: "glm-4.6", path: "/chat/completions",
+		{kind: providers.IFlow, model: "glm-4.6", path: "/chat/completions",
 			file: func(u string, e time.Time) map[string]any {
 				return tokenFile("iflow", u, e, map[string]any{"api_key": "ak-0"})
 			},
@@ -135,7 +136,7 @@ type oauthEnv struct {
 	up      *httptest.Server
 	tok     *httptest.Server
 	name    string
-	kind    upstreamauth.Kind
+	kind    providers.Kind
 	mu      sync.Mutex
 	valid   string // the access token the provider accepts now
 	issued  atomic.Int64
@@ -170,11 +171,11 @@ func (e *oauthEnv) diskField(path string) string {
 func newOAuthEnv(t *testing.T, c oauthCase, expired time.Time) *oauthEnv {
 	t.Helper()
 	e := &oauthEnv{t: t, dir: t.TempDir(), kind: c.kind, name: string(c.kind) + "-a.json", valid: "at-0", errs: make(chan string, 16)}
-	if c.kind == upstreamauth.IFlow {
+	if c.kind == providers.IFlow {
 		e.valid = "ak-0"
 	}
 	refreshField := "refresh_token"
-	if c.kind == upstreamauth.GeminiCLI {
+	if c.kind == providers.GeminiCLI {
 		refreshField = "token.refresh_token"
 	}
 	e.tok = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -206,7 +207,7 @@ func newOAuthEnv(t *testing.T, c oauthCase, expired time.Time) *oauthEnv {
 		n := e.issued.Add(1)
 		e.mu.Lock()
 		e.valid = fmt.Sprintf("at-%d", n)
-		if c.kind == upstreamauth.IFlow {
+		if c.kind == providers.IFlow {
 			e.valid = fmt.Sprintf("ak-%d", n)
 		}
 		e.mu.Unlock()
@@ -247,7 +248,7 @@ func newOAuthEnv(t *testing.T, c oauthCase, expired time.Time) *oauthEnv {
 	t.Cleanup(func() { _ = e.store.Close() }) // some tests close it first
 	ep := upstreamauth.Endpoint{TokenURL: e.tok.URL + "/token", UserInfoURL: e.tok.URL + "/userinfo", ClientID: "cid", ClientSecret: "secret"}
 	eps := upstreamauth.Endpoints{}
-	for _, k := range upstreamauth.Kinds {
+	for _, k := range providers.FileKinds() {
 		eps[k] = ep
 	}
 	e.mgr = upstreamauth.New(upstreamauth.Options{Files: e.store, Endpoints: func() upstreamauth.Endpoints { return eps }})
@@ -325,7 +326,7 @@ func TestOAuthRefreshOnceUnderLoad(t *testing.T) {
 				t.Errorf("token endpoint called %d times, want 1", n)
 			}
 			field := "refresh_token"
-			if c.kind == upstreamauth.GeminiCLI {
+			if c.kind == providers.GeminiCLI {
 				field = "token.refresh_token"
 			}
 			if got := e.diskField(field); got != "rt-1" {
@@ -437,7 +438,7 @@ func TestOAuthVertexServiceAccount(t *testing.T) {
 		_, _ = io.WriteString(w, geminiAnswer)
 	}))
 	defer up.Close()
-	c := oauthCase{kind: upstreamauth.Vertex, file: func(u string, _ time.Time) map[string]any {
+	c := oauthCase{kind: providers.Vertex, file: func(u string, _ time.Time) map[string]any {
 		return map[string]any{"type": "vertex", "project_id": "vp", "location": "europe-west4", "base_url": u, "email": "sa@vp.iam.gserviceaccount.com",
 			"service_account": map[string]any{"type": "service_account", "client_email": "sa@vp.iam.gserviceaccount.com", "private_key": pemKey,
 				"private_key_id": "k1", "token_uri": tok.URL, "project_id": "vp"}}
@@ -534,7 +535,7 @@ func TestOAuthSwitchProject(t *testing.T) {
 				t.Errorf("switch off: %d, projects %s", code, got)
 			}
 			// The body's reset hint is the cooldown.
-			until := e.ts.p.cooldowns.until(accountID(upstreamauth.Account{Name: e.name, Kind: upstreamauth.GeminiCLI}, "p1"), c.model)
+			until := e.ts.p.cooldowns.until(accountID(upstreamauth.Account{Name: e.name, Kind: providers.GeminiCLI}, "p1"), c.model)
 			// 90 s from when the answer came, however slow the machine.
 			if until.Before(before.Add(85*time.Second)) || until.After(after.Add(90*time.Second)) {
 				t.Errorf("cooldown until %v after the request began, want 90s", until.Sub(before))

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // quota429 answers 429 to the model named in the path, 200 otherwise.
@@ -59,7 +60,7 @@ func TestSwitchPreviewModel(t *testing.T) {
 
 func TestPreviewTable(t *testing.T) {
 	cred := func(e executor) *credential { return &credential{exec: e} }
-	gem := modelsOf(nil, geminiCatalogue, nil)
+	gem := modelsOf(nil, providers.GeminiAPIKey, nil)
 	if pv := previewOf(cred(geminiExec{}), "gemini-2.5-pro", gem); pv == nil || pv.id != "gemini-3-pro-preview" {
 		t.Fatalf("gemini-2.5-pro → %+v", pv)
 	}
@@ -67,11 +68,11 @@ func TestPreviewTable(t *testing.T) {
 		t.Fatalf("a preview has no preview: %+v", pv)
 	}
 	// Not served by the credential: no switch.
-	if pv := previewOf(cred(geminiExec{}), "gemini-2.5-pro", modelsOf(nil, geminiCatalogue, []string{"gemini-3-*"})); pv != nil {
+	if pv := previewOf(cred(geminiExec{}), "gemini-2.5-pro", modelsOf(nil, providers.GeminiAPIKey, []string{"gemini-3-*"})); pv != nil {
 		t.Fatalf("excluded preview: %+v", pv)
 	}
 	// Antigravity serves the preview under its upstream name.
-	ag := modelsOf(antigravityModels, nil, nil)
+	ag := modelsOf(nil, providers.Antigravity, nil)
 	if pv := previewOf(cred(codeAssistExec{}), "gemini-2.5-flash", ag); pv == nil || pv.upstream != "gemini-3-flash" {
 		t.Fatalf("antigravity flash → %+v", pv)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
@@ -118,10 +119,10 @@ func newTableBuilder(forcePrefix bool, payload []payloadRule) *tableBuilder {
 }
 
 // modelsOf lists what an entry serves: its models list (alias, or name when
-// there is no alias, → name) if it has one, else the executor's catalogue;
-// minus the IDs excluded-models matches (by client-facing ID or upstream
-// name, case-insensitively).
-func modelsOf(aliases []config.ModelAlias, catalogue []string, excluded []string) []modelEntry {
+// there is no alias, → name) if it has one, else the built-in catalogue of
+// kind (none for ""); minus the IDs excluded-models matches (by
+// client-facing ID or upstream name, case-insensitively).
+func modelsOf(aliases []config.ModelAlias, kind providers.Kind, excluded []string) []modelEntry {
 	var out []modelEntry
 	if len(aliases) > 0 {
 		for _, a := range aliases {
@@ -129,8 +130,8 @@ func modelsOf(aliases []config.ModelAlias, catalogue []string, excluded []string
 			out = append(out, modelEntry{id: cmp.Or(a.Alias, a.Name), upstream: name})
 		}
 	} else {
-		for _, m := range catalogue {
-			out = append(out, modelEntry{id: m, upstream: m})
+		for _, m := range providers.Catalogue(kind) {
+			out = append(out, modelEntry{id: m.ID, upstream: m.UpstreamName()})
 		}
 	}
 	return slices.DeleteFunc(out, func(m modelEntry) bool {
@@ -206,7 +207,7 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		}
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "gemini-api-key", exec: geminiExec{},
 			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultGeminiBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
-		b.add(cred, modelsOf(nil, geminiCatalogue, k.ExcludedModels))
+		b.add(cred, modelsOf(nil, providers.GeminiAPIKey, k.ExcludedModels))
 	}
 	for i, k := range cfg.VertexKeys {
 		c, err := client("vertex-api-key", i, k.ProxyURL)
@@ -215,7 +216,7 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		}
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "vertex-api-key", exec: vertexExec{},
 			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultVertexBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
-		b.add(cred, modelsOf(k.Models, geminiCatalogue, nil))
+		b.add(cred, modelsOf(k.Models, providers.Vertex, nil))
 	}
 	for i, k := range cfg.ClaudeKeys {
 		c, err := client("claude-api-key", i, k.ProxyURL)
@@ -224,7 +225,7 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		}
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "claude-api-key", exec: claudeExec{},
 			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultClaudeBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
-		b.add(cred, modelsOf(k.Models, claudeCatalogue, k.ExcludedModels))
+		b.add(cred, modelsOf(k.Models, providers.Claude, k.ExcludedModels))
 	}
 	for i, k := range cfg.CodexKeys {
 		c, err := client("codex-api-key", i, k.ProxyURL)
@@ -233,10 +234,10 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		}
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "codex-api-key", exec: codexExec{},
 			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultCodexBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
-		b.add(cred, modelsOf(k.Models, codexCatalogue, k.ExcludedModels))
+		b.add(cred, modelsOf(k.Models, providers.Codex, k.ExcludedModels))
 	}
 	for i, p := range cfg.OpenAICompatibility {
-		models := modelsOf(p.Models, nil, nil)
+		models := modelsOf(p.Models, "", nil)
 		if len(models) == 0 {
 			warnings = append(warnings, fmt.Sprintf("openai-compatibility[%d] (%s) lists no models, so no request is routed to it", i, p.Name))
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
@@ -52,13 +53,8 @@ import (
 // there. A stream_start with a non-2xx status collects its chunks as the
 // error body. Headers may be {name: value} or {name: [values]}.
 
-// relayModels is what a relay serves: the AI Studio list (reference §6.2).
-var relayModels = []string{"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-3-pro-preview",
-	"gemini-3-flash-preview", "gemini-pro-latest", "gemini-flash-latest", "gemini-flash-lite-latest",
-	"gemini-2.5-flash-image-preview", "gemini-2.5-flash-image"}
-
 const (
-	relayProvider = "aistudio"
+	relayProvider = string(providers.AIStudio)
 	// relayPing is how often the server pings a quiet relay; one that does
 	// not answer within relayPingWait is dropped.
 	relayPing     = 30 * time.Second
@@ -80,7 +76,6 @@ var (
 type relayExec struct{ geminiExec }
 
 func (relayExec) payloadProtocol() string            { return relayProvider }
-func (relayExec) defaultModels() []string            { return relayModels }
 func (relayExec) authorize(http.Header, *credential) {}
 
 // relayConn is one connected relay. It is the http.RoundTripper of its
@@ -587,7 +582,7 @@ func (p *Proxy) serveRelay(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithoutCancel(r.Context())
 	// In the pool from now on; requests wait for the hello.
 	p.addRelay(rc)
-	hello, _ := json.Marshal(map[string]any{"type": "hello", "id": rc.id, "models": relayModels})
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "id": rc.id, "models": catalogueIDs(providers.AIStudio)})
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err = conn.Write(wctx, websocket.MessageText, hello)
 	cancel()
@@ -672,7 +667,7 @@ func (b *tableBuilder) addRelays(cfg *config.Config, relays []*relayConn) {
 	if len(relays) == 0 {
 		return
 	}
-	models := modelsOf(nil, relayModels, cfg.OAuthExcludedModels[relayProvider])
+	models := modelsOf(nil, providers.AIStudio, cfg.OAuthExcludedModels[relayProvider])
 	for _, rc := range relays {
 		b.add(rc.cred, models)
 	}

@@ -15,52 +15,15 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
-
-// Kind is a provider of auth files the proxy serves.
-type Kind string
-
-// The kinds served. Other file types (gemini-web cookies, unknown types)
-// are stored but not served.
-const (
-	Claude      Kind = "claude"
-	Codex       Kind = "codex"
-	GeminiCLI   Kind = "gemini-cli"
-	Antigravity Kind = "antigravity"
-	Qwen        Kind = "qwen"
-	IFlow       Kind = "iflow"
-	Vertex      Kind = "vertex"
-)
-
-// Kinds lists every served kind.
-var Kinds = []Kind{Claude, Codex, GeminiCLI, Antigravity, Qwen, IFlow, Vertex}
-
-// KindOf maps a file's "type" to a served kind; "" if it is not served.
-func KindOf(typ string) Kind {
-	switch strings.ToLower(strings.TrimSpace(typ)) {
-	case "claude", "anthropic":
-		return Claude
-	case "codex":
-		return Codex
-	case "gemini", "gemini-cli":
-		return GeminiCLI
-	case "antigravity":
-		return Antigravity
-	case "qwen":
-		return Qwen
-	case "iflow":
-		return IFlow
-	case "vertex":
-		return Vertex
-	}
-	return ""
-}
 
 // Account is one auth file as the router sees it: no token, nothing
 // secret. Name (the file name) is its identity.
 type Account struct {
 	Name     string
-	Kind     Kind
+	Kind     providers.Kind
 	Email    string
 	Prefix   string
 	ProxyURL string
@@ -109,7 +72,7 @@ func parse(name string, raw []byte) (Account, tokens, bool, error) {
 	if !root.IsObject() {
 		return Account{}, tokens{}, false, fmt.Errorf("not a JSON object")
 	}
-	kind := KindOf(root.Get("type").String())
+	kind := providers.FileKind(root.Get("type").String())
 	if kind == "" {
 		return Account{}, tokens{}, false, nil
 	}
@@ -153,7 +116,7 @@ func parse(name string, raw []byte) (Account, tokens, bool, error) {
 		}
 	}
 	switch kind {
-	case Vertex:
+	case providers.Vertex:
 		sa := root.Get("service_account")
 		if !sa.IsObject() {
 			return a, t, true, fmt.Errorf("vertex file has no service_account object")
@@ -173,16 +136,16 @@ func parse(name string, raw []byte) (Account, tokens, bool, error) {
 		if a.Email == "" {
 			a.Email = sa.Get("client_email").String()
 		}
-	case GeminiCLI:
+	case providers.GeminiCLI:
 		if len(a.Projects) == 0 {
 			return a, t, true, fmt.Errorf("gemini-cli file has no project_id")
 		}
-	case Codex:
+	case providers.Codex:
 		if a.AccountID == "" && t.idToken != "" {
 			a.AccountID = accountIDFromIDToken(t.idToken)
 		}
 	}
-	if kind != Vertex && t.access == "" && t.refresh == "" && t.apiKey == "" {
+	if kind != providers.Vertex && t.access == "" && t.refresh == "" && t.apiKey == "" {
 		return a, t, true, fmt.Errorf("no access_token, refresh_token or api_key")
 	}
 	return a, t, true, nil

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // Timing of refreshes.
@@ -250,7 +251,7 @@ type Creds struct {
 
 func (e *entry) creds() Creds {
 	c := Creds{Token: e.tok.access, ResourceURL: e.tok.resourceURL}
-	if e.acct.Kind == IFlow {
+	if e.acct.Kind == providers.IFlow {
 		c.Token = e.tok.apiKey
 	}
 	return c
@@ -313,7 +314,7 @@ func (e *entry) needsRefresh(now time.Time, stale string) bool {
 		return true
 	case stale != "" && c.Token == stale:
 		return true
-	case e.acct.Kind == IFlow && e.tok.refresh == "":
+	case e.acct.Kind == providers.IFlow && e.tok.refresh == "":
 		return false // a cookie-made API key: nothing to refresh with
 	case !e.tok.expiry.IsZero() && e.tok.expiry.Sub(now) < Lead:
 		return true
@@ -335,7 +336,7 @@ func (m *Manager) refresh(ctx context.Context, name string, e *entry, stale stri
 	e.mu.Unlock()
 	client := m.opts.Client(acct.ProxyURL)
 
-	if acct.Kind == Vertex {
+	if acct.Kind == providers.Vertex {
 		access, exp, err := mintVertex(ctx, client, tok.serviceAccount)
 		if err != nil {
 			return Creds{}, m.failed(name, e, err)

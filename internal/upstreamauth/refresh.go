@@ -14,6 +14,8 @@ import (
 
 	"github.com/tidwall/sjson"
 	"golang.org/x/oauth2/jwt"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // Endpoint is one provider's public OAuth client and token endpoints (the
@@ -26,7 +28,7 @@ type Endpoint struct {
 }
 
 // Endpoints are keyed by kind.
-type Endpoints map[Kind]Endpoint
+type Endpoints map[providers.Kind]Endpoint
 
 // vertexScope is what a service-account token is minted for.
 const vertexScope = "https://www.googleapis.com/auth/cloud-platform"
@@ -66,7 +68,7 @@ func (e *RefreshError) Error() string {
 
 // refreshRequest builds the refresh call of kind (the facts of the
 // reference notes, §2.11 and §10.7).
-func refreshRequest(ctx context.Context, kind Kind, ep Endpoint, refreshToken string) (*http.Request, error) {
+func refreshRequest(ctx context.Context, kind providers.Kind, ep Endpoint, refreshToken string) (*http.Request, error) {
 	if ep.TokenURL == "" {
 		return nil, &RefreshError{Msg: "no token endpoint for " + string(kind)}
 	}
@@ -76,15 +78,15 @@ func refreshRequest(ctx context.Context, kind Kind, ep Endpoint, refreshToken st
 	)
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "client_id": {ep.ClientID}}
 	switch kind {
-	case Claude:
+	case providers.Claude:
 		b, _ := json.Marshal(map[string]string{"client_id": ep.ClientID, "grant_type": "refresh_token", "refresh_token": refreshToken})
 		body, ctype = string(b), "application/json"
-	case Codex:
+	case providers.Codex:
 		form.Set("scope", "openid profile email")
 		body = form.Encode()
-	case Qwen:
+	case providers.Qwen:
 		body = form.Encode()
-	case IFlow, GeminiCLI, Antigravity:
+	case providers.IFlow, providers.GeminiCLI, providers.Antigravity:
 		form.Set("client_secret", ep.ClientSecret)
 		body = form.Encode()
 	default:
@@ -96,7 +98,7 @@ func refreshRequest(ctx context.Context, kind Kind, ep Endpoint, refreshToken st
 	}
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
-	if kind == IFlow {
+	if kind == providers.IFlow {
 		req.SetBasicAuth(ep.ClientID, ep.ClientSecret)
 	}
 	return req, nil
@@ -104,7 +106,7 @@ func refreshRequest(ctx context.Context, kind Kind, ep Endpoint, refreshToken st
 
 // doRefresh calls the token endpoint (and, for iFlow, the user-info call
 // that yields the API key).
-func doRefresh(ctx context.Context, client *http.Client, kind Kind, ep Endpoint, refreshToken string) (refreshed, error) {
+func doRefresh(ctx context.Context, client *http.Client, kind providers.Kind, ep Endpoint, refreshToken string) (refreshed, error) {
 	req, err := refreshRequest(ctx, kind, ep, refreshToken)
 	if err != nil {
 		return refreshed{}, err
@@ -138,7 +140,7 @@ func doRefresh(ctx context.Context, client *http.Client, kind Kind, ep Endpoint,
 	}
 	in, _ := tr.ExpiresIn.Int64()
 	out := refreshed{access: tr.AccessToken, refresh: tr.RefreshToken, idToken: tr.IDToken, expiresIn: in, resourceURL: tr.ResourceURL}
-	if kind == IFlow {
+	if kind == providers.IFlow {
 		key, err := iflowAPIKey(ctx, client, ep, tr.AccessToken)
 		if err != nil {
 			return refreshed{}, err
@@ -239,7 +241,7 @@ func describeOAuth2(err error) string {
 }
 
 // patchFile rewrites only the token fields of an auth file.
-func patchFile(raw []byte, kind Kind, old tokens, r refreshed, now time.Time) ([]byte, tokens, error) {
+func patchFile(raw []byte, kind providers.Kind, old tokens, r refreshed, now time.Time) ([]byte, tokens, error) {
 	t := old
 	t.access = r.access
 	if r.refresh != "" {
@@ -272,27 +274,27 @@ func patchFile(raw []byte, kind Kind, old tokens, r refreshed, now time.Time) ([
 		if !t.expiry.IsZero() {
 			set["expired"] = stamp(t.expiry)
 		}
-		if kind != Antigravity {
+		if kind != providers.Antigravity {
 			set["last_refresh"] = stamp(now)
 		}
 	}
 	switch kind {
-	case Codex:
+	case providers.Codex:
 		if r.idToken != "" {
 			set["id_token"] = r.idToken
 			if id := accountIDFromIDToken(r.idToken); id != "" {
 				set["account_id"] = id
 			}
 		}
-	case Qwen:
+	case providers.Qwen:
 		if r.resourceURL != "" {
 			set["resource_url"] = r.resourceURL
 		}
-	case IFlow:
+	case providers.IFlow:
 		if r.apiKey != "" {
 			set["api_key"] = r.apiKey
 		}
-	case Antigravity:
+	case providers.Antigravity:
 		if r.expiresIn > 0 {
 			set["expires_in"] = r.expiresIn
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
 // The refresh call of each kind, against the recorded facts (reference
@@ -17,17 +19,17 @@ import (
 func TestRefreshRequests(t *testing.T) {
 	ep := Endpoint{TokenURL: "https://token.example/oauth/token", ClientID: "cid", ClientSecret: "csecret"}
 	cases := []struct {
-		kind  Kind
+		kind  providers.Kind
 		ctype string
 		want  map[string]string
 		basic bool
 	}{
-		{Claude, "application/json", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid"}, false},
-		{Codex, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "scope": "openid profile email"}, false},
-		{Qwen, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid"}, false},
-		{IFlow, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "client_secret": "csecret"}, true},
-		{GeminiCLI, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "client_secret": "csecret"}, false},
-		{Antigravity, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "client_secret": "csecret"}, false},
+		{providers.Claude, "application/json", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid"}, false},
+		{providers.Codex, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "scope": "openid profile email"}, false},
+		{providers.Qwen, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid"}, false},
+		{providers.IFlow, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "client_secret": "csecret"}, true},
+		{providers.GeminiCLI, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "client_secret": "csecret"}, false},
+		{providers.Antigravity, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "client_secret": "csecret"}, false},
 	}
 	for _, c := range cases {
 		t.Run(string(c.kind), func(t *testing.T) {
@@ -61,7 +63,7 @@ func TestRefreshRequests(t *testing.T) {
 			}
 		})
 	}
-	if _, err := refreshRequest(context.Background(), Vertex, ep, "rt"); err == nil {
+	if _, err := refreshRequest(context.Background(), providers.Vertex, ep, "rt"); err == nil {
 		t.Error("vertex has no refresh grant")
 	}
 }
@@ -75,7 +77,7 @@ func TestPatchFileOnlyTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, nt, err := patchFile(raw, Codex, tok, refreshed{access: "new", refresh: "rt-new", expiresIn: 60}, now)
+	out, nt, err := patchFile(raw, providers.Codex, tok, refreshed{access: "new", refresh: "rt-new", expiresIn: 60}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,17 +94,17 @@ func TestPatchFileOnlyTokens(t *testing.T) {
 		t.Errorf("tokens %+v", nt)
 	}
 	// A provider that does not rotate keeps the old refresh token.
-	out, _, _ = patchFile(raw, Codex, tok, refreshed{access: "new2"}, now)
+	out, _, _ = patchFile(raw, providers.Codex, tok, refreshed{access: "new2"}, now)
 	if gjson.GetBytes(out, "refresh_token").String() != "rt-old" {
 		t.Errorf("refresh token lost: %s", out)
 	}
 	// gemini-cli keeps its tokens in the token object.
 	g := []byte(`{"type":"gemini","project_id":"p1,p2","token":{"access_token":"a","refresh_token":"r","expiry":"2020-01-01T00:00:00Z","token_uri":"u"}}`)
 	acct, gt, _, err := parse("g.json", g)
-	if err != nil || len(acct.Projects) != 2 || acct.Kind != GeminiCLI {
+	if err != nil || len(acct.Projects) != 2 || acct.Kind != providers.GeminiCLI {
 		t.Fatalf("%+v %v", acct, err)
 	}
-	out, _, _ = patchFile(g, GeminiCLI, gt, refreshed{access: "a2", refresh: "r2", expiresIn: 60}, now)
+	out, _, _ = patchFile(g, providers.GeminiCLI, gt, refreshed{access: "a2", refresh: "r2", expiresIn: 60}, now)
 	if gjson.GetBytes(out, "token.access_token").String() != "a2" || gjson.GetBytes(out, "token.token_uri").String() != "u" ||
 		gjson.GetBytes(out, "access_token").Exists() {
 		t.Errorf("gemini patch: %s", out)
