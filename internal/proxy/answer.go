@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 // MaxAnswerBytes bounds a whole (non-streamed) upstream answer that the
@@ -44,7 +44,7 @@ func (p *Proxy) translateAnswer(c *call, resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	c.obs.setTokens(usage.ParseResponse(usageFormat(x.to), a.Compact()))
+	c.obs.setTokens(protocol.AnswerTokens(protocolOf(x.to), a.Compact()))
 	c.answer = a
 	return nil
 }

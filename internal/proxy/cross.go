@@ -188,7 +188,7 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	}
 	w.WriteHeader(http.StatusOK)
 	sw := newStreamWriter(w, keepalive)
-	tap := newSSETap(c.obs, usageFormat(x.to))
+	tap := newSSETap(c.obs, protocolOf(x.to))
 	defer tap.done()
 	var werr error
 	rerr := readSSE(br, func(name string, data []byte) error {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/tidwall/gjson"
 )
 
@@ -402,14 +403,7 @@ func chatFinishOut(f string) string {
 	return "stop"
 }
 
-func chatUsage(u gjson.Result) usage {
-	if !u.IsObject() {
-		return usage{}
-	}
-	return usage{Set: true, Input: u.Get("prompt_tokens").Int(), Output: u.Get("completion_tokens").Int(),
-		Total: u.Get("total_tokens").Int(), Cached: u.Get("prompt_tokens_details.cached_tokens").Int(),
-		Reasoning: u.Get("completion_tokens_details.reasoning_tokens").Int()}
-}
+func chatUsage(u gjson.Result) usage { return usageOf(protocol.OpenAI, u) }
 
 type chatUsageOut struct {
 	Prompt     int64          `json:"prompt_tokens"`

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/tidwall/gjson"
 )
 
@@ -374,14 +375,7 @@ func parseClaudeResponse(body []byte) *response {
 	return r
 }
 
-func claudeUsage(u gjson.Result) usage {
-	if !u.IsObject() {
-		return usage{}
-	}
-	cached := u.Get("cache_read_input_tokens").Int()
-	in := u.Get("input_tokens").Int() + cached + u.Get("cache_creation_input_tokens").Int()
-	return usage{Set: true, Input: in, Output: u.Get("output_tokens").Int(), Cached: cached}
-}
+func claudeUsage(u gjson.Result) usage { return usageOf(protocol.Claude, u) }
 
 func claudeFinishIn(s string) string {
 	switch s {
@@ -524,14 +518,7 @@ func (p *claudeParser) event(name string, data []byte, s *state) {
 		}
 	case "message_delta":
 		s.setFinish(claudeFinishIn(root.Get("delta.stop_reason").String()), root.Get("delta.stop_sequence").String())
-		if u := root.Get("usage"); u.IsObject() {
-			mu := usage{Set: true, Output: u.Get("output_tokens").Int()}
-			if u.Get("input_tokens").Exists() {
-				cu := claudeUsage(u)
-				mu.Input, mu.Cached = cu.Input, cu.Cached
-			}
-			s.usage.merge(mu)
-		}
+		s.usage.merge(claudeUsage(root.Get("usage")))
 	case "message_stop":
 		s.finishNow()
 	case "error":

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/tidwall/gjson"
 )
 
@@ -436,16 +437,7 @@ func parseGeminiResponse(body []byte) *response {
 	return r
 }
 
-func geminiUsage(u gjson.Result) usage {
-	if !u.IsObject() {
-		return usage{}
-	}
-	th := u.Get("thoughtsTokenCount").Int()
-	// candidatesTokenCount excludes thoughts; other protocols count them
-	// as output.
-	return usage{Set: true, Input: u.Get("promptTokenCount").Int(), Output: u.Get("candidatesTokenCount").Int() + th,
-		Total: u.Get("totalTokenCount").Int(), Cached: u.Get("cachedContentTokenCount").Int(), Reasoning: th}
-}
+func geminiUsage(u gjson.Result) usage { return usageOf(protocol.Gemini, u) }
 
 func geminiFinishIn(s string) string {
 	switch s {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/tidwall/gjson"
 )
 
@@ -263,13 +264,7 @@ func responsesFinishIn(resp gjson.Result) string {
 	return finStop
 }
 
-func responsesUsage(u gjson.Result) usage {
-	if !u.IsObject() {
-		return usage{}
-	}
-	return usage{Set: true, Input: u.Get("input_tokens").Int(), Output: u.Get("output_tokens").Int(), Total: u.Get("total_tokens").Int(),
-		Cached: u.Get("input_tokens_details.cached_tokens").Int(), Reasoning: u.Get("output_tokens_details.reasoning_tokens").Int()}
-}
+func responsesUsage(u gjson.Result) usage { return usageOf(protocol.Responses, u) }
 
 type respUsageJS struct {
 	Input    int64 `json:"input_tokens"`
