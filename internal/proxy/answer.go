@@ -44,7 +44,7 @@ func (p *Proxy) translateAnswer(c *call, resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	c.obs.setTokens(protocol.AnswerTokens(protocolOf(x.to), a.Compact()))
+	c.obs.setTokens(protocol.AnswerTokens(x.to, a.Compact()))
 	c.answer = a
 	return nil
 }

@@ -23,45 +23,34 @@ import (
 // crossing is how one attempt translates: the client's and the upstream's
 // wire formats and the upstream operation.
 type crossing struct {
-	from, to translate.Format
+	from, to protocol.Protocol
 	upOp     operation
 	// local answers a count-tokens request without an upstream call: the
 	// upstream has no count endpoint.
 	local bool
 }
 
-// clientFormat is the wire format of a client operation.
-func clientFormat(op operation) translate.Format {
+// clientFormat is the wire format of a client operation: its protocol,
+// with legacy Completions apart from Chat (protoOf says OpenAI for both).
+func clientFormat(op operation) protocol.Protocol {
 	switch op {
 	case opChat:
-		return translate.Chat
+		return protocol.OpenAI
 	case opCompletions:
-		return translate.Completions
+		return protocol.Completions
 	case opResponses:
-		return translate.Responses
+		return protocol.Responses
 	case opMessages, opCountTokens:
-		return translate.Claude
+		return protocol.Claude
 	}
-	return translate.Gemini
-}
-
-func upstreamFormat(p protocol.Protocol) translate.Format {
-	switch p {
-	case protocol.OpenAI:
-		return translate.Chat
-	case protocol.Responses:
-		return translate.Responses
-	case protocol.Claude:
-		return translate.Claude
-	}
-	return translate.Gemini
+	return protocol.Gemini
 }
 
 func isCount(op operation) bool { return op == opCountTokens || op == opGeminiCountTokens }
 
 // crossFor returns the crossing from c to an upstream of protocol up.
 func crossFor(c *call, up protocol.Protocol) *crossing {
-	x := &crossing{from: clientFormat(c.op), to: upstreamFormat(up)}
+	x := &crossing{from: clientFormat(c.op), to: up}
 	switch {
 	case isCount(c.op):
 		switch up {
@@ -171,8 +160,7 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	// A stream.
 	array := c.op == opStreamGenerate && c.r.URL.Query().Get("alt") != "sse"
 	ts, err := translate.NewStream(x.to, x.from, translate.Options{Model: c.model, GeminiArray: array, Now: p.now(),
-		IncludeUsage: x.from == translate.Chat && gjson.GetBytes(c.body, "stream_options.include_usage").Bool() ||
-			x.from == translate.Completions && gjson.GetBytes(c.body, "stream_options.include_usage").Bool()})
+		IncludeUsage: x.from.Family() == protocol.OpenAI && gjson.GetBytes(c.body, "stream_options.include_usage").Bool()})
 	if err != nil {
 		protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_error", Message: err.Error()})
 		return
@@ -188,7 +176,7 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	}
 	w.WriteHeader(http.StatusOK)
 	sw := newStreamWriter(w, keepalive)
-	tap := newSSETap(c.obs, protocolOf(x.to))
+	tap := newSSETap(c.obs, x.to)
 	defer tap.done()
 	var werr error
 	rerr := readSSE(br, func(name string, data []byte) error {

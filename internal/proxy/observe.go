@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
@@ -156,19 +155,6 @@ func (o *observation) setTokens(t protocol.Tokens, ok bool) {
 	if o != nil && ok {
 		o.tokens = usage.Tokens{Input: t.Input, Output: t.Output, Reasoning: t.Reasoning, Cached: t.Cached, Total: t.Total}
 	}
-}
-
-// protocolOf is the protocol of a wire format, whose token counts it reads.
-func protocolOf(f translate.Format) protocol.Protocol {
-	switch f {
-	case translate.Chat, translate.Completions:
-		return protocol.OpenAI
-	case translate.Responses:
-		return protocol.Responses
-	case translate.Claude:
-		return protocol.Claude
-	}
-	return protocol.Gemini
 }
 
 // copyAnswer relays a whole answer and reads its token usage on the way,

@@ -72,7 +72,7 @@ func UsageTokens(p Protocol, u gjson.Result) (t Tokens, ok bool) {
 	if !u.IsObject() || u.Raw[len(u.Raw)-1] != '}' { // a cut body is no usage
 		return Tokens{}, false
 	}
-	switch p {
+	switch p.Family() {
 	case OpenAI:
 		t = Tokens{Input: u.Get("prompt_tokens").Int(), Output: u.Get("completion_tokens").Int(), Total: u.Get("total_tokens").Int(),
 			Cached: u.Get("prompt_tokens_details.cached_tokens").Int(), Reasoning: u.Get("completion_tokens_details.reasoning_tokens").Int()}
@@ -164,7 +164,7 @@ func (c *TokenCounter) Event(data []byte) {
 // usagePaths lists where an answer or event of p may carry its usage, the
 // likelier first; none when the data holds no usage key at all.
 func usagePaths(p Protocol, data []byte) []string {
-	switch p {
+	switch p.Family() {
 	case OpenAI:
 		if bytes.Contains(data, keyUsage) {
 			return pathsOpenAI

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // A whole upstream answer can be large (a long text, inline images). It is
@@ -49,7 +51,7 @@ type cut struct {
 // ParseAnswer checks and parses a whole upstream answer of format from and
 // emits it in format to. body must not change while the Answer is in use:
 // the cut values are read from it when the answer is written.
-func ParseAnswer(from, to Format, body []byte, o Options) (*Answer, error) {
+func ParseAnswer(from, to protocol.Protocol, body []byte, o Options) (*Answer, error) {
 	if !gjson.ValidBytes(body) {
 		return nil, fmt.Errorf("%w: the body is not valid JSON (%s)", ErrNotAnswer, truncatedOrNot(body))
 	}
@@ -189,17 +191,17 @@ func marker(i int, quoted bool) []byte {
 }
 
 // isAnswer checks the fields every answer of format f has.
-func isAnswer(f Format, body []byte) bool {
+func isAnswer(f protocol.Protocol, body []byte) bool {
 	// "x.#" is an array's length: a small result, where reading the
 	// array itself would copy it (GetBytes copies its result).
 	switch f {
-	case Chat, Completions:
+	case protocol.OpenAI, protocol.Completions:
 		return gjson.GetBytes(body, "choices.#").Exists()
-	case Responses:
+	case protocol.Responses:
 		return gjson.GetBytes(body, "output.#").Exists() || gjson.GetBytes(body, "response.output.#").Exists()
-	case Claude:
+	case protocol.Claude:
 		return gjson.GetBytes(body, "content.#").Exists()
-	case Gemini:
+	case protocol.Gemini:
 		return gjson.GetBytes(body, "candidates.#").Exists() || gjson.GetBytes(body, "promptFeedback").IsObject()
 	}
 	return false
@@ -207,9 +209,9 @@ func isAnswer(f Format, body []byte) bool {
 
 // IsCountAnswer checks a token count answer of format f (Claude's
 // input_tokens, Gemini's totalTokens).
-func IsCountAnswer(f Format, body []byte) error {
+func IsCountAnswer(f protocol.Protocol, body []byte) error {
 	key := "input_tokens"
-	if f == Gemini {
+	if f == protocol.Gemini {
 		key = "totalTokens"
 	}
 	if !gjson.ValidBytes(body) || !isObject(body) || gjson.GetBytes(body, key).Type != gjson.Number {

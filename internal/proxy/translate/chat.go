@@ -5,8 +5,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // ---- OpenAI Chat Completions: request
@@ -518,7 +519,7 @@ func (chatParser) event(_ string, data []byte, s *state) {
 	}
 	root := gjson.ParseBytes(data)
 	if root.Get("error").Exists() {
-		s.failWith(parseError(Chat, 0, root))
+		s.failWith(parseError(protocol.OpenAI, 0, root))
 		return
 	}
 	s.begin(root.Get("id").String(), root.Get("model").String(), root.Get("created").Int(), usage{})

@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // ---- Anthropic Messages: request
@@ -522,7 +523,7 @@ func (p *claudeParser) event(name string, data []byte, s *state) {
 	case "message_stop":
 		s.finishNow()
 	case "error":
-		s.failWith(parseError(Claude, 0, root))
+		s.failWith(parseError(protocol.Claude, 0, root))
 	}
 }
 

@@ -5,8 +5,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // Gemini accepts camelCase and snake_case field names; both are read.
@@ -528,7 +529,7 @@ func (p *geminiParser) event(_ string, data []byte, s *state) {
 		return
 	}
 	if root.Get("error").Exists() {
-		s.failWith(parseError(Gemini, 0, root))
+		s.failWith(parseError(protocol.Gemini, 0, root))
 		return
 	}
 	s.begin(root.Get("responseId").String(), root.Get("modelVersion").String(), 0, usage{})

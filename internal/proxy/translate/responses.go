@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // ---- OpenAI Responses: request
@@ -439,9 +440,9 @@ func (p *responsesParser) event(name string, data []byte, s *state) {
 		s.setFinish(responsesFinishIn(r), "")
 		s.finishNow()
 	case "response.failed":
-		s.failWith(parseError(Responses, 0, root.Get("response")))
+		s.failWith(parseError(protocol.Responses, 0, root.Get("response")))
 	case "error":
-		s.failWith(parseError(Responses, 0, root))
+		s.failWith(parseError(protocol.Responses, 0, root))
 	}
 }
 

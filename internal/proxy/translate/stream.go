@@ -2,6 +2,8 @@ package translate
 
 import (
 	"bytes"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // A stream is translated event by event: the upstream's parser turns each
@@ -142,31 +144,31 @@ type Stream struct {
 
 // NewStream returns the translator of one stream from the upstream format
 // from to the client format to.
-func NewStream(from, to Format, o Options) (*Stream, error) {
+func NewStream(from, to protocol.Protocol, o Options) (*Stream, error) {
 	var p parser
 	switch from {
-	case Chat, Completions:
+	case protocol.OpenAI, protocol.Completions:
 		p = &chatParser{}
-	case Responses:
+	case protocol.Responses:
 		p = &responsesParser{}
-	case Claude:
+	case protocol.Claude:
 		p = &claudeParser{}
-	case Gemini:
+	case protocol.Gemini:
 		p = &geminiParser{}
 	default:
 		return nil, ErrUnsupported
 	}
 	var k sink
 	switch to {
-	case Chat:
+	case protocol.OpenAI:
 		k = &chatEmitter{includeUsage: o.IncludeUsage, clock: o.created()}
-	case Completions:
+	case protocol.Completions:
 		k = &chatEmitter{includeUsage: o.IncludeUsage, legacy: true, clock: o.created()}
-	case Responses:
+	case protocol.Responses:
 		k = &responsesEmitter{clock: o.created()}
-	case Claude:
+	case protocol.Claude:
 		k = &claudeEmitter{}
-	case Gemini:
+	case protocol.Gemini:
 		k = &geminiEmitter{array: o.GeminiArray}
 	default:
 		return nil, ErrUnsupported

@@ -14,10 +14,10 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// The formats, named as string's String names them (this
-// package cannot import translate: translate's own tests use it).
+// The formats, named as protocol.Protocol's String names them
+// (protocol.OpenAI is Chat).
 const (
-	Chat        = "openai-chat"
+	Chat        = "openai"
 	Completions = "openai-completions"
 	Responses   = "openai-responses"
 	Claude      = "claude"
