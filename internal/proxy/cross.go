@@ -3,7 +3,6 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 )
 
@@ -179,7 +179,7 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	tap := newSSETap(c.obs, x.to)
 	defer tap.done()
 	var werr error
-	rerr := readSSE(br, func(name string, data []byte) error {
+	rerr := sse.Read(br, func(name string, data []byte) error {
 		tap.event(data)
 		if out := ts.Event(name, data); len(out) > 0 {
 			werr = sw.writeEvent(out)
@@ -224,82 +224,6 @@ func (s *streamWriter) writeEvent(b []byte) error {
 		s.timer.Reset(s.keepalive)
 	}
 	return s.flushLocked()
-}
-
-// maxEventBytes bounds one upstream SSE event (a large inline image in a
-// Gemini chunk is the biggest seen in practice).
-const maxEventBytes = 64 << 20
-
-var errEventTooLarge = errors.New("an upstream stream event is larger than 64 MiB")
-
-// readSSE reads server-sent events from br and calls fn with each event's
-// name and data (data: lines joined by newlines). Comments and other
-// fields are skipped. An upstream that streams bare JSON lines (no data:
-// prefix) has each line taken as one event.
-func readSSE(br *bufio.Reader, fn func(name string, data []byte) error) error {
-	var name []byte
-	var data []byte
-	have := false
-	var line []byte
-	dispatch := func() error {
-		if !have {
-			name = name[:0]
-			return nil
-		}
-		err := fn(string(name), data)
-		name, data, have = name[:0], data[:0], false
-		return err
-	}
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			line = append(line, chunk...)
-			if len(line) > maxEventBytes {
-				return errEventTooLarge
-			}
-			continue
-		}
-		if len(line) > 0 {
-			line = append(line, chunk...)
-			chunk = line
-		}
-		if len(chunk) > 0 || err == nil {
-			l := bytes.TrimRight(chunk, "\r\n")
-			switch {
-			case len(l) == 0:
-				if derr := dispatch(); derr != nil {
-					return derr
-				}
-			case l[0] == ':':
-			case bytes.HasPrefix(l, []byte("data:")):
-				v := bytes.TrimPrefix(l[5:], []byte(" "))
-				if have {
-					data = append(data, '\n')
-				}
-				data = append(data, v...)
-				have = true
-				if len(data) > maxEventBytes {
-					return errEventTooLarge
-				}
-			case bytes.HasPrefix(l, []byte("event:")):
-				name = append(name[:0], bytes.TrimSpace(l[6:])...)
-			case l[0] == '{' || l[0] == '[':
-				if derr := dispatch(); derr != nil {
-					return derr
-				}
-				if derr := fn("", l); derr != nil {
-					return derr
-				}
-			}
-		}
-		line = line[:0]
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return dispatch()
-			}
-			return err
-		}
-	}
 }
 
 var _ = time.Second

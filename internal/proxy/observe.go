@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
@@ -206,7 +207,7 @@ func (c *capped) Write(p []byte) (int, error) {
 type sseTap struct {
 	o      *observation
 	tokens protocol.TokenCounter
-	data   []byte
+	events sse.Decoder
 	long   bool // the current line is longer than the reader's buffer
 }
 
@@ -216,6 +217,10 @@ func newSSETap(o *observation, p protocol.Protocol) *sseTap {
 	}
 	t := &sseTap{o: o}
 	t.tokens.Reset(p)
+	t.events.Emit = func(_ string, data []byte) error {
+		t.tokens.Event(data)
+		return nil
+	}
 	return t
 }
 
@@ -230,19 +235,7 @@ func (t *sseTap) line(b []byte, complete bool) {
 		t.long = !complete
 		return
 	}
-	b = bytes.TrimRight(b, "\r\n")
-	switch {
-	case len(b) == 0:
-		if len(t.data) > 0 {
-			t.tokens.Event(t.data)
-			t.data = t.data[:0]
-		}
-	case bytes.HasPrefix(b, []byte("data:")):
-		if len(t.data) > 0 {
-			t.data = append(t.data, '\n')
-		}
-		t.data = append(t.data, bytes.TrimPrefix(bytes.TrimPrefix(b, []byte("data:")), []byte(" "))...)
-	}
+	_ = t.events.Line(b) // an event over the bound is dropped: no usage in it
 }
 
 // event takes one whole event's data, for streams read event by event.
@@ -257,9 +250,7 @@ func (t *sseTap) done() {
 	if t == nil {
 		return
 	}
-	if len(t.data) > 0 {
-		t.tokens.Event(t.data)
-	}
+	_ = t.events.End()
 	t.o.setTokens(t.tokens.Tokens())
 }
 

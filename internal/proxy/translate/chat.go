@@ -8,6 +8,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 )
 
 // ---- OpenAI Chat Completions: request
@@ -594,8 +595,7 @@ func (e *chatEmitter) start(id, model string, created int64, _ usage) {
 
 // delta writes one chunk whose choice has the given delta JSON.
 func (e *chatEmitter) delta(delta string, finish string) {
-	b := e.b
-	b = append(b, "data: "...)
+	b := sse.Open(e.b, "")
 	b = append(b, e.prefix...)
 	if e.legacy {
 		b = append(b, `,"choices":[{"index":0,"text":`...)
@@ -611,7 +611,7 @@ func (e *chatEmitter) delta(delta string, finish string) {
 	} else {
 		b = strconv.AppendQuote(b, finish)
 	}
-	b = append(b, "}]}\n\n"...)
+	b = sse.Close(append(b, "}]}"...))
 	e.b = b
 }
 
@@ -666,22 +666,19 @@ func (e *chatEmitter) end(finish, _ string, u usage) {
 	}
 	if e.includeUsage && u.Set {
 		uj, _ := json.Marshal(chatUsageOf(u))
-		e.b = append(e.b, "data: "...)
-		e.b = append(e.b, e.prefix...)
+		e.b = append(sse.Open(e.b, ""), e.prefix...)
 		e.b = append(e.b, `,"choices":[],"usage":`...)
 		e.b = append(e.b, uj...)
-		e.b = append(e.b, "}\n\n"...)
+		e.b = sse.Close(append(e.b, '}'))
 	}
-	e.b = append(e.b, "data: [DONE]\n\n"...)
+	e.b = sse.Close(append(sse.Open(e.b, ""), "[DONE]"...))
 }
 
 func (e *chatEmitter) fail(ae apiError) {
 	if e.prefix == nil {
 		e.start("", "", 0, usage{})
 	}
-	e.b = append(e.b, "data: "...)
-	e.b = append(e.b, openAIErrorBody(ae)...)
-	e.b = append(e.b, "\n\n"...)
+	e.b = sse.Append(e.b, "", openAIErrorBody(ae))
 }
 
 // openAISampling reads the sampling parameters Chat Completions and legacy

@@ -7,6 +7,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 )
 
 // ---- Anthropic Messages: request
@@ -553,9 +554,9 @@ func (e *claudeEmitter) start(id, model string, _ int64, u usage) {
 
 func (e *claudeEmitter) closeBlock() {
 	if e.open >= 0 {
-		e.b = append(e.b, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":"...)
+		e.b = append(sse.Open(e.b, "content_block_stop"), `{"type":"content_block_stop","index":`...)
 		e.b = strconv.AppendInt(e.b, int64(e.open), 10)
-		e.b = append(e.b, "}\n\n"...)
+		e.b = sse.Close(append(e.b, '}'))
 		e.open, e.kind = -1, ""
 	}
 }
@@ -570,7 +571,7 @@ func (e *claudeEmitter) openBlock(kind string, block any) int {
 }
 
 func (e *claudeEmitter) delta(i int, typ, key, val string) {
-	e.b = append(e.b, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":"...)
+	e.b = append(sse.Open(e.b, "content_block_delta"), `{"type":"content_block_delta","index":`...)
 	e.b = strconv.AppendInt(e.b, int64(i), 10)
 	e.b = append(e.b, `,"delta":{"type":"`...)
 	e.b = append(e.b, typ...)
@@ -578,7 +579,7 @@ func (e *claudeEmitter) delta(i int, typ, key, val string) {
 	e.b = append(e.b, key...)
 	e.b = append(e.b, `":`...)
 	e.b = append(e.b, jsonString(val)...)
-	e.b = append(e.b, "}}\n\n"...)
+	e.b = sse.Close(append(e.b, "}}"...))
 }
 
 func (e *claudeEmitter) text(s string) {
@@ -620,7 +621,7 @@ func (e *claudeEmitter) end(finish, stopSeq string, u usage) {
 	uj := claudeUsageOf(u)
 	e.ev("message_delta", map[string]any{"type": "message_delta",
 		"delta": map[string]any{"stop_reason": claudeFinishOut(finish), "stop_sequence": seq}, "usage": uj})
-	e.b = append(e.b, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
+	e.b = sse.Close(append(sse.Open(e.b, "message_stop"), `{"type":"message_stop"}`...))
 }
 
 func (e *claudeEmitter) fail(ae apiError) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 )
 
 // A stream is translated event by event: the upstream's parser turns each
@@ -222,13 +223,4 @@ func (b *buf) out() []byte {
 }
 
 // sse writes one SSE event; an empty name writes a data-only event.
-func (b *buf) sse(name string, data []byte) {
-	if name != "" {
-		b.b = append(b.b, "event: "...)
-		b.b = append(b.b, name...)
-		b.b = append(b.b, '\n')
-	}
-	b.b = append(b.b, "data: "...)
-	b.b = append(b.b, data...)
-	b.b = append(b.b, '\n', '\n')
-}
+func (b *buf) sse(name string, data []byte) { b.b = sse.Append(b.b, name, data) }
