@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 )
 
@@ -44,7 +43,7 @@ func (p *Proxy) translateAnswer(c *call, resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	c.obs.setTokens(protocol.AnswerTokens(x.to, a.Compact()))
+	c.obs.setTokens(a.Tokens())
 	c.answer = a
 	return nil
 }

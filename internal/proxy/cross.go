@@ -176,11 +176,10 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	}
 	w.WriteHeader(http.StatusOK)
 	sw := newStreamWriter(w, keepalive)
-	tap := newSSETap(c.obs, x.to)
-	defer tap.done()
+	// The usage record takes the counts the client's stream states.
+	defer func() { c.obs.setTokens(ts.Tokens()) }()
 	var werr error
 	rerr := sse.Read(br, func(name string, data []byte) error {
-		tap.event(data)
 		if out := ts.Event(name, data); len(out) > 0 {
 			werr = sw.writeEvent(out)
 		}

@@ -238,13 +238,6 @@ func (t *sseTap) line(b []byte, complete bool) {
 	_ = t.events.Line(b) // an event over the bound is dropped: no usage in it
 }
 
-// event takes one whole event's data, for streams read event by event.
-func (t *sseTap) event(data []byte) {
-	if t != nil {
-		t.tokens.Event(data)
-	}
-}
-
 // done reads the last event (a stream may end without a blank line).
 func (t *sseTap) done() {
 	if t == nil {

@@ -75,3 +75,23 @@ func TestClaudeTokensAgreeWithTranslatedClient(t *testing.T) {
 		}
 	}
 }
+
+// Every path records the upstream's counts once, in protocol.Tokens'
+// meaning: relayed and translated, whole and streamed, every client
+// protocol against every upstream kind (each answers 11 in, 7 out, 18).
+func TestEveryPathRecordsTokens(t *testing.T) {
+	ups := crossUpstreams(t)
+	rec := make(recorder, 16)
+	ts := newTestServerOpts(t, crossConfig(ups), Options{Usage: rec})
+	want := usage.Tokens{Input: 11, Output: 7, Total: 18}
+	for _, cc := range clientCases {
+		for _, kind := range []string{"openai", "responses", "claude", "gemini"} {
+			for _, stream := range []bool{false, true} {
+				code, out := cc.send(ts, t, "m-"+kind, stream)
+				if ev := <-rec; code != 200 || ev.Tokens != want {
+					t.Errorf("%s client, %s upstream, stream=%v: %d, recorded %+v, want %+v (%.200s)", cc.name, kind, stream, code, ev.Tokens, want, out)
+				}
+			}
+		}
+	}
+}

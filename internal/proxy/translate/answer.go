@@ -37,10 +37,10 @@ var contentKeys = map[string]bool{"text": true, "content": true, "thinking": tru
 // Answer is a parsed whole answer, ready to be written in the client's
 // format.
 type Answer struct {
-	out     []byte // the client's answer, markers in place of the cut values
-	cuts    []cut  // in the order of out
-	compact []byte // the upstream answer with markers
-	size    int64  // the written size
+	out   []byte // the client's answer, markers in place of the cut values
+	cuts  []cut  // in the order of out
+	usage usage  // the token counts the client's answer states
+	size  int64  // the written size
 }
 
 type cut struct {
@@ -65,11 +65,11 @@ func ParseAnswer(from, to protocol.Protocol, body []byte, o Options) (*Answer, e
 	if len(spans) == 0 || bytes.Contains(body, markerPrefix) {
 		// No big value, or the answer itself holds text that could be
 		// taken for a marker: the plain path, which cannot be fooled.
-		out, err := Response(from, to, body, o)
+		out, u, err := translateResponse(from, to, body, o)
 		if err != nil {
 			return nil, err
 		}
-		return &Answer{out: out, compact: body, size: int64(len(out))}, nil
+		return &Answer{out: out, usage: u, size: int64(len(out))}, nil
 	}
 	compact := make([]byte, 0, len(body)-spanBytes(spans)+len(spans)*24)
 	last := 0
@@ -79,11 +79,11 @@ func ParseAnswer(from, to protocol.Protocol, body []byte, o Options) (*Answer, e
 		last = sp[1]
 	}
 	compact = append(compact, body[last:]...)
-	out, err := Response(from, to, compact, o)
+	out, u, err := translateResponse(from, to, compact, o)
 	if err != nil {
 		return nil, err
 	}
-	a := &Answer{out: out, compact: compact, size: int64(len(out))}
+	a := &Answer{out: out, usage: u, size: int64(len(out))}
 	for i, sp := range spans {
 		m := marker(i, false)
 		at := bytes.Index(out, m)
@@ -97,11 +97,11 @@ func ParseAnswer(from, to protocol.Protocol, body []byte, o Options) (*Answer, e
 	if bytes.Count(out, markerPrefix) != len(a.cuts) {
 		// A value was not copied verbatim, once: emit the answer from
 		// the whole body instead.
-		out, err := Response(from, to, body, o)
+		out, u, err := translateResponse(from, to, body, o)
 		if err != nil {
 			return nil, err
 		}
-		return &Answer{out: out, compact: compact, size: int64(len(out))}, nil
+		return &Answer{out: out, usage: u, size: int64(len(out))}, nil
 	}
 	slices.SortFunc(a.cuts, func(x, y cut) int { return x.at - y.at })
 	return a, nil
@@ -228,14 +228,14 @@ func truncatedOrNot(body []byte) string {
 }
 
 // AnswerOf is an answer already in the client's format.
-func AnswerOf(b []byte) *Answer { return &Answer{out: b, compact: b, size: int64(len(b))} }
+func AnswerOf(b []byte) *Answer { return &Answer{out: b, size: int64(len(b))} }
 
 // Len is the size of the client's answer in bytes.
 func (a *Answer) Len() int64 { return a.size }
 
-// Compact is the upstream answer without its big values, for reading its
-// small fields (token usage).
-func (a *Answer) Compact() []byte { return a.compact }
+// Tokens are the answer's token counts, as the client's answer states
+// them (protocol.Tokens); ok is false when the upstream sent none.
+func (a *Answer) Tokens() (t protocol.Tokens, ok bool) { return a.usage.Complete(), a.usage.Set }
 
 // WriteTo writes the client's answer to w.
 func (a *Answer) WriteTo(w io.Writer) (int64, error) {

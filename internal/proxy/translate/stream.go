@@ -210,6 +210,10 @@ func (s *Stream) Close() []byte {
 	return s.st.sink.out()
 }
 
+// Tokens are the stream's token counts so far, as the client's stream
+// states them (protocol.Tokens); ok is false when no event carried any.
+func (s *Stream) Tokens() (t protocol.Tokens, ok bool) { return s.st.usage.Complete(), s.st.usage.Set }
+
 // Done reports whether the client's stream is complete.
 func (s *Stream) Done() bool { return s.st.done }
 

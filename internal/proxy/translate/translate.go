@@ -106,8 +106,15 @@ func parseRequest(f protocol.Protocol, body []byte) (*request, error) {
 // Response translates a whole (non-streamed) upstream answer of format
 // from into the client's format to.
 func Response(from, to protocol.Protocol, body []byte, o Options) ([]byte, error) {
+	out, _, err := translateResponse(from, to, body, o)
+	return out, err
+}
+
+// translateResponse is Response, with the answer's token counts as the client's
+// answer states them.
+func translateResponse(from, to protocol.Protocol, body []byte, o Options) ([]byte, usage, error) {
 	if !isObject(body) {
-		return nil, fmt.Errorf("translate: the %s answer is not a JSON object", from)
+		return nil, usage{}, fmt.Errorf("translate: the %s answer is not a JSON object", from)
 	}
 	var resp *response
 	switch from {
@@ -120,7 +127,7 @@ func Response(from, to protocol.Protocol, body []byte, o Options) ([]byte, error
 	case protocol.Gemini:
 		resp = parseGeminiResponse(body)
 	default:
-		return nil, ErrUnsupported
+		return nil, usage{}, ErrUnsupported
 	}
 	if o.Model != "" {
 		resp.Model = o.Model
@@ -131,17 +138,17 @@ func Response(from, to protocol.Protocol, body []byte, o Options) ([]byte, error
 	fixFinish(resp)
 	switch to {
 	case protocol.OpenAI:
-		return emitChatResponse(resp), nil
+		return emitChatResponse(resp), resp.Usage, nil
 	case protocol.Completions:
-		return emitCompletionsResponse(resp), nil
+		return emitCompletionsResponse(resp), resp.Usage, nil
 	case protocol.Responses:
-		return emitResponsesResponse(resp), nil
+		return emitResponsesResponse(resp), resp.Usage, nil
 	case protocol.Claude:
-		return emitClaudeResponse(resp), nil
+		return emitClaudeResponse(resp), resp.Usage, nil
 	case protocol.Gemini:
-		return emitGeminiResponse(resp), nil
+		return emitGeminiResponse(resp), resp.Usage, nil
 	}
-	return nil, ErrUnsupported
+	return nil, usage{}, ErrUnsupported
 }
 
 // fixFinish makes the finish reason say tool_calls when the answer ends in
