@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 // MaxAnswerBytes bounds a whole (non-streamed) upstream answer that the
@@ -45,7 +44,7 @@ func (p *Proxy) translateAnswer(c *call, resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	c.obs.setTokens(usage.ParseResponse(usageFormat(x.to), a.Compact()))
+	c.obs.setTokens(a.Tokens())
 	c.answer = a
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 )
 
 // An upstream answer can fail after its 2xx status: the connection resets,
@@ -120,13 +121,9 @@ type streamEnd struct {
 }
 
 func (e *streamEnd) line(l []byte) {
-	l = bytes.TrimRight(l, "\r\n")
-	data, isData := bytes.CutPrefix(l, []byte("data:"))
-	data = bytes.TrimLeft(data, " ")
-	var name []byte
-	if n, ok := bytes.CutPrefix(l, []byte("event:")); ok {
-		name = bytes.TrimSpace(n)
-	}
+	data, isData := sse.Data(l)
+	data = bytes.TrimLeft(data, " ") // tolerate more than the one space SSE drops
+	name, _ := sse.Name(l)
 	switch e.proto {
 	case protocol.OpenAI:
 		switch {

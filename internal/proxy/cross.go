@@ -3,7 +3,6 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 )
 
@@ -23,45 +23,34 @@ import (
 // crossing is how one attempt translates: the client's and the upstream's
 // wire formats and the upstream operation.
 type crossing struct {
-	from, to translate.Format
+	from, to protocol.Protocol
 	upOp     operation
 	// local answers a count-tokens request without an upstream call: the
 	// upstream has no count endpoint.
 	local bool
 }
 
-// clientFormat is the wire format of a client operation.
-func clientFormat(op operation) translate.Format {
+// clientFormat is the wire format of a client operation: its protocol,
+// with legacy Completions apart from Chat (protoOf says OpenAI for both).
+func clientFormat(op operation) protocol.Protocol {
 	switch op {
 	case opChat:
-		return translate.Chat
+		return protocol.OpenAI
 	case opCompletions:
-		return translate.Completions
+		return protocol.Completions
 	case opResponses:
-		return translate.Responses
+		return protocol.Responses
 	case opMessages, opCountTokens:
-		return translate.Claude
+		return protocol.Claude
 	}
-	return translate.Gemini
-}
-
-func upstreamFormat(p protocol.Protocol) translate.Format {
-	switch p {
-	case protocol.OpenAI:
-		return translate.Chat
-	case protocol.Responses:
-		return translate.Responses
-	case protocol.Claude:
-		return translate.Claude
-	}
-	return translate.Gemini
+	return protocol.Gemini
 }
 
 func isCount(op operation) bool { return op == opCountTokens || op == opGeminiCountTokens }
 
 // crossFor returns the crossing from c to an upstream of protocol up.
 func crossFor(c *call, up protocol.Protocol) *crossing {
-	x := &crossing{from: clientFormat(c.op), to: upstreamFormat(up)}
+	x := &crossing{from: clientFormat(c.op), to: up}
 	switch {
 	case isCount(c.op):
 		switch up {
@@ -171,8 +160,7 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	// A stream.
 	array := c.op == opStreamGenerate && c.r.URL.Query().Get("alt") != "sse"
 	ts, err := translate.NewStream(x.to, x.from, translate.Options{Model: c.model, GeminiArray: array, Now: p.now(),
-		IncludeUsage: x.from == translate.Chat && gjson.GetBytes(c.body, "stream_options.include_usage").Bool() ||
-			x.from == translate.Completions && gjson.GetBytes(c.body, "stream_options.include_usage").Bool()})
+		IncludeUsage: x.from.Family() == protocol.OpenAI && gjson.GetBytes(c.body, "stream_options.include_usage").Bool()})
 	if err != nil {
 		protocol.Write(w, c.proto, protocol.Error{Status: http.StatusBadGateway, Code: "upstream_error", Message: err.Error()})
 		return
@@ -188,11 +176,10 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 	}
 	w.WriteHeader(http.StatusOK)
 	sw := newStreamWriter(w, keepalive)
-	tap := newSSETap(c.obs, usageFormat(x.to))
-	defer tap.done()
+	// The usage record takes the counts the client's stream states.
+	defer func() { c.obs.setTokens(ts.Tokens()) }()
 	var werr error
-	rerr := readSSE(br, func(name string, data []byte) error {
-		tap.event(data)
+	rerr := sse.Read(br, func(name string, data []byte) error {
 		if out := ts.Event(name, data); len(out) > 0 {
 			werr = sw.writeEvent(out)
 		}
@@ -236,82 +223,6 @@ func (s *streamWriter) writeEvent(b []byte) error {
 		s.timer.Reset(s.keepalive)
 	}
 	return s.flushLocked()
-}
-
-// maxEventBytes bounds one upstream SSE event (a large inline image in a
-// Gemini chunk is the biggest seen in practice).
-const maxEventBytes = 64 << 20
-
-var errEventTooLarge = errors.New("an upstream stream event is larger than 64 MiB")
-
-// readSSE reads server-sent events from br and calls fn with each event's
-// name and data (data: lines joined by newlines). Comments and other
-// fields are skipped. An upstream that streams bare JSON lines (no data:
-// prefix) has each line taken as one event.
-func readSSE(br *bufio.Reader, fn func(name string, data []byte) error) error {
-	var name []byte
-	var data []byte
-	have := false
-	var line []byte
-	dispatch := func() error {
-		if !have {
-			name = name[:0]
-			return nil
-		}
-		err := fn(string(name), data)
-		name, data, have = name[:0], data[:0], false
-		return err
-	}
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			line = append(line, chunk...)
-			if len(line) > maxEventBytes {
-				return errEventTooLarge
-			}
-			continue
-		}
-		if len(line) > 0 {
-			line = append(line, chunk...)
-			chunk = line
-		}
-		if len(chunk) > 0 || err == nil {
-			l := bytes.TrimRight(chunk, "\r\n")
-			switch {
-			case len(l) == 0:
-				if derr := dispatch(); derr != nil {
-					return derr
-				}
-			case l[0] == ':':
-			case bytes.HasPrefix(l, []byte("data:")):
-				v := bytes.TrimPrefix(l[5:], []byte(" "))
-				if have {
-					data = append(data, '\n')
-				}
-				data = append(data, v...)
-				have = true
-				if len(data) > maxEventBytes {
-					return errEventTooLarge
-				}
-			case bytes.HasPrefix(l, []byte("event:")):
-				name = append(name[:0], bytes.TrimSpace(l[6:])...)
-			case l[0] == '{' || l[0] == '[':
-				if derr := dispatch(); derr != nil {
-					return derr
-				}
-				if derr := fn("", l); derr != nil {
-					return derr
-				}
-			}
-		}
-		line = line[:0]
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return dispatch()
-			}
-			return err
-		}
-	}
 }
 
 var _ = time.Second

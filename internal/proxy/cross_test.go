@@ -9,7 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate/translatetest"
 )
 
@@ -129,13 +129,13 @@ func crossConfig(ups map[string]*upstream) *config.Config {
 // system prompt, a tool, a tool call and its result, stop and max tokens.
 type clientCase struct {
 	name   string
-	format translate.Format
+	format protocol.Protocol
 	kind   string // the upstream kind of the same protocol (skipped)
 	send   func(ts *testServer, t *testing.T, model string, stream bool) (int, string)
 }
 
 var clientCases = []clientCase{
-	{"chat", translate.Chat, "openai", func(ts *testServer, t *testing.T, model string, stream bool) (int, string) {
+	{"chat", protocol.OpenAI, "openai", func(ts *testServer, t *testing.T, model string, stream bool) (int, string) {
 		body := `{"model":"` + model + `","stream":` + boolStr(stream) + `,"stream_options":` + map[bool]string{true: `{"include_usage":true}`, false: `null`}[stream] + `,"max_tokens":100,"stop":["END"],
 		"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Weather in Paris?"},
 		{"role":"assistant","content":null,"tool_calls":[{"id":"call_prev","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Rome\"}"}}]},
@@ -144,7 +144,7 @@ var clientCases = []clientCase{
 		code, _, out := ts.do(t, "POST", "/v1/chat/completions", clientKey, body)
 		return code, out
 	}},
-	{"responses", translate.Responses, "responses", func(ts *testServer, t *testing.T, model string, stream bool) (int, string) {
+	{"responses", protocol.Responses, "responses", func(ts *testServer, t *testing.T, model string, stream bool) (int, string) {
 		body := `{"model":"` + model + `","stream":` + boolStr(stream) + `,"instructions":"Be brief.","max_output_tokens":100,
 		"input":[{"role":"user","content":"Weather in Paris?"},{"type":"function_call","call_id":"call_prev","name":"get_weather","arguments":"{\"city\":\"Rome\"}"},
 		{"type":"function_call_output","call_id":"call_prev","output":"sunny"},{"role":"user","content":[{"type":"input_text","text":"And Paris?"}]}],
@@ -152,7 +152,7 @@ var clientCases = []clientCase{
 		code, _, out := ts.do(t, "POST", "/v1/responses", clientKey, body)
 		return code, out
 	}},
-	{"claude", translate.Claude, "claude", func(ts *testServer, t *testing.T, model string, stream bool) (int, string) {
+	{"claude", protocol.Claude, "claude", func(ts *testServer, t *testing.T, model string, stream bool) (int, string) {
 		body := `{"model":"` + model + `","stream":` + boolStr(stream) + `,"system":"Be brief.","max_tokens":100,"stop_sequences":["END"],
 		"messages":[{"role":"user","content":"Weather in Paris?"},{"role":"assistant","content":[{"type":"tool_use","id":"call_prev","name":"get_weather","input":{"city":"Rome"}}]},
 		{"role":"user","content":[{"type":"tool_result","tool_use_id":"call_prev","content":"sunny"},{"type":"text","text":"And Paris?"}]}],
@@ -160,7 +160,7 @@ var clientCases = []clientCase{
 		code, _, out := ts.do(t, "POST", "/v1/messages", clientKey, body)
 		return code, out
 	}},
-	{"gemini", translate.Gemini, "gemini", func(ts *testServer, t *testing.T, model string, stream bool) (int, string) {
+	{"gemini", protocol.Gemini, "gemini", func(ts *testServer, t *testing.T, model string, stream bool) (int, string) {
 		body := `{"systemInstruction":{"parts":[{"text":"Be brief."}]},"generationConfig":{"maxOutputTokens":100,"stopSequences":["END"]},
 		"contents":[{"role":"user","parts":[{"text":"Weather in Paris?"}]},{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Rome"}}}]},
 		{"role":"user","parts":[{"functionResponse":{"name":"get_weather","response":{"output":"sunny"}}},{"text":"And Paris?"}]}],
@@ -219,7 +219,7 @@ func TestCrossProtocolEndToEnd(t *testing.T) {
 					if s.Input != 11 || s.Output != 7 {
 						t.Errorf("usage %d/%d\n%s", s.Input, s.Output, out)
 					}
-					if stream && !s.Completed && cc.format != translate.Gemini {
+					if stream && !s.Completed && cc.format != protocol.Gemini {
 						t.Errorf("stream without end marker\n%s", out)
 					}
 					checkUpstreamRequest(t, kind, ups[kind].requests()[before])

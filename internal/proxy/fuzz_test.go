@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -223,60 +222,6 @@ func FuzzPresentedKeys(f *testing.F) {
 		}
 		if strings.Join(want, "\x00") != strings.Join(keys[:n], "\x00") {
 			t.Fatalf("keys %q, want %q", keys[:n], want)
-		}
-	})
-}
-
-// FuzzReadSSE splits any upstream stream into events without failing on
-// it (only on an event over the size bound), never hands out more data
-// than came in, and reads back exactly the data of events it is given in
-// the canonical encoding.
-func FuzzReadSSE(f *testing.F) {
-	f.Add([]byte("data: {\"a\":1}\n\ndata: [DONE]\n\n"))
-	f.Add([]byte("event: message_start\r\ndata: {}\r\n\r\n: ping\n\n"))
-	f.Add([]byte("data:x\ndata: y\n\n{\"bare\":true}\n[1]\nid: 3\nretry: 5\n"))
-	f.Add([]byte("data: " + strings.Repeat("z", 100) + "\n\x00data: tail"))
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		var total int
-		err := readSSE(bufio.NewReaderSize(bytes.NewReader(raw), 16), func(name string, data []byte) error {
-			total += len(name) + len(data)
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("readSSE: %v", err)
-		}
-		if total > len(raw) {
-			t.Fatalf("%d bytes of events out of %d in", total, len(raw))
-		}
-		// Round trip: the parts of raw (split at NUL, without line
-		// breaks), each sent as one data event.
-		var want []string
-		var enc bytes.Buffer
-		for _, p := range bytes.Split(raw, []byte{0}) {
-			p = bytes.Map(func(r rune) rune {
-				if r == '\n' || r == '\r' {
-					return -1
-				}
-				return r
-			}, p)
-			want = append(want, string(p))
-			enc.WriteString("event: e\ndata: ")
-			enc.Write(p)
-			enc.WriteString("\n\n")
-		}
-		var got []string
-		err = readSSE(bufio.NewReaderSize(&enc, 16), func(name string, data []byte) error {
-			if name != "e" {
-				t.Fatalf("event name %q", name)
-			}
-			got = append(got, string(data))
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("readSSE of the encoding: %v", err)
-		}
-		if strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
-			t.Fatalf("read back %q, want %q", got, want)
 		}
 	})
 }

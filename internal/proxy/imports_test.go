@@ -19,6 +19,7 @@ func TestImportRules(t *testing.T) {
 	allowed := map[string]bool{"internal/config": true, "internal/errs": true, "internal/httpx": true,
 		"internal/proxy": true, "internal/proxy/protocol": true, "internal/proxy/translate": true, "internal/proxy/translate/translatetest": true,
 		"internal/usage": true, "internal/requestlog": true, "internal/version": true,
+		"internal/proxy/sse": true, // the SSE reader and writer every protocol's streams share
 		// Auth-file accounts: the account type and token source, and the
 		// auth-dir store they read and write back to.
 		"internal/upstreamauth": true, "internal/authfiles": true,

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
@@ -328,7 +329,7 @@ func (codexOAuthExec) unwrap(resp *http.Response, stream bool) {
 	resp.Body.Close()
 	var out []byte
 	if err == nil {
-		_ = readSSE(bufio.NewReader(bytes.NewReader(raw)), func(_ string, data []byte) error {
+		_ = sse.Read(bufio.NewReader(bytes.NewReader(raw)), func(_ string, data []byte) error {
 			if gjson.GetBytes(data, "type").String() == "response.completed" {
 				out = []byte(gjson.GetBytes(data, "response").Raw)
 			}
@@ -486,13 +487,15 @@ func (codeAssistExec) unwrap(resp *http.Response, stream bool) {
 	})
 }
 
-// sseMap rewrites the data of each SSE event line by line as it arrives.
+// sseMap rewrites the data of each SSE event line by line as it arrives;
+// other lines pass as they are.
 type sseMap struct {
-	src io.ReadCloser
-	br  *bufio.Reader
-	fn  func([]byte) []byte
-	out bytes.Buffer
-	err error
+	src  io.ReadCloser
+	br   *bufio.Reader
+	fn   func([]byte) []byte
+	long []byte
+	out  bytes.Buffer
+	err  error
 }
 
 func newSSEMap(src io.ReadCloser, fn func([]byte) []byte) *sseMap {
@@ -501,17 +504,13 @@ func newSSEMap(src io.ReadCloser, fn func([]byte) []byte) *sseMap {
 
 func (m *sseMap) Read(p []byte) (int, error) {
 	for m.out.Len() == 0 && m.err == nil {
-		line, err := m.br.ReadBytes('\n')
-		if len(line) > 0 {
-			trimmed := bytes.TrimRight(line, "\r\n")
-			if v, ok := bytes.CutPrefix(trimmed, []byte("data:")); ok {
-				v = bytes.TrimPrefix(v, []byte(" "))
-				m.out.WriteString("data: ")
-				m.out.Write(m.fn(v))
-				m.out.WriteByte('\n')
-			} else {
-				m.out.Write(line)
-			}
+		line, err := sse.ReadLine(m.br, &m.long)
+		if v, ok := sse.Data(line); ok {
+			m.out.WriteString("data: ")
+			m.out.Write(m.fn(v))
+			m.out.WriteByte('\n')
+		} else {
+			m.out.Write(line)
 		}
 		if err != nil {
 			m.err = err

@@ -9,7 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
@@ -151,30 +152,15 @@ func (o *observation) answerBroken(reason string) {
 	o.entry.Body([]byte("\n[the upstream answer broke: " + reason + "]\n"))
 }
 
-func (o *observation) setTokens(t usage.Tokens, ok bool) {
+func (o *observation) setTokens(t protocol.Tokens, ok bool) {
 	if o != nil && ok {
-		o.tokens = t
+		o.tokens = usage.Tokens{Input: t.Input, Output: t.Output, Reasoning: t.Reasoning, Cached: t.Cached, Total: t.Total}
 	}
-}
-
-// usageFormat names the usage parser for a wire format.
-func usageFormat(f translate.Format) usage.Format {
-	switch f {
-	case translate.Chat, translate.Completions:
-		return usage.FormatOpenAI
-	case translate.Responses:
-		return usage.FormatResponses
-	case translate.Claude:
-		return usage.FormatClaude
-	case translate.Gemini:
-		return usage.FormatGemini
-	}
-	return usage.FormatUnknown
 }
 
 // copyAnswer relays a whole answer and reads its token usage on the way,
 // from at most maxTappedAnswer bytes.
-func (o *observation) copyAnswer(w io.Writer, body io.Reader, f usage.Format) error {
+func (o *observation) copyAnswer(w io.Writer, body io.Reader, p protocol.Protocol) error {
 	// Pooled buffers: the writer wrapper and the tee hide the fast paths
 	// io.Copy would otherwise take, and a fresh 32 KiB buffer per request
 	// was most of the proxy's own allocation.
@@ -194,7 +180,7 @@ func (o *observation) copyAnswer(w io.Writer, body io.Reader, f usage.Format) er
 	}()
 	_, err := io.CopyBuffer(w, io.TeeReader(body, &capped{b: tap, max: maxTappedAnswer}), *buf)
 	if tap.Len() > 0 && tap.Len() < maxTappedAnswer {
-		o.setTokens(usage.ParseResponse(f, tap.Bytes()))
+		o.setTokens(protocol.AnswerTokens(p, tap.Bytes()))
 	}
 	return err
 }
@@ -220,17 +206,21 @@ func (c *capped) Write(p []byte) (int, error) {
 // sseTap reads token usage from a relayed event stream, line by line.
 type sseTap struct {
 	o      *observation
-	parser usage.StreamParser
-	data   []byte
+	tokens protocol.TokenCounter
+	events sse.Decoder
 	long   bool // the current line is longer than the reader's buffer
 }
 
-func newSSETap(o *observation, f usage.Format) *sseTap {
+func newSSETap(o *observation, p protocol.Protocol) *sseTap {
 	if o == nil || !o.readTokens {
 		return nil
 	}
 	t := &sseTap{o: o}
-	t.parser.Reset(f)
+	t.tokens.Reset(p)
+	t.events.Emit = func(_ string, data []byte) error {
+		t.tokens.Event(data)
+		return nil
+	}
 	return t
 }
 
@@ -245,26 +235,7 @@ func (t *sseTap) line(b []byte, complete bool) {
 		t.long = !complete
 		return
 	}
-	b = bytes.TrimRight(b, "\r\n")
-	switch {
-	case len(b) == 0:
-		if len(t.data) > 0 {
-			t.parser.Event(t.data)
-			t.data = t.data[:0]
-		}
-	case bytes.HasPrefix(b, []byte("data:")):
-		if len(t.data) > 0 {
-			t.data = append(t.data, '\n')
-		}
-		t.data = append(t.data, bytes.TrimPrefix(bytes.TrimPrefix(b, []byte("data:")), []byte(" "))...)
-	}
-}
-
-// event takes one whole event's data, for streams read event by event.
-func (t *sseTap) event(data []byte) {
-	if t != nil {
-		t.parser.Event(data)
-	}
+	_ = t.events.Line(b) // an event over the bound is dropped: no usage in it
 }
 
 // done reads the last event (a stream may end without a blank line).
@@ -272,10 +243,8 @@ func (t *sseTap) done() {
 	if t == nil {
 		return
 	}
-	if len(t.data) > 0 {
-		t.parser.Event(t.data)
-	}
-	t.o.setTokens(t.parser.Tokens())
+	_ = t.events.End()
+	t.o.setTokens(t.tokens.Tokens())
 }
 
 // observedWriter is the client's ResponseWriter as the request log and the

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 // streamWriteTimeout drops a client that stops reading a stream: each
@@ -49,9 +48,8 @@ func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Resp
 		defer putReader(br)
 	}
 	copyResponseHeaders(w.Header(), resp.Header)
-	format := usageFormat(upstreamFormat(c.proto))
 	if !c.stream || resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		p.relayWhole(w, st, c, resp, br, format)
+		p.relayWhole(w, st, c, resp, br)
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
@@ -67,7 +65,7 @@ func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Resp
 		keepalive = st.keepalive
 	}
 	sw := newStreamWriter(w, keepalive)
-	tap := newSSETap(c.obs, format)
+	tap := newSSETap(c.obs, c.proto)
 	end := &streamEnd{proto: c.proto, whole: !sse && c.proto != protocol.Gemini}
 	err := sw.copyFrom(br, tap, end)
 	tap.done()
@@ -97,7 +95,7 @@ func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Resp
 
 // relayWhole copies a whole answer (or an error the client hears as it
 // came). After its first bytes a break aborts the client's response.
-func (p *Proxy) relayWhole(w http.ResponseWriter, st *state, c *call, resp *http.Response, br *bufio.Reader, format usage.Format) {
+func (p *Proxy) relayWhole(w http.ResponseWriter, st *state, c *call, resp *http.Response, br *bufio.Reader) {
 	var src io.Reader = resp.Body
 	if br != nil {
 		src = br
@@ -107,7 +105,7 @@ func (p *Proxy) relayWhole(w http.ResponseWriter, st *state, c *call, resp *http
 	}
 	w.WriteHeader(resp.StatusCode)
 	rd := &readErr{r: src}
-	err := c.obs.copyAnswer(w, rd, format)
+	err := c.obs.copyAnswer(w, rd, c.proto)
 	switch {
 	case c.r.Context().Err() != nil: // the client left
 	case rd.err != nil:

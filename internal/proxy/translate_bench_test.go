@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidwall/sjson"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate/translatetest"
 )
@@ -17,21 +18,21 @@ import (
 // package) reports them; translate's own benchmarks cover every pair.
 var benchPairs = []struct {
 	name     string
-	from, to translate.Format
+	from, to protocol.Protocol
 }{
-	{"chat_to_claude", translate.Chat, translate.Claude},
-	{"claude_to_chat", translate.Claude, translate.Chat},
-	{"chat_to_gemini", translate.Chat, translate.Gemini},
-	{"gemini_to_chat", translate.Gemini, translate.Chat},
-	{"claude_to_gemini", translate.Claude, translate.Gemini},
-	{"gemini_to_claude", translate.Gemini, translate.Claude},
-	{"responses_to_claude", translate.Responses, translate.Claude},
-	{"claude_to_responses", translate.Claude, translate.Responses},
+	{"chat_to_claude", protocol.OpenAI, protocol.Claude},
+	{"claude_to_chat", protocol.Claude, protocol.OpenAI},
+	{"chat_to_gemini", protocol.OpenAI, protocol.Gemini},
+	{"gemini_to_chat", protocol.Gemini, protocol.OpenAI},
+	{"claude_to_gemini", protocol.Claude, protocol.Gemini},
+	{"gemini_to_claude", protocol.Gemini, protocol.Claude},
+	{"responses_to_claude", protocol.Responses, protocol.Claude},
+	{"claude_to_responses", protocol.Claude, protocol.Responses},
 }
 
-var benchFile = map[translate.Format]string{translate.Chat: "chat", translate.Responses: "responses", translate.Claude: "claude", translate.Gemini: "gemini"}
+var benchFile = map[protocol.Protocol]string{protocol.OpenAI: "chat", protocol.Responses: "responses", protocol.Claude: "claude", protocol.Gemini: "gemini"}
 
-func benchInput(b *testing.B, f translate.Format, kind string) []byte {
+func benchInput(b *testing.B, f protocol.Protocol, kind string) []byte {
 	raw, err := os.ReadFile(filepath.Join("translate", "testdata", "in", benchFile[f]+"."+kind))
 	if err != nil {
 		b.Fatal(err)
@@ -40,7 +41,7 @@ func benchInput(b *testing.B, f translate.Format, kind string) []byte {
 }
 
 func BenchmarkTranslateRequest(b *testing.B) {
-	body := benchInput(b, translate.Chat, "request.json")
+	body := benchInput(b, protocol.OpenAI, "request.json")
 	b.Run("identity", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

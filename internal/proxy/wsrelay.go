@@ -440,7 +440,7 @@ func (rc *relayConn) handle(ctx context.Context, m relayMsg) {
 		if status < 400 || status > 599 {
 			status = http.StatusBadGateway
 		}
-		body, _ := json.Marshal(map[string]any{"error": map[string]any{"code": status, "message": msg, "status": googleStatus(status)}})
+		body, _ := json.Marshal(map[string]any{"error": map[string]any{"code": status, "message": msg, "status": protocol.ClassOf(status).GoogleStatus}})
 		rq.deliver(fullResponse(status, http.Header{"Content-Type": {"application/json"}}, body), nil)
 	}
 }
@@ -450,22 +450,6 @@ func cmpStatus(s int) int {
 		return http.StatusOK
 	}
 	return s
-}
-
-func googleStatus(s int) string {
-	switch s {
-	case http.StatusTooManyRequests:
-		return "RESOURCE_EXHAUSTED"
-	case http.StatusUnauthorized:
-		return "UNAUTHENTICATED"
-	case http.StatusForbidden:
-		return "PERMISSION_DENIED"
-	case http.StatusNotFound:
-		return "NOT_FOUND"
-	case http.StatusBadRequest:
-		return "INVALID_ARGUMENT"
-	}
-	return "UNAVAILABLE"
 }
 
 // shutdown fails everything in flight: requests without an answer yet fail

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
@@ -270,6 +271,22 @@ func TestRelayServesStream(t *testing.T) {
 		t.Fatalf("translated: %d %s", code, body)
 	}
 	<-done
+}
+
+// A relay's error is named as the proxy's error table names its status
+// (protocol.ClassOf), not by a table of the relay's own.
+func TestRelayErrorStatusNames(t *testing.T) {
+	ts := newTestServer(t, baseConfig())
+	rc, _ := ts.dialRelay(t, "Authorization", "Bearer "+clientKey)
+	ts.waitRelays(t, "gemini-flash-latest", 1)
+	go func() {
+		id, _ := rc.request()
+		rc.send(id, "error", map[string]any{"status": 409, "error": "a conflict in the browser session"})
+	}()
+	code, _, body := ts.do(t, "POST", "/v1beta/models/gemini-flash-latest:generateContent", clientKey, `{"contents":[]}`)
+	if want := protocol.ClassOf(409).GoogleStatus; code != 409 || gjson.Get(body, "error.status").String() != want {
+		t.Fatalf("relay error: %d %s, want 409 %s", code, body, want)
+	}
 }
 
 func TestRelayErrorsAreUpstreamErrors(t *testing.T) {

@@ -16,16 +16,29 @@ import (
 // translators are keyed by it.
 type Protocol uint8
 
-// The protocols. OpenAI covers Chat Completions and legacy Completions.
+// The protocols. OpenAI is Chat Completions, and covers legacy
+// Completions wherever the two behave alike: routes, upstreams, errors and
+// token counts. Only the translators tell Completions apart, because its
+// bodies differ from Chat's; an upstream never speaks it.
 const (
 	OpenAI Protocol = iota + 1
 	Responses
 	Claude
 	Gemini
+	Completions
 )
 
 // Count is one more than the largest Protocol, for arrays indexed by it.
-const Count = int(Gemini) + 1
+const Count = int(Completions) + 1
+
+// Family is the protocol p behaves as outside its bodies: OpenAI for
+// Completions, p itself otherwise.
+func (p Protocol) Family() Protocol {
+	if p == Completions {
+		return OpenAI
+	}
+	return p
+}
 
 func (p Protocol) String() string {
 	switch p {
@@ -37,6 +50,8 @@ func (p Protocol) String() string {
 		return "claude"
 	case Gemini:
 		return "gemini"
+	case Completions:
+		return "openai-completions"
 	}
 	return "unknown"
 }

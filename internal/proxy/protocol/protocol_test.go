@@ -44,3 +44,13 @@ func equalJSON(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// Completions behaves as OpenAI everywhere but in its bodies.
+func TestCompletionsIsOpenAIOutsideItsBodies(t *testing.T) {
+	if Completions.Family() != OpenAI || Claude.Family() != Claude || Completions.String() != "openai-completions" {
+		t.Fatalf("Completions: family %v, name %v", Completions.Family(), Completions)
+	}
+	if _, ok := AnswerTokens(Completions, []byte(`{"usage":{"prompt_tokens":1,"completion_tokens":2}}`)); !ok {
+		t.Fatal("a Completions answer's usage is OpenAI's")
+	}
+}

@@ -1,6 +1,10 @@
 package protocol
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
+)
 
 // StreamError is the event that ends a stream of protocol p with an error,
 // framed as that protocol's streams frame it, so that an official SDK
@@ -14,33 +18,24 @@ import "encoding/json"
 //	Gemini:    data: {"error":{"code","message","status"}}, or with
 //	           geminiArray one more element that closes the JSON array
 func StreamError(p Protocol, e Error, geminiArray bool) []byte {
-	var b []byte
 	class := ClassOf(e.Status)
 	switch p {
 	case Claude:
 		raw, _ := json.Marshal(claudeError{Type: "error", Error: claudeDetail{Type: class.ClaudeType, Message: e.Message}})
-		b = append(b, "event: error\ndata: "...)
-		b = append(b, raw...)
+		return sse.Append(nil, "error", raw)
 	case Responses:
 		detail := openAIDetail{Message: e.Message, Type: class.OpenAIType, Code: e.Code}
 		raw, _ := json.Marshal(responsesError{Type: "error", Code: e.Code, Message: e.Message, Error: detail})
-		b = append(b, "event: error\ndata: "...)
-		b = append(b, raw...)
+		return sse.Append(nil, "error", raw)
 	case Gemini:
 		raw, _ := json.Marshal(geminiError{Error: geminiDetail{Code: e.Status, Message: e.Message, Status: class.GoogleStatus}})
 		if geminiArray {
-			b = append(b, ",\r\n"...)
-			b = append(b, raw...)
-			return append(b, ']')
+			return append(append([]byte(",\r\n"), raw...), ']')
 		}
-		b = append(b, "data: "...)
-		b = append(b, raw...)
-	default:
-		raw, _ := json.Marshal(openAIError{Error: openAIDetail{Message: e.Message, Type: class.OpenAIType, Code: e.Code}})
-		b = append(b, "data: "...)
-		b = append(b, raw...)
+		return sse.Append(nil, "", raw)
 	}
-	return append(b, "\n\n"...)
+	raw, _ := json.Marshal(openAIError{Error: openAIDetail{Message: e.Message, Type: class.OpenAIType, Code: e.Code}})
+	return sse.Append(nil, "", raw)
 }
 
 // responsesError is the Responses API's stream error event.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // A whole upstream answer can be large (a long text, inline images). It is
@@ -35,10 +37,10 @@ var contentKeys = map[string]bool{"text": true, "content": true, "thinking": tru
 // Answer is a parsed whole answer, ready to be written in the client's
 // format.
 type Answer struct {
-	out     []byte // the client's answer, markers in place of the cut values
-	cuts    []cut  // in the order of out
-	compact []byte // the upstream answer with markers
-	size    int64  // the written size
+	out   []byte // the client's answer, markers in place of the cut values
+	cuts  []cut  // in the order of out
+	usage usage  // the token counts the client's answer states
+	size  int64  // the written size
 }
 
 type cut struct {
@@ -49,7 +51,7 @@ type cut struct {
 // ParseAnswer checks and parses a whole upstream answer of format from and
 // emits it in format to. body must not change while the Answer is in use:
 // the cut values are read from it when the answer is written.
-func ParseAnswer(from, to Format, body []byte, o Options) (*Answer, error) {
+func ParseAnswer(from, to protocol.Protocol, body []byte, o Options) (*Answer, error) {
 	if !gjson.ValidBytes(body) {
 		return nil, fmt.Errorf("%w: the body is not valid JSON (%s)", ErrNotAnswer, truncatedOrNot(body))
 	}
@@ -63,11 +65,11 @@ func ParseAnswer(from, to Format, body []byte, o Options) (*Answer, error) {
 	if len(spans) == 0 || bytes.Contains(body, markerPrefix) {
 		// No big value, or the answer itself holds text that could be
 		// taken for a marker: the plain path, which cannot be fooled.
-		out, err := Response(from, to, body, o)
+		out, u, err := translateResponse(from, to, body, o)
 		if err != nil {
 			return nil, err
 		}
-		return &Answer{out: out, compact: body, size: int64(len(out))}, nil
+		return &Answer{out: out, usage: u, size: int64(len(out))}, nil
 	}
 	compact := make([]byte, 0, len(body)-spanBytes(spans)+len(spans)*24)
 	last := 0
@@ -77,11 +79,11 @@ func ParseAnswer(from, to Format, body []byte, o Options) (*Answer, error) {
 		last = sp[1]
 	}
 	compact = append(compact, body[last:]...)
-	out, err := Response(from, to, compact, o)
+	out, u, err := translateResponse(from, to, compact, o)
 	if err != nil {
 		return nil, err
 	}
-	a := &Answer{out: out, compact: compact, size: int64(len(out))}
+	a := &Answer{out: out, usage: u, size: int64(len(out))}
 	for i, sp := range spans {
 		m := marker(i, false)
 		at := bytes.Index(out, m)
@@ -95,11 +97,11 @@ func ParseAnswer(from, to Format, body []byte, o Options) (*Answer, error) {
 	if bytes.Count(out, markerPrefix) != len(a.cuts) {
 		// A value was not copied verbatim, once: emit the answer from
 		// the whole body instead.
-		out, err := Response(from, to, body, o)
+		out, u, err := translateResponse(from, to, body, o)
 		if err != nil {
 			return nil, err
 		}
-		return &Answer{out: out, compact: compact, size: int64(len(out))}, nil
+		return &Answer{out: out, usage: u, size: int64(len(out))}, nil
 	}
 	slices.SortFunc(a.cuts, func(x, y cut) int { return x.at - y.at })
 	return a, nil
@@ -189,17 +191,17 @@ func marker(i int, quoted bool) []byte {
 }
 
 // isAnswer checks the fields every answer of format f has.
-func isAnswer(f Format, body []byte) bool {
+func isAnswer(f protocol.Protocol, body []byte) bool {
 	// "x.#" is an array's length: a small result, where reading the
 	// array itself would copy it (GetBytes copies its result).
 	switch f {
-	case Chat, Completions:
+	case protocol.OpenAI, protocol.Completions:
 		return gjson.GetBytes(body, "choices.#").Exists()
-	case Responses:
+	case protocol.Responses:
 		return gjson.GetBytes(body, "output.#").Exists() || gjson.GetBytes(body, "response.output.#").Exists()
-	case Claude:
+	case protocol.Claude:
 		return gjson.GetBytes(body, "content.#").Exists()
-	case Gemini:
+	case protocol.Gemini:
 		return gjson.GetBytes(body, "candidates.#").Exists() || gjson.GetBytes(body, "promptFeedback").IsObject()
 	}
 	return false
@@ -207,9 +209,9 @@ func isAnswer(f Format, body []byte) bool {
 
 // IsCountAnswer checks a token count answer of format f (Claude's
 // input_tokens, Gemini's totalTokens).
-func IsCountAnswer(f Format, body []byte) error {
+func IsCountAnswer(f protocol.Protocol, body []byte) error {
 	key := "input_tokens"
-	if f == Gemini {
+	if f == protocol.Gemini {
 		key = "totalTokens"
 	}
 	if !gjson.ValidBytes(body) || !isObject(body) || gjson.GetBytes(body, key).Type != gjson.Number {
@@ -226,14 +228,14 @@ func truncatedOrNot(body []byte) string {
 }
 
 // AnswerOf is an answer already in the client's format.
-func AnswerOf(b []byte) *Answer { return &Answer{out: b, compact: b, size: int64(len(b))} }
+func AnswerOf(b []byte) *Answer { return &Answer{out: b, size: int64(len(b))} }
 
 // Len is the size of the client's answer in bytes.
 func (a *Answer) Len() int64 { return a.size }
 
-// Compact is the upstream answer without its big values, for reading its
-// small fields (token usage).
-func (a *Answer) Compact() []byte { return a.compact }
+// Tokens are the answer's token counts, as the client's answer states
+// them (protocol.Tokens); ok is false when the upstream sent none.
+func (a *Answer) Tokens() (t protocol.Tokens, ok bool) { return a.usage.Complete(), a.usage.Set }
 
 // WriteTo writes the client's answer to w.
 func (a *Answer) WriteTo(w io.Writer) (int64, error) {

@@ -7,18 +7,20 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // bigAnswers are whole answers of each upstream format whose text (and
 // thinking) is larger than bigValue, with escapes and non-ASCII text.
-func bigAnswers() map[Format]string {
+func bigAnswers() map[protocol.Protocol]string {
 	text := strings.Repeat(`Line \"quoted\" <b>&amp;</b> é 😀 \u00e9 \/ tab\t end\n`, 2000)
 	think := strings.Repeat(`thinking \n`, 3000)
-	return map[Format]string{
-		Chat:      `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"up","choices":[{"index":0,"message":{"role":"assistant","reasoning_content":"` + think + `","content":"` + text + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18}}`,
-		Responses: `{"id":"resp_1","object":"response","created_at":1,"status":"completed","model":"up","output":[{"type":"message","id":"msg_1","role":"assistant","status":"completed","content":[{"type":"output_text","text":"` + text + `","annotations":[]}]}],"usage":{"input_tokens":11,"output_tokens":7,"total_tokens":18}}`,
-		Claude:    `{"id":"msg_1","type":"message","role":"assistant","model":"up","content":[{"type":"thinking","thinking":"` + think + `","signature":"sig"},{"type":"text","text":"` + text + `"},{"type":"text","text":"` + text + `"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":11,"output_tokens":7}}`,
-		Gemini:    `{"candidates":[{"content":{"role":"model","parts":[{"text":"` + think + `","thought":true},{"text":"` + text + `"}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":11,"candidatesTokenCount":7,"totalTokenCount":18},"modelVersion":"up","responseId":"r1"}`,
+	return map[protocol.Protocol]string{
+		protocol.OpenAI:    `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"up","choices":[{"index":0,"message":{"role":"assistant","reasoning_content":"` + think + `","content":"` + text + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18}}`,
+		protocol.Responses: `{"id":"resp_1","object":"response","created_at":1,"status":"completed","model":"up","output":[{"type":"message","id":"msg_1","role":"assistant","status":"completed","content":[{"type":"output_text","text":"` + text + `","annotations":[]}]}],"usage":{"input_tokens":11,"output_tokens":7,"total_tokens":18}}`,
+		protocol.Claude:    `{"id":"msg_1","type":"message","role":"assistant","model":"up","content":[{"type":"thinking","thinking":"` + think + `","signature":"sig"},{"type":"text","text":"` + text + `"},{"type":"text","text":"` + text + `"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":11,"output_tokens":7}}`,
+		protocol.Gemini:    `{"candidates":[{"content":{"role":"model","parts":[{"text":"` + think + `","thought":true},{"text":"` + text + `"}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":11,"candidatesTokenCount":7,"totalTokenCount":18},"modelVersion":"up","responseId":"r1"}`,
 	}
 }
 
@@ -29,7 +31,7 @@ func TestParseAnswerMatchesResponse(t *testing.T) {
 		if len(bigValues([]byte(body))) == 0 {
 			t.Fatalf("%s: no big value found", from)
 		}
-		for _, to := range []Format{Chat, Completions, Responses, Claude, Gemini} {
+		for _, to := range []protocol.Protocol{protocol.OpenAI, protocol.Completions, protocol.Responses, protocol.Claude, protocol.Gemini} {
 			want, err := Response(from, to, []byte(body), Options{Model: "m"})
 			if err != nil {
 				t.Fatal(err)
@@ -86,7 +88,7 @@ func TestParseAnswerRefusesWhatIsNoAnswer(t *testing.T) {
 		"no fields": `{"object":"chat.completion"}`,
 		"empty":     ``,
 	} {
-		if _, err := ParseAnswer(Chat, Claude, []byte(body), Options{}); !errors.Is(err, ErrNotAnswer) {
+		if _, err := ParseAnswer(protocol.OpenAI, protocol.Claude, []byte(body), Options{}); !errors.Is(err, ErrNotAnswer) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -101,11 +103,11 @@ func TestParseAnswerIsNotFooledByMarkerText(t *testing.T) {
 	// reasoning) finds no place in the output; the forged text would then
 	// be taken for it.
 	body := `{"id":"c","object":"chat.completion","created":1,"model":"up","choices":[{"index":0,"message":{"role":"assistant","reasoning_content":"` + big + `","content":"` + forged + `"},"finish_reason":"stop"}]}`
-	want, err := Response(Chat, Completions, []byte(body), Options{Model: "m"})
+	want, err := Response(protocol.OpenAI, protocol.Completions, []byte(body), Options{Model: "m"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := ParseAnswer(Chat, Completions, []byte(body), Options{Model: "m"})
+	a, err := ParseAnswer(protocol.OpenAI, protocol.Completions, []byte(body), Options{Model: "m"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 )
 
 // ---- OpenAI Chat Completions: request
@@ -402,14 +405,7 @@ func chatFinishOut(f string) string {
 	return "stop"
 }
 
-func chatUsage(u gjson.Result) usage {
-	if !u.IsObject() {
-		return usage{}
-	}
-	return usage{Set: true, Input: u.Get("prompt_tokens").Int(), Output: u.Get("completion_tokens").Int(),
-		Total: u.Get("total_tokens").Int(), Cached: u.Get("prompt_tokens_details.cached_tokens").Int(),
-		Reasoning: u.Get("completion_tokens_details.reasoning_tokens").Int()}
-}
+func chatUsage(u gjson.Result) usage { return usageOf(protocol.OpenAI, u) }
 
 type chatUsageOut struct {
 	Prompt     int64          `json:"prompt_tokens"`
@@ -524,7 +520,7 @@ func (chatParser) event(_ string, data []byte, s *state) {
 	}
 	root := gjson.ParseBytes(data)
 	if root.Get("error").Exists() {
-		s.failWith(parseError(Chat, 0, root))
+		s.failWith(parseError(protocol.OpenAI, 0, root))
 		return
 	}
 	s.begin(root.Get("id").String(), root.Get("model").String(), root.Get("created").Int(), usage{})
@@ -599,8 +595,7 @@ func (e *chatEmitter) start(id, model string, created int64, _ usage) {
 
 // delta writes one chunk whose choice has the given delta JSON.
 func (e *chatEmitter) delta(delta string, finish string) {
-	b := e.b
-	b = append(b, "data: "...)
+	b := sse.Open(e.b, "")
 	b = append(b, e.prefix...)
 	if e.legacy {
 		b = append(b, `,"choices":[{"index":0,"text":`...)
@@ -616,7 +611,7 @@ func (e *chatEmitter) delta(delta string, finish string) {
 	} else {
 		b = strconv.AppendQuote(b, finish)
 	}
-	b = append(b, "}]}\n\n"...)
+	b = sse.Close(append(b, "}]}"...))
 	e.b = b
 }
 
@@ -671,22 +666,19 @@ func (e *chatEmitter) end(finish, _ string, u usage) {
 	}
 	if e.includeUsage && u.Set {
 		uj, _ := json.Marshal(chatUsageOf(u))
-		e.b = append(e.b, "data: "...)
-		e.b = append(e.b, e.prefix...)
+		e.b = append(sse.Open(e.b, ""), e.prefix...)
 		e.b = append(e.b, `,"choices":[],"usage":`...)
 		e.b = append(e.b, uj...)
-		e.b = append(e.b, "}\n\n"...)
+		e.b = sse.Close(append(e.b, '}'))
 	}
-	e.b = append(e.b, "data: [DONE]\n\n"...)
+	e.b = sse.Close(append(sse.Open(e.b, ""), "[DONE]"...))
 }
 
 func (e *chatEmitter) fail(ae apiError) {
 	if e.prefix == nil {
 		e.start("", "", 0, usage{})
 	}
-	e.b = append(e.b, "data: "...)
-	e.b = append(e.b, openAIErrorBody(ae)...)
-	e.b = append(e.b, "\n\n"...)
+	e.b = sse.Append(e.b, "", openAIErrorBody(ae))
 }
 
 // openAISampling reads the sampling parameters Chat Completions and legacy

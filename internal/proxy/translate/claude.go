@@ -5,6 +5,9 @@ import (
 	"strconv"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 )
 
 // ---- Anthropic Messages: request
@@ -374,14 +377,7 @@ func parseClaudeResponse(body []byte) *response {
 	return r
 }
 
-func claudeUsage(u gjson.Result) usage {
-	if !u.IsObject() {
-		return usage{}
-	}
-	cached := u.Get("cache_read_input_tokens").Int()
-	in := u.Get("input_tokens").Int() + cached + u.Get("cache_creation_input_tokens").Int()
-	return usage{Set: true, Input: in, Output: u.Get("output_tokens").Int(), Cached: cached}
-}
+func claudeUsage(u gjson.Result) usage { return usageOf(protocol.Claude, u) }
 
 func claudeFinishIn(s string) string {
 	switch s {
@@ -524,18 +520,11 @@ func (p *claudeParser) event(name string, data []byte, s *state) {
 		}
 	case "message_delta":
 		s.setFinish(claudeFinishIn(root.Get("delta.stop_reason").String()), root.Get("delta.stop_sequence").String())
-		if u := root.Get("usage"); u.IsObject() {
-			mu := usage{Set: true, Output: u.Get("output_tokens").Int()}
-			if u.Get("input_tokens").Exists() {
-				cu := claudeUsage(u)
-				mu.Input, mu.Cached = cu.Input, cu.Cached
-			}
-			s.usage.merge(mu)
-		}
+		s.usage.merge(claudeUsage(root.Get("usage")))
 	case "message_stop":
 		s.finishNow()
 	case "error":
-		s.failWith(parseError(Claude, 0, root))
+		s.failWith(parseError(protocol.Claude, 0, root))
 	}
 }
 
@@ -565,9 +554,9 @@ func (e *claudeEmitter) start(id, model string, _ int64, u usage) {
 
 func (e *claudeEmitter) closeBlock() {
 	if e.open >= 0 {
-		e.b = append(e.b, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":"...)
+		e.b = append(sse.Open(e.b, "content_block_stop"), `{"type":"content_block_stop","index":`...)
 		e.b = strconv.AppendInt(e.b, int64(e.open), 10)
-		e.b = append(e.b, "}\n\n"...)
+		e.b = sse.Close(append(e.b, '}'))
 		e.open, e.kind = -1, ""
 	}
 }
@@ -582,7 +571,7 @@ func (e *claudeEmitter) openBlock(kind string, block any) int {
 }
 
 func (e *claudeEmitter) delta(i int, typ, key, val string) {
-	e.b = append(e.b, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":"...)
+	e.b = append(sse.Open(e.b, "content_block_delta"), `{"type":"content_block_delta","index":`...)
 	e.b = strconv.AppendInt(e.b, int64(i), 10)
 	e.b = append(e.b, `,"delta":{"type":"`...)
 	e.b = append(e.b, typ...)
@@ -590,7 +579,7 @@ func (e *claudeEmitter) delta(i int, typ, key, val string) {
 	e.b = append(e.b, key...)
 	e.b = append(e.b, `":`...)
 	e.b = append(e.b, jsonString(val)...)
-	e.b = append(e.b, "}}\n\n"...)
+	e.b = sse.Close(append(e.b, "}}"...))
 }
 
 func (e *claudeEmitter) text(s string) {
@@ -632,7 +621,7 @@ func (e *claudeEmitter) end(finish, stopSeq string, u usage) {
 	uj := claudeUsageOf(u)
 	e.ev("message_delta", map[string]any{"type": "message_delta",
 		"delta": map[string]any{"stop_reason": claudeFinishOut(finish), "stop_sequence": seq}, "usage": uj})
-	e.b = append(e.b, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
+	e.b = sse.Close(append(sse.Open(e.b, "message_stop"), `{"type":"message_stop"}`...))
 }
 
 func (e *claudeEmitter) fail(ae apiError) {

@@ -3,6 +3,8 @@ package translate
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // Token counting across protocols. Claude's count_tokens and Gemini's
@@ -12,7 +14,7 @@ import (
 
 // CountRequest translates a count-tokens request body of the client's
 // format from (Claude or Gemini) into the upstream's count request to.
-func CountRequest(from, to Format, body []byte, o Options) ([]byte, error) {
+func CountRequest(from, to protocol.Protocol, body []byte, o Options) ([]byte, error) {
 	req, err := parseRequest(from, body)
 	if err != nil {
 		return nil, err
@@ -21,7 +23,7 @@ func CountRequest(from, to Format, body []byte, o Options) ([]byte, error) {
 		req.Model = o.Model
 	}
 	switch to {
-	case Claude:
+	case protocol.Claude:
 		// count_tokens takes the Messages fields but not max_tokens.
 		req.MaxTokens = nil
 		var m map[string]json.RawMessage
@@ -34,7 +36,7 @@ func CountRequest(from, to Format, body []byte, o Options) ([]byte, error) {
 		}
 		b, _ := json.Marshal(out)
 		return b, nil
-	case Gemini:
+	case protocol.Gemini:
 		g := buildGeminiRequest(req)
 		g.GenerationConfig = nil
 		g.ToolConfig = nil
@@ -46,7 +48,7 @@ func CountRequest(from, to Format, body []byte, o Options) ([]byte, error) {
 }
 
 // CountResponse translates an upstream count answer into the client's.
-func CountResponse(from, to Format, body []byte) ([]byte, error) {
+func CountResponse(from, to protocol.Protocol, body []byte) ([]byte, error) {
 	if !isObject(body) {
 		return nil, ErrUnsupported
 	}
@@ -56,7 +58,7 @@ func CountResponse(from, to Format, body []byte) ([]byte, error) {
 		return nil, err
 	}
 	key := "input_tokens"
-	if from == Gemini {
+	if from == protocol.Gemini {
 		key = "totalTokens"
 	}
 	if v, ok := m[key]; ok {
@@ -66,9 +68,9 @@ func CountResponse(from, to Format, body []byte) ([]byte, error) {
 }
 
 // CountBody is a token count in format f's answer shape.
-func CountBody(f Format, n int64) []byte {
+func CountBody(f protocol.Protocol, n int64) []byte {
 	s := strconv.FormatInt(n, 10)
-	if f == Gemini {
+	if f == protocol.Gemini {
 		return []byte(`{"totalTokens":` + s + `,"promptTokensDetails":[{"modality":"TEXT","tokenCount":` + s + `}]}`)
 	}
 	return []byte(`{"input_tokens":` + s + `}`)

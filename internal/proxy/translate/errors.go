@@ -26,11 +26,11 @@ type apiError struct {
 }
 
 // errorNames maps a wire format to the protocol whose error names it uses.
-func errorNames(f Format) protocol.Protocol {
+func errorNames(f protocol.Protocol) protocol.Protocol {
 	switch f {
-	case Claude:
+	case protocol.Claude:
 		return protocol.Claude
-	case Gemini:
+	case protocol.Gemini:
 		return protocol.Gemini
 	}
 	return protocol.OpenAI
@@ -46,7 +46,7 @@ func newAPIError(status int, msg string) apiError {
 // ({"error":…}, Google's array of them) or an error event of a stream
 // (Responses' {"type":"error","code","message","param"}). status is the
 // HTTP status, 0 inside a stream.
-func parseError(from Format, status int, root gjson.Result) apiError {
+func parseError(from protocol.Protocol, status int, root gjson.Result) apiError {
 	if root.IsArray() { // Google sometimes wraps errors in an array
 		root = root.Get("0")
 	}
@@ -124,20 +124,20 @@ func scalar(v gjson.Result) string {
 // kind of error (mapped through protocol's error table), plus the details
 // the client's shape can carry. A body that is not a known error shape
 // is described, not passed on.
-func Error(from, to Format, status int, body []byte) []byte {
+func Error(from, to protocol.Protocol, status int, body []byte) []byte {
 	return errorBody(to, parseError(from, status, gjson.ParseBytes(body)))
 }
 
 // ErrorBody is an error in format f's shape.
-func ErrorBody(f Format, status int, msg string) []byte {
+func ErrorBody(f protocol.Protocol, status int, msg string) []byte {
 	return errorBody(f, newAPIError(status, msg))
 }
 
-func errorBody(f Format, e apiError) []byte {
+func errorBody(f protocol.Protocol, e apiError) []byte {
 	switch f {
-	case Claude:
+	case protocol.Claude:
 		return claudeErrorBody(e)
-	case Gemini:
+	case protocol.Gemini:
 		return geminiErrorBody(e)
 	}
 	return openAIErrorBody(e)

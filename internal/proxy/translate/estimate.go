@@ -3,6 +3,8 @@ package translate
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // Estimate returns an estimate of the input tokens of a request body of
@@ -11,7 +13,7 @@ import (
 // tool calls and results, tool definitions and the response schema, plus
 // a few tokens of framing per message, as OpenAI's chat format adds.
 // It is an estimate: the upstream's own tokenizer is not known here.
-func Estimate(f Format, body []byte) int64 {
+func Estimate(f protocol.Protocol, body []byte) int64 {
 	r, err := parseRequest(f, body)
 	if err != nil {
 		return 0

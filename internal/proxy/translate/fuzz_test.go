@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate/translatetest"
 )
 
@@ -64,13 +65,13 @@ func FuzzResponse(f *testing.F) {
 		var want int
 		var r *response
 		switch from {
-		case Chat:
+		case protocol.OpenAI:
 			r = parseChatResponse(body)
-		case Responses:
+		case protocol.Responses:
 			r = parseResponsesResponse(body)
-		case Claude:
+		case protocol.Claude:
 			r = parseClaudeResponse(body)
-		case Gemini:
+		case protocol.Gemini:
 			r = parseGeminiResponse(body)
 		}
 		for _, p := range r.Parts {

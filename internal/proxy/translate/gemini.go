@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // Gemini accepts camelCase and snake_case field names; both are read.
@@ -436,16 +438,7 @@ func parseGeminiResponse(body []byte) *response {
 	return r
 }
 
-func geminiUsage(u gjson.Result) usage {
-	if !u.IsObject() {
-		return usage{}
-	}
-	th := u.Get("thoughtsTokenCount").Int()
-	// candidatesTokenCount excludes thoughts; other protocols count them
-	// as output.
-	return usage{Set: true, Input: u.Get("promptTokenCount").Int(), Output: u.Get("candidatesTokenCount").Int() + th,
-		Total: u.Get("totalTokenCount").Int(), Cached: u.Get("cachedContentTokenCount").Int(), Reasoning: th}
-}
+func geminiUsage(u gjson.Result) usage { return usageOf(protocol.Gemini, u) }
 
 func geminiFinishIn(s string) string {
 	switch s {
@@ -536,7 +529,7 @@ func (p *geminiParser) event(_ string, data []byte, s *state) {
 		return
 	}
 	if root.Get("error").Exists() {
-		s.failWith(parseError(Gemini, 0, root))
+		s.failWith(parseError(protocol.Gemini, 0, root))
 		return
 	}
 	s.begin(root.Get("responseId").String(), root.Get("modelVersion").String(), 0, usage{})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/tidwall/gjson"
 )
 
@@ -100,39 +101,27 @@ type response struct {
 	Usage     usage
 }
 
+// usage is an answer's token counts as protocol.Tokens defines them (the
+// usage statistics read the same), and whether the upstream sent any.
 type usage struct {
-	Input, Output, Total, Cached, Reasoning int64
-	Set                                     bool
+	protocol.Tokens
+	Set bool
+}
+
+// usageOf reads the usage object u of protocol p.
+func usageOf(p protocol.Protocol, u gjson.Result) usage {
+	t, ok := protocol.UsageTokens(p, u)
+	return usage{Tokens: t, Set: ok}
 }
 
 func (u *usage) merge(o usage) {
-	if !o.Set {
-		return
-	}
-	u.Set = true
-	if o.Input > 0 {
-		u.Input = o.Input
-	}
-	if o.Output > 0 {
-		u.Output = o.Output
-	}
-	if o.Total > 0 {
-		u.Total = o.Total
-	}
-	if o.Cached > 0 {
-		u.Cached = o.Cached
-	}
-	if o.Reasoning > 0 {
-		u.Reasoning = o.Reasoning
+	if o.Set {
+		u.Set = true
+		u.Merge(o.Tokens)
 	}
 }
 
-func (u usage) total() int64 {
-	if u.Total > 0 {
-		return u.Total
-	}
-	return u.Input + u.Output
-}
+func (u usage) total() int64 { return u.Complete().Total }
 
 // Effort ↔ budget. The budgets are the usual midpoints of each level; a
 // budget maps back to the smallest level that covers it.

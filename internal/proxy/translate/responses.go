@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
 // ---- OpenAI Responses: request
@@ -263,13 +265,7 @@ func responsesFinishIn(resp gjson.Result) string {
 	return finStop
 }
 
-func responsesUsage(u gjson.Result) usage {
-	if !u.IsObject() {
-		return usage{}
-	}
-	return usage{Set: true, Input: u.Get("input_tokens").Int(), Output: u.Get("output_tokens").Int(), Total: u.Get("total_tokens").Int(),
-		Cached: u.Get("input_tokens_details.cached_tokens").Int(), Reasoning: u.Get("output_tokens_details.reasoning_tokens").Int()}
-}
+func responsesUsage(u gjson.Result) usage { return usageOf(protocol.Responses, u) }
 
 type respUsageJS struct {
 	Input    int64 `json:"input_tokens"`
@@ -444,9 +440,9 @@ func (p *responsesParser) event(name string, data []byte, s *state) {
 		s.setFinish(responsesFinishIn(r), "")
 		s.finishNow()
 	case "response.failed":
-		s.failWith(parseError(Responses, 0, root.Get("response")))
+		s.failWith(parseError(protocol.Responses, 0, root.Get("response")))
 	case "error":
-		s.failWith(parseError(Responses, 0, root))
+		s.failWith(parseError(protocol.Responses, 0, root))
 	}
 }
 

@@ -2,6 +2,9 @@ package translate
 
 import (
 	"bytes"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 )
 
 // A stream is translated event by event: the upstream's parser turns each
@@ -142,31 +145,31 @@ type Stream struct {
 
 // NewStream returns the translator of one stream from the upstream format
 // from to the client format to.
-func NewStream(from, to Format, o Options) (*Stream, error) {
+func NewStream(from, to protocol.Protocol, o Options) (*Stream, error) {
 	var p parser
 	switch from {
-	case Chat, Completions:
+	case protocol.OpenAI, protocol.Completions:
 		p = &chatParser{}
-	case Responses:
+	case protocol.Responses:
 		p = &responsesParser{}
-	case Claude:
+	case protocol.Claude:
 		p = &claudeParser{}
-	case Gemini:
+	case protocol.Gemini:
 		p = &geminiParser{}
 	default:
 		return nil, ErrUnsupported
 	}
 	var k sink
 	switch to {
-	case Chat:
+	case protocol.OpenAI:
 		k = &chatEmitter{includeUsage: o.IncludeUsage, clock: o.created()}
-	case Completions:
+	case protocol.Completions:
 		k = &chatEmitter{includeUsage: o.IncludeUsage, legacy: true, clock: o.created()}
-	case Responses:
+	case protocol.Responses:
 		k = &responsesEmitter{clock: o.created()}
-	case Claude:
+	case protocol.Claude:
 		k = &claudeEmitter{}
-	case Gemini:
+	case protocol.Gemini:
 		k = &geminiEmitter{array: o.GeminiArray}
 	default:
 		return nil, ErrUnsupported
@@ -207,6 +210,10 @@ func (s *Stream) Close() []byte {
 	return s.st.sink.out()
 }
 
+// Tokens are the stream's token counts so far, as the client's stream
+// states them (protocol.Tokens); ok is false when no event carried any.
+func (s *Stream) Tokens() (t protocol.Tokens, ok bool) { return s.st.usage.Complete(), s.st.usage.Set }
+
 // Done reports whether the client's stream is complete.
 func (s *Stream) Done() bool { return s.st.done }
 
@@ -220,13 +227,4 @@ func (b *buf) out() []byte {
 }
 
 // sse writes one SSE event; an empty name writes a data-only event.
-func (b *buf) sse(name string, data []byte) {
-	if name != "" {
-		b.b = append(b.b, "event: "...)
-		b.b = append(b.b, name...)
-		b.b = append(b.b, '\n')
-	}
-	b.b = append(b.b, "data: "...)
-	b.b = append(b.b, data...)
-	b.b = append(b.b, '\n', '\n')
-}
+func (b *buf) sse(name string, data []byte) { b.b = sse.Append(b.b, name, data) }

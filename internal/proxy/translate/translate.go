@@ -15,35 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 )
 
-// Format is a wire format: one per client protocol, Completions apart
-// because its bodies differ from Chat's.
-type Format uint8
-
-const (
-	Chat Format = iota + 1
-	Completions
-	Responses
-	Claude
-	Gemini
-)
-
-func (f Format) String() string {
-	switch f {
-	case Chat:
-		return "openai-chat"
-	case Completions:
-		return "openai-completions"
-	case Responses:
-		return "openai-responses"
-	case Claude:
-		return "claude"
-	case Gemini:
-		return "gemini"
-	}
-	return "unknown"
-}
+// The formats are protocol.Protocol's: protocol.OpenAI is Chat
+// Completions, protocol.Completions the legacy Completions, whose bodies
+// differ from Chat's.
 
 // Options carry what a translation needs besides the body.
 type Options struct {
@@ -76,12 +54,12 @@ var ErrUnsupported = errors.New("translate: unsupported format pair")
 
 // Pair is the registry entry of one (client, upstream) pair.
 type Pair struct {
-	From, To Format // client format, upstream format
+	From, To protocol.Protocol // client format, upstream format
 }
 
 // Request translates a client request body of format from into format to.
 // It fails only when the body is not a JSON object.
-func Request(from, to Format, body []byte, o Options) ([]byte, error) {
+func Request(from, to protocol.Protocol, body []byte, o Options) ([]byte, error) {
 	req, err := parseRequest(from, body)
 	if err != nil {
 		return nil, err
@@ -91,35 +69,35 @@ func Request(from, to Format, body []byte, o Options) ([]byte, error) {
 	}
 	req.Stream = o.Stream
 	switch to {
-	case Chat:
+	case protocol.OpenAI:
 		return emitChatRequest(req), nil
-	case Completions:
+	case protocol.Completions:
 		return emitChatRequest(req), nil // Completions upstreams are called with Chat
-	case Responses:
+	case protocol.Responses:
 		return emitResponsesRequest(req), nil
-	case Claude:
+	case protocol.Claude:
 		return emitClaudeRequest(req), nil
-	case Gemini:
+	case protocol.Gemini:
 		return emitGeminiRequest(req), nil
 	}
 	return nil, ErrUnsupported
 }
 
 // ParsedRequest exposes what the proxy needs of a parsed request.
-func parseRequest(f Format, body []byte) (*request, error) {
+func parseRequest(f protocol.Protocol, body []byte) (*request, error) {
 	if !isObject(body) {
 		return nil, fmt.Errorf("translate: the %s request body is not a JSON object", f)
 	}
 	switch f {
-	case Chat:
+	case protocol.OpenAI:
 		return parseChatRequest(body), nil
-	case Completions:
+	case protocol.Completions:
 		return parseCompletionsRequest(body), nil
-	case Responses:
+	case protocol.Responses:
 		return parseResponsesRequest(body), nil
-	case Claude:
+	case protocol.Claude:
 		return parseClaudeRequest(body), nil
-	case Gemini:
+	case protocol.Gemini:
 		return parseGeminiRequest(body), nil
 	}
 	return nil, ErrUnsupported
@@ -127,22 +105,29 @@ func parseRequest(f Format, body []byte) (*request, error) {
 
 // Response translates a whole (non-streamed) upstream answer of format
 // from into the client's format to.
-func Response(from, to Format, body []byte, o Options) ([]byte, error) {
+func Response(from, to protocol.Protocol, body []byte, o Options) ([]byte, error) {
+	out, _, err := translateResponse(from, to, body, o)
+	return out, err
+}
+
+// translateResponse is Response, with the answer's token counts as the client's
+// answer states them.
+func translateResponse(from, to protocol.Protocol, body []byte, o Options) ([]byte, usage, error) {
 	if !isObject(body) {
-		return nil, fmt.Errorf("translate: the %s answer is not a JSON object", from)
+		return nil, usage{}, fmt.Errorf("translate: the %s answer is not a JSON object", from)
 	}
 	var resp *response
 	switch from {
-	case Chat, Completions:
+	case protocol.OpenAI, protocol.Completions:
 		resp = parseChatResponse(body)
-	case Responses:
+	case protocol.Responses:
 		resp = parseResponsesResponse(body)
-	case Claude:
+	case protocol.Claude:
 		resp = parseClaudeResponse(body)
-	case Gemini:
+	case protocol.Gemini:
 		resp = parseGeminiResponse(body)
 	default:
-		return nil, ErrUnsupported
+		return nil, usage{}, ErrUnsupported
 	}
 	if o.Model != "" {
 		resp.Model = o.Model
@@ -152,18 +137,18 @@ func Response(from, to Format, body []byte, o Options) ([]byte, error) {
 	}
 	fixFinish(resp)
 	switch to {
-	case Chat:
-		return emitChatResponse(resp), nil
-	case Completions:
-		return emitCompletionsResponse(resp), nil
-	case Responses:
-		return emitResponsesResponse(resp), nil
-	case Claude:
-		return emitClaudeResponse(resp), nil
-	case Gemini:
-		return emitGeminiResponse(resp), nil
+	case protocol.OpenAI:
+		return emitChatResponse(resp), resp.Usage, nil
+	case protocol.Completions:
+		return emitCompletionsResponse(resp), resp.Usage, nil
+	case protocol.Responses:
+		return emitResponsesResponse(resp), resp.Usage, nil
+	case protocol.Claude:
+		return emitClaudeResponse(resp), resp.Usage, nil
+	case protocol.Gemini:
+		return emitGeminiResponse(resp), resp.Usage, nil
 	}
-	return nil, ErrUnsupported
+	return nil, usage{}, ErrUnsupported
 }
 
 // fixFinish makes the finish reason say tool_calls when the answer ends in

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate/translatetest"
 )
 
@@ -22,17 +23,17 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // created at when its upstream gave none.
 var goldenNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-var formats = []Format{Chat, Responses, Claude, Gemini}
+var formats = []protocol.Protocol{protocol.OpenAI, protocol.Responses, protocol.Claude, protocol.Gemini}
 
-func names(f Format) string {
+func names(f protocol.Protocol) string {
 	switch f {
-	case Chat:
+	case protocol.OpenAI:
 		return "chat"
-	case Completions:
+	case protocol.Completions:
 		return "completions"
-	case Responses:
+	case protocol.Responses:
 		return "responses"
-	case Claude:
+	case protocol.Claude:
 		return "claude"
 	}
 	return "gemini"
@@ -85,9 +86,9 @@ func golden(t *testing.T, name string, got []byte) {
 // their results under the same IDs, the system prompt, max tokens, the
 // tools and the stop sequence (where the upstream has them) survive.
 func TestRequestGolden(t *testing.T) {
-	for _, from := range []Format{Chat, Completions, Responses, Claude, Gemini} {
+	for _, from := range []protocol.Protocol{protocol.OpenAI, protocol.Completions, protocol.Responses, protocol.Claude, protocol.Gemini} {
 		for _, to := range formats {
-			if from == to || (from == Completions && to == Chat) {
+			if from == to || (from == protocol.Completions && to == protocol.OpenAI) {
 				continue
 			}
 			t.Run(names(from)+"_to_"+names(to), func(t *testing.T) {
@@ -97,7 +98,7 @@ func TestRequestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				golden(t, "request/"+names(from)+"_to_"+names(to)+".json", out)
-				if from == Completions {
+				if from == protocol.Completions {
 					return
 				}
 				in, _ := parseRequest(from, read(t, names(from)+".request.json"))
@@ -108,7 +109,7 @@ func TestRequestGolden(t *testing.T) {
 	}
 }
 
-func checkRequest(t *testing.T, in, back *request, to Format) {
+func checkRequest(t *testing.T, in, back *request, to protocol.Protocol) {
 	t.Helper()
 	calls := map[string]string{}
 	var results []part
@@ -133,13 +134,13 @@ func checkRequest(t *testing.T, in, back *request, to Format) {
 	if len(back.System) == 0 || !strings.HasPrefix(back.System[0], "Be brief.") {
 		t.Errorf("system %q", back.System)
 	}
-	if back.MaxTokens == nil || *back.MaxTokens != *in.MaxTokens && to != Claude {
+	if back.MaxTokens == nil || *back.MaxTokens != *in.MaxTokens && to != protocol.Claude {
 		t.Errorf("max tokens %v", back.MaxTokens)
 	}
 	if len(back.Tools) != 2 {
 		t.Errorf("tools %d", len(back.Tools))
 	}
-	if to != Responses && len(in.Stop) > 0 && (len(back.Stop) != 1 || back.Stop[0] != "END") {
+	if to != protocol.Responses && len(in.Stop) > 0 && (len(back.Stop) != 1 || back.Stop[0] != "END") {
 		t.Errorf("stop %v", back.Stop)
 	}
 	images := 0
@@ -165,7 +166,7 @@ func checkRequest(t *testing.T, in, back *request, to Format) {
 // client format, as golden files, and read back as a client would.
 func TestResponseGolden(t *testing.T) {
 	for _, from := range formats {
-		for _, to := range []Format{Chat, Completions, Responses, Claude, Gemini} {
+		for _, to := range []protocol.Protocol{protocol.OpenAI, protocol.Completions, protocol.Responses, protocol.Claude, protocol.Gemini} {
 			if from == to {
 				continue
 			}
@@ -200,18 +201,18 @@ func TestResponseGolden(t *testing.T) {
 	}
 }
 
-func checkSummary(t *testing.T, to Format, s translatetest.Summary) {
+func checkSummary(t *testing.T, to protocol.Protocol, s translatetest.Summary) {
 	t.Helper()
 	if s.Text != "Hello" {
 		t.Errorf("text %q", s.Text)
 	}
-	if to == Completions {
+	if to == protocol.Completions {
 		return // legacy Completions has no tool calls
 	}
 	if len(s.Calls) != 1 || s.Calls[0].ID != "call_up_1" || s.Calls[0].Name != "get_weather" || s.Calls[0].Args != `{"city":"Paris"}` {
 		t.Errorf("calls %+v", s.Calls)
 	}
-	want := map[Format]string{Chat: "tool_calls", Responses: "completed", Claude: "tool_use", Gemini: "STOP"}[to]
+	want := map[protocol.Protocol]string{protocol.OpenAI: "tool_calls", protocol.Responses: "completed", protocol.Claude: "tool_use", protocol.Gemini: "STOP"}[to]
 	if s.Finish != want {
 		t.Errorf("finish %q, want %q", s.Finish, want)
 	}
@@ -222,12 +223,12 @@ func checkSummary(t *testing.T, to Format, s translatetest.Summary) {
 
 func TestErrorShapes(t *testing.T) {
 	cases := []struct {
-		from Format
+		from protocol.Protocol
 		body string
 	}{
-		{Chat, `{"error":{"message":"bad thing","type":"invalid_request_error"}}`},
-		{Claude, `{"type":"error","error":{"type":"invalid_request_error","message":"bad thing"}}`},
-		{Gemini, `[{"error":{"code":400,"message":"bad thing","status":"INVALID_ARGUMENT"}}]`},
+		{protocol.OpenAI, `{"error":{"message":"bad thing","type":"invalid_request_error"}}`},
+		{protocol.Claude, `{"type":"error","error":{"type":"invalid_request_error","message":"bad thing"}}`},
+		{protocol.Gemini, `[{"error":{"code":400,"message":"bad thing","status":"INVALID_ARGUMENT"}}]`},
 	}
 	for _, c := range cases {
 		for _, to := range formats {
@@ -235,10 +236,10 @@ func TestErrorShapes(t *testing.T) {
 			if gjson.GetBytes(out, "error.message").String() != "bad thing" {
 				t.Errorf("%v→%v: %s", c.from, to, out)
 			}
-			if to == Claude && gjson.GetBytes(out, "type").String() != "error" {
+			if to == protocol.Claude && gjson.GetBytes(out, "type").String() != "error" {
 				t.Errorf("claude shape: %s", out)
 			}
-			if to == Gemini && gjson.GetBytes(out, "error.status").String() != "INVALID_ARGUMENT" {
+			if to == protocol.Gemini && gjson.GetBytes(out, "error.status").String() != "INVALID_ARGUMENT" {
 				t.Errorf("gemini shape: %s", out)
 			}
 		}
@@ -248,24 +249,24 @@ func TestErrorShapes(t *testing.T) {
 // The reference's lossy spots are not repeated.
 func TestNoKnownLossySpots(t *testing.T) {
 	// A string system prompt reaches Claude.
-	out, _ := Request(Chat, Claude, []byte(`{"model":"m","messages":[{"role":"system","content":"S"},{"role":"user","content":"hi"}]}`), Options{})
+	out, _ := Request(protocol.OpenAI, protocol.Claude, []byte(`{"model":"m","messages":[{"role":"system","content":"S"},{"role":"user","content":"hi"}]}`), Options{})
 	if gjson.GetBytes(out, "system.0.text").String() != "S" {
 		t.Errorf("system: %s", out)
 	}
 	// max_tokens and stop reach Gemini.
-	out, _ = Request(Claude, Gemini, []byte(`{"model":"m","max_tokens":5,"stop_sequences":["x"],"messages":[{"role":"user","content":"hi"}]}`), Options{})
+	out, _ = Request(protocol.Claude, protocol.Gemini, []byte(`{"model":"m","max_tokens":5,"stop_sequences":["x"],"messages":[{"role":"user","content":"hi"}]}`), Options{})
 	if gjson.GetBytes(out, "generationConfig.maxOutputTokens").Int() != 5 || gjson.GetBytes(out, "generationConfig.stopSequences.0").String() != "x" {
 		t.Errorf("gemini config: %s", out)
 	}
 	// A tool result to Gemini is named after its call, not its ID.
-	out, _ = Request(Claude, Gemini, []byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"},
+	out, _ = Request(protocol.Claude, protocol.Gemini, []byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"},
 		{"role":"assistant","content":[{"type":"tool_use","id":"get_weather-123-4","name":"lookup","input":{}}]},
 		{"role":"user","content":[{"type":"tool_result","tool_use_id":"get_weather-123-4","content":"ok"}]}]}`), Options{})
 	if gjson.GetBytes(out, "contents.2.parts.0.functionResponse.name").String() != "lookup" {
 		t.Errorf("result name: %s", out)
 	}
 	// Gemini finish reasons become OpenAI ones.
-	out, _ = Response(Gemini, Chat, []byte(`{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"MAX_TOKENS"}]}`), Options{})
+	out, _ = Response(protocol.Gemini, protocol.OpenAI, []byte(`{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"MAX_TOKENS"}]}`), Options{})
 	if gjson.GetBytes(out, "choices.0.finish_reason").String() != "length" {
 		t.Errorf("finish: %s", out)
 	}

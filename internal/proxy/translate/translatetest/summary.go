@@ -4,7 +4,6 @@
 package translatetest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -12,12 +11,14 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 )
 
-// The formats, named as string's String names them (this
-// package cannot import translate: translate's own tests use it).
+// The formats, named as protocol.Protocol's String names them
+// (protocol.OpenAI is Chat).
 const (
-	Chat        = "openai-chat"
+	Chat        = "openai"
 	Completions = "openai-completions"
 	Responses   = "openai-responses"
 	Claude      = "claude"
@@ -138,34 +139,23 @@ type Event struct {
 	Data string
 }
 
-// ParseSSE splits an SSE transcript into events.
+// ParseSSE splits an SSE transcript into events, with the proxy's own
+// reader of events (without its bare-JSON lines).
 func ParseSSE(b []byte) []Event {
 	var out []Event
-	var cur Event
-	have := false
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		l := strings.TrimRight(sc.Text(), "\r")
-		switch {
-		case l == "":
-			if have {
-				out = append(out, cur)
-			}
-			cur, have = Event{}, false
-		case strings.HasPrefix(l, "event:"):
-			cur.Name = strings.TrimSpace(l[6:])
-		case strings.HasPrefix(l, "data:"):
-			if have {
-				cur.Data += "\n"
-			}
-			cur.Data += strings.TrimPrefix(l[5:], " ")
-			have = true
+	d := sse.Decoder{Emit: func(name string, data []byte) error {
+		out = append(out, Event{Name: name, Data: string(data)})
+		return nil
+	}}
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line = b[:i+1]
 		}
+		b = b[len(line):]
+		_ = d.Line(line) // an event over the bound is dropped
 	}
-	if have {
-		out = append(out, cur)
-	}
+	_ = d.End()
 	return out
 }
 
