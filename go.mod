@@ -2,8 +2,6 @@ module github.com/cli-proxy-api/cli-proxy-api
 
 go 1.25.0
 
-tool github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
-
 require (
 	github.com/coder/websocket v1.8.15
 	github.com/fsnotify/fsnotify v1.10.1
