@@ -2,8 +2,6 @@ module github.com/cli-proxy-api/cli-proxy-api
 
 go 1.25.0
 
-tool github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
-
 require (
 	github.com/coder/websocket v1.8.15
 	github.com/fsnotify/fsnotify v1.10.1
@@ -18,7 +16,6 @@ require (
 	github.com/tidwall/sjson v1.2.9
 	github.com/tiktoken-go/tokenizer v0.7.0
 	golang.org/x/crypto v0.55.0
-	golang.org/x/net v0.57.0
 	golang.org/x/oauth2 v0.36.0
 	golang.org/x/sync v0.22.0
 	gopkg.in/yaml.v3 v3.0.1

@@ -4,8 +4,14 @@ import "reflect"
 
 // DeepCopy returns an exact copy of c that shares no mutable memory with
 // it: nil and empty lists and maps stay as they are and free-form values
-// keep their Go types, so the copy is reflect.DeepEqual to c. (Clone, by
-// contrast, returns what a YAML round trip of c would load.)
+// keep their Go types, so the copy is reflect.DeepEqual to c. It is the
+// config package's only copier. Its Go values may differ from what a YAML
+// round trip of c would load (a nil list written as [] comes back empty, a
+// JSON-decoded param 1.0 comes back the int 1), never its YAML: Equal, which
+// compares as YAML does, holds between them, and Encode writes them alike.
+// It copies by reflection, not by a YAML round trip, because encoding a
+// whole config with a 100,000-item list took longer than the rest of an
+// edit.
 func (c *Config) DeepCopy() *Config {
 	if c == nil {
 		return nil

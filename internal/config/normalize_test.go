@@ -396,7 +396,7 @@ func TestConfigNormalize(t *testing.T) {
 		}
 	})
 	t.Run("idempotent", func(t *testing.T) {
-		once := c.Clone()
+		once := c.DeepCopy()
 		once.Normalize()
 		if !Equal(once, c) {
 			t.Fatal("a second Normalize changed the config")

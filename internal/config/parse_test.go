@@ -343,7 +343,7 @@ func richConfig() *Config {
 	}
 }
 
-func TestClone(t *testing.T) {
+func TestDeepCopy(t *testing.T) {
 	mutations := []struct {
 		name   string
 		mutate func(c *Config)
@@ -375,9 +375,9 @@ func TestClone(t *testing.T) {
 	for _, m := range mutations {
 		t.Run(m.name, func(t *testing.T) {
 			orig := richConfig()
-			cp := orig.Clone()
+			cp := orig.DeepCopy()
 			if cp == orig {
-				t.Fatal("Clone returned the same pointer")
+				t.Fatal("DeepCopy returned the same pointer")
 			}
 			if !Equal(orig, cp) {
 				t.Fatal("clone differs from the original")
@@ -392,7 +392,7 @@ func TestClone(t *testing.T) {
 		})
 	}
 	t.Run("payload params keep the types a file load gives", func(t *testing.T) {
-		p := richConfig().Clone().Payload.Default[0].Params
+		p := richConfig().DeepCopy().Payload.Default[0].Params
 		if _, ok := p["temperature"].(float64); !ok {
 			t.Errorf("temperature is %T", p["temperature"])
 		}
@@ -411,7 +411,7 @@ func TestClone(t *testing.T) {
 		c := Defaults()
 		c.APIKeys = []string{"yes", "0123", "null", "1e3", "~", "- x", "a: b", " padded "}
 		c.RemoteManagement.SecretKey = "$2a$10$with:colon #hash"
-		cp := c.Clone()
+		cp := c.DeepCopy()
 		if !reflect.DeepEqual(cp.APIKeys, c.APIKeys) || cp.RemoteManagement.SecretKey != c.RemoteManagement.SecretKey {
 			t.Fatalf("clone changed values: %q %q", cp.APIKeys, cp.RemoteManagement.SecretKey)
 		}
@@ -425,7 +425,7 @@ func TestEqual(t *testing.T) {
 		expect bool
 	}{
 		{"same content", richConfig, richConfig, true},
-		{"clone", richConfig, func() *Config { return richConfig().Clone() }, true},
+		{"clone", richConfig, func() *Config { return richConfig().DeepCopy() }, true},
 		{"nil and empty top-level list", Defaults, func() *Config { c := Defaults(); c.APIKeys = []string{}; return c }, true},
 		{"nil and empty top-level map", Defaults, func() *Config { c := Defaults(); c.OAuthExcludedModels = map[string][]string{}; return c }, true},
 		{"map insertion order does not matter", func() *Config {

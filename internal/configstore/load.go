@@ -64,7 +64,7 @@ func loadParsed(raw []byte, doc *yaml.Node, hasher SecretHasher) (*loaded, error
 		return s != "" && !hasher.LooksHashed(s)
 	}
 	if cfg.HasLegacy() || plaintext(cfg) {
-		migrated := cfg.Clone()
+		migrated := cfg.DeepCopy()
 		migrated.MigrateLegacy() // may bring a plaintext key from remote-management-key
 		if plaintext(migrated) {
 			if migrated.RemoteManagement.SecretKey, err = hasher.Hash(migrated.RemoteManagement.SecretKey); err != nil {

@@ -14,7 +14,7 @@ import (
 // normalised form (a hand-written list may have blanks or duplicates that
 // normalisation removed).
 func overlay(file, cur, next *config.Config) *config.Config {
-	out := file.Clone()
+	out := file.DeepCopy()
 	o, c, n := reflect.ValueOf(out).Elem(), reflect.ValueOf(cur).Elem(), reflect.ValueOf(next).Elem()
 	for i := range o.NumField() {
 		if o.Type().Field(i).Name == "Legacy" {

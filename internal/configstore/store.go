@@ -143,7 +143,7 @@ func (s *Store) UpdateContext(ctx context.Context, ifMatch string, mutate func(*
 	if ifMatch != "" && !cur.Matches(ifMatch) {
 		return nil, &PreconditionError{Current: cur}
 	}
-	next := cur.Config.Clone()
+	next := cur.Config.DeepCopy()
 	if err := mutate(next); err != nil {
 		return nil, err
 	}

@@ -2,8 +2,6 @@ package httpx
 
 import (
 	"net/netip"
-	"slices"
-	"sync"
 	"time"
 )
 
@@ -66,17 +64,9 @@ func (p ThrottlePolicy) withDefaults() ThrottlePolicy {
 // with Retry-After while it is positive, so a throttled client costs almost
 // nothing. It is safe for concurrent use.
 type Throttle struct {
-	p   ThrottlePolicy
-	now func() time.Time
-
-	mu      sync.Mutex
-	entries map[netip.Prefix]*throttleEntry
-}
-
-type throttleEntry struct {
-	failures    int
-	lastFailure time.Time
-	until       time.Time // no key is checked before this
+	p     ThrottlePolicy
+	now   func() time.Time
+	table *AddrTable // Until is the end of the wait; idle after Forget
 }
 
 // NewThrottle returns a Throttle. now may be nil for time.Now.
@@ -84,69 +74,45 @@ func NewThrottle(p ThrottlePolicy, now func() time.Time) *Throttle {
 	if now == nil {
 		now = time.Now
 	}
-	return &Throttle{p: p.withDefaults(), now: now, entries: make(map[netip.Prefix]*throttleEntry)}
-}
-
-// ThrottleKey groups addresses one attacker controls together: all of
-// loopback is one key (any local process can use any 127.0.0.0/8 source
-// address), an IPv6 client is its /64 (the smallest block a site is given),
-// an IPv4 client its address. The zero Addr (client unknown) is a key of its
-// own, shared by every such client.
-func ThrottleKey(a netip.Addr) netip.Prefix {
-	switch {
-	case !a.IsValid():
-		return netip.Prefix{}
-	case a.IsLoopback():
-		return netip.PrefixFrom(netip.IPv6Loopback(), 128)
-	case a.Is6():
-		p, _ := a.Prefix(64)
-		return p
-	}
-	return netip.PrefixFrom(a, 32)
+	p = p.withDefaults()
+	return &Throttle{p: p, now: now, table: NewAddrTable(p.MaxEntries, p.Forget)}
 }
 
 // Wait reports how long addr must still wait before its next key is
 // checked; 0 means go ahead.
 func (t *Throttle) Wait(addr netip.Addr) time.Duration {
 	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := t.entries[ThrottleKey(addr)]
-	if e == nil || !now.Before(e.until) {
+	r, ok := t.table.Get(addr)
+	if !ok || !r.Penalised(now) {
 		return 0
 	}
-	return e.until.Sub(now)
+	return r.Until.Sub(now)
 }
 
 // Fail records a wrong key from addr and returns the wait it now imposes
 // (0 while the client is still within Free).
 func (t *Throttle) Fail(addr netip.Addr) time.Duration {
 	now := t.now()
-	key := ThrottleKey(addr)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := t.entries[key]
-	if e != nil && now.Sub(e.lastFailure) > t.p.Forget {
-		*e = throttleEntry{}
-	}
-	if e == nil {
-		t.makeRoomLocked(now)
-		e = &throttleEntry{}
-		t.entries[key] = e
-	}
-	e.failures++
-	e.lastFailure = now
-	over := e.failures - t.p.Free
-	if over <= 0 {
-		return 0
-	}
-	wait := t.p.Max
-	// Past 30 doublings any Base exceeds every sensible Max; stopping
-	// there also keeps the shift from overflowing.
-	if over <= 30 {
-		wait = min(t.p.Base<<(over-1), t.p.Max)
-	}
-	e.until = now.Add(wait)
+	var wait time.Duration
+	t.table.Update(addr, now, true, func(r *AddrRecord) bool {
+		if now.Sub(r.Last) > t.p.Forget {
+			*r = AddrRecord{}
+		}
+		r.Failures++
+		r.Last = now
+		over := r.Failures - t.p.Free
+		if over <= 0 {
+			return true
+		}
+		wait = t.p.Max
+		// Past 30 doublings any Base exceeds every sensible Max; stopping
+		// there also keeps the shift from overflowing.
+		if over <= 30 {
+			wait = min(t.p.Base<<(over-1), t.p.Max)
+		}
+		r.Until = now.Add(wait)
+		return true
+	})
 	return wait
 }
 
@@ -155,74 +121,16 @@ func (t *Throttle) Fail(addr netip.Addr) time.Duration {
 // that shares the address (every local process shares loopback) and holds a
 // valid key would keep resetting the counter of one guessing next to it.
 func (t *Throttle) Succeed(addr netip.Addr) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.entries, ThrottleKey(addr))
+	t.table.Delete(addr)
 }
 
 // Len reports the number of tracked keys.
 func (t *Throttle) Len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.entries)
+	return t.table.Len()
 }
 
 // Purge drops records that no longer slow anyone down and will be forgotten
 // at the next failure anyway.
 func (t *Throttle) Purge() {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.purgeLocked(now)
-}
-
-func (t *Throttle) purgeLocked(now time.Time) {
-	for k, e := range t.entries {
-		if now.Sub(e.lastFailure) > t.p.Forget && !now.Before(e.until) {
-			delete(t.entries, k)
-		}
-	}
-}
-
-// makeRoomLocked ensures there is room for one more record: stale ones go
-// first, then those that slow nobody down (least recent failure first),
-// then those whose wait ends soonest. It frees a tenth of the table at once
-// so that a flood of new addresses pays for the sort only occasionally.
-func (t *Throttle) makeRoomLocked(now time.Time) {
-	if len(t.entries) < t.p.MaxEntries {
-		return
-	}
-	t.purgeLocked(now)
-	if len(t.entries) < t.p.MaxEntries {
-		return
-	}
-	type candidate struct {
-		key     netip.Prefix
-		waiting bool
-		at      time.Time
-	}
-	cands := make([]candidate, 0, len(t.entries))
-	for k, e := range t.entries {
-		if now.Before(e.until) {
-			cands = append(cands, candidate{k, true, e.until})
-		} else {
-			cands = append(cands, candidate{k, false, e.lastFailure})
-		}
-	}
-	slices.SortFunc(cands, func(x, y candidate) int {
-		if x.waiting != y.waiting {
-			if x.waiting {
-				return 1
-			}
-			return -1
-		}
-		return x.at.Compare(y.at)
-	})
-	target := t.p.MaxEntries - 1 - t.p.MaxEntries/10
-	for _, c := range cands {
-		if len(t.entries) <= target {
-			break
-		}
-		delete(t.entries, c.key)
-	}
+	t.table.Purge(t.now())
 }

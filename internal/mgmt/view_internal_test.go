@@ -75,7 +75,7 @@ oauth-excluded-models: {codex: [x1, x2]}
 		t.Fatal(err)
 	}
 	cfg.Normalize()
-	want := cfg.Clone()
+	want := cfg.DeepCopy()
 	views := map[string]any{
 		"config":       configView(cfg),
 		"api-keys":     nonNil(cfg.APIKeys),

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
 )
 
 // failN records n wrong keys for addr directly in the table.
@@ -19,9 +21,7 @@ func failN(g *testGuard, addr string, n int) {
 }
 
 func (g *testGuard) tracked(addr string) bool {
-	g.bans.mu.Lock()
-	defer g.bans.mu.Unlock()
-	_, ok := g.bans.entries[netip.MustParseAddr(addr)]
+	_, ok := g.bans.table.Get(netip.MustParseAddr(addr))
 	return ok
 }
 
@@ -140,7 +140,7 @@ func TestFailureTableIsBounded(t *testing.T) {
 
 	t.Run("oldest unbanned evicted first, bans survive", func(t *testing.T) {
 		g := newTestGuard(t, Settings{SecretHash: mustHash(t, testKey), AllowRemote: true})
-		g.bans.maxEntries = 20
+		g.bans.table = httpx.NewAddrTable(20, g.bans.idleTTL)
 		// Five bans, then a stream of single failures from new addresses.
 		for i := range 5 {
 			for range DefaultMaxFailures {
@@ -159,17 +159,17 @@ func TestFailureTableIsBounded(t *testing.T) {
 				t.Errorf("ban on %v evicted while unbanned entries existed", addr(i))
 			}
 		}
-		if _, ok := g.bans.entries[addr(199)]; !ok {
+		if _, ok := g.bans.table.Get(addr(199)); !ok {
 			t.Error("newest entry missing")
 		}
-		if _, ok := g.bans.entries[addr(5)]; ok {
+		if _, ok := g.bans.table.Get(addr(5)); ok {
 			t.Error("oldest unbanned entry survived")
 		}
 	})
 
 	t.Run("table of bans still bounded", func(t *testing.T) {
 		g := newTestGuard(t, Settings{SecretHash: mustHash(t, testKey), AllowRemote: true})
-		g.bans.maxEntries = 10
+		g.bans.table = httpx.NewAddrTable(10, g.bans.idleTTL)
 		for i := range 50 {
 			for range DefaultMaxFailures {
 				g.bans.fail(addr(i), g.clock.Now())
@@ -182,7 +182,7 @@ func TestFailureTableIsBounded(t *testing.T) {
 
 	t.Run("full of bans evicts only the soonest-expiring one", func(t *testing.T) {
 		g := newTestGuard(t, Settings{SecretHash: mustHash(t, testKey), AllowRemote: true})
-		g.bans.maxEntries = 10
+		g.bans.table = httpx.NewAddrTable(10, g.bans.idleTTL)
 		for i := range 10 {
 			g.clock.Advance(time.Second) // later bans expire later
 			for range DefaultMaxFailures {
@@ -205,7 +205,7 @@ func TestFailureTableIsBounded(t *testing.T) {
 
 	t.Run("through the middleware", func(t *testing.T) {
 		g := newTestGuard(t, Settings{SecretHash: mustHash(t, testKey), AllowRemote: true})
-		g.bans.maxEntries = 16
+		g.bans.table = httpx.NewAddrTable(16, g.bans.idleTTL)
 		// Overlong keys fail without bcrypt, which keeps this fast under -race.
 		junk := strings.Repeat("x", maxKeyLen+1)
 		for i := range 100 {
@@ -270,8 +270,8 @@ func TestBanTableTransitions(t *testing.T) {
 	if !banned || !until.Equal(now.Add(DefaultBanDuration)) {
 		t.Fatalf("fail #%d = %v, %v; want ban until %v", DefaultMaxFailures, until, banned, now.Add(DefaultBanDuration))
 	}
-	if f := g.bans.entries[a].failures; f != 0 {
-		t.Fatalf("counter is %d after the ban started, want reset to 0", f)
+	if r, _ := g.bans.table.Get(a); r.Failures != 0 {
+		t.Fatalf("counter is %d after the ban started, want reset to 0", r.Failures)
 	}
 	if _, again := g.bans.fail(a, now); again {
 		t.Fatal("a failure during the ban started a second ban")
@@ -291,4 +291,17 @@ func TestBanTableTransitions(t *testing.T) {
 	if g.tracked(a.String()) {
 		t.Fatal("succeed after expiry kept the entry")
 	}
+}
+
+// An IPv6 client controls its whole /64: guessing from a new address of it
+// each time must not escape the ban, which must not reach the next /64.
+func TestBanCoversTheIPv6Slash64(t *testing.T) {
+	g := newTestGuard(t, Settings{SecretHash: mustHash(t, testKey), AllowRemote: true})
+	junk := strings.Repeat("x", maxKeyLen+1) // fails without bcrypt
+	for i := range DefaultMaxFailures {
+		checkRec(t, g.serve("/", fmt.Sprintf("[2001:db8:1:2::%x]:443", i+1), bearer(junk)), 401, msgInvalidKey)
+	}
+	checkRec(t, g.serve("/v0/management/config", "[2001:db8:1:2:ffff::1]:443", bearer(testKey)), 403,
+		"IP banned due to too many failed attempts. Try again in 30m0s")
+	checkRec(t, g.serve("/v0/management/config", "[2001:db8:1:3::1]:443", bearer(testKey)), 200, "")
 }

@@ -221,11 +221,9 @@ func New(s Settings, opts ...Option) *Guard {
 		log:       slog.Default(),
 		dummyHash: []byte(dummyBcryptHash),
 		bans: &banTable{
-			entries:     make(map[netip.Addr]*entry),
 			maxFailures: DefaultMaxFailures,
 			banFor:      DefaultBanDuration,
 			idleTTL:     DefaultIdleTTL,
-			maxEntries:  defaultMaxEntries,
 		},
 		checks:     make(chan struct{}, DefaultMaxConcurrentChecks()),
 		maxWaiting: defaultMaxWaiting,
@@ -239,6 +237,7 @@ func New(s Settings, opts ...Option) *Guard {
 	for _, o := range opts {
 		o(g)
 	}
+	g.bans.table = httpx.NewAddrTable(defaultMaxEntries, g.bans.idleTTL)
 	g.throttle = httpx.NewThrottle(g.throttlePolicy, func() time.Time { return g.now() })
 	g.Update(s)
 	return g

@@ -1,15 +1,12 @@
 package proxy
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"time"
-
-	xproxy "golang.org/x/net/proxy"
 )
 
 // Timeouts of upstream connections. There is deliberately no whole-request
@@ -55,22 +52,13 @@ func newTransport(proxyURL string) (*http.Transport, error) {
 		return nil, fmt.Errorf("not a URL with a host")
 	}
 	switch u.Scheme {
-	case "http", "https":
+	case "http", "https", "socks5", "socks5h":
 		// net/http sends CONNECT (https upstreams) or absolute-form
-		// requests, with Proxy-Authorization from the URL's user:password.
+		// requests to an http(s) proxy, with Proxy-Authorization from the
+		// URL's user:password; to a SOCKS5 proxy it dials through the
+		// proxy with the same credentials (RFC 1929), and lets the proxy
+		// resolve host names for both socks5 and socks5h.
 		tr.Proxy = http.ProxyURL(u)
-	case "socks5", "socks5h":
-		d, err := xproxy.FromURL(u, dialer)
-		if err != nil {
-			return nil, fmt.Errorf("socks5 proxy: %w", err)
-		}
-		cd, ok := d.(xproxy.ContextDialer)
-		if !ok {
-			return nil, fmt.Errorf("socks5 proxy: dialer cannot be cancelled")
-		}
-		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return cd.DialContext(ctx, network, addr)
-		}
 	default:
 		return nil, fmt.Errorf("scheme must be http, https, socks5 or socks5h")
 	}

@@ -12,4 +12,4 @@
 // depending on it pulls in neither the server nor its dependencies.
 package mgmtclient
 
-//go:generate go -C ../../.. tool oapi-codegen -config clients/go/mgmtclient/cfg.yaml api/openapi.yaml
+//go:generate go -C ../../.. run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config clients/go/mgmtclient/cfg.yaml api/openapi.yaml
