@@ -230,11 +230,14 @@ type importer struct {
 	now  time.Time
 	self string
 
-	details     *rowWriter  // usage_details, RETURNING the keys added
-	pending     []detailRow // the details queued in details
-	addedKeys   map[string]int
-	buckets     *rowWriter // usage_stage_import
-	bucketsSeen map[string]bool
+	details   *rowWriter  // usage_details, RETURNING the keys added
+	pending   []detailRow // the details queued in details
+	addedKeys map[string]int
+	// refill inserts the details of an export that carries aggregates
+	// (ours): they only refill the detail window, so which were new need
+	// not be known.
+	refill  *rowWriter
+	buckets *rowWriter // usage_stage_import_raw
 
 	version    int64
 	hasAgg     bool
@@ -267,18 +270,21 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 	if err := ensureStage(ctx, tx); err != nil {
 		return ImportResult{}, err
 	}
-	if _, err := tx.ExecContext(ctx, stageImportSchema); err != nil {
-		return ImportResult{}, err
+	for _, q := range stageImportSchema {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return ImportResult{}, err
+		}
 	}
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	dec.UseNumber()
 	im := &importer{ctx: ctx, tx: tx, dec: dec, keys: keys, now: now, self: s.instance,
-		addedKeys: map[string]int{}, bucketsSeen: map[string]bool{}, fromDetail: newBatch(), labels: map[string]string{}}
+		addedKeys: map[string]int{}, fromDetail: newBatch(), labels: map[string]string{}}
 	im.details = newDetailWriter(ctx, tx, func(key string) { im.addedKeys[key]++ })
 	im.details.afterFlush = im.detailsWritten
 	defer im.details.close()
-	im.buckets = newRowWriter(ctx, tx, stageImportInsert, stageImportWidth, stageImportTail)
-	im.buckets.afterFlush = func() error { clear(im.bucketsSeen); return nil }
+	im.refill = newDetailWriter(ctx, tx, nil)
+	defer im.refill.close()
+	im.buckets = newRowWriter(ctx, tx, stageImportInsert, stageImportWidth, "")
 	defer im.buckets.close()
 	if err := im.document(); err != nil {
 		return ImportResult{}, err
@@ -287,6 +293,9 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 		return ImportResult{}, errs.New(errs.Invalid, "unsupported version")
 	}
 	if err := im.details.flush(); err != nil {
+		return ImportResult{}, err
+	}
+	if err := im.refill.flush(); err != nil {
 		return ImportResult{}, err
 	}
 	var res ImportResult
@@ -327,22 +336,35 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 }
 
 // stageImportSchema holds the aggregate buckets of an export of another
-// instance, one row per ledger bucket (the largest figures seen).
-const stageImportSchema = `CREATE TEMP TABLE IF NOT EXISTS usage_stage_import (
+// instance: as read (raw, no index: one export may repeat a bucket), then
+// one row per ledger bucket with the largest figures read
+// (stageImportDeltas). Temporary tables live in the temporary file, not in
+// memory: an export's buckets are about half as many as its details.
+var stageImportSchema = []string{
+	`CREATE TEMP TABLE IF NOT EXISTS usage_stage_import_raw (
+	kind TEXT NOT NULL, bucket TEXT NOT NULL, hour BIGINT NOT NULL, endpoint TEXT NOT NULL, model TEXT NOT NULL,
+	client_key TEXT NOT NULL, credential TEXT NOT NULL, provider TEXT NOT NULL, ` + countDefs + `)`,
+	`CREATE TEMP TABLE IF NOT EXISTS usage_stage_import (
 	kind TEXT NOT NULL, bucket TEXT NOT NULL, hour BIGINT NOT NULL, endpoint TEXT NOT NULL, model TEXT NOT NULL,
 	client_key TEXT NOT NULL, credential TEXT NOT NULL, provider TEXT NOT NULL, ` + countDefs + `,
-	PRIMARY KEY (kind, bucket))`
+	PRIMARY KEY (kind, bucket))`,
+}
 
 const stageImportWidth = 16
 
-var (
-	stageImportInsert = `INSERT INTO usage_stage_import (kind, bucket, hour, endpoint, model, client_key, credential, provider, ` +
-		strings.Join(countNames, ", ") + `) VALUES `
-	stageImportTail = ` ON CONFLICT (kind, bucket) DO UPDATE SET ` + greatestProvider("usage_stage_import") + `, ` +
-		joinMap(countNames, func(n string) string {
-			return n + " = CASE WHEN excluded." + n + " > usage_stage_import." + n + " THEN excluded." + n + " ELSE usage_stage_import." + n + " END"
-		}, ", ")
-)
+// stageImportInsert appends buckets as read. OR IGNORE: the statement can
+// then never stop half-way, so it needs no statement journal (no value is
+// ever NULL, so nothing is ignored).
+var stageImportInsert = `INSERT OR IGNORE INTO usage_stage_import_raw (kind, bucket, hour, endpoint, model, client_key, credential, provider, ` +
+	strings.Join(countNames, ", ") + `) VALUES `
+
+// stageImportMerge keeps one row per bucket with the largest of each
+// figure read for it (and the largest provider name), in key order.
+var stageImportMerge = `INSERT INTO usage_stage_import (kind, bucket, hour, endpoint, model, client_key, credential, provider, ` +
+	strings.Join(countNames, ", ") + `)
+	SELECT kind, bucket, MAX(hour), MAX(endpoint), MAX(model), MAX(client_key), MAX(credential), MAX(provider), ` +
+	joinMap(countNames, func(n string) string { return "MAX(" + n + ")" }, ", ") + `
+	FROM usage_stage_import_raw GROUP BY kind, bucket ORDER BY kind, bucket`
 
 // stageImportDeltas de-duplicates the staged buckets against the ledger:
 // only the growth over the largest figures merged before from the same
@@ -363,6 +385,8 @@ func stageImportDeltas(ctx context.Context, tx *sql.Tx, origin string) (added, o
 		WHERE ` + grew
 	cn := strings.Join(countNames, ", ")
 	for _, q := range []string{
+		stageImportMerge,
+		`DELETE FROM usage_stage_import_raw`,
 		`DELETE FROM usage_stage_requests`,
 		`DELETE FROM usage_stage_attempts`,
 		`INSERT INTO usage_stage_requests (hour, endpoint, model, client_key, ` + cn + `)
@@ -613,6 +637,9 @@ func (im *importer) detail(endpoint, model, client string) error {
 	row := detailRow{ts: d.Timestamp, requestID: d.RequestID, endpoint: endpoint, model: model, client: client, cred: cred,
 		source: label, status: d.Status, failed: d.Failed, latencyMS: d.LatencyMS, tok: tok}
 	row.key = dedupeKey(row.endpoint, row.model, row.ts, row.source, row.cred, row.client, row.failed, row.tok)
+	if im.hasAgg {
+		return addDetail(im.refill, &row)
+	}
 	im.pending = append(im.pending, row)
 	return addDetail(im.details, &row)
 }
@@ -713,14 +740,6 @@ func (im *importer) bucket(kind string, b *bucketJSON) error {
 		}
 		bucket = strconv.FormatInt(b.Hour, 10) + "\x00" + b.Credential + "\x00" + b.Model
 		b.Endpoint, b.ClientKey = "", ""
-	}
-	// One statement must not upsert the same row twice (PostgreSQL refuses).
-	if seen := kind + "\x00" + bucket; im.bucketsSeen[seen] {
-		if err := im.buckets.flush(); err != nil {
-			return err
-		}
-	} else {
-		im.bucketsSeen[seen] = true
 	}
 	return im.buckets.add(kind, bucket, b.Hour, b.Endpoint, b.Model, b.ClientKey, b.Credential, b.Provider, b.Requests, b.Failures,
 		b.LatencyMS, b.Tokens.Input, b.Tokens.Output, b.Tokens.Reasoning, b.Tokens.Cached, b.Tokens.Total)

@@ -163,9 +163,10 @@ func OpenSQLite(path string) (*SQLiteStore, error) {
 		q.Set("_txlock", txlock)
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	}
-	// Statement journals (multi-row inserts that may stop half-way) stay
-	// in memory rather than in temporary files.
-	w, err := sql.Open("sqlite", dsn("immediate", "journal_mode(WAL)", "synchronous(NORMAL)", "temp_store(MEMORY)"))
+	// Temporary tables and large statement journals (an import's) go to
+	// the temporary file, past a small cache, so that memory stays bounded
+	// however large the import.
+	w, err := sql.Open("sqlite", dsn("immediate", "journal_mode(WAL)", "synchronous(NORMAL)"))
 	if err != nil {
 		return nil, fmt.Errorf("open usage database: %w", err)
 	}
