@@ -174,17 +174,22 @@ func mod(a, b int64) int64 {
 // fields the reference uses (api, model, timestamp, source, auth_index,
 // failed, tokens) plus the client key id.
 func dedupeKey(endpoint, model string, ts time.Time, source, cred, client string, failed bool, t Tokens) string {
-	h := sha256.New()
-	var buf []byte
-	for _, s := range []string{endpoint, model, ts.UTC().Format(time.RFC3339Nano), source, cred, client, strconv.FormatBool(failed)} {
-		buf = append(buf[:0], s...)
+	// The bytes hashed must never change (stored keys de-duplicate later
+	// imports); they are built in one buffer, without a hash.Hash per field.
+	var arr [256]byte
+	buf := arr[:0]
+	for i, s := range [...]string{endpoint, model, "", source, cred, client, strconv.FormatBool(failed)} {
+		if i == 2 {
+			buf = ts.UTC().AppendFormat(buf, time.RFC3339Nano)
+		} else {
+			buf = append(buf, s...)
+		}
 		buf = append(buf, 0)
-		h.Write(buf)
 	}
-	for _, n := range []int64{t.Input, t.Output, t.Reasoning, t.Cached, t.Total} {
-		h.Write(strconv.AppendInt(buf[:0], n, 10))
-		h.Write([]byte{0})
+	for _, n := range [...]int64{t.Input, t.Output, t.Reasoning, t.Cached, t.Total} {
+		buf = strconv.AppendInt(buf, n, 10)
+		buf = append(buf, 0)
 	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:16])
 }
