@@ -6,16 +6,16 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // credential is one upstream credential, compiled from a config entry when
 // a routing table is built. It is immutable; the table shares it between
 // every route it serves.
 //
-// Today every credential is an API key from config.yaml. An OAuth account
-// will be another credential with the same fields plus a token source: the
-// executor asks the credential to authorize a request (authorize), so
-// routing, cooldown and relaying need no change when one arrives.
+// A credential is an API key from config.yaml or an auth-file account
+// (oauth set): both go through the same executor steps (executor.go), so
+// routing, cooldown and relaying never ask which one it is.
 type credential struct {
 	id config.CredentialID
 	// label is the masked key (e.g. "sk-…01"): for logs only.
@@ -47,10 +47,11 @@ func compileHeaders(h map[string]string) []header {
 	return out
 }
 
-// authorize sets the credential's own auth on an upstream request. It is
-// the only place a provider key is written.
-func (c *credential) authorize(h http.Header) {
-	c.exec.authorize(h, c)
+// authorize sets the credential's own auth (its key, or creds' token for
+// an account) and its provider's headers on an upstream request. It is the
+// only place a provider key or token is written.
+func (c *credential) authorize(h, in http.Header, creds upstreamauth.Creds, stream bool) {
+	c.exec.authorize(h, in, c, creds, stream)
 }
 
 // protocol is the protocol the credential's upstream speaks.

@@ -235,42 +235,32 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 		}
 	}
 	body = cand.payload.apply(body)
-	var creds upstreamauth.Creds
-	if ox := cred.oauth; ox != nil {
-		// An auth-file account: its token (refreshed first if it is about
-		// to expire) and its provider's envelope (oauth.go).
-		var err error
-		if creds, err = cred.oauthToken(ctx, ""); err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, nil
-			}
-			return nil, nil, p.unavailable(ctx, cand, err)
+	// The credential's token (an account's is refreshed first if it is
+	// about to expire) and its provider's envelope (executor.go).
+	creds, err := cred.exec.token(ctx, cred, "")
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, nil
 		}
-		body = ox.exec.envelope(body, cred, cand.upstream, op, c.stream)
+		return nil, nil, p.unavailable(ctx, cand, err)
 	}
+	body = cred.exec.envelope(body, cred, cand.upstream, op, c.stream)
 	send := func(creds upstreamauth.Creds) (*http.Response, error) {
-		u := ""
-		if cred.oauth != nil {
-			u = cred.oauth.exec.endpoint(cred, op, cand.upstream, c.stream, creds)
-		} else {
-			u = cred.exec.url(cred, op, cand.upstream, query)
-		}
+		u := cred.exec.url(cred, op, cand.upstream, query, creds)
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
 		}
-		req.Header = upstreamHeaders(c.r.Header, upProto, cred)
-		if cred.oauth != nil {
-			cred.oauth.exec.headers(req.Header, c.r.Header, cred, creds, c.stream)
-		}
+		req.Header = upstreamHeaders(c.r.Header, upProto, cred, creds, c.stream)
 		c.obs.attemptSent(cand, req, body)
 		return cred.client.Do(req)
 	}
 	resp, err := send(creds)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized && cred.oauth != nil {
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
 		// The token was refused: refresh it (once for every request that
-		// saw this token) and try again with the new one.
-		fresh, terr := cred.oauthToken(ctx, creds.Token)
+		// saw this token) and try again with the new one. A key has no
+		// token, so nothing changes and its 401 stands.
+		fresh, terr := cred.exec.token(ctx, cred, creds.Token)
 		if terr == nil && fresh.Token != creds.Token {
 			c.obs.attemptDone(resp.StatusCode, resp.Header, nil)
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -290,11 +280,9 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 		return nil, nil, &failure{}
 	}
 	c.obs.attemptDone(resp.StatusCode, resp.Header, nil)
-	if cred.oauth != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		cred.oauth.exec.unwrap(resp, c.stream)
-	}
 	c.served = cand
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		cred.exec.unwrap(resp, c.stream)
 		if !c.stream && c.cross == nil {
 			// Nothing goes to the client before the first 32 KiB (or
 			// the whole answer) arrived well (broken.go).

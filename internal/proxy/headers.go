@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // Client request headers copied upstream, per protocol. It is an allowlist:
@@ -27,7 +28,7 @@ var (
 const stainlessPrefix = "X-Stainless-"
 
 // upstreamHeaders builds the headers of one upstream attempt.
-func upstreamHeaders(in http.Header, p protocol.Protocol, cred *credential) http.Header {
+func upstreamHeaders(in http.Header, p protocol.Protocol, cred *credential, creds upstreamauth.Creds, stream bool) http.Header {
 	h := make(http.Header, 8)
 	for _, name := range commonForward {
 		if v := in[name]; len(v) > 0 {
@@ -45,7 +46,7 @@ func upstreamHeaders(in http.Header, p protocol.Protocol, cred *credential) http
 		}
 	}
 	h["Content-Type"] = jsonContentType
-	cred.authorize(h)
+	cred.authorize(h, in, creds, stream)
 	for _, c := range cred.custom {
 		h.Set(c.name, c.value)
 	}

@@ -45,22 +45,14 @@ type oauthBinding struct {
 	src     TokenSource
 	acct    upstreamauth.Account
 	project string // gemini-cli / antigravity / vertex project
-	exec    oauthExecutor
 }
 
-// oauthExecutor is the executor of one auth-file provider kind. Its
-// authorize (from executor) does nothing: authorizeToken sets the token.
-type oauthExecutor interface {
-	executor
-	// endpoint returns the upstream URL of op.
-	endpoint(c *credential, op operation, model string, stream bool, creds upstreamauth.Creds) string
-	// headers sets the provider's headers and the token; in holds the
-	// client's headers (some defaults are the client's when it sent one).
-	headers(h, in http.Header, c *credential, creds upstreamauth.Creds, stream bool)
-	// envelope turns the (translated) body into what the provider takes.
-	envelope(body []byte, c *credential, model string, op operation, stream bool) []byte
-	// unwrap turns a 2xx answer into the protocol's own shape.
-	unwrap(resp *http.Response, stream bool)
+// accountToken is the token step of every account executor: the current
+// token of the credential's auth file, from its token source.
+type accountToken struct{}
+
+func (accountToken) token(ctx context.Context, c *credential, stale string) (upstreamauth.Creds, error) {
+	return c.oauth.src.Token(ctx, c.oauth.acct.Name, stale)
 }
 
 // credentialID of an auth file: the file name (never a token); a
@@ -79,7 +71,7 @@ func accountModels(a upstreamauth.Account, excluded map[string][]string) []model
 	return modelsOf(nil, a.Kind, excluded[string(a.Kind)])
 }
 
-func oauthExecFor(k providers.Kind) oauthExecutor {
+func oauthExecFor(k providers.Kind) executor {
 	switch k {
 	case providers.Claude:
 		return claudeOAuthExec{}
@@ -136,16 +128,11 @@ func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.A
 			}
 			cred := &credential{id: accountID(a, project), label: label, provider: string(a.Kind), exec: ex,
 				prefix: a.Prefix, client: client, baseURL: a.BaseURL,
-				oauth: &oauthBinding{src: src, acct: a, project: project, exec: ex}}
+				oauth: &oauthBinding{src: src, acct: a, project: project}}
 			b.add(cred, models)
 		}
 	}
 	return warnings
-}
-
-// oauthToken gets the credential's token for one attempt.
-func (c *credential) oauthToken(ctx context.Context, stale string) (upstreamauth.Creds, error) {
-	return c.oauth.src.Token(ctx, c.oauth.acct.Name, stale)
 }
 
 func setDefault(h, in http.Header, name, def string) {
@@ -181,7 +168,10 @@ func randomUUID() string {
 
 // ---- Claude (claude.ai OAuth) ----
 
-type claudeOAuthExec struct{ claudeExec }
+type claudeOAuthExec struct {
+	claudeExec
+	accountToken
+}
 
 const (
 	claudeOAuthBetas  = "claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14"
@@ -190,9 +180,7 @@ const (
 	defaultClaudeVers = "2023-06-01"
 )
 
-func (claudeOAuthExec) authorize(http.Header, *credential) {}
-
-func (claudeOAuthExec) endpoint(c *credential, op operation, _ string, _ bool, _ upstreamauth.Creds) string {
+func (claudeOAuthExec) url(c *credential, op operation, _ string, _ url.Values, _ upstreamauth.Creds) string {
 	base := trimBase(c.baseURL, defaultClaudeBase)
 	if op == opCountTokens {
 		return base + "/v1/messages/count_tokens?beta=true"
@@ -200,7 +188,7 @@ func (claudeOAuthExec) endpoint(c *credential, op operation, _ string, _ bool, _
 	return base + "/v1/messages?beta=true"
 }
 
-func (claudeOAuthExec) headers(h, in http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
+func (claudeOAuthExec) authorize(h, in http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
 	h.Del("X-Api-Key")
 	h.Set("Authorization", "Bearer "+creds.Token)
 	beta := in.Get("Anthropic-Beta")
@@ -272,24 +260,23 @@ func claudeCodeBlock() string {
 	return s
 }
 
-func (claudeOAuthExec) unwrap(*http.Response, bool) {}
-
 // ---- Codex (ChatGPT OAuth) ----
 
-type codexOAuthExec struct{ codexExec }
+type codexOAuthExec struct {
+	codexExec
+	accountToken
+}
 
 const (
 	defaultCodexOAuthBase = "https://chatgpt.com/backend-api/codex"
 	codexUA               = "codex_cli_rs/0.50.0 (Mac OS 26.0.1; arm64) Apple_Terminal/464"
 )
 
-func (codexOAuthExec) authorize(http.Header, *credential) {}
-
-func (codexOAuthExec) endpoint(c *credential, _ operation, _ string, _ bool, _ upstreamauth.Creds) string {
+func (codexOAuthExec) url(c *credential, _ operation, _ string, _ url.Values, _ upstreamauth.Creds) string {
 	return trimBase(c.baseURL, defaultCodexOAuthBase) + "/responses"
 }
 
-func (codexOAuthExec) headers(h, in http.Header, c *credential, creds upstreamauth.Creds, _ bool) {
+func (codexOAuthExec) authorize(h, in http.Header, c *credential, creds upstreamauth.Creds, _ bool) {
 	h.Set("Authorization", "Bearer "+creds.Token)
 	h.Set("Accept", "text/event-stream") // the backend always streams
 	h.Set("Connection", "Keep-Alive")
@@ -356,6 +343,7 @@ func setBody(resp *http.Response, b []byte, ctype string) {
 
 type codeAssistExec struct {
 	geminiExec
+	accountToken
 	kind providers.Kind
 }
 
@@ -368,10 +356,9 @@ const (
 	antigravityUA          = "antigravity/1.104.0 darwin/arm64"
 )
 
-func (e codeAssistExec) payloadProtocol() string          { return string(e.kind) }
-func (codeAssistExec) authorize(http.Header, *credential) {}
+func (e codeAssistExec) payloadProtocol() string { return string(e.kind) }
 
-func (e codeAssistExec) endpoint(c *credential, op operation, _ string, _ bool, _ upstreamauth.Creds) string {
+func (e codeAssistExec) url(c *credential, op operation, _ string, _ url.Values, _ upstreamauth.Creds) string {
 	def := defaultCodeAssistBase
 	if e.kind == providers.Antigravity {
 		def = defaultAntigravityBase
@@ -386,7 +373,7 @@ func (e codeAssistExec) endpoint(c *credential, op operation, _ string, _ bool, 
 	return base + ":generateContent"
 }
 
-func (e codeAssistExec) headers(h, in http.Header, c *credential, creds upstreamauth.Creds, stream bool) {
+func (e codeAssistExec) authorize(h, in http.Header, c *credential, creds upstreamauth.Creds, stream bool) {
 	h.Set("Authorization", "Bearer "+creds.Token)
 	h.Del("X-Goog-Api-Key")
 	acceptFor(h, stream)
@@ -526,11 +513,12 @@ func (m *sseMap) Close() error { return m.src.Close() }
 
 // ---- Vertex AI with a service account ----
 
-type vertexSAExec struct{ vertexExec }
+type vertexSAExec struct {
+	vertexExec
+	accountToken
+}
 
-func (vertexSAExec) authorize(http.Header, *credential) {}
-
-func (vertexSAExec) endpoint(c *credential, op operation, model string, _ bool, _ upstreamauth.Creds) string {
+func (vertexSAExec) url(c *credential, op operation, model string, _ url.Values, _ upstreamauth.Creds) string {
 	a := c.oauth.acct
 	loc := a.Location
 	base := trimBase(c.baseURL, "https://"+loc+"-aiplatform.googleapis.com")
@@ -542,7 +530,7 @@ func (vertexSAExec) endpoint(c *credential, op operation, model string, _ bool, 
 	return googleURL(prefix, op, model, q)
 }
 
-func (vertexSAExec) headers(h, _ http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
+func (vertexSAExec) authorize(h, _ http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
 	h.Del("X-Goog-Api-Key")
 	h.Set("Authorization", "Bearer "+creds.Token)
 	acceptFor(h, stream)
@@ -553,12 +541,11 @@ func (vertexSAExec) envelope(body []byte, _ *credential, _ string, _ operation, 
 	return body
 }
 
-func (vertexSAExec) unwrap(*http.Response, bool) {}
-
 // ---- Qwen and iFlow (OpenAI Chat Completions) ----
 
 type chatOAuthExec struct {
 	openAICompatExec
+	accountToken
 	kind providers.Kind
 }
 
@@ -567,10 +554,9 @@ const (
 	defaultIFlowBase = "https://apis.iflow.cn/v1"
 )
 
-func (e chatOAuthExec) payloadProtocol() string          { return string(e.kind) }
-func (chatOAuthExec) authorize(http.Header, *credential) {}
+func (e chatOAuthExec) payloadProtocol() string { return string(e.kind) }
 
-func (e chatOAuthExec) endpoint(c *credential, _ operation, _ string, _ bool, creds upstreamauth.Creds) string {
+func (e chatOAuthExec) url(c *credential, _ operation, _ string, _ url.Values, creds upstreamauth.Creds) string {
 	if c.baseURL != "" {
 		return c.baseURL + "/chat/completions"
 	}
@@ -589,7 +575,7 @@ func (e chatOAuthExec) endpoint(c *credential, _ operation, _ string, _ bool, cr
 	return defaultQwenBase + "/chat/completions"
 }
 
-func (e chatOAuthExec) headers(h, _ http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
+func (e chatOAuthExec) authorize(h, _ http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
 	h.Set("Authorization", "Bearer "+creds.Token)
 	acceptFor(h, stream)
 	if e.kind == providers.IFlow {
@@ -623,8 +609,6 @@ func (e chatOAuthExec) envelope(body []byte, _ *credential, _ string, _ operatio
 	}
 	return body
 }
-
-func (chatOAuthExec) unwrap(*http.Response, bool) {}
 
 // retryHint reads Google's quota reset hints from a 429 body: RetryInfo's
 // retryDelay, ErrorInfo's quotaResetDelay, or "after Ns" in the message.

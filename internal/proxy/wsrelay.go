@@ -19,6 +19,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // The /v1/ws relay: a browser-hosted provider (an AI Studio page with a
@@ -75,8 +76,8 @@ var (
 // session calls itself; the relay carries no key.
 type relayExec struct{ geminiExec }
 
-func (relayExec) payloadProtocol() string            { return relayProvider }
-func (relayExec) authorize(http.Header, *credential) {}
+func (relayExec) payloadProtocol() string                                                 { return relayProvider }
+func (relayExec) authorize(_, _ http.Header, _ *credential, _ upstreamauth.Creds, _ bool) {}
 
 // relayConn is one connected relay. It is the http.RoundTripper of its
 // credential's client, so routing, cooldown, translation and streaming
