@@ -32,7 +32,7 @@ type credential struct {
 	// client sends through the transport of the credential's proxy-url
 	// (its own, else the global one, else direct).
 	client *http.Client
-	// oauth is set for an auth-file credential (oauth.go): its token comes
+	// oauth is set for an auth-file credential (accounts.go): its token comes
 	// from the account's token source at each attempt.
 	oauth *oauthBinding
 }

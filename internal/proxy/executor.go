@@ -1,10 +1,13 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
@@ -60,113 +63,51 @@ type keyBody struct{}
 func (keyBody) token(context.Context, *credential, string) (upstreamauth.Creds, error) {
 	return upstreamauth.Creds{}, nil
 }
+
 func (keyBody) envelope(body []byte, _ *credential, _ string, _ operation, _ bool) []byte {
 	return body
 }
+
 func (keyBody) unwrap(*http.Response, bool) {}
 
-type openAICompatExec struct{ keyBody }
+// Helpers the executors share.
 
-func (openAICompatExec) protocol() protocol.Protocol { return protocol.OpenAI }
-func (openAICompatExec) payloadProtocol() string     { return "openai" }
-func (openAICompatExec) url(c *credential, op operation, _ string, _ url.Values, _ upstreamauth.Creds) string {
-	if op == opCompletions {
-		return c.baseURL + "/completions"
+// setDefault sets name to the client's value when it sent one, else to def.
+func setDefault(h, in http.Header, name, def string) {
+	if v := in.Get(name); v != "" {
+		h.Set(name, v)
+		return
 	}
-	return c.baseURL + "/chat/completions"
-}
-func (openAICompatExec) authorize(h, _ http.Header, c *credential, _ upstreamauth.Creds, _ bool) {
-	// A provider may be configured without keys (a local server).
-	if c.key != "" {
-		h.Set("Authorization", "Bearer "+c.key)
-	}
+	h.Set(name, def)
 }
 
-// codexExec sends OpenAI Responses requests. Without a base-url it uses
-// the public OpenAI API, where a plain OpenAI key works.
-type codexExec struct{ keyBody }
-
-const defaultCodexBase = "https://api.openai.com/v1"
-
-func (codexExec) protocol() protocol.Protocol { return protocol.Responses }
-func (codexExec) payloadProtocol() string     { return "codex" }
-func (codexExec) url(c *credential, _ operation, _ string, _ url.Values, _ upstreamauth.Creds) string {
-	return c.baseURL + "/responses"
-}
-func (codexExec) authorize(h, _ http.Header, c *credential, _ upstreamauth.Creds, _ bool) {
-	h.Set("Authorization", "Bearer "+c.key)
-}
-
-type claudeExec struct{ keyBody }
-
-const defaultClaudeBase = "https://api.anthropic.com"
-
-func (claudeExec) protocol() protocol.Protocol { return protocol.Claude }
-func (claudeExec) payloadProtocol() string     { return "claude" }
-func (claudeExec) url(c *credential, op operation, _ string, _ url.Values, _ upstreamauth.Creds) string {
-	if op == opCountTokens {
-		return c.baseURL + "/v1/messages/count_tokens"
-	}
-	return c.baseURL + "/v1/messages"
-}
-
-// authorize sends x-api-key, which Anthropic and most Anthropic-compatible
-// gateways read; gateways behind a custom base-url often want a Bearer
-// token instead, so those get both (it is the credential's own key).
-func (claudeExec) authorize(h, _ http.Header, c *credential, _ upstreamauth.Creds, _ bool) {
-	h.Set("X-Api-Key", c.key)
-	if c.baseURL != defaultClaudeBase {
-		h.Set("Authorization", "Bearer "+c.key)
-	}
-	if h.Get("Anthropic-Version") == "" {
-		h.Set("Anthropic-Version", "2023-06-01")
+func acceptFor(h http.Header, stream bool) {
+	if stream {
+		h.Set("Accept", "text/event-stream")
+	} else {
+		h.Set("Accept", "application/json")
 	}
 }
 
-// geminiExec speaks the Generative Language API (AI Studio keys).
-type geminiExec struct{ keyBody }
-
-const defaultGeminiBase = "https://generativelanguage.googleapis.com"
-
-func (geminiExec) protocol() protocol.Protocol { return protocol.Gemini }
-func (geminiExec) payloadProtocol() string     { return "gemini" }
-func (geminiExec) url(c *credential, op operation, model string, q url.Values, _ upstreamauth.Creds) string {
-	return googleURL(c.baseURL+"/v1beta/models/", op, model, q)
-}
-func (geminiExec) authorize(h, _ http.Header, c *credential, _ upstreamauth.Creds, _ bool) {
-	h.Set("X-Goog-Api-Key", c.key)
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
-// vertexExec speaks Vertex AI in API-key (express) mode.
-type vertexExec struct{ keyBody }
-
-const defaultVertexBase = "https://aiplatform.googleapis.com"
-
-func (vertexExec) protocol() protocol.Protocol { return protocol.Gemini }
-func (vertexExec) payloadProtocol() string     { return "vertex" }
-func (vertexExec) url(c *credential, op operation, model string, q url.Values, _ upstreamauth.Creds) string {
-	return googleURL(c.baseURL+"/v1/publishers/google/models/", op, model, q)
-}
-func (vertexExec) authorize(h, _ http.Header, c *credential, _ upstreamauth.Creds, _ bool) {
-	h.Set("X-Goog-Api-Key", c.key)
+func randomUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-func googleURL(prefix string, op operation, model string, q url.Values) string {
-	method := ":generateContent"
-	switch op {
-	case opStreamGenerate:
-		method = ":streamGenerateContent"
-	case opGeminiCountTokens:
-		method = ":countTokens"
-	}
-	var b strings.Builder
-	b.Grow(len(prefix) + len(model) + len(method) + 16)
-	b.WriteString(prefix)
-	b.WriteString(url.PathEscape(model))
-	b.WriteString(method)
-	if alt := q.Get("alt"); alt != "" {
-		b.WriteString("?alt=")
-		b.WriteString(url.QueryEscape(alt))
-	}
-	return b.String()
+// setBody replaces resp's body with b.
+func setBody(resp *http.Response, b []byte, ctype string) {
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	resp.Header.Del("Content-Length")
+	resp.Header.Set("Content-Type", ctype)
 }

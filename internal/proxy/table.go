@@ -257,7 +257,7 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		}
 	}
 	// Auth-file accounts come after the config's entries of each
-	// protocol (oauth.go).
+	// protocol (accounts.go).
 	warnings = append(warnings, b.addAccounts(cfg, accounts, src, clients)...)
 	// /v1/ws relays last (wsrelay.go).
 	b.addRelays(cfg, relays)
