@@ -95,59 +95,26 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 	var last *failure
 	attempts, bootstrapLeft := 0, st.bootstrapRetries
 	for pass := 0; ; pass++ {
-		var earliest time.Time
+		var earliest time.Time // the first moment a skipped or failed candidate is usable again
 		for i := range n {
 			cand := &rt.cands[(start+i)%n]
 			now := p.now()
-			// quota-exceeded.switch-preview-model: while the model is
-			// out of quota on this credential, its preview is used.
-			usePreview := false
+			onPreview := false
 			if until := p.cooldowns.until(cand.cred.id, cand.upstream); until.After(now) {
+				// quota-exceeded.switch-preview-model: while the model is
+				// out of quota on this credential, its preview is used.
 				if !p.previewUsable(st, cand, now) {
-					if earliest.IsZero() || until.Before(earliest) {
-						earliest = until
-					}
+					earliest = earlier(earliest, until)
 					continue
 				}
-				usePreview = true
+				onPreview = true
 			}
 			if attempts >= maxAttempts {
 				break
 			}
-			attempts++
-			var resp *http.Response
-			var br *bufio.Reader
-			var f *failure
-			if !usePreview {
-				resp, br, f = p.attempt(ctx, st, c, cand, &bootstrapLeft)
-				if f != nil && f.status == http.StatusTooManyRequests {
-					p.quotaSiblings(st, rt, cand)
-					// The same credential on the model's preview, at once.
-					usePreview = f.badRequest == nil && !f.final && attempts < maxAttempts && p.previewUsable(st, cand, p.now())
-					if usePreview {
-						attempts++
-					}
-				}
-			}
-			if usePreview {
-				pv := cand.preview
-				p.log.LogAttrs(ctx, slog.LevelInfo, "quota exceeded; using the preview model",
-					slog.String("credential", string(cand.cred.id)), slog.String("model", cand.upstream), slog.String("preview", pv.upstream))
-				pr, pbr, pf := p.attempt(ctx, st, c, pv, &bootstrapLeft)
-				switch {
-				case pr != nil:
-					resp, br, f = pr, pbr, nil
-					w.Header().Set("X-Cpa-Preview-Model", pv.upstream)
-				case pf == nil, pf.final, pf.badRequest != nil, f == nil:
-					resp, br, f = nil, nil, pf
-				}
-				// Otherwise the model's own 429 stays the answer if no
-				// other credential serves the request.
-				if f == nil && resp == nil && ctx.Err() == nil {
-					f = &failure{status: http.StatusTooManyRequests}
-				}
-			}
-			if resp != nil {
+			resp, br, f := p.tryCandidate(ctx, w, st, c, rt, cand, onPreview, &attempts, &bootstrapLeft)
+			switch {
+			case resp != nil: // 2xx, or the client's own error: relayed
 				if !deadline.Stop() {
 					resp.Body.Close()
 					p.writeAborted(ctx, w, c)
@@ -155,44 +122,115 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 				}
 				p.relay(w, st, c, resp, br)
 				return
-			}
-			if f == nil { // the client went away or the deadline passed
+			case f == nil: // the client went away or the deadline passed
 				p.writeAborted(ctx, w, c)
 				return
-			}
-			last = f
-			if f.badRequest != nil {
+			case f.badRequest != nil:
 				badTranslation(w, c, f.badRequest)
 				return
-			}
-			if f.final {
+			case f.final:
 				writeFailure(w, c.proto, f)
 				return
 			}
-			if until := p.cooldowns.until(cand.cred.id, cand.upstream); until.After(now) && (earliest.IsZero() || until.Before(earliest)) {
-				earliest = until
+			last = f // a failover status: the next candidate, at once
+			if until := p.cooldowns.until(cand.cred.id, cand.upstream); until.After(now) {
+				earliest = earlier(earliest, until)
 			}
 		}
-		if pass >= st.requestRetry || st.maxRetryInterval <= 0 || attempts >= maxAttempts {
-			break
+		more, err := p.nextPass(ctx, st, pass, attempts, arrived, earliest)
+		if err != nil {
+			p.writeAborted(ctx, w, c)
+			return
 		}
-		now := p.now()
-		wait := max(earliest.Sub(now), 0)
-		if earliest.IsZero() || now.Add(wait).After(arrived.Add(st.maxRetryInterval)) {
+		if !more {
 			break
-		}
-		if wait > 0 {
-			if err := p.sleep(ctx, wait); err != nil {
-				p.writeAborted(ctx, w, c)
-				return
-			}
 		}
 	}
 	if last != nil {
 		writeFailure(w, c.proto, last)
 		return
 	}
-	// Nothing was tried: every candidate is cooling down.
+	p.writeCoolingDown(w, c, rt)
+}
+
+// earlier returns the earlier of a and b, where a zero a is unset.
+func earlier(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// tryCandidate is one step of a pass: the candidate's model (or, when
+// onPreview, its preview at once), and after a 429 the quota fallbacks:
+// the account's other projects (quota-exceeded.switch-project) and the
+// same credential on the model's preview (switch-preview-model).
+func (p *Proxy) tryCandidate(ctx context.Context, w http.ResponseWriter, st *state, c *call, rt *route, cand *candidate,
+	onPreview bool, attempts, bootstrapLeft *int) (*http.Response, *bufio.Reader, *failure) {
+	*attempts++
+	if onPreview {
+		return p.previewAttempt(ctx, w, st, c, cand, nil, bootstrapLeft)
+	}
+	resp, br, f := p.attempt(ctx, st, c, cand, bootstrapLeft)
+	if f == nil || f.status != http.StatusTooManyRequests {
+		return resp, br, f
+	}
+	p.quotaSiblings(st, rt, cand)
+	if f.badRequest != nil || f.final || *attempts >= maxAttempts || !p.previewUsable(st, cand, p.now()) {
+		return nil, nil, f
+	}
+	*attempts++
+	return p.previewAttempt(ctx, w, st, c, cand, f, bootstrapLeft)
+}
+
+// previewAttempt sends c to cand's preview model. own is the model's own
+// 429 (nil when the model was known to be out of quota): unless the
+// preview's failure must be answered (final, a bad request, the client
+// left), own stays the failure to answer with if no other credential
+// serves the request.
+func (p *Proxy) previewAttempt(ctx context.Context, w http.ResponseWriter, st *state, c *call, cand *candidate,
+	own *failure, bootstrapLeft *int) (*http.Response, *bufio.Reader, *failure) {
+	pv := cand.preview
+	p.log.LogAttrs(ctx, slog.LevelInfo, "quota exceeded; using the preview model",
+		slog.String("credential", string(cand.cred.id)), slog.String("model", cand.upstream), slog.String("preview", pv.upstream))
+	resp, br, pf := p.attempt(ctx, st, c, pv, bootstrapLeft)
+	if resp != nil {
+		w.Header().Set("X-Cpa-Preview-Model", pv.upstream)
+		return resp, br, nil
+	}
+	f := own
+	if pf == nil || pf.final || pf.badRequest != nil || own == nil {
+		f = pf
+	}
+	if f == nil && ctx.Err() == nil {
+		f = &failure{status: http.StatusTooManyRequests}
+	}
+	return nil, nil, f
+}
+
+// nextPass decides whether another pass follows one that ended without an
+// answer (request-retry, max-retry-interval) and waits until the earliest
+// cooldown ends; err is set when ctx ended while waiting.
+func (p *Proxy) nextPass(ctx context.Context, st *state, pass, attempts int, arrived, earliest time.Time) (bool, error) {
+	if pass >= st.requestRetry || st.maxRetryInterval <= 0 || attempts >= maxAttempts {
+		return false, nil
+	}
+	now := p.now()
+	wait := max(earliest.Sub(now), 0)
+	if earliest.IsZero() || now.Add(wait).After(arrived.Add(st.maxRetryInterval)) {
+		return false, nil
+	}
+	if wait > 0 {
+		if err := p.sleep(ctx, wait); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// writeCoolingDown answers a request of which nothing was tried: every
+// candidate is cooling down.
+func (p *Proxy) writeCoolingDown(w http.ResponseWriter, c *call, rt *route) {
 	now := p.now()
 	var earliest time.Time
 	for i := range rt.cands {
