@@ -99,6 +99,15 @@ func (vertexSAExec) envelope(body []byte, _ *credential, _ string, _ operation, 
 	return body
 }
 
+// quotaHint: Google's quota errors say when the quota resets (in the body).
+func (geminiExec) quotaHint(body []byte) time.Duration {
+	return time.Duration(retryHint(body)) * time.Millisecond
+}
+
+func (vertexExec) quotaHint(body []byte) time.Duration {
+	return time.Duration(retryHint(body)) * time.Millisecond
+}
+
 // retryHint reads Google's quota reset hints from a 429 body: RetryInfo's
 // retryDelay, ErrorInfo's quotaResetDelay, or "after Ns" in the message.
 func retryHint(body []byte) int64 {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
@@ -53,6 +54,9 @@ type executor interface {
 	envelope(body []byte, c *credential, model string, op operation, stream bool) []byte
 	// unwrap turns a 2xx answer into the protocol's own shape.
 	unwrap(resp *http.Response, stream bool)
+	// quotaHint reads when the quota resets from a 429 body, for
+	// providers that say it there rather than in Retry-After; 0 if not.
+	quotaHint(body []byte) time.Duration
 }
 
 // keyBody is the part of an API-key executor that does nothing: a key
@@ -69,6 +73,8 @@ func (keyBody) envelope(body []byte, _ *credential, _ string, _ operation, _ boo
 }
 
 func (keyBody) unwrap(*http.Response, bool) {}
+
+func (keyBody) quotaHint([]byte) time.Duration { return 0 }
 
 // Helpers the executors share.
 

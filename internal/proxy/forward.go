@@ -384,9 +384,8 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 	errBody, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
 	var hint time.Duration
-	if resp.StatusCode == http.StatusTooManyRequests && cred.protocol() == protocol.Gemini {
-		// Google's quota errors say when the quota resets (in the body).
-		hint = time.Duration(retryHint(errBody)) * time.Millisecond
+	if resp.StatusCode == http.StatusTooManyRequests {
+		hint = cred.exec.quotaHint(errBody)
 	}
 	p.failHint(ctx, st, cand, resp.StatusCode, resp.Header, "", hint)
 	return nil, nil, &failure{status: resp.StatusCode, header: resp.Header, body: errBody, cross: c.cross}
