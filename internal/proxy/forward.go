@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -248,50 +249,90 @@ func (p *Proxy) writeCoolingDown(w http.ResponseWriter, c *call, rt *route) {
 // br, a reader that already holds the first bytes of a stream), or the
 // failure to remember, or neither when ctx ended.
 func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate, bootstrapLeft *int) (*http.Response, *bufio.Reader, *failure) {
+	req, local, f := requestFor(c, cand)
+	if local != nil || f != nil {
+		return local, nil, f
+	}
+	req.body = cand.payload.apply(req.body)
+	resp, f := p.exchange(ctx, st, c, cand, req)
+	if resp == nil {
+		return nil, nil, f
+	}
+	c.served = cand
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		cand.cred.exec.unwrap(resp, c.stream)
+		return p.accept(ctx, st, c, cand, resp, bootstrapLeft)
+	}
+	if !failoverStatus(resp.StatusCode) {
+		// The request itself is wrong (400, 413, 422, …): another
+		// credential would say the same, so the client hears it now.
+		return resp, nil, nil
+	}
+	return nil, nil, p.refused(ctx, st, c, cand, resp)
+}
+
+// upstreamRequest is what one attempt sends, in the upstream's protocol.
+type upstreamRequest struct {
+	body  []byte
+	op    operation
+	query url.Values // the client's, or the translated request's
+	proto protocol.Protocol
+}
+
+// requestFor is c as cand's upstream takes it: translated when it speaks
+// another protocol (cross.go), else with the model renamed if it must be.
+// A token count the proxy answers itself comes back as local; a request
+// that cannot be translated as a failure.
+func requestFor(c *call, cand *candidate) (req upstreamRequest, local *http.Response, f *failure) {
 	cred := cand.cred
-	body := c.body
-	op, query, upProto := c.op, c.r.URL.Query(), c.proto
+	req = upstreamRequest{body: c.body, op: c.op, query: c.r.URL.Query(), proto: c.proto}
 	c.cross = nil
 	if up := cred.protocol(); up != c.proto {
 		// Another protocol: translate (cross.go).
 		x := crossFor(c, up)
 		if x.local {
 			c.cross = x
-			return localCount(c, x), nil, nil
+			return req, localCount(c, x), nil
 		}
 		b, q, err := crossRequest(c, cand, x)
 		if err != nil {
-			return nil, nil, &failure{status: http.StatusBadRequest, final: true, badRequest: err}
+			return req, nil, &failure{status: http.StatusBadRequest, final: true, badRequest: err}
 		}
-		body, op, query, upProto = b, x.upOp, q, up
+		req = upstreamRequest{body: b, op: x.upOp, query: q, proto: up}
 		c.cross = x
 	} else if cand.rewrite && c.proto != protocol.Gemini {
 		// Only the model field changes (alias or prefix); for Gemini the
 		// model is in the URL.
-		if b, err := sjson.SetBytes(body, "model", cand.upstream); err == nil {
-			body = b
+		if b, err := sjson.SetBytes(req.body, "model", cand.upstream); err == nil {
+			req.body = b
 		}
 	}
-	body = cand.payload.apply(body)
-	// The credential's token (an account's is refreshed first if it is
-	// about to expire) and its provider's envelope (executor.go).
+	return req, nil, nil
+}
+
+// exchange sends req with the credential's token (and its provider's
+// envelope), and once more with a fresh token after a 401. It returns the
+// upstream's answer, or the failure (nil when ctx ended).
+func (p *Proxy) exchange(ctx context.Context, st *state, c *call, cand *candidate, req upstreamRequest) (*http.Response, *failure) {
+	cred := cand.cred
+	// An account's token is refreshed first if it is about to expire.
 	creds, err := cred.exec.token(ctx, cred, "")
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, nil
+			return nil, nil
 		}
-		return nil, nil, p.unavailable(ctx, cand, err)
+		return nil, p.unavailable(ctx, cand, err)
 	}
-	body = cred.exec.envelope(body, cred, cand.upstream, op, c.stream)
+	body := cred.exec.envelope(req.body, cred, cand.upstream, req.op, c.stream)
 	send := func(creds upstreamauth.Creds) (*http.Response, error) {
-		u := cred.exec.url(cred, op, cand.upstream, query, creds)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+		u := cred.exec.url(cred, req.op, cand.upstream, req.query, creds)
+		hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
 		}
-		req.Header = upstreamHeaders(c.r.Header, upProto, cred, creds, c.stream)
-		c.obs.attemptSent(cand, req, body)
-		return cred.client.Do(req)
+		hr.Header = upstreamHeaders(c.r.Header, req.proto, cred, creds, c.stream)
+		c.obs.attemptSent(cand, hr, body)
+		return cred.client.Do(hr)
 	}
 	resp, err := send(creds)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {
@@ -312,75 +353,81 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 		if ctx.Err() != nil {
 			// The client left (or the deadline passed): not the
 			// credential's fault, so no cooldown.
-			return nil, nil, nil
+			return nil, nil
 		}
 		p.fail(ctx, st, cand, 0, nil, "unreachable")
-		return nil, nil, &failure{}
+		return nil, &failure{}
 	}
 	c.obs.attemptDone(resp.StatusCode, resp.Header, nil)
-	c.served = cand
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		cred.exec.unwrap(resp, c.stream)
-		if !c.stream && c.cross == nil {
-			// Nothing goes to the client before the first 32 KiB (or
-			// the whole answer) arrived well (broken.go).
-			br, whole, err := readAhead(resp)
-			if err != nil {
-				resp.Body.Close()
-				if ctx.Err() != nil {
-					return nil, nil, nil
-				}
-				return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
-			}
-			c.whole = whole
-			p.cooldowns.success(cred.id, cand.upstream)
-			return resp, br, nil
-		}
-		if !c.stream { // another protocol: c.cross is set
-			// Read and translated whole before anything goes to the
-			// client (answer.go).
-			err := p.translateAnswer(c, resp)
-			resp.Body.Close()
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, nil, nil
-				}
-				return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
-			}
-			p.cooldowns.success(cred.id, cand.upstream)
-			return resp, nil, nil
-		}
-		// A stream counts as started only once its first byte arrives;
-		// one that fails before may be retried on the next credential
-		// (streaming.bootstrap-retries).
-		br := getReader(resp.Body)
-		if _, err := br.Peek(1); err != nil {
-			putReader(br)
+	return resp, nil
+}
+
+// accept takes a 2xx answer: it is relayed only once it has begun well
+// (the first bytes of a stream, the first 32 KiB of a whole answer, a
+// whole translated answer); one that breaks before is a failed attempt.
+func (p *Proxy) accept(ctx context.Context, st *state, c *call, cand *candidate, resp *http.Response, bootstrapLeft *int) (*http.Response, *bufio.Reader, *failure) {
+	cred := cand.cred
+	if !c.stream && c.cross == nil {
+		// Nothing goes to the client before the first 32 KiB (or
+		// the whole answer) arrived well (broken.go).
+		br, whole, err := readAhead(resp)
+		if err != nil {
 			resp.Body.Close()
 			if ctx.Err() != nil {
 				return nil, nil, nil
 			}
-			c.obs.attemptBroken()
-			p.fail(ctx, st, cand, 0, nil, "stream ended before its first byte")
-			f := &failure{status: http.StatusBadGateway, final: *bootstrapLeft <= 0}
-			*bootstrapLeft--
-			return nil, nil, f
+			return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
 		}
-		if first, _ := br.Peek(1); first[0] == '<' {
-			// An HTML page (a wrong base-url, a login portal): no
-			// event stream starts with '<'.
-			putReader(br)
-			resp.Body.Close()
-			return nil, nil, p.brokenAttempt(ctx, st, c, cand, errNotAnswer)
-		}
+		c.whole = whole
 		p.cooldowns.success(cred.id, cand.upstream)
 		return resp, br, nil
 	}
-	if !failoverStatus(resp.StatusCode) {
-		// The request itself is wrong (400, 413, 422, …): another
-		// credential would say the same, so the client hears it now.
+	if !c.stream { // another protocol: c.cross is set
+		// Read and translated whole before anything goes to the
+		// client (answer.go).
+		err := p.translateAnswer(c, resp)
+		resp.Body.Close()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, nil
+			}
+			return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
+		}
+		p.cooldowns.success(cred.id, cand.upstream)
 		return resp, nil, nil
 	}
+	// A stream counts as started only once its first byte arrives;
+	// one that fails before may be retried on the next credential
+	// (streaming.bootstrap-retries).
+	br := getReader(resp.Body)
+	if _, err := br.Peek(1); err != nil {
+		putReader(br)
+		resp.Body.Close()
+		if ctx.Err() != nil {
+			return nil, nil, nil
+		}
+		c.obs.attemptBroken()
+		p.fail(ctx, st, cand, 0, nil, "stream ended before its first byte")
+		f := &failure{status: http.StatusBadGateway, final: *bootstrapLeft <= 0}
+		*bootstrapLeft--
+		return nil, nil, f
+	}
+	if first, _ := br.Peek(1); first[0] == '<' {
+		// An HTML page (a wrong base-url, a login portal): no
+		// event stream starts with '<'.
+		putReader(br)
+		resp.Body.Close()
+		return nil, nil, p.brokenAttempt(ctx, st, c, cand, errNotAnswer)
+	}
+	p.cooldowns.success(cred.id, cand.upstream)
+	return resp, br, nil
+}
+
+// refused records an answer with a failover status (401, 402, 403, 404,
+// 408, 429, 5xx): the credential cools down and its body is kept to
+// answer with if no other credential serves the request.
+func (p *Proxy) refused(ctx context.Context, st *state, c *call, cand *candidate, resp *http.Response) *failure {
+	cred := cand.cred
 	errBody, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
 	var hint time.Duration
@@ -388,7 +435,7 @@ func (p *Proxy) attempt(ctx context.Context, st *state, c *call, cand *candidate
 		hint = cred.exec.quotaHint(errBody)
 	}
 	p.failHint(ctx, st, cand, resp.StatusCode, resp.Header, "", hint)
-	return nil, nil, &failure{status: resp.StatusCode, header: resp.Header, body: errBody, cross: c.cross}
+	return &failure{status: resp.StatusCode, header: resp.Header, body: errBody, cross: c.cross}
 }
 
 // brokenAttempt records a 2xx answer that failed before anything of it
