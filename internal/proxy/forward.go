@@ -60,7 +60,10 @@ type failure struct {
 // the client's fault: 400, 413, 422 and every other status not listed
 // below) is relayed. 401, 402, 403, 404, 408, 429, 5xx and unreachable
 // upstreams put that credential and model into cooldown and move on to the
-// next candidate at once (failover is always on).
+// next candidate at once (failover is always on). This is the README's
+// failure table: attempt classifies one answer (accept, refused),
+// tryCandidate adds the quota fallbacks after a 429, nextPass the retry
+// passes.
 //
 // When a pass ends without an answer, request-retry allows that many more
 // passes, but only when max-retry-interval is positive: before a pass the
