@@ -190,10 +190,10 @@ func New(opts Options) (*Server, error) {
 	if authFiles != nil {
 		logins = newLogins(authFiles, store, log)
 	}
-	server := mgmt.NewServer(mgmt.Deps{Usage: obs.usage, RequestLogs: obs.reqLogs, Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
-		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane})
 	// Change events, config history with rollback, audit trail (changes.go).
-	server.SetChangeFeed(openChangeFeed(store, obs.usage, opts.ConfigPath, log))
+	changes := openChangeFeed(store, obs.usage, opts.ConfigPath, log)
+	server := mgmt.NewServer(mgmt.Deps{Usage: obs.usage, RequestLogs: obs.reqLogs, Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
+		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane, Changes: changes})
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}

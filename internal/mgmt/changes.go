@@ -57,11 +57,6 @@ func (s *Server) refuseDryRun(next http.Handler) http.Handler {
 	})
 }
 
-// SetChangeFeed gives the server the change feed (events hub and the
-// history and audit database); without one, events, history and rollback
-// answer 503 and nothing is audited.
-func (s *Server) SetChangeFeed(f *changelog.Feed) { s.changes = f }
-
 // changeCtx runs one change through the store's single write path with
 // the request's Change and returns the body and ETag every successful
 // mutation answers with.

@@ -18,7 +18,9 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 func init() {
@@ -27,22 +29,25 @@ func init() {
 	}
 }
 
-// withFeed attaches a change feed over the env's usage database, as the
-// app does, and returns it.
-func withFeed(t *testing.T, e *env) *changelog.Feed {
+// withChangeFeed starts the server with a change feed over the env's
+// usage database, as the app does; env.feed holds it.
+func withChangeFeed() envOption {
+	return func(e *envSettings) { e.changeFeed = true }
+}
+
+// openFeed opens a change feed over the usage database beside path.
+func openFeed(t testing.TB, store *configstore.Store, svc *usage.Service, path string) *changelog.Feed {
 	t.Helper()
-	st := e.usage.SQLite()
+	st := svc.SQLite()
 	if st == nil {
 		t.Fatal("env has no usage database")
 	}
 	w, r := st.DB()
-	db, err := changelog.Open(w, r, filepath.Join(filepath.Dir(e.path), "usage.db"), changelog.Options{})
+	db, err := changelog.Open(w, r, filepath.Join(filepath.Dir(path), "usage.db"), changelog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := changelog.Follow(e.store, changelog.NewHub(0, 0), db, slog.New(slog.DiscardHandler))
-	e.server.SetChangeFeed(f)
-	return f
+	return changelog.Follow(store, changelog.NewHub(0, 0), db, slog.New(slog.DiscardHandler))
 }
 
 // sseClient reads one event stream.
@@ -162,8 +167,7 @@ func (c *sseClient) next(d time.Duration) sseEvent {
 }
 
 func TestEventsAPIWriteAndHandEdit(t *testing.T) {
-	e := newEnv(t, baseConfig())
-	withFeed(t, e)
+	e := newEnv(t, baseConfig(), withChangeFeed())
 	c := openEvents(t, e, "")
 
 	start := time.Now()
@@ -200,8 +204,8 @@ func TestEventsAPIWriteAndHandEdit(t *testing.T) {
 }
 
 func TestEventsReplayAndReset(t *testing.T) {
-	e := newEnv(t, baseConfig())
-	f := withFeed(t, e)
+	e := newEnv(t, baseConfig(), withChangeFeed())
+	f := e.feed
 	c := openEvents(t, e, "")
 	e.do(http.MethodPut, "/debug", "application/json", `{"value":true}`)
 	first := c.next(eventBound)
@@ -231,8 +235,8 @@ func TestEventsReplayAndReset(t *testing.T) {
 func TestEventsStalledClientIsDropped(t *testing.T) {
 	restore := mgmt.SetEventsTiming(time.Hour, 200*time.Millisecond)
 	defer restore()
-	e := newEnv(t, baseConfig(), withSmallSendBuffers())
-	f := withFeed(t, e)
+	e := newEnv(t, baseConfig(), withSmallSendBuffers(), withChangeFeed())
+	f := e.feed
 	// Writes go on at full speed while the client reads nothing; each
 	// changes 200 client keys, so every event is large (its paths) and
 	// the connection's small buffers fill within a few writes.
@@ -290,8 +294,7 @@ func TestEventsStalledClientIsDropped(t *testing.T) {
 }
 
 func TestEventsSubscriberLimit(t *testing.T) {
-	e := newEnv(t, baseConfig())
-	withFeed(t, e)
+	e := newEnv(t, baseConfig(), withChangeFeed())
 	for range changelog.DefaultMaxSubscribers {
 		openEvents(t, e, "")
 	}
@@ -308,8 +311,7 @@ func TestEventsSubscriberLimit(t *testing.T) {
 }
 
 func TestHistoryAndRollback(t *testing.T) {
-	e := newEnv(t, baseConfig())
-	withFeed(t, e)
+	e := newEnv(t, baseConfig(), withChangeFeed())
 	original := e.file()
 	ctx := ctx()
 	// Start-up revision plus two changes.
@@ -407,8 +409,7 @@ func TestRollbackStatuses(t *testing.T) {
 	}
 
 	// 422: the revision would disable the management API.
-	e := newEnv(t, baseConfig())
-	withFeed(t, e)
+	e := newEnv(t, baseConfig(), withChangeFeed())
 	noKey := strings.Replace(baseConfig(), `secret-key: "`+testHash+`"`, `secret-key: ""`, 1)
 	// Record a revision without a key straight through the store's
 	// history (as a hand edit would be, were it allowed).
@@ -504,8 +505,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 		t.Run(o.id, func(t *testing.T) {
 			t.Parallel() // one env per operation
 			doer := &contractDoer{t: t, inner: http.DefaultClient}
-			e := newEnv(t, statusConfig())
-			f := withFeed(t, e)
+			e := newEnv(t, statusConfig(), withChangeFeed())
+			f := e.feed
 			spec := contractSpec.Paths.Find(o.path).GetOperation(o.method)
 			valid, ok := validRequests[o.id]
 			if !ok && spec.RequestBody != nil {
@@ -574,8 +575,7 @@ func isNonConfig(op string) bool {
 
 func TestAuditHoldsNoSecret(t *testing.T) {
 	const envPassword = "env-password-secret-123456"
-	e := newEnv(t, baseConfig()+"gemini-api-key:\n  - api-key: \"AIzaSecretGemini\"\n", withEnvSecret(envPassword))
-	withFeed(t, e)
+	e := newEnv(t, baseConfig()+"gemini-api-key:\n  - api-key: \"AIzaSecretGemini\"\n", withEnvSecret(envPassword), withChangeFeed())
 	c := ctx()
 	e.do(http.MethodPut, "/api-keys", "application/json", `["client-secret-key-1","client-secret-key-2"]`)
 	e.do(http.MethodDelete, "/api-keys?value=client-secret-key-1", "", "")
@@ -647,8 +647,7 @@ func TestAuditHoldsNoSecret(t *testing.T) {
 
 // TestGoSDKWatch drives the Go SDK's watch helper against the server.
 func TestGoSDKWatch(t *testing.T) {
-	e := newEnv(t, baseConfig())
-	withFeed(t, e)
+	e := newEnv(t, baseConfig(), withChangeFeed())
 	opened := make(chan struct{}, 1)
 	e.server.OnEventsOpen(func() { opened <- struct{}{} })
 	got := make(chan mgmtclient.ChangeEvent, 4)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	applogs "github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
@@ -92,6 +93,8 @@ type env struct {
 	oauth *oauthlogin.Manager
 	// server is the Management API implementation behind srv.
 	server *mgmt.Server
+	// feed is the server's change feed (nil without withChangeFeed).
+	feed *changelog.Feed
 }
 
 type envOption func(*envSettings)
@@ -112,6 +115,8 @@ type envSettings struct {
 	smallSendBuffers bool
 	// guardOpts are extra options for the management guard.
 	guardOpts []mgmtauth.Option
+	// changeFeed starts the server with a change feed (withChangeFeed).
+	changeFeed bool
 }
 
 func withGuardOptions(opts ...mgmtauth.Option) envOption {
@@ -175,9 +180,13 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 		t.Cleanup(logins.Close)
 	}
 	usageSvc, reqLogs := newUsageDeps(t, dir, store, es)
+	var feed *changelog.Feed
+	if es.changeFeed {
+		feed = openFeed(t, store, usageSvc, path)
+	}
 	r := chi.NewRouter()
 	s := mgmt.NewServer(mgmt.Deps{Usage: usageSvc, RequestLogs: reqLogs, Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log,
-		AuthFiles: auth, Logging: logging, OAuth: logins})
+		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +209,7 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	}
 	e := &env{t: t, path: path, store: store, guard: guard, srv: srv, logs: logs, authDir: authDir, auth: auth, logging: logging, oauth: logins}
 	e.usage, e.reqLogs = usageSvc, reqLogs
-	e.server = s
+	e.server, e.feed = s, feed
 	e.client = newContractClient(t, srv.URL, testKey)
 	return e
 }

@@ -42,6 +42,10 @@ type Deps struct {
 	// RequestLogs serves the request and error logs; nil when the log
 	// directory could not be opened.
 	RequestLogs *requestlog.Logger
+	// Changes is the change feed (events hub and the history and audit
+	// database); nil answers 503 for events, history and rollback, and
+	// nothing is audited.
+	Changes *changelog.Feed
 }
 
 // Server implements every operation of api/openapi.yaml.
@@ -70,7 +74,7 @@ var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 // NewServer returns the Management API implementation.
 func NewServer(d Deps) *Server {
 	return &Server{usage: d.Usage, reqLogs: d.RequestLogs, store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log,
-		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging, oauth: d.OAuth}
+		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging, oauth: d.OAuth, changes: d.Changes}
 }
 
 func headerValue(h *mgmtapi.IfMatch) string {
