@@ -8,7 +8,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/keylists"
 )
 
-func (s *Server) GetAPIKeys(_ context.Context, _ mgmtapi.GetAPIKeysRequestObject) (mgmtapi.GetAPIKeysResponseObject, error) {
+func (s *keyListHandlers) GetAPIKeys(_ context.Context, _ mgmtapi.GetAPIKeysRequestObject) (mgmtapi.GetAPIKeysResponseObject, error) {
 	snap := s.store.Current()
 	return mgmtapi.GetAPIKeys200JSONResponse{
 		Body:    mgmtapi.APIKeysList{APIKeys: nonNil(snap.Config.APIKeys)},
@@ -16,7 +16,7 @@ func (s *Server) GetAPIKeys(_ context.Context, _ mgmtapi.GetAPIKeysRequestObject
 	}, nil
 }
 
-func (s *Server) PutAPIKeys(ctx context.Context, r mgmtapi.PutAPIKeysRequestObject) (mgmtapi.PutAPIKeysResponseObject, error) {
+func (s *keyListHandlers) PutAPIKeys(ctx context.Context, r mgmtapi.PutAPIKeysRequestObject) (mgmtapi.PutAPIKeysResponseObject, error) {
 	keys, err := keylists.ReplaceStrings("api-key", *r.Body)
 	if err != nil {
 		return nil, err
@@ -25,7 +25,7 @@ func (s *Server) PutAPIKeys(ctx context.Context, r mgmtapi.PutAPIKeysRequestObje
 	return mgmtapi.PutAPIKeys200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchAPIKeys(ctx context.Context, r mgmtapi.PatchAPIKeysRequestObject) (mgmtapi.PatchAPIKeysResponseObject, error) {
+func (s *keyListHandlers) PatchAPIKeys(ctx context.Context, r mgmtapi.PatchAPIKeysRequestObject) (mgmtapi.PatchAPIKeysResponseObject, error) {
 	p := *r.Body
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) (err error) {
 		c.APIKeys, err = keylists.PatchString("api-key", c.APIKeys, p.Old, p.Index, patchValue(p))
@@ -34,7 +34,7 @@ func (s *Server) PatchAPIKeys(ctx context.Context, r mgmtapi.PatchAPIKeysRequest
 	return mgmtapi.PatchAPIKeys200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteAPIKeys(ctx context.Context, r mgmtapi.DeleteAPIKeysRequestObject) (mgmtapi.DeleteAPIKeysResponseObject, error) {
+func (s *keyListHandlers) DeleteAPIKeys(ctx context.Context, r mgmtapi.DeleteAPIKeysRequestObject) (mgmtapi.DeleteAPIKeysResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Value, Index: r.Params.Index}
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) (err error) {
 		c.APIKeys, err = keylists.DeleteString("value", c.APIKeys, sel)

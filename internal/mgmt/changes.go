@@ -60,7 +60,7 @@ func (s *Server) refuseDryRun(next http.Handler) http.Handler {
 // changeCtx runs one change through the store's single write path with
 // the request's Change and returns the body and ETag every successful
 // mutation answers with.
-func (s *Server) changeCtx(ctx context.Context, ifMatch *mgmtapi.IfMatch, mutate func(*config.Config) error) (mgmtapi.StatusOKJSONResponse, error) {
+func (s *configWriter) changeCtx(ctx context.Context, ifMatch *mgmtapi.IfMatch, mutate func(*config.Config) error) (mgmtapi.StatusOKJSONResponse, error) {
 	snap, err := s.store.UpdateContext(ctx, headerValue(ifMatch), mutate)
 	if err != nil {
 		return mgmtapi.StatusOKJSONResponse{}, err
@@ -72,7 +72,7 @@ func (s *Server) changeCtx(ctx context.Context, ifMatch *mgmtapi.IfMatch, mutate
 
 // outcome is what a write's answer says beyond its status: for a dry run
 // the diff it would make, else the history revision it made.
-func (s *Server) outcome(ctx context.Context) (dryRun *bool, diff *string, revision *int64) {
+func (s *configWriter) outcome(ctx context.Context) (dryRun *bool, diff *string, revision *int64) {
 	ch := configstore.ChangeFrom(ctx)
 	if ch == nil {
 		return nil, nil, nil
@@ -118,7 +118,7 @@ func (s *Server) changeMiddleware(f mgmtapi.StrictHandlerFunc, op string) mgmtap
 }
 
 // WatchEvents streams config changes as Server-Sent Events.
-func (s *Server) WatchEvents(ctx context.Context, r mgmtapi.WatchEventsRequestObject) (mgmtapi.WatchEventsResponseObject, error) {
+func (s *changeHandlers) WatchEvents(ctx context.Context, r mgmtapi.WatchEventsRequestObject) (mgmtapi.WatchEventsResponseObject, error) {
 	if s.changes == nil {
 		return nil, errs.New(errs.Unavailable, "events unavailable")
 	}
@@ -224,7 +224,7 @@ func frame(ev changelog.Event) []byte {
 	return append(b, "\n\n"...)
 }
 
-func (s *Server) historyDB() (*changelog.DB, error) {
+func (s *changeHandlers) historyDB() (*changelog.DB, error) {
 	if s.changes == nil || s.changes.DB == nil {
 		return nil, errs.New(errs.Unavailable, "history unavailable")
 	}
@@ -232,7 +232,7 @@ func (s *Server) historyDB() (*changelog.DB, error) {
 }
 
 // GetConfigHistory lists revisions, newest first.
-func (s *Server) GetConfigHistory(ctx context.Context, r mgmtapi.GetConfigHistoryRequestObject) (mgmtapi.GetConfigHistoryResponseObject, error) {
+func (s *changeHandlers) GetConfigHistory(ctx context.Context, r mgmtapi.GetConfigHistoryRequestObject) (mgmtapi.GetConfigHistoryResponseObject, error) {
 	db, err := s.historyDB()
 	if err != nil {
 		return nil, err
@@ -263,7 +263,7 @@ func (s *Server) GetConfigHistory(ctx context.Context, r mgmtapi.GetConfigHistor
 }
 
 // GetConfigRevision returns one revision's bytes and diff.
-func (s *Server) GetConfigRevision(ctx context.Context, r mgmtapi.GetConfigRevisionRequestObject) (mgmtapi.GetConfigRevisionResponseObject, error) {
+func (s *changeHandlers) GetConfigRevision(ctx context.Context, r mgmtapi.GetConfigRevisionRequestObject) (mgmtapi.GetConfigRevisionResponseObject, error) {
 	db, err := s.historyDB()
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func (s *Server) GetConfigRevision(ctx context.Context, r mgmtapi.GetConfigRevis
 
 // RollbackConfig makes a kept revision current through PUT /config.yaml's
 // path, as a change of source rollback.
-func (s *Server) RollbackConfig(ctx context.Context, r mgmtapi.RollbackConfigRequestObject) (mgmtapi.RollbackConfigResponseObject, error) {
+func (s *changeHandlers) RollbackConfig(ctx context.Context, r mgmtapi.RollbackConfigRequestObject) (mgmtapi.RollbackConfigResponseObject, error) {
 	db, err := s.historyDB()
 	if err != nil {
 		return nil, err
@@ -309,7 +309,7 @@ func (s *Server) RollbackConfig(ctx context.Context, r mgmtapi.RollbackConfigReq
 }
 
 // GetAudit reads the audit trail.
-func (s *Server) GetAudit(ctx context.Context, r mgmtapi.GetAuditRequestObject) (mgmtapi.GetAuditResponseObject, error) {
+func (s *changeHandlers) GetAudit(ctx context.Context, r mgmtapi.GetAuditRequestObject) (mgmtapi.GetAuditResponseObject, error) {
 	db, err := s.historyDB()
 	if err != nil {
 		return nil, err

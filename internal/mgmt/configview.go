@@ -18,7 +18,7 @@ import (
 // GetConfig answers every setting of the running configuration except its
 // secrets. The body is built once per revision: encoding it costs more than
 // the rest of the request, and a revision never changes.
-func (s *Server) GetConfig(_ context.Context, _ mgmtapi.GetConfigRequestObject) (mgmtapi.GetConfigResponseObject, error) {
+func (s *configHandlers) GetConfig(_ context.Context, _ mgmtapi.GetConfigRequestObject) (mgmtapi.GetConfigResponseObject, error) {
 	snap := s.store.Current()
 	c := s.configBody.Load()
 	if c == nil || c.rev != snap.Rev {

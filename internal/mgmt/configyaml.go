@@ -15,7 +15,7 @@ import (
 )
 
 // GetConfigYAML sends the file exactly as stored.
-func (s *Server) GetConfigYAML(_ context.Context, _ mgmtapi.GetConfigYAMLRequestObject) (mgmtapi.GetConfigYAMLResponseObject, error) {
+func (s *configHandlers) GetConfigYAML(_ context.Context, _ mgmtapi.GetConfigYAMLRequestObject) (mgmtapi.GetConfigYAMLResponseObject, error) {
 	return configYAML{s.store.Current()}, nil
 }
 
@@ -37,7 +37,7 @@ func (c configYAML) VisitGetConfigYAMLResponse(w http.ResponseWriter) error {
 
 // PutConfigYAML validates a whole document by loading it exactly as a file
 // at startup would be loaded, and only then writes and applies it.
-func (s *Server) PutConfigYAML(ctx context.Context, r mgmtapi.PutConfigYAMLRequestObject) (mgmtapi.PutConfigYAMLResponseObject, error) {
+func (s *configHandlers) PutConfigYAML(ctx context.Context, r mgmtapi.PutConfigYAMLRequestObject) (mgmtapi.PutConfigYAMLResponseObject, error) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, err // a MaxBytesError becomes 413
@@ -71,7 +71,7 @@ func invalidConfig(msg string) mgmtapi.PutConfigYAML422JSONResponse {
 
 // keepsManagementReachable refuses a document that would switch the
 // Management API off from under the client that sent it.
-func (s *Server) keepsManagementReachable(c *config.Config) error {
+func (s *configWriter) keepsManagementReachable(c *config.Config) error {
 	if c.RemoteManagement.SecretKey == "" && !s.envSecretSet {
 		return errs.New(errs.Invalid, "remote-management.secret-key is empty, which would disable the management API; keep a key or set MANAGEMENT_PASSWORD")
 	}

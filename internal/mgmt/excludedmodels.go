@@ -10,7 +10,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/keylists"
 )
 
-func (s *Server) GetOauthExcludedModels(_ context.Context, _ mgmtapi.GetOauthExcludedModelsRequestObject) (mgmtapi.GetOauthExcludedModelsResponseObject, error) {
+func (s *keyListHandlers) GetOauthExcludedModels(_ context.Context, _ mgmtapi.GetOauthExcludedModelsRequestObject) (mgmtapi.GetOauthExcludedModelsResponseObject, error) {
 	snap := s.store.Current()
 	return mgmtapi.GetOauthExcludedModels200JSONResponse{
 		Body:    mgmtapi.OauthExcludedModelsMap{OauthExcludedModels: nonNilMap(snap.Config.OAuthExcludedModels)},
@@ -20,7 +20,7 @@ func (s *Server) GetOauthExcludedModels(_ context.Context, _ mgmtapi.GetOauthExc
 
 // PutOauthExcludedModels replaces the whole map; normalisation drops empty
 // providers, so `{}` clears it.
-func (s *Server) PutOauthExcludedModels(ctx context.Context, r mgmtapi.PutOauthExcludedModelsRequestObject) (mgmtapi.PutOauthExcludedModelsResponseObject, error) {
+func (s *keyListHandlers) PutOauthExcludedModels(ctx context.Context, r mgmtapi.PutOauthExcludedModelsRequestObject) (mgmtapi.PutOauthExcludedModelsResponseObject, error) {
 	m := map[string][]string(*r.Body)
 	for provider := range m {
 		if strings.TrimSpace(provider) == "" {
@@ -33,7 +33,7 @@ func (s *Server) PutOauthExcludedModels(ctx context.Context, r mgmtapi.PutOauthE
 
 // PatchOauthExcludedModels sets one provider's patterns; patterns that
 // normalise to nothing remove the provider, which must then exist.
-func (s *Server) PatchOauthExcludedModels(ctx context.Context, r mgmtapi.PatchOauthExcludedModelsRequestObject) (mgmtapi.PatchOauthExcludedModelsResponseObject, error) {
+func (s *keyListHandlers) PatchOauthExcludedModels(ctx context.Context, r mgmtapi.PatchOauthExcludedModelsRequestObject) (mgmtapi.PatchOauthExcludedModelsResponseObject, error) {
 	provider := strings.ToLower(strings.TrimSpace(r.Body.Provider))
 	if provider == "" {
 		return nil, errs.New(errs.Invalid, "invalid provider: a provider name must not be empty")
@@ -56,7 +56,7 @@ func (s *Server) PatchOauthExcludedModels(ctx context.Context, r mgmtapi.PatchOa
 	return mgmtapi.PatchOauthExcludedModels200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteOauthExcludedModels(ctx context.Context, r mgmtapi.DeleteOauthExcludedModelsRequestObject) (mgmtapi.DeleteOauthExcludedModelsResponseObject, error) {
+func (s *keyListHandlers) DeleteOauthExcludedModels(ctx context.Context, r mgmtapi.DeleteOauthExcludedModelsRequestObject) (mgmtapi.DeleteOauthExcludedModelsResponseObject, error) {
 	provider := strings.ToLower(strings.TrimSpace(deref(r.Params.Provider)))
 	if provider == "" {
 		return nil, errs.New(errs.Invalid, "missing provider")

@@ -13,7 +13,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/keylists"
 )
 
-func (s *Server) GetGenerativeLanguageAPIKey(_ context.Context, _ mgmtapi.GetGenerativeLanguageAPIKeyRequestObject) (mgmtapi.GetGenerativeLanguageAPIKeyResponseObject, error) {
+func (s *keyListHandlers) GetGenerativeLanguageAPIKey(_ context.Context, _ mgmtapi.GetGenerativeLanguageAPIKeyRequestObject) (mgmtapi.GetGenerativeLanguageAPIKeyResponseObject, error) {
 	snap := s.store.Current()
 	return mgmtapi.GetGenerativeLanguageAPIKey200JSONResponse{
 		Body:    mgmtapi.GenerativeLanguageAPIKeyList{GenerativeLanguageAPIKey: geminiKeyStrings(snap.Config.GeminiKeys)},
@@ -21,7 +21,7 @@ func (s *Server) GetGenerativeLanguageAPIKey(_ context.Context, _ mgmtapi.GetGen
 	}, nil
 }
 
-func (s *Server) PutGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.PutGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PutGenerativeLanguageAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PutGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.PutGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PutGenerativeLanguageAPIKeyResponseObject, error) {
 	keys, err := keylists.ReplaceStrings("api-key", *r.Body)
 	if err != nil {
 		return nil, err
@@ -30,7 +30,7 @@ func (s *Server) PutGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.PutG
 	return mgmtapi.PutGenerativeLanguageAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.PatchGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PatchGenerativeLanguageAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PatchGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.PatchGenerativeLanguageAPIKeyRequestObject) (mgmtapi.PatchGenerativeLanguageAPIKeyResponseObject, error) {
 	p := *r.Body
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		keys, err := keylists.PatchString("api-key", geminiKeyStrings(c.GeminiKeys), p.Old, p.Index, patchValue(p))
@@ -50,7 +50,7 @@ func (s *Server) PatchGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.Pa
 	return mgmtapi.PatchGenerativeLanguageAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.DeleteGenerativeLanguageAPIKeyRequestObject) (mgmtapi.DeleteGenerativeLanguageAPIKeyResponseObject, error) {
+func (s *keyListHandlers) DeleteGenerativeLanguageAPIKey(ctx context.Context, r mgmtapi.DeleteGenerativeLanguageAPIKeyRequestObject) (mgmtapi.DeleteGenerativeLanguageAPIKeyResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Value, Index: r.Params.Index}
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		keys, err := keylists.DeleteString("value", geminiKeyStrings(c.GeminiKeys), sel)

@@ -10,7 +10,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/keylists"
 )
 
-func (s *Server) GetOpenaiCompatibility(_ context.Context, _ mgmtapi.GetOpenaiCompatibilityRequestObject) (mgmtapi.GetOpenaiCompatibilityResponseObject, error) {
+func (s *keyListHandlers) GetOpenaiCompatibility(_ context.Context, _ mgmtapi.GetOpenaiCompatibilityRequestObject) (mgmtapi.GetOpenaiCompatibilityResponseObject, error) {
 	snap := s.store.Current()
 	return mgmtapi.GetOpenaiCompatibility200JSONResponse{
 		Body:    mgmtapi.OpenaiCompatibilityList{OpenaiCompatibility: mapSlice(snap.Config.OpenAICompatibility, openAICompatOut)},
@@ -20,7 +20,7 @@ func (s *Server) GetOpenaiCompatibility(_ context.Context, _ mgmtapi.GetOpenaiCo
 
 // PutOpenaiCompatibility replaces the providers; every provider needs a
 // name (unique: the first of a name is kept) and a base-url.
-func (s *Server) PutOpenaiCompatibility(ctx context.Context, r mgmtapi.PutOpenaiCompatibilityRequestObject) (mgmtapi.PutOpenaiCompatibilityResponseObject, error) {
+func (s *keyListHandlers) PutOpenaiCompatibility(ctx context.Context, r mgmtapi.PutOpenaiCompatibilityRequestObject) (mgmtapi.PutOpenaiCompatibilityResponseObject, error) {
 	items := mapSlice(*r.Body, openAICompatIn)
 	for i := range items {
 		if err := checkProvider(&items[i]); err != nil {
@@ -31,7 +31,7 @@ func (s *Server) PutOpenaiCompatibility(ctx context.Context, r mgmtapi.PutOpenai
 	return mgmtapi.PutOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchOpenaiCompatibility(ctx context.Context, r mgmtapi.PatchOpenaiCompatibilityRequestObject) (mgmtapi.PatchOpenaiCompatibilityResponseObject, error) {
+func (s *keyListHandlers) PatchOpenaiCompatibility(ctx context.Context, r mgmtapi.PatchOpenaiCompatibilityRequestObject) (mgmtapi.PatchOpenaiCompatibilityResponseObject, error) {
 	p := r.Body
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		list := c.OpenAICompatibility
@@ -54,7 +54,7 @@ func (s *Server) PatchOpenaiCompatibility(ctx context.Context, r mgmtapi.PatchOp
 	return mgmtapi.PatchOpenaiCompatibility200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteOpenaiCompatibility(ctx context.Context, r mgmtapi.DeleteOpenaiCompatibilityRequestObject) (mgmtapi.DeleteOpenaiCompatibilityResponseObject, error) {
+func (s *keyListHandlers) DeleteOpenaiCompatibility(ctx context.Context, r mgmtapi.DeleteOpenaiCompatibilityRequestObject) (mgmtapi.DeleteOpenaiCompatibilityResponseObject, error) {
 	sel := keylists.Selector{Value: r.Params.Name, Index: r.Params.Index}
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, func(c *config.Config) error {
 		name, at, byIndex, err := sel.Choose("name")

@@ -10,7 +10,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
-func (s *Server) GetGeminiAPIKey(_ context.Context, _ mgmtapi.GetGeminiAPIKeyRequestObject) (mgmtapi.GetGeminiAPIKeyResponseObject, error) {
+func (s *keyListHandlers) GetGeminiAPIKey(_ context.Context, _ mgmtapi.GetGeminiAPIKeyRequestObject) (mgmtapi.GetGeminiAPIKeyResponseObject, error) {
 	snap := s.store.Current()
 	return mgmtapi.GetGeminiAPIKey200JSONResponse{
 		Body:    mgmtapi.GeminiAPIKeyList{GeminiAPIKey: mapSlice(snap.Config.GeminiKeys, geminiOut)},
@@ -18,7 +18,7 @@ func (s *Server) GetGeminiAPIKey(_ context.Context, _ mgmtapi.GetGeminiAPIKeyReq
 	}, nil
 }
 
-func (s *Server) PutGeminiAPIKey(ctx context.Context, r mgmtapi.PutGeminiAPIKeyRequestObject) (mgmtapi.PutGeminiAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PutGeminiAPIKey(ctx context.Context, r mgmtapi.PutGeminiAPIKeyRequestObject) (mgmtapi.PutGeminiAPIKeyResponseObject, error) {
 	mutate, err := geminiList.replace(mapSlice(*r.Body, geminiIn))
 	if err != nil {
 		return nil, err
@@ -27,7 +27,7 @@ func (s *Server) PutGeminiAPIKey(ctx context.Context, r mgmtapi.PutGeminiAPIKeyR
 	return mgmtapi.PutGeminiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchGeminiAPIKey(ctx context.Context, r mgmtapi.PatchGeminiAPIKeyRequestObject) (mgmtapi.PatchGeminiAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PatchGeminiAPIKey(ctx context.Context, r mgmtapi.PatchGeminiAPIKeyRequestObject) (mgmtapi.PatchGeminiAPIKeyResponseObject, error) {
 	p := r.Body
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, geminiList.patch(p.Index, p.Match, func(k *config.GeminiKey) error {
 		applyGeminiPartial(k, p.Value)
@@ -36,12 +36,12 @@ func (s *Server) PatchGeminiAPIKey(ctx context.Context, r mgmtapi.PatchGeminiAPI
 	return mgmtapi.PatchGeminiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteGeminiAPIKey(ctx context.Context, r mgmtapi.DeleteGeminiAPIKeyRequestObject) (mgmtapi.DeleteGeminiAPIKeyResponseObject, error) {
+func (s *keyListHandlers) DeleteGeminiAPIKey(ctx context.Context, r mgmtapi.DeleteGeminiAPIKeyRequestObject) (mgmtapi.DeleteGeminiAPIKeyResponseObject, error) {
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, geminiList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
 	return mgmtapi.DeleteGeminiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetCodexAPIKey(_ context.Context, _ mgmtapi.GetCodexAPIKeyRequestObject) (mgmtapi.GetCodexAPIKeyResponseObject, error) {
+func (s *keyListHandlers) GetCodexAPIKey(_ context.Context, _ mgmtapi.GetCodexAPIKeyRequestObject) (mgmtapi.GetCodexAPIKeyResponseObject, error) {
 	snap := s.store.Current()
 	return mgmtapi.GetCodexAPIKey200JSONResponse{
 		Body:    mgmtapi.CodexAPIKeyList{CodexAPIKey: mapSlice(snap.Config.CodexKeys, codexOut)},
@@ -49,7 +49,7 @@ func (s *Server) GetCodexAPIKey(_ context.Context, _ mgmtapi.GetCodexAPIKeyReque
 	}, nil
 }
 
-func (s *Server) PutCodexAPIKey(ctx context.Context, r mgmtapi.PutCodexAPIKeyRequestObject) (mgmtapi.PutCodexAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PutCodexAPIKey(ctx context.Context, r mgmtapi.PutCodexAPIKeyRequestObject) (mgmtapi.PutCodexAPIKeyResponseObject, error) {
 	mutate, err := codexList.replace(mapSlice(*r.Body, codexIn))
 	if err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func (s *Server) PutCodexAPIKey(ctx context.Context, r mgmtapi.PutCodexAPIKeyReq
 	return mgmtapi.PutCodexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchCodexAPIKey(ctx context.Context, r mgmtapi.PatchCodexAPIKeyRequestObject) (mgmtapi.PatchCodexAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PatchCodexAPIKey(ctx context.Context, r mgmtapi.PatchCodexAPIKeyRequestObject) (mgmtapi.PatchCodexAPIKeyResponseObject, error) {
 	p := r.Body
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, codexList.patch(p.Index, p.Match, func(k *config.CodexKey) error {
 		applyCodexPartial(k, p.Value)
@@ -67,12 +67,12 @@ func (s *Server) PatchCodexAPIKey(ctx context.Context, r mgmtapi.PatchCodexAPIKe
 	return mgmtapi.PatchCodexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteCodexAPIKey(ctx context.Context, r mgmtapi.DeleteCodexAPIKeyRequestObject) (mgmtapi.DeleteCodexAPIKeyResponseObject, error) {
+func (s *keyListHandlers) DeleteCodexAPIKey(ctx context.Context, r mgmtapi.DeleteCodexAPIKeyRequestObject) (mgmtapi.DeleteCodexAPIKeyResponseObject, error) {
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, codexList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
 	return mgmtapi.DeleteCodexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetClaudeAPIKey(_ context.Context, _ mgmtapi.GetClaudeAPIKeyRequestObject) (mgmtapi.GetClaudeAPIKeyResponseObject, error) {
+func (s *keyListHandlers) GetClaudeAPIKey(_ context.Context, _ mgmtapi.GetClaudeAPIKeyRequestObject) (mgmtapi.GetClaudeAPIKeyResponseObject, error) {
 	snap := s.store.Current()
 	return mgmtapi.GetClaudeAPIKey200JSONResponse{
 		Body:    mgmtapi.ClaudeAPIKeyList{ClaudeAPIKey: mapSlice(snap.Config.ClaudeKeys, claudeOut)},
@@ -80,7 +80,7 @@ func (s *Server) GetClaudeAPIKey(_ context.Context, _ mgmtapi.GetClaudeAPIKeyReq
 	}, nil
 }
 
-func (s *Server) PutClaudeAPIKey(ctx context.Context, r mgmtapi.PutClaudeAPIKeyRequestObject) (mgmtapi.PutClaudeAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PutClaudeAPIKey(ctx context.Context, r mgmtapi.PutClaudeAPIKeyRequestObject) (mgmtapi.PutClaudeAPIKeyResponseObject, error) {
 	mutate, err := claudeList.replace(mapSlice(*r.Body, claudeIn))
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func (s *Server) PutClaudeAPIKey(ctx context.Context, r mgmtapi.PutClaudeAPIKeyR
 	return mgmtapi.PutClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchClaudeAPIKey(ctx context.Context, r mgmtapi.PatchClaudeAPIKeyRequestObject) (mgmtapi.PatchClaudeAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PatchClaudeAPIKey(ctx context.Context, r mgmtapi.PatchClaudeAPIKeyRequestObject) (mgmtapi.PatchClaudeAPIKeyResponseObject, error) {
 	p := r.Body
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, claudeList.patch(p.Index, p.Match, func(k *config.ClaudeKey) error {
 		applyClaudePartial(k, p.Value)
@@ -98,12 +98,12 @@ func (s *Server) PatchClaudeAPIKey(ctx context.Context, r mgmtapi.PatchClaudeAPI
 	return mgmtapi.PatchClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteClaudeAPIKey(ctx context.Context, r mgmtapi.DeleteClaudeAPIKeyRequestObject) (mgmtapi.DeleteClaudeAPIKeyResponseObject, error) {
+func (s *keyListHandlers) DeleteClaudeAPIKey(ctx context.Context, r mgmtapi.DeleteClaudeAPIKeyRequestObject) (mgmtapi.DeleteClaudeAPIKeyResponseObject, error) {
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, claudeList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
 	return mgmtapi.DeleteClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) GetVertexAPIKey(_ context.Context, _ mgmtapi.GetVertexAPIKeyRequestObject) (mgmtapi.GetVertexAPIKeyResponseObject, error) {
+func (s *keyListHandlers) GetVertexAPIKey(_ context.Context, _ mgmtapi.GetVertexAPIKeyRequestObject) (mgmtapi.GetVertexAPIKeyResponseObject, error) {
 	snap := s.store.Current()
 	return mgmtapi.GetVertexAPIKey200JSONResponse{
 		Body:    mgmtapi.VertexAPIKeyList{VertexAPIKey: mapSlice(snap.Config.VertexKeys, vertexOut)},
@@ -111,7 +111,7 @@ func (s *Server) GetVertexAPIKey(_ context.Context, _ mgmtapi.GetVertexAPIKeyReq
 	}, nil
 }
 
-func (s *Server) PutVertexAPIKey(ctx context.Context, r mgmtapi.PutVertexAPIKeyRequestObject) (mgmtapi.PutVertexAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PutVertexAPIKey(ctx context.Context, r mgmtapi.PutVertexAPIKeyRequestObject) (mgmtapi.PutVertexAPIKeyResponseObject, error) {
 	mutate, err := vertexList.replace(mapSlice(*r.Body, vertexIn))
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (s *Server) PutVertexAPIKey(ctx context.Context, r mgmtapi.PutVertexAPIKeyR
 	return mgmtapi.PutVertexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) PatchVertexAPIKey(ctx context.Context, r mgmtapi.PatchVertexAPIKeyRequestObject) (mgmtapi.PatchVertexAPIKeyResponseObject, error) {
+func (s *keyListHandlers) PatchVertexAPIKey(ctx context.Context, r mgmtapi.PatchVertexAPIKeyRequestObject) (mgmtapi.PatchVertexAPIKeyResponseObject, error) {
 	p := r.Body
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, vertexList.patch(p.Index, p.Match, func(k *config.VertexKey) error {
 		applyVertexPartial(k, p.Value)
@@ -129,7 +129,7 @@ func (s *Server) PatchVertexAPIKey(ctx context.Context, r mgmtapi.PatchVertexAPI
 	return mgmtapi.PatchVertexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
-func (s *Server) DeleteVertexAPIKey(ctx context.Context, r mgmtapi.DeleteVertexAPIKeyRequestObject) (mgmtapi.DeleteVertexAPIKeyResponseObject, error) {
+func (s *keyListHandlers) DeleteVertexAPIKey(ctx context.Context, r mgmtapi.DeleteVertexAPIKeyRequestObject) (mgmtapi.DeleteVertexAPIKeyResponseObject, error) {
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, vertexList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
 	return mgmtapi.DeleteVertexAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }

@@ -48,33 +48,80 @@ type Deps struct {
 	Changes *changelog.Feed
 }
 
-// Server implements every operation of api/openapi.yaml.
+// Server implements every operation of api/openapi.yaml by composing one
+// handler struct per resource, each holding only what it uses; what is
+// left here serves the middleware around them (audit, errors, routes).
 type Server struct {
-	store        *configstore.Store
-	envSecretSet bool
-	httpClient   func(proxyURL string) *http.Client
-	log          *slog.Logger
-	authFiles    *authfiles.Store
-	catalogue    authfiles.Catalogue
-	logging      *logs.Logging
-	oauth        *oauthlogin.Manager
-	usage        *usage.Service
-	reqLogs      *requestlog.Logger
-	// changes is the change feed (events, history, audit); nil without.
+	configHandlers
+	keyListHandlers
+	settingsHandlers
+	changeHandlers
+
+	store      *configstore.Store
+	httpClient func(proxyURL string) *http.Client
+	log        *slog.Logger
+	authFiles  *authfiles.Store
+	catalogue  authfiles.Catalogue
+	logging    *logs.Logging
+	oauth      *oauthlogin.Manager
+	usage      *usage.Service
+	reqLogs    *requestlog.Logger
+	// changes is the change feed the audit trail is written to; nil
+	// without.
 	changes *changelog.Feed
-	// onEventsOpen, when set, is called once an event stream has sent
-	// what it replays (a test hook).
-	onEventsOpen func()
-	// configBody caches GET /config's body for the revision in force.
-	configBody atomic.Pointer[encodedView]
 }
 
 var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 
+// configWriter is the single write path to config.yaml every config
+// operation goes through, and what its answers say about the change.
+type configWriter struct {
+	store *configstore.Store
+	// changes gives a write's history revision; nil without a feed.
+	changes *changelog.Feed
+	// envSecretSet reports whether MANAGEMENT_PASSWORD is set, so that a
+	// config without a management key does not lock the operator out.
+	envSecretSet bool
+}
+
+// configHandlers serve config.yaml as a whole: the JSON view and the YAML
+// document.
+type configHandlers struct {
+	configWriter
+	log *slog.Logger
+	// configBody caches GET /config's body for the revision in force.
+	configBody atomic.Pointer[encodedView]
+}
+
+// keyListHandlers serve the credential lists of config.yaml: API keys,
+// provider keys, OpenAI-compatible providers, excluded models.
+type keyListHandlers struct{ configWriter }
+
+// settingsHandlers serve config.yaml's scalar settings.
+type settingsHandlers struct{ configWriter }
+
+// changeHandlers serve the change feed: live events, history, rollback
+// and the audit trail.
+type changeHandlers struct {
+	configWriter
+	// onEventsOpen, when set, is called once an event stream has sent
+	// what it replays (a test hook).
+	onEventsOpen func()
+}
+
 // NewServer returns the Management API implementation.
 func NewServer(d Deps) *Server {
-	return &Server{usage: d.Usage, reqLogs: d.RequestLogs, store: d.Store, envSecretSet: d.EnvSecretSet, httpClient: d.HTTPClient, log: d.Log,
-		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging, oauth: d.OAuth, changes: d.Changes}
+	w := configWriter{store: d.Store, changes: d.Changes, envSecretSet: d.EnvSecretSet}
+	return &Server{
+		configHandlers:   configHandlers{configWriter: w, log: d.Log},
+		keyListHandlers:  keyListHandlers{w},
+		settingsHandlers: settingsHandlers{w},
+		changeHandlers:   changeHandlers{configWriter: w},
+
+		store: d.Store, httpClient: d.HTTPClient, log: d.Log,
+		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging, oauth: d.OAuth,
+		usage: d.Usage, reqLogs: d.RequestLogs, changes: d.Changes,
+	}
 }
 
 func headerValue(h *mgmtapi.IfMatch) string {
