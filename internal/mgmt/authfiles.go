@@ -48,7 +48,7 @@ func captureRawUpload(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) authStore() (*authfiles.Store, error) {
+func (s *authFileHandlers) authStore() (*authfiles.Store, error) {
 	if s.authFiles == nil {
 		return nil, authfiles.ErrUnavailable
 	}
@@ -56,7 +56,7 @@ func (s *Server) authStore() (*authfiles.Store, error) {
 }
 
 // ListAuthFiles lists the credential files in auth-dir.
-func (s *Server) ListAuthFiles(_ context.Context, _ mgmtapi.ListAuthFilesRequestObject) (mgmtapi.ListAuthFilesResponseObject, error) {
+func (s *authFileHandlers) ListAuthFiles(_ context.Context, _ mgmtapi.ListAuthFilesRequestObject) (mgmtapi.ListAuthFilesResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func authFileOut(f authfiles.File) mgmtapi.AuthFile {
 
 // UploadAuthFile stores one or more files, from a multipart form or a raw
 // JSON body with ?name=.
-func (s *Server) UploadAuthFile(ctx context.Context, req mgmtapi.UploadAuthFileRequestObject) (mgmtapi.UploadAuthFileResponseObject, error) {
+func (s *authFileHandlers) UploadAuthFile(ctx context.Context, req mgmtapi.UploadAuthFileRequestObject) (mgmtapi.UploadAuthFileResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err
@@ -188,7 +188,7 @@ func bodyErr(err error) error {
 }
 
 // DeleteAuthFiles deletes one file (?name=) or all of them (?all=true).
-func (s *Server) DeleteAuthFiles(_ context.Context, req mgmtapi.DeleteAuthFilesRequestObject) (mgmtapi.DeleteAuthFilesResponseObject, error) {
+func (s *authFileHandlers) DeleteAuthFiles(_ context.Context, req mgmtapi.DeleteAuthFilesRequestObject) (mgmtapi.DeleteAuthFilesResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func (f rawAuthFile) VisitDownloadAuthFileResponse(w http.ResponseWriter) error 
 }
 
 // DownloadAuthFile returns one file's bytes as an attachment.
-func (s *Server) DownloadAuthFile(_ context.Context, req mgmtapi.DownloadAuthFileRequestObject) (mgmtapi.DownloadAuthFileResponseObject, error) {
+func (s *authFileHandlers) DownloadAuthFile(_ context.Context, req mgmtapi.DownloadAuthFileRequestObject) (mgmtapi.DownloadAuthFileResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func (s *Server) DownloadAuthFile(_ context.Context, req mgmtapi.DownloadAuthFil
 }
 
 // GetAuthFileModels lists the models one credential serves.
-func (s *Server) GetAuthFileModels(_ context.Context, req mgmtapi.GetAuthFileModelsRequestObject) (mgmtapi.GetAuthFileModelsResponseObject, error) {
+func (s *authFileHandlers) GetAuthFileModels(_ context.Context, req mgmtapi.GetAuthFileModelsRequestObject) (mgmtapi.GetAuthFileModelsResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err
@@ -270,7 +270,7 @@ func (s *Server) GetAuthFileModels(_ context.Context, req mgmtapi.GetAuthFileMod
 }
 
 // ImportVertexCredential saves a service-account key as a vertex credential.
-func (s *Server) ImportVertexCredential(_ context.Context, req mgmtapi.ImportVertexCredentialRequestObject) (mgmtapi.ImportVertexCredentialResponseObject, error) {
+func (s *authFileHandlers) ImportVertexCredential(_ context.Context, req mgmtapi.ImportVertexCredentialRequestObject) (mgmtapi.ImportVertexCredentialResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err
@@ -321,7 +321,7 @@ func (s *Server) ImportVertexCredential(_ context.Context, req mgmtapi.ImportVer
 }
 
 // PostGeminiWebToken saves Gemini web cookies as a credential file.
-func (s *Server) PostGeminiWebToken(_ context.Context, req mgmtapi.PostGeminiWebTokenRequestObject) (mgmtapi.PostGeminiWebTokenResponseObject, error) {
+func (s *authFileHandlers) PostGeminiWebToken(_ context.Context, req mgmtapi.PostGeminiWebTokenRequestObject) (mgmtapi.PostGeminiWebTokenResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err

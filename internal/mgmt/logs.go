@@ -13,7 +13,7 @@ import (
 // appLog checks the preconditions both log operations share: a log
 // subsystem, and logging-to-file on (the panel hides its Logs page while
 // it is off; the 400 text is the one it knows).
-func (s *Server) appLog() (*logs.Logging, error) {
+func (s *logHandlers) appLog() (*logs.Logging, error) {
 	if s.logging == nil {
 		return nil, errs.New(errs.Unavailable, "application log unavailable")
 	}
@@ -24,7 +24,7 @@ func (s *Server) appLog() (*logs.Logging, error) {
 }
 
 // GetLogs returns recent application log lines.
-func (s *Server) GetLogs(_ context.Context, req mgmtapi.GetLogsRequestObject) (mgmtapi.GetLogsResponseObject, error) {
+func (s *logHandlers) GetLogs(_ context.Context, req mgmtapi.GetLogsRequestObject) (mgmtapi.GetLogsResponseObject, error) {
 	l, err := s.appLog()
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func (s *Server) GetLogs(_ context.Context, req mgmtapi.GetLogsRequestObject) (m
 }
 
 // DeleteLogs truncates the active log and removes its rotations.
-func (s *Server) DeleteLogs(_ context.Context, _ mgmtapi.DeleteLogsRequestObject) (mgmtapi.DeleteLogsResponseObject, error) {
+func (s *logHandlers) DeleteLogs(_ context.Context, _ mgmtapi.DeleteLogsRequestObject) (mgmtapi.DeleteLogsResponseObject, error) {
 	l, err := s.appLog()
 	if err != nil {
 		return nil, err

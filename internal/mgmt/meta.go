@@ -13,7 +13,7 @@ import (
 
 // GetOpenAPISpec serves the embedded contract, so the binary never reads
 // api/openapi.yaml and the docs always describe the running server.
-func (s *Server) GetOpenAPISpec(_ context.Context, _ mgmtapi.GetOpenAPISpecRequestObject) (mgmtapi.GetOpenAPISpecResponseObject, error) {
+func (s *metaHandlers) GetOpenAPISpec(_ context.Context, _ mgmtapi.GetOpenAPISpecRequestObject) (mgmtapi.GetOpenAPISpecResponseObject, error) {
 	raw, err := mgmtapi.GetSpecJSON()
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "load embedded spec")
@@ -32,7 +32,7 @@ func (b rawJSON) VisitGetOpenAPISpecResponse(w http.ResponseWriter) error {
 }
 
 // GetLatestVersion asks the release server through the global proxy.
-func (s *Server) GetLatestVersion(ctx context.Context, _ mgmtapi.GetLatestVersionRequestObject) (mgmtapi.GetLatestVersionResponseObject, error) {
+func (s *metaHandlers) GetLatestVersion(ctx context.Context, _ mgmtapi.GetLatestVersionRequestObject) (mgmtapi.GetLatestVersionResponseObject, error) {
 	cfg := s.store.Current().Config
 	url := cfg.LatestVersionURL
 	if url == "" {

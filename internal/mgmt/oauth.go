@@ -20,7 +20,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
-func (s *Server) logins() (*oauthlogin.Manager, error) {
+func (s *oauthHandlers) logins() (*oauthlogin.Manager, error) {
 	if s.oauth == nil {
 		return nil, authfiles.ErrUnavailable
 	}
@@ -35,7 +35,7 @@ func truthy(p *string) bool {
 	return false
 }
 
-func (s *Server) startLogin(provider string, o oauthlogin.StartOptions) (mgmtapi.AuthURL, error) {
+func (s *oauthHandlers) startLogin(provider string, o oauthlogin.StartOptions) (mgmtapi.AuthURL, error) {
 	m, err := s.logins()
 	if err != nil {
 		return mgmtapi.AuthURL{}, err
@@ -48,7 +48,7 @@ func (s *Server) startLogin(provider string, o oauthlogin.StartOptions) (mgmtapi
 }
 
 // GetAnthropicAuthURL starts a Claude login.
-func (s *Server) GetAnthropicAuthURL(_ context.Context, req mgmtapi.GetAnthropicAuthURLRequestObject) (mgmtapi.GetAnthropicAuthURLResponseObject, error) {
+func (s *oauthHandlers) GetAnthropicAuthURL(_ context.Context, req mgmtapi.GetAnthropicAuthURLRequestObject) (mgmtapi.GetAnthropicAuthURLResponseObject, error) {
 	u, err := s.startLogin("anthropic", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui)})
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (s *Server) GetAnthropicAuthURL(_ context.Context, req mgmtapi.GetAnthropic
 }
 
 // GetCodexAuthURL starts a Codex login.
-func (s *Server) GetCodexAuthURL(_ context.Context, req mgmtapi.GetCodexAuthURLRequestObject) (mgmtapi.GetCodexAuthURLResponseObject, error) {
+func (s *oauthHandlers) GetCodexAuthURL(_ context.Context, req mgmtapi.GetCodexAuthURLRequestObject) (mgmtapi.GetCodexAuthURLResponseObject, error) {
 	u, err := s.startLogin("codex", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui)})
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func (s *Server) GetCodexAuthURL(_ context.Context, req mgmtapi.GetCodexAuthURLR
 }
 
 // GetGeminiCliAuthURL starts a Google (Gemini CLI) login.
-func (s *Server) GetGeminiCliAuthURL(_ context.Context, req mgmtapi.GetGeminiCliAuthURLRequestObject) (mgmtapi.GetGeminiCliAuthURLResponseObject, error) {
+func (s *oauthHandlers) GetGeminiCliAuthURL(_ context.Context, req mgmtapi.GetGeminiCliAuthURLRequestObject) (mgmtapi.GetGeminiCliAuthURLResponseObject, error) {
 	u, err := s.startLogin("gemini", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui), ProjectID: deref(req.Params.ProjectID)})
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (s *Server) GetGeminiCliAuthURL(_ context.Context, req mgmtapi.GetGeminiCli
 }
 
 // GetAntigravityAuthURL starts an Antigravity login.
-func (s *Server) GetAntigravityAuthURL(_ context.Context, req mgmtapi.GetAntigravityAuthURLRequestObject) (mgmtapi.GetAntigravityAuthURLResponseObject, error) {
+func (s *oauthHandlers) GetAntigravityAuthURL(_ context.Context, req mgmtapi.GetAntigravityAuthURLRequestObject) (mgmtapi.GetAntigravityAuthURLResponseObject, error) {
 	u, err := s.startLogin("antigravity", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui)})
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (s *Server) GetAntigravityAuthURL(_ context.Context, req mgmtapi.GetAntigra
 }
 
 // GetIflowAuthURL starts an iFlow login.
-func (s *Server) GetIflowAuthURL(_ context.Context, req mgmtapi.GetIflowAuthURLRequestObject) (mgmtapi.GetIflowAuthURLResponseObject, error) {
+func (s *oauthHandlers) GetIflowAuthURL(_ context.Context, req mgmtapi.GetIflowAuthURLRequestObject) (mgmtapi.GetIflowAuthURLResponseObject, error) {
 	u, err := s.startLogin("iflow", oauthlogin.StartOptions{WebUI: truthy(req.Params.IsWebui)})
 	if err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func (s *Server) GetIflowAuthURL(_ context.Context, req mgmtapi.GetIflowAuthURLR
 }
 
 // GetQwenAuthURL starts a Qwen device-flow login.
-func (s *Server) GetQwenAuthURL(_ context.Context, _ mgmtapi.GetQwenAuthURLRequestObject) (mgmtapi.GetQwenAuthURLResponseObject, error) {
+func (s *oauthHandlers) GetQwenAuthURL(_ context.Context, _ mgmtapi.GetQwenAuthURLRequestObject) (mgmtapi.GetQwenAuthURLResponseObject, error) {
 	u, err := s.startLogin("qwen", oauthlogin.StartOptions{})
 	var up *oauthlogin.UpstreamError
 	if errors.As(err, &up) {
@@ -106,7 +106,7 @@ func (s *Server) GetQwenAuthURL(_ context.Context, _ mgmtapi.GetQwenAuthURLReque
 }
 
 // PostIflowAuthURL logs in to iFlow with a browser cookie.
-func (s *Server) PostIflowAuthURL(ctx context.Context, req mgmtapi.PostIflowAuthURLRequestObject) (mgmtapi.PostIflowAuthURLResponseObject, error) {
+func (s *oauthHandlers) PostIflowAuthURL(ctx context.Context, req mgmtapi.PostIflowAuthURLRequestObject) (mgmtapi.PostIflowAuthURLResponseObject, error) {
 	m, err := s.logins()
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func (s *Server) PostIflowAuthURL(ctx context.Context, req mgmtapi.PostIflowAuth
 }
 
 // GetAuthStatus reports how a login is doing.
-func (s *Server) GetAuthStatus(_ context.Context, req mgmtapi.GetAuthStatusRequestObject) (mgmtapi.GetAuthStatusResponseObject, error) {
+func (s *oauthHandlers) GetAuthStatus(_ context.Context, req mgmtapi.GetAuthStatusRequestObject) (mgmtapi.GetAuthStatusResponseObject, error) {
 	m, err := s.logins()
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func (s *Server) GetAuthStatus(_ context.Context, req mgmtapi.GetAuthStatusReque
 
 // PostOauthCallback hands a pasted redirect (or code and state) to its
 // login; the login's outcome is then in GET /get-auth-status.
-func (s *Server) PostOauthCallback(ctx context.Context, req mgmtapi.PostOauthCallbackRequestObject) (mgmtapi.PostOauthCallbackResponseObject, error) {
+func (s *oauthHandlers) PostOauthCallback(ctx context.Context, req mgmtapi.PostOauthCallbackRequestObject) (mgmtapi.PostOauthCallbackResponseObject, error) {
 	m, err := s.logins()
 	if err != nil {
 		return nil, err
@@ -173,7 +173,7 @@ func orElse(a, b string) string {
 
 // mountCallbacks serves the provider redirects on the main port. The page
 // says whether the login worked; it never shows a code or token.
-func (s *Server) mountCallbacks(r chi.Router) {
+func (s *oauthHandlers) mountCallbacks(r chi.Router) {
 	for _, login := range providers.Logins() {
 		if login.CallbackRoute == "" {
 			continue // device flow: no redirect

@@ -17,7 +17,7 @@ import (
 var errNoLogDir = errs.New(errs.NotFound, "log directory not found")
 
 // ListRequestErrorLogs lists error-*.log files, newest first.
-func (s *Server) ListRequestErrorLogs(context.Context, mgmtapi.ListRequestErrorLogsRequestObject) (mgmtapi.ListRequestErrorLogsResponseObject, error) {
+func (s *logHandlers) ListRequestErrorLogs(context.Context, mgmtapi.ListRequestErrorLogsRequestObject) (mgmtapi.ListRequestErrorLogsResponseObject, error) {
 	if s.reqLogs == nil {
 		return nil, errs.New(errs.Internal, "log directory not available")
 	}
@@ -65,7 +65,7 @@ func (l requestLogFile) VisitGetRequestLogByIDResponse(w http.ResponseWriter) er
 }
 
 // GetRequestErrorLog downloads one error log by name.
-func (s *Server) GetRequestErrorLog(_ context.Context, req mgmtapi.GetRequestErrorLogRequestObject) (mgmtapi.GetRequestErrorLogResponseObject, error) {
+func (s *logHandlers) GetRequestErrorLog(_ context.Context, req mgmtapi.GetRequestErrorLogRequestObject) (mgmtapi.GetRequestErrorLogResponseObject, error) {
 	if s.reqLogs == nil {
 		return nil, errNoLogDir
 	}
@@ -77,7 +77,7 @@ func (s *Server) GetRequestErrorLog(_ context.Context, req mgmtapi.GetRequestErr
 }
 
 // GetRequestLogByID downloads the log of one request id.
-func (s *Server) GetRequestLogByID(_ context.Context, req mgmtapi.GetRequestLogByIDRequestObject) (mgmtapi.GetRequestLogByIDResponseObject, error) {
+func (s *logHandlers) GetRequestLogByID(_ context.Context, req mgmtapi.GetRequestLogByIDRequestObject) (mgmtapi.GetRequestLogByIDResponseObject, error) {
 	if s.reqLogs == nil {
 		return nil, errNoLogDir
 	}

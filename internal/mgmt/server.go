@@ -57,15 +57,16 @@ type Server struct {
 	settingsHandlers
 	changeHandlers
 
-	store      *configstore.Store
-	httpClient func(proxyURL string) *http.Client
-	log        *slog.Logger
-	authFiles  *authfiles.Store
-	catalogue  authfiles.Catalogue
-	logging    *logs.Logging
-	oauth      *oauthlogin.Manager
-	usage      *usage.Service
-	reqLogs    *requestlog.Logger
+	authFileHandlers
+	oauthHandlers
+	usageHandlers
+	logHandlers
+	metaHandlers
+
+	// store and log serve the usage-import shortcut and the error
+	// mapping around the handlers.
+	store *configstore.Store
+	log   *slog.Logger
 	// changes is the change feed the audit trail is written to; nil
 	// without.
 	changes *changelog.Feed
@@ -109,6 +110,44 @@ type changeHandlers struct {
 	onEventsOpen func()
 }
 
+// authFileHandlers serve the auth-dir: auth files, their models and the
+// credential imports.
+type authFileHandlers struct {
+	// authFiles is nil when auth-dir could not be opened.
+	authFiles *authfiles.Store
+	catalogue authfiles.Catalogue
+}
+
+// oauthHandlers serve the provider logins.
+type oauthHandlers struct {
+	// oauth is nil without an auth-file store.
+	oauth *oauthlogin.Manager
+}
+
+// usageHandlers serve the usage statistics.
+type usageHandlers struct {
+	// usage is nil when usage statistics are unavailable.
+	usage *usage.Service
+	// store gives the configured keys an import is attributed to.
+	store *configstore.Store
+}
+
+// logHandlers serve the application log and the request logs.
+type logHandlers struct {
+	logging *logs.Logging
+	// reqLogs is nil when the log directory could not be opened.
+	reqLogs *requestlog.Logger
+	// store tells whether logging to file is on.
+	store *configstore.Store
+}
+
+// metaHandlers serve what is about the server rather than its config:
+// the spec and the latest release.
+type metaHandlers struct {
+	store      *configstore.Store
+	httpClient func(proxyURL string) *http.Client
+}
+
 // NewServer returns the Management API implementation.
 func NewServer(d Deps) *Server {
 	w := configWriter{store: d.Store, changes: d.Changes, envSecretSet: d.EnvSecretSet}
@@ -118,9 +157,13 @@ func NewServer(d Deps) *Server {
 		settingsHandlers: settingsHandlers{w},
 		changeHandlers:   changeHandlers{configWriter: w},
 
-		store: d.Store, httpClient: d.HTTPClient, log: d.Log,
-		authFiles: d.AuthFiles, catalogue: d.Catalogue, logging: d.Logging, oauth: d.OAuth,
-		usage: d.Usage, reqLogs: d.RequestLogs, changes: d.Changes,
+		authFileHandlers: authFileHandlers{authFiles: d.AuthFiles, catalogue: d.Catalogue},
+		oauthHandlers:    oauthHandlers{oauth: d.OAuth},
+		usageHandlers:    usageHandlers{usage: d.Usage, store: d.Store},
+		logHandlers:      logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},
+		metaHandlers:     metaHandlers{store: d.Store, httpClient: d.HTTPClient},
+
+		store: d.Store, log: d.Log, changes: d.Changes,
 	}
 }
 

@@ -43,7 +43,7 @@ func (r usageResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
 	return json.NewEncoder(w).Encode(r)
 }
 
-func (s *Server) usageService() (*usage.Service, error) {
+func (s *usageHandlers) usageService() (*usage.Service, error) {
 	if s.usage == nil {
 		return nil, errs.New(errs.Unavailable, "usage statistics unavailable")
 	}
@@ -51,7 +51,7 @@ func (s *Server) usageService() (*usage.Service, error) {
 }
 
 // GetUsage answers the statistics in the asked range.
-func (s *Server) GetUsage(ctx context.Context, req mgmtapi.GetUsageRequestObject) (mgmtapi.GetUsageResponseObject, error) {
+func (s *usageHandlers) GetUsage(ctx context.Context, req mgmtapi.GetUsageRequestObject) (mgmtapi.GetUsageResponseObject, error) {
 	svc, err := s.usageService()
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (e exportStream) VisitExportUsageResponse(w http.ResponseWriter) error {
 }
 
 // ExportUsage streams every retained detail and the complete aggregates.
-func (s *Server) ExportUsage(ctx context.Context, _ mgmtapi.ExportUsageRequestObject) (mgmtapi.ExportUsageResponseObject, error) {
+func (s *usageHandlers) ExportUsage(ctx context.Context, _ mgmtapi.ExportUsageRequestObject) (mgmtapi.ExportUsageResponseObject, error) {
 	svc, err := s.usageService()
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (s *Server) ExportUsage(ctx context.Context, _ mgmtapi.ExportUsageRequestOb
 // ImportUsage is reached only if the streaming route below is bypassed
 // (it never is on the real router); it merges the decoded body the same
 // way.
-func (s *Server) ImportUsage(ctx context.Context, req mgmtapi.ImportUsageRequestObject) (mgmtapi.ImportUsageResponseObject, error) {
+func (s *usageHandlers) ImportUsage(ctx context.Context, req mgmtapi.ImportUsageRequestObject) (mgmtapi.ImportUsageResponseObject, error) {
 	svc, err := s.usageService()
 	if err != nil {
 		return nil, err
