@@ -10,7 +10,6 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
@@ -55,42 +54,6 @@ func (s *Server) refuseDryRun(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// changeCtx runs one change through the store's single write path with
-// the request's Change and returns the body and ETag every successful
-// mutation answers with.
-func (s *configWriter) changeCtx(ctx context.Context, ifMatch *mgmtapi.IfMatch, mutate func(*config.Config) error) (mgmtapi.StatusOKJSONResponse, error) {
-	snap, err := s.store.UpdateContext(ctx, headerValue(ifMatch), mutate)
-	if err != nil {
-		return mgmtapi.StatusOKJSONResponse{}, err
-	}
-	ok := statusOK(snap)
-	ok.Body.DryRun, ok.Body.Diff, ok.Body.Revision = s.outcome(ctx)
-	return ok, nil
-}
-
-// outcome is what a write's answer says beyond its status: for a dry run
-// the diff it would make, else the history revision it made.
-func (s *configWriter) outcome(ctx context.Context) (dryRun *bool, diff *string, revision *int64) {
-	ch := configstore.ChangeFrom(ctx)
-	if ch == nil {
-		return nil, nil, nil
-	}
-	if ch.DryRun {
-		d := ""
-		if ch.Old != nil && ch.New != nil {
-			d = changelog.UnifiedDiff("config.yaml", ch.Old.Raw, ch.New.Raw)
-		}
-		t := true
-		return &t, &d, nil
-	}
-	if ch.New != nil && s.changes != nil {
-		if rev := s.changes.RevisionOf(ch.New.ETag()); rev > 0 {
-			return nil, nil, &rev
-		}
-	}
-	return nil, nil, nil
 }
 
 // changeMiddleware gives every mutating operation its Change (actor from

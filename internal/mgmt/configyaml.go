@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
@@ -67,13 +66,4 @@ func (s *configHandlers) PutConfigYAML(ctx context.Context, r mgmtapi.PutConfigY
 
 func invalidConfig(msg string) mgmtapi.PutConfigYAML422JSONResponse {
 	return mgmtapi.PutConfigYAML422JSONResponse{InvalidConfigJSONResponse: mgmtapi.InvalidConfigJSONResponse{Error: "invalid_config", Message: &msg}}
-}
-
-// keepsManagementReachable refuses a document that would switch the
-// Management API off from under the client that sent it.
-func (s *configWriter) keepsManagementReachable(c *config.Config) error {
-	if c.RemoteManagement.SecretKey == "" && !s.envSecretSet {
-		return errs.New(errs.Invalid, "remote-management.secret-key is empty, which would disable the management API; keep a key or set MANAGEMENT_PASSWORD")
-	}
-	return nil
 }

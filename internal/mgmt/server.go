@@ -74,17 +74,6 @@ type Server struct {
 
 var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 
-// configWriter is the single write path to config.yaml every config
-// operation goes through, and what its answers say about the change.
-type configWriter struct {
-	store *configstore.Store
-	// changes gives a write's history revision; nil without a feed.
-	changes *changelog.Feed
-	// envSecretSet reports whether MANAGEMENT_PASSWORD is set, so that a
-	// config without a management key does not lock the operator out.
-	envSecretSet bool
-}
-
 // configHandlers serve config.yaml as a whole: the JSON view and the YAML
 // document.
 type configHandlers struct {
