@@ -19,6 +19,14 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
 
+// authFileHandlers serve the auth-dir: auth files, their models and the
+// credential imports.
+type authFileHandlers struct {
+	// authFiles is nil when auth-dir could not be opened.
+	authFiles *authfiles.Store
+	catalogue authfiles.Catalogue
+}
+
 // rawBodyKey carries the exact bytes of a raw JSON upload: the generated
 // handler decodes JSON into a map, which would not store the file byte
 // for byte.

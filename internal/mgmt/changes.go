@@ -15,6 +15,15 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
 )
 
+// changeHandlers serve the change feed: live events, history, rollback
+// and the audit trail.
+type changeHandlers struct {
+	configWriter
+	// onEventsOpen, when set, is called once an event stream has sent
+	// what it replays (a test hook).
+	onEventsOpen func()
+}
+
 // Live events, history, rollback, dry runs and the audit trail (issue 11).
 //
 // Every mutating operation runs with a *configstore.Change in its context

@@ -3,10 +3,12 @@ package mgmt
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
@@ -14,6 +16,15 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
+
+// configHandlers serve config.yaml as a whole: the JSON view and the YAML
+// document.
+type configHandlers struct {
+	configWriter
+	log *slog.Logger
+	// configBody caches GET /config's body for the revision in force.
+	configBody atomic.Pointer[encodedView]
+}
 
 // GetConfig answers every setting of the running configuration except its
 // secrets. The body is built once per revision: encoding it costs more than

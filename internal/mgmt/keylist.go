@@ -8,6 +8,10 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/keylists"
 )
 
+// keyListHandlers serve the credential lists of config.yaml: API keys,
+// provider keys, OpenAI-compatible providers, excluded models.
+type keyListHandlers struct{ configWriter }
+
 // keyedList describes one provider list whose entries are identified by
 // their config ID (config/identity.go: api-key, and base-url where one key
 // may serve several endpoints), so gemini, codex, claude and vertex share

@@ -6,9 +6,20 @@ import (
 	"context"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
 )
+
+// logHandlers serve the application log and the request logs.
+type logHandlers struct {
+	logging *logs.Logging
+	// reqLogs is nil when the log directory could not be opened.
+	reqLogs *requestlog.Logger
+	// store tells whether logging to file is on.
+	store *configstore.Store
+}
 
 // appLog checks the preconditions both log operations share: a log
 // subsystem, and logging-to-file on (the panel hides its Logs page while

@@ -7,9 +7,17 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/release"
 )
+
+// metaHandlers serve what is about the server rather than its config:
+// the spec and the latest release.
+type metaHandlers struct {
+	store      *configstore.Store
+	httpClient func(proxyURL string) *http.Client
+}
 
 // GetOpenAPISpec serves the embedded contract, so the binary never reads
 // api/openapi.yaml and the docs always describe the running server.

@@ -20,6 +20,12 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
+// oauthHandlers serve the provider logins.
+type oauthHandlers struct {
+	// oauth is nil without an auth-file store.
+	oauth *oauthlogin.Manager
+}
+
 func (s *oauthHandlers) logins() (*oauthlogin.Manager, error) {
 	if s.oauth == nil {
 		return nil, authfiles.ErrUnavailable

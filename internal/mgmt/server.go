@@ -6,7 +6,6 @@ package mgmt
 import (
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
@@ -73,69 +72,6 @@ type Server struct {
 }
 
 var _ mgmtapi.StrictServerInterface = (*Server)(nil)
-
-// configHandlers serve config.yaml as a whole: the JSON view and the YAML
-// document.
-type configHandlers struct {
-	configWriter
-	log *slog.Logger
-	// configBody caches GET /config's body for the revision in force.
-	configBody atomic.Pointer[encodedView]
-}
-
-// keyListHandlers serve the credential lists of config.yaml: API keys,
-// provider keys, OpenAI-compatible providers, excluded models.
-type keyListHandlers struct{ configWriter }
-
-// settingsHandlers serve config.yaml's scalar settings.
-type settingsHandlers struct{ configWriter }
-
-// changeHandlers serve the change feed: live events, history, rollback
-// and the audit trail.
-type changeHandlers struct {
-	configWriter
-	// onEventsOpen, when set, is called once an event stream has sent
-	// what it replays (a test hook).
-	onEventsOpen func()
-}
-
-// authFileHandlers serve the auth-dir: auth files, their models and the
-// credential imports.
-type authFileHandlers struct {
-	// authFiles is nil when auth-dir could not be opened.
-	authFiles *authfiles.Store
-	catalogue authfiles.Catalogue
-}
-
-// oauthHandlers serve the provider logins.
-type oauthHandlers struct {
-	// oauth is nil without an auth-file store.
-	oauth *oauthlogin.Manager
-}
-
-// usageHandlers serve the usage statistics.
-type usageHandlers struct {
-	// usage is nil when usage statistics are unavailable.
-	usage *usage.Service
-	// store gives the configured keys an import is attributed to.
-	store *configstore.Store
-}
-
-// logHandlers serve the application log and the request logs.
-type logHandlers struct {
-	logging *logs.Logging
-	// reqLogs is nil when the log directory could not be opened.
-	reqLogs *requestlog.Logger
-	// store tells whether logging to file is on.
-	store *configstore.Store
-}
-
-// metaHandlers serve what is about the server rather than its config:
-// the spec and the latest release.
-type metaHandlers struct {
-	store      *configstore.Store
-	httpClient func(proxyURL string) *http.Client
-}
 
 // NewServer returns the Management API implementation.
 func NewServer(d Deps) *Server {

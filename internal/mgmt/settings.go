@@ -17,6 +17,9 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
+// settingsHandlers serve config.yaml's scalar settings.
+type settingsHandlers struct{ configWriter }
+
 // setting is one single-value setting of config.yaml.
 type setting[T any] struct {
 	get func(*config.Config) T

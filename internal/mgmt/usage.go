@@ -13,9 +13,18 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
+
+// usageHandlers serve the usage statistics.
+type usageHandlers struct {
+	// usage is nil when usage statistics are unavailable.
+	usage *usage.Service
+	// store gives the configured keys an import is attributed to.
+	store *configstore.Store
+}
 
 // The usage operations encode the usage package's own types: they carry
 // exactly the spec's JSON (the contract test validates every answer), and
