@@ -102,13 +102,12 @@ func runReadYourWrites(ctx context.Context, r *report, fl *harness.Fleet, o opti
 		"(a) 50 chat requests (8 concurrent), then at once GET /usage and GET /metrics (cpa_requests_total summed).\n"+
 			"(b) full-speed load on %d connections for %s, then GET /usage at +0/+1/+3/+5 s after it stops.\n"+
 			"dropped = every numeric field named *dropped* in GET /usage (recording.dropped today), and the metrics' *dropped* series.", o.conns, o.duration))
-	up := newUpstream(map[string]fault{"good-key": healthy}, 0)
-	defer up.close()
-	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
+	up, p, err := startHealthy(ctx, fl)
 	if err != nil {
 		r.printf("   error: %v\n", err)
 		return
 	}
+	defer up.close()
 	defer p.Close()
 
 	client := newHTTPClient(8)
@@ -162,13 +161,12 @@ func runKill9(ctx context.Context, r *report, fl *harness.Fleet, o options) {
 	r.section("6. kill -9 window", fmt.Sprintf(
 		"full-speed load on %d connections; after %s (+ round × 0.37 s) the server gets SIGKILL; restart on the same data; GET /usage;\n"+
 			"%d rounds on the same data. lost = answered 200 − newly counted; window = lost ÷ the answer rate of the last 2 s before the kill.", o.conns, o.killAfter, o.kills))
-	up := newUpstream(map[string]fault{"good-key": healthy}, 0)
-	defer up.close()
-	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
+	up, p, err := startHealthy(ctx, fl)
 	if err != nil {
 		r.printf("   error: %v\n", err)
 		return
 	}
+	defer up.close()
 	defer p.Close()
 	t := r.table("round", "answered 200 before kill", "rate mean / last 2 s", "counted after restart", "lost", "window (lost ÷ last-2-s rate)", "load CPU server/tool")
 	defer t.flush()

@@ -44,13 +44,12 @@ func malformedCases() []malformedCase {
 func runMalformed(ctx context.Context, r *report, fl *harness.Fleet, o options) {
 	r.section("3. Malformed request bodies", "truncated JSON (a valid body cut 5 bytes short, the model still readable) to every POST route;\n"+
 		"same = a model of the route's protocol, cross = a model served only by another protocol (translated). One server, requests one at a time.")
-	up := newUpstream(map[string]fault{"good-key": healthy}, 0)
-	defer up.close()
-	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
+	up, p, err := startHealthy(ctx, fl)
 	if err != nil {
 		r.printf("   error: %v\n", err)
 		return
 	}
+	defer up.close()
 	defer p.Close()
 	client := newHTTPClient(1)
 	t := r.table("route", "model", "status", "upstream called", "answer (start)")

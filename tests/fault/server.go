@@ -219,3 +219,15 @@ func (p *proxy) metrics(ctx context.Context) metricsCounts {
 	}
 	return m
 }
+
+// startHealthy starts a healthy upstream and one server in front of it, for
+// the scenarios that break nothing upstream.
+func startHealthy(ctx context.Context, fl *harness.Fleet) (*upstream, *proxy, error) {
+	up := newUpstream(map[string]fault{"good-key": healthy}, 0)
+	p, err := startProxy(ctx, fl, serverConfig{upstream: up.srv.URL, openaiKeys: []string{"good-key"}})
+	if err != nil {
+		up.close()
+		return nil, nil, err
+	}
+	return up, p, nil
+}
