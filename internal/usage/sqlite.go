@@ -426,8 +426,8 @@ func boolInt(b bool) int {
 }
 
 // Append writes events in one transaction: a detail row each (inserted
-// in chunks, detailbatch.go), and one upsert per aggregate bucket the
-// batch touches.
+// by a prepared multi-row statement), and one upsert per aggregate bucket
+// the batch touches.
 func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
 	if len(events) == 0 {
 		return nil
@@ -439,21 +439,19 @@ func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
 		return err
 	}
 	defer tx.Rollback()
-	var details detailBatch
+	details := newDetailWriter(ctx, tx, nil)
+	defer details.close()
 	b := newBatch()
 	var d detailRow
 	for i := range events {
 		e := &events[i]
 		d = eventRow(e)
-		details.add(&d)
-		b.addEvent(e, &d)
-		if details.rows == detailChunk {
-			if err := details.flush(ctx, tx); err != nil {
-				return err
-			}
+		if err := addDetail(details, &d); err != nil {
+			return err
 		}
+		b.addEvent(e, &d)
 	}
-	if err := details.flush(ctx, tx); err != nil {
+	if err := details.flush(); err != nil {
 		return err
 	}
 	if err := b.write(ctx, tx); err != nil {
