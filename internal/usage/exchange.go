@@ -267,6 +267,13 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 		return ImportResult{}, err
 	}
 	defer tx.Rollback()
+	// A larger page cache for the import's one transaction: with the
+	// default 2 MB, pages of the detail indexes are spilled to the WAL and
+	// written again many times (1M details: 33 s → 26 s, peak +13 → +36 MB).
+	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -8192`); err != nil {
+		return ImportResult{}, err
+	}
+	defer s.restoreCacheSize()
 	if err := ensureStage(ctx, tx); err != nil {
 		return ImportResult{}, err
 	}

@@ -237,6 +237,15 @@ func (s *SQLiteStore) migrate() error {
 // instance.
 func (s *SQLiteStore) Instance() string { return s.instance }
 
+// restoreCacheSize gives the writer connection back SQLite's default page
+// cache (2 MB) and frees what a larger one held.
+func (s *SQLiteStore) restoreCacheSize() {
+	ctx := context.Background()
+	if _, err := s.w.ExecContext(ctx, `PRAGMA cache_size = -2000`); err == nil {
+		_, _ = s.w.ExecContext(ctx, `PRAGMA shrink_memory`) // only frees memory: nothing to report
+	}
+}
+
 // Close closes both pools; the WAL is checkpointed by the last close.
 func (s *SQLiteStore) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())

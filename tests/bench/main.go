@@ -147,6 +147,9 @@ func run(o options) int {
 	if ctx.Err() == nil && o.rounds > 1 {
 		printSummary(all, results)
 	}
+	if ctx.Err() == nil {
+		printMemory(ctx, map[string]*harness.Server{"defaults": defaults, "usage off": usageOff})
+	}
 	if ctx.Err() == nil && o.perfTop > 0 {
 		fmt.Printf("\n## CPU profile of the server, default settings, whole answers   [load average %s, +%s]\n\n", harness.LoadAvg(), time.Since(start).Round(time.Second))
 		profile(ctx, all[1], o, up.pid())
