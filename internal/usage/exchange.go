@@ -266,6 +266,9 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 	if err != nil {
 		return ImportResult{}, err
 	}
+	// Deferred first, so it runs last: the one writer connection is free
+	// again once the transaction has ended.
+	defer s.restoreCacheSize()
 	defer tx.Rollback()
 	// A larger page cache for the import's one transaction: with the
 	// default 2 MB, pages of the detail indexes are spilled to the WAL and
@@ -273,7 +276,6 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -8192`); err != nil {
 		return ImportResult{}, err
 	}
-	defer s.restoreCacheSize()
 	if err := ensureStage(ctx, tx); err != nil {
 		return ImportResult{}, err
 	}
