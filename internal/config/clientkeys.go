@@ -73,6 +73,10 @@ type ModelPrice struct {
 const (
 	MaxClientKeyNameLen = 64
 	MinClientKeyLen     = 8
+	// MaxPerMinute bounds the per-minute limits (a billion), MaxBudget
+	// the request and token budgets, so counters never overflow.
+	MaxPerMinute = 1_000_000_000
+	MaxBudget    = 1_000_000_000_000_000
 	maxLabelLen         = 256
 )
 
@@ -236,15 +240,16 @@ func (k KeyPolicy) validate() error {
 	counts := []struct {
 		field string
 		v     int64
+		max   int64
 	}{
-		{"limits.requests-per-minute", k.Limits.RequestsPerMinute}, {"limits.tokens-per-minute", k.Limits.TokensPerMinute},
-		{"limits.max-concurrency", k.Limits.MaxConcurrency},
-		{"budgets.requests-per-day", k.Budgets.RequestsPerDay}, {"budgets.requests-per-month", k.Budgets.RequestsPerMonth},
-		{"budgets.tokens-per-day", k.Budgets.TokensPerDay}, {"budgets.tokens-per-month", k.Budgets.TokensPerMonth},
+		{"limits.requests-per-minute", k.Limits.RequestsPerMinute, MaxPerMinute}, {"limits.tokens-per-minute", k.Limits.TokensPerMinute, MaxPerMinute},
+		{"limits.max-concurrency", k.Limits.MaxConcurrency, MaxPerMinute},
+		{"budgets.requests-per-day", k.Budgets.RequestsPerDay, MaxBudget}, {"budgets.requests-per-month", k.Budgets.RequestsPerMonth, MaxBudget},
+		{"budgets.tokens-per-day", k.Budgets.TokensPerDay, MaxBudget}, {"budgets.tokens-per-month", k.Budgets.TokensPerMonth, MaxBudget},
 	}
 	for _, c := range counts {
-		if c.v < 0 {
-			return fmt.Errorf("%s must be 0 (no limit) or more, not %d", c.field, c.v)
+		if c.v < 0 || c.v > c.max {
+			return fmt.Errorf("%s must be between 0 (no limit) and %d, not %d", c.field, c.max, c.v)
 		}
 	}
 	if err := checkUSD(k.Budgets.CostPerDay); err != nil {
