@@ -87,48 +87,48 @@ func TestRequestRate(t *testing.T) {
 	p := compileOne(t, NewRegistry(nil, nil), config.KeyPolicy{Limits: config.KeyLimits{RequestsPerMinute: 3}})
 	now := t0
 	for i := range 3 {
-		tk, ref := p.Admit(now, "m", 0)
+		tk, ref := p.Admit(now, "m", "", 0)
 		if ref != nil {
 			t.Fatalf("request %d refused: %+v", i, ref)
 		}
 		tk.Settle(now, Tokens{})
 	}
-	_, ref := p.Admit(now, "m", 0)
+	_, ref := p.Admit(now, "m", "", 0)
 	if ref == nil || ref.Reason != RequestRate || ref.RetryAfter != 20*time.Second || ref.What != "limits.requests-per-minute" {
 		t.Fatalf("4th request: %+v", ref)
 	}
-	if _, ref := p.Admit(now.Add(20*time.Second), "m", 0); ref != nil {
+	if _, ref := p.Admit(now.Add(20*time.Second), "m", "", 0); ref != nil {
 		t.Fatalf("after Retry-After: %+v", ref)
 	}
 }
 
 func TestTokenRateSettlesToReportedTokens(t *testing.T) {
 	p := compileOne(t, NewRegistry(nil, nil), config.KeyPolicy{Limits: config.KeyLimits{TokensPerMinute: 600}})
-	tk, ref := p.Admit(t0, "m", 100)
+	tk, ref := p.Admit(t0, "m", "", 100)
 	if ref != nil {
 		t.Fatal(ref)
 	}
 	// The answer used 600 tokens: the minute's allowance is gone.
 	tk.Settle(t0, Tokens{Input: 100, Output: 500})
-	_, ref = p.Admit(t0, "m", 100)
+	_, ref = p.Admit(t0, "m", "", 100)
 	if ref == nil || ref.Reason != TokenRate || ref.RetryAfter != 10*time.Second {
 		t.Fatalf("after a 600-token answer: %+v", ref)
 	}
 	// An estimate larger than the whole minute waits for a full bucket.
-	if _, ref = p.Admit(t0.Add(time.Minute), "m", 10_000); ref != nil {
+	if _, ref = p.Admit(t0.Add(time.Minute), "m", "", 10_000); ref != nil {
 		t.Fatalf("an oversized request after a quiet minute: %+v", ref)
 	}
 }
 
 func TestConcurrency(t *testing.T) {
 	p := compileOne(t, NewRegistry(nil, nil), config.KeyPolicy{Limits: config.KeyLimits{MaxConcurrency: 2}})
-	a, _ := p.Admit(t0, "m", 0)
-	b, _ := p.Admit(t0, "m", 0)
-	if _, ref := p.Admit(t0, "m", 0); ref == nil || ref.Reason != Concurrency {
+	a, _ := p.Admit(t0, "m", "", 0)
+	b, _ := p.Admit(t0, "m", "", 0)
+	if _, ref := p.Admit(t0, "m", "", 0); ref == nil || ref.Reason != Concurrency {
 		t.Fatalf("3rd concurrent: %+v", ref)
 	}
 	a.Settle(t0, Tokens{})
-	if _, ref := p.Admit(t0, "m", 0); ref != nil {
+	if _, ref := p.Admit(t0, "m", "", 0); ref != nil {
 		t.Fatalf("after one ended: %+v", ref)
 	}
 	b.Settle(t0, Tokens{})
@@ -156,17 +156,17 @@ func TestBudgets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := compileOne(t, NewRegistry(nil, nil), config.KeyPolicy{Budgets: tt.budgets}, prices...)
-			tk, ref := p.Admit(t0, tt.model, 0)
+			tk, ref := p.Admit(t0, tt.model, "", 0)
 			if ref != nil {
 				t.Fatalf("first request refused: %+v", ref)
 			}
 			tk.Settle(t0, tt.used)
-			_, ref = p.Admit(t0, tt.model, 0)
+			_, ref = p.Admit(t0, tt.model, "", 0)
 			if ref == nil || ref.Reason != Budget || ref.What != tt.want || !ref.ResetAt.Equal(tt.reset) || ref.RetryAfter != tt.reset.Sub(t0) {
 				t.Fatalf("second request: %+v", ref)
 			}
 			// The next window starts from zero.
-			if _, ref = p.Admit(tt.reset, tt.model, 0); ref != nil {
+			if _, ref = p.Admit(tt.reset, tt.model, "", 0); ref != nil {
 				t.Fatalf("in the next window: %+v", ref)
 			}
 		})
@@ -175,10 +175,10 @@ func TestBudgets(t *testing.T) {
 
 func TestCostBudgetNeedsAPrice(t *testing.T) {
 	p := compileOne(t, NewRegistry(nil, nil), config.KeyPolicy{Budgets: config.KeyBudgets{CostPerDay: 1}}, config.ModelPrice{Model: "gpt-5", Input: 1, Output: 1})
-	if _, ref := p.Admit(t0, "claude-opus", 0); ref == nil || ref.Reason != NoPrice {
+	if _, ref := p.Admit(t0, "claude-opus", "", 0); ref == nil || ref.Reason != NoPrice {
 		t.Fatalf("unpriced model: %+v", ref)
 	}
-	if _, ref := p.Admit(t0, "GPT-5", 0); ref != nil {
+	if _, ref := p.Admit(t0, "GPT-5", "", 0); ref != nil {
 		t.Fatalf("priced model: %+v", ref)
 	}
 }
@@ -195,7 +195,7 @@ func TestParallelRequestBudget(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			tk, ref := p.Admit(t0, "m", 0)
+			tk, ref := p.Admit(t0, "m", "", 0)
 			if ref == nil {
 				admitted.Add(1)
 				tk.Settle(t0, Tokens{})
@@ -225,7 +225,7 @@ func TestParallelTokenBudgetOvershootBounded(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			tk, ref := p.Admit(t0, "m", estimate)
+			tk, ref := p.Admit(t0, "m", "", estimate)
 			if ref != nil {
 				return
 			}
@@ -238,7 +238,7 @@ func TestParallelTokenBudgetOvershootBounded(t *testing.T) {
 	// Admissions finish before hold is released: wait until no goroutine is
 	// still deciding, by admitting nothing more.
 	for {
-		if _, ref := p.Admit(t0, "m", estimate); ref != nil {
+		if _, ref := p.Admit(t0, "m", "", estimate); ref != nil {
 			break
 		}
 		admitted.Add(1)
@@ -259,7 +259,7 @@ func TestStateSurvivesReloadAndRotation(t *testing.T) {
 	r := NewRegistry(nil, nil)
 	k := config.KeyPolicy{Name: "team", Key: "sk-old-key-123", Budgets: config.KeyBudgets{RequestsPerDay: 2}}
 	p := compileOne(t, r, k)
-	tk, _ := p.Admit(t0, "m", 0)
+	tk, _ := p.Admit(t0, "m", "", 0)
 	tk.Settle(t0, Tokens{})
 	// Rotate: same name, new key. The spend stays.
 	k.Key = "sk-new-key-456"
@@ -267,17 +267,17 @@ func TestStateSurvivesReloadAndRotation(t *testing.T) {
 	if old := sha256.Sum256([]byte("sk-old-key-123")); r.Current().Lookup(&old) != nil {
 		t.Fatal("the old key is still in the index")
 	}
-	tk, ref := p2.Admit(t0, "m", 0)
+	tk, ref := p2.Admit(t0, "m", "", 0)
 	if ref != nil {
 		t.Fatal(ref)
 	}
 	tk.Settle(t0, Tokens{})
-	if _, ref := p2.Admit(t0, "m", 0); ref == nil {
+	if _, ref := p2.Admit(t0, "m", "", 0); ref == nil {
 		t.Fatal("the rotated key got a fresh budget")
 	}
 	// Delete, then create again: a new key starts from zero.
 	r.Commit(r.Compile(config.Defaults()))
-	if _, ref := compileOne(t, r, k).Admit(t0, "m", 0); ref != nil {
+	if _, ref := compileOne(t, r, k).Admit(t0, "m", "", 0); ref != nil {
 		t.Fatalf("a re-created key: %+v", ref)
 	}
 }
@@ -287,9 +287,9 @@ func TestResetAndPersistence(t *testing.T) {
 	r := NewRegistry(store, nil)
 	k := config.KeyPolicy{Name: "team", Budgets: config.KeyBudgets{TokensPerMonth: 100}}
 	p := compileOne(t, r, k)
-	tk, _ := p.Admit(t0, "m", 10)
+	tk, _ := p.Admit(t0, "m", "", 10)
 	tk.Settle(t0, Tokens{Input: 60, Output: 50})
-	if _, ref := p.Admit(t0, "m", 0); ref == nil {
+	if _, ref := p.Admit(t0, "m", "", 0); ref == nil {
 		t.Fatal("over budget admitted")
 	}
 	// A restart: a new registry reads the store.
@@ -304,7 +304,7 @@ func TestResetAndPersistence(t *testing.T) {
 	if err := r2.Reset(context.Background(), "TEAM", Month, t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, ref := p2.Admit(t0, "m", 0); ref != nil {
+	if _, ref := p2.Admit(t0, "m", "", 0); ref != nil {
 		t.Fatalf("after reset: %+v", ref)
 	}
 	if err := r2.Reset(context.Background(), "nobody", Day, t0); !errors.Is(err, ErrNotFound) {
@@ -328,10 +328,10 @@ func TestUnreadableStoreFailsClosedForBudgets(t *testing.T) {
 	if err := r.Load(context.Background(), t0); err == nil {
 		t.Fatal("Load succeeded")
 	}
-	if _, ref := compileOne(t, r, config.KeyPolicy{Name: "b", Budgets: config.KeyBudgets{RequestsPerDay: 5}}).Admit(t0, "m", 0); ref == nil || ref.Reason != Unavailable {
+	if _, ref := compileOne(t, r, config.KeyPolicy{Name: "b", Budgets: config.KeyBudgets{RequestsPerDay: 5}}).Admit(t0, "m", "", 0); ref == nil || ref.Reason != Unavailable {
 		t.Fatalf("a key with budgets: %+v", ref)
 	}
-	if _, ref := compileOne(t, r, config.KeyPolicy{Name: "free"}).Admit(t0, "m", 0); ref != nil {
+	if _, ref := compileOne(t, r, config.KeyPolicy{Name: "free"}).Admit(t0, "m", "", 0); ref != nil {
 		t.Fatalf("a key without budgets: %+v", ref)
 	}
 }
@@ -354,7 +354,7 @@ func TestAdmissionAllocatesNothing(t *testing.T) {
 		if p == nil || !p.Usable(now) || !p.AllowsModel("gpt-5") || !p.AllowsCredential("codex-api-key", "codex-api-key:1") {
 			t.Fatal("refused")
 		}
-		tk, ref := p.Admit(now, "gpt-5", 100)
+		tk, ref := p.Admit(now, "gpt-5", "", 100)
 		if ref != nil {
 			t.Fatal(ref)
 		}
@@ -410,7 +410,7 @@ func BenchmarkAdmission(b *testing.B) {
 		if p == nil || !p.Usable(now) || !p.AllowsModel("gpt-5") {
 			b.Fatal("refused")
 		}
-		tk, ref := p.Admit(now, "gpt-5", 100)
+		tk, ref := p.Admit(now, "gpt-5", "", 100)
 		if ref != nil {
 			b.Fatal(ref)
 		}

@@ -84,6 +84,12 @@ func (p *Policy) Usable(now time.Time) bool {
 	return !p.disabled && (p.expires == 0 || now.UnixNano() < p.expires)
 }
 
+// Restricts says the key may not use every model through every
+// credential, so model lists must be filtered for it.
+func (p *Policy) Restricts() bool {
+	return !p.models.empty() || !p.providers.empty() || p.credentials != nil
+}
+
 // AllModels says the key may use every model.
 func (p *Policy) AllModels() bool { return p.models.empty() }
 
@@ -157,18 +163,22 @@ type Ticket struct {
 func (t Ticket) Admitted() bool { return t.p != nil }
 
 // Admit checks the key's rates, concurrency and budgets for one request for
-// model whose input is estimated at estimate tokens, and reserves what it
+// model (priced by its own name, else by upstream, the name it resolves
+// to) whose input is estimated at estimate tokens, and reserves what it
 // will count: the request, the estimate and its estimated cost. Either
 // everything is reserved or nothing is. It allocates nothing unless it
 // refuses.
-func (p *Policy) Admit(now time.Time, model string, estimate int64) (Ticket, *Refusal) {
+func (p *Policy) Admit(now time.Time, model, upstream string, estimate int64) (Ticket, *Refusal) {
 	estimate = max(estimate, 0)
 	t := Ticket{p: p, reserved: Spend{Requests: 1}}
 	if p.CountsTokens() {
 		t.reserved.Tokens = estimate
 	}
 	if p.costBudget() {
-		if t.price = p.prices.lookup(model); t.price == nil {
+		if t.price = p.prices.lookup(model); t.price == nil && upstream != "" {
+			t.price = p.prices.lookup(upstream)
+		}
+		if t.price == nil {
 			return Ticket{}, &Refusal{Reason: NoPrice, What: "model-prices"}
 		}
 		t.reserved.Cost = t.price.cost(Tokens{Input: estimate})

@@ -35,8 +35,8 @@ type KeyPolicy struct {
 	// openai-compatibility/<name>, wildcards allowed) and Credentials
 	// (credential IDs as usage shows them) the key may be served by; both
 	// empty means every credential, else a credential matching either.
-	Providers   []string         `yaml:"providers,omitempty"`
-	Credentials []string         `yaml:"credentials,omitempty"`
+	Providers   []string   `yaml:"providers,omitempty"`
+	Credentials []string   `yaml:"credentials,omitempty"`
 	Limits      KeyLimits  `yaml:"limits,omitempty"`
 	Budgets     KeyBudgets `yaml:"budgets,omitempty"`
 }
@@ -77,7 +77,7 @@ const (
 	// the request and token budgets, so counters never overflow.
 	MaxPerMinute = 1_000_000_000
 	MaxBudget    = 1_000_000_000_000_000
-	maxLabelLen         = 256
+	maxLabelLen  = 256
 )
 
 // PolicyKeyID is the usage identity of a policy key: its name, stable
