@@ -325,6 +325,8 @@ func TestMaxConcurrency(t *testing.T) {
 	ups := crossUpstreams(t)
 	ts := newTestServer(t, policyConfig(ups, config.KeyPolicy{Limits: config.KeyLimits{MaxConcurrency: 2}}))
 	arrived, release := make(chan struct{}, 2), make(chan struct{})
+	var releaseOnce sync.Once
+	defer releaseOnce.Do(func() { close(release) }) // a failure must not leave the upstream blocked
 	reply := protoReply("openai")
 	ups["openai"].setReply(func(w http.ResponseWriter, r *http.Request, n int) {
 		arrived <- struct{}{}
@@ -350,7 +352,7 @@ func TestMaxConcurrency(t *testing.T) {
 		}
 		pc.checkShape(t, 429, "concurrency_limit_exceeded", body)
 	}
-	close(release)
+	releaseOnce.Do(func() { close(release) })
 	wg.Wait()
 	if code, _, body := protoCases[0].send(t, ts, policyKey, "m-openai"); code != 200 {
 		t.Fatalf("after both ended: %d %s", code, body)
@@ -383,6 +385,9 @@ func TestRotationUnderLoad(t *testing.T) {
 				}
 				after := rotated.Load()
 				code, _, _ := ts.post(policyKey, protoCases[0].path(""), protoCases[0].body("m-openai"))
+				if code != 200 && !after && !rotated.Load() {
+					return // refused before the rotation: the test fails below
+				}
 				if code == 200 {
 					if served.Add(1) == 20 {
 						once.Do(func() { close(loaded) })
@@ -394,7 +399,13 @@ func TestRotationUnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	<-loaded // load has built up before the rotation
+	ended := make(chan struct{})
+	go func() { wg.Wait(); close(ended) }()
+	select {
+	case <-loaded: // load has built up before the rotation
+	case <-ended:
+		t.Fatal("a request was refused before the rotation")
+	}
 	k.Key = "sk-rotated-key-0002"
 	ts.apply(t, policyConfig(ups, k))
 	rotated.Store(true)
