@@ -128,7 +128,9 @@ func TestClientKeyLifecycleThroughTheAPI(t *testing.T) {
 	code, own := call("GET", "/v1/key", newKey, "")
 	var standing struct {
 		Name  string
-		Usage struct{ Month struct{ Requests, Tokens int64 } }
+		Usage struct {
+			Month struct{ Requests, Tokens int64 }
+		}
 	}
 	if code != 200 || json.Unmarshal([]byte(own), &standing) != nil || standing.Name != "teammate" ||
 		standing.Usage.Month.Requests != want || standing.Usage.Month.Tokens != 15*want {
