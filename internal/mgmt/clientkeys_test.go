@@ -77,9 +77,8 @@ func TestClientKeysThroughTheClient(t *testing.T) {
 	}
 
 	half := 0.5
-	var prices mgmtclient.ModelPriceListReplace
-	must(e, prices.FromModelPriceArray(mgmtclient.ModelPriceArray{{Model: " GPT-5* ", Input: fp(1.25), Output: fp(10), CachedInput: &half}}))
-	pp, err := e.client.PutModelPricesWithResponse(ctx(), &mgmtclient.PutModelPricesParams{}, prices)
+	pp, err := e.client.PutModelPricesWithResponse(ctx(), &mgmtclient.PutModelPricesParams{},
+		mgmtclient.ModelPriceListReplace{{Model: " GPT-5* ", Input: fp(1.25), Output: fp(10), CachedInput: &half}})
 	must(e, err)
 	statusOf(t, pp.HTTPResponse, 200)
 	gp, err := e.client.GetModelPricesWithResponse(ctx())

@@ -891,23 +891,13 @@ type ModelPrice struct {
 	Output *float64 `json:"output,omitempty"`
 }
 
-// ModelPriceArray defines model for ModelPriceArray.
-type ModelPriceArray = []ModelPrice
-
-// ModelPriceItems defines model for ModelPriceItems.
-type ModelPriceItems struct {
-	Items []ModelPrice `json:"items"`
-}
-
 // ModelPriceList defines model for ModelPriceList.
 type ModelPriceList struct {
 	ModelPrices []ModelPrice `json:"model-prices"`
 }
 
-// ModelPriceListReplace A raw array, or the same array under `items`.
-type ModelPriceListReplace struct {
-	union json.RawMessage
-}
+// ModelPriceListReplace The whole new list (the server also accepts it under `items`).
+type ModelPriceListReplace = []ModelPrice
 
 // ModelUsage defines model for ModelUsage.
 type ModelUsage struct {
@@ -3397,68 +3387,6 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
-}
-
-// AsModelPriceArray returns the union data inside the ModelPriceListReplace as a ModelPriceArray
-func (t ModelPriceListReplace) AsModelPriceArray() (ModelPriceArray, error) {
-	var body ModelPriceArray
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromModelPriceArray overwrites any union data inside the ModelPriceListReplace as the provided ModelPriceArray
-func (t *ModelPriceListReplace) FromModelPriceArray(v ModelPriceArray) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeModelPriceArray performs a merge with any union data inside the ModelPriceListReplace, using the provided ModelPriceArray
-func (t *ModelPriceListReplace) MergeModelPriceArray(v ModelPriceArray) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsModelPriceItems returns the union data inside the ModelPriceListReplace as a ModelPriceItems
-func (t ModelPriceListReplace) AsModelPriceItems() (ModelPriceItems, error) {
-	var body ModelPriceItems
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromModelPriceItems overwrites any union data inside the ModelPriceListReplace as the provided ModelPriceItems
-func (t *ModelPriceListReplace) FromModelPriceItems(v ModelPriceItems) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeModelPriceItems performs a merge with any union data inside the ModelPriceListReplace, using the provided ModelPriceItems
-func (t *ModelPriceListReplace) MergeModelPriceItems(v ModelPriceItems) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t ModelPriceListReplace) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *ModelPriceListReplace) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
 }
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
