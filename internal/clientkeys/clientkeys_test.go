@@ -91,7 +91,7 @@ func TestRequestRate(t *testing.T) {
 		if ref != nil {
 			t.Fatalf("request %d refused: %+v", i, ref)
 		}
-		tk.Settle(now, Tokens{})
+		tk.Settle(now, true, Tokens{})
 	}
 	_, ref := p.Admit(now, "m", "", 0)
 	if ref == nil || ref.Reason != RequestRate || ref.RetryAfter != 20*time.Second || ref.What != "limits.requests-per-minute" {
@@ -109,7 +109,7 @@ func TestTokenRateSettlesToReportedTokens(t *testing.T) {
 		t.Fatal(ref)
 	}
 	// The answer used 600 tokens: the minute's allowance is gone.
-	tk.Settle(t0, Tokens{Input: 100, Output: 500})
+	tk.Settle(t0, true, Tokens{Input: 100, Output: 500})
 	_, ref = p.Admit(t0, "m", "", 100)
 	if ref == nil || ref.Reason != TokenRate || ref.RetryAfter != 10*time.Second {
 		t.Fatalf("after a 600-token answer: %+v", ref)
@@ -120,6 +120,26 @@ func TestTokenRateSettlesToReportedTokens(t *testing.T) {
 	}
 }
 
+// A request that never reached an upstream (every credential cooling
+// down, the client gone) gives its reservation back and counts nothing.
+func TestUnsentRequestCountsNothing(t *testing.T) {
+	p := compileOne(t, NewRegistry(nil, nil), config.KeyPolicy{Budgets: config.KeyBudgets{RequestsPerDay: 1, TokensPerDay: 100}})
+	tk, ref := p.Admit(t0, "m", "", 50)
+	if ref != nil {
+		t.Fatal(ref)
+	}
+	if _, ref := p.Admit(t0, "m", "", 0); ref == nil {
+		t.Fatal("the reservation did not hold the budget")
+	}
+	tk.Settle(t0, false, Tokens{})
+	if s := p.Status(t0); s.Day.Used != (Spend{}) || s.Day.Reserved != (Spend{}) || s.InFlight != 0 {
+		t.Fatalf("after an unsent request: %+v", s)
+	}
+	if _, ref := p.Admit(t0, "m", "", 50); ref != nil {
+		t.Fatalf("the budget was charged: %+v", ref)
+	}
+}
+
 func TestConcurrency(t *testing.T) {
 	p := compileOne(t, NewRegistry(nil, nil), config.KeyPolicy{Limits: config.KeyLimits{MaxConcurrency: 2}})
 	a, _ := p.Admit(t0, "m", "", 0)
@@ -127,11 +147,11 @@ func TestConcurrency(t *testing.T) {
 	if _, ref := p.Admit(t0, "m", "", 0); ref == nil || ref.Reason != Concurrency {
 		t.Fatalf("3rd concurrent: %+v", ref)
 	}
-	a.Settle(t0, Tokens{})
+	a.Settle(t0, true, Tokens{})
 	if _, ref := p.Admit(t0, "m", "", 0); ref != nil {
 		t.Fatalf("after one ended: %+v", ref)
 	}
-	b.Settle(t0, Tokens{})
+	b.Settle(t0, true, Tokens{})
 }
 
 func TestBudgets(t *testing.T) {
@@ -160,7 +180,7 @@ func TestBudgets(t *testing.T) {
 			if ref != nil {
 				t.Fatalf("first request refused: %+v", ref)
 			}
-			tk.Settle(t0, tt.used)
+			tk.Settle(t0, true, tt.used)
 			_, ref = p.Admit(t0, tt.model, "", 0)
 			if ref == nil || ref.Reason != Budget || ref.What != tt.want || !ref.ResetAt.Equal(tt.reset) || ref.RetryAfter != tt.reset.Sub(t0) {
 				t.Fatalf("second request: %+v", ref)
@@ -198,7 +218,7 @@ func TestParallelRequestBudget(t *testing.T) {
 			tk, ref := p.Admit(t0, "m", "", 0)
 			if ref == nil {
 				admitted.Add(1)
-				tk.Settle(t0, Tokens{})
+				tk.Settle(t0, true, Tokens{})
 			}
 		}()
 	}
@@ -231,7 +251,7 @@ func TestParallelTokenBudgetOvershootBounded(t *testing.T) {
 			}
 			admitted.Add(1)
 			hold.Wait() // every admitted request is in flight at once
-			tk.Settle(t0, Tokens{Input: estimate, Output: actual - estimate})
+			tk.Settle(t0, true, Tokens{Input: estimate, Output: actual - estimate})
 		}()
 	}
 	close(start)
@@ -260,7 +280,7 @@ func TestStateSurvivesReloadAndRotation(t *testing.T) {
 	k := config.KeyPolicy{Name: "team", Key: "sk-old-key-123", Budgets: config.KeyBudgets{RequestsPerDay: 2}}
 	p := compileOne(t, r, k)
 	tk, _ := p.Admit(t0, "m", "", 0)
-	tk.Settle(t0, Tokens{})
+	tk.Settle(t0, true, Tokens{})
 	// Rotate: same name, new key. The spend stays.
 	k.Key = "sk-new-key-456"
 	p2 := compileOne(t, r, k)
@@ -271,7 +291,7 @@ func TestStateSurvivesReloadAndRotation(t *testing.T) {
 	if ref != nil {
 		t.Fatal(ref)
 	}
-	tk.Settle(t0, Tokens{})
+	tk.Settle(t0, true, Tokens{})
 	if _, ref := p2.Admit(t0, "m", "", 0); ref == nil {
 		t.Fatal("the rotated key got a fresh budget")
 	}
@@ -288,7 +308,7 @@ func TestResetAndPersistence(t *testing.T) {
 	k := config.KeyPolicy{Name: "team", Budgets: config.KeyBudgets{TokensPerMonth: 100}}
 	p := compileOne(t, r, k)
 	tk, _ := p.Admit(t0, "m", "", 10)
-	tk.Settle(t0, Tokens{Input: 60, Output: 50})
+	tk.Settle(t0, true, Tokens{Input: 60, Output: 50})
 	if _, ref := p.Admit(t0, "m", "", 0); ref == nil {
 		t.Fatal("over budget admitted")
 	}
@@ -358,7 +378,7 @@ func TestAdmissionAllocatesNothing(t *testing.T) {
 		if ref != nil {
 			t.Fatal(ref)
 		}
-		tk.Settle(now, Tokens{Input: 100, Output: 10})
+		tk.Settle(now, true, Tokens{Input: 100, Output: 10})
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per admission", allocs)
@@ -414,6 +434,6 @@ func BenchmarkAdmission(b *testing.B) {
 		if ref != nil {
 			b.Fatal(ref)
 		}
-		tk.Settle(now, Tokens{Input: 100, Output: 10})
+		tk.Settle(now, true, Tokens{Input: 100, Output: 10})
 	}
 }

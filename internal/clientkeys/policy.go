@@ -242,19 +242,24 @@ func (p *Policy) Admit(now time.Time, model, upstream string, estimate int64) (T
 }
 
 // Settle ends an admitted request: its reservation is released and what
-// the upstream reported is counted instead (the request itself always
-// counts). Settling the zero Ticket does nothing; settle each ticket once.
-func (t Ticket) Settle(now time.Time, used Tokens) Spend {
+// it used is counted instead. A request counts against request budgets
+// only when sent upstream (sent: at least one attempt was made); the
+// tokens counted are those the upstream reported. Settling the zero
+// Ticket does nothing; settle each ticket once.
+func (t Ticket) Settle(now time.Time, sent bool, used Tokens) Spend {
 	p := t.p
 	if p == nil {
 		return Spend{}
 	}
-	spent := Spend{Requests: 1}
-	if p.CountsTokens() {
-		spent.Tokens = used.Count()
-	}
-	if t.price != nil {
-		spent.Cost = t.price.cost(used)
+	var spent Spend
+	if sent {
+		spent.Requests = 1
+		if p.CountsTokens() {
+			spent.Tokens = used.Count()
+		}
+		if t.price != nil {
+			spent.Cost = t.price.cost(used)
+		}
 	}
 	ns := now.UnixNano()
 	st := p.st
@@ -270,7 +275,7 @@ func (t Ticket) Settle(now time.Time, used Tokens) Spend {
 		ws.used.add(spent)
 	}
 	st.mu.Unlock()
-	if p.store != nil {
+	if p.store != nil && sent {
 		p.store.AddSpend(p.name, now, spent)
 	}
 	return spent

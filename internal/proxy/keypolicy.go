@@ -78,7 +78,7 @@ func (p *Proxy) admit(w http.ResponseWriter, c *call, rt *route) bool {
 		c.obs.ticket = t
 		return true
 	}
-	t.Settle(p.now(), clientkeys.Tokens{})
+	t.Settle(p.now(), false, clientkeys.Tokens{})
 	return true
 }
 
@@ -105,11 +105,13 @@ func refusalError(pol *clientkeys.Policy, model string, r *clientkeys.Refusal) p
 		Message: key + " has reached its " + r.What + "; retry after " + strconv.FormatInt(int64((r.RetryAfter+time.Second-1)/time.Second), 10) + " s"}
 }
 
-// settle ends o's reservation with the tokens the upstream reported.
+// settle ends o's reservation with the tokens the upstream reported; a
+// request that made no upstream attempt is not charged (usage records it
+// without attempts, so its spend can be recomputed from usage alike).
 func (p *Proxy) settle(o *observation) {
 	if !o.ticket.Admitted() {
 		return
 	}
-	o.ticket.Settle(p.now(), clientkeys.Tokens{Input: o.tokens.Input, Output: o.tokens.Output, Cached: o.tokens.Cached})
+	o.ticket.Settle(p.now(), len(o.attempts) > 0, clientkeys.Tokens{Input: o.tokens.Input, Output: o.tokens.Output, Cached: o.tokens.Cached})
 	o.ticket = clientkeys.Ticket{}
 }

@@ -441,3 +441,27 @@ func (ts *testServer) post(key, path, body string) (int, http.Header, string) {
 	raw, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, string(raw)
 }
+
+// A request budget counts requests sent upstream: one refused while every
+// credential cools down (no attempt) costs nothing; one the upstream
+// refused counts.
+func TestRequestBudgetCountsRequestsSentUpstream(t *testing.T) {
+	ups := crossUpstreams(t)
+	ts := newTestServer(t, policyConfig(ups, config.KeyPolicy{Budgets: config.KeyBudgets{RequestsPerDay: 2}}))
+	pc := protoCases[0]
+	ups["openai"].setReply(status(429, "Retry-After", "30"))
+	if code, _, body := pc.send(t, ts, policyKey, pc.model); code != 429 {
+		t.Fatalf("upstream 429: %d %s", code, body)
+	}
+	if code, _, body := pc.send(t, ts, policyKey, pc.model); code != 429 || !strings.Contains(body, "model_cooldown") {
+		t.Fatalf("while cooling down: %d %s", code, body)
+	}
+	ups["openai"].setReply(protoReply("openai"))
+	ts.clock.advance(time.Minute)
+	if code, _, body := pc.send(t, ts, policyKey, pc.model); code != 200 {
+		t.Fatalf("the second request sent upstream: %d %s", code, body)
+	}
+	if code, _, body := pc.send(t, ts, policyKey, pc.model); code != 429 || !strings.Contains(body, "budget_exceeded") {
+		t.Fatalf("the third: %d %s", code, body)
+	}
+}
