@@ -465,3 +465,42 @@ func TestRequestBudgetCountsRequestsSentUpstream(t *testing.T) {
 		t.Fatalf("the third: %d %s", code, body)
 	}
 }
+
+// Settlement counts the tokens of every kind of answer: whole and
+// streamed, passthrough and translated, in each client protocol.
+func TestSettlementCountsEveryAnswerKind(t *testing.T) {
+	ups := crossUpstreams(t)
+	ts := newTestServer(t, policyConfig(ups, config.KeyPolicy{Budgets: config.KeyBudgets{TokensPerMonth: 1_000_000}}))
+	streamed := func(pc protoCase, model string) (string, string) {
+		switch pc.proto {
+		case protocol.Gemini:
+			return "/v1beta/models/" + model + ":streamGenerateContent?alt=sse", pc.body(model)
+		case protocol.OpenAI:
+			return pc.path(model), `{"model":"` + model + `","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`
+		}
+		return pc.path(model), strings.Replace(pc.body(model), `{"model"`, `{"stream":true,"model"`, 1)
+	}
+	tokens := func() int64 {
+		_, _, body := ts.do(t, "GET", "/v1/key", policyKey, "")
+		return gjson.Get(body, "usage.month.tokens").Int()
+	}
+	for _, pc := range protoCases {
+		for _, target := range []string{pc.model, "m-claude", "m-gemini"} {
+			for _, stream := range []bool{false, true} {
+				path, body := pc.path(target), pc.body(target)
+				if stream {
+					path, body = streamed(pc, target)
+				}
+				before := tokens()
+				code, _, out := ts.do(t, "POST", path, policyKey, body)
+				if code != 200 {
+					t.Fatalf("%s → %s (stream %t): %d %s", pc.name, target, stream, code, out)
+				}
+				// Every fake upstream reports 11 input and 7 output tokens.
+				if got := tokens() - before; got != 18 {
+					t.Errorf("%s → %s (stream %t): %d tokens counted, want 18", pc.name, target, stream, got)
+				}
+			}
+		}
+	}
+}
