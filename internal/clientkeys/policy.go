@@ -29,7 +29,9 @@ type Policy struct {
 	// be known and a key with budgets is refused (fail closed).
 	unavailable bool
 
-	cfg config.KeyPolicy // as configured, for status answers (secrets removed)
+	// cfg is the entry of the (immutable) config snapshot, for status
+	// answers, which leave its key out.
+	cfg *config.KeyPolicy
 }
 
 // limitsOf are one window's budgets; 0 means none.
@@ -50,8 +52,8 @@ type keyState struct {
 	windows  [windowCount]windowState
 }
 
-func newPolicy(k config.KeyPolicy, prices *Prices, st *keyState) *Policy {
-	p := &Policy{
+func newPolicy(k *config.KeyPolicy, prices *Prices, st *keyState) *Policy {
+	p := &Policy{cfg: k,
 		name: k.Name, id: config.PolicyKeyID(k.Name), disabled: k.Disabled,
 		models: compileMatcher(k.Models), providers: compileMatcher(k.Providers),
 		limits: k.Limits, prices: prices, st: st,
@@ -67,8 +69,6 @@ func newPolicy(k config.KeyPolicy, prices *Prices, st *keyState) *Policy {
 	}
 	p.budgets[Day] = limitsOf{k.Budgets.RequestsPerDay, k.Budgets.TokensPerDay, FromUSD(k.Budgets.CostPerDay)}
 	p.budgets[Month] = limitsOf{k.Budgets.RequestsPerMonth, k.Budgets.TokensPerMonth, FromUSD(k.Budgets.CostPerMonth)}
-	k.Key, k.KeySHA256 = "", ""
-	p.cfg = k
 	return p
 }
 

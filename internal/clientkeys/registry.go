@@ -93,8 +93,9 @@ type Index struct {
 	prices   *Prices
 }
 
-// Compile builds the Index of cfg's client-keys (a validated config) and
-// model-prices. It does not change what is enforced until Commit.
+// Compile builds the Index of cfg's client-keys (a validated config that
+// never changes afterwards: a store snapshot; the policies point into it)
+// and model-prices. It does not change what is enforced until Commit.
 func (r *Registry) Compile(cfg *config.Config) *Index {
 	prices := compilePrices(cfg.ModelPrices)
 	x := &Index{
@@ -105,7 +106,8 @@ func (r *Registry) Compile(cfg *config.Config) *Index {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, k := range cfg.ClientKeys {
+	for i := range cfg.ClientKeys {
+		k := &cfg.ClientKeys[i]
 		d, ok := k.Digest()
 		if !ok {
 			continue // Validate refuses it; never reached for a loaded config

@@ -28,7 +28,8 @@ type WindowStatus struct {
 // Status reports the key's standing at now.
 func (p *Policy) Status(now time.Time) Status {
 	st := p.st
-	s := Status{Policy: p.cfg}
+	s := Status{Policy: *p.cfg}
+	s.Policy.Key, s.Policy.KeySHA256 = "", ""
 	st.mu.Lock()
 	s.InFlight = st.inFlight
 	var ws [windowCount]WindowStatus
