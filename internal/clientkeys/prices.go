@@ -34,7 +34,9 @@ type pricePattern struct {
 	p     *price
 }
 
-func compilePrices(list []config.ModelPrice) *Prices {
+// CompilePrices compiles model-prices, for the Index and for a SpendStore
+// that prices the spend it reads back (Prices.Cost).
+func CompilePrices(list []config.ModelPrice) *Prices {
 	ps := &Prices{exact: map[string]*price{}}
 	for _, mp := range list {
 		// USD per million tokens = 1e3 nano-USD per token.

@@ -97,7 +97,7 @@ type Index struct {
 // never changes afterwards: a store snapshot; the policies point into it)
 // and model-prices. It does not change what is enforced until Commit.
 func (r *Registry) Compile(cfg *config.Config) *Index {
-	prices := compilePrices(cfg.ModelPrices)
+	prices := CompilePrices(cfg.ModelPrices)
 	x := &Index{
 		byDigest: make(map[[sha256.Size]byte]*Policy, len(cfg.ClientKeys)),
 		byName:   make(map[string]*Policy, len(cfg.ClientKeys)),
