@@ -437,3 +437,30 @@ func BenchmarkAdmission(b *testing.B) {
 		tk.Settle(now, true, Tokens{Input: 100, Output: 10})
 	}
 }
+
+func TestPrices(t *testing.T) {
+	cached := 0.1
+	ps := CompilePrices([]config.ModelPrice{
+		{Model: "gpt-5*", Input: 2, Output: 20},
+		{Model: "gpt-5", Input: 1, Output: 10, CachedInput: &cached},
+		{Model: "*", Input: 5, Output: 5},
+	})
+	for _, tc := range []struct {
+		model string
+		t     Tokens
+		want  NanoUSD
+	}{
+		// exact: 500k fresh at 1 + 500k cached at 0.1 + 100k out at 10 = 0.5 + 0.05 + 1
+		{"GPT-5", Tokens{Input: 1_000_000, Cached: 500_000, Output: 100_000}, FromUSD(1.55)},
+		// first wildcard; no cached price: cached input at the input price
+		{"gpt-5-mini", Tokens{Input: 1_000_000, Cached: 1_000_000}, FromUSD(2)},
+		{"claude-x", Tokens{Output: 1_000_000}, FromUSD(5)},
+	} {
+		if got, ok := ps.Cost(tc.model, tc.t); !ok || got != tc.want {
+			t.Errorf("%s: %v %v, want %v", tc.model, got, ok, tc.want)
+		}
+	}
+	if _, ok := CompilePrices(nil).Cost("m", Tokens{}); ok {
+		t.Error("no prices: priced")
+	}
+}

@@ -23,7 +23,8 @@ type price struct {
 	input, output, cached float64
 }
 
-// Prices are the model-prices of one config, first match wins.
+// Prices are the model-prices of one config: an exact name wins, else the
+// first wildcard entry that matches.
 type Prices struct {
 	exact    map[string]*price
 	patterns []pricePattern

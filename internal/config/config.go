@@ -29,7 +29,7 @@ type Config struct {
 	// in api-keys has no policy.
 	ClientKeys []KeyPolicy `yaml:"client-keys,omitempty"`
 	// ModelPrices give the USD price of models' tokens, for cost budgets
-	// and cost reports; the first entry whose model matches wins.
+	// and cost reports; an exact name wins, else the first matching wildcard.
 	ModelPrices []ModelPrice `yaml:"model-prices,omitempty"`
 
 	Debug              bool `yaml:"debug"`

@@ -4285,7 +4285,7 @@ type ClientInterface interface {
 
 	// GetModelPrices List model prices
 	//
-	// USD per million input, output and cached-input tokens, per model name or `*` wildcard (first match wins; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+	// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
 	//
 	// Corresponds with GET /model-prices (the `GetModelPrices` operationId).
 	GetModelPrices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6634,7 +6634,7 @@ func (c *Client) PutMaxRetryInterval(ctx context.Context, params *PutMaxRetryInt
 
 // GetModelPrices List model prices
 //
-// USD per million input, output and cached-input tokens, per model name or `*` wildcard (first match wins; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
 //
 // Corresponds with GET /model-prices (the `GetModelPrices` operationId).
 func (c *Client) GetModelPrices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -15851,7 +15851,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetModelPricesWithResponse List model prices
 	//
-	// USD per million input, output and cached-input tokens, per model name or `*` wildcard (first match wins; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+	// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -30912,7 +30912,7 @@ func (c *ClientWithResponses) PutMaxRetryIntervalWithResponse(ctx context.Contex
 
 // GetModelPricesWithResponse List model prices
 //
-// USD per million input, output and cached-input tokens, per model name or `*` wildcard (first match wins; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -689,7 +689,7 @@ export interface paths {
         };
         /**
          * List model prices
-         * @description USD per million input, output and cached-input tokens, per model name or `*` wildcard (first match wins; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+         * @description USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
          */
         get: operations["GetModelPrices"];
         /**
