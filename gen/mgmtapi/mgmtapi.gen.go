@@ -47,6 +47,57 @@ func (e AuthStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for ClientKeyKeyStored.
+const (
+	Plaintext ClientKeyKeyStored = "plaintext"
+	Sha256    ClientKeyKeyStored = "sha256"
+)
+
+// Valid indicates whether the value is a known member of the ClientKeyKeyStored enum.
+func (e ClientKeyKeyStored) Valid() bool {
+	switch e {
+	case Plaintext:
+		return true
+	case Sha256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientKeyCreatedStatus.
+const (
+	ClientKeyCreatedStatusOk ClientKeyCreatedStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the ClientKeyCreatedStatus enum.
+func (e ClientKeyCreatedStatus) Valid() bool {
+	switch e {
+	case ClientKeyCreatedStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientKeyResetWindow.
+const (
+	Day   ClientKeyResetWindow = "day"
+	Month ClientKeyResetWindow = "month"
+)
+
+// Valid indicates whether the value is a known member of the ClientKeyResetWindow enum.
+func (e ClientKeyResetWindow) Valid() bool {
+	switch e {
+	case Day:
+		return true
+	case Month:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConfigRevisionSource.
 const (
 	ConfigRevisionSourceAPI      ConfigRevisionSource = "api"
@@ -297,6 +348,185 @@ type ClaudeKeyPatch struct {
 
 	// Value Fields to change; absent fields are kept.
 	Value ClaudeKeyPartial `json:"value"`
+}
+
+// ClientKey defines model for ClientKey.
+type ClientKey struct {
+	// Budgets Amounts per UTC day and UTC calendar month; 0 or absent means no budget. Tokens are input + output as the upstream reports them; costs are USD from model-prices (estimates).
+	Budgets *ClientKeyBudgets `json:"budgets,omitempty"`
+
+	// Credentials Credential IDs (as usage shows them) that may serve the key. With providers, either one admits a credential; both empty means every credential.
+	Credentials *[]string `json:"credentials,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Disabled    *bool     `json:"disabled,omitempty"`
+
+	// ExpiresAt RFC 3339 time after which the key is refused; empty for none.
+	//
+	// Example: 2026-12-31T23:59:59Z
+	ExpiresAt *string `json:"expires-at,omitempty"`
+
+	// KeyStored Whether config.yaml holds the key itself (caller-supplied) or only its SHA-256 digest (generated).
+	KeyStored ClientKeyKeyStored `json:"key-stored"`
+
+	// Limits Per-minute rates and concurrency; 0 or absent means no limit.
+	Limits *ClientKeyLimits `json:"limits,omitempty"`
+
+	// Models Models the key may use (names and `*` wildcards, case-insensitive), matched against the requested model and the upstream model it resolves to; empty means every model.
+	Models *[]string `json:"models,omitempty"`
+	Name   string    `json:"name"`
+	Owner  *string   `json:"owner,omitempty"`
+
+	// Providers Providers that may serve the key (claude-api-key, codex-api-key, gemini-api-key, vertex-api-key, openai-compatibility/<name>, an auth-file kind such as claude or gemini-cli; wildcards allowed).
+	Providers *[]string      `json:"providers,omitempty"`
+	Usage     ClientKeyUsage `json:"usage"`
+}
+
+// ClientKeyKeyStored Whether config.yaml holds the key itself (caller-supplied) or only its SHA-256 digest (generated).
+type ClientKeyKeyStored string
+
+// ClientKeyBudgets Amounts per UTC day and UTC calendar month; 0 or absent means no budget. Tokens are input + output as the upstream reports them; costs are USD from model-prices (estimates).
+type ClientKeyBudgets struct {
+	CostPerDay       *float64 `json:"cost-per-day,omitempty"`
+	CostPerMonth     *float64 `json:"cost-per-month,omitempty"`
+	RequestsPerDay   *int64   `json:"requests-per-day,omitempty"`
+	RequestsPerMonth *int64   `json:"requests-per-month,omitempty"`
+	TokensPerDay     *int64   `json:"tokens-per-day,omitempty"`
+	TokensPerMonth   *int64   `json:"tokens-per-month,omitempty"`
+}
+
+// ClientKeyCreate defines model for ClientKeyCreate.
+type ClientKeyCreate struct {
+	// Budgets Amounts per UTC day and UTC calendar month; 0 or absent means no budget. Tokens are input + output as the upstream reports them; costs are USD from model-prices (estimates).
+	Budgets *ClientKeyBudgets `json:"budgets,omitempty"`
+
+	// Credentials Credential IDs (as usage shows them) that may serve the key. With providers, either one admits a credential; both empty means every credential.
+	Credentials *[]string `json:"credentials,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Disabled    *bool     `json:"disabled,omitempty"`
+
+	// ExpiresAt RFC 3339 time after which the key is refused; empty for none.
+	//
+	// Example: 2026-12-31T23:59:59Z
+	ExpiresAt *string `json:"expires-at,omitempty"`
+
+	// Key A caller-supplied key, stored as given; absent to have the server generate one.
+	Key *string `json:"key,omitempty"`
+
+	// Limits Per-minute rates and concurrency; 0 or absent means no limit.
+	Limits *ClientKeyLimits `json:"limits,omitempty"`
+
+	// Models Models the key may use (names and `*` wildcards, case-insensitive), matched against the requested model and the upstream model it resolves to; empty means every model.
+	Models *[]string `json:"models,omitempty"`
+	Name   string    `json:"name"`
+	Owner  *string   `json:"owner,omitempty"`
+
+	// Providers Providers that may serve the key (claude-api-key, codex-api-key, gemini-api-key, vertex-api-key, openai-compatibility/<name>, an auth-file kind such as claude or gemini-cli; wildcards allowed).
+	Providers *[]string `json:"providers,omitempty"`
+}
+
+// ClientKeyCreated defines model for ClientKeyCreated.
+type ClientKeyCreated struct {
+	Deleted *int `json:"deleted,omitempty"`
+
+	// Diff With `?dryRun=true`, the unified diff of config.yaml the change would make (empty when it would change nothing).
+	Diff *string `json:"diff,omitempty"`
+
+	// DryRun Present and true when the request was a dry run (`?dryRun=true`) and nothing changed.
+	DryRun *bool `json:"dryRun,omitempty"`
+
+	// Key The generated key, shown this once.
+	Key  *string `json:"key,omitempty"`
+	Name string  `json:"name"`
+
+	// Revision The config history revision this change made (absent when it changed nothing, for a dry run, or without history).
+	Revision *int64                 `json:"revision,omitempty"`
+	Status   ClientKeyCreatedStatus `json:"status"`
+}
+
+// ClientKeyCreatedStatus defines model for ClientKeyCreated.Status.
+type ClientKeyCreatedStatus string
+
+// ClientKeyFields A client key's policy fields, as in config.yaml's client-keys.
+type ClientKeyFields struct {
+	// Budgets Amounts per UTC day and UTC calendar month; 0 or absent means no budget. Tokens are input + output as the upstream reports them; costs are USD from model-prices (estimates).
+	Budgets *ClientKeyBudgets `json:"budgets,omitempty"`
+
+	// Credentials Credential IDs (as usage shows them) that may serve the key. With providers, either one admits a credential; both empty means every credential.
+	Credentials *[]string `json:"credentials,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Disabled    *bool     `json:"disabled,omitempty"`
+
+	// ExpiresAt RFC 3339 time after which the key is refused; empty for none.
+	//
+	// Example: 2026-12-31T23:59:59Z
+	ExpiresAt *string `json:"expires-at,omitempty"`
+
+	// Limits Per-minute rates and concurrency; 0 or absent means no limit.
+	Limits *ClientKeyLimits `json:"limits,omitempty"`
+
+	// Models Models the key may use (names and `*` wildcards, case-insensitive), matched against the requested model and the upstream model it resolves to; empty means every model.
+	Models *[]string `json:"models,omitempty"`
+	Owner  *string   `json:"owner,omitempty"`
+
+	// Providers Providers that may serve the key (claude-api-key, codex-api-key, gemini-api-key, vertex-api-key, openai-compatibility/<name>, an auth-file kind such as claude or gemini-cli; wildcards allowed).
+	Providers *[]string `json:"providers,omitempty"`
+}
+
+// ClientKeyLimits Per-minute rates and concurrency; 0 or absent means no limit.
+type ClientKeyLimits struct {
+	MaxConcurrency    *int64 `json:"max-concurrency,omitempty"`
+	RequestsPerMinute *int64 `json:"requests-per-minute,omitempty"`
+	TokensPerMinute   *int64 `json:"tokens-per-minute,omitempty"`
+}
+
+// ClientKeyList defines model for ClientKeyList.
+type ClientKeyList struct {
+	ClientKeys []ClientKey `json:"client-keys"`
+}
+
+// ClientKeyPatch Select the key by `name`; fields present in `value` replace its fields.
+type ClientKeyPatch struct {
+	Name string `json:"name"`
+
+	// Value A client key's policy fields, as in config.yaml's client-keys.
+	Value ClientKeyFields `json:"value"`
+}
+
+// ClientKeyReset defines model for ClientKeyReset.
+type ClientKeyReset struct {
+	Name   string               `json:"name"`
+	Window ClientKeyResetWindow `json:"window"`
+}
+
+// ClientKeyResetWindow defines model for ClientKeyReset.Window.
+type ClientKeyResetWindow string
+
+// ClientKeyRotate defines model for ClientKeyRotate.
+type ClientKeyRotate struct {
+	// Key A caller-supplied new key; absent to have the server generate one.
+	Key  *string `json:"key,omitempty"`
+	Name string  `json:"name"`
+}
+
+// ClientKeyUsage defines model for ClientKeyUsage.
+type ClientKeyUsage struct {
+	Day      ClientKeyWindow `json:"day"`
+	InFlight int64           `json:"in-flight"`
+	Month    ClientKeyWindow `json:"month"`
+}
+
+// ClientKeyWindow defines model for ClientKeyWindow.
+type ClientKeyWindow struct {
+	CostUsd         float64 `json:"cost-usd"`
+	Requests        int64   `json:"requests"`
+	ReservedCostUsd float64 `json:"reserved-cost-usd"`
+
+	// ReservedRequests Held by requests in flight, counted against the budget until they end.
+	ReservedRequests int64     `json:"reserved-requests"`
+	ReservedTokens   int64     `json:"reserved-tokens"`
+	ResetsAt         time.Time `json:"resets-at"`
+	Start            time.Time `json:"start"`
+	Tokens           int64     `json:"tokens"`
 }
 
 // CodexAPIKeyList Example: {"codex-api-key":[{"api-key":"sk-example-codex-0001","base-url":"https://api.example.com/v1","proxy-url":""}]}
@@ -688,6 +918,35 @@ type ModelAlias struct {
 	// Name The upstream model name.
 	Name *string `json:"name,omitempty"`
 }
+
+// ModelPrice defines model for ModelPrice.
+type ModelPrice struct {
+	// CachedInput USD per million cached input tokens; absent means the input price.
+	CachedInput *float64 `json:"cached-input,omitempty"`
+
+	// Input USD per million input tokens.
+	Input *float64 `json:"input,omitempty"`
+	Model string   `json:"model"`
+
+	// Output USD per million output tokens.
+	Output *float64 `json:"output,omitempty"`
+}
+
+// ModelPriceArray defines model for ModelPriceArray.
+type ModelPriceArray = []ModelPrice
+
+// ModelPriceItems defines model for ModelPriceItems.
+type ModelPriceItems struct {
+	Items []ModelPrice `json:"items"`
+}
+
+// ModelPriceList defines model for ModelPriceList.
+type ModelPriceList struct {
+	ModelPrices []ModelPrice `json:"model-prices"`
+}
+
+// ModelPriceListReplace A raw array, or the same array under `items`.
+type ModelPriceListReplace = apitypes.List[ModelPrice]
 
 // ModelUsage defines model for ModelUsage.
 type ModelUsage struct {
@@ -1174,6 +1433,12 @@ type APIKeyQuery = string
 // BaseURLQuery defines model for BaseUrlQuery.
 type BaseURLQuery = string
 
+// ClientKeyName defines model for ClientKeyName.
+type ClientKeyName = string
+
+// ClientKeyNameQuery defines model for ClientKeyNameQuery.
+type ClientKeyNameQuery = string
+
 // DryRun defines model for DryRun.
 type DryRun = bool
 
@@ -1484,6 +1749,65 @@ type PatchClaudeAPIKeyParams struct {
 
 // PutClaudeAPIKeyParams defines parameters for PutClaudeAPIKey.
 type PutClaudeAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteClientKeyParams defines parameters for DeleteClientKey.
+type DeleteClientKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// Name The client key's name (matched ignoring case).
+	Name ClientKeyNameQuery `form:"name" json:"name"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PatchClientKeyParams defines parameters for PatchClientKey.
+type PatchClientKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CreateClientKeyParams defines parameters for CreateClientKey.
+type CreateClientKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RotateClientKeyParams defines parameters for RotateClientKey.
+type RotateClientKeyParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
 	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
 	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
@@ -1858,6 +2182,20 @@ type PatchMaxRetryIntervalParams struct {
 
 // PutMaxRetryIntervalParams defines parameters for PutMaxRetryInterval.
 type PutMaxRetryIntervalParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutModelPricesParams defines parameters for PutModelPrices.
+type PutModelPricesParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
 	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
 	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
@@ -2305,6 +2643,18 @@ type PatchClaudeAPIKeyJSONRequestBody = ClaudeKeyPatch
 // PutClaudeAPIKeyJSONRequestBody defines body for PutClaudeAPIKey for application/json ContentType.
 type PutClaudeAPIKeyJSONRequestBody = ClaudeKeyListReplace
 
+// PatchClientKeyJSONRequestBody defines body for PatchClientKey for application/json ContentType.
+type PatchClientKeyJSONRequestBody = ClientKeyPatch
+
+// CreateClientKeyJSONRequestBody defines body for CreateClientKey for application/json ContentType.
+type CreateClientKeyJSONRequestBody = ClientKeyCreate
+
+// ResetClientKeyBudgetJSONRequestBody defines body for ResetClientKeyBudget for application/json ContentType.
+type ResetClientKeyBudgetJSONRequestBody = ClientKeyReset
+
+// RotateClientKeyJSONRequestBody defines body for RotateClientKey for application/json ContentType.
+type RotateClientKeyJSONRequestBody = ClientKeyRotate
+
 // PatchCodexAPIKeyJSONRequestBody defines body for PatchCodexAPIKey for application/json ContentType.
 type PatchCodexAPIKeyJSONRequestBody = CodexKeyPatch
 
@@ -2359,6 +2709,9 @@ type PatchMaxRetryIntervalJSONRequestBody = RetryIntervalValue
 
 // PutMaxRetryIntervalJSONRequestBody defines body for PutMaxRetryInterval for application/json ContentType.
 type PutMaxRetryIntervalJSONRequestBody = RetryIntervalValue
+
+// PutModelPricesJSONRequestBody defines body for PutModelPrices for application/json ContentType.
+type PutModelPricesJSONRequestBody = ModelPriceListReplace
 
 // PostOauthCallbackJSONRequestBody defines body for PostOauthCallback for application/json ContentType.
 type PostOauthCallbackJSONRequestBody = OauthCallback
@@ -3177,6 +3530,27 @@ type ServerInterface interface {
 	// PutClaudeAPIKey Replace claude-api-key
 	// (PUT /claude-api-key)
 	PutClaudeAPIKey(w http.ResponseWriter, r *http.Request, params PutClaudeAPIKeyParams)
+	// DeleteClientKey Delete (revoke) a client key
+	// (DELETE /client-keys)
+	DeleteClientKey(w http.ResponseWriter, r *http.Request, params DeleteClientKeyParams)
+	// GetClientKeys List client keys with policies
+	// (GET /client-keys)
+	GetClientKeys(w http.ResponseWriter, r *http.Request)
+	// PatchClientKey Change a client key's policy
+	// (PATCH /client-keys)
+	PatchClientKey(w http.ResponseWriter, r *http.Request, params PatchClientKeyParams)
+	// CreateClientKey Create a client key with a policy
+	// (POST /client-keys)
+	CreateClientKey(w http.ResponseWriter, r *http.Request, params CreateClientKeyParams)
+	// ResetClientKeyBudget Start a client key's budget window again from zero
+	// (POST /client-keys/reset-budget)
+	ResetClientKeyBudget(w http.ResponseWriter, r *http.Request)
+	// RotateClientKey Give a client key a new key, keeping its policy and spend
+	// (POST /client-keys/rotate)
+	RotateClientKey(w http.ResponseWriter, r *http.Request, params RotateClientKeyParams)
+	// GetClientKey Read one client key
+	// (GET /client-keys/{name})
+	GetClientKey(w http.ResponseWriter, r *http.Request, name ClientKeyName)
 	// DeleteCodexAPIKey Delete one codex-api-key entry
 	// (DELETE /codex-api-key)
 	DeleteCodexAPIKey(w http.ResponseWriter, r *http.Request, params DeleteCodexAPIKeyParams)
@@ -3305,6 +3679,12 @@ type ServerInterface interface {
 	// PutMaxRetryInterval Set max-retry-interval
 	// (PUT /max-retry-interval)
 	PutMaxRetryInterval(w http.ResponseWriter, r *http.Request, params PutMaxRetryIntervalParams)
+	// GetModelPrices List model prices
+	// (GET /model-prices)
+	GetModelPrices(w http.ResponseWriter, r *http.Request)
+	// PutModelPrices Replace model prices
+	// (PUT /model-prices)
+	PutModelPrices(w http.ResponseWriter, r *http.Request, params PutModelPricesParams)
 	// PostOauthCallback Hand a provider redirect to a pending login
 	// (POST /oauth-callback)
 	PostOauthCallback(w http.ResponseWriter, r *http.Request, params PostOauthCallbackParams)
@@ -3557,6 +3937,48 @@ func (_ Unimplemented) PutClaudeAPIKey(w http.ResponseWriter, r *http.Request, p
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// DeleteClientKey Delete (revoke) a client key
+// (DELETE /client-keys)
+func (_ Unimplemented) DeleteClientKey(w http.ResponseWriter, r *http.Request, params DeleteClientKeyParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetClientKeys List client keys with policies
+// (GET /client-keys)
+func (_ Unimplemented) GetClientKeys(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PatchClientKey Change a client key's policy
+// (PATCH /client-keys)
+func (_ Unimplemented) PatchClientKey(w http.ResponseWriter, r *http.Request, params PatchClientKeyParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateClientKey Create a client key with a policy
+// (POST /client-keys)
+func (_ Unimplemented) CreateClientKey(w http.ResponseWriter, r *http.Request, params CreateClientKeyParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ResetClientKeyBudget Start a client key's budget window again from zero
+// (POST /client-keys/reset-budget)
+func (_ Unimplemented) ResetClientKeyBudget(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RotateClientKey Give a client key a new key, keeping its policy and spend
+// (POST /client-keys/rotate)
+func (_ Unimplemented) RotateClientKey(w http.ResponseWriter, r *http.Request, params RotateClientKeyParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetClientKey Read one client key
+// (GET /client-keys/{name})
+func (_ Unimplemented) GetClientKey(w http.ResponseWriter, r *http.Request, name ClientKeyName) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // DeleteCodexAPIKey Delete one codex-api-key entry
 // (DELETE /codex-api-key)
 func (_ Unimplemented) DeleteCodexAPIKey(w http.ResponseWriter, r *http.Request, params DeleteCodexAPIKeyParams) {
@@ -3802,6 +4224,18 @@ func (_ Unimplemented) PatchMaxRetryInterval(w http.ResponseWriter, r *http.Requ
 // PutMaxRetryInterval Set max-retry-interval
 // (PUT /max-retry-interval)
 func (_ Unimplemented) PutMaxRetryInterval(w http.ResponseWriter, r *http.Request, params PutMaxRetryIntervalParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetModelPrices List model prices
+// (GET /model-prices)
+func (_ Unimplemented) GetModelPrices(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PutModelPrices Replace model prices
+// (PUT /model-prices)
+func (_ Unimplemented) PutModelPrices(w http.ResponseWriter, r *http.Request, params PutModelPricesParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -4918,6 +5352,289 @@ func (siw *ServerInterfaceWrapper) PutClaudeAPIKey(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PutClaudeAPIKey(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteClientKey operation middleware
+func (siw *ServerInterfaceWrapper) DeleteClientKey(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteClientKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", r.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "name"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteClientKey(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetClientKeys operation middleware
+func (siw *ServerInterfaceWrapper) GetClientKeys(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetClientKeys(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PatchClientKey operation middleware
+func (siw *ServerInterfaceWrapper) PatchClientKey(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchClientKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PatchClientKey(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateClientKey operation middleware
+func (siw *ServerInterfaceWrapper) CreateClientKey(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateClientKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateClientKey(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResetClientKeyBudget operation middleware
+func (siw *ServerInterfaceWrapper) ResetClientKeyBudget(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResetClientKeyBudget(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateClientKey operation middleware
+func (siw *ServerInterfaceWrapper) RotateClientKey(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RotateClientKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateClientKey(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetClientKey operation middleware
+func (siw *ServerInterfaceWrapper) GetClientKey(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name ClientKeyName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetClientKey(w, r, name)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6591,6 +7308,74 @@ func (siw *ServerInterfaceWrapper) PutMaxRetryInterval(w http.ResponseWriter, r 
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PutMaxRetryInterval(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetModelPrices operation middleware
+func (siw *ServerInterfaceWrapper) GetModelPrices(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetModelPrices(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutModelPrices operation middleware
+func (siw *ServerInterfaceWrapper) PutModelPrices(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutModelPricesParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutModelPrices(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -8658,6 +9443,33 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Put(options.BaseURL+"/api-keys", wrapper.PutAPIKeys)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/client-keys", wrapper.DeleteClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/client-keys", wrapper.GetClientKeys)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/client-keys", wrapper.PatchClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/client-keys", wrapper.CreateClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/client-keys/{name}", wrapper.GetClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/client-keys/rotate", wrapper.RotateClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/client-keys/reset-budget", wrapper.ResetClientKeyBudget)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/model-prices", wrapper.GetModelPrices)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/model-prices", wrapper.PutModelPrices)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/generative-language-api-key", wrapper.DeleteGenerativeLanguageAPIKey)
@@ -11485,6 +12297,1088 @@ func (response PutClaudeAPIKey500JSONResponse) VisitPutClaudeAPIKeyResponse(w ht
 type PutClaudeAPIKey503JSONResponse struct{ AuthBusyJSONResponse }
 
 func (response PutClaudeAPIKey503JSONResponse) VisitPutClaudeAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKeyRequestObject struct {
+	Params DeleteClientKeyParams
+}
+
+type DeleteClientKeyResponseObject interface {
+	VisitDeleteClientKeyResponse(w http.ResponseWriter) error
+}
+
+type DeleteClientKey200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response DeleteClientKey200JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteClientKey400JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteClientKey401JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteClientKey403JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteClientKey404JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteClientKey409JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteClientKey412JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteClientKey422JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteClientKey429JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteClientKey500JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteClientKey503JSONResponse) VisitDeleteClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKeysRequestObject struct {
+}
+
+type GetClientKeysResponseObject interface {
+	VisitGetClientKeysResponse(w http.ResponseWriter) error
+}
+
+type GetClientKeys200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetClientKeys200JSONResponse struct {
+	Body    ClientKeyList
+	Headers GetClientKeys200ResponseHeaders
+}
+
+func (response GetClientKeys200JSONResponse) VisitGetClientKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetClientKeys401JSONResponse) VisitGetClientKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetClientKeys403JSONResponse) VisitGetClientKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKeys429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetClientKeys429JSONResponse) VisitGetClientKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKeys503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetClientKeys503JSONResponse) VisitGetClientKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKeyRequestObject struct {
+	Params PatchClientKeyParams
+	Body   *PatchClientKeyJSONRequestBody
+}
+
+type PatchClientKeyResponseObject interface {
+	VisitPatchClientKeyResponse(w http.ResponseWriter) error
+}
+
+type PatchClientKey200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response PatchClientKey200JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PatchClientKey400JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PatchClientKey401JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PatchClientKey403JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PatchClientKey404JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchClientKey409JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PatchClientKey412JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PatchClientKey413JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchClientKey422JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchClientKey429JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PatchClientKey500JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchClientKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchClientKey503JSONResponse) VisitPatchClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKeyRequestObject struct {
+	Params CreateClientKeyParams
+	Body   *CreateClientKeyJSONRequestBody
+}
+
+type CreateClientKeyResponseObject interface {
+	VisitCreateClientKeyResponse(w http.ResponseWriter) error
+}
+
+type CreateClientKey200ResponseHeaders struct {
+	ETag *string
+}
+
+type CreateClientKey200JSONResponse struct {
+	Body    ClientKeyCreated
+	Headers CreateClientKey200ResponseHeaders
+}
+
+func (response CreateClientKey200JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateClientKey400JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateClientKey401JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateClientKey403JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response CreateClientKey409JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response CreateClientKey412JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateClientKey413JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response CreateClientKey422JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response CreateClientKey429JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateClientKey500JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response CreateClientKey503JSONResponse) VisitCreateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetClientKeyBudgetRequestObject struct {
+	Body *ResetClientKeyBudgetJSONRequestBody
+}
+
+type ResetClientKeyBudgetResponseObject interface {
+	VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error
+}
+
+type ResetClientKeyBudget200JSONResponse struct{ StatusOKPlainJSONResponse }
+
+func (response ResetClientKeyBudget200JSONResponse) VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetClientKeyBudget400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ResetClientKeyBudget400JSONResponse) VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetClientKeyBudget401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ResetClientKeyBudget401JSONResponse) VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetClientKeyBudget403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ResetClientKeyBudget403JSONResponse) VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetClientKeyBudget404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ResetClientKeyBudget404JSONResponse) VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetClientKeyBudget413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ResetClientKeyBudget413JSONResponse) VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetClientKeyBudget429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response ResetClientKeyBudget429JSONResponse) VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetClientKeyBudget503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response ResetClientKeyBudget503JSONResponse) VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKeyRequestObject struct {
+	Params RotateClientKeyParams
+	Body   *RotateClientKeyJSONRequestBody
+}
+
+type RotateClientKeyResponseObject interface {
+	VisitRotateClientKeyResponse(w http.ResponseWriter) error
+}
+
+type RotateClientKey200ResponseHeaders struct {
+	ETag *string
+}
+
+type RotateClientKey200JSONResponse struct {
+	Body    ClientKeyCreated
+	Headers RotateClientKey200ResponseHeaders
+}
+
+func (response RotateClientKey200JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RotateClientKey400JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateClientKey401JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RotateClientKey403JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RotateClientKey404JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response RotateClientKey409JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response RotateClientKey412JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RotateClientKey413JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response RotateClientKey422JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response RotateClientKey429JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RotateClientKey500JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateClientKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response RotateClientKey503JSONResponse) VisitRotateClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKeyRequestObject struct {
+	Name ClientKeyName `json:"name"`
+}
+
+type GetClientKeyResponseObject interface {
+	VisitGetClientKeyResponse(w http.ResponseWriter) error
+}
+
+type GetClientKey200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetClientKey200JSONResponse struct {
+	Body    ClientKey
+	Headers GetClientKey200ResponseHeaders
+}
+
+func (response GetClientKey200JSONResponse) VisitGetClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetClientKey400JSONResponse) VisitGetClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetClientKey401JSONResponse) VisitGetClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetClientKey403JSONResponse) VisitGetClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetClientKey404JSONResponse) VisitGetClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetClientKey429JSONResponse) VisitGetClientKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetClientKey503JSONResponse) VisitGetClientKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -17012,6 +18906,274 @@ func (response PutMaxRetryInterval500JSONResponse) VisitPutMaxRetryIntervalRespo
 type PutMaxRetryInterval503JSONResponse struct{ AuthBusyJSONResponse }
 
 func (response PutMaxRetryInterval503JSONResponse) VisitPutMaxRetryIntervalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelPricesRequestObject struct {
+}
+
+type GetModelPricesResponseObject interface {
+	VisitGetModelPricesResponse(w http.ResponseWriter) error
+}
+
+type GetModelPrices200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetModelPrices200JSONResponse struct {
+	Body    ModelPriceList
+	Headers GetModelPrices200ResponseHeaders
+}
+
+func (response GetModelPrices200JSONResponse) VisitGetModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelPrices401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetModelPrices401JSONResponse) VisitGetModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelPrices403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetModelPrices403JSONResponse) VisitGetModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelPrices429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetModelPrices429JSONResponse) VisitGetModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelPrices503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetModelPrices503JSONResponse) VisitGetModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPricesRequestObject struct {
+	Params PutModelPricesParams
+	Body   *PutModelPricesJSONRequestBody
+}
+
+type PutModelPricesResponseObject interface {
+	VisitPutModelPricesResponse(w http.ResponseWriter) error
+}
+
+type PutModelPrices200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response PutModelPrices200JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PutModelPrices400JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PutModelPrices401JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PutModelPrices403JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutModelPrices409JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PutModelPrices412JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PutModelPrices413JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutModelPrices422JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutModelPrices429JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PutModelPrices500JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutModelPrices503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutModelPrices503JSONResponse) VisitPutModelPricesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -23206,6 +25368,27 @@ type StrictServerInterface interface {
 	// PutClaudeAPIKey Replace claude-api-key
 	// (PUT /claude-api-key)
 	PutClaudeAPIKey(ctx context.Context, request PutClaudeAPIKeyRequestObject) (PutClaudeAPIKeyResponseObject, error)
+	// DeleteClientKey Delete (revoke) a client key
+	// (DELETE /client-keys)
+	DeleteClientKey(ctx context.Context, request DeleteClientKeyRequestObject) (DeleteClientKeyResponseObject, error)
+	// GetClientKeys List client keys with policies
+	// (GET /client-keys)
+	GetClientKeys(ctx context.Context, request GetClientKeysRequestObject) (GetClientKeysResponseObject, error)
+	// PatchClientKey Change a client key's policy
+	// (PATCH /client-keys)
+	PatchClientKey(ctx context.Context, request PatchClientKeyRequestObject) (PatchClientKeyResponseObject, error)
+	// CreateClientKey Create a client key with a policy
+	// (POST /client-keys)
+	CreateClientKey(ctx context.Context, request CreateClientKeyRequestObject) (CreateClientKeyResponseObject, error)
+	// ResetClientKeyBudget Start a client key's budget window again from zero
+	// (POST /client-keys/reset-budget)
+	ResetClientKeyBudget(ctx context.Context, request ResetClientKeyBudgetRequestObject) (ResetClientKeyBudgetResponseObject, error)
+	// RotateClientKey Give a client key a new key, keeping its policy and spend
+	// (POST /client-keys/rotate)
+	RotateClientKey(ctx context.Context, request RotateClientKeyRequestObject) (RotateClientKeyResponseObject, error)
+	// GetClientKey Read one client key
+	// (GET /client-keys/{name})
+	GetClientKey(ctx context.Context, request GetClientKeyRequestObject) (GetClientKeyResponseObject, error)
 	// DeleteCodexAPIKey Delete one codex-api-key entry
 	// (DELETE /codex-api-key)
 	DeleteCodexAPIKey(ctx context.Context, request DeleteCodexAPIKeyRequestObject) (DeleteCodexAPIKeyResponseObject, error)
@@ -23334,6 +25517,12 @@ type StrictServerInterface interface {
 	// PutMaxRetryInterval Set max-retry-interval
 	// (PUT /max-retry-interval)
 	PutMaxRetryInterval(ctx context.Context, request PutMaxRetryIntervalRequestObject) (PutMaxRetryIntervalResponseObject, error)
+	// GetModelPrices List model prices
+	// (GET /model-prices)
+	GetModelPrices(ctx context.Context, request GetModelPricesRequestObject) (GetModelPricesResponseObject, error)
+	// PutModelPrices Replace model prices
+	// (PUT /model-prices)
+	PutModelPrices(ctx context.Context, request PutModelPricesRequestObject) (PutModelPricesResponseObject, error)
 	// PostOauthCallback Hand a provider redirect to a pending login
 	// (POST /oauth-callback)
 	PostOauthCallback(ctx context.Context, request PostOauthCallbackRequestObject) (PostOauthCallbackResponseObject, error)
@@ -24056,6 +26245,212 @@ func (sh *strictHandler) PutClaudeAPIKey(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PutClaudeAPIKeyResponseObject); ok {
 		if err := validResponse.VisitPutClaudeAPIKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteClientKey operation middleware
+func (sh *strictHandler) DeleteClientKey(w http.ResponseWriter, r *http.Request, params DeleteClientKeyParams) {
+	var request DeleteClientKeyRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteClientKey(ctx, request.(DeleteClientKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteClientKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteClientKeyResponseObject); ok {
+		if err := validResponse.VisitDeleteClientKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetClientKeys operation middleware
+func (sh *strictHandler) GetClientKeys(w http.ResponseWriter, r *http.Request) {
+	var request GetClientKeysRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClientKeys(ctx, request.(GetClientKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClientKeys")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetClientKeysResponseObject); ok {
+		if err := validResponse.VisitGetClientKeysResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PatchClientKey operation middleware
+func (sh *strictHandler) PatchClientKey(w http.ResponseWriter, r *http.Request, params PatchClientKeyParams) {
+	var request PatchClientKeyRequestObject
+
+	request.Params = params
+
+	var body PatchClientKeyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchClientKey(ctx, request.(PatchClientKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchClientKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PatchClientKeyResponseObject); ok {
+		if err := validResponse.VisitPatchClientKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateClientKey operation middleware
+func (sh *strictHandler) CreateClientKey(w http.ResponseWriter, r *http.Request, params CreateClientKeyParams) {
+	var request CreateClientKeyRequestObject
+
+	request.Params = params
+
+	var body CreateClientKeyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateClientKey(ctx, request.(CreateClientKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateClientKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateClientKeyResponseObject); ok {
+		if err := validResponse.VisitCreateClientKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetClientKeyBudget operation middleware
+func (sh *strictHandler) ResetClientKeyBudget(w http.ResponseWriter, r *http.Request) {
+	var request ResetClientKeyBudgetRequestObject
+
+	var body ResetClientKeyBudgetJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetClientKeyBudget(ctx, request.(ResetClientKeyBudgetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetClientKeyBudget")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResetClientKeyBudgetResponseObject); ok {
+		if err := validResponse.VisitResetClientKeyBudgetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateClientKey operation middleware
+func (sh *strictHandler) RotateClientKey(w http.ResponseWriter, r *http.Request, params RotateClientKeyParams) {
+	var request RotateClientKeyRequestObject
+
+	request.Params = params
+
+	var body RotateClientKeyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateClientKey(ctx, request.(RotateClientKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateClientKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateClientKeyResponseObject); ok {
+		if err := validResponse.VisitRotateClientKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetClientKey operation middleware
+func (sh *strictHandler) GetClientKey(w http.ResponseWriter, r *http.Request, name ClientKeyName) {
+	var request GetClientKeyRequestObject
+
+	request.Name = name
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClientKey(ctx, request.(GetClientKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClientKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetClientKeyResponseObject); ok {
+		if err := validResponse.VisitGetClientKeyResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -25197,6 +27592,63 @@ func (sh *strictHandler) PutMaxRetryInterval(w http.ResponseWriter, r *http.Requ
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PutMaxRetryIntervalResponseObject); ok {
 		if err := validResponse.VisitPutMaxRetryIntervalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetModelPrices operation middleware
+func (sh *strictHandler) GetModelPrices(w http.ResponseWriter, r *http.Request) {
+	var request GetModelPricesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetModelPrices(ctx, request.(GetModelPricesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetModelPrices")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetModelPricesResponseObject); ok {
+		if err := validResponse.VisitGetModelPricesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutModelPrices operation middleware
+func (sh *strictHandler) PutModelPrices(w http.ResponseWriter, r *http.Request, params PutModelPricesParams) {
+	var request PutModelPricesRequestObject
+
+	request.Params = params
+
+	var body PutModelPricesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutModelPrices(ctx, request.(PutModelPricesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutModelPrices")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutModelPricesResponseObject); ok {
+		if err := validResponse.VisitPutModelPricesResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -26486,417 +28938,463 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P35cttGujgM30oXf6cqZAqkSC1OTJVrjrwlOpFtHUue5BzTIzSBJtkjsJtBN0Rz/PlX39W8F/ZeyVv9",
-	"PN1YSICLFi8ZzB8TiwB6ffb1UyOQ05kUTGjV6H9qTBgNWQz/fHFJx+a/IVNBzGeaS9HoNy4njARSjPiY",
-	"xOyGKy4F0ROuSMzUTArFyJyaP2hIRrGcEhmTecy1ZoJQRZqU/JlIzUKidCzFmDChuV4QTcetDrlgIiRc",
-	"kyENrgkX5HTUfkV1MOk0vIYKJmxKzXrYRzqdRazRbwwaR+Fh77C7T4fB4XCf/vRo+Pin3uPwca/X7f0U",
-	"HD3eHzQaXkMvZuZtpWMuxo3Pn73GW6bjxclIs3h1gxcskCJUREsyp2YxbCRjRvSEEcE+akK1ZtOZrljT",
-	"odeYcsGnybTR76ZTc6HZmMWNz2byGY3plGl7yicz/htb/HfC4kX5YTOh48UPitAZb1+zBWnqmE+nLGyZ",
-	"FXDz1p/wsdcQdGomsy8W1jfl4oyJsZ40+r2yA3lKFXsXRxXL+J3riZvfIyGLmGZEimgBp2IWyJkiekI1",
-	"oZGSZEJvGALFkCrWTuKoaq3ueWGxq8t7Hi/eJmJ1Yb6OE+b3SZwIWMp8IiNGggkVY0aaNzTiITWvevA0",
-	"ToTgYkxUMlQLpdlU/UCCCQuulUdiJkJm5hsIhO7Ogk6jFqEiJFSoOYsN+CYqoZFH5uY8zIiJ4CPOQhLy",
-	"0YjIEcl9auDXvDKU4eIHNRC+eccnTTOgH8J++gSW3/LIMNFu1ULqCRfjPnw84hHDtRtkJE3zryCJYyY0",
-	"kYIRrgYiZjqJBQtbHplwpWW88Ai7MfgMi89v3OKt0nRhdqMnbEFozDrEwBlNQq6JjimPzKCBjEN4JQV4",
-	"8mbGYjhOe9ehNKt1C8/vvUkTPYHVK49EcsyF8gYikmPlkUTRMSN8OpOxbpGYjRLFCCVhvIBrhLM97Hbh",
-	"kK7iRFwlQiUz8zYLfdgSzmtOqTMQFYCFJ1wAq5CNaBLpRn9EI8VSLBhKGTEqAM5e8oi9plO2Bh2DmIWG",
-	"aNEI9veDImZG0mSGZsDi/c4/lRT+MRGSzKieEMUMymsZK8/8FjEamtsIpYa//U7H9wjVZCqVJr39n8lw",
-	"oZlqdcgrrpR5kys8EZgJSO2fCY/NcTRlTHwuANJhIQaaKC5JjhAngM6OZDzFQQpvV+El/KdAQOjHlIDs",
-	"/2yImNYsNl/+4/0/OnuDwWDw4f0/8L8/Dgad9//1zw/vL9SH92/kh/evxYf/KKXDpyOg76snfTKbWepi",
-	"oQuoDccdWTDmiijNo8gcneVAlh81qUCEAQ5EBWE0jjiLUx7lGbbk/+i3OuTEoEPEso/HTCty2NsHUMPZ",
-	"VQpvBNnfdEZjrqTANcABN9++fEYM42l5RElCyZzRa8PXSNP/fW/Q+H/////PoOG3iGA3LCZTs22m0uNH",
-	"tpudv+N8G+jiqQjZxwpg/V8Wy7ahryGZScXNr44mRVzpqpvnZshl3lHNz7zGqfqdDd+dVqziQtNYE0oi",
-	"GdCIBDSKgLmPZDyncchi8y94POaCRDQRwYRZycEc4ZDMqGARkbhwZeB6SoMJF4w0/Z7vEWQBHvEXTJn/",
-	"SOFXckauruZsmPANp7qBAsxiecNDFqeov4khryLTBm58Hst/skCfhhWr+EXKccTIs0gmoVmOeZmcPidN",
-	"/+TszIcjNVC2cM8qV2afX/Fww5Gc2z2vOZY3J4bmu8MhzcCwdi4UEwb4bti6RcAnOx3R32mUrLskrtn0",
-	"B0VuzGubbwhe22H+z17DkRIU4hI9eZooWEsghWZCm3/S2SziAbDMPcMTcpIifDa0n6hkOqVmJ41LKcmU",
-	"igUxkh7KJuTPhCXMXBCu0owRxzI2rMt87zWmTBme2ug3tPt8SgUds6mRE3IjcWHuZxwzpY6JjheEjikX",
-	"RE1krKMFnGsqGxXXdZIJTYCI0okCRDAWKkMHjShgBY2ytebOwmA7SQS9oTyiw4jhgWZn/x8xGzX6jf+z",
-	"l6kme/hU7b2A4eCDJVHQHIbfJ7rkBGnM7CmSJqPBhAg2x+dSGTGJDIN4MYPlt45JzOBojHYwED6oCm3Q",
-	"FXyiUDcwXMN8TiOj5yzIDYtRDkTiDhzEcKQSkYnNjI4jxUDQ3JEW5CUQkFooSVvR86h7QOYTJoxyxFX+",
-	"7FACymltufVWnaV9ey+nBX1GJSD8hWo2p7vCcYrBSzCDVD0lCSjrlUIyH0Vy3ieBlNfc8GJDlcxtHXZ7",
-	"LYOXmupENfr2fcS/iFHFLlh8szzxLy8uyV5ENVO6fcNiBQqAfZ8o+IAkIjaQAOBXsh4jYTGlr0aUR7Di",
-	"DMd+YZoMGhOtZ6q/t0dnvDPmepIMO4Gc7sVsJtVeLBPN4vZIxu0p23t2dnoey4+Lk/PTPbsKZZc3aPRJ",
-	"aERJHcz6hO9JovmUyUTvghLvZkrHjE4rUeNEkMS+47YfyCQKAWWH5rgpcF3DiQHeWEiGNIwWx8SHA/EN",
-	"0FGkEySQITOvgv5jh/0BNH5lztm3J+XDCyHTlEedBkLXWzzVHaELJJI3iX4zemuEsWUgi5Mop4xOqAgj",
-	"s0EqEPtLoc2MSI7MrmSijaAcm5H7qXBEJlSRfWAiijS7REvSawHYWen5qQyXKbfV9UgoUV5EGQ/FFrzH",
-	"0pWgMG6+zI9/7mwEy7tNjQfL83CttpgHpbt7obf5pftInfSaM0g5xg9unaQJqslA/NfFm9dGa0FNxfBa",
-	"8xey7vz9mF+nViUacRYZlTddxiDpdg+C9HjgT+YPBMqXwO8N1IJClh2i1WMrTtJzcG6h6gdF5FwY7djA",
-	"uhVdAf6EdJsygGfIFQMtBCFtRpW2ppLQqWUGzDxCByJMEPwZAesKfIRbevf2rGXo+2ev8UyKUcSDHVAn",
-	"f/vZFE//ACltJBNhqBr7yJXmYnxlWI8jw+1Esbjd+6n3aL/76LDbBXW2hAhvC0LP3exmaqNhV8NU+UL9",
-	"PqHLejccPmh9/GUk54QGgUyETlky7EwZApbfog8SuyJcA0kyX76W+pwJo5Df7mwlsm6zBisEzexw94Bj",
-	"lYP7llYBg3V7NkNHTCMlR86F25TxkIchE7uKp1QIFq7QWzaVmhEahkaORDmJjPiNszRcs4UqI0Gn5wQH",
-	"JGHCDEVNJTVcqrMzqQ65TEVTLsj+4yk5PFKW6Zu5n3Nl+HbVyoKIG7l3PjFgQiMD0fYJVwRsP+UcH17J",
-	"Cc6hm+ZeyGX1+D5aI257Pkj4wgSpq6V7cO+/UhG+CLm+G/FAawugz1XgRsoLRHnD35wqwkJuYHC4ALKZ",
-	"GiHNz4Y6WqEDZmdhn8yMUDFNFPw6ZHrOmCA9+OzR0dHBkQdw3z0mI/4xZxSVRp6cRTQwuh4a3s7fXZK9",
-	"3Gq2x8Bn8JGhTe6sqi+y7Dz8fsH8KYW53GsykVFoBCc4B9g/8BsQCVAOm1A1gBOxx0EWTKPhiaY/L0iT",
-	"55hUJGmYMqbUpG3FOvhqIIYJj0LCdes4J48pulBkbhbAlcXV1JBtdmONW2hvA3MaiOtEyYFI1w27sLRI",
-	"8YgJHS2IvGGxdfL0N17TQPjLF+WTpnlieL3vLF9om1s6OTgEcwAgkOKRDYT10BhUwdVbC1y2FRrNzean",
-	"1Iiugmg5M2yYa8tdf0W7+bucSnorVLH296Jue3fSUTKspf9sOmRhaEgG1XRo1JuCYC9nTLAQTkNI5x0A",
-	"MT+x13jNZrpDToyqiQo0aSqGzi6pJyzOxDYFxpNqRfNWTjS8dzt1q1NmhMq5zsDgqVksaISHtRs7U/SG",
-	"vUR9bkVytyblwulZiC5jFpYia0nMoPbrPokZGARzkN3R01mfzFgMcquhC0xwYClew4xfuqBl9MgtC75J",
-	"0atsafBGmd5qgGG7pd0dZC8zCpet3YknSwakJpgr8Z6IX3qylkPmt+Yj7aIZfWsBzztF2RkJ+u2w2Irf",
-	"Vzh34QwjLhg52JpnbY/8hWVv1Lns0iwRCGWQoECxPYuwjIXrEgaxgIM8k8APl45Qs496bxZRXjy8xpMn",
-	"T8jbF//97sXFJTl9/fINefLkyUD8HY0vfXLzqNPtdAfi3duzPtm76e0FE6r3LEAY4jIQr5ieyLBPzt9c",
-	"XA7EJZ8ypamB0P3u/mG7e9Te7152H/d7R/3uYae3f3B49Oh/B2Kt2boULCM5tqyJKqNsUa1pMDHnB9t+",
-	"LfVLUI52oy1mxPynGTK/lkQlwaQSX0GZMTeCOhnYADSblg+GeBWxQMvY/iP1TZWq/ZpNC4Pfh95fGNMn",
-	"Tauqe6g+e9b5GGd2P2DdS6s1qntx634qKUb8msFlnNOFAeVLKc9oPL4lU7amPDRMGJk6grHuRaQvGxll",
-	"7/MYOCC43TIaf1vp24oyoLJrOt429GXrPa6udpP861bk99MoHbj4kNAlh6rRwTUd29CHNJYBJYmWEUKW",
-	"oho65DXCCGgTdh7DXNtGzfWIWet0lmjmoal+SS5xYUvrLN/wDmzuAowab37b7XZSU4i83v6Q06lKTvW5",
-	"FOw4Oxy0UgD1zmKsqIYDsWLJvez63FHyr7x1QJlLKV9RsTixau7t8EVLeWWU5iunLZf7x5yJregnK3jF",
-	"uCCHavstgjh8RjWLq1FnZXHAwY1+Yo0pyixEsRsW08iqaEsrNMuiJJZzoJZGBBkIkLCbBU+VZ96z3qqW",
-	"k765Ib9G+r5mC4N3YB9n4X26kOwdXiRDs/GhHfAO16hyI+Vv8mAfg5wIOiDQx2dE3PwVRhQWdndKX7Yc",
-	"v28kCICmpZWovIYPBihFmgf7rdwagXANBBrPKnyMb2JSAjHrFLQNF3kPcY6lStk7QRM9kTH/Fwt39u0A",
-	"Hv7GFsvGvNSYuM6dUUQOEJ6sg2BlxNcSwN5gWNmIzq+wMuI9QE/52D7Jx24tPQOCeCt7xHcWWICRh3rS",
-	"DnlMlAYytTGWIABzT6IndjnxvUcT7BbvQJr+2iX5HvEx7BF3mH/UQt3WGl905TUV4hLKScYGC80udPwd",
-	"mhBvbwpbo0SDU6PNPgZRErKwPZUhi1Sf2IhCMmiMZ7r9ftDI9FmzYL6LLe0u6nRmNUTMlAIYp5wLjNOl",
-	"q3HES3ZXlNtUEulc0G3BzEHT3RYdkHajreOBKFHLC3KxC6qXsTOEgjEzPSKMSzLM50wGNJpIpZFOM6HB",
-	"xRZeMK2t2yt3gegwidw37aT4kY2e/ew1ZrFBCs2R4mz87FNZvK0LZG30328c4UMahiWH/2SBNtCAwfMv",
-	"hMYwsKUl2Tj4Fc73wgaszydSMScMGV7nsAvCxcxBG4YdxnI2Y2FnNYAVzuDjAuLXVyeB8ZpCEniphdEV",
-	"ZKL1zIP/Vx5RMrhWR+YJ/mtC3r09c4YtcwhZ5NoxoWKBt88ixVxIcGrAty5piBA3gxgCBcFILJhIG/m2",
-	"GkVXOH97XNXnrM44Bm/kwQW/UmYEdd22T9rogzNP2j0jQJQ+2a98ctD4sAph6UybdA2zvZM4pouqPaqq",
-	"Tb5DErUMSUiiYBEhKsk0Oi+8sW5Br8zXOPLnkmm11DS6srYENCbJeEo1ilmPDhvrM0rcAFpeM7H752Ur",
-	"OklCrquQShemCKlmbc0hvnUFO/BCK8Lo0UnrFJ+mQ7xEaRa2DcpwplqlSBemySDLFMVr8LD0BFYPjYeY",
-	"eVSSU4IE28CJ4dtM3LRnVKm5jJ2nVkjBbMRLjkQZ4cA63clrQD2Di9dsUbqJKZg7S6yWXiOVNcpPLn18",
-	"mtl4cTRQCW2AC3IXWKNZrg04r6BiVE9USdaPYU3W/EKaFKQ8TCxpHVviYk1/EFar2VSV7sf+QBEjDUKi",
-	"SaN8e85LlTN8MOIsbVMaMo/wkSGGZtItLtrZKz6VgX6eNkAMNDXKgYXbHJCk95W/nXRsL8s2waP8UIVU",
-	"56XkxSZQgT7kTnEdQcnhZ8nxTmXMVo/2lZE7XabWSBpee0youraSOrrhFBcB88kTtMJSpdPkM59qtM/6",
-	"FEXOJyAU+Tz0cyBVxdrdBu3iyo8HY4OqiayOE7bCExI9ucKYtjLIC3OBIqu0gk0pj0q/4+WIGdEhiyqe",
-	"KH3FnE+yxOkAAWCGQpOYjWKmJi4vkrUhHwK+tYllQtpXuYBApTLqIUMguluTYoxzL1m5UfWvQLMoIwA8",
-	"YsQvKjJpoF8uIIsrIzKxEIGpgJhrV5WPG155qPi/2C24YYbvxc38KuewbJDG0DiDQdq5jfSJTwPNb1Bh",
-	"y22bNOna60O6f0wUY8TPgMGiTHbGRtvz07ifvAHAPyZ0COY/CGxbzKz9F5ebKgiw7lKQwB8+bRDyAA7W",
-	"4V+JiAdh6Y3++085fLIpdBaFGoli8X/aTzqBnDZyINrY7+4ftbs/tw+6l739/sFh/+jR/+ayVYOg5yIM",
-	"M3hojJm55oYDg97+wWG66jGkvzQ+r8qIdqlb01FLc1ao6NKp4bDrju1VKiHmDs6JjXhys4guruymf4Hd",
-	"kf3OETmPZQMpjt1ze79zZAQgw2vmgoVXw0W25+wM8HxKziATVtNDKL5QXMv25C9bzafbgh8vV+PWHr7d",
-	"z7rTf02nbPnwBf72vgBggQzZx/YytOLT1ZMUbtj0IJeNROjBhKxMkZmxMESzkAyKiuDWyaC5B4YaxJRH",
-	"YHCY0YCVpooahLv/DE0Y9BQ33+t2u0B73d8brg0Pb92tqeeQSB4uXVzofj3wlp1NS3Ccfb4tS1gPnfa9",
-	"qjVfpMOUucPmlOvVNaYywSp7y0YTZuXvzR49HMaz333w7rbid2iYWFou3JnQk1yId6N41F4DTBppkksQ",
-	"0SRkHcr3wHa3l5r7/4ai8hUPn7z44+TV+dmLQdLt7j9yyXFXZllPDNbh7zD9k+XJV07NrnLtqa08slaY",
-	"rQ4M3/bsRGXH91TK6O+p3Tk7QGuLNsLoyrJTO/UGcRjfK5v1GRw0WltKODHeQzs1bL3PGbka6rpNhU6t",
-	"Kd1ut9fwsgIL2W3mKN8enXHk1Y5R0YhTAwV2KiWFYLqN2UoZ07ZPD9pH7o397v5hr7u/3/j8oWAWa6Bl",
-	"q7+3Bz92cpP3e92fu2UcbHmbW7JzPLzf2GIjS1maoPomrBdpS7viJdrqjjEyzEYRgl2xQ96IaIH0W6Xp",
-	"/Bi5DZksGLa9+iFoV2tzUfNXXGGD1MWkZVsHIW+RNP8E8LirAbJUNF0y9RcudKO1IOfPWHf5v9rXPntl",
-	"AtBG89wJgH3J9LOYjXi5dvnvYvxNUQFtqveAjrkxT91Q5Uq/1TOKCJhOf89kAYdbewSGKL/FePYyeTCm",
-	"cwJjp5Y5qFgAP5FEhMwofGYWwGsp2JsRUN2t1m9N2t6Wr+PJGnL8sT2WbbfzGQflsmN28j59+UMj91ob",
-	"i7MA5aOG6jRyGa5BxNsI+XTGl/7iNjp7z80CR5xOck5jo2WvHtxLQwIhEgHNjZkujA9ozDBSveHVtLim",
-	"xX9BWlxNcc7LC+T8wm8Y8cH0iXYkMPD7pIkZp3MuFJrqhtJsImZkzG+YAMs9h8AhB/kuOgU/lLY2jd8h",
-	"J5vSV+0Qq1iZWmTX62XT8q1dQKQwGWbVxfLlz7AMAqyLK0snSiE9lca3opaONu0gq8uQfawW1cHSUCmp",
-	"pz5PeK1aVqcznheZ9256jaJ4XSo/F+felk+ar7aSngvDVx5NLTvX9LqWnS0m7Cg6V6JiNuIXEJy3JQhr",
-	"5GY7xNcQmwsnv1FqLpzqBqHZvvugMrOdoxaZaxJck+AtReYUZ2qJ+QEl5iXKtIvAXF5kYWU7h93HpLzM",
-	"Qgdq1vzFSlRUeIyWmCRWMNjiWKpOoyQETblwx5LAr9UaEeao2vbkoF7ERskI95LNVA0VtgJDeXwUxE9g",
-	"esrqYs+pgpQbH1/wbWEgm8TSlBFkGc5ojkXaoDIIyjEPtowkcxFpu0hQZm9vXbxbCX2G2M3yYBVIA0jn",
-	"LDD0jYtduods5W7G6pt4m4vOWxIcAl0Gmb9PJBbW4LpP8sGTSNCXEkZ4oQZBaznAkjRfnbw++eXFqxev",
-	"L6/OTy4ufn/z9rlNkcACTs1cOZVUXLQVoRKDy5ooTWPdTmbl4aO7RLBisu2nNSGTtwt73CZuUSYxSsvO",
-	"P4y+OptHHkuspLvZR5zOa6Mb7cCevU+7yXWhi0XAeA4l/WzM/1aC+BISrMajjEarYPUuX1od4sosS52Z",
-	"DckkV+7ZoAUCG9Z/B2igkFVpSFUKI7GC/OJysABqXF6A/yMF5qqZWq7xvlx5ejNJhGk83PPqWX9IT/vv",
-	"nM03xUIuCW1Q8VdhUocTOoqV322NKG8JC20hY0Wa9mtbRYIrzcKBmLAYeCGjMdFSeoR1xh2iI+WRWCbm",
-	"fc/mPsI/Z5i07xE6nQUyZLagaRtSn1od8sxGfotwINISAZDaakicmsg5RD6OkijqY/VnZcue4O2aZSlo",
-	"EeFhdX4ypeqahUBebFbMQEBY3hxqj4RM6VgunKgZYY45ajQsiJnGmSM20kQmGrOAimTrB0UmVE0Gooll",
-	"vNrZ4w6OYSheyyNTpmMeqDYGC8Ly8BQ6rlSmM5xhsua9ZVJ88Bou/qjRb/zfvU5By4Sg5r9i7ID3JQ2t",
-	"BuOGydihnw3XK5/65PRf9GLRtlEx7d9e/I+ZvPi/iqWMmYAQ8xsWUTFOjICC0X90xpWNrsyplX+0nyVK",
-	"y2kbdUhzwvg3SuKfl7fh7brM/cbut5Ltoe02kTuorU9nu+V98BpG4TS78xqRHI+5GLe1bGNRS2sJm9KP",
-	"bYjBbYPF5caIXQddrzwbMbWim8WOZ7p9ZAEIgi4/pHcfRBzeKARutoFDsXn7R4gplDMmKG9D0wDNhzyC",
-	"rJMMWNpp+P8y7Mp4GSNXALIEfMx8WIC4Q7mBa4TlEjy95lPevt7PUHMqpVATqSnfs8/6o5gxmMm+ko2e",
-	"h6TqPWBF0TXb2AaayvFVdWDwTiAqdxgyNlOMXbdvDjq9XHOQws+wD/vBOJq2DztH2avuh9wRwKxIq8Di",
-	"9/NB76elq/EafyZSUwNWjIW2vtec62CSAges1pGS9BmU40/Dy1aYTZZpiY9S6LaR2e1ACh3LqA18M8vV",
-	"tPkz7Uim1Mv9ZGP/D7yGY9NUc6UNE2PCRnvjF3PVNrhyjxmg3u2S+vKs7lNZ2tl9h4959+5SS1lJ2aGM",
-	"ZBywdo7slL+2zH+2XBTGnlesai3d3umKkCKX5cosE+iyvUVyrNqGZIO62lb8X6w9HW5jIFul8tC8Br/5",
-	"+dGhjWJeM0YlR1hbScC+bhMBKun+lpf0Bj5+Vvi2zLxrXQ7pBtEclW2wV7bBguV35X5WKde6hf63efuF",
-	"e7mKZpVRCkfByq4/kLFqw2ssbMuYj7nYUduuIIhlk8GjNrpr2lDAn2sZL8qDiVeU4wJpLRt+idDmLqu3",
-	"GRaXEmJ3O4P8x4u2bTFUnlMqmC3IRYYs4uzG9eCxQxA7/7FNk58yKhT5o/3StvEJzb9K1epqplJ2Vjcs",
-	"1regs3+HzypIWsq2SuOyK4wd/3Py6uwtlHBYjuuwhdggDgJKW3zwGvK6IiI8fXs30C2zh0APPv9vmGn6",
-	"xDY92tSDLp87i8rwlF6zDVnVS/bVmCmrr0O7Olv13rVraxaX1Dp2Bf5c5nBZeiieWDmyrMsNtqU0SlKE",
-	"bVM0lyNMmtbUaxOgCyvyilsAI6IrP2yHbpVaWTfk0efNPJBE4W6/3KaW2I6bVSUFdq0CsDzDcyNglNf4",
-	"sLJHuRxXKZgsbRHfK9tbRcH/Uj+P69CGVfxt/xcsa4/lOZYL+0+oWu0GUOEXeqi+BxUem8wFUzlxiXO5",
-	"sJItOg66Ppv2OKDEOBaRw5MqOoPW7mxNek259wmzWoszOCfPNq6gMmh5UZ02DR9heU05wpy3EeVREmPn",
-	"vLKyQ0sFT7f0roHHaw4EI5ZifEyUNlwKKmejmU2RKV3YBiHS5WXnjjnfx2UXXxta01WWVx0zsEZSsSBN",
-	"V2QBTYytzl1OuSifrqE7OzCqwk6W+79lJhKPIF/3COVKJyGXHqFC83FMb7heeAQ1Ng9aC330yJ9zJjwC",
-	"kNsiWhKQwF1NC0Wa/o8+mfMoDGgcFmqEVG33TrFSu0j9WwdGvTQq3i8zfQQqYjmVLiiA5bR6g464tJz8",
-	"22WLQs2wMqS1tnduncF2/6r58lUWJ6i+zToK9zsMAasDZzPo3S1ydq1xK3348LGz22NyNY9Ix/gK0bNL",
-	"x78pfHbpZNfHz6YvP2QAbTpJHUFbk8+/cNBrDs7rqNeHi3pdISfbh73ip7+z4aW8ZivV9FmQxOyqN1NY",
-	"AahDu92uk0575xenz9t/Pzl796LhFV7VymzB/LddePnywr6+WlKjMFGZsn11dQHv4EjWFFN6Yssr2Tza",
-	"5UX1eMsVOvILXZlr8wGXWm2tmcdKzXM2bB+M9unjoMdWjDxllWaW/FQbirhsW7XFxvKVb8mpRGdWJVqj",
-	"lX3JSIsSTed+HIYr+k31sGUH9mvGJKrsGqsW7yL5/6hjSn69vDy3nhDbjSHtnNzEGDkqQix6qYh27B6d",
-	"IjPKY+XKBZebJU5HkZw/A0w4k2MuVpJGzZNGv4FWQ1dTp/30j5N3l78iah9j3f8nvUZJ3id+vqkIjn3v",
-	"w/oFliJSvuAbGMBmOCgWeevttw96ZP+gf/S4f/TYYBW9YeGVlee2M7KC5dzxAIy0WDHiVRZuTNdThqu5",
-	"texWWWi72mZrajGVlCNfNYbv75PlguT55lxZF0PFdJX18147l+2Ul7C08lLraLauXXIRkL27rkNpckYk",
-	"aWh7ltvy55sE5a1tpXmts7ia36BHDKPBxNa8nELHI9uJpSC4k6YskfjBPo1iP0eRv0+20QJahRK7G/SB",
-	"ZQn6DCIwbTO2JYQutslv9Bs3jzq9zuHq/S+/uAkdlt4vO+czOT7jYqVyn/1SuxZwjX5GLjwA5DY4Ohr9",
-	"3v4R/gBBs1mjONLb73e7/W6XcDGSqWeQBgGbQSn5qt3l5tzZAZdf2Kct3t1JDVo+XPi+MKe3uoeKMx9z",
-	"Mb6UL3nEyu3OKwE6pa7tLcJ4lhe99EXF8tSziNF4pSxgRsrMOyTAl4hKgoApNUqiaNHA6JMbVzwQH1Ws",
-	"P0dxVs4+HWVjZUE3xcbNuzczUpdNU3YQr+hH6MlxasOYyq+qPKh1da+lUVGl7YBsJcmtw6WWi3WuzlS6",
-	"uyxptSQ6yP68qlRgd1Xrj0tUuXbiypqufp6KcuhQMi9uqWXnSvivllNFD97WpkEYxibRVGWEfVPtAN7Q",
-	"RE+eUZtvVATAXMVeKvQkljMeAGSHPGaBvso8Pf29vTQ2tH90eHR4tBfYMf8WyJClwu6zN89f7FQt0nxd",
-	"Lg1WFt9cW3i6uPgKUXELgTCd5EPVoRbdh6/obOl0Hzg2feUk7yXycTkSpnTMLY8kNWqVVVVes7WSUtJw",
-	"HtsUS94oTuWBp9T+CwJhJOcsbgdU7WAPdlEEboY+oZlDHYjfLezDVVDpNXa7iw0eiCmdFf0PUzq7rfdh",
-	"JZh2l9c3uCCKLz/FeI2H8kKUhfGunp8g5r2T0zRWOMrM9R3iO/O+T2yUm7lK6DfbBKhxz0uAw1pBwQJr",
-	"7betSn9Ge+c+FLnuSyV4ko/tD9ksZjYPoCx58YyNabAgXMwSfUymfBybdwkXWpKl5QF2oak8ZjqJBap+",
-	"W+KvbbtusC8VDKv9JycP4B3ZoLx95YIhFdLT13FsVTpytu1qUIJ/u/mTt4zDL3nt4X3MW61ta29zyWgl",
-	"1uY6me0vmsy2Kgs+ePrKsqBYNuEOkPqFIyQqScsmaaWSVqyPmij57MOXlVweLpLiy0oetaTw7yUpbENA",
-	"to2eMJu+l+AJGOgLxE6U31IxdCIXGgRK5v2GTqyhJNsHUcD9PF2cuk3vIlRtd1DpXkrMjmyOLt9j5/Lx",
-	"tvX3VHhydlHYcf3e5sNJ25XscDgCq8x89T17DRlVxKUESRwbZgKryZPRw+6hy+8i4FebUFXeMG9Z0ohC",
-	"IxOxeflpxmAJhxN8CX3dqjy2vX1X78qllq0vUOfecjWX+o1B4yg87B129+kwOBzu058eDR//1HscPu71",
-	"ur2fgqPH+4PGLUvElS9pdSWVNa+qb8Ll3R2TmLVjRkOPmDObzhLNQDtXhohxTagip6P2KwOexVVste9t",
-	"q8vBgstvUn5cvIsrfCelcnuiWNyfUaX+s1yC31u9jb9SRHa2l7LzLOZ6rzhCygtclGV5Lpe72C4zF6a/",
-	"gE/PcQ4QUMpvt7raxmpo3JbrXvbolX32YdO6YccbllwsAlKx2HVHV7pM/KBsgW/R2QRkDnzya1pATmUI",
-	"6cbolO89fnTUPUyVScDI9k2vHUyoBk0uYgYVVDvzzV92H/eOuodZAF4kx2mbx8Of93tbtXVcseLbRe3s",
-	"Latsgnir9qNldik7lJetcucWiNX9J+3VncmKTN9CdYLyHLINBQxWqglmb69ZEPiu1y/JFZ6pXNAtCiZU",
-	"LBZHKl+ujheQi72m2dtRdae3Wy+tWporuP3XrKrEz7+6rN09+BsWdkY1iytD2B4TX0t5NaVicUW1NtKf",
-	"8o+BOcHX7RNo825LTSgjrmDeqyRwRxXi08qYhdA2LSUWS3Xus2LtPmUk2IXtc80FOVQ7S1SreyqKM2Xr",
-	"WxfiVvhyx7XfR83dt7Z4qEXWHXWGtYVM11WeqSpMWrZEbLb55reyeIst237ecx0NFJlzZTRIE5Ug52PD",
-	"J/Y1W3OidbdaG2mz7bSIB1Q/qCq+ga6xbepv3KHOht3gapkNrt2cbg0PUmnjjlH35cCWRaLvFAqAHz5Y",
-	"enmWf7e1GwdXZES4CpOWNZMDVIHWzP5MaGQosC+j0LddiwWb+6mxHF6jOjWE4SvAKHYwmBesFJuM5AV7",
-	"T6VhHDeLG304U3h2pF/YxbB1+mUeDDccFgj3D31Wa6SWO6naFTa6e1azO+SkTM3OR+egkuxCt1HvRvO1",
-	"X61+HyP9BBLKgmvsPwCQwmLzmhTRAiqOQIEX84AKNc/kpFxR/s2afLUYB1lSWfmhpVg6GkxYeNvoQa8B",
-	"ARy3/1wm+k7f401wMb79EPcePvnORp1WCM1H3f20CFIaoGohohmziFHlIMSzhZGcvb5VIS4ngn2csUCz",
-	"8CpNNcvE5eKYFsZYSI66B9sLxkRNZKyhYAtp+lY6uRqBudT3iL+yBPNjyMz7ubdcXohrF+63HPHMuSQy",
-	"f1gmNhcnvE3Bnc4u5Y8gV4uYc4H66YrQSEmDlq4iEpmwmN1vWSQIEz4Zj2M2ppqVBkRzZS/xB0WssYUR",
-	"mn5ybCXHEYuZCBjhYyFjpsyv0xJXrFNddopjfpoE10yXiUZcKE1FwKpq6huuY0gslIX/QREeHkMdsClm",
-	"KLF4zFRuM2TGYuLGBDl3CFOX3mNEhxuKHG1IBnyFFeVxHEOmMegcSszLOF+Ri4eliX75+O27n+aKR8ge",
-	"bW4er5HTPe3+K8HKzrNyM28EIxOZxNEiO/kOsVqisieuyITegJ9yJrlVVvB4rq7Z4pjYdRTfzp2YeT+N",
-	"bmys9n53I5XX9k3HKY/4tosqfehKh92CKZhDKW1R8ZFoPmXOYWte+0Fh/xHSfHf57DbaTUQ1E8Hianqb",
-	"hS4br7cOeb9DuoHjlOvAOy90LIMzHK5begGk0xtLp6kE6awryRJZS/TkKnUBr8kJySALiFEpXSkC5+pg",
-	"PHXd5+gFSHOgLecU+dLhLTcrL4h8F6hw7JJXZMamrWa2PZ9pjj5u4KQboKc04W5tT57bAVw51Lz46JSf",
-	"vBgFP7LwCtaS81z0fsaswv9t2Lq2NoQJFnP+5uKS7N309oIJ1Xs530cxzWA80+1Dibka+eSh90VQbQQH",
-	"ox7dHx42MrCwdgR3W9DdotPp2DDE3Ek2Ct6Wfu+o3z3s9PYPDo8e/W8jf4BL0n53WX4/2j9YkckPuj+X",
-	"ydndZcn554PeZ6OLLucz/bz84k+9/YPPJYlPvf3lNx9393ufM0J+ZZMt9zOacTVcXIVoxMnOwAz1ufiO",
-	"o+fdx43+odfo/dzo/5yl86UD77vDqhj38c8/Pfqcfyc/rjlwO/Sjo5L97R8u76938PPjLlZBRttcb7XI",
-	"fkEg3ChQ5ORHzI7PAHtbdEsBfeNkF4LO1ETqRn4Ln3byPdivikt1a6ik/afTEiyuEbRG0O8NQR8a19ah",
-	"T2m5D+ighieBQJ4/Hq+hrvlsZl7olp3e6tmE4a189CtT7zxCutBbmoNuPfVyxUM4gWw9K+OvbraS6v3G",
-	"FheaVtVfgm5v2LBOCrakv5YIdR3ysqDYKs+Jqhi/nX7i1MwS1e2OtsMlqvGlbY8gzJYfZtZgDj1aIVez",
-	"iC6OrX3XyPXXbFEqCN/VolmdbLpyX3m7GbnmolyHuQcT6RIV/tI4dXcbbbFOyRDUzhVELO5yGTyXFlGJ",
-	"pW9ZIOPQRsEsObKxUlSZi84hnrPNDhOMqIW5IS8SHQdpWw2PKC4ClrY+JW2rbdrZyZ8JSxi4j0dJFNlu",
-	"mTHXLCYjFkVkyCZchC2PUDKEIudIh4iW+Frq1nKeaCZCFhIK8Ry5wZSGTZEm14oEUggWmF3BzEECIeeU",
-	"qEmiQzkXYDyRiW51SNf2FGHQxTLduJuNK7f3W1hUci1Higdd1Zyk3GcOlsrVQfxE0BvKI/Oln3nsYWy0",
-	"bpqlR6ELiZYzJlihT23foe7HBRp0lZd68SHl11wirirn8PYauYlL3N92wVfVVRDgyvB5CRd5asAAzcV2",
-	"GysgUYS5u/bMcNfkTtpLMWQNdqHjYDlcsURWifOImKJeNwcdthUb3jKecPGEup9rvb9WKx5KrViNer2z",
-	"2FuA+Y06RcaqbqmKLOFzYsscbS3RpiOVFaxf687ZkCuIlXvKFCBbTOi2YxcF8RU30jmL85J3ha8oJ8Q9",
-	"4DpKZP6qBd1VEC/ByvVdEtFKW46q2315d5F0Cd23m3aVAmz73bdW5AkRMJWEXiBTLI/gXt8odIWO7dIC",
-	"royElH1aRkOwC1xlodzl3nKF5P6b6y2aX+MI+UCl8kR9O9MslrnU+0KtopVO12UZ+PffDG/V3JqfoPpM",
-	"11mIEj2xBQDdeNOFyzZp9/YPXIFXVzlW3QT/ufQGp9PO2Ai+PGCuiRUebiQDmsrq7YAJHdPIFl0wn4NH",
-	"q1EcblMx59yKyzzIlbVls7WUe1fT9exSXHb7GNXsWut2LnftR/CVM+fr9i4ZNO9Wjmdto8/04cOX3tme",
-	"xlZHaqdjfIXI4qXj3xRfvHSy6wuVpC8/ZHmSdJK6vUtNTv+N2r3k4L5u9/Jw7V5WyMv24fW/q5NET8oV",
-	"p7QVdXkm7vpO1fnp3ZurC3DtWbheXJjN4MhDRmMWn9jByxxc+axDAklm+A0BHdOcJJwNLAoeZGdrkAXv",
-	"zQ3yW1WA3NI8XBCuFZFzYVNCoZCjedk2K0/Vpz/ar9JP22b4jAzMsM3aZ/AAjmSJOyUREKSZm1yOCCXP",
-	"zk4JlIggJ+enNpK6TxTenPKc5SYfrwo5md5AUOjpyyOmPIJ9TyEyX3mp2d9prLYW7Fh1yAtwbdj0Ocjk",
-	"4FobVKTBNdFyIPIZh1hZJcs7DAnUfLd/YaafbXxAqCZSBKwzEAPx449mOUxojtpK58cf7cRp+DoRjIVo",
-	"1y/eh4cdT6gaCN+MImP+L/iiT54iMCBHu2YLl+xiSMzy3fRXXuuQZ7ZoN/YujiE/kkgxEJGUMzgA82PM",
-	"RoliIWkedg+IH7Op1IU12qb+od8iiYiYMgvFt9rZWx0aRXLext997NOQMFjpq5PXJ7+8ePXi9eXV+cnF",
-	"xe9v3j6HFxTTx2RkSCdk1wyEuWbMypDCLAsWQsMwZkqRIYVcx5GMyUGXTLlINFMd8rstRbMM48pdbBLj",
-	"XdEo8qyfC4oPOiFu76a7l33sWyeYoaWH9mqfSTGKeKDbio6sx01lF4yztM1pspD88uLS1kc1MEj8F5d0",
-	"7BNBp4aoZx01BiLN7uSYXhozis3/PQAyXOg00Qg7bkgzghnSEf7cKAMxj6VmHXKSfQb3rpgIFfFdSRjf",
-	"cVKlaZQbAUFcpS4ws4ox02ogoOLOpwFmTQwa/cFSOZtBwxtAORh4hlBoi9YgJA4an/0O+d2moOZXAmcJ",
-	"GLUYiESkFYBoFC3s6UMCD5z3UxlyjK1Az6cUY6ImdMbMOpF9FlaZ7w4Na7TZKbll5qTENK0siVi27IEA",
-	"2QHewwRhc+pJxLxcFAKwpdaxvTRoFJRvom1gsbgynGlebH+dTeoROTIkyl5U2o3G3O0EoCPkejVZGjPV",
-	"DHqHXF2D9zqUeKPQt8UiukqvGsY/7D52xYugGzq0izHg7h8T6ugmJXEiBDdIqpKhWijNpmlXmIRHIUgf",
-	"pb10YjZjUFUYLwxwHO5r//FAlOT4I41Ff/k1W7Qha8860o8MgRomauF7KEphTmyuyIFvoealjMf8BiWp",
-	"WaIN+PzXxZvX5kKgmDGQPRoangu/m7tw98lj8kwKbejq5WLGjLQqmGcWyz7qvVlEuciydEcynhImAgn+",
-	"/iCJI4twLuPab//qtzwzUWT2TwGJF2RGY8WOB8I/f3dJ9nIX6RNNr6He8qKwjA4xel4bsoKtMqWzXKTs",
-	"pq+FNJorGwjMPAodpFIQD8kbAeIi8FMypZHZAAuJAjlPxlYgl4luy1E7Rq7pBLzDbtez9wMw76F46mEB",
-	"OxkPRMqyLekxg6q8W/2we7iMpoXm8UArzB0idXU5alXUOqAxVKf2/2g/Oz9p//3F24vTN699z/3w7M2r",
-	"V6eXAFQDYX97+u707Hn7+cnlCzMT9HMJmHVnW8Hn1eklxslrMLEWZZaM75o/G7lQwEav0+1ArwQoqzrj",
-	"jX7joNPtHBihnOoJSIV7yCnTtgztBAQbKzyggX5clid0xrQNV3DNOFxxgCkNJlwwEtAoykU1OBCkOXdY",
-	"h7wZjYw4b/XVY5ThpfAMktu4DxRVhMTINSMS8RHIjJfPzsmMob7iZAgPShDYexDSYMScYviLrTjS/KP9",
-	"En9kofmXR/5ov2U0ap+eeyR90vLM129iDll/QET1hApC05mMWODgL/3tV6k05O86Vcpsw9yIOwUpMvPN",
-	"BF4WUB5hzoZkRscM/37++oLEbMgFLDzjtha9sCQ6ZCMKHLdDLrPHRtQ0Q9JYAO/MokzIfMIjZovBoyaf",
-	"ioSnodEdmT4xAHHm4OHdEjgYHQSRQKFHvIu9KIA0oOVkFlm5cw/M/v1PqDbQjU7adRM7ZQpk/A0FAjvF",
-	"ZvFGRKma2762B+/A2IfdXtXL6c73cHFGNmZhAz462PzRSxkPeRgyCCQ63H+8+YtLKV9RsThxWX2fvcbR",
-	"NjMZwf1potASqZLplMYLiCkzPGYDvnsNTcfQWsMeucJWWeUKeU0F/gJUgBiub7ZwfnL57FcQR9LVpeRh",
-	"lVaA+WkTtZjRmE6ZBlSsMEhnr+w9x6I4Vbbo3JunI5DawQ5tQQT6eNwXMXoqpS289bloeLHu7TIquB4p",
-	"02pGQC+2+OApDV1xpi9Il7pb0KVfqQhfhFw7XRQ+7O1v/nC1rip+usUqz+nCqA2XUp7RGCN5Dvf3tzkS",
-	"UAkgQPJOdHeLGzu1fgos83BHan3B9K2JdVILbDWpzpPqRNeEuibUNaH+pgj1Z6+xl3ZMBGeOc1OWatwX",
-	"hiYoIF6GximmwFTaRLtiLzVDo2Mgb6R99/aMaInUhxuSOIzlXEHhnzBNImHmlZmMIrRj/fLikuyNmcZ1",
-	"YVASmk2Jz9XVnA0T7huqbwk2FK9artvjujtiy+kJFdbn4NormilzdqPjlOdw7YFvEcnbiAsaZR+B79RQ",
-	"VIy7x+6CbqoOOep2sxSMbHXWQBhxpVmF5uvuwlz0u7dnO1PFU/U7G747/e+ExQtL8B5KVzYrjKMqdRgh",
-	"5N3bs07je1BpHwxj3+WyY5aQFuqzUJLeOWk+i2gSshYeXg5jwbmXoSsfx/SG60WNsN8CwrrbqFH23wll",
-	"3a2vx9VCB6iI6eomOGmFU3Th/A3MiE980kQnGpZHhRcgFw9adkO0kP83cEc88Y8hiAZcxdYlqOeyQ9Bf",
-	"SEbSyAdZdEycRKwPTkIsjgueuVVXosFWF4MD0TfL/hGvwjuCbhMsTQwFucDRUfRt2DzFovPEtSVadpas",
-	"ot9zONGT89PfzBF/Af1h86ugBlhM3mJgc1Lr8f6voSccbv7itdQvDUx8NcXiL60gIKoAbXA0CYhJjm5h",
-	"xgpab0plCQyeAY8ffE+DgM10Vj8WjRXNkGpKZhEVrNUhv8GLMXPdm45JmCD3sk5nqLAYkmvGZi4iZMRj",
-	"pY8L1ANp3j+hkmc5G06JwMMxTzwfSOmpYKDziYwseW2my3exiP77D75zPYskilq1j6gcVs0Jp1BaAaAV",
-	"vqBvBUTJUxku+uDXlxHGAwk2HzQ++6SZ9guTGCWCQaLIyj8NMDoVvgCmiKFCf10ejh6cL8fCdzYB2rhZ",
-	"jF/NOv/lXZpLleypJsVmeVnMcdfLCpBnqX5o24YOpL0hIMMw66K3ZqK0ZD52kksng256FRPsDxu2yV3V",
-	"C0hftqOJy2X+/93sn9+DXFMbTEt4zDMM49tWHir1Zn1jzIZmKVopL9FsqgaNPnnf6XQ+fPbLvTLfPvGF",
-	"nNRyeglVzMrpWNWTg8aH3emby4yrPTw1wfoaBMsx/7VyMZickpDrSnswBpHmcgOcwxzCU10ctJJThgGq",
-	"TRkT6IlOtPRcAyVFuAiiJGRhC+NIbZy3YDjMiPJIEVpIAOlDka0smwWTGDxbkMS8B2lw+UJ2LW8gctTK",
-	"I2hQxkrvNhsFgkjddyAAqVaHvIlCsycgnJg/4UONKD81Fg+E/QXr1Qk2Nx/4EZ9y7RPbB96Q65nu59/o",
-	"dc3/3AuekfWmUmnyuEtCulAYPruqncKdrBDYpavBMSGNJk4rmnGFpd2bb18+IwcHB49baXLSn2A4SnOT",
-	"YD+NPGXbprKuId/L1fejhdugi7iPDJLFhIekOaNjAxhopcQzrFwSbKJ8SdsVCFlJQ7bHbWNGRLrQqhXA",
-	"hRZWYKNGXKvEXOPE7oa2cQ9rmQ+5PofyQKumhTeCQZxH5xtnFg9pK/gV+7RVm+YvJ4wA7SM6pjwyavAq",
-	"mcuTTRQBM7Jpy3GstdX7fzNw9cTlyrjEGCgu4hP8SgEhNA9R1/fhn5m+3DomNM29WICcZgY1cpoV09KB",
-	"lCFrNCJNGkUgHbqOTUDZ+lAkMQSV3mr3oHO7r13vv2Pi/41GETbnA4ru93yP+D/6rfRdpOC+3QisGB1n",
-	"EaRHwumEPO6Q10v5uS6nyMzsd4hv2yL6WCfRee7AW4GZipVm/ERPXsL530EQLStAG4GTEtdVRSZch9wU",
-	"VzdSSd+2bPR7mH34o790lrn6VmYNlSQyitZO/EAhS+60XxvIMzTn8wO7HeFqn9uemSU0zj7q/NU0/u/J",
-	"u5lzEixBL2R3IaimUmeKr5UOA4N/eZKiSmmKRxTU2DdqM9CvgCrW5kIxobjmNyxaeFkBAxco4BFbogk7",
-	"/fN/sSxjlDAaYF50BzPkAhkzmM+yhJisFkt1yymrkrpKs4xKmKdYD44769wONgO8eIy1D78CysG9sATf",
-	"qhKwZ1KVQParJNJ8RmONgAku95hMDZgBu/eJeaiyasV0nmP5zUI25TJstFwEwBpRo0NeOBCHxHEtoTzz",
-	"QkPwCvzD6CZyygMaGfyZypCR7qNu99gG82CaIrIqN0zaD5KNAGHEIlcfoEOAV/RTlae3/zNMpDyovIGL",
-	"xuVBHLRRzYhihlFrGUMtYeJ3OvgwYhTClEOpjZS0LEh4xAdSAIVq0tFx8FbHpYGaxeCxYtkJqKfgVkde",
-	"8ac4NERiz7lirQcjB+9mkaShg5z7k2BeguhoTgIdPCkcJTAhaaaZte7oj6uOPnfiuatYuczW1iLSlH5M",
-	"ywXt/wwuOYOojX7jH+//0dkbDAaDD+//gf/9cTDovP+vf354f6E+vH8jP7x/LT78R4kyensD4ae0sl+i",
-	"WPyfxeKI68v0QWkRmACLd9q/Gwu6/7jz4o+TV+dnL7AXDAcCst/dP2p3f24fdC97B/2Dwz7WNY7ZKGZq",
-	"kn7e29tzH2cldLD+YqPgYCkvD4ZloFfLqkwd6dkzunQ7pJoWuclS9V5bYTBVvIdc0HixsWoafFdS1+V+",
-	"rZ/nEeXiGxf5bm2O/I54ItIvQpf5YgVbLCrMe6GcC/N9pdXx0rJAoDCuF0hB2SzIg+wjBSGROs4G1QKo",
-	"IFRrGkymtqbSkhZpF3FrIuzUoTvFYf670aNKefQH5YSD1aurVbyvp+JZLClT8rZD9lwvgSpUx1ewuk+u",
-	"yrdAVAfJzrcdJrAS3TDhkW5zLMRh6APXKtdeGi1NIAaB3xPZj++RMvNaeXiY3c8rXPxXIQ276Xt2pRUY",
-	"hidcY9IOBuRqnMCjRoAE9bmIG2vQIoB0jXahUufGIG8oGeh0PPvpE5805cwVeiKCxrGc42KgfOf+I1d9",
-	"84nvyipBoBUUeoQB66jwgjkZM2kwtuHbCA1HN+3WseFPqWLv4qiOJa9jyb/dWPIiAURKlKOX55aFb4or",
-	"N4OQZpoH18piqtC8Zikjsj0C/Q3KHEm/ML2E9g/Gpu08WZOHOiL8oSPCl5jtGiibra3cm/Fgw12zGsXm",
-	"r7RMsU5L+h6TjTWLbfW5WcygcCkXxAfW5ZM4F7LrSgXj215VHXBy4sDELsCzTNMhGRW2oCLsgUYxo+GC",
-	"TKjy8lGBrpZh9y8fPP6lOf39R5DbYNQMMNdEkPdyP2V9Y9R1mwqd7x1zUN47Jii0jfmMseavHL6sWZJ1",
-	"wPEUL/Jrs6WyS5bRy7+W7zSDlcz7e3tYiiS3qn6v+3PXuqR3IcZpNfI6CL0OQv/egtB3FaQqAtJvJ0jt",
-	"EEBOMCK6EMPuFaMFs9YgjmFlYe1NDMk0vLQFfCNHXOgS3yvnZmUR7N8LB1hq9lVOLXcikt768fa3YQIr",
-	"HcB2Jrt1fHxNS7+V+PhttQQw38mw2Niutt59K9Y7czO18a6WVWvj3QMa7/Lk77a2OzMGab6ZMXFySlwf",
-	"dJUJnmjPSImmTDRxxNAQPYz5ogIzHhXxB6nAgo0hGuUOvSKBeDgzH0xTW/m+oJWvwJNrI19t5EMj35cV",
-	"CL5RG1+azAxI8hWtfCsL+TJ2PjNbbearzXzfr5lvN5Gr3Mr3BUSu794i+H2wi1WDYClhvZNJcGXEBzYK",
-	"Whpd2wRrwvvN2AS30ylyJsG6rPJXLquMBLwuqPzvUlC5INSsr3+OrSHX55pgb07iGt5iSxKy1PpZsSBm",
-	"OmuB7oraHOdaLucaOF670l1qIueAvKMkijwCNVCwx0w2OIgrExmFLDaoJzA5WU/YtDMQ/pgJgPcb1o6o",
-	"GCd0nHossFMwFsBpw6A3nM2Nyu5jrkb6YkWtmWd4PA9qFDMz/J2zeWUrvMK51+auUu6UGQ4Lx+U6sOYr",
-	"leCV5sEfOqOuxYFiEk4iXMWkZiCnU+i9ZDgOpgVq7Atrazp1yAX04AX+8owGE9Z+JoWOZUSEbENGVpVR",
-	"1iztf05ene0Gfm4vqVTcMDyqT34+6P00ECudtfsDQUi+u3afQCN78zPitMGPPhk0/mOf/kev+x827WkY",
-	"xIuZ/vXk4tctfvg4aAzE/8m1nUr7LINgPBCuEBespk0GVQXqzDhrK3yUYpDRu8xBprVDchhUuJIi2q7m",
-	"dNbotpz5lO8RnWYYlmFbhf5trse2sSbUYjBcVSiDBBLcyKnG9mI0ZKhpg1wITZ9zuY0U86GoHgjotZXM",
-	"yBySzYfsGPkJtcq6Gznfrr+ZpfcX2vB3yMlAQE9mzT5qUtKYPsMR33AxbOyFoN+eUDXJKgDgIzyhMnYD",
-	"mnYO578dRfubJSkuy9WM9X/3OkHE26hp0xk3z0M2TMbp7PdJZLZSwO9RQDAw8ZapJCp1m/1uwTgPuXcT",
-	"FGp7wBeyB5xipQ5LJ79Ti0AmRK2Vs/YmWHduQ0HNtPRvzG44mAK4Ak8faZ6cnwLNNlKY0boJC7lWHokl",
-	"KsnKS1V/YAfgMsuYAjZgZECmQz4aGX0CahyBi48qDXZlM1VruVAlDgxSi1QMC11KwdRAgF6CvSlt4Uoy",
-	"ZAtpl5GOANpOGMvZzLAVW4EPtBoFEtGxZRCwUQ5K/kCw6ZCFhu+FVNMhVYwMmeJh4cxJU84Fi1G/mbEY",
-	"XI9SWHMJ9u7URWXtmi3WKjx2dZuKbEJxS3dJiuQOAmwf5iybWDBUsI/6CvlgdYFLfL5lhcve7Spcpqu9",
-	"RY3L/aUSl1+xwmXhmupKl3eodPk2A99RHqs8h7ngUqmsdFkkbHufHHx9XqtOgtyaFfAoCNG2enBK+5p6",
-	"Yq0fQCZaKYFLBB9xQxr4aETomHKhtDVC2k9TwXONgun2vwnXT7JhRTIdsjgjnHbzLnzhxlYUAeyaUT3J",
-	"kCvOJisKULfH+YfHMndCz5mmvNI66bZWlxG4T+w0JMyd7A+qiCgihMoWBvw3oacTDyCeorQG3e8gVBTQ",
-	"5wdVwFM9iWUyzvlfrRoKViYRoliCxcKoIufvLgdir0BPjGwZgw5rtFXB5hlGgXVIySQOGPHdYn3SVJLQ",
-	"VLYxwkEiQinYQAwX8DMXYwKPwN1QhvmtDnlb8mKQxLERBCyauFrlA+ECh0qkg7d2HalNdEc/wvbxwU6X",
-	"faByrW4jKfZ9FwodacrYlu4M4Xw8MjeMwlk5Wn9Zje+vEub8Pah6GynyK3rNgM3TOOIszkiOJSmVpBhs",
-	"MZVS0XPzlERyDPXwm5Eck4jdsIjAZ61SAQa+eUjfDExg+3tXemcsJYV4vdo7U2UpoCHeZHnj9MoA5E1g",
-	"YfgsEMnzk8tnv2LUlOPPKbxURME68Pn2Apq2g86nUkbY2KwOCapDgr6GAfCC6Q1Ynegvh9OJrjG6xuga",
-	"ox8Qo40cB/ad6pKVJ8TX7KPG19pKx4xO/T7WqEUt00cTEZmxODP1o6Zs9dCcnR/N/APBQg6dnJwy3PKI",
-	"cnEVXJBet0umyqpHPg/7PqFEGUAWAXMGK7CrgZV8HMu5wogkP6Sawusol6PQ+gKMWOSE+H0yYTTWQ0a1",
-	"T2y0B/hxzX8x+7h3RFSHvDVQJliAaxoI/4wq3YaB2qfPfaN5Dxl+BikicIyQJ8RCb8kL0evuHx6jp0LJ",
-	"KcPUKTCny3ggoGVpiOaAayHnAsvCQo8rSmIGro4WocSPmWLanTf2TvQ/ffZbRNGFMiuKWTtm1DUdQ9Wf",
-	"OKv5wT7B+8NILYiyhBMMGGke7j+2bo6WOScb2gFHHErsl0Nw6GavSxTctr1RGZP9o0fuBIZswkXYMtsJ",
-	"ubJnyMJjfDt28WRzyjWkXXFdZpz43RDmFwiaGyyZ0EiDh74LQYETxyOKWcD4jZkcHCZwN+DlwVA1TD6L",
-	"VWbeRCk+M3AW7nxzK5q1essKGhVd8PCkbzFmIHjYJ72fDh517f96AwGQTT4NUrProNE/3PcGDabpGLMT",
-	"BoPGUXjYO+zu02FwONynPz0aPv6p9zh83Ot1ez8FR4/3zTvQQRntU/AduNe9AVh3odXSoAFUY9D44A0a",
-	"VMNLWEm51+7uX3YP+t3DfvfofweNzwNxmxAePIE+8Qvb9j1AdoJ9HQQ2dTA/4tbx5xW8tq+RJnY7EECc",
-	"Ii5Y6xgSM+wUiDzfarDpRTI0ZzQ0MH7XlJo87VUeifgNI80LiFxuQ/QaIlarUrcfyThg7fFMt48wNaLA",
-	"HmYxC6jOTP3F2z1jYxosSPPmqEVGER2bg0dbKoyXNhtzUdgY3Ap2Vi1Jbs4OucDOHVQRf2VFEJ2Ts8eW",
-	"WhRemq9+mekjmOQhTQvFmWobwz3ZGPIguNnS8G0C5l1sGisAXKtCtSpUq0K3VYW2ISeJ/isSk0TXpKQm",
-	"JTUp+XKkxMjRxaSkuojaN1RE7Re4mrqKWl0KpK6i9nBV1IoE8JZl1BBVSfPklFzoJOQyX83jOQsTlCSQ",
-	"HLqp8qUzSm0DSwTgwSwDdp66TNqXK5O2xHbrOml1nTSwpnxpnv91C6V1cz+VlbRJlJbTpbo2OZLyR/sZ",
-	"vNH+FX0i/QZ+0b5xutf9Fk47Of0XvVi0bWZg+7cX/9PuLv/vixRSQyipK6nVldS+20pqu4pdpXE9dxe7",
-	"vvdCad8Lv1iqlLYtJV1L7G+YCGWcEntv1wmqCqmtcp3ty6ellLmun1aT228lW3pbZSNnDwwiXldR++pV",
-	"1JCaPIv4/VRS20znz7GR+WlY1177fmqv/SLlOGKkaaWhZ2cbCrBZFJ+zYTttVV+eonhBb2yGon91dcGC",
-	"JGbt3vnF6XMfEHXpx8sLnwRSXnNMMabELmjOhiltoCqtg2bmx3CpCVUTjJDqGBDyMRbO/GoEIavFo/iE",
-	"43tEyUzYcnMqesNCouc8QGtG9gYUYQLrgNXQ8RMzepk1oETSksoi4+9seAmHdlth64Fcjkur+8IJhsXZ",
-	"q5MMDUCFf9niAF+DBtAblscziwtrep6vqV24pfcPrF7W+QfC9xOfNNGhx/5MaIQv1M68JWeeO/Yze+rf",
-	"kmMPghVqP13tp/uW/XSVdAsIzlY+u60iplYqtxb1pw45IWDbgSpJExYzMmSBnDKjCZWZtWwGPdb0sS6S",
-	"Y0JhEEsicRj8Q0GNibKBKnSESsLygOx+Zc7aefglnYfVLHx3T+I3D/XWRut/GjRkFEIWiGDzQeOzT5qG",
-	"XQN3lhGkJ6EfspUacQ2ngi+Ad5tv/g1ciF9P0rh/d+LbnNMZ4G+btktbmX8PGuge/LsbpnpSFGu1NFCW",
-	"n1iw+daTeQZ4tzZ97+AMRLeEIQy1N7D2Bn6v3sDbC3elnsHvhalt43gs9/t9f0QerBFbOv6289992J1G",
-	"1j65muh9Gz65W8jwaL8reMAqnXP+nHJt5EkeoSCDDhWuyIyJkIuxR3x57WNuvSFTQcxCJjSn0GUOjOke",
-	"8ZnZtG/DFEjMqJIiLWg8gsv2CPs4M2hkKFjmvMuKBXRyUjU+K4jVRn4uVW3NESJ+bZNgjyOjl9GFTeii",
-	"I6m8/i58eMfM+bu5wewmKzTnUSTnPyhiPZ7/xpV1K1DqXEZR6oQ2h1Xh9+LmWe3V/upe7VNzD3VvsH8b",
-	"/zR/Gcl5pUfaq/A9v/hoq0Pk8Mi6bScyMgyM+E//MIP4yFqEnchGAALSKYpCOFSrEcQcf84Z7GduYCcJ",
-	"+l76qzPy4CQo7PvH5LD7mPhpZGH6FK03zZTrsI9cQVsmM13rmBx19y3bhEXGbJQo61vH+cqdznfClQd2",
-	"OcPansHiz+Byv7DTOTf/d+5x3kY6L0jlX5gM7G91cL9QzeZ0cQ+U40yOoR+FtNhipc8iGajg8hHVTOn2",
-	"DYuh7Htl0TB17bAPm7dB84+IUYV8vOkXBzIiA/DhX7j+NRmSQQOfu48GjYEwlOfd27MW0KNcJw43rqZj",
-	"r1DUexzJIY1ImibguZ32ukQNhOZTJhPdQeIBIsGnQQMkcih3ZJH6CsXwQeP/N2gkgn2cQdzwFcoS8GvI",
-	"Ahmy/HscCwNfudsAG/mUKUXHbNDodzqdz/5ApOzd7QDlB8fjh+YBDSYo+VOh5ixWZEjDqKrXxxmc2d/t",
-	"3TwgbShOVMHCV6/n++DlD4OOVR6nApiH5Ca9vNK2O7bIZlvLtuF8lfgH1e8BtnKXbIQEqBEnNU2ZpyJc",
-	"KM0otMJROjQYUQpbOPOlfGnmfUjYyk9U11G6pzpKy4CzW9Xmu4HTXeofLYNdXbOkNo3WptHb1izZlgok",
-	"+luhAYmuKUBNAWoK8EUpgJU01bqI5dfQhnBpONI87HYJ1ByYc8VaHXIZJyIwMi6ZUi46hlwYKoCjogMX",
-	"aYcU6hjb8d6w0CeBTIRGFRLfDZG0dDCux4yDdlQZL1YCfOCr9GlavRiMRh1iUcCsHbt8g8rnCrbZn2MG",
-	"n2iZGAWsKuz4zBzSnexGDydEq2cRo4bAlMjO9lHd2uzr+SkNnCPoszADRW3RBflsoPkNmMJzaAogV1kp",
-	"Zw1W+q5Bg5bYSjXkytCw0C8grNEWlpC1gKQedAV1bRSPCbTRjrhgijRVJMc/KNs1Hx04UJEZH0MtlIDG",
-	"8cLsjsdE8ynrEN88bQO+p2iP6Q7mAVEBFYKFx/ie8sk1YzOFTVvBxGAblPpQLt33CLXFzn1o/OmTposn",
-	"6XW73W4rbQMZUUMMzqlSxBmjzIKUptOZj73VqHLDgouH8qhDXkCEIZAZIUH8gcME2qLIglVqzxu9rO8E",
-	"/0gUsDNlO5zjweV2iTU04swRW+V1hWWv77y6udvqb4zNcCFpWfXXWVU5WNz2XVe/WtPHMzk+M0utdDXh",
-	"PuqsqXuibAETekVHgENeJWNG0pjSj+2Y6XjRNvAQ39BobavVSIqxwV+DrB4BFzKgjEcomHo5mJqRl0/p",
-	"AvsMgLlb08iGSQRSRoZAhnIu8pEZtsuiK5s0M8Sh2TXI//Ojw263dUy6ZMqoyPcwgGxJOyHug0yoETgI",
-	"G41YoDvkdfocPlC4hRxGl5KMV/TjWzPaqTuUB0SR5blqs9s9md1KYHs3y9tfFeLvYhMswYzv1ShQ2Edt",
-	"HaitA1/XOrADuUp0Taw2Gy9rUlWTqppUfU1SZTSMYmxldUGWlzLGQDqo3mqxPAuLSaLQdUELMMKkEBna",
-	"Xx/r2ZRmjJBh5JymmrVykdvCRXOngaf5TEgb1o0DYJHX9L2lFm2gntvsRzekjNMYchjJxdlJjNiL5Jxw",
-	"/NoGr+fsqBiI6UrHmltCa6yMbXx6eWTdGzP0M3fi31hoXXFx903FziPKxb9jWt/LSM5fS32OMPTgeld1",
-	"gNuv0GU/w5B8oDZ1ML62iBNSDPYxiJKQhe2pDFm01h3i/83N9sQnzYAq1uZCMaG45jeI6VXpyPlo81Q2",
-	"KS9IgF4HAN8Xdm2vcGnfRJ0Tl09TFy+pi5d8KReKFBn27NxYAJCHzKg261LE4Tv0NgVykCFmM/0XllVj",
-	"6WetDnGzoRMnHa9QyjaScxa3A4jyQxdoO6uge5wnVxCLKmQ2DlckjOVsVsZsf2G6nB48mLGwZLpXdFYX",
-	"JnnwwiTlTGn3kiT+p0HDARtGJsNIg8Zn/9heEP5i86yLHAqKgvAR4XrJs96qMNd9JXb1kLJjcTd1YYi6",
-	"MMR3pj3nueYPKuU0OxeC+P4YaKEyxJTOVupCfOp0Op8r6kJ8L6QsLQlh3oTqPe8buX517SkXvPHBCEWu",
-	"HDW8gX/td47as1i2ZzG74Wze/hGu/9bUsS4JUZO7b6EkxI7SE1gBZkxQ3jazUc2HPOJ62yquRVrk/03Q",
-	"KXvi16VaNXsDh/qscKbfhPXiNZ3WRVprO8c3XKS1jB7d3vhhEPHkNB0tYiSZKR0zOk3HVB1isKIgiIHs",
-	"lQj+Z8KOSYSFwHxbW0f5hItZorH0+ziG4FYocuHeaNuOPn65JaOUNjycJWN1urrG6pcxZZRx1ju1aUwZ",
-	"brFTo29Yk79t38WcSoQf/OXLmX4lbvygjRFTUNiyN6Lz7rz/1KARp6rRb1zzKW9f72fxzFMphZpITfme",
-	"fdYfxYw1Pn+wbRBfw3ubVpQ1QoRx88VOcR6DGLFMMHg7fbhEPJfafanrtozb9oTatvVWvjkinHdJL65s",
-	"sg7le3TG9256O3VKLIGe2hhWG8O+zyqpt5auSi1jX1m6umMB1O+MLeQJ4rZEsncXIundkWl4JfR++zaI",
-	"FXJrbWmraek3YWnbSbhPDW0z3nFoXV45ksU3tvKoTLQtC40FWKdU0DGbgmSvCBOQ13hMLuZ0PGYxeXdq",
-	"RMG9m+5e9uJeKAO1R2JId+S6Uh09OT+9mLHgdmpozg7PxUhC8VOuzQ+NZ2en5NyQH6io9yrbwMn5qRH9",
-	"XIGtRq/T7XTN1dhDavQbB51u5wDosZ6Y1RQFNhoiuNLoPDZb0kAMsSOLTbyTw3+yoFLPtdsmoQwSs6QO",
-	"3jMLkhgMoO8/5G/90kizy594hCrI/czd+yumqb3vHN1dZ03VKivehUU2mVWJsHYsadq4rkAKwQLIT21V",
-	"2R3hsO9S529XPnY3cvvXpZ1/bXkyYjTOoLYqfaKUwP2C9epkoodGUcBRSNMIIh4BccQj2OfeyHL4rwl5",
-	"9/bMRW2MjO4vBWuVUrMcAjyYRQ3niOsEwvtKINwISRWWsXuEpbuk6n1xonv/AT/Y3KBOeKkl668bsrOZ",
-	"EiT6m6QDia6pQE0FairwJaiAUa7+TKSmbfYxYCxk4Z6acx1M0mgusFtV69jwss2TwS8wFti5mmBwULLt",
-	"+KWi5n+bt3CscxwFYsEeUvKsmLIWRO9JEC0FowwG4fjXump3h6y7CJ7VEFjXj6z5T81/bst/ticDif6q",
-	"RCDRNQmoSUBNAr4aCVgnikpwP2whhLpKL/jFHYRQnPFLyZ8wWy163rfo6S7xNkLntpB0b0KnW2zNbGpm",
-	"UzObOzObNbif6K+K+Ymu8b7G+xrvvyzeg3g5Z2KHjrMhu+EBa4/Sfpn9tK8sV8vx/zcs5iNXwXhGx+wY",
-	"qQG2aJvJKFJpIzotrw1NEWFpv1kSs5mMbTMDmehATlkn61hZiA9PKypMzGgY5oTLhtJf5XLunImsh2Xd",
-	"sPUrNnnb3K3VXBZp2is1kNhaW4fKFa6EFhVt15OjFMxfQucdQacstH3F2z92Ijn2SdOOorBUHJZts5Fz",
-	"boJIjsmcKiJHo6xEPpT475Az6fr6GJ54zWYagvA4VPZW7Sn92IbqnW3F/8Xa02FWcv+ot+/6OKfTwPt0",
-	"zNohXajs1YNuSdQKRrXCp0BZbBn9B4PxpbnWJYNhN5K6BHxVhtdKUxU8sfIS8KtgvvfJQPLnSmh/I6LF",
-	"Epi71lOubGHWAuaYULHALheYG8UVOeweeoTin7Yt6IzqCVHMyFpaxhAv3+n4+HK3lPQuwcs2ffTdSfyA",
-	"uEqahU200n4KZjFZJLnNFioKY7foqb/+Ps/kGJps1V1h7py0K+fCCG2QWLKCCuuRwLywvq8nzfqOGBEE",
-	"u6UsFVdeB68Iqg9NRc/kuDaB3ZMJLA8bt2nduRXE3MX0VYCsWvWtVd9a9b2t6rsNrif6q2B6oms8r/G8",
-	"xvMvg+dLQmF7uGjzcO8TDz+vbZAFWntGBZp5HcxQBJBGIzmG7hygg8g4ZHGLzLGnnvmFiVDZ0lVYrS/g",
-	"IVbtAzWlQ14s0RXcL7T347avJw/NBH+0LZy3T59vkEmfLk6fb6NCuQ2dPifN/PDHJGLafOeRkI/NEgyJ",
-	"89u5poCPDqs0LB7W+tV3qF/pHDwAgI9A5cpAZL2uBR0kKrHpVzknUyoWhH3UMYV+M0wRecPQ7Jt1plGE",
-	"OrNaWY+bKb1mtlFNr9ttdcgJ9q6BPHXLonNtbmwZGQyMApOd7c5g++KQUM6FR6QIGGE0mBwXO+JwRaY0",
-	"ZNi4EUzMq70yzEt0KG8Y6XoEekVC7xvo4G2N2ozGETc7MLNCJx4tDV3wAKtgcD7C5U2lS721dsGSCW0b",
-	"ILc5ezw/KGIoxg2NOsTwDDxbzPQU7KPOH4sdG++BCOh0KiRRSDBhVVnbH7WO1kArmy+gAcM8tQ58zzpw",
-	"bG9vFy24xuTvGJPvwS7hMP67br71TCZC13pLrbd8G3rLejqc1PJUTYULNqOaBtc0uKbBX4wGGzU3UXTM",
-	"1gVGaa40D4CKLBFa5WGkBw1iqRSJmYIwqg7xkTBfufeggiqjWhEfpuuY50nMrgKDKn6H/CqTOFqQYRJc",
-	"Mw2VVENCo4hA/AeWr+t2/U7H3z/wSdMGWGk+ZeRfkHc+ECfjcczGVNsIFPaRBhpIEaxwJGNDpo6JHzJN",
-	"eaR8KNGqLNGDSJY0AmbGYssIRrGcwiv4FZlzEcq5WQCzO2krLWPmEy5IIMWIjzsLOo1gQbbEknK0NWYj",
-	"FjPDQKDsa9+dRRBxc6k+aZqJ8S9yzRYYFeNeyviefTEtFZg98gicJ1BmC37Q2pamnDEf3AN0X03kXBEp",
-	"yFDqScvc54KFZLggShuoJ9zZ+KZUXbOQRHTIInVMfIOMMfaBVOaS5hMG7FBlAGPuYcjMavBlW7lwknL4",
-	"G7NvMmcxS1tvDITR49oLmcTtecw1UxiAR4Was5hwAaX5HQN328KnZuHY/df13SRNrLXLNTTnnE65AS4e",
-	"K+0RGXu2RVFAheH0ltftE+UhM8blcU0mMgpxOzQ0u7AXirOauy6zI7wDvNpgqoQQlRTwqIaaviAaQAFY",
-	"gPDmRCaxQS4ZJRBpCNWEU3DPjJV/Qqn51FppgLeRt0+OZDylutFvhFSzthm74a0YLb31S0wP+K6r0/Ie",
-	"1nZiTbawHIApi945HG7mA9WOiYslA6GwYm12kMICp/QjnybTRr/X7Xa7XmPKBf7dTddp5K4xi6stv/ci",
-	"YgBcvbWjV1mMMizsfOMiw1ewFKWsIiRAXHOnlWOTiL85HtnOXmvb8oGVbPOZjKDqOBftKZvKeLEyE+DJ",
-	"Mj89xi5poG9QTD3AUEqjUWC4syHco1GnkuJkDPuFXeNDw+LKjLU1856smZVgt5th88GB8S7Gt0qgrQMH",
-	"auWvVv5uq/ztTDoS/R0RjkTXZKMmGzXZ+MpkIxWN99jHmYyrqzW8sNq6plyw0FlTbBpGahf5QaFlhDR9",
-	"W9raJ72WR2ZRooif6ZQ+mgTM3qDt1QSNR9kLnrOiGNKSs2YPY0avQzkXyhkSQo/MJzyYLBlo+FjImGFs",
-	"EOiW1uLEp5ClB0YV3LL5UNjfwQAG3024+ceCyCgEVZ6KEiuSlrJDjEAMfYHMJGDPYWGHnOpdLR19ctQ9",
-	"yJIFkU47wwfaN9D+YR5Pc7YO0gT7YMsjMl7+HnZDAplEIfhChli3Hcw0K0T5BZyHs3o8rMqBc5UpGCdE",
-	"CTpTE2ltXedvLi6JBVJ7SzQI2Ex/J3lZd0ooxGPaScm1h2RmnUlVgsoneHoW/K1vKcMQ8FONltAph89d",
-	"A2a9Y+iK5SdCJTMzDAtJ+gZ41eZcMQ9f4uKGRtyp6jitj1Ym64EDotEqxyVY0JQuDOwmM/AGkl/4U48k",
-	"IuLXzCZ8DWXImTomHBxqwYQF1+bTMeXCWZcQ/ggFgyCOrtAtZxt7AbgBhYFXmjJ2LsR3ly/bP0PPLamh",
-	"4H2LjJlWxe2ZMXyXZeZPmTLb9YmgUyNHaYjZZFFoSRKD5mJQQR93kOKiIqEkzWu2gKvx6Ywr3yM+tiLx",
-	"08/BUEymdIZ2TUMpNBPE/9FvIflRZMriMTSPgWg5HVOhKNTP7xMpIFsOw0Rt8zDzCQIP0Ifn1hBnRi90",
-	"YSZNOuMeGuc8sCEqTaczQ1OTODB7SvTkClpwedZU7WH2tGoB4U0lREuB3aREzzEHOhEGLkXAjm14ao51",
-	"kGYOWn9IwbgFo64wEli9PYeZOeWYj7nIwzp6LIiBE0atnzYj9Qp9tiMeRasMoEPe0jmBm4JWbQQcrRnW",
-	"2O2Z44KAW5uaa5aUOQmUR3w8OL8Fj4BmhwCnobLQn7Pcw4I6A+GDJdt3p5XadwWbRwv81Zy7r675bGZe",
-	"1BD4S6OY0XDheuQd29R2Te1NawpZ7taCbc+uU8abduItp9M8b7mdiP9AcjssCte3g+R+31O/ZSqJShni",
-	"K4Deb90KfGuB/KvwVThTi5/bG5FvWKzZx3babmqrHtFM6HjhGkTbT5/4pCln2L4lWhBB41jO0WvnD5Ju",
-	"d/+Ra1H1xD+28iP0fTRUGgfkBuWn8oaFrbrftGZ/h6s5OT/9jX0jjaZPZvw3tti61fRTqti7OKpbU9et",
-	"qb/d1tRFAoiUaOeO1Iiq5OSUNE/OT2EgI0q2CpGBGLEA7l9ovMfKQ/2X0P7BGLWdB1C6bh79RZpHLzHb",
-	"O7WNRpZZ7Blt/gJW45MmZJHhRMeWc825UMiYhtJodDEDxipa23aZhjnTFtMeoUN4237saux0yIkDE7sA",
-	"zzJNh2ROR8Y9OPF9QpWHMsA/WaBtwzyoYPJX72X9pTn9gzaxtpda3cG6t9ofutFv3Fzne5weNEpbmgYd",
-	"+04nkNOGbWD9yuHKmuVk7asz5MvaaOMAS0vo5V/J91vFXjP9PWwGmF9Rv9f9ubtTH2q8+d9Y3X267j79",
-	"nXaf3lWAKnXq3laA2qFbNMFOSIWm1R6xPZcdgbBGvJRRZZa2JmanGx7aAn6RIyx0id+Vc7Eyj/H3QvmX",
-	"elKvUsqdCKRXPdb+NoS/pP/1juS27jpd09Bvpev0tlpBZq7b6A97lUSaz2isU9/NiEfMJ/DTREYhROOT",
-	"X6QcR1galgesTQN0wPzXxZvX0KO66apP9Mgr/rR1TPxIIn3wSdPI0Nb9I2MCwcotF8gM6QWJageGSNKo",
-	"h24woOqJArM6dbOS/4+9K9htG4ahvyLktAKJvV27U5FTsQ0YGgw5tEHN2Gom1LELSXYWFPn3QaRkyYmM",
-	"bO3aXXxrnYSyJJK29J4eXau0nWh1c+9FQbAQVOxmcWWuixY0v3/k+4wghyeQysNjCloCGDI7nCT+Yc1Z",
-	"BRCT1DJaxTouECqNYLrGySguEkLAHpzGqEkK2dRDYmgj+P+oGxn7QB1xYNnFNOyUW4dkyQCcQBlq3j31",
-	"XvNQGHrESr4RdeUVTIOJGmSfu4mfnNUWGXq6bJ1PpsZzZgVo6G9WPAVFv58nZgJ6HPy1qIDeLPqtTv29",
-	"RW4pzOy3ZHQVrSb+fggJTcQ5iGRhHHpESN4rRw/jKteWoMFsAB1ny37ONrkeBY1twt4pVNQeJCHdkNsx",
-	"cPDp1fdrTJQ14ZJp+yndKbbk60WNoK7kJeyjG4dLhfrLb+i51MLIpP9HTHrnG39HnH+hx7yGDt951shj",
-	"HV/2x5f9l/JYz8V7o/97tDd6jPUx1sdYf9tYx6/zvJFC7zG41hwklxh4l7crE0RbqGDDt7zSX/geL67M",
-	"b2Tr4pH2vtL2Y+q/ijFl24vpT5r4kpBrJrTiJZ7XtMu7b1xDZM3o8V/SEWgoVyDFE3cJamn+ROon7EKx",
-	"gcD2HK9GrC9EtSn5DF8UnXqL+mx5r5izsuc7wmDuJpcsSZJDFtjtBvTU8vInaKZrVtQWnau8MkG0BqM1",
-	"STV6Tu3Ne7m3066h/U3/cwLTYzf0w7XeFczpaQZVyOScdR/SJjf/lZeNEnWlgjZ6m0KRho7PQv25QIZv",
-	"gwhikZPtPimjZmVQIAUrqgQmULIyMpD+3ENX9QIrDhVChgPZraJOTbgBsIV7Hsp6pxh2gRdeG8MHhZm1",
-	"wDQVqTk1+1W0nOUEa5DIwtT6c3dwArtbl+Ua8kdPqoWmEJppCaLn9GhJTQ6rw+8AAAD//w==",
+	"7P35dhu3sjiMvgoWf3utULndFElJTkytrH0UD4lOZFvHkpOcbXqrQTZIYqsJMA20aMbXv3Wf5j7Y9yTf",
+	"QhXQE7s5aPCQcP+xY7G7MRSqCjXXh8ZQTmdSMKFVo/ehMWE0ZDH889klHZv/hkwNYz7TXIpGr3E5YWQo",
+	"xYiPScxuuOJSED3hisRMzaRQjMyp+YOGZBTLKZExmcdcayYIVaRJyR+J1CwkSsdSjAkTmusF0XS81yIX",
+	"TISEazKgw2vCBTkd+S+oHk5aDa+hhhM2pWY97D2dziLW6DX6jaPwsHPY7tLB8HDQpd89Gjz+rvM4fNzp",
+	"tDvfDY8ed/uNhtfQi5l5W+mYi3Hj40ev8ZrpeHEy0ixe3uAFG0oRKqIlmVOzGDaSMSN6wohg7zWhWrPp",
+	"TNes6dBrTLng02Ta6LXTqbnQbMzixkcz+YzGdMq0hfLJjP/CFv+TsHhRDWwmdLz4RhE64/41W5Cmjvl0",
+	"ysI9swJu3voDPvYagk7NZPbFwvqmXJwxMdaTRq9TBZAfqWJv4qhmGb9xPXHzeyRkEdOMSBEtACpmgZwp",
+	"oidUExopSSb0hiFSDKhifhJHdWt1zwuLXV7ek4gzoX9hi5fwWSVOwivkmhlYmdFJs2PO8NEhkSNy4v+L",
+	"UP9P0vYfkxa5Ir5HlKax5mJM5rA7EjGtWWzwNeRjro/J1KAeCwkfC2lWQoZUsQzqM6on2UbgP14jZn8k",
+	"PGZho6fjhOU3NTN4E5sP//32xP8X9f9s+4/fZf9sXfnvPrS9Rwcf/1GJsgUQrECXCjis2UjpSNbuZB0u",
+	"PY0XrxOxvLrADBT0SJwIwJv5REaMDCdUjBlp3tCIh9S86sHTOBHCrFUlA7VQmk3VN2Q4YcNr5ZGYiZCZ",
+	"+foCWVFrQafRHqEiJFSoOYsNr0lUQiMPj9eMmAg+4iwkIR+NDE7kPjXMxrwykOHiG9UXgXknIE0zYBDC",
+	"fnoElr/nkUGi3aqF1BMuxj34eMQjhms3nJM0zb+GSRyb45CCEa76ImY6iQUL9zwy4UrLeOERdmOYLyw+",
+	"v3HLZJWmC7MbPWELQmPWIuaUaRJyTXRMeWQGHco4hFdS7kRezVgM4LSEGUqzWrfw/N6bNNETWL3ySCTH",
+	"XCivLyI5Vh5JFB0zwqczGes9ErNRohihJIwXcIwA28N2G4B0FSfiKhEqmZm3WRjAlnBeA6VWX9SgHEK4",
+	"wANCNqJJpBu9EY0US9FsIGXEqAA8e84jto4YYhaaG4ZGsL+UIphh8LD4oPUfJUVwTIQkhqKJYoY/axkr",
+	"z/wWMRqa0wilhr+DVivwCNVkKpUmne73ZLDQTO21yAuulHmTK4QIzAT3IhJSQJoyJgEXgOmwEINNFJck",
+	"R0gTcCmOZDzFQQpvr6HYHIXS9ymFdr/3Crzn3639fr/ff/f23/jfb/v91tv//s+7txfq3dtX8t3bl+Jd",
+	"NQc6HcFlvAzpk9nMXgUWu+Bq4Lgji8ZcEaV5FBnQWXHBCg9NKpBgQFyggjAaR5zFqUDhGZ4cfBvstciJ",
+	"IYeIZR+PmVbksNMFVMPZVYpvBGWV6YzGXEmBawAAN18/f0KMlLDnESUJJXNGr40QQprBb/v9xv/z//v/",
+	"9xvBHhHshsX2IlAp+FFGyuDvxJQ1l9ipCNn7GmT9F4ulby7DkMyk4uZXx5MirnTdyXMzZPmirxc+vMap",
+	"+o0N3pzWrOLCXInmKpRDGpEhjSKQxEYyntM4ZLH5Fzwec0Eimgi4VvDcyJwNyIwKFhGJC1cGr6d0OOGC",
+	"kWbQCTyCV4BHggVT5j9SBLX3EFdXczZI+BqoruEAs1je8JDFKemvk56WiWnNdXcey/+woT4Na1bxk5Tj",
+	"iJEnkUxCsxzzMjl9SprBydlZACA1WLZwz2pXZp9f8XANSM7tnleA5dWJ4fkOOKRpJAKfC8WEQb4btmoR",
+	"8MlWIPqVRsmqQ+KaTb9R5Ma8tv6E4LUt5v9ohBlkJShxJ3ryY6JgLUMpNBPa/JPOZhEfwpW5b+6EnFgP",
+	"nw3sJyqZTqnZSeNSSjKlYmGELSubkD8SljBzQLhKM0Ycy9hcXeZ7rzFlytypjV5Du8+nVNAxm1qxzY3E",
+	"hTmfccyUOiY6XhA6plwQNZGxjhYA11Q2Kq7rJBOagBClEwWIYCxUhg8aUcAKGlVrzcHCUDtJBL2hPKKD",
+	"iCFAM9j/I2ajRq/xf/YzPXIfn6r9ZzAcfFASBQ0wgh7RFRCkMbNQJE1GhxMi2ByfS2XEJDIYxosZLH/v",
+	"mMQMQGNUub4IQK/zQbELiEJFztwa5nMaGaV0QW5YjHIgMne4QcyNVCEysZlRSKXoC5oDaUFeAgFpD9Ue",
+	"K3oetQ/IfMKE0WS5ysMOJaCcip1bbx0s7dv7OZX1I2ps4U9UszndFo9TCi7hDHL1lCWgrFeJyXwUyXmP",
+	"DKW85uYuNlzJnNZhu7Nn6FJTnahGz76P9BcxqtgFi2/KE//07JLsR1Qzpf0bFitQAOz7RMEHJBGxwQRA",
+	"v4r1GAmLKX01ojyCFWc09hPTpN+YaD1Tvf19OuOtMdeTZNAayul+zGZS7ccy0Sz2RzL2p2z/ydnpeSzf",
+	"L07OT/ftKpRdXr/RI6ERJfVw1iN8XxLNp0wmehuSeDNTOmZ0WksaJ4Ik9h23/aFMohBIdmDATeHWNTcx",
+	"4BsLyYCG0eKYBACQwCAdRT5BhjJk5lXQf+yw34B5Rhk4BxZSAbwQMk151Gogdr1GqG6JXSCRvEr0q9Fr",
+	"I4yVkSxOopzlYEJFGJkNUoHUX4ltZkRyZHYlE20E5diM3EuFIzKhinThElGk2TZKf2cP0M5Kzz/KsMy5",
+	"ra5HQonyIsp4KLbgOVauBIVx82V+/HNn0CnvNrX0lOfhWm0wD0p398Jv80sPkDvpFTBIb4xv3DpJE1ST",
+	"vvjvi1cvjdaCmoq5a81feHXnz8f8OrUq0YizyKi86TL6Sbt9MEzBA3+yoC9QvoT73mAtKGQZEK0eWwNJ",
+	"z+G5xapvFJFzYbRjg+tWdAX8E9JtyiCeYVcMtBDEtBlV2tq1QqeWGTTzCO2LMEH0ZwRMYfARbunN67M9",
+	"w98/eo0nUowiPtyCdPKnn03x4+8gpY1kIgxXY++50lyMr8zV49iwnygW+53vOo+67UeH7TaosxVMeFMU",
+	"eupmN1MbDbsep6oXGvQILevdAHzQ+vjzSM4JHQ5lInR6JcPOlGFg+S0GILErwjWwJPPlS6nPmTAK+e1g",
+	"K/HqNmuwQtDMDncPNFY7eGB5FVywbs9m6Ihp5OR4c+E2ZTzgYcjEtuIpFYKFS/yWTaVmhIahkSNRTiIj",
+	"fuMsDddsoapY0Ok5wQFJmDDDUVNJDZfq7EyqRS5T0ZQL0n08JYdHyl76Zu6nXJl7u25l1lw5nxg0oZHB",
+	"aPuEKwK2n+obH17JCc6hm+Ze2GX9+AFaI24LH2R8YYLc1fI9OPefqQifhVzfjXmgtQXI52roRsoLRHnD",
+	"35wqwkJucHCwALaZGiHNz4Y7WqEDZmdhj8yMUDFNFPw6YHrOmCAd+OzR0dHBkQd43z4mI/4+ZxSVRp6c",
+	"RXRodD00vJ2/uST7udVsToFP4CPDmxys6g+yCh5Br2D+lMIc7jWZyCg0ghPAAfYP9w2IBCiHTajqA0Qs",
+	"OMiCaTQ80fTnBWny3CUVSRqmF1Nq0rZiHXzVF4OERyHheu84J48pulBkbhbAlaXV1JBtdmONW2hvA3Ma",
+	"iOtEyb5I1w27sLxI8YgJHS2IvGGx9cj11h5TXwTlgwpI0zwxd33gLF9omytBDoBgAAACKYKsL6w7zZAK",
+	"rt5a4LKt0GhuNj+lRnQVRMuZuYa5trfrz2g3f5NTSW9FKtb+XtRt7846Koa1/J9NBywMDcugmg6MelMQ",
+	"7OWMCRYCNIR03gEQ8xN7jNdsplvkxKiaqECTpmLomZR6wuJMbFNgPKlXNG/l8cRzt1PvtaqMUDk/Jxg8",
+	"NYsFjRBY211nit6w56jPLUnu1qRcgJ7F6KrLwnJkLYkZ1H7dIzEDg2AOs1t6OuuRGYtBbjV8gQkOV4rX",
+	"MONXLqhMHrllwTcpeVUtDd6o0lsNMmy2tLuj7GXG4bK1O/GkZEBqgrkSz4kElZC1N2R+a4Hzsab8bQ/u",
+	"vFOUnZGh346Krfh9hXMXYBhxwcjBxnfW5sRfWPZancsuzTKBUA4TFCg2vyLsxcJ1xQWxAECeSbgPSyDU",
+	"7L3en0WUF4HX+OGHH8jrZ//z5tnFJTl9+fwV+eGHH/riVzS+9MjNo1a71e6LN6/PemT/prM/nFC9bxHC",
+	"MJe+eMH0RIY9cv7q4rIvLvmUKU0Nhnbb3UO/feR325ftx73OUa992Op0Dw6PHv2rL1aarSvRMpJjezVR",
+	"ZZQtqjUdTgz8YNsvpX4OytF2vMWMmP80I+aXkqhkOKmlV1BmzImgTgY2AM2m1YMhXUVsqGVs/5H6pirV",
+	"fs2mhcHvQ+8vjBmQplXVPVSfPet8jDO7H1zdpdUa1b249SCVFCN+zeAwzunCoPKllGc0Ht/yUramPDRM",
+	"GJk6grHuRaSvGhll7/MYbkBwu2U8/rbStxVlQGXXdLxpnNLGe1xe7Tr5160o6KUhVXDwIaElh6rRwTUd",
+	"29CHNJYBJYk9I4SUohpa5CXiCGgTdh5zufpGzfWIWet0lmjmoam+JJe4GLNVlm94BzZ3AUaNV79sdzqp",
+	"KURebw7kdKoKqD6Vgh1nwEErBXDvLCCOagCIFUvuZdfnjpN/5q0DyVxK+YKKxYlVc29HL1rKK6M0Xzlt",
+	"udo/5kxsRT9ZwSvGBTlUm28RxOEzqllcTzpLi4Mb3Ogn1piizEIUu2ExjayKVlqhWRYlsZwDtzQiSF+A",
+	"hN0seKo88571Vu056Zsb9muk72u2MHQH9nEW3qcLyZ7hRTIwGx/YAe9wjCo3Uv4kD7oY5ETQAYE+PiPi",
+	"5o8worCwu3P6quUEPSNBADaVVqLyGj4YoBRpHnT3cmsExtUXaDyr8TG+ikkFxqxS0NYc5D0EpVYqZW8E",
+	"TfRExvxPFm7t2wE6/IUtysa81Ji4yp1RJA4QnqyDYGnElxLQ3lBY1YjOr7A04j1gT/XYAcnHbpWeAUO8",
+	"lT3iKwsswMhDPfFDHhOlgU2tjSUYgrkn0RO7nPjeowm2i3cgzWDlkgKPBBj2iDvMP9pD3dYaX3TtMRXi",
+	"EqpZxhoLzTZ8/A2aEG9vCluhRINTw2fvh1ESstCfypBFqkdsRCHpN8Yz7b/tNzJ91iyYb2NLu4s6nVkN",
+	"kTKlgItTzgXG6dLlOOKS3RXlNpVEOhd0WzBz0HS3RQek3ejecV9UqOUFudhlQMjYGULBmJmCCOOSzOVz",
+	"Joc0mkilkU8zocHFFl4wra3bK3eA6DCJ3Dd+UvzIRs9+9Bqz2BCF5shx1n72oSreNosIf7t2hHdpGJYc",
+	"/IcNtcEGzHR4JjSGgZWWZJMWlm6+Zza7YD6RijlhyNx1jrogXMwA2lzYYSxnMxa2lgNYAQbvF5BssDwJ",
+	"jNcUksBLexhdQSZazzz4f+URJYfX6sg8wX9NyJvXZ86wZYCQRa4dEyoWePosUsyFBKcGfOuShghxM4hh",
+	"UBCMxIYTaSPflqPoCvC34KqHszrjGLyRRxf8SpkR1LVvn/jogzNP/I4RICqfdGufHDTeLWNYOtM6XcNs",
+	"7ySO6aJuj6puk2+QRZUxCVkULCJEJZlG54U3Vi3ohfkaR/5YMa2WmkZX1paAxiQZT6lGMevRYWN1+o8b",
+	"QMtrJrb/vGpFJ0nIdR1R6cIUIdXM1xziW5eoAw90ZU6JU3yajvASpVnoG5LhTO1VEl2YJoOUOYrX4GEl",
+	"BJaBxkNME6vIKUGGbfDE3NtM3PgzqtRcxs5TK6RgNuIlx6KMcGCd7uQlkJ6hxWu2qNzEFMydFVZLr5HK",
+	"GtWQSx+fZjZeHA1UQhvggrcLrNEs12UeVXMxqieqIkXLXE3W/EKaFKQ8TCzZO7bMxZr+IKxWs6mq3I/9",
+	"gSJFGoJEk0b19pyXKmf4YMRZ2qY0ZB7hI8MMzaQbHLSzV3yoQv08b4AYaGqUA4u3OSRJzyt/OunYXpZt",
+	"gqB8V0dU55XsxWa7gT7koLiKoeToswK8UxlX5LO9MHKnS6sbSXPXHhOqrq2kjm44xcWQBeQHtMJSpdNM",
+	"wYBqtM8GFEXOH0AoCngY5FCq7mp3G7SLqwYPxgbVM1nMGStxo0RPrjCmrQrzwlygyDKvYFPKo8rveDVh",
+	"RnTAoponSl8x55OscDpAAJjh0CRmo5ipiUtiZT7kQ8C3NrFMSPsqFxCoVMU9ZAhMd2NWLGyS4/ID9l5f",
+	"gWZRxQB4xEhQVGTSQL9cQBZXRmRiISJTgTBXriofN7z0UPE/2S1uw4zei5v5Wc5h2SCNoXEGg7RzG+mR",
+	"gA41v0GFLbdt0qQrjw/5/jFRjJEgQwZLMhmMjbYXpHE/eQNAcEzoAMx/ENi2mFn7Ly43VRBg3ZUogT98",
+	"WCPkAR6sor8KEQ/C0hu9tx9y9GRT6CwJNRLF4v+yn7SGctrIoWij2+4e+e3v/YP2ZafbOzjsHT36Vy61",
+	"eDjsuAjDDB8aY2aOueHQoNM9OExXPYb0l8bHZRnRLnVjPmp5zhIXLUENh10FthephJgDnBMbEXKziC6u",
+	"7KZ/gt2RbuuInMeygRzH7tnvto6MAGTumrlg4dVgke05gwHCpwIGmbCaAqH4QnEtm7O/bDUfbot+vFqN",
+	"Wwl8u59V0H9Jp6wMfIG/vS0g2FCG7L1fxlZ8ugxJ4YZNAVk2EqEHE7IyRWbGwhDNQjIoKoIbJ4PmHhhu",
+	"EFMegcFhRoesMlXUENz9Z2jCoKe4+U673Qbe6/5ec2wIvFWnpp5C1n9YOrjQ/XrglZ1NJTzOPt/0SliN",
+	"nfa9ujVfpMNUucPmlOvlNaYywfL1lo0mzMrfmj16OIxnv3vn3W3Fb9AwUVounJnQk1yId6MIaq8BJo00",
+	"yWUY0SRkLcr3wXa3n5r7/4mi8hUPf3j2+8mL87Nn/aTd7j5yyXFXZlk/GKrD32H6H8qTL0HNrnIl1JYe",
+	"WSvMRgDDtz07URX4fpQy+jW1O2cAtLZoI4wuLTu1U68Rh/G9qlmfAKDR2lJxE+M5+Klh623OyNVQ1z4V",
+	"OrWmtNvtTsPLqmFkp5njfPt0xvGudhcVjTg1WGCnUlIIpn3MVsoubfv0wD9yb3Tb3cNOu9ttfHxXMIs1",
+	"0LLV29+HH1u5yXud9vftqhusvM0Nr3ME3i9ssfZKKU1QfxLWi7ShXfESbXXHGBlmowjBrtgir0S0QP6t",
+	"0nR+jNyGTBYM217+ELSrlbmo+SOusUHqYtKyrYOQt0iafwJ63NUAWSmalkz9hQNday3I+TNWHf7P9rWP",
+	"XpUAtNY8dwJoXzH9LGYjXq1d/l2MvykpoE31HsgxN+apG6pa6bd6RpEA0+nvmS3gcCtBYJjya4xnr5IH",
+	"YzonMHZqmYOKBfATSUTIjMJnZgG6loK9GgHX3Wj91qTtbfg6Qtaw4/f+WPpu5zMOymXL7ORt+vK7Ru41",
+	"H4uz2BJDE6NtZBmuw4j7iPl0xkt/cRudve9msWWG7CTnNDZa9jLgnhsWCJEIaG7MdGF8QGOGkeoNb8eL",
+	"d7z4L8iL6znOeXWBnJ/4DSMBmD7RjgQG/oA0MeN0zoVCU91Amk3EjIz5DRNguecQOOQw30Wn4IfS1qYJ",
+	"WuRkXfqqHWKZKlOL7Gq9bFq9tQuIFCaDrBRcvlYdlkGAdXFl+UQlpqfS+Ebc0vGmbWR1Wz3Nur83YuX2",
+	"E2R4wMuLkLtmCx9iRMIqcyyDg8tnhmCGmXU0Ea4Vi0akOaRRxGJfJRgYACiPBZS0Ihc/n/jdo0ck5GNm",
+	"EHvMBIuptqjplFGI8dfsvRH61YR2jx5VaKMr7MqJ86RuBA/rHa0yVnp5mLhxl8/jXf5EfkzCMdNVFpup",
+	"TIRWZMZi8ubyCQnpAky05t9DGjER0phMpdCTY9IGRoH30JRRoYiQZAAjt8gleFuBrriYJZr8f4hMtPmH",
+	"jf5LCy7EzNyl8OP02BUciRl5c/EUyxwBi/RnMTfXUZMpzafU2XRKepFU2p+x2A9RDMuM7DLBOhZT+h7p",
+	"rdOG/1Uay0UyHSABpgPClu9lSOfHrlxnasEvjZn+b51xvzD68qLvPD460R9m7bmx733lH1fxpycxs+aU",
+	"e+RSVdJvie1gPQOkXEMWcAGlop1Oa3qmobKOE0ESQFHW+n4F77lrGcwN/CPvluEZbg7QLPp9M0heTlgK",
+	"CwfFiZzborhSDKs9QDW8+BY7tAdfdcT5UqAzGfHhwgrpkE/FCxmG3yiSxfSoZX42yNj0Rvjo2LrhXKnP",
+	"rmKZTzLP5OlTBaELNvpyIufIifcw8G5KrSswjdUgUJjWSejKI1ZakoIRGk45lIvKZj9G+QqDx/CWwMpr",
+	"2SuF4Ig16kNZ4i3sq1CEsXv0yNva4f1+xmOmfFoRk/P6+RNycHDwGAoQ2TC4+YTb4i02Rs5mhB/b/Y5k",
+	"DMElIDekqYDddveR3+n6B53L7kHv6HHv6PG/qtA14gaaGx/+Gb5e0CnKIQ7m93S95mwTxUgTk2nAE/tt",
+	"QOY8Coc0Ngi7VKHOSwv0giPbSr320mEhXtVpmlp6xePPXJOYKRmBX1keV+AEvHcXdJBzgc7ytYiQIvAy",
+	"mFwpP1VDAqRZNI96BL1m6Z/WTZn+fcNinX8uZ0xQ7kOVTM0HPOJ6sY/6tTkKVK+h0A14zMCHds1FiHmS",
+	"1DANM78Rv+xUw4gfZweHKRWumt+tQLnyvjxLEbMEOHNzc5FoRgxnRpQaSoGpa8NFjcgIeL7M/Kb0vZ/7",
+	"eFNpYDsJCVZ7X0PnBZh7HHjNWaATpOwgSG+VLcyATl1b7x3IRl+p+J2v1F8dOQ0WWLg3OHbmrFnMAEW4",
+	"IAHol0GuRoayby1jjLvf12D6hnpvScarVr020H5fM8UqjmjDxc65COU87wU1crfh8UZCfreRuJaOsnqd",
+	"0jkVbyXL2oqRDyC+rqt0ulH4TkmTXo75QG1mI5T4DaEJxej8UcTHE71hUG2q12w1T9kKn07q1SBDxbZ/",
+	"S/GoQmVOVFit29Zqrxvu19BxfMNCf+tp7Hf5+UrhaiyCEkruDcMsECzmPk6ELgkpKEuTRGgeYWF3JsIN",
+	"Q2TT5ayIIa/+SjthcrN4P+iPsPnrWyxn2c0f60Z+jbmzTQf2MvSoOpNlwFSdeCVaGoGp3oufF6eWnfhp",
+	"OgS8Vu/GpzOe96bv33QaRc97pWu9OPemd6f5aqOrszB8LWh2bvWdK2fnVreUsKVXvZYUsxE/gU99U4aw",
+	"wqVuh/gcHvUC5Nc61AtQXeNPt+8+qDvdzrHzpu9Y8I4Fb+hNT2lm50x/QGd6iTNt4Uuvqb+6tJ3D9mNS",
+	"XYG1YIT+q1SvrQkmL12SWNx0A7DUQaMiO1U5O0JFTuhy+VgDKt9CDkrJrpWMcC/ZTPVYYYuzVqdOQmoV",
+	"Vq6pMNhSBdV4AnwhsDXDbX2bpoygANmM5q5Im28K+XrmwcYaNCarbiNBmb29dqmwFfwZ0rqr89igQkg6",
+	"Z+FC31ZTzlbuZqw/ide5xN2S4DDUVZj520RizV2ueySfV40MvVRLpug83CvnXpPmi5OXJz89e/Hs5eXV",
+	"+cnFxW+vXj+11VOwtnszV2k5FRdtsfjE0LLGDo1+MqvOLN/GloF1+D6syKa+XUb0JinNMolRWnZGUwzj",
+	"tyUmY4lNttabT9N5beKzHdiz52k3uSqruYgYT6HbxxaRBmUiWE5VG42W0epNvuti3gg2MxuSSa4TnCEL",
+	"RDZsDQnYQKHgmmFVKY7ECkoPVqMFcOPqRqrvKVyumqly+8dyU7r1LBGm8XDPNQ56GP9Xzubr0qRLQhu4",
+	"HxXWe3FCR7EppC0f7y278NF92rRf2wKzXGkW9sWExXAXMhoTLaVHWGvcIjpSHollYt73bFk0+OcM63l6",
+	"hE5nQxky2+sIo7v2WuSJLQohwr5Iq4dC1TvD4jAGggsySqKoh43hlK2IjKdrlqWg1a+HjTvJlKprjKFw",
+	"BXP6AjJ251CWOGRKx3LhRM0Iy0+iRsOGMbOxWhEbaSITjQWCimzrG0UmVE36ookV/v3scQvHMBxvzyNT",
+	"pmM+VGhLxOUhFFrOkewMZ1jH7d6KrLzzGi41sdFr/N/9VkHLhHoHf8W0Iu9TGloNxQ2SsSO/oou8NPXJ",
+	"6Z/0YuHbhDn/l2f/67fL/6tZinUx8RsWUTFOjICCicF0xpVNvM6plb/7TxKl5dRHHdJAGP9GSfxjeRve",
+	"tsvsNrY/lWwPvttEDlAbQ2ez5b3zGkbhNLvzGpEcj7kY+1r62O/GWsKm9L0P6fk+WFxujNh10PaqC5Wl",
+	"VnSz2PFM+0cWgSAf+1169sOIwxuFnG4fbig297+FdOOqSIk8svhpZZAy7sq4TJFLCFmBPmY+7E3Wotzg",
+	"NeJyBZ1e8yn3r7sZaU6lFGoiNeX79llvFDMGM9lXstHzmFS/B2w2tGIbm2BTNb2qFgzeGoraHYaMzRRj",
+	"1/7NQauT6xtc+Bn2YT8YR1P/sHWUvep+yIEAZkVeBRa/7w8635WOxmv8kUhNDVoxFtrS/3Ouh5MUOWC1",
+	"aZNs9ww6daaZp0uXTVaEDR+l2G1jwvyhFDqWkQ/3ZlbGzbq7/Eim3Mv9ZMuCHNioa19pqrnS5hJjwsaZ",
+	"4Rdz5RtaucficN7t6n3lr7oPVRWp7juz1Lt3l1p6lVQBZSTjIfNzbKf6tfL9s+GisCxFzapW8u2tjgg5",
+	"clUZnTKDrtpbJMfKNywb1FVf8T+ZPx1sYiBb5vIfsnCl7x8drg+Bqr0RVhYZta/bGiG1fH/DQ3oFHz8p",
+	"fFtl3rUuh3SDaI7KNtip2mDB8rt0Psuca9VC/8e8/cy9XMezqjiF42BVxz+UsfJtBKAvYz7mYkttu4Yh",
+	"Vk0Gj3x01/jQ25NrGS+qo6yXlOMCa60avsRoPxSC59aG4xVr5W0Hg/zHC992H68uNyeYrdVPBizi7Ma1",
+	"57ZDEDt/MeD1d/+57fAdmn9VqtX1l0oVrIpRphtTy6/wWQ1LS6+typINNcaO/z15cfYaqruW4zpsjwaI",
+	"g4Cqt++8hryuKRaRvr0d6lbZQyBkPfgnFqH7wfZDhwjlvKGkZJ/Il9VDZXhKr9magovlSGKMYwQbeZww",
+	"2xAzjBckTgRpFpe0d+x6f7iiglWV4xBi1cSyqmygrbJbUT0QbDBZ+UDStKZeWxuxsCKvuAUwIrrOZHbo",
+	"vUor65oA17yZB+qruNOvtqklQq+sNrptgdDyDE+NgFFd/tfKHtVyXK1gUtoivle1t5peoJV+HuAyVNgG",
+	"n7Y1NHa8xMq95Z6fE6qWG4XW+IUeqiVqjccmc8HUTlzhXC6spBLrS01RIaI/BYfNDeXKQaroDFq5sxWV",
+	"d6q9T1jwrjiDc/Js4gqqwpZn9RUV4SPsvCNHWA5rRHmUxEzVnHi5F9KG3jXweM2BYcRSjI+J0uaWgqZ6",
+	"aGZTkEOBvYOlK9mYA3O+xfM2vja0pqus5GLMwBpJxYI0Xf1VNDHute4C5aJ8uoLvbHFRFXbyChA9teg2",
+	"MxOJyx7xCOVKJyGXHqFC83FMb7heeDYXxOageOSPORMeAczdI1ra1BubAahIs5Dhk4dK3XbvFCu1jdS/",
+	"cWDUc6Pi/TTTR6AiVnPpggJYzavX6Iil5eTfrloUaoa1Ia07e+fGxa3uXzUvH2VxgvrT3EXhfoUhYLvA",
+	"2Qx7t4ucXWncSh8+fOzs5pRcf0ekY3yG6NkS+NeFz5Yguzp+Nn35IQNo00l2EbQ79vkXDnrN4fku6vXh",
+	"ol6X2MnmYa/46W9sAOWEyqV62TCJ2VVnprA4eIu2220nnXbOL06f+r+enL151vAKr2pltmD+6xdevryw",
+	"ry9X2y1MVKVsX11dwDs4kjXFVEKsvJL1o11e1I9XzurLL3RprvUArrTaWjOPlZrnbOAfjLr08bDDlow8",
+	"VUWoS36qNfWdNy3obGP5qrfkVKIzqxKt0Mo+ZaRFhaZzPw7DJf2mftgqgP2cXRJ1do1li3eR/b/XMSU/",
+	"X16eW0+IbdSaFgDJlRgBYldEu+senSIzymPlOolVmyVOR5GcPwFKOJNjLpaSRs2TRq+BVkNXbtv/8feT",
+	"N5c/I2kfY0vQHzqNirxP/HxddSD73rvVC6wkpHwviIYrNhO6/g9QEIa4gjCGqugNC6+sPLeZkRUs5+4O",
+	"wEiLJSNebU+XdD1VtJpby3ZFxzdre7CiTHtFp8JlY3i3S8q9CvN9+80lhlZYxXSd9bO+H2PEBSMHG6cy",
+	"bJ2XUFp5pXU0W9c2uQh4vbuG5GlyRiRpyMJ8Z8R1gvLGttK81llczS/QPprR4cS2w5lCM3TbpLkguJOm",
+	"rJD4wT6NYj9Hkb9HNtEC9u5SUegMIjB/ZbHzrOVQB6Mz/Rv3sHHzqNVpHS6ff/nFdeRQer8KzmdyfMbF",
+	"UlMP+6XmU6Y0nc4avYxdeIDIPjg6Gr1O9wh/gKDZbrt76LeP/G6bdLq9drvXbhMuRjL1DNLhkM2gy2Td",
+	"7nJzbu2Ayy/swwbvbqUGlYEL3xfm9Jb3UAPzMRfjS/mcR6za7rwUoFPp2t4gjKe86NIXNctTTyJG46WO",
+	"IRkrM++QIb5EVDIcMqVGSRQtGhh9cuP6iuCjmvXnOM4S7NNR1jYdcVOs3bx7M2N12TRVgHhB30O73lMb",
+	"xlR9VNVBrR+rylAtR0VVdgpv5as7bRAuVe7jszxT5e6ypNWK6CD787JSAU14nD8uUasrJC5/XqrlZl7c",
+	"UMuG9Z7HfFiRnTakwwkLfagQW5HGcvEUCtFOeRRxKQi+bevJYsWR42I1MXPb4WMoF1tstHbLgq0bLi6/",
+	"qnuZ1wa5rr2xsKzu+gXa8rv3tsKqLlT1CAsIsJ09Ooc4FRdz9vThLdKrVrKxSTobpLpmW77M8UOsrDD+",
+	"+gV+YqN5GUnWWc3Lx7/abJ69/ZB281wf4+X6YhirsPHBwjA2XbAu9/WL6on8iiZ68oTazMriVZtrW0iF",
+	"nsRyxodwh4c8ZkN9lfm0e/v7aRR87+jw6PBof2jH/OdQhixV65+8evpsq5ZZ5utqvbe2A9nK7pvFxdco",
+	"xRuovukk7+qAWgyUeEFnJeg+cBbOEiTvJca7HPNXOeaGIEnN91WtJVdsraKfJsBjk46RaxXHPPJUerpA",
+	"9Y3knMX+kKotPF8uXsrN0CM0Cx0CMe8WnrA6rPQa253FmmtjSmfFS2NKZ7e9MpbSBrZ5fc2tUXz5R4xM",
+	"e6h7oyphYRl+gpj3Tk7TrIgoc0y2SOAcmQGx8bzmKImWkjQBa9zzCuSw/h7wNVlP1V6t59bfuhk3WN9r",
+	"u3Hns5hCNouZzXiqStM+Y2M6XKCofUymfIwF4LnQkpSWB9SFTsGY6SQWaOTakH69BmRNG+pLVeB6T/HJ",
+	"A/iB1wj9n7k0Uo2e+Hlc+LUu601rw1bQ33aayoYZRxWvPbzustHaNlZiKkar8Kvt0nb/omm7y7Lggyfq",
+	"lQXFqgm3wNRPrNbWspZ10kotr1it6FZ89u7TSi4PFzP2aSWPnaTw95IUNmEgm8aJQTeD+wgTg4E+QZRY",
+	"9SkVg8RyQZCgZN5vkNgKTrJ5uBicz4+LU7fpbYSqzQCV7qXCwcLmGNxy7Jzb3qae7Rqf9TYKO67fWw+c",
+	"tGf7FsARWE/rs+/Za8ioJgIP28RoXE2ejR62D10mK4EIgglVNgVtNUTNVB5svRKaMfj8AILPKY9YWBeb",
+	"0um6yn4uiXZ1KU73lqsu12v0G0fhYeew3aWD4eGgS797NHj8Xedx+LjTaXe+Gx497vYbtyyGWb2k5ZXU",
+	"VverPwmXYXxMYubHjIYeMTCbzhLNQDtXholxaAh5OvJfGPQsrmKjfW9aRxMWXH2S8v3iTVzjJa6U2xPF",
+	"4t6MKvVf1RL8/vJp/JVyT7K9VMGzWNViyRFSXcqnKp+9XNhnsxoEMP0FfHqOc4CAUn269XWFloOAN1x3",
+	"OXah6rN369YNO16z5GK5o5rFrgJd5TLxg6oFvkZnE7A5iD5SVZHCqIxOZQiFFTD8qPP40VH7MFUmgSL9",
+	"m44/nFANmlzEDCkoP4tCumw/7hy1D7NQ40iOG15D8T9Zo3f4fbdToYva6XNi65IV3y5qa29ZbRdfXNCH",
+	"O9U7sD2aYCgvW2XVGaxUjXH/K47uTNbUNCjUYanOll1TqmWpbmr29ooFQZTO6iW5Elu1C7pFaZiaxeJI",
+	"1cvV8QKqTqTSU26pViY8WlpiKizeemn10lwhwGnFqioimpaXtX2s0pqFnVHN4tpg3cck0FJeTalYXFGt",
+	"jfSngmO4nOBr/wS6a9qiOsqIK5jhLwmcUY34tDRmIYhXS4lloZ37rFilVBkJdoHFcgkX5FBtLVEt76ko",
+	"zlStb1Uwb+HLLdd+H9XFX9syyZZYt9QZVpZsXlVjq64Ec9US08bBFfEWEdObhCHec8UgFJlzBYNIE5Ug",
+	"52PDJ/Y1W11n725VhVz5i6xcEdR5qSszhK6xTSoN3aGikN3gckEhrt2cbg0PUlPojvlF1ciW5dxsFQqA",
+	"Hz5YIY0s03hjNw6uyIhwNSYtaybHgEqjNbM/EhoZDhzIKAxQmwgEmwepsRxeozo1hOEr2L5zc4N5wUqx",
+	"zkhesPfUGsZxs7jRhzOFZyD9xC6GjRPN82i4Blgg3D80rFZILXdStWtsdPesZrfISZWanY/OQSXZJamg",
+	"3o3m66Be/T5G/gkslA2vsdNKromqFNECaitBKSvzgAo1z+SkXPuR9Zp8vRgH+aBZobWqsO3bRg/akOrb",
+	"f46RzLf/Hk+Ci/Hth7j38Mk3Nr6+Rmg+anfTcm9pKL7FiGbMIkaVwxDPloBz9vq9GnE5Eez9jA01C6/S",
+	"pNpMXC6OaXGMheSofbC5YEzURMYaSlORZmClk6sRmEsDjwRLSzA/hsy8n3vLZcDFTM2kUEaCscwz55LI",
+	"/GGZ2Fyc8DalxVrbFHqDrFRi4AKdIhShkZKGLF3tNzJhMbvfAnAQJnwyHsdsTDWrTP3gyh7iN4pYYwsj",
+	"NP3k2EqOIxYzMWSEj4WMGaRSTCtcsU512SqO+cdkeM10lWjEhdJUDFld9xBz6xgWCw0wvlGEh8dQ8XCK",
+	"uZgsHjOV2wwkPLgxQc4dwNSV5xjRwZpybmvSnl9g7wwcx7BpTK+BZhoyztce5GFlSnM+fvvu0FzyCFnQ",
+	"Fjr75nRPu/9atLLzLJ3MK8HIRCZxtMgg3yKvXR9mhLjC7t9MhDPJrbKC4LnCLuG4juLbOYiZ99PoxiU0",
+	"zEaqrmKejlMd8W0XVfnQFUm8xaVggFLZjOc90XzKnMPWvPaNwk5LpPnm8slttJuIaiaGi6vpbRZaNl5v",
+	"HPJ+h3QDd1OuQu+80FFGZwCuW3oBpdMTS6epRems/1KJrSV6cpW6gFdkv2WYBcyokq8UkXN5MJ667nP8",
+	"AqQ50JZzinzl8PY2qy79fhescNclr6kBkDbV2hQ+0xx/XHOTrsGeytTiDVujb4Nw1Vjz7L1TfvJiFPzI",
+	"witYS85z0fke86f/1bAVvG0IEyzm/NXFJdm/6ewPJ1Tv53wfxTSD8Uz7hxJzNfLJQ2+LqNoYHow6tDs4",
+	"bGRoYe0I7rSgj0+r1bJhiDlINgrell7nqNc+bHW6B4dHj/7VyAOwJO23y/L7UfdgSSY/aH9fJWe3y5Lz",
+	"9wedj0YXLeczfV9+8btO9+BjReJTp1t+83G72/mYMfIrm1bezXjG1WBxFaIRJ4OBGepj8R3Hz9uPG71D",
+	"r9H5vtH7PktcTgfuOmDVjPv4++8efcy/kx/XANwO/eioYn/dw/L+OgffP25jvXe0zXWW24kUBMK1AkVO",
+	"fsQ6IBlib0puKaKvnexC0JmaSN3Ib+HDVr4H+1VxqW4Ntbz/dFpBxTsC3RHo10agD01rq8insrAR9IpE",
+	"SCCS58HjNdQ1n83MC+0q6C3DJgxv5aNfmnrrEdKF3tIcdOupy7VdAQLZepbGX95sLdf7hS0uNK2rNAd9",
+	"LbE1pxSspL9WCHUt8ryg2CrPiaoYv51+4tTMCtXtjrbDEtf41LZHEGargZm10kSPVsjVLKKLY2vfNXL9",
+	"NVtUCsJ3tWjWJ5sunVfebkauuajWYe7BRFriwp+apu5uoy1WZBqA2rlEiMVdltGztIhaKn3NhjIObRRM",
+	"yZGNNfGqXHSO8JxtdpBgRC3MDXmR6DhIGwh5RHExZGmTZ+JbbdPOTv5IWMLAfTxKosj2BY65ZjEZsSgi",
+	"AzbhItzzCCUDaOeAfIhoia+lbi3niWYiZCGhEM+RG0xp2BRpcq3IUArBhmZXMPMwgZBzStQk0aGcCzCe",
+	"yETvtUjb1nlh0K833bibjSu391tYVHLNlYqArmvDVO0zB0vl8iBBIugN5ZH5Msg89jA2WjfN0qPQhUTL",
+	"GROs0JG750j3/QINuspLvfiQ8msOEVeVc3h7jdzEFe5vu+Cr+ioIcGT4vOIW+dGgAZqL7TaWUKKIc3ft",
+	"DuSOyUHaSylkBXWh46Acrlghq8R5QkxJr53DDtt0Ek8ZIVyEUPvjTu/fqRUPpVYsR73eWewt4PxanSK7",
+	"qm6pipToObEF3TaWaNORqlpzrHTnrMkVxMo9VQqQLZt227GLgviSG+mcxXnJu8ZXlBPiHnAdFTJ/3YLu",
+	"KohXUOXqfrBopa0m1c2+vLtIWiL3zaZd5gCbfvelFXlCAkwloWd4KVZHcK9uibzEx7ZpdlnFQqo+reIh",
+	"2O+ytiR4uYtmIbn/5nqDNv84Qj5QqTpR3840i2Uu9b5Qq2ipp39VBv79t/1cNrfmJ6iH6SoLUaInttSp",
+	"G2+6cNkmfqd74EpZuxrZ6mb4X6U3OJ22xkbw5UPm2vUhcCM5pKms7g+Z0DGNbNEF8zl4tBrF4daVrc+t",
+	"uMqDXFtFO1tLtXc1Xc82ZbQ3j1HNjnXXuOqunVc+c+b8rpFVhs3bleNZ2dI4ffjwpXc257H1kdrpGJ8h",
+	"srgE/nXxxSXIri5Ukr78kOVJ0kl2jax27PRv1Ngqh/e7xlYP19hqib1sHl7/mzpJ9KRacUqb7ldn4q7u",
+	"yZ+f3r25vADXiIrrxYXZDI48YDRm8YkdvMrBlc86JJBkht9gVXEDSYANLAoeZLA1xILn5gb5pS5ArjQP",
+	"F4RrReRc2JRQKORoXsY/M/Xpd/9F+qlvhs/YwAwbSn4ED+BIVrhTEgFBmrnJ5YhQ8uTslECJCHJyfmoj",
+	"qXtE4ckpz1lu8vGqkJPp9QWF7uU8Ysoj2OEZIvOVl5r9ncZqa8GOVYs8A9eGTZ+DTA6utSFFOrwmWvZF",
+	"PuMQK6tkeYchge4W9i/M9LMtXgjVRIoha/VFX3z7rVkOE5qjttL69ls7cRq+TgRjIdr1i+fhYW8nqvoi",
+	"MKPImP8JX/TIj4gMeKNds4VLdjEspnw2vaXXWuSJbU+AXdpjyI8kUvRFJOUMAGB+jNkoUSwkzcP2AQli",
+	"NpW6sMaQK1D/gz2SiIgps1B8y8/eatEoknMffw+wI03CYKUvTl6e/PTsxbOXl1fnJxcXv716/RReUEwf",
+	"k5FhnZBd0xfmmDErQwqzLFgIDcOYKUUGFHIdRzImB20y5SLRTLXIb7YUTRnHlTvYJMazolHkWT8XFB90",
+	"Qtz+TXs/+ziwTjDDSw/t0T6RYhTxofYVHVmPm8oOGGfxDTRZSH56dmnroxocJMGzSzoOiKBTw9Sz3kF9",
+	"kWZ3ckwvjRkNYe8eIBkudJpoxB03pBnBDOkYf26UvpjHUrMWOck+g3NXTISKBK4kTOBuUqVplBsBUVyl",
+	"LjCzijHTqi+g4s6HPmZN9Bu9fqmcTb/h9aEcDDxDLLRFaxAT+42PQYv8ZlNQ8ysBWAJFLfoiEWkFIBpF",
+	"Cwt9SOABeP8oQ46xFej5lGJM1ITOmFknXp+FVeb74MMabXZKbpk5KTFNK0sili27L0B2gPcwQdhAPYmY",
+	"l4tCgGtp79geGrREI7AMmBpwsbgynGlebPSfTeoROTIsyh5U2nfLnO0EsCPkejlZGjPVDHmHXF2D9zqU",
+	"eKLQocoSukqPGsY/bD92xYuuDG+FxlgG3YNjQh3fpCROhOCGSFUyUAul2TTtf5XwKATpo7JrWMxmDKoK",
+	"44EBjcN5dR/3RUWOP/JY9Jdfs4UPWXvWkX5kGNQgUYvAQ1EKc2JzRQ4CizXPZTzmNyhJzRJt0Oe/L169",
+	"NAcCxYyB7dHQ3LnwuzkLd548Jk+k0IavXi5mzEirgnlmsey93p9FlIssS3ck4ylhYijB3z9M4sgSnMu4",
+	"Dvyfgz3PTBSZ/VMg4gWZ0Vix474Izt9ckv3cQQZE02uot7woLKNFjJ7nQ1awVaZ0louUnfS1kEZzZX2B",
+	"mUehw1QK4iF5JUBchPuUTGlkNsBCokDOk7EVyGWifTnyY7w1nYB32G579nwA5z0UTz0sYCfjvkivbMt6",
+	"zKAq71Y/bB+WydTsyKx8JBMRAq8wZ4jc1eWo1XHrIY2hOnXwu//k/MT/9dnri9NXLwPP/fDk1YsXp5eA",
+	"VH1hf/vxzenZU//pyeUzMxN0rhoy6862gs+L00uMk9dgYi3KLNm9a/5s5EIBG51WuwW9EqCs6ow3eo2D",
+	"Vrt1YIRyqicgFe7jTZm2ZfATEGys8IAG+nFVntAZ0zZcwbUdcsUBpnQ44YKRIY2iXFSDQ0Gac4e1yKvR",
+	"yIjzVl89RhleCs8QuY37QFFFSIxcMyIRH4HMePnknMwY6itOhvCgBIE9ByENRcwphr/YiiPN3/3n+CML",
+	"zb888rv/mtHIPz33SPpkzzNfv4o5ZP0BE9UTKghNZzJigcO/9LefpdKQv+tUKbMNcyIOClJk5psJvCyg",
+	"PMKcDciMjhn+/fTlBYnZgAtYeHbbWvLCkuiQjShw3Ba5zB4bUdMMSWMBd2cWZULmEx4xWwweNflUJDwN",
+	"je7I9IlBiDOHD29K6GB0ECQChR7xNvaiANaAlpNZZOXOfTD79z6g2kDXOmlXTeyUKZDx1xQINNvK2SOM",
+	"iFI3t31tH96BsQ/bnbqX053v4+KMbMzCBnx0sP6j5zIe8DBkEEh02H28/otLKV9QsThxWX0fvcbRJjMZ",
+	"wf3HRKElUiXTKY0XEFNm7pg19O41NB1Daw0LcoVNAasV8h0X+AtwAWJufbOF85PLJz+DOJKuLmUPy7wC",
+	"zE/ruMWMxnTKNJBijUE6e2X/KRbFqbNF5948HYHUDnZoiyLQx+O+mNGPUtrCWx+Lhhfr3q7igquJMq1m",
+	"BPxigw9+pKErzvQJ+VJ7A770MxXhs5Brp4vCh53u+g+X66ripxus8pwujNpwKeUZjTGS57Db3QQkoBJA",
+	"gOSd+O4GJ3Zq/RRY5uGO3PqC6Vsz62QnsO1YdZ5VJ3rHqHeMeseovyhG/dFr7KcdE8GZ49yUlRr3heEJ",
+	"CpiX4XGKKTCVNtGu2EnN0OgYyBtp37w+I1oi9+GGJQ5iOVdQ+CdMk0iYeWUmowjtWD89uyT7Y6ZxXRiU",
+	"hGZTEnB1NWeDhAeG61uGDcWrynV7XHdHbK4/ocL6HFx7RTNlzm50nN45XHvgW0T2NuKCRtlH4Ds1HBXj",
+	"7rG7oJuqRY7a7SwFI1udNRBGXGlWo/m6szAH/eb12dZc8VT9xgZvTv8nYfHCMryH0pXNCuOoTh1GDHnz",
+	"+qzV+BpU2gej2De57JgS0UJ9FkrSMyfNJxFNQraHwMtRLDj3MnLl45jecL3YEeyXQLDuNHYk+3ciWXfq",
+	"q2m10AEqYrq+CU5a4RRdOP8EM+IPAWmiEw3Lo8ILkIs3lTcshGih4J/gjvghOIYgGnAVW5egnssWQX8h",
+	"GUkjH2TRMXESsR44CbE4Lnjmll2JhlpdDA5E35T9I16NdwTdJliaGApygaOj6NuweYpF54lrS1R2liyT",
+	"31OA6Mn56S8GxJ9Af1j/KqgBlpI3GNhAajXd/zX0hMP1X7yU+rnBic+mWPylFQQkFeANjicBM8nxLcxY",
+	"QetNpSyBwTPg8YPv6XDIZjqrH4vGimZINSWziAq21yK/wIsxc92bjkmY4O1lnc5QYTEk14zNXETIiMdK",
+	"Hxe4B/K8/0Alz+prOGUCD3d5InwgpafmAp1PZGTZazNdvotFDN6+C5zrWSRRtLfzEVXjqoFwiqU1CFrj",
+	"C/pSUJT8KMNFD/z6MsJ4IMHm/cbHgDTTfmESo0QwSBSv8g99jE6FL+BSxFChv+4djh6cT3eFb20CtHGz",
+	"GL+adf7LuzRLleypJsVmeVnMcdvLCpBnqX5o24YOpJ0BEMMg66K3YqK0ZD52kksng256NRN0Bw3b5K7u",
+	"BeQvm/HEcpn/v5v982uQa3YG04o75gmG8W0qD1V6s76wy4ZmKVrpXaLZVPUbPfK21Wq9+xhUe2W+fOYL",
+	"OanV/BKqmFXzsbonB4132/M3lxm38/DsGNbnYFju8l8pF4PJKQm5rrUHYxBpLjfAOcwhPNXFQSs5ZRig",
+	"2pQxgZ7oREvPNVBShIthlIQs3MM4UhvnLRgOM6I8UoQWEkB6UGQry2bBJAbPFiQx70EaXL6Q3Z7XFzlu",
+	"5RE0KGOld5uNAkGk7jsQgNRei7yKQrMnYJyYPxFAjaggNRb3hf0F69UJNjcfBBGfch0Q2wfesOuZ7uXf",
+	"6LTN/9wLnpH1plJp8rhNQrpQGD67rJ3CmSwx2NLR4JiQRhOnFc24wtLuzdfPn5CDg4PHe2ly0h9gOEpz",
+	"k2A/jTxn26SyrmHf5er70cJt0EXcR4bIYsJD0pzRsUEMtFIiDGuXBJuoXtJmBUKW0pAtuG3MiEgXWrcC",
+	"ONDCCmzUiGuVmGuc2F7TNu5hLfMh1+dQHmjZtPBKMIjzaH3hl8VD2gp+xj5t9ab5ywkjwPuIjimPjBq8",
+	"zObybBNFwIxt2nIcK231wT8NXv3gcmVcYgwUFwkIfqWAEZqHqOsH8M9MX947JjTNvViAnGYGNXKaFdPS",
+	"gZRhazQiTRpFIB26jk3A2XpQJDEEld5q96Bzu69d779jEvyTRhE25wOOHnQCjwTfBnvpu8jBA7sRWDE6",
+	"ziJIjwTohDxukZel/FyXU2RmDloksG0RA6yT6Dx34K3ATMVaM36iJ88B/ncQRKsK0EbgpMR11bEJ1yE3",
+	"pdW1XDKwLRuDDmYffhuUYJmrb2XWUMsio2jlxA8UsuSg/dJgnuE5Hx/Y7QhH+9T2zKzgcfZR66+m8X9N",
+	"3s2ck6CEvZDdhaiaSp0pvdY6DAz95VmKquQpHlFQY9+ozcC/hlQxnwvFhOKa37Bo4WUFDFyggEdsiSbs",
+	"9M//ZFnGKGF0iHnRLcyQG8qYwXz2SojJcrFUt5yqKqnLPMuohHmO9eC0s8rtYDPAi2Dc+fBrsBzcCyX8",
+	"VrWIPZOqArNfJJHmMxprRExwucdkatAMrvuAmIcqq1ZM57krv1nIpizjxp6LAFgharTIM4fikDiuJZRn",
+	"XmgIXoF/GN1ETvmQRoZ+pjJkpP2o3T62wTyYpohXlRsm7QfJRkAwYpGrD9AicFf0UpWn0/0eJlIeVN7A",
+	"RePyIA7aqGZEMXNRaxlDLWEStFr4MGIUwpRDqY2UVBYkPBIAK4BCNenoOPhey6WBmsUgWLHsBNRTcKsj",
+	"L/iPODREYs+5YnsPxg7ezCJJQ4c59yfBPAfR0UACHTwpHiUwIWmmmbUO9Md1oM9BPHcUS4e5t7GINKXv",
+	"03JB3e/BJWcItdFr/Pvtv1v7/X6//+7tv/G/3/b7rbf//Z93by/Uu7ev5Lu3L8W7f1Qoo7c3EH5IK/sl",
+	"isX/VSyOuLpMH5QWgQmweKf9u7Gg3cetZ7+fvDg/e4a9YDgwkG67e+S3v/cP2pedg97BYQ/rGsdsFDM1",
+	"ST/v7O+7j7MSOlh/sVFwsFSXB8My0MtlVaaO9ewbXdoPqabF26RUvddWGEwV7wEXNF6srZoG31XUdblf",
+	"6+d5RLn4wkW+W5sjv6I7EfkXoeV7seZaLCrM+6GcC/N9rdXx0l6BwGFcL5CCslmQB9l7CkIidTcbVAug",
+	"glCt6XAytTWVSlqkXcStmbBTh+4Uh/l340e18ug3ygkHy0e3U/E+n4pnqaRKyduM2HO9BOpIHV/B6j65",
+	"Kt8CSR0ku8B2mMBKdIOER9rnWIjD8AeuVa69NFqaQAwCvydeP4FHqsxr1eFhdj8vcPGfhTVsp+/ZldZQ",
+	"GEJ4R0lbGJDraQJBjQgJ6nORNlaQxRDSNfxCpc61Qd5QMtDpePbTHwLSlDNX6IkIGsdyjouB8p3dR676",
+	"5g+BK6sEgVZQ6BEG3EWFF8zJmEmDsQ1fRmg4umk3jg3/kSr2Jo52seS7WPIvN5a8yACRE+X45bm9wtfF",
+	"lZtBSDPNg9vLYqrQvGY5I157BPobVDmSfmK6RPYPdk3bebImD7uI8IeOCC9dtiuwbLaycm92B5vbNatR",
+	"bP5KyxTrtKTvMVlbs9hWn5vFDAqXckECuLoCEudCdl2pYHzbq6sDTk4cmtgFePbSdERGhS2oCHugUcxo",
+	"uCATqrx8VKCrZdj+ywePf+qb/v4jyG0waoaYKyLIO7mfsr4x6tqnQud7xxxU944ZFtrGfMRY8xeOXlYs",
+	"yTrgeEoX+bXZUtkVy+jkX8t3msFK5r39fSxFkltVr9P+vm1d0tsw47Qa+S4IfReE/rUFoW8rSNUEpN9O",
+	"kNoigJxgRHQhht0rRgtmrUHchZWFtTcxJNPcpXtwb+SYCy3de9W3WVUE+9dyA5SafVVzy62YpLd6vO4m",
+	"l8BSB7Ct2e4uPn7HS7+U+PhNtQQ037mckE0LNECLj1x0hlEVxkLGUOqaQoTBpX0NuBf2EYCYJAwif59F",
+	"3EtxTLA7dWIAgSzVdgSut2px29fiizBppctZbxzfiVo729P92Z6aMbuR12yvUBgyH9vtEHOF2QlTYYIc",
+	"Ewjy4gi4oGTEhwuIMARKtRWelaZQZLGXhpWDcyvi44nG6o5qxkRImoppHbHQ1lZCB8Oe65rvRntz+YSE",
+	"FGeZSmEkoTHlQmmYc5CEY6ZVi7zMp8YY+cw8DfmYKV1jCUtB8KB2MDvLzgj2iYxgDtuttA0oygsBjCXk",
+	"X28NMwg1WDjHbOlG29S8dc0y4xZpYiaVbV4RWCQufoBYgZEEuezWAOIamPKpDqxHC13JGO9gb1iwD7lK",
+	"ZGb9rvdG1qhowmLWI7HEMmXuVhZKMxqm1/Q3ytIqV2kbvkob0ye8d+8SBJdmFfAh8yM603KWt8C4zkVW",
+	"MN/CwmL3v7Ow7CwsX5+FJS8lfOOu9RUcszLmO23XdM0WNm3U1k4eM2E4hs38agbq2h/OqI/M7/CAxFSE",
+	"cmoYU0yHhtb3PEjwV7YytVbk4ucTv3v0yF7opGkm8dWEdo8eBcu1GW3TOjTHQnsuGKlnizTjZepC5yI5",
+	"NuxQxkRN5FygdOGqMrq9UNclzMWSU4XujVbOQwBM17VV0vSaQcltMPFYL4S5G1yGcoAeAHRWZPC37gzz",
+	"LgZ8w5WxzHefxIx+YoXnLozXXnGQwgXt8P0Zi32Q5xq9LmQNtz96mI8KbznREd+DKpyN3qN2rivp28Z4",
+	"pv2jhtewSq2SQjDtH/pHfrfdPWo/7j5uvPNqeL6cCxa7nxvbc3qE/xas/n7lSZy+MlXMPjpG7CUTGdkK",
+	"oY4OQ8DJpnOwAe4OaRSx2FeJbVaInrQQsyFsXvtdRc+dlWp3H625jwB1C/eRS7FffSmVzFVmJqZ9ZDrg",
+	"Wqu8sp7L2DAlaOaWXhxG3tWu52leCQ1CurDdeg3bCsici1DOjbJd1nKJ0jyK0HSV1s1dECbCvRY5zbXZ",
+	"s+3ycu3coNMB17apm5D59ofYGMFSY96C5sz/JAjjxVWciKtEGFKGjLfg2N57kP5dZTx7baCVwvNHhNq9",
+	"S9kIrkavgVx/e5YLy/xb5lhsLWF/8qSMO9TmtzWDCyIoUq6jMBDJ0Ez8J4vlxkwAdNt68t9UxUdtWEZh",
+	"reF6KqGKQl7ghALcQufamMJtbI1bEExSKSLbYirpBezkWq6rRFoP5FFolZiau46tCX697LrMCABiX7U2",
+	"fwu2gmjyBUpyuLKdJLczRfz1Rb+f+E1J8KOOD3ppub+S0wFMk5veBh8Mt/i4MjEnb/7ACawnA7K0LOuO",
+	"uNKt6mC9Ecb0JeJayLmwZQZW+R4+ieuhzu1wzRY7NvAJMmtWtfrE2Kb1HrrtruGC37nx8R2QggzZ+10q",
+	"zpeYimNOZpeJs3OL7KIhHjATJ8/+bpuIY8YgzVczJk5OyWs3exZFiskJKdM0Wp9jhobpoT3fyBXo3Qj6",
+	"afQhNLbvN6qzc4sM4uEEBphml7LzCaMVCnfyLmNnl7GD0RSfViD4QhN20srkQCSfMWVnaSGfJmnHzLaL",
+	"KNmZcb7enJ3tRK7qlJ1PIHJ99ek9X8d1sZzdU8lY75TfszTiA2f4WB69S/DZMd4vJsFnM50iZxLc9Uj+",
+	"zD2SkYHvuiP/XbojF4Sa1c3MMTBodeHIRAgIVYBXE0QtDFnINXhQbBizXPSr61BznHacEWFfOBKyDbti",
+	"ZmNiuSCjJIo8Ag1NMCw3GxzElYmMQhYb0hNYaVxP2LTVF4H1VfMb5kdUjBM6TtMPAwiURVeUD4PecDY3",
+	"KnuAhRfTF2saxzxB8DyoUczM8Ctn8zq8L8J9Z+6qvJ0yw2EBXIQqqNecd3zhkebRH+LiVtJAsaJmIlyO",
+	"S3MopwZDsSkS1vjV4Eh2DZpa5MJgP/q4ntDhhPlPpNCxjIiQPgTM1BllzdL+9+TF2Xbo5/aSSsUNc0f1",
+	"yPcHne/6ImZTqZmf0VavLwihUSTnPj7rkRGNFDM/I00b+uiRfuMfXfqPTvsftobpYBgvZvrnk4ufN/jh",
+	"fb/RF/+nkDxlzWYgGPeFi1mH1fikX9dtzoyzsl1HJQUZvcsAMm0EkqOgwpEUyXa5QPOO3MplTHMElJUL",
+	"rqK2Gv370sWqcSMAIgXDUYVymEC1WnIKt4qZzWZyglwIwUm5QsUUi5tS3RfKXIPJjMyhcvyAHeN9Qq2y",
+	"7kbO1dYnzaxWP0qZFIObWuSkL2YR5UKz95oES+TTymgkwJheMyyivj+hapKV88dHCKGq6wY07RzNfzmK",
+	"9hfLUlzJajPW/91vDSPuo6ZNZ9w8D9kgGaez3yeT+YRxfClOvGYqiSrdZr9ZNM5j7i6V4quwB5xiFpbl",
+	"k1+pRSATolbKWfsTbCK3pjtm2sc3ZjccTAE2OZg0T85PgWcbKcxo3YSFXCuPxBKVZOWlqj9cB+Ayyy4F",
+	"39wKRoPmmoR8NDL6RBpjHVEoCoJOxb1y10kcGKQWqRimH0rBVF+AXkL0hArXhZIM2ELaZaQjFMqLENtO",
+	"z4bcGq7kkihgoxgK2BdsOmChufdCqumAKkYGTPGwAHPShFQz1G9mLAbXoxTWXCIYs7aJnLJ2zRYrFR67",
+	"unUdM6FTpTskRXKAANsHJGNi90/B3usrvAfru1Xi8w3bVXZu164yXe0tGlZ2S/0qP2O7ysIx7dpW3qFt",
+	"5esMfUfFNClLueBSqW1bWWRs+x8cfq2OAwa5NevGURCibSvglPc1IbNrYrNDLFUbek4EH3HDGvholJYs",
+	"QSOk/TQVPFcomG7/62j9JBtWJNMBizPGaTfvwhdubHsQoK4Z1ZOMuOJssqIAdXuaf3gqcxB6yjTltdZJ",
+	"t7VdT4D7pE7Dwhxkv1FFQrFFgQz6ryNPJx7Up2r9BkJFgXy+UQU61ZNYJuOc/9WqoWBlEiGKJdj5iypy",
+	"/uayL/YL/MTIlnGI6VGYepBSFFiHlEziISOBW2xAmkoSmso2RjhIRCgF64vBAn7mYkzgEbgbqih/r0Ve",
+	"V7zo0k4tmbjG433hAocqpIPXdh2pTXRLP8Lm8cFOl32g3qtuIyn1fRUKHWnK2PbhDAE+HqYVOyvHLuXq",
+	"Sw9z/hpUvbUc+QW9ZnDN0zjiLM5YjmUptawYbDG1UtFT8xRKpRhW1YzkmETshkUEPturFGDgm4f0zcAE",
+	"Fwws+rXeGctJIV5v551ZkYoU2uNy6GEBuzIAeR1amHsWmOT5yeWTnzFqyt3PKb7URME69PnyApo2w84f",
+	"pYx+hSjRXUjQLiTocxgAL5heQ9WJ/nQ0negdRe8oekfRD0jRRo4D+059/8kTEmj2XuNrvtIxo9Oghw1n",
+	"UcsM0EREZizOTP2oKbtyRZmdH838fcFCromMU2V4z4PqJ6APcUE67TaZKqseBTzsBYQSZRBZDJkzWIFd",
+	"Dazk41jOFUYkBSHVFF5HuRyF1mdgxCInJOiRCaOxHjCqA2KjPVztFZt93DkiqkVeGywTbIhr6ovgjCrt",
+	"w0D+6dPAaN4Dhp9BigiAEfKEWOiVvBCddvfwGD0VSk4Zpk6BOV3GfWFe4yGaA6AQAPZ4HWkGLcoZuDr2",
+	"CCUBVKly8G6anZLgw8dgjyi6UGZFMfNjRg18zU5Q9SfOan7QJXh+GKkFUZYAwSEjzcPuY+vm2DNwsqEd",
+	"AOK0+BQO3ey0iYLTticqY9I9euQgMGATLsI9s52QKwtDFh7j27GLJ5tTjgVIuK4yTvxmGPMzRM01lkwj",
+	"tQc8DFwICkAcQRSzIeM3ZnJwmMDZgJcHQ9Uw+SxWmXkTpfjMwFk485U+5PV2yyUyKrrg4UnPUkxf8LBH",
+	"Ot8dPGrb/3X6AjCbfOinZtd+o3fY9foNpukYsxP6/cZReNg5bHfpYHg46NLvHg0ef9d5HD7udNqd74ZH",
+	"j7vmnX7D6zfQPgXfgXvd64N1V/Ubvbf9BnCNfuOd129QDS9hW+SO3+5etg967cNe++hf/cbHvrhNCA9C",
+	"oEeCwrYDD4id9JN2+2Ao4D/wI24df16ia/saaUInfymAOUVcsL1jSMywUyDxfKnBphfJwMBoYHD8rik1",
+	"ed6rPBLxG0aaFxC57EP0GhLWXq1uP5LxkPlQLRNTIwrXwyxmQ6hAZE39xdM9Y2M6XJDmzdEeGUUUirqj",
+	"LRXGy0q82yhsDG4FO6uWJDdni1yk5aeCpRVBdE7OHltpUXhuvvpppo9gkoc0LRRn2tkY7snGkEfB9ZaG",
+	"LxMx72LTWELgnSq0U4V2qtBtVaFN2Emi/4rMJNE7VrJjJTtW8ulYiZGji0lJuyJqX1ARtZ/gaHZV1Hal",
+	"QHZV1B6uilqRAd6yjBqSKmmenJILnYRc5qt5PGVhgpIEskM3Vb50RqVtoMQAHswyYOfZlUn7dGXSStfu",
+	"rk7ark4aWFM+9Z3/eQultXM/VZW0SZSW01JdmxxL+d1/Am/4P6NPpNfAL/wbp3vdb+G0k9M/6cXCt5mB",
+	"/i/P/tdvl//3SQqpIZbsKqntKql9tZXUthW7KuN67i52fe2F0r6W+6JUKW1TTrqS2d8wEco4ZfbethPU",
+	"FVJbvnU2L5+WcuZd/bQdu/1SsqU3VTZy9sBhxHdV1D57FTXkJk8ifj+V1Nbz+fNYmlvnNNzVXvt6aq/9",
+	"JOU4YqRppaEnZ2sKsFkSn7OBD31rV3STo64Te3B1dcGGScz8zvnF6VPb5L344+VFQIZSXnNMMabELmjO",
+	"BilvoCqtg2bmx3CpCVUTjJBqGRQKMBbO/GoEIavFo/iE40NDyVTYcnMqesNCoud8iNaM7A0owgTWAauh",
+	"4ydm9CprQIWkJZUlxt/Y4BKAdlth64FcjqXVfeIEw+Ls9UmGBqHCv2xxgM/BA+gNy9OZpYUc5RvCf84j",
+	"ll3wtbULN/T+gdXLOv9A+P4hIE106LE/EhrhCztnXsmZ58B+ZqH+JTn2IFhh56fb+em+ZD9dLd8ChrOR",
+	"z26jiKmlyq1F/alFTrCXI1RJmrCYkQEbyikzmlCVWctm0GNNH+siOSYUBrEsEofBPxTUmKgaqEZHqGUs",
+	"D3jdL825cx5+Sudh/RW+vSfxi8d6a6MNPvQbMgohC0Sweb/xMSBNc13D7SwjSE9CP+ReasQ1NxV8AXe3",
+	"+eZv4EL8fJLG/bsTX+eczoB/m7Rd2sj8e9BA9+Cvbpj6SVGs1dJgWX5iweYbT+YZ5N3Y9L2FMxDdEoYx",
+	"7LyBO2/g1+oNvL1wV+kZ/FoutU0cj9V+v6+PyYM1YkPH32b+u3fb88idT27H9L4Mn9wtZHi03xU8YLXO",
+	"uWBOuTbyJI9QkEGHCldkxkTIxdgjgbwOMLfesKlhzEImNKfQZQ6M6R4JmNl0YMMUSMyokiItaDyCw/YI",
+	"ez8zZGQ4WOa8y4oFtHJSNT4riNVGfq5UbQ0Ikb42SbDHkdHL6MImdNGRVF1/Fz68Y+b83dxgdpM1mvMo",
+	"kvNvFLEez79xZd0akjqXUZQ6oQ2wavxe3DzbebU/u1f71JzDrjfY38Y/zZ9Hcl7rkfZqfM/P3tvqEDk6",
+	"sm7biYzMBUaCH383gwR4tQg7kY0ABKJTFIVwqFYjiAF/zhkcZG5gJwkGXvqrM/LgJCjsB8fksP2YBGlk",
+	"YfoUrTfN9NZh77mCtkxmur1jctTu2msTFhmzUaKsbx3nq3Y634lWHtjlDGt7Aos/g8P9xE7n3Pxfucd5",
+	"E+m8IJV/YjbQ3QhwP1HN5nRxD5zjTI6hH4W01GKlzyIbqLnlI6qZ0v4Ni6Hse23RMHXtqA+bt0Hzj4hR",
+	"hfd4MygOZEQGuId/4vrnZED6DXzuPuo3+sJwnjevz/aAH+U6cbhxNR17haLe40gOaETSNAHP7bTTJqov",
+	"NJ8ymegWMg8QCT70GyCRQ7kjS9RXKIb3G//ffiMR7P0M4oavUJaAX0M2lCHLv8exMPCVOw2wkU+ZUnTM",
+	"+o1eq9X6GPRFer27HaD84O74gXlAhxOU/KlQcxYrMqBhVNfr4wxg9qs9mwfkDcWJaq7w5eP5Ou7yhyHH",
+	"Oo9TAc1DcpMeXmXbHVtk09fSNzdfLf1B9XvArdwhGyEBasRJTdPLUxEulGYUWuEoHRqKqMQtnPlSPjfz",
+	"PiRu5Sfa1VG6pzpKZcTZrmrz3dDpLvWPymi3q1myM43uTKO3rVmyKRdI9JfCAxK94wA7DrDjAJ+UA1hJ",
+	"U62KWH4JbQhLw5HmYbtNoObAnCu21yKXcSKGRsYlU8pFy7ALwwVwVHTgIu+QQh1jO94bFgZkKBOhUYXE",
+	"d0NkLS2M6zHjoB1VxoulAB/4Kn2aVi8Go1GLWBIwa8cu36DyuYJt9ueYwSdaJkYBqws7PjNAupPd6OGE",
+	"aPUkYtQwmArZ2T7atTb7fH5Kg+eI+izMUFFbcsF7dqj5DZjCc2QKKFdbKWcFVQauQYOW2Eo15MrwsDAo",
+	"EKzRFkrEWiBSD7qCujaKxwTaaEdcMEWaKpLjb5Ttmo8OHKjIjI+hFsqQxvHC7I7HRPMpa5HAPPWB3lOy",
+	"x3QH84CoIRWChcf4ngrINWMzhU1bwcRgG5QGUC498Ai1xc4DaPwZkKaLJ+m02+32XtoGMqKGGZxTpYgz",
+	"RpkFKU2nswB7q1HlhgUXD+VRizyDCENgM0KC+APABN6iyILVas9rvaxvBH9PFFxnynY4R8Dldok1NOLM",
+	"EVvndYVlr+68ur7b6i+MzXAhaVn1l1lVOVjc5l1XP1vTxzM5PjNLrXU14T52WVP3xNmGTOglHQGAvMzG",
+	"jKQxpe/9mOl44Rt8iG9otLLVaiTF2NCvIVaPgAsZSMYjFEy9HEzNeJdP6QL7DIC5W9PIhkkMpYwMgwzl",
+	"XOQjM2yXRVc2aWaYQ7NtiP/7R4ft9t4xaZMpoyLfwwCyJe2EuA8yoUbgIGw0YkPdIi/T5/CBwi3kKLqS",
+	"Zbyg71+b0U4dUB6QRMpz7cxu92R2q8Dt7Sxvf1WMv4tNsIIyvlajQGEfO+vAzjrwea0DW7CrRO+Y1Xrj",
+	"5Y5V7VjVjlV9TlYFGoYMWeTPYj5k9RHdby6eQk+zKY8io7VwMUu0R2SiZ4kG6h9CMIYPDwjUdlEefmLG",
+	"xyRCGZPg24DMeRQOaRxiMi40nYfHc26+YZFiuaor6cvQbA30awZ5LzguVwSWDmX2IJQcWrP5Izo0argZ",
+	"1w45QEU9mWFzLZySaxIzJSOoNSP3WuSJVJoMknDMNBqdhhLMOeMktn3RmNJ8CkZb18VOMVyDYeORksCn",
+	"FTasmmHD/GFqsaU6NZ8OeBSxEGAE8KpWdMwuz/FwHlLHSafZ5VF/kjxqxN6ZO9g0ngWwd3V+2RZlI+FY",
+	"C1UjAacjOWexP6SKhRklWTLCGkZc1ZZ9LGLkl131Mc+UGr12q9M98hr2r07L/AF7b/Qa0LDiW7NfYGmN",
+	"Xqe9eeXFIvXs0rx2AsCXkOa1CYsxAkAxuaK+IttzGWMkPZRvt2J+FhebRKFrgzrEENNCakhvdbJHU5ox",
+	"Qoah85pqtpdL3RIunSvNPMmXQrB5XTgAVnlP3yv1aAX5wZY/cEPKOE0ig5FcoL3EkP1Izg07NF/b7LWc",
+	"IxUzMVzteHNK6I6VsU1Qqw6tf2WGfuIg/oXF1hcXd99c7DyiXPwd8/qfR3L+UupzxKEHFz7qI9wNE85T",
+	"SD5TizocX1nFETkGez+MkpCFPjCalfEQwT/dbD8EpGkED58LxYTimt8gpdfVI8mnm6XGieqKRBh2AOj7",
+	"zK4NBaAvo9CZS6jdVS/bVS/7VDEUUmTUs3VnoRcoQFBt1qWIo3fQWIEdZITZTP+FdVVZ+tlei7jZUKFO",
+	"xyvUss+pJDYGys9K6B/n2RUkowiZjcMVCWM5m1Vdtj8xXc0PHkyTrpjuBZ3tNOoH16irL6Xta5IZTdoh",
+	"G6YmwUj9xsfg2B4Q/mILrRRvKKgKxkeE61Jo3V6Nv+4zXVcPKTsWd7OrDLWrDPWVmc/zt+Y3Kr1ptq4E",
+	"9fVdoIXSUFM6WzItfmi1Wh9rCkN9LawstRCaN6F839tGrmGtP+WCN94Zocj1o4A38K9u68ifxdKfxeyG",
+	"s7n/LRz/rbnjzli4Y3dfgrFwS+kJrAAzJij3zWxU8wGPuN60jHuRFwX/FHTKfgh2tdo1ewVAfVKA6Rdh",
+	"vXhJp7sq7Ts7xxdcpb2KH93e+GEI8eQ0HS3KRQ64MVWLGKpY9q8mgv+RsGMSYSXQwBbXUwHGTWDvl3EM",
+	"2S1Q5cq94duWfkG1JaOSNzycJWN5ul1wwKcxZVTdrHfq05xeuMVWzYG5moJNGy/nVCL84C9fz/wz3cYP",
+	"2hk5RYUNmyM7787bDw0acaoavcY1n3L/upslNE2lFGoiNeX79llvFDPW+PjO9kF+Ce+tW1HWCRnGzVc7",
+	"x3kMYcQyweyt9GGJeZb6faprX8a+hZBve2/muyMDvCuacWaTtSjfpzO+f9PZqlVyBfbsjGE7Y9jXWSb9",
+	"1tJVpWXsM0tXd6yA/pVdC3mGuCmT7NyFSXp3vDS8Cn6/eTRejdy6s7TteOkXYWnbSrhPDW0z3nJkXV06",
+	"msU3tvS4TLTtC4EV2KdU0DGbgmSvCBNQ2OCYXMzpeMxi8ubUiIL7N+397MX9UA7VPomh3gHXteroyfnp",
+	"xYwNb6eG5uzwXIwkVD/n2vzQeHJ2Ss4N+4GSui+yDZycnxrRz1XYbHRa7VbbHI0FUqPXOGi1WwfAj/XE",
+	"rKYosNEQ0ZVG57HZkgZmiC3ZbOa9HPyHDWv1XLttEsphYpbUwnNmwyQGA+jbd/lTvzTSbPkTj1AFxR9y",
+	"5/6CaWrPO8d3V1lTtcqqd2KVbWZVIiweT5o2rmsohWBDKFCxV2d3BGDfpdDvtvfY3djtX5d3/rXlyYjR",
+	"OMPauvzJSgb3ExaslYkeGEUBRyFNI4h4BMQRjyg5vFZHRpbDf03Im9dnLmpjZHR/KdheJTfLEcCDWdRw",
+	"jnhXQeC+KgisxaQay9g94tJdcvU/OdO9/4Af7G60y3jdSdafN2RnPSdI9BfJBxK94wI7LrDjAp+CCxjl",
+	"6o9Eauqz90PGQhbuqznXw0kazWXTQet0bHjZ5sngFzbLzrqaYHBQsu34laLm/5i3cKxzHAViwR5S8qyZ",
+	"cieI3pMgWolGGQ4C+Fe6arfHrLsInvUYuCsgvbt/dvfPbe+fzdlAoj8rE0j0jgXsWMCOBXw2FrBKFJXg",
+	"fthACHWl3vCLOwihOOOnkj9htp3oed+ipzvE2widm2LSvQmdbrG7y2Z32ewumztfNitoP9GflfITvaP7",
+	"Hd3v6P7T0j2Il3Mmtmg5H7IbPmT+KG2Y3Usby3NVjv+/YTEfuRYGMzpmx8gNsEfrTEaRSjvRQnFLYB1V",
+	"DedJzGYytt2MZKKHcspaWcvqQnx4WlFhYkbDMCdcNpT+qpZz50xkTax3Hds/Y5fX9e3azWGRpj1Sg4l7",
+	"K+tQucrV0KPKd025KtH8ObTeE3TKQhLg+9+2IjkOSNOOYquzYtk2GznnJojkmMypInI0ynrkQH3aFjmT",
+	"rrGfuROv2UxDEB6H1h7Kn9L3PpTv9hX/k/nTQdZz56jTxT5AuWngfTpmfkgXKnv1oF0RtYJRrfApcBbb",
+	"R+fBcLw016pkMGxHtusBU5fhtdRVDSFW3QNmGc33PxhM/liL7a9EtCihues96coWZj3gjgkVC2xzZYsi",
+	"K3LYPvQIdWWZoS/4jOoJUczIWlrGEC/fagW1lWJ/YmXcXNfiyfJJWOk3SKukWdjEXtpQySwmiyS32UJF",
+	"YSwf9GkDOzEusr6j0urzPJNj6LK5awt356RdORdGaIPEkiVSWE0E5oXVjb1p1njMiCDYLq3UXWEVviKq",
+	"PjQXPZPjnQnsnkxgedy4Te/ujTDmLqavAmbtVN+d6rtTfW+r+m5C64n+LJSe6B2d7+h8R+efhs5LQqE/",
+	"WPg83P/Aw48rO2RiV5mUCzTzOpjhCCCNRnIM7bls15qQxXtkjk11zS9MhMqWrsJqfUMeYtU+UFNa5FmJ",
+	"r/y/7F1tk9u2Ef4rO/oSqUPpdE6byZwmH2Q7Ta6uG48dN53JeUyIhCRUJKACoHRqxv+9g12ApCTq7nRv",
+	"vuvwm30i8cZ9AZ5d7EPzRX5f4Ym9Reo6+Fffy3n//PU1e9KXm/PXNzlChQmdv4ZuvfkRZNy69yJIxUx4",
+	"epu4X2MF/u7Ph05YIm3PV8/wfGVr8oACPsUjVyUiV5+1kELqoDb9rNaQM7kBfmk1Q8I5bkCtOMG+FTWd",
+	"ARZgtSaSu5wtuGeqOx0OewMYE3kd3lP3LrrGc+fLyFBiFEJ2np3BE+NBqtYyAiUTDpwl89E2JZ4wkLOU",
+	"E3MzQsz7ZFnuITZRKw7DCJAsGsnvXOMB1OZMZ8LNwPWKVHxWObsQoVZh42LqOatUuHrrccGGDj0PYJic",
+	"X55vDDiLsWLZAJzPoLWlm56SX9r6svi26TuARKpzqcCQwcRRVbx/5ipbg1x2j3ACxn7aM/A9n4G1/3rH",
+	"nIJbTX7GmnwPuETQ+GfNvvlKFdK255b23PI0zi1X2+Gi3U+1VngLM2ptcGuDWxv8aDbYHXMLw2b8qsQo",
+	"K4wVCVqRHUNrIsr0YIlWxoDmBtOoBhCTYf4cnsMKqpxZAzF2N3C/F5p/RkbgeAA/q0JnG5gUyYJbrKSa",
+	"AssywPwPKl83HMaDQfzi2xi6PsHKipzDf/He+YUcz2aaz5CRGPmJkVDZmSIc4VRpZ6ZGEKfcMpGZGEu0",
+	"Gm/0MJOlzICp+JoDtzHQW7AWMlVrNwDuZ9I3Vmkeg5CQKDkVs8GG5RkOyJdYMsG2aj7lmjsHgmVfz8Ja",
+	"EFeziaHrOqb/wYJvKCsmPFT5Pf9gWSqw+ikCXE+0zF78kNuelZ6xntyDdt/M1dqAkjBRdt5z33NDLNLG",
+	"OqkHETC+nJkFTyFjE56ZEcROGTXxQBr3kdZzju7QVALjvsOEu9HQw75y4bz08Cs3b1hzzUvqjQvpznH9",
+	"jSp0f62F5YYS8Jg0a65BSCzNHxx4mBb96gZO9P+BdxO6VGtXWCTnzHPhhEtoYyNQOvIURQmTztN7X/cC",
+	"TETOmIYnLMxVltJ0WOpm4T8o9eq+dROO8BH16hqoElNUSsFjFmv64tYAC8CihHfnqtBE0F1gpiFWEy7F",
+	"vQIr/4Ol5ku00glvp45PTpXOme2cdVJmed+13Yn2QMvo6iGWC3zX0Vl1D2Mbe8gWh4My5dW7psPdeqLa",
+	"CEIuGW4KD4zNN7I1wJxdirzIO2enw+FwGHVyIen/w3Kcbt814/ow8nsvWwyUq/e+9UOIUaWFgye+ZfgK",
+	"SFHpKlJA41pbrZqbJP2t+ch+9Vjflw886DZfqQyrjgvZz3mu9GavJ9STXX86IpY0PG8wunpAqZTuREHp",
+	"zs5wT6eDgxanctg/+jE+tCzu9diimfeEZh4Uu+OAzQcXxruAbweFtk0caA9/7eHvtoe/o01HYZ+R4Shs",
+	"azZas9Gaja9sNsqt8Qm/XCp9uFrDj/60bpmQPA1oir+GUeIi3xhCRqAb+9LWMZz2IlhmhYG4OlPGBAm4",
+	"uSHt1ZzAo+qBKKAozrTU0OyJ5myRqrU0AUhII1jPRTLfAWjETCrNKTcIz5YecRI53tJDUIWm7F6U/u8I",
+	"gOF7c+H+sQGVpXiUZ7IBRbJKDcBtiJEXyHWCeA5PB3Buj0U6zuAvw2+ry4JkpwPwQfgG4R/u57yGdUAX",
+	"8cFeBErvvo+zgUQVWYqxkAnVbUeYZs8o/4jrEVCPhz1yUF9NB4wxGMmWZq481vXulw+/ghdS/5VYkvCl",
+	"fSb3su50oZCW6ahDrl8k1+tSmQZVHtPqefH3saVKQzBONd1Rp5o+D52YnY6QFSsupCmWrhmeQvkERtXW",
+	"wvCIHhJyxTIRjurUbUwok4/AodHoNesSDihnGye7xRKjgfCTeBlBITOx4P7C10SlgpsRCAyoJXOeLNyr",
+	"MyZkQJdI/oAhIEitGwrLeWIvFDe0MPhIV+kQQvz461/73yPnlrJY8L4HM27N9vRcG3G4ZRbn3LjpxiBZ",
+	"7vZRFnM2eZZ6k8SRXAwr6NMMSl00kCroLvgGP03MlsLEEcRERRKXryNQDDlbEq7pLIXlEuI/xT0yPwZy",
+	"rmdIHoPZclYzaRjWzz8DJfG2HKWJevIw9woJD9qH1x6Ic61vsTBDly1FROBchBiisSxfOpta6MTNqbDz",
+	"z0jBFXmoOqLb06aHhrfcIXoLHDoFu6Y70IV0cikTPvLpqTXXAd2atH5TinEPW91zJDh6vw5Lt8pazISs",
+	"yzpFLMDJCWc+TluZekMx26nIsn0HMID3bA34pZCqDTDQWmmNn55bLky49Vdz3ZCqIIGJIKaFi3v4E9rs",
+	"FOU0NV76a8g9DmhwIWNEsuOwWiW+K/k629Bf3brHZiGWS/egxcRflmnO0k3gyBv5q+2W+S9tGd5y9wi2",
+	"X7tBk286yrec53Xfcrst/gPt23FQNL4jdu733fV7boqs0SG+Rel96ijwrTfkX8Wv4pp6/bw5iLzi2vLL",
+	"fkk3dSOOaC6t3gSCaP/qDzF01ZLoW7INSKa1WlPULr4ohsMX3wWKqh/ikd8/Iu+js9LUoHAqn6sVT3st",
+	"37Tl/8RPM353/oY/EaLp8VK84ZsbU02/ZIZ/1FlLTd1SUz9dauptA0iW6GhGalJVGJ9Dd/zuHBtyW8ne",
+	"VmYgZSxg+BeJ93hzqv+O2j+Yo/b9oEq35NGPQh6942zvRBtNLnObM9r9D11NDF28RUYdjbznWgtpyDFN",
+	"lDvRaY6OVfZuyjKNfZYU0xGwCT7tXw41dgYwDmLiBxB5pxmULJyRaQ5h+z5nJqI9wL95Yj1hHlYw+X/n",
+	"sn5sT/+gJNb+ox5msD7d54funHVWizrH6bedRkrTZOCfGSQq73gC67dBV64YTkVfXSlfRaNNDewM4bT+",
+	"SJ1vlbhmzk6IDLA+orPT4ffDo3io6cu/4S37dMs+/UzZp4/dQDUGdW+7gTqCLRqICWmLtDoCz7kcDIQH",
+	"8UpHVSFtXbqd7nxoD/1FzbCwHX/X7MWaIsbPxfLvcFLvW8qjDGR0uK0XNzH8DfzXR5rblnW6taFPhXX6",
+	"pqeCCq67Nh72tsisWDJty9jNVGQ8BvzTXGUpZuPDT0rNMioNKxLeZwkFYP724Zd/IEd1N1SfOIW34mVv",
+	"BHGmyD7E0HV7aB/+URowWbkXEpnxekFh+okzkiw7pTAYWvXCIKzOQq8QeiU40dfN/SxSCgsxCe8/jN3f",
+	"xYpZ/nnBNzGFHJZMmyo8ZtiKAgyxX04q/uGb8xVAnFGL6RQbcoGw0giaa/wYaW9AEbBpqDHqjEIcVSEx",
+	"bKP2/51pxNCliYRgWS+qTyqcQ+LBgXACWahXpde7i1M45GI1nwklqwqmtQ91MPs8fPjOtbVFDnmXPMjk",
+	"iZOcfsos2wYrljXS7z867gNs5eBPhGS0s9juNarG1jCkumX/nRr91Mgm/ngREvoQ14VIPjiBbiMkj2Wj",
+	"D8dVzn2CBngF2rWW2zbb2XosaOwN9tpgRe2DSUjvSeyAhfDp+N05GkpFccmT1enJ2sBvfPJBYVBX84xt",
+	"GoHD3wzWX35AyaUe2kz6e8qkD7JxXOL8LSXmLunwpWS1eaztZr/d7N82j/U6fS/sV9f2wra63up6q+sP",
+	"q+v4OE8KLewGlWvCmeYaFe/s909OiXIm2YznXNo3fIN//OTe0augj4R9nayGJ9WjqFO+v6b6k06/NEss",
+	"CGt4hvc1/fHuLbes4cxYxX+pjkBBtgJTPBElUNr9E1M/2bpebKDW9iv8a0PrH4ScZbyPG8VQvcWMfN4r",
+	"2qz4jwuKwVx0zmAwGHyJa+2WC7rf8m9zZsEqSJWPzsmqMkEjB6Nvkjh69tt7tWV7y9o1hG9Wr1Mw3Rxu",
+	"AF9GfGCpMpG4aXYpCTaqI90RaGY5ZCIX1kQwKdIZt6ZX5nESBr7UIuEGEmVseAQKw+srj70eGNLHsCAl",
+	"h89WGSOJyaX98kfqk18mWWGEkqbWzRZO1dDR7vWsm9fsqPqgnLWGy/aVn8AymjXOFiR5qTWBVTQbPk11",
+	"FaMk4kASpFTo+rctD3b7TYQF8FxC00ytDeAUeFqV66j01AlSrWnizdlv9u9ixSGhSAvVfYi8ipV3OXC6",
+	"KssmLFlUeb6sSIUFq5nY0kNsyXS+fPryvwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
@@ -160,7 +161,14 @@ func New(opts Options) (*Server, error) {
 		accounts = newAccounts(authFiles, store, log)
 		tokens = accounts
 	}
-	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens})
+	// Client-key policies: counters and spend by policy name, shared by
+	// the proxy (enforcement) and the Management API (standing, resets).
+	// Spend is kept in memory until the usage store keeps it.
+	clientKeys := clientkeys.NewRegistry(clientkeys.NewMemoryStore(), log)
+	if err := clientKeys.Load(context.Background(), time.Now()); err != nil {
+		log.Error(err.Error())
+	}
+	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens, ClientKeys: clientKeys})
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +201,7 @@ func New(opts Options) (*Server, error) {
 	// Change events, config history with rollback, audit trail (changes.go).
 	changes := openChangeFeed(store, obs.usage, opts.ConfigPath, log)
 	server := mgmt.NewServer(mgmt.Deps{Usage: obs.usage, RequestLogs: obs.reqLogs, Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
-		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane, Changes: changes})
+		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane, Changes: changes, ClientKeys: clientKeys})
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}

@@ -24,6 +24,13 @@ type Config struct {
 	// AllowLocalhostUnauthenticated lets a client on this machine use the
 	// proxy without a client key; see proxy/auth.go for the exact test.
 	AllowLocalhostUnauthenticated bool `yaml:"allow-localhost-unauthenticated"`
+	// ClientKeys are client keys with a policy (clientkeys.go): named,
+	// limited to models and credentials, rate-limited and budgeted. A key
+	// in api-keys has no policy.
+	ClientKeys []KeyPolicy `yaml:"client-keys,omitempty"`
+	// ModelPrices give the USD price of models' tokens, for cost budgets
+	// and cost reports; an exact name wins, else the first matching wildcard.
+	ModelPrices []ModelPrice `yaml:"model-prices,omitempty"`
 
 	Debug              bool `yaml:"debug"`
 	CommercialMode     bool `yaml:"commercial-mode"`

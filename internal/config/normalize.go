@@ -16,6 +16,8 @@ func (c *Config) Normalize() {
 	c.ProxyURL = strings.TrimSpace(c.ProxyURL)
 	c.TrustedProxies = NormalizeKeys(c.TrustedProxies)
 	c.APIKeys = NormalizeKeys(c.APIKeys)
+	c.ClientKeys = NormalizeClientKeys(c.ClientKeys)
+	c.ModelPrices = NormalizeModelPrices(c.ModelPrices)
 	c.Routing.Strategy = NormalizeStrategy(c.Routing.Strategy)
 	c.GeminiKeys = NormalizeGeminiKeys(c.GeminiKeys)
 	c.CodexKeys = NormalizeCodexKeys(c.CodexKeys)

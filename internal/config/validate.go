@@ -22,6 +22,12 @@ func (c *Config) Validate() error {
 	if err := c.validateRanges(); err != nil {
 		return err
 	}
+	if err := c.validateClientKeys(); err != nil {
+		return err
+	}
+	if err := c.validateModelPrices(); err != nil {
+		return err
+	}
 	if c.TLS.Enable && (strings.TrimSpace(c.TLS.Cert) == "" || strings.TrimSpace(c.TLS.Key) == "") {
 		return fmt.Errorf("tls.enable needs both tls.cert and tls.key")
 	}

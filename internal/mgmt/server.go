@@ -10,6 +10,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
@@ -45,6 +46,9 @@ type Deps struct {
 	// database); nil answers 503 for events, history and rollback, and
 	// nothing is audited.
 	Changes *changelog.Feed
+	// ClientKeys is the proxy's registry of client-key policies (standing,
+	// budget resets); nil gives the API a registry of its own.
+	ClientKeys *clientkeys.Registry
 }
 
 // Server implements every operation of api/openapi.yaml by composing one
@@ -53,6 +57,7 @@ type Deps struct {
 type Server struct {
 	configHandlers
 	keyListHandlers
+	clientKeyHandlers
 	settingsHandlers
 	changeHandlers
 
@@ -77,10 +82,11 @@ var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 func NewServer(d Deps) *Server {
 	w := configWriter{store: d.Store, changes: d.Changes, envSecretSet: d.EnvSecretSet}
 	return &Server{
-		configHandlers:   configHandlers{configWriter: w, log: d.Log},
-		keyListHandlers:  keyListHandlers{w},
-		settingsHandlers: settingsHandlers{w},
-		changeHandlers:   changeHandlers{configWriter: w},
+		configHandlers:    configHandlers{configWriter: w, log: d.Log},
+		keyListHandlers:   keyListHandlers{w},
+		clientKeyHandlers: newClientKeyHandlers(w, d.ClientKeys),
+		settingsHandlers:  settingsHandlers{w},
+		changeHandlers:    changeHandlers{configWriter: w},
 
 		authFileHandlers: authFileHandlers{authFiles: d.AuthFiles, catalogue: d.Catalogue},
 		oauthHandlers:    oauthHandlers{oauth: d.OAuth},

@@ -45,6 +45,12 @@ var validRequests = map[string]struct{ query, body string }{
 	"PatchOauthExcludedModels":       {"", `{"provider":"codex","models":["y"]}`},
 	"DeleteOauthExcludedModels":      {"?provider=gemini-cli", ""},
 	"DeleteProxyURL":                 {"", ""},
+	"CreateClientKey":                {"", `{"name":"bob"}`},
+	"PatchClientKey":                 {"", `{"name":"alice","value":{"owner":"o"}}`},
+	"DeleteClientKey":                {"?name=alice", ""},
+	"RotateClientKey":                {"", `{"name":"alice"}`},
+	"ResetClientKeyBudget":           {"", `{"name":"alice","window":"day"}`},
+	"PutModelPrices":                 {"", `[{"model":"m","input":1}]`},
 }
 
 // notFoundRequests select nothing on statusConfig.
@@ -65,6 +71,10 @@ var notFoundRequests = map[string]struct{ query, body string }{
 	"DeleteOpenaiCompatibility":      {"?name=nope", ""},
 	"PatchOauthExcludedModels":       {"", `{"provider":"nope","models":[]}`},
 	"DeleteOauthExcludedModels":      {"?provider=nope", ""},
+	"PatchClientKey":                 {"", `{"name":"nobody","value":{}}`},
+	"DeleteClientKey":                {"?name=nobody", ""},
+	"RotateClientKey":                {"", `{"name":"nobody"}`},
+	"ResetClientKeyBudget":           {"", `{"name":"nobody","window":"day"}`},
 }
 
 // settingBody is a valid body for a single-value setting, by its schema.
@@ -81,7 +91,8 @@ func settingBody(_ string, schemaRef string) string {
 }
 
 func statusConfig() string {
-	return fmt.Sprintf(providersConfig, testHash) + "api-keys: [\"k1\", \"k2\"]\nproxy-url: \"http://127.0.0.1:3128\"\n"
+	return fmt.Sprintf(providersConfig, testHash) + "api-keys: [\"k1\", \"k2\"]\nproxy-url: \"http://127.0.0.1:3128\"\n" +
+		"client-keys:\n  - name: alice\n    key: sk-alice-0000001\n"
 }
 
 // TestEveryDocumentedStatusIsProduced sends, for every implemented

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
@@ -23,6 +25,8 @@ type keySet map[[sha256.Size]byte]clientIdentity
 type clientIdentity struct {
 	id    config.ClientKeyID
 	label string
+	// policy is the key's policy (client-keys); nil for a plain key.
+	policy *clientkeys.Policy
 }
 
 func newKeySet(keys []string) keySet {
@@ -33,9 +37,19 @@ func newKeySet(keys []string) keySet {
 	return s
 }
 
-func (s keySet) find(k string) (clientIdentity, bool) {
-	ck, ok := s[sha256.Sum256([]byte(k))]
-	return ck, ok
+// find looks a presented key up among the plain keys, then the policy
+// keys (one hash, at most two map accesses). A policy key that is disabled
+// or expired is not found: the client gets the same answer as for a wrong
+// key, so it learns nothing about which.
+func (s keySet) find(policies *clientkeys.Index, k string, now time.Time) (clientIdentity, bool) {
+	d := sha256.Sum256([]byte(k))
+	if ck, ok := s[d]; ok {
+		return ck, true
+	}
+	if pol := policies.Lookup(&d); pol != nil && pol.Usable(now) {
+		return clientIdentity{id: pol.ID(), label: pol.Name(), policy: pol}, true
+	}
+	return clientIdentity{}, false
 }
 
 // presentedKeys returns the client key candidates in the order they are
@@ -65,7 +79,7 @@ func presentedKeys(r *http.Request) (keys [4]string, n int) {
 // Client-auth outcomes, as errors in the protocol's shape.
 var (
 	errMissingKey = protocol.Error{Status: http.StatusUnauthorized, Code: "missing_api_key",
-		Message: "Missing API key: send a client key from api-keys as 'Authorization: Bearer <key>', 'X-Api-Key', 'X-Goog-Api-Key' or '?key='"}
+		Message: "Missing API key: send a client key (api-keys or client-keys) as 'Authorization: Bearer <key>', 'X-Api-Key', 'X-Goog-Api-Key' or '?key='"}
 	errInvalidKey = protocol.Error{Status: http.StatusUnauthorized, Code: "invalid_api_key", Message: "Invalid API key"}
 	errNoKeys     = protocol.Error{Status: http.StatusUnauthorized, Code: "no_client_keys",
 		Message: "This proxy has no client keys configured, so it refuses every request. Add a key to api-keys in config.yaml, or with PUT /v0/management/api-keys, then send it as 'Authorization: Bearer <key>'."}
@@ -84,7 +98,7 @@ func (p *Proxy) authenticate(st *state, r *http.Request) (clientIdentity, *proto
 // slowing down addresses that keep sending wrong ones.
 func (p *Proxy) checkKey(st *state, r *http.Request) (clientIdentity, *protocol.Error) {
 	keys, n := presentedKeys(r)
-	if len(st.keys) == 0 {
+	if len(st.keys) == 0 && st.policies.Len() == 0 {
 		return clientIdentity{}, &errNoKeys
 	}
 	if n == 0 {
@@ -98,8 +112,9 @@ func (p *Proxy) checkKey(st *state, r *http.Request) (clientIdentity, *protocol.
 				Message: "Too many wrong API keys from this address; wait before trying again", RetryAfter: wait}
 		}
 	}
+	now := p.now()
 	for _, k := range keys[:n] {
-		if id, ok := st.keys.find(k); ok {
+		if id, ok := st.keys.find(st.policies, k, now); ok {
 			return id, nil
 		}
 	}

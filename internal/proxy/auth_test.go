@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -153,10 +154,10 @@ func TestKeySetLookupDoesNotDependOnKeyCount(t *testing.T) {
 		keys[i] = "sk-" + strings.Repeat("x", 10) + string(rune('a'+i%26)) + itoa(i)
 	}
 	s := newKeySet(keys)
-	if _, ok := s.find(keys[99999]); !ok {
+	if _, ok := s.find(nil, keys[99999], time.Now()); !ok {
 		t.Fatal("last key not found")
 	}
-	if _, ok := s.find("sk-nope"); ok {
+	if _, ok := s.find(nil, "sk-nope", time.Now()); ok {
 		t.Fatal("unknown key found")
 	}
 }

@@ -145,12 +145,45 @@ func (cannedRT) RoundTrip(r *http.Request) (*http.Response, error) {
 // request (client auth, envelope read, routing, header building,
 // attempt loop and relay), with no sockets on either side.
 func BenchmarkProxyOwnWork(b *testing.B) {
+	benchOwnWork(b, func(cfg *config.Config) { cfg.APIKeys = []string{clientKey} })
+}
+
+// BenchmarkPolicyKeyOwnWork is BenchmarkProxyOwnWork with a client key
+// that has a policy: the difference is the cost of enforcing it. "checks"
+// has a model list, a request rate and a request budget; "tokens" adds a
+// token rate and budget and a cost budget, so the request's tokens are
+// estimated at admission and the answer's read at settlement.
+func BenchmarkPolicyKeyOwnWork(b *testing.B) {
+	big := int64(config.MaxPerMinute)
+	for _, bc := range []struct {
+		name string
+		k    config.KeyPolicy
+	}{
+		{"checks", config.KeyPolicy{Models: []string{"m", "other-*"}, Limits: config.KeyLimits{RequestsPerMinute: big, MaxConcurrency: 64},
+			Budgets: config.KeyBudgets{RequestsPerDay: config.MaxBudget}}},
+		{"tokens", config.KeyPolicy{Models: []string{"m"}, Limits: config.KeyLimits{RequestsPerMinute: big, TokensPerMinute: big},
+			Budgets: config.KeyBudgets{TokensPerMonth: config.MaxBudget, CostPerMonth: 1e6}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			benchOwnWork(b, func(cfg *config.Config) {
+				bc.k.Name, bc.k.Key = "bench", clientKey
+				cfg.ClientKeys = []config.KeyPolicy{bc.k}
+				cfg.ModelPrices = []config.ModelPrice{{Model: "*", Input: 1, Output: 1}}
+			})
+		})
+	}
+}
+
+func benchOwnWork(b *testing.B, keys func(*config.Config)) {
 	p, _ := New(Options{})
 	cfg := config.Defaults()
-	cfg.APIKeys = []string{clientKey}
+	keys(cfg)
 	cfg.OpenAICompatibility = []config.OpenAICompatibility{{Name: "u", BaseURL: "http://upstream.invalid/v1",
 		APIKeyEntries: []config.APIKeyEntry{{APIKey: "up-key"}}, Models: []config.ModelAlias{{Name: "m"}}}}
 	cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
 	commit, err := p.Prepare(nil, cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -172,7 +205,7 @@ func BenchmarkProxyOwnWork(b *testing.B) {
 		w := httptest.NewRecorder()
 		r.ServeHTTP(w, req)
 		if w.Code != 200 {
-			b.Fatal(w.Code)
+			b.Fatal(w.Code, w.Body.String())
 		}
 	}
 }

@@ -85,6 +85,9 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 			Message: "The model '" + c.model + "' is not served by this proxy for this API: no configured credential offers it. The model list shows what is served."})
 		return
 	}
+	if !p.admit(w, c, rt) {
+		return
+	}
 	ctx, cancel := context.WithCancelCause(c.r.Context())
 	defer cancel(nil)
 	deadline := time.AfterFunc(selectDeadline, func() { cancel(errDeadline) })
@@ -102,12 +105,15 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 		var earliest time.Time // the first moment a skipped or failed candidate is usable again
 		for i := range n {
 			cand := &rt.cands[(start+i)%n]
+			if !candAllowed(c.policy, rt, cand) {
+				continue
+			}
 			now := p.now()
 			onPreview := false
 			if until := p.cooldowns.until(cand.cred.id, cand.upstream); until.After(now) {
 				// quota-exceeded.switch-preview-model: while the model is
 				// out of quota on this credential, its preview is used.
-				if !p.previewUsable(st, cand, now) {
+				if !p.previewUsable(st, c, cand, now) {
 					earliest = earlier(earliest, until)
 					continue
 				}
@@ -180,7 +186,7 @@ func (p *Proxy) tryCandidate(ctx context.Context, w http.ResponseWriter, st *sta
 		return resp, br, f
 	}
 	p.quotaSiblings(st, rt, cand)
-	if f.badRequest != nil || f.final || *attempts >= maxAttempts || !p.previewUsable(st, cand, p.now()) {
+	if f.badRequest != nil || f.final || *attempts >= maxAttempts || !p.previewUsable(st, c, cand, p.now()) {
 		return nil, nil, f
 	}
 	*attempts++
@@ -460,10 +466,13 @@ func (p *Proxy) brokenAttempt(ctx context.Context, st *state, c *call, cand *can
 // previewUsable says whether cand's preview may be tried now: the setting
 // is on, the model is out of quota on the credential (or just answered
 // 429) and the preview is not cooling down itself.
-func (p *Proxy) previewUsable(st *state, cand *candidate, now time.Time) bool {
+func (p *Proxy) previewUsable(st *state, c *call, cand *candidate, now time.Time) bool {
 	pv := cand.preview
 	if pv == nil || !st.switchPreview || !p.cooldowns.quota(cand.cred.id, cand.upstream) {
 		return false
+	}
+	if c.policy != nil && !c.policy.AllowsModel(pv.upstream) {
+		return false // the key may not use the preview model
 	}
 	return !p.cooldowns.until(pv.cred.id, pv.upstream).After(now)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 )
@@ -29,6 +30,8 @@ type call struct {
 	r      *http.Request
 	// obs follows the request for usage, metrics and the request log.
 	obs *observation
+	// policy is the client key's policy; nil for a plain key.
+	policy *clientkeys.Policy
 
 	// cross is set by the attempt whose response is relayed when that
 	// upstream speaks another protocol (cross.go); nil for passthrough.
@@ -94,7 +97,7 @@ func (p *Proxy) handle(op operation) http.HandlerFunc {
 			return
 		}
 		stream := op != opCountTokens && res[1].Bool()
-		p.forward(w, st, &call{proto: proto, op: op, model: model, stream: stream, body: body, r: r, obs: o})
+		p.forward(w, st, &call{proto: proto, op: op, model: model, stream: stream, body: body, r: r, obs: o, policy: key.policy})
 	}
 }
 
@@ -143,7 +146,7 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 			protocol.Write(w, protocol.Gemini, *e)
 			return
 		}
-		p.forward(w, st, &call{proto: protocol.Gemini, op: op, model: model, stream: op == opStreamGenerate, body: body, r: r, obs: o})
+		p.forward(w, st, &call{proto: protocol.Gemini, op: op, model: model, stream: op == opStreamGenerate, body: body, r: r, obs: o, policy: key.policy})
 	}
 }
 

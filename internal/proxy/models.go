@@ -42,9 +42,26 @@ var geminiMethods = []string{"generateContent", "streamGenerateContent", "countT
 // each list has every model: GET /v1/models in OpenAI's shape, or in
 // Anthropic's for an Anthropic client (isClaudeClient); /v1beta/models in
 // Gemini's.
-func buildModelLists(t *table) modelLists {
+func buildModelLists(t *table) modelLists { return encodeModelLists(t.allRoutes()) }
+
+// listsFor returns the model lists key may see: the snapshot's own, or for
+// a client key whose policy restricts models or credentials only the
+// models it may use (encoded per request; lists are not a hot path).
+func (st *state) listsFor(key clientIdentity) modelLists {
+	if key.policy == nil || !key.policy.Restricts() {
+		return st.lists
+	}
+	var allowed []*route
+	for _, r := range st.table.allRoutes() {
+		if routeAllowed(key.policy, r) {
+			allowed = append(allowed, r)
+		}
+	}
+	return encodeModelLists(allowed)
+}
+
+func encodeModelLists(all []*route) modelLists {
 	var l modelLists
-	all := t.allRoutes()
 	oa := struct {
 		Object string        `json:"object"`
 		Data   []openAIModel `json:"data"`
@@ -91,17 +108,18 @@ func isClaudeClient(r *http.Request) bool {
 
 // listAuth loads the state and authenticates r; it writes the error and
 // returns nil when r may not continue.
-func (p *Proxy) listAuth(w http.ResponseWriter, r *http.Request, proto protocol.Protocol) *state {
+func (p *Proxy) listAuth(w http.ResponseWriter, r *http.Request, proto protocol.Protocol) (*state, clientIdentity) {
 	st := p.state.Load()
 	if st == nil {
 		protocol.Write(w, proto, errNotReady)
-		return nil
+		return nil, clientIdentity{}
 	}
-	if _, e := p.authenticate(st, r); e != nil {
+	key, e := p.authenticate(st, r)
+	if e != nil {
 		protocol.Write(w, proto, *e)
-		return nil
+		return nil, clientIdentity{}
 	}
-	return st
+	return st, key
 }
 
 func writeJSON(w http.ResponseWriter, raw []byte) {
@@ -114,15 +132,15 @@ func (p *Proxy) listModels(w http.ResponseWriter, r *http.Request) {
 	if isClaudeClient(r) {
 		proto = protocol.Claude
 	}
-	st := p.listAuth(w, r, proto)
+	st, key := p.listAuth(w, r, proto)
 	if st == nil {
 		return
 	}
 	if proto == protocol.Claude {
-		writeJSON(w, st.lists.claude)
+		writeJSON(w, st.listsFor(key).claude)
 		return
 	}
-	writeJSON(w, st.lists.openAI)
+	writeJSON(w, st.listsFor(key).openAI)
 }
 
 // getModel serves GET /v1/models/{id}: the OpenAI model object of a model
@@ -133,12 +151,12 @@ func (p *Proxy) getModel(w http.ResponseWriter, r *http.Request) {
 		p.getClaudeModel(w, r)
 		return
 	}
-	st := p.listAuth(w, r, protocol.OpenAI)
+	st, key := p.listAuth(w, r, protocol.OpenAI)
 	if st == nil {
 		return
 	}
 	id := strings.TrimPrefix(r.URL.Path, "/v1/models/")
-	if rt := st.table.lookup(protocol.OpenAI, id); rt != nil {
+	if rt := st.table.lookup(protocol.OpenAI, id); rt != nil && routeAllowed(key.policy, rt) {
 		raw, _ := json.Marshal(openAIModel{ID: rt.model, Object: "model", OwnedBy: rt.owner})
 		writeJSON(w, raw)
 		return
@@ -148,12 +166,12 @@ func (p *Proxy) getModel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Proxy) getClaudeModel(w http.ResponseWriter, r *http.Request) {
-	st := p.listAuth(w, r, protocol.Claude)
+	st, key := p.listAuth(w, r, protocol.Claude)
 	if st == nil {
 		return
 	}
 	id := strings.TrimPrefix(r.URL.Path, "/v1/models/")
-	if rt := st.table.lookup(protocol.Claude, id); rt != nil {
+	if rt := st.table.lookup(protocol.Claude, id); rt != nil && routeAllowed(key.policy, rt) {
 		raw, _ := json.Marshal(claudeModel{Type: "model", ID: rt.model, DisplayName: rt.model, CreatedAt: "1970-01-01T00:00:00Z"})
 		writeJSON(w, raw)
 		return
@@ -163,18 +181,18 @@ func (p *Proxy) getClaudeModel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Proxy) listGeminiModels(w http.ResponseWriter, r *http.Request) {
-	if st := p.listAuth(w, r, protocol.Gemini); st != nil {
-		writeJSON(w, st.lists.gemini)
+	if st, key := p.listAuth(w, r, protocol.Gemini); st != nil {
+		writeJSON(w, st.listsFor(key).gemini)
 	}
 }
 
 func (p *Proxy) getGeminiModel(w http.ResponseWriter, r *http.Request) {
-	st := p.listAuth(w, r, protocol.Gemini)
+	st, key := p.listAuth(w, r, protocol.Gemini)
 	if st == nil {
 		return
 	}
 	id := strings.TrimPrefix(r.URL.Path, "/v1beta/models/")
-	if rt := st.table.lookup(protocol.Gemini, id); rt != nil {
+	if rt := st.table.lookup(protocol.Gemini, id); rt != nil && routeAllowed(key.policy, rt) {
 		raw, _ := json.Marshal(geminiCard(rt.model))
 		writeJSON(w, raw)
 		return

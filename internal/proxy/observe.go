@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
@@ -48,6 +49,8 @@ type observation struct {
 	// broken: the upstream's answer failed after its 2xx status
 	// (broken.go), so the request failed whatever status it was sent.
 	broken bool
+	// ticket is the client-key policy's reservation, settled by finish.
+	ticket clientkeys.Ticket
 }
 
 // observe starts following r: it names the request (X-Request-ID, random,
@@ -56,7 +59,8 @@ type observation struct {
 func (p *Proxy) observe(w http.ResponseWriter, endpoint string, key clientIdentity) (*observation, http.ResponseWriter) {
 	id := requestlog.NewID()
 	w.Header().Set("X-Request-Id", id)
-	o := &observation{start: p.now(), id: id, endpoint: endpoint, key: key, readTokens: p.usage != nil}
+	o := &observation{start: p.now(), id: id, endpoint: endpoint, key: key,
+		readTokens: p.usage != nil || (key.policy != nil && key.policy.CountsTokens())}
 	o.w = &observedWriter{ResponseWriter: w, o: o, left: -1}
 	return o, o.w
 }
@@ -78,6 +82,9 @@ func (p *Proxy) finish(o *observation) {
 		// no answer, as the proxy's verdict says.
 		status, failed = http.StatusBadGateway, true
 	}
+	// Before the usage record and the held-back byte: a client that reads
+	// GET /v1/key right after its answer sees the request counted.
+	p.settle(o)
 	model := o.model
 	if model == "" {
 		model = usage.UnknownModel

@@ -23,6 +23,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
@@ -52,6 +53,10 @@ type Options struct {
 	// Tokens hands out the tokens of auth-file accounts (SetAccounts);
 	// nil serves no account.
 	Tokens TokenSource
+	// ClientKeys holds the counters of client-keys policies (shared with
+	// the Management API); nil means a registry of the proxy's own with
+	// spend in memory.
+	ClientKeys *clientkeys.Registry
 }
 
 // Proxy is the data-plane handler. Create it with New, give it a config
@@ -66,6 +71,8 @@ type Proxy struct {
 
 	state     atomic.Pointer[state]
 	cooldowns *cooldowns
+	// clientKeys holds the policies' counters, outside any snapshot.
+	clientKeys *clientkeys.Registry
 
 	// mu guards transports: the pooled transport of every proxy-url the
 	// committed state uses, reused by later snapshots.
@@ -94,6 +101,7 @@ type Proxy struct {
 // state is everything compiled from one config snapshot. It is immutable.
 type state struct {
 	keys       keySet
+	policies   *clientkeys.Index
 	allowLocal bool
 	trusted    *httpx.TrustedProxies
 	table      *table
@@ -134,6 +142,10 @@ func New(opts Options) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy cors: %w", err)
 	}
+	registry := opts.ClientKeys
+	if registry == nil {
+		registry = clientkeys.NewRegistry(nil, log)
+	}
 	throttle := opts.Throttle
 	if throttle == nil {
 		throttle = httpx.NewThrottle(httpx.ThrottlePolicy{}, nil)
@@ -142,6 +154,7 @@ func New(opts Options) (*Proxy, error) {
 		log: log, throttle: throttle, cors: cors, corsApplied: opts.CORSApplied,
 		usage: opts.Usage, reqLogs: opts.RequestLogs, tokens: opts.Tokens,
 		cooldowns:  newCooldowns(),
+		clientKeys: registry,
 		transports: map[string]*http.Transport{},
 		now:        time.Now,
 		sleep:      sleepCtx,
@@ -194,8 +207,8 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 		if st.allowLocal && (old == nil || !old.AllowLocalhostUnauthenticated) {
 			p.log.Warn("allow-localhost-unauthenticated is on: clients on this machine may use the proxy without a client key")
 		}
-		if len(st.keys) == 0 {
-			p.log.Warn("api-keys is empty: the proxy refuses every request until a client key is added")
+		if len(st.keys) == 0 && st.policies.Len() == 0 {
+			p.log.Warn("api-keys and client-keys are empty: the proxy refuses every request until a client key is added")
 		}
 	}, nil
 }
@@ -241,6 +254,7 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account, re
 	}
 	st := &state{
 		keys:             newKeySet(next.APIKeys),
+		policies:         p.clientKeys.Compile(next),
 		allowLocal:       next.AllowLocalhostUnauthenticated,
 		trusted:          httpx.NewTrustedProxies(prefixes, clientHeader),
 		clients:          map[string]*http.Client{},
@@ -296,6 +310,7 @@ func (p *Proxy) install(st *state, warnings []string) {
 	tbl := st.table
 	{
 		p.state.Store(st)
+		p.clientKeys.Commit(st.policies)
 		p.mu.Lock()
 		for u, tr := range p.transports {
 			if st.transports[u] != tr {
@@ -338,6 +353,7 @@ func (p *Proxy) Mount(r chi.Router) {
 			{http.MethodGet, "/v1beta/models/*", p.getGeminiModel},
 			{http.MethodPost, "/v1beta/models/*", p.gemini("/v1beta/models/")},
 			{http.MethodGet, "/v1/ws", p.serveRelay},
+			{http.MethodGet, "/v1/key", p.serveKey},
 		}
 		options := map[string]bool{}
 		for _, rt := range routes {
@@ -377,6 +393,7 @@ func Routes() []string {
 		"POST /v1/models/{model}:streamGenerateContent",
 		"POST /v1/models/{model}:countTokens",
 		"GET /v1/ws",
+		"GET /v1/key",
 	}
 }
 

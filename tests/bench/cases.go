@@ -14,6 +14,7 @@ import (
 
 const (
 	clientKey    = "bench-client-key"
+	policyKey    = "bench-policy-key" // a client-keys entry: models, rates, budgets
 	metricsToken = "bench-metrics-token"
 	modelChat    = "bench-chat"                // openai-compatibility alias of up-chat
 	modelClaude  = "claude-haiku-4-5-20251001" // claude-api-key, built-in catalogue
@@ -39,8 +40,18 @@ openai-compatibility:
 claude-api-key:
   - api-key: bench-claude-key
     base-url: %q
+client-keys:
+  - name: bench-policy
+    key: %q
+    models: [%s, "claude-*"]
+    limits: {requests-per-minute: 1000000000, tokens-per-minute: 1000000000}
+    budgets: {requests-per-month: 1000000000000000, tokens-per-month: 1000000000000000, cost-per-month: 1000000}
+model-prices:
+  - model: "*"
+    input: 1
+    output: 1
 `, port, filepath.Join(dir, "auths"), clientKey, usage, metricsToken,
-			upstream+"/openai", modelChat, upstream+"/claude")
+			upstream+"/openai", modelChat, upstream+"/claude", policyKey, modelChat)
 	}
 }
 
@@ -91,6 +102,7 @@ func cases(rproxy, defaults, usageOff *target) []benchCase {
 		{name: caseProxy, target: rproxy, req: harness.PostJSON("/openai/chat/completions", clientKey, chatBody("up-chat", false)), expect: whole},
 		{name: "cpa, defaults", target: defaults, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole},
 		{name: "cpa, usage off", target: usageOff, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole},
+		{name: "cpa, policy key (limits, budgets)", target: defaults, req: harness.PostJSON("/v1/chat/completions", policyKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole},
 		{name: "cpa, chat → Claude (translated)", target: defaults, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelClaude, false)), baseline: caseProxy, expect: whole},
 		{name: caseProxyStream, target: rproxy, req: harness.PostJSON("/openai/chat/completions", clientKey, chatBody("up-chat", true)), stream: true, expect: last},
 		{name: "cpa, stream, defaults", target: defaults, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, true)), baseline: caseProxyStream, stream: true, expect: last},

@@ -39,6 +39,57 @@ func (e AuthStatusStatus) Valid() bool {
 	}
 }
 
+// Defines values for ClientKeyKeyStored.
+const (
+	Plaintext ClientKeyKeyStored = "plaintext"
+	Sha256    ClientKeyKeyStored = "sha256"
+)
+
+// Valid indicates whether the value is a known member of the ClientKeyKeyStored enum.
+func (e ClientKeyKeyStored) Valid() bool {
+	switch e {
+	case Plaintext:
+		return true
+	case Sha256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientKeyCreatedStatus.
+const (
+	ClientKeyCreatedStatusOk ClientKeyCreatedStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the ClientKeyCreatedStatus enum.
+func (e ClientKeyCreatedStatus) Valid() bool {
+	switch e {
+	case ClientKeyCreatedStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientKeyResetWindow.
+const (
+	Day   ClientKeyResetWindow = "day"
+	Month ClientKeyResetWindow = "month"
+)
+
+// Valid indicates whether the value is a known member of the ClientKeyResetWindow enum.
+func (e ClientKeyResetWindow) Valid() bool {
+	switch e {
+	case Day:
+		return true
+	case Month:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConfigRevisionSource.
 const (
 	ConfigRevisionSourceAPI      ConfigRevisionSource = "api"
@@ -281,6 +332,185 @@ type ClaudeKeyPatch struct {
 
 	// Value Fields to change; absent fields are kept.
 	Value ClaudeKeyPartial `json:"value"`
+}
+
+// ClientKey defines model for ClientKey.
+type ClientKey struct {
+	// Budgets Amounts per UTC day and UTC calendar month; 0 or absent means no budget. Tokens are input + output as the upstream reports them; costs are USD from model-prices (estimates).
+	Budgets *ClientKeyBudgets `json:"budgets,omitempty"`
+
+	// Credentials Credential IDs (as usage shows them) that may serve the key. With providers, either one admits a credential; both empty means every credential.
+	Credentials *[]string `json:"credentials,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Disabled    *bool     `json:"disabled,omitempty"`
+
+	// ExpiresAt RFC 3339 time after which the key is refused; empty for none.
+	//
+	// Example: 2026-12-31T23:59:59Z
+	ExpiresAt *string `json:"expires-at,omitempty"`
+
+	// KeyStored Whether config.yaml holds the key itself (caller-supplied) or only its SHA-256 digest (generated).
+	KeyStored ClientKeyKeyStored `json:"key-stored"`
+
+	// Limits Per-minute rates and concurrency; 0 or absent means no limit.
+	Limits *ClientKeyLimits `json:"limits,omitempty"`
+
+	// Models Models the key may use (names and `*` wildcards, case-insensitive), matched against the requested model and the upstream model it resolves to; empty means every model.
+	Models *[]string `json:"models,omitempty"`
+	Name   string    `json:"name"`
+	Owner  *string   `json:"owner,omitempty"`
+
+	// Providers Providers that may serve the key (claude-api-key, codex-api-key, gemini-api-key, vertex-api-key, openai-compatibility/<name>, an auth-file kind such as claude or gemini-cli; wildcards allowed).
+	Providers *[]string      `json:"providers,omitempty"`
+	Usage     ClientKeyUsage `json:"usage"`
+}
+
+// ClientKeyKeyStored Whether config.yaml holds the key itself (caller-supplied) or only its SHA-256 digest (generated).
+type ClientKeyKeyStored string
+
+// ClientKeyBudgets Amounts per UTC day and UTC calendar month; 0 or absent means no budget. Tokens are input + output as the upstream reports them; costs are USD from model-prices (estimates).
+type ClientKeyBudgets struct {
+	CostPerDay       *float64 `json:"cost-per-day,omitempty"`
+	CostPerMonth     *float64 `json:"cost-per-month,omitempty"`
+	RequestsPerDay   *int64   `json:"requests-per-day,omitempty"`
+	RequestsPerMonth *int64   `json:"requests-per-month,omitempty"`
+	TokensPerDay     *int64   `json:"tokens-per-day,omitempty"`
+	TokensPerMonth   *int64   `json:"tokens-per-month,omitempty"`
+}
+
+// ClientKeyCreate defines model for ClientKeyCreate.
+type ClientKeyCreate struct {
+	// Budgets Amounts per UTC day and UTC calendar month; 0 or absent means no budget. Tokens are input + output as the upstream reports them; costs are USD from model-prices (estimates).
+	Budgets *ClientKeyBudgets `json:"budgets,omitempty"`
+
+	// Credentials Credential IDs (as usage shows them) that may serve the key. With providers, either one admits a credential; both empty means every credential.
+	Credentials *[]string `json:"credentials,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Disabled    *bool     `json:"disabled,omitempty"`
+
+	// ExpiresAt RFC 3339 time after which the key is refused; empty for none.
+	//
+	// Example: 2026-12-31T23:59:59Z
+	ExpiresAt *string `json:"expires-at,omitempty"`
+
+	// Key A caller-supplied key, stored as given; absent to have the server generate one.
+	Key *string `json:"key,omitempty"`
+
+	// Limits Per-minute rates and concurrency; 0 or absent means no limit.
+	Limits *ClientKeyLimits `json:"limits,omitempty"`
+
+	// Models Models the key may use (names and `*` wildcards, case-insensitive), matched against the requested model and the upstream model it resolves to; empty means every model.
+	Models *[]string `json:"models,omitempty"`
+	Name   string    `json:"name"`
+	Owner  *string   `json:"owner,omitempty"`
+
+	// Providers Providers that may serve the key (claude-api-key, codex-api-key, gemini-api-key, vertex-api-key, openai-compatibility/<name>, an auth-file kind such as claude or gemini-cli; wildcards allowed).
+	Providers *[]string `json:"providers,omitempty"`
+}
+
+// ClientKeyCreated defines model for ClientKeyCreated.
+type ClientKeyCreated struct {
+	Deleted *int `json:"deleted,omitempty"`
+
+	// Diff With `?dryRun=true`, the unified diff of config.yaml the change would make (empty when it would change nothing).
+	Diff *string `json:"diff,omitempty"`
+
+	// DryRun Present and true when the request was a dry run (`?dryRun=true`) and nothing changed.
+	DryRun *bool `json:"dryRun,omitempty"`
+
+	// Key The generated key, shown this once.
+	Key  *string `json:"key,omitempty"`
+	Name string  `json:"name"`
+
+	// Revision The config history revision this change made (absent when it changed nothing, for a dry run, or without history).
+	Revision *int64                 `json:"revision,omitempty"`
+	Status   ClientKeyCreatedStatus `json:"status"`
+}
+
+// ClientKeyCreatedStatus defines model for ClientKeyCreated.Status.
+type ClientKeyCreatedStatus string
+
+// ClientKeyFields A client key's policy fields, as in config.yaml's client-keys.
+type ClientKeyFields struct {
+	// Budgets Amounts per UTC day and UTC calendar month; 0 or absent means no budget. Tokens are input + output as the upstream reports them; costs are USD from model-prices (estimates).
+	Budgets *ClientKeyBudgets `json:"budgets,omitempty"`
+
+	// Credentials Credential IDs (as usage shows them) that may serve the key. With providers, either one admits a credential; both empty means every credential.
+	Credentials *[]string `json:"credentials,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Disabled    *bool     `json:"disabled,omitempty"`
+
+	// ExpiresAt RFC 3339 time after which the key is refused; empty for none.
+	//
+	// Example: 2026-12-31T23:59:59Z
+	ExpiresAt *string `json:"expires-at,omitempty"`
+
+	// Limits Per-minute rates and concurrency; 0 or absent means no limit.
+	Limits *ClientKeyLimits `json:"limits,omitempty"`
+
+	// Models Models the key may use (names and `*` wildcards, case-insensitive), matched against the requested model and the upstream model it resolves to; empty means every model.
+	Models *[]string `json:"models,omitempty"`
+	Owner  *string   `json:"owner,omitempty"`
+
+	// Providers Providers that may serve the key (claude-api-key, codex-api-key, gemini-api-key, vertex-api-key, openai-compatibility/<name>, an auth-file kind such as claude or gemini-cli; wildcards allowed).
+	Providers *[]string `json:"providers,omitempty"`
+}
+
+// ClientKeyLimits Per-minute rates and concurrency; 0 or absent means no limit.
+type ClientKeyLimits struct {
+	MaxConcurrency    *int64 `json:"max-concurrency,omitempty"`
+	RequestsPerMinute *int64 `json:"requests-per-minute,omitempty"`
+	TokensPerMinute   *int64 `json:"tokens-per-minute,omitempty"`
+}
+
+// ClientKeyList defines model for ClientKeyList.
+type ClientKeyList struct {
+	ClientKeys []ClientKey `json:"client-keys"`
+}
+
+// ClientKeyPatch Select the key by `name`; fields present in `value` replace its fields.
+type ClientKeyPatch struct {
+	Name string `json:"name"`
+
+	// Value A client key's policy fields, as in config.yaml's client-keys.
+	Value ClientKeyFields `json:"value"`
+}
+
+// ClientKeyReset defines model for ClientKeyReset.
+type ClientKeyReset struct {
+	Name   string               `json:"name"`
+	Window ClientKeyResetWindow `json:"window"`
+}
+
+// ClientKeyResetWindow defines model for ClientKeyReset.Window.
+type ClientKeyResetWindow string
+
+// ClientKeyRotate defines model for ClientKeyRotate.
+type ClientKeyRotate struct {
+	// Key A caller-supplied new key; absent to have the server generate one.
+	Key  *string `json:"key,omitempty"`
+	Name string  `json:"name"`
+}
+
+// ClientKeyUsage defines model for ClientKeyUsage.
+type ClientKeyUsage struct {
+	Day      ClientKeyWindow `json:"day"`
+	InFlight int64           `json:"in-flight"`
+	Month    ClientKeyWindow `json:"month"`
+}
+
+// ClientKeyWindow defines model for ClientKeyWindow.
+type ClientKeyWindow struct {
+	CostUsd         float64 `json:"cost-usd"`
+	Requests        int64   `json:"requests"`
+	ReservedCostUsd float64 `json:"reserved-cost-usd"`
+
+	// ReservedRequests Held by requests in flight, counted against the budget until they end.
+	ReservedRequests int64     `json:"reserved-requests"`
+	ReservedTokens   int64     `json:"reserved-tokens"`
+	ResetsAt         time.Time `json:"resets-at"`
+	Start            time.Time `json:"start"`
+	Tokens           int64     `json:"tokens"`
 }
 
 // CodexAPIKeyList Example: {"codex-api-key":[{"api-key":"sk-example-codex-0001","base-url":"https://api.example.com/v1","proxy-url":""}]}
@@ -647,6 +877,27 @@ type ModelAlias struct {
 	// Name The upstream model name.
 	Name *string `json:"name,omitempty"`
 }
+
+// ModelPrice defines model for ModelPrice.
+type ModelPrice struct {
+	// CachedInput USD per million cached input tokens; absent means the input price.
+	CachedInput *float64 `json:"cached-input,omitempty"`
+
+	// Input USD per million input tokens.
+	Input *float64 `json:"input,omitempty"`
+	Model string   `json:"model"`
+
+	// Output USD per million output tokens.
+	Output *float64 `json:"output,omitempty"`
+}
+
+// ModelPriceList defines model for ModelPriceList.
+type ModelPriceList struct {
+	ModelPrices []ModelPrice `json:"model-prices"`
+}
+
+// ModelPriceListReplace The whole new list (the server also accepts it under `items`).
+type ModelPriceListReplace = []ModelPrice
 
 // ModelUsage defines model for ModelUsage.
 type ModelUsage struct {
@@ -1100,6 +1351,12 @@ type APIKeyQuery = string
 // BaseURLQuery defines model for BaseUrlQuery.
 type BaseURLQuery = string
 
+// ClientKeyName defines model for ClientKeyName.
+type ClientKeyName = string
+
+// ClientKeyNameQuery defines model for ClientKeyNameQuery.
+type ClientKeyNameQuery = string
+
 // DryRun defines model for DryRun.
 type DryRun = bool
 
@@ -1410,6 +1667,65 @@ type PatchClaudeAPIKeyParams struct {
 
 // PutClaudeAPIKeyParams defines parameters for PutClaudeAPIKey.
 type PutClaudeAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteClientKeyParams defines parameters for DeleteClientKey.
+type DeleteClientKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// Name The client key's name (matched ignoring case).
+	Name ClientKeyNameQuery `form:"name" json:"name"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PatchClientKeyParams defines parameters for PatchClientKey.
+type PatchClientKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CreateClientKeyParams defines parameters for CreateClientKey.
+type CreateClientKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RotateClientKeyParams defines parameters for RotateClientKey.
+type RotateClientKeyParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
 	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
 	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
@@ -1784,6 +2100,20 @@ type PatchMaxRetryIntervalParams struct {
 
 // PutMaxRetryIntervalParams defines parameters for PutMaxRetryInterval.
 type PutMaxRetryIntervalParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutModelPricesParams defines parameters for PutModelPrices.
+type PutModelPricesParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
 	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
 	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
@@ -2231,6 +2561,18 @@ type PatchClaudeAPIKeyJSONRequestBody = ClaudeKeyPatch
 // PutClaudeAPIKeyJSONRequestBody defines body for PutClaudeAPIKey for application/json ContentType.
 type PutClaudeAPIKeyJSONRequestBody = ClaudeKeyListReplace
 
+// PatchClientKeyJSONRequestBody defines body for PatchClientKey for application/json ContentType.
+type PatchClientKeyJSONRequestBody = ClientKeyPatch
+
+// CreateClientKeyJSONRequestBody defines body for CreateClientKey for application/json ContentType.
+type CreateClientKeyJSONRequestBody = ClientKeyCreate
+
+// ResetClientKeyBudgetJSONRequestBody defines body for ResetClientKeyBudget for application/json ContentType.
+type ResetClientKeyBudgetJSONRequestBody = ClientKeyReset
+
+// RotateClientKeyJSONRequestBody defines body for RotateClientKey for application/json ContentType.
+type RotateClientKeyJSONRequestBody = ClientKeyRotate
+
 // PatchCodexAPIKeyJSONRequestBody defines body for PatchCodexAPIKey for application/json ContentType.
 type PatchCodexAPIKeyJSONRequestBody = CodexKeyPatch
 
@@ -2285,6 +2627,9 @@ type PatchMaxRetryIntervalJSONRequestBody = RetryIntervalValue
 
 // PutMaxRetryIntervalJSONRequestBody defines body for PutMaxRetryInterval for application/json ContentType.
 type PutMaxRetryIntervalJSONRequestBody = RetryIntervalValue
+
+// PutModelPricesJSONRequestBody defines body for PutModelPrices for application/json ContentType.
+type PutModelPricesJSONRequestBody = ModelPriceListReplace
 
 // PostOauthCallbackJSONRequestBody defines body for PostOauthCallback for application/json ContentType.
 type PostOauthCallbackJSONRequestBody = OauthCallback
@@ -3342,6 +3687,99 @@ type ClientInterface interface {
 	// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
 	PutClaudeAPIKey(ctx context.Context, params *PutClaudeAPIKeyParams, body PutClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteClientKey Delete (revoke) a client key
+	//
+	// Select the key with `?name=` (ignoring case). The key is refused from the next request on; its counters are dropped.
+	//
+	// Corresponds with DELETE /client-keys (the `DeleteClientKey` operationId).
+	DeleteClientKey(ctx context.Context, params *DeleteClientKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetClientKeys List client keys with policies
+	//
+	// Every `client-keys` entry with its policy and its current standing: requests in flight, and spend (settled and reserved) in the current UTC day and month against its budgets. Never the key or its digest.
+	//
+	// Corresponds with GET /client-keys (the `GetClientKeys` operationId).
+	GetClientKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchClientKeyWithBody Change a client key's policy
+	//
+	// Select the key by `name` (ignoring case); fields present in `value` replace the key's fields (`limits` and `budgets` replace the whole object; an empty `expires-at` removes the expiry). The name and the key cannot be changed here: rotate the key instead. The key's spend is kept.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /client-keys (the `PatchClientKey` operationId).
+	PatchClientKeyWithBody(ctx context.Context, params *PatchClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchClientKey Change a client key's policy
+	//
+	// Select the key by `name` (ignoring case); fields present in `value` replace the key's fields (`limits` and `budgets` replace the whole object; an empty `expires-at` removes the expiry). The name and the key cannot be changed here: rotate the key instead. The key's spend is kept.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /client-keys (the `PatchClientKey` operationId).
+	PatchClientKey(ctx context.Context, params *PatchClientKeyParams, body PatchClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateClientKeyWithBody Create a client key with a policy
+	//
+	// Without `key`, the server generates one (`sk-cpa-` and 43 random characters), keeps only its SHA-256 digest (`key-sha256`) and returns the key in this answer only: it is never stored, logged or shown again. With `key`, that key is stored as given. 400 for a name that is taken, a key already in `api-keys` or another client key, or any invalid field.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /client-keys (the `CreateClientKey` operationId).
+	CreateClientKeyWithBody(ctx context.Context, params *CreateClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateClientKey Create a client key with a policy
+	//
+	// Without `key`, the server generates one (`sk-cpa-` and 43 random characters), keeps only its SHA-256 digest (`key-sha256`) and returns the key in this answer only: it is never stored, logged or shown again. With `key`, that key is stored as given. 400 for a name that is taken, a key already in `api-keys` or another client key, or any invalid field.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /client-keys (the `CreateClientKey` operationId).
+	CreateClientKey(ctx context.Context, params *CreateClientKeyParams, body CreateClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetClientKeyBudgetWithBody Start a client key's budget window again from zero
+	//
+	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /client-keys/reset-budget (the `ResetClientKeyBudget` operationId).
+	ResetClientKeyBudgetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetClientKeyBudget Start a client key's budget window again from zero
+	//
+	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /client-keys/reset-budget (the `ResetClientKeyBudget` operationId).
+	ResetClientKeyBudget(ctx context.Context, body ResetClientKeyBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateClientKeyWithBody Give a client key a new key, keeping its policy and spend
+	//
+	// Select the key by `name` (ignoring case). The old key is refused from the moment this answer is sent. Without `key` in the body the server generates the new key and returns it in this answer only, storing its digest; with `key`, that key is stored as given.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /client-keys/rotate (the `RotateClientKey` operationId).
+	RotateClientKeyWithBody(ctx context.Context, params *RotateClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateClientKey Give a client key a new key, keeping its policy and spend
+	//
+	// Select the key by `name` (ignoring case). The old key is refused from the moment this answer is sent. Without `key` in the body the server generates the new key and returns it in this answer only, storing its digest; with `key`, that key is stored as given.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /client-keys/rotate (the `RotateClientKey` operationId).
+	RotateClientKey(ctx context.Context, params *RotateClientKeyParams, body RotateClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetClientKey Read one client key
+	//
+	// The key's policy and standing, as in the list. 404 `item not found` for an unknown name.
+	//
+	// Corresponds with GET /client-keys/{name} (the `GetClientKey` operationId).
+	GetClientKey(ctx context.Context, name ClientKeyName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteCodexAPIKey Delete one codex-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -3844,6 +4282,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /max-retry-interval (the `PutMaxRetryInterval` operationId).
 	PutMaxRetryInterval(ctx context.Context, params *PutMaxRetryIntervalParams, body PutMaxRetryIntervalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetModelPrices List model prices
+	//
+	// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+	//
+	// Corresponds with GET /model-prices (the `GetModelPrices` operationId).
+	GetModelPrices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutModelPricesWithBody Replace model prices
+	//
+	// Body: a raw array or `{"items": [...]}`. Models are trimmed and lower-cased; a model priced twice is 400.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /model-prices (the `PutModelPrices` operationId).
+	PutModelPricesWithBody(ctx context.Context, params *PutModelPricesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutModelPrices Replace model prices
+	//
+	// Body: a raw array or `{"items": [...]}`. Models are trimmed and lower-cased; a model priced twice is 400.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /model-prices (the `PutModelPrices` operationId).
+	PutModelPrices(ctx context.Context, params *PutModelPricesParams, body PutModelPricesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostOauthCallbackWithBody Hand a provider redirect to a pending login
 	//
@@ -4889,6 +5352,209 @@ func (c *Client) PutClaudeAPIKeyWithBody(ctx context.Context, params *PutClaudeA
 // Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
 func (c *Client) PutClaudeAPIKey(ctx context.Context, params *PutClaudeAPIKeyParams, body PutClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutClaudeAPIKeyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteClientKey Delete (revoke) a client key
+//
+// Select the key with `?name=` (ignoring case). The key is refused from the next request on; its counters are dropped.
+//
+// Corresponds with DELETE /client-keys (the `DeleteClientKey` operationId).
+func (c *Client) DeleteClientKey(ctx context.Context, params *DeleteClientKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteClientKeyRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetClientKeys List client keys with policies
+//
+// Every `client-keys` entry with its policy and its current standing: requests in flight, and spend (settled and reserved) in the current UTC day and month against its budgets. Never the key or its digest.
+//
+// Corresponds with GET /client-keys (the `GetClientKeys` operationId).
+func (c *Client) GetClientKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetClientKeysRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchClientKeyWithBody Change a client key's policy
+//
+// Select the key by `name` (ignoring case); fields present in `value` replace the key's fields (`limits` and `budgets` replace the whole object; an empty `expires-at` removes the expiry). The name and the key cannot be changed here: rotate the key instead. The key's spend is kept.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /client-keys (the `PatchClientKey` operationId).
+func (c *Client) PatchClientKeyWithBody(ctx context.Context, params *PatchClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchClientKeyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchClientKey Change a client key's policy
+//
+// Select the key by `name` (ignoring case); fields present in `value` replace the key's fields (`limits` and `budgets` replace the whole object; an empty `expires-at` removes the expiry). The name and the key cannot be changed here: rotate the key instead. The key's spend is kept.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /client-keys (the `PatchClientKey` operationId).
+func (c *Client) PatchClientKey(ctx context.Context, params *PatchClientKeyParams, body PatchClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchClientKeyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateClientKeyWithBody Create a client key with a policy
+//
+// Without `key`, the server generates one (`sk-cpa-` and 43 random characters), keeps only its SHA-256 digest (`key-sha256`) and returns the key in this answer only: it is never stored, logged or shown again. With `key`, that key is stored as given. 400 for a name that is taken, a key already in `api-keys` or another client key, or any invalid field.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /client-keys (the `CreateClientKey` operationId).
+func (c *Client) CreateClientKeyWithBody(ctx context.Context, params *CreateClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateClientKeyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateClientKey Create a client key with a policy
+//
+// Without `key`, the server generates one (`sk-cpa-` and 43 random characters), keeps only its SHA-256 digest (`key-sha256`) and returns the key in this answer only: it is never stored, logged or shown again. With `key`, that key is stored as given. 400 for a name that is taken, a key already in `api-keys` or another client key, or any invalid field.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /client-keys (the `CreateClientKey` operationId).
+func (c *Client) CreateClientKey(ctx context.Context, params *CreateClientKeyParams, body CreateClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateClientKeyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetClientKeyBudgetWithBody Start a client key's budget window again from zero
+//
+// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /client-keys/reset-budget (the `ResetClientKeyBudget` operationId).
+func (c *Client) ResetClientKeyBudgetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetClientKeyBudgetRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetClientKeyBudget Start a client key's budget window again from zero
+//
+// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /client-keys/reset-budget (the `ResetClientKeyBudget` operationId).
+func (c *Client) ResetClientKeyBudget(ctx context.Context, body ResetClientKeyBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetClientKeyBudgetRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateClientKeyWithBody Give a client key a new key, keeping its policy and spend
+//
+// Select the key by `name` (ignoring case). The old key is refused from the moment this answer is sent. Without `key` in the body the server generates the new key and returns it in this answer only, storing its digest; with `key`, that key is stored as given.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /client-keys/rotate (the `RotateClientKey` operationId).
+func (c *Client) RotateClientKeyWithBody(ctx context.Context, params *RotateClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateClientKeyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateClientKey Give a client key a new key, keeping its policy and spend
+//
+// Select the key by `name` (ignoring case). The old key is refused from the moment this answer is sent. Without `key` in the body the server generates the new key and returns it in this answer only, storing its digest; with `key`, that key is stored as given.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /client-keys/rotate (the `RotateClientKey` operationId).
+func (c *Client) RotateClientKey(ctx context.Context, params *RotateClientKeyParams, body RotateClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateClientKeyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetClientKey Read one client key
+//
+// The key's policy and standing, as in the list. 404 `item not found` for an unknown name.
+//
+// Corresponds with GET /client-keys/{name} (the `GetClientKey` operationId).
+func (c *Client) GetClientKey(ctx context.Context, name ClientKeyName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetClientKeyRequest(c.Server, name)
 	if err != nil {
 		return nil, err
 	}
@@ -5956,6 +6622,61 @@ func (c *Client) PutMaxRetryIntervalWithBody(ctx context.Context, params *PutMax
 // Corresponds with PUT /max-retry-interval (the `PutMaxRetryInterval` operationId).
 func (c *Client) PutMaxRetryInterval(ctx context.Context, params *PutMaxRetryIntervalParams, body PutMaxRetryIntervalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutMaxRetryIntervalRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetModelPrices List model prices
+//
+// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+//
+// Corresponds with GET /model-prices (the `GetModelPrices` operationId).
+func (c *Client) GetModelPrices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetModelPricesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutModelPricesWithBody Replace model prices
+//
+// Body: a raw array or `{"items": [...]}`. Models are trimmed and lower-cased; a model priced twice is 400.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /model-prices (the `PutModelPrices` operationId).
+func (c *Client) PutModelPricesWithBody(ctx context.Context, params *PutModelPricesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutModelPricesRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutModelPrices Replace model prices
+//
+// Body: a raw array or `{"items": [...]}`. Models are trimmed and lower-cased; a model priced twice is 400.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /model-prices (the `PutModelPrices` operationId).
+func (c *Client) PutModelPrices(ctx context.Context, params *PutModelPricesParams, body PutModelPricesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutModelPricesRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8447,6 +9168,430 @@ func NewPutClaudeAPIKeyRequestWithBody(server string, params *PutClaudeAPIKeyPar
 	return req, nil
 }
 
+// NewDeleteClientKeyRequest constructs an http.Request for the DeleteClientKey method
+func NewDeleteClientKeyRequest(server string, params *DeleteClientKeyParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/client-keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetClientKeysRequest constructs an http.Request for the GetClientKeys method
+func NewGetClientKeysRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/client-keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchClientKeyRequest calls the generic PatchClientKey builder with application/json body
+func NewPatchClientKeyRequest(server string, params *PatchClientKeyParams, body PatchClientKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchClientKeyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPatchClientKeyRequestWithBody constructs an http.Request for the PatchClientKey method, with any body, and a specified content type
+func NewPatchClientKeyRequestWithBody(server string, params *PatchClientKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/client-keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateClientKeyRequest calls the generic CreateClientKey builder with application/json body
+func NewCreateClientKeyRequest(server string, params *CreateClientKeyParams, body CreateClientKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateClientKeyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateClientKeyRequestWithBody constructs an http.Request for the CreateClientKey method, with any body, and a specified content type
+func NewCreateClientKeyRequestWithBody(server string, params *CreateClientKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/client-keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResetClientKeyBudgetRequest calls the generic ResetClientKeyBudget builder with application/json body
+func NewResetClientKeyBudgetRequest(server string, body ResetClientKeyBudgetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetClientKeyBudgetRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewResetClientKeyBudgetRequestWithBody constructs an http.Request for the ResetClientKeyBudget method, with any body, and a specified content type
+func NewResetClientKeyBudgetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/client-keys/reset-budget")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRotateClientKeyRequest calls the generic RotateClientKey builder with application/json body
+func NewRotateClientKeyRequest(server string, params *RotateClientKeyParams, body RotateClientKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRotateClientKeyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRotateClientKeyRequestWithBody constructs an http.Request for the RotateClientKey method, with any body, and a specified content type
+func NewRotateClientKeyRequestWithBody(server string, params *RotateClientKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/client-keys/rotate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetClientKeyRequest constructs an http.Request for the GetClientKey method
+func NewGetClientKeyRequest(server string, name ClientKeyName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/client-keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDeleteCodexAPIKeyRequest constructs an http.Request for the DeleteCodexAPIKey method
 func NewDeleteCodexAPIKeyRequest(server string, params *DeleteCodexAPIKeyParams) (*http.Request, error) {
 	var err error
@@ -10884,6 +12029,115 @@ func NewPutMaxRetryIntervalRequestWithBody(server string, params *PutMaxRetryInt
 	}
 
 	operationPath := fmt.Sprintf("/max-retry-interval")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetModelPricesRequest constructs an http.Request for the GetModelPrices method
+func NewGetModelPricesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/model-prices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutModelPricesRequest calls the generic PutModelPrices builder with application/json body
+func NewPutModelPricesRequest(server string, params *PutModelPricesParams, body PutModelPricesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutModelPricesRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPutModelPricesRequestWithBody constructs an http.Request for the PutModelPrices method, with any body, and a specified content type
+func NewPutModelPricesRequestWithBody(server string, params *PutModelPricesParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/model-prices")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -13949,6 +15203,105 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /claude-api-key (the `PutClaudeAPIKey` operationId).
 	PutClaudeAPIKeyWithResponse(ctx context.Context, params *PutClaudeAPIKeyParams, body PutClaudeAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutClaudeAPIKeyResponse, error)
 
+	// DeleteClientKeyWithResponse Delete (revoke) a client key
+	//
+	// Select the key with `?name=` (ignoring case). The key is refused from the next request on; its counters are dropped.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /client-keys (the `DeleteClientKey` operationId).
+	DeleteClientKeyWithResponse(ctx context.Context, params *DeleteClientKeyParams, reqEditors ...RequestEditorFn) (*DeleteClientKeyResponse, error)
+
+	// GetClientKeysWithResponse List client keys with policies
+	//
+	// Every `client-keys` entry with its policy and its current standing: requests in flight, and spend (settled and reserved) in the current UTC day and month against its budgets. Never the key or its digest.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /client-keys (the `GetClientKeys` operationId).
+	GetClientKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetClientKeysResponse, error)
+
+	// PatchClientKeyWithBodyWithResponse Change a client key's policy
+	//
+	// Select the key by `name` (ignoring case); fields present in `value` replace the key's fields (`limits` and `budgets` replace the whole object; an empty `expires-at` removes the expiry). The name and the key cannot be changed here: rotate the key instead. The key's spend is kept.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /client-keys (the `PatchClientKey` operationId).
+	PatchClientKeyWithBodyWithResponse(ctx context.Context, params *PatchClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClientKeyResponse, error)
+
+	// PatchClientKeyWithResponse Change a client key's policy
+	//
+	// Select the key by `name` (ignoring case); fields present in `value` replace the key's fields (`limits` and `budgets` replace the whole object; an empty `expires-at` removes the expiry). The name and the key cannot be changed here: rotate the key instead. The key's spend is kept.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /client-keys (the `PatchClientKey` operationId).
+	PatchClientKeyWithResponse(ctx context.Context, params *PatchClientKeyParams, body PatchClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClientKeyResponse, error)
+
+	// CreateClientKeyWithBodyWithResponse Create a client key with a policy
+	//
+	// Without `key`, the server generates one (`sk-cpa-` and 43 random characters), keeps only its SHA-256 digest (`key-sha256`) and returns the key in this answer only: it is never stored, logged or shown again. With `key`, that key is stored as given. 400 for a name that is taken, a key already in `api-keys` or another client key, or any invalid field.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /client-keys (the `CreateClientKey` operationId).
+	CreateClientKeyWithBodyWithResponse(ctx context.Context, params *CreateClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClientKeyResponse, error)
+
+	// CreateClientKeyWithResponse Create a client key with a policy
+	//
+	// Without `key`, the server generates one (`sk-cpa-` and 43 random characters), keeps only its SHA-256 digest (`key-sha256`) and returns the key in this answer only: it is never stored, logged or shown again. With `key`, that key is stored as given. 400 for a name that is taken, a key already in `api-keys` or another client key, or any invalid field.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /client-keys (the `CreateClientKey` operationId).
+	CreateClientKeyWithResponse(ctx context.Context, params *CreateClientKeyParams, body CreateClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClientKeyResponse, error)
+
+	// ResetClientKeyBudgetWithBodyWithResponse Start a client key's budget window again from zero
+	//
+	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /client-keys/reset-budget (the `ResetClientKeyBudget` operationId).
+	ResetClientKeyBudgetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetClientKeyBudgetResponse, error)
+
+	// ResetClientKeyBudgetWithResponse Start a client key's budget window again from zero
+	//
+	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /client-keys/reset-budget (the `ResetClientKeyBudget` operationId).
+	ResetClientKeyBudgetWithResponse(ctx context.Context, body ResetClientKeyBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetClientKeyBudgetResponse, error)
+
+	// RotateClientKeyWithBodyWithResponse Give a client key a new key, keeping its policy and spend
+	//
+	// Select the key by `name` (ignoring case). The old key is refused from the moment this answer is sent. Without `key` in the body the server generates the new key and returns it in this answer only, storing its digest; with `key`, that key is stored as given.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /client-keys/rotate (the `RotateClientKey` operationId).
+	RotateClientKeyWithBodyWithResponse(ctx context.Context, params *RotateClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateClientKeyResponse, error)
+
+	// RotateClientKeyWithResponse Give a client key a new key, keeping its policy and spend
+	//
+	// Select the key by `name` (ignoring case). The old key is refused from the moment this answer is sent. Without `key` in the body the server generates the new key and returns it in this answer only, storing its digest; with `key`, that key is stored as given.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /client-keys/rotate (the `RotateClientKey` operationId).
+	RotateClientKeyWithResponse(ctx context.Context, params *RotateClientKeyParams, body RotateClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateClientKeyResponse, error)
+
+	// GetClientKeyWithResponse Read one client key
+	//
+	// The key's policy and standing, as in the list. 404 `item not found` for an unknown name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /client-keys/{name} (the `GetClientKey` operationId).
+	GetClientKeyWithResponse(ctx context.Context, name ClientKeyName, reqEditors ...RequestEditorFn) (*GetClientKeyResponse, error)
+
 	// DeleteCodexAPIKeyWithResponse Delete one codex-api-key entry
 	//
 	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -14495,6 +15848,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /max-retry-interval (the `PutMaxRetryInterval` operationId).
 	PutMaxRetryIntervalWithResponse(ctx context.Context, params *PutMaxRetryIntervalParams, body PutMaxRetryIntervalJSONRequestBody, reqEditors ...RequestEditorFn) (*PutMaxRetryIntervalResponse, error)
+
+	// GetModelPricesWithResponse List model prices
+	//
+	// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /model-prices (the `GetModelPrices` operationId).
+	GetModelPricesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetModelPricesResponse, error)
+
+	// PutModelPricesWithBodyWithResponse Replace model prices
+	//
+	// Body: a raw array or `{"items": [...]}`. Models are trimmed and lower-cased; a model priced twice is 400.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /model-prices (the `PutModelPrices` operationId).
+	PutModelPricesWithBodyWithResponse(ctx context.Context, params *PutModelPricesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutModelPricesResponse, error)
+
+	// PutModelPricesWithResponse Replace model prices
+	//
+	// Body: a raw array or `{"items": [...]}`. Models are trimmed and lower-cased; a model priced twice is 400.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /model-prices (the `PutModelPrices` operationId).
+	PutModelPricesWithResponse(ctx context.Context, params *PutModelPricesParams, body PutModelPricesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutModelPricesResponse, error)
 
 	// PostOauthCallbackWithBodyWithResponse Hand a provider redirect to a pending login
 	//
@@ -17257,6 +18637,874 @@ func (r PutClaudeAPIKeyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutClaudeAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteClientKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteClientKey
+type DeleteClientKeyResponse200Headers struct {
+	ETag *string
+}
+
+// DeleteClientKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteClientKey
+type DeleteClientKeyResponse412Headers struct {
+	ETag *string
+}
+
+// DeleteClientKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteClientKey
+type DeleteClientKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteClientKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteClientKey
+type DeleteClientKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteClientKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteClientKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteClientKeyResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteClientKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteClientKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteClientKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteClientKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteClientKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteClientKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteClientKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetClientKeysResponse200Headers the declared response headers of an HTTP 200 response for GetClientKeys
+type GetClientKeysResponse200Headers struct {
+	ETag *string
+}
+
+// GetClientKeysResponse429Headers the declared response headers of an HTTP 429 response for GetClientKeys
+type GetClientKeysResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetClientKeysResponse503Headers the declared response headers of an HTTP 503 response for GetClientKeys
+type GetClientKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetClientKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClientKeyList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetClientKeysResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientKeysResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetClientKeysResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetClientKeysResponse) GetJSON200() *ClientKeyList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetClientKeysResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetClientKeysResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetClientKeysResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetClientKeysResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetClientKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetClientKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetClientKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetClientKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchClientKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchClientKey
+type PatchClientKeyResponse200Headers struct {
+	ETag *string
+}
+
+// PatchClientKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchClientKey
+type PatchClientKeyResponse412Headers struct {
+	ETag *string
+}
+
+// PatchClientKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchClientKey
+type PatchClientKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchClientKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchClientKey
+type PatchClientKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PatchClientKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchClientKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchClientKeyResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchClientKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchClientKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchClientKeyResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchClientKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchClientKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchClientKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchClientKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchClientKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PatchClientKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchClientKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchClientKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchClientKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchClientKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchClientKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchClientKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchClientKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchClientKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchClientKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateClientKeyResponse200Headers the declared response headers of an HTTP 200 response for CreateClientKey
+type CreateClientKeyResponse200Headers struct {
+	ETag *string
+}
+
+// CreateClientKeyResponse412Headers the declared response headers of an HTTP 412 response for CreateClientKey
+type CreateClientKeyResponse412Headers struct {
+	ETag *string
+}
+
+// CreateClientKeyResponse429Headers the declared response headers of an HTTP 429 response for CreateClientKey
+type CreateClientKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// CreateClientKeyResponse503Headers the declared response headers of an HTTP 503 response for CreateClientKey
+type CreateClientKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateClientKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClientKeyCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateClientKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *CreateClientKeyResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateClientKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateClientKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateClientKeyResponse) GetJSON200() *ClientKeyCreated {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateClientKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateClientKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateClientKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateClientKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r CreateClientKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateClientKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateClientKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateClientKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateClientKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateClientKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateClientKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateClientKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateClientKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateClientKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResetClientKeyBudgetResponse429Headers the declared response headers of an HTTP 429 response for ResetClientKeyBudget
+type ResetClientKeyBudgetResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ResetClientKeyBudgetResponse503Headers the declared response headers of an HTTP 503 response for ResetClientKeyBudget
+type ResetClientKeyBudgetResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ResetClientKeyBudgetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOKPlain
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetClientKeyBudgetResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ResetClientKeyBudgetResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResetClientKeyBudgetResponse) GetJSON200() *StatusOKPlain {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetClientKeyBudgetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetClientKeyBudgetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetClientKeyBudgetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetClientKeyBudgetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetClientKeyBudgetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetClientKeyBudgetResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResetClientKeyBudgetResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetClientKeyBudgetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetClientKeyBudgetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetClientKeyBudgetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetClientKeyBudgetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateClientKeyResponse200Headers the declared response headers of an HTTP 200 response for RotateClientKey
+type RotateClientKeyResponse200Headers struct {
+	ETag *string
+}
+
+// RotateClientKeyResponse412Headers the declared response headers of an HTTP 412 response for RotateClientKey
+type RotateClientKeyResponse412Headers struct {
+	ETag *string
+}
+
+// RotateClientKeyResponse429Headers the declared response headers of an HTTP 429 response for RotateClientKey
+type RotateClientKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// RotateClientKeyResponse503Headers the declared response headers of an HTTP 503 response for RotateClientKey
+type RotateClientKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RotateClientKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClientKeyCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RotateClientKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *RotateClientKeyResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RotateClientKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RotateClientKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateClientKeyResponse) GetJSON200() *ClientKeyCreated {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateClientKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateClientKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateClientKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RotateClientKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RotateClientKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r RotateClientKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RotateClientKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RotateClientKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RotateClientKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RotateClientKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RotateClientKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateClientKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateClientKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateClientKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateClientKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetClientKeyResponse200Headers the declared response headers of an HTTP 200 response for GetClientKey
+type GetClientKeyResponse200Headers struct {
+	ETag *string
+}
+
+// GetClientKeyResponse429Headers the declared response headers of an HTTP 429 response for GetClientKey
+type GetClientKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetClientKeyResponse503Headers the declared response headers of an HTTP 503 response for GetClientKey
+type GetClientKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetClientKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClientKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetClientKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetClientKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetClientKeyResponse) GetJSON200() *ClientKey {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetClientKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetClientKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetClientKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetClientKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetClientKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetClientKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetClientKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetClientKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetClientKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetClientKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21845,6 +24093,235 @@ func (r PutMaxRetryIntervalResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutMaxRetryIntervalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetModelPricesResponse200Headers the declared response headers of an HTTP 200 response for GetModelPrices
+type GetModelPricesResponse200Headers struct {
+	ETag *string
+}
+
+// GetModelPricesResponse429Headers the declared response headers of an HTTP 429 response for GetModelPrices
+type GetModelPricesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetModelPricesResponse503Headers the declared response headers of an HTTP 503 response for GetModelPrices
+type GetModelPricesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetModelPricesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ModelPriceList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetModelPricesResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetModelPricesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetModelPricesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetModelPricesResponse) GetJSON200() *ModelPriceList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetModelPricesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetModelPricesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetModelPricesResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetModelPricesResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetModelPricesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetModelPricesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetModelPricesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetModelPricesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutModelPricesResponse200Headers the declared response headers of an HTTP 200 response for PutModelPrices
+type PutModelPricesResponse200Headers struct {
+	ETag *string
+}
+
+// PutModelPricesResponse412Headers the declared response headers of an HTTP 412 response for PutModelPrices
+type PutModelPricesResponse412Headers struct {
+	ETag *string
+}
+
+// PutModelPricesResponse429Headers the declared response headers of an HTTP 429 response for PutModelPrices
+type PutModelPricesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutModelPricesResponse503Headers the declared response headers of an HTTP 503 response for PutModelPrices
+type PutModelPricesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PutModelPricesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutModelPricesResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutModelPricesResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutModelPricesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutModelPricesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutModelPricesResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutModelPricesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutModelPricesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutModelPricesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutModelPricesResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PutModelPricesResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutModelPricesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutModelPricesResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutModelPricesResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutModelPricesResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutModelPricesResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutModelPricesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutModelPricesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutModelPricesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutModelPricesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -27381,6 +29858,171 @@ func (c *ClientWithResponses) PutClaudeAPIKeyWithResponse(ctx context.Context, p
 	return ParsePutClaudeAPIKeyResponse(rsp)
 }
 
+// DeleteClientKeyWithResponse Delete (revoke) a client key
+//
+// Select the key with `?name=` (ignoring case). The key is refused from the next request on; its counters are dropped.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /client-keys (the `DeleteClientKey` operationId).
+func (c *ClientWithResponses) DeleteClientKeyWithResponse(ctx context.Context, params *DeleteClientKeyParams, reqEditors ...RequestEditorFn) (*DeleteClientKeyResponse, error) {
+	rsp, err := c.DeleteClientKey(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteClientKeyResponse(rsp)
+}
+
+// GetClientKeysWithResponse List client keys with policies
+//
+// Every `client-keys` entry with its policy and its current standing: requests in flight, and spend (settled and reserved) in the current UTC day and month against its budgets. Never the key or its digest.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /client-keys (the `GetClientKeys` operationId).
+func (c *ClientWithResponses) GetClientKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetClientKeysResponse, error) {
+	rsp, err := c.GetClientKeys(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetClientKeysResponse(rsp)
+}
+
+// PatchClientKeyWithBodyWithResponse Change a client key's policy
+//
+// Select the key by `name` (ignoring case); fields present in `value` replace the key's fields (`limits` and `budgets` replace the whole object; an empty `expires-at` removes the expiry). The name and the key cannot be changed here: rotate the key instead. The key's spend is kept.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /client-keys (the `PatchClientKey` operationId).
+func (c *ClientWithResponses) PatchClientKeyWithBodyWithResponse(ctx context.Context, params *PatchClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClientKeyResponse, error) {
+	rsp, err := c.PatchClientKeyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchClientKeyResponse(rsp)
+}
+
+// PatchClientKeyWithResponse Change a client key's policy
+//
+// Select the key by `name` (ignoring case); fields present in `value` replace the key's fields (`limits` and `budgets` replace the whole object; an empty `expires-at` removes the expiry). The name and the key cannot be changed here: rotate the key instead. The key's spend is kept.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /client-keys (the `PatchClientKey` operationId).
+func (c *ClientWithResponses) PatchClientKeyWithResponse(ctx context.Context, params *PatchClientKeyParams, body PatchClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClientKeyResponse, error) {
+	rsp, err := c.PatchClientKey(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchClientKeyResponse(rsp)
+}
+
+// CreateClientKeyWithBodyWithResponse Create a client key with a policy
+//
+// Without `key`, the server generates one (`sk-cpa-` and 43 random characters), keeps only its SHA-256 digest (`key-sha256`) and returns the key in this answer only: it is never stored, logged or shown again. With `key`, that key is stored as given. 400 for a name that is taken, a key already in `api-keys` or another client key, or any invalid field.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /client-keys (the `CreateClientKey` operationId).
+func (c *ClientWithResponses) CreateClientKeyWithBodyWithResponse(ctx context.Context, params *CreateClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClientKeyResponse, error) {
+	rsp, err := c.CreateClientKeyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateClientKeyResponse(rsp)
+}
+
+// CreateClientKeyWithResponse Create a client key with a policy
+//
+// Without `key`, the server generates one (`sk-cpa-` and 43 random characters), keeps only its SHA-256 digest (`key-sha256`) and returns the key in this answer only: it is never stored, logged or shown again. With `key`, that key is stored as given. 400 for a name that is taken, a key already in `api-keys` or another client key, or any invalid field.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /client-keys (the `CreateClientKey` operationId).
+func (c *ClientWithResponses) CreateClientKeyWithResponse(ctx context.Context, params *CreateClientKeyParams, body CreateClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClientKeyResponse, error) {
+	rsp, err := c.CreateClientKey(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateClientKeyResponse(rsp)
+}
+
+// ResetClientKeyBudgetWithBodyWithResponse Start a client key's budget window again from zero
+//
+// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /client-keys/reset-budget (the `ResetClientKeyBudget` operationId).
+func (c *ClientWithResponses) ResetClientKeyBudgetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetClientKeyBudgetResponse, error) {
+	rsp, err := c.ResetClientKeyBudgetWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetClientKeyBudgetResponse(rsp)
+}
+
+// ResetClientKeyBudgetWithResponse Start a client key's budget window again from zero
+//
+// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /client-keys/reset-budget (the `ResetClientKeyBudget` operationId).
+func (c *ClientWithResponses) ResetClientKeyBudgetWithResponse(ctx context.Context, body ResetClientKeyBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetClientKeyBudgetResponse, error) {
+	rsp, err := c.ResetClientKeyBudget(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetClientKeyBudgetResponse(rsp)
+}
+
+// RotateClientKeyWithBodyWithResponse Give a client key a new key, keeping its policy and spend
+//
+// Select the key by `name` (ignoring case). The old key is refused from the moment this answer is sent. Without `key` in the body the server generates the new key and returns it in this answer only, storing its digest; with `key`, that key is stored as given.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /client-keys/rotate (the `RotateClientKey` operationId).
+func (c *ClientWithResponses) RotateClientKeyWithBodyWithResponse(ctx context.Context, params *RotateClientKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateClientKeyResponse, error) {
+	rsp, err := c.RotateClientKeyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateClientKeyResponse(rsp)
+}
+
+// RotateClientKeyWithResponse Give a client key a new key, keeping its policy and spend
+//
+// Select the key by `name` (ignoring case). The old key is refused from the moment this answer is sent. Without `key` in the body the server generates the new key and returns it in this answer only, storing its digest; with `key`, that key is stored as given.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /client-keys/rotate (the `RotateClientKey` operationId).
+func (c *ClientWithResponses) RotateClientKeyWithResponse(ctx context.Context, params *RotateClientKeyParams, body RotateClientKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateClientKeyResponse, error) {
+	rsp, err := c.RotateClientKey(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateClientKeyResponse(rsp)
+}
+
+// GetClientKeyWithResponse Read one client key
+//
+// The key's policy and standing, as in the list. 404 `item not found` for an unknown name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /client-keys/{name} (the `GetClientKey` operationId).
+func (c *ClientWithResponses) GetClientKeyWithResponse(ctx context.Context, name ClientKeyName, reqEditors ...RequestEditorFn) (*GetClientKeyResponse, error) {
+	rsp, err := c.GetClientKey(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetClientKeyResponse(rsp)
+}
+
 // DeleteCodexAPIKeyWithResponse Delete one codex-api-key entry
 //
 // Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -28266,6 +30908,51 @@ func (c *ClientWithResponses) PutMaxRetryIntervalWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParsePutMaxRetryIntervalResponse(rsp)
+}
+
+// GetModelPricesWithResponse List model prices
+//
+// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /model-prices (the `GetModelPrices` operationId).
+func (c *ClientWithResponses) GetModelPricesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetModelPricesResponse, error) {
+	rsp, err := c.GetModelPrices(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetModelPricesResponse(rsp)
+}
+
+// PutModelPricesWithBodyWithResponse Replace model prices
+//
+// Body: a raw array or `{"items": [...]}`. Models are trimmed and lower-cased; a model priced twice is 400.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /model-prices (the `PutModelPrices` operationId).
+func (c *ClientWithResponses) PutModelPricesWithBodyWithResponse(ctx context.Context, params *PutModelPricesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutModelPricesResponse, error) {
+	rsp, err := c.PutModelPricesWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutModelPricesResponse(rsp)
+}
+
+// PutModelPricesWithResponse Replace model prices
+//
+// Body: a raw array or `{"items": [...]}`. Models are trimmed and lower-cased; a model priced twice is 400.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /model-prices (the `PutModelPrices` operationId).
+func (c *ClientWithResponses) PutModelPricesWithResponse(ctx context.Context, params *PutModelPricesParams, body PutModelPricesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutModelPricesResponse, error) {
+	rsp, err := c.PutModelPrices(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutModelPricesResponse(rsp)
 }
 
 // PostOauthCallbackWithBodyWithResponse Hand a provider redirect to a pending login
@@ -31360,6 +34047,862 @@ func ParsePutClaudeAPIKeyResponse(rsp *http.Response) (*PutClaudeAPIKeyResponse,
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutClaudeAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteClientKeyResponse parses an HTTP response from a DeleteClientKeyWithResponse call
+func ParseDeleteClientKeyResponse(rsp *http.Response) (*DeleteClientKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteClientKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteClientKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteClientKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteClientKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteClientKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetClientKeysResponse parses an HTTP response from a GetClientKeysWithResponse call
+func ParseGetClientKeysResponse(rsp *http.Response) (*GetClientKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetClientKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClientKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetClientKeysResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientKeysResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetClientKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchClientKeyResponse parses an HTTP response from a PatchClientKeyWithResponse call
+func ParsePatchClientKeyResponse(rsp *http.Response) (*PatchClientKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchClientKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchClientKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchClientKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchClientKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchClientKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateClientKeyResponse parses an HTTP response from a CreateClientKeyWithResponse call
+func ParseCreateClientKeyResponse(rsp *http.Response) (*CreateClientKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateClientKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClientKeyCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateClientKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers CreateClientKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateClientKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateClientKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetClientKeyBudgetResponse parses an HTTP response from a ResetClientKeyBudgetWithResponse call
+func ParseResetClientKeyBudgetResponse(rsp *http.Response) (*ResetClientKeyBudgetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetClientKeyBudgetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOKPlain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetClientKeyBudgetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ResetClientKeyBudgetResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateClientKeyResponse parses an HTTP response from a RotateClientKeyWithResponse call
+func ParseRotateClientKeyResponse(rsp *http.Response) (*RotateClientKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateClientKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClientKeyCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RotateClientKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers RotateClientKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers RotateClientKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RotateClientKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetClientKeyResponse parses an HTTP response from a GetClientKeyWithResponse call
+func ParseGetClientKeyResponse(rsp *http.Response) (*GetClientKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetClientKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClientKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetClientKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetClientKeyResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -35858,6 +39401,232 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutMaxRetryIntervalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetModelPricesResponse parses an HTTP response from a GetModelPricesWithResponse call
+func ParseGetModelPricesResponse(rsp *http.Response) (*GetModelPricesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetModelPricesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ModelPriceList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetModelPricesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetModelPricesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetModelPricesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutModelPricesResponse parses an HTTP response from a PutModelPricesWithResponse call
+func ParsePutModelPricesResponse(rsp *http.Response) (*PutModelPricesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutModelPricesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutModelPricesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutModelPricesResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutModelPricesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutModelPricesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -585,6 +585,125 @@ export interface paths {
         patch: operations["PatchAPIKeys"];
         trace?: never;
     };
+    "/client-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List client keys with policies
+         * @description Every `client-keys` entry with its policy and its current standing: requests in flight, and spend (settled and reserved) in the current UTC day and month against its budgets. Never the key or its digest.
+         */
+        get: operations["GetClientKeys"];
+        put?: never;
+        /**
+         * Create a client key with a policy
+         * @description Without `key`, the server generates one (`sk-cpa-` and 43 random characters), keeps only its SHA-256 digest (`key-sha256`) and returns the key in this answer only: it is never stored, logged or shown again. With `key`, that key is stored as given. 400 for a name that is taken, a key already in `api-keys` or another client key, or any invalid field.
+         */
+        post: operations["CreateClientKey"];
+        /**
+         * Delete (revoke) a client key
+         * @description Select the key with `?name=` (ignoring case). The key is refused from the next request on; its counters are dropped.
+         */
+        delete: operations["DeleteClientKey"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a client key's policy
+         * @description Select the key by `name` (ignoring case); fields present in `value` replace the key's fields (`limits` and `budgets` replace the whole object; an empty `expires-at` removes the expiry). The name and the key cannot be changed here: rotate the key instead. The key's spend is kept.
+         */
+        patch: operations["PatchClientKey"];
+        trace?: never;
+    };
+    "/client-keys/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client key's name (1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit; matched ignoring case). */
+                name: components["parameters"]["ClientKeyName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read one client key
+         * @description The key's policy and standing, as in the list. 404 `item not found` for an unknown name.
+         */
+        get: operations["GetClientKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/client-keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a client key a new key, keeping its policy and spend
+         * @description Select the key by `name` (ignoring case). The old key is refused from the moment this answer is sent. Without `key` in the body the server generates the new key and returns it in this answer only, storing its digest; with `key`, that key is stored as given.
+         */
+        post: operations["RotateClientKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/client-keys/reset-budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a client key's budget window again from zero
+         * @description Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+         */
+        post: operations["ResetClientKeyBudget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/model-prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List model prices
+         * @description USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
+         */
+        get: operations["GetModelPrices"];
+        /**
+         * Replace model prices
+         * @description Body: a raw array or `{"items": [...]}`. Models are trimmed and lower-cased; a model priced twice is 400.
+         */
+        put: operations["PutModelPrices"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/generative-language-api-key": {
         parameters: {
             query?: never;
@@ -1958,6 +2077,140 @@ export interface components {
         OpenaiCompatibilityList: {
             "openai-compatibility": components["schemas"]["OpenaiCompatibility"][];
         };
+        /** @description Per-minute rates and concurrency; 0 or absent means no limit. */
+        ClientKeyLimits: {
+            /** Format: int64 */
+            "requests-per-minute"?: number;
+            /** Format: int64 */
+            "tokens-per-minute"?: number;
+            /** Format: int64 */
+            "max-concurrency"?: number;
+        };
+        /** @description Amounts per UTC day and UTC calendar month; 0 or absent means no budget. Tokens are input + output as the upstream reports them; costs are USD from model-prices (estimates). */
+        ClientKeyBudgets: {
+            /** Format: int64 */
+            "requests-per-day"?: number;
+            /** Format: int64 */
+            "requests-per-month"?: number;
+            /** Format: int64 */
+            "tokens-per-day"?: number;
+            /** Format: int64 */
+            "tokens-per-month"?: number;
+            /** Format: double */
+            "cost-per-day"?: number;
+            /** Format: double */
+            "cost-per-month"?: number;
+        };
+        /** @description A client key's policy fields, as in config.yaml's client-keys. */
+        ClientKeyFields: {
+            description?: string;
+            owner?: string;
+            disabled?: boolean;
+            /**
+             * @description RFC 3339 time after which the key is refused; empty for none.
+             * @example 2026-12-31T23:59:59Z
+             */
+            "expires-at"?: string;
+            /** @description Models the key may use (names and `*` wildcards, case-insensitive), matched against the requested model and the upstream model it resolves to; empty means every model. */
+            models?: string[];
+            /** @description Providers that may serve the key (claude-api-key, codex-api-key, gemini-api-key, vertex-api-key, openai-compatibility/<name>, an auth-file kind such as claude or gemini-cli; wildcards allowed). */
+            providers?: string[];
+            /** @description Credential IDs (as usage shows them) that may serve the key. With providers, either one admits a credential; both empty means every credential. */
+            credentials?: string[];
+            limits?: components["schemas"]["ClientKeyLimits"];
+            budgets?: components["schemas"]["ClientKeyBudgets"];
+        };
+        ClientKeyCreate: components["schemas"]["ClientKeyFields"] & {
+            name: string;
+            /** @description A caller-supplied key, stored as given; absent to have the server generate one. */
+            key?: string;
+        };
+        /** @description Select the key by `name`; fields present in `value` replace its fields. */
+        ClientKeyPatch: {
+            name: string;
+            value: components["schemas"]["ClientKeyFields"];
+        };
+        ClientKeyRotate: {
+            name: string;
+            /** @description A caller-supplied new key; absent to have the server generate one. */
+            key?: string;
+        };
+        ClientKeyReset: {
+            name: string;
+            /** @enum {string} */
+            window: "day" | "month";
+        };
+        ClientKeyCreated: components["schemas"]["StatusOK"] & {
+            name: string;
+            /** @description The generated key, shown this once. */
+            key?: string;
+        };
+        ClientKeyWindow: {
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            "resets-at": string;
+            /** Format: int64 */
+            requests: number;
+            /** Format: int64 */
+            tokens: number;
+            /** Format: double */
+            "cost-usd": number;
+            /**
+             * Format: int64
+             * @description Held by requests in flight, counted against the budget until they end.
+             */
+            "reserved-requests": number;
+            /** Format: int64 */
+            "reserved-tokens": number;
+            /** Format: double */
+            "reserved-cost-usd": number;
+        };
+        ClientKeyUsage: {
+            /** Format: int64 */
+            "in-flight": number;
+            day: components["schemas"]["ClientKeyWindow"];
+            month: components["schemas"]["ClientKeyWindow"];
+        };
+        ClientKey: components["schemas"]["ClientKeyFields"] & {
+            name: string;
+            /**
+             * @description Whether config.yaml holds the key itself (caller-supplied) or only its SHA-256 digest (generated).
+             * @enum {string}
+             */
+            "key-stored": "plaintext" | "sha256";
+            usage: components["schemas"]["ClientKeyUsage"];
+        };
+        ClientKeyList: {
+            "client-keys": components["schemas"]["ClientKey"][];
+        };
+        ModelPrice: {
+            model: string;
+            /**
+             * Format: double
+             * @description USD per million input tokens.
+             */
+            input?: number;
+            /**
+             * Format: double
+             * @description USD per million output tokens.
+             */
+            output?: number;
+            /**
+             * Format: double
+             * @description USD per million cached input tokens; absent means the input price.
+             */
+            "cached-input"?: number;
+        };
+        ModelPriceArray: components["schemas"]["ModelPrice"][];
+        ModelPriceItems: {
+            items: components["schemas"]["ModelPrice"][];
+        };
+        /** @description A raw array, or the same array under `items`. */
+        ModelPriceListReplace: components["schemas"]["ModelPriceArray"] | components["schemas"]["ModelPriceItems"];
+        ModelPriceList: {
+            "model-prices": components["schemas"]["ModelPrice"][];
+        };
         OpenaiCompatibilityItems: {
             items: components["schemas"]["OpenaiCompatibility"][];
         };
@@ -3061,6 +3314,10 @@ export interface components {
         ApiKeyQuery: string;
         /** @description With api-key, delete only the entries that also have this base-url. */
         BaseUrlQuery: string;
+        /** @description The client key's name (1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit; matched ignoring case). */
+        ClientKeyName: string;
+        /** @description The client key's name (matched ignoring case). */
+        ClientKeyNameQuery: string;
         /** @description The provider's name (trimmed). */
         NameQuery: string;
         /** @description The OAuth provider (case-insensitive). */
@@ -4839,6 +5096,367 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    GetClientKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole list (an empty list is `[]`, never null). */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientKeyList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    CreateClientKey: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "alice-laptop",
+                 *       "owner": "alice",
+                 *       "models": [
+                 *         "gpt-5",
+                 *         "claude-sonnet-4-5-20250929"
+                 *       ],
+                 *       "limits": {
+                 *         "requests-per-minute": 60
+                 *       },
+                 *       "budgets": {
+                 *         "tokens-per-month": 2000000
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Created; `key` holds the generated key (absent for a caller-supplied key and in a dry run). */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientKeyCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    DeleteClientKey: {
+        parameters: {
+            query: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+                /** @description The client key's name (matched ignoring case). */
+                name: components["parameters"]["ClientKeyNameQuery"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    PatchClientKey: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "alice-laptop",
+                 *       "value": {
+                 *         "disabled": true
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientKeyPatch"];
+            };
+        };
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    GetClientKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client key's name (1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit; matched ignoring case). */
+                name: components["parameters"]["ClientKeyName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    RotateClientKey: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "alice-laptop"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientKeyRotate"];
+            };
+        };
+        responses: {
+            /** @description Rotated; `key` holds the generated key (absent for a caller-supplied key and in a dry run). */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientKeyCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    ResetClientKeyBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "alice-laptop",
+                 *       "window": "month"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClientKeyReset"];
+            };
+        };
+        responses: {
+            200: components["responses"]["StatusOKPlain"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    GetModelPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole list (an empty list is `[]`, never null). */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPriceList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    PutModelPrices: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "model": "gpt-5*",
+                 *         "input": 1.25,
+                 *         "output": 10,
+                 *         "cached-input": 0.125
+                 *       }
+                 *     ]
+                 */
+                "application/json": components["schemas"]["ModelPriceListReplace"];
+            };
+        };
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["HandEditConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
