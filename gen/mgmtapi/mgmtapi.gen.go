@@ -5,22 +5,16 @@ package mgmtapi
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/apitypes"
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -1009,20 +1003,12 @@ type UsageExport struct {
 	Version    int              `json:"version"`
 }
 
-// UsageImport Example: {"usage":{"apis":{"POST /v1/chat/completions":{"models":{"gpt-4o-mini":{"details":[{"auth_index":"c3f1a2b4","failed":false,"source":"sk-e...0001","timestamp":"2024-05-20T09:15:04.123456Z","tokens":{"cached_tokens":0,"input_tokens":523,"output_tokens":308,"reasoning_tokens":0,"total_tokens":831}}],"total_requests":8,"total_tokens":7123}},"total_requests":12,"total_tokens":9021}},"failure_count":2,"requests_by_day":{"2024-05-20":12},"requests_by_hour":{"09":4,"18":8},"success_count":22,"tokens_by_day":{"2024-05-20":9876},"tokens_by_hour":{"09":1234,"18":865},"total_requests":24,"total_tokens":13890},"version":1}
-type UsageImport struct {
-	// Aggregates This server's complete aggregates; the reference ignores them.
-	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
-	Usage      *UsageSnapshot   `json:"usage,omitempty"`
-	Version    *int             `json:"version,omitempty"`
-}
-
 // UsageImportResult Example: {"added":24,"failed_requests":2,"skipped":0,"total_requests":24}
 type UsageImportResult struct {
 	Added          int64 `json:"added"`
-	FailedRequests int64 `json:"failed_requests"`
 	Skipped        int64 `json:"skipped"`
 	TotalRequests  int64 `json:"total_requests"`
+	FailedRequests int64 `json:"failed_requests"`
 }
 
 // UsageKeyStats The figures of one client key or upstream credential. For credentials, requests are upstream attempts.
@@ -1409,14 +1395,6 @@ type DeleteAuthFilesParams struct {
 
 	// All `true`, `1` or `*` deletes every credential file.
 	All *string `form:"all,omitempty" json:"all,omitempty"`
-}
-
-// UploadAuthFileJSONBody defines parameters for UploadAuthFile.
-type UploadAuthFileJSONBody map[string]interface{}
-
-// UploadAuthFileMultipartBody defines parameters for UploadAuthFile.
-type UploadAuthFileMultipartBody struct {
-	File openapi_types.File `json:"file"`
 }
 
 // UploadAuthFileParams defines parameters for UploadAuthFile.
@@ -2293,12 +2271,6 @@ type PutAPIKeysJSONRequestBody = StringListReplace
 // DeleteAuthFilesJSONRequestBody defines body for DeleteAuthFiles for application/json ContentType.
 type DeleteAuthFilesJSONRequestBody = AuthFileNames
 
-// UploadAuthFileJSONRequestBody defines body for UploadAuthFile for application/json ContentType.
-type UploadAuthFileJSONRequestBody UploadAuthFileJSONBody
-
-// UploadAuthFileMultipartRequestBody defines body for UploadAuthFile for multipart/form-data ContentType.
-type UploadAuthFileMultipartRequestBody UploadAuthFileMultipartBody
-
 // PatchClaudeAPIKeyJSONRequestBody defines body for PatchClaudeAPIKey for application/json ContentType.
 type PatchClaudeAPIKeyJSONRequestBody = ClaudeKeyPatch
 
@@ -2410,9 +2382,6 @@ type PatchUsageStatisticsEnabledJSONRequestBody = BoolValue
 
 // PutUsageStatisticsEnabledJSONRequestBody defines body for PutUsageStatisticsEnabled for application/json ContentType.
 type PutUsageStatisticsEnabledJSONRequestBody = BoolValue
-
-// ImportUsageJSONRequestBody defines body for ImportUsage for application/json ContentType.
-type ImportUsageJSONRequestBody = UsageImport
 
 // PatchVertexAPIKeyJSONRequestBody defines body for PatchVertexAPIKey for application/json ContentType.
 type PatchVertexAPIKeyJSONRequestBody = VertexKeyPatch
@@ -8507,129 +8476,6 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	}
 
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/openapi.json", wrapper.GetOpenAPISpec)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/config", wrapper.GetConfig)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/config.yaml", wrapper.GetConfigYAML)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/config.yaml", wrapper.PutConfigYAML)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/events", wrapper.WatchEvents)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/config/history", wrapper.GetConfigHistory)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/config/history/{revision}", wrapper.GetConfigRevision)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/config/rollback", wrapper.RollbackConfig)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/audit", wrapper.GetAudit)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/latest-version", wrapper.GetLatestVersion)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/debug", wrapper.GetDebug)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/debug", wrapper.PatchDebug)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/debug", wrapper.PutDebug)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/logging-to-file", wrapper.GetLoggingToFile)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/logging-to-file", wrapper.PatchLoggingToFile)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/logging-to-file", wrapper.PutLoggingToFile)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/usage-statistics-enabled", wrapper.GetUsageStatisticsEnabled)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/usage-statistics-enabled", wrapper.PatchUsageStatisticsEnabled)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/usage-statistics-enabled", wrapper.PutUsageStatisticsEnabled)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/proxy-url", wrapper.DeleteProxyURL)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/proxy-url", wrapper.GetProxyURL)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/proxy-url", wrapper.PatchProxyURL)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/proxy-url", wrapper.PutProxyURL)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/quota-exceeded/switch-project", wrapper.GetQuotaSwitchProject)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/quota-exceeded/switch-project", wrapper.PatchQuotaSwitchProject)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/quota-exceeded/switch-project", wrapper.PutQuotaSwitchProject)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.GetQuotaSwitchPreviewModel)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.PatchQuotaSwitchPreviewModel)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.PutQuotaSwitchPreviewModel)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-retry", wrapper.GetRequestRetry)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/request-retry", wrapper.PatchRequestRetry)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/request-retry", wrapper.PutRequestRetry)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/max-retry-interval", wrapper.GetMaxRetryInterval)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/max-retry-interval", wrapper.PatchMaxRetryInterval)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/max-retry-interval", wrapper.PutMaxRetryInterval)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-log", wrapper.GetRequestLog)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/request-log", wrapper.PatchRequestLog)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/request-log", wrapper.PutRequestLog)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/ws-auth", wrapper.GetWsAuth)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/ws-auth", wrapper.PatchWsAuth)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/ws-auth", wrapper.PutWsAuth)
-	})
-	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/allow-localhost-unauthenticated", wrapper.GetAllowLocalhostUnauthenticated)
 	})
 	r.Group(func(r chi.Router) {
@@ -8639,13 +8485,10 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/allow-localhost-unauthenticated", wrapper.PutAllowLocalhostUnauthenticated)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/force-gpt-5-codex", wrapper.GetForceGpt5Codex)
+		r.Get(options.BaseURL+"/anthropic-auth-url", wrapper.GetAnthropicAuthURL)
 	})
 	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/force-gpt-5-codex", wrapper.PatchForceGpt5Codex)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/force-gpt-5-codex", wrapper.PutForceGpt5Codex)
+		r.Get(options.BaseURL+"/antigravity-auth-url", wrapper.GetAntigravityAuthURL)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/api-keys", wrapper.DeleteAPIKeys)
@@ -8660,112 +8503,7 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/api-keys", wrapper.PutAPIKeys)
 	})
 	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/generative-language-api-key", wrapper.DeleteGenerativeLanguageAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/generative-language-api-key", wrapper.GetGenerativeLanguageAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/generative-language-api-key", wrapper.PatchGenerativeLanguageAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/generative-language-api-key", wrapper.PutGenerativeLanguageAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/gemini-api-key", wrapper.DeleteGeminiAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/gemini-api-key", wrapper.GetGeminiAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/gemini-api-key", wrapper.PatchGeminiAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/gemini-api-key", wrapper.PutGeminiAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/codex-api-key", wrapper.DeleteCodexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/codex-api-key", wrapper.GetCodexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/codex-api-key", wrapper.PatchCodexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/codex-api-key", wrapper.PutCodexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/claude-api-key", wrapper.DeleteClaudeAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/claude-api-key", wrapper.GetClaudeAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/claude-api-key", wrapper.PatchClaudeAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/claude-api-key", wrapper.PutClaudeAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/vertex-api-key", wrapper.DeleteVertexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/vertex-api-key", wrapper.GetVertexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/vertex-api-key", wrapper.PatchVertexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/vertex-api-key", wrapper.PutVertexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/openai-compatibility", wrapper.DeleteOpenaiCompatibility)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/openai-compatibility", wrapper.GetOpenaiCompatibility)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/openai-compatibility", wrapper.PatchOpenaiCompatibility)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/openai-compatibility", wrapper.PutOpenaiCompatibility)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/oauth-excluded-models", wrapper.DeleteOauthExcludedModels)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/oauth-excluded-models", wrapper.GetOauthExcludedModels)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/oauth-excluded-models", wrapper.PatchOauthExcludedModels)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/oauth-excluded-models", wrapper.PutOauthExcludedModels)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/usage", wrapper.GetUsage)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/usage/export", wrapper.ExportUsage)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/usage/import", wrapper.ImportUsage)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/logs", wrapper.DeleteLogs)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/logs", wrapper.GetLogs)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-error-logs", wrapper.ListRequestErrorLogs)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-error-logs/{name}", wrapper.GetRequestErrorLog)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-log-by-id/{id}", wrapper.GetRequestLogByID)
+		r.Get(options.BaseURL+"/audit", wrapper.GetAudit)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/auth-files", wrapper.DeleteAuthFiles)
@@ -8783,25 +8521,103 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/auth-files/models", wrapper.GetAuthFileModels)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/vertex/import", wrapper.ImportVertexCredential)
+		r.Delete(options.BaseURL+"/claude-api-key", wrapper.DeleteClaudeAPIKey)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/gemini-web-token", wrapper.PostGeminiWebToken)
+		r.Get(options.BaseURL+"/claude-api-key", wrapper.GetClaudeAPIKey)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/anthropic-auth-url", wrapper.GetAnthropicAuthURL)
+		r.Patch(options.BaseURL+"/claude-api-key", wrapper.PatchClaudeAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/claude-api-key", wrapper.PutClaudeAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/codex-api-key", wrapper.DeleteCodexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/codex-api-key", wrapper.GetCodexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/codex-api-key", wrapper.PatchCodexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/codex-api-key", wrapper.PutCodexAPIKey)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/codex-auth-url", wrapper.GetCodexAuthURL)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config", wrapper.GetConfig)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config.yaml", wrapper.GetConfigYAML)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/config.yaml", wrapper.PutConfigYAML)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config/history", wrapper.GetConfigHistory)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config/history/{revision}", wrapper.GetConfigRevision)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/config/rollback", wrapper.RollbackConfig)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/debug", wrapper.GetDebug)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/debug", wrapper.PatchDebug)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/debug", wrapper.PutDebug)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/events", wrapper.WatchEvents)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/force-gpt-5-codex", wrapper.GetForceGpt5Codex)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/force-gpt-5-codex", wrapper.PatchForceGpt5Codex)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/force-gpt-5-codex", wrapper.PutForceGpt5Codex)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/gemini-api-key", wrapper.DeleteGeminiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/gemini-api-key", wrapper.GetGeminiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/gemini-api-key", wrapper.PatchGeminiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/gemini-api-key", wrapper.PutGeminiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/gemini-cli-auth-url", wrapper.GetGeminiCliAuthURL)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/antigravity-auth-url", wrapper.GetAntigravityAuthURL)
+		r.Post(options.BaseURL+"/gemini-web-token", wrapper.PostGeminiWebToken)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/qwen-auth-url", wrapper.GetQwenAuthURL)
+		r.Delete(options.BaseURL+"/generative-language-api-key", wrapper.DeleteGenerativeLanguageAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/generative-language-api-key", wrapper.GetGenerativeLanguageAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/generative-language-api-key", wrapper.PatchGenerativeLanguageAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/generative-language-api-key", wrapper.PutGenerativeLanguageAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/get-auth-status", wrapper.GetAuthStatus)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/iflow-auth-url", wrapper.GetIflowAuthURL)
@@ -8810,10 +8626,163 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/iflow-auth-url", wrapper.PostIflowAuthURL)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/get-auth-status", wrapper.GetAuthStatus)
+		r.Get(options.BaseURL+"/latest-version", wrapper.GetLatestVersion)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/logging-to-file", wrapper.GetLoggingToFile)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/logging-to-file", wrapper.PatchLoggingToFile)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/logging-to-file", wrapper.PutLoggingToFile)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/logs", wrapper.DeleteLogs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/logs", wrapper.GetLogs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/max-retry-interval", wrapper.GetMaxRetryInterval)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/max-retry-interval", wrapper.PatchMaxRetryInterval)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/max-retry-interval", wrapper.PutMaxRetryInterval)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/oauth-callback", wrapper.PostOauthCallback)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/oauth-excluded-models", wrapper.DeleteOauthExcludedModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/oauth-excluded-models", wrapper.GetOauthExcludedModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/oauth-excluded-models", wrapper.PatchOauthExcludedModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/oauth-excluded-models", wrapper.PutOauthExcludedModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/openai-compatibility", wrapper.DeleteOpenaiCompatibility)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/openai-compatibility", wrapper.GetOpenaiCompatibility)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/openai-compatibility", wrapper.PatchOpenaiCompatibility)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/openai-compatibility", wrapper.PutOpenaiCompatibility)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/openapi.json", wrapper.GetOpenAPISpec)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/proxy-url", wrapper.DeleteProxyURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/proxy-url", wrapper.GetProxyURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/proxy-url", wrapper.PatchProxyURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/proxy-url", wrapper.PutProxyURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.GetQuotaSwitchPreviewModel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.PatchQuotaSwitchPreviewModel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.PutQuotaSwitchPreviewModel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/quota-exceeded/switch-project", wrapper.GetQuotaSwitchProject)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/quota-exceeded/switch-project", wrapper.PatchQuotaSwitchProject)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/quota-exceeded/switch-project", wrapper.PutQuotaSwitchProject)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/qwen-auth-url", wrapper.GetQwenAuthURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-error-logs", wrapper.ListRequestErrorLogs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-error-logs/{name}", wrapper.GetRequestErrorLog)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-log", wrapper.GetRequestLog)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/request-log", wrapper.PatchRequestLog)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/request-log", wrapper.PutRequestLog)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-log-by-id/{id}", wrapper.GetRequestLogByID)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-retry", wrapper.GetRequestRetry)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/request-retry", wrapper.PatchRequestRetry)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/request-retry", wrapper.PutRequestRetry)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/usage", wrapper.GetUsage)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/usage-statistics-enabled", wrapper.GetUsageStatisticsEnabled)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/usage-statistics-enabled", wrapper.PatchUsageStatisticsEnabled)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/usage-statistics-enabled", wrapper.PutUsageStatisticsEnabled)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/usage/export", wrapper.ExportUsage)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/usage/import", wrapper.ImportUsage)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/vertex-api-key", wrapper.DeleteVertexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/vertex-api-key", wrapper.GetVertexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/vertex-api-key", wrapper.PatchVertexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/vertex-api-key", wrapper.PutVertexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/vertex/import", wrapper.ImportVertexCredential)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/ws-auth", wrapper.GetWsAuth)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/ws-auth", wrapper.PatchWsAuth)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/ws-auth", wrapper.PutWsAuth)
 	})
 
 	return r
@@ -10503,9 +10472,9 @@ func (response ListAuthFiles503JSONResponse) VisitListAuthFilesResponse(w http.R
 }
 
 type UploadAuthFileRequestObject struct {
-	Params        UploadAuthFileParams
-	JSONBody      *UploadAuthFileJSONRequestBody
-	MultipartBody *multipart.Reader
+	Params      UploadAuthFileParams
+	ContentType string
+	Body        io.Reader
 }
 
 type UploadAuthFileResponseObject interface {
@@ -21834,8 +21803,9 @@ func (response ExportUsage503JSONResponse) VisitExportUsageResponse(w http.Respo
 }
 
 type ImportUsageRequestObject struct {
-	Params ImportUsageParams
-	Body   *ImportUsageJSONRequestBody
+	Params      ImportUsageParams
+	ContentType string
+	Body        io.Reader
 }
 
 type ImportUsageResponseObject interface {
@@ -23856,24 +23826,9 @@ func (sh *strictHandler) UploadAuthFile(w http.ResponseWriter, r *http.Request, 
 	var request UploadAuthFileRequestObject
 
 	request.Params = params
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	request.ContentType = r.Header.Get("Content-Type")
 
-		var body UploadAuthFileJSONRequestBody
-		if err := runtime.BindJSONBody(r, &body); err != nil {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-			return
-		}
-		request.JSONBody = &body
-
-	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		if reader, err := r.MultipartReader(); err != nil {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode multipart body: %w", err))
-			return
-		} else {
-			request.MultipartBody = reader
-		}
-	}
+	request.Body = r.Body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.UploadAuthFile(ctx, request.(UploadAuthFileRequestObject))
@@ -26214,13 +26169,9 @@ func (sh *strictHandler) ImportUsage(w http.ResponseWriter, r *http.Request, par
 	var request ImportUsageRequestObject
 
 	request.Params = params
+	request.ContentType = r.Header.Get("Content-Type")
 
-	var body ImportUsageJSONRequestBody
-	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
-	}
-	request.Body = &body
+	request.Body = r.Body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ImportUsage(ctx, request.(ImportUsageRequestObject))
@@ -26479,513 +26430,4 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 	} else if response != nil {
 		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
 	}
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"7P35cttGujgM30oXf6cqZAqkSC1OTJVrjrwlOpFtHUue5BzTIzSBJtkjsJtBN0Rz/PlX39W8F/ZeyVv9",
-	"PN1YSICLFi8ZzB8TiwB6ffb1UyOQ05kUTGjV6H9qTBgNWQz/fHFJx+a/IVNBzGeaS9HoNy4njARSjPiY",
-	"xOyGKy4F0ROuSMzUTArFyJyaP2hIRrGcEhmTecy1ZoJQRZqU/JlIzUKidCzFmDChuV4QTcetDrlgIiRc",
-	"kyENrgkX5HTUfkV1MOk0vIYKJmxKzXrYRzqdRazRbwwaR+Fh77C7T4fB4XCf/vRo+Pin3uPwca/X7f0U",
-	"HD3eHzQaXkMvZuZtpWMuxo3Pn73GW6bjxclIs3h1gxcskCJUREsyp2YxbCRjRvSEEcE+akK1ZtOZrljT",
-	"odeYcsGnybTR76ZTc6HZmMWNz2byGY3plGl7yicz/htb/HfC4kX5YTOh48UPitAZb1+zBWnqmE+nLGyZ",
-	"FXDz1p/wsdcQdGomsy8W1jfl4oyJsZ40+r2yA3lKFXsXRxXL+J3riZvfIyGLmGZEimgBp2IWyJkiekI1",
-	"oZGSZEJvGALFkCrWTuKoaq3ueWGxq8t7Hi/eJmJ1Yb6OE+b3SZwIWMp8IiNGggkVY0aaNzTiITWvevA0",
-	"ToTgYkxUMlQLpdlU/UCCCQuulUdiJkJm5hsIhO7Ogk6jFqEiJFSoOYsN+CYqoZFH5uY8zIiJ4CPOQhLy",
-	"0YjIEcl9auDXvDKU4eIHNRC+eccnTTOgH8J++gSW3/LIMNFu1ULqCRfjPnw84hHDtRtkJE3zryCJYyY0",
-	"kYIRrgYiZjqJBQtbHplwpWW88Ai7MfgMi89v3OKt0nRhdqMnbEFozDrEwBlNQq6JjimPzKCBjEN4JQV4",
-	"8mbGYjhOe9ehNKt1C8/vvUkTPYHVK49EcsyF8gYikmPlkUTRMSN8OpOxbpGYjRLFCCVhvIBrhLM97Hbh",
-	"kK7iRFwlQiUz8zYLfdgSzmtOqTMQFYCFJ1wAq5CNaBLpRn9EI8VSLBhKGTEqAM5e8oi9plO2Bh2DmIWG",
-	"aNEI9veDImZG0mSGZsDi/c4/lRT+MRGSzKieEMUMymsZK8/8FjEamtsIpYa//U7H9wjVZCqVJr39n8lw",
-	"oZlqdcgrrpR5kys8EZgJSO2fCY/NcTRlTHwuANJhIQaaKC5JjhAngM6OZDzFQQpvV+El/KdAQOjHlIDs",
-	"/2yImNYsNl/+4/0/OnuDwWDw4f0/8L8/Dgad9//1zw/vL9SH92/kh/evxYf/KKXDpyOg76snfTKbWepi",
-	"oQuoDccdWTDmiijNo8gcneVAlh81qUCEAQ5EBWE0jjiLUx7lGbbk/+i3OuTEoEPEso/HTCty2NsHUMPZ",
-	"VQpvBNnfdEZjrqTANcABN9++fEYM42l5RElCyZzRa8PXSNP/fW/Q+H/////PoOG3iGA3LCZTs22m0uNH",
-	"tpudv+N8G+jiqQjZxwpg/V8Wy7ahryGZScXNr44mRVzpqpvnZshl3lHNz7zGqfqdDd+dVqziQtNYE0oi",
-	"GdCIBDSKgLmPZDyncchi8y94POaCRDQRwYRZycEc4ZDMqGARkbhwZeB6SoMJF4w0/Z7vEWQBHvEXTJn/",
-	"SOFXckauruZsmPANp7qBAsxiecNDFqeov4khryLTBm58Hst/skCfhhWr+EXKccTIs0gmoVmOeZmcPidN",
-	"/+TszIcjNVC2cM8qV2afX/Fww5Gc2z2vOZY3J4bmu8MhzcCwdi4UEwb4bti6RcAnOx3R32mUrLskrtn0",
-	"B0VuzGubbwhe22H+z17DkRIU4hI9eZooWEsghWZCm3/S2SziAbDMPcMTcpIifDa0n6hkOqVmJ41LKcmU",
-	"igUxkh7KJuTPhCXMXBCu0owRxzI2rMt87zWmTBme2ug3tPt8SgUds6mRE3IjcWHuZxwzpY6JjheEjikX",
-	"RE1krKMFnGsqGxXXdZIJTYCI0okCRDAWKkMHjShgBY2ytebOwmA7SQS9oTyiw4jhgWZn/x8xGzX6jf+z",
-	"l6kme/hU7b2A4eCDJVHQHIbfJ7rkBGnM7CmSJqPBhAg2x+dSGTGJDIN4MYPlt45JzOBojHYwED6oCm3Q",
-	"FXyiUDcwXMN8TiOj5yzIDYtRDkTiDhzEcKQSkYnNjI4jxUDQ3JEW5CUQkFooSVvR86h7QOYTJoxyxFX+",
-	"7FACymltufVWnaV9ey+nBX1GJSD8hWo2p7vCcYrBSzCDVD0lCSjrlUIyH0Vy3ieBlNfc8GJDlcxtHXZ7",
-	"LYOXmupENfr2fcS/iFHFLlh8szzxLy8uyV5ENVO6fcNiBQqAfZ8o+IAkIjaQAOBXsh4jYTGlr0aUR7Di",
-	"DMd+YZoMGhOtZ6q/t0dnvDPmepIMO4Gc7sVsJtVeLBPN4vZIxu0p23t2dnoey4+Lk/PTPbsKZZc3aPRJ",
-	"aERJHcz6hO9JovmUyUTvghLvZkrHjE4rUeNEkMS+47YfyCQKAWWH5rgpcF3DiQHeWEiGNIwWx8SHA/EN",
-	"0FGkEySQITOvgv5jh/0BNH5lztm3J+XDCyHTlEedBkLXWzzVHaELJJI3iX4zemuEsWUgi5Mop4xOqAgj",
-	"s0EqEPtLoc2MSI7MrmSijaAcm5H7qXBEJlSRfWAiijS7REvSawHYWen5qQyXKbfV9UgoUV5EGQ/FFrzH",
-	"0pWgMG6+zI9/7mwEy7tNjQfL83CttpgHpbt7obf5pftInfSaM0g5xg9unaQJqslA/NfFm9dGa0FNxfBa",
-	"8xey7vz9mF+nViUacRYZlTddxiDpdg+C9HjgT+YPBMqXwO8N1IJClh2i1WMrTtJzcG6h6gdF5FwY7djA",
-	"uhVdAf6EdJsygGfIFQMtBCFtRpW2ppLQqWUGzDxCByJMEPwZAesKfIRbevf2rGXo+2ev8UyKUcSDHVAn",
-	"f/vZFE//ACltJBNhqBr7yJXmYnxlWI8jw+1Esbjd+6n3aL/76LDbBXW2hAhvC0LP3exmaqNhV8NU+UL9",
-	"PqHLejccPmh9/GUk54QGgUyETlky7EwZApbfog8SuyJcA0kyX76W+pwJo5Df7mwlsm6zBisEzexw94Bj",
-	"lYP7llYBg3V7NkNHTCMlR86F25TxkIchE7uKp1QIFq7QWzaVmhEahkaORDmJjPiNszRcs4UqI0Gn5wQH",
-	"JGHCDEVNJTVcqrMzqQ65TEVTLsj+4yk5PFKW6Zu5n3Nl+HbVyoKIG7l3PjFgQiMD0fYJVwRsP+UcH17J",
-	"Cc6hm+ZeyGX1+D5aI257Pkj4wgSpq6V7cO+/UhG+CLm+G/FAawugz1XgRsoLRHnD35wqwkJuYHC4ALKZ",
-	"GiHNz4Y6WqEDZmdhn8yMUDFNFPw6ZHrOmCA9+OzR0dHBkQdw3z0mI/4xZxSVRp6cRTQwuh4a3s7fXZK9",
-	"3Gq2x8Bn8JGhTe6sqi+y7Dz8fsH8KYW53GsykVFoBCc4B9g/8BsQCVAOm1A1gBOxx0EWTKPhiaY/L0iT",
-	"55hUJGmYMqbUpG3FOvhqIIYJj0LCdes4J48pulBkbhbAlcXV1JBtdmONW2hvA3MaiOtEyYFI1w27sLRI",
-	"8YgJHS2IvGGxdfL0N17TQPjLF+WTpnlieL3vLF9om1s6OTgEcwAgkOKRDYT10BhUwdVbC1y2FRrNzean",
-	"1Iiugmg5M2yYa8tdf0W7+bucSnorVLH296Jue3fSUTKspf9sOmRhaEgG1XRo1JuCYC9nTLAQTkNI5x0A",
-	"MT+x13jNZrpDToyqiQo0aSqGzi6pJyzOxDYFxpNqRfNWTjS8dzt1q1NmhMq5zsDgqVksaISHtRs7U/SG",
-	"vUR9bkVytyblwulZiC5jFpYia0nMoPbrPokZGARzkN3R01mfzFgMcquhC0xwYClew4xfuqBl9MgtC75J",
-	"0atsafBGmd5qgGG7pd0dZC8zCpet3YknSwakJpgr8Z6IX3qylkPmt+Yj7aIZfWsBzztF2RkJ+u2w2Irf",
-	"Vzh34QwjLhg52JpnbY/8hWVv1Lns0iwRCGWQoECxPYuwjIXrEgaxgIM8k8APl45Qs496bxZRXjy8xpMn",
-	"T8jbF//97sXFJTl9/fINefLkyUD8HY0vfXLzqNPtdAfi3duzPtm76e0FE6r3LEAY4jIQr5ieyLBPzt9c",
-	"XA7EJZ8ypamB0P3u/mG7e9Te7152H/d7R/3uYae3f3B49Oh/B2Kt2boULCM5tqyJKqNsUa1pMDHnB9t+",
-	"LfVLUI52oy1mxPynGTK/lkQlwaQSX0GZMTeCOhnYADSblg+GeBWxQMvY/iP1TZWq/ZpNC4Pfh95fGNMn",
-	"Tauqe6g+e9b5GGd2P2DdS6s1qntx634qKUb8msFlnNOFAeVLKc9oPL4lU7amPDRMGJk6grHuRaQvGxll",
-	"7/MYOCC43TIaf1vp24oyoLJrOt429GXrPa6udpP861bk99MoHbj4kNAlh6rRwTUd29CHNJYBJYmWEUKW",
-	"oho65DXCCGgTdh7DXNtGzfWIWet0lmjmoal+SS5xYUvrLN/wDmzuAowab37b7XZSU4i83v6Q06lKTvW5",
-	"FOw4Oxy0UgD1zmKsqIYDsWLJvez63FHyr7x1QJlLKV9RsTixau7t8EVLeWWU5iunLZf7x5yJregnK3jF",
-	"uCCHavstgjh8RjWLq1FnZXHAwY1+Yo0pyixEsRsW08iqaEsrNMuiJJZzoJZGBBkIkLCbBU+VZ96z3qqW",
-	"k765Ib9G+r5mC4N3YB9n4X26kOwdXiRDs/GhHfAO16hyI+Vv8mAfg5wIOiDQx2dE3PwVRhQWdndKX7Yc",
-	"v28kCICmpZWovIYPBihFmgf7rdwagXANBBrPKnyMb2JSAjHrFLQNF3kPcY6lStk7QRM9kTH/Fwt39u0A",
-	"Hv7GFsvGvNSYuM6dUUQOEJ6sg2BlxNcSwN5gWNmIzq+wMuI9QE/52D7Jx24tPQOCeCt7xHcWWICRh3rS",
-	"DnlMlAYytTGWIABzT6IndjnxvUcT7BbvQJr+2iX5HvEx7BF3mH/UQt3WGl905TUV4hLKScYGC80udPwd",
-	"mhBvbwpbo0SDU6PNPgZRErKwPZUhi1Sf2IhCMmiMZ7r9ftDI9FmzYL6LLe0u6nRmNUTMlAIYp5wLjNOl",
-	"q3HES3ZXlNtUEulc0G3BzEHT3RYdkHajreOBKFHLC3KxC6qXsTOEgjEzPSKMSzLM50wGNJpIpZFOM6HB",
-	"xRZeMK2t2yt3gegwidw37aT4kY2e/ew1ZrFBCs2R4mz87FNZvK0LZG30328c4UMahiWH/2SBNtCAwfMv",
-	"hMYwsKUl2Tj4Fc73wgaszydSMScMGV7nsAvCxcxBG4YdxnI2Y2FnNYAVzuDjAuLXVyeB8ZpCEniphdEV",
-	"ZKL1zIP/Vx5RMrhWR+YJ/mtC3r09c4YtcwhZ5NoxoWKBt88ixVxIcGrAty5piBA3gxgCBcFILJhIG/m2",
-	"GkVXOH97XNXnrM44Bm/kwQW/UmYEdd22T9rogzNP2j0jQJQ+2a98ctD4sAph6UybdA2zvZM4pouqPaqq",
-	"Tb5DErUMSUiiYBEhKsk0Oi+8sW5Br8zXOPLnkmm11DS6srYENCbJeEo1ilmPDhvrM0rcAFpeM7H752Ur",
-	"OklCrquQShemCKlmbc0hvnUFO/BCK8Lo0UnrFJ+mQ7xEaRa2DcpwplqlSBemySDLFMVr8LD0BFYPjYeY",
-	"eVSSU4IE28CJ4dtM3LRnVKm5jJ2nVkjBbMRLjkQZ4cA63clrQD2Di9dsUbqJKZg7S6yWXiOVNcpPLn18",
-	"mtl4cTRQCW2AC3IXWKNZrg04r6BiVE9USdaPYU3W/EKaFKQ8TCxpHVviYk1/EFar2VSV7sf+QBEjDUKi",
-	"SaN8e85LlTN8MOIsbVMaMo/wkSGGZtItLtrZKz6VgX6eNkAMNDXKgYXbHJCk95W/nXRsL8s2waP8UIVU",
-	"56XkxSZQgT7kTnEdQcnhZ8nxTmXMVo/2lZE7XabWSBpee0youraSOrrhFBcB88kTtMJSpdPkM59qtM/6",
-	"FEXOJyAU+Tz0cyBVxdrdBu3iyo8HY4OqiayOE7bCExI9ucKYtjLIC3OBIqu0gk0pj0q/4+WIGdEhiyqe",
-	"KH3FnE+yxOkAAWCGQpOYjWKmJi4vkrUhHwK+tYllQtpXuYBApTLqIUMguluTYoxzL1m5UfWvQLMoIwA8",
-	"YsQvKjJpoF8uIIsrIzKxEIGpgJhrV5WPG155qPi/2C24YYbvxc38KuewbJDG0DiDQdq5jfSJTwPNb1Bh",
-	"y22bNOna60O6f0wUY8TPgMGiTHbGRtvz07ifvAHAPyZ0COY/CGxbzKz9F5ebKgiw7lKQwB8+bRDyAA7W",
-	"4V+JiAdh6Y3++085fLIpdBaFGoli8X/aTzqBnDZyINrY7+4ftbs/tw+6l739/sFh/+jR/+ayVYOg5yIM",
-	"M3hojJm55oYDg97+wWG66jGkvzQ+r8qIdqlb01FLc1ao6NKp4bDrju1VKiHmDs6JjXhys4guruymf4Hd",
-	"kf3OETmPZQMpjt1ze79zZAQgw2vmgoVXw0W25+wM8HxKziATVtNDKL5QXMv25C9bzafbgh8vV+PWHr7d",
-	"z7rTf02nbPnwBf72vgBggQzZx/YytOLT1ZMUbtj0IJeNROjBhKxMkZmxMESzkAyKiuDWyaC5B4YaxJRH",
-	"YHCY0YCVpooahLv/DE0Y9BQ33+t2u0B73d8brg0Pb92tqeeQSB4uXVzofj3wlp1NS3Ccfb4tS1gPnfa9",
-	"qjVfpMOUucPmlOvVNaYywSp7y0YTZuXvzR49HMaz333w7rbid2iYWFou3JnQk1yId6N41F4DTBppkksQ",
-	"0SRkHcr3wHa3l5r7/4ai8hUPn7z44+TV+dmLQdLt7j9yyXFXZllPDNbh7zD9k+XJV07NrnLtqa08slaY",
-	"rQ4M3/bsRGXH91TK6O+p3Tk7QGuLNsLoyrJTO/UGcRjfK5v1GRw0WltKODHeQzs1bL3PGbka6rpNhU6t",
-	"Kd1ut9fwsgIL2W3mKN8enXHk1Y5R0YhTAwV2KiWFYLqN2UoZ07ZPD9pH7o397v5hr7u/3/j8oWAWa6Bl",
-	"q7+3Bz92cpP3e92fu2UcbHmbW7JzPLzf2GIjS1maoPomrBdpS7viJdrqjjEyzEYRgl2xQ96IaIH0W6Xp",
-	"/Bi5DZksGLa9+iFoV2tzUfNXXGGD1MWkZVsHIW+RNP8E8LirAbJUNF0y9RcudKO1IOfPWHf5v9rXPntl",
-	"AtBG89wJgH3J9LOYjXi5dvnvYvxNUQFtqveAjrkxT91Q5Uq/1TOKCJhOf89kAYdbewSGKL/FePYyeTCm",
-	"cwJjp5Y5qFgAP5FEhMwofGYWwGsp2JsRUN2t1m9N2t6Wr+PJGnL8sT2WbbfzGQflsmN28j59+UMj91ob",
-	"i7MA5aOG6jRyGa5BxNsI+XTGl/7iNjp7z80CR5xOck5jo2WvHtxLQwIhEgHNjZkujA9ozDBSveHVtLim",
-	"xX9BWlxNcc7LC+T8wm8Y8cH0iXYkMPD7pIkZp3MuFJrqhtJsImZkzG+YAMs9h8AhB/kuOgU/lLY2jd8h",
-	"J5vSV+0Qq1iZWmTX62XT8q1dQKQwGWbVxfLlz7AMAqyLK0snSiE9lca3opaONu0gq8uQfawW1cHSUCmp",
-	"pz5PeK1aVqcznheZ9256jaJ4XSo/F+felk+ar7aSngvDVx5NLTvX9LqWnS0m7Cg6V6JiNuIXEJy3JQhr",
-	"5GY7xNcQmwsnv1FqLpzqBqHZvvugMrOdoxaZaxJck+AtReYUZ2qJ+QEl5iXKtIvAXF5kYWU7h93HpLzM",
-	"Qgdq1vzFSlRUeIyWmCRWMNjiWKpOoyQETblwx5LAr9UaEeao2vbkoF7ERskI95LNVA0VtgJDeXwUxE9g",
-	"esrqYs+pgpQbH1/wbWEgm8TSlBFkGc5ojkXaoDIIyjEPtowkcxFpu0hQZm9vXbxbCX2G2M3yYBVIA0jn",
-	"LDD0jYtduods5W7G6pt4m4vOWxIcAl0Gmb9PJBbW4LpP8sGTSNCXEkZ4oQZBaznAkjRfnbw++eXFqxev",
-	"L6/OTy4ufn/z9rlNkcACTs1cOZVUXLQVoRKDy5ooTWPdTmbl4aO7RLBisu2nNSGTtwt73CZuUSYxSsvO",
-	"P4y+OptHHkuspLvZR5zOa6Mb7cCevU+7yXWhi0XAeA4l/WzM/1aC+BISrMajjEarYPUuX1od4sosS52Z",
-	"DckkV+7ZoAUCG9Z/B2igkFVpSFUKI7GC/OJysABqXF6A/yMF5qqZWq7xvlx5ejNJhGk83PPqWX9IT/vv",
-	"nM03xUIuCW1Q8VdhUocTOoqV322NKG8JC20hY0Wa9mtbRYIrzcKBmLAYeCGjMdFSeoR1xh2iI+WRWCbm",
-	"fc/mPsI/Z5i07xE6nQUyZLagaRtSn1od8sxGfotwINISAZDaakicmsg5RD6OkijqY/VnZcue4O2aZSlo",
-	"EeFhdX4ypeqahUBebFbMQEBY3hxqj4RM6VgunKgZYY45ajQsiJnGmSM20kQmGrOAimTrB0UmVE0Gooll",
-	"vNrZ4w6OYSheyyNTpmMeqDYGC8Ly8BQ6rlSmM5xhsua9ZVJ88Bou/qjRb/zfvU5By4Sg5r9i7ID3JQ2t",
-	"BuOGydihnw3XK5/65PRf9GLRtlEx7d9e/I+ZvPi/iqWMmYAQ8xsWUTFOjICC0X90xpWNrsyplX+0nyVK",
-	"y2kbdUhzwvg3SuKfl7fh7brM/cbut5Ltoe02kTuorU9nu+V98BpG4TS78xqRHI+5GLe1bGNRS2sJm9KP",
-	"bYjBbYPF5caIXQddrzwbMbWim8WOZ7p9ZAEIgi4/pHcfRBzeKARutoFDsXn7R4gplDMmKG9D0wDNhzyC",
-	"rJMMWNpp+P8y7Mp4GSNXALIEfMx8WIC4Q7mBa4TlEjy95lPevt7PUHMqpVATqSnfs8/6o5gxmMm+ko2e",
-	"h6TqPWBF0TXb2AaayvFVdWDwTiAqdxgyNlOMXbdvDjq9XHOQws+wD/vBOJq2DztH2avuh9wRwKxIq8Di",
-	"9/NB76elq/EafyZSUwNWjIW2vtec62CSAges1pGS9BmU40/Dy1aYTZZpiY9S6LaR2e1ACh3LqA18M8vV",
-	"tPkz7Uim1Mv9ZGP/D7yGY9NUc6UNE2PCRnvjF3PVNrhyjxmg3u2S+vKs7lNZ2tl9h4959+5SS1lJ2aGM",
-	"ZBywdo7slL+2zH+2XBTGnlesai3d3umKkCKX5cosE+iyvUVyrNqGZIO62lb8X6w9HW5jIFul8tC8Br/5",
-	"+dGhjWJeM0YlR1hbScC+bhMBKun+lpf0Bj5+Vvi2zLxrXQ7pBtEclW2wV7bBguV35X5WKde6hf63efuF",
-	"e7mKZpVRCkfByq4/kLFqw2ssbMuYj7nYUduuIIhlk8GjNrpr2lDAn2sZL8qDiVeU4wJpLRt+idDmLqu3",
-	"GRaXEmJ3O4P8x4u2bTFUnlMqmC3IRYYs4uzG9eCxQxA7/7FNk58yKhT5o/3StvEJzb9K1epqplJ2Vjcs",
-	"1regs3+HzypIWsq2SuOyK4wd/3Py6uwtlHBYjuuwhdggDgJKW3zwGvK6IiI8fXs30C2zh0APPv9vmGn6",
-	"xDY92tSDLp87i8rwlF6zDVnVS/bVmCmrr0O7Olv13rVraxaX1Dp2Bf5c5nBZeiieWDmyrMsNtqU0SlKE",
-	"bVM0lyNMmtbUaxOgCyvyilsAI6IrP2yHbpVaWTfk0efNPJBE4W6/3KaW2I6bVSUFdq0CsDzDcyNglNf4",
-	"sLJHuRxXKZgsbRHfK9tbRcH/Uj+P69CGVfxt/xcsa4/lOZYL+0+oWu0GUOEXeqi+BxUem8wFUzlxiXO5",
-	"sJItOg66Ppv2OKDEOBaRw5MqOoPW7mxNek259wmzWoszOCfPNq6gMmh5UZ02DR9heU05wpy3EeVREmPn",
-	"vLKyQ0sFT7f0roHHaw4EI5ZifEyUNlwKKmejmU2RKV3YBiHS5WXnjjnfx2UXXxta01WWVx0zsEZSsSBN",
-	"V2QBTYytzl1OuSifrqE7OzCqwk6W+79lJhKPIF/3COVKJyGXHqFC83FMb7heeAQ1Ng9aC330yJ9zJjwC",
-	"kNsiWhKQwF1NC0Wa/o8+mfMoDGgcFmqEVG33TrFSu0j9WwdGvTQq3i8zfQQqYjmVLiiA5bR6g464tJz8",
-	"22WLQs2wMqS1tnduncF2/6r58lUWJ6i+zToK9zsMAasDZzPo3S1ydq1xK3348LGz22NyNY9Ix/gK0bNL",
-	"x78pfHbpZNfHz6YvP2QAbTpJHUFbk8+/cNBrDs7rqNeHi3pdISfbh73ip7+z4aW8ZivV9FmQxOyqN1NY",
-	"AahDu92uk0575xenz9t/Pzl796LhFV7VymzB/LddePnywr6+WlKjMFGZsn11dQHv4EjWFFN6Yssr2Tza",
-	"5UX1eMsVOvILXZlr8wGXWm2tmcdKzXM2bB+M9unjoMdWjDxllWaW/FQbirhsW7XFxvKVb8mpRGdWJVqj",
-	"lX3JSIsSTed+HIYr+k31sGUH9mvGJKrsGqsW7yL5/6hjSn69vDy3nhDbjSHtnNzEGDkqQix6qYh27B6d",
-	"IjPKY+XKBZebJU5HkZw/A0w4k2MuVpJGzZNGv4FWQ1dTp/30j5N3l78iah9j3f8nvUZJ3id+vqkIjn3v",
-	"w/oFliJSvuAbGMBmOCgWeevttw96ZP+gf/S4f/TYYBW9YeGVlee2M7KC5dzxAIy0WDHiVRZuTNdThqu5",
-	"texWWWi72mZrajGVlCNfNYbv75PlguT55lxZF0PFdJX18147l+2Ul7C08lLraLauXXIRkL27rkNpckYk",
-	"aWh7ltvy55sE5a1tpXmts7ia36BHDKPBxNa8nELHI9uJpSC4k6YskfjBPo1iP0eRv0+20QJahRK7G/SB",
-	"ZQn6DCIwbTO2JYQutslv9Bs3jzq9zuHq/S+/uAkdlt4vO+czOT7jYqVyn/1SuxZwjX5GLjwA5DY4Ohr9",
-	"3v4R/gBBs1mjONLb73e7/W6XcDGSqWeQBgGbQSn5qt3l5tzZAZdf2Kct3t1JDVo+XPi+MKe3uoeKMx9z",
-	"Mb6UL3nEyu3OKwE6pa7tLcJ4lhe99EXF8tSziNF4pSxgRsrMOyTAl4hKgoApNUqiaNHA6JMbVzwQH1Ws",
-	"P0dxVs4+HWVjZUE3xcbNuzczUpdNU3YQr+hH6MlxasOYyq+qPKh1da+lUVGl7YBsJcmtw6WWi3WuzlS6",
-	"uyxptSQ6yP68qlRgd1Xrj0tUuXbiypqufp6KcuhQMi9uqWXnSvivllNFD97WpkEYxibRVGWEfVPtAN7Q",
-	"RE+eUZtvVATAXMVeKvQkljMeAGSHPGaBvso8Pf29vTQ2tH90eHR4tBfYMf8WyJClwu6zN89f7FQt0nxd",
-	"Lg1WFt9cW3i6uPgKUXELgTCd5EPVoRbdh6/obOl0Hzg2feUk7yXycTkSpnTMLY8kNWqVVVVes7WSUtJw",
-	"HtsUS94oTuWBp9T+CwJhJOcsbgdU7WAPdlEEboY+oZlDHYjfLezDVVDpNXa7iw0eiCmdFf0PUzq7rfdh",
-	"JZh2l9c3uCCKLz/FeI2H8kKUhfGunp8g5r2T0zRWOMrM9R3iO/O+T2yUm7lK6DfbBKhxz0uAw1pBwQJr",
-	"7betSn9Ge+c+FLnuSyV4ko/tD9ksZjYPoCx58YyNabAgXMwSfUymfBybdwkXWpKl5QF2oak8ZjqJBap+",
-	"W+KvbbtusC8VDKv9JycP4B3ZoLx95YIhFdLT13FsVTpytu1qUIJ/u/mTt4zDL3nt4X3MW61ta29zyWgl",
-	"1uY6me0vmsy2Kgs+ePrKsqBYNuEOkPqFIyQqScsmaaWSVqyPmij57MOXlVweLpLiy0oetaTw7yUpbENA",
-	"to2eMJu+l+AJGOgLxE6U31IxdCIXGgRK5v2GTqyhJNsHUcD9PF2cuk3vIlRtd1DpXkrMjmyOLt9j5/Lx",
-	"tvX3VHhydlHYcf3e5sNJ25XscDgCq8x89T17DRlVxKUESRwbZgKryZPRw+6hy+8i4FebUFXeMG9Z0ohC",
-	"IxOxeflpxmAJhxN8CX3dqjy2vX1X78qllq0vUOfecjWX+o1B4yg87B129+kwOBzu058eDR//1HscPu71",
-	"ur2fgqPH+4PGLUvElS9pdSWVNa+qb8Ll3R2TmLVjRkOPmDObzhLNQDtXhohxTagip6P2KwOexVVste9t",
-	"q8vBgstvUn5cvIsrfCelcnuiWNyfUaX+s1yC31u9jb9SRHa2l7LzLOZ6rzhCygtclGV5Lpe72C4zF6a/",
-	"gE/PcQ4QUMpvt7raxmpo3JbrXvbolX32YdO6YccbllwsAlKx2HVHV7pM/KBsgW/R2QRkDnzya1pATmUI",
-	"6cbolO89fnTUPUyVScDI9k2vHUyoBk0uYgYVVDvzzV92H/eOuodZAF4kx2mbx8Of93tbtXVcseLbRe3s",
-	"Latsgnir9qNldik7lJetcucWiNX9J+3VncmKTN9CdYLyHLINBQxWqglmb69ZEPiu1y/JFZ6pXNAtCiZU",
-	"LBZHKl+ujheQi72m2dtRdae3Wy+tWporuP3XrKrEz7+6rN09+BsWdkY1iytD2B4TX0t5NaVicUW1NtKf",
-	"8o+BOcHX7RNo825LTSgjrmDeqyRwRxXi08qYhdA2LSUWS3Xus2LtPmUk2IXtc80FOVQ7S1SreyqKM2Xr",
-	"WxfiVvhyx7XfR83dt7Z4qEXWHXWGtYVM11WeqSpMWrZEbLb55reyeIst237ecx0NFJlzZTRIE5Ug52PD",
-	"J/Y1W3OidbdaG2mz7bSIB1Q/qCq+ga6xbepv3KHOht3gapkNrt2cbg0PUmnjjlH35cCWRaLvFAqAHz5Y",
-	"enmWf7e1GwdXZES4CpOWNZMDVIHWzP5MaGQosC+j0LddiwWb+6mxHF6jOjWE4SvAKHYwmBesFJuM5AV7",
-	"T6VhHDeLG304U3h2pF/YxbB1+mUeDDccFgj3D31Wa6SWO6naFTa6e1azO+SkTM3OR+egkuxCt1HvRvO1",
-	"X61+HyP9BBLKgmvsPwCQwmLzmhTRAiqOQIEX84AKNc/kpFxR/s2afLUYB1lSWfmhpVg6GkxYeNvoQa8B",
-	"ARy3/1wm+k7f401wMb79EPcePvnORp1WCM1H3f20CFIaoGohohmziFHlIMSzhZGcvb5VIS4ngn2csUCz",
-	"8CpNNcvE5eKYFsZYSI66B9sLxkRNZKyhYAtp+lY6uRqBudT3iL+yBPNjyMz7ubdcXohrF+63HPHMuSQy",
-	"f1gmNhcnvE3Bnc4u5Y8gV4uYc4H66YrQSEmDlq4iEpmwmN1vWSQIEz4Zj2M2ppqVBkRzZS/xB0WssYUR",
-	"mn5ybCXHEYuZCBjhYyFjpsyv0xJXrFNddopjfpoE10yXiUZcKE1FwKpq6huuY0gslIX/QREeHkMdsClm",
-	"KLF4zFRuM2TGYuLGBDl3CFOX3mNEhxuKHG1IBnyFFeVxHEOmMegcSszLOF+Ri4eliX75+O27n+aKR8ge",
-	"bW4er5HTPe3+K8HKzrNyM28EIxOZxNEiO/kOsVqisieuyITegJ9yJrlVVvB4rq7Z4pjYdRTfzp2YeT+N",
-	"bmys9n53I5XX9k3HKY/4tosqfehKh92CKZhDKW1R8ZFoPmXOYWte+0Fh/xHSfHf57DbaTUQ1E8Hianqb",
-	"hS4br7cOeb9DuoHjlOvAOy90LIMzHK5begGk0xtLp6kE6awryRJZS/TkKnUBr8kJySALiFEpXSkC5+pg",
-	"PHXd5+gFSHOgLecU+dLhLTcrL4h8F6hw7JJXZMamrWa2PZ9pjj5u4KQboKc04W5tT57bAVw51Lz46JSf",
-	"vBgFP7LwCtaS81z0fsaswv9t2Lq2NoQJFnP+5uKS7N309oIJ1Xs530cxzWA80+1Dibka+eSh90VQbQQH",
-	"ox7dHx42MrCwdgR3W9DdotPp2DDE3Ek2Ct6Wfu+o3z3s9PYPDo8e/W8jf4BL0n53WX4/2j9YkckPuj+X",
-	"ydndZcn554PeZ6OLLucz/bz84k+9/YPPJYlPvf3lNx9393ufM0J+ZZMt9zOacTVcXIVoxMnOwAz1ufiO",
-	"o+fdx43+odfo/dzo/5yl86UD77vDqhj38c8/Pfqcfyc/rjlwO/Sjo5L97R8u76938PPjLlZBRttcb7XI",
-	"fkEg3ChQ5ORHzI7PAHtbdEsBfeNkF4LO1ETqRn4Ln3byPdivikt1a6ik/afTEiyuEbRG0O8NQR8a19ah",
-	"T2m5D+ighieBQJ4/Hq+hrvlsZl7olp3e6tmE4a189CtT7zxCutBbmoNuPfVyxUM4gWw9K+OvbraS6v3G",
-	"FheaVtVfgm5v2LBOCrakv5YIdR3ysqDYKs+Jqhi/nX7i1MwS1e2OtsMlqvGlbY8gzJYfZtZgDj1aIVez",
-	"iC6OrX3XyPXXbFEqCN/VolmdbLpyX3m7GbnmolyHuQcT6RIV/tI4dXcbbbFOyRDUzhVELO5yGTyXFlGJ",
-	"pW9ZIOPQRsEsObKxUlSZi84hnrPNDhOMqIW5IS8SHQdpWw2PKC4ClrY+JW2rbdrZyZ8JSxi4j0dJFNlu",
-	"mTHXLCYjFkVkyCZchC2PUDKEIudIh4iW+Frq1nKeaCZCFhIK8Ry5wZSGTZEm14oEUggWmF3BzEECIeeU",
-	"qEmiQzkXYDyRiW51SNf2FGHQxTLduJuNK7f3W1hUci1Higdd1Zyk3GcOlsrVQfxE0BvKI/Oln3nsYWy0",
-	"bpqlR6ELiZYzJlihT23foe7HBRp0lZd68SHl11wirirn8PYauYlL3N92wVfVVRDgyvB5CRd5asAAzcV2",
-	"GysgUYS5u/bMcNfkTtpLMWQNdqHjYDlcsURWifOImKJeNwcdthUb3jKecPGEup9rvb9WKx5KrViNer2z",
-	"2FuA+Y06RcaqbqmKLOFzYsscbS3RpiOVFaxf687ZkCuIlXvKFCBbTOi2YxcF8RU30jmL85J3ha8oJ8Q9",
-	"4DpKZP6qBd1VEC/ByvVdEtFKW46q2315d5F0Cd23m3aVAmz73bdW5AkRMJWEXiBTLI/gXt8odIWO7dIC",
-	"royElH1aRkOwC1xlodzl3nKF5P6b6y2aX+MI+UCl8kR9O9MslrnU+0KtopVO12UZ+PffDG/V3JqfoPpM",
-	"11mIEj2xBQDdeNOFyzZp9/YPXIFXVzlW3QT/ufQGp9PO2Ai+PGCuiRUebiQDmsrq7YAJHdPIFl0wn4NH",
-	"q1EcblMx59yKyzzIlbVls7WUe1fT9exSXHb7GNXsWut2LnftR/CVM+fr9i4ZNO9Wjmdto8/04cOX3tme",
-	"xlZHaqdjfIXI4qXj3xRfvHSy6wuVpC8/ZHmSdJK6vUtNTv+N2r3k4L5u9/Jw7V5WyMv24fW/q5NET8oV",
-	"p7QVdXkm7vpO1fnp3ZurC3DtWbheXJjN4MhDRmMWn9jByxxc+axDAklm+A0BHdOcJJwNLAoeZGdrkAXv",
-	"zQ3yW1WA3NI8XBCuFZFzYVNCoZCjedk2K0/Vpz/ar9JP22b4jAzMsM3aZ/AAjmSJOyUREKSZm1yOCCXP",
-	"zk4JlIggJ+enNpK6TxTenPKc5SYfrwo5md5AUOjpyyOmPIJ9TyEyX3mp2d9prLYW7Fh1yAtwbdj0Ocjk",
-	"4FobVKTBNdFyIPIZh1hZJcs7DAnUfLd/YaafbXxAqCZSBKwzEAPx449mOUxojtpK58cf7cRp+DoRjIVo",
-	"1y/eh4cdT6gaCN+MImP+L/iiT54iMCBHu2YLl+xiSMzy3fRXXuuQZ7ZoN/YujiE/kkgxEJGUMzgA82PM",
-	"RoliIWkedg+IH7Op1IU12qb+od8iiYiYMgvFt9rZWx0aRXLext997NOQMFjpq5PXJ7+8ePXi9eXV+cnF",
-	"xe9v3j6HFxTTx2RkSCdk1wyEuWbMypDCLAsWQsMwZkqRIYVcx5GMyUGXTLlINFMd8rstRbMM48pdbBLj",
-	"XdEo8qyfC4oPOiFu76a7l33sWyeYoaWH9mqfSTGKeKDbio6sx01lF4yztM1pspD88uLS1kc1MEj8F5d0",
-	"7BNBp4aoZx01BiLN7uSYXhozis3/PQAyXOg00Qg7bkgzghnSEf7cKAMxj6VmHXKSfQb3rpgIFfFdSRjf",
-	"cVKlaZQbAUFcpS4ws4ox02ogoOLOpwFmTQwa/cFSOZtBwxtAORh4hlBoi9YgJA4an/0O+d2moOZXAmcJ",
-	"GLUYiESkFYBoFC3s6UMCD5z3UxlyjK1Az6cUY6ImdMbMOpF9FlaZ7w4Na7TZKbll5qTENK0siVi27IEA",
-	"2QHewwRhc+pJxLxcFAKwpdaxvTRoFJRvom1gsbgynGlebH+dTeoROTIkyl5U2o3G3O0EoCPkejVZGjPV",
-	"DHqHXF2D9zqUeKPQt8UiukqvGsY/7D52xYugGzq0izHg7h8T6ugmJXEiBDdIqpKhWijNpmlXmIRHIUgf",
-	"pb10YjZjUFUYLwxwHO5r//FAlOT4I41Ff/k1W7Qha8860o8MgRomauF7KEphTmyuyIFvoealjMf8BiWp",
-	"WaIN+PzXxZvX5kKgmDGQPRoangu/m7tw98lj8kwKbejq5WLGjLQqmGcWyz7qvVlEuciydEcynhImAgn+",
-	"/iCJI4twLuPab//qtzwzUWT2TwGJF2RGY8WOB8I/f3dJ9nIX6RNNr6He8qKwjA4xel4bsoKtMqWzXKTs",
-	"pq+FNJorGwjMPAodpFIQD8kbAeIi8FMypZHZAAuJAjlPxlYgl4luy1E7Rq7pBLzDbtez9wMw76F46mEB",
-	"OxkPRMqyLekxg6q8W/2we7iMpoXm8UArzB0idXU5alXUOqAxVKf2/2g/Oz9p//3F24vTN699z/3w7M2r",
-	"V6eXAFQDYX97+u707Hn7+cnlCzMT9HMJmHVnW8Hn1eklxslrMLEWZZaM75o/G7lQwEav0+1ArwQoqzrj",
-	"jX7joNPtHBihnOoJSIV7yCnTtgztBAQbKzyggX5clid0xrQNV3DNOFxxgCkNJlwwEtAoykU1OBCkOXdY",
-	"h7wZjYw4b/XVY5ThpfAMktu4DxRVhMTINSMS8RHIjJfPzsmMob7iZAgPShDYexDSYMScYviLrTjS/KP9",
-	"En9kofmXR/5ov2U0ap+eeyR90vLM129iDll/QET1hApC05mMWODgL/3tV6k05O86Vcpsw9yIOwUpMvPN",
-	"BF4WUB5hzoZkRscM/37++oLEbMgFLDzjtha9sCQ6ZCMKHLdDLrPHRtQ0Q9JYAO/MokzIfMIjZovBoyaf",
-	"ioSnodEdmT4xAHHm4OHdEjgYHQSRQKFHvIu9KIA0oOVkFlm5cw/M/v1PqDbQjU7adRM7ZQpk/A0FAjvF",
-	"ZvFGRKma2762B+/A2IfdXtXL6c73cHFGNmZhAz462PzRSxkPeRgyCCQ63H+8+YtLKV9RsThxWX2fvcbR",
-	"NjMZwf1potASqZLplMYLiCkzPGYDvnsNTcfQWsMeucJWWeUKeU0F/gJUgBiub7ZwfnL57FcQR9LVpeRh",
-	"lVaA+WkTtZjRmE6ZBlSsMEhnr+w9x6I4Vbbo3JunI5DawQ5tQQT6eNwXMXoqpS289bloeLHu7TIquB4p",
-	"02pGQC+2+OApDV1xpi9Il7pb0KVfqQhfhFw7XRQ+7O1v/nC1rip+usUqz+nCqA2XUp7RGCN5Dvf3tzkS",
-	"UAkgQPJOdHeLGzu1fgos83BHan3B9K2JdVILbDWpzpPqRNeEuibUNaH+pgj1Z6+xl3ZMBGeOc1OWatwX",
-	"hiYoIF6GximmwFTaRLtiLzVDo2Mgb6R99/aMaInUhxuSOIzlXEHhnzBNImHmlZmMIrRj/fLikuyNmcZ1",
-	"YVASmk2Jz9XVnA0T7huqbwk2FK9artvjujtiy+kJFdbn4NormilzdqPjlOdw7YFvEcnbiAsaZR+B79RQ",
-	"VIy7x+6CbqoOOep2sxSMbHXWQBhxpVmF5uvuwlz0u7dnO1PFU/U7G747/e+ExQtL8B5KVzYrjKMqdRgh",
-	"5N3bs07je1BpHwxj3+WyY5aQFuqzUJLeOWk+i2gSshYeXg5jwbmXoSsfx/SG60WNsN8CwrrbqFH23wll",
-	"3a2vx9VCB6iI6eomOGmFU3Th/A3MiE980kQnGpZHhRcgFw9adkO0kP83cEc88Y8hiAZcxdYlqOeyQ9Bf",
-	"SEbSyAdZdEycRKwPTkIsjgueuVVXosFWF4MD0TfL/hGvwjuCbhMsTQwFucDRUfRt2DzFovPEtSVadpas",
-	"ot9zONGT89PfzBF/Af1h86ugBlhM3mJgc1Lr8f6voSccbv7itdQvDUx8NcXiL60gIKoAbXA0CYhJjm5h",
-	"xgpab0plCQyeAY8ffE+DgM10Vj8WjRXNkGpKZhEVrNUhv8GLMXPdm45JmCD3sk5nqLAYkmvGZi4iZMRj",
-	"pY8L1ANp3j+hkmc5G06JwMMxTzwfSOmpYKDziYwseW2my3exiP77D75zPYskilq1j6gcVs0Jp1BaAaAV",
-	"vqBvBUTJUxku+uDXlxHGAwk2HzQ++6SZ9guTGCWCQaLIyj8NMDoVvgCmiKFCf10ejh6cL8fCdzYB2rhZ",
-	"jF/NOv/lXZpLleypJsVmeVnMcdfLCpBnqX5o24YOpL0hIMMw66K3ZqK0ZD52kksng256FRPsDxu2yV3V",
-	"C0hftqOJy2X+/93sn9+DXFMbTEt4zDMM49tWHir1Zn1jzIZmKVopL9FsqgaNPnnf6XQ+fPbLvTLfPvGF",
-	"nNRyeglVzMrpWNWTg8aH3emby4yrPTw1wfoaBMsx/7VyMZickpDrSnswBpHmcgOcwxzCU10ctJJThgGq",
-	"TRkT6IlOtPRcAyVFuAiiJGRhC+NIbZy3YDjMiPJIEVpIAOlDka0smwWTGDxbkMS8B2lw+UJ2LW8gctTK",
-	"I2hQxkrvNhsFgkjddyAAqVaHvIlCsycgnJg/4UONKD81Fg+E/QXr1Qk2Nx/4EZ9y7RPbB96Q65nu59/o",
-	"dc3/3AuekfWmUmnyuEtCulAYPruqncKdrBDYpavBMSGNJk4rmnGFpd2bb18+IwcHB49baXLSn2A4SnOT",
-	"YD+NPGXbprKuId/L1fejhdugi7iPDJLFhIekOaNjAxhopcQzrFwSbKJ8SdsVCFlJQ7bHbWNGRLrQqhXA",
-	"hRZWYKNGXKvEXOPE7oa2cQ9rmQ+5PofyQKumhTeCQZxH5xtnFg9pK/gV+7RVm+YvJ4wA7SM6pjwyavAq",
-	"mcuTTRQBM7Jpy3GstdX7fzNw9cTlyrjEGCgu4hP8SgEhNA9R1/fhn5m+3DomNM29WICcZgY1cpoV09KB",
-	"lCFrNCJNGkUgHbqOTUDZ+lAkMQSV3mr3oHO7r13vv2Pi/41GETbnA4ru93yP+D/6rfRdpOC+3QisGB1n",
-	"EaRHwumEPO6Q10v5uS6nyMzsd4hv2yL6WCfRee7AW4GZipVm/ERPXsL530EQLStAG4GTEtdVRSZch9wU",
-	"VzdSSd+2bPR7mH34o790lrn6VmYNlSQyitZO/EAhS+60XxvIMzTn8wO7HeFqn9uemSU0zj7q/NU0/u/J",
-	"u5lzEixBL2R3IaimUmeKr5UOA4N/eZKiSmmKRxTU2DdqM9CvgCrW5kIxobjmNyxaeFkBAxco4BFbogk7",
-	"/fN/sSxjlDAaYF50BzPkAhkzmM+yhJisFkt1yymrkrpKs4xKmKdYD44769wONgO8eIy1D78CysG9sATf",
-	"qhKwZ1KVQParJNJ8RmONgAku95hMDZgBu/eJeaiyasV0nmP5zUI25TJstFwEwBpRo0NeOBCHxHEtoTzz",
-	"QkPwCvzD6CZyygMaGfyZypCR7qNu99gG82CaIrIqN0zaD5KNAGHEIlcfoEOAV/RTlae3/zNMpDyovIGL",
-	"xuVBHLRRzYhihlFrGUMtYeJ3OvgwYhTClEOpjZS0LEh4xAdSAIVq0tFx8FbHpYGaxeCxYtkJqKfgVkde",
-	"8ac4NERiz7lirQcjB+9mkaShg5z7k2BeguhoTgIdPCkcJTAhaaaZte7oj6uOPnfiuatYuczW1iLSlH5M",
-	"ywXt/wwuOYOojX7jH+//0dkbDAaDD+//gf/9cTDovP+vf354f6E+vH8jP7x/LT78R4kyensD4ae0sl+i",
-	"WPyfxeKI68v0QWkRmACLd9q/Gwu6/7jz4o+TV+dnL7AXDAcCst/dP2p3f24fdC97B/2Dwz7WNY7ZKGZq",
-	"kn7e29tzH2cldLD+YqPgYCkvD4ZloFfLqkwd6dkzunQ7pJoWuclS9V5bYTBVvIdc0HixsWoafFdS1+V+",
-	"rZ/nEeXiGxf5bm2O/I54ItIvQpf5YgVbLCrMe6GcC/N9pdXx0rJAoDCuF0hB2SzIg+wjBSGROs4G1QKo",
-	"IFRrGkymtqbSkhZpF3FrIuzUoTvFYf670aNKefQH5YSD1aurVbyvp+JZLClT8rZD9lwvgSpUx1ewuk+u",
-	"yrdAVAfJzrcdJrAS3TDhkW5zLMRh6APXKtdeGi1NIAaB3xPZj++RMvNaeXiY3c8rXPxXIQ276Xt2pRUY",
-	"hidcY9IOBuRqnMCjRoAE9bmIG2vQIoB0jXahUufGIG8oGeh0PPvpE5805cwVeiKCxrGc42KgfOf+I1d9",
-	"84nvyipBoBUUeoQB66jwgjkZM2kwtuHbCA1HN+3WseFPqWLv4qiOJa9jyb/dWPIiAURKlKOX55aFb4or",
-	"N4OQZpoH18piqtC8Zikjsj0C/Q3KHEm/ML2E9g/Gpu08WZOHOiL8oSPCl5jtGiibra3cm/Fgw12zGsXm",
-	"r7RMsU5L+h6TjTWLbfW5WcygcCkXxAfW5ZM4F7LrSgXj215VHXBy4sDELsCzTNMhGRW2oCLsgUYxo+GC",
-	"TKjy8lGBrpZh9y8fPP6lOf39R5DbYNQMMNdEkPdyP2V9Y9R1mwqd7x1zUN47Jii0jfmMseavHL6sWZJ1",
-	"wPEUL/Jrs6WyS5bRy7+W7zSDlcz7e3tYiiS3qn6v+3PXuqR3IcZpNfI6CL0OQv/egtB3FaQqAtJvJ0jt",
-	"EEBOMCK6EMPuFaMFs9YgjmFlYe1NDMk0vLQFfCNHXOgS3yvnZmUR7N8LB1hq9lVOLXcikt768fa3YQIr",
-	"HcB2Jrt1fHxNS7+V+PhttQQw38mw2Niutt59K9Y7czO18a6WVWvj3QMa7/Lk77a2OzMGab6ZMXFySlwf",
-	"dJUJnmjPSImmTDRxxNAQPYz5ogIzHhXxB6nAgo0hGuUOvSKBeDgzH0xTW/m+oJWvwJNrI19t5EMj35cV",
-	"CL5RG1+azAxI8hWtfCsL+TJ2PjNbbearzXzfr5lvN5Gr3Mr3BUSu794i+H2wi1WDYClhvZNJcGXEBzYK",
-	"Whpd2wRrwvvN2AS30ylyJsG6rPJXLquMBLwuqPzvUlC5INSsr3+OrSHX55pgb07iGt5iSxKy1PpZsSBm",
-	"OmuB7oraHOdaLucaOF670l1qIueAvKMkijwCNVCwx0w2OIgrExmFLDaoJzA5WU/YtDMQ/pgJgPcb1o6o",
-	"GCd0nHossFMwFsBpw6A3nM2Nyu5jrkb6YkWtmWd4PA9qFDMz/J2zeWUrvMK51+auUu6UGQ4Lx+U6sOYr",
-	"leCV5sEfOqOuxYFiEk4iXMWkZiCnU+i9ZDgOpgVq7Atrazp1yAX04AX+8owGE9Z+JoWOZUSEbENGVpVR",
-	"1iztf05ene0Gfm4vqVTcMDyqT34+6P00ECudtfsDQUi+u3afQCN78zPitMGPPhk0/mOf/kev+x827WkY",
-	"xIuZ/vXk4tctfvg4aAzE/8m1nUr7LINgPBCuEBespk0GVQXqzDhrK3yUYpDRu8xBprVDchhUuJIi2q7m",
-	"dNbotpz5lO8RnWYYlmFbhf5trse2sSbUYjBcVSiDBBLcyKnG9mI0ZKhpg1wITZ9zuY0U86GoHgjotZXM",
-	"yBySzYfsGPkJtcq6Gznfrr+ZpfcX2vB3yMlAQE9mzT5qUtKYPsMR33AxbOyFoN+eUDXJKgDgIzyhMnYD",
-	"mnYO578dRfubJSkuy9WM9X/3OkHE26hp0xk3z0M2TMbp7PdJZLZSwO9RQDAw8ZapJCp1m/1uwTgPuXcT",
-	"FGp7wBeyB5xipQ5LJ79Ti0AmRK2Vs/YmWHduQ0HNtPRvzG44mAK4Ak8faZ6cnwLNNlKY0boJC7lWHokl",
-	"KsnKS1V/YAfgMsuYAjZgZECmQz4aGX0CahyBi48qDXZlM1VruVAlDgxSi1QMC11KwdRAgF6CvSlt4Uoy",
-	"ZAtpl5GOANpOGMvZzLAVW4EPtBoFEtGxZRCwUQ5K/kCw6ZCFhu+FVNMhVYwMmeJh4cxJU84Fi1G/mbEY",
-	"XI9SWHMJ9u7URWXtmi3WKjx2dZuKbEJxS3dJiuQOAmwf5iybWDBUsI/6CvlgdYFLfL5lhcve7Spcpqu9",
-	"RY3L/aUSl1+xwmXhmupKl3eodPk2A99RHqs8h7ngUqmsdFkkbHufHHx9XqtOgtyaFfAoCNG2enBK+5p6",
-	"Yq0fQCZaKYFLBB9xQxr4aETomHKhtDVC2k9TwXONgun2vwnXT7JhRTIdsjgjnHbzLnzhxlYUAeyaUT3J",
-	"kCvOJisKULfH+YfHMndCz5mmvNI66bZWlxG4T+w0JMyd7A+qiCgihMoWBvw3oacTDyCeorQG3e8gVBTQ",
-	"5wdVwFM9iWUyzvlfrRoKViYRoliCxcKoIufvLgdir0BPjGwZgw5rtFXB5hlGgXVIySQOGPHdYn3SVJLQ",
-	"VLYxwkEiQinYQAwX8DMXYwKPwN1QhvmtDnlb8mKQxLERBCyauFrlA+ECh0qkg7d2HalNdEc/wvbxwU6X",
-	"faByrW4jKfZ9FwodacrYlu4M4Xw8MjeMwlk5Wn9Zje+vEub8Pah6GynyK3rNgM3TOOIszkiOJSmVpBhs",
-	"MZVS0XPzlERyDPXwm5Eck4jdsIjAZ61SAQa+eUjfDExg+3tXemcsJYV4vdo7U2UpoCHeZHnj9MoA5E1g",
-	"YfgsEMnzk8tnv2LUlOPPKbxURME68Pn2Apq2g86nUkbY2KwOCapDgr6GAfCC6Q1Ynegvh9OJrjG6xuga",
-	"ox8Qo40cB/ad6pKVJ8TX7KPG19pKx4xO/T7WqEUt00cTEZmxODP1o6Zs9dCcnR/N/APBQg6dnJwy3PKI",
-	"cnEVXJBet0umyqpHPg/7PqFEGUAWAXMGK7CrgZV8HMu5wogkP6Sawusol6PQ+gKMWOSE+H0yYTTWQ0a1",
-	"T2y0B/hxzX8x+7h3RFSHvDVQJliAaxoI/4wq3YaB2qfPfaN5Dxl+BikicIyQJ8RCb8kL0evuHx6jp0LJ",
-	"KcPUKTCny3ggoGVpiOaAayHnAsvCQo8rSmIGro4WocSPmWLanTf2TvQ/ffZbRNGFMiuKWTtm1DUdQ9Wf",
-	"OKv5wT7B+8NILYiyhBMMGGke7j+2bo6WOScb2gFHHErsl0Nw6GavSxTctr1RGZP9o0fuBIZswkXYMtsJ",
-	"ubJnyMJjfDt28WRzyjWkXXFdZpz43RDmFwiaGyyZ0EiDh74LQYETxyOKWcD4jZkcHCZwN+DlwVA1TD6L",
-	"VWbeRCk+M3AW7nxzK5q1essKGhVd8PCkbzFmIHjYJ72fDh517f96AwGQTT4NUrProNE/3PcGDabpGLMT",
-	"BoPGUXjYO+zu02FwONynPz0aPv6p9zh83Ot1ez8FR4/3zTvQQRntU/AduNe9AVh3odXSoAFUY9D44A0a",
-	"VMNLWEm51+7uX3YP+t3DfvfofweNzwNxmxAePIE+8Qvb9j1AdoJ9HQQ2dTA/4tbx5xW8tq+RJnY7EECc",
-	"Ii5Y6xgSM+wUiDzfarDpRTI0ZzQ0MH7XlJo87VUeifgNI80LiFxuQ/QaIlarUrcfyThg7fFMt48wNaLA",
-	"HmYxC6jOTP3F2z1jYxosSPPmqEVGER2bg0dbKoyXNhtzUdgY3Ap2Vi1Jbs4OucDOHVQRf2VFEJ2Ts8eW",
-	"WhRemq9+mekjmOQhTQvFmWobwz3ZGPIguNnS8G0C5l1sGisAXKtCtSpUq0K3VYW2ISeJ/isSk0TXpKQm",
-	"JTUp+XKkxMjRxaSkuojaN1RE7Re4mrqKWl0KpK6i9nBV1IoE8JZl1BBVSfPklFzoJOQyX83jOQsTlCSQ",
-	"HLqp8qUzSm0DSwTgwSwDdp66TNqXK5O2xHbrOml1nTSwpnxpnv91C6V1cz+VlbRJlJbTpbo2OZLyR/sZ",
-	"vNH+FX0i/QZ+0b5xutf9Fk47Of0XvVi0bWZg+7cX/9PuLv/vixRSQyipK6nVldS+20pqu4pdpXE9dxe7",
-	"vvdCad8Lv1iqlLYtJV1L7G+YCGWcEntv1wmqCqmtcp3ty6ellLmun1aT228lW3pbZSNnDwwiXldR++pV",
-	"1JCaPIv4/VRS20znz7GR+WlY1177fmqv/SLlOGKkaaWhZ2cbCrBZFJ+zYTttVV+eonhBb2yGon91dcGC",
-	"JGbt3vnF6XMfEHXpx8sLnwRSXnNMMabELmjOhiltoCqtg2bmx3CpCVUTjJDqGBDyMRbO/GoEIavFo/iE",
-	"43tEyUzYcnMqesNCouc8QGtG9gYUYQLrgNXQ8RMzepk1oETSksoi4+9seAmHdlth64Fcjkur+8IJhsXZ",
-	"q5MMDUCFf9niAF+DBtAblscziwtrep6vqV24pfcPrF7W+QfC9xOfNNGhx/5MaIQv1M68JWeeO/Yze+rf",
-	"kmMPghVqP13tp/uW/XSVdAsIzlY+u60iplYqtxb1pw45IWDbgSpJExYzMmSBnDKjCZWZtWwGPdb0sS6S",
-	"Y0JhEEsicRj8Q0GNibKBKnSESsLygOx+Zc7aefglnYfVLHx3T+I3D/XWRut/GjRkFEIWiGDzQeOzT5qG",
-	"XQN3lhGkJ6EfspUacQ2ngi+Ad5tv/g1ciF9P0rh/d+LbnNMZ4G+btktbmX8PGuge/LsbpnpSFGu1NFCW",
-	"n1iw+daTeQZ4tzZ97+AMRLeEIQy1N7D2Bn6v3sDbC3elnsHvhalt43gs9/t9f0QerBFbOv6289992J1G",
-	"1j65muh9Gz65W8jwaL8reMAqnXP+nHJt5EkeoSCDDhWuyIyJkIuxR3x57WNuvSFTQcxCJjSn0GUOjOke",
-	"8ZnZtG/DFEjMqJIiLWg8gsv2CPs4M2hkKFjmvMuKBXRyUjU+K4jVRn4uVW3NESJ+bZNgjyOjl9GFTeii",
-	"I6m8/i58eMfM+bu5wewmKzTnUSTnPyhiPZ7/xpV1K1DqXEZR6oQ2h1Xh9+LmWe3V/upe7VNzD3VvsH8b",
-	"/zR/Gcl5pUfaq/A9v/hoq0Pk8Mi6bScyMgyM+E//MIP4yFqEnchGAALSKYpCOFSrEcQcf84Z7GduYCcJ",
-	"+l76qzPy4CQo7PvH5LD7mPhpZGH6FK03zZTrsI9cQVsmM13rmBx19y3bhEXGbJQo61vH+cqdznfClQd2",
-	"OcPansHiz+Byv7DTOTf/d+5x3kY6L0jlX5gM7G91cL9QzeZ0cQ+U40yOoR+FtNhipc8iGajg8hHVTOn2",
-	"DYuh7Htl0TB17bAPm7dB84+IUYV8vOkXBzIiA/DhX7j+NRmSQQOfu48GjYEwlOfd27MW0KNcJw43rqZj",
-	"r1DUexzJIY1ImibguZ32ukQNhOZTJhPdQeIBIsGnQQMkcih3ZJH6CsXwQeP/N2gkgn2cQdzwFcoS8GvI",
-	"Ahmy/HscCwNfudsAG/mUKUXHbNDodzqdz/5ApOzd7QDlB8fjh+YBDSYo+VOh5ixWZEjDqKrXxxmc2d/t",
-	"3TwgbShOVMHCV6/n++DlD4OOVR6nApiH5Ca9vNK2O7bIZlvLtuF8lfgH1e8BtnKXbIQEqBEnNU2ZpyJc",
-	"KM0otMJROjQYUQpbOPOlfGnmfUjYyk9U11G6pzpKy4CzW9Xmu4HTXeofLYNdXbOkNo3WptHb1izZlgok",
-	"+luhAYmuKUBNAWoK8EUpgJU01bqI5dfQhnBpONI87HYJ1ByYc8VaHXIZJyIwMi6ZUi46hlwYKoCjogMX",
-	"aYcU6hjb8d6w0CeBTIRGFRLfDZG0dDCux4yDdlQZL1YCfOCr9GlavRiMRh1iUcCsHbt8g8rnCrbZn2MG",
-	"n2iZGAWsKuz4zBzSnexGDydEq2cRo4bAlMjO9lHd2uzr+SkNnCPoszADRW3RBflsoPkNmMJzaAogV1kp",
-	"Zw1W+q5Bg5bYSjXkytCw0C8grNEWlpC1gKQedAV1bRSPCbTRjrhgijRVJMc/KNs1Hx04UJEZH0MtlIDG",
-	"8cLsjsdE8ynrEN88bQO+p2iP6Q7mAVEBFYKFx/ie8sk1YzOFTVvBxGAblPpQLt33CLXFzn1o/OmTposn",
-	"6XW73W4rbQMZUUMMzqlSxBmjzIKUptOZj73VqHLDgouH8qhDXkCEIZAZIUH8gcME2qLIglVqzxu9rO8E",
-	"/0gUsDNlO5zjweV2iTU04swRW+V1hWWv77y6udvqb4zNcCFpWfXXWVU5WNz2XVe/WtPHMzk+M0utdDXh",
-	"PuqsqXuibAETekVHgENeJWNG0pjSj+2Y6XjRNvAQ39BobavVSIqxwV+DrB4BFzKgjEcomHo5mJqRl0/p",
-	"AvsMgLlb08iGSQRSRoZAhnIu8pEZtsuiK5s0M8Sh2TXI//Ojw263dUy6ZMqoyPcwgGxJOyHug0yoETgI",
-	"G41YoDvkdfocPlC4hRxGl5KMV/TjWzPaqTuUB0SR5blqs9s9md1KYHs3y9tfFeLvYhMswYzv1ShQ2Edt",
-	"HaitA1/XOrADuUp0Taw2Gy9rUlWTqppUfU1SZTSMYmxldUGWlzLGQDqo3mqxPAuLSaLQdUELMMKkEBna",
-	"Xx/r2ZRmjJBh5JymmrVykdvCRXOngaf5TEgb1o0DYJHX9L2lFm2gntvsRzekjNMYchjJxdlJjNiL5Jxw",
-	"/NoGr+fsqBiI6UrHmltCa6yMbXx6eWTdGzP0M3fi31hoXXFx903FziPKxb9jWt/LSM5fS32OMPTgeld1",
-	"gNuv0GU/w5B8oDZ1ML62iBNSDPYxiJKQhe2pDFm01h3i/83N9sQnzYAq1uZCMaG45jeI6VXpyPlo81Q2",
-	"KS9IgF4HAN8Xdm2vcGnfRJ0Tl09TFy+pi5d8KReKFBn27NxYAJCHzKg261LE4Tv0NgVykCFmM/0XllVj",
-	"6WetDnGzoRMnHa9QyjaScxa3A4jyQxdoO6uge5wnVxCLKmQ2DlckjOVsVsZsf2G6nB48mLGwZLpXdFYX",
-	"JnnwwiTlTGn3kiT+p0HDARtGJsNIg8Zn/9heEP5i86yLHAqKgvAR4XrJs96qMNd9JXb1kLJjcTd1YYi6",
-	"MMR3pj3nueYPKuU0OxeC+P4YaKEyxJTOVupCfOp0Op8r6kJ8L6QsLQlh3oTqPe8buX517SkXvPHBCEWu",
-	"HDW8gX/td47as1i2ZzG74Wze/hGu/9bUsS4JUZO7b6EkxI7SE1gBZkxQ3jazUc2HPOJ62yquRVrk/03Q",
-	"KXvi16VaNXsDh/qscKbfhPXiNZ3WRVprO8c3XKS1jB7d3vhhEPHkNB0tYiSZKR0zOk3HVB1isKIgiIHs",
-	"lQj+Z8KOSYSFwHxbW0f5hItZorH0+ziG4FYocuHeaNuOPn65JaOUNjycJWN1urrG6pcxZZRx1ju1aUwZ",
-	"brFTo29Yk79t38WcSoQf/OXLmX4lbvygjRFTUNiyN6Lz7rz/1KARp6rRb1zzKW9f72fxzFMphZpITfme",
-	"fdYfxYw1Pn+wbRBfw3ubVpQ1QoRx88VOcR6DGLFMMHg7fbhEPJfafanrtozb9oTatvVWvjkinHdJL65s",
-	"sg7le3TG9256O3VKLIGe2hhWG8O+zyqpt5auSi1jX1m6umMB1O+MLeQJ4rZEsncXIundkWl4JfR++zaI",
-	"FXJrbWmraek3YWnbSbhPDW0z3nFoXV45ksU3tvKoTLQtC40FWKdU0DGbgmSvCBOQ13hMLuZ0PGYxeXdq",
-	"RMG9m+5e9uJeKAO1R2JId+S6Uh09OT+9mLHgdmpozg7PxUhC8VOuzQ+NZ2en5NyQH6io9yrbwMn5qRH9",
-	"XIGtRq/T7XTN1dhDavQbB51u5wDosZ6Y1RQFNhoiuNLoPDZb0kAMsSOLTbyTw3+yoFLPtdsmoQwSs6QO",
-	"3jMLkhgMoO8/5G/90kizy594hCrI/czd+yumqb3vHN1dZ03VKivehUU2mVWJsHYsadq4rkAKwQLIT21V",
-	"2R3hsO9S529XPnY3cvvXpZ1/bXkyYjTOoLYqfaKUwP2C9epkoodGUcBRSNMIIh4BccQj2OfeyHL4rwl5",
-	"9/bMRW2MjO4vBWuVUrMcAjyYRQ3niOsEwvtKINwISRWWsXuEpbuk6n1xonv/AT/Y3KBOeKkl668bsrOZ",
-	"EiT6m6QDia6pQE0FairwJaiAUa7+TKSmbfYxYCxk4Z6acx1M0mgusFtV69jwss2TwS8wFti5mmBwULLt",
-	"+KWi5n+bt3CscxwFYsEeUvKsmLIWRO9JEC0FowwG4fjXump3h6y7CJ7VEFjXj6z5T81/bst/ticDif6q",
-	"RCDRNQmoSUBNAr4aCVgnikpwP2whhLpKL/jFHYRQnPFLyZ8wWy163rfo6S7xNkLntpB0b0KnW2zNbGpm",
-	"UzObOzObNbif6K+K+Ymu8b7G+xrvvyzeg3g5Z2KHjrMhu+EBa4/Sfpn9tK8sV8vx/zcs5iNXwXhGx+wY",
-	"qQG2aJvJKFJpIzotrw1NEWFpv1kSs5mMbTMDmehATlkn61hZiA9PKypMzGgY5oTLhtJf5XLunImsh2Xd",
-	"sPUrNnnb3K3VXBZp2is1kNhaW4fKFa6EFhVt15OjFMxfQucdQacstH3F2z92Ijn2SdOOorBUHJZts5Fz",
-	"boJIjsmcKiJHo6xEPpT475Az6fr6GJ54zWYagvA4VPZW7Sn92IbqnW3F/8Xa02FWcv+ot+/6OKfTwPt0",
-	"zNohXajs1YNuSdQKRrXCp0BZbBn9B4PxpbnWJYNhN5K6BHxVhtdKUxU8sfIS8KtgvvfJQPLnSmh/I6LF",
-	"Epi71lOubGHWAuaYULHALheYG8UVOeweeoTin7Yt6IzqCVHMyFpaxhAv3+n4+HK3lPQuwcs2ffTdSfyA",
-	"uEqahU200n4KZjFZJLnNFioKY7foqb/+Ps/kGJps1V1h7py0K+fCCG2QWLKCCuuRwLywvq8nzfqOGBEE",
-	"u6UsFVdeB68Iqg9NRc/kuDaB3ZMJLA8bt2nduRXE3MX0VYCsWvWtVd9a9b2t6rsNrif6q2B6oms8r/G8",
-	"xvMvg+dLQmF7uGjzcO8TDz+vbZAFWntGBZp5HcxQBJBGIzmG7hygg8g4ZHGLzLGnnvmFiVDZ0lVYrS/g",
-	"IVbtAzWlQ14s0RXcL7T347avJw/NBH+0LZy3T59vkEmfLk6fb6NCuQ2dPifN/PDHJGLafOeRkI/NEgyJ",
-	"89u5poCPDqs0LB7W+tV3qF/pHDwAgI9A5cpAZL2uBR0kKrHpVzknUyoWhH3UMYV+M0wRecPQ7Jt1plGE",
-	"OrNaWY+bKb1mtlFNr9ttdcgJ9q6BPHXLonNtbmwZGQyMApOd7c5g++KQUM6FR6QIGGE0mBwXO+JwRaY0",
-	"ZNi4EUzMq70yzEt0KG8Y6XoEekVC7xvo4G2N2ozGETc7MLNCJx4tDV3wAKtgcD7C5U2lS721dsGSCW0b",
-	"ILc5ezw/KGIoxg2NOsTwDDxbzPQU7KPOH4sdG++BCOh0KiRRSDBhVVnbH7WO1kArmy+gAcM8tQ58zzpw",
-	"bG9vFy24xuTvGJPvwS7hMP67br71TCZC13pLrbd8G3rLejqc1PJUTYULNqOaBtc0uKbBX4wGGzU3UXTM",
-	"1gVGaa40D4CKLBFa5WGkBw1iqRSJmYIwqg7xkTBfufeggiqjWhEfpuuY50nMrgKDKn6H/CqTOFqQYRJc",
-	"Mw2VVENCo4hA/AeWr+t2/U7H3z/wSdMGWGk+ZeRfkHc+ECfjcczGVNsIFPaRBhpIEaxwJGNDpo6JHzJN",
-	"eaR8KNGqLNGDSJY0AmbGYssIRrGcwiv4FZlzEcq5WQCzO2krLWPmEy5IIMWIjzsLOo1gQbbEknK0NWYj",
-	"FjPDQKDsa9+dRRBxc6k+aZqJ8S9yzRYYFeNeyviefTEtFZg98gicJ1BmC37Q2pamnDEf3AN0X03kXBEp",
-	"yFDqScvc54KFZLggShuoJ9zZ+KZUXbOQRHTIInVMfIOMMfaBVOaS5hMG7FBlAGPuYcjMavBlW7lwknL4",
-	"G7NvMmcxS1tvDITR49oLmcTtecw1UxiAR4Was5hwAaX5HQN328KnZuHY/df13SRNrLXLNTTnnE65AS4e",
-	"K+0RGXu2RVFAheH0ltftE+UhM8blcU0mMgpxOzQ0u7AXirOauy6zI7wDvNpgqoQQlRTwqIaaviAaQAFY",
-	"gPDmRCaxQS4ZJRBpCNWEU3DPjJV/Qqn51FppgLeRt0+OZDylutFvhFSzthm74a0YLb31S0wP+K6r0/Ie",
-	"1nZiTbawHIApi945HG7mA9WOiYslA6GwYm12kMICp/QjnybTRr/X7Xa7XmPKBf7dTddp5K4xi6stv/ci",
-	"YgBcvbWjV1mMMizsfOMiw1ewFKWsIiRAXHOnlWOTiL85HtnOXmvb8oGVbPOZjKDqOBftKZvKeLEyE+DJ",
-	"Mj89xi5poG9QTD3AUEqjUWC4syHco1GnkuJkDPuFXeNDw+LKjLU1856smZVgt5th88GB8S7Gt0qgrQMH",
-	"auWvVv5uq/ztTDoS/R0RjkTXZKMmGzXZ+MpkIxWN99jHmYyrqzW8sNq6plyw0FlTbBpGahf5QaFlhDR9",
-	"W9raJ72WR2ZRooif6ZQ+mgTM3qDt1QSNR9kLnrOiGNKSs2YPY0avQzkXyhkSQo/MJzyYLBlo+FjImGFs",
-	"EOiW1uLEp5ClB0YV3LL5UNjfwQAG3024+ceCyCgEVZ6KEiuSlrJDjEAMfYHMJGDPYWGHnOpdLR19ctQ9",
-	"yJIFkU47wwfaN9D+YR5Pc7YO0gT7YMsjMl7+HnZDAplEIfhChli3Hcw0K0T5BZyHs3o8rMqBc5UpGCdE",
-	"CTpTE2ltXedvLi6JBVJ7SzQI2Ex/J3lZd0ooxGPaScm1h2RmnUlVgsoneHoW/K1vKcMQ8FONltAph89d",
-	"A2a9Y+iK5SdCJTMzDAtJ+gZ41eZcMQ9f4uKGRtyp6jitj1Ym64EDotEqxyVY0JQuDOwmM/AGkl/4U48k",
-	"IuLXzCZ8DWXImTomHBxqwYQF1+bTMeXCWZcQ/ggFgyCOrtAtZxt7AbgBhYFXmjJ2LsR3ly/bP0PPLamh",
-	"4H2LjJlWxe2ZMXyXZeZPmTLb9YmgUyNHaYjZZFFoSRKD5mJQQR93kOKiIqEkzWu2gKvx6Ywr3yM+tiLx",
-	"08/BUEymdIZ2TUMpNBPE/9FvIflRZMriMTSPgWg5HVOhKNTP7xMpIFsOw0Rt8zDzCQIP0Ifn1hBnRi90",
-	"YSZNOuMeGuc8sCEqTaczQ1OTODB7SvTkClpwedZU7WH2tGoB4U0lREuB3aREzzEHOhEGLkXAjm14ao51",
-	"kGYOWn9IwbgFo64wEli9PYeZOeWYj7nIwzp6LIiBE0atnzYj9Qp9tiMeRasMoEPe0jmBm4JWbQQcrRnW",
-	"2O2Z44KAW5uaa5aUOQmUR3w8OL8Fj4BmhwCnobLQn7Pcw4I6A+GDJdt3p5XadwWbRwv81Zy7r675bGZe",
-	"1BD4S6OY0XDheuQd29R2Te1NawpZ7taCbc+uU8abduItp9M8b7mdiP9AcjssCte3g+R+31O/ZSqJShni",
-	"K4Deb90KfGuB/KvwVThTi5/bG5FvWKzZx3babmqrHtFM6HjhGkTbT5/4pCln2L4lWhBB41jO0WvnD5Ju",
-	"d/+Ra1H1xD+28iP0fTRUGgfkBuWn8oaFrbrftGZ/h6s5OT/9jX0jjaZPZvw3tti61fRTqti7OKpbU9et",
-	"qb/d1tRFAoiUaOeO1Iiq5OSUNE/OT2EgI0q2CpGBGLEA7l9ovMfKQ/2X0P7BGLWdB1C6bh79RZpHLzHb",
-	"O7WNRpZZ7Blt/gJW45MmZJHhRMeWc825UMiYhtJodDEDxipa23aZhjnTFtMeoUN4237saux0yIkDE7sA",
-	"zzJNh2ROR8Y9OPF9QpWHMsA/WaBtwzyoYPJX72X9pTn9gzaxtpda3cG6t9ofutFv3Fzne5weNEpbmgYd",
-	"+04nkNOGbWD9yuHKmuVk7asz5MvaaOMAS0vo5V/J91vFXjP9PWwGmF9Rv9f9ubtTH2q8+d9Y3X267j79",
-	"nXaf3lWAKnXq3laA2qFbNMFOSIWm1R6xPZcdgbBGvJRRZZa2JmanGx7aAn6RIyx0id+Vc7Eyj/H3QvmX",
-	"elKvUsqdCKRXPdb+NoS/pP/1juS27jpd09Bvpev0tlpBZq7b6A97lUSaz2isU9/NiEfMJ/DTREYhROOT",
-	"X6QcR1galgesTQN0wPzXxZvX0KO66apP9Mgr/rR1TPxIIn3wSdPI0Nb9I2MCwcotF8gM6QWJageGSNKo",
-	"h24woOqJArM6dbOS/4+9K9htG4ahvyLktAKJvV27U5FTsQ0YGgw5tEHN2Gom1LELSXYWFPn3QaRkyYmM",
-	"bO3aXXxrnYSyJJK29J4eXau0nWh1c+9FQbAQVOxmcWWuixY0v3/k+4wghyeQysNjCloCGDI7nCT+Yc1Z",
-	"BRCT1DJaxTouECqNYLrGySguEkLAHpzGqEkK2dRDYmgj+P+oGxn7QB1xYNnFNOyUW4dkyQCcQBlq3j31",
-	"XvNQGHrESr4RdeUVTIOJGmSfu4mfnNUWGXq6bJ1PpsZzZgVo6G9WPAVFv58nZgJ6HPy1qIDeLPqtTv29",
-	"RW4pzOy3ZHQVrSb+fggJTcQ5iGRhHHpESN4rRw/jKteWoMFsAB1ny37ONrkeBY1twt4pVNQeJCHdkNsx",
-	"cPDp1fdrTJQ14ZJp+yndKbbk60WNoK7kJeyjG4dLhfrLb+i51MLIpP9HTHrnG39HnH+hx7yGDt951shj",
-	"HV/2x5f9l/JYz8V7o/97tDd6jPUx1sdYf9tYx6/zvJFC7zG41hwklxh4l7crE0RbqGDDt7zSX/geL67M",
-	"b2Tr4pH2vtL2Y+q/ijFl24vpT5r4kpBrJrTiJZ7XtMu7b1xDZM3o8V/SEWgoVyDFE3cJamn+ROon7EKx",
-	"gcD2HK9GrC9EtSn5DF8UnXqL+mx5r5izsuc7wmDuJpcsSZJDFtjtBvTU8vInaKZrVtQWnau8MkG0BqM1",
-	"STV6Tu3Ne7m3066h/U3/cwLTYzf0w7XeFczpaQZVyOScdR/SJjf/lZeNEnWlgjZ6m0KRho7PQv25QIZv",
-	"gwhikZPtPimjZmVQIAUrqgQmULIyMpD+3ENX9QIrDhVChgPZraJOTbgBsIV7Hsp6pxh2gRdeG8MHhZm1",
-	"wDQVqTk1+1W0nOUEa5DIwtT6c3dwArtbl+Ua8kdPqoWmEJppCaLn9GhJTQ6rw+8AAAD//w==",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }
