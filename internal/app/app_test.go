@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // startApp runs the whole server on a loopback listener of its own (the
@@ -23,29 +25,14 @@ func startApp(t *testing.T, cfgPath string, envSecret string) (string, *bytes.Bu
 	t.Helper()
 	out := &syncBuffer{}
 	ln := listenLoopback(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{ConfigPath: cfgPath, CreateConfig: true, EnvSecret: envSecret, Stdout: out, Stderr: io.Discard,
-			Listener: ln, Ready: func(a net.Addr) { ready <- a }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+	base, _ := testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
+		return Run(ctx, Options{ConfigPath: cfgPath, CreateConfig: true, EnvSecret: envSecret, Stdout: out, Stderr: io.Discard,
+			Listener: ln, Ready: ready})
 	})
-	select {
-	case a := <-ready:
-		if a.String() != ln.Addr().String() {
-			t.Fatalf("serving on %s, not on the listener handed over (%s)", a, ln.Addr())
-		}
-		return "http://" + a.String(), &out.buf
-	case err := <-done:
-		t.Fatalf("Run returned early: %v", err)
+	if base != "http://"+ln.Addr().String() {
+		t.Fatalf("serving on %s, not on the listener handed over (%s)", base, ln.Addr())
 	}
-	return "", nil
+	return base, &out.buf
 }
 
 // listenLoopback opens a listener on a free loopback port for a server the
@@ -116,18 +103,6 @@ func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
 	if strings.Contains(out2.String(), keys[1]) {
 		t.Fatal("keys repeat between installations")
 	}
-}
-
-// freePort finds a port that is free now, for listeners the app opens
-// itself and cannot be handed (the OAuth callback forwarder).
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func TestRunServesTheManagementAPIEndToEnd(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // An upstream answer that breaks after its 200, through the whole server
@@ -47,30 +49,14 @@ openai-compatibility:
     base-url: %q
     api-key-entries: [{api-key: "upstream-key"}, {api-key: "upstream-key-2"}]
     models: [{name: up-chat, alias: chat-model}]
-`, freePort(t), up.URL+"/v1")
+`, testutil.FreePort(t), up.URL+"/v1")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{ConfigPath: path, Stderr: logs, Ready: func(a net.Addr) { ready <- a }})
-	}()
-	var base string
-	select {
-	case a := <-ready:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	base, _ := testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
+		return Run(ctx, Options{ConfigPath: path, Stderr: logs, Ready: ready})
+	})
 	send := func(method, p, key, body string) (*http.Response, string, error) {
 		req, _ := http.NewRequest(method, base+p, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // TestPanelLoginEndToEnd is what a web panel does against the whole
@@ -29,7 +31,7 @@ func TestPanelLoginEndToEnd(t *testing.T) {
 	defer fake.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
-	cbPort := freePort(t)
+	cbPort := testutil.FreePort(t)
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nauth-dir: ./auths\nlogging-to-file: true\n" +
 		"remote-management:\n  secret-key: \"plain-key\"\n" +
 		"oauth-endpoints:\n  codex:\n    token-url: \"" + fake.URL + "/token\"\n    callback-port: " + itoa(cbPort) + "\n"

@@ -109,23 +109,6 @@ func (f fileState) assertUntouched(t *testing.T, p string) {
 	}
 }
 
-// changedLines compares two texts line by line. They must have the same
-// number of lines; it returns the indexes of the lines that differ.
-func changedLines(t *testing.T, before, after string) []int {
-	t.Helper()
-	a, b := strings.Split(before, "\n"), strings.Split(after, "\n")
-	if len(a) != len(b) {
-		t.Fatalf("line count changed from %d to %d:\n%s", len(a), len(b), after)
-	}
-	var out []int
-	for i := range a {
-		if a[i] != b[i] {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
 // event is one subscriber call.
 type event struct {
 	who      string

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // waitBlockedIn returns once some goroutine other than the caller is
@@ -22,7 +23,7 @@ import (
 func waitBlockedIn(t *testing.T, fn string) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
-	deadline := time.Now().Add(hangBound)
+	deadline := time.Now().Add(testutil.HangBound)
 	for time.Now().Before(deadline) {
 		n := runtime.Stack(buf, true)
 		for _, g := range bytes.Split(buf[:n], []byte("\n\n")) {
@@ -91,7 +92,7 @@ func TestWritersAndWatcherTogether(t *testing.T) {
 	s, p := openStore(t, hashedBase)
 	rec := newRecorder()
 	s.Subscribe(rec.sub("s"))
-	startWatch(t, s)
+	testutil.WatchReloads(t, s)
 	const writes = 24
 	for i := range writes {
 		var err error
@@ -400,14 +401,14 @@ func TestWatchFollowsAConfigMapSwap(t *testing.T) {
 	}
 	rec := newRecorder()
 	s.Subscribe(rec.sub("s"))
-	startWatch(t, s)
+	testutil.WatchReloads(t, s)
 	if err := os.Symlink("..2026_1", filepath.Join(dir, "..data_tmp")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
 		t.Fatal(err)
 	}
-	if e := rec.wait(t, SourceFile, hangBound); e.new.Config.Port != 9300 {
+	if e := rec.wait(t, SourceFile, testutil.HangBound); e.new.Config.Port != 9300 {
 		t.Fatalf("applied port %d", e.new.Config.Port)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 const hashedBase = `# CLI Proxy API
@@ -49,11 +50,11 @@ func TestOpen(t *testing.T) {
 		before := strings.Replace(hashedBase, `"$2a$10$alreadyhashed"`, "hunter2 # change me", 1)
 		s, p := openStore(t, before)
 		after := readFile(t, p)
-		lines := changedLines(t, before, after)
+		lines := testutil.ChangedLines(t, before, after)
 		if len(lines) != 1 {
 			t.Fatalf("changed lines %v:\n%s", lines, after)
 		}
-		got := strings.Split(after, "\n")[lines[0]]
+		got := lines[0].After
 		if !strings.HasPrefix(got, "  secret-key: ") || !strings.Contains(got, fakePrefix+"hunter2") {
 			t.Fatalf("changed line = %q", got)
 		}
@@ -254,8 +255,8 @@ func TestUpdate(t *testing.T) {
 			t.Fatal(err)
 		}
 		after := readFile(t, p)
-		lines := changedLines(t, hashedBase, after)
-		if len(lines) != 1 || strings.Split(after, "\n")[lines[0]] != "port: 9000 # listen here" {
+		lines := testutil.ChangedLines(t, hashedBase, after)
+		if len(lines) != 1 || lines[0].After != "port: 9000 # listen here" {
 			t.Fatalf("changed lines %v:\n%s", lines, after)
 		}
 		if string(snap.Raw) != after || snap.Rev == before.Rev || snap.Config.Port != 9000 {
@@ -649,7 +650,7 @@ func TestReload(t *testing.T) {
 		if _, err := s.Update("", func(c *config.Config) error { c.Debug = false; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if got := readFile(t, p); len(changedLines(t, edited, got)) != 1 || !strings.Contains(got, "port: 9005") {
+		if got := readFile(t, p); len(testutil.ChangedLines(t, edited, got)) != 1 || !strings.Contains(got, "port: 9005") {
 			t.Fatalf("file after update:\n%s", got)
 		}
 	})
@@ -664,8 +665,8 @@ func TestReload(t *testing.T) {
 			t.Fatal(err)
 		}
 		after := readFile(t, p)
-		lines := changedLines(t, edited, after)
-		if len(lines) != 1 || !strings.Contains(strings.Split(after, "\n")[lines[0]], fakePrefix+"typed-by-hand") {
+		lines := testutil.ChangedLines(t, edited, after)
+		if len(lines) != 1 || !strings.Contains(lines[0].After, fakePrefix+"typed-by-hand") {
 			t.Fatalf("file:\n%s", after)
 		}
 		cur := s.Current()

@@ -7,20 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // onlyEntry fails unless dir holds exactly the named file: no temp file
 // may be left behind.
 func onlyEntry(t *testing.T, dir, name string) {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
+	names := testutil.DirNames(t, dir)
 	if len(names) != 1 || names[0] != name {
 		t.Fatalf("directory holds %q, want only %q", names, name)
 	}

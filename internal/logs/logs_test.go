@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 type lockedBuf struct {
@@ -42,19 +43,6 @@ func fakeClock() func() time.Time {
 		t = t.Add(time.Second)
 		return t
 	}
-}
-
-func names(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	return out
 }
 
 func TestStderrOnlyUntilSwitchedOn(t *testing.T) {
@@ -100,7 +88,7 @@ func TestRotationAndSizeCap(t *testing.T) {
 		log.Info(line, "i", i)
 	}
 	var rotated []string
-	for _, n := range names(t, dir) {
+	for _, n := range testutil.DirNames(t, dir) {
 		if strings.HasPrefix(n, "main-") {
 			rotated = append(rotated, n)
 		}
@@ -131,12 +119,12 @@ func TestRotationAndSizeCap(t *testing.T) {
 	l.file.enforceCap()
 	l.mu.Unlock()
 	var total int64
-	for _, n := range names(t, dir) {
+	for _, n := range testutil.DirNames(t, dir) {
 		info, _ := os.Stat(filepath.Join(dir, n))
 		total += info.Size()
 	}
 	if total > 2500 {
-		t.Fatalf("total %d over the cap: %v", total, names(t, dir))
+		t.Fatalf("total %d over the cap: %v", total, testutil.DirNames(t, dir))
 	}
 	if _, err := os.Stat(old); err == nil {
 		t.Fatal("the oldest file survived")
@@ -209,7 +197,7 @@ func TestClearKeepsRequestLogs(t *testing.T) {
 	_ = os.WriteFile(filepath.Join(dir, "error-abc.log"), []byte("keep"), 0o600)
 	_ = os.WriteFile(filepath.Join(dir, "v1-chat-abc.log"), []byte("keep"), 0o600)
 	rotations := 0
-	for _, n := range names(t, dir) {
+	for _, n := range testutil.DirNames(t, dir) {
 		if isRotation(n) {
 			rotations++
 		}
@@ -218,7 +206,7 @@ func TestClearKeepsRequestLogs(t *testing.T) {
 	if err != nil || n != rotations || n == 0 {
 		t.Fatalf("removed %d (rotations %d), %v", n, rotations, err)
 	}
-	got := names(t, dir)
+	got := testutil.DirNames(t, dir)
 	if strings.Join(got, ",") != "error-abc.log,main.log,v1-chat-abc.log" {
 		t.Fatalf("left %v", got)
 	}
