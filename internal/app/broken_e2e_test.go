@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -37,7 +35,6 @@ func TestBrokenAnswerEndToEnd(t *testing.T) {
 	}))
 	t.Cleanup(up.Close)
 	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	cfg := fmt.Sprintf(`host: 127.0.0.1
 port: %d
 remote-management:
@@ -50,9 +47,7 @@ openai-compatibility:
     api-key-entries: [{api-key: "upstream-key"}, {api-key: "upstream-key-2"}]
     models: [{name: up-chat, alias: chat-model}]
 `, testutil.FreePort(t), up.URL+"/v1")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, dir, cfg)
 	logs := &syncBuffer{}
 	base, _ := testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
 		return Run(ctx, Options{ConfigPath: path, Stderr: logs, Ready: ready})

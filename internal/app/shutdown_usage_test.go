@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -55,7 +53,6 @@ func (l *logSignal) String() string {
 // statistics on, and returns its path.
 func usageServerConfig(t *testing.T, dir, upstream string) string {
 	t.Helper()
-	path := filepath.Join(dir, "config.yaml")
 	cfg := fmt.Sprintf(`host: 127.0.0.1
 port: %d
 remote-management:
@@ -68,9 +65,7 @@ openai-compatibility:
     api-key-entries: [{api-key: "upstream-key"}]
     models: [{name: up-chat, alias: chat-model}]
 `, testutil.FreePort(t), upstream+"/v1")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, dir, cfg)
 	return path
 }
 

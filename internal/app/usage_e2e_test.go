@@ -98,18 +98,7 @@ gemini-api-key:
 	}
 	do := func(base, method, p, body string, hdr ...string) (*http.Response, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+p, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, string(b)
+		return testutil.Call(t, method, base+p, body, append([]string{"Content-Type", "application/json"}, hdr...)...)
 	}
 	bearer := []string{"Authorization", "Bearer " + clientKey}
 	mgmt := []string{"Authorization", "Bearer mgmt-key"}

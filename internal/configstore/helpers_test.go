@@ -6,11 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // fakeHasher stands in for bcrypt: deterministic, so expected file bytes can
@@ -32,20 +33,10 @@ func (fakeHasher) LooksHashed(s string) bool {
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// writeConfig writes content to dir/config.yaml and returns the path.
-func writeConfig(t *testing.T, dir, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // openStore writes content to a fresh config.yaml and opens it.
 func openStore(t *testing.T, content string) (*Store, string) {
 	t.Helper()
-	p := writeConfig(t, t.TempDir(), content)
+	p := testutil.WriteConfig(t, t.TempDir(), content)
 	s, err := Open(p, fakeHasher{}, discardLog())
 	if err != nil {
 		t.Fatalf("Open: %v", err)

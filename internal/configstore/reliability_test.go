@@ -131,7 +131,7 @@ func TestPendingHandEdit(t *testing.T) {
 		s.Subscribe(rec.sub("s"))
 		before := s.Current()
 		edited := strings.Replace(hashedBase, "port: 8317", "port: 9005", 1)
-		writeConfig(t, filepath.Dir(p), edited)
+		testutil.WriteConfig(t, filepath.Dir(p), edited)
 		// A client that has not seen the edit is told the config changed.
 		if _, err := s.Update(before.ETag(), func(c *config.Config) error { c.Debug = true; return nil }); !errors.Is(err, ErrStale) {
 			t.Fatalf("stale If-Match: err = %v", err)
@@ -157,7 +157,7 @@ func TestPendingHandEdit(t *testing.T) {
 		t.Run("an edit that does not load refuses the write: "+name, func(t *testing.T) {
 			s, p := openStore(t, hashedBase)
 			before := s.Current()
-			writeConfig(t, filepath.Dir(p), bad)
+			testutil.WriteConfig(t, filepath.Dir(p), bad)
 			st := freeze(t, p)
 			_, err := s.Update("", func(c *config.Config) error { c.Debug = true; return nil })
 			var be *BrokenEditError
@@ -242,7 +242,7 @@ func TestPreparers(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := s.Current()
-		writeConfig(t, filepath.Dir(p), hashedBase+"debug: true\n")
+		testutil.WriteConfig(t, filepath.Dir(p), hashedBase+"debug: true\n")
 		if err := s.Reload(); err == nil || s.Current() != before {
 			t.Fatalf("Reload: err = %v, applied = %v", err, s.Current() != before)
 		}
@@ -262,7 +262,7 @@ func TestPreparers(t *testing.T) {
 
 func TestOpenRemovesLeftovers(t *testing.T) {
 	dir := t.TempDir()
-	p := writeConfig(t, dir, hashedBase)
+	p := testutil.WriteConfig(t, dir, hashedBase)
 	stale := filepath.Join(dir, ".config.yaml.tmp-123456")
 	other := filepath.Join(dir, ".other.yaml.tmp-1")
 	for _, f := range []string{stale, other, backupPath(p)} {
@@ -285,7 +285,7 @@ func TestOpenRemovesLeftovers(t *testing.T) {
 
 func TestOpenPointsAtTheBackupOfAnInterruptedWrite(t *testing.T) {
 	dir := t.TempDir()
-	p := writeConfig(t, dir, "port: 1\napi-keys: [k1, k2, k3\n") // torn by a crash
+	p := testutil.WriteConfig(t, dir, "port: 1\napi-keys: [k1, k2, k3\n") // torn by a crash
 	if err := os.WriteFile(backupPath(p), []byte(hashedBase), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestOpenPointsAtTheBackupOfAnInterruptedWrite(t *testing.T) {
 func TestWriteInPlaceFailureKeepsOldContent(t *testing.T) {
 	dir := t.TempDir()
 	old := []byte(hashedBase)
-	p := writeConfig(t, dir, hashedBase)
+	p := testutil.WriteConfig(t, dir, hashedBase)
 	failing := func(f *os.File, data []byte) error {
 		if _, err := f.WriteAt(data[:len(data)/2], 0); err != nil {
 			return err
@@ -340,7 +340,7 @@ func TestRepointedSymlink(t *testing.T) {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		return writeConfig(t, d, content)
+		return testutil.WriteConfig(t, d, content)
 	}
 	a := mk("a", hashedBase)
 	b := mk("b", strings.Replace(hashedBase, "port: 8317", "port: 9200", 1))
@@ -386,7 +386,7 @@ func TestWatchFollowsAConfigMapSwap(t *testing.T) {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		writeConfig(t, d, strings.Replace(hashedBase, "port: 8317", fmt.Sprintf("port: %d", port), 1))
+		testutil.WriteConfig(t, d, strings.Replace(hashedBase, "port: 8317", fmt.Sprintf("port: %d", port), 1))
 	}
 	if err := os.Symlink("..2026_0", filepath.Join(dir, "..data")); err != nil {
 		t.Fatal(err)

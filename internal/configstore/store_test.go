@@ -30,7 +30,7 @@ unknown-setting: keep me
 func TestOpen(t *testing.T) {
 	t.Run("hashed secret: file untouched", func(t *testing.T) {
 		dir := t.TempDir()
-		p := writeConfig(t, dir, hashedBase)
+		p := testutil.WriteConfig(t, dir, hashedBase)
 		st := freeze(t, p)
 		s, err := Open(p, fakeHasher{}, discardLog())
 		if err != nil {
@@ -134,7 +134,7 @@ openai-compatibility:
 		if err := os.Mkdir(realDir, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		target := writeConfig(t, realDir, "port: 8317\nremote-management:\n  secret-key: plain\n")
+		target := testutil.WriteConfig(t, realDir, "port: 8317\nremote-management:\n  secret-key: plain\n")
 		link := filepath.Join(dir, "config.yaml")
 		if err := os.Symlink(target, link); err != nil {
 			t.Fatal(err)
@@ -173,7 +173,7 @@ openai-compatibility:
 
 	t.Run("relative path is resolved", func(t *testing.T) {
 		dir := t.TempDir()
-		writeConfig(t, dir, "port: 8317\n")
+		testutil.WriteConfig(t, dir, "port: 8317\n")
 		t.Chdir(dir)
 		s, err := Open("config.yaml", fakeHasher{}, discardLog())
 		if err != nil {
@@ -203,7 +203,7 @@ openai-compatibility:
 			p := filepath.Join(dir, "config.yaml")
 			var st fileState
 			if tc.content != "" {
-				writeConfig(t, dir, tc.content)
+				testutil.WriteConfig(t, dir, tc.content)
 				st = freeze(t, p)
 			}
 			s, err := Open(p, tc.hasher, discardLog())
@@ -565,7 +565,7 @@ func TestReload(t *testing.T) {
 		rec := newRecorder()
 		s.Subscribe(rec.sub("s"))
 		before := s.Current()
-		writeConfig(t, filepath.Dir(p), hashedBase)
+		testutil.WriteConfig(t, filepath.Dir(p), hashedBase)
 		if err := s.Reload(); err != nil {
 			t.Fatal(err)
 		}
@@ -580,7 +580,7 @@ func TestReload(t *testing.T) {
 			rec := newRecorder()
 			s.Subscribe(rec.sub("s"))
 			before := s.Current()
-			writeConfig(t, filepath.Dir(p), empty)
+			testutil.WriteConfig(t, filepath.Dir(p), empty)
 			if err := s.Reload(); err != nil {
 				t.Fatal(err)
 			}
@@ -599,7 +599,7 @@ func TestReload(t *testing.T) {
 		s.Subscribe(rec.sub("s"))
 		before := s.Current()
 		bad := "port: 99999\n"
-		writeConfig(t, filepath.Dir(p), bad)
+		testutil.WriteConfig(t, filepath.Dir(p), bad)
 		err := s.Reload()
 		if errs.KindOf(err) != errs.Invalid {
 			t.Fatalf("err = %v, want errs.Invalid", err)
@@ -632,7 +632,7 @@ func TestReload(t *testing.T) {
 		s.Subscribe(rec.sub("s"))
 		before := s.Current()
 		edited := strings.Replace(hashedBase, "port: 8317", "port: 9005", 1) + "debug: true\n"
-		writeConfig(t, filepath.Dir(p), edited)
+		testutil.WriteConfig(t, filepath.Dir(p), edited)
 		st := freeze(t, p)
 		if err := s.Reload(); err != nil {
 			t.Fatal(err)
@@ -660,7 +660,7 @@ func TestReload(t *testing.T) {
 		rec := newRecorder()
 		s.Subscribe(rec.sub("s"))
 		edited := strings.Replace(hashedBase, `"$2a$10$alreadyhashed"`, "typed-by-hand", 1)
-		writeConfig(t, filepath.Dir(p), edited)
+		testutil.WriteConfig(t, filepath.Dir(p), edited)
 		if err := s.Reload(); err != nil {
 			t.Fatal(err)
 		}

@@ -64,7 +64,7 @@ func TestWriteFile(t *testing.T) {
 
 	t.Run("empty data", func(t *testing.T) {
 		dir := t.TempDir()
-		p := writeConfig(t, dir, "port: 1\n")
+		p := testutil.WriteConfig(t, dir, "port: 1\n")
 		if err := writeFile(p, nil, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestWriteFileInPlaceFallback(t *testing.T) {
 	for _, l := range lockers {
 		t.Run(l.name, func(t *testing.T) {
 			dir := t.TempDir()
-			p := writeConfig(t, dir, "port: 1\nsome: longer old content\n")
+			p := testutil.WriteConfig(t, dir, "port: 1\nsome: longer old content\n")
 			if err := os.Chmod(p, 0o640); err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +176,7 @@ func TestWriteFileInPlaceFallback(t *testing.T) {
 			t.Skip("running as root: permissions do not stop root")
 		}
 		dir := t.TempDir()
-		p := writeConfig(t, dir, "port: 1\n")
+		p := testutil.WriteConfig(t, dir, "port: 1\n")
 		if err := os.Chmod(p, 0o400); err != nil {
 			t.Fatal(err)
 		}

@@ -51,18 +51,12 @@ func startServer(t *testing.T, cfgPath string, ln net.Listener) string {
 
 func call(t *testing.T, method, url, header, value, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	hdr := []string{"Content-Type", "application/json"}
 	if header != "" {
-		req.Header.Set(header, value)
+		hdr = append([]string{header, value}, hdr...)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
+	resp, b := testutil.Call(t, method, url, body, hdr...)
+	return resp.StatusCode, b
 }
 
 func TestHotReloadThroughManagementAPIAndFile(t *testing.T) {
