@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,9 +20,9 @@ import (
 // startApp runs the whole server on a loopback listener of its own (the
 // config's port is not used) and returns its base URL once it serves; the
 // server stops when the test ends.
-func startApp(t *testing.T, cfgPath string, envSecret string) (string, *bytes.Buffer) {
+func startApp(t *testing.T, cfgPath string, envSecret string) (string, *testutil.SyncBuffer) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	ln := listenLoopback(t)
 	base, _ := testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
 		return Run(ctx, Options{ConfigPath: cfgPath, CreateConfig: true, EnvSecret: envSecret, Stdout: out, Stderr: io.Discard,
@@ -32,7 +31,7 @@ func startApp(t *testing.T, cfgPath string, envSecret string) (string, *bytes.Bu
 	if base != "http://"+ln.Addr().String() {
 		t.Fatalf("serving on %s, not on the listener handed over (%s)", base, ln.Addr())
 	}
-	return base, &out.buf
+	return base, out
 }
 
 // listenLoopback opens a listener on a free loopback port for a server the
@@ -51,17 +50,6 @@ func listenLoopback(t *testing.T) net.Listener {
 // configPort is the port written in test configs: the servers the tests
 // start serve a listener they are handed instead (Options.Listener).
 const configPort = 8317
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
 
 func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
 	t.Parallel() // a server and temp dir of its own

@@ -48,7 +48,7 @@ openai-compatibility:
     models: [{name: up-chat, alias: chat-model}]
 `, testutil.FreePort(t), up.URL+"/v1")
 	path := testutil.WriteConfig(t, dir, cfg)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	base, _ := testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
 		return Run(ctx, Options{ConfigPath: path, Stderr: logs, Ready: ready})
 	})
@@ -97,9 +97,7 @@ openai-compatibility:
 	if !strings.Contains(metrics, `route="POST /v1/chat/completions"} 2`) || strings.Count(metrics, `outcome="failure"`) != 2 || strings.Contains(metrics, `outcome="success"`) {
 		t.Fatalf("metrics do not count the failed attempts:\n%s", metrics)
 	}
-	logs.mu.Lock()
-	out := logs.buf.String()
-	logs.mu.Unlock()
+	out := logs.String()
 	if strings.Contains(out, "panicked") || strings.Contains(out, "panic") {
 		t.Fatalf("the abort was logged as a crash:\n%s", out)
 	}

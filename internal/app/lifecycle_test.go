@@ -88,7 +88,7 @@ func TestGracefulShutdownWaitsForRequestsInFlight(t *testing.T) {
 	dir := t.TempDir()
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\napi-keys: [k]\n"
 	path := testutil.WriteConfig(t, dir, cfg)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	s, err := New(Options{ConfigPath: path, Stderr: logs, ShutdownTimeout: 2 * time.Minute}) // the request ends it; the bound only ends a hang
 	if err != nil {
 		t.Fatal(err)
@@ -159,10 +159,4 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }

@@ -16,23 +16,6 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuf) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuf) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // fakeClock advances one second per call, so rotations get distinct names.
 func fakeClock() func() time.Time {
 	var mu sync.Mutex
@@ -46,7 +29,7 @@ func fakeClock() func() time.Time {
 }
 
 func TestStderrOnlyUntilSwitchedOn(t *testing.T) {
-	var stderr lockedBuf
+	var stderr testutil.SyncBuffer
 	dir := filepath.Join(t.TempDir(), "logs")
 	l := New(&stderr, dir)
 	log := l.Logger()
@@ -221,7 +204,7 @@ func TestClearKeepsRequestLogs(t *testing.T) {
 }
 
 func TestJSONLinesSwitchLive(t *testing.T) {
-	var stderr lockedBuf
+	var stderr testutil.SyncBuffer
 	l := New(&stderr, t.TempDir())
 	log := l.Logger().With("component", "test")
 	log.Info("as text")
@@ -266,7 +249,7 @@ func TestNoSecretInAnyLine(t *testing.T) {
 	secrets := []string{mgmtKey, clientKey, upstream, gemini, access, refresh, jwt, cookie, bxauth, bcrypt, proxyPass, code}
 	for _, format := range []bool{false, true} {
 		t.Run(fmt.Sprintf("json=%v", format), func(t *testing.T) {
-			var stderr lockedBuf
+			var stderr testutil.SyncBuffer
 			dir := t.TempDir()
 			l := New(&stderr, dir)
 			l.SetSecrets([]string{mgmtKey, clientKey})

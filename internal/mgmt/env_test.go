@@ -1,7 +1,6 @@
 package mgmt_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -81,7 +80,7 @@ type env struct {
 	guard   *mgmtauth.Guard
 	srv     *httptest.Server
 	client  *mgmtclient.ClientWithResponses
-	logs    *bytes.Buffer
+	logs    *testutil.SyncBuffer
 	// authDir is the auth-dir of the env's auth-file store (nil store
 	// with withoutAuthFiles).
 	authDir string
@@ -147,8 +146,8 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	}
 	dir := t.TempDir()
 	path := testutil.WriteConfig(t, dir, configYAML)
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &testutil.SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	store, err := configstore.Open(path, testHasher{}, log)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
