@@ -5,22 +5,16 @@ package mgmtapi
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/apitypes"
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -1268,20 +1262,12 @@ type UsageExport struct {
 	Version    int              `json:"version"`
 }
 
-// UsageImport Example: {"usage":{"apis":{"POST /v1/chat/completions":{"models":{"gpt-4o-mini":{"details":[{"auth_index":"c3f1a2b4","failed":false,"source":"sk-e...0001","timestamp":"2024-05-20T09:15:04.123456Z","tokens":{"cached_tokens":0,"input_tokens":523,"output_tokens":308,"reasoning_tokens":0,"total_tokens":831}}],"total_requests":8,"total_tokens":7123}},"total_requests":12,"total_tokens":9021}},"failure_count":2,"requests_by_day":{"2024-05-20":12},"requests_by_hour":{"09":4,"18":8},"success_count":22,"tokens_by_day":{"2024-05-20":9876},"tokens_by_hour":{"09":1234,"18":865},"total_requests":24,"total_tokens":13890},"version":1}
-type UsageImport struct {
-	// Aggregates This server's complete aggregates; the reference ignores them.
-	Aggregates *UsageAggregates `json:"aggregates,omitempty"`
-	Usage      *UsageSnapshot   `json:"usage,omitempty"`
-	Version    *int             `json:"version,omitempty"`
-}
-
 // UsageImportResult Example: {"added":24,"failed_requests":2,"skipped":0,"total_requests":24}
 type UsageImportResult struct {
 	Added          int64 `json:"added"`
-	FailedRequests int64 `json:"failed_requests"`
 	Skipped        int64 `json:"skipped"`
 	TotalRequests  int64 `json:"total_requests"`
+	FailedRequests int64 `json:"failed_requests"`
 }
 
 // UsageKeyStats The figures of one client key or upstream credential. For credentials, requests are upstream attempts.
@@ -1674,14 +1660,6 @@ type DeleteAuthFilesParams struct {
 
 	// All `true`, `1` or `*` deletes every credential file.
 	All *string `form:"all,omitempty" json:"all,omitempty"`
-}
-
-// UploadAuthFileJSONBody defines parameters for UploadAuthFile.
-type UploadAuthFileJSONBody map[string]interface{}
-
-// UploadAuthFileMultipartBody defines parameters for UploadAuthFile.
-type UploadAuthFileMultipartBody struct {
-	File openapi_types.File `json:"file"`
 }
 
 // UploadAuthFileParams defines parameters for UploadAuthFile.
@@ -2631,12 +2609,6 @@ type PutAPIKeysJSONRequestBody = StringListReplace
 // DeleteAuthFilesJSONRequestBody defines body for DeleteAuthFiles for application/json ContentType.
 type DeleteAuthFilesJSONRequestBody = AuthFileNames
 
-// UploadAuthFileJSONRequestBody defines body for UploadAuthFile for application/json ContentType.
-type UploadAuthFileJSONRequestBody UploadAuthFileJSONBody
-
-// UploadAuthFileMultipartRequestBody defines body for UploadAuthFile for multipart/form-data ContentType.
-type UploadAuthFileMultipartRequestBody UploadAuthFileMultipartBody
-
 // PatchClaudeAPIKeyJSONRequestBody defines body for PatchClaudeAPIKey for application/json ContentType.
 type PatchClaudeAPIKeyJSONRequestBody = ClaudeKeyPatch
 
@@ -2763,9 +2735,6 @@ type PatchUsageStatisticsEnabledJSONRequestBody = BoolValue
 
 // PutUsageStatisticsEnabledJSONRequestBody defines body for PutUsageStatisticsEnabled for application/json ContentType.
 type PutUsageStatisticsEnabledJSONRequestBody = BoolValue
-
-// ImportUsageJSONRequestBody defines body for ImportUsage for application/json ContentType.
-type ImportUsageJSONRequestBody = UsageImport
 
 // PatchVertexAPIKeyJSONRequestBody defines body for PatchVertexAPIKey for application/json ContentType.
 type PatchVertexAPIKeyJSONRequestBody = VertexKeyPatch
@@ -9292,129 +9261,6 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	}
 
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/openapi.json", wrapper.GetOpenAPISpec)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/config", wrapper.GetConfig)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/config.yaml", wrapper.GetConfigYAML)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/config.yaml", wrapper.PutConfigYAML)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/events", wrapper.WatchEvents)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/config/history", wrapper.GetConfigHistory)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/config/history/{revision}", wrapper.GetConfigRevision)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/config/rollback", wrapper.RollbackConfig)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/audit", wrapper.GetAudit)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/latest-version", wrapper.GetLatestVersion)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/debug", wrapper.GetDebug)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/debug", wrapper.PatchDebug)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/debug", wrapper.PutDebug)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/logging-to-file", wrapper.GetLoggingToFile)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/logging-to-file", wrapper.PatchLoggingToFile)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/logging-to-file", wrapper.PutLoggingToFile)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/usage-statistics-enabled", wrapper.GetUsageStatisticsEnabled)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/usage-statistics-enabled", wrapper.PatchUsageStatisticsEnabled)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/usage-statistics-enabled", wrapper.PutUsageStatisticsEnabled)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/proxy-url", wrapper.DeleteProxyURL)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/proxy-url", wrapper.GetProxyURL)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/proxy-url", wrapper.PatchProxyURL)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/proxy-url", wrapper.PutProxyURL)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/quota-exceeded/switch-project", wrapper.GetQuotaSwitchProject)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/quota-exceeded/switch-project", wrapper.PatchQuotaSwitchProject)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/quota-exceeded/switch-project", wrapper.PutQuotaSwitchProject)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.GetQuotaSwitchPreviewModel)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.PatchQuotaSwitchPreviewModel)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.PutQuotaSwitchPreviewModel)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-retry", wrapper.GetRequestRetry)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/request-retry", wrapper.PatchRequestRetry)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/request-retry", wrapper.PutRequestRetry)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/max-retry-interval", wrapper.GetMaxRetryInterval)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/max-retry-interval", wrapper.PatchMaxRetryInterval)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/max-retry-interval", wrapper.PutMaxRetryInterval)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-log", wrapper.GetRequestLog)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/request-log", wrapper.PatchRequestLog)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/request-log", wrapper.PutRequestLog)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/ws-auth", wrapper.GetWsAuth)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/ws-auth", wrapper.PatchWsAuth)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/ws-auth", wrapper.PutWsAuth)
-	})
-	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/allow-localhost-unauthenticated", wrapper.GetAllowLocalhostUnauthenticated)
 	})
 	r.Group(func(r chi.Router) {
@@ -9424,13 +9270,10 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/allow-localhost-unauthenticated", wrapper.PutAllowLocalhostUnauthenticated)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/force-gpt-5-codex", wrapper.GetForceGpt5Codex)
+		r.Get(options.BaseURL+"/anthropic-auth-url", wrapper.GetAnthropicAuthURL)
 	})
 	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/force-gpt-5-codex", wrapper.PatchForceGpt5Codex)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/force-gpt-5-codex", wrapper.PutForceGpt5Codex)
+		r.Get(options.BaseURL+"/antigravity-auth-url", wrapper.GetAntigravityAuthURL)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/api-keys", wrapper.DeleteAPIKeys)
@@ -9445,139 +9288,7 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/api-keys", wrapper.PutAPIKeys)
 	})
 	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/client-keys", wrapper.DeleteClientKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/client-keys", wrapper.GetClientKeys)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/client-keys", wrapper.PatchClientKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/client-keys", wrapper.CreateClientKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/client-keys/{name}", wrapper.GetClientKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/client-keys/rotate", wrapper.RotateClientKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/client-keys/reset-budget", wrapper.ResetClientKeyBudget)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/model-prices", wrapper.GetModelPrices)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/model-prices", wrapper.PutModelPrices)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/generative-language-api-key", wrapper.DeleteGenerativeLanguageAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/generative-language-api-key", wrapper.GetGenerativeLanguageAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/generative-language-api-key", wrapper.PatchGenerativeLanguageAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/generative-language-api-key", wrapper.PutGenerativeLanguageAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/gemini-api-key", wrapper.DeleteGeminiAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/gemini-api-key", wrapper.GetGeminiAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/gemini-api-key", wrapper.PatchGeminiAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/gemini-api-key", wrapper.PutGeminiAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/codex-api-key", wrapper.DeleteCodexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/codex-api-key", wrapper.GetCodexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/codex-api-key", wrapper.PatchCodexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/codex-api-key", wrapper.PutCodexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/claude-api-key", wrapper.DeleteClaudeAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/claude-api-key", wrapper.GetClaudeAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/claude-api-key", wrapper.PatchClaudeAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/claude-api-key", wrapper.PutClaudeAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/vertex-api-key", wrapper.DeleteVertexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/vertex-api-key", wrapper.GetVertexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/vertex-api-key", wrapper.PatchVertexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/vertex-api-key", wrapper.PutVertexAPIKey)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/openai-compatibility", wrapper.DeleteOpenaiCompatibility)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/openai-compatibility", wrapper.GetOpenaiCompatibility)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/openai-compatibility", wrapper.PatchOpenaiCompatibility)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/openai-compatibility", wrapper.PutOpenaiCompatibility)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/oauth-excluded-models", wrapper.DeleteOauthExcludedModels)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/oauth-excluded-models", wrapper.GetOauthExcludedModels)
-	})
-	r.Group(func(r chi.Router) {
-		r.Patch(options.BaseURL+"/oauth-excluded-models", wrapper.PatchOauthExcludedModels)
-	})
-	r.Group(func(r chi.Router) {
-		r.Put(options.BaseURL+"/oauth-excluded-models", wrapper.PutOauthExcludedModels)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/usage", wrapper.GetUsage)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/usage/export", wrapper.ExportUsage)
-	})
-	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/usage/import", wrapper.ImportUsage)
-	})
-	r.Group(func(r chi.Router) {
-		r.Delete(options.BaseURL+"/logs", wrapper.DeleteLogs)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/logs", wrapper.GetLogs)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-error-logs", wrapper.ListRequestErrorLogs)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-error-logs/{name}", wrapper.GetRequestErrorLog)
-	})
-	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/request-log-by-id/{id}", wrapper.GetRequestLogByID)
+		r.Get(options.BaseURL+"/audit", wrapper.GetAudit)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/auth-files", wrapper.DeleteAuthFiles)
@@ -9595,25 +9306,124 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/auth-files/models", wrapper.GetAuthFileModels)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/vertex/import", wrapper.ImportVertexCredential)
+		r.Delete(options.BaseURL+"/claude-api-key", wrapper.DeleteClaudeAPIKey)
 	})
 	r.Group(func(r chi.Router) {
-		r.Post(options.BaseURL+"/gemini-web-token", wrapper.PostGeminiWebToken)
+		r.Get(options.BaseURL+"/claude-api-key", wrapper.GetClaudeAPIKey)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/anthropic-auth-url", wrapper.GetAnthropicAuthURL)
+		r.Patch(options.BaseURL+"/claude-api-key", wrapper.PatchClaudeAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/claude-api-key", wrapper.PutClaudeAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/client-keys", wrapper.DeleteClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/client-keys", wrapper.GetClientKeys)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/client-keys", wrapper.PatchClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/client-keys", wrapper.CreateClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/client-keys/{name}", wrapper.GetClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/client-keys/reset-budget", wrapper.ResetClientKeyBudget)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/client-keys/rotate", wrapper.RotateClientKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/codex-api-key", wrapper.DeleteCodexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/codex-api-key", wrapper.GetCodexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/codex-api-key", wrapper.PatchCodexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/codex-api-key", wrapper.PutCodexAPIKey)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/codex-auth-url", wrapper.GetCodexAuthURL)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config", wrapper.GetConfig)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config.yaml", wrapper.GetConfigYAML)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/config.yaml", wrapper.PutConfigYAML)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config/history", wrapper.GetConfigHistory)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/config/history/{revision}", wrapper.GetConfigRevision)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/config/rollback", wrapper.RollbackConfig)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/debug", wrapper.GetDebug)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/debug", wrapper.PatchDebug)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/debug", wrapper.PutDebug)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/events", wrapper.WatchEvents)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/force-gpt-5-codex", wrapper.GetForceGpt5Codex)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/force-gpt-5-codex", wrapper.PatchForceGpt5Codex)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/force-gpt-5-codex", wrapper.PutForceGpt5Codex)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/gemini-api-key", wrapper.DeleteGeminiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/gemini-api-key", wrapper.GetGeminiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/gemini-api-key", wrapper.PatchGeminiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/gemini-api-key", wrapper.PutGeminiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/gemini-cli-auth-url", wrapper.GetGeminiCliAuthURL)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/antigravity-auth-url", wrapper.GetAntigravityAuthURL)
+		r.Post(options.BaseURL+"/gemini-web-token", wrapper.PostGeminiWebToken)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/qwen-auth-url", wrapper.GetQwenAuthURL)
+		r.Delete(options.BaseURL+"/generative-language-api-key", wrapper.DeleteGenerativeLanguageAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/generative-language-api-key", wrapper.GetGenerativeLanguageAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/generative-language-api-key", wrapper.PatchGenerativeLanguageAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/generative-language-api-key", wrapper.PutGenerativeLanguageAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/get-auth-status", wrapper.GetAuthStatus)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/iflow-auth-url", wrapper.GetIflowAuthURL)
@@ -9622,10 +9432,169 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/iflow-auth-url", wrapper.PostIflowAuthURL)
 	})
 	r.Group(func(r chi.Router) {
-		r.Get(options.BaseURL+"/get-auth-status", wrapper.GetAuthStatus)
+		r.Get(options.BaseURL+"/latest-version", wrapper.GetLatestVersion)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/logging-to-file", wrapper.GetLoggingToFile)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/logging-to-file", wrapper.PatchLoggingToFile)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/logging-to-file", wrapper.PutLoggingToFile)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/logs", wrapper.DeleteLogs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/logs", wrapper.GetLogs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/max-retry-interval", wrapper.GetMaxRetryInterval)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/max-retry-interval", wrapper.PatchMaxRetryInterval)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/max-retry-interval", wrapper.PutMaxRetryInterval)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/model-prices", wrapper.GetModelPrices)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/model-prices", wrapper.PutModelPrices)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/oauth-callback", wrapper.PostOauthCallback)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/oauth-excluded-models", wrapper.DeleteOauthExcludedModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/oauth-excluded-models", wrapper.GetOauthExcludedModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/oauth-excluded-models", wrapper.PatchOauthExcludedModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/oauth-excluded-models", wrapper.PutOauthExcludedModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/openai-compatibility", wrapper.DeleteOpenaiCompatibility)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/openai-compatibility", wrapper.GetOpenaiCompatibility)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/openai-compatibility", wrapper.PatchOpenaiCompatibility)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/openai-compatibility", wrapper.PutOpenaiCompatibility)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/openapi.json", wrapper.GetOpenAPISpec)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/proxy-url", wrapper.DeleteProxyURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/proxy-url", wrapper.GetProxyURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/proxy-url", wrapper.PatchProxyURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/proxy-url", wrapper.PutProxyURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.GetQuotaSwitchPreviewModel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.PatchQuotaSwitchPreviewModel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/quota-exceeded/switch-preview-model", wrapper.PutQuotaSwitchPreviewModel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/quota-exceeded/switch-project", wrapper.GetQuotaSwitchProject)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/quota-exceeded/switch-project", wrapper.PatchQuotaSwitchProject)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/quota-exceeded/switch-project", wrapper.PutQuotaSwitchProject)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/qwen-auth-url", wrapper.GetQwenAuthURL)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-error-logs", wrapper.ListRequestErrorLogs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-error-logs/{name}", wrapper.GetRequestErrorLog)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-log", wrapper.GetRequestLog)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/request-log", wrapper.PatchRequestLog)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/request-log", wrapper.PutRequestLog)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-log-by-id/{id}", wrapper.GetRequestLogByID)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/request-retry", wrapper.GetRequestRetry)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/request-retry", wrapper.PatchRequestRetry)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/request-retry", wrapper.PutRequestRetry)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/usage", wrapper.GetUsage)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/usage-statistics-enabled", wrapper.GetUsageStatisticsEnabled)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/usage-statistics-enabled", wrapper.PatchUsageStatisticsEnabled)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/usage-statistics-enabled", wrapper.PutUsageStatisticsEnabled)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/usage/export", wrapper.ExportUsage)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/usage/import", wrapper.ImportUsage)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/vertex-api-key", wrapper.DeleteVertexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/vertex-api-key", wrapper.GetVertexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/vertex-api-key", wrapper.PatchVertexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/vertex-api-key", wrapper.PutVertexAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/vertex/import", wrapper.ImportVertexCredential)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/ws-auth", wrapper.GetWsAuth)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/ws-auth", wrapper.PatchWsAuth)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/ws-auth", wrapper.PutWsAuth)
 	})
 
 	return r
@@ -11315,9 +11284,9 @@ func (response ListAuthFiles503JSONResponse) VisitListAuthFilesResponse(w http.R
 }
 
 type UploadAuthFileRequestObject struct {
-	Params        UploadAuthFileParams
-	JSONBody      *UploadAuthFileJSONRequestBody
-	MultipartBody *multipart.Reader
+	Params      UploadAuthFileParams
+	ContentType string
+	Body        io.Reader
 }
 
 type UploadAuthFileResponseObject interface {
@@ -23996,8 +23965,9 @@ func (response ExportUsage503JSONResponse) VisitExportUsageResponse(w http.Respo
 }
 
 type ImportUsageRequestObject struct {
-	Params ImportUsageParams
-	Body   *ImportUsageJSONRequestBody
+	Params      ImportUsageParams
+	ContentType string
+	Body        io.Reader
 }
 
 type ImportUsageResponseObject interface {
@@ -26045,24 +26015,9 @@ func (sh *strictHandler) UploadAuthFile(w http.ResponseWriter, r *http.Request, 
 	var request UploadAuthFileRequestObject
 
 	request.Params = params
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	request.ContentType = r.Header.Get("Content-Type")
 
-		var body UploadAuthFileJSONRequestBody
-		if err := runtime.BindJSONBody(r, &body); err != nil {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-			return
-		}
-		request.JSONBody = &body
-
-	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		if reader, err := r.MultipartReader(); err != nil {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode multipart body: %w", err))
-			return
-		} else {
-			request.MultipartBody = reader
-		}
-	}
+	request.Body = r.Body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.UploadAuthFile(ctx, request.(UploadAuthFileRequestObject))
@@ -28666,13 +28621,9 @@ func (sh *strictHandler) ImportUsage(w http.ResponseWriter, r *http.Request, par
 	var request ImportUsageRequestObject
 
 	request.Params = params
+	request.ContentType = r.Header.Get("Content-Type")
 
-	var body ImportUsageJSONRequestBody
-	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
-	}
-	request.Body = &body
+	request.Body = r.Body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ImportUsage(ctx, request.(ImportUsageRequestObject))
@@ -28931,559 +28882,4 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 	} else if response != nil {
 		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
 	}
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"7P35dhu3sjiMvgoWf3utULndFElJTkytrH0UD4lOZFvHkpOcbXqrQTZIYqsJMA20aMbXv3Wf5j7Y9yTf",
-	"QhXQE7s5aPCQcP+xY7G7MRSqCjXXh8ZQTmdSMKFVo/ehMWE0ZDH889klHZv/hkwNYz7TXIpGr3E5YWQo",
-	"xYiPScxuuOJSED3hisRMzaRQjMyp+YOGZBTLKZExmcdcayYIVaRJyR+J1CwkSsdSjAkTmusF0XS81yIX",
-	"TISEazKgw2vCBTkd+S+oHk5aDa+hhhM2pWY97D2dziLW6DX6jaPwsHPY7tLB8HDQpd89Gjz+rvM4fNzp",
-	"tDvfDY8ed/uNhtfQi5l5W+mYi3Hj40ev8ZrpeHEy0ixe3uAFG0oRKqIlmVOzGDaSMSN6wohg7zWhWrPp",
-	"TNes6dBrTLng02Ta6LXTqbnQbMzixkcz+YzGdMq0hfLJjP/CFv+TsHhRDWwmdLz4RhE64/41W5Cmjvl0",
-	"ysI9swJu3voDPvYagk7NZPbFwvqmXJwxMdaTRq9TBZAfqWJv4qhmGb9xPXHzeyRkEdOMSBEtACpmgZwp",
-	"oidUExopSSb0hiFSDKhifhJHdWt1zwuLXV7ek4gzoX9hi5fwWSVOwivkmhlYmdFJs2PO8NEhkSNy4v+L",
-	"UP9P0vYfkxa5Ir5HlKax5mJM5rA7EjGtWWzwNeRjro/J1KAeCwkfC2lWQoZUsQzqM6on2UbgP14jZn8k",
-	"PGZho6fjhOU3NTN4E5sP//32xP8X9f9s+4/fZf9sXfnvPrS9Rwcf/1GJsgUQrECXCjis2UjpSNbuZB0u",
-	"PY0XrxOxvLrADBT0SJwIwJv5REaMDCdUjBlp3tCIh9S86sHTOBHCrFUlA7VQmk3VN2Q4YcNr5ZGYiZCZ",
-	"+foCWVFrQafRHqEiJFSoOYsNr0lUQiMPj9eMmAg+4iwkIR+NDE7kPjXMxrwykOHiG9UXgXknIE0zYBDC",
-	"fnoElr/nkUGi3aqF1BMuxj34eMQjhms3nJM0zb+GSRyb45CCEa76ImY6iQUL9zwy4UrLeOERdmOYLyw+",
-	"v3HLZJWmC7MbPWELQmPWIuaUaRJyTXRMeWQGHco4hFdS7kRezVgM4LSEGUqzWrfw/N6bNNETWL3ySCTH",
-	"XCivLyI5Vh5JFB0zwqczGes9ErNRohihJIwXcIwA28N2G4B0FSfiKhEqmZm3WRjAlnBeA6VWX9SgHEK4",
-	"wANCNqJJpBu9EY0US9FsIGXEqAA8e84jto4YYhaaG4ZGsL+UIphh8LD4oPUfJUVwTIQkhqKJYoY/axkr",
-	"z/wWMRqa0wilhr+DVivwCNVkKpUmne73ZLDQTO21yAuulHmTK4QIzAT3IhJSQJoyJgEXgOmwEINNFJck",
-	"R0gTcCmOZDzFQQpvr6HYHIXS9ymFdr/3Crzn3639fr/ff/f23/jfb/v91tv//s+7txfq3dtX8t3bl+Jd",
-	"NQc6HcFlvAzpk9nMXgUWu+Bq4Lgji8ZcEaV5FBnQWXHBCg9NKpBgQFyggjAaR5zFqUDhGZ4cfBvstciJ",
-	"IYeIZR+PmVbksNMFVMPZVYpvBGWV6YzGXEmBawAAN18/f0KMlLDnESUJJXNGr40QQprBb/v9xv/z//v/",
-	"9xvBHhHshsX2IlAp+FFGyuDvxJQ1l9ipCNn7GmT9F4ulby7DkMyk4uZXx5MirnTdyXMzZPmirxc+vMap",
-	"+o0N3pzWrOLCXInmKpRDGpEhjSKQxEYyntM4ZLH5Fzwec0Eimgi4VvDcyJwNyIwKFhGJC1cGr6d0OOGC",
-	"kWbQCTyCV4BHggVT5j9SBLX3EFdXczZI+BqoruEAs1je8JDFKemvk56WiWnNdXcey/+woT4Na1bxk5Tj",
-	"iJEnkUxCsxzzMjl9SprBydlZACA1WLZwz2pXZp9f8XANSM7tnleA5dWJ4fkOOKRpJAKfC8WEQb4btmoR",
-	"8MlWIPqVRsmqQ+KaTb9R5Ma8tv6E4LUt5v9ohBlkJShxJ3ryY6JgLUMpNBPa/JPOZhEfwpW5b+6EnFgP",
-	"nw3sJyqZTqnZSeNSSjKlYmGELSubkD8SljBzQLhKM0Ycy9hcXeZ7rzFlytypjV5Du8+nVNAxm1qxzY3E",
-	"hTmfccyUOiY6XhA6plwQNZGxjhYA11Q2Kq7rJBOagBClEwWIYCxUhg8aUcAKGlVrzcHCUDtJBL2hPKKD",
-	"iCFAM9j/I2ajRq/xf/YzPXIfn6r9ZzAcfFASBQ0wgh7RFRCkMbNQJE1GhxMi2ByfS2XEJDIYxosZLH/v",
-	"mMQMQGNUub4IQK/zQbELiEJFztwa5nMaGaV0QW5YjHIgMne4QcyNVCEysZlRSKXoC5oDaUFeAgFpD9Ue",
-	"K3oetQ/IfMKE0WS5ysMOJaCcip1bbx0s7dv7OZX1I2ps4U9UszndFo9TCi7hDHL1lCWgrFeJyXwUyXmP",
-	"DKW85uYuNlzJnNZhu7Nn6FJTnahGz76P9BcxqtgFi2/KE//07JLsR1Qzpf0bFitQAOz7RMEHJBGxwQRA",
-	"v4r1GAmLKX01ojyCFWc09hPTpN+YaD1Tvf19OuOtMdeTZNAayul+zGZS7ccy0Sz2RzL2p2z/ydnpeSzf",
-	"L07OT/ftKpRdXr/RI6ERJfVw1iN8XxLNp0wmehuSeDNTOmZ0WksaJ4Ik9h23/aFMohBIdmDATeHWNTcx",
-	"4BsLyYCG0eKYBACQwCAdRT5BhjJk5lXQf+yw34B5Rhk4BxZSAbwQMk151Gogdr1GqG6JXSCRvEr0q9Fr",
-	"I4yVkSxOopzlYEJFGJkNUoHUX4ltZkRyZHYlE20E5diM3EuFIzKhinThElGk2TZKf2cP0M5Kzz/KsMy5",
-	"ra5HQonyIsp4KLbgOVauBIVx82V+/HNn0CnvNrX0lOfhWm0wD0p398Jv80sPkDvpFTBIb4xv3DpJE1ST",
-	"vvjvi1cvjdaCmoq5a81feHXnz8f8OrUq0YizyKi86TL6Sbt9MEzBA3+yoC9QvoT73mAtKGQZEK0eWwNJ",
-	"z+G5xapvFJFzYbRjg+tWdAX8E9JtyiCeYVcMtBDEtBlV2tq1QqeWGTTzCO2LMEH0ZwRMYfARbunN67M9",
-	"w98/eo0nUowiPtyCdPKnn03x4+8gpY1kIgxXY++50lyMr8zV49iwnygW+53vOo+67UeH7TaosxVMeFMU",
-	"eupmN1MbDbsep6oXGvQILevdAHzQ+vjzSM4JHQ5lInR6JcPOlGFg+S0GILErwjWwJPPlS6nPmTAK+e1g",
-	"K/HqNmuwQtDMDncPNFY7eGB5FVywbs9m6Ihp5OR4c+E2ZTzgYcjEtuIpFYKFS/yWTaVmhIahkSNRTiIj",
-	"fuMsDddsoapY0Ok5wQFJmDDDUVNJDZfq7EyqRS5T0ZQL0n08JYdHyl76Zu6nXJl7u25l1lw5nxg0oZHB",
-	"aPuEKwK2n+obH17JCc6hm+Ze2GX9+AFaI24LH2R8YYLc1fI9OPefqQifhVzfjXmgtQXI52roRsoLRHnD",
-	"35wqwkJucHCwALaZGiHNz4Y7WqEDZmdhj8yMUDFNFPw6YHrOmCAd+OzR0dHBkQd43z4mI/4+ZxSVRp6c",
-	"RXRodD00vJ2/uST7udVsToFP4CPDmxys6g+yCh5Br2D+lMIc7jWZyCg0ghPAAfYP9w2IBCiHTajqA0Qs",
-	"OMiCaTQ80fTnBWny3CUVSRqmF1Nq0rZiHXzVF4OERyHheu84J48pulBkbhbAlaXV1JBtdmONW2hvA3Ma",
-	"iOtEyb5I1w27sLxI8YgJHS2IvGGx9cj11h5TXwTlgwpI0zwxd33gLF9omytBDoBgAAACKYKsL6w7zZAK",
-	"rt5a4LKt0GhuNj+lRnQVRMuZuYa5trfrz2g3f5NTSW9FKtb+XtRt7846Koa1/J9NBywMDcugmg6MelMQ",
-	"7OWMCRYCNIR03gEQ8xN7jNdsplvkxKiaqECTpmLomZR6wuJMbFNgPKlXNG/l8cRzt1PvtaqMUDk/Jxg8",
-	"NYsFjRBY211nit6w56jPLUnu1qRcgJ7F6KrLwnJkLYkZ1H7dIzEDg2AOs1t6OuuRGYtBbjV8gQkOV4rX",
-	"MONXLqhMHrllwTcpeVUtDd6o0lsNMmy2tLuj7GXG4bK1O/GkZEBqgrkSz4kElZC1N2R+a4Hzsab8bQ/u",
-	"vFOUnZGh346Krfh9hXMXYBhxwcjBxnfW5sRfWPZancsuzTKBUA4TFCg2vyLsxcJ1xQWxAECeSbgPSyDU",
-	"7L3en0WUF4HX+OGHH8jrZ//z5tnFJTl9+fwV+eGHH/riVzS+9MjNo1a71e6LN6/PemT/prM/nFC9bxHC",
-	"MJe+eMH0RIY9cv7q4rIvLvmUKU0Nhnbb3UO/feR325ftx73OUa992Op0Dw6PHv2rL1aarSvRMpJjezVR",
-	"ZZQtqjUdTgz8YNsvpX4OytF2vMWMmP80I+aXkqhkOKmlV1BmzImgTgY2AM2m1YMhXUVsqGVs/5H6pirV",
-	"fs2mhcHvQ+8vjBmQplXVPVSfPet8jDO7H1zdpdUa1b249SCVFCN+zeAwzunCoPKllGc0Ht/yUramPDRM",
-	"GJk6grHuRaSvGhll7/MYbkBwu2U8/rbStxVlQGXXdLxpnNLGe1xe7Tr5160o6KUhVXDwIaElh6rRwTUd",
-	"29CHNJYBJYk9I4SUohpa5CXiCGgTdh5zufpGzfWIWet0lmjmoam+JJe4GLNVlm94BzZ3AUaNV79sdzqp",
-	"KURebw7kdKoKqD6Vgh1nwEErBXDvLCCOagCIFUvuZdfnjpN/5q0DyVxK+YKKxYlVc29HL1rKK6M0Xzlt",
-	"udo/5kxsRT9ZwSvGBTlUm28RxOEzqllcTzpLi4Mb3Ogn1piizEIUu2ExjayKVlqhWRYlsZwDtzQiSF+A",
-	"hN0seKo88571Vu056Zsb9muk72u2MHQH9nEW3qcLyZ7hRTIwGx/YAe9wjCo3Uv4kD7oY5ETQAYE+PiPi",
-	"5o8worCwu3P6quUEPSNBADaVVqLyGj4YoBRpHnT3cmsExtUXaDyr8TG+ikkFxqxS0NYc5D0EpVYqZW8E",
-	"TfRExvxPFm7t2wE6/IUtysa81Ji4yp1RJA4QnqyDYGnElxLQ3lBY1YjOr7A04j1gT/XYAcnHbpWeAUO8",
-	"lT3iKwsswMhDPfFDHhOlgU2tjSUYgrkn0RO7nPjeowm2i3cgzWDlkgKPBBj2iDvMP9pD3dYaX3TtMRXi",
-	"EqpZxhoLzTZ8/A2aEG9vCluhRINTw2fvh1ESstCfypBFqkdsRCHpN8Yz7b/tNzJ91iyYb2NLu4s6nVkN",
-	"kTKlgItTzgXG6dLlOOKS3RXlNpVEOhd0WzBz0HS3RQek3ejecV9UqOUFudhlQMjYGULBmJmCCOOSzOVz",
-	"Joc0mkilkU8zocHFFl4wra3bK3eA6DCJ3Dd+UvzIRs9+9Bqz2BCF5shx1n72oSreNosIf7t2hHdpGJYc",
-	"/IcNtcEGzHR4JjSGgZWWZJMWlm6+Zza7YD6RijlhyNx1jrogXMwA2lzYYSxnMxa2lgNYAQbvF5BssDwJ",
-	"jNcUksBLexhdQSZazzz4f+URJYfX6sg8wX9NyJvXZ86wZYCQRa4dEyoWePosUsyFBKcGfOuShghxM4hh",
-	"UBCMxIYTaSPflqPoCvC34KqHszrjGLyRRxf8SpkR1LVvn/jogzNP/I4RICqfdGufHDTeLWNYOtM6XcNs",
-	"7ySO6aJuj6puk2+QRZUxCVkULCJEJZlG54U3Vi3ohfkaR/5YMa2WmkZX1paAxiQZT6lGMevRYWN1+o8b",
-	"QMtrJrb/vGpFJ0nIdR1R6cIUIdXM1xziW5eoAw90ZU6JU3yajvASpVnoG5LhTO1VEl2YJoOUOYrX4GEl",
-	"BJaBxkNME6vIKUGGbfDE3NtM3PgzqtRcxs5TK6RgNuIlx6KMcGCd7uQlkJ6hxWu2qNzEFMydFVZLr5HK",
-	"GtWQSx+fZjZeHA1UQhvggrcLrNEs12UeVXMxqieqIkXLXE3W/EKaFKQ8TCzZO7bMxZr+IKxWs6mq3I/9",
-	"gSJFGoJEk0b19pyXKmf4YMRZ2qY0ZB7hI8MMzaQbHLSzV3yoQv08b4AYaGqUA4u3OSRJzyt/OunYXpZt",
-	"gqB8V0dU55XsxWa7gT7koLiKoeToswK8UxlX5LO9MHKnS6sbSXPXHhOqrq2kjm44xcWQBeQHtMJSpdNM",
-	"wYBqtM8GFEXOH0AoCngY5FCq7mp3G7SLqwYPxgbVM1nMGStxo0RPrjCmrQrzwlygyDKvYFPKo8rveDVh",
-	"RnTAoponSl8x55OscDpAAJjh0CRmo5ipiUtiZT7kQ8C3NrFMSPsqFxCoVMU9ZAhMd2NWLGyS4/ID9l5f",
-	"gWZRxQB4xEhQVGTSQL9cQBZXRmRiISJTgTBXriofN7z0UPE/2S1uw4zei5v5Wc5h2SCNoXEGg7RzG+mR",
-	"gA41v0GFLbdt0qQrjw/5/jFRjJEgQwZLMhmMjbYXpHE/eQNAcEzoAMx/ENi2mFn7Ly43VRBg3ZUogT98",
-	"WCPkAR6sor8KEQ/C0hu9tx9y9GRT6CwJNRLF4v+yn7SGctrIoWij2+4e+e3v/YP2ZafbOzjsHT36Vy61",
-	"eDjsuAjDDB8aY2aOueHQoNM9OExXPYb0l8bHZRnRLnVjPmp5zhIXLUENh10FthephJgDnBMbEXKziC6u",
-	"7KZ/gt2RbuuInMeygRzH7tnvto6MAGTumrlg4dVgke05gwHCpwIGmbCaAqH4QnEtm7O/bDUfbot+vFqN",
-	"Wwl8u59V0H9Jp6wMfIG/vS0g2FCG7L1fxlZ8ugxJ4YZNAVk2EqEHE7IyRWbGwhDNQjIoKoIbJ4PmHhhu",
-	"EFMegcFhRoesMlXUENz9Z2jCoKe4+U673Qbe6/5ec2wIvFWnpp5C1n9YOrjQ/XrglZ1NJTzOPt/0SliN",
-	"nfa9ujVfpMNUucPmlOvlNaYywfL1lo0mzMrfmj16OIxnv3vn3W3Fb9AwUVounJnQk1yId6MIaq8BJo00",
-	"yWUY0SRkLcr3wXa3n5r7/4mi8hUPf3j2+8mL87Nn/aTd7j5yyXFXZlk/GKrD32H6H8qTL0HNrnIl1JYe",
-	"WSvMRgDDtz07URX4fpQy+jW1O2cAtLZoI4wuLTu1U68Rh/G9qlmfAKDR2lJxE+M5+Klh623OyNVQ1z4V",
-	"OrWmtNvtTsPLqmFkp5njfPt0xvGudhcVjTg1WGCnUlIIpn3MVsoubfv0wD9yb3Tb3cNOu9ttfHxXMIs1",
-	"0LLV29+HH1u5yXud9vftqhusvM0Nr3ME3i9ssfZKKU1QfxLWi7ShXfESbXXHGBlmowjBrtgir0S0QP6t",
-	"0nR+jNyGTBYM217+ELSrlbmo+SOusUHqYtKyrYOQt0iafwJ63NUAWSmalkz9hQNday3I+TNWHf7P9rWP",
-	"XpUAtNY8dwJoXzH9LGYjXq1d/l2MvykpoE31HsgxN+apG6pa6bd6RpEA0+nvmS3gcCtBYJjya4xnr5IH",
-	"YzonMHZqmYOKBfATSUTIjMJnZgG6loK9GgHX3Wj91qTtbfg6Qtaw4/f+WPpu5zMOymXL7ORt+vK7Ru41",
-	"H4uz2BJDE6NtZBmuw4j7iPl0xkt/cRudve9msWWG7CTnNDZa9jLgnhsWCJEIaG7MdGF8QGOGkeoNb8eL",
-	"d7z4L8iL6znOeXWBnJ/4DSMBmD7RjgQG/oA0MeN0zoVCU91Amk3EjIz5DRNguecQOOQw30Wn4IfS1qYJ",
-	"WuRkXfqqHWKZKlOL7Gq9bFq9tQuIFCaDrBRcvlYdlkGAdXFl+UQlpqfS+Ebc0vGmbWR1Wz3Nur83YuX2",
-	"E2R4wMuLkLtmCx9iRMIqcyyDg8tnhmCGmXU0Ea4Vi0akOaRRxGJfJRgYACiPBZS0Ihc/n/jdo0ck5GNm",
-	"EHvMBIuptqjplFGI8dfsvRH61YR2jx5VaKMr7MqJ86RuBA/rHa0yVnp5mLhxl8/jXf5EfkzCMdNVFpup",
-	"TIRWZMZi8ubyCQnpAky05t9DGjER0phMpdCTY9IGRoH30JRRoYiQZAAjt8gleFuBrriYJZr8f4hMtPmH",
-	"jf5LCy7EzNyl8OP02BUciRl5c/EUyxwBi/RnMTfXUZMpzafU2XRKepFU2p+x2A9RDMuM7DLBOhZT+h7p",
-	"rdOG/1Uay0UyHSABpgPClu9lSOfHrlxnasEvjZn+b51xvzD68qLvPD460R9m7bmx733lH1fxpycxs+aU",
-	"e+RSVdJvie1gPQOkXEMWcAGlop1Oa3qmobKOE0ESQFHW+n4F77lrGcwN/CPvluEZbg7QLPp9M0heTlgK",
-	"CwfFiZzborhSDKs9QDW8+BY7tAdfdcT5UqAzGfHhwgrpkE/FCxmG3yiSxfSoZX42yNj0Rvjo2LrhXKnP",
-	"rmKZTzLP5OlTBaELNvpyIufIifcw8G5KrSswjdUgUJjWSejKI1ZakoIRGk45lIvKZj9G+QqDx/CWwMpr",
-	"2SuF4Ig16kNZ4i3sq1CEsXv0yNva4f1+xmOmfFoRk/P6+RNycHDwGAoQ2TC4+YTb4i02Rs5mhB/b/Y5k",
-	"DMElIDekqYDddveR3+n6B53L7kHv6HHv6PG/qtA14gaaGx/+Gb5e0CnKIQ7m93S95mwTxUgTk2nAE/tt",
-	"QOY8Coc0Ngi7VKHOSwv0giPbSr320mEhXtVpmlp6xePPXJOYKRmBX1keV+AEvHcXdJBzgc7ytYiQIvAy",
-	"mFwpP1VDAqRZNI96BL1m6Z/WTZn+fcNinX8uZ0xQ7kOVTM0HPOJ6sY/6tTkKVK+h0A14zMCHds1FiHmS",
-	"1DANM78Rv+xUw4gfZweHKRWumt+tQLnyvjxLEbMEOHNzc5FoRgxnRpQaSoGpa8NFjcgIeL7M/Kb0vZ/7",
-	"eFNpYDsJCVZ7X0PnBZh7HHjNWaATpOwgSG+VLcyATl1b7x3IRl+p+J2v1F8dOQ0WWLg3OHbmrFnMAEW4",
-	"IAHol0GuRoayby1jjLvf12D6hnpvScarVr020H5fM8UqjmjDxc65COU87wU1crfh8UZCfreRuJaOsnqd",
-	"0jkVbyXL2oqRDyC+rqt0ulH4TkmTXo75QG1mI5T4DaEJxej8UcTHE71hUG2q12w1T9kKn07q1SBDxbZ/",
-	"S/GoQmVOVFit29Zqrxvu19BxfMNCf+tp7Hf5+UrhaiyCEkruDcMsECzmPk6ELgkpKEuTRGgeYWF3JsIN",
-	"Q2TT5ayIIa/+SjthcrN4P+iPsPnrWyxn2c0f60Z+jbmzTQf2MvSoOpNlwFSdeCVaGoGp3oufF6eWnfhp",
-	"OgS8Vu/GpzOe96bv33QaRc97pWu9OPemd6f5aqOrszB8LWh2bvWdK2fnVreUsKVXvZYUsxE/gU99U4aw",
-	"wqVuh/gcHvUC5Nc61AtQXeNPt+8+qDvdzrHzpu9Y8I4Fb+hNT2lm50x/QGd6iTNt4Uuvqb+6tJ3D9mNS",
-	"XYG1YIT+q1SvrQkmL12SWNx0A7DUQaMiO1U5O0JFTuhy+VgDKt9CDkrJrpWMcC/ZTPVYYYuzVqdOQmoV",
-	"Vq6pMNhSBdV4AnwhsDXDbX2bpoygANmM5q5Im28K+XrmwcYaNCarbiNBmb29dqmwFfwZ0rqr89igQkg6",
-	"Z+FC31ZTzlbuZqw/ide5xN2S4DDUVZj520RizV2ueySfV40MvVRLpug83CvnXpPmi5OXJz89e/Hs5eXV",
-	"+cnFxW+vXj+11VOwtnszV2k5FRdtsfjE0LLGDo1+MqvOLN/GloF1+D6syKa+XUb0JinNMolRWnZGUwzj",
-	"tyUmY4lNttabT9N5beKzHdiz52k3uSqruYgYT6HbxxaRBmUiWE5VG42W0epNvuti3gg2MxuSSa4TnCEL",
-	"RDZsDQnYQKHgmmFVKY7ECkoPVqMFcOPqRqrvKVyumqly+8dyU7r1LBGm8XDPNQ56GP9Xzubr0qRLQhu4",
-	"HxXWe3FCR7EppC0f7y278NF92rRf2wKzXGkW9sWExXAXMhoTLaVHWGvcIjpSHollYt73bFk0+OcM63l6",
-	"hE5nQxky2+sIo7v2WuSJLQohwr5Iq4dC1TvD4jAGggsySqKoh43hlK2IjKdrlqWg1a+HjTvJlKprjKFw",
-	"BXP6AjJ251CWOGRKx3LhRM0Iy0+iRsOGMbOxWhEbaSITjQWCimzrG0UmVE36ookV/v3scQvHMBxvzyNT",
-	"pmM+VGhLxOUhFFrOkewMZ1jH7d6KrLzzGi41sdFr/N/9VkHLhHoHf8W0Iu9TGloNxQ2SsSO/oou8NPXJ",
-	"6Z/0YuHbhDn/l2f/67fL/6tZinUx8RsWUTFOjICCicF0xpVNvM6plb/7TxKl5dRHHdJAGP9GSfxjeRve",
-	"tsvsNrY/lWwPvttEDlAbQ2ez5b3zGkbhNLvzGpEcj7kY+1r62O/GWsKm9L0P6fk+WFxujNh10PaqC5Wl",
-	"VnSz2PFM+0cWgSAf+1169sOIwxuFnG4fbig297+FdOOqSIk8svhpZZAy7sq4TJFLCFmBPmY+7E3Wotzg",
-	"NeJyBZ1e8yn3r7sZaU6lFGoiNeX79llvFDMGM9lXstHzmFS/B2w2tGIbm2BTNb2qFgzeGoraHYaMzRRj",
-	"1/7NQauT6xtc+Bn2YT8YR1P/sHWUvep+yIEAZkVeBRa/7w8635WOxmv8kUhNDVoxFtrS/3Ouh5MUOWC1",
-	"aZNs9ww6daaZp0uXTVaEDR+l2G1jwvyhFDqWkQ/3ZlbGzbq7/Eim3Mv9ZMuCHNioa19pqrnS5hJjwsaZ",
-	"4Rdz5RtaucficN7t6n3lr7oPVRWp7juz1Lt3l1p6lVQBZSTjIfNzbKf6tfL9s+GisCxFzapW8u2tjgg5",
-	"clUZnTKDrtpbJMfKNywb1FVf8T+ZPx1sYiBb5vIfsnCl7x8drg+Bqr0RVhYZta/bGiG1fH/DQ3oFHz8p",
-	"fFtl3rUuh3SDaI7KNtip2mDB8rt0Psuca9VC/8e8/cy9XMezqjiF42BVxz+UsfJtBKAvYz7mYkttu4Yh",
-	"Vk0Gj3x01/jQ25NrGS+qo6yXlOMCa60avsRoPxSC59aG4xVr5W0Hg/zHC992H68uNyeYrdVPBizi7Ma1",
-	"57ZDEDt/MeD1d/+57fAdmn9VqtX1l0oVrIpRphtTy6/wWQ1LS6+typINNcaO/z15cfYaqruW4zpsjwaI",
-	"g4Cqt++8hryuKRaRvr0d6lbZQyBkPfgnFqH7wfZDhwjlvKGkZJ/Il9VDZXhKr9magovlSGKMYwQbeZww",
-	"2xAzjBckTgRpFpe0d+x6f7iiglWV4xBi1cSyqmygrbJbUT0QbDBZ+UDStKZeWxuxsCKvuAUwIrrOZHbo",
-	"vUor65oA17yZB+qruNOvtqklQq+sNrptgdDyDE+NgFFd/tfKHtVyXK1gUtoivle1t5peoJV+HuAyVNgG",
-	"n7Y1NHa8xMq95Z6fE6qWG4XW+IUeqiVqjccmc8HUTlzhXC6spBLrS01RIaI/BYfNDeXKQaroDFq5sxWV",
-	"d6q9T1jwrjiDc/Js4gqqwpZn9RUV4SPsvCNHWA5rRHmUxEzVnHi5F9KG3jXweM2BYcRSjI+J0uaWgqZ6",
-	"aGZTkEOBvYOlK9mYA3O+xfM2vja0pqus5GLMwBpJxYI0Xf1VNDHute4C5aJ8uoLvbHFRFXbyChA9teg2",
-	"MxOJyx7xCOVKJyGXHqFC83FMb7heeDYXxOageOSPORMeAczdI1ra1BubAahIs5Dhk4dK3XbvFCu1jdS/",
-	"cWDUc6Pi/TTTR6AiVnPpggJYzavX6Iil5eTfrloUaoa1Ia07e+fGxa3uXzUvH2VxgvrT3EXhfoUhYLvA",
-	"2Qx7t4ucXWncSh8+fOzs5pRcf0ekY3yG6NkS+NeFz5Yguzp+Nn35IQNo00l2EbQ79vkXDnrN4fku6vXh",
-	"ol6X2MnmYa/46W9sAOWEyqV62TCJ2VVnprA4eIu2220nnXbOL06f+r+enL151vAKr2pltmD+6xdevryw",
-	"ry9X2y1MVKVsX11dwDs4kjXFVEKsvJL1o11e1I9XzurLL3RprvUArrTaWjOPlZrnbOAfjLr08bDDlow8",
-	"VUWoS36qNfWdNy3obGP5qrfkVKIzqxKt0Mo+ZaRFhaZzPw7DJf2mftgqgP2cXRJ1do1li3eR/b/XMSU/",
-	"X16eW0+IbdSaFgDJlRgBYldEu+senSIzymPlOolVmyVOR5GcPwFKOJNjLpaSRs2TRq+BVkNXbtv/8feT",
-	"N5c/I2kfY0vQHzqNirxP/HxddSD73rvVC6wkpHwviIYrNhO6/g9QEIa4gjCGqugNC6+sPLeZkRUs5+4O",
-	"wEiLJSNebU+XdD1VtJpby3ZFxzdre7CiTHtFp8JlY3i3S8q9CvN9+80lhlZYxXSd9bO+H2PEBSMHG6cy",
-	"bJ2XUFp5pXU0W9c2uQh4vbuG5GlyRiRpyMJ8Z8R1gvLGttK81llczS/QPprR4cS2w5lCM3TbpLkguJOm",
-	"rJD4wT6NYj9Hkb9HNtEC9u5SUegMIjB/ZbHzrOVQB6Mz/Rv3sHHzqNVpHS6ff/nFdeRQer8KzmdyfMbF",
-	"UlMP+6XmU6Y0nc4avYxdeIDIPjg6Gr1O9wh/gKDZbrt76LeP/G6bdLq9drvXbhMuRjL1DNLhkM2gy2Td",
-	"7nJzbu2Ayy/swwbvbqUGlYEL3xfm9Jb3UAPzMRfjS/mcR6za7rwUoFPp2t4gjKe86NIXNctTTyJG46WO",
-	"IRkrM++QIb5EVDIcMqVGSRQtGhh9cuP6iuCjmvXnOM4S7NNR1jYdcVOs3bx7M2N12TRVgHhB30O73lMb",
-	"xlR9VNVBrR+rylAtR0VVdgpv5as7bRAuVe7jszxT5e6ypNWK6CD787JSAU14nD8uUasrJC5/XqrlZl7c",
-	"UMuG9Z7HfFiRnTakwwkLfagQW5HGcvEUCtFOeRRxKQi+bevJYsWR42I1MXPb4WMoF1tstHbLgq0bLi6/",
-	"qnuZ1wa5rr2xsKzu+gXa8rv3tsKqLlT1CAsIsJ09Ooc4FRdz9vThLdKrVrKxSTobpLpmW77M8UOsrDD+",
-	"+gV+YqN5GUnWWc3Lx7/abJ69/ZB281wf4+X6YhirsPHBwjA2XbAu9/WL6on8iiZ68oTazMriVZtrW0iF",
-	"nsRyxodwh4c8ZkN9lfm0e/v7aRR87+jw6PBof2jH/OdQhixV65+8evpsq5ZZ5utqvbe2A9nK7pvFxdco",
-	"xRuovukk7+qAWgyUeEFnJeg+cBbOEiTvJca7HPNXOeaGIEnN91WtJVdsraKfJsBjk46RaxXHPPJUerpA",
-	"9Y3knMX+kKotPF8uXsrN0CM0Cx0CMe8WnrA6rPQa253FmmtjSmfFS2NKZ7e9MpbSBrZ5fc2tUXz5R4xM",
-	"e6h7oyphYRl+gpj3Tk7TrIgoc0y2SOAcmQGx8bzmKImWkjQBa9zzCuSw/h7wNVlP1V6t59bfuhk3WN9r",
-	"u3Hns5hCNouZzXiqStM+Y2M6XKCofUymfIwF4LnQkpSWB9SFTsGY6SQWaOTakH69BmRNG+pLVeB6T/HJ",
-	"A/iB1wj9n7k0Uo2e+Hlc+LUu601rw1bQ33aayoYZRxWvPbzustHaNlZiKkar8Kvt0nb/omm7y7Lggyfq",
-	"lQXFqgm3wNRPrNbWspZ10kotr1it6FZ89u7TSi4PFzP2aSWPnaTw95IUNmEgm8aJQTeD+wgTg4E+QZRY",
-	"9SkVg8RyQZCgZN5vkNgKTrJ5uBicz4+LU7fpbYSqzQCV7qXCwcLmGNxy7Jzb3qae7Rqf9TYKO67fWw+c",
-	"tGf7FsARWE/rs+/Za8ioJgIP28RoXE2ejR62D10mK4EIgglVNgVtNUTNVB5svRKaMfj8AILPKY9YWBeb",
-	"0um6yn4uiXZ1KU73lqsu12v0G0fhYeew3aWD4eGgS797NHj8Xedx+LjTaXe+Gx497vYbtyyGWb2k5ZXU",
-	"VverPwmXYXxMYubHjIYeMTCbzhLNQDtXholxaAh5OvJfGPQsrmKjfW9aRxMWXH2S8v3iTVzjJa6U2xPF",
-	"4t6MKvVf1RL8/vJp/JVyT7K9VMGzWNViyRFSXcqnKp+9XNhnsxoEMP0FfHqOc4CAUn269XWFloOAN1x3",
-	"OXah6rN369YNO16z5GK5o5rFrgJd5TLxg6oFvkZnE7A5iD5SVZHCqIxOZQiFFTD8qPP40VH7MFUmgSL9",
-	"m44/nFANmlzEDCkoP4tCumw/7hy1D7NQ40iOG15D8T9Zo3f4fbdToYva6XNi65IV3y5qa29ZbRdfXNCH",
-	"O9U7sD2aYCgvW2XVGaxUjXH/K47uTNbUNCjUYanOll1TqmWpbmr29ooFQZTO6iW5Elu1C7pFaZiaxeJI",
-	"1cvV8QKqTqTSU26pViY8WlpiKizeemn10lwhwGnFqioimpaXtX2s0pqFnVHN4tpg3cck0FJeTalYXFGt",
-	"jfSngmO4nOBr/wS6a9qiOsqIK5jhLwmcUY34tDRmIYhXS4lloZ37rFilVBkJdoHFcgkX5FBtLVEt76ko",
-	"zlStb1Uwb+HLLdd+H9XFX9syyZZYt9QZVpZsXlVjq64Ec9US08bBFfEWEdObhCHec8UgFJlzBYNIE5Ug",
-	"52PDJ/Y1W11n725VhVz5i6xcEdR5qSszhK6xTSoN3aGikN3gckEhrt2cbg0PUlPojvlF1ciW5dxsFQqA",
-	"Hz5YIY0s03hjNw6uyIhwNSYtaybHgEqjNbM/EhoZDhzIKAxQmwgEmwepsRxeozo1hOEr2L5zc4N5wUqx",
-	"zkhesPfUGsZxs7jRhzOFZyD9xC6GjRPN82i4Blgg3D80rFZILXdStWtsdPesZrfISZWanY/OQSXZJamg",
-	"3o3m66Be/T5G/gkslA2vsdNKromqFNECaitBKSvzgAo1z+SkXPuR9Zp8vRgH+aBZobWqsO3bRg/akOrb",
-	"f46RzLf/Hk+Ci/Hth7j38Mk3Nr6+Rmg+anfTcm9pKL7FiGbMIkaVwxDPloBz9vq9GnE5Eez9jA01C6/S",
-	"pNpMXC6OaXGMheSofbC5YEzURMYaSlORZmClk6sRmEsDjwRLSzA/hsy8n3vLZcDFTM2kUEaCscwz55LI",
-	"/GGZ2Fyc8DalxVrbFHqDrFRi4AKdIhShkZKGLF3tNzJhMbvfAnAQJnwyHsdsTDWrTP3gyh7iN4pYYwsj",
-	"NP3k2EqOIxYzMWSEj4WMGaRSTCtcsU512SqO+cdkeM10lWjEhdJUDFld9xBz6xgWCw0wvlGEh8dQ8XCK",
-	"uZgsHjOV2wwkPLgxQc4dwNSV5xjRwZpybmvSnl9g7wwcx7BpTK+BZhoyztce5GFlSnM+fvvu0FzyCFnQ",
-	"Fjr75nRPu/9atLLzLJ3MK8HIRCZxtMgg3yKvXR9mhLjC7t9MhDPJrbKC4LnCLuG4juLbOYiZ99PoxiU0",
-	"zEaqrmKejlMd8W0XVfnQFUm8xaVggFLZjOc90XzKnMPWvPaNwk5LpPnm8slttJuIaiaGi6vpbRZaNl5v",
-	"HPJ+h3QDd1OuQu+80FFGZwCuW3oBpdMTS6epRems/1KJrSV6cpW6gFdkv2WYBcyokq8UkXN5MJ667nP8",
-	"AqQ50JZzinzl8PY2qy79fhescNclr6kBkDbV2hQ+0xx/XHOTrsGeytTiDVujb4Nw1Vjz7L1TfvJiFPzI",
-	"witYS85z0fke86f/1bAVvG0IEyzm/NXFJdm/6ewPJ1Tv53wfxTSD8Uz7hxJzNfLJQ2+LqNoYHow6tDs4",
-	"bGRoYe0I7rSgj0+r1bJhiDlINgrell7nqNc+bHW6B4dHj/7VyAOwJO23y/L7UfdgSSY/aH9fJWe3y5Lz",
-	"9wedj0YXLeczfV9+8btO9+BjReJTp1t+83G72/mYMfIrm1bezXjG1WBxFaIRJ4OBGepj8R3Hz9uPG71D",
-	"r9H5vtH7PktcTgfuOmDVjPv4++8efcy/kx/XANwO/eioYn/dw/L+OgffP25jvXe0zXWW24kUBMK1AkVO",
-	"fsQ6IBlib0puKaKvnexC0JmaSN3Ib+HDVr4H+1VxqW4Ntbz/dFpBxTsC3RHo10agD01rq8insrAR9IpE",
-	"SCCS58HjNdQ1n83MC+0q6C3DJgxv5aNfmnrrEdKF3tIcdOupy7VdAQLZepbGX95sLdf7hS0uNK2rNAd9",
-	"LbE1pxSspL9WCHUt8ryg2CrPiaoYv51+4tTMCtXtjrbDEtf41LZHEGargZm10kSPVsjVLKKLY2vfNXL9",
-	"NVtUCsJ3tWjWJ5sunVfebkauuajWYe7BRFriwp+apu5uoy1WZBqA2rlEiMVdltGztIhaKn3NhjIObRRM",
-	"yZGNNfGqXHSO8JxtdpBgRC3MDXmR6DhIGwh5RHExZGmTZ+JbbdPOTv5IWMLAfTxKosj2BY65ZjEZsSgi",
-	"AzbhItzzCCUDaOeAfIhoia+lbi3niWYiZCGhEM+RG0xp2BRpcq3IUArBhmZXMPMwgZBzStQk0aGcCzCe",
-	"yETvtUjb1nlh0K833bibjSu391tYVHLNlYqArmvDVO0zB0vl8iBBIugN5ZH5Msg89jA2WjfN0qPQhUTL",
-	"GROs0JG750j3/QINuspLvfiQ8msOEVeVc3h7jdzEFe5vu+Cr+ioIcGT4vOIW+dGgAZqL7TaWUKKIc3ft",
-	"DuSOyUHaSylkBXWh46Acrlghq8R5QkxJr53DDtt0Ek8ZIVyEUPvjTu/fqRUPpVYsR73eWewt4PxanSK7",
-	"qm6pipToObEF3TaWaNORqlpzrHTnrMkVxMo9VQqQLZt227GLgviSG+mcxXnJu8ZXlBPiHnAdFTJ/3YLu",
-	"KohXUOXqfrBopa0m1c2+vLtIWiL3zaZd5gCbfvelFXlCAkwloWd4KVZHcK9uibzEx7ZpdlnFQqo+reIh",
-	"2O+ytiR4uYtmIbn/5nqDNv84Qj5QqTpR3840i2Uu9b5Qq2ipp39VBv79t/1cNrfmJ6iH6SoLUaInttSp",
-	"G2+6cNkmfqd74EpZuxrZ6mb4X6U3OJ22xkbw5UPm2vUhcCM5pKms7g+Z0DGNbNEF8zl4tBrF4daVrc+t",
-	"uMqDXFtFO1tLtXc1Xc82ZbQ3j1HNjnXXuOqunVc+c+b8rpFVhs3bleNZ2dI4ffjwpXc257H1kdrpGJ8h",
-	"srgE/nXxxSXIri5Ukr78kOVJ0kl2jax27PRv1Ngqh/e7xlYP19hqib1sHl7/mzpJ9KRacUqb7ldn4q7u",
-	"yZ+f3r25vADXiIrrxYXZDI48YDRm8YkdvMrBlc86JJBkht9gVXEDSYANLAoeZLA1xILn5gb5pS5ArjQP",
-	"F4RrReRc2JRQKORoXsY/M/Xpd/9F+qlvhs/YwAwbSn4ED+BIVrhTEgFBmrnJ5YhQ8uTslECJCHJyfmoj",
-	"qXtE4ckpz1lu8vGqkJPp9QWF7uU8Ysoj2OEZIvOVl5r9ncZqa8GOVYs8A9eGTZ+DTA6utSFFOrwmWvZF",
-	"PuMQK6tkeYchge4W9i/M9LMtXgjVRIoha/VFX3z7rVkOE5qjttL69ls7cRq+TgRjIdr1i+fhYW8nqvoi",
-	"MKPImP8JX/TIj4gMeKNds4VLdjEspnw2vaXXWuSJbU+AXdpjyI8kUvRFJOUMAGB+jNkoUSwkzcP2AQli",
-	"NpW6sMaQK1D/gz2SiIgps1B8y8/eatEoknMffw+wI03CYKUvTl6e/PTsxbOXl1fnJxcXv716/RReUEwf",
-	"k5FhnZBd0xfmmDErQwqzLFgIDcOYKUUGFHIdRzImB20y5SLRTLXIb7YUTRnHlTvYJMazolHkWT8XFB90",
-	"Qtz+TXs/+ziwTjDDSw/t0T6RYhTxofYVHVmPm8oOGGfxDTRZSH56dmnroxocJMGzSzoOiKBTw9Sz3kF9",
-	"kWZ3ckwvjRkNYe8eIBkudJpoxB03pBnBDOkYf26UvpjHUrMWOck+g3NXTISKBK4kTOBuUqVplBsBUVyl",
-	"LjCzijHTqi+g4s6HPmZN9Bu9fqmcTb/h9aEcDDxDLLRFaxAT+42PQYv8ZlNQ8ysBWAJFLfoiEWkFIBpF",
-	"Cwt9SOABeP8oQ46xFej5lGJM1ITOmFknXp+FVeb74MMabXZKbpk5KTFNK0sili27L0B2gPcwQdhAPYmY",
-	"l4tCgGtp79geGrREI7AMmBpwsbgynGlebPSfTeoROTIsyh5U2nfLnO0EsCPkejlZGjPVDHmHXF2D9zqU",
-	"eKLQocoSukqPGsY/bD92xYuuDG+FxlgG3YNjQh3fpCROhOCGSFUyUAul2TTtf5XwKATpo7JrWMxmDKoK",
-	"44EBjcN5dR/3RUWOP/JY9Jdfs4UPWXvWkX5kGNQgUYvAQ1EKc2JzRQ4CizXPZTzmNyhJzRJt0Oe/L169",
-	"NAcCxYyB7dHQ3LnwuzkLd548Jk+k0IavXi5mzEirgnlmsey93p9FlIssS3ck4ylhYijB3z9M4sgSnMu4",
-	"Dvyfgz3PTBSZ/VMg4gWZ0Vix474Izt9ckv3cQQZE02uot7woLKNFjJ7nQ1awVaZ0louUnfS1kEZzZX2B",
-	"mUehw1QK4iF5JUBchPuUTGlkNsBCokDOk7EVyGWifTnyY7w1nYB32G579nwA5z0UTz0sYCfjvkivbMt6",
-	"zKAq71Y/bB+WydTsyKx8JBMRAq8wZ4jc1eWo1XHrIY2hOnXwu//k/MT/9dnri9NXLwPP/fDk1YsXp5eA",
-	"VH1hf/vxzenZU//pyeUzMxN0rhoy6862gs+L00uMk9dgYi3KLNm9a/5s5EIBG51WuwW9EqCs6ow3eo2D",
-	"Vrt1YIRyqicgFe7jTZm2ZfATEGys8IAG+nFVntAZ0zZcwbUdcsUBpnQ44YKRIY2iXFSDQ0Gac4e1yKvR",
-	"yIjzVl89RhleCs8QuY37QFFFSIxcMyIRH4HMePnknMwY6itOhvCgBIE9ByENRcwphr/YiiPN3/3n+CML",
-	"zb888rv/mtHIPz33SPpkzzNfv4o5ZP0BE9UTKghNZzJigcO/9LefpdKQv+tUKbMNcyIOClJk5psJvCyg",
-	"PMKcDciMjhn+/fTlBYnZgAtYeHbbWvLCkuiQjShw3Ba5zB4bUdMMSWMBd2cWZULmEx4xWwweNflUJDwN",
-	"je7I9IlBiDOHD29K6GB0ECQChR7xNvaiANaAlpNZZOXOfTD79z6g2kDXOmlXTeyUKZDx1xQINNvK2SOM",
-	"iFI3t31tH96BsQ/bnbqX053v4+KMbMzCBnx0sP6j5zIe8DBkEEh02H28/otLKV9QsThxWX0fvcbRJjMZ",
-	"wf3HRKElUiXTKY0XEFNm7pg19O41NB1Daw0LcoVNAasV8h0X+AtwAWJufbOF85PLJz+DOJKuLmUPy7wC",
-	"zE/ruMWMxnTKNJBijUE6e2X/KRbFqbNF5948HYHUDnZoiyLQx+O+mNGPUtrCWx+Lhhfr3q7igquJMq1m",
-	"BPxigw9+pKErzvQJ+VJ7A770MxXhs5Brp4vCh53u+g+X66ripxus8pwujNpwKeUZjTGS57Db3QQkoBJA",
-	"gOSd+O4GJ3Zq/RRY5uGO3PqC6Vsz62QnsO1YdZ5VJ3rHqHeMeseovyhG/dFr7KcdE8GZ49yUlRr3heEJ",
-	"CpiX4XGKKTCVNtGu2EnN0OgYyBtp37w+I1oi9+GGJQ5iOVdQ+CdMk0iYeWUmowjtWD89uyT7Y6ZxXRiU",
-	"hGZTEnB1NWeDhAeG61uGDcWrynV7XHdHbK4/ocL6HFx7RTNlzm50nN45XHvgW0T2NuKCRtlH4Ds1HBXj",
-	"7rG7oJuqRY7a7SwFI1udNRBGXGlWo/m6szAH/eb12dZc8VT9xgZvTv8nYfHCMryH0pXNCuOoTh1GDHnz",
-	"+qzV+BpU2gej2De57JgS0UJ9FkrSMyfNJxFNQraHwMtRLDj3MnLl45jecL3YEeyXQLDuNHYk+3ciWXfq",
-	"q2m10AEqYrq+CU5a4RRdOP8EM+IPAWmiEw3Lo8ILkIs3lTcshGih4J/gjvghOIYgGnAVW5egnssWQX8h",
-	"GUkjH2TRMXESsR44CbE4Lnjmll2JhlpdDA5E35T9I16NdwTdJliaGApygaOj6NuweYpF54lrS1R2liyT",
-	"31OA6Mn56S8GxJ9Af1j/KqgBlpI3GNhAajXd/zX0hMP1X7yU+rnBic+mWPylFQQkFeANjicBM8nxLcxY",
-	"QetNpSyBwTPg8YPv6XDIZjqrH4vGimZINSWziAq21yK/wIsxc92bjkmY4O1lnc5QYTEk14zNXETIiMdK",
-	"Hxe4B/K8/0Alz+prOGUCD3d5InwgpafmAp1PZGTZazNdvotFDN6+C5zrWSRRtLfzEVXjqoFwiqU1CFrj",
-	"C/pSUJT8KMNFD/z6MsJ4IMHm/cbHgDTTfmESo0QwSBSv8g99jE6FL+BSxFChv+4djh6cT3eFb20CtHGz",
-	"GL+adf7LuzRLleypJsVmeVnMcdvLCpBnqX5o24YOpJ0BEMMg66K3YqK0ZD52kksng256NRN0Bw3b5K7u",
-	"BeQvm/HEcpn/v5v982uQa3YG04o75gmG8W0qD1V6s76wy4ZmKVrpXaLZVPUbPfK21Wq9+xhUe2W+fOYL",
-	"OanV/BKqmFXzsbonB4132/M3lxm38/DsGNbnYFju8l8pF4PJKQm5rrUHYxBpLjfAOcwhPNXFQSs5ZRig",
-	"2pQxgZ7oREvPNVBShIthlIQs3MM4UhvnLRgOM6I8UoQWEkB6UGQry2bBJAbPFiQx70EaXL6Q3Z7XFzlu",
-	"5RE0KGOld5uNAkGk7jsQgNRei7yKQrMnYJyYPxFAjaggNRb3hf0F69UJNjcfBBGfch0Q2wfesOuZ7uXf",
-	"6LTN/9wLnpH1plJp8rhNQrpQGD67rJ3CmSwx2NLR4JiQRhOnFc24wtLuzdfPn5CDg4PHe2ly0h9gOEpz",
-	"k2A/jTxn26SyrmHf5er70cJt0EXcR4bIYsJD0pzRsUEMtFIiDGuXBJuoXtJmBUKW0pAtuG3MiEgXWrcC",
-	"ONDCCmzUiGuVmGuc2F7TNu5hLfMh1+dQHmjZtPBKMIjzaH3hl8VD2gp+xj5t9ab5ywkjwPuIjimPjBq8",
-	"zObybBNFwIxt2nIcK231wT8NXv3gcmVcYgwUFwkIfqWAEZqHqOsH8M9MX947JjTNvViAnGYGNXKaFdPS",
-	"gZRhazQiTRpFIB26jk3A2XpQJDEEld5q96Bzu69d779jEvyTRhE25wOOHnQCjwTfBnvpu8jBA7sRWDE6",
-	"ziJIjwTohDxukZel/FyXU2RmDloksG0RA6yT6Dx34K3ATMVaM36iJ88B/ncQRKsK0EbgpMR11bEJ1yE3",
-	"pdW1XDKwLRuDDmYffhuUYJmrb2XWUMsio2jlxA8UsuSg/dJgnuE5Hx/Y7QhH+9T2zKzgcfZR66+m8X9N",
-	"3s2ck6CEvZDdhaiaSp0pvdY6DAz95VmKquQpHlFQY9+ozcC/hlQxnwvFhOKa37Bo4WUFDFyggEdsiSbs",
-	"9M//ZFnGKGF0iHnRLcyQG8qYwXz2SojJcrFUt5yqKqnLPMuohHmO9eC0s8rtYDPAi2Dc+fBrsBzcCyX8",
-	"VrWIPZOqArNfJJHmMxprRExwucdkatAMrvuAmIcqq1ZM57krv1nIpizjxp6LAFgharTIM4fikDiuJZRn",
-	"XmgIXoF/GN1ETvmQRoZ+pjJkpP2o3T62wTyYpohXlRsm7QfJRkAwYpGrD9AicFf0UpWn0/0eJlIeVN7A",
-	"RePyIA7aqGZEMXNRaxlDLWEStFr4MGIUwpRDqY2UVBYkPBIAK4BCNenoOPhey6WBmsUgWLHsBNRTcKsj",
-	"L/iPODREYs+5YnsPxg7ezCJJQ4c59yfBPAfR0UACHTwpHiUwIWmmmbUO9Md1oM9BPHcUS4e5t7GINKXv",
-	"03JB3e/BJWcItdFr/Pvtv1v7/X6//+7tv/G/3/b7rbf//Z93by/Uu7ev5Lu3L8W7f1Qoo7c3EH5IK/sl",
-	"isX/VSyOuLpMH5QWgQmweKf9u7Gg3cetZ7+fvDg/e4a9YDgwkG67e+S3v/cP2pedg97BYQ/rGsdsFDM1",
-	"ST/v7O+7j7MSOlh/sVFwsFSXB8My0MtlVaaO9ewbXdoPqabF26RUvddWGEwV7wEXNF6srZoG31XUdblf",
-	"6+d5RLn4wkW+W5sjv6I7EfkXoeV7seZaLCrM+6GcC/N9rdXx0l6BwGFcL5CCslmQB9l7CkIidTcbVAug",
-	"glCt6XAytTWVSlqkXcStmbBTh+4Uh/l340e18ug3ygkHy0e3U/E+n4pnqaRKyduM2HO9BOpIHV/B6j65",
-	"Kt8CSR0ku8B2mMBKdIOER9rnWIjD8AeuVa69NFqaQAwCvydeP4FHqsxr1eFhdj8vcPGfhTVsp+/ZldZQ",
-	"GEJ4R0lbGJDraQJBjQgJ6nORNlaQxRDSNfxCpc61Qd5QMtDpePbTHwLSlDNX6IkIGsdyjouB8p3dR676",
-	"5g+BK6sEgVZQ6BEG3EWFF8zJmEmDsQ1fRmg4umk3jg3/kSr2Jo52seS7WPIvN5a8yACRE+X45bm9wtfF",
-	"lZtBSDPNg9vLYqrQvGY5I157BPobVDmSfmK6RPYPdk3bebImD7uI8IeOCC9dtiuwbLaycm92B5vbNatR",
-	"bP5KyxTrtKTvMVlbs9hWn5vFDAqXckECuLoCEudCdl2pYHzbq6sDTk4cmtgFePbSdERGhS2oCHugUcxo",
-	"uCATqrx8VKCrZdj+ywePf+qb/v4jyG0waoaYKyLIO7mfsr4x6tqnQud7xxxU944ZFtrGfMRY8xeOXlYs",
-	"yTrgeEoX+bXZUtkVy+jkX8t3msFK5r39fSxFkltVr9P+vm1d0tsw47Qa+S4IfReE/rUFoW8rSNUEpN9O",
-	"kNoigJxgRHQhht0rRgtmrUHchZWFtTcxJNPcpXtwb+SYCy3de9W3WVUE+9dyA5SafVVzy62YpLd6vO4m",
-	"l8BSB7Ct2e4uPn7HS7+U+PhNtQQ037mckE0LNECLj1x0hlEVxkLGUOqaQoTBpX0NuBf2EYCYJAwif59F",
-	"3EtxTLA7dWIAgSzVdgSut2px29fiizBppctZbxzfiVo729P92Z6aMbuR12yvUBgyH9vtEHOF2QlTYYIc",
-	"Ewjy4gi4oGTEhwuIMARKtRWelaZQZLGXhpWDcyvi44nG6o5qxkRImoppHbHQ1lZCB8Oe65rvRntz+YSE",
-	"FGeZSmEkoTHlQmmYc5CEY6ZVi7zMp8YY+cw8DfmYKV1jCUtB8KB2MDvLzgj2iYxgDtuttA0oygsBjCXk",
-	"X28NMwg1WDjHbOlG29S8dc0y4xZpYiaVbV4RWCQufoBYgZEEuezWAOIamPKpDqxHC13JGO9gb1iwD7lK",
-	"ZGb9rvdG1qhowmLWI7HEMmXuVhZKMxqm1/Q3ytIqV2kbvkob0ye8d+8SBJdmFfAh8yM603KWt8C4zkVW",
-	"MN/CwmL3v7Ow7CwsX5+FJS8lfOOu9RUcszLmO23XdM0WNm3U1k4eM2E4hs38agbq2h/OqI/M7/CAxFSE",
-	"cmoYU0yHhtb3PEjwV7YytVbk4ucTv3v0yF7opGkm8dWEdo8eBcu1GW3TOjTHQnsuGKlnizTjZepC5yI5",
-	"NuxQxkRN5FygdOGqMrq9UNclzMWSU4XujVbOQwBM17VV0vSaQcltMPFYL4S5G1yGcoAeAHRWZPC37gzz",
-	"LgZ8w5WxzHefxIx+YoXnLozXXnGQwgXt8P0Zi32Q5xq9LmQNtz96mI8KbznREd+DKpyN3qN2rivp28Z4",
-	"pv2jhtewSq2SQjDtH/pHfrfdPWo/7j5uvPNqeL6cCxa7nxvbc3qE/xas/n7lSZy+MlXMPjpG7CUTGdkK",
-	"oY4OQ8DJpnOwAe4OaRSx2FeJbVaInrQQsyFsXvtdRc+dlWp3H625jwB1C/eRS7FffSmVzFVmJqZ9ZDrg",
-	"Wqu8sp7L2DAlaOaWXhxG3tWu52leCQ1CurDdeg3bCsici1DOjbJd1nKJ0jyK0HSV1s1dECbCvRY5zbXZ",
-	"s+3ycu3coNMB17apm5D59ofYGMFSY96C5sz/JAjjxVWciKtEGFKGjLfg2N57kP5dZTx7baCVwvNHhNq9",
-	"S9kIrkavgVx/e5YLy/xb5lhsLWF/8qSMO9TmtzWDCyIoUq6jMBDJ0Ez8J4vlxkwAdNt68t9UxUdtWEZh",
-	"reF6KqGKQl7ghALcQufamMJtbI1bEExSKSLbYirpBezkWq6rRFoP5FFolZiau46tCX697LrMCABiX7U2",
-	"fwu2gmjyBUpyuLKdJLczRfz1Rb+f+E1J8KOOD3ppub+S0wFMk5veBh8Mt/i4MjEnb/7ACawnA7K0LOuO",
-	"uNKt6mC9Ecb0JeJayLmwZQZW+R4+ieuhzu1wzRY7NvAJMmtWtfrE2Kb1HrrtruGC37nx8R2QggzZ+10q",
-	"zpeYimNOZpeJs3OL7KIhHjATJ8/+bpuIY8YgzVczJk5OyWs3exZFiskJKdM0Wp9jhobpoT3fyBXo3Qj6",
-	"afQhNLbvN6qzc4sM4uEEBphml7LzCaMVCnfyLmNnl7GD0RSfViD4QhN20srkQCSfMWVnaSGfJmnHzLaL",
-	"KNmZcb7enJ3tRK7qlJ1PIHJ99ek9X8d1sZzdU8lY75TfszTiA2f4WB69S/DZMd4vJsFnM50iZxLc9Uj+",
-	"zD2SkYHvuiP/XbojF4Sa1c3MMTBodeHIRAgIVYBXE0QtDFnINXhQbBizXPSr61BznHacEWFfOBKyDbti",
-	"ZmNiuSCjJIo8Ag1NMCw3GxzElYmMQhYb0hNYaVxP2LTVF4H1VfMb5kdUjBM6TtMPAwiURVeUD4PecDY3",
-	"KnuAhRfTF2saxzxB8DyoUczM8Ctn8zq8L8J9Z+6qvJ0yw2EBXIQqqNecd3zhkebRH+LiVtJAsaJmIlyO",
-	"S3MopwZDsSkS1vjV4Eh2DZpa5MJgP/q4ntDhhPlPpNCxjIiQPgTM1BllzdL+9+TF2Xbo5/aSSsUNc0f1",
-	"yPcHne/6ImZTqZmf0VavLwihUSTnPj7rkRGNFDM/I00b+uiRfuMfXfqPTvsftobpYBgvZvrnk4ufN/jh",
-	"fb/RF/+nkDxlzWYgGPeFi1mH1fikX9dtzoyzsl1HJQUZvcsAMm0EkqOgwpEUyXa5QPOO3MplTHMElJUL",
-	"rqK2Gv370sWqcSMAIgXDUYVymEC1WnIKt4qZzWZyglwIwUm5QsUUi5tS3RfKXIPJjMyhcvyAHeN9Qq2y",
-	"7kbO1dYnzaxWP0qZFIObWuSkL2YR5UKz95oES+TTymgkwJheMyyivj+hapKV88dHCKGq6wY07RzNfzmK",
-	"9hfLUlzJajPW/91vDSPuo6ZNZ9w8D9kgGaez3yeT+YRxfClOvGYqiSrdZr9ZNM5j7i6V4quwB5xiFpbl",
-	"k1+pRSATolbKWfsTbCK3pjtm2sc3ZjccTAE2OZg0T85PgWcbKcxo3YSFXCuPxBKVZOWlqj9cB+Ayyy4F",
-	"39wKRoPmmoR8NDL6RBpjHVEoCoJOxb1y10kcGKQWqRimH0rBVF+AXkL0hArXhZIM2ELaZaQjFMqLENtO",
-	"z4bcGq7kkihgoxgK2BdsOmChufdCqumAKkYGTPGwAHPShFQz1G9mLAbXoxTWXCIYs7aJnLJ2zRYrFR67",
-	"unUdM6FTpTskRXKAANsHJGNi90/B3usrvAfru1Xi8w3bVXZu164yXe0tGlZ2S/0qP2O7ysIx7dpW3qFt",
-	"5esMfUfFNClLueBSqW1bWWRs+x8cfq2OAwa5NevGURCibSvglPc1IbNrYrNDLFUbek4EH3HDGvholJYs",
-	"QSOk/TQVPFcomG7/62j9JBtWJNMBizPGaTfvwhdubHsQoK4Z1ZOMuOJssqIAdXuaf3gqcxB6yjTltdZJ",
-	"t7VdT4D7pE7Dwhxkv1FFQrFFgQz6ryNPJx7Up2r9BkJFgXy+UQU61ZNYJuOc/9WqoWBlEiGKJdj5iypy",
-	"/uayL/YL/MTIlnGI6VGYepBSFFiHlEziISOBW2xAmkoSmso2RjhIRCgF64vBAn7mYkzgEbgbqih/r0Ve",
-	"V7zo0k4tmbjG433hAocqpIPXdh2pTXRLP8Lm8cFOl32g3qtuIyn1fRUKHWnK2PbhDAE+HqYVOyvHLuXq",
-	"Sw9z/hpUvbUc+QW9ZnDN0zjiLM5YjmUptawYbDG1UtFT8xRKpRhW1YzkmETshkUEPturFGDgm4f0zcAE",
-	"Fwws+rXeGctJIV5v551ZkYoU2uNy6GEBuzIAeR1amHsWmOT5yeWTnzFqyt3PKb7URME69PnyApo2w84f",
-	"pYx+hSjRXUjQLiTocxgAL5heQ9WJ/nQ0negdRe8oekfRD0jRRo4D+059/8kTEmj2XuNrvtIxo9Oghw1n",
-	"UcsM0EREZizOTP2oKbtyRZmdH838fcFCromMU2V4z4PqJ6APcUE67TaZKqseBTzsBYQSZRBZDJkzWIFd",
-	"Dazk41jOFUYkBSHVFF5HuRyF1mdgxCInJOiRCaOxHjCqA2KjPVztFZt93DkiqkVeGywTbIhr6ovgjCrt",
-	"w0D+6dPAaN4Dhp9BigiAEfKEWOiVvBCddvfwGD0VSk4Zpk6BOV3GfWFe4yGaA6AQAPZ4HWkGLcoZuDr2",
-	"CCUBVKly8G6anZLgw8dgjyi6UGZFMfNjRg18zU5Q9SfOan7QJXh+GKkFUZYAwSEjzcPuY+vm2DNwsqEd",
-	"AOK0+BQO3ey0iYLTticqY9I9euQgMGATLsI9s52QKwtDFh7j27GLJ5tTjgVIuK4yTvxmGPMzRM01lkwj",
-	"tQc8DFwICkAcQRSzIeM3ZnJwmMDZgJcHQ9Uw+SxWmXkTpfjMwFk485U+5PV2yyUyKrrg4UnPUkxf8LBH",
-	"Ot8dPGrb/3X6AjCbfOinZtd+o3fY9foNpukYsxP6/cZReNg5bHfpYHg46NLvHg0ef9d5HD7udNqd74ZH",
-	"j7vmnX7D6zfQPgXfgXvd64N1V/Ubvbf9BnCNfuOd129QDS9hW+SO3+5etg967cNe++hf/cbHvrhNCA9C",
-	"oEeCwrYDD4id9JN2+2Ao4D/wI24df16ia/saaUInfymAOUVcsL1jSMywUyDxfKnBphfJwMBoYHD8rik1",
-	"ed6rPBLxG0aaFxC57EP0GhLWXq1uP5LxkPlQLRNTIwrXwyxmQ6hAZE39xdM9Y2M6XJDmzdEeGUUUirqj",
-	"LRXGy0q82yhsDG4FO6uWJDdni1yk5aeCpRVBdE7OHltpUXhuvvpppo9gkoc0LRRn2tkY7snGkEfB9ZaG",
-	"LxMx72LTWELgnSq0U4V2qtBtVaFN2Emi/4rMJNE7VrJjJTtW8ulYiZGji0lJuyJqX1ARtZ/gaHZV1Hal",
-	"QHZV1B6uilqRAd6yjBqSKmmenJILnYRc5qt5PGVhgpIEskM3Vb50RqVtoMQAHswyYOfZlUn7dGXSStfu",
-	"rk7ark4aWFM+9Z3/eQultXM/VZW0SZSW01JdmxxL+d1/Am/4P6NPpNfAL/wbp3vdb+G0k9M/6cXCt5mB",
-	"/i/P/tdvl//3SQqpIZbsKqntKql9tZXUthW7KuN67i52fe2F0r6W+6JUKW1TTrqS2d8wEco4ZfbethPU",
-	"FVJbvnU2L5+WcuZd/bQdu/1SsqU3VTZy9sBhxHdV1D57FTXkJk8ifj+V1Nbz+fNYmlvnNNzVXvt6aq/9",
-	"JOU4YqRppaEnZ2sKsFkSn7OBD31rV3STo64Te3B1dcGGScz8zvnF6VPb5L344+VFQIZSXnNMMabELmjO",
-	"BilvoCqtg2bmx3CpCVUTjJBqGRQKMBbO/GoEIavFo/iE40NDyVTYcnMqesNCoud8iNaM7A0owgTWAauh",
-	"4ydm9CprQIWkJZUlxt/Y4BKAdlth64FcjqXVfeIEw+Ls9UmGBqHCv2xxgM/BA+gNy9OZpYUc5RvCf84j",
-	"ll3wtbULN/T+gdXLOv9A+P4hIE106LE/EhrhCztnXsmZ58B+ZqH+JTn2IFhh56fb+em+ZD9dLd8ChrOR",
-	"z26jiKmlyq1F/alFTrCXI1RJmrCYkQEbyikzmlCVWctm0GNNH+siOSYUBrEsEofBPxTUmKgaqEZHqGUs",
-	"D3jdL825cx5+Sudh/RW+vSfxi8d6a6MNPvQbMgohC0Sweb/xMSBNc13D7SwjSE9CP+ReasQ1NxV8AXe3",
-	"+eZv4EL8fJLG/bsTX+eczoB/m7Rd2sj8e9BA9+Cvbpj6SVGs1dJgWX5iweYbT+YZ5N3Y9L2FMxDdEoYx",
-	"7LyBO2/g1+oNvL1wV+kZ/FoutU0cj9V+v6+PyYM1YkPH32b+u3fb88idT27H9L4Mn9wtZHi03xU8YLXO",
-	"uWBOuTbyJI9QkEGHCldkxkTIxdgjgbwOMLfesKlhzEImNKfQZQ6M6R4JmNl0YMMUSMyokiItaDyCw/YI",
-	"ez8zZGQ4WOa8y4oFtHJSNT4riNVGfq5UbQ0Ikb42SbDHkdHL6MImdNGRVF1/Fz68Y+b83dxgdpM1mvMo",
-	"kvNvFLEez79xZd0akjqXUZQ6oQ2wavxe3DzbebU/u1f71JzDrjfY38Y/zZ9Hcl7rkfZqfM/P3tvqEDk6",
-	"sm7biYzMBUaCH383gwR4tQg7kY0ABKJTFIVwqFYjiAF/zhkcZG5gJwkGXvqrM/LgJCjsB8fksP2YBGlk",
-	"YfoUrTfN9NZh77mCtkxmur1jctTu2msTFhmzUaKsbx3nq3Y634lWHtjlDGt7Aos/g8P9xE7n3Pxfucd5",
-	"E+m8IJV/YjbQ3QhwP1HN5nRxD5zjTI6hH4W01GKlzyIbqLnlI6qZ0v4Ni6Hse23RMHXtqA+bt0Hzj4hR",
-	"hfd4MygOZEQGuId/4vrnZED6DXzuPuo3+sJwnjevz/aAH+U6cbhxNR17haLe40gOaETSNAHP7bTTJqov",
-	"NJ8ymegWMg8QCT70GyCRQ7kjS9RXKIb3G//ffiMR7P0M4oavUJaAX0M2lCHLv8exMPCVOw2wkU+ZUnTM",
-	"+o1eq9X6GPRFer27HaD84O74gXlAhxOU/KlQcxYrMqBhVNfr4wxg9qs9mwfkDcWJaq7w5eP5Ou7yhyHH",
-	"Oo9TAc1DcpMeXmXbHVtk09fSNzdfLf1B9XvArdwhGyEBasRJTdPLUxEulGYUWuEoHRqKqMQtnPlSPjfz",
-	"PiRu5Sfa1VG6pzpKZcTZrmrz3dDpLvWPymi3q1myM43uTKO3rVmyKRdI9JfCAxK94wA7DrDjAJ+UA1hJ",
-	"U62KWH4JbQhLw5HmYbtNoObAnCu21yKXcSKGRsYlU8pFy7ALwwVwVHTgIu+QQh1jO94bFgZkKBOhUYXE",
-	"d0NkLS2M6zHjoB1VxoulAB/4Kn2aVi8Go1GLWBIwa8cu36DyuYJt9ueYwSdaJkYBqws7PjNAupPd6OGE",
-	"aPUkYtQwmArZ2T7atTb7fH5Kg+eI+izMUFFbcsF7dqj5DZjCc2QKKFdbKWcFVQauQYOW2Eo15MrwsDAo",
-	"EKzRFkrEWiBSD7qCujaKxwTaaEdcMEWaKpLjb5Ttmo8OHKjIjI+hFsqQxvHC7I7HRPMpa5HAPPWB3lOy",
-	"x3QH84CoIRWChcf4ngrINWMzhU1bwcRgG5QGUC498Ai1xc4DaPwZkKaLJ+m02+32XtoGMqKGGZxTpYgz",
-	"RpkFKU2nswB7q1HlhgUXD+VRizyDCENgM0KC+APABN6iyILVas9rvaxvBH9PFFxnynY4R8Dldok1NOLM",
-	"EVvndYVlr+68ur7b6i+MzXAhaVn1l1lVOVjc5l1XP1vTxzM5PjNLrXU14T52WVP3xNmGTOglHQGAvMzG",
-	"jKQxpe/9mOl44Rt8iG9otLLVaiTF2NCvIVaPgAsZSMYjFEy9HEzNeJdP6QL7DIC5W9PIhkkMpYwMgwzl",
-	"XOQjM2yXRVc2aWaYQ7NtiP/7R4ft9t4xaZMpoyLfwwCyJe2EuA8yoUbgIGw0YkPdIi/T5/CBwi3kKLqS",
-	"Zbyg71+b0U4dUB6QRMpz7cxu92R2q8Dt7Sxvf1WMv4tNsIIyvlajQGEfO+vAzjrwea0DW7CrRO+Y1Xrj",
-	"5Y5V7VjVjlV9TlYFGoYMWeTPYj5k9RHdby6eQk+zKY8io7VwMUu0R2SiZ4kG6h9CMIYPDwjUdlEefmLG",
-	"xyRCGZPg24DMeRQOaRxiMi40nYfHc26+YZFiuaor6cvQbA30awZ5LzguVwSWDmX2IJQcWrP5Izo0argZ",
-	"1w45QEU9mWFzLZySaxIzJSOoNSP3WuSJVJoMknDMNBqdhhLMOeMktn3RmNJ8CkZb18VOMVyDYeORksCn",
-	"FTasmmHD/GFqsaU6NZ8OeBSxEGAE8KpWdMwuz/FwHlLHSafZ5VF/kjxqxN6ZO9g0ngWwd3V+2RZlI+FY",
-	"C1UjAacjOWexP6SKhRklWTLCGkZc1ZZ9LGLkl131Mc+UGr12q9M98hr2r07L/AF7b/Qa0LDiW7NfYGmN",
-	"Xqe9eeXFIvXs0rx2AsCXkOa1CYsxAkAxuaK+IttzGWMkPZRvt2J+FhebRKFrgzrEENNCakhvdbJHU5ox",
-	"Qoah85pqtpdL3RIunSvNPMmXQrB5XTgAVnlP3yv1aAX5wZY/cEPKOE0ig5FcoL3EkP1Izg07NF/b7LWc",
-	"IxUzMVzteHNK6I6VsU1Qqw6tf2WGfuIg/oXF1hcXd99c7DyiXPwd8/qfR3L+UupzxKEHFz7qI9wNE85T",
-	"SD5TizocX1nFETkGez+MkpCFPjCalfEQwT/dbD8EpGkED58LxYTimt8gpdfVI8mnm6XGieqKRBh2AOj7",
-	"zK4NBaAvo9CZS6jdVS/bVS/7VDEUUmTUs3VnoRcoQFBt1qWIo3fQWIEdZITZTP+FdVVZ+tlei7jZUKFO",
-	"xyvUss+pJDYGys9K6B/n2RUkowiZjcMVCWM5m1Vdtj8xXc0PHkyTrpjuBZ3tNOoH16irL6Xta5IZTdoh",
-	"G6YmwUj9xsfg2B4Q/mILrRRvKKgKxkeE61Jo3V6Nv+4zXVcPKTsWd7OrDLWrDPWVmc/zt+Y3Kr1ptq4E",
-	"9fVdoIXSUFM6WzItfmi1Wh9rCkN9LawstRCaN6F839tGrmGtP+WCN94Zocj1o4A38K9u68ifxdKfxeyG",
-	"s7n/LRz/rbnjzli4Y3dfgrFwS+kJrAAzJij3zWxU8wGPuN60jHuRFwX/FHTKfgh2tdo1ewVAfVKA6Rdh",
-	"vXhJp7sq7Ts7xxdcpb2KH93e+GEI8eQ0HS3KRQ64MVWLGKpY9q8mgv+RsGMSYSXQwBbXUwHGTWDvl3EM",
-	"2S1Q5cq94duWfkG1JaOSNzycJWN5ul1wwKcxZVTdrHfq05xeuMVWzYG5moJNGy/nVCL84C9fz/wz3cYP",
-	"2hk5RYUNmyM7787bDw0acaoavcY1n3L/upslNE2lFGoiNeX79llvFDPW+PjO9kF+Ce+tW1HWCRnGzVc7",
-	"x3kMYcQyweyt9GGJeZb6faprX8a+hZBve2/muyMDvCuacWaTtSjfpzO+f9PZqlVyBfbsjGE7Y9jXWSb9",
-	"1tJVpWXsM0tXd6yA/pVdC3mGuCmT7NyFSXp3vDS8Cn6/eTRejdy6s7TteOkXYWnbSrhPDW0z3nJkXV06",
-	"msU3tvS4TLTtC4EV2KdU0DGbgmSvCBNQ2OCYXMzpeMxi8ubUiIL7N+397MX9UA7VPomh3gHXteroyfnp",
-	"xYwNb6eG5uzwXIwkVD/n2vzQeHJ2Ss4N+4GSui+yDZycnxrRz1XYbHRa7VbbHI0FUqPXOGi1WwfAj/XE",
-	"rKYosNEQ0ZVG57HZkgZmiC3ZbOa9HPyHDWv1XLttEsphYpbUwnNmwyQGA+jbd/lTvzTSbPkTj1AFxR9y",
-	"5/6CaWrPO8d3V1lTtcqqd2KVbWZVIiweT5o2rmsohWBDKFCxV2d3BGDfpdDvtvfY3djtX5d3/rXlyYjR",
-	"OMPauvzJSgb3ExaslYkeGEUBRyFNI4h4BMQRjyg5vFZHRpbDf03Im9dnLmpjZHR/KdheJTfLEcCDWdRw",
-	"jnhXQeC+KgisxaQay9g94tJdcvU/OdO9/4Af7G60y3jdSdafN2RnPSdI9BfJBxK94wI7LrDjAp+CCxjl",
-	"6o9Eauqz90PGQhbuqznXw0kazWXTQet0bHjZ5sngFzbLzrqaYHBQsu34laLm/5i3cKxzHAViwR5S8qyZ",
-	"cieI3pMgWolGGQ4C+Fe6arfHrLsInvUYuCsgvbt/dvfPbe+fzdlAoj8rE0j0jgXsWMCOBXw2FrBKFJXg",
-	"fthACHWl3vCLOwihOOOnkj9htp3oed+ipzvE2widm2LSvQmdbrG7y2Z32ewumztfNitoP9GflfITvaP7",
-	"Hd3v6P7T0j2Il3Mmtmg5H7IbPmT+KG2Y3Usby3NVjv+/YTEfuRYGMzpmx8gNsEfrTEaRSjvRQnFLYB1V",
-	"DedJzGYytt2MZKKHcspaWcvqQnx4WlFhYkbDMCdcNpT+qpZz50xkTax3Hds/Y5fX9e3azWGRpj1Sg4l7",
-	"K+tQucrV0KPKd025KtH8ObTeE3TKQhLg+9+2IjkOSNOOYquzYtk2GznnJojkmMypInI0ynrkQH3aFjmT",
-	"rrGfuROv2UxDEB6H1h7Kn9L3PpTv9hX/k/nTQdZz56jTxT5AuWngfTpmfkgXKnv1oF0RtYJRrfApcBbb",
-	"R+fBcLw016pkMGxHtusBU5fhtdRVDSFW3QNmGc33PxhM/liL7a9EtCihues96coWZj3gjgkVC2xzZYsi",
-	"K3LYPvQIdWWZoS/4jOoJUczIWlrGEC/fagW1lWJ/YmXcXNfiyfJJWOk3SKukWdjEXtpQySwmiyS32UJF",
-	"YSwf9GkDOzEusr6j0urzPJNj6LK5awt356RdORdGaIPEkiVSWE0E5oXVjb1p1njMiCDYLq3UXWEVviKq",
-	"PjQXPZPjnQnsnkxgedy4Te/ujTDmLqavAmbtVN+d6rtTfW+r+m5C64n+LJSe6B2d7+h8R+efhs5LQqE/",
-	"WPg83P/Aw48rO2RiV5mUCzTzOpjhCCCNRnIM7bls15qQxXtkjk11zS9MhMqWrsJqfUMeYtU+UFNa5FmJ",
-	"r/y/7F1tk9u2Ef4rO/oSqUPpdE6byZwmH2Q7Ta6uG48dN53JeUyIhCRUJKACoHRqxv+9g12ApCTq7nRv",
-	"vuvwm30i8cZ9AZ5d7EPzRX5f4Ym9Reo6+Fffy3n//PU1e9KXm/PXNzlChQmdv4ZuvfkRZNy69yJIxUx4",
-	"epu4X2MF/u7Ph05YIm3PV8/wfGVr8oACPsUjVyUiV5+1kELqoDb9rNaQM7kBfmk1Q8I5bkCtOMG+FTWd",
-	"ARZgtSaSu5wtuGeqOx0OewMYE3kd3lP3LrrGc+fLyFBiFEJ2np3BE+NBqtYyAiUTDpwl89E2JZ4wkLOU",
-	"E3MzQsz7ZFnuITZRKw7DCJAsGsnvXOMB1OZMZ8LNwPWKVHxWObsQoVZh42LqOatUuHrrccGGDj0PYJic",
-	"X55vDDiLsWLZAJzPoLWlm56SX9r6svi26TuARKpzqcCQwcRRVbx/5ipbg1x2j3ACxn7aM/A9n4G1/3rH",
-	"nIJbTX7GmnwPuETQ+GfNvvlKFdK255b23PI0zi1X2+Gi3U+1VngLM2ptcGuDWxv8aDbYHXMLw2b8qsQo",
-	"K4wVCVqRHUNrIsr0YIlWxoDmBtOoBhCTYf4cnsMKqpxZAzF2N3C/F5p/RkbgeAA/q0JnG5gUyYJbrKSa",
-	"AssywPwPKl83HMaDQfzi2xi6PsHKipzDf/He+YUcz2aaz5CRGPmJkVDZmSIc4VRpZ6ZGEKfcMpGZGEu0",
-	"Gm/0MJOlzICp+JoDtzHQW7AWMlVrNwDuZ9I3Vmkeg5CQKDkVs8GG5RkOyJdYMsG2aj7lmjsHgmVfz8Ja",
-	"EFeziaHrOqb/wYJvKCsmPFT5Pf9gWSqw+ikCXE+0zF78kNuelZ6xntyDdt/M1dqAkjBRdt5z33NDLNLG",
-	"OqkHETC+nJkFTyFjE56ZEcROGTXxQBr3kdZzju7QVALjvsOEu9HQw75y4bz08Cs3b1hzzUvqjQvpznH9",
-	"jSp0f62F5YYS8Jg0a65BSCzNHxx4mBb96gZO9P+BdxO6VGtXWCTnzHPhhEtoYyNQOvIURQmTztN7X/cC",
-	"TETOmIYnLMxVltJ0WOpm4T8o9eq+dROO8BH16hqoElNUSsFjFmv64tYAC8CihHfnqtBE0F1gpiFWEy7F",
-	"vQIr/4Ol5ku00glvp45PTpXOme2cdVJmed+13Yn2QMvo6iGWC3zX0Vl1D2Mbe8gWh4My5dW7psPdeqLa",
-	"CEIuGW4KD4zNN7I1wJxdirzIO2enw+FwGHVyIen/w3Kcbt814/ow8nsvWwyUq/e+9UOIUaWFgye+ZfgK",
-	"SFHpKlJA41pbrZqbJP2t+ch+9Vjflw886DZfqQyrjgvZz3mu9GavJ9STXX86IpY0PG8wunpAqZTuREHp",
-	"zs5wT6eDgxanctg/+jE+tCzu9diimfeEZh4Uu+OAzQcXxruAbweFtk0caA9/7eHvtoe/o01HYZ+R4Shs",
-	"azZas9Gaja9sNsqt8Qm/XCp9uFrDj/60bpmQPA1oir+GUeIi3xhCRqAb+9LWMZz2IlhmhYG4OlPGBAm4",
-	"uSHt1ZzAo+qBKKAozrTU0OyJ5myRqrU0AUhII1jPRTLfAWjETCrNKTcIz5YecRI53tJDUIWm7F6U/u8I",
-	"gOF7c+H+sQGVpXiUZ7IBRbJKDcBtiJEXyHWCeA5PB3Buj0U6zuAvw2+ry4JkpwPwQfgG4R/u57yGdUAX",
-	"8cFeBErvvo+zgUQVWYqxkAnVbUeYZs8o/4jrEVCPhz1yUF9NB4wxGMmWZq481vXulw+/ghdS/5VYkvCl",
-	"fSb3su50oZCW6ahDrl8k1+tSmQZVHtPqefH3saVKQzBONd1Rp5o+D52YnY6QFSsupCmWrhmeQvkERtXW",
-	"wvCIHhJyxTIRjurUbUwok4/AodHoNesSDihnGye7xRKjgfCTeBlBITOx4P7C10SlgpsRCAyoJXOeLNyr",
-	"MyZkQJdI/oAhIEitGwrLeWIvFDe0MPhIV+kQQvz461/73yPnlrJY8L4HM27N9vRcG3G4ZRbn3LjpxiBZ",
-	"7vZRFnM2eZZ6k8SRXAwr6NMMSl00kCroLvgGP03MlsLEEcRERRKXryNQDDlbEq7pLIXlEuI/xT0yPwZy",
-	"rmdIHoPZclYzaRjWzz8DJfG2HKWJevIw9woJD9qH1x6Ic61vsTBDly1FROBchBiisSxfOpta6MTNqbDz",
-	"z0jBFXmoOqLb06aHhrfcIXoLHDoFu6Y70IV0cikTPvLpqTXXAd2atH5TinEPW91zJDh6vw5Lt8pazISs",
-	"yzpFLMDJCWc+TluZekMx26nIsn0HMID3bA34pZCqDTDQWmmNn55bLky49Vdz3ZCqIIGJIKaFi3v4E9rs",
-	"FOU0NV76a8g9DmhwIWNEsuOwWiW+K/k629Bf3brHZiGWS/egxcRflmnO0k3gyBv5q+2W+S9tGd5y9wi2",
-	"X7tBk286yrec53Xfcrst/gPt23FQNL4jdu733fV7boqs0SG+Rel96ijwrTfkX8Wv4pp6/bw5iLzi2vLL",
-	"fkk3dSOOaC6t3gSCaP/qDzF01ZLoW7INSKa1WlPULr4ohsMX3wWKqh/ikd8/Iu+js9LUoHAqn6sVT3st",
-	"37Tl/8RPM353/oY/EaLp8VK84ZsbU02/ZIZ/1FlLTd1SUz9dauptA0iW6GhGalJVGJ9Dd/zuHBtyW8ne",
-	"VmYgZSxg+BeJ93hzqv+O2j+Yo/b9oEq35NGPQh6942zvRBtNLnObM9r9D11NDF28RUYdjbznWgtpyDFN",
-	"lDvRaY6OVfZuyjKNfZYU0xGwCT7tXw41dgYwDmLiBxB5pxmULJyRaQ5h+z5nJqI9wL95Yj1hHlYw+X/n",
-	"sn5sT/+gJNb+ox5msD7d54funHVWizrH6bedRkrTZOCfGSQq73gC67dBV64YTkVfXSlfRaNNDewM4bT+",
-	"SJ1vlbhmzk6IDLA+orPT4ffDo3io6cu/4S37dMs+/UzZp4/dQDUGdW+7gTqCLRqICWmLtDoCz7kcDIQH",
-	"8UpHVSFtXbqd7nxoD/1FzbCwHX/X7MWaIsbPxfLvcFLvW8qjDGR0uK0XNzH8DfzXR5rblnW6taFPhXX6",
-	"pqeCCq67Nh72tsisWDJty9jNVGQ8BvzTXGUpZuPDT0rNMioNKxLeZwkFYP724Zd/IEd1N1SfOIW34mVv",
-	"BHGmyD7E0HV7aB/+URowWbkXEpnxekFh+okzkiw7pTAYWvXCIKzOQq8QeiU40dfN/SxSCgsxCe8/jN3f",
-	"xYpZ/nnBNzGFHJZMmyo8ZtiKAgyxX04q/uGb8xVAnFGL6RQbcoGw0giaa/wYaW9AEbBpqDHqjEIcVSEx",
-	"bKP2/51pxNCliYRgWS+qTyqcQ+LBgXACWahXpde7i1M45GI1nwklqwqmtQ91MPs8fPjOtbVFDnmXPMjk",
-	"iZOcfsos2wYrljXS7z867gNs5eBPhGS0s9juNarG1jCkumX/nRr91Mgm/ngREvoQ14VIPjiBbiMkj2Wj",
-	"D8dVzn2CBngF2rWW2zbb2XosaOwN9tpgRe2DSUjvSeyAhfDp+N05GkpFccmT1enJ2sBvfPJBYVBX84xt",
-	"GoHD3wzWX35AyaUe2kz6e8qkD7JxXOL8LSXmLunwpWS1eaztZr/d7N82j/U6fS/sV9f2wra63up6q+sP",
-	"q+v4OE8KLewGlWvCmeYaFe/s909OiXIm2YznXNo3fIN//OTe0augj4R9nayGJ9WjqFO+v6b6k06/NEss",
-	"CGt4hvc1/fHuLbes4cxYxX+pjkBBtgJTPBElUNr9E1M/2bpebKDW9iv8a0PrH4ScZbyPG8VQvcWMfN4r",
-	"2qz4jwuKwVx0zmAwGHyJa+2WC7rf8m9zZsEqSJWPzsmqMkEjB6Nvkjh69tt7tWV7y9o1hG9Wr1Mw3Rxu",
-	"AF9GfGCpMpG4aXYpCTaqI90RaGY5ZCIX1kQwKdIZt6ZX5nESBr7UIuEGEmVseAQKw+srj70eGNLHsCAl",
-	"h89WGSOJyaX98kfqk18mWWGEkqbWzRZO1dDR7vWsm9fsqPqgnLWGy/aVn8AymjXOFiR5qTWBVTQbPk11",
-	"FaMk4kASpFTo+rctD3b7TYQF8FxC00ytDeAUeFqV66j01AlSrWnizdlv9u9ixSGhSAvVfYi8ipV3OXC6",
-	"KssmLFlUeb6sSIUFq5nY0kNsyXS+fPryvwAAAP//",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }

@@ -11,41 +11,27 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // startApp runs the whole server on a loopback listener of its own (the
 // config's port is not used) and returns its base URL once it serves; the
 // server stops when the test ends.
-func startApp(t *testing.T, cfgPath string, envSecret string) (string, *bytes.Buffer) {
+func startApp(t *testing.T, cfgPath string, envSecret string) (string, *testutil.SyncBuffer) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	ln := listenLoopback(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{ConfigPath: cfgPath, CreateConfig: true, EnvSecret: envSecret, Stdout: out, Stderr: io.Discard,
-			Listener: ln, Ready: func(a net.Addr) { ready <- a }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+	base, _ := testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
+		return Run(ctx, Options{ConfigPath: cfgPath, CreateConfig: true, EnvSecret: envSecret, Stdout: out, Stderr: io.Discard,
+			Listener: ln, Ready: ready})
 	})
-	select {
-	case a := <-ready:
-		if a.String() != ln.Addr().String() {
-			t.Fatalf("serving on %s, not on the listener handed over (%s)", a, ln.Addr())
-		}
-		return "http://" + a.String(), &out.buf
-	case err := <-done:
-		t.Fatalf("Run returned early: %v", err)
+	if base != "http://"+ln.Addr().String() {
+		t.Fatalf("serving on %s, not on the listener handed over (%s)", base, ln.Addr())
 	}
-	return "", nil
+	return base, out
 }
 
 // listenLoopback opens a listener on a free loopback port for a server the
@@ -64,17 +50,6 @@ func listenLoopback(t *testing.T) net.Listener {
 // configPort is the port written in test configs: the servers the tests
 // start serve a listener they are handed instead (Options.Listener).
 const configPort = 8317
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
 
 func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
 	t.Parallel() // a server and temp dir of its own
@@ -116,18 +91,6 @@ func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
 	if strings.Contains(out2.String(), keys[1]) {
 		t.Fatal("keys repeat between installations")
 	}
-}
-
-// freePort finds a port that is free now, for listeners the app opens
-// itself and cannot be handed (the OAuth callback forwarder).
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func TestRunServesTheManagementAPIEndToEnd(t *testing.T) {

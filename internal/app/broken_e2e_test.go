@@ -9,10 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // An upstream answer that breaks after its 200, through the whole server
@@ -35,7 +35,6 @@ func TestBrokenAnswerEndToEnd(t *testing.T) {
 	}))
 	t.Cleanup(up.Close)
 	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	cfg := fmt.Sprintf(`host: 127.0.0.1
 port: %d
 remote-management:
@@ -47,30 +46,12 @@ openai-compatibility:
     base-url: %q
     api-key-entries: [{api-key: "upstream-key"}, {api-key: "upstream-key-2"}]
     models: [{name: up-chat, alias: chat-model}]
-`, freePort(t), up.URL+"/v1")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{ConfigPath: path, Stderr: logs, Ready: func(a net.Addr) { ready <- a }})
-	}()
-	var base string
-	select {
-	case a := <-ready:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+`, testutil.FreePort(t), up.URL+"/v1")
+	path := testutil.WriteConfig(t, dir, cfg)
+	logs := &testutil.SyncBuffer{}
+	base, _ := testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
+		return Run(ctx, Options{ConfigPath: path, Stderr: logs, Ready: ready})
+	})
 	send := func(method, p, key, body string) (*http.Response, string, error) {
 		req, _ := http.NewRequest(method, base+p, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -116,9 +97,7 @@ openai-compatibility:
 	if !strings.Contains(metrics, `route="POST /v1/chat/completions"} 2`) || strings.Count(metrics, `outcome="failure"`) != 2 || strings.Contains(metrics, `outcome="success"`) {
 		t.Fatalf("metrics do not count the failed attempts:\n%s", metrics)
 	}
-	logs.mu.Lock()
-	out := logs.buf.String()
-	logs.mu.Unlock()
+	out := logs.String()
 	if strings.Contains(out, "panicked") || strings.Contains(out, "panic") {
 		t.Fatalf("the abort was logged as a crash:\n%s", out)
 	}

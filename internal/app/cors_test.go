@@ -5,21 +5,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // Issue 6 item 6: the whole server answered CORS with "*" and allowed any
 // header, so any web page could try management keys and read the answers.
 func TestManagementCORSFollowsConfig(t *testing.T) {
 	t.Parallel() // a server and temp dir of its own
-	path := filepath.Join(t.TempDir(), "config.yaml")
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
 		"  cors-allowed-origins: [\"https://panel.example.com\"]\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, t.TempDir(), cfg)
 	base, _ := startApp(t, path, "")
 
 	preflight := func(t *testing.T, target, origin string) *http.Response {
@@ -119,12 +117,9 @@ func TestManagementCORSFollowsConfig(t *testing.T) {
 // X-Real-IP makes the server read the address nginx saw.
 func TestTrustedProxyHeaderFromConfig(t *testing.T) {
 	t.Parallel() // a server and temp dir of its own
-	path := filepath.Join(t.TempDir(), "config.yaml")
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n" +
 		"trusted-proxies: [\"127.0.0.1\", \"::1\"]\ntrusted-proxy-header: X-Real-IP\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, t.TempDir(), cfg)
 	base, _ := startApp(t, path, "")
 	get := func(hdr map[string]string) int {
 		req, _ := http.NewRequest(http.MethodGet, base+"/v0/management/debug", nil)

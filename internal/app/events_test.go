@@ -5,14 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // The event stream through the whole server's middleware (recoverer,
@@ -21,10 +20,7 @@ import (
 func TestEventsStreamThroughTheWholeServer(t *testing.T) {
 	t.Parallel() // a server and temp dir of its own
 	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte("host: 127.0.0.1\nport: 8317\nremote-management:\n  secret-key: \"k\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, dir, "host: 127.0.0.1\nport: 8317\nremote-management:\n  secret-key: \"k\"\n")
 	s, err := New(Options{ConfigPath: path})
 	if err != nil {
 		t.Fatal(err)
@@ -62,11 +58,8 @@ func TestEventsStreamThroughTheWholeServer(t *testing.T) {
 func TestHistoryRetentionFromConfig(t *testing.T) {
 	t.Parallel() // a server and temp dir of its own
 	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	cfg := "host: 127.0.0.1\nport: 8317\nremote-management:\n  secret-key: \"k\"\nusage-store:\n  history-max-revisions: 3\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, dir, cfg)
 	s, err := New(Options{ConfigPath: path})
 	if err != nil {
 		t.Fatal(err)
@@ -74,18 +67,11 @@ func TestHistoryRetentionFromConfig(t *testing.T) {
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	call := func(method, p, body string) string {
-		req, _ := http.NewRequest(method, srv.URL+"/v0/management"+p, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer k")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := testutil.Call(t, method, srv.URL+"/v0/management"+p, body, "Authorization", "Bearer k")
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s %s: %d %s", method, p, resp.StatusCode, b)
 		}
-		return string(b)
+		return b
 	}
 	for i := range 6 {
 		call(http.MethodPut, "/request-retry", fmt.Sprintf(`{"value":%d}`, i+1))

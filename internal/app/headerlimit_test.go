@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // Header blocks over the soft limit used to get Go's plain-text 431 (or,
@@ -16,11 +16,8 @@ import (
 // cap now gets the JSON error shape.
 func TestOversizedHeadersGetAJSON431(t *testing.T) {
 	t.Parallel() // a server and temp dir of its own
-	path := filepath.Join(t.TempDir(), "config.yaml")
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, t.TempDir(), cfg)
 	base, _ := startApp(t, path, "")
 
 	send := func(t *testing.T, target string, hdr http.Header) (*http.Response, string, error) {

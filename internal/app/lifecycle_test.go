@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 func TestMissingExplicitConfigIsAnError(t *testing.T) {
@@ -84,12 +86,9 @@ func TestRecovererAfterHeadersAbortsInsteadOfASecondStatus(t *testing.T) {
 // and logs what it waited for; Run returns only after everything stopped.
 func TestGracefulShutdownWaitsForRequestsInFlight(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\napi-keys: [k]\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
+	path := testutil.WriteConfig(t, dir, cfg)
+	logs := &testutil.SyncBuffer{}
 	s, err := New(Options{ConfigPath: path, Stderr: logs, ShutdownTimeout: 2 * time.Minute}) // the request ends it; the bound only ends a hang
 	if err != nil {
 		t.Fatal(err)
@@ -160,10 +159,4 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }

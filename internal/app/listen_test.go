@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // holdTemplatePort makes sure the template's address is taken for the
@@ -41,13 +43,13 @@ func TestFirstRunWithTheTemplatePortTakenCreatesNothing(t *testing.T) {
 	addr := holdTemplatePort(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "new", "config.yaml")
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	err := Run(context.Background(), Options{ConfigPath: path, CreateConfig: true, Stdout: &out, Stderr: &errOut})
 	if err == nil || !strings.Contains(err.Error(), "listen on "+addr) || !strings.Contains(err.Error(), "was not created") {
 		t.Fatalf("err = %v, want a listen error that says nothing was created", err)
 	}
-	if out.buf.Len() != 0 || strings.Contains(errOut.buf.String(), "key") {
-		t.Fatalf("printed on a failed first run:\n%s\n%s", out.buf.String(), errOut.buf.String())
+	if out.String() != "" || strings.Contains(errOut.String(), "key") {
+		t.Fatalf("printed on a failed first run:\n%s\n%s", out.String(), errOut.String())
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // TestPanelLoginEndToEnd is what a web panel does against the whole
@@ -28,26 +30,16 @@ func TestPanelLoginEndToEnd(t *testing.T) {
 	}))
 	defer fake.Close()
 	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	cbPort := freePort(t)
+	cbPort := testutil.FreePort(t)
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nauth-dir: ./auths\nlogging-to-file: true\n" +
 		"remote-management:\n  secret-key: \"plain-key\"\n" +
 		"oauth-endpoints:\n  codex:\n    token-url: \"" + fake.URL + "/token\"\n    callback-port: " + itoa(cbPort) + "\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, dir, cfg)
 	base, _ := startApp(t, path, "")
 	call := func(method, p string) (int, []byte) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+"/v0/management"+p, nil)
-		req.Header.Set("X-Management-Key", "plain-key")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
+		resp, b := testutil.Call(t, method, base+"/v0/management"+p, "", "X-Management-Key", "plain-key")
+		return resp.StatusCode, []byte(b)
 	}
 	st, body := call("GET", "/codex-auth-url?is_webui=true")
 	var start struct{ URL, State string }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // TestAuthFileModelsMatchV1Models: with one auth file of every served kind
@@ -30,12 +31,9 @@ func TestAuthFileModelsMatchV1Models(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	path := filepath.Join(dir, "config.yaml")
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nauth-dir: ./auths\nforce-model-prefix: true\napi-keys: [\"client-key\"]\n" +
 		"remote-management:\n  secret-key: \"plain-key\"\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, dir, cfg)
 	base, _ := startApp(t, path, "")
 	get := func(p, hdr, val string, into any) {
 		t.Helper()

@@ -4,9 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // BenchmarkReads compares, in one run over loopback HTTP with one
@@ -15,12 +15,9 @@ import (
 // that main serves: the ratio of their ns/op is what issue 10 asks about.
 func BenchmarkReads(b *testing.B) {
 	dir := b.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	cfg := "host: 127.0.0.1\nport: 8317\nremote-management:\n  secret-key: \"bench-key\"\napi-keys: [k1, k2, k3]\n" +
 		"gemini-api-key:\n  - {api-key: g1, prefix: p}\n  - {api-key: g2}\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	path := testutil.WriteConfig(b, dir, cfg)
 	s, err := New(Options{ConfigPath: path})
 	if err != nil {
 		b.Fatal(err)

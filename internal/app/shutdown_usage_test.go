@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +15,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // logSignal is a log sink that closes a channel the first time a line
@@ -53,7 +53,6 @@ func (l *logSignal) String() string {
 // statistics on, and returns its path.
 func usageServerConfig(t *testing.T, dir, upstream string) string {
 	t.Helper()
-	path := filepath.Join(dir, "config.yaml")
 	cfg := fmt.Sprintf(`host: 127.0.0.1
 port: %d
 remote-management:
@@ -65,10 +64,8 @@ openai-compatibility:
     base-url: %q
     api-key-entries: [{api-key: "upstream-key"}]
     models: [{name: up-chat, alias: chat-model}]
-`, freePort(t), upstream+"/v1")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, testutil.FreePort(t), upstream+"/v1")
+	path := testutil.WriteConfig(t, dir, cfg)
 	return path
 }
 
@@ -124,33 +121,9 @@ func getUsage(t *testing.T, base string) usageAnswer {
 // stop waits for Run to return.
 func startServer(t *testing.T, path string, stderr io.Writer) (base string, stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{ConfigPath: path, Stderr: stderr, ShutdownTimeout: 30 * time.Second,
-			Ready: func(a net.Addr) { ready <- a }})
-	}()
-	select {
-	case a := <-ready:
-		stopped := false
-		stop = func() {
-			if stopped {
-				return
-			}
-			stopped = true
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}
-		t.Cleanup(stop)
-		return "http://" + a.String(), stop
-	case err := <-done:
-		cancel()
-		t.Fatalf("Run: %v", err)
-	}
-	return "", nil
+	return testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
+		return Run(ctx, Options{ConfigPath: path, Stderr: stderr, ShutdownTimeout: 30 * time.Second, Ready: ready})
+	})
 }
 
 // A request in flight when the shutdown starts, answered during the

@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // fakeTokenUpstream answers every protocol with known token counts, whole
@@ -89,40 +91,14 @@ gemini-api-key:
 	}
 
 	run := func() (base string, stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		ready := make(chan net.Addr, 1)
-		done := make(chan error, 1)
 		ln := listenLoopback(t)
-		go func() {
-			done <- Run(ctx, Options{ConfigPath: path, Listener: ln, Ready: func(a net.Addr) { ready <- a }})
-		}()
-		select {
-		case a := <-ready:
-			return "http://" + a.String(), func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			}
-		case err := <-done:
-			t.Fatalf("Run: %v", err)
-		}
-		return "", nil
+		return testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
+			return Run(ctx, Options{ConfigPath: path, Listener: ln, Ready: ready})
+		})
 	}
 	do := func(base, method, p, body string, hdr ...string) (*http.Response, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+p, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, string(b)
+		return testutil.Call(t, method, base+p, body, append([]string{"Content-Type", "application/json"}, hdr...)...)
 	}
 	bearer := []string{"Authorization", "Bearer " + clientKey}
 	mgmt := []string{"Authorization", "Bearer mgmt-key"}

@@ -2,23 +2,21 @@ package app
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // A usage database that cannot be opened is reported, left untouched, and
 // does not stop the server; GET /usage and /metrics say it is unavailable.
 func TestUnopenableUsageStoreStillServes(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nremote-management:\n  secret-key: \"plain-key\"\nmetrics-token: \"scrape-token\"\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteConfig(t, dir, cfg)
 	junk := bytes.Repeat([]byte("not a database "), 500)
 	db := filepath.Join(dir, "usage.db")
 	if err := os.WriteFile(db, junk, 0o600); err != nil {
@@ -26,17 +24,8 @@ func TestUnopenableUsageStoreStillServes(t *testing.T) {
 	}
 	base, _ := startApp(t, path, "")
 	get := func(p string, hdr ...string) (int, string) {
-		req, _ := http.NewRequest(http.MethodGet, base+p, nil)
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		resp, b := testutil.Call(t, http.MethodGet, base+p, "", hdr...)
+		return resp.StatusCode, b
 	}
 	if st, body := get("/v0/management/usage", "X-Management-Key", "plain-key"); st != 200 || !strings.Contains(body, `"store":"unavailable"`) {
 		t.Fatalf("GET /usage: %d %s", st, body)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // A write that dies between creating its temp file and renaming it leaves
@@ -43,14 +45,7 @@ func TestOpenRemovesTempFilesOfInterruptedWrites(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, e := range entries {
-		got = append(got, e.Name())
-	}
+	got := testutil.DirNames(t, dir)
 	slices.Sort(got)
 	slices.Sort(kept)
 	if !slices.Equal(got, kept) {

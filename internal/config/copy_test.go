@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 func TestDeepCopyIsExactAndIndependent(t *testing.T) {
@@ -23,7 +25,7 @@ func TestDeepCopyIsExactAndIndependent(t *testing.T) {
 			t.Fatalf("copy differs:\n%s", before)
 		}
 		// Overwriting everything in the copy leaves the original alone.
-		scribble(reflect.ValueOf(cp).Elem())
+		testutil.Scribble(reflect.ValueOf(cp).Elem())
 		after, _ := yaml.Marshal(&cfg)
 		if string(after) != string(before) {
 			t.Fatalf("changing the copy changed the original")
@@ -31,47 +33,5 @@ func TestDeepCopyIsExactAndIndependent(t *testing.T) {
 	}
 	if (*Config)(nil).DeepCopy() != nil {
 		t.Fatal("nil copy")
-	}
-}
-
-// scribble changes every value reachable from v in place.
-func scribble(v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if v.Field(i).CanSet() {
-				scribble(v.Field(i))
-			}
-		}
-	case reflect.String:
-		v.SetString("changed")
-	case reflect.Int:
-		v.SetInt(42)
-	case reflect.Bool:
-		v.SetBool(!v.Bool())
-	case reflect.Slice:
-		for i := range v.Len() {
-			scribble(v.Index(i))
-		}
-	case reflect.Pointer:
-		if !v.IsNil() {
-			scribble(v.Elem())
-		}
-	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			e := reflect.New(v.Type().Elem()).Elem()
-			e.Set(it.Value())
-			scribble(e)
-			v.SetMapIndex(it.Key(), e)
-		}
-	case reflect.Interface:
-		if !v.IsNil() {
-			switch x := v.Interface().(type) {
-			case map[string]any, []any:
-				scribble(reflect.ValueOf(x))
-			default:
-				v.Set(reflect.ValueOf("changed"))
-			}
-		}
 	}
 }

@@ -6,11 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // fakeHasher stands in for bcrypt: deterministic, so expected file bytes can
@@ -32,20 +33,10 @@ func (fakeHasher) LooksHashed(s string) bool {
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// writeConfig writes content to dir/config.yaml and returns the path.
-func writeConfig(t *testing.T, dir, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // openStore writes content to a fresh config.yaml and opens it.
 func openStore(t *testing.T, content string) (*Store, string) {
 	t.Helper()
-	p := writeConfig(t, t.TempDir(), content)
+	p := testutil.WriteConfig(t, t.TempDir(), content)
 	s, err := Open(p, fakeHasher{}, discardLog())
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -107,23 +98,6 @@ func (f fileState) assertUntouched(t *testing.T, p string) {
 	if !info.ModTime().Equal(past) {
 		t.Fatalf("file was written: mtime %v", info.ModTime())
 	}
-}
-
-// changedLines compares two texts line by line. They must have the same
-// number of lines; it returns the indexes of the lines that differ.
-func changedLines(t *testing.T, before, after string) []int {
-	t.Helper()
-	a, b := strings.Split(before, "\n"), strings.Split(after, "\n")
-	if len(a) != len(b) {
-		t.Fatalf("line count changed from %d to %d:\n%s", len(a), len(b), after)
-	}
-	var out []int
-	for i := range a {
-		if a[i] != b[i] {
-			out = append(out, i)
-		}
-	}
-	return out
 }
 
 // event is one subscriber call.

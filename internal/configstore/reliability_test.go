@@ -14,6 +14,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // waitBlockedIn returns once some goroutine other than the caller is
@@ -22,7 +23,7 @@ import (
 func waitBlockedIn(t *testing.T, fn string) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
-	deadline := time.Now().Add(hangBound)
+	deadline := time.Now().Add(testutil.HangBound)
 	for time.Now().Before(deadline) {
 		n := runtime.Stack(buf, true)
 		for _, g := range bytes.Split(buf[:n], []byte("\n\n")) {
@@ -91,7 +92,7 @@ func TestWritersAndWatcherTogether(t *testing.T) {
 	s, p := openStore(t, hashedBase)
 	rec := newRecorder()
 	s.Subscribe(rec.sub("s"))
-	startWatch(t, s)
+	testutil.WatchReloads(t, s)
 	const writes = 24
 	for i := range writes {
 		var err error
@@ -130,7 +131,7 @@ func TestPendingHandEdit(t *testing.T) {
 		s.Subscribe(rec.sub("s"))
 		before := s.Current()
 		edited := strings.Replace(hashedBase, "port: 8317", "port: 9005", 1)
-		writeConfig(t, filepath.Dir(p), edited)
+		testutil.WriteConfig(t, filepath.Dir(p), edited)
 		// A client that has not seen the edit is told the config changed.
 		if _, err := s.Update(before.ETag(), func(c *config.Config) error { c.Debug = true; return nil }); !errors.Is(err, ErrStale) {
 			t.Fatalf("stale If-Match: err = %v", err)
@@ -156,7 +157,7 @@ func TestPendingHandEdit(t *testing.T) {
 		t.Run("an edit that does not load refuses the write: "+name, func(t *testing.T) {
 			s, p := openStore(t, hashedBase)
 			before := s.Current()
-			writeConfig(t, filepath.Dir(p), bad)
+			testutil.WriteConfig(t, filepath.Dir(p), bad)
 			st := freeze(t, p)
 			_, err := s.Update("", func(c *config.Config) error { c.Debug = true; return nil })
 			var be *BrokenEditError
@@ -241,7 +242,7 @@ func TestPreparers(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := s.Current()
-		writeConfig(t, filepath.Dir(p), hashedBase+"debug: true\n")
+		testutil.WriteConfig(t, filepath.Dir(p), hashedBase+"debug: true\n")
 		if err := s.Reload(); err == nil || s.Current() != before {
 			t.Fatalf("Reload: err = %v, applied = %v", err, s.Current() != before)
 		}
@@ -261,7 +262,7 @@ func TestPreparers(t *testing.T) {
 
 func TestOpenRemovesLeftovers(t *testing.T) {
 	dir := t.TempDir()
-	p := writeConfig(t, dir, hashedBase)
+	p := testutil.WriteConfig(t, dir, hashedBase)
 	stale := filepath.Join(dir, ".config.yaml.tmp-123456")
 	other := filepath.Join(dir, ".other.yaml.tmp-1")
 	for _, f := range []string{stale, other, backupPath(p)} {
@@ -284,7 +285,7 @@ func TestOpenRemovesLeftovers(t *testing.T) {
 
 func TestOpenPointsAtTheBackupOfAnInterruptedWrite(t *testing.T) {
 	dir := t.TempDir()
-	p := writeConfig(t, dir, "port: 1\napi-keys: [k1, k2, k3\n") // torn by a crash
+	p := testutil.WriteConfig(t, dir, "port: 1\napi-keys: [k1, k2, k3\n") // torn by a crash
 	if err := os.WriteFile(backupPath(p), []byte(hashedBase), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func TestOpenPointsAtTheBackupOfAnInterruptedWrite(t *testing.T) {
 func TestWriteInPlaceFailureKeepsOldContent(t *testing.T) {
 	dir := t.TempDir()
 	old := []byte(hashedBase)
-	p := writeConfig(t, dir, hashedBase)
+	p := testutil.WriteConfig(t, dir, hashedBase)
 	failing := func(f *os.File, data []byte) error {
 		if _, err := f.WriteAt(data[:len(data)/2], 0); err != nil {
 			return err
@@ -339,7 +340,7 @@ func TestRepointedSymlink(t *testing.T) {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		return writeConfig(t, d, content)
+		return testutil.WriteConfig(t, d, content)
 	}
 	a := mk("a", hashedBase)
 	b := mk("b", strings.Replace(hashedBase, "port: 8317", "port: 9200", 1))
@@ -385,7 +386,7 @@ func TestWatchFollowsAConfigMapSwap(t *testing.T) {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		writeConfig(t, d, strings.Replace(hashedBase, "port: 8317", fmt.Sprintf("port: %d", port), 1))
+		testutil.WriteConfig(t, d, strings.Replace(hashedBase, "port: 8317", fmt.Sprintf("port: %d", port), 1))
 	}
 	if err := os.Symlink("..2026_0", filepath.Join(dir, "..data")); err != nil {
 		t.Fatal(err)
@@ -400,14 +401,14 @@ func TestWatchFollowsAConfigMapSwap(t *testing.T) {
 	}
 	rec := newRecorder()
 	s.Subscribe(rec.sub("s"))
-	startWatch(t, s)
+	testutil.WatchReloads(t, s)
 	if err := os.Symlink("..2026_1", filepath.Join(dir, "..data_tmp")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
 		t.Fatal(err)
 	}
-	if e := rec.wait(t, SourceFile, hangBound); e.new.Config.Port != 9300 {
+	if e := rec.wait(t, SourceFile, testutil.HangBound); e.new.Config.Port != 9300 {
 		t.Fatalf("applied port %d", e.new.Config.Port)
 	}
 }

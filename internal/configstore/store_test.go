@@ -11,6 +11,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 const hashedBase = `# CLI Proxy API
@@ -29,7 +30,7 @@ unknown-setting: keep me
 func TestOpen(t *testing.T) {
 	t.Run("hashed secret: file untouched", func(t *testing.T) {
 		dir := t.TempDir()
-		p := writeConfig(t, dir, hashedBase)
+		p := testutil.WriteConfig(t, dir, hashedBase)
 		st := freeze(t, p)
 		s, err := Open(p, fakeHasher{}, discardLog())
 		if err != nil {
@@ -49,11 +50,11 @@ func TestOpen(t *testing.T) {
 		before := strings.Replace(hashedBase, `"$2a$10$alreadyhashed"`, "hunter2 # change me", 1)
 		s, p := openStore(t, before)
 		after := readFile(t, p)
-		lines := changedLines(t, before, after)
+		lines := testutil.ChangedLines(t, before, after)
 		if len(lines) != 1 {
 			t.Fatalf("changed lines %v:\n%s", lines, after)
 		}
-		got := strings.Split(after, "\n")[lines[0]]
+		got := lines[0].After
 		if !strings.HasPrefix(got, "  secret-key: ") || !strings.Contains(got, fakePrefix+"hunter2") {
 			t.Fatalf("changed line = %q", got)
 		}
@@ -133,7 +134,7 @@ openai-compatibility:
 		if err := os.Mkdir(realDir, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		target := writeConfig(t, realDir, "port: 8317\nremote-management:\n  secret-key: plain\n")
+		target := testutil.WriteConfig(t, realDir, "port: 8317\nremote-management:\n  secret-key: plain\n")
 		link := filepath.Join(dir, "config.yaml")
 		if err := os.Symlink(target, link); err != nil {
 			t.Fatal(err)
@@ -172,7 +173,7 @@ openai-compatibility:
 
 	t.Run("relative path is resolved", func(t *testing.T) {
 		dir := t.TempDir()
-		writeConfig(t, dir, "port: 8317\n")
+		testutil.WriteConfig(t, dir, "port: 8317\n")
 		t.Chdir(dir)
 		s, err := Open("config.yaml", fakeHasher{}, discardLog())
 		if err != nil {
@@ -202,7 +203,7 @@ openai-compatibility:
 			p := filepath.Join(dir, "config.yaml")
 			var st fileState
 			if tc.content != "" {
-				writeConfig(t, dir, tc.content)
+				testutil.WriteConfig(t, dir, tc.content)
 				st = freeze(t, p)
 			}
 			s, err := Open(p, tc.hasher, discardLog())
@@ -254,8 +255,8 @@ func TestUpdate(t *testing.T) {
 			t.Fatal(err)
 		}
 		after := readFile(t, p)
-		lines := changedLines(t, hashedBase, after)
-		if len(lines) != 1 || strings.Split(after, "\n")[lines[0]] != "port: 9000 # listen here" {
+		lines := testutil.ChangedLines(t, hashedBase, after)
+		if len(lines) != 1 || lines[0].After != "port: 9000 # listen here" {
 			t.Fatalf("changed lines %v:\n%s", lines, after)
 		}
 		if string(snap.Raw) != after || snap.Rev == before.Rev || snap.Config.Port != 9000 {
@@ -564,7 +565,7 @@ func TestReload(t *testing.T) {
 		rec := newRecorder()
 		s.Subscribe(rec.sub("s"))
 		before := s.Current()
-		writeConfig(t, filepath.Dir(p), hashedBase)
+		testutil.WriteConfig(t, filepath.Dir(p), hashedBase)
 		if err := s.Reload(); err != nil {
 			t.Fatal(err)
 		}
@@ -579,7 +580,7 @@ func TestReload(t *testing.T) {
 			rec := newRecorder()
 			s.Subscribe(rec.sub("s"))
 			before := s.Current()
-			writeConfig(t, filepath.Dir(p), empty)
+			testutil.WriteConfig(t, filepath.Dir(p), empty)
 			if err := s.Reload(); err != nil {
 				t.Fatal(err)
 			}
@@ -598,7 +599,7 @@ func TestReload(t *testing.T) {
 		s.Subscribe(rec.sub("s"))
 		before := s.Current()
 		bad := "port: 99999\n"
-		writeConfig(t, filepath.Dir(p), bad)
+		testutil.WriteConfig(t, filepath.Dir(p), bad)
 		err := s.Reload()
 		if errs.KindOf(err) != errs.Invalid {
 			t.Fatalf("err = %v, want errs.Invalid", err)
@@ -631,7 +632,7 @@ func TestReload(t *testing.T) {
 		s.Subscribe(rec.sub("s"))
 		before := s.Current()
 		edited := strings.Replace(hashedBase, "port: 8317", "port: 9005", 1) + "debug: true\n"
-		writeConfig(t, filepath.Dir(p), edited)
+		testutil.WriteConfig(t, filepath.Dir(p), edited)
 		st := freeze(t, p)
 		if err := s.Reload(); err != nil {
 			t.Fatal(err)
@@ -649,7 +650,7 @@ func TestReload(t *testing.T) {
 		if _, err := s.Update("", func(c *config.Config) error { c.Debug = false; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if got := readFile(t, p); len(changedLines(t, edited, got)) != 1 || !strings.Contains(got, "port: 9005") {
+		if got := readFile(t, p); len(testutil.ChangedLines(t, edited, got)) != 1 || !strings.Contains(got, "port: 9005") {
 			t.Fatalf("file after update:\n%s", got)
 		}
 	})
@@ -659,13 +660,13 @@ func TestReload(t *testing.T) {
 		rec := newRecorder()
 		s.Subscribe(rec.sub("s"))
 		edited := strings.Replace(hashedBase, `"$2a$10$alreadyhashed"`, "typed-by-hand", 1)
-		writeConfig(t, filepath.Dir(p), edited)
+		testutil.WriteConfig(t, filepath.Dir(p), edited)
 		if err := s.Reload(); err != nil {
 			t.Fatal(err)
 		}
 		after := readFile(t, p)
-		lines := changedLines(t, edited, after)
-		if len(lines) != 1 || !strings.Contains(strings.Split(after, "\n")[lines[0]], fakePrefix+"typed-by-hand") {
+		lines := testutil.ChangedLines(t, edited, after)
+		if len(lines) != 1 || !strings.Contains(lines[0].After, fakePrefix+"typed-by-hand") {
 			t.Fatalf("file:\n%s", after)
 		}
 		cur := s.Current()

@@ -6,58 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
-
-// hangBound bounds a wait for an event that must come; it only ends a
-// hang, so it is far longer than the event ever takes, even under -race on
-// a loaded machine (BenchmarkReloadLatency measures the real latency).
-const hangBound = 2 * time.Minute
-
-// startWatch runs s.Watch until the test ends and checks that it returns
-// nil once its context is cancelled. It returns once the watcher listens;
-// the channel receives the result of every reload the watcher makes.
-func startWatch(t *testing.T, s *Store) <-chan error {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	ready := make(chan struct{})
-	reloads := make(chan error, 1024)
-	s.onWatching = func() { close(ready) }
-	s.onReloaded = func(err error) {
-		select {
-		case reloads <- err:
-		default: // a test that does not read them
-		}
-	}
-	go func() { done <- s.Watch(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Watch returned %v", err)
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("Watch: %v", err)
-	}
-	return reloads
-}
-
-// nextReload waits for the watcher's next reload and returns its result.
-func nextReload(t *testing.T, reloads <-chan error) error {
-	t.Helper()
-	select {
-	case err := <-reloads:
-		return err
-	case <-time.After(hangBound):
-		t.Fatal("the watcher did not reload")
-		return nil
-	}
-}
 
 func TestWatch(t *testing.T) {
 	cases := []struct {
@@ -68,7 +20,7 @@ func TestWatch(t *testing.T) {
 			if err := os.WriteFile(p, []byte("port: 9001\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			e := rec.wait(t, SourceFile, hangBound)
+			e := rec.wait(t, SourceFile, testutil.HangBound)
 			if e.new.Config.Port != 9001 || s.Current() != e.new {
 				t.Fatalf("applied port %d", e.new.Config.Port)
 			}
@@ -81,7 +33,7 @@ func TestWatch(t *testing.T) {
 			if err := os.Rename(tmp, p); err != nil {
 				t.Fatal(err)
 			}
-			e := rec.wait(t, SourceFile, hangBound)
+			e := rec.wait(t, SourceFile, testutil.HangBound)
 			if e.new.Config.Port != 9002 {
 				t.Fatalf("applied port %d", e.new.Config.Port)
 			}
@@ -89,7 +41,7 @@ func TestWatch(t *testing.T) {
 			if err := os.WriteFile(p, []byte("port: 9003\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if e := rec.wait(t, SourceFile, hangBound); e.new.Config.Port != 9003 {
+			if e := rec.wait(t, SourceFile, testutil.HangBound); e.new.Config.Port != 9003 {
 				t.Fatalf("applied port %d", e.new.Config.Port)
 			}
 		}},
@@ -100,7 +52,7 @@ func TestWatch(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			e := rec.wait(t, SourceFile, hangBound)
+			e := rec.wait(t, SourceFile, testutil.HangBound)
 			if e.new.Config.Port != 9015 {
 				t.Fatalf("applied port %d, want the last write", e.new.Config.Port)
 			}
@@ -109,7 +61,7 @@ func TestWatch(t *testing.T) {
 			if err := os.WriteFile(p, []byte("port: 9016\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if e := rec.wait(t, SourceFile, hangBound); e.new.Config.Port != 9016 {
+			if e := rec.wait(t, SourceFile, testutil.HangBound); e.new.Config.Port != 9016 {
 				t.Fatalf("applied port %d, want the later edit", e.new.Config.Port)
 			}
 			if n := rec.count(SourceFile); n != 2 {
@@ -122,7 +74,7 @@ func TestWatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The write's own file events make the watcher reload once.
-			if err := nextReload(t, reloads); err != nil {
+			if err := testutil.NextReload(t, reloads); err != nil {
 				t.Fatalf("reload after the store's own write: %v", err)
 			}
 			if n := rec.count(SourceFile); n != 0 {
@@ -143,9 +95,9 @@ func TestWatch(t *testing.T) {
 			}
 			// Reloads until the one that read the invalid edit (other.yaml
 			// may bring one of its own first).
-			err := nextReload(t, reloads)
+			err := testutil.NextReload(t, reloads)
 			for err == nil {
-				err = nextReload(t, reloads)
+				err = testutil.NextReload(t, reloads)
 			}
 			if s.Current() != before || rec.count(SourceFile) != 0 {
 				t.Fatal("an unrelated file or an invalid edit was applied")
@@ -153,7 +105,7 @@ func TestWatch(t *testing.T) {
 			if err := os.WriteFile(p, []byte("port: 9030\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if e := rec.wait(t, SourceFile, hangBound); e.new.Config.Port != 9030 {
+			if e := rec.wait(t, SourceFile, testutil.HangBound); e.new.Config.Port != 9030 {
 				t.Fatalf("applied port %d", e.new.Config.Port)
 			}
 		}},
@@ -164,7 +116,7 @@ func TestWatch(t *testing.T) {
 			s, p := openStore(t, "port: 9000\n")
 			rec := newRecorder()
 			s.Subscribe(rec.sub("w"))
-			reloads := startWatch(t, s)
+			reloads := testutil.WatchReloads(t, s)
 			tc.run(t, s, p, rec, reloads)
 		})
 	}
@@ -193,7 +145,7 @@ func TestWatchAppliesAnEditMadeBeforeItStarted(t *testing.T) {
 	if err := os.WriteFile(p, []byte("port: 9040\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	startWatch(t, s) // returns once Watch called onWatching
+	testutil.WatchReloads(t, s) // returns once Watch called onWatching
 	if n := rec.count(SourceFile); n != 1 {
 		t.Fatalf("%d file reloads once the watcher listens, want 1", n)
 	}
@@ -204,7 +156,7 @@ func TestWatchAppliesAnEditMadeBeforeItStarted(t *testing.T) {
 	s2, _ := openStore(t, "port: 9000\n")
 	rec2 := newRecorder()
 	s2.Subscribe(rec2.sub("w"))
-	startWatch(t, s2)
+	testutil.WatchReloads(t, s2)
 	if n := rec2.count(SourceFile); n != 0 {
 		t.Fatalf("%d reloads reported for an unchanged file", n)
 	}

@@ -7,20 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // onlyEntry fails unless dir holds exactly the named file: no temp file
 // may be left behind.
 func onlyEntry(t *testing.T, dir, name string) {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
+	names := testutil.DirNames(t, dir)
 	if len(names) != 1 || names[0] != name {
 		t.Fatalf("directory holds %q, want only %q", names, name)
 	}
@@ -69,7 +64,7 @@ func TestWriteFile(t *testing.T) {
 
 	t.Run("empty data", func(t *testing.T) {
 		dir := t.TempDir()
-		p := writeConfig(t, dir, "port: 1\n")
+		p := testutil.WriteConfig(t, dir, "port: 1\n")
 		if err := writeFile(p, nil, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +125,7 @@ func TestWriteFileInPlaceFallback(t *testing.T) {
 	for _, l := range lockers {
 		t.Run(l.name, func(t *testing.T) {
 			dir := t.TempDir()
-			p := writeConfig(t, dir, "port: 1\nsome: longer old content\n")
+			p := testutil.WriteConfig(t, dir, "port: 1\nsome: longer old content\n")
 			if err := os.Chmod(p, 0o640); err != nil {
 				t.Fatal(err)
 			}
@@ -181,7 +176,7 @@ func TestWriteFileInPlaceFallback(t *testing.T) {
 			t.Skip("running as root: permissions do not stop root")
 		}
 		dir := t.TempDir()
-		p := writeConfig(t, dir, "port: 1\n")
+		p := testutil.WriteConfig(t, dir, "port: 1\n")
 		if err := os.Chmod(p, 0o400); err != nil {
 			t.Fatal(err)
 		}

@@ -13,24 +13,8 @@ import (
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuf) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuf) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 // fakeClock advances one second per call, so rotations get distinct names.
 func fakeClock() func() time.Time {
@@ -44,21 +28,8 @@ func fakeClock() func() time.Time {
 	}
 }
 
-func names(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	return out
-}
-
 func TestStderrOnlyUntilSwitchedOn(t *testing.T) {
-	var stderr lockedBuf
+	var stderr testutil.SyncBuffer
 	dir := filepath.Join(t.TempDir(), "logs")
 	l := New(&stderr, dir)
 	log := l.Logger()
@@ -100,7 +71,7 @@ func TestRotationAndSizeCap(t *testing.T) {
 		log.Info(line, "i", i)
 	}
 	var rotated []string
-	for _, n := range names(t, dir) {
+	for _, n := range testutil.DirNames(t, dir) {
 		if strings.HasPrefix(n, "main-") {
 			rotated = append(rotated, n)
 		}
@@ -131,12 +102,12 @@ func TestRotationAndSizeCap(t *testing.T) {
 	l.file.enforceCap()
 	l.mu.Unlock()
 	var total int64
-	for _, n := range names(t, dir) {
+	for _, n := range testutil.DirNames(t, dir) {
 		info, _ := os.Stat(filepath.Join(dir, n))
 		total += info.Size()
 	}
 	if total > 2500 {
-		t.Fatalf("total %d over the cap: %v", total, names(t, dir))
+		t.Fatalf("total %d over the cap: %v", total, testutil.DirNames(t, dir))
 	}
 	if _, err := os.Stat(old); err == nil {
 		t.Fatal("the oldest file survived")
@@ -209,7 +180,7 @@ func TestClearKeepsRequestLogs(t *testing.T) {
 	_ = os.WriteFile(filepath.Join(dir, "error-abc.log"), []byte("keep"), 0o600)
 	_ = os.WriteFile(filepath.Join(dir, "v1-chat-abc.log"), []byte("keep"), 0o600)
 	rotations := 0
-	for _, n := range names(t, dir) {
+	for _, n := range testutil.DirNames(t, dir) {
 		if isRotation(n) {
 			rotations++
 		}
@@ -218,7 +189,7 @@ func TestClearKeepsRequestLogs(t *testing.T) {
 	if err != nil || n != rotations || n == 0 {
 		t.Fatalf("removed %d (rotations %d), %v", n, rotations, err)
 	}
-	got := names(t, dir)
+	got := testutil.DirNames(t, dir)
 	if strings.Join(got, ",") != "error-abc.log,main.log,v1-chat-abc.log" {
 		t.Fatalf("left %v", got)
 	}
@@ -233,7 +204,7 @@ func TestClearKeepsRequestLogs(t *testing.T) {
 }
 
 func TestJSONLinesSwitchLive(t *testing.T) {
-	var stderr lockedBuf
+	var stderr testutil.SyncBuffer
 	l := New(&stderr, t.TempDir())
 	log := l.Logger().With("component", "test")
 	log.Info("as text")
@@ -278,7 +249,7 @@ func TestNoSecretInAnyLine(t *testing.T) {
 	secrets := []string{mgmtKey, clientKey, upstream, gemini, access, refresh, jwt, cookie, bxauth, bcrypt, proxyPass, code}
 	for _, format := range []bool{false, true} {
 		t.Run(fmt.Sprintf("json=%v", format), func(t *testing.T) {
-			var stderr lockedBuf
+			var stderr testutil.SyncBuffer
 			dir := t.TempDir()
 			l := New(&stderr, dir)
 			l.SetSecrets([]string{mgmtKey, clientKey})

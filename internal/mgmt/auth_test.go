@@ -6,29 +6,13 @@ import (
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 func get(t *testing.T, url string, hdr ...string) (int, http.Header, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return resp.StatusCode, resp.Header, b.String()
+	resp, body := testutil.Call(t, http.MethodGet, url, "", hdr...)
+	return resp.StatusCode, resp.Header, body
 }
 
 func TestAuthHeaders(t *testing.T) {

@@ -4,7 +4,6 @@ package mgmt
 // internal/authfiles.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -25,35 +24,6 @@ type authFileHandlers struct {
 	// authFiles is nil when auth-dir could not be opened.
 	authFiles *authfiles.Store
 	catalogue authfiles.Catalogue
-}
-
-// rawBodyKey carries the exact bytes of a raw JSON upload: the generated
-// handler decodes JSON into a map, which would not store the file byte
-// for byte.
-type rawBodyKey struct{}
-
-// captureRawUpload keeps the body of POST /auth-files for the handler. It
-// runs after limitBody, which bounds what is held in memory.
-func captureRawUpload(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != Prefix+"/auth-files" || !isJSON(r.Header.Get("Content-Type")) || r.Body == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		b, err := io.ReadAll(r.Body)
-		_ = r.Body.Close()
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
-			return
-		}
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: "the body could not be read"})
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rawBodyKey{}, b)))
-	})
 }
 
 func (s *authFileHandlers) authStore() (*authfiles.Store, error) {
@@ -101,31 +71,45 @@ func authFileOut(f authfiles.File) mgmtapi.AuthFile {
 }
 
 // UploadAuthFile stores one or more files, from a multipart form or a raw
-// JSON body with ?name=.
-func (s *authFileHandlers) UploadAuthFile(ctx context.Context, req mgmtapi.UploadAuthFileRequestObject) (mgmtapi.UploadAuthFileResponseObject, error) {
+// JSON body with ?name=. The body arrives as it was sent (the overlay in
+// gen/mgmtapi), after the request validator and within limitBody's cap: a
+// raw upload is stored byte for byte, not as a decoded and re-encoded map.
+func (s *authFileHandlers) UploadAuthFile(_ context.Context, req mgmtapi.UploadAuthFileRequestObject) (mgmtapi.UploadAuthFileResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err
 	}
-	var files []authfiles.Upload
-	switch {
-	case req.MultipartBody != nil:
-		if files, err = readUploadParts(req.MultipartBody); err != nil {
-			return nil, err
-		}
-	case req.JSONBody != nil:
-		raw, _ := ctx.Value(rawBodyKey{}).([]byte)
-		if raw == nil {
-			return nil, errs.New(errs.Internal, "upload body lost")
-		}
-		files = []authfiles.Upload{{Name: deref(req.Params.Name), Data: raw}}
-	default:
-		return nil, errs.New(errs.Invalid, "file required")
+	files, err := uploadedFiles(req)
+	if err != nil {
+		return nil, err
 	}
 	if err := st.WriteAll(files); err != nil {
 		return nil, err
 	}
 	return mgmtapi.UploadAuthFile200JSONResponse{StatusOKPlainJSONResponse: mgmtapi.StatusOKPlainJSONResponse{Status: mgmtapi.StatusOKStatusOk}}, nil
+}
+
+// uploadedFiles reads the files of an upload by its media type.
+func uploadedFiles(req mgmtapi.UploadAuthFileRequestObject) ([]authfiles.Upload, error) {
+	mt, params, err := mime.ParseMediaType(req.ContentType)
+	switch {
+	case err == nil && mt == "multipart/form-data":
+		if params["boundary"] == "" {
+			return nil, bodyErr(http.ErrMissingBoundary)
+		}
+		return readUploadParts(multipart.NewReader(req.Body, params["boundary"]))
+	case isJSON(req.ContentType):
+		raw, err := io.ReadAll(req.Body)
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, &badBodyError{reason: "the body could not be read"}
+		}
+		return []authfiles.Upload{{Name: deref(req.Params.Name), Data: raw}}, nil
+	}
+	return nil, errs.New(errs.Invalid, "file required")
 }
 
 // readUploadParts collects every `file` part. The file name is read from

@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // ownStatusTests are the operations whose statuses need files, logs or
@@ -170,19 +171,6 @@ func multipartBody(t *testing.T, parts ...part) ([]byte, string) {
 	return buf.Bytes(), w.FormDataContentType()
 }
 
-func dirNames(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	return out
-}
-
 func testAuthFilesRoundTrip(t *testing.T) {
 	e := newEnv(t, baseConfig())
 	a := "{\n  \"type\": \"codex\", \"email\": \"a@example.com\",\n  \"n\": 1.50 }"
@@ -262,7 +250,7 @@ func testAuthFilesRoundTrip(t *testing.T) {
 	if st != 200 || !strings.Contains(string(out), `"deleted":1`) {
 		t.Fatalf("delete all: %d %s", st, out)
 	}
-	if n := dirNames(t, e.authDir); len(n) != 0 {
+	if n := testutil.DirNames(t, e.authDir); len(n) != 0 {
 		t.Fatalf("left: %v", n)
 	}
 }
@@ -347,7 +335,7 @@ func testAuthFilesBadNames(t *testing.T) {
 			if st := c.send(); st != 400 {
 				t.Fatalf("status %d, want 400", st)
 			}
-			if n := dirNames(t, e.authDir); len(n) != 0 {
+			if n := testutil.DirNames(t, e.authDir); len(n) != 0 {
 				t.Fatalf("auth-dir touched: %v", n)
 			}
 			if _, err := os.Stat(outside); err == nil {
@@ -540,7 +528,7 @@ func testGeminiWebToken(t *testing.T) {
 	if st != 200 || string(out2) != string(out) {
 		t.Fatalf("second save: %d %s, first %s", st, out2, out)
 	}
-	if n := dirNames(t, e.authDir); len(n) != 1 {
+	if n := testutil.DirNames(t, e.authDir); len(n) != 1 {
 		t.Fatalf("files %v", n)
 	}
 	for _, b := range []string{

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // badBodies gives, for one content type of an operation's request body, a
@@ -72,7 +74,7 @@ func TestEveryBodyOperationRefusesInvalidUTF8WithAMessage(t *testing.T) {
 			if st != http.StatusBadRequest || eb.Error != "invalid body" || eb.Message != want {
 				t.Fatalf("%d %s, want 400 invalid body with message %q", st, got, want)
 			}
-			if e.file() != before || len(dirNames(t, e.authDir)) != 0 {
+			if e.file() != before || len(testutil.DirNames(t, e.authDir)) != 0 {
 				t.Fatal("a refused body changed something")
 			}
 		})

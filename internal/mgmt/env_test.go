@@ -1,17 +1,14 @@
 package mgmt_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +25,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
@@ -82,7 +80,7 @@ type env struct {
 	guard   *mgmtauth.Guard
 	srv     *httptest.Server
 	client  *mgmtclient.ClientWithResponses
-	logs    *bytes.Buffer
+	logs    *testutil.SyncBuffer
 	// authDir is the auth-dir of the env's auth-file store (nil store
 	// with withoutAuthFiles).
 	authDir string
@@ -147,12 +145,9 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 		o(&es)
 	}
 	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(configYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	path := testutil.WriteConfig(t, dir, configYAML)
+	logs := &testutil.SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	store, err := configstore.Open(path, testHasher{}, log)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -219,24 +214,12 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 // contract-checked calls.
 func (e *env) do(method, path, contentType, body string, hdr ...string) (int, http.Header, string) {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+mgmt.Prefix+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	pairs := []string{"Authorization", "Bearer " + testKey}
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		pairs = append([]string{"Content-Type", contentType}, pairs...)
 	}
-	req.Header.Set("Authorization", "Bearer "+testKey)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(b)
+	resp, b := testutil.Call(e.t, method, e.srv.URL+mgmt.Prefix+path, body, append(pairs, hdr...)...)
+	return resp.StatusCode, resp.Header, b
 }
 
 func (e *env) file() string {

@@ -13,6 +13,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 func sp(s string) *string { return &s }
@@ -490,8 +491,8 @@ func TestListEditTouchesOnlyThatList(t *testing.T) {
 	r, err := e.client.PatchClaudeAPIKeyWithResponse(ctx(), &mgmtclient.PatchClaudeAPIKeyParams{}, mgmtclient.ClaudeKeyPatch{Index: ip(0), Value: mgmtclient.ClaudeKeyPartial{APIKey: sp("a1-rotated")}})
 	must(e, err)
 	statusOf(t, r.HTTPResponse, http.StatusOK)
-	diff := changedLines(t, before, e.file())
-	if len(diff) != 1 || !strings.Contains(diff[0], `a1-rotated`) {
+	diff := testutil.ChangedLines(t, before, e.file())
+	if len(diff) != 1 || !strings.Contains(diff[0].After, `a1-rotated`) {
 		t.Fatalf("changed lines %v", diff)
 	}
 	// Replacing a whole list rewrites that list's block and nothing else.

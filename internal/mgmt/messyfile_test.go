@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // A hand-written file need not be in normalised form: its values may be
@@ -22,7 +23,7 @@ func TestEditsOnAFileThatIsNotNormalised(t *testing.T) {
 		r, err := e.client.PutDebugWithResponse(ctx(), &mgmtclient.PutDebugParams{}, mgmtclient.BoolValue{Value: true})
 		must(e, err)
 		statusOf(t, r.HTTPResponse, http.StatusOK)
-		if diff := changedLines(t, before, e.file()); len(diff) != 1 {
+		if diff := testutil.ChangedLines(t, before, e.file()); len(diff) != 1 {
 			t.Fatalf("changed %v", diff)
 		}
 	})

@@ -24,15 +24,16 @@ func versionHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// skipPlainReads routes a GET without a query around the request
-// validator: there is nothing to validate (no body, no parameters), and
-// the validator's routing costs more than the rest of such a request.
-// Unknown paths and methods still get the router's JSON 404 and 405.
-func skipPlainReads(validator func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+// skipValidation routes around the request validator a GET without a
+// query, where there is nothing to validate (no body, no parameters) and
+// the validator's routing costs more than the rest of such a request, and
+// the streamed bodies, which it would read whole into memory. Unknown
+// paths and methods still get the router's JSON 404 and 405.
+func skipValidation(validator func(http.Handler) http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		validated := validator(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodGet && r.URL.RawQuery == "" {
+			if r.Method == http.MethodGet && r.URL.RawQuery == "" || streamed(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -40,6 +41,13 @@ func skipPlainReads(validator func(http.Handler) http.Handler) func(http.Handler
 		})
 	}
 }
+
+// streamedBodies are the operations whose handler checks the body against
+// the spec itself as it streams (ImportUsage: up to 1 GiB, never held in
+// memory); the layers that read whole bodies pass them by.
+var streamedBodies = map[string]bool{"POST " + Prefix + "/usage/import": true}
+
+func streamed(r *http.Request) bool { return streamedBodies[r.Method+" "+r.URL.Path] }
 
 // publicPaths need no key (they describe the API), but exist only while the
 // Management API is enabled.
@@ -88,15 +96,22 @@ var bodyLimits = map[string]int64{
 	Prefix + "/config.yaml":   configBodyLimit,
 	Prefix + "/auth-files":    uploadBodyLimit,
 	Prefix + "/vertex/import": uploadBodyLimit,
-	Prefix + "/usage/import":  importBodyLimit,
+}
+
+// bodyLimit is the most the body of a request to path may hold.
+func bodyLimit(path string) int64 {
+	if path == Prefix+"/usage/import" {
+		return usageImportLimit.Load()
+	}
+	if limit, ok := bodyLimits[path]; ok {
+		return limit
+	}
+	return defaultBodyLimit
 }
 
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit, ok := bodyLimits[r.URL.Path]
-		if !ok {
-			limit = defaultBodyLimit
-		}
+		limit := bodyLimit(r.URL.Path)
 		if r.ContentLength > limit {
 			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
 			return

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 func init() {
@@ -66,16 +67,6 @@ func newFakeOAuth(t *testing.T) *fakeOAuth {
 	return f
 }
 
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // providers points every login at the fake; browser providers get a free
 // callback port each, or busy for the 500 case.
 func (f *fakeOAuth) providers(t *testing.T, busyPort int) map[string]oauthlogin.Provider {
@@ -89,7 +80,7 @@ func (f *fakeOAuth) providers(t *testing.T, busyPort int) map[string]oauthlogin.
 		if p.CallbackPort != 0 {
 			p.CallbackPort = busyPort
 			if busyPort == 0 {
-				p.CallbackPort = freeTCPPort(t)
+				p.CallbackPort = testutil.FreePort(t)
 			}
 			u, _ := url.Parse(p.RedirectURI)
 			u.Host = "localhost:" + strconv.Itoa(p.CallbackPort)

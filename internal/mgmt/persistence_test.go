@@ -8,28 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
-
-// changedLines returns the lines of a and b that differ, position by
-// position; both files must have the same number of lines.
-func changedLines(t *testing.T, a, b string) []string {
-	t.Helper()
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	if len(al) != len(bl) {
-		t.Fatalf("line count changed from %d to %d:\n%s", len(al), len(bl), b)
-	}
-	var out []string
-	for i := range al {
-		if al[i] != bl[i] {
-			out = append(out, fmt.Sprintf("%d: %q -> %q", i+1, al[i], bl[i]))
-		}
-	}
-	return out
-}
 
 func TestSingleSettingChangesOnlyItsLine(t *testing.T) {
 	cases := []struct {
@@ -61,8 +44,8 @@ func TestSingleSettingChangesOnlyItsLine(t *testing.T) {
 			if st := c.call(e); st != http.StatusOK {
 				t.Fatalf("status %d", st)
 			}
-			diff := changedLines(t, before, e.file())
-			if len(diff) != 1 || !strings.HasSuffix(diff[0], c.want) {
+			diff := testutil.ChangedLines(t, before, e.file())
+			if len(diff) != 1 || !strings.HasSuffix(diff[0].String(), c.want) {
 				t.Fatalf("changed lines %v, want exactly %s", diff, c.want)
 			}
 		})
@@ -158,81 +141,13 @@ func TestConcurrentWritersWithTheSameETagOneWins(t *testing.T) {
 	}
 }
 
-// watchConfig runs the store's watcher until the test ends and returns once
-// it listens; the channel receives the result of each reload it makes.
-func watchConfig(t *testing.T, e *env) <-chan error {
-	t.Helper()
-	ready := make(chan struct{})
-	reloads := make(chan error, 256)
-	e.store.NotifyWatch(func() { close(ready) }, func(err error) {
-		select {
-		case reloads <- err:
-		default: // nobody is waiting for this one
-		}
-	})
-	ctx, cancel := contextWithCancel()
-	done := make(chan error, 1)
-	go func() { done <- e.store.Watch(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Watch: %v", err)
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("Watch: %v", err)
-	}
-	return reloads
-}
-
-// nextReload waits for the watcher's next reload and returns its result.
-// The promised reload latency is one second (BenchmarkReloadLatency
-// measures it); the bound here only ends a hang, so that -race on a loaded
-// machine cannot fail a test.
-func nextReload(t *testing.T, reloads <-chan error) error {
-	t.Helper()
-	select {
-	case err := <-reloads:
-		return err
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the watcher did not reload")
-		return nil
-	}
-}
-
-// waitFor waits for reloads until cond holds.
-func waitFor(t *testing.T, reloads <-chan error, what string, cond func() bool) {
-	t.Helper()
-	for !cond() {
-		if err := nextReload(t, reloads); err != nil {
-			t.Logf("%s: a reload failed: %v", what, err)
-		}
-	}
-}
-
-// drain forgets the reloads that happened so far.
-func drain(t *testing.T, reloads <-chan error) {
-	for {
-		select {
-		case err := <-reloads:
-			if err != nil {
-				t.Logf("an earlier reload failed: %v", err)
-			}
-		default:
-			return
-		}
-	}
-}
-
 func TestHandEditsAreApplied(t *testing.T) {
 	e := newEnv(t, baseConfig())
-	reloads := watchConfig(t, e)
+	reloads := testutil.WatchReloads(t, e.store)
 
 	t.Run("in place", func(t *testing.T) {
 		e.writeFile(strings.Replace(baseConfig(), "debug: false", "debug: true", 1))
-		waitFor(t, reloads, "in-place edit", func() bool { return e.store.Current().Config.Debug })
+		testutil.WaitForReloads(t, reloads, "in-place edit", func() bool { return e.store.Current().Config.Debug })
 	})
 	t.Run("rename over the file", func(t *testing.T) {
 		tmp := e.path + ".swp"
@@ -242,15 +157,15 @@ func TestHandEditsAreApplied(t *testing.T) {
 		if err := os.Rename(tmp, e.path); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, reloads, "rename edit", func() bool { return e.store.Current().Config.RequestRetry == 11 })
+		testutil.WaitForReloads(t, reloads, "rename edit", func() bool { return e.store.Current().Config.RequestRetry == 11 })
 	})
 	t.Run("invalid edit keeps the last good config", func(t *testing.T) {
 		good := e.store.Current()
-		drain(t, reloads)
+		testutil.DrainReloads(t, reloads)
 		e.writeFile("port: [broken\n")
 		// Until the reload that read the broken file (an editor's
 		// truncation may bring one of its own first).
-		for nextReload(t, reloads) == nil {
+		for testutil.NextReload(t, reloads) == nil {
 			if e.store.Current() != good {
 				t.Fatal("the running config changed before the broken edit was read")
 			}
@@ -260,16 +175,16 @@ func TestHandEditsAreApplied(t *testing.T) {
 		}
 		// The API still works and a later good edit is applied.
 		e.writeFile(baseConfig())
-		waitFor(t, reloads, "recovery edit", func() bool { return e.store.Current().Config.RequestRetry == 3 })
+		testutil.WaitForReloads(t, reloads, "recovery edit", func() bool { return e.store.Current().Config.RequestRetry == 3 })
 	})
 	t.Run("own writes do not reload", func(t *testing.T) {
-		drain(t, reloads)
+		testutil.DrainReloads(t, reloads)
 		r, err := e.client.PutDebugWithResponse(ctx(), &mgmtclient.PutDebugParams{}, mgmtclient.BoolValue{Value: true})
 		must(e, err)
 		statusOf(t, r.HTTPResponse, http.StatusOK)
 		written := e.store.Current()
 		// The write's own file events make the watcher reload once.
-		if err := nextReload(t, reloads); err != nil {
+		if err := testutil.NextReload(t, reloads); err != nil {
 			t.Fatalf("reload after the store's own write: %v", err)
 		}
 		if e.store.Current() != written {
@@ -278,13 +193,13 @@ func TestHandEditsAreApplied(t *testing.T) {
 	})
 	t.Run("plaintext key typed by hand is hashed", func(t *testing.T) {
 		e.writeFile(strings.Replace(baseConfig(), testHash, "typed-by-hand", 1))
-		waitFor(t, reloads, "hashing", func() bool {
+		testutil.WaitForReloads(t, reloads, "hashing", func() bool {
 			return !strings.Contains(e.file(), "typed-by-hand") && strings.Contains(e.file(), "secret-key: \"$2")
 		})
 		// The file is written before the new key reaches the guard (disk
 		// first, then publish), so wait for the key to be accepted.
 		c := newContractClient(t, e.srv.URL, "typed-by-hand")
-		waitFor(t, reloads, "the hashed key accepted", func() bool {
+		testutil.WaitForReloads(t, reloads, "the hashed key accepted", func() bool {
 			r, err := c.GetDebugWithResponse(ctx())
 			return err == nil && r.StatusCode() == http.StatusOK
 		})

@@ -38,9 +38,9 @@ type Authenticator interface {
 // Mount registers the Management API on r under Prefix. The order of the
 // layers is the contract: version headers on everything (so 401s say which
 // server answered), then the key check, the body limit, the tolerant
-// reading of Content-Type, the UTF-8 check of
-// JSON bodies, request validation against the embedded spec, and the
-// generated strict handler.
+// reading of Content-Type, the UTF-8 check of JSON bodies, request
+// validation against the embedded spec (both pass by the bodies the
+// handlers check as they stream), and the generated strict handler.
 func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) error {
 	spec, err := embeddedSpec()
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Server) Mount(r chi.Router, auth Authenticator, docs http.Handler) erro
 			r.Handle("/docs/*", http.StripPrefix(Prefix+"/docs/", docs))
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(s.audit, authUnlessPublic(auth), s.refuseDryRun, limitBody, forgivingContentType, s.streamUsageImport, requireUTF8Text, captureRawUpload, skipPlainReads(validator))
+			r.Use(s.audit, authUnlessPublic(auth), s.refuseDryRun, limitBody, forgivingContentType, requireUTF8Text, skipValidation(validator))
 			mgmtapi.HandlerWithOptions(strict, mgmtapi.ChiServerOptions{
 				BaseRouter:       r,
 				ErrorHandlerFunc: paramError,

@@ -67,10 +67,8 @@ type Server struct {
 	logHandlers
 	metaHandlers
 
-	// store and log serve the usage-import shortcut and the error
-	// mapping around the handlers.
-	store *configstore.Store
-	log   *slog.Logger
+	// log serves the error mapping around the handlers.
+	log *slog.Logger
 	// changes is the change feed the audit trail is written to; nil
 	// without.
 	changes *changelog.Feed
@@ -90,11 +88,11 @@ func NewServer(d Deps) *Server {
 
 		authFileHandlers: authFileHandlers{authFiles: d.AuthFiles, catalogue: d.Catalogue},
 		oauthHandlers:    oauthHandlers{oauth: d.OAuth},
-		usageHandlers:    usageHandlers{usage: d.Usage, store: d.Store},
+		usageHandlers:    usageHandlers{usage: d.Usage, store: d.Store, log: d.Log},
 		logHandlers:      logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},
 		metaHandlers:     metaHandlers{store: d.Store, httpClient: d.HTTPClient},
 
-		store: d.Store, log: d.Log, changes: d.Changes,
+		log: d.Log, changes: d.Changes,
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // TestStressWritersEditsAndWatcher interleaves API writes, hand edits (in
@@ -21,7 +23,7 @@ import (
 func TestStressWritersEditsAndWatcher(t *testing.T) {
 	t.Parallel() // an env of its own
 	e := newEnv(t, baseConfig())
-	reloads := watchConfig(t, e)
+	reloads := testutil.WatchReloads(t, e.store)
 
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d, %d steps", seed, stressSteps)
@@ -110,7 +112,7 @@ func TestStressWritersEditsAndWatcher(t *testing.T) {
 	// file on disk.
 	waitApplied := func(step int, content string) {
 		t.Helper()
-		waitFor(t, reloads, fmt.Sprintf("step %d: hand edit", step), func() bool { return string(e.store.Current().Raw) == content })
+		testutil.WaitForReloads(t, reloads, fmt.Sprintf("step %d: hand edit", step), func() bool { return string(e.store.Current().Raw) == content })
 		etag = e.store.Current().ETag()
 		check(step, "hand edit applied by the watcher")
 	}

@@ -1,10 +1,10 @@
 package mgmt
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"mime"
 	"net/http"
 	"sync"
@@ -15,6 +15,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/schemastream"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
@@ -24,6 +25,7 @@ type usageHandlers struct {
 	usage *usage.Service
 	// store gives the configured keys an import is attributed to.
 	store *configstore.Store
+	log   *slog.Logger
 }
 
 // The usage operations encode the usage package's own types: they carry
@@ -120,20 +122,43 @@ func (s *usageHandlers) ExportUsage(ctx context.Context, _ mgmtapi.ExportUsageRe
 	return exportStream{ctx: ctx, svc: svc}, nil
 }
 
-// ImportUsage is reached only if the streaming route below is bypassed
-// (it never is on the real router); it merges the decoded body the same
-// way.
+// ImportUsage merges an export. The body goes from the connection through
+// a schemastream.Reader, which checks it against the operation's schema
+// (UTF-8 included) as it passes, into the store's one import transaction:
+// a 1 GiB import is never held in memory, so neither the UTF-8 check nor
+// the request validator reads it first (streamedBodies). A body that
+// breaks the schema rolls the transaction back and is answered like the
+// validator's refusals. The body limit has already been applied
+// (limitBody).
 func (s *usageHandlers) ImportUsage(ctx context.Context, req mgmtapi.ImportUsageRequestObject) (mgmtapi.ImportUsageResponseObject, error) {
+	if mt, _, err := mime.ParseMediaType(req.ContentType); err != nil || mt != "application/json" {
+		return nil, &badBodyError{reason: "Content-Type must be application/json"}
+	}
 	svc, err := s.usageService()
+	if err == nil {
+		err = svc.Available()
+	}
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(req.Body)
+	schema, err := importSchema()
 	if err != nil {
-		return nil, errs.New(errs.Invalid, "invalid body")
+		return nil, err
 	}
-	res, err := svc.Import(ctx, bytes.NewReader(b), usage.KeysFrom(s.store.Current().Config))
+	body := schemastream.New(req.Body, schema)
+	res, err := svc.Import(ctx, body, usage.KeysFrom(s.store.Current().Config))
 	if err != nil {
+		// The import stops at the first byte it was not handed: a body
+		// the stream refused is answered for what it broke, whatever the
+		// import made of its end.
+		var tooLarge *http.MaxBytesError
+		switch {
+		case body.Invalid() != nil:
+			s.log.Debug("invalid usage import", "reason", body.Invalid().Reason)
+			return nil, &badBodyError{reason: body.Invalid().Reason}
+		case errors.As(body.ReadErr(), &tooLarge):
+			return nil, tooLarge
+		}
 		return nil, err
 	}
 	return mgmtapi.ImportUsage200JSONResponse{Added: res.Added, Skipped: res.Skipped,
@@ -163,55 +188,3 @@ var importSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
 	}
 	return media.Schema.Value, nil
 })
-
-// streamUsageImport serves POST /usage/import before the UTF-8 check and
-// the validator, which both read whole bodies into memory: the body goes
-// from the connection through a schemaStream, which checks it against the
-// operation's schema (UTF-8 included) as it passes, into the store's one
-// import transaction; a body that breaks the schema rolls the transaction
-// back and is answered like the validator's refusals. The key check and
-// the body limit have already run.
-func (s *Server) streamUsageImport(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != Prefix+"/usage/import" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: "Content-Type must be application/json"})
-			return
-		}
-		svc, err := s.usageService()
-		if err == nil {
-			err = svc.Available()
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		schema, err := importSchema()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		body := newSchemaStream(http.MaxBytesReader(w, r.Body, usageImportLimit.Load()), schema)
-		res, err := svc.Import(r.Context(), body, usage.KeysFrom(s.store.Current().Config))
-		if err != nil {
-			// The import stops at the first byte it was not handed: a
-			// body the stream refused is answered for what it broke,
-			// whatever the import made of its end.
-			var tooLarge *http.MaxBytesError
-			switch {
-			case body.Invalid() != nil:
-				s.log.Debug("invalid usage import", "reason", body.Invalid().reason)
-				writeJSON(w, http.StatusBadRequest, errorBody{Error: "invalid body", Message: body.Invalid().reason})
-			case errors.As(body.ReadErr(), &tooLarge), errors.As(err, &tooLarge):
-				writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
-			default:
-				s.writeError(w, r, err)
-			}
-			return
-		}
-		writeJSON(w, http.StatusOK, res)
-	})
-}

@@ -2,9 +2,13 @@ package mgmt_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 )
 
 // importDoc is a reference-style export with the given details for one
@@ -84,4 +88,50 @@ func TestUsageImportEnforcesTheSchema(t *testing.T) {
 			t.Fatalf("%d %s", st, body)
 		}
 	})
+}
+
+// The import is checked as it streams: a body that breaks the schema at its
+// start is refused while the client is still sending the rest. A layer that
+// read the body whole first (the UTF-8 check, the request validator, the
+// generated JSON decoding) would wait for an end that never comes, and a
+// year of history would sit in memory.
+func TestUsageImportIsCheckedWhileItStreams(t *testing.T) {
+	e := newEnv(t, statusConfig())
+	body, sender := io.Pipe()
+	defer func() { _ = sender.Close() }()
+	go func() {
+		// net/http reads up to 256 KiB of an unread body before it
+		// answers; past that it answers and closes the connection.
+		_, _ = sender.Write([]byte(`{"version":-1,"usage":{"apis":{` + strings.Repeat(" ", 300<<10)))
+	}()
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+mgmt.Prefix+"/usage/import", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	type answer struct {
+		resp *http.Response
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		answered <- answer{resp, err}
+	}()
+	var a answer
+	select {
+	case a = <-answered:
+	case <-time.After(30 * time.Second): // only a failing server gets here
+		t.Fatal("no answer while the body is still open: something waits for the whole body")
+	}
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	defer a.resp.Body.Close()
+	var eb struct{ Error, Message string }
+	if err := json.NewDecoder(a.resp.Body).Decode(&eb); err != nil || a.resp.StatusCode != http.StatusBadRequest ||
+		eb.Error != "invalid body" || eb.Message != "version: number must be at least 0" {
+		t.Fatalf("%d %+v %v, want 400 invalid body about the version", a.resp.StatusCode, eb, err)
+	}
 }

@@ -16,12 +16,12 @@ import (
 // otherwise replace each bad byte with U+FFFD and the handler would store a
 // key or name that is not what the client sent, without a word. It must run
 // after limitBody, whose cap bounds what is read here, and before the
-// validator, which reads the body too. (POST /usage/import is checked as it
-// streams: usageimport.go.)
+// validator, which reads the body too. (A streamed body, POST
+// /usage/import, is checked by its handler as it streams: usage.go.)
 func requireUTF8Text(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ct := r.Header.Get("Content-Type")
-		if r.Body == nil || r.Body == http.NoBody || !isJSON(ct) && !isYAML(ct) {
+		if r.Body == nil || r.Body == http.NoBody || !isJSON(ct) && !isYAML(ct) || streamed(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

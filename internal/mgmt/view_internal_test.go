@@ -5,49 +5,8 @@ import (
 	"testing"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
-
-// scribble overwrites every value reachable from v through pointers,
-// slices, maps and struct fields, as a careless consumer of a view might.
-func scribble(v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			scribble(v.Elem())
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				scribble(v.Field(i))
-			}
-		}
-	case reflect.Slice:
-		for i := range v.Len() {
-			scribble(v.Index(i))
-		}
-	case reflect.Map:
-		for _, k := range v.MapKeys() {
-			e := reflect.New(v.Type().Elem()).Elem()
-			e.Set(v.MapIndex(k))
-			scribble(e)
-			if e.Kind() == reflect.String || e.Kind() == reflect.Bool || e.Kind() == reflect.Int {
-				v.SetMapIndex(k, e)
-			}
-		}
-	case reflect.String:
-		if v.CanSet() {
-			v.SetString("scribbled")
-		}
-	case reflect.Bool:
-		if v.CanSet() {
-			v.SetBool(!v.Bool())
-		}
-	case reflect.Int:
-		if v.CanSet() {
-			v.SetInt(v.Int() + 1000)
-		}
-	}
-}
 
 // Views handed to the generated types (and from there to JSON encoders or
 // SDK-style callers) must be copies: the snapshot they come from is shared
@@ -94,7 +53,7 @@ oauth-excluded-models: {codex: [x1, x2]}
 	for name, v := range views {
 		p := reflect.New(reflect.TypeOf(v))
 		p.Elem().Set(reflect.ValueOf(v))
-		scribble(p)
+		testutil.Scribble(p)
 		if !config.Equal(cfg, want) {
 			t.Fatalf("changing the %s view changed the config it was made from", name)
 		}

@@ -1,7 +1,6 @@
 package mgmtauth
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 const (
@@ -45,24 +46,6 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer collects log output written from server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // mustHash hashes with MinCost: the cost is irrelevant to these tests and
 // DefaultCost takes most of a second under -race.
 func mustHash(tb testing.TB, plain string) string {
@@ -77,13 +60,13 @@ func mustHash(tb testing.TB, plain string) string {
 type testGuard struct {
 	*Guard
 	clock *fakeClock
-	logs  *syncBuffer
+	logs  *testutil.SyncBuffer
 }
 
 func newTestGuard(tb testing.TB, s Settings, opts ...Option) *testGuard {
 	tb.Helper()
 	clock := newFakeClock()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	base := []Option{
 		WithClock(clock.Now),
 		WithLogger(slog.New(slog.NewTextHandler(logs, nil))),

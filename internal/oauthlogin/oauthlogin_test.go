@@ -20,6 +20,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // TestPublicParameters checks each provider's defaults and authorisation
@@ -388,7 +389,7 @@ func TestForwarderHandsTheRedirectToTheServer(t *testing.T) {
 	}))
 	defer main.Close()
 	f.m.SetServerBase(main.URL)
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	p, _ := f.m.Provider("codex")
 	p.CallbackPort = port
 	p.RedirectURI = "http://localhost:" + strconv.Itoa(port) + "/auth/callback"
@@ -429,16 +430,6 @@ func TestForwarderHandsTheRedirectToTheServer(t *testing.T) {
 	if _, err := f.m.Start("codex", StartOptions{WebUI: true}); errs.KindOf(err) != errs.Internal || errs.Message(err) != "failed to start callback server" {
 		t.Fatalf("busy port: %v", err)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func TestIflowCookieLogin(t *testing.T) {

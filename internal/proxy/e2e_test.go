@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/app"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 // fakeOpenAI is an OpenAI-compatible upstream that names itself; a request
@@ -42,41 +43,20 @@ func fakeOpenAI(t *testing.T, name string, release chan struct{}) *httptest.Serv
 // returns its base URL once it serves.
 func startServer(t *testing.T, cfgPath string, ln net.Listener) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- app.Run(ctx, app.Options{ConfigPath: cfgPath, Stdout: io.Discard, Stderr: io.Discard, Listener: ln, Ready: func(a net.Addr) { ready <- a }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+	base, _ := testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
+		return app.Run(ctx, app.Options{ConfigPath: cfgPath, Stdout: io.Discard, Stderr: io.Discard, Listener: ln, Ready: ready})
 	})
-	select {
-	case a := <-ready:
-		return "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("Run returned early: %v", err)
-	}
-	return ""
+	return base
 }
 
 func call(t *testing.T, method, url, header, value, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	hdr := []string{"Content-Type", "application/json"}
 	if header != "" {
-		req.Header.Set(header, value)
+		hdr = append([]string{header, value}, hdr...)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
+	resp, b := testutil.Call(t, method, url, body, hdr...)
+	return resp.StatusCode, b
 }
 
 func TestHotReloadThroughManagementAPIAndFile(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
 
 const clientKey = "sk-client-secret-0001"
@@ -171,27 +172,11 @@ func (ts *testServer) apply(t testing.TB, cfg *config.Config) {
 // none) and returns status, headers and body.
 func (ts *testServer) do(t *testing.T, method, path, key, body string, hdr ...string) (int, http.Header, string) {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, ts.srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+		hdr = append([]string{"Authorization", "Bearer " + key}, hdr...)
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(raw)
+	resp, b := testutil.Call(t, method, ts.srv.URL+path, body, hdr...)
+	return resp.StatusCode, resp.Header, b
 }
 
 func (ts *testServer) chat(t *testing.T, model string) (int, http.Header, string) {

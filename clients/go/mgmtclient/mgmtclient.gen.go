@@ -1205,9 +1205,9 @@ type UsageImport struct {
 // UsageImportResult Example: {"added":24,"failed_requests":2,"skipped":0,"total_requests":24}
 type UsageImportResult struct {
 	Added          int64 `json:"added"`
-	FailedRequests int64 `json:"failed_requests"`
 	Skipped        int64 `json:"skipped"`
 	TotalRequests  int64 `json:"total_requests"`
+	FailedRequests int64 `json:"failed_requests"`
 }
 
 // UsageKeyStats The figures of one client key or upstream credential. For credentials, requests are upstream attempts.

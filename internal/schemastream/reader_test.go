@@ -1,4 +1,4 @@
-package mgmt
+package schemastream_test
 
 import (
 	"bytes"
@@ -8,15 +8,24 @@ import (
 	"testing/iotest"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/schemastream"
 )
 
+// mustImportSchema is the schema of POST /usage/import, the body this
+// reader was made for: large, with maps and arrays of every kind.
 func mustImportSchema(t *testing.T) *openapi3.Schema {
 	t.Helper()
-	s, err := importSchema()
+	spec, err := mgmtapi.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	s := spec.Components.Schemas["UsageImport"]
+	if s == nil || s.Value == nil {
+		t.Fatal("the spec has no UsageImport schema")
+	}
+	return s.Value
 }
 
 // A valid body comes out byte for byte, however the reads are cut (a UTF-8
@@ -29,7 +38,7 @@ func TestSchemaStreamPassesAValidBodyUnchanged(t *testing.T) {
 		"one byte": iotest.OneByteReader(strings.NewReader(doc)),
 		"halves":   iotest.HalfReader(strings.NewReader(doc)),
 	} {
-		s := newSchemaStream(r, mustImportSchema(t))
+		s := schemastream.New(r, mustImportSchema(t))
 		got, err := io.ReadAll(iotest.OneByteReader(s))
 		if err != nil || string(got) != doc {
 			t.Fatalf("%s: %v\n%q", name, err, got)
@@ -51,9 +60,9 @@ func TestSchemaStreamStopsBeforeTheBadValue(t *testing.T) {
 			if oneByte {
 				r = iotest.OneByteReader(r)
 			}
-			s := newSchemaStream(r, mustImportSchema(t))
+			s := schemastream.New(r, mustImportSchema(t))
 			got, err := io.ReadAll(s)
-			if err == nil || s.Invalid() == nil || s.Invalid().reason != c.reason {
+			if err == nil || s.Invalid() == nil || s.Invalid().Reason != c.reason {
 				t.Fatalf("%q: err %v, reason %v, want %q", c.doc, err, s.Invalid(), c.reason)
 			}
 			if bytes.Contains(got, []byte("-1")) || len(got) >= len(c.doc) {
