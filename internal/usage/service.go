@@ -27,7 +27,8 @@ type Options struct {
 	// FlushInterval is how often queued events are written in one
 	// transaction (default 1 s): a crash loses at most this much.
 	FlushInterval time.Duration
-	// MaxBatch writes early when this many events wait (default 4096).
+	// MaxBatch writes early when this many events wait (default 1024:
+	// larger batches save little writer time and hold more memory).
 	MaxBatch int
 	// ReadWait bounds how long a read (Report, Sync) waits for the writer
 	// to commit what was recorded before it (default 2 s).
@@ -91,7 +92,7 @@ func NewService(store Store, storeErr error, opts Options) *Service {
 		opts.FlushInterval = time.Second
 	}
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 4096
+		opts.MaxBatch = 1024
 	}
 	opts.MaxBatch = min(opts.MaxBatch, opts.QueueSize)
 	if opts.ReadWait <= 0 {
@@ -258,7 +259,7 @@ func (s *Service) write(ctx context.Context) {
 	p.mu.Lock()
 	p.writing = nil
 	p.commits++
-	if cap(batch) <= 4*s.opts.MaxBatch { // an overload's queue is not kept
+	if cap(batch) <= 2*s.opts.MaxBatch { // an overload's queue is not kept
 		p.spare = batch[:0]
 	}
 	p.mu.Unlock()

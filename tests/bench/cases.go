@@ -23,8 +23,22 @@ const (
 // serverYAML is the server's config: one OpenAI-compatible provider and one
 // Claude key on the fake upstream, one client key, the default request log
 // (a file per failed request only) and usage statistics on or off.
-func serverYAML(upstream string, usage bool) func(port int, dir string) string {
+func serverYAML(upstream string, usage, policy bool) func(port int, dir string) string {
 	return func(port int, dir string) string {
+		policies := ""
+		if policy {
+			policies = fmt.Sprintf(`client-keys:
+  - name: bench-policy
+    key: %q
+    models: [%s, "claude-*"]
+    limits: {requests-per-minute: 1000000000, tokens-per-minute: 1000000000}
+    budgets: {requests-per-month: 1000000000000000, tokens-per-month: 1000000000000000, cost-per-month: 1000000}
+model-prices:
+  - model: "*"
+    input: 1
+    output: 1
+`, policyKey, modelChat)
+		}
 		return fmt.Sprintf(`host: 127.0.0.1
 port: %d
 auth-dir: %q
@@ -40,18 +54,8 @@ openai-compatibility:
 claude-api-key:
   - api-key: bench-claude-key
     base-url: %q
-client-keys:
-  - name: bench-policy
-    key: %q
-    models: [%s, "claude-*"]
-    limits: {requests-per-minute: 1000000000, tokens-per-minute: 1000000000}
-    budgets: {requests-per-month: 1000000000000000, tokens-per-month: 1000000000000000, cost-per-month: 1000000}
-model-prices:
-  - model: "*"
-    input: 1
-    output: 1
-`, port, filepath.Join(dir, "auths"), clientKey, usage, metricsToken,
-			upstream+"/openai", modelChat, upstream+"/claude", policyKey, modelChat)
+%s`, port, filepath.Join(dir, "auths"), clientKey, usage, metricsToken,
+			upstream+"/openai", modelChat, upstream+"/claude", policies)
 	}
 }
 
@@ -96,13 +100,13 @@ const (
 )
 
 // cases are the configurations in the order they run in each round.
-func cases(rproxy, defaults, usageOff *target) []benchCase {
+func cases(rproxy, defaults, usageOff, policy *target) []benchCase {
 	whole, last := harness.WholeText[:40], strings.TrimSpace(harness.StreamPieces[len(harness.StreamPieces)-1])
 	return []benchCase{
 		{name: caseProxy, target: rproxy, req: harness.PostJSON("/openai/chat/completions", clientKey, chatBody("up-chat", false)), expect: whole},
 		{name: "cpa, defaults", target: defaults, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole},
 		{name: "cpa, usage off", target: usageOff, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole},
-		{name: "cpa, policy key (limits, budgets)", target: defaults, req: harness.PostJSON("/v1/chat/completions", policyKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole},
+		{name: "cpa, policy key (limits, budgets)", target: policy, req: harness.PostJSON("/v1/chat/completions", policyKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole},
 		{name: "cpa, chat → Claude (translated)", target: defaults, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelClaude, false)), baseline: caseProxy, expect: whole},
 		{name: caseProxyStream, target: rproxy, req: harness.PostJSON("/openai/chat/completions", clientKey, chatBody("up-chat", true)), stream: true, expect: last},
 		{name: "cpa, stream, defaults", target: defaults, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, true)), baseline: caseProxyStream, stream: true, expect: last},

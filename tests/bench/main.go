@@ -97,18 +97,25 @@ func run(o options) int {
 	}
 	children = append(children, rp)
 	upstream := "http://" + up.addr
-	defaults, err := fl.Start(ctx, serverYAML(upstream, true))
+	defaults, err := fl.Start(ctx, serverYAML(upstream, true, false))
 	if err != nil {
 		return fail(err)
 	}
 	defer defaults.Close()
-	usageOff, err := fl.Start(ctx, serverYAML(upstream, false))
+	usageOff, err := fl.Start(ctx, serverYAML(upstream, false, false))
 	if err != nil {
 		return fail(err)
 	}
 	defer usageOff.Close()
+	// The policy key has its own server, so that what its checks load (the
+	// token counter's vocabulary) does not show in the defaults' memory.
+	policy, err := fl.Start(ctx, serverYAML(upstream, true, true))
+	if err != nil {
+		return fail(err)
+	}
+	defer policy.Close()
 
-	all := cases(childTarget(rp), serverTarget(defaults), serverTarget(usageOff))
+	all := cases(childTarget(rp), serverTarget(defaults), serverTarget(usageOff), serverTarget(policy))
 	for _, c := range all {
 		if err := c.check(ctx); err != nil {
 			return fail(err)
@@ -148,7 +155,7 @@ func run(o options) int {
 		printSummary(all, results)
 	}
 	if ctx.Err() == nil {
-		printMemory(ctx, map[string]*harness.Server{"defaults": defaults, "usage off": usageOff})
+		printMemory(ctx, map[string]*harness.Server{"defaults": defaults, "usage off": usageOff, "policy key": policy})
 	}
 	if ctx.Err() == nil && o.perfTop > 0 {
 		fmt.Printf("\n## CPU profile of the server, default settings, whole answers   [load average %s, +%s]\n\n", harness.LoadAvg(), time.Since(start).Round(time.Second))

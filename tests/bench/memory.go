@@ -35,13 +35,14 @@ func memoryOf(pid int) (rss, peak float64, err error) {
 	return rss, peak, nil
 }
 
-// printMemory reports each server's memory after the rounds, with the
-// requests it answered (warm-ups and checks included), read from its own
-// cpa_requests_total.
+// printMemory reports each server's memory after the rounds (the process's
+// resident set, and the Go runtime's view from GET /metrics: heap in use,
+// the heap size that triggers the next collection, memory taken from the
+// OS), with the requests it answered (warm-ups and checks included).
 func printMemory(ctx context.Context, servers map[string]*harness.Server) {
 	fmt.Printf("\n## Memory after the rounds\n\n")
-	fmt.Printf("   %-16s %10s %9s %9s\n", "server", "requests", "RSS MiB", "peak MiB")
-	for _, name := range []string{"defaults", "usage off"} {
+	fmt.Printf("   %-16s %10s %9s %9s %10s %10s %12s\n", "server", "requests", "RSS MiB", "peak MiB", "heap MiB", "next GC", "Go sys MiB")
+	for _, name := range []string{"defaults", "usage off", "policy key"} {
 		s := servers[name]
 		if s == nil {
 			continue
@@ -51,12 +52,14 @@ func printMemory(ctx context.Context, servers map[string]*harness.Server) {
 			fmt.Printf("   %-16s %v\n", name, err)
 			continue
 		}
-		requests := "?"
+		var requests, heap, nextGC, sys float64
 		if st, body, err := s.Get(ctx, "/metrics", metricsToken); err == nil && st == 200 {
-			if n, ok := harness.MetricSum(body, "cpa_requests_total"); ok {
-				requests = strconv.FormatFloat(n, 'f', 0, 64)
-			}
+			requests, _ = harness.MetricSum(body, "cpa_requests_total")
+			heap, _ = harness.MetricSum(body, "go_memstats_heap_inuse_bytes")
+			nextGC, _ = harness.MetricSum(body, "go_memstats_next_gc_bytes")
+			sys, _ = harness.MetricSum(body, "go_memstats_sys_bytes")
 		}
-		fmt.Printf("   %-16s %10s %9.1f %9.1f\n", name, requests, rss, peak)
+		const mib = 1 << 20
+		fmt.Printf("   %-16s %10.0f %9.1f %9.1f %10.1f %10.1f %12.1f\n", name, requests, rss, peak, heap/mib, nextGC/mib, sys/mib)
 	}
 }
