@@ -14,6 +14,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
 const benchBody = `{"model":"m","messages":[{"role":"user","content":"Say hello in one short sentence, please."}]}`
@@ -145,8 +147,27 @@ func (cannedRT) RoundTrip(r *http.Request) (*http.Response, error) {
 // request (client auth, envelope read, routing, header building,
 // attempt loop and relay), with no sockets on either side.
 func BenchmarkProxyOwnWork(b *testing.B) {
-	benchOwnWork(b, func(cfg *config.Config) { cfg.APIKeys = []string{clientKey} })
+	benchOwnWork(b, Options{}, func(cfg *config.Config) { cfg.APIKeys = []string{clientKey} })
 }
+
+// BenchmarkProxyOwnWorkDefaults is BenchmarkProxyOwnWork with what the
+// default settings add on the request path: the request log that keeps
+// each request in case it fails, and a usage recorder that reads the
+// answer's token counts (its store's writer is not measured here:
+// internal/usage's BenchmarkAppend is).
+func BenchmarkProxyOwnWorkDefaults(b *testing.B) {
+	logs, err := requestlog.Open(b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer logs.Close()
+	benchOwnWork(b, Options{RequestLogs: logs, Usage: recorderFunc(func(usage.Event) {})},
+		func(cfg *config.Config) { cfg.APIKeys = []string{clientKey} })
+}
+
+type recorderFunc func(usage.Event)
+
+func (f recorderFunc) Record(e usage.Event) { f(e) }
 
 // BenchmarkPolicyKeyOwnWork is BenchmarkProxyOwnWork with a client key
 // that has a policy: the difference is the cost of enforcing it. "checks"
@@ -165,7 +186,7 @@ func BenchmarkPolicyKeyOwnWork(b *testing.B) {
 			Budgets: config.KeyBudgets{TokensPerMonth: config.MaxBudget, CostPerMonth: 1e6}}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			benchOwnWork(b, func(cfg *config.Config) {
+			benchOwnWork(b, Options{}, func(cfg *config.Config) {
 				bc.k.Name, bc.k.Key = "bench", clientKey
 				cfg.ClientKeys = []config.KeyPolicy{bc.k}
 				cfg.ModelPrices = []config.ModelPrice{{Model: "*", Input: 1, Output: 1}}
@@ -174,8 +195,8 @@ func BenchmarkPolicyKeyOwnWork(b *testing.B) {
 	}
 }
 
-func benchOwnWork(b *testing.B, keys func(*config.Config)) {
-	p, _ := New(Options{})
+func benchOwnWork(b *testing.B, opts Options, keys func(*config.Config)) {
+	p, _ := New(opts)
 	cfg := config.Defaults()
 	keys(cfg)
 	cfg.OpenAICompatibility = []config.OpenAICompatibility{{Name: "u", BaseURL: "http://upstream.invalid/v1",

@@ -64,3 +64,15 @@ func trimBase(u, def string) string {
 	}
 	return u
 }
+
+// roundTrip sends one upstream request through the credential's transport,
+// not through Client.Do: the client never follows a redirect
+// (CheckRedirect), so all Do would add is a copy of the headers for
+// redirects it never makes and the URL in every error.
+func (c *credential) roundTrip(r *http.Request) (*http.Response, error) {
+	rt := c.client.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return rt.RoundTrip(r)
+}

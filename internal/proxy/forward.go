@@ -341,7 +341,7 @@ func (p *Proxy) exchange(ctx context.Context, st *state, c *call, cand *candidat
 		}
 		hr.Header = upstreamHeaders(c.r.Header, req.proto, cred, creds, c.stream)
 		c.obs.attemptSent(cand, hr, body)
-		return cred.client.Do(hr)
+		return cred.roundTrip(hr)
 	}
 	resp, err := send(creds)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {

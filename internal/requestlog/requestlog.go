@@ -112,36 +112,55 @@ func (l *Logger) Enabled() bool { return l.cur.Load().full }
 // Entry is the log of one request, filled in as the request goes. Its
 // methods are not safe for concurrent use: one request, one goroutine.
 // A nil *Entry ignores every call, so the proxy needs no checks.
+//
+// With request-log off (an error log only when the request fails) nothing
+// is formatted while the request runs: the entry keeps the request, its
+// body and the response headers by reference and only the response body's
+// bytes in buf, and Finish formats the log if it is written at all.
 type Entry struct {
 	l     *Logger
 	id    string
 	start time.Time
 	path  string
 	full  bool
-	// buf holds the log while it is small; a full log spills to tmp once it
-	// grows, so a long stream never sits in memory.
+	// buf holds the log while it is small (with request-log off: the
+	// response body only); a full log spills to tmp once it grows, so a
+	// long stream never sits in memory.
 	buf     bytes.Buffer
 	tmp     *os.File
 	status  int
 	bodyCut bool
 	inResp  bool
 	err     error
+	// With request-log off: what Finish formats. The proxy changes none
+	// of them before the request ends.
+	req        *http.Request
+	reqBody    []byte
+	respHeader http.Header
 }
 
 // Begin starts the log of one request. body is the client's request body
-// as read by the proxy.
+// as read by the proxy; it must not change until Finish.
 func (l *Logger) Begin(r *http.Request, id string, body []byte) *Entry {
 	if l == nil {
 		return nil
 	}
 	e := &Entry{l: l, id: id, start: l.now(), path: r.URL.Path, full: l.cur.Load().full}
-	fmt.Fprintf(&e.buf, "=== REQUEST INFO ===\nVersion: %s\nRequest-ID: %s\nURL: %s\nMethod: %s\nTimestamp: %s\n\n=== HEADERS ===\n",
-		version.Version, id, maskURL(r.URL.RequestURI()), r.Method, e.start.Format(time.RFC3339Nano))
-	writeHeaders(&e.buf, r.Header)
-	e.buf.WriteString("\n=== REQUEST BODY ===\n")
-	e.buf.Write(body)
-	e.buf.WriteString("\n\n")
+	if !e.full {
+		e.req, e.reqBody = r, body
+		return e
+	}
+	e.writeRequest(&e.buf, r, body)
 	return e
+}
+
+func (e *Entry) writeRequest(w io.Writer, r *http.Request, body []byte) {
+	fmt.Fprintf(w, "=== REQUEST INFO ===\nVersion: %s\nRequest-ID: %s\nURL: %s\nMethod: %s\nTimestamp: %s\n\n=== HEADERS ===\n",
+		version.Version, e.id, maskURL(r.URL.RequestURI()), r.Method, e.start.Format(time.RFC3339Nano))
+	writeHeaders(w, r.Header)
+	_, _ = io.WriteString(w, "\n=== REQUEST BODY ===\n")
+	_, _ = w.Write(body)
+	_, _ = io.WriteString(w, "\n\n")
 }
 
 // Attempt logs upstream attempt n (from 1): where it went and with what.
@@ -182,9 +201,17 @@ func (e *Entry) Response(status int, h http.Header) {
 	}
 	e.status = status
 	e.inResp = true
-	fmt.Fprintf(e.w(), "=== RESPONSE ===\nStatus: %d\n", status)
-	writeHeaders(e.w(), h)
-	_, _ = e.w().Write([]byte("\n"))
+	if !e.full {
+		e.respHeader = h
+		return
+	}
+	writeResponse(e.w(), status, h)
+}
+
+func writeResponse(w io.Writer, status int, h http.Header) {
+	fmt.Fprintf(w, "=== RESPONSE ===\nStatus: %d\n", status)
+	writeHeaders(w, h)
+	_, _ = io.WriteString(w, "\n")
 }
 
 // Body appends a chunk of the response body sent to the client (streamed
@@ -258,6 +285,9 @@ func (e *Entry) Finish(failed bool) string {
 	if e.bodyCut {
 		e.buf.WriteString("\n[body cut]\n")
 	}
+	if !e.full {
+		e.formatErrorLog()
+	}
 	name := fileName(e.path, e.start, e.id, !e.full)
 	size, err := e.write(name)
 	if err != nil {
@@ -266,6 +296,20 @@ func (e *Entry) Finish(failed bool) string {
 	}
 	e.l.noteWritten(size)
 	return name
+}
+
+// formatErrorLog puts the request and the response headers, kept by
+// reference, before the response body in buf: the log a full entry would
+// have written as the request went.
+func (e *Entry) formatErrorLog() {
+	var b bytes.Buffer
+	b.Grow(e.buf.Len() + len(e.reqBody) + 1024)
+	e.writeRequest(&b, e.req, e.reqBody)
+	if e.inResp {
+		writeResponse(&b, e.status, e.respHeader)
+	}
+	b.Write(e.buf.Bytes())
+	e.buf = b
 }
 
 func (e *Entry) write(name string) (int64, error) {

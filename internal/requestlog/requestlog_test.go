@@ -80,8 +80,18 @@ func TestErrorLogsOnlyWhenOff(t *testing.T) {
 		t.Fatalf("name %q", name)
 	}
 	b, _ := os.ReadFile(filepath.Join(l.Dir(), name))
-	if bytes.Contains(b, []byte("API REQUEST")) || bytes.Contains(b, []byte(upstreamKey)) {
-		t.Fatalf("error log holds attempt details:\n%s", b)
+	if bytes.Contains(b, []byte("API REQUEST")) || bytes.Contains(b, []byte(upstreamKey)) || bytes.Contains(b, []byte(clientKey)) {
+		t.Fatalf("error log holds attempt details or a key:\n%s", b)
+	}
+	// Formatted only at the end, it still reads as the request went.
+	at := 0
+	for _, want := range []string{"=== REQUEST INFO ===", "Request-ID: " + id, "Bearer sk-…ef", "=== REQUEST BODY ===\n{\"model\":\"claude-x\"}",
+		"=== RESPONSE ===\nStatus: 502\nContent-Type: text/event-stream\n", "event: message_delta"} {
+		i := bytes.Index(b[at:], []byte(want))
+		if i < 0 {
+			t.Fatalf("error log lacks %q after byte %d:\n%s", want, at, b)
+		}
+		at += i + len(want)
 	}
 	list, err := l.ErrorLogs()
 	if err != nil || len(list) != 1 || list[0].Name != name {
