@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -118,9 +119,10 @@ func (p *Proxy) relayWhole(w http.ResponseWriter, st *state, c *call, resp *http
 	}
 }
 
-// streamWriter writes a stream to the client, flushing at each event
-// boundary (a blank line) and whenever the upstream has nothing more
-// buffered, so no event waits in the proxy while the upstream is quiet.
+// streamWriter writes a stream to the client, flushing whenever the next
+// line is not already buffered, so no event waits in the proxy while the
+// upstream is quiet, and events that arrived together leave together (one
+// write to the client, not one per event, as a plain reverse proxy does).
 // With keepalive > 0 it writes an SSE comment after that much silence,
 // only between events.
 type streamWriter struct {
@@ -181,11 +183,11 @@ func (s *streamWriter) copyFrom(br *bufio.Reader, tap *sseTap, end *streamEnd) e
 				complete := line[len(line)-1] == '\n'
 				blank := complete && (len(line) == 1 || (len(line) == 2 && line[0] == '\r'))
 				s.atBoundary = blank
-				if blank || br.Buffered() == 0 {
+				if blank && s.timer != nil {
+					s.timer.Reset(s.keepalive)
+				}
+				if !lineBuffered(br) {
 					werr = s.flushLocked()
-					if blank && s.timer != nil {
-						s.timer.Reset(s.keepalive)
-					}
 				}
 			}
 			s.mu.Unlock()
@@ -199,6 +201,17 @@ func (s *streamWriter) copyFrom(br *bufio.Reader, tap *sseTap, end *streamEnd) e
 			return nil
 		}
 	}
+}
+
+// lineBuffered reports whether br holds a whole line (or a buffer full),
+// so that reading the next one cannot wait for the upstream.
+func lineBuffered(br *bufio.Reader) bool {
+	n := br.Buffered()
+	if n == 0 {
+		return false
+	}
+	b, _ := br.Peek(n) // n bytes are buffered: Peek cannot fail or read
+	return n == br.Size() || bytes.IndexByte(b, '\n') >= 0
 }
 
 // close stops the keepalive and waits for a ping in progress, so nothing

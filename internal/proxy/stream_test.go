@@ -94,6 +94,44 @@ func TestStreamIsRelayedEventByEvent(t *testing.T) {
 	}
 }
 
+// Events that arrive together leave in one write, but an event is never
+// held back for the rest of a next one that arrived with it: the upstream
+// sends event 1 and half of event 2, and the rest only once the client has
+// read event 1.
+func TestStreamEventIsNotHeldForAPartialNextOne(t *testing.T) {
+	up := newUpstream(t, "up")
+	readFirst := make(chan struct{})
+	up.setReply(func(w http.ResponseWriter, r *http.Request, _ int) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = w.Write([]byte("data: {\"n\":1}\n\ndata: {\"n\""))
+		w.(http.Flusher).Flush()
+		select {
+		case <-readFirst:
+		case <-time.After(2 * time.Minute):
+			return // the test failed below: the event never arrived
+		}
+		_, _ = w.Write([]byte(":2}\n\ndata: [DONE]\n\n"))
+	})
+	ts := newTestServer(t, streamConfig(t, up))
+	resp := streamRequest(t, context.Background(), ts)
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	got := make(chan string, 1)
+	go func() { got <- readEvent(t, br) }()
+	select {
+	case ev := <-got:
+		if ev != "data: {\"n\":1}\n" {
+			t.Fatalf("first event %q", ev)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("first event held back until the rest of the second arrived")
+	}
+	close(readFirst)
+	if ev := readEvent(t, br); ev != "data: {\"n\":2}\n" {
+		t.Fatalf("second event %q", ev)
+	}
+}
+
 func TestClientDisconnectCancelsUpstream(t *testing.T) {
 	up := newUpstream(t, "up")
 	cancelled := make(chan time.Time, 1)

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ type options struct {
 	requests         int64
 	rounds           int
 	perfTop          int
+	perfCase         string
 }
 
 func main() {
@@ -42,6 +44,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each measurement")
 	flag.Int64Var(&o.requests, "requests", 0, "measure a fixed number of answers per case and round instead of -duration")
 	flag.IntVar(&o.rounds, "rounds", 2, "rounds over all cases (alternating, so drifting load hits every case)")
+	flag.StringVar(&o.perfCase, "perf-case", "cpa, defaults", "the case profiled after the rounds (its name, or a part of it)")
 	flag.IntVar(&o.perfTop, "perf-top", 25, "after the rounds, profile the default-settings case with perf (if installed) and print this many top symbols; 0 skips")
 	flag.Parse()
 	if role != "" {
@@ -158,8 +161,12 @@ func run(o options) int {
 		printMemory(ctx, map[string]*harness.Server{"defaults": defaults, "usage off": usageOff, "policy key": policy})
 	}
 	if ctx.Err() == nil && o.perfTop > 0 {
-		fmt.Printf("\n## CPU profile of the server, default settings, whole answers   [load average %s, +%s]\n\n", harness.LoadAvg(), time.Since(start).Round(time.Second))
-		profile(ctx, all[1], o, up.pid())
+		i := slices.IndexFunc(all, func(c benchCase) bool { return c.target != all[0].target && strings.Contains(c.name, o.perfCase) })
+		if i < 0 {
+			return fail(fmt.Errorf("-perf-case %q names no case of the server", o.perfCase))
+		}
+		fmt.Printf("\n## CPU profile of the server, %s   [load average %s, +%s]\n\n", all[i].name, harness.LoadAvg(), time.Since(start).Round(time.Second))
+		profile(ctx, all[i], o, up.pid())
 	}
 	fmt.Printf("\n# done in %s, load average %s\n", time.Since(start).Round(time.Second), harness.LoadAvg())
 	if ctx.Err() != nil {
