@@ -48,6 +48,10 @@ type Options struct {
 	// path and for -init, so a mistyped -config path is an error instead
 	// of a brand-new server.
 	CreateConfig bool
+	// NewConfigRemote makes a config created now listen on every
+	// interface and allow remote management (-init-remote, for
+	// containers).
+	NewConfigRemote bool
 	// EnvSecret is MANAGEMENT_PASSWORD: an extra management key kept only
 	// in memory, which also allows remote management.
 	EnvSecret string
@@ -123,7 +127,7 @@ func New(opts Options) (*Server, error) {
 	}
 	appLog := logs.New(opts.Stderr, logs.DefaultDir(opts.ConfigPath))
 	log := appLog.Logger()
-	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.Stdout); err != nil {
+	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.NewConfigRemote, opts.Stdout); err != nil {
 		return nil, err
 	}
 	store, err := configstore.Open(opts.ConfigPath, bcryptHasher{}, log)
