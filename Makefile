@@ -11,15 +11,31 @@ LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
 
-.PHONY: all build run test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel fault-run bench-e2e
+.PHONY: all build run dist image test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel fault-run bench-e2e
 
 all: build
 
+# A static binary (the SQLite driver is pure Go); the Dockerfile runs this
+# same target, and `make dist` uses the same flags for every platform.
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/cli-proxy-api
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/cli-proxy-api
 
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/cli-proxy-api $(ARGS)
+
+# Release archives in dist/: linux, darwin and windows on amd64 and arm64,
+# with the version, commit and date stamped in, and SHA256SUMS. Slow (six
+# cross-builds), so not part of `make test`.
+dist:
+	$(GO) run ./tools/dist -out dist -version $(VERSION) -date $(DATE) -ldflags "$(LDFLAGS)"
+
+# The container image (Dockerfile), stamped like `make build`. CONTAINER=podman
+# to build it with podman.
+CONTAINER ?= docker
+IMAGE     ?= cli-proxy-api:$(VERSION)
+
+image:
+	$(CONTAINER) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) -t $(IMAGE) .
 
 test: vet test-go test-scale test-sdk-go lint-spec test-ts test-sdk test-panel
 
