@@ -3,7 +3,7 @@ GO       ?= go
 SPEC     := api/openapi.yaml
 TS_DIR   := clients/typescript
 BIN      := bin/cli-proxy-api
-GEN_OUT  := gen clients/go $(TS_DIR)/src/schema.d.ts
+GEN_OUT  := gen clients/go $(TS_DIR)/src/schema.d.ts config.example.yaml
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -11,7 +11,7 @@ LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
 
-.PHONY: all build run dist image test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel fault-run bench-e2e
+.PHONY: all build run dist image config-example test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel fault-run bench-e2e
 
 all: build
 
@@ -105,7 +105,12 @@ fuzz:
 		done; \
 	done
 
-generate: generate-go generate-ts
+generate: generate-go generate-ts config-example
+
+# config.example.yaml is the first-run template with no keys (a test in
+# internal/app keeps the two equal).
+config-example:
+	$(GO) run ./tools/configexample config.example.yaml
 
 generate-go:
 	$(GO) generate ./gen/...
