@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/accesslog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
@@ -187,6 +188,8 @@ func New(opts Options) (*Server, error) {
 
 	router := chi.NewRouter()
 	flight := &inFlight{}
+	// The access log is outermost, so it sees the 500 of a recovered panic.
+	router.Use(accesslog.Middleware(log, func() bool { return store.Current().Config.AccessLog }))
 	router.Use(recoverer(log), flight.track, routeCORS(guard.CORS, dataPlane.CORS()))
 	router.Use(limitHeaders) // after cors, so a browser can read the 431
 	router.Get("/", rootInfo)
