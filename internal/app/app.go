@@ -68,6 +68,9 @@ type Options struct {
 	// ShutdownTimeout bounds a graceful shutdown; 0 means
 	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// holdWarnings keeps start-up warnings back until the banner is out
+	// (set by Run, so a test's New logs as it goes).
+	holdWarnings bool
 }
 
 // Server is the assembled server. New builds it; Handler serves it in
@@ -84,6 +87,11 @@ type Server struct {
 	onShutdown []func()
 	// logins is told where the server listens, for the callback forwarders.
 	logins *oauthlogin.Manager
+	// accounts are the OAuth accounts (nil without an auth-dir), counted
+	// in the banner.
+	accounts *upstreamauth.Manager
+	// held are the start-up warnings, written after the banner.
+	held *heldWarnings
 	// workers run for the life of the server (watcher, janitors); Run
 	// starts each under one errgroup and waits for all of them.
 	workers []func(ctx context.Context) error
@@ -104,6 +112,7 @@ func Run(ctx context.Context, opts Options) error {
 	if ln != nil {
 		opts.Listener = ln
 	}
+	opts.holdWarnings = true
 	s, err := New(opts)
 	if err != nil {
 		if ln != nil {
@@ -116,7 +125,7 @@ func Run(ctx context.Context, opts Options) error {
 
 // New loads the config and assembles every subsystem. Nothing listens and
 // no goroutine runs until Run.
-func New(opts Options) (*Server, error) {
+func New(opts Options) (_ *Server, err error) {
 	if opts.Stdout == nil {
 		opts.Stdout = io.Discard
 	}
@@ -128,6 +137,16 @@ func New(opts Options) (*Server, error) {
 	}
 	appLog := logs.New(opts.Stderr, logs.DefaultDir(opts.ConfigPath))
 	log := appLog.Logger()
+	var held *heldWarnings
+	if opts.holdWarnings {
+		held = holdWarnings(log.Handler())
+		log = slog.New(held)
+		defer func() {
+			if err != nil {
+				held.release() // no banner comes: say what went wrong now
+			}
+		}()
+	}
 	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.NewConfigRemote, opts.Stdout); err != nil {
 		return nil, err
 	}
@@ -209,7 +228,7 @@ func New(opts Options) (*Server, error) {
 	dataPlane.Mount(router)
 
 	s := &Server{opts: opts, log: log, store: store, guard: guard, handler: router, inFlight: flight,
-		onShutdown: []func(){dataPlane.CloseRelays}}
+		onShutdown: []func(){dataPlane.CloseRelays}, accounts: accounts, held: held}
 	s.workers = append(s.workers,
 		func(ctx context.Context) error {
 			if err := store.Watch(ctx); err != nil {
@@ -250,6 +269,7 @@ func (s *Server) Store() *configstore.Store { return s.store }
 // serving fails, with every background worker under one group; it returns
 // only after all of them have stopped.
 func (s *Server) Run(ctx context.Context) error {
+	defer s.held.release() // if serving never started
 	cfg := s.store.Current().Config
 	ln := s.opts.Listener
 	if ln == nil {
@@ -308,6 +328,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	})
 	s.log.Info("serving", "addr", ln.Addr().String(), "config", s.store.Path(), "management", s.guard.Enabled())
+	s.banner(ln.Addr()).write(s.opts.Stdout)
+	s.held.release()
 	if s.opts.Ready != nil {
 		s.opts.Ready(ln.Addr())
 	}

@@ -68,7 +68,8 @@ func ensureConfig(path string, create, remote bool, out io.Writer) error {
 	fmt.Fprintf(out, `Created %s with new keys. They are shown only this once:
   management key: %s
   client API key: %s
-Management API: http://127.0.0.1:8317/v0/management (Swagger UI: /v0/management/docs/)
+Clients send the client API key; the management key opens the control panel
+and the Management API (their addresses follow below).
 `, path, mgmtKey, apiKey)
 	return nil
 }
