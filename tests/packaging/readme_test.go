@@ -52,6 +52,14 @@ func TestReadmeQuickStartFromSource(t *testing.T) {
 		runQuickStart(t)
 		return
 	}
+	t.Logf("%s", inNetns(t, "TestReadmeQuickStartFromSource"))
+}
+
+// inNetns builds the binary as `make run` does and runs the test named
+// again in a network namespace of its own (CPA_BIN names the binary), for
+// tests that need the first run's fixed port. It returns the output.
+func inNetns(t *testing.T, name string) []byte {
+	t.Helper()
 	for _, tool := range []string{"unshare", "ip", "bash", "curl", "make"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed", tool)
@@ -67,20 +75,18 @@ func TestReadmeQuickStartFromSource(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "unshare", "-rn", os.Args[0], "-test.run=^TestReadmeQuickStartFromSource$", "-test.v", "-test.count=1")
+	cmd := exec.CommandContext(ctx, "unshare", "-rn", os.Args[0], "-test.run=^"+name+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), quickStartChild+"=1", "CPA_BIN="+bin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("the quick start failed: %v\n%s", err, out)
+		t.Fatalf("%s failed: %v\n%s", name, err, out)
 	}
-	t.Logf("%s", out)
+	return out
 }
 
 // runQuickStart is the test inside the namespace.
 func runQuickStart(t *testing.T) {
-	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("ip link set lo up: %v\n%s", err, out)
-	}
+	loopbackUp(t)
 	blocks := readmeSection(t, "### From source", "### With Docker")
 	if len(blocks) != 5 || blocks[0].body != "make run\n" || blocks[1].lang != "" || blocks[2].lang != "sh" || blocks[3].lang != "sh" || blocks[4].lang != "js" {
 		t.Fatalf("the quick start's blocks changed (make run, banner, add a provider, curl, SDK); update this test:\n%q", blocks)
@@ -175,6 +181,13 @@ func runQuickStart(t *testing.T) {
 	out, err = node.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != answer {
 		t.Fatalf("node hello.mjs: %v\n%s", err, out)
+	}
+}
+
+func loopbackUp(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set lo up: %v\n%s", err, out)
 	}
 }
 
