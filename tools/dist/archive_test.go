@@ -78,11 +78,14 @@ func TestZipHoldsTheFilesUnderOneDirectory(t *testing.T) {
 	if err := writeZip(p, "cli-proxy-api_v1_windows_arm64", files, mtime); err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.OpenReader(p)
+	raw, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
+	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(zr.File) != 2 || zr.File[0].Name != "cli-proxy-api_v1_windows_arm64/cli-proxy-api" || zr.File[1].Name != "cli-proxy-api_v1_windows_arm64/README.md" {
 		t.Fatalf("entries %v", zr.File)
 	}
