@@ -6,7 +6,9 @@ BIN      := bin/cli-proxy-api
 GEN_OUT  := gen clients/go $(TS_DIR)/src/schema.d.ts config.example.yaml
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
-DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+# The commit's date, not the time of the build: the same checkout builds
+# the same binary, and `make run` relinks nothing when nothing changed.
+DATE     ?= $(shell TZ=UTC0 git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$(VERSION) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
