@@ -10,11 +10,16 @@
 # `make image` builds it with the version, commit and date of the checkout.
 
 ARG GO_VERSION=1.25
+# The build stage's image; `make image-test` swaps in one made from the
+# machine's own Go where no registry can be reached.
+ARG BUILDER_IMAGE=golang:${GO_VERSION}-bookworm
 
-FROM golang:${GO_VERSION}-bookworm AS build
+FROM ${BUILDER_IMAGE} AS build
 WORKDIR /src
-# Modules first: this layer is reused until go.mod or go.sum change.
+# Modules first: this layer is reused until go.mod or go.sum change. The Go
+# SDK is a module of its own that go.mod replaces with ./clients/go.
 COPY go.mod go.sum ./
+COPY clients/go/go.mod clients/go/go.sum ./clients/go/
 RUN go mod download
 COPY . .
 ARG VERSION=dev

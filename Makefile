@@ -13,7 +13,7 @@ LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
 
-.PHONY: all build run dist image config-example test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel fault-run bench-e2e
+.PHONY: all build run dist image image-test config-example test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel fault-run bench-e2e
 
 all: build
 
@@ -37,6 +37,12 @@ dist:
 # to build it with podman.
 CONTAINER ?= docker
 IMAGE     ?= cli-proxy-api:$(VERSION)
+
+# Builds the Dockerfile with podman and checks the image as it runs: keys
+# printed once, health check, /data, non-root (tests/container/image-test.sh;
+# needs podman, runc and busybox-static; a few minutes).
+image-test:
+	bash tests/container/image-test.sh
 
 image:
 	$(CONTAINER) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) -t $(IMAGE) .
