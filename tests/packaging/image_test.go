@@ -1,7 +1,7 @@
 // Package packaging tests what ships the server rather than the server:
 // the container image's recipe, the release build, the README's commands.
-// No container engine runs on the CI machine, so the Dockerfile is checked
-// against the Makefile it relies on instead of being built.
+// Here the Dockerfile is checked against the Makefile it relies on;
+// `make image-test` (tests/container) builds and runs it with podman.
 package packaging
 
 import (
