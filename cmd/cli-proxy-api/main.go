@@ -3,8 +3,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,43 +18,124 @@ import (
 // defaultConfig is used when -config is not given.
 const defaultConfig = "config.yaml"
 
+// exitUsage is the exit status of a command line that cannot be run
+// (unknown flag or argument), as the flag package uses.
+const exitUsage = 2
+
 func main() {
-	var configPath string
-	flag.StringVar(&configPath, "config", defaultConfig, "path to config.yaml (the default one is created with new keys if missing)")
-	flag.StringVar(&configPath, "c", defaultConfig, "shorthand for -config")
-	initConfig := flag.Bool("init", false, "create the -config file with new keys if it does not exist")
-	showVersion := flag.Bool("version", false, "print the version and exit")
-	login := flag.String("login", "", "log in to a provider on this terminal (anthropic, codex, gemini-cli, antigravity, qwen, iflow) and exit")
-	projectID := flag.String("project-id", "", "Google Cloud project for -login gemini-cli (empty: the first; ALL: every project)")
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" || f.Name == "c" })
-	if *showVersion {
-		fmt.Printf("cli-proxy-api %s (commit %s, built %s)\n", version.Version, version.Commit, version.BuildDate)
-		return
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *login != "" {
-		err := app.Login(ctx, app.Options{ConfigPath: configPath, EnvSecret: os.Getenv("MANAGEMENT_PASSWORD"), Stdout: os.Stdout, Stderr: os.Stderr},
-			*login, *projectID, os.Stdin)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "cli-proxy-api:", err)
-			os.Exit(1)
-		}
-		return
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the parsed command line.
+type options struct {
+	configPath  string
+	explicit    bool // -config was given
+	initConfig  bool
+	initRemote  bool
+	showVersion bool
+	healthcheck bool
+	login       string
+	projectID   string
+}
+
+// environment lists the variables the server reads, for -h.
+const environment = `
+Environment:
+  MANAGEMENT_PASSWORD  an extra management key kept only in memory; it also
+                       allows remote management
+  WRITABLE_PATH        directory for logs/ (default: next to the config file)
+  HOME                 resolves "~" in auth-dir (default auth-dir: ~/.cli-proxy-api)
+
+Commands:
+  version              print the version, commit and build date and exit
+`
+
+// parseArgs reads the command line. A help request returns flag.ErrHelp;
+// any other mistake an error that says what was wrong.
+func parseArgs(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("cli-proxy-api", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.configPath, "config", defaultConfig, "path to config.yaml (the default one is created with new keys if missing)")
+	fs.StringVar(&o.configPath, "c", defaultConfig, "shorthand for -config")
+	fs.BoolVar(&o.initConfig, "init", false, "create the -config file with new keys if it does not exist")
+	fs.BoolVar(&o.initRemote, "init-remote", false, "like -init, and a config created now listens on every interface and allows remote management (for containers, where the published port is the boundary)")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the server of -config for GET /healthz and exit 0 if it answers 200, else 1 (for container health checks)")
+	fs.StringVar(&o.login, "login", "", "log in to a provider on this terminal (anthropic, codex, gemini-cli, antigravity, qwen, iflow) and exit")
+	fs.StringVar(&o.projectID, "project-id", "", "Google Cloud project for -login gemini-cli (empty: the first; ALL: every project)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: cli-proxy-api [flags] [version]\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), environment)
 	}
-	err := app.Run(ctx, app.Options{
-		ConfigPath: configPath,
+	if err := fs.Parse(args); err != nil {
+		return o, err // the flag package printed the problem and usage
+	}
+	fs.Visit(func(f *flag.Flag) { o.explicit = o.explicit || f.Name == "config" || f.Name == "c" })
+	switch rest := fs.Args(); {
+	case len(rest) == 0:
+	case len(rest) == 1 && rest[0] == "version":
+		o.showVersion = true
+	default:
+		err := fmt.Errorf("unknown argument %q", rest[0])
+		fmt.Fprintln(stderr, err)
+		fs.Usage()
+		return o, err
+	}
+	return o, nil
+}
+
+// run is the whole command; it returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if o.showVersion {
+		fmt.Fprintln(stdout, versionLine())
+		return 0
+	}
+	if o.healthcheck {
+		if err := healthcheck(ctx, o.configPath); err != nil {
+			fmt.Fprintln(stderr, "cli-proxy-api: unhealthy:", err)
+			return 1
+		}
+		return 0
+	}
+	envSecret := os.Getenv("MANAGEMENT_PASSWORD")
+	if o.login != "" {
+		err := app.Login(ctx, app.Options{ConfigPath: o.configPath, EnvSecret: envSecret, Stdout: stdout, Stderr: stderr},
+			o.login, o.projectID, stdin)
+		if err != nil {
+			fmt.Fprintln(stderr, "cli-proxy-api:", err)
+			return 1
+		}
+		return 0
+	}
+	err = app.Run(ctx, app.Options{
+		ConfigPath: o.configPath,
 		// A missing default config is created (first run); a missing
 		// explicit one is a mistake unless -init says otherwise.
-		CreateConfig: !explicit || *initConfig,
-		EnvSecret:    os.Getenv("MANAGEMENT_PASSWORD"),
-		Stdout:       os.Stdout,
-		Stderr:       os.Stderr,
+		CreateConfig:    !o.explicit || o.initConfig || o.initRemote,
+		NewConfigRemote: o.initRemote,
+		EnvSecret:       envSecret,
+		Stdout:          stdout,
+		Stderr:          stderr,
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "cli-proxy-api:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "cli-proxy-api:", err)
+		return 1
 	}
+	return 0
+}
+
+func versionLine() string {
+	return fmt.Sprintf("cli-proxy-api %s (commit %s, built %s)", version.Version, version.Commit, version.BuildDate)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/accesslog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
@@ -49,6 +50,10 @@ type Options struct {
 	// path and for -init, so a mistyped -config path is an error instead
 	// of a brand-new server.
 	CreateConfig bool
+	// NewConfigRemote makes a config created now listen on every
+	// interface and allow remote management (-init-remote, for
+	// containers).
+	NewConfigRemote bool
 	// EnvSecret is MANAGEMENT_PASSWORD: an extra management key kept only
 	// in memory, which also allows remote management.
 	EnvSecret string
@@ -64,6 +69,9 @@ type Options struct {
 	// ShutdownTimeout bounds a graceful shutdown; 0 means
 	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// holdWarnings keeps start-up warnings back until the banner is out
+	// (set by Run, so a test's New logs as it goes).
+	holdWarnings bool
 }
 
 // Server is the assembled server. New builds it; Handler serves it in
@@ -80,6 +88,11 @@ type Server struct {
 	onShutdown []func()
 	// logins is told where the server listens, for the callback forwarders.
 	logins *oauthlogin.Manager
+	// accounts are the OAuth accounts (nil without an auth-dir), counted
+	// in the banner.
+	accounts *upstreamauth.Manager
+	// held are the start-up warnings, written after the banner.
+	held *heldWarnings
 	// workers run for the life of the server (watcher, janitors); Run
 	// starts each under one errgroup and waits for all of them.
 	workers []func(ctx context.Context) error
@@ -100,6 +113,7 @@ func Run(ctx context.Context, opts Options) error {
 	if ln != nil {
 		opts.Listener = ln
 	}
+	opts.holdWarnings = true
 	s, err := New(opts)
 	if err != nil {
 		if ln != nil {
@@ -112,7 +126,7 @@ func Run(ctx context.Context, opts Options) error {
 
 // New loads the config and assembles every subsystem. Nothing listens and
 // no goroutine runs until Run.
-func New(opts Options) (*Server, error) {
+func New(opts Options) (_ *Server, err error) {
 	if opts.Stdout == nil {
 		opts.Stdout = io.Discard
 	}
@@ -124,7 +138,17 @@ func New(opts Options) (*Server, error) {
 	}
 	appLog := logs.New(opts.Stderr, logs.DefaultDir(opts.ConfigPath))
 	log := appLog.Logger()
-	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.Stdout); err != nil {
+	var held *heldWarnings
+	if opts.holdWarnings {
+		held = holdWarnings(log.Handler())
+		log = slog.New(held)
+		defer func() {
+			if err != nil {
+				held.release() // no banner comes: say what went wrong now
+			}
+		}()
+	}
+	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.NewConfigRemote, opts.Stdout); err != nil {
 		return nil, err
 	}
 	store, err := configstore.Open(opts.ConfigPath, bcryptHasher{}, log)
@@ -191,6 +215,8 @@ func New(opts Options) (*Server, error) {
 
 	router := chi.NewRouter()
 	flight := &inFlight{}
+	// The access log is outermost, so it sees the 500 of a recovered panic.
+	router.Use(accesslog.Middleware(log, func() bool { return store.Current().Config.AccessLog }))
 	router.Use(recoverer(log), flight.track, routeCORS(guard.CORS, dataPlane.CORS()))
 	router.Use(limitHeaders) // after cors, so a browser can read the 431
 	router.Get("/", rootInfo)
@@ -210,7 +236,7 @@ func New(opts Options) (*Server, error) {
 	dataPlane.Mount(router)
 
 	s := &Server{opts: opts, log: log, store: store, guard: guard, handler: router, inFlight: flight,
-		onShutdown: []func(){dataPlane.CloseRelays}}
+		onShutdown: []func(){dataPlane.CloseRelays}, accounts: accounts, held: held}
 	s.workers = append(s.workers,
 		func(ctx context.Context) error {
 			if err := store.Watch(ctx); err != nil {
@@ -251,6 +277,7 @@ func (s *Server) Store() *configstore.Store { return s.store }
 // serving fails, with every background worker under one group; it returns
 // only after all of them have stopped.
 func (s *Server) Run(ctx context.Context) error {
+	defer s.held.release() // if serving never started
 	cfg := s.store.Current().Config
 	ln := s.opts.Listener
 	if ln == nil {
@@ -309,6 +336,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	})
 	s.log.Info("serving", "addr", ln.Addr().String(), "config", s.store.Path(), "management", s.guard.Enabled())
+	s.banner(ln.Addr()).write(s.opts.Stdout)
+	s.held.release()
 	if s.opts.Ready != nil {
 		s.opts.Ready(ln.Addr())
 	}

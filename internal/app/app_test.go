@@ -56,7 +56,7 @@ func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sub", "config.yaml")
 	var out bytes.Buffer
-	if err := ensureConfig(path, true, &out); err != nil {
+	if err := ensureConfig(path, true, false, &out); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(path)
@@ -79,13 +79,13 @@ func TestFirstRunCreatesAConfigWithFreshKeys(t *testing.T) {
 	}
 	// A second start keeps the file and prints nothing.
 	out.Reset()
-	if err := ensureConfig(path, true, &out); err != nil || out.Len() != 0 {
+	if err := ensureConfig(path, true, false, &out); err != nil || out.Len() != 0 {
 		t.Fatalf("second run: %v %q", err, out.String())
 	}
 	// Two first runs never share keys.
 	other := filepath.Join(dir, "other.yaml")
 	var out2 bytes.Buffer
-	if err := ensureConfig(other, true, &out2); err != nil {
+	if err := ensureConfig(other, true, false, &out2); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(out2.String(), keys[1]) {

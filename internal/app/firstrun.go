@@ -2,7 +2,6 @@ package app
 
 import (
 	"crypto/rand"
-	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -10,13 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
 )
-
-//go:embed default_config.yaml
-var defaultConfig string
 
 // ensureConfig creates path from the embedded template when it does not
 // exist yet and create allows it, with a fresh management key and client
@@ -24,8 +19,9 @@ var defaultConfig string
 // management key is stored; no sample key that works anywhere else is ever
 // written. Without create a missing file is an error that says how to
 // create one: a mistyped -config path must not start a brand-new server
-// with new keys in a new directory.
-func ensureConfig(path string, create bool, out io.Writer) error {
+// with new keys in a new directory. remote makes a config for a container
+// (newConfigValues).
+func ensureConfig(path string, create, remote bool, out io.Writer) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -49,7 +45,12 @@ func ensureConfig(path string, create bool, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("hash management key: %w", err)
 	}
-	body := strings.NewReplacer("{{MANAGEMENT_KEY_HASH}}", hash, "{{API_KEY}}", apiKey).Replace(defaultConfig)
+	values := newConfigValues(remote)
+	values.SecretHash, values.APIKeys = hash, []string{apiKey}
+	body, err := renderConfig(values)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create config directory: %w", err)
 	}
@@ -67,7 +68,8 @@ func ensureConfig(path string, create bool, out io.Writer) error {
 	fmt.Fprintf(out, `Created %s with new keys. They are shown only this once:
   management key: %s
   client API key: %s
-Management API: http://127.0.0.1:8317/v0/management (Swagger UI: /v0/management/docs/)
+Clients send the client API key; the management key opens the control panel
+and the Management API (their addresses follow below).
 `, path, mgmtKey, apiKey)
 	return nil
 }

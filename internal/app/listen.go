@@ -34,7 +34,7 @@ func firstRunListener(opts Options) (net.Listener, error) {
 	if _, err := os.Stat(opts.ConfigPath); !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil // it exists (or ensureConfig reports why not)
 	}
-	host, port, err := templateAddress()
+	host, port, err := templateAddress(opts.NewConfigRemote)
 	if err != nil {
 		return nil, err
 	}
@@ -46,12 +46,16 @@ func firstRunListener(opts Options) (net.Listener, error) {
 }
 
 // templateAddress is where a config created from the template listens.
-func templateAddress() (string, int, error) {
+func templateAddress(remote bool) (string, int, error) {
+	body, err := renderConfig(newConfigValues(remote))
+	if err != nil {
+		return "", 0, err
+	}
 	var addr struct {
 		Host string `yaml:"host"`
 		Port int    `yaml:"port"`
 	}
-	if err := yaml.Unmarshal([]byte(defaultConfig), &addr); err != nil {
+	if err := yaml.Unmarshal([]byte(body), &addr); err != nil {
 		return "", 0, fmt.Errorf("read the config template's address: %w", err)
 	}
 	return addr.Host, addr.Port, nil

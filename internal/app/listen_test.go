@@ -21,7 +21,7 @@ import (
 // else already listens there, by that.
 func holdTemplatePort(t *testing.T) string {
 	t.Helper()
-	host, port, err := templateAddress()
+	host, port, err := templateAddress(false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,8 @@ type Config struct {
 	WSAuth                 bool          `yaml:"ws-auth"`
 	Streaming              Streaming     `yaml:"streaming"`
 	RequestLog             bool          `yaml:"request-log"`
+	// AccessLog logs one INFO line per request (internal/accesslog).
+	AccessLog bool `yaml:"access-log,omitempty"`
 	// ForceGPT5Codex is the legacy v5 flag; kept so its endpoint has a home.
 	ForceGPT5Codex bool `yaml:"force-gpt-5-codex"`
 	// LatestVersionURL is the GitHub "latest release" API URL that

@@ -128,6 +128,7 @@ func configView(c *config.Config) mgmtapi.ConfigView {
 		RequestRetry:                  ptr(c.RequestRetry),
 		MaxRetryInterval:              ptr(c.MaxRetryInterval),
 		RequestLog:                    ptr(c.RequestLog),
+		AccessLog:                     ptr(c.AccessLog),
 		WsAuth:                        ptr(c.WSAuth),
 		AllowLocalhostUnauthenticated: ptr(c.AllowLocalhostUnauthenticated),
 		TrustedProxyHeader:            ptr(c.TrustedProxyHeader),

@@ -78,7 +78,7 @@ func (p *Proxy) handle(op operation) http.HandlerFunc {
 			protocol.Write(w, proto, *e)
 			return
 		}
-		o, w := p.observe(w, endpoint, key)
+		o, w := p.observe(w, r, endpoint, key)
 		defer p.finish(o)
 		body, e := readBody(w, r)
 		p.logRequest(o, r, body)
@@ -117,7 +117,7 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 			return
 		}
 		model, method, ok := splitGeminiPath(strings.TrimPrefix(r.URL.Path, prefix))
-		o, w := p.observe(w, geminiEndpoint(prefix, method), key)
+		o, w := p.observe(w, r, geminiEndpoint(prefix, method), key)
 		defer p.finish(o)
 		if !ok {
 			protocol.Write(w, protocol.Gemini, protocol.Error{Status: http.StatusNotFound, Code: "not_found",

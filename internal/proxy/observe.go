@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/accesslog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/sse"
@@ -38,8 +39,10 @@ type observation struct {
 	key      clientIdentity
 	// model is the model as routed; "" until routing found it, so a
 	// made-up name is recorded as usage.UnknownModel.
-	model    string
-	entry    *requestlog.Entry
+	model string
+	entry *requestlog.Entry
+	// access is the access log's note (nil when it is off).
+	access   *accesslog.Note
 	attempts []usage.Attempt
 	tokens   usage.Tokens
 	// readTokens says someone records usage: without a recorder the
@@ -56,11 +59,11 @@ type observation struct {
 // observe starts following r: it names the request (X-Request-ID, random,
 // never taken from the client) and returns the writer the handler must
 // answer through, so that status and body reach the request log.
-func (p *Proxy) observe(w http.ResponseWriter, endpoint string, key clientIdentity) (*observation, http.ResponseWriter) {
+func (p *Proxy) observe(w http.ResponseWriter, r *http.Request, endpoint string, key clientIdentity) (*observation, http.ResponseWriter) {
 	id := requestlog.NewID()
 	w.Header().Set("X-Request-Id", id)
 	o := &observation{start: p.now(), id: id, endpoint: endpoint, key: key,
-		readTokens: p.usage != nil || (key.policy != nil && key.policy.CountsTokens())}
+		readTokens: p.usage != nil || (key.policy != nil && key.policy.CountsTokens()), access: accesslog.From(r.Context())}
 	o.w = &observedWriter{ResponseWriter: w, o: o, left: -1}
 	return o, o.w
 }
@@ -89,6 +92,7 @@ func (p *Proxy) finish(o *observation) {
 	if model == "" {
 		model = usage.UnknownModel
 	}
+	o.access.Set(model, o.key.label)
 	if p.usage != nil {
 		ev := usage.Event{
 			Time: o.start, RequestID: o.id, Endpoint: o.endpoint, Model: model,

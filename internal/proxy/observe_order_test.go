@@ -38,7 +38,7 @@ func TestUsageIsRecordedBeforeTheAnswerCompletes(t *testing.T) {
 	p := &Proxy{usage: &order, now: time.Now}
 	body := make([]byte, 10_000) // larger than net/http's buffers: written straight through
 	client := &lastByteWriter{ResponseRecorder: httptest.NewRecorder(), steps: &order, want: len(body)}
-	o, w := p.observe(client, "POST /v1/messages", clientIdentity{})
+	o, w := p.observe(client, httptest.NewRequest(http.MethodPost, "/v1/messages", nil), "POST /v1/messages", clientIdentity{})
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if n, err := w.Write(body); n != len(body) || err != nil {

@@ -633,6 +633,8 @@ type ConfigRevisionDetailSource string
 //
 // Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2"],"auth-dir":"~/.cli-proxy-api","claude-api-key":[{"api-key":"sk-ant-example-0001","base-url":"https://example.com/api","models":[{"alias":"claude-sonnet-latest","name":"claude-3-5-sonnet-20241022"}],"proxy-url":"socks5://proxy.example.com:1080"}],"codex-api-key":[{"api-key":"sk-example-codex-0001","base-url":"https://api.example.com/v1","proxy-url":""}],"debug":true,"gemini-api-key":[{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000001","base-url":"https://generativelanguage.googleapis.com","headers":{"X-Custom-Header":"custom-value"},"proxy-url":""},{"api-key":"AIzaSy-EXAMPLE-KEY-000000000000000002","proxy-url":"socks5://proxy.example.com:1080"}],"generative-language-api-key":["AIzaSy-EXAMPLE-KEY-000000000000000001","AIzaSy-EXAMPLE-KEY-000000000000000002"],"host":"","logging-to-file":false,"max-retry-interval":30,"oauth-excluded-models":{"codex":["gpt-5-codex-mini"],"gemini-cli":["gemini-2.5-pro-preview-*"]},"openai-compatibility":[{"api-key-entries":[{"api-key":"sk-or-example-0001","proxy-url":""}],"base-url":"https://openrouter.ai/api/v1","models":[{"alias":"kimi-k2","name":"moonshotai/kimi-k2:free"}],"name":"openrouter"},{"api-key-entries":[{"api-key":"sk-iflow-example-0001","proxy-url":"socks5://proxy.example.com:1080"}],"base-url":"https://apis.iflow.cn/v1","models":[{"alias":"deepseek-v3.1","name":"deepseek-v3.1"},{"alias":"glm-4.5","name":"glm-4.5"}],"name":"iflow"}],"port":8317,"proxy-url":"","quota-exceeded":{"switch-preview-model":true,"switch-project":true},"remote-management":{"allow-remote":false,"disable-control-panel":false},"request-log":true,"request-retry":3,"usage-statistics-enabled":true,"ws-auth":false}
 type ConfigView struct {
+	// AccessLog Log one INFO line per request (method, route, status, duration, and for proxied requests the model and the client key's masked label; never a key). Applied at once.
+	AccessLog                     *bool        `json:"access-log,omitempty"`
 	AllowLocalhostUnauthenticated *bool        `json:"allow-localhost-unauthenticated,omitempty"`
 	APIKeys                       *StringArray `json:"api-keys,omitempty"`
 	AuthDir                       *string      `json:"auth-dir,omitempty"`
@@ -2971,6 +2973,14 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 		return err
 	}
 
+	if raw, found := object["access-log"]; found {
+		err = json.Unmarshal(raw, &a.AccessLog)
+		if err != nil {
+			return fmt.Errorf("error reading 'access-log': %w", err)
+		}
+		delete(object, "access-log")
+	}
+
 	if raw, found := object["allow-localhost-unauthenticated"]; found {
 		err = json.Unmarshal(raw, &a.AllowLocalhostUnauthenticated)
 		if err != nil {
@@ -3197,6 +3207,13 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 func (a ConfigView) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
+
+	if a.AccessLog != nil {
+		object["access-log"], err = json.Marshal(a.AccessLog)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'access-log': %w", err)
+		}
+	}
 
 	if a.AllowLocalhostUnauthenticated != nil {
 		object["allow-localhost-unauthenticated"], err = json.Marshal(a.AllowLocalhostUnauthenticated)

@@ -2400,6 +2400,8 @@ export interface components {
             "request-retry"?: number;
             "max-retry-interval"?: number;
             "request-log"?: boolean;
+            /** @description Log one INFO line per request (method, route, status, duration, and for proxied requests the model and the client key's masked label; never a key). Applied at once. */
+            "access-log"?: boolean;
             "ws-auth"?: boolean;
             "allow-localhost-unauthenticated"?: boolean;
             /** @description The one header believed from trusted proxies; empty means X-Forwarded-For. */
