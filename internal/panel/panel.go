@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -61,7 +62,10 @@ var contentTypes = map[string]string{
 }
 
 type file struct {
+	// body is the page, rewritten per management state; an asset is served
+	// from the binary at path, never copied to the heap.
 	body        []byte
+	path        string
 	etag        string
 	contentType string
 }
@@ -105,7 +109,9 @@ func New(disabled, managementEnabled func() bool) *Handler {
 			return nil
 		}
 		if strings.HasPrefix(name, strings.Trim(AssetPrefix, "/")+"/") {
-			h.assets[strings.TrimPrefix(name, strings.Trim(AssetPrefix, "/")+"/")] = newFile(body, ct)
+			f := newFile(body, ct)
+			f.body, f.path = nil, p // only the digest of the copy read is kept
+			h.assets[strings.TrimPrefix(name, strings.Trim(AssetPrefix, "/")+"/")] = f
 		}
 		return nil
 	})
@@ -171,5 +177,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr.Set("Content-Type", f.contentType)
 	hdr.Set("ETag", f.etag)
-	http.ServeContent(w, r, path.Base(name), time.Time{}, bytes.NewReader(f.body))
+	var body io.ReadSeeker = bytes.NewReader(f.body)
+	if f.path != "" {
+		asset, err := dist.Open(f.path)
+		if err != nil {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		defer asset.Close()
+		body = asset.(io.ReadSeeker) // an embedded file reads the binary's own data
+	}
+	http.ServeContent(w, r, path.Base(name), time.Time{}, body)
 }

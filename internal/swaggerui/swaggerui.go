@@ -12,10 +12,10 @@
 package swaggerui
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -47,7 +47,7 @@ var contentTypes = map[string]string{
 }
 
 type file struct {
-	body        []byte
+	path        string // in assets: served from the binary, never copied to the heap
 	etag        string
 	contentType string
 }
@@ -73,9 +73,9 @@ func Handler() http.Handler {
 		if !ok {
 			ct = "application/octet-stream"
 		}
-		sum := sha256.Sum256(body)
+		sum := sha256.Sum256(body) // body is dropped: only the digest is kept
 		h.files[strings.TrimPrefix(p, "assets/")] = file{
-			body:        body,
+			path:        p,
 			etag:        `"` + hex.EncodeToString(sum[:16]) + `"`,
 			contentType: ct,
 		}
@@ -126,5 +126,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Type", f.contentType)
 	hdr.Set("ETag", f.etag)
 	// ServeContent answers If-None-Match with 304 and handles Range and HEAD.
-	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(f.body))
+	body, err := assets.Open(f.path)
+	if err != nil {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	defer body.Close()
+	// An embedded file is an io.ReadSeeker over the binary's own data.
+	http.ServeContent(w, r, name, time.Time{}, body.(io.ReadSeeker))
 }
