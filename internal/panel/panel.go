@@ -184,7 +184,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}
-		defer asset.Close()
+		defer func() { _ = asset.Close() }() // an embedded file: closing cannot fail
 		body = asset.(io.ReadSeeker) // an embedded file reads the binary's own data
 	}
 	http.ServeContent(w, r, path.Base(name), time.Time{}, body)

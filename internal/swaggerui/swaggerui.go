@@ -131,7 +131,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
-	defer body.Close()
+	defer func() { _ = body.Close() }() // an embedded file: closing cannot fail
 	// An embedded file is an io.ReadSeeker over the binary's own data.
 	http.ServeContent(w, r, name, time.Time{}, body.(io.ReadSeeker))
 }
