@@ -185,7 +185,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer func() { _ = asset.Close() }() // an embedded file: closing cannot fail
-		body = asset.(io.ReadSeeker) // an embedded file reads the binary's own data
+		body = asset.(io.ReadSeeker)         // an embedded file reads the binary's own data
 	}
 	http.ServeContent(w, r, path.Base(name), time.Time{}, body)
 }
