@@ -59,7 +59,10 @@ type Service struct {
 
 	// pending holds what was recorded and is not committed yet; wake tells
 	// the writer a full batch waits; flushReq asks it to commit now.
-	pending  pending
+	pending pending
+	// spend is the client-key spend waiting for the next write
+	// (keyspend.go).
+	spend    spendLedger
 	wake     chan struct{}
 	flushReq chan chan struct{}
 }
@@ -241,18 +244,21 @@ func (s *Service) write(ctx context.Context) {
 	p.queued, p.spare = p.spare[:0], nil
 	p.writing = batch
 	p.mu.Unlock()
-	if len(batch) == 0 {
+	spend := s.spend.take()
+	if len(batch) == 0 && spend == nil {
 		p.mu.Lock()
 		p.writing = nil
 		p.spare = batch
 		p.mu.Unlock()
 		return
 	}
-	err := s.store.Append(context.WithoutCancel(ctx), batch)
+	err := s.store.AppendWithSpend(context.WithoutCancel(ctx), batch, spend)
+	spend.finish(err)
+	s.spend.recycle(spend)
 	if err != nil {
 		s.writeErrs.Add(1)
 		s.dropped.Add(uint64(len(batch)))
-		s.log.Error("usage: writing a batch failed; its events are lost", "events", len(batch), "error", err)
+		s.log.Error("usage: writing a batch failed; its events and client-key spend are lost", "events", len(batch), "error", err)
 	}
 	clear(batch)
 	p.mu.Lock()

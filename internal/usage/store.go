@@ -18,6 +18,13 @@ import (
 type Store interface {
 	// Append adds a batch of recorded events in one transaction.
 	Append(ctx context.Context, events []Event) error
+	// AppendWithSpend is Append plus the client-key spend changes
+	// collected since the last write (resets, then additions), in the
+	// same transaction; either may be empty.
+	AppendWithSpend(ctx context.Context, events []Event, spend *SpendBatch) error
+	// ReadSpend reads the spend of every client key's latest day and
+	// month window.
+	ReadSpend(ctx context.Context) ([]SpendRow, error)
 	// Report reads the statistics in q's range from the aggregates (and the
 	// newest details per model), never from all details.
 	Report(ctx context.Context, q Query) (*Report, error)
