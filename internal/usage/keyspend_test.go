@@ -3,10 +3,12 @@ package usage
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
 
@@ -133,5 +135,55 @@ func TestClientKeySpendResetWriteFailure(t *testing.T) {
 	err := s.ClientKeySpend().ResetSpend(t.Context(), "alice", clientkeys.Day, time.Now())
 	if err == nil {
 		t.Fatal("a reset that could not be written reported success")
+	}
+}
+
+// GET /usage estimates each client key's cost from model-prices: from
+// the committed aggregates and from what the writer has not committed
+// alike; a key whose models have no price shows none, and an import of
+// an export shows the same breakdown.
+func TestReportEstimatesClientCosts(t *testing.T) {
+	s := runService(t, openTest(t, t.TempDir()), Options{FlushInterval: time.Hour})
+	s.Apply(&config.Config{UsageStatisticsEnabled: true, ModelPrices: []config.ModelPrice{{Model: "gpt-4o*", Input: 1, Output: 2}}})
+	evs := sampleEvents() // k1: 523 in + 308 out of gpt-4o-mini (priced), 15 of claude-x (not)
+	evs = append(evs, Event{Time: t0, Endpoint: "POST /v1/messages", Model: "claude-x", ClientKeyID: "bob", ClientKeyLabel: "bob",
+		Status: 200, Tokens: Tokens{Input: 7}})
+	s.Record(evs[0])
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs[1:] {
+		s.Record(e)
+	}
+	rep, err := s.Report(t.Context(), Query{Loc: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := (523*1 + 308*2) / 1e6
+	if k := rep.Clients[keyK1]; k == nil || k.CostUSD == nil || *k.CostUSD != want || k.TotalRequests != 2 {
+		t.Fatalf("k1 = %+v, want cost %v over 2 requests", k, want)
+	}
+	if k := rep.Clients["bob"]; k == nil || k.CostUSD != nil || k.Input != 7 {
+		t.Fatalf("bob = %+v, want 7 input tokens and no cost", k)
+	}
+
+	var exp strings.Builder
+	if err := s.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Export(t.Context(), &exp); err != nil {
+		t.Fatal(err)
+	}
+	s2 := runService(t, openTest(t, t.TempDir()), Options{FlushInterval: time.Hour})
+	s2.Apply(&config.Config{ModelPrices: []config.ModelPrice{{Model: "gpt-4o*", Input: 1, Output: 2}}})
+	if _, err := s2.Import(t.Context(), strings.NewReader(exp.String()), KeysFrom(&config.Config{})); err != nil {
+		t.Fatal(err)
+	}
+	rep2, err := s2.Report(t.Context(), Query{Loc: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jsonOf(t, rep2.Clients) != jsonOf(t, rep.Clients) {
+		t.Fatalf("clients after an import:\n%s\nwant\n%s", jsonOf(t, rep2.Clients), jsonOf(t, rep.Clients))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
 
@@ -54,6 +55,8 @@ type Service struct {
 	dropped   atomic.Uint64
 	writeErrs atomic.Uint64
 	retention atomic.Pointer[Retention]
+	// prices estimate the clients' costs in reports (model-prices).
+	prices    atomic.Pointer[clientkeys.Prices]
 	observers atomic.Pointer[[]func(*Event)]
 	obsMu     sync.Mutex // serialises Observe
 
@@ -371,6 +374,9 @@ func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
 	}
 	if s.store == nil {
 		return emptyReport(), nil
+	}
+	if q.Prices == nil {
+		q.Prices = s.prices.Load()
 	}
 	err := s.Sync(ctx)
 	if err == nil {

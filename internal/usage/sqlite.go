@@ -655,6 +655,7 @@ func (s *SQLiteStore) reportIn(ctx context.Context, tx *sql.Tx, q Query) (*Repor
 	}
 	fromH, toH, fromNS, toNS := hourRange(q)
 	rep := emptyReport()
+	rep.prices = q.Prices
 	if fromH < toH {
 		if err := readRollups(ctx, tx, rep, fromH, toH); err != nil {
 			return nil, err
@@ -674,6 +675,7 @@ func (s *SQLiteStore) reportIn(ctx context.Context, tx *sql.Tx, q Query) (*Repor
 			k.Label = labels[id]
 		}
 	}
+	rep.setCosts()
 
 	if q.Details > 0 {
 		st, err := tx.PrepareContext(ctx, `SELECT `+detailCols+` FROM usage_details

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 )
 
 // Store keeps usage statistics. The SQLite store is the one backend
@@ -64,6 +66,9 @@ type Query struct {
 	Details int
 	// Loc is the zone of the by-day and by-hour buckets; nil means Local.
 	Loc *time.Location
+	// Prices estimate each client key's cost (model-prices); nil: the
+	// Service's, from config.
+	Prices *clientkeys.Prices
 }
 
 // Report is GET /usage's `usage` object.
@@ -79,6 +84,9 @@ type Report struct {
 	APIs           map[string]*APIStats `json:"apis"`
 	Clients        map[string]*KeyStats `json:"clients"`
 	Credentials    map[string]*KeyStats `json:"credentials"`
+
+	// prices estimate the clients' costs (nil: none).
+	prices *clientkeys.Prices
 }
 
 // APIStats is one endpoint's figures.
@@ -118,6 +126,12 @@ type KeyStats struct {
 	SuccessCount  int64  `json:"success_count"`
 	FailureCount  int64  `json:"failure_count"`
 	Tokens
+	// CostUSD is the estimated cost of a client key's requests of models
+	// model-prices has a price for (nil when none has one).
+	CostUSD *float64 `json:"cost_usd,omitempty"`
+
+	cost   clientkeys.NanoUSD
+	priced bool
 }
 
 // ImportResult is POST /usage/import's answer.
