@@ -103,6 +103,11 @@ func TestClientKeyBudgetSurvivesRestart(t *testing.T) {
 			t.Fatalf("within budget: %d %s", code, body)
 		}
 	}
+	// /metrics counts them under the key's name.
+	if code, body := c.do("GET", "/metrics", "plain-key", ""); code != 200 ||
+		!strings.Contains(body, `cpa_client_key_requests_total{client_key="capped",outcome="success"} 3`) {
+		t.Fatalf("GET /metrics: %d, no requests of capped in\n%s", code, body)
+	}
 	stop()
 
 	base, stop = serveConfig(t, path)
