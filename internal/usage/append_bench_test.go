@@ -25,7 +25,7 @@ func benchAppend(b *testing.B, keys int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }() // a benchmark's temp store
 	ctx := context.Background()
 	const batch = 4096
 	evs := make([]Event, batch)
