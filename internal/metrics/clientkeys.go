@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,10 +22,41 @@ const (
 	noKeyLabel     = "none"
 )
 
-// keyLabels are the client_key label values of one config and its prices.
+// keyLabels are the client_key label values of one config, each with
+// its counters, and the config's prices.
 type keyLabels struct {
-	names  map[string]struct{}
-	prices *clientkeys.Prices
+	names       map[string]*keySeries
+	plain, none *keySeries
+	prices      *clientkeys.Prices
+}
+
+// keySeries are one client_key value's counters, looked up once (on its
+// first request, so that keys never used export no series) instead of
+// hashing label values on every request.
+type keySeries struct {
+	label    string
+	resolved atomic.Pointer[keyCounters]
+}
+
+type keyCounters struct {
+	success, failure prometheus.Counter
+	tokens           [5]prometheus.Counter // tokenTypes
+	cost             prometheus.Counter
+}
+
+var tokenTypes = [5]string{"input", "output", "reasoning", "cached", "total"}
+
+func (ks *keySeries) counters(f clientKeyFamilies) *keyCounters {
+	if c := ks.resolved.Load(); c != nil {
+		return c
+	}
+	c := &keyCounters{success: f.requests.WithLabelValues(ks.label, "success"), failure: f.requests.WithLabelValues(ks.label, "failure"),
+		cost: f.cost.WithLabelValues(ks.label)}
+	for i, typ := range tokenTypes {
+		c.tokens[i] = f.tokens.WithLabelValues(ks.label, typ)
+	}
+	ks.resolved.Store(c)
+	return c
 }
 
 type clientKeyFamilies struct {
@@ -48,18 +80,34 @@ func (f clientKeyFamilies) collectors() []prometheus.Collector {
 	return []prometheus.Collector{f.requests, f.tokens, f.cost}
 }
 
+func newKeyLabels(names []string, prices *clientkeys.Prices) *keyLabels {
+	kl := &keyLabels{names: make(map[string]*keySeries, len(names)), prices: prices,
+		plain: &keySeries{label: plainKeysLabel}, none: &keySeries{label: noKeyLabel}}
+	for _, n := range names {
+		kl.names[n] = &keySeries{label: n}
+	}
+	return kl
+}
+
 // SetClientKeys applies c's client-keys and model-prices: the names that
 // become label values, and the prices of the cost counter. The series of
 // names no longer configured are dropped.
 func (m *Metrics) SetClientKeys(c *config.Config) {
-	next := &keyLabels{names: make(map[string]struct{}, len(c.ClientKeys)), prices: clientkeys.CompilePrices(c.ModelPrices)}
-	for _, k := range c.ClientKeys {
-		next.names[k.Name] = struct{}{}
+	names := make([]string, len(c.ClientKeys))
+	for i, k := range c.ClientKeys {
+		names[i] = k.Name
 	}
+	next := newKeyLabels(names, clientkeys.CompilePrices(c.ModelPrices))
 	old := m.keys.Swap(next)
-	if old == nil {
-		return
+	// The counters of names still configured, and of the shared values,
+	// carry over: a request observed with the old labels counts once.
+	for name, ks := range next.names {
+		if o := old.names[name]; o != nil {
+			ks.resolved.Store(o.resolved.Load())
+		}
 	}
+	next.plain.resolved.Store(old.plain.resolved.Load())
+	next.none.resolved.Store(old.none.resolved.Load())
 	for name := range old.names {
 		if _, ok := next.names[name]; !ok {
 			for _, v := range []*prometheus.CounterVec{m.byKey.requests, m.byKey.tokens, m.byKey.cost} {
@@ -72,26 +120,24 @@ func (m *Metrics) SetClientKeys(c *config.Config) {
 // observeClientKey counts e under its client key.
 func (m *Metrics) observeClientKey(e *usage.Event, t usage.Tokens) {
 	kl := m.keys.Load()
-	label := noKeyLabel
-	if _, named := kl.names[e.ClientKeyID]; named {
-		label = e.ClientKeyID
+	ks := kl.none
+	if named := kl.names[e.ClientKeyID]; named != nil {
+		ks = named
 	} else if strings.Contains(e.ClientKeyID, ":") { // an api-keys id; names have no ':'
-		label = plainKeysLabel
+		ks = kl.plain
 	}
-	outcome := "success"
+	c := ks.counters(m.byKey)
 	if e.Failed {
-		outcome = "failure"
+		c.failure.Inc()
+	} else {
+		c.success.Inc()
 	}
-	m.byKey.requests.WithLabelValues(label, outcome).Inc()
-	for _, x := range [...]struct {
-		kind string
-		n    int64
-	}{{"input", t.Input}, {"output", t.Output}, {"reasoning", t.Reasoning}, {"cached", t.Cached}, {"total", t.Total}} {
-		if x.n > 0 {
-			m.byKey.tokens.WithLabelValues(label, x.kind).Add(float64(x.n))
+	for i, n := range [5]int64{t.Input, t.Output, t.Reasoning, t.Cached, t.Total} {
+		if n > 0 {
+			c.tokens[i].Add(float64(n))
 		}
 	}
 	if cost, ok := kl.prices.Cost(e.Model, clientkeys.Tokens{Input: t.Input, Output: t.Output, Cached: t.Cached}); ok && cost > 0 {
-		m.byKey.cost.WithLabelValues(label).Add(cost.USD())
+		c.cost.Add(cost.USD())
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
-// series lists the samples of family name as "label=value,…: value".
+// series lists the non-zero samples of family name as "label=value,…: value".
 func series(t *testing.T, m *Metrics, name string) []string {
 	t.Helper()
 	fams, err := m.reg.Gather()
@@ -23,6 +23,9 @@ func series(t *testing.T, m *Metrics, name string) []string {
 			continue
 		}
 		for _, mt := range f.Metric {
+			if mt.GetCounter().GetValue() == 0 {
+				continue // a key's series start at zero on its first request
+			}
 			var ls []string
 			for _, lp := range mt.Label {
 				ls = append(ls, lp.GetName()+"="+lp.GetValue())
@@ -70,6 +73,10 @@ func TestClientKeyFamiliesAreBounded(t *testing.T) {
 	}
 
 	m.SetClientKeys(&config.Config{ClientKeys: []config.KeyPolicy{{Name: "bob"}}})
+	m.Observe(&usage.Event{ClientKeyID: "bob", Model: "m", Status: 200})
+	if got := series(t, m, "cpa_client_key_requests_total"); !strings.Contains(strings.Join(got, "|"), "client_key=bob,outcome=success: 2") {
+		t.Fatalf("a key kept across a reload does not count on: %v", got)
+	}
 	for _, fam := range []string{"cpa_client_key_requests_total", "cpa_client_key_tokens_total", "cpa_client_key_cost_usd_total"} {
 		for _, s := range series(t, m, fam) {
 			if strings.Contains(s, "alice") {

@@ -68,7 +68,7 @@ func New(status func() usage.Status) *Metrics {
 	m.reg.MustRegister(m.requests, m.errors, m.latency, m.tokens, m.attempts, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.byKey = newClientKeyFamilies()
-	m.keys.Store(&keyLabels{})
+	m.keys.Store(newKeyLabels(nil, nil))
 	m.reg.MustRegister(m.byKey.collectors()...)
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cpa_credentials_cooldown",
 		Help: "Credentials (per model) cooling down now."}, func() float64 {
