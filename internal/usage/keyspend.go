@@ -47,14 +47,18 @@ type spendReset struct {
 	done  chan error
 }
 
-// SpendBatch is the client-key spend changes of one write: the resets,
-// applied first, and what was spent after them.
+// SpendBatch is the client-key spend changes of one write: the names of
+// deleted keys and the resets, applied first, and what was spent after
+// them.
 type SpendBatch struct {
-	adds   map[spendKey]spendAmount
-	resets []spendReset
+	adds    map[spendKey]spendAmount
+	resets  []spendReset
+	forgets []string
 }
 
-func (b *SpendBatch) empty() bool { return b == nil || (len(b.adds) == 0 && len(b.resets) == 0) }
+func (b *SpendBatch) empty() bool {
+	return b == nil || (len(b.adds) == 0 && len(b.resets) == 0 && len(b.forgets) == 0)
+}
 
 // finish tells the resets of b how their write went.
 func (b *SpendBatch) finish(err error) {
@@ -123,6 +127,18 @@ func (l *spendLedger) reset(name string, w clientkeys.Window, t time.Time) chan 
 	return done
 }
 
+// forget queues the removal of name's rows, dropping what it spent and
+// is not written yet.
+func (l *spendLedger) forget(name string) {
+	name = strings.ToLower(name)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, w := range windows {
+		delete(l.cur.adds, spendKey{name, w})
+	}
+	l.cur.forgets = append(l.cur.forgets, name)
+}
+
 // take hands the collected changes to the writer (nil when there are none).
 func (l *spendLedger) take() *SpendBatch {
 	l.mu.Lock()
@@ -151,7 +167,10 @@ func (s *Service) ClientKeySpend() clientkeys.SpendStore { return keySpend{s} }
 
 type keySpend struct{ s *Service }
 
-var _ clientkeys.SpendStore = keySpend{}
+var (
+	_ clientkeys.SpendStore = keySpend{}
+	_ clientkeys.Forgetter  = keySpend{}
+)
 
 // LoadSpend implements clientkeys.SpendStore: the committed spend of the
 // windows w. It fails when the usage store could not be opened.
@@ -187,6 +206,14 @@ func (k keySpend) AddSpend(name string, t time.Time, sp clientkeys.Spend) {
 		return
 	}
 	k.s.spend.add(name, t, sp)
+}
+
+// Forget implements clientkeys.Forgetter: a deleted key's rows go with
+// the writer's next transaction.
+func (k keySpend) Forget(name string) {
+	if k.s.store != nil {
+		k.s.spend.forget(name)
+	}
 }
 
 // ResetSpend implements clientkeys.SpendStore: the reset is committed
@@ -232,9 +259,15 @@ const (
 		window_start = excluded.window_start, requests = 0, tokens = 0, cost_nano_usd = 0, reset_at = excluded.reset_at`
 )
 
-// writeSpend applies b in tx: resets, then additions (one row per key
-// and window, in name order so that concurrent writers lock alike).
+// writeSpend applies b in tx: deleted keys and resets, then additions
+// (one row per key and window, in name order so that concurrent writers
+// lock alike).
 func writeSpend(ctx context.Context, tx *sql.Tx, b *SpendBatch) error {
+	for _, name := range b.forgets {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM client_key_spend WHERE name = ?`, name); err != nil {
+			return fmt.Errorf("client-key spend of a deleted key: %w", err)
+		}
+	}
 	for _, r := range b.resets {
 		if _, err := tx.ExecContext(ctx, spendResetSQL, r.key.name, r.key.win.String(), r.start, r.at); err != nil {
 			return fmt.Errorf("client-key spend reset: %w", err)

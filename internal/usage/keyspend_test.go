@@ -187,3 +187,35 @@ func TestReportEstimatesClientCosts(t *testing.T) {
 		t.Fatalf("clients after an import:\n%s\nwant\n%s", jsonOf(t, rep2.Clients), jsonOf(t, rep.Clients))
 	}
 }
+
+// A deleted key's spend goes with it: a key created again under its name
+// starts from zero after a restart too.
+func TestClientKeySpendForgetsDeletedKeys(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
+	s, stop := startService(t, dir, true)
+	r := clientkeys.NewRegistry(s.ClientKeySpend(), nil)
+	withKeys := func(names ...string) *config.Config {
+		c := &config.Config{}
+		for _, n := range names {
+			c.ClientKeys = append(c.ClientKeys, config.KeyPolicy{Name: n, Key: "key-of-" + n})
+		}
+		return c
+	}
+	r.Commit(r.Compile(withKeys("alice", "bob")))
+	ks := s.ClientKeySpend()
+	ks.AddSpend("alice", now, clientkeys.Spend{Requests: 3})
+	ks.AddSpend("bob", now, clientkeys.Spend{Requests: 2})
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ks.AddSpend("alice", now, clientkeys.Spend{Requests: 1}) // not written yet
+	r.Commit(r.Compile(withKeys("bob")))                     // alice deleted
+	stop()
+
+	s2, _ := startService(t, dir, true)
+	got := loadSpend(t, s2, now)
+	if _, ok := got["alice"]; ok || got["bob"].Day.Requests != 2 {
+		t.Fatalf("spend after deleting alice = %+v, want bob's only", got)
+	}
+}
