@@ -1275,8 +1275,11 @@ type UsageImportResult struct {
 // UsageKeyStats The figures of one client key or upstream credential. For credentials, requests are upstream attempts.
 type UsageKeyStats struct {
 	CachedTokens *int64 `json:"cached_tokens,omitempty"`
-	FailureCount int64  `json:"failure_count"`
-	InputTokens  *int64 `json:"input_tokens,omitempty"`
+
+	// CostUsd Client keys only: the estimated cost in USD of the key's requests of models `model-prices` has a price for, at today's prices (requests of unpriced models add nothing; absent when none is priced). An estimate: what a subscription account is billed does not depend on it.
+	CostUsd      *float64 `json:"cost_usd,omitempty"`
+	FailureCount int64    `json:"failure_count"`
+	InputTokens  *int64   `json:"input_tokens,omitempty"`
 
 	// Label The masked key, for display; never the key.
 	Label        string `json:"label"`
@@ -1320,7 +1323,7 @@ type UsageResponse struct {
 type UsageSnapshot struct {
 	Apis *map[string]APIUsage `json:"apis,omitempty"`
 
-	// Clients Per client key id.
+	// Clients Per client key: a policy key under its name (`client-keys`), an `api-keys` entry under its id with its masked label. Policy keys keep their name across rotation, so their history stays in one entry.
 	Clients *map[string]UsageKeyStats `json:"clients,omitempty"`
 
 	// Credentials Per upstream credential id.
@@ -13040,6 +13043,20 @@ func (response ResetClientKeyBudget429JSONResponse) VisitResetClientKeyBudgetRes
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetClientKeyBudget500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ResetClientKeyBudget500JSONResponse) VisitResetClientKeyBudgetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -187,8 +187,10 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	// Client-key policies: counters and spend by policy name, shared by
 	// the proxy (enforcement) and the Management API (standing, resets).
-	// Spend is kept in memory until the usage store keeps it.
-	clientKeys := clientkeys.NewRegistry(clientkeys.NewMemoryStore(), log)
+	// Spend is kept in the usage store (statistics on or off) and read
+	// back here; when the store cannot be opened, keys with budgets are
+	// refused and keys without are served.
+	clientKeys := clientkeys.NewRegistry(obs.usage.ClientKeySpend(), log)
 	if err := clientKeys.Load(context.Background(), time.Now()); err != nil {
 		log.Error(err.Error())
 	}

@@ -94,7 +94,14 @@ openai-compatibility:
 		t.Fatalf("error logs: %s", list)
 	}
 	_, metrics, _ := send("GET", "/metrics", "mgmt-key", "")
-	if !strings.Contains(metrics, `route="POST /v1/chat/completions"} 2`) || strings.Count(metrics, `outcome="failure"`) != 2 || strings.Contains(metrics, `outcome="success"`) {
+	var attempts []string // the attempt series (the by-key family has an outcome too)
+	for _, l := range strings.Split(metrics, "\n") {
+		if strings.HasPrefix(l, "cpa_upstream_attempts_total{") {
+			attempts = append(attempts, l)
+		}
+	}
+	if a := strings.Join(attempts, "\n"); !strings.Contains(metrics, `route="POST /v1/chat/completions"} 2`) ||
+		strings.Count(a, `outcome="failure"`) != 2 || strings.Contains(a, `outcome="success"`) {
 		t.Fatalf("metrics do not count the failed attempts:\n%s", metrics)
 	}
 	out := logs.String()

@@ -60,6 +60,7 @@ func (o *observability) apply(snap *configstore.Snapshot) {
 		o.reqLogs.Apply(snap.Config)
 	}
 	o.metrics.SetToken(snap.Config.MetricsToken)
+	o.metrics.SetClientKeys(snap.Config)
 }
 
 // mount serves GET /metrics beside the proxy: the metrics token, or the

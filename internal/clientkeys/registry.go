@@ -121,15 +121,27 @@ func (r *Registry) Compile(cfg *config.Config) *Index {
 	return x
 }
 
+// Forgetter is a SpendStore that can drop a deleted key's spend, so that
+// a key created again under its name starts from zero after a restart
+// too. Forget must not block.
+type Forgetter interface {
+	Forget(name string)
+}
+
 // Commit makes x the enforced index and forgets the counters of names it
-// no longer holds (deleted keys). Commit the indexes in config order.
+// no longer holds (deleted keys), in the store too if it is a Forgetter.
+// Commit the indexes in config order.
 func (r *Registry) Commit(x *Index) {
 	r.current.Store(x)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	f, _ := r.store.(Forgetter)
 	for name := range r.states {
 		if _, ok := x.byName[name]; !ok {
 			delete(r.states, name)
+			if f != nil {
+				f.Forget(name)
+			}
 		}
 	}
 }

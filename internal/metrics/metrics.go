@@ -1,9 +1,11 @@
 // Package metrics serves GET /metrics in the Prometheus text format:
 // requests, errors, latency and tokens by route, provider and model,
+// requests, tokens and estimated cost by client key (clientkeys.go),
 // upstream attempts by credential id, credentials in cooldown, usage
 // recording drops and config reloads. Label values come only from the
-// proxy's fixed route set, provider kinds, routed model names and
-// credential ids — never a key, never a string a client chose.
+// proxy's fixed route set, provider kinds, routed model names,
+// credential ids and client-keys names — never a key, never a string a
+// client chose.
 package metrics
 
 import (
@@ -36,6 +38,8 @@ type Metrics struct {
 	tokens    *prometheus.CounterVec
 	attempts  *prometheus.CounterVec
 	reloads   *prometheus.CounterVec
+	byKey     clientKeyFamilies
+	keys      atomic.Pointer[keyLabels]
 	modelsMu  sync.Mutex
 	models    map[string]bool
 	cooldown  atomic.Pointer[func() int]
@@ -63,6 +67,9 @@ func New(status func() usage.Status) *Metrics {
 		Help: "Config changes applied (ok) or refused (error), from the API or the file."}, []string{"result"})
 	m.reg.MustRegister(m.requests, m.errors, m.latency, m.tokens, m.attempts, m.reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.byKey = newClientKeyFamilies()
+	m.keys.Store(newKeyLabels(nil, nil))
+	m.reg.MustRegister(m.byKey.collectors()...)
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cpa_credentials_cooldown",
 		Help: "Credentials (per model) cooling down now."}, func() float64 {
 		if f := m.cooldown.Load(); f != nil {
@@ -148,6 +155,7 @@ func (m *Metrics) Observe(e *usage.Event) {
 			m.tokens.WithLabelValues(route, provider, model, x.kind).Add(float64(x.n))
 		}
 	}
+	m.observeClientKey(e, t)
 	for _, a := range e.Attempts {
 		if a.CredentialID == "" {
 			continue

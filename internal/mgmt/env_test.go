@@ -18,6 +18,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/clients/go/mgmtclient"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	applogs "github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
@@ -115,7 +116,13 @@ type envSettings struct {
 	guardOpts []mgmtauth.Option
 	// changeFeed starts the server with a change feed (withChangeFeed).
 	changeFeed bool
+	// spendInUsage keeps client-key spend in the usage store, as the app
+	// does (withSpendInUsage); else the handlers' own registry keeps it
+	// in memory.
+	spendInUsage bool
 }
+
+func withSpendInUsage() envOption { return func(e *envSettings) { e.spendInUsage = true } }
 
 func withGuardOptions(opts ...mgmtauth.Option) envOption {
 	return func(e *envSettings) { e.guardOpts = append(e.guardOpts, opts...) }
@@ -179,9 +186,18 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	if es.changeFeed {
 		feed = openFeed(t, store, usageSvc, path)
 	}
+	var keys *clientkeys.Registry
+	if es.spendInUsage {
+		keys = clientkeys.NewRegistry(usageSvc.ClientKeySpend(), log)
+		if err := keys.Load(t.Context(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		keys.Commit(keys.Compile(store.Current().Config))
+		store.Subscribe(func(_, next *configstore.Snapshot, _ configstore.Source) { keys.Commit(keys.Compile(next.Config)) })
+	}
 	r := chi.NewRouter()
 	s := mgmt.NewServer(mgmt.Deps{Usage: usageSvc, RequestLogs: reqLogs, Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log,
-		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed})
+		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed, ClientKeys: keys})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
 	}

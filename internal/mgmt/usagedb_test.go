@@ -60,3 +60,17 @@ func migrateUsageDB() ([]byte, error) {
 	}
 	return os.ReadFile(path)
 }
+
+// breakSpendTable drops the client-key spend table of the usage store at
+// path, so that the next spend write fails.
+func breakSpendTable(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }() // a test's second connection
+	if _, err := db.Exec(`DROP TABLE client_key_spend`); err != nil {
+		t.Fatal(err)
+	}
+}

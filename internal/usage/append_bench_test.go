@@ -3,19 +3,29 @@ package usage
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 )
 
 // BenchmarkAppend is the writer's cost per recorded event: batches of
 // 4096 events (a second of heavy traffic, 4,000 requests a second) into a store that already
 // holds 200k details. ns/op is per event.
-func BenchmarkAppend(b *testing.B) {
+func BenchmarkAppend(b *testing.B) { benchAppend(b, 0) }
+
+// BenchmarkAppendWithSpend is BenchmarkAppend with every event also
+// settling the spend of a policy key (one of 1000), as the writer carries
+// it: the ledger's add per event and the spend rows per batch.
+func BenchmarkAppendWithSpend(b *testing.B) { benchAppend(b, 1000) }
+
+func benchAppend(b *testing.B, keys int) {
 	st, err := OpenSQLite(filepath.Join(b.TempDir(), "usage.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = st.Close() }() // the benchmark is over: a close error changes no figure
+	defer func() { _ = st.Close() }() // a benchmark's temp store
 	ctx := context.Background()
 	const batch = 4096
 	evs := make([]Event, batch)
@@ -34,14 +44,28 @@ func BenchmarkAppend(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	names := make([]string, keys)
+	for i := range names {
+		names[i] = "key-" + strconv.Itoa(i)
+	}
+	var l spendLedger
 	b.ReportAllocs()
 	b.ResetTimer()
 	for done := 0; done < b.N; done += batch {
 		b.StopTimer()
 		fill()
 		b.StartTimer()
-		if err := st.Append(ctx, evs[:min(batch, b.N-done)]); err != nil {
+		n := min(batch, b.N-done)
+		var spend *SpendBatch
+		if keys > 0 {
+			for i := range n {
+				l.add(names[(done+i)%keys], evs[i].Time, clientkeys.Spend{Requests: 1, Tokens: 100, Cost: 1000})
+			}
+			spend = l.take()
+		}
+		if err := st.AppendWithSpend(ctx, evs[:n], spend); err != nil {
 			b.Fatal(err)
 		}
+		l.recycle(spend)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
@@ -33,6 +34,7 @@ func RetentionOf(c *config.Config) Retention {
 func (s *Service) Apply(c *config.Config) {
 	s.SetEnabled(c.UsageStatisticsEnabled)
 	s.SetRetention(RetentionOf(c))
+	s.prices.Store(clientkeys.CompilePrices(c.ModelPrices))
 }
 
 // configKeys resolves raw keys against the configured credentials, so that

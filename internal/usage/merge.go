@@ -66,6 +66,7 @@ func (rep *Report) addPending(events []Event, q Query) {
 			m.Details = slices.Delete(m.Details, 0, n-q.Details)
 		}
 	}
+	rep.setCosts()
 	rep.SuccessCount = rep.TotalRequests - rep.FailureCount
 	for _, into := range []map[string]*KeyStats{rep.Clients, rep.Credentials} {
 		for _, k := range into {

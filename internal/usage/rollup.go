@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 )
 
 // Rollups keep GET /usage independent of how long the history is. Every
@@ -445,6 +447,21 @@ func (rep *Report) addRequests(ep, model, client string, c *counts) {
 	rep.TotalTokens += c.tok.Total
 	if client != "" {
 		addKeyStats(rep.Clients, client, "", c)
+		if cost, ok := rep.prices.Cost(model, clientkeys.Tokens{Input: c.tok.Input, Output: c.tok.Output, Cached: c.tok.Cached}); ok {
+			k := rep.Clients[client]
+			k.cost += cost
+			k.priced = true
+		}
+	}
+}
+
+// setCosts shows the clients' estimated costs.
+func (rep *Report) setCosts() {
+	for _, k := range rep.Clients {
+		if k.priced {
+			usd := k.cost.USD()
+			k.CostUSD = &usd
+		}
 	}
 }
 

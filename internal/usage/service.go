@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
 
@@ -55,12 +56,17 @@ type Service struct {
 	dropped   atomic.Uint64
 	writeErrs atomic.Uint64
 	retention atomic.Pointer[Retention]
+	// prices estimate the clients' costs in reports (model-prices).
+	prices    atomic.Pointer[clientkeys.Prices]
 	observers atomic.Pointer[[]func(*Event)]
 	obsMu     sync.Mutex // serialises Observe
 
 	// pending holds what was recorded and is not committed yet; wake tells
 	// the writer a full batch waits; flushReq asks it to commit now.
-	pending  pending
+	pending pending
+	// spend is the client-key spend waiting for the next write
+	// (keyspend.go).
+	spend    spendLedger
 	wake     chan struct{}
 	flushReq chan chan struct{}
 }
@@ -242,18 +248,21 @@ func (s *Service) write(ctx context.Context) {
 	p.queued, p.spare = p.spare[:0], nil
 	p.writing = batch
 	p.mu.Unlock()
-	if len(batch) == 0 {
+	spend := s.spend.take()
+	if len(batch) == 0 && spend == nil {
 		p.mu.Lock()
 		p.writing = nil
 		p.spare = batch
 		p.mu.Unlock()
 		return
 	}
-	err := s.store.Append(context.WithoutCancel(ctx), batch)
+	err := s.store.AppendWithSpend(context.WithoutCancel(ctx), batch, spend)
+	spend.finish(err)
+	s.spend.recycle(spend)
 	if err != nil {
 		s.writeErrs.Add(1)
 		s.dropped.Add(uint64(len(batch)))
-		s.log.Error("usage: writing a batch failed; its events are lost", "events", len(batch), "error", err)
+		s.log.Error("usage: writing a batch failed; its events and client-key spend are lost", "events", len(batch), "error", err)
 	}
 	clear(batch)
 	p.mu.Lock()
@@ -366,6 +375,9 @@ func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
 	}
 	if s.store == nil {
 		return emptyReport(), nil
+	}
+	if q.Prices == nil {
+		q.Prices = s.prices.Load()
 	}
 	err := s.Sync(ctx)
 	if err == nil {

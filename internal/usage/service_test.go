@@ -59,10 +59,10 @@ type blockingStore struct {
 	once    sync.Once
 }
 
-func (b *blockingStore) Append(ctx context.Context, events []Event) error {
+func (b *blockingStore) AppendWithSpend(ctx context.Context, events []Event, spend *SpendBatch) error {
 	b.once.Do(func() { close(b.entered) })
 	<-b.release
-	return b.SQLiteStore.Append(ctx, events)
+	return b.SQLiteStore.AppendWithSpend(ctx, events, spend)
 }
 
 // When the writer cannot commit within the read's bound, the report adds

@@ -125,6 +125,21 @@ var migrations = []string{
 	DROP TABLE usage_details;
 	ALTER TABLE usage_details_v3 RENAME TO usage_details;
 	CREATE INDEX usage_details_model ON usage_details (endpoint, model, ts);`,
+
+	// 4: what each client key with a policy spent in its current day and
+	// month window (keyspend.go), one row per (name, span): a row holds
+	// one window, and a later window replaces it, so the table stays as
+	// small as the set of names. reset_at is the last reset in the
+	// window (unix nanoseconds, 0: none).
+	`CREATE TABLE client_key_spend (
+		name TEXT NOT NULL,
+		span TEXT NOT NULL,
+		window_start BIGINT NOT NULL,
+		requests BIGINT NOT NULL,
+		tokens BIGINT NOT NULL,
+		cost_nano_usd BIGINT NOT NULL,
+		reset_at BIGINT NOT NULL,
+		PRIMARY KEY (name, span));`,
 }
 
 // SQLiteStore is the embedded store: one file, WAL mode, one writer
@@ -438,7 +453,13 @@ func boolInt(b bool) int {
 // by a prepared multi-row statement), and one upsert per aggregate bucket
 // the batch touches.
 func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
-	if len(events) == 0 {
+	return s.AppendWithSpend(ctx, events, nil)
+}
+
+// AppendWithSpend is Append plus the client-key spend changes collected
+// since the last write (keyspend.go), in the same transaction.
+func (s *SQLiteStore) AppendWithSpend(ctx context.Context, events []Event, spend *SpendBatch) error {
+	if len(events) == 0 && spend.empty() {
 		return nil
 	}
 	s.writeMu.Lock()
@@ -448,6 +469,20 @@ func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
 		return err
 	}
 	defer tx.Rollback()
+	if len(events) > 0 {
+		if err := appendEvents(ctx, tx, events); err != nil {
+			return err
+		}
+	}
+	if !spend.empty() {
+		if err := writeSpend(ctx, tx, spend); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func appendEvents(ctx context.Context, tx *sql.Tx, events []Event) error {
 	details := newDetailWriter(ctx, tx, nil)
 	defer details.close()
 	b := newBatch()
@@ -463,10 +498,7 @@ func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
 	if err := details.flush(); err != nil {
 		return err
 	}
-	if err := b.write(ctx, tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return b.write(ctx, tx)
 }
 
 func eventRow(e *Event) detailRow {
@@ -623,6 +655,7 @@ func (s *SQLiteStore) reportIn(ctx context.Context, tx *sql.Tx, q Query) (*Repor
 	}
 	fromH, toH, fromNS, toNS := hourRange(q)
 	rep := emptyReport()
+	rep.prices = q.Prices
 	if fromH < toH {
 		if err := readRollups(ctx, tx, rep, fromH, toH); err != nil {
 			return nil, err
@@ -642,6 +675,7 @@ func (s *SQLiteStore) reportIn(ctx context.Context, tx *sql.Tx, q Query) (*Repor
 			k.Label = labels[id]
 		}
 	}
+	rep.setCosts()
 
 	if q.Details > 0 {
 		st, err := tx.PrepareContext(ctx, `SELECT `+detailCols+` FROM usage_details

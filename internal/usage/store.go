@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 )
 
 // Store keeps usage statistics. The SQLite store is the one backend
@@ -18,6 +20,13 @@ import (
 type Store interface {
 	// Append adds a batch of recorded events in one transaction.
 	Append(ctx context.Context, events []Event) error
+	// AppendWithSpend is Append plus the client-key spend changes
+	// collected since the last write (resets, then additions), in the
+	// same transaction; either may be empty.
+	AppendWithSpend(ctx context.Context, events []Event, spend *SpendBatch) error
+	// ReadSpend reads the spend of every client key's latest day and
+	// month window.
+	ReadSpend(ctx context.Context) ([]SpendRow, error)
 	// Report reads the statistics in q's range from the aggregates (and the
 	// newest details per model), never from all details.
 	Report(ctx context.Context, q Query) (*Report, error)
@@ -57,6 +66,9 @@ type Query struct {
 	Details int
 	// Loc is the zone of the by-day and by-hour buckets; nil means Local.
 	Loc *time.Location
+	// Prices estimate each client key's cost (model-prices); nil: the
+	// Service's, from config.
+	Prices *clientkeys.Prices
 }
 
 // Report is GET /usage's `usage` object.
@@ -72,6 +84,9 @@ type Report struct {
 	APIs           map[string]*APIStats `json:"apis"`
 	Clients        map[string]*KeyStats `json:"clients"`
 	Credentials    map[string]*KeyStats `json:"credentials"`
+
+	// prices estimate the clients' costs (nil: none).
+	prices *clientkeys.Prices
 }
 
 // APIStats is one endpoint's figures.
@@ -111,6 +126,12 @@ type KeyStats struct {
 	SuccessCount  int64  `json:"success_count"`
 	FailureCount  int64  `json:"failure_count"`
 	Tokens
+	// CostUSD is the estimated cost of a client key's requests of models
+	// model-prices has a price for (nil when none has one).
+	CostUSD *float64 `json:"cost_usd,omitempty"`
+
+	cost   clientkeys.NanoUSD
+	priced bool
 }
 
 // ImportResult is POST /usage/import's answer.

@@ -1215,8 +1215,11 @@ type UsageImportResult struct {
 // UsageKeyStats The figures of one client key or upstream credential. For credentials, requests are upstream attempts.
 type UsageKeyStats struct {
 	CachedTokens *int64 `json:"cached_tokens,omitempty"`
-	FailureCount int64  `json:"failure_count"`
-	InputTokens  *int64 `json:"input_tokens,omitempty"`
+
+	// CostUsd Client keys only: the estimated cost in USD of the key's requests of models `model-prices` has a price for, at today's prices (requests of unpriced models add nothing; absent when none is priced). An estimate: what a subscription account is billed does not depend on it.
+	CostUsd      *float64 `json:"cost_usd,omitempty"`
+	FailureCount int64    `json:"failure_count"`
+	InputTokens  *int64   `json:"input_tokens,omitempty"`
 
 	// Label The masked key, for display; never the key.
 	Label        string `json:"label"`
@@ -1260,7 +1263,7 @@ type UsageResponse struct {
 type UsageSnapshot struct {
 	Apis *map[string]APIUsage `json:"apis,omitempty"`
 
-	// Clients Per client key id.
+	// Clients Per client key: a policy key under its name (`client-keys`), an `api-keys` entry under its id with its masked label. Policy keys keep their name across rotation, so their history stays in one entry.
 	Clients *map[string]UsageKeyStats `json:"clients,omitempty"`
 
 	// Credentials Per upstream credential id.
@@ -3756,7 +3759,7 @@ type ClientInterface interface {
 
 	// ResetClientKeyBudgetWithBody Start a client key's budget window again from zero
 	//
-	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited. The reset is kept in the usage store before the answer, so it survives a restart: 503 when the usage store could not be opened, 500 when writing the reset failed (the window is unchanged).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3765,7 +3768,7 @@ type ClientInterface interface {
 
 	// ResetClientKeyBudget Start a client key's budget window again from zero
 	//
-	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited. The reset is kept in the usage store before the answer, so it survives a restart: 503 when the usage store could not be opened, 500 when writing the reset failed (the window is unchanged).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5491,7 +5494,7 @@ func (c *Client) CreateClientKey(ctx context.Context, params *CreateClientKeyPar
 
 // ResetClientKeyBudgetWithBody Start a client key's budget window again from zero
 //
-// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited. The reset is kept in the usage store before the answer, so it survives a restart: 503 when the usage store could not be opened, 500 when writing the reset failed (the window is unchanged).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5510,7 +5513,7 @@ func (c *Client) ResetClientKeyBudgetWithBody(ctx context.Context, contentType s
 
 // ResetClientKeyBudget Start a client key's budget window again from zero
 //
-// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited. The reset is kept in the usage store before the answer, so it survives a restart: 503 when the usage store could not be opened, 500 when writing the reset failed (the window is unchanged).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15276,7 +15279,7 @@ type ClientWithResponsesInterface interface {
 
 	// ResetClientKeyBudgetWithBodyWithResponse Start a client key's budget window again from zero
 	//
-	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited. The reset is kept in the usage store before the answer, so it survives a restart: 503 when the usage store could not be opened, 500 when writing the reset failed (the window is unchanged).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15285,7 +15288,7 @@ type ClientWithResponsesInterface interface {
 
 	// ResetClientKeyBudgetWithResponse Start a client key's budget window again from zero
 	//
-	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+	// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited. The reset is kept in the usage store before the answer, so it survives a restart: 503 when the usage store could not be opened, 500 when writing the reset failed (the window is unchanged).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -19201,6 +19204,8 @@ type ResetClientKeyBudgetResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *AuthBusy
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -19242,6 +19247,11 @@ func (r ResetClientKeyBudgetResponse) GetJSON413() *PayloadTooLarge {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r ResetClientKeyBudgetResponse) GetJSON429() *TooManyAttempts {
 	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ResetClientKeyBudgetResponse) GetJSON500() *InternalError {
+	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -29967,7 +29977,7 @@ func (c *ClientWithResponses) CreateClientKeyWithResponse(ctx context.Context, p
 
 // ResetClientKeyBudgetWithBodyWithResponse Start a client key's budget window again from zero
 //
-// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited. The reset is kept in the usage store before the answer, so it survives a restart: 503 when the usage store could not be opened, 500 when writing the reset failed (the window is unchanged).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29982,7 +29992,7 @@ func (c *ClientWithResponses) ResetClientKeyBudgetWithBodyWithResponse(ctx conte
 
 // ResetClientKeyBudgetWithResponse Start a client key's budget window again from zero
 //
-// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+// Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited. The reset is kept in the usage store before the answer, so it survives a restart: 503 when the usage store could not be opened, 500 when writing the reset failed (the window is unchanged).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -34650,6 +34660,13 @@ func ParseResetClientKeyBudgetResponse(rsp *http.Response) (*ResetClientKeyBudge
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest AuthBusy

@@ -671,7 +671,7 @@ export interface paths {
         put?: never;
         /**
          * Start a client key's budget window again from zero
-         * @description Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited.
+         * @description Forgets what the key spent in its current UTC `day` or `month` window (requests in flight still count when they end). It does not change config.yaml, so it takes no `If-Match` and a dry run is refused with 400 `dry_run_unsupported`; it is audited. The reset is kept in the usage store before the answer, so it survives a restart: 503 when the usage store could not be opened, 500 when writing the reset failed (the window is unchanged).
          */
         post: operations["ResetClientKeyBudget"];
         delete?: never;
@@ -2488,6 +2488,11 @@ export interface components {
             reasoning_tokens?: number;
             /** Format: int64 */
             cached_tokens?: number;
+            /**
+             * Format: double
+             * @description Client keys only: the estimated cost in USD of the key's requests of models `model-prices` has a price for, at today's prices (requests of unpriced models add nothing; absent when none is priced). An estimate: what a subscription account is billed does not depend on it.
+             */
+            cost_usd?: number;
         };
         UsageSnapshot: {
             /** Format: int64 */
@@ -2505,7 +2510,7 @@ export interface components {
             apis?: {
                 [key: string]: components["schemas"]["ApiUsage"];
             };
-            /** @description Per client key id. */
+            /** @description Per client key: a policy key under its name (`client-keys`), an `api-keys` entry under its id with its masked label. Policy keys keep their name across rotation, so their history stays in one entry. */
             clients?: {
                 [key: string]: components["schemas"]["UsageKeyStats"];
             };
@@ -5391,6 +5396,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["AuthBusy"];
         };
     };
