@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -66,7 +67,7 @@ type file struct {
 	// from the binary at path, never copied to the heap.
 	body        []byte
 	path        string
-	etag        string
+	etag        func() string
 	contentType string
 }
 
@@ -88,16 +89,16 @@ func New(disabled, managementEnabled func() bool) *Handler {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := dist.ReadFile(p)
-		if err != nil {
-			return err
-		}
 		name := strings.TrimPrefix(p, "dist/")
 		ct, ok := contentTypes[path.Ext(name)]
 		if !ok {
 			ct = "application/octet-stream"
 		}
 		if name == pageName {
+			body, err := dist.ReadFile(p)
+			if err != nil {
+				return err
+			}
 			for _, on := range []bool{true, false} {
 				state := `content="disabled"`
 				if on {
@@ -109,9 +110,7 @@ func New(disabled, managementEnabled func() bool) *Handler {
 			return nil
 		}
 		if strings.HasPrefix(name, strings.Trim(AssetPrefix, "/")+"/") {
-			f := newFile(body, ct)
-			f.body, f.path = nil, p // only the digest of the copy read is kept
-			h.assets[strings.TrimPrefix(name, strings.Trim(AssetPrefix, "/")+"/")] = f
+			h.assets[strings.TrimPrefix(name, strings.Trim(AssetPrefix, "/")+"/")] = file{path: p, etag: lazyETag(p), contentType: ct}
 		}
 		return nil
 	})
@@ -123,8 +122,27 @@ func New(disabled, managementEnabled func() bool) *Handler {
 }
 
 func newFile(body []byte, ct string) file {
+	etag := etagOf(body)
+	return file{body: body, etag: func() string { return etag }, contentType: ct}
+}
+
+func etagOf(body []byte) string {
 	sum := sha256.Sum256(body)
-	return file{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, contentType: ct}
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// lazyETag hashes the embedded asset at p on first use: reading every
+// asset at start would make megabytes of the binary resident in a server
+// whose panel is never opened.
+func lazyETag(p string) func() string {
+	return sync.OnceValue(func() string {
+		body, err := dist.ReadFile(p)
+		if err != nil {
+			// The files are compiled in; failing to read them is a build defect.
+			panic("panel: reading embedded asset: " + err.Error())
+		}
+		return etagOf(body)
+	})
 }
 
 // Mount adds GET/HEAD PagePath and AssetPrefix* to r.
@@ -176,7 +194,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hdr.Set("Content-Type", f.contentType)
-	hdr.Set("ETag", f.etag)
+	hdr.Set("ETag", f.etag())
 	var body io.ReadSeeker = bytes.NewReader(f.body)
 	if f.path != "" {
 		asset, err := dist.Open(f.path)

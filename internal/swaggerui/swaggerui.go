@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -48,7 +49,7 @@ var contentTypes = map[string]string{
 
 type file struct {
 	path        string // in assets: served from the binary, never copied to the heap
-	etag        string
+	etag        func() string
 	contentType string
 }
 
@@ -65,20 +66,11 @@ func Handler() http.Handler {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := assets.ReadFile(p)
-		if err != nil {
-			return err
-		}
 		ct, ok := contentTypes[path.Ext(p)]
 		if !ok {
 			ct = "application/octet-stream"
 		}
-		sum := sha256.Sum256(body) // body is dropped: only the digest is kept
-		h.files[strings.TrimPrefix(p, "assets/")] = file{
-			path:        p,
-			etag:        `"` + hex.EncodeToString(sum[:16]) + `"`,
-			contentType: ct,
-		}
+		h.files[strings.TrimPrefix(p, "assets/")] = file{path: p, etag: lazyETag(p), contentType: ct}
 		return nil
 	})
 	if err != nil {
@@ -86,6 +78,21 @@ func Handler() http.Handler {
 		panic("swaggerui: reading embedded assets: " + err.Error())
 	}
 	return h
+}
+
+// lazyETag hashes the embedded file at p on first use: reading every
+// asset at start would make megabytes of the binary resident in a server
+// whose Swagger UI is never opened.
+func lazyETag(p string) func() string {
+	return sync.OnceValue(func() string {
+		body, err := assets.ReadFile(p)
+		if err != nil {
+			// The files are compiled in; failing to read them is a build defect.
+			panic("swaggerui: reading embedded asset: " + err.Error())
+		}
+		sum := sha256.Sum256(body)
+		return `"` + hex.EncodeToString(sum[:16]) + `"`
+	})
 }
 
 // Version is the vendored swagger-ui-dist version.
@@ -124,7 +131,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Cache-Control", assetCacheControl)
 	}
 	hdr.Set("Content-Type", f.contentType)
-	hdr.Set("ETag", f.etag)
+	hdr.Set("ETag", f.etag())
 	// ServeContent answers If-None-Match with 304 and handles Range and HEAD.
 	body, err := assets.Open(f.path)
 	if err != nil {
