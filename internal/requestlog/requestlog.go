@@ -46,6 +46,8 @@ const (
 	// memory while request-log is off; error bodies are small, a stream
 	// that fails late is cut.
 	errorBodyCap = 256 << 10
+	// keptPoolCap bounds the buffers the pool keeps for reuse.
+	keptPoolCap = 64 << 10
 )
 
 // settings are swapped atomically on config changes.
@@ -67,6 +69,9 @@ type Logger struct {
 	written atomic.Int64
 	sweepMu sync.Mutex
 	kick    chan struct{}
+	// bodies are the buffers that keep a response body while request-log
+	// is off, reused from one request to the next.
+	bodies sync.Pool
 }
 
 // Open opens (creating it if needed) the log directory.
@@ -82,6 +87,7 @@ func Open(dir string, log *slog.Logger) (*Logger, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	l := &Logger{dir: dir, root: root, log: log, now: time.Now, kick: make(chan struct{}, 1)}
+	l.bodies.New = func() any { b := make([]byte, 0, 16<<10); return &b }
 	l.cur.Store(&settings{maxBytes: DefaultMaxTotalMB << 20, maxAge: DefaultMaxAgeDays * 24 * time.Hour})
 	return l, nil
 }
@@ -137,6 +143,7 @@ type Entry struct {
 	req        *http.Request
 	reqBody    []byte
 	respHeader http.Header
+	kept       *[]byte // the response body so far, from l.bodies
 }
 
 // Begin starts the log of one request. body is the client's request body
@@ -221,9 +228,13 @@ func (e *Entry) Body(p []byte) {
 		return
 	}
 	if !e.full {
-		// Kept only in case the request turns out to have failed.
-		if room := errorBodyCap - e.buf.Len(); room > 0 {
-			e.buf.Write(p[:min(len(p), room)])
+		// Kept only in case the request turns out to have failed, in a
+		// buffer that goes back to the logger's pool at Finish.
+		if e.kept == nil {
+			e.kept = e.l.bodies.Get().(*[]byte)
+		}
+		if room := errorBodyCap - len(*e.kept); room > 0 {
+			*e.kept = append(*e.kept, p[:min(len(p), room)]...)
 		} else {
 			e.bodyCut = true
 		}
@@ -279,14 +290,15 @@ func (e *Entry) Finish(failed bool) string {
 		return ""
 	}
 	failed = failed || e.status >= 400
-	if !e.full && !failed {
-		return ""
+	if !e.full {
+		defer e.releaseKept()
+		if !failed {
+			return ""
+		}
+		e.formatErrorLog()
 	}
 	if e.bodyCut {
 		e.buf.WriteString("\n[body cut]\n")
-	}
-	if !e.full {
-		e.formatErrorLog()
 	}
 	name := fileName(e.path, e.start, e.id, !e.full)
 	size, err := e.write(name)
@@ -298,18 +310,35 @@ func (e *Entry) Finish(failed bool) string {
 	return name
 }
 
-// formatErrorLog puts the request and the response headers, kept by
-// reference, before the response body in buf: the log a full entry would
-// have written as the request went.
+// formatErrorLog writes into buf the request and the response headers,
+// kept by reference, then the response body kept: the log a full entry
+// would have written as the request went.
 func (e *Entry) formatErrorLog() {
-	var b bytes.Buffer
-	b.Grow(e.buf.Len() + len(e.reqBody) + 1024)
-	e.writeRequest(&b, e.req, e.reqBody)
-	if e.inResp {
-		writeResponse(&b, e.status, e.respHeader)
+	var body []byte
+	if e.kept != nil {
+		body = *e.kept
 	}
-	b.Write(e.buf.Bytes())
-	e.buf = b
+	e.buf.Grow(len(body) + len(e.reqBody) + 1024)
+	e.writeRequest(&e.buf, e.req, e.reqBody)
+	if e.inResp {
+		writeResponse(&e.buf, e.status, e.respHeader)
+	}
+	e.buf.Write(body)
+}
+
+// releaseKept gives the kept response body's buffer back to the pool (a
+// small one only: a pool must not pin a large body's memory) and stops the
+// entry keeping more.
+func (e *Entry) releaseKept() {
+	e.inResp = false
+	if e.kept == nil {
+		return
+	}
+	if cap(*e.kept) <= keptPoolCap {
+		*e.kept = (*e.kept)[:0]
+		e.l.bodies.Put(e.kept)
+	}
+	e.kept = nil
 }
 
 func (e *Entry) write(name string) (int64, error) {
