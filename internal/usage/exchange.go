@@ -236,8 +236,10 @@ type importer struct {
 	// refill inserts the details of an export that carries aggregates
 	// (ours): they only refill the detail window, so which were new need
 	// not be known.
-	refill  *rowWriter
-	buckets *rowWriter // usage_stage_import_raw
+	refill *rowWriter
+	// refillFrom: details before it are not refilled (zero: all are).
+	refillFrom time.Time
+	buckets    *rowWriter // usage_stage_import_raw
 
 	version    int64
 	hasAgg     bool
@@ -247,6 +249,14 @@ type importer struct {
 	detailsAdded, detailsSkipped int64
 	aggSkipped                   int64 // buckets of our own instance
 	origin                       string
+}
+
+// refillFrom is the oldest detail time the retention keeps at now.
+func refillFrom(keep Retention, now time.Time) time.Time {
+	if keep.MaxAge <= 0 {
+		return time.Time{}
+	}
+	return now.Add(-keep.MaxAge)
 }
 
 // flushBatchAt is how many buckets the aggregates of new details gather
@@ -259,7 +269,7 @@ func invalid(format string, args ...any) error {
 
 // Import merges one export in one write transaction: any error rolls all
 // of it back.
-func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now time.Time) (ImportResult, error) {
+func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now time.Time, keep Retention) (ImportResult, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -286,7 +296,7 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 	}
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	dec.UseNumber()
-	im := &importer{ctx: ctx, tx: tx, dec: dec, keys: keys, now: now, self: s.instance,
+	im := &importer{ctx: ctx, tx: tx, dec: dec, keys: keys, now: now, self: s.instance, refillFrom: refillFrom(keep, now),
 		addedKeys: map[string]int{}, fromDetail: newBatch(), labels: map[string]string{}}
 	im.details = newDetailWriter(ctx, tx, func(key string) { im.addedKeys[key]++ })
 	im.details.afterFlush = im.detailsWritten
@@ -647,6 +657,9 @@ func (im *importer) detail(endpoint, model, client string) error {
 		source: label, status: d.Status, failed: d.Failed, latencyMS: d.LatencyMS, tok: tok}
 	row.key = dedupeKey(row.endpoint, row.model, row.ts, row.source, row.cred, row.client, row.failed, row.tok)
 	if im.hasAgg {
+		if row.ts.Before(im.refillFrom) {
+			return nil // counted by the aggregates; outside the detail window
+		}
 		return addDetail(im.refill, &row)
 	}
 	im.pending = append(im.pending, row)

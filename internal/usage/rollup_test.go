@@ -318,7 +318,7 @@ func TestRollupsMatchHourlyRows(t *testing.T) {
 					ts, i%3, rng.IntN(100), rng.IntN(100), i%4 == 0)
 			}
 			ref.WriteString(`]}}}}}}`)
-			res, err := s.Import(ctx, bytes.NewReader(ref.Bytes()), noKeys, base)
+			res, err := s.Import(ctx, bytes.NewReader(ref.Bytes()), noKeys, base, Retention{})
 			if err != nil || res.Added != 150 {
 				t.Fatalf("reference import: %v %+v", err, res)
 			}
@@ -331,11 +331,11 @@ func TestRollupsMatchHourlyRows(t *testing.T) {
 			if err := o.Export(ctx, &exp, base); err != nil {
 				t.Fatal(err)
 			}
-			res, err = s.Import(ctx, bytes.NewReader(exp.Bytes()), noKeys, base)
+			res, err = s.Import(ctx, bytes.NewReader(exp.Bytes()), noKeys, base, Retention{})
 			if err != nil || res.Added != 300 || res.Skipped != 0 {
 				t.Fatalf("import: %v %+v", err, res)
 			}
-			res, err = s.Import(ctx, bytes.NewReader(exp.Bytes()), noKeys, base)
+			res, err = s.Import(ctx, bytes.NewReader(exp.Bytes()), noKeys, base, Retention{})
 			if err != nil || res.Added != 0 || res.Skipped != 300 {
 				t.Fatalf("second import: %v %+v", err, res)
 			}
@@ -344,7 +344,7 @@ func TestRollupsMatchHourlyRows(t *testing.T) {
 			if err := o.Export(ctx, &exp, base); err != nil {
 				t.Fatal(err)
 			}
-			res, err = s.Import(ctx, bytes.NewReader(exp.Bytes()), noKeys, base)
+			res, err = s.Import(ctx, bytes.NewReader(exp.Bytes()), noKeys, base, Retention{})
 			if err != nil || res.Added != 100 || res.Skipped != 300 || res.TotalRequests != 600+150+400 {
 				t.Fatalf("newer import: %v %+v", err, res)
 			}

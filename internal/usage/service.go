@@ -447,7 +447,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, keys KeyResolver) (Im
 	if s.store == nil {
 		return ImportResult{}, errUnavailable
 	}
-	return s.store.Import(ctx, r, keys, s.opts.Now())
+	return s.store.Import(ctx, r, keys, s.opts.Now(), *s.retention.Load())
 }
 
 // Close closes the store; call after Run returned.

@@ -34,8 +34,10 @@ type Store interface {
 	// JSON (see api/openapi.yaml, UsageExport), streaming.
 	Export(ctx context.Context, w io.Writer, now time.Time) error
 	// Import merges an export of this server or the reference, all or
-	// nothing. Raw keys are turned into ids with keys.
-	Import(ctx context.Context, r io.Reader, keys KeyResolver, now time.Time) (ImportResult, error)
+	// nothing. Raw keys are turned into ids with keys. Details of our own
+	// export older than keep.MaxAge are not stored (the aggregates hold
+	// them; the retention would prune them at once); zero keeps them all.
+	Import(ctx context.Context, r io.Reader, keys KeyResolver, now time.Time, keep Retention) (ImportResult, error)
 	// Prune drops details outside the retention window; aggregates stay.
 	Prune(ctx context.Context, r Retention, now time.Time) (int64, error)
 	Close() error

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestExportImportRestoresEverything(t *testing.T) {
 	exp := exportOf(t, a)
 
 	b := openTest(t, t.TempDir())
-	res, err := b.Import(ctx, bytes.NewReader(exp), noKeys, t0)
+	res, err := b.Import(ctx, bytes.NewReader(exp), noKeys, t0, Retention{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,12 +174,12 @@ func TestExportImportRestoresEverything(t *testing.T) {
 	if !bytes.Equal(wj, gj) {
 		t.Fatalf("restored report differs:\n got %s\nwant %s", gj, wj)
 	}
-	res, err = b.Import(ctx, bytes.NewReader(exp), noKeys, t0)
+	res, err = b.Import(ctx, bytes.NewReader(exp), noKeys, t0, Retention{})
 	if err != nil || res.Added != 0 || res.Skipped != 3 || res.TotalRequests != 3 {
 		t.Fatalf("second import: %v %+v", err, res)
 	}
 	// Importing our own export into ourselves adds nothing either.
-	res, err = a.Import(ctx, bytes.NewReader(exp), noKeys, t0)
+	res, err = a.Import(ctx, bytes.NewReader(exp), noKeys, t0, Retention{})
 	if err != nil || res.Added != 0 || res.TotalRequests != 3 {
 		t.Fatalf("self import: %v %+v", err, res)
 	}
@@ -193,19 +194,59 @@ const referenceExport = `{"version":1,"exported_at":"2026-05-21T00:00:00Z","usag
  ]}}},
  "POST /v1/messages":{"models":{"":{"details":[{"timestamp":"2026-05-20T11:00:00Z","tokens":{"cached_tokens":3}}]}}}}}}`
 
+// Our own export's details older than the detail window are not stored by
+// an import (the aggregates count them; the next prune would drop them),
+// and the statistics are the same as with every detail stored.
+func TestImportRefillsOnlyTheDetailWindow(t *testing.T) {
+	ctx := t.Context()
+	a := openTest(t, t.TempDir())
+	if err := a.Append(ctx, sampleEvents()); err != nil { // t0, t0+9h, t0+…
+		t.Fatal(err)
+	}
+	exp := exportOf(t, a)
+	want, _ := a.Report(ctx, Query{Loc: time.UTC})
+	details := func(s *SQLiteStore) string {
+		return queryRows(t, s.w, `SELECT COUNT(*) FROM usage_details`)[0]
+	}
+	// The window at now = t0+10h, 5 h long, holds only what is after t0+5h.
+	now, keep := t0.Add(10*time.Hour), Retention{MaxCount: 100, MaxAge: 5 * time.Hour}
+	var inWindow int
+	for _, e := range sampleEvents() {
+		if !e.Time.Before(now.Add(-keep.MaxAge)) {
+			inWindow++
+		}
+	}
+	if inWindow == 0 || inWindow == len(sampleEvents()) {
+		t.Fatalf("the sample needs details on both sides of the window (%d of %d inside)", inWindow, len(sampleEvents()))
+	}
+	b := openTest(t, t.TempDir())
+	if _, err := b.Import(ctx, bytes.NewReader(exp), noKeys, now, keep); err != nil {
+		t.Fatal(err)
+	}
+	if got := details(b); got != strconv.Itoa(inWindow) {
+		t.Fatalf("details stored: %s, want the %d inside the window", got, inWindow)
+	}
+	got, _ := b.Report(ctx, Query{Loc: time.UTC, Details: 0})
+	wj, _ := json.Marshal(want)
+	gj, _ := json.Marshal(got)
+	if !bytes.Equal(wj, gj) {
+		t.Fatalf("statistics differ:\n got %s\nwant %s", gj, wj)
+	}
+}
+
 func TestImportReferenceExport(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	s := openTest(t, dir)
 	cfg := &config.Config{ClaudeKeys: []config.ClaudeKey{{APIKey: "sk-upstream-secret-abcdef"}}}
-	res, err := s.Import(ctx, strings.NewReader(referenceExport), KeysFrom(cfg), t0)
+	res, err := s.Import(ctx, strings.NewReader(referenceExport), KeysFrom(cfg), t0, Retention{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Added != 3 || res.Skipped != 0 || res.TotalRequests != 3 || res.FailedRequests != 1 {
 		t.Fatalf("import: %+v", res)
 	}
-	res, err = s.Import(ctx, strings.NewReader(referenceExport), KeysFrom(cfg), t0)
+	res, err = s.Import(ctx, strings.NewReader(referenceExport), KeysFrom(cfg), t0, Retention{})
 	if err != nil || res.Added != 0 || res.Skipped != 3 || res.TotalRequests != 3 {
 		t.Fatalf("second import: %v %+v", err, res)
 	}
@@ -259,7 +300,7 @@ func TestBadImportChangesNothing(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := s.Import(ctx, strings.NewReader(tc.body), noKeys, t0)
+			_, err := s.Import(ctx, strings.NewReader(tc.body), noKeys, t0, Retention{})
 			if err == nil || errs.KindOf(err) != errs.Invalid {
 				t.Fatalf("got %v, want an Invalid error", err)
 			}
@@ -275,7 +316,7 @@ func TestBadImportChangesNothing(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Fatal("a failed import changed the store")
 	}
-	res, err := s.Import(ctx, strings.NewReader(`{}`), noKeys, t0)
+	res, err := s.Import(ctx, strings.NewReader(`{}`), noKeys, t0, Retention{})
 	if err != nil || res.Added != 0 || res.TotalRequests != 3 {
 		t.Fatalf("empty import: %v %+v", err, res)
 	}
