@@ -1,6 +1,10 @@
 package clientkeys
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/wildcard"
+)
 
 // matcher is a compiled list of names and '*' wildcards, matched
 // case-insensitively: exact names by one map access, wildcards in order.
@@ -8,7 +12,7 @@ import "strings"
 // list as "everything" before asking it.
 type matcher struct {
 	exact    map[string]struct{}
-	patterns [][]string // each pattern split at its '*'s
+	patterns []wildcard.Pattern
 }
 
 func compileMatcher(list []string) matcher {
@@ -22,7 +26,7 @@ func compileMatcher(list []string) matcher {
 			m.exact[s] = struct{}{}
 			continue
 		}
-		m.patterns = append(m.patterns, strings.Split(s, "*"))
+		m.patterns = append(m.patterns, wildcard.Compile(s))
 	}
 	return m
 }
@@ -37,28 +41,10 @@ func (m *matcher) match(s string) bool {
 	if _, ok := m.exact[s]; ok {
 		return true
 	}
-	for _, parts := range m.patterns {
-		if matchParts(parts, s) {
+	for _, p := range m.patterns {
+		if p.Match(s) {
 			return true
 		}
 	}
 	return false
-}
-
-// matchParts matches s against a pattern split at its '*'s: the first
-// part is a prefix, the last a suffix, the others appear in order between.
-func matchParts(parts []string, s string) bool {
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return len(s) >= len(last) && strings.HasSuffix(s, last)
 }

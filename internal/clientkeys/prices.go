@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/wildcard"
 )
 
 // NanoUSD is an amount of money in billionths of a US dollar: costs add up
@@ -31,8 +32,8 @@ type Prices struct {
 }
 
 type pricePattern struct {
-	parts []string
-	p     *price
+	pattern wildcard.Pattern
+	p       *price
 }
 
 // CompilePrices compiles model-prices, for the Index and for a SpendStore
@@ -52,7 +53,7 @@ func CompilePrices(list []config.ModelPrice) *Prices {
 			}
 			continue
 		}
-		ps.patterns = append(ps.patterns, pricePattern{parts: strings.Split(m, "*"), p: p})
+		ps.patterns = append(ps.patterns, pricePattern{pattern: wildcard.Compile(m), p: p})
 	}
 	return ps
 }
@@ -68,7 +69,7 @@ func (ps *Prices) lookup(model string) *price {
 		return p
 	}
 	for _, pp := range ps.patterns {
-		if matchParts(pp.parts, model) {
+		if pp.pattern.Match(model) {
 			return pp.p
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/wildcard"
 )
 
 // payloadRule is one compiled payload.default or payload.override rule.
@@ -94,7 +95,7 @@ func planFor(rules []payloadRule, model, proto string) *payloadPlan {
 	var plan payloadPlan
 	for _, r := range rules {
 		if !slices.ContainsFunc(r.models, func(m config.PayloadModel) bool {
-			return (m.Protocol == "" || m.Protocol == proto) && matchWildcard(m.Name, model)
+			return (m.Protocol == "" || m.Protocol == proto) && wildcard.Match(m.Name, model)
 		}) {
 			continue
 		}

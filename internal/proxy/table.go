@@ -12,6 +12,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/wildcard"
 )
 
 // candidate is one way to serve a model: a credential and the name the
@@ -136,7 +137,7 @@ func modelsOf(aliases []config.ModelAlias, kind providers.Kind, excluded []strin
 	}
 	return slices.DeleteFunc(out, func(m modelEntry) bool {
 		for _, pat := range excluded {
-			if matchWildcard(pat, strings.ToLower(m.id)) || matchWildcard(pat, strings.ToLower(m.upstream)) {
+			if wildcard.Match(pat, strings.ToLower(m.id)) || wildcard.Match(pat, strings.ToLower(m.upstream)) {
 				return true
 			}
 		}
