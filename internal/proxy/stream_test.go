@@ -52,25 +52,28 @@ func readEvent(t *testing.T, br *bufio.Reader) string {
 	}
 }
 
-// The upstream sends one event and waits until the client has read it
-// before sending the next: a proxy that buffers would deadlock here.
-func TestStreamIsRelayedEventByEvent(t *testing.T) {
+// firstEventBeforeRest has the upstream send first and wait until the
+// client has read the first event before it sends rest; it returns the
+// client's reader positioned after the first event. A proxy that holds the
+// first event back for what follows it waits for good.
+func firstEventBeforeRest(t *testing.T, first, rest string) *bufio.Reader {
+	t.Helper()
 	up := newUpstream(t, "up")
 	readFirst := make(chan struct{})
 	up.setReply(func(w http.ResponseWriter, r *http.Request, _ int) {
 		w.Header().Set("Content-Type", "text/event-stream")
-		_, _ = w.Write([]byte("data: {\"n\":1}\n\n"))
+		_, _ = w.Write([]byte(first))
 		w.(http.Flusher).Flush()
 		select {
 		case <-readFirst:
 		case <-time.After(2 * time.Minute):
 			return // the test failed below: the event never arrived
 		}
-		_, _ = w.Write([]byte("data: {\"n\":2}\n\ndata: [DONE]\n\n"))
+		_, _ = w.Write([]byte(rest))
 	})
 	ts := newTestServer(t, streamConfig(t, up))
 	resp := streamRequest(t, context.Background(), ts)
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("status %d type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -82,10 +85,17 @@ func TestStreamIsRelayedEventByEvent(t *testing.T) {
 		if ev != "data: {\"n\":1}\n" {
 			t.Fatalf("first event %q", ev)
 		}
-	case <-time.After(time.Minute): // a buffering proxy waits for the second for good
-		t.Fatal("first event not relayed before the upstream sent the second")
+	case <-time.After(time.Minute):
+		t.Fatal("first event not relayed before the upstream sent what follows it")
 	}
 	close(readFirst)
+	return br
+}
+
+// The upstream sends one event and waits until the client has read it
+// before sending the next: a proxy that buffers would deadlock here.
+func TestStreamIsRelayedEventByEvent(t *testing.T) {
+	br := firstEventBeforeRest(t, "data: {\"n\":1}\n\n", "data: {\"n\":2}\n\ndata: [DONE]\n\n")
 	if ev := readEvent(t, br); ev != "data: {\"n\":2}\n" {
 		t.Fatalf("second event %q", ev)
 	}
@@ -99,34 +109,7 @@ func TestStreamIsRelayedEventByEvent(t *testing.T) {
 // sends event 1 and half of event 2, and the rest only once the client has
 // read event 1.
 func TestStreamEventIsNotHeldForAPartialNextOne(t *testing.T) {
-	up := newUpstream(t, "up")
-	readFirst := make(chan struct{})
-	up.setReply(func(w http.ResponseWriter, r *http.Request, _ int) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		_, _ = w.Write([]byte("data: {\"n\":1}\n\ndata: {\"n\""))
-		w.(http.Flusher).Flush()
-		select {
-		case <-readFirst:
-		case <-time.After(2 * time.Minute):
-			return // the test failed below: the event never arrived
-		}
-		_, _ = w.Write([]byte(":2}\n\ndata: [DONE]\n\n"))
-	})
-	ts := newTestServer(t, streamConfig(t, up))
-	resp := streamRequest(t, context.Background(), ts)
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	got := make(chan string, 1)
-	go func() { got <- readEvent(t, br) }()
-	select {
-	case ev := <-got:
-		if ev != "data: {\"n\":1}\n" {
-			t.Fatalf("first event %q", ev)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("first event held back until the rest of the second arrived")
-	}
-	close(readFirst)
+	br := firstEventBeforeRest(t, "data: {\"n\":1}\n\ndata: {\"n\"", ":2}\n\ndata: [DONE]\n\n")
 	if ev := readEvent(t, br); ev != "data: {\"n\":2}\n" {
 		t.Fatalf("second event %q", ev)
 	}
