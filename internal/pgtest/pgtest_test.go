@@ -1,0 +1,48 @@
+package pgtest
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestMain(m *testing.M) { os.Exit(Main(m)) }
+
+// Each test gets an empty database of its own on the one cluster.
+func TestDSNGivesEachTestItsOwnDatabase(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var names [2]string
+	for i := range names {
+		t.Run("db", func(t *testing.T) {
+			conn, err := pgx.Connect(ctx, DSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = conn.Close(ctx) }()
+			if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&names[i]); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Exec(ctx, "CREATE TABLE only_here (x int)"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if names[0] == "" || names[0] == names[1] {
+		t.Fatalf("databases %q and %q: want two distinct ones", names[0], names[1])
+	}
+}
+
+func TestDatabaseNamesAreSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"TestX/sub case#01": "testx_sub_case_01",
+		"Test'; DROP":       "test_drop",
+	} {
+		if got := dbSafe(in); got != want {
+			t.Errorf("dbSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
