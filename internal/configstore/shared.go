@@ -103,8 +103,8 @@ func OpenShared(ctx context.Context, path string, doc SharedDocument, hasher Sec
 	s := &Store{path: abs, hasher: hasher, log: log, shared: &sharedState{doc: doc}}
 	s.shared.local = stampOf(s.target())
 	for range sharedAttempts {
-		ctx, cancel := context.WithTimeout(ctx, sharedCallTimeout)
-		rev, err := doc.Load(ctx, 0)
+		loadCtx, cancel := context.WithTimeout(ctx, sharedCallTimeout)
+		rev, err := doc.Load(loadCtx, 0)
 		cancel()
 		if err != nil {
 			return nil, err
