@@ -61,7 +61,7 @@ type Options struct {
 	// which wins over store: in the config file (sharedconfig.go).
 	EnvStore string
 	Stdout   io.Writer
-	Stderr    io.Writer
+	Stderr   io.Writer
 	// Ready, if set, receives the listener's address once the server serves.
 	Ready func(addr net.Addr)
 	// Listener, if set, is served instead of listening on the configured
