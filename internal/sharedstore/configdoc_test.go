@@ -261,3 +261,39 @@ func TestHandEditOfLocalFileIsRefusedInSharedMode(t *testing.T) {
 	}
 	b.waitApplied(t, time.Second, func(c *config.Config) bool { return c.Debug })
 }
+
+// deafDocument loses every notification: only the store's periodic check
+// can find a new version.
+type deafDocument struct{ configstore.SharedDocument }
+
+func (deafDocument) Watch(ctx context.Context, _ func()) error { <-ctx.Done(); return nil }
+
+// A lost notification delays a change by at most the periodic check.
+func TestLostNotificationIsMadeUpByThePeriodicCheck(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := startInstance(t, dsn, seedConfig)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(seedConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log, buf := testLog(t)
+	st, err := configstore.OpenShared(testCtx(t), path, deafDocument{openStore(t, dsn).ConfigDocument()}, plainHasher{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deaf := &instance{store: st, applied: make(chan *configstore.Snapshot, 8), log: buf, path: path}
+	st.Subscribe(func(_, next *configstore.Snapshot, src configstore.Source) {
+		if src == configstore.SourceShared {
+			deaf.applied <- next
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- st.Watch(ctx) }()
+	defer func() { cancel(); <-done }()
+	if _, err := a.store.Update("", func(c *config.Config) error { c.Debug = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	took := deaf.waitApplied(t, 5*time.Second, func(c *config.Config) bool { return c.Debug })
+	t.Logf("applied without a notification after %s", took.Round(time.Millisecond))
+}
