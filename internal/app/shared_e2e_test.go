@@ -96,6 +96,15 @@ func TestTwoInstancesShareOneConfigThroughPostgres(t *testing.T) {
 	}
 	t.Logf("key added on A served by B after %s", time.Since(written).Round(time.Millisecond))
 
+	// B's history has A's write as an API write by the management key,
+	// as A's own has.
+	for name, base := range map[string]string{"A": a, "B": b} {
+		code, body, _ := sharedCall(t, "GET", base+"/v0/management/config/history?limit=1", "plain-key", "")
+		if code != 200 || !strings.Contains(body, `"source":"api"`) || !strings.Contains(body, `"actor":"config-key"`) {
+			t.Errorf("%s's history after A's write: %d %s", name, code, body)
+		}
+	}
+
 	// Both instances name the revision alike.
 	_, _, ha := sharedCall(t, "GET", a+"/v0/management/config.yaml", "plain-key", "")
 	_, _, hb := sharedCall(t, "GET", b+"/v0/management/config.yaml", "plain-key", "")

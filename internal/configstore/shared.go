@@ -12,13 +12,21 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
 
-// SourceShared marks a revision another instance wrote to the shared
-// store; SourceSeed the first revision of an empty shared store, taken
+// SourceSeed marks the first revision of an empty shared store, taken
 // from config.yaml.
-const (
-	SourceShared Source = "shared"
-	SourceSeed   Source = "seed"
-)
+const SourceSeed Source = "seed"
+
+// sourceOf is the source a revision another instance wrote is published
+// with here: its writer's (an API write or a rollback), so history and
+// change events read the same on every instance; the seed and start-up
+// rewrites came from a file.
+func sourceOf(written string) Source {
+	switch Source(written) {
+	case SourceAPI, SourceRollback:
+		return Source(written)
+	}
+	return SourceFile
+}
 
 // SharedRevision is one version of a config document kept outside this
 // process (internal/sharedstore keeps it in PostgreSQL).
@@ -225,7 +233,7 @@ func (s *Store) applySharedLocked(rev SharedRevision) (problem string, err error
 	}
 	prev := s.shared.version
 	s.shared.version = rev.Version // the base of a write-back below
-	_, err = s.commitLocked(s.cur.Load(), l.cfg, l.raw, parsed{literal: l.literal}, SourceShared, l.rewritten, rev.Actor)
+	_, err = s.commitLocked(s.cur.Load(), l.cfg, l.raw, parsed{literal: l.literal}, sourceOf(rev.Source), l.rewritten, rev.Actor)
 	var pe *prepareError
 	if errors.As(err, &pe) {
 		s.shared.version = prev

@@ -101,9 +101,9 @@ func startInstance(t *testing.T, dsn, localConfig string) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{store: st, applied: make(chan *configstore.Snapshot, 64), log: buf, path: path}
-	st.Subscribe(func(_, next *configstore.Snapshot, src configstore.Source) {
-		if src == configstore.SourceShared {
+	in := &instance{store: st, applied: make(chan *configstore.Snapshot, 1024), log: buf, path: path}
+	st.Subscribe(func(old, next *configstore.Snapshot, _ configstore.Source) {
+		if old != nil {
 			in.applied <- next
 		}
 	})
@@ -281,9 +281,9 @@ func TestLostNotificationIsMadeUpByThePeriodicCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deaf := &instance{store: st, applied: make(chan *configstore.Snapshot, 8), log: buf, path: path}
-	st.Subscribe(func(_, next *configstore.Snapshot, src configstore.Source) {
-		if src == configstore.SourceShared {
+	deaf := &instance{store: st, applied: make(chan *configstore.Snapshot, 1024), log: buf, path: path}
+	st.Subscribe(func(old, next *configstore.Snapshot, _ configstore.Source) {
+		if old != nil {
 			deaf.applied <- next
 		}
 	})
