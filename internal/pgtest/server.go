@@ -147,11 +147,11 @@ func (s *Server) waitReady(limit time.Duration) error {
 		select {
 		case werr := <-s.done:
 			s.done <- werr
-			return fmt.Errorf("postgres exited at start: %v\n%s", werr, s.log.String())
+			return fmt.Errorf("postgres exited at start: %w\n%s", werr, s.log.String())
 		case <-time.After(backoff):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("postgres not ready after %s: %v\n%s", limit, err, s.log.String())
+			return fmt.Errorf("postgres not ready after %s: %w\n%s", limit, err, s.log.String())
 		}
 		backoff = min(backoff*2, 200*time.Millisecond)
 	}
@@ -185,11 +185,13 @@ func (s *Server) Stop() error {
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGINT)
 	select {
-	case <-s.done:
+	case err := <-s.done:
+		if err != nil {
+			return fmt.Errorf("postgres stopped with %w\n%s", err, s.log.String())
+		}
 		return nil
 	case <-time.After(30 * time.Second):
 		_ = s.cmd.Process.Kill()
-		<-s.done
-		return errors.New("postgres did not stop within 30s; killed")
+		return fmt.Errorf("postgres did not stop within 30s; killed: %w", <-s.done)
 	}
 }

@@ -290,7 +290,12 @@ func TestLostNotificationIsMadeUpByThePeriodicCheck(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- st.Watch(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("watch: %v", err)
+		}
+	}()
 	if _, err := a.store.Update("", func(c *config.Config) error { c.Debug = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
