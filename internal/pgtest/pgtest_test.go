@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -44,5 +45,39 @@ func TestDatabaseNamesAreSafe(t *testing.T) {
 		if got := dbSafe(in); got != want {
 			t.Errorf("dbSafe(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Without PostgreSQL in PATH or in the package's dirs the binaries are
+// reported missing, which makes Shared skip (or fail under
+// CPA_REQUIRE_POSTGRES=1).
+func TestMissingBinariesAreReported(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := findBinariesIn(filepath.Join(t.TempDir(), "*", "bin"))
+	var missing *MissingError
+	if !asMissing(err, &missing) {
+		t.Fatalf("err = %v, want a *MissingError", err)
+	}
+}
+
+// The Debian layout (/usr/lib/postgresql/NN/bin, not in PATH): the newest
+// major version is taken.
+func TestDebianLayoutNewestVersionFirst(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	root := t.TempDir()
+	for _, v := range []string{"9", "15", "13"} {
+		bin := filepath.Join(root, v, "bin")
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"initdb", "postgres"} {
+			if err := os.WriteFile(filepath.Join(bin, name), nil, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b, err := findBinariesIn(filepath.Join(root, "*", "bin"))
+	if err != nil || b.postgres != filepath.Join(root, "15", "bin", "postgres") {
+		t.Fatalf("found %+v (%v), want version 15", b, err)
 	}
 }

@@ -34,13 +34,16 @@ type binaries struct{ initdb, postgres string }
 // programs, which are not in PATH there.
 const debianBinGlob = "/usr/lib/postgresql/*/bin"
 
-func findBinaries() (binaries, error) {
+func findBinaries() (binaries, error) { return findBinariesIn(debianBinGlob) }
+
+// findBinariesIn looks in PATH, then in the dirs binGlob matches.
+func findBinariesIn(binGlob string) (binaries, error) {
 	if i, err := exec.LookPath("initdb"); err == nil {
 		if p, err := exec.LookPath("postgres"); err == nil {
 			return binaries{initdb: i, postgres: p}, nil
 		}
 	}
-	dirs, _ := filepath.Glob(debianBinGlob)
+	dirs, _ := filepath.Glob(binGlob)
 	// The newest major version first (glob order is lexical: "9" > "15").
 	sort.Slice(dirs, func(i, j int) bool { return majorOf(dirs[i]) > majorOf(dirs[j]) })
 	for _, d := range dirs {
@@ -49,7 +52,7 @@ func findBinaries() (binaries, error) {
 			return b, nil
 		}
 	}
-	return binaries{}, &MissingError{Looked: []string{debianBinGlob}}
+	return binaries{}, &MissingError{Looked: []string{binGlob}}
 }
 
 func majorOf(binDir string) int {
@@ -165,6 +168,10 @@ func (s *Server) DSN(db string) string {
 
 // Dir is the cluster's temp dir (data and socket).
 func (s *Server) Dir() string { return s.dir }
+
+// Exec runs sql as the superuser in the database "postgres" (to drop a
+// test's database under its server, say).
+func (s *Server) Exec(ctx context.Context, sql string) error { return s.exec(ctx, sql) }
 
 func (s *Server) exec(ctx context.Context, sql string) error {
 	conn, err := pgx.Connect(ctx, s.DSN("postgres"))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/pgtest"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 )
@@ -301,4 +302,44 @@ func TestLostNotificationIsMadeUpByThePeriodicCheck(t *testing.T) {
 	}
 	took := deaf.waitApplied(t, 5*time.Second, func(c *config.Config) bool { return c.Debug })
 	t.Logf("applied without a notification after %s", took.Round(time.Millisecond))
+}
+
+// The issue's figure: time from a write on A to its effect on B, over 100
+// writes. Every one must be within 1 s.
+func TestWriteToEffectAcrossInstances(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := startInstance(t, dsn, seedConfig)
+	b := startInstance(t, dsn, seedConfig)
+	const writes = 100
+	took := make([]time.Duration, 0, writes)
+	for i := range writes {
+		start := time.Now()
+		if _, err := a.store.Update("", func(c *config.Config) error { c.RequestRetry = i + 1; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		b.waitApplied(t, time.Second, func(c *config.Config) bool { return c.RequestRetry == i+1 })
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	t.Logf("write on A to applied on B over %d writes: median %s, worst %s", writes,
+		took[writes/2].Round(10*time.Microsecond), took[writes-1].Round(10*time.Microsecond))
+}
+
+// With the database gone, a write is refused as unavailable and changes
+// nothing; the config in force stays and is still served.
+func TestWriteWhenTheDatabaseIsGoneIsUnavailable(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := startInstance(t, dsn, seedConfig)
+	before := a.store.Current()
+	name := strings.TrimPrefix(dsn[:strings.Index(dsn, "?")], "postgres:///")
+	if err := pgtest.Shared(t).Exec(testCtx(t), `DROP DATABASE "`+name+`" WITH (FORCE)`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.store.Update("", func(c *config.Config) error { c.Debug = true; return nil })
+	if errs.KindOf(err) != errs.Unavailable {
+		t.Fatalf("write with the database gone: %v (kind %d), want unavailable", err, errs.KindOf(err))
+	}
+	if a.store.Current() != before {
+		t.Fatal("the config in force changed")
+	}
 }
