@@ -179,7 +179,7 @@ func New(opts Options) (_ *Server, err error) {
 		if old != nil && old.Config.Store != next.Config.Store {
 			log.Warn("store changes take effect after a restart")
 		}
-		if old != nil && (old.Config.Host != next.Config.Host || old.Config.Port != next.Config.Port || old.Config.TLS != next.Config.TLS) {
+		if old != nil && !store.Shared() && (old.Config.Host != next.Config.Host || old.Config.Port != next.Config.Port || old.Config.TLS != next.Config.TLS) {
 			log.Warn("host, port and tls changes take effect after a restart")
 		}
 	})
@@ -296,7 +296,7 @@ func (s *Server) Store() *configstore.Store { return s.store }
 // only after all of them have stopped.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.held.release() // if serving never started
-	cfg := s.store.Current().Config
+	cfg := s.listenConfig()
 	ln := s.opts.Listener
 	if ln == nil {
 		var err error

@@ -124,3 +124,24 @@ func TestTwoInstancesShareOneConfigThroughPostgres(t *testing.T) {
 		t.Fatalf("two PUTs with one If-Match on two instances: %v, want one 200 and one 412", codes)
 	}
 }
+
+// With a shared config each instance listens where its own config.yaml
+// says (host, port, tls), so several can share one config on one machine.
+func TestSharedInstanceListensWhereItsOwnFileSays(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	startSharedApp(t, "host: 127.0.0.1\nport: "+itoa(configPort)+"\nremote-management:\n  secret-key: \"plain-key\"\n", dsn)
+	port := testutil.FreePort(t)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("host: 127.0.0.1\nport: "+itoa(port)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := testutil.Serve(t, func(ctx context.Context, ready func(net.Addr)) error {
+		return Run(ctx, Options{ConfigPath: path, EnvStore: dsn, Stdout: io.Discard, Stderr: io.Discard, Ready: ready})
+	})
+	if want := "http://127.0.0.1:" + itoa(port); base != want {
+		t.Fatalf("serving on %s, want %s (its own file's port, not the shared %d)", base, want, configPort)
+	}
+	if code, body, _ := sharedCall(t, "GET", base+"/v0/management/config.yaml", "plain-key", ""); code != 200 || !strings.Contains(body, "port: "+itoa(configPort)) {
+		t.Fatalf("the shared config is not the one in force: %d %s", code, body)
+	}
+}

@@ -52,13 +52,35 @@ func storeURL(opts Options) string {
 	if u := strings.TrimSpace(opts.EnvStore); u != "" {
 		return u
 	}
-	raw, err := os.ReadFile(opts.ConfigPath)
+	if local := localConfig(opts.ConfigPath); local != nil {
+		return strings.TrimSpace(local.Store)
+	}
+	return ""
+}
+
+// localConfig is config.yaml as this instance's file has it, or nil when
+// it cannot be read or parsed.
+func localConfig(path string) *config.Config {
+	raw, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return nil
 	}
 	cfg, _, err := config.Parse(raw)
 	if err != nil {
-		return ""
+		return nil
 	}
-	return strings.TrimSpace(cfg.Store)
+	return cfg
+}
+
+// listenConfig holds where this instance listens: host, port and tls. With
+// a shared store they are the instance's own, from its config.yaml (as
+// -healthcheck reads them), so instances sharing one config can run on one
+// machine; otherwise they are the config's in force.
+func (s *Server) listenConfig() *config.Config {
+	if s.store.Shared() {
+		if local := localConfig(s.opts.ConfigPath); local != nil {
+			return local
+		}
+	}
+	return s.store.Current().Config
 }

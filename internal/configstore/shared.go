@@ -181,7 +181,7 @@ func (s *Store) startFrom(ctx context.Context, rev SharedRevision) error {
 	snap.Actor = rev.Actor
 	s.cur.Store(snap)
 	if local, err := os.ReadFile(s.target()); err == nil && revisionOf(local) != snap.Rev {
-		s.log.Info("config.yaml differs from the shared config, which is in force; config.yaml is read only for store: and to seed an empty database",
+		s.log.Info("config.yaml differs from the shared config, which is in force; config.yaml is read only for store:, host, port and tls, and to seed an empty database",
 			"path", s.path, "version", version)
 	}
 	return nil
