@@ -37,7 +37,9 @@ type PreconditionError struct{ Current *Snapshot }
 func (e *PreconditionError) Error() string { return ErrStale.Error() }
 func (e *PreconditionError) Unwrap() error { return ErrStale }
 
-// Store is the single owner of config.yaml.
+// Store is the single owner of config.yaml, or, opened with OpenShared, of
+// this instance's view of a config document shared with other instances
+// (shared.go): the same write path, prepare and commit either way.
 type Store struct {
 	// path is the config path as given (made absolute). It may be a
 	// symlink, which is followed afresh on every read and write, so a link

@@ -3,6 +3,7 @@ package sharedstore
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -195,10 +196,10 @@ func TestConcurrentWritesWithOneIfMatchAcrossInstances(t *testing.T) {
 			b.waitApplied(t, time.Second, func(*config.Config) bool { return b.store.Current().ETag() == etag })
 		}
 		var wg sync.WaitGroup
-		errs := make([]error, 2)
+		results := make([]error, 2)
 		for i, in := range []*instance{a, b} {
 			wg.Go(func() {
-				_, errs[i] = in.store.Update(etag, func(c *config.Config) error {
+				_, results[i] = in.store.Update(etag, func(c *config.Config) error {
 					c.APIKeys = append(c.APIKeys, "key-"+string(rune('a'+round))+string(rune('0'+i)))
 					return nil
 				})
@@ -206,7 +207,7 @@ func TestConcurrentWritesWithOneIfMatchAcrossInstances(t *testing.T) {
 		}
 		wg.Wait()
 		won, stale := 0, 0
-		for _, err := range errs {
+		for _, err := range results {
 			var pre *configstore.PreconditionError
 			switch {
 			case err == nil:
@@ -218,11 +219,11 @@ func TestConcurrentWritesWithOneIfMatchAcrossInstances(t *testing.T) {
 			}
 		}
 		if won != 1 || stale != 1 {
-			t.Fatalf("round %d: %d won, %d stale; want exactly one of each (%v)", round, won, stale, errs)
+			t.Fatalf("round %d: %d won, %d stale; want exactly one of each (%v)", round, won, stale, results)
 		}
 		// The loser's instance catches up with the winner's write.
 		winner := a
-		if errs[0] != nil {
+		if results[0] != nil {
 			winner = b
 		}
 		want := winner.store.Current().ETag()
@@ -341,5 +342,49 @@ func TestWriteWhenTheDatabaseIsGoneIsUnavailable(t *testing.T) {
 	}
 	if a.store.Current() != before {
 		t.Fatal("the config in force changed")
+	}
+}
+
+// Instances starting together on an empty database, each with a config.yaml
+// of its own: exactly one seeds it, and all run that one config.
+func TestInstancesStartingTogetherSeedOnce(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	const instances = 4
+	stores := make([]*configstore.Store, instances)
+	logs := make([]*testutil.SyncBuffer, instances)
+	failed := make([]error, instances)
+	var wg sync.WaitGroup
+	for i := range instances {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(path, []byte(seedConfig+"request-retry: "+string(rune('1'+i))+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var log *slog.Logger
+		log, logs[i] = testLog(t)
+		wg.Go(func() {
+			db, err := Open(testCtx(t), dsn, log)
+			if err != nil {
+				failed[i] = err
+				return
+			}
+			t.Cleanup(db.Close)
+			stores[i], failed[i] = configstore.OpenShared(testCtx(t), path, db.ConfigDocument(), plainHasher{}, log)
+		})
+	}
+	wg.Wait()
+	seeded := 0
+	for i := range instances {
+		if failed[i] != nil {
+			t.Fatalf("instance %d: %v", i, failed[i])
+		}
+		if strings.Contains(logs[i].String(), "seeded from config.yaml") {
+			seeded++
+		}
+		if stores[i].Current().Rev != stores[0].Current().Rev {
+			t.Fatalf("instance %d runs another config than instance 0", i)
+		}
+	}
+	if seeded != 1 {
+		t.Fatalf("%d instances seeded the database, want 1", seeded)
 	}
 }
