@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -143,5 +144,39 @@ func TestSharedInstanceListensWhereItsOwnFileSays(t *testing.T) {
 	}
 	if code, body, _ := sharedCall(t, "GET", base+"/v0/management/config.yaml", "plain-key", ""); code != 200 || !strings.Contains(body, "port: "+itoa(configPort)) {
 		t.Fatalf("the shared config is not the one in force: %d %s", code, body)
+	}
+}
+
+// A change written on A is a change event on B's stream, with A's source:
+// a panel open on any instance sees every instance's writes.
+func TestChangeEventsOfOneInstanceReachAnother(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, _ := startSharedApp(t, "host: 127.0.0.1\nport: "+itoa(configPort)+"\nremote-management:\n  secret-key: \"plain-key\"\n", dsn)
+	b, _ := startSharedApp(t, "host: 127.0.0.1\n", dsn)
+	// The event ends the wait; the deadline only bounds a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b+"/v0/management/events", nil)
+	req.Header.Set("Authorization", "Bearer plain-key")
+	resp, err := http.DefaultClient.Do(req) // returns once headers are flushed
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if code, body, _ := sharedCall(t, "PUT", a+"/v0/management/debug", "plain-key", `{"value":true}`); code != 200 {
+		t.Fatalf("PUT /debug on A: %d %s", code, body)
+	}
+	br := bufio.NewReader(resp.Body)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no change event on B: %v", err)
+		}
+		if strings.HasPrefix(line, "data: ") && strings.Contains(line, `"paths":["debug"]`) {
+			if !strings.Contains(line, `"source":"api"`) {
+				t.Fatalf("B's event for A's write: %s", line)
+			}
+			return
+		}
 	}
 }
