@@ -47,6 +47,8 @@ Environment:
   MANAGEMENT_PASSWORD  an extra management key kept only in memory; it also
                        allows remote management
   WRITABLE_PATH        directory for logs/ (default: next to the config file)
+  CPA_STORE            postgres:// URL of the database several instances share
+                       (overrides store: in the config file)
   HOME                 resolves "~" in auth-dir (default auth-dir: ~/.cli-proxy-api)
 
 Commands:
@@ -126,6 +128,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		CreateConfig:    !o.explicit || o.initConfig || o.initRemote,
 		NewConfigRemote: o.initRemote,
 		EnvSecret:       envSecret,
+		EnvStore:        os.Getenv("CPA_STORE"),
 		Stdout:          stdout,
 		Stderr:          stderr,
 	})

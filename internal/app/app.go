@@ -57,8 +57,11 @@ type Options struct {
 	// EnvSecret is MANAGEMENT_PASSWORD: an extra management key kept only
 	// in memory, which also allows remote management.
 	EnvSecret string
-	Stdout    io.Writer
-	Stderr    io.Writer
+	// EnvStore is CPA_STORE: the postgres:// URL of the shared store,
+	// which wins over store: in the config file (sharedconfig.go).
+	EnvStore string
+	Stdout   io.Writer
+	Stderr   io.Writer
 	// Ready, if set, receives the listener's address once the server serves.
 	Ready func(addr net.Addr)
 	// Listener, if set, is served instead of listening on the configured
@@ -101,6 +104,9 @@ type Server struct {
 	// They stop only after the HTTP server has drained, so that nothing
 	// answered during the drain is lost.
 	sinks []func(ctx context.Context) error
+	// closeShared closes the shared store's pool (a no-op without one)
+	// once everything has stopped.
+	closeShared func()
 }
 
 // Run builds the server and serves until ctx is done, then shuts down
@@ -151,10 +157,15 @@ func New(opts Options) (_ *Server, err error) {
 	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.NewConfigRemote, opts.Stdout); err != nil {
 		return nil, err
 	}
-	store, err := configstore.Open(opts.ConfigPath, bcryptHasher{}, log)
+	store, closeShared, err := openConfigStore(opts, log)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			closeShared()
+		}
+	}()
 	envSecret := strings.TrimSpace(opts.EnvSecret)
 	applyLogging(appLog, store.Current().Config, envSecret, log)
 	authFiles := openAuthFiles(store.Current().Config, opts.ConfigPath, log)
@@ -165,7 +176,10 @@ func New(opts Options) (_ *Server, err error) {
 		if old != nil && old.Config.AuthDir != next.Config.AuthDir {
 			log.Warn("auth-dir changes take effect after a restart")
 		}
-		if old != nil && (old.Config.Host != next.Config.Host || old.Config.Port != next.Config.Port || old.Config.TLS != next.Config.TLS) {
+		if old != nil && old.Config.Store != next.Config.Store {
+			log.Warn("store changes take effect after a restart")
+		}
+		if old != nil && !store.Shared() && (old.Config.Host != next.Config.Host || old.Config.Port != next.Config.Port || old.Config.TLS != next.Config.TLS) {
 			log.Warn("host, port and tls changes take effect after a restart")
 		}
 	})
@@ -238,10 +252,12 @@ func New(opts Options) (_ *Server, err error) {
 	dataPlane.Mount(router)
 
 	s := &Server{opts: opts, log: log, store: store, guard: guard, handler: router, inFlight: flight,
-		onShutdown: []func(){dataPlane.CloseRelays}, accounts: accounts, held: held}
+		onShutdown: []func(){dataPlane.CloseRelays}, accounts: accounts, held: held, closeShared: closeShared}
 	s.workers = append(s.workers,
 		func(ctx context.Context) error {
-			if err := store.Watch(ctx); err != nil {
+			if err := store.Watch(ctx); err != nil && store.Shared() {
+				log.Error("shared config watcher stopped; changes made on other instances will not be applied here", "error", err)
+			} else if err != nil {
 				// Serving goes on without hand-edit reloads; the API
 				// still writes and applies every change.
 				log.Error("config watcher stopped; hand edits will not be applied", "error", err)
@@ -280,7 +296,7 @@ func (s *Server) Store() *configstore.Store { return s.store }
 // only after all of them have stopped.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.held.release() // if serving never started
-	cfg := s.store.Current().Config
+	cfg := s.listenConfig()
 	ln := s.opts.Listener
 	if ln == nil {
 		var err error
@@ -344,6 +360,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.opts.Ready(ln.Addr())
 	}
 	err := g.Wait()
+	s.closeShared()
 	s.log.Info("server stopped")
 	return err
 }

@@ -98,5 +98,8 @@ func (s *Server) banner(addr net.Addr) banner {
 	if s.accounts != nil {
 		b.oauthAccount = len(s.accounts.Accounts())
 	}
+	if s.store.Shared() {
+		b.configPath += " (seed only: the config in force is shared through PostgreSQL)"
+	}
 	return b
 }

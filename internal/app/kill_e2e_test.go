@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/pgtest"
 )
 
 // childConfigEnv names the config a re-executed test binary serves: the
@@ -22,7 +24,7 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(childConfigEnv); path != "" {
 		os.Exit(runChild(path))
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m)) // m.Run, then stop the PostgreSQL the shared-store tests started
 }
 
 // runChild serves path on the listener inherited as fd 3 and says

@@ -76,6 +76,12 @@ type Config struct {
 	// "Authorization: Bearer <token>" without the management key.
 	MetricsToken string `yaml:"metrics-token,omitempty"`
 
+	// Store, when set, is the postgres:// URL of the database that several
+	// instances share (internal/sharedstore); the config in force is then
+	// the database's, and this file only seeds an empty one. CPA_STORE
+	// overrides it. Read at start.
+	Store string `yaml:"store,omitempty"`
+
 	// OAuthEndpoints replace login providers' endpoints (see OAuthEndpoint).
 	OAuthEndpoints map[string]OAuthEndpoint `yaml:"oauth-endpoints,omitempty"`
 

@@ -40,6 +40,9 @@ func (c *Config) Validate() error {
 	if err := ValidateProxyURL(c.ProxyURL); err != nil {
 		return fmt.Errorf("proxy-url: %w", err)
 	}
+	if c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		return fmt.Errorf("store: must be a postgres:// URL (or empty: this instance's own config.yaml)")
+	}
 	if err := c.validateOAuthEndpoints(); err != nil {
 		return err
 	}

@@ -37,7 +37,9 @@ type PreconditionError struct{ Current *Snapshot }
 func (e *PreconditionError) Error() string { return ErrStale.Error() }
 func (e *PreconditionError) Unwrap() error { return ErrStale }
 
-// Store is the single owner of config.yaml.
+// Store is the single owner of config.yaml, or, opened with OpenShared, of
+// this instance's view of a config document shared with other instances
+// (shared.go): the same write path, prepare and commit either way.
 type Store struct {
 	// path is the config path as given (made absolute). It may be a
 	// symlink, which is followed afresh on every read and write, so a link
@@ -56,6 +58,9 @@ type Store struct {
 	// rejectedRev is the revision of the last file on disk that did not
 	// load, so the watcher logs a broken hand edit once, not per event.
 	rejectedRev string
+	// shared is set when the document lives in a shared store
+	// (OpenShared) instead of config.yaml.
+	shared *sharedState
 
 	// Test hooks; nil in production.
 	onWatching func()         // the watcher is listening
@@ -136,6 +141,13 @@ func (s *Store) UpdateContext(ctx context.Context, ifMatch string, mutate func(*
 	ch := ChangeFrom(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.shared != nil {
+		return s.retrySharedLocked(func() (*Snapshot, error) { return s.updateLocked(ch, ifMatch, mutate) })
+	}
+	return s.updateLocked(ch, ifMatch, mutate)
+}
+
+func (s *Store) updateLocked(ch *Change, ifMatch string, mutate func(*config.Config) error) (*Snapshot, error) {
 	if err := s.adoptDiskLocked(true); err != nil {
 		return nil, err
 	}
@@ -212,6 +224,13 @@ func (s *Store) ReplaceRawContext(ctx context.Context, ifMatch string, raw []byt
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.shared != nil {
+		return s.retrySharedLocked(func() (*Snapshot, error) { return s.replaceRawLocked(ch, ifMatch, l) })
+	}
+	return s.replaceRawLocked(ch, ifMatch, l)
+}
+
+func (s *Store) replaceRawLocked(ch *Change, ifMatch string, l *loaded) (*Snapshot, error) {
 	if err := s.adoptDiskLocked(true); err != nil {
 		var broken *BrokenEditError
 		if ifMatch != "" || !errors.As(err, &broken) {
@@ -255,6 +274,9 @@ func (s *Store) commitChangeLocked(ch *Change, cur *Snapshot, cfg *config.Config
 func (s *Store) Reload() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.shared != nil {
+		s.refuseLocalEditLocked()
+	}
 	return s.adoptDiskLocked(false)
 }
 
@@ -276,6 +298,9 @@ func (e *BrokenEditError) Error() string {
 // (the write recreates it) and a file that cannot be applied is a
 // *BrokenEditError (kind errs.Conflict); for the watcher it is only logged.
 func (s *Store) adoptDiskLocked(forWrite bool) error {
+	if s.shared != nil {
+		return s.adoptSharedLocked(forWrite)
+	}
 	target := s.target()
 	if forWrite && s.beforeSync != nil {
 		s.beforeSync(target)
@@ -343,6 +368,9 @@ func (s *Store) applyEditLocked(cur *Snapshot, raw []byte) (problem string, err 
 
 // diskHolds reports whether config.yaml holds snap's bytes.
 func (s *Store) diskHolds(snap *Snapshot) bool {
+	if s.shared != nil {
+		return true // adoptDiskLocked has just read the shared version in force
+	}
 	raw, err := os.ReadFile(s.target())
 	return err == nil && bytes.Equal(raw, snap.Raw)
 }
@@ -376,7 +404,11 @@ func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, know
 	if err != nil {
 		return nil, err
 	}
-	if write {
+	if write && s.shared != nil {
+		if err := s.saveSharedLocked(raw, src, actor); err != nil {
+			return nil, err
+		}
+	} else if write {
 		if err := writeFile(s.target(), raw, cur.Raw); err != nil {
 			return nil, errs.Wrap(errs.Internal, err, "failed to save config")
 		}

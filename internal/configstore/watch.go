@@ -24,7 +24,12 @@ const reloadDebounce = 150 * time.Millisecond
 // the file under the store's lock and ignores content the store already
 // holds, so spurious events cost one read. Once its watches are in place
 // it reads the file once, so an edit made before Watch started is applied.
+//
+// In shared mode (OpenShared) it follows the shared document instead.
 func (s *Store) Watch(ctx context.Context) error {
+	if s.shared != nil {
+		return s.watchShared(ctx)
+	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("create watcher: %w", err)

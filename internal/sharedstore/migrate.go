@@ -1,0 +1,88 @@
+package sharedstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Migration is one step of the schema; Version orders them and is never
+// reused once released.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// migrationLock is the key of the session advisory lock held while
+// migrating, so instances starting together migrate once: "cpa-mig" in
+// ASCII.
+const migrationLock int64 = 0x6370612d6d6967
+
+// Migrations is the schema, oldest first.
+var Migrations = []Migration{
+	{Version: 1, Name: "config document and its revisions", SQL: `
+CREATE TABLE cpa_config_document (
+	id         smallint PRIMARY KEY CHECK (id = 1),
+	version    bigint NOT NULL CHECK (version > 0),
+	raw        bytea NOT NULL,
+	actor      text NOT NULL DEFAULT '',
+	source     text NOT NULL DEFAULT '',
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE cpa_config_revisions (
+	version    bigint PRIMARY KEY,
+	raw        bytea NOT NULL,
+	actor      text NOT NULL DEFAULT '',
+	source     text NOT NULL DEFAULT '',
+	created_at timestamptz NOT NULL DEFAULT now()
+);`},
+}
+
+// Migrate brings the schema up to date with migrations, each in a
+// transaction of its own, while holding an advisory lock: a second
+// instance starting at the same time waits, then finds nothing to do. It
+// returns how many migrations it applied.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, migrations []Migration) (applied int, err error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: connect: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+		return 0, fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
+	defer func() {
+		// A session lock outlives a failed statement; release it even
+		// when ctx is done.
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock); uerr != nil && err == nil {
+			err = fmt.Errorf("migrate: release the migration lock: %w", uerr)
+		}
+	}()
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS cpa_schema_migrations (
+		version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return 0, fmt.Errorf("migrate: create the migrations table: %w", err)
+	}
+	var current int
+	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM cpa_schema_migrations").Scan(&current); err != nil {
+		return 0, fmt.Errorf("migrate: read the schema version: %w", err)
+	}
+	for _, m := range migrations {
+		if m.Version <= current {
+			continue
+		}
+		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO cpa_schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
+			return err
+		}); err != nil {
+			return applied, fmt.Errorf("migrate: step %d (%s): %w", m.Version, m.Name, err)
+		}
+		applied++
+	}
+	return applied, nil
+}
