@@ -416,12 +416,15 @@ func checkImageEditForm(c *call, ctype string) *protocol.Error {
 		return invalidRequest("An image edit's multipart/form-data Content-Type needs a boundary")
 	}
 	fields := map[string]string{}
-	images := 0
+	images, parts := 0, 0
 	mr := multipart.NewReader(bytes.NewReader(c.body), boundary)
-	for {
+	for ; ; parts++ {
 		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) && parts > 0 {
 			break
+		}
+		if errors.Is(err, io.EOF) {
+			return invalidRequest("The multipart/form-data body could not be read: it holds no part with the boundary of its Content-Type")
 		}
 		if err != nil {
 			return invalidRequest("The multipart/form-data body could not be read: " + err.Error())
@@ -528,4 +531,14 @@ func sortedRoutes(m map[string]*route) []*route {
 	}
 	slices.SortFunc(out, func(a, b *route) int { return cmp.Compare(a.model, b.model) })
 	return out
+}
+
+// imageStreamEnd: the last event of an image stream
+// (image_generation.completed or image_edit.completed, by event name or
+// the data's leading type), which ends it instead of [DONE].
+func imageStreamEnd(name, data []byte, isData bool) bool {
+	if isData {
+		name = jsonType(data)
+	}
+	return bytes.Equal(name, []byte("image_generation.completed")) || bytes.Equal(name, []byte("image_edit.completed"))
 }
