@@ -542,3 +542,19 @@ func imageStreamEnd(name, data []byte, isData bool) bool {
 	}
 	return bytes.Equal(name, []byte("image_generation.completed")) || bytes.Equal(name, []byte("image_edit.completed"))
 }
+
+// estimateInput is the input-token estimate a client-key policy reserves
+// for c: an embeddings request's inputs, nothing for an image request
+// (its cost is the image, known only from the answer), a chat request's
+// prompt.
+func estimateInput(c *call) int64 {
+	switch {
+	case c.embed != nil && c.proto == protocol.OpenAI:
+		return c.embed.openAI.EstimateTokens()
+	case c.embed != nil:
+		return c.embed.gemini.EstimateTokens()
+	case capabilityOf(c.op) == capImage:
+		return 0
+	}
+	return translate.Estimate(c.proto, c.body)
+}

@@ -587,3 +587,50 @@ func TestDisableImageGeneration(t *testing.T) {
 		t.Fatalf("openai key saw %d requests", codex.count())
 	}
 }
+
+// An upstream's error reaches the client in the client's own shape, when
+// the embeddings were translated too.
+func TestEmbeddingsUpstreamErrorsInClientShape(t *testing.T) {
+	ts, compat, _, gem, _ := newMediaServer(t)
+	gem.setReply(func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		_, _ = io.WriteString(w, `{"error":{"code":400,"message":"text too long for gemini","status":"INVALID_ARGUMENT"}}`)
+	})
+	code, _, body := ts.do(t, "POST", "/v1/embeddings", clientKey, `{"model":"gemini-embedding-001","input":"x"}`)
+	if code != 400 || gjson.Get(body, "error.message").String() != "text too long for gemini" || gjson.Get(body, "error.type").String() != "invalid_request_error" {
+		t.Fatalf("gemini error to an OpenAI client: %d %s", code, body)
+	}
+	compat.setReply(func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		_, _ = io.WriteString(w, `{"error":{"message":"input too long for compat","type":"invalid_request_error"}}`)
+	})
+	code, _, body = ts.do(t, "POST", "/v1beta/models/embed-small:embedContent", clientKey, `{"content":{"parts":[{"text":"x"}]}}`)
+	if code != 400 || gjson.Get(body, "error.message").String() != "input too long for compat" || gjson.Get(body, "error.status").String() != "INVALID_ARGUMENT" {
+		t.Fatalf("openai error to a Gemini client: %d %s", code, body)
+	}
+}
+
+// A client key's token budget is charged with the tokens an embeddings
+// answer states: the upstream's, or Gemini's local estimate.
+func TestEmbeddingsChargeClientKeyBudgets(t *testing.T) {
+	compat, codex, gem := newUpstream(t, "compat"), newUpstream(t, "openai"), newUpstream(t, "gemini")
+	compat.setReply(openAIEmbedReply)
+	gem.setReply(geminiEmbedReply)
+	cfg := mediaConfig(compat, codex, gem)
+	cfg.ClientKeys = []config.KeyPolicy{{Key: "sk-budget-0003", Name: "budgeted", Budgets: config.KeyBudgets{TokensPerDay: 1000}}}
+	ts := newTestServer(t, cfg)
+	if code, _, body := ts.do(t, "POST", "/v1/embeddings", "sk-budget-0003", `{"model":"embed-small","input":"x"}`); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	code, _, body := ts.do(t, "POST", "/v1/embeddings", "sk-budget-0003", `{"model":"gemini-embedding-001","input":"hello there"}`)
+	if code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	want := 7 + gjson.Get(body, "usage.prompt_tokens").Int()
+	_, _, standing := ts.do(t, "GET", "/v1/key", "sk-budget-0003", "")
+	if got := gjson.Get(standing, "usage.day.tokens").Int(); got != want || gjson.Get(standing, "usage.in_flight").Int() != 0 {
+		t.Fatalf("day tokens %d, want %d: %s", got, want, standing)
+	}
+}

@@ -398,3 +398,12 @@ func OpenAIEmbedAnswerToGemini(raw []byte, batch bool, n int) ([]byte, int64, er
 	}{list})
 	return b, tokens, err
 }
+
+// EstimateTokens is the local estimate of g's input tokens.
+func (g GeminiEmbed) EstimateTokens() int64 {
+	var n int64
+	for _, t := range g.Texts {
+		n += countText(t)
+	}
+	return n
+}
