@@ -634,3 +634,30 @@ func TestEmbeddingsChargeClientKeyBudgets(t *testing.T) {
 		t.Fatalf("day tokens %d, want %d: %s", got, want, standing)
 	}
 }
+
+// A prefixed Gemini key: the prefix never goes upstream, in the URL or in
+// a batch's per-request model.
+func TestGeminiEmbedPrefixRenamed(t *testing.T) {
+	gem := newUpstream(t, "gemini")
+	gem.setReply(geminiEmbedReply)
+	cfg := baseConfig()
+	cfg.GeminiKeys = []config.GeminiKey{{APIKey: "k", BaseURL: gem.URL(), Prefix: "team"}}
+	ts := newTestServer(t, cfg)
+	code, _, body := ts.do(t, "POST", "/v1beta/models/team/gemini-embedding-001:batchEmbedContents", clientKey,
+		`{"requests":[{"model":"models/team/gemini-embedding-001","content":{"parts":[{"text":"a"}]}},{"content":{"parts":[{"text":"b"}]}}]}`)
+	if code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	got := lastRequest(t, gem)
+	if got.path != "/v1beta/models/gemini-embedding-001:batchEmbedContents" ||
+		gjson.GetBytes(got.body, "requests.#.model").Raw != `["models/gemini-embedding-001","models/gemini-embedding-001"]` {
+		t.Fatalf("gemini saw %s %s", got.path, got.body)
+	}
+	if code, _, body = ts.do(t, "POST", "/v1/embeddings", clientKey, `{"model":"team/gemini-embedding-001","input":["a","b"]}`); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	if got = lastRequest(t, gem); got.path != "/v1beta/models/gemini-embedding-001:batchEmbedContents" ||
+		gjson.GetBytes(got.body, "requests.0.model").String() != "models/gemini-embedding-001" {
+		t.Fatalf("gemini saw %s %s", got.path, got.body)
+	}
+}
