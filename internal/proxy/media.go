@@ -106,13 +106,7 @@ func imageModel(m modelEntry) bool {
 func mediaModels(aliases []config.ModelAlias, kind providers.Kind, excluded []string) (embed, image []modelEntry) {
 	if len(aliases) > 0 {
 		for _, a := range aliases {
-			m := modelEntry{id: a.Alias, upstream: a.Name}
-			if m.id == "" {
-				m.id = a.Name
-			}
-			if m.upstream == "" {
-				m.upstream = a.Alias
-			}
+			m := modelEntry{id: cmp.Or(a.Alias, a.Name), upstream: cmp.Or(a.Name, a.Alias)}
 			if embeddingModel(m) {
 				embed = append(embed, m)
 			}
