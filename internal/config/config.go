@@ -51,6 +51,8 @@ type Config struct {
 	RequestLog             bool          `yaml:"request-log"`
 	// AccessLog logs one INFO line per request (internal/accesslog).
 	AccessLog bool `yaml:"access-log,omitempty"`
+	// DisableImageGeneration refuses the image routes with 403.
+	DisableImageGeneration bool `yaml:"disable-image-generation,omitempty"`
 	// ForceGPT5Codex is the legacy v5 flag; kept so its endpoint has a home.
 	ForceGPT5Codex bool `yaml:"force-gpt-5-codex"`
 	// LatestVersionURL is the GitHub "latest release" API URL that

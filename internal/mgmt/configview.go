@@ -129,6 +129,7 @@ func configView(c *config.Config) mgmtapi.ConfigView {
 		MaxRetryInterval:              ptr(c.MaxRetryInterval),
 		RequestLog:                    ptr(c.RequestLog),
 		AccessLog:                     ptr(c.AccessLog),
+		DisableImageGeneration:        ptr(c.DisableImageGeneration),
 		WsAuth:                        ptr(c.WSAuth),
 		AllowLocalhostUnauthenticated: ptr(c.AllowLocalhostUnauthenticated),
 		TrustedProxyHeader:            ptr(c.TrustedProxyHeader),

@@ -15,5 +15,8 @@ func codex() Provider {
 			"gpt-5.1-codex-mini", "gpt-5.1-codex-max", "gpt-5.2", "gpt-5.2-codex",
 		),
 		ModelType: "openai", Owner: "openai",
+		// OpenAI API keys (codex-api-key) also serve these.
+		Embeddings: ids("text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"),
+		Images:     ids("gpt-image-1", "gpt-image-1-mini", "dall-e-3", "dall-e-2"),
 	}
 }

@@ -15,7 +15,8 @@ func vertex() Provider {
 // geminiAPIKey: the Generative Language API (AI Studio keys), from
 // gemini-api-key entries only.
 func geminiAPIKey() Provider {
-	return Provider{Kind: GeminiAPIKey, KeyList: "gemini-api-key", Models: googleModels(), ModelType: "gemini", Owner: "google"}
+	return Provider{Kind: GeminiAPIKey, KeyList: "gemini-api-key", Models: googleModels(), ModelType: "gemini", Owner: "google",
+		Embeddings: ids("gemini-embedding-001")}
 }
 
 // aiStudio: Gemini through AI Studio relays (browser pages connected to

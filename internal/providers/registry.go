@@ -53,6 +53,12 @@ type Provider struct {
 	// ModelType and Owner are the "type" and "owned_by" of its models in
 	// the model lists.
 	ModelType, Owner string
+	// Embeddings and Images are the models its API keys serve on the
+	// embeddings and image routes (POST /v1/embeddings, :embedContent,
+	// /v1/images/*) when a key entry lists no models of its own. They are
+	// apart from Models: auth-file accounts of the kind do not serve them,
+	// and they never answer chat.
+	Embeddings, Images []Model
 }
 
 // Model is one catalogue entry.
@@ -161,4 +167,15 @@ func Catalogue(k Kind) []Model {
 		}
 	}
 	return nil
+}
+
+// MediaCatalogue returns the embedding and image models of kind k's API
+// keys; none for an unknown kind.
+func MediaCatalogue(k Kind) (embeddings, images []Model) {
+	for _, p := range All() {
+		if p.Kind == k {
+			return p.Embeddings, p.Images
+		}
+	}
+	return nil, nil
 }

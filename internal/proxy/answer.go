@@ -29,6 +29,9 @@ func (p *Proxy) translateAnswer(c *call, resp *http.Response) error {
 	}
 	p.big.read(c, len(raw))
 	x := c.cross
+	if capabilityOf(c.op) == capEmbed {
+		return p.translateEmbedAnswer(c, resp, raw) // media.go
+	}
 	if isCount(c.op) {
 		if err := translate.IsCountAnswer(x.to, raw); err != nil {
 			return err

@@ -133,6 +133,8 @@ func (e *streamEnd) line(l []byte) {
 			e.done, e.failed = true, true
 		case isData && hasStringField(data, keyFinishReason):
 			e.finished = true
+		case imageStreamEnd(name, data, isData):
+			e.done = true
 		}
 	case protocol.Responses:
 		if isData {

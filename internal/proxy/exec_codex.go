@@ -27,7 +27,10 @@ func (codexExec) protocol() protocol.Protocol { return protocol.Responses }
 
 func (codexExec) payloadProtocol() string { return "codex" }
 
-func (codexExec) url(c *credential, _ operation, _ string, _ url.Values, _ upstreamauth.Creds) string {
+func (codexExec) url(c *credential, op operation, _ string, _ url.Values, _ upstreamauth.Creds) string {
+	if path := mediaPath(op); path != "" {
+		return c.baseURL + path
+	}
 	return c.baseURL + "/responses"
 }
 

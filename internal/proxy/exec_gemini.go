@@ -58,6 +58,10 @@ func googleURL(prefix string, op operation, model string, q url.Values) string {
 		method = ":streamGenerateContent"
 	case opGeminiCountTokens:
 		method = ":countTokens"
+	case opEmbedContent:
+		method = ":embedContent"
+	case opBatchEmbedContents:
+		method = ":batchEmbedContents"
 	}
 	var b strings.Builder
 	b.Grow(len(prefix) + len(model) + len(method) + 16)

@@ -20,6 +20,9 @@ func (openAICompatExec) url(c *credential, op operation, _ string, _ url.Values,
 	if op == opCompletions {
 		return c.baseURL + "/completions"
 	}
+	if path := mediaPath(op); path != "" {
+		return c.baseURL + path
+	}
 	return c.baseURL + "/chat/completions"
 }
 

@@ -26,6 +26,12 @@ const (
 	opGenerate
 	opStreamGenerate
 	opGeminiCountTokens
+	// The media operations (media.go): embeddings and images.
+	opEmbeddings
+	opEmbedContent
+	opBatchEmbedContents
+	opImagesGenerate
+	opImagesEdit
 )
 
 // executor knows one provider kind's upstream API: where an operation goes,

@@ -76,7 +76,7 @@ type failure struct {
 // an upstream answer started within selectDeadline.
 func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 	defer p.big.done(c)
-	rt := st.table.lookup(c.proto, c.model)
+	rt := st.table.routeFor(c.proto, c.op, c.model)
 	if rt != nil && c.obs != nil {
 		c.obs.model = c.model // a routed, configured name; never a made-up one
 	}
@@ -286,6 +286,8 @@ type upstreamRequest struct {
 	op    operation
 	query url.Values // the client's, or the translated request's
 	proto protocol.Protocol
+	// contentType replaces the JSON Content-Type (a multipart image edit).
+	contentType string
 }
 
 // requestFor is c as cand's upstream takes it: translated when it speaks
@@ -293,6 +295,9 @@ type upstreamRequest struct {
 // A token count the proxy answers itself comes back as local; a request
 // that cannot be translated as a failure.
 func requestFor(c *call, cand *candidate) (req upstreamRequest, local *http.Response, f *failure) {
+	if capabilityOf(c.op) != capChat {
+		return mediaRequest(c, cand) // media.go
+	}
 	cred := cand.cred
 	req = upstreamRequest{body: c.body, op: c.op, query: c.r.URL.Query(), proto: c.proto}
 	c.cross = nil
@@ -340,6 +345,9 @@ func (p *Proxy) exchange(ctx context.Context, st *state, c *call, cand *candidat
 			return nil, err
 		}
 		hr.Header = upstreamHeaders(c.r.Header, req.proto, cred, creds, c.stream)
+		if req.contentType != "" {
+			hr.Header.Set("Content-Type", req.contentType)
+		}
 		c.obs.attemptSent(cand, hr, body)
 		return cred.roundTrip(hr)
 	}

@@ -172,6 +172,11 @@ func FuzzGeminiPath(f *testing.F) {
 		checkAnswer(t, path, status, h, raw)
 		switch gotMethod {
 		case "generateContent", "streamGenerateContent", "countTokens":
+		case "embedContent", "batchEmbedContents":
+			// The body is a generateContent one: refused before routing.
+			if status != http.StatusBadRequest || fp.hits.Load() != before {
+				t.Fatalf("%s: a generateContent body on %q got %d (upstream reached: %v), want 400", path, gotMethod, status, fp.hits.Load() != before)
+			}
 		default:
 			if status != http.StatusNotFound || fp.hits.Load() != before {
 				t.Fatalf("%s: unknown method %q got %d (upstream reached: %v), want 404", path, gotMethod, status, fp.hits.Load() != before)

@@ -45,6 +45,11 @@ type call struct {
 	answer *translate.Answer
 	// bigAnswer: answer (or an attempt's) was large (bigstate.go).
 	bigAnswer bool
+	// contentType is the client's Content-Type when the body is not
+	// JSON (a multipart image edit); embed is the checked embeddings
+	// request (media.go).
+	contentType string
+	embed       *embedCall
 	// translated caches the translated body per upstream protocol (and
 	// the upstream model it names).
 	translated      [protocol.Count][]byte
@@ -121,7 +126,7 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 		defer p.finish(o)
 		if !ok {
 			protocol.Write(w, protocol.Gemini, protocol.Error{Status: http.StatusNotFound, Code: "not_found",
-				Message: "Expected " + prefix + "{model}:generateContent, :streamGenerateContent or :countTokens"})
+				Message: "Expected " + prefix + "{model}:generateContent, :streamGenerateContent, :countTokens, :embedContent or :batchEmbedContents"})
 			return
 		}
 		var op operation
@@ -132,9 +137,13 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 			op = opStreamGenerate
 		case "countTokens":
 			op = opGeminiCountTokens
+		case "embedContent":
+			op = opEmbedContent
+		case "batchEmbedContents":
+			op = opBatchEmbedContents
 		default:
 			protocol.Write(w, protocol.Gemini, protocol.Error{Status: http.StatusNotFound, Code: "not_found",
-				Message: "Unknown method '" + method + "': use generateContent, streamGenerateContent or countTokens"})
+				Message: "Unknown method '" + method + "': use generateContent, streamGenerateContent, countTokens, embedContent or batchEmbedContents"})
 			return
 		}
 		body, e := readBody(w, r)
@@ -142,11 +151,15 @@ func (p *Proxy) gemini(prefix string) http.HandlerFunc {
 		if e == nil {
 			e = checkBody(body)
 		}
+		c := &call{proto: protocol.Gemini, op: op, model: model, stream: op == opStreamGenerate, body: body, r: r, obs: o, policy: key.policy}
+		if e == nil && capabilityOf(op) == capEmbed {
+			e = checkGeminiEmbed(c) // media.go
+		}
 		if e != nil {
 			protocol.Write(w, protocol.Gemini, *e)
 			return
 		}
-		p.forward(w, st, &call{proto: protocol.Gemini, op: op, model: model, stream: op == opStreamGenerate, body: body, r: r, obs: o, policy: key.policy})
+		p.forward(w, st, c)
 	}
 }
 
@@ -174,6 +187,12 @@ func endpointOf(op operation) string {
 		return "POST /v1/messages"
 	case opCountTokens:
 		return "POST /v1/messages/count_tokens"
+	case opEmbeddings:
+		return "POST /v1/embeddings"
+	case opImagesGenerate:
+		return "POST /v1/images/generations"
+	case opImagesEdit:
+		return "POST /v1/images/edits"
 	}
 	return "POST"
 }
@@ -181,7 +200,7 @@ func endpointOf(op operation) string {
 // geminiEndpoint names a Gemini route; an unknown method is one name.
 func geminiEndpoint(prefix, method string) string {
 	switch method {
-	case "generateContent", "streamGenerateContent", "countTokens":
+	case "generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents":
 	default:
 		method = "{method}"
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/translate"
 )
 
 // candAllowed says whether pol lets cand serve the route: the model is
@@ -67,7 +66,7 @@ func (p *Proxy) admit(w http.ResponseWriter, c *call, rt *route) bool {
 	}
 	var estimate int64
 	if pol.CountsTokens() {
-		estimate = translate.Estimate(c.proto, c.body)
+		estimate = estimateInput(c)
 	}
 	t, ref := pol.Admit(p.now(), rt.model, firstAllowed(pol, rt).upstream, estimate)
 	if ref != nil {

@@ -1,8 +1,10 @@
 package proxy
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
@@ -19,6 +21,9 @@ type openAIModel struct {
 	Object  string `json:"object"`
 	Created int64  `json:"created"`
 	OwnedBy string `json:"owned_by"`
+	// Mode marks a model of the media routes: "embedding" or
+	// "image_generation" (LiteLLM's vocabulary); chat models have none.
+	Mode string `json:"mode,omitempty"`
 }
 
 type claudeModel struct {
@@ -35,14 +40,23 @@ type geminiModel struct {
 	SupportedGenerationMethods []string `json:"supportedGenerationMethods"`
 }
 
-var geminiMethods = []string{"generateContent", "streamGenerateContent", "countTokens"}
+var (
+	geminiMethods      = []string{"generateContent", "streamGenerateContent", "countTokens"}
+	geminiEmbedMethods = []string{"embedContent", "batchEmbedContents"}
+)
+
+func geminiEmbedCard(id string) geminiModel {
+	return geminiModel{Name: "models/" + id, BaseModelID: id, DisplayName: id, SupportedGenerationMethods: geminiEmbedMethods}
+}
 
 // buildModelLists encodes the lists. Every model is reachable from every
 // client protocol (translated when its upstream speaks another one), so
 // each list has every model: GET /v1/models in OpenAI's shape, or in
 // Anthropic's for an Anthropic client (isClaudeClient); /v1beta/models in
 // Gemini's.
-func buildModelLists(t *table) modelLists { return encodeModelLists(t.allRoutes()) }
+func buildModelLists(t *table) modelLists {
+	return encodeModelLists(t.allRoutes(), t.mediaRoutes(capEmbed), t.mediaRoutes(capImage))
+}
 
 // listsFor returns the model lists key may see: the snapshot's own, or for
 // a client key whose policy restricts models or credentials only the
@@ -51,24 +65,51 @@ func (st *state) listsFor(key clientIdentity) modelLists {
 	if key.policy == nil || !key.policy.Restricts() {
 		return st.lists
 	}
-	var allowed []*route
-	for _, r := range st.table.allRoutes() {
-		if routeAllowed(key.policy, r) {
-			allowed = append(allowed, r)
+	allowed := func(routes []*route) []*route {
+		var out []*route
+		for _, r := range routes {
+			if routeAllowed(key.policy, r) {
+				out = append(out, r)
+			}
 		}
+		return out
 	}
-	return encodeModelLists(allowed)
+	t := st.table
+	return encodeModelLists(allowed(t.allRoutes()), allowed(t.mediaRoutes(capEmbed)), allowed(t.mediaRoutes(capImage)))
 }
 
-func encodeModelLists(all []*route) modelLists {
+// encodeModelLists encodes the chat models (all) and the models of the
+// media routes: the OpenAI list has all of them, embedding and image
+// models marked with mode; the Gemini list has the embedding models with
+// Gemini's embedContent methods; the Anthropic list only chat models.
+func encodeModelLists(all, embed, image []*route) modelLists {
 	var l modelLists
 	oa := struct {
 		Object string        `json:"object"`
 		Data   []openAIModel `json:"data"`
 	}{Object: "list", Data: []openAIModel{}}
-	for _, r := range all {
-		oa.Data = append(oa.Data, openAIModel{ID: r.model, Object: "model", OwnedBy: r.owner})
+	listed := map[string]int{}
+	add := func(r *route, mode string) {
+		key := strings.ToLower(r.model)
+		if i, ok := listed[key]; ok {
+			if oa.Data[i].Mode == "" {
+				oa.Data[i].Mode = mode
+			}
+			return
+		}
+		listed[key] = len(oa.Data)
+		oa.Data = append(oa.Data, openAIModel{ID: r.model, Object: "model", OwnedBy: r.owner, Mode: mode})
 	}
+	for _, r := range embed {
+		add(r, "embedding")
+	}
+	for _, r := range image {
+		add(r, "image_generation")
+	}
+	for _, r := range all {
+		add(r, "")
+	}
+	slices.SortFunc(oa.Data, func(a, b openAIModel) int { return cmp.Compare(a.ID, b.ID) })
 	l.openAI, _ = json.Marshal(oa)
 
 	cl := struct {
@@ -91,6 +132,10 @@ func encodeModelLists(all []*route) modelLists {
 	for _, r := range all {
 		gm.Models = append(gm.Models, geminiCard(r.model))
 	}
+	for _, r := range embed {
+		gm.Models = append(gm.Models, geminiEmbedCard(r.model))
+	}
+	slices.SortFunc(gm.Models, func(a, b geminiModel) int { return cmp.Compare(a.Name, b.Name) })
 	l.gemini, _ = json.Marshal(gm)
 	return l
 }
@@ -161,6 +206,16 @@ func (p *Proxy) getModel(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, raw)
 		return
 	}
+	for _, m := range [...]struct {
+		op   operation
+		mode string
+	}{{opEmbeddings, "embedding"}, {opImagesGenerate, "image_generation"}} {
+		if rt := st.table.routeFor(protocol.OpenAI, m.op, id); rt != nil && routeAllowed(key.policy, rt) {
+			raw, _ := json.Marshal(openAIModel{ID: rt.model, Object: "model", OwnedBy: rt.owner, Mode: m.mode})
+			writeJSON(w, raw)
+			return
+		}
+	}
 	protocol.Write(w, protocol.OpenAI, protocol.Error{Status: http.StatusNotFound, Code: "model_not_found",
 		Message: "The model '" + id + "' is not served by this proxy"})
 }
@@ -194,6 +249,11 @@ func (p *Proxy) getGeminiModel(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/v1beta/models/")
 	if rt := st.table.lookup(protocol.Gemini, id); rt != nil && routeAllowed(key.policy, rt) {
 		raw, _ := json.Marshal(geminiCard(rt.model))
+		writeJSON(w, raw)
+		return
+	}
+	if rt := st.table.routeFor(protocol.Gemini, opEmbedContent, id); rt != nil && routeAllowed(key.policy, rt) {
+		raw, _ := json.Marshal(geminiEmbedCard(rt.model))
 		writeJSON(w, raw)
 		return
 	}

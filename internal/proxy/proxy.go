@@ -117,6 +117,8 @@ type state struct {
 	wsAuth           bool
 	keepalive        time.Duration
 	bootstrapRetries int
+	// disableImages answers the image routes 403 (disable-image-generation).
+	disableImages bool
 
 	lists modelLists
 }
@@ -266,6 +268,7 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account, re
 		switchProject:    next.QuotaExceeded.SwitchProject,
 		switchPreview:    next.QuotaExceeded.SwitchPreviewModel,
 		wsAuth:           next.WSAuth,
+		disableImages:    next.DisableImageGeneration,
 	}
 	if v := next.Streaming.KeepaliveSeconds; v != nil && *v > 0 {
 		st.keepalive = time.Duration(*v) * time.Second
@@ -349,6 +352,9 @@ func (p *Proxy) Mount(r chi.Router) {
 			{http.MethodPost, "/v1/responses", p.handle(opResponses)},
 			{http.MethodPost, "/v1/messages", p.handle(opMessages)},
 			{http.MethodPost, "/v1/messages/count_tokens", p.handle(opCountTokens)},
+			{http.MethodPost, "/v1/embeddings", p.media(opEmbeddings)},
+			{http.MethodPost, "/v1/images/generations", p.media(opImagesGenerate)},
+			{http.MethodPost, "/v1/images/edits", p.media(opImagesEdit)},
 			{http.MethodGet, "/v1beta/models", p.listGeminiModels},
 			{http.MethodGet, "/v1beta/models/*", p.getGeminiModel},
 			{http.MethodPost, "/v1beta/models/*", p.gemini("/v1beta/models/")},
@@ -384,14 +390,21 @@ func Routes() []string {
 		"POST /v1/responses",
 		"POST /v1/messages",
 		"POST /v1/messages/count_tokens",
+		"POST /v1/embeddings",
+		"POST /v1/images/generations",
+		"POST /v1/images/edits",
 		"GET /v1beta/models",
 		"GET /v1beta/models/{model}",
 		"POST /v1beta/models/{model}:generateContent",
 		"POST /v1beta/models/{model}:streamGenerateContent",
 		"POST /v1beta/models/{model}:countTokens",
+		"POST /v1beta/models/{model}:embedContent",
+		"POST /v1beta/models/{model}:batchEmbedContents",
 		"POST /v1/models/{model}:generateContent",
 		"POST /v1/models/{model}:streamGenerateContent",
 		"POST /v1/models/{model}:countTokens",
+		"POST /v1/models/{model}:embedContent",
+		"POST /v1/models/{model}:batchEmbedContents",
 		"GET /v1/ws",
 		"GET /v1/key",
 	}

@@ -70,7 +70,7 @@ func TestModelListsAreExactlyRoutable(t *testing.T) {
 	cfg.GeminiKeys = []config.GeminiKey{{APIKey: "k", BaseURL: up.URL(), ExcludedModels: []string{"gemini-3*", "*lite"}}}
 	ts := newTestServer(t, cfg)
 	_, _, body := ts.do(t, "GET", "/v1/models", clientKey, "")
-	if got := strings.Join(modelIDs(body), ","); got != "gemini-2.5-flash,gemini-2.5-pro,gpt-5,nice" || gjson.Get(body, "object").String() != "list" {
+	if got := strings.Join(modelIDs(body), ","); got != "gemini-2.5-flash,gemini-2.5-pro,gemini-embedding-001,gpt-5,nice" || gjson.Get(body, "object").String() != "list" {
 		t.Fatalf("openai list %s", body)
 	}
 	_, _, body = ts.do(t, "GET", "/v1beta/models", clientKey, "")
@@ -78,7 +78,7 @@ func TestModelListsAreExactlyRoutable(t *testing.T) {
 	for _, n := range gjson.Get(body, "models.#.name").Array() {
 		names = append(names, n.String())
 	}
-	if got := strings.Join(names, ","); got != "models/gemini-2.5-flash,models/gemini-2.5-pro,models/gpt-5,models/nice" {
+	if got := strings.Join(names, ","); got != "models/gemini-2.5-flash,models/gemini-2.5-pro,models/gemini-embedding-001,models/gpt-5,models/nice" {
 		t.Fatalf("gemini list %s", got)
 	}
 	if code, _, body := ts.do(t, "GET", "/v1beta/models/gemini-2.5-pro", clientKey, ""); code != 200 || gjson.Get(body, "name").String() != "models/gemini-2.5-pro" {

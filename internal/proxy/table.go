@@ -52,6 +52,9 @@ type table struct {
 	any map[string]*route
 	// ids lists the credential IDs in the table, for pruning cooldowns.
 	ids map[config.CredentialID]bool
+	// media maps a model to its route on the embeddings and image routes
+	// (media.go), whatever the client's protocol; capChat is unused.
+	media [capCount]map[string]*route
 }
 
 func (t *table) lookup(p protocol.Protocol, model string) *route {
@@ -116,6 +119,9 @@ func newTableBuilder(forcePrefix bool, payload []payloadRule) *tableBuilder {
 	for i := range t.routes {
 		t.routes[i] = map[string]*route{}
 	}
+	for i := range t.media {
+		t.media[i] = map[string]*route{}
+	}
 	return &tableBuilder{t: t, forcePrefix: forcePrefix, payload: payload}
 }
 
@@ -128,7 +134,10 @@ func modelsOf(aliases []config.ModelAlias, kind providers.Kind, excluded []strin
 	if len(aliases) > 0 {
 		for _, a := range aliases {
 			name := cmp.Or(a.Name, a.Alias)
-			out = append(out, modelEntry{id: cmp.Or(a.Alias, a.Name), upstream: name})
+			m := modelEntry{id: cmp.Or(a.Alias, a.Name), upstream: name}
+			if !embeddingModel(m) { // served on the embeddings routes instead (media.go)
+				out = append(out, m)
+			}
 		}
 	} else {
 		for _, m := range providers.Catalogue(kind) {
@@ -209,6 +218,7 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "gemini-api-key", exec: geminiExec{},
 			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultGeminiBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
 		b.add(cred, modelsOf(nil, providers.GeminiAPIKey, k.ExcludedModels))
+		b.addMedia(cred, nil, providers.GeminiAPIKey, k.ExcludedModels)
 	}
 	for i, k := range cfg.VertexKeys {
 		c, err := client("vertex-api-key", i, k.ProxyURL)
@@ -236,10 +246,11 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "codex-api-key", exec: codexExec{},
 			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultCodexBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
 		b.add(cred, modelsOf(k.Models, providers.Codex, k.ExcludedModels))
+		b.addMedia(cred, k.Models, providers.Codex, k.ExcludedModels)
 	}
 	for i, p := range cfg.OpenAICompatibility {
 		models := modelsOf(p.Models, "", nil)
-		if len(models) == 0 {
+		if len(p.Models) == 0 {
 			warnings = append(warnings, fmt.Sprintf("openai-compatibility[%d] (%s) lists no models, so no request is routed to it", i, p.Name))
 		}
 		entries := p.APIKeyEntries
@@ -255,6 +266,7 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 				exec: openAICompatExec{}, key: e.APIKey, baseURL: trimBase(p.BaseURL, ""), custom: compileHeaders(p.Headers),
 				prefix: p.Prefix, client: c}
 			b.add(cred, models)
+			b.addMedia(cred, p.Models, "", nil)
 		}
 	}
 	// Auth-file accounts come after the config's entries of each

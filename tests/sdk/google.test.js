@@ -73,10 +73,40 @@ describe("google genai SDK", () => {
     });
   }
 
+  it("models.embedContent: batchEmbedContents passed through to a Gemini key", async () => {
+    const res = await ai.models.embedContent({ model: MODELS.geminiEmbed, contents: ["a", "b"], config: { outputDimensionality: 8 } });
+    assert.deepEqual(
+      res.embeddings.map((e) => e.values),
+      [
+        [0, 0.25],
+        [1, 0.25],
+      ],
+    );
+    const seen = env.upstream.last(":batchEmbedContents");
+    assert.equal(seen.path, `/gemini/v1beta/models/${MODELS.geminiEmbed}:batchEmbedContents`);
+    assert.deepEqual(seen.body.requests[1], { content: { parts: [{ text: "b" }], role: "user" }, outputDimensionality: 8, model: `models/${MODELS.geminiEmbed}` });
+    assert.equal(seen.headers["x-goog-api-key"], UPSTREAM_KEYS.gemini);
+  });
+
+  it("models.embedContent on an OpenAI-compatible embedding model: translated both ways", async () => {
+    const res = await ai.models.embedContent({ model: MODELS.embed, contents: ["x", "y"] });
+    assert.deepEqual(
+      res.embeddings.map((e) => e.values),
+      [
+        [0.5, -1],
+        [1.5, -1],
+      ],
+    );
+    const seen = env.upstream.last("/openai/embeddings");
+    assert.deepEqual(seen.body, { model: MODELS.embedUpstream, input: ["x", "y"], encoding_format: "float" });
+  });
+
   it("models.list and models.get", async () => {
     const names = [];
     for await (const m of await ai.models.list()) names.push(m.name);
     assert.ok(names.includes(`models/${MODELS.gemini}`), `list has ${MODELS.gemini}: ${names}`);
+    const embed = await ai.models.get({ model: MODELS.geminiEmbed });
+    assert.deepEqual(embed.supportedActions, ["embedContent", "batchEmbedContents"]);
     const m = await ai.models.get({ model: MODELS.gemini });
     assert.equal(m.name, `models/${MODELS.gemini}`);
   });

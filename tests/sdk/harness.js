@@ -36,6 +36,11 @@ export const MODELS = {
   responsesUpstream: "up-resp",
   claude: "claude-haiku-4-5-20251001", // catalogue (claude-api-key)
   gemini: "gemini-2.5-flash", // catalogue (gemini-api-key)
+  embed: "sdk-embed", // alias of up-embed (openai-compatibility): an embedding model by its name
+  embedUpstream: "up-embed",
+  geminiEmbed: "gemini-embedding-001", // built-in embedding model of gemini-api-key
+  image: "sdk-image", // alias of up-image (openai-compatibility): an image model by its name
+  imageUpstream: "up-image",
 };
 
 const READY_TIMEOUT_MS = 20_000;
@@ -78,11 +83,15 @@ export const TOOL_CALL = { id: "call_fake_1", name: "get_weather", args: { city:
 export const STREAM_PIECES = ["Hel", "lo from ", "the fake upstream"];
 export const FULL_TEXT = STREAM_PIECES.join("");
 
+// The image every fake image answer holds (base64).
+export const IMAGE_B64 = Buffer.from("fake-png-bytes").toString("base64");
+
 // startFakeUpstream serves, under one port:
 //   /openai/chat/completions, /openai/completions  (OpenAI)
+//   /openai/embeddings, /openai/images/generations (OpenAI)
 //   /codex/responses                               (OpenAI Responses)
 //   /claude/v1/messages, /claude/v1/messages/count_tokens (Anthropic)
-//   /gemini/v1beta/models/{model}:{method}         (Gemini)
+//   /gemini/v1beta/models/{model}:{method}         (Gemini, embeddings too)
 // Every request is recorded (method, path, headers, parsed body). A stream
 // sends its first event, then waits for release() before sending the rest,
 // so a test can prove the first chunk reached the SDK before the upstream
@@ -152,6 +161,10 @@ export async function startFakeUpstream() {
 
   // --- OpenAI Chat Completions and legacy Completions
   async function openAI(route, body, res) {
+    if (route === "/embeddings") return openAIEmbeddings(body, res);
+    if (route === "/images/generations") {
+      return sendJSON(res, 200, { created: 1_700_000_000, data: [{ b64_json: IMAGE_B64 }], usage: { input_tokens: 9, output_tokens: 272, total_tokens: 281 } });
+    }
     const text = lastUserText(body);
     if (body?.model === "up-limited") {
       const raw = JSON.stringify({ error: { message: "fake upstream: rate limit reached", type: "rate_limit_error", param: null, code: "rate_limit_exceeded" } });
@@ -195,6 +208,18 @@ export async function startFakeUpstream() {
     if (body.stream_options?.include_usage) events.push(chunk([], { usage }));
     events.push("data: [DONE]");
     await writeEvents(res, events);
+  }
+
+  // --- OpenAI embeddings: input i embeds as [i + 0.5, -1], in the
+  // encoding asked for (the SDK asks for base64 unless told otherwise).
+  function openAIEmbeddings(body, res) {
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    const data = inputs.map((_, i) => {
+      const v = [i + 0.5, -1];
+      const embedding = body.encoding_format === "base64" ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v;
+      return { object: "embedding", index: i, embedding };
+    });
+    sendJSON(res, 200, { object: "list", data, model: body.model, usage: { prompt_tokens: 3, total_tokens: 3 } });
   }
 
   // --- OpenAI Responses
@@ -309,6 +334,9 @@ export async function startFakeUpstream() {
   // --- Gemini (Generative Language API)
   async function gemini(model, method, body, res) {
     if (method === "countTokens") return sendJSON(res, 200, { totalTokens: 31 });
+    // Embeddings: request i embeds as [i, 0.25]; one content as [0.25, 0.5].
+    if (method === "batchEmbedContents") return sendJSON(res, 200, { embeddings: body.requests.map((_, i) => ({ values: [i, 0.25] })) });
+    if (method === "embedContent") return sendJSON(res, 200, { embedding: { values: [0.25, 0.5] } });
     if (body?.tools?.some((t) => t.functionDeclarations?.length)) return await toolAnswer(method === "streamGenerateContent" ? "gemini-stream" : "gemini", body, res);
     const usageMetadata = { promptTokenCount: 5, candidatesTokenCount: 6, totalTokenCount: 11 };
     const answer = (text, finishReason, usage) => ({
@@ -446,7 +474,8 @@ openai-compatibility:
   - name: fake-openai
     base-url: ${JSON.stringify(upstreamURL + "/openai")}
     api-key-entries: [{api-key: ${JSON.stringify(UPSTREAM_KEYS.openai)}}]
-    models: [{name: ${MODELS.chatUpstream}, alias: ${MODELS.chat}}, {name: up-limited, alias: ${MODELS.limited}}]
+    models: [{name: ${MODELS.chatUpstream}, alias: ${MODELS.chat}}, {name: up-limited, alias: ${MODELS.limited}},
+             {name: ${MODELS.embedUpstream}, alias: ${MODELS.embed}}, {name: ${MODELS.imageUpstream}, alias: ${MODELS.image}}]
 codex-api-key:
   - api-key: ${JSON.stringify(UPSTREAM_KEYS.codex)}
     base-url: ${JSON.stringify(upstreamURL + "/codex")}

@@ -1,13 +1,14 @@
 // The official OpenAI SDK (npm "openai"), unchanged, pointed at the server:
 // Chat Completions (streamed and not), legacy Completions, the Responses API
-// (streamed and not), the model list, and its typed errors.
+// (streamed and not), embeddings, image generation, the model list, and its
+// typed errors.
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 
 import OpenAI from "openai";
 
-import { CLIENT_KEY, FULL_TEXT, MODELS, STREAM_PIECES, UPSTREAM_KEYS, WRONG_KEY, clientKeyLeaks, startAll } from "./harness.js";
+import { CLIENT_KEY, FULL_TEXT, IMAGE_B64, MODELS, STREAM_PIECES, UPSTREAM_KEYS, WRONG_KEY, clientKeyLeaks, startAll } from "./harness.js";
 
 describe("openai SDK", () => {
   let env;
@@ -142,6 +143,67 @@ describe("openai SDK", () => {
     assert.equal(final.usage.output_tokens, 9);
   });
 
+  it("embeddings.create: passthrough to an OpenAI-compatible model, the SDK's base64 decoded", async () => {
+    const res = await client.embeddings.create({ model: MODELS.embed, input: ["one", "two"] });
+    assert.equal(res.object, "list");
+    assert.deepEqual(
+      res.data.map((d) => [d.index, d.embedding]),
+      [
+        [0, [0.5, -1]],
+        [1, [1.5, -1]],
+      ],
+    );
+    assert.deepEqual(res.usage, { prompt_tokens: 3, total_tokens: 3 });
+    const seen = env.upstream.last("/openai/embeddings");
+    assert.equal(seen.body.model, MODELS.embedUpstream, "the alias is mapped to the upstream's name");
+    assert.deepEqual(seen.body.input, ["one", "two"]);
+    assert.equal(seen.body.encoding_format, "base64", "the SDK's own encoding request passes as sent");
+    assert.equal(seen.headers.authorization, `Bearer ${UPSTREAM_KEYS.openai}`);
+  });
+
+  it("embeddings.create: a Gemini model through batchEmbedContents, dimensions and base64 mapped", async () => {
+    const res = await client.embeddings.create({ model: MODELS.geminiEmbed, input: ["a", "b"], dimensions: 8 });
+    assert.deepEqual(
+      res.data.map((d) => d.embedding),
+      [
+        [0, 0.25],
+        [1, 0.25],
+      ],
+    );
+    assert.equal(res.model, MODELS.geminiEmbed);
+    assert.ok(res.usage.prompt_tokens > 0 && res.usage.total_tokens === res.usage.prompt_tokens, `estimated usage: ${JSON.stringify(res.usage)}`);
+    const seen = env.upstream.last(":batchEmbedContents");
+    assert.equal(seen.path, `/gemini/v1beta/models/${MODELS.geminiEmbed}:batchEmbedContents`);
+    assert.deepEqual(
+      seen.body.requests.map((r) => [r.model, r.content.parts[0].text, r.outputDimensionality]),
+      [
+        [`models/${MODELS.geminiEmbed}`, "a", 8],
+        [`models/${MODELS.geminiEmbed}`, "b", 8],
+      ],
+    );
+    assert.equal(seen.headers["x-goog-api-key"], UPSTREAM_KEYS.gemini);
+  });
+
+  it("embeddings.create with bad input: BadRequestError before any upstream call", async () => {
+    const calls = env.upstream.requests.length;
+    await assert.rejects(client.embeddings.create({ model: MODELS.embed, input: "" }), (err) => {
+      assert.ok(err instanceof OpenAI.BadRequestError, `got ${err?.constructor?.name}: ${err}`);
+      assert.match(err.message, /input must not be an empty string/);
+      return true;
+    });
+    assert.equal(env.upstream.requests.length, calls);
+  });
+
+  it("images.generate: passthrough, model mapped, image returned", async () => {
+    const res = await client.images.generate({ model: MODELS.image, prompt: "a red fox", size: "1024x1024" });
+    assert.equal(res.data[0].b64_json, IMAGE_B64);
+    assert.equal(res.usage.total_tokens, 281);
+    const seen = env.upstream.last("/openai/images/generations");
+    assert.equal(seen.body.model, MODELS.imageUpstream);
+    assert.equal(seen.body.prompt, "a red fox");
+    assert.equal(seen.headers.authorization, `Bearer ${UPSTREAM_KEYS.openai}`);
+  });
+
   it("models.list and models.retrieve: exactly what can be routed", async () => {
     const ids = [];
     for await (const m of client.models.list()) {
@@ -152,6 +214,9 @@ describe("openai SDK", () => {
     assert.ok(ids.includes(MODELS.responses), `list has ${MODELS.responses}: ${ids}`);
     // Claude and Gemini models are reached by translation, so listed too.
     assert.ok(ids.includes(MODELS.gemini) && ids.includes(MODELS.claude), `every model is listed: ${ids}`);
+    // Embedding models too, marked (an extra field the SDK keeps).
+    const embed = await client.models.retrieve(MODELS.embed);
+    assert.equal(embed.mode, "embedding");
     const m = await client.models.retrieve(MODELS.chat);
     assert.equal(m.id, MODELS.chat);
     assert.equal(m.object, "model");

@@ -641,13 +641,16 @@ type ConfigView struct {
 	ClaudeAPIKey                  *[]ClaudeKey `json:"claude-api-key,omitempty"`
 	CodexAPIKey                   *[]CodexKey  `json:"codex-api-key,omitempty"`
 	Debug                         *bool        `json:"debug,omitempty"`
-	ForceGpt5Codex                *bool        `json:"force-gpt-5-codex,omitempty"`
-	GeminiAPIKey                  *[]GeminiKey `json:"gemini-api-key,omitempty"`
-	GenerativeLanguageAPIKey      *StringArray `json:"generative-language-api-key,omitempty"`
-	Host                          *string      `json:"host,omitempty"`
-	LoggingToFile                 *bool        `json:"logging-to-file,omitempty"`
-	LogsMaxTotalSizeMb            *int         `json:"logs-max-total-size-mb,omitempty"`
-	MaxRetryInterval              *int         `json:"max-retry-interval,omitempty"`
+
+	// DisableImageGeneration Refuse POST /v1/images/generations and /v1/images/edits with 403 in OpenAI's error shape (the v7 reference answers 404 with an empty body and also takes "chat" and "passthrough", which only matter to its Codex tool injection). Applied at once.
+	DisableImageGeneration   *bool        `json:"disable-image-generation,omitempty"`
+	ForceGpt5Codex           *bool        `json:"force-gpt-5-codex,omitempty"`
+	GeminiAPIKey             *[]GeminiKey `json:"gemini-api-key,omitempty"`
+	GenerativeLanguageAPIKey *StringArray `json:"generative-language-api-key,omitempty"`
+	Host                     *string      `json:"host,omitempty"`
+	LoggingToFile            *bool        `json:"logging-to-file,omitempty"`
+	LogsMaxTotalSizeMb       *int         `json:"logs-max-total-size-mb,omitempty"`
+	MaxRetryInterval         *int         `json:"max-retry-interval,omitempty"`
 
 	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
 	OauthExcludedModels *ExcludedModels        `json:"oauth-excluded-models,omitempty"`
@@ -3032,6 +3035,14 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 		delete(object, "debug")
 	}
 
+	if raw, found := object["disable-image-generation"]; found {
+		err = json.Unmarshal(raw, &a.DisableImageGeneration)
+		if err != nil {
+			return fmt.Errorf("error reading 'disable-image-generation': %w", err)
+		}
+		delete(object, "disable-image-generation")
+	}
+
 	if raw, found := object["force-gpt-5-codex"]; found {
 		err = json.Unmarshal(raw, &a.ForceGpt5Codex)
 		if err != nil {
@@ -3257,6 +3268,13 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		object["debug"], err = json.Marshal(a.Debug)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'debug': %w", err)
+		}
+	}
+
+	if a.DisableImageGeneration != nil {
+		object["disable-image-generation"], err = json.Marshal(a.DisableImageGeneration)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'disable-image-generation': %w", err)
 		}
 	}
 

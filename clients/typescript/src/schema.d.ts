@@ -2402,6 +2402,8 @@ export interface components {
             "request-log"?: boolean;
             /** @description Log one INFO line per request (method, route, status, duration, and for proxied requests the model and the client key's masked label; never a key). Applied at once. */
             "access-log"?: boolean;
+            /** @description Refuse POST /v1/images/generations and /v1/images/edits with 403 in OpenAI's error shape (the v7 reference answers 404 with an empty body and also takes "chat" and "passthrough", which only matter to its Codex tool injection). Applied at once. */
+            "disable-image-generation"?: boolean;
             "ws-auth"?: boolean;
             "allow-localhost-unauthenticated"?: boolean;
             /** @description The one header believed from trusted proxies; empty means X-Forwarded-For. */
