@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/wildcard"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -137,7 +138,7 @@ func mediaModels(aliases []config.ModelAlias, kind providers.Kind, excluded []st
 
 func excludedModel(excluded []string, m modelEntry) bool {
 	for _, pat := range excluded {
-		if matchWildcard(pat, strings.ToLower(m.id)) || matchWildcard(pat, strings.ToLower(m.upstream)) {
+		if wildcard.Match(pat, strings.ToLower(m.id)) || wildcard.Match(pat, strings.ToLower(m.upstream)) {
 			return true
 		}
 	}
