@@ -201,6 +201,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		return c, nil
 	}
 	for i, k := range cfg.GeminiKeys {
+		if k.Disabled {
+			continue
+		}
 		c, err := client("gemini-api-key", i, k.ProxyURL)
 		if err != nil {
 			return nil, nil, err
@@ -210,6 +213,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		b.add(cred, modelsOf(nil, providers.GeminiAPIKey, k.ExcludedModels))
 	}
 	for i, k := range cfg.VertexKeys {
+		if k.Disabled {
+			continue
+		}
 		c, err := client("vertex-api-key", i, k.ProxyURL)
 		if err != nil {
 			return nil, nil, err
@@ -219,6 +225,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		b.add(cred, modelsOf(k.Models, providers.Vertex, nil))
 	}
 	for i, k := range cfg.ClaudeKeys {
+		if k.Disabled {
+			continue
+		}
 		c, err := client("claude-api-key", i, k.ProxyURL)
 		if err != nil {
 			return nil, nil, err
@@ -228,6 +237,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		b.add(cred, modelsOf(k.Models, providers.Claude, k.ExcludedModels))
 	}
 	for i, k := range cfg.CodexKeys {
+		if k.Disabled {
+			continue
+		}
 		c, err := client("codex-api-key", i, k.ProxyURL)
 		if err != nil {
 			return nil, nil, err
@@ -246,6 +258,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 			entries = []config.APIKeyEntry{{}} // one key-less credential
 		}
 		for j, e := range entries {
+			if e.Disabled {
+				continue
+			}
 			c, err := client(fmt.Sprintf("openai-compatibility[%d].api-key-entries", i), j, e.ProxyURL)
 			if err != nil {
 				return nil, nil, err
