@@ -1018,11 +1018,16 @@ type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
 }
 
-// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"]}
+// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"],"next-cursor":"eyJ2IjoxLCJvIjo0MDk2LCJmIjoiYjFkMzQ1NmE3ZjAwMTIzNCJ9"}
 type LogLines struct {
+	// CursorReset Present (true) when the `cursor` sent could not be followed and `lines` are a fresh tail; a client replaces what it shows.
+	CursorReset     *bool    `json:"cursor-reset,omitempty"`
 	LatestTimestamp int64    `json:"latest-timestamp"`
 	LineCount       int      `json:"line-count"`
 	Lines           []string `json:"lines"`
+
+	// NextCursor Pass as `cursor` to get the lines appended after these; empty while no main.log exists.
+	NextCursor *string `json:"next-cursor,omitempty"`
 }
 
 // LoggingToFileSetting Example: {"logging-to-file":true}
@@ -2382,6 +2387,9 @@ type GetLogsParams struct {
 
 	// Limit Keep only the last N matching lines.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor `next-cursor` of the previous answer: only the lines appended to main.log since then, oldest first, at most `limit` (follow `next-cursor` again for the rest; nothing is skipped). A cursor that cannot be followed (malformed, or main.log was rotated or truncated since) answers the last `limit` lines (default 10000, never the whole log) with `cursor-reset: true`. `after` is ignored with a cursor.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // PatchMaxRetryIntervalParams defines parameters for PatchMaxRetryInterval.
@@ -7704,6 +7712,19 @@ func (siw *ServerInterfaceWrapper) GetLogs(w http.ResponseWriter, r *http.Reques
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
 	}

@@ -983,11 +983,16 @@ type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
 }
 
-// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"]}
+// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"],"next-cursor":"eyJ2IjoxLCJvIjo0MDk2LCJmIjoiYjFkMzQ1NmE3ZjAwMTIzNCJ9"}
 type LogLines struct {
+	// CursorReset Present (true) when the `cursor` sent could not be followed and `lines` are a fresh tail; a client replaces what it shows.
+	CursorReset     *bool    `json:"cursor-reset,omitempty"`
 	LatestTimestamp int64    `json:"latest-timestamp"`
 	LineCount       int      `json:"line-count"`
 	Lines           []string `json:"lines"`
+
+	// NextCursor Pass as `cursor` to get the lines appended after these; empty while no main.log exists.
+	NextCursor *string `json:"next-cursor,omitempty"`
 }
 
 // LoggingToFileSetting Example: {"logging-to-file":true}
@@ -2322,6 +2327,9 @@ type GetLogsParams struct {
 
 	// Limit Keep only the last N matching lines.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor `next-cursor` of the previous answer: only the lines appended to main.log since then, oldest first, at most `limit` (follow `next-cursor` again for the rest; nothing is skipped). A cursor that cannot be followed (malformed, or main.log was rotated or truncated since) answers the last `limit` lines (default 10000, never the whole log) with `cursor-reset: true`. `after` is ignored with a cursor.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // PatchMaxRetryIntervalParams defines parameters for PatchMaxRetryInterval.
@@ -12728,6 +12736,18 @@ func NewGetLogsRequest(server string, params *GetLogsParams) (*http.Request, err
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

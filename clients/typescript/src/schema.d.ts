@@ -2913,6 +2913,7 @@ export interface components {
         };
         /**
          * @example {
+         *       "next-cursor": "eyJ2IjoxLCJvIjo0MDk2LCJmIjoiYjFkMzQ1NmE3ZjAwMTIzNCJ9",
          *       "lines": [
          *         "2024-05-20 12:00:00 info request accepted"
          *       ],
@@ -2925,6 +2926,10 @@ export interface components {
             "line-count": number;
             /** Format: int64 */
             "latest-timestamp": number;
+            /** @description Pass as `cursor` to get the lines appended after these; empty while no main.log exists. */
+            "next-cursor"?: string;
+            /** @description Present (true) when the `cursor` sent could not be followed and `lines` are a fresh tail; a client replaces what it shows. */
+            "cursor-reset"?: boolean;
         };
         /**
          * @example {
@@ -7000,6 +7005,8 @@ export interface operations {
                 after?: number;
                 /** @description Keep only the last N matching lines. */
                 limit?: number;
+                /** @description `next-cursor` of the previous answer: only the lines appended to main.log since then, oldest first, at most `limit` (follow `next-cursor` again for the rest; nothing is skipped). A cursor that cannot be followed (malformed, or main.log was rotated or truncated since) answers the last `limit` lines (default 10000, never the whole log) with `cursor-reset: true`. `after` is ignored with a cursor. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
