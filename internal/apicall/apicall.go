@@ -49,6 +49,9 @@ type Credential struct {
 	Kind providers.Kind
 	// File is the credential file's JSON.
 	File []byte
+	// Token, when set, is the credential's current token (refreshed by
+	// the accounts manager); otherwise the file's is used as stored.
+	Token string
 }
 
 // Request is one call.
@@ -123,7 +126,10 @@ func Token(file []byte) string {
 // Do makes the call through client (whose proxy is the credential's); it
 // follows no redirect and stops after Timeout.
 func Do(ctx context.Context, client *http.Client, cred Credential, t Target, req Request) (Result, error) {
-	token := Token(cred.File)
+	token := cred.Token
+	if token == "" {
+		token = Token(cred.File)
+	}
 	var body io.Reader
 	if req.Body != "" {
 		body = strings.NewReader(req.Body)

@@ -232,8 +232,15 @@ func New(opts Options) (_ *Server, err error) {
 	// Attempt counters per credential for v7 panels (GET /auth-files, /api-key-usage).
 	credStats := credstats.New(nil)
 	obs.usage.Observe(credStats.Observe)
+	var freshToken func(context.Context, string) (string, error)
+	if accounts != nil {
+		freshToken = func(ctx context.Context, name string) (string, error) {
+			c, err := accounts.Token(ctx, name, "")
+			return c.Token, err
+		}
+	}
 	server := mgmt.NewServer(mgmt.Deps{Usage: obs.usage, RequestLogs: obs.reqLogs, Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
-		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane, Changes: changes, ClientKeys: clientKeys, CredStats: credStats})
+		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane, Changes: changes, ClientKeys: clientKeys, CredStats: credStats, Tokens: freshToken})
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}

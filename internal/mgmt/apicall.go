@@ -44,7 +44,15 @@ func (s *authFileHandlers) PostAPICall(ctx context.Context, r mgmtapi.PostAPICal
 		header = *r.Body.Header
 	}
 	proxyURL := cmp.Or(gjson.GetBytes(file, "proxy_url").String(), s.store.Current().Config.ProxyURL)
-	res, err := apicall.Do(ctx, s.httpClient(proxyURL), apicall.Credential{Kind: kind, File: file}, target,
+	cred := apicall.Credential{Kind: kind, File: file}
+	if s.tokens != nil && headerUsesToken(header) {
+		// A token that expired is refreshed first (v7 sends it stale); a
+		// file the accounts manager does not serve keeps its own.
+		if tok, err := s.tokens(ctx, name); err == nil {
+			cred.Token = tok
+		}
+	}
+	res, err := apicall.Do(ctx, s.httpClient(proxyURL), cred, target,
 		apicall.Request{Method: target.Method, URL: target.URL.String(), Header: header, Body: deref(r.Body.Data)})
 	var up *apicall.UpstreamError
 	if errors.As(err, &up) {
@@ -63,6 +71,15 @@ func (s *authFileHandlers) PostAPICall(ctx context.Context, r mgmtapi.PostAPICal
 		out.Truncated = ptr(true)
 	}
 	return out, nil
+}
+
+func headerUsesToken(h map[string]string) bool {
+	for _, v := range h {
+		if strings.Contains(v, apicall.Placeholder) {
+			return true
+		}
+	}
+	return false
 }
 
 // fileByIndex finds the credential file whose auth_index is idx.

@@ -33,7 +33,9 @@ type authFileHandlers struct {
 	// store and httpClient serve api-call (the global proxy-url).
 	store      *configstore.Store
 	httpClient func(proxyURL string) *http.Client
-	log        *slog.Logger
+	// tokens gives a file credential's current token (nil: the file's).
+	tokens func(ctx context.Context, name string) (string, error)
+	log    *slog.Logger
 }
 
 func (s *authFileHandlers) authStore() (*authfiles.Store, error) {

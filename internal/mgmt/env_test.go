@@ -104,6 +104,8 @@ type envSettings struct {
 	httpClient func(string) *http.Client
 	// credStats are the attempt counters the API shows.
 	credStats *credstats.Stats
+	// tokens stands for the accounts manager's token refresh.
+	tokens func(context.Context, string) (string, error)
 	// brokenUsage starts the server with a usage store that could not be
 	// opened.
 	brokenUsage bool
@@ -141,6 +143,10 @@ func withoutLogging() envOption { return func(e *envSettings) { e.noLogging = tr
 
 func withHTTPClient(c func(string) *http.Client) envOption {
 	return func(e *envSettings) { e.httpClient = c }
+}
+
+func withTokens(f func(context.Context, string) (string, error)) envOption {
+	return func(e *envSettings) { e.tokens = f }
 }
 
 func withCredStats(c *credstats.Stats) envOption { return func(e *envSettings) { e.credStats = c } }
@@ -212,7 +218,7 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 		outbound = func(string) *http.Client { return http.DefaultClient }
 	}
 	s := mgmt.NewServer(mgmt.Deps{Usage: usageSvc, RequestLogs: reqLogs, Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: outbound, Log: log,
-		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed, ClientKeys: keys, CredStats: es.credStats})
+		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed, ClientKeys: keys, CredStats: es.credStats, Tokens: es.tokens})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@
 package mgmt
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -53,6 +54,9 @@ type Deps struct {
 	// CredStats counts upstream attempts per credential (GET /auth-files,
 	// GET /api-key-usage); nil keeps counters of the API's own, all zero.
 	CredStats *credstats.Stats
+	// Tokens gives an auth file's current token, refreshed when it
+	// expires (POST /api-call); nil uses the token stored in the file.
+	Tokens func(ctx context.Context, name string) (string, error)
 }
 
 // Server implements every operation of api/openapi.yaml by composing one
@@ -95,7 +99,7 @@ func NewServer(d Deps) *Server {
 		changeHandlers:    changeHandlers{configWriter: w},
 
 		authFileHandlers: authFileHandlers{authFiles: d.AuthFiles, catalogue: d.Catalogue, stats: stats,
-			store: d.Store, httpClient: d.HTTPClient, log: d.Log},
+			store: d.Store, httpClient: d.HTTPClient, tokens: d.Tokens, log: d.Log},
 		oauthHandlers: oauthHandlers{oauth: d.OAuth},
 		usageHandlers: usageHandlers{usage: d.Usage, store: d.Store, log: d.Log, stats: stats},
 		logHandlers:   logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},

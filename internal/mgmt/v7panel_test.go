@@ -287,6 +287,17 @@ func TestAPICall(t *testing.T) {
 	if st, _, _ := e.call("POST", "/api-call", "application/json", []byte(`{"method":"GET","url":"https://chatgpt.com/","data":"`+strings.Repeat("a", 2<<20)+`"}`)); st != 413 {
 		t.Errorf("huge body: %d", st)
 	}
+	// A token the accounts manager refreshed is the one sent, and it is
+	// redacted too.
+	fresh := newEnv(t, baseConfig(), withHTTPClient(client), withTokens(func(_ context.Context, name string) (string, error) {
+		return "fresh-" + name, nil
+	}))
+	if err := os.WriteFile(filepath.Join(fresh.authDir, "codex-a.json"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, out := fresh.call("POST", "/api-call", "application/json", []byte(`{"auth_index":"`+idx+`","method":"GET","url":"https://chatgpt.com/backend-api/wham/usage","header":{"Authorization":"Bearer $TOKEN$"}}`)); st != 200 || gotAuth != "Bearer fresh-codex-a.json" || strings.Contains(string(out), "fresh-codex") {
+		t.Fatalf("refreshed token: %d %s (upstream saw %q)", st, out, gotAuth)
+	}
 	// No upstream reachable: 502, with neither URL nor token in the answer.
 	down := newEnv(t, baseConfig(), withHTTPClient(func(string) *http.Client {
 		return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
