@@ -1103,7 +1103,7 @@ type OauthModelAliasEntry struct {
 	Alias       string  `json:"alias"`
 	DisplayName *string `json:"display-name,omitempty"`
 
-	// ForceMapping Map even when the alias resolves to the requested model itself.
+	// ForceMapping Kept for v7 configs and panels; it has no effect here.
 	ForceMapping *bool `json:"force-mapping,omitempty"`
 
 	// Fork Keep the original model listed beside the alias.

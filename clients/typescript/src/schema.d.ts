@@ -3055,7 +3055,7 @@ export interface components {
             /** @description Keep the original model listed beside the alias. */
             fork?: boolean;
             "display-name"?: string;
-            /** @description Map even when the alias resolves to the requested model itself. */
+            /** @description Kept for v7 configs and panels; it has no effect here. */
             "force-mapping"?: boolean;
         };
         /** @description Channel (OAuth provider kind) -> alias entries. */
