@@ -268,17 +268,17 @@ func readLines(path string, fn func([]byte)) (int64, error) {
 	return scanLines(bufio.NewReaderSize(f, 64<<10), 0, -1, fn)
 }
 
-// scanLines calls fn for the lines of br (at most max of them when max ≥
-// 0; then a trailing incomplete line is left for later) and returns off
-// advanced past the complete lines it consumed.
-func scanLines(br *bufio.Reader, off int64, max int, fn func([]byte)) (int64, error) {
-	for n := 0; max < 0 || n < max; n++ {
+// scanLines calls fn for the lines of br (at most maxLines of them when
+// maxLines ≥ 0; then a trailing incomplete line is left for later) and
+// returns off advanced past the complete lines it consumed.
+func scanLines(br *bufio.Reader, off int64, maxLines int, fn func([]byte)) (int64, error) {
+	for n := 0; maxLines < 0 || n < maxLines; n++ {
 		line, err := br.ReadBytes('\n')
 		complete := len(line) > 0 && line[len(line)-1] == '\n'
 		if complete {
 			off += int64(len(line))
 		}
-		if len(line) > 0 && (complete || max < 0) {
+		if len(line) > 0 && (complete || maxLines < 0) {
 			fn(bytes.TrimRight(line, "\r\n"))
 		}
 		if err == io.EOF {
