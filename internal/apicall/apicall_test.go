@@ -8,33 +8,36 @@ import (
 )
 
 func TestCheckAllowsOnlyTheProvidersHosts(t *testing.T) {
-	for url, want := range map[string]error{
-		"https://chatgpt.com/backend-api/wham/usage": nil,
-		"https://CHATGPT.com:443/x":                  nil,
-		"https://api.anthropic.com/api/oauth/usage":  ErrHostNotAllowed,
-		"https://chatgpt.com.example/":               ErrHostNotAllowed,
-		"https://x.chatgpt.com/":                     ErrHostNotAllowed,
-		"https://127.0.0.1/":                         ErrHostNotAllowed,
-		"https://[::1]/":                             ErrHostNotAllowed,
-		"https://chatgpt.com:8443/":                  ErrHostNotAllowed,
-		"http://chatgpt.com/":                        errInvalid,
-		"https://user@chatgpt.com/":                  errInvalid,
-		"chatgpt.com/x":                              errInvalid,
-		"https://chatgpt.com/%zz":                    errInvalid,
+	for url, want := range map[string]string{
+		"https://chatgpt.com/backend-api/wham/usage": "ok",
+		"https://CHATGPT.com:443/x":                  "ok",
+		"https://api.anthropic.com/api/oauth/usage":  "refused",
+		"https://chatgpt.com.example/":               "refused",
+		"https://x.chatgpt.com/":                     "refused",
+		"https://127.0.0.1/":                         "refused",
+		"https://[::1]/":                             "refused",
+		"https://chatgpt.com:8443/":                  "refused",
+		"http://chatgpt.com/":                        "invalid",
+		"https://user@chatgpt.com/":                  "invalid",
+		"chatgpt.com/x":                              "invalid",
+		"https://chatgpt.com/%zz":                    "invalid",
 	} {
 		_, err := Check(providers.Codex, "GET", url)
+		got := "ok"
 		switch {
-		case want == nil && err != nil, want == ErrHostNotAllowed && !errors.Is(err, ErrHostNotAllowed),
-			want == errInvalid && (err == nil || errors.Is(err, ErrHostNotAllowed)):
-			t.Errorf("%s: %v", url, err)
+		case errors.Is(err, ErrHostNotAllowed):
+			got = "refused"
+		case err != nil:
+			got = "invalid"
+		}
+		if got != want {
+			t.Errorf("%s: %s (%v), want %s", url, got, err, want)
 		}
 	}
 	if _, err := Check("", "GET", "https://chatgpt.com/"); !errors.Is(err, ErrHostNotAllowed) {
 		t.Errorf("a kind with no hosts: %v", err)
 	}
 }
-
-var errInvalid = errors.New("invalid")
 
 func TestToken(t *testing.T) {
 	for file, want := range map[string]string{
