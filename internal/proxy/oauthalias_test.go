@@ -3,6 +3,9 @@ package proxy
 import (
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
@@ -35,5 +38,31 @@ func TestOAuthModelAliasInModelLists(t *testing.T) {
 	got := fileModelIDs(ts.p.ModelsForFile("c.json", "codex"))
 	if !slices.Contains(got, "g5") || slices.Contains(got, "gpt-5") {
 		t.Fatalf("codex models: %v", got)
+	}
+}
+
+// A request for the alias reaches the account's upstream under the
+// model's own name.
+func TestOAuthModelAliasRoutesToTheUpstreamName(t *testing.T) {
+	var c oauthCase
+	for _, oc := range oauthCases(t) {
+		if oc.kind == providers.Codex {
+			c = oc
+		}
+	}
+	models := make(chan string, 1)
+	c.body = func(_ *testing.T, b []byte) { models <- gjson.GetBytes(b, "model").String() }
+	e := newOAuthEnv(t, c, time.Now().Add(time.Hour))
+	cfg := baseConfig()
+	cfg.OAuthModelAlias = map[string][]config.OAuthModelAlias{"codex": {{Name: "gpt-5", Alias: "my-five"}}}
+	e.ts.apply(t, cfg)
+	if code, body := e.chat("my-five"); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	if got := <-models; got != "gpt-5" {
+		t.Fatalf("upstream model %q", got)
+	}
+	if code, _ := e.chat("gpt-5"); code == 200 {
+		t.Fatal("the original name is still served without fork")
 	}
 }
