@@ -359,3 +359,25 @@ func TestAPIKeyUsageAndAuthFileCounters(t *testing.T) {
 		t.Fatalf("auth-files: %d %s", st, body)
 	}
 }
+
+// disabled on a key entry is written back to config.yaml and read back;
+// false is not written.
+func TestKeyEntryDisabledRoundTrip(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, baseConfig()+"codex-api-key:\n  - api-key: sk-codex-1 # mine\n")
+	if st, _, out := e.call("PATCH", "/codex-api-key", "application/json", []byte(`{"index":0,"value":{"disabled":true}}`)); st != 200 {
+		t.Fatalf("patch: %d %s", st, out)
+	}
+	if f := e.file(); !strings.Contains(f, "disabled: true") || !strings.Contains(f, "# mine") {
+		t.Fatalf("file:\n%s", f)
+	}
+	if st, _, out := e.call("GET", "/codex-api-key", "", nil); st != 200 || !strings.Contains(string(out), `"disabled":true`) {
+		t.Fatalf("get: %d %s", st, out)
+	}
+	if st, _, out := e.call("PATCH", "/codex-api-key", "application/json", []byte(`{"index":0,"value":{"disabled":false}}`)); st != 200 || strings.Contains(e.file(), "disabled") {
+		t.Fatalf("enable: %d %s\n%s", st, out, e.file())
+	}
+	if st, _, _ := e.call("PATCH", "/codex-api-key", "application/json", []byte(`{"index":0,"value":{"disabled":"yes"}}`)); st != 400 {
+		t.Fatalf("a string: %d", st)
+	}
+}
