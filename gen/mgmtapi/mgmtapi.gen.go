@@ -1896,6 +1896,15 @@ type DeleteAuthFilesParams struct {
 	All *string `form:"all,omitempty" json:"all,omitempty"`
 }
 
+// ListAuthFilesParams defines parameters for ListAuthFiles.
+type ListAuthFilesParams struct {
+	// Name Only the file of this name (its `id`).
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// AuthIndex Only the file of this `auth_index`.
+	AuthIndex *string `form:"auth_index,omitempty" json:"auth_index,omitempty"`
+}
+
 // UploadAuthFileParams defines parameters for UploadAuthFile.
 type UploadAuthFileParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
@@ -3894,7 +3903,7 @@ type ServerInterface interface {
 	DeleteAuthFiles(w http.ResponseWriter, r *http.Request, params DeleteAuthFilesParams)
 	// ListAuthFiles List credential files
 	// (GET /auth-files)
-	ListAuthFiles(w http.ResponseWriter, r *http.Request)
+	ListAuthFiles(w http.ResponseWriter, r *http.Request, params ListAuthFilesParams)
 	// UploadAuthFile Upload a credential file
 	// (POST /auth-files)
 	UploadAuthFile(w http.ResponseWriter, r *http.Request, params UploadAuthFileParams)
@@ -4307,7 +4316,7 @@ func (_ Unimplemented) DeleteAuthFiles(w http.ResponseWriter, r *http.Request, p
 
 // ListAuthFiles List credential files
 // (GET /auth-files)
-func (_ Unimplemented) ListAuthFiles(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) ListAuthFiles(w http.ResponseWriter, r *http.Request, params ListAuthFilesParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -5522,8 +5531,40 @@ func (siw *ServerInterfaceWrapper) DeleteAuthFiles(w http.ResponseWriter, r *htt
 // ListAuthFiles operation middleware
 func (siw *ServerInterfaceWrapper) ListAuthFiles(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuthFilesParams
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", r.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "name"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "auth_index" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "auth_index", r.URL.Query(), &params.AuthIndex, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "auth_index"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "auth_index", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListAuthFiles(w, r)
+		siw.Handler.ListAuthFiles(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -12182,6 +12223,7 @@ func (response DeleteAuthFiles503JSONResponse) VisitDeleteAuthFilesResponse(w ht
 }
 
 type ListAuthFilesRequestObject struct {
+	Params ListAuthFilesParams
 }
 
 type ListAuthFilesResponseObject interface {
@@ -27821,8 +27863,10 @@ func (sh *strictHandler) DeleteAuthFiles(w http.ResponseWriter, r *http.Request,
 }
 
 // ListAuthFiles operation middleware
-func (sh *strictHandler) ListAuthFiles(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListAuthFiles(w http.ResponseWriter, r *http.Request, params ListAuthFilesParams) {
 	var request ListAuthFilesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListAuthFiles(ctx, request.(ListAuthFilesRequestObject))

@@ -46,7 +46,7 @@ func (s *authFileHandlers) authStore() (*authfiles.Store, error) {
 }
 
 // ListAuthFiles lists the credential files in auth-dir.
-func (s *authFileHandlers) ListAuthFiles(_ context.Context, _ mgmtapi.ListAuthFilesRequestObject) (mgmtapi.ListAuthFilesResponseObject, error) {
+func (s *authFileHandlers) ListAuthFiles(_ context.Context, req mgmtapi.ListAuthFilesRequestObject) (mgmtapi.ListAuthFilesResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err
@@ -56,7 +56,11 @@ func (s *authFileHandlers) ListAuthFiles(_ context.Context, _ mgmtapi.ListAuthFi
 		return nil, err
 	}
 	out := make([]mgmtapi.AuthFile, 0, len(files))
+	name, idx := deref(req.Params.Name), deref(req.Params.AuthIndex)
 	for _, f := range files {
+		if (name != "" && f.Name != name) || (idx != "" && authfiles.AuthIndex(f.Name) != idx) {
+			continue
+		}
 		out = append(out, authFileOut(f, s.stats))
 	}
 	return mgmtapi.ListAuthFiles200JSONResponse{Files: out}, nil

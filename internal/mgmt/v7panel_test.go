@@ -354,7 +354,18 @@ func TestAPIKeyUsageAndAuthFileCounters(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.authDir, "acc.json"), []byte(`{"type":"codex","priority":"7"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, _, body = e.call("GET", "/auth-files", "", nil)
+	if err := os.WriteFile(filepath.Join(e.authDir, "other.json"), []byte(`{"type":"claude"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]int{"": 2, "?name=acc.json": 1, "?auth_index=" + authfiles.AuthIndex("other.json"): 1,
+		"?name=acc.json&auth_index=" + authfiles.AuthIndex("other.json"): 0, "?name=nope.json": 0} {
+		st, _, body := e.call("GET", "/auth-files"+q, "", nil)
+		var l struct{ Files []any }
+		if st != 200 || json.Unmarshal(body, &l) != nil || len(l.Files) != want {
+			t.Errorf("%q: %d %s, want %d files", q, st, body, want)
+		}
+	}
+	st, _, body = e.call("GET", "/auth-files?name=acc.json", "", nil)
 	if st != 200 || !strings.Contains(string(body), `"success":1`) || !strings.Contains(string(body), `"priority":7`) || !strings.Contains(string(body), `"unavailable":false`) {
 		t.Fatalf("auth-files: %d %s", st, body)
 	}

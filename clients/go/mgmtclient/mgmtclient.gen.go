@@ -1828,6 +1828,15 @@ type DeleteAuthFilesParams struct {
 	All *string `form:"all,omitempty" json:"all,omitempty"`
 }
 
+// ListAuthFilesParams defines parameters for ListAuthFiles.
+type ListAuthFilesParams struct {
+	// Name Only the file of this name (its `id`).
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// AuthIndex Only the file of this `auth_index`.
+	AuthIndex *string `form:"auth_index,omitempty" json:"auth_index,omitempty"`
+}
+
 // UploadAuthFileJSONBody defines parameters for UploadAuthFile.
 type UploadAuthFileJSONBody map[string]interface{}
 
@@ -4036,10 +4045,10 @@ type ClientInterface interface {
 
 	// ListAuthFiles List credential files
 	//
-	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
-	ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListAuthFiles(ctx context.Context, params *ListAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UploadAuthFileWithBody Upload a credential file
 	//
@@ -5720,11 +5729,11 @@ func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesPar
 
 // ListAuthFiles List credential files
 //
-// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
-func (c *Client) ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListAuthFilesRequest(c.Server)
+func (c *Client) ListAuthFiles(ctx context.Context, params *ListAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAuthFilesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -9452,7 +9461,7 @@ func NewDeleteAuthFilesRequestWithBody(server string, params *DeleteAuthFilesPar
 }
 
 // NewListAuthFilesRequest constructs an http.Request for the ListAuthFiles method
-func NewListAuthFilesRequest(server string) (*http.Request, error) {
+func NewListAuthFilesRequest(server string, params *ListAuthFilesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9468,6 +9477,45 @@ func NewListAuthFilesRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AuthIndex != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "auth_index", *params.AuthIndex, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -16268,12 +16316,12 @@ type ClientWithResponsesInterface interface {
 
 	// ListAuthFilesWithResponse List credential files
 	//
-	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
-	ListAuthFilesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAuthFilesResponse, error)
+	ListAuthFilesWithResponse(ctx context.Context, params *ListAuthFilesParams, reqEditors ...RequestEditorFn) (*ListAuthFilesResponse, error)
 
 	// UploadAuthFileWithBodyWithResponse Upload a credential file
 	//
@@ -31792,13 +31840,13 @@ func (c *ClientWithResponses) DeleteAuthFilesWithResponse(ctx context.Context, p
 
 // ListAuthFilesWithResponse List credential files
 //
-// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
-func (c *ClientWithResponses) ListAuthFilesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAuthFilesResponse, error) {
-	rsp, err := c.ListAuthFiles(ctx, reqEditors...)
+func (c *ClientWithResponses) ListAuthFilesWithResponse(ctx context.Context, params *ListAuthFilesParams, reqEditors ...RequestEditorFn) (*ListAuthFilesResponse, error) {
+	rsp, err := c.ListAuthFiles(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

@@ -1087,7 +1087,7 @@ export interface paths {
         };
         /**
          * List credential files
-         * @description The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+         * @description The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
          */
         get: operations["ListAuthFiles"];
         put?: never;
@@ -7137,7 +7137,12 @@ export interface operations {
     };
     ListAuthFiles: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the file of this name (its `id`). */
+                name?: string;
+                /** @description Only the file of this `auth_index`. */
+                auth_index?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
