@@ -20,6 +20,21 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuthFileStatusResultStatus.
+const (
+	AuthFileStatusResultStatusOk AuthFileStatusResultStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the AuthFileStatusResultStatus enum.
+func (e AuthFileStatusResultStatus) Valid() bool {
+	switch e {
+	case AuthFileStatusResultStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuthStatusStatus.
 const (
 	AuthStatusStatusError AuthStatusStatus = "error"
@@ -149,6 +164,36 @@ func (e GeminiWebTokenResultStatus) Valid() bool {
 	}
 }
 
+// Defines values for ModelDefinitionObject.
+const (
+	Model ModelDefinitionObject = "model"
+)
+
+// Valid indicates whether the value is a known member of the ModelDefinitionObject enum.
+func (e ModelDefinitionObject) Valid() bool {
+	switch e {
+	case Model:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PluginListPluginsEnabled.
+const (
+	False PluginListPluginsEnabled = false
+)
+
+// Valid indicates whether the value is a known member of the PluginListPluginsEnabled enum.
+func (e PluginListPluginsEnabled) Valid() bool {
+	switch e {
+	case False:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StatusOKStatus.
 const (
 	StatusOKStatusOk StatusOKStatus = "ok"
@@ -182,6 +227,36 @@ func (e UsageRecordingStore) Valid() bool {
 	}
 }
 
+// APICallRequest defines model for APICallRequest.
+type APICallRequest struct {
+	// AuthIndexCamel Another spelling of `auth_index`.
+	AuthIndexCamel *string `json:"authIndex,omitempty"`
+
+	// AuthIndex The credential file's `auth_index` (`authIndex` is accepted too).
+	AuthIndex *string `json:"auth_index,omitempty"`
+
+	// Data The raw request body.
+	Data   *string            `json:"data,omitempty"`
+	Header *map[string]string `json:"header,omitempty"`
+	Method string             `json:"method"`
+	URL    string             `json:"url"`
+}
+
+// APICallResult Example: {"body":"{\"plan_type\":\"plus\"}","header":{"Content-Type":["application/json"]},"status_code":200}
+type APICallResult struct {
+	Body       string              `json:"body"`
+	Header     map[string][]string `json:"header"`
+	StatusCode int                 `json:"status_code"`
+
+	// Truncated The upstream's body was longer than 1 MiB and was cut.
+	Truncated *bool `json:"truncated,omitempty"`
+}
+
+// APIKeyUsage Provider -> `<base-url>|<api-key>` -> counters.
+//
+// Example: {"codex":{"https://api.openai.com/v1|sk-abc":{"failed":1,"recent_requests":[{"failed":1,"success":3,"time":"10:40-10:50"}],"success":3}}}
+type APIKeyUsage map[string]map[string]KeyUsageEntry
+
 // AllowLocalhostUnauthenticatedSetting Example: {"allow-localhost-unauthenticated":false}
 type AllowLocalhostUnauthenticatedSetting struct {
 	AllowLocalhostUnauthenticated bool `json:"allow-localhost-unauthenticated"`
@@ -191,6 +266,9 @@ type AllowLocalhostUnauthenticatedSetting struct {
 type APIKeyEntry struct {
 	// APIKey Entries whose key is empty after trimming are dropped.
 	APIKey string `json:"api-key"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled *bool `json:"disabled,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
@@ -245,8 +323,11 @@ type AuthFile struct {
 	AuthIndex *string `json:"auth_index,omitempty"`
 	Disabled  *bool   `json:"disabled,omitempty"`
 	Email     *string `json:"email,omitempty"`
-	ID        *string `json:"id,omitempty"`
-	Label     *string `json:"label,omitempty"`
+
+	// Failed Upstream attempts with this credential that failed since the server started.
+	Failed *int64  `json:"failed,omitempty"`
+	ID     *string `json:"id,omitempty"`
+	Label  *string `json:"label,omitempty"`
 
 	// LastError The last token refresh or write-back error, with no token in it.
 	LastError *string    `json:"last_error,omitempty"`
@@ -255,12 +336,30 @@ type AuthFile struct {
 
 	// NextRetry While `unavailable`, when the credential is tried again.
 	NextRetry *time.Time `json:"next_retry,omitempty"`
-	Provider  *string    `json:"provider,omitempty"`
-	Size      *int64     `json:"size,omitempty"`
+
+	// NextRetryAfter v7's name for `next_retry`.
+	NextRetryAfter *time.Time `json:"next_retry_after,omitempty"`
+
+	// Priority The file's `priority` field, when it holds an integer (the routing that reads it is separate).
+	Priority *int    `json:"priority,omitempty"`
+	Provider *string `json:"provider,omitempty"`
+
+	// RecentRequests 20 buckets of 10 minutes, oldest first, the last one the current.
+	RecentRequests *[]RecentRequestBucket `json:"recent_requests,omitempty"`
+	Size           *int64                 `json:"size,omitempty"`
 
 	// Status How the proxy serves this credential: `active`, `unavailable` (a token refresh or write-back failed; see `last_error` and `next_retry`), `disabled` or `invalid`; absent for types the proxy does not serve.
-	Status               *string                `json:"status,omitempty"`
-	Type                 *string                `json:"type,omitempty"`
+	Status *string `json:"status,omitempty"`
+
+	// StatusMessage v7's name for `last_error` (the same text).
+	StatusMessage *string `json:"status_message,omitempty"`
+
+	// Success Upstream attempts with this credential that succeeded since the server started.
+	Success *int64  `json:"success,omitempty"`
+	Type    *string `json:"type,omitempty"`
+
+	// Unavailable True while the proxy does not use the credential for a reason other than `disabled` (status `unavailable` or `invalid`), as v7 panels read it.
+	Unavailable          *bool                  `json:"unavailable,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
@@ -283,6 +382,25 @@ type AuthFileModels struct {
 type AuthFileNames struct {
 	Names []string `json:"names"`
 }
+
+// AuthFileStatusPatch defines model for AuthFileStatusPatch.
+type AuthFileStatusPatch struct {
+	// AuthIndex When sent, must be the file's `auth_index` too.
+	AuthIndex *string `json:"auth_index,omitempty"`
+	Disabled  bool    `json:"disabled"`
+
+	// Name The file's name (its `id`).
+	Name string `json:"name"`
+}
+
+// AuthFileStatusResult Example: {"disabled":true,"status":"ok"}
+type AuthFileStatusResult struct {
+	Disabled bool                       `json:"disabled"`
+	Status   AuthFileStatusResultStatus `json:"status"`
+}
+
+// AuthFileStatusResultStatus defines model for AuthFileStatusResult.Status.
+type AuthFileStatusResultStatus string
 
 // AuthFilesDeleted Example: {"deleted":3,"status":"ok"}
 type AuthFilesDeleted struct {
@@ -534,7 +652,10 @@ type CodexKey struct {
 	APIKey string `json:"api-key"`
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL        *string   `json:"base-url,omitempty"`
+	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled       *bool     `json:"disabled,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
@@ -563,7 +684,10 @@ type CodexKeyPartial struct {
 	APIKey *string `json:"api-key,omitempty"`
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL        *string   `json:"base-url,omitempty"`
+	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled       *bool     `json:"disabled,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
@@ -773,7 +897,10 @@ type GeminiKey struct {
 	APIKey string `json:"api-key"`
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL        *string   `json:"base-url,omitempty"`
+	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled       *bool     `json:"disabled,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
@@ -801,7 +928,10 @@ type GeminiKeyPartial struct {
 	APIKey *string `json:"api-key,omitempty"`
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL        *string   `json:"base-url,omitempty"`
+	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled       *bool     `json:"disabled,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
@@ -879,16 +1009,28 @@ type InvalidConfigError struct {
 // KeyArray Keys; each is trimmed and must not be empty (only spaces is 400 `item <i>: <field> must not be empty`).
 type KeyArray = []string
 
+// KeyUsageEntry defines model for KeyUsageEntry.
+type KeyUsageEntry struct {
+	Failed         int64                 `json:"failed"`
+	RecentRequests []RecentRequestBucket `json:"recent_requests"`
+	Success        int64                 `json:"success"`
+}
+
 // LatestVersion Example: {"latest-version":"v6.1.4"}
 type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
 }
 
-// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"]}
+// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"],"next-cursor":"eyJ2IjoxLCJvIjo0MDk2LCJmIjoiYjFkMzQ1NmE3ZjAwMTIzNCJ9"}
 type LogLines struct {
+	// CursorReset Present (true) when the `cursor` sent could not be followed and `lines` are a fresh tail; a client replaces what it shows.
+	CursorReset     *bool    `json:"cursor-reset,omitempty"`
 	LatestTimestamp int64    `json:"latest-timestamp"`
 	LineCount       int      `json:"line-count"`
 	Lines           []string `json:"lines"`
+
+	// NextCursor Pass as `cursor` to get the lines appended after these; empty while no main.log exists.
+	NextCursor *string `json:"next-cursor,omitempty"`
 }
 
 // LoggingToFileSetting Example: {"logging-to-file":true}
@@ -916,6 +1058,24 @@ type ModelAlias struct {
 
 	// Name The upstream model name.
 	Name *string `json:"name,omitempty"`
+}
+
+// ModelDefinition defines model for ModelDefinition.
+type ModelDefinition struct {
+	DisplayName *string               `json:"display_name,omitempty"`
+	ID          string                `json:"id"`
+	Object      ModelDefinitionObject `json:"object"`
+	OwnedBy     *string               `json:"owned_by,omitempty"`
+	Type        *string               `json:"type,omitempty"`
+}
+
+// ModelDefinitionObject defines model for ModelDefinition.Object.
+type ModelDefinitionObject string
+
+// ModelDefinitions Example: {"channel":"codex","models":[{"id":"gpt-5","object":"model","owned_by":"openai","type":"openai"}]}
+type ModelDefinitions struct {
+	Channel string            `json:"channel"`
+	Models  []ModelDefinition `json:"models"`
 }
 
 // ModelPrice defines model for ModelPrice.
@@ -979,6 +1139,40 @@ type OauthExcludedModelsPatch struct {
 
 // OauthExcludedModelsReplace A raw map, or the same map under `items`.
 type OauthExcludedModelsReplace = apitypes.ExcludedModelsBody
+
+// OauthModelAlias Channel (OAuth provider kind) -> alias entries.
+type OauthModelAlias map[string][]OauthModelAliasEntry
+
+// OauthModelAliasEntry defines model for OauthModelAliasEntry.
+type OauthModelAliasEntry struct {
+	// Alias The name clients see and ask for.
+	Alias       string  `json:"alias"`
+	DisplayName *string `json:"display-name,omitempty"`
+
+	// ForceMapping Kept for v7 configs and panels; it has no effect here.
+	ForceMapping *bool `json:"force-mapping,omitempty"`
+
+	// Fork Keep the original model listed beside the alias.
+	Fork *bool `json:"fork,omitempty"`
+
+	// Name The upstream model.
+	Name string `json:"name"`
+}
+
+// OauthModelAliasMap Example: {"oauth-model-alias":{"codex":[{"alias":"g5","fork":true,"name":"gpt-5"}]}}
+type OauthModelAliasMap struct {
+	// OauthModelAlias Channel (OAuth provider kind) -> alias entries.
+	OauthModelAlias OauthModelAlias `json:"oauth-model-alias"`
+}
+
+// OauthModelAliasPatch defines model for OauthModelAliasPatch.
+type OauthModelAliasPatch struct {
+	Aliases []OauthModelAliasEntry `json:"aliases"`
+	Channel *string                `json:"channel,omitempty"`
+
+	// Provider Another name for `channel`; `channel` wins.
+	Provider *string `json:"provider,omitempty"`
+}
 
 // OpenaiCompatibility An OpenAI-compatible provider. `base-url` is required too (400 `base-url must not be empty` when it is missing).
 type OpenaiCompatibility struct {
@@ -1062,6 +1256,15 @@ type PatchByValue struct {
 	Old string `json:"old"`
 }
 
+// PluginList Example: {"plugins":[],"plugins_enabled":false}
+type PluginList struct {
+	Plugins        []map[string]interface{} `json:"plugins"`
+	PluginsEnabled PluginListPluginsEnabled `json:"plugins_enabled"`
+}
+
+// PluginListPluginsEnabled defines model for PluginList.PluginsEnabled.
+type PluginListPluginsEnabled bool
+
 // PreconditionFailedError 412 `config changed`.
 //
 // Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
@@ -1097,6 +1300,15 @@ type QuotaSwitchPreviewModelSetting struct {
 // QuotaSwitchProjectSetting Example: {"switch-project":true}
 type QuotaSwitchProjectSetting struct {
 	SwitchProject bool `json:"switch-project"`
+}
+
+// RecentRequestBucket defines model for RecentRequestBucket.
+type RecentRequestBucket struct {
+	Failed  int64 `json:"failed"`
+	Success int64 `json:"success"`
+
+	// Time `HH:MM-HH:MM`, UTC.
+	Time string `json:"time"`
 }
 
 // RequestErrorLogList Example: {"files":[{"modified":1716196504,"name":"error-v1-chat-completions-2024-05-20T091504-3f2a9c1e.log","size":4821}]}
@@ -1368,6 +1580,9 @@ type VertexKey struct {
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
 
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled *bool `json:"disabled,omitempty"`
+
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
@@ -1395,6 +1610,9 @@ type VertexKeyPartial struct {
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled *bool `json:"disabled,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
@@ -1593,6 +1811,17 @@ type GetAntigravityAuthURLParams struct {
 	IsWebui *IsWebUIQuery `form:"is_webui,omitempty" json:"is_webui,omitempty"`
 }
 
+// PostAPICallParams defines parameters for PostAPICall.
+type PostAPICallParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteAPIKeysParams defines parameters for DeleteAPIKeys.
 type DeleteAPIKeysParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
@@ -1670,6 +1899,15 @@ type DeleteAuthFilesParams struct {
 	All *string `form:"all,omitempty" json:"all,omitempty"`
 }
 
+// ListAuthFilesParams defines parameters for ListAuthFiles.
+type ListAuthFilesParams struct {
+	// Name Only the file of this name (its `id`).
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// AuthIndex Only the file of this `auth_index`.
+	AuthIndex *string `form:"auth_index,omitempty" json:"auth_index,omitempty"`
+}
+
 // UploadAuthFileParams defines parameters for UploadAuthFile.
 type UploadAuthFileParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
@@ -1694,6 +1932,17 @@ type DownloadAuthFileParams struct {
 type GetAuthFileModelsParams struct {
 	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
+}
+
+// PatchAuthFileStatusParams defines parameters for PatchAuthFileStatus.
+type PatchAuthFileStatusParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 }
 
 // DeleteClaudeAPIKeyParams defines parameters for DeleteClaudeAPIKey.
@@ -2150,6 +2399,9 @@ type GetLogsParams struct {
 
 	// Limit Keep only the last N matching lines.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor `next-cursor` of the previous answer: only the lines appended to main.log since then, oldest first, at most `limit` (follow `next-cursor` again for the rest; nothing is skipped). A cursor that cannot be followed (malformed, or main.log was rotated or truncated since) answers the last `limit` lines (default 10000, never the whole log) with `cursor-reset: true`. `after` is ignored with a cursor.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // PatchMaxRetryIntervalParams defines parameters for PatchMaxRetryInterval.
@@ -2238,6 +2490,40 @@ type PatchOauthExcludedModelsParams struct {
 
 // PutOauthExcludedModelsParams defines parameters for PutOauthExcludedModels.
 type PutOauthExcludedModelsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteOauthModelAliasParams defines parameters for DeleteOauthModelAlias.
+type DeleteOauthModelAliasParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// Channel The OAuth channel (case-insensitive).
+	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
+
+	// Provider Another name for `channel`.
+	Provider *string `form:"provider,omitempty" json:"provider,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PatchOauthModelAliasParams defines parameters for PatchOauthModelAlias.
+type PatchOauthModelAliasParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
 	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
 	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
@@ -2608,6 +2894,9 @@ type PatchAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
 // PutAllowLocalhostUnauthenticatedJSONRequestBody defines body for PutAllowLocalhostUnauthenticated for application/json ContentType.
 type PutAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
 
+// PostAPICallJSONRequestBody defines body for PostAPICall for application/json ContentType.
+type PostAPICallJSONRequestBody = APICallRequest
+
 // PatchAPIKeysJSONRequestBody defines body for PatchAPIKeys for application/json ContentType.
 type PatchAPIKeysJSONRequestBody = StringListPatch
 
@@ -2616,6 +2905,9 @@ type PutAPIKeysJSONRequestBody = StringListReplace
 
 // DeleteAuthFilesJSONRequestBody defines body for DeleteAuthFiles for application/json ContentType.
 type DeleteAuthFilesJSONRequestBody = AuthFileNames
+
+// PatchAuthFileStatusJSONRequestBody defines body for PatchAuthFileStatus for application/json ContentType.
+type PatchAuthFileStatusJSONRequestBody = AuthFileStatusPatch
 
 // PatchClaudeAPIKeyJSONRequestBody defines body for PatchClaudeAPIKey for application/json ContentType.
 type PatchClaudeAPIKeyJSONRequestBody = ClaudeKeyPatch
@@ -2701,6 +2993,9 @@ type PatchOauthExcludedModelsJSONRequestBody = OauthExcludedModelsPatch
 
 // PutOauthExcludedModelsJSONRequestBody defines body for PutOauthExcludedModels for application/json ContentType.
 type PutOauthExcludedModelsJSONRequestBody = OauthExcludedModelsReplace
+
+// PatchOauthModelAliasJSONRequestBody defines body for PatchOauthModelAlias for application/json ContentType.
+type PatchOauthModelAliasJSONRequestBody = OauthModelAliasPatch
 
 // PatchOpenaiCompatibilityJSONRequestBody defines body for PatchOpenaiCompatibility for application/json ContentType.
 type PatchOpenaiCompatibilityJSONRequestBody = OpenaiCompatibilityPatch
@@ -2808,6 +3103,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "email")
 	}
 
+	if raw, found := object["failed"]; found {
+		err = json.Unmarshal(raw, &a.Failed)
+		if err != nil {
+			return fmt.Errorf("error reading 'failed': %w", err)
+		}
+		delete(object, "failed")
+	}
+
 	if raw, found := object["id"]; found {
 		err = json.Unmarshal(raw, &a.ID)
 		if err != nil {
@@ -2856,12 +3159,36 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "next_retry")
 	}
 
+	if raw, found := object["next_retry_after"]; found {
+		err = json.Unmarshal(raw, &a.NextRetryAfter)
+		if err != nil {
+			return fmt.Errorf("error reading 'next_retry_after': %w", err)
+		}
+		delete(object, "next_retry_after")
+	}
+
+	if raw, found := object["priority"]; found {
+		err = json.Unmarshal(raw, &a.Priority)
+		if err != nil {
+			return fmt.Errorf("error reading 'priority': %w", err)
+		}
+		delete(object, "priority")
+	}
+
 	if raw, found := object["provider"]; found {
 		err = json.Unmarshal(raw, &a.Provider)
 		if err != nil {
 			return fmt.Errorf("error reading 'provider': %w", err)
 		}
 		delete(object, "provider")
+	}
+
+	if raw, found := object["recent_requests"]; found {
+		err = json.Unmarshal(raw, &a.RecentRequests)
+		if err != nil {
+			return fmt.Errorf("error reading 'recent_requests': %w", err)
+		}
+		delete(object, "recent_requests")
 	}
 
 	if raw, found := object["size"]; found {
@@ -2880,12 +3207,36 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "status")
 	}
 
+	if raw, found := object["status_message"]; found {
+		err = json.Unmarshal(raw, &a.StatusMessage)
+		if err != nil {
+			return fmt.Errorf("error reading 'status_message': %w", err)
+		}
+		delete(object, "status_message")
+	}
+
+	if raw, found := object["success"]; found {
+		err = json.Unmarshal(raw, &a.Success)
+		if err != nil {
+			return fmt.Errorf("error reading 'success': %w", err)
+		}
+		delete(object, "success")
+	}
+
 	if raw, found := object["type"]; found {
 		err = json.Unmarshal(raw, &a.Type)
 		if err != nil {
 			return fmt.Errorf("error reading 'type': %w", err)
 		}
 		delete(object, "type")
+	}
+
+	if raw, found := object["unavailable"]; found {
+		err = json.Unmarshal(raw, &a.Unavailable)
+		if err != nil {
+			return fmt.Errorf("error reading 'unavailable': %w", err)
+		}
+		delete(object, "unavailable")
 	}
 
 	if len(object) != 0 {
@@ -2925,6 +3276,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		object["email"], err = json.Marshal(a.Email)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'email': %w", err)
+		}
+	}
+
+	if a.Failed != nil {
+		object["failed"], err = json.Marshal(a.Failed)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'failed': %w", err)
 		}
 	}
 
@@ -2968,10 +3326,31 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.NextRetryAfter != nil {
+		object["next_retry_after"], err = json.Marshal(a.NextRetryAfter)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'next_retry_after': %w", err)
+		}
+	}
+
+	if a.Priority != nil {
+		object["priority"], err = json.Marshal(a.Priority)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'priority': %w", err)
+		}
+	}
+
 	if a.Provider != nil {
 		object["provider"], err = json.Marshal(a.Provider)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'provider': %w", err)
+		}
+	}
+
+	if a.RecentRequests != nil {
+		object["recent_requests"], err = json.Marshal(a.RecentRequests)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'recent_requests': %w", err)
 		}
 	}
 
@@ -2989,10 +3368,31 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.StatusMessage != nil {
+		object["status_message"], err = json.Marshal(a.StatusMessage)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'status_message': %w", err)
+		}
+	}
+
+	if a.Success != nil {
+		object["success"], err = json.Marshal(a.Success)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'success': %w", err)
+		}
+	}
+
 	if a.Type != nil {
 		object["type"], err = json.Marshal(a.Type)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'type': %w", err)
+		}
+	}
+
+	if a.Unavailable != nil {
+		object["unavailable"], err = json.Marshal(a.Unavailable)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'unavailable': %w", err)
 		}
 	}
 
@@ -3495,6 +3895,12 @@ type ServerInterface interface {
 	// GetAntigravityAuthURL Start a Antigravity login
 	// (GET /antigravity-auth-url)
 	GetAntigravityAuthURL(w http.ResponseWriter, r *http.Request, params GetAntigravityAuthURLParams)
+	// PostAPICall One HTTPS call through a stored credential
+	// (POST /api-call)
+	PostAPICall(w http.ResponseWriter, r *http.Request, params PostAPICallParams)
+	// GetAPIKeyUsage Request counters per upstream API key
+	// (GET /api-key-usage)
+	GetAPIKeyUsage(w http.ResponseWriter, r *http.Request)
 	// DeleteAPIKeys Delete one api-keys item
 	// (DELETE /api-keys)
 	DeleteAPIKeys(w http.ResponseWriter, r *http.Request, params DeleteAPIKeysParams)
@@ -3515,7 +3921,7 @@ type ServerInterface interface {
 	DeleteAuthFiles(w http.ResponseWriter, r *http.Request, params DeleteAuthFilesParams)
 	// ListAuthFiles List credential files
 	// (GET /auth-files)
-	ListAuthFiles(w http.ResponseWriter, r *http.Request)
+	ListAuthFiles(w http.ResponseWriter, r *http.Request, params ListAuthFilesParams)
 	// UploadAuthFile Upload a credential file
 	// (POST /auth-files)
 	UploadAuthFile(w http.ResponseWriter, r *http.Request, params UploadAuthFileParams)
@@ -3525,6 +3931,9 @@ type ServerInterface interface {
 	// GetAuthFileModels Models served by one credential
 	// (GET /auth-files/models)
 	GetAuthFileModels(w http.ResponseWriter, r *http.Request, params GetAuthFileModelsParams)
+	// PatchAuthFileStatus Enable or disable one credential file
+	// (PATCH /auth-files/status)
+	PatchAuthFileStatus(w http.ResponseWriter, r *http.Request, params PatchAuthFileStatusParams)
 	// DeleteClaudeAPIKey Delete one claude-api-key entry
 	// (DELETE /claude-api-key)
 	DeleteClaudeAPIKey(w http.ResponseWriter, r *http.Request, params DeleteClaudeAPIKeyParams)
@@ -3686,6 +4095,9 @@ type ServerInterface interface {
 	// PutMaxRetryInterval Set max-retry-interval
 	// (PUT /max-retry-interval)
 	PutMaxRetryInterval(w http.ResponseWriter, r *http.Request, params PutMaxRetryIntervalParams)
+	// GetModelDefinitions Built-in models of one channel
+	// (GET /model-definitions/{channel})
+	GetModelDefinitions(w http.ResponseWriter, r *http.Request, channel string)
 	// GetModelPrices List model prices
 	// (GET /model-prices)
 	GetModelPrices(w http.ResponseWriter, r *http.Request)
@@ -3707,6 +4119,15 @@ type ServerInterface interface {
 	// PutOauthExcludedModels Replace oauth-excluded-models
 	// (PUT /oauth-excluded-models)
 	PutOauthExcludedModels(w http.ResponseWriter, r *http.Request, params PutOauthExcludedModelsParams)
+	// DeleteOauthModelAlias Remove one channel's aliases
+	// (DELETE /oauth-model-alias)
+	DeleteOauthModelAlias(w http.ResponseWriter, r *http.Request, params DeleteOauthModelAliasParams)
+	// GetOauthModelAlias List oauth-model-alias
+	// (GET /oauth-model-alias)
+	GetOauthModelAlias(w http.ResponseWriter, r *http.Request)
+	// PatchOauthModelAlias Set one channel's aliases
+	// (PATCH /oauth-model-alias)
+	PatchOauthModelAlias(w http.ResponseWriter, r *http.Request, params PatchOauthModelAliasParams)
 	// DeleteOpenaiCompatibility Delete one openai-compatibility provider
 	// (DELETE /openai-compatibility)
 	DeleteOpenaiCompatibility(w http.ResponseWriter, r *http.Request, params DeleteOpenaiCompatibilityParams)
@@ -3722,6 +4143,9 @@ type ServerInterface interface {
 	// GetOpenAPISpec This OpenAPI document, as JSON
 	// (GET /openapi.json)
 	GetOpenAPISpec(w http.ResponseWriter, r *http.Request)
+	// ListPlugins Plugins (none)
+	// (GET /plugins)
+	ListPlugins(w http.ResponseWriter, r *http.Request)
 	// DeleteProxyURL Clear proxy-url
 	// (DELETE /proxy-url)
 	DeleteProxyURL(w http.ResponseWriter, r *http.Request, params DeleteProxyURLParams)
@@ -3860,6 +4284,18 @@ func (_ Unimplemented) GetAntigravityAuthURL(w http.ResponseWriter, r *http.Requ
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// PostAPICall One HTTPS call through a stored credential
+// (POST /api-call)
+func (_ Unimplemented) PostAPICall(w http.ResponseWriter, r *http.Request, params PostAPICallParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetAPIKeyUsage Request counters per upstream API key
+// (GET /api-key-usage)
+func (_ Unimplemented) GetAPIKeyUsage(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // DeleteAPIKeys Delete one api-keys item
 // (DELETE /api-keys)
 func (_ Unimplemented) DeleteAPIKeys(w http.ResponseWriter, r *http.Request, params DeleteAPIKeysParams) {
@@ -3898,7 +4334,7 @@ func (_ Unimplemented) DeleteAuthFiles(w http.ResponseWriter, r *http.Request, p
 
 // ListAuthFiles List credential files
 // (GET /auth-files)
-func (_ Unimplemented) ListAuthFiles(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) ListAuthFiles(w http.ResponseWriter, r *http.Request, params ListAuthFilesParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3917,6 +4353,12 @@ func (_ Unimplemented) DownloadAuthFile(w http.ResponseWriter, r *http.Request, 
 // GetAuthFileModels Models served by one credential
 // (GET /auth-files/models)
 func (_ Unimplemented) GetAuthFileModels(w http.ResponseWriter, r *http.Request, params GetAuthFileModelsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PatchAuthFileStatus Enable or disable one credential file
+// (PATCH /auth-files/status)
+func (_ Unimplemented) PatchAuthFileStatus(w http.ResponseWriter, r *http.Request, params PatchAuthFileStatusParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -4234,6 +4676,12 @@ func (_ Unimplemented) PutMaxRetryInterval(w http.ResponseWriter, r *http.Reques
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetModelDefinitions Built-in models of one channel
+// (GET /model-definitions/{channel})
+func (_ Unimplemented) GetModelDefinitions(w http.ResponseWriter, r *http.Request, channel string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetModelPrices List model prices
 // (GET /model-prices)
 func (_ Unimplemented) GetModelPrices(w http.ResponseWriter, r *http.Request) {
@@ -4276,6 +4724,24 @@ func (_ Unimplemented) PutOauthExcludedModels(w http.ResponseWriter, r *http.Req
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// DeleteOauthModelAlias Remove one channel's aliases
+// (DELETE /oauth-model-alias)
+func (_ Unimplemented) DeleteOauthModelAlias(w http.ResponseWriter, r *http.Request, params DeleteOauthModelAliasParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetOauthModelAlias List oauth-model-alias
+// (GET /oauth-model-alias)
+func (_ Unimplemented) GetOauthModelAlias(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PatchOauthModelAlias Set one channel's aliases
+// (PATCH /oauth-model-alias)
+func (_ Unimplemented) PatchOauthModelAlias(w http.ResponseWriter, r *http.Request, params PatchOauthModelAliasParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // DeleteOpenaiCompatibility Delete one openai-compatibility provider
 // (DELETE /openai-compatibility)
 func (_ Unimplemented) DeleteOpenaiCompatibility(w http.ResponseWriter, r *http.Request, params DeleteOpenaiCompatibilityParams) {
@@ -4303,6 +4769,12 @@ func (_ Unimplemented) PutOpenaiCompatibility(w http.ResponseWriter, r *http.Req
 // GetOpenAPISpec This OpenAPI document, as JSON
 // (GET /openapi.json)
 func (_ Unimplemented) GetOpenAPISpec(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListPlugins Plugins (none)
+// (GET /plugins)
+func (_ Unimplemented) ListPlugins(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -4707,6 +5179,53 @@ func (siw *ServerInterfaceWrapper) GetAntigravityAuthURL(w http.ResponseWriter, 
 	handler.ServeHTTP(w, r)
 }
 
+// PostAPICall operation middleware
+func (siw *ServerInterfaceWrapper) PostAPICall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PostAPICallParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PostAPICall(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAPIKeyUsage operation middleware
+func (siw *ServerInterfaceWrapper) GetAPIKeyUsage(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAPIKeyUsage(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteAPIKeys operation middleware
 func (siw *ServerInterfaceWrapper) DeleteAPIKeys(w http.ResponseWriter, r *http.Request) {
 
@@ -5030,8 +5549,40 @@ func (siw *ServerInterfaceWrapper) DeleteAuthFiles(w http.ResponseWriter, r *htt
 // ListAuthFiles operation middleware
 func (siw *ServerInterfaceWrapper) ListAuthFiles(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuthFilesParams
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", r.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "name"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "auth_index" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "auth_index", r.URL.Query(), &params.AuthIndex, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "auth_index"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "auth_index", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListAuthFiles(w, r)
+		siw.Handler.ListAuthFiles(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5144,6 +5695,39 @@ func (siw *ServerInterfaceWrapper) GetAuthFileModels(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetAuthFileModels(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PatchAuthFileStatus operation middleware
+func (siw *ServerInterfaceWrapper) PatchAuthFileStatus(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchAuthFileStatusParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PatchAuthFileStatus(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7191,6 +7775,19 @@ func (siw *ServerInterfaceWrapper) GetLogs(w http.ResponseWriter, r *http.Reques
 		return
 	}
 
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetLogs(w, r, params)
 	}))
@@ -7315,6 +7912,32 @@ func (siw *ServerInterfaceWrapper) PutMaxRetryInterval(w http.ResponseWriter, r 
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.PutMaxRetryInterval(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetModelDefinitions operation middleware
+func (siw *ServerInterfaceWrapper) GetModelDefinitions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "channel" -------------
+	var channel string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "channel", chi.URLParam(r, "channel"), &channel, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "channel", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetModelDefinitions(w, r, channel)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7614,6 +8237,154 @@ func (siw *ServerInterfaceWrapper) PutOauthExcludedModels(w http.ResponseWriter,
 	handler.ServeHTTP(w, r)
 }
 
+// DeleteOauthModelAlias operation middleware
+func (siw *ServerInterfaceWrapper) DeleteOauthModelAlias(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteOauthModelAliasParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "channel" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "channel", r.URL.Query(), &params.Channel, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "channel"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "channel", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "provider" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider", r.URL.Query(), &params.Provider, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "provider"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteOauthModelAlias(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetOauthModelAlias operation middleware
+func (siw *ServerInterfaceWrapper) GetOauthModelAlias(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetOauthModelAlias(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PatchOauthModelAlias operation middleware
+func (siw *ServerInterfaceWrapper) PatchOauthModelAlias(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchOauthModelAliasParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PatchOauthModelAlias(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteOpenaiCompatibility operation middleware
 func (siw *ServerInterfaceWrapper) DeleteOpenaiCompatibility(w http.ResponseWriter, r *http.Request) {
 
@@ -7821,6 +8592,20 @@ func (siw *ServerInterfaceWrapper) GetOpenAPISpec(w http.ResponseWriter, r *http
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetOpenAPISpec(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListPlugins operation middleware
+func (siw *ServerInterfaceWrapper) ListPlugins(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListPlugins(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -9314,6 +10099,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/antigravity-auth-url", wrapper.GetAntigravityAuthURL)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api-call", wrapper.PostAPICall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api-key-usage", wrapper.GetAPIKeyUsage)
+	})
+	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/api-keys", wrapper.DeleteAPIKeys)
 	})
 	r.Group(func(r chi.Router) {
@@ -9342,6 +10133,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/auth-files/models", wrapper.GetAuthFileModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/auth-files/status", wrapper.PatchAuthFileStatus)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/claude-api-key", wrapper.DeleteClaudeAPIKey)
@@ -9497,6 +10291,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/max-retry-interval", wrapper.PutMaxRetryInterval)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/model-definitions/{channel}", wrapper.GetModelDefinitions)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/model-prices", wrapper.GetModelPrices)
 	})
 	r.Group(func(r chi.Router) {
@@ -9518,6 +10315,15 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Put(options.BaseURL+"/oauth-excluded-models", wrapper.PutOauthExcludedModels)
 	})
 	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/oauth-model-alias", wrapper.DeleteOauthModelAlias)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/oauth-model-alias", wrapper.GetOauthModelAlias)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/oauth-model-alias", wrapper.PatchOauthModelAlias)
+	})
+	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/openai-compatibility", wrapper.DeleteOpenaiCompatibility)
 	})
 	r.Group(func(r chi.Router) {
@@ -9531,6 +10337,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/openapi.json", wrapper.GetOpenAPISpec)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/plugins", wrapper.ListPlugins)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/proxy-url", wrapper.DeleteProxyURL)
@@ -10364,6 +11173,213 @@ func (response GetAntigravityAuthURL503JSONResponse) VisitGetAntigravityAuthURLR
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostAPICallRequestObject struct {
+	Params PostAPICallParams
+	Body   *PostAPICallJSONRequestBody
+}
+
+type PostAPICallResponseObject interface {
+	VisitPostAPICallResponse(w http.ResponseWriter) error
+}
+
+type PostAPICall200JSONResponse APICallResult
+
+func (response PostAPICall200JSONResponse) VisitPostAPICallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostAPICall400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PostAPICall400JSONResponse) VisitPostAPICallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostAPICall401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PostAPICall401JSONResponse) VisitPostAPICallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostAPICall403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PostAPICall403JSONResponse) VisitPostAPICallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostAPICall404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PostAPICall404JSONResponse) VisitPostAPICallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostAPICall413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PostAPICall413JSONResponse) VisitPostAPICallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostAPICall429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PostAPICall429JSONResponse) VisitPostAPICallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostAPICall502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response PostAPICall502JSONResponse) VisitPostAPICallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostAPICall503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response PostAPICall503JSONResponse) VisitPostAPICallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAPIKeyUsageRequestObject struct {
+}
+
+type GetAPIKeyUsageResponseObject interface {
+	VisitGetAPIKeyUsageResponse(w http.ResponseWriter) error
+}
+
+type GetAPIKeyUsage200JSONResponse APIKeyUsage
+
+func (response GetAPIKeyUsage200JSONResponse) VisitGetAPIKeyUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAPIKeyUsage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetAPIKeyUsage401JSONResponse) VisitGetAPIKeyUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAPIKeyUsage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetAPIKeyUsage403JSONResponse) VisitGetAPIKeyUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAPIKeyUsage429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetAPIKeyUsage429JSONResponse) VisitGetAPIKeyUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11225,6 +12241,7 @@ func (response DeleteAuthFiles503JSONResponse) VisitDeleteAuthFilesResponse(w ht
 }
 
 type ListAuthFilesRequestObject struct {
+	Params ListAuthFilesParams
 }
 
 type ListAuthFilesResponseObject interface {
@@ -11673,6 +12690,147 @@ func (response GetAuthFileModels429JSONResponse) VisitGetAuthFileModelsResponse(
 type GetAuthFileModels503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response GetAuthFileModels503JSONResponse) VisitGetAuthFileModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileStatusRequestObject struct {
+	Params PatchAuthFileStatusParams
+	Body   *PatchAuthFileStatusJSONRequestBody
+}
+
+type PatchAuthFileStatusResponseObject interface {
+	VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error
+}
+
+type PatchAuthFileStatus200JSONResponse AuthFileStatusResult
+
+func (response PatchAuthFileStatus200JSONResponse) VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileStatus400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PatchAuthFileStatus400JSONResponse) VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PatchAuthFileStatus401JSONResponse) VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileStatus403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PatchAuthFileStatus403JSONResponse) VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileStatus404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PatchAuthFileStatus404JSONResponse) VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileStatus413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PatchAuthFileStatus413JSONResponse) VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileStatus429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchAuthFileStatus429JSONResponse) VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileStatus500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PatchAuthFileStatus500JSONResponse) VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileStatus503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response PatchAuthFileStatus503JSONResponse) VisitPatchAuthFileStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -18941,6 +20099,101 @@ func (response PutMaxRetryInterval503JSONResponse) VisitPutMaxRetryIntervalRespo
 	return err
 }
 
+type GetModelDefinitionsRequestObject struct {
+	Channel string `json:"channel"`
+}
+
+type GetModelDefinitionsResponseObject interface {
+	VisitGetModelDefinitionsResponse(w http.ResponseWriter) error
+}
+
+type GetModelDefinitions200JSONResponse ModelDefinitions
+
+func (response GetModelDefinitions200JSONResponse) VisitGetModelDefinitionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelDefinitions400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetModelDefinitions400JSONResponse) VisitGetModelDefinitionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelDefinitions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetModelDefinitions401JSONResponse) VisitGetModelDefinitionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelDefinitions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetModelDefinitions403JSONResponse) VisitGetModelDefinitionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelDefinitions404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetModelDefinitions404JSONResponse) VisitGetModelDefinitionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelDefinitions429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetModelDefinitions429JSONResponse) VisitGetModelDefinitionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetModelPricesRequestObject struct {
 }
 
@@ -19967,6 +21220,448 @@ func (response PutOauthExcludedModels503JSONResponse) VisitPutOauthExcludedModel
 	return err
 }
 
+type DeleteOauthModelAliasRequestObject struct {
+	Params DeleteOauthModelAliasParams
+}
+
+type DeleteOauthModelAliasResponseObject interface {
+	VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error
+}
+
+type DeleteOauthModelAlias200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response DeleteOauthModelAlias200JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteOauthModelAlias400JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteOauthModelAlias401JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteOauthModelAlias403JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteOauthModelAlias404JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteOauthModelAlias409JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteOauthModelAlias412JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteOauthModelAlias422JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteOauthModelAlias429JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteOauthModelAlias500JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOauthModelAlias503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteOauthModelAlias503JSONResponse) VisitDeleteOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOauthModelAliasRequestObject struct {
+}
+
+type GetOauthModelAliasResponseObject interface {
+	VisitGetOauthModelAliasResponse(w http.ResponseWriter) error
+}
+
+type GetOauthModelAlias200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetOauthModelAlias200JSONResponse struct {
+	Body    OauthModelAliasMap
+	Headers GetOauthModelAlias200ResponseHeaders
+}
+
+func (response GetOauthModelAlias200JSONResponse) VisitGetOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOauthModelAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetOauthModelAlias401JSONResponse) VisitGetOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOauthModelAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetOauthModelAlias403JSONResponse) VisitGetOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOauthModelAlias429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetOauthModelAlias429JSONResponse) VisitGetOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOauthModelAlias503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetOauthModelAlias503JSONResponse) VisitGetOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAliasRequestObject struct {
+	Params PatchOauthModelAliasParams
+	Body   *PatchOauthModelAliasJSONRequestBody
+}
+
+type PatchOauthModelAliasResponseObject interface {
+	VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error
+}
+
+type PatchOauthModelAlias200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response PatchOauthModelAlias200JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PatchOauthModelAlias400JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PatchOauthModelAlias401JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PatchOauthModelAlias403JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchOauthModelAlias409JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PatchOauthModelAlias412JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PatchOauthModelAlias413JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchOauthModelAlias422JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchOauthModelAlias429JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PatchOauthModelAlias500JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchOauthModelAlias503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchOauthModelAlias503JSONResponse) VisitPatchOauthModelAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteOpenaiCompatibilityRequestObject struct {
 	Params DeleteOpenaiCompatibilityParams
 }
@@ -20615,6 +22310,72 @@ func (response GetOpenAPISpec200JSONResponse) VisitGetOpenAPISpecResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPluginsRequestObject struct {
+}
+
+type ListPluginsResponseObject interface {
+	VisitListPluginsResponse(w http.ResponseWriter) error
+}
+
+type ListPlugins200JSONResponse PluginList
+
+func (response ListPlugins200JSONResponse) VisitListPluginsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPlugins401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListPlugins401JSONResponse) VisitListPluginsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPlugins403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListPlugins403JSONResponse) VisitListPluginsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPlugins429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response ListPlugins429JSONResponse) VisitListPluginsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25348,6 +27109,12 @@ type StrictServerInterface interface {
 	// GetAntigravityAuthURL Start a Antigravity login
 	// (GET /antigravity-auth-url)
 	GetAntigravityAuthURL(ctx context.Context, request GetAntigravityAuthURLRequestObject) (GetAntigravityAuthURLResponseObject, error)
+	// PostAPICall One HTTPS call through a stored credential
+	// (POST /api-call)
+	PostAPICall(ctx context.Context, request PostAPICallRequestObject) (PostAPICallResponseObject, error)
+	// GetAPIKeyUsage Request counters per upstream API key
+	// (GET /api-key-usage)
+	GetAPIKeyUsage(ctx context.Context, request GetAPIKeyUsageRequestObject) (GetAPIKeyUsageResponseObject, error)
 	// DeleteAPIKeys Delete one api-keys item
 	// (DELETE /api-keys)
 	DeleteAPIKeys(ctx context.Context, request DeleteAPIKeysRequestObject) (DeleteAPIKeysResponseObject, error)
@@ -25378,6 +27145,9 @@ type StrictServerInterface interface {
 	// GetAuthFileModels Models served by one credential
 	// (GET /auth-files/models)
 	GetAuthFileModels(ctx context.Context, request GetAuthFileModelsRequestObject) (GetAuthFileModelsResponseObject, error)
+	// PatchAuthFileStatus Enable or disable one credential file
+	// (PATCH /auth-files/status)
+	PatchAuthFileStatus(ctx context.Context, request PatchAuthFileStatusRequestObject) (PatchAuthFileStatusResponseObject, error)
 	// DeleteClaudeAPIKey Delete one claude-api-key entry
 	// (DELETE /claude-api-key)
 	DeleteClaudeAPIKey(ctx context.Context, request DeleteClaudeAPIKeyRequestObject) (DeleteClaudeAPIKeyResponseObject, error)
@@ -25539,6 +27309,9 @@ type StrictServerInterface interface {
 	// PutMaxRetryInterval Set max-retry-interval
 	// (PUT /max-retry-interval)
 	PutMaxRetryInterval(ctx context.Context, request PutMaxRetryIntervalRequestObject) (PutMaxRetryIntervalResponseObject, error)
+	// GetModelDefinitions Built-in models of one channel
+	// (GET /model-definitions/{channel})
+	GetModelDefinitions(ctx context.Context, request GetModelDefinitionsRequestObject) (GetModelDefinitionsResponseObject, error)
 	// GetModelPrices List model prices
 	// (GET /model-prices)
 	GetModelPrices(ctx context.Context, request GetModelPricesRequestObject) (GetModelPricesResponseObject, error)
@@ -25560,6 +27333,15 @@ type StrictServerInterface interface {
 	// PutOauthExcludedModels Replace oauth-excluded-models
 	// (PUT /oauth-excluded-models)
 	PutOauthExcludedModels(ctx context.Context, request PutOauthExcludedModelsRequestObject) (PutOauthExcludedModelsResponseObject, error)
+	// DeleteOauthModelAlias Remove one channel's aliases
+	// (DELETE /oauth-model-alias)
+	DeleteOauthModelAlias(ctx context.Context, request DeleteOauthModelAliasRequestObject) (DeleteOauthModelAliasResponseObject, error)
+	// GetOauthModelAlias List oauth-model-alias
+	// (GET /oauth-model-alias)
+	GetOauthModelAlias(ctx context.Context, request GetOauthModelAliasRequestObject) (GetOauthModelAliasResponseObject, error)
+	// PatchOauthModelAlias Set one channel's aliases
+	// (PATCH /oauth-model-alias)
+	PatchOauthModelAlias(ctx context.Context, request PatchOauthModelAliasRequestObject) (PatchOauthModelAliasResponseObject, error)
 	// DeleteOpenaiCompatibility Delete one openai-compatibility provider
 	// (DELETE /openai-compatibility)
 	DeleteOpenaiCompatibility(ctx context.Context, request DeleteOpenaiCompatibilityRequestObject) (DeleteOpenaiCompatibilityResponseObject, error)
@@ -25575,6 +27357,9 @@ type StrictServerInterface interface {
 	// GetOpenAPISpec This OpenAPI document, as JSON
 	// (GET /openapi.json)
 	GetOpenAPISpec(ctx context.Context, request GetOpenAPISpecRequestObject) (GetOpenAPISpecResponseObject, error)
+	// ListPlugins Plugins (none)
+	// (GET /plugins)
+	ListPlugins(ctx context.Context, request ListPluginsRequestObject) (ListPluginsResponseObject, error)
 	// DeleteProxyURL Clear proxy-url
 	// (DELETE /proxy-url)
 	DeleteProxyURL(ctx context.Context, request DeleteProxyURLRequestObject) (DeleteProxyURLResponseObject, error)
@@ -25860,6 +27645,63 @@ func (sh *strictHandler) GetAntigravityAuthURL(w http.ResponseWriter, r *http.Re
 	}
 }
 
+// PostAPICall operation middleware
+func (sh *strictHandler) PostAPICall(w http.ResponseWriter, r *http.Request, params PostAPICallParams) {
+	var request PostAPICallRequestObject
+
+	request.Params = params
+
+	var body PostAPICallJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PostAPICall(ctx, request.(PostAPICallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostAPICall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PostAPICallResponseObject); ok {
+		if err := validResponse.VisitPostAPICallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAPIKeyUsage operation middleware
+func (sh *strictHandler) GetAPIKeyUsage(w http.ResponseWriter, r *http.Request) {
+	var request GetAPIKeyUsageRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAPIKeyUsage(ctx, request.(GetAPIKeyUsageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAPIKeyUsage")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAPIKeyUsageResponseObject); ok {
+		if err := validResponse.VisitGetAPIKeyUsageResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteAPIKeys operation middleware
 func (sh *strictHandler) DeleteAPIKeys(w http.ResponseWriter, r *http.Request, params DeleteAPIKeysParams) {
 	var request DeleteAPIKeysRequestObject
@@ -26039,8 +27881,10 @@ func (sh *strictHandler) DeleteAuthFiles(w http.ResponseWriter, r *http.Request,
 }
 
 // ListAuthFiles operation middleware
-func (sh *strictHandler) ListAuthFiles(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListAuthFiles(w http.ResponseWriter, r *http.Request, params ListAuthFilesParams) {
 	var request ListAuthFilesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListAuthFiles(ctx, request.(ListAuthFilesRequestObject))
@@ -26136,6 +27980,39 @@ func (sh *strictHandler) GetAuthFileModels(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetAuthFileModelsResponseObject); ok {
 		if err := validResponse.VisitGetAuthFileModelsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PatchAuthFileStatus operation middleware
+func (sh *strictHandler) PatchAuthFileStatus(w http.ResponseWriter, r *http.Request, params PatchAuthFileStatusParams) {
+	var request PatchAuthFileStatusRequestObject
+
+	request.Params = params
+
+	var body PatchAuthFileStatusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchAuthFileStatus(ctx, request.(PatchAuthFileStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchAuthFileStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PatchAuthFileStatusResponseObject); ok {
+		if err := validResponse.VisitPatchAuthFileStatusResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -27606,6 +29483,32 @@ func (sh *strictHandler) PutMaxRetryInterval(w http.ResponseWriter, r *http.Requ
 	}
 }
 
+// GetModelDefinitions operation middleware
+func (sh *strictHandler) GetModelDefinitions(w http.ResponseWriter, r *http.Request, channel string) {
+	var request GetModelDefinitionsRequestObject
+
+	request.Channel = channel
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetModelDefinitions(ctx, request.(GetModelDefinitionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetModelDefinitions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetModelDefinitionsResponseObject); ok {
+		if err := validResponse.VisitGetModelDefinitionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetModelPrices operation middleware
 func (sh *strictHandler) GetModelPrices(w http.ResponseWriter, r *http.Request) {
 	var request GetModelPricesRequestObject
@@ -27812,6 +29715,89 @@ func (sh *strictHandler) PutOauthExcludedModels(w http.ResponseWriter, r *http.R
 	}
 }
 
+// DeleteOauthModelAlias operation middleware
+func (sh *strictHandler) DeleteOauthModelAlias(w http.ResponseWriter, r *http.Request, params DeleteOauthModelAliasParams) {
+	var request DeleteOauthModelAliasRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteOauthModelAlias(ctx, request.(DeleteOauthModelAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteOauthModelAlias")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteOauthModelAliasResponseObject); ok {
+		if err := validResponse.VisitDeleteOauthModelAliasResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetOauthModelAlias operation middleware
+func (sh *strictHandler) GetOauthModelAlias(w http.ResponseWriter, r *http.Request) {
+	var request GetOauthModelAliasRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOauthModelAlias(ctx, request.(GetOauthModelAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOauthModelAlias")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetOauthModelAliasResponseObject); ok {
+		if err := validResponse.VisitGetOauthModelAliasResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PatchOauthModelAlias operation middleware
+func (sh *strictHandler) PatchOauthModelAlias(w http.ResponseWriter, r *http.Request, params PatchOauthModelAliasParams) {
+	var request PatchOauthModelAliasRequestObject
+
+	request.Params = params
+
+	var body PatchOauthModelAliasJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchOauthModelAlias(ctx, request.(PatchOauthModelAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchOauthModelAlias")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PatchOauthModelAliasResponseObject); ok {
+		if err := validResponse.VisitPatchOauthModelAliasResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteOpenaiCompatibility operation middleware
 func (sh *strictHandler) DeleteOpenaiCompatibility(w http.ResponseWriter, r *http.Request, params DeleteOpenaiCompatibilityParams) {
 	var request DeleteOpenaiCompatibilityRequestObject
@@ -27945,6 +29931,30 @@ func (sh *strictHandler) GetOpenAPISpec(w http.ResponseWriter, r *http.Request) 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetOpenAPISpecResponseObject); ok {
 		if err := validResponse.VisitGetOpenAPISpecResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListPlugins operation middleware
+func (sh *strictHandler) ListPlugins(w http.ResponseWriter, r *http.Request) {
+	var request ListPluginsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPlugins(ctx, request.(ListPluginsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPlugins")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListPluginsResponseObject); ok {
+		if err := validResponse.VisitListPluginsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/credstats"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/httpx"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
@@ -242,8 +243,18 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	// Change events, config history with rollback, audit trail (changes.go).
 	changes := openChangeFeed(store, obs.usage, opts.ConfigPath, log)
+	// Attempt counters per credential for v7 panels (GET /auth-files, /api-key-usage).
+	credStats := credstats.New(nil)
+	obs.usage.Observe(credStats.Observe)
+	var freshToken func(context.Context, string) (string, error)
+	if accounts != nil {
+		freshToken = func(ctx context.Context, name string) (string, error) {
+			c, err := accounts.Token(ctx, name, "")
+			return c.Token, err
+		}
+	}
 	server := mgmt.NewServer(mgmt.Deps{Usage: obs.usage, RequestLogs: obs.reqLogs, Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
-		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane, Changes: changes, ClientKeys: clientKeys})
+		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane, Changes: changes, ClientKeys: clientKeys, CredStats: credStats, Tokens: freshToken})
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,8 @@ type File struct {
 	Provider string // the served kind (providers.FileKind), else Type lower-cased
 	Email    string
 	Disabled bool
+	// Priority is the file's "priority" field when it holds an integer.
+	Priority *int
 	// Status is what the data plane reports about the credential.
 	Status Status
 }
@@ -258,7 +261,7 @@ func (s *Store) stat(name string) (File, error) {
 	f := File{Name: name, Size: info.Size(), ModTime: info.ModTime().UTC()}
 	if info.Size() <= MaxFileSize {
 		if b, err := s.root.ReadFile(name); err == nil {
-			f.Type, f.Email, f.Disabled = summary(b)
+			f.Type, f.Email, f.Disabled, f.Priority = summary(b)
 		}
 	}
 	f.Provider = ProviderOf(f.Type)
@@ -268,14 +271,37 @@ func (s *Store) stat(name string) (File, error) {
 
 // summary reads the few fields a listing shows; a file that is not a JSON
 // object still lists, with empty fields.
-func summary(b []byte) (typ, email string, disabled bool) {
+func summary(b []byte) (typ, email string, disabled bool, priority *int) {
 	var m struct {
 		Type     string `json:"type"`
 		Email    string `json:"email"`
 		Disabled bool   `json:"disabled"`
+		Priority any    `json:"priority"`
 	}
 	_ = json.Unmarshal(b, &m)
-	return m.Type, m.Email, m.Disabled
+	return m.Type, m.Email, m.Disabled, intField(m.Priority)
+}
+
+// intField reads an integer written as a JSON number or a numeric string
+// (v7 panels write either); nil for anything else.
+func intField(v any) *int {
+	var n int
+	switch x := v.(type) {
+	case float64:
+		if x != float64(int(x)) {
+			return nil
+		}
+		n = int(x)
+	case string:
+		p, err := strconv.Atoi(strings.TrimSpace(x))
+		if err != nil {
+			return nil
+		}
+		n = p
+	default:
+		return nil
+	}
+	return &n
 }
 
 // ProviderOf maps a file's "type" to the provider the proxy serves it as:

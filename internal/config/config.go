@@ -65,8 +65,11 @@ type Config struct {
 	OpenAICompatibility []OpenAICompatibility `yaml:"openai-compatibility"`
 	VertexKeys          []VertexKey           `yaml:"vertex-api-key"`
 	OAuthExcludedModels map[string][]string   `yaml:"oauth-excluded-models"`
-	Ampcode             Ampcode               `yaml:"ampcode"`
-	Payload             Payload               `yaml:"payload"`
+	// OAuthModelAlias renames or duplicates the models OAuth accounts
+	// serve, per channel (provider kind).
+	OAuthModelAlias map[string][]OAuthModelAlias `yaml:"oauth-model-alias,omitempty"`
+	Ampcode         Ampcode                      `yaml:"ampcode"`
+	Payload         Payload                      `yaml:"payload"`
 
 	// Usage says where usage statistics are kept and how long per-request
 	// details live; aggregates are kept forever.
@@ -164,20 +167,24 @@ type ModelAlias struct {
 
 // GeminiKey is one Gemini (AI Studio) API key.
 type GeminiKey struct {
-	APIKey         string            `yaml:"api-key"`
-	Prefix         string            `yaml:"prefix,omitempty"`
-	BaseURL        string            `yaml:"base-url,omitempty"`
-	ProxyURL       string            `yaml:"proxy-url,omitempty"`
+	APIKey   string `yaml:"api-key"`
+	Prefix   string `yaml:"prefix,omitempty"`
+	BaseURL  string `yaml:"base-url,omitempty"`
+	ProxyURL string `yaml:"proxy-url,omitempty"`
+	// Disabled keeps the entry in the config but out of routing.
+	Disabled       bool              `yaml:"disabled,omitempty"`
 	Headers        map[string]string `yaml:"headers,omitempty"`
 	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
 }
 
 // CodexKey is one Codex (OpenAI Responses) API key.
 type CodexKey struct {
-	APIKey         string            `yaml:"api-key"`
-	Prefix         string            `yaml:"prefix,omitempty"`
-	BaseURL        string            `yaml:"base-url,omitempty"`
-	ProxyURL       string            `yaml:"proxy-url,omitempty"`
+	APIKey   string `yaml:"api-key"`
+	Prefix   string `yaml:"prefix,omitempty"`
+	BaseURL  string `yaml:"base-url,omitempty"`
+	ProxyURL string `yaml:"proxy-url,omitempty"`
+	// Disabled keeps the entry in the config but out of routing.
+	Disabled       bool              `yaml:"disabled,omitempty"`
 	Headers        map[string]string `yaml:"headers,omitempty"`
 	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
 	Models         []ModelAlias      `yaml:"models,omitempty"`
@@ -189,10 +196,12 @@ type ClaudeKey CodexKey
 
 // VertexKey is one Vertex AI credential in API-key mode.
 type VertexKey struct {
-	APIKey   string            `yaml:"api-key"`
-	Prefix   string            `yaml:"prefix,omitempty"`
-	BaseURL  string            `yaml:"base-url,omitempty"`
-	ProxyURL string            `yaml:"proxy-url,omitempty"`
+	APIKey   string `yaml:"api-key"`
+	Prefix   string `yaml:"prefix,omitempty"`
+	BaseURL  string `yaml:"base-url,omitempty"`
+	ProxyURL string `yaml:"proxy-url,omitempty"`
+	// Disabled keeps the entry in the config but out of routing.
+	Disabled bool              `yaml:"disabled,omitempty"`
 	Headers  map[string]string `yaml:"headers,omitempty"`
 	Models   []ModelAlias      `yaml:"models,omitempty"`
 }
@@ -201,6 +210,8 @@ type VertexKey struct {
 type APIKeyEntry struct {
 	APIKey   string `yaml:"api-key"`
 	ProxyURL string `yaml:"proxy-url,omitempty"`
+	// Disabled keeps the key in the config but out of routing.
+	Disabled bool `yaml:"disabled,omitempty"`
 }
 
 // OpenAICompatibility is one OpenAI-compatible upstream provider.

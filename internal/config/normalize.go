@@ -25,6 +25,7 @@ func (c *Config) Normalize() {
 	c.VertexKeys = NormalizeVertexKeys(c.VertexKeys)
 	c.OpenAICompatibility = NormalizeOpenAICompatibility(c.OpenAICompatibility)
 	c.OAuthExcludedModels = NormalizeExcludedModels(c.OAuthExcludedModels)
+	c.OAuthModelAlias = NormalizeOAuthModelAlias(c.OAuthModelAlias)
 }
 
 // NormalizeKeys trims every key, drops empty ones and keeps the first of

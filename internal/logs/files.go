@@ -196,6 +196,11 @@ type Lines struct {
 	Lines           []string
 	LineCount       int
 	LatestTimestamp int64
+	// NextCursor resumes after the last line read from the active log
+	// ("" when there is none yet); CursorReset says the cursor given
+	// could not be followed and Lines are a fresh tail.
+	NextCursor  string
+	CursorReset bool
 }
 
 // Read returns the lines newer than after (Unix seconds; ≤ 0 means all),
@@ -217,7 +222,7 @@ func (l *Logging) Read(after int64, limit int) (Lines, error) {
 	start := 0
 	include := after <= 0
 	for _, n := range names {
-		if err := readLines(filepath.Join(l.dir, n), func(line []byte) {
+		end, err := readLines(filepath.Join(l.dir, n), func(line []byte) {
 			out.LineCount++
 			if ts, ok := timestampOf(line); ok {
 				out.LatestTimestamp = max(out.LatestTimestamp, ts)
@@ -232,8 +237,12 @@ func (l *Logging) Read(after int64, limit int) (Lines, error) {
 			}
 			ring[start] = string(line)
 			start = (start + 1) % limit
-		}); err != nil {
+		})
+		if err != nil {
 			return Lines{Lines: []string{}}, errs.Wrap(errs.Internal, err, "failed to read log file")
+		}
+		if n == ActiveName {
+			out.NextCursor = l.cursorAt(end)
 		}
 	}
 	out.Lines = append(out.Lines, ring[start:]...)
@@ -244,29 +253,42 @@ func (l *Logging) Read(after int64, limit int) (Lines, error) {
 	return out, nil
 }
 
-func readLines(path string, fn func([]byte)) error {
+// readLines calls fn for every line of path and returns the offset just
+// after its last complete (newline-terminated) line, where a cursor
+// resumes.
+func readLines(path string, fn func([]byte)) (int64, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil // rotated away between listing and reading
+		return 0, nil // rotated away between listing and reading
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	for {
+	return scanLines(bufio.NewReaderSize(f, 64<<10), 0, -1, fn)
+}
+
+// scanLines calls fn for the lines of br (at most maxLines of them when
+// maxLines ≥ 0; then a trailing incomplete line is left for later) and
+// returns off advanced past the complete lines it consumed.
+func scanLines(br *bufio.Reader, off int64, maxLines int, fn func([]byte)) (int64, error) {
+	for n := 0; maxLines < 0 || n < maxLines; n++ {
 		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			line = bytes.TrimRight(line, "\r\n")
-			fn(line)
+		complete := len(line) > 0 && line[len(line)-1] == '\n'
+		if complete {
+			off += int64(len(line))
+		}
+		if len(line) > 0 && (complete || maxLines < 0) {
+			fn(bytes.TrimRight(line, "\r\n"))
 		}
 		if err == io.EOF {
-			return nil
+			return off, nil
 		}
 		if err != nil {
-			return err
+			return off, err
 		}
 	}
+	return off, nil
 }
 
 // timestampOf reads the time of a line in any of the formats this server

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -15,7 +16,10 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/credstats"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
 // authFileHandlers serve the auth-dir: auth files, their models and the
@@ -24,6 +28,14 @@ type authFileHandlers struct {
 	// authFiles is nil when auth-dir could not be opened.
 	authFiles *authfiles.Store
 	catalogue authfiles.Catalogue
+	// stats are the per-credential attempt counters the listing shows.
+	stats *credstats.Stats
+	// store and httpClient serve api-call (the global proxy-url).
+	store      *configstore.Store
+	httpClient func(proxyURL string) *http.Client
+	// tokens gives a file credential's current token (nil: the file's).
+	tokens func(ctx context.Context, name string) (string, error)
+	log    *slog.Logger
 }
 
 func (s *authFileHandlers) authStore() (*authfiles.Store, error) {
@@ -34,7 +46,7 @@ func (s *authFileHandlers) authStore() (*authfiles.Store, error) {
 }
 
 // ListAuthFiles lists the credential files in auth-dir.
-func (s *authFileHandlers) ListAuthFiles(_ context.Context, _ mgmtapi.ListAuthFilesRequestObject) (mgmtapi.ListAuthFilesResponseObject, error) {
+func (s *authFileHandlers) ListAuthFiles(_ context.Context, req mgmtapi.ListAuthFilesRequestObject) (mgmtapi.ListAuthFilesResponseObject, error) {
 	st, err := s.authStore()
 	if err != nil {
 		return nil, err
@@ -44,13 +56,17 @@ func (s *authFileHandlers) ListAuthFiles(_ context.Context, _ mgmtapi.ListAuthFi
 		return nil, err
 	}
 	out := make([]mgmtapi.AuthFile, 0, len(files))
+	name, idx := deref(req.Params.Name), deref(req.Params.AuthIndex)
 	for _, f := range files {
-		out = append(out, authFileOut(f))
+		if (name != "" && f.Name != name) || (idx != "" && authfiles.AuthIndex(f.Name) != idx) {
+			continue
+		}
+		out = append(out, authFileOut(f, s.stats))
 	}
 	return mgmtapi.ListAuthFiles200JSONResponse{Files: out}, nil
 }
 
-func authFileOut(f authfiles.File) mgmtapi.AuthFile {
+func authFileOut(f authfiles.File, stats *credstats.Stats) mgmtapi.AuthFile {
 	mt := f.ModTime
 	// The data plane's view of the credential: status (active,
 	// unavailable, disabled, invalid; absent when the proxy does not
@@ -61,11 +77,17 @@ func authFileOut(f authfiles.File) mgmtapi.AuthFile {
 		t := f.Status.NextRetry.UTC()
 		next = &t
 	}
+	// The counters of the credential as the proxy names it (the
+	// gemini-cli project suffix aside, which the listing does not know).
+	use := stats.Get("auth-file:" + f.Name)
+	unavailable := f.Status.State == upstreamauth.StateUnavailable || f.Status.State == upstreamauth.StateInvalid
 	return mgmtapi.AuthFile{
 		ID: ptr(f.Name), Name: f.Name, AuthIndex: ptr(authfiles.AuthIndex(f.Name)),
 		Type: ptr(f.Provider), Provider: ptr(f.Provider), Label: ptr(f.Label()),
 		Email: optional(f.Email), Size: ptr(f.Size), Modtime: &mt, Disabled: ptr(f.Disabled),
 		Status: optional(f.Status.State), LastError: optional(f.Status.LastError), NextRetry: next,
+		Unavailable: ptr(unavailable), StatusMessage: ptr(f.Status.LastError), NextRetryAfter: next,
+		Priority: f.Priority, Success: ptr(use.Success), Failed: ptr(use.Failed), RecentRequests: ptr(recentOut(use.Recent)),
 		AdditionalProperties: map[string]any{"source": "file"},
 	}
 }

@@ -45,6 +45,7 @@ var nonConfigRoutes = map[string]bool{
 	"POST " + Prefix + "/vertex/import": true, "POST " + Prefix + "/gemini-web-token": true,
 	"POST " + Prefix + "/iflow-auth-url": true, "POST " + Prefix + "/oauth-callback": true,
 	"POST " + Prefix + "/client-keys/reset-budget": true,
+	"PATCH " + Prefix + "/auth-files/status":       true, "POST " + Prefix + "/api-call": true,
 }
 
 // refuseDryRun answers a dry run of an operation that does not change

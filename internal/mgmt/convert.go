@@ -83,14 +83,14 @@ func modelsIn(ms *[]mgmtapi.ModelAlias) []config.ModelAlias {
 
 func geminiOut(k config.GeminiKey) mgmtapi.GeminiKey {
 	return mgmtapi.GeminiKey{
-		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: optional(k.BaseURL), ProxyURL: optional(k.ProxyURL),
+		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: optional(k.BaseURL), ProxyURL: optional(k.ProxyURL), Disabled: flagOut(k.Disabled),
 		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels),
 	}
 }
 
 func geminiIn(k mgmtapi.GeminiKey) config.GeminiKey {
 	return config.GeminiKey{
-		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
+		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL), Disabled: flagIn(k.Disabled),
 		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels),
 	}
 }
@@ -98,28 +98,28 @@ func geminiIn(k mgmtapi.GeminiKey) config.GeminiKey {
 // codexOut always sends base-url and proxy-url, as the seed examples do.
 func codexOut(k config.CodexKey) mgmtapi.CodexKey {
 	return mgmtapi.CodexKey{
-		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: always(k.BaseURL), ProxyURL: always(k.ProxyURL),
+		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: always(k.BaseURL), ProxyURL: always(k.ProxyURL), Disabled: flagOut(k.Disabled),
 		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels), Models: modelsOut(k.Models),
 	}
 }
 
 func codexIn(k mgmtapi.CodexKey) config.CodexKey {
 	return config.CodexKey{
-		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
+		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL), Disabled: flagIn(k.Disabled),
 		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels), Models: modelsIn(k.Models),
 	}
 }
 
 func vertexOut(k config.VertexKey) mgmtapi.VertexKey {
 	return mgmtapi.VertexKey{
-		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: optional(k.BaseURL), ProxyURL: optional(k.ProxyURL),
+		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: optional(k.BaseURL), ProxyURL: optional(k.ProxyURL), Disabled: flagOut(k.Disabled),
 		Headers: headersOut(k.Headers), Models: modelsOut(k.Models),
 	}
 }
 
 func vertexIn(k mgmtapi.VertexKey) config.VertexKey {
 	return config.VertexKey{
-		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
+		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL), Disabled: flagIn(k.Disabled),
 		Headers: headersIn(k.Headers), Models: modelsIn(k.Models),
 	}
 }
@@ -131,7 +131,7 @@ func openAICompatOut(p config.OpenAICompatibility) mgmtapi.OpenaiCompatibility {
 	}
 	entries := make([]mgmtapi.APIKeyEntry, len(p.APIKeyEntries))
 	for i, e := range p.APIKeyEntries {
-		entries[i] = mgmtapi.APIKeyEntry{APIKey: e.APIKey, ProxyURL: always(e.ProxyURL)}
+		entries[i] = mgmtapi.APIKeyEntry{APIKey: e.APIKey, ProxyURL: always(e.ProxyURL), Disabled: flagOut(e.Disabled)}
 	}
 	out.APIKeyEntries = &entries
 	return out
@@ -144,7 +144,7 @@ func openAICompatIn(p mgmtapi.OpenaiCompatibility) config.OpenAICompatibility {
 	}
 	if p.APIKeyEntries != nil {
 		for _, e := range *p.APIKeyEntries {
-			out.APIKeyEntries = append(out.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL)})
+			out.APIKeyEntries = append(out.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL), Disabled: flagIn(e.Disabled)})
 		}
 	}
 	return out
@@ -165,3 +165,13 @@ func geminiKeyStrings(keys []config.GeminiKey) []string {
 	}
 	return out
 }
+
+// flagOut sends a flag only when it is set, like the config file.
+func flagOut(b bool) *bool {
+	if !b {
+		return nil
+	}
+	return &b
+}
+
+func flagIn(b *bool) bool { return b != nil && *b }

@@ -20,6 +20,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/credstats"
 	applogs "github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmt"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/mgmtauth"
@@ -99,6 +100,12 @@ type env struct {
 type envOption func(*envSettings)
 
 type envSettings struct {
+	// httpClient replaces the outbound client (api-call tests).
+	httpClient func(string) *http.Client
+	// credStats are the attempt counters the API shows.
+	credStats *credstats.Stats
+	// tokens stands for the accounts manager's token refresh.
+	tokens func(context.Context, string) (string, error)
 	// brokenUsage starts the server with a usage store that could not be
 	// opened.
 	brokenUsage bool
@@ -133,6 +140,16 @@ func withOAuthProviders(p map[string]oauthlogin.Provider) envOption {
 }
 
 func withoutLogging() envOption { return func(e *envSettings) { e.noLogging = true } }
+
+func withHTTPClient(c func(string) *http.Client) envOption {
+	return func(e *envSettings) { e.httpClient = c }
+}
+
+func withTokens(f func(context.Context, string) (string, error)) envOption {
+	return func(e *envSettings) { e.tokens = f }
+}
+
+func withCredStats(c *credstats.Stats) envOption { return func(e *envSettings) { e.credStats = c } }
 
 func withoutAuthFiles() envOption { return func(e *envSettings) { e.noAuthFiles = true } }
 
@@ -196,8 +213,12 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 		store.Subscribe(func(_, next *configstore.Snapshot, _ configstore.Source) { keys.Commit(keys.Compile(next.Config)) })
 	}
 	r := chi.NewRouter()
-	s := mgmt.NewServer(mgmt.Deps{Usage: usageSvc, RequestLogs: reqLogs, Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log,
-		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed, ClientKeys: keys})
+	outbound := es.httpClient
+	if outbound == nil {
+		outbound = func(string) *http.Client { return http.DefaultClient }
+	}
+	s := mgmt.NewServer(mgmt.Deps{Usage: usageSvc, RequestLogs: reqLogs, Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: outbound, Log: log,
+		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed, ClientKeys: keys, CredStats: es.credStats, Tokens: es.tokens})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
 	}

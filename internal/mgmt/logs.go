@@ -48,11 +48,21 @@ func (s *logHandlers) GetLogs(_ context.Context, req mgmtapi.GetLogsRequestObjec
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
 	}
-	got, err := l.Read(after, limit)
+	var got logs.Lines
+	if req.Params.Cursor != nil {
+		got, err = l.ReadFrom(*req.Params.Cursor, limit)
+	} else {
+		got, err = l.Read(after, limit)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return mgmtapi.GetLogs200JSONResponse{Lines: got.Lines, LineCount: got.LineCount, LatestTimestamp: got.LatestTimestamp}, nil
+	out := mgmtapi.GetLogs200JSONResponse{Lines: got.Lines, LineCount: got.LineCount, LatestTimestamp: got.LatestTimestamp,
+		NextCursor: ptr(got.NextCursor)}
+	if got.CursorReset {
+		out.CursorReset = ptr(true)
+	}
+	return out, nil
 }
 
 // DeleteLogs truncates the active log and removes its rotations.

@@ -35,7 +35,7 @@ func TestApplicationLogs(t *testing.T) {
 	t.Run("no file yet, then lines, tail, limit, clear", func(t *testing.T) {
 		e := newEnv(t, logsConfig())
 		st, _, out := e.call("GET", "/logs?after=17", "", nil)
-		if st != 200 || string(out) != `{"latest-timestamp":17,"line-count":0,"lines":[]}`+"\n" {
+		if st != 200 || string(out) != `{"latest-timestamp":17,"line-count":0,"lines":[],"next-cursor":""}`+"\n" {
 			t.Fatalf("empty: %d %s", st, out)
 		}
 		_ = os.RemoveAll(e.logging.Dir())
@@ -66,6 +66,26 @@ func TestApplicationLogs(t *testing.T) {
 		st, _, out = e.call("GET", "/logs?after="+jsonInt(got.Latest), "", nil)
 		if st != 200 || !strings.Contains(string(out), `"lines":[]`) {
 			t.Fatalf("tail with latest: %d %s", st, out)
+		}
+		// The v7 panel's tailing: the cursor of the last answer gives only
+		// what was appended since; a bad one a bounded fresh tail.
+		var page struct {
+			Lines  []string `json:"lines"`
+			Cursor string   `json:"next-cursor"`
+			Reset  bool     `json:"cursor-reset"`
+		}
+		st, _, out = e.call("GET", "/logs", "", nil)
+		if st != 200 || json.Unmarshal(out, &page) != nil || page.Cursor == "" {
+			t.Fatalf("cursor missing: %d %s", st, out)
+		}
+		log.Info("third line")
+		st, _, out = e.call("GET", "/logs?cursor="+page.Cursor, "", nil)
+		if st != 200 || json.Unmarshal(out, &page) != nil || len(page.Lines) != 1 || !strings.Contains(page.Lines[0], "third line") || page.Reset {
+			t.Fatalf("cursor: %d %s", st, out)
+		}
+		st, _, out = e.call("GET", "/logs?cursor=garbage&limit=2", "", nil)
+		if st != 200 || json.Unmarshal(out, &page) != nil || len(page.Lines) != 2 || !page.Reset {
+			t.Fatalf("bad cursor: %d %s", st, out)
 		}
 		for _, q := range []string{"?limit=0", "?limit=x", "?after=x"} {
 			if st, _, out := e.call("GET", "/logs"+q, "", nil); st != 400 {

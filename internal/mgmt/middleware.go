@@ -15,11 +15,14 @@ func versionHeaders(next http.Handler) http.Handler {
 	ver := []string{version.Version}
 	commit := []string{version.Commit}
 	date := []string{version.BuildDate}
+	// No plugins are loaded: "0" makes v7 panels hide their plugin pages.
+	plugins := []string{"0"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h[http.CanonicalHeaderKey("X-CPA-VERSION")] = ver
 		h[http.CanonicalHeaderKey("X-CPA-COMMIT")] = commit
 		h[http.CanonicalHeaderKey("X-CPA-BUILD-DATE")] = date
+		h[http.CanonicalHeaderKey("X-CPA-SUPPORT-PLUGIN")] = plugins
 		next.ServeHTTP(w, r)
 	})
 }

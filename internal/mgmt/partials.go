@@ -19,6 +19,9 @@ func applyGeminiPartial(k *config.GeminiKey, p mgmtapi.GeminiKeyPartial) {
 	setIf(&k.Prefix, p.Prefix)
 	setIf(&k.BaseURL, p.BaseURL)
 	setIf(&k.ProxyURL, p.ProxyURL)
+	if p.Disabled != nil {
+		k.Disabled = *p.Disabled
+	}
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}
@@ -32,6 +35,9 @@ func applyCodexPartial(k *config.CodexKey, p mgmtapi.CodexKeyPartial) {
 	setIf(&k.Prefix, p.Prefix)
 	setIf(&k.BaseURL, p.BaseURL)
 	setIf(&k.ProxyURL, p.ProxyURL)
+	if p.Disabled != nil {
+		k.Disabled = *p.Disabled
+	}
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}
@@ -54,6 +60,9 @@ func applyVertexPartial(k *config.VertexKey, p mgmtapi.VertexKeyPartial) {
 	setIf(&k.Prefix, p.Prefix)
 	setIf(&k.BaseURL, p.BaseURL)
 	setIf(&k.ProxyURL, p.ProxyURL)
+	if p.Disabled != nil {
+		k.Disabled = *p.Disabled
+	}
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}

@@ -4,6 +4,7 @@
 package mgmt
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/changelog"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/credstats"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
@@ -49,6 +51,12 @@ type Deps struct {
 	// ClientKeys is the proxy's registry of client-key policies (standing,
 	// budget resets); nil gives the API a registry of its own.
 	ClientKeys *clientkeys.Registry
+	// CredStats counts upstream attempts per credential (GET /auth-files,
+	// GET /api-key-usage); nil keeps counters of the API's own, all zero.
+	CredStats *credstats.Stats
+	// Tokens gives an auth file's current token, refreshed when it
+	// expires (POST /api-call); nil uses the token stored in the file.
+	Tokens func(ctx context.Context, name string) (string, error)
 }
 
 // Server implements every operation of api/openapi.yaml by composing one
@@ -78,6 +86,10 @@ var _ mgmtapi.StrictServerInterface = (*Server)(nil)
 
 // NewServer returns the Management API implementation.
 func NewServer(d Deps) *Server {
+	stats := d.CredStats
+	if stats == nil {
+		stats = credstats.New(nil)
+	}
 	w := configWriter{store: d.Store, changes: d.Changes, envSecretSet: d.EnvSecretSet}
 	return &Server{
 		configHandlers:    configHandlers{configWriter: w, log: d.Log},
@@ -86,11 +98,12 @@ func NewServer(d Deps) *Server {
 		settingsHandlers:  settingsHandlers{w},
 		changeHandlers:    changeHandlers{configWriter: w},
 
-		authFileHandlers: authFileHandlers{authFiles: d.AuthFiles, catalogue: d.Catalogue},
-		oauthHandlers:    oauthHandlers{oauth: d.OAuth},
-		usageHandlers:    usageHandlers{usage: d.Usage, store: d.Store, log: d.Log},
-		logHandlers:      logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},
-		metaHandlers:     metaHandlers{store: d.Store, httpClient: d.HTTPClient},
+		authFileHandlers: authFileHandlers{authFiles: d.AuthFiles, catalogue: d.Catalogue, stats: stats,
+			store: d.Store, httpClient: d.HTTPClient, tokens: d.Tokens, log: d.Log},
+		oauthHandlers: oauthHandlers{oauth: d.OAuth},
+		usageHandlers: usageHandlers{usage: d.Usage, store: d.Store, log: d.Log, stats: stats},
+		logHandlers:   logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},
+		metaHandlers:  metaHandlers{store: d.Store, httpClient: d.HTTPClient},
 
 		log: d.Log, changes: d.Changes,
 	}

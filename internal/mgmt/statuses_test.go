@@ -52,6 +52,8 @@ var validRequests = map[string]struct{ query, body string }{
 	"RotateClientKey":                {"", `{"name":"alice"}`},
 	"ResetClientKeyBudget":           {"", `{"name":"alice","window":"day"}`},
 	"PutModelPrices":                 {"", `[{"model":"m","input":1}]`},
+	"PatchOauthModelAlias":           {"", `{"channel":"claude","aliases":[{"name":"claude-sonnet-4","alias":"s4"}]}`},
+	"DeleteOauthModelAlias":          {"?channel=codex", ""},
 }
 
 // notFoundRequests select nothing on statusConfig.
@@ -76,6 +78,7 @@ var notFoundRequests = map[string]struct{ query, body string }{
 	"DeleteClientKey":                {"?name=nobody", ""},
 	"RotateClientKey":                {"", `{"name":"nobody"}`},
 	"ResetClientKeyBudget":           {"", `{"name":"nobody","window":"day"}`},
+	"DeleteOauthModelAlias":          {"?provider=nope", ""},
 }
 
 // settingBody is a valid body for a single-value setting, by its schema.
@@ -93,7 +96,8 @@ func settingBody(_ string, schemaRef string) string {
 
 func statusConfig() string {
 	return fmt.Sprintf(providersConfig, testHash) + "api-keys: [\"k1\", \"k2\"]\nproxy-url: \"http://127.0.0.1:3128\"\n" +
-		"client-keys:\n  - name: alice\n    key: sk-alice-0000001\n"
+		"client-keys:\n  - name: alice\n    key: sk-alice-0000001\n" +
+		"oauth-model-alias:\n  codex:\n    - name: gpt-5\n      alias: g5\n      fork: true\n"
 }
 
 // TestEveryDocumentedStatusIsProduced sends, for every implemented

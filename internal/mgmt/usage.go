@@ -14,6 +14,7 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/credstats"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/schemastream"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
@@ -26,6 +27,8 @@ type usageHandlers struct {
 	// store gives the configured keys an import is attributed to.
 	store *configstore.Store
 	log   *slog.Logger
+	// stats are the per-credential attempt counters of GET /api-key-usage.
+	stats *credstats.Stats
 }
 
 // The usage operations encode the usage package's own types: they carry

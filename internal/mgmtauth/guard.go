@@ -60,7 +60,7 @@ var (
 	corsMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 	corsHeaders = []string{"Authorization", "Content-Type", "X-Management-Key", "If-Match", "If-None-Match"}
 	// ETag is needed for If-Match; X-CPA-* carry the server version.
-	corsExpose = []string{"ETag", "X-CPA-VERSION", "X-CPA-COMMIT", "X-CPA-BUILD-DATE"}
+	corsExpose = []string{"ETag", "X-CPA-VERSION", "X-CPA-COMMIT", "X-CPA-BUILD-DATE", "X-CPA-SUPPORT-PLUGIN"}
 )
 
 // Error messages returned to clients. They are part of the API contract.

@@ -207,7 +207,7 @@ func TestManagementCORS(t *testing.T) {
 		r.Header.Set("Authorization", "Bearer "+testKey)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
-		if rec.Code != 200 || rec.Header().Get("Access-Control-Expose-Headers") != "ETag, X-CPA-VERSION, X-CPA-COMMIT, X-CPA-BUILD-DATE" {
+		if rec.Code != 200 || rec.Header().Get("Access-Control-Expose-Headers") != "ETag, X-CPA-VERSION, X-CPA-COMMIT, X-CPA-BUILD-DATE, X-CPA-SUPPORT-PLUGIN" {
 			t.Fatalf("status %d, headers %v", rec.Code, rec.Header())
 		}
 	})

@@ -53,9 +53,12 @@ func accountID(a upstreamauth.Account, project string) config.CredentialID {
 }
 
 // accountModels is what an account serves: its kind's catalogue minus
-// oauth-excluded-models of its kind.
-func accountModels(a upstreamauth.Account, excluded map[string][]string) []modelEntry {
-	return modelsOf(nil, a.Kind, excluded[string(a.Kind)])
+// oauth-excluded-models of its kind, renamed by oauth-model-alias.
+func accountModels(a upstreamauth.Account, cfg *config.Config) []modelEntry {
+	if cfg == nil {
+		return modelsOf(nil, a.Kind, nil)
+	}
+	return withOAuthAliases(modelsOf(nil, a.Kind, cfg.OAuthExcludedModels[string(a.Kind)]), a.Kind, cfg.OAuthModelAlias)
 }
 
 func oauthExecFor(k providers.Kind) executor {
@@ -107,7 +110,7 @@ func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.A
 				projects = a.Projects[:1]
 			}
 		}
-		models := accountModels(a, cfg.OAuthExcludedModels)
+		models := accountModels(a, cfg)
 		for _, project := range projects {
 			label := a.Label()
 			if project != "" && a.Kind == providers.GeminiCLI && len(projects) > 1 {

@@ -46,16 +46,12 @@ func (p *Proxy) ModelsForFile(name, provider string) []authfiles.Model {
 }
 
 func (p *Proxy) accountModelList(a upstreamauth.Account, bare bool, cfg *config.Config) []authfiles.Model {
-	var excluded map[string][]string
-	if cfg != nil {
-		excluded = cfg.OAuthExcludedModels
-	}
 	kind, ok := providers.Lookup(string(a.Kind))
 	if !ok || !kind.AuthFile {
 		return []authfiles.Model{}
 	}
 	out := []authfiles.Model{}
-	for _, m := range accountModels(a, excluded) {
+	for _, m := range accountModels(a, cfg) {
 		if a.Prefix != "" {
 			out = append(out, authfiles.Model{ID: a.Prefix + "/" + m.id, Type: kind.ModelType, OwnedBy: kind.Owner})
 		}

@@ -211,6 +211,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		return c, nil
 	}
 	for i, k := range cfg.GeminiKeys {
+		if k.Disabled {
+			continue
+		}
 		c, err := client("gemini-api-key", i, k.ProxyURL)
 		if err != nil {
 			return nil, nil, err
@@ -221,6 +224,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		b.addMedia(cred, nil, providers.GeminiAPIKey, k.ExcludedModels)
 	}
 	for i, k := range cfg.VertexKeys {
+		if k.Disabled {
+			continue
+		}
 		c, err := client("vertex-api-key", i, k.ProxyURL)
 		if err != nil {
 			return nil, nil, err
@@ -230,6 +236,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		b.add(cred, modelsOf(k.Models, providers.Vertex, nil))
 	}
 	for i, k := range cfg.ClaudeKeys {
+		if k.Disabled {
+			continue
+		}
 		c, err := client("claude-api-key", i, k.ProxyURL)
 		if err != nil {
 			return nil, nil, err
@@ -239,6 +248,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		b.add(cred, modelsOf(k.Models, providers.Claude, k.ExcludedModels))
 	}
 	for i, k := range cfg.CodexKeys {
+		if k.Disabled {
+			continue
+		}
 		c, err := client("codex-api-key", i, k.ProxyURL)
 		if err != nil {
 			return nil, nil, err
@@ -258,6 +270,9 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 			entries = []config.APIKeyEntry{{}} // one key-less credential
 		}
 		for j, e := range entries {
+			if e.Disabled {
+				continue
+			}
 			c, err := client(fmt.Sprintf("openai-compatibility[%d].api-key-entries", i), j, e.ProxyURL)
 			if err != nil {
 				return nil, nil, err

@@ -18,6 +18,21 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuthFileStatusResultStatus.
+const (
+	AuthFileStatusResultStatusOk AuthFileStatusResultStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the AuthFileStatusResultStatus enum.
+func (e AuthFileStatusResultStatus) Valid() bool {
+	switch e {
+	case AuthFileStatusResultStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuthStatusStatus.
 const (
 	AuthStatusStatusError AuthStatusStatus = "error"
@@ -147,6 +162,36 @@ func (e GeminiWebTokenResultStatus) Valid() bool {
 	}
 }
 
+// Defines values for ModelDefinitionObject.
+const (
+	Model ModelDefinitionObject = "model"
+)
+
+// Valid indicates whether the value is a known member of the ModelDefinitionObject enum.
+func (e ModelDefinitionObject) Valid() bool {
+	switch e {
+	case Model:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PluginListPluginsEnabled.
+const (
+	False PluginListPluginsEnabled = false
+)
+
+// Valid indicates whether the value is a known member of the PluginListPluginsEnabled enum.
+func (e PluginListPluginsEnabled) Valid() bool {
+	switch e {
+	case False:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StatusOKStatus.
 const (
 	StatusOKStatusOk StatusOKStatus = "ok"
@@ -180,6 +225,36 @@ func (e UsageRecordingStore) Valid() bool {
 	}
 }
 
+// APICallRequest defines model for APICallRequest.
+type APICallRequest struct {
+	// AuthIndexCamel Another spelling of `auth_index`.
+	AuthIndexCamel *string `json:"authIndex,omitempty"`
+
+	// AuthIndex The credential file's `auth_index` (`authIndex` is accepted too).
+	AuthIndex *string `json:"auth_index,omitempty"`
+
+	// Data The raw request body.
+	Data   *string            `json:"data,omitempty"`
+	Header *map[string]string `json:"header,omitempty"`
+	Method string             `json:"method"`
+	URL    string             `json:"url"`
+}
+
+// APICallResult Example: {"body":"{\"plan_type\":\"plus\"}","header":{"Content-Type":["application/json"]},"status_code":200}
+type APICallResult struct {
+	Body       string              `json:"body"`
+	Header     map[string][]string `json:"header"`
+	StatusCode int                 `json:"status_code"`
+
+	// Truncated The upstream's body was longer than 1 MiB and was cut.
+	Truncated *bool `json:"truncated,omitempty"`
+}
+
+// APIKeyUsage Provider -> `<base-url>|<api-key>` -> counters.
+//
+// Example: {"codex":{"https://api.openai.com/v1|sk-abc":{"failed":1,"recent_requests":[{"failed":1,"success":3,"time":"10:40-10:50"}],"success":3}}}
+type APIKeyUsage map[string]map[string]KeyUsageEntry
+
 // AllowLocalhostUnauthenticatedSetting Example: {"allow-localhost-unauthenticated":false}
 type AllowLocalhostUnauthenticatedSetting struct {
 	AllowLocalhostUnauthenticated bool `json:"allow-localhost-unauthenticated"`
@@ -189,6 +264,9 @@ type AllowLocalhostUnauthenticatedSetting struct {
 type APIKeyEntry struct {
 	// APIKey Entries whose key is empty after trimming are dropped.
 	APIKey string `json:"api-key"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled *bool `json:"disabled,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
@@ -243,8 +321,11 @@ type AuthFile struct {
 	AuthIndex *string `json:"auth_index,omitempty"`
 	Disabled  *bool   `json:"disabled,omitempty"`
 	Email     *string `json:"email,omitempty"`
-	ID        *string `json:"id,omitempty"`
-	Label     *string `json:"label,omitempty"`
+
+	// Failed Upstream attempts with this credential that failed since the server started.
+	Failed *int64  `json:"failed,omitempty"`
+	ID     *string `json:"id,omitempty"`
+	Label  *string `json:"label,omitempty"`
 
 	// LastError The last token refresh or write-back error, with no token in it.
 	LastError *string    `json:"last_error,omitempty"`
@@ -253,12 +334,30 @@ type AuthFile struct {
 
 	// NextRetry While `unavailable`, when the credential is tried again.
 	NextRetry *time.Time `json:"next_retry,omitempty"`
-	Provider  *string    `json:"provider,omitempty"`
-	Size      *int64     `json:"size,omitempty"`
+
+	// NextRetryAfter v7's name for `next_retry`.
+	NextRetryAfter *time.Time `json:"next_retry_after,omitempty"`
+
+	// Priority The file's `priority` field, when it holds an integer (the routing that reads it is separate).
+	Priority *int    `json:"priority,omitempty"`
+	Provider *string `json:"provider,omitempty"`
+
+	// RecentRequests 20 buckets of 10 minutes, oldest first, the last one the current.
+	RecentRequests *[]RecentRequestBucket `json:"recent_requests,omitempty"`
+	Size           *int64                 `json:"size,omitempty"`
 
 	// Status How the proxy serves this credential: `active`, `unavailable` (a token refresh or write-back failed; see `last_error` and `next_retry`), `disabled` or `invalid`; absent for types the proxy does not serve.
-	Status               *string                `json:"status,omitempty"`
-	Type                 *string                `json:"type,omitempty"`
+	Status *string `json:"status,omitempty"`
+
+	// StatusMessage v7's name for `last_error` (the same text).
+	StatusMessage *string `json:"status_message,omitempty"`
+
+	// Success Upstream attempts with this credential that succeeded since the server started.
+	Success *int64  `json:"success,omitempty"`
+	Type    *string `json:"type,omitempty"`
+
+	// Unavailable True while the proxy does not use the credential for a reason other than `disabled` (status `unavailable` or `invalid`), as v7 panels read it.
+	Unavailable          *bool                  `json:"unavailable,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
@@ -281,6 +380,25 @@ type AuthFileModels struct {
 type AuthFileNames struct {
 	Names []string `json:"names"`
 }
+
+// AuthFileStatusPatch defines model for AuthFileStatusPatch.
+type AuthFileStatusPatch struct {
+	// AuthIndex When sent, must be the file's `auth_index` too.
+	AuthIndex *string `json:"auth_index,omitempty"`
+	Disabled  bool    `json:"disabled"`
+
+	// Name The file's name (its `id`).
+	Name string `json:"name"`
+}
+
+// AuthFileStatusResult Example: {"disabled":true,"status":"ok"}
+type AuthFileStatusResult struct {
+	Disabled bool                       `json:"disabled"`
+	Status   AuthFileStatusResultStatus `json:"status"`
+}
+
+// AuthFileStatusResultStatus defines model for AuthFileStatusResult.Status.
+type AuthFileStatusResultStatus string
 
 // AuthFilesDeleted Example: {"deleted":3,"status":"ok"}
 type AuthFilesDeleted struct {
@@ -524,7 +642,10 @@ type CodexKey struct {
 	APIKey string `json:"api-key"`
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL        *string   `json:"base-url,omitempty"`
+	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled       *bool     `json:"disabled,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
@@ -545,7 +666,10 @@ type CodexKeyPartial struct {
 	APIKey *string `json:"api-key,omitempty"`
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL        *string   `json:"base-url,omitempty"`
+	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled       *bool     `json:"disabled,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
@@ -749,7 +873,10 @@ type GeminiKey struct {
 	APIKey string `json:"api-key"`
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL        *string   `json:"base-url,omitempty"`
+	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled       *bool     `json:"disabled,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
@@ -769,7 +896,10 @@ type GeminiKeyPartial struct {
 	APIKey *string `json:"api-key,omitempty"`
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
-	BaseURL        *string   `json:"base-url,omitempty"`
+	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled       *bool     `json:"disabled,omitempty"`
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
@@ -844,16 +974,28 @@ type InvalidConfigError struct {
 	Message *string `json:"message,omitempty"`
 }
 
+// KeyUsageEntry defines model for KeyUsageEntry.
+type KeyUsageEntry struct {
+	Failed         int64                 `json:"failed"`
+	RecentRequests []RecentRequestBucket `json:"recent_requests"`
+	Success        int64                 `json:"success"`
+}
+
 // LatestVersion Example: {"latest-version":"v6.1.4"}
 type LatestVersion struct {
 	LatestVersion string `json:"latest-version"`
 }
 
-// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"]}
+// LogLines Example: {"latest-timestamp":1716206400,"line-count":125,"lines":["2024-05-20 12:00:00 info request accepted"],"next-cursor":"eyJ2IjoxLCJvIjo0MDk2LCJmIjoiYjFkMzQ1NmE3ZjAwMTIzNCJ9"}
 type LogLines struct {
+	// CursorReset Present (true) when the `cursor` sent could not be followed and `lines` are a fresh tail; a client replaces what it shows.
+	CursorReset     *bool    `json:"cursor-reset,omitempty"`
 	LatestTimestamp int64    `json:"latest-timestamp"`
 	LineCount       int      `json:"line-count"`
 	Lines           []string `json:"lines"`
+
+	// NextCursor Pass as `cursor` to get the lines appended after these; empty while no main.log exists.
+	NextCursor *string `json:"next-cursor,omitempty"`
 }
 
 // LoggingToFileSetting Example: {"logging-to-file":true}
@@ -881,6 +1023,24 @@ type ModelAlias struct {
 
 	// Name The upstream model name.
 	Name *string `json:"name,omitempty"`
+}
+
+// ModelDefinition defines model for ModelDefinition.
+type ModelDefinition struct {
+	DisplayName *string               `json:"display_name,omitempty"`
+	ID          string                `json:"id"`
+	Object      ModelDefinitionObject `json:"object"`
+	OwnedBy     *string               `json:"owned_by,omitempty"`
+	Type        *string               `json:"type,omitempty"`
+}
+
+// ModelDefinitionObject defines model for ModelDefinition.Object.
+type ModelDefinitionObject string
+
+// ModelDefinitions Example: {"channel":"codex","models":[{"id":"gpt-5","object":"model","owned_by":"openai","type":"openai"}]}
+type ModelDefinitions struct {
+	Channel string            `json:"channel"`
+	Models  []ModelDefinition `json:"models"`
 }
 
 // ModelPrice defines model for ModelPrice.
@@ -936,6 +1096,40 @@ type OauthExcludedModelsPatch struct {
 
 // OauthExcludedModelsReplace The whole new provider → model patterns map (the server also accepts it under `items`).
 type OauthExcludedModelsReplace map[string][]string
+
+// OauthModelAlias Channel (OAuth provider kind) -> alias entries.
+type OauthModelAlias map[string][]OauthModelAliasEntry
+
+// OauthModelAliasEntry defines model for OauthModelAliasEntry.
+type OauthModelAliasEntry struct {
+	// Alias The name clients see and ask for.
+	Alias       string  `json:"alias"`
+	DisplayName *string `json:"display-name,omitempty"`
+
+	// ForceMapping Kept for v7 configs and panels; it has no effect here.
+	ForceMapping *bool `json:"force-mapping,omitempty"`
+
+	// Fork Keep the original model listed beside the alias.
+	Fork *bool `json:"fork,omitempty"`
+
+	// Name The upstream model.
+	Name string `json:"name"`
+}
+
+// OauthModelAliasMap Example: {"oauth-model-alias":{"codex":[{"alias":"g5","fork":true,"name":"gpt-5"}]}}
+type OauthModelAliasMap struct {
+	// OauthModelAlias Channel (OAuth provider kind) -> alias entries.
+	OauthModelAlias OauthModelAlias `json:"oauth-model-alias"`
+}
+
+// OauthModelAliasPatch defines model for OauthModelAliasPatch.
+type OauthModelAliasPatch struct {
+	Aliases []OauthModelAliasEntry `json:"aliases"`
+	Channel *string                `json:"channel,omitempty"`
+
+	// Provider Another name for `channel`; `channel` wins.
+	Provider *string `json:"provider,omitempty"`
+}
 
 // OpenaiCompatibility An OpenAI-compatible provider. `base-url` is required too (400 `base-url must not be empty` when it is missing).
 type OpenaiCompatibility struct {
@@ -994,6 +1188,15 @@ type OpenaiCompatibilityPatch struct {
 	Value OpenaiCompatibilityPartial `json:"value"`
 }
 
+// PluginList Example: {"plugins":[],"plugins_enabled":false}
+type PluginList struct {
+	Plugins        []map[string]interface{} `json:"plugins"`
+	PluginsEnabled PluginListPluginsEnabled `json:"plugins_enabled"`
+}
+
+// PluginListPluginsEnabled defines model for PluginList.PluginsEnabled.
+type PluginListPluginsEnabled bool
+
 // PreconditionFailedError 412 `config changed`.
 //
 // Example: {"error":"config changed","etag":"\"5d41402abc4b2a76b9719d911017c592\""}
@@ -1029,6 +1232,15 @@ type QuotaSwitchPreviewModelSetting struct {
 // QuotaSwitchProjectSetting Example: {"switch-project":true}
 type QuotaSwitchProjectSetting struct {
 	SwitchProject bool `json:"switch-project"`
+}
+
+// RecentRequestBucket defines model for RecentRequestBucket.
+type RecentRequestBucket struct {
+	Failed  int64 `json:"failed"`
+	Success int64 `json:"success"`
+
+	// Time `HH:MM-HH:MM`, UTC.
+	Time string `json:"time"`
 }
 
 // RequestErrorLogList Example: {"files":[{"modified":1716196504,"name":"error-v1-chat-completions-2024-05-20T091504-3f2a9c1e.log","size":4821}]}
@@ -1308,6 +1520,9 @@ type VertexKey struct {
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
 
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled *bool `json:"disabled,omitempty"`
+
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
 	Models  *[]ModelAlias `json:"models,omitempty"`
@@ -1327,6 +1542,9 @@ type VertexKeyPartial struct {
 
 	// BaseURL Empty (the provider's default) or an http or https URL with a host (trimmed); anything else is 400 with the reason.
 	BaseURL *string `json:"base-url,omitempty"`
+
+	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
+	Disabled *bool `json:"disabled,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers      `json:"headers,omitempty"`
@@ -1525,6 +1743,17 @@ type GetAntigravityAuthURLParams struct {
 	IsWebui *IsWebUIQuery `form:"is_webui,omitempty" json:"is_webui,omitempty"`
 }
 
+// PostAPICallParams defines parameters for PostAPICall.
+type PostAPICallParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteAPIKeysParams defines parameters for DeleteAPIKeys.
 type DeleteAPIKeysParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
@@ -1602,6 +1831,15 @@ type DeleteAuthFilesParams struct {
 	All *string `form:"all,omitempty" json:"all,omitempty"`
 }
 
+// ListAuthFilesParams defines parameters for ListAuthFiles.
+type ListAuthFilesParams struct {
+	// Name Only the file of this name (its `id`).
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// AuthIndex Only the file of this `auth_index`.
+	AuthIndex *string `form:"auth_index,omitempty" json:"auth_index,omitempty"`
+}
+
 // UploadAuthFileJSONBody defines parameters for UploadAuthFile.
 type UploadAuthFileJSONBody map[string]interface{}
 
@@ -1634,6 +1872,17 @@ type DownloadAuthFileParams struct {
 type GetAuthFileModelsParams struct {
 	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
+}
+
+// PatchAuthFileStatusParams defines parameters for PatchAuthFileStatus.
+type PatchAuthFileStatusParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 }
 
 // DeleteClaudeAPIKeyParams defines parameters for DeleteClaudeAPIKey.
@@ -2090,6 +2339,9 @@ type GetLogsParams struct {
 
 	// Limit Keep only the last N matching lines.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor `next-cursor` of the previous answer: only the lines appended to main.log since then, oldest first, at most `limit` (follow `next-cursor` again for the rest; nothing is skipped). A cursor that cannot be followed (malformed, or main.log was rotated or truncated since) answers the last `limit` lines (default 10000, never the whole log) with `cursor-reset: true`. `after` is ignored with a cursor.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // PatchMaxRetryIntervalParams defines parameters for PatchMaxRetryInterval.
@@ -2178,6 +2430,40 @@ type PatchOauthExcludedModelsParams struct {
 
 // PutOauthExcludedModelsParams defines parameters for PutOauthExcludedModels.
 type PutOauthExcludedModelsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteOauthModelAliasParams defines parameters for DeleteOauthModelAlias.
+type DeleteOauthModelAliasParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// Channel The OAuth channel (case-insensitive).
+	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
+
+	// Provider Another name for `channel`.
+	Provider *string `form:"provider,omitempty" json:"provider,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PatchOauthModelAliasParams defines parameters for PatchOauthModelAlias.
+type PatchOauthModelAliasParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
 	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
 	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
@@ -2548,6 +2834,9 @@ type PatchAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
 // PutAllowLocalhostUnauthenticatedJSONRequestBody defines body for PutAllowLocalhostUnauthenticated for application/json ContentType.
 type PutAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
 
+// PostAPICallJSONRequestBody defines body for PostAPICall for application/json ContentType.
+type PostAPICallJSONRequestBody = APICallRequest
+
 // PatchAPIKeysJSONRequestBody defines body for PatchAPIKeys for application/json ContentType.
 type PatchAPIKeysJSONRequestBody = StringListPatch
 
@@ -2562,6 +2851,9 @@ type UploadAuthFileJSONRequestBody UploadAuthFileJSONBody
 
 // UploadAuthFileMultipartRequestBody defines body for UploadAuthFile for multipart/form-data ContentType.
 type UploadAuthFileMultipartRequestBody UploadAuthFileMultipartBody
+
+// PatchAuthFileStatusJSONRequestBody defines body for PatchAuthFileStatus for application/json ContentType.
+type PatchAuthFileStatusJSONRequestBody = AuthFileStatusPatch
 
 // PatchClaudeAPIKeyJSONRequestBody defines body for PatchClaudeAPIKey for application/json ContentType.
 type PatchClaudeAPIKeyJSONRequestBody = ClaudeKeyPatch
@@ -2647,6 +2939,9 @@ type PatchOauthExcludedModelsJSONRequestBody = OauthExcludedModelsPatch
 
 // PutOauthExcludedModelsJSONRequestBody defines body for PutOauthExcludedModels for application/json ContentType.
 type PutOauthExcludedModelsJSONRequestBody = OauthExcludedModelsReplace
+
+// PatchOauthModelAliasJSONRequestBody defines body for PatchOauthModelAlias for application/json ContentType.
+type PatchOauthModelAliasJSONRequestBody = OauthModelAliasPatch
 
 // PatchOpenaiCompatibilityJSONRequestBody defines body for PatchOpenaiCompatibility for application/json ContentType.
 type PatchOpenaiCompatibilityJSONRequestBody = OpenaiCompatibilityPatch
@@ -2757,6 +3052,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "email")
 	}
 
+	if raw, found := object["failed"]; found {
+		err = json.Unmarshal(raw, &a.Failed)
+		if err != nil {
+			return fmt.Errorf("error reading 'failed': %w", err)
+		}
+		delete(object, "failed")
+	}
+
 	if raw, found := object["id"]; found {
 		err = json.Unmarshal(raw, &a.ID)
 		if err != nil {
@@ -2805,12 +3108,36 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "next_retry")
 	}
 
+	if raw, found := object["next_retry_after"]; found {
+		err = json.Unmarshal(raw, &a.NextRetryAfter)
+		if err != nil {
+			return fmt.Errorf("error reading 'next_retry_after': %w", err)
+		}
+		delete(object, "next_retry_after")
+	}
+
+	if raw, found := object["priority"]; found {
+		err = json.Unmarshal(raw, &a.Priority)
+		if err != nil {
+			return fmt.Errorf("error reading 'priority': %w", err)
+		}
+		delete(object, "priority")
+	}
+
 	if raw, found := object["provider"]; found {
 		err = json.Unmarshal(raw, &a.Provider)
 		if err != nil {
 			return fmt.Errorf("error reading 'provider': %w", err)
 		}
 		delete(object, "provider")
+	}
+
+	if raw, found := object["recent_requests"]; found {
+		err = json.Unmarshal(raw, &a.RecentRequests)
+		if err != nil {
+			return fmt.Errorf("error reading 'recent_requests': %w", err)
+		}
+		delete(object, "recent_requests")
 	}
 
 	if raw, found := object["size"]; found {
@@ -2829,12 +3156,36 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "status")
 	}
 
+	if raw, found := object["status_message"]; found {
+		err = json.Unmarshal(raw, &a.StatusMessage)
+		if err != nil {
+			return fmt.Errorf("error reading 'status_message': %w", err)
+		}
+		delete(object, "status_message")
+	}
+
+	if raw, found := object["success"]; found {
+		err = json.Unmarshal(raw, &a.Success)
+		if err != nil {
+			return fmt.Errorf("error reading 'success': %w", err)
+		}
+		delete(object, "success")
+	}
+
 	if raw, found := object["type"]; found {
 		err = json.Unmarshal(raw, &a.Type)
 		if err != nil {
 			return fmt.Errorf("error reading 'type': %w", err)
 		}
 		delete(object, "type")
+	}
+
+	if raw, found := object["unavailable"]; found {
+		err = json.Unmarshal(raw, &a.Unavailable)
+		if err != nil {
+			return fmt.Errorf("error reading 'unavailable': %w", err)
+		}
+		delete(object, "unavailable")
 	}
 
 	if len(object) != 0 {
@@ -2874,6 +3225,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		object["email"], err = json.Marshal(a.Email)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'email': %w", err)
+		}
+	}
+
+	if a.Failed != nil {
+		object["failed"], err = json.Marshal(a.Failed)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'failed': %w", err)
 		}
 	}
 
@@ -2917,10 +3275,31 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.NextRetryAfter != nil {
+		object["next_retry_after"], err = json.Marshal(a.NextRetryAfter)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'next_retry_after': %w", err)
+		}
+	}
+
+	if a.Priority != nil {
+		object["priority"], err = json.Marshal(a.Priority)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'priority': %w", err)
+		}
+	}
+
 	if a.Provider != nil {
 		object["provider"], err = json.Marshal(a.Provider)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'provider': %w", err)
+		}
+	}
+
+	if a.RecentRequests != nil {
+		object["recent_requests"], err = json.Marshal(a.RecentRequests)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'recent_requests': %w", err)
 		}
 	}
 
@@ -2938,10 +3317,31 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.StatusMessage != nil {
+		object["status_message"], err = json.Marshal(a.StatusMessage)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'status_message': %w", err)
+		}
+	}
+
+	if a.Success != nil {
+		object["success"], err = json.Marshal(a.Success)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'success': %w", err)
+		}
+	}
+
 	if a.Type != nil {
 		object["type"], err = json.Marshal(a.Type)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'type': %w", err)
+		}
+	}
+
+	if a.Unavailable != nil {
+		object["unavailable"], err = json.Marshal(a.Unavailable)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'unavailable': %w", err)
 		}
 	}
 
@@ -3558,6 +3958,31 @@ type ClientInterface interface {
 	// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthURL` operationId).
 	GetAntigravityAuthURL(ctx context.Context, params *GetAntigravityAuthURLParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PostAPICallWithBody One HTTPS call through a stored credential
+	//
+	// Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api-call (the `PostAPICall` operationId).
+	PostAPICallWithBody(ctx context.Context, params *PostAPICallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostAPICall One HTTPS call through a stored credential
+	//
+	// Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api-call (the `PostAPICall` operationId).
+	PostAPICall(ctx context.Context, params *PostAPICallParams, body PostAPICallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAPIKeyUsage Request counters per upstream API key
+	//
+	// Per config API-key entry (gemini-, codex-, claude-, vertex-api-key, openai-compatibility keys), keyed by provider and then `<base-url>|<api-key>` as the panel's provider cards look them up: `success` and `failed` attempts since the server started and 20 buckets of 10 minutes (UTC labels, oldest first). The keys are the ones GET of the key lists already returns to the same management key. OAuth files are not here: GET /auth-files has their counters.
+	//
+	// Corresponds with GET /api-key-usage (the `GetAPIKeyUsage` operationId).
+	GetAPIKeyUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteAPIKeys Delete one api-keys item
 	//
 	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -3638,10 +4063,10 @@ type ClientInterface interface {
 
 	// ListAuthFiles List credential files
 	//
-	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
-	ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListAuthFiles(ctx context.Context, params *ListAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UploadAuthFileWithBody Upload a credential file
 	//
@@ -3674,6 +4099,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 	GetAuthFileModels(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchAuthFileStatusWithBody Enable or disable one credential file
+	//
+	// `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /auth-files/status (the `PatchAuthFileStatus` operationId).
+	PatchAuthFileStatusWithBody(ctx context.Context, params *PatchAuthFileStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchAuthFileStatus Enable or disable one credential file
+	//
+	// `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /auth-files/status (the `PatchAuthFileStatus` operationId).
+	PatchAuthFileStatus(ctx context.Context, params *PatchAuthFileStatusParams, body PatchAuthFileStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteClaudeAPIKey Delete one claude-api-key entry
 	//
@@ -4321,6 +4764,13 @@ type ClientInterface interface {
 	// Corresponds with PUT /max-retry-interval (the `PutMaxRetryInterval` operationId).
 	PutMaxRetryInterval(ctx context.Context, params *PutMaxRetryIntervalParams, body PutMaxRetryIntervalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetModelDefinitions Built-in models of one channel
+	//
+	// The built-in model catalogue of a provider kind or any of its aliases (case-insensitive), as the panel's alias and exclusion pickers read it. 404 `unknown channel` for a name no provider has (v7 answers 400).
+	//
+	// Corresponds with GET /model-definitions/{channel} (the `GetModelDefinitions` operationId).
+	GetModelDefinitions(ctx context.Context, channel string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetModelPrices List model prices
 	//
 	// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
@@ -4414,6 +4864,38 @@ type ClientInterface interface {
 	// Corresponds with PUT /oauth-excluded-models (the `PutOauthExcludedModels` operationId).
 	PutOauthExcludedModels(ctx context.Context, params *PutOauthExcludedModelsParams, body PutOauthExcludedModelsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteOauthModelAlias Remove one channel's aliases
+	//
+	// `?channel=` (or `?provider=`, case-insensitive). 400 `missing channel`; 404 `item not found` when the channel has no aliases.
+	//
+	// Corresponds with DELETE /oauth-model-alias (the `DeleteOauthModelAlias` operationId).
+	DeleteOauthModelAlias(ctx context.Context, params *DeleteOauthModelAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOauthModelAlias List oauth-model-alias
+	//
+	// Model aliases per OAuth channel (channel -> entries): `name` is the upstream model, `alias` the name clients see; `fork: true` keeps the original listed beside the alias. Channels are lower-cased; entries with an empty name or alias, or an alias equal to its name, are dropped; the first entry of an alias wins. Never null: no aliases is `{}`.
+	//
+	// Corresponds with GET /oauth-model-alias (the `GetOauthModelAlias` operationId).
+	GetOauthModelAlias(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchOauthModelAliasWithBody Set one channel's aliases
+	//
+	// `{"channel":"codex","aliases":[...]}` (`provider` is accepted for `channel`). Aliases that sanitise to nothing remove the channel; removing a channel that is not there is 200 as well (v7 answers 404, which breaks its own panel's delete). 400 `invalid channel`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /oauth-model-alias (the `PatchOauthModelAlias` operationId).
+	PatchOauthModelAliasWithBody(ctx context.Context, params *PatchOauthModelAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchOauthModelAlias Set one channel's aliases
+	//
+	// `{"channel":"codex","aliases":[...]}` (`provider` is accepted for `channel`). Aliases that sanitise to nothing remove the channel; removing a channel that is not there is 200 as well (v7 answers 404, which breaks its own panel's delete). 400 `invalid channel`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /oauth-model-alias (the `PatchOauthModelAlias` operationId).
+	PatchOauthModelAlias(ctx context.Context, params *PatchOauthModelAliasParams, body PatchOauthModelAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteOpenaiCompatibility Delete one openai-compatibility provider
 	//
 	// Select the provider with `?name=` or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -4470,6 +4952,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /openapi.json (the `GetOpenAPISpec` operationId).
 	GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPlugins Plugins (none)
+	//
+	// This server loads no plugins: the list is always empty, and every management response says `X-CPA-SUPPORT-PLUGIN: 0`, so panels hide their plugin pages.
+	//
+	// Corresponds with GET /plugins (the `ListPlugins` operationId).
+	ListPlugins(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteProxyURL Clear proxy-url
 	//
@@ -5033,6 +5522,61 @@ func (c *Client) GetAntigravityAuthURL(ctx context.Context, params *GetAntigravi
 	return c.Client.Do(req)
 }
 
+// PostAPICallWithBody One HTTPS call through a stored credential
+//
+// Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api-call (the `PostAPICall` operationId).
+func (c *Client) PostAPICallWithBody(ctx context.Context, params *PostAPICallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostAPICallRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostAPICall One HTTPS call through a stored credential
+//
+// Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api-call (the `PostAPICall` operationId).
+func (c *Client) PostAPICall(ctx context.Context, params *PostAPICallParams, body PostAPICallJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostAPICallRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAPIKeyUsage Request counters per upstream API key
+//
+// Per config API-key entry (gemini-, codex-, claude-, vertex-api-key, openai-compatibility keys), keyed by provider and then `<base-url>|<api-key>` as the panel's provider cards look them up: `success` and `failed` attempts since the server started and 20 buckets of 10 minutes (UTC labels, oldest first). The keys are the ones GET of the key lists already returns to the same management key. OAuth files are not here: GET /auth-files has their counters.
+//
+// Corresponds with GET /api-key-usage (the `GetAPIKeyUsage` operationId).
+func (c *Client) GetAPIKeyUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAPIKeyUsageRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteAPIKeys Delete one api-keys item
 //
 // Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -5203,11 +5747,11 @@ func (c *Client) DeleteAuthFiles(ctx context.Context, params *DeleteAuthFilesPar
 
 // ListAuthFiles List credential files
 //
-// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
-func (c *Client) ListAuthFiles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListAuthFilesRequest(c.Server)
+func (c *Client) ListAuthFiles(ctx context.Context, params *ListAuthFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAuthFilesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5280,6 +5824,44 @@ func (c *Client) DownloadAuthFile(ctx context.Context, params *DownloadAuthFileP
 // Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 func (c *Client) GetAuthFileModels(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAuthFileModelsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchAuthFileStatusWithBody Enable or disable one credential file
+//
+// `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /auth-files/status (the `PatchAuthFileStatus` operationId).
+func (c *Client) PatchAuthFileStatusWithBody(ctx context.Context, params *PatchAuthFileStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAuthFileStatusRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchAuthFileStatus Enable or disable one credential file
+//
+// `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /auth-files/status (the `PatchAuthFileStatus` operationId).
+func (c *Client) PatchAuthFileStatus(ctx context.Context, params *PatchAuthFileStatusParams, body PatchAuthFileStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAuthFileStatusRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6670,6 +7252,23 @@ func (c *Client) PutMaxRetryInterval(ctx context.Context, params *PutMaxRetryInt
 	return c.Client.Do(req)
 }
 
+// GetModelDefinitions Built-in models of one channel
+//
+// The built-in model catalogue of a provider kind or any of its aliases (case-insensitive), as the panel's alias and exclusion pickers read it. 404 `unknown channel` for a name no provider has (v7 answers 400).
+//
+// Corresponds with GET /model-definitions/{channel} (the `GetModelDefinitions` operationId).
+func (c *Client) GetModelDefinitions(ctx context.Context, channel string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetModelDefinitionsRequest(c.Server, channel)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetModelPrices List model prices
 //
 // USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
@@ -6873,6 +7472,78 @@ func (c *Client) PutOauthExcludedModels(ctx context.Context, params *PutOauthExc
 	return c.Client.Do(req)
 }
 
+// DeleteOauthModelAlias Remove one channel's aliases
+//
+// `?channel=` (or `?provider=`, case-insensitive). 400 `missing channel`; 404 `item not found` when the channel has no aliases.
+//
+// Corresponds with DELETE /oauth-model-alias (the `DeleteOauthModelAlias` operationId).
+func (c *Client) DeleteOauthModelAlias(ctx context.Context, params *DeleteOauthModelAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteOauthModelAliasRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOauthModelAlias List oauth-model-alias
+//
+// Model aliases per OAuth channel (channel -> entries): `name` is the upstream model, `alias` the name clients see; `fork: true` keeps the original listed beside the alias. Channels are lower-cased; entries with an empty name or alias, or an alias equal to its name, are dropped; the first entry of an alias wins. Never null: no aliases is `{}`.
+//
+// Corresponds with GET /oauth-model-alias (the `GetOauthModelAlias` operationId).
+func (c *Client) GetOauthModelAlias(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOauthModelAliasRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchOauthModelAliasWithBody Set one channel's aliases
+//
+// `{"channel":"codex","aliases":[...]}` (`provider` is accepted for `channel`). Aliases that sanitise to nothing remove the channel; removing a channel that is not there is 200 as well (v7 answers 404, which breaks its own panel's delete). 400 `invalid channel`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /oauth-model-alias (the `PatchOauthModelAlias` operationId).
+func (c *Client) PatchOauthModelAliasWithBody(ctx context.Context, params *PatchOauthModelAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchOauthModelAliasRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchOauthModelAlias Set one channel's aliases
+//
+// `{"channel":"codex","aliases":[...]}` (`provider` is accepted for `channel`). Aliases that sanitise to nothing remove the channel; removing a channel that is not there is 200 as well (v7 answers 404, which breaks its own panel's delete). 400 `invalid channel`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /oauth-model-alias (the `PatchOauthModelAlias` operationId).
+func (c *Client) PatchOauthModelAlias(ctx context.Context, params *PatchOauthModelAliasParams, body PatchOauthModelAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchOauthModelAliasRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteOpenaiCompatibility Delete one openai-compatibility provider
 //
 // Select the provider with `?name=` or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -6990,6 +7661,23 @@ func (c *Client) PutOpenaiCompatibility(ctx context.Context, params *PutOpenaiCo
 // Corresponds with GET /openapi.json (the `GetOpenAPISpec` operationId).
 func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenAPISpecRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPlugins Plugins (none)
+//
+// This server loads no plugins: the list is always empty, and every management response says `X-CPA-SUPPORT-PLUGIN: 0`, so panels hide their plugin pages.
+//
+// Corresponds with GET /plugins (the `ListPlugins` operationId).
+func (c *Client) ListPlugins(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPluginsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -8243,6 +8931,100 @@ func NewGetAntigravityAuthURLRequest(server string, params *GetAntigravityAuthUR
 	return req, nil
 }
 
+// NewPostAPICallRequest calls the generic PostAPICall builder with application/json body
+func NewPostAPICallRequest(server string, params *PostAPICallParams, body PostAPICallJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostAPICallRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPostAPICallRequestWithBody constructs an http.Request for the PostAPICall method, with any body, and a specified content type
+func NewPostAPICallRequestWithBody(server string, params *PostAPICallParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api-call")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAPIKeyUsageRequest constructs an http.Request for the GetAPIKeyUsage method
+func NewGetAPIKeyUsageRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api-key-usage")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDeleteAPIKeysRequest constructs an http.Request for the DeleteAPIKeys method
 func NewDeleteAPIKeysRequest(server string, params *DeleteAPIKeysParams) (*http.Request, error) {
 	var err error
@@ -8697,7 +9479,7 @@ func NewDeleteAuthFilesRequestWithBody(server string, params *DeleteAuthFilesPar
 }
 
 // NewListAuthFilesRequest constructs an http.Request for the ListAuthFiles method
-func NewListAuthFilesRequest(server string) (*http.Request, error) {
+func NewListAuthFilesRequest(server string, params *ListAuthFilesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8713,6 +9495,45 @@ func NewListAuthFilesRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AuthIndex != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "auth_index", *params.AuthIndex, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -8906,6 +9727,73 @@ func NewGetAuthFileModelsRequest(server string, params *GetAuthFileModelsParams)
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewPatchAuthFileStatusRequest calls the generic PatchAuthFileStatus builder with application/json body
+func NewPatchAuthFileStatusRequest(server string, params *PatchAuthFileStatusParams, body PatchAuthFileStatusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchAuthFileStatusRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPatchAuthFileStatusRequestWithBody constructs an http.Request for the PatchAuthFileStatus method, with any body, and a specified content type
+func NewPatchAuthFileStatusRequestWithBody(server string, params *PatchAuthFileStatusParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth-files/status")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -11923,6 +12811,18 @@ func NewGetLogsRequest(server string, params *GetLogsParams) (*http.Request, err
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -12123,6 +13023,40 @@ func NewPutMaxRetryIntervalRequestWithBody(server string, params *PutMaxRetryInt
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewGetModelDefinitionsRequest constructs an http.Request for the GetModelDefinitions method
+func NewGetModelDefinitionsRequest(server string, channel string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "channel", channel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/model-definitions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -12576,6 +13510,208 @@ func NewPutOauthExcludedModelsRequestWithBody(server string, params *PutOauthExc
 	return req, nil
 }
 
+// NewDeleteOauthModelAliasRequest constructs an http.Request for the DeleteOauthModelAlias method
+func NewDeleteOauthModelAliasRequest(server string, params *DeleteOauthModelAliasParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oauth-model-alias")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Channel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "channel", *params.Channel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Provider != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "provider", *params.Provider, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetOauthModelAliasRequest constructs an http.Request for the GetOauthModelAlias method
+func NewGetOauthModelAliasRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oauth-model-alias")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchOauthModelAliasRequest calls the generic PatchOauthModelAlias builder with application/json body
+func NewPatchOauthModelAliasRequest(server string, params *PatchOauthModelAliasParams, body PatchOauthModelAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchOauthModelAliasRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPatchOauthModelAliasRequestWithBody constructs an http.Request for the PatchOauthModelAlias method, with any body, and a specified content type
+func NewPatchOauthModelAliasRequestWithBody(server string, params *PatchOauthModelAliasParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oauth-model-alias")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewDeleteOpenaiCompatibilityRequest constructs an http.Request for the DeleteOpenaiCompatibility method
 func NewDeleteOpenaiCompatibilityRequest(server string, params *DeleteOpenaiCompatibilityParams) (*http.Request, error) {
 	var err error
@@ -12870,6 +14006,33 @@ func NewGetOpenAPISpecRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/openapi.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPluginsRequest constructs an http.Request for the ListPlugins method
+func NewListPluginsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/plugins")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -15058,6 +16221,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /antigravity-auth-url (the `GetAntigravityAuthURL` operationId).
 	GetAntigravityAuthURLWithResponse(ctx context.Context, params *GetAntigravityAuthURLParams, reqEditors ...RequestEditorFn) (*GetAntigravityAuthURLResponse, error)
 
+	// PostAPICallWithBodyWithResponse One HTTPS call through a stored credential
+	//
+	// Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api-call (the `PostAPICall` operationId).
+	PostAPICallWithBodyWithResponse(ctx context.Context, params *PostAPICallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostAPICallResponse, error)
+
+	// PostAPICallWithResponse One HTTPS call through a stored credential
+	//
+	// Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api-call (the `PostAPICall` operationId).
+	PostAPICallWithResponse(ctx context.Context, params *PostAPICallParams, body PostAPICallJSONRequestBody, reqEditors ...RequestEditorFn) (*PostAPICallResponse, error)
+
+	// GetAPIKeyUsageWithResponse Request counters per upstream API key
+	//
+	// Per config API-key entry (gemini-, codex-, claude-, vertex-api-key, openai-compatibility keys), keyed by provider and then `<base-url>|<api-key>` as the panel's provider cards look them up: `success` and `failed` attempts since the server started and 20 buckets of 10 minutes (UTC labels, oldest first). The keys are the ones GET of the key lists already returns to the same management key. OAuth files are not here: GET /auth-files has their counters.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api-key-usage (the `GetAPIKeyUsage` operationId).
+	GetAPIKeyUsageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIKeyUsageResponse, error)
+
 	// DeleteAPIKeysWithResponse Delete one api-keys item
 	//
 	// Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -15144,12 +16334,12 @@ type ClientWithResponsesInterface interface {
 
 	// ListAuthFilesWithResponse List credential files
 	//
-	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+	// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
-	ListAuthFilesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAuthFilesResponse, error)
+	ListAuthFilesWithResponse(ctx context.Context, params *ListAuthFilesParams, reqEditors ...RequestEditorFn) (*ListAuthFilesResponse, error)
 
 	// UploadAuthFileWithBodyWithResponse Upload a credential file
 	//
@@ -15186,6 +16376,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /auth-files/models (the `GetAuthFileModels` operationId).
 	GetAuthFileModelsWithResponse(ctx context.Context, params *GetAuthFileModelsParams, reqEditors ...RequestEditorFn) (*GetAuthFileModelsResponse, error)
+
+	// PatchAuthFileStatusWithBodyWithResponse Enable or disable one credential file
+	//
+	// `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /auth-files/status (the `PatchAuthFileStatus` operationId).
+	PatchAuthFileStatusWithBodyWithResponse(ctx context.Context, params *PatchAuthFileStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAuthFileStatusResponse, error)
+
+	// PatchAuthFileStatusWithResponse Enable or disable one credential file
+	//
+	// `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /auth-files/status (the `PatchAuthFileStatus` operationId).
+	PatchAuthFileStatusWithResponse(ctx context.Context, params *PatchAuthFileStatusParams, body PatchAuthFileStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAuthFileStatusResponse, error)
 
 	// DeleteClaudeAPIKeyWithResponse Delete one claude-api-key entry
 	//
@@ -15887,6 +17095,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /max-retry-interval (the `PutMaxRetryInterval` operationId).
 	PutMaxRetryIntervalWithResponse(ctx context.Context, params *PutMaxRetryIntervalParams, body PutMaxRetryIntervalJSONRequestBody, reqEditors ...RequestEditorFn) (*PutMaxRetryIntervalResponse, error)
 
+	// GetModelDefinitionsWithResponse Built-in models of one channel
+	//
+	// The built-in model catalogue of a provider kind or any of its aliases (case-insensitive), as the panel's alias and exclusion pickers read it. 404 `unknown channel` for a name no provider has (v7 answers 400).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /model-definitions/{channel} (the `GetModelDefinitions` operationId).
+	GetModelDefinitionsWithResponse(ctx context.Context, channel string, reqEditors ...RequestEditorFn) (*GetModelDefinitionsResponse, error)
+
 	// GetModelPricesWithResponse List model prices
 	//
 	// USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
@@ -15986,6 +17203,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /oauth-excluded-models (the `PutOauthExcludedModels` operationId).
 	PutOauthExcludedModelsWithResponse(ctx context.Context, params *PutOauthExcludedModelsParams, body PutOauthExcludedModelsJSONRequestBody, reqEditors ...RequestEditorFn) (*PutOauthExcludedModelsResponse, error)
 
+	// DeleteOauthModelAliasWithResponse Remove one channel's aliases
+	//
+	// `?channel=` (or `?provider=`, case-insensitive). 400 `missing channel`; 404 `item not found` when the channel has no aliases.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /oauth-model-alias (the `DeleteOauthModelAlias` operationId).
+	DeleteOauthModelAliasWithResponse(ctx context.Context, params *DeleteOauthModelAliasParams, reqEditors ...RequestEditorFn) (*DeleteOauthModelAliasResponse, error)
+
+	// GetOauthModelAliasWithResponse List oauth-model-alias
+	//
+	// Model aliases per OAuth channel (channel -> entries): `name` is the upstream model, `alias` the name clients see; `fork: true` keeps the original listed beside the alias. Channels are lower-cased; entries with an empty name or alias, or an alias equal to its name, are dropped; the first entry of an alias wins. Never null: no aliases is `{}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oauth-model-alias (the `GetOauthModelAlias` operationId).
+	GetOauthModelAliasWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOauthModelAliasResponse, error)
+
+	// PatchOauthModelAliasWithBodyWithResponse Set one channel's aliases
+	//
+	// `{"channel":"codex","aliases":[...]}` (`provider` is accepted for `channel`). Aliases that sanitise to nothing remove the channel; removing a channel that is not there is 200 as well (v7 answers 404, which breaks its own panel's delete). 400 `invalid channel`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /oauth-model-alias (the `PatchOauthModelAlias` operationId).
+	PatchOauthModelAliasWithBodyWithResponse(ctx context.Context, params *PatchOauthModelAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchOauthModelAliasResponse, error)
+
+	// PatchOauthModelAliasWithResponse Set one channel's aliases
+	//
+	// `{"channel":"codex","aliases":[...]}` (`provider` is accepted for `channel`). Aliases that sanitise to nothing remove the channel; removing a channel that is not there is 200 as well (v7 answers 404, which breaks its own panel's delete). 400 `invalid channel`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /oauth-model-alias (the `PatchOauthModelAlias` operationId).
+	PatchOauthModelAliasWithResponse(ctx context.Context, params *PatchOauthModelAliasParams, body PatchOauthModelAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchOauthModelAliasResponse, error)
+
 	// DeleteOpenaiCompatibilityWithResponse Delete one openai-compatibility provider
 	//
 	// Select the provider with `?name=` or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -16048,6 +17301,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /openapi.json (the `GetOpenAPISpec` operationId).
 	GetOpenAPISpecWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPISpecResponse, error)
+
+	// ListPluginsWithResponse Plugins (none)
+	//
+	// This server loads no plugins: the list is always empty, and every management response says `X-CPA-SUPPORT-PLUGIN: 0`, so panels hide their plugin pages.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /plugins (the `ListPlugins` operationId).
+	ListPluginsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListPluginsResponse, error)
 
 	// DeleteProxyURLWithResponse Clear proxy-url
 	//
@@ -17058,6 +18320,186 @@ func (r GetAntigravityAuthURLResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAntigravityAuthURLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostAPICallResponse429Headers the declared response headers of an HTTP 429 response for PostAPICall
+type PostAPICallResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PostAPICallResponse503Headers the declared response headers of an HTTP 503 response for PostAPICall
+type PostAPICallResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PostAPICallResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *APICallResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostAPICallResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostAPICallResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostAPICallResponse) GetJSON200() *APICallResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostAPICallResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostAPICallResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostAPICallResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PostAPICallResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostAPICallResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostAPICallResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r PostAPICallResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PostAPICallResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostAPICallResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostAPICallResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostAPICallResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostAPICallResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAPIKeyUsageResponse429Headers the declared response headers of an HTTP 429 response for GetAPIKeyUsage
+type GetAPIKeyUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetAPIKeyUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *APIKeyUsage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAPIKeyUsageResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAPIKeyUsageResponse) GetJSON200() *APIKeyUsage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAPIKeyUsageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAPIKeyUsageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAPIKeyUsageResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAPIKeyUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAPIKeyUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAPIKeyUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAPIKeyUsageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18161,6 +19603,117 @@ func (r GetAuthFileModelsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAuthFileModelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchAuthFileStatusResponse429Headers the declared response headers of an HTTP 429 response for PatchAuthFileStatus
+type PatchAuthFileStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchAuthFileStatusResponse503Headers the declared response headers of an HTTP 503 response for PatchAuthFileStatus
+type PatchAuthFileStatusResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PatchAuthFileStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthFileStatusResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchAuthFileStatusResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchAuthFileStatusResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchAuthFileStatusResponse) GetJSON200() *AuthFileStatusResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchAuthFileStatusResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchAuthFileStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchAuthFileStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchAuthFileStatusResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchAuthFileStatusResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchAuthFileStatusResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchAuthFileStatusResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchAuthFileStatusResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchAuthFileStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchAuthFileStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchAuthFileStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchAuthFileStatusResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24144,6 +25697,89 @@ func (r PutMaxRetryIntervalResponse) ContentType() string {
 	return ""
 }
 
+// GetModelDefinitionsResponse429Headers the declared response headers of an HTTP 429 response for GetModelDefinitions
+type GetModelDefinitionsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetModelDefinitionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ModelDefinitions
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetModelDefinitionsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetModelDefinitionsResponse) GetJSON200() *ModelDefinitions {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetModelDefinitionsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetModelDefinitionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetModelDefinitionsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetModelDefinitionsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetModelDefinitionsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetModelDefinitionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetModelDefinitionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetModelDefinitionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetModelDefinitionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetModelPricesResponse200Headers the declared response headers of an HTTP 200 response for GetModelPrices
 type GetModelPricesResponse200Headers struct {
 	ETag *string
@@ -24991,6 +26627,374 @@ func (r PutOauthExcludedModelsResponse) ContentType() string {
 	return ""
 }
 
+// DeleteOauthModelAliasResponse200Headers the declared response headers of an HTTP 200 response for DeleteOauthModelAlias
+type DeleteOauthModelAliasResponse200Headers struct {
+	ETag *string
+}
+
+// DeleteOauthModelAliasResponse412Headers the declared response headers of an HTTP 412 response for DeleteOauthModelAlias
+type DeleteOauthModelAliasResponse412Headers struct {
+	ETag *string
+}
+
+// DeleteOauthModelAliasResponse429Headers the declared response headers of an HTTP 429 response for DeleteOauthModelAlias
+type DeleteOauthModelAliasResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteOauthModelAliasResponse503Headers the declared response headers of an HTTP 503 response for DeleteOauthModelAlias
+type DeleteOauthModelAliasResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteOauthModelAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteOauthModelAliasResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteOauthModelAliasResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteOauthModelAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteOauthModelAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteOauthModelAliasResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteOauthModelAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteOauthModelAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteOauthModelAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteOauthModelAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOauthModelAliasResponse200Headers the declared response headers of an HTTP 200 response for GetOauthModelAlias
+type GetOauthModelAliasResponse200Headers struct {
+	ETag *string
+}
+
+// GetOauthModelAliasResponse429Headers the declared response headers of an HTTP 429 response for GetOauthModelAlias
+type GetOauthModelAliasResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetOauthModelAliasResponse503Headers the declared response headers of an HTTP 503 response for GetOauthModelAlias
+type GetOauthModelAliasResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetOauthModelAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OauthModelAliasMap
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOauthModelAliasResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOauthModelAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOauthModelAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOauthModelAliasResponse) GetJSON200() *OauthModelAliasMap {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetOauthModelAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOauthModelAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetOauthModelAliasResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOauthModelAliasResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOauthModelAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOauthModelAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOauthModelAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOauthModelAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchOauthModelAliasResponse200Headers the declared response headers of an HTTP 200 response for PatchOauthModelAlias
+type PatchOauthModelAliasResponse200Headers struct {
+	ETag *string
+}
+
+// PatchOauthModelAliasResponse412Headers the declared response headers of an HTTP 412 response for PatchOauthModelAlias
+type PatchOauthModelAliasResponse412Headers struct {
+	ETag *string
+}
+
+// PatchOauthModelAliasResponse429Headers the declared response headers of an HTTP 429 response for PatchOauthModelAlias
+type PatchOauthModelAliasResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchOauthModelAliasResponse503Headers the declared response headers of an HTTP 503 response for PatchOauthModelAlias
+type PatchOauthModelAliasResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PatchOauthModelAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchOauthModelAliasResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchOauthModelAliasResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchOauthModelAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchOauthModelAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchOauthModelAliasResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchOauthModelAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchOauthModelAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchOauthModelAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchOauthModelAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteOpenaiCompatibilityResponse200Headers the declared response headers of an HTTP 200 response for DeleteOpenaiCompatibility
 type DeleteOpenaiCompatibilityResponse200Headers struct {
 	ETag *string
@@ -25540,6 +27544,75 @@ func (r GetOpenAPISpecResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenAPISpecResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPluginsResponse429Headers the declared response headers of an HTTP 429 response for ListPlugins
+type ListPluginsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ListPluginsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PluginList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPluginsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPluginsResponse) GetJSON200() *PluginList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPluginsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPluginsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPluginsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPluginsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPluginsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPluginsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPluginsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -29600,6 +31673,51 @@ func (c *ClientWithResponses) GetAntigravityAuthURLWithResponse(ctx context.Cont
 	return ParseGetAntigravityAuthURLResponse(rsp)
 }
 
+// PostAPICallWithBodyWithResponse One HTTPS call through a stored credential
+//
+// Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api-call (the `PostAPICall` operationId).
+func (c *ClientWithResponses) PostAPICallWithBodyWithResponse(ctx context.Context, params *PostAPICallParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostAPICallResponse, error) {
+	rsp, err := c.PostAPICallWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostAPICallResponse(rsp)
+}
+
+// PostAPICallWithResponse One HTTPS call through a stored credential
+//
+// Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api-call (the `PostAPICall` operationId).
+func (c *ClientWithResponses) PostAPICallWithResponse(ctx context.Context, params *PostAPICallParams, body PostAPICallJSONRequestBody, reqEditors ...RequestEditorFn) (*PostAPICallResponse, error) {
+	rsp, err := c.PostAPICall(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostAPICallResponse(rsp)
+}
+
+// GetAPIKeyUsageWithResponse Request counters per upstream API key
+//
+// Per config API-key entry (gemini-, codex-, claude-, vertex-api-key, openai-compatibility keys), keyed by provider and then `<base-url>|<api-key>` as the panel's provider cards look them up: `success` and `failed` attempts since the server started and 20 buckets of 10 minutes (UTC labels, oldest first). The keys are the ones GET of the key lists already returns to the same management key. OAuth files are not here: GET /auth-files has their counters.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api-key-usage (the `GetAPIKeyUsage` operationId).
+func (c *ClientWithResponses) GetAPIKeyUsageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIKeyUsageResponse, error) {
+	rsp, err := c.GetAPIKeyUsage(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAPIKeyUsageResponse(rsp)
+}
+
 // DeleteAPIKeysWithResponse Delete one api-keys item
 //
 // Select the item with `?value=` (every equal item is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -29740,13 +31858,13 @@ func (c *ClientWithResponses) DeleteAuthFilesWithResponse(ctx context.Context, p
 
 // ListAuthFilesWithResponse List credential files
 //
-// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+// The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /auth-files (the `ListAuthFiles` operationId).
-func (c *ClientWithResponses) ListAuthFilesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAuthFilesResponse, error) {
-	rsp, err := c.ListAuthFiles(ctx, reqEditors...)
+func (c *ClientWithResponses) ListAuthFilesWithResponse(ctx context.Context, params *ListAuthFilesParams, reqEditors ...RequestEditorFn) (*ListAuthFilesResponse, error) {
+	rsp, err := c.ListAuthFiles(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -29811,6 +31929,36 @@ func (c *ClientWithResponses) GetAuthFileModelsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseGetAuthFileModelsResponse(rsp)
+}
+
+// PatchAuthFileStatusWithBodyWithResponse Enable or disable one credential file
+//
+// `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /auth-files/status (the `PatchAuthFileStatus` operationId).
+func (c *ClientWithResponses) PatchAuthFileStatusWithBodyWithResponse(ctx context.Context, params *PatchAuthFileStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAuthFileStatusResponse, error) {
+	rsp, err := c.PatchAuthFileStatusWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchAuthFileStatusResponse(rsp)
+}
+
+// PatchAuthFileStatusWithResponse Enable or disable one credential file
+//
+// `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /auth-files/status (the `PatchAuthFileStatus` operationId).
+func (c *ClientWithResponses) PatchAuthFileStatusWithResponse(ctx context.Context, params *PatchAuthFileStatusParams, body PatchAuthFileStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAuthFileStatusResponse, error) {
+	rsp, err := c.PatchAuthFileStatus(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchAuthFileStatusResponse(rsp)
 }
 
 // DeleteClaudeAPIKeyWithResponse Delete one claude-api-key entry
@@ -30955,6 +33103,21 @@ func (c *ClientWithResponses) PutMaxRetryIntervalWithResponse(ctx context.Contex
 	return ParsePutMaxRetryIntervalResponse(rsp)
 }
 
+// GetModelDefinitionsWithResponse Built-in models of one channel
+//
+// The built-in model catalogue of a provider kind or any of its aliases (case-insensitive), as the panel's alias and exclusion pickers read it. 404 `unknown channel` for a name no provider has (v7 answers 400).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /model-definitions/{channel} (the `GetModelDefinitions` operationId).
+func (c *ClientWithResponses) GetModelDefinitionsWithResponse(ctx context.Context, channel string, reqEditors ...RequestEditorFn) (*GetModelDefinitionsResponse, error) {
+	rsp, err := c.GetModelDefinitions(ctx, channel, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetModelDefinitionsResponse(rsp)
+}
+
 // GetModelPricesWithResponse List model prices
 //
 // USD per million input, output and cached-input tokens, per model name or `*` wildcard (an exact name wins, else the first wildcard that matches; a model is priced by its client-facing name, else by the upstream name it resolves to). Cost budgets and cost figures are estimates from these prices, also for subscription accounts that are not billed per token.
@@ -31120,6 +33283,66 @@ func (c *ClientWithResponses) PutOauthExcludedModelsWithResponse(ctx context.Con
 	return ParsePutOauthExcludedModelsResponse(rsp)
 }
 
+// DeleteOauthModelAliasWithResponse Remove one channel's aliases
+//
+// `?channel=` (or `?provider=`, case-insensitive). 400 `missing channel`; 404 `item not found` when the channel has no aliases.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /oauth-model-alias (the `DeleteOauthModelAlias` operationId).
+func (c *ClientWithResponses) DeleteOauthModelAliasWithResponse(ctx context.Context, params *DeleteOauthModelAliasParams, reqEditors ...RequestEditorFn) (*DeleteOauthModelAliasResponse, error) {
+	rsp, err := c.DeleteOauthModelAlias(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteOauthModelAliasResponse(rsp)
+}
+
+// GetOauthModelAliasWithResponse List oauth-model-alias
+//
+// Model aliases per OAuth channel (channel -> entries): `name` is the upstream model, `alias` the name clients see; `fork: true` keeps the original listed beside the alias. Channels are lower-cased; entries with an empty name or alias, or an alias equal to its name, are dropped; the first entry of an alias wins. Never null: no aliases is `{}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oauth-model-alias (the `GetOauthModelAlias` operationId).
+func (c *ClientWithResponses) GetOauthModelAliasWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOauthModelAliasResponse, error) {
+	rsp, err := c.GetOauthModelAlias(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOauthModelAliasResponse(rsp)
+}
+
+// PatchOauthModelAliasWithBodyWithResponse Set one channel's aliases
+//
+// `{"channel":"codex","aliases":[...]}` (`provider` is accepted for `channel`). Aliases that sanitise to nothing remove the channel; removing a channel that is not there is 200 as well (v7 answers 404, which breaks its own panel's delete). 400 `invalid channel`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /oauth-model-alias (the `PatchOauthModelAlias` operationId).
+func (c *ClientWithResponses) PatchOauthModelAliasWithBodyWithResponse(ctx context.Context, params *PatchOauthModelAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchOauthModelAliasResponse, error) {
+	rsp, err := c.PatchOauthModelAliasWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchOauthModelAliasResponse(rsp)
+}
+
+// PatchOauthModelAliasWithResponse Set one channel's aliases
+//
+// `{"channel":"codex","aliases":[...]}` (`provider` is accepted for `channel`). Aliases that sanitise to nothing remove the channel; removing a channel that is not there is 200 as well (v7 answers 404, which breaks its own panel's delete). 400 `invalid channel`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /oauth-model-alias (the `PatchOauthModelAlias` operationId).
+func (c *ClientWithResponses) PatchOauthModelAliasWithResponse(ctx context.Context, params *PatchOauthModelAliasParams, body PatchOauthModelAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchOauthModelAliasResponse, error) {
+	rsp, err := c.PatchOauthModelAlias(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchOauthModelAliasResponse(rsp)
+}
+
 // DeleteOpenaiCompatibilityWithResponse Delete one openai-compatibility provider
 //
 // Select the provider with `?name=` or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
@@ -31223,6 +33446,21 @@ func (c *ClientWithResponses) GetOpenAPISpecWithResponse(ctx context.Context, re
 		return nil, err
 	}
 	return ParseGetOpenAPISpecResponse(rsp)
+}
+
+// ListPluginsWithResponse Plugins (none)
+//
+// This server loads no plugins: the list is always empty, and every management response says `X-CPA-SUPPORT-PLUGIN: 0`, so panels hide their plugin pages.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /plugins (the `ListPlugins` operationId).
+func (c *ClientWithResponses) ListPluginsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListPluginsResponse, error) {
+	rsp, err := c.ListPlugins(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPluginsResponse(rsp)
 }
 
 // DeleteProxyURLWithResponse Clear proxy-url
@@ -32530,6 +34768,171 @@ func ParseGetAntigravityAuthURLResponse(rsp *http.Response) (*GetAntigravityAuth
 	return response, nil
 }
 
+// ParsePostAPICallResponse parses an HTTP response from a PostAPICallWithResponse call
+func ParsePostAPICallResponse(rsp *http.Response) (*PostAPICallResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostAPICallResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest APICallResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PostAPICallResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostAPICallResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAPIKeyUsageResponse parses an HTTP response from a GetAPIKeyUsageWithResponse call
+func ParseGetAPIKeyUsageResponse(rsp *http.Response) (*GetAPIKeyUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAPIKeyUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest APIKeyUsage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAPIKeyUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDeleteAPIKeysResponse parses an HTTP response from a DeleteAPIKeysWithResponse call
 func ParseDeleteAPIKeysResponse(rsp *http.Response) (*DeleteAPIKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -33581,6 +35984,111 @@ func ParseGetAuthFileModelsResponse(rsp *http.Response) (*GetAuthFileModelsRespo
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetAuthFileModelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchAuthFileStatusResponse parses an HTTP response from a PatchAuthFileStatusWithResponse call
+func ParsePatchAuthFileStatusResponse(rsp *http.Response) (*PatchAuthFileStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchAuthFileStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthFileStatusResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PatchAuthFileStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchAuthFileStatusResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -39466,6 +41974,80 @@ func ParsePutMaxRetryIntervalResponse(rsp *http.Response) (*PutMaxRetryIntervalR
 	return response, nil
 }
 
+// ParseGetModelDefinitionsResponse parses an HTTP response from a GetModelDefinitionsWithResponse call
+func ParseGetModelDefinitionsResponse(rsp *http.Response) (*GetModelDefinitionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetModelDefinitionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ModelDefinitions
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetModelDefinitionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetModelPricesResponse parses an HTTP response from a GetModelPricesWithResponse call
 func ParseGetModelPricesResponse(rsp *http.Response) (*GetModelPricesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -40301,6 +42883,371 @@ func ParsePutOauthExcludedModelsResponse(rsp *http.Response) (*PutOauthExcludedM
 	return response, nil
 }
 
+// ParseDeleteOauthModelAliasResponse parses an HTTP response from a DeleteOauthModelAliasWithResponse call
+func ParseDeleteOauthModelAliasResponse(rsp *http.Response) (*DeleteOauthModelAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteOauthModelAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteOauthModelAliasResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteOauthModelAliasResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteOauthModelAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteOauthModelAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOauthModelAliasResponse parses an HTTP response from a GetOauthModelAliasWithResponse call
+func ParseGetOauthModelAliasResponse(rsp *http.Response) (*GetOauthModelAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOauthModelAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OauthModelAliasMap
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOauthModelAliasResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOauthModelAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOauthModelAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchOauthModelAliasResponse parses an HTTP response from a PatchOauthModelAliasWithResponse call
+func ParsePatchOauthModelAliasResponse(rsp *http.Response) (*PatchOauthModelAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchOauthModelAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchOauthModelAliasResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchOauthModelAliasResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchOauthModelAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchOauthModelAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDeleteOpenaiCompatibilityResponse parses an HTTP response from a DeleteOpenaiCompatibilityWithResponse call
 func ParseDeleteOpenaiCompatibilityResponse(rsp *http.Response) (*DeleteOpenaiCompatibilityResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -40833,6 +43780,66 @@ func ParseGetOpenAPISpecResponse(rsp *http.Response) (*GetOpenAPISpecResponse, e
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListPluginsResponse parses an HTTP response from a ListPluginsWithResponse call
+func ParseListPluginsResponse(rsp *http.Response) (*ListPluginsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPluginsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PluginList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPluginsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

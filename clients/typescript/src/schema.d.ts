@@ -1087,7 +1087,7 @@ export interface paths {
         };
         /**
          * List credential files
-         * @description The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. 503 `core auth manager unavailable` when auth-dir could not be opened.
+         * @description The `.json` files directly in auth-dir, sorted by name case-insensitively, with the provider, account and size read from each file. `name` and `auth_index` keep only the file they name (both must match when both are sent; no match is an empty list). 503 `core auth manager unavailable` when auth-dir could not be opened.
          */
         get: operations["ListAuthFiles"];
         put?: never;
@@ -1140,6 +1140,134 @@ export interface paths {
         get: operations["GetAuthFileModels"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth-files/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Enable or disable one credential file
+         * @description `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
+         */
+        patch: operations["PatchAuthFileStatus"];
+        trace?: never;
+    };
+    "/oauth-model-alias": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List oauth-model-alias
+         * @description Model aliases per OAuth channel (channel -> entries): `name` is the upstream model, `alias` the name clients see; `fork: true` keeps the original listed beside the alias. Channels are lower-cased; entries with an empty name or alias, or an alias equal to its name, are dropped; the first entry of an alias wins. Never null: no aliases is `{}`.
+         */
+        get: operations["GetOauthModelAlias"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove one channel's aliases
+         * @description `?channel=` (or `?provider=`, case-insensitive). 400 `missing channel`; 404 `item not found` when the channel has no aliases.
+         */
+        delete: operations["DeleteOauthModelAlias"];
+        options?: never;
+        head?: never;
+        /**
+         * Set one channel's aliases
+         * @description `{"channel":"codex","aliases":[...]}` (`provider` is accepted for `channel`). Aliases that sanitise to nothing remove the channel; removing a channel that is not there is 200 as well (v7 answers 404, which breaks its own panel's delete). 400 `invalid channel`.
+         */
+        patch: operations["PatchOauthModelAlias"];
+        trace?: never;
+    };
+    "/model-definitions/{channel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Built-in models of one channel
+         * @description The built-in model catalogue of a provider kind or any of its aliases (case-insensitive), as the panel's alias and exclusion pickers read it. 404 `unknown channel` for a name no provider has (v7 answers 400).
+         */
+        get: operations["GetModelDefinitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plugins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plugins (none)
+         * @description This server loads no plugins: the list is always empty, and every management response says `X-CPA-SUPPORT-PLUGIN: 0`, so panels hide their plugin pages.
+         */
+        get: operations["ListPlugins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-key-usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Request counters per upstream API key
+         * @description Per config API-key entry (gemini-, codex-, claude-, vertex-api-key, openai-compatibility keys), keyed by provider and then `<base-url>|<api-key>` as the panel's provider cards look them up: `success` and `failed` attempts since the server started and 20 buckets of 10 minutes (UTC labels, oldest first). The keys are the ones GET of the key lists already returns to the same management key. OAuth files are not here: GET /auth-files has their counters.
+         */
+        get: operations["GetAPIKeyUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One HTTPS call through a stored credential
+         * @description Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+         */
+        post: operations["PostAPICall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1802,6 +1930,8 @@ export interface components {
             "api-key": string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
+            disabled?: boolean;
         };
         GeminiKey: {
             /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
@@ -1811,6 +1941,8 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
+            disabled?: boolean;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
@@ -1823,6 +1955,8 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
+            disabled?: boolean;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
@@ -1834,6 +1968,8 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
+            disabled?: boolean;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
             models?: components["schemas"]["ModelAlias"][];
@@ -1847,6 +1983,8 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
+            disabled?: boolean;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
             models?: components["schemas"]["ModelAlias"][];
@@ -1861,6 +1999,8 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
+            disabled?: boolean;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
@@ -1873,6 +2013,8 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
+            disabled?: boolean;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
@@ -2773,6 +2915,7 @@ export interface components {
         };
         /**
          * @example {
+         *       "next-cursor": "eyJ2IjoxLCJvIjo0MDk2LCJmIjoiYjFkMzQ1NmE3ZjAwMTIzNCJ9",
          *       "lines": [
          *         "2024-05-20 12:00:00 info request accepted"
          *       ],
@@ -2785,6 +2928,10 @@ export interface components {
             "line-count": number;
             /** Format: int64 */
             "latest-timestamp": number;
+            /** @description Pass as `cursor` to get the lines appended after these; empty while no main.log exists. */
+            "next-cursor"?: string;
+            /** @description Present (true) when the `cursor` sent could not be followed and `lines` are a fresh tail; a client replaces what it shows. */
+            "cursor-reset"?: boolean;
         };
         /**
          * @example {
@@ -2840,6 +2987,29 @@ export interface components {
             /** Format: date-time */
             modtime?: string;
             disabled?: boolean;
+            /** @description True while the proxy does not use the credential for a reason other than `disabled` (status `unavailable` or `invalid`), as v7 panels read it. */
+            unavailable?: boolean;
+            /** @description v7's name for `last_error` (the same text). */
+            status_message?: string;
+            /**
+             * Format: date-time
+             * @description v7's name for `next_retry`.
+             */
+            next_retry_after?: string;
+            /** @description The file's `priority` field, when it holds an integer (the routing that reads it is separate). */
+            priority?: number;
+            /**
+             * Format: int64
+             * @description Upstream attempts with this credential that succeeded since the server started.
+             */
+            success?: number;
+            /**
+             * Format: int64
+             * @description Upstream attempts with this credential that failed since the server started.
+             */
+            failed?: number;
+            /** @description 20 buckets of 10 minutes, oldest first, the last one the current. */
+            recent_requests?: components["schemas"]["RecentRequestBucket"][];
         } & {
             [key: string]: unknown;
         };
@@ -2860,6 +3030,168 @@ export interface components {
          */
         AuthFileList: {
             files: components["schemas"]["AuthFile"][];
+        };
+        AuthFileStatusPatch: {
+            /** @description The file's name (its `id`). */
+            name: string;
+            disabled: boolean;
+            /** @description When sent, must be the file's `auth_index` too. */
+            auth_index?: string;
+        };
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "disabled": true
+         *     }
+         */
+        AuthFileStatusResult: {
+            /** @enum {string} */
+            status: "ok";
+            disabled: boolean;
+        };
+        OauthModelAliasEntry: {
+            /** @description The upstream model. */
+            name: string;
+            /** @description The name clients see and ask for. */
+            alias: string;
+            /** @description Keep the original model listed beside the alias. */
+            fork?: boolean;
+            "display-name"?: string;
+            /** @description Kept for v7 configs and panels; it has no effect here. */
+            "force-mapping"?: boolean;
+        };
+        /** @description Channel (OAuth provider kind) -> alias entries. */
+        OauthModelAlias: {
+            [key: string]: components["schemas"]["OauthModelAliasEntry"][];
+        };
+        /**
+         * @example {
+         *       "oauth-model-alias": {
+         *         "codex": [
+         *           {
+         *             "name": "gpt-5",
+         *             "alias": "g5",
+         *             "fork": true
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        OauthModelAliasMap: {
+            "oauth-model-alias": components["schemas"]["OauthModelAlias"];
+        };
+        OauthModelAliasPatch: {
+            channel?: string;
+            /** @description Another name for `channel`; `channel` wins. */
+            provider?: string;
+            aliases: components["schemas"]["OauthModelAliasEntry"][];
+        };
+        ModelDefinition: {
+            id: string;
+            /** @enum {string} */
+            object: "model";
+            owned_by?: string;
+            type?: string;
+            display_name?: string;
+        };
+        /**
+         * @example {
+         *       "channel": "codex",
+         *       "models": [
+         *         {
+         *           "id": "gpt-5",
+         *           "object": "model",
+         *           "owned_by": "openai",
+         *           "type": "openai"
+         *         }
+         *       ]
+         *     }
+         */
+        ModelDefinitions: {
+            channel: string;
+            models: components["schemas"]["ModelDefinition"][];
+        };
+        /**
+         * @example {
+         *       "plugins_enabled": false,
+         *       "plugins": []
+         *     }
+         */
+        PluginList: {
+            /** @enum {boolean} */
+            plugins_enabled: false;
+            plugins: Record<string, never>[];
+        };
+        RecentRequestBucket: {
+            /** @description `HH:MM-HH:MM`, UTC. */
+            time: string;
+            /** Format: int64 */
+            success: number;
+            /** Format: int64 */
+            failed: number;
+        };
+        KeyUsageEntry: {
+            /** Format: int64 */
+            success: number;
+            /** Format: int64 */
+            failed: number;
+            recent_requests: components["schemas"]["RecentRequestBucket"][];
+        };
+        /**
+         * @description Provider -> `<base-url>|<api-key>` -> counters.
+         * @example {
+         *       "codex": {
+         *         "https://api.openai.com/v1|sk-abc": {
+         *           "success": 3,
+         *           "failed": 1,
+         *           "recent_requests": [
+         *             {
+         *               "time": "10:40-10:50",
+         *               "success": 3,
+         *               "failed": 1
+         *             }
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
+        APIKeyUsage: {
+            [key: string]: {
+                [key: string]: components["schemas"]["KeyUsageEntry"];
+            };
+        };
+        APICallRequest: {
+            /** @description The credential file's `auth_index` (`authIndex` is accepted too). */
+            auth_index?: string;
+            /** @description Another spelling of `auth_index`. */
+            authIndex?: string;
+            method: string;
+            url: string;
+            header?: {
+                [key: string]: string;
+            };
+            /** @description The raw request body. */
+            data?: string;
+        };
+        /**
+         * @example {
+         *       "status_code": 200,
+         *       "header": {
+         *         "Content-Type": [
+         *           "application/json"
+         *         ]
+         *       },
+         *       "body": "{\"plan_type\":\"plus\"}"
+         *     }
+         */
+        APICallResult: {
+            status_code: number;
+            header: {
+                [key: string]: string[];
+            };
+            body: string;
+            /** @description The upstream's body was longer than 1 MiB and was cut. */
+            truncated?: boolean;
         };
         /**
          * @example {
@@ -6675,6 +7007,8 @@ export interface operations {
                 after?: number;
                 /** @description Keep only the last N matching lines. */
                 limit?: number;
+                /** @description `next-cursor` of the previous answer: only the lines appended to main.log since then, oldest first, at most `limit` (follow `next-cursor` again for the rest; nothing is skipped). A cursor that cannot be followed (malformed, or main.log was rotated or truncated since) answers the last `limit` lines (default 10000, never the whole log) with `cursor-reset: true`. `after` is ignored with a cursor. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -6805,7 +7139,12 @@ export interface operations {
     };
     ListAuthFiles: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the file of this name (its `id`). */
+                name?: string;
+                /** @description Only the file of this `auth_index`. */
+                auth_index?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6996,6 +7335,295 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    PatchAuthFileStatus: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "codex-user@example.com.json",
+                 *       "disabled": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["AuthFileStatusPatch"];
+            };
+        };
+        responses: {
+            /** @description The new state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthFileStatusResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    GetOauthModelAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole map. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OauthModelAliasMap"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    DeleteOauthModelAlias: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+                /** @description The OAuth channel (case-insensitive). */
+                channel?: string;
+                /** @description Another name for `channel`. */
+                provider?: string;
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    PatchOauthModelAlias: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channel": "codex",
+                 *       "aliases": [
+                 *         {
+                 *           "name": "gpt-5",
+                 *           "alias": "g5",
+                 *           "fork": true
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["OauthModelAliasPatch"];
+            };
+        };
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    GetModelDefinitions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider kind or alias, e.g. `codex`, `claude`, `gemini-cli`, `gemini`. */
+                channel: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDefinitions"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
+        };
+    };
+    ListPlugins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No plugins. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+        };
+    };
+    GetAPIKeyUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counters. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKeyUsage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+        };
+    };
+    PostAPICall: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "auth_index": "6027630ce5c52faf",
+                 *       "method": "GET",
+                 *       "url": "https://chatgpt.com/backend-api/wham/usage",
+                 *       "header": {
+                 *         "Authorization": "Bearer $TOKEN$"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["APICallRequest"];
+            };
+        };
+        responses: {
+            /** @description The upstream answered (whatever its status). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APICallResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyAttempts"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["Unavailable"];
         };
     };
