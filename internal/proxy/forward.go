@@ -94,17 +94,18 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 	defer deadline.Stop()
 
 	arrived := p.now()
-	n := len(rt.cands)
-	start := 0
-	if !st.fillFirst && n > 1 {
-		start = int((rt.cursor.Add(1) - 1) % uint64(n))
-	}
 	var last *failure
 	attempts, bootstrapLeft := 0, st.bootstrapRetries
 	for pass := 0; ; pass++ {
 		var earliest time.Time // the first moment a skipped or failed candidate is usable again
-		for i := range n {
-			cand := &rt.cands[(start+i)%n]
+		// Highest priority first, each priority from where the strategy
+		// starts it (routing.go).
+		for ord := rt.order(st.strategy, -1); ; {
+			i, ok := ord.next()
+			if !ok {
+				break
+			}
+			cand := &rt.cands[i]
 			if !candAllowed(c.policy, rt, cand) {
 				continue
 			}

@@ -108,7 +108,7 @@ type state struct {
 	clients    map[string]*http.Client
 	transports map[string]*http.Transport
 
-	fillFirst        bool
+	strategy         strategy
 	requestRetry     int
 	maxRetryInterval time.Duration
 	disableCooling   bool
@@ -261,7 +261,7 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account, re
 		trusted:          httpx.NewTrustedProxies(prefixes, clientHeader),
 		clients:          map[string]*http.Client{},
 		transports:       map[string]*http.Transport{},
-		fillFirst:        next.Routing.Strategy == "fill-first",
+		strategy:         strategyOf(next.Routing.Strategy),
 		requestRetry:     max(next.RequestRetry, 0),
 		maxRetryInterval: time.Duration(max(next.MaxRetryInterval, 0)) * time.Second,
 		disableCooling:   next.DisableCooling,

@@ -1,0 +1,105 @@
+package proxy
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
+)
+
+// steeredKeys serves model m from one openai-compatibility provider per
+// entry of steer (priority, weight), each with its own fake upstream.
+func steeredKeys(t *testing.T, strategy string, steer ...[2]int) (*testServer, *config.Config, []*upstream) {
+	t.Helper()
+	cfg := baseConfig()
+	cfg.Routing.Strategy = strategy
+	var ups []*upstream
+	for i, s := range steer {
+		u := newUpstream(t, fmt.Sprintf("up%d", i))
+		ups = append(ups, u)
+		cfg.OpenAICompatibility = append(cfg.OpenAICompatibility, config.OpenAICompatibility{
+			Name: fmt.Sprintf("p%d", i), BaseURL: u.URL(), Models: []config.ModelAlias{{Name: "m"}},
+			APIKeyEntries: []config.APIKeyEntry{{APIKey: fmt.Sprintf("k%d", i), Priority: s[0], Weight: s[1]}},
+		})
+	}
+	return newTestServer(t, cfg), cfg, ups
+}
+
+func TestPriorityUsesHigherTiersFirst(t *testing.T) {
+	// Config order puts the low-priority key first: priority wins.
+	ts, _, ups := steeredKeys(t, "round-robin", [2]int{0, 0}, [2]int{10, 0}, [2]int{10, 0}, [2]int{5, 0})
+	for range 8 {
+		if code, _, body := ts.chat(t, "m"); code != 200 {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	if ups[1].count() != 4 || ups[2].count() != 4 || ups[0].count()+ups[3].count() != 0 {
+		t.Fatalf("priority 10 not used alone, round-robin within it: %d %d %d %d", ups[0].count(), ups[1].count(), ups[2].count(), ups[3].count())
+	}
+	// Both top keys fail over: the next priority (5), never the lowest.
+	ups[1].setReply(status(503))
+	ups[2].setReply(status(429, "Retry-After", "60"))
+	if code, _, body := ts.chat(t, "m"); code != 200 || !strings.Contains(body, "up3") {
+		t.Fatalf("failover to priority 5: %d %s", code, body)
+	}
+	// While they cool down, priority 5 serves without trying them.
+	before := ups[1].count() + ups[2].count()
+	for range 3 {
+		if code, _, body := ts.chat(t, "m"); code != 200 || !strings.Contains(body, "up3") {
+			t.Fatalf("cooling top tier: %d %s", code, body)
+		}
+	}
+	if ups[1].count()+ups[2].count() != before || ups[0].count() != 0 {
+		t.Fatalf("cooling or lower credentials were tried")
+	}
+	// Priority 5 fails too: the lowest tier answers.
+	ups[3].setReply(status(500))
+	if code, _, body := ts.chat(t, "m"); code != 200 || !strings.Contains(body, "up0") {
+		t.Fatalf("failover to priority 0: %d %s", code, body)
+	}
+	// The cooldowns end: the top tier is used again.
+	ts.clock.advance(2 * 60e9)
+	ups[1].setReply(nil)
+	ups[2].setReply(nil)
+	if code, _, body := ts.chat(t, "m"); code != 200 || !(strings.Contains(body, "up1") || strings.Contains(body, "up2")) {
+		t.Fatalf("top tier back: %d %s", code, body)
+	}
+}
+
+func TestPriorityTiersOfTheTable(t *testing.T) {
+	cfg := baseConfig()
+	cfg.OpenAICompatibility = []config.OpenAICompatibility{{Name: "p", BaseURL: "http://127.0.0.1:1",
+		Models:        []config.ModelAlias{{Name: "m"}},
+		APIKeyEntries: []config.APIKeyEntry{{APIKey: "low", Priority: -1}, {APIKey: "high", Priority: 3}, {APIKey: "mid"}}}}
+	ts := newTestServer(t, cfg)
+	rt := ts.p.state.Load().table.lookup(protocol.OpenAI, "m")
+	var got []int
+	for _, c := range rt.cands {
+		got = append(got, c.cred.steer.priority)
+	}
+	if fmt.Sprint(got) != "[3 0 -1]" || len(rt.tiers) != 3 {
+		t.Fatalf("order %v, %d tiers", got, len(rt.tiers))
+	}
+}
+
+func TestAuthFilePriorityOrdersWithKeys(t *testing.T) {
+	cfg := baseConfig()
+	cfg.CodexKeys = []config.CodexKey{{APIKey: "k", BaseURL: "http://127.0.0.1:1", Priority: 1}}
+	ts := newTestServerOpts(t, cfg, Options{Tokens: noTokens{}})
+	ts.p.SetAccounts([]upstreamauth.Account{
+		{Name: "low.json", Kind: providers.Codex},
+		{Name: "high.json", Kind: providers.Codex, Priority: 5, Weight: 2},
+	})
+	rt := ts.p.state.Load().table.lookup(protocol.Responses, "gpt-5")
+	var got []string
+	for _, c := range rt.cands {
+		got = append(got, fmt.Sprintf("%s:%d", c.cred.provider, c.cred.steer.priority))
+	}
+	if fmt.Sprint(got) != "[codex:5 codex-api-key:1 codex:0]" {
+		t.Fatalf("order %v", got)
+	}
+}
