@@ -515,7 +515,7 @@ func (p *Proxy) failHint(ctx context.Context, st *state, cand *candidate, status
 	if retryAfter == 0 && hint > 0 {
 		retryAfter = min(hint, maxCooldown)
 	}
-	d := p.cooldowns.failure(cand.cred.id, cand.upstream, status, retryAfter, st.disableCooling, now)
+	d := p.cooldowns.failure(cand.cred.id, cand.upstream, status, retryAfter, st.cooling, now)
 	p.log.LogAttrs(ctx, slog.LevelWarn, "upstream attempt failed",
 		slog.String("provider", cand.cred.provider), slog.String("credential", string(cand.cred.id)),
 		slog.String("key", cand.cred.label), slog.String("model", cand.upstream),

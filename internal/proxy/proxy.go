@@ -111,7 +111,7 @@ type state struct {
 	strategy         strategy
 	requestRetry     int
 	maxRetryInterval time.Duration
-	disableCooling   bool
+	cooling          coolPolicy
 	switchProject    bool
 	switchPreview    bool
 	wsAuth           bool
@@ -264,7 +264,7 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account, re
 		strategy:         strategyOf(next.Routing.Strategy),
 		requestRetry:     max(next.RequestRetry, 0),
 		maxRetryInterval: time.Duration(max(next.MaxRetryInterval, 0)) * time.Second,
-		disableCooling:   next.DisableCooling,
+		cooling:          coolPolicy{disableCooling: next.DisableCooling, transient: next.TransientCooldown()},
 		switchProject:    next.QuotaExceeded.SwitchProject,
 		switchPreview:    next.QuotaExceeded.SwitchPreviewModel,
 		wsAuth:           next.WSAuth,

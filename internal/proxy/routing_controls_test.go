@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
@@ -186,5 +187,32 @@ func TestWeightedRoundRobinThroughTheProxy(t *testing.T) {
 	// Priority first: the heavy lower-priority key is never used.
 	if ups[0].count() != 30 || ups[1].count() != 10 || ups[2].count() != 0 {
 		t.Fatalf("split %d/%d/%d", ups[0].count(), ups[1].count(), ups[2].count())
+	}
+}
+
+func TestTransientCooldownIsASetting(t *testing.T) {
+	for _, tc := range []struct {
+		seconds   int
+		wait      time.Duration
+		triedBack bool
+	}{
+		{0, 59 * time.Second, false}, // the default: one minute
+		{0, 61 * time.Second, true},
+		{5, 4 * time.Second, false},
+		{5, 6 * time.Second, true},
+		{-1, 0, true}, // no cooldown at all
+	} {
+		ts, cfg, ups := steeredKeys(t, "fill-first", [2]int{0, 0}, [2]int{0, 0})
+		cfg.TransientErrorCooldownSeconds = tc.seconds
+		ts.apply(t, cfg)
+		ups[0].setReply(status(503))
+		if code, _, body := ts.chat(t, "m"); code != 200 || !strings.Contains(body, "up1") {
+			t.Fatalf("failover: %d %s", code, body)
+		}
+		ts.clock.advance(tc.wait)
+		ts.chat(t, "m")
+		if got := ups[0].count() == 2; got != tc.triedBack {
+			t.Errorf("transient-error-cooldown-seconds %d, after %v: tried again %v, want %v", tc.seconds, tc.wait, got, tc.triedBack)
+		}
 	}
 }
