@@ -95,6 +95,7 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 
 	arrived := p.now()
 	var last *failure
+	busy := false // a candidate was skipped for its max-concurrency
 	attempts, bootstrapLeft := 0, st.bootstrapRetries
 	for pass := 0; ; pass++ {
 		var earliest time.Time // the first moment a skipped or failed candidate is usable again
@@ -123,9 +124,17 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 			if attempts >= maxAttempts {
 				break
 			}
+			if !cand.cred.acquire() { // at its max-concurrency (limits.go)
+				busy = true
+				continue
+			}
 			resp, br, f := p.tryCandidate(ctx, w, st, c, rt, cand, onPreview, &attempts, &bootstrapLeft)
+			if resp == nil {
+				cand.cred.release()
+			}
 			switch {
 			case resp != nil: // 2xx, or the client's own error: relayed
+				defer cand.cred.release() // once the answer is relayed
 				if !deadline.Stop() {
 					resp.Body.Close()
 					p.writeAborted(ctx, w, c)
@@ -159,6 +168,10 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 	}
 	if last != nil {
 		writeFailure(w, c.proto, last)
+		return
+	}
+	if busy {
+		writeAllBusy(w, c)
 		return
 	}
 	p.writeCoolingDown(w, c, rt)

@@ -71,6 +71,8 @@ type Proxy struct {
 
 	state     atomic.Pointer[state]
 	cooldowns *cooldowns
+	// slots counts capped credentials' requests in flight (limits.go).
+	slots slots
 	// clientKeys holds the policies' counters, outside any snapshot.
 	clientKeys *clientkeys.Registry
 
@@ -303,6 +305,7 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account, re
 	if err != nil {
 		return nil, nil, err
 	}
+	p.slots.attach(tbl)
 	st.table = tbl
 	st.lists = buildModelLists(tbl)
 	return st, warnings, nil
@@ -325,6 +328,7 @@ func (p *Proxy) install(st *state, warnings []string) {
 		p.transports = st.transports
 		p.mu.Unlock()
 		p.cooldowns.prune(tbl.ids)
+		p.slots.prune(tbl.ids)
 		for _, w := range warnings {
 			p.log.Warn(w)
 		}

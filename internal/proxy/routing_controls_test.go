@@ -2,13 +2,19 @@ package proxy
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/testutil"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
@@ -213,6 +219,94 @@ func TestTransientCooldownIsASetting(t *testing.T) {
 		ts.chat(t, "m")
 		if got := ups[0].count() == 2; got != tc.triedBack {
 			t.Errorf("transient-error-cooldown-seconds %d, after %v: tried again %v, want %v", tc.seconds, tc.wait, got, tc.triedBack)
+		}
+	}
+}
+
+// gate holds a fake upstream's answers until opened, and reports each
+// request as it arrives.
+type gate struct {
+	arrived chan string
+	open    chan struct{}
+	mu      sync.Mutex
+	now     map[string]int // requests held per upstream
+	peak    map[string]int
+}
+
+func newGate() *gate {
+	return &gate{arrived: make(chan string, 100), open: make(chan struct{}), now: map[string]int{}, peak: map[string]int{}}
+}
+
+func (g *gate) hold(name string) func(http.ResponseWriter, *http.Request, int) {
+	return func(w http.ResponseWriter, r *http.Request, _ int) {
+		g.mu.Lock()
+		g.now[name]++
+		g.peak[name] = max(g.peak[name], g.now[name])
+		g.mu.Unlock()
+		g.arrived <- name
+		<-g.open
+		g.mu.Lock()
+		g.now[name]--
+		g.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,`+
+			`"message":{"role":"assistant","content":"`+name+`"},"finish_reason":"stop"}]}`)
+	}
+}
+
+func TestMaxConcurrencyMovesOnThen429(t *testing.T) {
+	ts, cfg, ups := steeredKeys(t, "fill-first", [2]int{0, 0}, [2]int{0, 0})
+	cfg.OpenAICompatibility[0].APIKeyEntries[0].MaxConcurrency = 2
+	cfg.OpenAICompatibility[1].APIKeyEntries[0].MaxConcurrency = 3
+	ts.apply(t, cfg)
+	g := newGate()
+	ups[0].setReply(g.hold("up0"))
+	ups[1].setReply(g.hold("up1"))
+
+	const clients = 20
+	type answer struct {
+		code       int
+		retryAfter string
+		body       string
+	}
+	answers := make(chan answer, clients)
+	for range clients {
+		go func() {
+			resp, body := testutil.Call(t, "POST", ts.srv.URL+"/v1/messages",
+				`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", clientKey)
+			answers <- answer{resp.StatusCode, resp.Header.Get("Retry-After"), body}
+		}()
+	}
+	// Five requests fill the caps (2 + 3) and wait at the upstreams; the
+	// other fifteen are refused at once, in the client's (Anthropic) shape.
+	for range 5 {
+		<-g.arrived
+	}
+	for range clients - 5 {
+		a := <-answers
+		if a.code != 429 || a.retryAfter != "1" || gjson.Get(a.body, "type").String() != "error" ||
+			gjson.Get(a.body, "error.type").String() != "rate_limit_error" {
+			t.Fatalf("over the caps: %d %q %s", a.code, a.retryAfter, a.body)
+		}
+	}
+	close(g.open)
+	for range 5 {
+		if a := <-answers; a.code != 200 || gjson.Get(a.body, "type").String() != "message" {
+			t.Fatalf("within the caps: %d %s", a.code, a.body)
+		}
+	}
+	if g.peak["up0"] != 2 || g.peak["up1"] != 3 {
+		t.Fatalf("peaks %v, want 2 and 3", g.peak)
+	}
+	// The slots came back: the first credential serves again, and a
+	// config change keeps the counters (nothing in flight, nothing held).
+	ts.apply(t, cfg)
+	if code, _, body := ts.chat(t, "m"); code != 200 || !strings.Contains(body, "up0") {
+		t.Fatalf("after release: %d %s", code, body)
+	}
+	for id, n := range ts.p.slots.m {
+		if n.Load() != 0 {
+			t.Fatalf("%s still holds %d slots", id, n.Load())
 		}
 	}
 }
