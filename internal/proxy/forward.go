@@ -94,6 +94,12 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 	defer deadline.Stop()
 
 	arrived := p.now()
+	// routing.session-affinity: the conversation's credential first
+	// (affinity.go).
+	session, bound := uint64(0), false
+	if st.affinityTTL > 0 && capabilityOf(c.op) == capChat {
+		session, bound = sessionKeyOf(p.affinity.seed, rt.model, c)
+	}
 	var last *failure
 	busy := false // a candidate was skipped for its max-concurrency
 	attempts, bootstrapLeft := 0, st.bootstrapRetries
@@ -101,7 +107,11 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 		var earliest time.Time // the first moment a skipped or failed candidate is usable again
 		// Highest priority first, each priority from where the strategy
 		// starts it (routing.go).
-		for ord := rt.order(st.strategy, -1); ; {
+		first := -1
+		if bound {
+			first = p.boundCandidate(c, rt, session, p.now())
+		}
+		for ord := rt.order(st.strategy, first); ; {
 			i, ok := ord.next()
 			if !ok {
 				break
@@ -135,6 +145,9 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 			switch {
 			case resp != nil: // 2xx, or the client's own error: relayed
 				defer cand.cred.release() // once the answer is relayed
+				if bound && resp.StatusCode < 300 {
+					p.affinity.bind(session, cand.cred.id, p.now(), st.affinityTTL)
+				}
 				if !deadline.Stop() {
 					resp.Body.Close()
 					p.writeAborted(ctx, w, c)

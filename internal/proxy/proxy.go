@@ -73,6 +73,8 @@ type Proxy struct {
 	cooldowns *cooldowns
 	// slots counts capped credentials' requests in flight (limits.go).
 	slots slots
+	// affinity holds session bindings (affinity.go).
+	affinity *affinity
 	// clientKeys holds the policies' counters, outside any snapshot.
 	clientKeys *clientkeys.Registry
 
@@ -110,7 +112,9 @@ type state struct {
 	clients    map[string]*http.Client
 	transports map[string]*http.Transport
 
-	strategy         strategy
+	strategy strategy
+	// affinityTTL is routing.session-affinity-ttl; 0 when affinity is off.
+	affinityTTL      time.Duration
 	requestRetry     int
 	maxRetryInterval time.Duration
 	cooling          coolPolicy
@@ -158,6 +162,7 @@ func New(opts Options) (*Proxy, error) {
 		log: log, throttle: throttle, cors: cors, corsApplied: opts.CORSApplied,
 		usage: opts.Usage, reqLogs: opts.RequestLogs, tokens: opts.Tokens,
 		cooldowns:  newCooldowns(),
+		affinity:   newAffinity(maxBindings),
 		clientKeys: registry,
 		transports: map[string]*http.Transport{},
 		now:        time.Now,
@@ -264,6 +269,7 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account, re
 		clients:          map[string]*http.Client{},
 		transports:       map[string]*http.Transport{},
 		strategy:         strategyOf(next.Routing.Strategy),
+		affinityTTL:      affinityTTL(next.Routing),
 		requestRetry:     max(next.RequestRetry, 0),
 		maxRetryInterval: time.Duration(max(next.MaxRetryInterval, 0)) * time.Second,
 		cooling:          coolPolicy{disableCooling: next.DisableCooling, transient: next.TransientCooldown()},
