@@ -310,3 +310,42 @@ func TestMaxConcurrencyMovesOnThen429(t *testing.T) {
 		}
 	}
 }
+
+func TestCooldownsListedAndReset(t *testing.T) {
+	ts, cfg, ups := steeredKeys(t, "fill-first", [2]int{0, 0}, [2]int{0, 0}, [2]int{0, 0})
+	ups[0].setReply(status(429, "Retry-After", "120"))
+	ups[1].setReply(status(502))
+	if code, _, body := ts.chat(t, "m"); code != 200 || !strings.Contains(body, "up2") {
+		t.Fatalf("%d %s", code, body)
+	}
+	now := ts.clock.now()
+	got := ts.p.Cooldowns()
+	if len(got) != 2 {
+		t.Fatalf("cooldowns %+v", got)
+	}
+	want := map[config.CredentialID]Cooldown{
+		cfg.OpenAICompatibility[0].KeyID(cfg.OpenAICompatibility[0].APIKeyEntries[0]): {Provider: "openai-compatibility/p0", Model: "m", Until: now.Add(2 * time.Minute), Reason: "quota"},
+		cfg.OpenAICompatibility[1].KeyID(cfg.OpenAICompatibility[1].APIKeyEntries[0]): {Provider: "openai-compatibility/p1", Model: "m", Until: now.Add(time.Minute), Reason: "transient"},
+	}
+	for _, cd := range got {
+		w := want[cd.Credential]
+		if cd.Provider != w.Provider || cd.Model != w.Model || !cd.Until.Equal(w.Until) || cd.Reason != w.Reason || strings.Contains(cd.Label, "k0") && len(cd.Label) > 3 {
+			t.Errorf("cooldown %+v, want %+v", cd, w)
+		}
+	}
+	// Reset one credential: it serves the next request (fill-first).
+	ups[0].setReply(nil)
+	first := cfg.OpenAICompatibility[0].KeyID(cfg.OpenAICompatibility[0].APIKeyEntries[0])
+	if !ts.p.HasCredential(first) || ts.p.HasCredential("nope") {
+		t.Fatal("HasCredential")
+	}
+	if n := ts.p.ResetCooldowns(first); n != 1 || len(ts.p.Cooldowns()) != 1 {
+		t.Fatalf("reset one: %d, left %+v", n, ts.p.Cooldowns())
+	}
+	if code, _, body := ts.chat(t, "m"); code != 200 || !strings.Contains(body, "up0") {
+		t.Fatalf("after reset: %d %s", code, body)
+	}
+	if n := ts.p.ResetCooldowns(""); n != 1 || len(ts.p.Cooldowns()) != 0 {
+		t.Fatalf("reset all: %d", n)
+	}
+}
