@@ -243,7 +243,7 @@ func New(opts Options) (_ *Server, err error) {
 	// Change events, config history with rollback, audit trail (changes.go).
 	changes := openChangeFeed(store, obs.usage, opts.ConfigPath, log)
 	server := mgmt.NewServer(mgmt.Deps{Usage: obs.usage, RequestLogs: obs.reqLogs, Store: store, EnvSecretSet: envSecret != "", HTTPClient: outboundClient, Log: log,
-		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane, Changes: changes, ClientKeys: clientKeys})
+		AuthFiles: authFiles, Logging: appLog, OAuth: logins, Catalogue: dataPlane, Changes: changes, ClientKeys: clientKeys, Cooldowns: dataPlane})
 	if err := server.Mount(router, guard, swaggerui.Handler()); err != nil {
 		return nil, err
 	}

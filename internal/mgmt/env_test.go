@@ -120,7 +120,11 @@ type envSettings struct {
 	// does (withSpendInUsage); else the handlers' own registry keeps it
 	// in memory.
 	spendInUsage bool
+	// cooldowns is the data plane GET and DELETE /cooldowns read.
+	cooldowns mgmt.Cooldowns
 }
+
+func withCooldowns(c mgmt.Cooldowns) envOption { return func(e *envSettings) { e.cooldowns = c } }
 
 func withSpendInUsage() envOption { return func(e *envSettings) { e.spendInUsage = true } }
 
@@ -197,7 +201,7 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 	}
 	r := chi.NewRouter()
 	s := mgmt.NewServer(mgmt.Deps{Usage: usageSvc, RequestLogs: reqLogs, Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: func(string) *http.Client { return http.DefaultClient }, Log: log,
-		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed, ClientKeys: keys})
+		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed, ClientKeys: keys, Cooldowns: es.cooldowns})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
 	}

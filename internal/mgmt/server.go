@@ -49,6 +49,8 @@ type Deps struct {
 	// ClientKeys is the proxy's registry of client-key policies (standing,
 	// budget resets); nil gives the API a registry of its own.
 	ClientKeys *clientkeys.Registry
+	// Cooldowns is the data plane's cooldown table; nil answers 503.
+	Cooldowns Cooldowns
 }
 
 // Server implements every operation of api/openapi.yaml by composing one
@@ -66,6 +68,7 @@ type Server struct {
 	usageHandlers
 	logHandlers
 	metaHandlers
+	cooldownHandlers
 
 	// log serves the error mapping around the handlers.
 	log *slog.Logger
@@ -91,6 +94,7 @@ func NewServer(d Deps) *Server {
 		usageHandlers:    usageHandlers{usage: d.Usage, store: d.Store, log: d.Log},
 		logHandlers:      logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},
 		metaHandlers:     metaHandlers{store: d.Store, httpClient: d.HTTPClient},
+		cooldownHandlers: cooldownHandlers{cooldowns: d.Cooldowns},
 
 		log: d.Log, changes: d.Changes,
 	}
