@@ -234,8 +234,17 @@ type APIKeyEntry struct {
 	// APIKey Entries whose key is empty after trimming are dropped.
 	APIKey string `json:"api-key"`
 
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int `json:"max-concurrency,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
+
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // APIKeysList Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2","sk-example-client-key-3"]}
@@ -580,12 +589,21 @@ type CodexKey struct {
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // CodexKeyArray defines model for CodexKeyArray.
@@ -609,12 +627,21 @@ type CodexKeyPartial struct {
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // CodexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -846,10 +873,19 @@ type GeminiKey struct {
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
+	Prefix         *string `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // GeminiKeyArray defines model for GeminiKeyArray.
@@ -874,10 +910,19 @@ type GeminiKeyPartial struct {
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
+	Prefix         *string `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // GeminiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -1437,12 +1482,21 @@ type VertexKey struct {
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // VertexKeyArray defines model for VertexKeyArray.
@@ -1465,12 +1519,21 @@ type VertexKeyPartial struct {
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // VertexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.

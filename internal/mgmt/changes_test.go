@@ -567,7 +567,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 func isNonConfig(op string) bool {
 	switch op {
-	case "ImportUsage", "DeleteLogs", "UploadAuthFile", "DeleteAuthFiles", "ImportVertexCredential", "PostGeminiWebToken", "PostIflowAuthURL", "PostOauthCallback", "ResetClientKeyBudget":
+	case "ImportUsage", "DeleteLogs", "UploadAuthFile", "DeleteAuthFiles", "ImportVertexCredential", "PostGeminiWebToken", "PostIflowAuthURL", "PostOauthCallback", "ResetClientKeyBudget", "DeleteCooldowns":
 		return true
 	}
 	return false

@@ -8,6 +8,13 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
+// setIntIf is setIf for a number.
+func setIntIf(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
 func setIf(dst *string, v *string) {
 	if v != nil {
 		*dst = *v
@@ -19,6 +26,9 @@ func applyGeminiPartial(k *config.GeminiKey, p mgmtapi.GeminiKeyPartial) {
 	setIf(&k.Prefix, p.Prefix)
 	setIf(&k.BaseURL, p.BaseURL)
 	setIf(&k.ProxyURL, p.ProxyURL)
+	setIntIf(&k.Priority, p.Priority)
+	setIntIf(&k.Weight, p.Weight)
+	setIntIf(&k.MaxConcurrency, p.MaxConcurrency)
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}
@@ -32,6 +42,9 @@ func applyCodexPartial(k *config.CodexKey, p mgmtapi.CodexKeyPartial) {
 	setIf(&k.Prefix, p.Prefix)
 	setIf(&k.BaseURL, p.BaseURL)
 	setIf(&k.ProxyURL, p.ProxyURL)
+	setIntIf(&k.Priority, p.Priority)
+	setIntIf(&k.Weight, p.Weight)
+	setIntIf(&k.MaxConcurrency, p.MaxConcurrency)
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}
@@ -54,6 +67,9 @@ func applyVertexPartial(k *config.VertexKey, p mgmtapi.VertexKeyPartial) {
 	setIf(&k.Prefix, p.Prefix)
 	setIf(&k.BaseURL, p.BaseURL)
 	setIf(&k.ProxyURL, p.ProxyURL)
+	setIntIf(&k.Priority, p.Priority)
+	setIntIf(&k.Weight, p.Weight)
+	setIntIf(&k.MaxConcurrency, p.MaxConcurrency)
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}

@@ -232,8 +232,17 @@ type APIKeyEntry struct {
 	// APIKey Entries whose key is empty after trimming are dropped.
 	APIKey string `json:"api-key"`
 
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int `json:"max-concurrency,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
+
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // APIKeysList Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2","sk-example-client-key-3"]}
@@ -570,12 +579,21 @@ type CodexKey struct {
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // CodexKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -591,12 +609,21 @@ type CodexKeyPartial struct {
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // CodexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -822,10 +849,19 @@ type GeminiKey struct {
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
+	Prefix         *string `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // GeminiKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -842,10 +878,19 @@ type GeminiKeyPartial struct {
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
+	Prefix         *string `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // GeminiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -1377,12 +1422,21 @@ type VertexKey struct {
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // VertexKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -1397,12 +1451,21 @@ type VertexKeyPartial struct {
 	BaseURL *string `json:"base-url,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // VertexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -4023,7 +4086,8 @@ type ClientInterface interface {
 	// GET /cooldowns) or, without it, of every credential: the next request may use them at once.
 	// `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
 	// credential` for a blank value, 404 `credential not found` for an id the routing table does
-	// not hold.
+	// not hold. It does not change config.yaml, so a dry run is refused with 400
+	// `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
 	//
 	// Corresponds with DELETE /cooldowns (the `DeleteCooldowns` operationId).
 	DeleteCooldowns(ctx context.Context, params *DeleteCooldownsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5972,7 +6036,8 @@ func (c *Client) RollbackConfig(ctx context.Context, params *RollbackConfigParam
 // GET /cooldowns) or, without it, of every credential: the next request may use them at once.
 // `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
 // credential` for a blank value, 404 `credential not found` for an id the routing table does
-// not hold.
+// not hold. It does not change config.yaml, so a dry run is refused with 400
+// `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
 //
 // Corresponds with DELETE /cooldowns (the `DeleteCooldowns` operationId).
 func (c *Client) DeleteCooldowns(ctx context.Context, params *DeleteCooldownsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -15708,7 +15773,8 @@ type ClientWithResponsesInterface interface {
 	// GET /cooldowns) or, without it, of every credential: the next request may use them at once.
 	// `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
 	// credential` for a blank value, 404 `credential not found` for an id the routing table does
-	// not hold.
+	// not hold. It does not change config.yaml, so a dry run is refused with 400
+	// `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -30728,7 +30794,8 @@ func (c *ClientWithResponses) RollbackConfigWithResponse(ctx context.Context, pa
 // GET /cooldowns) or, without it, of every credential: the next request may use them at once.
 // `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
 // credential` for a blank value, 404 `credential not found` for an id the routing table does
-// not hold.
+// not hold. It does not change config.yaml, so a dry run is refused with 400
+// `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
 //
 // Returns a wrapper object for the known response body format(s).
 //

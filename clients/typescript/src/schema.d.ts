@@ -955,7 +955,8 @@ export interface paths {
          *     GET /cooldowns) or, without it, of every credential: the next request may use them at once.
          *     `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
          *     credential` for a blank value, 404 `credential not found` for an id the routing table does
-         *     not hold.
+         *     not hold. It does not change config.yaml, so a dry run is refused with 400
+         *     `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
          */
         delete: operations["DeleteCooldowns"];
         options?: never;
@@ -1836,6 +1837,12 @@ export interface components {
             "api-key": string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
         };
         GeminiKey: {
             /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
@@ -1845,6 +1852,12 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
@@ -1857,6 +1870,12 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
@@ -1868,6 +1887,12 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
             models?: components["schemas"]["ModelAlias"][];
@@ -1881,6 +1906,12 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
             models?: components["schemas"]["ModelAlias"][];
@@ -1895,6 +1926,12 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
@@ -1907,6 +1944,12 @@ export interface components {
             "base-url"?: string;
             /** @description Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed). */
             "proxy-url"?: string;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
