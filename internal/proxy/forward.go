@@ -144,7 +144,12 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 			}
 			switch {
 			case resp != nil: // 2xx, or the client's own error: relayed
-				defer cand.cred.release() // once the answer is relayed
+				if cand.cred.steer.maxConc > 0 {
+					// Once the answer is relayed, even if relaying
+					// aborts; only capped credentials pay for the
+					// defer (one allocation in a loop).
+					defer cand.cred.release()
+				}
 				if bound && resp.StatusCode < 300 {
 					p.affinity.bind(session, cand.cred.id, p.now(), st.affinityTTL)
 				}
