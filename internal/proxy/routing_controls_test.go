@@ -91,6 +91,13 @@ func TestPriorityTiersOfTheTable(t *testing.T) {
 	if fmt.Sprint(got) != "[3 0 -1]" || len(rt.tiers) != 3 {
 		t.Fatalf("order %v, %d tiers", got, len(rt.tiers))
 	}
+	// A config change reorders at once (hot reload).
+	cfg.OpenAICompatibility[0].APIKeyEntries[0].Priority = 9
+	ts.apply(t, cfg)
+	rt = ts.p.state.Load().table.lookup(protocol.OpenAI, "m")
+	if rt.cands[0].cred.steer.priority != 9 || rt.cands[0].cred.label != config.MaskKey("low") {
+		t.Fatalf("after reload: %d %s", rt.cands[0].cred.steer.priority, rt.cands[0].cred.label)
+	}
 }
 
 func TestAuthFilePriorityOrdersWithKeys(t *testing.T) {
