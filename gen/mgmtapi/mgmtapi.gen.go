@@ -149,6 +149,48 @@ func (e ConfigRevisionDetailSource) Valid() bool {
 	}
 }
 
+// Defines values for CooldownsCooldownsReason.
+const (
+	CooldownsCooldownsReasonAuth        CooldownsCooldownsReason = "auth"
+	CooldownsCooldownsReasonNotFound    CooldownsCooldownsReason = "not-found"
+	CooldownsCooldownsReasonQuota       CooldownsCooldownsReason = "quota"
+	CooldownsCooldownsReasonSharedQuota CooldownsCooldownsReason = "shared-quota"
+	CooldownsCooldownsReasonTransient   CooldownsCooldownsReason = "transient"
+)
+
+// Valid indicates whether the value is a known member of the CooldownsCooldownsReason enum.
+func (e CooldownsCooldownsReason) Valid() bool {
+	switch e {
+	case CooldownsCooldownsReasonAuth:
+		return true
+	case CooldownsCooldownsReasonNotFound:
+		return true
+	case CooldownsCooldownsReasonQuota:
+		return true
+	case CooldownsCooldownsReasonSharedQuota:
+		return true
+	case CooldownsCooldownsReasonTransient:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CooldownsClearedStatus.
+const (
+	CooldownsClearedStatusOk CooldownsClearedStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the CooldownsClearedStatus enum.
+func (e CooldownsClearedStatus) Valid() bool {
+	switch e {
+	case CooldownsClearedStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GeminiWebTokenResultStatus.
 const (
 	GeminiWebTokenResultStatusOk GeminiWebTokenResultStatus = "ok"
@@ -270,8 +312,17 @@ type APIKeyEntry struct {
 	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
 	Disabled *bool `json:"disabled,omitempty"`
 
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int `json:"max-concurrency,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
+
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // APIKeysList Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2","sk-example-client-key-3"]}
@@ -659,12 +710,21 @@ type CodexKey struct {
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // CodexKeyArray defines model for CodexKeyArray.
@@ -691,12 +751,21 @@ type CodexKeyPartial struct {
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // CodexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -833,6 +902,32 @@ type ConfigYAMLResult struct {
 	Revision *int64 `json:"revision,omitempty"`
 }
 
+// Cooldowns Example: {"cooldowns":[{"credential":"codex-api-key:1f0c2a9b8d7e6f5a4b3c2d1e","label":"sk-…9x","model":"gpt-5","provider":"codex-api-key","reason":"transient","until":"2026-12-07T09:01:00Z"}]}
+type Cooldowns struct {
+	Cooldowns []struct {
+		Credential string `json:"credential"`
+		Label      string `json:"label"`
+
+		// Model The model name the upstream knows.
+		Model    string                   `json:"model"`
+		Provider string                   `json:"provider"`
+		Reason   CooldownsCooldownsReason `json:"reason"`
+		Until    time.Time                `json:"until"`
+	} `json:"cooldowns"`
+}
+
+// CooldownsCooldownsReason defines model for Cooldowns.Cooldowns.Reason.
+type CooldownsCooldownsReason string
+
+// CooldownsCleared Example: {"cleared":2,"status":"ok"}
+type CooldownsCleared struct {
+	Cleared int                    `json:"cleared"`
+	Status  CooldownsClearedStatus `json:"status"`
+}
+
+// CooldownsClearedStatus defines model for CooldownsCleared.Status.
+type CooldownsClearedStatus string
+
 // Counts defines model for Counts.
 type Counts map[string]int64
 
@@ -905,10 +1000,19 @@ type GeminiKey struct {
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
+	Prefix         *string `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // GeminiKeyArray defines model for GeminiKeyArray.
@@ -936,10 +1040,19 @@ type GeminiKeyPartial struct {
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
+	Prefix         *string `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // GeminiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -1584,12 +1697,21 @@ type VertexKey struct {
 	Disabled *bool `json:"disabled,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // VertexKeyArray defines model for VertexKeyArray.
@@ -1615,12 +1737,21 @@ type VertexKeyPartial struct {
 	Disabled *bool `json:"disabled,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // VertexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -2147,6 +2278,12 @@ type RollbackConfigParams struct {
 
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteCooldownsParams defines parameters for DeleteCooldowns.
+type DeleteCooldownsParams struct {
+	// Credential The credential's id; absent means every credential.
+	Credential *string `form:"credential,omitempty" json:"credential,omitempty"`
 }
 
 // PatchDebugParams defines parameters for PatchDebug.
@@ -4000,6 +4137,12 @@ type ServerInterface interface {
 	// RollbackConfig Make an earlier revision current
 	// (POST /config/rollback)
 	RollbackConfig(w http.ResponseWriter, r *http.Request, params RollbackConfigParams)
+	// DeleteCooldowns End cooldowns
+	// (DELETE /cooldowns)
+	DeleteCooldowns(w http.ResponseWriter, r *http.Request, params DeleteCooldownsParams)
+	// GetCooldowns Credentials resting after upstream errors
+	// (GET /cooldowns)
+	GetCooldowns(w http.ResponseWriter, r *http.Request)
 	// GetDebug Read debug
 	// (GET /debug)
 	GetDebug(w http.ResponseWriter, r *http.Request)
@@ -4491,6 +4634,18 @@ func (_ Unimplemented) GetConfigRevision(w http.ResponseWriter, r *http.Request,
 // RollbackConfig Make an earlier revision current
 // (POST /config/rollback)
 func (_ Unimplemented) RollbackConfig(w http.ResponseWriter, r *http.Request, params RollbackConfigParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteCooldowns End cooldowns
+// (DELETE /cooldowns)
+func (_ Unimplemented) DeleteCooldowns(w http.ResponseWriter, r *http.Request, params DeleteCooldownsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetCooldowns Credentials resting after upstream errors
+// (GET /cooldowns)
+func (_ Unimplemented) GetCooldowns(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -6682,6 +6837,53 @@ func (siw *ServerInterfaceWrapper) RollbackConfig(w http.ResponseWriter, r *http
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RollbackConfig(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteCooldowns operation middleware
+func (siw *ServerInterfaceWrapper) DeleteCooldowns(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteCooldownsParams
+
+	// ------------- Optional query parameter "credential" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "credential", r.URL.Query(), &params.Credential, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "credential"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "credential", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteCooldowns(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCooldowns operation middleware
+func (siw *ServerInterfaceWrapper) GetCooldowns(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCooldowns(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -10202,6 +10404,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/config/rollback", wrapper.RollbackConfig)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/cooldowns", wrapper.DeleteCooldowns)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/cooldowns", wrapper.GetCooldowns)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/debug", wrapper.GetDebug)
@@ -16055,6 +16263,201 @@ func (response RollbackConfig500JSONResponse) VisitRollbackConfigResponse(w http
 type RollbackConfig503JSONResponse struct{ HistoryUnavailableJSONResponse }
 
 func (response RollbackConfig503JSONResponse) VisitRollbackConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCooldownsRequestObject struct {
+	Params DeleteCooldownsParams
+}
+
+type DeleteCooldownsResponseObject interface {
+	VisitDeleteCooldownsResponse(w http.ResponseWriter) error
+}
+
+type DeleteCooldowns200JSONResponse CooldownsCleared
+
+func (response DeleteCooldowns200JSONResponse) VisitDeleteCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCooldowns400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteCooldowns400JSONResponse) VisitDeleteCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCooldowns401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteCooldowns401JSONResponse) VisitDeleteCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCooldowns403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteCooldowns403JSONResponse) VisitDeleteCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCooldowns404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteCooldowns404JSONResponse) VisitDeleteCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCooldowns429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteCooldowns429JSONResponse) VisitDeleteCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCooldowns503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteCooldowns503JSONResponse) VisitDeleteCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCooldownsRequestObject struct {
+}
+
+type GetCooldownsResponseObject interface {
+	VisitGetCooldownsResponse(w http.ResponseWriter) error
+}
+
+type GetCooldowns200JSONResponse Cooldowns
+
+func (response GetCooldowns200JSONResponse) VisitGetCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCooldowns401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCooldowns401JSONResponse) VisitGetCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCooldowns403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCooldowns403JSONResponse) VisitGetCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCooldowns429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetCooldowns429JSONResponse) VisitGetCooldownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCooldowns503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetCooldowns503JSONResponse) VisitGetCooldownsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -27214,6 +27617,12 @@ type StrictServerInterface interface {
 	// RollbackConfig Make an earlier revision current
 	// (POST /config/rollback)
 	RollbackConfig(ctx context.Context, request RollbackConfigRequestObject) (RollbackConfigResponseObject, error)
+	// DeleteCooldowns End cooldowns
+	// (DELETE /cooldowns)
+	DeleteCooldowns(ctx context.Context, request DeleteCooldownsRequestObject) (DeleteCooldownsResponseObject, error)
+	// GetCooldowns Credentials resting after upstream errors
+	// (GET /cooldowns)
+	GetCooldowns(ctx context.Context, request GetCooldownsRequestObject) (GetCooldownsResponseObject, error)
 	// GetDebug Read debug
 	// (GET /debug)
 	GetDebug(ctx context.Context, request GetDebugRequestObject) (GetDebugResponseObject, error)
@@ -28638,6 +29047,56 @@ func (sh *strictHandler) RollbackConfig(w http.ResponseWriter, r *http.Request, 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RollbackConfigResponseObject); ok {
 		if err := validResponse.VisitRollbackConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteCooldowns operation middleware
+func (sh *strictHandler) DeleteCooldowns(w http.ResponseWriter, r *http.Request, params DeleteCooldownsParams) {
+	var request DeleteCooldownsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCooldowns(ctx, request.(DeleteCooldownsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCooldowns")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteCooldownsResponseObject); ok {
+		if err := validResponse.VisitDeleteCooldownsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCooldowns operation middleware
+func (sh *strictHandler) GetCooldowns(w http.ResponseWriter, r *http.Request) {
+	var request GetCooldownsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCooldowns(ctx, request.(GetCooldownsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCooldowns")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCooldownsResponseObject); ok {
+		if err := validResponse.VisitGetCooldownsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -37,18 +37,22 @@ type Config struct {
 	LoggingToFile      bool `yaml:"logging-to-file"`
 	LogsMaxTotalSizeMB int  `yaml:"logs-max-total-size-mb"`
 	// LoggingJSON writes application log lines as JSON objects.
-	LoggingJSON            bool          `yaml:"logging-json,omitempty"`
-	UsageStatisticsEnabled bool          `yaml:"usage-statistics-enabled"`
-	ProxyURL               string        `yaml:"proxy-url"`
-	ForceModelPrefix       bool          `yaml:"force-model-prefix"`
-	RequestRetry           int           `yaml:"request-retry"`
-	MaxRetryInterval       int           `yaml:"max-retry-interval"`
-	DisableCooling         bool          `yaml:"disable-cooling"`
-	QuotaExceeded          QuotaExceeded `yaml:"quota-exceeded"`
-	Routing                Routing       `yaml:"routing"`
-	WSAuth                 bool          `yaml:"ws-auth"`
-	Streaming              Streaming     `yaml:"streaming"`
-	RequestLog             bool          `yaml:"request-log"`
+	LoggingJSON            bool   `yaml:"logging-json,omitempty"`
+	UsageStatisticsEnabled bool   `yaml:"usage-statistics-enabled"`
+	ProxyURL               string `yaml:"proxy-url"`
+	ForceModelPrefix       bool   `yaml:"force-model-prefix"`
+	RequestRetry           int    `yaml:"request-retry"`
+	MaxRetryInterval       int    `yaml:"max-retry-interval"`
+	DisableCooling         bool   `yaml:"disable-cooling"`
+	// TransientErrorCooldownSeconds is the cooldown after a 408, 5xx,
+	// unreachable upstream or broken answer: 0 means 60, a negative
+	// value none.
+	TransientErrorCooldownSeconds int           `yaml:"transient-error-cooldown-seconds,omitempty"`
+	QuotaExceeded                 QuotaExceeded `yaml:"quota-exceeded"`
+	Routing                       Routing       `yaml:"routing"`
+	WSAuth                        bool          `yaml:"ws-auth"`
+	Streaming                     Streaming     `yaml:"streaming"`
+	RequestLog                    bool          `yaml:"request-log"`
 	// AccessLog logs one INFO line per request (internal/accesslog).
 	AccessLog bool `yaml:"access-log,omitempty"`
 	// DisableImageGeneration refuses the image routes with 403.
@@ -150,7 +154,16 @@ type QuotaExceeded struct {
 
 // Routing picks the credential-selection strategy.
 type Routing struct {
+	// Strategy orders the credentials of one priority: round-robin,
+	// fill-first or weighted-round-robin.
 	Strategy string `yaml:"strategy,omitempty"`
+	// SessionAffinity sends the requests of one conversation to the
+	// credential that served its first request while it stays usable
+	// (proxy/affinity.go).
+	SessionAffinity bool `yaml:"session-affinity,omitempty"`
+	// SessionAffinityTTL is how long an unused binding lives (a Go
+	// duration; empty means 1h).
+	SessionAffinityTTL string `yaml:"session-affinity-ttl,omitempty"`
 }
 
 // Streaming tunes server-sent event streams; nil means unset.
@@ -172,7 +185,16 @@ type GeminiKey struct {
 	BaseURL  string `yaml:"base-url,omitempty"`
 	ProxyURL string `yaml:"proxy-url,omitempty"`
 	// Disabled keeps the entry in the config but out of routing.
-	Disabled       bool              `yaml:"disabled,omitempty"`
+	Disabled bool `yaml:"disabled,omitempty"`
+	// Priority orders credentials: a higher one is used first, a lower
+	// one only when every higher one is unavailable.
+	Priority int `yaml:"priority,omitempty"`
+	// Weight is the credential's share under weighted-round-robin
+	// (1 to 1000000; 0 means 1).
+	Weight int `yaml:"weight,omitempty"`
+	// MaxConcurrency caps the requests in flight on the credential (0: no
+	// cap); requests beyond it go to the next credential.
+	MaxConcurrency int               `yaml:"max-concurrency,omitempty"`
 	Headers        map[string]string `yaml:"headers,omitempty"`
 	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
 }
@@ -184,7 +206,16 @@ type CodexKey struct {
 	BaseURL  string `yaml:"base-url,omitempty"`
 	ProxyURL string `yaml:"proxy-url,omitempty"`
 	// Disabled keeps the entry in the config but out of routing.
-	Disabled       bool              `yaml:"disabled,omitempty"`
+	Disabled bool `yaml:"disabled,omitempty"`
+	// Priority orders credentials: a higher one is used first, a lower
+	// one only when every higher one is unavailable.
+	Priority int `yaml:"priority,omitempty"`
+	// Weight is the credential's share under weighted-round-robin
+	// (1 to 1000000; 0 means 1).
+	Weight int `yaml:"weight,omitempty"`
+	// MaxConcurrency caps the requests in flight on the credential (0: no
+	// cap); requests beyond it go to the next credential.
+	MaxConcurrency int               `yaml:"max-concurrency,omitempty"`
 	Headers        map[string]string `yaml:"headers,omitempty"`
 	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
 	Models         []ModelAlias      `yaml:"models,omitempty"`
@@ -201,9 +232,18 @@ type VertexKey struct {
 	BaseURL  string `yaml:"base-url,omitempty"`
 	ProxyURL string `yaml:"proxy-url,omitempty"`
 	// Disabled keeps the entry in the config but out of routing.
-	Disabled bool              `yaml:"disabled,omitempty"`
-	Headers  map[string]string `yaml:"headers,omitempty"`
-	Models   []ModelAlias      `yaml:"models,omitempty"`
+	Disabled bool `yaml:"disabled,omitempty"`
+	// Priority orders credentials: a higher one is used first, a lower
+	// one only when every higher one is unavailable.
+	Priority int `yaml:"priority,omitempty"`
+	// Weight is the credential's share under weighted-round-robin
+	// (1 to 1000000; 0 means 1).
+	Weight int `yaml:"weight,omitempty"`
+	// MaxConcurrency caps the requests in flight on the credential (0: no
+	// cap); requests beyond it go to the next credential.
+	MaxConcurrency int               `yaml:"max-concurrency,omitempty"`
+	Headers        map[string]string `yaml:"headers,omitempty"`
+	Models         []ModelAlias      `yaml:"models,omitempty"`
 }
 
 // APIKeyEntry is one key of an OpenAI-compatible provider.
@@ -212,6 +252,15 @@ type APIKeyEntry struct {
 	ProxyURL string `yaml:"proxy-url,omitempty"`
 	// Disabled keeps the key in the config but out of routing.
 	Disabled bool `yaml:"disabled,omitempty"`
+	// Priority orders credentials: a higher one is used first, a lower
+	// one only when every higher one is unavailable.
+	Priority int `yaml:"priority,omitempty"`
+	// Weight is the credential's share under weighted-round-robin
+	// (1 to 1000000; 0 means 1).
+	Weight int `yaml:"weight,omitempty"`
+	// MaxConcurrency caps the requests in flight on the credential (0: no
+	// cap); requests beyond it go to the next credential.
+	MaxConcurrency int `yaml:"max-concurrency,omitempty"`
 }
 
 // OpenAICompatibility is one OpenAI-compatible upstream provider.

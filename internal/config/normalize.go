@@ -108,6 +108,8 @@ func NormalizeStrategy(s string) string {
 		return "round-robin"
 	case "fill-first", "fillfirst", "ff":
 		return "fill-first"
+	case "weighted-round-robin", "weightedroundrobin", "wrr":
+		return "weighted-round-robin"
 	}
 	return strings.TrimSpace(s)
 }

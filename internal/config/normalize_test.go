@@ -137,6 +137,9 @@ func TestNormalizeStrategy(t *testing.T) {
 		{"fill-first", "fill-first"},
 		{"FillFirst", "fill-first"},
 		{"ff", "fill-first"},
+		{"weighted-round-robin", "weighted-round-robin"},
+		{"WeightedRoundRobin", "weighted-round-robin"},
+		{"wrr", "weighted-round-robin"},
 		{" Random ", "Random"},
 	}
 	for _, tc := range tests {

@@ -46,10 +46,8 @@ func (c *Config) Validate() error {
 	if err := c.validateOAuthEndpoints(); err != nil {
 		return err
 	}
-	switch c.Routing.Strategy {
-	case "", "round-robin", "fill-first":
-	default:
-		return fmt.Errorf("routing.strategy must be round-robin or fill-first, not %q", c.Routing.Strategy)
+	if err := c.validateRouting(); err != nil {
+		return err
 	}
 	for i, k := range c.GeminiKeys {
 		if err := validateEndpoint(k.BaseURL, k.ProxyURL); err != nil {

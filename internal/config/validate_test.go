@@ -45,7 +45,21 @@ func TestValidate(t *testing.T) {
 		{"strategy empty", func(c *Config) { c.Routing.Strategy = "" }, ""},
 		{"strategy round-robin", func(c *Config) { c.Routing.Strategy = "round-robin" }, ""},
 		{"strategy fill-first", func(c *Config) { c.Routing.Strategy = "fill-first" }, ""},
-		{"strategy unknown", func(c *Config) { c.Routing.Strategy = "random" }, `routing.strategy must be round-robin or fill-first, not "random"`},
+		{"strategy weighted-round-robin", func(c *Config) { c.Routing.Strategy = "weighted-round-robin" }, ""},
+		{"strategy unknown", func(c *Config) { c.Routing.Strategy = "random" }, `routing.strategy must be round-robin, fill-first or weighted-round-robin, not "random"`},
+		{"affinity ttl", func(c *Config) { c.Routing.SessionAffinityTTL = "30m" }, ""},
+		{"affinity ttl not a duration", func(c *Config) { c.Routing.SessionAffinityTTL = "1 hour" }, `routing.session-affinity-ttl must be a positive duration such as 30m or 1h, not "1 hour"`},
+		{"affinity ttl zero", func(c *Config) { c.Routing.SessionAffinityTTL = "0s" }, `routing.session-affinity-ttl must be a positive duration`},
+		{"transient cooldown off", func(c *Config) { c.TransientErrorCooldownSeconds = -1 }, ""},
+		{"transient cooldown max", func(c *Config) { c.TransientErrorCooldownSeconds = 1800 }, ""},
+		{"transient cooldown too long", func(c *Config) { c.TransientErrorCooldownSeconds = 1801 }, "transient-error-cooldown-seconds must be at most 1800"},
+		{"weight max", func(c *Config) { c.CodexKeys = []CodexKey{{APIKey: "a", Weight: 1_000_000}} }, ""},
+		{"weight too large", func(c *Config) { c.CodexKeys = []CodexKey{{APIKey: "a", Weight: 1_000_001}} }, "codex-api-key[0]: weight must be between 1 and 1000000"},
+		{"weight negative", func(c *Config) { c.GeminiKeys = []GeminiKey{{APIKey: "a", Weight: -1}} }, "gemini-api-key[0]: weight must be between"},
+		{"max-concurrency negative", func(c *Config) {
+			c.OpenAICompatibility = []OpenAICompatibility{{Name: "p", BaseURL: "https://p", APIKeyEntries: []APIKeyEntry{{APIKey: "k", MaxConcurrency: -2}}}}
+		}, "openai-compatibility[0].api-key-entries[0]: max-concurrency must be 0 (no cap) or more, not -2"},
+		{"priority negative", func(c *Config) { c.ClaudeKeys = []ClaudeKey{{APIKey: "a", Priority: -5}} }, ""},
 		{"strategy not normalised", func(c *Config) { c.Routing.Strategy = "rr" }, `not "rr"`},
 
 		{"gemini base-url https", func(c *Config) { c.GeminiKeys = []GeminiKey{{APIKey: "k", BaseURL: "https://g"}} }, ""},

@@ -30,6 +30,7 @@ var ownStatusTests = map[string]bool{
 	"ListAuthFiles": true, "UploadAuthFile": true, "DeleteAuthFiles": true, "DownloadAuthFile": true,
 	"GetAuthFileModels": true, "ImportVertexCredential": true, "PostGeminiWebToken": true,
 	"PatchAuthFileStatus": true, "PostAPICall": true, "GetModelDefinitions": true,
+	"GetCooldowns": true, "DeleteCooldowns": true, // a data plane with a failing upstream: cooldowns_test.go
 }
 
 // call sends one request through the contract checker (so the response is

@@ -44,8 +44,8 @@ var nonConfigRoutes = map[string]bool{
 	"POST " + Prefix + "/auth-files": true, "DELETE " + Prefix + "/auth-files": true,
 	"POST " + Prefix + "/vertex/import": true, "POST " + Prefix + "/gemini-web-token": true,
 	"POST " + Prefix + "/iflow-auth-url": true, "POST " + Prefix + "/oauth-callback": true,
-	"POST " + Prefix + "/client-keys/reset-budget": true,
-	"PATCH " + Prefix + "/auth-files/status":       true, "POST " + Prefix + "/api-call": true,
+	"POST " + Prefix + "/client-keys/reset-budget": true, "DELETE " + Prefix + "/cooldowns": true,
+	"PATCH " + Prefix + "/auth-files/status": true, "POST " + Prefix + "/api-call": true,
 }
 
 // refuseDryRun answers a dry run of an operation that does not change

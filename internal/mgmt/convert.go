@@ -22,6 +22,21 @@ func optional(s string) *string {
 // always returns a pointer even for "", so the field is always sent.
 func always(s string) *string { return &s }
 
+// optionalInt is nil for 0 (omitted from the JSON), else a pointer to v.
+func optionalInt(v int) *int {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+func derefInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 func deref(p *string) string {
 	if p == nil {
 		return ""
@@ -85,6 +100,7 @@ func geminiOut(k config.GeminiKey) mgmtapi.GeminiKey {
 	return mgmtapi.GeminiKey{
 		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: optional(k.BaseURL), ProxyURL: optional(k.ProxyURL), Disabled: flagOut(k.Disabled),
 		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels),
+		Priority: optionalInt(k.Priority), Weight: optionalInt(k.Weight), MaxConcurrency: optionalInt(k.MaxConcurrency),
 	}
 }
 
@@ -92,6 +108,7 @@ func geminiIn(k mgmtapi.GeminiKey) config.GeminiKey {
 	return config.GeminiKey{
 		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL), Disabled: flagIn(k.Disabled),
 		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels),
+		Priority: derefInt(k.Priority), Weight: derefInt(k.Weight), MaxConcurrency: derefInt(k.MaxConcurrency),
 	}
 }
 
@@ -100,6 +117,7 @@ func codexOut(k config.CodexKey) mgmtapi.CodexKey {
 	return mgmtapi.CodexKey{
 		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: always(k.BaseURL), ProxyURL: always(k.ProxyURL), Disabled: flagOut(k.Disabled),
 		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels), Models: modelsOut(k.Models),
+		Priority: optionalInt(k.Priority), Weight: optionalInt(k.Weight), MaxConcurrency: optionalInt(k.MaxConcurrency),
 	}
 }
 
@@ -107,6 +125,7 @@ func codexIn(k mgmtapi.CodexKey) config.CodexKey {
 	return config.CodexKey{
 		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL), Disabled: flagIn(k.Disabled),
 		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels), Models: modelsIn(k.Models),
+		Priority: derefInt(k.Priority), Weight: derefInt(k.Weight), MaxConcurrency: derefInt(k.MaxConcurrency),
 	}
 }
 
@@ -114,6 +133,7 @@ func vertexOut(k config.VertexKey) mgmtapi.VertexKey {
 	return mgmtapi.VertexKey{
 		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: optional(k.BaseURL), ProxyURL: optional(k.ProxyURL), Disabled: flagOut(k.Disabled),
 		Headers: headersOut(k.Headers), Models: modelsOut(k.Models),
+		Priority: optionalInt(k.Priority), Weight: optionalInt(k.Weight), MaxConcurrency: optionalInt(k.MaxConcurrency),
 	}
 }
 
@@ -121,6 +141,7 @@ func vertexIn(k mgmtapi.VertexKey) config.VertexKey {
 	return config.VertexKey{
 		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL), Disabled: flagIn(k.Disabled),
 		Headers: headersIn(k.Headers), Models: modelsIn(k.Models),
+		Priority: derefInt(k.Priority), Weight: derefInt(k.Weight), MaxConcurrency: derefInt(k.MaxConcurrency),
 	}
 }
 
@@ -131,7 +152,8 @@ func openAICompatOut(p config.OpenAICompatibility) mgmtapi.OpenaiCompatibility {
 	}
 	entries := make([]mgmtapi.APIKeyEntry, len(p.APIKeyEntries))
 	for i, e := range p.APIKeyEntries {
-		entries[i] = mgmtapi.APIKeyEntry{APIKey: e.APIKey, ProxyURL: always(e.ProxyURL), Disabled: flagOut(e.Disabled)}
+		entries[i] = mgmtapi.APIKeyEntry{APIKey: e.APIKey, ProxyURL: always(e.ProxyURL),
+			Priority: optionalInt(e.Priority), Weight: optionalInt(e.Weight), MaxConcurrency: optionalInt(e.MaxConcurrency), Disabled: flagOut(e.Disabled)}
 	}
 	out.APIKeyEntries = &entries
 	return out
@@ -144,7 +166,8 @@ func openAICompatIn(p mgmtapi.OpenaiCompatibility) config.OpenAICompatibility {
 	}
 	if p.APIKeyEntries != nil {
 		for _, e := range *p.APIKeyEntries {
-			out.APIKeyEntries = append(out.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL), Disabled: flagIn(e.Disabled)})
+			out.APIKeyEntries = append(out.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL),
+				Priority: derefInt(e.Priority), Weight: derefInt(e.Weight), MaxConcurrency: derefInt(e.MaxConcurrency), Disabled: flagIn(e.Disabled)})
 		}
 	}
 	return out

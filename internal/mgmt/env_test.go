@@ -127,7 +127,11 @@ type envSettings struct {
 	// does (withSpendInUsage); else the handlers' own registry keeps it
 	// in memory.
 	spendInUsage bool
+	// cooldowns is the data plane GET and DELETE /cooldowns read.
+	cooldowns mgmt.Cooldowns
 }
+
+func withCooldowns(c mgmt.Cooldowns) envOption { return func(e *envSettings) { e.cooldowns = c } }
 
 func withSpendInUsage() envOption { return func(e *envSettings) { e.spendInUsage = true } }
 
@@ -218,7 +222,7 @@ func newEnv(t testing.TB, configYAML string, opts ...envOption) *env {
 		outbound = func(string) *http.Client { return http.DefaultClient }
 	}
 	s := mgmt.NewServer(mgmt.Deps{Usage: usageSvc, RequestLogs: reqLogs, Store: store, EnvSecretSet: es.envSecret != "", HTTPClient: outbound, Log: log,
-		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed, ClientKeys: keys, CredStats: es.credStats, Tokens: es.tokens})
+		AuthFiles: auth, Logging: logging, OAuth: logins, Changes: feed, ClientKeys: keys, CredStats: es.credStats, Tokens: es.tokens, Cooldowns: es.cooldowns})
 	if err := s.Mount(r, guard, swaggerui.Handler()); err != nil {
 		t.Fatal(err)
 	}

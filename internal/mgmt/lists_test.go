@@ -404,6 +404,11 @@ func TestProviderListsBadInput(t *testing.T) {
 			badInput{"DELETE unknown key " + p, "DELETE", p + "?api-key=nope", ``, 404, "item not found"},
 			badInput{"DELETE index out of range " + p, "DELETE", p + "?index=99", ``, 400, "index 99 is out of range*"},
 			badInput{"DELETE bad index " + p, "DELETE", p + "?index=x", ``, 400, "invalid index"},
+			badInput{"PUT weight too large " + p, "PUT", p, `[{"api-key":"x","weight":1000001}]`, 400, "invalid body"},
+			badInput{"PUT weight negative " + p, "PUT", p, `[{"api-key":"x","weight":-1}]`, 400, "invalid body"},
+			badInput{"PUT max-concurrency negative " + p, "PUT", p, `[{"api-key":"x","max-concurrency":-1}]`, 400, "invalid body"},
+			badInput{"PUT priority not a number " + p, "PUT", p, `[{"api-key":"x","priority":"high"}]`, 400, "invalid body"},
+			badInput{"PATCH weight not whole " + p, "PATCH", p, `{"index":0,"value":{"weight":1.5}}`, 400, "invalid body"},
 		)
 	}
 	cases = append(cases,
@@ -532,5 +537,36 @@ func TestListsSurviveARestart(t *testing.T) {
 	_ = json.Unmarshal(g1.Body, &view)
 	if len(view.CodexAPIKey) != 1 || view.CodexAPIKey[0]["headers"].(map[string]any)["X-Team"] != "t" {
 		t.Fatalf("GET after PUT %s", g1.Body)
+	}
+}
+
+// TestRoutingFieldsRoundTrip: priority, weight and max-concurrency of key
+// entries survive GET, PUT and PATCH (a panel writes whole lists back).
+func TestRoutingFieldsRoundTrip(t *testing.T) {
+	e := providersEnv(t)
+	if st, _, out := e.do("PUT", "/codex-api-key", "application/json",
+		`[{"api-key":"c1","priority":5,"weight":3,"max-concurrency":2},{"api-key":"c2"}]`); st != 200 {
+		t.Fatalf("PUT: %d %s", st, out)
+	}
+	if st, _, out := e.do("PATCH", "/codex-api-key", "application/json", `{"index":1,"value":{"priority":-1,"weight":7}}`); st != 200 {
+		t.Fatalf("PATCH: %d %s", st, out)
+	}
+	if st, _, out := e.do("PUT", "/openai-compatibility", "application/json",
+		`[{"name":"p","base-url":"https://p.example.com","api-key-entries":[{"api-key":"k","priority":2,"max-concurrency":4}]}]`); st != 200 {
+		t.Fatalf("PUT compat: %d %s", st, out)
+	}
+	cfg := e.store.Current().Config
+	if k := cfg.CodexKeys; len(k) != 2 || k[0].Priority != 5 || k[0].Weight != 3 || k[0].MaxConcurrency != 2 ||
+		k[1].Priority != -1 || k[1].Weight != 7 || k[1].MaxConcurrency != 0 {
+		t.Fatalf("config %+v", k)
+	}
+	if en := cfg.OpenAICompatibility[0].APIKeyEntries[0]; en.Priority != 2 || en.MaxConcurrency != 4 {
+		t.Fatalf("compat entry %+v", en)
+	}
+	g, err := e.client.GetCodexAPIKeyWithResponse(ctx())
+	must(e, err)
+	if !strings.Contains(string(g.Body), `"max-concurrency":2`) || !strings.Contains(string(g.Body), `"priority":5`) ||
+		!strings.Contains(string(g.Body), `"weight":3`) || !strings.Contains(string(g.Body), `"priority":-1`) {
+		t.Fatalf("GET %s", g.Body)
 	}
 }

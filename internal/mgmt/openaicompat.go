@@ -107,7 +107,8 @@ func applyOpenAICompatPartial(p *config.OpenAICompatibility, v mgmtapi.OpenaiCom
 	if v.APIKeyEntries != nil {
 		p.APIKeyEntries = nil
 		for _, e := range *v.APIKeyEntries {
-			p.APIKeyEntries = append(p.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL), Disabled: flagIn(e.Disabled)})
+			p.APIKeyEntries = append(p.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL),
+				Priority: derefInt(e.Priority), Weight: derefInt(e.Weight), MaxConcurrency: derefInt(e.MaxConcurrency), Disabled: flagIn(e.Disabled)})
 		}
 	}
 	if v.APIKeys != nil { //nolint:staticcheck // the deprecated api-keys field is still accepted

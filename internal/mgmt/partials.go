@@ -8,6 +8,13 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 )
 
+// setIntIf is setIf for a number.
+func setIntIf(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
 func setIf(dst *string, v *string) {
 	if v != nil {
 		*dst = *v
@@ -22,6 +29,9 @@ func applyGeminiPartial(k *config.GeminiKey, p mgmtapi.GeminiKeyPartial) {
 	if p.Disabled != nil {
 		k.Disabled = *p.Disabled
 	}
+	setIntIf(&k.Priority, p.Priority)
+	setIntIf(&k.Weight, p.Weight)
+	setIntIf(&k.MaxConcurrency, p.MaxConcurrency)
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}
@@ -38,6 +48,9 @@ func applyCodexPartial(k *config.CodexKey, p mgmtapi.CodexKeyPartial) {
 	if p.Disabled != nil {
 		k.Disabled = *p.Disabled
 	}
+	setIntIf(&k.Priority, p.Priority)
+	setIntIf(&k.Weight, p.Weight)
+	setIntIf(&k.MaxConcurrency, p.MaxConcurrency)
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}
@@ -63,6 +76,9 @@ func applyVertexPartial(k *config.VertexKey, p mgmtapi.VertexKeyPartial) {
 	if p.Disabled != nil {
 		k.Disabled = *p.Disabled
 	}
+	setIntIf(&k.Priority, p.Priority)
+	setIntIf(&k.Weight, p.Weight)
+	setIntIf(&k.MaxConcurrency, p.MaxConcurrency)
 	if p.Headers != nil {
 		k.Headers = headersIn(p.Headers)
 	}

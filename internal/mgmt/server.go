@@ -57,6 +57,8 @@ type Deps struct {
 	// Tokens gives an auth file's current token, refreshed when it
 	// expires (POST /api-call); nil uses the token stored in the file.
 	Tokens func(ctx context.Context, name string) (string, error)
+	// Cooldowns is the data plane's cooldown table; nil answers 503.
+	Cooldowns Cooldowns
 }
 
 // Server implements every operation of api/openapi.yaml by composing one
@@ -74,6 +76,7 @@ type Server struct {
 	usageHandlers
 	logHandlers
 	metaHandlers
+	cooldownHandlers
 
 	// log serves the error mapping around the handlers.
 	log *slog.Logger
@@ -100,10 +103,11 @@ func NewServer(d Deps) *Server {
 
 		authFileHandlers: authFileHandlers{authFiles: d.AuthFiles, catalogue: d.Catalogue, stats: stats,
 			store: d.Store, httpClient: d.HTTPClient, tokens: d.Tokens, log: d.Log},
-		oauthHandlers: oauthHandlers{oauth: d.OAuth},
-		usageHandlers: usageHandlers{usage: d.Usage, store: d.Store, log: d.Log, stats: stats},
-		logHandlers:   logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},
-		metaHandlers:  metaHandlers{store: d.Store, httpClient: d.HTTPClient},
+		oauthHandlers:    oauthHandlers{oauth: d.OAuth},
+		usageHandlers:    usageHandlers{usage: d.Usage, store: d.Store, log: d.Log, stats: stats},
+		logHandlers:      logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},
+		metaHandlers:     metaHandlers{store: d.Store, httpClient: d.HTTPClient},
+		cooldownHandlers: cooldownHandlers{cooldowns: d.Cooldowns},
 
 		log: d.Log, changes: d.Changes,
 	}

@@ -118,6 +118,7 @@ func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.A
 			}
 			cred := &credential{id: accountID(a, project), label: label, provider: string(a.Kind), exec: ex,
 				prefix: a.Prefix, client: client, baseURL: a.BaseURL,
+				steer: steering{priority: a.Priority, weight: a.Weight, maxConc: int32(a.MaxConcurrency)},
 				oauth: &oauthBinding{src: src, acct: a, project: project}}
 			b.add(cred, models)
 		}

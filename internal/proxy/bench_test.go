@@ -165,6 +165,18 @@ func BenchmarkProxyOwnWorkDefaults(b *testing.B) {
 		func(cfg *config.Config) { cfg.APIKeys = []string{clientKey} })
 }
 
+// BenchmarkRoutingControlsOwnWork is BenchmarkProxyOwnWork with every
+// routing control on: two priorities, weighted-round-robin, a
+// max-concurrency and session affinity (the key derived from the body).
+func BenchmarkRoutingControlsOwnWork(b *testing.B) {
+	benchOwnWork(b, Options{}, func(cfg *config.Config) {
+		cfg.APIKeys = []string{clientKey}
+		cfg.Routing = config.Routing{Strategy: "weighted-round-robin", SessionAffinity: true}
+		cfg.OpenAICompatibility[0].APIKeyEntries = []config.APIKeyEntry{
+			{APIKey: "up-key", Priority: 1, Weight: 3, MaxConcurrency: 64}, {APIKey: "up-key-2", Priority: 1}, {APIKey: "up-key-3"}}
+	})
+}
+
 type recorderFunc func(usage.Event)
 
 func (f recorderFunc) Record(e usage.Event) { f(e) }
@@ -198,9 +210,9 @@ func BenchmarkPolicyKeyOwnWork(b *testing.B) {
 func benchOwnWork(b *testing.B, opts Options, keys func(*config.Config)) {
 	p, _ := New(opts)
 	cfg := config.Defaults()
-	keys(cfg)
 	cfg.OpenAICompatibility = []config.OpenAICompatibility{{Name: "u", BaseURL: "http://upstream.invalid/v1",
 		APIKeyEntries: []config.APIKeyEntry{{APIKey: "up-key"}}, Models: []config.ModelAlias{{Name: "m"}}}}
+	keys(cfg)
 	cfg.Normalize()
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)

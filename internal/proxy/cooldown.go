@@ -15,7 +15,6 @@ import (
 const (
 	authCooldown     = 30 * time.Minute // 401, 402, 403
 	notFoundCooldown = 30 * time.Minute // 404 (the reference used 12 h; capped)
-	transientCool    = time.Minute      // 408, 5xx, unreachable upstream
 	maxCooldown      = 30 * time.Minute // cap of every cooldown and Retry-After
 	firstBackoff     = time.Second      // 429 without Retry-After: 1 s, 2 s, 4 s … capped
 )
@@ -27,11 +26,32 @@ type coolKey struct {
 
 type coolState struct {
 	until time.Time
+	// why is the cause, for the Management API: one of the cause*
+	// constants.
+	why string
 	// level counts consecutive 429s without Retry-After, for the
 	// exponential backoff.
 	level int
 	// quota: the last failure was a 429 (switch-preview-model).
 	quota bool
+}
+
+// Causes of a cooldown, as GET /cooldowns shows them.
+const (
+	causeQuota       = "quota"        // 429
+	causeAuth        = "auth"         // 401, 402, 403
+	causeNotFound    = "not-found"    // 404
+	causeTransient   = "transient"    // 408, 5xx, unreachable, broken answer
+	causeSharedQuota = "shared-quota" // another project of the same account hit its quota
+)
+
+// coolPolicy is the cooldown settings of one config snapshot.
+type coolPolicy struct {
+	// disableCooling turns off the backoff of a 429 without Retry-After.
+	disableCooling bool
+	// transient is the cooldown after a transient error
+	// (transient-error-cooldown-seconds); 0: none.
+	transient time.Duration
 }
 
 // cooldowns is the per (credential, model) failure state. It lives in the
@@ -71,8 +91,7 @@ func (c *cooldowns) success(id config.CredentialID, model string) {
 
 // failure records an upstream answer with a failover status (or, with
 // status 0, an unreachable upstream) and returns the cooldown it set.
-// disable-cooling turns off only the backoff of a 429 without Retry-After.
-func (c *cooldowns) failure(id config.CredentialID, model string, status int, retryAfter time.Duration, disableCooling bool, now time.Time) time.Duration {
+func (c *cooldowns) failure(id config.CredentialID, model string, status int, retryAfter time.Duration, pol coolPolicy, now time.Time) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := coolKey{id, model}
@@ -80,18 +99,19 @@ func (c *cooldowns) failure(id config.CredentialID, model string, status int, re
 	var d time.Duration
 	switch {
 	case status == http.StatusTooManyRequests && retryAfter > 0:
-		d = retryAfter
+		d, s.why = retryAfter, causeQuota
 	case status == http.StatusTooManyRequests:
-		if !disableCooling {
+		if !pol.disableCooling {
 			d = firstBackoff << min(s.level, 20)
 			s.level++
 		}
+		s.why = causeQuota
 	case status == http.StatusUnauthorized || status == http.StatusPaymentRequired || status == http.StatusForbidden:
-		d = authCooldown
+		d, s.why = authCooldown, causeAuth
 	case status == http.StatusNotFound:
-		d = notFoundCooldown
+		d, s.why = notFoundCooldown, causeNotFound
 	default: // 408, 5xx, network
-		d = transientCool
+		d, s.why = pol.transient, causeTransient
 	}
 	d = min(d, maxCooldown)
 	s.quota = status == http.StatusTooManyRequests
@@ -174,7 +194,7 @@ func (c *cooldowns) set(id config.CredentialID, model string, t time.Time) {
 	k := coolKey{id, model}
 	s := c.m[k]
 	if t.After(s.until) {
-		s.until = t
+		s.until, s.why = t, causeSharedQuota
 	}
 	c.m[k] = s
 	c.n.Store(int64(len(c.m)))

@@ -3,6 +3,7 @@ package proxy
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy/protocol"
@@ -35,6 +36,18 @@ type credential struct {
 	// oauth is set for an auth-file credential (accounts.go): its token comes
 	// from the account's token source at each attempt.
 	oauth *oauthBinding
+	steer steering
+}
+
+// steering is how routing treats a credential (routing.go, limits.go).
+type steering struct {
+	priority int
+	weight   int   // 0 means 1
+	maxConc  int32 // 0: no cap
+	// inflight counts the credential's requests in flight; it is shared
+	// by every snapshot that has the credential (Proxy.slots), so a
+	// config change does not reset it. Nil until the table is installed.
+	inflight *atomic.Int32
 }
 
 type header struct{ name, value string }

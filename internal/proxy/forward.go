@@ -94,17 +94,29 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 	defer deadline.Stop()
 
 	arrived := p.now()
-	n := len(rt.cands)
-	start := 0
-	if !st.fillFirst && n > 1 {
-		start = int((rt.cursor.Add(1) - 1) % uint64(n))
+	// routing.session-affinity: the conversation's credential first
+	// (affinity.go).
+	session, bound := uint64(0), false
+	if st.affinityTTL > 0 && capabilityOf(c.op) == capChat {
+		session, bound = sessionKeyOf(p.affinity.seed, rt.model, c)
 	}
 	var last *failure
+	busy := false // a candidate was skipped for its max-concurrency
 	attempts, bootstrapLeft := 0, st.bootstrapRetries
 	for pass := 0; ; pass++ {
 		var earliest time.Time // the first moment a skipped or failed candidate is usable again
-		for i := range n {
-			cand := &rt.cands[(start+i)%n]
+		// Highest priority first, each priority from where the strategy
+		// starts it (routing.go).
+		first := -1
+		if bound {
+			first = p.boundCandidate(c, rt, session, p.now())
+		}
+		for ord := rt.order(st.strategy, first); ; {
+			i, ok := ord.next()
+			if !ok {
+				break
+			}
+			cand := &rt.cands[i]
 			if !candAllowed(c.policy, rt, cand) {
 				continue
 			}
@@ -122,9 +134,25 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 			if attempts >= maxAttempts {
 				break
 			}
+			if !cand.cred.acquire() { // at its max-concurrency (limits.go)
+				busy = true
+				continue
+			}
 			resp, br, f := p.tryCandidate(ctx, w, st, c, rt, cand, onPreview, &attempts, &bootstrapLeft)
+			if resp == nil {
+				cand.cred.release()
+			}
 			switch {
 			case resp != nil: // 2xx, or the client's own error: relayed
+				if cand.cred.steer.maxConc > 0 {
+					// Once the answer is relayed, even if relaying
+					// aborts; only capped credentials pay for the
+					// defer (one allocation in a loop).
+					defer cand.cred.release()
+				}
+				if bound && resp.StatusCode < 300 {
+					p.affinity.bind(session, cand.cred.id, p.now(), st.affinityTTL)
+				}
 				if !deadline.Stop() {
 					resp.Body.Close()
 					p.writeAborted(ctx, w, c)
@@ -158,6 +186,10 @@ func (p *Proxy) forward(w http.ResponseWriter, st *state, c *call) {
 	}
 	if last != nil {
 		writeFailure(w, c.proto, last)
+		return
+	}
+	if busy {
+		writeAllBusy(w, c)
 		return
 	}
 	p.writeCoolingDown(w, c, rt)
@@ -514,7 +546,7 @@ func (p *Proxy) failHint(ctx context.Context, st *state, cand *candidate, status
 	if retryAfter == 0 && hint > 0 {
 		retryAfter = min(hint, maxCooldown)
 	}
-	d := p.cooldowns.failure(cand.cred.id, cand.upstream, status, retryAfter, st.disableCooling, now)
+	d := p.cooldowns.failure(cand.cred.id, cand.upstream, status, retryAfter, st.cooling, now)
 	p.log.LogAttrs(ctx, slog.LevelWarn, "upstream attempt failed",
 		slog.String("provider", cand.cred.provider), slog.String("credential", string(cand.cred.id)),
 		slog.String("key", cand.cred.label), slog.String("model", cand.upstream),

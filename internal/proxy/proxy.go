@@ -71,6 +71,10 @@ type Proxy struct {
 
 	state     atomic.Pointer[state]
 	cooldowns *cooldowns
+	// slots counts capped credentials' requests in flight (limits.go).
+	slots slots
+	// affinity holds session bindings (affinity.go).
+	affinity *affinity
 	// clientKeys holds the policies' counters, outside any snapshot.
 	clientKeys *clientkeys.Registry
 
@@ -108,10 +112,12 @@ type state struct {
 	clients    map[string]*http.Client
 	transports map[string]*http.Transport
 
-	fillFirst        bool
+	strategy strategy
+	// affinityTTL is routing.session-affinity-ttl; 0 when affinity is off.
+	affinityTTL      time.Duration
 	requestRetry     int
 	maxRetryInterval time.Duration
-	disableCooling   bool
+	cooling          coolPolicy
 	switchProject    bool
 	switchPreview    bool
 	wsAuth           bool
@@ -156,6 +162,7 @@ func New(opts Options) (*Proxy, error) {
 		log: log, throttle: throttle, cors: cors, corsApplied: opts.CORSApplied,
 		usage: opts.Usage, reqLogs: opts.RequestLogs, tokens: opts.Tokens,
 		cooldowns:  newCooldowns(),
+		affinity:   newAffinity(maxBindings),
 		clientKeys: registry,
 		transports: map[string]*http.Transport{},
 		now:        time.Now,
@@ -261,10 +268,11 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account, re
 		trusted:          httpx.NewTrustedProxies(prefixes, clientHeader),
 		clients:          map[string]*http.Client{},
 		transports:       map[string]*http.Transport{},
-		fillFirst:        next.Routing.Strategy == "fill-first",
+		strategy:         strategyOf(next.Routing.Strategy),
+		affinityTTL:      affinityTTL(next.Routing),
 		requestRetry:     max(next.RequestRetry, 0),
 		maxRetryInterval: time.Duration(max(next.MaxRetryInterval, 0)) * time.Second,
-		disableCooling:   next.DisableCooling,
+		cooling:          coolPolicy{disableCooling: next.DisableCooling, transient: next.TransientCooldown()},
 		switchProject:    next.QuotaExceeded.SwitchProject,
 		switchPreview:    next.QuotaExceeded.SwitchPreviewModel,
 		wsAuth:           next.WSAuth,
@@ -303,6 +311,7 @@ func (p *Proxy) compile(next *config.Config, accounts []upstreamauth.Account, re
 	if err != nil {
 		return nil, nil, err
 	}
+	p.slots.attach(tbl)
 	st.table = tbl
 	st.lists = buildModelLists(tbl)
 	return st, warnings, nil
@@ -325,6 +334,7 @@ func (p *Proxy) install(st *state, warnings []string) {
 		p.transports = st.transports
 		p.mu.Unlock()
 		p.cooldowns.prune(tbl.ids)
+		p.slots.prune(tbl.ids)
 		for _, w := range warnings {
 			p.log.Warn(w)
 		}

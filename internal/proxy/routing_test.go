@@ -284,20 +284,20 @@ func TestCooldownTable(t *testing.T) {
 		{500, 0, false, time.Minute},
 		{0, 0, false, time.Minute},
 	} {
-		if got := c.failure("id", "m"+itoa(tc.status), tc.status, tc.ra, tc.off, now); got != tc.want {
+		if got := c.failure("id", "m"+itoa(tc.status), tc.status, tc.ra, coolPolicy{disableCooling: tc.off, transient: time.Minute}, now); got != tc.want {
 			t.Errorf("status %d: cooldown %v, want %v", tc.status, got, tc.want)
 		}
 	}
 	// 429 without Retry-After: 1 s, 2 s, 4 s … capped at 30 min.
 	var got []time.Duration
 	for range 13 {
-		got = append(got, c.failure("id", "backoff", 429, 0, false, now))
+		got = append(got, c.failure("id", "backoff", 429, 0, coolPolicy{transient: time.Minute}, now))
 	}
 	if got[0] != time.Second || got[1] != 2*time.Second || got[2] != 4*time.Second || got[12] != 30*time.Minute {
 		t.Fatalf("backoff %v", got)
 	}
 	c.success("id", "backoff")
-	if c.failure("id", "backoff", 429, 0, false, now) != time.Second {
+	if c.failure("id", "backoff", 429, 0, coolPolicy{transient: time.Minute}, now) != time.Second {
 		t.Fatal("success did not reset the backoff")
 	}
 	if d := parseRetryAfter("999999", now); d != 30*time.Minute {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
@@ -32,13 +31,14 @@ type candidate struct {
 	preview *candidate
 }
 
-// route is every candidate for one client-facing model ID, in config
-// order, with the round-robin cursor of that model.
+// route is every candidate for one client-facing model ID, highest
+// priority first and in config order within one priority, split into
+// tiers of one priority each (routing.go).
 type route struct {
-	model  string
-	owner  string // provider of the first candidate, for model lists
-	cands  []candidate
-	cursor atomic.Uint64
+	model string
+	owner string // provider of the first candidate, for model lists
+	cands []candidate
+	tiers []*tier
 }
 
 // table maps (protocol, model) to its route. It is built once per config
@@ -89,6 +89,23 @@ func (t *table) buildAny() {
 				t.any[key] = a
 			}
 			a.cands = append(a.cands, r.cands...)
+		}
+	}
+}
+
+// finish orders every route's candidates by priority (routing.go).
+func (t *table) finish() {
+	for _, m := range t.routes {
+		for _, r := range m {
+			r.finish()
+		}
+	}
+	for _, r := range t.any {
+		r.finish()
+	}
+	for _, m := range t.media {
+		for _, r := range m {
+			r.finish()
 		}
 	}
 }
@@ -219,7 +236,8 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 			return nil, nil, err
 		}
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "gemini-api-key", exec: geminiExec{},
-			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultGeminiBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
+			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultGeminiBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c,
+			steer: steering{priority: k.Priority, weight: k.Weight, maxConc: int32(k.MaxConcurrency)}}
 		b.add(cred, modelsOf(nil, providers.GeminiAPIKey, k.ExcludedModels))
 		b.addMedia(cred, nil, providers.GeminiAPIKey, k.ExcludedModels)
 	}
@@ -232,7 +250,8 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 			return nil, nil, err
 		}
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "vertex-api-key", exec: vertexExec{},
-			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultVertexBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
+			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultVertexBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c,
+			steer: steering{priority: k.Priority, weight: k.Weight, maxConc: int32(k.MaxConcurrency)}}
 		b.add(cred, modelsOf(k.Models, providers.Vertex, nil))
 	}
 	for i, k := range cfg.ClaudeKeys {
@@ -244,7 +263,8 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 			return nil, nil, err
 		}
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "claude-api-key", exec: claudeExec{},
-			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultClaudeBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
+			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultClaudeBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c,
+			steer: steering{priority: k.Priority, weight: k.Weight, maxConc: int32(k.MaxConcurrency)}}
 		b.add(cred, modelsOf(k.Models, providers.Claude, k.ExcludedModels))
 	}
 	for i, k := range cfg.CodexKeys {
@@ -256,7 +276,8 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 			return nil, nil, err
 		}
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "codex-api-key", exec: codexExec{},
-			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultCodexBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c}
+			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultCodexBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c,
+			steer: steering{priority: k.Priority, weight: k.Weight, maxConc: int32(k.MaxConcurrency)}}
 		b.add(cred, modelsOf(k.Models, providers.Codex, k.ExcludedModels))
 		b.addMedia(cred, k.Models, providers.Codex, k.ExcludedModels)
 	}
@@ -279,7 +300,7 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 			}
 			cred := &credential{id: p.KeyID(e), label: config.MaskKey(e.APIKey), provider: "openai-compatibility/" + p.Name,
 				exec: openAICompatExec{}, key: e.APIKey, baseURL: trimBase(p.BaseURL, ""), custom: compileHeaders(p.Headers),
-				prefix: p.Prefix, client: c}
+				prefix: p.Prefix, client: c, steer: steering{priority: e.Priority, weight: e.Weight, maxConc: int32(e.MaxConcurrency)}}
 			b.add(cred, models)
 			b.addMedia(cred, p.Models, "", nil)
 		}
@@ -290,6 +311,7 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 	// /v1/ws relays last (wsrelay.go).
 	b.addRelays(cfg, relays)
 	b.t.buildAny()
+	b.t.finish()
 	return b.t, warnings, nil
 }
 

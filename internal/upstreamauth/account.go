@@ -39,6 +39,12 @@ type Account struct {
 	// UserAgent is antigravity's optional user_agent.
 	UserAgent string
 	Disabled  bool
+	// Priority, Weight and MaxConcurrency steer routing as the config
+	// entries' priority, weight and max-concurrency do (file fields
+	// priority, weight, max_concurrency; a number or a numeric string).
+	Priority       int
+	Weight         int
+	MaxConcurrency int
 }
 
 // Label is what logs show: the e-mail, else the file name.
@@ -61,6 +67,25 @@ type tokens struct {
 	nested bool
 	// serviceAccount is vertex's key JSON.
 	serviceAccount []byte
+}
+
+// maxWeight is config.MaxWeight (upstreamauth does not import config).
+const maxWeight = 1_000_000
+
+// intField reads a whole number sent as a JSON number or a numeric
+// string; anything else is 0.
+func intField(v gjson.Result) int {
+	switch v.Type {
+	case gjson.Number:
+		if v.Num == float64(int64(v.Num)) && v.Num >= -1e9 && v.Num <= 1e9 {
+			return int(v.Num)
+		}
+	case gjson.String:
+		if n, err := strconv.Atoi(strings.TrimSpace(v.Str)); err == nil && n >= -1e9 && n <= 1e9 {
+			return n
+		}
+	}
+	return 0
 }
 
 // parse reads an auth file. ok is false for files of a kind not served.
@@ -86,6 +111,11 @@ func parse(name string, raw []byte) (Account, tokens, bool, error) {
 		Location:  strings.TrimSpace(root.Get("location").String()),
 		Disabled:  root.Get("disabled").Bool(),
 	}
+	a.Priority = intField(root.Get("priority"))
+	// A weight beyond the maximum is held at it (the reference made such
+	// a credential silently unused).
+	a.Weight = min(max(intField(root.Get("weight")), 0), maxWeight)
+	a.MaxConcurrency = max(intField(root.Get("max_concurrency")), 0)
 	if p := strings.Trim(strings.TrimSpace(root.Get("prefix").String()), "/"); p != "" && !strings.Contains(p, "/") {
 		a.Prefix = p
 	}

@@ -21,3 +21,25 @@ func TestFileTypesFollowTheRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutingFieldsOfAFile: priority, weight and max_concurrency are read
+// as numbers or numeric strings; a weight above the maximum is held at it,
+// not turned into 0 (which would silently exclude the account).
+func TestRoutingFieldsOfAFile(t *testing.T) {
+	for _, tc := range []struct {
+		fields                    string
+		priority, weight, maxConc int
+	}{
+		{`"priority":7,"weight":3,"max_concurrency":2`, 7, 3, 2},
+		{`"priority":"-2","weight":"5"`, -2, 5, 0},
+		{`"priority":1.5,"weight":true,"max_concurrency":-3`, 0, 0, 0},
+		{`"weight":5000000`, 0, 1_000_000, 0},
+		{`"priority":"high"`, 0, 0, 0},
+	} {
+		raw := []byte(`{"type":"codex","access_token":"t",` + tc.fields + `}`)
+		a, _, _, err := parse("c.json", raw)
+		if err != nil || a.Priority != tc.priority || a.Weight != tc.weight || a.MaxConcurrency != tc.maxConc {
+			t.Errorf("%s: priority %d weight %d max %d err %v", tc.fields, a.Priority, a.Weight, a.MaxConcurrency, err)
+		}
+	}
+}

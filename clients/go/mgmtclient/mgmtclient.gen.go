@@ -147,6 +147,48 @@ func (e ConfigRevisionDetailSource) Valid() bool {
 	}
 }
 
+// Defines values for CooldownsCooldownsReason.
+const (
+	CooldownsCooldownsReasonAuth        CooldownsCooldownsReason = "auth"
+	CooldownsCooldownsReasonNotFound    CooldownsCooldownsReason = "not-found"
+	CooldownsCooldownsReasonQuota       CooldownsCooldownsReason = "quota"
+	CooldownsCooldownsReasonSharedQuota CooldownsCooldownsReason = "shared-quota"
+	CooldownsCooldownsReasonTransient   CooldownsCooldownsReason = "transient"
+)
+
+// Valid indicates whether the value is a known member of the CooldownsCooldownsReason enum.
+func (e CooldownsCooldownsReason) Valid() bool {
+	switch e {
+	case CooldownsCooldownsReasonAuth:
+		return true
+	case CooldownsCooldownsReasonNotFound:
+		return true
+	case CooldownsCooldownsReasonQuota:
+		return true
+	case CooldownsCooldownsReasonSharedQuota:
+		return true
+	case CooldownsCooldownsReasonTransient:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CooldownsClearedStatus.
+const (
+	CooldownsClearedStatusOk CooldownsClearedStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the CooldownsClearedStatus enum.
+func (e CooldownsClearedStatus) Valid() bool {
+	switch e {
+	case CooldownsClearedStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GeminiWebTokenResultStatus.
 const (
 	GeminiWebTokenResultStatusOk GeminiWebTokenResultStatus = "ok"
@@ -268,8 +310,17 @@ type APIKeyEntry struct {
 	// Disabled The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false.
 	Disabled *bool `json:"disabled,omitempty"`
 
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int `json:"max-concurrency,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
+
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // APIKeysList Example: {"api-keys":["sk-example-client-key-1","sk-example-client-key-2","sk-example-client-key-3"]}
@@ -649,12 +700,21 @@ type CodexKey struct {
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // CodexKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -673,12 +733,21 @@ type CodexKeyPartial struct {
 	ExcludedModels *[]string `json:"excluded-models,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // CodexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -815,6 +884,32 @@ type ConfigYAMLResult struct {
 	Revision *int64 `json:"revision,omitempty"`
 }
 
+// Cooldowns Example: {"cooldowns":[{"credential":"codex-api-key:1f0c2a9b8d7e6f5a4b3c2d1e","label":"sk-…9x","model":"gpt-5","provider":"codex-api-key","reason":"transient","until":"2026-12-07T09:01:00Z"}]}
+type Cooldowns struct {
+	Cooldowns []struct {
+		Credential string `json:"credential"`
+		Label      string `json:"label"`
+
+		// Model The model name the upstream knows.
+		Model    string                   `json:"model"`
+		Provider string                   `json:"provider"`
+		Reason   CooldownsCooldownsReason `json:"reason"`
+		Until    time.Time                `json:"until"`
+	} `json:"cooldowns"`
+}
+
+// CooldownsCooldownsReason defines model for Cooldowns.Cooldowns.Reason.
+type CooldownsCooldownsReason string
+
+// CooldownsCleared Example: {"cleared":2,"status":"ok"}
+type CooldownsCleared struct {
+	Cleared int                    `json:"cleared"`
+	Status  CooldownsClearedStatus `json:"status"`
+}
+
+// CooldownsClearedStatus defines model for CooldownsCleared.Status.
+type CooldownsClearedStatus string
+
 // Counts defines model for Counts.
 type Counts map[string]int64
 
@@ -881,10 +976,19 @@ type GeminiKey struct {
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
+	Prefix         *string `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // GeminiKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -904,10 +1008,19 @@ type GeminiKeyPartial struct {
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
 	Headers *Headers `json:"headers,omitempty"`
-	Prefix  *string  `json:"prefix,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
+	Prefix         *string `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // GeminiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -1524,12 +1637,21 @@ type VertexKey struct {
 	Disabled *bool `json:"disabled,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // VertexKeyListReplace The whole new list (the server also accepts it under `items`).
@@ -1547,12 +1669,21 @@ type VertexKeyPartial struct {
 	Disabled *bool `json:"disabled,omitempty"`
 
 	// Headers Extra HTTP headers sent upstream (names and values trimmed; empty pairs dropped).
-	Headers *Headers      `json:"headers,omitempty"`
-	Models  *[]ModelAlias `json:"models,omitempty"`
-	Prefix  *string       `json:"prefix,omitempty"`
+	Headers *Headers `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
+	MaxConcurrency *int          `json:"max-concurrency,omitempty"`
+	Models         *[]ModelAlias `json:"models,omitempty"`
+	Prefix         *string       `json:"prefix,omitempty"`
+
+	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
+	Priority *int `json:"priority,omitempty"`
 
 	// ProxyURL Empty (no proxy) or an http, https, socks5 or socks5h URL with a host (trimmed); anything else is 400 with the reason (the URL is never echoed).
 	ProxyURL *string `json:"proxy-url,omitempty"`
+
+	// Weight Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1).
+	Weight *int `json:"weight,omitempty"`
 }
 
 // VertexKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
@@ -2087,6 +2218,12 @@ type RollbackConfigParams struct {
 
 	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteCooldownsParams defines parameters for DeleteCooldowns.
+type DeleteCooldownsParams struct {
+	// Credential The credential's id; absent means every credential.
+	Credential *string `form:"credential,omitempty" json:"credential,omitempty"`
 }
 
 // PatchDebugParams defines parameters for PatchDebug.
@@ -4386,6 +4523,31 @@ type ClientInterface interface {
 	// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
 	RollbackConfig(ctx context.Context, params *RollbackConfigParams, body RollbackConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteCooldowns End cooldowns
+	//
+	// Ends the cooldowns (and the 429 backoff) of one credential (`credential`, its id from
+	// GET /cooldowns) or, without it, of every credential: the next request may use them at once.
+	// `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
+	// credential` for a blank value, 404 `credential not found` for an id the routing table does
+	// not hold. It does not change config.yaml, so a dry run is refused with 400
+	// `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
+	//
+	// Corresponds with DELETE /cooldowns (the `DeleteCooldowns` operationId).
+	DeleteCooldowns(ctx context.Context, params *DeleteCooldownsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCooldowns Credentials resting after upstream errors
+	//
+	// Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
+	// `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+	// `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
+	// `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
+	// the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
+	// usage statistics), never its key; `label` is the masked key or the account name. Ordered by
+	// credential, then model. A request skips a resting (credential, model) until `until`.
+	//
+	// Corresponds with GET /cooldowns (the `GetCooldowns` operationId).
+	GetCooldowns(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetDebug Read debug
 	//
 	// Debug logging (log level debug).
@@ -6440,6 +6602,51 @@ func (c *Client) RollbackConfigWithBody(ctx context.Context, params *RollbackCon
 // Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
 func (c *Client) RollbackConfig(ctx context.Context, params *RollbackConfigParams, body RollbackConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRollbackConfigRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCooldowns End cooldowns
+//
+// Ends the cooldowns (and the 429 backoff) of one credential (`credential`, its id from
+// GET /cooldowns) or, without it, of every credential: the next request may use them at once.
+// `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
+// credential` for a blank value, 404 `credential not found` for an id the routing table does
+// not hold. It does not change config.yaml, so a dry run is refused with 400
+// `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
+//
+// Corresponds with DELETE /cooldowns (the `DeleteCooldowns` operationId).
+func (c *Client) DeleteCooldowns(ctx context.Context, params *DeleteCooldownsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCooldownsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCooldowns Credentials resting after upstream errors
+//
+// Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
+// `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+// `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
+// `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
+// the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
+// usage statistics), never its key; `label` is the masked key or the account name. Ordered by
+// credential, then model. A request skips a resting (credential, model) until `until`.
+//
+// Corresponds with GET /cooldowns (the `GetCooldowns` operationId).
+func (c *Client) GetCooldowns(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCooldownsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -11170,6 +11377,87 @@ func NewRollbackConfigRequestWithBody(server string, params *RollbackConfigParam
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewDeleteCooldownsRequest constructs an http.Request for the DeleteCooldowns method
+func NewDeleteCooldownsRequest(server string, params *DeleteCooldownsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cooldowns")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Credential != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "credential", *params.Credential, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCooldownsRequest constructs an http.Request for the GetCooldowns method
+func NewGetCooldownsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cooldowns")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -16686,6 +16974,35 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /config/rollback (the `RollbackConfig` operationId).
 	RollbackConfigWithResponse(ctx context.Context, params *RollbackConfigParams, body RollbackConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*RollbackConfigResponse, error)
+
+	// DeleteCooldownsWithResponse End cooldowns
+	//
+	// Ends the cooldowns (and the 429 backoff) of one credential (`credential`, its id from
+	// GET /cooldowns) or, without it, of every credential: the next request may use them at once.
+	// `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
+	// credential` for a blank value, 404 `credential not found` for an id the routing table does
+	// not hold. It does not change config.yaml, so a dry run is refused with 400
+	// `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /cooldowns (the `DeleteCooldowns` operationId).
+	DeleteCooldownsWithResponse(ctx context.Context, params *DeleteCooldownsParams, reqEditors ...RequestEditorFn) (*DeleteCooldownsResponse, error)
+
+	// GetCooldownsWithResponse Credentials resting after upstream errors
+	//
+	// Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
+	// `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+	// `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
+	// `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
+	// the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
+	// usage statistics), never its key; `label` is the masked key or the account name. Ordered by
+	// credential, then model. A request skips a resting (credential, model) until `until`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /cooldowns (the `GetCooldowns` operationId).
+	GetCooldownsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCooldownsResponse, error)
 
 	// GetDebugWithResponse Read debug
 	//
@@ -22346,6 +22663,186 @@ func (r RollbackConfigResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RollbackConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteCooldownsResponse429Headers the declared response headers of an HTTP 429 response for DeleteCooldowns
+type DeleteCooldownsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteCooldownsResponse503Headers the declared response headers of an HTTP 503 response for DeleteCooldowns
+type DeleteCooldownsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteCooldownsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CooldownsCleared
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteCooldownsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCooldownsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteCooldownsResponse) GetJSON200() *CooldownsCleared {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteCooldownsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteCooldownsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteCooldownsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteCooldownsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteCooldownsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteCooldownsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCooldownsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCooldownsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCooldownsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCooldownsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCooldownsResponse429Headers the declared response headers of an HTTP 429 response for GetCooldowns
+type GetCooldownsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetCooldownsResponse503Headers the declared response headers of an HTTP 503 response for GetCooldowns
+type GetCooldownsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetCooldownsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Cooldowns
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCooldownsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCooldownsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCooldownsResponse) GetJSON200() *Cooldowns {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCooldownsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCooldownsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCooldownsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCooldownsResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCooldownsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCooldownsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCooldownsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCooldownsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -32439,6 +32936,47 @@ func (c *ClientWithResponses) RollbackConfigWithResponse(ctx context.Context, pa
 	return ParseRollbackConfigResponse(rsp)
 }
 
+// DeleteCooldownsWithResponse End cooldowns
+//
+// Ends the cooldowns (and the 429 backoff) of one credential (`credential`, its id from
+// GET /cooldowns) or, without it, of every credential: the next request may use them at once.
+// `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
+// credential` for a blank value, 404 `credential not found` for an id the routing table does
+// not hold. It does not change config.yaml, so a dry run is refused with 400
+// `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /cooldowns (the `DeleteCooldowns` operationId).
+func (c *ClientWithResponses) DeleteCooldownsWithResponse(ctx context.Context, params *DeleteCooldownsParams, reqEditors ...RequestEditorFn) (*DeleteCooldownsResponse, error) {
+	rsp, err := c.DeleteCooldowns(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCooldownsResponse(rsp)
+}
+
+// GetCooldownsWithResponse Credentials resting after upstream errors
+//
+// Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
+// `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+// `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
+// `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
+// the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
+// usage statistics), never its key; `label` is the masked key or the account name. Ordered by
+// credential, then model. A request skips a resting (credential, model) until `until`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /cooldowns (the `GetCooldowns` operationId).
+func (c *ClientWithResponses) GetCooldownsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCooldownsResponse, error) {
+	rsp, err := c.GetCooldowns(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCooldownsResponse(rsp)
+}
+
 // GetDebugWithResponse Read debug
 //
 // Debug logging (log level debug).
@@ -38688,6 +39226,174 @@ func ParseRollbackConfigResponse(rsp *http.Response) (*RollbackConfigResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RollbackConfigResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCooldownsResponse parses an HTTP response from a DeleteCooldownsWithResponse call
+func ParseDeleteCooldownsResponse(rsp *http.Response) (*DeleteCooldownsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCooldownsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CooldownsCleared
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteCooldownsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCooldownsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCooldownsResponse parses an HTTP response from a GetCooldownsWithResponse call
+func ParseGetCooldownsResponse(rsp *http.Response) (*GetCooldownsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCooldownsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Cooldowns
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetCooldownsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCooldownsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -929,6 +929,41 @@ export interface paths {
         patch: operations["PatchOauthExcludedModels"];
         trace?: never;
     };
+    "/cooldowns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Credentials resting after upstream errors
+         * @description Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
+         *     `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+         *     `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
+         *     `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
+         *     the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
+         *     usage statistics), never its key; `label` is the masked key or the account name. Ordered by
+         *     credential, then model. A request skips a resting (credential, model) until `until`.
+         */
+        get: operations["GetCooldowns"];
+        put?: never;
+        post?: never;
+        /**
+         * End cooldowns
+         * @description Ends the cooldowns (and the 429 backoff) of one credential (`credential`, its id from
+         *     GET /cooldowns) or, without it, of every credential: the next request may use them at once.
+         *     `cleared` counts the (credential, model) pairs that were cooling down. 400 `invalid
+         *     credential` for a blank value, 404 `credential not found` for an id the routing table does
+         *     not hold. It does not change config.yaml, so a dry run is refused with 400
+         *     `dry_run_unsupported`; it is audited. Cooldowns live in memory: a restart ends them too.
+         */
+        delete: operations["DeleteCooldowns"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/usage": {
         parameters: {
             query?: never;
@@ -1932,6 +1967,12 @@ export interface components {
             "proxy-url"?: string;
             /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
             disabled?: boolean;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
         };
         GeminiKey: {
             /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
@@ -1943,6 +1984,12 @@ export interface components {
             "proxy-url"?: string;
             /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
             disabled?: boolean;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
@@ -1957,6 +2004,12 @@ export interface components {
             "proxy-url"?: string;
             /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
             disabled?: boolean;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
         };
@@ -1970,6 +2023,12 @@ export interface components {
             "proxy-url"?: string;
             /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
             disabled?: boolean;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
             models?: components["schemas"]["ModelAlias"][];
@@ -1985,6 +2044,12 @@ export interface components {
             "proxy-url"?: string;
             /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
             disabled?: boolean;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
             models?: components["schemas"]["ModelAlias"][];
@@ -2001,6 +2066,12 @@ export interface components {
             "proxy-url"?: string;
             /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
             disabled?: boolean;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
@@ -2015,6 +2086,12 @@ export interface components {
             "proxy-url"?: string;
             /** @description The proxy skips a disabled entry (it stays in the config, with its counters). Absent is false. */
             disabled?: boolean;
+            /** @description Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0). */
+            priority?: number;
+            /** @description Share under routing.strategy weighted-round-robin, among credentials of the same priority (0 or absent means 1). */
+            weight?: number;
+            /** @description Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1. */
+            "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             models?: components["schemas"]["ModelAlias"][];
         };
@@ -3213,6 +3290,44 @@ export interface components {
         AuthFilesDeleted: {
             status: string;
             deleted?: number;
+        };
+        /**
+         * @example {
+         *       "cooldowns": [
+         *         {
+         *           "credential": "codex-api-key:1f0c2a9b8d7e6f5a4b3c2d1e",
+         *           "provider": "codex-api-key",
+         *           "label": "sk-…9x",
+         *           "model": "gpt-5",
+         *           "until": "2026-12-07T09:01:00Z",
+         *           "reason": "transient"
+         *         }
+         *       ]
+         *     }
+         */
+        Cooldowns: {
+            cooldowns: {
+                credential: string;
+                provider: string;
+                label: string;
+                /** @description The model name the upstream knows. */
+                model: string;
+                /** Format: date-time */
+                until: string;
+                /** @enum {string} */
+                reason: "quota" | "auth" | "not-found" | "transient" | "shared-quota";
+            }[];
+        };
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "cleared": 2
+         *     }
+         */
+        CooldownsCleared: {
+            /** @enum {string} */
+            status: "ok";
+            cleared: number;
         };
         /**
          * @example {
@@ -6901,6 +7016,59 @@ export interface operations {
             422: components["responses"]["Unbuildable"];
             429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    GetCooldowns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cooldowns in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cooldowns"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    DeleteCooldowns: {
+        parameters: {
+            query?: {
+                /** @description The credential's id; absent means every credential. */
+                credential?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cooldowns ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CooldownsCleared"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
             503: components["responses"]["AuthBusy"];
         };
     };

@@ -1,0 +1,100 @@
+package proxy
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
+)
+
+// Cooldown is one (credential, upstream model) resting after upstream
+// errors, as the Management API shows it.
+type Cooldown struct {
+	// Credential is the credential's ID (never its key).
+	Credential config.CredentialID
+	// Provider is the config list or auth-file type it came from; Label
+	// its masked key or account name.
+	Provider, Label string
+	Model           string
+	Until           time.Time
+	// Reason is quota, auth, not-found, transient or shared-quota.
+	Reason string
+}
+
+// Cooldowns lists every (credential, model) cooling down now, ordered by
+// credential and model.
+func (p *Proxy) Cooldowns() []Cooldown {
+	now := p.now()
+	creds := p.credentialsByID()
+	p.cooldowns.mu.RLock()
+	out := make([]Cooldown, 0, len(p.cooldowns.m))
+	for k, s := range p.cooldowns.m {
+		if !s.until.After(now) {
+			continue
+		}
+		cd := Cooldown{Credential: k.id, Model: k.model, Until: s.until, Reason: s.why}
+		if c := creds[k.id]; c != nil {
+			cd.Provider, cd.Label = c.provider, c.label
+		}
+		out = append(out, cd)
+	}
+	p.cooldowns.mu.RUnlock()
+	slices.SortFunc(out, func(a, b Cooldown) int {
+		return cmp.Or(cmp.Compare(a.Credential, b.Credential), cmp.Compare(a.Model, b.Model))
+	})
+	return out
+}
+
+// ResetCooldowns ends the cooldowns (and 429 backoff) of one credential,
+// or of every credential when id is empty, and returns how many
+// (credential, model) pairs were cooling down. The credentials are used
+// again by the next request.
+func (p *Proxy) ResetCooldowns(id config.CredentialID) int {
+	now := p.now()
+	c := p.cooldowns
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for k, s := range c.m {
+		if id != "" && k.id != id {
+			continue
+		}
+		if s.until.After(now) {
+			n++
+		}
+		delete(c.m, k)
+	}
+	c.n.Store(int64(len(c.m)))
+	return n
+}
+
+// HasCredential reports whether id is a credential of the routing table
+// in force.
+func (p *Proxy) HasCredential(id config.CredentialID) bool {
+	st := p.state.Load()
+	return st != nil && st.table.ids[id]
+}
+
+// credentialsByID maps the table's credentials by ID.
+func (p *Proxy) credentialsByID() map[config.CredentialID]*credential {
+	out := map[config.CredentialID]*credential{}
+	st := p.state.Load()
+	if st == nil {
+		return out
+	}
+	each := func(r *route) {
+		for i := range r.cands {
+			out[r.cands[i].cred.id] = r.cands[i].cred
+		}
+	}
+	for _, r := range st.table.any {
+		each(r)
+	}
+	for _, m := range st.table.media {
+		for _, r := range m {
+			each(r)
+		}
+	}
+	return out
+}
