@@ -52,9 +52,9 @@ var readmeRules = []readmeRule{
 	{pattern: `curl -sS -X PUT http://127.0.0.1:8317/v0/management/openai-compatibility (?s:.*)`, elsewhere: "TestReadmeQuickStartFromSource"},
 	{pattern: `curl -sS http://127.0.0.1:8317/v1/chat/completions (?s:.*)`, elsewhere: "TestReadmeQuickStartFromSource"},
 	{pattern: `npm install openai|node hello.mjs`, elsewhere: "TestReadmeQuickStartFromSource runs hello.mjs with the SDK make sdk-deps installs (.ci/run)"},
-	{pattern: `make image|make image-test`, elsewhere: ".ci/run runs make image-test; TestImageBuildMatchesMakefile checks make image's build"},
-	{pattern: `make dist`, elsewhere: "tools/dist's tests build and check the archives and SHA256SUMS; all six cross-compiles take minutes"},
-	{pattern: `sha256sum -c SHA256SUMS`, elsewhere: "tools/dist/archive_test.go checks SHA256SUMS in sha256sum's format"},
+	{pattern: `make image|make image-test`, elsewhere: ".ci/run runs make image-test; TestImageIsBuiltByTheMakefilesBuild checks make image's build"},
+	{pattern: `make dist`, elsewhere: "tools/dist's tests check the archives and the SHA256SUMS it writes; the six cross-compiles take minutes"},
+	{pattern: `sha256sum -c SHA256SUMS`, elsewhere: "needs make dist's archives; TestChecksumsAreWhatSha256sumChecks (tools/dist) checks SHA256SUMS with sha256sum -c"},
 	{pattern: `make run ARGS="-config /path/to/config.yaml"`, run: makeRunPassesArgs},
 
 	// Containers.
@@ -64,7 +64,7 @@ var readmeRules = []readmeRule{
 	{pattern: `(\./(bin/)?)?cli-proxy-api version`, run: runsVersion},
 	{pattern: `\./bin/cli-proxy-api -login codex`, run: logsInCodex},
 	{pattern: `cli-proxy-api -config … -healthcheck`, run: runsHealthcheck},
-	{pattern: `journalctl -u cli-proxy-api`, cannot: "no systemd here; TestSystemdUnit checks docs/cli-proxy-api.service"},
+	{pattern: `journalctl -u cli-proxy-api`, cannot: "no systemd here; TestSystemdUnitExample checks docs/cli-proxy-api.service"},
 	{pattern: `git pull && make build`, cannot: "git pull needs the network; this test builds its binary with make build"},
 	{pattern: `(GET|PUT|POST) /.*`, run: callsManagementAPI},
 
