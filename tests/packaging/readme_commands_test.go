@@ -72,6 +72,16 @@ var readmeRules = []readmeRule{
 	{pattern: `KEY=cpa-mgmt-…`, shell: true},
 	{pattern: `curl (-X PUT )?-H "Authorization: Bearer \$KEY" (?s:.*)http://127.0.0.1:8317/v0/management/\S+`, shell: true},
 
+	// The reference and the maintainers' table.
+	{pattern: `cli-proxy-api -h`, run: helpListsTheEnvironment},
+	{pattern: `cli-proxy-api -config config.yaml -login codex`, run: logsInCodex},
+	{pattern: `make build`, elsewhere: "this test builds its binary with it"},
+	{pattern: `make (test|test-go|test-scale|test-sdk-go|test-ts|test-sdk|test-panel|lint-spec|vet|check-generated)`, elsewhere: ".ci/run runs make check-generated and make test, which is these targets"},
+	{pattern: `make (generate|config-example|panel)`, elsewhere: "make check-generated (.ci/run) runs make generate, of which config-example is a part, and fails if the panel bundle is stale"},
+	{pattern: `make (bench|bench-e2e|fuzz|stress|fault-run)`, cannot: "measurements and soak runs of minutes each, run by hand; not checks"},
+	{pattern: `go test -race ./\.\.\.|go vet|go run`, elsewhere: "what make test-go and make vet run (.ci/run)"},
+	{pattern: `go mod graph|go list -deps|go doc`, elsewhere: "make test-sdk-go runs the SDK's examples and checks go list -deps and go mod graph (.ci/run)"},
+
 	// The SDKs.
 	{pattern: `go get github.com/cli-proxy-api/cli-proxy-api/clients/go@latest`, cannot: "needs the network and a published tag; make test-sdk-go builds a module that uses the SDK through replace, as the README's other way says"},
 	{pattern: `cd clients/typescript && npm ci && npm pack`, elsewhere: "make test-ts packs the SDK the same way (.ci/run)"},
@@ -85,6 +95,7 @@ func (s *readmeServer) substitutions() []string {
 		"http://127.0.0.1:8317", "http://" + s.addr,
 		"KEY=cpa-mgmt-…", "KEY=" + s.mgmtKey,
 		"-config …", "-config " + s.config,
+		"-config config.yaml", "-config " + s.config,
 		"./bin/cli-proxy-api", s.bin,
 		"./cli-proxy-api", s.bin,
 	}
@@ -205,8 +216,10 @@ func readmeCommands(t *testing.T) []readmeCommand {
 		if l == "# Reference" {
 			reference = true
 		}
-		if !reference {
-			prose[i] = l
+		prose[i] = l
+		if reference {
+			// The reference names routes by the hundred; the tasks' are called.
+			prose[i] = regexp.MustCompile("`(GET|PUT|POST|PATCH|DELETE) /").ReplaceAllString(l, "`$1 ")
 		}
 	}
 	// A backquoted command may wrap onto the next line.
@@ -320,6 +333,15 @@ func runsVersion(t *testing.T, s *readmeServer, cmd string) {
 	}
 }
 
+func helpListsTheEnvironment(t *testing.T, s *readmeServer, cmd string) {
+	out, _ := exec.Command(s.bin, "-h").CombinedOutput()
+	for _, env := range []string{"MANAGEMENT_PASSWORD", "WRITABLE_PATH", "HOME", "CPA_STORE"} {
+		if !strings.Contains(string(out), env) {
+			t.Errorf("%s does not name %s:\n%s", cmd, env, out)
+		}
+	}
+}
+
 func runsHealthcheck(t *testing.T, s *readmeServer, cmd string) {
 	args := strings.Fields(strings.NewReplacer(s.substitutions()...).Replace(cmd))[1:]
 	if out, err := exec.Command(s.bin, args...).CombinedOutput(); err != nil {
@@ -331,7 +353,10 @@ func runsHealthcheck(t *testing.T, s *readmeServer, cmd string) {
 // browser would end on, and checks the running server picked the new auth
 // file up at once.
 func logsInCodex(t *testing.T, s *readmeServer, cmd string) {
-	args := append(strings.Fields(strings.NewReplacer(s.substitutions()...).Replace(cmd))[1:], "-config", s.config)
+	args := strings.Fields(strings.NewReplacer(s.substitutions()...).Replace(cmd))[1:]
+	if !strings.Contains(cmd, "-config") {
+		args = append(args, "-config", s.config) // ./config.yaml, where the README runs it
+	}
 	login := exec.Command(s.bin, args...)
 	login.Env = append(os.Environ(), "HOME="+s.dir)
 	stdin, err := login.StdinPipe()
