@@ -1,6 +1,7 @@
 package packaging
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -144,6 +145,9 @@ func TestReadmeEveryCommandRunsOrIsListed(t *testing.T) {
 	for _, b := range blocks {
 		runShell(t, server(), sessions[b])
 	}
+	if s != nil {
+		t.Run("second instance", func(t *testing.T) { secondInstanceFromTheExample(t, s) })
+	}
 	for i, u := range used {
 		if !u {
 			t.Errorf("readmeRules[%d] (%q) matches no command of the README any more: remove it", i, readmeRules[i].pattern)
@@ -277,7 +281,9 @@ oauth-endpoints:
 	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(s.bin, "-config", s.config)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, s.bin, "-config", s.config) // killed if it hangs before serving
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "HOME="+s.dir, "MANAGEMENT_PASSWORD="+s.mgmtKey)
 	stdout, err := cmd.StdoutPipe()
@@ -357,7 +363,9 @@ func logsInCodex(t *testing.T, s *readmeServer, cmd string) {
 	if !strings.Contains(cmd, "-config") {
 		args = append(args, "-config", s.config) // ./config.yaml, where the README runs it
 	}
-	login := exec.Command(s.bin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	login := exec.CommandContext(ctx, s.bin, args...) // killed if it hangs: readUntil then fails
 	login.Env = append(os.Environ(), "HOME="+s.dir)
 	stdin, err := login.StdinPipe()
 	if err != nil {
@@ -495,4 +503,60 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// secondInstanceFromTheExample follows "Run several instances": next to the
+// running server, config.example.yaml copied into a directory of its own
+// with its own port, client key and a plain management key, started with
+// -config, serves its own keys (the plain key hashed at load).
+func secondInstanceFromTheExample(t *testing.T, first *readmeServer) {
+	example := readFile(t, "config.example.yaml")
+	second := &readmeServer{bin: first.bin, dir: filepath.Join(t.TempDir(), "cpa-2"), mgmtKey: "cpa-mgmt-second", log: &lockedBuffer{}}
+	second.addr = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	second.config = filepath.Join(second.dir, "config.yaml")
+	for old, repl := range map[string]string{
+		"\nport: 8317\n":         "\nport: " + strings.TrimPrefix(second.addr, "127.0.0.1:") + "\n",
+		"\napi-keys: []\n":       "\napi-keys: [cpa-second-client]\n",
+		"\n  secret-key: \"\"\n": "\n  secret-key: \"" + second.mgmtKey + "\"\n",
+	} {
+		if !strings.Contains(example, old) {
+			t.Fatalf("config.example.yaml has no %q; update this test and the README's Run several instances", old)
+		}
+		example = strings.Replace(example, old, repl, 1)
+	}
+	if err := os.MkdirAll(second.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(second.config, []byte(example), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, second.bin, "-config", second.config)
+	cmd.Dir = second.dir
+	cmd.Env = append(os.Environ(), "HOME="+second.dir, "MANAGEMENT_PASSWORD=")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = second.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	readUntil(t, stdout, "Loaded ")
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if body, status := second.api(t, http.MethodGet, "/v0/management/api-keys", ""); status != http.StatusOK || !strings.Contains(body, "cpa-second-client") {
+		t.Errorf("the second instance's management key: %d %s\n%s", status, body, second.log.String())
+	}
+	written, _ := os.ReadFile(second.config)
+	if strings.Contains(string(written), second.mgmtKey) {
+		t.Error("the plain management key stayed in the second instance's config.yaml")
+	}
+	if _, status := first.api(t, http.MethodGet, "/healthz", ""); status != http.StatusOK {
+		t.Errorf("the first instance stopped answering: %d", status)
+	}
 }
