@@ -59,6 +59,7 @@ var readmeRules = []readmeRule{
 	{pattern: `make run ARGS="-config /path/to/config.yaml"`, run: makeRunPassesArgs},
 
 	// Containers.
+	{pattern: `docker compose run --rm -it cli-proxy-api -login codex`, run: logsInThroughTheEntrypoint},
 	{pattern: `docker (compose|build|run|logs) .*`, cannot: "podman cannot start containers in this sandbox; .ci/run runs make image-test (build, first run, health check) where it can, and tests/packaging checks the Dockerfile and compose.yaml"},
 
 	// Tasks.
@@ -363,6 +364,30 @@ func logsInCodex(t *testing.T, s *readmeServer, cmd string) {
 	if !strings.Contains(cmd, "-config") {
 		args = append(args, "-config", s.config) // ./config.yaml, where the README runs it
 	}
+	loginCodex(t, s, cmd, args)
+}
+
+// logsInThroughTheEntrypoint runs what `docker compose run <service> ARGS`
+// runs, without a container: the Dockerfile's ENTRYPOINT with ARGS after
+// it, its /data/config.yaml being the test's config.
+func logsInThroughTheEntrypoint(t *testing.T, s *readmeServer, cmd string) {
+	m := regexp.MustCompile(`(?m)^ENTRYPOINT \[(.*)\]$`).FindStringSubmatch(readFile(t, "Dockerfile"))
+	if m == nil {
+		t.Fatal("the Dockerfile has no ENTRYPOINT [...]; update this test")
+	}
+	var entry []string
+	if err := json.Unmarshal([]byte("["+m[1]+"]"), &entry); err != nil || len(entry) == 0 || entry[0] != "/cli-proxy-api" {
+		t.Fatalf("ENTRYPOINT %s: %v; update this test", m[1], err)
+	}
+	service := strings.Fields(cmd)[5]
+	if !regexp.MustCompile(`(?m)^services:\n(?:.*\n)*?  ` + regexp.QuoteMeta(service) + `:\n`).MatchString(readFile(t, "compose.yaml")) {
+		t.Fatalf("compose.yaml has no service %q", service)
+	}
+	args := strings.NewReplacer("/data/config.yaml", s.config).Replace(strings.Join(entry[1:], "\x00"))
+	loginCodex(t, s, cmd, append(strings.Split(args, "\x00"), strings.Fields(cmd)[6:]...))
+}
+
+func loginCodex(t *testing.T, s *readmeServer, cmd string, args []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	login := exec.CommandContext(ctx, s.bin, args...) // killed if it hangs: readUntil then fails
