@@ -24,9 +24,10 @@ import (
 
 // readmeCommand is one command the README tells its reader to run: a
 // command of a fenced shell block (continuation lines and here-documents
-// included), or a command in backquotes in the quick start and the task
-// sections (before "# Reference"; the reference names commands in passing,
-// the tasks tell the reader to type them).
+// included), a command in backquotes (cli-proxy-api, make, docker, curl,
+// go, npm …) anywhere, or a Management API call in backquotes ("GET /…")
+// in the quick start and the task sections (the reference names routes by
+// the hundred, and its own tests call them).
 type readmeCommand struct {
 	text  string
 	block int // index of its fenced block, -1 for a command in backquotes
@@ -112,6 +113,11 @@ func TestReadmeEveryCommandRunsOrIsListed(t *testing.T) {
 	if len(cmds) < 20 {
 		t.Fatalf("found only %d commands in the README; update readmeCommands:\n%+v", len(cmds), cmds)
 	}
+	for i, r := range readmeRules {
+		if n := btoi(r.shell) + btoi(r.run != nil) + btoi(r.elsewhere != "") + btoi(r.cannot != ""); n != 1 {
+			t.Fatalf("readmeRules[%d] (%q) must say one thing: shell, run, elsewhere or cannot", i, r.pattern)
+		}
+	}
 	used := make([]bool, len(readmeRules))
 	var s *readmeServer
 	server := func() *readmeServer {
@@ -156,6 +162,13 @@ func TestReadmeEveryCommandRunsOrIsListed(t *testing.T) {
 	}
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func matchRule(cmd string) int {
 	for i, r := range readmeRules {
 		if regexp.MustCompile(`^(?:` + r.pattern + `)$`).MatchString(cmd) {
@@ -167,7 +180,8 @@ func matchRule(cmd string) int {
 
 // readmeCommands extracts the commands: every command of every fenced
 // block tagged sh, bash, shell or console (a console block's commands are
-// its "$ " lines), and the backquoted commands before "# Reference".
+// its "$ " lines; other blocks are output, YAML or code), and the
+// backquoted ones readmeCommand describes.
 func readmeCommands(t *testing.T) []readmeCommand {
 	t.Helper()
 	lines := strings.Split(readFile(t, "README.md"), "\n")
