@@ -292,7 +292,12 @@ oauth-endpoints:
   codex:
     auth-url: %q
     token-url: %q
-`, strings.TrimPrefix(s.addr, "127.0.0.1:"), s.authDir, s.clientKey, s.oauth.URL+"/oauth/authorize", s.oauth.URL+"/oauth/token")
+openai-compatibility:
+  - name: fake
+    base-url: %q
+    api-key-entries: [{api-key: sk-fake-upstream}]
+    models: [{name: gpt-4o-mini, alias: gpt-4o-mini}]
+`, strings.TrimPrefix(s.addr, "127.0.0.1:"), s.authDir, s.clientKey, s.oauth.URL+"/oauth/authorize", s.oauth.URL+"/oauth/token", fakeOpenAI(t).URL+"/v1")
 	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +320,37 @@ oauth-endpoints:
 	})
 	readUntil(t, stdout, "Loaded ")
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+
+	// One proxied request, for the usage the tasks watch, export and import.
+	req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/v1/chat/completions",
+		strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+s.clientKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a proxied request: %d %s\n%s", resp.StatusCode, b, s.log.String())
+	}
 	return s
+}
+
+// fakeOpenAI answers chat completions as an OpenAI-compatible upstream.
+func fakeOpenAI(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+			http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"c1","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func freePort(t *testing.T) int {
@@ -458,7 +493,10 @@ func callsManagementAPI(t *testing.T, s *readmeServer, cmd string) {
 		if method == http.MethodPut {
 			body, _ = s.api(t, http.MethodGet, path, "")
 		}
+	case "/v0/management/usage", "/v0/management/usage/export":
+		s.waitForUsage(t)
 	case "/v0/management/usage/import":
+		s.waitForUsage(t)
 		body, _ = s.api(t, http.MethodGet, "/v0/management/usage/export", "")
 	}
 	if method != http.MethodGet && body == "" {
@@ -468,6 +506,24 @@ func callsManagementAPI(t *testing.T, s *readmeServer, cmd string) {
 	if status/100 != 2 {
 		t.Errorf("%s answered %d: %s", cmd, status, got)
 	}
+	if path == "/v0/management/usage/import" {
+		// The README: importing restores, de-duplicating.
+		var r struct{ Added, Skipped int }
+		if err := json.Unmarshal([]byte(got), &r); err != nil || r.Added != 0 || r.Skipped < 1 {
+			t.Errorf("importing this server's own export: %s, want nothing added and the request skipped", got)
+		}
+	}
+}
+
+// waitForUsage waits until the proxied request startReadmeServer made is
+// counted (usage is written behind the answer).
+func (s *readmeServer) waitForUsage(t *testing.T) {
+	t.Helper()
+	counted := regexp.MustCompile(`"total_requests":\s*[1-9]`)
+	waitFor(t, "the usage counts the proxied request", func() bool {
+		body, status := s.api(t, http.MethodGet, "/v0/management/usage", "")
+		return status == http.StatusOK && counted.MatchString(body)
+	})
 }
 
 func (s *readmeServer) api(t *testing.T, method, path, body string) (string, int) {
