@@ -14,3 +14,13 @@ func kimi() Provider {
 		ModelType: "kimi", Owner: "moonshot",
 	}
 }
+
+// KimiHeaders are the device headers Kimi Code expects on every login and
+// API request: the platform, the client's version, the host and a
+// per-login device ID (saved in the auth file as device_id).
+func KimiHeaders(version, hostname, deviceID string) map[string]string {
+	return map[string]string{
+		"X-Msh-Platform": "CLIProxyAPI", "X-Msh-Version": version, "X-Msh-Device-Name": hostname,
+		"X-Msh-Device-Model": "CLIProxyAPI", "X-Msh-Device-Id": deviceID,
+	}
+}
