@@ -470,9 +470,14 @@ type AuthStatusStatus string
 
 // AuthURL Example: {"state":"anth-1716206400","status":"ok","url":"https://claude.ai/oauth/authorize?client_id=EXAMPLE\u0026response_type=code\u0026state=anth-1716206400"}
 type AuthURL struct {
-	State  string `json:"state"`
-	Status string `json:"status"`
-	URL    string `json:"url"`
+	// Flow "device" for device-flow logins (qwen, kimi, xai); absent for browser logins.
+	Flow   *string `json:"flow,omitempty"`
+	State  string  `json:"state"`
+	Status string  `json:"status"`
+	URL    string  `json:"url"`
+
+	// UserCode The code a device-flow user confirms on the verification page.
+	UserCode *string `json:"user_code,omitempty"`
 }
 
 // BoolValue Example: {"value":true}
@@ -4211,6 +4216,9 @@ type ServerInterface interface {
 	// PostIflowAuthURL Log in to iFlow with a browser cookie
 	// (POST /iflow-auth-url)
 	PostIflowAuthURL(w http.ResponseWriter, r *http.Request, params PostIflowAuthURLParams)
+	// GetKimiAuthURL Start a Kimi Code (device flow) login
+	// (GET /kimi-auth-url)
+	GetKimiAuthURL(w http.ResponseWriter, r *http.Request)
 	// GetLatestVersion Latest released version
 	// (GET /latest-version)
 	GetLatestVersion(w http.ResponseWriter, r *http.Request)
@@ -4391,6 +4399,9 @@ type ServerInterface interface {
 	// PutWsAuth Set ws-auth
 	// (PUT /ws-auth)
 	PutWsAuth(w http.ResponseWriter, r *http.Request, params PutWsAuthParams)
+	// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+	// (GET /xai-auth-url)
+	GetXaiAuthURL(w http.ResponseWriter, r *http.Request)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -4777,6 +4788,12 @@ func (_ Unimplemented) PostIflowAuthURL(w http.ResponseWriter, r *http.Request, 
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetKimiAuthURL Start a Kimi Code (device flow) login
+// (GET /kimi-auth-url)
+func (_ Unimplemented) GetKimiAuthURL(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetLatestVersion Latest released version
 // (GET /latest-version)
 func (_ Unimplemented) GetLatestVersion(w http.ResponseWriter, r *http.Request) {
@@ -5134,6 +5151,12 @@ func (_ Unimplemented) PatchWsAuth(w http.ResponseWriter, r *http.Request, param
 // PutWsAuth Set ws-auth
 // (PUT /ws-auth)
 func (_ Unimplemented) PutWsAuth(w http.ResponseWriter, r *http.Request, params PutWsAuthParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+// (GET /xai-auth-url)
+func (_ Unimplemented) GetXaiAuthURL(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -7773,6 +7796,20 @@ func (siw *ServerInterfaceWrapper) PostIflowAuthURL(w http.ResponseWriter, r *ht
 	handler.ServeHTTP(w, r)
 }
 
+// GetKimiAuthURL operation middleware
+func (siw *ServerInterfaceWrapper) GetKimiAuthURL(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetKimiAuthURL(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetLatestVersion operation middleware
 func (siw *ServerInterfaceWrapper) GetLatestVersion(w http.ResponseWriter, r *http.Request) {
 
@@ -10172,6 +10209,20 @@ func (siw *ServerInterfaceWrapper) PutWsAuth(w http.ResponseWriter, r *http.Requ
 	handler.ServeHTTP(w, r)
 }
 
+// GetXaiAuthURL operation middleware
+func (siw *ServerInterfaceWrapper) GetXaiAuthURL(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetXaiAuthURL(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -10472,6 +10523,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/iflow-auth-url", wrapper.PostIflowAuthURL)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/kimi-auth-url", wrapper.GetKimiAuthURL)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/latest-version", wrapper.GetLatestVersion)
 	})
 	r.Group(func(r chi.Router) {
@@ -10650,6 +10704,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Put(options.BaseURL+"/ws-auth", wrapper.PutWsAuth)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/xai-auth-url", wrapper.GetXaiAuthURL)
 	})
 
 	return r
@@ -19281,6 +19338,103 @@ func (response PostIflowAuthURL503JSONResponse) VisitPostIflowAuthURLResponse(w 
 	return err
 }
 
+type GetKimiAuthURLRequestObject struct {
+}
+
+type GetKimiAuthURLResponseObject interface {
+	VisitGetKimiAuthURLResponse(w http.ResponseWriter) error
+}
+
+type GetKimiAuthURL200JSONResponse AuthURL
+
+func (response GetKimiAuthURL200JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetKimiAuthURL401JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetKimiAuthURL403JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetKimiAuthURL429JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response GetKimiAuthURL502JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetKimiAuthURL503JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLatestVersionRequestObject struct {
 }
 
@@ -27495,6 +27649,103 @@ func (response PutWsAuth503JSONResponse) VisitPutWsAuthResponse(w http.ResponseW
 	return err
 }
 
+type GetXaiAuthURLRequestObject struct {
+}
+
+type GetXaiAuthURLResponseObject interface {
+	VisitGetXaiAuthURLResponse(w http.ResponseWriter) error
+}
+
+type GetXaiAuthURL200JSONResponse AuthURL
+
+func (response GetXaiAuthURL200JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetXaiAuthURL401JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetXaiAuthURL403JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetXaiAuthURL429JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response GetXaiAuthURL502JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetXaiAuthURL503JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
@@ -27691,6 +27942,9 @@ type StrictServerInterface interface {
 	// PostIflowAuthURL Log in to iFlow with a browser cookie
 	// (POST /iflow-auth-url)
 	PostIflowAuthURL(ctx context.Context, request PostIflowAuthURLRequestObject) (PostIflowAuthURLResponseObject, error)
+	// GetKimiAuthURL Start a Kimi Code (device flow) login
+	// (GET /kimi-auth-url)
+	GetKimiAuthURL(ctx context.Context, request GetKimiAuthURLRequestObject) (GetKimiAuthURLResponseObject, error)
 	// GetLatestVersion Latest released version
 	// (GET /latest-version)
 	GetLatestVersion(ctx context.Context, request GetLatestVersionRequestObject) (GetLatestVersionResponseObject, error)
@@ -27871,6 +28125,9 @@ type StrictServerInterface interface {
 	// PutWsAuth Set ws-auth
 	// (PUT /ws-auth)
 	PutWsAuth(ctx context.Context, request PutWsAuthRequestObject) (PutWsAuthResponseObject, error)
+	// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+	// (GET /xai-auth-url)
+	GetXaiAuthURL(ctx context.Context, request GetXaiAuthURLRequestObject) (GetXaiAuthURLResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -29686,6 +29943,30 @@ func (sh *strictHandler) PostIflowAuthURL(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// GetKimiAuthURL operation middleware
+func (sh *strictHandler) GetKimiAuthURL(w http.ResponseWriter, r *http.Request) {
+	var request GetKimiAuthURLRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetKimiAuthURL(ctx, request.(GetKimiAuthURLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetKimiAuthURL")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetKimiAuthURLResponseObject); ok {
+		if err := validResponse.VisitGetKimiAuthURLResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetLatestVersion operation middleware
 func (sh *strictHandler) GetLatestVersion(w http.ResponseWriter, r *http.Request) {
 	var request GetLatestVersionRequestObject
@@ -31398,6 +31679,30 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PutWsAuthResponseObject); ok {
 		if err := validResponse.VisitPutWsAuthResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetXaiAuthURL operation middleware
+func (sh *strictHandler) GetXaiAuthURL(w http.ResponseWriter, r *http.Request) {
+	var request GetXaiAuthURLRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetXaiAuthURL(ctx, request.(GetXaiAuthURLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetXaiAuthURL")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetXaiAuthURLResponseObject); ok {
+		if err := validResponse.VisitGetXaiAuthURLResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -468,9 +468,14 @@ type AuthStatusStatus string
 
 // AuthURL Example: {"state":"anth-1716206400","status":"ok","url":"https://claude.ai/oauth/authorize?client_id=EXAMPLE\u0026response_type=code\u0026state=anth-1716206400"}
 type AuthURL struct {
-	State  string `json:"state"`
-	Status string `json:"status"`
-	URL    string `json:"url"`
+	// Flow "device" for device-flow logins (qwen, kimi, xai); absent for browser logins.
+	Flow   *string `json:"flow,omitempty"`
+	State  string  `json:"state"`
+	Status string  `json:"status"`
+	URL    string  `json:"url"`
+
+	// UserCode The code a device-flow user confirms on the verification page.
+	UserCode *string `json:"user_code,omitempty"`
 }
 
 // BoolValue Example: {"value":true}
@@ -4816,6 +4821,13 @@ type ClientInterface interface {
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
 	PostIflowAuthURL(ctx context.Context, params *PostIflowAuthURLParams, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetKimiAuthURL Start a Kimi Code (device flow) login
+	//
+	// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+	//
+	// Corresponds with GET /kimi-auth-url (the `GetKimiAuthURL` operationId).
+	GetKimiAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetLatestVersion Latest released version
 	//
 	// Asks the configured release URL (`latest-version-url`, a GitHub "latest release"
@@ -5555,6 +5567,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /ws-auth (the `PutWsAuth` operationId).
 	PutWsAuth(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+	//
+	// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+	//
+	// Corresponds with GET /xai-auth-url (the `GetXaiAuthURL` operationId).
+	GetXaiAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
@@ -7219,6 +7238,23 @@ func (c *Client) PostIflowAuthURL(ctx context.Context, params *PostIflowAuthURLP
 	return c.Client.Do(req)
 }
 
+// GetKimiAuthURL Start a Kimi Code (device flow) login
+//
+// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+//
+// Corresponds with GET /kimi-auth-url (the `GetKimiAuthURL` operationId).
+func (c *Client) GetKimiAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKimiAuthURLRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetLatestVersion Latest released version
 //
 // Asks the configured release URL (`latest-version-url`, a GitHub "latest release"
@@ -8829,6 +8865,23 @@ func (c *Client) PutWsAuthWithBody(ctx context.Context, params *PutWsAuthParams,
 // Corresponds with PUT /ws-auth (the `PutWsAuth` operationId).
 func (c *Client) PutWsAuth(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutWsAuthRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+//
+// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+//
+// Corresponds with GET /xai-auth-url (the `GetXaiAuthURL` operationId).
+func (c *Client) GetXaiAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetXaiAuthURLRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -12775,6 +12828,33 @@ func NewPostIflowAuthURLRequestWithBody(server string, params *PostIflowAuthURLP
 	return req, nil
 }
 
+// NewGetKimiAuthURLRequest constructs an http.Request for the GetKimiAuthURL method
+func NewGetKimiAuthURLRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kimi-auth-url")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetLatestVersionRequest constructs an http.Request for the GetLatestVersion method
 func NewGetLatestVersionRequest(server string) (*http.Request, error) {
 	var err error
@@ -16402,6 +16482,33 @@ func NewPutWsAuthRequestWithBody(server string, params *PutWsAuthParams, content
 	return req, nil
 }
 
+// NewGetXaiAuthURLRequest constructs an http.Request for the GetXaiAuthURL method
+func NewGetXaiAuthURLRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/xai-auth-url")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -17292,6 +17399,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
 	PostIflowAuthURLWithResponse(ctx context.Context, params *PostIflowAuthURLParams, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error)
 
+	// GetKimiAuthURLWithResponse Start a Kimi Code (device flow) login
+	//
+	// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kimi-auth-url (the `GetKimiAuthURL` operationId).
+	GetKimiAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKimiAuthURLResponse, error)
+
 	// GetLatestVersionWithResponse Latest released version
 	//
 	// Asks the configured release URL (`latest-version-url`, a GitHub "latest release"
@@ -18093,6 +18209,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /ws-auth (the `PutWsAuth` operationId).
 	PutWsAuthWithResponse(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*PutWsAuthResponse, error)
+
+	// GetXaiAuthURLWithResponse Start a xAI (Grok) (device flow) login
+	//
+	// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /xai-auth-url (the `GetXaiAuthURL` operationId).
+	GetXaiAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetXaiAuthURLResponse, error)
 }
 
 // GetAllowLocalhostUnauthenticatedResponse200Headers the declared response headers of an HTTP 200 response for GetAllowLocalhostUnauthenticated
@@ -25167,6 +25292,96 @@ func (r PostIflowAuthURLResponse) ContentType() string {
 	return ""
 }
 
+// GetKimiAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetKimiAuthURL
+type GetKimiAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetKimiAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetKimiAuthURL
+type GetKimiAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetKimiAuthURLResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthURL
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetKimiAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetKimiAuthURLResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON200() *AuthURL {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKimiAuthURLResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKimiAuthURLResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKimiAuthURLResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKimiAuthURLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetLatestVersionResponse429Headers the declared response headers of an HTTP 429 response for GetLatestVersion
 type GetLatestVersionResponse429Headers struct {
 	RetryAfter *int
@@ -32065,6 +32280,96 @@ func (r PutWsAuthResponse) ContentType() string {
 	return ""
 }
 
+// GetXaiAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetXaiAuthURL
+type GetXaiAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetXaiAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetXaiAuthURL
+type GetXaiAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetXaiAuthURLResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthURL
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetXaiAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetXaiAuthURLResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON200() *AuthURL {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetXaiAuthURLResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetXaiAuthURLResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetXaiAuthURLResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetXaiAuthURLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetAllowLocalhostUnauthenticatedWithResponse Read allow-localhost-unauthenticated
 //
 // Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
@@ -33443,6 +33748,21 @@ func (c *ClientWithResponses) PostIflowAuthURLWithResponse(ctx context.Context, 
 	return ParsePostIflowAuthURLResponse(rsp)
 }
 
+// GetKimiAuthURLWithResponse Start a Kimi Code (device flow) login
+//
+// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kimi-auth-url (the `GetKimiAuthURL` operationId).
+func (c *ClientWithResponses) GetKimiAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKimiAuthURLResponse, error) {
+	rsp, err := c.GetKimiAuthURL(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKimiAuthURLResponse(rsp)
+}
+
 // GetLatestVersionWithResponse Latest released version
 //
 // Asks the configured release URL (`latest-version-url`, a GitHub "latest release"
@@ -34771,6 +35091,21 @@ func (c *ClientWithResponses) PutWsAuthWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParsePutWsAuthResponse(rsp)
+}
+
+// GetXaiAuthURLWithResponse Start a xAI (Grok) (device flow) login
+//
+// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /xai-auth-url (the `GetXaiAuthURL` operationId).
+func (c *ClientWithResponses) GetXaiAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetXaiAuthURLResponse, error) {
+	rsp, err := c.GetXaiAuthURL(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetXaiAuthURLResponse(rsp)
 }
 
 // ParseGetAllowLocalhostUnauthenticatedResponse parses an HTTP response from a GetAllowLocalhostUnauthenticatedWithResponse call
@@ -41677,6 +42012,90 @@ func ParsePostIflowAuthURLResponse(rsp *http.Response) (*PostIflowAuthURLRespons
 	return response, nil
 }
 
+// ParseGetKimiAuthURLResponse parses an HTTP response from a GetKimiAuthURLWithResponse call
+func ParseGetKimiAuthURLResponse(rsp *http.Response) (*GetKimiAuthURLResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKimiAuthURLResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthURL
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetKimiAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetKimiAuthURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetLatestVersionResponse parses an HTTP response from a GetLatestVersionWithResponse call
 func ParseGetLatestVersionResponse(rsp *http.Response) (*GetLatestVersionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -48415,6 +48834,90 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutWsAuthResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetXaiAuthURLResponse parses an HTTP response from a GetXaiAuthURLWithResponse call
+func ParseGetXaiAuthURLResponse(rsp *http.Response) (*GetXaiAuthURLResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetXaiAuthURLResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthURL
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetXaiAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetXaiAuthURLResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -1449,6 +1449,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kimi-auth-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a Kimi Code (device flow) login
+         * @description Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+         */
+        get: operations["GetKimiAuthURL"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/xai-auth-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a xAI (Grok) (device flow) login
+         * @description Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+         */
+        get: operations["GetXaiAuthURL"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/iflow-auth-url": {
         parameters: {
             query?: never;
@@ -3399,6 +3439,10 @@ export interface components {
             status: string;
             url: string;
             state: string;
+            /** @description "device" for device-flow logins (qwen, kimi, xai); absent for browser logins. */
+            flow?: string;
+            /** @description The code a device-flow user confirms on the verification page. */
+            user_code?: string;
         };
         /**
          * @example {
@@ -8011,6 +8055,74 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["AuthUrl"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    GetKimiAuthURL: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verification URL and the state to poll with. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "url": "https://auth.kimi.com/device?user_code=WXYZ-1234",
+                     *       "state": "3f9a1c0e8b7d6a5f4e3d2c1b0a998877",
+                     *       "flow": "device",
+                     *       "user_code": "WXYZ-1234"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthUrl"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    GetXaiAuthURL: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verification URL and the state to poll with. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "url": "https://accounts.x.ai/device?user_code=WXYZ-1234",
+                     *       "state": "3f9a1c0e8b7d6a5f4e3d2c1b0a998877",
+                     *       "flow": "device",
+                     *       "user_code": "WXYZ-1234"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuthUrl"];
                 };
             };
