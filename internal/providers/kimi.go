@@ -19,6 +19,9 @@ func kimi() Provider {
 // API request: the platform, the client's version, the host and a
 // per-login device ID (saved in the auth file as device_id).
 func KimiHeaders(version, hostname, deviceID string) map[string]string {
+	if hostname == "" {
+		hostname = "unknown"
+	}
 	return map[string]string{
 		"X-Msh-Platform": "CLIProxyAPI", "X-Msh-Version": version, "X-Msh-Device-Name": hostname,
 		"X-Msh-Device-Model": "CLIProxyAPI", "X-Msh-Device-Id": deviceID,
