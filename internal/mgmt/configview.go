@@ -140,6 +140,7 @@ func configView(c *config.Config) mgmtapi.ConfigView {
 		GenerativeLanguageAPIKey:      ptr(geminiKeyStrings(c.GeminiKeys)),
 		CodexAPIKey:                   ptr(mapSlice(c.CodexKeys, codexOut)),
 		ClaudeAPIKey:                  ptr(mapSlice(c.ClaudeKeys, claudeOut)),
+		XaiAPIKey:                     ptr(mapSlice(c.XAIKeys, func(k config.XAIKey) mgmtapi.CodexKey { return codexOut(config.CodexKey(k)) })),
 		VertexAPIKey:                  ptr(mapSlice(c.VertexKeys, vertexOut)),
 		OpenaiCompatibility:           ptr(mapSlice(c.OpenAICompatibility, openAICompatOut)),
 		OauthExcludedModels:           ptr(mgmtapi.ExcludedModels(nonNilMap(c.OAuthExcludedModels))),

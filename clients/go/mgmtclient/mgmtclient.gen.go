@@ -867,11 +867,14 @@ type ConfigView struct {
 	TrustedProxies *[]string `json:"trusted-proxies,omitempty"`
 
 	// TrustedProxyHeader The one header believed from trusted proxies; empty means X-Forwarded-For.
-	TrustedProxyHeader     *string                `json:"trusted-proxy-header,omitempty"`
-	UsageStatisticsEnabled *bool                  `json:"usage-statistics-enabled,omitempty"`
-	VertexAPIKey           *[]VertexKey           `json:"vertex-api-key,omitempty"`
-	WsAuth                 *bool                  `json:"ws-auth,omitempty"`
-	AdditionalProperties   map[string]interface{} `json:"-"`
+	TrustedProxyHeader     *string      `json:"trusted-proxy-header,omitempty"`
+	UsageStatisticsEnabled *bool        `json:"usage-statistics-enabled,omitempty"`
+	VertexAPIKey           *[]VertexKey `json:"vertex-api-key,omitempty"`
+	WsAuth                 *bool        `json:"ws-auth,omitempty"`
+
+	// XaiAPIKey xAI (Grok) API keys, served through xAI's OpenAI-compatible Chat Completions API (default base-url https://api.x.ai/v1); the fields of a Codex key.
+	XaiAPIKey            *[]CodexKey            `json:"xai-api-key,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // ConfigYAMLResult Example: {"changed":["config"],"ok":true}
@@ -3745,6 +3748,14 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 		delete(object, "ws-auth")
 	}
 
+	if raw, found := object["xai-api-key"]; found {
+		err = json.Unmarshal(raw, &a.XaiAPIKey)
+		if err != nil {
+			return fmt.Errorf("error reading 'xai-api-key': %w", err)
+		}
+		delete(object, "xai-api-key")
+	}
+
 	if len(object) != 0 {
 		a.AdditionalProperties = make(map[string]interface{})
 		for fieldName, fieldBuf := range object {
@@ -3957,6 +3968,13 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		object["ws-auth"], err = json.Marshal(a.WsAuth)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'ws-auth': %w", err)
+		}
+	}
+
+	if a.XaiAPIKey != nil {
+		object["xai-api-key"], err = json.Marshal(a.XaiAPIKey)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'xai-api-key': %w", err)
 		}
 	}
 

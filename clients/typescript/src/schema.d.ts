@@ -2674,6 +2674,8 @@ export interface components {
             "generative-language-api-key"?: components["schemas"]["StringArray"];
             "codex-api-key"?: components["schemas"]["CodexKey"][];
             "claude-api-key"?: components["schemas"]["ClaudeKey"][];
+            /** @description xAI (Grok) API keys, served through xAI's OpenAI-compatible Chat Completions API (default base-url https://api.x.ai/v1); the fields of a Codex key. */
+            "xai-api-key"?: components["schemas"]["CodexKey"][];
             "vertex-api-key"?: components["schemas"]["VertexKey"][];
             "openai-compatibility"?: components["schemas"]["OpenaiCompatibility"][];
             "oauth-excluded-models"?: components["schemas"]["ExcludedModels"];
