@@ -850,7 +850,7 @@ type ConfigView struct {
 	LogsMaxTotalSizeMb       *int         `json:"logs-max-total-size-mb,omitempty"`
 	MaxRetryInterval         *int         `json:"max-retry-interval,omitempty"`
 
-	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 	OauthExcludedModels *ExcludedModels        `json:"oauth-excluded-models,omitempty"`
 	OpenaiCompatibility *[]OpenaiCompatibility `json:"openai-compatibility,omitempty"`
 	Port                *int                   `json:"port,omitempty"`
@@ -957,7 +957,7 @@ type Error struct {
 	Message *string `json:"message,omitempty"`
 }
 
-// ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+// ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 type ExcludedModels map[string][]string
 
 // ForceGpt5CodexSetting Example: {"gpt-5-codex":false}
@@ -1203,7 +1203,7 @@ type OauthCallback struct {
 
 // OauthExcludedModelsMap Example: {"oauth-excluded-models":{"codex":["gpt-5-codex-mini"],"gemini-cli":["gemini-2.5-pro-preview-*"]}}
 type OauthExcludedModelsMap struct {
-	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 	OauthExcludedModels ExcludedModels `json:"oauth-excluded-models"`
 }
 

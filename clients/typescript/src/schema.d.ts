@@ -2550,7 +2550,7 @@ export interface components {
             name?: string;
             value: components["schemas"]["OpenaiCompatibilityPartial"];
         };
-        /** @description OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards). */
+        /** @description OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards). */
         ExcludedModels: {
             [key: string]: string[];
         };
