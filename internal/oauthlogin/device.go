@@ -17,10 +17,6 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/version"
 )
 
-// deviceMaxWait bounds a device-flow login per provider (RFC 8628: the
-// user confirms on another device); the session TTL bounds it as well.
-var deviceMaxWait = map[string]time.Duration{"kimi": 15 * time.Minute, "xai": 30 * time.Minute}
-
 // deviceCode is a device authorization answer (RFC 8628 §3.2).
 type deviceCode struct {
 	DeviceCode              string `json:"device_code"`
@@ -81,11 +77,10 @@ func (m *Manager) startDevice(name string, p Provider) (Started, error) {
 	}
 	d.code = dc.DeviceCode
 	state := randomHex(16)
-	wait, ok := deviceMaxWait[name]
-	if !ok {
-		wait = SessionTTL
-	}
-	pctx, pcancel := context.WithTimeout(context.Background(), wait)
+	// The poller ends with its session (v7 waits 15 minutes for Kimi and
+	// 30 for xAI; a login session here lasts SessionTTL for every
+	// provider), even when nobody asks for the state again.
+	pctx, pcancel := context.WithTimeout(context.Background(), SessionTTL)
 	s := &session{provider: name, verifier: d.verifier, expires: m.now().Add(SessionTTL), cancel: pcancel, done: make(chan struct{})}
 	m.mu.Lock()
 	m.purgeLocked()
