@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/app"
@@ -38,6 +39,8 @@ type options struct {
 	showVersion bool
 	healthcheck bool
 	login       string
+	// shortLogins are the -kimi-login/-xai-login flags given.
+	shortLogins []string
 	projectID   string
 }
 
@@ -67,7 +70,16 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.initRemote, "init-remote", false, "like -init, and a config created now listens on every interface and allows remote management (for containers, where the published port is the boundary)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the server of -config for GET /healthz and exit 0 if it answers 200, else 1 (for container health checks)")
-	fs.StringVar(&o.login, "login", "", "log in to a provider on this terminal (anthropic, codex, gemini-cli, antigravity, qwen, iflow) and exit")
+	fs.StringVar(&o.login, "login", "", "log in to a provider on this terminal (anthropic, codex, gemini-cli, antigravity, qwen, iflow, kimi, xai) and exit")
+	for _, p := range []string{"kimi", "xai"} {
+		fs.BoolFunc(p+"-login", "shorthand for -login "+p+" (the v7 spelling)", func(v string) error {
+			if on, err := strconv.ParseBool(v); err != nil || !on {
+				return fmt.Errorf("takes no value")
+			}
+			o.shortLogins = append(o.shortLogins, p)
+			return nil
+		})
+	}
 	fs.StringVar(&o.projectID, "project-id", "", "Google Cloud project for -login gemini-cli (empty: the first; ALL: every project)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: cli-proxy-api [flags] [version]\n\nFlags:\n")
@@ -78,6 +90,14 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return o, err // the flag package printed the problem and usage
 	}
 	fs.Visit(func(f *flag.Flag) { o.explicit = o.explicit || f.Name == "config" || f.Name == "c" })
+	if len(o.shortLogins) > 1 || (len(o.shortLogins) == 1 && o.login != "") {
+		err := fmt.Errorf("only one login at a time")
+		fmt.Fprintln(stderr, err)
+		return o, err
+	}
+	if len(o.shortLogins) == 1 {
+		o.login = o.shortLogins[0]
+	}
 	switch rest := fs.Args(); {
 	case len(rest) == 0:
 	case len(rest) == 1 && rest[0] == "version":

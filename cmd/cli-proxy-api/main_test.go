@@ -163,3 +163,20 @@ func parseConfigFor(host string) (*config.Config, error) {
 	c, _, err := config.Parse([]byte("host: " + strconv.Quote(host) + "\n"))
 	return c, err
 }
+
+// -kimi-login and -xai-login are the v7 spellings of -login kimi/xai; one
+// login at a time.
+func TestShortLoginFlags(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]string{"-kimi-login": "kimi", "-xai-login": "xai", "-login qwen": "qwen"} {
+		o, err := parseArgs(strings.Fields(args), &bytes.Buffer{})
+		if err != nil || o.login != want {
+			t.Errorf("%s: login %q, %v", args, o.login, err)
+		}
+	}
+	for _, args := range []string{"-kimi-login -xai-login", "-kimi-login -login codex", "-xai-login=false"} {
+		if _, err := parseArgs(strings.Fields(args), &bytes.Buffer{}); err == nil {
+			t.Errorf("%s: accepted", args)
+		}
+	}
+}

@@ -470,9 +470,14 @@ type AuthStatusStatus string
 
 // AuthURL Example: {"state":"anth-1716206400","status":"ok","url":"https://claude.ai/oauth/authorize?client_id=EXAMPLE\u0026response_type=code\u0026state=anth-1716206400"}
 type AuthURL struct {
-	State  string `json:"state"`
-	Status string `json:"status"`
-	URL    string `json:"url"`
+	// Flow "device" for device-flow logins (qwen, kimi, xai); absent for browser logins.
+	Flow   *string `json:"flow,omitempty"`
+	State  string  `json:"state"`
+	Status string  `json:"status"`
+	URL    string  `json:"url"`
+
+	// UserCode The code a device-flow user confirms on the verification page.
+	UserCode *string `json:"user_code,omitempty"`
 }
 
 // BoolValue Example: {"value":true}
@@ -863,7 +868,7 @@ type ConfigView struct {
 	LogsMaxTotalSizeMb       *int         `json:"logs-max-total-size-mb,omitempty"`
 	MaxRetryInterval         *int         `json:"max-retry-interval,omitempty"`
 
-	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 	OauthExcludedModels *ExcludedModels        `json:"oauth-excluded-models,omitempty"`
 	OpenaiCompatibility *[]OpenaiCompatibility `json:"openai-compatibility,omitempty"`
 	Port                *int                   `json:"port,omitempty"`
@@ -880,11 +885,14 @@ type ConfigView struct {
 	TrustedProxies *[]string `json:"trusted-proxies,omitempty"`
 
 	// TrustedProxyHeader The one header believed from trusted proxies; empty means X-Forwarded-For.
-	TrustedProxyHeader     *string                `json:"trusted-proxy-header,omitempty"`
-	UsageStatisticsEnabled *bool                  `json:"usage-statistics-enabled,omitempty"`
-	VertexAPIKey           *[]VertexKey           `json:"vertex-api-key,omitempty"`
-	WsAuth                 *bool                  `json:"ws-auth,omitempty"`
-	AdditionalProperties   map[string]interface{} `json:"-"`
+	TrustedProxyHeader     *string      `json:"trusted-proxy-header,omitempty"`
+	UsageStatisticsEnabled *bool        `json:"usage-statistics-enabled,omitempty"`
+	VertexAPIKey           *[]VertexKey `json:"vertex-api-key,omitempty"`
+	WsAuth                 *bool        `json:"ws-auth,omitempty"`
+
+	// XaiAPIKey xAI (Grok) API keys, served through xAI's OpenAI-compatible Chat Completions API (default base-url https://api.x.ai/v1); the fields of a Codex key.
+	XaiAPIKey            *[]XaiKey              `json:"xai-api-key,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // ConfigYAMLResult Example: {"changed":["config"],"ok":true}
@@ -967,12 +975,12 @@ type Error struct {
 	Message *string `json:"message,omitempty"`
 }
 
-// ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+// ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 type ExcludedModels map[string][]string
 
 // ExcludedModelsItems defines model for ExcludedModelsItems.
 type ExcludedModelsItems struct {
-	// Items OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+	// Items OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 	Items ExcludedModels `json:"items"`
 }
 
@@ -1238,7 +1246,7 @@ type OauthCallback struct {
 
 // OauthExcludedModelsMap Example: {"oauth-excluded-models":{"codex":["gpt-5-codex-mini"],"gemini-cli":["gemini-2.5-pro-preview-*"]}}
 type OauthExcludedModelsMap struct {
-	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 	OauthExcludedModels ExcludedModels `json:"oauth-excluded-models"`
 }
 
@@ -1768,6 +1776,39 @@ type VertexKeyPatch struct {
 // WsAuthSetting Example: {"ws-auth":false}
 type WsAuthSetting struct {
 	WsAuth bool `json:"ws-auth"`
+}
+
+// XaiAPIKeyList Example: {"xai-api-key":[{"api-key":"xai-example-0001","base-url":"https://example.com/api","models":[{"alias":"grok-latest","name":"grok-4.6"}],"proxy-url":"socks5://proxy.example.com:1080"}]}
+type XaiAPIKeyList struct {
+	XaiAPIKey []XaiKey `json:"xai-api-key"`
+}
+
+// XaiKey defines model for XaiKey.
+type XaiKey = CodexKey
+
+// XaiKeyArray defines model for XaiKeyArray.
+type XaiKeyArray = []XaiKey
+
+// XaiKeyItems defines model for XaiKeyItems.
+type XaiKeyItems struct {
+	Items []XaiKey `json:"items"`
+}
+
+// XaiKeyListReplace A raw array, or the same array under `items`.
+type XaiKeyListReplace = apitypes.List[XaiKey]
+
+// XaiKeyPartial Fields to change; absent fields are kept.
+type XaiKeyPartial = CodexKeyPartial
+
+// XaiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+type XaiKeyPatch struct {
+	Index *int `json:"index,omitempty"`
+
+	// Match Select by the entry's api-key when index is absent.
+	Match *string `json:"match,omitempty"`
+
+	// Value Fields to change; absent fields are kept.
+	Value XaiKeyPartial `json:"value"`
 }
 
 // APIKeyQuery defines model for ApiKeyQuery.
@@ -3025,6 +3066,57 @@ type PutWsAuthParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// DeleteXaiAPIKeyParams defines parameters for DeleteXaiAPIKey.
+type DeleteXaiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// APIKey The entry's api-key (trimmed).
+	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
+
+	// BaseURL With api-key, delete only the entries that also have this base-url.
+	BaseURL *BaseURLQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
+
+	// Index Zero-based position in the list.
+	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PatchXaiAPIKeyParams defines parameters for PatchXaiAPIKey.
+type PatchXaiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutXaiAPIKeyParams defines parameters for PutXaiAPIKey.
+type PutXaiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // PatchAllowLocalhostUnauthenticatedJSONRequestBody defines body for PatchAllowLocalhostUnauthenticated for application/json ContentType.
 type PatchAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
 
@@ -3190,6 +3282,12 @@ type PatchWsAuthJSONRequestBody = BoolValue
 
 // PutWsAuthJSONRequestBody defines body for PutWsAuth for application/json ContentType.
 type PutWsAuthJSONRequestBody = BoolValue
+
+// PatchXaiAPIKeyJSONRequestBody defines body for PatchXaiAPIKey for application/json ContentType.
+type PatchXaiAPIKeyJSONRequestBody = XaiKeyPatch
+
+// PutXaiAPIKeyJSONRequestBody defines body for PutXaiAPIKey for application/json ContentType.
+type PutXaiAPIKeyJSONRequestBody = XaiKeyListReplace
 
 // Getter for additional properties for AuthFile. Returns the specified
 // element and whether it was found
@@ -3791,6 +3889,14 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 		delete(object, "ws-auth")
 	}
 
+	if raw, found := object["xai-api-key"]; found {
+		err = json.Unmarshal(raw, &a.XaiAPIKey)
+		if err != nil {
+			return fmt.Errorf("error reading 'xai-api-key': %w", err)
+		}
+		delete(object, "xai-api-key")
+	}
+
 	if len(object) != 0 {
 		a.AdditionalProperties = make(map[string]interface{})
 		for fieldName, fieldBuf := range object {
@@ -4006,6 +4112,13 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.XaiAPIKey != nil {
+		object["xai-api-key"], err = json.Marshal(a.XaiAPIKey)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'xai-api-key': %w", err)
+		}
+	}
+
 	for fieldName, field := range a.AdditionalProperties {
 		object[fieldName], err = json.Marshal(field)
 		if err != nil {
@@ -4211,6 +4324,9 @@ type ServerInterface interface {
 	// PostIflowAuthURL Log in to iFlow with a browser cookie
 	// (POST /iflow-auth-url)
 	PostIflowAuthURL(w http.ResponseWriter, r *http.Request, params PostIflowAuthURLParams)
+	// GetKimiAuthURL Start a Kimi Code (device flow) login
+	// (GET /kimi-auth-url)
+	GetKimiAuthURL(w http.ResponseWriter, r *http.Request)
 	// GetLatestVersion Latest released version
 	// (GET /latest-version)
 	GetLatestVersion(w http.ResponseWriter, r *http.Request)
@@ -4391,6 +4507,21 @@ type ServerInterface interface {
 	// PutWsAuth Set ws-auth
 	// (PUT /ws-auth)
 	PutWsAuth(w http.ResponseWriter, r *http.Request, params PutWsAuthParams)
+	// DeleteXaiAPIKey Delete one xai-api-key entry
+	// (DELETE /xai-api-key)
+	DeleteXaiAPIKey(w http.ResponseWriter, r *http.Request, params DeleteXaiAPIKeyParams)
+	// GetXaiAPIKey List xai-api-key
+	// (GET /xai-api-key)
+	GetXaiAPIKey(w http.ResponseWriter, r *http.Request)
+	// PatchXaiAPIKey Change one xai-api-key entry
+	// (PATCH /xai-api-key)
+	PatchXaiAPIKey(w http.ResponseWriter, r *http.Request, params PatchXaiAPIKeyParams)
+	// PutXaiAPIKey Replace xai-api-key
+	// (PUT /xai-api-key)
+	PutXaiAPIKey(w http.ResponseWriter, r *http.Request, params PutXaiAPIKeyParams)
+	// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+	// (GET /xai-auth-url)
+	GetXaiAuthURL(w http.ResponseWriter, r *http.Request)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -4777,6 +4908,12 @@ func (_ Unimplemented) PostIflowAuthURL(w http.ResponseWriter, r *http.Request, 
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetKimiAuthURL Start a Kimi Code (device flow) login
+// (GET /kimi-auth-url)
+func (_ Unimplemented) GetKimiAuthURL(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetLatestVersion Latest released version
 // (GET /latest-version)
 func (_ Unimplemented) GetLatestVersion(w http.ResponseWriter, r *http.Request) {
@@ -5134,6 +5271,36 @@ func (_ Unimplemented) PatchWsAuth(w http.ResponseWriter, r *http.Request, param
 // PutWsAuth Set ws-auth
 // (PUT /ws-auth)
 func (_ Unimplemented) PutWsAuth(w http.ResponseWriter, r *http.Request, params PutWsAuthParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteXaiAPIKey Delete one xai-api-key entry
+// (DELETE /xai-api-key)
+func (_ Unimplemented) DeleteXaiAPIKey(w http.ResponseWriter, r *http.Request, params DeleteXaiAPIKeyParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetXaiAPIKey List xai-api-key
+// (GET /xai-api-key)
+func (_ Unimplemented) GetXaiAPIKey(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PatchXaiAPIKey Change one xai-api-key entry
+// (PATCH /xai-api-key)
+func (_ Unimplemented) PatchXaiAPIKey(w http.ResponseWriter, r *http.Request, params PatchXaiAPIKeyParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PutXaiAPIKey Replace xai-api-key
+// (PUT /xai-api-key)
+func (_ Unimplemented) PutXaiAPIKey(w http.ResponseWriter, r *http.Request, params PutXaiAPIKeyParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+// (GET /xai-auth-url)
+func (_ Unimplemented) GetXaiAuthURL(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -7773,6 +7940,20 @@ func (siw *ServerInterfaceWrapper) PostIflowAuthURL(w http.ResponseWriter, r *ht
 	handler.ServeHTTP(w, r)
 }
 
+// GetKimiAuthURL operation middleware
+func (siw *ServerInterfaceWrapper) GetKimiAuthURL(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetKimiAuthURL(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetLatestVersion operation middleware
 func (siw *ServerInterfaceWrapper) GetLatestVersion(w http.ResponseWriter, r *http.Request) {
 
@@ -10172,6 +10353,235 @@ func (siw *ServerInterfaceWrapper) PutWsAuth(w http.ResponseWriter, r *http.Requ
 	handler.ServeHTTP(w, r)
 }
 
+// DeleteXaiAPIKey operation middleware
+func (siw *ServerInterfaceWrapper) DeleteXaiAPIKey(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteXaiAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "api-key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "api-key", r.URL.Query(), &params.APIKey, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "api-key"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "api-key", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "base-url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base-url", r.URL.Query(), &params.BaseURL, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "base-url"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "base-url", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "index" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "index", r.URL.Query(), &params.Index, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "index"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "index", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteXaiAPIKey(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetXaiAPIKey operation middleware
+func (siw *ServerInterfaceWrapper) GetXaiAPIKey(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetXaiAPIKey(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PatchXaiAPIKey operation middleware
+func (siw *ServerInterfaceWrapper) PatchXaiAPIKey(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchXaiAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PatchXaiAPIKey(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutXaiAPIKey operation middleware
+func (siw *ServerInterfaceWrapper) PutXaiAPIKey(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutXaiAPIKeyParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutXaiAPIKey(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetXaiAuthURL operation middleware
+func (siw *ServerInterfaceWrapper) GetXaiAuthURL(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetXaiAuthURL(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -10472,6 +10882,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/iflow-auth-url", wrapper.PostIflowAuthURL)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/kimi-auth-url", wrapper.GetKimiAuthURL)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/latest-version", wrapper.GetLatestVersion)
 	})
 	r.Group(func(r chi.Router) {
@@ -10650,6 +11063,21 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Put(options.BaseURL+"/ws-auth", wrapper.PutWsAuth)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/xai-api-key", wrapper.DeleteXaiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/xai-api-key", wrapper.GetXaiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/xai-api-key", wrapper.PatchXaiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/xai-api-key", wrapper.PutXaiAPIKey)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/xai-auth-url", wrapper.GetXaiAuthURL)
 	})
 
 	return r
@@ -19281,6 +19709,103 @@ func (response PostIflowAuthURL503JSONResponse) VisitPostIflowAuthURLResponse(w 
 	return err
 }
 
+type GetKimiAuthURLRequestObject struct {
+}
+
+type GetKimiAuthURLResponseObject interface {
+	VisitGetKimiAuthURLResponse(w http.ResponseWriter) error
+}
+
+type GetKimiAuthURL200JSONResponse AuthURL
+
+func (response GetKimiAuthURL200JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetKimiAuthURL401JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetKimiAuthURL403JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetKimiAuthURL429JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response GetKimiAuthURL502JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKimiAuthURL503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetKimiAuthURL503JSONResponse) VisitGetKimiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLatestVersionRequestObject struct {
 }
 
@@ -27495,6 +28020,734 @@ func (response PutWsAuth503JSONResponse) VisitPutWsAuthResponse(w http.ResponseW
 	return err
 }
 
+type DeleteXaiAPIKeyRequestObject struct {
+	Params DeleteXaiAPIKeyParams
+}
+
+type DeleteXaiAPIKeyResponseObject interface {
+	VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error
+}
+
+type DeleteXaiAPIKey200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response DeleteXaiAPIKey200JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteXaiAPIKey400JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteXaiAPIKey401JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteXaiAPIKey403JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteXaiAPIKey404JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response DeleteXaiAPIKey409JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response DeleteXaiAPIKey412JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response DeleteXaiAPIKey422JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response DeleteXaiAPIKey429JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteXaiAPIKey500JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteXaiAPIKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response DeleteXaiAPIKey503JSONResponse) VisitDeleteXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAPIKeyRequestObject struct {
+}
+
+type GetXaiAPIKeyResponseObject interface {
+	VisitGetXaiAPIKeyResponse(w http.ResponseWriter) error
+}
+
+type GetXaiAPIKey200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetXaiAPIKey200JSONResponse struct {
+	Body    XaiAPIKeyList
+	Headers GetXaiAPIKey200ResponseHeaders
+}
+
+func (response GetXaiAPIKey200JSONResponse) VisitGetXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAPIKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetXaiAPIKey401JSONResponse) VisitGetXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAPIKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetXaiAPIKey403JSONResponse) VisitGetXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAPIKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetXaiAPIKey429JSONResponse) VisitGetXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAPIKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response GetXaiAPIKey503JSONResponse) VisitGetXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKeyRequestObject struct {
+	Params PatchXaiAPIKeyParams
+	Body   *PatchXaiAPIKeyJSONRequestBody
+}
+
+type PatchXaiAPIKeyResponseObject interface {
+	VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error
+}
+
+type PatchXaiAPIKey200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response PatchXaiAPIKey200JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PatchXaiAPIKey400JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PatchXaiAPIKey401JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PatchXaiAPIKey403JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PatchXaiAPIKey404JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PatchXaiAPIKey409JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PatchXaiAPIKey412JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PatchXaiAPIKey413JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PatchXaiAPIKey422JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchXaiAPIKey429JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PatchXaiAPIKey500JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchXaiAPIKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PatchXaiAPIKey503JSONResponse) VisitPatchXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKeyRequestObject struct {
+	Params PutXaiAPIKeyParams
+	Body   *PutXaiAPIKeyJSONRequestBody
+}
+
+type PutXaiAPIKeyResponseObject interface {
+	VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error
+}
+
+type PutXaiAPIKey200JSONResponse struct{ StatusOKJSONResponse }
+
+func (response PutXaiAPIKey200JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PutXaiAPIKey400JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PutXaiAPIKey401JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PutXaiAPIKey403JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey409JSONResponse struct{ HandEditConflictJSONResponse }
+
+func (response PutXaiAPIKey409JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey412JSONResponse struct{ PreconditionFailedJSONResponse }
+
+func (response PutXaiAPIKey412JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PutXaiAPIKey413JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey422JSONResponse struct{ UnbuildableJSONResponse }
+
+func (response PutXaiAPIKey422JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PutXaiAPIKey429JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PutXaiAPIKey500JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutXaiAPIKey503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response PutXaiAPIKey503JSONResponse) VisitPutXaiAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURLRequestObject struct {
+}
+
+type GetXaiAuthURLResponseObject interface {
+	VisitGetXaiAuthURLResponse(w http.ResponseWriter) error
+}
+
+type GetXaiAuthURL200JSONResponse AuthURL
+
+func (response GetXaiAuthURL200JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetXaiAuthURL401JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetXaiAuthURL403JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetXaiAuthURL429JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL502JSONResponse struct{ BadGatewayJSONResponse }
+
+func (response GetXaiAuthURL502JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetXaiAuthURL503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetXaiAuthURL503JSONResponse) VisitGetXaiAuthURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
@@ -27691,6 +28944,9 @@ type StrictServerInterface interface {
 	// PostIflowAuthURL Log in to iFlow with a browser cookie
 	// (POST /iflow-auth-url)
 	PostIflowAuthURL(ctx context.Context, request PostIflowAuthURLRequestObject) (PostIflowAuthURLResponseObject, error)
+	// GetKimiAuthURL Start a Kimi Code (device flow) login
+	// (GET /kimi-auth-url)
+	GetKimiAuthURL(ctx context.Context, request GetKimiAuthURLRequestObject) (GetKimiAuthURLResponseObject, error)
 	// GetLatestVersion Latest released version
 	// (GET /latest-version)
 	GetLatestVersion(ctx context.Context, request GetLatestVersionRequestObject) (GetLatestVersionResponseObject, error)
@@ -27871,6 +29127,21 @@ type StrictServerInterface interface {
 	// PutWsAuth Set ws-auth
 	// (PUT /ws-auth)
 	PutWsAuth(ctx context.Context, request PutWsAuthRequestObject) (PutWsAuthResponseObject, error)
+	// DeleteXaiAPIKey Delete one xai-api-key entry
+	// (DELETE /xai-api-key)
+	DeleteXaiAPIKey(ctx context.Context, request DeleteXaiAPIKeyRequestObject) (DeleteXaiAPIKeyResponseObject, error)
+	// GetXaiAPIKey List xai-api-key
+	// (GET /xai-api-key)
+	GetXaiAPIKey(ctx context.Context, request GetXaiAPIKeyRequestObject) (GetXaiAPIKeyResponseObject, error)
+	// PatchXaiAPIKey Change one xai-api-key entry
+	// (PATCH /xai-api-key)
+	PatchXaiAPIKey(ctx context.Context, request PatchXaiAPIKeyRequestObject) (PatchXaiAPIKeyResponseObject, error)
+	// PutXaiAPIKey Replace xai-api-key
+	// (PUT /xai-api-key)
+	PutXaiAPIKey(ctx context.Context, request PutXaiAPIKeyRequestObject) (PutXaiAPIKeyResponseObject, error)
+	// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+	// (GET /xai-auth-url)
+	GetXaiAuthURL(ctx context.Context, request GetXaiAuthURLRequestObject) (GetXaiAuthURLResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -29686,6 +30957,30 @@ func (sh *strictHandler) PostIflowAuthURL(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// GetKimiAuthURL operation middleware
+func (sh *strictHandler) GetKimiAuthURL(w http.ResponseWriter, r *http.Request) {
+	var request GetKimiAuthURLRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetKimiAuthURL(ctx, request.(GetKimiAuthURLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetKimiAuthURL")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetKimiAuthURLResponseObject); ok {
+		if err := validResponse.VisitGetKimiAuthURLResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetLatestVersion operation middleware
 func (sh *strictHandler) GetLatestVersion(w http.ResponseWriter, r *http.Request) {
 	var request GetLatestVersionRequestObject
@@ -31398,6 +32693,146 @@ func (sh *strictHandler) PutWsAuth(w http.ResponseWriter, r *http.Request, param
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PutWsAuthResponseObject); ok {
 		if err := validResponse.VisitPutWsAuthResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteXaiAPIKey operation middleware
+func (sh *strictHandler) DeleteXaiAPIKey(w http.ResponseWriter, r *http.Request, params DeleteXaiAPIKeyParams) {
+	var request DeleteXaiAPIKeyRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteXaiAPIKey(ctx, request.(DeleteXaiAPIKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteXaiAPIKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteXaiAPIKeyResponseObject); ok {
+		if err := validResponse.VisitDeleteXaiAPIKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetXaiAPIKey operation middleware
+func (sh *strictHandler) GetXaiAPIKey(w http.ResponseWriter, r *http.Request) {
+	var request GetXaiAPIKeyRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetXaiAPIKey(ctx, request.(GetXaiAPIKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetXaiAPIKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetXaiAPIKeyResponseObject); ok {
+		if err := validResponse.VisitGetXaiAPIKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PatchXaiAPIKey operation middleware
+func (sh *strictHandler) PatchXaiAPIKey(w http.ResponseWriter, r *http.Request, params PatchXaiAPIKeyParams) {
+	var request PatchXaiAPIKeyRequestObject
+
+	request.Params = params
+
+	var body PatchXaiAPIKeyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchXaiAPIKey(ctx, request.(PatchXaiAPIKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchXaiAPIKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PatchXaiAPIKeyResponseObject); ok {
+		if err := validResponse.VisitPatchXaiAPIKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutXaiAPIKey operation middleware
+func (sh *strictHandler) PutXaiAPIKey(w http.ResponseWriter, r *http.Request, params PutXaiAPIKeyParams) {
+	var request PutXaiAPIKeyRequestObject
+
+	request.Params = params
+
+	var body PutXaiAPIKeyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutXaiAPIKey(ctx, request.(PutXaiAPIKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutXaiAPIKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutXaiAPIKeyResponseObject); ok {
+		if err := validResponse.VisitPutXaiAPIKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetXaiAuthURL operation middleware
+func (sh *strictHandler) GetXaiAuthURL(w http.ResponseWriter, r *http.Request) {
+	var request GetXaiAuthURLRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetXaiAuthURL(ctx, request.(GetXaiAuthURLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetXaiAuthURL")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetXaiAuthURLResponseObject); ok {
+		if err := validResponse.VisitGetXaiAuthURLResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

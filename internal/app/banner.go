@@ -71,7 +71,7 @@ func (b banner) write(w io.Writer) {
 // providerKeys counts the upstream keys in the config; an
 // OpenAI-compatible provider without keys (a local server) counts once.
 func providerKeys(c *config.Config) int {
-	n := len(c.GeminiKeys) + len(c.CodexKeys) + len(c.ClaudeKeys) + len(c.VertexKeys)
+	n := len(c.GeminiKeys) + len(c.CodexKeys) + len(c.ClaudeKeys) + len(c.XAIKeys) + len(c.VertexKeys)
 	for _, p := range c.OpenAICompatibility {
 		n += max(len(p.APIKeyEntries), 1)
 	}

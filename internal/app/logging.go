@@ -37,6 +37,9 @@ func configSecrets(c *config.Config, envSecret string) []string {
 	for _, k := range c.ClaudeKeys {
 		out = append(out, k.APIKey)
 	}
+	for _, k := range c.XAIKeys {
+		out = append(out, k.APIKey)
+	}
 	for _, k := range c.VertexKeys {
 		out = append(out, k.APIKey)
 	}

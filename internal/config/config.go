@@ -66,6 +66,7 @@ type Config struct {
 	GeminiKeys          []GeminiKey           `yaml:"gemini-api-key"`
 	CodexKeys           []CodexKey            `yaml:"codex-api-key"`
 	ClaudeKeys          []ClaudeKey           `yaml:"claude-api-key"`
+	XAIKeys             []XAIKey              `yaml:"xai-api-key"`
 	OpenAICompatibility []OpenAICompatibility `yaml:"openai-compatibility"`
 	VertexKeys          []VertexKey           `yaml:"vertex-api-key"`
 	OAuthExcludedModels map[string][]string   `yaml:"oauth-excluded-models"`
@@ -224,6 +225,10 @@ type CodexKey struct {
 // ClaudeKey is one Anthropic API key; it has exactly the fields of a
 // Codex key.
 type ClaudeKey CodexKey
+
+// XAIKey is one xAI (Grok) API key, served through xAI's OpenAI-compatible
+// Chat Completions API; it has exactly the fields of a Codex key.
+type XAIKey CodexKey
 
 // VertexKey is one Vertex AI credential in API-key mode.
 type VertexKey struct {

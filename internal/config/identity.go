@@ -25,6 +25,7 @@ const (
 	kindGemini       = "gemini-api-key"
 	kindCodex        = "codex-api-key"
 	kindClaude       = "claude-api-key"
+	kindXAI          = "xai-api-key"
 	kindVertex       = "vertex-api-key"
 	kindOpenAICompat = "openai-compatibility"
 	kindClient       = "api-keys"
@@ -55,6 +56,9 @@ func (k CodexKey) ID() CredentialID { return CredentialID(digest(kindCodex, k.AP
 
 // ID identifies a Claude key by api-key and base-url.
 func (k ClaudeKey) ID() CredentialID { return CredentialID(digest(kindClaude, k.APIKey, k.BaseURL)) }
+
+// ID identifies an xAI key by api-key and base-url.
+func (k XAIKey) ID() CredentialID { return CredentialID(digest(kindXAI, k.APIKey, k.BaseURL)) }
 
 // ID identifies a Vertex key by api-key and base-url.
 func (k VertexKey) ID() CredentialID { return CredentialID(digest(kindVertex, k.APIKey, k.BaseURL)) }

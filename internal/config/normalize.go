@@ -22,6 +22,7 @@ func (c *Config) Normalize() {
 	c.GeminiKeys = NormalizeGeminiKeys(c.GeminiKeys)
 	c.CodexKeys = NormalizeCodexKeys(c.CodexKeys)
 	c.ClaudeKeys = NormalizeClaudeKeys(c.ClaudeKeys)
+	c.XAIKeys = NormalizeXAIKeys(c.XAIKeys)
 	c.VertexKeys = NormalizeVertexKeys(c.VertexKeys)
 	c.OpenAICompatibility = NormalizeOpenAICompatibility(c.OpenAICompatibility)
 	c.OAuthExcludedModels = NormalizeExcludedModels(c.OAuthExcludedModels)
@@ -240,6 +241,19 @@ func NormalizeOpenAICompatibility(in []OpenAICompatibility) []OpenAICompatibilit
 		}
 		p.APIKeyEntries = entries
 		out = append(out, p)
+	}
+	return out
+}
+
+// NormalizeXAIKeys applies the Codex rules to xAI keys.
+func NormalizeXAIKeys(in []XAIKey) []XAIKey {
+	asCodex := make([]CodexKey, len(in))
+	for i, k := range in {
+		asCodex[i] = CodexKey(k)
+	}
+	out := make([]XAIKey, 0, len(in))
+	for _, k := range NormalizeCodexKeys(asCodex) {
+		out = append(out, XAIKey(k))
 	}
 	return out
 }

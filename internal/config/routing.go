@@ -79,6 +79,11 @@ func (c *Config) validateRouting() error {
 			return err
 		}
 	}
+	for i, k := range c.XAIKeys {
+		if err := check("xai-api-key", i, k.Weight, k.MaxConcurrency); err != nil {
+			return err
+		}
+	}
 	for i, k := range c.VertexKeys {
 		if err := check("vertex-api-key", i, k.Weight, k.MaxConcurrency); err != nil {
 			return err

@@ -64,6 +64,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("claude-api-key[%d]: %w", i, err)
 		}
 	}
+	for i, k := range c.XAIKeys {
+		if err := validateEndpoint(k.BaseURL, k.ProxyURL); err != nil {
+			return fmt.Errorf("xai-api-key[%d]: %w", i, err)
+		}
+	}
 	for i, k := range c.VertexKeys {
 		if err := validateEndpoint(k.BaseURL, k.ProxyURL); err != nil {
 			return fmt.Errorf("vertex-api-key[%d]: %w", i, err)

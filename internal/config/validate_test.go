@@ -71,6 +71,9 @@ func TestValidate(t *testing.T) {
 		{"codex proxy-url", func(c *Config) { c.CodexKeys = []CodexKey{{APIKey: "a", ProxyURL: "http://"}} }, "codex-api-key[0]: proxy-url: a host is required"},
 		{"claude base-url relative", func(c *Config) { c.ClaudeKeys = []ClaudeKey{{APIKey: "a", BaseURL: "api.anthropic.com"}} }, `claude-api-key[0]: base-url must be an http or https URL with a host`},
 		{"claude proxy-url", func(c *Config) { c.ClaudeKeys = []ClaudeKey{{APIKey: "a", ProxyURL: "socks4://p"}} }, "claude-api-key[0]: proxy-url: scheme must be"},
+		{"xai base-url relative", func(c *Config) { c.XAIKeys = []XAIKey{{APIKey: "a", BaseURL: "api.x.ai/v1"}} }, `xai-api-key[0]: base-url must be an http or https URL with a host`},
+		{"xai proxy-url", func(c *Config) { c.XAIKeys = []XAIKey{{APIKey: "a", ProxyURL: "socks4://p"}} }, "xai-api-key[0]: proxy-url: scheme must be"},
+		{"xai weight", func(c *Config) { c.XAIKeys = []XAIKey{{APIKey: "a", Weight: -1}} }, "xai-api-key[0]"},
 		{"vertex base-url unparsable", func(c *Config) { c.VertexKeys = []VertexKey{{APIKey: "a", BaseURL: "http://h:port"}} }, `vertex-api-key[0]: base-url must be an http or https URL with a host`},
 		{"vertex proxy-url", func(c *Config) { c.VertexKeys = []VertexKey{{APIKey: "a", ProxyURL: "socks5://"}} }, "vertex-api-key[0]: proxy-url: a host is required"},
 		{"all lists valid", func(c *Config) {

@@ -41,6 +41,9 @@ func TestValidateRefusesControlCharacters(t *testing.T) {
 		{"claude api-key", "claude-api-key[1].api-key", func(c *Config, v string) {
 			c.ClaudeKeys = []ClaudeKey{{APIKey: "k"}, {APIKey: v}}
 		}},
+		{"xai api-key", "xai-api-key[0].api-key", func(c *Config, v string) {
+			c.XAIKeys = []XAIKey{{APIKey: v}}
+		}},
 		{"vertex proxy-url", "vertex-api-key[0].proxy-url", func(c *Config, v string) {
 			c.VertexKeys = []VertexKey{{APIKey: "k", ProxyURL: "http://" + v}}
 		}},

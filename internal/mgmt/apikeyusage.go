@@ -38,6 +38,9 @@ func (s *usageHandlers) GetAPIKeyUsage(_ context.Context, _ mgmtapi.GetAPIKeyUsa
 	for _, k := range cfg.ClaudeKeys {
 		add("claude", k.BaseURL, k.APIKey, k.ID())
 	}
+	for _, k := range cfg.XAIKeys {
+		add("xai", k.BaseURL, k.APIKey, k.ID())
+	}
 	for _, k := range cfg.VertexKeys {
 		add("vertex", k.BaseURL, k.APIKey, k.ID())
 	}

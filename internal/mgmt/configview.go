@@ -140,6 +140,7 @@ func configView(c *config.Config) mgmtapi.ConfigView {
 		GenerativeLanguageAPIKey:      ptr(geminiKeyStrings(c.GeminiKeys)),
 		CodexAPIKey:                   ptr(mapSlice(c.CodexKeys, codexOut)),
 		ClaudeAPIKey:                  ptr(mapSlice(c.ClaudeKeys, claudeOut)),
+		XaiAPIKey:                     ptr(mapSlice(c.XAIKeys, xaiOut)),
 		VertexAPIKey:                  ptr(mapSlice(c.VertexKeys, vertexOut)),
 		OpenaiCompatibility:           ptr(mapSlice(c.OpenAICompatibility, openAICompatOut)),
 		OauthExcludedModels:           ptr(mgmtapi.ExcludedModels(nonNilMap(c.OAuthExcludedModels))),
@@ -154,6 +155,8 @@ func configView(c *config.Config) mgmtapi.ConfigView {
 }
 
 func claudeOut(k config.ClaudeKey) mgmtapi.ClaudeKey { return codexOut(config.CodexKey(k)) }
+
+func xaiOut(k config.XAIKey) mgmtapi.XaiKey { return codexOut(config.CodexKey(k)) }
 
 func ptr[T any](v T) *T { return &v }
 

@@ -113,6 +113,11 @@ var (
 		apiKey:  func(k *config.ClaudeKey) *string { return &k.APIKey },
 		baseURL: func(k *config.ClaudeKey) string { return k.BaseURL },
 	}
+	xaiList = keyedList[config.XAIKey]{
+		field:   func(c *config.Config) *[]config.XAIKey { return &c.XAIKeys },
+		apiKey:  func(k *config.XAIKey) *string { return &k.APIKey },
+		baseURL: func(k *config.XAIKey) string { return k.BaseURL },
+	}
 	vertexList = keyedList[config.VertexKey]{
 		field:   func(c *config.Config) *[]config.VertexKey { return &c.VertexKeys },
 		apiKey:  func(k *config.VertexKey) *string { return &k.APIKey },

@@ -50,7 +50,14 @@ func (s *oauthHandlers) startLogin(provider string, o oauthlogin.StartOptions) (
 	if err != nil {
 		return mgmtapi.AuthURL{}, err
 	}
-	return mgmtapi.AuthURL{Status: "ok", URL: st.URL, State: st.State}, nil
+	u := mgmtapi.AuthURL{Status: "ok", URL: st.URL, State: st.State}
+	if p, _ := m.Provider(provider); p.DeviceFlow {
+		u.Flow = ptr("device")
+		if st.UserCode != "" {
+			u.UserCode = ptr(st.UserCode)
+		}
+	}
+	return u, nil
 }
 
 // GetAnthropicAuthURL starts a Claude login.
@@ -109,6 +116,32 @@ func (s *oauthHandlers) GetQwenAuthURL(_ context.Context, _ mgmtapi.GetQwenAuthU
 		return nil, err
 	}
 	return mgmtapi.GetQwenAuthURL200JSONResponse(u), nil
+}
+
+// GetKimiAuthURL starts a Kimi Code device-flow login.
+func (s *oauthHandlers) GetKimiAuthURL(_ context.Context, _ mgmtapi.GetKimiAuthURLRequestObject) (mgmtapi.GetKimiAuthURLResponseObject, error) {
+	u, err := s.startLogin("kimi", oauthlogin.StartOptions{})
+	var up *oauthlogin.UpstreamError
+	if errors.As(err, &up) {
+		return mgmtapi.GetKimiAuthURL502JSONResponse{BadGatewayJSONResponse: mgmtapi.BadGatewayJSONResponse{Error: up.Msg}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.GetKimiAuthURL200JSONResponse(u), nil
+}
+
+// GetXaiAuthURL starts an xAI (Grok) device-flow login.
+func (s *oauthHandlers) GetXaiAuthURL(_ context.Context, _ mgmtapi.GetXaiAuthURLRequestObject) (mgmtapi.GetXaiAuthURLResponseObject, error) {
+	u, err := s.startLogin("xai", oauthlogin.StartOptions{})
+	var up *oauthlogin.UpstreamError
+	if errors.As(err, &up) {
+		return mgmtapi.GetXaiAuthURL502JSONResponse{BadGatewayJSONResponse: mgmtapi.BadGatewayJSONResponse{Error: up.Msg}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return mgmtapi.GetXaiAuthURL200JSONResponse(u), nil
 }
 
 // PostIflowAuthURL logs in to iFlow with a browser cookie.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +23,7 @@ import (
 
 func init() {
 	for _, op := range []string{"GetAnthropicAuthURL", "GetCodexAuthURL", "GetGeminiCliAuthURL", "GetAntigravityAuthURL",
-		"GetQwenAuthURL", "GetIflowAuthURL", "PostIflowAuthURL", "GetAuthStatus", "PostOauthCallback"} {
+		"GetQwenAuthURL", "GetKimiAuthURL", "GetXaiAuthURL", "GetIflowAuthURL", "PostIflowAuthURL", "GetAuthStatus", "PostOauthCallback"} {
 		ownStatusTests[op] = true
 	}
 }
@@ -73,7 +74,7 @@ func (f *fakeOAuth) providers(t *testing.T, busyPort int) map[string]oauthlogin.
 	d := providers.Logins()
 	for name, p := range d {
 		p.TokenURL = f.srv.URL + "/token"
-		if name == "qwen" {
+		if p.DeviceFlow {
 			p.DeviceCodeURL, p.TokenURL = f.srv.URL+"/device", f.srv.URL+"/device-token"
 		}
 		p.CookieKeyURL = f.srv.URL + "/apikey"
@@ -246,6 +247,47 @@ func TestOAuthLogins(t *testing.T) {
 			t.Fatalf("no device code: %d %s", st, out)
 		}
 	})
+	t.Run("kimi and xai device flows", func(t *testing.T) {
+		e := newEnv(t, baseConfig(), withOAuthProviders(fake.providers(t, 0)))
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		for _, p := range []string{"kimi", "xai"} {
+			st, _, out := e.call("GET", "/"+p+"-auth-url", "", nil)
+			var b struct {
+				Status, URL, State, Flow string
+				UserCode                 string `json:"user_code"`
+			}
+			if st != 200 || json.Unmarshal(out, &b) != nil || b.URL != "https://qwen.example/v?c=UC" || b.Flow != "device" || b.UserCode != "UC" {
+				t.Fatalf("%s: %d %s", p, st, out)
+			}
+			if s, r := e.oauth.Wait(ctx, b.State); s != "ok" {
+				t.Fatalf("%s: %s %s", p, s, r)
+			}
+			if s, _ := authStatus(t, e, b.State); s != "ok" {
+				t.Fatalf("%s status %s", p, s)
+			}
+		}
+		files, _ := os.ReadDir(e.authDir)
+		var kinds []string
+		for _, f := range files {
+			kinds = append(kinds, strings.SplitN(f.Name(), "-", 2)[0])
+		}
+		if slices.Sort(kinds); strings.Join(kinds, ",") != "kimi,xai" {
+			t.Fatalf("files %v", files)
+		}
+		provs := fake.providers(t, 0)
+		for _, p := range []string{"kimi", "xai"} {
+			x := provs[p]
+			x.DeviceCodeURL = fake.srv.URL + "/nope"
+			provs[p] = x
+		}
+		bad := newEnv(t, baseConfig(), withOAuthProviders(provs))
+		for _, p := range []string{"/kimi-auth-url", "/xai-auth-url"} {
+			if st, _, out := bad.call("GET", p, "", nil); st != 502 {
+				t.Fatalf("%s no device code: %d %s", p, st, out)
+			}
+		}
+	})
 	t.Run("iflow cookie login", func(t *testing.T) {
 		e := newEnv(t, baseConfig(), withOAuthProviders(fake.providers(t, 0)))
 		post := func(body string) (int, string) {
@@ -293,6 +335,7 @@ func TestOAuthLogins(t *testing.T) {
 		ops := []struct{ method, path, body string }{
 			{"GET", "/anthropic-auth-url", ""}, {"GET", "/codex-auth-url", ""}, {"GET", "/gemini-cli-auth-url", ""},
 			{"GET", "/antigravity-auth-url", ""}, {"GET", "/qwen-auth-url", ""}, {"GET", "/iflow-auth-url", ""},
+			{"GET", "/kimi-auth-url", ""}, {"GET", "/xai-auth-url", ""},
 			{"POST", "/iflow-auth-url", `{"cookie":"BXAuth=x"}`}, {"POST", "/oauth-callback", `{"provider":"codex","code":"c","state":"abc"}`},
 			{"GET", "/get-auth-status?state=abc", ""},
 		}
@@ -317,5 +360,5 @@ func TestOAuthLogins(t *testing.T) {
 		}
 	})
 	requireStatusesSeen(t, "GetAnthropicAuthURL", "GetCodexAuthURL", "GetGeminiCliAuthURL", "GetAntigravityAuthURL",
-		"GetQwenAuthURL", "GetIflowAuthURL", "PostIflowAuthURL", "GetAuthStatus", "PostOauthCallback")
+		"GetQwenAuthURL", "GetKimiAuthURL", "GetXaiAuthURL", "GetIflowAuthURL", "PostIflowAuthURL", "GetAuthStatus", "PostOauthCallback")
 }

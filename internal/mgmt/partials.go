@@ -88,3 +88,11 @@ func applyVertexPartial(k *config.VertexKey, p mgmtapi.VertexKeyPartial) {
 }
 
 func claudeIn(k mgmtapi.ClaudeKey) config.ClaudeKey { return config.ClaudeKey(codexIn(k)) }
+
+func applyXAIPartial(k *config.XAIKey, p mgmtapi.XaiKeyPartial) {
+	c := config.CodexKey(*k)
+	applyCodexPartial(&c, p)
+	*k = config.XAIKey(c)
+}
+
+func xaiIn(k mgmtapi.XaiKey) config.XAIKey { return config.XAIKey(codexIn(k)) }

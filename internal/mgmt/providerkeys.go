@@ -1,6 +1,6 @@
 package mgmt
 
-// gemini-api-key, codex-api-key, claude-api-key and vertex-api-key: the same
+// gemini-api-key, codex-api-key, claude-api-key, xai-api-key and vertex-api-key: the same
 // four operations over keyedList, each mapping its own wire type.
 
 import (
@@ -101,6 +101,37 @@ func (s *keyListHandlers) PatchClaudeAPIKey(ctx context.Context, r mgmtapi.Patch
 func (s *keyListHandlers) DeleteClaudeAPIKey(ctx context.Context, r mgmtapi.DeleteClaudeAPIKeyRequestObject) (mgmtapi.DeleteClaudeAPIKeyResponseObject, error) {
 	ok, err := s.changeCtx(ctx, r.Params.IfMatch, claudeList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
 	return mgmtapi.DeleteClaudeAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
+}
+
+func (s *keyListHandlers) GetXaiAPIKey(_ context.Context, _ mgmtapi.GetXaiAPIKeyRequestObject) (mgmtapi.GetXaiAPIKeyResponseObject, error) {
+	snap := s.store.Current()
+	return mgmtapi.GetXaiAPIKey200JSONResponse{
+		Body:    mgmtapi.XaiAPIKeyList{XaiAPIKey: mapSlice(snap.Config.XAIKeys, xaiOut)},
+		Headers: mgmtapi.GetXaiAPIKey200ResponseHeaders{ETag: etagOf(snap)},
+	}, nil
+}
+
+func (s *keyListHandlers) PutXaiAPIKey(ctx context.Context, r mgmtapi.PutXaiAPIKeyRequestObject) (mgmtapi.PutXaiAPIKeyResponseObject, error) {
+	mutate, err := xaiList.replace(mapSlice(*r.Body, xaiIn))
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, mutate)
+	return mgmtapi.PutXaiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
+}
+
+func (s *keyListHandlers) PatchXaiAPIKey(ctx context.Context, r mgmtapi.PatchXaiAPIKeyRequestObject) (mgmtapi.PatchXaiAPIKeyResponseObject, error) {
+	p := r.Body
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, xaiList.patch(p.Index, p.Match, func(k *config.XAIKey) error {
+		applyXAIPartial(k, p.Value)
+		return nil
+	}))
+	return mgmtapi.PatchXaiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
+}
+
+func (s *keyListHandlers) DeleteXaiAPIKey(ctx context.Context, r mgmtapi.DeleteXaiAPIKeyRequestObject) (mgmtapi.DeleteXaiAPIKeyResponseObject, error) {
+	ok, err := s.changeCtx(ctx, r.Params.IfMatch, xaiList.remove(r.Params.APIKey, r.Params.BaseURL, r.Params.Index))
+	return mgmtapi.DeleteXaiAPIKey200JSONResponse{StatusOKJSONResponse: ok}, err
 }
 
 func (s *keyListHandlers) GetVertexAPIKey(_ context.Context, _ mgmtapi.GetVertexAPIKeyRequestObject) (mgmtapi.GetVertexAPIKeyResponseObject, error) {

@@ -36,6 +36,9 @@ var validRequests = map[string]struct{ query, body string }{
 	"PutClaudeAPIKey":                {"", `[{"api-key":"c"}]`},
 	"PatchClaudeAPIKey":              {"", `{"index":0,"value":{"prefix":"p"}}`},
 	"DeleteClaudeAPIKey":             {"?index=0", ""},
+	"PutXaiAPIKey":                   {"", `[{"api-key":"x"}]`},
+	"PatchXaiAPIKey":                 {"", `{"index":0,"value":{"prefix":"p"}}`},
+	"DeleteXaiAPIKey":                {"?index=0", ""},
 	"PutVertexAPIKey":                {"", `[{"api-key":"v"}]`},
 	"PatchVertexAPIKey":              {"", `{"index":0,"value":{"prefix":"p"}}`},
 	"DeleteVertexAPIKey":             {"?index=0", ""},
@@ -68,6 +71,8 @@ var notFoundRequests = map[string]struct{ query, body string }{
 	"DeleteCodexAPIKey":              {"?api-key=nope", ""},
 	"PatchClaudeAPIKey":              {"", `{"match":"nope","value":{}}`},
 	"DeleteClaudeAPIKey":             {"?api-key=nope", ""},
+	"PatchXaiAPIKey":                 {"", `{"match":"nope","value":{}}`},
+	"DeleteXaiAPIKey":                {"?api-key=nope", ""},
 	"PatchVertexAPIKey":              {"", `{"match":"nope","value":{}}`},
 	"DeleteVertexAPIKey":             {"?api-key=nope", ""},
 	"PatchOpenaiCompatibility":       {"", `{"name":"nope","value":{}}`},
@@ -97,7 +102,8 @@ func settingBody(_ string, schemaRef string) string {
 func statusConfig() string {
 	return fmt.Sprintf(providersConfig, testHash) + "api-keys: [\"k1\", \"k2\"]\nproxy-url: \"http://127.0.0.1:3128\"\n" +
 		"client-keys:\n  - name: alice\n    key: sk-alice-0000001\n" +
-		"oauth-model-alias:\n  codex:\n    - name: gpt-5\n      alias: g5\n      fork: true\n"
+		"oauth-model-alias:\n  codex:\n    - name: gpt-5\n      alias: g5\n      fork: true\n" +
+		"xai-api-key:\n  - api-key: \"xai-k1\"\n"
 }
 
 // TestEveryDocumentedStatusIsProduced sends, for every implemented

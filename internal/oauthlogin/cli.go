@@ -12,26 +12,26 @@ import (
 )
 
 // CLILogin runs a login on a terminal: it prints the URL, then reads the
-// redirect URL the browser ended on (or, for qwen, waits for the device to
+// redirect URL the browser ended on (or, for the device-flow logins, waits for the device to
 // be confirmed). It is the same session, exchange and save as the API's.
 func CLILogin(ctx context.Context, m *Manager, provider, projectID string, in io.Reader, out io.Writer) error {
 	name := providers.LoginName(provider)
 	if name == "" {
-		return fmt.Errorf("unknown provider %q (anthropic, codex, gemini-cli, antigravity, qwen, iflow)", provider)
+		return fmt.Errorf("unknown provider %q (anthropic, codex, gemini-cli, antigravity, qwen, iflow, kimi, xai)", provider)
 	}
 	st, err := m.Start(name, StartOptions{ProjectID: projectID})
 	if err != nil {
 		return fmt.Errorf("start login: %s", errMsg(err))
 	}
 	fmt.Fprintf(out, "Open this URL in a browser and log in:\n\n  %s\n\n", st.URL)
-	if name == "qwen" {
+	p, _ := m.Provider(name)
+	if p.DeviceFlow {
 		if st.UserCode != "" {
 			fmt.Fprintf(out, "Confirm the code %s there. Waiting…\n", st.UserCode)
 		}
 		status, reason := m.Wait(ctx, st.State)
 		return report(out, status, reason)
 	}
-	p, _ := m.Provider(name)
 	fmt.Fprintf(out, "The browser then goes to %s…, which may show an error page.\nPaste the full address of that page here and press Enter:\n", p.RedirectURI)
 	lines := bufio.NewScanner(in)
 	lines.Buffer(make([]byte, 64<<10), 64<<10)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -456,104 +455,4 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
-}
-
-// startDevice begins a qwen device-flow login: it asks for a device code,
-// answers the verification URL and polls for the token in the background.
-func (m *Manager) startDevice(p Provider) (Started, error) {
-	m.mu.Lock()
-	err := m.roomLocked()
-	m.mu.Unlock()
-	if err != nil {
-		return Started{}, err
-	}
-	verifier, challenge := pkce(32)
-	var dc struct {
-		DeviceCode              string `json:"device_code"`
-		UserCode                string `json:"user_code"`
-		VerificationURIComplete string `json:"verification_uri_complete"`
-		ExpiresIn               int64  `json:"expires_in"`
-		Interval                int64  `json:"interval"`
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err = m.postForm(ctx, p.DeviceCodeURL, url.Values{
-		"client_id": {p.ClientID}, "scope": {strings.Join(p.Scopes, " ")},
-		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
-	}, &dc)
-	if err != nil || dc.DeviceCode == "" || dc.VerificationURIComplete == "" {
-		return Started{}, &UpstreamError{Msg: "failed to generate authorization url"}
-	}
-	state := randomHex(16)
-	pctx, pcancel := context.WithCancel(context.Background())
-	s := &session{provider: "qwen", verifier: verifier, expires: m.now().Add(SessionTTL), cancel: pcancel, done: make(chan struct{})}
-	m.mu.Lock()
-	m.purgeLocked()
-	m.sessions[state] = s
-	m.mu.Unlock()
-	interval := time.Duration(max(dc.Interval, 5)) * time.Second
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		cred, reason := m.pollDevice(pctx, p, dc.DeviceCode, verifier, interval)
-		if pctx.Err() != nil {
-			return // expired or closed: nobody is waiting any more
-		}
-		m.mu.Lock()
-		if s.phase == pending {
-			s.phase = exchanging
-		}
-		m.mu.Unlock()
-		m.finish(state, cred, reason)
-	}()
-	return Started{URL: dc.VerificationURIComplete, State: state, UserCode: dc.UserCode}, nil
-}
-
-// pollDevice asks for the token until the user confirmed, refused, or the
-// attempts run out; slow_down stretches the interval (at most 10 s).
-func (m *Manager) pollDevice(ctx context.Context, p Provider, deviceCode, verifier string, interval time.Duration) (*credential, string) {
-	for attempt := 0; attempt < 60; attempt++ {
-		if err := m.sleep(ctx, interval); err != nil {
-			return nil, "Authentication failed: timed out"
-		}
-		var tr struct {
-			tokenResponse
-			Error string `json:"error"`
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.TokenURL, strings.NewReader(url.Values{
-			"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "client_id": {p.ClientID},
-			"device_code": {deviceCode}, "code_verifier": {verifier},
-		}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", "application/json")
-		resp, err := m.client().Do(req)
-		if err != nil {
-			continue
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-		resp.Body.Close()
-		_ = json.Unmarshal(body, &tr)
-		switch {
-		case resp.StatusCode/100 == 2 && tr.AccessToken != "":
-			now := m.now()
-			id := "qwen-" + strconv.FormatInt(now.UnixMilli(), 10)
-			cred, err := encode(id+".json", map[string]any{
-				"access_token": tr.AccessToken, "refresh_token": tr.RefreshToken, "last_refresh": m.stamp(now),
-				"resource_url": tr.ResourceURL, "email": id, "type": "qwen",
-				"expired": m.stamp(now.Add(time.Duration(tr.ExpiresIn) * time.Second)),
-			})
-			if err != nil {
-				return nil, "Authentication failed"
-			}
-			return cred, ""
-		case tr.Error == "authorization_pending":
-		case tr.Error == "slow_down":
-			interval = min(interval*3/2, 10*time.Second)
-		case tr.Error != "":
-			return nil, "Authentication failed: " + clean(tr.Error)
-		default:
-			return nil, fmt.Sprintf("Authentication failed: token endpoint answered %d", resp.StatusCode)
-		}
-	}
-	return nil, "Authentication failed: timed out"
 }

@@ -181,7 +181,7 @@ type StartOptions struct {
 // Started is a login in progress.
 type Started struct {
 	URL, State string
-	// UserCode is the code a device-flow user confirms (qwen).
+	// UserCode is the code a device-flow user confirms (qwen, kimi, xai).
 	UserCode string
 }
 
@@ -225,8 +225,8 @@ func (m *Manager) Start(provider string, o StartOptions) (Started, error) {
 	if !ok {
 		return Started{}, errs.New(errs.Invalid, "unsupported provider")
 	}
-	if provider == "qwen" {
-		return m.startDevice(p)
+	if p.DeviceFlow {
+		return m.startDevice(provider, p)
 	}
 	state := randomHex(16)
 	s := &session{provider: provider, projectID: strings.TrimSpace(o.ProjectID), expires: m.now().Add(SessionTTL), done: make(chan struct{})}
@@ -386,7 +386,7 @@ func (m *Manager) Status(state string) (status, reason string, err error) {
 // outcome of the login is then in Status.
 func (m *Manager) Callback(ctx context.Context, provider, state, code, providerErr string) error {
 	name := providers.LoginName(provider)
-	if name == "" || name == "qwen" {
+	if p, ok := m.providers[name]; !ok || p.DeviceFlow {
 		return errs.New(errs.Invalid, "unsupported provider")
 	}
 	if err := ValidateState(state); err != nil {

@@ -365,7 +365,7 @@ func TestQwenDeviceFlow(t *testing.T) {
 	}
 
 	// No device code: the provider is at fault (502 through the API).
-	bad := New(Options{Store: f.store, Providers: map[string]Provider{"qwen": {Name: "qwen", DeviceCodeURL: f.fake.srv.URL + "/nope"}}})
+	bad := New(Options{Store: f.store, Providers: map[string]Provider{"qwen": {Name: "qwen", DeviceFlow: true, DeviceCodeURL: f.fake.srv.URL + "/nope"}}})
 	if _, err := bad.Start("qwen", StartOptions{}); err == nil {
 		t.Fatal("start without a device code")
 	} else if ue := (*UpstreamError)(nil); !errors.As(err, &ue) {

@@ -13,6 +13,8 @@ var callHosts = map[Kind][]string{
 	IFlow:       {"apis.iflow.cn", "iflow.cn"},
 	Vertex:      {"aiplatform.googleapis.com", "oauth2.googleapis.com"},
 	AIStudio:    {"generativelanguage.googleapis.com"},
+	Kimi:        {"api.kimi.com", "auth.kimi.com"},
+	XAI:         {"api.x.ai", "cli-chat-proxy.grok.com", "auth.x.ai"},
 }
 
 // CallHosts lists the hosts a credential of kind k may be used against

@@ -5,7 +5,7 @@ package providers
 // replaced (oauth-endpoints: tests, self-hosted gateways).
 type Login struct {
 	// Name is the login's (session's) provider name: anthropic, codex,
-	// gemini, antigravity, qwen or iflow.
+	// gemini, antigravity, qwen, iflow, kimi or xai.
 	Name         string
 	ClientID     string
 	ClientSecret string // public installed-app secrets only
@@ -20,14 +20,15 @@ type Login struct {
 	Scopes        []string
 	PKCE          bool
 	// DeviceFlow: the user confirms a code on the provider's page and the
-	// login polls TokenURL; there is no redirect (qwen).
+	// login polls TokenURL; there is no redirect (qwen, kimi, xai). PKCE
+	// goes with it only when PKCE is set (qwen).
 	DeviceFlow bool
 
 	UserInfoURL     string // gemini, antigravity, iflow
 	ProjectsURL     string // gemini: projects to pick from
 	CodeAssistURL   string // gemini, antigravity: …/v1internal (loadCodeAssist, onboardUser)
 	ServiceUsageURL string // gemini: …/v1 (is the Cloud AI Companion API enabled)
-	DeviceCodeURL   string // qwen
+	DeviceCodeURL   string // device-flow logins
 	CookieKeyURL    string // iflow cookie login
 }
 

@@ -30,6 +30,8 @@ const (
 	Vertex       Kind = "vertex"
 	GeminiAPIKey Kind = "gemini-api-key"
 	AIStudio     Kind = "aistudio"
+	Kimi         Kind = "kimi"
+	XAI          Kind = "xai"
 )
 
 // Provider is everything the project knows about one provider kind.
@@ -79,7 +81,7 @@ func (m Model) UpstreamName() string {
 // All returns every provider kind, in a fixed order. Each call returns
 // fresh values, so a caller may change what it gets.
 func All() []Provider {
-	return []Provider{claude(), codex(), geminiCLI(), antigravity(), qwen(), iflow(), vertex(), geminiAPIKey(), aiStudio()}
+	return []Provider{claude(), codex(), geminiCLI(), antigravity(), qwen(), iflow(), vertex(), geminiAPIKey(), aiStudio(), kimi(), xai()}
 }
 
 // Lookup finds the provider kind a name or alias denotes; ok is false for

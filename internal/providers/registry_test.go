@@ -88,12 +88,12 @@ func isURL(s string) bool {
 
 func TestFileKinds(t *testing.T) {
 	for typ, want := range map[string]Kind{"claude": Claude, "Anthropic": Claude, "gemini": GeminiCLI, " gemini-cli ": GeminiCLI,
-		"vertex": Vertex, "gemini-api-key": "", "gemini-web": "", "": ""} {
+		"vertex": Vertex, "gemini-api-key": "", "gemini-web": "", "": "", "kimi": Kimi, "grok": XAI, "X-AI": XAI} {
 		if got := FileKind(typ); got != want {
 			t.Errorf("FileKind(%q) = %q, want %q", typ, got, want)
 		}
 	}
-	if len(FileKinds()) != 7 {
+	if len(FileKinds()) != 9 {
 		t.Errorf("FileKinds() = %v", FileKinds())
 	}
 	if p, ok := ByKeyList("claude-api-key"); !ok || p.Kind != Claude {

@@ -73,7 +73,7 @@ func oauthExecFor(k providers.Kind) executor {
 		return codeAssistExec{kind: k}
 	case providers.Vertex:
 		return vertexSAExec{}
-	case providers.Qwen, providers.IFlow:
+	case providers.Qwen, providers.IFlow, providers.Kimi, providers.XAI:
 		return chatOAuthExec{kind: k}
 	}
 	return nil

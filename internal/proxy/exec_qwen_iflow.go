@@ -10,9 +10,11 @@ import (
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/version"
 )
 
-// Qwen and iFlow accounts: OpenAI Chat Completions with an account token.
+// Qwen, iFlow, Kimi and xAI accounts: OpenAI Chat Completions with an
+// account token.
 
 type chatOAuthExec struct {
 	openAICompatExec
@@ -23,6 +25,10 @@ type chatOAuthExec struct {
 const (
 	defaultQwenBase  = "https://portal.qwen.ai/v1"
 	defaultIFlowBase = "https://apis.iflow.cn/v1"
+	defaultKimiBase  = "https://api.kimi.com/coding/v1"
+	// defaultXAIBase is xAI's public, OpenAI-compatible API; the OAuth
+	// token's api:access scope is what lets an account call it.
+	defaultXAIBase = "https://api.x.ai/v1"
 )
 
 func (e chatOAuthExec) payloadProtocol() string { return string(e.kind) }
@@ -31,8 +37,13 @@ func (e chatOAuthExec) url(c *credential, _ operation, _ string, _ url.Values, c
 	if c.baseURL != "" {
 		return c.baseURL + "/chat/completions"
 	}
-	if e.kind == providers.IFlow {
+	switch e.kind {
+	case providers.IFlow:
 		return defaultIFlowBase + "/chat/completions"
+	case providers.Kimi:
+		return defaultKimiBase + "/chat/completions"
+	case providers.XAI:
+		return defaultXAIBase + "/chat/completions"
 	}
 	if r := strings.TrimRight(creds.ResourceURL, "/"); r != "" {
 		if !strings.Contains(r, "://") {
@@ -46,11 +57,22 @@ func (e chatOAuthExec) url(c *credential, _ operation, _ string, _ url.Values, c
 	return defaultQwenBase + "/chat/completions"
 }
 
-func (e chatOAuthExec) authorize(h, _ http.Header, _ *credential, creds upstreamauth.Creds, stream bool) {
+func (e chatOAuthExec) authorize(h, _ http.Header, c *credential, creds upstreamauth.Creds, stream bool) {
 	h.Set("Authorization", "Bearer "+creds.Token)
 	acceptFor(h, stream)
-	if e.kind == providers.IFlow {
+	switch e.kind {
+	case providers.IFlow:
 		h.Set("User-Agent", "iFlow-Cli")
+		return
+	case providers.Kimi:
+		h.Set("User-Agent", "CLIProxyAPI/"+version.Version)
+		if c.oauth != nil {
+			for k, v := range c.oauth.acct.Headers() {
+				h.Set(k, v)
+			}
+		}
+		return
+	case providers.XAI:
 		return
 	}
 	h.Set("User-Agent", geminiCLIUA)

@@ -122,6 +122,26 @@ func oauthCases(t *testing.T) []oauthCase {
 			},
 			header: map[string]string{"User-Agent": "iFlow-Cli"},
 			answer: chatAnswer, ctype: "application/json"},
+		{kind: providers.Kimi, model: "kimi-k2.5", path: "/chat/completions",
+			file: func(u string, e time.Time) map[string]any {
+				return tokenFile("kimi", u, e, map[string]any{"device_id": "dev-7"})
+			},
+			header: map[string]string{"X-Msh-Platform": "CLIProxyAPI", "X-Msh-Device-Id": "dev-7", "X-Msh-Version": "", "X-Msh-Device-Name": "",
+				"User-Agent": "CLIProxyAPI/dev"},
+			body: func(t *testing.T, b []byte) {
+				if gjson.GetBytes(b, "model").String() != "kimi-k2.5" || gjson.GetBytes(b, "messages.#").Int() != 2 {
+					t.Errorf("kimi body: %s", b)
+				}
+			},
+			answer: chatAnswer, ctype: "application/json"},
+		{kind: providers.XAI, model: "grok-4.6", path: "/chat/completions",
+			file: func(u string, e time.Time) map[string]any { return tokenFile("xai", u, e, nil) },
+			body: func(t *testing.T, b []byte) {
+				if gjson.GetBytes(b, "model").String() != "grok-4.6" {
+					t.Errorf("xai body: %s", b)
+				}
+			},
+			answer: chatAnswer, ctype: "application/json"},
 	}
 }
 

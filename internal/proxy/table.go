@@ -267,6 +267,19 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 			steer: steering{priority: k.Priority, weight: k.Weight, maxConc: int32(k.MaxConcurrency)}}
 		b.add(cred, modelsOf(k.Models, providers.Claude, k.ExcludedModels))
 	}
+	for i, k := range cfg.XAIKeys {
+		if k.Disabled {
+			continue
+		}
+		c, err := client("xai-api-key", i, k.ProxyURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "xai-api-key", exec: openAICompatExec{},
+			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultXAIBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c,
+			steer: steering{priority: k.Priority, weight: k.Weight, maxConc: int32(k.MaxConcurrency)}}
+		b.add(cred, modelsOf(k.Models, providers.XAI, k.ExcludedModels))
+	}
 	for i, k := range cfg.CodexKeys {
 		if k.Disabled {
 			continue

@@ -10,6 +10,8 @@ package upstreamauth
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/version"
 )
 
 // Account is one auth file as the router sees it: no token, nothing
@@ -38,7 +41,10 @@ type Account struct {
 	AccountID string
 	// UserAgent is antigravity's optional user_agent.
 	UserAgent string
-	Disabled  bool
+	// DeviceID is Kimi's per-login device (file field device_id), sent in
+	// its X-Msh-Device-Id header.
+	DeviceID string
+	Disabled bool
 	// Priority, Weight and MaxConcurrency steer routing as the config
 	// entries' priority, weight and max-concurrency do (file fields
 	// priority, weight, max_concurrency; a number or a numeric string).
@@ -109,6 +115,7 @@ func parse(name string, raw []byte) (Account, tokens, bool, error) {
 		AccountID: strings.TrimSpace(root.Get("account_id").String()),
 		UserAgent: strings.TrimSpace(root.Get("user_agent").String()),
 		Location:  strings.TrimSpace(root.Get("location").String()),
+		DeviceID:  strings.TrimSpace(root.Get("device_id").String()),
 		Disabled:  root.Get("disabled").Bool(),
 	}
 	a.Priority = intField(root.Get("priority"))
@@ -245,4 +252,22 @@ func accountIDFromIDToken(tok string) string {
 	}
 	_ = json.Unmarshal(b, &c)
 	return c.Auth.AccountID
+}
+
+// requestHeaders sets the headers the provider wants on every request of
+// the account, token refreshes included: Kimi's device headers.
+func (a Account) requestHeaders(r *http.Request) {
+	for k, v := range a.Headers() {
+		r.Header.Set(k, v)
+	}
+}
+
+// Headers are the account's provider headers (Kimi's device headers; nil
+// for other kinds).
+func (a Account) Headers() map[string]string {
+	if a.Kind != providers.Kimi {
+		return nil
+	}
+	host, _ := os.Hostname()
+	return providers.KimiHeaders(version.Version, host, a.DeviceID)
 }

@@ -351,7 +351,7 @@ func (m *Manager) refresh(ctx context.Context, name string, e *entry, stale stri
 	if tok.refresh == "" {
 		return Creds{}, m.failed(name, e, &RefreshError{Msg: "the access token expired and the file has no refresh_token; log in again"})
 	}
-	r, err := doRefresh(ctx, client, acct.Kind, m.opts.Endpoints()[acct.Kind], tok.refresh)
+	r, err := doRefresh(ctx, client, acct.Kind, m.opts.Endpoints()[acct.Kind], tok.refresh, acct.requestHeaders)
 	if err != nil {
 		return Creds{}, m.failed(name, e, err)
 	}

@@ -84,7 +84,7 @@ func refreshRequest(ctx context.Context, kind providers.Kind, ep Endpoint, refre
 	case providers.Codex:
 		form.Set("scope", "openid profile email")
 		body = form.Encode()
-	case providers.Qwen:
+	case providers.Qwen, providers.Kimi, providers.XAI:
 		body = form.Encode()
 	case providers.IFlow, providers.GeminiCLI, providers.Antigravity:
 		form.Set("client_secret", ep.ClientSecret)
@@ -106,10 +106,14 @@ func refreshRequest(ctx context.Context, kind providers.Kind, ep Endpoint, refre
 
 // doRefresh calls the token endpoint (and, for iFlow, the user-info call
 // that yields the API key).
-func doRefresh(ctx context.Context, client *http.Client, kind providers.Kind, ep Endpoint, refreshToken string) (refreshed, error) {
+// edit adds the account's headers (Kimi's device headers).
+func doRefresh(ctx context.Context, client *http.Client, kind providers.Kind, ep Endpoint, refreshToken string, edit ...func(*http.Request)) (refreshed, error) {
 	req, err := refreshRequest(ctx, kind, ep, refreshToken)
 	if err != nil {
 		return refreshed{}, err
+	}
+	for _, e := range edit {
+		e(req)
 	}
 	var tr struct {
 		AccessToken  string          `json:"access_token"`

@@ -27,6 +27,8 @@ func TestRefreshRequests(t *testing.T) {
 		{providers.Claude, "application/json", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid"}, false},
 		{providers.Codex, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "scope": "openid profile email"}, false},
 		{providers.Qwen, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid"}, false},
+		{providers.Kimi, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid"}, false},
+		{providers.XAI, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid"}, false},
 		{providers.IFlow, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "client_secret": "csecret"}, true},
 		{providers.GeminiCLI, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "client_secret": "csecret"}, false},
 		{providers.Antigravity, "application/x-www-form-urlencoded", map[string]string{"grant_type": "refresh_token", "refresh_token": "rt", "client_id": "cid", "client_secret": "csecret"}, false},

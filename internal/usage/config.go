@@ -61,6 +61,9 @@ func KeysFrom(c *config.Config) KeyResolver {
 	for _, x := range c.ClaudeKeys {
 		add(x.APIKey, x.ID())
 	}
+	for _, x := range c.XAIKeys {
+		add(x.APIKey, x.ID())
+	}
 	for _, x := range c.VertexKeys {
 		add(x.APIKey, x.ID())
 	}

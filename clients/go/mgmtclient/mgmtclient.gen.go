@@ -468,9 +468,14 @@ type AuthStatusStatus string
 
 // AuthURL Example: {"state":"anth-1716206400","status":"ok","url":"https://claude.ai/oauth/authorize?client_id=EXAMPLE\u0026response_type=code\u0026state=anth-1716206400"}
 type AuthURL struct {
-	State  string `json:"state"`
-	Status string `json:"status"`
-	URL    string `json:"url"`
+	// Flow "device" for device-flow logins (qwen, kimi, xai); absent for browser logins.
+	Flow   *string `json:"flow,omitempty"`
+	State  string  `json:"state"`
+	Status string  `json:"status"`
+	URL    string  `json:"url"`
+
+	// UserCode The code a device-flow user confirms on the verification page.
+	UserCode *string `json:"user_code,omitempty"`
 }
 
 // BoolValue Example: {"value":true}
@@ -845,7 +850,7 @@ type ConfigView struct {
 	LogsMaxTotalSizeMb       *int         `json:"logs-max-total-size-mb,omitempty"`
 	MaxRetryInterval         *int         `json:"max-retry-interval,omitempty"`
 
-	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 	OauthExcludedModels *ExcludedModels        `json:"oauth-excluded-models,omitempty"`
 	OpenaiCompatibility *[]OpenaiCompatibility `json:"openai-compatibility,omitempty"`
 	Port                *int                   `json:"port,omitempty"`
@@ -862,11 +867,14 @@ type ConfigView struct {
 	TrustedProxies *[]string `json:"trusted-proxies,omitempty"`
 
 	// TrustedProxyHeader The one header believed from trusted proxies; empty means X-Forwarded-For.
-	TrustedProxyHeader     *string                `json:"trusted-proxy-header,omitempty"`
-	UsageStatisticsEnabled *bool                  `json:"usage-statistics-enabled,omitempty"`
-	VertexAPIKey           *[]VertexKey           `json:"vertex-api-key,omitempty"`
-	WsAuth                 *bool                  `json:"ws-auth,omitempty"`
-	AdditionalProperties   map[string]interface{} `json:"-"`
+	TrustedProxyHeader     *string      `json:"trusted-proxy-header,omitempty"`
+	UsageStatisticsEnabled *bool        `json:"usage-statistics-enabled,omitempty"`
+	VertexAPIKey           *[]VertexKey `json:"vertex-api-key,omitempty"`
+	WsAuth                 *bool        `json:"ws-auth,omitempty"`
+
+	// XaiAPIKey xAI (Grok) API keys, served through xAI's OpenAI-compatible Chat Completions API (default base-url https://api.x.ai/v1); the fields of a Codex key.
+	XaiAPIKey            *[]XaiKey              `json:"xai-api-key,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // ConfigYAMLResult Example: {"changed":["config"],"ok":true}
@@ -949,7 +957,7 @@ type Error struct {
 	Message *string `json:"message,omitempty"`
 }
 
-// ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+// ExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 type ExcludedModels map[string][]string
 
 // ForceGpt5CodexSetting Example: {"gpt-5-codex":false}
@@ -1195,7 +1203,7 @@ type OauthCallback struct {
 
 // OauthExcludedModelsMap Example: {"oauth-excluded-models":{"codex":["gpt-5-codex-mini"],"gemini-cli":["gemini-2.5-pro-preview-*"]}}
 type OauthExcludedModelsMap struct {
-	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards).
+	// OauthExcludedModels OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards).
 	OauthExcludedModels ExcludedModels `json:"oauth-excluded-models"`
 }
 
@@ -1700,6 +1708,31 @@ type VertexKeyPatch struct {
 // WsAuthSetting Example: {"ws-auth":false}
 type WsAuthSetting struct {
 	WsAuth bool `json:"ws-auth"`
+}
+
+// XaiAPIKeyList Example: {"xai-api-key":[{"api-key":"xai-example-0001","base-url":"https://example.com/api","models":[{"alias":"grok-latest","name":"grok-4.6"}],"proxy-url":"socks5://proxy.example.com:1080"}]}
+type XaiAPIKeyList struct {
+	XaiAPIKey []XaiKey `json:"xai-api-key"`
+}
+
+// XaiKey defines model for XaiKey.
+type XaiKey = CodexKey
+
+// XaiKeyListReplace The whole new list (the server also accepts it under `items`).
+type XaiKeyListReplace = []XaiKey
+
+// XaiKeyPartial Fields to change; absent fields are kept.
+type XaiKeyPartial = CodexKeyPartial
+
+// XaiKeyPatch Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400.
+type XaiKeyPatch struct {
+	Index *int `json:"index,omitempty"`
+
+	// Match Select by the entry's api-key when index is absent.
+	Match *string `json:"match,omitempty"`
+
+	// Value Fields to change; absent fields are kept.
+	Value XaiKeyPartial `json:"value"`
 }
 
 // APIKeyQuery defines model for ApiKeyQuery.
@@ -2965,6 +2998,57 @@ type PutWsAuthParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// DeleteXaiAPIKeyParams defines parameters for DeleteXaiAPIKey.
+type DeleteXaiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// APIKey The entry's api-key (trimmed).
+	APIKey *APIKeyQuery `form:"api-key,omitempty" json:"api-key,omitempty"`
+
+	// BaseURL With api-key, delete only the entries that also have this base-url.
+	BaseURL *BaseURLQuery `form:"base-url,omitempty" json:"base-url,omitempty"`
+
+	// Index Zero-based position in the list.
+	Index *IndexQuery `form:"index,omitempty" json:"index,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PatchXaiAPIKeyParams defines parameters for PatchXaiAPIKey.
+type PatchXaiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutXaiAPIKeyParams defines parameters for PutXaiAPIKey.
+type PutXaiAPIKeyParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IfMatch Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // PatchAllowLocalhostUnauthenticatedJSONRequestBody defines body for PatchAllowLocalhostUnauthenticated for application/json ContentType.
 type PatchAllowLocalhostUnauthenticatedJSONRequestBody = BoolValue
 
@@ -3139,6 +3223,12 @@ type PatchWsAuthJSONRequestBody = BoolValue
 
 // PutWsAuthJSONRequestBody defines body for PutWsAuth for application/json ContentType.
 type PutWsAuthJSONRequestBody = BoolValue
+
+// PatchXaiAPIKeyJSONRequestBody defines body for PatchXaiAPIKey for application/json ContentType.
+type PatchXaiAPIKeyJSONRequestBody = XaiKeyPatch
+
+// PutXaiAPIKeyJSONRequestBody defines body for PutXaiAPIKey for application/json ContentType.
+type PutXaiAPIKeyJSONRequestBody = XaiKeyListReplace
 
 // Getter for additional properties for AuthFile. Returns the specified
 // element and whether it was found
@@ -3740,6 +3830,14 @@ func (a *ConfigView) UnmarshalJSON(b []byte) error {
 		delete(object, "ws-auth")
 	}
 
+	if raw, found := object["xai-api-key"]; found {
+		err = json.Unmarshal(raw, &a.XaiAPIKey)
+		if err != nil {
+			return fmt.Errorf("error reading 'xai-api-key': %w", err)
+		}
+		delete(object, "xai-api-key")
+	}
+
 	if len(object) != 0 {
 		a.AdditionalProperties = make(map[string]interface{})
 		for fieldName, fieldBuf := range object {
@@ -3952,6 +4050,13 @@ func (a ConfigView) MarshalJSON() ([]byte, error) {
 		object["ws-auth"], err = json.Marshal(a.WsAuth)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'ws-auth': %w", err)
+		}
+	}
+
+	if a.XaiAPIKey != nil {
+		object["xai-api-key"], err = json.Marshal(a.XaiAPIKey)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'xai-api-key': %w", err)
 		}
 	}
 
@@ -4816,6 +4921,13 @@ type ClientInterface interface {
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
 	PostIflowAuthURL(ctx context.Context, params *PostIflowAuthURLParams, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetKimiAuthURL Start a Kimi Code (device flow) login
+	//
+	// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+	//
+	// Corresponds with GET /kimi-auth-url (the `GetKimiAuthURL` operationId).
+	GetKimiAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetLatestVersion Latest released version
 	//
 	// Asks the configured release URL (`latest-version-url`, a GitHub "latest release"
@@ -5555,6 +5667,63 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /ws-auth (the `PutWsAuth` operationId).
 	PutWsAuth(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteXaiAPIKey Delete one xai-api-key entry
+	//
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	//
+	// Corresponds with DELETE /xai-api-key (the `DeleteXaiAPIKey` operationId).
+	DeleteXaiAPIKey(ctx context.Context, params *DeleteXaiAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetXaiAPIKey List xai-api-key
+	//
+	// xAI (Grok) API keys with optional model aliases.
+	//
+	// Corresponds with GET /xai-api-key (the `GetXaiAPIKey` operationId).
+	GetXaiAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchXaiAPIKeyWithBody Change one xai-api-key entry
+	//
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /xai-api-key (the `PatchXaiAPIKey` operationId).
+	PatchXaiAPIKeyWithBody(ctx context.Context, params *PatchXaiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchXaiAPIKey Change one xai-api-key entry
+	//
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /xai-api-key (the `PatchXaiAPIKey` operationId).
+	PatchXaiAPIKey(ctx context.Context, params *PatchXaiAPIKeyParams, body PatchXaiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutXaiAPIKeyWithBody Replace xai-api-key
+	//
+	// xAI (Grok) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /xai-api-key (the `PutXaiAPIKey` operationId).
+	PutXaiAPIKeyWithBody(ctx context.Context, params *PutXaiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutXaiAPIKey Replace xai-api-key
+	//
+	// xAI (Grok) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /xai-api-key (the `PutXaiAPIKey` operationId).
+	PutXaiAPIKey(ctx context.Context, params *PutXaiAPIKeyParams, body PutXaiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+	//
+	// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+	//
+	// Corresponds with GET /xai-auth-url (the `GetXaiAuthURL` operationId).
+	GetXaiAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetAllowLocalhostUnauthenticated Read allow-localhost-unauthenticated
@@ -7219,6 +7388,23 @@ func (c *Client) PostIflowAuthURL(ctx context.Context, params *PostIflowAuthURLP
 	return c.Client.Do(req)
 }
 
+// GetKimiAuthURL Start a Kimi Code (device flow) login
+//
+// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+//
+// Corresponds with GET /kimi-auth-url (the `GetKimiAuthURL` operationId).
+func (c *Client) GetKimiAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKimiAuthURLRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetLatestVersion Latest released version
 //
 // Asks the configured release URL (`latest-version-url`, a GitHub "latest release"
@@ -8829,6 +9015,133 @@ func (c *Client) PutWsAuthWithBody(ctx context.Context, params *PutWsAuthParams,
 // Corresponds with PUT /ws-auth (the `PutWsAuth` operationId).
 func (c *Client) PutWsAuth(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutWsAuthRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteXaiAPIKey Delete one xai-api-key entry
+//
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+//
+// Corresponds with DELETE /xai-api-key (the `DeleteXaiAPIKey` operationId).
+func (c *Client) DeleteXaiAPIKey(ctx context.Context, params *DeleteXaiAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteXaiAPIKeyRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetXaiAPIKey List xai-api-key
+//
+// xAI (Grok) API keys with optional model aliases.
+//
+// Corresponds with GET /xai-api-key (the `GetXaiAPIKey` operationId).
+func (c *Client) GetXaiAPIKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetXaiAPIKeyRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchXaiAPIKeyWithBody Change one xai-api-key entry
+//
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /xai-api-key (the `PatchXaiAPIKey` operationId).
+func (c *Client) PatchXaiAPIKeyWithBody(ctx context.Context, params *PatchXaiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchXaiAPIKeyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchXaiAPIKey Change one xai-api-key entry
+//
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /xai-api-key (the `PatchXaiAPIKey` operationId).
+func (c *Client) PatchXaiAPIKey(ctx context.Context, params *PatchXaiAPIKeyParams, body PatchXaiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchXaiAPIKeyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutXaiAPIKeyWithBody Replace xai-api-key
+//
+// xAI (Grok) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /xai-api-key (the `PutXaiAPIKey` operationId).
+func (c *Client) PutXaiAPIKeyWithBody(ctx context.Context, params *PutXaiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutXaiAPIKeyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutXaiAPIKey Replace xai-api-key
+//
+// xAI (Grok) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /xai-api-key (the `PutXaiAPIKey` operationId).
+func (c *Client) PutXaiAPIKey(ctx context.Context, params *PutXaiAPIKeyParams, body PutXaiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutXaiAPIKeyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetXaiAuthURL Start a xAI (Grok) (device flow) login
+//
+// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+//
+// Corresponds with GET /xai-auth-url (the `GetXaiAuthURL` operationId).
+func (c *Client) GetXaiAuthURL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetXaiAuthURLRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -12775,6 +13088,33 @@ func NewPostIflowAuthURLRequestWithBody(server string, params *PostIflowAuthURLP
 	return req, nil
 }
 
+// NewGetKimiAuthURLRequest constructs an http.Request for the GetKimiAuthURL method
+func NewGetKimiAuthURLRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kimi-auth-url")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetLatestVersionRequest constructs an http.Request for the GetLatestVersion method
 func NewGetLatestVersionRequest(server string) (*http.Request, error) {
 	var err error
@@ -16402,6 +16742,329 @@ func NewPutWsAuthRequestWithBody(server string, params *PutWsAuthParams, content
 	return req, nil
 }
 
+// NewDeleteXaiAPIKeyRequest constructs an http.Request for the DeleteXaiAPIKey method
+func NewDeleteXaiAPIKeyRequest(server string, params *DeleteXaiAPIKeyParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/xai-api-key")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.APIKey != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "api-key", *params.APIKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.BaseURL != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base-url", *params.BaseURL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Index != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "index", *params.Index, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetXaiAPIKeyRequest constructs an http.Request for the GetXaiAPIKey method
+func NewGetXaiAPIKeyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/xai-api-key")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchXaiAPIKeyRequest calls the generic PatchXaiAPIKey builder with application/json body
+func NewPatchXaiAPIKeyRequest(server string, params *PatchXaiAPIKeyParams, body PatchXaiAPIKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchXaiAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPatchXaiAPIKeyRequestWithBody constructs an http.Request for the PatchXaiAPIKey method, with any body, and a specified content type
+func NewPatchXaiAPIKeyRequestWithBody(server string, params *PatchXaiAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/xai-api-key")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPutXaiAPIKeyRequest calls the generic PutXaiAPIKey builder with application/json body
+func NewPutXaiAPIKeyRequest(server string, params *PutXaiAPIKeyParams, body PutXaiAPIKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutXaiAPIKeyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPutXaiAPIKeyRequestWithBody constructs an http.Request for the PutXaiAPIKey method, with any body, and a specified content type
+func NewPutXaiAPIKeyRequestWithBody(server string, params *PutXaiAPIKeyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/xai-api-key")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetXaiAuthURLRequest constructs an http.Request for the GetXaiAuthURL method
+func NewGetXaiAuthURLRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/xai-auth-url")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -17292,6 +17955,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /iflow-auth-url (the `PostIflowAuthURL` operationId).
 	PostIflowAuthURLWithResponse(ctx context.Context, params *PostIflowAuthURLParams, body PostIflowAuthURLJSONRequestBody, reqEditors ...RequestEditorFn) (*PostIflowAuthURLResponse, error)
 
+	// GetKimiAuthURLWithResponse Start a Kimi Code (device flow) login
+	//
+	// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kimi-auth-url (the `GetKimiAuthURL` operationId).
+	GetKimiAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKimiAuthURLResponse, error)
+
 	// GetLatestVersionWithResponse Latest released version
 	//
 	// Asks the configured release URL (`latest-version-url`, a GitHub "latest release"
@@ -18093,6 +18765,69 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /ws-auth (the `PutWsAuth` operationId).
 	PutWsAuthWithResponse(ctx context.Context, params *PutWsAuthParams, body PutWsAuthJSONRequestBody, reqEditors ...RequestEditorFn) (*PutWsAuthResponse, error)
+
+	// DeleteXaiAPIKeyWithResponse Delete one xai-api-key entry
+	//
+	// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /xai-api-key (the `DeleteXaiAPIKey` operationId).
+	DeleteXaiAPIKeyWithResponse(ctx context.Context, params *DeleteXaiAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteXaiAPIKeyResponse, error)
+
+	// GetXaiAPIKeyWithResponse List xai-api-key
+	//
+	// xAI (Grok) API keys with optional model aliases.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /xai-api-key (the `GetXaiAPIKey` operationId).
+	GetXaiAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetXaiAPIKeyResponse, error)
+
+	// PatchXaiAPIKeyWithBodyWithResponse Change one xai-api-key entry
+	//
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /xai-api-key (the `PatchXaiAPIKey` operationId).
+	PatchXaiAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchXaiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchXaiAPIKeyResponse, error)
+
+	// PatchXaiAPIKeyWithResponse Change one xai-api-key entry
+	//
+	// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /xai-api-key (the `PatchXaiAPIKey` operationId).
+	PatchXaiAPIKeyWithResponse(ctx context.Context, params *PatchXaiAPIKeyParams, body PatchXaiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchXaiAPIKeyResponse, error)
+
+	// PutXaiAPIKeyWithBodyWithResponse Replace xai-api-key
+	//
+	// xAI (Grok) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /xai-api-key (the `PutXaiAPIKey` operationId).
+	PutXaiAPIKeyWithBodyWithResponse(ctx context.Context, params *PutXaiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutXaiAPIKeyResponse, error)
+
+	// PutXaiAPIKeyWithResponse Replace xai-api-key
+	//
+	// xAI (Grok) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /xai-api-key (the `PutXaiAPIKey` operationId).
+	PutXaiAPIKeyWithResponse(ctx context.Context, params *PutXaiAPIKeyParams, body PutXaiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutXaiAPIKeyResponse, error)
+
+	// GetXaiAuthURLWithResponse Start a xAI (Grok) (device flow) login
+	//
+	// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /xai-auth-url (the `GetXaiAuthURL` operationId).
+	GetXaiAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetXaiAuthURLResponse, error)
 }
 
 // GetAllowLocalhostUnauthenticatedResponse200Headers the declared response headers of an HTTP 200 response for GetAllowLocalhostUnauthenticated
@@ -25167,6 +25902,96 @@ func (r PostIflowAuthURLResponse) ContentType() string {
 	return ""
 }
 
+// GetKimiAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetKimiAuthURL
+type GetKimiAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetKimiAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetKimiAuthURL
+type GetKimiAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetKimiAuthURLResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthURL
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetKimiAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetKimiAuthURLResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON200() *AuthURL {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetKimiAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKimiAuthURLResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKimiAuthURLResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKimiAuthURLResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKimiAuthURLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetLatestVersionResponse429Headers the declared response headers of an HTTP 429 response for GetLatestVersion
 type GetLatestVersionResponse429Headers struct {
 	RetryAfter *int
@@ -32065,6 +32890,610 @@ func (r PutWsAuthResponse) ContentType() string {
 	return ""
 }
 
+// DeleteXaiAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteXaiAPIKey
+type DeleteXaiAPIKeyResponse200Headers struct {
+	ETag *string
+}
+
+// DeleteXaiAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for DeleteXaiAPIKey
+type DeleteXaiAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
+// DeleteXaiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for DeleteXaiAPIKey
+type DeleteXaiAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteXaiAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteXaiAPIKey
+type DeleteXaiAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteXaiAPIKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeleteXaiAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteXaiAPIKeyResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteXaiAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteXaiAPIKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteXaiAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteXaiAPIKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteXaiAPIKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteXaiAPIKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteXaiAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetXaiAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for GetXaiAPIKey
+type GetXaiAPIKeyResponse200Headers struct {
+	ETag *string
+}
+
+// GetXaiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for GetXaiAPIKey
+type GetXaiAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetXaiAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for GetXaiAPIKey
+type GetXaiAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetXaiAPIKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *XaiAPIKeyList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetXaiAPIKeyResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetXaiAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetXaiAPIKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetXaiAPIKeyResponse) GetJSON200() *XaiAPIKeyList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetXaiAPIKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetXaiAPIKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetXaiAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetXaiAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetXaiAPIKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetXaiAPIKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetXaiAPIKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetXaiAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchXaiAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PatchXaiAPIKey
+type PatchXaiAPIKeyResponse200Headers struct {
+	ETag *string
+}
+
+// PatchXaiAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PatchXaiAPIKey
+type PatchXaiAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
+// PatchXaiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PatchXaiAPIKey
+type PatchXaiAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchXaiAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PatchXaiAPIKey
+type PatchXaiAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PatchXaiAPIKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PatchXaiAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PatchXaiAPIKeyResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchXaiAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchXaiAPIKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchXaiAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchXaiAPIKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchXaiAPIKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchXaiAPIKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchXaiAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutXaiAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for PutXaiAPIKey
+type PutXaiAPIKeyResponse200Headers struct {
+	ETag *string
+}
+
+// PutXaiAPIKeyResponse412Headers the declared response headers of an HTTP 412 response for PutXaiAPIKey
+type PutXaiAPIKeyResponse412Headers struct {
+	ETag *string
+}
+
+// PutXaiAPIKeyResponse429Headers the declared response headers of an HTTP 429 response for PutXaiAPIKey
+type PutXaiAPIKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutXaiAPIKeyResponse503Headers the declared response headers of an HTTP 503 response for PutXaiAPIKey
+type PutXaiAPIKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PutXaiAPIKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *HandEditConflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unbuildable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutXaiAPIKeyResponse200Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutXaiAPIKeyResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutXaiAPIKeyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutXaiAPIKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON409() *HandEditConflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON422() *Unbuildable {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutXaiAPIKeyResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutXaiAPIKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutXaiAPIKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutXaiAPIKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutXaiAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetXaiAuthURLResponse429Headers the declared response headers of an HTTP 429 response for GetXaiAuthURL
+type GetXaiAuthURLResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetXaiAuthURLResponse503Headers the declared response headers of an HTTP 503 response for GetXaiAuthURL
+type GetXaiAuthURLResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetXaiAuthURLResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthURL
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetXaiAuthURLResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetXaiAuthURLResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON200() *AuthURL {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetXaiAuthURLResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetXaiAuthURLResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetXaiAuthURLResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetXaiAuthURLResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetXaiAuthURLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetAllowLocalhostUnauthenticatedWithResponse Read allow-localhost-unauthenticated
 //
 // Let proxy clients on this machine call the proxy without a client key. Off by default; when on, a request needs no key only if its TCP peer is loopback, it carries no forwarding header (X-Forwarded-For, X-Real-IP, Forwarded), no Origin other than a loopback one, and a loopback Host, so neither a reverse proxy on the same host, nor a web page, nor DNS rebinding turns the server into an open proxy. The server logs a warning at start-up while it is on.
@@ -33443,6 +34872,21 @@ func (c *ClientWithResponses) PostIflowAuthURLWithResponse(ctx context.Context, 
 	return ParsePostIflowAuthURLResponse(rsp)
 }
 
+// GetKimiAuthURLWithResponse Start a Kimi Code (device flow) login
+//
+// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kimi-auth-url (the `GetKimiAuthURL` operationId).
+func (c *ClientWithResponses) GetKimiAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKimiAuthURLResponse, error) {
+	rsp, err := c.GetKimiAuthURL(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKimiAuthURLResponse(rsp)
+}
+
 // GetLatestVersionWithResponse Latest released version
 //
 // Asks the configured release URL (`latest-version-url`, a GitHub "latest release"
@@ -34771,6 +36215,111 @@ func (c *ClientWithResponses) PutWsAuthWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParsePutWsAuthResponse(rsp)
+}
+
+// DeleteXaiAPIKeyWithResponse Delete one xai-api-key entry
+//
+// Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /xai-api-key (the `DeleteXaiAPIKey` operationId).
+func (c *ClientWithResponses) DeleteXaiAPIKeyWithResponse(ctx context.Context, params *DeleteXaiAPIKeyParams, reqEditors ...RequestEditorFn) (*DeleteXaiAPIKeyResponse, error) {
+	rsp, err := c.DeleteXaiAPIKey(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteXaiAPIKeyResponse(rsp)
+}
+
+// GetXaiAPIKeyWithResponse List xai-api-key
+//
+// xAI (Grok) API keys with optional model aliases.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /xai-api-key (the `GetXaiAPIKey` operationId).
+func (c *ClientWithResponses) GetXaiAPIKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetXaiAPIKeyResponse, error) {
+	rsp, err := c.GetXaiAPIKey(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetXaiAPIKeyResponse(rsp)
+}
+
+// PatchXaiAPIKeyWithBodyWithResponse Change one xai-api-key entry
+//
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /xai-api-key (the `PatchXaiAPIKey` operationId).
+func (c *ClientWithResponses) PatchXaiAPIKeyWithBodyWithResponse(ctx context.Context, params *PatchXaiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchXaiAPIKeyResponse, error) {
+	rsp, err := c.PatchXaiAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchXaiAPIKeyResponse(rsp)
+}
+
+// PatchXaiAPIKeyWithResponse Change one xai-api-key entry
+//
+// Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /xai-api-key (the `PatchXaiAPIKey` operationId).
+func (c *ClientWithResponses) PatchXaiAPIKeyWithResponse(ctx context.Context, params *PatchXaiAPIKeyParams, body PatchXaiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchXaiAPIKeyResponse, error) {
+	rsp, err := c.PatchXaiAPIKey(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchXaiAPIKeyResponse(rsp)
+}
+
+// PutXaiAPIKeyWithBodyWithResponse Replace xai-api-key
+//
+// xAI (Grok) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /xai-api-key (the `PutXaiAPIKey` operationId).
+func (c *ClientWithResponses) PutXaiAPIKeyWithBodyWithResponse(ctx context.Context, params *PutXaiAPIKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutXaiAPIKeyResponse, error) {
+	rsp, err := c.PutXaiAPIKeyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutXaiAPIKeyResponse(rsp)
+}
+
+// PutXaiAPIKeyWithResponse Replace xai-api-key
+//
+// xAI (Grok) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /xai-api-key (the `PutXaiAPIKey` operationId).
+func (c *ClientWithResponses) PutXaiAPIKeyWithResponse(ctx context.Context, params *PutXaiAPIKeyParams, body PutXaiAPIKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutXaiAPIKeyResponse, error) {
+	rsp, err := c.PutXaiAPIKey(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutXaiAPIKeyResponse(rsp)
+}
+
+// GetXaiAuthURLWithResponse Start a xAI (Grok) (device flow) login
+//
+// Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /xai-auth-url (the `GetXaiAuthURL` operationId).
+func (c *ClientWithResponses) GetXaiAuthURLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetXaiAuthURLResponse, error) {
+	rsp, err := c.GetXaiAuthURL(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetXaiAuthURLResponse(rsp)
 }
 
 // ParseGetAllowLocalhostUnauthenticatedResponse parses an HTTP response from a GetAllowLocalhostUnauthenticatedWithResponse call
@@ -41677,6 +43226,90 @@ func ParsePostIflowAuthURLResponse(rsp *http.Response) (*PostIflowAuthURLRespons
 	return response, nil
 }
 
+// ParseGetKimiAuthURLResponse parses an HTTP response from a GetKimiAuthURLWithResponse call
+func ParseGetKimiAuthURLResponse(rsp *http.Response) (*GetKimiAuthURLResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKimiAuthURLResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthURL
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetKimiAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetKimiAuthURLResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetLatestVersionResponse parses an HTTP response from a GetLatestVersionWithResponse call
 func ParseGetLatestVersionResponse(rsp *http.Response) (*GetLatestVersionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -48415,6 +50048,601 @@ func ParsePutWsAuthResponse(rsp *http.Response) (*PutWsAuthResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutWsAuthResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteXaiAPIKeyResponse parses an HTTP response from a DeleteXaiAPIKeyWithResponse call
+func ParseDeleteXaiAPIKeyResponse(rsp *http.Response) (*DeleteXaiAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteXaiAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeleteXaiAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteXaiAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteXaiAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteXaiAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetXaiAPIKeyResponse parses an HTTP response from a GetXaiAPIKeyWithResponse call
+func ParseGetXaiAPIKeyResponse(rsp *http.Response) (*GetXaiAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetXaiAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest XaiAPIKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetXaiAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetXaiAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetXaiAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchXaiAPIKeyResponse parses an HTTP response from a PatchXaiAPIKeyWithResponse call
+func ParsePatchXaiAPIKeyResponse(rsp *http.Response) (*PatchXaiAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchXaiAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PatchXaiAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PatchXaiAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchXaiAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchXaiAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutXaiAPIKeyResponse parses an HTTP response from a PutXaiAPIKeyWithResponse call
+func ParsePutXaiAPIKeyResponse(rsp *http.Response) (*PutXaiAPIKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutXaiAPIKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest HandEditConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unbuildable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutXaiAPIKeyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutXaiAPIKeyResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutXaiAPIKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutXaiAPIKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetXaiAuthURLResponse parses an HTTP response from a GetXaiAuthURLWithResponse call
+func ParseGetXaiAuthURLResponse(rsp *http.Response) (*GetXaiAuthURLResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetXaiAuthURLResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthURL
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetXaiAuthURLResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetXaiAuthURLResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

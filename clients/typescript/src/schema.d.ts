@@ -833,6 +833,38 @@ export interface paths {
         patch: operations["PatchClaudeAPIKey"];
         trace?: never;
     };
+    "/xai-api-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List xai-api-key
+         * @description xAI (Grok) API keys with optional model aliases.
+         */
+        get: operations["GetXaiAPIKey"];
+        /**
+         * Replace xai-api-key
+         * @description xAI (Grok) API keys with optional model aliases. Body: a raw array or `{"items": [...]}`. Strings are trimmed, entries with the same api-key are merged (first wins), an entry with an empty api-key is rejected with 400.
+         */
+        put: operations["PutXaiAPIKey"];
+        post?: never;
+        /**
+         * Delete one xai-api-key entry
+         * @description Select the entry with `?api-key=` (optionally narrowed by `&base-url=`; every matching entry is removed) or `?index=`; give one of the two. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+         */
+        delete: operations["DeleteXaiAPIKey"];
+        options?: never;
+        head?: never;
+        /**
+         * Change one xai-api-key entry
+         * @description Select the entry by `index` or by `match` (its api-key; index wins when both are given); fields present in `value` replace the entry's fields, absent fields are kept. An empty api-key, or an api-key another entry already has, is rejected with 400. Errors follow the list rule: 400 for a body of the wrong shape, a missing or malformed selector, an out-of-range index or an empty key; 404 `item not found` when a value, match or name selects nothing.
+         */
+        patch: operations["PatchXaiAPIKey"];
+        trace?: never;
+    };
     "/vertex-api-key": {
         parameters: {
             query?: never;
@@ -1449,6 +1481,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kimi-auth-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a Kimi Code (device flow) login
+         * @description Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+         */
+        get: operations["GetKimiAuthURL"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/xai-auth-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a xAI (Grok) (device flow) login
+         * @description Starts a device-flow login (RFC 8628, no PKCE): the URL is the provider's verification page and `user_code` the code to confirm there; the server polls for the token and GET /get-auth-status reports the outcome. 502 when the provider does not hand out a device code.
+         */
+        get: operations["GetXaiAuthURL"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/iflow-auth-url": {
         parameters: {
             query?: never;
@@ -2056,6 +2128,8 @@ export interface components {
         };
         ClaudeKey: components["schemas"]["CodexKey"];
         ClaudeKeyPartial: components["schemas"]["CodexKeyPartial"];
+        XaiKey: components["schemas"]["CodexKey"];
+        XaiKeyPartial: components["schemas"]["CodexKeyPartial"];
         VertexKey: {
             /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
             "api-key": string;
@@ -2217,6 +2291,39 @@ export interface components {
             /** @description Select by the entry's api-key when index is absent. */
             match?: string;
             value: components["schemas"]["ClaudeKeyPartial"];
+        };
+        /**
+         * @example {
+         *       "xai-api-key": [
+         *         {
+         *           "api-key": "xai-example-0001",
+         *           "base-url": "https://example.com/api",
+         *           "proxy-url": "socks5://proxy.example.com:1080",
+         *           "models": [
+         *             {
+         *               "name": "grok-4.6",
+         *               "alias": "grok-latest"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        XaiApiKeyList: {
+            "xai-api-key": components["schemas"]["XaiKey"][];
+        };
+        XaiKeyItems: {
+            items: components["schemas"]["XaiKey"][];
+        };
+        XaiKeyArray: components["schemas"]["XaiKey"][];
+        /** @description A raw array, or the same array under `items`. */
+        XaiKeyListReplace: components["schemas"]["XaiKeyArray"] | components["schemas"]["XaiKeyItems"];
+        /** @description Give `index` or `match` (index wins when both are given); neither is 400 `missing index or match`. An index past the end of the list is 400. */
+        XaiKeyPatch: {
+            index?: number;
+            /** @description Select by the entry's api-key when index is absent. */
+            match?: string;
+            value: components["schemas"]["XaiKeyPartial"];
         };
         /**
          * @example {
@@ -2443,7 +2550,7 @@ export interface components {
             name?: string;
             value: components["schemas"]["OpenaiCompatibilityPartial"];
         };
-        /** @description OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow) to model patterns (`*` wildcards). */
+        /** @description OAuth provider (gemini-cli, vertex, aistudio, antigravity, claude, codex, qwen, iflow, kimi, xai) to model patterns (`*` wildcards). */
         ExcludedModels: {
             [key: string]: string[];
         };
@@ -2634,6 +2741,8 @@ export interface components {
             "generative-language-api-key"?: components["schemas"]["StringArray"];
             "codex-api-key"?: components["schemas"]["CodexKey"][];
             "claude-api-key"?: components["schemas"]["ClaudeKey"][];
+            /** @description xAI (Grok) API keys, served through xAI's OpenAI-compatible Chat Completions API (default base-url https://api.x.ai/v1); the fields of a Codex key. */
+            "xai-api-key"?: components["schemas"]["XaiKey"][];
             "vertex-api-key"?: components["schemas"]["VertexKey"][];
             "openai-compatibility"?: components["schemas"]["OpenaiCompatibility"][];
             "oauth-excluded-models"?: components["schemas"]["ExcludedModels"];
@@ -3399,6 +3508,10 @@ export interface components {
             status: string;
             url: string;
             state: string;
+            /** @description "device" for device-flow logins (qwen, kimi, xai); absent for browser logins. */
+            flow?: string;
+            /** @description The code a device-flow user confirms on the verification page. */
+            user_code?: string;
         };
         /**
          * @example {
@@ -6547,6 +6660,164 @@ export interface operations {
             503: components["responses"]["AuthBusy"];
         };
     };
+    GetXaiAPIKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole list (an empty list is `[]`, never null). */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["XaiApiKeyList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    PutXaiAPIKey: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "api-key": "xai-example-0001",
+                 *         "proxy-url": "socks5://proxy.example.com:1080"
+                 *       },
+                 *       {
+                 *         "api-key": "xai-example-0002",
+                 *         "base-url": "https://c.example.com",
+                 *         "proxy-url": ""
+                 *       }
+                 *     ]
+                 */
+                "application/json": components["schemas"]["XaiKeyListReplace"];
+            };
+        };
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    DeleteXaiAPIKey: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+                /** @description The entry's api-key (trimmed). */
+                "api-key"?: components["parameters"]["ApiKeyQuery"];
+                /** @description With api-key, delete only the entries that also have this base-url. */
+                "base-url"?: components["parameters"]["BaseUrlQuery"];
+                /** @description Zero-based position in the list. */
+                index?: components["parameters"]["IndexQuery"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    PatchXaiAPIKey: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: {
+                /** @description Apply the change only if the config is still at this revision (an ETag from an earlier response, or `*`). A stale revision gets 412 and changes nothing. The comparison is strong (RFC 9110), so a weak tag (`W/"…"`) never matches. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["XaiKeyPatch"];
+            };
+        };
+        responses: {
+            200: components["responses"]["StatusOK"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["HandEditConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unbuildable"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
     GetVertexAPIKey: {
         parameters: {
             query?: never;
@@ -8011,6 +8282,74 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["AuthUrl"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    GetKimiAuthURL: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verification URL and the state to poll with. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "url": "https://auth.kimi.com/device?user_code=WXYZ-1234",
+                     *       "state": "3f9a1c0e8b7d6a5f4e3d2c1b0a998877",
+                     *       "flow": "device",
+                     *       "user_code": "WXYZ-1234"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthUrl"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    GetXaiAuthURL: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verification URL and the state to poll with. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "url": "https://accounts.x.ai/device?user_code=WXYZ-1234",
+                     *       "state": "3f9a1c0e8b7d6a5f4e3d2c1b0a998877",
+                     *       "flow": "device",
+                     *       "user_code": "WXYZ-1234"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuthUrl"];
                 };
             };

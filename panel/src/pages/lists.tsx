@@ -330,6 +330,16 @@ const providerDefs: ListDef[] = [
     del: (index, m) => api().DELETE("/claude-api-key", { params: { ...h(m), query: { index } } }),
   },
   {
+    id: "xai",
+    title: t("providerKind_xai"),
+    keyField: "api-key",
+    fields: [...common, excludedF, modelsF],
+    items: (c) => (c["xai-api-key"] ?? []) as Obj[],
+    put: (items, m) => api().PUT("/xai-api-key", { body: items as Schemas["XaiKey"][], params: h(m) }),
+    patch: (index, value, m) => api().PATCH("/xai-api-key", { body: { index, value }, params: h(m) }),
+    del: (index, m) => api().DELETE("/xai-api-key", { params: { ...h(m), query: { index } } }),
+  },
+  {
     id: "vertex",
     title: t("providerKind_vertex"),
     keyField: "api-key",
@@ -367,7 +377,7 @@ function titled(def: ListDef, key: TKey): ListDef {
 export function Providers() {
   useLang();
   const s = useStore();
-  const keys: TKey[] = ["providerKind_gemini", "providerKind_codex", "providerKind_claude", "providerKind_vertex"];
+  const keys: TKey[] = ["providerKind_gemini", "providerKind_codex", "providerKind_claude", "providerKind_xai", "providerKind_vertex"];
   return (
     <Page title={t("providers")} intro={t("orderMatters")}>
       <Problem err={s.cfgError} />
@@ -582,7 +592,7 @@ export function ExcludedModels() {
           <label for={provId}>{t("provider")}</label>
           <input id={provId} name="provider" list={`${provId}-list`} required autocomplete="off" data-testid="excluded-new-provider" />
           <datalist id={`${provId}-list`}>
-            {["gemini-cli", "vertex", "aistudio", "antigravity", "claude", "codex", "qwen", "iflow"].map((p) => (
+            {["gemini-cli", "vertex", "aistudio", "antigravity", "claude", "codex", "qwen", "iflow", "kimi", "xai"].map((p) => (
               <option key={p} value={p} />
             ))}
           </datalist>

@@ -4,7 +4,10 @@ import { t, useLang } from "../i18n";
 import { api, toast } from "../store";
 import { Page, useId } from "../ui";
 
-type Provider = "anthropic" | "codex" | "gemini-cli" | "antigravity" | "qwen" | "iflow";
+type Provider = "anthropic" | "codex" | "gemini-cli" | "antigravity" | "qwen" | "iflow" | "kimi" | "xai";
+// Device flows: the user confirms a code on the provider's page; there is
+// no redirect to paste back.
+const deviceFlows: Provider[] = ["qwen", "kimi", "xai"];
 const providers: { id: Provider; name: string; callback: string }[] = [
   { id: "anthropic", name: "Claude (Anthropic)", callback: "anthropic" },
   { id: "codex", name: "Codex (OpenAI)", callback: "codex" },
@@ -12,6 +15,8 @@ const providers: { id: Provider; name: string; callback: string }[] = [
   { id: "antigravity", name: "Antigravity", callback: "antigravity" },
   { id: "qwen", name: "Qwen", callback: "qwen" },
   { id: "iflow", name: "iFlow", callback: "iflow" },
+  { id: "kimi", name: "Kimi Code", callback: "kimi" },
+  { id: "xai", name: "xAI (Grok)", callback: "xai" },
 ];
 
 function start(p: Provider) {
@@ -29,6 +34,10 @@ function start(p: Provider) {
       return api().GET("/qwen-auth-url");
     case "iflow":
       return api().GET("/iflow-auth-url", q);
+    case "kimi":
+      return api().GET("/kimi-auth-url");
+    case "xai":
+      return api().GET("/xai-auth-url");
   }
 }
 
@@ -37,6 +46,7 @@ interface Flow {
   state: string;
   status: "wait" | "ok" | "error";
   error: string;
+  userCode?: string;
 }
 
 function ProviderLogin(props: { id: Provider; name: string; callback: string }) {
@@ -77,7 +87,7 @@ function ProviderLogin(props: { id: Provider; name: string; callback: string }) 
                 setErr(explain(r).text);
                 return;
               }
-              setFlow({ url: r.data.url, state: r.data.state, status: "wait", error: "" });
+              setFlow({ url: r.data.url, state: r.data.state, status: "wait", error: "", userCode: r.data.user_code });
               window.open(r.data.url, "_blank", "noopener,noreferrer");
               poll(r.data.state);
             }}
@@ -88,6 +98,12 @@ function ProviderLogin(props: { id: Provider; name: string; callback: string }) 
             <a href={flow.url} target="_blank" rel="noopener noreferrer">
               {t("openProvider")}
             </a>
+          )}
+          {flow?.userCode && (
+            <span>
+              {" "}
+              {t("userCode")} <code data-testid="user-code">{flow.userCode}</code>
+            </span>
           )}
         </div>
         {err && (
@@ -100,7 +116,7 @@ function ProviderLogin(props: { id: Provider; name: string; callback: string }) 
             <p role="status" class={flow.status === "ok" ? "good" : flow.status === "error" ? "bad" : ""}>
               {flow.status === "wait" ? t("waiting") : flow.status === "ok" ? t("loginOk") : t("loginError", { err: flow.error })}
             </p>
-            {flow.status === "wait" && props.id !== "qwen" && (
+            {flow.status === "wait" && !deviceFlows.includes(props.id) && (
               <form
                 onSubmit={async (e) => {
                   e.preventDefault();
