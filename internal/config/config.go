@@ -179,12 +179,9 @@ type ModelAlias struct {
 	Alias string `yaml:"alias" json:"alias"`
 }
 
-// GeminiKey is one Gemini (AI Studio) API key.
-type GeminiKey struct {
-	APIKey   string `yaml:"api-key"`
-	Prefix   string `yaml:"prefix,omitempty"`
-	BaseURL  string `yaml:"base-url,omitempty"`
-	ProxyURL string `yaml:"proxy-url,omitempty"`
+// Steering is how routing treats one credential, the same fields in every
+// key list (written inline, after proxy-url).
+type Steering struct {
 	// Disabled keeps the entry in the config but out of routing.
 	Disabled bool `yaml:"disabled,omitempty"`
 	// Priority orders credentials: a higher one is used first, a lower
@@ -195,28 +192,27 @@ type GeminiKey struct {
 	Weight int `yaml:"weight,omitempty"`
 	// MaxConcurrency caps the requests in flight on the credential (0: no
 	// cap); requests beyond it go to the next credential.
-	MaxConcurrency int               `yaml:"max-concurrency,omitempty"`
+	MaxConcurrency int `yaml:"max-concurrency,omitempty"`
+}
+
+// GeminiKey is one Gemini (AI Studio) API key.
+type GeminiKey struct {
+	APIKey         string `yaml:"api-key"`
+	Prefix         string `yaml:"prefix,omitempty"`
+	BaseURL        string `yaml:"base-url,omitempty"`
+	ProxyURL       string `yaml:"proxy-url,omitempty"`
+	Steering       `yaml:",inline"`
 	Headers        map[string]string `yaml:"headers,omitempty"`
 	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
 }
 
 // CodexKey is one Codex (OpenAI Responses) API key.
 type CodexKey struct {
-	APIKey   string `yaml:"api-key"`
-	Prefix   string `yaml:"prefix,omitempty"`
-	BaseURL  string `yaml:"base-url,omitempty"`
-	ProxyURL string `yaml:"proxy-url,omitempty"`
-	// Disabled keeps the entry in the config but out of routing.
-	Disabled bool `yaml:"disabled,omitempty"`
-	// Priority orders credentials: a higher one is used first, a lower
-	// one only when every higher one is unavailable.
-	Priority int `yaml:"priority,omitempty"`
-	// Weight is the credential's share under weighted-round-robin
-	// (1 to 1000000; 0 means 1).
-	Weight int `yaml:"weight,omitempty"`
-	// MaxConcurrency caps the requests in flight on the credential (0: no
-	// cap); requests beyond it go to the next credential.
-	MaxConcurrency int               `yaml:"max-concurrency,omitempty"`
+	APIKey         string `yaml:"api-key"`
+	Prefix         string `yaml:"prefix,omitempty"`
+	BaseURL        string `yaml:"base-url,omitempty"`
+	ProxyURL       string `yaml:"proxy-url,omitempty"`
+	Steering       `yaml:",inline"`
 	Headers        map[string]string `yaml:"headers,omitempty"`
 	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
 	Models         []ModelAlias      `yaml:"models,omitempty"`
@@ -236,36 +232,16 @@ type VertexKey struct {
 	Prefix   string `yaml:"prefix,omitempty"`
 	BaseURL  string `yaml:"base-url,omitempty"`
 	ProxyURL string `yaml:"proxy-url,omitempty"`
-	// Disabled keeps the entry in the config but out of routing.
-	Disabled bool `yaml:"disabled,omitempty"`
-	// Priority orders credentials: a higher one is used first, a lower
-	// one only when every higher one is unavailable.
-	Priority int `yaml:"priority,omitempty"`
-	// Weight is the credential's share under weighted-round-robin
-	// (1 to 1000000; 0 means 1).
-	Weight int `yaml:"weight,omitempty"`
-	// MaxConcurrency caps the requests in flight on the credential (0: no
-	// cap); requests beyond it go to the next credential.
-	MaxConcurrency int               `yaml:"max-concurrency,omitempty"`
-	Headers        map[string]string `yaml:"headers,omitempty"`
-	Models         []ModelAlias      `yaml:"models,omitempty"`
+	Steering `yaml:",inline"`
+	Headers  map[string]string `yaml:"headers,omitempty"`
+	Models   []ModelAlias      `yaml:"models,omitempty"`
 }
 
 // APIKeyEntry is one key of an OpenAI-compatible provider.
 type APIKeyEntry struct {
 	APIKey   string `yaml:"api-key"`
 	ProxyURL string `yaml:"proxy-url,omitempty"`
-	// Disabled keeps the key in the config but out of routing.
-	Disabled bool `yaml:"disabled,omitempty"`
-	// Priority orders credentials: a higher one is used first, a lower
-	// one only when every higher one is unavailable.
-	Priority int `yaml:"priority,omitempty"`
-	// Weight is the credential's share under weighted-round-robin
-	// (1 to 1000000; 0 means 1).
-	Weight int `yaml:"weight,omitempty"`
-	// MaxConcurrency caps the requests in flight on the credential (0: no
-	// cap); requests beyond it go to the next credential.
-	MaxConcurrency int `yaml:"max-concurrency,omitempty"`
+	Steering `yaml:",inline"`
 }
 
 // OpenAICompatibility is one OpenAI-compatible upstream provider.

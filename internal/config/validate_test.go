@@ -53,13 +53,13 @@ func TestValidate(t *testing.T) {
 		{"transient cooldown off", func(c *Config) { c.TransientErrorCooldownSeconds = -1 }, ""},
 		{"transient cooldown max", func(c *Config) { c.TransientErrorCooldownSeconds = 1800 }, ""},
 		{"transient cooldown too long", func(c *Config) { c.TransientErrorCooldownSeconds = 1801 }, "transient-error-cooldown-seconds must be at most 1800"},
-		{"weight max", func(c *Config) { c.CodexKeys = []CodexKey{{APIKey: "a", Weight: 1_000_000}} }, ""},
-		{"weight too large", func(c *Config) { c.CodexKeys = []CodexKey{{APIKey: "a", Weight: 1_000_001}} }, "codex-api-key[0]: weight must be between 1 and 1000000"},
-		{"weight negative", func(c *Config) { c.GeminiKeys = []GeminiKey{{APIKey: "a", Weight: -1}} }, "gemini-api-key[0]: weight must be between"},
+		{"weight max", func(c *Config) { c.CodexKeys = []CodexKey{{APIKey: "a", Steering: Steering{Weight: 1_000_000}}} }, ""},
+		{"weight too large", func(c *Config) { c.CodexKeys = []CodexKey{{APIKey: "a", Steering: Steering{Weight: 1_000_001}}} }, "codex-api-key[0]: weight must be between 1 and 1000000"},
+		{"weight negative", func(c *Config) { c.GeminiKeys = []GeminiKey{{APIKey: "a", Steering: Steering{Weight: -1}}} }, "gemini-api-key[0]: weight must be between"},
 		{"max-concurrency negative", func(c *Config) {
-			c.OpenAICompatibility = []OpenAICompatibility{{Name: "p", BaseURL: "https://p", APIKeyEntries: []APIKeyEntry{{APIKey: "k", MaxConcurrency: -2}}}}
+			c.OpenAICompatibility = []OpenAICompatibility{{Name: "p", BaseURL: "https://p", APIKeyEntries: []APIKeyEntry{{APIKey: "k", Steering: Steering{MaxConcurrency: -2}}}}}
 		}, "openai-compatibility[0].api-key-entries[0]: max-concurrency must be 0 (no cap) or more, not -2"},
-		{"priority negative", func(c *Config) { c.ClaudeKeys = []ClaudeKey{{APIKey: "a", Priority: -5}} }, ""},
+		{"priority negative", func(c *Config) { c.ClaudeKeys = []ClaudeKey{{APIKey: "a", Steering: Steering{Priority: -5}}} }, ""},
 		{"strategy not normalised", func(c *Config) { c.Routing.Strategy = "rr" }, `not "rr"`},
 
 		{"gemini base-url https", func(c *Config) { c.GeminiKeys = []GeminiKey{{APIKey: "k", BaseURL: "https://g"}} }, ""},
@@ -73,7 +73,7 @@ func TestValidate(t *testing.T) {
 		{"claude proxy-url", func(c *Config) { c.ClaudeKeys = []ClaudeKey{{APIKey: "a", ProxyURL: "socks4://p"}} }, "claude-api-key[0]: proxy-url: scheme must be"},
 		{"xai base-url relative", func(c *Config) { c.XAIKeys = []XAIKey{{APIKey: "a", BaseURL: "api.x.ai/v1"}} }, `xai-api-key[0]: base-url must be an http or https URL with a host`},
 		{"xai proxy-url", func(c *Config) { c.XAIKeys = []XAIKey{{APIKey: "a", ProxyURL: "socks4://p"}} }, "xai-api-key[0]: proxy-url: scheme must be"},
-		{"xai weight", func(c *Config) { c.XAIKeys = []XAIKey{{APIKey: "a", Weight: -1}} }, "xai-api-key[0]"},
+		{"xai weight", func(c *Config) { c.XAIKeys = []XAIKey{{APIKey: "a", Steering: Steering{Weight: -1}}} }, "xai-api-key[0]"},
 		{"vertex base-url unparsable", func(c *Config) { c.VertexKeys = []VertexKey{{APIKey: "a", BaseURL: "http://h:port"}} }, `vertex-api-key[0]: base-url must be an http or https URL with a host`},
 		{"vertex proxy-url", func(c *Config) { c.VertexKeys = []VertexKey{{APIKey: "a", ProxyURL: "socks5://"}} }, "vertex-api-key[0]: proxy-url: a host is required"},
 		{"all lists valid", func(c *Config) {

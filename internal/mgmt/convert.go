@@ -106,9 +106,9 @@ func geminiOut(k config.GeminiKey) mgmtapi.GeminiKey {
 
 func geminiIn(k mgmtapi.GeminiKey) config.GeminiKey {
 	return config.GeminiKey{
-		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL), Disabled: flagIn(k.Disabled),
+		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
 		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels),
-		Priority: derefInt(k.Priority), Weight: derefInt(k.Weight), MaxConcurrency: derefInt(k.MaxConcurrency),
+		Steering: steeringIn(k.Disabled, k.Priority, k.Weight, k.MaxConcurrency),
 	}
 }
 
@@ -123,9 +123,9 @@ func codexOut(k config.CodexKey) mgmtapi.CodexKey {
 
 func codexIn(k mgmtapi.CodexKey) config.CodexKey {
 	return config.CodexKey{
-		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL), Disabled: flagIn(k.Disabled),
+		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
 		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels), Models: modelsIn(k.Models),
-		Priority: derefInt(k.Priority), Weight: derefInt(k.Weight), MaxConcurrency: derefInt(k.MaxConcurrency),
+		Steering: steeringIn(k.Disabled, k.Priority, k.Weight, k.MaxConcurrency),
 	}
 }
 
@@ -139,9 +139,9 @@ func vertexOut(k config.VertexKey) mgmtapi.VertexKey {
 
 func vertexIn(k mgmtapi.VertexKey) config.VertexKey {
 	return config.VertexKey{
-		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL), Disabled: flagIn(k.Disabled),
+		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
 		Headers: headersIn(k.Headers), Models: modelsIn(k.Models),
-		Priority: derefInt(k.Priority), Weight: derefInt(k.Weight), MaxConcurrency: derefInt(k.MaxConcurrency),
+		Steering: steeringIn(k.Disabled, k.Priority, k.Weight, k.MaxConcurrency),
 	}
 }
 
@@ -167,7 +167,7 @@ func openAICompatIn(p mgmtapi.OpenaiCompatibility) config.OpenAICompatibility {
 	if p.APIKeyEntries != nil {
 		for _, e := range *p.APIKeyEntries {
 			out.APIKeyEntries = append(out.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL),
-				Priority: derefInt(e.Priority), Weight: derefInt(e.Weight), MaxConcurrency: derefInt(e.MaxConcurrency), Disabled: flagIn(e.Disabled)})
+				Steering: steeringIn(e.Disabled, e.Priority, e.Weight, e.MaxConcurrency)})
 		}
 	}
 	return out
@@ -198,3 +198,8 @@ func flagOut(b bool) *bool {
 }
 
 func flagIn(b *bool) bool { return b != nil && *b }
+
+// steeringIn is a key entry's routing fields as the wire carries them.
+func steeringIn(disabled *bool, priority, weight, maxConcurrency *int) config.Steering {
+	return config.Steering{Disabled: flagIn(disabled), Priority: derefInt(priority), Weight: derefInt(weight), MaxConcurrency: derefInt(maxConcurrency)}
+}

@@ -108,7 +108,7 @@ func applyOpenAICompatPartial(p *config.OpenAICompatibility, v mgmtapi.OpenaiCom
 		p.APIKeyEntries = nil
 		for _, e := range *v.APIKeyEntries {
 			p.APIKeyEntries = append(p.APIKeyEntries, config.APIKeyEntry{APIKey: e.APIKey, ProxyURL: deref(e.ProxyURL),
-				Priority: derefInt(e.Priority), Weight: derefInt(e.Weight), MaxConcurrency: derefInt(e.MaxConcurrency), Disabled: flagIn(e.Disabled)})
+				Steering: steeringIn(e.Disabled, e.Priority, e.Weight, e.MaxConcurrency)})
 		}
 	}
 	if v.APIKeys != nil { //nolint:staticcheck // the deprecated api-keys field is still accepted

@@ -173,7 +173,7 @@ func BenchmarkRoutingControlsOwnWork(b *testing.B) {
 		cfg.APIKeys = []string{clientKey}
 		cfg.Routing = config.Routing{Strategy: "weighted-round-robin", SessionAffinity: true}
 		cfg.OpenAICompatibility[0].APIKeyEntries = []config.APIKeyEntry{
-			{APIKey: "up-key", Priority: 1, Weight: 3, MaxConcurrency: 64}, {APIKey: "up-key-2", Priority: 1}, {APIKey: "up-key-3"}}
+			{APIKey: "up-key", Steering: config.Steering{Priority: 1, Weight: 3, MaxConcurrency: 64}}, {APIKey: "up-key-2", Steering: config.Steering{Priority: 1}}, {APIKey: "up-key-3"}}
 	})
 }
 

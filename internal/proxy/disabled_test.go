@@ -12,10 +12,10 @@ func TestDisabledKeyEntriesAreSkipped(t *testing.T) {
 	cfg := baseConfig()
 	cfg.Routing.Strategy = "round-robin"
 	cfg.OpenAICompatibility = []config.OpenAICompatibility{
-		{Name: "a", BaseURL: a.URL(), APIKeyEntries: []config.APIKeyEntry{{APIKey: "ka", Disabled: true}}, Models: []config.ModelAlias{{Name: "m"}}},
+		{Name: "a", BaseURL: a.URL(), APIKeyEntries: []config.APIKeyEntry{{APIKey: "ka", Steering: config.Steering{Disabled: true}}}, Models: []config.ModelAlias{{Name: "m"}}},
 		{Name: "b", BaseURL: b.URL(), APIKeyEntries: []config.APIKeyEntry{{APIKey: "kb"}}, Models: []config.ModelAlias{{Name: "m"}}},
 	}
-	cfg.CodexKeys = []config.CodexKey{{APIKey: "kc", BaseURL: a.URL(), Disabled: true, Models: []config.ModelAlias{{Name: "m"}}}}
+	cfg.CodexKeys = []config.CodexKey{{APIKey: "kc", BaseURL: a.URL(), Steering: config.Steering{Disabled: true}, Models: []config.ModelAlias{{Name: "m"}}}}
 	ts := newTestServer(t, cfg)
 	for range 6 {
 		if code, _, body := ts.chat(t, "m"); code != 200 {

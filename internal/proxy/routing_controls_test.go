@@ -30,7 +30,7 @@ func steeredKeys(t *testing.T, strategy string, steer ...[2]int) (*testServer, *
 		ups = append(ups, u)
 		cfg.OpenAICompatibility = append(cfg.OpenAICompatibility, config.OpenAICompatibility{
 			Name: fmt.Sprintf("p%d", i), BaseURL: u.URL(), Models: []config.ModelAlias{{Name: "m"}},
-			APIKeyEntries: []config.APIKeyEntry{{APIKey: fmt.Sprintf("k%d", i), Priority: s[0], Weight: s[1]}},
+			APIKeyEntries: []config.APIKeyEntry{{APIKey: fmt.Sprintf("k%d", i), Steering: config.Steering{Priority: s[0], Weight: s[1]}}},
 		})
 	}
 	return newTestServer(t, cfg), cfg, ups
@@ -81,7 +81,7 @@ func TestPriorityTiersOfTheTable(t *testing.T) {
 	cfg := baseConfig()
 	cfg.OpenAICompatibility = []config.OpenAICompatibility{{Name: "p", BaseURL: "http://127.0.0.1:1",
 		Models:        []config.ModelAlias{{Name: "m"}},
-		APIKeyEntries: []config.APIKeyEntry{{APIKey: "low", Priority: -1}, {APIKey: "high", Priority: 3}, {APIKey: "mid"}}}}
+		APIKeyEntries: []config.APIKeyEntry{{APIKey: "low", Steering: config.Steering{Priority: -1}}, {APIKey: "high", Steering: config.Steering{Priority: 3}}, {APIKey: "mid"}}}}
 	ts := newTestServer(t, cfg)
 	rt := ts.p.state.Load().table.lookup(protocol.OpenAI, "m")
 	var got []int
@@ -102,7 +102,7 @@ func TestPriorityTiersOfTheTable(t *testing.T) {
 
 func TestAuthFilePriorityOrdersWithKeys(t *testing.T) {
 	cfg := baseConfig()
-	cfg.CodexKeys = []config.CodexKey{{APIKey: "k", BaseURL: "http://127.0.0.1:1", Priority: 1}}
+	cfg.CodexKeys = []config.CodexKey{{APIKey: "k", BaseURL: "http://127.0.0.1:1", Steering: config.Steering{Priority: 1}}}
 	ts := newTestServerOpts(t, cfg, Options{Tokens: noTokens{}})
 	ts.p.SetAccounts([]upstreamauth.Account{
 		{Name: "low.json", Kind: providers.Codex},

@@ -50,7 +50,7 @@ func TestXAIKeyServes(t *testing.T) {
 	}
 
 	cfg = baseConfig()
-	cfg.XAIKeys = []config.XAIKey{{APIKey: "xai-secret-1", BaseURL: up.URL() + "/v1", Disabled: true}}
+	cfg.XAIKeys = []config.XAIKey{{APIKey: "xai-secret-1", BaseURL: up.URL() + "/v1", Steering: config.Steering{Disabled: true}}}
 	ts.apply(t, cfg)
 	if code, _, body := ts.do(t, "POST", "/v1/chat/completions", clientKey, `{"model":"grok-4.6","messages":[]}`); code == 200 {
 		t.Fatalf("a disabled entry served: %s", body)
