@@ -72,6 +72,28 @@ func Shared(t testing.TB) *Server {
 	return cluster.srv
 }
 
+// Private starts a cluster for t alone, stopped when t ends: for a test
+// that pauses and resumes PostgreSQL itself, which would disturb the
+// tests sharing the binary's cluster.
+func Private(t testing.TB) *Server {
+	t.Helper()
+	Shared(t) // skips or fails as the binary's cluster would
+	bin, err := findBinaries()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	srv, err := Start(bin)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Stop(); err != nil {
+			t.Errorf("pgtest: %v", err)
+		}
+	})
+	return srv
+}
+
 // DSN creates a database of its own for t on the binary's cluster and
 // returns its connection string; the database is dropped when t ends.
 func DSN(t testing.TB) string {

@@ -81,3 +81,78 @@ func TestDebianLayoutNewestVersionFirst(t *testing.T) {
 		t.Fatalf("found %+v (%v), want version 15", b, err)
 	}
 }
+
+// ping connects to dsn and runs one query, failing fast.
+func ping(dsn string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var one int
+	return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// An outage ends open sessions and refuses new ones until restored; the
+// data is untouched.
+func TestOutageCutsAndRestores(t *testing.T) {
+	o := DSNWithOutage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, o.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)"); err != nil {
+		t.Fatal(err)
+	}
+	o.Cut()
+	if _, err := conn.Exec(ctx, "SELECT 1"); err == nil {
+		t.Fatal("an open session still answered after Cut")
+	}
+	if err := ping(o.DSN()); err == nil {
+		t.Fatal("a new connection succeeded during the outage")
+	}
+	o.Restore()
+	conn2, err := pgx.Connect(ctx, o.DSN())
+	if err != nil {
+		t.Fatalf("after Restore: %v", err)
+	}
+	defer func() { _ = conn2.Close(context.Background()) }()
+	var x int
+	if err := conn2.QueryRow(ctx, "SELECT x FROM kept").Scan(&x); err != nil || x != 7 {
+		t.Fatalf("after Restore: x=%d err=%v", x, err)
+	}
+}
+
+// A private cluster paused and resumed keeps what was committed.
+func TestPrivateClusterPausesAndResumes(t *testing.T) {
+	srv := Private(t)
+	dsn := srv.DSN("postgres")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := srv.Exec(ctx, "CREATE TABLE survives (x int); INSERT INTO survives VALUES (3)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ping(dsn); err == nil {
+		t.Fatal("a paused cluster answered")
+	}
+	if err := srv.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	var x int
+	if err := conn.QueryRow(ctx, "SELECT x FROM survives").Scan(&x); err != nil || x != 3 {
+		t.Fatalf("after Resume: x=%d err=%v", x, err)
+	}
+}

@@ -69,6 +69,8 @@ func isFile(p string) bool {
 // no TCP listener, trust authentication for the superuser "postgres".
 type Server struct {
 	dir  string
+	bin  binaries
+	cred *syscall.Credential
 	cmd  *exec.Cmd
 	done chan error
 	log  *bytes.Buffer
@@ -83,35 +85,41 @@ func Start(bin binaries) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, done: make(chan error, 1), log: &bytes.Buffer{}}
 	cred, err := serverCredential(dir)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	data := filepath.Join(dir, "data")
-	initdb := exec.Command(bin.initdb, "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
+	s := &Server{dir: dir, bin: bin, cred: cred, log: &bytes.Buffer{}}
+	initdb := exec.Command(bin.initdb, "-D", s.dataDir(), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	s.cmd = exec.Command(bin.postgres, "-D", data, "-k", dir,
-		"-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB")
-	// The server dies with the test binary even when that is killed.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("start postgres: %w", err)
-	}
-	go func() { s.done <- s.cmd.Wait() }()
-	if err := s.waitReady(60 * time.Second); err != nil {
+	if err := s.launch(); err != nil {
 		_ = s.Stop()
 		return nil, err
 	}
 	return s, nil
+}
+
+func (s *Server) dataDir() string { return filepath.Join(s.dir, "data") }
+
+// launch starts postgres on the cluster's data and waits until it answers.
+func (s *Server) launch() error {
+	s.done = make(chan error, 1)
+	s.cmd = exec.Command(s.bin.postgres, "-D", s.dataDir(), "-k", s.dir,
+		"-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
+		"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB")
+	// The server dies with the test binary even when that is killed.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	return s.waitReady(60 * time.Second)
 }
 
 // serverCredential returns whom to run PostgreSQL as: nil (this process's
@@ -187,9 +195,21 @@ func (s *Server) exec(ctx context.Context, sql string) error {
 // removes its dir.
 func (s *Server) Stop() error {
 	defer func() { _ = os.RemoveAll(s.dir) }()
+	return s.halt()
+}
+
+// Pause shuts the server down and keeps its data, for Resume: a database
+// that goes away under load and comes back with everything committed.
+func (s *Server) Pause() error { return s.halt() }
+
+// Resume starts a paused server again on the same socket and data.
+func (s *Server) Resume() error { return s.launch() }
+
+func (s *Server) halt() error {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return nil
 	}
+	defer func() { s.cmd = nil }()
 	_ = s.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case err := <-s.done:
