@@ -319,3 +319,35 @@ func TestStreamRequestAnsweredWholeIsRelayed(t *testing.T) {
 		t.Fatalf("usage: %+v", ev)
 	}
 }
+
+// An upstream stream that ends with its own error event is a failed
+// request whether the client speaks the upstream's protocol (relayed) or
+// another (translated): usage counts it failed, with a failed attempt.
+func TestStreamEndedByUpstreamErrorEventCountsAsFailed(t *testing.T) {
+	up := newUpstream(t, "erring")
+	up.setReply(func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, `data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}`+"\n\n")
+		_, _ = io.WriteString(w, `data: {"error":{"message":"overloaded mid-answer","type":"server_error","code":"overloaded"}}`+"\n\n")
+	})
+	cfg := baseConfig()
+	cfg.OpenAICompatibility = []config.OpenAICompatibility{{Name: "o", BaseURL: up.URL(), Models: []config.ModelAlias{{Name: "m"}}}}
+	for _, tc := range []struct{ name, path, body, wantInBody string }{
+		{"relayed", "/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "overloaded mid-answer"},
+		{"translated", "/v1/messages", `{"model":"m","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`, "overloaded mid-answer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A server each: the first failure cools the one credential down.
+			rec := make(recorder, 4)
+			ts := newTestServerOpts(t, cfg, Options{Usage: rec})
+			code, _, out := ts.do(t, "POST", tc.path, clientKey, tc.body)
+			if code != http.StatusOK || !strings.Contains(out, tc.wantInBody) {
+				t.Fatalf("status %d, body:\n%s", code, out)
+			}
+			ev := <-rec
+			if !ev.Failed || len(ev.Attempts) != 1 || !ev.Attempts[0].Failed {
+				t.Fatalf("usage event: failed=%v attempts=%+v; want a failed request and attempt", ev.Failed, ev.Attempts)
+			}
+		})
+	}
+}

@@ -191,6 +191,12 @@ func (p *Proxy) relayCross(w http.ResponseWriter, st *state, c *call, resp *http
 		if out := ts.Close(); len(out) > 0 {
 			_ = sw.writeEvent(out)
 		}
+		if ts.Failed() {
+			// The upstream ended the stream with its own error event,
+			// which the client got translated: a failed answer all the
+			// same, as when relayed.
+			p.brokenAnswer(st, c, "the upstream ended the stream with an error event")
+		}
 	default:
 		// Cut short: the client's own error event, never an invented end.
 		if out := ts.Fail(brokenMessage(rerr)); len(out) > 0 {

@@ -44,6 +44,7 @@ type state struct {
 	stopSeq string
 	usage   usage
 	done    bool
+	failed  bool // ended by an error: the upstream's or the translator's
 	model   string
 }
 
@@ -133,7 +134,7 @@ func (s *state) failWith(e apiError) {
 	if s.done {
 		return
 	}
-	s.done = true
+	s.done, s.failed = true, true
 	s.sink.fail(e)
 }
 
@@ -216,6 +217,10 @@ func (s *Stream) Tokens() (t protocol.Tokens, ok bool) { return s.st.usage.Compl
 
 // Done reports whether the client's stream is complete.
 func (s *Stream) Done() bool { return s.st.done }
+
+// Failed reports whether the client's stream ended with an error event:
+// the upstream's own error, translated, or one the translator sent.
+func (s *Stream) Failed() bool { return s.st.failed }
 
 // buf is the output buffer emitters embed.
 type buf struct{ b []byte }
