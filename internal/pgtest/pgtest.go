@@ -72,6 +72,17 @@ func Shared(t testing.TB) *Server {
 	return cluster.srv
 }
 
+// StartCluster starts a throwaway cluster outside a test (the end-to-end
+// benchmark's shared-store case); the caller stops it. A machine without
+// PostgreSQL gives a *MissingError.
+func StartCluster() (*Server, error) {
+	bin, err := findBinaries()
+	if err != nil {
+		return nil, err
+	}
+	return Start(bin)
+}
+
 // Private starts a cluster for t alone, stopped when t ends: for a test
 // that pauses and resumes PostgreSQL itself, which would disturb the
 // tests sharing the binary's cluster.

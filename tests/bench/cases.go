@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,9 +23,14 @@ const (
 
 // serverYAML is the server's config: one OpenAI-compatible provider and one
 // Claude key on the fake upstream, one client key, the default request log
-// (a file per failed request only) and usage statistics on or off.
-func serverYAML(upstream string, usage, policy bool) func(port int, dir string) string {
+// (a file per failed request only), usage statistics on or off, and the
+// shared store (a PostgreSQL URL) or none.
+func serverYAML(upstream string, usage, policy bool, store string) func(port int, dir string) string {
 	return func(port int, dir string) string {
+		shared := ""
+		if store != "" {
+			shared = fmt.Sprintf("store: %q\n", store)
+		}
 		policies := ""
 		if policy {
 			policies = fmt.Sprintf(`client-keys:
@@ -54,8 +60,8 @@ openai-compatibility:
 claude-api-key:
   - api-key: bench-claude-key
     base-url: %q
-%s`, port, filepath.Join(dir, "auths"), clientKey, usage, metricsToken,
-			upstream+"/openai", modelChat, upstream+"/claude", policies)
+%s%s`, port, filepath.Join(dir, "auths"), clientKey, usage, metricsToken,
+			upstream+"/openai", modelChat, upstream+"/claude", policies, shared)
 	}
 }
 
@@ -99,10 +105,11 @@ const (
 	caseProxyStream = "reverse proxy, stream"
 )
 
-// cases are the configurations in the order they run in each round.
-func cases(rproxy, defaults, usageOff, policy *target) []benchCase {
+// cases are the configurations in the order they run in each round; shared
+// (a server on a PostgreSQL store) is nil where PostgreSQL is not installed.
+func cases(rproxy, defaults, usageOff, policy, shared *target) []benchCase {
 	whole, last := harness.WholeText[:40], strings.TrimSpace(harness.StreamPieces[len(harness.StreamPieces)-1])
-	return []benchCase{
+	all := []benchCase{
 		{name: caseProxy, target: rproxy, req: harness.PostJSON("/openai/chat/completions", clientKey, chatBody("up-chat", false)), expect: whole},
 		{name: "cpa, defaults", target: defaults, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole},
 		{name: "cpa, usage off", target: usageOff, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole},
@@ -112,7 +119,14 @@ func cases(rproxy, defaults, usageOff, policy *target) []benchCase {
 		{name: "cpa, stream, defaults", target: defaults, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, true)), baseline: caseProxyStream, stream: true, expect: last},
 		{name: "cpa, stream chat → Claude", target: defaults, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelClaude, true)), baseline: caseProxyStream, stream: true, expect: last},
 	}
+	if shared != nil {
+		all = slices.Insert(all, 4, benchCase{name: caseShared, target: shared, req: harness.PostJSON("/v1/chat/completions", clientKey, chatBody(modelChat, false)), baseline: caseProxy, expect: whole})
+	}
+	return all
 }
+
+// caseShared is the defaults on a shared PostgreSQL store.
+const caseShared = "cpa, shared store (PostgreSQL)"
 
 // check sends the case's request once and checks the answer is a 200
 // holding the expected text, so a run never measures error answers.

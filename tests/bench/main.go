@@ -100,25 +100,40 @@ func run(o options) int {
 	}
 	children = append(children, rp)
 	upstream := "http://" + up.addr
-	defaults, err := fl.Start(ctx, serverYAML(upstream, true, false))
+	defaults, err := fl.Start(ctx, serverYAML(upstream, true, false, ""))
 	if err != nil {
 		return fail(err)
 	}
 	defer defaults.Close()
-	usageOff, err := fl.Start(ctx, serverYAML(upstream, false, false))
+	usageOff, err := fl.Start(ctx, serverYAML(upstream, false, false, ""))
 	if err != nil {
 		return fail(err)
 	}
 	defer usageOff.Close()
 	// The policy key has its own server, so that what its checks load (the
 	// token counter's vocabulary) does not show in the defaults' memory.
-	policy, err := fl.Start(ctx, serverYAML(upstream, true, true))
+	policy, err := fl.Start(ctx, serverYAML(upstream, true, true, ""))
 	if err != nil {
 		return fail(err)
 	}
 	defer policy.Close()
 
-	all := cases(childTarget(rp), serverTarget(defaults), serverTarget(usageOff), serverTarget(policy))
+	memory := map[string]*harness.Server{"defaults": defaults, "usage off": usageOff, "policy key": policy}
+	var sharedTarget *target
+	if dsn, stop, err := sharedStore(); err != nil {
+		fmt.Printf("   the shared-store case is skipped: %v\n", err)
+	} else {
+		defer stop()
+		shared, err := fl.Start(ctx, serverYAML(upstream, true, false, dsn))
+		if err != nil {
+			return fail(err)
+		}
+		defer shared.Close()
+		sharedTarget = serverTarget(shared)
+		memory["shared store"] = shared
+	}
+
+	all := cases(childTarget(rp), serverTarget(defaults), serverTarget(usageOff), serverTarget(policy), sharedTarget)
 	for _, c := range all {
 		if err := c.check(ctx); err != nil {
 			return fail(err)
@@ -158,7 +173,7 @@ func run(o options) int {
 		printSummary(all, results)
 	}
 	if ctx.Err() == nil {
-		printMemory(ctx, map[string]*harness.Server{"defaults": defaults, "usage off": usageOff, "policy key": policy})
+		printMemory(ctx, memory)
 	}
 	if ctx.Err() == nil && o.perfTop > 0 {
 		i := slices.IndexFunc(all, func(c benchCase) bool { return c.target != all[0].target && strings.Contains(c.name, o.perfCase) })

@@ -42,7 +42,7 @@ func memoryOf(pid int) (rss, peak float64, err error) {
 func printMemory(ctx context.Context, servers map[string]*harness.Server) {
 	fmt.Printf("\n## Memory after the rounds\n\n")
 	fmt.Printf("   %-16s %10s %9s %9s %10s %10s %12s\n", "server", "requests", "RSS MiB", "peak MiB", "heap MiB", "next GC", "Go sys MiB")
-	for _, name := range []string{"defaults", "usage off", "policy key"} {
+	for _, name := range []string{"defaults", "usage off", "policy key", "shared store"} {
 		s := servers[name]
 		if s == nil {
 			continue
