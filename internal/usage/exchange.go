@@ -3,7 +3,6 @@ package usage
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,8 +33,8 @@ type bucketJSON struct {
 // Export streams the export document. Everything is read in one read
 // transaction, so the document is a consistent snapshot however long the
 // client takes to read it; memory stays flat because rows go straight to w.
-func (s *SQLiteStore) Export(ctx context.Context, out io.Writer, now time.Time) error {
-	tx, err := s.r.BeginTx(ctx, nil)
+func (s *sqlCore) Export(ctx context.Context, out io.Writer, now time.Time) error {
+	tx, err := s.begin(ctx, s.r)
 	if err != nil {
 		return err
 	}
@@ -210,7 +209,7 @@ func jsonString(s string) string {
 }
 
 // reportTx is Report on an open read transaction.
-func reportTx(ctx context.Context, tx *sql.Tx, s *SQLiteStore, q Query) (*Report, error) {
+func reportTx(ctx context.Context, tx *sqlTx, s *sqlCore, q Query) (*Report, error) {
 	return s.reportIn(ctx, tx, q)
 }
 
@@ -224,7 +223,7 @@ var endpointName = regexp.MustCompile(`^[A-Z]+ /\S*$`)
 // pass at the end.
 type importer struct {
 	ctx  context.Context
-	tx   *sql.Tx
+	tx   *sqlTx
 	dec  *json.Decoder
 	keys KeyResolver
 	now  time.Time
@@ -269,10 +268,10 @@ func invalid(format string, args ...any) error {
 
 // Import merges one export in one write transaction: any error rolls all
 // of it back.
-func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now time.Time, keep Retention) (ImportResult, error) {
+func (s *sqlCore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now time.Time, keep Retention) (ImportResult, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx, s.w)
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -391,7 +390,7 @@ var stageImportMerge = `INSERT INTO usage_stage_import (kind, bucket, hour, endp
 // figures. Importing the same export twice adds nothing; a newer export of
 // the same server adds only what is new. It returns the requests added and
 // the requests the buckets held.
-func stageImportDeltas(ctx context.Context, tx *sql.Tx, origin string) (added, offered int64, err error) {
+func stageImportDeltas(ctx context.Context, tx *sqlTx, origin string) (added, offered int64, err error) {
 	old := func(n string) string { return "COALESCE(l." + n + ", 0)" }
 	delta := joinMap(countNames, func(n string) string {
 		return "CASE WHEN b." + n + " > " + old(n) + " THEN b." + n + " - " + old(n) + " ELSE 0 END"

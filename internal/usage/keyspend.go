@@ -2,7 +2,6 @@ package usage
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -262,7 +261,7 @@ const (
 // writeSpend applies b in tx: deleted keys and resets, then additions
 // (one row per key and window, in name order so that concurrent writers
 // lock alike).
-func writeSpend(ctx context.Context, tx *sql.Tx, b *SpendBatch) error {
+func writeSpend(ctx context.Context, tx *sqlTx, b *SpendBatch) error {
 	for _, name := range b.forgets {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM client_key_spend WHERE name = ?`, name); err != nil {
 			return fmt.Errorf("client-key spend of a deleted key: %w", err)
@@ -301,7 +300,7 @@ func writeSpend(ctx context.Context, tx *sql.Tx, b *SpendBatch) error {
 }
 
 // ReadSpend reads every row of client_key_spend.
-func (s *SQLiteStore) ReadSpend(ctx context.Context) ([]SpendRow, error) {
+func (s *sqlCore) ReadSpend(ctx context.Context) ([]SpendRow, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT name, span, window_start, requests, tokens, cost_nano_usd FROM client_key_spend`)
 	if err != nil {
 		return nil, err

@@ -136,7 +136,7 @@ var stageSchema = []string{
 		hour BIGINT NOT NULL, credential TEXT NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, ` + countDefs + `)`,
 }
 
-func ensureStage(ctx context.Context, tx *sql.Tx) error {
+func ensureStage(ctx context.Context, tx *sqlTx) error {
 	for _, q := range stageSchema {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("usage staging table: %w", err)
@@ -196,7 +196,7 @@ func buildApplyStage() []string {
 }
 
 // applyStage adds the staged deltas to the hourly rows and every rollup.
-func applyStage(ctx context.Context, tx *sql.Tx) error {
+func applyStage(ctx context.Context, tx *sqlTx) error {
 	for _, q := range applyStageSQL {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("usage rollups: %w", err)
@@ -218,7 +218,7 @@ const maxParams = 1024
 // passed to it.
 type rowWriter struct {
 	ctx        context.Context
-	tx         *sql.Tx
+	tx         *sqlTx
 	head, tail string
 	width, per int
 	full       *sql.Stmt
@@ -228,7 +228,7 @@ type rowWriter struct {
 	afterFlush func() error
 }
 
-func newRowWriter(ctx context.Context, tx *sql.Tx, head string, width int, tail string) *rowWriter {
+func newRowWriter(ctx context.Context, tx *sqlTx, head string, width int, tail string) *rowWriter {
 	per := max(maxParams/width, 1)
 	return &rowWriter{ctx: ctx, tx: tx, head: head, tail: tail, width: width, per: per, args: make([]any, 0, per*width)}
 }
@@ -354,7 +354,7 @@ const (
 // hours [fromH, toH): from the all-time rollups when the range is
 // unbounded, else from the daily rollups for whole days and the hourly
 // rows for the partial days at either edge.
-func readRollups(ctx context.Context, tx *sql.Tx, rep *Report, fromH, toH int64) error {
+func readRollups(ctx context.Context, tx *sqlTx, rep *Report, fromH, toH int64) error {
 	type part struct {
 		query string
 		args  []any
@@ -413,7 +413,7 @@ func readRollups(ctx context.Context, tx *sql.Tx, rep *Report, fromH, toH int64)
 	return nil
 }
 
-func scanEach(ctx context.Context, tx *sql.Tx, query string, args []any, row func(*sql.Rows) error) error {
+func scanEach(ctx context.Context, tx *sqlTx, query string, args []any, row func(*sql.Rows) error) error {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -499,7 +499,7 @@ var hourNames = func() (out [24]string) {
 // readDayHours folds usage_day_hours into requests/tokens by day and by
 // hour of day in loc, for the hours [fromH, toH). Each hour bucket counts
 // on the local day and hour its start falls in.
-func readDayHours(ctx context.Context, tx *sql.Tx, rep *Report, fromH, toH int64, loc *time.Location) error {
+func readDayHours(ctx context.Context, tx *sqlTx, rep *Report, fromH, toH int64, loc *time.Location) error {
 	lo := int64(minInt64)
 	if fromH != minInt64 {
 		lo = dayOf(fromH)

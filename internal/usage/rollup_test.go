@@ -19,7 +19,7 @@ import (
 // reportFromHourly is the report as the first schema computed it: GROUP BY
 // scans over every hourly row in range. The rollups must give exactly
 // this (without details, which do not come from aggregates).
-func reportFromHourly(ctx context.Context, tx *sql.Tx, q Query) (*Report, error) {
+func reportFromHourly(ctx context.Context, tx *sqlTx, q Query) (*Report, error) {
 	loc := q.Loc
 	if loc == nil {
 		loc = time.Local
@@ -218,7 +218,7 @@ func checkReports(t *testing.T, s *SQLiteStore, rng *rand.Rand, base time.Time, 
 		if err != nil {
 			t.Fatal(err)
 		}
-		tx, err := s.r.BeginTx(ctx, nil)
+		tx, err := s.begin(ctx, s.r)
 		if err != nil {
 			t.Fatal(err)
 		}
