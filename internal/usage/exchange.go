@@ -213,6 +213,22 @@ func reportTx(ctx context.Context, tx *sqlTx, s *sqlCore, q Query) (*Report, err
 	return s.reportIn(ctx, tx, q)
 }
 
+// bucketKey names an aggregate bucket in the import ledger: the hour and
+// the key's parts, NUL-separated in SQLite. PostgreSQL text cannot hold
+// NUL, so there each part is quoted instead (as unambiguous, and a
+// PostgreSQL ledger has never held the other form).
+func (im *importer) bucketKey(hour int64, parts ...string) string {
+	key := strconv.FormatInt(hour, 10)
+	for _, p := range parts {
+		if im.tx.pg {
+			key += " " + strconv.Quote(p)
+		} else {
+			key += "\x00" + p
+		}
+	}
+	return key
+}
+
 var endpointName = regexp.MustCompile(`^[A-Z]+ /\S*$`)
 
 // importer holds the state of one import while the body streams in.
@@ -277,13 +293,17 @@ func (s *sqlCore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now
 	}
 	// Deferred first, so it runs last: the one writer connection is free
 	// again once the transaction has ended.
-	defer s.restoreCacheSize()
+	if !s.pg {
+		defer s.restoreCacheSize()
+	}
 	defer tx.Rollback()
 	// A larger page cache for the import's one transaction: with the
 	// default 2 MB, pages of the detail indexes are spilled to the WAL and
 	// written again many times (1M details: 33 s → 26 s, peak +13 → +36 MB).
-	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -8192`); err != nil {
-		return ImportResult{}, err
+	if !s.pg {
+		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -8192`); err != nil {
+			return ImportResult{}, err
+		}
 	}
 	if err := ensureStage(ctx, tx); err != nil {
 		return ImportResult{}, err
@@ -302,7 +322,7 @@ func (s *sqlCore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now
 	defer im.details.close()
 	im.refill = newDetailWriter(ctx, tx, nil)
 	defer im.refill.close()
-	im.buckets = newRowWriter(ctx, tx, stageImportInsert, stageImportWidth, "")
+	im.buckets = newRowWriter(ctx, tx, stageImportInsertFor(s.pg), stageImportWidth, "")
 	defer im.buckets.close()
 	if err := im.document(); err != nil {
 		return ImportResult{}, err
@@ -375,6 +395,15 @@ const stageImportWidth = 16
 // ever NULL, so nothing is ignored).
 var stageImportInsert = `INSERT OR IGNORE INTO usage_stage_import_raw (kind, bucket, hour, endpoint, model, client_key, credential, provider, ` +
 	strings.Join(countNames, ", ") + `) VALUES `
+
+// stageImportInsertFor is stageImportInsert for the store's database:
+// PostgreSQL has no OR IGNORE (nor a statement journal to avoid).
+func stageImportInsertFor(pg bool) string {
+	if pg {
+		return strings.Replace(stageImportInsert, "INSERT OR IGNORE INTO", "INSERT INTO", 1)
+	}
+	return stageImportInsert
+}
 
 // stageImportMerge keeps one row per bucket with the largest of each
 // figure read for it (and the largest provider name), in key order.
@@ -753,13 +782,13 @@ func (im *importer) bucket(kind string, b *bucketJSON) error {
 	}
 	var bucket string
 	if kind == "requests" {
-		bucket = strconv.FormatInt(b.Hour, 10) + "\x00" + b.Endpoint + "\x00" + b.Model + "\x00" + b.ClientKey
+		bucket = im.bucketKey(b.Hour, b.Endpoint, b.Model, b.ClientKey)
 		b.Credential, b.Provider = "", ""
 	} else {
 		if b.Credential == "" {
 			return nil
 		}
-		bucket = strconv.FormatInt(b.Hour, 10) + "\x00" + b.Credential + "\x00" + b.Model
+		bucket = im.bucketKey(b.Hour, b.Credential, b.Model)
 		b.Endpoint, b.ClientKey = "", ""
 	}
 	return im.buckets.add(kind, bucket, b.Hour, b.Endpoint, b.Model, b.ClientKey, b.Credential, b.Provider, b.Requests, b.Failures,

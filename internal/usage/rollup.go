@@ -148,46 +148,60 @@ func ensureStage(ctx context.Context, tx *sqlTx) error {
 var (
 	stageRequestsInsert = `INSERT INTO usage_stage_requests (hour, endpoint, model, client_key, ` + strings.Join(countNames, ", ") + `) VALUES `
 	stageAttemptsInsert = `INSERT INTO usage_stage_attempts (hour, credential, model, provider, ` + strings.Join(countNames, ", ") + `) VALUES `
-	applyStageSQL       = buildApplyStage()
+	applyStageSQL       = buildApplyStage(false)
+	applyStageSQLPG     = buildApplyStage(true)
 )
 
 // buildApplyStage is the one place where hourly deltas become rollups.
-func buildApplyStage() []string {
+// With ordered, each statement updates its rows in key order: several
+// instances writing to one PostgreSQL then lock shared rows (today's
+// totals) in one order and never deadlock.
+func buildApplyStage(ordered bool) []string {
+	group := func(cols string) string {
+		if ordered {
+			return "GROUP BY " + cols + " ORDER BY " + cols
+		}
+		return "GROUP BY " + cols
+	}
+	dayOrder := ""
+	if ordered {
+		dayOrder = " ORDER BY 1"
+	}
 	cn := strings.Join(countNames, ", ")
 	s := sums(countNames)
 	hc := hourCols()
 	return []string{
 		`INSERT INTO usage_requests (hour, endpoint, model, client_key, ` + cn + `)
 		SELECT hour, endpoint, model, client_key, ` + s + ` FROM usage_stage_requests WHERE true
-		GROUP BY hour, endpoint, model, client_key
+		` + group(`hour, endpoint, model, client_key`) + `
 		ON CONFLICT (hour, endpoint, model, client_key) DO UPDATE SET ` + addExcluded("usage_requests", countNames),
 
 		`INSERT INTO usage_requests_daily (day, endpoint, model, client_key, ` + cn + `)
 		SELECT ` + dayExpr + `, endpoint, model, client_key, ` + s + ` FROM usage_stage_requests WHERE true
-		GROUP BY ` + dayExpr + `, endpoint, model, client_key
+		` + group(dayExpr+`, endpoint, model, client_key`) + `
 		ON CONFLICT (day, endpoint, model, client_key) DO UPDATE SET ` + addExcluded("usage_requests_daily", countNames),
 
 		`INSERT INTO usage_requests_total (endpoint, model, client_key, ` + cn + `)
 		SELECT endpoint, model, client_key, ` + s + ` FROM usage_stage_requests WHERE true
-		GROUP BY endpoint, model, client_key
+		` + group(`endpoint, model, client_key`) + `
 		ON CONFLICT (endpoint, model, client_key) DO UPDATE SET ` + addExcluded("usage_requests_total", countNames),
 
-		`INSERT INTO usage_day_hours (day, ` + strings.Join(hc, ", ") + `) ` + dayHoursSelect("usage_stage_requests") + `
+		`INSERT INTO usage_day_hours (day, ` + strings.Join(hc, ", ") + `) ` + dayHoursSelect("usage_stage_requests") + dayOrder + `
 		ON CONFLICT (day) DO UPDATE SET ` + addExcluded("usage_day_hours", hc),
 
 		`INSERT INTO usage_attempts (hour, credential, model, provider, ` + cn + `)
 		SELECT hour, credential, model, MAX(provider), ` + s + ` FROM usage_stage_attempts WHERE true
-		GROUP BY hour, credential, model
+		` + group(`hour, credential, model`) + `
 		ON CONFLICT (hour, credential, model) DO UPDATE SET ` + greatestProvider("usage_attempts") + `, ` + addExcluded("usage_attempts", countNames),
 
 		`INSERT INTO usage_attempts_daily (day, credential, model, provider, ` + cn + `)
 		SELECT ` + dayExpr + `, credential, model, MAX(provider), ` + s + ` FROM usage_stage_attempts WHERE true
-		GROUP BY ` + dayExpr + `, credential, model
+		` + group(dayExpr+`, credential, model`) + `
 		ON CONFLICT (day, credential, model) DO UPDATE SET ` + greatestProvider("usage_attempts_daily") + `, ` + addExcluded("usage_attempts_daily", countNames),
 
 		`INSERT INTO usage_attempts_total (credential, model, provider, ` + cn + `)
 		SELECT credential, model, MAX(provider), ` + s + ` FROM usage_stage_attempts WHERE true
-		GROUP BY credential, model
+		` + group(`credential, model`) + `
 		ON CONFLICT (credential, model) DO UPDATE SET ` + greatestProvider("usage_attempts_total") + `, ` + addExcluded("usage_attempts_total", countNames),
 
 		`DELETE FROM usage_stage_requests`,
@@ -197,7 +211,11 @@ func buildApplyStage() []string {
 
 // applyStage adds the staged deltas to the hourly rows and every rollup.
 func applyStage(ctx context.Context, tx *sqlTx) error {
-	for _, q := range applyStageSQL {
+	stmts := applyStageSQL
+	if tx.pg {
+		stmts = applyStageSQLPG
+	}
+	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("usage rollups: %w", err)
 		}

@@ -414,8 +414,15 @@ func (b *batch) writeLabels(ctx context.Context, tx *sqlTx) error {
 	}
 	w := newRowWriter(ctx, tx, `INSERT INTO usage_labels (id, label) VALUES `, 2, ` ON CONFLICT (id) DO UPDATE SET label = excluded.label`)
 	defer w.close()
-	for id, l := range b.labels {
-		if err := w.add(id, l); err != nil {
+	// In id order, so that two writers (several instances on one
+	// PostgreSQL) lock the rows alike.
+	ids := make([]string, 0, len(b.labels))
+	for id := range b.labels {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := w.add(id, b.labels[id]); err != nil {
 			return err
 		}
 	}
