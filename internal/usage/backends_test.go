@@ -52,4 +52,3 @@ func openPGTest(t testing.TB, dsn string) *PostgresStore {
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
-

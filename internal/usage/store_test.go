@@ -149,7 +149,9 @@ func exportOf(t *testing.T, s testStore) []byte {
 
 var noKeys = KeysFrom(&config.Config{})
 
-func TestExportImportRestoresEverything(t *testing.T) { eachBackend(t, testExportImportRestoresEverything) }
+func TestExportImportRestoresEverything(t *testing.T) {
+	eachBackend(t, testExportImportRestoresEverything)
+}
 
 func testExportImportRestoresEverything(t *testing.T, open opener) {
 	ctx := t.Context()
@@ -201,7 +203,9 @@ const referenceExport = `{"version":1,"exported_at":"2026-05-21T00:00:00Z","usag
 // Our own export's details older than the detail window are not stored by
 // an import (the aggregates count them; the next prune would drop them),
 // and the statistics are the same as with every detail stored.
-func TestImportRefillsOnlyTheDetailWindow(t *testing.T) { eachBackend(t, testImportRefillsOnlyTheDetailWindow) }
+func TestImportRefillsOnlyTheDetailWindow(t *testing.T) {
+	eachBackend(t, testImportRefillsOnlyTheDetailWindow)
+}
 
 func testImportRefillsOnlyTheDetailWindow(t *testing.T, open opener) {
 	ctx := t.Context()
@@ -330,7 +334,9 @@ func testBadImportChangesNothing(t *testing.T, open opener) {
 	}
 }
 
-func TestRetentionPrunesDetailsNotAggregates(t *testing.T) { eachBackend(t, testRetentionPrunesDetailsNotAggregates) }
+func TestRetentionPrunesDetailsNotAggregates(t *testing.T) {
+	eachBackend(t, testRetentionPrunesDetailsNotAggregates)
+}
 
 func testRetentionPrunesDetailsNotAggregates(t *testing.T, open opener) {
 	ctx := t.Context()
