@@ -256,6 +256,7 @@ func (s *Service) Run(ctx context.Context) error {
 		case done := <-s.flushReq:
 			s.retry.now() // a read waits for it: try now, down or not
 			s.write(ctx)
+			s.shareSpend(ctx)
 			close(done)
 		case <-prune.C:
 			s.write(ctx)

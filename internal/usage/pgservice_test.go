@@ -1,0 +1,151 @@
+package usage
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/pgtest"
+)
+
+// runSharedService runs a Service on st until the test ends; flushes come only
+// from Flush (and the queue filling up).
+func runSharedService(t *testing.T, st Store, opts Options) *Service {
+	t.Helper()
+	if opts.FlushInterval == 0 {
+		opts.FlushInterval = time.Hour
+	}
+	opts.PruneInterval = time.Hour
+	s := NewService(st, nil, opts)
+	s.SetEnabled(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return s
+}
+
+func flushed(t *testing.T, s *Service) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func chatEvent(i int) Event {
+	e := sampleEvents()[0]
+	e.Time = time.Now().Add(time.Duration(i) * time.Microsecond)
+	e.RequestID = "r" + time.Duration(i).String()
+	return e
+}
+
+// While the shared database is unreachable events wait in memory, up to
+// the queue's size; when it returns they are written, and only what was
+// beyond the bound is missing, counted as dropped.
+func TestSharedStoreOutageKeepsEventsUpToTheBound(t *testing.T) {
+	o := pgtest.DSNWithOutage(t)
+	const bound = 50
+	s := runSharedService(t, openPGTest(t, o.DSN()), Options{QueueSize: bound, MaxBatch: 1000})
+	ctx := t.Context()
+	for i := range 5 {
+		s.Record(chatEvent(i))
+	}
+	flushed(t, s)
+
+	o.Cut()
+	for i := range 30 {
+		s.Record(chatEvent(100 + i))
+	}
+	flushed(t, s) // fails: the events stay
+	st := s.Status()
+	if !st.Unreachable || st.Buffered != 30 || st.Dropped != 0 {
+		t.Fatalf("during the outage: %+v, want unreachable with 30 buffered and none dropped", st)
+	}
+	if _, err := s.Report(ctx, Query{}); errs.KindOf(err) != errs.Unavailable {
+		t.Fatalf("GET /usage during the outage: %v, want Unavailable", err)
+	}
+	for i := range 30 {
+		s.Record(chatEvent(200 + i))
+	}
+	if st := s.Status(); st.Buffered != bound || st.Dropped != 10 {
+		t.Fatalf("past the bound: %+v, want %d buffered and 10 dropped", st, bound)
+	}
+
+	o.Restore()
+	flushed(t, s)
+	rep, err := s.Report(ctx, Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.TotalRequests != 5+bound {
+		t.Fatalf("after the outage the store holds %d requests, want %d", rep.TotalRequests, 5+bound)
+	}
+	if st := s.Status(); st.Unreachable || st.Buffered != 0 || st.Dropped != 10 || st.WriteErrors == 0 {
+		t.Fatalf("after the outage: %+v", st)
+	}
+}
+
+// A batch written again (its commit's answer was lost) is counted once.
+func TestPostgresAppendIsIdempotent(t *testing.T) {
+	st := openPGTest(t, pgtest.DSN(t))
+	ctx := t.Context()
+	evs := sampleEvents()
+	for range 2 {
+		if err := st.Append(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := st.Report(ctx, Query{})
+	if err != nil || rep.TotalRequests != int64(len(evs)) {
+		t.Fatalf("a batch appended twice: %v %+v, want %d requests", err, rep, len(evs))
+	}
+}
+
+// Two instances on one database: each one's budgets see what the other
+// spent after its next flush, plus what it spent itself and has not
+// written yet.
+func TestClientKeySpendIsSharedBetweenInstances(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := runSharedService(t, openPGTest(t, dsn), Options{})
+	b := runSharedService(t, openPGTest(t, dsn), Options{})
+	seen := make(chan map[string]clientkeys.KeySpend, 16)
+	b.ShareSpend(func(_ clientkeys.Windows, spend map[string]clientkeys.KeySpend) { seen <- spend })
+
+	now := time.Now()
+	a.ClientKeySpend().AddSpend("Team", now, clientkeys.Spend{Requests: 3, Tokens: 30})
+	flushed(t, a)
+	b.ClientKeySpend().AddSpend("team", now, clientkeys.Spend{Requests: 1, Tokens: 5})
+	// b's flush writes its own spend and reads the fleet's back.
+	flushed(t, b)
+	var got map[string]clientkeys.KeySpend
+	for len(seen) > 0 {
+		got = <-seen
+	}
+	if d := got["team"].Day; d.Requests != 4 || d.Tokens != 35 {
+		t.Fatalf("b sees %+v for team today, want 4 requests and 35 tokens (3+1, 30+5)", got["team"])
+	}
+	if m := got["team"].Month; m.Requests != 4 {
+		t.Fatalf("b sees %+v for team this month", got["team"])
+	}
+	// A reset on a is a reset on b.
+	if err := a.ClientKeySpend().ResetSpend(t.Context(), "team", clientkeys.Day, now); err != nil {
+		t.Fatal(err)
+	}
+	flushed(t, b)
+	for len(seen) > 1 {
+		<-seen
+	}
+	if got = <-seen; got["team"].Day.Requests != 0 || got["team"].Month.Requests != 4 {
+		t.Fatalf("after a's reset of the day b sees %+v", got["team"])
+	}
+}
+
