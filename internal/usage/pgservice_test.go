@@ -148,4 +148,3 @@ func TestClientKeySpendIsSharedBetweenInstances(t *testing.T) {
 		t.Fatalf("after a's reset of the day b sees %+v", got["team"])
 	}
 }
-
