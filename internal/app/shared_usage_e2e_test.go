@@ -181,3 +181,25 @@ func TestSharedUsageSurvivesADatabaseOutage(t *testing.T) {
 		t.Fatalf("after the outage: %+v", u.Recording)
 	}
 }
+
+// Rate limits are per instance (the data plane never asks the database):
+// a key limited to 3 requests a minute gets 3 on each of two instances,
+// 6 in the fleet, the documented bound of instances × limit.
+func TestRateLimitsArePerInstance(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	up := chatUpstream(t)
+	cfg := strings.Replace(sharedUsageConfig(up.URL, 1000), "    budgets:\n", "    limits:\n      requests-per-minute: 3\n    budgets:\n", 1)
+	a, _ := startSharedApp(t, cfg+"store: "+dsn+"\n", "")
+	b, _ := startSharedApp(t, "port: 1\n", dsn)
+	served := map[string]int{}
+	for range 5 {
+		for name, base := range map[string]string{"A": a, "B": b} {
+			if chatOn(t, base, "capped-key") == 200 {
+				served[name]++
+			}
+		}
+	}
+	if served["A"] != 3 || served["B"] != 3 {
+		t.Fatalf("served per instance %v, want 3 on each (6 in the fleet)", served)
+	}
+}
