@@ -1,7 +1,9 @@
 package usage
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -146,5 +148,37 @@ func TestClientKeySpendIsSharedBetweenInstances(t *testing.T) {
 	}
 	if got = <-seen; got["team"].Day.Requests != 0 || got["team"].Month.Requests != 4 {
 		t.Fatalf("after a's reset of the day b sees %+v", got["team"])
+	}
+}
+
+// An embedded instance's export imported into the shared store gives the
+// same statistics, and importing it again adds nothing: moving an instance's
+// usage into PostgreSQL is one export and one import.
+func TestSQLiteExportMovesIntoPostgres(t *testing.T) {
+	ctx := t.Context()
+	local := openTest(t, t.TempDir())
+	if err := local.Append(ctx, sampleEvents()); err != nil {
+		t.Fatal(err)
+	}
+	want, err := local.Report(ctx, Query{Loc: time.UTC, Details: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := exportOf(t, local)
+	shared := openPGTest(t, pgtest.DSN(t))
+	for round, added := range []int64{3, 0} {
+		res, err := shared.Import(ctx, bytes.NewReader(exp), noKeys, t0, Retention{})
+		if err != nil || res.Added != added || res.TotalRequests != 3 {
+			t.Fatalf("import %d: %v %+v", round, err, res)
+		}
+	}
+	got, err := shared.Report(ctx, Query{Loc: time.UTC, Details: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wj, _ := json.Marshal(want)
+	gj, _ := json.Marshal(got)
+	if !bytes.Equal(wj, gj) {
+		t.Fatalf("moved statistics differ:\n got %s\nwant %s", gj, wj)
 	}
 }
