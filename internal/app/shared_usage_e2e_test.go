@@ -171,9 +171,11 @@ func TestSharedUsageSurvivesADatabaseOutage(t *testing.T) {
 			t.Fatalf("during the outage the proxy answered %d", c)
 		}
 	}
-	code, body, _ := sharedCall(t, "GET", a+"/v0/management/usage", "plain-key", "")
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "cannot be reached") {
-		t.Fatalf("GET /usage during the outage: %d %s", code, body)
+	for _, path := range []string{"/v0/management/usage", "/v0/management/usage/export"} {
+		code, body, _ := sharedCall(t, "GET", a+path, "plain-key", "")
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "cannot be reached") {
+			t.Fatalf("GET %s during the outage: %d %s", path, code, body)
+		}
 	}
 	o.Restore()
 	totalsSettle(t, 8, a)

@@ -122,6 +122,9 @@ func appendEventsOnce(ctx context.Context, tx *sqlTx, events []Event) error {
 func (s *PostgresStore) Retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
+		if len(pgErr.Code) < 2 {
+			return false
+		}
 		switch pgErr.Code[:2] {
 		case "08", // connection exception
 			"40", // transaction rollback: deadlock, serialization

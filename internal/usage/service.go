@@ -495,7 +495,24 @@ func (s *Service) Sync(ctx context.Context) error {
 		}
 		return errWriterBusy
 	}
+	if s.unreachable.Load() {
+		return s.errUnreachable()
+	}
 	return nil
+}
+
+// unreachableErr turns an error of a shared store that cannot be reached
+// into a 503 that says so; other errors pass as they are.
+func (s *Service) unreachableErr(err error) error {
+	if err != nil && s.retryable(err) {
+		return s.errUnreachable()
+	}
+	return err
+}
+
+func (s *Service) errUnreachable() error {
+	return errs.New(errs.Unavailable, "usage statistics are unavailable: the shared usage store cannot be reached; this instance keeps its %d unwritten events and writes them when it returns",
+		s.Status().Buffered)
 }
 
 var errWriterBusy = errs.New(errs.Unavailable, "usage statistics are busy: the writer did not commit the latest events in time; retry")
@@ -517,11 +534,7 @@ func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
 	err := s.Sync(ctx)
 	if err == nil {
 		rep, err := s.store.Report(ctx, q)
-		if err != nil && s.retryable(err) {
-			return nil, errs.New(errs.Unavailable, "usage statistics are unavailable: the shared usage store cannot be reached; this instance keeps its events (%d) and writes them when it returns",
-				s.Status().Buffered)
-		}
-		return rep, err
+		return rep, s.unreachableErr(err)
 	}
 	if !errors.Is(err, errWriterBusy) {
 		return nil, err
@@ -579,7 +592,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer) error {
 	if s.store == nil {
 		return errUnavailable
 	}
-	return s.store.Export(ctx, w, s.opts.Now())
+	return s.unreachableErr(s.store.Export(ctx, w, s.opts.Now()))
 }
 
 // Import merges an export read from r.
@@ -587,7 +600,8 @@ func (s *Service) Import(ctx context.Context, r io.Reader, keys KeyResolver) (Im
 	if s.store == nil {
 		return ImportResult{}, errUnavailable
 	}
-	return s.store.Import(ctx, r, keys, s.opts.Now(), *s.retention.Load())
+	res, err := s.store.Import(ctx, r, keys, s.opts.Now(), *s.retention.Load())
+	return res, s.unreachableErr(err)
 }
 
 // Close closes the store (and the local one); call after Run returned.
