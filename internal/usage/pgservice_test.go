@@ -182,3 +182,42 @@ func TestSQLiteExportMovesIntoPostgres(t *testing.T) {
 		t.Fatalf("moved statistics differ:\n got %s\nwant %s", gj, wj)
 	}
 }
+
+// Instances writing batches that touch the same aggregate rows at once
+// (today's totals, the same keys) neither deadlock nor lose a count.
+func TestConcurrentWritersOnOneDatabase(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	const writers, rounds, batch = 3, 8, 50
+	stores := make([]*PostgresStore, writers)
+	for i := range stores {
+		stores[i] = openPGTest(t, dsn)
+	}
+	base := time.Now().Truncate(time.Hour)
+	errc := make(chan error, writers)
+	for w, st := range stores {
+		go func() {
+			for r := range rounds {
+				evs := make([]Event, batch)
+				for i := range evs {
+					evs[i] = sampleEvents()[i%2]
+					// Distinct details, the same buckets in every writer.
+					evs[i].Time = base.Add(time.Duration(((w*rounds+r)*batch+i)%7) * time.Hour).Add(time.Duration((w*rounds+r)*batch + i))
+				}
+				if err := st.Append(context.Background(), evs); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := stores[0].Report(t.Context(), Query{})
+	if err != nil || rep.TotalRequests != writers*rounds*batch {
+		t.Fatalf("%v: %d requests, want %d", err, rep.TotalRequests, writers*rounds*batch)
+	}
+}
