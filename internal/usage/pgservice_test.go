@@ -67,7 +67,12 @@ func TestSharedStoreOutageKeepsEventsUpToTheBound(t *testing.T) {
 	for i := range 30 {
 		s.Record(chatEvent(100 + i))
 	}
-	flushed(t, s) // fails: the events stay
+	now := time.Now()
+	s.ClientKeySpend().AddSpend("team", now, clientkeys.Spend{Requests: 2, Tokens: 20})
+	flushed(t, s) // fails: the events and the spend stay
+	if err := s.ClientKeySpend().ResetSpend(ctx, "other", clientkeys.Day, now); errs.KindOf(err) != errs.Unavailable {
+		t.Fatalf("a budget reset during the outage: %v, want Unavailable", err)
+	}
 	st := s.Status()
 	if !st.Unreachable || st.Buffered != 30 || st.Dropped != 0 {
 		t.Fatalf("during the outage: %+v, want unreachable with 30 buffered and none dropped", st)
@@ -93,6 +98,10 @@ func TestSharedStoreOutageKeepsEventsUpToTheBound(t *testing.T) {
 	}
 	if st := s.Status(); st.Unreachable || st.Buffered != 0 || st.Dropped != 10 || st.WriteErrors == 0 {
 		t.Fatalf("after the outage: %+v", st)
+	}
+	spend, err := s.ClientKeySpend().LoadSpend(ctx, clientkeys.WindowsAt(now))
+	if err != nil || spend["team"].Day.Requests != 2 || spend["team"].Day.Tokens != 20 {
+		t.Fatalf("the spend settled during the outage: %v %+v, want 2 requests and 20 tokens", err, spend["team"])
 	}
 }
 

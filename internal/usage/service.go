@@ -300,7 +300,7 @@ func (s *Service) write(ctx context.Context) {
 		return
 	}
 	err := s.append(ctx, batch, spend)
-	spend.finish(err)
+	spend.finish(s.unreachableErr(err))
 	if err != nil && s.retryable(err) && !s.retry.last {
 		s.spend.restore(spend)
 		s.spend.recycle(spend)
