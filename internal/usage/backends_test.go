@@ -34,6 +34,20 @@ func eachBackend(t *testing.T, test func(t *testing.T, open opener)) {
 	})
 }
 
+// eachBackendReopened runs a test that opens one store more than once
+// (a restart) against either backend: reopen opens the same store again
+// (the same SQLite file, the same PostgreSQL database).
+func eachBackendReopened(t *testing.T, test func(t *testing.T, reopen opener)) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		test(t, func(t testing.TB) testStore { return openTest(t, dir) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.DSN(t)
+		test(t, func(t testing.TB) testStore { return openPGTest(t, dsn) })
+	})
+}
+
 // openPGTest opens the usage store of dsn as an instance does: the shared
 // store migrates the schema, the usage store has its own connections.
 func openPGTest(t testing.TB, dsn string) *PostgresStore {
