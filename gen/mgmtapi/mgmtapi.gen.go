@@ -1631,15 +1631,24 @@ type UsageKeyStats struct {
 
 // UsageRecording defines model for UsageRecording.
 type UsageRecording struct {
+	// Buffered Events this instance recorded and has not written to the store yet.
+	Buffered *int `json:"buffered,omitempty"`
+
 	// Dropped Requests answered but not counted in the statistics, since start-up - the recording queue was full (the writer fell behind), a batch failed to write, or the request ended after the writer stopped (its connection was cut by a shutdown timeout). 0 means every answered request is counted.
 	Dropped int64 `json:"dropped"`
 
 	// Enabled usage-statistics-enabled.
 	Enabled bool `json:"enabled"`
 
+	// Shared The statistics live in the PostgreSQL store several instances share (`store:`), so `usage` covers every instance; `dropped`, `write_errors`, `buffered` and `unreachable` are this instance's.
+	Shared *bool `json:"shared,omitempty"`
+
 	// Store `unavailable` when the usage store could not be opened at start-up: the proxy serves, nothing is recorded.
 	Store      UsageRecordingStore `json:"store"`
 	StoreError *string             `json:"store_error,omitempty"`
+
+	// Unreachable The shared store could not be written to lately; this instance keeps its events in memory (`buffered`, up to a bound; beyond it they count as `dropped`) and writes them when the database returns.
+	Unreachable *bool `json:"unreachable,omitempty"`
 
 	// WriteErrors Batches the store failed to write, since start-up.
 	WriteErrors *int64 `json:"write_errors,omitempty"`

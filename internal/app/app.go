@@ -158,7 +158,7 @@ func New(opts Options) (_ *Server, err error) {
 	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.NewConfigRemote, opts.Stdout); err != nil {
 		return nil, err
 	}
-	store, closeShared, err := openConfigStore(opts, log)
+	store, shared, closeShared, err := openConfigStore(opts, log)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func New(opts Options) (_ *Server, err error) {
 	})
 
 	// Usage statistics, request logs and metrics (usage.go).
-	obs := openObservability(store, opts.ConfigPath, log)
+	obs := openObservability(store, shared, opts.ConfigPath, log)
 
 	// The proxy data plane compiles each config before it is written: a
 	// config it cannot serve is refused (422 through the API, logged for a
@@ -209,6 +209,7 @@ func New(opts Options) (_ *Server, err error) {
 	if err := clientKeys.Load(context.Background(), time.Now()); err != nil {
 		log.Error(err.Error())
 	}
+	obs.shareBudgets(clientKeys)
 	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens, ClientKeys: clientKeys})
 	if err != nil {
 		return nil, err

@@ -8,10 +8,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/logs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/metrics"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/requestlog"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/sharedstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/usage"
 )
 
@@ -22,14 +24,18 @@ type observability struct {
 	usage   *usage.Service
 	reqLogs *requestlog.Logger // nil when the log directory cannot be opened
 	metrics *metrics.Metrics
+	// shared: usage and budgets live in the shared database.
+	shared bool
 }
 
 // openObservability opens the usage database and the request log
 // directory. Neither failure stops the server: a database that cannot be
 // opened is reported once, clearly, and left exactly as it is for an
 // operator to rescue; the proxy serves and nothing is recorded (GET /usage
-// and the metrics say so).
-func openObservability(store *configstore.Store, configPath string, log *slog.Logger) *observability {
+// and the metrics say so). With a shared store the statistics and the
+// client-key spend live in PostgreSQL, for every instance, and the local
+// database keeps only what stays per instance (config history and audit).
+func openObservability(store *configstore.Store, shared *sharedstore.Store, configPath string, log *slog.Logger) *observability {
 	cfg := store.Current().Config
 	path := usage.DatabasePath(configPath, cfg)
 	var st usage.Store // a nil interface, not a nil *SQLiteStore, when opening fails
@@ -39,7 +45,17 @@ func openObservability(store *configstore.Store, configPath string, log *slog.Lo
 	} else {
 		st = db
 	}
-	o := &observability{usage: usage.NewService(st, err, usage.Options{Log: log})}
+	opts := usage.Options{Log: log}
+	if shared != nil {
+		opts.Local, st = db, nil
+		if pg, perr := openSharedUsage(shared); perr != nil {
+			err = perr
+			log.Error("usage statistics are NOT recorded: the shared usage store cannot be opened", "error", err)
+		} else {
+			st, err = pg, nil
+		}
+	}
+	o := &observability{usage: usage.NewService(st, err, opts), shared: shared != nil}
 	if o.reqLogs, err = requestlog.Open(logs.DefaultDir(configPath), log); err != nil {
 		log.Error("request logs are NOT written: the log directory cannot be opened", "error", err)
 		o.reqLogs = nil
@@ -52,6 +68,29 @@ func openObservability(store *configstore.Store, configPath string, log *slog.Lo
 		o.metrics.ConfigReloaded(true)
 	})
 	return o
+}
+
+// openSharedUsage opens the usage store in the shared database, on
+// connections of its own.
+func openSharedUsage(shared *sharedstore.Store) (*usage.PostgresStore, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), sharedOpenTimeout)
+	defer cancel()
+	db := shared.UsageDB()
+	pg, err := usage.OpenPostgres(ctx, db)
+	if err != nil {
+		_ = db.Close() // the open error is the one to report
+		return nil, err
+	}
+	return pg, nil
+}
+
+// shareBudgets makes the client-key budgets count every instance's spend
+// when the usage store is shared: the writer reads it back after each
+// flush.
+func (o *observability) shareBudgets(r *clientkeys.Registry) {
+	if o.shared {
+		o.usage.ShareSpend(r.SetSettled)
+	}
 }
 
 func (o *observability) apply(snap *configstore.Snapshot) {

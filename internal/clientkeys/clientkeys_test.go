@@ -464,3 +464,38 @@ func TestPrices(t *testing.T) {
 		t.Error("no prices: priced")
 	}
 }
+
+// What other instances spent (SetSettled) counts against a key's budget;
+// the reservations of its own requests in flight are kept; a name the
+// fleet has no spend for has spent nothing.
+func TestSetSettledAdmitsAgainstTheFleetsSpend(t *testing.T) {
+	r := NewRegistry(nil, nil)
+	p := compileOne(t, r, config.KeyPolicy{Name: "team", Budgets: config.KeyBudgets{RequestsPerDay: 5}})
+	inFlight, ref := p.Admit(t0, "m", "", 0)
+	if ref != nil {
+		t.Fatal(ref)
+	}
+	r.SetSettled(WindowsAt(t0), map[string]KeySpend{"team": {Day: Spend{Requests: 4}}})
+	if _, ref := p.Admit(t0, "m", "", 0); ref == nil || ref.What != "budgets.requests-per-day" {
+		t.Fatalf("4 spent elsewhere + 1 in flight of 5: admitted (%+v)", ref)
+	}
+	inFlight.Settle(t0, false, Tokens{}) // never sent: frees its reservation
+	if _, ref := p.Admit(t0, "m", "", 0); ref != nil {
+		t.Fatalf("4 of 5 spent: refused: %+v", ref)
+	}
+	r.SetSettled(WindowsAt(t0), map[string]KeySpend{})
+	st := p.st
+	st.mu.Lock()
+	used := st.windows[Day].used
+	st.mu.Unlock()
+	if used.Requests != 0 {
+		t.Fatalf("after a reset elsewhere the day's spend is %+v, want none", used)
+	}
+	// A fleet read of yesterday's windows does not undo today's.
+	tk, _ := p.Admit(t0.Add(24*time.Hour), "m", "", 0)
+	tk.Settle(t0.Add(24*time.Hour), true, Tokens{})
+	r.SetSettled(WindowsAt(t0), map[string]KeySpend{"team": {Day: Spend{Requests: 5}}})
+	if _, ref := p.Admit(t0.Add(24*time.Hour), "m", "", 0); ref != nil {
+		t.Fatalf("a stale fleet read refused today's request: %+v", ref)
+	}
+}

@@ -74,6 +74,38 @@ func (r *Registry) Load(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// SetSettled replaces the settled spend of every key in the windows w by
+// spend (by lower-case name; a name missing from it spent nothing). With
+// several instances sharing one store, the usage writer calls it after
+// each flush with what every instance committed plus what this one
+// settled and has not written yet, so that each instance admits against
+// the fleet's spend. Reservations of requests in flight are kept, and a
+// window this instance has already moved past is left alone.
+func (r *Registry) SetSettled(w Windows, spend map[string]KeySpend) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name := range spend {
+		r.stateLocked(name)
+	}
+	for name, st := range r.states {
+		ks := spend[name]
+		st.mu.Lock()
+		for _, set := range [...]struct {
+			win   Window
+			start time.Time
+			used  Spend
+		}{{Day, w.Day, ks.Day}, {Month, w.Month, ks.Month}} {
+			ws := &st.windows[set.win]
+			start := set.start.UnixNano()
+			ws.roll(start)
+			if ws.start == start {
+				ws.used = set.used
+			}
+		}
+		st.mu.Unlock()
+	}
+}
+
 func (r *Registry) stateLocked(name string) *keyState {
 	k := strings.ToLower(name)
 	st := r.states[k]

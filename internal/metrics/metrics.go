@@ -83,6 +83,16 @@ func New(status func() usage.Status) *Metrics {
 				Help: "Usage events lost because the recording queue was full or a write failed."}, func() float64 { return float64(status().Dropped) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cpa_usage_write_errors_total",
 				Help: "Usage batches the store failed to write."}, func() float64 { return float64(status().WriteErrors) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cpa_usage_buffered_events",
+				Help: "Usage events this instance recorded and has not written yet (while a shared store is unreachable, up to the queue's bound)."},
+				func() float64 { return float64(status().Buffered) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cpa_usage_store_unreachable",
+				Help: "1 while the shared usage store cannot be written to (events are buffered), else 0."}, func() float64 {
+				if status().Unreachable {
+					return 1
+				}
+				return 0
+			}),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cpa_usage_store_available",
 				Help: "1 when the usage store is open, 0 when it could not be opened (nothing is recorded)."}, func() float64 {
 				if status().Available {

@@ -18,7 +18,7 @@ func denyAll(http.Handler) http.Handler {
 }
 
 func TestScrape(t *testing.T) {
-	m := New(func() usage.Status { return usage.Status{Available: true, Dropped: 3} })
+	m := New(func() usage.Status { return usage.Status{Available: true, Dropped: 3, Buffered: 7, Unreachable: true} })
 	m.SetToken("metrics-secret")
 	m.SetCooldownSource(func() int { return 2 })
 	m.ConfigReloaded(true)
@@ -102,6 +102,12 @@ func TestScrape(t *testing.T) {
 	}
 	if v := val("cpa_usage_dropped_total", nil); v != 3 {
 		t.Errorf("dropped: %v", v)
+	}
+	if v := val("cpa_usage_buffered_events", nil); v != 7 {
+		t.Errorf("buffered: %v", v)
+	}
+	if v := val("cpa_usage_store_unreachable", nil); v != 1 {
+		t.Errorf("unreachable: %v", v)
 	}
 	if v := val("cpa_config_reloads_total", map[string]string{"result": "ok"}); v != 1 {
 		t.Errorf("reloads: %v", v)

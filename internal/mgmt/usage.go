@@ -49,6 +49,9 @@ type usageRecording struct {
 	StoreError  string `json:"store_error,omitempty"`
 	Dropped     uint64 `json:"dropped"`
 	WriteErrors uint64 `json:"write_errors"`
+	Shared      bool   `json:"shared,omitempty"`
+	Unreachable bool   `json:"unreachable,omitempty"`
+	Buffered    int    `json:"buffered"`
 }
 
 func (r usageResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
@@ -85,7 +88,8 @@ func (s *usageHandlers) GetUsage(ctx context.Context, req mgmtapi.GetUsageReques
 		return nil, err
 	}
 	st := svc.Status()
-	rec := usageRecording{Enabled: st.Enabled, Store: "ok", Dropped: st.Dropped, WriteErrors: st.WriteErrors}
+	rec := usageRecording{Enabled: st.Enabled, Store: "ok", Dropped: st.Dropped, WriteErrors: st.WriteErrors,
+		Shared: st.Shared, Unreachable: st.Unreachable, Buffered: st.Buffered}
 	if !st.Available {
 		rec.Store, rec.StoreError = "unavailable", st.StoreError
 	}

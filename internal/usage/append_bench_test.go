@@ -8,24 +8,38 @@ import (
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/pgtest"
 )
 
 // BenchmarkAppend is the writer's cost per recorded event: batches of
 // 4096 events (a second of heavy traffic, 4,000 requests a second) into a store that already
 // holds 200k details. ns/op is per event.
-func BenchmarkAppend(b *testing.B) { benchAppend(b, 0) }
+func BenchmarkAppend(b *testing.B) { benchAppend(b, openSQLiteBench, 0) }
 
 // BenchmarkAppendWithSpend is BenchmarkAppend with every event also
 // settling the spend of a policy key (one of 1000), as the writer carries
 // it: the ledger's add per event and the spend rows per batch.
-func BenchmarkAppendWithSpend(b *testing.B) { benchAppend(b, 1000) }
+func BenchmarkAppendWithSpend(b *testing.B) { benchAppend(b, openSQLiteBench, 1000) }
 
-func benchAppend(b *testing.B, keys int) {
+// BenchmarkPostgresAppendWithSpend is BenchmarkAppendWithSpend into the
+// PostgreSQL store several instances share (pgtest's throwaway cluster,
+// on a unix socket): how many events a second one instance can append.
+// Skipped without the PostgreSQL server binaries.
+func BenchmarkPostgresAppendWithSpend(b *testing.B) {
+	benchAppend(b, func(b *testing.B) Store { return openPGTest(b, pgtest.DSN(b)) }, 1000)
+}
+
+func openSQLiteBench(b *testing.B) Store {
 	st, err := OpenSQLite(filepath.Join(b.TempDir(), "usage.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = st.Close() }() // a benchmark's temp store
+	b.Cleanup(func() { _ = st.Close() }) // a benchmark's temp store
+	return st
+}
+
+func benchAppend(b *testing.B, open func(*testing.B) Store, keys int) {
+	st := open(b)
 	ctx := context.Background()
 	const batch = 4096
 	evs := make([]Event, batch)
@@ -68,4 +82,5 @@ func benchAppend(b *testing.B, keys int) {
 		}
 		l.recycle(spend)
 	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

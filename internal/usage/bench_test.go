@@ -1,6 +1,8 @@
 package usage
 
 import (
+	"github.com/cli-proxy-api/cli-proxy-api/internal/pgtest"
+
 	"context"
 	"fmt"
 	"io"
@@ -333,7 +335,7 @@ func benchImport(b *testing.B, expPath string, keep Retention) {
 // TestMain removes the benchmarks' store, which bigStore shares between
 // benchmarks.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if bigDir != "" {
 		if err := os.RemoveAll(bigDir); err != nil {
 			fmt.Fprintln(os.Stderr, "remove the large database:", err)

@@ -3,7 +3,6 @@ package usage
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,8 +33,8 @@ type bucketJSON struct {
 // Export streams the export document. Everything is read in one read
 // transaction, so the document is a consistent snapshot however long the
 // client takes to read it; memory stays flat because rows go straight to w.
-func (s *SQLiteStore) Export(ctx context.Context, out io.Writer, now time.Time) error {
-	tx, err := s.r.BeginTx(ctx, nil)
+func (s *sqlCore) Export(ctx context.Context, out io.Writer, now time.Time) error {
+	tx, err := s.begin(ctx, s.r)
 	if err != nil {
 		return err
 	}
@@ -210,8 +209,24 @@ func jsonString(s string) string {
 }
 
 // reportTx is Report on an open read transaction.
-func reportTx(ctx context.Context, tx *sql.Tx, s *SQLiteStore, q Query) (*Report, error) {
+func reportTx(ctx context.Context, tx *sqlTx, s *sqlCore, q Query) (*Report, error) {
 	return s.reportIn(ctx, tx, q)
+}
+
+// bucketKey names an aggregate bucket in the import ledger: the hour and
+// the key's parts, NUL-separated in SQLite. PostgreSQL text cannot hold
+// NUL, so there each part is quoted instead (as unambiguous, and a
+// PostgreSQL ledger has never held the other form).
+func (im *importer) bucketKey(hour int64, parts ...string) string {
+	key := strconv.FormatInt(hour, 10)
+	for _, p := range parts {
+		if im.tx.pg {
+			key += " " + strconv.Quote(p)
+		} else {
+			key += "\x00" + p
+		}
+	}
+	return key
 }
 
 var endpointName = regexp.MustCompile(`^[A-Z]+ /\S*$`)
@@ -224,7 +239,7 @@ var endpointName = regexp.MustCompile(`^[A-Z]+ /\S*$`)
 // pass at the end.
 type importer struct {
 	ctx  context.Context
-	tx   *sql.Tx
+	tx   *sqlTx
 	dec  *json.Decoder
 	keys KeyResolver
 	now  time.Time
@@ -269,22 +284,26 @@ func invalid(format string, args ...any) error {
 
 // Import merges one export in one write transaction: any error rolls all
 // of it back.
-func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now time.Time, keep Retention) (ImportResult, error) {
+func (s *sqlCore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now time.Time, keep Retention) (ImportResult, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx, s.w)
 	if err != nil {
 		return ImportResult{}, err
 	}
 	// Deferred first, so it runs last: the one writer connection is free
 	// again once the transaction has ended.
-	defer s.restoreCacheSize()
+	if !s.pg {
+		defer s.restoreCacheSize()
+	}
 	defer tx.Rollback()
 	// A larger page cache for the import's one transaction: with the
 	// default 2 MB, pages of the detail indexes are spilled to the WAL and
 	// written again many times (1M details: 33 s → 26 s, peak +13 → +36 MB).
-	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -8192`); err != nil {
-		return ImportResult{}, err
+	if !s.pg {
+		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -8192`); err != nil {
+			return ImportResult{}, err
+		}
 	}
 	if err := ensureStage(ctx, tx); err != nil {
 		return ImportResult{}, err
@@ -303,7 +322,7 @@ func (s *SQLiteStore) Import(ctx context.Context, r io.Reader, keys KeyResolver,
 	defer im.details.close()
 	im.refill = newDetailWriter(ctx, tx, nil)
 	defer im.refill.close()
-	im.buckets = newRowWriter(ctx, tx, stageImportInsert, stageImportWidth, "")
+	im.buckets = newRowWriter(ctx, tx, stageImportInsertFor(s.pg), stageImportWidth, "")
 	defer im.buckets.close()
 	if err := im.document(); err != nil {
 		return ImportResult{}, err
@@ -377,6 +396,15 @@ const stageImportWidth = 16
 var stageImportInsert = `INSERT OR IGNORE INTO usage_stage_import_raw (kind, bucket, hour, endpoint, model, client_key, credential, provider, ` +
 	strings.Join(countNames, ", ") + `) VALUES `
 
+// stageImportInsertFor is stageImportInsert for the store's database:
+// PostgreSQL has no OR IGNORE (nor a statement journal to avoid).
+func stageImportInsertFor(pg bool) string {
+	if pg {
+		return strings.Replace(stageImportInsert, "INSERT OR IGNORE INTO", "INSERT INTO", 1)
+	}
+	return stageImportInsert
+}
+
 // stageImportMerge keeps one row per bucket with the largest of each
 // figure read for it (and the largest provider name), in key order.
 var stageImportMerge = `INSERT INTO usage_stage_import (kind, bucket, hour, endpoint, model, client_key, credential, provider, ` +
@@ -391,7 +419,7 @@ var stageImportMerge = `INSERT INTO usage_stage_import (kind, bucket, hour, endp
 // figures. Importing the same export twice adds nothing; a newer export of
 // the same server adds only what is new. It returns the requests added and
 // the requests the buckets held.
-func stageImportDeltas(ctx context.Context, tx *sql.Tx, origin string) (added, offered int64, err error) {
+func stageImportDeltas(ctx context.Context, tx *sqlTx, origin string) (added, offered int64, err error) {
 	old := func(n string) string { return "COALESCE(l." + n + ", 0)" }
 	delta := joinMap(countNames, func(n string) string {
 		return "CASE WHEN b." + n + " > " + old(n) + " THEN b." + n + " - " + old(n) + " ELSE 0 END"
@@ -754,13 +782,13 @@ func (im *importer) bucket(kind string, b *bucketJSON) error {
 	}
 	var bucket string
 	if kind == "requests" {
-		bucket = strconv.FormatInt(b.Hour, 10) + "\x00" + b.Endpoint + "\x00" + b.Model + "\x00" + b.ClientKey
+		bucket = im.bucketKey(b.Hour, b.Endpoint, b.Model, b.ClientKey)
 		b.Credential, b.Provider = "", ""
 	} else {
 		if b.Credential == "" {
 			return nil
 		}
-		bucket = strconv.FormatInt(b.Hour, 10) + "\x00" + b.Credential + "\x00" + b.Model
+		bucket = im.bucketKey(b.Hour, b.Credential, b.Model)
 		b.Endpoint, b.ClientKey = "", ""
 	}
 	return im.buckets.add(kind, bucket, b.Hour, b.Endpoint, b.Model, b.ClientKey, b.Credential, b.Provider, b.Requests, b.Failures,

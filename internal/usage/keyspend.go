@@ -2,9 +2,9 @@ package usage
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -151,6 +151,60 @@ func (l *spendLedger) take() *SpendBatch {
 	return &b
 }
 
+// restore gives back the additions and deletions of a batch that could
+// not be written, for the next write (its resets were answered with the
+// error). Deletions go first, as in the batch.
+func (l *spendLedger) restore(b *SpendBatch) {
+	if b == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(b.forgets) > 0 {
+		l.cur.forgets = append(slices.Clone(b.forgets), l.cur.forgets...)
+	}
+	if len(b.adds) > 0 && l.cur.adds == nil {
+		l.cur.adds, l.spare = l.spare, nil
+		if l.cur.adds == nil {
+			l.cur.adds = map[spendKey]spendAmount{}
+		}
+	}
+	for k, old := range b.adds {
+		cur, ok := l.cur.adds[k]
+		switch {
+		case !ok:
+			l.cur.adds[k] = old
+		case old.start == cur.start:
+			cur.spend.Requests += old.spend.Requests
+			cur.spend.Tokens += old.spend.Tokens
+			cur.spend.Cost += old.spend.Cost
+			l.cur.adds[k] = cur
+		}
+		// Else cur is in a later window: the one old was spent in is over.
+	}
+}
+
+// pendingSpendLocked adds what is collected and not written yet to fleet, the
+// spend of the windows w read from the store. Call with l.mu held.
+func (l *spendLedger) pendingSpendLocked(fleet map[string]clientkeys.KeySpend, w clientkeys.Windows) {
+	for k, a := range l.cur.adds {
+		ks := fleet[k.name]
+		switch {
+		case k.win == clientkeys.Day && a.start == w.Day.Unix():
+			ks.Day.Requests += a.spend.Requests
+			ks.Day.Tokens += a.spend.Tokens
+			ks.Day.Cost += a.spend.Cost
+		case k.win == clientkeys.Month && a.start == w.Month.Unix():
+			ks.Month.Requests += a.spend.Requests
+			ks.Month.Tokens += a.spend.Tokens
+			ks.Month.Cost += a.spend.Cost
+		default:
+			continue
+		}
+		fleet[k.name] = ks
+	}
+}
+
 // recycle keeps a written batch's map for the next one.
 func (l *spendLedger) recycle(b *SpendBatch) {
 	if b == nil || b.adds == nil {
@@ -172,6 +226,40 @@ var (
 	_ clientkeys.Forgetter  = keySpend{}
 )
 
+// SpendSink takes the client-key spend of the windows w, by lower-case
+// name: what every instance committed plus what this one settled and has
+// not written yet (clientkeys.Registry.SetSettled).
+type SpendSink func(w clientkeys.Windows, spend map[string]clientkeys.KeySpend)
+
+// ShareSpend makes the writer read every instance's client-key spend back
+// after each flush and hand it to sink, so that budgets hold across
+// instances sharing the store. Call before Run.
+func (s *Service) ShareSpend(sink SpendSink) { s.spendSink.Store(&sink) }
+
+// shareSpend reads the fleet's spend and hands it, with this instance's
+// unwritten spend, to the sink. While the store is unreachable the sink
+// keeps what it has, and this instance's own spend goes on counting.
+func (s *Service) shareSpend(ctx context.Context) {
+	sink := s.spendSink.Load()
+	if sink == nil || s.store == nil || s.unreachable.Load() {
+		return
+	}
+	w := clientkeys.WindowsAt(s.opts.Now())
+	rctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+	defer cancel()
+	fleet, err := readSpendOf(rctx, s.store, w)
+	if err != nil {
+		s.log.Warn("usage: reading the fleet's client-key spend failed; budgets use what this instance knows", "error", err)
+		return
+	}
+	// Under the ledger's lock, so that no spend settled meanwhile is
+	// counted twice or not at all.
+	s.spend.mu.Lock()
+	defer s.spend.mu.Unlock()
+	s.spend.pendingSpendLocked(fleet, w)
+	(*sink)(w, fleet)
+}
+
 // LoadSpend implements clientkeys.SpendStore: the committed spend of the
 // windows w. It fails when the usage store could not be opened.
 func (k keySpend) LoadSpend(ctx context.Context, w clientkeys.Windows) (map[string]clientkeys.KeySpend, error) {
@@ -179,7 +267,11 @@ func (k keySpend) LoadSpend(ctx context.Context, w clientkeys.Windows) (map[stri
 	if s.store == nil {
 		return nil, fmt.Errorf("the usage store could not be opened: %w", s.storeErr)
 	}
-	rows, err := s.store.ReadSpend(ctx)
+	return readSpendOf(ctx, s.store, w)
+}
+
+func readSpendOf(ctx context.Context, store Store, w clientkeys.Windows) (map[string]clientkeys.KeySpend, error) {
+	rows, err := store.ReadSpend(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read client-key spend: %w", err)
 	}
@@ -262,7 +354,7 @@ const (
 // writeSpend applies b in tx: deleted keys and resets, then additions
 // (one row per key and window, in name order so that concurrent writers
 // lock alike).
-func writeSpend(ctx context.Context, tx *sql.Tx, b *SpendBatch) error {
+func writeSpend(ctx context.Context, tx *sqlTx, b *SpendBatch) error {
 	for _, name := range b.forgets {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM client_key_spend WHERE name = ?`, name); err != nil {
 			return fmt.Errorf("client-key spend of a deleted key: %w", err)
@@ -301,7 +393,7 @@ func writeSpend(ctx context.Context, tx *sql.Tx, b *SpendBatch) error {
 }
 
 // ReadSpend reads every row of client_key_spend.
-func (s *SQLiteStore) ReadSpend(ctx context.Context) ([]SpendRow, error) {
+func (s *sqlCore) ReadSpend(ctx context.Context) ([]SpendRow, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT name, span, window_start, requests, tokens, cost_nano_usd FROM client_key_spend`)
 	if err != nil {
 		return nil, err

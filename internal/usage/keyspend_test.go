@@ -12,11 +12,11 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
 
-// startService runs a Service over the store in dir until stop is called
-// (which waits for the writer's last write and closes the store).
-func startService(t *testing.T, dir string, statistics bool) (s *Service, stop func()) {
+// startService runs a Service over a store open gives until stop is
+// called (which waits for the writer's last write and closes the store).
+func startService(t *testing.T, open opener, statistics bool) (s *Service, stop func()) {
 	t.Helper()
-	s = NewService(openTest(t, dir), nil, Options{FlushInterval: time.Hour})
+	s = NewService(open(t), nil, Options{FlushInterval: time.Hour})
 	s.SetEnabled(statistics)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -49,9 +49,12 @@ func loadSpend(t *testing.T, s *Service, now time.Time) map[string]clientkeys.Ke
 // Budgets are kept in the usage store, with statistics off too, and read
 // back by the next process.
 func TestClientKeySpendSurvivesReopen(t *testing.T) {
-	dir := t.TempDir()
+	eachBackendReopened(t, testClientKeySpendSurvivesReopen)
+}
+
+func testClientKeySpendSurvivesReopen(t *testing.T, reopen opener) {
 	now := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-	s, stop := startService(t, dir, false)
+	s, stop := startService(t, reopen, false)
 	ks := s.ClientKeySpend()
 	ks.AddSpend("Alice", now.Add(-time.Hour), clientkeys.Spend{Requests: 1, Tokens: 100, Cost: 7})
 	ks.AddSpend("alice", now, clientkeys.Spend{Requests: 1, Tokens: 50, Cost: 3})
@@ -63,7 +66,7 @@ func TestClientKeySpendSurvivesReopen(t *testing.T) {
 	ks.AddSpend("bob", now, clientkeys.Spend{Requests: 1, Tokens: 1}) // written by the shutdown's last write
 	stop()
 
-	s2, _ := startService(t, dir, false)
+	s2, _ := startService(t, reopen, false)
 	got := loadSpend(t, s2, now)
 	want := map[string]clientkeys.KeySpend{
 		"alice": {Day: clientkeys.Spend{Requests: 2, Tokens: 150, Cost: 10}, Month: clientkeys.Spend{Requests: 2, Tokens: 150, Cost: 10}},
@@ -76,7 +79,7 @@ func TestClientKeySpendSurvivesReopen(t *testing.T) {
 	if got := loadSpend(t, s2, now.AddDate(0, 1, 0)); got["alice"] != (clientkeys.KeySpend{}) {
 		t.Fatalf("next month's spend = %+v, want none", got["alice"])
 	}
-	if n := queryRows(t, s2.store.(*SQLiteStore).w, `SELECT COUNT(*) FROM usage_details`); n[0] != "0" {
+	if n := queryRows(t, s2.store.(testStore).core().w, `SELECT COUNT(*) FROM usage_details`); n[0] != "0" {
 		t.Fatalf("statistics are off, yet %s details were stored", n[0])
 	}
 }
@@ -84,9 +87,12 @@ func TestClientKeySpendSurvivesReopen(t *testing.T) {
 // A reset is committed before ResetSpend returns, drops what was spent
 // before it (written or not) and keeps what is spent after it.
 func TestClientKeySpendResetIsKept(t *testing.T) {
-	dir := t.TempDir()
+	eachBackendReopened(t, testClientKeySpendResetIsKept)
+}
+
+func testClientKeySpendResetIsKept(t *testing.T, reopen opener) {
 	now := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
-	s, stop := startService(t, dir, true)
+	s, stop := startService(t, reopen, true)
 	ks := s.ClientKeySpend()
 	ks.AddSpend("alice", now, clientkeys.Spend{Requests: 5, Tokens: 500})
 	if err := s.Flush(t.Context()); err != nil {
@@ -99,7 +105,7 @@ func TestClientKeySpendResetIsKept(t *testing.T) {
 	ks.AddSpend("alice", now.Add(3*time.Minute), clientkeys.Spend{Requests: 1, Tokens: 20})
 	stop()
 
-	s2, _ := startService(t, dir, true)
+	s2, _ := startService(t, reopen, true)
 	got := loadSpend(t, s2, now)["alice"]
 	want := clientkeys.KeySpend{Day: clientkeys.Spend{Requests: 7, Tokens: 521}, Month: clientkeys.Spend{Requests: 1, Tokens: 20}}
 	if got != want {
@@ -191,9 +197,12 @@ func TestReportEstimatesClientCosts(t *testing.T) {
 // A deleted key's spend goes with it: a key created again under its name
 // starts from zero after a restart too.
 func TestClientKeySpendForgetsDeletedKeys(t *testing.T) {
-	dir := t.TempDir()
+	eachBackendReopened(t, testClientKeySpendForgetsDeletedKeys)
+}
+
+func testClientKeySpendForgetsDeletedKeys(t *testing.T, reopen opener) {
 	now := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
-	s, stop := startService(t, dir, true)
+	s, stop := startService(t, reopen, true)
 	r := clientkeys.NewRegistry(s.ClientKeySpend(), nil)
 	withKeys := func(names ...string) *config.Config {
 		c := &config.Config{}
@@ -213,7 +222,7 @@ func TestClientKeySpendForgetsDeletedKeys(t *testing.T) {
 	r.Commit(r.Compile(withKeys("bob")))                     // alice deleted
 	stop()
 
-	s2, _ := startService(t, dir, true)
+	s2, _ := startService(t, reopen, true)
 	got := loadSpend(t, s2, now)
 	if _, ok := got["alice"]; ok || got["bob"].Day.Requests != 2 {
 		t.Fatalf("spend after deleting alice = %+v, want bob's only", got)

@@ -7,8 +7,10 @@ import (
 
 // Pruning in bounded steps deletes the oldest details first and ends with
 // exactly what one full prune leaves.
-func TestPruneStepsAreBounded(t *testing.T) {
-	s := openTest(t, t.TempDir())
+func TestPruneStepsAreBounded(t *testing.T) { eachBackend(t, testPruneStepsAreBounded) }
+
+func testPruneStepsAreBounded(t *testing.T, open opener) {
+	s := open(t)
 	var evs []Event
 	for i := range 10 {
 		e := sampleEvents()[0]
@@ -37,7 +39,7 @@ func TestPruneStepsAreBounded(t *testing.T) {
 		total += n
 	}
 	var oldest int64
-	if err := s.r.QueryRow(`SELECT MIN(ts) FROM usage_details`).Scan(&oldest); err != nil {
+	if err := s.core().r.QueryRow(`SELECT MIN(ts) FROM usage_details`).Scan(&oldest); err != nil {
 		t.Fatal(err)
 	}
 	if total != 7 || oldest != t0.Add(7*time.Minute).UnixNano() {

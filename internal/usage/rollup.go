@@ -136,7 +136,7 @@ var stageSchema = []string{
 		hour BIGINT NOT NULL, credential TEXT NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, ` + countDefs + `)`,
 }
 
-func ensureStage(ctx context.Context, tx *sql.Tx) error {
+func ensureStage(ctx context.Context, tx *sqlTx) error {
 	for _, q := range stageSchema {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("usage staging table: %w", err)
@@ -148,46 +148,60 @@ func ensureStage(ctx context.Context, tx *sql.Tx) error {
 var (
 	stageRequestsInsert = `INSERT INTO usage_stage_requests (hour, endpoint, model, client_key, ` + strings.Join(countNames, ", ") + `) VALUES `
 	stageAttemptsInsert = `INSERT INTO usage_stage_attempts (hour, credential, model, provider, ` + strings.Join(countNames, ", ") + `) VALUES `
-	applyStageSQL       = buildApplyStage()
+	applyStageSQL       = buildApplyStage(false)
+	applyStageSQLPG     = buildApplyStage(true)
 )
 
 // buildApplyStage is the one place where hourly deltas become rollups.
-func buildApplyStage() []string {
+// With ordered, each statement updates its rows in key order: several
+// instances writing to one PostgreSQL then lock shared rows (today's
+// totals) in one order and never deadlock.
+func buildApplyStage(ordered bool) []string {
+	group := func(cols string) string {
+		if ordered {
+			return "GROUP BY " + cols + " ORDER BY " + cols
+		}
+		return "GROUP BY " + cols
+	}
+	dayOrder := ""
+	if ordered {
+		dayOrder = " ORDER BY 1"
+	}
 	cn := strings.Join(countNames, ", ")
 	s := sums(countNames)
 	hc := hourCols()
 	return []string{
 		`INSERT INTO usage_requests (hour, endpoint, model, client_key, ` + cn + `)
 		SELECT hour, endpoint, model, client_key, ` + s + ` FROM usage_stage_requests WHERE true
-		GROUP BY hour, endpoint, model, client_key
+		` + group(`hour, endpoint, model, client_key`) + `
 		ON CONFLICT (hour, endpoint, model, client_key) DO UPDATE SET ` + addExcluded("usage_requests", countNames),
 
 		`INSERT INTO usage_requests_daily (day, endpoint, model, client_key, ` + cn + `)
 		SELECT ` + dayExpr + `, endpoint, model, client_key, ` + s + ` FROM usage_stage_requests WHERE true
-		GROUP BY ` + dayExpr + `, endpoint, model, client_key
+		` + group(dayExpr+`, endpoint, model, client_key`) + `
 		ON CONFLICT (day, endpoint, model, client_key) DO UPDATE SET ` + addExcluded("usage_requests_daily", countNames),
 
 		`INSERT INTO usage_requests_total (endpoint, model, client_key, ` + cn + `)
 		SELECT endpoint, model, client_key, ` + s + ` FROM usage_stage_requests WHERE true
-		GROUP BY endpoint, model, client_key
+		` + group(`endpoint, model, client_key`) + `
 		ON CONFLICT (endpoint, model, client_key) DO UPDATE SET ` + addExcluded("usage_requests_total", countNames),
 
-		`INSERT INTO usage_day_hours (day, ` + strings.Join(hc, ", ") + `) ` + dayHoursSelect("usage_stage_requests") + `
+		`INSERT INTO usage_day_hours (day, ` + strings.Join(hc, ", ") + `) ` + dayHoursSelect("usage_stage_requests") + dayOrder + `
 		ON CONFLICT (day) DO UPDATE SET ` + addExcluded("usage_day_hours", hc),
 
 		`INSERT INTO usage_attempts (hour, credential, model, provider, ` + cn + `)
 		SELECT hour, credential, model, MAX(provider), ` + s + ` FROM usage_stage_attempts WHERE true
-		GROUP BY hour, credential, model
+		` + group(`hour, credential, model`) + `
 		ON CONFLICT (hour, credential, model) DO UPDATE SET ` + greatestProvider("usage_attempts") + `, ` + addExcluded("usage_attempts", countNames),
 
 		`INSERT INTO usage_attempts_daily (day, credential, model, provider, ` + cn + `)
 		SELECT ` + dayExpr + `, credential, model, MAX(provider), ` + s + ` FROM usage_stage_attempts WHERE true
-		GROUP BY ` + dayExpr + `, credential, model
+		` + group(dayExpr+`, credential, model`) + `
 		ON CONFLICT (day, credential, model) DO UPDATE SET ` + greatestProvider("usage_attempts_daily") + `, ` + addExcluded("usage_attempts_daily", countNames),
 
 		`INSERT INTO usage_attempts_total (credential, model, provider, ` + cn + `)
 		SELECT credential, model, MAX(provider), ` + s + ` FROM usage_stage_attempts WHERE true
-		GROUP BY credential, model
+		` + group(`credential, model`) + `
 		ON CONFLICT (credential, model) DO UPDATE SET ` + greatestProvider("usage_attempts_total") + `, ` + addExcluded("usage_attempts_total", countNames),
 
 		`DELETE FROM usage_stage_requests`,
@@ -196,8 +210,12 @@ func buildApplyStage() []string {
 }
 
 // applyStage adds the staged deltas to the hourly rows and every rollup.
-func applyStage(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range applyStageSQL {
+func applyStage(ctx context.Context, tx *sqlTx) error {
+	stmts := applyStageSQL
+	if tx.pg {
+		stmts = applyStageSQLPG
+	}
+	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("usage rollups: %w", err)
 		}
@@ -218,7 +236,7 @@ const maxParams = 1024
 // passed to it.
 type rowWriter struct {
 	ctx        context.Context
-	tx         *sql.Tx
+	tx         *sqlTx
 	head, tail string
 	width, per int
 	full       *sql.Stmt
@@ -228,7 +246,7 @@ type rowWriter struct {
 	afterFlush func() error
 }
 
-func newRowWriter(ctx context.Context, tx *sql.Tx, head string, width int, tail string) *rowWriter {
+func newRowWriter(ctx context.Context, tx *sqlTx, head string, width int, tail string) *rowWriter {
 	per := max(maxParams/width, 1)
 	return &rowWriter{ctx: ctx, tx: tx, head: head, tail: tail, width: width, per: per, args: make([]any, 0, per*width)}
 }
@@ -354,7 +372,7 @@ const (
 // hours [fromH, toH): from the all-time rollups when the range is
 // unbounded, else from the daily rollups for whole days and the hourly
 // rows for the partial days at either edge.
-func readRollups(ctx context.Context, tx *sql.Tx, rep *Report, fromH, toH int64) error {
+func readRollups(ctx context.Context, tx *sqlTx, rep *Report, fromH, toH int64) error {
 	type part struct {
 		query string
 		args  []any
@@ -413,7 +431,7 @@ func readRollups(ctx context.Context, tx *sql.Tx, rep *Report, fromH, toH int64)
 	return nil
 }
 
-func scanEach(ctx context.Context, tx *sql.Tx, query string, args []any, row func(*sql.Rows) error) error {
+func scanEach(ctx context.Context, tx *sqlTx, query string, args []any, row func(*sql.Rows) error) error {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -499,7 +517,7 @@ var hourNames = func() (out [24]string) {
 // readDayHours folds usage_day_hours into requests/tokens by day and by
 // hour of day in loc, for the hours [fromH, toH). Each hour bucket counts
 // on the local day and hour its start falls in.
-func readDayHours(ctx context.Context, tx *sql.Tx, rep *Report, fromH, toH int64, loc *time.Location) error {
+func readDayHours(ctx context.Context, tx *sqlTx, rep *Report, fromH, toH int64, loc *time.Location) error {
 	lo := int64(minInt64)
 	if fromH != minInt64 {
 		lo = dayOf(fromH)

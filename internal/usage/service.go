@@ -36,7 +36,15 @@ type Options struct {
 	ReadWait time.Duration
 	// PruneInterval is how often details are pruned (default 1 min).
 	PruneInterval time.Duration
-	Log           *slog.Logger
+	// WriteTimeout bounds one write to a store whose writes may be
+	// retried (PostgreSQL; default 15 s), so that an unreachable database
+	// cannot hold the writer.
+	WriteTimeout time.Duration
+	// Local is a SQLite store kept beside a shared store, for what stays
+	// per instance (config history and audit, internal/changelog); closed
+	// with the Service.
+	Local *SQLiteStore
+	Log   *slog.Logger
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -55,6 +63,15 @@ type Service struct {
 	enabled   atomic.Bool
 	dropped   atomic.Uint64
 	writeErrs atomic.Uint64
+	// unreachable: the last write failed in a way worth retrying (the
+	// shared database could not be reached); the batch waits in the queue.
+	unreachable atomic.Bool
+	// retry is the writer's backoff while the store is unreachable
+	// (writer goroutine only).
+	retry backoff
+	// spendSink receives the fleet's client-key spend after each flush
+	// (ShareSpend); nil: spend is this instance's alone.
+	spendSink atomic.Pointer[SpendSink]
 	retention atomic.Pointer[Retention]
 	// prices estimate the clients' costs in reports (model-prices).
 	prices    atomic.Pointer[clientkeys.Prices]
@@ -106,6 +123,9 @@ func NewService(store Store, storeErr error, opts Options) *Service {
 	}
 	if opts.PruneInterval <= 0 {
 		opts.PruneInterval = time.Minute
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 15 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -179,18 +199,31 @@ func (s *Service) Observe(fn func(*Event)) {
 	s.observers.Store(&obs)
 }
 
-// Status is the recording state GET /usage and the metrics report.
+// Status is the recording state GET /usage and the metrics report. Its
+// counts are this instance's, whatever the store.
 type Status struct {
 	Enabled     bool
 	Available   bool
 	StoreError  string
 	Dropped     uint64
 	WriteErrors uint64
+	// Unreachable: the store could not be written to lately (a shared
+	// database is down); events wait in the queue, up to QueueSize.
+	Unreachable bool
+	// Buffered is the events recorded and not written yet.
+	Buffered int
+	// Shared: the store is shared by several instances, so the statistics
+	// cover them all.
+	Shared bool
 }
 
 // Status reports the recording state.
 func (s *Service) Status() Status {
-	st := Status{Enabled: s.enabled.Load(), Available: s.store != nil, Dropped: s.dropped.Load(), WriteErrors: s.writeErrs.Load()}
+	st := Status{Enabled: s.enabled.Load(), Available: s.store != nil, Dropped: s.dropped.Load(), WriteErrors: s.writeErrs.Load(),
+		Unreachable: s.unreachable.Load(), Shared: s.shared()}
+	s.pending.mu.Lock()
+	st.Buffered = len(s.pending.queued) + len(s.pending.writing)
+	s.pending.mu.Unlock()
 	if s.storeErr != nil {
 		st.StoreError = s.storeErr.Error()
 	}
@@ -216,11 +249,14 @@ func (s *Service) Run(ctx context.Context) error {
 			pruneMore = s.pruneNow(ctx)
 		case <-flush.C:
 			s.write(ctx)
+			s.shareSpend(ctx)
 			reported = s.reportDrops(reported)
 		case <-s.wake:
 			s.write(ctx)
 		case done := <-s.flushReq:
+			s.retry.now() // a read waits for it: try now, down or not
 			s.write(ctx)
+			s.shareSpend(ctx)
 			close(done)
 		case <-prune.C:
 			s.write(ctx)
@@ -229,6 +265,8 @@ func (s *Service) Run(ctx context.Context) error {
 			s.pending.mu.Lock()
 			s.pending.closed = true
 			s.pending.mu.Unlock()
+			s.retry.now()
+			s.retry.last = true // nothing is kept for later now
 			s.write(ctx)
 			if d := s.dropped.Load(); d > 0 {
 				s.log.Warn("usage: events were dropped since start-up; they are not in the statistics", "dropped", d,
@@ -240,8 +278,13 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // write commits every queued event in one transaction (even when ctx is
-// done: it is also the final write at shutdown).
+// done: it is also the final write at shutdown). A write the store says
+// may succeed later (Retryable: the shared database is unreachable) keeps
+// its events and spend for the next try, with backoff.
 func (s *Service) write(ctx context.Context) {
+	if !s.retry.due(s.opts.Now()) {
+		return
+	}
 	p := &s.pending
 	p.mu.Lock()
 	batch := p.queued
@@ -256,10 +299,28 @@ func (s *Service) write(ctx context.Context) {
 		p.mu.Unlock()
 		return
 	}
-	err := s.store.AppendWithSpend(context.WithoutCancel(ctx), batch, spend)
-	spend.finish(err)
+	err := s.append(ctx, batch, spend)
+	spend.finish(s.unreachableErr(err))
+	if err != nil && s.retryable(err) && !s.retry.last {
+		s.spend.restore(spend)
+		s.spend.recycle(spend)
+		s.writeErrs.Add(1)
+		s.requeue(batch)
+		wait := s.retry.failed(s.opts.Now())
+		if !s.unreachable.Swap(true) {
+			s.log.Warn("usage: the usage store is unreachable; events are kept in memory and written when it returns", "events", len(batch),
+				"buffer", s.opts.QueueSize, "error", err)
+		}
+		s.log.Debug("usage: write failed; retrying", "retry_in", wait.String(), "error", err)
+		return
+	}
 	s.spend.recycle(spend)
-	if err != nil {
+	if err == nil {
+		s.retry.ok()
+		if s.unreachable.Swap(false) {
+			s.log.Info("usage: the usage store is reachable again; the kept events are written", "events", len(batch))
+		}
+	} else {
 		s.writeErrs.Add(1)
 		s.dropped.Add(uint64(len(batch)))
 		s.log.Error("usage: writing a batch failed; its events and client-key spend are lost", "events", len(batch), "error", err)
@@ -273,6 +334,80 @@ func (s *Service) write(ctx context.Context) {
 	}
 	p.mu.Unlock()
 }
+
+// append writes one batch; a store whose writes may be retried gets
+// WriteTimeout for it.
+func (s *Service) append(ctx context.Context, batch []Event, spend *SpendBatch) error {
+	wctx := context.WithoutCancel(ctx)
+	if _, ok := s.store.(retrier); ok {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(wctx, s.opts.WriteTimeout)
+		defer cancel()
+	}
+	return s.store.AppendWithSpend(wctx, batch, spend)
+}
+
+// retrier is a store some of whose failed writes may succeed when tried
+// again with the same batch (PostgreSQL: it could not be reached). Its
+// Append must then be idempotent.
+type retrier interface {
+	Retryable(error) bool
+}
+
+func (s *Service) retryable(err error) bool {
+	r, ok := s.store.(retrier)
+	return ok && r.Retryable(err)
+}
+
+// shared reports whether the store is shared by several instances.
+func (s *Service) shared() bool {
+	_, ok := s.store.(*PostgresStore)
+	return ok
+}
+
+// requeue puts a batch that could not be written back in front of the
+// queue. What is beyond QueueSize (the newest events) is dropped and
+// counted.
+func (s *Service) requeue(batch []Event) {
+	p := &s.pending
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	merged := append(batch, p.queued...) // batch's array is not p.queued's
+	if over := len(merged) - s.opts.QueueSize; over > 0 {
+		clear(merged[s.opts.QueueSize:])
+		merged = merged[:s.opts.QueueSize]
+		s.dropped.Add(uint64(over))
+	}
+	p.queued = merged
+	p.writing = nil
+}
+
+// backoff spaces the writer's tries while the store is unreachable:
+// 250 ms doubling to 30 s, reset by a successful write.
+type backoff struct {
+	wait time.Duration
+	next time.Time
+	// last: the final write at shutdown; nothing is kept for later.
+	last bool
+}
+
+const (
+	minRetry = 250 * time.Millisecond
+	maxRetry = 30 * time.Second
+)
+
+func (b *backoff) due(now time.Time) bool { return b.next.IsZero() || !now.Before(b.next) }
+
+// now makes the next write try at once.
+func (b *backoff) now() { b.next = time.Time{} }
+
+func (b *backoff) failed(now time.Time) time.Duration {
+	b.wait = min(max(2*b.wait, minRetry), maxRetry)
+	b.next = now.Add(b.wait)
+	return b.wait
+}
+
+func (b *backoff) ok() { b.wait, b.next = 0, time.Time{} }
 
 // reportDrops logs the events dropped since the last report (at most once
 // per flush interval); it returns the total reported.
@@ -360,7 +495,24 @@ func (s *Service) Sync(ctx context.Context) error {
 		}
 		return errWriterBusy
 	}
+	if s.unreachable.Load() {
+		return s.errUnreachable()
+	}
 	return nil
+}
+
+// unreachableErr turns an error of a shared store that cannot be reached
+// into a 503 that says so; other errors pass as they are.
+func (s *Service) unreachableErr(err error) error {
+	if err != nil && s.retryable(err) {
+		return s.errUnreachable()
+	}
+	return err
+}
+
+func (s *Service) errUnreachable() error {
+	return errs.New(errs.Unavailable, "usage statistics are unavailable: the shared usage store cannot be reached; this instance keeps its %d unwritten events and writes them when it returns",
+		s.Status().Buffered)
 }
 
 var errWriterBusy = errs.New(errs.Unavailable, "usage statistics are busy: the writer did not commit the latest events in time; retry")
@@ -381,7 +533,8 @@ func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
 	}
 	err := s.Sync(ctx)
 	if err == nil {
-		return s.store.Report(ctx, q)
+		rep, err := s.store.Report(ctx, q)
+		return rep, s.unreachableErr(err)
 	}
 	if !errors.Is(err, errWriterBusy) {
 		return nil, err
@@ -439,7 +592,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer) error {
 	if s.store == nil {
 		return errUnavailable
 	}
-	return s.store.Export(ctx, w, s.opts.Now())
+	return s.unreachableErr(s.store.Export(ctx, w, s.opts.Now()))
 }
 
 // Import merges an export read from r.
@@ -447,13 +600,18 @@ func (s *Service) Import(ctx context.Context, r io.Reader, keys KeyResolver) (Im
 	if s.store == nil {
 		return ImportResult{}, errUnavailable
 	}
-	return s.store.Import(ctx, r, keys, s.opts.Now(), *s.retention.Load())
+	res, err := s.store.Import(ctx, r, keys, s.opts.Now(), *s.retention.Load())
+	return res, s.unreachableErr(err)
 }
 
-// Close closes the store; call after Run returned.
+// Close closes the store (and the local one); call after Run returned.
 func (s *Service) Close() error {
-	if s.store == nil {
-		return nil
+	var err error
+	if s.opts.Local != nil {
+		err = s.opts.Local.Close()
 	}
-	return s.store.Close()
+	if s.store == nil {
+		return err
+	}
+	return errors.Join(s.store.Close(), err)
 }

@@ -8,9 +8,13 @@ import "database/sql"
 // audit trail, internal/changelog) rather than a second store.
 func (s *SQLiteStore) DB() (writer, reader *sql.DB) { return s.w, s.r }
 
-// SQLite returns the service's SQLite store, or nil when it has none (the
-// database could not be opened).
+// SQLite returns the service's SQLite store: its store, or beside a shared
+// store the local one (Options.Local); nil when it has none (the database
+// could not be opened).
 func (s *Service) SQLite() *SQLiteStore {
+	if s.opts.Local != nil {
+		return s.opts.Local
+	}
 	st, _ := s.store.(*SQLiteStore)
 	return st
 }

@@ -147,8 +147,17 @@ var migrations = []string{
 // small pool of read-only connections that read a consistent snapshot while
 // the writer works.
 type SQLiteStore struct {
+	sqlCore
+}
+
+// sqlCore is what the SQLite and the PostgreSQL store share: the SQL of
+// appending, reporting, exporting, importing and pruning, written with ?
+// placeholders (sqlTx binds them for PostgreSQL).
+type sqlCore struct {
 	w, r     *sql.DB
 	instance string
+	// pg: the database is PostgreSQL (placeholders $n, no PRAGMA).
+	pg bool
 	// writeMu serialises Append, Import and Prune on the one writer
 	// connection, so that none waits inside database/sql's pool.
 	writeMu sync.Mutex
@@ -189,7 +198,7 @@ func OpenSQLite(path string) (*SQLiteStore, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &SQLiteStore{w: w}
+	s := &SQLiteStore{sqlCore{w: w}}
 	if err := s.migrate(); err != nil {
 		_ = w.Close() // the migration error is the one to report
 		return nil, openError(path, err)
@@ -252,7 +261,7 @@ func (s *SQLiteStore) migrate() error {
 
 // Instance is the store's random id; imports merge aggregates per origin
 // instance.
-func (s *SQLiteStore) Instance() string { return s.instance }
+func (s *sqlCore) Instance() string { return s.instance }
 
 // writerCacheSize is the writer connection's page cache: 1 MB (negative:
 // in KiB).
@@ -260,7 +269,7 @@ const writerCacheSize = "-1024"
 
 // restoreCacheSize gives the writer connection back its own page cache
 // and frees what a larger one (an import's) held.
-func (s *SQLiteStore) restoreCacheSize() {
+func (s *sqlCore) restoreCacheSize() {
 	ctx := context.Background()
 	if _, err := s.w.ExecContext(ctx, `PRAGMA cache_size = `+writerCacheSize); err == nil {
 		_, _ = s.w.ExecContext(ctx, `PRAGMA shrink_memory`) // only frees memory: nothing to report
@@ -282,7 +291,7 @@ const (
 // newDetailWriter inserts details in multi-row statements; a detail whose
 // dedupe key is already stored is left out. With onAdded set, the key of
 // every detail actually added is passed to it (RETURNING).
-func newDetailWriter(ctx context.Context, tx *sql.Tx, onAdded func(key string)) *rowWriter {
+func newDetailWriter(ctx context.Context, tx *sqlTx, onAdded func(key string)) *rowWriter {
 	tail := detailInsertTail
 	if onAdded != nil {
 		tail += ` RETURNING dedupe_key`
@@ -348,7 +357,7 @@ func (b *batch) label(id, label string) {
 
 // write adds the batch to the hourly aggregates and every rollup, and
 // upserts its labels.
-func (b *batch) write(ctx context.Context, tx *sql.Tx) error {
+func (b *batch) write(ctx context.Context, tx *sqlTx) error {
 	if len(b.req) > 0 || len(b.att) > 0 {
 		if err := ensureStage(ctx, tx); err != nil {
 			return err
@@ -365,7 +374,7 @@ func (b *batch) write(ctx context.Context, tx *sql.Tx) error {
 
 // stage writes the batch's buckets into the staging tables (ensureStage
 // first) and empties it; applyStage then adds them everywhere.
-func (b *batch) stage(ctx context.Context, tx *sql.Tx) error {
+func (b *batch) stage(ctx context.Context, tx *sqlTx) error {
 	if len(b.req) > 0 {
 		w := newRowWriter(ctx, tx, stageRequestsInsert, 4+len(countNames), "")
 		defer w.close()
@@ -399,14 +408,21 @@ func (b *batch) stage(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-func (b *batch) writeLabels(ctx context.Context, tx *sql.Tx) error {
+func (b *batch) writeLabels(ctx context.Context, tx *sqlTx) error {
 	if len(b.labels) == 0 {
 		return nil
 	}
 	w := newRowWriter(ctx, tx, `INSERT INTO usage_labels (id, label) VALUES `, 2, ` ON CONFLICT (id) DO UPDATE SET label = excluded.label`)
 	defer w.close()
-	for id, l := range b.labels {
-		if err := w.add(id, l); err != nil {
+	// In id order, so that two writers (several instances on one
+	// PostgreSQL) lock the rows alike.
+	ids := make([]string, 0, len(b.labels))
+	for id := range b.labels {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := w.add(id, b.labels[id]); err != nil {
 			return err
 		}
 	}
@@ -458,19 +474,19 @@ func boolInt(b bool) int {
 // Append writes events in one transaction: a detail row each (inserted
 // by a prepared multi-row statement), and one upsert per aggregate bucket
 // the batch touches.
-func (s *SQLiteStore) Append(ctx context.Context, events []Event) error {
+func (s *sqlCore) Append(ctx context.Context, events []Event) error {
 	return s.AppendWithSpend(ctx, events, nil)
 }
 
 // AppendWithSpend is Append plus the client-key spend changes collected
 // since the last write (keyspend.go), in the same transaction.
-func (s *SQLiteStore) AppendWithSpend(ctx context.Context, events []Event, spend *SpendBatch) error {
+func (s *sqlCore) AppendWithSpend(ctx context.Context, events []Event, spend *SpendBatch) error {
 	if len(events) == 0 && spend.empty() {
 		return nil
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx, s.w)
 	if err != nil {
 		return err
 	}
@@ -488,7 +504,7 @@ func (s *SQLiteStore) AppendWithSpend(ctx context.Context, events []Event, spend
 	return tx.Commit()
 }
 
-func appendEvents(ctx context.Context, tx *sql.Tx, events []Event) error {
+func appendEvents(ctx context.Context, tx *sqlTx, events []Event) error {
 	details := newDetailWriter(ctx, tx, nil)
 	defer details.close()
 	b := newBatch()
@@ -550,7 +566,7 @@ func (b *batch) addEvent(e *Event, d *detailRow) {
 
 // Prune drops details older than r.MaxAge and beyond the newest
 // r.MaxCount. Aggregates are never pruned.
-func (s *SQLiteStore) Prune(ctx context.Context, r Retention, now time.Time) (int64, error) {
+func (s *sqlCore) Prune(ctx context.Context, r Retention, now time.Time) (int64, error) {
 	var total int64
 	for {
 		n, more, err := s.PruneStep(ctx, r, now, pruneChunk)
@@ -568,7 +584,7 @@ const pruneChunk = 20_000
 
 // PruneStep deletes at most about limit of the details Prune would (the
 // oldest first) and says whether more are left.
-func (s *SQLiteStore) PruneStep(ctx context.Context, r Retention, now time.Time, limit int) (n int64, more bool, err error) {
+func (s *sqlCore) PruneStep(ctx context.Context, r Retention, now time.Time, limit int) (n int64, more bool, err error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	defer func() {
@@ -586,7 +602,7 @@ func (s *SQLiteStore) PruneStep(ctx context.Context, r Retention, now time.Time,
 		cutoff = max(cutoff, s.pruneCutoff)
 	} else if r.MaxCount > 0 {
 		var ts int64
-		err := s.w.QueryRowContext(ctx, `SELECT ts FROM usage_details ORDER BY ts DESC LIMIT 1 OFFSET ?`, r.MaxCount-1).Scan(&ts)
+		err := s.w.QueryRowContext(ctx, s.bind(`SELECT ts FROM usage_details ORDER BY ts DESC LIMIT 1 OFFSET ?`), r.MaxCount-1).Scan(&ts)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -601,7 +617,7 @@ func (s *SQLiteStore) PruneStep(ctx context.Context, r Retention, now time.Time,
 	// Below the limit-th oldest detail under the cutoff, if there are
 	// that many; else everything under the cutoff.
 	var bound int64
-	err = s.w.QueryRowContext(ctx, `SELECT ts FROM usage_details WHERE ts < ? ORDER BY ts LIMIT 1 OFFSET ?`, cutoff, limit).Scan(&bound)
+	err = s.w.QueryRowContext(ctx, s.bind(`SELECT ts FROM usage_details WHERE ts < ? ORDER BY ts LIMIT 1 OFFSET ?`), cutoff, limit).Scan(&bound)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		bound = cutoff
@@ -611,7 +627,7 @@ func (s *SQLiteStore) PruneStep(ctx context.Context, r Retention, now time.Time,
 		more = true
 		s.pruneCutoff = cutoff
 	}
-	res, err := s.w.ExecContext(ctx, `DELETE FROM usage_details WHERE ts < ?`, bound)
+	res, err := s.w.ExecContext(ctx, s.bind(`DELETE FROM usage_details WHERE ts < ?`), bound)
 	if err != nil {
 		return 0, false, err
 	}
@@ -645,8 +661,8 @@ const (
 
 // Report reads aggregates in one read transaction, so every figure comes
 // from the same snapshot.
-func (s *SQLiteStore) Report(ctx context.Context, q Query) (*Report, error) {
-	tx, err := s.r.BeginTx(ctx, nil)
+func (s *sqlCore) Report(ctx context.Context, q Query) (*Report, error) {
+	tx, err := s.begin(ctx, s.r)
 	if err != nil {
 		return nil, err
 	}
@@ -654,7 +670,7 @@ func (s *SQLiteStore) Report(ctx context.Context, q Query) (*Report, error) {
 	return s.reportIn(ctx, tx, q)
 }
 
-func (s *SQLiteStore) reportIn(ctx context.Context, tx *sql.Tx, q Query) (*Report, error) {
+func (s *sqlCore) reportIn(ctx context.Context, tx *sqlTx, q Query) (*Report, error) {
 	loc := q.Loc
 	if loc == nil {
 		loc = time.Local
@@ -718,7 +734,7 @@ func (s *SQLiteStore) reportIn(ctx context.Context, tx *sql.Tx, q Query) (*Repor
 	return rep, nil
 }
 
-func readLabels(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
+func readLabels(ctx context.Context, tx *sqlTx) (map[string]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, label FROM usage_labels`)
 	if err != nil {
 		return nil, err

@@ -11,9 +11,9 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/clientkeys"
 )
 
-// Store keeps usage statistics. The SQLite store is the one backend
-// today; the interface is what a PostgreSQL backend for several instances
-// would implement, and its SQL is kept portable for that.
+// Store keeps usage statistics: the embedded SQLite store, or the
+// PostgreSQL store several instances share (pgstore.go). Both run the same
+// SQL (sqlCore), written to be portable between the two.
 //
 // Append is only ever called by the Service's single writer goroutine;
 // Import may run concurrently with it and the store serialises them.

@@ -49,9 +49,11 @@ func sampleEvents() []Event {
 	}
 }
 
-func TestAppendAndReport(t *testing.T) {
+func TestAppendAndReport(t *testing.T) { eachBackend(t, testAppendAndReport) }
+
+func testAppendAndReport(t *testing.T, open opener) {
 	ctx := t.Context()
-	s := openTest(t, t.TempDir())
+	s := open(t)
 	if err := s.Append(ctx, sampleEvents()); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +135,7 @@ func TestCorruptStoreIsNotRecreated(t *testing.T) {
 	}
 }
 
-func exportOf(t *testing.T, s *SQLiteStore) []byte {
+func exportOf(t *testing.T, s testStore) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := s.Export(t.Context(), &buf, t0.Add(48*time.Hour)); err != nil {
@@ -148,8 +150,12 @@ func exportOf(t *testing.T, s *SQLiteStore) []byte {
 var noKeys = KeysFrom(&config.Config{})
 
 func TestExportImportRestoresEverything(t *testing.T) {
+	eachBackend(t, testExportImportRestoresEverything)
+}
+
+func testExportImportRestoresEverything(t *testing.T, open opener) {
 	ctx := t.Context()
-	a := openTest(t, t.TempDir())
+	a := open(t)
 	if err := a.Append(ctx, sampleEvents()); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +166,7 @@ func TestExportImportRestoresEverything(t *testing.T) {
 	want, _ := a.Report(ctx, Query{Loc: time.UTC})
 	exp := exportOf(t, a)
 
-	b := openTest(t, t.TempDir())
+	b := open(t)
 	res, err := b.Import(ctx, bytes.NewReader(exp), noKeys, t0, Retention{})
 	if err != nil {
 		t.Fatal(err)
@@ -198,15 +204,19 @@ const referenceExport = `{"version":1,"exported_at":"2026-05-21T00:00:00Z","usag
 // an import (the aggregates count them; the next prune would drop them),
 // and the statistics are the same as with every detail stored.
 func TestImportRefillsOnlyTheDetailWindow(t *testing.T) {
+	eachBackend(t, testImportRefillsOnlyTheDetailWindow)
+}
+
+func testImportRefillsOnlyTheDetailWindow(t *testing.T, open opener) {
 	ctx := t.Context()
-	a := openTest(t, t.TempDir())
+	a := open(t)
 	if err := a.Append(ctx, sampleEvents()); err != nil { // t0, t0+9h, t0+…
 		t.Fatal(err)
 	}
 	exp := exportOf(t, a)
 	want, _ := a.Report(ctx, Query{Loc: time.UTC})
-	details := func(s *SQLiteStore) string {
-		return queryRows(t, s.w, `SELECT COUNT(*) FROM usage_details`)[0]
+	details := func(s testStore) string {
+		return queryRows(t, s.core().w, `SELECT COUNT(*) FROM usage_details`)[0]
 	}
 	// The window at now = t0+10h, 5 h long, holds only what is after t0+5h.
 	now, keep := t0.Add(10*time.Hour), Retention{MaxCount: 100, MaxAge: 5 * time.Hour}
@@ -219,7 +229,7 @@ func TestImportRefillsOnlyTheDetailWindow(t *testing.T) {
 	if inWindow == 0 || inWindow == len(sampleEvents()) {
 		t.Fatalf("the sample needs details on both sides of the window (%d of %d inside)", inWindow, len(sampleEvents()))
 	}
-	b := openTest(t, t.TempDir())
+	b := open(t)
 	if _, err := b.Import(ctx, bytes.NewReader(exp), noKeys, now, keep); err != nil {
 		t.Fatal(err)
 	}
@@ -279,9 +289,11 @@ func TestImportReferenceExport(t *testing.T) {
 	}
 }
 
-func TestBadImportChangesNothing(t *testing.T) {
+func TestBadImportChangesNothing(t *testing.T) { eachBackend(t, testBadImportChangesNothing) }
+
+func testBadImportChangesNothing(t *testing.T, open opener) {
 	ctx := t.Context()
-	s := openTest(t, t.TempDir())
+	s := open(t)
 	if err := s.Append(ctx, sampleEvents()); err != nil {
 		t.Fatal(err)
 	}
@@ -323,8 +335,12 @@ func TestBadImportChangesNothing(t *testing.T) {
 }
 
 func TestRetentionPrunesDetailsNotAggregates(t *testing.T) {
+	eachBackend(t, testRetentionPrunesDetailsNotAggregates)
+}
+
+func testRetentionPrunesDetailsNotAggregates(t *testing.T, open opener) {
 	ctx := t.Context()
-	s := openTest(t, t.TempDir())
+	s := open(t)
 	var evs []Event
 	for i := range 50 {
 		evs = append(evs, Event{Time: t0.Add(time.Duration(i) * time.Hour), Endpoint: "POST /v1/messages", Model: "m", Status: 200, Tokens: Tokens{Total: 1}})

@@ -2868,6 +2868,12 @@ export interface components {
              * @description Batches the store failed to write, since start-up.
              */
             write_errors?: number;
+            /** @description The statistics live in the PostgreSQL store several instances share (`store:`), so `usage` covers every instance; `dropped`, `write_errors`, `buffered` and `unreachable` are this instance's. */
+            shared?: boolean;
+            /** @description The shared store could not be written to lately; this instance keeps its events in memory (`buffered`, up to a bound; beyond it they count as `dropped`) and writes them when the database returns. */
+            unreachable?: boolean;
+            /** @description Events this instance recorded and has not written to the store yet. */
+            buffered?: number;
         };
         /**
          * @example {
