@@ -22,6 +22,10 @@ func (s *Store) SetDisabled(name string, disabled bool) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
+	if s.shared != nil {
+		_, err := s.sharedModify(name, func(cur []byte) ([]byte, error) { return withDisabled(cur, disabled) })
+		return err
+	}
 	s.mu.Lock()
 	changed, err := s.setDisabledLocked(name, disabled)
 	s.mu.Unlock()
@@ -40,21 +44,31 @@ func (s *Store) setDisabledLocked(name string, disabled bool) (bool, error) {
 	if err != nil {
 		return false, errs.Wrap(errs.Internal, err, "failed to read auth file")
 	}
-	var probe struct {
-		Disabled *bool `json:"disabled"`
-	}
-	if json.Unmarshal(cur, &probe) != nil {
-		return false, errs.New(errs.Invalid, "auth file is not a JSON object")
-	}
-	if probe.Disabled != nil && *probe.Disabled == disabled {
-		return false, nil
-	}
-	next, err := sjson.SetBytes(cur, "disabled", disabled)
-	if err != nil {
-		return false, errs.Wrap(errs.Internal, err, "failed to update auth file")
+	next, err := withDisabled(cur, disabled)
+	if err != nil || next == nil {
+		return false, err
 	}
 	if err := s.writeLocked(name, next); err != nil {
 		return false, errs.Wrap(errs.Internal, err, "failed to save auth file")
 	}
 	return true, nil
+}
+
+// withDisabled returns cur with its "disabled" field set, or nil when it
+// is set so already.
+func withDisabled(cur []byte, disabled bool) ([]byte, error) {
+	var probe struct {
+		Disabled *bool `json:"disabled"`
+	}
+	if json.Unmarshal(cur, &probe) != nil {
+		return nil, errs.New(errs.Invalid, "auth file is not a JSON object")
+	}
+	if probe.Disabled != nil && *probe.Disabled == disabled {
+		return nil, nil
+	}
+	next, err := sjson.SetBytes(cur, "disabled", disabled)
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "failed to update auth file")
+	}
+	return next, nil
 }

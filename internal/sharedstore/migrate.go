@@ -39,6 +39,7 @@ CREATE TABLE cpa_config_revisions (
 	source     text NOT NULL DEFAULT '',
 	created_at timestamptz NOT NULL DEFAULT now()
 );`},
+	authFilesMigration,
 }
 
 // Migrate brings the schema up to date with migrations, each in a
