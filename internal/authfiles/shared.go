@@ -3,6 +3,7 @@ package authfiles
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,9 +95,11 @@ type sharedMode struct {
 	kick chan struct{}
 }
 
+// pendingWrite is kept in auth-dir as it is in memory: the revision it
+// was made from, and the file (a JSON object) as written.
 type pendingWrite struct {
-	Base    int64  `json:"base"`
-	Content []byte `json:"content"`
+	Base    int64           `json:"base"`
+	Content json.RawMessage `json:"content"`
 }
 
 // errStoreDown is what a management write answers when the shared store
