@@ -188,3 +188,81 @@ func startSharedAppAt(t *testing.T, path, envStore string) (string, *testutil.Sy
 	})
 	return base, logs
 }
+
+// PostgreSQL goes away while A's account needs a refresh: A refreshes on
+// its own (the provider rotates the refresh token) and serves; its
+// management writes answer 503. When the database is back the rotated
+// token is in it, and B serves with it without a refresh of its own.
+func TestRotatedTokenReachesTheDatabaseAfterAnOutage(t *testing.T) {
+	outage := pgtest.DSNWithOutage(t)
+	var refreshes atomic.Int64
+	tokens := rotatingTokenEndpoint(t, &refreshes)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.Header.Get("Authorization") != "Bearer at-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"c","object":"chat.completion","created":1,"model":"qwen3-coder-plus","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
+	}))
+	t.Cleanup(up.Close)
+	seedDir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(seedDir, "auths"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(seedDir, "auths", "qwen-team.json"),
+		[]byte(qwenFile("team@example.com", "at-0", "rt-0", up.URL, time.Now().Add(time.Minute))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seed := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nauth-dir: ./auths\napi-keys:\n  - team-key\n" +
+		"remote-management:\n  secret-key: \"plain-key\"\n" +
+		"oauth-endpoints:\n  qwen:\n    token-url: \"" + tokens.URL + "\"\n"
+	seedPath := filepath.Join(seedDir, "config.yaml")
+	if err := os.WriteFile(seedPath, []byte(seed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, aLog := startSharedAppAt(t, seedPath, outage.DSN())
+	b, bLog := startSharedApp(t, "port: 1\n", outage.DSN())
+	chat := func(base string) int {
+		code, _, _ := sharedCall(t, "POST", base+"/v1/chat/completions", "team-key", `{"model":"qwen3-coder-plus","messages":[{"role":"user","content":"hi"}]}`)
+		return code
+	}
+
+	outage.Cut()
+	for range 5 {
+		if code := chat(a); code != http.StatusOK {
+			t.Fatalf("A during the outage: %d; log:\n%s", code, aLog.String())
+		}
+	}
+	if n := refreshes.Load(); n != 1 {
+		t.Fatalf("%d refreshes on A during the outage, want 1", n)
+	}
+	if code, body, _ := sharedCall(t, "POST", a+"/v0/management/auth-files?name=x.json", "plain-key", `{"type":"claude"}`); code != http.StatusServiceUnavailable {
+		t.Fatalf("an upload during the outage: %d %s, want 503", code, body)
+	}
+	outage.Restore()
+
+	// The rotated token reaches the database, then B.
+	restored := time.Now()
+	for {
+		_, body, _ := sharedCall(t, "GET", b+"/v0/management/auth-files/download?name=qwen-team.json", "plain-key", "")
+		if strings.Contains(body, `"refresh_token":"rt-1"`) {
+			break
+		}
+		if time.Since(restored) > 30*time.Second {
+			t.Fatalf("B has no rotated token 30 s after the database came back: %s\nA's log:\n%s", body, aLog.String())
+		}
+		time.Sleep(20 * time.Millisecond) // the next probe; the bound is the deadline above
+	}
+	t.Logf("the token rotated during the outage reached B %s after the database came back", time.Since(restored).Round(time.Millisecond))
+	if code := chat(b); code != http.StatusOK {
+		t.Fatalf("B with the rotated token: %d; log:\n%s", code, bLog.String())
+	}
+	if n := refreshes.Load(); n != 1 {
+		t.Fatalf("%d refreshes in all, want 1 (B refreshed again)", n)
+	}
+	if _, err := os.Stat(filepath.Join(seedDir, "auths", ".pending-shared", "qwen-team.json")); !os.IsNotExist(err) {
+		t.Errorf("A still keeps the token as pending: %v", err)
+	}
+}
