@@ -283,7 +283,10 @@ func (s *Store) sharedModify(name string, edit func([]byte) ([]byte, error)) (bo
 	)
 	f, err := s.shared.backend.Modify(ctx, name, sharedCallTimeout, func(cur SharedFile) ([]byte, error) {
 		next, err := edit(cur.Content)
-		editErr, changed = err, next != nil
+		if err == nil && len(next) > MaxFileSize {
+			err = errs.New(errs.Invalid, "file too large: at most %d bytes", MaxFileSize)
+		}
+		editErr, changed = err, next != nil && err == nil
 		return next, err
 	})
 	switch {

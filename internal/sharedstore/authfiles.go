@@ -206,11 +206,18 @@ func (t authFileTable) Delete(ctx context.Context, names []string, all bool) ([]
 func (t authFileTable) Modify(ctx context.Context, name string, reach time.Duration, fn func(authfiles.SharedFile) ([]byte, error)) (authfiles.SharedFile, error) {
 	rctx, cancel := context.WithTimeout(ctx, reach)
 	conn, err := t.s.pool.Acquire(rctx)
+	cancel()
+	if err != nil && t.s.poolBusy() {
+		// Every connection is in use (other refreshes hold theirs while
+		// they call their providers): the database is there, so wait
+		// for one rather than refresh without the lock.
+		conn, err = t.s.pool.Acquire(ctx)
+	}
 	if err != nil {
-		cancel()
 		return authfiles.SharedFile{}, fmt.Errorf("reach the shared store: %w", err)
 	}
 	defer conn.Release()
+	rctx, cancel = context.WithTimeout(ctx, reach)
 	tx, err := conn.Begin(rctx)
 	if err == nil {
 		_, err = tx.Exec(rctx, "SET LOCAL lock_timeout = '"+refreshLockWait+"'")
@@ -252,6 +259,12 @@ func (t authFileTable) Modify(ctx context.Context, name string, reach time.Durat
 		return cur, fmt.Errorf("write a shared auth file: %w", err)
 	}
 	return w, nil
+}
+
+// poolBusy says whether every connection of the pool is in use.
+func (s *Store) poolBusy() bool {
+	st := s.pool.Stat()
+	return st.AcquiredConns() >= st.MaxConns()
 }
 
 func (t authFileTable) CompareAndSwap(ctx context.Context, name string, base int64, content []byte) (authfiles.SharedFile, error) {

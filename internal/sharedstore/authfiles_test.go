@@ -355,3 +355,46 @@ func TestRotatedTokenSurvivesADatabaseOutage(t *testing.T) {
 		t.Fatalf("%d token endpoint calls, want 2", n)
 	}
 }
+
+// A refresh that finds every connection of the pool busy (other refreshes
+// hold theirs while they call their providers) waits for one instead of
+// taking a busy database for an unreachable one and refreshing without
+// the lock.
+func TestRefreshLockWaitsForABusyPool(t *testing.T) {
+	db := openStore(t, pgtest.DSN(t)+"&pool_max_conns=1")
+	files := db.AuthFiles()
+	ctx := testCtx(t)
+	if _, err := files.Seed(ctx, []authfiles.SharedFile{{Name: "x.json", Content: []byte(`{"n":0}`)}, {Name: "y.json", Content: []byte(`{"n":0}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	holding, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := files.Modify(ctx, "x.json", time.Second, func(authfiles.SharedFile) ([]byte, error) {
+			close(holding)
+			<-release // the provider call of the first refresh
+			return []byte(`{"n":1}`), nil
+		})
+		first <- err
+	}()
+	<-holding
+	second := make(chan error, 1)
+	go func() {
+		_, err := files.Modify(ctx, "y.json", 50*time.Millisecond, func(authfiles.SharedFile) ([]byte, error) { return []byte(`{"n":1}`), nil })
+		second <- err
+	}()
+	// The second waits past its reach bound: the pool is busy, the
+	// database is not gone. Releasing the first lets it through.
+	select {
+	case err := <-second:
+		t.Fatalf("the second refresh did not wait for the busy pool: %v", err)
+	case <-time.After(200 * time.Millisecond): // longer than the 50 ms reach bound it must outlast
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("the second refresh: %v", err)
+	}
+}
