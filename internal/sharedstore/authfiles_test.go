@@ -91,7 +91,12 @@ type authInstance struct {
 
 func startAuthInstance(t *testing.T, dsn string, local map[string]string, ep upstreamauth.Endpoints) *authInstance {
 	t.Helper()
-	dir := t.TempDir()
+	return startAuthInstanceIn(t, t.TempDir(), dsn, local, ep)
+}
+
+// startAuthInstanceIn starts an instance whose auth-dir is dir.
+func startAuthInstanceIn(t *testing.T, dir, dsn string, local map[string]string, ep upstreamauth.Endpoints) *authInstance {
+	t.Helper()
 	for name, content := range local {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -396,5 +401,82 @@ func TestRefreshLockWaitsForABusyPool(t *testing.T) {
 	}
 	if err := <-second; err != nil {
 		t.Fatalf("the second refresh: %v", err)
+	}
+}
+
+// codexWith is a Codex account with the given tokens, expiring at exp.
+func codexWith(access, refresh string, exp time.Time) string {
+	return `{"type":"codex","email":"team@example.com","access_token":"` + access + `","refresh_token":"` + refresh +
+		`","expired":"` + exp.UTC().Format(time.RFC3339) + `"}`
+}
+
+// Tokens an earlier run refreshed while the database was unreachable are
+// in auth-dir when the instance starts again: it writes them to the
+// database. Where another instance wrote the file meanwhile, the tokens
+// with the later expiry win, and the log says so.
+func TestPendingTokensOfAnEarlierRunAreWrittenBack(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	soon, later := time.Now().Add(time.Hour), time.Now().Add(2*time.Hour)
+	a := startAuthInstance(t, dsn, map[string]string{
+		"plain.json": codexWith("at-0", "rt-0", soon), "ours-newer.json": codexWith("at-0", "rt-0", soon), "theirs-newer.json": codexWith("at-0", "rt-0", soon),
+	}, nil)
+	pool := rawPool(t, dsn)
+	revision := func(name string) int64 {
+		var rev int64
+		if err := pool.QueryRow(testCtx(t), "SELECT revision FROM cpa_auth_files WHERE name = $1", name).Scan(&rev); err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+	base := map[string]int64{}
+	for _, n := range []string{"plain.json", "ours-newer.json", "theirs-newer.json"} {
+		base[n] = revision(n)
+	}
+	// Another instance refreshed two of the files after the crashed run
+	// read them.
+	if err := a.files.WriteAll([]authfiles.Upload{
+		{Name: "ours-newer.json", Data: []byte(codexWith("at-b", "rt-b", soon.Add(time.Minute)))},
+		{Name: "theirs-newer.json", Data: []byte(codexWith("at-b", "rt-b", later.Add(time.Hour)))},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, ".pending-shared"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"plain.json", "ours-newer.json", "theirs-newer.json"} {
+		kept := `{"base":` + strconv.FormatInt(base[n], 10) + `,"content":` + codexWith("at-1", "rt-1", later) + `}`
+		if err := os.WriteFile(filepath.Join(dir, ".pending-shared", n), []byte(kept), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restarted := startAuthInstanceIn(t, dir, dsn, nil, nil)
+	want := map[string]string{"plain.json": `"refresh_token":"rt-1"`, "ours-newer.json": `"refresh_token":"rt-1"`, "theirs-newer.json": `"refresh_token":"rt-b"`}
+	for name, token := range want {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var content []byte
+			if err := pool.QueryRow(testCtx(t), "SELECT content FROM cpa_auth_files WHERE name = $1", name).Scan(&content); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(content), token) && !restarted.files.Pending(name) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s in the database: %s, want %s; log:\n%s", name, content, token, restarted.log.String())
+			}
+			time.Sleep(10 * time.Millisecond) // the next look; the bound is the deadline
+		}
+		if got, _ := restarted.files.Read(name); !strings.Contains(string(got), token) {
+			t.Errorf("the restarted instance uses %s for %s", got, name)
+		}
+	}
+	for _, line := range []string{"this instance's token is newer and replaces it", "that token is newer and wins"} {
+		if !strings.Contains(restarted.log.String(), line) {
+			t.Errorf("no log line %q:\n%s", line, restarted.log.String())
+		}
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, ".pending-shared")); len(left) != 0 {
+		t.Errorf("%d kept tokens left in auth-dir after they were written", len(left))
 	}
 }
