@@ -173,6 +173,9 @@ func (s *Store) localFiles() []SharedFile {
 	return out
 }
 
+// maxNamesLogged bounds the file names one log line lists.
+const maxNamesLogged = 20
+
 // reportLocalDifferences says, once at start, which files of auth-dir are
 // not what the shared store holds: they are not used.
 func (s *Store) reportLocalDifferences(local []SharedFile) {
@@ -181,6 +184,9 @@ func (s *Store) reportLocalDifferences(local []SharedFile) {
 		if cur, ok := s.shared.files[f.Name]; !ok || !bytes.Equal(cur.Content, f.Content) {
 			differ = append(differ, f.Name)
 		}
+	}
+	if len(differ) > maxNamesLogged {
+		differ = append(differ[:maxNamesLogged], fmt.Sprintf("and %d more", len(differ)-maxNamesLogged))
 	}
 	if len(differ) > 0 {
 		s.log.Warn("auth-dir holds files that differ from the shared auth files or are not among them; they are NOT used. "+
