@@ -266,3 +266,43 @@ func TestRotatedTokenReachesTheDatabaseAfterAnOutage(t *testing.T) {
 		t.Errorf("A still keeps the token as pending: %v", err)
 	}
 }
+
+// `-login` with a shared store saves the new account in PostgreSQL, so
+// every running instance lists it; nothing is written into auth-dir.
+func TestCLILoginSavesIntoTheSharedStore(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"at-login","refresh_token":"rt-login","expires_in":3600,"account":{"email_address":"cli@example.com"}}`)
+	}))
+	t.Cleanup(provider.Close)
+	dir := t.TempDir()
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nstore: " + dsn + "\nauth-dir: ./auths\n" +
+		"remote-management:\n  secret-key: \"plain-key\"\n" +
+		"oauth-endpoints:\n  claude:\n    token-url: \"" + provider.URL + "\"\n"
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	running, _ := startSharedAppAt(t, path, "") // seeds the shared config with the file
+	// The pasted code ends the login; no browser is involved.
+	var out strings.Builder
+	if err := Login(t.Context(), Options{ConfigPath: path, Stdout: &out, Stderr: io.Discard}, "claude", "", strings.NewReader("the-code\n")); err != nil {
+		t.Fatalf("login: %v\n%s", err, out.String())
+	}
+	saved := time.Now()
+	for {
+		_, body, _ := sharedCall(t, "GET", running+"/v0/management/auth-files", "plain-key", "")
+		if strings.Contains(body, "cli@example.com") {
+			break
+		}
+		if time.Since(saved) > time.Second {
+			t.Fatalf("the running instance does not list the login after 1 s: %s", body)
+		}
+		time.Sleep(5 * time.Millisecond) // the next probe; the bound is the 1 s above
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "auths")); len(entries) != 0 {
+		t.Errorf("the login wrote into auth-dir: %v", entries)
+	}
+}
