@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -194,20 +195,22 @@ func TestAuthFilesAreSharedBetweenInstances(t *testing.T) {
 		t.Errorf("B does not say its own file is not used:\n%s", b.log.String())
 	}
 
-	var worst time.Duration
-	for i := range 20 {
+	const uploads = 100
+	took := make([]time.Duration, 0, uploads)
+	for i := range uploads {
 		name := "up-" + strconv.Itoa(i) + ".json"
 		written := time.Now()
 		if err := a.files.WriteAll([]authfiles.Upload{{Name: name, Data: []byte(`{"type":"claude","email":"u` + strconv.Itoa(i) + `@x"}`)}}); err != nil {
 			t.Fatal(err)
 		}
 		b.waitEvent(t, time.Second, name, authfiles.Changed)
-		worst = max(worst, time.Since(written))
+		took = append(took, time.Since(written))
 		if f, err := b.files.Stat(name); err != nil || f.Email != "u"+strconv.Itoa(i)+"@x" || f.Provider != "claude" {
 			t.Fatalf("B lists %+v, %v", f, err)
 		}
 	}
-	t.Logf("an upload on A reached B within %s (worst of 20)", worst)
+	slices.Sort(took)
+	t.Logf("an upload on A reached B after %s (median of %d), %s at worst", took[uploads/2], uploads, took[uploads-1])
 	if _, err := os.Stat(filepath.Join(b.dir, "up-0.json")); !os.IsNotExist(err) {
 		t.Errorf("shared mode wrote an upload into B's auth-dir: %v", err)
 	}
@@ -235,7 +238,7 @@ func TestAuthFilesAreSharedBetweenInstances(t *testing.T) {
 	if a.files.Exists("up-1.json") {
 		t.Fatal("A still has a file B deleted")
 	}
-	if n, err := a.files.DeleteAll(); err != nil || n != 19 {
+	if n, err := a.files.DeleteAll(); err != nil || n != uploads-1 {
 		t.Fatalf("delete all: %d, %v", n, err)
 	}
 	b.waitEvent(t, time.Second, "codex-a.json", authfiles.Removed)
