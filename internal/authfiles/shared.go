@@ -336,20 +336,41 @@ func (s *Store) Refresh(ctx context.Context, name string, fn func(cur []byte) ([
 		}
 		return next, s.WriteIfUnchanged(name, Hash(cur), next)
 	}
+	s.mu.Lock()
+	p, hasPending := s.shared.pending[name]
+	prefer := s.shared.prefer
+	s.mu.Unlock()
 	var (
-		called bool
-		fnErr  error
-		saw    SharedFile
-		next   []byte
+		called, usedPending bool
+		fnErr               error
+		saw                 SharedFile
+		next                []byte
 	)
 	f, err := s.shared.backend.Modify(ctx, name, sharedReach, func(cur SharedFile) ([]byte, error) {
 		called, saw = true, cur
-		next, fnErr = fn(cur.Content)
+		content := cur.Content
+		// Tokens refreshed here during an outage and not written yet are
+		// newer than the store's unless another instance wrote since:
+		// refreshing from the store's would spend a rotated-out token.
+		if hasPending && (cur.Revision == p.Base || prefer != nil && prefer(name, p.Content, cur.Content)) {
+			content, usedPending = p.Content, true
+		}
+		next, fnErr = fn(content)
+		if fnErr == nil && next == nil && usedPending {
+			next = p.Content // written now, under the lock
+		}
 		return next, fnErr
 	})
 	switch {
 	case fnErr != nil:
 		return nil, fnErr
+	case err == nil && hasPending:
+		if !usedPending {
+			s.log.Warn("the auth file was also changed on another instance while the store was unreachable; that token is newer and wins, the one refreshed here is discarded",
+				"file", name)
+		}
+		s.settle(name, p, f)
+		return f.Content, nil
 	case err == nil:
 		s.mu.Lock()
 		s.adoptLocked(f)

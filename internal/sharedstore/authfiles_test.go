@@ -98,6 +98,14 @@ func startAuthInstance(t *testing.T, dsn string, local map[string]string, ep ups
 // startAuthInstanceIn starts an instance whose auth-dir is dir.
 func startAuthInstanceIn(t *testing.T, dir, dsn string, local map[string]string, ep upstreamauth.Endpoints) *authInstance {
 	t.Helper()
+	return startAuthInstanceWith(t, dir, dsn, local, ep, nil)
+}
+
+// startAuthInstanceWith starts an instance whose backend wrap wraps (nil:
+// the table itself).
+func startAuthInstanceWith(t *testing.T, dir, dsn string, local map[string]string, ep upstreamauth.Endpoints,
+	wrap func(authfiles.SharedBackend) authfiles.SharedBackend) *authInstance {
+	t.Helper()
 	for name, content := range local {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -109,7 +117,11 @@ func startAuthInstanceIn(t *testing.T, dir, dsn string, local map[string]string,
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	backend := &readyBackend{SharedBackend: db.AuthFiles(), ready: make(chan struct{})}
+	inner := db.AuthFiles()
+	if wrap != nil {
+		inner = wrap(inner)
+	}
+	backend := &readyBackend{SharedBackend: inner, ready: make(chan struct{})}
 	files, err := authfiles.OpenShared(testCtx(t), dir, backend, log)
 	if err != nil {
 		t.Fatal(err)
@@ -481,5 +493,55 @@ func TestPendingTokensOfAnEarlierRunAreWrittenBack(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(filepath.Join(dir, ".pending-shared")); len(left) != 0 {
 		t.Errorf("%d kept tokens left in auth-dir after they were written", len(left))
+	}
+}
+
+// heldWriteBacks keeps the sync loop from writing pending tokens back
+// while held is set.
+type heldWriteBacks struct {
+	authfiles.SharedBackend
+	held *atomic.Bool
+}
+
+func (b heldWriteBacks) CompareAndSwap(ctx context.Context, name string, base int64, content []byte) (authfiles.SharedFile, error) {
+	if b.held.Load() {
+		return authfiles.SharedFile{}, errors.New("held by the test")
+	}
+	return b.SharedBackend.CompareAndSwap(ctx, name, base, content)
+}
+
+// A refresh right after the database is back, before the sync loop wrote
+// the tokens refreshed during the outage, starts from those tokens, not
+// from the database's spent ones, and writes the result.
+func TestRefreshAfterTheOutageStartsFromThePendingTokens(t *testing.T) {
+	outage := pgtest.DSNWithOutage(t)
+	oauth := newFakeOAuth(t)
+	var held atomic.Bool
+	held.Store(true)
+	a := startAuthInstanceWith(t, t.TempDir(), outage.DSN(), map[string]string{"codex-p.json": codexWith("at-0", "rt-0", time.Now().Add(time.Hour))},
+		oauth.endpoints(), func(b authfiles.SharedBackend) authfiles.SharedBackend { return heldWriteBacks{b, &held} })
+	outage.Cut()
+	if c, err := a.accounts.Token(testCtx(t), "codex-p.json", "at-0"); err != nil || c.Token != "at-1" {
+		t.Fatalf("refresh during the outage: %q, %v", c.Token, err)
+	}
+	outage.Restore()
+	// at-1 is refused upstream: refresh again, with the database back
+	// and the write-back of rt-1 not done yet.
+	c, err := a.accounts.Token(testCtx(t), "codex-p.json", "at-1")
+	if err != nil || c.Token != "at-2" {
+		t.Fatalf("refresh after the outage: %q, %v (the spent refresh token was used?); log:\n%s", c.Token, err, a.log.String())
+	}
+	if a.files.Pending("codex-p.json") {
+		t.Fatal("the pending tokens are still pending after a refresh wrote newer ones")
+	}
+	var content []byte
+	if err := rawPool(t, outage.DSN()).QueryRow(testCtx(t), "SELECT content FROM cpa_auth_files WHERE name = 'codex-p.json'").Scan(&content); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(content), `"refresh_token":"rt-2"`) {
+		t.Fatalf("the database holds %s, want rt-2", content)
+	}
+	if n := oauth.calls.Load(); n != 2 {
+		t.Fatalf("%d token endpoint calls, want 2", n)
 	}
 }
