@@ -1,6 +1,8 @@
 // Package authfiles keeps the credential files in auth-dir: list, read,
 // write (atomically, byte for byte), delete, and a watcher that reports the
-// files an operator adds, changes or removes by hand.
+// files an operator adds, changes or removes by hand. With a shared store
+// (OpenShared) the files live there instead, shared by every instance, and
+// auth-dir only seeds it.
 //
 // Every access goes through an os.Root opened on the directory, so no name,
 // symlink or ".." can reach a file outside it.
@@ -94,8 +96,6 @@ type Store struct {
 	// syncMu keeps a sync pass from interleaving with this instance's
 	// uploads and deletes in shared mode.
 	syncMu sync.Mutex
-	// afterSync, if set, hears of each shared sync pass (tests).
-	afterSync func([]Event)
 }
 
 // ExpandHome replaces a leading "~" with the user's home directory.

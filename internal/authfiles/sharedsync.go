@@ -85,9 +85,6 @@ func (s *Store) syncOnce(ctx context.Context) {
 			events = append(events, Event{Name: name, Op: Changed})
 		}
 	}
-	if s.afterSync != nil {
-		s.afterSync(events)
-	}
 }
 
 // report tells the subscribers of changes this instance did not make.
