@@ -158,7 +158,7 @@ func New(opts Options) (_ *Server, err error) {
 	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.NewConfigRemote, opts.Stdout); err != nil {
 		return nil, err
 	}
-	store, shared, closeShared, err := openConfigStore(opts, log)
+	store, db, closeShared, err := openConfigStore(opts, log)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,15 @@ func New(opts Options) (_ *Server, err error) {
 	}()
 	envSecret := strings.TrimSpace(opts.EnvSecret)
 	applyLogging(appLog, store.Current().Config, envSecret, log)
-	authFiles := openAuthFiles(store.Current().Config, opts.ConfigPath, log)
+	var authFiles *authfiles.Store
+	if db != nil {
+		// Shared mode: the auth files live in PostgreSQL (sharedconfig.go).
+		if authFiles, err = openSharedAuthFiles(store.Current().Config, opts.ConfigPath, db, log); err != nil {
+			return nil, err
+		}
+	} else {
+		authFiles = openAuthFiles(store.Current().Config, opts.ConfigPath, log)
+	}
 	guard := mgmtauth.New(guardSettings(store.Current().Config, envSecret), mgmtauth.WithLogger(log))
 	store.Subscribe(func(old, next *configstore.Snapshot, src configstore.Source) {
 		guard.Update(guardSettings(next.Config, envSecret))
@@ -186,7 +194,7 @@ func New(opts Options) (_ *Server, err error) {
 	})
 
 	// Usage statistics, request logs and metrics (usage.go).
-	obs := openObservability(store, shared, opts.ConfigPath, log)
+	obs := openObservability(store, db, opts.ConfigPath, log)
 
 	// The proxy data plane compiles each config before it is written: a
 	// config it cannot serve is refused (422 through the API, logged for a

@@ -56,11 +56,7 @@ func configSecrets(c *config.Config, envSecret string) []string {
 // file's directory). A directory that cannot be opened is logged and the
 // auth-file operations answer 503; the proxy still serves config keys.
 func openAuthFiles(c *config.Config, configPath string, log *slog.Logger) *authfiles.Store {
-	abs, err := filepath.Abs(configPath)
-	if err != nil {
-		abs = configPath
-	}
-	dir, err := authfiles.ResolveDir(c.AuthDir, filepath.Dir(abs))
+	dir, err := resolveAuthDir(c, configPath)
 	if err == nil {
 		var st *authfiles.Store
 		if st, err = authfiles.Open(dir, log); err == nil {
@@ -69,4 +65,13 @@ func openAuthFiles(c *config.Config, configPath string, log *slog.Logger) *authf
 	}
 	log.Error("auth-dir unavailable; auth files and logins are disabled", "auth-dir", c.AuthDir, "error", err)
 	return nil
+}
+
+// resolveAuthDir is auth-dir's absolute path.
+func resolveAuthDir(c *config.Config, configPath string) (string, error) {
+	abs, err := filepath.Abs(configPath)
+	if err != nil {
+		abs = configPath
+	}
+	return authfiles.ResolveDir(c.AuthDir, filepath.Dir(abs))
 }

@@ -31,14 +31,20 @@ func Login(ctx context.Context, opts Options, provider, projectID string, in io.
 	}
 	appLog := logs.New(opts.Stderr, logs.DefaultDir(opts.ConfigPath))
 	log := appLog.Logger()
-	store, err := configstore.Open(opts.ConfigPath, bcryptHasher{}, log)
+	// With a shared store the login is saved there, for every instance.
+	store, db, closeShared, err := openConfigStore(opts, log)
 	if err != nil {
 		return err
 	}
+	defer closeShared()
 	cfg := store.Current().Config
 	applyLogging(appLog, cfg, opts.EnvSecret, log)
-	authFiles := openAuthFiles(cfg, opts.ConfigPath, log)
-	if authFiles == nil {
+	var authFiles *authfiles.Store
+	if db != nil {
+		if authFiles, err = openSharedAuthFiles(cfg, opts.ConfigPath, db, log); err != nil {
+			return err
+		}
+	} else if authFiles = openAuthFiles(cfg, opts.ConfigPath, log); authFiles == nil {
 		return errors.New("auth-dir cannot be opened")
 	}
 	m := newLogins(authFiles, store, log)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/sharedstore"
@@ -19,10 +20,10 @@ const sharedOpenTimeout = 30 * time.Second
 
 // openConfigStore opens the config store: config.yaml itself, or, when a
 // shared store is set (CPA_STORE, else store: in config.yaml), the config
-// document in PostgreSQL that config.yaml seeds when it is empty. shared
-// is the shared store (nil without one); closeShared releases its
-// connections (a no-op without one).
-func openConfigStore(opts Options, log *slog.Logger) (store *configstore.Store, shared *sharedstore.Store, closeShared func(), err error) {
+// document in PostgreSQL that config.yaml seeds when it is empty. close
+// releases the shared store's connections (a no-op without one); db is the
+// shared store, nil without one.
+func openConfigStore(opts Options, log *slog.Logger) (store *configstore.Store, db *sharedstore.Store, closeShared func(), err error) {
 	url := storeURL(opts)
 	if url == "" {
 		store, err = configstore.Open(opts.ConfigPath, bcryptHasher{}, log)
@@ -33,7 +34,7 @@ func openConfigStore(opts Options, log *slog.Logger) (store *configstore.Store, 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sharedOpenTimeout)
 	defer cancel()
-	db, err := sharedstore.Open(ctx, url, log)
+	db, err = sharedstore.Open(ctx, url, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -44,6 +45,23 @@ func openConfigStore(opts Options, log *slog.Logger) (store *configstore.Store, 
 	}
 	log.Info("the config is shared through PostgreSQL", "store", sharedstore.Redact(url))
 	return store, db, db.Close, nil
+}
+
+// openSharedAuthFiles opens auth-dir with its files kept in db, shared
+// with every instance (auth-dir seeds an empty table).
+func openSharedAuthFiles(c *config.Config, configPath string, db *sharedstore.Store, log *slog.Logger) (*authfiles.Store, error) {
+	dir, err := resolveAuthDir(c, configPath)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sharedOpenTimeout)
+	defer cancel()
+	st, err := authfiles.OpenShared(ctx, dir, db.AuthFiles(), log)
+	if err != nil {
+		return nil, fmt.Errorf("shared auth files: %w", err)
+	}
+	log.Info("auth files are shared through PostgreSQL", "auth-dir", dir)
+	return st, nil
 }
 
 // storeURL is CPA_STORE or, without it, store: in config.yaml. A

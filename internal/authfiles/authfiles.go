@@ -1,6 +1,8 @@
 // Package authfiles keeps the credential files in auth-dir: list, read,
 // write (atomically, byte for byte), delete, and a watcher that reports the
-// files an operator adds, changes or removes by hand.
+// files an operator adds, changes or removes by hand. With a shared store
+// (OpenShared) the files live there instead, shared by every instance, and
+// auth-dir only seeds it.
 //
 // Every access goes through an os.Root opened on the directory, so no name,
 // symlink or ".." can reach a file outside it.
@@ -88,6 +90,12 @@ type Store struct {
 	// name (tests wait on it instead of sleeping).
 	afterEvent func(name string, reported bool)
 	onWatching func()
+
+	// shared is set when the files live in a shared store (shared.go).
+	shared *sharedMode
+	// syncMu keeps a sync pass from interleaving with this instance's
+	// uploads and deletes in shared mode.
+	syncMu sync.Mutex
 }
 
 // ExpandHome replaces a leading "~" with the user's home directory.
@@ -193,6 +201,14 @@ func ValidateContent(data []byte) error {
 }
 
 func (s *Store) names() ([]string, error) {
+	if s.shared != nil {
+		return s.sharedNames(), nil
+	}
+	return s.localNames()
+}
+
+// localNames lists the credential files of auth-dir itself.
+func (s *Store) localNames() ([]string, error) {
 	d, err := s.root.Open(".")
 	if err != nil {
 		return nil, err
@@ -251,6 +267,13 @@ func (s *Store) Stat(name string) (File, error) {
 }
 
 func (s *Store) stat(name string) (File, error) {
+	if s.shared != nil {
+		f, err := s.sharedStat(name)
+		if err != nil {
+			return File{}, fs.ErrNotExist
+		}
+		return f, nil
+	}
 	info, err := s.root.Stat(name)
 	if err != nil {
 		return File{}, err
@@ -321,6 +344,13 @@ func (s *Store) Read(name string) ([]byte, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
+	if s.shared != nil {
+		b, ok := s.sharedRead(name)
+		if !ok {
+			return nil, errs.New(errs.NotFound, "file not found")
+		}
+		return b, nil
+	}
 	info, err := s.root.Stat(name)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && !info.Mode().IsRegular()) {
 		return nil, errs.New(errs.NotFound, "file not found")
@@ -358,6 +388,15 @@ func (s *Store) WriteAll(files []Upload) error {
 			return err
 		}
 	}
+	if s.shared != nil {
+		put := make([]SharedFile, len(files))
+		for i, f := range files {
+			put[i] = SharedFile{Name: f.Name, Content: f.Data}
+		}
+		s.syncMu.Lock()
+		defer s.syncMu.Unlock()
+		return s.sharedPut(put)
+	}
 	for _, f := range files {
 		if err := s.Write(f.Name, f.Data); err != nil {
 			return err
@@ -376,6 +415,11 @@ func (s *Store) Write(name string, data []byte) error {
 	}
 	if len(data) > MaxFileSize {
 		return errs.New(errs.Invalid, "file too large: at most %d bytes", MaxFileSize)
+	}
+	if s.shared != nil {
+		s.syncMu.Lock()
+		defer s.syncMu.Unlock()
+		return s.sharedPut([]SharedFile{{Name: name, Content: data}})
 	}
 	s.mu.Lock()
 	err := s.writeLocked(name, data)
@@ -444,6 +488,12 @@ func (s *Store) Delete(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
+	if s.shared != nil {
+		s.syncMu.Lock()
+		defer s.syncMu.Unlock()
+		_, err := s.sharedDelete([]string{name}, false)
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	info, err := s.root.Lstat(name)
@@ -469,6 +519,16 @@ func (s *Store) Delete(name string) error {
 func (s *Store) DeleteNames(names []string) (int, error) {
 	if len(names) == 0 {
 		return 0, errs.New(errs.Invalid, "invalid name")
+	}
+	if s.shared != nil {
+		for _, n := range names {
+			if err := ValidateName(n); err != nil {
+				return 0, err
+			}
+		}
+		s.syncMu.Lock()
+		defer s.syncMu.Unlock()
+		return s.sharedDelete(slices.Compact(slices.Sorted(slices.Values(names))), false)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -499,6 +559,11 @@ func (s *Store) DeleteNames(names []string) (int, error) {
 // DeleteAll removes every credential file directly in auth-dir and says
 // how many it removed. Sub-directories and other files stay.
 func (s *Store) DeleteAll() (int, error) {
+	if s.shared != nil {
+		s.syncMu.Lock()
+		defer s.syncMu.Unlock()
+		return s.sharedDelete(nil, true)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	names, err := s.names()
@@ -522,6 +587,10 @@ func (s *Store) Exists(name string) bool {
 	if ValidateName(name) != nil {
 		return false
 	}
+	if s.shared != nil {
+		_, ok := s.sharedRead(name)
+		return ok
+	}
 	info, err := s.root.Stat(name)
 	return err == nil && info.Mode().IsRegular()
 }
@@ -538,7 +607,7 @@ func (s *Store) Find(prefix string, match func([]byte) bool) (string, error) {
 		if !strings.HasPrefix(n, prefix) {
 			continue
 		}
-		b, err := s.root.ReadFile(n)
+		b, err := s.Read(n)
 		if err == nil && match(b) {
 			return n, nil
 		}

@@ -67,6 +67,18 @@ func (s *Store) WriteIfUnchanged(name string, expect [32]byte, data []byte) erro
 	if len(data) > MaxFileSize {
 		return errs.New(errs.Invalid, "file too large: at most %d bytes", MaxFileSize)
 	}
+	if s.shared != nil {
+		_, err := s.sharedModify(name, func(cur []byte) ([]byte, error) {
+			if sha256.Sum256(cur) != expect {
+				return nil, ErrChanged
+			}
+			return data, nil
+		})
+		if errors.Is(err, ErrAuthFileNotFound) {
+			return ErrChanged
+		}
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, err := s.root.ReadFile(name)

@@ -52,6 +52,22 @@ const debounce = 150 * time.Millisecond
 // Content the store wrote itself is recognised by its hash and skipped, as
 // is content that did not change.
 func (s *Store) Watch(ctx context.Context) error {
+	if s.shared == nil {
+		return s.watchDir(ctx)
+	}
+	// Shared mode: follow the store, and refuse hand edits of auth-dir.
+	done := make(chan error, 1)
+	go func() { done <- s.watchDir(ctx) }()
+	err := s.syncShared(ctx)
+	if derr := <-done; err == nil {
+		err = derr
+	}
+	return err
+}
+
+// watchDir reports the hand edits of auth-dir (in shared mode it refuses
+// them).
+func (s *Store) watchDir(ctx context.Context) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watch auth-dir: %w", err)
@@ -60,7 +76,7 @@ func (s *Store) Watch(ctx context.Context) error {
 	if err := w.Add(s.dir); err != nil {
 		return fmt.Errorf("watch auth-dir: %w", err)
 	}
-	if s.onWatching != nil {
+	if s.onWatching != nil && s.shared == nil {
 		s.onWatching()
 	}
 	var (
@@ -138,6 +154,12 @@ func (s *Store) check(name string) {
 	subs := slices.Clone(s.subs)
 	hook := s.afterEvent
 	s.mu.Unlock()
+	if ev != nil && s.shared != nil {
+		s.log.Error("an auth file in auth-dir was edited by hand, but this server's auth files live in the shared store (store:): the edit is NOT applied. "+
+			"Upload the file with POST /v0/management/auth-files (or delete it with DELETE) to change it for every instance",
+			"file", name, "op", ev.Op.String(), "dir", s.dir)
+		ev = nil
+	}
 	if ev != nil {
 		s.log.Info("auth file edited by hand", "file", name, "op", ev.Op.String())
 		for _, fn := range subs {

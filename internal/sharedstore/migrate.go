@@ -3,6 +3,7 @@ package sharedstore
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -40,6 +41,7 @@ CREATE TABLE cpa_config_revisions (
 	created_at timestamptz NOT NULL DEFAULT now()
 );`},
 	{Version: 20, Name: "usage statistics and client-key spend", SQL: usageSchema},
+	authFilesMigration,
 }
 
 // Migrate brings the schema up to date with migrations, each in a
@@ -66,12 +68,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, migrations []Migration) (a
 		version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return 0, fmt.Errorf("migrate: create the migrations table: %w", err)
 	}
-	var current int
-	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM cpa_schema_migrations").Scan(&current); err != nil {
-		return 0, fmt.Errorf("migrate: read the schema version: %w", err)
+	// Every step not applied yet runs, not only those above the highest
+	// applied: a step numbered below one an earlier build applied (two
+	// lines of work merged in either order) is not skipped.
+	rows, err := conn.Query(ctx, "SELECT version FROM cpa_schema_migrations")
+	if err != nil {
+		return 0, fmt.Errorf("migrate: read the applied steps: %w", err)
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return 0, fmt.Errorf("migrate: read the applied steps: %w", err)
 	}
 	for _, m := range migrations {
-		if m.Version <= current {
+		if slices.Contains(done, m.Version) {
 			continue
 		}
 		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {

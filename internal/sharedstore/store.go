@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +20,8 @@ const MaxConns = 8
 type Store struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
+	// instance names this process in the rows it writes (updated_by).
+	instance string
 }
 
 // Open connects to dsn (a postgres:// URL or key=value string) and brings
@@ -45,7 +49,14 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if applied > 0 {
 		log.Info("shared store schema migrated", "applied", applied, "version", Migrations[len(Migrations)-1].Version)
 	}
-	return &Store{pool: pool, log: log}, nil
+	return &Store{pool: pool, log: log, instance: instanceName()}, nil
+}
+
+// instanceName is host:pid, which tells the instances apart in the rows
+// they write.
+func instanceName() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
 }
 
 // Close closes the pool.

@@ -99,6 +99,9 @@ func New(opts Options) *Manager {
 	if opts.Endpoints == nil {
 		opts.Endpoints = func() Endpoints { return nil }
 	}
+	if opts.Files != nil {
+		opts.Files.SetPreferOurs(newerTokens)
+	}
 	return &Manager{opts: opts, log: opts.Log, now: opts.Now, entries: map[string]*entry{}}
 }
 
@@ -336,6 +339,9 @@ func (m *Manager) refresh(ctx context.Context, name string, e *entry, stale stri
 	e.mu.Unlock()
 	client := m.opts.Client(acct.ProxyURL)
 
+	if m.opts.Files.Shared() && acct.Kind != providers.Vertex {
+		return m.refreshShared(ctx, name, e, stale)
+	}
 	if acct.Kind == providers.Vertex {
 		access, exp, err := mintVertex(ctx, client, tok.serviceAccount)
 		if err != nil {
