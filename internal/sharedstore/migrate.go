@@ -39,6 +39,7 @@ CREATE TABLE cpa_config_revisions (
 	source     text NOT NULL DEFAULT '',
 	created_at timestamptz NOT NULL DEFAULT now()
 );`},
+	{Version: 2, Name: "instances in the config history, and the audit trail", SQL: historyAndAuditSQL},
 }
 
 // Migrate brings the schema up to date with migrations, each in a

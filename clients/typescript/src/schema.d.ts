@@ -1907,6 +1907,8 @@ export interface components {
             paths: string[];
             /** Format: date-time */
             at: string;
+            /** @description The instance that made the change, when several share one config through PostgreSQL (`store`); absent otherwise. */
+            instance?: string;
         };
         ConfigRevision: {
             /** Format: int64 */
@@ -1917,6 +1919,8 @@ export interface components {
             source: "api" | "file" | "rollback";
             /** @description Who made it: `config-key` (the management key in config.yaml), `env-password` (MANAGEMENT_PASSWORD), or `file` (a hand edit, or the file found at start-up). */
             actor: string;
+            /** @description The instance that wrote it, when several share one config through PostgreSQL (`store`); absent otherwise. */
+            instance?: string;
             etag: string;
             paths: string[];
         };
@@ -1957,6 +1961,8 @@ export interface components {
             operation: string;
             status: number;
             dryRun: boolean;
+            /** @description The instance that served the request, when several share one config through PostgreSQL (`store`); absent otherwise. */
+            instance?: string;
             /**
              * Format: int64
              * @description The history revision the request made, if any.
@@ -3582,7 +3588,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `history unavailable`: the embedded database could not be opened, so no history or audit is kept. Also `busy` (see the other operations). */
+        /** @description `history unavailable`: the embedded database could not be opened, so no history or audit is kept. In shared mode (`store`), the shared store is unreachable: history and audit live in PostgreSQL. Also `busy` (see the other operations). */
         HistoryUnavailable: {
             headers: {
                 /** @description Seconds to wait before the next attempt (with `busy`). */
