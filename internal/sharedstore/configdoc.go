@@ -12,6 +12,12 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 )
 
+// listenRetryMax bounds the backoff of re-establishing LISTEN after the
+// database went away: as often as the periodic re-check, so once the
+// database is back notifications flow again within about that long (the
+// re-check applies what was missed meanwhile).
+const listenRetryMax = 2 * time.Second
+
 // configChannel is the NOTIFY channel that carries each new version of the
 // config document.
 const configChannel = "cpa_config"
@@ -101,7 +107,7 @@ func (d configDoc) Watch(ctx context.Context, changed func()) error {
 		case <-ctx.Done():
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 10*time.Second)
+		backoff = min(2*backoff, listenRetryMax)
 	}
 	return nil
 }
