@@ -52,11 +52,13 @@ type auditWriter struct {
 	dropped int64
 	written int64
 	opts    changelog.Options
+	// max is auditQueueMax (smaller in tests).
+	max int
 }
 
 func startAuditWriter(s *Store) *auditWriter {
 	w := &auditWriter{s: s, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
-		drained: make(chan struct{}), opts: changelog.Options{}.WithDefaults()}
+		drained: make(chan struct{}), opts: changelog.Options{}.WithDefaults(), max: auditQueueMax}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	close(w.drained)
 	go w.run()
@@ -66,7 +68,7 @@ func startAuditWriter(s *Store) *auditWriter {
 // add queues e, or counts it as dropped when the queue is full.
 func (w *auditWriter) add(e changelog.AuditEntry) {
 	w.mu.Lock()
-	if len(w.pending) >= auditQueueMax {
+	if len(w.pending) >= w.max {
 		w.dropped++
 		if w.dropped == 1 {
 			w.s.log.Error("audit: the shared store has been unreachable too long; audit entries are dropped until it is back",
@@ -80,10 +82,23 @@ func (w *auditWriter) add(e changelog.AuditEntry) {
 	}
 	w.pending = append(w.pending, e)
 	w.mu.Unlock()
+	w.kick()
+}
+
+// kick has the writer try now, also in the middle of a backoff.
+func (w *auditWriter) kick() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
+}
+
+// droppedCount is how many audit entries were dropped since the queue last
+// drained.
+func (w *auditWriter) droppedCount() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dropped
 }
 
 // flushed waits until every entry queued so far is written, or ctx is
@@ -92,6 +107,7 @@ func (w *auditWriter) flushed(ctx context.Context) {
 	w.mu.Lock()
 	drained := w.drained
 	w.mu.Unlock()
+	w.kick()
 	select {
 	case <-drained:
 	case <-ctx.Done():
@@ -115,6 +131,7 @@ func (w *auditWriter) run() {
 				case <-w.stop:
 					w.finish()
 					return
+				case <-w.wake: // a new entry, or a reader waiting: try now
 				case <-time.After(backoff):
 				}
 				backoff = min(2*backoff, auditRetryMax)
