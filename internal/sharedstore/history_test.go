@@ -158,4 +158,3 @@ func TestAuditQueueIsBounded(t *testing.T) {
 	}
 	outage.Restore()
 }
-
