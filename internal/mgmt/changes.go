@@ -250,7 +250,7 @@ func (s *changeHandlers) GetConfigRevision(ctx context.Context, r mgmtapi.GetCon
 		return nil, err
 	}
 	return mgmtapi.GetConfigRevision200JSONResponse{Revision: v.Revision, At: v.At, Source: mgmtapi.ConfigRevisionDetailSource(v.Source),
-		Actor: v.Actor, Instance: optional(v.Instance), Etag: v.ETag, Paths: pathList(v.Paths), Yaml: string(v.YAML), Diff: v.Diff}, nil
+		Actor: v.Actor, Instance: optional(v.Instance), Etag: v.ETag, Paths: pathList(v.Paths), Yaml: string(redactStore(v.YAML)), Diff: string(redactStore([]byte(v.Diff)))}, nil
 }
 
 // RollbackConfig makes a kept revision current through PUT /config.yaml's
