@@ -192,7 +192,8 @@ type auditEntry struct {
 // Three instances on one PostgreSQL: a write on each is applied by the
 // other two within 1 s and named by its instance; of three writes with one
 // ETag exactly one wins; history on C lists A's and B's writes and a
-// rollback on C to A's revision applies everywhere; the audit trail read
+// rollback on C to A's revision applies everywhere; a dry run changes
+// nothing anywhere; the audit trail read
 // on any instance lists every instance's requests. Last, it measures the
 // time from a write on A to its effect on B and on C (the issue's figure).
 func TestFleetOfThreeSharesWritesHistoryAndAudit(t *testing.T) {
@@ -279,6 +280,20 @@ func TestFleetOfThreeSharesWritesHistoryAndAudit(t *testing.T) {
 		}
 	}
 
+	// A dry run on B says what it would change and changes nothing on
+	// any instance: the next write is the revision after the rollback.
+	code, body, _ = b.call(t, "PUT", "/debug?dryRun=true", `{"value":true}`)
+	if code != 200 || !strings.Contains(body, `"dryRun":true`) || !strings.Contains(body, `+debug: true`) {
+		t.Fatalf("dry run on B: %d %s", code, body)
+	}
+	code, next, body := a.write(t, "PUT", "/request-retry", `{"value":21}`)
+	if code != 200 || next != rolled+1 {
+		t.Fatalf("the write after a dry run on B made revision %d (%d %s), want %d", next, code, body, rolled+1)
+	}
+	for _, m := range fleet {
+		m.waitEvent(t, next, time.Second)
+	}
+
 	// The audit trail, read on B, lists every instance's requests. Each
 	// instance's reading waits for its own queued entries, so A and C
 	// read first.
@@ -302,7 +317,7 @@ func TestFleetOfThreeSharesWritesHistoryAndAudit(t *testing.T) {
 	}
 	for _, wantEntry := range []string{
 		a.instance + " PutRequestRetry 200", b.instance + " PutRequestRetry 200", c.instance + " PutRequestRetry 200",
-		c.instance + " RollbackConfig 412", c.instance + " RollbackConfig 200",
+		c.instance + " RollbackConfig 412", c.instance + " RollbackConfig 200", b.instance + " PutDebug 200",
 	} {
 		if !found[wantEntry] {
 			t.Errorf("the audit trail read on B lacks %q", wantEntry)
