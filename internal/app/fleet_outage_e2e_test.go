@@ -299,7 +299,7 @@ func TestFleetSurvivesKill9OfAnInstanceDuringWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	var version, newest int64
 	var same bool
 	if err := conn.QueryRow(ctx, `SELECT d.version, (SELECT max(version) FROM cpa_config_revisions), d.raw = r.raw

@@ -25,10 +25,10 @@ const (
 	auditPruneEvery = 1000
 	// auditCloseWait bounds the last write at shutdown.
 	auditCloseWait = 2 * time.Second
-	// auditRetryMin and auditRetryMax bound the backoff while the
-	// database is unreachable.
-	auditRetryMin = 100 * time.Millisecond
-	auditRetryMax = 5 * time.Second
+	// auditRetryFirst and auditRetryLongest are the first and the longest
+	// wait of the backoff while the database is unreachable.
+	auditRetryFirst   = 100 * time.Millisecond
+	auditRetryLongest = 5 * time.Second
 )
 
 var auditColumns = []string{"at", "instance", "client", "identity", "method", "operation", "status", "dry_run", "revision", "paths"}
@@ -116,7 +116,7 @@ func (w *auditWriter) flushed(ctx context.Context) {
 
 func (w *auditWriter) run() {
 	defer close(w.done)
-	backoff := auditRetryMin
+	backoff := auditRetryFirst
 	for {
 		select {
 		case <-w.stop:
@@ -134,10 +134,10 @@ func (w *auditWriter) run() {
 				case <-w.wake: // a new entry, or a reader waiting: try now
 				case <-time.After(backoff):
 				}
-				backoff = min(2*backoff, auditRetryMax)
+				backoff = min(2*backoff, auditRetryLongest)
 				continue
 			}
-			backoff = auditRetryMin
+			backoff = auditRetryFirst
 		}
 	}
 }
@@ -146,7 +146,10 @@ func (w *auditWriter) run() {
 func (w *auditWriter) finish() {
 	ctx, cancel := context.WithTimeout(context.Background(), auditCloseWait)
 	defer cancel()
-	for w.queued() > 0 && w.writeBatch(ctx) == nil {
+	for w.queued() > 0 {
+		if err := w.writeBatch(ctx); err != nil {
+			break
+		}
 	}
 	if n := w.queued(); n > 0 {
 		w.s.log.Error("audit: entries not written at shutdown: the shared store is unreachable", "entries", n)
