@@ -9,6 +9,11 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 )
 
+// backendTimeout bounds each call the feed makes to the history: it runs
+// while the config store publishes a revision, which must not hang on a
+// database that stopped answering.
+const backendTimeout = 5 * time.Second
+
 // Feed follows the config store: it records every accepted revision in the
 // history (when there is a backend) and publishes an event for it, in
 // the order the store publishes them.
@@ -66,7 +71,10 @@ func (f *Feed) record(old, next *configstore.Snapshot, src configstore.Source) {
 		if next.Version > 0 && old.Version != next.Version-1 {
 			r.Paths = nil // this instance skipped a version: paths against another base
 		}
-		if got, err := f.History.AddRevision(context.Background(), r); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), backendTimeout)
+		got, err := f.History.AddRevision(ctx, r)
+		cancel()
+		if err != nil {
 			f.log.Error("config history: a revision was not recorded", "error", err, "etag", next.ETag())
 		} else {
 			rev = got
@@ -83,12 +91,14 @@ func (f *Feed) recordStart(next *configstore.Snapshot, at time.Time) {
 		f.setLast(next.ETag(), next.Version)
 		return
 	}
-	latest, err := f.History.Latest(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), backendTimeout)
+	defer cancel()
+	latest, err := f.History.Latest(ctx)
 	if err == nil && latest.ETag == next.ETag() {
 		f.setLast(next.ETag(), latest.Revision)
 		return
 	}
-	rev, err := f.History.AddRevision(context.Background(), Revision{At: at, Source: string(configstore.SourceFile), Actor: "file", ETag: next.ETag(), YAML: next.Raw})
+	rev, err := f.History.AddRevision(ctx, Revision{At: at, Source: string(configstore.SourceFile), Actor: "file", ETag: next.ETag(), YAML: next.Raw})
 	if err != nil {
 		f.log.Error("config history: cannot record the config at start-up", "error", err)
 		return

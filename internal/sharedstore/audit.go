@@ -125,7 +125,10 @@ func (w *auditWriter) run() {
 		case <-w.wake:
 		}
 		for w.queued() > 0 {
-			if err := w.writeBatch(w.ctx); err != nil {
+			ctx, cancel := context.WithTimeout(w.ctx, readTimeout)
+			err := w.writeBatch(ctx)
+			cancel()
+			if err != nil {
 				w.s.log.Warn("audit: writing to the shared store failed; retrying", "error", err, "retry_in", backoff.String())
 				select {
 				case <-w.stop:
@@ -270,6 +273,8 @@ func (h *History) waitOwnEntries(ctx context.Context) {
 }
 
 func (h *History) queryAudit(ctx context.Context, sql string, args ...any) ([]changelog.AuditEntry, error) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	rows, err := h.s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		h.s.health.observe(err)

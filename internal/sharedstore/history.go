@@ -36,6 +36,10 @@ CREATE TABLE cpa_audit (
 );
 CREATE INDEX cpa_audit_at ON cpa_audit (at);`
 
+// readTimeout bounds a history or audit read, so a management request
+// does not hang on a database that stopped answering.
+const readTimeout = 10 * time.Second
+
 // unreachable is the answer of a history or audit read while the
 // database cannot be reached.
 func unreachable(err error) error {
@@ -89,6 +93,8 @@ func (h *History) AddRevision(ctx context.Context, r changelog.Revision) (int64,
 
 // Latest returns the document's newest revision kept.
 func (h *History) Latest(ctx context.Context) (changelog.Revision, error) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	var v int64
 	err := h.s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM cpa_config_revisions`).Scan(&v)
 	h.s.health.observe(err)
@@ -104,6 +110,8 @@ func (h *History) Latest(ctx context.Context) (changelog.Revision, error) {
 // Get returns one revision with its YAML and its diff against the
 // revision kept before it.
 func (h *History) Get(ctx context.Context, rev int64) (changelog.Revision, error) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	var r changelog.Revision
 	var prev []byte
 	err := h.s.pool.QueryRow(ctx, `SELECT version, created_at, source, actor, instance, raw, paths,
@@ -124,6 +132,8 @@ func (h *History) Get(ctx context.Context, rev int64) (changelog.Revision, error
 
 // List returns a page of revisions, newest first.
 func (h *History) List(ctx context.Context, before int64, limit int) ([]changelog.Revision, int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
