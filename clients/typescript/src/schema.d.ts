@@ -111,6 +111,9 @@ export interface paths {
          *     start-up when it differs from the last one kept): the newest 100, and of those, the ones
          *     older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
          *     embedded database beside config.yaml (owner-only permissions) and needs the management key.
+         *     With a shared store (`store`), history is the shared document's revisions in PostgreSQL:
+         *     numbered by its version, the same on every instance, each naming the `instance` that wrote
+         *     it; 503 while PostgreSQL is unreachable.
          */
         get: operations["GetConfigHistory"];
         put?: never;
@@ -177,6 +180,9 @@ export interface paths {
          *     every one that fails authentication: time, client address, key identity (never the key),
          *     operationId, status and changed paths (never values). Oldest first from `since`; without
          *     `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+         *     With a shared store (`store`), the trail is every instance's, each entry naming its
+         *     `instance`; an instance writes its entries in the background and a read first waits (up
+         *     to 2 s) for its own; 503 while PostgreSQL is unreachable.
          */
         get: operations["GetAudit"];
         put?: never;
