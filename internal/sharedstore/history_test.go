@@ -158,3 +158,42 @@ func TestAuditQueueIsBounded(t *testing.T) {
 	}
 	outage.Restore()
 }
+
+// After the database went away and came back, the LISTEN connection is
+// re-established: a change is notified again (Watch reports the
+// reconnect too, for what was saved meanwhile).
+func TestListenIsReestablishedAfterAnOutage(t *testing.T) {
+	outage := pgtest.DSNWithOutage(t)
+	watched := openStore(t, outage.DSN())
+	doc := watched.ConfigDocument()
+	changed := make(chan struct{}, 64)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- doc.Watch(ctx, func() { changed <- struct{}{} }) }()
+	defer func() { cancel(); <-done }()
+	waitChanged := func(what string, within time.Duration) {
+		t.Helper()
+		select {
+		case <-changed:
+		case <-time.After(within):
+			t.Fatalf("no change reported %s within %s", what, within)
+		}
+	}
+	waitChanged("once listening", 5*time.Second)
+
+	outage.Cut()
+	for deadline := time.Now().Add(10 * time.Second); watched.Health().Reachable; {
+		if time.Now().After(deadline) {
+			t.Fatal("the cut LISTEN connection was not noticed")
+		}
+		time.Sleep(5 * time.Millisecond) // the next probe; the bound is the deadline
+	}
+	outage.Restore()
+	waitChanged("on reconnecting", 5*time.Second)
+
+	writer := openStore(t, outage.DSN()).ConfigDocument()
+	if _, err := writer.Save(testCtx(t), configstore.SharedRevision{Raw: []byte("port: 2\n")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitChanged("for a save after the outage (a notification)", time.Second)
+}
