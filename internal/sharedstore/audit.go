@@ -38,8 +38,10 @@ var auditColumns = []string{"at", "instance", "client", "identity", "method", "o
 type auditWriter struct {
 	s    *Store
 	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	// retry cuts a backoff short: a reader is waiting for the queue.
+	retry chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
 	// ctx ends a write in flight at shutdown, once auditCloseWait is
 	// spent.
 	ctx    context.Context
@@ -57,7 +59,7 @@ type auditWriter struct {
 }
 
 func startAuditWriter(s *Store) *auditWriter {
-	w := &auditWriter{s: s, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	w := &auditWriter{s: s, wake: make(chan struct{}, 1), retry: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		drained: make(chan struct{}), opts: changelog.Options{}.WithDefaults(), max: auditQueueMax}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	close(w.drained)
@@ -82,13 +84,13 @@ func (w *auditWriter) add(e changelog.AuditEntry) {
 	}
 	w.pending = append(w.pending, e)
 	w.mu.Unlock()
-	w.kick()
+	signal(w.wake)
 }
 
-// kick has the writer try now, also in the middle of a backoff.
-func (w *auditWriter) kick() {
+// signal sends on a channel of one slot unless a signal is waiting.
+func signal(c chan struct{}) {
 	select {
-	case w.wake <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
@@ -107,7 +109,8 @@ func (w *auditWriter) flushed(ctx context.Context) {
 	w.mu.Lock()
 	drained := w.drained
 	w.mu.Unlock()
-	w.kick()
+	signal(w.wake)
+	signal(w.retry)
 	select {
 	case <-drained:
 	case <-ctx.Done():
@@ -134,7 +137,7 @@ func (w *auditWriter) run() {
 				case <-w.stop:
 					w.finish()
 					return
-				case <-w.wake: // a new entry, or a reader waiting: try now
+				case <-w.retry: // a reader is waiting: try now
 				case <-time.After(backoff):
 				}
 				backoff = min(2*backoff, auditRetryLongest)
