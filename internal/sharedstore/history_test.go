@@ -170,7 +170,12 @@ func TestListenIsReestablishedAfterAnOutage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- doc.Watch(ctx, func() { changed <- struct{}{} }) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("watch: %v", err)
+		}
+	}()
 	waitChanged := func(what string, within time.Duration) {
 		t.Helper()
 		select {
