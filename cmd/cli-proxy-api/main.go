@@ -42,6 +42,8 @@ type options struct {
 	// shortLogins are the -kimi-login/-xai-login flags given.
 	shortLogins []string
 	projectID   string
+	// exportConfig is where -export-config writes the shared config.
+	exportConfig string
 }
 
 // environment lists the variables the server reads, for -h.
@@ -80,6 +82,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 			return nil
 		})
 	}
+	fs.StringVar(&o.exportConfig, "export-config", "", "write the config shared through PostgreSQL (CPA_STORE or store: in -config) to this file (- for stdout), without its store: line, and exit")
 	fs.StringVar(&o.projectID, "project-id", "", "Google Cloud project for -login gemini-cli (empty: the first; ALL: every project)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: cli-proxy-api [flags] [version]\n\nFlags:\n")
@@ -127,6 +130,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if o.healthcheck {
 		if err := healthcheck(ctx, o.configPath); err != nil {
 			fmt.Fprintln(stderr, "cli-proxy-api: unhealthy:", err)
+			return 1
+		}
+		return 0
+	}
+	if o.exportConfig != "" {
+		err := app.ExportConfig(ctx, app.Options{ConfigPath: o.configPath, EnvStore: os.Getenv("CPA_STORE"), Stdout: stdout, Stderr: stderr}, o.exportConfig)
+		if err != nil {
+			fmt.Fprintln(stderr, "cli-proxy-api:", err)
 			return 1
 		}
 		return 0

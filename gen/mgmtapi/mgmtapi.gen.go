@@ -348,7 +348,10 @@ type AuditEntry struct {
 
 	// Identity `config-key`, `env-password`, or `none` when authentication failed. Never the key.
 	Identity string `json:"identity"`
-	Method   string `json:"method"`
+
+	// Instance The instance that served the request, when several share one config through PostgreSQL (`store`); absent otherwise.
+	Instance *string `json:"instance,omitempty"`
+	Method   string  `json:"method"`
 
 	// Operation The operationId, or the method and path pattern when none matched.
 	Operation string `json:"operation"`
@@ -810,9 +813,12 @@ type ConfigHistoryPage struct {
 // ConfigRevision defines model for ConfigRevision.
 type ConfigRevision struct {
 	// Actor Who made it: `config-key` (the management key in config.yaml), `env-password` (MANAGEMENT_PASSWORD), or `file` (a hand edit, or the file found at start-up).
-	Actor    string               `json:"actor"`
-	At       time.Time            `json:"at"`
-	Etag     string               `json:"etag"`
+	Actor string    `json:"actor"`
+	At    time.Time `json:"at"`
+	Etag  string    `json:"etag"`
+
+	// Instance The instance that wrote it, when several share one config through PostgreSQL (`store`); absent otherwise.
+	Instance *string              `json:"instance,omitempty"`
 	Paths    []string             `json:"paths"`
 	Revision int64                `json:"revision"`
 	Source   ConfigRevisionSource `json:"source"`
@@ -828,8 +834,11 @@ type ConfigRevisionDetail struct {
 	At    time.Time `json:"at"`
 
 	// Diff Unified diff against the previous revision kept (the whole file as added for the first one).
-	Diff     string                     `json:"diff"`
-	Etag     string                     `json:"etag"`
+	Diff string `json:"diff"`
+	Etag string `json:"etag"`
+
+	// Instance The instance that wrote it, when several share one config through PostgreSQL (`store`); absent otherwise.
+	Instance *string                    `json:"instance,omitempty"`
 	Paths    []string                   `json:"paths"`
 	Revision int64                      `json:"revision"`
 	Source   ConfigRevisionDetailSource `json:"source"`

@@ -31,6 +31,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/oauthlogin"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/panel"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/sharedstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/swaggerui"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
@@ -105,9 +106,9 @@ type Server struct {
 	// They stop only after the HTTP server has drained, so that nothing
 	// answered during the drain is lost.
 	sinks []func(ctx context.Context) error
-	// closeShared closes the shared store's pool (a no-op without one)
-	// once everything has stopped.
-	closeShared func()
+	// shared is the shared store (nil without one), closed once
+	// everything has stopped.
+	shared *sharedstore.Store
 }
 
 // Run builds the server and serves until ctx is done, then shuts down
@@ -158,21 +159,21 @@ func New(opts Options) (_ *Server, err error) {
 	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.NewConfigRemote, opts.Stdout); err != nil {
 		return nil, err
 	}
-	store, db, closeShared, err := openConfigStore(opts, log)
+	store, shared, err := openConfigStore(opts, log)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		if err != nil {
-			closeShared()
+		if err != nil && shared != nil {
+			shared.Close()
 		}
 	}()
 	envSecret := strings.TrimSpace(opts.EnvSecret)
 	applyLogging(appLog, store.Current().Config, envSecret, log)
 	var authFiles *authfiles.Store
-	if db != nil {
+	if shared != nil {
 		// Shared mode: the auth files live in PostgreSQL (sharedconfig.go).
-		if authFiles, err = openSharedAuthFiles(store.Current().Config, opts.ConfigPath, db, log); err != nil {
+		if authFiles, err = openSharedAuthFiles(store.Current().Config, opts.ConfigPath, shared, log); err != nil {
 			return nil, err
 		}
 	} else {
@@ -194,7 +195,7 @@ func New(opts Options) (_ *Server, err error) {
 	})
 
 	// Usage statistics, request logs and metrics (usage.go).
-	obs := openObservability(store, db, opts.ConfigPath, log)
+	obs := openObservability(store, shared, opts.ConfigPath, log)
 
 	// The proxy data plane compiles each config before it is written: a
 	// config it cannot serve is refused (422 through the API, logged for a
@@ -218,7 +219,11 @@ func New(opts Options) (_ *Server, err error) {
 		log.Error(err.Error())
 	}
 	obs.shareBudgets(clientKeys)
-	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens, ClientKeys: clientKeys})
+	var health func() map[string]proxy.ComponentHealth
+	if shared != nil {
+		health = storeHealth(shared)
+	}
+	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens, ClientKeys: clientKeys, Health: health})
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +256,7 @@ func New(opts Options) (_ *Server, err error) {
 		logins = newLogins(authFiles, store, log)
 	}
 	// Change events, config history with rollback, audit trail (changes.go).
-	changes := openChangeFeed(store, obs.usage, opts.ConfigPath, log)
+	changes := openChangeFeed(store, shared, obs.usage, opts.ConfigPath, log)
 	// Attempt counters per credential for v7 panels (GET /auth-files, /api-key-usage).
 	credStats := credstats.New(nil)
 	obs.usage.Observe(credStats.Observe)
@@ -272,7 +277,7 @@ func New(opts Options) (_ *Server, err error) {
 	dataPlane.Mount(router)
 
 	s := &Server{opts: opts, log: log, store: store, guard: guard, handler: router, inFlight: flight,
-		onShutdown: []func(){dataPlane.CloseRelays}, accounts: accounts, held: held, closeShared: closeShared}
+		onShutdown: []func(){dataPlane.CloseRelays}, accounts: accounts, held: held, shared: shared}
 	s.workers = append(s.workers,
 		func(ctx context.Context) error {
 			if err := store.Watch(ctx); err != nil && store.Shared() {
@@ -380,7 +385,9 @@ func (s *Server) Run(ctx context.Context) error {
 		s.opts.Ready(ln.Addr())
 	}
 	err := g.Wait()
-	s.closeShared()
+	if s.shared != nil {
+		s.shared.Close()
+	}
 	s.log.Info("server stopped")
 	return err
 }

@@ -32,11 +32,13 @@ func Login(ctx context.Context, opts Options, provider, projectID string, in io.
 	appLog := logs.New(opts.Stderr, logs.DefaultDir(opts.ConfigPath))
 	log := appLog.Logger()
 	// With a shared store the login is saved there, for every instance.
-	store, db, closeShared, err := openConfigStore(opts, log)
+	store, db, err := openConfigStore(opts, log)
 	if err != nil {
 		return err
 	}
-	defer closeShared()
+	if db != nil {
+		defer db.Close()
+	}
 	cfg := store.Current().Config
 	applyLogging(appLog, cfg, opts.EnvSecret, log)
 	var authFiles *authfiles.Store

@@ -180,3 +180,25 @@ func TestChangeEventsOfOneInstanceReachAnother(t *testing.T) {
 		}
 	}
 }
+
+// The store URL's password is never shown: not in GET /config, GET
+// /config.yaml, a history revision or its diff, nor in the log, though
+// the config.yaml that seeded the database names it.
+func TestStorePasswordIsNeverShown(t *testing.T) {
+	const password = "hunter2-not-for-clients"
+	dsn := pgtest.DSN(t) + "&password=" + password // trust authentication ignores it
+	seed := "host: 127.0.0.1\nport: " + itoa(configPort) + "\nstore: " + dsn + "\nremote-management:\n  secret-key: \"plain-key\"\n"
+	base, log := startSharedApp(t, seed, "")
+	if code, body, _ := sharedCall(t, "PUT", base+"/v0/management/debug", "plain-key", `{"value":true}`); code != 200 {
+		t.Fatalf("PUT /debug: %d %s", code, body)
+	}
+	for _, path := range []string{"/config", "/config.yaml", "/config/history/1", "/config/history/2"} {
+		code, body, _ := sharedCall(t, "GET", base+"/v0/management"+path, "plain-key", "")
+		if code != 200 || strings.Contains(body, password) || !strings.Contains(body, "xxxxx") && path != "/config/history/2" {
+			t.Errorf("GET %s: %d %s", path, code, body)
+		}
+	}
+	if strings.Contains(log.String(), password) {
+		t.Errorf("the log shows the password:\n%s", log.String())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/sharedstore"
 )
 
@@ -20,31 +21,46 @@ const sharedOpenTimeout = 30 * time.Second
 
 // openConfigStore opens the config store: config.yaml itself, or, when a
 // shared store is set (CPA_STORE, else store: in config.yaml), the config
-// document in PostgreSQL that config.yaml seeds when it is empty. close
-// releases the shared store's connections (a no-op without one); db is the
-// shared store, nil without one.
-func openConfigStore(opts Options, log *slog.Logger) (store *configstore.Store, db *sharedstore.Store, closeShared func(), err error) {
+// document in PostgreSQL that config.yaml seeds when it is empty. shared
+// is the shared store (nil without one); its owner closes it.
+func openConfigStore(opts Options, log *slog.Logger) (store *configstore.Store, shared *sharedstore.Store, err error) {
 	url := storeURL(opts)
 	if url == "" {
 		store, err = configstore.Open(opts.ConfigPath, bcryptHasher{}, log)
-		return store, nil, func() {}, err
+		return store, nil, err
 	}
 	if !sharedstore.IsURL(url) {
-		return nil, nil, nil, fmt.Errorf("store: %s is not a postgres:// URL", sharedstore.Redact(url))
+		return nil, nil, fmt.Errorf("store: %s is not a postgres:// URL", sharedstore.Redact(url))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sharedOpenTimeout)
 	defer cancel()
-	db, err = sharedstore.Open(ctx, url, log)
+	db, err := sharedstore.Open(ctx, url, log)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	store, err = configstore.OpenShared(ctx, opts.ConfigPath, db.ConfigDocument(), bcryptHasher{}, log)
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, fmt.Errorf("shared config in %s: %w", sharedstore.Redact(url), err)
+		return nil, nil, fmt.Errorf("shared config in %s: %w", sharedstore.Redact(url), err)
 	}
-	log.Info("the config is shared through PostgreSQL", "store", sharedstore.Redact(url))
-	return store, db, db.Close, nil
+	log.Info("the config is shared through PostgreSQL", "store", sharedstore.Redact(url), "instance", db.Instance())
+	return store, db, nil
+}
+
+// storeHealth is the shared store's component of GET /healthz.
+func storeHealth(db *sharedstore.Store) func() map[string]proxy.ComponentHealth {
+	return func() map[string]proxy.ComponentHealth {
+		h := db.Health()
+		c := proxy.ComponentHealth{Status: "ok"}
+		if !h.Reachable {
+			c = proxy.ComponentHealth{Status: "unreachable", Error: h.LastError}
+		}
+		if !h.Since.IsZero() {
+			since := h.Since.UTC()
+			c.Since = &since
+		}
+		return map[string]proxy.ComponentHealth{"store": c}
+	}
 }
 
 // openSharedAuthFiles opens auth-dir with its files kept in db, shared

@@ -9,14 +9,21 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 )
 
+// backendTimeout bounds each call the feed makes to the history: it runs
+// while the config store publishes a revision, which must not hang on a
+// database that stopped answering.
+const backendTimeout = 5 * time.Second
+
 // Feed follows the config store: it records every accepted revision in the
-// history (when there is a database) and publishes an event for it, in
+// history (when there is a backend) and publishes an event for it, in
 // the order the store publishes them.
 type Feed struct {
 	Hub *Hub
-	DB  *DB // nil: no history (the database could not be opened)
-	log *slog.Logger
-	now func() time.Time
+	// History keeps revisions and the audit trail; nil: none is kept
+	// (the embedded database could not be opened).
+	History Backend
+	log     *slog.Logger
+	now     func() time.Time
 
 	mu sync.Mutex
 	// last is the latest revision recorded and its ETag, so the
@@ -27,11 +34,12 @@ type Feed struct {
 	}
 }
 
-// Follow subscribes a Feed to store. db may be nil. The config in force at
-// start-up is recorded as a revision (source file) when it differs from
-// the latest recorded one, so it can be rolled back to.
-func Follow(store *configstore.Store, hub *Hub, db *DB, log *slog.Logger) *Feed {
-	f := &Feed{Hub: hub, DB: db, log: log, now: time.Now}
+// Follow subscribes a Feed to store. history may be nil. The config in
+// force at start-up is recorded as a revision (source file) when it
+// differs from the latest recorded one, so it can be rolled back to; in
+// shared mode it is a revision already.
+func Follow(store *configstore.Store, hub *Hub, history Backend, log *slog.Logger) *Feed {
+	f := &Feed{Hub: hub, History: history, log: log, now: time.Now}
 	store.Subscribe(func(old, next *configstore.Snapshot, src configstore.Source) {
 		f.record(old, next, src)
 	})
@@ -43,22 +51,7 @@ func (f *Feed) record(old, next *configstore.Snapshot, src configstore.Source) {
 	defer f.mu.Unlock()
 	at := f.now().UTC()
 	if old == nil {
-		// Start-up: record the file when history does not end with it.
-		if f.DB == nil {
-			f.setLast(next.ETag(), 0)
-			return
-		}
-		latest, err := f.DB.Latest(context.Background())
-		if err == nil && latest.ETag == next.ETag() {
-			f.setLast(next.ETag(), latest.Revision)
-			return
-		}
-		rev, err := f.DB.AddRevision(context.Background(), Revision{At: at, Source: string(configstore.SourceFile), Actor: "file", ETag: next.ETag(), YAML: next.Raw})
-		if err != nil {
-			f.log.Error("config history: cannot record the config at start-up", "error", err)
-			return
-		}
-		f.setLast(next.ETag(), rev)
+		f.recordStart(next, at)
 		return
 	}
 	source, actor := string(src), next.Actor
@@ -69,19 +62,48 @@ func (f *Feed) record(old, next *configstore.Snapshot, src configstore.Source) {
 		}
 	}
 	paths := ChangedPaths(old.Config, next.Config)
-	var rev int64
-	if f.DB != nil {
-		var err error
-		rev, err = f.DB.AddRevision(context.Background(), Revision{At: at, Source: source, Actor: actor, ETag: next.ETag(), Paths: paths, YAML: next.Raw})
+	rev := f.last.rev + 1
+	if next.Version > 0 {
+		rev = next.Version // shared: the document's version names it everywhere
+	}
+	if f.History != nil {
+		r := Revision{Revision: next.Version, At: at, Source: source, Actor: actor, Instance: next.Instance, ETag: next.ETag(), Paths: paths, YAML: next.Raw}
+		if next.Version > 0 && old.Version != next.Version-1 {
+			r.Paths = nil // this instance skipped a version: paths against another base
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), backendTimeout)
+		got, err := f.History.AddRevision(ctx, r)
+		cancel()
 		if err != nil {
 			f.log.Error("config history: a revision was not recorded", "error", err, "etag", next.ETag())
-			rev = f.last.rev + 1
+		} else {
+			rev = got
 		}
-	} else {
-		rev = f.last.rev + 1
 	}
 	f.setLast(next.ETag(), rev)
-	f.Hub.Publish(Event{Revision: rev, ETag: next.ETag(), Source: source, Paths: paths, At: at})
+	f.Hub.Publish(Event{Revision: rev, ETag: next.ETag(), Source: source, Paths: paths, At: at, Instance: next.Instance})
+}
+
+// recordStart records the config in force at start-up when history does
+// not end with it.
+func (f *Feed) recordStart(next *configstore.Snapshot, at time.Time) {
+	if next.Version > 0 || f.History == nil {
+		f.setLast(next.ETag(), next.Version)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), backendTimeout)
+	defer cancel()
+	latest, err := f.History.Latest(ctx)
+	if err == nil && latest.ETag == next.ETag() {
+		f.setLast(next.ETag(), latest.Revision)
+		return
+	}
+	rev, err := f.History.AddRevision(ctx, Revision{At: at, Source: string(configstore.SourceFile), Actor: "file", ETag: next.ETag(), YAML: next.Raw})
+	if err != nil {
+		f.log.Error("config history: cannot record the config at start-up", "error", err)
+		return
+	}
+	f.setLast(next.ETag(), rev)
 }
 
 func (f *Feed) setLast(etag string, rev int64) {

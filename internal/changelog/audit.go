@@ -13,6 +13,7 @@ import (
 type AuditEntry struct {
 	ID        int64
 	At        time.Time
+	Instance  string // the instance that served it (shared mode only)
 	Client    string // the client address
 	Identity  string // config-key, env-password, or none (authentication failed)
 	Method    string

@@ -1,8 +1,10 @@
 // Package changelog keeps what happened to the configuration: every
 // accepted revision of config.yaml (history, for rollback), an event per
 // change for live watchers (Hub), and the audit trail of management
-// requests. History and audit live in their own tables of the embedded
-// usage database (one store, one file), with their own schema versions.
+// requests. History and audit live in a Backend: their own tables of the
+// embedded usage database (DB: one store, one file, with their own schema
+// versions), or the shared PostgreSQL database when several instances
+// share one config (internal/sharedstore).
 package changelog
 
 import (
@@ -41,8 +43,8 @@ var migrations = []string{
 	CREATE INDEX mgmt_audit_at ON mgmt_audit (at);`,
 }
 
-// DB is the history and the audit trail over the shared database: w is its
-// single writer pool, r a read-only pool.
+// DB is the history and the audit trail in the embedded database: w is
+// its single writer pool, r a read-only pool.
 type DB struct {
 	w, r *sql.DB
 	opts Options
@@ -74,7 +76,8 @@ const (
 	HistoryMinCount = 10
 )
 
-func (o Options) withDefaults() Options {
+// WithDefaults returns o with the defaults in place of zero values.
+func (o Options) WithDefaults() Options {
 	if o.HistoryMaxCount <= 0 {
 		o.HistoryMaxCount = DefaultHistoryMaxCount
 	}
@@ -135,5 +138,5 @@ func Open(w, r *sql.DB, path string, opts Options) (*DB, error) {
 			}
 		}
 	}
-	return &DB{w: w, r: r, opts: opts.withDefaults()}, nil
+	return &DB{w: w, r: r, opts: opts.WithDefaults()}, nil
 }

@@ -14,6 +14,8 @@ type Revision struct {
 	At       time.Time
 	Source   string // api, file, rollback
 	Actor    string // a key identity, or "file"
+	// Instance names the instance that wrote it (shared mode only).
+	Instance string
 	ETag     string
 	Paths    []string
 	YAML     []byte // only from Get

@@ -17,6 +17,9 @@ type Event struct {
 	Source   string    `json:"source"`
 	Paths    []string  `json:"paths"`
 	At       time.Time `json:"at"`
+	// Instance names the instance that made the change, when several
+	// share one config.
+	Instance string `json:"instance,omitempty"`
 }
 
 // Data is the event's JSON, the SSE data line.

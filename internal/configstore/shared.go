@@ -36,6 +36,8 @@ type SharedRevision struct {
 	Raw     []byte
 	Actor   string
 	Source  string
+	// Instance names the instance that wrote it (Save fills it in).
+	Instance string
 }
 
 // ErrVersionConflict is what SharedDocument.Save returns when the document
@@ -54,6 +56,8 @@ type SharedDocument interface {
 	// Watch calls changed whenever a new version may exist, until ctx is
 	// done.
 	Watch(ctx context.Context, changed func()) error
+	// Instance names this instance, as Save records it.
+	Instance() string
 }
 
 const (
@@ -78,6 +82,8 @@ type sharedState struct {
 	local fileStamp
 	// rejected is the last version that did not load here, logged once.
 	rejected int64
+	// writer names the instance that wrote version.
+	writer string
 }
 
 type fileStamp struct {
@@ -92,6 +98,11 @@ func stampOf(path string) fileStamp {
 	}
 	return fileStamp{size: st.Size(), modTime: st.ModTime()}
 }
+
+// ErrStoreUnreachable is the message of a management write refused
+// because the shared store cannot be reached: the config in force stays,
+// and the client may try again.
+const ErrStoreUnreachable = "the shared store is unreachable; nothing was changed; try again"
 
 // errSharedMoved says another instance wrote between this write's read of
 // the document and its compare-and-set; the write is tried again on top.
@@ -151,9 +162,10 @@ func (s *Store) seed(ctx context.Context) error {
 		return err
 	}
 	s.log.Info("the shared config was empty: seeded from config.yaml", "path", s.path, "version", v)
-	s.shared.version = v
+	s.shared.version, s.shared.writer = v, s.shared.doc.Instance()
 	snap := newSnapshot(l.cfg, l.raw)
 	snap.literal = l.literal
+	snap.Version, snap.Instance = v, s.shared.doc.Instance()
 	s.cur.Store(snap)
 	return nil
 }
@@ -175,10 +187,14 @@ func (s *Store) startFrom(ctx context.Context, rev SharedRevision) error {
 			return err
 		}
 	}
-	s.shared.version = version
+	s.shared.version, s.shared.writer = version, rev.Instance
+	if version != rev.Version {
+		s.shared.writer = s.shared.doc.Instance()
+	}
 	snap := newSnapshot(l.cfg, l.raw)
 	snap.literal = l.literal
 	snap.Actor = rev.Actor
+	snap.Version, snap.Instance = version, s.shared.writer
 	s.cur.Store(snap)
 	if local, err := os.ReadFile(s.target()); err == nil && revisionOf(local) != snap.Rev {
 		s.log.Info("config.yaml differs from the shared config, which is in force; config.yaml is read only for store:, host, port and tls, and to seed an empty database",
@@ -201,7 +217,7 @@ func (s *Store) adoptSharedLocked(forWrite bool) error {
 	rev, err := s.shared.doc.Load(ctx, s.shared.version)
 	if err != nil {
 		if forWrite {
-			return errs.Wrap(errs.Unavailable, err, "the shared config store cannot be reached; nothing was changed")
+			return errs.Wrap(errs.Unavailable, err, ErrStoreUnreachable)
 		}
 		return err
 	}
@@ -231,16 +247,16 @@ func (s *Store) applySharedLocked(rev SharedRevision) (problem string, err error
 	if err != nil {
 		return errs.Message(err), nil
 	}
-	prev := s.shared.version
-	s.shared.version = rev.Version // the base of a write-back below
+	prev, prevWriter := s.shared.version, s.shared.writer
+	s.shared.version, s.shared.writer = rev.Version, rev.Instance // the base of a write-back below
 	_, err = s.commitLocked(s.cur.Load(), l.cfg, l.raw, parsed{literal: l.literal}, sourceOf(rev.Source), l.rewritten, rev.Actor)
 	var pe *prepareError
 	if errors.As(err, &pe) {
-		s.shared.version = prev
+		s.shared.version, s.shared.writer = prev, prevWriter
 		return pe.msg, nil
 	}
 	if err != nil {
-		s.shared.version = prev
+		s.shared.version, s.shared.writer = prev, prevWriter
 	}
 	return "", err
 }
@@ -255,9 +271,9 @@ func (s *Store) saveSharedLocked(raw []byte, src Source, actor string) error {
 		return errSharedMoved
 	}
 	if err != nil {
-		return errs.Wrap(errs.Unavailable, err, "the shared config store cannot be reached; nothing was changed")
+		return errs.Wrap(errs.Unavailable, err, ErrStoreUnreachable)
 	}
-	s.shared.version = v
+	s.shared.version, s.shared.writer = v, s.shared.doc.Instance()
 	return nil
 }
 

@@ -24,6 +24,12 @@ type Snapshot struct {
 	// Actor names who made this revision through the API (a key
 	// identity, never a key); empty for the file and startup.
 	Actor string
+	// Version is the shared document's version this revision is (its
+	// history revision in shared mode); 0 when config.yaml is the store.
+	Version int64
+	// Instance names the instance that wrote this revision in shared
+	// mode; empty otherwise.
+	Instance string
 	// literal is exactly what config.Parse(Raw) returns (the file's own
 	// values, before migration and normalisation), kept from the load that
 	// produced Raw so an Update need not parse the file again; nil when
@@ -63,6 +69,10 @@ func (s *Snapshot) parsedSource() (*yamledit.Source, error) {
 	}
 	return yamledit.ParseSource(s.Raw)
 }
+
+// ETagOf is the ETag of the revision whose bytes are raw, as
+// Snapshot.ETag names it.
+func ETagOf(raw []byte) string { return `"` + revisionOf(raw) + `"` }
 
 func revisionOf(raw []byte) string {
 	sum := sha256.Sum256(raw)

@@ -413,6 +413,9 @@ func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, know
 			return nil, errs.Wrap(errs.Internal, err, "failed to save config")
 		}
 	}
+	if s.shared != nil {
+		next.Version, next.Instance = s.shared.version, s.shared.writer
+	}
 	s.cur.Store(next)
 	for _, commit := range commits {
 		commit()

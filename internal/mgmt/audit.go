@@ -61,7 +61,7 @@ func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // selects items by value in its query), and paths, not contents.
 func (s *Server) audit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.changes == nil || s.changes.DB == nil {
+		if s.changes == nil || s.changes.History == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -93,7 +93,7 @@ func (s *Server) audit(next http.Handler) http.Handler {
 				}
 			}
 		}
-		if err := s.changes.DB.AddAudit(context.WithoutCancel(r.Context()), e); err != nil {
+		if err := s.changes.History.AddAudit(context.WithoutCancel(r.Context()), e); err != nil {
 			s.log.Error("audit: an entry was not recorded", "error", err, "operation", e.Operation)
 		}
 	})

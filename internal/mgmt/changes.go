@@ -198,11 +198,11 @@ func frame(ev changelog.Event) []byte {
 	return append(b, "\n\n"...)
 }
 
-func (s *changeHandlers) historyDB() (*changelog.DB, error) {
-	if s.changes == nil || s.changes.DB == nil {
+func (s *changeHandlers) historyDB() (changelog.Backend, error) {
+	if s.changes == nil || s.changes.History == nil {
 		return nil, errs.New(errs.Unavailable, "history unavailable")
 	}
-	return s.changes.DB, nil
+	return s.changes.History, nil
 }
 
 // GetConfigHistory lists revisions, newest first.
@@ -231,7 +231,7 @@ func (s *changeHandlers) GetConfigHistory(ctx context.Context, r mgmtapi.GetConf
 	}
 	for _, v := range revs {
 		page.Revisions = append(page.Revisions, mgmtapi.ConfigRevision{Revision: v.Revision, At: v.At, Source: mgmtapi.ConfigRevisionSource(v.Source),
-			Actor: v.Actor, Etag: v.ETag, Paths: pathList(v.Paths)})
+			Actor: v.Actor, Instance: optional(v.Instance), Etag: v.ETag, Paths: pathList(v.Paths)})
 	}
 	return page, nil
 }
@@ -250,7 +250,7 @@ func (s *changeHandlers) GetConfigRevision(ctx context.Context, r mgmtapi.GetCon
 		return nil, err
 	}
 	return mgmtapi.GetConfigRevision200JSONResponse{Revision: v.Revision, At: v.At, Source: mgmtapi.ConfigRevisionDetailSource(v.Source),
-		Actor: v.Actor, Etag: v.ETag, Paths: pathList(v.Paths), Yaml: string(v.YAML), Diff: v.Diff}, nil
+		Actor: v.Actor, Instance: optional(v.Instance), Etag: v.ETag, Paths: pathList(v.Paths), Yaml: string(redactStore(v.YAML)), Diff: string(redactStore([]byte(v.Diff)))}, nil
 }
 
 // RollbackConfig makes a kept revision current through PUT /config.yaml's
@@ -313,7 +313,7 @@ func (s *changeHandlers) GetAudit(ctx context.Context, r mgmtapi.GetAuditRequest
 	page := mgmtapi.GetAudit200JSONResponse{Entries: []mgmtapi.AuditEntry{}, More: more}
 	for _, e := range entries {
 		a := mgmtapi.AuditEntry{ID: e.ID, At: e.At, Client: e.Client, Identity: e.Identity, Method: e.Method, Operation: e.Operation,
-			Status: e.Status, DryRun: e.DryRun, Paths: pathList(e.Paths)}
+			Status: e.Status, DryRun: e.DryRun, Instance: optional(e.Instance), Paths: pathList(e.Paths)}
 		if e.Revision > 0 {
 			rev := e.Revision
 			a.Revision = &rev

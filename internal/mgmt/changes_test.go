@@ -523,7 +523,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 				valid.body = `{"revision":1}`
 			}
 			before, etag := e.file(), e.store.Current().ETag()
-			hist, _, _ := f.DB.List(ctx(), 0, 1000)
+			hist, _, _ := f.History.List(ctx(), 0, 1000)
 			lastEvent := f.Hub.LastID()
 			q := "?dryRun=true"
 			if valid.query != "" {
@@ -543,7 +543,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 			if !bytes.Equal([]byte(e.file()), []byte(before)) || e.store.Current().ETag() != etag {
 				t.Fatalf("a dry run changed config.yaml")
 			}
-			hist2, _, _ := f.DB.List(ctx(), 0, 1000)
+			hist2, _, _ := f.History.List(ctx(), 0, 1000)
 			if len(hist2) != len(hist) || f.Hub.LastID() != lastEvent {
 				t.Fatalf("a dry run made history (%d→%d) or an event", len(hist), len(hist2))
 			}

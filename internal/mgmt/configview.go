@@ -15,6 +15,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/sharedstore"
 )
 
 // configHandlers serve config.yaml as a whole: the JSON view and the YAML
@@ -100,6 +101,9 @@ func configJSON(c *config.Config) ([]byte, error) {
 	maps.Copy(all, view)
 	for _, path := range secretSettings {
 		deletePath(all, path)
+	}
+	if c.Store != "" {
+		all["store"] = sharedstore.Redact(c.Store)
 	}
 	return json.Marshal(all)
 }

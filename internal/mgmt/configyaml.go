@@ -13,7 +13,8 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 )
 
-// GetConfigYAML sends the file exactly as stored.
+// GetConfigYAML sends the file exactly as stored, but for the password of
+// a store URL (redactStore).
 func (s *configHandlers) GetConfigYAML(_ context.Context, _ mgmtapi.GetConfigYAMLRequestObject) (mgmtapi.GetConfigYAMLResponseObject, error) {
 	return configYAML{s.store.Current()}, nil
 }
@@ -28,9 +29,10 @@ func (c configYAML) VisitGetConfigYAMLResponse(w http.ResponseWriter) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("ETag", c.snap.ETag())
-	h.Set("Content-Length", strconv.Itoa(len(c.snap.Raw)))
+	raw := redactStore(c.snap.Raw)
+	h.Set("Content-Length", strconv.Itoa(len(raw)))
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(c.snap.Raw)
+	_, err := w.Write(raw)
 	return err
 }
 

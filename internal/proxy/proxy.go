@@ -57,6 +57,9 @@ type Options struct {
 	// the Management API); nil means a registry of the proxy's own with
 	// spend in memory.
 	ClientKeys *clientkeys.Registry
+	// Health reports the components GET /healthz names (health.go); nil
+	// means none can degrade.
+	Health func() map[string]ComponentHealth
 }
 
 // Proxy is the data-plane handler. Create it with New, give it a config
@@ -68,6 +71,7 @@ type Proxy struct {
 	corsApplied bool
 	usage       Recorder
 	reqLogs     *requestlog.Logger
+	health      func() map[string]ComponentHealth
 
 	state     atomic.Pointer[state]
 	cooldowns *cooldowns
@@ -160,7 +164,7 @@ func New(opts Options) (*Proxy, error) {
 	}
 	return &Proxy{
 		log: log, throttle: throttle, cors: cors, corsApplied: opts.CORSApplied,
-		usage: opts.Usage, reqLogs: opts.RequestLogs, tokens: opts.Tokens,
+		usage: opts.Usage, reqLogs: opts.RequestLogs, tokens: opts.Tokens, health: opts.Health,
 		cooldowns:  newCooldowns(),
 		affinity:   newAffinity(maxBindings),
 		clientKeys: registry,
@@ -345,7 +349,7 @@ func (p *Proxy) install(st *state, warnings []string) {
 // Every path also answers OPTIONS, so that browser preflights reach the
 // CORS middleware instead of a 405.
 func (p *Proxy) Mount(r chi.Router) {
-	r.Get("/healthz", healthz)
+	r.Get("/healthz", p.healthz)
 	r.Group(func(r chi.Router) {
 		if !p.corsApplied {
 			r.Use(p.cors.Handler)
@@ -418,10 +422,4 @@ func Routes() []string {
 		"GET /v1/ws",
 		"GET /v1/key",
 	}
-}
-
-func healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }

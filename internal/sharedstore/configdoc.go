@@ -12,6 +12,12 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 )
 
+// listenRetryMax bounds the backoff of re-establishing LISTEN after the
+// database went away: as often as the periodic re-check, so once the
+// database is back notifications flow again within about that long (the
+// re-check applies what was missed meanwhile).
+const listenRetryMax = 2 * time.Second
+
 // configChannel is the NOTIFY channel that carries each new version of the
 // config document.
 const configChannel = "cpa_config"
@@ -26,8 +32,9 @@ type configDoc struct{ s *Store }
 // version is have (nothing new) and the Version 0 when there is none yet.
 func (d configDoc) Load(ctx context.Context, have int64) (configstore.SharedRevision, error) {
 	var r configstore.SharedRevision
-	err := d.s.pool.QueryRow(ctx, `SELECT version, CASE WHEN version <> $1 THEN raw END, actor, source
-		FROM cpa_config_document WHERE id = 1`, have).Scan(&r.Version, &r.Raw, &r.Actor, &r.Source)
+	err := d.s.pool.QueryRow(ctx, `SELECT version, CASE WHEN version <> $1 THEN raw END, actor, source, instance
+		FROM cpa_config_document WHERE id = 1`, have).Scan(&r.Version, &r.Raw, &r.Actor, &r.Source, &r.Instance)
+	d.s.health.observe(err)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return configstore.SharedRevision{}, nil
 	}
@@ -46,12 +53,12 @@ func (d configDoc) Save(ctx context.Context, rev configstore.SharedRevision, bas
 	err := pgx.BeginFunc(ctx, d.s.pool, func(tx pgx.Tx) error {
 		var row pgx.Row
 		if base == 0 {
-			row = tx.QueryRow(ctx, `INSERT INTO cpa_config_document (id, version, raw, actor, source)
-				VALUES (1, 1, $1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING version`, rev.Raw, rev.Actor, rev.Source)
+			row = tx.QueryRow(ctx, `INSERT INTO cpa_config_document (id, version, raw, actor, source, instance)
+				VALUES (1, 1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING version`, rev.Raw, rev.Actor, rev.Source, d.s.instance)
 		} else {
 			row = tx.QueryRow(ctx, `UPDATE cpa_config_document
-				SET version = version + 1, raw = $1, actor = $2, source = $3, updated_at = now()
-				WHERE id = 1 AND version = $4 RETURNING version`, rev.Raw, rev.Actor, rev.Source, base)
+				SET version = version + 1, raw = $1, actor = $2, source = $3, instance = $4, updated_at = now()
+				WHERE id = 1 AND version = $5 RETURNING version`, rev.Raw, rev.Actor, rev.Source, d.s.instance, base)
 		}
 		if err := row.Scan(&version); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
@@ -59,21 +66,26 @@ func (d configDoc) Save(ctx context.Context, rev configstore.SharedRevision, bas
 			}
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO cpa_config_revisions (version, raw, actor, source) VALUES ($1, $2, $3, $4)`,
-			version, rev.Raw, rev.Actor, rev.Source); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO cpa_config_revisions (version, raw, actor, source, instance) VALUES ($1, $2, $3, $4, $5)`,
+			version, rev.Raw, rev.Actor, rev.Source, d.s.instance); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", configChannel, strconv.FormatInt(version, 10))
 		return err
 	})
 	if errors.Is(err, configstore.ErrVersionConflict) {
+		d.s.health.observe(nil)
 		return 0, err
 	}
+	d.s.health.observe(err)
 	if err != nil {
 		return 0, fmt.Errorf("write the shared config: %w", err)
 	}
 	return version, nil
 }
+
+// Instance names this instance, as Save records it.
+func (d configDoc) Instance() string { return d.s.instance }
 
 // Watch calls changed whenever another version of the document may exist,
 // until ctx is done: on every notification and after every (re)connect, as
@@ -95,7 +107,7 @@ func (d configDoc) Watch(ctx context.Context, changed func()) error {
 		case <-ctx.Done():
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 10*time.Second)
+		backoff = min(2*backoff, listenRetryMax)
 	}
 	return nil
 }
@@ -106,6 +118,7 @@ func (d configDoc) Watch(ctx context.Context, changed func()) error {
 func (d configDoc) listen(ctx context.Context, changed func()) (listening bool, err error) {
 	conn, err := d.s.pool.Acquire(ctx)
 	if err != nil {
+		d.s.health.observe(err)
 		return false, err
 	}
 	// A connection that LISTENed is never handed back to the pool.
@@ -116,6 +129,9 @@ func (d configDoc) listen(ctx context.Context, changed func()) (listening bool, 
 	changed() // anything saved before LISTEN took effect
 	for {
 		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			if ctx.Err() == nil {
+				d.s.health.observe(err)
+			}
 			return true, err
 		}
 		changed()

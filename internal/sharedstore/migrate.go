@@ -40,6 +40,7 @@ CREATE TABLE cpa_config_revisions (
 	source     text NOT NULL DEFAULT '',
 	created_at timestamptz NOT NULL DEFAULT now()
 );`},
+	{Version: 2, Name: "instances in the config history, and the audit trail", SQL: historyAndAuditSQL},
 	{Version: 20, Name: "usage statistics and client-key spend", SQL: usageSchema},
 	authFilesMigration,
 }

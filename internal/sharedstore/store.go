@@ -2,26 +2,33 @@ package sharedstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// MaxConns bounds each instance's pool: the config document needs one
-// connection for LISTEN and a few for reads and writes.
+// MaxConns bounds each instance's pool: the config document holds one
+// connection for LISTEN, the audit writer one while it writes a batch,
+// and management requests and the periodic re-check a few for reads and
+// writes (the data plane never waits on the pool). N instances need
+// N × MaxConns of the server's max_connections (default 100).
 const MaxConns = 8
 
 // Store is one instance's handle on the shared database.
 type Store struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
-	// instance names this process in the rows it writes (updated_by).
+	pool     *pgxpool.Pool
+	log      *slog.Logger
 	instance string
+	// password is kept only to scrub it from error messages.
+	password string
+	health   health
+	audit    *auditWriter
 }
 
 // Open connects to dsn (a postgres:// URL or key=value string) and brings
@@ -49,18 +56,32 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if applied > 0 {
 		log.Info("shared store schema migrated", "applied", applied, "version", Migrations[len(Migrations)-1].Version)
 	}
-	return &Store{pool: pool, log: log, instance: instanceName()}, nil
+	s := &Store{pool: pool, log: log, instance: instanceName(), password: cfg.ConnConfig.Password}
+	s.audit = startAuditWriter(s)
+	return s, nil
 }
 
-// instanceName is host:pid, which tells the instances apart in the rows
-// they write.
+// Close sends the audit entries still queued (for a bounded time) and
+// closes the pool.
+func (s *Store) Close() {
+	s.audit.close()
+	s.pool.Close()
+}
+
+// Instance names this instance in the shared database (revisions, audit
+// entries, change events): the host name and a random suffix chosen at
+// start, so instances on one host, and restarts, are told apart.
+func (s *Store) Instance() string { return s.instance }
+
 func instanceName() string {
-	host, _ := os.Hostname()
-	return host + ":" + strconv.Itoa(os.Getpid())
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "instance"
+	}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return host + "-" + hex.EncodeToString(b[:])
 }
-
-// Close closes the pool.
-func (s *Store) Close() { s.pool.Close() }
 
 // Redact returns dsn without its password, for logs and errors.
 func Redact(dsn string) string {

@@ -221,21 +221,41 @@ func TestDockerignoreKeepsRunFilesOut(t *testing.T) {
 	}
 }
 
-func TestComposeRunsOneInstanceOnTheDataVolume(t *testing.T) {
-	var c struct {
-		Services map[string]struct {
-			Build   struct{ Context string } `yaml:"build"`
-			Ports   []string                 `yaml:"ports"`
-			Volumes []string                 `yaml:"volumes"`
-		} `yaml:"services"`
-		Volumes map[string]any `yaml:"volumes"`
-	}
+// composeFile is what the tests read of compose.yaml.
+type composeFile struct {
+	Services map[string]struct {
+		Profiles    []string                 `yaml:"profiles"`
+		Image       string                   `yaml:"image"`
+		Build       struct{ Context string } `yaml:"build"`
+		Ports       []string                 `yaml:"ports"`
+		Volumes     []string                 `yaml:"volumes"`
+		Environment map[string]string        `yaml:"environment"`
+		DependsOn   map[string]struct {
+			Condition string `yaml:"condition"`
+		} `yaml:"depends_on"`
+	} `yaml:"services"`
+	Volumes map[string]any `yaml:"volumes"`
+}
+
+func readCompose(t *testing.T) composeFile {
+	var c composeFile
 	if err := yaml.Unmarshal([]byte(readFile(t, "compose.yaml")), &c); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func TestComposeRunsOneInstanceOnTheDataVolume(t *testing.T) {
+	c := readCompose(t)
+	var unprofiled []string
+	for name, svc := range c.Services {
+		if len(svc.Profiles) == 0 {
+			unprofiled = append(unprofiled, name)
+		}
+	}
 	s, ok := c.Services["cli-proxy-api"]
-	if !ok || len(c.Services) != 1 {
-		t.Fatalf("services: %v", c.Services)
+	if !ok || len(unprofiled) != 1 {
+		t.Fatalf("services started by a plain docker compose up: %v, want cli-proxy-api alone", unprofiled)
 	}
 	if s.Build.Context != "." || !slices.Contains(s.Ports, "127.0.0.1:8317:8317") {
 		t.Errorf("build %q, ports %q", s.Build.Context, s.Ports)
@@ -245,5 +265,41 @@ func TestComposeRunsOneInstanceOnTheDataVolume(t *testing.T) {
 	}
 	if _, ok := c.Volumes[strings.Split(s.Volumes[0], ":")[0]]; !ok {
 		t.Errorf("volume %s is not declared", s.Volumes[0])
+	}
+}
+
+// The postgres profile runs PostgreSQL and two instances on it, each with
+// its own data volume and port; the second starts once the first has
+// seeded the database.
+func TestComposePostgresProfileRunsTwoInstancesOnOneDatabase(t *testing.T) {
+	c := readCompose(t)
+	pg, ok := c.Services["postgres"]
+	if !ok || !slices.Equal(pg.Profiles, []string{"postgres"}) || !strings.HasPrefix(pg.Image, "postgres:") {
+		t.Fatalf("postgres service: %+v", pg)
+	}
+	ports := map[string]bool{}
+	for _, name := range []string{"cpa-1", "cpa-2"} {
+		s, ok := c.Services[name]
+		if !ok || !slices.Equal(s.Profiles, []string{"postgres"}) {
+			t.Fatalf("%s: %+v", name, s)
+		}
+		if store := s.Environment["CPA_STORE"]; !strings.HasPrefix(store, "postgres://cpa:") || !strings.Contains(store, "@postgres:5432/cpa") {
+			t.Errorf("%s's CPA_STORE is %q", name, store)
+		}
+		if len(s.Volumes) != 1 || !strings.HasSuffix(s.Volumes[0], ":/data") {
+			t.Errorf("%s's volumes %q, want one of its own on /data", name, s.Volumes)
+		}
+		if _, ok := c.Volumes[strings.Split(s.Volumes[0], ":")[0]]; !ok {
+			t.Errorf("volume %s is not declared", s.Volumes[0])
+		}
+		for _, p := range s.Ports {
+			ports[p] = true
+		}
+	}
+	if len(ports) != 2 || c.Services["cpa-1"].Volumes[0] == c.Services["cpa-2"].Volumes[0] {
+		t.Errorf("the two instances share a port or a volume: %v", ports)
+	}
+	if c.Services["cpa-1"].DependsOn["postgres"].Condition != "service_healthy" || c.Services["cpa-2"].DependsOn["cpa-1"].Condition != "service_healthy" {
+		t.Errorf("start order: cpa-1 after a healthy postgres, cpa-2 after a healthy cpa-1")
 	}
 }

@@ -68,6 +68,7 @@ var readmeRules = []readmeRule{
 	{pattern: `\./bin/cli-proxy-api -login codex`, run: logsInCodex},
 	{pattern: `cli-proxy-api -config … -healthcheck`, run: runsHealthcheck},
 	{pattern: `journalctl -u cli-proxy-api`, cannot: "no systemd here; TestSystemdUnitExample checks docs/cli-proxy-api.service"},
+	{pattern: `cli-proxy-api -config config.yaml -export-config out.yaml`, elsewhere: "TestExportConfigWritesTheSharedDocument (internal/app) exports the document of a real PostgreSQL and runs an instance on the file"},
 	{pattern: `git pull && make build`, cannot: "git pull needs the network; this test builds its binary with make build"},
 	{pattern: `(GET|PUT|POST) /.*`, run: callsManagementAPI},
 

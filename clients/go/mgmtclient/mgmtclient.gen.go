@@ -346,7 +346,10 @@ type AuditEntry struct {
 
 	// Identity `config-key`, `env-password`, or `none` when authentication failed. Never the key.
 	Identity string `json:"identity"`
-	Method   string `json:"method"`
+
+	// Instance The instance that served the request, when several share one config through PostgreSQL (`store`); absent otherwise.
+	Instance *string `json:"instance,omitempty"`
+	Method   string  `json:"method"`
 
 	// Operation The operationId, or the method and path pattern when none matched.
 	Operation string `json:"operation"`
@@ -792,9 +795,12 @@ type ConfigHistoryPage struct {
 // ConfigRevision defines model for ConfigRevision.
 type ConfigRevision struct {
 	// Actor Who made it: `config-key` (the management key in config.yaml), `env-password` (MANAGEMENT_PASSWORD), or `file` (a hand edit, or the file found at start-up).
-	Actor    string               `json:"actor"`
-	At       time.Time            `json:"at"`
-	Etag     string               `json:"etag"`
+	Actor string    `json:"actor"`
+	At    time.Time `json:"at"`
+	Etag  string    `json:"etag"`
+
+	// Instance The instance that wrote it, when several share one config through PostgreSQL (`store`); absent otherwise.
+	Instance *string              `json:"instance,omitempty"`
 	Paths    []string             `json:"paths"`
 	Revision int64                `json:"revision"`
 	Source   ConfigRevisionSource `json:"source"`
@@ -810,8 +816,11 @@ type ConfigRevisionDetail struct {
 	At    time.Time `json:"at"`
 
 	// Diff Unified diff against the previous revision kept (the whole file as added for the first one).
-	Diff     string                     `json:"diff"`
-	Etag     string                     `json:"etag"`
+	Diff string `json:"diff"`
+	Etag string `json:"etag"`
+
+	// Instance The instance that wrote it, when several share one config through PostgreSQL (`store`); absent otherwise.
+	Instance *string                    `json:"instance,omitempty"`
 	Paths    []string                   `json:"paths"`
 	Revision int64                      `json:"revision"`
 	Source   ConfigRevisionDetailSource `json:"source"`
@@ -4290,6 +4299,9 @@ type ClientInterface interface {
 	// every one that fails authentication: time, client address, key identity (never the key),
 	// operationId, status and changed paths (never values). Oldest first from `since`; without
 	// `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+	// With a shared store (`store`), the trail is every instance's, each entry naming its
+	// `instance`; an instance writes its entries in the background and a read first waits (up
+	// to 2 s) for its own; 503 while PostgreSQL is unreachable.
 	//
 	// Corresponds with GET /audit (the `GetAudit` operationId).
 	GetAudit(ctx context.Context, params *GetAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4602,6 +4614,9 @@ type ClientInterface interface {
 	// start-up when it differs from the last one kept): the newest 100, and of those, the ones
 	// older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
 	// embedded database beside config.yaml (owner-only permissions) and needs the management key.
+	// With a shared store (`store`), history is the shared document's revisions in PostgreSQL:
+	// numbered by its version, the same on every instance, each naming the `instance` that wrote
+	// it; 503 while PostgreSQL is unreachable.
 	//
 	// Corresponds with GET /config/history (the `GetConfigHistory` operationId).
 	GetConfigHistory(ctx context.Context, params *GetConfigHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6033,6 +6048,9 @@ func (c *Client) PutAPIKeys(ctx context.Context, params *PutAPIKeysParams, body 
 // every one that fails authentication: time, client address, key identity (never the key),
 // operationId, status and changed paths (never values). Oldest first from `since`; without
 // `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+// With a shared store (`store`), the trail is every instance's, each entry naming its
+// `instance`; an instance writes its entries in the background and a read first waits (up
+// to 2 s) for its own; 503 while PostgreSQL is unreachable.
 //
 // Corresponds with GET /audit (the `GetAudit` operationId).
 func (c *Client) GetAudit(ctx context.Context, params *GetAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6715,6 +6733,9 @@ func (c *Client) PutConfigYAMLWithBody(ctx context.Context, params *PutConfigYAM
 // start-up when it differs from the last one kept): the newest 100, and of those, the ones
 // older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
 // embedded database beside config.yaml (owner-only permissions) and needs the management key.
+// With a shared store (`store`), history is the shared document's revisions in PostgreSQL:
+// numbered by its version, the same on every instance, each naming the `instance` that wrote
+// it; 503 while PostgreSQL is unreachable.
 //
 // Corresponds with GET /config/history (the `GetConfigHistory` operationId).
 func (c *Client) GetConfigHistory(ctx context.Context, params *GetConfigHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -17268,6 +17289,9 @@ type ClientWithResponsesInterface interface {
 	// every one that fails authentication: time, client address, key identity (never the key),
 	// operationId, status and changed paths (never values). Oldest first from `since`; without
 	// `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+	// With a shared store (`store`), the trail is every instance's, each entry naming its
+	// `instance`; an instance writes its entries in the background and a read first waits (up
+	// to 2 s) for its own; 503 while PostgreSQL is unreachable.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -17608,6 +17632,9 @@ type ClientWithResponsesInterface interface {
 	// start-up when it differs from the last one kept): the newest 100, and of those, the ones
 	// older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
 	// embedded database beside config.yaml (owner-only permissions) and needs the management key.
+	// With a shared store (`store`), history is the shared document's revisions in PostgreSQL:
+	// numbered by its version, the same on every instance, each naming the `instance` that wrote
+	// it; 503 while PostgreSQL is unreachable.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -33749,6 +33776,9 @@ func (c *ClientWithResponses) PutAPIKeysWithResponse(ctx context.Context, params
 // every one that fails authentication: time, client address, key identity (never the key),
 // operationId, status and changed paths (never values). Oldest first from `since`; without
 // `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+// With a shared store (`store`), the trail is every instance's, each entry naming its
+// `instance`; an instance writes its entries in the background and a read first waits (up
+// to 2 s) for its own; 503 while PostgreSQL is unreachable.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -34311,6 +34341,9 @@ func (c *ClientWithResponses) PutConfigYAMLWithBodyWithResponse(ctx context.Cont
 // start-up when it differs from the last one kept): the newest 100, and of those, the ones
 // older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
 // embedded database beside config.yaml (owner-only permissions) and needs the management key.
+// With a shared store (`store`), history is the shared document's revisions in PostgreSQL:
+// numbered by its version, the same on every instance, each naming the `instance` that wrote
+// it; 503 while PostgreSQL is unreachable.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -111,6 +111,9 @@ export interface paths {
          *     start-up when it differs from the last one kept): the newest 100, and of those, the ones
          *     older than 90 days beyond the newest 10 are dropped. History holds keys; it is kept in the
          *     embedded database beside config.yaml (owner-only permissions) and needs the management key.
+         *     With a shared store (`store`), history is the shared document's revisions in PostgreSQL:
+         *     numbered by its version, the same on every instance, each naming the `instance` that wrote
+         *     it; 503 while PostgreSQL is unreachable.
          */
         get: operations["GetConfigHistory"];
         put?: never;
@@ -177,6 +180,9 @@ export interface paths {
          *     every one that fails authentication: time, client address, key identity (never the key),
          *     operationId, status and changed paths (never values). Oldest first from `since`; without
          *     `since`, the newest `limit` entries. Kept: the newest 100000 entries, at most 90 days.
+         *     With a shared store (`store`), the trail is every instance's, each entry naming its
+         *     `instance`; an instance writes its entries in the background and a read first waits (up
+         *     to 2 s) for its own; 503 while PostgreSQL is unreachable.
          */
         get: operations["GetAudit"];
         put?: never;
@@ -1907,6 +1913,8 @@ export interface components {
             paths: string[];
             /** Format: date-time */
             at: string;
+            /** @description The instance that made the change, when several share one config through PostgreSQL (`store`); absent otherwise. */
+            instance?: string;
         };
         ConfigRevision: {
             /** Format: int64 */
@@ -1917,6 +1925,8 @@ export interface components {
             source: "api" | "file" | "rollback";
             /** @description Who made it: `config-key` (the management key in config.yaml), `env-password` (MANAGEMENT_PASSWORD), or `file` (a hand edit, or the file found at start-up). */
             actor: string;
+            /** @description The instance that wrote it, when several share one config through PostgreSQL (`store`); absent otherwise. */
+            instance?: string;
             etag: string;
             paths: string[];
         };
@@ -1957,6 +1967,8 @@ export interface components {
             operation: string;
             status: number;
             dryRun: boolean;
+            /** @description The instance that served the request, when several share one config through PostgreSQL (`store`); absent otherwise. */
+            instance?: string;
             /**
              * Format: int64
              * @description The history revision the request made, if any.
@@ -3588,7 +3600,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `history unavailable`: the embedded database could not be opened, so no history or audit is kept. Also `busy` (see the other operations). */
+        /** @description `history unavailable`: the embedded database could not be opened, so no history or audit is kept. In shared mode (`store`), the shared store is unreachable: history and audit live in PostgreSQL. Also `busy` (see the other operations). */
         HistoryUnavailable: {
             headers: {
                 /** @description Seconds to wait before the next attempt (with `busy`). */
