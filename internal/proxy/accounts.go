@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/tidwall/sjson"
 
@@ -42,10 +43,13 @@ func (accountToken) token(ctx context.Context, c *credential, stale string) (ups
 	return c.oauth.src.Token(ctx, c.oauth.acct.Name, stale)
 }
 
+// accountIDPrefix starts the ID of every auth-file credential.
+const accountIDPrefix = "auth-file:"
+
 // credentialID of an auth file: the file name (never a token); a
 // gemini-cli project gets its own.
 func accountID(a upstreamauth.Account, project string) config.CredentialID {
-	id := "auth-file:" + a.Name
+	id := accountIDPrefix + a.Name
 	if project != "" && a.Kind == providers.GeminiCLI {
 		id += "#" + project
 	}
@@ -159,4 +163,39 @@ func (p *Proxy) quotaSiblings(st *state, rt *route, cand *candidate) {
 			p.cooldowns.set(o.id, rt.cands[i].upstream, until)
 		}
 	}
+}
+
+// forgetRevised ends the cooldowns of every account whose file content
+// changed between old and next (both sorted by name or not: matched by
+// name). A file new to the proxy has none to end.
+func (p *Proxy) forgetRevised(old, next []upstreamauth.Account) {
+	before := make(map[string]string, len(old))
+	for _, a := range old {
+		before[a.Name] = a.Revision
+	}
+	revised := map[string]bool{}
+	for _, a := range next {
+		if rev, ok := before[a.Name]; ok && rev != a.Revision {
+			revised[a.Name] = true
+		}
+	}
+	if len(revised) == 0 {
+		return
+	}
+	p.cooldowns.forget(func(id config.CredentialID) bool {
+		name, ok := accountFile(id)
+		return ok && revised[name]
+	})
+}
+
+// accountFile is the auth file an account credential's ID names.
+func accountFile(id config.CredentialID) (string, bool) {
+	name, ok := strings.CutPrefix(string(id), accountIDPrefix)
+	if !ok {
+		return "", false
+	}
+	if i := strings.LastIndexByte(name, '#'); i >= 0 {
+		name = name[:i]
+	}
+	return name, true
 }

@@ -151,6 +151,18 @@ func (c *cooldowns) prune(keep map[config.CredentialID]bool) {
 	c.n.Store(int64(len(c.m)))
 }
 
+// forget drops the state of every credential drop says yes to.
+func (c *cooldowns) forget(drop func(config.CredentialID) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m {
+		if drop(k.id) {
+			delete(c.m, k)
+		}
+	}
+	c.n.Store(int64(len(c.m)))
+}
+
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
 // date. Unusable values give 0; the result is capped at maxCooldown.
 func parseRetryAfter(v string, now time.Time) time.Duration {

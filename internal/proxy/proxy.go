@@ -223,11 +223,17 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 }
 
 // SetAccounts replaces the auth-file accounts the proxy serves and
-// rebuilds the routing table at once (atomically, cooldowns kept).
+// rebuilds the routing table at once (atomically, the cooldowns of
+// unchanged files kept).
 // Before the first config commit it only remembers them.
+//
+// A file whose content changed (an edit, a re-login: a new Revision)
+// starts afresh: the cooldowns and quota rests of its old content are
+// forgotten, as the token source forgets a failed refresh.
 func (p *Proxy) SetAccounts(accounts []upstreamauth.Account) {
 	p.buildMu.Lock()
 	defer p.buildMu.Unlock()
+	p.forgetRevised(p.accounts, accounts)
 	p.accounts = accounts
 	p.accGen++
 	if p.cfg == nil {

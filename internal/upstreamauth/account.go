@@ -51,6 +51,12 @@ type Account struct {
 	Priority       int
 	Weight         int
 	MaxConcurrency int
+	// Revision names the file's content as last loaded (a digest), so
+	// that the router can tell an edited or re-logged file from one it
+	// already knows and forget the old content's cooldowns. The
+	// manager's own token write-backs keep it: a refresh is the same
+	// credential.
+	Revision string
 }
 
 // Label is what logs show: the e-mail, else the file name.

@@ -2,6 +2,7 @@ package upstreamauth
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -179,8 +180,14 @@ func (m *Manager) load(name string) {
 	}
 	m.mu.Unlock()
 	e.mu.Lock()
-	same := e.hash == authfiles.Hash(raw)
-	e.acct, e.tok, e.raw, e.hash = acct, tok, raw, authfiles.Hash(raw)
+	hash := authfiles.Hash(raw)
+	same := e.hash == hash
+	if same && e.acct.Revision != "" {
+		acct.Revision = e.acct.Revision // content this manager wrote or read already
+	} else {
+		acct.Revision = hex.EncodeToString(hash[:8])
+	}
+	e.acct, e.tok, e.raw, e.hash = acct, tok, raw, hash
 	if !same {
 		// New content: a new chance, and any unwritten tokens of the
 		// old content are dropped (the file on disk wins).
