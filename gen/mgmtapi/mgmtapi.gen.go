@@ -20,6 +20,57 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuthFileUnavailableReason.
+const (
+	AuthFileUnavailableReasonCredentialQuota AuthFileUnavailableReason = "credential-quota"
+	AuthFileUnavailableReasonInvalid         AuthFileUnavailableReason = "invalid"
+	AuthFileUnavailableReasonRefreshFailed   AuthFileUnavailableReason = "refresh-failed"
+)
+
+// Valid indicates whether the value is a known member of the AuthFileUnavailableReason enum.
+func (e AuthFileUnavailableReason) Valid() bool {
+	switch e {
+	case AuthFileUnavailableReasonCredentialQuota:
+		return true
+	case AuthFileUnavailableReasonInvalid:
+		return true
+	case AuthFileUnavailableReasonRefreshFailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuthFileCooldownReason.
+const (
+	AuthFileCooldownReasonAuth            AuthFileCooldownReason = "auth"
+	AuthFileCooldownReasonCredentialQuota AuthFileCooldownReason = "credential-quota"
+	AuthFileCooldownReasonNotFound        AuthFileCooldownReason = "not-found"
+	AuthFileCooldownReasonQuota           AuthFileCooldownReason = "quota"
+	AuthFileCooldownReasonSharedQuota     AuthFileCooldownReason = "shared-quota"
+	AuthFileCooldownReasonTransient       AuthFileCooldownReason = "transient"
+)
+
+// Valid indicates whether the value is a known member of the AuthFileCooldownReason enum.
+func (e AuthFileCooldownReason) Valid() bool {
+	switch e {
+	case AuthFileCooldownReasonAuth:
+		return true
+	case AuthFileCooldownReasonCredentialQuota:
+		return true
+	case AuthFileCooldownReasonNotFound:
+		return true
+	case AuthFileCooldownReasonQuota:
+		return true
+	case AuthFileCooldownReasonSharedQuota:
+		return true
+	case AuthFileCooldownReasonTransient:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuthFileStatusResultStatus.
 const (
 	AuthFileStatusResultStatusOk AuthFileStatusResultStatus = "ok"
@@ -151,17 +202,20 @@ func (e ConfigRevisionDetailSource) Valid() bool {
 
 // Defines values for CooldownsCooldownsReason.
 const (
-	CooldownsCooldownsReasonAuth        CooldownsCooldownsReason = "auth"
-	CooldownsCooldownsReasonNotFound    CooldownsCooldownsReason = "not-found"
-	CooldownsCooldownsReasonQuota       CooldownsCooldownsReason = "quota"
-	CooldownsCooldownsReasonSharedQuota CooldownsCooldownsReason = "shared-quota"
-	CooldownsCooldownsReasonTransient   CooldownsCooldownsReason = "transient"
+	CooldownsCooldownsReasonAuth            CooldownsCooldownsReason = "auth"
+	CooldownsCooldownsReasonCredentialQuota CooldownsCooldownsReason = "credential-quota"
+	CooldownsCooldownsReasonNotFound        CooldownsCooldownsReason = "not-found"
+	CooldownsCooldownsReasonQuota           CooldownsCooldownsReason = "quota"
+	CooldownsCooldownsReasonSharedQuota     CooldownsCooldownsReason = "shared-quota"
+	CooldownsCooldownsReasonTransient       CooldownsCooldownsReason = "transient"
 )
 
 // Valid indicates whether the value is a known member of the CooldownsCooldownsReason enum.
 func (e CooldownsCooldownsReason) Valid() bool {
 	switch e {
 	case CooldownsCooldownsReasonAuth:
+		return true
+	case CooldownsCooldownsReasonCredentialQuota:
 		return true
 	case CooldownsCooldownsReasonNotFound:
 		return true
@@ -372,8 +426,11 @@ type AuditPage struct {
 // AuthFile defines model for AuthFile.
 type AuthFile struct {
 	AuthIndex *string `json:"auth_index,omitempty"`
-	Disabled  *bool   `json:"disabled,omitempty"`
-	Email     *string `json:"email,omitempty"`
+
+	// Cooldowns What of the credential rests now (as GET /cooldowns lists it, which v7 does not show per file), by model; `*` is the whole credential. Absent when nothing rests.
+	Cooldowns *[]AuthFileCooldown `json:"cooldowns,omitempty"`
+	Disabled  *bool               `json:"disabled,omitempty"`
+	Email     *string             `json:"email,omitempty"`
 
 	// Failed Upstream attempts with this credential that failed since the server started.
 	Failed *int64  `json:"failed,omitempty"`
@@ -388,7 +445,7 @@ type AuthFile struct {
 	// NextRetry While `unavailable`, when the credential is tried again.
 	NextRetry *time.Time `json:"next_retry,omitempty"`
 
-	// NextRetryAfter v7's name for `next_retry`.
+	// NextRetryAfter While `unavailable`, when the credential is used again (v7's auth-level retry time; its quota's reset time, or `next_retry`). Absent otherwise.
 	NextRetryAfter *time.Time `json:"next_retry_after,omitempty"`
 
 	// Priority The file's `priority` field, when it holds an integer (the routing that reads it is separate).
@@ -402,17 +459,34 @@ type AuthFile struct {
 	// Status How the proxy serves this credential: `active`, `unavailable` (a token refresh or write-back failed; see `last_error` and `next_retry`), `disabled` or `invalid`; absent for types the proxy does not serve.
 	Status *string `json:"status,omitempty"`
 
-	// StatusMessage v7's name for `last_error` (the same text).
+	// StatusMessage v7's name for `last_error` (the same text); while the quota is spent and no refresh failed, says until when.
 	StatusMessage *string `json:"status_message,omitempty"`
 
 	// Success Upstream attempts with this credential that succeeded since the server started.
 	Success *int64  `json:"success,omitempty"`
 	Type    *string `json:"type,omitempty"`
 
-	// Unavailable True while the proxy does not use the credential for a reason other than `disabled` (status `unavailable` or `invalid`), as v7 panels read it.
-	Unavailable          *bool                  `json:"unavailable,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	// Unavailable True while the proxy does not use the credential at all, for a reason other than `disabled`, as v7 panels read it — its quota is spent (`unavailable_reason` `credential-quota`), a token refresh failed (status `unavailable`) or the file is `invalid`.
+	Unavailable *bool `json:"unavailable,omitempty"`
+
+	// UnavailableReason Why `unavailable` is true; absent when it is false.
+	UnavailableReason    *AuthFileUnavailableReason `json:"unavailable_reason,omitempty"`
+	AdditionalProperties map[string]interface{}     `json:"-"`
 }
+
+// AuthFileUnavailableReason Why `unavailable` is true; absent when it is false.
+type AuthFileUnavailableReason string
+
+// AuthFileCooldown Example: {"model":"*","reason":"credential-quota","until":"2026-12-07T14:00:00Z"}
+type AuthFileCooldown struct {
+	// Model The upstream model, or `*` for the whole credential.
+	Model  string                 `json:"model"`
+	Reason AuthFileCooldownReason `json:"reason"`
+	Until  time.Time              `json:"until"`
+}
+
+// AuthFileCooldownReason defines model for AuthFileCooldown.Reason.
+type AuthFileCooldownReason string
 
 // AuthFileList Example: {"files":[{"disabled":false,"email":"user@example.com","modtime":"2025-08-30T12:34:56Z","name":"acc1.json","provider":"gemini","size":1234,"type":"google"}]}
 type AuthFileList struct {
@@ -916,7 +990,7 @@ type Cooldowns struct {
 		Credential string `json:"credential"`
 		Label      string `json:"label"`
 
-		// Model The model name the upstream knows.
+		// Model The model name the upstream knows; `*` when every model of the credential rests.
 		Model    string                   `json:"model"`
 		Provider string                   `json:"provider"`
 		Reason   CooldownsCooldownsReason `json:"reason"`
@@ -3322,6 +3396,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "auth_index")
 	}
 
+	if raw, found := object["cooldowns"]; found {
+		err = json.Unmarshal(raw, &a.Cooldowns)
+		if err != nil {
+			return fmt.Errorf("error reading 'cooldowns': %w", err)
+		}
+		delete(object, "cooldowns")
+	}
+
 	if raw, found := object["disabled"]; found {
 		err = json.Unmarshal(raw, &a.Disabled)
 		if err != nil {
@@ -3474,6 +3556,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "unavailable")
 	}
 
+	if raw, found := object["unavailable_reason"]; found {
+		err = json.Unmarshal(raw, &a.UnavailableReason)
+		if err != nil {
+			return fmt.Errorf("error reading 'unavailable_reason': %w", err)
+		}
+		delete(object, "unavailable_reason")
+	}
+
 	if len(object) != 0 {
 		a.AdditionalProperties = make(map[string]interface{})
 		for fieldName, fieldBuf := range object {
@@ -3497,6 +3587,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		object["auth_index"], err = json.Marshal(a.AuthIndex)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'auth_index': %w", err)
+		}
+	}
+
+	if a.Cooldowns != nil {
+		object["cooldowns"], err = json.Marshal(a.Cooldowns)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'cooldowns': %w", err)
 		}
 	}
 
@@ -3628,6 +3725,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		object["unavailable"], err = json.Marshal(a.Unavailable)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'unavailable': %w", err)
+		}
+	}
+
+	if a.UnavailableReason != nil {
+		object["unavailable_reason"], err = json.Marshal(a.UnavailableReason)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'unavailable_reason': %w", err)
 		}
 	}
 

@@ -17,6 +17,9 @@ type Cooldowns interface {
 	Cooldowns() []proxy.Cooldown
 	ResetCooldowns(id config.CredentialID) int
 	HasCredential(id config.CredentialID) bool
+	// AuthFileRests is the cooldowns of the auth files' credentials, by
+	// file name, for GET /auth-files.
+	AuthFileRests() map[string]proxy.FileRest
 }
 
 // cooldownHandlers serve GET and DELETE /cooldowns.

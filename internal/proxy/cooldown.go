@@ -15,9 +15,18 @@ import (
 const (
 	authCooldown     = 30 * time.Minute // 401, 402, 403
 	notFoundCooldown = 30 * time.Minute // 404 (the reference used 12 h; capped)
-	maxCooldown      = 30 * time.Minute // cap of every cooldown and Retry-After
+	maxCooldown      = 30 * time.Minute // cap of every cooldown the proxy picks itself
 	firstBackoff     = time.Second      // 429 without Retry-After: 1 s, 2 s, 4 s … capped
+	// maxQuotaRest caps a quota rest the upstream announced (Retry-After,
+	// a reset time in its answer): a week, the longest quota window
+	// providers use, so a credential rests until its quota returns
+	// instead of being tried again every 30 minutes.
+	maxQuotaRest = 7 * 24 * time.Hour
 )
+
+// allModels is the model of a credential-wide rest: the upstream said
+// the credential's whole quota is spent, so every model of it rests.
+const allModels = ""
 
 type coolKey struct {
 	id    config.CredentialID
@@ -43,6 +52,9 @@ const (
 	causeNotFound    = "not-found"    // 404
 	causeTransient   = "transient"    // 408, 5xx, unreachable, broken answer
 	causeSharedQuota = "shared-quota" // another project of the same account hit its quota
+	// causeCredentialQuota: the account's whole quota is spent (Codex
+	// usage_limit_reached, Claude's unified limit rejected).
+	causeCredentialQuota = "credential-quota"
 )
 
 // coolPolicy is the cooldown settings of one config snapshot.
@@ -74,7 +86,11 @@ func (c *cooldowns) until(id config.CredentialID, model string) time.Time {
 	}
 	c.mu.RLock()
 	s := c.m[coolKey{id, model}]
+	w := c.m[coolKey{id, allModels}]
 	c.mu.RUnlock()
+	if w.until.After(s.until) {
+		return w.until
+	}
 	return s.until
 }
 
@@ -97,9 +113,10 @@ func (c *cooldowns) failure(id config.CredentialID, model string, status int, re
 	k := coolKey{id, model}
 	s := c.m[k]
 	var d time.Duration
+	limit := maxCooldown
 	switch {
 	case status == http.StatusTooManyRequests && retryAfter > 0:
-		d, s.why = retryAfter, causeQuota
+		d, s.why, limit = retryAfter, causeQuota, maxQuotaRest
 	case status == http.StatusTooManyRequests:
 		if !pol.disableCooling {
 			d = firstBackoff << min(s.level, 20)
@@ -113,7 +130,7 @@ func (c *cooldowns) failure(id config.CredentialID, model string, status int, re
 	default: // 408, 5xx, network
 		d, s.why = pol.transient, causeTransient
 	}
-	d = min(d, maxCooldown)
+	d = min(d, limit)
 	s.quota = status == http.StatusTooManyRequests
 	if d <= 0 {
 		if s.quota {
@@ -135,8 +152,23 @@ func (c *cooldowns) quota(id config.CredentialID, model string) bool {
 	}
 	c.mu.RLock()
 	s := c.m[coolKey{id, model}]
+	_, wide := c.m[coolKey{id, allModels}]
 	c.mu.RUnlock()
-	return s.quota
+	return s.quota || wide
+}
+
+// restCredential makes every model of id rest until t: its whole quota
+// is spent.
+func (c *cooldowns) restCredential(id config.CredentialID, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := coolKey{id, allModels}
+	s := c.m[k]
+	if t.After(s.until) {
+		s.until, s.why, s.quota = t, causeCredentialQuota, true
+	}
+	c.m[k] = s
+	c.n.Store(int64(len(c.m)))
 }
 
 // prune forgets credentials that are no longer configured.
@@ -164,7 +196,7 @@ func (c *cooldowns) forget(drop func(config.CredentialID) bool) {
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
-// date. Unusable values give 0; the result is capped at maxCooldown.
+// date. Unusable values give 0; the result is capped at maxQuotaRest.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
@@ -173,10 +205,10 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		if s <= 0 {
 			return 0
 		}
-		return min(time.Duration(min(s, int64(maxCooldown/time.Second)))*time.Second, maxCooldown)
+		return time.Duration(min(s, int64(maxQuotaRest/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxCooldown)
+		return min(max(t.Sub(now), 0), maxQuotaRest)
 	}
 	return 0
 }

@@ -16,11 +16,20 @@ type Cooldown struct {
 	// Provider is the config list or auth-file type it came from; Label
 	// its masked key or account name.
 	Provider, Label string
-	Model           string
-	Until           time.Time
-	// Reason is quota, auth, not-found, transient or shared-quota.
+	// File is the auth file of an account credential ("" for a key).
+	File string
+	// Model is the upstream model, or AllModels when the credential's
+	// whole quota is spent.
+	Model string
+	Until time.Time
+	// Reason is quota, credential-quota, auth, not-found, transient or
+	// shared-quota.
 	Reason string
 }
+
+// AllModels is the Model of a credential-wide rest.
+const AllModels = "*"
+
 
 // Cooldowns lists every (credential, model) cooling down now, ordered by
 // credential and model.
@@ -34,6 +43,10 @@ func (p *Proxy) Cooldowns() []Cooldown {
 			continue
 		}
 		cd := Cooldown{Credential: k.id, Model: k.model, Until: s.until, Reason: s.why}
+		if k.model == allModels {
+			cd.Model = AllModels
+		}
+		cd.File, _ = accountFile(k.id)
 		if c := creds[k.id]; c != nil {
 			cd.Provider, cd.Label = c.provider, c.label
 		}
@@ -95,6 +108,55 @@ func (p *Proxy) credentialsByID() map[config.CredentialID]*credential {
 		for _, r := range m {
 			each(r)
 		}
+	}
+	return out
+}
+
+// FileRest is how an auth file's credentials rest, as GET /auth-files
+// shows it.
+type FileRest struct {
+	// Unavailable: every credential of the file rests whole (its quota is
+	// spent) until Until, for Reason.
+	Unavailable bool
+	Until       time.Time
+	Reason      string
+	// Cooldowns are the file's resting (credential, model) pairs, the
+	// whole-credential ones included.
+	Cooldowns []Cooldown
+}
+
+// AuthFileRests maps every auth file with a cooldown to its rests.
+func (p *Proxy) AuthFileRests() map[string]FileRest {
+	perFile := map[string]int{} // credentials of each file in the table
+	for id := range p.credentialsByID() {
+		if name, ok := accountFile(id); ok {
+			perFile[name]++
+		}
+	}
+	out := map[string]FileRest{}
+	wide := map[string]int{}
+	for _, cd := range p.Cooldowns() {
+		if cd.File == "" {
+			continue
+		}
+		r := out[cd.File]
+		r.Cooldowns = append(r.Cooldowns, cd)
+		if cd.Model == AllModels {
+			wide[cd.File]++
+			// The file is back as soon as one of its credentials is.
+			if r.Until.IsZero() || cd.Until.Before(r.Until) {
+				r.Until, r.Reason = cd.Until, cd.Reason
+			}
+		}
+		out[cd.File] = r
+	}
+	for name, r := range out {
+		if n := wide[name]; n > 0 && n >= perFile[name] {
+			r.Unavailable = true
+		} else {
+			r.Until, r.Reason = time.Time{}, ""
+		}
+		out[name] = r
 	}
 	return out
 }

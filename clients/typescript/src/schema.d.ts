@@ -971,7 +971,10 @@ export interface paths {
         /**
          * Credentials resting after upstream errors
          * @description Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
-         *     `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+         *     `quota` (429: until the reset time the upstream announced — `Retry-After`, or a reset time in
+         *     its answer — up to 7 days; without one 1 s, 2 s, 4 s … up to 30 min), `credential-quota` (a
+         *     429 saying the account's whole quota is spent — Codex `usage_limit_reached`, Claude's unified
+         *     limit `rejected` —: every model of the credential rests, `model` is `*`), `auth` (401, 402, 403: 30 min),
          *     `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
          *     `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
          *     the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
@@ -3173,15 +3176,22 @@ export interface components {
             /** Format: date-time */
             modtime?: string;
             disabled?: boolean;
-            /** @description True while the proxy does not use the credential for a reason other than `disabled` (status `unavailable` or `invalid`), as v7 panels read it. */
+            /** @description True while the proxy does not use the credential at all, for a reason other than `disabled`, as v7 panels read it — its quota is spent (`unavailable_reason` `credential-quota`), a token refresh failed (status `unavailable`) or the file is `invalid`. */
             unavailable?: boolean;
-            /** @description v7's name for `last_error` (the same text). */
+            /**
+             * @description Why `unavailable` is true; absent when it is false.
+             * @enum {string}
+             */
+            unavailable_reason?: "credential-quota" | "refresh-failed" | "invalid";
+            /** @description v7's name for `last_error` (the same text); while the quota is spent and no refresh failed, says until when. */
             status_message?: string;
             /**
              * Format: date-time
-             * @description v7's name for `next_retry`.
+             * @description While `unavailable`, when the credential is used again (v7's auth-level retry time; its quota's reset time, or `next_retry`). Absent otherwise.
              */
             next_retry_after?: string;
+            /** @description What of the credential rests now (as GET /cooldowns lists it, which v7 does not show per file), by model; `*` is the whole credential. Absent when nothing rests. */
+            cooldowns?: components["schemas"]["AuthFileCooldown"][];
             /** @description The file's `priority` field, when it holds an integer (the routing that reads it is separate). */
             priority?: number;
             /**
@@ -3198,6 +3208,21 @@ export interface components {
             recent_requests?: components["schemas"]["RecentRequestBucket"][];
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * @example {
+         *       "model": "*",
+         *       "until": "2026-12-07T14:00:00Z",
+         *       "reason": "credential-quota"
+         *     }
+         */
+        AuthFileCooldown: {
+            /** @description The upstream model, or `*` for the whole credential. */
+            model: string;
+            /** Format: date-time */
+            until: string;
+            /** @enum {string} */
+            reason: "quota" | "credential-quota" | "auth" | "not-found" | "transient" | "shared-quota";
         };
         /**
          * @example {
@@ -3419,12 +3444,12 @@ export interface components {
                 credential: string;
                 provider: string;
                 label: string;
-                /** @description The model name the upstream knows. */
+                /** @description The model name the upstream knows; `*` when every model of the credential rests. */
                 model: string;
                 /** Format: date-time */
                 until: string;
                 /** @enum {string} */
-                reason: "quota" | "auth" | "not-found" | "transient" | "shared-quota";
+                reason: "quota" | "credential-quota" | "auth" | "not-found" | "transient" | "shared-quota";
             }[];
         };
         /**
