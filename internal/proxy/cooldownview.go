@@ -30,7 +30,6 @@ type Cooldown struct {
 // AllModels is the Model of a credential-wide rest.
 const AllModels = "*"
 
-
 // Cooldowns lists every (credential, model) cooling down now, ordered by
 // credential and model.
 func (p *Proxy) Cooldowns() []Cooldown {
