@@ -35,11 +35,21 @@ func mgmtCall(t *testing.T, method, url, body string) (int, []byte) {
 // TestSpentAccountShowsInAuthFiles: a Codex account whose upstream says
 // its usage limit is reached rests whole, and GET /auth-files shows it as
 // v7 panels read it (unavailable, next_retry_after) plus why and what
-// rests.
+// rests. Editing its priority keeps the rest; POST /reset-quota ends it;
+// headers patched into the file reach the upstream.
 func TestSpentAccountShowsInAuthFiles(t *testing.T) {
 	var calls atomic.Int64
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	var spent atomic.Bool
+	spent.Store(true)
+	team := make(chan string, 16)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
+		team <- r.Header.Get("X-Team")
+		if !spent.Load() {
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = io.WriteString(w, codexCompleted)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusTooManyRequests)
 		_, _ = io.WriteString(w, `{"error":{"type":"usage_limit_reached","message":"The usage limit has been reached","resets_in_seconds":7200}}`)
@@ -104,4 +114,31 @@ func TestSpentAccountShowsInAuthFiles(t *testing.T) {
 	if code := ask(); code != http.StatusTooManyRequests || calls.Load() != 1 {
 		t.Fatalf("a resting account was called: %d, %d calls", code, calls.Load())
 	}
+
+	// A steering edit is not a new credential: still resting.
+	if code, b := mgmtCall(t, "PATCH", base+"/v0/management/auth-files/fields", `{"name":"codex.json","priority":5,"note":"spent"}`); code != 200 {
+		t.Fatalf("PATCH fields: %d %s", code, b)
+	}
+	if code := ask(); code != http.StatusTooManyRequests || calls.Load() != 1 {
+		t.Fatalf("a priority edit ended the rest: %d, %d calls", code, calls.Load())
+	}
+	spent.Store(false)
+	code, b := mgmtCall(t, "POST", base+"/v0/management/reset-quota", `{"name":"codex.json"}`)
+	if code != 200 || !strings.Contains(string(b), `"models":["*","gpt-5"]`) {
+		t.Fatalf("reset-quota: %d %s", code, b)
+	}
+	if code := ask(); code != http.StatusOK || calls.Load() != 2 {
+		t.Fatalf("after reset-quota: %d, %d calls", code, calls.Load())
+	}
+	<-team
+	<-team
+	if code, b := mgmtCall(t, "PATCH", base+"/v0/management/auth-files/fields", `{"name":"codex.json","headers":{"X-Team":"research"}}`); code != 200 {
+		t.Fatalf("PATCH headers: %d %s", code, b)
+	}
+	if code := ask(); code != http.StatusOK || <-team != "research" {
+		t.Fatalf("the file's header did not reach the upstream: %d", code)
+	}
 }
+
+// codexCompleted is a Codex upstream's whole answer.
+const codexCompleted = "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"r1\",\"object\":\"response\",\"status\":\"completed\",\"model\":\"gpt-5\",\"output\":[{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"hello\"}]}],\"usage\":{\"input_tokens\":3,\"output_tokens\":2,\"total_tokens\":5}}}\n\n"

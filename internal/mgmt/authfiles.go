@@ -93,7 +93,7 @@ func authFileOut(f authfiles.File, stats *credstats.Stats, rest proxy.FileRest) 
 		Email: optional(f.Email), Size: ptr(f.Size), Modtime: &mt, Disabled: ptr(f.Disabled),
 		Status: optional(f.Status.State), LastError: optional(f.Status.LastError), NextRetry: next,
 		Unavailable: ptr(false), StatusMessage: ptr(f.Status.LastError),
-		Priority: f.Priority, Success: ptr(use.Success), Failed: ptr(use.Failed), RecentRequests: ptr(recentOut(use.Recent)),
+		Priority: f.Priority, Weight: f.Weight, Note: optional(f.Note), Success: ptr(use.Success), Failed: ptr(use.Failed), RecentRequests: ptr(recentOut(use.Recent)),
 		AdditionalProperties: map[string]any{"source": "file"},
 	}
 	switch {

@@ -97,8 +97,11 @@ func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.A
 			continue
 		}
 		proxyURL := a.ProxyURL
-		if proxyURL == "" {
+		switch strings.ToLower(proxyURL) {
+		case "":
 			proxyURL = cfg.ProxyURL
+		case "direct", "none": // v7's spelling of "not even the global proxy"
+			proxyURL = ""
 		}
 		client, err := clients(proxyURL)
 		if err != nil {
@@ -121,7 +124,7 @@ func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.A
 				label += " (" + project + ")"
 			}
 			cred := &credential{id: accountID(a, project), label: label, provider: string(a.Kind), exec: ex,
-				prefix: a.Prefix, client: client, baseURL: a.BaseURL,
+				prefix: a.Prefix, client: client, baseURL: a.BaseURL, custom: compileHeaders(a.Custom),
 				steer: steering{priority: a.Priority, weight: a.Weight, maxConc: int32(a.MaxConcurrency)},
 				oauth: &oauthBinding{src: src, acct: a, project: project}}
 			b.add(cred, models)
@@ -182,7 +185,7 @@ func (p *Proxy) forgetRevised(old, next []upstreamauth.Account) {
 	if len(revised) == 0 {
 		return
 	}
-	p.cooldowns.forget(func(id config.CredentialID) bool {
+	p.cooldowns.clear(func(id config.CredentialID) bool {
 		name, ok := accountFile(id)
 		return ok && revised[name]
 	})

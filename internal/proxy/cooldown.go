@@ -183,16 +183,27 @@ func (c *cooldowns) prune(keep map[config.CredentialID]bool) {
 	c.n.Store(int64(len(c.m)))
 }
 
-// forget drops the state of every credential drop says yes to.
-func (c *cooldowns) forget(drop func(config.CredentialID) bool) {
+// cleared is one (credential, model) state a reset dropped, with the
+// time it rested until.
+type cleared struct {
+	coolKey
+	until time.Time
+}
+
+// clear drops the state of every credential drop says yes to and returns
+// what it dropped.
+func (c *cooldowns) clear(drop func(config.CredentialID) bool) []cleared {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k := range c.m {
+	var out []cleared
+	for k, s := range c.m {
 		if drop(k.id) {
+			out = append(out, cleared{k, s.until})
 			delete(c.m, k)
 		}
 	}
 	c.n.Store(int64(len(c.m)))
+	return out
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 
@@ -64,20 +65,12 @@ func (p *Proxy) Cooldowns() []Cooldown {
 // again by the next request.
 func (p *Proxy) ResetCooldowns(id config.CredentialID) int {
 	now := p.now()
-	c := p.cooldowns
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	n := 0
-	for k, s := range c.m {
-		if id != "" && k.id != id {
-			continue
-		}
-		if s.until.After(now) {
+	for _, k := range p.cooldowns.clear(func(c config.CredentialID) bool { return id == "" || c == id }) {
+		if k.until.After(now) {
 			n++
 		}
-		delete(c.m, k)
 	}
-	c.n.Store(int64(len(c.m)))
 	return n
 }
 
@@ -158,4 +151,38 @@ func (p *Proxy) AuthFileRests() map[string]FileRest {
 		out[name] = r
 	}
 	return out
+}
+
+// ResetAuthFile ends every cooldown and quota rest of auth file name's
+// credentials (every project of a Gemini CLI file). It returns the
+// upstream models that were resting (AllModels for a whole-credential
+// rest) or, when none was, every model the file serves, sorted.
+func (p *Proxy) ResetAuthFile(name string) []string {
+	now := p.now()
+	ofFile := func(id config.CredentialID) bool {
+		f, ok := accountFile(id)
+		return ok && f == name
+	}
+	seen := map[string]bool{}
+	for _, k := range p.cooldowns.clear(ofFile) {
+		if k.until.After(now) {
+			m := k.model
+			if m == allModels {
+				m = AllModels
+			}
+			seen[m] = true
+		}
+	}
+	if len(seen) == 0 {
+		if st := p.state.Load(); st != nil {
+			for _, r := range st.table.any {
+				for i := range r.cands {
+					if ofFile(r.cands[i].cred.id) {
+						seen[r.cands[i].upstream] = true
+					}
+				}
+			}
+		}
+	}
+	return append([]string{}, slices.Sorted(maps.Keys(seen))...)
 }

@@ -2,7 +2,6 @@ package upstreamauth
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -185,7 +184,7 @@ func (m *Manager) load(name string) {
 	if same && e.acct.Revision != "" {
 		acct.Revision = e.acct.Revision // content this manager wrote or read already
 	} else {
-		acct.Revision = hex.EncodeToString(hash[:8])
+		acct.Revision = revisionOf(raw)
 	}
 	e.acct, e.tok, e.raw, e.hash = acct, tok, raw, hash
 	if !same {
