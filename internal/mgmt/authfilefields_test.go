@@ -165,15 +165,15 @@ func TestResetQuota(t *testing.T) {
 		status int
 		msg    string
 	}{
-		"not JSON":          {`{"auth_index":`, 400, "invalid body"},
-		"index a number":    {`{"auth_index":1}`, 400, "invalid body"},
-		"nothing":           {`{}`, 400, "auth_index is required"},
-		"blank":             {`{"auth_index":"  "}`, 400, "auth_index is required"},
-		"unknown index":     {`{"auth_index":"0000000000000000"}`, 404, "auth not found"},
-		"unknown name":      {`{"name":"nope.json"}`, 404, "auth not found"},
-		"traversal":         {`{"name":"../acc.json"}`, 404, "auth not found"},
-		"index and name":    {`{"name":"acc.json","auth_index":"0000000000000000"}`, 404, "auth not found"},
-		"index too long":    {`{"auth_index":"` + strings.Repeat("a", 65) + `"}`, 400, "invalid body"},
+		"not JSON":       {`{"auth_index":`, 400, "invalid body"},
+		"index a number": {`{"auth_index":1}`, 400, "invalid body"},
+		"nothing":        {`{}`, 400, "auth_index is required"},
+		"blank":          {`{"auth_index":"  "}`, 400, "auth_index is required"},
+		"unknown index":  {`{"auth_index":"0000000000000000"}`, 404, "auth not found"},
+		"unknown name":   {`{"name":"nope.json"}`, 404, "auth not found"},
+		"traversal":      {`{"name":"../acc.json"}`, 404, "auth not found"},
+		"index and name": {`{"name":"acc.json","auth_index":"0000000000000000"}`, 404, "auth not found"},
+		"index too long": {`{"auth_index":"` + strings.Repeat("a", 65) + `"}`, 400, "invalid body"},
 	} {
 		st, _, out := e.call("POST", "/reset-quota", "application/json", []byte(c.body))
 		if st != c.status || errorOf(t, string(out)) != c.msg {
