@@ -158,7 +158,7 @@ func New(opts Options) (_ *Server, err error) {
 	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.NewConfigRemote, opts.Stdout); err != nil {
 		return nil, err
 	}
-	store, closeShared, err := openConfigStore(opts, log)
+	store, db, closeShared, err := openConfigStore(opts, log)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,11 @@ func New(opts Options) (_ *Server, err error) {
 	if err := clientKeys.Load(context.Background(), time.Now()); err != nil {
 		log.Error(err.Error())
 	}
-	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens, ClientKeys: clientKeys})
+	// Cooldowns go to the other instances through the shared store
+	// (sharedcooldowns.go).
+	cooldowns := shareCooldowns(db)
+	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens, ClientKeys: clientKeys,
+		OnCooldown: cooldowns.publish})
 	if err != nil {
 		return nil, err
 	}
@@ -279,6 +283,9 @@ func New(opts Options) (_ *Server, err error) {
 		func(ctx context.Context) error { return appLog.RunCleaner(ctx, time.Minute) },
 	)
 	s.sinks = obs.workers()
+	if w := cooldowns.worker(dataPlane); w != nil {
+		s.workers = append(s.workers, w)
+	}
 	if authFiles != nil {
 		s.logins = logins
 		s.workers = append(s.workers, func(ctx context.Context) error {

@@ -21,28 +21,28 @@ const sharedOpenTimeout = 30 * time.Second
 // shared store is set (CPA_STORE, else store: in config.yaml), the config
 // document in PostgreSQL that config.yaml seeds when it is empty. close
 // releases the shared store's connections (a no-op without one).
-func openConfigStore(opts Options, log *slog.Logger) (store *configstore.Store, closeShared func(), err error) {
+func openConfigStore(opts Options, log *slog.Logger) (store *configstore.Store, db *sharedstore.Store, closeShared func(), err error) {
 	url := storeURL(opts)
 	if url == "" {
 		store, err = configstore.Open(opts.ConfigPath, bcryptHasher{}, log)
-		return store, func() {}, err
+		return store, nil, func() {}, err
 	}
 	if !sharedstore.IsURL(url) {
-		return nil, nil, fmt.Errorf("store: %s is not a postgres:// URL", sharedstore.Redact(url))
+		return nil, nil, nil, fmt.Errorf("store: %s is not a postgres:// URL", sharedstore.Redact(url))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sharedOpenTimeout)
 	defer cancel()
-	db, err := sharedstore.Open(ctx, url, log)
+	db, err = sharedstore.Open(ctx, url, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	store, err = configstore.OpenShared(ctx, opts.ConfigPath, db.ConfigDocument(), bcryptHasher{}, log)
 	if err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("shared config in %s: %w", sharedstore.Redact(url), err)
+		return nil, nil, nil, fmt.Errorf("shared config in %s: %w", sharedstore.Redact(url), err)
 	}
 	log.Info("the config is shared through PostgreSQL", "store", sharedstore.Redact(url))
-	return store, db.Close, nil
+	return store, db, db.Close, nil
 }
 
 // storeURL is CPA_STORE or, without it, store: in config.yaml. A

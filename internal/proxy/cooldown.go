@@ -74,9 +74,42 @@ type cooldowns struct {
 	mu sync.RWMutex
 	m  map[coolKey]coolState
 	n  atomic.Int64 // len(m), read without the lock
+	// notify hears every rest that starts and every one a reset ends
+	// (Options.OnCooldown), outside the lock; nil hears nothing.
+	notify func(CooldownEvent)
 }
 
 func newCooldowns() *cooldowns { return &cooldowns{m: map[coolKey]coolState{}} }
+
+// CooldownEvent is one change of the cooldown table, for other instances:
+// a (credential, upstream model) rests until Until for Reason, or, with
+// Until zero, a reset ended its rest. Model AllModels is the whole
+// credential.
+type CooldownEvent struct {
+	Credential config.CredentialID
+	Model      string
+	Until      time.Time
+	Reason     string
+}
+
+func eventOf(k coolKey, until time.Time, why string) CooldownEvent {
+	m := k.model
+	if m == allModels {
+		m = AllModels
+	}
+	return CooldownEvent{Credential: k.id, Model: m, Until: until, Reason: why}
+}
+
+// unlockNotify releases c.mu, then tells notify about evs.
+func (c *cooldowns) unlockNotify(evs []CooldownEvent) {
+	c.mu.Unlock()
+	if c.notify == nil {
+		return
+	}
+	for _, ev := range evs {
+		c.notify(ev)
+	}
+}
 
 // until returns when (cred, model) may be used again; the zero time means
 // now.
@@ -109,7 +142,8 @@ func (c *cooldowns) success(id config.CredentialID, model string) {
 // status 0, an unreachable upstream) and returns the cooldown it set.
 func (c *cooldowns) failure(id config.CredentialID, model string, status int, retryAfter time.Duration, pol coolPolicy, now time.Time) time.Duration {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	var evs []CooldownEvent
+	defer func() { c.unlockNotify(evs) }()
 	k := coolKey{id, model}
 	s := c.m[k]
 	var d time.Duration
@@ -142,6 +176,7 @@ func (c *cooldowns) failure(id config.CredentialID, model string, status int, re
 	s.until = now.Add(d)
 	c.m[k] = s
 	c.n.Store(int64(len(c.m)))
+	evs = append(evs, eventOf(k, s.until, s.why))
 	return d
 }
 
@@ -161,11 +196,13 @@ func (c *cooldowns) quota(id config.CredentialID, model string) bool {
 // is spent.
 func (c *cooldowns) restCredential(id config.CredentialID, t time.Time) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	var evs []CooldownEvent
+	defer func() { c.unlockNotify(evs) }()
 	k := coolKey{id, allModels}
 	s := c.m[k]
 	if t.After(s.until) {
 		s.until, s.why, s.quota = t, causeCredentialQuota, true
+		evs = append(evs, eventOf(k, t, s.why))
 	}
 	c.m[k] = s
 	c.n.Store(int64(len(c.m)))
@@ -194,16 +231,41 @@ type cleared struct {
 // what it dropped.
 func (c *cooldowns) clear(drop func(config.CredentialID) bool) []cleared {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	var out []cleared
+	var evs []CooldownEvent
+	defer func() { c.unlockNotify(evs) }()
 	for k, s := range c.m {
 		if drop(k.id) {
 			out = append(out, cleared{k, s.until})
+			if !s.until.IsZero() {
+				evs = append(evs, eventOf(k, time.Time{}, ""))
+			}
 			delete(c.m, k)
 		}
 	}
 	c.n.Store(int64(len(c.m)))
 	return out
+}
+
+// apply takes a change another instance made (it is not notified again):
+// a rest is kept if it ends later than the one here; an end of rest
+// clears it.
+func (c *cooldowns) apply(ev CooldownEvent) {
+	k := coolKey{ev.Credential, ev.Model}
+	if ev.Model == AllModels {
+		k.model = allModels
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch s := c.m[k]; {
+	case ev.Until.IsZero():
+		delete(c.m, k)
+	case ev.Until.After(s.until):
+		s.until, s.why = ev.Until, ev.Reason
+		s.quota = ev.Reason == causeQuota || ev.Reason == causeCredentialQuota || ev.Reason == causeSharedQuota
+		c.m[k] = s
+	}
+	c.n.Store(int64(len(c.m)))
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
@@ -245,11 +307,13 @@ func (c *cooldowns) active(now time.Time) int {
 // credentials of one account).
 func (c *cooldowns) set(id config.CredentialID, model string, t time.Time) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	var evs []CooldownEvent
+	defer func() { c.unlockNotify(evs) }()
 	k := coolKey{id, model}
 	s := c.m[k]
 	if t.After(s.until) {
 		s.until, s.why = t, causeSharedQuota
+		evs = append(evs, eventOf(k, t, s.why))
 	}
 	c.m[k] = s
 	c.n.Store(int64(len(c.m)))

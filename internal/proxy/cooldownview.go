@@ -74,6 +74,16 @@ func (p *Proxy) ResetCooldowns(id config.CredentialID) int {
 	return n
 }
 
+// ApplyCooldown takes a cooldown change made by another instance
+// (Options.OnCooldown there): the credential rests here too, or no longer.
+// A change for a credential this instance does not route is ignored.
+func (p *Proxy) ApplyCooldown(ev CooldownEvent) {
+	if ev.Credential == "" || !p.HasCredential(ev.Credential) {
+		return
+	}
+	p.cooldowns.apply(ev)
+}
+
 // HasCredential reports whether id is a credential of the routing table
 // in force.
 func (p *Proxy) HasCredential(id config.CredentialID) bool {

@@ -57,6 +57,10 @@ type Options struct {
 	// the Management API); nil means a registry of the proxy's own with
 	// spend in memory.
 	ClientKeys *clientkeys.Registry
+	// OnCooldown hears every cooldown or quota rest that starts and every
+	// one a reset ends, for other instances (ApplyCooldown there). It is
+	// called on the request path: it must not block.
+	OnCooldown func(CooldownEvent)
 }
 
 // Proxy is the data-plane handler. Create it with New, give it a config
@@ -158,10 +162,12 @@ func New(opts Options) (*Proxy, error) {
 	if throttle == nil {
 		throttle = httpx.NewThrottle(httpx.ThrottlePolicy{}, nil)
 	}
+	cool := newCooldowns()
+	cool.notify = opts.OnCooldown
 	return &Proxy{
 		log: log, throttle: throttle, cors: cors, corsApplied: opts.CORSApplied,
 		usage: opts.Usage, reqLogs: opts.RequestLogs, tokens: opts.Tokens,
-		cooldowns:  newCooldowns(),
+		cooldowns:  cool,
 		affinity:   newAffinity(maxBindings),
 		clientKeys: registry,
 		transports: map[string]*http.Transport{},

@@ -153,9 +153,9 @@ type streamWriter struct {
 	closed     bool
 	// rewrite, when set, changes each line before it is relayed
 	// (force-mapping).
-	rewrite func([]byte) []byte
-	keepalive  time.Duration
-	timer      *time.Timer
+	rewrite   func([]byte) []byte
+	keepalive time.Duration
+	timer     *time.Timer
 }
 
 func newStreamWriter(w http.ResponseWriter, keepalive time.Duration) *streamWriter {

@@ -26,7 +26,7 @@ type candidate struct {
 	// answerModel, when set, replaces the model the upstream names in its
 	// answer (force-mapping).
 	answerModel string
-	payload *payloadPlan
+	payload     *payloadPlan
 	// preview is the same credential on the model's preview
 	// (previewFallback), tried once after a 429 when
 	// quota-exceeded.switch-preview-model is on; nil when there is none

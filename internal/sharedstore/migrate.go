@@ -39,6 +39,17 @@ CREATE TABLE cpa_config_revisions (
 	source     text NOT NULL DEFAULT '',
 	created_at timestamptz NOT NULL DEFAULT now()
 );`},
+	{Version: 30, Name: "credential cooldowns shared between instances", SQL: `
+CREATE TABLE cpa_cooldowns (
+	credential text NOT NULL,
+	model      text NOT NULL,
+	until      timestamptz NOT NULL,
+	reason     text NOT NULL DEFAULT '',
+	instance   text NOT NULL DEFAULT '',
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (credential, model)
+);
+CREATE INDEX cpa_cooldowns_until ON cpa_cooldowns (until);`},
 }
 
 // Migrate brings the schema up to date with migrations, each in a
