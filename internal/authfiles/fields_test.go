@@ -14,7 +14,7 @@ func TestPatchFieldsPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	if err := s.Write("a.json", []byte(`{"type":"codex",  "keep": [1, 2]}`)); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package sharedstore
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -100,5 +102,46 @@ func next(t *testing.T, ch <-chan Cooldown) Cooldown {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no cooldown change arrived")
 		return Cooldown{}
+	}
+}
+
+// TestCooldownPropagationTime measures the time from a Publish on one
+// instance to the apply on another, over 100 changes (logged with -v).
+func TestCooldownPropagationTime(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, b := openStore(t, dsn).Cooldowns(), openStore(t, dsn).Cooldowns()
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	heard := make(chan Cooldown, 16)
+	go a.Run(ctx, func(Cooldown) {})
+	go b.Run(ctx, func(cd Cooldown) { heard <- cd })
+	// B listens once a change of A reaches it.
+	for i := 0; ; i++ {
+		a.Publish(Cooldown{Credential: "warm-up", Model: "m", Until: time.Now().Add(time.Minute)})
+		select {
+		case <-heard:
+		case <-time.After(50 * time.Millisecond):
+			if i < 200 {
+				continue
+			}
+			t.Fatal("B never hears A")
+		}
+		break
+	}
+	var took []time.Duration
+	for i := range 100 {
+		cd := Cooldown{Credential: "c" + strconv.Itoa(i), Model: "m", Until: time.Now().Add(time.Minute), Reason: "quota"}
+		start := time.Now()
+		a.Publish(cd)
+		got := next(t, heard)
+		for got.Credential != cd.Credential { // warm-up repeats may come first
+			got = next(t, heard)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	t.Logf("publish on A to apply on B over %d changes: median %s, worst %s", len(took), took[len(took)/2], took[len(took)-1])
+	if took[len(took)-1] > time.Second {
+		t.Errorf("worst %s, over the 1 s the fleet is promised", took[len(took)-1])
 	}
 }
