@@ -209,9 +209,9 @@ func New(opts Options) (_ *Server, err error) {
 	if err := clientKeys.Load(context.Background(), time.Now()); err != nil {
 		log.Error(err.Error())
 	}
-	// Cooldowns go to the other instances through the shared store
-	// (sharedcooldowns.go).
-	cooldowns := shareCooldowns(db)
+	// Cooldowns go to the other instances through the shared store, or
+	// to a file across restarts (sharedcooldowns.go).
+	cooldowns := newCooldownSinks(db, store, opts.ConfigPath, log)
 	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens, ClientKeys: clientKeys,
 		OnCooldown: cooldowns.publish})
 	if err != nil {
@@ -233,6 +233,7 @@ func New(opts Options) (_ *Server, err error) {
 	}); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
+	cooldowns.restore(dataPlane)
 
 	router := chi.NewRouter()
 	flight := &inFlight{}
@@ -283,9 +284,7 @@ func New(opts Options) (_ *Server, err error) {
 		func(ctx context.Context) error { return appLog.RunCleaner(ctx, time.Minute) },
 	)
 	s.sinks = obs.workers()
-	if w := cooldowns.worker(dataPlane); w != nil {
-		s.workers = append(s.workers, w)
-	}
+	s.workers = append(s.workers, cooldowns.worker(dataPlane))
 	if authFiles != nil {
 		s.logins = logins
 		s.workers = append(s.workers, func(ctx context.Context) error {
