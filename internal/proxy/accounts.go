@@ -185,10 +185,13 @@ func (p *Proxy) forgetRevised(old, next []upstreamauth.Account) {
 	if len(revised) == 0 {
 		return
 	}
+	// Not told to other instances: with shared auth files each sees the
+	// change itself, and a token another instance refreshed is a change
+	// here but not a new credential there.
 	p.cooldowns.clear(func(id config.CredentialID) bool {
 		name, ok := accountFile(id)
 		return ok && revised[name]
-	})
+	}, false)
 }
 
 // accountFile is the auth file an account credential's ID names.

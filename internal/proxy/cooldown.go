@@ -228,8 +228,10 @@ type cleared struct {
 }
 
 // clear drops the state of every credential drop says yes to and returns
-// what it dropped.
-func (c *cooldowns) clear(drop func(config.CredentialID) bool) []cleared {
+// what it dropped; tell says whether notify hears it (a reset does; a
+// file that changed here is seen changed by every instance, which each
+// decide for themselves).
+func (c *cooldowns) clear(drop func(config.CredentialID) bool, tell bool) []cleared {
 	c.mu.Lock()
 	var out []cleared
 	var evs []CooldownEvent
@@ -237,7 +239,7 @@ func (c *cooldowns) clear(drop func(config.CredentialID) bool) []cleared {
 	for k, s := range c.m {
 		if drop(k.id) {
 			out = append(out, cleared{k, s.until})
-			if !s.until.IsZero() {
+			if tell && !s.until.IsZero() {
 				evs = append(evs, eventOf(k, time.Time{}, ""))
 			}
 			delete(c.m, k)

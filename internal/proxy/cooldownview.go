@@ -66,7 +66,7 @@ func (p *Proxy) Cooldowns() []Cooldown {
 func (p *Proxy) ResetCooldowns(id config.CredentialID) int {
 	now := p.now()
 	n := 0
-	for _, k := range p.cooldowns.clear(func(c config.CredentialID) bool { return id == "" || c == id }) {
+	for _, k := range p.cooldowns.clear(func(c config.CredentialID) bool { return id == "" || c == id }, true) {
 		if k.until.After(now) {
 			n++
 		}
@@ -174,7 +174,7 @@ func (p *Proxy) ResetAuthFile(name string) []string {
 		return ok && f == name
 	}
 	seen := map[string]bool{}
-	for _, k := range p.cooldowns.clear(ofFile) {
+	for _, k := range p.cooldowns.clear(ofFile, true) {
 		if k.until.After(now) {
 			m := k.model
 			if m == allModels {

@@ -36,6 +36,12 @@ func TestEditedAuthFileForgetsItsCooldowns(t *testing.T) {
 		raw, _ := json.Marshal(tokenFile("qwen", up.URL, time.Now().Add(time.Hour), extra))
 		return raw
 	}
+	var told atomic.Int64 // ends of rests told to other instances
+	e.ts.p.cooldowns.notify = func(ev CooldownEvent) {
+		if ev.Until.IsZero() {
+			told.Add(1)
+		}
+	}
 	first := file(nil)
 	if err := e.store.Write(e.name, first); err != nil {
 		t.Fatal(err)
@@ -72,6 +78,9 @@ func TestEditedAuthFileForgetsItsCooldowns(t *testing.T) {
 	}
 	if cooling() {
 		t.Fatal("the cooldown of the old content survived a re-login")
+	}
+	if told.Load() != 0 {
+		t.Fatal("an edited file's end of rest was told to other instances, which see the edit themselves")
 	}
 	if code, body := e.chat(c.model); code != http.StatusOK || calls.Load() != 2 {
 		t.Fatalf("after the re-login: %d %s, %d calls", code, body, calls.Load())
