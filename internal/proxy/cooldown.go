@@ -127,13 +127,20 @@ func (c *cooldowns) until(id config.CredentialID, model string) time.Time {
 	return s.until
 }
 
-// success clears the state of (cred, model).
-func (c *cooldowns) success(id config.CredentialID, model string) {
+// success clears the state of (cred, model) after a success at now, and
+// forgets a whole-credential rest that is over. One still running is
+// kept: the success of a request that started before the quota ran out
+// does not end it.
+func (c *cooldowns) success(id config.CredentialID, model string, now time.Time) {
 	if c.n.Load() == 0 {
 		return
 	}
 	c.mu.Lock()
 	delete(c.m, coolKey{id, model})
+	wide := coolKey{id, allModels}
+	if s, ok := c.m[wide]; ok && !s.until.After(now) {
+		delete(c.m, wide)
+	}
 	c.n.Store(int64(len(c.m)))
 	c.mu.Unlock()
 }

@@ -428,7 +428,7 @@ func (p *Proxy) accept(ctx context.Context, st *state, c *call, cand *candidate,
 			return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
 		}
 		c.whole = whole
-		p.cooldowns.success(cred.id, cand.upstream)
+		p.cooldowns.success(cred.id, cand.upstream, p.now())
 		return resp, br, nil
 	}
 	if !c.stream { // another protocol: c.cross is set
@@ -442,7 +442,7 @@ func (p *Proxy) accept(ctx context.Context, st *state, c *call, cand *candidate,
 			}
 			return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
 		}
-		p.cooldowns.success(cred.id, cand.upstream)
+		p.cooldowns.success(cred.id, cand.upstream, p.now())
 		return resp, nil, nil
 	}
 	// A stream counts as started only once its first byte arrives;
@@ -468,7 +468,7 @@ func (p *Proxy) accept(ctx context.Context, st *state, c *call, cand *candidate,
 		resp.Body.Close()
 		return nil, nil, p.brokenAttempt(ctx, st, c, cand, errNotAnswer)
 	}
-	p.cooldowns.success(cred.id, cand.upstream)
+	p.cooldowns.success(cred.id, cand.upstream, p.now())
 	return resp, br, nil
 }
 

@@ -98,3 +98,20 @@ func TestLongRetryAfterIsHonoured(t *testing.T) {
 		t.Fatalf("m1 after its Retry-After: %d", code)
 	}
 }
+
+// A success of a request that started before the account's quota ran out
+// does not end the account's rest.
+func TestSuccessKeepsARunningCredentialRest(t *testing.T) {
+	c := newCooldowns()
+	now := time.Unix(1000, 0)
+	c.failure("id", "m", http.StatusTooManyRequests, time.Hour, coolPolicy{}, now)
+	c.restCredential("id", now.Add(time.Hour))
+	c.success("id", "other", now.Add(time.Minute))
+	if got := c.until("id", "other"); !got.Equal(now.Add(time.Hour)) {
+		t.Fatalf("the rest ended with a success: until %v", got)
+	}
+	c.success("id", "other", now.Add(2*time.Hour))
+	if c.quota("id", "other") || len(c.m) != 1 {
+		t.Fatalf("an expired whole-credential rest is kept: %+v", c.m)
+	}
+}

@@ -296,7 +296,7 @@ func TestCooldownTable(t *testing.T) {
 	if got[0] != time.Second || got[1] != 2*time.Second || got[2] != 4*time.Second || got[12] != 30*time.Minute {
 		t.Fatalf("backoff %v", got)
 	}
-	c.success("id", "backoff")
+	c.success("id", "backoff", now)
 	if c.failure("id", "backoff", 429, 0, coolPolicy{transient: time.Minute}, now) != time.Second {
 		t.Fatal("success did not reset the backoff")
 	}
