@@ -20,6 +20,57 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuthFileUnavailableReason.
+const (
+	AuthFileUnavailableReasonCredentialQuota AuthFileUnavailableReason = "credential-quota"
+	AuthFileUnavailableReasonInvalid         AuthFileUnavailableReason = "invalid"
+	AuthFileUnavailableReasonRefreshFailed   AuthFileUnavailableReason = "refresh-failed"
+)
+
+// Valid indicates whether the value is a known member of the AuthFileUnavailableReason enum.
+func (e AuthFileUnavailableReason) Valid() bool {
+	switch e {
+	case AuthFileUnavailableReasonCredentialQuota:
+		return true
+	case AuthFileUnavailableReasonInvalid:
+		return true
+	case AuthFileUnavailableReasonRefreshFailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuthFileCooldownReason.
+const (
+	AuthFileCooldownReasonAuth            AuthFileCooldownReason = "auth"
+	AuthFileCooldownReasonCredentialQuota AuthFileCooldownReason = "credential-quota"
+	AuthFileCooldownReasonNotFound        AuthFileCooldownReason = "not-found"
+	AuthFileCooldownReasonQuota           AuthFileCooldownReason = "quota"
+	AuthFileCooldownReasonSharedQuota     AuthFileCooldownReason = "shared-quota"
+	AuthFileCooldownReasonTransient       AuthFileCooldownReason = "transient"
+)
+
+// Valid indicates whether the value is a known member of the AuthFileCooldownReason enum.
+func (e AuthFileCooldownReason) Valid() bool {
+	switch e {
+	case AuthFileCooldownReasonAuth:
+		return true
+	case AuthFileCooldownReasonCredentialQuota:
+		return true
+	case AuthFileCooldownReasonNotFound:
+		return true
+	case AuthFileCooldownReasonQuota:
+		return true
+	case AuthFileCooldownReasonSharedQuota:
+		return true
+	case AuthFileCooldownReasonTransient:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuthFileStatusResultStatus.
 const (
 	AuthFileStatusResultStatusOk AuthFileStatusResultStatus = "ok"
@@ -151,17 +202,20 @@ func (e ConfigRevisionDetailSource) Valid() bool {
 
 // Defines values for CooldownsCooldownsReason.
 const (
-	CooldownsCooldownsReasonAuth        CooldownsCooldownsReason = "auth"
-	CooldownsCooldownsReasonNotFound    CooldownsCooldownsReason = "not-found"
-	CooldownsCooldownsReasonQuota       CooldownsCooldownsReason = "quota"
-	CooldownsCooldownsReasonSharedQuota CooldownsCooldownsReason = "shared-quota"
-	CooldownsCooldownsReasonTransient   CooldownsCooldownsReason = "transient"
+	CooldownsCooldownsReasonAuth            CooldownsCooldownsReason = "auth"
+	CooldownsCooldownsReasonCredentialQuota CooldownsCooldownsReason = "credential-quota"
+	CooldownsCooldownsReasonNotFound        CooldownsCooldownsReason = "not-found"
+	CooldownsCooldownsReasonQuota           CooldownsCooldownsReason = "quota"
+	CooldownsCooldownsReasonSharedQuota     CooldownsCooldownsReason = "shared-quota"
+	CooldownsCooldownsReasonTransient       CooldownsCooldownsReason = "transient"
 )
 
 // Valid indicates whether the value is a known member of the CooldownsCooldownsReason enum.
 func (e CooldownsCooldownsReason) Valid() bool {
 	switch e {
 	case CooldownsCooldownsReasonAuth:
+		return true
+	case CooldownsCooldownsReasonCredentialQuota:
 		return true
 	case CooldownsCooldownsReasonNotFound:
 		return true
@@ -230,6 +284,21 @@ const (
 func (e PluginListPluginsEnabled) Valid() bool {
 	switch e {
 	case False:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResetQuotaResultStatus.
+const (
+	ResetQuotaResultStatusOk ResetQuotaResultStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the ResetQuotaResultStatus enum.
+func (e ResetQuotaResultStatus) Valid() bool {
+	switch e {
+	case ResetQuotaResultStatusOk:
 		return true
 	default:
 		return false
@@ -375,8 +444,11 @@ type AuditPage struct {
 // AuthFile defines model for AuthFile.
 type AuthFile struct {
 	AuthIndex *string `json:"auth_index,omitempty"`
-	Disabled  *bool   `json:"disabled,omitempty"`
-	Email     *string `json:"email,omitempty"`
+
+	// Cooldowns What of the credential rests now (as GET /cooldowns lists it, which v7 does not show per file), by model; `*` is the whole credential. Absent when nothing rests.
+	Cooldowns *[]AuthFileCooldown `json:"cooldowns,omitempty"`
+	Disabled  *bool               `json:"disabled,omitempty"`
+	Email     *string             `json:"email,omitempty"`
 
 	// Failed Upstream attempts with this credential that failed since the server started.
 	Failed *int64  `json:"failed,omitempty"`
@@ -391,10 +463,13 @@ type AuthFile struct {
 	// NextRetry While `unavailable`, when the credential is tried again.
 	NextRetry *time.Time `json:"next_retry,omitempty"`
 
-	// NextRetryAfter v7's name for `next_retry`.
+	// NextRetryAfter While `unavailable`, when the credential is used again (v7's auth-level retry time; its quota's reset time, or `next_retry`). Absent otherwise.
 	NextRetryAfter *time.Time `json:"next_retry_after,omitempty"`
 
-	// Priority The file's `priority` field, when it holds an integer (the routing that reads it is separate).
+	// Note The file's `note` field.
+	Note *string `json:"note,omitempty"`
+
+	// Priority The file's `priority` field, when it holds an integer (higher is used first).
 	Priority *int    `json:"priority,omitempty"`
 	Provider *string `json:"provider,omitempty"`
 
@@ -405,17 +480,37 @@ type AuthFile struct {
 	// Status How the proxy serves this credential: `active`, `unavailable` (a token refresh or write-back failed; see `last_error` and `next_retry`), `disabled` or `invalid`; absent for types the proxy does not serve.
 	Status *string `json:"status,omitempty"`
 
-	// StatusMessage v7's name for `last_error` (the same text).
+	// StatusMessage v7's name for `last_error` (the same text); while the quota is spent and no refresh failed, says until when.
 	StatusMessage *string `json:"status_message,omitempty"`
 
 	// Success Upstream attempts with this credential that succeeded since the server started.
 	Success *int64  `json:"success,omitempty"`
 	Type    *string `json:"type,omitempty"`
 
-	// Unavailable True while the proxy does not use the credential for a reason other than `disabled` (status `unavailable` or `invalid`), as v7 panels read it.
-	Unavailable          *bool                  `json:"unavailable,omitempty"`
+	// Unavailable True while the proxy does not use the credential at all, for a reason other than `disabled`, as v7 panels read it — its quota is spent (`unavailable_reason` `credential-quota`), a token refresh failed (status `unavailable`) or the file is `invalid`.
+	Unavailable *bool `json:"unavailable,omitempty"`
+
+	// UnavailableReason Why `unavailable` is true; absent when it is false.
+	UnavailableReason *AuthFileUnavailableReason `json:"unavailable_reason,omitempty"`
+
+	// Weight The file's `weight` field, when it holds an integer (its share under weighted-round-robin).
+	Weight               *int                   `json:"weight,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
+
+// AuthFileUnavailableReason Why `unavailable` is true; absent when it is false.
+type AuthFileUnavailableReason string
+
+// AuthFileCooldown Example: {"model":"*","reason":"credential-quota","until":"2026-12-07T14:00:00Z"}
+type AuthFileCooldown struct {
+	// Model The upstream model, or `*` for the whole credential.
+	Model  string                 `json:"model"`
+	Reason AuthFileCooldownReason `json:"reason"`
+	Until  time.Time              `json:"until"`
+}
+
+// AuthFileCooldownReason defines model for AuthFileCooldown.Reason.
+type AuthFileCooldownReason string
 
 // AuthFileList Example: {"files":[{"disabled":false,"email":"user@example.com","modtime":"2025-08-30T12:34:56Z","name":"acc1.json","provider":"gemini","size":1234,"type":"google"}]}
 type AuthFileList struct {
@@ -925,7 +1020,7 @@ type Cooldowns struct {
 		Credential string `json:"credential"`
 		Label      string `json:"label"`
 
-		// Model The model name the upstream knows.
+		// Model The model name the upstream knows; `*` when every model of the credential rests.
 		Model    string                   `json:"model"`
 		Provider string                   `json:"provider"`
 		Reason   CooldownsCooldownsReason `json:"reason"`
@@ -1459,6 +1554,24 @@ type RequestLogSetting struct {
 type RequestRetrySetting struct {
 	RequestRetry int `json:"request-retry"`
 }
+
+// ResetQuotaRequest defines model for ResetQuotaRequest.
+type ResetQuotaRequest struct {
+	AuthIndex *string `json:"auth_index,omitempty"`
+
+	// Name The file's name, instead of `auth_index`.
+	Name *string `json:"name,omitempty"`
+}
+
+// ResetQuotaResult Example: {"auth_index":"6027630ce5c52faf","models":["*","gpt-5"],"status":"ok"}
+type ResetQuotaResult struct {
+	AuthIndex string                 `json:"auth_index"`
+	Models    []string               `json:"models"`
+	Status    ResetQuotaResultStatus `json:"status"`
+}
+
+// ResetQuotaResultStatus defines model for ResetQuotaResult.Status.
+type ResetQuotaResultStatus string
 
 // RetryCountValue Example: {"value":5}
 type RetryCountValue struct {
@@ -2116,6 +2229,17 @@ type UploadAuthFileParams struct {
 type DownloadAuthFileParams struct {
 	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
+}
+
+// PatchAuthFileFieldsParams defines parameters for PatchAuthFileFields.
+type PatchAuthFileFieldsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 }
 
 // GetAuthFileModelsParams defines parameters for GetAuthFileModels.
@@ -2934,6 +3058,17 @@ type PutRequestRetryParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ResetQuotaParams defines parameters for ResetQuota.
+type ResetQuotaParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // GetUsageParams defines parameters for GetUsage.
 type GetUsageParams struct {
 	// From Only requests at or after this time (hour resolution for aggregates).
@@ -3280,6 +3415,9 @@ type PatchRequestRetryJSONRequestBody = RetryCountValue
 // PutRequestRetryJSONRequestBody defines body for PutRequestRetry for application/json ContentType.
 type PutRequestRetryJSONRequestBody = RetryCountValue
 
+// ResetQuotaJSONRequestBody defines body for ResetQuota for application/json ContentType.
+type ResetQuotaJSONRequestBody = ResetQuotaRequest
+
 // PatchUsageStatisticsEnabledJSONRequestBody defines body for PatchUsageStatisticsEnabled for application/json ContentType.
 type PatchUsageStatisticsEnabledJSONRequestBody = BoolValue
 
@@ -3338,6 +3476,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("error reading 'auth_index': %w", err)
 		}
 		delete(object, "auth_index")
+	}
+
+	if raw, found := object["cooldowns"]; found {
+		err = json.Unmarshal(raw, &a.Cooldowns)
+		if err != nil {
+			return fmt.Errorf("error reading 'cooldowns': %w", err)
+		}
+		delete(object, "cooldowns")
 	}
 
 	if raw, found := object["disabled"]; found {
@@ -3420,6 +3566,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "next_retry_after")
 	}
 
+	if raw, found := object["note"]; found {
+		err = json.Unmarshal(raw, &a.Note)
+		if err != nil {
+			return fmt.Errorf("error reading 'note': %w", err)
+		}
+		delete(object, "note")
+	}
+
 	if raw, found := object["priority"]; found {
 		err = json.Unmarshal(raw, &a.Priority)
 		if err != nil {
@@ -3492,6 +3646,22 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "unavailable")
 	}
 
+	if raw, found := object["unavailable_reason"]; found {
+		err = json.Unmarshal(raw, &a.UnavailableReason)
+		if err != nil {
+			return fmt.Errorf("error reading 'unavailable_reason': %w", err)
+		}
+		delete(object, "unavailable_reason")
+	}
+
+	if raw, found := object["weight"]; found {
+		err = json.Unmarshal(raw, &a.Weight)
+		if err != nil {
+			return fmt.Errorf("error reading 'weight': %w", err)
+		}
+		delete(object, "weight")
+	}
+
 	if len(object) != 0 {
 		a.AdditionalProperties = make(map[string]interface{})
 		for fieldName, fieldBuf := range object {
@@ -3515,6 +3685,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		object["auth_index"], err = json.Marshal(a.AuthIndex)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'auth_index': %w", err)
+		}
+	}
+
+	if a.Cooldowns != nil {
+		object["cooldowns"], err = json.Marshal(a.Cooldowns)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'cooldowns': %w", err)
 		}
 	}
 
@@ -3586,6 +3763,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.Note != nil {
+		object["note"], err = json.Marshal(a.Note)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'note': %w", err)
+		}
+	}
+
 	if a.Priority != nil {
 		object["priority"], err = json.Marshal(a.Priority)
 		if err != nil {
@@ -3646,6 +3830,20 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		object["unavailable"], err = json.Marshal(a.Unavailable)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'unavailable': %w", err)
+		}
+	}
+
+	if a.UnavailableReason != nil {
+		object["unavailable_reason"], err = json.Marshal(a.UnavailableReason)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'unavailable_reason': %w", err)
+		}
+	}
+
+	if a.Weight != nil {
+		object["weight"], err = json.Marshal(a.Weight)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'weight': %w", err)
 		}
 	}
 
@@ -4196,6 +4394,9 @@ type ServerInterface interface {
 	// DownloadAuthFile Download one credential file
 	// (GET /auth-files/download)
 	DownloadAuthFile(w http.ResponseWriter, r *http.Request, params DownloadAuthFileParams)
+	// PatchAuthFileFields Edit an auth file's fields
+	// (PATCH /auth-files/fields)
+	PatchAuthFileFields(w http.ResponseWriter, r *http.Request, params PatchAuthFileFieldsParams)
 	// GetAuthFileModels Models served by one credential
 	// (GET /auth-files/models)
 	GetAuthFileModels(w http.ResponseWriter, r *http.Request, params GetAuthFileModelsParams)
@@ -4483,6 +4684,9 @@ type ServerInterface interface {
 	// PutRequestRetry Set request-retry
 	// (PUT /request-retry)
 	PutRequestRetry(w http.ResponseWriter, r *http.Request, params PutRequestRetryParams)
+	// ResetQuota End one auth file's quota rests and cooldowns
+	// (POST /reset-quota)
+	ResetQuota(w http.ResponseWriter, r *http.Request, params ResetQuotaParams)
 	// GetUsage Aggregated usage statistics
 	// (GET /usage)
 	GetUsage(w http.ResponseWriter, r *http.Request, params GetUsageParams)
@@ -4639,6 +4843,12 @@ func (_ Unimplemented) UploadAuthFile(w http.ResponseWriter, r *http.Request, pa
 // DownloadAuthFile Download one credential file
 // (GET /auth-files/download)
 func (_ Unimplemented) DownloadAuthFile(w http.ResponseWriter, r *http.Request, params DownloadAuthFileParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PatchAuthFileFields Edit an auth file's fields
+// (PATCH /auth-files/fields)
+func (_ Unimplemented) PatchAuthFileFields(w http.ResponseWriter, r *http.Request, params PatchAuthFileFieldsParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -5205,6 +5415,12 @@ func (_ Unimplemented) PatchRequestRetry(w http.ResponseWriter, r *http.Request,
 // PutRequestRetry Set request-retry
 // (PUT /request-retry)
 func (_ Unimplemented) PutRequestRetry(w http.ResponseWriter, r *http.Request, params PutRequestRetryParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ResetQuota End one auth file's quota rests and cooldowns
+// (POST /reset-quota)
+func (_ Unimplemented) ResetQuota(w http.ResponseWriter, r *http.Request, params ResetQuotaParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -6002,6 +6218,39 @@ func (siw *ServerInterfaceWrapper) DownloadAuthFile(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DownloadAuthFile(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PatchAuthFileFields operation middleware
+func (siw *ServerInterfaceWrapper) PatchAuthFileFields(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchAuthFileFieldsParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PatchAuthFileFields(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -9760,6 +10009,39 @@ func (siw *ServerInterfaceWrapper) PutRequestRetry(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// ResetQuota operation middleware
+func (siw *ServerInterfaceWrapper) ResetQuota(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ResetQuotaParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResetQuota(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetUsage operation middleware
 func (siw *ServerInterfaceWrapper) GetUsage(w http.ResponseWriter, r *http.Request) {
 
@@ -10762,6 +11044,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/auth-files/download", wrapper.DownloadAuthFile)
 	})
 	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/auth-files/fields", wrapper.PatchAuthFileFields)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/auth-files/models", wrapper.GetAuthFileModels)
 	})
 	r.Group(func(r chi.Router) {
@@ -11039,6 +11324,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Put(options.BaseURL+"/request-retry", wrapper.PutRequestRetry)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/reset-quota", wrapper.ResetQuota)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/usage", wrapper.GetUsage)
@@ -13232,6 +13520,148 @@ func (response DownloadAuthFile500JSONResponse) VisitDownloadAuthFileResponse(w 
 type DownloadAuthFile503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response DownloadAuthFile503JSONResponse) VisitDownloadAuthFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileFieldsRequestObject struct {
+	Params      PatchAuthFileFieldsParams
+	ContentType string
+	Body        io.Reader
+}
+
+type PatchAuthFileFieldsResponseObject interface {
+	VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error
+}
+
+type PatchAuthFileFields200JSONResponse struct{ StatusOKPlainJSONResponse }
+
+func (response PatchAuthFileFields200JSONResponse) VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileFields400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PatchAuthFileFields400JSONResponse) VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileFields401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response PatchAuthFileFields401JSONResponse) VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileFields403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response PatchAuthFileFields403JSONResponse) VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileFields404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PatchAuthFileFields404JSONResponse) VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileFields413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response PatchAuthFileFields413JSONResponse) VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileFields429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response PatchAuthFileFields429JSONResponse) VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileFields500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response PatchAuthFileFields500JSONResponse) VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchAuthFileFields503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response PatchAuthFileFields503JSONResponse) VisitPatchAuthFileFieldsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -26099,6 +26529,133 @@ func (response PutRequestRetry503JSONResponse) VisitPutRequestRetryResponse(w ht
 	return err
 }
 
+type ResetQuotaRequestObject struct {
+	Params ResetQuotaParams
+	Body   *ResetQuotaJSONRequestBody
+}
+
+type ResetQuotaResponseObject interface {
+	VisitResetQuotaResponse(w http.ResponseWriter) error
+}
+
+type ResetQuota200JSONResponse ResetQuotaResult
+
+func (response ResetQuota200JSONResponse) VisitResetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetQuota400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ResetQuota400JSONResponse) VisitResetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetQuota401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ResetQuota401JSONResponse) VisitResetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetQuota403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ResetQuota403JSONResponse) VisitResetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetQuota404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ResetQuota404JSONResponse) VisitResetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetQuota413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ResetQuota413JSONResponse) VisitResetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetQuota429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response ResetQuota429JSONResponse) VisitResetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetQuota503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ResetQuota503JSONResponse) VisitResetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUsageRequestObject struct {
 	Params GetUsageParams
 }
@@ -28816,6 +29373,9 @@ type StrictServerInterface interface {
 	// DownloadAuthFile Download one credential file
 	// (GET /auth-files/download)
 	DownloadAuthFile(ctx context.Context, request DownloadAuthFileRequestObject) (DownloadAuthFileResponseObject, error)
+	// PatchAuthFileFields Edit an auth file's fields
+	// (PATCH /auth-files/fields)
+	PatchAuthFileFields(ctx context.Context, request PatchAuthFileFieldsRequestObject) (PatchAuthFileFieldsResponseObject, error)
 	// GetAuthFileModels Models served by one credential
 	// (GET /auth-files/models)
 	GetAuthFileModels(ctx context.Context, request GetAuthFileModelsRequestObject) (GetAuthFileModelsResponseObject, error)
@@ -29103,6 +29663,9 @@ type StrictServerInterface interface {
 	// PutRequestRetry Set request-retry
 	// (PUT /request-retry)
 	PutRequestRetry(ctx context.Context, request PutRequestRetryRequestObject) (PutRequestRetryResponseObject, error)
+	// ResetQuota End one auth file's quota rests and cooldowns
+	// (POST /reset-quota)
+	ResetQuota(ctx context.Context, request ResetQuotaRequestObject) (ResetQuotaResponseObject, error)
 	// GetUsage Aggregated usage statistics
 	// (GET /usage)
 	GetUsage(ctx context.Context, request GetUsageRequestObject) (GetUsageResponseObject, error)
@@ -29652,6 +30215,35 @@ func (sh *strictHandler) DownloadAuthFile(w http.ResponseWriter, r *http.Request
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(DownloadAuthFileResponseObject); ok {
 		if err := validResponse.VisitDownloadAuthFileResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PatchAuthFileFields operation middleware
+func (sh *strictHandler) PatchAuthFileFields(w http.ResponseWriter, r *http.Request, params PatchAuthFileFieldsParams) {
+	var request PatchAuthFileFieldsRequestObject
+
+	request.Params = params
+	request.ContentType = r.Header.Get("Content-Type")
+
+	request.Body = r.Body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchAuthFileFields(ctx, request.(PatchAuthFileFieldsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchAuthFileFields")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PatchAuthFileFieldsResponseObject); ok {
+		if err := validResponse.VisitPatchAuthFileFieldsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -32303,6 +32895,39 @@ func (sh *strictHandler) PutRequestRetry(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(PutRequestRetryResponseObject); ok {
 		if err := validResponse.VisitPutRequestRetryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetQuota operation middleware
+func (sh *strictHandler) ResetQuota(w http.ResponseWriter, r *http.Request, params ResetQuotaParams) {
+	var request ResetQuotaRequestObject
+
+	request.Params = params
+
+	var body ResetQuotaJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetQuota(ctx, request.(ResetQuotaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetQuota")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResetQuotaResponseObject); ok {
+		if err := validResponse.VisitResetQuotaResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

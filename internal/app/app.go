@@ -223,7 +223,11 @@ func New(opts Options) (_ *Server, err error) {
 	if shared != nil {
 		health = storeHealth(shared)
 	}
-	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens, ClientKeys: clientKeys, Health: health})
+	// Cooldowns go to the other instances through the shared store, or
+	// to a file across restarts (sharedcooldowns.go).
+	cooldowns := newCooldownSinks(shared, store, opts.ConfigPath, log)
+	dataPlane, err := proxy.New(proxy.Options{Log: log, CORSApplied: true, Usage: obs.usage, RequestLogs: obs.reqLogs, Tokens: tokens, ClientKeys: clientKeys,
+		Health: health, OnCooldown: cooldowns.publish})
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +247,7 @@ func New(opts Options) (_ *Server, err error) {
 	}); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
+	cooldowns.restore(dataPlane)
 
 	router := chi.NewRouter()
 	flight := &inFlight{}
@@ -293,6 +298,7 @@ func New(opts Options) (_ *Server, err error) {
 		func(ctx context.Context) error { return appLog.RunCleaner(ctx, time.Minute) },
 	)
 	s.sinks = obs.workers()
+	s.workers = append(s.workers, cooldowns.worker(dataPlane))
 	if authFiles != nil {
 		s.logins = logins
 		s.workers = append(s.workers, func(ctx context.Context) error {

@@ -50,8 +50,10 @@ type File struct {
 	Provider string // the served kind (providers.FileKind), else Type lower-cased
 	Email    string
 	Disabled bool
-	// Priority is the file's "priority" field when it holds an integer.
-	Priority *int
+	// Priority and Weight are the file's "priority" and "weight" fields
+	// when they hold an integer; Note its "note".
+	Priority, Weight *int
+	Note             string
 	// Status is what the data plane reports about the credential.
 	Status Status
 }
@@ -285,6 +287,7 @@ func (s *Store) stat(name string) (File, error) {
 	if info.Size() <= MaxFileSize {
 		if b, err := s.root.ReadFile(name); err == nil {
 			f.Type, f.Email, f.Disabled, f.Priority = summary(b)
+			f.Weight, f.Note = steering(b)
 		}
 	}
 	f.Provider = ProviderOf(f.Type)
@@ -303,6 +306,18 @@ func summary(b []byte) (typ, email string, disabled bool, priority *int) {
 	}
 	_ = json.Unmarshal(b, &m)
 	return m.Type, m.Email, m.Disabled, intField(m.Priority)
+}
+
+// steering reads the weight and note a listing shows (PATCH
+// /auth-files/fields writes them).
+func steering(b []byte) (weight *int, note string) {
+	var m struct {
+		Weight any `json:"weight"`
+		Note   any `json:"note"`
+	}
+	_ = json.Unmarshal(b, &m)
+	note, _ = m.Note.(string)
+	return intField(m.Weight), note
 }
 
 // intField reads an integer written as a JSON number or a numeric string

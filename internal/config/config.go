@@ -55,6 +55,9 @@ type Config struct {
 	RequestLog                    bool          `yaml:"request-log"`
 	// AccessLog logs one INFO line per request (internal/accesslog).
 	AccessLog bool `yaml:"access-log,omitempty"`
+	// SaveCooldownStatus keeps a single instance's cooldowns and quota
+	// rests across a restart (a file next to config.yaml).
+	SaveCooldownStatus bool `yaml:"save-cooldown-status,omitempty"`
 	// DisableImageGeneration refuses the image routes with 403.
 	DisableImageGeneration bool `yaml:"disable-image-generation,omitempty"`
 	// ForceGPT5Codex is the legacy v5 flag; kept so its endpoint has a home.

@@ -19,6 +19,7 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/internal/configstore"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/credstats"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
+	"github.com/cli-proxy-api/cli-proxy-api/internal/proxy"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/upstreamauth"
 )
 
@@ -35,7 +36,9 @@ type authFileHandlers struct {
 	httpClient func(proxyURL string) *http.Client
 	// tokens gives a file credential's current token (nil: the file's).
 	tokens func(ctx context.Context, name string) (string, error)
-	log    *slog.Logger
+	// rests is the data plane's cooldowns (nil: none shown).
+	rests Cooldowns
+	log   *slog.Logger
 }
 
 func (s *authFileHandlers) authStore() (*authfiles.Store, error) {
@@ -57,16 +60,20 @@ func (s *authFileHandlers) ListAuthFiles(_ context.Context, req mgmtapi.ListAuth
 	}
 	out := make([]mgmtapi.AuthFile, 0, len(files))
 	name, idx := deref(req.Params.Name), deref(req.Params.AuthIndex)
+	var rests map[string]proxy.FileRest
+	if s.rests != nil {
+		rests = s.rests.AuthFileRests()
+	}
 	for _, f := range files {
 		if (name != "" && f.Name != name) || (idx != "" && authfiles.AuthIndex(f.Name) != idx) {
 			continue
 		}
-		out = append(out, authFileOut(f, s.stats))
+		out = append(out, authFileOut(f, s.stats, rests[f.Name]))
 	}
 	return mgmtapi.ListAuthFiles200JSONResponse{Files: out}, nil
 }
 
-func authFileOut(f authfiles.File, stats *credstats.Stats) mgmtapi.AuthFile {
+func authFileOut(f authfiles.File, stats *credstats.Stats, rest proxy.FileRest) mgmtapi.AuthFile {
 	mt := f.ModTime
 	// The data plane's view of the credential: status (active,
 	// unavailable, disabled, invalid; absent when the proxy does not
@@ -80,16 +87,37 @@ func authFileOut(f authfiles.File, stats *credstats.Stats) mgmtapi.AuthFile {
 	// The counters of the credential as the proxy names it (the
 	// gemini-cli project suffix aside, which the listing does not know).
 	use := stats.Get("auth-file:" + f.Name)
-	unavailable := f.Status.State == upstreamauth.StateUnavailable || f.Status.State == upstreamauth.StateInvalid
-	return mgmtapi.AuthFile{
+	out := mgmtapi.AuthFile{
 		ID: ptr(f.Name), Name: f.Name, AuthIndex: ptr(authfiles.AuthIndex(f.Name)),
 		Type: ptr(f.Provider), Provider: ptr(f.Provider), Label: ptr(f.Label()),
 		Email: optional(f.Email), Size: ptr(f.Size), Modtime: &mt, Disabled: ptr(f.Disabled),
 		Status: optional(f.Status.State), LastError: optional(f.Status.LastError), NextRetry: next,
-		Unavailable: ptr(unavailable), StatusMessage: ptr(f.Status.LastError), NextRetryAfter: next,
-		Priority: f.Priority, Success: ptr(use.Success), Failed: ptr(use.Failed), RecentRequests: ptr(recentOut(use.Recent)),
+		Unavailable: ptr(false), StatusMessage: ptr(f.Status.LastError),
+		Priority: f.Priority, Weight: f.Weight, Note: optional(f.Note), Success: ptr(use.Success), Failed: ptr(use.Failed), RecentRequests: ptr(recentOut(use.Recent)),
 		AdditionalProperties: map[string]any{"source": "file"},
 	}
+	switch {
+	case f.Status.State == upstreamauth.StateInvalid:
+		out.Unavailable, out.UnavailableReason = ptr(true), ptr(mgmtapi.AuthFileUnavailableReasonInvalid)
+	case f.Status.State == upstreamauth.StateUnavailable:
+		out.Unavailable, out.UnavailableReason = ptr(true), ptr(mgmtapi.AuthFileUnavailableReasonRefreshFailed)
+		out.NextRetryAfter = next
+	case rest.Unavailable && !f.Disabled:
+		until := rest.Until.UTC()
+		out.Unavailable, out.UnavailableReason = ptr(true), ptr(mgmtapi.AuthFileUnavailableReasonCredentialQuota)
+		out.NextRetryAfter = &until
+		if f.Status.LastError == "" {
+			out.StatusMessage = ptr("quota exhausted; resting until " + until.Format(time.RFC3339))
+		}
+	}
+	if len(rest.Cooldowns) > 0 {
+		cds := make([]mgmtapi.AuthFileCooldown, len(rest.Cooldowns))
+		for i, c := range rest.Cooldowns {
+			cds[i] = mgmtapi.AuthFileCooldown{Model: c.Model, Until: c.Until.UTC(), Reason: mgmtapi.AuthFileCooldownReason(c.Reason)}
+		}
+		out.Cooldowns = &cds
+	}
+	return out
 }
 
 // UploadAuthFile stores one or more files, from a multipart form or a raw

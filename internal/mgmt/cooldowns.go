@@ -17,6 +17,12 @@ type Cooldowns interface {
 	Cooldowns() []proxy.Cooldown
 	ResetCooldowns(id config.CredentialID) int
 	HasCredential(id config.CredentialID) bool
+	// AuthFileRests is the cooldowns of the auth files' credentials, by
+	// file name, for GET /auth-files.
+	AuthFileRests() map[string]proxy.FileRest
+	// ResetAuthFile ends an auth file's rests and returns the models
+	// that were resting (or all it serves).
+	ResetAuthFile(name string) []string
 }
 
 // cooldownHandlers serve GET and DELETE /cooldowns.

@@ -102,7 +102,7 @@ func NewServer(d Deps) *Server {
 		changeHandlers:    changeHandlers{configWriter: w},
 
 		authFileHandlers: authFileHandlers{authFiles: d.AuthFiles, catalogue: d.Catalogue, stats: stats,
-			store: d.Store, httpClient: d.HTTPClient, tokens: d.Tokens, log: d.Log},
+			store: d.Store, httpClient: d.HTTPClient, tokens: d.Tokens, rests: d.Cooldowns, log: d.Log},
 		oauthHandlers:    oauthHandlers{oauth: d.OAuth},
 		usageHandlers:    usageHandlers{usage: d.Usage, store: d.Store, log: d.Log, stats: stats},
 		logHandlers:      logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/tidwall/sjson"
 
@@ -42,10 +43,13 @@ func (accountToken) token(ctx context.Context, c *credential, stale string) (ups
 	return c.oauth.src.Token(ctx, c.oauth.acct.Name, stale)
 }
 
+// accountIDPrefix starts the ID of every auth-file credential.
+const accountIDPrefix = "auth-file:"
+
 // credentialID of an auth file: the file name (never a token); a
 // gemini-cli project gets its own.
 func accountID(a upstreamauth.Account, project string) config.CredentialID {
-	id := "auth-file:" + a.Name
+	id := accountIDPrefix + a.Name
 	if project != "" && a.Kind == providers.GeminiCLI {
 		id += "#" + project
 	}
@@ -93,8 +97,11 @@ func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.A
 			continue
 		}
 		proxyURL := a.ProxyURL
-		if proxyURL == "" {
+		switch strings.ToLower(proxyURL) {
+		case "":
 			proxyURL = cfg.ProxyURL
+		case "direct", "none": // v7's spelling of "not even the global proxy"
+			proxyURL = ""
 		}
 		client, err := clients(proxyURL)
 		if err != nil {
@@ -117,7 +124,7 @@ func (b *tableBuilder) addAccounts(cfg *config.Config, accounts []upstreamauth.A
 				label += " (" + project + ")"
 			}
 			cred := &credential{id: accountID(a, project), label: label, provider: string(a.Kind), exec: ex,
-				prefix: a.Prefix, client: client, baseURL: a.BaseURL,
+				prefix: a.Prefix, client: client, baseURL: a.BaseURL, custom: compileHeaders(a.Custom),
 				steer: steering{priority: a.Priority, weight: a.Weight, maxConc: int32(a.MaxConcurrency)},
 				oauth: &oauthBinding{src: src, acct: a, project: project}}
 			b.add(cred, models)
@@ -159,4 +166,42 @@ func (p *Proxy) quotaSiblings(st *state, rt *route, cand *candidate) {
 			p.cooldowns.set(o.id, rt.cands[i].upstream, until)
 		}
 	}
+}
+
+// forgetRevised ends the cooldowns of every account whose file content
+// changed between old and next (both sorted by name or not: matched by
+// name). A file new to the proxy has none to end.
+func (p *Proxy) forgetRevised(old, next []upstreamauth.Account) {
+	before := make(map[string]string, len(old))
+	for _, a := range old {
+		before[a.Name] = a.Revision
+	}
+	revised := map[string]bool{}
+	for _, a := range next {
+		if rev, ok := before[a.Name]; ok && rev != a.Revision {
+			revised[a.Name] = true
+		}
+	}
+	if len(revised) == 0 {
+		return
+	}
+	// Not told to other instances: with shared auth files each sees the
+	// change itself, and a token another instance refreshed is a change
+	// here but not a new credential there.
+	p.cooldowns.clear(func(id config.CredentialID) bool {
+		name, ok := accountFile(id)
+		return ok && revised[name]
+	}, false)
+}
+
+// accountFile is the auth file an account credential's ID names.
+func accountFile(id config.CredentialID) (string, bool) {
+	name, ok := strings.CutPrefix(string(id), accountIDPrefix)
+	if !ok {
+		return "", false
+	}
+	if i := strings.LastIndexByte(name, '#'); i >= 0 {
+		name = name[:i]
+	}
+	return name, true
 }

@@ -428,7 +428,7 @@ func (p *Proxy) accept(ctx context.Context, st *state, c *call, cand *candidate,
 			return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
 		}
 		c.whole = whole
-		p.cooldowns.success(cred.id, cand.upstream)
+		p.cooldowns.success(cred.id, cand.upstream, p.now())
 		return resp, br, nil
 	}
 	if !c.stream { // another protocol: c.cross is set
@@ -442,7 +442,7 @@ func (p *Proxy) accept(ctx context.Context, st *state, c *call, cand *candidate,
 			}
 			return nil, nil, p.brokenAttempt(ctx, st, c, cand, err)
 		}
-		p.cooldowns.success(cred.id, cand.upstream)
+		p.cooldowns.success(cred.id, cand.upstream, p.now())
 		return resp, nil, nil
 	}
 	// A stream counts as started only once its first byte arrives;
@@ -468,7 +468,7 @@ func (p *Proxy) accept(ctx context.Context, st *state, c *call, cand *candidate,
 		resp.Body.Close()
 		return nil, nil, p.brokenAttempt(ctx, st, c, cand, errNotAnswer)
 	}
-	p.cooldowns.success(cred.id, cand.upstream)
+	p.cooldowns.success(cred.id, cand.upstream, p.now())
 	return resp, br, nil
 }
 
@@ -479,11 +479,14 @@ func (p *Proxy) refused(ctx context.Context, st *state, c *call, cand *candidate
 	cred := cand.cred
 	errBody, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
-	var hint time.Duration
+	var q quotaRest
 	if resp.StatusCode == http.StatusTooManyRequests {
-		hint = cred.exec.quotaHint(errBody)
+		q = accountQuota(resp.Header, errBody, p.now())
+		if q.after == 0 {
+			q.after = cred.exec.quotaHint(errBody)
+		}
 	}
-	p.failHint(ctx, st, cand, resp.StatusCode, resp.Header, "", hint)
+	p.failHint(ctx, st, cand, resp.StatusCode, resp.Header, "", q)
 	return &failure{status: resp.StatusCode, header: resp.Header, body: errBody, cross: c.cross}
 }
 
@@ -532,21 +535,26 @@ func failoverStatus(s int) bool {
 // fail records a failed attempt's cooldown and logs it, with the
 // credential's ID and masked label only.
 func (p *Proxy) fail(ctx context.Context, st *state, cand *candidate, status int, h http.Header, reason string) {
-	p.failHint(ctx, st, cand, status, h, reason, 0)
+	p.failHint(ctx, st, cand, status, h, reason, quotaRest{})
 }
 
-// failHint is fail with a reset hint read from the answer's body, used
-// when the answer has no Retry-After.
-func (p *Proxy) failHint(ctx context.Context, st *state, cand *candidate, status int, h http.Header, reason string, hint time.Duration) {
+// failHint is fail with what a 429's body or headers said about its
+// quota: the reset time, used when the answer has no Retry-After, and
+// whether the whole credential's quota is spent (then every model of it
+// rests as long).
+func (p *Proxy) failHint(ctx context.Context, st *state, cand *candidate, status int, h http.Header, reason string, q quotaRest) {
 	now := p.now()
 	var retryAfter time.Duration
 	if h != nil {
 		retryAfter = parseRetryAfter(h.Get("Retry-After"), now)
 	}
-	if retryAfter == 0 && hint > 0 {
-		retryAfter = min(hint, maxCooldown)
+	if retryAfter == 0 && q.after > 0 {
+		retryAfter = min(q.after, maxQuotaRest)
 	}
 	d := p.cooldowns.failure(cand.cred.id, cand.upstream, status, retryAfter, st.cooling, now)
+	if q.wide && d > 0 {
+		p.cooldowns.restCredential(cand.cred.id, now.Add(d))
+	}
 	p.log.LogAttrs(ctx, slog.LevelWarn, "upstream attempt failed",
 		slog.String("provider", cand.cred.provider), slog.String("credential", string(cand.cred.id)),
 		slog.String("key", cand.cred.label), slog.String("model", cand.upstream),

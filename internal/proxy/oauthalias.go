@@ -43,7 +43,7 @@ func withOAuthAliases(models []modelEntry, kind providers.Kind, table map[string
 			}
 		}
 		for _, e := range es {
-			add(modelEntry{id: e.Alias, upstream: m.upstream})
+			add(modelEntry{id: e.Alias, upstream: m.upstream, forceMapping: e.ForceMapping})
 		}
 	}
 	return out

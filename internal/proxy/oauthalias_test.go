@@ -13,13 +13,13 @@ import (
 )
 
 func TestWithOAuthAliases(t *testing.T) {
-	models := []modelEntry{{"gpt-5", "gpt-5"}, {"gpt-5-mini", "gpt-5-mini"}, {"o3", "o3"}}
+	models := []modelEntry{{id: "gpt-5", upstream: "gpt-5"}, {id: "gpt-5-mini", upstream: "gpt-5-mini"}, {id: "o3", upstream: "o3"}}
 	table := map[string][]config.OAuthModelAlias{"codex": {
 		{Name: "GPT-5", Alias: "g5", Fork: true}, {Name: "gpt-5", Alias: "five"},
 		{Name: "gpt-5-mini", Alias: "mini"}, {Name: "o3", Alias: "gpt-5"}, // collides with a listed ID: listed once
 	}}
 	got := withOAuthAliases(models, providers.Codex, table)
-	want := []modelEntry{{"gpt-5", "gpt-5"}, {"g5", "gpt-5"}, {"five", "gpt-5"}, {"mini", "gpt-5-mini"}}
+	want := []modelEntry{{id: "gpt-5", upstream: "gpt-5"}, {id: "g5", upstream: "gpt-5"}, {id: "five", upstream: "gpt-5"}, {id: "mini", upstream: "gpt-5-mini"}}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v\nwant %v", got, want)
 	}

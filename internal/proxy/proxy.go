@@ -60,6 +60,10 @@ type Options struct {
 	// Health reports the components GET /healthz names (health.go); nil
 	// means none can degrade.
 	Health func() map[string]ComponentHealth
+	// OnCooldown hears every cooldown or quota rest that starts and every
+	// one a reset ends, for other instances (ApplyCooldown there). It is
+	// called on the request path: it must not block.
+	OnCooldown func(CooldownEvent)
 }
 
 // Proxy is the data-plane handler. Create it with New, give it a config
@@ -162,10 +166,12 @@ func New(opts Options) (*Proxy, error) {
 	if throttle == nil {
 		throttle = httpx.NewThrottle(httpx.ThrottlePolicy{}, nil)
 	}
+	cool := newCooldowns()
+	cool.notify = opts.OnCooldown
 	return &Proxy{
 		log: log, throttle: throttle, cors: cors, corsApplied: opts.CORSApplied,
 		usage: opts.Usage, reqLogs: opts.RequestLogs, tokens: opts.Tokens, health: opts.Health,
-		cooldowns:  newCooldowns(),
+		cooldowns:  cool,
 		affinity:   newAffinity(maxBindings),
 		clientKeys: registry,
 		transports: map[string]*http.Transport{},
@@ -227,11 +233,17 @@ func (p *Proxy) Prepare(old, next *config.Config) (commit func(), err error) {
 }
 
 // SetAccounts replaces the auth-file accounts the proxy serves and
-// rebuilds the routing table at once (atomically, cooldowns kept).
+// rebuilds the routing table at once (atomically, the cooldowns of
+// unchanged files kept).
 // Before the first config commit it only remembers them.
+//
+// A file whose content changed (an edit, a re-login: a new Revision)
+// starts afresh: the cooldowns and quota rests of its old content are
+// forgotten, as the token source forgets a failed refresh.
 func (p *Proxy) SetAccounts(accounts []upstreamauth.Account) {
 	p.buildMu.Lock()
 	defer p.buildMu.Unlock()
+	p.forgetRevised(p.accounts, accounts)
 	p.accounts = accounts
 	p.accGen++
 	if p.cfg == nil {

@@ -66,6 +66,9 @@ func (p *Proxy) relay(w http.ResponseWriter, st *state, c *call, resp *http.Resp
 		keepalive = st.keepalive
 	}
 	sw := newStreamWriter(w, keepalive)
+	if m := answerModelOf(c); m != "" && sse {
+		sw.rewrite = sseModelRewriter(m)
+	}
 	tap := newSSETap(c.obs, c.proto)
 	end := &streamEnd{proto: c.proto, whole: !sse && c.proto != protocol.Gemini}
 	err := sw.copyFrom(br, tap, end)
@@ -104,6 +107,23 @@ func (p *Proxy) relayWhole(w http.ResponseWriter, st *state, c *call, resp *http
 			w.Header().Set("Content-Length", strconv.Itoa(br.Buffered()))
 		}
 	}
+	if m := answerModelOf(c); m != "" && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		// The model field is rewritten, so the answer is read whole
+		// first (within the answer limit).
+		body, err := io.ReadAll(io.LimitReader(src, p.maxAnswer))
+		if err != nil {
+			if c.r.Context().Err() == nil {
+				protocol.Write(w, c.proto, brokenError(err))
+				p.brokenAnswer(st, c, brokenMessage(err))
+			}
+			return
+		}
+		if jsonValid(body) {
+			body = withAnswerModel(body, m)
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		src = bytes.NewReader(body)
+	}
 	w.WriteHeader(resp.StatusCode)
 	rd := &readErr{r: src}
 	err := c.obs.copyAnswer(w, rd, c.proto)
@@ -131,8 +151,11 @@ type streamWriter struct {
 	rc         *http.ResponseController
 	atBoundary bool
 	closed     bool
-	keepalive  time.Duration
-	timer      *time.Timer
+	// rewrite, when set, changes each line before it is relayed
+	// (force-mapping).
+	rewrite   func([]byte) []byte
+	keepalive time.Duration
+	timer     *time.Timer
 }
 
 func newStreamWriter(w http.ResponseWriter, keepalive time.Duration) *streamWriter {
@@ -175,6 +198,9 @@ func (s *streamWriter) copyFrom(br *bufio.Reader, tap *sseTap, end *streamEnd) e
 			return &upstreamReadError{err}
 		}
 		if len(line) > 0 {
+			if s.rewrite != nil {
+				line = s.rewrite(line)
+			}
 			end.line(line)
 			tap.line(line, line[len(line)-1] == '\n')
 			s.mu.Lock()
@@ -224,4 +250,13 @@ func (s *streamWriter) close() {
 	}
 	_ = s.rc.SetWriteDeadline(time.Time{})
 	s.mu.Unlock()
+}
+
+// answerModelOf is the model the relayed answer must name (force-mapping),
+// or "".
+func answerModelOf(c *call) string {
+	if c.served == nil || c.cross != nil {
+		return ""
+	}
+	return c.served.answerModel
 }

@@ -296,11 +296,15 @@ func TestCooldownTable(t *testing.T) {
 	if got[0] != time.Second || got[1] != 2*time.Second || got[2] != 4*time.Second || got[12] != 30*time.Minute {
 		t.Fatalf("backoff %v", got)
 	}
-	c.success("id", "backoff")
+	c.success("id", "backoff", now)
 	if c.failure("id", "backoff", 429, 0, coolPolicy{transient: time.Minute}, now) != time.Second {
 		t.Fatal("success did not reset the backoff")
 	}
-	if d := parseRetryAfter("999999", now); d != 30*time.Minute {
+	// An announced quota reset is honoured up to a week.
+	if d := parseRetryAfter("10800", now); d != 3*time.Hour {
+		t.Fatalf("Retry-After of 3 h: %v", d)
+	}
+	if d := parseRetryAfter("99999999", now); d != 7*24*time.Hour {
 		t.Fatalf("Retry-After not capped: %v", d)
 	}
 	if d := parseRetryAfter(now.Add(90*time.Second).UTC().Format(http.TimeFormat), now); d != 90*time.Second {

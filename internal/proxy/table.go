@@ -23,7 +23,10 @@ type candidate struct {
 	upstream string
 	// rewrite says the body's model field must be replaced by upstream.
 	rewrite bool
-	payload *payloadPlan
+	// answerModel, when set, replaces the model the upstream names in its
+	// answer (force-mapping).
+	answerModel string
+	payload     *payloadPlan
 	// preview is the same credential on the model's preview
 	// (previewFallback), tried once after a 429 when
 	// quota-exceeded.switch-preview-model is on; nil when there is none
@@ -122,7 +125,12 @@ func (t *table) allRoutes() []*route {
 
 // modelEntry is one model a credential serves: the ID clients use and the
 // name the upstream knows it by.
-type modelEntry struct{ id, upstream string }
+type modelEntry struct {
+	id, upstream string
+	// forceMapping: answers name the model id, not the upstream's
+	// name (oauth-model-alias force-mapping).
+	forceMapping bool
+}
 
 // tableBuilder compiles one config into a table.
 type tableBuilder struct {
@@ -180,6 +188,9 @@ func (b *tableBuilder) add(cred *credential, models []modelEntry) {
 	for _, m := range models {
 		c := candidate{cred: cred, upstream: m.upstream, rewrite: m.upstream != m.id,
 			payload: planFor(b.payload, m.id, cred.exec.payloadProtocol())}
+		if m.forceMapping {
+			c.answerModel = m.id
+		}
 		if pv := previewOf(cred, m.id, models); pv != nil {
 			c.preview = &candidate{cred: cred, upstream: pv.upstream, rewrite: true,
 				payload: planFor(b.payload, pv.id, cred.exec.payloadProtocol())}

@@ -41,8 +41,19 @@ CREATE TABLE cpa_config_revisions (
 	created_at timestamptz NOT NULL DEFAULT now()
 );`},
 	{Version: 2, Name: "instances in the config history, and the audit trail", SQL: historyAndAuditSQL},
-	{Version: 20, Name: "usage statistics and client-key spend", SQL: usageSchema},
 	authFilesMigration,
+	{Version: 20, Name: "usage statistics and client-key spend", SQL: usageSchema},
+	{Version: 30, Name: "credential cooldowns shared between instances", SQL: `
+CREATE TABLE cpa_cooldowns (
+	credential text NOT NULL,
+	model      text NOT NULL,
+	until      timestamptz NOT NULL,
+	reason     text NOT NULL DEFAULT '',
+	instance   text NOT NULL DEFAULT '',
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (credential, model)
+);
+CREATE INDEX cpa_cooldowns_until ON cpa_cooldowns (until);`},
 }
 
 // Migrate brings the schema up to date with migrations, each in a

@@ -8,6 +8,8 @@
 package upstreamauth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/version"
@@ -51,6 +54,34 @@ type Account struct {
 	Priority       int
 	Weight         int
 	MaxConcurrency int
+	// Custom are the file's own upstream headers (field headers, as the
+	// config entries' headers), sent last so they win.
+	Custom map[string]string
+	// Revision names the file's content as last loaded (a digest), so
+	// that the router can tell an edited or re-logged file from one it
+	// already knows and forget the old content's cooldowns. The
+	// manager's own token write-backs keep it: a refresh is the same
+	// credential.
+	Revision string
+}
+
+// steeringFields are the file fields that only say how routing uses the
+// credential; editing them (a panel's priority or note) is not a new
+// credential, so they do not enter its Revision.
+var steeringFields = []string{"priority", "weight", "max_concurrency", "note", "disabled", "prefix",
+	"websockets", "request_retry", "disable_cooling", "excluded_models"}
+
+// revisionOf is the Revision of a file's content: a digest of everything
+// but its steering fields.
+func revisionOf(raw []byte) string {
+	rest := raw
+	for _, f := range steeringFields {
+		if r, err := sjson.DeleteBytes(rest, f); err == nil {
+			rest = r
+		}
+	}
+	sum := sha256.Sum256(rest)
+	return hex.EncodeToString(sum[:8])
 }
 
 // Label is what logs show: the e-mail, else the file name.
@@ -123,6 +154,15 @@ func parse(name string, raw []byte) (Account, tokens, bool, error) {
 	// a credential silently unused).
 	a.Weight = min(max(intField(root.Get("weight")), 0), maxWeight)
 	a.MaxConcurrency = max(intField(root.Get("max_concurrency")), 0)
+	root.Get("headers").ForEach(func(k, v gjson.Result) bool {
+		if name := strings.TrimSpace(k.String()); name != "" && v.Type == gjson.String && !strings.ContainsAny(v.Str, "\r\n") {
+			if a.Custom == nil {
+				a.Custom = map[string]string{}
+			}
+			a.Custom[name] = v.Str
+		}
+		return true
+	})
 	if p := strings.Trim(strings.TrimSpace(root.Get("prefix").String()), "/"); p != "" && !strings.Contains(p, "/") {
 		a.Prefix = p
 	}

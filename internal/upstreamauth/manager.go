@@ -182,8 +182,14 @@ func (m *Manager) load(name string) {
 	}
 	m.mu.Unlock()
 	e.mu.Lock()
-	same := e.hash == authfiles.Hash(raw)
-	e.acct, e.tok, e.raw, e.hash = acct, tok, raw, authfiles.Hash(raw)
+	hash := authfiles.Hash(raw)
+	same := e.hash == hash
+	if same && e.acct.Revision != "" {
+		acct.Revision = e.acct.Revision // content this manager wrote or read already
+	} else {
+		acct.Revision = revisionOf(raw)
+	}
+	e.acct, e.tok, e.raw, e.hash = acct, tok, raw, hash
 	if !same {
 		// New content: a new chance, and any unwritten tokens of the
 		// old content are dropped (the file on disk wins).

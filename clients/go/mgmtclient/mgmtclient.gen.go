@@ -18,6 +18,57 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuthFileUnavailableReason.
+const (
+	AuthFileUnavailableReasonCredentialQuota AuthFileUnavailableReason = "credential-quota"
+	AuthFileUnavailableReasonInvalid         AuthFileUnavailableReason = "invalid"
+	AuthFileUnavailableReasonRefreshFailed   AuthFileUnavailableReason = "refresh-failed"
+)
+
+// Valid indicates whether the value is a known member of the AuthFileUnavailableReason enum.
+func (e AuthFileUnavailableReason) Valid() bool {
+	switch e {
+	case AuthFileUnavailableReasonCredentialQuota:
+		return true
+	case AuthFileUnavailableReasonInvalid:
+		return true
+	case AuthFileUnavailableReasonRefreshFailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuthFileCooldownReason.
+const (
+	AuthFileCooldownReasonAuth            AuthFileCooldownReason = "auth"
+	AuthFileCooldownReasonCredentialQuota AuthFileCooldownReason = "credential-quota"
+	AuthFileCooldownReasonNotFound        AuthFileCooldownReason = "not-found"
+	AuthFileCooldownReasonQuota           AuthFileCooldownReason = "quota"
+	AuthFileCooldownReasonSharedQuota     AuthFileCooldownReason = "shared-quota"
+	AuthFileCooldownReasonTransient       AuthFileCooldownReason = "transient"
+)
+
+// Valid indicates whether the value is a known member of the AuthFileCooldownReason enum.
+func (e AuthFileCooldownReason) Valid() bool {
+	switch e {
+	case AuthFileCooldownReasonAuth:
+		return true
+	case AuthFileCooldownReasonCredentialQuota:
+		return true
+	case AuthFileCooldownReasonNotFound:
+		return true
+	case AuthFileCooldownReasonQuota:
+		return true
+	case AuthFileCooldownReasonSharedQuota:
+		return true
+	case AuthFileCooldownReasonTransient:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuthFileStatusResultStatus.
 const (
 	AuthFileStatusResultStatusOk AuthFileStatusResultStatus = "ok"
@@ -149,17 +200,20 @@ func (e ConfigRevisionDetailSource) Valid() bool {
 
 // Defines values for CooldownsCooldownsReason.
 const (
-	CooldownsCooldownsReasonAuth        CooldownsCooldownsReason = "auth"
-	CooldownsCooldownsReasonNotFound    CooldownsCooldownsReason = "not-found"
-	CooldownsCooldownsReasonQuota       CooldownsCooldownsReason = "quota"
-	CooldownsCooldownsReasonSharedQuota CooldownsCooldownsReason = "shared-quota"
-	CooldownsCooldownsReasonTransient   CooldownsCooldownsReason = "transient"
+	CooldownsCooldownsReasonAuth            CooldownsCooldownsReason = "auth"
+	CooldownsCooldownsReasonCredentialQuota CooldownsCooldownsReason = "credential-quota"
+	CooldownsCooldownsReasonNotFound        CooldownsCooldownsReason = "not-found"
+	CooldownsCooldownsReasonQuota           CooldownsCooldownsReason = "quota"
+	CooldownsCooldownsReasonSharedQuota     CooldownsCooldownsReason = "shared-quota"
+	CooldownsCooldownsReasonTransient       CooldownsCooldownsReason = "transient"
 )
 
 // Valid indicates whether the value is a known member of the CooldownsCooldownsReason enum.
 func (e CooldownsCooldownsReason) Valid() bool {
 	switch e {
 	case CooldownsCooldownsReasonAuth:
+		return true
+	case CooldownsCooldownsReasonCredentialQuota:
 		return true
 	case CooldownsCooldownsReasonNotFound:
 		return true
@@ -228,6 +282,21 @@ const (
 func (e PluginListPluginsEnabled) Valid() bool {
 	switch e {
 	case False:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResetQuotaResultStatus.
+const (
+	ResetQuotaResultStatusOk ResetQuotaResultStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the ResetQuotaResultStatus enum.
+func (e ResetQuotaResultStatus) Valid() bool {
+	switch e {
+	case ResetQuotaResultStatusOk:
 		return true
 	default:
 		return false
@@ -373,8 +442,11 @@ type AuditPage struct {
 // AuthFile defines model for AuthFile.
 type AuthFile struct {
 	AuthIndex *string `json:"auth_index,omitempty"`
-	Disabled  *bool   `json:"disabled,omitempty"`
-	Email     *string `json:"email,omitempty"`
+
+	// Cooldowns What of the credential rests now (as GET /cooldowns lists it, which v7 does not show per file), by model; `*` is the whole credential. Absent when nothing rests.
+	Cooldowns *[]AuthFileCooldown `json:"cooldowns,omitempty"`
+	Disabled  *bool               `json:"disabled,omitempty"`
+	Email     *string             `json:"email,omitempty"`
 
 	// Failed Upstream attempts with this credential that failed since the server started.
 	Failed *int64  `json:"failed,omitempty"`
@@ -389,10 +461,13 @@ type AuthFile struct {
 	// NextRetry While `unavailable`, when the credential is tried again.
 	NextRetry *time.Time `json:"next_retry,omitempty"`
 
-	// NextRetryAfter v7's name for `next_retry`.
+	// NextRetryAfter While `unavailable`, when the credential is used again (v7's auth-level retry time; its quota's reset time, or `next_retry`). Absent otherwise.
 	NextRetryAfter *time.Time `json:"next_retry_after,omitempty"`
 
-	// Priority The file's `priority` field, when it holds an integer (the routing that reads it is separate).
+	// Note The file's `note` field.
+	Note *string `json:"note,omitempty"`
+
+	// Priority The file's `priority` field, when it holds an integer (higher is used first).
 	Priority *int    `json:"priority,omitempty"`
 	Provider *string `json:"provider,omitempty"`
 
@@ -403,15 +478,66 @@ type AuthFile struct {
 	// Status How the proxy serves this credential: `active`, `unavailable` (a token refresh or write-back failed; see `last_error` and `next_retry`), `disabled` or `invalid`; absent for types the proxy does not serve.
 	Status *string `json:"status,omitempty"`
 
-	// StatusMessage v7's name for `last_error` (the same text).
+	// StatusMessage v7's name for `last_error` (the same text); while the quota is spent and no refresh failed, says until when.
 	StatusMessage *string `json:"status_message,omitempty"`
 
 	// Success Upstream attempts with this credential that succeeded since the server started.
 	Success *int64  `json:"success,omitempty"`
 	Type    *string `json:"type,omitempty"`
 
-	// Unavailable True while the proxy does not use the credential for a reason other than `disabled` (status `unavailable` or `invalid`), as v7 panels read it.
-	Unavailable          *bool                  `json:"unavailable,omitempty"`
+	// Unavailable True while the proxy does not use the credential at all, for a reason other than `disabled`, as v7 panels read it — its quota is spent (`unavailable_reason` `credential-quota`), a token refresh failed (status `unavailable`) or the file is `invalid`.
+	Unavailable *bool `json:"unavailable,omitempty"`
+
+	// UnavailableReason Why `unavailable` is true; absent when it is false.
+	UnavailableReason *AuthFileUnavailableReason `json:"unavailable_reason,omitempty"`
+
+	// Weight The file's `weight` field, when it holds an integer (its share under weighted-round-robin).
+	Weight               *int                   `json:"weight,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// AuthFileUnavailableReason Why `unavailable` is true; absent when it is false.
+type AuthFileUnavailableReason string
+
+// AuthFileCooldown Example: {"model":"*","reason":"credential-quota","until":"2026-12-07T14:00:00Z"}
+type AuthFileCooldown struct {
+	// Model The upstream model, or `*` for the whole credential.
+	Model  string                 `json:"model"`
+	Reason AuthFileCooldownReason `json:"reason"`
+	Until  time.Time              `json:"until"`
+}
+
+// AuthFileCooldownReason defines model for AuthFileCooldown.Reason.
+type AuthFileCooldownReason string
+
+// AuthFileFieldsPatch `name` and the fields to set; any other key is stored as sent (see the operation).
+type AuthFileFieldsPatch struct {
+	// Disabled A boolean or "true"/"false".
+	Disabled interface{} `json:"disabled,omitempty"`
+
+	// Headers Merged into the file's headers; an empty value removes one.
+	Headers *map[string]string `json:"headers,omitempty"`
+
+	// MaxConcurrency Requests in flight at once (0 or null: no cap).
+	MaxConcurrency *int `json:"max_concurrency,omitempty"`
+
+	// Name The file's name (its `id`).
+	Name   string  `json:"name"`
+	Note   *string `json:"note,omitempty"`
+	Prefix *string `json:"prefix,omitempty"`
+
+	// Priority An integer or a numeric string; higher is used first; 0 removes the field.
+	Priority interface{} `json:"priority,omitempty"`
+
+	// ProxyURL `http(s)://`, `socks5(h)://`, `direct` or `none`; blank removes it.
+	ProxyURL     *string `json:"proxy_url,omitempty"`
+	RequestRetry *int    `json:"request_retry,omitempty"`
+
+	// Websockets A boolean or "true"/"false" (stored; this server does not use upstream websockets).
+	Websockets interface{} `json:"websockets,omitempty"`
+
+	// Weight Share under weighted-round-robin, up to 1,000,000; null removes it.
+	Weight               *int                   `json:"weight,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
@@ -907,7 +1033,7 @@ type Cooldowns struct {
 		Credential string `json:"credential"`
 		Label      string `json:"label"`
 
-		// Model The model name the upstream knows.
+		// Model The model name the upstream knows; `*` when every model of the credential rests.
 		Model    string                   `json:"model"`
 		Provider string                   `json:"provider"`
 		Reason   CooldownsCooldownsReason `json:"reason"`
@@ -1391,6 +1517,24 @@ type RequestLogSetting struct {
 type RequestRetrySetting struct {
 	RequestRetry int `json:"request-retry"`
 }
+
+// ResetQuotaRequest defines model for ResetQuotaRequest.
+type ResetQuotaRequest struct {
+	AuthIndex *string `json:"auth_index,omitempty"`
+
+	// Name The file's name, instead of `auth_index`.
+	Name *string `json:"name,omitempty"`
+}
+
+// ResetQuotaResult Example: {"auth_index":"6027630ce5c52faf","models":["*","gpt-5"],"status":"ok"}
+type ResetQuotaResult struct {
+	AuthIndex string                 `json:"auth_index"`
+	Models    []string               `json:"models"`
+	Status    ResetQuotaResultStatus `json:"status"`
+}
+
+// ResetQuotaResultStatus defines model for ResetQuotaResult.Status.
+type ResetQuotaResultStatus string
 
 // RetryCountValue Example: {"value":5}
 type RetryCountValue struct {
@@ -2048,6 +2192,17 @@ type UploadAuthFileParams struct {
 type DownloadAuthFileParams struct {
 	// Name The credential file's name (ends with `.json`; no path separators, no leading dot, no `..`, at most 128 bytes). Missing is 400 `name is required` (or `invalid name`), a name of the wrong form 400 `invalid name`.
 	Name *FileNameQuery `form:"name,omitempty" json:"name,omitempty"`
+}
+
+// PatchAuthFileFieldsParams defines parameters for PatchAuthFileFields.
+type PatchAuthFileFieldsParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 }
 
 // GetAuthFileModelsParams defines parameters for GetAuthFileModels.
@@ -2866,6 +3021,17 @@ type PutRequestRetryParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ResetQuotaParams defines parameters for ResetQuota.
+type ResetQuotaParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // GetUsageParams defines parameters for GetUsage.
 type GetUsageParams struct {
 	// From Only requests at or after this time (hour resolution for aggregates).
@@ -3091,6 +3257,9 @@ type UploadAuthFileJSONRequestBody UploadAuthFileJSONBody
 // UploadAuthFileMultipartRequestBody defines body for UploadAuthFile for multipart/form-data ContentType.
 type UploadAuthFileMultipartRequestBody UploadAuthFileMultipartBody
 
+// PatchAuthFileFieldsJSONRequestBody defines body for PatchAuthFileFields for application/json ContentType.
+type PatchAuthFileFieldsJSONRequestBody = AuthFileFieldsPatch
+
 // PatchAuthFileStatusJSONRequestBody defines body for PatchAuthFileStatus for application/json ContentType.
 type PatchAuthFileStatusJSONRequestBody = AuthFileStatusPatch
 
@@ -3218,6 +3387,9 @@ type PatchRequestRetryJSONRequestBody = RetryCountValue
 // PutRequestRetryJSONRequestBody defines body for PutRequestRetry for application/json ContentType.
 type PutRequestRetryJSONRequestBody = RetryCountValue
 
+// ResetQuotaJSONRequestBody defines body for ResetQuota for application/json ContentType.
+type ResetQuotaJSONRequestBody = ResetQuotaRequest
+
 // PatchUsageStatisticsEnabledJSONRequestBody defines body for PatchUsageStatisticsEnabled for application/json ContentType.
 type PatchUsageStatisticsEnabledJSONRequestBody = BoolValue
 
@@ -3279,6 +3451,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("error reading 'auth_index': %w", err)
 		}
 		delete(object, "auth_index")
+	}
+
+	if raw, found := object["cooldowns"]; found {
+		err = json.Unmarshal(raw, &a.Cooldowns)
+		if err != nil {
+			return fmt.Errorf("error reading 'cooldowns': %w", err)
+		}
+		delete(object, "cooldowns")
 	}
 
 	if raw, found := object["disabled"]; found {
@@ -3361,6 +3541,14 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "next_retry_after")
 	}
 
+	if raw, found := object["note"]; found {
+		err = json.Unmarshal(raw, &a.Note)
+		if err != nil {
+			return fmt.Errorf("error reading 'note': %w", err)
+		}
+		delete(object, "note")
+	}
+
 	if raw, found := object["priority"]; found {
 		err = json.Unmarshal(raw, &a.Priority)
 		if err != nil {
@@ -3433,6 +3621,22 @@ func (a *AuthFile) UnmarshalJSON(b []byte) error {
 		delete(object, "unavailable")
 	}
 
+	if raw, found := object["unavailable_reason"]; found {
+		err = json.Unmarshal(raw, &a.UnavailableReason)
+		if err != nil {
+			return fmt.Errorf("error reading 'unavailable_reason': %w", err)
+		}
+		delete(object, "unavailable_reason")
+	}
+
+	if raw, found := object["weight"]; found {
+		err = json.Unmarshal(raw, &a.Weight)
+		if err != nil {
+			return fmt.Errorf("error reading 'weight': %w", err)
+		}
+		delete(object, "weight")
+	}
+
 	if len(object) != 0 {
 		a.AdditionalProperties = make(map[string]interface{})
 		for fieldName, fieldBuf := range object {
@@ -3456,6 +3660,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		object["auth_index"], err = json.Marshal(a.AuthIndex)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'auth_index': %w", err)
+		}
+	}
+
+	if a.Cooldowns != nil {
+		object["cooldowns"], err = json.Marshal(a.Cooldowns)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'cooldowns': %w", err)
 		}
 	}
 
@@ -3527,6 +3738,13 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.Note != nil {
+		object["note"], err = json.Marshal(a.Note)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'note': %w", err)
+		}
+	}
+
 	if a.Priority != nil {
 		object["priority"], err = json.Marshal(a.Priority)
 		if err != nil {
@@ -3587,6 +3805,230 @@ func (a AuthFile) MarshalJSON() ([]byte, error) {
 		object["unavailable"], err = json.Marshal(a.Unavailable)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'unavailable': %w", err)
+		}
+	}
+
+	if a.UnavailableReason != nil {
+		object["unavailable_reason"], err = json.Marshal(a.UnavailableReason)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'unavailable_reason': %w", err)
+		}
+	}
+
+	if a.Weight != nil {
+		object["weight"], err = json.Marshal(a.Weight)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'weight': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for AuthFileFieldsPatch. Returns the specified
+// element and whether it was found
+func (a AuthFileFieldsPatch) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for AuthFileFieldsPatch
+func (a *AuthFileFieldsPatch) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for AuthFileFieldsPatch to handle AdditionalProperties
+func (a *AuthFileFieldsPatch) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["disabled"]; found {
+		err = json.Unmarshal(raw, &a.Disabled)
+		if err != nil {
+			return fmt.Errorf("error reading 'disabled': %w", err)
+		}
+		delete(object, "disabled")
+	}
+
+	if raw, found := object["headers"]; found {
+		err = json.Unmarshal(raw, &a.Headers)
+		if err != nil {
+			return fmt.Errorf("error reading 'headers': %w", err)
+		}
+		delete(object, "headers")
+	}
+
+	if raw, found := object["max_concurrency"]; found {
+		err = json.Unmarshal(raw, &a.MaxConcurrency)
+		if err != nil {
+			return fmt.Errorf("error reading 'max_concurrency': %w", err)
+		}
+		delete(object, "max_concurrency")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["note"]; found {
+		err = json.Unmarshal(raw, &a.Note)
+		if err != nil {
+			return fmt.Errorf("error reading 'note': %w", err)
+		}
+		delete(object, "note")
+	}
+
+	if raw, found := object["prefix"]; found {
+		err = json.Unmarshal(raw, &a.Prefix)
+		if err != nil {
+			return fmt.Errorf("error reading 'prefix': %w", err)
+		}
+		delete(object, "prefix")
+	}
+
+	if raw, found := object["priority"]; found {
+		err = json.Unmarshal(raw, &a.Priority)
+		if err != nil {
+			return fmt.Errorf("error reading 'priority': %w", err)
+		}
+		delete(object, "priority")
+	}
+
+	if raw, found := object["proxy_url"]; found {
+		err = json.Unmarshal(raw, &a.ProxyURL)
+		if err != nil {
+			return fmt.Errorf("error reading 'proxy_url': %w", err)
+		}
+		delete(object, "proxy_url")
+	}
+
+	if raw, found := object["request_retry"]; found {
+		err = json.Unmarshal(raw, &a.RequestRetry)
+		if err != nil {
+			return fmt.Errorf("error reading 'request_retry': %w", err)
+		}
+		delete(object, "request_retry")
+	}
+
+	if raw, found := object["websockets"]; found {
+		err = json.Unmarshal(raw, &a.Websockets)
+		if err != nil {
+			return fmt.Errorf("error reading 'websockets': %w", err)
+		}
+		delete(object, "websockets")
+	}
+
+	if raw, found := object["weight"]; found {
+		err = json.Unmarshal(raw, &a.Weight)
+		if err != nil {
+			return fmt.Errorf("error reading 'weight': %w", err)
+		}
+		delete(object, "weight")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for AuthFileFieldsPatch to handle AdditionalProperties
+func (a AuthFileFieldsPatch) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["disabled"], err = json.Marshal(a.Disabled)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'disabled': %w", err)
+	}
+
+	if a.Headers != nil {
+		object["headers"], err = json.Marshal(a.Headers)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'headers': %w", err)
+		}
+	}
+
+	if a.MaxConcurrency != nil {
+		object["max_concurrency"], err = json.Marshal(a.MaxConcurrency)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'max_concurrency': %w", err)
+		}
+	}
+
+	object["name"], err = json.Marshal(a.Name)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'name': %w", err)
+	}
+
+	if a.Note != nil {
+		object["note"], err = json.Marshal(a.Note)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'note': %w", err)
+		}
+	}
+
+	if a.Prefix != nil {
+		object["prefix"], err = json.Marshal(a.Prefix)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'prefix': %w", err)
+		}
+	}
+
+	object["priority"], err = json.Marshal(a.Priority)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'priority': %w", err)
+	}
+
+	if a.ProxyURL != nil {
+		object["proxy_url"], err = json.Marshal(a.ProxyURL)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'proxy_url': %w", err)
+		}
+	}
+
+	if a.RequestRetry != nil {
+		object["request_retry"], err = json.Marshal(a.RequestRetry)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'request_retry': %w", err)
+		}
+	}
+
+	object["websockets"], err = json.Marshal(a.Websockets)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'websockets': %w", err)
+	}
+
+	if a.Weight != nil {
+		object["weight"], err = json.Marshal(a.Weight)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'weight': %w", err)
 		}
 	}
 
@@ -4356,6 +4798,72 @@ type ClientInterface interface {
 	// Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 	DownloadAuthFile(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PatchAuthFileFieldsWithBody Edit an auth file's fields
+	//
+	// Sets fields of one credential file (v7's field patch) and leaves every other byte of its JSON as
+	// it was; the proxy reloads the account at once. `name` is the file (its `id`); every other key is a
+	// field, a dotted key a nested one (`"foo.bar":1` writes `{"foo":{"bar":1}}`), numbers are kept as
+	// sent, `null` removes a field. Root keys v7 spells both ways are stored in snake case (`proxy-url`
+	// → `proxy_url`, also `base-url`, `api-key`, `disable-cooling`, `excluded-models`, `request-retry`,
+	// `max-concurrency` …); when both spellings are sent the snake one wins.
+	//
+	// Fields routing reads are checked: `priority` and `max_concurrency` (integers; a numeric string is
+	// taken; 0 removes the field), `weight` (an integer up to 1,000,000, ≤0 stored as 0, which routing
+	// reads as 1), `request_retry` (an integer, negative removes it), `prefix`, `note`, `proxy_url`
+	// (`http(s)://`, `socks5(h)://`, or `direct`/`none` for no proxy at all; blank removes),
+	// `disabled` and `websockets` (a boolean or `"true"`/`"false"`), `headers` (an object of strings
+	// **merged** into the file's: an empty value removes that header, none left removes the field).
+	// Editing only these fields keeps the credential's cooldowns; any other change (tokens, a re-login,
+	// `base_url`) is a new credential content and ends them.
+	//
+	// 400: `invalid request body` (not a JSON object), `name is required`, `invalid name` (a path,
+	// `..`, not `.json`), `no fields to update`, `invalid field "<key>"` (a key of other characters
+	// than letters, digits, `_`, `-` and dots between them, deeper than 8 or longer than 128 bytes),
+	// `auth file fields "a" and "b" refer to the same field` (a key sent twice, two spellings of one
+	// spelling case, or a field and a field inside it), `weight must be an integer`, `weight must not
+	// exceed 1000000`, `<field> does not support nested fields`, `<field> must be a string|an
+	// integer|a boolean`, `request_retry must be an integer or null`, `invalid proxy_url`, `headers
+	// must be an object of strings`, `invalid header "<name>"`, `file too large: at most 1048576
+	// bytes` (the patched file), `too many fields: at most 64`. 404 `auth file not found`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /auth-files/fields (the `PatchAuthFileFields` operationId).
+	PatchAuthFileFieldsWithBody(ctx context.Context, params *PatchAuthFileFieldsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchAuthFileFields Edit an auth file's fields
+	//
+	// Sets fields of one credential file (v7's field patch) and leaves every other byte of its JSON as
+	// it was; the proxy reloads the account at once. `name` is the file (its `id`); every other key is a
+	// field, a dotted key a nested one (`"foo.bar":1` writes `{"foo":{"bar":1}}`), numbers are kept as
+	// sent, `null` removes a field. Root keys v7 spells both ways are stored in snake case (`proxy-url`
+	// → `proxy_url`, also `base-url`, `api-key`, `disable-cooling`, `excluded-models`, `request-retry`,
+	// `max-concurrency` …); when both spellings are sent the snake one wins.
+	//
+	// Fields routing reads are checked: `priority` and `max_concurrency` (integers; a numeric string is
+	// taken; 0 removes the field), `weight` (an integer up to 1,000,000, ≤0 stored as 0, which routing
+	// reads as 1), `request_retry` (an integer, negative removes it), `prefix`, `note`, `proxy_url`
+	// (`http(s)://`, `socks5(h)://`, or `direct`/`none` for no proxy at all; blank removes),
+	// `disabled` and `websockets` (a boolean or `"true"`/`"false"`), `headers` (an object of strings
+	// **merged** into the file's: an empty value removes that header, none left removes the field).
+	// Editing only these fields keeps the credential's cooldowns; any other change (tokens, a re-login,
+	// `base_url`) is a new credential content and ends them.
+	//
+	// 400: `invalid request body` (not a JSON object), `name is required`, `invalid name` (a path,
+	// `..`, not `.json`), `no fields to update`, `invalid field "<key>"` (a key of other characters
+	// than letters, digits, `_`, `-` and dots between them, deeper than 8 or longer than 128 bytes),
+	// `auth file fields "a" and "b" refer to the same field` (a key sent twice, two spellings of one
+	// spelling case, or a field and a field inside it), `weight must be an integer`, `weight must not
+	// exceed 1000000`, `<field> does not support nested fields`, `<field> must be a string|an
+	// integer|a boolean`, `request_retry must be an integer or null`, `invalid proxy_url`, `headers
+	// must be an object of strings`, `invalid header "<name>"`, `file too large: at most 1048576
+	// bytes` (the patched file), `too many fields: at most 64`. 404 `auth file not found`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /auth-files/fields (the `PatchAuthFileFields` operationId).
+	PatchAuthFileFields(ctx context.Context, params *PatchAuthFileFieldsParams, body PatchAuthFileFieldsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAuthFileModels Models served by one credential
 	//
 	// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
@@ -4667,7 +5175,10 @@ type ClientInterface interface {
 	// GetCooldowns Credentials resting after upstream errors
 	//
 	// Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
-	// `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+	// `quota` (429: until the reset time the upstream announced — `Retry-After`, or a reset time in
+	// its answer — up to 7 days; without one 1 s, 2 s, 4 s … up to 30 min), `credential-quota` (a
+	// 429 saying the account's whole quota is spent — Codex `usage_limit_reached`, Claude's unified
+	// limit `rejected` —: every model of the credential rests, `model` is `*`), `auth` (401, 402, 403: 30 min),
 	// `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
 	// `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
 	// the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
@@ -5508,6 +6019,38 @@ type ClientInterface interface {
 	// Corresponds with PUT /request-retry (the `PutRequestRetry` operationId).
 	PutRequestRetry(ctx context.Context, params *PutRequestRetryParams, body PutRequestRetryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ResetQuotaWithBody End one auth file's quota rests and cooldowns
+	//
+	// v7's manual reset: ends every cooldown and quota rest of the auth file whose `auth_index` is
+	// given (`name`, the file name, may be sent instead), as `DELETE /cooldowns?credential=` does for
+	// one credential; the next request may use it at once. `models` lists the models that were
+	// resting (`*` for a whole-credential quota rest), or, when none was, every model the file
+	// serves, as v7 answers. It calls no upstream (v7's panel resets Codex quotas by spending reset
+	// credits upstream through `api-call`; this does not). Not a config change: a dry run is refused
+	// with 400 `dry_run_unsupported`. 400 `invalid request body`, `auth_index is required`; 404
+	// `auth not found`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /reset-quota (the `ResetQuota` operationId).
+	ResetQuotaWithBody(ctx context.Context, params *ResetQuotaParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetQuota End one auth file's quota rests and cooldowns
+	//
+	// v7's manual reset: ends every cooldown and quota rest of the auth file whose `auth_index` is
+	// given (`name`, the file name, may be sent instead), as `DELETE /cooldowns?credential=` does for
+	// one credential; the next request may use it at once. `models` lists the models that were
+	// resting (`*` for a whole-credential quota rest), or, when none was, every model the file
+	// serves, as v7 answers. It calls no upstream (v7's panel resets Codex quotas by spending reset
+	// credits upstream through `api-call`; this does not). Not a config change: a dry run is refused
+	// with 400 `dry_run_unsupported`. 400 `invalid request body`, `auth_index is required`; 404
+	// `auth not found`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /reset-quota (the `ResetQuota` operationId).
+	ResetQuota(ctx context.Context, params *ResetQuotaParams, body ResetQuotaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetUsage Aggregated usage statistics
 	//
 	// Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
@@ -6165,6 +6708,92 @@ func (c *Client) UploadAuthFile(ctx context.Context, params *UploadAuthFileParam
 // Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 func (c *Client) DownloadAuthFile(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDownloadAuthFileRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchAuthFileFieldsWithBody Edit an auth file's fields
+//
+// Sets fields of one credential file (v7's field patch) and leaves every other byte of its JSON as
+// it was; the proxy reloads the account at once. `name` is the file (its `id`); every other key is a
+// field, a dotted key a nested one (`"foo.bar":1` writes `{"foo":{"bar":1}}`), numbers are kept as
+// sent, `null` removes a field. Root keys v7 spells both ways are stored in snake case (`proxy-url`
+// → `proxy_url`, also `base-url`, `api-key`, `disable-cooling`, `excluded-models`, `request-retry`,
+// `max-concurrency` …); when both spellings are sent the snake one wins.
+//
+// Fields routing reads are checked: `priority` and `max_concurrency` (integers; a numeric string is
+// taken; 0 removes the field), `weight` (an integer up to 1,000,000, ≤0 stored as 0, which routing
+// reads as 1), `request_retry` (an integer, negative removes it), `prefix`, `note`, `proxy_url`
+// (`http(s)://`, `socks5(h)://`, or `direct`/`none` for no proxy at all; blank removes),
+// `disabled` and `websockets` (a boolean or `"true"`/`"false"`), `headers` (an object of strings
+// **merged** into the file's: an empty value removes that header, none left removes the field).
+// Editing only these fields keeps the credential's cooldowns; any other change (tokens, a re-login,
+// `base_url`) is a new credential content and ends them.
+//
+// 400: `invalid request body` (not a JSON object), `name is required`, `invalid name` (a path,
+// `..`, not `.json`), `no fields to update`, `invalid field "<key>"` (a key of other characters
+// than letters, digits, `_`, `-` and dots between them, deeper than 8 or longer than 128 bytes),
+// `auth file fields "a" and "b" refer to the same field` (a key sent twice, two spellings of one
+// spelling case, or a field and a field inside it), `weight must be an integer`, `weight must not
+// exceed 1000000`, `<field> does not support nested fields`, `<field> must be a string|an
+// integer|a boolean`, `request_retry must be an integer or null`, `invalid proxy_url`, `headers
+// must be an object of strings`, `invalid header "<name>"`, `file too large: at most 1048576
+// bytes` (the patched file), `too many fields: at most 64`. 404 `auth file not found`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /auth-files/fields (the `PatchAuthFileFields` operationId).
+func (c *Client) PatchAuthFileFieldsWithBody(ctx context.Context, params *PatchAuthFileFieldsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAuthFileFieldsRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchAuthFileFields Edit an auth file's fields
+//
+// Sets fields of one credential file (v7's field patch) and leaves every other byte of its JSON as
+// it was; the proxy reloads the account at once. `name` is the file (its `id`); every other key is a
+// field, a dotted key a nested one (`"foo.bar":1` writes `{"foo":{"bar":1}}`), numbers are kept as
+// sent, `null` removes a field. Root keys v7 spells both ways are stored in snake case (`proxy-url`
+// → `proxy_url`, also `base-url`, `api-key`, `disable-cooling`, `excluded-models`, `request-retry`,
+// `max-concurrency` …); when both spellings are sent the snake one wins.
+//
+// Fields routing reads are checked: `priority` and `max_concurrency` (integers; a numeric string is
+// taken; 0 removes the field), `weight` (an integer up to 1,000,000, ≤0 stored as 0, which routing
+// reads as 1), `request_retry` (an integer, negative removes it), `prefix`, `note`, `proxy_url`
+// (`http(s)://`, `socks5(h)://`, or `direct`/`none` for no proxy at all; blank removes),
+// `disabled` and `websockets` (a boolean or `"true"`/`"false"`), `headers` (an object of strings
+// **merged** into the file's: an empty value removes that header, none left removes the field).
+// Editing only these fields keeps the credential's cooldowns; any other change (tokens, a re-login,
+// `base_url`) is a new credential content and ends them.
+//
+// 400: `invalid request body` (not a JSON object), `name is required`, `invalid name` (a path,
+// `..`, not `.json`), `no fields to update`, `invalid field "<key>"` (a key of other characters
+// than letters, digits, `_`, `-` and dots between them, deeper than 8 or longer than 128 bytes),
+// `auth file fields "a" and "b" refer to the same field` (a key sent twice, two spellings of one
+// spelling case, or a field and a field inside it), `weight must be an integer`, `weight must not
+// exceed 1000000`, `<field> does not support nested fields`, `<field> must be a string|an
+// integer|a boolean`, `request_retry must be an integer or null`, `invalid proxy_url`, `headers
+// must be an object of strings`, `invalid header "<name>"`, `file too large: at most 1048576
+// bytes` (the patched file), `too many fields: at most 64`. 404 `auth file not found`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /auth-files/fields (the `PatchAuthFileFields` operationId).
+func (c *Client) PatchAuthFileFields(ctx context.Context, params *PatchAuthFileFieldsParams, body PatchAuthFileFieldsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAuthFileFieldsRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6836,7 +7465,10 @@ func (c *Client) DeleteCooldowns(ctx context.Context, params *DeleteCooldownsPar
 // GetCooldowns Credentials resting after upstream errors
 //
 // Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
-// `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+// `quota` (429: until the reset time the upstream announced — `Retry-After`, or a reset time in
+// its answer — up to 7 days; without one 1 s, 2 s, 4 s … up to 30 min), `credential-quota` (a
+// 429 saying the account's whole quota is spent — Codex `usage_limit_reached`, Claude's unified
+// limit `rejected` —: every model of the credential rests, `model` is `*`), `auth` (401, 402, 403: 30 min),
 // `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
 // `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
 // the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
@@ -8661,6 +9293,58 @@ func (c *Client) PutRequestRetry(ctx context.Context, params *PutRequestRetryPar
 	return c.Client.Do(req)
 }
 
+// ResetQuotaWithBody End one auth file's quota rests and cooldowns
+//
+// v7's manual reset: ends every cooldown and quota rest of the auth file whose `auth_index` is
+// given (`name`, the file name, may be sent instead), as `DELETE /cooldowns?credential=` does for
+// one credential; the next request may use it at once. `models` lists the models that were
+// resting (`*` for a whole-credential quota rest), or, when none was, every model the file
+// serves, as v7 answers. It calls no upstream (v7's panel resets Codex quotas by spending reset
+// credits upstream through `api-call`; this does not). Not a config change: a dry run is refused
+// with 400 `dry_run_unsupported`. 400 `invalid request body`, `auth_index is required`; 404
+// `auth not found`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /reset-quota (the `ResetQuota` operationId).
+func (c *Client) ResetQuotaWithBody(ctx context.Context, params *ResetQuotaParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetQuotaRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetQuota End one auth file's quota rests and cooldowns
+//
+// v7's manual reset: ends every cooldown and quota rest of the auth file whose `auth_index` is
+// given (`name`, the file name, may be sent instead), as `DELETE /cooldowns?credential=` does for
+// one credential; the next request may use it at once. `models` lists the models that were
+// resting (`*` for a whole-credential quota rest), or, when none was, every model the file
+// serves, as v7 answers. It calls no upstream (v7's panel resets Codex quotas by spending reset
+// credits upstream through `api-call`; this does not). Not a config change: a dry run is refused
+// with 400 `dry_run_unsupported`. 400 `invalid request body`, `auth_index is required`; 404
+// `auth not found`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /reset-quota (the `ResetQuota` operationId).
+func (c *Client) ResetQuota(ctx context.Context, params *ResetQuotaParams, body ResetQuotaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetQuotaRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetUsage Aggregated usage statistics
 //
 // Statistics of proxied requests, kept across restarts. `failed_requests` repeats `usage.failure_count`. Hourly buckets fold all days into `00`..`23` (server time zone).
@@ -10223,6 +10907,73 @@ func NewDownloadAuthFileRequest(server string, params *DownloadAuthFileParams) (
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewPatchAuthFileFieldsRequest calls the generic PatchAuthFileFields builder with application/json body
+func NewPatchAuthFileFieldsRequest(server string, params *PatchAuthFileFieldsParams, body PatchAuthFileFieldsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchAuthFileFieldsRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPatchAuthFileFieldsRequestWithBody constructs an http.Request for the PatchAuthFileFields method, with any body, and a specified content type
+func NewPatchAuthFileFieldsRequestWithBody(server string, params *PatchAuthFileFieldsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth-files/fields")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -15854,6 +16605,73 @@ func NewPutRequestRetryRequestWithBody(server string, params *PutRequestRetryPar
 	return req, nil
 }
 
+// NewResetQuotaRequest calls the generic ResetQuota builder with application/json body
+func NewResetQuotaRequest(server string, params *ResetQuotaParams, body ResetQuotaJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetQuotaRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewResetQuotaRequestWithBody constructs an http.Request for the ResetQuota method, with any body, and a specified content type
+func NewResetQuotaRequestWithBody(server string, params *ResetQuotaParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/reset-quota")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetUsageRequest constructs an http.Request for the GetUsage method
 func NewGetUsageRequest(server string, params *GetUsageParams) (*http.Request, error) {
 	var err error
@@ -17352,6 +18170,72 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /auth-files/download (the `DownloadAuthFile` operationId).
 	DownloadAuthFileWithResponse(ctx context.Context, params *DownloadAuthFileParams, reqEditors ...RequestEditorFn) (*DownloadAuthFileResponse, error)
 
+	// PatchAuthFileFieldsWithBodyWithResponse Edit an auth file's fields
+	//
+	// Sets fields of one credential file (v7's field patch) and leaves every other byte of its JSON as
+	// it was; the proxy reloads the account at once. `name` is the file (its `id`); every other key is a
+	// field, a dotted key a nested one (`"foo.bar":1` writes `{"foo":{"bar":1}}`), numbers are kept as
+	// sent, `null` removes a field. Root keys v7 spells both ways are stored in snake case (`proxy-url`
+	// → `proxy_url`, also `base-url`, `api-key`, `disable-cooling`, `excluded-models`, `request-retry`,
+	// `max-concurrency` …); when both spellings are sent the snake one wins.
+	//
+	// Fields routing reads are checked: `priority` and `max_concurrency` (integers; a numeric string is
+	// taken; 0 removes the field), `weight` (an integer up to 1,000,000, ≤0 stored as 0, which routing
+	// reads as 1), `request_retry` (an integer, negative removes it), `prefix`, `note`, `proxy_url`
+	// (`http(s)://`, `socks5(h)://`, or `direct`/`none` for no proxy at all; blank removes),
+	// `disabled` and `websockets` (a boolean or `"true"`/`"false"`), `headers` (an object of strings
+	// **merged** into the file's: an empty value removes that header, none left removes the field).
+	// Editing only these fields keeps the credential's cooldowns; any other change (tokens, a re-login,
+	// `base_url`) is a new credential content and ends them.
+	//
+	// 400: `invalid request body` (not a JSON object), `name is required`, `invalid name` (a path,
+	// `..`, not `.json`), `no fields to update`, `invalid field "<key>"` (a key of other characters
+	// than letters, digits, `_`, `-` and dots between them, deeper than 8 or longer than 128 bytes),
+	// `auth file fields "a" and "b" refer to the same field` (a key sent twice, two spellings of one
+	// spelling case, or a field and a field inside it), `weight must be an integer`, `weight must not
+	// exceed 1000000`, `<field> does not support nested fields`, `<field> must be a string|an
+	// integer|a boolean`, `request_retry must be an integer or null`, `invalid proxy_url`, `headers
+	// must be an object of strings`, `invalid header "<name>"`, `file too large: at most 1048576
+	// bytes` (the patched file), `too many fields: at most 64`. 404 `auth file not found`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /auth-files/fields (the `PatchAuthFileFields` operationId).
+	PatchAuthFileFieldsWithBodyWithResponse(ctx context.Context, params *PatchAuthFileFieldsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAuthFileFieldsResponse, error)
+
+	// PatchAuthFileFieldsWithResponse Edit an auth file's fields
+	//
+	// Sets fields of one credential file (v7's field patch) and leaves every other byte of its JSON as
+	// it was; the proxy reloads the account at once. `name` is the file (its `id`); every other key is a
+	// field, a dotted key a nested one (`"foo.bar":1` writes `{"foo":{"bar":1}}`), numbers are kept as
+	// sent, `null` removes a field. Root keys v7 spells both ways are stored in snake case (`proxy-url`
+	// → `proxy_url`, also `base-url`, `api-key`, `disable-cooling`, `excluded-models`, `request-retry`,
+	// `max-concurrency` …); when both spellings are sent the snake one wins.
+	//
+	// Fields routing reads are checked: `priority` and `max_concurrency` (integers; a numeric string is
+	// taken; 0 removes the field), `weight` (an integer up to 1,000,000, ≤0 stored as 0, which routing
+	// reads as 1), `request_retry` (an integer, negative removes it), `prefix`, `note`, `proxy_url`
+	// (`http(s)://`, `socks5(h)://`, or `direct`/`none` for no proxy at all; blank removes),
+	// `disabled` and `websockets` (a boolean or `"true"`/`"false"`), `headers` (an object of strings
+	// **merged** into the file's: an empty value removes that header, none left removes the field).
+	// Editing only these fields keeps the credential's cooldowns; any other change (tokens, a re-login,
+	// `base_url`) is a new credential content and ends them.
+	//
+	// 400: `invalid request body` (not a JSON object), `name is required`, `invalid name` (a path,
+	// `..`, not `.json`), `no fields to update`, `invalid field "<key>"` (a key of other characters
+	// than letters, digits, `_`, `-` and dots between them, deeper than 8 or longer than 128 bytes),
+	// `auth file fields "a" and "b" refer to the same field` (a key sent twice, two spellings of one
+	// spelling case, or a field and a field inside it), `weight must be an integer`, `weight must not
+	// exceed 1000000`, `<field> does not support nested fields`, `<field> must be a string|an
+	// integer|a boolean`, `request_retry must be an integer or null`, `invalid proxy_url`, `headers
+	// must be an object of strings`, `invalid header "<name>"`, `file too large: at most 1048576
+	// bytes` (the patched file), `too many fields: at most 64`. 404 `auth file not found`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /auth-files/fields (the `PatchAuthFileFields` operationId).
+	PatchAuthFileFieldsWithResponse(ctx context.Context, params *PatchAuthFileFieldsParams, body PatchAuthFileFieldsJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAuthFileFieldsResponse, error)
+
 	// GetAuthFileModelsWithResponse Models served by one credential
 	//
 	// The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
@@ -17691,7 +18575,10 @@ type ClientWithResponsesInterface interface {
 	// GetCooldownsWithResponse Credentials resting after upstream errors
 	//
 	// Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
-	// `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+	// `quota` (429: until the reset time the upstream announced — `Retry-After`, or a reset time in
+	// its answer — up to 7 days; without one 1 s, 2 s, 4 s … up to 30 min), `credential-quota` (a
+	// 429 saying the account's whole quota is spent — Codex `usage_limit_reached`, Claude's unified
+	// limit `rejected` —: every model of the credential rests, `model` is `*`), `auth` (401, 402, 403: 30 min),
 	// `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
 	// `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
 	// the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
@@ -18605,6 +19492,38 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /request-retry (the `PutRequestRetry` operationId).
 	PutRequestRetryWithResponse(ctx context.Context, params *PutRequestRetryParams, body PutRequestRetryJSONRequestBody, reqEditors ...RequestEditorFn) (*PutRequestRetryResponse, error)
+
+	// ResetQuotaWithBodyWithResponse End one auth file's quota rests and cooldowns
+	//
+	// v7's manual reset: ends every cooldown and quota rest of the auth file whose `auth_index` is
+	// given (`name`, the file name, may be sent instead), as `DELETE /cooldowns?credential=` does for
+	// one credential; the next request may use it at once. `models` lists the models that were
+	// resting (`*` for a whole-credential quota rest), or, when none was, every model the file
+	// serves, as v7 answers. It calls no upstream (v7's panel resets Codex quotas by spending reset
+	// credits upstream through `api-call`; this does not). Not a config change: a dry run is refused
+	// with 400 `dry_run_unsupported`. 400 `invalid request body`, `auth_index is required`; 404
+	// `auth not found`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /reset-quota (the `ResetQuota` operationId).
+	ResetQuotaWithBodyWithResponse(ctx context.Context, params *ResetQuotaParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetQuotaResponse, error)
+
+	// ResetQuotaWithResponse End one auth file's quota rests and cooldowns
+	//
+	// v7's manual reset: ends every cooldown and quota rest of the auth file whose `auth_index` is
+	// given (`name`, the file name, may be sent instead), as `DELETE /cooldowns?credential=` does for
+	// one credential; the next request may use it at once. `models` lists the models that were
+	// resting (`*` for a whole-credential quota rest), or, when none was, every model the file
+	// serves, as v7 answers. It calls no upstream (v7's panel resets Codex quotas by spending reset
+	// credits upstream through `api-call`; this does not). Not a config change: a dry run is refused
+	// with 400 `dry_run_unsupported`. 400 `invalid request body`, `auth_index is required`; 404
+	// `auth not found`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /reset-quota (the `ResetQuota` operationId).
+	ResetQuotaWithResponse(ctx context.Context, params *ResetQuotaParams, body ResetQuotaJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetQuotaResponse, error)
 
 	// GetUsageWithResponse Aggregated usage statistics
 	//
@@ -20594,6 +21513,117 @@ func (r DownloadAuthFileResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DownloadAuthFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchAuthFileFieldsResponse429Headers the declared response headers of an HTTP 429 response for PatchAuthFileFields
+type PatchAuthFileFieldsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchAuthFileFieldsResponse503Headers the declared response headers of an HTTP 503 response for PatchAuthFileFields
+type PatchAuthFileFieldsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PatchAuthFileFieldsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOKPlain
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchAuthFileFieldsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchAuthFileFieldsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchAuthFileFieldsResponse) GetJSON200() *StatusOKPlain {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchAuthFileFieldsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PatchAuthFileFieldsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchAuthFileFieldsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchAuthFileFieldsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PatchAuthFileFieldsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PatchAuthFileFieldsResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PatchAuthFileFieldsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PatchAuthFileFieldsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchAuthFileFieldsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchAuthFileFieldsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchAuthFileFieldsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchAuthFileFieldsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -31302,6 +32332,110 @@ func (r PutRequestRetryResponse) ContentType() string {
 	return ""
 }
 
+// ResetQuotaResponse429Headers the declared response headers of an HTTP 429 response for ResetQuota
+type ResetQuotaResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ResetQuotaResponse503Headers the declared response headers of an HTTP 503 response for ResetQuota
+type ResetQuotaResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ResetQuotaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ResetQuotaResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetQuotaResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ResetQuotaResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResetQuotaResponse) GetJSON200() *ResetQuotaResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetQuotaResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetQuotaResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetQuotaResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetQuotaResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetQuotaResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetQuotaResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResetQuotaResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetQuotaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetQuotaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetQuotaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetQuotaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetUsageResponse429Headers the declared response headers of an HTTP 429 response for GetUsage
 type GetUsageResponse429Headers struct {
 	RetryAfter *int
@@ -33881,6 +35015,84 @@ func (c *ClientWithResponses) DownloadAuthFileWithResponse(ctx context.Context, 
 	return ParseDownloadAuthFileResponse(rsp)
 }
 
+// PatchAuthFileFieldsWithBodyWithResponse Edit an auth file's fields
+//
+// Sets fields of one credential file (v7's field patch) and leaves every other byte of its JSON as
+// it was; the proxy reloads the account at once. `name` is the file (its `id`); every other key is a
+// field, a dotted key a nested one (`"foo.bar":1` writes `{"foo":{"bar":1}}`), numbers are kept as
+// sent, `null` removes a field. Root keys v7 spells both ways are stored in snake case (`proxy-url`
+// → `proxy_url`, also `base-url`, `api-key`, `disable-cooling`, `excluded-models`, `request-retry`,
+// `max-concurrency` …); when both spellings are sent the snake one wins.
+//
+// Fields routing reads are checked: `priority` and `max_concurrency` (integers; a numeric string is
+// taken; 0 removes the field), `weight` (an integer up to 1,000,000, ≤0 stored as 0, which routing
+// reads as 1), `request_retry` (an integer, negative removes it), `prefix`, `note`, `proxy_url`
+// (`http(s)://`, `socks5(h)://`, or `direct`/`none` for no proxy at all; blank removes),
+// `disabled` and `websockets` (a boolean or `"true"`/`"false"`), `headers` (an object of strings
+// **merged** into the file's: an empty value removes that header, none left removes the field).
+// Editing only these fields keeps the credential's cooldowns; any other change (tokens, a re-login,
+// `base_url`) is a new credential content and ends them.
+//
+// 400: `invalid request body` (not a JSON object), `name is required`, `invalid name` (a path,
+// `..`, not `.json`), `no fields to update`, `invalid field "<key>"` (a key of other characters
+// than letters, digits, `_`, `-` and dots between them, deeper than 8 or longer than 128 bytes),
+// `auth file fields "a" and "b" refer to the same field` (a key sent twice, two spellings of one
+// spelling case, or a field and a field inside it), `weight must be an integer`, `weight must not
+// exceed 1000000`, `<field> does not support nested fields`, `<field> must be a string|an
+// integer|a boolean`, `request_retry must be an integer or null`, `invalid proxy_url`, `headers
+// must be an object of strings`, `invalid header "<name>"`, `file too large: at most 1048576
+// bytes` (the patched file), `too many fields: at most 64`. 404 `auth file not found`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /auth-files/fields (the `PatchAuthFileFields` operationId).
+func (c *ClientWithResponses) PatchAuthFileFieldsWithBodyWithResponse(ctx context.Context, params *PatchAuthFileFieldsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAuthFileFieldsResponse, error) {
+	rsp, err := c.PatchAuthFileFieldsWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchAuthFileFieldsResponse(rsp)
+}
+
+// PatchAuthFileFieldsWithResponse Edit an auth file's fields
+//
+// Sets fields of one credential file (v7's field patch) and leaves every other byte of its JSON as
+// it was; the proxy reloads the account at once. `name` is the file (its `id`); every other key is a
+// field, a dotted key a nested one (`"foo.bar":1` writes `{"foo":{"bar":1}}`), numbers are kept as
+// sent, `null` removes a field. Root keys v7 spells both ways are stored in snake case (`proxy-url`
+// → `proxy_url`, also `base-url`, `api-key`, `disable-cooling`, `excluded-models`, `request-retry`,
+// `max-concurrency` …); when both spellings are sent the snake one wins.
+//
+// Fields routing reads are checked: `priority` and `max_concurrency` (integers; a numeric string is
+// taken; 0 removes the field), `weight` (an integer up to 1,000,000, ≤0 stored as 0, which routing
+// reads as 1), `request_retry` (an integer, negative removes it), `prefix`, `note`, `proxy_url`
+// (`http(s)://`, `socks5(h)://`, or `direct`/`none` for no proxy at all; blank removes),
+// `disabled` and `websockets` (a boolean or `"true"`/`"false"`), `headers` (an object of strings
+// **merged** into the file's: an empty value removes that header, none left removes the field).
+// Editing only these fields keeps the credential's cooldowns; any other change (tokens, a re-login,
+// `base_url`) is a new credential content and ends them.
+//
+// 400: `invalid request body` (not a JSON object), `name is required`, `invalid name` (a path,
+// `..`, not `.json`), `no fields to update`, `invalid field "<key>"` (a key of other characters
+// than letters, digits, `_`, `-` and dots between them, deeper than 8 or longer than 128 bytes),
+// `auth file fields "a" and "b" refer to the same field` (a key sent twice, two spellings of one
+// spelling case, or a field and a field inside it), `weight must be an integer`, `weight must not
+// exceed 1000000`, `<field> does not support nested fields`, `<field> must be a string|an
+// integer|a boolean`, `request_retry must be an integer or null`, `invalid proxy_url`, `headers
+// must be an object of strings`, `invalid header "<name>"`, `file too large: at most 1048576
+// bytes` (the patched file), `too many fields: at most 64`. 404 `auth file not found`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /auth-files/fields (the `PatchAuthFileFields` operationId).
+func (c *ClientWithResponses) PatchAuthFileFieldsWithResponse(ctx context.Context, params *PatchAuthFileFieldsParams, body PatchAuthFileFieldsJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAuthFileFieldsResponse, error) {
+	rsp, err := c.PatchAuthFileFields(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchAuthFileFieldsResponse(rsp)
+}
+
 // GetAuthFileModelsWithResponse Models served by one credential
 //
 // The models the credential in file `name` serves (the built-in list of its provider). 400 `name is required`, 404 `file not found`.
@@ -34430,7 +35642,10 @@ func (c *ClientWithResponses) DeleteCooldownsWithResponse(ctx context.Context, p
 // GetCooldownsWithResponse Credentials resting after upstream errors
 //
 // Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
-// `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+// `quota` (429: until the reset time the upstream announced — `Retry-After`, or a reset time in
+// its answer — up to 7 days; without one 1 s, 2 s, 4 s … up to 30 min), `credential-quota` (a
+// 429 saying the account's whole quota is spent — Codex `usage_limit_reached`, Claude's unified
+// limit `rejected` —: every model of the credential rests, `model` is `*`), `auth` (401, 402, 403: 30 min),
 // `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
 // `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
 // the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
@@ -35935,6 +37150,50 @@ func (c *ClientWithResponses) PutRequestRetryWithResponse(ctx context.Context, p
 		return nil, err
 	}
 	return ParsePutRequestRetryResponse(rsp)
+}
+
+// ResetQuotaWithBodyWithResponse End one auth file's quota rests and cooldowns
+//
+// v7's manual reset: ends every cooldown and quota rest of the auth file whose `auth_index` is
+// given (`name`, the file name, may be sent instead), as `DELETE /cooldowns?credential=` does for
+// one credential; the next request may use it at once. `models` lists the models that were
+// resting (`*` for a whole-credential quota rest), or, when none was, every model the file
+// serves, as v7 answers. It calls no upstream (v7's panel resets Codex quotas by spending reset
+// credits upstream through `api-call`; this does not). Not a config change: a dry run is refused
+// with 400 `dry_run_unsupported`. 400 `invalid request body`, `auth_index is required`; 404
+// `auth not found`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /reset-quota (the `ResetQuota` operationId).
+func (c *ClientWithResponses) ResetQuotaWithBodyWithResponse(ctx context.Context, params *ResetQuotaParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetQuotaResponse, error) {
+	rsp, err := c.ResetQuotaWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetQuotaResponse(rsp)
+}
+
+// ResetQuotaWithResponse End one auth file's quota rests and cooldowns
+//
+// v7's manual reset: ends every cooldown and quota rest of the auth file whose `auth_index` is
+// given (`name`, the file name, may be sent instead), as `DELETE /cooldowns?credential=` does for
+// one credential; the next request may use it at once. `models` lists the models that were
+// resting (`*` for a whole-credential quota rest), or, when none was, every model the file
+// serves, as v7 answers. It calls no upstream (v7's panel resets Codex quotas by spending reset
+// credits upstream through `api-call`; this does not). Not a config change: a dry run is refused
+// with 400 `dry_run_unsupported`. 400 `invalid request body`, `auth_index is required`; 404
+// `auth not found`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /reset-quota (the `ResetQuota` operationId).
+func (c *ClientWithResponses) ResetQuotaWithResponse(ctx context.Context, params *ResetQuotaParams, body ResetQuotaJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetQuotaResponse, error) {
+	rsp, err := c.ResetQuota(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetQuotaResponse(rsp)
 }
 
 // GetUsageWithResponse Aggregated usage statistics
@@ -38022,6 +39281,111 @@ func ParseDownloadAuthFileResponse(rsp *http.Response) (*DownloadAuthFileRespons
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers DownloadAuthFileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePatchAuthFileFieldsResponse parses an HTTP response from a PatchAuthFileFieldsWithResponse call
+func ParsePatchAuthFileFieldsResponse(rsp *http.Response) (*PatchAuthFileFieldsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchAuthFileFieldsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOKPlain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PatchAuthFileFieldsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchAuthFileFieldsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -48499,6 +49863,104 @@ func ParsePutRequestRetryResponse(rsp *http.Response) (*PutRequestRetryResponse,
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutRequestRetryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetQuotaResponse parses an HTTP response from a ResetQuotaWithResponse call
+func ParseResetQuotaResponse(rsp *http.Response) (*ResetQuotaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetQuotaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ResetQuotaResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetQuotaResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ResetQuotaResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -977,7 +977,10 @@ export interface paths {
         /**
          * Credentials resting after upstream errors
          * @description Every (credential, upstream model) that is cooling down now: until when and why. `reason` is
-         *     `quota` (429; `Retry-After`, or 1 s, 2 s, 4 s … without it), `auth` (401, 402, 403: 30 min),
+         *     `quota` (429: until the reset time the upstream announced — `Retry-After`, or a reset time in
+         *     its answer — up to 7 days; without one 1 s, 2 s, 4 s … up to 30 min), `credential-quota` (a
+         *     429 saying the account's whole quota is spent — Codex `usage_limit_reached`, Claude's unified
+         *     limit `rejected` —: every model of the credential rests, `model` is `*`), `auth` (401, 402, 403: 30 min),
          *     `not-found` (404: 30 min), `transient` (408, 5xx, unreachable, broken answer:
          *     `transient-error-cooldown-seconds`, 60 s by default) or `shared-quota` (another project of
          *     the same Gemini CLI account hit its quota). `credential` is the credential's stable id (as in
@@ -1237,6 +1240,77 @@ export interface paths {
          * @description `{"name":"<file>.json","disabled":true}` sets the file's top-level `disabled` field (every other byte of the JSON keeps its value) and the proxy stops or resumes using the credential at once; the file is not deleted. `name` may also be the file's `id`; an `auth_index`, when sent, must match too. 400 `name is required`, `disabled is required`, `invalid name`; 404 `auth file not found`. Unlike v7, a config API-key entry is not toggled here (use its `disabled` field).
          */
         patch: operations["PatchAuthFileStatus"];
+        trace?: never;
+    };
+    "/auth-files/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit an auth file's fields
+         * @description Sets fields of one credential file (v7's field patch) and leaves every other byte of its JSON as
+         *     it was; the proxy reloads the account at once. `name` is the file (its `id`); every other key is a
+         *     field, a dotted key a nested one (`"foo.bar":1` writes `{"foo":{"bar":1}}`), numbers are kept as
+         *     sent, `null` removes a field. Root keys v7 spells both ways are stored in snake case (`proxy-url`
+         *     → `proxy_url`, also `base-url`, `api-key`, `disable-cooling`, `excluded-models`, `request-retry`,
+         *     `max-concurrency` …); when both spellings are sent the snake one wins.
+         *
+         *     Fields routing reads are checked: `priority` and `max_concurrency` (integers; a numeric string is
+         *     taken; 0 removes the field), `weight` (an integer up to 1,000,000, ≤0 stored as 0, which routing
+         *     reads as 1), `request_retry` (an integer, negative removes it), `prefix`, `note`, `proxy_url`
+         *     (`http(s)://`, `socks5(h)://`, or `direct`/`none` for no proxy at all; blank removes),
+         *     `disabled` and `websockets` (a boolean or `"true"`/`"false"`), `headers` (an object of strings
+         *     **merged** into the file's: an empty value removes that header, none left removes the field).
+         *     Editing only these fields keeps the credential's cooldowns; any other change (tokens, a re-login,
+         *     `base_url`) is a new credential content and ends them.
+         *
+         *     400: `invalid request body` (not a JSON object), `name is required`, `invalid name` (a path,
+         *     `..`, not `.json`), `no fields to update`, `invalid field "<key>"` (a key of other characters
+         *     than letters, digits, `_`, `-` and dots between them, deeper than 8 or longer than 128 bytes),
+         *     `auth file fields "a" and "b" refer to the same field` (a key sent twice, two spellings of one
+         *     spelling case, or a field and a field inside it), `weight must be an integer`, `weight must not
+         *     exceed 1000000`, `<field> does not support nested fields`, `<field> must be a string|an
+         *     integer|a boolean`, `request_retry must be an integer or null`, `invalid proxy_url`, `headers
+         *     must be an object of strings`, `invalid header "<name>"`, `file too large: at most 1048576
+         *     bytes` (the patched file), `too many fields: at most 64`. 404 `auth file not found`.
+         */
+        patch: operations["PatchAuthFileFields"];
+        trace?: never;
+    };
+    "/reset-quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End one auth file's quota rests and cooldowns
+         * @description v7's manual reset: ends every cooldown and quota rest of the auth file whose `auth_index` is
+         *     given (`name`, the file name, may be sent instead), as `DELETE /cooldowns?credential=` does for
+         *     one credential; the next request may use it at once. `models` lists the models that were
+         *     resting (`*` for a whole-credential quota rest), or, when none was, every model the file
+         *     serves, as v7 answers. It calls no upstream (v7's panel resets Codex quotas by spending reset
+         *     credits upstream through `api-call`; this does not). Not a config change: a dry run is refused
+         *     with 400 `dry_run_unsupported`. 400 `invalid request body`, `auth_index is required`; 404
+         *     `auth not found`.
+         */
+        post: operations["ResetQuota"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/oauth-model-alias": {
@@ -3191,17 +3265,28 @@ export interface components {
             /** Format: date-time */
             modtime?: string;
             disabled?: boolean;
-            /** @description True while the proxy does not use the credential for a reason other than `disabled` (status `unavailable` or `invalid`), as v7 panels read it. */
+            /** @description True while the proxy does not use the credential at all, for a reason other than `disabled`, as v7 panels read it — its quota is spent (`unavailable_reason` `credential-quota`), a token refresh failed (status `unavailable`) or the file is `invalid`. */
             unavailable?: boolean;
-            /** @description v7's name for `last_error` (the same text). */
+            /**
+             * @description Why `unavailable` is true; absent when it is false.
+             * @enum {string}
+             */
+            unavailable_reason?: "credential-quota" | "refresh-failed" | "invalid";
+            /** @description v7's name for `last_error` (the same text); while the quota is spent and no refresh failed, says until when. */
             status_message?: string;
             /**
              * Format: date-time
-             * @description v7's name for `next_retry`.
+             * @description While `unavailable`, when the credential is used again (v7's auth-level retry time; its quota's reset time, or `next_retry`). Absent otherwise.
              */
             next_retry_after?: string;
-            /** @description The file's `priority` field, when it holds an integer (the routing that reads it is separate). */
+            /** @description What of the credential rests now (as GET /cooldowns lists it, which v7 does not show per file), by model; `*` is the whole credential. Absent when nothing rests. */
+            cooldowns?: components["schemas"]["AuthFileCooldown"][];
+            /** @description The file's `priority` field, when it holds an integer (higher is used first). */
             priority?: number;
+            /** @description The file's `weight` field, when it holds an integer (its share under weighted-round-robin). */
+            weight?: number;
+            /** @description The file's `note` field. */
+            note?: string;
             /**
              * Format: int64
              * @description Upstream attempts with this credential that succeeded since the server started.
@@ -3216,6 +3301,21 @@ export interface components {
             recent_requests?: components["schemas"]["RecentRequestBucket"][];
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * @example {
+         *       "model": "*",
+         *       "until": "2026-12-07T14:00:00Z",
+         *       "reason": "credential-quota"
+         *     }
+         */
+        AuthFileCooldown: {
+            /** @description The upstream model, or `*` for the whole credential. */
+            model: string;
+            /** Format: date-time */
+            until: string;
+            /** @enum {string} */
+            reason: "quota" | "credential-quota" | "auth" | "not-found" | "transient" | "shared-quota";
         };
         /**
          * @example {
@@ -3234,6 +3334,53 @@ export interface components {
          */
         AuthFileList: {
             files: components["schemas"]["AuthFile"][];
+        };
+        /** @description `name` and the fields to set; any other key is stored as sent (see the operation). */
+        AuthFileFieldsPatch: {
+            /** @description The file's name (its `id`). */
+            name: string;
+            /** @description An integer or a numeric string; higher is used first; 0 removes the field. */
+            priority?: unknown;
+            /** @description Share under weighted-round-robin, up to 1,000,000; null removes it. */
+            weight?: number | null;
+            /** @description Requests in flight at once (0 or null: no cap). */
+            max_concurrency?: number | null;
+            request_retry?: number | null;
+            prefix?: string;
+            /** @description `http(s)://`, `socks5(h)://`, `direct` or `none`; blank removes it. */
+            proxy_url?: string;
+            /** @description Merged into the file's headers; an empty value removes one. */
+            headers?: {
+                [key: string]: string;
+            };
+            note?: string;
+            /** @description A boolean or "true"/"false". */
+            disabled?: unknown;
+            /** @description A boolean or "true"/"false" (stored; this server does not use upstream websockets). */
+            websockets?: unknown;
+        } & {
+            [key: string]: unknown;
+        };
+        ResetQuotaRequest: {
+            auth_index?: string;
+            /** @description The file's name, instead of `auth_index`. */
+            name?: string;
+        };
+        /**
+         * @example {
+         *       "status": "ok",
+         *       "auth_index": "6027630ce5c52faf",
+         *       "models": [
+         *         "*",
+         *         "gpt-5"
+         *       ]
+         *     }
+         */
+        ResetQuotaResult: {
+            /** @enum {string} */
+            status: "ok";
+            auth_index: string;
+            models: string[];
         };
         AuthFileStatusPatch: {
             /** @description The file's name (its `id`). */
@@ -3437,12 +3584,12 @@ export interface components {
                 credential: string;
                 provider: string;
                 label: string;
-                /** @description The model name the upstream knows. */
+                /** @description The model name the upstream knows; `*` when every model of the credential rests. */
                 model: string;
                 /** Format: date-time */
                 until: string;
                 /** @enum {string} */
-                reason: "quota" | "auth" | "not-found" | "transient" | "shared-quota";
+                reason: "quota" | "credential-quota" | "auth" | "not-found" | "transient" | "shared-quota";
             }[];
         };
         /**
@@ -7840,6 +7987,86 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyAttempts"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    PatchAuthFileFields: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthFileFieldsPatch"];
+            };
+        };
+        responses: {
+            200: components["responses"]["StatusOKPlain"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    ResetQuota: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "auth_index": "6027630ce5c52faf"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResetQuotaRequest"];
+            };
+        };
+        responses: {
+            /** @description The rests ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResetQuotaResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyAttempts"];
             503: components["responses"]["Unavailable"];
         };
     };
