@@ -416,8 +416,9 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     const totals = page.getByTestId("usage-totals");
     await page.getByRole("button", { name: "Reload" }).click();
     await totals.getByText(String(want), { exact: true }).first().waitFor();
-    await page.getByTestId("chart-day").locator("canvas").waitFor();
     await page.getByTestId("chart-hour").locator("canvas").waitFor();
+    await page.getByTestId("usage-range").getByRole("button", { name: "All", exact: true }).click();
+    await page.getByTestId("chart-day").locator("canvas").waitFor();
     if (want > 0) {
       await page.getByTestId("usage-clients").waitFor();
       await page.getByTestId("usage-credentials").waitFor();
