@@ -186,7 +186,10 @@ function Shell() {
           data-testid="menu-button"
           onClick={() => setMenu(!menu)}
         >
-          <span aria-hidden="true">{menu ? "✕" : "☰"}</span> {t("menu")} · {t(current.label)}
+          <span aria-hidden="true">{menu ? "✕" : "☰"}</span>
+          <span class="menu-label">
+            {t("menu")} · {t(current.label)}
+          </span>
         </button>
         <div class="top-actions">
           <Prefs />

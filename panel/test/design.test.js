@@ -274,4 +274,50 @@ describe("design: every page, both languages and themes, desktop and phone", { s
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });
+
+  test("config.yaml: an unknown key is saved with the server's warning shown, not a bare \"Saved\"", async () => {
+    const page = await session("en", "light");
+    await open(page, "config");
+    const editor = page.locator(".cm-content");
+    await editor.filter({ hasText: "port" }).waitFor();
+    await editor.click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type("\nrequest-retyr: 5\n");
+    await page.getByTestId("yaml-save").click();
+    await page.getByTestId("yaml-warnings").getByText(/request-retyr/).waitFor();
+    await page.screenshot({ path: path.join(shots, "config-warning-en-light-1400.png") });
+    assert.match((await srv.api("GET", "/config.yaml")).body, /request-retyr: 5/);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+});
+
+describe("design: a server with nothing configured", { skip: !exe, concurrency: false }, () => {
+  test("the overview guides the first setup: client key, provider or OAuth, the example call", async () => {
+    const srv = await startServer();
+    // No client key either.
+    assert.equal((await srv.api("PUT", "/api-keys", [])).status, 200);
+    const browser = await chromium.launch({ executablePath: exe, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+    try {
+      for (const [lang, width] of [
+        ["en", 1400],
+        ["zh-CN", 390],
+      ]) {
+        const page = await browser.newPage({ locale: lang, viewport: { width, height: 900 } });
+        await page.goto(`${srv.origin}/management.html`);
+        await page.locator("input[name=key]").fill(MGMT_KEY);
+        await page.locator("button[type=submit]").click();
+        const setup = page.getByTestId("first-setup");
+        await setup.waitFor();
+        assert.equal(await setup.locator("a[href='#/keys']").count(), 1);
+        assert.equal(await setup.locator("a[href='#/providers']").count(), 1);
+        assert.equal(await setup.locator("a[href='#/oauth']").count(), 1);
+        await page.screenshot({ path: path.join(shots, `overview-first-setup-${lang}-light-${width}.png`), fullPage: true });
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+      await srv.stop();
+    }
+  });
 });

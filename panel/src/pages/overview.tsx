@@ -294,7 +294,7 @@ export function Overview() {
         <h2 id="how-to-call" tabIndex={-1}>
           {t("howToCall")}
         </h2>
-        <dl class="facts">
+        <dl class="facts wide">
           <div>
             <dt>{t("baseOpenAI")}</dt>
             <dd class="mono" data-testid="ov-base">{`${base}/v1`}</dd>
