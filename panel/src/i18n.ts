@@ -280,6 +280,15 @@ const en = {
   requestId: "Request ID (X-Request-ID)",
   logsIntro: "The server's own log, the logs of failed requests, and any request's log by its id.",
   configWarnings: "Saved, but the server warns:",
+  grpLogging: "Logging",
+  grpUsage: "Usage statistics",
+  grpAccess: "Client access",
+  grpQuota: "When a quota is exceeded",
+  grpRequests: "Upstream requests",
+  "h_logging-to-file": "Needed for the application log on the Logs page.",
+  "h_request-log": "Writes every request and answer to a file, readable by request id on the Logs page.",
+  "h_usage-statistics-enabled": "Feeds the Usage page and the overview's traffic figures.",
+  "h_allow-localhost-unauthenticated": "Only for clients on this machine that send no forwarding header.",
 } as const;
 
 type Dict = Record<keyof typeof en, string>;
@@ -556,6 +565,15 @@ const zh: Dict = {
   requestId: "请求 ID（X-Request-ID）",
   logsIntro: "服务器自身的日志、失败请求的日志，以及按 ID 查看任意请求的日志。",
   configWarnings: "已保存，但服务器有警告：",
+  grpLogging: "日志",
+  grpUsage: "用量统计",
+  grpAccess: "客户端访问",
+  grpQuota: "配额用尽时",
+  grpRequests: "上游请求",
+  "h_logging-to-file": "“日志”页面的应用日志需要它。",
+  "h_request-log": "将每个请求和响应写入文件，可在“日志”页面按请求 ID 查看。",
+  "h_usage-statistics-enabled": "为“用量”页面和概览中的流量数据提供数据。",
+  "h_allow-localhost-unauthenticated": "仅适用于本机上且不带转发请求头的客户端。",
 };
 
 export type Lang = "en" | "zh-CN";

@@ -208,7 +208,7 @@ function Shell() {
         <ul>
           {routes.map((r) => (
             <li key={r.path}>
-              <a href={`#/${r.path}`} data-route={r.path} aria-current={r === current ? "page" : undefined}>
+              <a href={`#/${r.path}`} data-route={r.path} aria-current={r === current ? "page" : undefined} onClick={() => setMenu(false)}>
                 {t(r.label)}
               </a>
             </li>

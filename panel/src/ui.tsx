@@ -189,7 +189,7 @@ export function TextField(props: {
   );
 }
 
-export function Toggle(props: { label: string; checked: boolean; onSave: (v: boolean) => Promise<unknown>; testid?: string }) {
+export function Toggle(props: { label: string; checked: boolean; onSave: (v: boolean) => Promise<unknown>; testid?: string; hint?: string }) {
   const id = useId("t");
   // While a change is being saved the box shows the new value; afterwards
   // it shows the server's (the old one again if the change was refused).
@@ -200,6 +200,7 @@ export function Toggle(props: { label: string; checked: boolean; onSave: (v: boo
         id={id}
         type="checkbox"
         role="switch"
+        aria-describedby={props.hint ? `${id}-hint` : undefined}
         checked={pending ?? props.checked}
         aria-busy={pending !== null}
         data-testid={props.testid}
@@ -213,7 +214,14 @@ export function Toggle(props: { label: string; checked: boolean; onSave: (v: boo
           }
         }}
       />
-      <label for={id}>{props.label}</label>
+      <div>
+        <label for={id}>{props.label}</label>
+        {props.hint && (
+          <small id={`${id}-hint`} class="hint">
+            {props.hint}
+          </small>
+        )}
+      </div>
     </div>
   );
 }

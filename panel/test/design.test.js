@@ -167,7 +167,7 @@ describe("design: every page, both languages and themes, desktop and phone", { s
     await page.screenshot({ path: path.join(shots, "menu-open-en-light-360.png"), fullPage: true });
     await nav.getByRole("link", { name: "Settings" }).click();
     await page.getByRole("heading", { name: "Settings" }).waitFor();
-    assert.equal(await nav.isVisible(), false, "choosing a page folds the menu again");
+    await nav.waitFor({ state: "hidden" }); // choosing a page folds the menu again
     // A save shows a toast; it must not lie over a form control.
     for (const width of [1400, 360]) {
       await page.setViewportSize({ width, height: 800 });
