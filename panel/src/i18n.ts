@@ -289,6 +289,9 @@ const en = {
   "h_request-log": "Writes every request and answer to a file, readable by request id on the Logs page.",
   "h_usage-statistics-enabled": "Feeds the Usage page and the overview's traffic figures.",
   "h_allow-localhost-unauthenticated": "Only for clients on this machine that send no forwarding header.",
+  perClientOverTime: "Requests per client key over time (latest {n} requests)",
+  perCredentialOverTime: "Requests per credential over time (latest {n} requests)",
+  linesPer: "One line per",
 } as const;
 
 type Dict = Record<keyof typeof en, string>;
@@ -574,6 +577,9 @@ const zh: Dict = {
   "h_request-log": "将每个请求和响应写入文件，可在“日志”页面按请求 ID 查看。",
   "h_usage-statistics-enabled": "为“用量”页面和概览中的流量数据提供数据。",
   "h_allow-localhost-unauthenticated": "仅适用于本机上且不带转发请求头的客户端。",
+  perClientOverTime: "各客户端密钥请求数随时间变化（最近 {n} 个请求）",
+  perCredentialOverTime: "各凭据请求数随时间变化（最近 {n} 个请求）",
+  linesPer: "每条线代表",
 };
 
 export type Lang = "en" | "zh-CN";

@@ -28,7 +28,7 @@ function localInput(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-function Chart(props: { title: string; testid: string; draw: (el: HTMLElement, m: typeof import("../chart")) => { destroy(): void }; deps: string; legend: { name: string; i: number }[]; table: preact.JSX.Element }) {
+function Chart(props: { title: string; testid: string; controls?: preact.JSX.Element; draw: (el: HTMLElement, m: typeof import("../chart")) => { destroy(): void }; deps: string; legend: { name: string; i: number }[]; table: preact.JSX.Element }) {
   const host = useRef<HTMLDivElement>(null);
   const [colours, setColours] = useState<string[]>([]);
   useEffect(() => {
@@ -47,6 +47,7 @@ function Chart(props: { title: string; testid: string; draw: (el: HTMLElement, m
   return (
     <figure class="chart" data-testid={props.testid}>
       <figcaption>{props.title}</figcaption>
+      {props.controls}
       <div ref={host} aria-hidden="true" />
       <div class="legend" aria-hidden="true">
         {props.legend.map((l, i) => (
@@ -79,8 +80,10 @@ function flatten(u: Usage["usage"]): Row[] {
   return out;
 }
 
-/** Requests per model per time bucket, from the recent requests (hours for short windows, days otherwise). */
-function perModelSeries(rows: Row[]): { labels: string[]; series: { name: string; values: number[] }[] } {
+type GroupBy = "model" | "client" | "credential";
+
+/** Requests per group (model, client key or credential) per time bucket, from the recent requests (hours for short windows, days otherwise). */
+function seriesBy(rows: Row[], group: (r: Row) => string): { labels: string[]; series: { name: string; values: number[] }[] } {
   if (!rows.length) return { labels: [], series: [] };
   const times = rows.map((r) => Date.parse(r.timestamp ?? "")).filter((x) => !Number.isNaN(x));
   const span = Math.max(...times) - Math.min(...times);
@@ -98,11 +101,11 @@ function perModelSeries(rows: Row[]): { labels: string[]; series: { name: string
     if (labels[labels.length - 1] !== k) labels.push(k);
   }
   const totals = new Map<string, number>();
-  rows.forEach((r) => totals.set(r.model, (totals.get(r.model) ?? 0) + 1));
+  rows.forEach((r) => totals.set(group(r), (totals.get(group(r)) ?? 0) + 1));
   const top = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m]) => m);
   const series = top.map((m) => {
     const values = labels.map(() => 0);
-    for (const r of ordered) if (r.model === m) values[labels.indexOf(key(Date.parse(r.timestamp ?? "")))]!++;
+    for (const r of ordered) if (group(r) === m) values[labels.indexOf(key(Date.parse(r.timestamp ?? "")))]!++;
     return { name: m, values };
   });
   return { labels, series };
@@ -204,6 +207,7 @@ export function Usage() {
   const [logId, setLogId] = useState<string | null>(null);
   const [importNote, setImportNote] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   const [loading, setLoading] = useState(false);
+  const [groupBy, setGroupBy] = useState<GroupBy>("model");
   const fileRef = useRef<HTMLInputElement>(null);
 
   function span(): { from?: string; to?: string } {
@@ -262,7 +266,12 @@ export function Usage() {
   const sum = (k: keyof Stats) => Object.values(u?.clients ?? {}).reduce((a, s) => a + (Number(s[k]) || 0), 0);
   const cost = Object.values(u?.clients ?? {}).some((s) => s.cost_usd !== undefined) ? sum("cost_usd") : undefined;
   const clientLabel = (id: string | undefined) => (id ? u?.clients?.[id]?.label ?? id : "—");
-  const perModel = perModelSeries(rows);
+  const groupOf: Record<GroupBy, (r: Row) => string> = {
+    model: (r) => r.model,
+    client: (r) => clientLabel(r.client_key),
+    credential: (r) => r.source ?? "—",
+  };
+  const perModel = seriesBy(rows, groupOf[groupBy]);
   const hours = Array.from({ length: 24 }, (_, i) => String(i).padStart(2, "0"));
   const days = Object.keys({ ...u?.requests_by_day, ...u?.tokens_by_day }).sort();
   const short = range === "hour" || range === "day";
@@ -418,7 +427,16 @@ export function Usage() {
             />
             {perModel.series.length > 0 && (
               <Chart
-                title={t("perModelOverTime", { n: fmtNum(rows.length) })}
+                title={t(groupBy === "model" ? "perModelOverTime" : groupBy === "client" ? "perClientOverTime" : "perCredentialOverTime", { n: fmtNum(rows.length) })}
+                controls={
+                  <div class="seg" role="group" aria-label={t("linesPer")} data-testid="usage-group">
+                    {(["model", "client", "credential"] as const).map((g) => (
+                      <button key={g} type="button" class="small" aria-pressed={groupBy === g} onClick={() => setGroupBy(g)}>
+                        {t(g === "model" ? "model" : g === "client" ? "clientKey" : "credential")}
+                      </button>
+                    ))}
+                  </div>
+                }
                 testid="chart-models"
                 deps={JSON.stringify(perModel)}
                 draw={(el, m) => m.lineChart(el, perModel.labels, perModel.series)}
