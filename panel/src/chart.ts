@@ -55,13 +55,24 @@ export function barChart(el: HTMLElement, labels: string[], requests: number[], 
 /** One line per series over labels (e.g. requests per model per hour). */
 export function lineChart(el: HTMLElement, labels: string[], series: { name: string; values: number[] }[]) {
   const xs = labels.map((_, i) => i);
+  // A line needs two points: with fewer time buckets, large dots, centred.
+  const few = labels.length < 3;
   return new uPlot(
     {
       width: width(el),
       height: 220,
-      scales: { x: { time: false } },
+      scales: { x: { time: false, range: few ? [-0.6, labels.length - 0.4] : undefined } },
       legend: { show: false },
-      series: [{}, ...series.map((s, i) => ({ label: s.name, stroke: colour(i), width: 2, points: { show: labels.length < 40 } }))],
+      series: [
+        {},
+        ...series.map((s, i) => ({
+          label: s.name,
+          stroke: colour(i),
+          width: 2,
+          points: { show: !few && labels.length < 40 },
+          ...(few ? { points: { show: true, size: 10, fill: colour(i) } } : {}),
+        })),
+      ],
       axes: axes(labels, false),
     },
     [xs, ...series.map((s) => s.values)],

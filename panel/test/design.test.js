@@ -237,9 +237,22 @@ describe("design: every page, both languages and themes, desktop and phone", { s
     }
     const recent = page.getByTestId("usage-recent");
     await recent.waitFor();
-    await recent.getByRole("button").first().click();
-    await page.getByRole("dialog").waitFor();
-    await page.getByRole("dialog").getByText(/No log was kept|POST|chat/).first().waitFor();
+    // A request made while every request is logged: its log opens in place.
+    assert.equal((await srv.api("PUT", "/request-log", { value: true })).status, 200);
+    const r = await fetch(`${srv.origin}/v1/chat/completions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${CLIENT_KEY}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ model: "test-model", messages: [{ role: "user", content: "logged" }] }),
+    });
+    assert.equal(r.status, 200);
+    const id = r.headers.get("x-request-id");
+    assert.ok(id, "X-Request-ID");
+    await srv.api("PUT", "/request-log", { value: false });
+    await page.getByRole("button", { name: "Reload", exact: true }).click();
+    const openLog = page.getByRole("button", { name: `Open: Request log ${id}` });
+    await openLog.waitFor();
+    await openLog.click();
+    await page.getByTestId("request-log-text").getByText(/logged/).first().waitFor();
     await page.screenshot({ path: path.join(shots, "usage-request-log-en-light-1400.png") });
     await page.getByRole("dialog").getByRole("button", { name: "Close" }).click();
     for (const name of ["Hour", "Week", "Month", "All"]) {
