@@ -269,7 +269,9 @@ describe("design: every page, both languages and themes, desktop and phone", { s
     const page = await session("en", "light");
     await open(page, "overview");
     await page.getByTestId("ov-health").getByText("healthy").waitFor();
-    await page.getByTestId("ov-traffic").getByText("3", { exact: true }).first().waitFor();
+    // The requests made before this test (3 here, more when other tests ran first).
+    const requests = Number((await page.getByTestId("ov-traffic").locator("dd").first().textContent()).replace(/\D/g, ""));
+    assert.ok(requests >= 3, `last hour shows ${requests} requests`);
     for (const [tab, id, path] of [
       ["OpenAI chat", "openai", "/v1/chat/completions"],
       ["Claude messages", "claude", "/v1/messages"],
