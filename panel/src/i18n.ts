@@ -292,6 +292,8 @@ const en = {
   perClientOverTime: "Requests per client key over time (latest {n} requests)",
   perCredentialOverTime: "Requests per credential over time (latest {n} requests)",
   linesPer: "One line per",
+  chartShows: "The chart shows",
+  noPriceForChart: "Cost needs model-prices in config.yaml (USD per million tokens).",
 } as const;
 
 type Dict = Record<keyof typeof en, string>;
@@ -580,6 +582,8 @@ const zh: Dict = {
   perClientOverTime: "各客户端密钥请求数随时间变化（最近 {n} 个请求）",
   perCredentialOverTime: "各凭据请求数随时间变化（最近 {n} 个请求）",
   linesPer: "每条线代表",
+  chartShows: "图表显示",
+  noPriceForChart: "费用需要在 config.yaml 中设置 model-prices（每百万 Token 的美元价格）。",
 };
 
 export type Lang = "en" | "zh-CN";

@@ -231,6 +231,10 @@ describe("design: every page, both languages and themes, desktop and phone", { s
     await page.getByTestId("usage-import-result").getByText(/bad\.json was refused, nothing was imported: .*version/).waitFor();
     await page.getByTestId("usage-import").setInputFiles({ name: "text.json", mimeType: "application/json", buffer: Buffer.from("not json") });
     await page.getByTestId("usage-import-result").getByText("text.json is not JSON").waitFor();
+    for (const name of ["Tokens", "Estimated cost", "Requests"]) {
+      await page.getByTestId("usage-metric").getByRole("button", { name, exact: true }).click();
+      await page.getByTestId("chart-models").locator("canvas").waitFor();
+    }
     for (const name of ["Client key", "Credential", "Model"]) {
       await page.getByTestId("usage-group").getByRole("button", { name, exact: true }).click();
       await page.getByTestId("chart-models").locator("canvas").waitFor();

@@ -83,7 +83,33 @@ function flatten(u: Usage["usage"]): Row[] {
 type GroupBy = "model" | "client" | "credential";
 
 /** Requests per group (model, client key or credential) per time bucket, from the recent requests (hours for short windows, days otherwise). */
-function seriesBy(rows: Row[], group: (r: Row) => string): { labels: string[]; series: { name: string; values: number[] }[] } {
+type Metric = "requests" | "tokens" | "cost";
+type Price = Schemas["ModelPrice"];
+
+/** The price of a model as the server picks it: an exact name (case-insensitive), else the first matching wildcard. */
+export function priceOf(prices: Price[], model: string): Price | undefined {
+  const m = model.toLowerCase();
+  const exact = prices.find((p) => !p.model.includes("*") && p.model.toLowerCase() === m);
+  if (exact) return exact;
+  return prices.find((p) => {
+    if (!p.model.includes("*")) return false;
+    const re = new RegExp(`^${p.model.toLowerCase().split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    return re.test(m);
+  });
+}
+
+/** The estimated cost in USD of one request (input includes cached, as the server counts). */
+export function costOf(prices: Price[], r: Row): number {
+  const p = priceOf(prices, r.model);
+  if (!p) return 0;
+  const input = Math.max(0, r.tokens?.input_tokens ?? 0);
+  const cached = Math.min(Math.max(0, r.tokens?.cached_tokens ?? 0), input);
+  const output = Math.max(0, r.tokens?.output_tokens ?? 0);
+  const inP = p.input ?? 0;
+  return ((input - cached) * inP + cached * (p["cached-input"] ?? inP) + output * (p.output ?? 0)) / 1e6;
+}
+
+function seriesBy(rows: Row[], group: (r: Row) => string, value: (r: Row) => number): { labels: string[]; series: { name: string; values: number[] }[] } {
   if (!rows.length) return { labels: [], series: [] };
   const times = rows.map((r) => Date.parse(r.timestamp ?? "")).filter((x) => !Number.isNaN(x));
   const span = Math.max(...times) - Math.min(...times);
@@ -105,7 +131,7 @@ function seriesBy(rows: Row[], group: (r: Row) => string): { labels: string[]; s
   const top = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m]) => m);
   const series = top.map((m) => {
     const values = labels.map(() => 0);
-    for (const r of ordered) if (group(r) === m) values[labels.indexOf(key(Date.parse(r.timestamp ?? "")))]!++;
+    for (const r of ordered) if (group(r) === m) values[labels.indexOf(key(Date.parse(r.timestamp ?? "")))]! += value(r);
     return { name: m, values };
   });
   return { labels, series };
@@ -208,6 +234,13 @@ export function Usage() {
   const [importNote, setImportNote] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   const [loading, setLoading] = useState(false);
   const [groupBy, setGroupBy] = useState<GroupBy>("model");
+  const [metric, setMetric] = useState<Metric>("requests");
+  const [prices, setPrices] = useState<Price[]>([]);
+  useEffect(() => {
+    void api()
+      .GET("/model-prices")
+      .then((r) => r.data && setPrices(r.data["model-prices"]));
+  }, []);
   const fileRef = useRef<HTMLInputElement>(null);
 
   function span(): { from?: string; to?: string } {
@@ -271,7 +304,12 @@ export function Usage() {
     client: (r) => clientLabel(r.client_key),
     credential: (r) => r.source ?? "—",
   };
-  const perModel = seriesBy(rows, groupOf[groupBy]);
+  const valueOf: Record<Metric, (r: Row) => number> = {
+    requests: () => 1,
+    tokens: (r) => r.tokens?.total_tokens ?? 0,
+    cost: (r) => costOf(prices, r),
+  };
+  const perModel = seriesBy(rows, groupOf[groupBy], valueOf[metric]);
   const hours = Array.from({ length: 24 }, (_, i) => String(i).padStart(2, "0"));
   const days = Object.keys({ ...u?.requests_by_day, ...u?.tokens_by_day }).sort();
   const short = range === "hour" || range === "day";
@@ -427,8 +465,16 @@ export function Usage() {
             />
             {perModel.series.length > 0 && (
               <Chart
-                title={t(groupBy === "model" ? "perModelOverTime" : groupBy === "client" ? "perClientOverTime" : "perCredentialOverTime", { n: fmtNum(rows.length) })}
+                title={`${t(metric === "requests" ? "totalRequests" : metric === "tokens" ? "totalTokens" : "cost")} · ${t(groupBy === "model" ? "perModelOverTime" : groupBy === "client" ? "perClientOverTime" : "perCredentialOverTime", { n: fmtNum(rows.length) })}`}
                 controls={
+                  <div class="row">
+                  <div class="seg" role="group" aria-label={t("chartShows")} data-testid="usage-metric">
+                    {(["requests", "tokens", "cost"] as const).map((m) => (
+                      <button key={m} type="button" class="small" aria-pressed={metric === m} onClick={() => setMetric(m)}>
+                        {t(m === "requests" ? "totalRequests" : m === "tokens" ? "totalTokens" : "cost")}
+                      </button>
+                    ))}
+                  </div>
                   <div class="seg" role="group" aria-label={t("linesPer")} data-testid="usage-group">
                     {(["model", "client", "credential"] as const).map((g) => (
                       <button key={g} type="button" class="small" aria-pressed={groupBy === g} onClick={() => setGroupBy(g)}>
@@ -436,9 +482,10 @@ export function Usage() {
                       </button>
                     ))}
                   </div>
+                  </div>
                 }
                 testid="chart-models"
-                deps={JSON.stringify(perModel)}
+                deps={JSON.stringify(perModel) + metric}
                 draw={(el, m) => m.lineChart(el, perModel.labels, perModel.series)}
                 legend={perModel.series.map((s, i) => ({ name: s.name, i }))}
                 table={
@@ -457,6 +504,7 @@ export function Usage() {
               />
             )}
           </div>
+          {metric === "cost" && prices.length === 0 && <p class="hint">{t("noPriceForChart")}</p>}
           <section>
             <h2>{t("perModel")}</h2>
             {Object.keys(u.apis ?? {}).length === 0 ? (
