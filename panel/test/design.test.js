@@ -154,6 +154,28 @@ describe("design: every page, both languages and themes, desktop and phone", { s
     }
   }
 
+  test("the sign-in page, both languages and themes, desktop and phone: no sideways scroll, no serious axe violation", async () => {
+    const failures = [];
+    for (const lang of ["en", "zh-CN"])
+      for (const theme of ["light", "dark"]) {
+        const ctx = await browser.newContext({ locale: lang, colorScheme: theme });
+        const page = await ctx.newPage();
+        await page.goto(`${srv.origin}/management.html`);
+        await page.locator("input[name=key]").waitFor();
+        await page.evaluate(axeSource);
+        for (const width of [1400, 390]) {
+          await page.setViewportSize({ width, height: 844 });
+          const name = `signin-${lang}-${theme}-${width}`;
+          const wide = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth }));
+          if (wide.sw > wide.iw) failures.push(`${name}: page is ${wide.sw} px wide`);
+          for (const v of await axeViolations(page)) failures.push(`${name}: axe ${v}`);
+          await page.screenshot({ path: path.join(shots, `${name}.png`) });
+        }
+        await ctx.close();
+      }
+    assert.deepEqual(failures, []);
+  });
+
   test("phone: the menu button shows every navigation item; toasts do not cover inputs", async () => {
     const page = await session("en", "light");
     await page.setViewportSize({ width: 360, height: 740 });
