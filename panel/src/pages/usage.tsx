@@ -310,6 +310,10 @@ export function Usage() {
     cost: (r) => costOf(prices, r),
   };
   const perModel = seriesBy(rows, groupOf[groupBy], valueOf[metric]);
+  const overTitle = t(groupBy === "model" ? "perModelOverTime" : groupBy === "client" ? "perClientOverTime" : "perCredentialOverTime", {
+                  n: fmtNum(rows.length),
+                  metric: t(metric === "requests" ? "totalRequests" : metric === "tokens" ? "totalTokens" : "cost"),
+                });
   const hours = Array.from({ length: 24 }, (_, i) => String(i).padStart(2, "0"));
   const days = Object.keys({ ...u?.requests_by_day, ...u?.tokens_by_day }).sort();
   const short = range === "hour" || range === "day";
@@ -465,7 +469,7 @@ export function Usage() {
             />
             {perModel.series.length > 0 && (
               <Chart
-                title={`${t(metric === "requests" ? "totalRequests" : metric === "tokens" ? "totalTokens" : "cost")} · ${t(groupBy === "model" ? "perModelOverTime" : groupBy === "client" ? "perClientOverTime" : "perCredentialOverTime", { n: fmtNum(rows.length) })}`}
+                title={overTitle}
                 controls={
                   <div class="row">
                   <div class="seg" role="group" aria-label={t("chartShows")} data-testid="usage-metric">
@@ -490,7 +494,7 @@ export function Usage() {
                 legend={perModel.series.map((s, i) => ({ name: s.name, i }))}
                 table={
                   <table>
-                    <caption>{t("perModelOverTime", { n: rows.length })}</caption>
+                    <caption>{overTitle}</caption>
                     <tbody>
                       {perModel.series.map((s) => (
                         <tr key={s.name}>
