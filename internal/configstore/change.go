@@ -25,6 +25,10 @@ type Change struct {
 	// one it would have made; never published). Both stay nil when the
 	// write changed nothing.
 	Old, New *Snapshot
+	// Warnings is set by ReplaceRawContext: what the document has that
+	// the server accepted but does not act on (unknown keys), for the
+	// caller to show; the store logs them too.
+	Warnings []string
 }
 
 type changeKey struct{}

@@ -243,6 +243,9 @@ func (s *Store) replaceRawLocked(ch *Change, ifMatch string, l *loaded) (*Snapsh
 		return nil, &PreconditionError{Current: cur}
 	}
 	s.logWarnings(l.warnings)
+	if ch != nil {
+		ch.Warnings = l.warnings
+	}
 	if bytes.Equal(l.raw, cur.Raw) && s.diskHolds(cur) {
 		return cur, nil
 	}

@@ -1,6 +1,7 @@
 package mgmt_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -92,6 +93,32 @@ func TestPutConfigYAML(t *testing.T) {
 		must(e, err)
 		statusOf(t, old.HTTPResponse, http.StatusUnauthorized)
 	})
+}
+
+// An unknown (e.g. misspelt) key is kept and saved, but the answer says
+// so: the panel showed "Saved" while only the server's log warned.
+func TestPutConfigYAMLWarnsAboutUnknownKeys(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	st, body := putYAML(e, baseConfig()+"request-retyr: 5\n")
+	if st != http.StatusOK {
+		t.Fatalf("%d %s", st, body)
+	}
+	var res struct {
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(body), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "request-retyr") {
+		t.Fatalf("warnings %q in %s", res.Warnings, body)
+	}
+	if !strings.Contains(e.file(), "request-retyr: 5") {
+		t.Fatalf("the unknown key was not kept:\n%s", e.file())
+	}
+	// A document without unknown keys has no warnings field.
+	if st, body := putYAML(e, baseConfig()); st != http.StatusOK || strings.Contains(body, "warnings") {
+		t.Fatalf("%d %s", st, body)
+	}
 }
 
 func TestPutConfigYAMLRejectsBadDocuments(t *testing.T) {

@@ -60,6 +60,9 @@ func (s *configHandlers) PutConfigYAML(ctx context.Context, r mgmtapi.PutConfigY
 	}
 	res := mgmtapi.ConfigYAMLResult{Ok: true, Changed: []string{"config"}}
 	res.DryRun, res.Diff, res.Revision = s.outcome(ctx)
+	if ch := configstore.ChangeFrom(ctx); ch != nil && len(ch.Warnings) > 0 {
+		res.Warnings = &ch.Warnings
+	}
 	return mgmtapi.PutConfigYAML200JSONResponse{
 		Body:    res,
 		Headers: mgmtapi.PutConfigYAML200ResponseHeaders{ETag: etagOf(snap)},

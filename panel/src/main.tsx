@@ -151,38 +151,64 @@ function Shell() {
   useLang();
   const s = useStore();
   const route = useRoute();
+  const [menu, setMenu] = useState(false);
   const current = routes.find((r) => r.path === route) ?? routes[0]!;
   const View = current.view;
   useEffect(() => {
+    setMenu(false);
     document.getElementById("page-title")?.focus({ preventScroll: true });
   }, [route]);
   return (
-    <div class="shell">
-      <a class="skip" href="#main" onClick={(e) => {
-        e.preventDefault();
-        document.getElementById("page-title")?.focus();
-      }}>
+    <div class={menu ? "shell menu-open" : "shell"}>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById("page-title")?.focus();
+        }}
+      >
         {t("skip")}
       </a>
       <header class="top">
-        <span class="brand">{t("appTitle")}</span>
-        <span class="ver" data-testid="version">{s.version.version}</span>
-        <Prefs />
+        <span class="brand">
+          <span class="brand-long">{t("appTitle")}</span>
+          <span class="brand-short">CLI Proxy API</span>
+        </span>
+        <span class="ver" data-testid="version">
+          {s.version.version}
+        </span>
         <button
           type="button"
-          onClick={() => {
-            forgetKey();
-            update({ client: null, key: "", cfg: null, etag: undefined });
-          }}
+          class="menu-button"
+          aria-expanded={menu}
+          aria-controls="side-nav"
+          data-testid="menu-button"
+          onClick={() => setMenu(!menu)}
         >
-          {t("signOut")}
+          <span aria-hidden="true">{menu ? "✕" : "☰"}</span>
+          <span class="menu-label">
+            {t("menu")} · {t(current.label)}
+          </span>
         </button>
+        <div class="top-actions">
+          <Prefs />
+          <button
+            type="button"
+            onClick={() => {
+              forgetKey();
+              update({ client: null, key: "", cfg: null, etag: undefined });
+            }}
+          >
+            {t("signOut")}
+          </button>
+        </div>
       </header>
-      <nav aria-label={t("nav")} class="side">
+      <nav aria-label={t("nav")} class="side" id="side-nav">
         <ul>
           {routes.map((r) => (
             <li key={r.path}>
-              <a href={`#/${r.path}`} aria-current={r === current ? "page" : undefined}>
+              <a href={`#/${r.path}`} data-route={r.path} aria-current={r === current ? "page" : undefined} onClick={() => setMenu(false)}>
                 {t(r.label)}
               </a>
             </li>
@@ -232,7 +258,9 @@ function App() {
     <>
       {s.client ? <Shell /> : <SignIn error={error} busy={busy} onSubmit={(k, r) => void signIn(k, r)} />}
       <Dialogs />
-      <Toasts />
+      <div class={s.client ? "" : "signin-toasts"}>
+        <Toasts />
+      </div>
     </>
   );
 }

@@ -1,8 +1,8 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Explained } from "./api";
-import { t } from "./i18n";
-import { useStore } from "./store";
+import { getLang, t, type TKey } from "./i18n";
+import { state, update, useStore } from "./store";
 
 /** A modal built on <dialog>: focus stays inside, Esc cancels. */
 export function Modal(props: { title: string; onCancel: () => void; children: ComponentChildren; wide?: boolean }) {
@@ -84,9 +84,14 @@ function show(v: unknown): string {
 export function Toasts() {
   const s = useStore();
   return (
-    <div class="toasts" role="status" aria-live="polite">
+    <div class="toasts" role="status" aria-live="polite" data-testid="toasts">
       {s.toasts.map((x) => (
-        <div key={x.id} class={`toast ${x.kind}`}>
+        <div
+          key={x.id}
+          class={`toast ${x.kind}`}
+          title={t("dismiss")}
+          onClick={() => update({ toasts: state.toasts.filter((y) => y.id !== x.id) })}
+        >
           {x.text}
         </div>
       ))}
@@ -184,7 +189,7 @@ export function TextField(props: {
   );
 }
 
-export function Toggle(props: { label: string; checked: boolean; onSave: (v: boolean) => Promise<unknown>; testid?: string }) {
+export function Toggle(props: { label: string; checked: boolean; onSave: (v: boolean) => Promise<unknown>; testid?: string; hint?: string }) {
   const id = useId("t");
   // While a change is being saved the box shows the new value; afterwards
   // it shows the server's (the old one again if the change was refused).
@@ -195,6 +200,7 @@ export function Toggle(props: { label: string; checked: boolean; onSave: (v: boo
         id={id}
         type="checkbox"
         role="switch"
+        aria-describedby={props.hint ? `${id}-hint` : undefined}
         checked={pending ?? props.checked}
         aria-busy={pending !== null}
         data-testid={props.testid}
@@ -208,13 +214,153 @@ export function Toggle(props: { label: string; checked: boolean; onSave: (v: boo
           }
         }}
       />
-      <label for={id}>{props.label}</label>
+      <div>
+        <label for={id}>{props.label}</label>
+        {props.hint && (
+          <small id={`${id}-hint`} class="hint">
+            {props.hint}
+          </small>
+        )}
+      </div>
     </div>
   );
 }
 
+/** A page part that is loading: a spinner and a label, announced politely. */
+export function Loading(props: { label?: string }) {
+  return (
+    <div class="state loading" role="status" data-testid="state-loading">
+      <span class="spinner" aria-hidden="true" />
+      <span>{props.label ?? t("loading")}</span>
+    </div>
+  );
+}
+
+/** Nothing to show yet: what it would hold, and what to do about it. */
+export function Empty(props: { text?: string; children?: ComponentChildren }) {
+  return (
+    <div class="state empty" data-testid="state-empty">
+      <p>{props.text ?? t("empty")}</p>
+      {props.children}
+    </div>
+  );
+}
+
+/** A value, its loading state, its error: the three states of every load. */
+export function Loadable<T>(props: {
+  value: T | null | undefined;
+  err: Explained | null;
+  onRetry?: () => void;
+  children: (v: T) => ComponentChildren;
+}) {
+  if (props.err) return <Problem err={props.err} onRetry={props.onRetry} />;
+  if (props.value === null || props.value === undefined) return <Loading />;
+  return <>{props.children(props.value)}</>;
+}
+
+/** A block of code (a command) with a button that copies it. */
+export function CodeBlock(props: { code: string; label: string; testid?: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div class="codeblock">
+      <pre tabIndex={0} aria-label={props.label} data-testid={props.testid}>
+        <code>{props.code}</code>
+      </pre>
+      <button
+        type="button"
+        class="small"
+        onClick={async () => {
+          try {
+            await navigator.clipboard.writeText(props.code);
+            setCopied(true);
+            setTimeout(() => setCopied(false), 2000);
+          } catch {
+            setCopied(false);
+          }
+        }}
+      >
+        {copied ? t("copied") : t("copy")}
+      </button>
+    </div>
+  );
+}
+
+/** The locale of the chosen language, for numbers and dates. */
+export function locale(): string {
+  return getLang();
+}
+
 export function fmtNum(n: number | undefined): string {
-  return (n ?? 0).toLocaleString();
+  return (n ?? 0).toLocaleString(locale());
+}
+
+/** A cost in US dollars: cents for ordinary sums, more digits for tiny ones. */
+export function fmtUSD(n: number | undefined): string {
+  const v = n ?? 0;
+  return v.toLocaleString(locale(), { style: "currency", currency: "USD", maximumFractionDigits: v !== 0 && Math.abs(v) < 1 ? 4 : 2 });
+}
+
+/** "3 lines" / "1 line": the count with the singular or plural text. */
+export function count(n: number, one: TKey, other: TKey): string {
+  return t(n === 1 ? one : other, { n: fmtNum(n) });
+}
+
+function toDate(v: Date | string | number): Date {
+  return v instanceof Date ? v : typeof v === "number" ? new Date(v < 1e12 ? v * 1000 : v) : new Date(v);
+}
+
+/** A date and time in the chosen language's format (numbers: Unix seconds or ms). */
+export function fmtDate(v: Date | string | number | undefined, withSeconds = false): string {
+  if (v === undefined || v === "") return "";
+  const d = toDate(v);
+  if (Number.isNaN(d.getTime())) return String(v);
+  return d.toLocaleString(locale(), {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    ...(withSeconds ? { second: "2-digit" } : {}),
+  });
+}
+
+/** "5 minutes ago" / "in 3 hours", in the chosen language. */
+export function fmtRelative(v: Date | string | number, now = Date.now()): string {
+  const d = toDate(v);
+  if (Number.isNaN(d.getTime())) return String(v);
+  const s = (d.getTime() - now) / 1000;
+  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: "auto" });
+  const a = Math.abs(s);
+  if (a < 45) return rtf.format(Math.round(s), "second");
+  if (a < 2700) return rtf.format(Math.round(s / 60), "minute");
+  if (a < 64800) return rtf.format(Math.round(s / 3600), "hour");
+  if (a < 30 * 86400) return rtf.format(Math.round(s / 86400), "day");
+  if (a < 365 * 86400) return rtf.format(Math.round(s / (30 * 86400)), "month");
+  return rtf.format(Math.round(s / (365 * 86400)), "year");
+}
+
+/** A time shown relative, with the exact date as its tooltip and machine value. */
+export function Time(props: { at: Date | string | number }) {
+  const d = toDate(props.at);
+  if (Number.isNaN(d.getTime())) return <span>{String(props.at)}</span>;
+  return (
+    <time dateTime={d.toISOString()} title={fmtDate(d, true)}>
+      {fmtRelative(d)}
+    </time>
+  );
+}
+
+/** A duration in the chosen language ("2 d 3 h", "5 min 3 s"). */
+export function fmtDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const unit = (n: number, u: "day" | "hour" | "minute" | "second") =>
+    new Intl.NumberFormat(locale(), { style: "unit", unit: u, unitDisplay: "narrow" }).format(n);
+  if (d) return `${unit(d, "day")} ${unit(h, "hour")}`;
+  if (h) return `${unit(h, "hour")} ${unit(m, "minute")}`;
+  return `${unit(m, "minute")} ${unit(s % 60, "second")}`;
 }
 
 export function fmtBytes(n: number): string {

@@ -1025,6 +1025,9 @@ type ConfigYAMLResult struct {
 
 	// Revision The config history revision this request made (absent when nothing changed, for a dry run, or without history).
 	Revision *int64 `json:"revision,omitempty"`
+
+	// Warnings What the server noticed but accepted: keys it does not know (kept in the file as written, but without effect, e.g. a misspelt key). Absent when there is nothing to say.
+	Warnings *[]string `json:"warnings,omitempty"`
 }
 
 // Cooldowns Example: {"cooldowns":[{"credential":"codex-api-key:1f0c2a9b8d7e6f5a4b3c2d1e","label":"sk-…9x","model":"gpt-5","provider":"codex-api-key","reason":"transient","until":"2026-12-07T09:01:00Z"}]}

@@ -1959,6 +1959,8 @@ export interface components {
              * @description The config history revision this request made (absent when nothing changed, for a dry run, or without history).
              */
             revision?: number;
+            /** @description What the server noticed but accepted: keys it does not know (kept in the file as written, but without effect, e.g. a misspelt key). Absent when there is nothing to say. */
+            warnings?: string[];
         };
         /**
          * @description The data of a `change` event of GET /events: one accepted config change.

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { etagOf, explain, type Explained } from "../api";
 import { t, useLang } from "../i18n";
 import { api, askConflict, loadConfig, toast } from "../store";
-import { Page, Problem } from "../ui";
+import { Loading, Page, Problem } from "../ui";
 import type { YamlEditor } from "../editor";
 
 /** The line a validation message names ("line 12", "yaml: line 12: …"), if any. */
@@ -17,8 +17,10 @@ export function ConfigYaml() {
   const editor = useRef<YamlEditor | null>(null);
   const [err, setErr] = useState<Explained | null>(null);
   const [saveErr, setSaveErr] = useState<string>("");
+  const [warnings, setWarnings] = useState<string[]>([]);
   const [dirty, setDirty] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [ready, setReady] = useState(false);
   const loaded = useRef<{ text: string; etag: string | undefined }>({ text: "", etag: undefined });
 
   async function load() {
@@ -31,6 +33,7 @@ export function ConfigYaml() {
     loaded.current = { text: r.data, etag: etagOf(r) };
     editor.current?.setText(r.data);
     setDirty(false);
+    setReady(true);
   }
 
   useEffect(() => {
@@ -54,13 +57,17 @@ export function ConfigYaml() {
     const text = ed.getText();
     setBusy(true);
     setSaveErr("");
+    setWarnings([]);
     ed.setError(null);
     const r = await api().putConfigYAML(text, ifMatch);
     setBusy(false);
     if (r.data) {
       loaded.current = { text, etag: etagOf(r) };
       setDirty(false);
-      toast("ok", r.data.changed.length ? t("changedKeys", { keys: r.data.changed.join(", ") }) : t("saved"));
+      const warned = r.data.warnings ?? [];
+      setWarnings(warned);
+      if (warned.length) toast("info", t("configWarnings"));
+      else toast("ok", r.data.changed.length ? t("changedKeys", { keys: r.data.changed.join(", ") }) : t("saved"));
       await loadConfig();
       // The server may have rewritten the file (a hashed secret): show what is stored.
       const again = await api().getConfigYAML();
@@ -122,9 +129,22 @@ export function ConfigYaml() {
       }
     >
       <Problem key="problem" err={err} onRetry={() => void load()} />
+      {!ready && !err && <Loading key="loading" />}
       {saveErr && (
         <div key="error" class="notice error" role="alert" data-testid="yaml-error">
           <p>{saveErr}</p>
+        </div>
+      )}
+      {warnings.length > 0 && (
+        <div key="warnings" class="notice" role="alert" data-testid="yaml-warnings">
+          <p>{t("configWarnings")}</p>
+          <ul>
+            {warnings.map((w) => (
+              <li key={w} class="mono">
+                {w}
+              </li>
+            ))}
+          </ul>
         </div>
       )}
       <div key="editor" ref={host} class="yaml-editor" data-testid="yaml-editor" />

@@ -15,21 +15,51 @@ type BoolPath =
   | "/allow-localhost-unauthenticated"
   | "/force-gpt-5-codex";
 
-const bools: { path: BoolPath; label: TKey; get: (c: ConfigView) => boolean | undefined }[] = [
+type BoolSetting = { path: BoolPath; label: TKey; hint?: TKey; get: (c: ConfigView) => boolean | undefined };
+
+const logging: BoolSetting[] = [
+  { path: "/logging-to-file", label: "s_logging-to-file", hint: "h_logging-to-file", get: (c) => c["logging-to-file"] },
+  { path: "/request-log", label: "s_request-log", hint: "h_request-log", get: (c) => c["request-log"] },
   { path: "/debug", label: "s_debug", get: (c) => c.debug },
-  { path: "/logging-to-file", label: "s_logging-to-file", get: (c) => c["logging-to-file"] },
-  { path: "/usage-statistics-enabled", label: "s_usage-statistics-enabled", get: (c) => c["usage-statistics-enabled"] },
-  { path: "/request-log", label: "s_request-log", get: (c) => c["request-log"] },
+];
+const usage: BoolSetting[] = [
+  { path: "/usage-statistics-enabled", label: "s_usage-statistics-enabled", hint: "h_usage-statistics-enabled", get: (c) => c["usage-statistics-enabled"] },
+];
+const quota: BoolSetting[] = [
   { path: "/quota-exceeded/switch-project", label: "s_switch-project", get: (c) => c["quota-exceeded"]?.["switch-project"] },
   {
     path: "/quota-exceeded/switch-preview-model",
     label: "s_switch-preview-model",
     get: (c) => c["quota-exceeded"]?.["switch-preview-model"],
   },
-  { path: "/ws-auth", label: "s_ws-auth", get: (c) => c["ws-auth"] },
-  { path: "/allow-localhost-unauthenticated", label: "s_allow-localhost-unauthenticated", get: (c) => c["allow-localhost-unauthenticated"] },
-  { path: "/force-gpt-5-codex", label: "s_force-gpt-5-codex", get: (c) => c["force-gpt-5-codex"] },
 ];
+const access: BoolSetting[] = [
+  { path: "/ws-auth", label: "s_ws-auth", get: (c) => c["ws-auth"] },
+  {
+    path: "/allow-localhost-unauthenticated",
+    label: "s_allow-localhost-unauthenticated",
+    hint: "h_allow-localhost-unauthenticated",
+    get: (c) => c["allow-localhost-unauthenticated"],
+  },
+];
+const legacy: BoolSetting[] = [{ path: "/force-gpt-5-codex", label: "s_force-gpt-5-codex", get: (c) => c["force-gpt-5-codex"] }];
+
+function Toggles(props: { list: BoolSetting[]; cfg: ConfigView }) {
+  return (
+    <>
+      {props.list.map((b) => (
+        <Toggle
+          key={b.path}
+          label={t(b.label)}
+          hint={b.hint ? t(b.hint) : undefined}
+          testid={`setting${b.path.replace(/\//g, "-")}`}
+          checked={b.get(props.cfg) ?? false}
+          onSave={(v) => setBool(b.path, b.get, t(b.label), v)}
+        />
+      ))}
+    </>
+  );
+}
 
 /** Saves one boolean setting with If-Match (re-applied on an unrelated 412). */
 export function setBool(path: BoolPath, get: (c: ConfigView) => boolean | undefined, label: string, value: boolean) {
@@ -58,16 +88,26 @@ export function Settings() {
   return (
     <Page title={t("settings")} intro={t("settingsIntro")}>
       <Problem err={s.cfgError} />
+      <div class="settings-grid">
+        <fieldset class="settings">
+          <legend>{t("grpLogging")}</legend>
+          <Toggles list={logging} cfg={cfg} />
+        </fieldset>
+        <fieldset class="settings">
+          <legend>{t("grpUsage")}</legend>
+          <Toggles list={usage} cfg={cfg} />
+        </fieldset>
+        <fieldset class="settings">
+          <legend>{t("grpAccess")}</legend>
+          <Toggles list={access} cfg={cfg} />
+        </fieldset>
+        <fieldset class="settings">
+          <legend>{t("grpQuota")}</legend>
+          <Toggles list={quota} cfg={cfg} />
+        </fieldset>
+      </div>
       <fieldset class="settings">
-        {bools.map((b) => (
-          <Toggle
-            key={b.path}
-            label={t(b.label)}
-            testid={`setting${b.path.replace(/\//g, "-")}`}
-            checked={b.get(cfg) ?? false}
-            onSave={(v) => setBool(b.path, b.get, t(b.label), v)}
-          />
-        ))}
+        <legend>{t("grpRequests")}</legend>
         <TextField
           label={t("s_proxy-url")}
           hint={t("s_proxy-url_hint")}
@@ -119,6 +159,7 @@ export function Settings() {
             });
           }}
         />
+        <Toggles list={legacy} cfg={cfg} />
       </fieldset>
     </Page>
   );

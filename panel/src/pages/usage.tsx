@@ -1,81 +1,185 @@
 import type { Schemas } from "@cli-proxy-api/management-client";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { download, explain, type Explained } from "../api";
-import { t, useLang } from "../i18n";
+import { t, useLang, type TKey } from "../i18n";
 import { api, toast } from "../store";
-import { Page, Problem, fmtNum } from "../ui";
+import { Empty, Loading, Modal, Page, Problem, Time, count, fmtDate, fmtNum, fmtUSD, locale } from "../ui";
 
 type Usage = Schemas["UsageResponse"];
 type Stats = Schemas["UsageKeyStats"];
+type Detail = Schemas["UsageDetail"];
 
-function Chart(props: { title: string; labels: string[]; requests: number[]; tokens: number[]; testid: string }) {
+/** How many recent requests per model the page asks for (drill-down, per-model lines, latency). */
+const DETAILS = 200;
+
+type Range = "hour" | "day" | "week" | "month" | "all" | "custom";
+const ranges: { id: Range; label: TKey; hours: number }[] = [
+  { id: "hour", label: "rangeHour", hours: 1 },
+  { id: "day", label: "rangeDay", hours: 24 },
+  { id: "week", label: "rangeWeek", hours: 24 * 7 },
+  { id: "month", label: "rangeMonth", hours: 24 * 30 },
+  { id: "all", label: "rangeAll", hours: 0 },
+  { id: "custom", label: "rangeCustom", hours: 0 },
+];
+
+/** A datetime-local input's value for a date (local time, minutes). */
+function localInput(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+function Chart(props: { title: string; testid: string; controls?: preact.JSX.Element; draw: (el: HTMLElement, m: typeof import("../chart")) => { destroy(): void }; deps: string; legend: { name: string; i: number }[]; table: preact.JSX.Element }) {
   const host = useRef<HTMLDivElement>(null);
+  const [colours, setColours] = useState<string[]>([]);
   useEffect(() => {
     let plot: { destroy(): void } | null = null;
     let alive = true;
     void import("../chart").then((m) => {
-      if (alive && host.current) plot = m.barChart(host.current, props.labels, props.requests, props.tokens, t("requests"), t("tokens"));
+      if (!alive || !host.current) return;
+      plot = props.draw(host.current, m);
+      setColours(props.legend.map((l) => m.colour(l.i)));
     });
     return () => {
       alive = false;
       plot?.destroy();
     };
-  }, [props.labels.join(","), props.requests.join(","), props.tokens.join(",")]);
+  }, [props.deps]);
   return (
     <figure class="chart" data-testid={props.testid}>
       <figcaption>{props.title}</figcaption>
-      <div ref={host} />
-      <table class="sr-only">
-        <caption>{props.title}</caption>
-        <tbody>
-          {props.labels.map((l, i) => (
-            <tr key={l}>
-              <th scope="row">{l}</th>
-              <td>{props.requests[i]}</td>
-              <td>{props.tokens[i]}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {props.controls}
+      <div ref={host} aria-hidden="true" />
+      <div class="legend" aria-hidden="true">
+        {props.legend.map((l, i) => (
+          <span key={l.name}>
+            <i style={{ background: colours[i] ?? "transparent" }} />
+            {l.name}
+          </span>
+        ))}
+      </div>
+      <div class="sr-only">{props.table}</div>
     </figure>
   );
 }
 
-function series(byReq: Record<string, number> | undefined, byTok: Record<string, number> | undefined, keys?: string[]) {
-  const labels = keys ?? Object.keys({ ...byReq, ...byTok }).sort();
-  return { labels, requests: labels.map((k) => byReq?.[k] ?? 0), tokens: labels.map((k) => byTok?.[k] ?? 0) };
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function StatsTable(props: { title: string; rows: Record<string, Stats> | undefined; testid: string }) {
-  const rows = Object.entries(props.rows ?? {});
+interface Row extends Detail {
+  api: string;
+  model: string;
+}
+
+function flatten(u: Usage["usage"]): Row[] {
+  const out: Row[] = [];
+  for (const [apiName, a] of Object.entries(u.apis ?? {}))
+    for (const [model, m] of Object.entries(a.models ?? {})) for (const d of m.details ?? []) out.push({ ...d, api: apiName, model });
+  out.sort((a, b) => (b.timestamp ?? "").localeCompare(a.timestamp ?? ""));
+  return out;
+}
+
+type GroupBy = "model" | "client" | "credential";
+
+/** Requests per group (model, client key or credential) per time bucket, from the recent requests (hours for short windows, days otherwise). */
+type Metric = "requests" | "tokens" | "cost";
+type Price = Schemas["ModelPrice"];
+
+/** The price of a model as the server picks it: an exact name (case-insensitive), else the first matching wildcard. */
+export function priceOf(prices: Price[], model: string): Price | undefined {
+  const m = model.toLowerCase();
+  const exact = prices.find((p) => !p.model.includes("*") && p.model.toLowerCase() === m);
+  if (exact) return exact;
+  return prices.find((p) => {
+    if (!p.model.includes("*")) return false;
+    const re = new RegExp(`^${p.model.toLowerCase().split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    return re.test(m);
+  });
+}
+
+/** The estimated cost in USD of one request (input includes cached, as the server counts). */
+export function costOf(prices: Price[], r: Row): number {
+  const p = priceOf(prices, r.model);
+  if (!p) return 0;
+  const input = Math.max(0, r.tokens?.input_tokens ?? 0);
+  const cached = Math.min(Math.max(0, r.tokens?.cached_tokens ?? 0), input);
+  const output = Math.max(0, r.tokens?.output_tokens ?? 0);
+  const inP = p.input ?? 0;
+  return ((input - cached) * inP + cached * (p["cached-input"] ?? inP) + output * (p.output ?? 0)) / 1e6;
+}
+
+function seriesBy(rows: Row[], group: (r: Row) => string, value: (r: Row) => number): { labels: string[]; series: { name: string; values: number[] }[] } {
+  if (!rows.length) return { labels: [], series: [] };
+  const times = rows.map((r) => Date.parse(r.timestamp ?? "")).filter((x) => !Number.isNaN(x));
+  const span = Math.max(...times) - Math.min(...times);
+  const hourly = span <= 2 * 86400_000;
+  const key = (ts: number) => {
+    const d = new Date(ts);
+    return hourly
+      ? d.toLocaleString(locale(), { month: "numeric", day: "numeric", hour: "2-digit" })
+      : d.toLocaleDateString(locale(), { month: "numeric", day: "numeric" });
+  };
+  const ordered = [...rows].sort((a, b) => (a.timestamp ?? "").localeCompare(b.timestamp ?? ""));
+  const labels: string[] = [];
+  for (const r of ordered) {
+    const k = key(Date.parse(r.timestamp ?? ""));
+    if (labels[labels.length - 1] !== k) labels.push(k);
+  }
+  const totals = new Map<string, number>();
+  rows.forEach((r) => totals.set(group(r), (totals.get(group(r)) ?? 0) + 1));
+  const top = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m]) => m);
+  const series = top.map((m) => {
+    const values = labels.map(() => 0);
+    for (const r of ordered) if (group(r) === m) values[labels.indexOf(key(Date.parse(r.timestamp ?? "")))]! += value(r);
+    return { name: m, values };
+  });
+  return { labels, series };
+}
+
+function StatsTable(props: { title: string; rows: Record<string, Stats> | undefined; testid: string; cost?: boolean }) {
+  const rows = Object.entries(props.rows ?? {}).sort((a, b) => b[1].total_requests - a[1].total_requests);
+  const cols: [TKey, (s: Stats) => string][] = [
+    ["totalRequests", (s) => fmtNum(s.total_requests)],
+    ["successes", (s) => fmtNum(s.success_count)],
+    ["failures", (s) => fmtNum(s.failure_count)],
+    ["inputTokens", (s) => fmtNum(s.input_tokens)],
+    ["outputTokens", (s) => fmtNum(s.output_tokens)],
+    ["cachedTokens", (s) => fmtNum(s.cached_tokens)],
+    ["reasoningTokens", (s) => fmtNum(s.reasoning_tokens)],
+    ["totalTokens", (s) => fmtNum(s.total_tokens)],
+  ];
+  if (props.cost) cols.push(["cost", (s) => (s.cost_usd === undefined ? "—" : fmtUSD(s.cost_usd))]);
   return (
     <section>
       <h2>{props.title}</h2>
       {rows.length === 0 ? (
-        <p class="muted">{t("empty")}</p>
+        <Empty text={t("noTrafficInRange")} />
       ) : (
         <div class="scroll">
-          <table data-testid={props.testid}>
+          <table data-testid={props.testid} class="collapse">
             <thead>
               <tr>
                 <th scope="col">{t("label")}</th>
-                <th scope="col">{t("totalRequests")}</th>
-                <th scope="col">{t("successes")}</th>
-                <th scope="col">{t("failures")}</th>
-                <th scope="col">{t("totalTokens")}</th>
+                {cols.map(([k]) => (
+                  <th key={k} scope="col" class="num">
+                    {t(k)}
+                  </th>
+                ))}
               </tr>
             </thead>
             <tbody>
               {rows.map(([id, s]) => (
                 <tr key={id}>
-                  <th scope="row">
+                  <th scope="row" class="mono">
                     {s.label}
-                    {s.provider ? ` (${s.provider})` : ""}
+                    {s.provider ? <span class="muted"> ({s.provider})</span> : ""}
                   </th>
-                  <td>{fmtNum(s.total_requests)}</td>
-                  <td>{fmtNum(s.success_count)}</td>
-                  <td>{fmtNum(s.failure_count)}</td>
-                  <td>{fmtNum(s.total_tokens)}</td>
+                  {cols.map(([k, f]) => (
+                    <td key={k} class="num" data-label={t(k)}>
+                      {f(s)}
+                    </td>
+                  ))}
                 </tr>
               ))}
             </tbody>
@@ -86,32 +190,144 @@ function StatsTable(props: { title: string; rows: Record<string, Stats> | undefi
   );
 }
 
+/** The request log of one request, shown in place. */
+function RequestLog(props: { id: string; onClose: () => void }) {
+  const [text, setText] = useState<string | null>(null);
+  const [err, setErr] = useState<Explained | null>(null);
+  useEffect(() => {
+    void api()
+      .GET("/request-log-by-id/{id}", { params: { path: { id: props.id } }, parseAs: "text" })
+      .then((r) => {
+        if (r.response.ok && typeof r.data === "string") setText(r.data);
+        else {
+          const e = explain(r);
+          setErr(r.response.status === 404 ? { ...e, text: t("noRequestLog") } : e);
+        }
+      });
+  }, [props.id]);
+  return (
+    <Modal title={t("requestLogOf", { id: props.id })} onCancel={props.onClose} wide>
+      <Problem err={err} />
+      {text === null && !err && <Loading />}
+      {text !== null && (
+        <pre class="log" tabIndex={0} data-testid="request-log-text">
+          {text}
+        </pre>
+      )}
+      <div class="row end">
+        <button type="button" onClick={props.onClose} autofocus>
+          {t("close")}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
 export function Usage() {
   useLang();
   const [data, setData] = useState<Usage | null>(null);
   const [err, setErr] = useState<Explained | null>(null);
+  const [range, setRange] = useState<Range>("day");
+  const [from, setFrom] = useState(() => localInput(new Date(Date.now() - 86400_000)));
+  const [to, setTo] = useState(() => localInput(new Date()));
+  const [logId, setLogId] = useState<string | null>(null);
+  const [importNote, setImportNote] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [groupBy, setGroupBy] = useState<GroupBy>("model");
+  const [metric, setMetric] = useState<Metric>("requests");
+  const [prices, setPrices] = useState<Price[]>([]);
+  useEffect(() => {
+    void api()
+      .GET("/model-prices")
+      .then((r) => r.data && setPrices(r.data["model-prices"]));
+  }, []);
   const fileRef = useRef<HTMLInputElement>(null);
 
+  function span(): { from?: string; to?: string } {
+    if (range === "all") return {};
+    if (range === "custom") {
+      const f = new Date(from);
+      const e = new Date(to);
+      return { from: Number.isNaN(f.getTime()) ? undefined : f.toISOString(), to: Number.isNaN(e.getTime()) ? undefined : e.toISOString() };
+    }
+    const h = ranges.find((r) => r.id === range)!.hours;
+    return { from: new Date(Date.now() - h * 3600_000).toISOString() };
+  }
+
   async function load() {
-    const r = await api().GET("/usage", { params: { query: { details: 0 } } });
+    setLoading(true);
+    const r = await api().GET("/usage", { params: { query: { ...span(), details: DETAILS } } });
+    setLoading(false);
     if (r.data) {
       setData(r.data);
       setErr(null);
     } else setErr(explain(r));
   }
-  useEffect(() => void load(), []);
+  useEffect(() => void load(), [range, range === "custom" ? from + to : ""]);
+
+  async function importFile(f: File) {
+    setImportNote(null);
+    let body: Schemas["UsageImport"];
+    try {
+      body = JSON.parse(await f.text()) as Schemas["UsageImport"];
+    } catch (x) {
+      setImportNote({ kind: "error", text: t("importNotJson", { name: f.name, err: x instanceof Error ? x.message : String(x) }) });
+      return;
+    }
+    if (!body || typeof body !== "object" || Array.isArray(body) || !("usage" in body || "aggregates" in body)) {
+      setImportNote({ kind: "error", text: t("importNotExport", { name: f.name }) });
+      return;
+    }
+    const r = await api().POST("/usage/import", { body });
+    if (r.data) {
+      const d = r.data;
+      setImportNote(
+        d.added + d.skipped === 0
+          ? { kind: "error", text: t("importNothing", { name: f.name }) }
+          : { kind: "ok", text: t("imported", { added: fmtNum(d.added), skipped: fmtNum(d.skipped) }) },
+      );
+      await load();
+    } else {
+      const e = explain(r);
+      setImportNote({ kind: "error", text: t("importRefused", { name: f.name, err: e.text }) });
+    }
+  }
 
   const u = data?.usage;
+  const rows = u ? flatten(u) : [];
+  const latencies = rows.map((r) => r.latency_ms).filter((x): x is number => typeof x === "number").sort((a, b) => a - b);
+  const sum = (k: keyof Stats) => Object.values(u?.clients ?? {}).reduce((a, s) => a + (Number(s[k]) || 0), 0);
+  const cost = Object.values(u?.clients ?? {}).some((s) => s.cost_usd !== undefined) ? sum("cost_usd") : undefined;
+  const clientLabel = (id: string | undefined) => (id ? u?.clients?.[id]?.label ?? id : "—");
+  const groupOf: Record<GroupBy, (r: Row) => string> = {
+    model: (r) => r.model,
+    client: (r) => clientLabel(r.client_key),
+    credential: (r) => r.source ?? "—",
+  };
+  const valueOf: Record<Metric, (r: Row) => number> = {
+    requests: () => 1,
+    tokens: (r) => r.tokens?.total_tokens ?? 0,
+    cost: (r) => costOf(prices, r),
+  };
+  const perModel = seriesBy(rows, groupOf[groupBy], valueOf[metric]);
+  const overTitle = t(groupBy === "model" ? "perModelOverTime" : groupBy === "client" ? "perClientOverTime" : "perCredentialOverTime", {
+                  n: fmtNum(rows.length),
+                  metric: t(metric === "requests" ? "totalRequests" : metric === "tokens" ? "totalTokens" : "cost"),
+                });
   const hours = Array.from({ length: 24 }, (_, i) => String(i).padStart(2, "0"));
+  const days = Object.keys({ ...u?.requests_by_day, ...u?.tokens_by_day }).sort();
+  const short = range === "hour" || range === "day";
+  const timeLabels = short ? hours : days;
+  const reqSeries = timeLabels.map((k) => (short ? u?.requests_by_hour : u?.requests_by_day)?.[k] ?? 0);
+  const tokSeries = timeLabels.map((k) => (short ? u?.tokens_by_hour : u?.tokens_by_day)?.[k] ?? 0);
+
   return (
     <Page
       title={t("usage")}
+      intro={t("usageIntro")}
       actions={
         err?.kind === "notimpl" ? null : (
           <>
-            <button type="button" onClick={() => void load()}>
-              {t("reload")}
-            </button>
             <button
               type="button"
               data-testid="usage-export"
@@ -136,89 +352,278 @@ export function Usage() {
               tabIndex={-1}
               aria-label={t("import")}
               data-testid="usage-import"
-              onChange={async (e) => {
+              onChange={(e) => {
                 const input = e.currentTarget as HTMLInputElement;
                 const f = input.files?.[0];
                 input.value = "";
-                if (!f) return;
-                let body: Schemas["UsageImport"];
-                try {
-                  body = JSON.parse(await f.text()) as Schemas["UsageImport"];
-                } catch (x) {
-                  toast("error", String(x));
-                  return;
-                }
-                const r = await api().POST("/usage/import", { body });
-                if (r.data) {
-                  toast("ok", t("imported", { added: r.data.added, skipped: r.data.skipped }));
-                  await load();
-                } else toast("error", explain(r).text);
+                if (f) void importFile(f);
               }}
             />
           </>
         )
       }
     >
+      <div class="toolbar" role="group" aria-label={t("timeRange")}>
+        <span class="muted">{t("timeRange")}:</span>
+        <div class="seg" data-testid="usage-range">
+          {ranges.map((r) => (
+            <button key={r.id} type="button" class="small" aria-pressed={range === r.id} onClick={() => setRange(r.id)}>
+              {t(r.label)}
+            </button>
+          ))}
+        </div>
+        {range === "custom" && (
+          <>
+            <label class="row">
+              {t("from")}
+              <input type="datetime-local" value={from} onChange={(e) => setFrom((e.currentTarget as HTMLInputElement).value)} />
+            </label>
+            <label class="row">
+              {t("to")}
+              <input type="datetime-local" value={to} onChange={(e) => setTo((e.currentTarget as HTMLInputElement).value)} />
+            </label>
+          </>
+        )}
+        <button type="button" class="small" onClick={() => void load()}>
+          {t("reload")}
+        </button>
+        {loading && <span class="spinner" role="status" aria-label={t("loading")} />}
+      </div>
+      {importNote && (
+        <div class={`notice ${importNote.kind === "ok" ? "ok" : "error"}`} role="alert" data-testid="usage-import-result">
+          <p>{importNote.text}</p>
+        </div>
+      )}
       <Problem err={err} onRetry={err?.kind === "notimpl" ? undefined : () => void load()} />
-      {data && (
+      {!data && !err && <Loading />}
+      {data && u && (
         <>
           {data.recording && !data.recording.enabled && <p class="notice">{t("recordingOff")}</p>}
           {data.recording?.store === "unavailable" && (
             <p class="notice error">{t("storeUnavailable", { err: data.recording.store_error ?? "" })}</p>
           )}
+          <p class="hint">{t("hourResolution")}</p>
           <dl class="facts" data-testid="usage-totals">
             <div>
               <dt>{t("totalRequests")}</dt>
-              <dd>{fmtNum(u?.total_requests)}</dd>
+              <dd class="big">{fmtNum(u.total_requests)}</dd>
             </div>
             <div>
               <dt>{t("successes")}</dt>
-              <dd>{fmtNum(u?.success_count)}</dd>
+              <dd class="big good">{fmtNum(u.success_count)}</dd>
             </div>
             <div>
               <dt>{t("failures")}</dt>
-              <dd>{fmtNum(u?.failure_count)}</dd>
+              <dd class={u.failure_count ? "big bad" : "big"}>{fmtNum(u.failure_count)}</dd>
             </div>
             <div>
               <dt>{t("totalTokens")}</dt>
-              <dd>{fmtNum(u?.total_tokens)}</dd>
+              <dd class="big">{fmtNum(u.total_tokens)}</dd>
+            </div>
+            <div>
+              <dt>{t("cachedTokens")}</dt>
+              <dd>{fmtNum(sum("cached_tokens"))}</dd>
+            </div>
+            <div>
+              <dt>{t("reasoningTokens")}</dt>
+              <dd>{fmtNum(sum("reasoning_tokens"))}</dd>
+            </div>
+            <div>
+              <dt>{t("cost")}</dt>
+              <dd>{cost === undefined ? t("noPrices") : fmtUSD(cost)}</dd>
+            </div>
+            <div>
+              <dt>{t("latency")}</dt>
+              <dd data-testid="usage-latency">
+                {latencies.length
+                  ? `p50 ${fmtNum(pct(latencies, 50))} · p95 ${fmtNum(pct(latencies, 95))} · p99 ${fmtNum(pct(latencies, 99))} ms`
+                  : "—"}
+              </dd>
             </div>
           </dl>
+          {u.total_requests === 0 && <Empty text={t("noTrafficInRange")} />}
           <div class="charts">
-            <Chart title={t("byDay")} testid="chart-day" {...series(u?.requests_by_day, u?.tokens_by_day)} />
-            <Chart title={t("byHour")} testid="chart-hour" {...series(u?.requests_by_hour, u?.tokens_by_hour, hours)} />
+            <Chart
+              title={short ? t("byHour") : t("byDay")}
+              testid={short ? "chart-hour" : "chart-day"}
+              deps={`${short}|${timeLabels.join()}|${reqSeries.join()}|${tokSeries.join()}`}
+              draw={(el, m) => m.barChart(el, timeLabels, reqSeries, tokSeries, t("requests"), t("tokens"))}
+              legend={[
+                { name: t("requests"), i: 0 },
+                { name: t("tokens"), i: 1 },
+              ]}
+              table={
+                <table>
+                  <caption>{short ? t("byHour") : t("byDay")}</caption>
+                  <tbody>
+                    {timeLabels.map((l, i) => (
+                      <tr key={l}>
+                        <th scope="row">{l}</th>
+                        <td>{reqSeries[i]}</td>
+                        <td>{tokSeries[i]}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              }
+            />
+            {perModel.series.length > 0 && (
+              <Chart
+                title={overTitle}
+                controls={
+                  <div class="row">
+                  <div class="seg" role="group" aria-label={t("chartShows")} data-testid="usage-metric">
+                    {(["requests", "tokens", "cost"] as const).map((m) => (
+                      <button key={m} type="button" class="small" aria-pressed={metric === m} onClick={() => setMetric(m)}>
+                        {t(m === "requests" ? "totalRequests" : m === "tokens" ? "totalTokens" : "cost")}
+                      </button>
+                    ))}
+                  </div>
+                  <div class="seg" role="group" aria-label={t("linesPer")} data-testid="usage-group">
+                    {(["model", "client", "credential"] as const).map((g) => (
+                      <button key={g} type="button" class="small" aria-pressed={groupBy === g} onClick={() => setGroupBy(g)}>
+                        {t(g === "model" ? "model" : g === "client" ? "clientKey" : "credential")}
+                      </button>
+                    ))}
+                  </div>
+                  </div>
+                }
+                testid="chart-models"
+                deps={JSON.stringify(perModel) + metric}
+                draw={(el, m) => m.lineChart(el, perModel.labels, perModel.series)}
+                legend={perModel.series.map((s, i) => ({ name: s.name, i }))}
+                table={
+                  <table>
+                    <caption>{overTitle}</caption>
+                    <tbody>
+                      {perModel.series.map((s) => (
+                        <tr key={s.name}>
+                          <th scope="row">{s.name}</th>
+                          <td>{s.values.join(", ")}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                }
+              />
+            )}
           </div>
-          <StatsTable title={t("perClient")} rows={u?.clients} testid="usage-clients" />
-          <StatsTable title={t("perCredential")} rows={u?.credentials} testid="usage-credentials" />
+          {metric === "cost" && prices.length === 0 && <p class="hint">{t("noPriceForChart")}</p>}
           <section>
             <h2>{t("perModel")}</h2>
-            <div class="scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">API</th>
-                    <th scope="col">Model</th>
-                    <th scope="col">{t("totalRequests")}</th>
-                    <th scope="col">{t("totalTokens")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {Object.entries(u?.apis ?? {}).flatMap(([apiName, a]) =>
-                    Object.entries(a.models ?? {}).map(([model, m]) => (
-                      <tr key={apiName + model}>
-                        <td>{apiName}</td>
-                        <td>{model}</td>
-                        <td>{fmtNum(m.total_requests)}</td>
-                        <td>{fmtNum(m.total_tokens)}</td>
+            {Object.keys(u.apis ?? {}).length === 0 ? (
+              <Empty text={t("noTrafficInRange")} />
+            ) : (
+              <div class="scroll">
+                <table class="collapse" data-testid="usage-models">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t("endpoint")}</th>
+                      <th scope="col">{t("model")}</th>
+                      <th scope="col" class="num">
+                        {t("totalRequests")}
+                      </th>
+                      <th scope="col" class="num">
+                        {t("totalTokens")}
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {Object.entries(u.apis ?? {}).flatMap(([apiName, a]) =>
+                      Object.entries(a.models ?? {}).map(([model, m]) => (
+                        <tr key={apiName + model}>
+                          <td data-label={t("endpoint")} class="mono">
+                            {apiName}
+                          </td>
+                          <td data-label={t("model")} class="mono">
+                            {model}
+                          </td>
+                          <td data-label={t("totalRequests")} class="num">
+                            {fmtNum(m.total_requests)}
+                          </td>
+                          <td data-label={t("totalTokens")} class="num">
+                            {fmtNum(m.total_tokens)}
+                          </td>
+                        </tr>
+                      )),
+                    )}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+          <StatsTable title={t("perClient")} rows={u.clients} testid="usage-clients" cost />
+          <StatsTable title={t("perCredential")} rows={u.credentials} testid="usage-credentials" />
+          <section>
+            <h2>{t("recentRequests")}</h2>
+            <p class="hint">{t("recentHint", { n: DETAILS })}</p>
+            {rows.length === 0 ? (
+              <Empty text={t("noTrafficInRange")} />
+            ) : (
+              <div class="scroll">
+                <table class="collapse" data-testid="usage-recent">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t("time")}</th>
+                      <th scope="col">{t("model")}</th>
+                      <th scope="col">{t("clientKey")}</th>
+                      <th scope="col">{t("credential")}</th>
+                      <th scope="col">{t("status")}</th>
+                      <th scope="col" class="num">
+                        {t("totalTokens")}
+                      </th>
+                      <th scope="col" class="num">
+                        {t("latencyMs")}
+                      </th>
+                      <th scope="col">{t("requestLog")}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {rows.slice(0, 50).map((r, i) => (
+                      <tr key={(r.request_id ?? "") + i}>
+                        <td data-label={t("time")} class="nowrap" title={fmtDate(r.timestamp ?? "", true)}>
+                          {r.timestamp ? <Time at={r.timestamp} /> : "—"}
+                        </td>
+                        <td data-label={t("model")} class="mono">
+                          {r.model}
+                        </td>
+                        <td data-label={t("clientKey")} class="mono">
+                          {clientLabel(r.client_key)}
+                        </td>
+                        <td data-label={t("credential")} class="mono">
+                          {r.source ?? "—"}
+                        </td>
+                        <td data-label={t("status")}>
+                          <span class={r.failed ? "badge bad" : "badge good"}>
+                            {r.status ? r.status : r.failed ? t("failures") : t("successes")}
+                          </span>
+                        </td>
+                        <td data-label={t("totalTokens")} class="num">
+                          {fmtNum(r.tokens?.total_tokens)}
+                        </td>
+                        <td data-label={t("latencyMs")} class="num">
+                          {r.latency_ms === undefined ? "—" : fmtNum(r.latency_ms)}
+                        </td>
+                        <td data-label={t("requestLog")}>
+                          {r.request_id ? (
+                            <button type="button" class="small" onClick={() => setLogId(r.request_id!)} aria-label={`${t("open")}: ${t("requestLogOf", { id: r.request_id })}`}>
+                              {t("open")}
+                            </button>
+                          ) : (
+                            "—"
+                          )}
+                        </td>
                       </tr>
-                    )),
-                  )}
-                </tbody>
-              </table>
-            </div>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            {rows.length > 50 && <p class="hint">{count(rows.length - 50, "moreRowsOne", "moreRowsMany")}</p>}
           </section>
         </>
       )}
+      {logId && <RequestLog id={logId} onClose={() => setLogId(null)} />}
     </Page>
   );
 }
