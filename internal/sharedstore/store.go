@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -29,6 +30,7 @@ type Store struct {
 	password string
 	health   health
 	audit    *auditWriter
+	closed   sync.Once
 }
 
 // Open connects to dsn (a postgres:// URL or key=value string) and brings
@@ -62,10 +64,13 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 }
 
 // Close sends the audit entries still queued (for a bounded time) and
-// closes the pool.
+// closes the pool; later calls do nothing (an owner and a deferred
+// clean-up may both close).
 func (s *Store) Close() {
-	s.audit.close()
-	s.pool.Close()
+	s.closed.Do(func() {
+		s.audit.close()
+		s.pool.Close()
+	})
 }
 
 // Instance names this instance in the shared database (revisions, audit
