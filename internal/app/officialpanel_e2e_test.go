@@ -79,3 +79,47 @@ func TestOfficialPanelTestsAKeyEntry(t *testing.T) {
 		t.Errorf("a refused call reached the upstream")
 	}
 }
+
+// TestOfficialPanelSavesGeminiModels replays the official panel's save of a
+// Gemini key with a custom model (PUT /gemini-api-key, its exact body): the
+// models are kept (they were dropped silently), listed by alias and routed
+// to the upstream name.
+func TestOfficialPanelSavesGeminiModels(t *testing.T) {
+	var gotPath atomic.Value
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotPath.Store(r.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1,"candidatesTokenCount":1,"totalTokenCount":2}}`)
+	}))
+	t.Cleanup(up.Close)
+	dir := t.TempDir()
+	cfg := "host: 127.0.0.1\nport: " + itoa(configPort) + "\napi-keys: [\"client-key\"]\nremote-management:\n  secret-key: \"plain-key\"\n" +
+		"gemini-api-key:\n  - api-key: gem-key-1\n    base-url: \"" + up.URL + "\"\n"
+	base, _ := startApp(t, testutil.WriteConfig(t, dir, cfg), "")
+	do := func(method, path, key, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	panelSave := `[{"api-key":"gem-key-1","base-url":"` + up.URL + `","models":[{"name":"up-gem","alias":"gem-alias"}]}]`
+	if st, out := do("PUT", "/v0/management/gemini-api-key", "plain-key", panelSave); st != 200 {
+		t.Fatalf("save: %d %s", st, out)
+	}
+	if st, out := do("GET", "/v0/management/gemini-api-key", "plain-key", ""); st != 200 || !strings.Contains(out, `"models":[{"alias":"gem-alias","name":"up-gem"}]`) {
+		t.Fatalf("the saved models are gone: %d %s", st, out)
+	}
+	if st, out := do("GET", "/v1/models", "client-key", ""); st != 200 || !strings.Contains(out, `"gem-alias"`) || strings.Contains(out, `"gemini-2.5-pro"`) {
+		t.Fatalf("model list: %d %.400s", st, out)
+	}
+	if st, out := do("POST", "/v1/chat/completions", "client-key", `{"model":"gem-alias","messages":[{"role":"user","content":"hi"}]}`); st != 200 || gotPath.Load() != "/v1beta/models/up-gem:generateContent" {
+		t.Fatalf("chat: %d %.300s (upstream path %v)", st, out, gotPath.Load())
+	}
+}

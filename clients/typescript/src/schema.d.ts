@@ -2064,6 +2064,8 @@ export interface components {
             "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
+            /** @description The models this key serves (`alias` is the client-facing ID, `name` the upstream's); absent or empty means the built-in Gemini catalogue. The official panel's "Custom models" of a Gemini key. */
+            models?: components["schemas"]["ModelAlias"][];
         };
         /** @description Fields to change; absent fields are kept. */
         GeminiKeyPartial: {
@@ -2084,6 +2086,8 @@ export interface components {
             "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
+            /** @description The models this key serves (`alias` is the client-facing ID, `name` the upstream's); absent or empty means the built-in Gemini catalogue. The official panel's "Custom models" of a Gemini key. */
+            models?: components["schemas"]["ModelAlias"][];
         };
         CodexKey: {
             /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
