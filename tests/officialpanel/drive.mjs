@@ -325,7 +325,8 @@ for (const [route, heading] of [
 ]) {
   await task("page " + route, async () => {
     await go(route);
-    return check((await page.locator("main").first().innerText()).includes(heading), `${route} shows "${heading}"`);
+    const shown = await page.locator("main").first().getByText(heading).first().waitFor({ timeout: 10_000 }).then(() => true, () => false);
+    return check(shown, `${route} shows "${heading}"`);
   });
 }
 
@@ -472,7 +473,7 @@ await task("provider: gemini disable and enable", async () => {
   const on = (await api("GET", "/gemini-api-key")).body["gemini-api-key"][0];
   return check(off["excluded-models"]?.includes("*") && !on["excluded-models"]?.includes("*"), `${JSON.stringify(off)} / ${JSON.stringify(on)}`);
 });
-for (const p of ["Codex", "Claude", "OpenAI Compatible"]) {
+for (const p of ["Gemini", "Codex", "Claude", "OpenAI Compatible"]) {
   await task("provider: test " + p, async () => {
     await openEdit(p);
     await page.getByRole("button", { name: /^Test$/ }).first().click();
@@ -606,7 +607,11 @@ await task("cross-origin: login and dashboard", async () => {
   await settle();
   await page.goto(`${elsewhereURL}/management.html#/auth-files`);
   await settle();
-  return check(calls.some((c) => c.step === step && c.path === "/auth-files" && c.status === 200), "GET /auth-files cross-origin");
+  // A write with a JSON body: a CORS preflight, then the PATCH.
+  await clickJS(page.getByRole("checkbox", { name: "Enabled" }).first());
+  await settle();
+  const off = (await api("GET", "/auth-files")).body.files[0].disabled;
+  return check(calls.some((c) => c.step === step && c.path === "/auth-files" && c.status === 200) && off === true, `GET /auth-files and PATCH /auth-files/status cross-origin (disabled: ${off})`);
 });
 
 await browser.close();
