@@ -550,6 +550,18 @@ await task("config: visual edit saved", async () => {
   await settle();
   return check((await api("GET", "/debug")).body.debug === true, "debug on");
 });
+await task("config: add a client API key", async () => {
+  await go("/config");
+  await page.getByRole("button", { name: "Add API Key" }).click();
+  await page.getByPlaceholder("Paste your API key").fill("client-key-3");
+  await page.getByRole("dialog").last().getByRole("button", { name: "Add" }).click();
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByRole("button", { name: "Confirm Save" }).click();
+  await settle();
+  const keys = (await api("GET", "/api-keys")).body["api-keys"];
+  const served = await fetch(origin + "/v1/models", { headers: { Authorization: "Bearer client-key-3" } });
+  return check(keys.includes("client-key-3") && served.ok, `${JSON.stringify(keys)}, /v1/models with it: ${served.status}`);
+});
 await task("config: source edit saved", async () => {
   await go("/config");
   await page.getByRole("button", { name: "Source" }).click();
