@@ -13,7 +13,7 @@ LDFLAGS  := -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Version=$
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.Commit=$(COMMIT) \
             -X github.com/cli-proxy-api/cli-proxy-api/internal/version.BuildDate=$(DATE)
 
-.PHONY: all build run dist image image-test config-example test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel fault-run bench-e2e
+.PHONY: all build run dist image image-test config-example test test-go test-scale test-sdk-go test-ts test-sdk sdk-deps bench fuzz stress generate generate-go generate-ts check-generated lint-spec vet fmt ts-deps panel panel-deps test-panel test-official-panel fault-run bench-e2e
 
 all: build
 
@@ -150,6 +150,20 @@ sdk-deps: $(SDK_DIR)/node_modules/.installed
 
 test-sdk: sdk-deps build
 	cd $(SDK_DIR) && CPA_BIN=../../$(BIN) node --test
+
+# Drives a built official Management Center (OFFICIAL_PANEL_DIR holds its
+# management.html; it is not in this repository) against the server in
+# headless Chromium; skipped with a message when OFFICIAL_PANEL_DIR is unset.
+OFFICIAL_PANEL_TEST_DIR := tests/officialpanel
+
+$(OFFICIAL_PANEL_TEST_DIR)/node_modules/.installed: $(OFFICIAL_PANEL_TEST_DIR)/package.json $(OFFICIAL_PANEL_TEST_DIR)/package-lock.json
+	cd $(OFFICIAL_PANEL_TEST_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+test-official-panel:
+	@if [ -z "$(OFFICIAL_PANEL_DIR)" ]; then echo "SKIP test-official-panel: set OFFICIAL_PANEL_DIR to a directory holding a built management.html of the official Management Center"; else \
+		$(MAKE) build $(OFFICIAL_PANEL_TEST_DIR)/node_modules/.installed && \
+		cd $(OFFICIAL_PANEL_TEST_DIR) && OFFICIAL_PANEL_DIR="$(abspath $(OFFICIAL_PANEL_DIR))" CPA_BIN=../../$(BIN) node drive.mjs; fi
 
 lint-spec: ts-deps
 	cd $(TS_DIR) && npx --no-install spectral lint ../../$(SPEC) --ruleset ../../api/.spectral.yaml --fail-severity=error

@@ -1117,8 +1117,11 @@ type GeminiKey struct {
 	Headers *Headers `json:"headers,omitempty"`
 
 	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
-	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
-	Prefix         *string `json:"prefix,omitempty"`
+	MaxConcurrency *int `json:"max-concurrency,omitempty"`
+
+	// Models The models this key serves (`alias` is the client-facing ID, `name` the upstream's); absent or empty means the built-in Gemini catalogue. The official panel's "Custom models" of a Gemini key.
+	Models *[]ModelAlias `json:"models,omitempty"`
+	Prefix *string       `json:"prefix,omitempty"`
 
 	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
 	Priority *int `json:"priority,omitempty"`
@@ -1157,8 +1160,11 @@ type GeminiKeyPartial struct {
 	Headers *Headers `json:"headers,omitempty"`
 
 	// MaxConcurrency Requests in flight at most on this credential (0 or absent means no cap); beyond it the next credential is used, and when every one is full the client gets 429 with Retry-After 1.
-	MaxConcurrency *int    `json:"max-concurrency,omitempty"`
-	Prefix         *string `json:"prefix,omitempty"`
+	MaxConcurrency *int `json:"max-concurrency,omitempty"`
+
+	// Models The models this key serves (`alias` is the client-facing ID, `name` the upstream's); absent or empty means the built-in Gemini catalogue. The official panel's "Custom models" of a Gemini key.
+	Models *[]ModelAlias `json:"models,omitempty"`
+	Prefix *string       `json:"prefix,omitempty"`
 
 	// Priority Higher priorities are used first; a lower one only when every credential of the higher ones is cooling down, at its max-concurrency or failed over (default 0).
 	Priority *int `json:"priority,omitempty"`

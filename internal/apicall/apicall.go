@@ -81,6 +81,22 @@ var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.Met
 // Check validates the method and URL and that the URL's host serves
 // kind. Errors name the rule, never the URL's query.
 func Check(kind providers.Kind, method, rawURL string) (Target, error) {
+	t, err := parse(method, rawURL)
+	if err != nil {
+		return Target{}, err
+	}
+	if t.URL.Scheme != "https" {
+		return Target{}, errs.New(errs.Invalid, "invalid url: only https")
+	}
+	if !onProviderHost(kind, t.URL) {
+		return Target{}, ErrHostNotAllowed
+	}
+	return t, nil
+}
+
+// parse checks the method and that the URL is absolute, without user
+// info.
+func parse(method, rawURL string) (Target, error) {
 	m := strings.ToUpper(strings.TrimSpace(method))
 	if m == "" {
 		return Target{}, errs.New(errs.Invalid, "missing method")
@@ -92,20 +108,18 @@ func Check(kind providers.Kind, method, rawURL string) (Target, error) {
 		return Target{}, errs.New(errs.Invalid, "missing url")
 	}
 	u, err := url.Parse(strings.TrimSpace(rawURL))
-	if err != nil || u.Host == "" || u.User != nil {
+	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return Target{}, errs.New(errs.Invalid, "invalid url")
 	}
-	if u.Scheme != "https" {
-		return Target{}, errs.New(errs.Invalid, "invalid url: only https")
-	}
-	if u.Port() != "" && u.Port() != "443" {
-		return Target{}, ErrHostNotAllowed
-	}
-	host := strings.ToLower(u.Hostname())
-	if !slices.Contains(providers.CallHosts(kind), host) {
-		return Target{}, ErrHostNotAllowed
-	}
 	return Target{Method: m, URL: u}, nil
+}
+
+// onProviderHost: u is https on port 443 to one of kind's hosts.
+func onProviderHost(kind providers.Kind, u *url.URL) bool {
+	if u.Scheme != "https" || (u.Port() != "" && u.Port() != "443") {
+		return false
+	}
+	return slices.Contains(providers.CallHosts(kind), strings.ToLower(u.Hostname()))
 }
 
 // Token reads the access token (or key) of a credential file: the first

@@ -207,6 +207,8 @@ type GeminiKey struct {
 	Steering       `yaml:",inline"`
 	Headers        map[string]string `yaml:"headers,omitempty"`
 	ExcludedModels []string          `yaml:"excluded-models,omitempty"`
+	// Models, when set, replace the built-in catalogue (as for Codex).
+	Models []ModelAlias `yaml:"models,omitempty"`
 }
 
 // CodexKey is one Codex (OpenAI Responses) API key.

@@ -163,6 +163,7 @@ func NormalizeGeminiKeys(in []GeminiKey) []GeminiKey {
 		k.ProxyURL = strings.TrimSpace(k.ProxyURL)
 		k.Headers = NormalizeHeaders(k.Headers)
 		k.ExcludedModels = NormalizeModelList(k.ExcludedModels)
+		k.Models = NormalizeModelAliases(k.Models)
 	})
 }
 

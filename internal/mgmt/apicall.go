@@ -11,7 +11,6 @@ import (
 	"github.com/cli-proxy-api/cli-proxy-api/gen/mgmtapi"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/apicall"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/authfiles"
-	"github.com/cli-proxy-api/cli-proxy-api/internal/errs"
 	"github.com/cli-proxy-api/cli-proxy-api/internal/providers"
 )
 
@@ -24,7 +23,7 @@ func (s *authFileHandlers) PostAPICall(ctx context.Context, r mgmtapi.PostAPICal
 	}
 	idx := strings.TrimSpace(cmp.Or(deref(r.Body.AuthIndex), deref(r.Body.AuthIndexCamel)))
 	if idx == "" {
-		return nil, errs.New(errs.Invalid, "auth_index is required: calls are made only with a stored credential")
+		return s.keylessCall(ctx, r.Body)
 	}
 	name, file, err := fileByIndex(st, idx)
 	if err != nil {
@@ -63,6 +62,10 @@ func (s *authFileHandlers) PostAPICall(ctx context.Context, r mgmtapi.PostAPICal
 		return nil, err
 	}
 	s.log.Info("api-call", "auth_file", name, "method", target.Method, "host", target.URL.Host, "path", target.URL.Path, "status", res.Status)
+	return apiCallResult(res), nil
+}
+
+func apiCallResult(res apicall.Result) mgmtapi.PostAPICall200JSONResponse {
 	out := mgmtapi.PostAPICall200JSONResponse{StatusCode: res.Status, Header: res.Header, Body: res.Body}
 	if out.Header == nil {
 		out.Header = map[string][]string{}
@@ -70,7 +73,7 @@ func (s *authFileHandlers) PostAPICall(ctx context.Context, r mgmtapi.PostAPICal
 	if res.Truncated {
 		out.Truncated = ptr(true)
 	}
-	return out, nil
+	return out
 }
 
 func headerUsesToken(h map[string]string) bool {
@@ -95,4 +98,35 @@ func fileByIndex(st *authfiles.Store, idx string) (string, []byte, error) {
 		}
 	}
 	return "", nil, authfiles.ErrAuthFileNotFound
+}
+
+// keylessCall is a call without a stored credential: the caller sends its
+// own key (panels test a key entry this way), so only a configured key
+// entry's upstream may be called (apicall.CheckKeyless).
+func (s *authFileHandlers) keylessCall(ctx context.Context, body *mgmtapi.PostAPICallJSONRequestBody) (mgmtapi.PostAPICallResponseObject, error) {
+	cfg := s.store.Current().Config
+	target, up, err := apicall.CheckKeyless(keyEntryUpstreams(cfg), body.Method, body.URL)
+	if errors.Is(err, apicall.ErrNotAnUpstream) {
+		s.log.Warn("api-call refused: not a configured upstream")
+		return mgmtapi.PostAPICall403JSONResponse{ForbiddenJSONResponse: mgmtapi.ForbiddenJSONResponse{Error: err.Error()}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var header map[string]string
+	if body.Header != nil {
+		header = *body.Header
+	}
+	res, err := apicall.Do(ctx, s.httpClient(cmp.Or(up.ProxyURL, cfg.ProxyURL)), apicall.Credential{}, target,
+		apicall.Request{Method: target.Method, URL: target.URL.String(), Header: header, Body: deref(body.Data)})
+	var ue *apicall.UpstreamError
+	if errors.As(err, &ue) {
+		s.log.Warn("api-call failed", "upstream", target.URL.Host, "method", target.Method, "path", target.URL.Path, "error", ue.Reason)
+		return mgmtapi.PostAPICall502JSONResponse{BadGatewayJSONResponse: mgmtapi.BadGatewayJSONResponse{Error: ue.Reason}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("api-call", "upstream", target.URL.Host, "method", target.Method, "path", target.URL.Path, "status", res.Status)
+	return apiCallResult(res), nil
 }

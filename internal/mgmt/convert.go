@@ -99,7 +99,7 @@ func modelsIn(ms *[]mgmtapi.ModelAlias) []config.ModelAlias {
 func geminiOut(k config.GeminiKey) mgmtapi.GeminiKey {
 	return mgmtapi.GeminiKey{
 		APIKey: k.APIKey, Prefix: optional(k.Prefix), BaseURL: optional(k.BaseURL), ProxyURL: optional(k.ProxyURL), Disabled: flagOut(k.Disabled),
-		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels),
+		Headers: headersOut(k.Headers), ExcludedModels: listOut(k.ExcludedModels), Models: modelsOut(k.Models),
 		Priority: optionalInt(k.Priority), Weight: optionalInt(k.Weight), MaxConcurrency: optionalInt(k.MaxConcurrency),
 	}
 }
@@ -107,7 +107,7 @@ func geminiOut(k config.GeminiKey) mgmtapi.GeminiKey {
 func geminiIn(k mgmtapi.GeminiKey) config.GeminiKey {
 	return config.GeminiKey{
 		APIKey: k.APIKey, Prefix: deref(k.Prefix), BaseURL: deref(k.BaseURL), ProxyURL: deref(k.ProxyURL),
-		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels),
+		Headers: headersIn(k.Headers), ExcludedModels: listIn(k.ExcludedModels), Models: modelsIn(k.Models),
 		Steering: steeringIn(k.Disabled, k.Priority, k.Weight, k.MaxConcurrency),
 	}
 }

@@ -38,6 +38,9 @@ func applyGeminiPartial(k *config.GeminiKey, p mgmtapi.GeminiKeyPartial) {
 	if p.ExcludedModels != nil {
 		k.ExcludedModels = *p.ExcludedModels
 	}
+	if p.Models != nil {
+		k.Models = modelsIn(p.Models)
+	}
 }
 
 func applyCodexPartial(k *config.CodexKey, p mgmtapi.CodexKeyPartial) {

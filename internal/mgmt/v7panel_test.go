@@ -271,7 +271,7 @@ func TestAPICall(t *testing.T) {
 		"blank url":           {`{"auth_index":"` + idx + `","method":"GET","url":""}`, 400, "missing url"},
 		"relative url":        {`{"auth_index":"` + idx + `","method":"GET","url":"/x"}`, 400, "invalid url"},
 		"http":                {`{"auth_index":"` + idx + `","method":"GET","url":"http://chatgpt.com/"}`, 400, "invalid url: only https"},
-		"no credential":       {`{"method":"GET","url":"https://chatgpt.com/"}`, 400, "auth_index is required: calls are made only with a stored credential"},
+		"no credential":       {`{"method":"GET","url":"https://chatgpt.com/"}`, 403, "url is not under a configured upstream: a call without auth_index goes only to a key entry's base-url"},
 		"unknown credential":  {`{"auth_index":"0000000000000000","method":"GET","url":"https://chatgpt.com/"}`, 404, "auth file not found"},
 		"other provider host": {`{"auth_index":"` + idx + `","method":"GET","url":"https://api.anthropic.com/api/oauth/usage"}`, 403, "host not allowed for this credential"},
 		"loopback":            {`{"auth_index":"` + idx + `","method":"GET","url":"https://127.0.0.1/v1/models"}`, 403, "host not allowed for this credential"},

@@ -249,8 +249,8 @@ func buildTable(cfg *config.Config, payload []payloadRule, clients clientFor, ac
 		cred := &credential{id: k.ID(), label: config.MaskKey(k.APIKey), provider: "gemini-api-key", exec: geminiExec{},
 			key: k.APIKey, baseURL: trimBase(k.BaseURL, defaultGeminiBase), custom: compileHeaders(k.Headers), prefix: k.Prefix, client: c,
 			steer: steering{priority: k.Priority, weight: k.Weight, maxConc: int32(k.MaxConcurrency)}}
-		b.add(cred, modelsOf(nil, providers.GeminiAPIKey, k.ExcludedModels))
-		b.addMedia(cred, nil, providers.GeminiAPIKey, k.ExcludedModels)
+		b.add(cred, modelsOf(k.Models, providers.GeminiAPIKey, k.ExcludedModels))
+		b.addMedia(cred, k.Models, providers.GeminiAPIKey, k.ExcludedModels)
 	}
 	for i, k := range cfg.VertexKeys {
 		if k.Disabled {

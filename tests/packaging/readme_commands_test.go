@@ -82,6 +82,7 @@ var readmeRules = []readmeRule{
 	{pattern: `make build`, elsewhere: "this test builds its binary with it"},
 	{pattern: `make (test|test-go|test-scale|test-sdk-go|test-ts|test-sdk|test-panel|lint-spec|vet|check-generated)`, elsewhere: ".ci/run runs make check-generated and make test, which is these targets"},
 	{pattern: `make (generate|config-example|panel)`, elsewhere: "make check-generated (.ci/run) runs make generate, of which config-example is a part, and fails if the panel bundle is stale"},
+	{pattern: `make test-official-panel OFFICIAL_PANEL_DIR=.*`, cannot: "needs a built official Management Center, which is not in this repository; without OFFICIAL_PANEL_DIR the target only prints a skip message"},
 	{pattern: `make (bench|bench-e2e|fuzz|stress|fault-run)`, cannot: "measurements and soak runs of minutes each, run by hand; not checks"},
 	{pattern: `go test -race ./\.\.\.|go vet|go run`, elsewhere: "what make test-go and make vet run (.ci/run)"},
 	{pattern: `go mod graph|go list -deps|go doc`, elsewhere: "make test-sdk-go runs the SDK's examples and checks go list -deps and go mod graph (.ci/run)"},

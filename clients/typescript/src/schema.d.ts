@@ -1412,7 +1412,7 @@ export interface paths {
         put?: never;
         /**
          * One HTTPS call through a stored credential
-         * @description Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise, and a call without `auth_index` is refused), the answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
+         * @description Calls `url` with the credential file selected by `auth_index`, substituting `$TOKEN$` in header values with its access token. Unlike v7, it is bounded: `url` must be https to a host of that credential's own provider (an allowlist per provider kind; 403 `host not allowed for this credential` otherwise). A call without `auth_index` uses no stored credential (the caller sends its own key, as the official panel does to test a key entry or fetch its models): its `url` must lie under the `base-url` of a configured key entry (`gemini-`, `codex-`, `claude-`, `xai-`, `vertex-api-key`, `openai-compatibility`; same scheme, host and port, whole path segments, no `..`), or be https to the provider's own hosts for an entry without `base-url`, and goes through that entry's `proxy-url`; anything else is 403 `url is not under a configured upstream…`, and `$TOKEN$` is 400 `auth token not found`. Such a call reaches nothing the proxy does not already call. The answer is cut at 1 MiB, the call times out after 30 s, redirects are not followed, the token is never in the reply (it is replaced by `[redacted]` wherever the upstream echoes it), and every call is audited (method, host, path, status; never headers or body). 200 with the upstream's status whenever the upstream answered; 502 `request failed` when it could not be reached.
          */
         post: operations["PostAPICall"];
         delete?: never;
@@ -2152,6 +2152,8 @@ export interface components {
             "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
+            /** @description The models this key serves (`alias` is the client-facing ID, `name` the upstream's); absent or empty means the built-in Gemini catalogue. The official panel's "Custom models" of a Gemini key. */
+            models?: components["schemas"]["ModelAlias"][];
         };
         /** @description Fields to change; absent fields are kept. */
         GeminiKeyPartial: {
@@ -2172,6 +2174,8 @@ export interface components {
             "max-concurrency"?: number;
             headers?: components["schemas"]["Headers"];
             "excluded-models"?: string[];
+            /** @description The models this key serves (`alias` is the client-facing ID, `name` the upstream's); absent or empty means the built-in Gemini catalogue. The official panel's "Custom models" of a Gemini key. */
+            models?: components["schemas"]["ModelAlias"][];
         };
         CodexKey: {
             /** @description Trimmed; must not be empty. Only spaces is 400 `<field> must not be empty`. */
