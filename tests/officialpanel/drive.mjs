@@ -49,7 +49,6 @@ const KNOWN = [
     "offline: the quota page's call reaches the provider's real host, which this machine cannot reach (the call itself is accepted)"],
   [/GET \/latest-version -> 502/, "offline: the release check asks GitHub"],
   [/GET \/xai-auth-url\S* -> 502/, "offline: the xAI login starts with auth.x.ai's discovery document"],
-  [/PATCH \/auth-files\/fields -> 404/, "PATCH /auth-files/fields (notes, priority, proxy, manual token refresh of an auth file) is not implemented yet"],
 ];
 
 const freePort = () =>
