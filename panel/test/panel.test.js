@@ -38,7 +38,7 @@ async function startFakeOAuthProvider() {
   return { url: `http://127.0.0.1:${srv.address().port}`, codes, close: () => new Promise((r) => srv.close(r)) };
 }
 
-const pages = ["overview", "settings", "keys", "providers", "openai", "excluded", "config", "usage", "logs", "auth-files", "oauth"];
+const pages = ["overview", "settings", "keys", "providers", "openai", "excluded", "config", "usage", "logs", "auth-files", "oauth", "history", "audit"];
 
 describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => {
   let browser, srv, upstream, proxy, provider;
@@ -325,6 +325,9 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
   test("412: an unrelated change is re-applied by itself; a change to the same item asks, showing both", async () => {
     const a = await newPage();
     const b = await newPage();
+    // Live updates would refresh A before its edit; without them (a stream
+    // that is down, or an event still on its way) If-Match must do the job.
+    for (const p of [a, b]) await p.route("**/v0/management/events", (r) => r.abort());
     await signIn(a);
     await signIn(b);
     await go(a, "settings");
