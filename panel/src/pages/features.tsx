@@ -40,3 +40,30 @@ function lazyPage(title: TKey, load: () => Promise<View>): View {
 
 export const History = lazyPage("history", () => import("./history").then((m) => m.History));
 export const Audit = lazyPage("audit", () => import("./audit").then((m) => m.Audit));
+
+/** A part of a page loaded when first shown. */
+function lazySection(load: () => Promise<View>): View {
+  let loaded: View | null = null;
+  return function LazySection() {
+    useLang();
+    const [view, setView] = useState<{ v: View } | null>(loaded ? { v: loaded } : null);
+    const [err, setErr] = useState<Explained | null>(null);
+    useEffect(() => {
+      if (view) return;
+      load().then(
+        (v) => {
+          loaded = v;
+          setView({ v });
+        },
+        (e) => setErr(networkError(e)),
+      );
+    }, []);
+    if (view) {
+      const V = view.v;
+      return <V />;
+    }
+    return err ? <Problem err={err} /> : <p class="muted">{t("loading")}</p>;
+  };
+}
+
+export const PolicyKeys = lazySection(() => import("./clientkeys").then((m) => m.PolicyKeys));
