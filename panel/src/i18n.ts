@@ -321,6 +321,14 @@ const en = {
   ckResetDay: "Reset today's budget",
   ckResetMonth: "Reset this month's budget",
   ckBudgetReset: "The budget of {name} starts again from zero.",
+  cooldowns: "Cooldowns",
+  cooldownsIntro: "Credentials resting after upstream errors, per model: why and until when. A request skips a resting credential; reset one to use it again at once.",
+  cooldownsEmpty: "No credential is resting.",
+  resetAllCooldowns: "Reset all",
+  credential: "Credential",
+  model: "Model",
+  reason: "Reason",
+  until: "Until",
 } as const;
 
 type Dict = Record<keyof typeof en, string>;
@@ -638,6 +646,14 @@ const zh: Dict = {
   ckResetDay: "重置今日预算",
   ckResetMonth: "重置本月预算",
   ckBudgetReset: "{name} 的预算已从零重新开始。",
+  cooldowns: "冷却",
+  cooldownsIntro: "因上游错误而休息的凭据（按模型）：原因和截止时间。请求会跳过休息中的凭据；重置后可立即再次使用。",
+  cooldownsEmpty: "没有处于休息中的凭据。",
+  resetAllCooldowns: "全部重置",
+  credential: "凭据",
+  model: "模型",
+  reason: "原因",
+  until: "截止",
 };
 
 export type Lang = "en" | "zh-CN";

@@ -6,9 +6,33 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
-import { MGMT_KEY, findChromium, outDir, startFakeUpstream, startServer } from "./harness.js";
+import http from "node:http";
+import { CLIENT_KEY, MGMT_KEY, findChromium, outDir, startFakeUpstream, startServer } from "./harness.js";
 
 const exe = findChromium();
+
+/** An OpenAI-compatible upstream whose every answer is 429 with a long Retry-After: its credential rests. */
+async function startExhaustedUpstream() {
+  const srv = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "3600" });
+      res.end(JSON.stringify({ error: { message: "quota exhausted", type: "rate_limit" } }));
+    });
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${srv.address().port}/v1`, close: () => new Promise((r) => srv.close(r)) };
+}
+
+async function chat(origin, key, model) {
+  const r = await fetch(`${origin}/v1/chat/completions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+  });
+  await r.text();
+  return r.status;
+}
 if (!exe) console.log("# SKIP panel feature tests: no Chromium found (apt-get install -y chromium, or set CHROMIUM_PATH)");
 
 describe("panel features in Chromium", { skip: !exe, concurrency: false }, () => {
@@ -171,6 +195,154 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     await srv.api("DELETE", "/proxy-url");
     await page.context().close();
   });
+
+  test("client keys with policies: create with a policy, copy the key shown once, spend, revoke after a preview; a re-added plain key is named", async () => {
+    const page = await newPage();
+    await signIn(page);
+    await go(page, "keys");
+    await page.getByTestId("ck-create").locator("summary").click();
+    await page.getByTestId("ck-name").fill("alice-laptop");
+    await page.getByTestId("ck-new-owner").fill("alice");
+    await page.getByTestId("ck-new-models").fill("test-model");
+    await page.getByTestId("ck-new-requests-per-minute").fill("60");
+    await page.getByTestId("ck-new-tokens-per-month").fill("2000000");
+    await page.getByTestId("ck-submit").click();
+    const shown = page.getByTestId("ck-newkey-value");
+    await shown.waitFor();
+    const secret = (await shown.textContent()).trim();
+    assert.match(secret, /^sk-cpa-/);
+    await page.getByTestId("ck-copy").click();
+    await page.getByTestId("ck-copy").getByText("Copied").waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    const listed = (await srv.api("GET", "/client-keys")).body["client-keys"];
+    assert.equal(listed.length, 1);
+    assert.deepEqual(listed[0].models, ["test-model"]);
+    assert.equal(listed[0].limits["requests-per-minute"], 60);
+    assert.equal(listed[0].budgets["tokens-per-month"], 2000000);
+    assert.ok(!JSON.stringify(listed).includes(secret), "the key is not stored or listed");
+    await shot(page, "client-key-created");
+    // The key works within its policy, and its spend shows.
+    assert.equal(await chat(srv.origin, secret, "test-model"), 200);
+    await page.getByRole("button", { name: "I have copied it" }).click();
+    assert.equal(await shown.count(), 0, "the key is shown once");
+    await go(page, "overview");
+    await go(page, "keys");
+    const card = page.getByTestId("ck-card").filter({ hasText: "alice-laptop" });
+    await card.getByText("/ 2,000,000").waitFor();
+    assert.match(await card.textContent(), /Requests1/);
+    await shot(page, "client-key-spend");
+    // Disable, then enable again.
+    await card.getByTestId("ck-enabled").uncheck();
+    await until(async () => (await srv.api("GET", "/client-keys")).body["client-keys"][0].disabled === true, "disabled");
+    await page.getByTestId("ck-card").filter({ hasText: "alice-laptop" }).getByTestId("ck-enabled").check();
+    await until(async () => !(await srv.api("GET", "/client-keys")).body["client-keys"][0].disabled, "enabled");
+    // Revoke: the dry run's diff names the key; nothing changes before confirming.
+    await page.getByTestId("ck-card").filter({ hasText: "alice-laptop" }).getByTestId("ck-revoke").click();
+    await page.getByTestId("preview-diff").getByText("alice-laptop").first().waitFor();
+    assert.equal((await srv.api("GET", "/client-keys")).body["client-keys"].length, 1);
+    await page.getByTestId("preview-confirm").click();
+    await toast(page, "alice-laptop was revoked");
+    assert.equal((await srv.api("GET", "/client-keys")).body["client-keys"].length, 0);
+    assert.equal(await chat(srv.origin, secret, "test-model"), 401);
+    // Re-adding a plain key that is already there says so, not "Saved".
+    const savedBefore = await page.locator(".toast", { hasText: "Saved" }).count();
+    await page.getByTestId("new-api-key").fill(CLIENT_KEY);
+    await page.getByTestId("add-api-key").click();
+    await toast(page, "is already in the list");
+    assert.ok((await page.locator(".toast", { hasText: "Saved" }).count()) <= savedBefore, "no new Saved");
+    assert.deepEqual((await srv.api("GET", "/api-keys")).body["api-keys"], [CLIENT_KEY]);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("provider keys: enable/disable, priority and weight, each bad header line pointed at, delete after a dry-run preview", async () => {
+    await put("/codex-api-key", [{ "api-key": "sk-codex-panel-1" }]);
+    const page = await newPage();
+    await signIn(page);
+    await go(page, "providers");
+    const entry = page.getByTestId("codex-entry").first();
+    await entry.getByTestId("codex-enabled").uncheck();
+    await until(async () => (await srv.api("GET", "/codex-api-key")).body["codex-api-key"][0].disabled === true, "disabled");
+    await entry.getByText("disabled").first().waitFor();
+    await entry.getByTestId("codex-priority").fill("5");
+    await entry.getByTestId("codex-priority").press("Tab");
+    await until(async () => (await srv.api("GET", "/codex-api-key")).body["codex-api-key"][0].priority === 5, "priority");
+    await entry.getByTestId("codex-weight").fill("3");
+    await entry.getByTestId("codex-weight").press("Tab");
+    await until(async () => (await srv.api("GET", "/codex-api-key")).body["codex-api-key"][0].weight === 3, "weight");
+    await entry.getByTestId("codex-enabled").check();
+    await until(async () => !(await srv.api("GET", "/codex-api-key")).body["codex-api-key"][0].disabled, "enabled");
+
+    // A malformed header line is pointed at and nothing is saved; fixed, it saves.
+    const headers = entry.getByTestId("codex-headers");
+    await headers.fill("X-Team: blue\nthis line has no colon\nBad Name: 1\nX-Team: red");
+    await headers.blur();
+    const errors = entry.getByTestId("codex-headers-errors");
+    await errors.waitFor();
+    const msg = await errors.textContent();
+    assert.match(msg, /Line 2: expected "Name: value"/);
+    assert.match(msg, /Line 3: "Bad Name" is not a valid header name/);
+    assert.match(msg, /Line 4: the same as line 1/);
+    assert.equal(await headers.inputValue(), "X-Team: blue\nthis line has no colon\nBad Name: 1\nX-Team: red", "the text is kept");
+    assert.equal((await srv.api("GET", "/codex-api-key")).body["codex-api-key"][0].headers, undefined);
+    await shot(page, "provider-bad-headers");
+    await headers.fill("X-Team: blue\nX-Env: prod");
+    await headers.blur();
+    await until(async () => (await srv.api("GET", "/codex-api-key")).body["codex-api-key"][0].headers?.["X-Env"] === "prod", "headers saved");
+    assert.equal(await errors.count(), 0);
+
+    // Delete: the dry run is shown first, and Cancel changes nothing.
+    await entry.getByRole("button", { name: /^Delete: / }).click();
+    await page.getByTestId("preview-diff").waitFor();
+    assert.match(await page.getByTestId("preview-diff").textContent(), /-.*sk-codex-panel-1/);
+    await shot(page, "provider-delete-preview");
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    assert.equal((await srv.api("GET", "/codex-api-key")).body["codex-api-key"].length, 1);
+    await entry.getByRole("button", { name: /^Delete: / }).click();
+    await page.getByTestId("preview-confirm").click();
+    await until(async () => ((await srv.api("GET", "/codex-api-key")).body["codex-api-key"] ?? []).length === 0, "deleted");
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test("cooldowns: a credential resting after a 429 shows on its entry and on the cooldowns page; reset ends it", async () => {
+    const exhausted = await startExhaustedUpstream();
+    try {
+      const cur = (await srv.api("GET", "/openai-compatibility")).body["openai-compatibility"] ?? [];
+      await put("/openai-compatibility", [
+        ...cur,
+        { name: "tired", "base-url": exhausted.url, "api-key-entries": [{ "api-key": "sk-tired-1" }], models: [{ name: "tired-up", alias: "tired-model" }] },
+      ]);
+      assert.equal(await chat(srv.origin, CLIENT_KEY, "tired-model"), 429);
+      const cds = (await srv.api("GET", "/cooldowns")).body.cooldowns;
+      assert.equal(cds.length, 1);
+      assert.equal(cds[0].reason, "quota");
+      const page = await newPage();
+      await signIn(page);
+      await go(page, "openai");
+      const entry = page.getByTestId("openai-entry").filter({ has: page.locator('input[value="tired"]') });
+      await entry.getByTestId("entry-cooldown").getByText("tired-up: resting (quota)").waitFor();
+      await shot(page, "cooldown-entry");
+      await entry.getByTestId("entry-cooldown-reset").click();
+      await toast(page, "Cooldowns ended: 1");
+      assert.deepEqual((await srv.api("GET", "/cooldowns")).body.cooldowns, []);
+      await entry.getByTestId("entry-cooldown").waitFor({ state: "detached" });
+
+      // The cooldowns page lists every resting credential; "reset all" ends them.
+      assert.equal(await chat(srv.origin, CLIENT_KEY, "tired-model"), 429);
+      await go(page, "cooldowns");
+      const row = page.getByTestId("cooldown-row").first();
+      await row.getByText("tired-up").waitFor();
+      await shot(page, "cooldowns");
+      await page.getByTestId("cooldowns-reset-all").click();
+      await toast(page, "Cooldowns ended: 1");
+      assert.deepEqual((await srv.api("GET", "/cooldowns")).body.cooldowns, []);
+      await page.getByText("No credential is resting").waitFor();
+      assert.deepEqual(page.problems.filter((p) => !p.includes("429")), []);
+      await page.context().close();
+      await put("/openai-compatibility", cur);
+    } finally {
+      await exhausted.close();
+    }
+  });
 });
-
-

@@ -40,6 +40,7 @@ function lazyPage(title: TKey, load: () => Promise<View>): View {
 
 export const History = lazyPage("history", () => import("./history").then((m) => m.History));
 export const Audit = lazyPage("audit", () => import("./audit").then((m) => m.Audit));
+export const Cooldowns = lazyPage("cooldowns", () => import("./cooldowns").then((m) => m.Cooldowns));
 
 /** A part of a page loaded when first shown. */
 function lazySection(load: () => Promise<View>): View {
