@@ -345,4 +345,88 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
       await exhausted.close();
     }
   });
+
+  test("auth files: 300 files stay fast to search, filter and page; enable/disable; a bad file in an upload is named and the others uploaded", async () => {
+    // The server takes at most 100 files per request.
+    for (let batch = 0; batch < 3; batch++) {
+      const form = new FormData();
+      for (let i = batch * 100; i < (batch + 1) * 100; i++) {
+        const kind = i % 3 === 0 ? "claude" : "codex";
+        const n = String(i).padStart(4, "0");
+        form.append("file", new Blob([JSON.stringify({ type: kind, email: `user-${n}@example.com`, access_token: `t-${n}` })], { type: "application/json" }), `${kind}-user-${n}.json`);
+      }
+      const up = await fetch(`${srv.origin}/v0/management/auth-files`, { method: "POST", headers: { Authorization: `Bearer ${MGMT_KEY}` }, body: form });
+      assert.equal(up.status, 200, await up.text());
+    }
+    const page = await newPage();
+    await signIn(page);
+    const started = Date.now();
+    await go(page, "auth-files");
+    await page.getByTestId("auth-count").getByText("300 of 300 files.").waitFor();
+    const firstPaint = Date.now() - started;
+    assert.equal(await page.getByTestId("auth-row").count(), 25, "one page of rows");
+    await page.getByTestId("auth-pager").getByText("Page 1 of 12").waitFor();
+    const t0 = Date.now();
+    await page.getByTestId("auth-search").fill("user-0299");
+    await page.getByTestId("auth-count").getByText("1 of 300 files.").waitFor();
+    const searchMs = Date.now() - t0;
+    console.log(`# auth files: 300 listed in ${firstPaint} ms, searched in ${searchMs} ms`);
+    assert.ok(searchMs < 2000, `search took ${searchMs} ms`);
+    await page.getByTestId("auth-search").fill("");
+    await page.getByTestId("auth-provider").selectOption("claude");
+    await page.getByTestId("auth-count").getByText("100 of 300 files.").waitFor();
+    await shot(page, "auth-files-300");
+
+    // Disable one file: the server marks it, the filter finds it, enabling restores it.
+    await page.getByTestId("auth-search").fill("claude-user-0003");
+    const row = page.getByTestId("auth-row").first();
+    await row.getByTestId("auth-enabled").uncheck();
+    await until(async () => (await srv.api("GET", "/auth-files?name=claude-user-0003.json")).body.files[0]?.disabled === true, "disabled");
+    await page.getByTestId("auth-search").fill("");
+    await page.getByTestId("auth-provider").selectOption("");
+    await page.getByTestId("auth-status-filter").selectOption("disabled");
+    await page.getByTestId("auth-count").getByText("1 of 300 files.").waitFor();
+    await page.getByTestId("auth-row").first().getByTestId("auth-status").getByText("disabled").waitFor();
+    await page.getByTestId("auth-row").first().getByTestId("auth-enabled").check();
+    await until(async () => !(await srv.api("GET", "/auth-files?name=claude-user-0003.json")).body.files[0]?.disabled, "enabled");
+    await page.getByTestId("auth-status-filter").selectOption("");
+
+    // Two files, one bad: the bad one is named with why, the good one is uploaded.
+    await page.getByTestId("auth-upload").setInputFiles([
+      { name: "codex-good@example.com.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify({ type: "codex", email: "good@example.com" })) },
+      { name: "broken.json", mimeType: "application/json", buffer: Buffer.from("{not json") },
+    ]);
+    const report = page.getByTestId("upload-report");
+    await report.getByText("broken.json").waitFor();
+    assert.match(await report.textContent(), /broken\.json: not valid JSON/);
+    assert.match(await report.textContent(), /Uploaded: codex-good@example\.com\.json/);
+    assert.equal((await srv.api("GET", "/auth-files?name=codex-good@example.com.json")).body.files.length, 1);
+    await shot(page, "auth-upload-report");
+    assert.deepEqual(page.problems, []);
+    await srv.api("DELETE", "/auth-files?all=true");
+    await page.context().close();
+  });
+
+  test("feature pages at 1400 and 390 px, in English and Chinese, light and dark: no sideways scroll, no console errors", async () => {
+    await put("/debug", { value: true });
+    for (const [width, locale, scheme] of [[1400, "en-US", "light"], [390, "zh-CN", "dark"], [390, "en-US", "light"], [1400, "zh-CN", "dark"]]) {
+      const page = await newPage({ viewport: { width, height: 860 }, locale, colorScheme: scheme });
+      await signIn(page).catch(async () => {
+        // The Chinese sign-in form: label in Chinese.
+        await page.goto(`${srv.origin}/management.html`);
+        await page.locator('input[name="key"]').fill(MGMT_KEY);
+        await page.locator('button[type="submit"]').click();
+        await page.getByRole("navigation").waitFor();
+      });
+      for (const route of ["history", "audit", "cooldowns", "keys", "auth-files", "providers", "openai"]) {
+        await go(page, route);
+        await page.waitForFunction(() => !/Loading…|加载中…/.test(document.querySelector("main")?.textContent ?? ""));
+        const { sw, iw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth }));
+        assert.ok(sw <= iw, `${route} at ${width} px (${locale}) scrolls sideways: ${sw} > ${iw}`);
+        await shot(page, `${route}-${width}-${locale}-${scheme}`);
+      }
+      assert.deepEqual(page.problems, [], `${width} ${locale}`);
+      await page.context().close();
+    }
+  });
 });
