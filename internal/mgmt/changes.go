@@ -46,6 +46,7 @@ var nonConfigRoutes = map[string]bool{
 	"POST " + Prefix + "/iflow-auth-url": true, "POST " + Prefix + "/oauth-callback": true,
 	"POST " + Prefix + "/client-keys/reset-budget": true, "DELETE " + Prefix + "/cooldowns": true,
 	"PATCH " + Prefix + "/auth-files/status": true, "POST " + Prefix + "/api-call": true,
+	"POST " + Prefix + "/providers/test": true,
 }
 
 // refuseDryRun answers a dry run of an operation that does not change

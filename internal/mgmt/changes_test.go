@@ -568,7 +568,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 func isNonConfig(op string) bool {
 	switch op {
 	case "ImportUsage", "DeleteLogs", "UploadAuthFile", "DeleteAuthFiles", "ImportVertexCredential", "PostGeminiWebToken", "PostIflowAuthURL", "PostOauthCallback", "ResetClientKeyBudget",
-		"PatchAuthFileStatus", "PostAPICall", "DeleteCooldowns":
+		"PatchAuthFileStatus", "PostAPICall", "DeleteCooldowns", "TestProvider":
 		return true
 	}
 	return false

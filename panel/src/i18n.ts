@@ -353,6 +353,15 @@ const en = {
   upBadJson: "not valid JSON ({detail})",
   uploadRejected: "{n} file(s) not uploaded:",
   uploadedNames: "Uploaded: {names}.",
+  testConnection: "Test connection and fetch models",
+  testing: "Testing…",
+  testOk: "works",
+  testFailed: "failed",
+  latencyMs: "{ms} ms",
+  modelsFound: "{n} models",
+  fetchedModels: "Models the upstream lists ({n})",
+  addPickedModels: "Add {n} selected to the models",
+  noKey: "no key",
 } as const;
 
 type Dict = Record<keyof typeof en, string>;
@@ -702,6 +711,15 @@ const zh: Dict = {
   upBadJson: "不是有效的 JSON（{detail}）",
   uploadRejected: "{n} 个文件未上传：",
   uploadedNames: "已上传：{names}。",
+  testConnection: "测试连接并获取模型",
+  testing: "测试中…",
+  testOk: "可用",
+  testFailed: "失败",
+  latencyMs: "{ms} 毫秒",
+  modelsFound: "{n} 个模型",
+  fetchedModels: "上游列出的模型（{n}）",
+  addPickedModels: "将选中的 {n} 个添加到模型列表",
+  noKey: "无密钥",
 };
 
 export type Lang = "en" | "zh-CN";

@@ -24,6 +24,23 @@ async function startExhaustedUpstream() {
   return { url: `http://127.0.0.1:${srv.address().port}/v1`, close: () => new Promise((r) => srv.close(r)) };
 }
 
+/** An OpenAI-compatible upstream that lists two models for one key and refuses the others. */
+async function startListingUpstream() {
+  const srv = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.setHeader("Content-Type", "application/json");
+      if (req.headers.authorization !== "Bearer sk-list-good") {
+        res.writeHead(401).end(JSON.stringify({ error: { message: "invalid api key" } }));
+        return;
+      }
+      res.end(JSON.stringify({ object: "list", data: [{ id: "listed-b" }, { id: "listed-a" }] }));
+    });
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${srv.address().port}/v1`, close: () => new Promise((r) => srv.close(r)) };
+}
+
 async function chat(origin, key, model) {
   const r = await fetch(`${origin}/v1/chat/completions`, {
     method: "POST",
@@ -427,6 +444,45 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
       }
       assert.deepEqual(page.problems, [], `${width} ${locale}`);
       await page.context().close();
+    }
+  });
+
+  test("providers: test the connection, fetch the upstream's models and add the picked ones", async () => {
+    const lister = await startListingUpstream();
+    try {
+      const cur = (await srv.api("GET", "/openai-compatibility")).body["openai-compatibility"] ?? [];
+      await put("/openai-compatibility", [
+        ...cur,
+        { name: "lister", "base-url": lister.url, "api-key-entries": [{ "api-key": "sk-list-good" }, { "api-key": "sk-list-bad-9" }] },
+      ]);
+      const page = await newPage();
+      await signIn(page);
+      await go(page, "openai");
+      const entry = page.getByTestId("openai-entry").filter({ has: page.locator('input[value="lister"]') });
+      await entry.getByTestId("openai-test").click();
+      const result = entry.getByTestId("openai-test-result");
+      await result.getByText("2 models").waitFor();
+      const text = await result.textContent();
+      assert.match(text, /works/);
+      assert.match(text, /failed.*HTTP 401.*invalid api key/s);
+      assert.doesNotMatch(text, /sk-list-bad-9/);
+      await result.locator("summary").click();
+      await entry.getByTestId("openai-fetched").getByText("listed-a").click();
+      await entry.getByTestId("openai-add-models").click();
+      await until(async () => {
+        const oc = (await srv.api("GET", "/openai-compatibility")).body["openai-compatibility"].find((p) => p.name === "lister");
+        return (oc?.models ?? []).map((m) => `${m.name}=>${m.alias}`).join() === "listed-a=>listed-a";
+      }, "the picked model added").catch(async (e) => {
+        console.log(JSON.stringify((await srv.api("GET", "/openai-compatibility")).body), page.problems);
+        await shot(page, "provider-test-failed");
+        throw e;
+      });
+      await shot(page, "provider-test");
+      assert.deepEqual(page.problems, []);
+      await page.context().close();
+      await put("/openai-compatibility", cur);
+    } finally {
+      await lister.close();
     }
   });
 });

@@ -266,6 +266,121 @@ function CooldownLine(props: { mine: Cooldown[]; onReset: () => void; what: stri
   );
 }
 
+type TestResult = Schemas["ProviderTestResult"];
+
+/** "Test connection": the entry's upstream lists its models with the entry's key; the models can be added. */
+function ProviderTest(props: { def: ListDef; item: Obj; what: string; onAddModels?: (ids: string[]) => void }) {
+  useLang();
+  const { def, item } = props;
+  const [busy, setBusy] = useState(false);
+  const [results, setResults] = useState<{ label: string; r: TestResult }[] | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [picked, setPicked] = useState<Set<string>>(new Set());
+  const list = def.list ?? (def.id === "openai" ? "openai-compatibility" : "");
+  if (!list) return null;
+  const keys = def.id === "openai" ? ((item["api-key-entries"] as Obj[] | undefined) ?? []) : [];
+
+  async function run() {
+    setBusy(true);
+    setErr(null);
+    setPicked(new Set());
+    const cfg = state.cfg;
+    const index = cfg ? indexOf(def, cfg, String(item[def.keyField] ?? "")) : -1;
+    if (index < 0) {
+      setBusy(false);
+      return;
+    }
+    const out: { label: string; r: TestResult }[] = [];
+    // One test per key of an OpenAI-compatible provider (at most 10), else the entry's key.
+    const targets = def.id === "openai" ? (keys.length ? keys.slice(0, 10).map((k, i) => ({ label: mask(String(k["api-key"] ?? "")), ki: i })) : [{ label: t("noKey"), ki: undefined }]) : [{ label: "", ki: undefined }];
+    for (const tg of targets) {
+      try {
+        const r = await api().POST("/providers/test", {
+          body: { list: list as Schemas["ProviderTestRequest"]["list"], index, ...(tg.ki !== undefined ? { "key-index": tg.ki } : {}) },
+        });
+        if (r.data) out.push({ label: tg.label, r: r.data });
+        else {
+          setErr(explain(r).text);
+          break;
+        }
+      } catch (e) {
+        setErr(networkError(e).text);
+        break;
+      }
+    }
+    setResults(out);
+    setBusy(false);
+  }
+
+  const have = new Set(((item["models"] as Schemas["ModelAlias"][] | undefined) ?? []).map((m) => m.name ?? ""));
+  const fetched = Array.from(new Set((results ?? []).flatMap((x) => x.r.models)));
+  return (
+    <div class="provider-test">
+      <button type="button" onClick={() => void run()} disabled={busy} aria-label={`${t("testConnection")}: ${props.what}`} data-testid={`${def.id}-test`}>
+        {busy ? t("testing") : t("testConnection")}
+      </button>
+      {err && (
+        <p class="bad" role="alert">
+          {err}
+        </p>
+      )}
+      {results && (
+        <div role="status" data-testid={`${def.id}-test-result`}>
+          {results.map(({ label, r }, i) => (
+            <p key={i}>
+              {label && <span class="mono">{label}: </span>}
+              <Badge kind={r.ok ? "ok" : "bad"}>{r.ok ? t("testOk") : t("testFailed")}</Badge>{" "}
+              {r.status ? `HTTP ${r.status} · ` : ""}
+              {t("latencyMs", { ms: r["latency-ms"] })}
+              {r.ok ? ` · ${t("modelsFound", { n: r.models.length })}` : ""}
+              {r.reason && <span class="muted"> · {r.reason}</span>}
+            </p>
+          ))}
+          {fetched.length > 0 && (
+            <details>
+              <summary>{t("fetchedModels", { n: fetched.length })}</summary>
+              <ul class="model-picks" data-testid={`${def.id}-fetched`}>
+                {fetched.map((m) => (
+                  <li key={m}>
+                    <label class="toggle">
+                      <input
+                        type="checkbox"
+                        checked={have.has(m) || picked.has(m)}
+                        disabled={have.has(m) || !props.onAddModels}
+                        onChange={(e) => {
+                          const next = new Set(picked);
+                          if ((e.currentTarget as HTMLInputElement).checked) next.add(m);
+                          else next.delete(m);
+                          setPicked(next);
+                        }}
+                      />
+                      <span class="mono">{m}</span>
+                    </label>
+                  </li>
+                ))}
+              </ul>
+              {props.onAddModels && (
+                <button
+                  type="button"
+                  class="primary"
+                  disabled={picked.size === 0}
+                  data-testid={`${def.id}-add-models`}
+                  onClick={() => {
+                    props.onAddModels!(Array.from(picked));
+                    setPicked(new Set());
+                  }}
+                >
+                  {t("addPickedModels", { n: picked.size })}
+                </button>
+              )}
+            </details>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
 function Entry(props: { def: ListDef; item: Obj; index: number; count: number; cooldowns?: CooldownState }) {
   useLang();
   const { def, item, index } = props;
@@ -377,6 +492,19 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number; c
             />
           ),
         )}
+        <ProviderTest
+          def={def}
+          item={item}
+          what={what}
+          onAddModels={
+            def.fields.some((f) => f.name === "models")
+              ? (ids) => {
+                  const cur = (item["models"] as Schemas["ModelAlias"][] | undefined) ?? [];
+                  void saveValue("models", [...cur, ...ids.map((name) => ({ name, alias: name }))]);
+                }
+              : undefined
+          }
+        />
         <div class="row">
           <button type="button" disabled={index === 0} onClick={() => void move(-1)} aria-label={`${t("moveUp")}: ${what}`}>
             ↑ {t("moveUp")}
