@@ -485,4 +485,57 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
       await lister.close();
     }
   });
+
+  test("request log by id; logins: Gemini CLI project, iFlow cookie, Vertex import and Gemini web cookies name what is wrong", async () => {
+    await put("/request-log", { value: true });
+    const r = await fetch(`${srv.origin}/v1/chat/completions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${CLIENT_KEY}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ model: "test-model", messages: [{ role: "user", content: "hello log" }] }),
+    });
+    await r.text();
+    const rid = r.headers.get("x-request-id");
+    assert.ok(rid, "the proxy answers with X-Request-ID");
+    const page = await newPage();
+    await signIn(page);
+    // Another page opens the log of a request id it shows.
+    await page.evaluate(async (id) => {
+      sessionStorage.setItem("cpa-panel-request-id", id);
+      location.hash = "#/request-log";
+    }, rid);
+    await page.getByTestId("request-log-text").getByText("hello log").first().waitFor();
+    await page.getByTestId("request-id").fill("no-such-request");
+    await page.getByTestId("request-log-show").click();
+    await page.getByText("No log for the request no-such-request").waitFor();
+    await page.getByTestId("request-id").fill("bad id!");
+    await page.getByTestId("request-log-show").click();
+    await page.getByText('letters, digits and "-" only').waitFor();
+    await put("/request-log", { value: false });
+
+    await go(page, "oauth");
+    // Gemini CLI: the project goes with the login.
+    await page.getByTestId("gemini-project").fill("my-proj-1");
+    const [started] = await Promise.all([
+      page.waitForRequest((q) => q.url().includes("/gemini-cli-auth-url")),
+      page.getByTestId("oauth-gemini-cli").getByRole("button", { name: "Log in" }).click(),
+    ]);
+    assert.match(started.url(), /project_id=my-proj-1/);
+    // iFlow: a cookie without BXAuth is refused with the reason.
+    await page.getByTestId("iflow-cookie").fill("session=abc");
+    await page.getByTestId("login-iflow-cookie").getByRole("button", { name: "Log in" }).click();
+    await page.getByTestId("iflow-cookie-result").getByText("BXAuth").waitFor();
+    // Vertex: a file that is not a service-account key is named.
+    await page.getByTestId("vertex-file").setInputFiles({ name: "not-a-key.json", mimeType: "application/json", buffer: Buffer.from('{"type":"user"}') });
+    await page.getByTestId("vertex-import").click();
+    await page.getByTestId("vertex-result").getByText("not-a-key.json:").waitFor();
+    // Gemini web cookies are saved as an auth file.
+    await page.getByTestId("login-gemini-web").locator('input[name="psid"]').fill("g.a000panel-test-psid");
+    await page.getByTestId("login-gemini-web").locator('input[name="psidts"]').fill("sidts-panel-test");
+    await page.getByTestId("login-gemini-web").getByRole("button", { name: "Save" }).click();
+    await page.getByTestId("gemini-web-result").getByText(/Saved as gemini-web-.*\.json/).waitFor();
+    await shot(page, "logins");
+    assert.deepEqual(page.problems.filter((p) => !/40[04]|Failed to load resource/.test(p)), []);
+    await srv.api("DELETE", "/auth-files?all=true");
+    await page.context().close();
+  });
 });

@@ -38,7 +38,7 @@ async function startFakeOAuthProvider() {
   return { url: `http://127.0.0.1:${srv.address().port}`, codes, close: () => new Promise((r) => srv.close(r)) };
 }
 
-const pages = ["overview", "settings", "keys", "providers", "openai", "excluded", "config", "usage", "logs", "auth-files", "oauth", "history", "audit", "cooldowns"];
+const pages = ["overview", "settings", "keys", "providers", "openai", "excluded", "config", "usage", "logs", "auth-files", "oauth", "history", "audit", "cooldowns", "request-log"];
 
 describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => {
   let browser, srv, upstream, proxy, provider;

@@ -41,6 +41,8 @@ function lazyPage(title: TKey, load: () => Promise<View>): View {
 export const History = lazyPage("history", () => import("./history").then((m) => m.History));
 export const Audit = lazyPage("audit", () => import("./audit").then((m) => m.Audit));
 export const Cooldowns = lazyPage("cooldowns", () => import("./cooldowns").then((m) => m.Cooldowns));
+export const RequestLog = lazyPage("requestLog", () => import("./requestlog").then((m) => m.RequestLog));
+export { showRequestLog } from "../links";
 
 /** A part of a page loaded when first shown. */
 function lazySection(load: () => Promise<View>): View {
