@@ -383,6 +383,10 @@ const en = {
   vertexImported: "Imported as {file} (project {project}, region {location}).",
   geminiWebTitle: "Gemini web session cookies",
   geminiWebHint: "The two cookies of a signed-in gemini.google.com session; saved as an auth file.",
+  replaceKeys: "Replace the whole list",
+  replaceKeysLabel: "Every client key, one per line",
+  replaceKeysDo: "Preview and replace",
+  replaceKeysTitle: "Replace the list with {n} keys?",
 } as const;
 
 type Dict = Record<keyof typeof en, string>;
@@ -762,6 +766,10 @@ const zh: Dict = {
   vertexImported: "已导入为 {file}（项目 {project}，区域 {location}）。",
   geminiWebTitle: "Gemini 网页会话 Cookie",
   geminiWebHint: "已登录 gemini.google.com 会话的两个 Cookie；将保存为凭据文件。",
+  replaceKeys: "替换整个列表",
+  replaceKeysLabel: "所有客户端密钥，每行一个",
+  replaceKeysDo: "预览并替换",
+  replaceKeysTitle: "用 {n} 个密钥替换列表？",
 };
 
 export type Lang = "en" | "zh-CN";

@@ -2,7 +2,7 @@
 // history and rollback, audit, live updates, dry-run previews, client keys
 // with policies, credential controls.
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
@@ -207,6 +207,13 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     await page.getByTestId("live-dismiss").click();
     await page.locator("#page-title").focus();
     await until(async () => (await srv.api("GET", "/proxy-url")).body["proxy-url"] === "http://127.0.0.1:99", "the typed proxy saved on leaving");
+    // A hand edit of config.yaml is named as one.
+    const yaml = await readFile(srv.configPath, "utf8");
+    assert.match(yaml, /request-retry: 4/);
+    await writeFile(srv.configPath, yaml.replace(/request-retry: 4/, "request-retry: 9"));
+    await page.getByTestId("live-notice").getByText("by a hand edit of config.yaml").waitFor();
+    await page.getByTestId("live-notice").getByText("request-retry").waitFor();
+    await until(async () => (await page.getByTestId("setting-request-retry").inputValue()) === "9", "the hand edit shown");
     // The save met If-Match (412) and was re-applied on the new revision.
     assert.deepEqual(page.problems.filter((p) => !p.includes("412")), []);
     await srv.api("DELETE", "/proxy-url");
@@ -268,6 +275,21 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     await toast(page, "is already in the list");
     assert.ok((await page.locator(".toast", { hasText: "Saved" }).count()) <= savedBefore, "no new Saved");
     assert.deepEqual((await srv.api("GET", "/api-keys")).body["api-keys"], [CLIENT_KEY]);
+    // Replacing the whole list shows the dry run first; Cancel changes nothing.
+    await page.getByTestId("replace-keys").locator("summary").click();
+    await page.getByTestId("replace-keys-text").fill(`k-bulk-1\nk-bulk-2`);
+    await page.getByTestId("replace-keys-submit").click();
+    const diff = await page.getByTestId("preview-diff").textContent();
+    assert.match(diff, /k-bulk-1/);
+    assert.match(diff, new RegExp(`-.*${CLIENT_KEY}`));
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    assert.deepEqual((await srv.api("GET", "/api-keys")).body["api-keys"], [CLIENT_KEY]);
+    await page.getByTestId("replace-keys-text").fill(`${CLIENT_KEY}\nk-bulk-2`);
+    await page.getByTestId("replace-keys-submit").click();
+    await page.getByTestId("preview-confirm").click();
+    await until(async () => (await srv.api("GET", "/api-keys")).body["api-keys"].length === 2, "the list replaced");
+    assert.deepEqual((await srv.api("GET", "/api-keys")).body["api-keys"], [CLIENT_KEY, "k-bulk-2"]);
+    await srv.api("PUT", "/api-keys", [CLIENT_KEY]);
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });

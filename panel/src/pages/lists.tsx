@@ -839,7 +839,66 @@ export function ClientKeys() {
           {t("add")}
         </button>
       </form>
+      <ReplaceKeys current={keys} />
     </Page>
+  );
+}
+
+/** Replaces the whole api-keys list with pasted keys, after showing the dry run's diff. */
+function ReplaceKeys(props: { current: string[] }) {
+  useLang();
+  const id = useId("replace");
+  const [text, setText] = useState<string | null>(null);
+  const [errors, setErrors] = useState<LineError[]>([]);
+  const value = text ?? props.current.join("\n");
+  return (
+    <details class="add" data-testid="replace-keys">
+      <summary>{t("replaceKeys")}</summary>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const errs = checkLines("lines", value.split("\n"));
+          setErrors(errs);
+          if (errs.length) return;
+          const next = lines(value);
+          const yes = await previewChange(t("replaceKeysTitle", { n: next.length }), t("previewIntro"), (_c, ifMatch) =>
+            api().PUT("/api-keys", { body: next, params: { ...h(ifMatch), query: { dryRun: true } } }),
+          );
+          if (!yes) return;
+          const done = await apply({
+            what: t("plainKeys"),
+            base: props.current,
+            mine: next,
+            current: (c) => c["api-keys"] ?? [],
+            send: (_c, ifMatch) => api().PUT("/api-keys", { body: next, params: h(ifMatch) }),
+          });
+          if (done) setText(null);
+        }}
+      >
+        <div class="field">
+          <label for={id}>{t("replaceKeysLabel")}</label>
+          <textarea
+            id={id}
+            class="mono"
+            rows={Math.max(3, value.split("\n").length + 1)}
+            value={value}
+            aria-invalid={errors.length > 0}
+            data-testid="replace-keys-text"
+            onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+          />
+          {errors.length > 0 && (
+            <ul class="line-errors" role="alert">
+              {errors.map((x) => (
+                <li key={x.line}>{t("lineError", { n: x.line, why: x.text })}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <button type="submit" class="danger" data-testid="replace-keys-submit">
+          {t("replaceKeysDo")}
+        </button>
+      </form>
+    </details>
   );
 }
 
