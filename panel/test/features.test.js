@@ -560,4 +560,27 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     await srv.api("DELETE", "/auth-files?all=true");
     await page.context().close();
   });
+
+  test("live updates reconnect after the stream drops, say so meanwhile, and still announce changes", async () => {
+    const page = await newPage();
+    let drops = 0;
+    // The first two streams end at once, as a dropped connection would; then the real stream.
+    await page.route("**/v0/management/events", async (route) => {
+      if (drops < 2) {
+        drops++;
+        await route.fulfill({ status: 200, headers: { "Content-Type": "text/event-stream" }, body: ": heartbeat\n\n" });
+      } else await route.continue();
+    });
+    await signIn(page);
+    await go(page, "settings");
+    await page.getByTestId("live-down").getByText("reconnecting").waitFor();
+    await until(async () => {
+      await srv.api("PUT", "/request-retry", { value: Math.floor(Math.random() * 50) + 10 });
+      return (await page.getByTestId("live-notice").count()) > 0;
+    }, "a notice after reconnecting");
+    assert.equal(drops, 2);
+    assert.equal(await page.getByTestId("live-down").count(), 0);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
 });
