@@ -457,7 +457,7 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
         await page.locator('button[type="submit"]').click();
         await page.getByRole("navigation").waitFor();
       });
-      for (const route of ["history", "audit", "cooldowns", "keys", "auth-files", "providers", "openai"]) {
+      for (const route of ["history", "audit", "cooldowns", "request-log", "keys", "auth-files", "providers", "openai", "oauth"]) {
         await go(page, route);
         await page.waitForFunction(() => !/Loading…|加载中…/.test(document.querySelector("main")?.textContent ?? ""));
         const { sw, iw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth }));
