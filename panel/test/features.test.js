@@ -361,6 +361,8 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
       await go(page, "openai");
       const entry = page.getByTestId("openai-entry").filter({ has: page.locator('input[value="tired"]') });
       await entry.getByTestId("entry-cooldown").getByText("tired-up: resting (quota)").waitFor();
+      // The entry's attempts since the start (GET /api-key-usage).
+      assert.match(await entry.getByTestId("openai-counts").textContent(), /Succeeded \/ failed: 0 \/ [1-9]/);
       await shot(page, "cooldown-entry");
       await entry.getByTestId("entry-cooldown-reset").click();
       await toast(page, "Cooldowns ended: 1");

@@ -3,8 +3,9 @@ import { useEffect, useState } from "preact/hooks";
 import { explain, networkError, ok, type ConfigView, type Result } from "../api";
 import { keyEntryID, openaiKeyID, useCooldowns, type Cooldown, type CooldownState } from "../credentials";
 import { t, useLang, type TKey } from "../i18n";
+import { useLiveTick } from "../live";
 import { api, apply, loadConfig, state, toast, useStore } from "../store";
-import { Page, Problem, TextField, Toggle, mask, useId } from "../ui";
+import { Page, Problem, TextField, Toggle, fmtNum, mask, useId } from "../ui";
 import { Badge, LinesField, NumberField, When, askPreview, type LineError } from "../widgets";
 import { PolicyKeys } from "./features";
 
@@ -208,7 +209,7 @@ function indexOf(def: ListDef, c: ConfigView, key: string): number {
   return def.items(c).findIndex((x) => x[def.keyField] === key);
 }
 
-function ObjectList(props: { def: ListDef; cfg: ConfigView; cooldowns?: CooldownState }) {
+function ObjectList(props: { def: ListDef; cfg: ConfigView; cooldowns?: CooldownState; usage?: KeyUsage | null }) {
   useLang();
   const { def, cfg } = props;
   const items = def.items(cfg);
@@ -218,7 +219,7 @@ function ObjectList(props: { def: ListDef; cfg: ConfigView; cooldowns?: Cooldown
       {items.length === 0 && <p class="muted">{t("empty")}</p>}
       <ol class="entries">
         {items.map((item, i) => (
-          <Entry key={`${String(item[def.keyField])}-${i}`} def={def} item={item} index={i} count={items.length} cooldowns={props.cooldowns} />
+          <Entry key={`${String(item[def.keyField])}-${i}`} def={def} item={item} index={i} count={items.length} cooldowns={props.cooldowns} usage={props.usage ?? null} />
         ))}
       </ol>
       <AddForm def={def} />
@@ -264,6 +265,42 @@ function CooldownLine(props: { mine: Cooldown[]; onReset: () => void; what: stri
       </button>
     </div>
   );
+}
+
+type KeyUsage = Schemas["APIKeyUsage"];
+
+/** GET /api-key-usage: success and failure counts per configured key, re-read on live changes. */
+function useKeyUsage(): KeyUsage | null {
+  const tick = useLiveTick();
+  const [usage, setUsage] = useState<KeyUsage | null>(null);
+  useEffect(() => {
+    void api()
+      .GET("/api-key-usage")
+      .then((r) => setUsage(r.data ?? null))
+      .catch(() => setUsage(null));
+  }, [tick]);
+  return usage;
+}
+
+/** The counts of an entry: its key's, or the sum over an OpenAI-compatible provider's keys. */
+function entryCounts(def: ListDef, item: Obj, usage: KeyUsage | null): { success: number; failed: number } | null {
+  if (!usage) return null;
+  const base = String(item["base-url"] ?? "").trim();
+  const provider = def.id === "openai" ? String(item["name"] ?? "").trim().toLowerCase() : def.id;
+  const byKey = usage[provider];
+  if (!byKey) return null;
+  const keys = def.id === "openai" ? ((item["api-key-entries"] as Obj[] | undefined) ?? []).map((e) => String(e["api-key"] ?? "").trim()) : [String(item["api-key"] ?? "").trim()];
+  let success = 0;
+  let failed = 0;
+  let found = false;
+  for (const k of keys) {
+    const e = byKey[`${base}|${k}`];
+    if (!e) continue;
+    found = true;
+    success += e.success;
+    failed += e.failed;
+  }
+  return found ? { success, failed } : null;
 }
 
 type TestResult = Schemas["ProviderTestResult"];
@@ -381,7 +418,7 @@ function ProviderTest(props: { def: ListDef; item: Obj; what: string; onAddModel
   );
 }
 
-function Entry(props: { def: ListDef; item: Obj; index: number; count: number; cooldowns?: CooldownState }) {
+function Entry(props: { def: ListDef; item: Obj; index: number; count: number; cooldowns?: CooldownState; usage: KeyUsage | null }) {
   useLang();
   const { def, item, index } = props;
   const key = String(item[def.keyField] ?? "");
@@ -458,6 +495,7 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number; c
   };
 
   const disabled = item["disabled"] === true;
+  const counts = entryCounts(def, item, props.usage);
   return (
     <li class="entry" data-testid={`${def.id}-entry`}>
       <fieldset>
@@ -467,6 +505,11 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number; c
           {mine.length > 0 && <Badge kind="bad">{t("coolingBadge")}</Badge>}
         </legend>
         <CooldownLine mine={mine} onReset={() => void resetCooldowns()} what={what} />
+        {counts && (
+          <p class="meta" data-testid={`${def.id}-counts`}>
+            {t("successFailed")}: <span class="good">{fmtNum(counts.success)}</span> / <span class={counts.failed ? "bad" : ""}>{fmtNum(counts.failed)}</span>
+          </p>
+        )}
         {def.list && (
           <div class="steer">
             <Toggle label={t("enabled")} checked={!disabled} testid={`${def.id}-enabled`} onSave={(v) => saveValue("disabled", !v)} />
@@ -708,11 +751,12 @@ export function Providers() {
   useLang();
   const s = useStore();
   const cooldowns = useCooldowns();
+  const usage = useKeyUsage();
   const keys: TKey[] = ["providerKind_gemini", "providerKind_codex", "providerKind_claude", "providerKind_xai", "providerKind_vertex"];
   return (
     <Page title={t("providers")} intro={t("orderMatters")}>
       <Problem err={s.cfgError} />
-      {s.cfg && providerDefs.map((d, i) => <ObjectList key={d.id} def={titled(d, keys[i]!)} cfg={s.cfg!} cooldowns={cooldowns} />)}
+      {s.cfg && providerDefs.map((d, i) => <ObjectList key={d.id} def={titled(d, keys[i]!)} cfg={s.cfg!} cooldowns={cooldowns} usage={usage} />)}
     </Page>
   );
 }
@@ -721,10 +765,11 @@ export function OpenAICompat() {
   useLang();
   const s = useStore();
   const cooldowns = useCooldowns();
+  const usage = useKeyUsage();
   return (
     <Page title={t("openaiCompat")} intro={t("orderMatters")}>
       <Problem err={s.cfgError} />
-      {s.cfg && <ObjectList def={titled(openaiDef, "openaiCompat")} cfg={s.cfg} cooldowns={cooldowns} />}
+      {s.cfg && <ObjectList def={titled(openaiDef, "openaiCompat")} cfg={s.cfg} cooldowns={cooldowns} usage={usage} />}
     </Page>
   );
 }
