@@ -104,6 +104,7 @@ const ownWrites: Middleware = {
 // ---- the stream ------------------------------------------------------
 
 let seq = 0;
+const NOTICE_MS = 30_000;
 
 async function onEvent(ev: WatchEvent): Promise<void> {
   if (ev.type === "reset") {
@@ -115,6 +116,8 @@ async function onEvent(ev: WatchEvent): Promise<void> {
   if (own.includes(normal(ev.data.etag))) return;
   const notice = { ...ev.data, seq: ++seq, pending: editing() !== null };
   set({ notice });
+  // The history keeps it; the notice goes after a while by itself.
+  setTimeout(() => live.notice?.seq === notice.seq && set({ notice: null }), NOTICE_MS);
   await settled();
   await loadConfig();
   set({ notice: live.notice?.seq === notice.seq ? { ...notice, pending: false } : live.notice, tick: live.tick + 1 });
