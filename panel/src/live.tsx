@@ -257,7 +257,7 @@ function Notice() {
               {t("liveShow")}
             </button>
             <button type="button" onClick={() => set({ notice: null })} data-testid="live-dismiss">
-              {t("dismiss")}
+              {t("fxDismiss")}
             </button>
           </div>
         </div>

@@ -103,7 +103,7 @@ export function CopyButton(props: { text: string; label?: string; testid?: strin
         setDone(true);
       }}
     >
-      {done ? t("copied") : (props.label ?? t("copy"))}
+      {done ? t("fxCopied") : (props.label ?? t("fxCopy"))}
     </button>
   );
 }
@@ -155,13 +155,13 @@ export function Pager(props: { page: number; pages: number; onPage: (p: number) 
   useLang();
   if (props.pages <= 1) return null;
   return (
-    <nav class="row pager" aria-label={t("pagination")} data-testid={props.testid}>
+    <nav class="row pager" aria-label={t("fxPagination")} data-testid={props.testid}>
       <button type="button" disabled={props.page <= 0} onClick={() => props.onPage(props.page - 1)}>
-        ← {t("prevPage")}
+        ← {t("fxPrevPage")}
       </button>
-      <span aria-live="polite">{t("pageOf", { page: props.page + 1, pages: props.pages })}</span>
+      <span aria-live="polite">{t("fxPageOf", { page: props.page + 1, pages: props.pages })}</span>
       <button type="button" disabled={props.page >= props.pages - 1} onClick={() => props.onPage(props.page + 1)}>
-        {t("nextPage")} →
+        {t("fxNextPage")} →
       </button>
     </nav>
   );
@@ -221,7 +221,7 @@ export function LinesField(props: {
       {errors.length > 0 && (
         <ul id={errId} class="line-errors" role="alert" data-testid={props.testid ? `${props.testid}-errors` : undefined}>
           {errors.map((e) => (
-            <li key={e.line}>{t("lineError", { n: e.line, why: e.text })}</li>
+            <li key={e.line}>{t("fxLineError", { n: e.line, why: e.text })}</li>
           ))}
         </ul>
       )}

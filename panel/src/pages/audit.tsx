@@ -78,7 +78,7 @@ export function Audit() {
 
   return (
     <Page title={t("audit")} intro={t("auditIntro")}>
-      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t("filters")}>
+      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t("fxFilters")}>
         <div class="field">
           <label for={ids.since}>{t("auditSince")}</label>
           <input
@@ -91,9 +91,9 @@ export function Audit() {
           />
         </div>
         <div class="field">
-          <label for={ids.actor}>{t("who")}</label>
+          <label for={ids.actor}>{t("fxWho")}</label>
           <select id={ids.actor} value={actor} data-testid="audit-actor" onChange={(e) => setActor((e.currentTarget as HTMLSelectElement).value)}>
-            <option value="">{t("all")}</option>
+            <option value="">{t("fxAll")}</option>
             {identities.map((x) => (
               <option key={x} value={x}>
                 {actorText(x)}
@@ -119,14 +119,14 @@ export function Audit() {
         <div class="field narrow">
           <label for={ids.result}>{t("auditResult")}</label>
           <select id={ids.result} value={result} data-testid="audit-result" onChange={(e) => setResult((e.currentTarget as HTMLSelectElement).value)}>
-            <option value="">{t("all")}</option>
+            <option value="">{t("fxAll")}</option>
             <option value="ok">{t("auditOk")}</option>
             <option value="failed">{t("auditFailed")}</option>
           </select>
         </div>
       </form>
       <Problem err={err} onRetry={() => void load()} />
-      {!entries && !err && <p class="muted">{t("loading")}</p>}
+      {!entries && !err && <p class="muted">{t("fxLoading")}</p>}
       {entries && (
         <p class="muted" aria-live="polite" data-testid="audit-count">
           {t("auditCount", { n: shown.length, total: entries.length })}
@@ -138,8 +138,8 @@ export function Audit() {
           <table class="table-cards" data-testid="audit-table">
             <thead>
               <tr>
-                <th scope="col">{t("when")}</th>
-                <th scope="col">{t("who")}</th>
+                <th scope="col">{t("fxWhen")}</th>
+                <th scope="col">{t("fxWho")}</th>
                 <th scope="col">{t("auditAction")}</th>
                 <th scope="col">{t("auditResult")}</th>
                 <th scope="col">{t("changedPaths")}</th>
@@ -148,10 +148,10 @@ export function Audit() {
             <tbody>
               {rows.map((e) => (
                 <tr key={e.id} data-testid="audit-row">
-                  <td data-label={t("when")}>
+                  <td data-label={t("fxWhen")}>
                     <When at={e.at} />
                   </td>
-                  <td data-label={t("who")}>
+                  <td data-label={t("fxWho")}>
                     {actorText(e.identity)} <span class="muted mono">{e.client}</span>
                   </td>
                   <td data-label={t("auditAction")} class="mono">
@@ -159,7 +159,7 @@ export function Audit() {
                     {e.dryRun && (
                       <>
                         {" "}
-                        <Badge kind="info">{t("dryRun")}</Badge>
+                        <Badge kind="info">{t("fxDryRun")}</Badge>
                       </>
                     )}
                   </td>
@@ -187,7 +187,7 @@ export function Audit() {
       {more && (
         <div class="row pager">
           <button type="button" onClick={() => void load(true)} data-testid="audit-more">
-            {t("loadMore")}
+            {t("fxLoadMore")}
           </button>
         </div>
       )}

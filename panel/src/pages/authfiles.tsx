@@ -94,7 +94,7 @@ function Models(props: { name: string }) {
     })();
   }, [props.name]);
   if (err) return <Problem err={err} />;
-  if (!models) return <p class="muted">{t("loading")}</p>;
+  if (!models) return <p class="muted">{t("fxLoading")}</p>;
   if (!models.length) return <p class="muted">{t("noModels")}</p>;
   return (
     <p class="mono" data-testid="auth-models">
@@ -150,7 +150,7 @@ function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promi
             </div>
           ))}
         </td>
-        <td data-label={t("priority")}>{f.priority ?? 0}</td>
+        <td data-label={t("fxPriority")}>{f.priority ?? 0}</td>
         <td data-label={t("successFailed")}>
           <span class="good">{fmtNum(f.success ?? recentOk)}</span> / <span class={(f.failed ?? recentBad) ? "bad" : ""}>{fmtNum(f.failed ?? recentBad)}</span>
         </td>
@@ -167,10 +167,10 @@ function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promi
                 checked={pending ?? !f.disabled}
                 aria-busy={pending !== null}
                 data-testid="auth-enabled"
-                aria-label={`${t("enabled")}: ${f.name}`}
+                aria-label={`${t("fxEnabled")}: ${f.name}`}
                 onChange={(e) => void toggle((e.currentTarget as HTMLInputElement).checked)}
               />
-              {t("enabled")}
+              {t("fxEnabled")}
             </label>
             <button type="button" aria-expanded={open} onClick={() => setOpen(!open)} aria-label={`${t("modelsShort")}: ${f.name}`}>
               {t("modelsShort")}
@@ -395,14 +395,14 @@ export function AuthFiles() {
             </>
           )}
           <button type="button" onClick={() => setReport(null)}>
-            {t("dismiss")}
+            {t("fxDismiss")}
           </button>
         </div>
       )}
       {files && files.length > 0 && (
         <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
           <div class="field">
-            <label for={ids.q}>{t("search")}</label>
+            <label for={ids.q}>{t("fxSearch")}</label>
             <input
               id={ids.q}
               type="search"
@@ -427,7 +427,7 @@ export function AuthFiles() {
                 setPage(0);
               }}
             >
-              <option value="">{t("all")}</option>
+              <option value="">{t("fxAll")}</option>
               {providers.map((p) => (
                 <option key={p} value={p}>
                   {p}
@@ -446,7 +446,7 @@ export function AuthFiles() {
                 setPage(0);
               }}
             >
-              <option value="">{t("all")}</option>
+              <option value="">{t("fxAll")}</option>
               {["active", "disabled", "cooling", "unavailable", "invalid"].map((s) => (
                 <option key={s} value={s}>
                   {t(`st_${s}` as TKey)}
@@ -456,7 +456,7 @@ export function AuthFiles() {
           </div>
         </form>
       )}
-      {!files && !err && <p class="muted">{t("loading")}</p>}
+      {!files && !err && <p class="muted">{t("fxLoading")}</p>}
       {files && files.length === 0 && <p class="muted">{t("empty")}</p>}
       {files && files.length > 0 && (
         <p class="muted" aria-live="polite" data-testid="auth-count">
@@ -471,11 +471,11 @@ export function AuthFiles() {
                 <th scope="col">{t("name")}</th>
                 <th scope="col">{t("type")}</th>
                 <th scope="col">{t("status")}</th>
-                <th scope="col">{t("priority")}</th>
+                <th scope="col">{t("fxPriority")}</th>
                 <th scope="col">{t("successFailed")}</th>
                 <th scope="col">{t("modified")}</th>
                 <th scope="col">
-                  <span class="sr-only">{t("actions")}</span>
+                  <span class="sr-only">{t("fxActions")}</span>
                 </th>
               </tr>
             </thead>

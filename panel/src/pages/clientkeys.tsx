@@ -45,7 +45,7 @@ function failed(x: Result | Explained): x is Explained {
 const LIMITS: { name: keyof NonNullable<Fields["limits"]>; label: TKey }[] = [
   { name: "requests-per-minute", label: "ckRpm" },
   { name: "tokens-per-minute", label: "ckTpm" },
-  { name: "max-concurrency", label: "maxConcurrency" },
+  { name: "max-concurrency", label: "fxMaxConcurrency" },
 ];
 const BUDGETS: { name: keyof NonNullable<Fields["budgets"]>; label: TKey; money?: boolean }[] = [
   { name: "requests-per-day", label: "ckReqDay" },
@@ -279,7 +279,7 @@ function KeyCard(props: { k: Key; reload: () => Promise<void>; onSecret: (name: 
     <li data-testid="ck-card">
       <div class="head">
         <span class="title mono">{k.name}</span>
-        {k.disabled && <Badge kind="warn">{t("disabled")}</Badge>}
+        {k.disabled && <Badge kind="warn">{t("fxDisabled")}</Badge>}
         {expired && <Badge kind="bad">{t("ckExpired")}</Badge>}
         <Badge kind="info" title={t("ckStoredHint")}>
           {k["key-stored"] === "sha256" ? t("ckStoredHash") : t("ckStoredPlain")}
@@ -323,7 +323,7 @@ function KeyCard(props: { k: Key; reload: () => Promise<void>; onSecret: (name: 
       <WindowSpend title="ckThisMonth" w={k.usage.month} k={k} suffix="month" />
       <Problem err={err} />
       <div class="row">
-        <Toggle label={t("enabled")} checked={!k.disabled} testid="ck-enabled" onSave={(v) => patch({ disabled: !v })} />
+        <Toggle label={t("fxEnabled")} checked={!k.disabled} testid="ck-enabled" onSave={(v) => patch({ disabled: !v })} />
         <button type="button" aria-expanded={editing} onClick={() => setEditing(!editing)}>
           {t("ckEditPolicy")}
         </button>

@@ -30,37 +30,37 @@ export function Cooldowns() {
       }
     >
       <Problem err={cd.err} onRetry={() => void cd.reload()} />
-      {!list && !cd.err && <p class="muted">{t("loading")}</p>}
+      {!list && !cd.err && <p class="muted">{t("fxLoading")}</p>}
       {list && list.length === 0 && <p class="muted">{t("cooldownsEmpty")}</p>}
       {list && list.length > 0 && (
         <div class="scroll">
           <table class="table-cards" data-testid="cooldowns-table">
             <thead>
               <tr>
-                <th scope="col">{t("credential")}</th>
+                <th scope="col">{t("fxCredential")}</th>
                 <th scope="col">{t("provider")}</th>
-                <th scope="col">{t("model")}</th>
-                <th scope="col">{t("reason")}</th>
-                <th scope="col">{t("until")}</th>
+                <th scope="col">{t("fxModel")}</th>
+                <th scope="col">{t("fxReason")}</th>
+                <th scope="col">{t("fxUntil")}</th>
                 <th scope="col">
-                  <span class="sr-only">{t("actions")}</span>
+                  <span class="sr-only">{t("fxActions")}</span>
                 </th>
               </tr>
             </thead>
             <tbody>
               {list.map((c) => (
                 <tr key={`${c.credential}-${c.model}`} data-testid="cooldown-row">
-                  <td data-label={t("credential")} class="mono">
+                  <td data-label={t("fxCredential")} class="mono">
                     {c.label || c.credential}
                   </td>
                   <td data-label={t("provider")}>{c.provider}</td>
-                  <td data-label={t("model")} class="mono">
+                  <td data-label={t("fxModel")} class="mono">
                     {c.model}
                   </td>
-                  <td data-label={t("reason")}>
+                  <td data-label={t("fxReason")}>
                     <Badge kind={c.reason === "transient" ? "warn" : "bad"}>{reasonText(c)}</Badge>
                   </td>
-                  <td data-label={t("until")}>
+                  <td data-label={t("fxUntil")}>
                     <When at={c.until} />
                   </td>
                   <td>

@@ -32,7 +32,7 @@ function lazyPage(title: TKey, load: () => Promise<View>): View {
     return (
       <Page title={t(title)}>
         <Problem err={err} />
-        {!err && <p class="muted">{t("loading")}</p>}
+        {!err && <p class="muted">{t("fxLoading")}</p>}
       </Page>
     );
   };
@@ -65,7 +65,7 @@ function lazySection(load: () => Promise<View>): View {
       const V = view.v;
       return <V />;
     }
-    return err ? <Problem err={err} /> : <p class="muted">{t("loading")}</p>;
+    return err ? <Problem err={err} /> : <p class="muted">{t("fxLoading")}</p>;
   };
 }
 

@@ -137,7 +137,7 @@ export function History() {
   return (
     <Page title={t("history")} intro={t("historyIntro")}>
       <Problem err={err} onRetry={() => void load()} />
-      {!revs && !err && <p class="muted">{t("loading")}</p>}
+      {!revs && !err && <p class="muted">{t("fxLoading")}</p>}
       {revs && revs.length === 0 && <p class="muted">{t("historyEmpty")}</p>}
       {revs && revs.length > 0 && (
         <>
@@ -147,11 +147,11 @@ export function History() {
               <thead>
                 <tr>
                   <th scope="col">{t("revision")}</th>
-                  <th scope="col">{t("when")}</th>
-                  <th scope="col">{t("who")}</th>
+                  <th scope="col">{t("fxWhen")}</th>
+                  <th scope="col">{t("fxWho")}</th>
                   <th scope="col">{t("changedPaths")}</th>
                   <th scope="col">
-                    <span class="sr-only">{t("actions")}</span>
+                    <span class="sr-only">{t("fxActions")}</span>
                   </th>
                 </tr>
               </thead>
@@ -162,10 +162,10 @@ export function History() {
                       <strong>#{r.revision}</strong>
                       {r.revision === current && <span class="muted"> ({t("currentRevision")})</span>}
                     </td>
-                    <td data-label={t("when")}>
+                    <td data-label={t("fxWhen")}>
                       <When at={r.at} />
                     </td>
-                    <td data-label={t("who")}>
+                    <td data-label={t("fxWho")}>
                       {actorText(r.actor)} · {sourceText(r.source)}
                     </td>
                     <td data-label={t("changedPaths")} class="mono">

@@ -501,7 +501,7 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number; c
       <fieldset>
         <legend>
           {t("entryN", { n: index + 1 })}{" "}
-          {disabled && <Badge kind="warn">{t("disabled")}</Badge>}
+          {disabled && <Badge kind="warn">{t("fxDisabled")}</Badge>}
           {mine.length > 0 && <Badge kind="bad">{t("coolingBadge")}</Badge>}
         </legend>
         <CooldownLine mine={mine} onReset={() => void resetCooldowns()} what={what} />
@@ -512,10 +512,10 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number; c
         )}
         {def.list && (
           <div class="steer">
-            <Toggle label={t("enabled")} checked={!disabled} testid={`${def.id}-enabled`} onSave={(v) => saveValue("disabled", !v)} />
-            <NumberField label={t("priority")} value={item["priority"] as number | undefined} min={-1000000000} max={1000000000} testid={`${def.id}-priority`} onSave={(v) => void saveValue("priority", v ?? 0)} />
-            <NumberField label={t("weight")} value={item["weight"] as number | undefined} min={0} max={1000000} testid={`${def.id}-weight`} onSave={(v) => void saveValue("weight", v ?? 0)} />
-            <NumberField label={t("maxConcurrency")} value={item["max-concurrency"] as number | undefined} min={0} max={1000000} testid={`${def.id}-max-concurrency`} onSave={(v) => void saveValue("max-concurrency", v ?? 0)} />
+            <Toggle label={t("fxEnabled")} checked={!disabled} testid={`${def.id}-enabled`} onSave={(v) => saveValue("disabled", !v)} />
+            <NumberField label={t("fxPriority")} value={item["priority"] as number | undefined} min={-1000000000} max={1000000000} testid={`${def.id}-priority`} onSave={(v) => void saveValue("priority", v ?? 0)} />
+            <NumberField label={t("fxWeight")} value={item["weight"] as number | undefined} min={0} max={1000000} testid={`${def.id}-weight`} onSave={(v) => void saveValue("weight", v ?? 0)} />
+            <NumberField label={t("fxMaxConcurrency")} value={item["max-concurrency"] as number | undefined} min={0} max={1000000} testid={`${def.id}-max-concurrency`} onSave={(v) => void saveValue("max-concurrency", v ?? 0)} />
           </div>
         )}
         {def.fields.map((f) =>
@@ -934,7 +934,7 @@ function ReplaceKeys(props: { current: string[] }) {
           {errors.length > 0 && (
             <ul class="line-errors" role="alert">
               {errors.map((x) => (
-                <li key={x.line}>{t("lineError", { n: x.line, why: x.text })}</li>
+                <li key={x.line}>{t("fxLineError", { n: x.line, why: x.text })}</li>
               ))}
             </ul>
           )}

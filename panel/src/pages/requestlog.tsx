@@ -64,7 +64,7 @@ export function RequestLog() {
           />
         </div>
         <button type="submit" class="primary" disabled={busy} data-testid="request-log-show">
-          {t("show")}
+          {t("fxShow")}
         </button>
       </form>
       <Problem err={err} />
