@@ -582,6 +582,12 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     }, "a notice after reconnecting");
     assert.equal(drops, 2);
     assert.equal(await page.getByTestId("live-down").count(), 0);
+    // "Show the change" opens the History page on that revision.
+    const shown = Number(/\(revision (\d+)\)/.exec(await page.getByTestId("live-notice").textContent())?.[1]);
+    assert.ok(shown > 0);
+    await page.getByTestId("live-notice").getByRole("button", { name: "Show the change" }).click();
+    await page.getByTestId("diff-caption").getByText(`Revision ${shown} against the revision before it.`).waitFor();
+    assert.match(await page.getByTestId("history-diff").textContent(), /\+request-retry:/);
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });
