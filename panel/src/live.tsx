@@ -222,8 +222,12 @@ const REVISION_KEY = "cpa-panel-history-revision";
 /** Opens the History page on one revision. */
 export function showRevision(revision: number): void {
   sessionStorage.setItem(REVISION_KEY, String(revision));
-  location.hash = "#/history";
+  if (location.hash === "#/history") dispatchEvent(new Event(SHOW_REVISION));
+  else location.hash = "#/history";
 }
+
+/** Dispatched on window when the History page, already open, is asked for a revision. */
+export const SHOW_REVISION = "cpa-show-revision";
 
 /** The revision the History page was asked to show (read once). */
 export function takeShownRevision(): number | null {

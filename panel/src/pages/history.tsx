@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { explain, networkError, type Explained } from "../api";
 import { unifiedDiff } from "../diff";
 import { t, useLang } from "../i18n";
-import { takeShownRevision, useLiveTick } from "../live";
+import { SHOW_REVISION, takeShownRevision, useLiveTick } from "../live";
 import { api, loadConfig, state, toast } from "../store";
 import { Page, Problem, useId } from "../ui";
 import { DiffView, When, absolute, actorText, askPreview, sourceText } from "../widgets";
@@ -66,6 +66,14 @@ export function History() {
   }
 
   useEffect(() => void load(), [tick]);
+  useEffect(() => {
+    const f = () => {
+      const rev = takeShownRevision();
+      if (rev !== null) void compare(null, rev);
+    };
+    addEventListener(SHOW_REVISION, f);
+    return () => removeEventListener(SHOW_REVISION, f);
+  }, []);
 
   /** The diff from `a` to `b`; a null `a` is "the revision before b", as the server computed it. */
   async function compare(a: number | null, b: number) {
