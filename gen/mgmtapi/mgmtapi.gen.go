@@ -290,6 +290,36 @@ func (e PluginListPluginsEnabled) Valid() bool {
 	}
 }
 
+// Defines values for ProviderTestRequestList.
+const (
+	ProviderTestRequestListClaudeAPIKey        ProviderTestRequestList = "claude-api-key"
+	ProviderTestRequestListCodexAPIKey         ProviderTestRequestList = "codex-api-key"
+	ProviderTestRequestListGeminiAPIKey        ProviderTestRequestList = "gemini-api-key"
+	ProviderTestRequestListOpenaiCompatibility ProviderTestRequestList = "openai-compatibility"
+	ProviderTestRequestListVertexAPIKey        ProviderTestRequestList = "vertex-api-key"
+	ProviderTestRequestListXaiAPIKey           ProviderTestRequestList = "xai-api-key"
+)
+
+// Valid indicates whether the value is a known member of the ProviderTestRequestList enum.
+func (e ProviderTestRequestList) Valid() bool {
+	switch e {
+	case ProviderTestRequestListClaudeAPIKey:
+		return true
+	case ProviderTestRequestListCodexAPIKey:
+		return true
+	case ProviderTestRequestListGeminiAPIKey:
+		return true
+	case ProviderTestRequestListOpenaiCompatibility:
+		return true
+	case ProviderTestRequestListVertexAPIKey:
+		return true
+	case ProviderTestRequestListXaiAPIKey:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ResetQuotaResultStatus.
 const (
 	ResetQuotaResultStatusOk ResetQuotaResultStatus = "ok"
@@ -1512,6 +1542,34 @@ type PreconditionFailedError struct {
 	//
 	// Example: "5d41402abc4b2a76b9719d911017c592"
 	Etag string `json:"etag"`
+}
+
+// ProviderTestRequest defines model for ProviderTestRequest.
+type ProviderTestRequest struct {
+	// Index The entry's position in the list (0-based).
+	Index int `json:"index"`
+
+	// KeyIndex For openai-compatibility, the position in its api-key-entries (default 0).
+	KeyIndex *int                    `json:"key-index,omitempty"`
+	List     ProviderTestRequestList `json:"list"`
+}
+
+// ProviderTestRequestList defines model for ProviderTestRequest.List.
+type ProviderTestRequestList string
+
+// ProviderTestResult Example: {"latency-ms":182,"models":["gpt-5","gpt-5-codex"],"ok":true,"status":200}
+type ProviderTestResult struct {
+	LatencyMs int64    `json:"latency-ms"`
+	Models    []string `json:"models"`
+
+	// Ok The upstream answered 2xx with a models list.
+	Ok bool `json:"ok"`
+
+	// Reason Why the test failed (the upstream's status and error message, or the network error); never the key or the URL.
+	Reason *string `json:"reason,omitempty"`
+
+	// Status The upstream's HTTP status; 0 when it could not be reached.
+	Status int `json:"status"`
 }
 
 // ProxyURLSetting Example: {"proxy-url":"socks5://user:pass@proxy.example.com:1080/"}
@@ -2913,6 +2971,17 @@ type PutOpenaiCompatibilityParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// TestProviderParams defines parameters for TestProvider.
+type TestProviderParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteProxyURLParams defines parameters for DeleteProxyURL.
 type DeleteProxyURLParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
@@ -3393,6 +3462,9 @@ type PatchOpenaiCompatibilityJSONRequestBody = OpenaiCompatibilityPatch
 
 // PutOpenaiCompatibilityJSONRequestBody defines body for PutOpenaiCompatibility for application/json ContentType.
 type PutOpenaiCompatibilityJSONRequestBody = OpenaiCompatibilityListReplace
+
+// TestProviderJSONRequestBody defines body for TestProvider for application/json ContentType.
+type TestProviderJSONRequestBody = ProviderTestRequest
 
 // PatchProxyURLJSONRequestBody defines body for PatchProxyURL for application/json ContentType.
 type PatchProxyURLJSONRequestBody = StringValue
@@ -4633,6 +4705,9 @@ type ServerInterface interface {
 	// ListPlugins Plugins (none)
 	// (GET /plugins)
 	ListPlugins(w http.ResponseWriter, r *http.Request)
+	// TestProvider Test a configured provider key and fetch its models
+	// (POST /providers/test)
+	TestProvider(w http.ResponseWriter, r *http.Request, params TestProviderParams)
 	// DeleteProxyURL Clear proxy-url
 	// (DELETE /proxy-url)
 	DeleteProxyURL(w http.ResponseWriter, r *http.Request, params DeleteProxyURLParams)
@@ -5304,6 +5379,12 @@ func (_ Unimplemented) GetOpenAPISpec(w http.ResponseWriter, r *http.Request) {
 // ListPlugins Plugins (none)
 // (GET /plugins)
 func (_ Unimplemented) ListPlugins(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TestProvider Test a configured provider key and fetch its models
+// (POST /providers/test)
+func (_ Unimplemented) TestProvider(w http.ResponseWriter, r *http.Request, params TestProviderParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -9274,6 +9355,39 @@ func (siw *ServerInterfaceWrapper) ListPlugins(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// TestProvider operation middleware
+func (siw *ServerInterfaceWrapper) TestProvider(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TestProviderParams
+
+	// ------------- Optional query parameter "dryRun" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dryRun", r.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "dryRun"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "dryRun", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TestProvider(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteProxyURL operation middleware
 func (siw *ServerInterfaceWrapper) DeleteProxyURL(w http.ResponseWriter, r *http.Request) {
 
@@ -11273,6 +11387,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/plugins", wrapper.ListPlugins)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/providers/test", wrapper.TestProvider)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/proxy-url", wrapper.DeleteProxyURL)
@@ -23765,6 +23882,133 @@ func (response ListPlugins429JSONResponse) VisitListPluginsResponse(w http.Respo
 	return err
 }
 
+type TestProviderRequestObject struct {
+	Params TestProviderParams
+	Body   *TestProviderJSONRequestBody
+}
+
+type TestProviderResponseObject interface {
+	VisitTestProviderResponse(w http.ResponseWriter) error
+}
+
+type TestProvider200JSONResponse ProviderTestResult
+
+func (response TestProvider200JSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProvider400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response TestProvider400JSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProvider401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response TestProvider401JSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProvider403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response TestProvider403JSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProvider404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response TestProvider404JSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProvider413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response TestProvider413JSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProvider429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response TestProvider429JSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProvider503JSONResponse struct{ AuthBusyJSONResponse }
+
+func (response TestProvider503JSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteProxyURLRequestObject struct {
 	Params DeleteProxyURLParams
 }
@@ -29612,6 +29856,9 @@ type StrictServerInterface interface {
 	// ListPlugins Plugins (none)
 	// (GET /plugins)
 	ListPlugins(ctx context.Context, request ListPluginsRequestObject) (ListPluginsResponseObject, error)
+	// TestProvider Test a configured provider key and fetch its models
+	// (POST /providers/test)
+	TestProvider(ctx context.Context, request TestProviderRequestObject) (TestProviderResponseObject, error)
 	// DeleteProxyURL Clear proxy-url
 	// (DELETE /proxy-url)
 	DeleteProxyURL(ctx context.Context, request DeleteProxyURLRequestObject) (DeleteProxyURLResponseObject, error)
@@ -32328,6 +32575,39 @@ func (sh *strictHandler) ListPlugins(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListPluginsResponseObject); ok {
 		if err := validResponse.VisitListPluginsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TestProvider operation middleware
+func (sh *strictHandler) TestProvider(w http.ResponseWriter, r *http.Request, params TestProviderParams) {
+	var request TestProviderRequestObject
+
+	request.Params = params
+
+	var body TestProviderJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TestProvider(ctx, request.(TestProviderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestProvider")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TestProviderResponseObject); ok {
+		if err := validResponse.VisitTestProviderResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -47,6 +47,7 @@ var nonConfigRoutes = map[string]bool{
 	"POST " + Prefix + "/client-keys/reset-budget": true, "DELETE " + Prefix + "/cooldowns": true,
 	"PATCH " + Prefix + "/auth-files/status": true, "POST " + Prefix + "/api-call": true,
 	"PATCH " + Prefix + "/auth-files/fields": true, "POST " + Prefix + "/reset-quota": true,
+	"POST " + Prefix + "/providers/test": true,
 }
 
 // refuseDryRun answers a dry run of an operation that does not change

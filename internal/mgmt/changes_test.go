@@ -568,7 +568,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 func isNonConfig(op string) bool {
 	switch op {
 	case "ImportUsage", "DeleteLogs", "UploadAuthFile", "DeleteAuthFiles", "ImportVertexCredential", "PostGeminiWebToken", "PostIflowAuthURL", "PostOauthCallback", "ResetClientKeyBudget",
-		"PatchAuthFileStatus", "PostAPICall", "DeleteCooldowns", "PatchAuthFileFields", "ResetQuota":
+		"PatchAuthFileStatus", "PostAPICall", "DeleteCooldowns", "PatchAuthFileFields", "ResetQuota", "TestProvider":
 		return true
 	}
 	return false

@@ -77,6 +77,7 @@ type Server struct {
 	logHandlers
 	metaHandlers
 	cooldownHandlers
+	providerTestHandlers
 
 	// log serves the error mapping around the handlers.
 	log *slog.Logger
@@ -103,11 +104,12 @@ func NewServer(d Deps) *Server {
 
 		authFileHandlers: authFileHandlers{authFiles: d.AuthFiles, catalogue: d.Catalogue, stats: stats,
 			store: d.Store, httpClient: d.HTTPClient, tokens: d.Tokens, rests: d.Cooldowns, log: d.Log},
-		oauthHandlers:    oauthHandlers{oauth: d.OAuth},
-		usageHandlers:    usageHandlers{usage: d.Usage, store: d.Store, log: d.Log, stats: stats},
-		logHandlers:      logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},
-		metaHandlers:     metaHandlers{store: d.Store, httpClient: d.HTTPClient},
-		cooldownHandlers: cooldownHandlers{cooldowns: d.Cooldowns},
+		oauthHandlers:        oauthHandlers{oauth: d.OAuth},
+		usageHandlers:        usageHandlers{usage: d.Usage, store: d.Store, log: d.Log, stats: stats},
+		logHandlers:          logHandlers{logging: d.Logging, reqLogs: d.RequestLogs, store: d.Store},
+		metaHandlers:         metaHandlers{store: d.Store, httpClient: d.HTTPClient},
+		cooldownHandlers:     cooldownHandlers{cooldowns: d.Cooldowns},
+		providerTestHandlers: providerTestHandlers{store: d.Store, httpClient: d.HTTPClient, log: d.Log},
 
 		log: d.Log, changes: d.Changes,
 	}

@@ -13,6 +13,7 @@ import { Usage } from "./pages/usage";
 import { Logs } from "./pages/logs";
 import { AuthFiles } from "./pages/authfiles";
 import { OAuth } from "./pages/oauth";
+import { Audit, Cooldowns, History, RequestLog } from "./pages/features";
 
 const routes: { path: string; label: TKey; view: () => preact.JSX.Element }[] = [
   { path: "overview", label: "overview", view: Overview },
@@ -26,6 +27,10 @@ const routes: { path: string; label: TKey; view: () => preact.JSX.Element }[] = 
   { path: "logs", label: "logs", view: Logs },
   { path: "auth-files", label: "authFiles", view: AuthFiles },
   { path: "oauth", label: "oauth", view: OAuth },
+  { path: "history", label: "history", view: History },
+  { path: "audit", label: "audit", view: Audit },
+  { path: "cooldowns", label: "cooldowns", view: Cooldowns },
+  { path: "request-log", label: "requestLog", view: RequestLog },
 ];
 
 function useRoute(): string {

@@ -49,10 +49,22 @@ export const state: State = {
 };
 
 const listeners = new Set<() => void>();
+const clientHooks = new Set<(c: ManagementClient | null) => void>();
+let lastClient: ManagementClient | null = null;
 
 export function update(patch: Partial<State>): void {
   Object.assign(state, patch);
+  if (state.client !== lastClient) {
+    lastClient = state.client;
+    clientHooks.forEach((f) => f(lastClient));
+  }
   listeners.forEach((f) => f());
+}
+
+/** Calls `f` now and whenever the signed-in client changes (null: signed out). */
+export function onClient(f: (c: ManagementClient | null) => void): void {
+  clientHooks.add(f);
+  f(state.client);
 }
 
 export function useStore(): State {

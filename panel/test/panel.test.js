@@ -323,6 +323,9 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
   test("412: an unrelated change is re-applied by itself; a change to the same item asks, showing both", async () => {
     const a = await newPage();
     const b = await newPage();
+    // Live updates would refresh A before its edit; without them (a stream
+    // that is down, or an event still on its way) If-Match must do the job.
+    for (const p of [a, b]) await p.route("**/v0/management/events", (r) => r.abort());
     await signIn(a);
     await signIn(b);
     await go(a, "settings");

@@ -288,6 +288,36 @@ func (e PluginListPluginsEnabled) Valid() bool {
 	}
 }
 
+// Defines values for ProviderTestRequestList.
+const (
+	ProviderTestRequestListClaudeAPIKey        ProviderTestRequestList = "claude-api-key"
+	ProviderTestRequestListCodexAPIKey         ProviderTestRequestList = "codex-api-key"
+	ProviderTestRequestListGeminiAPIKey        ProviderTestRequestList = "gemini-api-key"
+	ProviderTestRequestListOpenaiCompatibility ProviderTestRequestList = "openai-compatibility"
+	ProviderTestRequestListVertexAPIKey        ProviderTestRequestList = "vertex-api-key"
+	ProviderTestRequestListXaiAPIKey           ProviderTestRequestList = "xai-api-key"
+)
+
+// Valid indicates whether the value is a known member of the ProviderTestRequestList enum.
+func (e ProviderTestRequestList) Valid() bool {
+	switch e {
+	case ProviderTestRequestListClaudeAPIKey:
+		return true
+	case ProviderTestRequestListCodexAPIKey:
+		return true
+	case ProviderTestRequestListGeminiAPIKey:
+		return true
+	case ProviderTestRequestListOpenaiCompatibility:
+		return true
+	case ProviderTestRequestListVertexAPIKey:
+		return true
+	case ProviderTestRequestListXaiAPIKey:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ResetQuotaResultStatus.
 const (
 	ResetQuotaResultStatusOk ResetQuotaResultStatus = "ok"
@@ -1475,6 +1505,34 @@ type PreconditionFailedError struct {
 	//
 	// Example: "5d41402abc4b2a76b9719d911017c592"
 	Etag string `json:"etag"`
+}
+
+// ProviderTestRequest defines model for ProviderTestRequest.
+type ProviderTestRequest struct {
+	// Index The entry's position in the list (0-based).
+	Index int `json:"index"`
+
+	// KeyIndex For openai-compatibility, the position in its api-key-entries (default 0).
+	KeyIndex *int                    `json:"key-index,omitempty"`
+	List     ProviderTestRequestList `json:"list"`
+}
+
+// ProviderTestRequestList defines model for ProviderTestRequest.List.
+type ProviderTestRequestList string
+
+// ProviderTestResult Example: {"latency-ms":182,"models":["gpt-5","gpt-5-codex"],"ok":true,"status":200}
+type ProviderTestResult struct {
+	LatencyMs int64    `json:"latency-ms"`
+	Models    []string `json:"models"`
+
+	// Ok The upstream answered 2xx with a models list.
+	Ok bool `json:"ok"`
+
+	// Reason Why the test failed (the upstream's status and error message, or the network error); never the key or the URL.
+	Reason *string `json:"reason,omitempty"`
+
+	// Status The upstream's HTTP status; 0 when it could not be reached.
+	Status int `json:"status"`
 }
 
 // ProxyURLSetting Example: {"proxy-url":"socks5://user:pass@proxy.example.com:1080/"}
@@ -2876,6 +2934,17 @@ type PutOpenaiCompatibilityParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// TestProviderParams defines parameters for TestProvider.
+type TestProviderParams struct {
+	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
+	// config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+	// `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+	// returned), history, events and the running config stay as they are. The audit trail
+	// records the attempt. Operations that do not change config.yaml (auth files, logins,
+	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+}
+
 // DeleteProxyURLParams defines parameters for DeleteProxyURL.
 type DeleteProxyURLParams struct {
 	// DryRun `true`: run the whole change (validation, the running subsystems' checks, rendering
@@ -3365,6 +3434,9 @@ type PatchOpenaiCompatibilityJSONRequestBody = OpenaiCompatibilityPatch
 
 // PutOpenaiCompatibilityJSONRequestBody defines body for PutOpenaiCompatibility for application/json ContentType.
 type PutOpenaiCompatibilityJSONRequestBody = OpenaiCompatibilityListReplace
+
+// TestProviderJSONRequestBody defines body for TestProvider for application/json ContentType.
+type TestProviderJSONRequestBody = ProviderTestRequest
 
 // PatchProxyURLJSONRequestBody defines body for PatchProxyURL for application/json ContentType.
 type PatchProxyURLJSONRequestBody = StringValue
@@ -5777,6 +5849,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /plugins (the `ListPlugins` operationId).
 	ListPlugins(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestProviderWithBody Test a configured provider key and fetch its models
+	//
+	// Calls the models list of the upstream of one configured key entry (`list` and `index` as in
+	// GET /config; for `openai-compatibility`, `key-index` picks one of its `api-key-entries`,
+	// none for a provider without keys): the same base URL (or the provider's default), key,
+	// headers and proxy the proxy uses. Only configured entries can be tested, so a key never
+	// travels in the request and no other host is called. The answer says whether the upstream
+	// accepted the key (`ok`), its HTTP status, how long it took and the model IDs it lists
+	// (sorted, at most 2000). An upstream that refuses or cannot be reached is still a 200 with
+	// `ok: false` and a `reason` that names neither the key nor the URL. Bounded: 15 s, 4 MiB
+	// read. Not a config change: it takes no `If-Match`, refuses a dry run with 400
+	// `dry_run_unsupported`, and is audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /providers/test (the `TestProvider` operationId).
+	TestProviderWithBody(ctx context.Context, params *TestProviderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestProvider Test a configured provider key and fetch its models
+	//
+	// Calls the models list of the upstream of one configured key entry (`list` and `index` as in
+	// GET /config; for `openai-compatibility`, `key-index` picks one of its `api-key-entries`,
+	// none for a provider without keys): the same base URL (or the provider's default), key,
+	// headers and proxy the proxy uses. Only configured entries can be tested, so a key never
+	// travels in the request and no other host is called. The answer says whether the upstream
+	// accepted the key (`ok`), its HTTP status, how long it took and the model IDs it lists
+	// (sorted, at most 2000). An upstream that refuses or cannot be reached is still a 200 with
+	// `ok: false` and a `reason` that names neither the key nor the URL. Bounded: 15 s, 4 MiB
+	// read. Not a config change: it takes no `If-Match`, refuses a dry run with 400
+	// `dry_run_unsupported`, and is audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /providers/test (the `TestProvider` operationId).
+	TestProvider(ctx context.Context, params *TestProviderParams, body TestProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteProxyURL Clear proxy-url
 	//
@@ -8742,6 +8850,62 @@ func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditor
 // Corresponds with GET /plugins (the `ListPlugins` operationId).
 func (c *Client) ListPlugins(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListPluginsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestProviderWithBody Test a configured provider key and fetch its models
+//
+// Calls the models list of the upstream of one configured key entry (`list` and `index` as in
+// GET /config; for `openai-compatibility`, `key-index` picks one of its `api-key-entries`,
+// none for a provider without keys): the same base URL (or the provider's default), key,
+// headers and proxy the proxy uses. Only configured entries can be tested, so a key never
+// travels in the request and no other host is called. The answer says whether the upstream
+// accepted the key (`ok`), its HTTP status, how long it took and the model IDs it lists
+// (sorted, at most 2000). An upstream that refuses or cannot be reached is still a 200 with
+// `ok: false` and a `reason` that names neither the key nor the URL. Bounded: 15 s, 4 MiB
+// read. Not a config change: it takes no `If-Match`, refuses a dry run with 400
+// `dry_run_unsupported`, and is audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /providers/test (the `TestProvider` operationId).
+func (c *Client) TestProviderWithBody(ctx context.Context, params *TestProviderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestProviderRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestProvider Test a configured provider key and fetch its models
+//
+// Calls the models list of the upstream of one configured key entry (`list` and `index` as in
+// GET /config; for `openai-compatibility`, `key-index` picks one of its `api-key-entries`,
+// none for a provider without keys): the same base URL (or the provider's default), key,
+// headers and proxy the proxy uses. Only configured entries can be tested, so a key never
+// travels in the request and no other host is called. The answer says whether the upstream
+// accepted the key (`ok`), its HTTP status, how long it took and the model IDs it lists
+// (sorted, at most 2000). An upstream that refuses or cannot be reached is still a 200 with
+// `ok: false` and a `reason` that names neither the key nor the URL. Bounded: 15 s, 4 MiB
+// read. Not a config change: it takes no `If-Match`, refuses a dry run with 400
+// `dry_run_unsupported`, and is audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /providers/test (the `TestProvider` operationId).
+func (c *Client) TestProvider(ctx context.Context, params *TestProviderParams, body TestProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestProviderRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -15468,6 +15632,73 @@ func NewListPluginsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewTestProviderRequest calls the generic TestProvider builder with application/json body
+func NewTestProviderRequest(server string, params *TestProviderParams, body TestProviderJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTestProviderRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewTestProviderRequestWithBody constructs an http.Request for the TestProvider method, with any body, and a specified content type
+func NewTestProviderRequestWithBody(server string, params *TestProviderParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/providers/test")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteProxyURLRequest constructs an http.Request for the DeleteProxyURL method
 func NewDeleteProxyURLRequest(server string, params *DeleteProxyURLParams) (*http.Request, error) {
 	var err error
@@ -19231,6 +19462,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /plugins (the `ListPlugins` operationId).
 	ListPluginsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListPluginsResponse, error)
+
+	// TestProviderWithBodyWithResponse Test a configured provider key and fetch its models
+	//
+	// Calls the models list of the upstream of one configured key entry (`list` and `index` as in
+	// GET /config; for `openai-compatibility`, `key-index` picks one of its `api-key-entries`,
+	// none for a provider without keys): the same base URL (or the provider's default), key,
+	// headers and proxy the proxy uses. Only configured entries can be tested, so a key never
+	// travels in the request and no other host is called. The answer says whether the upstream
+	// accepted the key (`ok`), its HTTP status, how long it took and the model IDs it lists
+	// (sorted, at most 2000). An upstream that refuses or cannot be reached is still a 200 with
+	// `ok: false` and a `reason` that names neither the key nor the URL. Bounded: 15 s, 4 MiB
+	// read. Not a config change: it takes no `If-Match`, refuses a dry run with 400
+	// `dry_run_unsupported`, and is audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /providers/test (the `TestProvider` operationId).
+	TestProviderWithBodyWithResponse(ctx context.Context, params *TestProviderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestProviderResponse, error)
+
+	// TestProviderWithResponse Test a configured provider key and fetch its models
+	//
+	// Calls the models list of the upstream of one configured key entry (`list` and `index` as in
+	// GET /config; for `openai-compatibility`, `key-index` picks one of its `api-key-entries`,
+	// none for a provider without keys): the same base URL (or the provider's default), key,
+	// headers and proxy the proxy uses. Only configured entries can be tested, so a key never
+	// travels in the request and no other host is called. The answer says whether the upstream
+	// accepted the key (`ok`), its HTTP status, how long it took and the model IDs it lists
+	// (sorted, at most 2000). An upstream that refuses or cannot be reached is still a 200 with
+	// `ok: false` and a `reason` that names neither the key nor the URL. Bounded: 15 s, 4 MiB
+	// read. Not a config change: it takes no `If-Match`, refuses a dry run with 400
+	// `dry_run_unsupported`, and is audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /providers/test (the `TestProvider` operationId).
+	TestProviderWithResponse(ctx context.Context, params *TestProviderParams, body TestProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*TestProviderResponse, error)
 
 	// DeleteProxyURLWithResponse Clear proxy-url
 	//
@@ -30016,6 +30283,110 @@ func (r ListPluginsResponse) ContentType() string {
 	return ""
 }
 
+// TestProviderResponse429Headers the declared response headers of an HTTP 429 response for TestProvider
+type TestProviderResponse429Headers struct {
+	RetryAfter *int
+}
+
+// TestProviderResponse503Headers the declared response headers of an HTTP 503 response for TestProvider
+type TestProviderResponse503Headers struct {
+	RetryAfter *int
+}
+
+type TestProviderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProviderTestResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *AuthBusy
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TestProviderResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TestProviderResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TestProviderResponse) GetJSON200() *ProviderTestResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TestProviderResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TestProviderResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TestProviderResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TestProviderResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TestProviderResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TestProviderResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r TestProviderResponse) GetJSON503() *AuthBusy {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r TestProviderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TestProviderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TestProviderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TestProviderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteProxyURLResponse200Headers the declared response headers of an HTTP 200 response for DeleteProxyURL
 type DeleteProxyURLResponse200Headers struct {
 	ETag *string
@@ -36709,6 +37080,54 @@ func (c *ClientWithResponses) ListPluginsWithResponse(ctx context.Context, reqEd
 		return nil, err
 	}
 	return ParseListPluginsResponse(rsp)
+}
+
+// TestProviderWithBodyWithResponse Test a configured provider key and fetch its models
+//
+// Calls the models list of the upstream of one configured key entry (`list` and `index` as in
+// GET /config; for `openai-compatibility`, `key-index` picks one of its `api-key-entries`,
+// none for a provider without keys): the same base URL (or the provider's default), key,
+// headers and proxy the proxy uses. Only configured entries can be tested, so a key never
+// travels in the request and no other host is called. The answer says whether the upstream
+// accepted the key (`ok`), its HTTP status, how long it took and the model IDs it lists
+// (sorted, at most 2000). An upstream that refuses or cannot be reached is still a 200 with
+// `ok: false` and a `reason` that names neither the key nor the URL. Bounded: 15 s, 4 MiB
+// read. Not a config change: it takes no `If-Match`, refuses a dry run with 400
+// `dry_run_unsupported`, and is audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /providers/test (the `TestProvider` operationId).
+func (c *ClientWithResponses) TestProviderWithBodyWithResponse(ctx context.Context, params *TestProviderParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestProviderResponse, error) {
+	rsp, err := c.TestProviderWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestProviderResponse(rsp)
+}
+
+// TestProviderWithResponse Test a configured provider key and fetch its models
+//
+// Calls the models list of the upstream of one configured key entry (`list` and `index` as in
+// GET /config; for `openai-compatibility`, `key-index` picks one of its `api-key-entries`,
+// none for a provider without keys): the same base URL (or the provider's default), key,
+// headers and proxy the proxy uses. Only configured entries can be tested, so a key never
+// travels in the request and no other host is called. The answer says whether the upstream
+// accepted the key (`ok`), its HTTP status, how long it took and the model IDs it lists
+// (sorted, at most 2000). An upstream that refuses or cannot be reached is still a 200 with
+// `ok: false` and a `reason` that names neither the key nor the URL. Bounded: 15 s, 4 MiB
+// read. Not a config change: it takes no `If-Match`, refuses a dry run with 400
+// `dry_run_unsupported`, and is audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /providers/test (the `TestProvider` operationId).
+func (c *ClientWithResponses) TestProviderWithResponse(ctx context.Context, params *TestProviderParams, body TestProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*TestProviderResponse, error) {
+	rsp, err := c.TestProvider(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestProviderResponse(rsp)
 }
 
 // DeleteProxyURLWithResponse Clear proxy-url
@@ -47594,6 +48013,104 @@ func ParseListPluginsResponse(rsp *http.Response) (*ListPluginsResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTestProviderResponse parses an HTTP response from a TestProviderWithResponse call
+func ParseTestProviderResponse(rsp *http.Response) (*TestProviderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TestProviderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProviderTestResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest AuthBusy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers TestProviderResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers TestProviderResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

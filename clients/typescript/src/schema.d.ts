@@ -1005,6 +1005,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/providers/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test a configured provider key and fetch its models
+         * @description Calls the models list of the upstream of one configured key entry (`list` and `index` as in
+         *     GET /config; for `openai-compatibility`, `key-index` picks one of its `api-key-entries`,
+         *     none for a provider without keys): the same base URL (or the provider's default), key,
+         *     headers and proxy the proxy uses. Only configured entries can be tested, so a key never
+         *     travels in the request and no other host is called. The answer says whether the upstream
+         *     accepted the key (`ok`), its HTTP status, how long it took and the model IDs it lists
+         *     (sorted, at most 2000). An upstream that refuses or cannot be reached is still a 200 with
+         *     `ok: false` and a `reason` that names neither the key nor the URL. Bounded: 15 s, 4 MiB
+         *     read. Not a config change: it takes no `If-Match`, refuses a dry run with 400
+         *     `dry_run_unsupported`, and is audited.
+         */
+        post: operations["TestProvider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/usage": {
         parameters: {
             query?: never;
@@ -3570,6 +3599,36 @@ export interface components {
         AuthFilesDeleted: {
             status: string;
             deleted?: number;
+        };
+        ProviderTestRequest: {
+            /** @enum {string} */
+            list: "gemini-api-key" | "codex-api-key" | "claude-api-key" | "xai-api-key" | "vertex-api-key" | "openai-compatibility";
+            /** @description The entry's position in the list (0-based). */
+            index: number;
+            /** @description For openai-compatibility, the position in its api-key-entries (default 0). */
+            "key-index"?: number;
+        };
+        /**
+         * @example {
+         *       "ok": true,
+         *       "status": 200,
+         *       "latency-ms": 182,
+         *       "models": [
+         *         "gpt-5",
+         *         "gpt-5-codex"
+         *       ]
+         *     }
+         */
+        ProviderTestResult: {
+            /** @description The upstream answered 2xx with a models list. */
+            ok: boolean;
+            /** @description The upstream's HTTP status; 0 when it could not be reached. */
+            status: number;
+            /** Format: int64 */
+            "latency-ms": number;
+            models: string[];
+            /** @description Why the test failed (the upstream's status and error message, or the network error); never the key or the URL. */
+            reason?: string;
         };
         /**
          * @example {
@@ -7510,6 +7569,53 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["AuthBusy"];
+        };
+    };
+    TestProvider: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `true`: run the whole change (validation, the running subsystems' checks, rendering
+                 *     config.yaml) and answer as usual, with the unified diff of config.yaml in the body's
+                 *     `diff` (and `dryRun: true`), but change nothing: the file, the ETag (the current one is
+                 *     returned), history, events and the running config stay as they are. The audit trail
+                 *     records the attempt. Operations that do not change config.yaml (auth files, logins,
+                 *     logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
+                 */
+                dryRun?: components["parameters"]["DryRun"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "list": "codex-api-key",
+                 *       "index": 0
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProviderTestRequest"];
+            };
+        };
+        responses: {
+            /** @description The upstream's answer (whatever its status). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderTestResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyAttempts"];
             503: components["responses"]["AuthBusy"];
         };

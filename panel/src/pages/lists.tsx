@@ -1,9 +1,13 @@
 import { withIfMatch, type Schemas } from "@cli-proxy-api/management-client";
-import { useState } from "preact/hooks";
-import type { ConfigView, Result } from "../api";
+import { useEffect, useState } from "preact/hooks";
+import { explain, networkError, ok, type ConfigView, type Result } from "../api";
+import { keyEntryID, openaiKeyID, useCooldowns, type Cooldown, type CooldownState } from "../credentials";
 import { t, useLang, type TKey } from "../i18n";
-import { api, apply, askConfirm, state, useStore } from "../store";
-import { Page, Problem, TextField, mask, useId } from "../ui";
+import { useLiveTick } from "../live";
+import { api, apply, loadConfig, state, toast, useStore } from "../store";
+import { Page, Problem, TextField, Toggle, fmtNum, mask, useId } from "../ui";
+import { Badge, LinesField, NumberField, When, askPreview, type LineError } from "../widgets";
+import { PolicyKeys } from "./features";
 
 type Obj = Record<string, unknown>;
 
@@ -66,6 +70,116 @@ function decode(kind: FieldKind, s: string): unknown {
   }
 }
 
+/** Entries decoded from text keep the routing fields of the keys they keep. */
+function mergeEntries(decoded: Obj[], old: unknown): Obj[] {
+  const prev = new Map(((old as Obj[] | undefined) ?? []).map((e) => [String(e["api-key"]), e]));
+  return decoded.map((e) => {
+    const was = prev.get(String(e["api-key"]));
+    if (!was) return e;
+    const { "proxy-url": _p, ...rest } = was;
+    return { ...rest, ...e };
+  });
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const PROXY_SCHEMES = new Set(["http:", "https:", "socks5:", "socks5h:"]);
+
+/** Every invalid line of a structured field, with its number and why (nothing is dropped). */
+export function checkLines(kind: FieldKind, all: string[]): LineError[] {
+  const errs: LineError[] = [];
+  const seen = new Map<string, number>();
+  all.forEach((raw, i) => {
+    const l = raw.trim();
+    const n = i + 1;
+    if (!l) return;
+    const dup = (key: string) => {
+      const k = key.toLowerCase();
+      const first = seen.get(k);
+      if (first !== undefined) errs.push({ line: n, text: t("errDuplicateLine", { n: first }) });
+      else seen.set(k, n);
+    };
+    switch (kind) {
+      case "headers": {
+        const c = l.indexOf(":");
+        if (c <= 0) {
+          errs.push({ line: n, text: t("errHeaderLine") });
+          return;
+        }
+        const name = l.slice(0, c).trim();
+        if (!HEADER_NAME.test(name)) errs.push({ line: n, text: t("errHeaderName", { name }) });
+        else if (!l.slice(c + 1).trim()) errs.push({ line: n, text: t("errHeaderValue", { name }) });
+        else dup(name);
+        return;
+      }
+      case "models": {
+        const parts = l.split("=>").map((x) => x.trim());
+        if (parts.length > 2 || parts.some((x) => !x || /\s/.test(x))) errs.push({ line: n, text: t("errModelLine") });
+        else dup(parts[1] ?? parts[0]!);
+        return;
+      }
+      case "entries": {
+        const parts = l.split(/\s+/);
+        if (parts.length > 2) {
+          errs.push({ line: n, text: t("errEntryLine") });
+          return;
+        }
+        if (parts[1]) {
+          let u: URL | null = null;
+          try {
+            u = new URL(parts[1]);
+          } catch {
+            u = null;
+          }
+          if (!u || !PROXY_SCHEMES.has(u.protocol) || !u.host) {
+            errs.push({ line: n, text: t("errProxyUrl") });
+            return;
+          }
+        }
+        dup(parts[0]!);
+        return;
+      }
+      case "lines":
+        if (/\s/.test(l)) errs.push({ line: n, text: t("errSpaceInLine") });
+        else dup(l);
+        return;
+      default:
+        return;
+    }
+  });
+  return errs.sort((a, b) => a.line - b.line);
+}
+
+// ---- dry runs before risky saves ------------------------------------------
+
+/**
+ * Runs `dry` (the change with ?dryRun=true) on the current revision and shows
+ * the diff it would make; resolves true when the user confirms.
+ */
+export async function previewChange(title: string, intro: string, dry: (c: ConfigView, ifMatch: string) => Promise<Result>, confirm = t("confirm")): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const cur = state.cfg && state.etag ? { cfg: state.cfg, etag: state.etag } : await loadConfig();
+    if (!cur) return false;
+    let r: Result;
+    try {
+      r = await dry(cur.cfg, cur.etag ?? "");
+    } catch (err) {
+      toast("error", networkError(err).text);
+      return false;
+    }
+    if (r.response.status === 412) {
+      await loadConfig();
+      continue;
+    }
+    if (!ok(r)) {
+      toast("error", `${t("failed")}: ${explain(r).text}`);
+      return false;
+    }
+    const diff = (r.data as { diff?: string } | undefined)?.diff ?? "";
+    return askPreview({ title, intro, diff, confirm, danger: true });
+  }
+  return false;
+}
+
 // ---- a generic list of objects ------------------------------------------
 
 interface FieldDef {
@@ -82,7 +196,9 @@ interface ListDef {
   items(c: ConfigView): Obj[];
   put(items: Obj[], ifMatch: string): Promise<Result>;
   patch(index: number, value: Obj, ifMatch: string): Promise<Result>;
-  del(index: number, ifMatch: string): Promise<Result>;
+  del(index: number, ifMatch: string, dryRun?: boolean): Promise<Result>;
+  /** The config list name (the kind part of credential IDs); routing fields are edited for provider lists. */
+  list?: string;
 }
 
 function find(def: ListDef, c: ConfigView, key: string): Obj | undefined {
@@ -93,7 +209,7 @@ function indexOf(def: ListDef, c: ConfigView, key: string): number {
   return def.items(c).findIndex((x) => x[def.keyField] === key);
 }
 
-function ObjectList(props: { def: ListDef; cfg: ConfigView }) {
+function ObjectList(props: { def: ListDef; cfg: ConfigView; cooldowns?: CooldownState; usage?: KeyUsage | null }) {
   useLang();
   const { def, cfg } = props;
   const items = def.items(cfg);
@@ -103,7 +219,7 @@ function ObjectList(props: { def: ListDef; cfg: ConfigView }) {
       {items.length === 0 && <p class="muted">{t("empty")}</p>}
       <ol class="entries">
         {items.map((item, i) => (
-          <Entry key={`${String(item[def.keyField])}-${i}`} def={def} item={item} index={i} count={items.length} />
+          <Entry key={`${String(item[def.keyField])}-${i}`} def={def} item={item} index={i} count={items.length} cooldowns={props.cooldowns} usage={props.usage ?? null} />
         ))}
       </ol>
       <AddForm def={def} />
@@ -111,24 +227,222 @@ function ObjectList(props: { def: ListDef; cfg: ConfigView }) {
   );
 }
 
-function Entry(props: { def: ListDef; item: Obj; index: number; count: number }) {
+/** The credential IDs of an entry: one for a provider key, one per key of an OpenAI-compatible provider. */
+function useEntryIDs(def: ListDef, item: Obj): string[] {
+  const [ids, setIds] = useState<string[]>([]);
+  const apiKey = String(item["api-key"] ?? "");
+  const base = String(item["base-url"] ?? "");
+  const entries = def.id === "openai" ? ((item["api-key-entries"] as Obj[] | undefined) ?? []).map((e) => String(e["api-key"] ?? "")) : [];
+  const sig = `${apiKey}\0${base}\0${entries.join("\0")}\0${String(item["name"] ?? "")}`;
+  useEffect(() => {
+    let live = true;
+    const all =
+      def.id === "openai"
+        ? Promise.all((entries.length ? entries : [""]).map((k) => openaiKeyID(String(item["name"] ?? ""), base, k)))
+        : def.list
+          ? Promise.all([keyEntryID(def.list, apiKey, base)])
+          : Promise.resolve([]);
+    void all.then((x) => live && setIds(x.filter((v): v is string => Boolean(v))));
+    return () => void (live = false);
+  }, [sig]);
+  return ids;
+}
+
+function CooldownLine(props: { mine: Cooldown[]; onReset: () => void; what: string }) {
+  useLang();
+  if (!props.mine.length) return null;
+  return (
+    <div class="notice" data-testid="entry-cooldown">
+      <ul class="links">
+        {props.mine.map((c) => (
+          <li key={`${c.credential}-${c.model}`}>
+            {t("coolingDown", { model: c.model, reason: t(`cooldown_${c.reason.replace("-", "_")}` as TKey) ?? c.reason })} <When at={c.until} />
+          </li>
+        ))}
+      </ul>
+      <button type="button" onClick={props.onReset} aria-label={`${t("resetCooldown")}: ${props.what}`} data-testid="entry-cooldown-reset">
+        {t("resetCooldown")}
+      </button>
+    </div>
+  );
+}
+
+type KeyUsage = Schemas["APIKeyUsage"];
+
+/** GET /api-key-usage: success and failure counts per configured key, re-read on live changes. */
+function useKeyUsage(): KeyUsage | null {
+  const tick = useLiveTick();
+  const [usage, setUsage] = useState<KeyUsage | null>(null);
+  useEffect(() => {
+    void api()
+      .GET("/api-key-usage")
+      .then((r) => setUsage(r.data ?? null))
+      .catch(() => setUsage(null));
+  }, [tick]);
+  return usage;
+}
+
+/** The counts of an entry: its key's, or the sum over an OpenAI-compatible provider's keys. */
+function entryCounts(def: ListDef, item: Obj, usage: KeyUsage | null): { success: number; failed: number } | null {
+  if (!usage) return null;
+  const base = String(item["base-url"] ?? "").trim();
+  const provider = def.id === "openai" ? String(item["name"] ?? "").trim().toLowerCase() : def.id;
+  const byKey = usage[provider];
+  if (!byKey) return null;
+  const keys = def.id === "openai" ? ((item["api-key-entries"] as Obj[] | undefined) ?? []).map((e) => String(e["api-key"] ?? "").trim()) : [String(item["api-key"] ?? "").trim()];
+  let success = 0;
+  let failed = 0;
+  let found = false;
+  for (const k of keys) {
+    const e = byKey[`${base}|${k}`];
+    if (!e) continue;
+    found = true;
+    success += e.success;
+    failed += e.failed;
+  }
+  return found ? { success, failed } : null;
+}
+
+type TestResult = Schemas["ProviderTestResult"];
+
+/** "Test connection": the entry's upstream lists its models with the entry's key; the models can be added. */
+function ProviderTest(props: { def: ListDef; item: Obj; what: string; onAddModels?: (ids: string[]) => void }) {
+  useLang();
+  const { def, item } = props;
+  const [busy, setBusy] = useState(false);
+  const [results, setResults] = useState<{ label: string; r: TestResult }[] | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [picked, setPicked] = useState<Set<string>>(new Set());
+  const list = def.list ?? (def.id === "openai" ? "openai-compatibility" : "");
+  if (!list) return null;
+  const keys = def.id === "openai" ? ((item["api-key-entries"] as Obj[] | undefined) ?? []) : [];
+
+  async function run() {
+    setBusy(true);
+    setErr(null);
+    setPicked(new Set());
+    const cfg = state.cfg;
+    const index = cfg ? indexOf(def, cfg, String(item[def.keyField] ?? "")) : -1;
+    if (index < 0) {
+      setBusy(false);
+      return;
+    }
+    const out: { label: string; r: TestResult }[] = [];
+    // One test per key of an OpenAI-compatible provider (at most 10), else the entry's key.
+    const targets = def.id === "openai" ? (keys.length ? keys.slice(0, 10).map((k, i) => ({ label: mask(String(k["api-key"] ?? "")), ki: i })) : [{ label: t("noKey"), ki: undefined }]) : [{ label: "", ki: undefined }];
+    for (const tg of targets) {
+      try {
+        const r = await api().POST("/providers/test", {
+          body: { list: list as Schemas["ProviderTestRequest"]["list"], index, ...(tg.ki !== undefined ? { "key-index": tg.ki } : {}) },
+        });
+        if (r.data) out.push({ label: tg.label, r: r.data });
+        else {
+          setErr(explain(r).text);
+          break;
+        }
+      } catch (e) {
+        setErr(networkError(e).text);
+        break;
+      }
+    }
+    setResults(out);
+    setBusy(false);
+  }
+
+  const have = new Set(((item["models"] as Schemas["ModelAlias"][] | undefined) ?? []).map((m) => m.name ?? ""));
+  const fetched = Array.from(new Set((results ?? []).flatMap((x) => x.r.models)));
+  return (
+    <div class="provider-test">
+      <button type="button" onClick={() => void run()} disabled={busy} aria-label={`${t("testConnection")}: ${props.what}`} data-testid={`${def.id}-test`}>
+        {busy ? t("testing") : t("testConnection")}
+      </button>
+      {err && (
+        <p class="bad" role="alert">
+          {err}
+        </p>
+      )}
+      {results && (
+        <div role="status" data-testid={`${def.id}-test-result`}>
+          {results.map(({ label, r }, i) => (
+            <p key={i}>
+              {label && <span class="mono">{label}: </span>}
+              <Badge kind={r.ok ? "ok" : "bad"}>{r.ok ? t("testOk") : t("testFailed")}</Badge>{" "}
+              {r.status ? `HTTP ${r.status} · ` : ""}
+              {t("fxLatencyMs", { ms: r["latency-ms"] })}
+              {r.ok ? ` · ${t("modelsFound", { n: r.models.length })}` : ""}
+              {r.reason && <span class="muted"> · {r.reason}</span>}
+            </p>
+          ))}
+          {fetched.length > 0 && (
+            <details>
+              <summary>{t("fetchedModels", { n: fetched.length })}</summary>
+              <ul class="model-picks" data-testid={`${def.id}-fetched`}>
+                {fetched.map((m) => (
+                  <li key={m}>
+                    <label class="toggle">
+                      <input
+                        type="checkbox"
+                        checked={have.has(m) || picked.has(m)}
+                        disabled={have.has(m) || !props.onAddModels}
+                        onChange={(e) => {
+                          const next = new Set(picked);
+                          if ((e.currentTarget as HTMLInputElement).checked) next.add(m);
+                          else next.delete(m);
+                          setPicked(next);
+                        }}
+                      />
+                      <span class="mono">{m}</span>
+                    </label>
+                  </li>
+                ))}
+              </ul>
+              {props.onAddModels && (
+                <button
+                  type="button"
+                  class="primary"
+                  disabled={picked.size === 0}
+                  data-testid={`${def.id}-add-models`}
+                  onClick={() => {
+                    props.onAddModels!(Array.from(picked));
+                    setPicked(new Set());
+                  }}
+                >
+                  {t("addPickedModels", { n: picked.size })}
+                </button>
+              )}
+            </details>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Entry(props: { def: ListDef; item: Obj; index: number; count: number; cooldowns?: CooldownState; usage: KeyUsage | null }) {
+  useLang();
   const { def, item, index } = props;
   const key = String(item[def.keyField] ?? "");
   const what = `${def.title} #${index + 1} (${def.keyField === "api-key" ? mask(key) : key})`;
+  const ids = useEntryIDs(def, item);
+  const mine = (props.cooldowns?.list ?? []).filter((c) => ids.includes(c.credential));
 
-  const saveField = (f: FieldDef, text: string) => {
-    const value = decode(f.kind, text);
-    return apply({
+  const saveValue = (name: string, value: unknown) =>
+    apply({
       what,
       base: item,
-      mine: { ...item, [f.name]: value },
+      mine: { ...item, [name]: value },
       current: (c) => find(def, c, key),
       send: (c, ifMatch) => {
         const i = indexOf(def, c, key);
-        if (i < 0) return def.put([...def.items(c), { ...item, [f.name]: value }], ifMatch);
-        return def.patch(i, { [f.name]: value }, ifMatch);
+        if (i < 0) return def.put([...def.items(c), { ...item, [name]: value }], ifMatch);
+        return def.patch(i, { [name]: value }, ifMatch);
       },
     });
+
+  const saveField = (f: FieldDef, text: string) => {
+    let value = decode(f.kind, text);
+    if (f.kind === "entries") value = mergeEntries(value as Obj[], item[f.name]);
+    return saveValue(f.name, value);
   };
 
   const move = (dir: -1 | 1) => {
@@ -155,7 +469,8 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number })
   };
 
   const remove = async () => {
-    if (!(await askConfirm(t("confirmDelete", { what })))) return;
+    const yes = await previewChange(t("confirmDelete", { what }), t("previewIntro"), (c, ifMatch) => def.del(indexOf(def, c, key), ifMatch, true));
+    if (!yes) return;
     await apply({
       what,
       base: item,
@@ -165,25 +480,74 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number })
     });
   };
 
+  const resetCooldowns = async () => {
+    if (!props.cooldowns) return;
+    let cleared = 0;
+    for (const id of new Set(mine.map((c) => c.credential))) {
+      const r = await props.cooldowns.reset(id);
+      if (!r.ok) {
+        toast("error", `${t("failed")}: ${r.err?.text ?? ""}`);
+        return;
+      }
+      cleared += r.cleared;
+    }
+    toast("ok", t("cooldownsCleared", { n: cleared }));
+  };
+
+  const disabled = item["disabled"] === true;
+  const counts = entryCounts(def, item, props.usage);
   return (
     <li class="entry" data-testid={`${def.id}-entry`}>
       <fieldset>
-        <legend>{t("entryN", { n: index + 1 })}</legend>
+        <legend>
+          {t("entryN", { n: index + 1 })}{" "}
+          {disabled && <Badge kind="warn">{t("fxDisabled")}</Badge>}
+          {mine.length > 0 && <Badge kind="bad">{t("coolingBadge")}</Badge>}
+        </legend>
+        <CooldownLine mine={mine} onReset={() => void resetCooldowns()} what={what} />
+        {counts && (
+          <p class="meta" data-testid={`${def.id}-counts`}>
+            {t("successFailed")}: <span class="good">{fmtNum(counts.success)}</span> / <span class={counts.failed ? "bad" : ""}>{fmtNum(counts.failed)}</span>
+          </p>
+        )}
+        {def.list && (
+          <div class="steer">
+            <Toggle label={t("fxEnabled")} checked={!disabled} testid={`${def.id}-enabled`} onSave={(v) => saveValue("disabled", !v)} />
+            <NumberField label={t("fxPriority")} value={item["priority"] as number | undefined} min={-1000000000} max={1000000000} testid={`${def.id}-priority`} onSave={(v) => void saveValue("priority", v ?? 0)} />
+            <NumberField label={t("fxWeight")} value={item["weight"] as number | undefined} min={0} max={1000000} testid={`${def.id}-weight`} onSave={(v) => void saveValue("weight", v ?? 0)} />
+            <NumberField label={t("fxMaxConcurrency")} value={item["max-concurrency"] as number | undefined} min={0} max={1000000} testid={`${def.id}-max-concurrency`} onSave={(v) => void saveValue("max-concurrency", v ?? 0)} />
+          </div>
+        )}
         {def.fields.map((f) =>
           f.kind === "secret" ? (
             <SecretField key={f.name} label={t(f.label)} value={key} onSave={(v) => void saveField(f, v)} />
+          ) : f.kind === "text" ? (
+            <TextField key={f.name} label={t(f.label)} value={encode(f.kind, item[f.name])} mono testid={`${def.id}-${f.name}`} onSave={(v) => void saveField(f, v)} />
           ) : (
-            <TextField
+            <LinesField
               key={f.name}
               label={t(f.label)}
               value={encode(f.kind, item[f.name])}
-              multiline={f.kind !== "text"}
-              mono
+              hint={t(`hint_${f.kind}` as TKey)}
+              check={(l) => checkLines(f.kind, l)}
               testid={`${def.id}-${f.name}`}
               onSave={(v) => void saveField(f, v)}
             />
           ),
         )}
+        <ProviderTest
+          def={def}
+          item={item}
+          what={what}
+          onAddModels={
+            def.fields.some((f) => f.name === "models")
+              ? (ids) => {
+                  const cur = (item["models"] as Schemas["ModelAlias"][] | undefined) ?? [];
+                  void saveValue("models", [...cur, ...ids.map((name) => ({ name, alias: name }))]);
+                }
+              : undefined
+          }
+        />
         <div class="row">
           <button type="button" disabled={index === 0} onClick={() => void move(-1)} aria-label={`${t("moveUp")}: ${what}`}>
             ↑ {t("moveUp")}
@@ -251,6 +615,10 @@ function AddForm(props: { def: ListDef }) {
         }
         const key = String(item[def.keyField] ?? "");
         if (!key) return;
+        if (state.cfg && find(def, state.cfg, key)) {
+          toast("error", t("alreadyExists", { what: def.keyField === "api-key" ? mask(key) : key }));
+          return;
+        }
         const done = await apply({
           what: `${def.title}: ${def.keyField === "api-key" ? mask(key) : key}`,
           base: undefined,
@@ -304,50 +672,55 @@ const providerDefs: ListDef[] = [
     title: t("providerKind_gemini"),
     keyField: "api-key",
     fields: [...common, excludedF],
+    list: "gemini-api-key",
     items: (c) => (c["gemini-api-key"] ?? []) as Obj[],
     put: (items, m) => api().PUT("/gemini-api-key", { body: items as Schemas["GeminiKey"][], params: h(m) }),
     patch: (index, value, m) => api().PATCH("/gemini-api-key", { body: { index, value }, params: h(m) }),
-    del: (index, m) => api().DELETE("/gemini-api-key", { params: { ...h(m), query: { index } } }),
+    del: (index, m, dryRun) => api().DELETE("/gemini-api-key", { params: { ...h(m), query: { index, ...(dryRun ? { dryRun } : {}) } } }),
   },
   {
     id: "codex",
     title: t("providerKind_codex"),
     keyField: "api-key",
     fields: [...common, excludedF, modelsF],
+    list: "codex-api-key",
     items: (c) => (c["codex-api-key"] ?? []) as Obj[],
     put: (items, m) => api().PUT("/codex-api-key", { body: items as Schemas["CodexKey"][], params: h(m) }),
     patch: (index, value, m) => api().PATCH("/codex-api-key", { body: { index, value }, params: h(m) }),
-    del: (index, m) => api().DELETE("/codex-api-key", { params: { ...h(m), query: { index } } }),
+    del: (index, m, dryRun) => api().DELETE("/codex-api-key", { params: { ...h(m), query: { index, ...(dryRun ? { dryRun } : {}) } } }),
   },
   {
     id: "claude",
     title: t("providerKind_claude"),
     keyField: "api-key",
     fields: [...common, excludedF, modelsF],
+    list: "claude-api-key",
     items: (c) => (c["claude-api-key"] ?? []) as Obj[],
     put: (items, m) => api().PUT("/claude-api-key", { body: items as Schemas["ClaudeKey"][], params: h(m) }),
     patch: (index, value, m) => api().PATCH("/claude-api-key", { body: { index, value }, params: h(m) }),
-    del: (index, m) => api().DELETE("/claude-api-key", { params: { ...h(m), query: { index } } }),
+    del: (index, m, dryRun) => api().DELETE("/claude-api-key", { params: { ...h(m), query: { index, ...(dryRun ? { dryRun } : {}) } } }),
   },
   {
     id: "xai",
     title: t("providerKind_xai"),
     keyField: "api-key",
     fields: [...common, excludedF, modelsF],
+    list: "xai-api-key",
     items: (c) => (c["xai-api-key"] ?? []) as Obj[],
     put: (items, m) => api().PUT("/xai-api-key", { body: items as Schemas["XaiKey"][], params: h(m) }),
     patch: (index, value, m) => api().PATCH("/xai-api-key", { body: { index, value }, params: h(m) }),
-    del: (index, m) => api().DELETE("/xai-api-key", { params: { ...h(m), query: { index } } }),
+    del: (index, m, dryRun) => api().DELETE("/xai-api-key", { params: { ...h(m), query: { index, ...(dryRun ? { dryRun } : {}) } } }),
   },
   {
     id: "vertex",
     title: t("providerKind_vertex"),
     keyField: "api-key",
     fields: [...common, modelsF],
+    list: "vertex-api-key",
     items: (c) => (c["vertex-api-key"] ?? []) as Obj[],
     put: (items, m) => api().PUT("/vertex-api-key", { body: items as Schemas["VertexKey"][], params: h(m) }),
     patch: (index, value, m) => api().PATCH("/vertex-api-key", { body: { index, value }, params: h(m) }),
-    del: (index, m) => api().DELETE("/vertex-api-key", { params: { ...h(m), query: { index } } }),
+    del: (index, m, dryRun) => api().DELETE("/vertex-api-key", { params: { ...h(m), query: { index, ...(dryRun ? { dryRun } : {}) } } }),
   },
 ];
 
@@ -366,7 +739,7 @@ const openaiDef: ListDef = {
   items: (c) => (c["openai-compatibility"] ?? []) as Obj[],
   put: (items, m) => api().PUT("/openai-compatibility", { body: items as Schemas["OpenaiCompatibility"][], params: h(m) }),
   patch: (index, value, m) => api().PATCH("/openai-compatibility", { body: { index, value }, params: h(m) }),
-  del: (index, m) => api().DELETE("/openai-compatibility", { params: { ...h(m), query: { index } } }),
+  del: (index, m, dryRun) => api().DELETE("/openai-compatibility", { params: { ...h(m), query: { index, ...(dryRun ? { dryRun } : {}) } } }),
 };
 
 // Titles are computed when the module loads; recompute them per language.
@@ -377,11 +750,13 @@ function titled(def: ListDef, key: TKey): ListDef {
 export function Providers() {
   useLang();
   const s = useStore();
+  const cooldowns = useCooldowns();
+  const usage = useKeyUsage();
   const keys: TKey[] = ["providerKind_gemini", "providerKind_codex", "providerKind_claude", "providerKind_xai", "providerKind_vertex"];
   return (
     <Page title={t("providers")} intro={t("orderMatters")}>
       <Problem err={s.cfgError} />
-      {s.cfg && providerDefs.map((d, i) => <ObjectList key={d.id} def={titled(d, keys[i]!)} cfg={s.cfg!} />)}
+      {s.cfg && providerDefs.map((d, i) => <ObjectList key={d.id} def={titled(d, keys[i]!)} cfg={s.cfg!} cooldowns={cooldowns} usage={usage} />)}
     </Page>
   );
 }
@@ -389,10 +764,12 @@ export function Providers() {
 export function OpenAICompat() {
   useLang();
   const s = useStore();
+  const cooldowns = useCooldowns();
+  const usage = useKeyUsage();
   return (
     <Page title={t("openaiCompat")} intro={t("orderMatters")}>
       <Problem err={s.cfgError} />
-      {s.cfg && <ObjectList def={titled(openaiDef, "openaiCompat")} cfg={s.cfg} />}
+      {s.cfg && <ObjectList def={titled(openaiDef, "openaiCompat")} cfg={s.cfg} cooldowns={cooldowns} usage={usage} />}
     </Page>
   );
 }
@@ -422,6 +799,9 @@ export function ClientKeys() {
       }
     >
       <Problem err={s.cfgError} />
+      <PolicyKeys />
+      <h2>{t("plainKeys")}</h2>
+      <p class="intro">{t("plainKeysIntro")}</p>
       {keys.length === 0 && <p class="muted">{t("empty")}</p>}
       <ol class="keys" data-testid="list-api-keys">
         {keys.map((k, i) => (
@@ -443,7 +823,10 @@ export function ClientKeys() {
               class="danger"
               aria-label={`${t("delete")}: ${t("keyN", { n: i + 1 })}`}
               onClick={async () => {
-                if (!(await askConfirm(t("confirmDelete", { what: mask(k) })))) return;
+                const yes = await previewChange(t("confirmDelete", { what: mask(k) }), t("previewIntro"), (c, ifMatch) =>
+                  api().DELETE("/api-keys", { params: { ...h(ifMatch), query: { index: at(c).indexOf(k), dryRun: true } } }),
+                );
+                if (!yes) return;
                 await apply({
                   what: t("keyN", { n: i + 1 }),
                   base: k,
@@ -466,6 +849,12 @@ export function ClientKeys() {
           const input = form.elements.namedItem("key") as HTMLInputElement;
           const v = input.value.trim();
           if (!v) return;
+          // Re-adding a key the list holds would change nothing: say so instead of "Saved".
+          const fresh = (await loadConfig())?.cfg ?? state.cfg;
+          if (fresh && at(fresh).includes(v)) {
+            toast("error", t("alreadyExists", { what: mask(v) }));
+            return;
+          }
           const done = await apply({
             what: mask(v),
             base: undefined,
@@ -495,7 +884,66 @@ export function ClientKeys() {
           {t("add")}
         </button>
       </form>
+      <ReplaceKeys current={keys} />
     </Page>
+  );
+}
+
+/** Replaces the whole api-keys list with pasted keys, after showing the dry run's diff. */
+function ReplaceKeys(props: { current: string[] }) {
+  useLang();
+  const id = useId("replace");
+  const [text, setText] = useState<string | null>(null);
+  const [errors, setErrors] = useState<LineError[]>([]);
+  const value = text ?? props.current.join("\n");
+  return (
+    <details class="add" data-testid="replace-keys">
+      <summary>{t("replaceKeys")}</summary>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const errs = checkLines("lines", value.split("\n"));
+          setErrors(errs);
+          if (errs.length) return;
+          const next = lines(value);
+          const yes = await previewChange(t("replaceKeysTitle", { n: next.length }), t("previewIntro"), (_c, ifMatch) =>
+            api().PUT("/api-keys", { body: next, params: { ...h(ifMatch), query: { dryRun: true } } }),
+          );
+          if (!yes) return;
+          const done = await apply({
+            what: t("plainKeys"),
+            base: props.current,
+            mine: next,
+            current: (c) => c["api-keys"] ?? [],
+            send: (_c, ifMatch) => api().PUT("/api-keys", { body: next, params: h(ifMatch) }),
+          });
+          if (done) setText(null);
+        }}
+      >
+        <div class="field">
+          <label for={id}>{t("replaceKeysLabel")}</label>
+          <textarea
+            id={id}
+            class="mono"
+            rows={Math.max(3, value.split("\n").length + 1)}
+            value={value}
+            aria-invalid={errors.length > 0}
+            data-testid="replace-keys-text"
+            onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+          />
+          {errors.length > 0 && (
+            <ul class="line-errors" role="alert">
+              {errors.map((x) => (
+                <li key={x.line}>{t("fxLineError", { n: x.line, why: x.text })}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <button type="submit" class="danger" data-testid="replace-keys-submit">
+          {t("replaceKeysDo")}
+        </button>
+      </form>
+    </details>
   );
 }
 
@@ -548,11 +996,10 @@ export function ExcludedModels() {
           <li key={provider} class="entry">
             <fieldset>
               <legend>{provider}</legend>
-              <TextField
+              <LinesField
                 label={t("patterns")}
                 value={models.join("\n")}
-                multiline
-                mono
+                check={(l) => checkLines("lines", l)}
                 testid={`excluded-${provider}`}
                 onSave={(v) => void save(provider, lines(v), models)}
               />
@@ -561,7 +1008,10 @@ export function ExcludedModels() {
                 class="danger"
                 aria-label={`${t("delete")}: ${provider}`}
                 onClick={async () => {
-                  if (!(await askConfirm(t("confirmDelete", { what: provider })))) return;
+                  const yes = await previewChange(t("confirmDelete", { what: provider }), t("previewIntro"), (_c, ifMatch) =>
+                    api().DELETE("/oauth-excluded-models", { params: { ...h(ifMatch), query: { provider, dryRun: true } } }),
+                  );
+                  if (!yes) return;
                   await apply({
                     what: `${t("excludedModels")}: ${provider}`,
                     base: models,

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { explain } from "../api";
+import { explain, networkError } from "../api";
 import { t, useLang } from "../i18n";
 import { api, toast } from "../store";
 import { Page, useId } from "../ui";
@@ -19,7 +19,7 @@ const providers: { id: Provider; name: string; callback: string }[] = [
   { id: "xai", name: "xAI (Grok)", callback: "xai" },
 ];
 
-function start(p: Provider) {
+function start(p: Provider, project: string) {
   const q = { params: { query: { is_webui: "true" } } };
   switch (p) {
     case "anthropic":
@@ -27,7 +27,7 @@ function start(p: Provider) {
     case "codex":
       return api().GET("/codex-auth-url", q);
     case "gemini-cli":
-      return api().GET("/gemini-cli-auth-url", q);
+      return api().GET("/gemini-cli-auth-url", { params: { query: { is_webui: "true", ...(project ? { project_id: project } : {}) } } });
     case "antigravity":
       return api().GET("/antigravity-auth-url", q);
     case "qwen":
@@ -54,6 +54,8 @@ function ProviderLogin(props: { id: Provider; name: string; callback: string }) 
   const [flow, setFlow] = useState<Flow | null>(null);
   const [err, setErr] = useState("");
   const pasteId = useId("paste");
+  const projectId = useId("project");
+  const [project, setProject] = useState("");
   const timer = useRef<ReturnType<typeof setInterval> | null>(null);
 
   useEffect(() => () => void (timer.current && clearInterval(timer.current)), []);
@@ -76,13 +78,32 @@ function ProviderLogin(props: { id: Provider; name: string; callback: string }) 
     <li class="entry" data-testid={`oauth-${props.id}`}>
       <fieldset>
         <legend>{props.name}</legend>
+        {props.id === "gemini-cli" && (
+          <div class="field">
+            <label for={projectId}>{t("gcpProject")}</label>
+            <input
+              id={projectId}
+              value={project}
+              class="mono"
+              autocomplete="off"
+              spellcheck={false}
+              placeholder="my-project-123"
+              aria-describedby={`${projectId}-hint`}
+              data-testid="gemini-project"
+              onInput={(e) => setProject((e.currentTarget as HTMLInputElement).value.trim())}
+            />
+            <small id={`${projectId}-hint`} class="hint">
+              {t("gcpProjectHint")}
+            </small>
+          </div>
+        )}
         <div class="row">
           <button
             type="button"
             class="primary"
             onClick={async () => {
               setErr("");
-              const r = await start(props.id);
+              const r = await start(props.id, project);
               if (!r.data) {
                 setErr(explain(r).text);
                 return;
@@ -143,6 +164,174 @@ function ProviderLogin(props: { id: Provider; name: string; callback: string }) 
   );
 }
 
+/** A form whose answer is shown under it: the saved file, or why not. */
+function ResultLine(props: { ok: string | null; err: string | null; testid: string }) {
+  if (props.ok)
+    return (
+      <p class="good" role="status" data-testid={props.testid}>
+        {props.ok}
+      </p>
+    );
+  if (props.err)
+    return (
+      <p class="notice error" role="alert" data-testid={props.testid}>
+        {props.err}
+      </p>
+    );
+  return null;
+}
+
+function IFlowCookie() {
+  useLang();
+  const id = useId("cookie");
+  const [ok, setOk] = useState<string | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  return (
+    <li class="entry" data-testid="login-iflow-cookie">
+      <fieldset>
+        <legend>{t("iflowCookieTitle")}</legend>
+        <form
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const f = e.currentTarget as HTMLFormElement;
+            const cookie = (f.elements.namedItem("cookie") as HTMLInputElement).value.trim();
+            setOk(null);
+            setErr(null);
+            try {
+              const r = await api().POST("/iflow-auth-url", { body: { cookie } });
+              if (r.data) {
+                setOk(t("savedAs", { file: r.data.saved_path ?? "" }));
+                f.reset();
+              } else setErr(explain(r).text);
+            } catch (x) {
+              setErr(networkError(x).text);
+            }
+          }}
+        >
+          <div class="field">
+            <label for={id}>{t("iflowCookie")}</label>
+            <input id={id} name="cookie" type="password" required class="mono" autocomplete="off" aria-describedby={`${id}-hint`} data-testid="iflow-cookie" />
+            <small id={`${id}-hint`} class="hint">
+              {t("iflowCookieHint")}
+            </small>
+          </div>
+          <button type="submit" class="primary">
+            {t("login")}
+          </button>
+        </form>
+        <ResultLine ok={ok} err={err} testid="iflow-cookie-result" />
+      </fieldset>
+    </li>
+  );
+}
+
+function VertexImport() {
+  useLang();
+  const fileId = useId("sa");
+  const locId = useId("loc");
+  const [ok, setOk] = useState<string | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  return (
+    <li class="entry" data-testid="login-vertex">
+      <fieldset>
+        <legend>{t("vertexImportTitle")}</legend>
+        <p class="hint">{t("vertexImportHint")}</p>
+        <form
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const f = e.currentTarget as HTMLFormElement;
+            const file = (f.elements.namedItem("file") as HTMLInputElement).files?.[0];
+            const location = (f.elements.namedItem("location") as HTMLInputElement).value.trim();
+            if (!file) return;
+            setOk(null);
+            setErr(null);
+            const form = new FormData();
+            form.append("file", file, file.name);
+            if (location) form.append("location", location);
+            try {
+              const r = await api().POST("/vertex/import", {
+                body: form as unknown as { file: string },
+                bodySerializer: (b: unknown) => b as FormData,
+              });
+              if (r.data) {
+                setOk(t("vertexImported", { file: r.data["auth-file"] ?? "", project: r.data.project_id ?? "", location: r.data.location ?? "" }));
+                f.reset();
+              } else setErr(`${file.name}: ${explain(r).text}`);
+            } catch (x) {
+              setErr(networkError(x).text);
+            }
+          }}
+        >
+          <div class="steer">
+            <div class="field">
+              <label for={fileId}>{t("serviceAccountKey")}</label>
+              <input id={fileId} name="file" type="file" accept="application/json,.json" required data-testid="vertex-file" />
+            </div>
+            <div class="field">
+              <label for={locId}>{t("vertexLocation")}</label>
+              <input id={locId} name="location" placeholder="us-central1" autocomplete="off" class="mono" />
+            </div>
+          </div>
+          <button type="submit" class="primary" data-testid="vertex-import">
+            {t("importKey")}
+          </button>
+        </form>
+        <ResultLine ok={ok} err={err} testid="vertex-result" />
+      </fieldset>
+    </li>
+  );
+}
+
+function GeminiWeb() {
+  useLang();
+  const a = useId("psid");
+  const b = useId("psidts");
+  const [ok, setOk] = useState<string | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  return (
+    <li class="entry" data-testid="login-gemini-web">
+      <fieldset>
+        <legend>{t("geminiWebTitle")}</legend>
+        <p class="hint">{t("geminiWebHint")}</p>
+        <form
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const f = e.currentTarget as HTMLFormElement;
+            const secure_1psid = (f.elements.namedItem("psid") as HTMLInputElement).value.trim();
+            const secure_1psidts = (f.elements.namedItem("psidts") as HTMLInputElement).value.trim();
+            setOk(null);
+            setErr(null);
+            try {
+              const r = await api().POST("/gemini-web-token", { body: { secure_1psid, secure_1psidts } });
+              if (r.data) {
+                setOk(t("savedAs", { file: r.data.file }));
+                f.reset();
+              } else setErr(explain(r).text);
+            } catch (x) {
+              setErr(networkError(x).text);
+            }
+          }}
+        >
+          <div class="steer">
+            <div class="field">
+              <label for={a}>__Secure-1PSID</label>
+              <input id={a} name="psid" type="password" required class="mono" autocomplete="off" />
+            </div>
+            <div class="field">
+              <label for={b}>__Secure-1PSIDTS</label>
+              <input id={b} name="psidts" type="password" required class="mono" autocomplete="off" />
+            </div>
+          </div>
+          <button type="submit" class="primary">
+            {t("save")}
+          </button>
+        </form>
+        <ResultLine ok={ok} err={err} testid="gemini-web-result" />
+      </fieldset>
+    </li>
+  );
+}
+
 export function OAuth() {
   useLang();
   return (
@@ -151,6 +340,12 @@ export function OAuth() {
         {providers.map((p) => (
           <ProviderLogin key={p.id} {...p} />
         ))}
+      </ul>
+      <h2>{t("otherLogins")}</h2>
+      <ul class="entries">
+        <IFlowCookie />
+        <VertexImport />
+        <GeminiWeb />
       </ul>
     </Page>
   );
