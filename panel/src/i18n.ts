@@ -832,7 +832,7 @@ const zh: Dict = {
   actor_env_password: "MANAGEMENT_PASSWORD",
   actor_file: "文件",
   actor_none: "未通过认证",
-  source_api: "API",
+  source_api: "管理 API",
   source_file: "手工编辑",
   source_rollback: "回滚",
   auditIntro: "每一个修改（或尝试修改，包括试运行）配置的管理请求，以及每一次失败的登录：时间、来源地址、密钥身份、操作和结果。从不记录具体值。",

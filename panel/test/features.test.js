@@ -80,7 +80,8 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     await page.goto(`${srv.origin}/management.html`);
     await page.getByLabel("Management key").fill(MGMT_KEY);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("navigation").waitFor();
+    // The page title, not the navigation: on a phone that is behind the menu button.
+    await page.locator("#page-title").waitFor();
   }
 
   async function go(page, route) {
@@ -457,7 +458,7 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
         await page.goto(`${srv.origin}/management.html`);
         await page.locator('input[name="key"]').fill(MGMT_KEY);
         await page.locator('button[type="submit"]').click();
-        await page.getByRole("navigation").waitFor();
+        await page.locator("#page-title").waitFor();
       });
       for (const route of ["history", "audit", "cooldowns", "request-log", "keys", "auth-files", "providers", "openai", "oauth"]) {
         await go(page, route);
