@@ -29,10 +29,10 @@ type Store struct {
 	// password is kept only to scrub it from error messages.
 	password string
 	// dsn names the store without its password, for logs and errors.
-	dsn string
-	health   health
-	audit    *auditWriter
-	closed   sync.Once
+	dsn    string
+	health health
+	audit  *auditWriter
+	closed sync.Once
 	// gate holds every connection back until the schema is checked
 	// (connect.go); Open passes it at once.
 	gate gate
