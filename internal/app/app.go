@@ -176,6 +176,10 @@ func New(opts Options) (_ *Server, err error) {
 		if authFiles, err = openSharedAuthFiles(store.Current().Config, opts.ConfigPath, shared, offline, log); err != nil {
 			return nil, err
 		}
+		// This server keeps local copies of the shared config and auth
+		// files, to start from while the store is unreachable.
+		store.KeepLocalCopy()
+		authFiles.KeepLocalCopy()
 	} else {
 		authFiles = openAuthFiles(store.Current().Config, opts.ConfigPath, log)
 	}

@@ -144,7 +144,6 @@ func OpenShared(ctx context.Context, dir string, backend SharedBackend, log *slo
 	} else {
 		s.reportLocalDifferences(local)
 	}
-	s.writeFullCopy()
 	s.loadPending()
 	return s, nil
 }

@@ -30,6 +30,9 @@ type copiedFile struct {
 
 // localCopy tracks which files of the copy are out of date.
 type localCopy struct {
+	// keep: this store writes the copy (KeepLocalCopy); guarded by
+	// Store.mu.
+	keep bool
 	// mu serialises writing the copy, so that writes land in the order
 	// their content was read.
 	mu sync.Mutex
@@ -38,11 +41,33 @@ type localCopy struct {
 	dirty map[string]struct{}
 	// failed: the last write failed (logged once per streak).
 	failed bool
+	// fromCopy: the store was opened from the copy (OpenSharedFromCopy).
+	fromCopy bool
+}
+
+// KeepLocalCopy makes a shared-mode store keep the local copy from now
+// on, starting with every file in force. Only the server does: a command
+// that opens the store for a moment (-login) must not put older files
+// over the server's.
+func (s *Store) KeepLocalCopy() {
+	if s.shared == nil {
+		return
+	}
+	s.mu.Lock()
+	s.shared.copies.keep = true
+	fromCopy := s.shared.copies.fromCopy
+	s.mu.Unlock()
+	if !fromCopy { // else the copy on disk is what is in force
+		s.writeFullCopy()
+	}
 }
 
 // markCopyLocked notes that name's content in force changed; s.mu must be
 // held.
 func (s *Store) markCopyLocked(name string) {
+	if !s.shared.copies.keep {
+		return
+	}
 	if s.shared.copies.dirty == nil {
 		s.shared.copies.dirty = map[string]struct{}{}
 	}
@@ -94,8 +119,8 @@ func (s *Store) copyWritten(err error) {
 	c.failed = err != nil
 }
 
-// writeFullCopy makes the copy hold exactly the files in force: at start,
-// after reading every file from the store.
+// writeFullCopy makes the copy hold exactly the files in force: when the
+// store starts keeping it.
 func (s *Store) writeFullCopy() {
 	c := &s.shared.copies
 	c.mu.Lock()
@@ -193,6 +218,7 @@ func OpenSharedFromCopy(dir string, backend SharedBackend, log *slog.Logger) (s 
 	}
 	s.shared = &sharedMode{backend: backend, files: map[string]SharedFile{}, pending: map[string]pendingWrite{},
 		kick: make(chan struct{}, 1)}
+	s.shared.copies.fromCopy = true
 	if _, err := s.root.Stat(copyDir); err != nil {
 		s.log.Warn("auth-dir has no local copy of the shared auth files: none are served until the shared store answers", "dir", dir)
 		s.loadPending()

@@ -91,6 +91,8 @@ type sharedState struct {
 	// (sharedcopy.go); copyFailed: that write failed, logged once.
 	copied     int64
 	copyFailed bool
+	// keepCopy: this store writes the local copy (KeepLocalCopy).
+	keepCopy bool
 }
 
 type fileStamp struct {

@@ -47,12 +47,26 @@ func LocalCopyPath(configPath string) string {
 // HasLocalCopy reports whether a local copy exists for configPath.
 func HasLocalCopy(configPath string) bool { return fileExists(LocalCopyPath(configPath)) }
 
+// KeepLocalCopy makes a shared-mode store keep the local copy from now
+// on, starting with the version in force. Only the server does: a
+// command that opens the store for a moment (-login) must not put an
+// older version over the server's.
+func (s *Store) KeepLocalCopy() {
+	if s.shared == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shared.keepCopy = true
+	s.saveLocalCopyLocked()
+}
+
 // saveLocalCopyLocked writes the snapshot in force as the local copy when
 // its version is not the one last written. A failure is logged, never
 // fatal: the instance serves on, it only could not start offline.
 func (s *Store) saveLocalCopyLocked() {
 	snap := s.cur.Load()
-	if snap == nil || snap.Version == 0 || snap.Version == s.shared.copied {
+	if !s.shared.keepCopy || snap == nil || snap.Version == 0 || snap.Version == s.shared.copied {
 		return
 	}
 	b, err := json.Marshal(localCopy{Store: s.shared.doc.Name(), Version: snap.Version, Instance: snap.Instance,
