@@ -120,8 +120,11 @@ func OpenSharedFromCopy(path string, doc SharedDocument, hasher SecretHasher, lo
 		return nil, fmt.Errorf("read the local copy of the shared config: %w", err)
 	}
 	var c localCopy
-	if err := json.Unmarshal(raw, &c); err != nil || c.Version <= 0 {
-		return nil, fmt.Errorf("the local copy of the shared config %s cannot be read (remove it to start only with the store): %v", file, err)
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("the local copy of the shared config %s cannot be read (remove it to start only with the store): %w", file, err)
+	}
+	if c.Version <= 0 {
+		return nil, fmt.Errorf("the local copy of the shared config %s names no version (remove it to start only with the store)", file)
 	}
 	if c.Store != doc.Name() {
 		return nil, fmt.Errorf("%w: %s is a copy of %s, not of %s", ErrNoLocalCopy, file, c.Store, doc.Name())

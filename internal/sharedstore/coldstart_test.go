@@ -183,7 +183,7 @@ func TestLocalCopiesFollowTheSharedStateAndOpenWithoutIt(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("auth files from the copy: %v %v", ok, err)
 	}
-	defer coldFiles.Close()
+	t.Cleanup(func() { _ = coldFiles.Close() })
 	if got, err := coldFiles.Read("a.json"); err != nil || string(got) != `{"type":"claude","n":1}` {
 		t.Fatalf("a.json from the copy: %q %v", got, err)
 	}
