@@ -159,7 +159,7 @@ func New(opts Options) (_ *Server, err error) {
 	if err := ensureConfig(opts.ConfigPath, opts.CreateConfig, opts.NewConfigRemote, opts.Stdout); err != nil {
 		return nil, err
 	}
-	store, shared, err := openConfigStore(opts, log)
+	store, shared, offline, err := openConfigStore(opts, log)
 	if err != nil {
 		return nil, err
 	}
@@ -173,9 +173,13 @@ func New(opts Options) (_ *Server, err error) {
 	var authFiles *authfiles.Store
 	if shared != nil {
 		// Shared mode: the auth files live in PostgreSQL (sharedconfig.go).
-		if authFiles, err = openSharedAuthFiles(store.Current().Config, opts.ConfigPath, shared, log); err != nil {
+		if authFiles, err = openSharedAuthFiles(store.Current().Config, opts.ConfigPath, shared, offline, log); err != nil {
 			return nil, err
 		}
+		// This server keeps local copies of the shared config and auth
+		// files, to start from while the store is unreachable.
+		store.KeepLocalCopy()
+		authFiles.KeepLocalCopy()
 	} else {
 		authFiles = openAuthFiles(store.Current().Config, opts.ConfigPath, log)
 	}
@@ -299,6 +303,9 @@ func New(opts Options) (_ *Server, err error) {
 	)
 	s.sinks = obs.workers()
 	s.workers = append(s.workers, cooldowns.worker(dataPlane))
+	if offline {
+		s.workers = append(s.workers, whenConnected(shared, clientKeys, obs.usage, log))
+	}
 	if authFiles != nil {
 		s.logins = logins
 		s.workers = append(s.workers, func(ctx context.Context) error {

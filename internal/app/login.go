@@ -32,18 +32,21 @@ func Login(ctx context.Context, opts Options, provider, projectID string, in io.
 	appLog := logs.New(opts.Stderr, logs.DefaultDir(opts.ConfigPath))
 	log := appLog.Logger()
 	// With a shared store the login is saved there, for every instance.
-	store, db, err := openConfigStore(opts, log)
+	store, db, offline, err := openConfigStore(opts, log)
 	if err != nil {
 		return err
 	}
 	if db != nil {
 		defer db.Close()
 	}
+	if offline {
+		return errors.New("the shared store is unreachable, and a login is saved there: try again when it answers")
+	}
 	cfg := store.Current().Config
 	applyLogging(appLog, cfg, opts.EnvSecret, log)
 	var authFiles *authfiles.Store
 	if db != nil {
-		if authFiles, err = openSharedAuthFiles(cfg, opts.ConfigPath, db, log); err != nil {
+		if authFiles, err = openSharedAuthFiles(cfg, opts.ConfigPath, db, false, log); err != nil {
 			return err
 		}
 	} else if authFiles = openAuthFiles(cfg, opts.ConfigPath, log); authFiles == nil {

@@ -93,6 +93,8 @@ type sharedMode struct {
 	prefer func(name string, ours, theirs []byte) bool
 	// kick asks the sync loop for an early pass.
 	kick chan struct{}
+	// copies is the local copy of the files in force (sharedcopy.go).
+	copies localCopy
 }
 
 // pendingWrite is kept in auth-dir as it is in memory: the revision it
@@ -235,9 +237,11 @@ func (s *Store) adoptLocked(f SharedFile) {
 		return // settled by flushPending
 	}
 	s.shared.files[f.Name] = f
+	s.markCopyLocked(f.Name)
 }
 
 func (s *Store) sharedPut(files []SharedFile) error {
+	defer s.saveCopy()
 	ctx, cancel := context.WithTimeout(context.Background(), sharedCallTimeout)
 	defer cancel()
 	written, err := s.shared.backend.Put(ctx, files)
@@ -257,6 +261,7 @@ func (s *Store) sharedPut(files []SharedFile) error {
 }
 
 func (s *Store) sharedDelete(names []string, all bool) (int, error) {
+	defer s.saveCopy()
 	ctx, cancel := context.WithTimeout(context.Background(), sharedCallTimeout)
 	defer cancel()
 	gone, err := s.shared.backend.Delete(ctx, names, all)
@@ -269,6 +274,7 @@ func (s *Store) sharedDelete(names []string, all bool) (int, error) {
 	s.mu.Lock()
 	for _, n := range gone {
 		delete(s.shared.files, n)
+		s.markCopyLocked(n)
 		s.dropPendingLocked(n)
 	}
 	s.mu.Unlock()
@@ -281,6 +287,7 @@ func (s *Store) sharedDelete(names []string, all bool) (int, error) {
 // sharedModify rewrites one file under the store's lock on it: edit gets
 // the current content and returns the next (nil: unchanged).
 func (s *Store) sharedModify(name string, edit func([]byte) ([]byte, error)) (bool, error) {
+	defer s.saveCopy()
 	ctx, cancel := context.WithTimeout(context.Background(), sharedCallTimeout)
 	defer cancel()
 	var (
@@ -336,6 +343,7 @@ func (s *Store) Refresh(ctx context.Context, name string, fn func(cur []byte) ([
 		}
 		return next, s.WriteIfUnchanged(name, Hash(cur), next)
 	}
+	defer s.saveCopy()
 	s.mu.Lock()
 	p, hasPending := s.shared.pending[name]
 	prefer := s.shared.prefer

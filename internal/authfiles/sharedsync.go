@@ -39,6 +39,7 @@ func (s *Store) syncShared(ctx context.Context) error {
 func (s *Store) syncOnce(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, sharedCallTimeout)
 	defer cancel()
+	defer s.saveCopy()
 	s.flushPending(ctx)
 	s.syncMu.Lock()
 	var events []Event
@@ -62,6 +63,7 @@ func (s *Store) syncOnce(ctx context.Context) {
 		if _, ok := revs[name]; !ok {
 			if _, pending := s.shared.pending[name]; !pending {
 				delete(s.shared.files, name)
+				s.markCopyLocked(name)
 				events = append(events, Event{Name: name, Op: Removed})
 			}
 		}
@@ -152,6 +154,7 @@ func (s *Store) flushPending(ctx context.Context) {
 // (Name empty: the file is gone), and tells the subscribers when the
 // content in force is no longer p's.
 func (s *Store) settle(name string, p pendingWrite, f SharedFile) {
+	defer s.saveCopy()
 	s.mu.Lock()
 	cur, ok := s.shared.pending[name]
 	if ok && !bytes.Equal(cur.Content, p.Content) {
@@ -169,6 +172,7 @@ func (s *Store) settle(name string, p pendingWrite, f SharedFile) {
 	ev := Event{Name: name, Op: Changed}
 	if f.Name == "" {
 		delete(s.shared.files, name)
+		s.markCopyLocked(name)
 		ev.Op = Removed
 	} else {
 		s.adoptLocked(f)
@@ -182,6 +186,7 @@ func (s *Store) settle(name string, p pendingWrite, f SharedFile) {
 func (s *Store) adoptAnywayLocked(f SharedFile) {
 	if cur, ok := s.shared.files[f.Name]; !ok || cur.Revision < f.Revision {
 		s.shared.files[f.Name] = f
+		s.markCopyLocked(f.Name)
 	}
 }
 

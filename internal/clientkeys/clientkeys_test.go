@@ -356,6 +356,41 @@ func TestUnreadableStoreFailsClosedForBudgets(t *testing.T) {
 	}
 }
 
+// flakyStore fails LoadSpend until ok is set: a shared store that is
+// unreachable when the instance starts and answers later.
+type flakyStore struct {
+	MemoryStore
+	ok bool
+}
+
+func (f *flakyStore) LoadSpend(ctx context.Context, w Windows) (map[string]KeySpend, error) {
+	if !f.ok {
+		return nil, errors.New("store unreachable")
+	}
+	return f.MemoryStore.LoadSpend(ctx, w)
+}
+
+// A key with budgets refused because the spend could not be read at start
+// is served once a later Load succeeds, by the policy compiled before.
+func TestBudgetsServeAgainOnceTheSpendIsRead(t *testing.T) {
+	store := &flakyStore{}
+	r := NewRegistry(store, nil)
+	if err := r.Load(context.Background(), t0); err == nil {
+		t.Fatal("Load succeeded")
+	}
+	p := compileOne(t, r, config.KeyPolicy{Name: "b", Budgets: config.KeyBudgets{RequestsPerDay: 5}})
+	if _, ref := p.Admit(t0, "m", "", 0); ref == nil || ref.Reason != Unavailable {
+		t.Fatalf("before the spend is read: %+v", ref)
+	}
+	store.ok = true
+	if err := r.Load(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ref := p.Admit(t0, "m", "", 0); ref != nil {
+		t.Fatalf("after the spend is read: %+v", ref)
+	}
+}
+
 func TestStatusHidesTheKey(t *testing.T) {
 	p := compileOne(t, NewRegistry(nil, nil), config.KeyPolicy{Name: "s"})
 	if s := p.Status(t0); s.Policy.Key != "" || s.Policy.KeySHA256 != "" || s.Policy.Name != "s" {

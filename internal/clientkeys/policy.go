@@ -2,6 +2,7 @@ package clientkeys
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cli-proxy-api/cli-proxy-api/internal/config"
@@ -27,7 +28,7 @@ type Policy struct {
 	store   SpendStore
 	// unavailable: the spend store could not be read, so budgets cannot
 	// be known and a key with budgets is refused (fail closed).
-	unavailable bool
+	unavailable *atomic.Bool
 
 	// cfg is the entry of the (immutable) config snapshot, for status
 	// answers, which leave its key out.
@@ -183,7 +184,7 @@ func (p *Policy) Admit(now time.Time, model, upstream string, estimate int64) (T
 		}
 		t.reserved.Cost = t.price.cost(Tokens{Input: estimate})
 	}
-	if p.unavailable && (p.budgets[Day].any() || p.budgets[Month].any()) {
+	if p.unavailable != nil && p.unavailable.Load() && (p.budgets[Day].any() || p.budgets[Month].any()) {
 		return Ticket{}, &Refusal{Reason: Unavailable, What: "budgets", RetryAfter: time.Minute}
 	}
 	ns := now.UnixNano()

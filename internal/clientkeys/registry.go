@@ -34,8 +34,10 @@ type Registry struct {
 
 	mu     sync.Mutex
 	states map[string]*keyState // by lower-case name
-	// unavailable: Load failed, so keys with budgets are refused.
-	unavailable bool
+	// unavailable: Load failed, so keys with budgets are refused; the
+	// compiled policies share it, so a later Load that succeeds (the
+	// shared store answered) serves them again.
+	unavailable atomic.Bool
 
 	current atomic.Pointer[Index]
 }
@@ -60,10 +62,10 @@ func (r *Registry) Load(ctx context.Context, now time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		r.unavailable = true
+		r.unavailable.Store(true)
 		return fmt.Errorf("client-key budgets: the spend store could not be read, keys with budgets are refused: %w", err)
 	}
-	r.unavailable = false
+	r.unavailable.Store(false)
 	for name, ks := range spend {
 		st := r.stateLocked(name)
 		st.mu.Lock()
@@ -145,7 +147,7 @@ func (r *Registry) Compile(cfg *config.Config) *Index {
 			continue // Validate refuses it; never reached for a loaded config
 		}
 		p := newPolicy(k, prices, r.stateLocked(k.Name))
-		p.store, p.unavailable = r.store, r.unavailable
+		p.store, p.unavailable = r.store, &r.unavailable
 		x.byDigest[d] = p
 		x.byName[strings.ToLower(k.Name)] = p
 		x.order = append(x.order, p)

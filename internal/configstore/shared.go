@@ -58,6 +58,9 @@ type SharedDocument interface {
 	Watch(ctx context.Context, changed func()) error
 	// Instance names this instance, as Save records it.
 	Instance() string
+	// Name names the store (never with a password): the local copy of
+	// one store's config is never served for another.
+	Name() string
 }
 
 const (
@@ -84,6 +87,12 @@ type sharedState struct {
 	rejected int64
 	// writer names the instance that wrote version.
 	writer string
+	// copied is the version of the local copy last written
+	// (sharedcopy.go); copyFailed: that write failed, logged once.
+	copied     int64
+	copyFailed bool
+	// keepCopy: this store writes the local copy (KeepLocalCopy).
+	keepCopy bool
 }
 
 type fileStamp struct {
@@ -121,6 +130,7 @@ func OpenShared(ctx context.Context, path string, doc SharedDocument, hasher Sec
 	}
 	s := &Store{path: abs, hasher: hasher, log: log, shared: &sharedState{doc: doc}}
 	s.shared.local = stampOf(s.target())
+	s.removeStaleCopyTemps()
 	for range sharedAttempts {
 		loadCtx, cancel := context.WithTimeout(ctx, sharedCallTimeout)
 		rev, err := doc.Load(loadCtx, 0)
@@ -167,6 +177,7 @@ func (s *Store) seed(ctx context.Context) error {
 	snap.literal = l.literal
 	snap.Version, snap.Instance = v, s.shared.doc.Instance()
 	s.cur.Store(snap)
+	s.saveLocalCopyLocked()
 	return nil
 }
 
@@ -196,6 +207,7 @@ func (s *Store) startFrom(ctx context.Context, rev SharedRevision) error {
 	snap.Actor = rev.Actor
 	snap.Version, snap.Instance = version, s.shared.writer
 	s.cur.Store(snap)
+	s.saveLocalCopyLocked()
 	if local, err := os.ReadFile(s.target()); err == nil && revisionOf(local) != snap.Rev {
 		s.log.Info("config.yaml differs from the shared config, which is in force; config.yaml is read only for store:, host, port and tls, and to seed an empty database",
 			"path", s.path, "version", version)

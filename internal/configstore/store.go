@@ -420,6 +420,9 @@ func (s *Store) commitLocked(cur *Snapshot, cfg *config.Config, raw []byte, know
 		next.Version, next.Instance = s.shared.version, s.shared.writer
 	}
 	s.cur.Store(next)
+	if s.shared != nil {
+		s.saveLocalCopyLocked()
+	}
 	for _, commit := range commits {
 		commit()
 	}

@@ -17,6 +17,7 @@ import (
 // that forwards every connection to the cluster's, and that Cut closes.
 type Outage struct {
 	dsn      string
+	direct   string
 	target   string
 	listener net.Listener
 
@@ -51,7 +52,7 @@ func DSNWithOutage(t testing.TB) *Outage {
 	}
 	q.Set("host", dir)
 	u.RawQuery = q.Encode()
-	o := &Outage{dsn: u.String(), target: target, listener: ln, conns: map[net.Conn]struct{}{}}
+	o := &Outage{dsn: u.String(), direct: direct, target: target, listener: ln, conns: map[net.Conn]struct{}{}}
 	o.wg.Add(1)
 	go o.accept()
 	t.Cleanup(o.close)
@@ -60,6 +61,10 @@ func DSNWithOutage(t testing.TB) *Outage {
 
 // DSN connects through the outage's socket.
 func (o *Outage) DSN() string { return o.dsn }
+
+// Direct connects to the same database around the outage: another
+// instance that still reaches it while o is cut.
+func (o *Outage) Direct() string { return o.direct }
 
 // Cut closes every forwarded connection and refuses new ones until
 // Restore: to a client, the database has gone away.

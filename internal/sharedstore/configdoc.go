@@ -87,6 +87,9 @@ func (d configDoc) Save(ctx context.Context, rev configstore.SharedRevision, bas
 // Instance names this instance, as Save records it.
 func (d configDoc) Instance() string { return d.s.instance }
 
+// Name names the store without its password.
+func (d configDoc) Name() string { return d.s.dsn }
+
 // Watch calls changed whenever another version of the document may exist,
 // until ctx is done: on every notification and after every (re)connect, as
 // a notification may have been lost while disconnected. It reconnects with

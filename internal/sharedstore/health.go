@@ -60,9 +60,14 @@ func (h *health) observe(err error) {
 func (s *Store) Health() Health {
 	s.health.mu.Lock()
 	defer s.health.mu.Unlock()
-	msg := s.health.err
+	return Health{Reachable: !s.health.down, LastError: s.scrub(s.health.err), Since: s.health.at}
+}
+
+// scrub removes the password from msg (pgx does not quote it, but a
+// driver's message might).
+func (s *Store) scrub(msg string) string {
 	if s.password != "" {
 		msg = strings.ReplaceAll(msg, s.password, "xxxxx")
 	}
-	return Health{Reachable: !s.health.down, LastError: msg, Since: s.health.at}
+	return msg
 }

@@ -28,16 +28,37 @@ type Store struct {
 	instance string
 	// password is kept only to scrub it from error messages.
 	password string
-	health   health
-	audit    *auditWriter
-	closed   sync.Once
+	// dsn names the store without its password, for logs and errors.
+	dsn    string
+	health health
+	audit  *auditWriter
+	closed sync.Once
+	// gate holds every connection back until the schema is checked
+	// (connect.go); Open passes it at once.
+	gate gate
 }
 
 // Open connects to dsn (a postgres:// URL or key=value string) and brings
 // the schema up to date. The pool connects lazily afterwards; Open fails
-// when the database cannot be reached now, since an instance without its
-// shared config has nothing to serve.
+// when the database cannot be reached now (Unreachable tells that from a
+// database that answered with an error). OpenOffline starts without it.
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	s, err := newStore(dsn, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
+	s.gate.open()
+	s.audit = startAuditWriter(s)
+	return s, nil
+}
+
+// newStore parses dsn and makes the pool, which connects only when used
+// and, until the gate opens, not at all.
+func newStore(dsn string, log *slog.Logger) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message may quote the DSN, password and all.
@@ -46,21 +67,28 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if cfg.MaxConns > MaxConns {
 		cfg.MaxConns = MaxConns
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	s := &Store{log: log, instance: instanceName(), password: cfg.ConnConfig.Password, dsn: Redact(dsn)}
+	s.gate.init()
+	cfg.BeforeConnect = s.gate.check
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
-		return nil, fmt.Errorf("store: connect to %s: %w", Redact(dsn), err)
+		return nil, fmt.Errorf("store: connect to %s: %w", s.dsn, err)
 	}
-	applied, err := Migrate(ctx, pool, Migrations)
+	s.pool = pool
+	return s, nil
+}
+
+// migrate brings the schema up to date on a connection the gate lets
+// through.
+func (s *Store) migrate(ctx context.Context) error {
+	applied, err := Migrate(s.gate.pass(ctx), s.pool, Migrations)
 	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("store %s: %w", Redact(dsn), err)
+		return fmt.Errorf("store %s: %w", s.dsn, err)
 	}
 	if applied > 0 {
-		log.Info("shared store schema migrated", "applied", applied, "version", Migrations[len(Migrations)-1].Version)
+		s.log.Info("shared store schema migrated", "applied", applied, "version", Migrations[len(Migrations)-1].Version)
 	}
-	s := &Store{pool: pool, log: log, instance: instanceName(), password: cfg.ConnConfig.Password}
-	s.audit = startAuditWriter(s)
-	return s, nil
+	return nil
 }
 
 // Close sends the audit entries still queued (for a bounded time) and
@@ -68,6 +96,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 // clean-up may both close).
 func (s *Store) Close() {
 	s.closed.Do(func() {
+		s.stopReconnect()
 		s.audit.close()
 		s.pool.Close()
 	})

@@ -94,9 +94,10 @@ const UsageMaxConns = 4
 
 // UsageDB opens a database/sql handle for the usage store on connections
 // of its own (at most UsageMaxConns, opened lazily) with this store's
-// connection settings. The caller closes it.
+// connection settings. The caller closes it. Like the pool, it connects
+// only once the store has checked the schema (OpenOffline).
 func (s *Store) UsageDB() *sql.DB {
-	db := stdlib.OpenDB(*s.pool.Config().ConnConfig.Copy())
+	db := stdlib.OpenDB(*s.pool.Config().ConnConfig.Copy(), stdlib.OptionBeforeConnect(s.gate.check))
 	db.SetMaxOpenConns(UsageMaxConns)
 	db.SetMaxIdleConns(UsageMaxConns)
 	return db

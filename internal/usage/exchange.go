@@ -34,6 +34,10 @@ type bucketJSON struct {
 // transaction, so the document is a consistent snapshot however long the
 // client takes to read it; memory stays flat because rows go straight to w.
 func (s *sqlCore) Export(ctx context.Context, out io.Writer, now time.Time) error {
+	origin, err := s.origin(ctx)
+	if err != nil {
+		return err
+	}
 	tx, err := s.begin(ctx, s.r)
 	if err != nil {
 		return err
@@ -51,7 +55,7 @@ func (s *sqlCore) Export(ctx context.Context, out io.Writer, now time.Time) erro
 	// Buckets and details, a million of them, are written by hand: the
 	// same bytes as the encoder, without its reflection.
 	buf := make([]byte, 0, 512)
-	fmt.Fprintf(w, `{"version":1,"exported_at":%q,"aggregates":{"instance":%q,"labels":`, now.UTC().Format(time.RFC3339Nano), s.instance)
+	fmt.Fprintf(w, `{"version":1,"exported_at":%q,"aggregates":{"instance":%q,"labels":`, now.UTC().Format(time.RFC3339Nano), origin)
 	labels, err := readLabels(ctx, tx)
 	if err != nil {
 		return err
@@ -285,6 +289,10 @@ func invalid(format string, args ...any) error {
 // Import merges one export in one write transaction: any error rolls all
 // of it back.
 func (s *sqlCore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now time.Time, keep Retention) (ImportResult, error) {
+	origin, err := s.origin(ctx)
+	if err != nil {
+		return ImportResult{}, err
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.begin(ctx, s.w)
@@ -315,7 +323,7 @@ func (s *sqlCore) Import(ctx context.Context, r io.Reader, keys KeyResolver, now
 	}
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	dec.UseNumber()
-	im := &importer{ctx: ctx, tx: tx, dec: dec, keys: keys, now: now, self: s.instance, refillFrom: refillFrom(keep, now),
+	im := &importer{ctx: ctx, tx: tx, dec: dec, keys: keys, now: now, self: origin, refillFrom: refillFrom(keep, now),
 		addedKeys: map[string]int{}, fromDetail: newBatch(), labels: map[string]string{}}
 	im.details = newDetailWriter(ctx, tx, func(key string) { im.addedKeys[key]++ })
 	im.details.afterFlush = im.detailsWritten

@@ -35,21 +35,35 @@ type PostgresStore struct {
 var _ Store = (*PostgresStore)(nil)
 
 // OpenPostgres opens the usage store on db (sharedstore.Store.UsageDB),
-// whose schema is already migrated. The store's instance id (the origin
-// of its exports) belongs to the database, not to one server: every
-// instance's export of it names the same origin.
+// whose schema is already migrated, or will be before db connects (an
+// instance started while the database was unreachable): nothing is read
+// here, so the writer buffers events through an outage from the start.
+// The store's instance id (the origin of its exports) belongs to the
+// database, not to one server: every instance's export of it names the
+// same origin; it is read at the first export or import.
 func OpenPostgres(ctx context.Context, db *sql.DB) (*PostgresStore, error) {
 	s := &PostgresStore{sqlCore{w: db, r: db, pg: true}}
+	s.lookupInstance = postgresInstance
+	if _, err := s.origin(ctx); err != nil && !s.Retryable(err) {
+		return nil, err
+	}
+	return s, nil
+}
+
+// postgresInstance reads the database's instance id, choosing it first
+// if no instance has.
+func postgresInstance(ctx context.Context, db *sql.DB) (string, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	if _, err := db.ExecContext(ctx, `INSERT INTO usage_meta (k, v) VALUES ('instance', $1) ON CONFLICT (k) DO NOTHING`,
 		hex.EncodeToString(b[:])); err != nil {
-		return nil, fmt.Errorf("usage store: %w", err)
+		return "", fmt.Errorf("usage store: %w", err)
 	}
-	if err := db.QueryRowContext(ctx, `SELECT v FROM usage_meta WHERE k = 'instance'`).Scan(&s.instance); err != nil {
-		return nil, fmt.Errorf("usage store: %w", err)
+	var id string
+	if err := db.QueryRowContext(ctx, `SELECT v FROM usage_meta WHERE k = 'instance'`).Scan(&id); err != nil {
+		return "", fmt.Errorf("usage store: %w", err)
 	}
-	return s, nil
+	return id, nil
 }
 
 // Close closes the store's connections.

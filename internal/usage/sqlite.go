@@ -154,8 +154,12 @@ type SQLiteStore struct {
 // appending, reporting, exporting, importing and pruning, written with ?
 // placeholders (sqlTx binds them for PostgreSQL).
 type sqlCore struct {
-	w, r     *sql.DB
-	instance string
+	w, r *sql.DB
+	// instance is the store's id, guarded by instanceMu; the PostgreSQL
+	// store reads it with lookupInstance when first needed.
+	instance       string
+	instanceMu     sync.Mutex
+	lookupInstance func(context.Context, *sql.DB) (string, error)
 	// pg: the database is PostgreSQL (placeholders $n, no PRAGMA).
 	pg bool
 	// writeMu serialises Append, Import and Prune on the one writer
@@ -260,8 +264,27 @@ func (s *SQLiteStore) migrate() error {
 }
 
 // Instance is the store's random id; imports merge aggregates per origin
-// instance.
-func (s *sqlCore) Instance() string { return s.instance }
+// instance. It is empty while a PostgreSQL store has not read it yet.
+func (s *sqlCore) Instance() string {
+	s.instanceMu.Lock()
+	defer s.instanceMu.Unlock()
+	return s.instance
+}
+
+// origin is the store's id, read from the database the first time when
+// it was not at open.
+func (s *sqlCore) origin(ctx context.Context) (string, error) {
+	s.instanceMu.Lock()
+	defer s.instanceMu.Unlock()
+	if s.instance == "" && s.lookupInstance != nil {
+		id, err := s.lookupInstance(ctx, s.w)
+		if err != nil {
+			return "", err
+		}
+		s.instance = id
+	}
+	return s.instance, nil
+}
 
 // writerCacheSize is the writer connection's page cache: 1 MB (negative:
 // in KiB).
