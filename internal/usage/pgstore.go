@@ -69,38 +69,6 @@ func postgresInstance(ctx context.Context, db *sql.DB) (string, error) {
 // Close closes the store's connections.
 func (s *PostgresStore) Close() error { return s.w.Close() }
 
-// Append writes events in one transaction.
-func (s *PostgresStore) Append(ctx context.Context, events []Event) error {
-	return s.AppendWithSpend(ctx, events, nil)
-}
-
-// AppendWithSpend writes events and the client-key spend changes in one
-// transaction; events whose detail is already stored are not counted
-// again.
-func (s *PostgresStore) AppendWithSpend(ctx context.Context, events []Event, spend *SpendBatch) error {
-	if len(events) == 0 && spend.empty() {
-		return nil
-	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.begin(ctx, s.w)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if len(events) > 0 {
-		if err := appendEventsOnce(ctx, tx, events); err != nil {
-			return err
-		}
-	}
-	if !spend.empty() {
-		if err := writeSpend(ctx, tx, spend); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
 // appendEventsOnce inserts the details first, learning which were new
 // (RETURNING), and aggregates only those events.
 func appendEventsOnce(ctx context.Context, tx *sqlTx, events []Event) error {

@@ -502,7 +502,10 @@ func (s *sqlCore) Append(ctx context.Context, events []Event) error {
 }
 
 // AppendWithSpend is Append plus the client-key spend changes collected
-// since the last write (keyspend.go), in the same transaction.
+// since the last write (keyspend.go), in the same transaction. On
+// PostgreSQL, where several instances append and a batch can be retried
+// after a lost commit answer, an event whose detail is already stored is
+// not counted again (appendEventsOnce).
 func (s *sqlCore) AppendWithSpend(ctx context.Context, events []Event, spend *SpendBatch) error {
 	if len(events) == 0 && spend.empty() {
 		return nil
@@ -515,7 +518,11 @@ func (s *sqlCore) AppendWithSpend(ctx context.Context, events []Event, spend *Sp
 	}
 	defer tx.Rollback()
 	if len(events) > 0 {
-		if err := appendEvents(ctx, tx, events); err != nil {
+		add := appendEvents
+		if s.pg {
+			add = appendEventsOnce
+		}
+		if err := add(ctx, tx, events); err != nil {
 			return err
 		}
 	}
