@@ -448,11 +448,36 @@ func (s *Store) Write(name string, data []byte) error {
 
 // writeLocked does the atomic write; s.mu must be held so the hash is
 // recorded before the watcher can see the rename.
-func (s *Store) writeLocked(name string, data []byte) (err error) {
-	tmp := newTempName()
-	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+func (s *Store) writeLocked(name string, data []byte) error {
+	tmp, err := s.writeTemp("", data)
 	if err != nil {
 		return err
+	}
+	prev, had := s.known[name]
+	s.known[name] = sha256.Sum256(data)
+	if err = s.root.Rename(tmp, name); err != nil {
+		_ = s.root.Remove(tmp)
+		if had {
+			s.known[name] = prev
+		} else {
+			delete(s.known, name)
+		}
+		return err
+	}
+	return s.syncDir()
+}
+
+// writeTemp writes data, synced, to a new owner-only temp file in dir
+// (relative to auth-dir; "" for auth-dir itself) and returns its name,
+// ready to be renamed over the file it replaces.
+func (s *Store) writeTemp(dir string, data []byte) (tmp string, err error) {
+	tmp = newTempName()
+	if dir != "" {
+		tmp = dir + "/" + tmp
+	}
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -466,24 +491,14 @@ func (s *Store) writeLocked(name string, data []byte) (err error) {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	// The umask may have narrowed the mode; it can never have widened it,
 	// but an explicit chmod states the contract.
 	if err = s.root.Chmod(tmp, 0o600); err != nil {
-		return err
+		return "", err
 	}
-	prev, had := s.known[name]
-	s.known[name] = sha256.Sum256(data)
-	if err = s.root.Rename(tmp, name); err != nil {
-		if had {
-			s.known[name] = prev
-		} else {
-			delete(s.known, name)
-		}
-		return err
-	}
-	return s.syncDir()
+	return tmp, nil
 }
 
 func (s *Store) syncDir() error {

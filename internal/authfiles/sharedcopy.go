@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 )
@@ -152,31 +151,20 @@ func (s *Store) writeFullCopy() {
 }
 
 // writeCopy replaces one file of the copy atomically.
-func (s *Store) writeCopy(f SharedFile) (err error) {
+func (s *Store) writeCopy(f SharedFile) error {
 	b, err := json.Marshal(copiedFile{Revision: f.Revision, UpdatedAt: f.UpdatedAt, Content: f.Content})
 	if err != nil {
 		return err
 	}
-	tmp := copyDir + "/" + newTempName()
-	out, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp, err := s.writeTemp(copyDir, b)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			_ = s.root.Remove(tmp)
-		}
-	}()
-	if _, err = out.Write(b); err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := s.root.Rename(tmp, copyDir+"/"+f.Name); err != nil {
+		_ = s.root.Remove(tmp)
 		return err
 	}
-	return s.root.Rename(tmp, copyDir+"/"+f.Name)
+	return nil
 }
 
 // copyNames lists the files of the copy and removes temp files a crash
