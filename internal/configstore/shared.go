@@ -117,13 +117,9 @@ const ErrStoreUnreachable = "the shared store is unreachable; nothing was change
 // the document and its compare-and-set; the write is tried again on top.
 var errSharedMoved = errors.New("shared config moved on during the write")
 
-// OpenShared opens a store whose config document lives in doc, shared with
-// other instances. When doc is empty, config.yaml at path seeds it (its
-// exact text, after the load's migrations); otherwise doc's text is in
-// force and config.yaml is only compared with it. In shared mode
-// config.yaml is never written, and hand edits of it are refused with a
-// log line: PUT /config.yaml imports a file explicitly.
-func OpenShared(ctx context.Context, path string, doc SharedDocument, hasher SecretHasher, log *slog.Logger) (*Store, error) {
+// newShared is a store of config.yaml at path whose config document lives
+// in doc, before anything is loaded into it.
+func newShared(path string, doc SharedDocument, hasher SecretHasher, log *slog.Logger) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("resolve config path: %w", err)
@@ -131,6 +127,20 @@ func OpenShared(ctx context.Context, path string, doc SharedDocument, hasher Sec
 	s := &Store{path: abs, hasher: hasher, log: log, shared: &sharedState{doc: doc}}
 	s.shared.local = stampOf(s.target())
 	s.removeStaleCopyTemps()
+	return s, nil
+}
+
+// OpenShared opens a store whose config document lives in doc, shared with
+// other instances. When doc is empty, config.yaml at path seeds it (its
+// exact text, after the load's migrations); otherwise doc's text is in
+// force and config.yaml is only compared with it. In shared mode
+// config.yaml is never written, and hand edits of it are refused with a
+// log line: PUT /config.yaml imports a file explicitly.
+func OpenShared(ctx context.Context, path string, doc SharedDocument, hasher SecretHasher, log *slog.Logger) (*Store, error) {
+	s, err := newShared(path, doc, hasher, log)
+	if err != nil {
+		return nil, err
+	}
 	for range sharedAttempts {
 		loadCtx, cancel := context.WithTimeout(ctx, sharedCallTimeout)
 		rev, err := doc.Load(loadCtx, 0)

@@ -104,14 +104,11 @@ func (s *Store) removeStaleCopyTemps() {
 // store's version wins over the copy. Without a copy of doc's store it
 // returns an error wrapping ErrNoLocalCopy.
 func OpenSharedFromCopy(path string, doc SharedDocument, hasher SecretHasher, log *slog.Logger) (*Store, error) {
-	abs, err := filepath.Abs(path)
+	s, err := newShared(path, doc, hasher, log)
 	if err != nil {
-		return nil, fmt.Errorf("resolve config path: %w", err)
+		return nil, err
 	}
-	s := &Store{path: abs, hasher: hasher, log: log, shared: &sharedState{doc: doc}}
-	s.shared.local = stampOf(s.target())
-	s.removeStaleCopyTemps()
-	file := LocalCopyPath(abs)
+	file := LocalCopyPath(s.path)
 	raw, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w (%s does not exist: it is written once this instance has applied the shared config)", ErrNoLocalCopy, file)
