@@ -20,7 +20,7 @@ import (
 )
 
 // usageOps produce their statuses in the tests below.
-var usageOps = []string{"GetUsage", "ExportUsage", "ImportUsage", "ListRequestErrorLogs", "GetRequestErrorLog", "GetRequestLogByID"}
+var usageOps = []string{"GetUsage", "GetUsageSeries", "ExportUsage", "ImportUsage", "ListRequestErrorLogs", "GetRequestErrorLog", "GetRequestLogByID"}
 
 func init() {
 	for _, op := range usageOps {
