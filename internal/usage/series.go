@@ -194,19 +194,62 @@ func (p *seriesBuckets) bucketOf(h int64) int {
 	return i
 }
 
-// seriesSource is the aggregate table and key column of a dimension.
+// seriesSource is the hourly aggregate table, key column and provider
+// column of a dimension; the table's daily rollup is table+"_daily".
 func (p *seriesBuckets) seriesSource() (table, dim, provider string) {
 	switch p.by {
 	case SeriesByClient:
 		return "usage_requests", "client_key", "''"
 	case SeriesByCredential:
-		return "usage_attempts", "credential", "MAX(provider)"
+		return "usage_attempts", "credential", "provider"
 	default:
 		return "usage_requests", "model", "''"
 	}
 }
 
-// Series reads the series of q in one read transaction.
+// seriesRead is one read of aggregate rows: a table, its time column, and
+// the range [from, to) of that column.
+type seriesRead struct {
+	table, timeCol string
+	from, to       int64
+}
+
+// reads cover the hours [fromH, toH) exactly once: whole UTC days from the
+// daily rollup when days may be used, the hours at the edges (at most
+// 2×23) and everything else from the hourly rows. A series by the day in
+// UTC reads only daily rows: 30 rows per key for a month, not 720.
+func (p *seriesBuckets) reads(table string, days bool) []seriesRead {
+	hourly := func(from, to int64) seriesRead { return seriesRead{table, "hour", from, to} }
+	d0, d1 := wholeDays(p.fromH, p.toH)
+	if !days || d0 >= d1 {
+		return []seriesRead{hourly(p.fromH, p.toH)}
+	}
+	out := []seriesRead{{table + "_daily", "day", d0, d1}}
+	for _, e := range [][2]int64{{p.fromH, d0}, {d1, p.toH}} {
+		if e[0] < e[1] {
+			out = append(out, hourly(e[0], e[1]))
+		}
+	}
+	return out
+}
+
+// utcDays says whether every bucket is a whole number of UTC days, so that
+// a daily rollup row falls in one bucket.
+func (p *seriesBuckets) utcDays() bool {
+	if p.hourly {
+		return false
+	}
+	for _, u := range p.unix {
+		if u%86400 != 0 {
+			return false
+		}
+	}
+	return p.rangeTo.Unix()%86400 == 0
+}
+
+// Series reads the series of q in one read transaction. Rows are read as
+// stored (in key order, no GROUP BY, so the database sorts nothing) and
+// summed here into (top + 1) × buckets figures.
 func (s *sqlCore) Series(ctx context.Context, q SeriesQuery) (*SeriesReport, error) {
 	p, err := planSeries(q)
 	if err != nil {
@@ -221,21 +264,28 @@ func (s *sqlCore) Series(ctx context.Context, q SeriesQuery) (*SeriesReport, err
 
 	// First the top values by requests in the range, so that memory is
 	// (top + 1) × buckets however many keys there are.
+	totals := map[string]int64{}
+	for _, rd := range p.reads(table, true) {
+		if err := scanEach(ctx, tx, `SELECT `+dim+`, requests FROM `+rd.table+` WHERE `+rd.timeCol+` >= ? AND `+rd.timeCol+` < ?`,
+			[]any{rd.from, rd.to}, func(r *sql.Rows) error {
+				var key string
+				var n int64
+				if err := r.Scan(&key, &n); err != nil {
+					return err
+				}
+				totals[key] += n
+				return nil
+			}); err != nil {
+			return nil, err
+		}
+	}
 	type ranked struct {
 		key      string
 		requests int64
 	}
-	var all []ranked
-	if err := scanEach(ctx, tx, `SELECT `+dim+`, SUM(requests) FROM `+table+` WHERE hour >= ? AND hour < ? GROUP BY `+dim,
-		[]any{p.fromH, p.toH}, func(r *sql.Rows) error {
-			var k ranked
-			if err := r.Scan(&k.key, &k.requests); err != nil {
-				return err
-			}
-			all = append(all, k)
-			return nil
-		}); err != nil {
-		return nil, err
+	all := make([]ranked, 0, len(totals))
+	for k, n := range totals {
+		all = append(all, ranked{k, n})
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].requests != all[j].requests {
@@ -261,29 +311,31 @@ func (s *sqlCore) Series(ctx context.Context, q SeriesQuery) (*SeriesReport, err
 		rep.Series = append(rep.Series, l)
 	}
 
-	err = scanEach(ctx, tx, `SELECT hour, `+dim+`, model, `+provider+`, SUM(requests), SUM(failures), SUM(latency_ms),
-		SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), SUM(cached_tokens), SUM(total_tokens)
-		FROM `+table+` WHERE hour >= ? AND hour < ? GROUP BY hour, `+dim+`, model`,
-		[]any{p.fromH, p.toH}, func(r *sql.Rows) error {
-			var hour int64
-			var key, model, prov string
-			var c counts
-			if err := r.Scan(&hour, &key, &model, &prov, &c.requests, &c.failures, &c.latencyMS,
-				&c.tok.Input, &c.tok.Output, &c.tok.Reasoning, &c.tok.Cached, &c.tok.Total); err != nil {
-				return err
-			}
-			l, i := lines[key], p.bucketOf(hour)
-			if l == nil || i < 0 {
-				return nil // written after the ranking read: the next answer has it
-			}
-			l.add(i, &c, model, p.prices)
-			if prov > l.Provider && !l.Other {
-				l.Provider = prov
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
+	for _, rd := range p.reads(table, p.utcDays()) {
+		err = scanEach(ctx, tx, `SELECT `+rd.timeCol+`, `+dim+`, model, `+provider+`, requests, failures, latency_ms,
+			input_tokens, output_tokens, reasoning_tokens, cached_tokens, total_tokens
+			FROM `+rd.table+` WHERE `+rd.timeCol+` >= ? AND `+rd.timeCol+` < ?`,
+			[]any{rd.from, rd.to}, func(r *sql.Rows) error {
+				var hour int64
+				var key, model, prov string
+				var c counts
+				if err := r.Scan(&hour, &key, &model, &prov, &c.requests, &c.failures, &c.latencyMS,
+					&c.tok.Input, &c.tok.Output, &c.tok.Reasoning, &c.tok.Cached, &c.tok.Total); err != nil {
+					return err
+				}
+				l, i := lines[key], p.bucketOf(hour)
+				if l == nil || i < 0 {
+					return nil // written after the ranking read: the next answer has it
+				}
+				l.add(i, &c, model, p.prices)
+				if prov > l.Provider && !l.Other {
+					l.Provider = prov
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if p.by != SeriesByModel {
 		labels, err := readLabels(ctx, tx)

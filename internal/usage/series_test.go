@@ -40,6 +40,7 @@ func testSeries(t *testing.T, open opener) {
 	}
 	hour0 := t0.Truncate(time.Hour)
 	day0 := time.Date(2026, 5, 20, 0, 0, 0, 0, time.UTC)
+	india := time.FixedZone("IST", 5*3600+1800)
 	prices := clientkeys.CompilePrices([]config.ModelPrice{{Model: "gpt-4o*", Input: 1, Output: 2}})
 	zeros := func(n int, at map[int]int64) []int64 {
 		out := make([]int64, n)
@@ -78,6 +79,12 @@ func testSeries(t *testing.T, open opener) {
 			2, day0, 2, []wantLine{
 				{key: "claude-x", requests: []int64{1, 0}},
 				{key: OtherSeriesKey, other: true, requests: []int64{1, 1}, failed: []int64{0, 1}},
+			}},
+		{"by the day in a half-hour zone", SeriesQuery{From: t0, To: t0.Add(25 * time.Hour), By: SeriesByModel, Step: StepDay, Loc: india},
+			2, time.Date(2026, 5, 20, 0, 0, 0, 0, india), 0, []wantLine{
+				{key: "claude-x", requests: []int64{1, 0}},
+				{key: "gpt-4o-mini", requests: []int64{1, 0}},
+				{key: UnknownModel, requests: []int64{0, 1}, failed: []int64{0, 1}},
 			}},
 		{"a range with nothing", SeriesQuery{From: t0.Add(-72 * time.Hour), To: t0.Add(-70 * time.Hour), By: SeriesByModel},
 			3, hour0.Add(-72 * time.Hour), 0, nil},
