@@ -224,11 +224,11 @@ export function Usage() {
     return { from: new Date(Date.now() - h * 3600_000).toISOString() };
   }
 
-  /** The chart's range: the page's, with "all" as the last 999 days (the series needs bounds). */
+  /** The chart's range: the page's, with "all" as the last 990 days (the series needs bounds; the server refuses more than 1000 buckets). */
   async function loadSeries() {
     const sp = span();
     const to = sp.to ?? new Date().toISOString();
-    const from = sp.from ?? new Date(Date.now() - 999 * 86400_000).toISOString();
+    const from = sp.from ?? new Date(Date.now() - 990 * 86400_000).toISOString();
     const r = await api().GET("/usage/series", { params: { query: { from, to, by: groupBy, step: stepFor(from, to) } } });
     if (r.data) {
       setSeries(r.data);
