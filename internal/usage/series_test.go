@@ -168,3 +168,25 @@ func TestSeriesRefusesBadQueries(t *testing.T) {
 		}
 	}
 }
+
+// The series, like the report, sees every event recorded before it,
+// without waiting for the batch interval, and prices it with the
+// Service's model-prices.
+func TestServiceSeriesIsReadYourWritesAndPriced(t *testing.T) {
+	s := runService(t, openTest(t, t.TempDir()), Options{FlushInterval: time.Hour})
+	s.Apply(&config.Config{UsageStatisticsEnabled: true, ModelPrices: []config.ModelPrice{{Model: "gpt-4o*", Input: 1, Output: 2}}})
+	for _, e := range sampleEvents() {
+		s.Record(e)
+	}
+	rep, err := s.Series(t.Context(), SeriesQuery{From: t0, To: t0.Add(time.Hour), By: SeriesByModel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Series) != 1 || rep.Series[0].Key != "gpt-4o-mini" || rep.Series[0].Requests[0] != 1 ||
+		!slices.Equal(rep.Series[0].CostUSD, []float64{0.001139, 0}) {
+		t.Fatalf("series = %+v", *rep.Series[0])
+	}
+	if _, err := NewService(nil, errors.New("damaged"), Options{}).Series(t.Context(), SeriesQuery{From: t0, To: t0.Add(time.Hour), By: SeriesByModel}); !errors.Is(err, errUnavailable) {
+		t.Fatalf("without a store: %v", err)
+	}
+}
