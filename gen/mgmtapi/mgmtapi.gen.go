@@ -142,16 +142,16 @@ func (e ClientKeyCreatedStatus) Valid() bool {
 
 // Defines values for ClientKeyResetWindow.
 const (
-	Day   ClientKeyResetWindow = "day"
-	Month ClientKeyResetWindow = "month"
+	ClientKeyResetWindowDay   ClientKeyResetWindow = "day"
+	ClientKeyResetWindowMonth ClientKeyResetWindow = "month"
 )
 
 // Valid indicates whether the value is a known member of the ClientKeyResetWindow enum.
 func (e ClientKeyResetWindow) Valid() bool {
 	switch e {
-	case Day:
+	case ClientKeyResetWindowDay:
 		return true
-	case Month:
+	case ClientKeyResetWindowMonth:
 		return true
 	default:
 		return false
@@ -262,13 +262,13 @@ func (e GeminiWebTokenResultStatus) Valid() bool {
 
 // Defines values for ModelDefinitionObject.
 const (
-	Model ModelDefinitionObject = "model"
+	ModelDefinitionObjectModel ModelDefinitionObject = "model"
 )
 
 // Valid indicates whether the value is a known member of the ModelDefinitionObject enum.
 func (e ModelDefinitionObject) Valid() bool {
 	switch e {
-	case Model:
+	case ModelDefinitionObjectModel:
 		return true
 	default:
 		return false
@@ -362,6 +362,84 @@ func (e UsageRecordingStore) Valid() bool {
 	case UsageRecordingStoreOk:
 		return true
 	case UsageRecordingStoreUnavailable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageSeriesBy.
+const (
+	UsageSeriesByClient     UsageSeriesBy = "client"
+	UsageSeriesByCredential UsageSeriesBy = "credential"
+	UsageSeriesByModel      UsageSeriesBy = "model"
+)
+
+// Valid indicates whether the value is a known member of the UsageSeriesBy enum.
+func (e UsageSeriesBy) Valid() bool {
+	switch e {
+	case UsageSeriesByClient:
+		return true
+	case UsageSeriesByCredential:
+		return true
+	case UsageSeriesByModel:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageSeriesStep.
+const (
+	UsageSeriesStepDay  UsageSeriesStep = "day"
+	UsageSeriesStepHour UsageSeriesStep = "hour"
+)
+
+// Valid indicates whether the value is a known member of the UsageSeriesStep enum.
+func (e UsageSeriesStep) Valid() bool {
+	switch e {
+	case UsageSeriesStepDay:
+		return true
+	case UsageSeriesStepHour:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUsageSeriesParamsBy.
+const (
+	GetUsageSeriesParamsByClient     GetUsageSeriesParamsBy = "client"
+	GetUsageSeriesParamsByCredential GetUsageSeriesParamsBy = "credential"
+	GetUsageSeriesParamsByModel      GetUsageSeriesParamsBy = "model"
+)
+
+// Valid indicates whether the value is a known member of the GetUsageSeriesParamsBy enum.
+func (e GetUsageSeriesParamsBy) Valid() bool {
+	switch e {
+	case GetUsageSeriesParamsByClient:
+		return true
+	case GetUsageSeriesParamsByCredential:
+		return true
+	case GetUsageSeriesParamsByModel:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUsageSeriesParamsStep.
+const (
+	GetUsageSeriesParamsStepDay  GetUsageSeriesParamsStep = "day"
+	GetUsageSeriesParamsStepHour GetUsageSeriesParamsStep = "hour"
+)
+
+// Valid indicates whether the value is a known member of the GetUsageSeriesParamsStep enum.
+func (e GetUsageSeriesParamsStep) Valid() bool {
+	switch e {
+	case GetUsageSeriesParamsStepDay:
+		return true
+	case GetUsageSeriesParamsStepHour:
 		return true
 	default:
 		return false
@@ -1853,6 +1931,74 @@ type UsageResponse struct {
 	Usage          UsageSnapshot   `json:"usage"`
 }
 
+// UsageSeries Example: {"buckets":["2024-05-20T09:00:00Z","2024-05-20T10:00:00Z","2024-05-20T11:00:00Z"],"by":"model","folded":2,"from":"2024-05-20T09:00:00Z","series":[{"avg_latency_ms":[850,0,920],"cached_tokens":[0,0,1024],"cost_usd":[0.001035,0,0.002044],"failed":[1,0,0],"input_tokens":[2100,0,3900],"key":"gpt-4o-mini","output_tokens":[1200,0,2600],"reasoning_tokens":[0,0,0],"requests":[4,0,8],"total_tokens":[3300,0,6500]},{"avg_latency_ms":[300,410,0],"cached_tokens":[0,0,0],"failed":[0,0,0],"input_tokens":[10,30,0],"key":"other","other":true,"output_tokens":[5,9,0],"reasoning_tokens":[0,0,0],"requests":[1,2,0],"total_tokens":[15,39,0]}],"step":"hour","to":"2024-05-20T12:00:00Z"}
+type UsageSeries struct {
+	// Buckets The start of each bucket, oldest first; every series has one value per bucket, in this order.
+	Buckets []time.Time   `json:"buckets"`
+	By      UsageSeriesBy `json:"by"`
+
+	// Folded How many models, client keys or credentials the `other` series sums (0 when there is none).
+	Folded int `json:"folded"`
+
+	// From Start of the first bucket.
+	From time.Time `json:"from"`
+
+	// Series Most requests first; `other`, if any, last.
+	Series []UsageSeriesLine `json:"series"`
+	Step   UsageSeriesStep   `json:"step"`
+
+	// To End of the last bucket.
+	To time.Time `json:"to"`
+}
+
+// UsageSeriesBy defines model for UsageSeries.By.
+type UsageSeriesBy string
+
+// UsageSeriesStep defines model for UsageSeries.Step.
+type UsageSeriesStep string
+
+// UsageSeriesLine defines model for UsageSeriesLine.
+type UsageSeriesLine struct {
+	// AvgLatencyMs Mean latency of the bucket's requests (0 without requests); absent per credential.
+	AvgLatencyMs *[]int64 `json:"avg_latency_ms,omitempty"`
+
+	// CachedTokens Cached input tokens per bucket.
+	CachedTokens []int64 `json:"cached_tokens"`
+
+	// CostUsd Estimated cost per bucket of the models with a price; absent when none has one.
+	CostUsd *[]float64 `json:"cost_usd,omitempty"`
+
+	// Failed Failed requests (attempts) per bucket.
+	Failed []int64 `json:"failed"`
+
+	// InputTokens Input tokens per bucket.
+	InputTokens []int64 `json:"input_tokens"`
+
+	// Key The model, the client key's id or the credential's id (`other` for the folded series; a client key id is empty for requests made without one).
+	Key string `json:"key"`
+
+	// Label The client key's or credential's masked label.
+	Label *string `json:"label,omitempty"`
+
+	// Other This series sums every value not among the top ones.
+	Other *bool `json:"other,omitempty"`
+
+	// OutputTokens Output tokens per bucket.
+	OutputTokens []int64 `json:"output_tokens"`
+
+	// Provider The credential's provider.
+	Provider *string `json:"provider,omitempty"`
+
+	// ReasoningTokens Reasoning tokens per bucket.
+	ReasoningTokens []int64 `json:"reasoning_tokens"`
+
+	// Requests Requests (per credential, attempts) per bucket.
+	Requests []int64 `json:"requests"`
+
+	// TotalTokens Total tokens per bucket.
+	TotalTokens []int64 `json:"total_tokens"`
+}
+
 // UsageSnapshot defines model for UsageSnapshot.
 type UsageSnapshot struct {
 	Apis *map[string]APIUsage `json:"apis,omitempty"`
@@ -3197,6 +3343,30 @@ type ImportUsageParams struct {
 	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
 	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 }
+
+// GetUsageSeriesParams defines parameters for GetUsageSeries.
+type GetUsageSeriesParams struct {
+	// From Start of the range (rounded down to a bucket).
+	From time.Time `form:"from" json:"from"`
+
+	// To End of the range, after `from` (rounded up to a bucket).
+	To time.Time `form:"to" json:"to"`
+
+	// By What each series is.
+	By GetUsageSeriesParamsBy `form:"by" json:"by"`
+
+	// Step Bucket size (default `hour`).
+	Step *GetUsageSeriesParamsStep `form:"step,omitempty" json:"step,omitempty"`
+
+	// Top At most this many series besides `other` (default 10).
+	Top *int `form:"top,omitempty" json:"top,omitempty"`
+}
+
+// GetUsageSeriesParamsBy defines parameters for GetUsageSeries.
+type GetUsageSeriesParamsBy string
+
+// GetUsageSeriesParamsStep defines parameters for GetUsageSeries.
+type GetUsageSeriesParamsStep string
 
 // DeleteVertexAPIKeyParams defines parameters for DeleteVertexAPIKey.
 type DeleteVertexAPIKeyParams struct {
@@ -4789,6 +4959,9 @@ type ServerInterface interface {
 	// ImportUsage Merge exported usage statistics
 	// (POST /usage/import)
 	ImportUsage(w http.ResponseWriter, r *http.Request, params ImportUsageParams)
+	// GetUsageSeries Usage over time per model, client key or credential
+	// (GET /usage/series)
+	GetUsageSeries(w http.ResponseWriter, r *http.Request, params GetUsageSeriesParams)
 	// DeleteVertexAPIKey Delete one vertex-api-key entry
 	// (DELETE /vertex-api-key)
 	DeleteVertexAPIKey(w http.ResponseWriter, r *http.Request, params DeleteVertexAPIKeyParams)
@@ -5547,6 +5720,12 @@ func (_ Unimplemented) ExportUsage(w http.ResponseWriter, r *http.Request) {
 // ImportUsage Merge exported usage statistics
 // (POST /usage/import)
 func (_ Unimplemented) ImportUsage(w http.ResponseWriter, r *http.Request, params ImportUsageParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetUsageSeries Usage over time per model, client key or credential
+// (GET /usage/series)
+func (_ Unimplemented) GetUsageSeries(w http.ResponseWriter, r *http.Request, params GetUsageSeriesParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -10393,6 +10572,91 @@ func (siw *ServerInterfaceWrapper) ImportUsage(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// GetUsageSeries operation middleware
+func (siw *ServerInterfaceWrapper) GetUsageSeries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUsageSeriesParams
+
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Required query parameter "by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "by", r.URL.Query(), &params.By, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "by"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "by", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "step" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "step", r.URL.Query(), &params.Step, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "step"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "step", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "top" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "top", r.URL.Query(), &params.Top, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "top"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "top", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUsageSeries(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteVertexAPIKey operation middleware
 func (siw *ServerInterfaceWrapper) DeleteVertexAPIKey(w http.ResponseWriter, r *http.Request) {
 
@@ -11471,6 +11735,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/usage/import", wrapper.ImportUsage)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/usage/series", wrapper.GetUsageSeries)
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/vertex-api-key", wrapper.DeleteVertexAPIKey)
@@ -27647,6 +27914,104 @@ func (response ImportUsage503JSONResponse) VisitImportUsageResponse(w http.Respo
 	return err
 }
 
+type GetUsageSeriesRequestObject struct {
+	Params GetUsageSeriesParams
+}
+
+type GetUsageSeriesResponseObject interface {
+	VisitGetUsageSeriesResponse(w http.ResponseWriter) error
+}
+
+type GetUsageSeries200JSONResponse UsageSeries
+
+func (response GetUsageSeries200JSONResponse) VisitGetUsageSeriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsageSeries400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetUsageSeries400JSONResponse) VisitGetUsageSeriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsageSeries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetUsageSeries401JSONResponse) VisitGetUsageSeriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsageSeries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetUsageSeries403JSONResponse) VisitGetUsageSeriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsageSeries429JSONResponse struct{ TooManyAttemptsJSONResponse }
+
+func (response GetUsageSeries429JSONResponse) VisitGetUsageSeriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsageSeries503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetUsageSeries503JSONResponse) VisitGetUsageSeriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteVertexAPIKeyRequestObject struct {
 	Params DeleteVertexAPIKeyParams
 }
@@ -29940,6 +30305,9 @@ type StrictServerInterface interface {
 	// ImportUsage Merge exported usage statistics
 	// (POST /usage/import)
 	ImportUsage(ctx context.Context, request ImportUsageRequestObject) (ImportUsageResponseObject, error)
+	// GetUsageSeries Usage over time per model, client key or credential
+	// (GET /usage/series)
+	GetUsageSeries(ctx context.Context, request GetUsageSeriesRequestObject) (GetUsageSeriesResponseObject, error)
 	// DeleteVertexAPIKey Delete one vertex-api-key entry
 	// (DELETE /vertex-api-key)
 	DeleteVertexAPIKey(ctx context.Context, request DeleteVertexAPIKeyRequestObject) (DeleteVertexAPIKeyResponseObject, error)
@@ -33386,6 +33754,32 @@ func (sh *strictHandler) ImportUsage(w http.ResponseWriter, r *http.Request, par
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ImportUsageResponseObject); ok {
 		if err := validResponse.VisitImportUsageResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUsageSeries operation middleware
+func (sh *strictHandler) GetUsageSeries(w http.ResponseWriter, r *http.Request, params GetUsageSeriesParams) {
+	var request GetUsageSeriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUsageSeries(ctx, request.(GetUsageSeriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUsageSeries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUsageSeriesResponseObject); ok {
+		if err := validResponse.VisitGetUsageSeriesResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -26,7 +26,7 @@ func (s *authFileHandlers) GetModelDefinitions(_ context.Context, r mgmtapi.GetM
 	}
 	out := mgmtapi.GetModelDefinitions200JSONResponse{Channel: channel, Models: make([]mgmtapi.ModelDefinition, len(p.Models))}
 	for i, m := range p.Models {
-		out.Models[i] = mgmtapi.ModelDefinition{ID: m.ID, Object: mgmtapi.Model,
+		out.Models[i] = mgmtapi.ModelDefinition{ID: m.ID, Object: mgmtapi.ModelDefinitionObjectModel,
 			OwnedBy: optional(p.Owner), Type: optional(p.ModelType)}
 	}
 	return out, nil

@@ -555,6 +555,29 @@ func (s *Service) Report(ctx context.Context, q Query) (*Report, error) {
 	return nil, errWriterBusy
 }
 
+// Series answers GET /usage/series. Like Report it lets the writer commit
+// what was recorded before the call first; when the writer cannot within
+// ReadWait it answers from the store alone (a chart may miss the last
+// few events; adding them per bucket is not worth a second code path).
+// Without a store it is errUnavailable: unlike GET /usage's, its answer
+// has no place to say why it is empty.
+func (s *Service) Series(ctx context.Context, q SeriesQuery) (*SeriesReport, error) {
+	if _, err := planSeries(q); err != nil {
+		return nil, err
+	}
+	if s.store == nil {
+		return nil, errUnavailable
+	}
+	if q.Prices == nil {
+		q.Prices = s.prices.Load()
+	}
+	if err := s.Sync(ctx); err != nil && !errors.Is(err, errWriterBusy) {
+		return nil, err
+	}
+	rep, err := s.store.Series(ctx, q)
+	return rep, s.unreachableErr(err)
+}
+
 // pendingEvents copies the events recorded and not committed, with the
 // commit count they belong to.
 func (s *Service) pendingEvents() ([]Event, uint64) {

@@ -30,6 +30,9 @@ type Store interface {
 	// Report reads the statistics in q's range from the aggregates (and the
 	// newest details per model), never from all details.
 	Report(ctx context.Context, q Query) (*Report, error)
+	// Series reads figures over time per model, client key or credential
+	// from the hourly aggregates (series.go); a bad query is errs.Invalid.
+	Series(ctx context.Context, q SeriesQuery) (*SeriesReport, error)
 	// Export writes every retained detail and the complete aggregates as
 	// JSON (see api/openapi.yaml, UsageExport), streaming.
 	Export(ctx context.Context, w io.Writer, now time.Time) error

@@ -253,6 +253,33 @@ describe("design: every page, both languages and themes, desktop and phone", { s
     await page.getByTestId("usage-import-result").getByText(/bad\.json was refused, nothing was imported: .*version/).waitFor();
     await page.getByTestId("usage-import").setInputFiles({ name: "text.json", mimeType: "application/json", buffer: Buffer.from("not json") });
     await page.getByTestId("usage-import-result").getByText("text.json is not JSON").waitFor();
+    // Traffic ten days old that only the hourly aggregates hold (an export's
+    // aggregates, no details): the per-model lines come from GET
+    // /usage/series, so a month shows it; lines drawn from the newest
+    // requests' details could not.
+    const oldHour = Math.floor((Date.now() - 10 * 86400_000) / 3600_000) * 3600;
+    const oldTraffic = {
+      version: 1,
+      exported_at: new Date().toISOString(),
+      usage: {},
+      aggregates: {
+        instance: "design-test-old-server",
+        requests: [
+          { hour: oldHour, endpoint: "POST /v1/chat/completions", model: "legacy-model", client_key: "", requests: 1234, failures: 0,
+            tokens: { input_tokens: 1000, output_tokens: 234, total_tokens: 1234 } },
+        ],
+        attempts: [],
+        labels: {},
+      },
+    };
+    await page.getByTestId("usage-import").setInputFiles({ name: "old.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(oldTraffic)) });
+    await page.getByTestId("usage-import-result").getByText(/Imported: 1,234 added/).waitFor();
+    await page.getByTestId("usage-range").getByRole("button", { name: "Month", exact: true }).click();
+    const legacy = page.getByTestId("chart-models").locator("tr", { hasText: "legacy-model" }).getByTestId("series-total");
+    await legacy.waitFor({ state: "attached" });
+    assert.equal(await legacy.textContent(), "1,234", "the month's per-model line holds the aggregates-only traffic");
+    await page.getByTestId("usage-range").getByRole("button", { name: "Day", exact: true }).click();
+    await legacy.waitFor({ state: "detached" });
     for (const name of ["Tokens", "Estimated cost", "Requests"]) {
       await page.getByTestId("usage-metric").getByRole("button", { name, exact: true }).click();
       await page.getByTestId("chart-models").locator("canvas").waitFor();

@@ -423,6 +423,10 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     if (want > 0) {
       await page.getByTestId("usage-clients").waitFor();
       await page.getByTestId("usage-credentials").waitFor();
+      // The per-model line (GET /usage/series) counts the 3 requests above.
+      const line = page.getByTestId("chart-models").locator("tr", { hasText: "test-model" }).getByTestId("series-total");
+      await line.waitFor({ state: "attached" });
+      assert.ok(Number((await line.textContent()).replace(/\D/g, "")) >= 3, "test-model's line");
     }
     await shot(page, "usage");
     const [dl] = await Promise.all([page.waitForEvent("download"), page.getByTestId("usage-export").click()]);

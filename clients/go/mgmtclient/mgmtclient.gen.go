@@ -140,16 +140,16 @@ func (e ClientKeyCreatedStatus) Valid() bool {
 
 // Defines values for ClientKeyResetWindow.
 const (
-	Day   ClientKeyResetWindow = "day"
-	Month ClientKeyResetWindow = "month"
+	ClientKeyResetWindowDay   ClientKeyResetWindow = "day"
+	ClientKeyResetWindowMonth ClientKeyResetWindow = "month"
 )
 
 // Valid indicates whether the value is a known member of the ClientKeyResetWindow enum.
 func (e ClientKeyResetWindow) Valid() bool {
 	switch e {
-	case Day:
+	case ClientKeyResetWindowDay:
 		return true
-	case Month:
+	case ClientKeyResetWindowMonth:
 		return true
 	default:
 		return false
@@ -260,13 +260,13 @@ func (e GeminiWebTokenResultStatus) Valid() bool {
 
 // Defines values for ModelDefinitionObject.
 const (
-	Model ModelDefinitionObject = "model"
+	ModelDefinitionObjectModel ModelDefinitionObject = "model"
 )
 
 // Valid indicates whether the value is a known member of the ModelDefinitionObject enum.
 func (e ModelDefinitionObject) Valid() bool {
 	switch e {
-	case Model:
+	case ModelDefinitionObjectModel:
 		return true
 	default:
 		return false
@@ -360,6 +360,84 @@ func (e UsageRecordingStore) Valid() bool {
 	case UsageRecordingStoreOk:
 		return true
 	case UsageRecordingStoreUnavailable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageSeriesBy.
+const (
+	UsageSeriesByClient     UsageSeriesBy = "client"
+	UsageSeriesByCredential UsageSeriesBy = "credential"
+	UsageSeriesByModel      UsageSeriesBy = "model"
+)
+
+// Valid indicates whether the value is a known member of the UsageSeriesBy enum.
+func (e UsageSeriesBy) Valid() bool {
+	switch e {
+	case UsageSeriesByClient:
+		return true
+	case UsageSeriesByCredential:
+		return true
+	case UsageSeriesByModel:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageSeriesStep.
+const (
+	UsageSeriesStepDay  UsageSeriesStep = "day"
+	UsageSeriesStepHour UsageSeriesStep = "hour"
+)
+
+// Valid indicates whether the value is a known member of the UsageSeriesStep enum.
+func (e UsageSeriesStep) Valid() bool {
+	switch e {
+	case UsageSeriesStepDay:
+		return true
+	case UsageSeriesStepHour:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUsageSeriesParamsBy.
+const (
+	GetUsageSeriesParamsByClient     GetUsageSeriesParamsBy = "client"
+	GetUsageSeriesParamsByCredential GetUsageSeriesParamsBy = "credential"
+	GetUsageSeriesParamsByModel      GetUsageSeriesParamsBy = "model"
+)
+
+// Valid indicates whether the value is a known member of the GetUsageSeriesParamsBy enum.
+func (e GetUsageSeriesParamsBy) Valid() bool {
+	switch e {
+	case GetUsageSeriesParamsByClient:
+		return true
+	case GetUsageSeriesParamsByCredential:
+		return true
+	case GetUsageSeriesParamsByModel:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUsageSeriesParamsStep.
+const (
+	GetUsageSeriesParamsStepDay  GetUsageSeriesParamsStep = "day"
+	GetUsageSeriesParamsStepHour GetUsageSeriesParamsStep = "hour"
+)
+
+// Valid indicates whether the value is a known member of the GetUsageSeriesParamsStep enum.
+func (e GetUsageSeriesParamsStep) Valid() bool {
+	switch e {
+	case GetUsageSeriesParamsStepDay:
+		return true
+	case GetUsageSeriesParamsStepHour:
 		return true
 	default:
 		return false
@@ -1824,6 +1902,74 @@ type UsageResponse struct {
 	Usage          UsageSnapshot   `json:"usage"`
 }
 
+// UsageSeries Example: {"buckets":["2024-05-20T09:00:00Z","2024-05-20T10:00:00Z","2024-05-20T11:00:00Z"],"by":"model","folded":2,"from":"2024-05-20T09:00:00Z","series":[{"avg_latency_ms":[850,0,920],"cached_tokens":[0,0,1024],"cost_usd":[0.001035,0,0.002044],"failed":[1,0,0],"input_tokens":[2100,0,3900],"key":"gpt-4o-mini","output_tokens":[1200,0,2600],"reasoning_tokens":[0,0,0],"requests":[4,0,8],"total_tokens":[3300,0,6500]},{"avg_latency_ms":[300,410,0],"cached_tokens":[0,0,0],"failed":[0,0,0],"input_tokens":[10,30,0],"key":"other","other":true,"output_tokens":[5,9,0],"reasoning_tokens":[0,0,0],"requests":[1,2,0],"total_tokens":[15,39,0]}],"step":"hour","to":"2024-05-20T12:00:00Z"}
+type UsageSeries struct {
+	// Buckets The start of each bucket, oldest first; every series has one value per bucket, in this order.
+	Buckets []time.Time   `json:"buckets"`
+	By      UsageSeriesBy `json:"by"`
+
+	// Folded How many models, client keys or credentials the `other` series sums (0 when there is none).
+	Folded int `json:"folded"`
+
+	// From Start of the first bucket.
+	From time.Time `json:"from"`
+
+	// Series Most requests first; `other`, if any, last.
+	Series []UsageSeriesLine `json:"series"`
+	Step   UsageSeriesStep   `json:"step"`
+
+	// To End of the last bucket.
+	To time.Time `json:"to"`
+}
+
+// UsageSeriesBy defines model for UsageSeries.By.
+type UsageSeriesBy string
+
+// UsageSeriesStep defines model for UsageSeries.Step.
+type UsageSeriesStep string
+
+// UsageSeriesLine defines model for UsageSeriesLine.
+type UsageSeriesLine struct {
+	// AvgLatencyMs Mean latency of the bucket's requests (0 without requests); absent per credential.
+	AvgLatencyMs *[]int64 `json:"avg_latency_ms,omitempty"`
+
+	// CachedTokens Cached input tokens per bucket.
+	CachedTokens []int64 `json:"cached_tokens"`
+
+	// CostUsd Estimated cost per bucket of the models with a price; absent when none has one.
+	CostUsd *[]float64 `json:"cost_usd,omitempty"`
+
+	// Failed Failed requests (attempts) per bucket.
+	Failed []int64 `json:"failed"`
+
+	// InputTokens Input tokens per bucket.
+	InputTokens []int64 `json:"input_tokens"`
+
+	// Key The model, the client key's id or the credential's id (`other` for the folded series; a client key id is empty for requests made without one).
+	Key string `json:"key"`
+
+	// Label The client key's or credential's masked label.
+	Label *string `json:"label,omitempty"`
+
+	// Other This series sums every value not among the top ones.
+	Other *bool `json:"other,omitempty"`
+
+	// OutputTokens Output tokens per bucket.
+	OutputTokens []int64 `json:"output_tokens"`
+
+	// Provider The credential's provider.
+	Provider *string `json:"provider,omitempty"`
+
+	// ReasoningTokens Reasoning tokens per bucket.
+	ReasoningTokens []int64 `json:"reasoning_tokens"`
+
+	// Requests Requests (per credential, attempts) per bucket.
+	Requests []int64 `json:"requests"`
+
+	// TotalTokens Total tokens per bucket.
+	TotalTokens []int64 `json:"total_tokens"`
+}
+
 // UsageSnapshot defines model for UsageSnapshot.
 type UsageSnapshot struct {
 	Apis *map[string]APIUsage `json:"apis,omitempty"`
@@ -3160,6 +3306,30 @@ type ImportUsageParams struct {
 	// logs, usage import) refuse a dry run with 400 `dry_run_unsupported` and do nothing.
 	DryRun *DryRun `form:"dryRun,omitempty" json:"dryRun,omitempty"`
 }
+
+// GetUsageSeriesParams defines parameters for GetUsageSeries.
+type GetUsageSeriesParams struct {
+	// From Start of the range (rounded down to a bucket).
+	From time.Time `form:"from" json:"from"`
+
+	// To End of the range, after `from` (rounded up to a bucket).
+	To time.Time `form:"to" json:"to"`
+
+	// By What each series is.
+	By GetUsageSeriesParamsBy `form:"by" json:"by"`
+
+	// Step Bucket size (default `hour`).
+	Step *GetUsageSeriesParamsStep `form:"step,omitempty" json:"step,omitempty"`
+
+	// Top At most this many series besides `other` (default 10).
+	Top *int `form:"top,omitempty" json:"top,omitempty"`
+}
+
+// GetUsageSeriesParamsBy defines parameters for GetUsageSeries.
+type GetUsageSeriesParamsBy string
+
+// GetUsageSeriesParamsStep defines parameters for GetUsageSeries.
+type GetUsageSeriesParamsStep string
 
 // DeleteVertexAPIKeyParams defines parameters for DeleteVertexAPIKey.
 type DeleteVertexAPIKeyParams struct {
@@ -6249,6 +6419,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /usage/import (the `ImportUsage` operationId).
 	ImportUsage(ctx context.Context, params *ImportUsageParams, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUsageSeries Usage over time per model, client key or credential
+	//
+	// Requests, failures, tokens and estimated cost in buckets of one hour or one day between `from` and `to`, one series per model (`by=model`), per client key (`by=client`) or per upstream credential (`by=credential`). Read from the hourly aggregates, which are kept forever, so a month answers as fast as an hour and never depends on the detail window.
+	// `from` is rounded down and `to` up to whole buckets (day buckets are days in the server's time zone, like `requests_by_day`). The answer is bounded: at most 1000 buckets (a longer range is refused with 400; use `step=day`), and at most `top` series, those with the most requests in the range; the rest are summed into one series with `other: true`, and `folded` says how many values it sums.
+	// Per credential, figures count attempts, as `usage.credentials` of GET /usage does: a request that failed over counts on both credentials, and its tokens on the one that answered. `cost_usd` is the estimated cost of the models `model-prices` has a price for (absent when none in the series has one). `avg_latency_ms` is the mean latency of a bucket's requests (absent per credential: attempts carry no latency); the aggregates hold sums, not distributions, so no percentiles are given.
+	// Like GET /usage, the answer includes every request answered before the call, unless the usage writer cannot commit them within 2 s (then it answers without them).
+	//
+	// Corresponds with GET /usage/series (the `GetUsageSeries` operationId).
+	GetUsageSeries(ctx context.Context, params *GetUsageSeriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteVertexAPIKey Delete one vertex-api-key entry
 	//
@@ -9680,6 +9860,26 @@ func (c *Client) ImportUsageWithBody(ctx context.Context, params *ImportUsagePar
 // Corresponds with POST /usage/import (the `ImportUsage` operationId).
 func (c *Client) ImportUsage(ctx context.Context, params *ImportUsageParams, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewImportUsageRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUsageSeries Usage over time per model, client key or credential
+//
+// Requests, failures, tokens and estimated cost in buckets of one hour or one day between `from` and `to`, one series per model (`by=model`), per client key (`by=client`) or per upstream credential (`by=credential`). Read from the hourly aggregates, which are kept forever, so a month answers as fast as an hour and never depends on the detail window.
+// `from` is rounded down and `to` up to whole buckets (day buckets are days in the server's time zone, like `requests_by_day`). The answer is bounded: at most 1000 buckets (a longer range is refused with 400; use `step=day`), and at most `top` series, those with the most requests in the range; the rest are summed into one series with `other: true`, and `folded` says how many values it sums.
+// Per credential, figures count attempts, as `usage.credentials` of GET /usage does: a request that failed over counts on both credentials, and its tokens on the one that answered. `cost_usd` is the estimated cost of the models `model-prices` has a price for (absent when none in the series has one). `avg_latency_ms` is the mean latency of a bucket's requests (absent per credential: attempts carry no latency); the aggregates hold sums, not distributions, so no percentiles are given.
+// Like GET /usage, the answer includes every request answered before the call, unless the usage writer cannot commit them within 2 s (then it answers without them).
+//
+// Corresponds with GET /usage/series (the `GetUsageSeries` operationId).
+func (c *Client) GetUsageSeries(ctx context.Context, params *GetUsageSeriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsageSeriesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -17275,6 +17475,96 @@ func NewImportUsageRequestWithBody(server string, params *ImportUsageParams, con
 	return req, nil
 }
 
+// NewGetUsageSeriesRequest constructs an http.Request for the GetUsageSeries method
+func NewGetUsageSeriesRequest(server string, params *GetUsageSeriesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/usage/series")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "by", params.By, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Step != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "step", *params.Step, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Top != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "top", *params.Top, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDeleteVertexAPIKeyRequest constructs an http.Request for the DeleteVertexAPIKey method
 func NewDeleteVertexAPIKeyRequest(server string, params *DeleteVertexAPIKeyParams) (*http.Request, error) {
 	var err error
@@ -19888,6 +20178,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /usage/import (the `ImportUsage` operationId).
 	ImportUsageWithResponse(ctx context.Context, params *ImportUsageParams, body ImportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsageResponse, error)
+
+	// GetUsageSeriesWithResponse Usage over time per model, client key or credential
+	//
+	// Requests, failures, tokens and estimated cost in buckets of one hour or one day between `from` and `to`, one series per model (`by=model`), per client key (`by=client`) or per upstream credential (`by=credential`). Read from the hourly aggregates, which are kept forever, so a month answers as fast as an hour and never depends on the detail window.
+	// `from` is rounded down and `to` up to whole buckets (day buckets are days in the server's time zone, like `requests_by_day`). The answer is bounded: at most 1000 buckets (a longer range is refused with 400; use `step=day`), and at most `top` series, those with the most requests in the range; the rest are summed into one series with `other: true`, and `folded` says how many values it sums.
+	// Per credential, figures count attempts, as `usage.credentials` of GET /usage does: a request that failed over counts on both credentials, and its tokens on the one that answered. `cost_usd` is the estimated cost of the models `model-prices` has a price for (absent when none in the series has one). `avg_latency_ms` is the mean latency of a bucket's requests (absent per credential: attempts carry no latency); the aggregates hold sums, not distributions, so no percentiles are given.
+	// Like GET /usage, the answer includes every request answered before the call, unless the usage writer cannot commit them within 2 s (then it answers without them).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /usage/series (the `GetUsageSeries` operationId).
+	GetUsageSeriesWithResponse(ctx context.Context, params *GetUsageSeriesParams, reqEditors ...RequestEditorFn) (*GetUsageSeriesResponse, error)
 
 	// DeleteVertexAPIKeyWithResponse Delete one vertex-api-key entry
 	//
@@ -33454,6 +33756,96 @@ func (r ImportUsageResponse) ContentType() string {
 	return ""
 }
 
+// GetUsageSeriesResponse429Headers the declared response headers of an HTTP 429 response for GetUsageSeries
+type GetUsageSeriesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetUsageSeriesResponse503Headers the declared response headers of an HTTP 503 response for GetUsageSeries
+type GetUsageSeriesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetUsageSeriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageSeries
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyAttempts
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUsageSeriesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUsageSeriesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUsageSeriesResponse) GetJSON200() *UsageSeries {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUsageSeriesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUsageSeriesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUsageSeriesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUsageSeriesResponse) GetJSON429() *TooManyAttempts {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUsageSeriesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUsageSeriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUsageSeriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUsageSeriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUsageSeriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteVertexAPIKeyResponse200Headers the declared response headers of an HTTP 200 response for DeleteVertexAPIKey
 type DeleteVertexAPIKeyResponse200Headers struct {
 	ETag *string
@@ -37764,6 +38156,24 @@ func (c *ClientWithResponses) ImportUsageWithResponse(ctx context.Context, param
 		return nil, err
 	}
 	return ParseImportUsageResponse(rsp)
+}
+
+// GetUsageSeriesWithResponse Usage over time per model, client key or credential
+//
+// Requests, failures, tokens and estimated cost in buckets of one hour or one day between `from` and `to`, one series per model (`by=model`), per client key (`by=client`) or per upstream credential (`by=credential`). Read from the hourly aggregates, which are kept forever, so a month answers as fast as an hour and never depends on the detail window.
+// `from` is rounded down and `to` up to whole buckets (day buckets are days in the server's time zone, like `requests_by_day`). The answer is bounded: at most 1000 buckets (a longer range is refused with 400; use `step=day`), and at most `top` series, those with the most requests in the range; the rest are summed into one series with `other: true`, and `folded` says how many values it sums.
+// Per credential, figures count attempts, as `usage.credentials` of GET /usage does: a request that failed over counts on both credentials, and its tokens on the one that answered. `cost_usd` is the estimated cost of the models `model-prices` has a price for (absent when none in the series has one). `avg_latency_ms` is the mean latency of a bucket's requests (absent per credential: attempts carry no latency); the aggregates hold sums, not distributions, so no percentiles are given.
+// Like GET /usage, the answer includes every request answered before the call, unless the usage writer cannot commit them within 2 s (then it answers without them).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /usage/series (the `GetUsageSeries` operationId).
+func (c *ClientWithResponses) GetUsageSeriesWithResponse(ctx context.Context, params *GetUsageSeriesParams, reqEditors ...RequestEditorFn) (*GetUsageSeriesResponse, error) {
+	rsp, err := c.GetUsageSeries(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsageSeriesResponse(rsp)
 }
 
 // DeleteVertexAPIKeyWithResponse Delete one vertex-api-key entry
@@ -51104,6 +51514,90 @@ func ParseImportUsageResponse(rsp *http.Response) (*ImportUsageResponse, error) 
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ImportUsageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUsageSeriesResponse parses an HTTP response from a GetUsageSeriesWithResponse call
+func ParseGetUsageSeriesResponse(rsp *http.Response) (*GetUsageSeriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUsageSeriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageSeries
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyAttempts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUsageSeriesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUsageSeriesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

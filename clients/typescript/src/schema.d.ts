@@ -1057,6 +1057,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/usage/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage over time per model, client key or credential
+         * @description Requests, failures, tokens and estimated cost in buckets of one hour or one day between `from` and `to`, one series per model (`by=model`), per client key (`by=client`) or per upstream credential (`by=credential`). Read from the hourly aggregates, which are kept forever, so a month answers as fast as an hour and never depends on the detail window.
+         *     `from` is rounded down and `to` up to whole buckets (day buckets are days in the server's time zone, like `requests_by_day`). The answer is bounded: at most 1000 buckets (a longer range is refused with 400; use `step=day`), and at most `top` series, those with the most requests in the range; the rest are summed into one series with `other: true`, and `folded` says how many values it sums.
+         *     Per credential, figures count attempts, as `usage.credentials` of GET /usage does: a request that failed over counts on both credentials, and its tokens on the one that answered. `cost_usd` is the estimated cost of the models `model-prices` has a price for (absent when none in the series has one). `avg_latency_ms` is the mean latency of a bucket's requests (absent per credential: attempts carry no latency); the aggregates hold sums, not distributions, so no percentiles are given.
+         *     Like GET /usage, the answer includes every request answered before the call, unless the usage writer cannot commit them within 2 s (then it answers without them).
+         */
+        get: operations["GetUsageSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/usage/export": {
         parameters: {
             query?: never;
@@ -3059,6 +3082,164 @@ export interface components {
             /** Format: int64 */
             failed_requests: number;
             recording?: components["schemas"]["UsageRecording"];
+        };
+        /**
+         * @example {
+         *       "from": "2024-05-20T09:00:00Z",
+         *       "to": "2024-05-20T12:00:00Z",
+         *       "by": "model",
+         *       "step": "hour",
+         *       "buckets": [
+         *         "2024-05-20T09:00:00Z",
+         *         "2024-05-20T10:00:00Z",
+         *         "2024-05-20T11:00:00Z"
+         *       ],
+         *       "series": [
+         *         {
+         *           "key": "gpt-4o-mini",
+         *           "requests": [
+         *             4,
+         *             0,
+         *             8
+         *           ],
+         *           "failed": [
+         *             1,
+         *             0,
+         *             0
+         *           ],
+         *           "input_tokens": [
+         *             2100,
+         *             0,
+         *             3900
+         *           ],
+         *           "output_tokens": [
+         *             1200,
+         *             0,
+         *             2600
+         *           ],
+         *           "cached_tokens": [
+         *             0,
+         *             0,
+         *             1024
+         *           ],
+         *           "reasoning_tokens": [
+         *             0,
+         *             0,
+         *             0
+         *           ],
+         *           "total_tokens": [
+         *             3300,
+         *             0,
+         *             6500
+         *           ],
+         *           "avg_latency_ms": [
+         *             850,
+         *             0,
+         *             920
+         *           ],
+         *           "cost_usd": [
+         *             0.001035,
+         *             0,
+         *             0.002044
+         *           ]
+         *         },
+         *         {
+         *           "key": "other",
+         *           "other": true,
+         *           "requests": [
+         *             1,
+         *             2,
+         *             0
+         *           ],
+         *           "failed": [
+         *             0,
+         *             0,
+         *             0
+         *           ],
+         *           "input_tokens": [
+         *             10,
+         *             30,
+         *             0
+         *           ],
+         *           "output_tokens": [
+         *             5,
+         *             9,
+         *             0
+         *           ],
+         *           "cached_tokens": [
+         *             0,
+         *             0,
+         *             0
+         *           ],
+         *           "reasoning_tokens": [
+         *             0,
+         *             0,
+         *             0
+         *           ],
+         *           "total_tokens": [
+         *             15,
+         *             39,
+         *             0
+         *           ],
+         *           "avg_latency_ms": [
+         *             300,
+         *             410,
+         *             0
+         *           ]
+         *         }
+         *       ],
+         *       "folded": 2
+         *     }
+         */
+        UsageSeries: {
+            /**
+             * Format: date-time
+             * @description Start of the first bucket.
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description End of the last bucket.
+             */
+            to: string;
+            /** @enum {string} */
+            by: "model" | "client" | "credential";
+            /** @enum {string} */
+            step: "hour" | "day";
+            /** @description The start of each bucket, oldest first; every series has one value per bucket, in this order. */
+            buckets: string[];
+            /** @description Most requests first; `other`, if any, last. */
+            series: components["schemas"]["UsageSeriesLine"][];
+            /** @description How many models, client keys or credentials the `other` series sums (0 when there is none). */
+            folded: number;
+        };
+        UsageSeriesLine: {
+            /** @description The model, the client key's id or the credential's id (`other` for the folded series; a client key id is empty for requests made without one). */
+            key: string;
+            /** @description The client key's or credential's masked label. */
+            label?: string;
+            /** @description The credential's provider. */
+            provider?: string;
+            /** @description This series sums every value not among the top ones. */
+            other?: boolean;
+            /** @description Requests (per credential, attempts) per bucket. */
+            requests: number[];
+            /** @description Failed requests (attempts) per bucket. */
+            failed: number[];
+            /** @description Input tokens per bucket. */
+            input_tokens: number[];
+            /** @description Output tokens per bucket. */
+            output_tokens: number[];
+            /** @description Cached input tokens per bucket. */
+            cached_tokens: number[];
+            /** @description Reasoning tokens per bucket. */
+            reasoning_tokens: number[];
+            /** @description Total tokens per bucket. */
+            total_tokens: number[];
+            /** @description Mean latency of the bucket's requests (0 without requests); absent per credential. */
+            avg_latency_ms?: number[];
+            /** @description Estimated cost per bucket of the models with a price; absent when none has one. */
+            cost_usd?: number[];
         };
         /** @description One hourly aggregate. Requests buckets have endpoint and client_key; attempt buckets have credential and provider. */
         UsageBucket: {
@@ -7650,6 +7831,42 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyAttempts"];
             503: components["responses"]["AuthBusy"];
+        };
+    };
+    GetUsageSeries: {
+        parameters: {
+            query: {
+                /** @description Start of the range (rounded down to a bucket). */
+                from: string;
+                /** @description End of the range, after `from` (rounded up to a bucket). */
+                to: string;
+                /** @description What each series is. */
+                by: "model" | "client" | "credential";
+                /** @description Bucket size (default `hour`). */
+                step?: "hour" | "day";
+                /** @description At most this many series besides `other` (default 10). */
+                top?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageSeries"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyAttempts"];
+            503: components["responses"]["Unavailable"];
         };
     };
     ExportUsage: {

@@ -8,8 +8,9 @@ import { Empty, Loading, Modal, Page, Problem, Time, count, fmtDate, fmtNum, fmt
 type Usage = Schemas["UsageResponse"];
 type Stats = Schemas["UsageKeyStats"];
 type Detail = Schemas["UsageDetail"];
+type Series = Schemas["UsageSeries"];
 
-/** How many recent requests per model the page asks for (drill-down, per-model lines, latency). */
+/** How many recent requests per model the page asks for (drill-down, latency). */
 const DETAILS = 200;
 
 type Range = "hour" | "day" | "week" | "month" | "all" | "custom";
@@ -81,60 +82,33 @@ function flatten(u: Usage["usage"]): Row[] {
 }
 
 type GroupBy = "model" | "client" | "credential";
-
-/** Requests per group (model, client key or credential) per time bucket, from the recent requests (hours for short windows, days otherwise). */
 type Metric = "requests" | "tokens" | "cost";
-type Price = Schemas["ModelPrice"];
 
-/** The price of a model as the server picks it: an exact name (case-insensitive), else the first matching wildcard. */
-export function priceOf(prices: Price[], model: string): Price | undefined {
-  const m = model.toLowerCase();
-  const exact = prices.find((p) => !p.model.includes("*") && p.model.toLowerCase() === m);
-  if (exact) return exact;
-  return prices.find((p) => {
-    if (!p.model.includes("*")) return false;
-    const re = new RegExp(`^${p.model.toLowerCase().split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-    return re.test(m);
-  });
-}
-
-/** The estimated cost in USD of one request (input includes cached, as the server counts). */
-export function costOf(prices: Price[], r: Row): number {
-  const p = priceOf(prices, r.model);
-  if (!p) return 0;
-  const input = Math.max(0, r.tokens?.input_tokens ?? 0);
-  const cached = Math.min(Math.max(0, r.tokens?.cached_tokens ?? 0), input);
-  const output = Math.max(0, r.tokens?.output_tokens ?? 0);
-  const inP = p.input ?? 0;
-  return ((input - cached) * inP + cached * (p["cached-input"] ?? inP) + output * (p.output ?? 0)) / 1e6;
-}
-
-function seriesBy(rows: Row[], group: (r: Row) => string, value: (r: Row) => number): { labels: string[]; series: { name: string; values: number[] }[] } {
-  if (!rows.length) return { labels: [], series: [] };
-  const times = rows.map((r) => Date.parse(r.timestamp ?? "")).filter((x) => !Number.isNaN(x));
-  const span = Math.max(...times) - Math.min(...times);
-  const hourly = span <= 2 * 86400_000;
-  const key = (ts: number) => {
-    const d = new Date(ts);
-    return hourly
+/** The chart's lines from GET /usage/series: one per model, client key or credential (the server keeps the top ones and folds the rest into "other"). */
+function linesOf(sr: Series, metric: Metric): { labels: string[]; series: { name: string; values: number[]; total: number }[] } {
+  const labels = sr.buckets.map((b) => {
+    const d = new Date(b);
+    return sr.step === "hour"
       ? d.toLocaleString(locale(), { month: "numeric", day: "numeric", hour: "2-digit" })
       : d.toLocaleDateString(locale(), { month: "numeric", day: "numeric" });
-  };
-  const ordered = [...rows].sort((a, b) => (a.timestamp ?? "").localeCompare(b.timestamp ?? ""));
-  const labels: string[] = [];
-  for (const r of ordered) {
-    const k = key(Date.parse(r.timestamp ?? ""));
-    if (labels[labels.length - 1] !== k) labels.push(k);
-  }
-  const totals = new Map<string, number>();
-  rows.forEach((r) => totals.set(group(r), (totals.get(group(r)) ?? 0) + 1));
-  const top = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m]) => m);
-  const series = top.map((m) => {
-    const values = labels.map(() => 0);
-    for (const r of ordered) if (group(r) === m) values[labels.indexOf(key(Date.parse(r.timestamp ?? "")))]! += value(r);
-    return { name: m, values };
+  });
+  const series = sr.series.map((l) => {
+    const values = metric === "requests" ? l.requests : metric === "tokens" ? l.total_tokens : (l.cost_usd ?? l.requests.map(() => 0));
+    const name = l.other
+      ? t("otherSeries", { n: fmtNum(sr.folded) })
+      : sr.by === "model"
+        ? l.key
+        : (l.label || l.key || "—") + (l.provider ? ` (${l.provider})` : "");
+    return { name, values, total: values.reduce((a, v) => a + v, 0) };
   });
   return { labels, series };
+}
+
+/** The series' step for a range: hours up to two days, else days (the server refuses more than 1000 buckets). */
+function stepFor(fromISO: string | undefined, toISO: string | undefined): "hour" | "day" {
+  if (!fromISO) return "day";
+  const span = (toISO ? Date.parse(toISO) : Date.now()) - Date.parse(fromISO);
+  return span <= 2 * 86400_000 ? "hour" : "day";
 }
 
 function StatsTable(props: { title: string; rows: Record<string, Stats> | undefined; testid: string; cost?: boolean }) {
@@ -235,12 +209,8 @@ export function Usage() {
   const [loading, setLoading] = useState(false);
   const [groupBy, setGroupBy] = useState<GroupBy>("model");
   const [metric, setMetric] = useState<Metric>("requests");
-  const [prices, setPrices] = useState<Price[]>([]);
-  useEffect(() => {
-    void api()
-      .GET("/model-prices")
-      .then((r) => r.data && setPrices(r.data["model-prices"]));
-  }, []);
+  const [series, setSeries] = useState<Series | null>(null);
+  const [seriesErr, setSeriesErr] = useState<Explained | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
 
   function span(): { from?: string; to?: string } {
@@ -254,6 +224,21 @@ export function Usage() {
     return { from: new Date(Date.now() - h * 3600_000).toISOString() };
   }
 
+  /** The chart's range: the page's, with "all" as the last 990 days (the series needs bounds; the server refuses more than 1000 buckets). */
+  async function loadSeries() {
+    const sp = span();
+    const to = sp.to ?? new Date().toISOString();
+    const from = sp.from ?? new Date(Date.now() - 990 * 86400_000).toISOString();
+    const r = await api().GET("/usage/series", { params: { query: { from, to, by: groupBy, step: stepFor(from, to) } } });
+    if (r.data) {
+      setSeries(r.data);
+      setSeriesErr(null);
+    } else {
+      setSeries(null);
+      setSeriesErr(explain(r));
+    }
+  }
+
   async function load() {
     setLoading(true);
     const r = await api().GET("/usage", { params: { query: { ...span(), details: DETAILS } } });
@@ -264,6 +249,7 @@ export function Usage() {
     } else setErr(explain(r));
   }
   useEffect(() => void load(), [range, range === "custom" ? from + to : ""]);
+  useEffect(() => void loadSeries(), [range, range === "custom" ? from + to : "", groupBy, data]);
 
   async function importFile(f: File) {
     setImportNote(null);
@@ -299,21 +285,29 @@ export function Usage() {
   const sum = (k: keyof Stats) => Object.values(u?.clients ?? {}).reduce((a, s) => a + (Number(s[k]) || 0), 0);
   const cost = Object.values(u?.clients ?? {}).some((s) => s.cost_usd !== undefined) ? sum("cost_usd") : undefined;
   const clientLabel = (id: string | undefined) => (id ? u?.clients?.[id]?.label ?? id : "—");
-  const groupOf: Record<GroupBy, (r: Row) => string> = {
-    model: (r) => r.model,
-    client: (r) => clientLabel(r.client_key),
-    credential: (r) => r.source ?? "—",
-  };
-  const valueOf: Record<Metric, (r: Row) => number> = {
-    requests: () => 1,
-    tokens: (r) => r.tokens?.total_tokens ?? 0,
-    cost: (r) => costOf(prices, r),
-  };
-  const perModel = seriesBy(rows, groupOf[groupBy], valueOf[metric]);
+  const perModel = series ? linesOf(series, metric) : { labels: [], series: [] };
+  const noCost = metric === "cost" && !!series && !series.series.some((l) => l.cost_usd);
   const overTitle = t(groupBy === "model" ? "perModelOverTime" : groupBy === "client" ? "perClientOverTime" : "perCredentialOverTime", {
-                  n: fmtNum(rows.length),
-                  metric: t(metric === "requests" ? "totalRequests" : metric === "tokens" ? "totalTokens" : "cost"),
-                });
+    metric: t(metric === "requests" ? "totalRequests" : metric === "tokens" ? "totalTokens" : "cost"),
+  });
+  const chartControls = (
+    <div class="row">
+      <div class="seg" role="group" aria-label={t("chartShows")} data-testid="usage-metric">
+        {(["requests", "tokens", "cost"] as const).map((m) => (
+          <button key={m} type="button" class="small" aria-pressed={metric === m} onClick={() => setMetric(m)}>
+            {t(m === "requests" ? "totalRequests" : m === "tokens" ? "totalTokens" : "cost")}
+          </button>
+        ))}
+      </div>
+      <div class="seg" role="group" aria-label={t("linesPer")} data-testid="usage-group">
+        {(["model", "client", "credential"] as const).map((g) => (
+          <button key={g} type="button" class="small" aria-pressed={groupBy === g} onClick={() => setGroupBy(g)}>
+            {t(g === "model" ? "model" : g === "client" ? "clientKey" : "credential")}
+          </button>
+        ))}
+      </div>
+    </div>
+  );
   const hours = Array.from({ length: 24 }, (_, i) => String(i).padStart(2, "0"));
   const days = Object.keys({ ...u?.requests_by_day, ...u?.tokens_by_day }).sort();
   const short = range === "hour" || range === "day";
@@ -467,27 +461,18 @@ export function Usage() {
                 </table>
               }
             />
+            {seriesErr && <Problem err={seriesErr} onRetry={() => void loadSeries()} />}
+            {series && perModel.series.length === 0 && (
+              <figure class="chart" data-testid="chart-models">
+                <figcaption>{overTitle}</figcaption>
+                {chartControls}
+                <Empty text={t("noTrafficInRange")} />
+              </figure>
+            )}
             {perModel.series.length > 0 && (
               <Chart
                 title={overTitle}
-                controls={
-                  <div class="row">
-                  <div class="seg" role="group" aria-label={t("chartShows")} data-testid="usage-metric">
-                    {(["requests", "tokens", "cost"] as const).map((m) => (
-                      <button key={m} type="button" class="small" aria-pressed={metric === m} onClick={() => setMetric(m)}>
-                        {t(m === "requests" ? "totalRequests" : m === "tokens" ? "totalTokens" : "cost")}
-                      </button>
-                    ))}
-                  </div>
-                  <div class="seg" role="group" aria-label={t("linesPer")} data-testid="usage-group">
-                    {(["model", "client", "credential"] as const).map((g) => (
-                      <button key={g} type="button" class="small" aria-pressed={groupBy === g} onClick={() => setGroupBy(g)}>
-                        {t(g === "model" ? "model" : g === "client" ? "clientKey" : "credential")}
-                      </button>
-                    ))}
-                  </div>
-                  </div>
-                }
+                controls={chartControls}
                 testid="chart-models"
                 deps={JSON.stringify(perModel) + metric}
                 draw={(el, m) => m.lineChart(el, perModel.labels, perModel.series)}
@@ -499,6 +484,7 @@ export function Usage() {
                       {perModel.series.map((s) => (
                         <tr key={s.name}>
                           <th scope="row">{s.name}</th>
+                          <td data-testid="series-total">{metric === "cost" ? fmtUSD(s.total) : fmtNum(s.total)}</td>
                           <td>{s.values.join(", ")}</td>
                         </tr>
                       ))}
@@ -508,7 +494,7 @@ export function Usage() {
               />
             )}
           </div>
-          {metric === "cost" && prices.length === 0 && <p class="hint">{t("noPriceForChart")}</p>}
+          {noCost && <p class="hint">{t("noPriceForChart")}</p>}
           <section>
             <h2>{t("perModel")}</h2>
             {Object.keys(u.apis ?? {}).length === 0 ? (
