@@ -386,6 +386,11 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     await page.keyboard.press("Shift+End");
     await page.keyboard.type("# edited in the panel");
     await page.getByTestId("yaml-save").click();
+    // A preview of the change (the server's dry run) comes before the save.
+    await page.getByTestId("preview-diff").getByText("+# edited in the panel").waitFor();
+    assert.doesNotMatch((await srv.api("GET", "/config.yaml")).body, /# edited in the panel/, "the preview wrote nothing");
+    await shot(page, "config-yaml-preview");
+    await page.getByTestId("preview-confirm").click();
     await toast(page, "Saved");
     assert.match((await srv.api("GET", "/config.yaml")).body, /# edited in the panel/);
     await shot(page, "config-yaml");

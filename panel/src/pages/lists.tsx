@@ -5,7 +5,8 @@ import { keyEntryID, openaiKeyID, useCooldowns, type Cooldown, type CooldownStat
 import { t, useLang, type TKey } from "../i18n";
 import { useLiveTick } from "../live";
 import { api, apply, loadConfig, state, toast, useStore } from "../store";
-import { Page, Problem, TextField, Toggle, fmtNum, mask, useId } from "../ui";
+import { Empty, Page, Problem, TextField, Toggle, count, fmtNum, mask, useId } from "../ui";
+import { BuiltinModels, ModelAliases, OAUTH_CHANNELS } from "./modelcatalog";
 import { Badge, LinesField, NumberField, When, askPreview, type LineError } from "../widgets";
 import { PolicyKeys } from "./features";
 
@@ -369,7 +370,7 @@ function ProviderTest(props: { def: ListDef; item: Obj; what: string; onAddModel
               <Badge kind={r.ok ? "ok" : "bad"}>{r.ok ? t("testOk") : t("testFailed")}</Badge>{" "}
               {r.status ? `HTTP ${r.status} · ` : ""}
               {t("fxLatencyMs", { ms: r["latency-ms"] })}
-              {r.ok ? ` · ${t("modelsFound", { n: r.models.length })}` : ""}
+              {r.ok ? ` · ${count(r.models.length, "modelsFoundOne", "modelsFound")}` : ""}
               {r.reason && <span class="muted"> · {r.reason}</span>}
             </p>
           ))}
@@ -522,7 +523,7 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number; c
           f.kind === "secret" ? (
             <SecretField key={f.name} label={t(f.label)} value={key} onSave={(v) => void saveField(f, v)} />
           ) : f.kind === "text" ? (
-            <TextField key={f.name} label={t(f.label)} value={encode(f.kind, item[f.name])} mono testid={`${def.id}-${f.name}`} onSave={(v) => void saveField(f, v)} />
+            <TextField key={f.name} label={t(f.label)} value={encode(f.kind, item[f.name])} mono testid={`${def.id}-${f.name}`} onSave={(v) => saveField(f, v)} />
           ) : (
             <LinesField
               key={f.name}
@@ -794,7 +795,7 @@ export function ClientKeys() {
       title={t("clientKeys")}
       actions={
         <button type="button" aria-pressed={shown} onClick={() => setShown(!shown)}>
-          {shown ? t("hideKey") : t("showKey")}
+          {shown ? t("hideKeys") : t("showKeys")}
         </button>
       }
     >
@@ -988,9 +989,9 @@ export function ExcludedModels() {
       send: (_c, ifMatch) => api().PATCH("/oauth-excluded-models", { body: { provider, models }, params: h(ifMatch) }),
     });
   return (
-    <Page title={t("excludedModels")}>
+    <Page title={t("excludedModels")} intro={t("excludedIntro")}>
       <Problem err={s.cfgError} />
-      {Object.keys(map).length === 0 && <p class="muted">{t("empty")}</p>}
+      {s.cfg && Object.keys(map).length === 0 && <Empty text={t("excludedEmpty")} />}
       <ul class="entries" data-testid="list-excluded">
         {Object.entries(map).map(([provider, models]) => (
           <li key={provider} class="entry">
@@ -1042,7 +1043,7 @@ export function ExcludedModels() {
           <label for={provId}>{t("provider")}</label>
           <input id={provId} name="provider" list={`${provId}-list`} required autocomplete="off" data-testid="excluded-new-provider" />
           <datalist id={`${provId}-list`}>
-            {["gemini-cli", "vertex", "aistudio", "antigravity", "claude", "codex", "qwen", "iflow", "kimi", "xai"].map((p) => (
+            {OAUTH_CHANNELS.map((p) => (
               <option key={p} value={p} />
             ))}
           </datalist>
@@ -1055,6 +1056,8 @@ export function ExcludedModels() {
           {t("addProvider")}
         </button>
       </form>
+      <BuiltinModels />
+      <ModelAliases />
     </Page>
   );
 }
