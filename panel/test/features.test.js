@@ -256,10 +256,12 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     await retry.press("Control+a");
     await retry.pressSequentially("2");
     release();
-    // The refresh brought 4 for the field being typed in: the text and focus stay, the field says so.
-    await page.getByTestId("setting-request-retry-moved").getByText("4").waitFor();
-    assert.equal(await retry.inputValue(), "2");
+    // The proxy's save is re-applied on the re-read config (which has 4 for the field being
+    // typed in): once that is said, the typed text and the focus are still there.
+    await toast(page, "re-applied");
+    assert.equal(await retry.inputValue(), "2", "the typed text survives the refresh");
     assert.ok(await retry.evaluate((el) => el === document.activeElement), "focus kept");
+    await page.getByTestId("setting-request-retry-moved").getByText("4").waitFor();
     await retry.pressSequentially("3");
     assert.equal(await retry.inputValue(), "23");
     await retry.press("Enter");
