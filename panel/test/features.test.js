@@ -548,7 +548,8 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     assert.equal(stored.proxy_url, undefined, "blank removes the proxy");
     assert.deepEqual(stored.headers, { "X-Team": "research" }, "a removed line removes its header");
     assert.equal(stored.access_token, "t-fields", "the rest of the file is kept");
-    await row.getByTestId("auth-priority").getByText("team account").waitFor();
+    await row.getByTestId("auth-note").getByText("team account").waitFor();
+    await row.getByTestId("auth-priority").getByText("Weight 3").waitFor();
     await shot(page, "auth-fields-saved");
     assert.deepEqual(page.problems.filter((p) => !p.includes("400")), []);
     await srv.api("DELETE", `/auth-files?name=${encodeURIComponent(name)}`);

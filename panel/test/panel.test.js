@@ -454,7 +454,7 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     assert.equal(JSON.parse(await readFile(await dl.path(), "utf8")).email, "test@example.com");
     await page.getByTestId("auth-delete-all").click();
     await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
-    await page.getByText("Nothing here yet.").waitFor();
+    await page.getByTestId("state-empty").getByText("No credential files yet.", { exact: false }).waitFor();
     assert.equal((await srv.api("GET", "/auth-files")).body.files.length, 0);
     await page.context().close();
   });

@@ -134,6 +134,11 @@ function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promi
         <td data-label={t("name")}>
           <span class="mono">{f.name}</span>
           {(f.email || f.label) && <div class="muted">{f.email ?? f.label}</div>}
+          {f.note && (
+            <div class="muted" data-testid="auth-note">
+              {f.note}
+            </div>
+          )}
         </td>
         <td data-label={t("type")}>{f.provider ?? f.type ?? ""}</td>
         <td data-label={t("status")}>
@@ -159,7 +164,6 @@ function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promi
               {t("fxWeight")} {f.weight}
             </div>
           )}
-          {f.note && <div class="muted">{f.note}</div>}
         </td>
         <td data-label={t("successFailed")}>
           <span class="good">{fmtNum(f.success ?? recentOk)}</span> / <span class={(f.failed ?? recentBad) ? "bad" : ""}>{fmtNum(f.failed ?? recentBad)}</span>

@@ -91,7 +91,7 @@ export function ConfigYaml() {
       return;
     }
     const warned = r.data.warnings ?? [];
-    const intro = [t("yamlPreviewIntro"), ...(r.data.changed.length ? [t("changedKeys", { keys: r.data.changed.join(", ") })] : [])].join(" ");
+    const intro = [t("yamlPreviewIntro"), ...(r.data.changed.length ? [t("wouldChange", { keys: r.data.changed.join(", ") })] : [])].join(" ");
     const yes = await askPreview({
       title: t("yamlPreviewTitle"),
       intro,

@@ -210,14 +210,17 @@ function indexOf(def: ListDef, c: ConfigView, key: string): number {
   return def.items(c).findIndex((x) => x[def.keyField] === key);
 }
 
-function ObjectList(props: { def: ListDef; cfg: ConfigView; cooldowns?: CooldownState; usage?: KeyUsage | null }) {
+function ObjectList(props: { def: ListDef; cfg: ConfigView; cooldowns?: CooldownState; usage?: KeyUsage | null; pageTitled?: boolean }) {
   useLang();
   const { def, cfg } = props;
   const items = def.items(cfg);
   return (
     <section class="list" aria-labelledby={`${def.id}-h`} data-testid={`list-${def.id}`}>
-      <h2 id={`${def.id}-h`}>{def.title}</h2>
-      {items.length === 0 && <p class="muted">{t("empty")}</p>}
+      {/* The only list of a page named like it: its heading is for screen readers only. */}
+      <h2 id={`${def.id}-h`} class={props.pageTitled ? "sr-only" : undefined}>
+        {def.title}
+      </h2>
+      {items.length === 0 && <p class="muted">{t("listEmpty")}</p>}
       <ol class="entries">
         {items.map((item, i) => (
           <Entry key={`${String(item[def.keyField])}-${i}`} def={def} item={item} index={i} count={items.length} cooldowns={props.cooldowns} usage={props.usage ?? null} />
@@ -630,6 +633,7 @@ function AddForm(props: { def: ListDef }) {
         if (done) form.reset();
       }}
     >
+      <div class="add-grid">
       {first.map((f) => (
         <div class="field" key={f.name}>
           <label for={`${baseId}-${f.name}`}>{t(f.label)}</label>
@@ -644,6 +648,7 @@ function AddForm(props: { def: ListDef }) {
           />
         </div>
       ))}
+      </div>
       <button type="submit" class="primary" data-testid={`${def.id}-add`}>
         {t("addEntry")}
       </button>
@@ -770,7 +775,7 @@ export function OpenAICompat() {
   return (
     <Page title={t("openaiCompat")} intro={t("orderMatters")}>
       <Problem err={s.cfgError} />
-      {s.cfg && <ObjectList def={titled(openaiDef, "openaiCompat")} cfg={s.cfg} cooldowns={cooldowns} usage={usage} />}
+      {s.cfg && <ObjectList def={titled(openaiDef, "openaiCompat")} cfg={s.cfg} cooldowns={cooldowns} usage={usage} pageTitled />}
     </Page>
   );
 }
