@@ -551,6 +551,13 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     await row.getByTestId("auth-note").getByText("team account").waitFor();
     await row.getByTestId("auth-priority").getByText("Weight 3").waitFor();
     await shot(page, "auth-fields-saved");
+    // On a phone the editor stacks its fields and the page does not scroll sideways.
+    await page.setViewportSize({ width: 390, height: 860 });
+    await row.getByTestId("auth-edit").click();
+    await until(async () => (await page.getByTestId("af-priority").inputValue()) === "10", "the editor on a phone");
+    const { sw, iw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth }));
+    assert.ok(sw <= iw, `the auth file editor scrolls sideways at 390 px: ${sw} > ${iw}`);
+    await shot(page, "auth-fields-390");
     assert.deepEqual(page.problems.filter((p) => !p.includes("400")), []);
     await srv.api("DELETE", `/auth-files?name=${encodeURIComponent(name)}`);
     await page.context().close();
