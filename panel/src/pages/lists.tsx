@@ -504,7 +504,8 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number; c
     <li class="entry" data-testid={`${def.id}-entry`}>
       <fieldset>
         <legend>
-          {t("entryN", { n: index + 1 })}{" "}
+          {t("entryN", { n: index + 1 })}
+          {key && <span class="legend-name"> · {def.keyField === "api-key" ? mask(key) : key}</span>}{" "}
           {disabled && <Badge kind="warn">{t("fxDisabled")}</Badge>}
           {mine.length > 0 && <Badge kind="bad">{t("coolingBadge")}</Badge>}
         </legend>
