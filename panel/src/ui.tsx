@@ -139,11 +139,18 @@ export function useId(prefix: string): string {
   return id;
 }
 
-/** A text field saved when it changes (blur or Enter), not on every key. */
+/**
+ * A text field saved when it changes (blur or Enter), not on every key.
+ * What the user types is a draft of its own: a refresh of `value` (another
+ * operator's edit, a live update) never replaces it. The draft is dropped
+ * when a save succeeds (`onSave` resolving to anything but false) or when
+ * `value` changes while the field is not being edited; a refused save
+ * keeps it, so nothing typed is lost.
+ */
 export function TextField(props: {
   label: string;
   value: string;
-  onSave: (v: string) => void;
+  onSave: (v: string) => unknown;
   hint?: string;
   multiline?: boolean;
   type?: string;
@@ -152,26 +159,64 @@ export function TextField(props: {
 }) {
   const id = useId("f");
   const hintId = props.hint ? `${id}-hint` : undefined;
+  const [draft, setDraft] = useState<string | null>(null);
+  // The value the draft started from: when `value` moves away from it the
+  // field says so, and the save goes through the caller's If-Match check.
+  const [from, setFrom] = useState<string | null>(null);
+  const [refused, setRefused] = useState(false);
+  const focused = useRef(false);
+  const shown = draft ?? props.value;
+  useEffect(() => {
+    if (!focused.current && !refused) {
+      setDraft(null);
+      setFrom(null);
+    }
+  }, [props.value]);
+  const commit = async (v: string) => {
+    if (v === props.value) {
+      setDraft(null);
+      setFrom(null);
+      return;
+    }
+    setRefused(false);
+    const ok = await props.onSave(v);
+    if (ok === false) setRefused(true);
+    else {
+      setDraft((d) => (d === v ? null : d));
+      setFrom(null);
+    }
+  };
   const common = {
     id,
+    // The attribute keeps the stored value (what selectors and the
+    // browser's form reset see); the property shows the draft.
+    defaultValue: props.value,
+    value: shown,
     "aria-describedby": hintId,
     class: props.mono ? "mono" : undefined,
     "data-testid": props.testid,
-    onChange: (e: Event) => {
-      const v = (e.currentTarget as HTMLInputElement).value;
-      if (v !== props.value) props.onSave(v);
+    onFocus: () => {
+      focused.current = true;
+    },
+    onInput: (e: Event) => {
+      if (draft === null) setFrom(props.value);
+      setRefused(false);
+      setDraft((e.currentTarget as HTMLInputElement).value);
+    },
+    onChange: (e: Event) => void commit((e.currentTarget as HTMLInputElement).value),
+    onBlur: () => {
+      focused.current = false;
     },
   };
+  const movedUnder = draft !== null && from !== null && from !== props.value;
   return (
     <div class="field">
       <label for={id}>{props.label}</label>
       {props.multiline ? (
-        <textarea key={props.value} rows={Math.max(2, props.value.split("\n").length + 1)} defaultValue={props.value} {...common} />
+        <textarea rows={Math.max(2, shown.split("\n").length + 1)} {...common} />
       ) : (
         <input
-          key={props.value}
           type={props.type ?? "text"}
-          defaultValue={props.value}
           autocomplete="off"
           spellcheck={false}
           {...common}
@@ -179,6 +224,16 @@ export function TextField(props: {
             if (e.key === "Enter") (e.currentTarget as HTMLInputElement).blur();
           }}
         />
+      )}
+      {movedUnder && (
+        <small class="hint warn" role="status" data-testid={props.testid ? `${props.testid}-moved` : undefined}>
+          {t("changedWhileTyping", { value: props.value || "—" })}
+        </small>
+      )}
+      {refused && draft !== null && (
+        <small class="hint warn" data-testid={props.testid ? `${props.testid}-refused` : undefined}>
+          {t("draftKept")}
+        </small>
       )}
       {props.hint && (
         <small id={hintId} class="hint">

@@ -3,9 +3,9 @@
 // field that points at each invalid line instead of dropping it.
 import "./features.css";
 import { render, type ComponentChildren } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { getLang, t, useLang, type TKey } from "./i18n";
-import { Modal, useId } from "./ui";
+import { Modal, fmtDate, fmtRelative, useId } from "./ui";
 
 /** A unified diff, each line marked as added, removed, a hunk header or context. */
 export function DiffView(props: { diff: string; testid?: string }) {
@@ -108,30 +108,14 @@ export function CopyButton(props: { text: string; label?: string; testid?: strin
   );
 }
 
-const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
-  ["year", 365 * 86400],
-  ["month", 30 * 86400],
-  ["day", 86400],
-  ["hour", 3600],
-  ["minute", 60],
-  ["second", 1],
-];
-
-/** "3 minutes ago" / "in 2 hours", in the panel's language. */
+/** "3 minutes ago" / "in 2 hours", in the panel's language (ui.tsx's fmtRelative). */
 export function relative(at: string | number | Date, now = Date.now()): string {
-  const ms = new Date(at).getTime();
-  if (!Number.isFinite(ms)) return "";
-  const secs = Math.round((ms - now) / 1000);
-  const fmt = new Intl.RelativeTimeFormat(getLang(), { numeric: "auto" });
-  for (const [unit, size] of UNITS) {
-    if (Math.abs(secs) >= size || unit === "second") return fmt.format(Math.round(secs / size), unit);
-  }
-  return "";
+  return Number.isFinite(new Date(at).getTime()) ? fmtRelative(at, now) : "";
 }
 
+/** The exact date and time in the panel's language (ui.tsx's fmtDate). */
 export function absolute(at: string | number | Date): string {
-  const d = new Date(at);
-  return Number.isFinite(d.getTime()) ? d.toLocaleString(getLang()) : "";
+  return Number.isFinite(new Date(at).getTime()) ? fmtDate(at, true) : "";
 }
 
 /** A time shown relative, with the exact date on hover and for screen readers. */
@@ -237,24 +221,39 @@ export function LinesField(props: {
 /** A labelled number input saved on change; empty means "unset". */
 export function NumberField(props: { label: string; value: number | undefined; min?: number; max?: number; onSave: (v: number | undefined) => void; testid?: string; hint?: string }) {
   const id = useId("n");
+  const current = props.value === undefined ? "" : String(props.value);
+  // Typed text is a draft of its own: a refresh of the value while the user
+  // types does not replace it (no re-mount, focus kept).
+  const [draft, setDraft] = useState<string | null>(null);
+  const focused = useRef(false);
+  useEffect(() => {
+    if (!focused.current) setDraft(null);
+  }, [props.value]);
   return (
     <div class="field num">
       <label for={id}>{props.label}</label>
       <input
         id={id}
-        key={String(props.value)}
         type="number"
         inputMode="numeric"
         min={props.min}
         max={props.max}
         step={1}
-        defaultValue={props.value === undefined ? "" : String(props.value)}
+        value={draft ?? current}
         data-testid={props.testid}
         aria-describedby={props.hint ? `${id}-hint` : undefined}
+        onFocus={() => {
+          focused.current = true;
+        }}
+        onBlur={() => {
+          focused.current = false;
+        }}
+        onInput={(e) => setDraft((e.currentTarget as HTMLInputElement).value)}
         onChange={(e) => {
           const raw = (e.currentTarget as HTMLInputElement).value.trim();
           const v = raw === "" ? undefined : Number(raw);
           if (v !== undefined && !Number.isInteger(v)) return;
+          setDraft(null);
           if (v !== props.value) props.onSave(v);
         }}
       />

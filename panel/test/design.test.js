@@ -356,6 +356,13 @@ describe("design: every page, both languages and themes, desktop and phone", { s
     await page.keyboard.press("Control+End");
     await page.keyboard.type("\nrequest-retyr: 5\n");
     await page.getByTestId("yaml-save").click();
+    // The dry run first: the diff and the server's warning, nothing written yet.
+    const preview = page.getByTestId("preview");
+    await preview.getByTestId("preview-diff").getByText("+request-retyr: 5").waitFor();
+    await preview.getByTestId("preview-items").getByText(/request-retyr/).waitFor();
+    assert.doesNotMatch((await srv.api("GET", "/config.yaml")).body, /request-retyr/, "the preview wrote nothing");
+    await page.screenshot({ path: path.join(shots, "config-preview-en-light-1400.png") });
+    await page.getByTestId("preview-confirm").click();
     await page.getByTestId("yaml-warnings").getByText(/request-retyr/).waitFor();
     await page.screenshot({ path: path.join(shots, "config-warning-en-light-1400.png") });
     assert.match((await srv.api("GET", "/config.yaml")).body, /request-retyr: 5/);

@@ -221,6 +221,59 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     await page.context().close();
   });
 
+  test("a field being typed in keeps its text and focus when a refresh brings another client's value for it", async () => {
+    await srv.api("DELETE", "/proxy-url");
+    await put("/request-retry", { value: 1 });
+    const page = await newPage();
+    await signIn(page);
+    await go(page, "settings");
+    const proxy = page.getByTestId("setting-proxy-url");
+    const retry = page.getByTestId("setting-request-retry");
+    await until(async () => (await retry.inputValue()) === "1", "the stored retry shown");
+    // The panel's next read of the config waits until the user has typed.
+    let release;
+    const released = new Promise((r) => (release = r));
+    let held;
+    const reached = new Promise((r) => (held = r));
+    const configRead = (url) => url.pathname === "/v0/management/config";
+    await page.route(
+      configRead,
+      async (route) => {
+        if (route.request().method() === "GET") {
+          held();
+          await released;
+        }
+        await route.continue();
+      },
+    );
+    await proxy.click();
+    await proxy.pressSequentially("http://127.0.0.1:7");
+    // A second client changes request-retry: the panel's revision is stale now.
+    await put("/request-retry", { value: 4 });
+    // Leaving the proxy field saves it: 412, and the panel re-reads the config (held).
+    await retry.focus();
+    await reached;
+    await retry.press("Control+a");
+    await retry.pressSequentially("2");
+    release();
+    // The proxy's save is re-applied on the re-read config (which has 4 for the field being
+    // typed in): once that is said, the typed text and the focus are still there.
+    await toast(page, "re-applied");
+    assert.equal(await retry.inputValue(), "2", "the typed text survives the refresh");
+    assert.ok(await retry.evaluate((el) => el === document.activeElement), "focus kept");
+    await page.getByTestId("setting-request-retry-moved").getByText("4").waitFor();
+    await retry.pressSequentially("3");
+    assert.equal(await retry.inputValue(), "23");
+    await retry.press("Enter");
+    await until(async () => (await srv.api("GET", "/request-retry")).body["request-retry"] === 23, "the typed value saved");
+    assert.equal((await srv.api("GET", "/proxy-url")).body["proxy-url"], "http://127.0.0.1:7");
+    await until(async () => (await page.getByTestId("setting-request-retry-moved").count()) === 0, "the notice gone after the save");
+    await page.unroute(configRead);
+    assert.deepEqual(page.problems.filter((p) => !p.includes("412")), []);
+    await srv.api("DELETE", "/proxy-url");
+    await page.context().close();
+  });
+
   test("client keys with policies: create with a policy, copy the key shown once, spend, revoke after a preview; a re-added plain key is named", async () => {
     const page = await newPage();
     await signIn(page);
@@ -446,6 +499,67 @@ describe("panel features in Chromium", { skip: !exe, concurrency: false }, () =>
     await shot(page, "auth-upload-report");
     assert.deepEqual(page.problems, []);
     await srv.api("DELETE", "/auth-files?all=true");
+    await page.context().close();
+  });
+
+  test("auth files: priority, weight, note, prefix, proxy and headers edited in place, each error shown at its field", async () => {
+    const name = "codex-fields@example.com.json";
+    const form = new FormData();
+    const file = { type: "codex", email: "fields@example.com", access_token: "t-fields", priority: 2, proxy_url: "socks5://127.0.0.1:1080", headers: { "X-Team": "ops", "X-Old": "1" } };
+    form.append("file", new Blob([JSON.stringify(file)], { type: "application/json" }), name);
+    const up = await fetch(`${srv.origin}/v0/management/auth-files`, { method: "POST", headers: { Authorization: `Bearer ${MGMT_KEY}` }, body: form });
+    assert.equal(up.status, 200, await up.text());
+    const page = await newPage();
+    await signIn(page);
+    await go(page, "auth-files");
+    const row = page.getByTestId("auth-row").filter({ hasText: name });
+    await row.getByTestId("auth-edit").click();
+    const ed = page.getByTestId("af-editor");
+    // The form starts from the file.
+    await until(async () => (await ed.getByTestId("af-priority").inputValue()) === "2", "the stored priority");
+    assert.equal(await ed.getByTestId("af-proxy").inputValue(), "socks5://127.0.0.1:1080");
+    assert.equal(await ed.getByTestId("af-headers").inputValue(), "X-Team: ops\nX-Old: 1");
+    // What the form can tell: a weight over the limit, a header line without a colon.
+    await ed.getByTestId("af-weight").fill("2000000");
+    await ed.getByTestId("af-headers").fill("X-Team: research\nnot a header");
+    await ed.getByTestId("af-save").click();
+    await ed.getByTestId("af-weight-error").getByText("at most 1,000,000").waitFor();
+    await ed.getByTestId("af-headers-error").getByText(/Line 2/).waitFor();
+    // What only the server can tell: a proxy it refuses, shown at the proxy field.
+    await ed.getByTestId("af-weight").fill("3");
+    await ed.getByTestId("af-headers").fill("X-Team: research");
+    await ed.getByTestId("af-proxy").fill("ftp://127.0.0.1:21");
+    await ed.getByTestId("af-save").click();
+    await ed.getByTestId("af-proxy-error").getByText(/proxy/).waitFor();
+    assert.equal(await ed.getByTestId("af-weight-error").count(), 0);
+    await shot(page, "auth-fields-error");
+    await ed.getByTestId("af-proxy").fill("");
+    await ed.getByTestId("af-note").fill("team account");
+    await ed.getByTestId("af-prefix").fill("team");
+    await ed.getByTestId("af-priority").fill("10");
+    await ed.getByTestId("af-save").click();
+    await toast(page, `Saved the fields of ${name}.`);
+    await page.getByTestId("af-editor").waitFor({ state: "detached" });
+    const stored = (await srv.api("GET", `/auth-files/download?name=${encodeURIComponent(name)}`)).body;
+    assert.equal(stored.priority, 10);
+    assert.equal(stored.weight, 3);
+    assert.equal(stored.note, "team account");
+    assert.equal(stored.prefix, "team");
+    assert.equal(stored.proxy_url, undefined, "blank removes the proxy");
+    assert.deepEqual(stored.headers, { "X-Team": "research" }, "a removed line removes its header");
+    assert.equal(stored.access_token, "t-fields", "the rest of the file is kept");
+    await row.getByTestId("auth-note").getByText("team account").waitFor();
+    await row.getByTestId("auth-priority").getByText("Weight 3").waitFor();
+    await shot(page, "auth-fields-saved");
+    // On a phone the editor stacks its fields and the page does not scroll sideways.
+    await page.setViewportSize({ width: 390, height: 860 });
+    await row.getByTestId("auth-edit").click();
+    await until(async () => (await page.getByTestId("af-priority").inputValue()) === "10", "the editor on a phone");
+    const { sw, iw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth }));
+    assert.ok(sw <= iw, `the auth file editor scrolls sideways at 390 px: ${sw} > ${iw}`);
+    await shot(page, "auth-fields-390");
+    assert.deepEqual(page.problems.filter((p) => !p.includes("400")), []);
+    await srv.api("DELETE", `/auth-files?name=${encodeURIComponent(name)}`);
     await page.context().close();
   });
 

@@ -386,6 +386,11 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     await page.keyboard.press("Shift+End");
     await page.keyboard.type("# edited in the panel");
     await page.getByTestId("yaml-save").click();
+    // A preview of the change (the server's dry run) comes before the save.
+    await page.getByTestId("preview-diff").getByText("+# edited in the panel").waitFor();
+    assert.doesNotMatch((await srv.api("GET", "/config.yaml")).body, /# edited in the panel/, "the preview wrote nothing");
+    await shot(page, "config-yaml-preview");
+    await page.getByTestId("preview-confirm").click();
     await toast(page, "Saved");
     assert.match((await srv.api("GET", "/config.yaml")).body, /# edited in the panel/);
     await shot(page, "config-yaml");
@@ -453,7 +458,7 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     assert.equal(JSON.parse(await readFile(await dl.path(), "utf8")).email, "test@example.com");
     await page.getByTestId("auth-delete-all").click();
     await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
-    await page.getByText("Nothing here yet.").waitFor();
+    await page.getByTestId("state-empty").getByText("No credential files yet.", { exact: false }).waitFor();
     assert.equal((await srv.api("GET", "/auth-files")).body.files.length, 0);
     await page.context().close();
   });

@@ -7,7 +7,7 @@ import { explain, networkError, type Explained } from "../api";
 import { t, useLang } from "../i18n";
 import { useLiveTick, showRevision } from "../live";
 import { api } from "../store";
-import { Page, Problem, useId } from "../ui";
+import { Empty, Page, Problem, useId } from "../ui";
 import { Badge, Pager, When, actorText } from "../widgets";
 
 type Entry = Schemas["AuditEntry"];
@@ -127,12 +127,13 @@ export function Audit() {
       </form>
       <Problem err={err} onRetry={() => void load()} />
       {!entries && !err && <p class="muted">{t("fxLoading")}</p>}
-      {entries && (
+      {entries && entries.length > 0 && (
         <p class="muted" aria-live="polite" data-testid="audit-count">
           {t("auditCount", { n: shown.length, total: entries.length })}
         </p>
       )}
-      {entries && shown.length === 0 && <p class="muted">{t("auditEmpty")}</p>}
+      {entries && entries.length === 0 && <Empty text={t("auditNone")} />}
+      {entries && entries.length > 0 && shown.length === 0 && <Empty text={t("auditEmpty")} />}
       {rows.length > 0 && (
         <div class="scroll">
           <table class="table-cards" data-testid="audit-table">

@@ -10,8 +10,9 @@ import { useCooldowns, type Cooldown } from "../credentials";
 import { t, useLang, type TKey } from "../i18n";
 import { useLiveTick } from "../live";
 import { api, askConfirm, toast } from "../store";
-import { Page, Problem, fmtBytes, fmtNum, useId } from "../ui";
+import { Empty, Loading, Page, Problem, count, fmtBytes, fmtNum, useId } from "../ui";
 import { Badge, Pager, When, askPreview } from "../widgets";
+import { AuthFieldsEditor } from "./authfields";
 
 type AuthFile = Schemas["AuthFile"];
 
@@ -103,10 +104,11 @@ function Models(props: { name: string }) {
   );
 }
 
-function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promise<void>; onReset: (c: Cooldown[]) => Promise<void> }) {
+function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promise<void>; onReset: (name: string) => Promise<void> }) {
   useLang();
   const { f } = props;
   const [open, setOpen] = useState(false);
+  const [editing, setEditing] = useState(false);
   // While a change is saved the switch shows it; afterwards the server's state.
   const [pending, setPending] = useState<boolean | null>(null);
   const st = statusOf(f, props.cooldowns.length > 0);
@@ -132,6 +134,11 @@ function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promi
         <td data-label={t("name")}>
           <span class="mono">{f.name}</span>
           {(f.email || f.label) && <div class="muted">{f.email ?? f.label}</div>}
+          {f.note && (
+            <div class="muted" data-testid="auth-note">
+              {f.note}
+            </div>
+          )}
         </td>
         <td data-label={t("type")}>{f.provider ?? f.type ?? ""}</td>
         <td data-label={t("status")}>
@@ -150,7 +157,14 @@ function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promi
             </div>
           ))}
         </td>
-        <td data-label={t("fxPriority")}>{f.priority ?? 0}</td>
+        <td data-label={t("fxPriority")} data-testid="auth-priority">
+          {f.priority ?? 0}
+          {f.weight != null && f.weight > 0 && (
+            <div class="muted">
+              {t("fxWeight")} {f.weight}
+            </div>
+          )}
+        </td>
         <td data-label={t("successFailed")}>
           <span class="good">{fmtNum(f.success ?? recentOk)}</span> / <span class={(f.failed ?? recentBad) ? "bad" : ""}>{fmtNum(f.failed ?? recentBad)}</span>
         </td>
@@ -172,11 +186,14 @@ function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promi
               />
               {t("fxEnabled")}
             </label>
+            <button type="button" aria-expanded={editing} onClick={() => setEditing(!editing)} aria-label={`${t("edit")}: ${f.name}`} data-testid="auth-edit">
+              {t("edit")}
+            </button>
             <button type="button" aria-expanded={open} onClick={() => setOpen(!open)} aria-label={`${t("modelsShort")}: ${f.name}`}>
               {t("modelsShort")}
             </button>
-            {props.cooldowns.length > 0 && (
-              <button type="button" onClick={() => void props.onReset(props.cooldowns)} aria-label={`${t("resetCooldown")}: ${f.name}`} data-testid="auth-reset-cooldown">
+            {(props.cooldowns.length > 0 || st === "unavailable") && (
+              <button type="button" onClick={() => void props.onReset(f.name)} aria-label={`${t("resetCooldown")}: ${f.name}`} data-testid="auth-reset-cooldown">
                 {t("resetCooldown")}
               </button>
             )}
@@ -208,8 +225,21 @@ function Row(props: { f: AuthFile; cooldowns: Cooldown[]; onChanged: () => Promi
           </div>
         </td>
       </tr>
+      {editing && (
+        <tr class="detail">
+          <td colSpan={7}>
+            <AuthFieldsEditor
+              name={f.name}
+              onDone={(saved) => {
+                setEditing(false);
+                if (saved) void props.onChanged();
+              }}
+            />
+          </td>
+        </tr>
+      )}
       {open && (
-        <tr>
+        <tr class="detail">
           <td colSpan={7}>
             <Models name={f.name} />
           </td>
@@ -267,8 +297,8 @@ export function AuthFiles() {
         }
     }
     setReport({ ok: done, bad });
-    if (done.length) toast("ok", t("uploaded", { n: done.length }));
-    if (bad.length) toast("error", t("uploadRejected", { n: bad.length }));
+    if (done.length) toast("ok", count(done.length, "uploadedOne", "uploaded"));
+    if (bad.length) toast("error", count(bad.length, "uploadRejectedOne", "uploadRejected"));
     await load();
   }
 
@@ -296,23 +326,23 @@ export function AuthFiles() {
   const at = Math.min(page, pages - 1);
   const rows = shown.slice(at * PER_PAGE, (at + 1) * PER_PAGE);
 
-  async function resetCooldowns(list: Cooldown[]) {
-    let n = 0;
-    for (const id of new Set(list.map((c) => c.credential))) {
-      const r = await cd.reset(id);
-      if (!r.ok) {
-        toast("error", `${t("failed")}: ${r.err?.text ?? ""}`);
-        return;
-      }
-      n += r.cleared;
+  /** Ends the file's cooldowns and quota rests (POST /reset-quota), then shows the new state. */
+  async function resetQuota(name: string) {
+    try {
+      const r = await api().POST("/reset-quota", { body: { name } });
+      if (r.data) toast("ok", t("quotaReset", { name, models: r.data.models.join(", ") || "—" }));
+      else toast("error", `${t("failed")}: ${explain(r).text}`);
+    } catch (e) {
+      toast("error", networkError(e).text);
     }
-    toast("ok", t("cooldownsCleared", { n }));
+    await Promise.all([cd.reload(), load()]);
   }
 
   const notimpl = err?.kind === "notimpl";
   return (
     <Page
       title={t("authFiles")}
+      intro={t("authFilesIntro")}
       actions={
         !notimpl && (
           <button
@@ -331,7 +361,7 @@ export function AuthFiles() {
               });
               if (!yes) return;
               const r = await api().DELETE("/auth-files", { params: { query: { all: "true" } } });
-              if (r.response.ok) toast("ok", t("filesDeleted", { n: names.length }));
+              if (r.response.ok) toast("ok", count(names.length, "filesDeletedOne", "filesDeleted"));
               else toast("error", explain(r).text);
               await load();
             }}
@@ -384,7 +414,7 @@ export function AuthFiles() {
           {report.ok.length > 0 && <p>{t("uploadedNames", { names: report.ok.join(", ") })}</p>}
           {report.bad.length > 0 && (
             <>
-              <p>{t("uploadRejected", { n: report.bad.length })}</p>
+              <p>{count(report.bad.length, "uploadRejectedOne", "uploadRejected")}</p>
               <ul>
                 {report.bad.map((b) => (
                   <li key={b.name}>
@@ -456,8 +486,15 @@ export function AuthFiles() {
           </div>
         </form>
       )}
-      {!files && !err && <p class="muted">{t("fxLoading")}</p>}
-      {files && files.length === 0 && <p class="muted">{t("empty")}</p>}
+      {!files && !err && <Loading />}
+      {files && files.length === 0 && (
+        <Empty text={t("authFilesEmpty")}>
+          <p>
+            <a href="#/oauth">{t("authFilesEmptyLogin")}</a>
+          </p>
+        </Empty>
+      )}
+      {files && files.length > 0 && shown.length === 0 && <Empty text={t("authFilesNoMatch")} />}
       {files && files.length > 0 && (
         <p class="muted" aria-live="polite" data-testid="auth-count">
           {t("filesShown", { n: shown.length, total: files.length })}
@@ -481,7 +518,7 @@ export function AuthFiles() {
             </thead>
             <tbody>
               {rows.map((f) => (
-                <Row key={f.name} f={f} cooldowns={coolingOf.get(f.name) ?? []} onChanged={load} onReset={resetCooldowns} />
+                <Row key={f.name} f={f} cooldowns={coolingOf.get(f.name) ?? []} onChanged={load} onReset={resetQuota} />
               ))}
             </tbody>
           </table>

@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { etagOf, explain, type Explained } from "../api";
+import { etagOf, explain, networkError, type Explained } from "../api";
 import { t, useLang } from "../i18n";
 import { api, askConflict, loadConfig, toast } from "../store";
 import { Loading, Page, Problem } from "../ui";
 import type { YamlEditor } from "../editor";
+import { askPreview } from "../widgets";
+import { withIfMatch } from "@cli-proxy-api/management-client";
 
 /** The line a validation message names ("line 12", "yaml: line 12: …"), if any. */
 export function lineOf(msg: string): number | null {
@@ -50,6 +52,55 @@ export function ConfigYaml() {
       editor.current?.destroy();
     };
   }, []);
+
+  /** The text as the server would store it, without storing it (?dryRun=true). */
+  function dryRun(text: string, ifMatch: string | undefined) {
+    return api().PUT("/config.yaml", {
+      body: text,
+      bodySerializer: (body: string) => body,
+      headers: { "Content-Type": "application/yaml" },
+      params: { query: { dryRun: true }, header: withIfMatch(ifMatch) },
+    });
+  }
+
+  /** Shows the dry run's diff and warnings; saves only when the user confirms. */
+  async function previewThenSave() {
+    const ed = editor.current;
+    if (!ed) return;
+    const text = ed.getText();
+    setBusy(true);
+    setSaveErr("");
+    ed.setError(null);
+    let r: Awaited<ReturnType<typeof dryRun>>;
+    try {
+      r = await dryRun(text, loaded.current.etag);
+    } catch (e) {
+      setBusy(false);
+      setSaveErr(networkError(e).text);
+      return;
+    }
+    setBusy(false);
+    if (!r.data) {
+      // A refused file (422 with its line) or a conflict (412): the save path says it best.
+      if (r.response.status === 412) return save(loaded.current.etag);
+      const e = explain(r);
+      const msg = e.message || e.text;
+      const line = lineOf(msg);
+      setSaveErr(line ? t("errorAtLine", { line, msg }) : msg);
+      if (line) ed.setError({ line, message: msg });
+      return;
+    }
+    const warned = r.data.warnings ?? [];
+    const intro = [t("yamlPreviewIntro"), ...(r.data.changed.length ? [t("wouldChange", { keys: r.data.changed.join(", ") })] : [])].join(" ");
+    const yes = await askPreview({
+      title: t("yamlPreviewTitle"),
+      intro,
+      diff: r.data.diff ?? "",
+      items: warned.length ? warned.map((w) => `${t("warning")}: ${w}`) : undefined,
+      confirm: t("save"),
+    });
+    if (yes) await save(loaded.current.etag);
+  }
 
   async function save(ifMatch: string | undefined) {
     const ed = editor.current;
@@ -121,7 +172,7 @@ export function ConfigYaml() {
             class="primary"
             disabled={busy || !dirty}
             data-testid="yaml-save"
-            onClick={() => void save(loaded.current.etag)}
+            onClick={() => void previewThenSave()}
           >
             {t("save")}
           </button>

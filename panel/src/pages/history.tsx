@@ -7,7 +7,7 @@ import { unifiedDiff } from "../diff";
 import { t, useLang } from "../i18n";
 import { SHOW_REVISION, takeShownRevision, useLiveTick } from "../live";
 import { api, loadConfig, state, toast } from "../store";
-import { Page, Problem, useId } from "../ui";
+import { Page, Problem, count, useId } from "../ui";
 import { DiffView, When, absolute, actorText, askPreview, sourceText } from "../widgets";
 
 type Revision = Schemas["ConfigRevision"];
@@ -149,7 +149,7 @@ export function History() {
       {revs && revs.length === 0 && <p class="muted">{t("historyEmpty")}</p>}
       {revs && revs.length > 0 && (
         <>
-          <p class="muted">{t("historyTotal", { n: total })}</p>
+          <p class="muted">{count(total, "historyTotalOne", "historyTotal")}</p>
           <div class="scroll">
             <table class="table-cards" data-testid="history-table">
               <thead>
@@ -219,7 +219,7 @@ export function History() {
                 if (to !== null) void compare(from, to);
               }}
             >
-              <div class="field narrow">
+              <div class="field wide">
                 <label for={fromId}>{t("compareFrom")}</label>
                 <select
                   id={fromId}
@@ -238,7 +238,7 @@ export function History() {
                   ))}
                 </select>
               </div>
-              <div class="field narrow">
+              <div class="field wide">
                 <label for={toId}>{t("compareTo")}</label>
                 <select
                   id={toId}

@@ -5,7 +5,8 @@ import { keyEntryID, openaiKeyID, useCooldowns, type Cooldown, type CooldownStat
 import { t, useLang, type TKey } from "../i18n";
 import { useLiveTick } from "../live";
 import { api, apply, loadConfig, state, toast, useStore } from "../store";
-import { Page, Problem, TextField, Toggle, fmtNum, mask, useId } from "../ui";
+import { Empty, Page, Problem, TextField, Toggle, count, fmtNum, mask, useId } from "../ui";
+import { BuiltinModels, ModelAliases, OAUTH_CHANNELS } from "./modelcatalog";
 import { Badge, LinesField, NumberField, When, askPreview, type LineError } from "../widgets";
 import { PolicyKeys } from "./features";
 
@@ -209,14 +210,17 @@ function indexOf(def: ListDef, c: ConfigView, key: string): number {
   return def.items(c).findIndex((x) => x[def.keyField] === key);
 }
 
-function ObjectList(props: { def: ListDef; cfg: ConfigView; cooldowns?: CooldownState; usage?: KeyUsage | null }) {
+function ObjectList(props: { def: ListDef; cfg: ConfigView; cooldowns?: CooldownState; usage?: KeyUsage | null; pageTitled?: boolean }) {
   useLang();
   const { def, cfg } = props;
   const items = def.items(cfg);
   return (
     <section class="list" aria-labelledby={`${def.id}-h`} data-testid={`list-${def.id}`}>
-      <h2 id={`${def.id}-h`}>{def.title}</h2>
-      {items.length === 0 && <p class="muted">{t("empty")}</p>}
+      {/* The only list of a page named like it: its heading is for screen readers only. */}
+      <h2 id={`${def.id}-h`} class={props.pageTitled ? "sr-only" : undefined}>
+        {def.title}
+      </h2>
+      {items.length === 0 && <p class="muted">{t("listEmpty")}</p>}
       <ol class="entries">
         {items.map((item, i) => (
           <Entry key={`${String(item[def.keyField])}-${i}`} def={def} item={item} index={i} count={items.length} cooldowns={props.cooldowns} usage={props.usage ?? null} />
@@ -369,7 +373,7 @@ function ProviderTest(props: { def: ListDef; item: Obj; what: string; onAddModel
               <Badge kind={r.ok ? "ok" : "bad"}>{r.ok ? t("testOk") : t("testFailed")}</Badge>{" "}
               {r.status ? `HTTP ${r.status} · ` : ""}
               {t("fxLatencyMs", { ms: r["latency-ms"] })}
-              {r.ok ? ` · ${t("modelsFound", { n: r.models.length })}` : ""}
+              {r.ok ? ` · ${count(r.models.length, "modelsFoundOne", "modelsFound")}` : ""}
               {r.reason && <span class="muted"> · {r.reason}</span>}
             </p>
           ))}
@@ -500,7 +504,8 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number; c
     <li class="entry" data-testid={`${def.id}-entry`}>
       <fieldset>
         <legend>
-          {t("entryN", { n: index + 1 })}{" "}
+          {t("entryN", { n: index + 1 })}
+          {key && <span class="legend-name"> · {def.keyField === "api-key" ? mask(key) : key}</span>}{" "}
           {disabled && <Badge kind="warn">{t("fxDisabled")}</Badge>}
           {mine.length > 0 && <Badge kind="bad">{t("coolingBadge")}</Badge>}
         </legend>
@@ -522,7 +527,7 @@ function Entry(props: { def: ListDef; item: Obj; index: number; count: number; c
           f.kind === "secret" ? (
             <SecretField key={f.name} label={t(f.label)} value={key} onSave={(v) => void saveField(f, v)} />
           ) : f.kind === "text" ? (
-            <TextField key={f.name} label={t(f.label)} value={encode(f.kind, item[f.name])} mono testid={`${def.id}-${f.name}`} onSave={(v) => void saveField(f, v)} />
+            <TextField key={f.name} label={t(f.label)} value={encode(f.kind, item[f.name])} mono testid={`${def.id}-${f.name}`} onSave={(v) => saveField(f, v)} />
           ) : (
             <LinesField
               key={f.name}
@@ -629,6 +634,7 @@ function AddForm(props: { def: ListDef }) {
         if (done) form.reset();
       }}
     >
+      <div class="add-grid">
       {first.map((f) => (
         <div class="field" key={f.name}>
           <label for={`${baseId}-${f.name}`}>{t(f.label)}</label>
@@ -643,6 +649,7 @@ function AddForm(props: { def: ListDef }) {
           />
         </div>
       ))}
+      </div>
       <button type="submit" class="primary" data-testid={`${def.id}-add`}>
         {t("addEntry")}
       </button>
@@ -769,7 +776,7 @@ export function OpenAICompat() {
   return (
     <Page title={t("openaiCompat")} intro={t("orderMatters")}>
       <Problem err={s.cfgError} />
-      {s.cfg && <ObjectList def={titled(openaiDef, "openaiCompat")} cfg={s.cfg} cooldowns={cooldowns} usage={usage} />}
+      {s.cfg && <ObjectList def={titled(openaiDef, "openaiCompat")} cfg={s.cfg} cooldowns={cooldowns} usage={usage} pageTitled />}
     </Page>
   );
 }
@@ -794,7 +801,7 @@ export function ClientKeys() {
       title={t("clientKeys")}
       actions={
         <button type="button" aria-pressed={shown} onClick={() => setShown(!shown)}>
-          {shown ? t("hideKey") : t("showKey")}
+          {shown ? t("hideKeys") : t("showKeys")}
         </button>
       }
     >
@@ -988,9 +995,9 @@ export function ExcludedModels() {
       send: (_c, ifMatch) => api().PATCH("/oauth-excluded-models", { body: { provider, models }, params: h(ifMatch) }),
     });
   return (
-    <Page title={t("excludedModels")}>
+    <Page title={t("excludedModels")} intro={t("excludedIntro")}>
       <Problem err={s.cfgError} />
-      {Object.keys(map).length === 0 && <p class="muted">{t("empty")}</p>}
+      {s.cfg && Object.keys(map).length === 0 && <Empty text={t("excludedEmpty")} />}
       <ul class="entries" data-testid="list-excluded">
         {Object.entries(map).map(([provider, models]) => (
           <li key={provider} class="entry">
@@ -1042,7 +1049,7 @@ export function ExcludedModels() {
           <label for={provId}>{t("provider")}</label>
           <input id={provId} name="provider" list={`${provId}-list`} required autocomplete="off" data-testid="excluded-new-provider" />
           <datalist id={`${provId}-list`}>
-            {["gemini-cli", "vertex", "aistudio", "antigravity", "claude", "codex", "qwen", "iflow", "kimi", "xai"].map((p) => (
+            {OAUTH_CHANNELS.map((p) => (
               <option key={p} value={p} />
             ))}
           </datalist>
@@ -1055,6 +1062,8 @@ export function ExcludedModels() {
           {t("addProvider")}
         </button>
       </form>
+      <BuiltinModels />
+      <ModelAliases />
     </Page>
   );
 }

@@ -262,7 +262,7 @@ function VertexImport() {
             }
           }}
         >
-          <div class="steer">
+          <div class="steer wide">
             <div class="field">
               <label for={fileId}>{t("serviceAccountKey")}</label>
               <input id={fileId} name="file" type="file" accept="application/json,.json" required data-testid="vertex-file" />
@@ -312,7 +312,7 @@ function GeminiWeb() {
             }
           }}
         >
-          <div class="steer">
+          <div class="steer wide">
             <div class="field">
               <label for={a}>__Secure-1PSID</label>
               <input id={a} name="psid" type="password" required class="mono" autocomplete="off" />

@@ -115,7 +115,7 @@ export function Settings() {
           testid="setting-proxy-url"
           mono
           onSave={(value) =>
-            void apply({
+            apply({
               what: t("s_proxy-url"),
               base: proxy,
               mine: value,
@@ -134,7 +134,7 @@ export function Settings() {
           testid="setting-request-retry"
           onSave={(v) => {
             const value = Number(v);
-            void apply({
+            return apply({
               what: t("s_request-retry"),
               base: retry,
               mine: value,
@@ -150,7 +150,7 @@ export function Settings() {
           testid="setting-max-retry-interval"
           onSave={(v) => {
             const value = Number(v);
-            void apply({
+            return apply({
               what: t("s_max-retry-interval"),
               base: interval,
               mine: value,
