@@ -9,9 +9,10 @@ import { networkError, type Explained } from "../api";
 
 type View = () => JSX.Element;
 
-function lazyPage(title: TKey, load: () => Promise<View>): View {
+/** A view loaded when first shown; until then (or when loading fails) pending says so. */
+function lazy(load: () => Promise<View>, pending: (err: Explained | null) => JSX.Element): View {
   let loaded: View | null = null;
-  return function LazyPage() {
+  return function Lazy() {
     useLang();
     const [view, setView] = useState<{ v: View } | null>(loaded ? { v: loaded } : null);
     const [err, setErr] = useState<Explained | null>(null);
@@ -29,13 +30,17 @@ function lazyPage(title: TKey, load: () => Promise<View>): View {
       const V = view.v;
       return <V />;
     }
-    return (
-      <Page title={t(title)}>
-        <Problem err={err} />
-        {!err && <p class="muted">{t("fxLoading")}</p>}
-      </Page>
-    );
+    return pending(err);
   };
+}
+
+function lazyPage(title: TKey, load: () => Promise<View>): View {
+  return lazy(load, (err) => (
+    <Page title={t(title)}>
+      <Problem err={err} />
+      {!err && <p class="muted">{t("fxLoading")}</p>}
+    </Page>
+  ));
 }
 
 export const History = lazyPage("history", () => import("./history").then((m) => m.History));
@@ -46,27 +51,7 @@ export { showRequestLog } from "../links";
 
 /** A part of a page loaded when first shown. */
 function lazySection(load: () => Promise<View>): View {
-  let loaded: View | null = null;
-  return function LazySection() {
-    useLang();
-    const [view, setView] = useState<{ v: View } | null>(loaded ? { v: loaded } : null);
-    const [err, setErr] = useState<Explained | null>(null);
-    useEffect(() => {
-      if (view) return;
-      load().then(
-        (v) => {
-          loaded = v;
-          setView({ v });
-        },
-        (e) => setErr(networkError(e)),
-      );
-    }, []);
-    if (view) {
-      const V = view.v;
-      return <V />;
-    }
-    return err ? <Problem err={err} /> : <p class="muted">{t("fxLoading")}</p>;
-  };
+  return lazy(load, (err) => (err ? <Problem err={err} /> : <p class="muted">{t("fxLoading")}</p>));
 }
 
 export const PolicyKeys = lazySection(() => import("./clientkeys").then((m) => m.PolicyKeys));
