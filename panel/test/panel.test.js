@@ -341,7 +341,10 @@ describe("control panel in Chromium", { skip: !exe, concurrency: false }, () => 
     // Now both edit proxy-url from the same revision: a real conflict.
     await b.getByTestId("setting-proxy-url").fill("http://127.0.0.1:8001");
     await b.getByTestId("setting-proxy-url").press("Enter");
-    await toast(b, "Saved");
+    // B's first "Saved" toast may still be showing: wait for the write itself,
+    // or A's could reach the server first and B would be the one to conflict.
+    for (let i = 0; i < 100 && (await srv.api("GET", "/proxy-url")).body["proxy-url"] !== "http://127.0.0.1:8001"; i++) await b.waitForTimeout(50);
+    assert.equal((await srv.api("GET", "/proxy-url")).body["proxy-url"], "http://127.0.0.1:8001");
     await a.getByTestId("setting-proxy-url").fill("http://127.0.0.1:8002");
     await a.getByTestId("setting-proxy-url").press("Enter");
     const dialog = a.getByRole("dialog");
