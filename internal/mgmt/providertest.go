@@ -79,27 +79,18 @@ func selectEntry(cfg *config.Config, list string, index int, keyIndex *int) (key
 	case providercheck.Gemini:
 		return pick(len(cfg.GeminiKeys), func(i int) keyEntry {
 			k := cfg.GeminiKeys[i]
-			return keyEntry{providercheck.Target{BaseURL: k.BaseURL, Key: k.APIKey, Headers: k.Headers}, k.ProxyURL}
+			return entryOf(k.BaseURL, k.APIKey, k.Headers, k.ProxyURL)
 		})
 	case providercheck.Codex:
-		return pick(len(cfg.CodexKeys), func(i int) keyEntry {
-			k := cfg.CodexKeys[i]
-			return keyEntry{providercheck.Target{BaseURL: k.BaseURL, Key: k.APIKey, Headers: k.Headers}, k.ProxyURL}
-		})
+		return pick(len(cfg.CodexKeys), func(i int) keyEntry { return codexEntry(cfg.CodexKeys[i]) })
 	case providercheck.Claude:
-		return pick(len(cfg.ClaudeKeys), func(i int) keyEntry {
-			k := cfg.ClaudeKeys[i]
-			return keyEntry{providercheck.Target{BaseURL: k.BaseURL, Key: k.APIKey, Headers: k.Headers}, k.ProxyURL}
-		})
+		return pick(len(cfg.ClaudeKeys), func(i int) keyEntry { return codexEntry(config.CodexKey(cfg.ClaudeKeys[i])) })
 	case providercheck.XAI:
-		return pick(len(cfg.XAIKeys), func(i int) keyEntry {
-			k := cfg.XAIKeys[i]
-			return keyEntry{providercheck.Target{BaseURL: k.BaseURL, Key: k.APIKey, Headers: k.Headers}, k.ProxyURL}
-		})
+		return pick(len(cfg.XAIKeys), func(i int) keyEntry { return codexEntry(config.CodexKey(cfg.XAIKeys[i])) })
 	case providercheck.Vertex:
 		return pick(len(cfg.VertexKeys), func(i int) keyEntry {
 			k := cfg.VertexKeys[i]
-			return keyEntry{providercheck.Target{BaseURL: k.BaseURL, Key: k.APIKey, Headers: k.Headers}, k.ProxyURL}
+			return entryOf(k.BaseURL, k.APIKey, k.Headers, k.ProxyURL)
 		})
 	case providercheck.OpenAICompat:
 		if index >= len(cfg.OpenAICompatibility) {
@@ -122,4 +113,16 @@ func selectEntry(cfg *config.Config, list string, index int, keyIndex *int) (key
 	default:
 		return keyEntry{}, errs.New(errs.Invalid, "invalid list")
 	}
+}
+
+// entryOf is the entry of one key: where to call, with what, through which
+// proxy.
+func entryOf(baseURL, key string, headers map[string]string, proxyURL string) keyEntry {
+	return keyEntry{providercheck.Target{BaseURL: baseURL, Key: key, Headers: headers}, proxyURL}
+}
+
+// codexEntry is the entry of a Codex key, and of the Claude and xAI keys
+// that share its shape.
+func codexEntry(k config.CodexKey) keyEntry {
+	return entryOf(k.BaseURL, k.APIKey, k.Headers, k.ProxyURL)
 }
